@@ -1,0 +1,3 @@
+package boot
+
+//go:generate go run ./stubgen stubs.S stubs_gen.go

@@ -1,0 +1,79 @@
+// Package boot builds what a guest needs before its first instruction: the
+// guest-virtual layout of the shim's own pages, the GDT, IDT and TSS, the
+// trap stubs (stubs.S), the ELF loader and the initial process stack.
+//
+// Invariants:
+//   - Everything the shim owns lives in the top 2 GiB of the address space
+//     (sign-extended 32-bit addresses, so stubs.S can use short immediates)
+//     or in the direct map; both are above the user half, so a program can
+//     never map over them.
+//   - Only the user stub page is reachable from CPL 3 (U bit); it is read
+//     and execute only. Tables, stacks and the flush area are supervisor-only.
+//   - The numbers here, stubs.S and vmm/ must agree; tests check the ones
+//     that can drift (FLUSH_AREA, ports).
+package boot
+
+// Guest-virtual addresses of the shim's pages.
+const (
+	KernelText = 0xffffffff80000000 // supervisor stubs (one page)
+	UserText   = 0xffffffff80001000 // user-reachable stubs (one page)
+	GDTAddr    = 0xffffffff80002000
+	IDTAddr    = 0xffffffff80003000
+	TSSAddr    = 0xffffffff80004000 // TSS, then its I/O permission bitmap
+	TSSPages   = 3
+
+	// FlushArea holds the page-table writes the VMM queues for the guest
+	// to apply (stubs.S kflush; ept.FlushQueue).
+	FlushArea     = 0xffffffff80010000
+	FlushAreaSize = 0x40000
+
+	// Interrupt stack for every exception (IST1), so an exception taken at
+	// CPL 0 on the user's stack (VMX/SVM syscall stub) never touches the
+	// user's red zone.
+	IST1Bottom = 0xffffffff80060000
+	IST1Top    = 0xffffffff80064000
+
+	// DirectMap maps all guest-physical memory, supervisor-only, NX, so
+	// guest code can write page-table pages by physical address.
+	DirectMap = 0xffff888000000000
+
+	// UserTop is the end of the user half (Linux's TASK_SIZE on x86-64).
+	UserTop = 0x7ffffffff000
+)
+
+// Segment selectors. The order is fixed by syscall/sysret: STAR[47:32]
+// gives kernel CS (SS = CS+8); STAR[63:48] gives user SS = base+8 and user
+// CS = base+16.
+const (
+	KernelCS = 0x08
+	KernelDS = 0x10
+	UserDS   = 0x18 | 3
+	UserCS   = 0x20 | 3
+	TSSSel   = 0x28
+	STAR     = uint64(KernelCS)<<32 | uint64(KernelDS|3)<<48
+)
+
+// I/O ports the stubs use to exit to the VMM.
+const (
+	PortSyscall   = 0xE0
+	PortException = 0xE1
+	PortBoot      = 0xE2
+)
+
+// Entry points inside the stub pages.
+const (
+	SyscallEntry      = UserText + stubUsyscall
+	UserFlush         = UserText + stubUflush
+	UserFlushSysret   = UserText + stubUflushsysret
+	ProbeEntry        = UserText + stubUprobe
+	BootEntry         = KernelText + stubKboot
+	vectorsEntry      = KernelText + stubKvectors
+	UserDrain         = UserText + stubUdrain
+	exceptionVectors  = 32
+	exceptionStubSize = 16
+)
+
+// Stubs returns copies of the kernel and user stub pages' code.
+func Stubs() (kernel, user []byte) {
+	return append([]byte(nil), kernelStubs[:]...), append([]byte(nil), userStubs[:]...)
+}

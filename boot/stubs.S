@@ -1,0 +1,200 @@
+/*
+ * Guest-side trap stubs of kshim. The VMM loads two pages of this code into
+ * every guest: .text.kernel (supervisor only) and .text.user (U bit set,
+ * read+exec), at the addresses in layout.go. Run `go generate ./boot` after
+ * editing; stubs_gen.go holds the assembled bytes and the label offsets.
+ *
+ * Conventions the VMM relies on (keep layout.go and vmm/ in step):
+ *  - Every exception vector enters on the IST1 stack and pushes, below the
+ *    CPU's iret frame: error code (0 when the CPU pushes none), vector, the
+ *    interrupted RAX, then CR2. It then exits with `out` to PORT_EXCEPTION;
+ *    RSP at that exit points at CR2.
+ *  - Before returning with iretq, every path runs kflush, which applies the
+ *    page-table writes the VMM queued in the flush area (see ept/flush.go);
+ *    the user flush stubs reach it with a deliberate #UD.
+ *    Guest-side writes are how present PTEs change: a shadow MMU only sees
+ *    changes the guest itself makes to its page tables.
+ *  - The syscall entry is one `out` to PORT_SYSCALL. Where `syscall` arrives
+ *    at CPL 3 (PVM), the VMM resumes the user directly at RCX/R11 and the
+ *    sysretq after it is never reached; at CPL 0 (VMX/SVM) the VMM lets the
+ *    stub run on to sysretq.
+ */
+#define PORT_SYSCALL   0xE0
+#define PORT_EXCEPTION 0xE1
+#define PORT_BOOT      0xE2
+
+#define FLUSH_AREA 0xffffffff80010000 /* layout.go: FlushArea */
+#define UFLUSH_FIRST 0xffffffff80001010 /* layout.go: UserText + 0x10 */
+
+	.intel_syntax noprefix
+	.code64
+
+	.section .text.kernel, "ax"
+	.globl kbase
+kbase:
+
+/* Exception vectors: 32 entries of 16 bytes each. */
+.macro VEC n, haserr
+	.balign 16
+	.if \haserr == 0
+	push 0
+	.endif
+	push \n
+	jmp kexc
+.endm
+	.globl kvectors
+kvectors:
+	VEC 0,0
+	VEC 1,0
+	VEC 2,0
+	VEC 3,0
+	VEC 4,0
+	VEC 5,0
+	VEC 6,0
+	VEC 7,0
+	VEC 8,1
+	VEC 9,0
+	VEC 10,1
+	VEC 11,1
+	VEC 12,1
+	VEC 13,1
+	VEC 14,1
+	VEC 15,0
+	VEC 16,0
+	VEC 17,1
+	VEC 18,0
+	VEC 19,0
+	VEC 20,0
+	VEC 21,1
+	VEC 22,0
+	VEC 23,0
+	VEC 24,0
+	VEC 25,0
+	VEC 26,0
+	VEC 27,0
+	VEC 28,0
+	VEC 29,1
+	VEC 30,1
+	VEC 31,0
+
+	.balign 16
+kexc:
+	/* #UD on one of the user flush stubs is a request, not a fault: apply
+	 * the flush area, step over the ud2, return. No VMM exit. */
+	cmp qword ptr [rsp], 6
+	jne 2f
+	push rax
+	mov rax, [rsp+24]
+	sub rax, UFLUSH_FIRST
+	cmp rax, 0x30
+	jae 1f
+	test al, 0xf
+	jnz 1f
+	add qword ptr [rsp+24], 2
+	call kflush
+	pop rax
+	add rsp, 16
+	iretq
+1:
+	pop rax
+2:
+	push rax
+	mov rax, cr2
+	push rax
+	out PORT_EXCEPTION, al
+	add rsp, 8          /* drop CR2 */
+	call kflush
+	pop rax
+	add rsp, 16         /* drop vector and error code */
+	iretq
+
+/* kflush applies the flush area: a count, a full-flush flag, then
+ * {pte address (direct map), new value, linear address to invlpg}
+ * records. Preserves every register but RFLAGS. */
+	.balign 16
+kflush:
+	push rax
+	push rcx
+	push rdx
+	push rsi
+	mov rsi, FLUSH_AREA
+	mov rcx, [rsi]
+	test rcx, rcx
+	jz 3f
+	lea rdx, [rsi+16]
+1:
+	mov rax, [rdx+8]
+	push rdx
+	mov rdx, [rdx]
+	mov [rdx], rax
+	pop rdx
+	mov rax, [rdx+16]
+	invlpg [rax]
+	add rdx, 24
+	dec rcx
+	jnz 1b
+	mov qword ptr [rsi], 0
+3:
+	mov rcx, [rsi+8]
+	test rcx, rcx
+	jz 4f
+	mov rax, cr3
+	mov cr3, rax
+	mov qword ptr [rsi+8], 0
+4:
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rax
+	ret
+
+/* Boot: the VMM starts the vCPU here at CPL 0 with RSP pointing at an
+ * iret frame for user mode (a DPL 3 first state does not work on PVM). */
+	.balign 16
+	.globl kboot
+kboot:
+	iretq
+
+	.section .text.user, "ax"
+	.globl ubase
+ubase:
+/* LSTAR points here. */
+	.globl usyscall
+usyscall:
+	out PORT_SYSCALL, al
+	sysretq
+
+/* Flush stubs, 16 bytes apart from UFLUSH_FIRST (kexc relies on it). The
+ * VMM resumes the user at one of them when page-table writes are queued:
+ * the ud2 takes the vCPU to CPL 0 (PVM turns `int n` from user mode into
+ * #UD, so a deliberate #UD is the portable way in), kexc applies the flush
+ * area and returns past the ud2.
+ * uflush: PVM path, RCX = user RIP. */
+	.balign 16
+	.globl uflush
+uflush:
+	ud2
+	jmp rcx
+
+/* uflushsysret: the same at CPL 0 (VMX/SVM). IST1 keeps the user's red
+ * zone untouched; then sysretq as usual. */
+	.balign 16
+	.globl uflushsysret
+uflushsysret:
+	ud2
+	sysretq
+
+/* udrain: flush, then exit to the VMM; used when the queue fills up in
+ * the middle of an operation. */
+	.balign 16
+	.globl udrain
+udrain:
+	ud2
+	out PORT_SYSCALL, al
+
+/* Start-up probe: one syscall, so the VMM can see at which CPL it arrives. */
+	.balign 16
+	.globl uprobe
+uprobe:
+	syscall
+	ud2

@@ -1,0 +1,130 @@
+// Package ept owns guest-physical memory and the x86-64 page tables the VMM
+// builds in it: memory slots over a memfd, a frame allocator, 4-level page
+// tables, and the protocol that keeps the guest's TLB (or the hypervisor's
+// shadow of the tables) consistent with them.
+//
+// Invariants:
+//   - Guest-physical memory is one memfd, mapped shared into the VMM and
+//     registered as one KVM slot at guest-physical 0. The host kernel fills
+//     it lazily; a frame the guest never touched costs no host memory.
+//   - A frame is owned by exactly one user at a time (a page table, a shim
+//     page, or a guest page) and is zero whenever the allocator hands it out:
+//     fresh frames are zero, freed frames are hole-punched, which both
+//     returns them to the host and makes them read back as zero.
+//   - Memory has no lock of its own; its owner (one guest memory manager per
+//     VM) serialises calls.
+package ept
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// PageSize is the size of a base page.
+const PageSize = 4096
+
+// ErrNoMemory means the guest has used all the memory --mem gave it.
+var ErrNoMemory = errors.New("guest physical memory exhausted")
+
+// Memory is the guest-physical address space [0, Size).
+type Memory struct {
+	fd   int
+	host []byte
+	size uint64
+	// next is the lowest frame never handed out; free holds returned frames.
+	next uint64
+	free []uint64
+	used uint64
+}
+
+// NewMemory creates size bytes (rounded up to a page) of guest-physical memory.
+func NewMemory(size uint64) (*Memory, error) {
+	size = (size + PageSize - 1) &^ (PageSize - 1)
+	if size < 16*PageSize {
+		return nil, fmt.Errorf("guest memory size %d too small", size)
+	}
+	fd, err := unix.MemfdCreate("kshim-guest-ram", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sizing guest memory to %d bytes: %w", size, err)
+	}
+	host, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("mapping guest memory: %w", err)
+	}
+	return &Memory{fd: fd, host: host, size: size}, nil
+}
+
+// Close releases the memory. The Memory must not be used afterwards.
+func (m *Memory) Close() error {
+	var err error
+	if m.host != nil {
+		err = unix.Munmap(m.host)
+		m.host = nil
+	}
+	if m.fd >= 0 {
+		if cerr := unix.Close(m.fd); err == nil {
+			err = cerr
+		}
+		m.fd = -1
+	}
+	return err
+}
+
+// Size returns the size of guest-physical memory in bytes.
+func (m *Memory) Size() uint64 { return m.size }
+
+// HostAddr returns the VMM address where guest-physical 0 is mapped, for
+// the KVM memory slot.
+func (m *Memory) HostAddr() uintptr { return uintptrOf(m.host) }
+
+// Used returns how many bytes of frames are allocated.
+func (m *Memory) Used() uint64 { return m.used * PageSize }
+
+// Alloc returns a zeroed frame.
+func (m *Memory) Alloc() (uint64, error) {
+	if n := len(m.free); n > 0 {
+		pa := m.free[n-1]
+		m.free = m.free[:n-1]
+		m.used++
+		return pa, nil
+	}
+	if m.next+PageSize > m.size {
+		return 0, ErrNoMemory
+	}
+	pa := m.next
+	m.next += PageSize
+	m.used++
+	return pa, nil
+}
+
+// Free returns a frame. Its contents go back to the host at once, so a
+// long-running guest that unmaps memory does not keep it.
+func (m *Memory) Free(pa uint64) {
+	if pa%PageSize != 0 || pa >= m.next {
+		panic(fmt.Sprintf("ept: freeing bad frame %#x", pa))
+	}
+	// A failed punch (old kernel, no support) must not leave stale data in a
+	// frame that will be handed out as zero.
+	if err := unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(pa), PageSize); err != nil {
+		clear(m.host[pa : pa+PageSize])
+	}
+	m.free = append(m.free, pa)
+	m.used--
+}
+
+// Page returns the VMM's view of the frame at pa.
+func (m *Memory) Page(pa uint64) []byte {
+	return m.host[pa : pa+PageSize : pa+PageSize]
+}
+
+// Slice returns the VMM's view of [pa, pa+n), which must lie in memory.
+func (m *Memory) Slice(pa, n uint64) []byte {
+	return m.host[pa : pa+n : pa+n]
+}

@@ -1,0 +1,218 @@
+// pagetable.go: the 4-level x86-64 page tables the VMM builds for a guest.
+//
+// Invariants:
+//   - The VMM writes an entry directly in guest memory only while the entry
+//     is not present and has no queued write: a shadow MMU (PVM, or KVM
+//     without EPT) re-walks non-present entries on the next access, so the
+//     guest sees such a write at once.
+//   - Every other change of an entry (present -> anything, or any entry with
+//     a queued write, to keep order) is queued on the FlushQueue and applied
+//     by guest code at CPL 0 before the guest next runs user code. Guest
+//     writes are what a shadow MMU tracks; on EPT/NPT hardware the guest's
+//     own invlpg after the write is what flushes the TLB. One protocol, right
+//     on both (docs/ARCHITECTURE.md, "Page-table consistency").
+//   - The VMM's view of an entry (the bytes in guest memory) is always the
+//     newest value: queued writes are also made at once in memory, so
+//     lookups never consult the queue. The guest re-writing the same value
+//     is what makes the hypervisor notice.
+//   - Intermediate entries are present, writable and user; the leaf alone
+//     decides access.
+package ept
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Page-table entry bits.
+const (
+	PTEPresent  = 1 << 0
+	PTEWritable = 1 << 1
+	PTEUser     = 1 << 2
+	PTEAccessed = 1 << 5
+	PTEDirty    = 1 << 6
+	PTEHuge     = 1 << 7
+	PTEGlobal   = 1 << 8
+	PTENoExec   = 1 << 63
+
+	pteAddrMask = 0x000ffffffffff000
+	tableFlags  = PTEPresent | PTEWritable | PTEUser | PTEAccessed
+)
+
+// HugePageSize is the size of a 2 MiB page (a PD-level leaf).
+const HugePageSize = 1 << 21
+
+// PageTable is one guest address space's page tables.
+type PageTable struct {
+	mem    *Memory
+	q      *FlushQueue
+	root   uint64
+	tables int // table frames in use, for accounting and tests
+	// directMap is where guest code sees guest-physical memory; the
+	// addresses of queued entries are given there.
+	directMap uint64
+}
+
+// NewPageTable creates an empty address space. Queued writes name entries
+// by their address in the guest's direct map at directMap.
+func NewPageTable(mem *Memory, q *FlushQueue, directMap uint64) (*PageTable, error) {
+	root, err := mem.Alloc()
+	if err != nil {
+		return nil, err
+	}
+	return &PageTable{mem: mem, q: q, root: root, tables: 1, directMap: directMap}, nil
+}
+
+// Root returns the guest-physical address of the PML4, the value for CR3.
+func (pt *PageTable) Root() uint64 { return pt.root }
+
+// Tables returns how many frames the tables use.
+func (pt *PageTable) Tables() int { return pt.tables }
+
+func index(va uint64, level int) uint64 { return va >> (12 + 9*uint(level)) & 511 }
+
+func canonical(va uint64) bool {
+	top := va >> 47
+	return top == 0 || top == 0x1ffff
+}
+
+// walk returns the guest-physical address of va's entry at level (0 = PT,
+// 1 = PD), creating tables on the way when create is set. ok is false when
+// a table is missing (and not created) or a huge page stands in the way.
+func (pt *PageTable) walk(va uint64, level int, create bool) (entry uint64, ok bool, err error) {
+	table := pt.root
+	for l := 3; l > level; l-- {
+		e := table + 8*index(va, l)
+		v := le.Uint64(pt.mem.Page(e &^ (PageSize - 1))[e%PageSize:])
+		if v&PTEPresent == 0 {
+			if !create {
+				return 0, false, nil
+			}
+			frame, err := pt.mem.Alloc()
+			if err != nil {
+				return 0, false, err
+			}
+			pt.tables++
+			if err := pt.set(e, va, frame|tableFlags); err != nil {
+				return 0, false, err
+			}
+			v = frame | tableFlags
+		} else if v&PTEHuge != 0 {
+			return 0, false, nil
+		}
+		table = v & pteAddrMask
+	}
+	return table + 8*index(va, level), true, nil
+}
+
+func (pt *PageTable) read(e uint64) uint64 {
+	return le.Uint64(pt.mem.Slice(e, 8))
+}
+
+// set writes entry e (guest-physical) for linear address va.
+func (pt *PageTable) set(e, va, v uint64) error {
+	old := pt.read(e)
+	if old == v {
+		return nil
+	}
+	if old&PTEPresent != 0 || pt.q.queued(e) {
+		if err := pt.q.push(pt.directMap+e, v, va, e); err != nil {
+			return err
+		}
+	}
+	le.PutUint64(pt.mem.Slice(e, 8), v)
+	return nil
+}
+
+// ErrBadAddress means a non-canonical or misaligned address.
+var ErrBadAddress = errors.New("bad guest-virtual address")
+
+// Map maps the page at va to the frame at pa. flags are PTE bits besides
+// the address (PTEPresent is implied).
+func (pt *PageTable) Map(va, pa, flags uint64) error {
+	if va%PageSize != 0 || pa%PageSize != 0 || !canonical(va) {
+		return fmt.Errorf("%w: map %#x -> %#x", ErrBadAddress, va, pa)
+	}
+	e, ok, err := pt.walk(va, 0, true)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %#x lies in a huge page", ErrBadAddress, va)
+	}
+	return pt.set(e, va, pa|flags|PTEPresent|PTEAccessed)
+}
+
+// MapHuge maps the 2 MiB page at va to pa.
+func (pt *PageTable) MapHuge(va, pa, flags uint64) error {
+	if va%HugePageSize != 0 || pa%HugePageSize != 0 || !canonical(va) {
+		return fmt.Errorf("%w: map huge %#x -> %#x", ErrBadAddress, va, pa)
+	}
+	e, ok, err := pt.walk(va, 1, true)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %#x already mapped huge", ErrBadAddress, va)
+	}
+	return pt.set(e, va, pa|flags|PTEPresent|PTEAccessed|PTEHuge)
+}
+
+// Lookup returns va's leaf entry (4 KiB pages only) if present.
+func (pt *PageTable) Lookup(va uint64) (pte uint64, ok bool) {
+	e, ok, _ := pt.walk(va, 0, false)
+	if !ok {
+		return 0, false
+	}
+	v := pt.read(e)
+	return v, v&PTEPresent != 0
+}
+
+// Unmap clears va's leaf entry and returns the frame it mapped.
+func (pt *PageTable) Unmap(va uint64) (pa uint64, ok bool, err error) {
+	e, ok, _ := pt.walk(va, 0, false)
+	if !ok {
+		return 0, false, nil
+	}
+	v := pt.read(e)
+	if v&PTEPresent == 0 {
+		return 0, false, nil
+	}
+	return v & pteAddrMask, true, pt.set(e, va, 0)
+}
+
+// Protect changes the flags of va's present leaf entry, keeping its frame.
+func (pt *PageTable) Protect(va, flags uint64) error {
+	e, ok, _ := pt.walk(va, 0, false)
+	if !ok {
+		return nil
+	}
+	v := pt.read(e)
+	if v&PTEPresent == 0 {
+		return nil
+	}
+	return pt.set(e, va, v&pteAddrMask|flags|PTEPresent|PTEAccessed)
+}
+
+// Frame returns the frame address in a leaf entry.
+func Frame(pte uint64) uint64 { return pte & pteAddrMask }
+
+// Range calls fn for each present 4 KiB leaf in [start, end), skipping
+// absent tables quickly.
+func (pt *PageTable) Range(start, end uint64, fn func(va, pte uint64) error) error {
+	for va := start; va < end; {
+		e, ok, _ := pt.walk(va, 0, false)
+		if !ok {
+			// Skip to the next page-table boundary (2 MiB).
+			va = (va + HugePageSize) &^ (HugePageSize - 1)
+			continue
+		}
+		if v := pt.read(e); v&PTEPresent != 0 {
+			if err := fn(va, v); err != nil {
+				return err
+			}
+		}
+		va += PageSize
+	}
+	return nil
+}

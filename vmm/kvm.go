@@ -1,0 +1,252 @@
+// Package vmm runs a guest on KVM: it creates the VM and its vCPU, loads the
+// shim's tables and stubs, probes how the platform delivers `syscall`, and
+// runs the exit loop that hands syscalls and exceptions to the Linux
+// personality (syscalls/) and memory manager (guestmm/).
+//
+// kvm.go is the thin layer over /dev/kvm. It uses gokvm's kvm package for
+// the ioctl structures and most calls, and its own code where gokvm does
+// not fit: KVM_RUN (gokvm retries on EINTR, which would swallow the signal
+// that interrupts a running vCPU) and the kvm_run sync-register area (gokvm
+// does not describe it).
+//
+// Invariants: a CPU is used by one goroutine, locked to its OS thread (KVM
+// requires vCPU ioctls from the thread that runs it for good performance and
+// signal delivery).
+package vmm
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
+)
+
+// kvm_run layout (include/uapi/linux/kvm.h).
+const (
+	runExitReason = 8
+	runExitData   = 32 // the exit union
+	runValidRegs  = 288
+	runDirtyRegs  = 296
+	runSyncRegs   = 304
+
+	syncRegs  = 1 << 0
+	syncSregs = 1 << 1
+
+	exitIO            = 2
+	exitHLT           = 5
+	exitMMIO          = 6
+	exitShutdown      = 8
+	exitFailEntry     = 9
+	exitIntr          = 10
+	exitInternalError = 17
+
+	capSyncRegs      = 74
+	capImmediateExit = 136
+
+	ioctlRun = 0xae80 // _IO(KVMIO, 0x80)
+)
+
+// ErrNoKVM wraps every failure to use /dev/kvm itself, so the CLI can
+// explain it in one line.
+var ErrNoKVM = errors.New("/dev/kvm")
+
+// Hypervisor is an open /dev/kvm.
+type Hypervisor struct {
+	fd       uintptr
+	runSize  int
+	syncRegs bool
+	cpuid    *kvm.CPUID
+}
+
+// Open opens /dev/kvm and checks the API.
+func Open() (*Hypervisor, error) {
+	f, err := unix.Open("/dev/kvm", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		switch {
+		case errors.Is(err, unix.ENOENT):
+			return nil, fmt.Errorf("%w does not exist: this host has no KVM; load kvm_intel/kvm_amd (or enable nested virtualization)", ErrNoKVM)
+		case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+			return nil, fmt.Errorf("%w: permission denied; add your user to the 'kvm' group or run as root", ErrNoKVM)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrNoKVM, err)
+	}
+	h := &Hypervisor{fd: uintptr(f)}
+	if v, err := kvm.GetAPIVersion(h.fd); err != nil || v != 12 {
+		h.Close()
+		return nil, fmt.Errorf("%w: unsupported KVM API version %d (%v)", ErrNoKVM, v, err)
+	}
+	n, err := kvm.GetVCPUMMmapSize(h.fd)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("%w: KVM_GET_VCPU_MMAP_SIZE: %v", ErrNoKVM, err)
+	}
+	h.runSize = int(n)
+	if v, err := kvm.CheckExtension(h.fd, capSyncRegs); err == nil && v&(syncRegs|syncSregs) == syncRegs|syncSregs {
+		h.syncRegs = true
+	}
+	cpuid := &kvm.CPUID{Nent: 256, Entries: make([]kvm.CPUIDEntry2, 256)}
+	if err := kvm.GetSupportedCPUID(h.fd, cpuid); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("%w: KVM_GET_SUPPORTED_CPUID: %v", ErrNoKVM, err)
+	}
+	h.cpuid = cpuid
+	return h, nil
+}
+
+// Close closes /dev/kvm.
+func (h *Hypervisor) Close() error { return unix.Close(int(h.fd)) }
+
+// VM is one KVM virtual machine.
+type VM struct {
+	h  *Hypervisor
+	fd uintptr
+}
+
+// NewVM creates a VM.
+func (h *Hypervisor) NewVM() (*VM, error) {
+	fd, err := kvm.CreateVM(h.fd)
+	if err != nil {
+		return nil, fmt.Errorf("%w: KVM_CREATE_VM: %v", ErrNoKVM, err)
+	}
+	return &VM{h: h, fd: fd}, nil
+}
+
+// Close destroys the VM.
+func (vm *VM) Close() error { return unix.Close(int(vm.fd)) }
+
+// SetMemory registers [gpa, gpa+size) backed by the VMM's memory at host.
+func (vm *VM) SetMemory(slot uint32, gpa, size uint64, host uintptr) error {
+	r := &kvm.UserspaceMemoryRegion{Slot: slot, GuestPhysAddr: gpa, MemorySize: size, UserspaceAddr: uint64(host)}
+	if err := kvm.SetUserMemoryRegion(vm.fd, r); err != nil {
+		return fmt.Errorf("KVM_SET_USER_MEMORY_REGION: %w", err)
+	}
+	return nil
+}
+
+// CPU is one vCPU and its mapped kvm_run area.
+type CPU struct {
+	vm  *VM
+	fd  uintptr
+	run []byte
+	// regs points into kvm_run's sync area when the host supports
+	// KVM_CAP_SYNC_REGS; otherwise at local, moved by GET/SET_REGS.
+	regs    *kvm.Regs
+	local   kvm.Regs
+	sync    bool
+	dirty   bool // regs changed since the exit; must reach KVM before the next run
+	fetched bool // without sync regs: regs are valid for this exit
+}
+
+// NewCPU creates vCPU id.
+func (vm *VM) NewCPU(id int) (*CPU, error) {
+	fd, err := kvm.CreateVCPU(vm.fd, id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: KVM_CREATE_VCPU: %v", ErrNoKVM, err)
+	}
+	run, err := unix.Mmap(int(fd), 0, vm.h.runSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		unix.Close(int(fd))
+		return nil, fmt.Errorf("mapping kvm_run: %w", err)
+	}
+	c := &CPU{vm: vm, fd: fd, run: run, sync: vm.h.syncRegs}
+	if c.sync {
+		c.regs = (*kvm.Regs)(unsafe.Pointer(&run[runSyncRegs]))
+		*(*uint64)(unsafe.Pointer(&run[runValidRegs])) = syncRegs
+	} else {
+		c.regs = &c.local
+	}
+	if err := kvm.SetCPUID2(fd, vm.h.cpuid); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("KVM_SET_CPUID2: %w", err)
+	}
+	return c, nil
+}
+
+// Close releases the vCPU.
+func (c *CPU) Close() error {
+	unix.Munmap(c.run)
+	return unix.Close(int(c.fd))
+}
+
+// Regs returns the general registers of the last exit. Changes must be
+// followed by MarkDirty.
+func (c *CPU) Regs() (*kvm.Regs, error) {
+	if !c.sync && !c.fetched {
+		r, err := kvm.GetRegs(c.fd)
+		if err != nil {
+			return nil, fmt.Errorf("KVM_GET_REGS: %w", err)
+		}
+		c.local = *r
+		c.fetched = true
+	}
+	return c.regs, nil
+}
+
+// MarkDirty says the registers from Regs were changed.
+func (c *CPU) MarkDirty() { c.dirty = true }
+
+// Sregs reads the special registers (an ioctl: off the hot path).
+func (c *CPU) Sregs() (*kvm.Sregs, error) { return kvm.GetSregs(c.fd) }
+
+// SetSregs writes the special registers. Expensive: it resets the MMU
+// context on shadow-paging hosts.
+func (c *CPU) SetSregs(s *kvm.Sregs) error { return kvm.SetSregs(c.fd, s) }
+
+// SetMSRs writes model-specific registers.
+func (c *CPU) SetMSRs(msrs map[uint32]uint64) error {
+	m := &kvm.MSRS{NMSRs: uint32(len(msrs))}
+	for i, v := range msrs {
+		m.Entries = append(m.Entries, kvm.MSREntry{Index: i, Data: v})
+	}
+	if err := kvm.SetMSRs(c.fd, m); err != nil {
+		return fmt.Errorf("KVM_SET_MSRS: %w", err)
+	}
+	return nil
+}
+
+// ExitReason returns the reason of the last exit.
+func (c *CPU) ExitReason() uint32 { return *(*uint32)(unsafe.Pointer(&c.run[runExitReason])) }
+
+// IO describes an I/O exit: direction (1 = out), size, port.
+func (c *CPU) IO() (out bool, size int, port uint16) {
+	d := c.run[runExitData:]
+	return d[0] == 1, int(d[1]), *(*uint16)(unsafe.Pointer(&d[2]))
+}
+
+// Run enters the guest until the next exit. It returns unix.EINTR when a
+// signal interrupted the vCPU.
+func (c *CPU) Run() error {
+	if c.dirty {
+		if c.sync {
+			*(*uint64)(unsafe.Pointer(&c.run[runDirtyRegs])) = syncRegs
+		} else if err := kvm.SetRegs(c.fd, &c.local); err != nil {
+			return fmt.Errorf("KVM_SET_REGS: %w", err)
+		}
+		c.dirty = false
+	}
+	c.fetched = false
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, c.fd, ioctlRun, 0)
+	if c.sync {
+		*(*uint64)(unsafe.Pointer(&c.run[runDirtyRegs])) = 0
+	}
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// Describe returns a one-line account of the vCPU state for error messages.
+func (c *CPU) Describe() string {
+	r, err := c.Regs()
+	if err != nil {
+		return err.Error()
+	}
+	s := fmt.Sprintf("rip=%#x rsp=%#x rflags=%#x", r.RIP, r.RSP, r.RFLAGS)
+	if sr, err := c.Sregs(); err == nil {
+		s += fmt.Sprintf(" cs=%#x cr2=%#x cr3=%#x", sr.CS.Selector, sr.CR2, sr.CR3)
+	}
+	return s
+}
+

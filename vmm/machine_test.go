@@ -1,0 +1,165 @@
+package vmm
+
+import (
+	"errors"
+	"testing"
+
+	"kshim/boot"
+	"kshim/ept"
+)
+
+// testMachine boots a machine with code at 0x400000 (user RX) and one data
+// page at 0x600000 (user RW), stack at 0x7ff000.
+func testMachine(t *testing.T, code []byte) (*Machine, *ept.PageTable, uint64) {
+	t.Helper()
+	m, err := NewMachine(64 << 20)
+	if errors.Is(err, ErrNoKVM) {
+		t.Fatalf("KVM unavailable: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	pt, err := m.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codePA, _ := m.Mem.Alloc()
+	copy(m.Mem.Page(codePA), code)
+	if err := pt.Map(0x400000, codePA, ept.PTEUser); err != nil {
+		t.Fatal(err)
+	}
+	dataPA, _ := m.Mem.Alloc()
+	if err := pt.Map(0x600000, dataPA, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
+		t.Fatal(err)
+	}
+	stackPA, _ := m.Mem.Alloc()
+	if err := pt.Map(0x7fe000, stackPA, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Boot(pt, 0x400000, 0x7ff000); err != nil {
+		t.Fatal(err)
+	}
+	return m, pt, dataPA
+}
+
+func TestProbeAndSyscall(t *testing.T) {
+	// mov eax, 110; syscall; mov ebx, eax; mov eax, 60; syscall
+	code := []byte{0xb8, 110, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc3, 0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b}
+	m, _, _ := testMachine(t, code)
+	t.Logf("path: %s", m.Path())
+	var nrs []uint64
+	for i := 0; i < 2; i++ {
+		if err := m.CPU.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if m.CPU.ExitReason() != exitIO {
+			t.Fatalf("exit %d: %s", m.CPU.ExitReason(), m.CPU.Describe())
+		}
+		_, _, port := m.CPU.IO()
+		r, _ := m.CPU.Regs()
+		if port != boot.PortSyscall {
+			t.Fatalf("port %#x: %s", port, m.CPU.Describe())
+		}
+		nrs = append(nrs, r.RAX)
+		if i == 1 && r.RBX != 4242 {
+			t.Fatalf("rbx=%d, want the getppid result 4242", r.RBX)
+		}
+		ret, rip, fl := uint64(4242), r.RCX, r.R11
+		r.RAX = ret
+		m.path.resume(r, rip, fl, false)
+		m.CPU.MarkDirty()
+	}
+	if nrs[0] != 110 || nrs[1] != 60 {
+		t.Fatalf("syscall numbers %v", nrs)
+	}
+}
+
+// runToException runs until an exception exit and returns vector, error
+// code, CR2 and the faulting RIP.
+func runToException(t *testing.T, m *Machine) (vec, code, cr2, rip uint64) {
+	t.Helper()
+	if err := m.CPU.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if m.CPU.ExitReason() != exitIO {
+		t.Fatalf("exit %d: %s", m.CPU.ExitReason(), m.CPU.Describe())
+	}
+	if _, _, port := m.CPU.IO(); port != boot.PortException {
+		t.Fatalf("port %#x, want exception: %s", port, m.CPU.Describe())
+	}
+	r, _ := m.CPU.Regs()
+	f := m.ist1[r.RSP-boot.IST1Bottom:]
+	return getU64(f[16:]), getU64(f[24:]), getU64(f[0:]), getU64(f[32:])
+}
+
+func TestIOBitmapClosesOtherPorts(t *testing.T) {
+	// out 0xe1, al from user mode must fault (#GP), not reach the VMM.
+	m, _, _ := testMachine(t, []byte{0xe6, 0xe1, 0x0f, 0x0b})
+	vec, _, _, rip := runToException(t, m)
+	if vec != 13 || rip != 0x400000 {
+		t.Fatalf("vector %d at %#x, want #GP at 0x400000", vec, rip)
+	}
+}
+
+func TestPageFaultAndPresentPTEChange(t *testing.T) {
+	// loop: mov rax, [0x600000]; out via syscall(rax) ; jmp loop
+	// 48 8b 04 25 00 00 60 00   mov rax, [0x600000]
+	// 48 89 c7                  mov rdi, rax
+	// b8 27 00 00 00            mov eax, 39
+	// 0f 05                     syscall
+	// eb ec                     jmp back to start
+	code := []byte{0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xec}
+	m, pt, dataPA := testMachine(t, code)
+	putU64(m.Mem.Page(dataPA), 111)
+	other, _ := m.Mem.Alloc()
+	putU64(m.Mem.Page(other), 222)
+	syscallExit := func() uint64 {
+		t.Helper()
+		if err := m.CPU.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
+			t.Fatalf("want syscall exit: %s", m.CPU.Describe())
+		}
+		r, _ := m.CPU.Regs()
+		return r.RDI
+	}
+	resume := func() {
+		r, _ := m.CPU.Regs()
+		m.path.resume(r, r.RCX, r.R11, m.Flush.Pending())
+		m.CPU.MarkDirty()
+	}
+	if got := syscallExit(); got != 111 {
+		t.Fatalf("guest read %d, want 111", got)
+	}
+	// Remap the present page to another frame: must be seen by the guest.
+	if err := pt.Map(0x600000, other, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
+		t.Fatal(err)
+	}
+	if !m.Flush.Pending() {
+		t.Fatal("remap of a present PTE was not queued")
+	}
+	resume()
+	if got := syscallExit(); got != 222 {
+		t.Fatalf("after remap guest read %d, want 222", got)
+	}
+	m.Flush.Applied()
+	// Unmap: the next read must fault with CR2 = 0x600000.
+	if _, ok, err := pt.Unmap(0x600000); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	resume()
+	vec, code2, cr2, rip := runToException(t, m)
+	if vec != 14 || cr2 != 0x600000 || rip != 0x400000 || code2&1 != 0 {
+		t.Fatalf("got vector %d code %#x cr2 %#x rip %#x; want #PF not-present at 0x600000", vec, code2, cr2, rip)
+	}
+	// Map it back (non-present -> present, host write) and resume via iretq.
+	m.Flush.Applied()
+	if err := pt.Map(0x600000, dataPA, ept.PTEUser|ept.PTENoExec); err != nil {
+		t.Fatal(err)
+	}
+	if got := syscallExit(); got != 111 {
+		t.Fatalf("after fault guest read %d, want 111", got)
+	}
+}

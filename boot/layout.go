@@ -62,13 +62,16 @@ const (
 
 // Entry points inside the stub pages.
 const (
-	SyscallEntry      = UserText + stubUsyscall
-	UserFlush         = UserText + stubUflush
-	UserFlushSysret   = UserText + stubUflushsysret
-	ProbeEntry        = UserText + stubUprobe
-	BootEntry         = KernelText + stubKboot
-	vectorsEntry      = KernelText + stubKvectors
-	UserDrain         = UserText + stubUdrain
+	SyscallEntry    = UserText + stubUsyscall
+	UserFlush       = UserText + stubUflush
+	UserFlushSysret = UserText + stubUflushsysret
+	ProbeEntry      = UserText + stubUprobe
+	BootEntry       = KernelText + stubKboot
+	vectorsEntry    = KernelText + stubKvectors
+	UserDrain       = UserText + stubUdrain
+	UserFlushJmp    = UserText + stubUflushjmp
+	// UserTarget is the slot uflushjmp jumps through (VMM-written).
+	UserTargetOffset  = stubUtarget
 	exceptionVectors  = 32
 	exceptionStubSize = 16
 )

@@ -86,7 +86,7 @@ kexc:
 	push rax
 	mov rax, [rsp+24]
 	sub rax, UFLUSH_FIRST
-	cmp rax, 0x30
+	cmp rax, 0x40
 	jae 1f
 	test al, 0xf
 	jnz 1f
@@ -148,11 +148,14 @@ kflush:
 	pop rax
 	ret
 
-/* Boot: the VMM starts the vCPU here at CPL 0 with RSP pointing at an
- * iret frame for user mode (a DPL 3 first state does not work on PVM). */
+/* Boot and full return: the VMM starts the vCPU here at CPL 0 with RSP
+ * pointing at an iret frame for user mode (a DPL 3 first state does not
+ * work on PVM). On VMX/SVM it also returns here when every register must
+ * be restored (rt_sigreturn), which sysretq cannot do. */
 	.balign 16
 	.globl kboot
 kboot:
+	call kflush
 	iretq
 
 	.section .text.user, "ax"
@@ -164,7 +167,8 @@ usyscall:
 	out PORT_SYSCALL, al
 	sysretq
 
-/* Flush stubs, 16 bytes apart from UFLUSH_FIRST (kexc relies on it). The
+/* Flush stubs, four of them 16 bytes apart from UFLUSH_FIRST (kexc relies
+ * on it). The
  * VMM resumes the user at one of them when page-table writes are queued:
  * the ud2 takes the vCPU to CPL 0 (PVM turns `int n` from user mode into
  * #UD, so a deliberate #UD is the portable way in), kexc applies the flush
@@ -192,9 +196,22 @@ udrain:
 	ud2
 	out PORT_SYSCALL, al
 
+/* uflushjmp: PVM path when RCX must be kept (rt_sigreturn, signal
+ * delivery): the target comes from utarget, which only the VMM writes. */
+	.balign 16
+	.globl uflushjmp
+uflushjmp:
+	ud2
+	jmp qword ptr [rip + utarget]
+
 /* Start-up probe: one syscall, so the VMM can see at which CPL it arrives. */
 	.balign 16
 	.globl uprobe
 uprobe:
 	syscall
 	ud2
+
+	.balign 8
+	.globl utarget
+utarget:
+	.quad 0

@@ -197,22 +197,39 @@ func (pt *PageTable) Protect(va, flags uint64) error {
 // Frame returns the frame address in a leaf entry.
 func Frame(pte uint64) uint64 { return pte & pteAddrMask }
 
-// Range calls fn for each present 4 KiB leaf in [start, end), skipping
-// absent tables quickly.
+// Range calls fn for each present 4 KiB leaf in [start, end) of the user
+// half, in address order, skipping absent tables at every level. fn may
+// change the entry it is given.
 func (pt *PageTable) Range(start, end uint64, fn func(va, pte uint64) error) error {
-	for va := start; va < end; {
-		e, ok, _ := pt.walk(va, 0, false)
-		if !ok {
-			// Skip to the next page-table boundary (2 MiB).
-			va = (va + HugePageSize) &^ (HugePageSize - 1)
+	return pt.rangeLevel(pt.root, 3, 0, start, end, fn)
+}
+
+func (pt *PageTable) rangeLevel(table uint64, level int, base, start, end uint64, fn func(va, pte uint64) error) error {
+	span := uint64(1) << (12 + 9*uint(level))
+	for i := uint64(0); i < 512; i++ {
+		lo := base + i*span
+		if lo+span <= start || (level == 3 && i >= 256) {
 			continue
 		}
-		if v := pt.read(e); v&PTEPresent != 0 {
-			if err := fn(va, v); err != nil {
+		if lo >= end {
+			break
+		}
+		v := pt.read(table + 8*i)
+		if v&PTEPresent == 0 {
+			continue
+		}
+		if level == 0 {
+			if err := fn(lo, v); err != nil {
 				return err
 			}
+			continue
 		}
-		va += PageSize
+		if v&PTEHuge != 0 {
+			continue
+		}
+		if err := pt.rangeLevel(v&pteAddrMask, level-1, lo, start, end, fn); err != nil {
+			return err
+		}
 	}
 	return nil
 }

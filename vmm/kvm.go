@@ -250,3 +250,12 @@ func (c *CPU) Describe() string {
 	return s
 }
 
+// hwcap returns AT_HWCAP for x86-64: CPUID.1:EDX as the guest sees it.
+func (h *Hypervisor) hwcap() uint64 {
+	for _, e := range h.cpuid.Entries[:h.cpuid.Nent] {
+		if e.Function == 1 {
+			return uint64(e.Edx)
+		}
+	}
+	return 0
+}

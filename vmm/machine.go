@@ -218,16 +218,12 @@ func (m *Machine) Start(pt PageTables, rip, rsp uint64) error {
 	}); err != nil {
 		return err
 	}
-	// The iret frame the boot stub consumes.
-	frame := m.ist1[len(m.ist1)-40:]
-	for i, v := range []uint64{rip, boot.UserCS, UserFlags, rsp, boot.UserDS} {
-		putU64(frame[8*i:], v)
-	}
 	r, err := m.CPU.Regs()
 	if err != nil {
 		return err
 	}
-	*r = kvm.Regs{RIP: boot.BootEntry, RSP: boot.IST1Top - 40, RFLAGS: 2}
+	*r = kvm.Regs{RIP: rip, RSP: rsp, RFLAGS: UserFlags}
+	m.iretTo(r)
 	m.CPU.MarkDirty()
 	return nil
 }

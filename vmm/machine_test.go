@@ -65,9 +65,9 @@ func TestProbeAndSyscall(t *testing.T) {
 		if i == 1 && r.RBX != 4242 {
 			t.Fatalf("rbx=%d, want the getppid result 4242", r.RBX)
 		}
-		ret, rip, fl := uint64(4242), r.RCX, r.R11
-		r.RAX = ret
-		m.path.resume(r, rip, fl, false)
+		r.RAX = 4242
+		r.RIP, r.RFLAGS = r.RCX, r.R11
+		m.path.resume(m, r, false)
 		m.CPU.MarkDirty()
 	}
 	if nrs[0] != 110 || nrs[1] != 60 {
@@ -127,7 +127,8 @@ func TestPageFaultAndPresentPTEChange(t *testing.T) {
 	}
 	resume := func() {
 		r, _ := m.CPU.Regs()
-		m.path.resume(r, r.RCX, r.R11, m.Flush.Pending())
+		r.RIP, r.RFLAGS = r.RCX, r.R11
+		m.path.resume(m, r, m.Flush.Pending())
 		m.CPU.MarkDirty()
 	}
 	if got := syscallExit(); got != 111 {

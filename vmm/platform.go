@@ -20,40 +20,58 @@ import (
 type entryPath interface {
 	// Name says which path this is, for logs and `kshim info`.
 	Name() string
-	// resume makes the vCPU continue in user mode at rip with rflags once it
-	// runs again; r holds the registers of the syscall exit. With flush set,
-	// the guest first applies the queued page-table writes.
-	resume(r *kvm.Regs, rip, rflags uint64, flush bool)
+	// resume makes the vCPU continue in user mode with the user state in
+	// r (RIP and RFLAGS included) once it runs again. With flush set, the
+	// guest first applies the queued page-table writes.
+	resume(m *Machine, r *kvm.Regs, flush bool)
 }
 
-// cpl3Path: `syscall` does not change privilege (PVM).
+// cpl3Path: `syscall` does not change privilege (PVM). The stub is already
+// in user mode, so the VMM sets the user's RIP and RFLAGS directly.
 type cpl3Path struct{}
 
 func (cpl3Path) Name() string { return "cpl3-direct" }
 
-func (cpl3Path) resume(r *kvm.Regs, rip, rflags uint64, flush bool) {
-	r.RFLAGS = rflags
-	r.RCX, r.R11 = rip, rflags // what sysret would leave behind, as Linux does
-	if flush {
+func (cpl3Path) resume(m *Machine, r *kvm.Regs, flush bool) {
+	if !flush {
+		return
+	}
+	if r.RCX == r.RIP {
 		r.RIP = boot.UserFlush // ud2 (flush), then jmp rcx
 		return
 	}
-	r.RIP = rip
+	putU64(m.page(boot.UserText)[boot.UserTargetOffset:], r.RIP)
+	r.RIP = boot.UserFlushJmp
 }
 
-// cpl0Path: `syscall` enters the stub at CPL 0 (VMX/SVM); it returns with
-// sysretq, which takes RIP from RCX and RFLAGS from R11.
+// cpl0Path: `syscall` enters the stub at CPL 0 (VMX/SVM). The usual return
+// is the stub's sysretq, which takes RIP from RCX and RFLAGS from R11;
+// when those must hold other values (rt_sigreturn, signal delivery) the
+// return goes through the boot stub's iretq instead.
 type cpl0Path struct{}
 
 func (cpl0Path) Name() string { return "cpl0-sysret" }
 
-func (cpl0Path) resume(r *kvm.Regs, rip, rflags uint64, flush bool) {
-	r.RCX, r.R11 = rip, rflags
-	if flush {
-		r.RIP = boot.UserFlushSysret
+func (cpl0Path) resume(m *Machine, r *kvm.Regs, flush bool) {
+	if r.RCX == r.RIP && r.R11 == r.RFLAGS {
+		if flush {
+			r.RIP = boot.UserFlushSysret
+		} else {
+			r.RIP = boot.SyscallEntry + 2 // the sysretq after the stub's out
+		}
 		return
 	}
-	r.RIP = boot.SyscallEntry + 2 // the sysretq after the stub's out
+	m.iretTo(r)
+}
+
+// iretTo makes the vCPU enter user mode through the boot stub's iretq
+// with the state in r.
+func (m *Machine) iretTo(r *kvm.Regs) {
+	frame := m.ist1[len(m.ist1)-40:]
+	for i, v := range []uint64{r.RIP, boot.UserCS, r.RFLAGS, r.RSP, boot.UserDS} {
+		putU64(frame[8*i:], v)
+	}
+	r.RIP, r.RSP, r.RFLAGS = boot.BootEntry, boot.IST1Top-40, 2
 }
 
 // probe runs the user-mode probe and picks the entry path. The vCPU must
@@ -102,12 +120,28 @@ func (m *Machine) Boot(pt PageTables, rip, rsp uint64) error {
 	if err != nil {
 		return err
 	}
-	*r = kvm.Regs{RSP: rsp}
-	m.path.resume(r, rip, UserFlags, false)
-	r.RCX, r.R11 = 0, 0
+	// Every register zero, as execve leaves them: on the CPL 3 path the
+	// vCPU is already in user mode; on CPL 0 it must iretq.
+	*r = kvm.Regs{RIP: rip, RSP: rsp, RFLAGS: UserFlags}
 	if _, ok := m.path.(cpl0Path); ok {
-		r.RCX, r.R11 = rip, UserFlags
+		m.iretTo(r)
 	}
 	m.CPU.MarkDirty()
 	return nil
+}
+
+// Probe boots an empty address space just to run the platform probe and
+// returns the path it found.
+func (m *Machine) Probe() (string, error) {
+	pt, err := m.NewAddressSpace()
+	if err != nil {
+		return "", err
+	}
+	if err := m.Start(pt, boot.ProbeEntry, 0); err != nil {
+		return "", err
+	}
+	if err := m.probe(); err != nil {
+		return "", err
+	}
+	return m.Path(), nil
 }

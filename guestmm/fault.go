@@ -1,0 +1,251 @@
+// fault.go: resolving guest page faults, and the VMM's own access to guest
+// memory (syscall buffers, the loader), which goes through the same path
+// so a buffer in never-touched memory just works.
+package guestmm
+
+import (
+	"golang.org/x/sys/unix"
+
+	"kshim/ept"
+)
+
+// Access is the kind of memory access.
+type Access int
+
+// Access kinds.
+const (
+	Read Access = iota
+	Write
+	Exec
+)
+
+// FaultResult says how a fault ends when it cannot be resolved.
+type FaultResult int
+
+// Fault outcomes.
+const (
+	Resolved FaultResult = iota
+	SegvMapErr
+	SegvAccErr
+	BusErr // SIGBUS/BUS_ADRERR: a file page past end of file
+	OOM    // guest memory exhausted: SIGBUS too, as Linux's VM_FAULT_OOM for a guest is fatal
+)
+
+// HandleFault resolves a fault at addr. It returns Resolved when the guest
+// can retry the access.
+func (mm *MM) HandleFault(addr uint64, acc Access) FaultResult {
+	defer mm.after()
+	if addr >= UserTop {
+		return SegvMapErr
+	}
+	v := mm.find(addr)
+	if v == nil {
+		if v = mm.growStack(addr); v == nil {
+			return SegvMapErr
+		}
+	}
+	if !allowed(v.Prot, acc) {
+		return SegvAccErr
+	}
+	page := addr &^ (PageSize - 1)
+	if v.Obj.beyondEOF(v.objPage(page)) {
+		return BusErr
+	}
+	if err := mm.populatePage(v, page); err != nil {
+		return OOM
+	}
+	// Fault-around for anonymous memory: a fault on this host costs far
+	// more than zeroing a few neighbours, so populate the next pages of
+	// the same VMA too (never past the VMA, never for file pages).
+	if v.Obj.file == nil {
+		end := min(v.End, page+faultAround*PageSize)
+		for p := page + PageSize; p < end; p += PageSize {
+			if _, ok := mm.pt.Lookup(p); ok {
+				break
+			}
+			if mm.populatePage(v, p) != nil {
+				break
+			}
+		}
+	}
+	return Resolved
+}
+
+func allowed(prot int, acc Access) bool {
+	switch acc {
+	case Write:
+		return prot&unix.PROT_WRITE != 0
+	case Exec:
+		return prot&unix.PROT_EXEC != 0
+	default:
+		return prot&(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) != 0
+	}
+}
+
+// populatePage maps page (in v) to its object frame.
+func (mm *MM) populatePage(v *VMA, page uint64) error {
+	if !accessible(v.Prot) {
+		return nil
+	}
+	pa, err := v.Obj.page(mm.mem, v.objPage(page))
+	if err != nil {
+		return err
+	}
+	return mm.pt.Map(page, pa, pteFlags(v.Prot))
+}
+
+// populate maps every page of [start, end) (MAP_POPULATE, mlock).
+func (mm *MM) populate(start, end uint64) error {
+	for _, v := range mm.overlapping(start, end) {
+		lo, hi := max(v.Start, start), min(v.End, end)
+		for p := lo; p < hi; p += PageSize {
+			if v.Obj.beyondEOF(v.objPage(p)) {
+				break
+			}
+			if err := mm.populatePage(v, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// growStack extends the GrowsDown VMA just above addr down to cover it,
+// keeping the stack guard gap to the mapping below and the stack limit.
+func (mm *MM) growStack(addr uint64) *VMA {
+	var above *VMA
+	mm.vmas.AscendGreaterOrEqual(&VMA{Start: addr}, func(v *VMA) bool { above = v; return false })
+	if above == nil || above.Flags&GrowsDown == 0 {
+		return nil
+	}
+	page := addr &^ (PageSize - 1)
+	if above.Name == "[stack]" && StackTop-page > StackLimit {
+		return nil
+	}
+	var below *VMA
+	mm.vmas.DescendLessOrEqual(&VMA{Start: addr}, func(v *VMA) bool { below = v; return false })
+	if below != nil && page < below.End+StackGap {
+		return nil
+	}
+	// The stack object's pages are indexed from its top: grow by
+	// re-basing Off, which is why page indexes may go "negative" (wrap);
+	// objPage stays consistent because both Start and Off move together.
+	mm.vmas.Delete(above)
+	above.Off -= (above.Start - page) / PageSize
+	above.Start = page
+	mm.vmas.ReplaceOrInsert(above)
+	return above
+}
+
+// MapStack creates the main stack: a GrowsDown VMA of initial size below
+// StackTop.
+func (mm *MM) MapStack() {
+	v := &VMA{Start: StackTop - initStack, End: StackTop, Prot: unix.PROT_READ | unix.PROT_WRITE,
+		Flags: Anonymous | GrowsDown, Name: "[stack]", Off: 1 << 40}
+	v.Obj = newObject(false, nil, 0)
+	mm.insert(v)
+}
+
+// MapAnon maps private anonymous memory at exactly [addr, addr+length)
+// (the ELF loader's boot.Memory).
+func (mm *MM) MapAnon(addr, length uint64, prot int) error {
+	_, err := mm.Mmap(MmapArgs{Addr: addr, Len: length, Prot: prot, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE})
+	return err
+}
+
+// frameFor returns the VMM's view of the page holding addr, populating it;
+// need is the access the caller makes. Protection is checked unless force.
+func (mm *MM) frameFor(addr uint64, acc Access, force bool) ([]byte, error) {
+	page := addr &^ (PageSize - 1)
+	if pte, ok := mm.pt.Lookup(page); ok && (acc != Write || pte&ept.PTEWritable != 0 || force) {
+		return mm.mem.Page(ept.Frame(pte)), nil
+	}
+	v := mm.find(addr)
+	if v == nil {
+		if v = mm.growStack(addr); v == nil {
+			return nil, unix.EFAULT
+		}
+	}
+	if !force && !allowed(v.Prot, acc) {
+		return nil, unix.EFAULT
+	}
+	if v.Obj.beyondEOF(v.objPage(page)) {
+		return nil, unix.EFAULT
+	}
+	pa, err := v.Obj.page(mm.mem, v.objPage(page))
+	if err != nil {
+		return nil, err
+	}
+	if accessible(v.Prot) {
+		if err := mm.pt.Map(page, pa, pteFlags(v.Prot)); err != nil {
+			return nil, err
+		}
+	}
+	return mm.mem.Page(pa), nil
+}
+
+func (mm *MM) copy(addr uint64, buf []byte, acc Access, force bool) (int, error) {
+	if addr+uint64(len(buf)) < addr || addr+uint64(len(buf)) > UserTop {
+		return 0, unix.EFAULT
+	}
+	done := 0
+	for done < len(buf) {
+		a := addr + uint64(done)
+		page, err := mm.frameFor(a, acc, force)
+		if err != nil {
+			return done, err
+		}
+		off := a % PageSize
+		var n int
+		if acc == Write {
+			n = copy(page[off:], buf[done:])
+		} else {
+			n = copy(buf[done:], page[off:])
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// CopyIn reads guest memory at addr into buf, as the guest could read it.
+// It returns the bytes copied before any fault, and EFAULT on a fault.
+func (mm *MM) CopyIn(addr uint64, buf []byte) (int, error) {
+	defer mm.after()
+	return mm.copy(addr, buf, Read, false)
+}
+
+// CopyOut writes buf to guest memory at addr, as the guest could write it.
+func (mm *MM) CopyOut(addr uint64, buf []byte) (int, error) {
+	defer mm.after()
+	return mm.copy(addr, buf, Write, false)
+}
+
+// WriteAt writes guest memory regardless of protection (the loader).
+func (mm *MM) WriteAt(addr uint64, data []byte) error {
+	defer mm.after()
+	_, err := mm.copy(addr, data, Write, true)
+	return err
+}
+
+// ReadString reads a NUL-terminated string of at most max bytes.
+func (mm *MM) ReadString(addr uint64, max int) (string, error) {
+	var out []byte
+	for len(out) < max {
+		page, err := mm.frameFor(addr, Read, false)
+		if err != nil {
+			return "", err
+		}
+		chunk := page[addr%PageSize:]
+		if len(chunk) > max-len(out) {
+			chunk = chunk[:max-len(out)]
+		}
+		for i, c := range chunk {
+			if c == 0 {
+				return string(append(out, chunk[:i]...)), nil
+			}
+		}
+		out = append(out, chunk...)
+		addr += uint64(len(chunk))
+	}
+	return "", unix.ENAMETOOLONG
+}

@@ -1,0 +1,244 @@
+// Package guestmm is the guest's Linux memory manager: the range map of
+// VMAs, the objects that back them, and the guest page tables, kept
+// consistent at every step.
+//
+// Invariants (checked by Check after every operation in tests and with
+// --check-invariants):
+//  1. VMAs are page aligned, non-empty, inside the user half, and do not
+//     overlap; the btree orders them by start address.
+//  2. A VMA maps [Start, End) to pages [Off, Off+len) of its Object; two
+//     VMAs never map the same page of a private object.
+//  3. Every present user PTE lies inside a VMA, maps exactly the frame the
+//     VMA's object holds for that page, and grants no more than the VMA's
+//     protection (W only with PROT_WRITE, X only with PROT_EXEC).
+//  4. Every frame an object holds is owned by that object alone.
+//  5. Page-table changes of present entries go through ept's flush queue,
+//     so the guest never runs user code on a stale translation.
+//
+// An operation first computes and validates everything that can fail
+// (addresses, overlaps, errnos), then changes the map, the objects and the
+// page tables; the only failure after that point is running out of guest
+// memory while populating, which leaves a consistent (if less populated)
+// state. A snapshot (fork) therefore never observes a half-done update.
+//
+// Locking: one MM belongs to one address space; callers serialise access
+// (one vCPU per process for now). Lock order, when threads come: MM before
+// ept.Memory.
+package guestmm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/google/btree"
+	"golang.org/x/sys/unix"
+
+	"kshim/ept"
+)
+
+// PageSize is the guest page size.
+const PageSize = ept.PageSize
+
+// Layout of the user half, as Linux x86-64 with ASLR off.
+const (
+	UserTop     = 0x7ffffffff000
+	StackTop    = UserTop
+	StackLimit  = 8 << 20 // RLIMIT_STACK default
+	StackGap    = 256 * PageSize
+	MmapBase    = UserTop - 128<<20 - StackGap
+	MinAddr     = 0x10000 // vm.mmap_min_addr
+	DynBase     = 0x555555554000
+	initStack   = 128 << 10
+	faultAround = 16 // pages populated per anonymous fault
+)
+
+// VMA flags.
+const (
+	Shared    = 1 << iota // MAP_SHARED
+	Anonymous             // no file
+	GrowsDown             // the main stack
+	Locked
+)
+
+// VMA is one mapped range.
+type VMA struct {
+	Start, End uint64
+	Prot       int // unix.PROT_*
+	Flags      int
+	Obj        *Object
+	Off        uint64 // page index in Obj of Start
+	Name       string // for /proc/self/maps: a path, [heap], [stack]
+}
+
+func (v *VMA) pages() uint64 { return (v.End - v.Start) / PageSize }
+
+func (v *VMA) objPage(addr uint64) uint64 { return v.Off + (addr-v.Start)/PageSize }
+
+func lessVMA(a, b *VMA) bool { return a.Start < b.Start }
+
+// MM is one address space.
+type MM struct {
+	mem  *ept.Memory
+	pt   *ept.PageTable
+	vmas *btree.BTreeG[*VMA]
+
+	brkStart, brk uint64
+	// CheckAll runs Check after every operation and panics on a violation
+	// (tests, --check-invariants): an invariant violation is a kshim bug.
+	CheckAll bool
+}
+
+// New creates an empty address space over mem with page tables pt.
+func New(mem *ept.Memory, pt *ept.PageTable) *MM {
+	return &MM{mem: mem, pt: pt, vmas: btree.NewG(8, lessVMA)}
+}
+
+// PageTable returns the address space's page tables.
+func (mm *MM) PageTable() *ept.PageTable { return mm.pt }
+
+// Errors in Linux's terms; syscalls/ maps them to errnos.
+var (
+	ErrNoMem  = unix.ENOMEM
+	ErrInval  = unix.EINVAL
+	ErrExist  = unix.EEXIST
+	ErrFault  = unix.EFAULT
+	ErrAccess = unix.EACCES
+)
+
+// find returns the VMA containing addr (find_vma's exact-hit case).
+func (mm *MM) find(addr uint64) *VMA {
+	var hit *VMA
+	mm.vmas.DescendLessOrEqual(&VMA{Start: addr}, func(v *VMA) bool {
+		if addr < v.End {
+			hit = v
+		}
+		return false
+	})
+	return hit
+}
+
+// FindVMA returns a copy of the VMA containing addr.
+func (mm *MM) FindVMA(addr uint64) (VMA, bool) {
+	v := mm.find(addr)
+	if v == nil {
+		return VMA{}, false
+	}
+	return *v, true
+}
+
+// overlapping returns the VMAs intersecting [start, end) in order.
+func (mm *MM) overlapping(start, end uint64) []*VMA {
+	var out []*VMA
+	if v := mm.find(start); v != nil {
+		out = append(out, v)
+	}
+	mm.vmas.AscendRange(&VMA{Start: start + 1}, &VMA{Start: end}, func(v *VMA) bool {
+		out = append(out, v)
+		return true
+	})
+	return out
+}
+
+// VMAs returns copies of all VMAs in address order.
+func (mm *MM) VMAs() []VMA {
+	var out []VMA
+	mm.vmas.Ascend(func(v *VMA) bool { out = append(out, *v); return true })
+	return out
+}
+
+// Len returns the number of VMAs.
+func (mm *MM) Len() int { return mm.vmas.Len() }
+
+// pteFlags gives the leaf flags for a VMA's protection.
+func pteFlags(prot int) uint64 {
+	f := uint64(ept.PTEUser)
+	if prot&unix.PROT_WRITE != 0 {
+		f |= ept.PTEWritable | ept.PTEDirty
+	}
+	if prot&unix.PROT_EXEC == 0 {
+		f |= ept.PTENoExec
+	}
+	return f
+}
+
+func accessible(prot int) bool { return prot&(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) != 0 }
+
+func (mm *MM) after() {
+	if mm.CheckAll {
+		if err := mm.Check(); err != nil {
+			panic(fmt.Sprintf("guestmm invariant violated: %v", err))
+		}
+	}
+}
+
+// unmapRange removes [start, end) from the map: splits VMAs at the edges,
+// clears PTEs, releases object pages.
+func (mm *MM) unmapRange(start, end uint64) error {
+	for _, v := range mm.overlapping(start, end) {
+		mm.vmas.Delete(v)
+		if v.Start < start {
+			left := *v
+			left.End = start
+			mm.vmas.ReplaceOrInsert(&left)
+			v.Obj.ref()
+		}
+		if v.End > end {
+			right := *v
+			right.Off = v.objPage(end)
+			right.Start = end
+			mm.vmas.ReplaceOrInsert(&right)
+			v.Obj.ref()
+		}
+		lo, hi := max(v.Start, start), min(v.End, end)
+		if err := mm.clearPTEs(lo, hi); err != nil {
+			return err
+		}
+		if !v.Obj.shared() {
+			v.Obj.release(mm.mem, v.objPage(lo), v.objPage(hi))
+		}
+		v.Obj.unref(mm.mem)
+	}
+	return nil
+}
+
+func (mm *MM) clearPTEs(start, end uint64) error {
+	return mm.pt.Range(start, end, func(va, _ uint64) error {
+		_, _, err := mm.pt.Unmap(va)
+		return err
+	})
+}
+
+// insert adds v, merging with compatible neighbours like Linux's vma_merge.
+func (mm *MM) insert(v *VMA) {
+	if prev := mm.find(v.Start - 1); prev != nil && v.Start > 0 && mergeable(prev, v) {
+		mm.vmas.Delete(prev)
+		v.Obj.unref(mm.mem)
+		v.Start, v.Off, v.Obj = prev.Start, prev.Off, prev.Obj
+	}
+	if next := mm.find(v.End); next != nil && mergeable(v, next) {
+		mm.vmas.Delete(next)
+		next.Obj.unref(mm.mem)
+		v.End = next.End
+	}
+	mm.vmas.ReplaceOrInsert(v)
+}
+
+func mergeable(a, b *VMA) bool {
+	return a.End == b.Start && a.Prot == b.Prot && a.Flags == b.Flags && a.Obj == b.Obj &&
+		a.objPage(a.End) == b.Off && a.Name == b.Name
+}
+
+// errno unwraps an error to the errno a syscall returns.
+func errno(err error) unix.Errno {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, ept.ErrNoMemory) {
+		return unix.ENOMEM
+	}
+	return unix.EFAULT
+}
+
+// Errno converts a guestmm error to the errno Linux would return.
+func Errno(err error) unix.Errno { return errno(err) }

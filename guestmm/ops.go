@@ -1,0 +1,287 @@
+// ops.go: the mmap family, with Linux's argument checks and errnos.
+package guestmm
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+func pageUp(x uint64) uint64 { return (x + PageSize - 1) &^ (PageSize - 1) }
+
+// MmapArgs are mmap(2)'s arguments after the syscall layer resolved fd.
+type MmapArgs struct {
+	Addr, Len uint64
+	Prot      int
+	Flags     int // unix.MAP_*
+	File      File
+	Off       uint64
+	Name      string
+}
+
+const protMask = unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC | unix.PROT_GROWSDOWN | unix.PROT_GROWSUP
+
+// Mmap implements mmap(2). It returns the mapped address.
+func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
+	defer mm.after()
+	const mapType = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE
+	switch a.Flags & mapType {
+	case unix.MAP_SHARED, unix.MAP_PRIVATE, unix.MAP_SHARED_VALIDATE:
+	default:
+		return 0, unix.EINVAL
+	}
+	if a.Len == 0 || a.Prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) != 0 && a.Prot&^protMask != 0 {
+		return 0, unix.EINVAL
+	}
+	if a.Off%PageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	length := pageUp(a.Len)
+	if length == 0 || length > UserTop {
+		return 0, unix.ENOMEM
+	}
+	if a.Off+length < a.Off {
+		return 0, unix.EOVERFLOW
+	}
+	fixed := a.Flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0
+	addr := a.Addr
+	if fixed {
+		if addr%PageSize != 0 {
+			return 0, unix.EINVAL
+		}
+		if addr+length > UserTop || addr+length < addr {
+			return 0, unix.ENOMEM
+		}
+		if addr < MinAddr {
+			return 0, unix.EPERM
+		}
+		if a.Flags&unix.MAP_FIXED == 0 && len(mm.overlapping(addr, addr+length)) != 0 {
+			return 0, unix.EEXIST
+		}
+	} else {
+		var ok bool
+		if addr, ok = mm.findFree(pageUp(a.Addr), length); !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	shared := a.Flags&(unix.MAP_SHARED|unix.MAP_SHARED_VALIDATE) != 0
+	flags := 0
+	if shared {
+		flags |= Shared
+	}
+	if a.File == nil {
+		flags |= Anonymous
+	}
+	if a.Flags&unix.MAP_GROWSDOWN != 0 {
+		flags |= GrowsDown
+	}
+	if a.Flags&unix.MAP_LOCKED != 0 {
+		flags |= Locked
+	}
+	v := &VMA{Start: addr, End: addr + length, Prot: a.Prot & (unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC), Flags: flags, Name: a.Name}
+	if err := mm.unmapRange(addr, addr+length); err != nil {
+		return 0, err
+	}
+	mm.attach(v, a.File, a.Off)
+	mm.insert(v)
+	if a.Flags&(unix.MAP_POPULATE|unix.MAP_LOCKED) != 0 && a.Flags&unix.MAP_NONBLOCK == 0 {
+		// Best effort, as in Linux: mmap succeeds even if populating stops.
+		_ = mm.populate(addr, addr+length)
+	}
+	return addr, nil
+}
+
+// attach gives v a backing object: a fresh one, or for private anonymous
+// memory right after a compatible mapping whose object only it uses, that
+// mapping's object, so the two merge.
+func (mm *MM) attach(v *VMA, f File, off uint64) {
+	if f == nil && v.Flags&Shared == 0 && v.Start > 0 {
+		if prev := mm.find(v.Start - 1); prev != nil && prev.End == v.Start && prev.Obj.refs == 1 &&
+			prev.Obj.file == nil && !prev.Obj.share && prev.Prot == v.Prot && prev.Flags == v.Flags && prev.Name == v.Name {
+			prev.Obj.ref()
+			v.Obj, v.Off = prev.Obj, prev.objPage(prev.End)
+			return
+		}
+	}
+	v.Obj = newObject(v.Flags&Shared != 0, f, off)
+}
+
+// findFree finds a free range of length bytes: at hint if it is free,
+// else the highest free range below MmapBase (top-down, like Linux).
+func (mm *MM) findFree(hint, length uint64) (uint64, bool) {
+	if hint >= MinAddr && hint+length <= UserTop && hint+length > hint && len(mm.overlapping(hint, hint+length)) == 0 {
+		return hint, true
+	}
+	end := uint64(MmapBase)
+	found := uint64(0)
+	ok := false
+	mm.vmas.DescendLessOrEqual(&VMA{Start: end}, func(v *VMA) bool {
+		if v.End <= end && end-v.End >= length {
+			found, ok = end-length, true
+			return false
+		}
+		if v.Start < end {
+			end = v.Start
+		}
+		return true
+	})
+	if !ok && end >= MinAddr+length {
+		found, ok = end-length, true
+	}
+	return found, ok
+}
+
+// Munmap implements munmap(2).
+func (mm *MM) Munmap(addr, length uint64) error {
+	defer mm.after()
+	if addr%PageSize != 0 || length == 0 {
+		return unix.EINVAL
+	}
+	length = pageUp(length)
+	if addr+length > UserTop || addr+length < addr {
+		return unix.EINVAL
+	}
+	return mm.unmapRange(addr, addr+length)
+}
+
+// Mprotect implements mprotect(2).
+func (mm *MM) Mprotect(addr, length uint64, prot int) error {
+	defer mm.after()
+	if addr%PageSize != 0 || prot&^protMask != 0 || prot&(unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP {
+		return unix.EINVAL
+	}
+	length = pageUp(length)
+	end := addr + length
+	if end < addr {
+		return unix.ENOMEM
+	}
+	if length == 0 {
+		return nil
+	}
+	// The whole range must be mapped, without holes.
+	vs := mm.overlapping(addr, end)
+	next := addr
+	for _, v := range vs {
+		if v.Start > next {
+			return unix.ENOMEM
+		}
+		next = v.End
+	}
+	if next < end {
+		return unix.ENOMEM
+	}
+	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
+	for _, v := range vs {
+		lo, hi := max(v.Start, addr), min(v.End, end)
+		mm.vmas.Delete(v)
+		if v.Start < lo {
+			left := *v
+			left.End = lo
+			v.Obj.ref()
+			mm.vmas.ReplaceOrInsert(&left)
+		}
+		if v.End > hi {
+			right := *v
+			right.Start, right.Off = hi, v.objPage(hi)
+			v.Obj.ref()
+			mm.vmas.ReplaceOrInsert(&right)
+		}
+		mid := *v
+		mid.Start, mid.End, mid.Off, mid.Prot = lo, hi, v.objPage(lo), prot
+		if err := mm.pt.Range(lo, hi, func(va, _ uint64) error {
+			if !accessible(prot) {
+				_, _, err := mm.pt.Unmap(va)
+				return err
+			}
+			return mm.pt.Protect(va, pteFlags(prot))
+		}); err != nil {
+			return err
+		}
+		mm.insert(&mid)
+	}
+	return nil
+}
+
+// SetBrkStart sets where the heap begins (the end of the loaded image).
+func (mm *MM) SetBrkStart(addr uint64) { mm.brkStart, mm.brk = addr, addr }
+
+// Brk implements brk(2): it returns the new break, or the old one when the
+// request cannot be met.
+func (mm *MM) Brk(addr uint64) uint64 {
+	defer mm.after()
+	if addr < mm.brkStart || addr >= MmapBase {
+		return mm.brk
+	}
+	oldEnd, newEnd := pageUp(mm.brk), pageUp(addr)
+	switch {
+	case newEnd > oldEnd:
+		if len(mm.overlapping(oldEnd, newEnd+StackGap)) != 0 {
+			return mm.brk
+		}
+		v := &VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Flags: Anonymous, Name: "[heap]"}
+		mm.attach(v, nil, 0)
+		mm.insert(v)
+	case newEnd < oldEnd:
+		if err := mm.unmapRange(newEnd, oldEnd); err != nil {
+			return mm.brk
+		}
+	}
+	mm.brk = addr
+	return mm.brk
+}
+
+// Madvise implements madvise(2).
+func (mm *MM) Madvise(addr, length uint64, advice int) error {
+	defer mm.after()
+	if addr%PageSize != 0 {
+		return unix.EINVAL
+	}
+	switch advice {
+	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
+		unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE, unix.MADV_DONTFORK, unix.MADV_DOFORK,
+		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE, unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE,
+		unix.MADV_DONTDUMP, unix.MADV_DODUMP, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK,
+		unix.MADV_COLD, unix.MADV_PAGEOUT:
+	default:
+		return unix.EINVAL
+	}
+	length = pageUp(length)
+	end := addr + length
+	if end < addr {
+		return unix.EINVAL
+	}
+	vs := mm.overlapping(addr, end)
+	covered := uint64(0)
+	for _, v := range vs {
+		covered += min(v.End, end) - max(v.Start, addr)
+	}
+	switch advice {
+	case unix.MADV_DONTNEED, unix.MADV_FREE:
+		for _, v := range vs {
+			lo, hi := max(v.Start, addr), min(v.End, end)
+			if v.Flags&Locked != 0 {
+				return unix.EINVAL
+			}
+			if v.Obj.shared() {
+				continue // shared pages stay; Linux only drops this mapping's PTEs
+			}
+			if err := mm.clearPTEs(lo, hi); err != nil {
+				return err
+			}
+			v.Obj.release(mm.mem, v.objPage(lo), v.objPage(hi))
+		}
+	case unix.MADV_REMOVE:
+		for _, v := range vs {
+			if !v.Obj.shared() {
+				return unix.EINVAL
+			}
+			lo, hi := max(v.Start, addr), min(v.End, end)
+			if err := mm.clearPTEs(lo, hi); err != nil {
+				return err
+			}
+			v.Obj.release(mm.mem, v.objPage(lo), v.objPage(hi))
+		}
+	}
+	if covered < length {
+		return unix.ENOMEM
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+// remap.go: mremap, msync, mincore, mlock.
+package guestmm
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// mapped reports whether [start, end) is covered by VMAs without holes.
+func (mm *MM) mapped(start, end uint64) bool {
+	next := start
+	for _, v := range mm.overlapping(start, end) {
+		if v.Start > next {
+			return false
+		}
+		next = v.End
+	}
+	return next >= end
+}
+
+// Mremap implements mremap(2).
+func (mm *MM) Mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
+	defer mm.after()
+	const known = unix.MREMAP_MAYMOVE | unix.MREMAP_FIXED | unix.MREMAP_DONTUNMAP
+	if flags&^known != 0 || old%PageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 && flags&unix.MREMAP_MAYMOVE == 0 {
+		return 0, unix.EINVAL
+	}
+	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
+	if newLen == 0 || oldLen == 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MREMAP_DONTUNMAP != 0 && oldLen != newLen {
+		return 0, unix.EINVAL
+	}
+	v := mm.find(old)
+	if v == nil || old+oldLen > v.End {
+		return 0, unix.EFAULT
+	}
+	if flags&unix.MREMAP_FIXED != 0 {
+		if newAddr%PageSize != 0 || newAddr+newLen > UserTop || newAddr+newLen < newAddr {
+			return 0, unix.EINVAL
+		}
+		if newAddr < old+oldLen && old < newAddr+newLen {
+			return 0, unix.EINVAL
+		}
+		if err := mm.unmapRange(newAddr, newAddr+newLen); err != nil {
+			return 0, err
+		}
+		return mm.move(v, old, oldLen, newAddr, newLen, flags&unix.MREMAP_DONTUNMAP != 0)
+	}
+	if flags&unix.MREMAP_DONTUNMAP == 0 {
+		if newLen <= oldLen {
+			if err := mm.unmapRange(old+newLen, old+oldLen); err != nil {
+				return 0, err
+			}
+			return old, nil
+		}
+		// Grow in place when the object can grow with the VMA.
+		end := old + oldLen
+		if end == v.End && end+(newLen-oldLen) <= UserTop && (v.Obj.refs == 1 || v.Obj.share) &&
+			len(mm.overlapping(end, old+newLen)) == 0 {
+			mm.vmas.Delete(v)
+			v.End = old + newLen
+			mm.vmas.ReplaceOrInsert(v)
+			return old, nil
+		}
+	}
+	if flags&unix.MREMAP_MAYMOVE == 0 {
+		return 0, unix.ENOMEM
+	}
+	dst, ok := mm.findFree(0, newLen)
+	if !ok {
+		return 0, unix.ENOMEM
+	}
+	return mm.move(v, old, oldLen, dst, newLen, flags&unix.MREMAP_DONTUNMAP != 0)
+}
+
+// move moves [old, old+oldLen) of v to dst with length newLen: the pages go
+// along (same object, same frames); the old range is unmapped, or with
+// dontunmap left mapped to fresh empty memory.
+func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uint64, error) {
+	nv := &VMA{Start: dst, End: dst + newLen, Prot: v.Prot, Flags: v.Flags, Obj: v.Obj, Off: v.objPage(old), Name: v.Name}
+	if newLen > oldLen && !v.Obj.share && v.Obj.file == nil && v.Obj.refs > 1 {
+		// The grown tail would alias object pages another piece of the
+		// original mapping may use: give the move an object of its own.
+		nv.Obj = newObject(false, nil, 0)
+		nv.Off = 0
+		for i := uint64(0); i < oldLen/PageSize; i++ {
+			if pa, ok := v.Obj.pages[v.objPage(old)+i]; ok {
+				nv.Obj.pages[i] = pa
+				delete(v.Obj.pages, v.objPage(old)+i)
+			}
+		}
+	} else {
+		v.Obj.ref()
+	}
+	// Page-table entries follow the frames.
+	type moved struct{ off, pa uint64 }
+	var ptes []moved
+	if err := mm.pt.Range(old, old+oldLen, func(va, pte uint64) error {
+		ptes = append(ptes, moved{va - old, pte})
+		_, _, err := mm.pt.Unmap(va)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	// Remove the old range from the map without releasing its pages.
+	for _, w := range mm.overlapping(old, old+oldLen) {
+		mm.vmas.Delete(w)
+		if w.Start < old {
+			left := *w
+			left.End = old
+			w.Obj.ref()
+			mm.vmas.ReplaceOrInsert(&left)
+		}
+		if w.End > old+oldLen {
+			right := *w
+			right.Start, right.Off = old+oldLen, w.objPage(old+oldLen)
+			w.Obj.ref()
+			mm.vmas.ReplaceOrInsert(&right)
+		}
+		w.Obj.unref(mm.mem)
+	}
+	if newLen < oldLen && !nv.Obj.share {
+		nv.Obj.release(mm.mem, nv.Off+newLen/PageSize, nv.Off+oldLen/PageSize)
+	}
+	mm.vmas.ReplaceOrInsert(nv)
+	for _, m := range ptes {
+		if m.off < newLen {
+			if err := mm.pt.Map(dst+m.off, m.pa&0x000ffffffffff000, pteFlags(nv.Prot)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if dontunmap {
+		ov := &VMA{Start: old, End: old + oldLen, Prot: v.Prot, Flags: v.Flags, Name: v.Name}
+		ov.Obj = newObject(v.Flags&Shared != 0, v.Obj.file, v.Obj.fileOff+nv.Off*PageSize)
+		if v.Obj.share {
+			ov.Obj, ov.Off = v.Obj, nv.Off
+			v.Obj.ref()
+		}
+		mm.vmas.ReplaceOrInsert(ov)
+	}
+	return dst, nil
+}
+
+// Msync implements msync(2). Private and anonymous mappings have nothing
+// to write back.
+func (mm *MM) Msync(addr, length uint64, flags int) error {
+	if addr%PageSize != 0 || flags&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 ||
+		flags&(unix.MS_ASYNC|unix.MS_SYNC) == unix.MS_ASYNC|unix.MS_SYNC {
+		return unix.EINVAL
+	}
+	end := addr + pageUp(length)
+	if end < addr {
+		return unix.ENOMEM
+	}
+	if !mm.mapped(addr, end) {
+		return unix.ENOMEM
+	}
+	return nil
+}
+
+// Mincore reports which pages of [addr, addr+length) are resident.
+func (mm *MM) Mincore(addr, length uint64) ([]byte, error) {
+	if addr%PageSize != 0 {
+		return nil, unix.EINVAL
+	}
+	end := addr + pageUp(length)
+	if end < addr || end > UserTop {
+		return nil, unix.ENOMEM
+	}
+	if !mm.mapped(addr, end) {
+		return nil, unix.ENOMEM
+	}
+	vec := make([]byte, (end-addr)/PageSize)
+	for _, v := range mm.overlapping(addr, end) {
+		lo, hi := max(v.Start, addr), min(v.End, end)
+		for p := lo; p < hi; p += PageSize {
+			if _, ok := v.Obj.pages[v.objPage(p)]; ok {
+				vec[(p-addr)/PageSize] = 1
+			}
+		}
+	}
+	return vec, nil
+}
+
+// Mlock implements mlock/munlock: locking populates the range, since
+// kshim's guest memory is never paged out once present.
+func (mm *MM) Mlock(addr, length uint64, lock bool) error {
+	defer mm.after()
+	start := addr &^ (PageSize - 1)
+	end := pageUp(addr + length)
+	if end < start {
+		return unix.EINVAL
+	}
+	if !mm.mapped(start, end) {
+		return unix.ENOMEM
+	}
+	if lock {
+		if err := mm.populate(start, end); err != nil {
+			return unix.ENOMEM
+		}
+	}
+	return nil
+}
+
+// PopulateAll populates every mapping (mlockall(MCL_CURRENT)).
+func (mm *MM) PopulateAll() error {
+	for _, v := range mm.VMAs() {
+		if err := mm.populate(v.Start, v.End); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,468 @@
+// Package images holds the guest test programs (images/*.c, built into
+// build/images/NAME by images.mk) and the differential harness that runs
+// each of them natively and under `kshim run`, comparing stdout, stderr and
+// exit status byte for byte. Native Linux is the oracle.
+//
+// Build first (from the repository root): make build images
+//
+// The harness uses ../bin/kshim unless KSHIM_BIN names another binary.
+// Each images/*.c starts with "//go:build ignore" so that the go tool does
+// not treat the C files as part of this (cgo-free) package.
+package images
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runTimeout bounds every single process run so a hang fails the test
+// instead of hanging CI.
+const runTimeout = 30 * time.Second
+
+const buildHint = "run `make build images` first"
+
+// prog is one row of the differential table.
+type prog struct {
+	name  string   // subtest name; defaults to bin
+	bin   string   // program in build/images
+	args  []string // argv[1:]
+	env   []string // extra environment (besides baseEnv)
+	stdin string   // fed through a pipe when non-empty, else /dev/null
+	exit  int      // expected native exit status (when sig == 0)
+	sig   syscall.Signal
+}
+
+func (p prog) testName() string {
+	if p.name != "" {
+		return p.name
+	}
+	return p.bin
+}
+
+// baseEnv is the fixed minimal environment given to both the native run
+// and the kshim process (which must pass it through to the guest).
+var baseEnv = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+
+var programs = []prog{
+	// First set: the foundation.
+	{bin: "hello"},
+	{name: "hello_args", bin: "hello", args: []string{"a", "b", "c"}},
+	{bin: "args", exit: 3,
+		args: []string{"one", "two words", "", "ümlaut", "--flag=x y"},
+		env:  []string{"KSHIM_TEST_A=alpha"}},
+	{name: "args_env", bin: "args", exit: 3,
+		env: []string{"KSHIM_TEST_A=a=b=c", "KSHIM_TEST_B="}},
+	{bin: "exitcode", exit: 42},
+	{name: "exitcode_0", bin: "exitcode", args: []string{"0"}, exit: 0},
+	{name: "exitcode_7", bin: "exitcode", args: []string{"7"}, exit: 7},
+	{name: "exitcode_255", bin: "exitcode", args: []string{"255"}, exit: 255},
+	{name: "exitcode_300", bin: "exitcode", args: []string{"300"}, exit: 300 & 0xff},
+	{name: "exitcode__exit", bin: "exitcode", args: []string{"5", "_exit"}, exit: 5},
+	{bin: "auxv"},
+	{bin: "malloc"},
+	{bin: "brk"},
+	{bin: "mmap_basic"},
+	{bin: "sysinfo"},
+	{bin: "segv", sig: syscall.SIGSEGV},
+	{bin: "abort", sig: syscall.SIGABRT},
+	{bin: "float"},
+	{bin: "bigbss"},
+	{bin: "writev"},
+	{bin: "stdin", stdin: stdinText()},
+	{name: "stdin_empty", bin: "stdin"},
+	{bin: "signal"},
+
+	// Second set: the memory manager.
+	{bin: "mm_mmap_flags"},
+	{bin: "mm_file"},
+	{bin: "mm_munmap"},
+	{bin: "mm_mprotect"},
+	{bin: "mm_mremap"},
+	{bin: "mm_madvise"},
+	{bin: "mm_mincore"},
+	{bin: "mm_msync"},
+	{bin: "mm_mlock"},
+	{bin: "mm_stack"},
+	{bin: "mm_segv_handler"},
+}
+
+// stdinText is a few KiB of deterministic text, larger than one pipe read.
+func stdinText() string {
+	var b strings.Builder
+	b.WriteString("first line of stdin\n")
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&b, "line %03d: the quick brown fox jumps over the lazy dog\n", i)
+	}
+	b.WriteString("no trailing newline")
+	return b.String()
+}
+
+// result is what one run of a program produced.
+type result struct {
+	stdout, stderr []byte
+	exit           int            // exit status if it exited
+	sig            syscall.Signal // signal if it was killed by one
+	timedOut       bool
+	err            error // failure to start, or other unexpected error
+}
+
+func (r result) status() string {
+	switch {
+	case r.timedOut:
+		return fmt.Sprintf("timed out after %v", runTimeout)
+	case r.err != nil:
+		return "error: " + r.err.Error()
+	case r.sig != 0:
+		return fmt.Sprintf("killed by signal %d (%v)", int(r.sig), r.sig)
+	default:
+		return fmt.Sprintf("exit status %d", r.exit)
+	}
+}
+
+var disableCores sync.Once
+
+// run runs argv with env and stdin, stdout and stderr captured as pipes.
+func run(argv []string, env []string, stdin string) result {
+	disableCores.Do(func() {
+		// Native runs of segv/abort must not leave core files behind.
+		var rl syscall.Rlimit
+		if syscall.Getrlimit(syscall.RLIMIT_CORE, &rl) == nil {
+			rl.Cur = 0
+			_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &rl)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout = &out // not an *os.File: the child gets a pipe
+	cmd.Stderr = &errb
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
+	if ctx.Err() != nil {
+		r.timedOut = true
+		return r
+	}
+	if cmd.ProcessState == nil {
+		r.err = err
+		return r
+	}
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case ok && ws.Signaled():
+		r.sig = ws.Signal()
+	case ok && ws.Exited():
+		r.exit = ws.ExitStatus()
+	default:
+		r.err = err
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) && r.err == nil {
+		r.err = err
+	}
+	return r
+}
+
+// paths returns the absolute paths of the kshim binary and build/images.
+// Native and kshim runs use the same absolute program path so that
+// argv[0], AT_EXECFN and /proc/self/exe agree.
+func paths(t *testing.T) (kshim, dir string) {
+	t.Helper()
+	var err error
+	kshim = "../bin/kshim"
+	if env := os.Getenv("KSHIM_BIN"); env != "" {
+		kshim = env // e.g. a stand-in used to check the harness itself
+	}
+	if kshim, err = filepath.Abs(kshim); err != nil {
+		t.Fatal(err)
+	}
+	if dir, err = filepath.Abs("../build/images"); err != nil {
+		t.Fatal(err)
+	}
+	return kshim, dir
+}
+
+func requireFile(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("%v: %s", err, buildHint)
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		t.Fatalf("%s is not an executable file: %s", path, buildHint)
+	}
+}
+
+func requireBinaries(t *testing.T, kshim, dir string, withKshim bool) {
+	t.Helper()
+	if withKshim {
+		requireFile(t, kshim)
+	}
+	for _, p := range programs {
+		requireFile(t, filepath.Join(dir, p.bin))
+	}
+}
+
+func envFor(p prog) []string {
+	return append(append([]string(nil), baseEnv...), p.env...)
+}
+
+// checkExpected reports when the native run does not behave as the table
+// says: then the test program (or the table) is wrong, not kshim.
+func checkExpected(t *testing.T, p prog, r result) bool {
+	t.Helper()
+	ok := !r.timedOut && r.err == nil
+	if p.sig != 0 {
+		ok = ok && r.sig == p.sig
+	} else {
+		ok = ok && r.sig == 0 && r.exit == p.exit
+	}
+	if !ok {
+		want := fmt.Sprintf("exit status %d", p.exit)
+		if p.sig != 0 {
+			want = fmt.Sprintf("killed by signal %d", int(p.sig))
+		}
+		t.Errorf("native run: %s, table expects %s (test program broken?)\nstdout:\n%s\nstderr:\n%s",
+			r.status(), want, clip(r.stdout), clip(r.stderr))
+	}
+	return ok
+}
+
+// TestNativeDeterministic runs every program natively twice and requires
+// identical output: a test program whose output varies between runs cannot
+// be used as an oracle. It needs only the built images, not kshim.
+func TestNativeDeterministic(t *testing.T) {
+	kshim, dir := paths(t)
+	requireBinaries(t, kshim, dir, false)
+	for _, p := range programs {
+		t.Run(p.testName(), func(t *testing.T) {
+			argv := append([]string{filepath.Join(dir, p.bin)}, p.args...)
+			a := run(argv, envFor(p), p.stdin)
+			if !checkExpected(t, p, a) {
+				return
+			}
+			b := run(argv, envFor(p), p.stdin)
+			compare(t, "second native run", a, b, p.sig != 0)
+		})
+	}
+}
+
+// TestDifferential runs every program natively and under `kshim run` and
+// compares stdout, stderr and exit status.
+func TestDifferential(t *testing.T) {
+	kshim, dir := paths(t)
+	requireBinaries(t, kshim, dir, true)
+	for _, p := range programs {
+		t.Run(p.testName(), func(t *testing.T) {
+			path := filepath.Join(dir, p.bin)
+			native := run(append([]string{path}, p.args...), envFor(p), p.stdin)
+			if !checkExpected(t, p, native) {
+				return
+			}
+			guest := run(append([]string{kshim, "run", path}, p.args...), envFor(p), p.stdin)
+			compare(t, "kshim", native, guest, false)
+		})
+	}
+}
+
+// compare checks got (the "kshim" or second run) against the native run.
+// If native died of signal N, a kshim run must exit with 128+N and add
+// exactly one line to stderr; a second native run (sameKind) must die of
+// the same signal.
+func compare(t *testing.T, what string, native, got result, sameKind bool) {
+	t.Helper()
+	if got.timedOut || got.err != nil {
+		t.Errorf("%s: %s\nstdout:\n%s\nstderr:\n%s", what, got.status(), clip(got.stdout), clip(got.stderr))
+		return
+	}
+	if !bytes.Equal(native.stdout, got.stdout) {
+		t.Errorf("stdout differs (native vs %s):\n%s", what, firstDiff(native.stdout, got.stdout, what))
+	}
+	if native.sig != 0 && !sameKind {
+		want := 128 + int(native.sig)
+		if got.sig != 0 || got.exit != want {
+			t.Errorf("native was killed by signal %d (%v); want %s exit status %d, got %s\nstderr:\n%s",
+				int(native.sig), native.sig, what, want, got.status(), clip(got.stderr))
+		}
+		checkSignalMessage(t, what, native.stderr, got.stderr)
+		return
+	}
+	if !bytes.Equal(native.stderr, got.stderr) {
+		t.Errorf("stderr differs (native vs %s):\n%s", what, firstDiff(native.stderr, got.stderr, what))
+	}
+	if native.sig != got.sig || native.exit != got.exit {
+		t.Errorf("status differs: native %s, %s %s", native.status(), what, got.status())
+	}
+}
+
+// checkSignalMessage: kshim's stderr must be the guest's own stderr followed
+// by exactly one non-empty line (the shell-like "Segmentation fault" style
+// message), and must not look like a Go crash.
+func checkSignalMessage(t *testing.T, what string, native, got []byte) {
+	t.Helper()
+	if looksLikeGoCrash(got) {
+		t.Errorf("%s stderr looks like a Go crash:\n%s", what, clip(got))
+		return
+	}
+	if !bytes.HasPrefix(got, native) {
+		t.Errorf("%s stderr does not start with the guest's stderr:\n%s", what, firstDiff(native, got, what))
+		return
+	}
+	extra := string(got[len(native):])
+	if strings.TrimSpace(extra) == "" {
+		t.Errorf("%s printed no message on stderr for a guest killed by a signal", what)
+		return
+	}
+	if strings.Count(strings.TrimSuffix(extra, "\n"), "\n") != 0 || !strings.HasSuffix(extra, "\n") {
+		t.Errorf("%s signal message must be exactly one line ending in a newline, got %q", what, extra)
+	}
+}
+
+func looksLikeGoCrash(b []byte) bool {
+	return bytes.Contains(b, []byte("panic")) || bytes.Contains(b, []byte("goroutine"))
+}
+
+// firstDiff describes the first differing line of a and b, with a little
+// context, in a readable form.
+func firstDiff(a, b []byte, what string) string {
+	al := strings.SplitAfter(string(a), "\n")
+	bl := strings.SplitAfter(string(b), "\n")
+	i := 0
+	for i < len(al) && i < len(bl) && al[i] == bl[i] {
+		i++
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "  first difference at line %d (native %d bytes, %s %d bytes)\n", i+1, len(a), what, len(b))
+	for j := max(0, i-3); j < i; j++ {
+		fmt.Fprintf(&s, "    %4d   %q\n", j+1, al[j])
+	}
+	line := func(l []string) string {
+		if i < len(l) && l[i] != "" {
+			return fmt.Sprintf("%q", l[i])
+		}
+		return "(end of output)"
+	}
+	fmt.Fprintf(&s, "  - %4d   %s   (native)\n", i+1, line(al))
+	fmt.Fprintf(&s, "  + %4d   %s   (%s)\n", i+1, line(bl), what)
+	return s.String()
+}
+
+// clip shortens long output for error messages.
+func clip(b []byte) string {
+	const limit = 2000
+	if len(b) == 0 {
+		return "  (empty)"
+	}
+	if len(b) > limit {
+		return string(b[:limit]) + fmt.Sprintf("\n  ... (%d more bytes)", len(b)-limit)
+	}
+	return string(b)
+}
+
+// TestRunBadInput: what `kshim run` must do with programs it cannot run.
+// These expectations are the spec: 127 for a missing file, 126 for a file
+// that is not a runnable static x86-64 ELF; exactly one line on stderr,
+// nothing on stdout, and never a Go panic.
+func TestRunBadInput(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	hello := filepath.Join(dir, "hello")
+	requireFile(t, hello)
+	helloELF, err := os.ReadFile(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+
+	write := func(name string, data []byte) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	cases := []struct {
+		name     string
+		path     func(t *testing.T) string
+		exit     int
+		wantPath bool // stderr must mention the path
+	}{
+		{"missing", func(t *testing.T) string { return filepath.Join(tmp, "does-not-exist") }, 127, true},
+		{"directory", func(t *testing.T) string {
+			p := filepath.Join(tmp, "a-directory")
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, 126, false},
+		{"empty", func(t *testing.T) string { return write("empty", nil) }, 126, false},
+		{"text", func(t *testing.T) string {
+			return write("text", []byte("echo this is not an ELF file\nexit 0\n"))
+		}, 126, false},
+		{"truncated_elf", func(t *testing.T) string { return write("truncated", helloELF[:100]) }, 126, false},
+		{"non_x86_64_elf", func(t *testing.T) string {
+			b := append([]byte(nil), helloELF...)
+			b[18], b[19] = 183, 0 // e_machine = EM_AARCH64
+			return write("aarch64", b)
+		}, 126, false},
+		{"dynamic_elf", func(t *testing.T) string { return buildDynamic(t, tmp) }, 126, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := c.path(t)
+			r := run([]string{kshim, "run", path, "arg1"}, baseEnv, "")
+			if r.timedOut || r.err != nil || r.sig != 0 || r.exit != c.exit {
+				t.Errorf("kshim run %s: %s, want exit status %d\nstderr:\n%s", c.name, r.status(), c.exit, clip(r.stderr))
+			}
+			if looksLikeGoCrash(r.stderr) {
+				t.Errorf("stderr looks like a Go crash:\n%s", clip(r.stderr))
+			}
+			s := string(r.stderr)
+			if !strings.HasSuffix(s, "\n") || strings.Count(s, "\n") != 1 || strings.TrimSpace(s) == "" {
+				t.Errorf("stderr must be exactly one non-empty line, got %q", s)
+			}
+			if c.wantPath && !strings.Contains(s, path) {
+				t.Errorf("stderr does not mention the path %s: %q", path, s)
+			}
+			if len(r.stdout) != 0 {
+				t.Errorf("stdout must be empty, got %q", clip(r.stdout))
+			}
+		})
+	}
+}
+
+// buildDynamic compiles a small dynamically linked program with gcc.
+func buildDynamic(t *testing.T, tmp string) string {
+	t.Helper()
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Fatalf("gcc not found (needed to build a dynamically linked ELF): %v", err)
+	}
+	src := filepath.Join(tmp, "dyn.c")
+	if err := os.WriteFile(src, []byte("#include <stdio.h>\nint main(void){puts(\"dynamic\");return 0;}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "dyn")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*runTimeout)
+	defer cancel()
+	if b, err := exec.CommandContext(ctx, gcc, "-O2", "-o", out, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc (dynamic): %v\n%s", err, b)
+	}
+	return out
+}

@@ -1,0 +1,51 @@
+# images.mk - builds the guest test programs images/*.c into build/images/NAME.
+#
+# Include it from the root Makefile (`include images/images.mk`), or use it
+# alone from the repository root:  make -f images/images.mk images
+#
+# Every program is a static glibc executable, built with
+#   gcc -static -O2 -Wall -o build/images/NAME images/NAME.c -lm
+# (-lm only matters for float.c: libm is a separate archive in static glibc).
+#
+# Including this file does not change the includer's default goal.
+#
+# Each images/*.c begins with "//go:build ignore" (a C comment to gcc) so the
+# go tool does not refuse the Go package in images/ for containing C files.
+
+IMAGES_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
+
+IMAGES_CC      ?= gcc
+IMAGES_CFLAGS  ?= -static -O2 -Wall
+IMAGES_LDLIBS  ?= -lm
+IMAGES_SRCDIR  := images
+IMAGES_OUTDIR  := build/images
+IMAGES_SRCS    := $(sort $(wildcard $(IMAGES_SRCDIR)/*.c))
+IMAGES_BINS    := $(patsubst $(IMAGES_SRCDIR)/%.c,$(IMAGES_OUTDIR)/%,$(IMAGES_SRCS))
+
+.PHONY: images images-clean
+
+images: $(IMAGES_BINS)
+
+$(IMAGES_OUTDIR)/%: $(IMAGES_SRCDIR)/%.c
+	@mkdir -p $(@D)
+	$(IMAGES_CC) $(IMAGES_CFLAGS) -o $@ $< $(IMAGES_LDLIBS)
+
+images-clean:
+	rm -rf $(IMAGES_OUTDIR)
+
+# Runs every image natively twice and checks the output is identical (no
+# kshim needed); the differential test itself is `go test ./images/`.
+.PHONY: images-check-native
+images-check-native: images
+	go test -count=1 -run TestNativeDeterministic ./images/
+
+# Restore the includer's default goal; used alone, default to `images`.
+ifeq ($(IMAGES_SAVED_DEFAULT_GOAL),)
+ifeq ($(words $(MAKEFILE_LIST)),1)
+.DEFAULT_GOAL := images
+else
+.DEFAULT_GOAL :=
+endif
+else
+.DEFAULT_GOAL := $(IMAGES_SAVED_DEFAULT_GOAL)
+endif

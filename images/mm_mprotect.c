@@ -1,0 +1,168 @@
+//go:build ignore
+
+/* mm_mprotect: splitting mappings by protection, PROT_NONE, PROT_EXEC and
+ * no-execute, error cases, and contents surviving protection changes. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PG 4096ul
+
+static sigjmp_buf jb;
+static volatile int g_sig, g_code;
+static void *volatile g_addr;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	g_sig = sig;
+	g_code = si->si_code;
+	g_addr = si->si_addr;
+	siglongjmp(jb, 1);
+}
+
+static const char *code_name(int sig, int code)
+{
+	if (sig == SIGSEGV && code == SEGV_MAPERR) return "SEGV_MAPERR";
+	if (sig == SIGSEGV && code == SEGV_ACCERR) return "SEGV_ACCERR";
+	if (sig == SIGSEGV && code == SI_KERNEL) return "SEGV_SI_KERNEL";
+	if (sig == SIGBUS && code == BUS_ADRERR) return "BUS_ADRERR";
+	return "other";
+}
+
+static const char *probe_read(const volatile char *p)
+{
+	g_sig = 0;
+	if (sigsetjmp(jb, 1) == 0) {
+		(void)*p;
+		return "ok";
+	}
+	return code_name(g_sig, g_code);
+}
+
+static const char *probe_write(volatile char *p)
+{
+	g_sig = 0;
+	if (sigsetjmp(jb, 1) == 0) {
+		*p = *p;
+		return "ok";
+	}
+	return code_name(g_sig, g_code);
+}
+
+typedef int (*fn_t)(void);
+static volatile int call_result;
+static const char *probe_call(void *code)
+{
+	g_sig = 0;
+	if (sigsetjmp(jb, 1) == 0) {
+		call_result = ((fn_t)code)();
+		return "ok";
+	}
+	return code_name(g_sig, g_code);
+}
+
+static const char *ename(int e)
+{
+	const char *s = strerrorname_np(e);
+	return s ? s : "E?";
+}
+
+static void show(const char *what, int r)
+{
+	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
+}
+
+static void show_pages(const char *label, char *p, int n)
+{
+	printf("%s:", label);
+	for (int i = 0; i < n; i++) {
+		const char *r = probe_read(p + i * PG + 1);
+		const char *w = probe_write(p + i * PG + 2);
+		printf(" [%d r=%s w=%s]", i, r, w);
+	}
+	printf("\n");
+}
+
+int main(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+
+	char *p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (size_t i = 0; i < 4 * PG; i++)
+		p[i] = (char)(i % 253);
+
+	errno = 0;
+	show("mprotect(page 1, READ)", mprotect(p + PG, PG, PROT_READ));
+	errno = 0;
+	show("mprotect(page 2, NONE)", mprotect(p + 2 * PG, PG, PROT_NONE));
+	show_pages("split", p, 4);
+	const char *res = probe_read(p + 2 * PG + 99);
+	printf("prot_none read: %s si_addr_ok=%d\n", res, g_addr == p + 2 * PG + 99);
+	res = probe_write(p + PG + 7);
+	printf("read_only write: %s si_addr_ok=%d\n", res, g_addr == p + PG + 7);
+
+	/* Upgrade back to RW: contents preserved everywhere. */
+	errno = 0;
+	show("mprotect(all, RW)", mprotect(p, 4 * PG, PROT_READ | PROT_WRITE));
+	int ok = 1;
+	for (size_t i = 0; i < 4 * PG; i++)
+		ok &= p[i] == (char)(i % 253);
+	printf("contents_preserved=%d\n", ok);
+	show_pages("rw_again", p, 4);
+
+	/* Write-only is really read+write on x86. */
+	errno = 0;
+	show("mprotect(page 0, WRITE only)", mprotect(p, PG, PROT_WRITE));
+	show_pages("write_only", p, 1);
+	mprotect(p, PG, PROT_READ | PROT_WRITE);
+
+	/* Error cases. */
+	errno = 0;
+	show("mprotect(unaligned)", mprotect(p + 1, PG, PROT_READ));
+	errno = 0;
+	show("mprotect(invalid prot bits)", mprotect(p, PG, 0x100));
+	errno = 0;
+	show("mprotect(len 0)", mprotect(p, 0, PROT_READ));
+	char *gone = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(gone, PG);
+	errno = 0;
+	show("mprotect(unmapped)", mprotect(gone, PG, PROT_READ));
+	/* A range that runs off the end of the mapping into a hole. */
+	munmap(p + 3 * PG, PG);
+	errno = 0;
+	show("mprotect(range with hole)", mprotect(p + 2 * PG, 2 * PG, PROT_READ | PROT_WRITE));
+
+	/* PROT_EXEC: copy "mov $42,%eax; ret" into a page and run it. */
+	static const unsigned char code[] = {0xb8, 42, 0, 0, 0, 0xc3};
+	char *x = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memcpy(x, code, sizeof code);
+	res = probe_call(x);
+	printf("exec from RW page: %s si_addr_ok=%d\n", res, g_addr == x);
+	errno = 0;
+	show("mprotect(code, READ|EXEC)", mprotect(x, PG, PROT_READ | PROT_EXEC));
+	call_result = 0;
+	res = probe_call(x);
+	printf("exec from RX page: %s result=%d\n", res, call_result);
+	printf("write to RX page: %s\n", probe_write(x + 10));
+	errno = 0;
+	show("mprotect(code, NONE)", mprotect(x, PG, PROT_NONE));
+	res = probe_call(x);
+	printf("exec from PROT_NONE page: %s\n", res);
+	munmap(x, PG);
+	munmap(p, 3 * PG);
+	printf("done\n");
+	return 0;
+}

@@ -1,0 +1,98 @@
+// mem.go: memory syscalls, thin wrappers over guestmm.
+package syscalls
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/guestmm"
+)
+
+func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
+	m := guestmm.MmapArgs{Addr: a[0], Len: a[1], Prot: int(a[2]), Flags: int(a[3]), Off: a[5]}
+	if m.Flags&unix.MAP_ANONYMOUS == 0 {
+		h, err := p.hostFD(a[4])
+		if err != nil {
+			return 0, err
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(h, &st); err != nil {
+			return 0, err
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return 0, unix.ENODEV
+		}
+		fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
+		if err != nil {
+			return 0, err
+		}
+		if fl&unix.O_ACCMODE == unix.O_WRONLY ||
+			m.Flags&unix.MAP_SHARED != 0 && m.Prot&unix.PROT_WRITE != 0 && fl&unix.O_ACCMODE != unix.O_RDWR {
+			return 0, unix.EACCES
+		}
+		if m.Flags&unix.MAP_SHARED != 0 && m.Prot&unix.PROT_WRITE != 0 {
+			// Write-back to the file comes with coherent shared file
+			// mappings (guestmm issue); refuse rather than lose writes.
+			return 0, unix.ENOSYS
+		}
+		d, err := unix.Dup(h)
+		if err != nil {
+			return 0, err
+		}
+		m.File = hostFile{os.NewFile(uintptr(d), "")}
+	}
+	return p.MM.Mmap(m)
+}
+
+func sysMunmap(p *Process, _ *Regs, a *args) (uint64, error) {
+	return 0, p.MM.Munmap(a[0], a[1])
+}
+
+func sysMprotect(p *Process, _ *Regs, a *args) (uint64, error) {
+	return 0, p.MM.Mprotect(a[0], a[1], int(a[2]))
+}
+
+func sysBrk(p *Process, _ *Regs, a *args) (uint64, error) {
+	return p.MM.Brk(a[0]), nil
+}
+
+func sysMadvise(p *Process, _ *Regs, a *args) (uint64, error) {
+	return 0, p.MM.Madvise(a[0], a[1], int(a[2]))
+}
+
+func sysMremap(p *Process, _ *Regs, a *args) (uint64, error) {
+	return p.MM.Mremap(a[0], a[1], a[2], int(a[3]), a[4])
+}
+
+func sysMsync(p *Process, _ *Regs, a *args) (uint64, error) {
+	return 0, p.MM.Msync(a[0], a[1], int(a[2]))
+}
+
+func sysMincore(p *Process, _ *Regs, a *args) (uint64, error) {
+	vec, err := p.MM.Mincore(a[0], a[1])
+	if err != nil {
+		return 0, err
+	}
+	_, err = p.MM.CopyOut(a[2], vec)
+	return 0, err
+}
+
+func sysMlock(p *Process, r *Regs, a *args) (uint64, error) {
+	if r.RAX == unix.SYS_MLOCK2 && a[2]&^uint64(unix.MLOCK_ONFAULT) != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, p.MM.Mlock(a[0], a[1], r.RAX != unix.SYS_MUNLOCK)
+}
+
+func sysMlockall(p *Process, _ *Regs, a *args) (uint64, error) {
+	if a[0] == 0 || a[0]&^uint64(unix.MCL_CURRENT|unix.MCL_FUTURE|unix.MCL_ONFAULT) != 0 || a[0] == unix.MCL_ONFAULT {
+		return 0, unix.EINVAL
+	}
+	if a[0]&unix.MCL_CURRENT != 0 && a[0]&unix.MCL_ONFAULT == 0 {
+		if err := p.MM.PopulateAll(); err != nil {
+			return 0, unix.ENOMEM
+		}
+	}
+	return 0, nil
+}

@@ -1,0 +1,304 @@
+// misc.go: process and system information, time, and exit.
+package syscalls
+
+import (
+	"encoding/binary"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+func put64(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }
+
+func sysExit(p *Process, r *Regs, a *args) (uint64, error) {
+	p.Exited, p.ExitStatus = true, int(a[0]&0xff)
+	return 0, errNoReturn
+}
+
+func sysUname(p *Process, _ *Regs, a *args) (uint64, error) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return 0, err
+	}
+	_, err := p.MM.CopyOut(a[0], unsafe.Slice((*byte)(unsafe.Pointer(&u)), unsafe.Sizeof(u)))
+	return 0, err
+}
+
+func (p *Process) readlink(path string, buf, size uint64) (uint64, error) {
+	if int64(size) <= 0 {
+		return 0, unix.EINVAL
+	}
+	if path != "/proc/self/exe" && path != "/proc/"+itoa(p.Pid)+"/exe" {
+		// Other paths come with the guest root directory (files issue).
+		return 0, unix.ENOSYS
+	}
+	target := []byte(p.Exe)
+	if uint64(len(target)) > size {
+		target = target[:size]
+	}
+	_, err := p.MM.CopyOut(buf, target)
+	return uint64(len(target)), err
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+func sysReadlink(p *Process, _ *Regs, a *args) (uint64, error) {
+	path, err := p.MM.ReadString(a[0], unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	return p.readlink(path, a[1], a[2])
+}
+
+func sysReadlinkat(p *Process, _ *Regs, a *args) (uint64, error) {
+	path, err := p.MM.ReadString(a[1], unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	if len(path) == 0 || path[0] != '/' {
+		return 0, unix.ENOSYS
+	}
+	return p.readlink(path, a[2], a[3])
+}
+
+func sysGetrandom(p *Process, _ *Regs, a *args) (uint64, error) {
+	if a[2]&^uint64(unix.GRND_NONBLOCK|unix.GRND_RANDOM|unix.GRND_INSECURE) != 0 ||
+		a[2]&(unix.GRND_RANDOM|unix.GRND_INSECURE) == unix.GRND_RANDOM|unix.GRND_INSECURE {
+		return 0, unix.EINVAL
+	}
+	n := min(a[1], 1<<25)
+	buf := make([]byte, n)
+	got, err := unix.Getrandom(buf, int(a[2]))
+	if err != nil {
+		return 0, err
+	}
+	c, err := p.MM.CopyOut(a[0], buf[:got])
+	if err != nil && c == 0 {
+		return 0, err
+	}
+	return uint64(c), nil
+}
+
+func sysClockGettime(p *Process, _ *Regs, a *args) (uint64, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(int32(a[0]), &ts); err != nil {
+		return 0, err
+	}
+	b := make([]byte, 16)
+	put64(b, uint64(ts.Sec))
+	put64(b[8:], uint64(ts.Nsec))
+	_, err := p.MM.CopyOut(a[1], b)
+	return 0, err
+}
+
+func sysClockGetres(p *Process, _ *Regs, a *args) (uint64, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGetres(int32(a[0]), &ts); err != nil {
+		return 0, err
+	}
+	if a[1] == 0 {
+		return 0, nil
+	}
+	b := make([]byte, 16)
+	put64(b, uint64(ts.Sec))
+	put64(b[8:], uint64(ts.Nsec))
+	_, err := p.MM.CopyOut(a[1], b)
+	return 0, err
+}
+
+func sysGettimeofday(p *Process, _ *Regs, a *args) (uint64, error) {
+	var tv unix.Timeval
+	if err := unix.Gettimeofday(&tv); err != nil {
+		return 0, err
+	}
+	if a[0] != 0 {
+		b := make([]byte, 16)
+		put64(b, uint64(tv.Sec))
+		put64(b[8:], uint64(tv.Usec))
+		if _, err := p.MM.CopyOut(a[0], b); err != nil {
+			return 0, err
+		}
+	}
+	if a[1] != 0 {
+		if _, err := p.MM.CopyOut(a[1], make([]byte, 8)); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sysTime(p *Process, _ *Regs, a *args) (uint64, error) {
+	var tv unix.Timeval
+	if err := unix.Gettimeofday(&tv); err != nil {
+		return 0, err
+	}
+	if a[0] != 0 {
+		b := make([]byte, 8)
+		put64(b, uint64(tv.Sec))
+		if _, err := p.MM.CopyOut(a[0], b); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(tv.Sec), nil
+}
+
+func sysGetpid(p *Process, _ *Regs, _ *args) (uint64, error) { return uint64(p.Pid), nil }
+
+func sysGetppid(*Process, *Regs, *args) (uint64, error) { return uint64(unix.Getppid()), nil }
+
+// Resource limits start as the VMM's own; the guest may lower them.
+func (p *Process) rlimit(res int) (unix.Rlimit, error) {
+	if p.rlimits == nil {
+		p.rlimits = map[int]unix.Rlimit{}
+	}
+	if l, ok := p.rlimits[res]; ok {
+		return l, nil
+	}
+	var l unix.Rlimit
+	if err := unix.Getrlimit(res, &l); err != nil {
+		return l, err
+	}
+	p.rlimits[res] = l
+	return l, nil
+}
+
+const rlimNLimits = 16
+
+func sysPrlimit(p *Process, _ *Regs, a *args) (uint64, error) {
+	if a[0] != 0 && a[0] != uint64(p.Pid) {
+		return 0, unix.ESRCH
+	}
+	res := int(a[1])
+	if res < 0 || res >= rlimNLimits {
+		return 0, unix.EINVAL
+	}
+	old, err := p.rlimit(res)
+	if err != nil {
+		return 0, err
+	}
+	if a[2] != 0 {
+		b := make([]byte, 16)
+		if _, err := p.MM.CopyIn(a[2], b); err != nil {
+			return 0, err
+		}
+		n := unix.Rlimit{Cur: le64(b), Max: le64(b[8:])}
+		if n.Cur > n.Max {
+			return 0, unix.EINVAL
+		}
+		if n.Max > old.Max && unix.Geteuid() != 0 {
+			return 0, unix.EPERM
+		}
+		defer func() { p.rlimits[res] = n }()
+	}
+	if a[3] != 0 {
+		b := make([]byte, 16)
+		put64(b, old.Cur)
+		put64(b[8:], old.Max)
+		if _, err := p.MM.CopyOut(a[3], b); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sysGetrlimit(p *Process, r *Regs, a *args) (uint64, error) {
+	return sysPrlimit(p, r, &args{0, a[0], 0, a[1]})
+}
+
+const (
+	archSetGS = 0x1001
+	archSetFS = 0x1002
+	archGetFS = 0x1003
+	archGetGS = 0x1004
+)
+
+func sysArchPrctl(p *Process, _ *Regs, a *args) (uint64, error) {
+	switch a[0] {
+	case archSetFS, archSetGS:
+		if a[1] >= 0x7ffffffff000 {
+			return 0, unix.EPERM
+		}
+		if a[0] == archSetFS {
+			return 0, p.Arch.SetFSBase(a[1])
+		}
+		return 0, p.Arch.SetGSBase(a[1])
+	case archGetFS, archGetGS:
+		v := p.Arch.FSBase()
+		if a[0] == archGetGS {
+			v = p.Arch.GSBase()
+		}
+		b := make([]byte, 8)
+		put64(b, v)
+		_, err := p.MM.CopyOut(a[1], b)
+		return 0, err
+	}
+	return 0, unix.EINVAL
+}
+
+func sysSetTidAddress(p *Process, _ *Regs, a *args) (uint64, error) {
+	p.tidAddr = a[0]
+	return uint64(p.Pid), nil
+}
+
+func sysSetRobustList(p *Process, _ *Regs, a *args) (uint64, error) {
+	if a[1] != 24 {
+		return 0, unix.EINVAL
+	}
+	p.robustList = a[0]
+	return 0, nil
+}
+
+// rseq registration. One vCPU and no preemption inside user code yet, so
+// the only state to keep is the CPU number the area reports (always 0).
+
+func sysRseq(p *Process, _ *Regs, a *args) (uint64, error) {
+	addr, length, flags, sig := a[0], uint32(a[1]), int(a[2]), uint32(a[3])
+	const unregister = 1
+	if flags&unregister != 0 {
+		if flags&^unregister != 0 {
+			return 0, unix.EINVAL
+		}
+		if p.rseq == 0 || p.rseq != addr {
+			return 0, unix.EINVAL
+		}
+		if length != p.rseqLen || sig != p.rseqSig {
+			return 0, unix.EPERM
+		}
+		p.rseq = 0
+		return 0, nil
+	}
+	if flags != 0 {
+		return 0, unix.EINVAL
+	}
+	if p.rseq != 0 {
+		if addr != p.rseq || length != p.rseqLen {
+			return 0, unix.EINVAL
+		}
+		if sig != p.rseqSig {
+			return 0, unix.EPERM
+		}
+		return 0, unix.EBUSY
+	}
+	if addr%32 != 0 || length < 32 {
+		return 0, unix.EINVAL
+	}
+	// cpu_id_start (u32 at 0) and cpu_id (u32 at 4) = 0; rseq_cs stays.
+	if _, err := p.MM.CopyOut(addr, make([]byte, 8)); err != nil {
+		return 0, err
+	}
+	p.rseq, p.rseqLen, p.rseqSig = addr, length, sig
+	return 0, nil
+}

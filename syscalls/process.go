@@ -1,0 +1,75 @@
+// Package syscalls is kshim's Linux personality: the syscall table and its
+// handlers, signals and the per-process state they act on. Nothing here
+// touches KVM: the VMM hands in the user registers and an Arch for the few
+// processor settings a syscall changes.
+//
+// Invariants:
+//   - Every guest pointer is untrusted: it reaches memory only through
+//     guestmm's CopyIn/CopyOut/ReadString, which check the range map and
+//     protections and return EFAULT.
+//   - A syscall either completes or returns an errno; it never leaves
+//     partially applied state (guestmm guarantees this for memory).
+//   - An unimplemented syscall returns ENOSYS and is logged once.
+package syscalls
+
+import (
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"kshim/guestmm"
+)
+
+// Regs is the user register state, laid out as KVM's struct kvm_regs.
+type Regs struct {
+	RAX, RBX, RCX, RDX, RSI, RDI, RSP, RBP uint64
+	R8, R9, R10, R11, R12, R13, R14, R15   uint64
+	RIP, RFLAGS                            uint64
+}
+
+// Arch is what a syscall may change of the vCPU besides Regs.
+type Arch interface {
+	SetFSBase(uint64) error
+	SetGSBase(uint64) error
+	FSBase() uint64
+	GSBase() uint64
+	// SaveFPU returns the x87/SSE state in fxsave format (512 bytes);
+	// RestoreFPU loads it back.
+	SaveFPU() ([]byte, error)
+	RestoreFPU([]byte) error
+}
+
+// Process is one guest process.
+type Process struct {
+	MM   *guestmm.MM
+	Arch Arch
+	Log  *logrus.Logger
+	// Exe is the absolute path of the program (/proc/self/exe).
+	Exe string
+	Pid int
+
+	fds     map[int]int // guest fd -> host fd
+	sig     signals
+	tidAddr uint64
+	warned  map[uint64]bool
+
+	rlimits    map[int]unix.Rlimit
+	robustList uint64
+	rseq       uint64
+	rseqLen    uint32
+	rseqSig    uint32
+
+	// Exited is set when the process has ended: with ExitStatus, or
+	// killed by Signal.
+	Exited     bool
+	ExitStatus int
+	Signal     unix.Signal
+}
+
+// NewProcess creates a process whose fds 0, 1, 2 are the VMM's.
+func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger) *Process {
+	return &Process{
+		MM: mm, Arch: arch, Log: log, Exe: exe, Pid: unix.Getpid(),
+		fds:    map[int]int{0: 0, 1: 1, 2: 2},
+		warned: map[uint64]bool{},
+	}
+}

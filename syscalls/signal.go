@@ -1,0 +1,392 @@
+// signal.go: signal dispositions, masks, delivery and rt_sigreturn.
+//
+// Delivery builds Linux's x86-64 rt_sigframe on the user stack (or the
+// alternate stack): return address (sa_restorer), ucontext with the
+// interrupted registers in sigcontext, siginfo, and the FPU state (fxsave
+// format) the handler may clobber. rt_sigreturn reads it all back, trusting
+// nothing in it: the registers the handler can forge are only user state.
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+const nsig = 64
+
+type sigaction struct {
+	handler, flags, restorer, mask uint64
+}
+
+const (
+	sigDfl = 0
+	sigIgn = 1
+
+	saSiginfo   = 0x4
+	saOnstack   = 0x08000000
+	saRestart   = 0x10000000
+	saNodefer   = 0x40000000
+	saResethand = 0x80000000
+	saRestorer  = 0x04000000
+
+	ssOnstack = 1
+	ssDisable = 2
+)
+
+type signals struct {
+	act     [nsig + 1]sigaction
+	mask    uint64
+	pending uint64
+	info    [nsig + 1]Siginfo
+	altSP   uint64
+	altSize uint64
+	altOn   bool
+}
+
+// Siginfo is the part of siginfo_t kshim fills.
+type Siginfo struct {
+	Signo, Code int32
+	Addr        uint64 // si_addr for faults; si_pid for kill
+	UID         uint32
+	Pid         uint32
+	FromKill    bool
+	Err, Trapno uint64 // the exception's error code and vector, for sigcontext
+}
+
+func bit(sig int) uint64 { return 1 << (sig - 1) }
+
+// Signals that cannot be caught, blocked or ignored.
+const unblockable = 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
+
+func sysRtSigaction(p *Process, _ *Regs, a *args) (uint64, error) {
+	sig := int(a[0])
+	if a[3] != 8 || sig < 1 || sig > nsig {
+		return 0, unix.EINVAL
+	}
+	old := p.sig.act[sig]
+	if a[1] != 0 {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+			return 0, unix.EINVAL
+		}
+		b := make([]byte, 32)
+		if _, err := p.MM.CopyIn(a[1], b); err != nil {
+			return 0, err
+		}
+		n := sigaction{le64(b), le64(b[8:]), le64(b[16:]), le64(b[24:]) &^ unblockable}
+		p.sig.act[sig] = n
+		if n.handler == sigIgn || n.handler == sigDfl && defaultIgnored(sig) {
+			p.sig.pending &^= bit(sig)
+		}
+	}
+	if a[2] != 0 {
+		b := make([]byte, 32)
+		put64(b, old.handler)
+		put64(b[8:], old.flags)
+		put64(b[16:], old.restorer)
+		put64(b[24:], old.mask)
+		if _, err := p.MM.CopyOut(a[2], b); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sysRtSigprocmask(p *Process, _ *Regs, a *args) (uint64, error) {
+	if a[3] != 8 {
+		return 0, unix.EINVAL
+	}
+	old := p.sig.mask
+	if a[1] != 0 {
+		b := make([]byte, 8)
+		if _, err := p.MM.CopyIn(a[1], b); err != nil {
+			return 0, err
+		}
+		set := le64(b) &^ unblockable
+		switch a[0] {
+		case unix.SIG_BLOCK:
+			p.sig.mask |= set
+		case unix.SIG_UNBLOCK:
+			p.sig.mask &^= set
+		case unix.SIG_SETMASK:
+			p.sig.mask = set
+		default:
+			return 0, unix.EINVAL
+		}
+	}
+	if a[2] != 0 {
+		b := make([]byte, 8)
+		put64(b, old)
+		if _, err := p.MM.CopyOut(a[2], b); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sysSigaltstack(p *Process, r *Regs, a *args) (uint64, error) {
+	onStack := p.sig.altOn && r.RSP-p.sig.altSP < p.sig.altSize
+	if a[1] != 0 {
+		b := make([]byte, 24)
+		flags := uint64(0)
+		if onStack {
+			flags = ssOnstack
+		}
+		if !p.sig.altOn {
+			flags = ssDisable
+		}
+		put64(b, p.sig.altSP)
+		put64(b[8:], flags)
+		put64(b[16:], p.sig.altSize)
+		if _, err := p.MM.CopyOut(a[1], b); err != nil {
+			return 0, err
+		}
+	}
+	if a[0] != 0 {
+		b := make([]byte, 24)
+		if _, err := p.MM.CopyIn(a[0], b); err != nil {
+			return 0, err
+		}
+		if onStack {
+			return 0, unix.EPERM
+		}
+		sp, flags, size := le64(b), uint32(le64(b[8:])), le64(b[16:])
+		switch {
+		case flags == ssDisable:
+			p.sig.altOn, p.sig.altSP, p.sig.altSize = false, 0, 0
+		case flags&^(1<<31) == 0: // 0 or SS_AUTODISARM
+			if size < 2048 { // MINSIGSTKSZ
+				return 0, unix.ENOMEM
+			}
+			p.sig.altOn, p.sig.altSP, p.sig.altSize = true, sp, size
+		default:
+			return 0, unix.EINVAL
+		}
+	}
+	return 0, nil
+}
+
+func (p *Process) raise(sig int, info Siginfo) {
+	p.sig.pending |= bit(sig)
+	p.sig.info[sig] = info
+}
+
+func (p *Process) kill(sig int) (uint64, error) {
+	if sig < 0 || sig > nsig {
+		return 0, unix.EINVAL
+	}
+	if sig == 0 {
+		return 0, nil
+	}
+	p.raise(sig, Siginfo{Signo: int32(sig), Code: 0 /* SI_USER */, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+	return 0, nil
+}
+
+func sysKill(p *Process, _ *Regs, a *args) (uint64, error) {
+	pid := int(int32(a[0]))
+	if pid != p.Pid && pid != 0 && pid != -1 && pid != -p.Pid {
+		return 0, unix.ESRCH
+	}
+	return p.kill(int(a[1]))
+}
+
+func sysTgkill(p *Process, _ *Regs, a *args) (uint64, error) {
+	if int32(a[0]) <= 0 || int32(a[1]) <= 0 {
+		return 0, unix.EINVAL
+	}
+	if int(a[0]) != p.Pid || int(a[1]) != p.Pid {
+		return 0, unix.ESRCH
+	}
+	return p.kill(int(a[2]))
+}
+
+func sysTkill(p *Process, _ *Regs, a *args) (uint64, error) {
+	if int32(a[0]) <= 0 {
+		return 0, unix.EINVAL
+	}
+	if int(a[0]) != p.Pid {
+		return 0, unix.ESRCH
+	}
+	return p.kill(int(a[1]))
+}
+
+func defaultIgnored(sig int) bool {
+	switch unix.Signal(sig) {
+	case unix.SIGCHLD, unix.SIGURG, unix.SIGWINCH, unix.SIGCONT:
+		return true
+	}
+	return false
+}
+
+// DeliverPending delivers the lowest pending unblocked signal, if any:
+// it builds a handler frame in r, or ends the process. Call it before
+// every return to user mode.
+func (p *Process) DeliverPending(r *Regs) {
+	for !p.Exited {
+		ready := p.sig.pending &^ p.sig.mask
+		if ready == 0 {
+			return
+		}
+		sig := 1
+		for ready&1 == 0 {
+			ready >>= 1
+			sig++
+		}
+		p.sig.pending &^= bit(sig)
+		p.deliver(sig, p.sig.info[sig], r)
+	}
+}
+
+// Fault turns a synchronous fault into its signal, delivered now. Linux
+// force_sig_fault: a blocked or ignored synchronous signal kills the
+// process with the default action instead of being lost or looping.
+func (p *Process) Fault(r *Regs, info Siginfo) {
+	sig := int(info.Signo)
+	if p.sig.mask&bit(sig) != 0 || p.sig.act[sig].handler == sigIgn {
+		p.sig.act[sig].handler = sigDfl
+		p.sig.mask &^= bit(sig)
+	}
+	p.deliver(sig, info, r)
+}
+
+func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
+	act := p.sig.act[sig]
+	switch act.handler {
+	case sigIgn:
+		return
+	case sigDfl:
+		if defaultIgnored(sig) {
+			return
+		}
+		if sig == int(unix.SIGSTOP) || sig == int(unix.SIGTSTP) || sig == int(unix.SIGTTIN) || sig == int(unix.SIGTTOU) {
+			p.Log.WithField("signal", sig).Debug("job-control stop is not supported; ignored")
+			return
+		}
+		p.Exited, p.Signal = true, unix.Signal(sig)
+		return
+	}
+	if err := p.setupFrame(sig, info, act, r); err != nil {
+		// No room for the frame: Linux forces SIGSEGV.
+		p.Exited, p.Signal = true, unix.SIGSEGV
+		return
+	}
+	if act.flags&saResethand != 0 {
+		p.sig.act[sig].handler = sigDfl
+	}
+}
+
+// Frame layout (arch/x86/include/asm/sigframe.h, rt_sigframe).
+const (
+	ucOff        = 8
+	ucStackOff   = ucOff + 16
+	mctxOff      = ucOff + 40
+	ucMaskOff    = ucOff + 296
+	infoOff      = ucOff + 304
+	frameSize    = infoOff + 128
+	fpSize       = 512
+	ucFPXstate   = 0 // no UC_FP_XSTATE: plain fxsave image
+	redZone      = 128
+	sigcontextSz = 256
+)
+
+// sigcontext order: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags.
+func sigcontextRegs(r *Regs) []*uint64 {
+	return []*uint64{&r.R8, &r.R9, &r.R10, &r.R11, &r.R12, &r.R13, &r.R14, &r.R15,
+		&r.RDI, &r.RSI, &r.RBP, &r.RBX, &r.RDX, &r.RAX, &r.RCX, &r.RSP, &r.RIP, &r.RFLAGS}
+}
+
+func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) error {
+	sp := r.RSP - redZone
+	onAlt := p.sig.altOn && r.RSP-p.sig.altSP < p.sig.altSize
+	if act.flags&saOnstack != 0 && p.sig.altOn && !onAlt {
+		sp = p.sig.altSP + p.sig.altSize
+	}
+	fp := (sp - fpSize) &^ 63
+	frame := ((fp - frameSize) &^ 15) - 8 // handler entry: (rsp+8) % 16 == 0
+	buf := make([]byte, fp+fpSize-frame)
+	put64(buf, act.restorer)
+	flags := uint64(0)
+	put64(buf[ucOff:], flags)
+	// uc_stack
+	put64(buf[ucStackOff:], p.sig.altSP)
+	ssFlags := uint64(ssDisable)
+	if p.sig.altOn {
+		ssFlags = 0
+		if onAlt {
+			ssFlags = ssOnstack
+		}
+	}
+	put64(buf[ucStackOff+8:], ssFlags)
+	put64(buf[ucStackOff+16:], p.sig.altSize)
+	m := buf[mctxOff:]
+	for i, v := range sigcontextRegs(r) {
+		put64(m[8*i:], *v)
+	}
+	put64(m[144:], uint64(0x33)|uint64(0x2b)<<48) // cs, gs, fs, ss (__pad0)
+	put64(m[160:], uint64(info.Code))             // err (unused) then trapno/oldmask/cr2
+	put64(m[184:], info.Addr)                     // cr2
+	put64(m[192:], fp)                            // fpstate
+	put64(buf[ucMaskOff:], p.sig.mask)
+	si := buf[infoOff:]
+	put32(si, uint32(info.Signo))
+	put32(si[8:], uint32(info.Code))
+	if info.FromKill {
+		put32(si[16:], info.Pid)
+		put32(si[20:], info.UID)
+	} else {
+		put64(si[16:], info.Addr)
+	}
+	fpu, err := p.Arch.SaveFPU()
+	if err != nil {
+		return err
+	}
+	copy(buf[fp-frame:], fpu)
+	if _, err := p.MM.CopyOut(frame, buf); err != nil {
+		return err
+	}
+	if act.flags&saNodefer == 0 {
+		p.sig.mask |= bit(sig)
+	}
+	p.sig.mask |= act.mask
+	r.RSP = frame
+	r.RIP = act.handler
+	r.RDI = uint64(sig)
+	r.RSI = frame + infoOff
+	r.RDX = frame + ucOff
+	r.RAX = 0
+	r.RFLAGS &^= 0x400 | 0x100 // DF, TF: the ABI wants them clear in the handler
+	return nil
+}
+
+func put32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+func sysRtSigreturn(p *Process, r *Regs, _ *args) (uint64, error) {
+	frame := r.RSP - 8 // the handler's ret popped the restorer address
+	buf := make([]byte, frameSize)
+	if _, err := p.MM.CopyIn(frame, buf); err != nil {
+		p.Exited, p.Signal = true, unix.SIGSEGV
+		return 0, errNoReturn
+	}
+	m := buf[mctxOff:]
+	var n Regs
+	for i, v := range sigcontextRegs(&n) {
+		*v = le64(m[8*i:])
+	}
+	// The user may only change user-modifiable flags (Linux FIX_EFLAGS).
+	const fixFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x10000 | 0x40000 | 0x200000
+	n.RFLAGS = r.RFLAGS&^fixFlags | n.RFLAGS&fixFlags | 0x202
+	if fp := le64(m[184:]); fp != 0 {
+		fpu := make([]byte, fpSize)
+		if _, err := p.MM.CopyIn(fp, fpu); err != nil {
+			p.Exited, p.Signal = true, unix.SIGSEGV
+			return 0, errNoReturn
+		}
+		if err := p.Arch.RestoreFPU(fpu); err != nil {
+			p.Exited, p.Signal = true, unix.SIGSEGV
+			return 0, errNoReturn
+		}
+	}
+	p.sig.mask = le64(buf[ucMaskOff:]) &^ unblockable
+	*r = n
+	return 0, errNoReturn
+}

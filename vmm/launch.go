@@ -1,0 +1,157 @@
+// launch.go: from a program path to a running guest: load the ELF into a
+// fresh address space, build the initial stack, boot, run.
+package vmm
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"kshim/boot"
+	"kshim/ept"
+	"kshim/guestmm"
+	"kshim/syscalls"
+)
+
+// Config is what `kshim run` asks for.
+type Config struct {
+	Path            string   // the program as the user named it
+	Argv            []string // argv[0] included
+	Env             []string
+	MemSize         uint64
+	CheckInvariants bool
+	Log             *logrus.Logger
+}
+
+// Result is how the guest ended.
+type Result struct {
+	ExitStatus int
+	Signal     unix.Signal // nonzero when killed by a signal
+	Stats      Stats
+	Path       string // the probed syscall path
+}
+
+// LoadError is a problem with the program itself; Status is the shell's
+// exit status for it (127 not found, 126 not runnable).
+type LoadError struct {
+	Status int
+	Err    error
+}
+
+func (e *LoadError) Error() string { return e.Err.Error() }
+func (e *LoadError) Unwrap() error { return e.Err }
+
+func openProgram(path string) (*os.File, *boot.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		status := 126
+		if errors.Is(err, os.ErrNotExist) {
+			status = 127
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, nil, &LoadError{status, fmt.Errorf("%s: %v", path, describeErrno(err))}
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, &LoadError{126, fmt.Errorf("%s: %v", path, err)}
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, nil, &LoadError{126, fmt.Errorf("%s: Is a directory", path)}
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &LoadError{126, fmt.Errorf("%s: not a regular file", path)}
+	}
+	img, err := boot.Parse(f, st.Size(), guestmm.DynBase)
+	if err != nil {
+		f.Close()
+		return nil, nil, &LoadError{126, fmt.Errorf("%s: %v", path, err)}
+	}
+	return f, img, nil
+}
+
+func describeErrno(err error) string {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		s := e.Error()
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return err.Error()
+}
+
+// Launch runs the program to completion.
+func Launch(c Config) (*Result, error) {
+	f, img, err := openProgram(c.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	exe, err := filepath.Abs(c.Path)
+	if err == nil {
+		if r, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = r
+		}
+	}
+
+	m, err := NewMachine(c.MemSize)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	pt, err := m.NewAddressSpace()
+	if err != nil {
+		return nil, fmt.Errorf("building the address space: %w", err)
+	}
+	mm := guestmm.New(m.Mem, pt)
+	mm.CheckAll = c.CheckInvariants
+	if err := boot.Load(f, img, mm); err != nil {
+		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
+			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
+		}
+		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
+	}
+	mm.SetBrkStart(img.BrkStart)
+	mm.MapStack()
+	if img.ExecStack {
+		_ = mm.Mprotect(guestmm.StackTop-guestmm.PageSize, guestmm.PageSize, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC)
+	}
+	spec := boot.StackSpec{
+		Top:      guestmm.StackTop,
+		Argv:     c.Argv,
+		Envp:     c.Env,
+		ExecFn:   c.Path,
+		Platform: "x86_64",
+		Aux:      boot.DefaultAux(img, unix.Getuid(), unix.Getgid(), m.h.hwcap(), 0),
+	}
+	if _, err := rand.Read(spec.Random[:]); err != nil {
+		return nil, err
+	}
+	sp, data, err := spec.Build()
+	if err != nil {
+		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
+	}
+	if err := mm.WriteAt(sp, data); err != nil {
+		return nil, fmt.Errorf("writing the initial stack: %w", err)
+	}
+	if err := m.Boot(pt, img.Entry, sp); err != nil {
+		return nil, err
+	}
+	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
+	p := syscalls.NewProcess(mm, m.Arch(), exe, c.Log)
+	res := &Result{Path: m.Path()}
+	if err := m.Run(p, &res.Stats); err != nil {
+		return nil, err
+	}
+	res.ExitStatus, res.Signal = p.ExitStatus, p.Signal
+	return res, nil
+}

@@ -1,0 +1,208 @@
+// run.go: the exit loop. Each exit is a syscall (the LSTAR stub's out), an
+// exception (a vector stub's out), or something that means the guest or
+// the shim is broken.
+//
+// Invariant: before the vCPU runs user code again, the flush queue is
+// empty or the resume path applies it (entryPath.resume with flush, or the
+// exception stub's kflush).
+package vmm
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
+
+	"kshim/boot"
+	"kshim/guestmm"
+	"kshim/syscalls"
+)
+
+// Compile-time check that syscalls.Regs and kvm.Regs share a layout, so
+// the loop can hand the personality the sync area's registers directly.
+var _ [unsafe.Sizeof(kvm.Regs{}) - unsafe.Sizeof(syscalls.Regs{})]struct{}
+var _ [unsafe.Sizeof(syscalls.Regs{}) - unsafe.Sizeof(kvm.Regs{})]struct{}
+
+// Stats counts exits by kind.
+type Stats struct {
+	Syscalls, PageFaults, Exceptions uint64
+}
+
+// Run runs the process until it exits. It returns an error only when the
+// shim itself fails; the guest's own end is in p.Exited.
+func (m *Machine) Run(p *syscalls.Process, st *Stats) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for !p.Exited {
+		if err := m.CPU.Run(); err != nil {
+			if err == unix.EINTR || err == unix.EAGAIN {
+				continue
+			}
+			return fmt.Errorf("KVM_RUN: %w", err)
+		}
+		switch reason := m.CPU.ExitReason(); reason {
+		case exitIO:
+			_, _, port := m.CPU.IO()
+			var err error
+			switch port {
+			case boot.PortSyscall:
+				st.Syscalls++
+				err = m.syscall(p)
+			case boot.PortException:
+				err = m.exception(p, st)
+			default:
+				err = fmt.Errorf("I/O exit on unexpected port %#x", port)
+			}
+			if err != nil {
+				return fmt.Errorf("%w (%s)", err, m.CPU.Describe())
+			}
+		case exitIntr:
+		case exitShutdown:
+			return fmt.Errorf("guest triple fault (%s)", m.CPU.Describe())
+		case exitFailEntry, exitInternalError, exitHLT, exitMMIO:
+			return fmt.Errorf("unexpected KVM exit %d (%s)", reason, m.CPU.Describe())
+		default:
+			return fmt.Errorf("unknown KVM exit %d (%s)", reason, m.CPU.Describe())
+		}
+	}
+	return nil
+}
+
+func (m *Machine) syscall(p *syscalls.Process) error {
+	r, err := m.CPU.Regs()
+	if err != nil {
+		return err
+	}
+	if r.RIP != boot.SyscallEntry && r.RIP != boot.SyscallEntry+2 && r.RIP != boot.UserDrain+4 {
+		return fmt.Errorf("syscall exit from unexpected rip %#x", r.RIP)
+	}
+	u := (*syscalls.Regs)(unsafe.Pointer(r))
+	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
+	u.RIP, u.RFLAGS = r.RCX, r.R11
+	m.Flush.Applied()
+	p.Syscall(u)
+	p.DeliverPending(u)
+	if p.Exited {
+		return nil
+	}
+	m.path.resume(m, r, m.Flush.Pending())
+	m.CPU.MarkDirty()
+	return nil
+}
+
+// The exception stub's frame on IST1, from the RSP of its exit.
+const (
+	frCR2    = 0
+	frRAX    = 8
+	frVector = 16
+	frError  = 24
+	frRIP    = 32
+	frCS     = 40
+	frRFLAGS = 48
+	frRSP    = 56
+)
+
+func (m *Machine) exception(p *syscalls.Process, st *Stats) error {
+	r, err := m.CPU.Regs()
+	if err != nil {
+		return err
+	}
+	if r.RSP < boot.IST1Bottom || r.RSP+64 > boot.IST1Top {
+		return fmt.Errorf("exception exit with rsp %#x off the exception stack", r.RSP)
+	}
+	f := m.ist1[r.RSP-boot.IST1Bottom:]
+	vec, code, cr2 := getU64(f[frVector:]), getU64(f[frError:]), getU64(f[frCR2:])
+	if getU64(f[frCS:])&3 != 3 {
+		return fmt.Errorf("exception %d (error %#x, cr2 %#x) in the shim at rip %#x", vec, code, cr2, getU64(f[frRIP:]))
+	}
+	m.Flush.Applied()
+	u := syscalls.Regs(*(*syscalls.Regs)(unsafe.Pointer(r)))
+	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
+	info, fatal := m.classify(p, vec, code, cr2, u.RIP, st)
+	if fatal != "" {
+		return fmt.Errorf("%s", fatal)
+	}
+	if info.Signo != 0 {
+		p.Fault(&u, info)
+	}
+	p.DeliverPending(&u)
+	if p.Exited {
+		return nil
+	}
+	// Back to the frame and the registers the stub restores.
+	stubRAX, stubRSP, stubRIP, stubFlags := r.RAX, r.RSP, r.RIP, r.RFLAGS
+	*(*syscalls.Regs)(unsafe.Pointer(r)) = u
+	r.RAX, r.RSP, r.RIP, r.RFLAGS = stubRAX, stubRSP, stubRIP, stubFlags
+	putU64(f[frRAX:], u.RAX)
+	putU64(f[frRIP:], u.RIP)
+	putU64(f[frRFLAGS:], u.RFLAGS)
+	putU64(f[frRSP:], u.RSP)
+	m.CPU.MarkDirty()
+	return nil
+}
+
+// Linux's si_code values.
+const (
+	segvMapErr = 1
+	segvAccErr = 2
+	busAdrErr  = 2
+	illIllOpn  = 2
+	fpeIntDiv  = 1
+	siKernel   = 0x80
+	trapBrkpt  = 1
+)
+
+// classify turns an exception into the signal Linux would send (zero Signo
+// when resolved). fatal is set for faults the shim cannot recover from.
+func (m *Machine) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Stats) (info syscalls.Siginfo, fatal string) {
+	st.Exceptions++
+	info.Trapno, info.Err = vec, code
+	switch vec {
+	case 14: // #PF
+		st.PageFaults++
+		acc := guestmm.Read
+		if code&0x10 != 0 {
+			acc = guestmm.Exec
+		} else if code&2 != 0 {
+			acc = guestmm.Write
+		}
+		info.Addr = cr2
+		switch p.MM.HandleFault(cr2, acc) {
+		case guestmm.Resolved:
+			return syscalls.Siginfo{}, ""
+		case guestmm.SegvMapErr:
+			info.Signo, info.Code = int32(unix.SIGSEGV), segvMapErr
+		case guestmm.SegvAccErr:
+			info.Signo, info.Code = int32(unix.SIGSEGV), segvAccErr
+		case guestmm.BusErr:
+			info.Signo, info.Code = int32(unix.SIGBUS), busAdrErr
+		case guestmm.OOM:
+			p.Log.Warn("guest out of memory (raise --mem): killing it")
+			info.Signo = int32(unix.SIGKILL)
+		}
+	case 0:
+		info.Signo, info.Code, info.Addr = int32(unix.SIGFPE), fpeIntDiv, rip
+	case 1, 3:
+		info.Signo, info.Code = int32(unix.SIGTRAP), siKernel
+		if vec == 1 {
+			info.Code = trapBrkpt
+		}
+	case 6:
+		info.Signo, info.Code, info.Addr = int32(unix.SIGILL), illIllOpn, rip
+	case 4, 5, 13:
+		info.Signo, info.Code = int32(unix.SIGSEGV), siKernel
+	case 11, 12, 17:
+		info.Signo, info.Code = int32(unix.SIGBUS), siKernel
+	case 16, 19:
+		info.Signo, info.Addr = int32(unix.SIGFPE), rip
+	default:
+		return info, fmt.Sprintf("unexpected exception %d (error %#x) at rip %#x", vec, code, rip)
+	}
+	if info.Signo == int32(unix.SIGKILL) {
+		p.Exited, p.Signal = true, unix.SIGKILL
+		return syscalls.Siginfo{}, ""
+	}
+	return info, ""
+}

@@ -223,6 +223,26 @@ func (mm *MM) insert(v *VMA) {
 	mm.vmas.ReplaceOrInsert(v)
 }
 
+// mergeAround merges compatible neighbours among the VMAs touching
+// [start, end], including the ones just outside it.
+func (mm *MM) mergeAround(start, end uint64) {
+	lo := start
+	if prev := mm.find(start - 1); start > 0 && prev != nil {
+		lo = prev.Start
+	}
+	vs := mm.overlapping(lo, end+1)
+	for i := 1; i < len(vs); i++ {
+		a, b := vs[i-1], vs[i]
+		if !mergeable(a, b) {
+			continue
+		}
+		mm.vmas.Delete(b)
+		b.Obj.unref(mm.mem)
+		a.End = b.End
+		vs[i] = a
+	}
+}
+
 func mergeable(a, b *VMA) bool {
 	return a.End == b.Start && a.Prot == b.Prot && a.Flags == b.Flags && a.Obj == b.Obj &&
 		a.objPage(a.End) == b.Off && a.Name == b.Name

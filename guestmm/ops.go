@@ -195,8 +195,11 @@ func (mm *MM) Mprotect(addr, length uint64, prot int) error {
 		}); err != nil {
 			return err
 		}
-		mm.insert(&mid)
+		mm.vmas.ReplaceOrInsert(&mid)
 	}
+	// Merge only once every piece has its new protection: merging while
+	// pieces still await theirs would swallow them.
+	mm.mergeAround(addr, end)
 	return nil
 }
 

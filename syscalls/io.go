@@ -280,8 +280,20 @@ func sysNewfstatat(p *Process, r *Regs, a *args) (uint64, error) {
 	if path == "" && a[3]&unix.AT_EMPTY_PATH != 0 {
 		return sysFstat(p, r, &args{a[0], a[2]})
 	}
-	// Path lookups come with the guest root directory (files issue).
-	return 0, unix.ENOSYS
+	if int32(a[0]) != unix.AT_FDCWD && (path == "" || path[0] != '/') {
+		return 0, unix.ENOSYS // directory fds come with the files issue
+	}
+	if a[3]&^uint64(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT) != 0 {
+		return 0, unix.EINVAL
+	}
+	// Read-only view of the host's files until the guest root directory
+	// (files issue) confines it.
+	var st unix.Stat_t
+	if err := unix.Fstatat(unix.AT_FDCWD, path, &st, int(a[3]&unix.AT_SYMLINK_NOFOLLOW)); err != nil {
+		return 0, err
+	}
+	_, err = p.MM.CopyOut(a[2], statBytes(&st))
+	return 0, err
 }
 
 // Terminal ioctls that only read state are passed to the host fd.

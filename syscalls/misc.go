@@ -30,11 +30,19 @@ func (p *Process) readlink(path string, buf, size uint64) (uint64, error) {
 	if int64(size) <= 0 {
 		return 0, unix.EINVAL
 	}
-	if path != "/proc/self/exe" && path != "/proc/"+itoa(p.Pid)+"/exe" {
-		// Other paths come with the guest root directory (files issue).
-		return 0, unix.ENOSYS
+	var target []byte
+	if path == "/proc/self/exe" || path == "/proc/"+itoa(p.Pid)+"/exe" {
+		target = []byte(p.Exe)
+	} else {
+		// The guest sees the host's files read-only until the guest root
+		// directory (files issue) confines it.
+		buf := make([]byte, unix.PathMax)
+		n, err := unix.Readlink(path, buf)
+		if err != nil {
+			return 0, err
+		}
+		target = buf[:n]
 	}
-	target := []byte(p.Exe)
 	if uint64(len(target)) > size {
 		target = target[:size]
 	}
@@ -68,8 +76,8 @@ func sysReadlinkat(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(path) == 0 || path[0] != '/' {
-		return 0, unix.ENOSYS
+	if int32(a[0]) != unix.AT_FDCWD && (len(path) == 0 || path[0] != '/') {
+		return 0, unix.ENOSYS // directory fds come with the files issue
 	}
 	return p.readlink(path, a[2], a[3])
 }

@@ -169,14 +169,20 @@ func (p *Process) raise(sig int, info Siginfo) {
 	p.sig.info[sig] = info
 }
 
-func (p *Process) kill(sig int) (uint64, error) {
+// Linux's si_code for signals sent by kill and by tkill/tgkill.
+const (
+	siUser  = 0
+	siTkill = -6
+)
+
+func (p *Process) kill(sig int, code int32) (uint64, error) {
 	if sig < 0 || sig > nsig {
 		return 0, unix.EINVAL
 	}
 	if sig == 0 {
 		return 0, nil
 	}
-	p.raise(sig, Siginfo{Signo: int32(sig), Code: 0 /* SI_USER */, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+	p.raise(sig, Siginfo{Signo: int32(sig), Code: code, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
 	return 0, nil
 }
 
@@ -185,7 +191,7 @@ func sysKill(p *Process, _ *Regs, a *args) (uint64, error) {
 	if pid != p.Pid && pid != 0 && pid != -1 && pid != -p.Pid {
 		return 0, unix.ESRCH
 	}
-	return p.kill(int(a[1]))
+	return p.kill(int(a[1]), siUser)
 }
 
 func sysTgkill(p *Process, _ *Regs, a *args) (uint64, error) {
@@ -195,7 +201,7 @@ func sysTgkill(p *Process, _ *Regs, a *args) (uint64, error) {
 	if int(a[0]) != p.Pid || int(a[1]) != p.Pid {
 		return 0, unix.ESRCH
 	}
-	return p.kill(int(a[2]))
+	return p.kill(int(a[2]), siTkill)
 }
 
 func sysTkill(p *Process, _ *Regs, a *args) (uint64, error) {
@@ -205,7 +211,7 @@ func sysTkill(p *Process, _ *Regs, a *args) (uint64, error) {
 	if int(a[0]) != p.Pid {
 		return 0, unix.ESRCH
 	}
-	return p.kill(int(a[1]))
+	return p.kill(int(a[1]), siTkill)
 }
 
 func defaultIgnored(sig int) bool {
@@ -364,8 +370,7 @@ func sysRtSigreturn(p *Process, r *Regs, _ *args) (uint64, error) {
 	frame := r.RSP - 8 // the handler's ret popped the restorer address
 	buf := make([]byte, frameSize)
 	if _, err := p.MM.CopyIn(frame, buf); err != nil {
-		p.Exited, p.Signal = true, unix.SIGSEGV
-		return 0, errNoReturn
+		return p.badFrame("unreadable signal frame", err)
 	}
 	m := buf[mctxOff:]
 	var n Regs
@@ -378,15 +383,20 @@ func sysRtSigreturn(p *Process, r *Regs, _ *args) (uint64, error) {
 	if fp := le64(m[184:]); fp != 0 {
 		fpu := make([]byte, fpSize)
 		if _, err := p.MM.CopyIn(fp, fpu); err != nil {
-			p.Exited, p.Signal = true, unix.SIGSEGV
-			return 0, errNoReturn
+			return p.badFrame("unreadable FPU state", err)
 		}
 		if err := p.Arch.RestoreFPU(fpu); err != nil {
-			p.Exited, p.Signal = true, unix.SIGSEGV
-			return 0, errNoReturn
+			return p.badFrame("bad FPU state", err)
 		}
 	}
 	p.sig.mask = le64(buf[ucMaskOff:]) &^ unblockable
 	*r = n
+	return 0, errNoReturn
+}
+
+// badFrame ends the process as Linux does for a corrupt sigreturn frame.
+func (p *Process) badFrame(what string, err error) (uint64, error) {
+	p.Log.WithError(err).Debug("rt_sigreturn: " + what + ": SIGSEGV")
+	p.Exited, p.Signal = true, unix.SIGSEGV
 	return 0, errNoReturn
 }

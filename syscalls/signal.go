@@ -400,3 +400,13 @@ func (p *Process) badFrame(what string, err error) (uint64, error) {
 	p.Exited, p.Signal = true, unix.SIGSEGV
 	return 0, errNoReturn
 }
+
+func sysRtSigpending(p *Process, _ *Regs, a *args) (uint64, error) {
+	if a[1] > 8 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 8)
+	put64(b, p.sig.pending)
+	_, err := p.MM.CopyOut(a[0], b[:a[1]])
+	return 0, err
+}

@@ -57,6 +57,7 @@ func init() {
 		unix.SYS_RT_SIGACTION:    sysRtSigaction,
 		unix.SYS_RT_SIGPROCMASK:  sysRtSigprocmask,
 		unix.SYS_RT_SIGRETURN:    sysRtSigreturn,
+		unix.SYS_RT_SIGPENDING:   sysRtSigpending,
 		unix.SYS_SIGALTSTACK:     sysSigaltstack,
 		unix.SYS_KILL:            sysKill,
 		unix.SYS_TGKILL:          sysTgkill,

@@ -254,7 +254,7 @@ func errno(err error) unix.Errno {
 	if errors.As(err, &e) {
 		return e
 	}
-	if errors.Is(err, ept.ErrNoMemory) {
+	if errors.Is(err, ept.ErrNoMemory) || errors.Is(err, ept.ErrFlushFull) {
 		return unix.ENOMEM
 	}
 	return unix.EFAULT

@@ -62,7 +62,9 @@ func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 			return 0, unix.ENOMEM
 		}
 	}
-	shared := a.Flags&(unix.MAP_SHARED|unix.MAP_SHARED_VALIDATE) != 0
+	// MAP_SHARED_VALIDATE is MAP_SHARED|MAP_PRIVATE: only the exact
+	// MAP_PRIVATE type is private.
+	shared := a.Flags&mapType != unix.MAP_PRIVATE
 	flags := 0
 	if shared {
 		flags |= Shared

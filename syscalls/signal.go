@@ -40,6 +40,7 @@ type signals struct {
 	altSP   uint64
 	altSize uint64
 	altOn   bool
+	cr2     uint64 // the last fault address, sigcontext's cr2
 }
 
 // Siginfo is the part of siginfo_t kshim fills.
@@ -291,6 +292,13 @@ const (
 	ucFPXstate   = 0 // no UC_FP_XSTATE: plain fxsave image
 	redZone      = 128
 	sigcontextSz = 256
+	// sigcontext_64 fields after the 18 general registers.
+	scCSGSFS  = 144
+	scErr     = 152
+	scTrapno  = 160
+	scOldmask = 168
+	scCR2     = 176
+	scFPState = 184
 )
 
 // sigcontext order: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags.
@@ -326,10 +334,15 @@ func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) erro
 	for i, v := range sigcontextRegs(r) {
 		put64(m[8*i:], *v)
 	}
-	put64(m[144:], uint64(0x33)|uint64(0x2b)<<48) // cs, gs, fs, ss (__pad0)
-	put64(m[160:], uint64(info.Code))             // err (unused) then trapno/oldmask/cr2
-	put64(m[184:], info.Addr)                     // cr2
-	put64(m[192:], fp)                            // fpstate
+	put64(m[scCSGSFS:], uint64(0x33)|uint64(0x2b)<<48) // cs, gs, fs, ss
+	if info.Trapno == 14 {
+		p.sig.cr2 = info.Addr // Linux keeps the last fault address per thread
+	}
+	put64(m[scErr:], info.Err)
+	put64(m[scTrapno:], info.Trapno)
+	put64(m[scOldmask:], p.sig.mask)
+	put64(m[scCR2:], p.sig.cr2)
+	put64(m[scFPState:], fp)
 	put64(buf[ucMaskOff:], p.sig.mask)
 	si := buf[infoOff:]
 	put32(si, uint32(info.Signo))
@@ -380,7 +393,7 @@ func sysRtSigreturn(p *Process, r *Regs, _ *args) (uint64, error) {
 	// The user may only change user-modifiable flags (Linux FIX_EFLAGS).
 	const fixFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x10000 | 0x40000 | 0x200000
 	n.RFLAGS = r.RFLAGS&^fixFlags | n.RFLAGS&fixFlags | 0x202
-	if fp := le64(m[184:]); fp != 0 {
+	if fp := le64(m[scFPState:]); fp != 0 {
 		fpu := make([]byte, fpSize)
 		if _, err := p.MM.CopyIn(fp, fpu); err != nil {
 			return p.badFrame("unreadable FPU state", err)

@@ -194,6 +194,22 @@ func (pt *PageTable) Protect(va, flags uint64) error {
 	return pt.set(e, va, v&pteAddrMask|flags|PTEPresent|PTEAccessed)
 }
 
+// Refresh queues a guest rewrite of va's present leaf entry with its
+// current value, plus invlpg: the remedy for a fault on an entry that
+// already allows the access (a stale translation in the guest's TLB or the
+// hypervisor's shadow), so the fault cannot repeat forever.
+func (pt *PageTable) Refresh(va uint64) error {
+	e, ok, _ := pt.walk(va, 0, false)
+	if !ok {
+		return nil
+	}
+	v := pt.read(e)
+	if v&PTEPresent == 0 {
+		return nil
+	}
+	return pt.q.push(pt.directMap+e, v, va, e)
+}
+
 // Frame returns the frame address in a leaf entry.
 func Frame(pte uint64) uint64 { return pte & pteAddrMask }
 

@@ -31,28 +31,56 @@ const (
 	OOM    // guest memory exhausted: SIGBUS too, as Linux's VM_FAULT_OOM for a guest is fatal
 )
 
+// FaultKind says what a fault was, for statistics and `kshim faultlat`.
+type FaultKind int
+
+// Fault kinds.
+const (
+	KindNone        FaultKind = iota // not resolved (a signal follows)
+	KindDemandZero                   // first touch of anonymous memory
+	KindFile                         // first touch of a file page
+	KindCopyOnWrite                  // write to a shared private page
+	KindStackGrowth                  // the main stack grew to cover it
+	KindSpurious                     // already mapped as needed (a stale TLB entry)
+)
+
+var kindNames = [...]string{"none", "demand-zero", "file", "copy-on-write", "stack-growth", "spurious"}
+
+func (k FaultKind) String() string { return kindNames[k] }
+
 // HandleFault resolves a fault at addr. It returns Resolved when the guest
-// can retry the access.
-func (mm *MM) HandleFault(addr uint64, acc Access) FaultResult {
+// can retry the access, and what kind of fault it was.
+func (mm *MM) HandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
 	defer mm.after()
 	if addr >= UserTop {
-		return SegvMapErr
+		return SegvMapErr, KindNone
 	}
+	kind := KindDemandZero
 	v := mm.find(addr)
 	if v == nil {
 		if v = mm.growStack(addr); v == nil {
-			return SegvMapErr
+			return SegvMapErr, KindNone
 		}
+		kind = KindStackGrowth
 	}
 	if !allowed(v.Prot, acc) {
-		return SegvAccErr
+		return SegvAccErr, KindNone
 	}
 	page := addr &^ (PageSize - 1)
 	if v.Obj.beyondEOF(v.objPage(page)) {
-		return BusErr
+		return BusErr, KindNone
+	}
+	if v.Obj.file != nil && kind == KindDemandZero {
+		kind = KindFile
+	}
+	if pte, ok := mm.pt.Lookup(page); ok && (acc != Write || pte&ept.PTEWritable != 0) {
+		if err := mm.pt.Refresh(page); err != nil {
+			return OOM, KindNone
+		}
+		return Resolved, KindSpurious
 	}
 	if err := mm.populatePage(v, page); err != nil {
-		return OOM
+		return OOM, KindNone
 	}
 	// Fault-around for anonymous memory: a fault on this host costs far
 	// more than zeroing a few neighbours, so populate the next pages of
@@ -68,7 +96,7 @@ func (mm *MM) HandleFault(addr uint64, acc Access) FaultResult {
 			}
 		}
 	}
-	return Resolved
+	return Resolved, kind
 }
 
 func allowed(prot int, acc Access) bool {

@@ -173,7 +173,8 @@ func (m *Machine) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *
 			acc = guestmm.Write
 		}
 		info.Addr = cr2
-		switch p.MM.HandleFault(cr2, acc) {
+		res, _ := p.MM.HandleFault(cr2, acc)
+		switch res {
 		case guestmm.Resolved:
 			return syscalls.Siginfo{}, ""
 		case guestmm.SegvMapErr:

@@ -7,10 +7,15 @@
 //   - Guest-physical memory is one memfd, mapped shared into the VMM and
 //     registered as one KVM slot at guest-physical 0. The host kernel fills
 //     it lazily; a frame the guest never touched costs no host memory.
-//   - A frame is owned by exactly one user at a time (a page table, a shim
-//     page, or a guest page) and is zero whenever the allocator hands it out:
-//     fresh frames are zero, freed frames are hole-punched, which both
-//     returns them to the host and makes them read back as zero.
+//   - A frame has a reference count: 1 from Alloc, +1 for every further
+//     owner (Ref; fork shares private pages copy-on-write). Free drops one
+//     reference; the last one returns the frame. A frame is zero whenever
+//     the allocator hands it out: fresh frames are zero, returned frames
+//     are hole-punched, which both gives them back to the host and makes
+//     them read back as zero.
+//   - Guest-physical addresses at and above WindowBase are not RAM: they
+//     are windows onto host files (filemap.go), never allocated or freed
+//     here.
 //   - Memory has no lock of its own; its owner (one guest memory manager per
 //     VM) serialises calls.
 package ept
@@ -37,6 +42,9 @@ type Memory struct {
 	next uint64
 	free []uint64
 	used uint64
+	refs []uint32 // by frame number, below next
+
+	files fileWindows
 }
 
 // NewMemory creates size bytes (rounded up to a page) of guest-physical memory.
@@ -58,11 +66,14 @@ func NewMemory(size uint64) (*Memory, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("mapping guest memory: %w", err)
 	}
-	return &Memory{fd: fd, host: host, size: size}, nil
+	m := &Memory{fd: fd, host: host, size: size}
+	m.files.init(size)
+	return m, nil
 }
 
 // Close releases the memory. The Memory must not be used afterwards.
 func (m *Memory) Close() error {
+	m.files.closeAll()
 	var err error
 	if m.host != nil {
 		err = unix.Munmap(m.host)
@@ -87,12 +98,13 @@ func (m *Memory) HostAddr() uintptr { return uintptrOf(m.host) }
 // Used returns how many bytes of frames are allocated.
 func (m *Memory) Used() uint64 { return m.used * PageSize }
 
-// Alloc returns a zeroed frame.
+// Alloc returns a zeroed frame with one reference.
 func (m *Memory) Alloc() (uint64, error) {
 	if n := len(m.free); n > 0 {
 		pa := m.free[n-1]
 		m.free = m.free[:n-1]
 		m.used++
+		m.refs[pa/PageSize] = 1
 		return pa, nil
 	}
 	if m.next+PageSize > m.size {
@@ -101,14 +113,38 @@ func (m *Memory) Alloc() (uint64, error) {
 	pa := m.next
 	m.next += PageSize
 	m.used++
+	m.refs = append(m.refs, 1)
 	return pa, nil
 }
 
-// Free returns a frame. Its contents go back to the host at once, so a
-// long-running guest that unmaps memory does not keep it.
+func (m *Memory) checkFrame(pa uint64, op string) {
+	if pa%PageSize != 0 || pa >= m.next || m.refs[pa/PageSize] == 0 {
+		panic(fmt.Sprintf("ept: %s of bad frame %#x", op, pa))
+	}
+}
+
+// Ref adds an owner to an allocated frame.
+func (m *Memory) Ref(pa uint64) {
+	m.checkFrame(pa, "ref")
+	m.refs[pa/PageSize]++
+}
+
+// Refs returns the number of owners of an allocated frame (0 for a free
+// frame or a file window address).
+func (m *Memory) Refs(pa uint64) int {
+	if pa >= m.next {
+		return 0
+	}
+	return int(m.refs[pa/PageSize])
+}
+
+// Free drops one reference to a frame. When the last goes, its contents go
+// back to the host at once, so a long-running guest that unmaps memory
+// does not keep it.
 func (m *Memory) Free(pa uint64) {
-	if pa%PageSize != 0 || pa >= m.next {
-		panic(fmt.Sprintf("ept: freeing bad frame %#x", pa))
+	m.checkFrame(pa, "free")
+	if m.refs[pa/PageSize]--; m.refs[pa/PageSize] != 0 {
+		return
 	}
 	// A failed punch (old kernel, no support) must not leave stale data in a
 	// frame that will be handed out as zero.
@@ -119,8 +155,12 @@ func (m *Memory) Free(pa uint64) {
 	m.used--
 }
 
-// Page returns the VMM's view of the frame at pa.
+// Page returns the VMM's view of the page at pa: a RAM frame, or a page of
+// a file window.
 func (m *Memory) Page(pa uint64) []byte {
+	if pa >= m.files.base {
+		return m.files.page(pa)
+	}
 	return m.host[pa : pa+PageSize : pa+PageSize]
 }
 

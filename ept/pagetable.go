@@ -128,7 +128,9 @@ func (pt *PageTable) set(e, va, v uint64) error {
 var ErrBadAddress = errors.New("bad guest-virtual address")
 
 // Map maps the page at va to the frame at pa. flags are PTE bits besides
-// the address (PTEPresent is implied).
+// the address (PTEPresent is implied). Without PTEAccessed the processor
+// (or the hypervisor) sets it on the first access, which tells a page the
+// guest touched from one mapped speculatively.
 func (pt *PageTable) Map(va, pa, flags uint64) error {
 	if va%PageSize != 0 || pa%PageSize != 0 || !canonical(va) {
 		return fmt.Errorf("%w: map %#x -> %#x", ErrBadAddress, va, pa)
@@ -140,7 +142,7 @@ func (pt *PageTable) Map(va, pa, flags uint64) error {
 	if !ok {
 		return fmt.Errorf("%w: %#x lies in a huge page", ErrBadAddress, va)
 	}
-	return pt.set(e, va, pa|flags|PTEPresent|PTEAccessed)
+	return pt.set(e, va, pa|flags|PTEPresent)
 }
 
 // MapHuge maps the 2 MiB page at va to pa.
@@ -181,7 +183,8 @@ func (pt *PageTable) Unmap(va uint64) (pa uint64, ok bool, err error) {
 	return v & pteAddrMask, true, pt.set(e, va, 0)
 }
 
-// Protect changes the flags of va's present leaf entry, keeping its frame.
+// Protect changes the flags of va's present leaf entry, keeping its frame
+// and its accessed bit.
 func (pt *PageTable) Protect(va, flags uint64) error {
 	e, ok, _ := pt.walk(va, 0, false)
 	if !ok {
@@ -191,7 +194,7 @@ func (pt *PageTable) Protect(va, flags uint64) error {
 	if v&PTEPresent == 0 {
 		return nil
 	}
-	return pt.set(e, va, v&pteAddrMask|flags|PTEPresent|PTEAccessed)
+	return pt.set(e, va, v&(pteAddrMask|PTEAccessed)|flags&^PTEAccessed|PTEPresent)
 }
 
 // Refresh queues a guest rewrite of va's present leaf entry with its

@@ -39,7 +39,7 @@ func TestMapWritesHardwareFormat(t *testing.T) {
 	mem, q, pt := newPT(t)
 	pa, _ := mem.Alloc()
 	const va = 0x7ffff7ff0000
-	if err := pt.Map(va, pa, PTEUser|PTEWritable|PTENoExec); err != nil {
+	if err := pt.Map(va, pa, PTEUser|PTEWritable|PTENoExec|PTEAccessed); err != nil {
 		t.Fatal(err)
 	}
 	pte, ok := walkByHand(mem, pt.Root(), va)

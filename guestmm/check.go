@@ -35,11 +35,21 @@ func (mm *MM) Check() error {
 		err = mm.pt.Range(v.Start, v.End, func(va, pte uint64) error {
 			idx := v.objPage(va)
 			pa, ok := v.Obj.pages[idx]
+			window := v.Obj.file != nil && (v.Obj.share || !ok)
+			if window {
+				pa, ok = 0, false
+				if fpa, err := v.Obj.file.Frame(v.Obj.filePg + idx); err == nil {
+					pa, ok = fpa, true
+				}
+			}
 			if !ok || pa != ept.Frame(pte) {
 				return fmt.Errorf("pte at %#x maps frame %#x, object page %d has %#x (present %v)", va, ept.Frame(pte), idx, pa, ok)
 			}
 			if pte&ept.PTEWritable != 0 && v.Prot&unix.PROT_WRITE == 0 {
 				return fmt.Errorf("pte at %#x writable in a vma without PROT_WRITE", va)
+			}
+			if pte&ept.PTEWritable != 0 && !v.Obj.share && (window || mm.mem.Refs(pa) != 1) {
+				return fmt.Errorf("pte at %#x writable over a shared private page (frame %#x, refs %d)", va, pa, mm.mem.Refs(pa))
 			}
 			if pte&ept.PTENoExec == 0 && v.Prot&unix.PROT_EXEC == 0 {
 				return fmt.Errorf("pte at %#x executable in a vma without PROT_EXEC", va)
@@ -47,7 +57,7 @@ func (mm *MM) Check() error {
 			if !accessible(v.Prot) {
 				return fmt.Errorf("pte at %#x present in a PROT_NONE vma", va)
 			}
-			if !v.Obj.share {
+			if !v.Obj.share && !window {
 				if other, dup := owner[pa]; dup {
 					return fmt.Errorf("frame %#x mapped privately at %#x and %#x", pa, other, va)
 				}

@@ -42,9 +42,10 @@ const (
 	KindCopyOnWrite                  // write to a shared private page
 	KindStackGrowth                  // the main stack grew to cover it
 	KindSpurious                     // already mapped as needed (a stale TLB entry)
+	KindMinor                        // the object held the page; only the mapping was missing
 )
 
-var kindNames = [...]string{"none", "demand-zero", "file", "copy-on-write", "stack-growth", "spurious"}
+var kindNames = [...]string{"none", "demand-zero", "file", "copy-on-write", "stack-growth", "spurious", "minor"}
 
 func (k FaultKind) String() string { return kindNames[k] }
 
@@ -55,13 +56,13 @@ func (mm *MM) HandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
 	if addr >= UserTop {
 		return SegvMapErr, KindNone
 	}
-	kind := KindDemandZero
+	grew := false
 	v := mm.find(addr)
 	if v == nil {
 		if v = mm.growStack(addr); v == nil {
 			return SegvMapErr, KindNone
 		}
-		kind = KindStackGrowth
+		grew = true
 	}
 	if !allowed(v.Prot, acc) {
 		return SegvAccErr, KindNone
@@ -70,28 +71,33 @@ func (mm *MM) HandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
 	if v.Obj.beyondEOF(v.objPage(page)) {
 		return BusErr, KindNone
 	}
-	if v.Obj.file != nil && kind == KindDemandZero {
-		kind = KindFile
+	kind, err := mm.populatePage(v, page, acc == Write, true)
+	if err != nil {
+		return OOM, KindNone
 	}
-	if pte, ok := mm.pt.Lookup(page); ok && (acc != Write || pte&ept.PTEWritable != 0) {
+	if kind == KindSpurious {
+		// The entry already allows the access: the guest ran on a stale
+		// translation. Have the guest rewrite it, so the fault cannot
+		// repeat forever.
 		if err := mm.pt.Refresh(page); err != nil {
 			return OOM, KindNone
 		}
-		return Resolved, KindSpurious
 	}
-	if err := mm.populatePage(v, page); err != nil {
-		return OOM, KindNone
+	if grew {
+		kind = KindStackGrowth
 	}
 	// Fault-around for anonymous memory: a fault on this host costs far
-	// more than zeroing a few neighbours, so populate the next pages of
-	// the same VMA too (never past the VMA, never for file pages).
-	if v.Obj.file == nil {
+	// more than zeroing a few neighbours, so map the next pages of the same
+	// VMA too (never past the VMA, never for file pages). They are mapped
+	// without the accessed bit, so mincore can tell them from pages the
+	// guest touched.
+	if v.Obj.file == nil && kind == KindDemandZero {
 		end := min(v.End, page+faultAround*PageSize)
 		for p := page + PageSize; p < end; p += PageSize {
-			if _, ok := mm.pt.Lookup(p); ok {
+			if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
 				break
 			}
-			if mm.populatePage(v, p) != nil {
+			if _, err := mm.populatePage(v, p, acc == Write, false); err != nil {
 				break
 			}
 		}
@@ -110,19 +116,50 @@ func allowed(prot int, acc Access) bool {
 	}
 }
 
-// populatePage maps page (in v) to its object frame.
-func (mm *MM) populatePage(v *VMA, page uint64) error {
-	if !accessible(v.Prot) {
-		return nil
+// leafFlags gives the PTE flags for mapping pa in v: the VMA's protection,
+// less write where the page must be copied first (a private page in a file
+// window or shared with a fork relative).
+func (mm *MM) leafFlags(v *VMA, pa uint64) uint64 {
+	f := pteFlags(v.Prot)
+	if !v.Obj.share && (mm.mem.IsWindow(pa) || mm.mem.Refs(pa) > 1) {
+		f &^= ept.PTEWritable | ept.PTEDirty
 	}
-	pa, err := v.Obj.page(mm.mem, v.objPage(page))
-	if err != nil {
-		return err
-	}
-	return mm.pt.Map(page, pa, pteFlags(v.Prot))
+	return f
 }
 
-// populate maps every page of [start, end) (MAP_POPULATE, mlock).
+// populatePage maps page (in v) to its object's memory for an access
+// (write or not); touched says the guest is making that access now, so the
+// entry gets the accessed bit.
+func (mm *MM) populatePage(v *VMA, page uint64, write, touched bool) (FaultKind, error) {
+	if !accessible(v.Prot) {
+		return KindNone, nil
+	}
+	pa, _, kind, err := v.Obj.frame(mm.mem, v.objPage(page), write && v.Prot&unix.PROT_WRITE != 0)
+	if err != nil {
+		return KindNone, err
+	}
+	f := mm.leafFlags(v, pa)
+	if !touched {
+		f &^= ept.PTEAccessed
+	}
+	if pte, ok := mm.pt.Lookup(page); ok && ept.Frame(pte) == pa {
+		if (pte^(pa|f|ept.PTEPresent))&^ept.PTEAccessed == 0 {
+			return KindSpurious, nil
+		}
+		// Same page, new rights: a write to a page no longer shared.
+		if kind == KindSpurious {
+			kind = KindCopyOnWrite
+		}
+		return kind, mm.pt.Protect(page, f)
+	}
+	if kind == KindSpurious {
+		kind = KindMinor
+	}
+	return kind, mm.pt.Map(page, pa, f)
+}
+
+// populate maps every page of [start, end) (MAP_POPULATE, mlock), writable
+// pages as if written, so no later fault is needed.
 func (mm *MM) populate(start, end uint64) error {
 	for _, v := range mm.overlapping(start, end) {
 		lo, hi := max(v.Start, start), min(v.End, end)
@@ -130,7 +167,7 @@ func (mm *MM) populate(start, end uint64) error {
 			if v.Obj.beyondEOF(v.objPage(p)) {
 				break
 			}
-			if err := mm.populatePage(v, p); err != nil {
+			if _, err := mm.populatePage(v, p, v.Prot&unix.PROT_WRITE != 0 && v.Flags&Shared == 0 && v.Obj.file == nil, true); err != nil {
 				return err
 			}
 		}
@@ -181,11 +218,11 @@ func (mm *MM) MapAnon(addr, length uint64, prot int) error {
 	return err
 }
 
-// frameFor returns the VMM's view of the page holding addr, populating it;
-// need is the access the caller makes. Protection is checked unless force.
+// frameFor returns the VMM's view of the page holding addr, populating it
+// for the access acc. Protection is checked unless force (the loader).
 func (mm *MM) frameFor(addr uint64, acc Access, force bool) ([]byte, error) {
 	page := addr &^ (PageSize - 1)
-	if pte, ok := mm.pt.Lookup(page); ok && (acc != Write || pte&ept.PTEWritable != 0 || force) {
+	if pte, ok := mm.pt.Lookup(page); ok && (acc != Write || pte&ept.PTEWritable != 0) {
 		return mm.mem.Page(ept.Frame(pte)), nil
 	}
 	v := mm.find(addr)
@@ -200,12 +237,12 @@ func (mm *MM) frameFor(addr uint64, acc Access, force bool) ([]byte, error) {
 	if v.Obj.beyondEOF(v.objPage(page)) {
 		return nil, unix.EFAULT
 	}
-	pa, err := v.Obj.page(mm.mem, v.objPage(page))
+	pa, _, _, err := v.Obj.frame(mm.mem, v.objPage(page), acc == Write)
 	if err != nil {
 		return nil, err
 	}
 	if accessible(v.Prot) {
-		if err := mm.pt.Map(page, pa, pteFlags(v.Prot)); err != nil {
+		if err := mm.pt.Map(page, pa, mm.leafFlags(v, pa)); err != nil {
 			return nil, err
 		}
 	}

@@ -8,10 +8,15 @@
 //     overlap; the btree orders them by start address.
 //  2. A VMA maps [Start, End) to pages [Off, Off+len) of its Object; two
 //     VMAs never map the same page of a private object.
-//  3. Every present user PTE lies inside a VMA, maps exactly the frame the
-//     VMA's object holds for that page, and grants no more than the VMA's
-//     protection (W only with PROT_WRITE, X only with PROT_EXEC).
-//  4. Every frame an object holds is owned by that object alone.
+//  3. Every present user PTE lies inside an accessible VMA and maps exactly
+//     the memory the VMA's object has for that page (object.go): its RAM
+//     frame, or for a file page not (or never) copied, the file window.
+//     It grants no more than the VMA's protection (W only with
+//     PROT_WRITE, X only with PROT_EXEC), and W never for a private page
+//     whose frame is shared copy-on-write or lives in a file window.
+//  4. Every RAM frame an object holds counts that object in its reference
+//     count (ept.Memory); private frames are shared only between an object
+//     and its fork clones.
 //  5. Page-table changes of present entries go through ept's flush queue,
 //     so the guest never runs user code on a stale translation.
 //
@@ -54,10 +59,13 @@ const (
 
 // VMA flags.
 const (
-	Shared    = 1 << iota // MAP_SHARED
-	Anonymous             // no file
-	GrowsDown             // the main stack
-	Locked
+	Shared     = 1 << iota // MAP_SHARED
+	Anonymous              // no file
+	GrowsDown              // the main stack
+	Locked                 // mlock / MAP_LOCKED
+	NoWrite                // shared file opened read-only: PROT_WRITE is EACCES (no VM_MAYWRITE)
+	DontFork               // MADV_DONTFORK
+	WipeOnFork             // MADV_WIPEONFORK
 )
 
 // VMA is one mapped range.
@@ -83,6 +91,12 @@ type MM struct {
 	vmas *btree.BTreeG[*VMA]
 
 	brkStart, brk uint64
+	// freeTop and holeMax cache findFree's search (ops.go): every gap
+	// between freeTop and MmapBase is at most holeMax bytes. freeTop 0
+	// means no cache.
+	freeTop, holeMax uint64
+	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked.
+	lockFuture bool
 	// CheckAll runs Check after every operation and panics on a violation
 	// (tests, --check-invariants): an invariant violation is a kshim bug.
 	CheckAll bool
@@ -128,6 +142,9 @@ func (mm *MM) FindVMA(addr uint64) (VMA, bool) {
 
 // overlapping returns the VMAs intersecting [start, end) in order.
 func (mm *MM) overlapping(start, end uint64) []*VMA {
+	if start >= end {
+		return nil
+	}
 	var out []*VMA
 	if v := mm.find(start); v != nil {
 		out = append(out, v)
@@ -151,7 +168,7 @@ func (mm *MM) Len() int { return mm.vmas.Len() }
 
 // pteFlags gives the leaf flags for a VMA's protection.
 func pteFlags(prot int) uint64 {
-	f := uint64(ept.PTEUser)
+	f := uint64(ept.PTEUser | ept.PTEAccessed)
 	if prot&unix.PROT_WRITE != 0 {
 		f |= ept.PTEWritable | ept.PTEDirty
 	}
@@ -171,32 +188,45 @@ func (mm *MM) after() {
 	}
 }
 
+// split cuts v so that [lo, hi), which must lie inside v, is a VMA of its
+// own, and returns it. The pieces outside keep v's attributes and take a
+// reference on its object; the middle keeps v's.
+func (mm *MM) split(v *VMA, lo, hi uint64) *VMA {
+	if lo == v.Start && hi == v.End {
+		return v
+	}
+	mm.vmas.Delete(v)
+	if v.Start < lo {
+		left := *v
+		left.End = lo
+		v.Obj.ref()
+		mm.vmas.ReplaceOrInsert(&left)
+	}
+	if hi < v.End {
+		right := *v
+		right.Start, right.Off = hi, v.objPage(hi)
+		v.Obj.ref()
+		mm.vmas.ReplaceOrInsert(&right)
+	}
+	v.Off, v.Start, v.End = v.objPage(lo), lo, hi
+	mm.vmas.ReplaceOrInsert(v)
+	return v
+}
+
 // unmapRange removes [start, end) from the map: splits VMAs at the edges,
 // clears PTEs, releases object pages.
 func (mm *MM) unmapRange(start, end uint64) error {
 	for _, v := range mm.overlapping(start, end) {
+		v = mm.split(v, max(v.Start, start), min(v.End, end))
 		mm.vmas.Delete(v)
-		if v.Start < start {
-			left := *v
-			left.End = start
-			mm.vmas.ReplaceOrInsert(&left)
-			v.Obj.ref()
-		}
-		if v.End > end {
-			right := *v
-			right.Off = v.objPage(end)
-			right.Start = end
-			mm.vmas.ReplaceOrInsert(&right)
-			v.Obj.ref()
-		}
-		lo, hi := max(v.Start, start), min(v.End, end)
-		if err := mm.clearPTEs(lo, hi); err != nil {
+		if err := mm.clearPTEs(v.Start, v.End); err != nil {
 			return err
 		}
 		if !v.Obj.shared() {
-			v.Obj.release(mm.mem, v.objPage(lo), v.objPage(hi))
+			v.Obj.release(mm.mem, v.Off, v.objPage(v.End))
 		}
 		v.Obj.unref(mm.mem)
+		mm.freeHint(v.Start, v.End)
 	}
 	return nil
 }

@@ -1,11 +1,25 @@
-// object.go: backing objects, the frames behind VMAs.
+// object.go: backing objects, the memory behind VMAs.
 //
-// An Object holds the frames of the pages that have been touched, by page
-// index. Private anonymous memory starts empty (pages are demand-zero);
-// file-backed objects fill a page from the file on first touch. VMAs that
-// split from one mapping share its object (refs counts them) at disjoint
-// page ranges; unmapping a range of a private object frees exactly those
-// frames, the Starnix way of splitting a VMO's use.
+// An Object is what one mmap call created (Starnix's VMO): anonymous
+// memory, or a range of a host file. VMAs that split from one mapping share
+// its object (refs counts them) at disjoint page ranges; unmapping a range
+// of a private object frees exactly those frames, the Starnix way of
+// splitting a VMO's use.
+//
+// Where a page's memory lives:
+//   - private anonymous: a RAM frame in pages, allocated on first touch
+//     (demand-zero);
+//   - shared anonymous: a RAM frame in pages, shared by every VMA and every
+//     process that maps the object;
+//   - shared file: the host page cache, through a file window (ept), so
+//     the guest's loads and stores are coherent with read/write on the file;
+//   - private file: the file window, mapped read-only, until the first
+//     write copies the page into a RAM frame in pages (copy-on-write).
+//
+// Invariant: a private object's frame may be shared with the objects
+// cloned from it by fork (the frame's reference count in ept.Memory says
+// by how many); such a frame is never mapped writable, and a write fault
+// copies it first.
 package guestmm
 
 import (
@@ -14,23 +28,20 @@ import (
 	"kshim/ept"
 )
 
-// File is what a file mapping reads from.
-type File interface {
-	io.ReaderAt
-	Size() (int64, error)
-}
-
 // Object backs one or more VMAs.
 type Object struct {
-	pages   map[uint64]uint64 // page index -> frame
-	refs    int
-	share   bool
-	file    File
-	fileOff uint64 // byte offset in file of page 0
+	pages  map[uint64]uint64 // page index -> RAM frame
+	refs   int
+	share  bool
+	file   *ept.MappedFile
+	filePg uint64 // file page of object page 0
 }
 
-func newObject(shared bool, f File, off uint64) *Object {
-	return &Object{pages: map[uint64]uint64{}, refs: 1, share: shared, file: f, fileOff: off}
+func newObject(shared bool, f *ept.MappedFile, filePg uint64) *Object {
+	if f != nil {
+		f.Ref()
+	}
+	return &Object{pages: map[uint64]uint64{}, refs: 1, share: shared, file: f, filePg: filePg}
 }
 
 func (o *Object) shared() bool { return o.share }
@@ -44,6 +55,33 @@ func (o *Object) unref(mem *ept.Memory) {
 		for idx, pa := range o.pages {
 			mem.Free(pa)
 			delete(o.pages, idx)
+		}
+		if o.file != nil {
+			o.file.Release()
+			o.file = nil
+		}
+	}
+}
+
+// cloneInto adds pages [lo, hi) of o to c, a copy-on-write snapshot for a
+// fork child: the same frames, each with one more reference. Only the pages
+// the child's VMAs cover are shared, so nothing else stays pinned.
+func (o *Object) cloneInto(c *Object, mem *ept.Memory, lo, hi uint64) {
+	add := func(idx, pa uint64) {
+		mem.Ref(pa)
+		c.pages[idx] = pa
+	}
+	if hi-lo > uint64(len(o.pages)) {
+		for idx, pa := range o.pages {
+			if idx >= lo && idx < hi {
+				add(idx, pa)
+			}
+		}
+		return
+	}
+	for idx := lo; idx < hi; idx++ {
+		if pa, ok := o.pages[idx]; ok {
+			add(idx, pa)
 		}
 	}
 }
@@ -77,26 +115,60 @@ func (o *Object) beyondEOF(idx uint64) bool {
 	if err != nil {
 		return true
 	}
-	return o.fileOff+idx*PageSize >= uint64(size)
+	return (o.filePg+idx)*PageSize >= uint64(size)
 }
 
-// page returns the frame for page idx, allocating and filling it if needed.
-func (o *Object) page(mem *ept.Memory, idx uint64) (pa uint64, err error) {
+// frame returns the memory for page idx, allocating, filling or copying it
+// as the access needs: writable says whether it may be mapped writable
+// (given a writable VMA), kind what it took.
+func (o *Object) frame(mem *ept.Memory, idx uint64, write bool) (pa uint64, writable bool, kind FaultKind, err error) {
+	if o.share && o.file != nil {
+		pa, err = o.file.Frame(o.filePg + idx)
+		return pa, true, KindFile, err
+	}
 	if pa, ok := o.pages[idx]; ok {
-		return pa, nil
+		if o.share || mem.Refs(pa) == 1 {
+			return pa, true, KindSpurious, nil
+		}
+		if !write {
+			return pa, false, KindSpurious, nil
+		}
+		npa, err := mem.Alloc()
+		if err != nil {
+			return 0, false, KindNone, err
+		}
+		copy(mem.Page(npa), mem.Page(pa))
+		mem.Free(pa)
+		o.pages[idx] = npa
+		return npa, true, KindCopyOnWrite, nil
+	}
+	if o.file != nil && !write {
+		pa, err = o.file.Frame(o.filePg + idx)
+		return pa, false, KindFile, err
 	}
 	if pa, err = mem.Alloc(); err != nil {
-		return 0, err
+		return 0, false, KindNone, err
 	}
+	kind = KindDemandZero
 	if o.file != nil {
+		// A private copy of a file page: read it with pread rather than
+		// through the window, so a concurrent truncation is a short read,
+		// not a fault in the VMM.
 		buf := mem.Page(pa)
-		n, rerr := o.file.ReadAt(buf, int64(o.fileOff+idx*PageSize))
+		n, rerr := o.file.ReadAt(buf, int64((o.filePg+idx)*PageSize))
 		if rerr != nil && rerr != io.EOF {
 			mem.Free(pa)
-			return 0, rerr
+			return 0, false, KindNone, rerr
 		}
-		clear(buf[n:])
+		clear(buf[max(n, 0):])
+		kind = KindCopyOnWrite
 	}
 	o.pages[idx] = pa
-	return pa, nil
+	return pa, true, kind, nil
+}
+
+// resident reports whether page idx holds memory without touching it.
+func (o *Object) has(idx uint64) bool {
+	_, ok := o.pages[idx]
+	return ok
 }

@@ -3,6 +3,8 @@ package guestmm
 
 import (
 	"golang.org/x/sys/unix"
+
+	"kshim/ept"
 )
 
 func pageUp(x uint64) uint64 { return (x + PageSize - 1) &^ (PageSize - 1) }
@@ -12,10 +14,19 @@ type MmapArgs struct {
 	Addr, Len uint64
 	Prot      int
 	Flags     int // unix.MAP_*
-	File      File
-	Off       uint64
-	Name      string
+	// FD is the host fd of the file to map unless Flags has
+	// MAP_ANONYMOUS; the caller keeps it open only for the call.
+	FD   int
+	Off  uint64
+	Name string
 }
+
+// knownMapFlags are the flags MAP_SHARED_VALIDATE accepts (Linux's
+// LEGACY_MAP_MASK plus the validated ones kshim implements).
+const knownMapFlags = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS |
+	unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | 0x4000000 | unix.MAP_GROWSDOWN |
+	unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK |
+	unix.MAP_HUGETLB | unix.MAP_FIXED_NOREPLACE | 0x3f<<26 // MAP_HUGE_SHIFT bits
 
 const protMask = unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC | unix.PROT_GROWSDOWN | unix.PROT_GROWSUP
 
@@ -24,7 +35,11 @@ func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 	defer mm.after()
 	const mapType = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE
 	switch a.Flags & mapType {
-	case unix.MAP_SHARED, unix.MAP_PRIVATE, unix.MAP_SHARED_VALIDATE:
+	case unix.MAP_SHARED, unix.MAP_PRIVATE:
+	case unix.MAP_SHARED_VALIDATE:
+		if a.Flags&^knownMapFlags != 0 {
+			return 0, unix.EOPNOTSUPP
+		}
 	default:
 		return 0, unix.EINVAL
 	}
@@ -69,22 +84,32 @@ func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 	if shared {
 		flags |= Shared
 	}
-	if a.File == nil {
+	var file *ept.MappedFile
+	if a.Flags&unix.MAP_ANONYMOUS != 0 {
 		flags |= Anonymous
+	} else {
+		var err error
+		if file, err = mm.mem.MapFile(a.FD); err != nil {
+			return 0, err
+		}
+		defer file.Release() // the object takes its own reference
+		if shared && !file.Writable() {
+			flags |= NoWrite
+		}
 	}
 	if a.Flags&unix.MAP_GROWSDOWN != 0 {
 		flags |= GrowsDown
 	}
-	if a.Flags&unix.MAP_LOCKED != 0 {
+	if a.Flags&unix.MAP_LOCKED != 0 || mm.lockFuture {
 		flags |= Locked
 	}
 	v := &VMA{Start: addr, End: addr + length, Prot: a.Prot & (unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC), Flags: flags, Name: a.Name}
 	if err := mm.unmapRange(addr, addr+length); err != nil {
 		return 0, err
 	}
-	mm.attach(v, a.File, a.Off)
+	mm.attach(v, file, a.Off/PageSize)
 	mm.insert(v)
-	if a.Flags&(unix.MAP_POPULATE|unix.MAP_LOCKED) != 0 && a.Flags&unix.MAP_NONBLOCK == 0 {
+	if flags&Locked != 0 || a.Flags&unix.MAP_POPULATE != 0 && a.Flags&unix.MAP_NONBLOCK == 0 {
 		// Best effort, as in Linux: mmap succeeds even if populating stops.
 		_ = mm.populate(addr, addr+length)
 	}
@@ -94,7 +119,7 @@ func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 // attach gives v a backing object: a fresh one, or for private anonymous
 // memory right after a compatible mapping whose object only it uses, that
 // mapping's object, so the two merge.
-func (mm *MM) attach(v *VMA, f File, off uint64) {
+func (mm *MM) attach(v *VMA, f *ept.MappedFile, filePg uint64) {
 	if f == nil && v.Flags&Shared == 0 && v.Start > 0 {
 		if prev := mm.find(v.Start - 1); prev != nil && prev.End == v.Start && prev.Obj.refs == 1 &&
 			prev.Obj.file == nil && !prev.Obj.share && prev.Prot == v.Prot && prev.Flags == v.Flags && prev.Name == v.Name {
@@ -103,32 +128,67 @@ func (mm *MM) attach(v *VMA, f File, off uint64) {
 			return
 		}
 	}
-	v.Obj = newObject(v.Flags&Shared != 0, f, off)
+	v.Obj = newObject(v.Flags&Shared != 0, f, filePg)
 }
 
 // findFree finds a free range of length bytes: at hint if it is free,
 // else the highest free range below MmapBase (top-down, like Linux).
+//
+// The search starts at freeTop rather than MmapBase when it can: every gap
+// above freeTop is at most holeMax bytes (Linux's old free_area_cache and
+// cached_hole_size), so a run of mmaps does not rescan the whole map.
 func (mm *MM) findFree(hint, length uint64) (uint64, bool) {
 	if hint >= MinAddr && hint+length <= UserTop && hint+length > hint && len(mm.overlapping(hint, hint+length)) == 0 {
 		return hint, true
 	}
-	end := uint64(MmapBase)
-	found := uint64(0)
-	ok := false
+	end, holeMax := mm.freeTop, mm.holeMax
+	if end == 0 || length <= holeMax {
+		end, holeMax = MmapBase, 0
+	}
+	found, ok := uint64(0), false
 	mm.vmas.DescendLessOrEqual(&VMA{Start: end}, func(v *VMA) bool {
-		if v.End <= end && end-v.End >= length {
-			found, ok = end-length, true
-			return false
+		if v.End <= end {
+			if end-v.End >= length {
+				found, ok = end-length, true
+				return false
+			}
+			holeMax = max(holeMax, end-v.End)
 		}
-		if v.Start < end {
-			end = v.Start
-		}
+		end = min(end, v.Start)
 		return true
 	})
 	if !ok && end >= MinAddr+length {
 		found, ok = end-length, true
 	}
+	if ok {
+		mm.freeTop, mm.holeMax = found, holeMax
+	}
 	return found, ok
+}
+
+// freeHint keeps findFree's cache true when [lo, hi) becomes free.
+func (mm *MM) freeHint(lo, hi uint64) {
+	if mm.freeTop == 0 || hi <= mm.freeTop || lo >= MmapBase {
+		return
+	}
+	// The whole gap the range now belongs to.
+	bottom, top := uint64(MinAddr), uint64(MmapBase)
+	mm.vmas.DescendLessOrEqual(&VMA{Start: lo}, func(v *VMA) bool {
+		if v.End <= lo {
+			bottom = max(bottom, v.End)
+			return false
+		}
+		return true
+	})
+	mm.vmas.AscendGreaterOrEqual(&VMA{Start: hi}, func(v *VMA) bool {
+		top = min(top, v.Start)
+		return false
+	})
+	if bottom >= mm.freeTop {
+		mm.holeMax = max(mm.holeMax, top-bottom)
+	} else {
+		mm.freeTop = top // the gap straddles freeTop: the next search meets it first
+	}
 }
 
 // Munmap implements munmap(2).
@@ -172,32 +232,22 @@ func (mm *MM) Mprotect(addr, length uint64, prot int) error {
 	}
 	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
 	for _, v := range vs {
-		lo, hi := max(v.Start, addr), min(v.End, end)
-		mm.vmas.Delete(v)
-		if v.Start < lo {
-			left := *v
-			left.End = lo
-			v.Obj.ref()
-			mm.vmas.ReplaceOrInsert(&left)
+		if prot&unix.PROT_WRITE != 0 && v.Flags&NoWrite != 0 {
+			return unix.EACCES
 		}
-		if v.End > hi {
-			right := *v
-			right.Start, right.Off = hi, v.objPage(hi)
-			v.Obj.ref()
-			mm.vmas.ReplaceOrInsert(&right)
-		}
-		mid := *v
-		mid.Start, mid.End, mid.Off, mid.Prot = lo, hi, v.objPage(lo), prot
-		if err := mm.pt.Range(lo, hi, func(va, _ uint64) error {
+	}
+	for _, v := range vs {
+		v = mm.split(v, max(v.Start, addr), min(v.End, end))
+		v.Prot = prot
+		if err := mm.pt.Range(v.Start, v.End, func(va, pte uint64) error {
 			if !accessible(prot) {
 				_, _, err := mm.pt.Unmap(va)
 				return err
 			}
-			return mm.pt.Protect(va, pteFlags(prot))
+			return mm.pt.Protect(va, mm.leafFlags(v, ept.Frame(pte)))
 		}); err != nil {
 			return err
 		}
-		mm.vmas.ReplaceOrInsert(&mid)
 	}
 	// Merge only once every piece has its new protection: merging while
 	// pieces still await theirs would swallow them.
@@ -259,6 +309,25 @@ func (mm *MM) Madvise(addr, length uint64, advice int) error {
 		covered += min(v.End, end) - max(v.Start, addr)
 	}
 	switch advice {
+	case unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK:
+		flag, set := DontFork, advice == unix.MADV_DONTFORK
+		if advice == unix.MADV_WIPEONFORK || advice == unix.MADV_KEEPONFORK {
+			flag, set = WipeOnFork, advice == unix.MADV_WIPEONFORK
+			for _, v := range vs {
+				if set && (v.Flags&Shared != 0 || v.Flags&Anonymous == 0) {
+					return unix.EINVAL // private anonymous memory only
+				}
+			}
+		}
+		for _, v := range vs {
+			v = mm.split(v, max(v.Start, addr), min(v.End, end))
+			if set {
+				v.Flags |= flag
+			} else {
+				v.Flags &^= flag
+			}
+		}
+		mm.mergeAround(addr, end)
 	case unix.MADV_DONTNEED, unix.MADV_FREE:
 		for _, v := range vs {
 			lo, hi := max(v.Start, addr), min(v.End, end)
@@ -286,7 +355,7 @@ func (mm *MM) Madvise(addr, length uint64, advice int) error {
 		}
 	}
 	if covered < length {
-		return unix.ENOMEM
+		return unix.ENOMEM // after acting on the mapped parts, as Linux does
 	}
 	return nil
 }

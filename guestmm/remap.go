@@ -2,7 +2,11 @@
 package guestmm
 
 import (
+	"unsafe"
+
 	"golang.org/x/sys/unix"
+
+	"kshim/ept"
 )
 
 // mapped reports whether [start, end) is covered by VMAs without holes.
@@ -108,38 +112,32 @@ func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uin
 	}
 	// Remove the old range from the map without releasing its pages.
 	for _, w := range mm.overlapping(old, old+oldLen) {
+		w = mm.split(w, max(w.Start, old), min(w.End, old+oldLen))
 		mm.vmas.Delete(w)
-		if w.Start < old {
-			left := *w
-			left.End = old
-			w.Obj.ref()
-			mm.vmas.ReplaceOrInsert(&left)
-		}
-		if w.End > old+oldLen {
-			right := *w
-			right.Start, right.Off = old+oldLen, w.objPage(old+oldLen)
-			w.Obj.ref()
-			mm.vmas.ReplaceOrInsert(&right)
-		}
 		w.Obj.unref(mm.mem)
 	}
+	mm.freeHint(old, old+oldLen)
 	if newLen < oldLen && !nv.Obj.share {
 		nv.Obj.release(mm.mem, nv.Off+newLen/PageSize, nv.Off+oldLen/PageSize)
 	}
 	mm.vmas.ReplaceOrInsert(nv)
 	for _, m := range ptes {
 		if m.off < newLen {
-			if err := mm.pt.Map(dst+m.off, m.pa&0x000ffffffffff000, pteFlags(nv.Prot)); err != nil {
+			pa := ept.Frame(m.pa)
+			if err := mm.pt.Map(dst+m.off, pa, mm.leafFlags(nv, pa)|m.pa&ept.PTEAccessed); err != nil {
 				return 0, err
 			}
 		}
 	}
 	if dontunmap {
 		ov := &VMA{Start: old, End: old + oldLen, Prot: v.Prot, Flags: v.Flags, Name: v.Name}
-		ov.Obj = newObject(v.Flags&Shared != 0, v.Obj.file, v.Obj.fileOff+nv.Off*PageSize)
 		if v.Obj.share {
 			ov.Obj, ov.Off = v.Obj, nv.Off
 			v.Obj.ref()
+		} else {
+			// Private: the old range reads as fresh memory (zero, or the
+			// file's contents).
+			ov.Obj = newObject(false, v.Obj.file, v.Obj.filePg+nv.Off)
 		}
 		mm.vmas.ReplaceOrInsert(ov)
 	}
@@ -163,7 +161,11 @@ func (mm *MM) Msync(addr, length uint64, flags int) error {
 	return nil
 }
 
-// Mincore reports which pages of [addr, addr+length) are resident.
+// Mincore reports which pages of [addr, addr+length) are resident, as
+// Linux would: a page the guest touched (a present entry with the accessed
+// bit, or a frame the object holds without a mapping), or a file page in
+// the host's page cache. Pages mapped ahead by fault-around and never
+// touched are not resident to the guest's eyes.
 func (mm *MM) Mincore(addr, length uint64) ([]byte, error) {
 	if addr%PageSize != 0 {
 		return nil, unix.EINVAL
@@ -176,10 +178,29 @@ func (mm *MM) Mincore(addr, length uint64) ([]byte, error) {
 		return nil, unix.ENOMEM
 	}
 	vec := make([]byte, (end-addr)/PageSize)
+	one := make([]byte, 1)
 	for _, v := range mm.overlapping(addr, end) {
 		lo, hi := max(v.Start, addr), min(v.End, end)
 		for p := lo; p < hi; p += PageSize {
-			if _, ok := v.Obj.pages[v.objPage(p)]; ok {
+			idx := v.objPage(p)
+			pte, present := mm.pt.Lookup(p)
+			switch {
+			case present && mm.mem.IsWindow(ept.Frame(pte)) || !present && v.Obj.file != nil && !v.Obj.has(idx):
+				// The file's page: ask the host's page cache.
+				if v.Obj.beyondEOF(idx) {
+					continue
+				}
+				pa, err := v.Obj.file.Frame(v.Obj.filePg + idx)
+				if err != nil {
+					continue
+				}
+				page := mm.mem.Page(pa)
+				if hostMincore(page, one) == nil {
+					vec[(p-addr)/PageSize] = one[0] & 1
+				}
+			case present:
+				vec[(p-addr)/PageSize] = byte(pte>>5) & 1 // the accessed bit
+			case v.Obj.has(idx):
 				vec[(p-addr)/PageSize] = 1
 			}
 		}
@@ -196,9 +217,21 @@ func (mm *MM) Mlock(addr, length uint64, lock bool) error {
 	if end < start {
 		return unix.EINVAL
 	}
+	if end == start {
+		return nil
+	}
 	if !mm.mapped(start, end) {
 		return unix.ENOMEM
 	}
+	for _, v := range mm.overlapping(start, end) {
+		v = mm.split(v, max(v.Start, start), min(v.End, end))
+		if lock {
+			v.Flags |= Locked
+		} else {
+			v.Flags &^= Locked
+		}
+	}
+	mm.mergeAround(start, end)
 	if lock {
 		if err := mm.populate(start, end); err != nil {
 			return unix.ENOMEM
@@ -207,12 +240,36 @@ func (mm *MM) Mlock(addr, length uint64, lock bool) error {
 	return nil
 }
 
-// PopulateAll populates every mapping (mlockall(MCL_CURRENT)).
-func (mm *MM) PopulateAll() error {
+// LockAll implements mlockall: current locks and populates every mapping,
+// future makes later mappings locked (and populated) as they are made.
+func (mm *MM) LockAll(current, future bool) error {
+	defer mm.after()
+	mm.lockFuture = future
+	if !current {
+		return nil
+	}
 	for _, v := range mm.VMAs() {
-		if err := mm.populate(v.Start, v.End); err != nil {
+		if err := mm.Mlock(v.Start, v.End-v.Start, true); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// UnlockAll implements munlockall.
+func (mm *MM) UnlockAll() {
+	defer mm.after()
+	mm.lockFuture = false
+	for _, v := range mm.VMAs() {
+		_ = mm.Mlock(v.Start, v.End-v.Start, false)
+	}
+}
+
+// hostMincore asks the host kernel about a page of the VMM's memory.
+func hostMincore(b, vec []byte) error {
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
+	if e != 0 {
+		return e
 	}
 	return nil
 }

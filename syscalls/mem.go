@@ -3,6 +3,7 @@ package syscalls
 
 import (
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
-	m := guestmm.MmapArgs{Addr: a[0], Len: a[1], Prot: int(a[2]), Flags: int(a[3]), Off: a[5]}
+	m := guestmm.MmapArgs{Addr: a[0], Len: a[1], Prot: int(a[2]), Flags: int(a[3]), Off: a[5], FD: -1}
 	if m.Flags&unix.MAP_ANONYMOUS == 0 {
 		h, err := p.hostFD(a[4])
 		if err != nil {
@@ -20,6 +21,12 @@ func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
 		if err := unix.Fstat(h, &st); err != nil {
 			return 0, err
 		}
+		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 5) {
+			// /dev/zero: anonymous memory (shared /dev/zero is shared
+			// anonymous memory, as in Linux).
+			m.Flags |= unix.MAP_ANONYMOUS
+			return p.MM.Mmap(m)
+		}
 		if st.Mode&unix.S_IFMT != unix.S_IFREG {
 			return 0, unix.ENODEV
 		}
@@ -27,22 +34,27 @@ func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
+		shared := m.Flags&(unix.MAP_SHARED|unix.MAP_PRIVATE) != unix.MAP_PRIVATE
 		if fl&unix.O_ACCMODE == unix.O_WRONLY ||
-			m.Flags&unix.MAP_SHARED != 0 && m.Prot&unix.PROT_WRITE != 0 && fl&unix.O_ACCMODE != unix.O_RDWR {
+			shared && m.Prot&unix.PROT_WRITE != 0 && fl&unix.O_ACCMODE != unix.O_RDWR {
 			return 0, unix.EACCES
 		}
-		if m.Flags&unix.MAP_SHARED != 0 && m.Prot&unix.PROT_WRITE != 0 {
-			// Write-back to the file comes with coherent shared file
-			// mappings (guestmm issue); refuse rather than lose writes.
-			return 0, unix.ENOSYS
+		if shared && fl&unix.O_APPEND != 0 && m.Prot&unix.PROT_WRITE != 0 {
+			return 0, unix.EACCES
 		}
-		d, err := unix.Dup(h)
-		if err != nil {
-			return 0, err
-		}
-		m.File = hostFile{os.NewFile(uintptr(d), "")}
+		m.FD = h
+		m.Name = hostPath(h)
 	}
 	return p.MM.Mmap(m)
+}
+
+// hostPath names the file open at host fd h, for /proc/self/maps.
+func hostPath(h int) string {
+	name, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(h))
+	if err != nil {
+		return ""
+	}
+	return name
 }
 
 func sysMunmap(p *Process, _ *Regs, a *args) (uint64, error) {
@@ -89,10 +101,9 @@ func sysMlockall(p *Process, _ *Regs, a *args) (uint64, error) {
 	if a[0] == 0 || a[0]&^uint64(unix.MCL_CURRENT|unix.MCL_FUTURE|unix.MCL_ONFAULT) != 0 || a[0] == unix.MCL_ONFAULT {
 		return 0, unix.EINVAL
 	}
-	if a[0]&unix.MCL_CURRENT != 0 && a[0]&unix.MCL_ONFAULT == 0 {
-		if err := p.MM.PopulateAll(); err != nil {
-			return 0, unix.ENOMEM
-		}
+	current := a[0]&unix.MCL_CURRENT != 0 && a[0]&unix.MCL_ONFAULT == 0
+	if err := p.MM.LockAll(current, a[0]&unix.MCL_FUTURE != 0); err != nil {
+		return 0, unix.ENOMEM
 	}
 	return 0, nil
 }

@@ -70,7 +70,7 @@ func init() {
 		unix.SYS_MUNLOCK:         sysMlock,
 		unix.SYS_MLOCK2:          sysMlock,
 		unix.SYS_MLOCKALL:        sysMlockall,
-		unix.SYS_MUNLOCKALL:      func(*Process, *Regs, *args) (uint64, error) { return 0, nil },
+		unix.SYS_MUNLOCKALL:      func(p *Process, _ *Regs, _ *args) (uint64, error) { p.MM.UnlockAll(); return 0, nil },
 	}
 }
 

@@ -118,7 +118,16 @@ func (vm *VM) Close() error { return unix.Close(int(vm.fd)) }
 
 // SetMemory registers [gpa, gpa+size) backed by the VMM's memory at host.
 func (vm *VM) SetMemory(slot uint32, gpa, size uint64, host uintptr) error {
+	return vm.SetSlot(slot, gpa, size, host, false)
+}
+
+// SetSlot registers slot (or deletes it when size is 0); a readonly slot
+// makes guest writes exit as MMIO instead of reaching the host memory.
+func (vm *VM) SetSlot(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
 	r := &kvm.UserspaceMemoryRegion{Slot: slot, GuestPhysAddr: gpa, MemorySize: size, UserspaceAddr: uint64(host)}
+	if readonly && size != 0 {
+		r.SetMemReadonly()
+	}
 	if err := kvm.SetUserMemoryRegion(vm.fd, r); err != nil {
 		return fmt.Errorf("KVM_SET_USER_MEMORY_REGION: %w", err)
 	}

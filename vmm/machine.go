@@ -108,6 +108,7 @@ func (m *Machine) init(memSize uint64) error {
 	if err := m.vm.SetMemory(0, 0, m.Mem.Size(), m.Mem.HostAddr()); err != nil {
 		return err
 	}
+	m.Mem.SetSlotFunc(m.vm.SetSlot)
 	// Shim frames come first and contiguous, so each multi-page area has
 	// one VMM-side slice.
 	for _, p := range shimPages {
@@ -161,7 +162,7 @@ func (m *Machine) NewAddressSpace() (*ept.PageTable, error) {
 	for _, p := range shimPages {
 		for i := 0; i < p.pages; i++ {
 			va := p.va + uint64(i)*ept.PageSize
-			if err := pt.Map(va, m.shim[va], p.flags); err != nil {
+			if err := pt.Map(va, m.shim[va], p.flags|ept.PTEAccessed); err != nil {
 				return nil, err
 			}
 		}

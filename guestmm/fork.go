@@ -1,0 +1,87 @@
+// fork.go: the snapshot fork(2) takes of an address space.
+//
+// Invariants the snapshot relies on:
+//   - Every operation leaves the map, the objects and the page tables
+//     consistent before it returns (mm.go), and one MM is used by one
+//     thread of control at a time, so Fork never sees half an update.
+//   - Private memory becomes copy-on-write on both sides: the child's
+//     objects are clones holding the same frames (one more reference each),
+//     and every present writable entry of a private page loses its write
+//     bit in the parent (a queued change, applied by the guest before it
+//     runs user code again) and is mapped read-only in the child. The first
+//     write on either side copies the page (object.go), or, once the other
+//     side has dropped it, just makes it writable again.
+//   - Shared memory stays shared: the child's VMA references the same
+//     object, and the same frames or file windows are mapped in both.
+//   - MADV_DONTFORK ranges are left out of the child; MADV_WIPEONFORK ones
+//     start empty there; mlock does not carry over (Linux clears VM_LOCKED).
+package guestmm
+
+import (
+	"kshim/ept"
+)
+
+// Fork returns the child's copy of the address space, with page tables pt
+// (a fresh address space from the same guest memory).
+func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
+	defer mm.after()
+	c := New(mm.mem, pt)
+	c.brkStart, c.brk, c.CheckAll = mm.brkStart, mm.brk, mm.CheckAll
+	clones := map[*Object]*Object{}
+	var err error
+	mm.vmas.Ascend(func(v *VMA) bool {
+		if v.Flags&DontFork != 0 {
+			return true
+		}
+		nv := *v
+		nv.Flags &^= Locked
+		wipe := v.Flags&WipeOnFork != 0
+		switch {
+		case wipe:
+			nv.Obj = newObject(false, nil, 0)
+		case v.Obj.share:
+			v.Obj.ref()
+		default:
+			if o := clones[v.Obj]; o != nil {
+				o.ref()
+				nv.Obj = o
+			} else {
+				nv.Obj = newObject(false, v.Obj.file, v.Obj.filePg)
+				clones[v.Obj] = nv.Obj
+			}
+			v.Obj.cloneInto(nv.Obj, mm.mem, v.Off, v.objPage(v.End))
+		}
+		c.vmas.ReplaceOrInsert(&nv)
+		if wipe {
+			return true
+		}
+		err = mm.pt.Range(v.Start, v.End, func(va, pte uint64) error {
+			pa := ept.Frame(pte)
+			flags := mm.leafFlags(v, pa) | pte&ept.PTEAccessed
+			if flags != pte&^ept.Frame(pte)&^ept.PTEPresent {
+				if err := mm.pt.Protect(va, flags); err != nil {
+					return err
+				}
+			}
+			return c.pt.Map(va, pa, mm.leafFlags(&nv, pa)|pte&ept.PTEAccessed)
+		})
+		return err == nil
+	})
+	if err != nil {
+		// Out of guest memory for the child's tables: undo the child; the
+		// parent keeps its (now partly write-protected, still correct)
+		// mappings.
+		c.Release()
+		return nil, err
+	}
+	c.freeTop, c.holeMax, c.lockFuture = mm.freeTop, mm.holeMax, false
+	return c, nil
+}
+
+// Release unmaps everything (exit, execve). The page tables themselves
+// belong to the caller.
+func (mm *MM) Release() {
+	for _, v := range mm.VMAs() {
+		_ = mm.unmapRange(v.Start, v.End)
+	}
+}

@@ -51,9 +51,7 @@ var knownGaps = map[string]string{
 	"mm_mmap_flags": "issue 3/4: openat and file-backed MAP_SHARED mappings",
 	"mm_file":       "issue 3/4: openat, coherent MAP_SHARED file mappings",
 	"mm_madvise":    "issue 3/4: openat for the private file mapping case",
-	"mm_mincore":    "issue 3: residency without fault-around, file pages",
 	"mm_msync":      "issue 3/4: openat and shared file mappings",
-	"mm_mlock":      "issue 3: mlockall(MCL_FUTURE) must populate later mappings",
 }
 
 func (p prog) testName() string {

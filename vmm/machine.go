@@ -81,6 +81,9 @@ type Machine struct {
 	// ist1 is the VMM's view of the exception stack.
 	ist1 []byte
 	path entryPath
+	// inSyscall is set while a syscall handler runs, when drain may run
+	// the vCPU.
+	inSyscall bool
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.
@@ -127,6 +130,7 @@ func (m *Machine) init(memSize uint64) error {
 	copy(m.page(boot.IDTAddr), boot.IDT())
 	copy(m.area(boot.TSSAddr, boot.TSSPages*ept.PageSize), boot.TSS())
 	m.Flush = ept.NewFlushQueue(m.area(boot.FlushArea, boot.FlushAreaSize))
+	m.Flush.Drain = m.drain
 	m.ist1 = m.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
 	if m.CPU, err = m.vm.NewCPU(0); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/boot"
+	"kshim/ept"
 	"kshim/guestmm"
 	"kshim/syscalls"
 )
@@ -82,7 +83,9 @@ func (m *Machine) syscall(p *syscalls.Process) error {
 	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
 	u.RIP, u.RFLAGS = r.RCX, r.R11
 	m.Flush.Applied()
+	m.inSyscall = true
 	p.Syscall(u)
+	m.inSyscall = false
 	p.DeliverPending(u)
 	if p.Exited {
 		return nil
@@ -210,4 +213,48 @@ func (m *Machine) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *
 		return syscalls.Siginfo{}, ""
 	}
 	return info, ""
+}
+
+// drain makes the guest apply the flush queue in the middle of a syscall
+// (ept.FlushQueue.Drain), when one operation queues more page-table writes
+// than the flush area holds. The vCPU runs the udrain stub (ud2: kflush;
+// then out to the syscall port) and the user registers are put back. Only
+// a syscall exit can do this: an exception exit's frame sits on IST1,
+// which the stub's #UD would reuse.
+func (m *Machine) drain() error {
+	if !m.inSyscall {
+		return ept.ErrFlushFull
+	}
+	r, err := m.CPU.Regs()
+	if err != nil {
+		return err
+	}
+	saved := *r
+	defer func() {
+		*r = saved
+		m.CPU.MarkDirty()
+	}()
+	r.RIP = boot.UserDrain
+	m.CPU.MarkDirty()
+	for {
+		err := m.CPU.Run()
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("KVM_RUN (drain): %w", err)
+		}
+		break
+	}
+	if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
+		return fmt.Errorf("drain: unexpected exit (%s)", m.CPU.Describe())
+	}
+	if r, err = m.CPU.Regs(); err != nil {
+		return err
+	}
+	if r.RIP != boot.UserDrain+4 {
+		return fmt.Errorf("drain: exit at rip %#x", r.RIP)
+	}
+	m.Flush.Applied()
+	return nil
 }

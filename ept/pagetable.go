@@ -2,9 +2,10 @@
 //
 // Invariants:
 //   - The VMM writes an entry directly in guest memory only while the entry
-//     is not present and has no queued write: a shadow MMU (PVM, or KVM
-//     without EPT) re-walks non-present entries on the next access, so the
-//     guest sees such a write at once.
+//     is not present, or present but never used (accessed bit clear), and
+//     has no queued write: a shadow MMU (PVM, or KVM without EPT) re-walks
+//     non-present entries on the next access and has no shadow of an entry
+//     whose accessed bit is clear, so the guest sees such a write at once.
 //   - Every other change of an entry (present -> anything, or any entry with
 //     a queued write, to keep order) is queued on the FlushQueue and applied
 //     by guest code at CPL 0 before the guest next runs user code. Guest
@@ -115,7 +116,13 @@ func (pt *PageTable) set(e, va, v uint64) error {
 	if old == v {
 		return nil
 	}
-	if old&PTEPresent != 0 || pt.q.queued(e) {
+	// A present entry whose accessed bit is still clear has never been
+	// used: the processor sets the bit before it caches a translation, and
+	// a shadow MMU sets it in the guest's entry before it shadows one. So
+	// no TLB or shadow holds it and a host-side write is seen like one to
+	// a not-present entry. (The vCPU using these tables is stopped while
+	// the VMM edits them.)
+	if old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || pt.q.queued(e) {
 		if err := pt.q.push(pt.directMap+e, v, va, e); err != nil {
 			return err
 		}

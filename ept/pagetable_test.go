@@ -70,7 +70,7 @@ func TestPresentChangesAreQueuedInOrder(t *testing.T) {
 	a, _ := mem.Alloc()
 	b, _ := mem.Alloc()
 	const va = 0x400000
-	pt.Map(va, a, PTEUser)
+	pt.Map(va, a, PTEUser|PTEAccessed)
 	if _, ok, err := pt.Unmap(va); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
@@ -102,13 +102,35 @@ func TestPresentChangesAreQueuedInOrder(t *testing.T) {
 	}
 }
 
+func TestNeverUsedEntryChangesDirectly(t *testing.T) {
+	mem, q, pt := newPT(t)
+	a, _ := mem.Alloc()
+	b, _ := mem.Alloc()
+	const va = 0x400000
+	// Mapped ahead (fault-around) and never used: no accessed bit.
+	pt.Map(va, a, PTEUser)
+	if err := pt.Map(va, b, PTEUser|PTEWritable); err != nil || q.Pending() {
+		t.Fatalf("remap of a never-used entry: err %v, pending %v; want a direct write", err, q.Pending())
+	}
+	if _, _, err := pt.Unmap(va); err != nil || q.Pending() {
+		t.Fatalf("unmap of a never-used entry: err %v, pending %v; want a direct write", err, q.Pending())
+	}
+	// Once the guest has used it (the bit is set in memory), changes queue.
+	pt.Map(va, a, PTEUser)
+	e, _, _ := pt.walk(va, 0, false)
+	le.PutUint64(mem.Slice(e, 8), pt.read(e)|PTEAccessed)
+	if _, _, err := pt.Unmap(va); err != nil || q.Len() != 1 {
+		t.Fatalf("unmap of a used entry: err %v, %d queued; want 1", err, q.Len())
+	}
+}
+
 func TestFullQueueWithoutDrainFails(t *testing.T) {
 	mem, q, pt := newPT(t)
 	n := (4096 - flushHeader) / flushRecord
 	for i := 0; i <= n; i++ {
 		pa, _ := mem.Alloc()
 		va := uint64(0x400000 + i*PageSize)
-		pt.Map(va, pa, PTEUser)
+		pt.Map(va, pa, PTEUser|PTEAccessed)
 		if _, _, err := pt.Unmap(va); err != nil {
 			if i != n || err != ErrFlushFull {
 				t.Fatalf("unmap %d: %v", i, err)

@@ -164,3 +164,58 @@ func TestPageFaultAndPresentPTEChange(t *testing.T) {
 		t.Fatalf("after fault guest read %d, want 111", got)
 	}
 }
+
+// TestNeverUsedEntryChangesDirectly checks, from the guest's view, the rule
+// that lets the VMM change a present entry whose accessed bit is clear
+// without the guest's help: no TLB or shadow entry exists for it, even
+// after the guest used a neighbour in the same page table.
+func TestNeverUsedEntryChangesDirectly(t *testing.T) {
+	block := func(addrHi byte) []byte {
+		// mov rax, [0x60XX00]; mov rdi, rax; mov eax, 39; syscall
+		return []byte{0x48, 0x8b, 0x04, 0x25, 0x00, addrHi, 0x60, 0x00, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05}
+	}
+	code := append(block(0x00), block(0x10)...)
+	code = append(code, 0xeb, byte(-(len(code) + 2)))
+	m, pt, dataPA := testMachine(t, code)
+	putU64(m.Mem.Page(dataPA), 111)
+	x, _ := m.Mem.Alloc()
+	y, _ := m.Mem.Alloc()
+	putU64(m.Mem.Page(x), 333)
+	putU64(m.Mem.Page(y), 444)
+	// Mapped ahead, never used: no accessed bit.
+	if err := pt.Map(0x601000, x, ept.PTEUser|ept.PTENoExec); err != nil {
+		t.Fatal(err)
+	}
+	step := func() uint64 {
+		t.Helper()
+		if err := m.CPU.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
+			t.Fatalf("want syscall exit: %s", m.CPU.Describe())
+		}
+		r, _ := m.CPU.Regs()
+		v := r.RDI
+		r.RIP, r.RFLAGS = r.RCX, r.R11
+		m.Flush.Applied()
+		m.path.resume(m, r, m.Flush.Pending())
+		m.CPU.MarkDirty()
+		return v
+	}
+	if got := step(); got != 111 {
+		t.Fatalf("neighbour read %d", got)
+	}
+	if pte, _ := pt.Lookup(0x601000); pte&ept.PTEAccessed != 0 {
+		t.Fatalf("entry %#x gained the accessed bit without being used", pte)
+	}
+	// Remap it from the host: direct, not queued.
+	if err := pt.Map(0x601000, y, ept.PTEUser|ept.PTENoExec); err != nil || m.Flush.Pending() {
+		t.Fatalf("remap: %v, queued %v", err, m.Flush.Pending())
+	}
+	if got := step(); got != 444 {
+		t.Fatalf("guest read %d after a direct remap of a never-used entry, want 444", got)
+	}
+	if pte, _ := pt.Lookup(0x601000); pte&ept.PTEAccessed == 0 {
+		t.Fatalf("entry %#x has no accessed bit after the guest used it", pte)
+	}
+}

@@ -4,13 +4,14 @@
  * Linux semantics: brk(addr) returns the new break on success and the
  * old (unchanged) break on failure; brk(0) returns the current break. */
 #define _GNU_SOURCE
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "common.h"
 
 extern char end[]; /* end of .bss */
 
@@ -22,41 +23,15 @@ static uintptr_t sys_brk(uintptr_t a)
 	return (uintptr_t)syscall(SYS_brk, a);
 }
 
-static sigjmp_buf jb;
-static volatile int got_code;
-
-static void on_segv(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)uc;
-	got_code = si->si_code;
-	siglongjmp(jb, 1);
-}
-
 static int faults(volatile char *p)
 {
-	if (sigsetjmp(jb, 1) == 0) {
-		(void)*p;
-		return 0;
-	}
-	return 1;
-}
-
-static int all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
+	char c;
+	return try_read(p, &c) != 0;
 }
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, NULL);
+	catch_faults();
 
 	uintptr_t cur = sys_brk(0);
 	uintptr_t cur2 = sys_brk(0);
@@ -74,7 +49,7 @@ int main(void)
 	printf("grow_ok=%d\n", got == want);
 	printf("brk0_after_grow_ok=%d\n", sys_brk(0) == want);
 	unsigned char *p = (unsigned char *)base;
-	printf("grow_zeroed=%d\n", all_zero(p, MiB));
+	printf("grow_zeroed=%d\n", all_is(p, MiB, 0));
 	for (size_t i = 0; i < MiB; i++)
 		p[i] = (unsigned char)(i * 13 + 1);
 	int ok = 1;
@@ -83,7 +58,7 @@ int main(void)
 			ok = 0;
 	printf("touch_verify=%d\n", ok);
 	printf("beyond_break_faults=%d\n", faults((volatile char *)want));
-	printf("beyond_break_si_code_maperr=%d\n", got_code == SEGV_MAPERR);
+	printf("beyond_break_si_code_maperr=%d\n", fault_code == SEGV_MAPERR);
 
 	/* Shrink by half: the upper half goes away. */
 	uintptr_t half = base + MiB / 2;
@@ -94,7 +69,7 @@ int main(void)
 
 	/* Grow again: the re-grown pages must be fresh zero pages. */
 	printf("regrow_ok=%d\n", sys_brk(want) == want);
-	printf("regrow_zeroed=%d\n", all_zero((unsigned char *)half, MiB / 2));
+	printf("regrow_zeroed=%d\n", all_is((unsigned char *)half, MiB / 2, 0));
 	printf("regrow_lower_half_intact=%d\n", p[100] == (unsigned char)(100 * 13 + 1));
 
 	/* Unaligned break: the value is returned as given, the page that

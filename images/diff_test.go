@@ -93,6 +93,7 @@ var programs = []prog{
 	{bin: "stdin", stdin: stdinText()},
 	{name: "stdin_empty", bin: "stdin"},
 	{bin: "signal"},
+	{bin: "signal_fpu"},
 
 	// Second set: the memory manager.
 	{bin: "mm_mmap_flags"},
@@ -106,6 +107,7 @@ var programs = []prog{
 	{bin: "mm_mlock"},
 	{bin: "mm_stack"},
 	{bin: "mm_segv_handler"},
+	{bin: "mm_bulk"},
 }
 
 // stdinText is a few KiB of deterministic text, larger than one pipe read.

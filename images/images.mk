@@ -26,7 +26,8 @@ IMAGES_BINS    := $(patsubst $(IMAGES_SRCDIR)/%.c,$(IMAGES_OUTDIR)/%,$(IMAGES_SR
 
 images: $(IMAGES_BINS)
 
-$(IMAGES_OUTDIR)/%: $(IMAGES_SRCDIR)/%.c
+# common.h holds helpers the programs share: a change to it rebuilds them all.
+$(IMAGES_OUTDIR)/%: $(IMAGES_SRCDIR)/%.c $(IMAGES_SRCDIR)/common.h
 	@mkdir -p $(@D)
 	$(IMAGES_CC) $(IMAGES_CFLAGS) -o $@ $< $(IMAGES_LDLIBS)
 

@@ -3,10 +3,13 @@
 /* malloc: glibc malloc over brk and mmap.  Many small blocks, large
  * blocks above the mmap threshold (1 MiB, 64 MiB), realloc growth,
  * calloc zeroing.  Prints checksums of the data read back. */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common.h"
 
 static uint32_t lcg = 12345;
 static uint32_t rnd(void)
@@ -28,14 +31,6 @@ static void fill(unsigned char *p, size_t n, unsigned seed)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (unsigned char)(seed + i * 7 + (i >> 9));
-}
-
-static int all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
 }
 
 #define NSMALL 20000
@@ -130,9 +125,9 @@ int main(void)
 	unsigned char *c1 = calloc(512, 8);
 	unsigned char *c2 = calloc(1, 8u << 20);
 	unsigned char *c3 = calloc(1000, 1000);
-	printf("calloc_small_zero=%d\n", c1 && all_zero(c1, 4096));
-	printf("calloc_8MiB_zero=%d\n", c2 && all_zero(c2, 8u << 20));
-	printf("calloc_1000x1000_zero=%d\n", c3 && all_zero(c3, 1000000));
+	printf("calloc_small_zero=%d\n", c1 && all_is(c1, 4096, 0));
+	printf("calloc_8MiB_zero=%d\n", c2 && all_is(c2, 8u << 20, 0));
+	printf("calloc_1000x1000_zero=%d\n", c3 && all_is(c3, 1000000, 0));
 	free(c1);
 	free(c2);
 	free(c3);

@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,50 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PG 4096ul
+#include "common.h"
+
 #define FSIZE (3 * PG + 100) /* three full pages and a partial one */
-
-static sigjmp_buf jb;
-static volatile int g_sig, g_code;
-static void *volatile g_addr;
-
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	g_sig = sig;
-	g_code = si->si_code;
-	g_addr = si->si_addr;
-	siglongjmp(jb, 1);
-}
-
-static const char *code_name(int sig, int code)
-{
-	if (sig == SIGSEGV && code == SEGV_MAPERR) return "SEGV_MAPERR";
-	if (sig == SIGSEGV && code == SEGV_ACCERR) return "SEGV_ACCERR";
-	if (sig == SIGBUS && code == BUS_ADRERR) return "BUS_ADRERR";
-	if (sig == SIGBUS && code == BUS_OBJERR) return "BUS_OBJERR";
-	return "other";
-}
-
-static const char *probe_read(const volatile char *p, char *out)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		*out = *p;
-		return "ok";
-	}
-	return code_name(g_sig, g_code);
-}
-
-static const char *probe_write(volatile char *p, char v)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		*p = v;
-		return "ok";
-	}
-	return code_name(g_sig, g_code);
-}
 
 static char pat(size_t i)
 {
@@ -97,12 +55,7 @@ static char file_byte(int fd, off_t off)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	catch_faults();
 
 	char path[] = "/tmp/kshim-mmfile-XXXXXX";
 	int fd = make_file(path);
@@ -151,21 +104,21 @@ int main(void)
 	/* --- Beyond the end of the file: SIGBUS --- */
 	char *big = mmap(NULL, 6 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	char c = 0;
-	const char *res = probe_read(big + 3 * PG + 50, &c);
+	const char *res = fault_name(try_read(big + 3 * PG + 50, &c));
 	printf("beyond_eof last_partial_page: %s\n", res);
-	res = probe_read(big + 4 * PG + 8, &c);
-	printf("beyond_eof next_page: %s si_addr_ok=%d\n", res, g_addr == big + 4 * PG + 8);
-	res = probe_write(big + 5 * PG, 1);
+	res = fault_name(try_read(big + 4 * PG + 8, &c));
+	printf("beyond_eof next_page: %s si_addr_ok=%d\n", res, fault_addr == big + 4 * PG + 8);
+	res = fault_name(try_write(big + 5 * PG, 1));
 	printf("beyond_eof write: %s\n", res);
 	/* Growing the file makes those pages valid (and zero). */
 	printf("ftruncate_grow=%d\n", ftruncate(fd, 6 * PG));
-	res = probe_read(big + 4 * PG + 8, &c);
+	res = fault_name(try_read(big + 4 * PG + 8, &c));
 	printf("after_grow read: %s zero=%d\n", res, c == 0);
-	res = probe_write(big + 5 * PG, 'q');
+	res = fault_name(try_write(big + 5 * PG, 'q'));
 	printf("after_grow write: %s seen_by_pread=%d\n", res, file_byte(fd, 5 * PG) == 'q');
 	/* Shrinking the file makes them fault again. */
 	printf("ftruncate_shrink=%d\n", ftruncate(fd, 2 * PG));
-	res = probe_read(big + 3 * PG, &c);
+	res = fault_name(try_read(big + 3 * PG, &c));
 	printf("after_shrink read: %s\n", res);
 	munmap(big, 6 * PG);
 	if (ftruncate(fd, FSIZE) != 0)
@@ -177,18 +130,18 @@ int main(void)
 	char *off = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 2 * PG);
 	printf("offset map_ok=%d content_ok=%d truncated_part_zero=%d\n", off != MAP_FAILED,
 	       memcmp(off, "OFFS", 4) == 0, off[100] == 0);
-	res = probe_write(off, 1);
+	res = fault_name(try_write(off, 1));
 	printf("offset read_only_write: %s\n", res);
 	munmap(off, PG);
 	errno = 0;
 	char *off2 = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 100 * PG);
-	res = probe_read(off2, &c);
+	res = fault_name(try_read(off2, &c));
 	printf("offset beyond_eof map_ok=%d read: %s\n", off2 != MAP_FAILED, res);
 	munmap(off2, PG);
 
 	/* --- Private mapping of an O_RDONLY fd is writable (COW) --- */
 	char *rp = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd2, 0);
-	res = probe_write(rp + 1, 'r');
+	res = fault_name(try_write(rp + 1, 'r'));
 	printf("private_rdonly_fd write: %s file_unchanged=%d\n", res, file_byte(fd, 1) == pat(1));
 	munmap(rp, PG);
 

@@ -13,26 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PG 4096ul
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
-
-static void show(const char *what, int r)
-{
-	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
-}
-
-static int all_is(const char *p, size_t n, char v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != v)
-			return 0;
-	return 1;
-}
+#include "common.h"
 
 int main(void)
 {
@@ -116,8 +97,7 @@ int main(void)
 	show("madvise(unaligned addr)", madvise(p + 1, PG, MADV_NORMAL));
 	errno = 0;
 	show("madvise(len 0)", madvise(p, 0, MADV_DONTNEED));
-	char *gone = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(gone, PG);
+	char *gone = free_range(1);
 	errno = 0;
 	show("madvise(unmapped, WILLNEED)", madvise(gone, PG, MADV_WILLNEED));
 	errno = 0;

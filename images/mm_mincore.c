@@ -11,14 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PG 4096ul
-#define N 16
+#include "common.h"
 
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
+#define N 16
 
 static void show_vec(const char *label, char *p, size_t n)
 {
@@ -57,8 +52,7 @@ int main(void)
 	errno = 0;
 	r = mincore(p + 1, PG, v);
 	printf("unaligned: %s\n", r == 0 ? "0" : ename(errno));
-	char *gone = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(gone, PG);
+	char *gone = free_range(1);
 	errno = 0;
 	r = mincore(gone, PG, v);
 	printf("unmapped: %s\n", r == 0 ? "0" : ename(errno));

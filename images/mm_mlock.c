@@ -14,18 +14,7 @@
 #define MLOCK_ONFAULT 1
 #endif
 
-#define PG 4096ul
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
-
-static void show(const char *what, long r)
-{
-	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
-}
+#include "common.h"
 
 int main(void)
 {
@@ -50,8 +39,7 @@ int main(void)
 	errno = 0;
 	show("mlock(len 0)", mlock(p, 0));
 
-	char *gone = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(gone, PG);
+	char *gone = free_range(1);
 	errno = 0;
 	show("mlock(unmapped)", mlock(gone, PG));
 	errno = 0;

@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,57 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PG 4096ul
-
-static sigjmp_buf jb;
-static volatile int g_sig, g_code;
-static void *volatile g_addr;
-
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	g_sig = sig;
-	g_code = si->si_code;
-	g_addr = si->si_addr;
-	siglongjmp(jb, 1);
-}
-
-static const char *code_name(int sig, int code)
-{
-	if (sig == SIGSEGV && code == SEGV_MAPERR) return "SEGV_MAPERR";
-	if (sig == SIGSEGV && code == SEGV_ACCERR) return "SEGV_ACCERR";
-	if (sig == SIGSEGV && code == SI_KERNEL) return "SEGV_SI_KERNEL";
-	if (sig == SIGBUS && code == BUS_ADRERR) return "BUS_ADRERR";
-	if (sig == SIGBUS && code == BUS_OBJERR) return "BUS_OBJERR";
-	return "other";
-}
-
-/* "ok" or the fault kind of reading *p. */
-static const char *probe_read(const volatile char *p)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		(void)*p;
-		return "ok";
-	}
-	return code_name(g_sig, g_code);
-}
-
-static const char *probe_write(volatile char *p)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		*p = *p;
-		return "ok";
-	}
-	return code_name(g_sig, g_code);
-}
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
+#include "common.h"
 
 /* Prints "what -> ok" or "what -> ERRNO" and unmaps a successful result. */
 static void expect(const char *what, void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -79,32 +28,9 @@ static void expect(const char *what, void *addr, size_t len, int prot, int flags
 	}
 }
 
-/* A free, page-aligned range of n pages (reserved then released). */
-static char *free_range(size_t n)
-{
-	char *p = mmap(NULL, n * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		exit(10);
-	munmap(p, n * PG);
-	return p;
-}
-
-static int all_is(const char *p, size_t n, char v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != v)
-			return 0;
-	return 1;
-}
-
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	catch_faults();
 
 	/* MAP_PRIVATE | MAP_ANONYMOUS */
 	char *p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -209,7 +135,7 @@ int main(void)
 	/* PROT_NONE mapping: reserved, faults with SEGV_ACCERR. */
 	char *pn = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	const char *res = probe_read(pn + 10);
-	printf("prot_none read: %s si_addr_ok=%d\n", res, g_addr == pn + 10);
+	printf("prot_none read: %s si_addr_ok=%d\n", res, fault_addr == pn + 10);
 	munmap(pn, PG);
 	/* Read-only anonymous mapping: reads zero, writes fault. */
 	char *ro = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -13,71 +13,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PG 4096ul
+#include "common.h"
 
-static sigjmp_buf jb;
-static volatile int g_sig, g_code;
-static void *volatile g_addr;
-
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	g_sig = sig;
-	g_code = si->si_code;
-	g_addr = si->si_addr;
-	siglongjmp(jb, 1);
-}
-
-static const char *code_name(int sig, int code)
-{
-	if (sig == SIGSEGV && code == SEGV_MAPERR) return "SEGV_MAPERR";
-	if (sig == SIGSEGV && code == SEGV_ACCERR) return "SEGV_ACCERR";
-	if (sig == SIGSEGV && code == SI_KERNEL) return "SEGV_SI_KERNEL";
-	if (sig == SIGBUS && code == BUS_ADRERR) return "BUS_ADRERR";
-	return "other";
-}
-
-static const char *probe_read(const volatile char *p)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		(void)*p;
-		return "ok";
-	}
-	return code_name(g_sig, g_code);
-}
-
-static const char *probe_write(volatile char *p)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		*p = *p;
-		return "ok";
-	}
-	return code_name(g_sig, g_code);
-}
-
+/* Calls the code at code (as int (*)(void)): "ok" or the fault's name. */
 typedef int (*fn_t)(void);
 static volatile int call_result;
 static const char *probe_call(void *code)
 {
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
+	fault_sig = 0;
+	if (sigsetjmp(fault_jb, 1) == 0) {
 		call_result = ((fn_t)code)();
 		return "ok";
 	}
-	return code_name(g_sig, g_code);
-}
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
-
-static void show(const char *what, int r)
-{
-	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
+	return fault_name(fault_sig);
 }
 
 static void show_pages(const char *label, char *p, int n)
@@ -93,12 +41,7 @@ static void show_pages(const char *label, char *p, int n)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	catch_faults();
 
 	char *p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (size_t i = 0; i < 4 * PG; i++)
@@ -110,9 +53,9 @@ int main(void)
 	show("mprotect(page 2, NONE)", mprotect(p + 2 * PG, PG, PROT_NONE));
 	show_pages("split", p, 4);
 	const char *res = probe_read(p + 2 * PG + 99);
-	printf("prot_none read: %s si_addr_ok=%d\n", res, g_addr == p + 2 * PG + 99);
+	printf("prot_none read: %s si_addr_ok=%d\n", res, fault_addr == p + 2 * PG + 99);
 	res = probe_write(p + PG + 7);
-	printf("read_only write: %s si_addr_ok=%d\n", res, g_addr == p + PG + 7);
+	printf("read_only write: %s si_addr_ok=%d\n", res, fault_addr == p + PG + 7);
 
 	/* Upgrade back to RW: contents preserved everywhere. */
 	errno = 0;
@@ -136,8 +79,7 @@ int main(void)
 	show("mprotect(invalid prot bits)", mprotect(p, PG, 0x100));
 	errno = 0;
 	show("mprotect(len 0)", mprotect(p, 0, PROT_READ));
-	char *gone = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(gone, PG);
+	char *gone = free_range(1);
 	errno = 0;
 	show("mprotect(unmapped)", mprotect(gone, PG, PROT_READ));
 	/* A range that runs off the end of the mapping into a hole. */
@@ -150,7 +92,7 @@ int main(void)
 	char *x = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memcpy(x, code, sizeof code);
 	res = probe_call(x);
-	printf("exec from RW page: %s si_addr_ok=%d\n", res, g_addr == x);
+	printf("exec from RW page: %s si_addr_ok=%d\n", res, fault_addr == x);
 	errno = 0;
 	show("mprotect(code, READ|EXEC)", mprotect(x, PG, PROT_READ | PROT_EXEC));
 	call_result = 0;

@@ -4,7 +4,6 @@
  * MREMAP_DONTUNMAP, shrinking, and argument errors. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,49 +16,11 @@
 #define MREMAP_DONTUNMAP 4
 #endif
 
-#define PG 4096ul
-
-static sigjmp_buf jb;
-static volatile int g_sig, g_code;
-
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	g_sig = sig;
-	g_code = si->si_code;
-	siglongjmp(jb, 1);
-}
-
-static const char *probe(const volatile char *p)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		(void)*p;
-		return "ok";
-	}
-	if (g_sig == SIGSEGV && g_code == SEGV_MAPERR) return "SEGV_MAPERR";
-	if (g_sig == SIGSEGV && g_code == SEGV_ACCERR) return "SEGV_ACCERR";
-	return "other";
-}
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
+#include "common.h"
 
 static char *anon(void *hint, size_t len, int extra)
 {
 	return mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
-}
-
-static char *free_range(size_t n)
-{
-	char *p = mmap(NULL, n * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		exit(10);
-	munmap(p, n * PG);
-	return p;
 }
 
 static void fill(char *p, size_t n, int seed)
@@ -72,14 +33,6 @@ static int check(const char *p, size_t n, int seed)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i] != (char)(seed + i % 241))
-			return 0;
-	return 1;
-}
-
-static int zero(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
 			return 0;
 	return 1;
 }
@@ -101,11 +54,7 @@ static const char *where(void *r, void *old, void *want)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, NULL);
+	catch_faults();
 
 	/* Grow in place: the 4 pages after the mapping are free. */
 	char *base = free_range(8);
@@ -114,7 +63,7 @@ int main(void)
 	errno = 0;
 	char *r = mremap(p, 2 * PG, 6 * PG, 0);
 	printf("grow_free_space: %s\n", where(r, p, NULL));
-	printf("grow content_ok=%d new_part_zero=%d\n", check(p, 2 * PG, 1), zero(p + 2 * PG, 4 * PG));
+	printf("grow content_ok=%d new_part_zero=%d\n", check(p, 2 * PG, 1), all_is(p + 2 * PG, 4 * PG, 0));
 	p[6 * PG - 1] = 5;
 
 	/* Grow with the next page occupied and no MAYMOVE: ENOMEM. */
@@ -131,9 +80,9 @@ int main(void)
 	printf("grow_blocked_maymove: %s\n", where(m, p, NULL));
 	if (m != MAP_FAILED) {
 		printf("moved content_ok=%d tail_kept=%d new_part_zero=%d\n", check(m, 2 * PG, 1),
-		       m[6 * PG - 1] == 5, zero(m + 6 * PG, 2 * PG));
-		printf("old_range: %s\n", probe(p + PG));
-		printf("blocker_intact: %s\n", probe(blocker));
+		       m[6 * PG - 1] == 5, all_is(m + 6 * PG, 2 * PG, 0));
+		printf("old_range: %s\n", probe_read(p + PG));
+		printf("blocker_intact: %s\n", probe_read(blocker));
 	}
 
 	/* MREMAP_FIXED to a chosen free address (requires MAYMOVE). */
@@ -145,7 +94,7 @@ int main(void)
 	r = mremap(m, 8 * PG, 8 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, dst + 4 * PG);
 	printf("fixed_maymove: %s\n", where(r, m, dst + 4 * PG));
 	char *f = dst + 4 * PG;
-	printf("fixed content_ok=%d old_range: %s\n", check(f, 2 * PG, 1), probe(m));
+	printf("fixed content_ok=%d old_range: %s\n", check(f, 2 * PG, 1), probe_read(m));
 	/* MREMAP_FIXED onto an existing mapping replaces it. */
 	char *victim = anon(NULL, 2 * PG, 0);
 	memset(victim, 'v', 2 * PG);
@@ -162,8 +111,8 @@ int main(void)
 	fill(s, 8 * PG, 9);
 	errno = 0;
 	r = mremap(s, 8 * PG, 3 * PG, 0);
-	printf("shrink: %s content_ok=%d tail: %s\n", where(r, s, NULL), check(s, 3 * PG, 9), probe(s + 3 * PG));
-	printf("shrink last_kept_page: %s\n", probe(s + 3 * PG - 1));
+	printf("shrink: %s content_ok=%d tail: %s\n", where(r, s, NULL), check(s, 3 * PG, 9), probe_read(s + 3 * PG));
+	printf("shrink last_kept_page: %s\n", probe_read(s + 3 * PG - 1));
 
 	/* MREMAP_DONTUNMAP: the pages move, the old range stays mapped and
 	 * reads as zero (private anonymous). */
@@ -173,9 +122,9 @@ int main(void)
 	char *dn = mremap(d, 4 * PG, 4 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
 	printf("dontunmap: %s\n", where(dn, d, NULL));
 	if (dn != MAP_FAILED) {
-		const char *res = probe(d);
+		const char *res = probe_read(d);
 		printf("dontunmap new content_ok=%d old_range: %s old_zero=%d\n", check(dn, 4 * PG, 3),
-		       res, zero(d, 4 * PG));
+		       res, all_is(d, 4 * PG, 0));
 		d[5] = 1;
 		printf("dontunmap old_writable=%d new_unaffected=%d\n", d[5] == 1, dn[5] == (char)(3 + 5));
 	}

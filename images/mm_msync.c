@@ -10,18 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PG 4096ul
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
-
-static void show(const char *what, int r)
-{
-	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
-}
+#include "common.h"
 
 int main(void)
 {
@@ -64,8 +53,7 @@ int main(void)
 	show("msync(invalid flag bits)", msync(m, PG, 0x100));
 	errno = 0;
 	show("msync(unaligned addr)", msync(m + 1, PG, MS_SYNC));
-	char *gone = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(gone, PG);
+	char *gone = free_range(1);
 	errno = 0;
 	show("msync(unmapped)", msync(gone, PG, MS_SYNC));
 

@@ -3,7 +3,6 @@
 /* mm_munmap: partial unmapping splits mappings; error cases. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,49 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PG 4096ul
-
-static sigjmp_buf jb;
-static volatile int g_sig, g_code;
-static void *volatile g_addr;
-
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	g_sig = sig;
-	g_code = si->si_code;
-	g_addr = si->si_addr;
-	siglongjmp(jb, 1);
-}
-
-static const char *code_name(int sig, int code)
-{
-	if (sig == SIGSEGV && code == SEGV_MAPERR) return "SEGV_MAPERR";
-	if (sig == SIGSEGV && code == SEGV_ACCERR) return "SEGV_ACCERR";
-	if (sig == SIGBUS && code == BUS_ADRERR) return "BUS_ADRERR";
-	return "other";
-}
-
-static const char *probe(const volatile char *p)
-{
-	g_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		(void)*p;
-		return "ok";
-	}
-	return code_name(g_sig, g_code);
-}
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
-
-static void show(const char *what, int r)
-{
-	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
-}
+#include "common.h"
 
 static int page_ok(const char *p, size_t page)
 {
@@ -66,12 +23,7 @@ static int page_ok(const char *p, size_t page)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	catch_faults();
 
 	const size_t n = 8;
 	char *p = mmap(NULL, n * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -85,10 +37,10 @@ int main(void)
 	errno = 0;
 	show("munmap(middle pages 3-4)", munmap(p + 3 * PG, 2 * PG));
 	for (size_t pg = 0; pg < n; pg++) {
-		const char *res = probe(p + pg * PG + 17);
-		int addr_ok = g_sig ? g_addr == p + pg * PG + 17 : 1;
+		const char *res = probe_read(p + pg * PG + 17);
+		int addr_ok = fault_sig ? fault_addr == p + pg * PG + 17 : 1;
 		printf("page %zu: %s", pg, res);
-		if (g_sig == 0)
+		if (fault_sig == 0)
 			printf(" intact=%d", page_ok(p, pg));
 		printf(" si_addr_ok=%d\n", addr_ok);
 	}
@@ -116,14 +68,14 @@ int main(void)
 	/* An unaligned length is rounded up to whole pages. */
 	errno = 0;
 	show("munmap(page 2, len 100)", munmap(p + 2 * PG, 100));
-	printf("page 2 after: %s\n", probe(p + 2 * PG + PG - 1));
-	printf("page 1 after: %s\n", probe(p + PG + PG - 1));
+	printf("page 2 after: %s\n", probe_read(p + 2 * PG + PG - 1));
+	printf("page 1 after: %s\n", probe_read(p + PG + PG - 1));
 	/* One call spanning mapped pieces and holes removes them all. */
 	errno = 0;
 	show("munmap(whole range)", munmap(p, n * PG));
 	int all_gone = 1;
 	for (size_t pg = 0; pg < n; pg++)
-		all_gone &= strcmp(probe(p + pg * PG), "SEGV_MAPERR") == 0;
+		all_gone &= strcmp(probe_read(p + pg * PG), "SEGV_MAPERR") == 0;
 	printf("all_gone=%d\n", all_gone);
 	errno = 0;
 	show("munmap(already unmapped)", munmap(p, n * PG));
@@ -133,7 +85,7 @@ int main(void)
 	memset(q, 'q', 4 * PG);
 	show("munmap(first page)", munmap(q, PG));
 	show("munmap(last page)", munmap(q + 3 * PG, PG));
-	printf("first: %s middle: %s last: %s\n", probe(q), probe(q + PG), probe(q + 3 * PG));
+	printf("first: %s middle: %s last: %s\n", probe_read(q), probe_read(q + PG), probe_read(q + 3 * PG));
 	printf("middle_intact=%d\n", q[PG] == 'q' && q[3 * PG - 1] == 'q');
 	munmap(q, 4 * PG);
 	printf("done\n");

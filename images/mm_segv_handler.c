@@ -14,7 +14,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define PG 4096ul
+#include "common.h"
 
 static char *region;
 static volatile int calls, last_code, addr_ok, trapno_ok, err_write, err_user;
@@ -22,16 +22,6 @@ static volatile long last_trapno;
 static void *volatile expect_addr;
 static volatile int mode; /* 0: fix with mprotect, 1: skip insn, 2: longjmp */
 static sigjmp_buf jb;
-
-static const char *code_name(int c)
-{
-	switch (c) {
-	case SEGV_MAPERR: return "SEGV_MAPERR";
-	case SEGV_ACCERR: return "SEGV_ACCERR";
-	case SI_KERNEL: return "SI_KERNEL";
-	default: return "other";
-	}
-}
 
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
@@ -62,18 +52,9 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	}
 }
 
-static void install(int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = handler;
-	sa.sa_flags = SA_SIGINFO | flags;
-	sigaction(SIGSEGV, &sa, NULL);
-}
-
 int main(void)
 {
-	install(0);
+	set_handler(SIGSEGV, handler, 0);
 
 	/* 1. Lazy allocation: 8 PROT_NONE pages made writable one by one by
 	 * the handler, each store restarted and landing. */
@@ -107,14 +88,13 @@ int main(void)
 	expect_addr = region + 5;
 	*(volatile char *)(region + 5) = 9;
 	printf("readonly write: calls=%d code=%s si_addr_ok=%d value=%d err_write=%d\n", (int)calls,
-	       code_name(last_code), (int)addr_ok, region[5], (int)err_write);
+	       fault_code_name(SIGSEGV, last_code), (int)addr_ok, region[5], (int)err_write);
 
 	/* 3. Skip the faulting instruction by editing RIP; RCX edited in the
 	 * handler must be what the code sees after sigreturn. */
 	mode = 1;
 	calls = 0;
-	char *gone = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(gone, PG);
+	char *gone = free_range(1);
 	expect_addr = gone;
 	unsigned long rcx = 0;
 	__asm__ volatile("xor %%ecx, %%ecx\n\t"
@@ -124,7 +104,7 @@ int main(void)
 			 : "a"(gone)
 			 : "rcx", "memory");
 	printf("skip: calls=%d code=%s si_addr_ok=%d rcx_from_handler=%d\n", (int)calls,
-	       code_name(last_code), (int)addr_ok, rcx == 0x1234abcd);
+	       fault_code_name(SIGSEGV, last_code), (int)addr_ok, rcx == 0x1234abcd);
 
 	/* 4. siglongjmp out of the handler; the signal mask is restored. */
 	mode = 2;
@@ -137,7 +117,7 @@ int main(void)
 		sigset_t cur;
 		sigprocmask(SIG_BLOCK, NULL, &cur);
 		printf("longjmp: calls=%d code=%s si_addr_ok=%d segv_unblocked=%d\n", (int)calls,
-		       code_name(last_code), (int)addr_ok, !sigismember(&cur, SIGSEGV));
+		       fault_code_name(SIGSEGV, last_code), (int)addr_ok, !sigismember(&cur, SIGSEGV));
 	}
 	/* Repeated: handler entry/exit via longjmp works many times. */
 	int n = 0;
@@ -155,7 +135,7 @@ int main(void)
 		*(volatile char *)0x8000000000000000ul = 1;
 		printf("noncanonical: no fault\n");
 	} else {
-		printf("noncanonical: code=%s si_addr_null=%d trapno_gp=%d\n", code_name(last_code),
+		printf("noncanonical: code=%s si_addr_null=%d trapno_gp=%d\n", fault_code_name(SIGSEGV, last_code),
 		       (int)addr_ok, last_trapno == 13);
 	}
 
@@ -165,12 +145,12 @@ int main(void)
 		(void)*(volatile char *)0xffff880000000000ul;
 		printf("kernel_addr: no fault\n");
 	} else {
-		printf("kernel_addr: code=%s si_addr_ok=%d\n", code_name(last_code), (int)addr_ok);
+		printf("kernel_addr: code=%s si_addr_ok=%d\n", fault_code_name(SIGSEGV, last_code), (int)addr_ok);
 	}
 
 	/* 7. SA_RESETHAND: the handler runs once, then the default action
 	 * would apply (checked via sigaction readback, not by dying). */
-	install(SA_RESETHAND);
+	set_handler(SIGSEGV, handler, SA_RESETHAND);
 	if (sigsetjmp(jb, 1) == 0)
 		*(volatile char *)gone = 1;
 	struct sigaction now;

@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MiB (1ul << 20)
 
 static sigjmp_buf jb;
@@ -101,18 +103,13 @@ int main(void)
 	ss.ss_size = 64 * 1024;
 	ss.ss_flags = 0;
 	printf("sigaltstack=%d\n", sigaltstack(&ss, NULL));
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigaction(SIGSEGV, &sa, NULL);
+	set_handler(SIGSEGV, on_segv, SA_ONSTACK);
 	if (sigsetjmp(jb, 1) == 0) {
 		infinite(0);
 		printf("overflow: no fault\n");
 	} else {
 		printf("overflow: sig=%s code=%s on_altstack=%d\n", sigabbrev_np(g_sig),
-		       g_code == SEGV_MAPERR ? "SEGV_MAPERR" : g_code == SEGV_ACCERR ? "SEGV_ACCERR" : "other",
-		       (int)on_altstack);
+		       fault_code_name(g_sig, g_code), (int)on_altstack);
 	}
 	/* After the overflow, normal calls still work. */
 	printf("after_overflow recursion_ok=%d\n", recurse(100, 7) != ~0ull);

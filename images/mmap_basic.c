@@ -4,7 +4,6 @@
  * SIGSEGV si_code/si_addr the guest sees on bad accesses. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,65 +11,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static sigjmp_buf jb;
-static volatile int got_sig, got_code;
-static void *volatile got_addr;
-
-static void handler(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	got_sig = sig;
-	got_code = si->si_code;
-	got_addr = si->si_addr;
-	siglongjmp(jb, 1);
-}
-
-static const char *segv_code(int c)
-{
-	switch (c) {
-	case SEGV_MAPERR: return "SEGV_MAPERR";
-	case SEGV_ACCERR: return "SEGV_ACCERR";
-	case SI_KERNEL: return "SI_KERNEL";
-	case SI_USER: return "SI_USER";
-	default: return "other";
-	}
-}
-
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
-
-/* 0 = ok, else the signal number. */
-static int try_read(volatile char *p, char *out)
-{
-	got_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		*out = *p;
-		return 0;
-	}
-	return got_sig;
-}
-
-static int try_write(volatile char *p, char v)
-{
-	got_sig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		*p = v;
-		return 0;
-	}
-	return got_sig;
-}
+#include "common.h"
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	catch_faults();
 
 	const size_t len = 16 * 4096;
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -100,7 +45,7 @@ int main(void)
 	char c;
 	int s = try_read(p + 100, &c);
 	printf("read_after_munmap: sig=%s code=%s si_addr_ok=%d\n", s ? sigabbrev_np(s) : "none",
-	       s ? segv_code(got_code) : "-", got_addr == (void *)(p + 100));
+	       s ? fault_code_name(s, fault_code) : "-", fault_addr == (void *)(p + 100));
 
 	/* mprotect PROT_READ then write faults with SEGV_ACCERR at the exact
 	 * address written; reading still works and sees the old data. */
@@ -110,7 +55,7 @@ int main(void)
 	printf("read_readonly: sig=%s value=%d\n", s ? sigabbrev_np(s) : "none", c);
 	s = try_write(q + 4096 + 123, 9);
 	printf("write_readonly: sig=%s code=%s si_addr_ok=%d\n", s ? sigabbrev_np(s) : "none",
-	       s ? segv_code(got_code) : "-", got_addr == (void *)(q + 4096 + 123));
+	       s ? fault_code_name(s, fault_code) : "-", fault_addr == (void *)(q + 4096 + 123));
 	printf("mprotect_rw=%d\n", mprotect(q, len, PROT_READ | PROT_WRITE));
 	s = try_write(q + 4096 + 123, 9);
 	printf("write_after_rw: sig=%s value=%d\n", s ? sigabbrev_np(s) : "none", q[4096 + 123]);
@@ -119,7 +64,7 @@ int main(void)
 	printf("mprotect_none=%d\n", mprotect(q, 4096, PROT_NONE));
 	s = try_read(q + 5, &c);
 	printf("read_prot_none: sig=%s code=%s si_addr_ok=%d\n", s ? sigabbrev_np(s) : "none",
-	       s ? segv_code(got_code) : "-", got_addr == (void *)(q + 5));
+	       s ? fault_code_name(s, fault_code) : "-", fault_addr == (void *)(q + 5));
 	printf("next_page_still_rw=%d\n", try_write(q + 4096, 3) == 0);
 
 	/* Simple error cases. */
@@ -132,7 +77,7 @@ int main(void)
 	/* A NULL dereference is a MAPERR at address 0. */
 	s = try_read((volatile char *)0, &c);
 	printf("read_null: sig=%s code=%s si_addr_null=%d\n", s ? sigabbrev_np(s) : "none",
-	       s ? segv_code(got_code) : "-", got_addr == NULL);
+	       s ? fault_code_name(s, fault_code) : "-", fault_addr == NULL);
 
 	printf("munmap_q=%d\n", munmap(q, len));
 	return 0;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static volatile sig_atomic_t hits, last_sig, last_code, from_self;
 
 static void h(int sig, siginfo_t *si, void *uc)
@@ -21,19 +23,9 @@ static void h(int sig, siginfo_t *si, void *uc)
 	from_self = si->si_pid == getpid();
 }
 
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
-
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = h;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGUSR1, &sa, NULL);
+	set_handler(SIGUSR1, h, 0);
 
 	/* Live values across the handler must survive sigreturn. */
 	volatile long a = 11, b = 22;
@@ -61,8 +53,7 @@ int main(void)
 	raise(SIGUSR2);
 	printf("ignored_survived=1\n");
 
-	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
-	sigaction(SIGUSR2, &sa, NULL);
+	set_handler(SIGUSR2, h, SA_RESETHAND);
 	raise(SIGUSR2);
 	struct sigaction cur;
 	sigaction(SIGUSR2, NULL, &cur);

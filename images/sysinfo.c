@@ -19,11 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
+#include "common.h"
 
 static void usr1(int sig)
 {

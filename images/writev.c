@@ -11,11 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static const char *ename(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "E?";
-}
+#include "common.h"
 
 static void say(const char *s)
 {

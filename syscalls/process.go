@@ -36,6 +36,8 @@ type Arch interface {
 	// RestoreFPU loads it back.
 	SaveFPU() ([]byte, error)
 	RestoreFPU([]byte) error
+	// ResetFPU loads the initial FPU state (a signal handler's).
+	ResetFPU() error
 }
 
 // Process is one guest process.

@@ -361,6 +361,11 @@ func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) erro
 	if _, err := p.MM.CopyOut(frame, buf); err != nil {
 		return err
 	}
+	// The handler starts with a clean FPU (Linux's fpu__clear_user_states);
+	// rt_sigreturn restores the interrupted state from the frame.
+	if err := p.Arch.ResetFPU(); err != nil {
+		return err
+	}
 	if act.flags&saNodefer == 0 {
 		p.sig.mask |= bit(sig)
 	}

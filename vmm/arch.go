@@ -9,24 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// kvm_fpu (include/uapi/asm/kvm.h).
-type kvmFPU struct {
-	FPR        [8][16]byte
-	FCW, FSW   uint16
-	FTWX, pad1 uint8
-	LastOpcode uint16
-	LastIP     uint64
-	LastDP     uint64
-	XMM        [16][16]byte
-	MXCSR      uint32
-	pad2       uint32
-}
-
-const (
-	ioctlGetFPU = 0x81a0ae8c // _IOR(KVMIO, 0x8c, struct kvm_fpu)
-	ioctlSetFPU = 0x41a0ae8d // _IOW(KVMIO, 0x8d, struct kvm_fpu)
-)
-
 // Arch implements syscalls.Arch for a machine's vCPU.
 type Arch struct {
 	m              *Machine
@@ -61,28 +43,45 @@ func (a *Arch) FSBase() uint64 { return a.fsBase }
 // GSBase returns GS.base.
 func (a *Arch) GSBase() uint64 { return a.gsBase }
 
+// The FPU state travels as KVM's xsave image (KVM_GET/SET_XSAVE), whose
+// first 512 bytes are the fxsave layout the signal frame uses. KVM_GET_FPU
+// and KVM_SET_FPU would be simpler but leave MXCSR out. The guest runs
+// without CR4.OSXSAVE, so the legacy area is the whole user-visible state.
+const (
+	ioctlGetXSAVE = 0x9000aea4 // _IOR(KVMIO, 0xa4, struct kvm_xsave)
+	ioctlSetXSAVE = 0x5000aea5 // _IOW(KVMIO, 0xa5, struct kvm_xsave)
+	xsaveSize     = 4096
+	fxMXCSR       = 24
+	fxMXCSRMask   = 28
+	xstateBV      = 512 // XSAVE header: which components the image holds
+	xfeatureFPSSE = 3
+)
+
+func (a *Arch) xsave(op uintptr, b *[xsaveSize]byte) error {
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, a.m.CPU.fd, op, uintptr(unsafe.Pointer(b))); e != 0 {
+		if op == ioctlGetXSAVE {
+			return fmt.Errorf("KVM_GET_XSAVE: %w", e)
+		}
+		return fmt.Errorf("KVM_SET_XSAVE: %w", e)
+	}
+	return nil
+}
+
 // SaveFPU returns the x87/SSE state as an fxsave image.
 func (a *Arch) SaveFPU() ([]byte, error) {
-	var f kvmFPU
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, a.m.CPU.fd, ioctlGetFPU, uintptr(unsafe.Pointer(&f))); e != 0 {
-		return nil, fmt.Errorf("KVM_GET_FPU: %w", e)
+	var x [xsaveSize]byte
+	if err := a.xsave(ioctlGetXSAVE, &x); err != nil {
+		return nil, err
 	}
 	b := make([]byte, 512)
+	copy(b, x[:512])
 	le := binary.LittleEndian
-	le.PutUint16(b[0:], f.FCW)
-	le.PutUint16(b[2:], f.FSW)
-	b[4] = f.FTWX
-	le.PutUint16(b[6:], f.LastOpcode)
-	le.PutUint64(b[8:], f.LastIP)
-	le.PutUint64(b[16:], f.LastDP)
-	le.PutUint32(b[24:], f.MXCSR)
-	le.PutUint32(b[28:], 0xffff) // MXCSR_MASK
-	for i := range f.FPR {
-		copy(b[32+16*i:], f.FPR[i][:])
+	if le.Uint32(b[fxMXCSRMask:]) == 0 {
+		le.PutUint32(b[fxMXCSRMask:], 0xffbf) // the architectural default mask
 	}
-	for i := range f.XMM {
-		copy(b[160+16*i:], f.XMM[i][:])
-	}
+	// Bytes 464..511 are software-available; Linux leaves its magic there
+	// only for xsave frames, which these are not.
+	clear(b[464:])
 	return b, nil
 }
 
@@ -92,22 +91,37 @@ func (a *Arch) RestoreFPU(b []byte) error {
 	if len(b) < 512 {
 		return fmt.Errorf("short FPU image")
 	}
+	var x [xsaveSize]byte
+	if err := a.xsave(ioctlGetXSAVE, &x); err != nil {
+		return err
+	}
 	le := binary.LittleEndian
-	var f kvmFPU
-	f.FCW, f.FSW, f.FTWX = le.Uint16(b[0:]), le.Uint16(b[2:]), b[4]
-	f.LastOpcode, f.LastIP, f.LastDP = le.Uint16(b[6:]), le.Uint64(b[8:]), le.Uint64(b[16:])
-	f.MXCSR = le.Uint32(b[24:])
-	if f.MXCSR&^0xffff != 0 {
-		return fmt.Errorf("reserved MXCSR bits in %#x", f.MXCSR)
+	mask := le.Uint32(x[fxMXCSRMask:])
+	if mask == 0 {
+		mask = 0xffbf
 	}
-	for i := range f.FPR {
-		copy(f.FPR[i][:], b[32+16*i:])
+	if mxcsr := le.Uint32(b[fxMXCSR:]); mxcsr&^mask != 0 {
+		return fmt.Errorf("reserved MXCSR bits in %#x", mxcsr)
 	}
-	for i := range f.XMM {
-		copy(f.XMM[i][:], b[160+16*i:])
+	copy(x[:fxMXCSRMask], b[:fxMXCSRMask])
+	copy(x[32:464], b[32:464])
+	le.PutUint64(x[xstateBV:], le.Uint64(x[xstateBV:])|xfeatureFPSSE)
+	return a.xsave(ioctlSetXSAVE, &x)
+}
+
+// ResetFPU gives the vCPU the initial FPU state (FNINIT control word,
+// default MXCSR, zero registers), as Linux does before a signal handler.
+func (a *Arch) ResetFPU() error {
+	var x [xsaveSize]byte
+	if err := a.xsave(ioctlGetXSAVE, &x); err != nil {
+		return err
 	}
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, a.m.CPU.fd, ioctlSetFPU, uintptr(unsafe.Pointer(&f))); e != 0 {
-		return fmt.Errorf("KVM_SET_FPU: %w", e)
-	}
-	return nil
+	le := binary.LittleEndian
+	mask := le.Uint32(x[fxMXCSRMask:])
+	clear(x[:464])
+	le.PutUint16(x[0:], 0x037f)
+	le.PutUint32(x[fxMXCSR:], 0x1f80)
+	le.PutUint32(x[fxMXCSRMask:], mask)
+	le.PutUint64(x[xstateBV:], le.Uint64(x[xstateBV:])|xfeatureFPSSE)
+	return a.xsave(ioctlSetXSAVE, &x)
 }

@@ -1,0 +1,172 @@
+/* common.h - helpers shared by the guest test programs (images/NAME.c).
+ *
+ * A header only: images.mk builds each images/NAME.c alone, and this file is
+ * a prerequisite of every program, so editing it rebuilds them all.  Every
+ * helper is static inline (and every variable marked unused), so a program
+ * pays only for what it calls and -Wall stays quiet about the rest.
+ *
+ * Use: #define _GNU_SOURCE, the program's own #includes, then
+ *      #include "common.h".
+ *
+ * As everywhere in images/, what the helpers print are facts ("-> ENOMEM",
+ * "SEGV_ACCERR"), never addresses, so native output is the same every run. */
+#ifndef KSHIM_IMAGES_COMMON_H
+#define KSHIM_IMAGES_COMMON_H
+
+#ifndef _GNU_SOURCE
+#error "define _GNU_SOURCE before the first #include (strerrorname_np needs it)"
+#endif
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PG 4096ul
+
+/* --- errno and results --------------------------------------------------- */
+
+/* The name of errno value e ("ENOMEM"), not the locale's message. */
+static inline const char *ename(int e)
+{
+	const char *s = strerrorname_np(e);
+	return s ? s : "E?";
+}
+
+/* Prints "what -> 0" when r is 0, else "what -> ERRNO" (errno's name). */
+static inline void show(const char *what, long r)
+{
+	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
+}
+
+/* --- memory contents ----------------------------------------------------- */
+
+/* Whether all n bytes at p equal v. */
+static inline int all_is(const void *p, size_t n, unsigned char v)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != v)
+			return 0;
+	return 1;
+}
+
+/* A free, page-aligned range of n pages (reserved, then released): a place
+ * for MAP_FIXED mappings, or an address known to be unmapped. */
+static inline char *free_range(size_t n)
+{
+	char *p = mmap(NULL, n * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		exit(10);
+	munmap(p, n * PG);
+	return p;
+}
+
+/* --- signals -------------------------------------------------------------- */
+
+typedef void (*sigaction_fn)(int, siginfo_t *, void *);
+
+/* Installs fn as the SA_SIGINFO handler of sig (empty sa_mask). */
+static inline int set_handler(int sig, sigaction_fn fn, int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	return sigaction(sig, &sa, NULL);
+}
+
+/* The name of si_code for a fault signal: "SEGV_MAPERR", "BUS_ADRERR", ...;
+ * SI_KERNEL is what Linux gives for a #GP (a non-canonical address). */
+static inline const char *fault_code_name(int sig, int code)
+{
+	if (sig == SIGSEGV && code == SEGV_MAPERR) return "SEGV_MAPERR";
+	if (sig == SIGSEGV && code == SEGV_ACCERR) return "SEGV_ACCERR";
+	if (sig == SIGSEGV && code == SI_KERNEL) return "SI_KERNEL";
+	if (sig == SIGBUS && code == BUS_ADRERR) return "BUS_ADRERR";
+	if (sig == SIGBUS && code == BUS_OBJERR) return "BUS_OBJERR";
+	return "other";
+}
+
+/* --- touching memory that may fault --------------------------------------
+ *
+ * catch_faults() makes SIGSEGV and SIGBUS jump back into the try_* helper
+ * that was touching memory.  Each try_* returns 0 if the access completed,
+ * else the signal that stopped it, with its si_code and si_addr left in
+ * fault_code and fault_addr (fault_sig holds the signal, 0 after a clean
+ * access).  The probe_* forms return "ok" or the si_code's name. */
+
+static sigjmp_buf fault_jb __attribute__((unused));
+static volatile int fault_sig __attribute__((unused));
+static volatile int fault_code __attribute__((unused));
+static void *volatile fault_addr __attribute__((unused));
+
+static inline void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	fault_sig = sig;
+	fault_code = si->si_code;
+	fault_addr = si->si_addr;
+	siglongjmp(fault_jb, 1);
+}
+
+static inline void catch_faults(void)
+{
+	set_handler(SIGSEGV, on_fault, 0);
+	set_handler(SIGBUS, on_fault, 0);
+}
+
+/* Reads *p into *out. */
+static inline int try_read(const volatile char *p, char *out)
+{
+	fault_sig = 0;
+	if (sigsetjmp(fault_jb, 1) == 0) {
+		*out = *p;
+		return 0;
+	}
+	return fault_sig;
+}
+
+/* Stores v at *p. */
+static inline int try_write(volatile char *p, char v)
+{
+	fault_sig = 0;
+	if (sigsetjmp(fault_jb, 1) == 0) {
+		*p = v;
+		return 0;
+	}
+	return fault_sig;
+}
+
+/* Stores *p back into *p: a write access that keeps the contents. */
+static inline int try_rewrite(volatile char *p)
+{
+	fault_sig = 0;
+	if (sigsetjmp(fault_jb, 1) == 0) {
+		*p = *p;
+		return 0;
+	}
+	return fault_sig;
+}
+
+/* "ok" for a try_* result of 0, else the name of the fault's si_code. */
+static inline const char *fault_name(int sig)
+{
+	return sig == 0 ? "ok" : fault_code_name(sig, fault_code);
+}
+
+static inline const char *probe_read(const volatile char *p)
+{
+	char c;
+	return fault_name(try_read(p, &c));
+}
+
+static inline const char *probe_write(volatile char *p)
+{
+	return fault_name(try_rewrite(p));
+}
+
+#endif /* KSHIM_IMAGES_COMMON_H */

@@ -88,16 +88,25 @@ func (mm *MM) HandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
 	}
 	// Fault-around for anonymous memory: a fault on this host costs far
 	// more than zeroing a few neighbours, so map the next pages of the same
-	// VMA too (never past the VMA, never for file pages). They are mapped
-	// without the accessed bit, so mincore can tell them from pages the
-	// guest touched.
+	// VMA too (never past the VMA, never for file pages). Like Linux's
+	// fault-around they are mapped "old" (accessed bit clear), so mincore
+	// can tell them from pages the guest touched, and munmap can drop them
+	// without a guest flush. When the program is streaming (the page below
+	// was used), they are mapped accessed instead: the guest's first use of
+	// an old entry costs an extra hypervisor fault on a shadow-paging host,
+	// and a streaming program will use them anyway.
 	if v.Obj.file == nil && kind == KindDemandZero {
+		streaming := false
+		if page > v.Start {
+			pte, ok := mm.pt.Lookup(page - PageSize)
+			streaming = ok && pte&ept.PTEAccessed != 0
+		}
 		end := min(v.End, page+faultAround*PageSize)
 		for p := page + PageSize; p < end; p += PageSize {
 			if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
 				break
 			}
-			if _, err := mm.populatePage(v, p, acc == Write, false); err != nil {
+			if _, err := mm.populatePage(v, p, acc == Write, streaming); err != nil {
 				break
 			}
 		}

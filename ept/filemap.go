@@ -141,6 +141,12 @@ func (f *MappedFile) ReadAt(b []byte, off int64) (int, error) {
 	return unix.Pread(f.fd, b, off)
 }
 
+// Punch frees n pages of the file from page pgoff on (MADV_REMOVE): they
+// read back as zero through every window and file descriptor.
+func (f *MappedFile) Punch(pgoff, n uint64) error {
+	return unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(pgoff*PageSize), int64(n*PageSize))
+}
+
 // Same reports whether f is the host file open at fd.
 func (f *MappedFile) Same(dev, ino uint64) bool { return f.key.dev == dev && f.key.ino == ino }
 

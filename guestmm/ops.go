@@ -85,9 +85,25 @@ func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 		flags |= Shared
 	}
 	var file *ept.MappedFile
-	if a.Flags&unix.MAP_ANONYMOUS != 0 {
+	switch {
+	case a.Flags&unix.MAP_ANONYMOUS != 0 && shared:
+		// Shared anonymous memory is a host memfd seen through a file
+		// window, as Linux backs it with a shmem file: every process
+		// that inherits it maps the same host pages, and MADV_REMOVE's
+		// hole punch reaches all of them at once.
 		flags |= Anonymous
-	} else {
+		var err error
+		if file, err = mm.shmem(length); err != nil {
+			return 0, err
+		}
+		defer file.Release()
+		a.Off = 0
+		if a.Name == "" {
+			a.Name = "/dev/zero (deleted)"
+		}
+	case a.Flags&unix.MAP_ANONYMOUS != 0:
+		flags |= Anonymous
+	default:
 		var err error
 		if file, err = mm.mem.MapFile(a.FD); err != nil {
 			return 0, err
@@ -114,6 +130,19 @@ func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 		_ = mm.populate(addr, addr+length)
 	}
 	return addr, nil
+}
+
+// shmem creates the host memfd behind a shared anonymous mapping.
+func (mm *MM) shmem(length uint64) (*ept.MappedFile, error) {
+	fd, err := unix.MemfdCreate("kshim-shared-anon", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, unix.ENOMEM
+	}
+	defer unix.Close(fd) // MapFile keeps its own
+	if err := unix.Ftruncate(fd, int64(length)); err != nil {
+		return nil, unix.ENOMEM
+	}
+	return mm.mem.MapFile(fd)
 }
 
 // attach gives v a backing object: a fresh one, or for private anonymous
@@ -344,14 +373,18 @@ func (mm *MM) Madvise(addr, length uint64, advice int) error {
 		}
 	case unix.MADV_REMOVE:
 		for _, v := range vs {
-			if !v.Obj.shared() {
+			switch {
+			case v.Flags&Locked != 0 || v.Obj.file == nil:
 				return unix.EINVAL
+			case !v.Obj.shared() || v.Prot&unix.PROT_WRITE == 0:
+				return unix.EACCES
 			}
 			lo, hi := max(v.Start, addr), min(v.End, end)
-			if err := mm.clearPTEs(lo, hi); err != nil {
+			// The file's pages go; every mapping of them (in any process)
+			// reads zeros next, since the windows map the file itself.
+			if err := v.Obj.file.Punch(v.Obj.filePg+v.objPage(lo), (hi-lo)/PageSize); err != nil {
 				return err
 			}
-			v.Obj.release(mm.mem, v.objPage(lo), v.objPage(hi))
 		}
 	}
 	if covered < length {

@@ -7,8 +7,13 @@
 //     (sign-extended 32-bit addresses, so stubs.S can use short immediates)
 //     or in the direct map; both are above the user half, so a program can
 //     never map over them.
-//   - Only the user stub page is reachable from CPL 3 (U bit); it is read
-//     and execute only. Tables, stacks and the flush area are supervisor-only.
+//   - Only the user stub page (read and execute) and the user data page
+//     (read only) are reachable from CPL 3 (U bit). Tables, stacks and the
+//     flush area are supervisor-only.
+//   - Pages that differ between vCPUs (GDT, TSS, user data, flush area,
+//     IST1 stack) sit at the same addresses in every address space, each
+//     vCPU's page tables mapping its own frames; the stub pages and the IDT
+//     are shared.
 //   - The numbers here, stubs.S and vmm/ must agree; tests check the ones
 //     that can drift (FLUSH_AREA, ports).
 package boot
@@ -21,6 +26,9 @@ const (
 	IDTAddr    = 0xffffffff80003000
 	TSSAddr    = 0xffffffff80004000 // TSS, then its I/O permission bitmap
 	TSSPages   = 3
+	// UserData is a per-vCPU page the user may read but not write: the
+	// target uflushjmp jumps through.
+	UserData = 0xffffffff80007000
 
 	// FlushArea holds the page-table writes the VMM queues for the guest
 	// to apply (stubs.S kflush; ept.FlushQueue).
@@ -70,8 +78,9 @@ const (
 	vectorsEntry    = KernelText + stubKvectors
 	UserDrain       = UserText + stubUdrain
 	UserFlushJmp    = UserText + stubUflushjmp
-	// UserTarget is the slot uflushjmp jumps through (VMM-written).
-	UserTargetOffset  = stubUtarget
+	// UserTargetOffset is where in UserData the slot uflushjmp jumps
+	// through lies (VMM-written).
+	UserTargetOffset  = 0
 	exceptionVectors  = 32
 	exceptionStubSize = 16
 )

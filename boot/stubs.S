@@ -25,6 +25,7 @@
 
 #define FLUSH_AREA 0xffffffff80010000 /* layout.go: FlushArea */
 #define UFLUSH_FIRST 0xffffffff80001010 /* layout.go: UserText + 0x10 */
+#define USER_TARGET 0xffffffff80007000 /* layout.go: UserData + UserTargetOffset */
 
 	.intel_syntax noprefix
 	.code64
@@ -197,12 +198,13 @@ udrain:
 	out PORT_SYSCALL, al
 
 /* uflushjmp: PVM path when RCX must be kept (rt_sigreturn, signal
- * delivery): the target comes from utarget, which only the VMM writes. */
+ * delivery): the target comes from the vCPU's own user data page (read
+ * only to the user), which only the VMM writes. */
 	.balign 16
 	.globl uflushjmp
 uflushjmp:
 	ud2
-	jmp qword ptr [rip + utarget]
+	jmp qword ptr [USER_TARGET]
 
 /* Start-up probe: one syscall, so the VMM can see at which CPL it arrives. */
 	.balign 16
@@ -211,7 +213,3 @@ uprobe:
 	syscall
 	ud2
 
-	.balign 8
-	.globl utarget
-utarget:
-	.quad 0

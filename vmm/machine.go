@@ -65,6 +65,7 @@ var shimPages = []shimPage{
 	{boot.GDTAddr, 1, ept.PTENoExec | ept.PTEWritable},
 	{boot.IDTAddr, 1, ept.PTENoExec},
 	{boot.TSSAddr, boot.TSSPages, ept.PTENoExec},
+	{boot.UserData, 1, ept.PTENoExec | ept.PTEUser},
 	{boot.FlushArea, boot.FlushAreaSize / ept.PageSize, ept.PTENoExec | ept.PTEWritable},
 	{boot.IST1Bottom, (boot.IST1Top - boot.IST1Bottom) / ept.PageSize, ept.PTENoExec | ept.PTEWritable},
 }

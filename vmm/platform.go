@@ -40,7 +40,7 @@ func (cpl3Path) resume(m *Machine, r *kvm.Regs, flush bool) {
 		r.RIP = boot.UserFlush // ud2 (flush), then jmp rcx
 		return
 	}
-	putU64(m.page(boot.UserText)[boot.UserTargetOffset:], r.RIP)
+	putU64(m.page(boot.UserData)[boot.UserTargetOffset:], r.RIP)
 	r.RIP = boot.UserFlushJmp
 }
 

@@ -38,3 +38,32 @@ test: deps build images
 
 clean:
 	rm -rf bin build
+
+# `make bench`: the benchmark suite (`kshim bench`) under kshim, native,
+# qemu-user and gVisor (runsc, ptrace platform), and the fault-latency lab
+# (`kshim faultlat`); writes docs/bench.md and docs/faultlat.png. Not in CI:
+# slow and noisy; `make test` smoke-tests the same code. Peers missing here
+# are installed from Debian's packages when apt has them; one that cannot be
+# installed is reported absent, with the reason, by `kshim bench`.
+BENCH_PEER_PKGS := qemu-x86_64:qemu-user runsc:runsc busybox:busybox-static
+
+.PHONY: bench bench-peers
+bench-peers:
+	@missing=""; for p in $(BENCH_PEER_PKGS); do command -v $${p%%:*} >/dev/null || missing="$$missing $${p#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq || true; \
+		for pkg in $$missing; do \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg >/dev/null 2>&1 || \
+				echo "make bench: could not install $$pkg (not in the configured apt sources?): it will be reported absent"; \
+		done; \
+	fi
+
+bench: deps build images bench-peers
+	@mkdir -p build docs
+	$(KSHIM) bench --markdown > build/bench-suite.md
+	$(KSHIM) faultlat --markdown --plot docs/faultlat.png > build/bench-faultlat.md
+	@{ echo "# kshim measurements"; echo; \
+	   echo "Written by \`make bench\` (\`kshim bench --markdown\`, \`kshim faultlat --markdown --plot docs/faultlat.png\`);"; \
+	   echo "every figure is from the run below, on the host described. Absent cells say why."; echo; \
+	   cat build/bench-suite.md build/bench-faultlat.md; } > docs/bench.md
+	@echo "wrote docs/bench.md and docs/faultlat.png"

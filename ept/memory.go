@@ -138,6 +138,22 @@ func (m *Memory) Alloc() (uint64, error) {
 	return pa, nil
 }
 
+// AllocRun returns n consecutive never-used frames, each with one
+// reference (for multi-page areas the VMM views as one slice).
+func (m *Memory) AllocRun(n int) (uint64, error) {
+	size := uint64(n) * PageSize
+	if m.next+size > m.size {
+		return 0, ErrNoMemory
+	}
+	pa := m.next
+	for i := 0; i < n; i++ {
+		m.refs = append(m.refs, 1)
+	}
+	m.next += size
+	m.used += uint64(n)
+	return pa, nil
+}
+
 func (m *Memory) checkFrame(pa uint64, op string) {
 	if pa%PageSize != 0 || pa >= m.next || m.refs[pa/PageSize] == 0 {
 		panic(fmt.Sprintf("ept: %s of bad frame %#x", op, pa))

@@ -26,30 +26,6 @@ func sysUname(p *Process, _ *Regs, a *args) (uint64, error) {
 	return 0, err
 }
 
-func (p *Process) readlink(path string, buf, size uint64) (uint64, error) {
-	if int64(size) <= 0 {
-		return 0, unix.EINVAL
-	}
-	var target []byte
-	if path == "/proc/self/exe" || path == "/proc/"+itoa(p.Pid)+"/exe" {
-		target = []byte(p.Exe)
-	} else {
-		// The guest sees the host's files read-only until the guest root
-		// directory (files issue) confines it.
-		buf := make([]byte, unix.PathMax)
-		n, err := unix.Readlink(path, buf)
-		if err != nil {
-			return 0, err
-		}
-		target = buf[:n]
-	}
-	if uint64(len(target)) > size {
-		target = target[:size]
-	}
-	_, err := p.MM.CopyOut(buf, target)
-	return uint64(len(target)), err
-}
-
 func itoa(n int) string {
 	var b [20]byte
 	i := len(b)
@@ -61,25 +37,6 @@ func itoa(n int) string {
 			return string(b[i:])
 		}
 	}
-}
-
-func sysReadlink(p *Process, _ *Regs, a *args) (uint64, error) {
-	path, err := p.MM.ReadString(a[0], unix.PathMax)
-	if err != nil {
-		return 0, err
-	}
-	return p.readlink(path, a[1], a[2])
-}
-
-func sysReadlinkat(p *Process, _ *Regs, a *args) (uint64, error) {
-	path, err := p.MM.ReadString(a[1], unix.PathMax)
-	if err != nil {
-		return 0, err
-	}
-	if int32(a[0]) != unix.AT_FDCWD && (len(path) == 0 || path[0] != '/') {
-		return 0, unix.ENOSYS // directory fds come with the files issue
-	}
-	return p.readlink(path, a[2], a[3])
 }
 
 func sysGetrandom(p *Process, _ *Regs, a *args) (uint64, error) {

@@ -13,6 +13,8 @@
 package syscalls
 
 import (
+	"time"
+
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -48,8 +50,16 @@ type Process struct {
 	// Exe is the absolute path of the program (/proc/self/exe).
 	Exe string
 	Pid int
+	// PhysMem is the guest's physical memory, for /proc/meminfo (nil:
+	// MemTotal is 0).
+	PhysMem interface {
+		Size() uint64
+		Used() uint64
+	}
 
-	fds     map[int]int // guest fd -> host fd
+	files   *FDTable   // guest fd -> host fd; shared by threads, cloned by fork
+	fs      *fsContext // root, cwd, umask
+	started time.Time  // for the times of generated /proc entries
 	sig     signals
 	tidAddr uint64
 	warned  map[uint64]bool
@@ -67,11 +77,23 @@ type Process struct {
 	Signal     unix.Signal
 }
 
-// NewProcess creates a process whose fds 0, 1, 2 are the VMM's.
+// NewProcess creates a process whose fds 0, 1, 2 are the VMM's and whose
+// root is the host's / read-only (SetFiles changes that).
 func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger) *Process {
-	return &Process{
+	p := &Process{
 		MM: mm, Arch: arch, Log: log, Exe: exe, Pid: unix.Getpid(),
-		fds:    map[int]int{0: 0, 1: 1, 2: 2},
-		warned: map[uint64]bool{},
+		files:   newStdioTable(),
+		started: time.Now(),
+		warned:  map[uint64]bool{},
 	}
+	if err := p.SetFiles(Files{}); err != nil {
+		log.WithError(err).Warn("cannot open / for the guest: every path lookup fails")
+	}
+	return p
+}
+
+// Close releases the process's host resources (fds, root, cwd).
+func (p *Process) Close() {
+	p.files.CloseAll()
+	p.fs.close()
 }

@@ -9,19 +9,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Arch implements syscalls.Arch for a machine's vCPU.
+// Arch implements syscalls.Arch for a vCPU.
 type Arch struct {
-	m              *Machine
+	c              *VCPU
 	fsBase, gsBase uint64
 }
 
 // Arch returns the vCPU's syscalls.Arch.
-func (m *Machine) Arch() *Arch { return &Arch{m: m} }
+func (c *VCPU) Arch() *Arch { return &Arch{c: c} }
 
 // SetFSBase sets FS.base (an MSR write, not KVM_SET_SREGS, which would
 // reset the shadow MMU).
 func (a *Arch) SetFSBase(v uint64) error {
-	if err := a.m.CPU.SetMSRs(map[uint32]uint64{msrFSBase: v}); err != nil {
+	if err := a.c.CPU.SetMSRs(map[uint32]uint64{msrFSBase: v}); err != nil {
 		return err
 	}
 	a.fsBase = v
@@ -30,7 +30,7 @@ func (a *Arch) SetFSBase(v uint64) error {
 
 // SetGSBase sets GS.base.
 func (a *Arch) SetGSBase(v uint64) error {
-	if err := a.m.CPU.SetMSRs(map[uint32]uint64{msrGSBase: v}); err != nil {
+	if err := a.c.CPU.SetMSRs(map[uint32]uint64{msrGSBase: v}); err != nil {
 		return err
 	}
 	a.gsBase = v
@@ -58,7 +58,7 @@ const (
 )
 
 func (a *Arch) xsave(op uintptr, b *[xsaveSize]byte) error {
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, a.m.CPU.fd, op, uintptr(unsafe.Pointer(b))); e != 0 {
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, a.c.CPU.fd, op, uintptr(unsafe.Pointer(b))); e != 0 {
 		if op == ioctlGetXSAVE {
 			return fmt.Errorf("KVM_GET_XSAVE: %w", e)
 		}

@@ -26,6 +26,9 @@ type Config struct {
 	MemSize         uint64
 	CheckInvariants bool
 	Log             *logrus.Logger
+	Root            string           // host directory the guest sees as / ("" is the host's /)
+	Writable        bool             // --rw: the guest may change files under Root
+	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
 }
 
 // Result is how the guest ended.
@@ -108,7 +111,11 @@ func Launch(c Config) (*Result, error) {
 		return nil, err
 	}
 	defer m.Close()
-	pt, err := m.NewAddressSpace()
+	c0, err := m.NewVCPU()
+	if err != nil {
+		return nil, err
+	}
+	pt, err := c0.NewAddressSpace()
 	if err != nil {
 		return nil, fmt.Errorf("building the address space: %w", err)
 	}
@@ -143,13 +150,19 @@ func Launch(c Config) (*Result, error) {
 	if err := mm.WriteAt(sp, data); err != nil {
 		return nil, fmt.Errorf("writing the initial stack: %w", err)
 	}
-	if err := m.Boot(pt, img.Entry, sp); err != nil {
+	if err := c0.Boot(pt, img.Entry, sp); err != nil {
 		return nil, err
 	}
 	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
-	p := syscalls.NewProcess(mm, m.Arch(), exe, c.Log)
+	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
+	defer p.Close()
+	p.PhysMem = m.Mem
+	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
+		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
+	}
 	res := &Result{Path: m.Path()}
-	if err := m.Run(p, &res.Stats); err != nil {
+	res.Stats.Latency = c.Latency
+	if err := c0.Run(p, &res.Stats); err != nil {
 		return nil, err
 	}
 	res.ExitStatus, res.Signal = p.ExitStatus, p.Signal

@@ -1,16 +1,23 @@
-// machine.go: one guest machine: memory, one vCPU, the shim's pages and the
-// processor state it starts in.
+// machine.go: one guest machine (a VM: memory, the shared shim pages) and
+// its vCPUs, one per guest task, and the processor state a vCPU starts in.
 //
 // Invariants:
-//   - The shim's pages (boot/layout.go) are allocated once per machine and
-//     mapped at the same addresses in every guest address space.
-//   - The vCPU starts at CPL 0 in boot.BootEntry and enters user mode with
+//   - The shim's pages (boot/layout.go) sit at the same addresses in every
+//     guest address space. The stub pages and the IDT are shared; the GDT,
+//     TSS, user data page, flush area and IST1 stack are each vCPU's own,
+//     and a task's page tables map its vCPU's frames. So vCPUs running at
+//     once never share a stack, a flush queue or a TSS.
+//   - A vCPU starts at CPL 0 in boot.BootEntry and enters user mode with
 //     iretq (PVM cannot start in user mode); after that it stays in user
 //     mode except inside the stubs.
+//   - KVM cannot destroy a vCPU, so an exited task's vCPU waits in the idle
+//     list for the next task; Start resets everything a task sees.
+//   - Lock order: Machine.mu is a leaf (it guards only the vCPU lists).
 package vmm
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/bobuhiro11/gokvm/kvm"
 
@@ -51,37 +58,52 @@ const (
 	UserFlags = 0x202
 )
 
-// shimPage describes one of the shim's pages: where it lives and how the
-// guest may use it.
+// shimPage describes one of the shim's pages: where it lives, how the
+// guest may use it, and whether each vCPU has its own copy.
 type shimPage struct {
-	va    uint64
-	pages int
-	flags uint64
+	va     uint64
+	pages  int
+	flags  uint64
+	perCPU bool
 }
 
 var shimPages = []shimPage{
-	{boot.KernelText, 1, 0},
-	{boot.UserText, 1, ept.PTEUser},
-	{boot.GDTAddr, 1, ept.PTENoExec | ept.PTEWritable},
-	{boot.IDTAddr, 1, ept.PTENoExec},
-	{boot.TSSAddr, boot.TSSPages, ept.PTENoExec},
-	{boot.UserData, 1, ept.PTENoExec | ept.PTEUser},
-	{boot.FlushArea, boot.FlushAreaSize / ept.PageSize, ept.PTENoExec | ept.PTEWritable},
-	{boot.IST1Bottom, (boot.IST1Top - boot.IST1Bottom) / ept.PageSize, ept.PTENoExec | ept.PTEWritable},
+	{boot.KernelText, 1, 0, false},
+	{boot.UserText, 1, ept.PTEUser, false},
+	{boot.IDTAddr, 1, ept.PTENoExec, false},
+	{boot.GDTAddr, 1, ept.PTENoExec | ept.PTEWritable, true},
+	{boot.TSSAddr, boot.TSSPages, ept.PTENoExec, true},
+	{boot.UserData, 1, ept.PTENoExec | ept.PTEUser, true},
+	{boot.FlushArea, boot.FlushAreaSize / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
+	{boot.IST1Bottom, (boot.IST1Top - boot.IST1Bottom) / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
 }
 
-// Machine is a VM with one vCPU and its guest-physical memory.
+// Machine is a VM: its guest-physical memory, the shim pages every vCPU
+// shares, and its vCPUs (one per guest task).
 type Machine struct {
-	h     *Hypervisor
-	vm    *VM
+	h   *Hypervisor
+	vm  *VM
+	Mem *ept.Memory
+	// shared maps each shared shim page's address to its frame.
+	shared map[uint64]uint64
+	path   entryPath
+
+	mu     sync.Mutex
+	idle   []*VCPU // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
+	all    []*VCPU
+	nextID int
+}
+
+// VCPU is one vCPU and what is its own: the per-vCPU shim pages, the flush
+// queue its address spaces use, the exception stack.
+type VCPU struct {
+	m     *Machine
 	CPU   *CPU
-	Mem   *ept.Memory
 	Flush *ept.FlushQueue
-	// shim maps each shim page's virtual address to its frame.
-	shim map[uint64]uint64
+	// own maps each per-vCPU shim page's address to its frame.
+	own map[uint64]uint64
 	// ist1 is the VMM's view of the exception stack.
 	ist1 []byte
-	path entryPath
 	// inSyscall is set while a syscall handler runs, when drain may run
 	// the vCPU.
 	inSyscall bool
@@ -93,7 +115,7 @@ func NewMachine(memSize uint64) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{h: h, shim: map[uint64]uint64{}}
+	m := &Machine{h: h, shared: map[uint64]uint64{}}
 	if err := m.init(memSize); err != nil {
 		m.Close()
 		return nil, err
@@ -113,40 +135,99 @@ func (m *Machine) init(memSize uint64) error {
 		return err
 	}
 	m.Mem.SetSlotFunc(m.vm.SetSlot)
-	// Shim frames come first and contiguous, so each multi-page area has
-	// one VMM-side slice.
 	for _, p := range shimPages {
+		if p.perCPU {
+			continue
+		}
 		for i := 0; i < p.pages; i++ {
 			pa, err := m.Mem.Alloc()
 			if err != nil {
 				return err
 			}
-			m.shim[p.va+uint64(i)*ept.PageSize] = pa
+			m.shared[p.va+uint64(i)*ept.PageSize] = pa
 		}
 	}
 	kernel, user := boot.Stubs()
-	copy(m.page(boot.KernelText), kernel)
-	copy(m.page(boot.UserText), user)
-	copy(m.page(boot.GDTAddr), boot.GDT())
-	copy(m.page(boot.IDTAddr), boot.IDT())
-	copy(m.area(boot.TSSAddr, boot.TSSPages*ept.PageSize), boot.TSS())
-	m.Flush = ept.NewFlushQueue(m.area(boot.FlushArea, boot.FlushAreaSize))
-	m.Flush.Drain = m.drain
-	m.ist1 = m.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
-	if m.CPU, err = m.vm.NewCPU(0); err != nil {
-		return err
-	}
+	copy(m.Mem.Page(m.shared[boot.KernelText]), kernel)
+	copy(m.Mem.Page(m.shared[boot.UserText]), user)
+	copy(m.Mem.Page(m.shared[boot.IDTAddr]), boot.IDT())
 	return nil
 }
 
-func (m *Machine) page(va uint64) []byte { return m.Mem.Page(m.shim[va]) }
+// NewVCPU returns a vCPU for a new task: an idle one if there is one, else
+// a new one with its own shim pages. Release gives it back.
+func (m *Machine) NewVCPU() (*VCPU, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n := len(m.idle); n > 0 {
+		c := m.idle[n-1]
+		m.idle = m.idle[:n-1]
+		return c, nil
+	}
+	c := &VCPU{m: m, own: map[uint64]uint64{}}
+	// Each multi-page area gets consecutive frames, so it has one VMM-side
+	// slice.
+	var err error
+	for _, p := range shimPages {
+		if !p.perCPU {
+			continue
+		}
+		pa, aerr := m.Mem.AllocRun(p.pages)
+		if aerr != nil {
+			err = aerr
+			break
+		}
+		for i := 0; i < p.pages; i++ {
+			c.own[p.va+uint64(i)*ept.PageSize] = pa + uint64(i)*ept.PageSize
+		}
+	}
+	if err != nil {
+		c.freePages()
+		return nil, err
+	}
+	copy(c.page(boot.GDTAddr), boot.GDT())
+	copy(c.area(boot.TSSAddr, boot.TSSPages*ept.PageSize), boot.TSS())
+	c.Flush = ept.NewFlushQueue(c.area(boot.FlushArea, boot.FlushAreaSize))
+	c.Flush.Drain = c.drain
+	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
+	if c.CPU, err = m.vm.NewCPU(m.nextID); err != nil {
+		c.freePages()
+		return nil, err
+	}
+	m.nextID++
+	m.all = append(m.all, c)
+	return c, nil
+}
 
-func (m *Machine) area(va, size uint64) []byte { return m.Mem.Slice(m.shim[va], size) }
+func (c *VCPU) freePages() {
+	for va, pa := range c.own {
+		c.m.Mem.Free(pa)
+		delete(c.own, va)
+	}
+}
+
+// Release returns an exited task's vCPU for reuse.
+func (c *VCPU) Release() {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	c.m.idle = append(c.m.idle, c)
+}
+
+func (m *Machine) sharedPage(va uint64) []byte { return m.Mem.Page(m.shared[va]) }
+
+func (c *VCPU) page(va uint64) []byte {
+	if pa, ok := c.own[va]; ok {
+		return c.m.Mem.Page(pa)
+	}
+	return c.m.sharedPage(va)
+}
+
+func (c *VCPU) area(va, size uint64) []byte { return c.m.Mem.Slice(c.own[va], size) }
 
 // Close releases the VM and its memory.
 func (m *Machine) Close() {
-	if m.CPU != nil {
-		m.CPU.Close()
+	for _, c := range m.all {
+		c.CPU.Close()
 	}
 	if m.vm != nil {
 		m.vm.Close()
@@ -157,22 +238,27 @@ func (m *Machine) Close() {
 	m.h.Close()
 }
 
-// NewAddressSpace returns page tables with the shim's pages and the direct
-// map in place; the guest memory manager adds the user half.
-func (m *Machine) NewAddressSpace() (*ept.PageTable, error) {
-	pt, err := ept.NewPageTable(m.Mem, m.Flush, boot.DirectMap)
+// NewAddressSpace returns page tables for a task on vCPU c: the shared and
+// c's own shim pages and the direct map are in place; the guest memory
+// manager adds the user half.
+func (c *VCPU) NewAddressSpace() (*ept.PageTable, error) {
+	pt, err := ept.NewPageTable(c.m.Mem, c.Flush, boot.DirectMap)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range shimPages {
+		frames := c.m.shared
+		if p.perCPU {
+			frames = c.own
+		}
 		for i := 0; i < p.pages; i++ {
 			va := p.va + uint64(i)*ept.PageSize
-			if err := pt.Map(va, m.shim[va], p.flags|ept.PTEAccessed); err != nil {
+			if err := pt.Map(va, frames[va], p.flags|ept.PTEAccessed); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for pa := uint64(0); pa < m.Mem.Size(); pa += ept.HugePageSize {
+	for pa := uint64(0); pa < c.m.Mem.Size(); pa += ept.HugePageSize {
 		if err := pt.MapHuge(boot.DirectMap+pa, pa, ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
 			return nil, err
 		}
@@ -192,8 +278,8 @@ func segment(sel uint16, code bool) kvm.Segment {
 
 // Start loads the processor state: long mode with the given page tables,
 // CPL 0 at the boot stub, whose iretq enters user mode at rip with rsp.
-func (m *Machine) Start(pt PageTables, rip, rsp uint64) error {
-	s, err := m.CPU.Sregs()
+func (c *VCPU) Start(pt PageTables, rip, rsp uint64) error {
+	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("KVM_GET_SREGS: %w", err)
 	}
@@ -210,10 +296,10 @@ func (m *Machine) Start(pt PageTables, rip, rsp uint64) error {
 	s.CR4 = cr4PAE | cr4OSFXSR | cr4OSXMMEXCPT
 	s.CR3 = pt.Root()
 	s.EFER = eferSCE | eferLME | eferLMA | eferNXE
-	if err := m.CPU.SetSregs(s); err != nil {
+	if err := c.CPU.SetSregs(s); err != nil {
 		return fmt.Errorf("KVM_SET_SREGS (entering long mode): %w", err)
 	}
-	if err := m.CPU.SetMSRs(map[uint32]uint64{
+	if err := c.CPU.SetMSRs(map[uint32]uint64{
 		msrSTAR:         boot.STAR,
 		msrLSTAR:        boot.SyscallEntry,
 		msrCSTAR:        0,
@@ -224,22 +310,15 @@ func (m *Machine) Start(pt PageTables, rip, rsp uint64) error {
 	}); err != nil {
 		return err
 	}
-	r, err := m.CPU.Regs()
+	r, err := c.CPU.Regs()
 	if err != nil {
 		return err
 	}
 	*r = kvm.Regs{RIP: rip, RSP: rsp, RFLAGS: UserFlags}
-	m.iretTo(r)
-	m.CPU.MarkDirty()
+	c.iretTo(r)
+	c.CPU.MarkDirty()
 	return nil
 }
-
-// SetFSBase sets the user's FS base (arch_prctl). An MSR write, not
-// KVM_SET_SREGS, which would reset the shadow MMU.
-func (m *Machine) SetFSBase(v uint64) error { return m.CPU.SetMSRs(map[uint32]uint64{msrFSBase: v}) }
-
-// SetGSBase sets the user's GS base.
-func (m *Machine) SetGSBase(v uint64) error { return m.CPU.SetMSRs(map[uint32]uint64{msrGSBase: v}) }
 
 // PageTables is what the machine needs of an address space.
 type PageTables interface{ Root() uint64 }

@@ -10,30 +10,34 @@ import (
 
 // testMachine boots a machine with code at 0x400000 (user RX) and one data
 // page at 0x600000 (user RW), stack at 0x7ff000.
-func testMachine(t *testing.T, code []byte) (*Machine, *ept.PageTable, uint64) {
+func testMachine(t *testing.T, code []byte) (*VCPU, *ept.PageTable, uint64) {
 	t.Helper()
-	m, err := NewMachine(64 << 20)
+	mach, err := NewMachine(64 << 20)
 	if errors.Is(err, ErrNoKVM) {
 		t.Fatalf("KVM unavailable: %v", err)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(m.Close)
+	t.Cleanup(mach.Close)
+	m, err := mach.NewVCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
 	pt, err := m.NewAddressSpace()
 	if err != nil {
 		t.Fatal(err)
 	}
-	codePA, _ := m.Mem.Alloc()
-	copy(m.Mem.Page(codePA), code)
+	codePA, _ := m.m.Mem.Alloc()
+	copy(m.m.Mem.Page(codePA), code)
 	if err := pt.Map(0x400000, codePA, ept.PTEUser); err != nil {
 		t.Fatal(err)
 	}
-	dataPA, _ := m.Mem.Alloc()
+	dataPA, _ := m.m.Mem.Alloc()
 	if err := pt.Map(0x600000, dataPA, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
 		t.Fatal(err)
 	}
-	stackPA, _ := m.Mem.Alloc()
+	stackPA, _ := m.m.Mem.Alloc()
 	if err := pt.Map(0x7fe000, stackPA, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +51,7 @@ func TestProbeAndSyscall(t *testing.T) {
 	// mov eax, 110; syscall; mov ebx, eax; mov eax, 60; syscall
 	code := []byte{0xb8, 110, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc3, 0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b}
 	m, _, _ := testMachine(t, code)
-	t.Logf("path: %s", m.Path())
+	t.Logf("path: %s", m.m.Path())
 	var nrs []uint64
 	for i := 0; i < 2; i++ {
 		if err := m.CPU.Run(); err != nil {
@@ -67,7 +71,7 @@ func TestProbeAndSyscall(t *testing.T) {
 		}
 		r.RAX = 4242
 		r.RIP, r.RFLAGS = r.RCX, r.R11
-		m.path.resume(m, r, false)
+		m.m.path.resume(m, r, false)
 		m.CPU.MarkDirty()
 	}
 	if nrs[0] != 110 || nrs[1] != 60 {
@@ -77,7 +81,7 @@ func TestProbeAndSyscall(t *testing.T) {
 
 // runToException runs until an exception exit and returns vector, error
 // code, CR2 and the faulting RIP.
-func runToException(t *testing.T, m *Machine) (vec, code, cr2, rip uint64) {
+func runToException(t *testing.T, m *VCPU) (vec, code, cr2, rip uint64) {
 	t.Helper()
 	if err := m.CPU.Run(); err != nil {
 		t.Fatal(err)
@@ -111,9 +115,9 @@ func TestPageFaultAndPresentPTEChange(t *testing.T) {
 	// eb ec                     jmp back to start
 	code := []byte{0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xec}
 	m, pt, dataPA := testMachine(t, code)
-	putU64(m.Mem.Page(dataPA), 111)
-	other, _ := m.Mem.Alloc()
-	putU64(m.Mem.Page(other), 222)
+	putU64(m.m.Mem.Page(dataPA), 111)
+	other, _ := m.m.Mem.Alloc()
+	putU64(m.m.Mem.Page(other), 222)
 	syscallExit := func() uint64 {
 		t.Helper()
 		if err := m.CPU.Run(); err != nil {
@@ -128,7 +132,7 @@ func TestPageFaultAndPresentPTEChange(t *testing.T) {
 	resume := func() {
 		r, _ := m.CPU.Regs()
 		r.RIP, r.RFLAGS = r.RCX, r.R11
-		m.path.resume(m, r, m.Flush.Pending())
+		m.m.path.resume(m, r, m.Flush.Pending())
 		m.CPU.MarkDirty()
 	}
 	if got := syscallExit(); got != 111 {
@@ -177,11 +181,11 @@ func TestNeverUsedEntryChangesDirectly(t *testing.T) {
 	code := append(block(0x00), block(0x10)...)
 	code = append(code, 0xeb, byte(-(len(code) + 2)))
 	m, pt, dataPA := testMachine(t, code)
-	putU64(m.Mem.Page(dataPA), 111)
-	x, _ := m.Mem.Alloc()
-	y, _ := m.Mem.Alloc()
-	putU64(m.Mem.Page(x), 333)
-	putU64(m.Mem.Page(y), 444)
+	putU64(m.m.Mem.Page(dataPA), 111)
+	x, _ := m.m.Mem.Alloc()
+	y, _ := m.m.Mem.Alloc()
+	putU64(m.m.Mem.Page(x), 333)
+	putU64(m.m.Mem.Page(y), 444)
 	// Mapped ahead, never used: no accessed bit.
 	if err := pt.Map(0x601000, x, ept.PTEUser|ept.PTENoExec); err != nil {
 		t.Fatal(err)
@@ -198,7 +202,7 @@ func TestNeverUsedEntryChangesDirectly(t *testing.T) {
 		v := r.RDI
 		r.RIP, r.RFLAGS = r.RCX, r.R11
 		m.Flush.Applied()
-		m.path.resume(m, r, m.Flush.Pending())
+		m.m.path.resume(m, r, m.Flush.Pending())
 		m.CPU.MarkDirty()
 		return v
 	}

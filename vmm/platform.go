@@ -23,7 +23,7 @@ type entryPath interface {
 	// resume makes the vCPU continue in user mode with the user state in
 	// r (RIP and RFLAGS included) once it runs again. With flush set, the
 	// guest first applies the queued page-table writes.
-	resume(m *Machine, r *kvm.Regs, flush bool)
+	resume(c *VCPU, r *kvm.Regs, flush bool)
 }
 
 // cpl3Path: `syscall` does not change privilege (PVM). The stub is already
@@ -32,7 +32,7 @@ type cpl3Path struct{}
 
 func (cpl3Path) Name() string { return "cpl3-direct" }
 
-func (cpl3Path) resume(m *Machine, r *kvm.Regs, flush bool) {
+func (cpl3Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
 	if !flush {
 		return
 	}
@@ -40,7 +40,7 @@ func (cpl3Path) resume(m *Machine, r *kvm.Regs, flush bool) {
 		r.RIP = boot.UserFlush // ud2 (flush), then jmp rcx
 		return
 	}
-	putU64(m.page(boot.UserData)[boot.UserTargetOffset:], r.RIP)
+	putU64(c.page(boot.UserData)[boot.UserTargetOffset:], r.RIP)
 	r.RIP = boot.UserFlushJmp
 }
 
@@ -52,7 +52,7 @@ type cpl0Path struct{}
 
 func (cpl0Path) Name() string { return "cpl0-sysret" }
 
-func (cpl0Path) resume(m *Machine, r *kvm.Regs, flush bool) {
+func (cpl0Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
 	if r.RCX == r.RIP && r.R11 == r.RFLAGS {
 		if flush {
 			r.RIP = boot.UserFlushSysret
@@ -61,13 +61,13 @@ func (cpl0Path) resume(m *Machine, r *kvm.Regs, flush bool) {
 		}
 		return
 	}
-	m.iretTo(r)
+	c.iretTo(r)
 }
 
 // iretTo makes the vCPU enter user mode through the boot stub's iretq
 // with the state in r.
-func (m *Machine) iretTo(r *kvm.Regs) {
-	frame := m.ist1[len(m.ist1)-40:]
+func (c *VCPU) iretTo(r *kvm.Regs) {
+	frame := c.ist1[len(c.ist1)-40:]
 	for i, v := range []uint64{r.RIP, boot.UserCS, r.RFLAGS, r.RSP, boot.UserDS} {
 		putU64(frame[8*i:], v)
 	}
@@ -76,24 +76,24 @@ func (m *Machine) iretTo(r *kvm.Regs) {
 
 // probe runs the user-mode probe and picks the entry path. The vCPU must
 // have been started at boot.ProbeEntry.
-func (m *Machine) probe() error {
-	if err := m.CPU.Run(); err != nil {
+func (c *VCPU) probe() error {
+	if err := c.CPU.Run(); err != nil {
 		return fmt.Errorf("probe: KVM_RUN: %w", err)
 	}
-	if reason := m.CPU.ExitReason(); reason != exitIO {
-		return fmt.Errorf("probe: unexpected exit %d (%s)", reason, m.CPU.Describe())
+	if reason := c.CPU.ExitReason(); reason != exitIO {
+		return fmt.Errorf("probe: unexpected exit %d (%s)", reason, c.CPU.Describe())
 	}
-	if _, _, port := m.CPU.IO(); port != boot.PortSyscall {
-		return fmt.Errorf("probe: exit on port %#x, want the syscall stub (%s)", port, m.CPU.Describe())
+	if _, _, port := c.CPU.IO(); port != boot.PortSyscall {
+		return fmt.Errorf("probe: exit on port %#x, want the syscall stub (%s)", port, c.CPU.Describe())
 	}
-	s, err := m.CPU.Sregs()
+	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("probe: KVM_GET_SREGS: %w", err)
 	}
 	if s.CS.Selector&3 == 3 || s.CS.DPL == 3 {
-		m.path = cpl3Path{}
+		c.m.path = cpl3Path{}
 	} else {
-		m.path = cpl0Path{}
+		c.m.path = cpl0Path{}
 	}
 	return nil
 }
@@ -106,41 +106,40 @@ func (m *Machine) Path() string {
 	return m.path.Name()
 }
 
-// Boot starts the machine with page tables pt, probes the platform, and
-// leaves the vCPU ready to enter user mode at rip with rsp and all other
-// registers zero, as execve leaves them.
-func (m *Machine) Boot(pt PageTables, rip, rsp uint64) error {
-	if err := m.Start(pt, boot.ProbeEntry, 0); err != nil {
+// Boot starts the vCPU with page tables pt, probing the platform first if
+// this machine has not yet, and leaves it ready to enter user mode at rip
+// with rsp and all other registers zero, as execve leaves them.
+func (c *VCPU) Boot(pt PageTables, rip, rsp uint64) error {
+	if c.m.path == nil {
+		if err := c.Start(pt, boot.ProbeEntry, 0); err != nil {
+			return err
+		}
+		if err := c.probe(); err != nil {
+			return err
+		}
+	}
+	if err := c.Start(pt, rip, rsp); err != nil {
 		return err
 	}
-	if err := m.probe(); err != nil {
-		return err
-	}
-	r, err := m.CPU.Regs()
-	if err != nil {
-		return err
-	}
-	// Every register zero, as execve leaves them: on the CPL 3 path the
-	// vCPU is already in user mode; on CPL 0 it must iretq.
-	*r = kvm.Regs{RIP: rip, RSP: rsp, RFLAGS: UserFlags}
-	if _, ok := m.path.(cpl0Path); ok {
-		m.iretTo(r)
-	}
-	m.CPU.MarkDirty()
 	return nil
 }
 
 // Probe boots an empty address space just to run the platform probe and
 // returns the path it found.
 func (m *Machine) Probe() (string, error) {
-	pt, err := m.NewAddressSpace()
+	c, err := m.NewVCPU()
 	if err != nil {
 		return "", err
 	}
-	if err := m.Start(pt, boot.ProbeEntry, 0); err != nil {
+	defer c.Release()
+	pt, err := c.NewAddressSpace()
+	if err != nil {
 		return "", err
 	}
-	if err := m.probe(); err != nil {
+	if err := c.Start(pt, boot.ProbeEntry, 0); err != nil {
+		return "", err
+	}
+	if err := c.probe(); err != nil {
 		return "", err
 	}
 	return m.Path(), nil

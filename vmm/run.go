@@ -29,50 +29,55 @@ var _ [unsafe.Sizeof(syscalls.Regs{}) - unsafe.Sizeof(kvm.Regs{})]struct{}
 // Stats counts exits by kind.
 type Stats struct {
 	Syscalls, PageFaults, Exceptions uint64
+	Latency                          *LatencyRecorder // optional (latency.go): VMM time per exit
 }
 
 // Run runs the process until it exits. It returns an error only when the
 // shim itself fails; the guest's own end is in p.Exited.
-func (m *Machine) Run(p *syscalls.Process, st *Stats) error {
+func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for !p.Exited {
-		if err := m.CPU.Run(); err != nil {
+		if err := c.CPU.Run(); err != nil {
 			if err == unix.EINTR || err == unix.EAGAIN {
 				continue
 			}
 			return fmt.Errorf("KVM_RUN: %w", err)
 		}
-		switch reason := m.CPU.ExitReason(); reason {
+		switch reason := c.CPU.ExitReason(); reason {
 		case exitIO:
-			_, _, port := m.CPU.IO()
+			_, _, port := c.CPU.IO()
 			var err error
 			switch port {
 			case boot.PortSyscall:
 				st.Syscalls++
-				err = m.syscall(p)
+				t := st.Latency.begin(ClassSyscall)
+				err = c.syscall(p)
+				st.Latency.end(t)
 			case boot.PortException:
-				err = m.exception(p, st)
+				t := st.Latency.begin(ClassOther)
+				err = c.exception(p, st)
+				st.Latency.end(t)
 			default:
 				err = fmt.Errorf("I/O exit on unexpected port %#x", port)
 			}
 			if err != nil {
-				return fmt.Errorf("%w (%s)", err, m.CPU.Describe())
+				return fmt.Errorf("%w (%s)", err, c.CPU.Describe())
 			}
 		case exitIntr:
 		case exitShutdown:
-			return fmt.Errorf("guest triple fault (%s)", m.CPU.Describe())
+			return fmt.Errorf("guest triple fault (%s)", c.CPU.Describe())
 		case exitFailEntry, exitInternalError, exitHLT, exitMMIO:
-			return fmt.Errorf("unexpected KVM exit %d (%s)", reason, m.CPU.Describe())
+			return fmt.Errorf("unexpected KVM exit %d (%s)", reason, c.CPU.Describe())
 		default:
-			return fmt.Errorf("unknown KVM exit %d (%s)", reason, m.CPU.Describe())
+			return fmt.Errorf("unknown KVM exit %d (%s)", reason, c.CPU.Describe())
 		}
 	}
 	return nil
 }
 
-func (m *Machine) syscall(p *syscalls.Process) error {
-	r, err := m.CPU.Regs()
+func (c *VCPU) syscall(p *syscalls.Process) error {
+	r, err := c.CPU.Regs()
 	if err != nil {
 		return err
 	}
@@ -82,16 +87,16 @@ func (m *Machine) syscall(p *syscalls.Process) error {
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
 	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
 	u.RIP, u.RFLAGS = r.RCX, r.R11
-	m.Flush.Applied()
-	m.inSyscall = true
+	c.Flush.Applied()
+	c.inSyscall = true
 	p.Syscall(u)
-	m.inSyscall = false
+	c.inSyscall = false
 	p.DeliverPending(u)
 	if p.Exited {
 		return nil
 	}
-	m.path.resume(m, r, m.Flush.Pending())
-	m.CPU.MarkDirty()
+	c.m.path.resume(c, r, c.Flush.Pending())
+	c.CPU.MarkDirty()
 	return nil
 }
 
@@ -107,23 +112,23 @@ const (
 	frRSP    = 56
 )
 
-func (m *Machine) exception(p *syscalls.Process, st *Stats) error {
-	r, err := m.CPU.Regs()
+func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
+	r, err := c.CPU.Regs()
 	if err != nil {
 		return err
 	}
 	if r.RSP < boot.IST1Bottom || r.RSP+64 > boot.IST1Top {
 		return fmt.Errorf("exception exit with rsp %#x off the exception stack", r.RSP)
 	}
-	f := m.ist1[r.RSP-boot.IST1Bottom:]
+	f := c.ist1[r.RSP-boot.IST1Bottom:]
 	vec, code, cr2 := getU64(f[frVector:]), getU64(f[frError:]), getU64(f[frCR2:])
 	if getU64(f[frCS:])&3 != 3 {
 		return fmt.Errorf("exception %d (error %#x, cr2 %#x) in the shim at rip %#x", vec, code, cr2, getU64(f[frRIP:]))
 	}
-	m.Flush.Applied()
+	c.Flush.Applied()
 	u := syscalls.Regs(*(*syscalls.Regs)(unsafe.Pointer(r)))
 	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
-	info, fatal := m.classify(p, vec, code, cr2, u.RIP, st)
+	info, fatal := c.classify(p, vec, code, cr2, u.RIP, st)
 	if p.Log.IsLevelEnabled(5) {
 		p.Log.WithFields(map[string]any{"vector": vec, "error": code, "cr2": fmt.Sprintf("%#x", cr2),
 			"rip": fmt.Sprintf("%#x", u.RIP), "signal": info.Signo}).Trace("exception")
@@ -146,7 +151,7 @@ func (m *Machine) exception(p *syscalls.Process, st *Stats) error {
 	putU64(f[frRIP:], u.RIP)
 	putU64(f[frRFLAGS:], u.RFLAGS)
 	putU64(f[frRSP:], u.RSP)
-	m.CPU.MarkDirty()
+	c.CPU.MarkDirty()
 	return nil
 }
 
@@ -163,7 +168,7 @@ const (
 
 // classify turns an exception into the signal Linux would send (zero Signo
 // when resolved). fatal is set for faults the shim cannot recover from.
-func (m *Machine) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Stats) (info syscalls.Siginfo, fatal string) {
+func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Stats) (info syscalls.Siginfo, fatal string) {
 	st.Exceptions++
 	info.Trapno, info.Err = vec, code
 	switch vec {
@@ -176,7 +181,8 @@ func (m *Machine) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *
 			acc = guestmm.Write
 		}
 		info.Addr = cr2
-		res, _ := p.MM.HandleFault(cr2, acc)
+		res, kind := p.MM.HandleFault(cr2, acc)
+		st.Latency.fault(res, kind, cr2)
 		switch res {
 		case guestmm.Resolved:
 			return syscalls.Siginfo{}, ""
@@ -221,23 +227,23 @@ func (m *Machine) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *
 // then out to the syscall port) and the user registers are put back. Only
 // a syscall exit can do this: an exception exit's frame sits on IST1,
 // which the stub's #UD would reuse.
-func (m *Machine) drain() error {
-	if !m.inSyscall {
+func (c *VCPU) drain() error {
+	if !c.inSyscall {
 		return ept.ErrFlushFull
 	}
-	r, err := m.CPU.Regs()
+	r, err := c.CPU.Regs()
 	if err != nil {
 		return err
 	}
 	saved := *r
 	defer func() {
 		*r = saved
-		m.CPU.MarkDirty()
+		c.CPU.MarkDirty()
 	}()
 	r.RIP = boot.UserDrain
-	m.CPU.MarkDirty()
+	c.CPU.MarkDirty()
 	for {
-		err := m.CPU.Run()
+		err := c.CPU.Run()
 		if err == unix.EINTR || err == unix.EAGAIN {
 			continue
 		}
@@ -246,15 +252,15 @@ func (m *Machine) drain() error {
 		}
 		break
 	}
-	if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
-		return fmt.Errorf("drain: unexpected exit (%s)", m.CPU.Describe())
+	if _, _, port := c.CPU.IO(); c.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
+		return fmt.Errorf("drain: unexpected exit (%s)", c.CPU.Describe())
 	}
-	if r, err = m.CPU.Regs(); err != nil {
+	if r, err = c.CPU.Regs(); err != nil {
 		return err
 	}
 	if r.RIP != boot.UserDrain+4 {
 		return fmt.Errorf("drain: exit at rip %#x", r.RIP)
 	}
-	m.Flush.Applied()
+	c.Flush.Applied()
 	return nil
 }

@@ -1,8 +1,10 @@
 // Command kshim runs unmodified static Linux x86-64 programs in a KVM vCPU
 // without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
 //	kshim info
+//	kshim bench [--json] [--peers LIST] ...
+//	kshim faultlat [--json] [--plot FILE.png|svg] ...
 package main
 
 import (
@@ -24,9 +26,15 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
-        run a static x86-64 Linux program in a microVM; exits with its status
+  run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+        run a static x86-64 Linux program in a microVM; exits with its status.
+        The guest sees DIR (default /) as its root, read-only unless --rw
   info  probe /dev/kvm and print what kshim would use
+  bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
+        [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
+        guest micro-benchmarks under kshim and its peers: medians, spread, ratios to native
+  faultlat [--json|--markdown] [--plot FILE.png|FILE.svg] [--n N] [--images DIR]
+        fault latency per fault class, from the VMM's side and the guest's view
 `)
 }
 
@@ -40,6 +48,10 @@ func main() {
 		os.Exit(cmdRun(os.Args[2:]))
 	case "info":
 		os.Exit(cmdInfo(os.Args[2:]))
+	case "bench":
+		os.Exit(cmdBench(os.Args[2:]))
+	case "faultlat":
+		os.Exit(cmdFaultlat(os.Args[2:]))
 	case "-h", "--help", "help":
 		usage(os.Stdout)
 	default:
@@ -87,6 +99,8 @@ func cmdRun(args []string) int {
 	mem := fs.String("mem", "1G", "guest memory size (e.g. 512M, 4G)")
 	level := fs.String("log-level", "warn", "log level: error, warn, info, debug, trace")
 	check := fs.Bool("check-invariants", false, "verify memory-manager invariants after every operation (slow)")
+	root := fs.String("root", "/", "host directory the guest sees as its root directory")
+	rw := fs.Bool("rw", false, "let the guest change files under its root (default: read-only, EROFS)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -108,7 +122,7 @@ func cmdRun(args []string) int {
 	prog := fs.Arg(0)
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: os.Environ(), MemSize: size,
-		CheckInvariants: *check, Log: log,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)

@@ -1,0 +1,190 @@
+package main
+
+// Smoke test of `kshim bench` and `kshim faultlat`: tiny iteration counts,
+// the structure of the JSON, kshim and native figures present and
+// positive. No timing assertion: the figures are noise at this size.
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// benchImages returns a directory with the guest programs the benches
+// need: build/images when `make images` made them, else built here.
+func benchImages(t *testing.T) string {
+	t.Helper()
+	names := []string{"bench_micro", "bench_faultlat", "hello"}
+	dir, _ := filepath.Abs("../../build/images")
+	ok := true
+	for _, n := range names {
+		src, dst := filepath.Join("../../images", n+".c"), filepath.Join(dir, n)
+		si, err1 := os.Stat(src)
+		di, err2 := os.Stat(dst)
+		if err1 != nil || err2 != nil || di.ModTime().Before(si.ModTime()) {
+			ok = false
+		}
+	}
+	if ok {
+		return dir
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("guest images not built and no gcc: run `make images`")
+	}
+	dir = t.TempDir()
+	for _, n := range names {
+		out, err := exec.Command("gcc", "-static", "-O2", "-Wall", "-o", filepath.Join(dir, n), filepath.Join("../../images", n+".c")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("gcc %s: %v\n%s", n, err, out)
+		}
+	}
+	return dir
+}
+
+// kshimBinary builds this command for the bench's kshim runner.
+func kshimBinary(t *testing.T) string {
+	t.Helper()
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err != nil {
+		t.Skipf("no usable /dev/kvm: %v", err)
+	} else {
+		f.Close()
+	}
+	bin := filepath.Join(t.TempDir(), "kshim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestBenchSmoke(t *testing.T) {
+	images := benchImages(t)
+	bin := kshimBinary(t)
+	out, err := exec.Command(bin, "bench", "--json", "--quiet", "--rounds", "2", "--scale", "0.02",
+		"--peers", "native", "--images", images, "--kshim", bin).Output()
+	if err != nil {
+		t.Fatalf("kshim bench: %v", err)
+	}
+	var doc struct {
+		Host struct {
+			CPU, Kernel, KVM string
+		}
+		Results   []map[string]any
+		ExitFloor *struct {
+			RawExitNS float64 `json:"raw_exit_ns"`
+		} `json:"exit_floor"`
+		Goals []map[string]any
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	if doc.Host.Kernel == "" || doc.Host.KVM == "" {
+		t.Errorf("host description incomplete: %+v", doc.Host)
+	}
+	want := []string{"getppid", "clock_gettime", "first-touch", "file-fault", "cow-fault", "segv-roundtrip", "mmap-cycle", "startup", "busybox-pipeline"}
+	if len(doc.Results) != len(want) {
+		t.Fatalf("%d results, want %d", len(doc.Results), len(want))
+	}
+	// Benches kshim can run today; the others may be absent, with a reason.
+	kshimWorks := map[string]bool{"getppid": true, "clock_gettime": true, "first-touch": true, "segv-roundtrip": true, "mmap-cycle": true, "startup": true}
+	for i, r := range doc.Results {
+		name, _ := r["bench"].(string)
+		if name != want[i] {
+			t.Errorf("result %d is %q, want %q", i, name, want[i])
+		}
+		if u, _ := r["unit"].(string); u == "" {
+			t.Errorf("%s: no unit", name)
+		}
+		absent, _ := r["absent"].(map[string]any)
+		for _, runner := range []string{"kshim", "native"} {
+			v, present := r[runner]
+			if !present {
+				t.Errorf("%s: no %q key", name, runner)
+				continue
+			}
+			f, isNum := v.(float64)
+			switch {
+			case isNum && f > 0:
+			case v == nil && absent[runner] != nil && absent[runner] != "":
+				if runner == "native" && name != "busybox-pipeline" || runner == "kshim" && kshimWorks[name] {
+					t.Errorf("%s under %s absent: %v", name, runner, absent[runner])
+				}
+			default:
+				t.Errorf("%s under %s: %v (absent: %v)", name, runner, v, absent[runner])
+			}
+		}
+	}
+	if doc.ExitFloor == nil || doc.ExitFloor.RawExitNS <= 0 {
+		t.Errorf("exit floor not measured: %+v", doc.ExitFloor)
+	}
+	if len(doc.Goals) != 5 {
+		t.Errorf("%d goals, want 5", len(doc.Goals))
+	}
+	// The human table and the Markdown section render.
+	for _, format := range []string{"", "--markdown"} {
+		args := []string{"bench", "--quiet", "--rounds", "1", "--scale", "0.01", "--peers", "none", "--only", "getppid", "--images", images, "--kshim", bin}
+		if format != "" {
+			args = append(args, format)
+		}
+		if out, err := exec.Command(bin, args...).Output(); err != nil || len(out) == 0 {
+			t.Errorf("kshim %v: %v", args, err)
+		}
+	}
+}
+
+func TestFaultlatSmoke(t *testing.T) {
+	images := benchImages(t)
+	bin := kshimBinary(t)
+	dir := t.TempDir()
+	png, svg := filepath.Join(dir, "f.png"), filepath.Join(dir, "f.svg")
+	out, err := exec.Command(bin, "faultlat", "--json", "--n", "10", "--images", images, "--plot", png).Output()
+	if err != nil {
+		t.Fatalf("kshim faultlat: %v", err)
+	}
+	var doc struct {
+		Host    map[string]any
+		Classes []struct {
+			Class       string
+			KshimVMM    *latDist          `json:"kshim_vmm"`
+			KshimGuest  *latDist          `json:"kshim_guest"`
+			NativeGuest *latDist          `json:"native_guest"`
+			Absent      map[string]string `json:"absent"`
+		}
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	if len(doc.Classes) != len(flClasses) {
+		t.Fatalf("%d classes, want %d", len(doc.Classes), len(flClasses))
+	}
+	positive := func(d *latDist) bool {
+		return d != nil && d.N > 0 && d.P50 > 0 && d.P90 >= d.P50 && d.P99 >= d.P90 && d.Max >= d.P99
+	}
+	for _, c := range doc.Classes {
+		if !positive(c.NativeGuest) {
+			t.Errorf("%s: native %+v (absent: %v)", c.Class, c.NativeGuest, c.Absent)
+		}
+		if c.KshimGuest == nil && c.Absent["kshim"] == "" {
+			t.Errorf("%s: kshim neither measured nor absent with a reason", c.Class)
+		}
+		switch c.Class {
+		case "demand-zero", "protection-signal", "stack-growth":
+			if !positive(c.KshimGuest) || !positive(c.KshimVMM) {
+				t.Errorf("%s: kshim guest %+v, VMM %+v (absent: %v)", c.Class, c.KshimGuest, c.KshimVMM, c.Absent)
+			}
+		case "population":
+			if !positive(c.KshimGuest) {
+				t.Errorf("%s: kshim guest %+v (absent: %v)", c.Class, c.KshimGuest, c.Absent)
+			}
+		}
+	}
+	if st, err := os.Stat(png); err != nil || st.Size() == 0 {
+		t.Errorf("no PNG plot: %v", err)
+	}
+	if err := exec.Command(bin, "faultlat", "--n", "5", "--images", images, "--plot", svg).Run(); err != nil {
+		t.Errorf("faultlat --plot svg: %v", err)
+	} else if st, err := os.Stat(svg); err != nil || st.Size() == 0 {
+		t.Errorf("no SVG plot: %v", err)
+	}
+}

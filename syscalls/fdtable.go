@@ -1,0 +1,329 @@
+// fdtable.go: the guest's file descriptor table.
+//
+// A guest fd names an fdEntry: one host fd that kshim owns, the guest's
+// FD_CLOEXEC bit, and the openFile (what Linux calls a struct file) that
+// the entry shares with the fds dup'ed from it. Each entry owns its own
+// host fd: a guest dup is a host dup, so the host kernel keeps sharing the
+// open file description (offset, status flags, record locks) exactly as
+// Linux would, and closing a guest fd closes its host fd (which also drops
+// the POSIX record locks, as on Linux).
+//
+// Invariants:
+//   - fds[i] != nil iff guest fd i is open. Its host fd is open, owned by
+//     that entry alone, opened with O_CLOEXEC (nothing leaks into host
+//     children), and refers to the description its openFile describes.
+//   - A new fd is the lowest free number >= the requested minimum and
+//     below the limit the caller passes (the guest's RLIMIT_NOFILE);
+//     otherwise EMFILE and nothing changes.
+//   - The guest never sees a host fd number.
+//
+// Sharing: the threads of one process will share one *FDTable (mu
+// serialises them); fork gives the child Clone(), fresh host dups of the
+// same descriptions with the same FD_CLOEXEC bits; exec calls CloseOnExec.
+package syscalls
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// fileKind says who answers for an open file.
+type fileKind int
+
+const (
+	kindHost     fileKind = iota // a host file, pipe, socket, epoll, device
+	kindProc                     // a generated /proc file: a sealed memfd snapshot
+	kindProcDir                  // a /proc directory: entries listed by kshim
+	kindProcLink                 // a /proc symlink opened with O_PATH|O_NOFOLLOW
+)
+
+// openFile is what kshim knows of an open file description beyond the host
+// fd. It is shared (by pointer) between dups and never changes after open,
+// except a virtual directory's read position.
+type openFile struct {
+	kind fileKind
+	// path is the guest path it was opened by ("" for pipes, epoll...):
+	// /proc/self/fd/N when the host cannot tell, and virtual files' names.
+	path string
+	// inRoot: resolved in the guest's root tree, so mutations through it
+	// are EROFS when the root is read-only.
+	inRoot bool
+	// pathOnly: opened with O_PATH (for the kinds the host does not check).
+	pathOnly bool
+	// node is the /proc node of the kinds other than kindHost.
+	node *procNode
+	// dir holds a virtual directory's entries and position (kindProcDir).
+	dir *virtualDir
+}
+
+type fdEntry struct {
+	host    int
+	cloexec bool
+	file    *openFile
+}
+
+// FDTable maps guest fds to host fds. The zero value is an empty table.
+type FDTable struct {
+	mu  sync.Mutex
+	fds []*fdEntry
+}
+
+// maxFDs caps the table whatever RLIMIT_NOFILE says (Linux's fs.nr_open).
+const maxFDs = 1 << 20
+
+// get returns a copy of guest fd's entry.
+func (t *FDTable) get(fd int) (fdEntry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
+		return fdEntry{}, false
+	}
+	return *t.fds[fd], true
+}
+
+// install gives e the lowest free guest fd >= min and < limit. It takes
+// ownership of e.host: on failure the host fd is closed.
+func (t *FDTable) install(e fdEntry, min, limit int) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	limit = clampLimit(limit)
+	for fd := max(min, 0); fd < limit; fd++ {
+		if fd >= len(t.fds) {
+			t.grow(fd + 1)
+		}
+		if t.fds[fd] == nil {
+			t.fds[fd] = &e
+			return fd, nil
+		}
+	}
+	unix.Close(e.host)
+	return -1, unix.EMFILE
+}
+
+// installAt puts e at guest fd (dup2), closing what was there. It takes
+// ownership of e.host. The caller has checked fd against the limit.
+func (t *FDTable) installAt(fd int, e fdEntry) {
+	t.mu.Lock()
+	if fd >= len(t.fds) {
+		t.grow(fd + 1)
+	}
+	old := t.fds[fd]
+	t.fds[fd] = &e
+	t.mu.Unlock()
+	if old != nil {
+		unix.Close(old.host)
+	}
+}
+
+func (t *FDTable) grow(n int) {
+	if n <= cap(t.fds) {
+		t.fds = t.fds[:n]
+		return
+	}
+	fds := make([]*fdEntry, n, max(n, 2*cap(t.fds), 64))
+	copy(fds, t.fds)
+	t.fds = fds
+}
+
+func clampLimit(limit int) int {
+	if limit < 0 || limit > maxFDs {
+		return maxFDs
+	}
+	return limit
+}
+
+// close closes guest fd. Like Linux, the fd is gone even when the host
+// close reports an error.
+func (t *FDTable) close(fd int) error {
+	t.mu.Lock()
+	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
+		t.mu.Unlock()
+		return unix.EBADF
+	}
+	e := t.fds[fd]
+	t.fds[fd] = nil
+	t.mu.Unlock()
+	if err := unix.Close(e.host); err != nil && err != unix.EINTR {
+		return err
+	}
+	return nil
+}
+
+// closeRange closes (or, with cloexecOnly, marks close-on-exec) every open
+// fd in [first, last].
+func (t *FDTable) closeRange(first, last uint, cloexecOnly bool) {
+	t.mu.Lock()
+	var closing []int
+	for fd := first; fd <= last && fd < uint(len(t.fds)); fd++ {
+		e := t.fds[fd]
+		if e == nil {
+			continue
+		}
+		if cloexecOnly {
+			e.cloexec = true
+			continue
+		}
+		closing = append(closing, e.host)
+		t.fds[fd] = nil
+	}
+	t.mu.Unlock()
+	for _, h := range closing {
+		unix.Close(h)
+	}
+}
+
+// setCloexec sets guest fd's FD_CLOEXEC bit.
+func (t *FDTable) setCloexec(fd int, on bool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
+		return unix.EBADF
+	}
+	t.fds[fd].cloexec = on
+	return nil
+}
+
+// list returns the open guest fds in increasing order.
+func (t *FDTable) list() []int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []int
+	for fd, e := range t.fds {
+		if e != nil {
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// maxFDSet is Linux's fdtable max_fds for this table: what select(2)
+// clamps nfds to and /proc/self/status calls FDSize. Linux starts with 64
+// slots and grows to powers of two of at least 256.
+func (t *FDTable) maxFDSet() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	top := 0
+	for fd, e := range t.fds {
+		if e != nil {
+			top = fd + 1
+		}
+	}
+	if top <= 64 {
+		return 64
+	}
+	n := 256
+	for n < top {
+		n *= 2
+	}
+	return n
+}
+
+// Clone returns a copy of the table for a forked child: each entry gets a
+// fresh host dup of the same description, the same FD_CLOEXEC bit and the
+// same openFile. On failure nothing is left open.
+func (t *FDTable) Clone() (*FDTable, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := &FDTable{fds: make([]*fdEntry, len(t.fds))}
+	for fd, e := range t.fds {
+		if e == nil {
+			continue
+		}
+		h, err := unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			c.closeAll()
+			return nil, err
+		}
+		c.fds[fd] = &fdEntry{host: h, cloexec: e.cloexec, file: e.file}
+	}
+	return c, nil
+}
+
+// CloseOnExec closes the fds marked FD_CLOEXEC, as execve does.
+func (t *FDTable) CloseOnExec() {
+	t.mu.Lock()
+	var closing []int
+	for fd, e := range t.fds {
+		if e != nil && e.cloexec {
+			closing = append(closing, e.host)
+			t.fds[fd] = nil
+		}
+	}
+	t.mu.Unlock()
+	for _, h := range closing {
+		unix.Close(h)
+	}
+}
+
+// CloseAll closes every fd (the process has exited).
+func (t *FDTable) CloseAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closeAll()
+}
+
+func (t *FDTable) closeAll() {
+	for fd, e := range t.fds {
+		if e != nil {
+			unix.Close(e.host)
+			t.fds[fd] = nil
+		}
+	}
+	t.fds = t.fds[:0]
+}
+
+// newStdioTable gives the guest fds 0, 1 and 2 as host dups of the VMM's
+// own: the guest may close or replace them without taking kshim's stderr
+// (its messages) with it. A VMM fd that is closed stays closed for the
+// guest, as a native child would inherit it.
+func newStdioTable() *FDTable {
+	t := &FDTable{}
+	for fd := 0; fd < 3; fd++ {
+		h, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			continue
+		}
+		t.installAt(fd, fdEntry{host: h, file: &openFile{kind: kindHost, path: stdioNames[fd]}})
+	}
+	return t
+}
+
+var stdioNames = [3]string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
+
+// fdArg is a guest fd argument: Linux reads an unsigned int, so only the
+// low 32 bits count, and values above INT_MAX are no fd.
+func fdArg(x uint64) int { return int(int32(uint32(x))) }
+
+// hostFD returns the host fd of an open guest fd, EBADF otherwise.
+func (p *Process) hostFD(fd uint64) (int, error) {
+	e, ok := p.files.get(fdArg(fd))
+	if !ok {
+		return -1, unix.EBADF
+	}
+	return e.host, nil
+}
+
+// entry returns guest fd's entry, EBADF otherwise.
+func (p *Process) entry(fd uint64) (fdEntry, error) {
+	e, ok := p.files.get(fdArg(fd))
+	if !ok {
+		return fdEntry{}, unix.EBADF
+	}
+	return e, nil
+}
+
+// nofile is the guest's RLIMIT_NOFILE soft limit as a table limit.
+func (p *Process) nofile() int {
+	l, err := p.rlimit(unix.RLIMIT_NOFILE)
+	if err != nil || l.Cur > maxFDs {
+		return maxFDs
+	}
+	return int(l.Cur)
+}
+
+// newFD installs host fd h (taking ownership) at the lowest free guest fd.
+func (p *Process) newFD(h int, cloexec bool, f *openFile) (uint64, error) {
+	fd, err := p.files.install(fdEntry{host: h, cloexec: cloexec, file: f}, 0, p.nofile())
+	return uint64(fd), err
+}

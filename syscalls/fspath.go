@@ -1,0 +1,453 @@
+// fspath.go: the guest's root directory, its cwd, and path resolution.
+//
+// Invariants:
+//   - Every guest path is resolved by the host kernel with openat2(2) and
+//     RESOLVE_NO_MAGICLINKS. Absolute paths use RESOLVE_IN_ROOT from the
+//     root fd, so "..", absolute symlinks and symlinks that climb out all
+//     stay inside the root. Relative paths first use RESOLVE_BENEATH from
+//     their starting directory (cwd or dirfd), which fails with EXDEV rather
+//     than leave it; then they are resolved as that directory's guest path
+//     joined with the path, from the root, as above. kshim itself never
+//     interprets "..", a symlink or a mount point on the host.
+//   - No host fd that resolution returns is on a procfs: the host's /proc
+//     describes kshim, not the guest, and its files would reach kshim's own
+//     memory and fds (EACCES).
+//   - Host calls that create or remove an entry (mkdirat, unlinkat,
+//     renameat2, symlinkat, linkat) get a parent directory fd from
+//     resolution and one name without "/", so they act inside the root.
+//   - Lexically, /proc/... is kshim's own /proc (fsproc.go), and the exact
+//     paths in hostDevices are the host's devices, whatever the root holds.
+//   - cwd is a host O_PATH fd inside the root (unless something on the host
+//     moves it out; then relative lookups still cannot climb above it).
+//   - Without --rw nothing under the root changes (fsopen.go, fsmutate.go).
+//
+// Needs Linux 5.8 (openat2 5.6, faccessat2 5.8) and the host's /proc for
+// the guest paths of open directories (getcwd, relative lookups that climb
+// out of their directory, reopening fds).
+package syscalls
+
+import (
+	"path"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Files is the guest's view of the host file system.
+type Files struct {
+	// Root is the host directory the guest sees as "/" ("" is the host's
+	// own "/").
+	Root string
+	// Writable allows changes under Root (--rw); otherwise every mutation
+	// is EROFS.
+	Writable bool
+}
+
+// fsContext is Linux's fs_struct: root, cwd and umask.
+type fsContext struct {
+	root             int // O_PATH|O_DIRECTORY, owned
+	rootDev, rootIno uint64
+	rootHost         string // root's host path as the host kernel prints it
+	cwd              int    // O_PATH|O_DIRECTORY, owned
+	cwdPath          string // cwd's guest path as last named, if the host cannot tell
+	writable         bool
+	umask            uint32
+}
+
+// The host umask is 0 while kshim runs a guest: kshim applies the guest's
+// umask to every mode itself, and the host must not mask it a second time.
+var (
+	umaskOnce    sync.Once
+	initialUmask uint32
+)
+
+func hostUmask() uint32 {
+	umaskOnce.Do(func() { initialUmask = uint32(unix.Umask(0)) })
+	return initialUmask
+}
+
+// SetFiles sets the guest's root directory and whether it is writable. The
+// cwd becomes the VMM's own when that is inside the root, else the root.
+func (p *Process) SetFiles(c Files) error {
+	root := c.Root
+	if root == "" {
+		root = "/"
+	}
+	fs, err := newFS(root, c.Writable)
+	if err != nil {
+		if p.fs == nil {
+			p.fs = &fsContext{root: -1, cwd: -1, umask: hostUmask()}
+		}
+		return err
+	}
+	if p.fs != nil {
+		fs.umask = p.fs.umask
+		p.fs.close()
+	}
+	p.fs = fs
+	return nil
+}
+
+func newFS(root string, writable bool) (*fsContext, error) {
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(rfd, &st); err != nil {
+		unix.Close(rfd)
+		return nil, err
+	}
+	fs := &fsContext{root: rfd, rootDev: st.Dev, rootIno: st.Ino, cwd: -1, writable: writable, umask: hostUmask()}
+	if fs.rootHost, err = hostPathOf(rfd); err != nil {
+		fs.rootHost = root
+	}
+	if cwd, err := unix.Open(".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		if g, err := fs.guestPath(cwd, ""); err == nil {
+			fs.cwd, fs.cwdPath = cwd, g
+		} else {
+			unix.Close(cwd)
+		}
+	}
+	if fs.cwd < 0 {
+		if fs.cwd, err = unix.FcntlInt(uintptr(rfd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			unix.Close(rfd)
+			return nil, err
+		}
+		fs.cwdPath = "/"
+	}
+	return fs, nil
+}
+
+func (fs *fsContext) close() {
+	if fs == nil {
+		return
+	}
+	if fs.root >= 0 {
+		unix.Close(fs.root)
+	}
+	if fs.cwd >= 0 {
+		unix.Close(fs.cwd)
+	}
+	fs.root, fs.cwd = -1, -1
+}
+
+// Clone copies the context for a forked child (fresh host dups).
+func (fs *fsContext) Clone() (*fsContext, error) {
+	c := *fs
+	var err error
+	if c.root, err = unix.FcntlInt(uintptr(fs.root), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+		return nil, err
+	}
+	if c.cwd, err = unix.FcntlInt(uintptr(fs.cwd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+		unix.Close(c.root)
+		return nil, err
+	}
+	return &c, nil
+}
+
+// hostPathOf is the host kernel's name for what host fd h refers to.
+func hostPathOf(h int) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink("/proc/self/fd/"+itoa(h), buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// toGuest turns a host path into the guest's name for it; false when it
+// is outside the root (or not a path: "pipe:[...]").
+func (fs *fsContext) toGuest(host string) (string, bool) {
+	switch {
+	case !strings.HasPrefix(host, "/"):
+		return "", false
+	case fs.rootHost == "/":
+		return host, true
+	case host == fs.rootHost:
+		return "/", true
+	case strings.HasPrefix(host, fs.rootHost+"/"):
+		return host[len(fs.rootHost):], true
+	}
+	return "", false
+}
+
+// guestPath is the guest path of the directory or file at host fd h, as
+// Linux's d_path would give it now (following renames); fallback is used
+// when the host's /proc cannot tell. ENOENT when it was removed or is
+// outside the root.
+func (fs *fsContext) guestPath(h int, fallback string) (string, error) {
+	hp, err := hostPathOf(h)
+	if err != nil {
+		if fallback != "" {
+			return fallback, nil
+		}
+		return "", unix.ENOENT
+	}
+	if strings.HasSuffix(hp, " (deleted)") {
+		var st unix.Stat_t
+		if unix.Fstat(h, &st) != nil || st.Nlink == 0 {
+			return "", unix.ENOENT
+		}
+	}
+	g, ok := fs.toGuest(hp)
+	if !ok {
+		return "", unix.ENOENT
+	}
+	return g, nil
+}
+
+// isRoot says whether host fd h is the root directory.
+func (fs *fsContext) isRoot(h int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(h, &st) == nil && st.Dev == fs.rootDev && st.Ino == fs.rootIno
+}
+
+// resolved is a guest path resolved on the host: a host fd, or a node of
+// kshim's /proc.
+type resolved struct {
+	fd   int // owned by the caller; -1 with node
+	node *procNode
+	// guest is the guest path, lexically (for /proc/self/fd when the host
+	// cannot tell, and for /proc nodes).
+	guest string
+	// inRoot: a file of the root tree (read-only unless --rw), as opposed
+	// to a host device opened by exact path or a reopened inherited fd.
+	inRoot bool
+}
+
+func (r *resolved) close() {
+	if r.fd >= 0 {
+		unix.Close(r.fd)
+		r.fd = -1
+	}
+}
+
+// hostDevices are opened on the host by exact path, whatever the root
+// holds: the devices every program expects. They are also the only
+// devices that may be opened for writing without --rw.
+var hostDevices = map[string]bool{
+	"/dev/null": true, "/dev/zero": true, "/dev/full": true,
+	"/dev/random": true, "/dev/urandom": true, "/dev/tty": true,
+}
+
+// fdAliases are Linux's symlinks into /proc/self/fd, which the guest gets
+// as its own fds.
+var fdAliases = map[string]string{
+	"/dev/stdin": "/proc/self/fd/0", "/dev/stdout": "/proc/self/fd/1", "/dev/stderr": "/proc/self/fd/2",
+}
+
+const (
+	resolveFlags = unix.RESOLVE_NO_MAGICLINKS
+	// openat2 returns EAGAIN when a rename or mount raced with a ".."
+	// step; retry a few times, as the man page suggests.
+	openat2Retries = 16
+)
+
+func openat2(dir int, path string, flags int, mode uint32, resolve uint64) (int, error) {
+	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Mode: uint64(mode), Resolve: resolve | resolveFlags}
+	for i := 0; ; i++ {
+		fd, err := unix.Openat2(dir, path, &how)
+		if err == unix.EAGAIN && i < openat2Retries {
+			continue
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		return fd, err
+	}
+}
+
+// checkNotProc refuses host fds on a procfs (see the invariants).
+func checkNotProc(fd int) error {
+	var sf unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sf); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	if sf.Type == unix.PROC_SUPER_MAGIC {
+		unix.Close(fd)
+		return unix.EACCES
+	}
+	return nil
+}
+
+// lookup resolves path relative to guest fd dirfd (AT_FDCWD: the cwd) and
+// opens it on the host with flags (O_CLOEXEC is added) and mode. Callers
+// have applied Linux's flag rules; path is not empty.
+func (p *Process) lookup(dirfd int, path string, flags int, mode uint32) (resolved, error) {
+	if path == "" {
+		return resolved{fd: -1}, unix.ENOENT
+	}
+	if path[0] == '/' {
+		return p.lookupAbs(path, flags, mode)
+	}
+	base, basePath := p.fs.cwd, p.fs.cwdPath
+	if dirfd != unix.AT_FDCWD {
+		e, err := p.entry(uint64(uint32(dirfd)))
+		if err != nil {
+			return resolved{fd: -1}, err
+		}
+		switch e.file.kind {
+		case kindProcDir:
+			return p.lookupAbs(e.file.path+"/"+path, flags, mode)
+		case kindProc, kindProcLink:
+			return resolved{fd: -1}, unix.ENOTDIR
+		}
+		base, basePath = e.host, e.file.path
+	}
+	return p.lookupFrom(base, basePath, path, flags, mode)
+}
+
+// lookupFrom resolves relative path from host directory fd base, whose
+// guest path is basePath as far as kshim knows.
+func (p *Process) lookupFrom(base int, basePath, rel string, flags int, mode uint32) (resolved, error) {
+	if p.fs.isRoot(base) {
+		return p.lookupAbs("/"+rel, flags, mode)
+	}
+	fd, err := openat2(base, rel, flags, mode, unix.RESOLVE_BENEATH)
+	if err == unix.EXDEV {
+		// The path leaves base: resolve it from the root instead, which
+		// also finds /proc and the devices if that is where it leads.
+		g, gerr := p.fs.guestPath(base, basePath)
+		if gerr != nil {
+			return resolved{fd: -1}, unix.ENOENT
+		}
+		return p.lookupAbs(g+"/"+rel, flags, mode)
+	}
+	if err != nil {
+		return resolved{fd: -1}, err
+	}
+	if err := checkNotProc(fd); err != nil {
+		return resolved{fd: -1}, err
+	}
+	return resolved{fd: fd, guest: path.Join(basePath, rel), inRoot: true}, nil
+}
+
+// lookupAbs resolves an absolute guest path.
+func (p *Process) lookupAbs(abs string, flags int, mode uint32) (resolved, error) {
+	if p.fs.root < 0 {
+		return resolved{fd: -1}, unix.ENOENT
+	}
+	clean := path.Clean(abs)
+	trailing := strings.HasSuffix(abs, "/") && clean != "/"
+	if a, ok := fdAliases[clean]; ok {
+		clean = a
+	}
+	if clean == "/proc" || strings.HasPrefix(clean, "/proc/") {
+		return p.lookupProc(clean, trailing, flags, mode)
+	}
+	if strings.HasPrefix(clean, "/dev/fd/") {
+		return p.lookupProc("/proc/self/fd/"+clean[len("/dev/fd/"):], trailing, flags, mode)
+	}
+	if hostDevices[clean] {
+		name := clean
+		if trailing {
+			name += "/"
+		}
+		fd, err := unix.Open(name, flags|unix.O_CLOEXEC|noctty(flags), mode)
+		if err != nil {
+			return resolved{fd: -1}, err
+		}
+		return resolved{fd: fd, guest: clean}, nil
+	}
+	fd, err := openat2(p.fs.root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
+	if err != nil {
+		return resolved{fd: -1}, err
+	}
+	if err := checkNotProc(fd); err != nil {
+		return resolved{fd: -1}, err
+	}
+	return resolved{fd: fd, guest: clean, inRoot: true}, nil
+}
+
+// noctty keeps kshim from acquiring a controlling terminal on behalf of
+// the guest (O_PATH takes no other flags).
+func noctty(flags int) int {
+	if flags&unix.O_PATH != 0 {
+		return 0
+	}
+	return unix.O_NOCTTY
+}
+
+// parentDir is the directory an entry is created in or removed from.
+type parentDir struct {
+	resolved // the directory, opened O_PATH
+	// name is the last component, never containing "/": "" for the root
+	// itself, "." and ".." as the path had them.
+	name string
+	// slash: the path ended in "/".
+	slash bool
+}
+
+// lookupParent resolves all of path but its last component.
+func (p *Process) lookupParent(dirfd int, path string) (parentDir, error) {
+	if path == "" {
+		return parentDir{resolved: resolved{fd: -1}}, unix.ENOENT
+	}
+	trimmed := strings.TrimRight(path, "/")
+	slash := len(trimmed) < len(path)
+	if trimmed == "" {
+		r, err := p.lookup(dirfd, "/", unix.O_PATH|unix.O_DIRECTORY, 0)
+		return parentDir{resolved: r, slash: slash}, err
+	}
+	dir, name := ".", trimmed
+	if i := strings.LastIndexByte(trimmed, '/'); i >= 0 {
+		dir, name = trimmed[:i+1], trimmed[i+1:]
+	}
+	r, err := p.lookup(dirfd, dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	return parentDir{resolved: r, name: name, slash: slash}, err
+}
+
+// special says the last component is not an ordinary name (Linux's
+// LAST_ROOT, LAST_DOT, LAST_DOTDOT).
+func (d *parentDir) special() bool { return d.name == "" || d.name == "." || d.name == ".." }
+
+// exists says whether the parent holds an entry called name (not
+// following a symlink), and what it is.
+func (d *parentDir) exists() (unix.Stat_t, bool) {
+	var st unix.Stat_t
+	err := unix.Fstatat(d.fd, d.name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, err == nil
+}
+
+// pathArg reads a guest path argument: EFAULT, ENAMETOOLONG past
+// PATH_MAX (with its NUL), as Linux's getname.
+func (p *Process) pathArg(addr uint64) (string, error) {
+	return p.MM.ReadString(addr, unix.PathMax)
+}
+
+// dirfdArg is an *at syscall's dirfd: an int, AT_FDCWD or a guest fd.
+func dirfdArg(x uint64) int { return int(int32(x)) }
+
+// lookupFD resolves (dirfd, path) with the AT_EMPTY_PATH rule: an empty
+// path with emptyOK names dirfd itself (AT_FDCWD: the cwd), reopened with
+// flags as lookup would (O_PATH lookups get a host dup).
+func (p *Process) lookupFD(dirfd int, path string, emptyOK bool, flags int) (resolved, error) {
+	if path != "" {
+		return p.lookup(dirfd, path, flags, 0)
+	}
+	if !emptyOK {
+		return resolved{fd: -1}, unix.ENOENT
+	}
+	if dirfd == unix.AT_FDCWD {
+		h, err := unix.FcntlInt(uintptr(p.fs.cwd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return resolved{fd: -1}, err
+		}
+		return resolved{fd: h, guest: p.fs.cwdPath, inRoot: true}, nil
+	}
+	e, err := p.entry(uint64(uint32(dirfd)))
+	if err != nil {
+		return resolved{fd: -1}, err
+	}
+	if e.file.node != nil {
+		return resolved{fd: -1, node: e.file.node, guest: e.file.path}, nil
+	}
+	h, err := unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return resolved{fd: -1}, err
+	}
+	return resolved{fd: h, guest: e.file.path, inRoot: e.file.inRoot}, nil
+}

@@ -1,0 +1,501 @@
+// fsproc.go: kshim's own /proc. The host's /proc describes kshim, so the
+// guest never sees it (fspath.go refuses procfs fds); instead /proc is a
+// small tree generated from the guest's state:
+//
+//	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links)
+//	/proc/cpuinfo (host's)     /proc/<pid>/maps, status (generated)
+//	/proc/meminfo (from --mem)
+//
+// Invariants:
+//   - A file is generated when it is opened, into a sealed memfd (a
+//     snapshot, as Linux's seq_file gives a reader a consistent view), so
+//     read, pread, lseek and mmap work through the same host-fd path as any
+//     file; the guest's fd is read-only whatever the memfd's mode.
+//   - Magic links (exe, cwd, root, fd/N) lead only to what the guest
+//     already reaches: its program, its cwd, its root, its own fds.
+//   - Nothing here is writable; lookups of other names are ENOENT.
+package syscalls
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/guestmm"
+)
+
+const (
+	procDirMode  = unix.S_IFDIR | 0o555
+	procFileMode = unix.S_IFREG | 0o444
+	procLinkMode = unix.S_IFLNK | 0o777
+)
+
+// procNode is one entry of kshim's /proc.
+type procNode struct {
+	path string // its guest path, e.g. /proc/1234/maps
+	mode uint32
+	// gen generates a file's contents.
+	gen func(p *Process) ([]byte, error)
+	// names lists a directory's entries; child looks one up (nil: none).
+	names func(p *Process) []string
+	child func(p *Process, name string) *procNode
+	// target is a symlink's readlink text.
+	target func(p *Process) (string, error)
+	// follow opens what a magic link leads to and rest below it. /proc/self
+	// has none: it is an ordinary symlink to <pid>.
+	follow func(p *Process, rest string, flags int, mode uint32) (resolved, error)
+}
+
+func (n *procNode) isDir() bool  { return n.mode&unix.S_IFMT == unix.S_IFDIR }
+func (n *procNode) isLink() bool { return n.mode&unix.S_IFMT == unix.S_IFLNK }
+
+// virtualDir is an open /proc directory: its entries, listed by the first
+// getdents64 after open or a rewind (so /proc/self/fd shows the fd being
+// read, as on Linux), and the position.
+type virtualDir struct {
+	mu      sync.Mutex
+	node    *procNode
+	entries []procDirent // nil until listed
+	pos     int
+}
+
+type procDirent struct {
+	name string
+	ino  uint64
+	typ  uint8 // DT_*
+}
+
+func procIno(path string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(path))
+	return h.Sum64()>>1 | 1
+}
+
+func (p *Process) procRoot() *procNode {
+	pid := itoa(p.Pid)
+	return &procNode{
+		path: "/proc", mode: procDirMode,
+		names: func(*Process) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
+		child: func(p *Process, name string) *procNode {
+			switch name {
+			case "self":
+				return &procNode{path: "/proc/self", mode: procLinkMode,
+					target: func(*Process) (string, error) { return pid, nil }}
+			case pid:
+				return p.procPidDir()
+			case "cpuinfo":
+				return &procNode{path: "/proc/cpuinfo", mode: procFileMode, gen: func(*Process) ([]byte, error) {
+					// The host's: the vCPU is one of its CPUs.
+					return os.ReadFile("/proc/cpuinfo")
+				}}
+			case "meminfo":
+				return &procNode{path: "/proc/meminfo", mode: procFileMode, gen: (*Process).procMeminfo}
+			}
+			return nil
+		},
+	}
+}
+
+func (p *Process) procPidDir() *procNode {
+	dir := "/proc/" + itoa(p.Pid)
+	return &procNode{
+		path: dir, mode: procDirMode,
+		names: func(*Process) []string { return []string{"cwd", "exe", "fd", "maps", "root", "status"} },
+		child: func(p *Process, name string) *procNode {
+			switch name {
+			case "maps":
+				return &procNode{path: dir + "/maps", mode: procFileMode, gen: (*Process).procMaps}
+			case "status":
+				return &procNode{path: dir + "/status", mode: procFileMode, gen: (*Process).procStatus}
+			case "exe":
+				return &procNode{path: dir + "/exe", mode: procLinkMode,
+					target: func(p *Process) (string, error) { return p.exeGuestPath(), nil },
+					follow: followExe}
+			case "cwd":
+				return &procNode{path: dir + "/cwd", mode: procLinkMode,
+					target: func(p *Process) (string, error) { return p.fs.guestPath(p.fs.cwd, p.fs.cwdPath) },
+					follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+						return p.lookupFrom(p.fs.cwd, p.fs.cwdPath, orDot(rest), flags, mode)
+					}}
+			case "root":
+				return &procNode{path: dir + "/root", mode: procLinkMode,
+					target: func(*Process) (string, error) { return "/", nil },
+					follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+						return p.lookupAbs("/"+rest, flags, mode)
+					}}
+			case "fd":
+				return p.procFDDir(dir + "/fd")
+			}
+			return nil
+		},
+	}
+}
+
+func (p *Process) procFDDir(dir string) *procNode {
+	return &procNode{
+		path: dir, mode: procDirMode,
+		names: func(p *Process) []string {
+			var out []string
+			for _, fd := range p.files.list() {
+				out = append(out, itoa(fd))
+			}
+			return out
+		},
+		child: func(p *Process, name string) *procNode {
+			fd, err := strconv.Atoi(name)
+			if err != nil || itoa(fd) != name {
+				return nil
+			}
+			if _, ok := p.files.get(fd); !ok {
+				return nil
+			}
+			return &procNode{path: dir + "/" + name, mode: procLinkMode,
+				target: func(p *Process) (string, error) { return p.fdDisplayPath(fd) },
+				follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+					return p.followFD(fd, rest, flags, mode)
+				}}
+		},
+	}
+}
+
+func orDot(rest string) string {
+	if rest == "" {
+		return "."
+	}
+	return rest
+}
+
+// lookupProc resolves a clean guest path under /proc. trailing says the
+// path ended in "/" (the result must be a directory).
+func (p *Process) lookupProc(clean string, trailing bool, flags int, mode uint32) (resolved, error) {
+	fail := func(err error) (resolved, error) { return resolved{fd: -1}, err }
+	comps := strings.Split(clean, "/")[2:]
+	node := p.procRoot()
+	for i := 0; i < len(comps); i++ {
+		if !node.isDir() {
+			return fail(unix.ENOTDIR)
+		}
+		child := node.child(p, comps[i])
+		last := i == len(comps)-1
+		if child == nil {
+			if last && flags&unix.O_CREAT != 0 {
+				return fail(unix.EACCES) // no entry can be created here
+			}
+			return fail(unix.ENOENT)
+		}
+		if child.isLink() && (!last || trailing || flags&unix.O_NOFOLLOW == 0) {
+			if child.follow == nil { // /proc/self
+				node = p.procPidDir()
+				continue
+			}
+			rest := strings.Join(comps[i+1:], "/")
+			if trailing {
+				rest += "/"
+			}
+			return child.follow(p, rest, flags, mode)
+		}
+		node = child
+	}
+	switch {
+	case (trailing || flags&unix.O_DIRECTORY != 0) && !node.isDir():
+		return fail(unix.ENOTDIR)
+	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
+		return fail(unix.EEXIST)
+	case node.isDir() && (flags&unix.O_CREAT != 0 || writeIntent(flags) && flags&unix.O_PATH == 0):
+		return fail(unix.EISDIR)
+	}
+	return resolved{fd: -1, node: node, guest: node.path}, nil
+}
+
+// exeGuestPath is /proc/self/exe's text: the program's path inside the
+// root, or its host path when it is outside (it was given on the host).
+func (p *Process) exeGuestPath() string {
+	if g, ok := p.fs.toGuest(p.Exe); ok {
+		return g
+	}
+	return p.Exe
+}
+
+func followExe(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+	if rest != "" {
+		return resolved{fd: -1}, unix.ENOTDIR
+	}
+	if writeIntent(flags) && flags&unix.O_PATH == 0 {
+		return resolved{fd: -1}, unix.ETXTBSY // the program is running
+	}
+	fd, err := unix.Open(p.Exe, flags|unix.O_CLOEXEC|noctty(flags), mode)
+	if err != nil {
+		return resolved{fd: -1}, err
+	}
+	return resolved{fd: fd, guest: p.exeGuestPath()}, nil
+}
+
+// followFD reopens guest fd (Linux opens the same file anew), or looks up
+// rest below it when it is a directory.
+func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolved, error) {
+	e, ok := p.files.get(fd)
+	if !ok {
+		return resolved{fd: -1}, unix.ENOENT
+	}
+	if n := e.file.node; n != nil {
+		if rest != "" {
+			return p.lookupAbs(n.path+"/"+rest, flags, mode)
+		}
+		return resolved{fd: -1, node: n, guest: n.path}, nil
+	}
+	if rest != "" {
+		return p.lookupFrom(e.host, e.file.path, rest, flags, mode)
+	}
+	var h int
+	var err error
+	if flags&unix.O_PATH != 0 {
+		h, err = unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
+	} else {
+		// The host's magic link to kshim's own fd: the file the guest
+		// already holds, opened anew with the guest's flags.
+		h, err = unix.Open("/proc/self/fd/"+itoa(e.host), flags|unix.O_CLOEXEC|noctty(flags), mode)
+	}
+	if err != nil {
+		return resolved{fd: -1}, err
+	}
+	return resolved{fd: h, guest: e.file.path, inRoot: e.file.inRoot}, nil
+}
+
+// fdDisplayPath is readlink("/proc/self/fd/N"): the file's guest path, or
+// the host's name for things without one ("pipe:[123]"), or the host path
+// of an inherited file outside the root.
+func (p *Process) fdDisplayPath(fd int) (string, error) {
+	e, ok := p.files.get(fd)
+	if !ok {
+		return "", unix.ENOENT
+	}
+	if e.file.node != nil {
+		return e.file.node.path, nil
+	}
+	hp, err := hostPathOf(e.host)
+	if err != nil {
+		if e.file.path != "" {
+			return e.file.path, nil
+		}
+		return "", err
+	}
+	if g, ok := p.fs.toGuest(hp); ok && e.file.inRoot {
+		return g, nil
+	}
+	return hp, nil
+}
+
+// procStat is the stat of a /proc node: sizes 0 and the process's start
+// time, as Linux's procfs reports them.
+func (p *Process) procStat(n *procNode) unix.Stat_t {
+	st := unix.Stat_t{
+		Ino: procIno(n.path), Nlink: 1, Mode: n.mode,
+		Uid: uint32(unix.Geteuid()), Gid: uint32(unix.Getegid()), Blksize: 1024,
+	}
+	if n.isDir() {
+		st.Nlink = 2
+	}
+	if n.isLink() {
+		if t, err := n.target(p); err == nil {
+			st.Size = int64(len(t))
+		}
+	}
+	ts := unix.NsecToTimespec(p.started.UnixNano())
+	st.Atim, st.Mtim, st.Ctim = ts, ts, ts
+	return st
+}
+
+// openNode gives a /proc node a host fd: a sealed memfd snapshot for a
+// file; for a directory or an O_PATH symlink, a placeholder (an O_PATH dup
+// of the root, which no host I/O call accepts) that the handlers recognise
+// by kind.
+func (p *Process) openNode(n *procNode, flags int) (int, *openFile, error) {
+	f := &openFile{path: n.path, node: n, pathOnly: flags&unix.O_PATH != 0}
+	switch {
+	case n.isLink():
+		if flags&unix.O_PATH == 0 {
+			return -1, nil, unix.ELOOP // O_NOFOLLOW on a symlink
+		}
+		f.kind = kindProcLink
+	case n.isDir():
+		f.kind = kindProcDir
+		f.dir = &virtualDir{node: n}
+	default:
+		if writeIntent(flags) && flags&unix.O_PATH == 0 {
+			return -1, nil, unix.EACCES
+		}
+		f.kind = kindProc
+		data, err := n.gen(p)
+		if err != nil {
+			return -1, nil, err
+		}
+		h, err := memfdSnapshot(data)
+		return h, f, err
+	}
+	h, err := unix.FcntlInt(uintptr(p.fs.root), unix.F_DUPFD_CLOEXEC, 0)
+	return h, f, err
+}
+
+func (p *Process) procDirents(n *procNode) []procDirent {
+	parent := path.Dir(n.path)
+	out := []procDirent{{".", procIno(n.path), unix.DT_DIR}, {"..", procIno(parent), unix.DT_DIR}}
+	for _, name := range n.names(p) {
+		c := n.child(p, name)
+		if c == nil {
+			continue
+		}
+		typ := uint8(unix.DT_REG)
+		if c.isDir() {
+			typ = unix.DT_DIR
+		} else if c.isLink() {
+			typ = unix.DT_LNK
+		}
+		out = append(out, procDirent{name, procIno(c.path), typ})
+	}
+	return out
+}
+
+// memfdSnapshot returns a read-only-sealed memfd holding data, at offset 0.
+func memfdSnapshot(data []byte) (int, error) {
+	h, err := unix.MemfdCreate("kshim-proc", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return -1, err
+	}
+	for done := 0; done < len(data); {
+		n, err := unix.Write(h, data[done:])
+		if err != nil {
+			unix.Close(h)
+			return -1, err
+		}
+		done += n
+	}
+	_ = unix.Fchmod(h, 0o444)
+	if _, err := unix.FcntlInt(uintptr(h), unix.F_ADD_SEALS,
+		unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
+		unix.Close(h)
+		return -1, err
+	}
+	if _, err := unix.Seek(h, 0, 0); err != nil {
+		unix.Close(h)
+		return -1, err
+	}
+	return h, nil
+}
+
+// procMaps is /proc/self/maps in Linux's format (show_map_vma): the
+// header padded to 73 columns before a name, "0 " ending unnamed lines.
+// guestmm does not export a file mapping's device, inode or the file
+// offset of its object's page 0, so file mappings show 00:00 0 and an
+// offset counted from where the mapping's object starts (right for the
+// usual offset-0 mappings; see the files report).
+func (p *Process) procMaps() ([]byte, error) {
+	var b strings.Builder
+	for _, v := range p.MM.VMAs() {
+		perm := []byte("---p")
+		if v.Prot&unix.PROT_READ != 0 {
+			perm[0] = 'r'
+		}
+		if v.Prot&unix.PROT_WRITE != 0 {
+			perm[1] = 'w'
+		}
+		if v.Prot&unix.PROT_EXEC != 0 {
+			perm[2] = 'x'
+		}
+		if v.Flags&guestmm.Shared != 0 {
+			perm[3] = 's'
+		}
+		off := uint64(0)
+		name := v.Name
+		if v.Flags&guestmm.Anonymous == 0 {
+			off = v.Off * guestmm.PageSize
+			if g, ok := p.fs.toGuest(name); ok {
+				name = g
+			}
+		}
+		line := fmt.Sprintf("%08x-%08x %s %08x 00:00 0 ", v.Start, v.End, perm, off)
+		if name != "" {
+			line += strings.Repeat(" ", max(0, 72-len(line))) + " " + name
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return []byte(b.String()), nil
+}
+
+// procStatus is /proc/self/status with the fields kshim knows. VmSize is
+// the sum of the VMAs; VmRSS counts the present user PTEs, which is close
+// to Linux's resident set but not the same (kshim maps ahead on faults and
+// does not count page-table pages); VmPeak and VmHWM are not tracked.
+func (p *Process) procStatus() ([]byte, error) {
+	var size, rss uint64
+	for _, v := range p.MM.VMAs() {
+		size += v.End - v.Start
+	}
+	_ = p.MM.PageTable().Range(0, guestmm.UserTop, func(uint64, uint64) error { rss++; return nil })
+	comm := path.Base(p.Exe)
+	if len(comm) > 15 {
+		comm = comm[:15]
+	}
+	uid, euid, gid, egid := unix.Getuid(), unix.Geteuid(), unix.Getgid(), unix.Getegid()
+	var groups strings.Builder
+	if gs, err := unix.Getgroups(); err == nil {
+		sort.Ints(gs)
+		for i, g := range gs {
+			if i > 0 {
+				groups.WriteByte(' ')
+			}
+			groups.WriteString(itoa(g))
+		}
+	}
+	var caught, ignored uint64
+	for sig := 1; sig <= nsig; sig++ {
+		switch p.sig.act[sig].handler {
+		case sigDfl:
+		case sigIgn:
+			ignored |= bit(sig)
+		default:
+			caught |= bit(sig)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.fs.umask)
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, unix.Getppid())
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", uid, euid, euid, euid, gid, egid, egid, egid)
+	fmt.Fprintf(&b, "FDSize:\t%d\nGroups:\t%s \n", p.files.maxFDSet(), groups.String())
+	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", size>>10, rss*guestmm.PageSize>>10)
+	fmt.Fprintf(&b, "Threads:\t1\n")
+	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
+		uint64(0), p.sig.pending, p.sig.mask, ignored, caught)
+	return []byte(b.String()), nil
+}
+
+// procMeminfo is /proc/meminfo for the guest's memory (--mem): MemTotal
+// is its size, MemFree what kshim has not handed out; the rest is 0 (no
+// page cache, no swap).
+func (p *Process) procMeminfo() ([]byte, error) {
+	var total, used uint64
+	if p.PhysMem != nil {
+		total, used = p.PhysMem.Size(), p.PhysMem.Used()
+	}
+	free := total - min(used, total)
+	var b strings.Builder
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{
+		{"MemTotal", total}, {"MemFree", free}, {"MemAvailable", free},
+		{"Buffers", 0}, {"Cached", 0}, {"SwapCached", 0},
+		{"SwapTotal", 0}, {"SwapFree", 0}, {"Shmem", 0},
+	} {
+		// Linux: the name and colon padded to 16, the kB value to 8.
+		fmt.Fprintf(&b, "%-16s%8d kB\n", kv.k+":", kv.v>>10)
+	}
+	return []byte(b.String()), nil
+}

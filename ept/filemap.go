@@ -82,7 +82,7 @@ func (w *fileWindows) page(pa uint64) []byte {
 func (w *fileWindows) closeAll() {
 	for _, f := range w.byKey {
 		f.refs = 1
-		f.Release()
+		f.release()
 	}
 }
 
@@ -98,6 +98,8 @@ type MappedFile struct {
 // MapFile returns the MappedFile for the host file open at fd (which the
 // caller keeps), with one new reference.
 func (m *Memory) MapFile(fd int) (*MappedFile, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, err
@@ -121,7 +123,11 @@ func (m *Memory) MapFile(fd int) (*MappedFile, error) {
 }
 
 // Ref adds a reference.
-func (f *MappedFile) Ref() { f.refs++ }
+func (f *MappedFile) Ref() {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	f.refs++
+}
 
 // Writable reports whether the file is open for writing, so shared
 // mappings of it may be writable.
@@ -153,6 +159,8 @@ func (f *MappedFile) Same(dev, ino uint64) bool { return f.key.dev == dev && f.k
 // Frame returns the guest-physical address of file page pgoff, opening the
 // window over it if needed.
 func (f *MappedFile) Frame(pgoff uint64) (uint64, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
 	off := pgoff * PageSize
 	chunk := off / WindowChunk
 	w := f.windows[chunk]
@@ -201,6 +209,12 @@ func (f *MappedFile) open(chunk uint64) (*window, error) {
 
 // Release drops a reference; the last one closes the windows.
 func (f *MappedFile) Release() {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	f.release()
+}
+
+func (f *MappedFile) release() {
 	if f.refs--; f.refs > 0 {
 		return
 	}
@@ -222,4 +236,8 @@ func (m *Memory) IsWindow(pa uint64) bool { return pa >= m.files.base }
 
 // MappedFiles returns how many host files have open windows (for tests
 // and leak checks).
-func (m *Memory) MappedFiles() int { return len(m.files.byKey) }
+func (m *Memory) MappedFiles() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.files.byKey)
+}

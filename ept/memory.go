@@ -16,13 +16,16 @@
 //   - Guest-physical addresses at and above WindowBase are not RAM: they
 //     are windows onto host files (filemap.go), never allocated or freed
 //     here.
-//   - Memory has no lock of its own; its owner (one guest memory manager per
-//     VM) serialises calls.
+//   - Memory is shared by every task of the VM (fork shares frames), so its
+//     allocator, reference counts and file windows are guarded by mu, a
+//     leaf lock (taken last: after any guestmm lock). The bytes of a frame
+//     belong to whoever holds a reference, and need no lock here.
 package ept
 
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,6 +49,8 @@ type Memory struct {
 	warm []uint64
 	used uint64
 	refs []uint32 // by frame number, below next
+
+	mu sync.Mutex
 
 	files fileWindows
 }
@@ -99,7 +104,11 @@ func (m *Memory) Size() uint64 { return m.size }
 func (m *Memory) HostAddr() uintptr { return uintptrOf(m.host) }
 
 // Used returns how many bytes of frames are allocated.
-func (m *Memory) Used() uint64 { return m.used * PageSize }
+func (m *Memory) Used() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.used * PageSize
+}
 
 // WarmFrames bounds the freed frames kept resident (zeroed) for reuse
 // instead of being given back to the host: 32 MiB. A frame the host must
@@ -116,6 +125,8 @@ const prefaultChunk = 256 << 10
 // resident one first, then one given back to the host earlier, then a
 // never-used one (made resident a chunk at a time, ahead of use).
 func (m *Memory) Alloc() (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var pa uint64
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
@@ -141,6 +152,8 @@ func (m *Memory) Alloc() (uint64, error) {
 // AllocRun returns n consecutive never-used frames, each with one
 // reference (for multi-page areas the VMM views as one slice).
 func (m *Memory) AllocRun(n int) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	size := uint64(n) * PageSize
 	if m.next+size > m.size {
 		return 0, ErrNoMemory
@@ -162,6 +175,8 @@ func (m *Memory) checkFrame(pa uint64, op string) {
 
 // Ref adds an owner to an allocated frame.
 func (m *Memory) Ref(pa uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.checkFrame(pa, "ref")
 	m.refs[pa/PageSize]++
 }
@@ -169,6 +184,8 @@ func (m *Memory) Ref(pa uint64) {
 // Refs returns the number of owners of an allocated frame (0 for a free
 // frame or a file window address).
 func (m *Memory) Refs(pa uint64) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if pa >= m.next {
 		return 0
 	}
@@ -180,6 +197,8 @@ func (m *Memory) Refs(pa uint64) int {
 // memory goes back to the host at once (hole-punched), so a long-running
 // guest that unmaps memory does not keep it.
 func (m *Memory) Free(pa uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.checkFrame(pa, "free")
 	if m.refs[pa/PageSize]--; m.refs[pa/PageSize] != 0 {
 		return
@@ -202,6 +221,8 @@ func (m *Memory) Free(pa uint64) {
 // a file window.
 func (m *Memory) Page(pa uint64) []byte {
 	if pa >= m.files.base {
+		m.mu.Lock()
+		defer m.mu.Unlock()
 		return m.files.page(pa)
 	}
 	return m.host[pa : pa+PageSize : pa+PageSize]

@@ -167,7 +167,25 @@ func (o *Object) frame(mem *ept.Memory, idx uint64, write bool) (pa uint64, writ
 	return pa, true, kind, nil
 }
 
-// resident reports whether page idx holds memory without touching it.
+// hasBelow reports whether the object holds any of the n pages below page
+// idx (which a VMA joining it from below would take over).
+func (o *Object) hasBelow(idx, n uint64) bool {
+	for i := uint64(1); i <= n && i <= uint64(len(o.pages)); i++ {
+		if o.has(idx - i) {
+			return true
+		}
+	}
+	if n > uint64(len(o.pages)) {
+		for j := range o.pages {
+			if idx-j-1 < n { // j in [idx-n, idx)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// has reports whether page idx holds memory.
 func (o *Object) has(idx uint64) bool {
 	_, ok := o.pages[idx]
 	return ok

@@ -149,11 +149,24 @@ func (mm *MM) shmem(length uint64) (*ept.MappedFile, error) {
 // memory right after a compatible mapping whose object only it uses, that
 // mapping's object, so the two merge.
 func (mm *MM) attach(v *VMA, f *ept.MappedFile, filePg uint64) {
-	if f == nil && v.Flags&Shared == 0 && v.Start > 0 {
-		if prev := mm.find(v.Start - 1); prev != nil && prev.End == v.Start && prev.Obj.refs == 1 &&
-			prev.Obj.file == nil && !prev.Obj.share && prev.Prot == v.Prot && prev.Flags == v.Flags && prev.Name == v.Name {
+	if f == nil && v.Flags&Shared == 0 {
+		// Private anonymous memory may extend a neighbour's object (and so
+		// merge with it) when that object backs nothing else: the one
+		// just below, or the one just above (top-down mmap places new
+		// memory there). Object page indexes may run "below zero"; they
+		// are only ever compared and subtracted, so wrapping is harmless.
+		joinable := func(n *VMA) bool {
+			return n != nil && n.Obj.refs == 1 && n.Obj.file == nil && !n.Obj.share &&
+				n.Prot == v.Prot && n.Flags == v.Flags && n.Name == v.Name
+		}
+		if prev := mm.find(v.Start - 1); v.Start > 0 && joinable(prev) && prev.End == v.Start {
 			prev.Obj.ref()
 			v.Obj, v.Off = prev.Obj, prev.objPage(prev.End)
+			return
+		}
+		if next := mm.find(v.End); joinable(next) && next.Start == v.End && !next.Obj.hasBelow(next.Off, v.pages()) {
+			next.Obj.ref()
+			v.Obj, v.Off = next.Obj, next.Off-v.pages()
 			return
 		}
 	}

@@ -74,7 +74,13 @@ func (mm *MM) Mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uin
 	if flags&unix.MREMAP_MAYMOVE == 0 {
 		return 0, unix.ENOMEM
 	}
-	dst, ok := mm.findFree(0, newLen)
+	// With MREMAP_DONTUNMAP (and no MREMAP_FIXED) new_address is a hint,
+	// as for mmap.
+	hint := uint64(0)
+	if flags&unix.MREMAP_DONTUNMAP != 0 {
+		hint = newAddr &^ (PageSize - 1)
+	}
+	dst, ok := mm.findFree(hint, newLen)
 	if !ok {
 		return 0, unix.ENOMEM
 	}

@@ -86,5 +86,13 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 	return nil
 }
 
+// Reset drops every queued write: the tables they were for are gone (the
+// vCPU switched to new page tables, or starts a new task).
+func (q *FlushQueue) Reset() {
+	le.PutUint64(q.area, 0)
+	le.PutUint64(q.area[8:], 0)
+	clear(q.pending)
+}
+
 // FlushAll asks for a full TLB flush (CR3 reload) with the next drain.
 func (q *FlushQueue) FlushAll() { le.PutUint64(q.area[8:], 1) }

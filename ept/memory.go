@@ -13,6 +13,9 @@
 //     the allocator hands it out: fresh frames are zero; a returned frame is
 //     zeroed and kept resident (at most WarmFrames of them) or hole-punched,
 //     which both gives it back to the host and makes it read back as zero.
+//   - A frame that has been a page table is never a page table again
+//     (AllocTable, FreeTable): a shadow MMU could still hold a shadow of its
+//     old entries. It serves guest data instead.
 //   - Guest-physical addresses at and above WindowBase are not RAM: they
 //     are windows onto host files (filemap.go), never allocated or freed
 //     here.
@@ -47,8 +50,12 @@ type Memory struct {
 	next uint64
 	free []uint64
 	warm []uint64
-	used uint64
-	refs []uint32 // by frame number, below next
+	// retired holds freed frames that were page tables, zeroed, for guest
+	// data only (AllocTable).
+	retired  []uint64
+	wasTable []bool // by frame number, below next
+	used     uint64
+	refs     []uint32 // by frame number, below next
 
 	mu sync.Mutex
 
@@ -121,12 +128,36 @@ const WarmFrames = 8192
 // for it is not a latency spike (2 MiB cost ~1.5 ms here).
 const prefaultChunk = 256 << 10
 
-// Alloc returns a zeroed frame with one reference: a recently freed
-// resident one first, then one given back to the host earlier, then a
-// never-used one (made resident a chunk at a time, ahead of use).
+// Alloc returns a zeroed frame with one reference for guest data: a frame
+// that was once a page table first (see AllocTable), then a recently freed
+// resident one, then one given back to the host earlier, then a never-used
+// one (made resident a chunk at a time, ahead of use).
 func (m *Memory) Alloc() (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if n := len(m.retired); n > 0 {
+		pa := m.retired[n-1]
+		m.retired = m.retired[:n-1]
+		m.used++
+		m.refs[pa/PageSize] = 1
+		return pa, nil
+	}
+	return m.alloc()
+}
+
+// AllocTable returns a zeroed frame for a page table: never one that was
+// a page table before. A shadow MMU keeps its shadow of a guest page table
+// by frame and learns of changes only from guest writes; a frame reused as
+// a table with entries the VMM wrote could meet a stale shadow. Frames
+// that were tables (FreeTable) go to guest data instead, where the guest's
+// own first writes make the hypervisor drop the shadow.
+func (m *Memory) AllocTable() (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.alloc()
+}
+
+func (m *Memory) alloc() (uint64, error) {
 	var pa uint64
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
@@ -143,10 +174,21 @@ func (m *Memory) Alloc() (uint64, error) {
 		}
 		m.next += PageSize
 		m.refs = append(m.refs, 0)
+		m.wasTable = append(m.wasTable, false)
 	}
 	m.used++
 	m.refs[pa/PageSize] = 1
 	return pa, nil
+}
+
+// FreeTable returns a frame that held a page table; it will only be
+// reused for guest data.
+func (m *Memory) FreeTable(pa uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checkFrame(pa, "free table")
+	m.wasTable[pa/PageSize] = true
+	m.free1(pa)
 }
 
 // AllocRun returns n consecutive never-used frames, each with one
@@ -161,6 +203,7 @@ func (m *Memory) AllocRun(n int) (uint64, error) {
 	pa := m.next
 	for i := 0; i < n; i++ {
 		m.refs = append(m.refs, 1)
+		m.wasTable = append(m.wasTable, false)
 	}
 	m.next += size
 	m.used += uint64(n)
@@ -200,10 +243,19 @@ func (m *Memory) Free(pa uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.checkFrame(pa, "free")
+	m.free1(pa)
+}
+
+func (m *Memory) free1(pa uint64) {
 	if m.refs[pa/PageSize]--; m.refs[pa/PageSize] != 0 {
 		return
 	}
 	m.used--
+	if m.wasTable[pa/PageSize] {
+		clear(m.host[pa : pa+PageSize])
+		m.retired = append(m.retired, pa)
+		return
+	}
 	if len(m.warm) < WarmFrames {
 		clear(m.host[pa : pa+PageSize])
 		m.warm = append(m.warm, pa)

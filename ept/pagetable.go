@@ -48,7 +48,8 @@ type PageTable struct {
 	mem    *Memory
 	q      *FlushQueue
 	root   uint64
-	tables int // table frames in use, for accounting and tests
+	tables int      // table frames in use, for accounting and tests
+	frames []uint64 // every table frame but the root, for Free
 	// directMap is where guest code sees guest-physical memory; the
 	// addresses of queued entries are given there.
 	directMap uint64
@@ -57,11 +58,26 @@ type PageTable struct {
 // NewPageTable creates an empty address space. Queued writes name entries
 // by their address in the guest's direct map at directMap.
 func NewPageTable(mem *Memory, q *FlushQueue, directMap uint64) (*PageTable, error) {
-	root, err := mem.Alloc()
+	root, err := mem.AllocTable()
 	if err != nil {
 		return nil, err
 	}
 	return &PageTable{mem: mem, q: q, root: root, tables: 1, directMap: directMap}, nil
+}
+
+// Free returns every table frame. The tables must no longer be in use by
+// any vCPU (the task switched away or exited), and the leaves' frames
+// belong to the memory manager, which released them.
+func (pt *PageTable) Free() {
+	for _, f := range pt.frames {
+		pt.mem.FreeTable(f)
+	}
+	pt.frames = nil
+	if pt.root != 0 {
+		pt.mem.FreeTable(pt.root)
+		pt.root = 0
+	}
+	pt.tables = 0
 }
 
 // Root returns the guest-physical address of the PML4, the value for CR3.
@@ -89,11 +105,12 @@ func (pt *PageTable) walk(va uint64, level int, create bool) (entry uint64, ok b
 			if !create {
 				return 0, false, nil
 			}
-			frame, err := pt.mem.Alloc()
+			frame, err := pt.mem.AllocTable()
 			if err != nil {
 				return 0, false, err
 			}
 			pt.tables++
+			pt.frames = append(pt.frames, frame)
 			if err := pt.set(e, va, frame|tableFlags); err != nil {
 				return 0, false, err
 			}

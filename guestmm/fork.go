@@ -71,17 +71,40 @@ func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
 		// Out of guest memory for the child's tables: undo the child; the
 		// parent keeps its (now partly write-protected, still correct)
 		// mappings.
-		c.Release()
+		c.Destroy()
 		return nil, err
 	}
 	c.freeTop, c.holeMax, c.lockFuture = mm.freeTop, mm.holeMax, false
 	return c, nil
 }
 
-// Release unmaps everything (exit, execve). The page tables themselves
-// belong to the caller.
+// NewSibling returns an empty address space over the same guest memory
+// with page tables pt (execve's new image).
+func (mm *MM) NewSibling(pt *ept.PageTable) *MM {
+	n := New(mm.mem, pt)
+	n.CheckAll = mm.CheckAll
+	return n
+}
+
+// Release unmaps everything, through the page tables (a fork that failed
+// half way). The page tables themselves belong to the caller.
 func (mm *MM) Release() {
 	for _, v := range mm.VMAs() {
 		_ = mm.unmapRange(v.Start, v.End)
 	}
+}
+
+// Destroy drops every mapping without touching the page tables, which the
+// caller is about to free (exit, execve): the vCPU never runs on them
+// again, so no entry needs a guest-visible change.
+func (mm *MM) Destroy() {
+	mm.vmas.Ascend(func(v *VMA) bool {
+		if !v.Obj.shared() {
+			v.Obj.release(mm.mem, v.Off, v.objPage(v.End))
+		}
+		v.Obj.unref(mm.mem)
+		return true
+	})
+	mm.vmas.Clear(false)
+	mm.freeTop, mm.holeMax = 0, 0
 }

@@ -74,8 +74,11 @@ type mpage struct {
 	acc     int8
 
 	// lineage identifies the mmap or brk call that made the page (kept
-	// through splits and moves), for diagnostics.
-	lineage int
+	// through splits and moves), for diagnostics; remapped says mremap
+	// placed the page (a move or an in-place growth) or left it behind
+	// (MREMAP_DONTUNMAP).
+	lineage  int
+	remapped bool
 }
 
 // unknownOutcome is panicked by a model operation whose Linux result the
@@ -622,6 +625,12 @@ func (m *model) madvise(start, length uint64, advice int) unix.Errno {
 			if p.locked || !p.shared {
 				return unix.EINVAL // locked, or no file behind it
 			}
+			if !writable(p.prot) {
+				// Current kernels check VM_MAYWRITE (always set for shared
+				// anonymous memory) and punch; older ones checked VM_WRITE
+				// and gave EACCES.
+				unknown("MADV_REMOVE on read-only shared memory differs between kernel versions")
+			}
 			delete(p.obj.data, p.idx) // hole punched in the shmem file
 		}
 	}
@@ -682,7 +691,9 @@ func (m *model) mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (u
 	if oldLen != 0 && m.pages[end] == nil && end+delta > end && end+delta <= UserTop && !m.anyMapped(end, end+delta) {
 		last := m.pages[end-PageSize]
 		for i := uint64(0); i < delta/PageSize; i++ {
-			m.pages[end+i*PageSize] = last.extend(i + 1)
+			p := last.extend(i + 1)
+			p.remapped = true
+			m.pages[end+i*PageSize] = p
 		}
 		if last.locked {
 			m.populated(end, end+delta)
@@ -782,14 +793,17 @@ func (m *model) move(old, oldLen, dst, newLen uint64, dontunmap bool) uint64 {
 				p.pgoffOK = false
 			}
 		}
+		p.remapped = true
 		moved = append(moved, p)
 	}
 	if dontunmap {
 		for i := uint64(0); i < oldLen/PageSize; i++ {
 			a := old + i*PageSize
-			if p := m.pages[a]; !p.shared {
+			p := m.pages[a]
+			if !p.shared {
 				p.cands, p.lazy = [][]byte{nil}, false // its pages moved away
 			}
+			p.remapped = true
 		}
 	} else {
 		m.unmap(old, old+oldLen)

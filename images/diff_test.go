@@ -44,6 +44,9 @@ type prog struct {
 	// Such a row must still differ: once it matches, the test fails so
 	// the marker is removed and the row guards the fix.
 	gap string
+
+	// kshimArgs are `kshim run` options before the program (e.g. --rw).
+	kshimArgs []string
 }
 
 // knownGaps are the rows kshim does not match yet, with what is missing.
@@ -108,6 +111,18 @@ var programs = []prog{
 	{bin: "mm_stack"},
 	{bin: "mm_segv_handler"},
 	{bin: "mm_bulk"},
+
+	// Processes.
+	{bin: "proc_fork"},
+
+	// Third set: files.
+	{bin: "fs_basic", kshimArgs: []string{"--rw"}},
+	{bin: "fs_dir", kshimArgs: []string{"--rw"}},
+	{bin: "fs_rofs", kshimArgs: []string{"--rw"}},
+	{bin: "fs_fd"},
+	{bin: "fs_errno"},
+	{bin: "fs_proc"},
+	{bin: "fs_poll"},
 }
 
 // stdinText is a few KiB of deterministic text, larger than one pipe read.
@@ -288,7 +303,8 @@ func TestDifferential(t *testing.T) {
 			if !checkExpected(t, p, native) {
 				return
 			}
-			guest := run(append([]string{kshim, "run", path}, p.args...), envFor(p), p.stdin)
+			argv := append(append([]string{kshim, "run"}, p.kshimArgs...), path)
+			guest := run(append(argv, p.args...), envFor(p), p.stdin)
 			if gap, ok := knownGaps[p.testName()]; ok {
 				if matches(native, guest) {
 					t.Fatalf("listed as a known gap (%s) but now matches native: remove it from knownGaps", gap)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -144,6 +145,8 @@ static const char *field(const char *text, const char *name)
 
 int main(int argc, char **argv)
 {
+	/* Only the standard fds, natively too (a test runner may leak more). */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	(void)argc;
 	char exe[PATH_MAX] = {0}, real[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -289,7 +292,17 @@ int main(int argc, char **argv)
 	printf(" (+ its own fd: %d, dots: %d)\n", dirfd_seen, dots);
 	if (d)
 		closedir(d);
+	rc("chdir(/proc/self/fd)", chdir("/proc/self/fd"));
+	snprintf(want, sizeof want, "/proc/%d/fd", getpid());
+	printf("  getcwd is /proc/<pid>/fd: %d\n", getcwd(buf, sizeof buf) && strcmp(buf, want) == 0);
+	rc("  readlink(0) relative", readlink("0", buf, sizeof buf) > 0);
+	rc("  stat(../maps) relative", stat("../maps", &st));
+	rc("chdir back", chdir(cwd));
 	rc("open(/proc/self/fd, O_WRONLY)", open("/proc/self/fd", O_WRONLY));
+	rc("open(/proc/self/status, O_RDWR)", (fd = open("/proc/self/status", O_RDWR)) >= 0 ? 0 : -1);
+	rc("  write(status)", write(fd, "x", 1));
+	rc("  F_GETFL accmode", fcntl(fd, F_GETFL) & O_ACCMODE);
+	close(fd);
 	rc("open(/proc/self/nonexistent)", open("/proc/self/nonexistent", O_RDONLY));
 	rc("stat(/proc/1999999999)", stat("/proc/1999999999", &st));
 	rc("open(/proc/self/maps/)", open("/proc/self/maps/", O_RDONLY));

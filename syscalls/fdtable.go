@@ -49,8 +49,10 @@ type openFile struct {
 	// inRoot: resolved in the guest's root tree, so mutations through it
 	// are EROFS when the root is read-only.
 	inRoot bool
-	// pathOnly: opened with O_PATH (for the kinds the host does not check).
+	// pathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
+	// for. The host checks its own fds; these are for the other kinds.
 	pathOnly bool
+	acc      int
 	// node is the /proc node of the kinds other than kindHost.
 	node *procNode
 	// dir holds a virtual directory's entries and position (kindProcDir).

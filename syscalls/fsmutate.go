@@ -46,10 +46,11 @@ func sysMkdirat(p *Process, _ *Regs, a *args) (uint64, error) {
 // is made, and a writable root.
 func (p *Process) create(d *parentDir, dir bool) error {
 	if d.node != nil {
-		if d.node.child(p, d.name) != nil {
+		// procfs: lookups of new names fail before any create.
+		if d.node.isDir() && d.node.child(p, d.name) != nil {
 			return unix.EEXIST
 		}
-		return unix.EPERM
+		return unix.ENOENT
 	}
 	if d.special() {
 		return unix.EEXIST
@@ -141,7 +142,7 @@ func (p *Process) unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error
 	case !rmdir && d.special():
 		return 0, unix.EISDIR
 	case d.node != nil:
-		if d.node.child(p, d.name) == nil {
+		if !d.node.isDir() || d.node.child(p, d.name) == nil {
 			return 0, unix.ENOENT
 		}
 		return 0, unix.EPERM
@@ -190,10 +191,12 @@ func (p *Process) renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint
 	}
 	defer to.close()
 	switch {
-	case from.node != nil || to.node != nil:
-		if from.node != nil && to.node != nil {
-			return 0, unix.EPERM
+	case from.node != nil && to.node != nil:
+		if from.node.child(p, from.name) == nil || to.node.child(p, to.name) == nil {
+			return 0, unix.ENOENT // procfs looks both up first
 		}
+		return 0, unix.EPERM
+	case from.node != nil || to.node != nil:
 		return 0, unix.EXDEV // /proc is another file system
 	case from.special():
 		return 0, unix.EBUSY
@@ -301,19 +304,12 @@ func (p *Process) linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 
 // changeable resolves the file an attribute call changes, following the
 // last symlink unless nofollow, and checks the root may change.
-func (p *Process) changeable(dirfd int, pathAddr uint64, flags int, nullOK bool) (resolved, error) {
-	path := ""
-	if pathAddr != 0 || !nullOK {
-		var err error
-		if path, err = p.pathOrEmpty(pathAddr, flags); err != nil {
-			return resolved{fd: -1}, err
-		}
+func (p *Process) changeable(dirfd int, pathAddr uint64, flags int) (resolved, error) {
+	path, err := p.pathOrEmpty(pathAddr, flags)
+	if err != nil {
+		return resolved{fd: -1}, err
 	}
-	look := unix.O_PATH
-	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
-		look |= unix.O_NOFOLLOW
-	}
-	r, err := p.lookupFD(dirfd, path, flags&unix.AT_EMPTY_PATH != 0 || nullOK && pathAddr == 0, look)
+	r, err := p.lookupFD(dirfd, path, flags&unix.AT_EMPTY_PATH != 0, lookFlags(flags))
 	if err != nil {
 		return r, err
 	}
@@ -368,7 +364,11 @@ func sysTruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	defer r.close()
 	if r.node != nil {
-		return 0, unix.EACCES
+		if r.node.isDir() {
+			return 0, unix.EISDIR
+		}
+		// procfs takes (and ignores) a size change from who may write.
+		return 0, nodeAccess(r.node, unix.W_OK)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(r.fd, &st); err != nil {
@@ -428,7 +428,7 @@ func sysFchmodat2(p *Process, _ *Regs, a *args) (uint64, error) {
 }
 
 func (p *Process) fchmodat(dirfd int, pathAddr uint64, mode uint32, flags int) (uint64, error) {
-	r, err := p.changeable(dirfd, pathAddr, flags, false)
+	r, err := p.changeable(dirfd, pathAddr, flags)
 	if err != nil {
 		return 0, err
 	}
@@ -484,7 +484,7 @@ func sysFchownat(p *Process, _ *Regs, a *args) (uint64, error) {
 }
 
 func (p *Process) fchownat(dirfd int, pathAddr, uid, gid uint64, flags int) (uint64, error) {
-	r, err := p.changeable(dirfd, pathAddr, flags, false)
+	r, err := p.changeable(dirfd, pathAddr, flags)
 	if err != nil {
 		return 0, err
 	}
@@ -534,12 +534,12 @@ func sysUtimensat(p *Process, _ *Regs, a *args) (uint64, error) {
 	var r resolved
 	var err error
 	if pathAddr == 0 {
-		// futimens: the fd itself (no flags; AT_FDCWD has no file).
-		if flags != 0 {
-			return 0, unix.EINVAL
-		}
+		// futimens: the fd itself (no flags); AT_FDCWD has no file.
 		if dirfd == unix.AT_FDCWD {
 			return 0, unix.EFAULT
+		}
+		if flags != 0 {
+			return 0, unix.EINVAL
 		}
 		e, err := p.openedFile(uint64(uint32(dirfd)))
 		if err != nil {
@@ -547,7 +547,7 @@ func sysUtimensat(p *Process, _ *Regs, a *args) (uint64, error) {
 		}
 		return 0, utimesFD(e.host, ts, false)
 	}
-	if r, err = p.changeable(dirfd, pathAddr, flags, false); err != nil {
+	if r, err = p.changeable(dirfd, pathAddr, flags); err != nil {
 		return 0, err
 	}
 	defer r.close()

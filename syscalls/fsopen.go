@@ -120,7 +120,7 @@ func (p *Process) openReadOnly(dirfd int, path string, flags int, mode uint32) (
 		case perr != nil:
 			return fail(perr)
 		case d.node != nil:
-			return fail(unix.EACCES)
+			return fail(unix.ENOENT)
 		case d.slash:
 			return fail(unix.EISDIR)
 		}
@@ -335,7 +335,7 @@ func virtualFlags(f *openFile) int {
 	if f.pathOnly {
 		return unix.O_PATH
 	}
-	fl := unix.O_RDONLY | oLargefile
+	fl := f.acc | oLargefile
 	if f.kind == kindProcDir {
 		fl |= unix.O_DIRECTORY
 	}

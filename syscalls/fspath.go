@@ -48,9 +48,10 @@ type Files struct {
 type fsContext struct {
 	root             int // O_PATH|O_DIRECTORY, owned
 	rootDev, rootIno uint64
-	rootHost         string // root's host path as the host kernel prints it
-	cwd              int    // O_PATH|O_DIRECTORY, owned
-	cwdPath          string // cwd's guest path as last named, if the host cannot tell
+	rootHost         string    // root's host path as the host kernel prints it
+	cwd              int       // O_PATH|O_DIRECTORY, owned
+	cwdPath          string    // cwd's guest path as last named, if the host cannot tell
+	cwdNode          *procNode // when set, the cwd is this /proc directory instead
 	writable         bool
 	umask            uint32
 }
@@ -133,20 +134,6 @@ func (fs *fsContext) close() {
 	fs.root, fs.cwd = -1, -1
 }
 
-// Clone copies the context for a forked child (fresh host dups).
-func (fs *fsContext) Clone() (*fsContext, error) {
-	c := *fs
-	var err error
-	if c.root, err = unix.FcntlInt(uintptr(fs.root), unix.F_DUPFD_CLOEXEC, 0); err != nil {
-		return nil, err
-	}
-	if c.cwd, err = unix.FcntlInt(uintptr(fs.cwd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
-		unix.Close(c.root)
-		return nil, err
-	}
-	return &c, nil
-}
-
 // hostPathOf is the host kernel's name for what host fd h refers to.
 func hostPathOf(h int) (string, error) {
 	buf := make([]byte, unix.PathMax)
@@ -198,10 +185,12 @@ func (fs *fsContext) guestPath(h int, fallback string) (string, error) {
 	return g, nil
 }
 
-// isRoot says whether host fd h is the root directory.
-func (fs *fsContext) isRoot(h int) bool {
-	var st unix.Stat_t
-	return unix.Fstat(h, &st) == nil && st.Dev == fs.rootDev && st.Ino == fs.rootIno
+// getcwd is the guest's cwd path (ENOENT once removed or moved out).
+func (p *Process) getcwd() (string, error) {
+	if p.fs.cwdNode != nil {
+		return p.fs.cwdNode.path, nil
+	}
+	return p.fs.guestPath(p.fs.cwd, p.fs.cwdPath)
 }
 
 // resolved is a guest path resolved on the host: a host fd, or a node of
@@ -284,6 +273,9 @@ func (p *Process) lookup(dirfd int, path string, flags int, mode uint32) (resolv
 		return p.lookupAbs(path, flags, mode)
 	}
 	base, basePath := p.fs.cwd, p.fs.cwdPath
+	if dirfd == unix.AT_FDCWD && p.fs.cwdNode != nil {
+		return p.lookupAbs(p.fs.cwdNode.path+"/"+path, flags, mode)
+	}
 	if dirfd != unix.AT_FDCWD {
 		e, err := p.entry(uint64(uint32(dirfd)))
 		if err != nil {
@@ -303,7 +295,14 @@ func (p *Process) lookup(dirfd int, path string, flags int, mode uint32) (resolv
 // lookupFrom resolves relative path from host directory fd base, whose
 // guest path is basePath as far as kshim knows.
 func (p *Process) lookupFrom(base int, basePath, rel string, flags int, mode uint32) (resolved, error) {
-	if p.fs.isRoot(base) {
+	var st unix.Stat_t
+	if err := unix.Fstat(base, &st); err != nil {
+		return resolved{fd: -1}, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return resolved{fd: -1}, unix.ENOTDIR
+	}
+	if st.Dev == p.fs.rootDev && st.Ino == p.fs.rootIno {
 		return p.lookupAbs("/"+rel, flags, mode)
 	}
 	fd, err := openat2(base, rel, flags, mode, unix.RESOLVE_BENEATH)
@@ -330,16 +329,16 @@ func (p *Process) lookupAbs(abs string, flags int, mode uint32) (resolved, error
 	if p.fs.root < 0 {
 		return resolved{fd: -1}, unix.ENOENT
 	}
+	if rest, ok := inProc(abs); ok {
+		return p.lookupProc(rest, flags, mode)
+	}
 	clean := path.Clean(abs)
 	trailing := strings.HasSuffix(abs, "/") && clean != "/"
 	if a, ok := fdAliases[clean]; ok {
-		clean = a
-	}
-	if clean == "/proc" || strings.HasPrefix(clean, "/proc/") {
-		return p.lookupProc(clean, trailing, flags, mode)
+		return p.lookupProc(strings.Split(a, "/")[2:], flags, mode)
 	}
 	if strings.HasPrefix(clean, "/dev/fd/") {
-		return p.lookupProc("/proc/self/fd/"+clean[len("/dev/fd/"):], trailing, flags, mode)
+		return p.lookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
 	}
 	if hostDevices[clean] {
 		name := clean
@@ -360,6 +359,28 @@ func (p *Process) lookupAbs(abs string, flags int, mode uint32) (resolved, error
 		return resolved{fd: -1}, err
 	}
 	return resolved{fd: fd, guest: clean, inRoot: true}, nil
+}
+
+// inProc says whether an absolute path enters /proc, reading it lexically
+// up to there, and returns the components after "/proc", unread: from
+// there lookupProc walks them, so that ".." after a magic link applies to
+// the link's target, as on Linux.
+func inProc(abs string) ([]string, bool) {
+	comps := strings.Split(abs, "/")
+	depth := 0
+	for i, c := range comps {
+		switch c {
+		case "", ".":
+		case "..":
+			depth = max(0, depth-1)
+		default:
+			if depth == 0 && c == "proc" {
+				return comps[i+1:], true
+			}
+			depth++
+		}
+	}
+	return nil, false
 }
 
 // noctty keeps kshim from acquiring a controlling terminal on behalf of
@@ -430,6 +451,9 @@ func (p *Process) lookupFD(dirfd int, path string, emptyOK bool, flags int) (res
 	}
 	if !emptyOK {
 		return resolved{fd: -1}, unix.ENOENT
+	}
+	if dirfd == unix.AT_FDCWD && p.fs.cwdNode != nil {
+		return resolved{fd: -1, node: p.fs.cwdNode, guest: p.fs.cwdNode.path}, nil
 	}
 	if dirfd == unix.AT_FDCWD {
 		h, err := unix.FcntlInt(uintptr(p.fs.cwd), unix.F_DUPFD_CLOEXEC, 0)

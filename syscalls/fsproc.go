@@ -120,8 +120,11 @@ func (p *Process) procPidDir() *procNode {
 					follow: followExe}
 			case "cwd":
 				return &procNode{path: dir + "/cwd", mode: procLinkMode,
-					target: func(p *Process) (string, error) { return p.fs.guestPath(p.fs.cwd, p.fs.cwdPath) },
+					target: (*Process).getcwd,
 					follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+						if n := p.fs.cwdNode; n != nil {
+							return p.lookupAbs(n.path+"/"+rest, flags, mode)
+						}
 						return p.lookupFrom(p.fs.cwd, p.fs.cwdPath, orDot(rest), flags, mode)
 					}}
 			case "root":
@@ -172,37 +175,43 @@ func orDot(rest string) string {
 	return rest
 }
 
-// lookupProc resolves a clean guest path under /proc. trailing says the
-// path ended in "/" (the result must be a directory).
-func (p *Process) lookupProc(clean string, trailing bool, flags int, mode uint32) (resolved, error) {
+// lookupProc walks the components of a path after "/proc" (as split on
+// "/", unread: "" and "." are skipped, ".." climbs, out of /proc too).
+func (p *Process) lookupProc(comps []string, flags int, mode uint32) (resolved, error) {
 	fail := func(err error) (resolved, error) { return resolved{fd: -1}, err }
-	comps := strings.Split(clean, "/")[2:]
-	node := p.procRoot()
-	for i := 0; i < len(comps); i++ {
+	trailing := len(comps) > 0 && comps[len(comps)-1] == ""
+	stack := []*procNode{p.procRoot()}
+	for i, c := range comps {
+		node := stack[len(stack)-1]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(stack) == 1 {
+				return p.lookupAbs("/"+strings.Join(comps[i+1:], "/"), flags, mode)
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
 		if !node.isDir() {
 			return fail(unix.ENOTDIR)
 		}
-		child := node.child(p, comps[i])
-		last := i == len(comps)-1
+		child := node.child(p, c)
 		if child == nil {
-			if last && flags&unix.O_CREAT != 0 {
-				return fail(unix.EACCES) // no entry can be created here
-			}
-			return fail(unix.ENOENT)
+			return fail(unix.ENOENT) // procfs: no new names, even with O_CREAT
 		}
+		rest := comps[i+1:]
+		last := strings.Join(rest, "") == ""
 		if child.isLink() && (!last || trailing || flags&unix.O_NOFOLLOW == 0) {
 			if child.follow == nil { // /proc/self
-				node = p.procPidDir()
+				stack = append(stack, p.procPidDir())
 				continue
 			}
-			rest := strings.Join(comps[i+1:], "/")
-			if trailing {
-				rest += "/"
-			}
-			return child.follow(p, rest, flags, mode)
+			return child.follow(p, strings.Join(rest, "/"), flags, mode)
 		}
-		node = child
+		stack = append(stack, child)
 	}
+	node := stack[len(stack)-1]
 	switch {
 	case (trailing || flags&unix.O_DIRECTORY != 0) && !node.isDir():
 		return fail(unix.ENOTDIR)
@@ -216,7 +225,11 @@ func (p *Process) lookupProc(clean string, trailing bool, flags int, mode uint32
 
 // exeGuestPath is /proc/self/exe's text: the program's path inside the
 // root, or its host path when it is outside (it was given on the host).
+// After an exec, Exe is already the guest's name for it.
 func (p *Process) exeGuestPath() string {
+	if p.exeHostPath != "" {
+		return p.Exe
+	}
 	if g, ok := p.fs.toGuest(p.Exe); ok {
 		return g
 	}
@@ -230,7 +243,7 @@ func followExe(p *Process, rest string, flags int, mode uint32) (resolved, error
 	if writeIntent(flags) && flags&unix.O_PATH == 0 {
 		return resolved{fd: -1}, unix.ETXTBSY // the program is running
 	}
-	fd, err := unix.Open(p.Exe, flags|unix.O_CLOEXEC|noctty(flags), mode)
+	fd, err := unix.Open(p.exeHost(), flags|unix.O_CLOEXEC|noctty(flags), mode)
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
@@ -317,7 +330,7 @@ func (p *Process) procStat(n *procNode) unix.Stat_t {
 // of the root, which no host I/O call accepts) that the handlers recognise
 // by kind.
 func (p *Process) openNode(n *procNode, flags int) (int, *openFile, error) {
-	f := &openFile{path: n.path, node: n, pathOnly: flags&unix.O_PATH != 0}
+	f := &openFile{path: n.path, node: n, pathOnly: flags&unix.O_PATH != 0, acc: flags & unix.O_ACCMODE}
 	switch {
 	case n.isLink():
 		if flags&unix.O_PATH == 0 {
@@ -329,7 +342,11 @@ func (p *Process) openNode(n *procNode, flags int) (int, *openFile, error) {
 		f.dir = &virtualDir{node: n}
 	default:
 		if writeIntent(flags) && flags&unix.O_PATH == 0 {
-			return -1, nil, unix.EACCES
+			// Linux's permission check (root may open them for
+			// writing; the writes then fail).
+			if err := nodeAccess(n, unix.W_OK); err != nil {
+				return -1, nil, err
+			}
 		}
 		f.kind = kindProc
 		data, err := n.gen(p)
@@ -393,8 +410,8 @@ func memfdSnapshot(data []byte) (int, error) {
 // header padded to 73 columns before a name, "0 " ending unnamed lines.
 // guestmm does not export a file mapping's device, inode or the file
 // offset of its object's page 0, so file mappings show 00:00 0 and an
-// offset counted from where the mapping's object starts (right for the
-// usual offset-0 mappings; see the files report).
+// offset counted from where the mapping's object starts (right for
+// mappings at file offset 0) until it does.
 func (p *Process) procMaps() ([]byte, error) {
 	var b strings.Builder
 	for _, v := range p.MM.VMAs() {
@@ -466,7 +483,9 @@ func (p *Process) procStatus() ([]byte, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.fs.umask)
-	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, unix.Getppid())
+	// PPid as getppid(2) answers it, whoever implements that.
+	ppid, _ := table[unix.SYS_GETPPID](p, &Regs{RAX: unix.SYS_GETPPID}, &args{})
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, int64(ppid))
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", uid, euid, euid, euid, gid, egid, egid, egid)
 	fmt.Fprintf(&b, "FDSize:\t%d\nGroups:\t%s \n", p.files.maxFDSet(), groups.String())
 	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", size>>10, rss*guestmm.PageSize>>10)

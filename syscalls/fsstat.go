@@ -374,7 +374,7 @@ func (p *Process) virtualGetdents(d *virtualDir, buf, count uint64) (uint64, err
 }
 
 func sysGetcwd(p *Process, _ *Regs, a *args) (uint64, error) {
-	g, err := p.fs.guestPath(p.fs.cwd, p.fs.cwdPath)
+	g, err := p.getcwd()
 	if err != nil {
 		return 0, err
 	}
@@ -420,19 +420,23 @@ func sysFchdir(p *Process, _ *Regs, a *args) (uint64, error) {
 }
 
 // setCwd makes a resolved directory the cwd (taking r's fd). A /proc
-// directory cannot be the cwd: kshim's /proc has no host directory.
+// directory has no host fd: it is kept as a node, the host cwd fd stays.
 func (p *Process) setCwd(r resolved) error {
 	if r.node != nil {
 		if !r.node.isDir() {
 			return unix.ENOTDIR
 		}
-		return unix.EACCES
+		if err := nodeAccess(r.node, unix.X_OK); err != nil {
+			return err
+		}
+		p.fs.cwdNode = r.node
+		return nil
 	}
 	if err := unix.Faccessat2(r.fd, "", unix.X_OK, unix.AT_EMPTY_PATH|unix.AT_EACCESS); err != nil {
 		r.close()
 		return err
 	}
 	unix.Close(p.fs.cwd)
-	p.fs.cwd, p.fs.cwdPath = r.fd, r.guest
+	p.fs.cwd, p.fs.cwdPath, p.fs.cwdNode = r.fd, r.guest, nil
 	return nil
 }

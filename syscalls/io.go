@@ -80,8 +80,12 @@ func (p *Process) ioFD(fd uint64, write bool) (int, error) {
 	}
 	if f := e.file; f.node != nil {
 		switch {
-		case f.pathOnly || write:
+		case f.pathOnly:
 			return -1, unix.EBADF
+		case write && f.acc == unix.O_RDONLY, !write && f.acc == unix.O_WRONLY:
+			return -1, unix.EBADF
+		case write:
+			return -1, unix.EINVAL // opened for writing, but nothing here takes writes
 		case f.kind == kindProcDir:
 			return -1, unix.EISDIR
 		}

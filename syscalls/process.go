@@ -70,6 +70,11 @@ type Process struct {
 	rseqLen    uint32
 	rseqSig    uint32
 
+	proc procState // its place in the process table (task.go)
+	// exeHostPath is the host path of the program when Exe (the guest's
+	// name for it) cannot be opened on the host as is.
+	exeHostPath string
+
 	// Exited is set when the process has ended: with ExitStatus, or
 	// killed by Signal.
 	Exited     bool

@@ -50,6 +50,7 @@ type Siginfo struct {
 	UID         uint32
 	Pid         uint32
 	FromKill    bool
+	Status      int32  // SIGCHLD: the child's exit status or signal
 	Err, Trapno uint64 // the exception's error code and vector, for sigcontext
 }
 
@@ -166,8 +167,10 @@ func sysSigaltstack(p *Process, r *Regs, a *args) (uint64, error) {
 }
 
 func (p *Process) raise(sig int, info Siginfo) {
+	p.proc.sigMu.Lock()
 	p.sig.pending |= bit(sig)
 	p.sig.info[sig] = info
+	p.proc.sigMu.Unlock()
 }
 
 // Linux's si_code for signals sent by kill and by tkill/tgkill.
@@ -189,6 +192,9 @@ func (p *Process) kill(sig int, code int32) (uint64, error) {
 
 func sysKill(p *Process, _ *Regs, a *args) (uint64, error) {
 	pid := int(int32(a[0]))
+	if p.proc.k != nil && pid != p.Pid {
+		return p.killOthers(pid, int(a[1]))
+	}
 	if pid != p.Pid && pid != 0 && pid != -1 && pid != -p.Pid {
 		return 0, unix.ESRCH
 	}
@@ -228,8 +234,10 @@ func defaultIgnored(sig int) bool {
 // every return to user mode.
 func (p *Process) DeliverPending(r *Regs) {
 	for !p.Exited {
+		p.proc.sigMu.Lock()
 		ready := p.sig.pending &^ p.sig.mask
 		if ready == 0 {
+			p.proc.sigMu.Unlock()
 			return
 		}
 		sig := 1
@@ -238,7 +246,9 @@ func (p *Process) DeliverPending(r *Regs) {
 			sig++
 		}
 		p.sig.pending &^= bit(sig)
-		p.deliver(sig, p.sig.info[sig], r)
+		info := p.sig.info[sig]
+		p.proc.sigMu.Unlock()
+		p.deliver(sig, info, r)
 	}
 }
 
@@ -350,6 +360,9 @@ func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) erro
 	if info.FromKill {
 		put32(si[16:], info.Pid)
 		put32(si[20:], info.UID)
+		if info.Signo == int32(unix.SIGCHLD) {
+			put32(si[24:], uint32(info.Status))
+		}
 	} else {
 		put64(si[16:], info.Addr)
 	}

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls"
 )
 
 // Arch implements syscalls.Arch for a vCPU.
@@ -16,7 +18,7 @@ type Arch struct {
 }
 
 // Arch returns the vCPU's syscalls.Arch.
-func (c *VCPU) Arch() *Arch { return &Arch{c: c} }
+func (c *VCPU) Arch() syscalls.Arch { return c.arch }
 
 // SetFSBase sets FS.base (an MSR write, not KVM_SET_SREGS, which would
 // reset the shadow MMU).

@@ -17,6 +17,7 @@ package vmm
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/bobuhiro11/gokvm/kvm"
@@ -244,6 +245,19 @@ func (c *CPU) Run() error {
 		return e
 	}
 	return nil
+}
+
+// SetImmediateExit sets kvm_run.immediate_exit: while set, KVM_RUN returns
+// EINTR at once instead of entering the guest. Another thread sets it
+// before signalling the vCPU's thread, so a kick cannot fall between a
+// check and the next KVM_RUN. (Bytes 0..3 of kvm_run are
+// request_interrupt_window, which kshim keeps 0, and immediate_exit.)
+func (c *CPU) SetImmediateExit(on bool) {
+	v := uint32(0)
+	if on {
+		v = 1 << 8
+	}
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(&c.run[0])), v)
 }
 
 // Describe returns a one-line account of the vCPU state for error messages.

@@ -3,7 +3,6 @@
 package vmm
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -121,45 +120,29 @@ func Launch(c Config) (*Result, error) {
 	}
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll = c.CheckInvariants
-	if err := boot.Load(f, img, mm); err != nil {
+	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap())
+	if err != nil {
 		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
 			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
 		}
 		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
 	}
-	mm.SetBrkStart(img.BrkStart)
-	mm.MapStack()
-	if img.ExecStack {
-		_ = mm.Mprotect(guestmm.StackTop-guestmm.PageSize, guestmm.PageSize, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC)
-	}
-	spec := boot.StackSpec{
-		Top:      guestmm.StackTop,
-		Argv:     c.Argv,
-		Envp:     c.Env,
-		ExecFn:   c.Path,
-		Platform: "x86_64",
-		Aux:      boot.DefaultAux(img, unix.Getuid(), unix.Getgid(), m.h.hwcap(), 0),
-	}
-	if _, err := rand.Read(spec.Random[:]); err != nil {
-		return nil, err
-	}
-	sp, data, err := spec.Build()
-	if err != nil {
-		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
-	}
-	if err := mm.WriteAt(sp, data); err != nil {
-		return nil, fmt.Errorf("writing the initial stack: %w", err)
-	}
-	if err := c0.Boot(pt, img.Entry, sp); err != nil {
+	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
 		return nil, err
 	}
 	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
 	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
-	defer p.Close()
 	p.PhysMem = m.Mem
 	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
+		p.Close()
 		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 	}
+	k := syscalls.NewKernel(m)
+	k.Adopt(p, c0)
+	// The first process is the guest's init: when it ends, everything
+	// else ends with it (as in a PID namespace).
+	defer k.Shutdown()
+	defer p.Finish()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency
 	if err := c0.Run(p, &res.Stats); err != nil {

@@ -107,6 +107,8 @@ type VCPU struct {
 	// inSyscall is set while a syscall handler runs, when drain may run
 	// the vCPU.
 	inSyscall bool
+	arch      *Arch
+	tid       int32 // host thread running the vCPU (0: none); for Kick
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.
@@ -190,6 +192,7 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 	c.Flush = ept.NewFlushQueue(c.area(boot.FlushArea, boot.FlushAreaSize))
 	c.Flush.Drain = c.drain
 	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
+	c.arch = &Arch{c: c}
 	if c.CPU, err = m.vm.NewCPU(m.nextID); err != nil {
 		c.freePages()
 		return nil, err
@@ -208,6 +211,7 @@ func (c *VCPU) freePages() {
 
 // Release returns an exited task's vCPU for reuse.
 func (c *VCPU) Release() {
+	c.arch.fsBase, c.arch.gsBase = 0, 0
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
 	c.m.idle = append(c.m.idle, c)
@@ -276,9 +280,9 @@ func segment(sel uint16, code bool) kvm.Segment {
 	return s
 }
 
-// Start loads the processor state: long mode with the given page tables,
+// load loads the processor state: long mode with the given page tables,
 // CPL 0 at the boot stub, whose iretq enters user mode at rip with rsp.
-func (c *VCPU) Start(pt PageTables, rip, rsp uint64) error {
+func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
 	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("KVM_GET_SREGS: %w", err)

@@ -24,6 +24,9 @@ type entryPath interface {
 	// r (RIP and RFLAGS included) once it runs again. With flush set, the
 	// guest first applies the queued page-table writes.
 	resume(c *VCPU, r *kvm.Regs, flush bool)
+	// resumeAsync is resume for a vCPU stopped in user code by a kick
+	// (not at a syscall stub).
+	resumeAsync(c *VCPU, r *kvm.Regs, flush bool) error
 }
 
 // cpl3Path: `syscall` does not change privilege (PVM). The stub is already
@@ -44,6 +47,12 @@ func (cpl3Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
 	r.RIP = boot.UserFlushJmp
 }
 
+func (p cpl3Path) resumeAsync(c *VCPU, r *kvm.Regs, flush bool) error {
+	p.resume(c, r, flush)
+	c.CPU.MarkDirty()
+	return nil
+}
+
 // cpl0Path: `syscall` enters the stub at CPL 0 (VMX/SVM). The usual return
 // is the stub's sysretq, which takes RIP from RCX and RFLAGS from R11;
 // when those must hold other values (rt_sigreturn, signal delivery) the
@@ -62,6 +71,24 @@ func (cpl0Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
 		return
 	}
 	c.iretTo(r)
+}
+
+// resumeAsync on VMX/SVM: the vCPU is at CPL 3, and only the boot stub's
+// iretq (at CPL 0) can load every register, so the VMM puts it back at
+// CPL 0 first (KVM_SET_SREGS: costly, but kicks are rare).
+func (cpl0Path) resumeAsync(c *VCPU, r *kvm.Regs, flush bool) error {
+	s, err := c.CPU.Sregs()
+	if err != nil {
+		return err
+	}
+	s.CS = segment(boot.KernelCS, true)
+	s.SS = segment(boot.KernelDS, false)
+	if err := c.CPU.SetSregs(s); err != nil {
+		return err
+	}
+	c.iretTo(r)
+	c.CPU.MarkDirty()
+	return nil
 }
 
 // iretTo makes the vCPU enter user mode through the boot stub's iretq
@@ -111,14 +138,14 @@ func (m *Machine) Path() string {
 // with rsp and all other registers zero, as execve leaves them.
 func (c *VCPU) Boot(pt PageTables, rip, rsp uint64) error {
 	if c.m.path == nil {
-		if err := c.Start(pt, boot.ProbeEntry, 0); err != nil {
+		if err := c.load(pt, boot.ProbeEntry, 0); err != nil {
 			return err
 		}
 		if err := c.probe(); err != nil {
 			return err
 		}
 	}
-	if err := c.Start(pt, rip, rsp); err != nil {
+	if err := c.load(pt, rip, rsp); err != nil {
 		return err
 	}
 	return nil
@@ -136,7 +163,7 @@ func (m *Machine) Probe() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := c.Start(pt, boot.ProbeEntry, 0); err != nil {
+	if err := c.load(pt, boot.ProbeEntry, 0); err != nil {
 		return "", err
 	}
 	if err := c.probe(); err != nil {

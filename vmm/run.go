@@ -39,7 +39,13 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 	defer runtime.UnlockOSThread()
 	for !p.Exited {
 		if err := c.CPU.Run(); err != nil {
-			if err == unix.EINTR || err == unix.EAGAIN {
+			if err == unix.EINTR {
+				if err := c.interrupted(p); err != nil {
+					return err
+				}
+				continue
+			}
+			if err == unix.EAGAIN {
 				continue
 			}
 			return fmt.Errorf("KVM_RUN: %w", err)

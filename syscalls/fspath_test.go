@@ -1,0 +1,306 @@
+package syscalls
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"kshim/ept"
+	"kshim/guestmm"
+)
+
+// testRoot builds DIR/outside (a secret) and DIR/root:
+//
+//	etc/passwd "inside"   sub/deep/   abs -> /   up -> ../../../..
+//	fifo (a FIFO)        out -> ../outside
+func testRoot(t *testing.T) (dir, root string) {
+	t.Helper()
+	dir = t.TempDir()
+	root = filepath.Join(dir, "root")
+	for _, err := range []error{
+		os.MkdirAll(filepath.Join(root, "etc"), 0o755),
+		os.MkdirAll(filepath.Join(root, "sub", "deep"), 0o755),
+		os.WriteFile(filepath.Join(dir, "outside"), []byte("secret"), 0o644),
+		os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("inside"), 0o644),
+		os.Symlink("/", filepath.Join(root, "abs")),
+		os.Symlink("../../../..", filepath.Join(root, "up")),
+		os.Symlink("../outside", filepath.Join(root, "out")),
+		unix.Mkfifo(filepath.Join(root, "fifo"), 0o644),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, root
+}
+
+// testProcess is a Process with files only (no memory: path handling).
+func testProcess(t *testing.T, c Files) *Process {
+	t.Helper()
+	log := logrus.New()
+	log.SetOutput(os.Stderr)
+	p := &Process{files: &FDTable{}, Log: log, Pid: unix.Getpid(), warned: map[uint64]bool{}}
+	if err := p.SetFiles(c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+func readResolved(t *testing.T, r resolved) string {
+	t.Helper()
+	defer r.close()
+	b := make([]byte, 64)
+	n, err := unix.Read(r.fd, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b[:n])
+}
+
+func TestLookupStaysInRoot(t *testing.T) {
+	_, root := testRoot(t)
+	p := testProcess(t, Files{Root: root})
+	for _, path := range []string{
+		"/etc/passwd", "etc/passwd", "../../etc/passwd", "/../../../etc/passwd", "abs/etc/passwd",
+		"up/etc/passwd", "/up/up/etc/passwd", "sub/deep/../../etc/passwd", "/proc/self/root/etc/passwd",
+		"/proc/self/root/../etc/passwd", "/proc/self/cwd/../etc/passwd",
+	} {
+		r, err := p.lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
+		if err != nil {
+			t.Errorf("lookup(%q): %v", path, err)
+			continue
+		}
+		if got := readResolved(t, r); got != "inside" {
+			t.Errorf("lookup(%q) read %q, want the root's /etc/passwd", path, got)
+		}
+	}
+	for _, path := range []string{"out", "/../outside", "up/outside", "../outside", "/proc/self/root/../outside"} {
+		r, err := p.lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
+		if err == nil {
+			t.Errorf("lookup(%q) escaped the root: read %q", path, readResolved(t, r))
+		}
+	}
+}
+
+func TestLookupFromDirfd(t *testing.T) {
+	_, root := testRoot(t)
+	p := testProcess(t, Files{Root: root})
+	r, err := p.lookup(unix.AT_FDCWD, "/sub/deep", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := p.newFD(r.fd, false, &openFile{path: r.guest, inRoot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Within the directory (RESOLVE_BENEATH), then climbing out of it
+	// (from the root, by the directory's guest path), then out of the root.
+	for path, want := range map[string]string{"../../etc/passwd": "inside", "../../../../../etc/passwd": "inside", "/etc/passwd": "inside"} {
+		r, err := p.lookup(int(fd), path, unix.O_RDONLY, 0)
+		if err != nil {
+			t.Errorf("lookupat(%q): %v", path, err)
+			continue
+		}
+		if got := readResolved(t, r); got != want {
+			t.Errorf("lookupat(%q) read %q, want %q", path, got, want)
+		}
+	}
+	if _, err := p.lookup(int(fd), "../../../outside", unix.O_RDONLY, 0); err != unix.ENOENT {
+		t.Errorf("lookupat(../../../outside) = %v, want ENOENT", err)
+	}
+	if _, err := p.lookup(99, "x", unix.O_RDONLY, 0); err != unix.EBADF {
+		t.Errorf("lookup with a closed dirfd = %v, want EBADF", err)
+	}
+	if r, err := p.lookup(99, "/etc/passwd", unix.O_RDONLY, 0); err != nil {
+		t.Errorf("an absolute path ignores a bad dirfd: %v", err)
+	} else {
+		r.close()
+	}
+	// A dirfd that is not a directory.
+	r, err = p.lookup(unix.AT_FDCWD, "/etc/passwd", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ffd, _ := p.newFD(r.fd, false, &openFile{path: r.guest, inRoot: true})
+	if _, err := p.lookup(int(ffd), "x", unix.O_RDONLY, 0); err != unix.ENOTDIR {
+		t.Errorf("lookup relative to a file = %v, want ENOTDIR", err)
+	}
+}
+
+func TestLookupParent(t *testing.T) {
+	_, root := testRoot(t)
+	p := testProcess(t, Files{Root: root})
+	for path, want := range map[string]struct {
+		name  string
+		slash bool
+	}{
+		"a": {"a", false}, "sub/x": {"x", false}, "sub/deep/": {"deep", true}, "/": {"", true},
+		"//": {"", true}, "/etc": {"etc", false}, "sub/..": {"..", false}, "../../x": {"x", false},
+	} {
+		d, err := p.lookupParent(unix.AT_FDCWD, path)
+		if err != nil {
+			t.Errorf("lookupParent(%q): %v", path, err)
+			continue
+		}
+		if d.name != want.name || d.slash != want.slash {
+			t.Errorf("lookupParent(%q) = %q, slash %v; want %q, %v", path, d.name, d.slash, want.name, want.slash)
+		}
+		d.close()
+	}
+	if _, err := p.lookupParent(unix.AT_FDCWD, "nodir/x"); err != unix.ENOENT {
+		t.Errorf("lookupParent(nodir/x) = %v, want ENOENT", err)
+	}
+	if _, err := p.lookupParent(unix.AT_FDCWD, "etc/passwd/x"); err != unix.ENOTDIR {
+		t.Errorf("lookupParent(etc/passwd/x) = %v, want ENOTDIR", err)
+	}
+	if _, err := p.lookupParent(unix.AT_FDCWD, ""); err != unix.ENOENT {
+		t.Errorf("lookupParent(\"\") = %v, want ENOENT", err)
+	}
+}
+
+func TestInProc(t *testing.T) {
+	for path, want := range map[string][]string{
+		"/proc":                  {},
+		"/proc/self/maps":        {"self", "maps"},
+		"//proc//self":           {"", "self"},
+		"/a/../proc/x":           {"x"},
+		"/./proc/self/root/../x": {"self", "root", "..", "x"},
+		"/../../proc/meminfo":    {"meminfo"},
+	} {
+		got, ok := inProc(path)
+		if !ok || !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("inProc(%q) = %q, %v; want %q", path, got, ok, want)
+		}
+	}
+	for _, path := range []string{"/", "/procx", "/a/proc", "/etc/proc/self", "/sub/../a/proc"} {
+		if got, ok := inProc(path); ok {
+			t.Errorf("inProc(%q) = %q, want not /proc", path, got)
+		}
+	}
+}
+
+func TestToGuest(t *testing.T) {
+	fs := &fsContext{rootHost: "/srv/root"}
+	for host, want := range map[string]string{"/srv/root": "/", "/srv/root/a/b": "/a/b"} {
+		if got, ok := fs.toGuest(host); !ok || got != want {
+			t.Errorf("toGuest(%q) = %q, %v; want %q", host, got, ok, want)
+		}
+	}
+	for _, host := range []string{"/srv/rootx", "/srv", "/etc/passwd", "pipe:[12]", ""} {
+		if got, ok := fs.toGuest(host); ok {
+			t.Errorf("toGuest(%q) = %q, want outside", host, got)
+		}
+	}
+	fs.rootHost = "/"
+	if got, ok := fs.toGuest("/etc"); !ok || got != "/etc" {
+		t.Errorf("toGuest with root / = %q, %v", got, ok)
+	}
+}
+
+// TestHostProcRefused: with the host's / as root, a symlink to the host's
+// /proc is refused; /proc itself is kshim's.
+func TestHostProcRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("/proc/self/environ", filepath.Join(dir, "env")); err != nil {
+		t.Fatal(err)
+	}
+	p := testProcess(t, Files{})
+	if r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, "env"), unix.O_RDONLY, 0); err != unix.EACCES {
+		r.close()
+		t.Errorf("open of a symlink to the host's /proc/self/environ = %v, want EACCES", err)
+	}
+	if _, err := p.lookup(unix.AT_FDCWD, "/proc/self/environ", unix.O_RDONLY, 0); err != unix.ENOENT {
+		t.Errorf("/proc/self/environ = %v, want ENOENT (not in kshim's /proc)", err)
+	}
+	r, err := p.lookup(unix.AT_FDCWD, "/proc/self/status", unix.O_RDONLY, 0)
+	if err != nil || r.node == nil || r.node.path != "/proc/"+itoa(p.Pid)+"/status" {
+		t.Errorf("/proc/self/status = %+v, %v; want kshim's node", r, err)
+	}
+}
+
+func TestReadOnlyOpen(t *testing.T) {
+	_, root := testRoot(t)
+	p := testProcess(t, Files{Root: root})
+	for _, c := range []struct {
+		path  string
+		flags int
+		want  error
+	}{
+		{"/etc/passwd", unix.O_WRONLY, unix.EROFS},
+		{"/etc/passwd", unix.O_RDONLY | unix.O_TRUNC, unix.EROFS},
+		{"/etc/passwd", unix.O_RDONLY | unix.O_CREAT, nil},
+		{"/etc/passwd", unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL, unix.EEXIST},
+		{"/etc/new", unix.O_WRONLY | unix.O_CREAT, unix.EROFS},
+		{"/nodir/new", unix.O_WRONLY | unix.O_CREAT, unix.ENOENT},
+		{"/etc", unix.O_WRONLY, unix.EISDIR},
+		{"/fifo", unix.O_RDWR, nil},
+		{"/dev/null", unix.O_WRONLY, nil},
+		{"/abs", unix.O_WRONLY | unix.O_NOFOLLOW, unix.ELOOP},
+	} {
+		r, err := p.openReadOnly(unix.AT_FDCWD, c.path, c.flags, 0o644)
+		r.close()
+		if err != c.want {
+			t.Errorf("open(%s, %#x) without --rw = %v, want %v", c.path, c.flags, err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc", "new")); err == nil {
+		t.Error("a read-only root got a new file")
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc", "passwd")); string(b) != "inside" {
+		t.Errorf("a read-only root's file changed: %q", b)
+	}
+}
+
+// TestProcMaps checks /proc/self/maps lines byte for byte against
+// Linux's format: 8+ hex digits, perms, offset, dev, inode, then the name
+// at column 73, or "0 " ending a nameless line.
+func TestProcMaps(t *testing.T) {
+	mem, err := ept.NewMemory(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	pt, err := ept.NewPageTable(mem, ept.NewFlushQueue(make([]byte, 1<<20)), 0xffff888000000000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm := guestmm.New(mem, pt)
+	mm.MapStack()
+	if _, err := mm.Mmap(guestmm.MmapArgs{Addr: 0x10000000, Len: 3 * guestmm.PageSize, Prot: unix.PROT_READ,
+		Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED, FD: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.Mprotect(0x10001000, guestmm.PageSize, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC); err != nil {
+		t.Fatal(err)
+	}
+	p := testProcess(t, Files{})
+	p.MM = mm
+	b, err := p.procMaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := guestmm.VMA{}
+	for _, v := range mm.VMAs() {
+		if v.Name == "[stack]" {
+			stack = v
+		}
+	}
+	want := "10000000-10001000 r--p 00000000 00:00 0 \n" +
+		"10001000-10002000 rwxp 00000000 00:00 0 \n" +
+		"10002000-10003000 r--p 00000000 00:00 0 \n"
+	head := fmt.Sprintf("%x-%x rw-p 00000000 00:00 0 ", stack.Start, stack.End)
+	want += head + strings.Repeat(" ", 72-len(head)) + " [stack]\n"
+	if string(b) != want {
+		t.Errorf("maps:\n%q\nwant\n%q", b, want)
+	}
+	if i := strings.Index(string(b), "[stack]") - strings.LastIndex(string(b[:strings.Index(string(b), "[stack]")]), "\n") - 1; i != 73 {
+		t.Errorf("[stack] at column %d, want 73", i)
+	}
+}

@@ -1,0 +1,137 @@
+// task.go: vCPUs as the personality's tasks (syscalls.Host and
+// syscalls.Task). Every guest process runs on a vCPU of its own, in a
+// goroutine locked to a host thread, so processes run in parallel and a
+// process blocked in a host call blocks nobody else.
+//
+// Invariants:
+//   - A VCPU runs one task at a time; Start resets everything the previous
+//     task left (registers, segment state, FS/GS base, FPU, the flush
+//     queue) before the new task's first instruction.
+//   - Only the task's own goroutine runs its vCPU; another goroutine may
+//     only Kick it (immediate_exit, then a signal to its thread), which
+//     makes KVM_RUN return so the loop delivers the posted signal.
+package vmm
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
+
+	"kshim/boot"
+	"kshim/ept"
+	"kshim/syscalls"
+)
+
+// NewTask implements syscalls.Host.
+func (m *Machine) NewTask() (syscalls.Task, error) { return m.NewVCPU() }
+
+// HWCap implements syscalls.Host: AT_HWCAP for new images.
+func (m *Machine) HWCap() uint64 { return m.h.hwcap() }
+
+// Start implements syscalls.Task: it runs p from registers r (FPU state fpu,
+// an fxsave image, or nil for the initial state) in a new goroutine.
+func (c *VCPU) Start(p *syscalls.Process, r *syscalls.Regs, fpu []byte) error {
+	if err := c.enter(p.MM.PageTable(), r, fpu); err != nil {
+		return err
+	}
+	ready := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		atomic.StoreInt32(&c.tid, int32(unix.Gettid()))
+		close(ready)
+		var st Stats
+		if err := c.Run(p, &st); err != nil {
+			p.Log.WithError(err).Error("task stopped: killing it")
+			p.Exited, p.Signal = true, unix.SIGKILL
+		}
+		atomic.StoreInt32(&c.tid, 0)
+		p.Finish()
+	}()
+	<-ready
+	return nil
+}
+
+// enter loads a task's state into the vCPU: page tables pt, user
+// registers r, FPU state fpu, and this task's FS/GS base.
+func (c *VCPU) enter(pt PageTables, r *syscalls.Regs, fpu []byte) error {
+	c.Flush.Reset()
+	c.CPU.SetImmediateExit(false)
+	if err := c.load(pt, r.RIP, r.RSP); err != nil {
+		return err
+	}
+	kr, err := c.CPU.Regs()
+	if err != nil {
+		return err
+	}
+	// Start left RIP/RSP/RFLAGS on the boot stub and its iret frame; the
+	// other registers are the task's, and the frame gets its RFLAGS.
+	bootRIP, bootRSP, bootFlags := kr.RIP, kr.RSP, kr.RFLAGS
+	*kr = *(*kvm.Regs)(unsafe.Pointer(r))
+	kr.RIP, kr.RSP, kr.RFLAGS = bootRIP, bootRSP, bootFlags
+	putU64(c.ist1[len(c.ist1)-40+16:], r.RFLAGS&userFlagsMask|UserFlags)
+	c.CPU.MarkDirty()
+	a := c.arch
+	if err := c.CPU.SetMSRs(map[uint32]uint64{msrFSBase: a.fsBase, msrGSBase: a.gsBase}); err != nil {
+		return err
+	}
+	if fpu != nil {
+		return a.RestoreFPU(fpu)
+	}
+	return a.ResetFPU()
+}
+
+// userFlagsMask is the RFLAGS bits a task may carry into a new vCPU.
+const userFlagsMask = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x40000 | 0x200000
+
+// Switch implements syscalls.Task: the calling task continues on page
+// tables pt (execve). Queued writes were for the old tables and go.
+func (c *VCPU) Switch(pt *ept.PageTable) error {
+	s, err := c.CPU.Sregs()
+	if err != nil {
+		return err
+	}
+	s.CR3 = pt.Root()
+	if err := c.CPU.SetSregs(s); err != nil {
+		return fmt.Errorf("KVM_SET_SREGS (new address space): %w", err)
+	}
+	c.Flush.Reset()
+	return nil
+}
+
+// Kick implements syscalls.Task.
+func (c *VCPU) Kick() {
+	c.CPU.SetImmediateExit(true)
+	if tid := atomic.LoadInt32(&c.tid); tid != 0 {
+		// Any signal interrupts KVM_RUN; SIGURG is one the Go runtime
+		// already handles (and ignores here).
+		_ = unix.Tgkill(unix.Getpid(), int(tid), unix.SIGURG)
+	}
+}
+
+// interrupted handles an EINTR exit of KVM_RUN: deliver what another task
+// posted if the vCPU stopped in user code (in the shim, the next real exit
+// comes soon and delivers it).
+func (c *VCPU) interrupted(p *syscalls.Process) error {
+	c.CPU.SetImmediateExit(false)
+	if !p.SignalPending() {
+		return nil
+	}
+	r, err := c.CPU.Regs()
+	if err != nil {
+		return err
+	}
+	if r.RIP >= boot.UserTop {
+		return nil
+	}
+	c.Flush.Applied()
+	u := (*syscalls.Regs)(unsafe.Pointer(r))
+	p.DeliverPending(u)
+	if p.Exited {
+		return nil
+	}
+	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
+}

@@ -17,10 +17,14 @@ $(KSHIM): $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 	@mkdir -p bin
 	$(GO) build -o $@ ./cmd/kshim
 
-# Install build dependencies when missing (CI runs on fresh machines).
+# Install build and test dependencies when missing (CI runs on fresh
+# machines): gcc and a static glibc for the guest images, and Debian's
+# busybox-static for the busybox differential tests.
 deps:
 	@command -v gcc >/dev/null && test -f /usr/lib/x86_64-linux-gnu/libc.a || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; }
+	@dpkg -s busybox-static >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static; }
 
 run: deps build build/images/hello
 	$(KSHIM) run build/images/hello

@@ -18,11 +18,25 @@
 //     is what makes the hypervisor notice.
 //   - Intermediate entries are present, writable and user; the leaf alone
 //     decides access.
+//   - Several vCPUs (the threads of one process) may run one address space.
+//     Each has a root of its own (Attach): the user half's top-level
+//     entries are the template root's, kept identical in every attached
+//     root (a new top-level entry is written into all of them while it is
+//     not present anywhere, and top-level entries never change after), and
+//     the kernel half is the vCPU's own (its shim pages). Everything below
+//     the top level is shared.
+//   - A queued write goes to the flush queue of the vCPU whose host thread
+//     makes the change (SetThread), so the vCPU that next enters the guest
+//     from that thread applies it; OnShared lets the VMM stop the other
+//     vCPUs of the address space first (vmm/task.go).
 package ept
 
 import (
 	"errors"
 	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // Page-table entry bits.
@@ -53,6 +67,94 @@ type PageTable struct {
 	// directMap is where guest code sees guest-physical memory; the
 	// addresses of queued entries are given there.
 	directMap uint64
+
+	amu     sync.Mutex // guards roots and threads
+	roots   []*Root
+	threads map[int32]*FlushQueue // host thread id -> its vCPU's queue
+	// OnShared, when set, is called before the first write queued while
+	// more than one root is attached (and again once Unshared is called).
+	OnShared func()
+	shared   bool
+}
+
+// Root is one vCPU's top-level table for an address space: what CR3 holds.
+type Root struct {
+	pt    *PageTable
+	frame uint64
+}
+
+// Root returns the guest-physical address of the top-level table.
+func (r *Root) Root() uint64 { return r.frame }
+
+// Attach makes a root for a vCPU whose kernel half is the top-level table
+// at kernel (entries 256..511 are copied from it; the tables below it are
+// the vCPU's and must not change while attached).
+func (pt *PageTable) Attach(kernel uint64) (*Root, error) {
+	frame, err := pt.mem.AllocTable()
+	if err != nil {
+		return nil, err
+	}
+	pt.amu.Lock()
+	defer pt.amu.Unlock()
+	dst := pt.mem.Page(frame)
+	copy(dst[:PageSize/2], pt.mem.Page(pt.root)[:PageSize/2])
+	copy(dst[PageSize/2:], pt.mem.Page(kernel)[PageSize/2:])
+	r := &Root{pt: pt, frame: frame}
+	pt.roots = append(pt.roots, r)
+	return r, nil
+}
+
+// Detach drops a root (its vCPU left the address space) and frees it.
+func (r *Root) Detach() {
+	pt := r.pt
+	pt.amu.Lock()
+	for i, x := range pt.roots {
+		if x == r {
+			pt.roots = append(pt.roots[:i], pt.roots[i+1:]...)
+			break
+		}
+	}
+	pt.amu.Unlock()
+	pt.mem.FreeTable(r.frame)
+	r.frame = 0
+}
+
+// Attached returns how many roots are attached.
+func (pt *PageTable) Attached() int {
+	pt.amu.Lock()
+	defer pt.amu.Unlock()
+	return len(pt.roots)
+}
+
+// SetThread routes the writes host thread tid queues to q (nil: forget
+// the thread).
+func (pt *PageTable) SetThread(tid int32, q *FlushQueue) {
+	pt.amu.Lock()
+	defer pt.amu.Unlock()
+	if pt.threads == nil {
+		pt.threads = map[int32]*FlushQueue{}
+	}
+	if q == nil {
+		delete(pt.threads, tid)
+	} else {
+		pt.threads[tid] = q
+	}
+}
+
+// Unshared ends a stop of the other vCPUs (see OnShared).
+func (pt *PageTable) Unshared() { pt.shared = false }
+
+// queue returns the flush queue for a write from the calling thread.
+func (pt *PageTable) queue() *FlushQueue {
+	pt.amu.Lock()
+	defer pt.amu.Unlock()
+	if len(pt.threads) == 0 {
+		return pt.q
+	}
+	if q := pt.threads[int32(unix.Gettid())]; q != nil {
+		return q
+	}
+	return pt.q
 }
 
 // NewPageTable creates an empty address space. Queued writes name entries
@@ -65,10 +167,13 @@ func NewPageTable(mem *Memory, q *FlushQueue, directMap uint64) (*PageTable, err
 	return &PageTable{mem: mem, q: q, root: root, tables: 1, directMap: directMap}, nil
 }
 
-// Free returns every table frame. The tables must no longer be in use by
-// any vCPU (the task switched away or exited), and the leaves' frames
-// belong to the memory manager, which released them.
+// Free returns every table frame, attached roots included. The tables must
+// no longer be in use by any vCPU (the task switched away or exited), and
+// the leaves' frames belong to the memory manager, which released them.
 func (pt *PageTable) Free() {
+	for _, r := range append([]*Root(nil), pt.roots...) {
+		r.Detach()
+	}
 	for _, f := range pt.frames {
 		pt.mem.FreeTable(f)
 	}
@@ -80,7 +185,8 @@ func (pt *PageTable) Free() {
 	pt.tables = 0
 }
 
-// Root returns the guest-physical address of the PML4, the value for CR3.
+// Root returns the guest-physical address of the template top-level
+// table (for a vCPU's CR3 use an attached Root).
 func (pt *PageTable) Root() uint64 { return pt.root }
 
 // Tables returns how many frames the tables use.
@@ -115,12 +221,25 @@ func (pt *PageTable) walk(va uint64, level int, create bool) (entry uint64, ok b
 				return 0, false, err
 			}
 			v = frame | tableFlags
+			if l == 3 {
+				pt.propagate(index(va, 3), v)
+			}
 		} else if v&PTEHuge != 0 {
 			return 0, false, nil
 		}
 		table = v & pteAddrMask
 	}
 	return table + 8*index(va, level), true, nil
+}
+
+// propagate writes a new top-level entry into every attached root. The
+// entry was not present in any of them, so a host write is seen at once.
+func (pt *PageTable) propagate(i, v uint64) {
+	pt.amu.Lock()
+	defer pt.amu.Unlock()
+	for _, r := range pt.roots {
+		le.PutUint64(pt.mem.Slice(r.frame+8*i, 8), v)
+	}
 }
 
 func (pt *PageTable) read(e uint64) uint64 {
@@ -139,8 +258,12 @@ func (pt *PageTable) set(e, va, v uint64) error {
 	// no TLB or shadow holds it and a host-side write is seen like one to
 	// a not-present entry. (The vCPU using these tables is stopped while
 	// the VMM edits them.)
-	if old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || pt.q.queued(e) {
-		if err := pt.q.push(pt.directMap+e, v, va, e); err != nil {
+	if q := pt.queue(); old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || q.queued(e) {
+		if !pt.shared && pt.OnShared != nil && pt.Attached() > 1 {
+			pt.shared = true
+			pt.OnShared()
+		}
+		if err := q.push(pt.directMap+e, v, va, e); err != nil {
 			return err
 		}
 	}
@@ -234,7 +357,7 @@ func (pt *PageTable) Refresh(va uint64) error {
 	if v&PTEPresent == 0 {
 		return nil
 	}
-	return pt.q.push(pt.directMap+e, v, va, e)
+	return pt.queue().push(pt.directMap+e, v, va, e)
 }
 
 // Frame returns the frame address in a leaf entry.

@@ -109,6 +109,10 @@ type VCPU struct {
 	inSyscall bool
 	arch      *Arch
 	tid       int32 // host thread running the vCPU (0: none); for Kick
+	// kernel holds the vCPU's kernel-half tables; roots, its root in each
+	// address space it has joined.
+	kernel *ept.PageTable
+	roots  map[*ept.PageTable]*ept.Root
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.
@@ -193,6 +197,11 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 	c.Flush.Drain = c.drain
 	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
 	c.arch = &Arch{c: c}
+	c.roots = map[*ept.PageTable]*ept.Root{}
+	if err := c.buildKernelHalf(); err != nil {
+		c.freePages()
+		return nil, err
+	}
 	if c.CPU, err = m.vm.NewCPU(m.nextID); err != nil {
 		c.freePages()
 		return nil, err
@@ -212,6 +221,7 @@ func (c *VCPU) freePages() {
 // Release returns an exited task's vCPU for reuse.
 func (c *VCPU) Release() {
 	c.arch.fsBase, c.arch.gsBase = 0, 0
+	clear(c.roots) // the roots went with their page tables (ept.PageTable.Free)
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
 	c.m.idle = append(c.m.idle, c)
@@ -242,13 +252,13 @@ func (m *Machine) Close() {
 	m.h.Close()
 }
 
-// NewAddressSpace returns page tables for a task on vCPU c: the shared and
-// c's own shim pages and the direct map are in place; the guest memory
-// manager adds the user half.
-func (c *VCPU) NewAddressSpace() (*ept.PageTable, error) {
-	pt, err := ept.NewPageTable(c.m.Mem, c.Flush, boot.DirectMap)
+// buildKernelHalf makes the vCPU's kernel-half tables: the shared and its
+// own shim pages and the direct map. Every address space the vCPU runs
+// links them into its root (ept.PageTable.Attach); they never change.
+func (c *VCPU) buildKernelHalf() error {
+	kpt, err := ept.NewPageTable(c.m.Mem, c.Flush, boot.DirectMap)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, p := range shimPages {
 		frames := c.m.shared
@@ -257,17 +267,52 @@ func (c *VCPU) NewAddressSpace() (*ept.PageTable, error) {
 		}
 		for i := 0; i < p.pages; i++ {
 			va := p.va + uint64(i)*ept.PageSize
-			if err := pt.Map(va, frames[va], p.flags|ept.PTEAccessed); err != nil {
-				return nil, err
+			if err := kpt.Map(va, frames[va], p.flags|ept.PTEAccessed); err != nil {
+				return err
 			}
 		}
 	}
 	for pa := uint64(0); pa < c.m.Mem.Size(); pa += ept.HugePageSize {
-		if err := pt.MapHuge(boot.DirectMap+pa, pa, ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
-			return nil, err
+		if err := kpt.MapHuge(boot.DirectMap+pa, pa, ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
+			return err
 		}
 	}
+	c.kernel = kpt
+	return nil
+}
+
+// NewAddressSpace returns empty page tables (the user half) with a root for
+// vCPU c attached: the kernel half is c's. The guest memory manager fills
+// the user half.
+func (c *VCPU) NewAddressSpace() (*ept.PageTable, error) {
+	pt, err := ept.NewPageTable(c.m.Mem, c.Flush, boot.DirectMap)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.join(pt); err != nil {
+		pt.Free()
+		return nil, err
+	}
 	return pt, nil
+}
+
+// join attaches a root for c to pt and makes it c's root for pt (the next
+// load or Switch uses it).
+func (c *VCPU) join(pt *ept.PageTable) (*ept.Root, error) {
+	r, err := pt.Attach(c.kernel.Root())
+	if err != nil {
+		return nil, err
+	}
+	c.roots[pt] = r
+	return r, nil
+}
+
+// rootFor returns c's root for pt.
+func (c *VCPU) rootFor(pt *ept.PageTable) PageTables {
+	if r := c.roots[pt]; r != nil && r.Root() != 0 {
+		return r
+	}
+	return pt // not attached: tests that build tables by hand
 }
 
 func segment(sel uint16, code bool) kvm.Segment {

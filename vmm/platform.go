@@ -14,6 +14,7 @@ import (
 	"github.com/bobuhiro11/gokvm/kvm"
 
 	"kshim/boot"
+	"kshim/ept"
 )
 
 // entryPath is the probed way back from a syscall exit to user mode.
@@ -136,16 +137,17 @@ func (m *Machine) Path() string {
 // Boot starts the vCPU with page tables pt, probing the platform first if
 // this machine has not yet, and leaves it ready to enter user mode at rip
 // with rsp and all other registers zero, as execve leaves them.
-func (c *VCPU) Boot(pt PageTables, rip, rsp uint64) error {
+func (c *VCPU) Boot(pt *ept.PageTable, rip, rsp uint64) error {
+	root := c.rootFor(pt)
 	if c.m.path == nil {
-		if err := c.load(pt, boot.ProbeEntry, 0); err != nil {
+		if err := c.load(root, boot.ProbeEntry, 0); err != nil {
 			return err
 		}
 		if err := c.probe(); err != nil {
 			return err
 		}
 	}
-	if err := c.load(pt, rip, rsp); err != nil {
+	if err := c.load(root, rip, rsp); err != nil {
 		return err
 	}
 	return nil
@@ -163,7 +165,7 @@ func (m *Machine) Probe() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := c.load(pt, boot.ProbeEntry, 0); err != nil {
+	if err := c.load(c.rootFor(pt), boot.ProbeEntry, 0); err != nil {
 		return "", err
 	}
 	if err := c.probe(); err != nil {

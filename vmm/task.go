@@ -35,7 +35,7 @@ func (m *Machine) HWCap() uint64 { return m.h.hwcap() }
 // Start implements syscalls.Task: it runs p from registers r (FPU state fpu,
 // an fxsave image, or nil for the initial state) in a new goroutine.
 func (c *VCPU) Start(p *syscalls.Process, r *syscalls.Regs, fpu []byte) error {
-	if err := c.enter(p.MM.PageTable(), r, fpu); err != nil {
+	if err := c.enter(c.rootFor(p.MM.PageTable()), r, fpu); err != nil {
 		return err
 	}
 	ready := make(chan struct{})
@@ -94,7 +94,7 @@ func (c *VCPU) Switch(pt *ept.PageTable) error {
 	if err != nil {
 		return err
 	}
-	s.CR3 = pt.Root()
+	s.CR3 = c.rootFor(pt).Root()
 	if err := c.CPU.SetSregs(s); err != nil {
 		return fmt.Errorf("KVM_SET_SREGS (new address space): %w", err)
 	}

@@ -12,6 +12,12 @@ import (
 // Check verifies the invariants between the range map, the objects and the
 // page tables. It is O(mapped pages) and meant for tests and debugging.
 func (mm *MM) Check() error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedCheck()
+}
+
+func (mm *MM) lockedCheck() error {
 	var prev *VMA
 	var err error
 	owner := map[uint64]uint64{} // frame -> va that maps it (private objects)

@@ -52,6 +52,12 @@ func (k FaultKind) String() string { return kindNames[k] }
 // HandleFault resolves a fault at addr. It returns Resolved when the guest
 // can retry the access, and what kind of fault it was.
 func (mm *MM) HandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedHandleFault(addr, acc)
+}
+
+func (mm *MM) lockedHandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
 	defer mm.after()
 	if addr >= UserTop {
 		return SegvMapErr, KindNone
@@ -214,6 +220,12 @@ func (mm *MM) growStack(addr uint64) *VMA {
 // MapStack creates the main stack: a GrowsDown VMA of initial size below
 // StackTop.
 func (mm *MM) MapStack() {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	mm.lockedMapStack()
+}
+
+func (mm *MM) lockedMapStack() {
 	v := &VMA{Start: StackTop - initStack, End: StackTop, Prot: unix.PROT_READ | unix.PROT_WRITE,
 		Flags: Anonymous | GrowsDown, Name: "[stack]", Off: 1 << 40}
 	v.Obj = newObject(false, nil, 0)
@@ -223,7 +235,13 @@ func (mm *MM) MapStack() {
 // MapAnon maps private anonymous memory at exactly [addr, addr+length)
 // (the ELF loader's boot.Memory).
 func (mm *MM) MapAnon(addr, length uint64, prot int) error {
-	_, err := mm.Mmap(MmapArgs{Addr: addr, Len: length, Prot: prot, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE})
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMapAnon(addr, length, prot)
+}
+
+func (mm *MM) lockedMapAnon(addr, length uint64, prot int) error {
+	_, err := mm.lockedMmap(MmapArgs{Addr: addr, Len: length, Prot: prot, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE})
 	return err
 }
 
@@ -284,18 +302,36 @@ func (mm *MM) copy(addr uint64, buf []byte, acc Access, force bool) (int, error)
 // CopyIn reads guest memory at addr into buf, as the guest could read it.
 // It returns the bytes copied before any fault, and EFAULT on a fault.
 func (mm *MM) CopyIn(addr uint64, buf []byte) (int, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedCopyIn(addr, buf)
+}
+
+func (mm *MM) lockedCopyIn(addr uint64, buf []byte) (int, error) {
 	defer mm.after()
 	return mm.copy(addr, buf, Read, false)
 }
 
 // CopyOut writes buf to guest memory at addr, as the guest could write it.
 func (mm *MM) CopyOut(addr uint64, buf []byte) (int, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedCopyOut(addr, buf)
+}
+
+func (mm *MM) lockedCopyOut(addr uint64, buf []byte) (int, error) {
 	defer mm.after()
 	return mm.copy(addr, buf, Write, false)
 }
 
 // WriteAt writes guest memory regardless of protection (the loader).
 func (mm *MM) WriteAt(addr uint64, data []byte) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedWriteAt(addr, data)
+}
+
+func (mm *MM) lockedWriteAt(addr uint64, data []byte) error {
 	defer mm.after()
 	_, err := mm.copy(addr, data, Write, true)
 	return err
@@ -303,6 +339,12 @@ func (mm *MM) WriteAt(addr uint64, data []byte) error {
 
 // ReadString reads a NUL-terminated string of at most max bytes.
 func (mm *MM) ReadString(addr uint64, max int) (string, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedReadString(addr, max)
+}
+
+func (mm *MM) lockedReadString(addr uint64, max int) (string, error) {
 	var out []byte
 	for len(out) < max {
 		page, err := mm.frameFor(addr, Read, false)

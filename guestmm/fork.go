@@ -24,6 +24,12 @@ import (
 // Fork returns the child's copy of the address space, with page tables pt
 // (a fresh address space from the same guest memory).
 func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedFork(pt)
+}
+
+func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 	defer mm.after()
 	c := New(mm.mem, pt)
 	c.brkStart, c.brk, c.CheckAll = mm.brkStart, mm.brk, mm.CheckAll
@@ -89,7 +95,13 @@ func (mm *MM) NewSibling(pt *ept.PageTable) *MM {
 // Release unmaps everything, through the page tables (a fork that failed
 // half way). The page tables themselves belong to the caller.
 func (mm *MM) Release() {
-	for _, v := range mm.VMAs() {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	mm.lockedRelease()
+}
+
+func (mm *MM) lockedRelease() {
+	for _, v := range mm.lockedVMAs() {
 		_ = mm.unmapRange(v.Start, v.End)
 	}
 }
@@ -98,6 +110,12 @@ func (mm *MM) Release() {
 // caller is about to free (exit, execve): the vCPU never runs on them
 // again, so no entry needs a guest-visible change.
 func (mm *MM) Destroy() {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	mm.lockedDestroy()
+}
+
+func (mm *MM) lockedDestroy() {
 	mm.vmas.Ascend(func(v *VMA) bool {
 		if !v.Obj.shared() {
 			v.Obj.release(mm.mem, v.Off, v.objPage(v.End))

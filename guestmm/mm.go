@@ -34,6 +34,7 @@ package guestmm
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/btree"
 	"golang.org/x/sys/unix"
@@ -86,6 +87,9 @@ func lessVMA(a, b *VMA) bool { return a.Start < b.Start }
 
 // MM is one address space.
 type MM struct {
+	// mu serialises every operation: the threads of a process share one
+	// MM. Exported methods lock; locked* methods expect it held.
+	mu   sync.Mutex
 	mem  *ept.Memory
 	pt   *ept.PageTable
 	vmas *btree.BTreeG[*VMA]
@@ -133,6 +137,12 @@ func (mm *MM) find(addr uint64) *VMA {
 
 // FindVMA returns a copy of the VMA containing addr.
 func (mm *MM) FindVMA(addr uint64) (VMA, bool) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedFindVMA(addr)
+}
+
+func (mm *MM) lockedFindVMA(addr uint64) (VMA, bool) {
 	v := mm.find(addr)
 	if v == nil {
 		return VMA{}, false
@@ -158,13 +168,25 @@ func (mm *MM) overlapping(start, end uint64) []*VMA {
 
 // VMAs returns copies of all VMAs in address order.
 func (mm *MM) VMAs() []VMA {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedVMAs()
+}
+
+func (mm *MM) lockedVMAs() []VMA {
 	var out []VMA
 	mm.vmas.Ascend(func(v *VMA) bool { out = append(out, *v); return true })
 	return out
 }
 
 // Len returns the number of VMAs.
-func (mm *MM) Len() int { return mm.vmas.Len() }
+func (mm *MM) Len() int {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedLen()
+}
+
+func (mm *MM) lockedLen() int { return mm.vmas.Len() }
 
 // pteFlags gives the leaf flags for a VMA's protection.
 func pteFlags(prot int) uint64 {
@@ -182,7 +204,7 @@ func accessible(prot int) bool { return prot&(unix.PROT_READ|unix.PROT_WRITE|uni
 
 func (mm *MM) after() {
 	if mm.CheckAll {
-		if err := mm.Check(); err != nil {
+		if err := mm.lockedCheck(); err != nil {
 			panic(fmt.Sprintf("guestmm invariant violated: %v", err))
 		}
 	}

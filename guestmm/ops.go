@@ -32,6 +32,12 @@ const protMask = unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC | unix.PROT_G
 
 // Mmap implements mmap(2). It returns the mapped address.
 func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMmap(a)
+}
+
+func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 	defer mm.after()
 	const mapType = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE
 	switch a.Flags & mapType {
@@ -235,6 +241,12 @@ func (mm *MM) freeHint(lo, hi uint64) {
 
 // Munmap implements munmap(2).
 func (mm *MM) Munmap(addr, length uint64) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMunmap(addr, length)
+}
+
+func (mm *MM) lockedMunmap(addr, length uint64) error {
 	defer mm.after()
 	if addr%PageSize != 0 || length == 0 {
 		return unix.EINVAL
@@ -248,6 +260,12 @@ func (mm *MM) Munmap(addr, length uint64) error {
 
 // Mprotect implements mprotect(2).
 func (mm *MM) Mprotect(addr, length uint64, prot int) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMprotect(addr, length, prot)
+}
+
+func (mm *MM) lockedMprotect(addr, length uint64, prot int) error {
 	defer mm.after()
 	if addr%PageSize != 0 || prot&^protMask != 0 || prot&(unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP {
 		return unix.EINVAL
@@ -298,11 +316,23 @@ func (mm *MM) Mprotect(addr, length uint64, prot int) error {
 }
 
 // SetBrkStart sets where the heap begins (the end of the loaded image).
-func (mm *MM) SetBrkStart(addr uint64) { mm.brkStart, mm.brk = addr, addr }
+func (mm *MM) SetBrkStart(addr uint64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	mm.lockedSetBrkStart(addr)
+}
+
+func (mm *MM) lockedSetBrkStart(addr uint64) { mm.brkStart, mm.brk = addr, addr }
 
 // Brk implements brk(2): it returns the new break, or the old one when the
 // request cannot be met.
 func (mm *MM) Brk(addr uint64) uint64 {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedBrk(addr)
+}
+
+func (mm *MM) lockedBrk(addr uint64) uint64 {
 	defer mm.after()
 	if addr < mm.brkStart || addr >= MmapBase {
 		return mm.brk
@@ -327,6 +357,12 @@ func (mm *MM) Brk(addr uint64) uint64 {
 
 // Madvise implements madvise(2).
 func (mm *MM) Madvise(addr, length uint64, advice int) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMadvise(addr, length, advice)
+}
+
+func (mm *MM) lockedMadvise(addr, length uint64, advice int) error {
 	defer mm.after()
 	if addr%PageSize != 0 {
 		return unix.EINVAL

@@ -23,6 +23,12 @@ func (mm *MM) mapped(start, end uint64) bool {
 
 // Mremap implements mremap(2).
 func (mm *MM) Mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMremap(old, oldLen, newLen, flags, newAddr)
+}
+
+func (mm *MM) lockedMremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
 	defer mm.after()
 	const known = unix.MREMAP_MAYMOVE | unix.MREMAP_FIXED | unix.MREMAP_DONTUNMAP
 	if flags&^known != 0 || old%PageSize != 0 {
@@ -153,6 +159,12 @@ func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uin
 // Msync implements msync(2). Private and anonymous mappings have nothing
 // to write back.
 func (mm *MM) Msync(addr, length uint64, flags int) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMsync(addr, length, flags)
+}
+
+func (mm *MM) lockedMsync(addr, length uint64, flags int) error {
 	if addr%PageSize != 0 || flags&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 ||
 		flags&(unix.MS_ASYNC|unix.MS_SYNC) == unix.MS_ASYNC|unix.MS_SYNC {
 		return unix.EINVAL
@@ -173,6 +185,12 @@ func (mm *MM) Msync(addr, length uint64, flags int) error {
 // the host's page cache. Pages mapped ahead by fault-around and never
 // touched are not resident to the guest's eyes.
 func (mm *MM) Mincore(addr, length uint64) ([]byte, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMincore(addr, length)
+}
+
+func (mm *MM) lockedMincore(addr, length uint64) ([]byte, error) {
 	if addr%PageSize != 0 {
 		return nil, unix.EINVAL
 	}
@@ -217,6 +235,12 @@ func (mm *MM) Mincore(addr, length uint64) ([]byte, error) {
 // Mlock implements mlock/munlock: locking populates the range, since
 // kshim's guest memory is never paged out once present.
 func (mm *MM) Mlock(addr, length uint64, lock bool) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedMlock(addr, length, lock)
+}
+
+func (mm *MM) lockedMlock(addr, length uint64, lock bool) error {
 	defer mm.after()
 	start := addr &^ (PageSize - 1)
 	end := pageUp(addr + length)
@@ -249,13 +273,19 @@ func (mm *MM) Mlock(addr, length uint64, lock bool) error {
 // LockAll implements mlockall: current locks and populates every mapping,
 // future makes later mappings locked (and populated) as they are made.
 func (mm *MM) LockAll(current, future bool) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockedLockAll(current, future)
+}
+
+func (mm *MM) lockedLockAll(current, future bool) error {
 	defer mm.after()
 	mm.lockFuture = future
 	if !current {
 		return nil
 	}
-	for _, v := range mm.VMAs() {
-		if err := mm.Mlock(v.Start, v.End-v.Start, true); err != nil {
+	for _, v := range mm.lockedVMAs() {
+		if err := mm.lockedMlock(v.Start, v.End-v.Start, true); err != nil {
 			return err
 		}
 	}
@@ -264,10 +294,16 @@ func (mm *MM) LockAll(current, future bool) error {
 
 // UnlockAll implements munlockall.
 func (mm *MM) UnlockAll() {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	mm.lockedUnlockAll()
+}
+
+func (mm *MM) lockedUnlockAll() {
 	defer mm.after()
 	mm.lockFuture = false
-	for _, v := range mm.VMAs() {
-		_ = mm.Mlock(v.Start, v.End-v.Start, false)
+	for _, v := range mm.lockedVMAs() {
+		_ = mm.lockedMlock(v.Start, v.End-v.Start, false)
 	}
 }
 

@@ -40,6 +40,10 @@ const (
 	// user's red zone.
 	IST1Bottom = 0xffffffff80060000
 	IST1Top    = 0xffffffff80064000
+	// IST2 takes #UD alone (the flush requests; boot/tables.go), right
+	// above IST1 so both are one area for the VMM.
+	IST2Bottom = IST1Top
+	IST2Top    = 0xffffffff80068000
 
 	// DirectMap maps all guest-physical memory, supervisor-only, NX, so
 	// guest code can write page-table pages by physical address.

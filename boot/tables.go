@@ -47,7 +47,10 @@ func tssDescriptor(base uint64, limit uint32) (lo, hi uint64) {
 var GDTLimit = uint16(len(GDT()) - 1)
 
 // IDT returns the interrupt descriptor table: the 32 exception vectors
-// on IST1 (int3 and into reachable from user mode, as on Linux).
+// on IST1 (int3 and into reachable from user mode, as on Linux), except
+// #UD on IST2: the VMM's flush requests are deliberate #UDs, and one may
+// come while an exception's frame still occupies IST1 (a drain in the
+// middle of handling a fault).
 func IDT() []byte {
 	b := make([]byte, 256*16)
 	for v := 0; v < exceptionVectors; v++ {
@@ -55,7 +58,11 @@ func IDT() []byte {
 		if v == 3 || v == 4 {
 			dpl = 3
 		}
-		putGate(b[16*v:], vectorsEntry+uint64(v)*exceptionStubSize, dpl, 1)
+		ist := 1
+		if v == 6 {
+			ist = 2
+		}
+		putGate(b[16*v:], vectorsEntry+uint64(v)*exceptionStubSize, dpl, ist)
 	}
 	return b
 }
@@ -88,6 +95,7 @@ func TSS() []byte {
 	b := make([]byte, ioMapBase+ioMapBytes)
 	binary.LittleEndian.PutUint64(b[0x04:], IST1Top) // RSP0: unused with IST, kept sane
 	binary.LittleEndian.PutUint64(b[0x24:], IST1Top) // IST1
+	binary.LittleEndian.PutUint64(b[0x2c:], IST2Top) // IST2 (#UD)
 	binary.LittleEndian.PutUint16(b[0x66:], ioMapBase)
 	bm := b[ioMapBase:]
 	for i := range bm {

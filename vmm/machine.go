@@ -75,7 +75,7 @@ var shimPages = []shimPage{
 	{boot.TSSAddr, boot.TSSPages, ept.PTENoExec, true},
 	{boot.UserData, 1, ept.PTENoExec | ept.PTEUser, true},
 	{boot.FlushArea, boot.FlushAreaSize / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
-	{boot.IST1Bottom, (boot.IST1Top - boot.IST1Bottom) / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
+	{boot.IST1Bottom, (boot.IST2Top - boot.IST1Bottom) / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
 }
 
 // Machine is a VM: its guest-physical memory, the shim pages every vCPU
@@ -102,11 +102,12 @@ type VCPU struct {
 	Flush *ept.FlushQueue
 	// own maps each per-vCPU shim page's address to its frame.
 	own map[uint64]uint64
-	// ist1 is the VMM's view of the exception stack.
-	ist1 []byte
-	// inSyscall is set while a syscall handler runs, when drain may run
-	// the vCPU.
-	inSyscall bool
+	// ist1 is the VMM's view of the exception stack; ists, of both
+	// exception stacks (IST1, then IST2 for #UD).
+	ist1, ists []byte
+	// inExit is set while a syscall or exception exit is handled, when
+	// drain may run the vCPU.
+	inExit bool
 	arch      *Arch
 	tid       int32 // host thread running the vCPU (0: none); for Kick
 	// kernel holds the vCPU's kernel-half tables; roots, its root in each
@@ -196,6 +197,7 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 	c.Flush = ept.NewFlushQueue(c.area(boot.FlushArea, boot.FlushAreaSize))
 	c.Flush.Drain = c.drain
 	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
+	c.ists = c.area(boot.IST1Bottom, boot.IST2Top-boot.IST1Bottom)
 	c.arch = &Arch{c: c}
 	c.roots = map[*ept.PageTable]*ept.Root{}
 	if err := c.buildKernelHalf(); err != nil {

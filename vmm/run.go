@@ -54,6 +54,7 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 		case exitIO:
 			_, _, port := c.CPU.IO()
 			var err error
+			c.inExit = true
 			switch port {
 			case boot.PortSyscall:
 				st.Syscalls++
@@ -67,6 +68,7 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 			default:
 				err = fmt.Errorf("I/O exit on unexpected port %#x", port)
 			}
+			c.inExit = false
 			if err != nil {
 				return fmt.Errorf("%w (%s)", err, c.CPU.Describe())
 			}
@@ -94,9 +96,7 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
 	u.RIP, u.RFLAGS = r.RCX, r.R11
 	c.Flush.Applied()
-	c.inSyscall = true
 	p.Syscall(u)
-	c.inSyscall = false
 	p.DeliverPending(u)
 	if p.Exited {
 		return nil
@@ -123,10 +123,10 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	if err != nil {
 		return err
 	}
-	if r.RSP < boot.IST1Bottom || r.RSP+64 > boot.IST1Top {
-		return fmt.Errorf("exception exit with rsp %#x off the exception stack", r.RSP)
+	if r.RSP < boot.IST1Bottom || r.RSP+64 > boot.IST2Top {
+		return fmt.Errorf("exception exit with rsp %#x off the exception stacks", r.RSP)
 	}
-	f := c.ist1[r.RSP-boot.IST1Bottom:]
+	f := c.ists[r.RSP-boot.IST1Bottom:]
 	vec, code, cr2 := getU64(f[frVector:]), getU64(f[frError:]), getU64(f[frCR2:])
 	if getU64(f[frCS:])&3 != 3 {
 		return fmt.Errorf("exception %d (error %#x, cr2 %#x) in the shim at rip %#x", vec, code, cr2, getU64(f[frRIP:]))
@@ -228,13 +228,12 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 }
 
 // drain makes the guest apply the flush queue in the middle of a syscall
-// (ept.FlushQueue.Drain), when one operation queues more page-table writes
-// than the flush area holds. The vCPU runs the udrain stub (ud2: kflush;
-// then out to the syscall port) and the user registers are put back. Only
-// a syscall exit can do this: an exception exit's frame sits on IST1,
-// which the stub's #UD would reuse.
+// or an exception (ept.FlushQueue.Drain, and the end of a change to an
+// address space other vCPUs share). The vCPU runs the udrain stub (ud2:
+// kflush; then out to the syscall port) and its registers are put back.
+// The #UD comes on IST2, so an exception frame on IST1 survives it.
 func (c *VCPU) drain() error {
-	if !c.inSyscall {
+	if !c.inExit {
 		return ept.ErrFlushFull
 	}
 	r, err := c.CPU.Regs()

@@ -35,6 +35,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -70,11 +72,23 @@ type PageTable struct {
 
 	amu     sync.Mutex // guards roots and threads
 	roots   []*Root
+	nroots  atomic.Int32 // len(roots)
 	threads map[int32]*FlushQueue // host thread id -> its vCPU's queue
 	// OnShared, when set, is called before the first write queued while
-	// more than one root is attached (and again once Unshared is called).
-	OnShared func()
-	shared   bool
+	// more than one root is attached; OnSharedEnd by EndOp after it, at
+	// the end of the memory-manager operation.
+	OnShared    func()
+	OnSharedEnd func()
+	shared      bool
+}
+
+// EndOp ends a memory-manager operation (under its lock): a stop OnShared
+// began is ended by OnSharedEnd.
+func (pt *PageTable) EndOp() {
+	if pt.shared && pt.OnSharedEnd != nil {
+		pt.OnSharedEnd()
+	}
+	pt.shared = false
 }
 
 // Root is one vCPU's top-level table for an address space: what CR3 holds.
@@ -101,6 +115,7 @@ func (pt *PageTable) Attach(kernel uint64) (*Root, error) {
 	copy(dst[PageSize/2:], pt.mem.Page(kernel)[PageSize/2:])
 	r := &Root{pt: pt, frame: frame}
 	pt.roots = append(pt.roots, r)
+	pt.nroots.Store(int32(len(pt.roots)))
 	return r, nil
 }
 
@@ -111,6 +126,7 @@ func (r *Root) Detach() {
 	for i, x := range pt.roots {
 		if x == r {
 			pt.roots = append(pt.roots[:i], pt.roots[i+1:]...)
+			pt.nroots.Store(int32(len(pt.roots)))
 			break
 		}
 	}
@@ -120,11 +136,7 @@ func (r *Root) Detach() {
 }
 
 // Attached returns how many roots are attached.
-func (pt *PageTable) Attached() int {
-	pt.amu.Lock()
-	defer pt.amu.Unlock()
-	return len(pt.roots)
-}
+func (pt *PageTable) Attached() int { return int(pt.nroots.Load()) }
 
 // SetThread routes the writes host thread tid queues to q (nil: forget
 // the thread).
@@ -141,15 +153,20 @@ func (pt *PageTable) SetThread(tid int32, q *FlushQueue) {
 	}
 }
 
-// Unshared ends a stop of the other vCPUs (see OnShared).
+// Unshared marks the stop of the other vCPUs over (see OnShared).
 func (pt *PageTable) Unshared() { pt.shared = false }
 
 // queue returns the flush queue for a write from the calling thread.
 func (pt *PageTable) queue() *FlushQueue {
 	pt.amu.Lock()
 	defer pt.amu.Unlock()
-	if len(pt.threads) == 0 {
+	switch len(pt.threads) {
+	case 0:
 		return pt.q
+	case 1:
+		for _, q := range pt.threads {
+			return q
+		}
 	}
 	if q := pt.threads[int32(unix.Gettid())]; q != nil {
 		return q
@@ -242,6 +259,24 @@ func (pt *PageTable) propagate(i, v uint64) {
 	}
 }
 
+// otherQueues returns the flush queues of the attached threads but q.
+func (pt *PageTable) otherQueues(q *FlushQueue) []*FlushQueue {
+	pt.amu.Lock()
+	defer pt.amu.Unlock()
+	var out []*FlushQueue
+	for _, x := range pt.threads {
+		if x != q {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// word returns entry e as a word for atomic access.
+func (pt *PageTable) word(e uint64) *uint64 {
+	return (*uint64)(unsafe.Pointer(&pt.mem.Slice(e, 8)[0]))
+}
+
 func (pt *PageTable) read(e uint64) uint64 {
 	return le.Uint64(pt.mem.Slice(e, 8))
 }
@@ -256,15 +291,35 @@ func (pt *PageTable) set(e, va, v uint64) error {
 	// used: the processor sets the bit before it caches a translation, and
 	// a shadow MMU sets it in the guest's entry before it shadows one. So
 	// no TLB or shadow holds it and a host-side write is seen like one to
-	// a not-present entry. (The vCPU using these tables is stopped while
-	// the VMM edits them.)
-	if q := pt.queue(); old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || q.queued(e) {
-		if !pt.shared && pt.OnShared != nil && pt.Attached() > 1 {
+	// a not-present entry. When other vCPUs may be walking the tables, the
+	// write is a compare-and-swap against the still-unused value: if a
+	// walk set the bit first, the change is queued like any other.
+	q := pt.queue()
+	multi := pt.nroots.Load() > 1
+	queue := old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || q.queued(e)
+	if !queue && multi {
+		if atomic.CompareAndSwapUint64(pt.word(e), old, v) {
+			return nil
+		}
+		old = pt.read(e)
+		queue = old&PTEPresent != 0
+	}
+	if queue {
+		if !pt.shared && pt.OnShared != nil && multi {
 			pt.shared = true
 			pt.OnShared()
 		}
 		if err := q.push(pt.directMap+e, v, va, e); err != nil {
 			return err
+		}
+		if pt.shared {
+			// The other vCPUs are stopped: each applies the write too
+			// before it runs user code again (its own invlpg).
+			for _, oq := range pt.otherQueues(q) {
+				if oq.push(pt.directMap+e, v, va, e) != nil {
+					oq.FlushAll()
+				}
+			}
 		}
 	}
 	le.PutUint64(pt.mem.Slice(e, 8), v)

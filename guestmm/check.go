@@ -14,6 +14,7 @@ import (
 func (mm *MM) Check() error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedCheck()
 }
 

@@ -54,6 +54,7 @@ func (k FaultKind) String() string { return kindNames[k] }
 func (mm *MM) HandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedHandleFault(addr, acc)
 }
 
@@ -222,6 +223,7 @@ func (mm *MM) growStack(addr uint64) *VMA {
 func (mm *MM) MapStack() {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	mm.lockedMapStack()
 }
 
@@ -237,6 +239,7 @@ func (mm *MM) lockedMapStack() {
 func (mm *MM) MapAnon(addr, length uint64, prot int) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMapAnon(addr, length, prot)
 }
 
@@ -304,6 +307,7 @@ func (mm *MM) copy(addr uint64, buf []byte, acc Access, force bool) (int, error)
 func (mm *MM) CopyIn(addr uint64, buf []byte) (int, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedCopyIn(addr, buf)
 }
 
@@ -316,6 +320,7 @@ func (mm *MM) lockedCopyIn(addr uint64, buf []byte) (int, error) {
 func (mm *MM) CopyOut(addr uint64, buf []byte) (int, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedCopyOut(addr, buf)
 }
 
@@ -328,6 +333,7 @@ func (mm *MM) lockedCopyOut(addr uint64, buf []byte) (int, error) {
 func (mm *MM) WriteAt(addr uint64, data []byte) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedWriteAt(addr, data)
 }
 
@@ -341,6 +347,7 @@ func (mm *MM) lockedWriteAt(addr uint64, data []byte) error {
 func (mm *MM) ReadString(addr uint64, max int) (string, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedReadString(addr, max)
 }
 

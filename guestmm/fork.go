@@ -26,6 +26,7 @@ import (
 func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedFork(pt)
 }
 
@@ -97,6 +98,7 @@ func (mm *MM) NewSibling(pt *ept.PageTable) *MM {
 func (mm *MM) Release() {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	mm.lockedRelease()
 }
 
@@ -112,6 +114,7 @@ func (mm *MM) lockedRelease() {
 func (mm *MM) Destroy() {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	mm.lockedDestroy()
 }
 
@@ -125,4 +128,39 @@ func (mm *MM) lockedDestroy() {
 	})
 	mm.vmas.Clear(false)
 	mm.freeTop, mm.holeMax = 0, 0
+}
+
+// Truncated is called after a file shrank to size bytes: like Linux's
+// unmap_mapping_range on truncate, every page of the file at or past the
+// new end stops being mapped (a later access is SIGBUS), and private
+// copies of such pages are dropped too.
+func (mm *MM) Truncated(dev, ino uint64, size int64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
+	defer mm.after()
+	endPg := (uint64(size) + PageSize - 1) / PageSize
+	mm.vmas.Ascend(func(v *VMA) bool {
+		o := v.Obj
+		if o.file == nil || !o.file.Same(dev, ino) {
+			return true
+		}
+		// First object page at or past the end of the file.
+		if endPg <= o.filePg+v.Off {
+			endPg2 := v.Start
+			_ = mm.clearPTEs(endPg2, v.End)
+			if !o.share {
+				o.release(mm.mem, v.Off, v.objPage(v.End))
+			}
+			return true
+		}
+		cut := v.Start + (endPg-o.filePg-v.Off)*PageSize
+		if cut < v.End {
+			_ = mm.clearPTEs(cut, v.End)
+			if !o.share {
+				o.release(mm.mem, v.objPage(cut), v.objPage(v.End))
+			}
+		}
+		return true
+	})
 }

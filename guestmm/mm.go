@@ -139,6 +139,7 @@ func (mm *MM) find(addr uint64) *VMA {
 func (mm *MM) FindVMA(addr uint64) (VMA, bool) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedFindVMA(addr)
 }
 
@@ -170,6 +171,7 @@ func (mm *MM) overlapping(start, end uint64) []*VMA {
 func (mm *MM) VMAs() []VMA {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedVMAs()
 }
 
@@ -183,6 +185,7 @@ func (mm *MM) lockedVMAs() []VMA {
 func (mm *MM) Len() int {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedLen()
 }
 

@@ -34,6 +34,7 @@ const protMask = unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC | unix.PROT_G
 func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMmap(a)
 }
 
@@ -243,6 +244,7 @@ func (mm *MM) freeHint(lo, hi uint64) {
 func (mm *MM) Munmap(addr, length uint64) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMunmap(addr, length)
 }
 
@@ -262,6 +264,7 @@ func (mm *MM) lockedMunmap(addr, length uint64) error {
 func (mm *MM) Mprotect(addr, length uint64, prot int) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMprotect(addr, length, prot)
 }
 
@@ -319,6 +322,7 @@ func (mm *MM) lockedMprotect(addr, length uint64, prot int) error {
 func (mm *MM) SetBrkStart(addr uint64) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	mm.lockedSetBrkStart(addr)
 }
 
@@ -329,6 +333,7 @@ func (mm *MM) lockedSetBrkStart(addr uint64) { mm.brkStart, mm.brk = addr, addr 
 func (mm *MM) Brk(addr uint64) uint64 {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedBrk(addr)
 }
 
@@ -359,6 +364,7 @@ func (mm *MM) lockedBrk(addr uint64) uint64 {
 func (mm *MM) Madvise(addr, length uint64, advice int) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMadvise(addr, length, advice)
 }
 

@@ -25,6 +25,7 @@ func (mm *MM) mapped(start, end uint64) bool {
 func (mm *MM) Mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMremap(old, oldLen, newLen, flags, newAddr)
 }
 
@@ -161,6 +162,7 @@ func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uin
 func (mm *MM) Msync(addr, length uint64, flags int) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMsync(addr, length, flags)
 }
 
@@ -187,6 +189,7 @@ func (mm *MM) lockedMsync(addr, length uint64, flags int) error {
 func (mm *MM) Mincore(addr, length uint64) ([]byte, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMincore(addr, length)
 }
 
@@ -237,6 +240,7 @@ func (mm *MM) lockedMincore(addr, length uint64) ([]byte, error) {
 func (mm *MM) Mlock(addr, length uint64, lock bool) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedMlock(addr, length, lock)
 }
 
@@ -275,6 +279,7 @@ func (mm *MM) lockedMlock(addr, length uint64, lock bool) error {
 func (mm *MM) LockAll(current, future bool) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	return mm.lockedLockAll(current, future)
 }
 
@@ -296,6 +301,7 @@ func (mm *MM) lockedLockAll(current, future bool) error {
 func (mm *MM) UnlockAll() {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
 	mm.lockedUnlockAll()
 }
 

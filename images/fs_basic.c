@@ -88,6 +88,10 @@ int main(void)
 	rc("lseek(101, SEEK_DATA)", lseek(fd, 101, SEEK_DATA));
 	rc("ftruncate(12)", ftruncate(fd, 12));
 	rc("ftruncate(-1)", ftruncate(fd, -1));
+	rc("fallocate(0, 8192)", fallocate(fd, 0, 0, 8192));
+	rc("fstat size after fallocate", fstat(fd, &st) == 0 ? st.st_size : -1);
+	rc("fallocate(KEEP_SIZE, 0, 16384)", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 16384));
+	rc("fallocate(bad mode)", fallocate(fd, 0x4000, 0, 1));
 	rc("fsync", fsync(fd));
 	rc("fdatasync", fdatasync(fd));
 	close(fd);

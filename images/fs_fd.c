@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -90,6 +91,18 @@ int main(int argc, char **argv)
 	fl.l_type = F_WRLCK;
 	rc("F_SETLK write lock on read-only fd", fcntl(d, F_SETLK, &fl));
 	rc("F_SETLK bad pointer", fcntl(d, F_SETLK, (void *)8));
+	/* flock: per open file description, shared by dups */
+	int other = open(argv[0], O_RDONLY);
+	rc("flock(d, LOCK_SH|LOCK_NB)", flock(d, LOCK_SH | LOCK_NB));
+	rc("flock(other open, LOCK_EX|LOCK_NB)", flock(other, LOCK_EX | LOCK_NB));
+	int dd = dup(d);
+	rc("flock(dup of d, LOCK_UN)", flock(dd, LOCK_UN));
+	rc("flock(other open, LOCK_EX|LOCK_NB) now", flock(other, LOCK_EX | LOCK_NB));
+	rc("flock(99)", flock(99, LOCK_UN));
+	rc("posix_fadvise(SEQUENTIAL)", -posix_fadvise(d, 0, 0, POSIX_FADV_SEQUENTIAL));
+	rc("fadvise64(bad advice)", syscall(SYS_fadvise64, d, 0, 0, 99));
+	rc("fallocate(read-only fd)", fallocate(d, 0, 0, 4096));
+	close(other), close(dd);
 	rc("ioctl(FIOCLEX)", ioctl(d, FIOCLEX));
 	rc("F_GETFD after FIOCLEX", fcntl(d, F_GETFD));
 	rc("ioctl(FIONCLEX)", ioctl(d, FIONCLEX));

@@ -1,6 +1,6 @@
 // fsmutate.go: calls that change the file tree or a file's attributes:
 // mkdir, mknod, unlink, rmdir, rename, symlink, link, truncate, chmod,
-// chown, utimensat, and fsync.
+// chown, utimensat, fallocate; and fsync, flock, fadvise64.
 //
 // Invariants:
 //   - Entries are created and removed through a parent directory fd and
@@ -391,7 +391,11 @@ func sysTruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 		return 0, err
 	}
 	defer unix.Close(w)
-	return 0, unix.Ftruncate(w, int64(a[1]))
+	if err := unix.Ftruncate(w, int64(a[1])); err != nil {
+		return 0, err
+	}
+	p.fileShrunk(w)
+	return 0, nil
 }
 
 func sysFtruncate(p *Process, _ *Regs, a *args) (uint64, error) {
@@ -408,7 +412,11 @@ func sysFtruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 		}
 		return 0, unix.EINVAL // not open for writing
 	}
-	return 0, unix.Ftruncate(e.host, int64(a[1]))
+	if err := unix.Ftruncate(e.host, int64(a[1])); err != nil {
+		return 0, err
+	}
+	p.fileShrunk(e.host)
+	return 0, nil
 }
 
 func sysChmod(p *Process, _ *Regs, a *args) (uint64, error) {
@@ -598,4 +606,44 @@ func sysFsync(p *Process, r *Regs, a *args) (uint64, error) {
 		return 0, unix.Fdatasync(e.host)
 	}
 	return 0, unix.Fsync(e.host)
+}
+
+// fallocate needs an fd open for writing, which a read-only root never
+// gives out, so the host's own checks (EBADF first) are Linux's.
+func sysFallocate(p *Process, _ *Regs, a *args) (uint64, error) {
+	e, err := p.entry(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if f := e.file; f.node != nil {
+		if f.pathOnly || f.acc == unix.O_RDONLY {
+			return 0, unix.EBADF
+		}
+		return 0, unix.EOPNOTSUPP // procfs has no fallocate
+	}
+	return 0, unix.Fallocate(e.host, uint32(a[1]), int64(a[2]), int64(a[3]))
+}
+
+// flock locks belong to the host open file description, shared by dups
+// exactly as on Linux. A wait is ended only by a guest signal.
+func sysFlock(p *Process, _ *Regs, a *args) (uint64, error) {
+	e, err := p.entry(a[0])
+	if err != nil {
+		return 0, err
+	}
+	for {
+		err := unix.Flock(e.host, int(int32(a[1])))
+		if err == unix.EINTR && !p.interrupted() {
+			continue
+		}
+		return 0, err
+	}
+}
+
+func sysFadvise64(p *Process, _ *Regs, a *args) (uint64, error) {
+	e, err := p.entry(a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, unix.Fadvise(e.host, int64(a[1]), int64(a[2]), int(int32(a[3])))
 }

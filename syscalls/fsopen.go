@@ -87,6 +87,9 @@ func (p *Process) open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint
 	if err != nil {
 		return 0, err
 	}
+	if flags&unix.O_TRUNC != 0 && r.fd >= 0 {
+		p.fileShrunk(r.fd)
+	}
 	return p.install(r, flags, cloexec)
 }
 
@@ -298,7 +301,7 @@ func sysFcntl(p *Process, _ *Regs, a *args) (uint64, error) {
 		if _, err := p.MM.CopyIn(arg, fl[:]); err != nil {
 			return 0, err
 		}
-		if err := fcntlPtr(e.host, cmd, unsafe.Pointer(&fl[0])); err != nil {
+		if err := p.fcntlPtr(e.host, cmd, unsafe.Pointer(&fl[0])); err != nil {
 			return 0, err
 		}
 		if cmd == unix.F_GETLK || cmd == unix.F_OFD_GETLK {
@@ -342,11 +345,11 @@ func virtualFlags(f *openFile) int {
 	return fl
 }
 
-func fcntlPtr(h, cmd int, ptr unsafe.Pointer) error {
+func (p *Process) fcntlPtr(h, cmd int, ptr unsafe.Pointer) error {
 	for {
 		_, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(h), uintptr(cmd), uintptr(ptr))
-		if e == unix.EINTR && cmd != unix.F_SETLKW && cmd != unix.F_OFD_SETLKW {
-			continue
+		if e == unix.EINTR && !p.interrupted() {
+			continue // F_SETLKW waits on: only a guest signal ends it
 		}
 		if e != 0 {
 			return e

@@ -18,7 +18,8 @@
 //   - Lexically, /proc/... is kshim's own /proc (fsproc.go), and the exact
 //     paths in hostDevices are the host's devices, whatever the root holds.
 //   - cwd is a host O_PATH fd inside the root (unless something on the host
-//     moves it out; then relative lookups still cannot climb above it).
+//     moves it out; then relative lookups still cannot climb above it), or
+//     a directory of kshim's /proc (cwdNode), which has no host fd.
 //   - Without --rw nothing under the root changes (fsopen.go, fsmutate.go).
 //
 // Needs Linux 5.8 (openat2 5.6, faccessat2 5.8) and the host's /proc for

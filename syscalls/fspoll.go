@@ -8,11 +8,12 @@
 //   - An epoll fd is a host epoll instance. Its interest list holds host
 //     fds, and the 64-bit event data is the guest's own, passed through
 //     untouched both ways.
-//   - Waits block the VMM thread (one vCPU per process). No guest signal
-//     can arrive while it is blocked (they are all raised by the guest
-//     itself), so a host EINTR is retried with the remaining timeout, and
-//     the temporary signal masks of ppoll, pselect6 and epoll_pwait are
-//     checked and read but have nothing to unblock.
+//   - Waits block the task's VMM thread. A signal another task posts kicks
+//     the thread (task.go), the host wait returns EINTR, and it becomes the
+//     guest's EINTR when the signal is one the guest acts on; any other
+//     host EINTR is retried with the time left. The temporary signal masks
+//     of ppoll, pselect6 and epoll_pwait are checked and read, not applied
+//     (a pending signal they would unblock does not interrupt the wait).
 package syscalls
 
 import (
@@ -48,11 +49,13 @@ func (d deadline) left() time.Duration {
 }
 
 // hostPoll polls host fds until something is ready or the deadline
-// passes, retrying interruptions.
-func hostPoll(fds []unix.PollFd, d deadline) (int, error) {
+// passes. An interruption is retried with the time left unless a guest
+// signal is pending (another task posted it and kicked this thread):
+// then it is the guest's EINTR.
+func (p *Process) hostPoll(fds []unix.PollFd, d deadline) (int, error) {
 	for {
 		n, err := unix.Poll(fds, d.ms())
-		if err == unix.EINTR {
+		if err == unix.EINTR && !p.interrupted() {
 			continue
 		}
 		return n, err
@@ -101,7 +104,7 @@ func (p *Process) poll(addr, n uint64, d deadline) (uint64, error) {
 	for i := range host {
 		nvals[i] = host[i].Revents == unix.POLLNVAL
 	}
-	got, err := hostPoll(host, d)
+	got, err := p.hostPoll(host, d)
 	if err != nil {
 		return 0, err
 	}
@@ -250,7 +253,7 @@ func (p *Process) selectFDs(nfds int64, addrs [3]uint64, d deadline) (uint64, er
 		host = append(host, unix.PollFd{Fd: int32(e.host), Events: ev})
 		guest = append(guest, fd)
 	}
-	if _, err := hostPoll(host, d); err != nil {
+	if _, err := p.hostPoll(host, d); err != nil {
 		return 0, err
 	}
 	var out [3][]uint64
@@ -408,7 +411,7 @@ func (p *Process) epollWait(epfd, events, maxEvents uint64, d deadline) (uint64,
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_EPOLL_WAIT, uintptr(ep.host), uintptr(unsafe.Pointer(&buf[0])),
 			uintptr(len(buf)/epollEventSize), uintptr(d.ms()), 0, 0)
-		if e == unix.EINTR {
+		if e == unix.EINTR && !p.interrupted() {
 			continue
 		}
 		if e != 0 {

@@ -51,6 +51,9 @@ type procNode struct {
 	// follow opens what a magic link leads to and rest below it. /proc/self
 	// has none: it is an ordinary symlink to <pid>.
 	follow func(p *Process, rest string, flags int, mode uint32) (resolved, error)
+	// fdLink: a /proc/self/fd/N link, for guest fd fd.
+	fdLink bool
+	fd     int
 }
 
 func (n *procNode) isDir() bool  { return n.mode&unix.S_IFMT == unix.S_IFDIR }
@@ -159,7 +162,7 @@ func (p *Process) procFDDir(dir string) *procNode {
 			if _, ok := p.files.get(fd); !ok {
 				return nil
 			}
-			return &procNode{path: dir + "/" + name, mode: procLinkMode,
+			return &procNode{path: dir + "/" + name, mode: procLinkMode, fdLink: true, fd: fd,
 				target: func(p *Process) (string, error) { return p.fdDisplayPath(fd) },
 				follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
 					return p.followFD(fd, rest, flags, mode)
@@ -305,8 +308,8 @@ func (p *Process) fdDisplayPath(fd int) (string, error) {
 	return hp, nil
 }
 
-// procStat is the stat of a /proc node: sizes 0 and the process's start
-// time, as Linux's procfs reports them.
+// procStat is the stat of a /proc node: sizes 0 (64 for fd links) and the
+// process's start time, as Linux's procfs reports them.
 func (p *Process) procStat(n *procNode) unix.Stat_t {
 	st := unix.Stat_t{
 		Ino: procIno(n.path), Nlink: 1, Mode: n.mode,
@@ -315,9 +318,21 @@ func (p *Process) procStat(n *procNode) unix.Stat_t {
 	if n.isDir() {
 		st.Nlink = 2
 	}
-	if n.isLink() {
-		if t, err := n.target(p); err == nil {
-			st.Size = int64(len(t))
+	if n.fdLink {
+		// Linux's fd links: size 64, the owner's bits from the open mode.
+		st.Size, st.Mode = 64, unix.S_IFLNK
+		if e, ok := p.files.get(n.fd); ok {
+			acc := e.file.acc
+			if e.file.node == nil {
+				fl, _ := unix.FcntlInt(uintptr(e.host), unix.F_GETFL, 0)
+				acc = fl & unix.O_ACCMODE
+			}
+			if acc != unix.O_WRONLY {
+				st.Mode |= 0o500
+			}
+			if acc != unix.O_RDONLY {
+				st.Mode |= 0o300
+			}
 		}
 	}
 	ts := unix.NsecToTimespec(p.started.UnixNano())

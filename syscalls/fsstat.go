@@ -401,6 +401,9 @@ func sysChdir(p *Process, _ *Regs, a *args) (uint64, error) {
 }
 
 func sysFchdir(p *Process, _ *Regs, a *args) (uint64, error) {
+	if _, err := p.entry(a[0]); err != nil {
+		return 0, err // AT_FDCWD is no fd here
+	}
 	r, err := p.lookupFD(fdArg(a[0]), "", true, 0)
 	if err != nil {
 		return 0, err

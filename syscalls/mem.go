@@ -21,15 +21,8 @@ func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
 		if err := unix.Fstat(h, &st); err != nil {
 			return 0, err
 		}
-		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 5) {
-			// /dev/zero: anonymous memory (shared /dev/zero is shared
-			// anonymous memory, as in Linux).
-			m.Flags |= unix.MAP_ANONYMOUS
-			return p.MM.Mmap(m)
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			return 0, unix.ENODEV
-		}
+		// Linux's order: access mode first (EACCES), then whether the
+		// file can be mapped at all (ENODEV).
 		fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
 		if err != nil {
 			return 0, err
@@ -41,6 +34,15 @@ func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
 		}
 		if shared && fl&unix.O_APPEND != 0 && m.Prot&unix.PROT_WRITE != 0 {
 			return 0, unix.EACCES
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 5) {
+			// /dev/zero: anonymous memory (shared /dev/zero is shared
+			// anonymous memory, as in Linux).
+			m.Flags |= unix.MAP_ANONYMOUS
+			return p.MM.Mmap(m)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return 0, unix.ENODEV
 		}
 		m.FD = h
 		m.Name = hostPath(h)

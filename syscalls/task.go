@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/ept"
+	"kshim/guestmm"
 )
 
 // Host is what the personality needs from the VMM to make tasks.
@@ -143,6 +144,29 @@ func (k *Kernel) running() int {
 		}
 	}
 	return n
+}
+
+// fileShrunk tells every address space that the host file open at h may
+// have shrunk (truncate, ftruncate, O_TRUNC), so pages past its new end
+// stop being mapped, as Linux does on truncate.
+func (p *Process) fileShrunk(h int) {
+	var st unix.Stat_t
+	if unix.Fstat(h, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return
+	}
+	mms := []*guestmm.MM{p.MM}
+	if k := p.proc.k; k != nil {
+		k.mu.Lock()
+		for _, q := range k.procs {
+			if !q.proc.zombie && q.MM != p.MM {
+				mms = append(mms, q.MM)
+			}
+		}
+		k.mu.Unlock()
+	}
+	for _, mm := range mms {
+		mm.Truncated(st.Dev, st.Ino, st.Size)
+	}
 }
 
 // Clone flags kshim understands for new processes.

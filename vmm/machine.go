@@ -89,7 +89,8 @@ type Machine struct {
 	path   entryPath
 
 	mu     sync.Mutex
-	idle   []*VCPU // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
+	spaces map[*ept.PageTable]*space // address spaces with running tasks (space.go)
+	idle   []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
 	all    []*VCPU
 	nextID int
 }
@@ -108,12 +109,17 @@ type VCPU struct {
 	// inExit is set while a syscall or exception exit is handled, when
 	// drain may run the vCPU.
 	inExit bool
-	arch      *Arch
-	tid       int32 // host thread running the vCPU (0: none); for Kick
+	arch   *Arch
+	tid    int32 // host thread running the vCPU (0: none); for Kick
 	// kernel holds the vCPU's kernel-half tables; roots, its root in each
 	// address space it has joined.
 	kernel *ept.PageTable
 	roots  map[*ept.PageTable]*ept.Root
+	// space is the address space c's task runs (space.go); inGuest is set
+	// around KVM_RUN while the space has other members (guarded by
+	// space.mu).
+	space   *space
+	inGuest bool
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.
@@ -222,6 +228,7 @@ func (c *VCPU) freePages() {
 
 // Release returns an exited task's vCPU for reuse.
 func (c *VCPU) Release() {
+	c.leaveSpace()
 	c.arch.fsBase, c.arch.gsBase = 0, 0
 	clear(c.roots) // the roots went with their page tables (ept.PageTable.Free)
 	c.m.mu.Lock()

@@ -10,6 +10,7 @@ package vmm
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/bobuhiro11/gokvm/kvm"
@@ -37,8 +38,13 @@ type Stats struct {
 func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	tid := int32(unix.Gettid())
+	atomic.StoreInt32(&c.tid, tid)
+	c.joinSpace(p.MM.PageTable())
+	p.MM.PageTable().SetThread(tid, c.Flush)
+	defer c.leaveSpace()
 	for !p.Exited {
-		if err := c.CPU.Run(); err != nil {
+		if err := c.runGuest(); err != nil {
 			if err == unix.EINTR {
 				if err := c.interrupted(p); err != nil {
 					return err
@@ -47,6 +53,14 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 			}
 			if err == unix.EAGAIN {
 				continue
+			}
+			if err == unix.EFAULT {
+				// The host could not back a guest page: a file window
+				// page past the end of a file another host process
+				// truncated. Linux sends SIGBUS for such an access.
+				p.Log.Warn("guest touched a mapped file page the host no longer has: SIGBUS")
+				p.Exited, p.Signal = true, unix.SIGBUS
+				return nil
 			}
 			return fmt.Errorf("KVM_RUN: %w", err)
 		}
@@ -248,8 +262,13 @@ func (c *VCPU) drain() error {
 	r.RIP = boot.UserDrain
 	c.CPU.MarkDirty()
 	for {
-		err := c.CPU.Run()
-		if err == unix.EINTR || err == unix.EAGAIN {
+		err := c.runGuest()
+		if err == unix.EINTR {
+			// A kick: what it wants is handled after the syscall.
+			c.CPU.SetImmediateExit(false)
+			continue
+		}
+		if err == unix.EAGAIN {
 			continue
 		}
 		if err != nil {
@@ -268,4 +287,15 @@ func (c *VCPU) drain() error {
 	}
 	c.Flush.Applied()
 	return nil
+}
+
+// runGuest is one KVM_RUN, inside the address space's stop protocol
+// (space.go).
+func (c *VCPU) runGuest() error {
+	if err := c.enterGuest(); err != nil {
+		return err
+	}
+	err := c.CPU.Run()
+	c.leftGuest()
+	return err
 }

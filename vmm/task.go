@@ -99,6 +99,10 @@ func (c *VCPU) Switch(pt *ept.PageTable) error {
 		return fmt.Errorf("KVM_SET_SREGS (new address space): %w", err)
 	}
 	c.Flush.Reset()
+	c.joinSpace(pt)
+	if tid := atomic.LoadInt32(&c.tid); tid != 0 {
+		pt.SetThread(tid, c.Flush)
+	}
 	return nil
 }
 

@@ -107,8 +107,9 @@ var programs = []prog{
 	{bin: "mm_segv_handler"},
 	{bin: "mm_bulk"},
 
-	// Processes.
+	// Processes and threads.
 	{bin: "proc_fork"},
+	{bin: "thread_basic", exit: 5},
 
 	// Third set: files.
 	{bin: "fs_basic", kshimArgs: []string{"--rw"}},

@@ -46,6 +46,7 @@ func testProcess(t *testing.T, c Files) *Process {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	p := &Process{files: &FDTable{}, Log: log, Pid: unix.Getpid(), warned: map[uint64]bool{}}
+	p.sig.act = new([nsig + 1]sigaction)
 	if err := p.SetFiles(c); err != nil {
 		t.Fatal(err)
 	}

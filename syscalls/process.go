@@ -49,7 +49,8 @@ type Process struct {
 	Log  *logrus.Logger
 	// Exe is the absolute path of the program (/proc/self/exe).
 	Exe string
-	Pid int
+	// Pid is the thread group's id (getpid), Tid this thread's (gettid).
+	Pid, Tid int
 	// PhysMem is the guest's physical memory, for /proc/meminfo (nil:
 	// MemTotal is 0).
 	PhysMem interface {
@@ -86,11 +87,12 @@ type Process struct {
 // root is the host's / read-only (SetFiles changes that).
 func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger) *Process {
 	p := &Process{
-		MM: mm, Arch: arch, Log: log, Exe: exe, Pid: unix.Getpid(),
+		MM: mm, Arch: arch, Log: log, Exe: exe, Pid: unix.Getpid(), Tid: unix.Getpid(),
 		files:   newStdioTable(),
 		started: time.Now(),
 		warned:  map[uint64]bool{},
 	}
+	p.sig.act = new([nsig + 1]sigaction)
 	if err := p.SetFiles(Files{}); err != nil {
 		log.WithError(err).Warn("cannot open / for the guest: every path lookup fails")
 	}

@@ -33,7 +33,7 @@ const (
 )
 
 type signals struct {
-	act     [nsig + 1]sigaction
+	act     *[nsig + 1]sigaction // shared by the threads of a process (CLONE_SIGHAND)
 	mask    uint64
 	pending uint64
 	info    [nsig + 1]Siginfo
@@ -277,12 +277,12 @@ func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
 			p.Log.WithField("signal", sig).Debug("job-control stop is not supported; ignored")
 			return
 		}
-		p.Exited, p.Signal = true, unix.Signal(sig)
+		p.groupExit(0, unix.Signal(sig)) // a fatal signal ends every thread
 		return
 	}
 	if err := p.setupFrame(sig, info, act, r); err != nil {
 		// No room for the frame: Linux forces SIGSEGV.
-		p.Exited, p.Signal = true, unix.SIGSEGV
+		p.groupExit(0, unix.SIGSEGV)
 		return
 	}
 	if act.flags&saResethand != 0 {

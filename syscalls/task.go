@@ -50,6 +50,10 @@ type Task interface {
 	// Switch makes the calling task use page tables pt (execve) when it
 	// next enters the guest.
 	Switch(pt *ept.PageTable) error
+	// Join gives this task a root in pt, another task's address space
+	// (a new thread); Leave drops it (the thread ended).
+	Join(pt *ept.PageTable) error
+	Leave(pt *ept.PageTable)
 	// Kick makes the task's vCPU leave the guest soon, so a signal posted
 	// by another task is delivered.
 	Kick()
@@ -60,16 +64,20 @@ type Task interface {
 // Kernel is the guest's process table.
 type Kernel struct {
 	mu      sync.Mutex
-	cond    *sync.Cond // broadcast on every exit, exec and signal post
-	procs   map[int]*Process
+	cond    *sync.Cond       // broadcast on every exit, exec and signal post
+	procs   map[int]*Process // by pid: the thread group leaders
+	threads map[int]*Process // by tid: every live thread
 	nextPID int
 	host    Host
+
+	fmu   sync.Mutex // futex.go
+	futex futexTable
 }
 
 // NewKernel creates an empty process table; the first process added takes
 // pid as its own (the VMM's pid, what getpid showed before processes).
 func NewKernel(host Host) *Kernel {
-	k := &Kernel{procs: map[int]*Process{}, host: host}
+	k := &Kernel{procs: map[int]*Process{}, threads: map[int]*Process{}, host: host}
 	k.cond = sync.NewCond(&k.mu)
 	return k
 }
@@ -90,6 +98,18 @@ type procState struct {
 	exitSignal int
 	first      bool       // the process kshim started
 	sigMu      sync.Mutex // guards sig.pending and sig.info against posters
+	group      *threadGroup
+	intrCh     chan struct{} // poked by post, for waits that must notice signals
+}
+
+// intr returns the channel post pokes when a signal arrives for p.
+func (p *Process) intr() <-chan struct{} {
+	p.proc.sigMu.Lock()
+	defer p.proc.sigMu.Unlock()
+	if p.proc.intrCh == nil {
+		p.proc.intrCh = make(chan struct{}, 1)
+	}
+	return p.proc.intrCh
 }
 
 // Adopt makes p the table's first process, running on task.
@@ -101,7 +121,9 @@ func (k *Kernel) Adopt(p *Process, task Task) {
 	p.proc.pgid, p.proc.sid = p.Pid, p.Pid
 	p.proc.exitSignal = int(unix.SIGCHLD)
 	p.proc.first = true
+	p.proc.group = newThreadGroup(p)
 	k.procs[p.Pid] = p
+	k.threads[p.Tid] = p
 	k.nextPID = p.Pid + 1
 }
 
@@ -112,7 +134,7 @@ func (k *Kernel) allocPID() int {
 		if k.nextPID > 1<<22 {
 			k.nextPID = 300
 		}
-		if k.procs[pid] == nil {
+		if k.procs[pid] == nil && k.threads[pid] == nil {
 			return pid
 		}
 	}
@@ -123,10 +145,8 @@ func (k *Kernel) allocPID() int {
 func (k *Kernel) Shutdown() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for _, q := range k.procs {
-		if !q.proc.zombie {
-			q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
-		}
+	for _, q := range k.threads {
+		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
 	deadline := time.Now().Add(time.Second)
 	for k.running() > 0 && time.Now().Before(deadline) {
@@ -136,14 +156,26 @@ func (k *Kernel) Shutdown() {
 	}
 }
 
-func (k *Kernel) running() int {
-	n := 0
-	for _, q := range k.procs {
-		if !q.proc.zombie {
-			n++
-		}
+func (k *Kernel) running() int { return len(k.threads) }
+
+// WaitProcess waits (a second at most: a thread may be stuck in a host
+// call) until every thread of leader's group has ended and returns the
+// process's exit status or killing signal.
+func (k *Kernel) WaitProcess(leader *Process) (int, unix.Signal) {
+	deadline := time.Now().Add(time.Second)
+	k.mu.Lock()
+	for len(leader.proc.group.threads) > 0 && time.Now().Before(deadline) {
+		k.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		k.mu.Lock()
 	}
-	return n
+	g := leader.proc.group
+	st, sig := leader.ExitStatus, leader.Signal
+	if g.exiting {
+		st, sig = g.status, g.signal
+	}
+	k.mu.Unlock()
+	return st, sig
 }
 
 // fileShrunk tells every address space that the host file open at h may
@@ -204,11 +236,14 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if k == nil {
 		return 0, unix.ENOSYS
 	}
-	if flags&cloneThreadFlags != 0 {
-		return 0, unix.ENOSYS // threads: CLONE_THREAD needs more vCPUs per address space
+	if flags&unix.CLONE_THREAD != 0 {
+		return p.newThread(r, flags, stack, ptid, ctid, tls)
+	}
+	if flags&unix.CLONE_SIGHAND != 0 && flags&cloneVM == 0 {
+		return 0, unix.EINVAL
 	}
 	const known = 0xff | cloneVM | cloneVfork | cloneSettls | cloneParentSettid | cloneChildSettid |
-		cloneChildCleartid | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_IO
+		cloneChildCleartid | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_IO | unix.CLONE_SIGHAND
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -244,10 +279,11 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	}
 	c := &Process{
 		MM: cmm, Arch: t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
-		files: files, fs: fs, started: p.started, warned: p.warned,
+		files: files, fs: fs, started: p.started, warned: map[uint64]bool{},
 		rlimits: p.rlimits,
 	}
-	c.sig.act, c.sig.mask = p.sig.act, p.sig.mask
+	acts := *p.sig.act
+	c.sig.act, c.sig.mask = &acts, p.sig.mask
 	c.sig.altSP, c.sig.altSize, c.sig.altOn = p.sig.altSP, p.sig.altSize, p.sig.altOn
 	if err := c.Arch.SetFSBase(p.Arch.FSBase()); err == nil {
 		_ = c.Arch.SetGSBase(p.Arch.GSBase())
@@ -267,13 +303,16 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 
 	k.mu.Lock()
 	c.Pid = k.allocPID()
-	c.proc = procState{k: k, task: t, parent: p, children: map[*Process]bool{},
+	c.Tid = c.Pid
+	c.proc = procState{k: k, task: t, parent: p.proc.group.leader, children: map[*Process]bool{},
 		pgid: p.proc.pgid, sid: p.proc.sid, exitSignal: int(flags & 0xff)}
+	c.proc.group = newThreadGroup(c)
+	k.threads[c.Tid] = c
 	if flags&cloneVfork != 0 {
 		c.proc.vforkDone = make(chan struct{})
 	}
 	k.procs[c.Pid] = c
-	p.proc.children[c] = true
+	p.proc.group.leader.proc.children[c] = true
 	k.mu.Unlock()
 
 	var tid [4]byte
@@ -310,9 +349,14 @@ func (p *Process) WaitStatus() uint32 {
 }
 
 func (p *Process) exit() {
-	if p.tidAddr != 0 {
-		var zero [4]byte
-		_, _ = p.MM.CopyOut(p.tidAddr, zero[:])
+	if !p.threadExit() {
+		return // other threads go on
+	}
+	// The last thread: the process ends. Its table entry is the leader's.
+	if l := p.proc.group; l != nil && l.leader != p {
+		l.leader.ExitStatus, l.leader.Signal = p.ExitStatus, p.Signal
+		l.leader.proc.task = p.proc.task
+		p = l.leader
 	}
 	p.MM.Destroy()
 	p.MM.PageTable().Free()
@@ -325,6 +369,7 @@ func (p *Process) exit() {
 	defer k.mu.Unlock()
 	p.proc.zombie = true
 	p.proc.waitStat = p.WaitStatus()
+	delete(k.threads, p.Tid)
 	if p.proc.vforkDone != nil {
 		close(p.proc.vforkDone)
 		p.proc.vforkDone = nil
@@ -361,6 +406,19 @@ func (p *Process) exit() {
 	k.cond.Broadcast()
 }
 
+// pokeIntr wakes a wait of p's that must notice a signal (futex).
+func (p *Process) pokeIntr() {
+	p.proc.sigMu.Lock()
+	ch := p.proc.intrCh
+	p.proc.sigMu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // si_code values for SIGCHLD, and sa_flags.
 const (
 	cldExited   = 1
@@ -376,6 +434,7 @@ func (p *Process) post(sig int, info Siginfo) {
 	p.sig.pending |= bit(sig)
 	p.sig.info[sig] = info
 	p.proc.sigMu.Unlock()
+	p.pokeIntr()
 	if t := p.proc.task; t != nil {
 		t.Kick()
 	}
@@ -586,7 +645,7 @@ func (p *Process) killOthers(pid, sig int) (uint64, error) {
 	if sig != 0 {
 		info := Siginfo{Signo: int32(sig), Code: siUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true}
 		for _, t := range targets {
-			t.post(sig, info)
+			liveThread(t, sig).post(sig, info)
 		}
 	}
 	k.mu.Unlock()
@@ -731,6 +790,21 @@ func init() {
 		unix.SYS_GETPGRP:  sysGetpgrp,
 		unix.SYS_SETSID:   sysSetsid,
 		unix.SYS_GETSID:   sysGetsid,
+		// Threads (thread.go, futex.go).
+		unix.SYS_GETTID:            sysGettid,
+		unix.SYS_SET_TID_ADDRESS:   sysSetTidAddress2,
+		unix.SYS_EXIT:              sysExitThread,
+		unix.SYS_EXIT_GROUP:        sysExitGroup,
+		unix.SYS_TGKILL:            sysTgkill2,
+		unix.SYS_TKILL:             sysTkill2,
+		unix.SYS_FUTEX:             sysFutex,
+		unix.SYS_SCHED_GETAFFINITY: sysSchedGetaffinity,
+		unix.SYS_SCHED_SETAFFINITY: sysSchedSetaffinity,
+		unix.SYS_SCHED_YIELD:       sysSchedYield,
+		unix.SYS_EVENTFD2:          sysEventfd2,
+		unix.SYS_EVENTFD:           sysEventfd,
+		unix.SYS_NANOSLEEP:         sysNanosleep,
+		unix.SYS_CLOCK_NANOSLEEP:   sysClockNanosleep,
 	} {
 		table[nr] = h
 	}

@@ -142,12 +142,15 @@ func Launch(c Config) (*Result, error) {
 	// The first process is the guest's init: when it ends, everything
 	// else ends with it (as in a PID namespace).
 	defer k.Shutdown()
-	defer p.Finish()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency
 	if err := c0.Run(p, &res.Stats); err != nil {
+		p.Finish()
 		return nil, err
 	}
-	res.ExitStatus, res.Signal = p.ExitStatus, p.Signal
+	// The main thread is done; the process is done when its last thread
+	// is (its status may come from another thread's exit_group).
+	p.Finish()
+	res.ExitStatus, res.Signal = k.WaitProcess(p)
 	return res, nil
 }

@@ -139,3 +139,19 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	}
 	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
 }
+
+// Join implements syscalls.Task: a root for c in pt (a new thread of the
+// process whose address space pt is).
+func (c *VCPU) Join(pt *ept.PageTable) error {
+	_, err := c.join(pt)
+	return err
+}
+
+// Leave implements syscalls.Task: c's root in pt goes (its thread ended
+// while the process goes on).
+func (c *VCPU) Leave(pt *ept.PageTable) {
+	if r := c.roots[pt]; r != nil {
+		r.Detach()
+		delete(c.roots, pt)
+	}
+}

@@ -81,6 +81,9 @@ const (
 	BootEntry       = KernelText + stubKboot
 	vectorsEntry    = KernelText + stubKvectors
 	UserDrain       = UserText + stubUdrain
+	// ExceptionResume is the instruction after the exception stub's exit
+	// (`out`), where it goes on once the VMM has handled the exception.
+	ExceptionResume = KernelText + stubKexcresume
 	UserFlushJmp    = UserText + stubUflushjmp
 	// UserTargetOffset is where in UserData the slot uflushjmp jumps
 	// through lies (VMM-written).

@@ -103,6 +103,8 @@ kexc:
 	mov rax, cr2
 	push rax
 	out PORT_EXCEPTION, al
+	.globl kexcresume
+kexcresume:
 	add rsp, 8          /* drop CR2 */
 	call kflush
 	pop rax
@@ -111,38 +113,46 @@ kexc:
 
 /* kflush applies the flush area: a count, a full-flush flag, then
  * {pte address (direct map), new value, linear address to invlpg}
- * records. Preserves every register but RFLAGS. */
+ * records. Preserves every register but RFLAGS.
+ * The VMM may append records (and set the flag) while this vCPU is
+ * stopped, which can be in the middle of kflush (a kick): so the count is
+ * re-read after each record, cleared only by a compare-and-exchange
+ * against the number applied, and the flag is taken with an exchange. */
 	.balign 16
 kflush:
 	push rax
 	push rcx
 	push rdx
 	push rsi
+	push rdi
 	mov rsi, FLUSH_AREA
-	mov rcx, [rsi]
-	test rcx, rcx
-	jz 3f
-	lea rdx, [rsi+16]
+	xor edi, edi
 1:
+	mov rcx, [rsi]
+	cmp rdi, rcx
+	jae 3f
+	lea rdx, [rdi + rdi*2]
+	lea rdx, [rsi + rdx*8 + 16]
 	mov rax, [rdx+8]
-	push rdx
-	mov rdx, [rdx]
-	mov [rdx], rax
-	pop rdx
+	mov rcx, [rdx]
+	mov [rcx], rax
 	mov rax, [rdx+16]
 	invlpg [rax]
-	add rdx, 24
-	dec rcx
-	jnz 1b
-	mov qword ptr [rsi], 0
+	inc rdi
+	jmp 1b
 3:
-	mov rcx, [rsi+8]
+	mov rax, rdi
+	xor ecx, ecx
+	lock cmpxchg [rsi], rcx
+	jne 1b
+	xor ecx, ecx
+	xchg rcx, [rsi+8]
 	test rcx, rcx
 	jz 4f
 	mov rax, cr3
 	mov cr3, rax
-	mov qword ptr [rsi+8], 0
 4:
+	pop rdi
 	pop rsi
 	pop rdx
 	pop rcx

@@ -13,6 +13,7 @@ package ept
 
 import (
 	"errors"
+	"sync"
 )
 
 const flushHeader = 16
@@ -23,6 +24,9 @@ var ErrFlushFull = errors.New("page-table flush queue full")
 
 // FlushQueue is the VMM side of the flush area.
 type FlushQueue struct {
+	// mu guards the VMM side: another vCPU's thread may queue into this
+	// queue while this vCPU is stopped (ept's shared address spaces).
+	mu   sync.Mutex
 	area []byte
 	max  int
 	// pending holds the guest-physical addresses of entries with a queued
@@ -46,12 +50,16 @@ func (q *FlushQueue) Pending() bool { return q.Len() != 0 || le.Uint64(q.area[8:
 
 // Applied is called when the guest is known to have consumed the queue.
 func (q *FlushQueue) Applied() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.Len() == 0 && len(q.pending) != 0 {
 		clear(q.pending)
 	}
 }
 
 func (q *FlushQueue) queued(e uint64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.pending) == 0 {
 		return false
 	}
@@ -64,19 +72,24 @@ func (q *FlushQueue) queued(e uint64) bool {
 }
 
 func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
+	q.mu.Lock()
 	n := q.Len()
 	if n == q.max {
+		q.mu.Unlock()
 		if q.Drain == nil {
 			return ErrFlushFull
 		}
 		if err := q.Drain(); err != nil {
 			return err
 		}
+		q.mu.Lock()
 		if n = q.Len(); n != 0 {
+			q.mu.Unlock()
 			return ErrFlushFull
 		}
 		clear(q.pending)
 	}
+	defer q.mu.Unlock()
 	r := q.area[flushHeader+flushRecord*n:]
 	le.PutUint64(r, entryVA)
 	le.PutUint64(r[8:], value)
@@ -89,6 +102,8 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 // Reset drops every queued write: the tables they were for are gone (the
 // vCPU switched to new page tables, or starts a new task).
 func (q *FlushQueue) Reset() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	le.PutUint64(q.area, 0)
 	le.PutUint64(q.area[8:], 0)
 	clear(q.pending)

@@ -72,7 +72,7 @@ type PageTable struct {
 
 	amu     sync.Mutex // guards roots and threads
 	roots   []*Root
-	nroots  atomic.Int32 // len(roots)
+	nroots  atomic.Int32          // len(roots)
 	threads map[int32]*FlushQueue // host thread id -> its vCPU's queue
 	// OnShared, when set, is called before the first write queued while
 	// more than one root is attached; OnSharedEnd by EndOp after it, at

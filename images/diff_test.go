@@ -111,6 +111,17 @@ var programs = []prog{
 	{bin: "proc_fork"},
 	{bin: "thread_basic", exit: 5},
 
+	// Go static binaries (images/goprogs): goroutines on threads, GC,
+	// timers, os/exec, signals and preemption.
+	{bin: "go_goroutines"},
+	{bin: "go_timers"},
+	{bin: "go_gcpressure"},
+	// go_execchild (os/exec from a multi-threaded Go program) is not
+	// listed: it fails intermittently under kshim (a known bug, see
+	// README "Known problems"), so it can be neither a passing row nor a
+	// known gap that must always differ.
+	{bin: "go_signals"},
+
 	// Third set: files.
 	{bin: "fs_basic", kshimArgs: []string{"--rw"}},
 	{bin: "fs_dir", kshimArgs: []string{"--rw"}},

@@ -21,10 +21,19 @@ IMAGES_SRCDIR  := images
 IMAGES_OUTDIR  := build/images
 IMAGES_SRCS    := $(sort $(wildcard $(IMAGES_SRCDIR)/*.c))
 IMAGES_BINS    := $(patsubst $(IMAGES_SRCDIR)/%.c,$(IMAGES_OUTDIR)/%,$(IMAGES_SRCS))
+# Go guest programs: images/goprogs/NAME/main.go -> build/images/go_NAME,
+# static (CGO_ENABLED=0), with the Go toolchain that builds kshim.
+IMAGES_GODIRS  := $(sort $(wildcard $(IMAGES_SRCDIR)/goprogs/*/main.go))
+IMAGES_GOBINS  := $(patsubst $(IMAGES_SRCDIR)/goprogs/%/main.go,$(IMAGES_OUTDIR)/go_%,$(IMAGES_GODIRS))
+IMAGES_GO      ?= go
 
 .PHONY: images images-clean
 
-images: $(IMAGES_BINS)
+images: $(IMAGES_BINS) $(IMAGES_GOBINS)
+
+$(IMAGES_OUTDIR)/go_%: $(IMAGES_SRCDIR)/goprogs/%/main.go
+	@mkdir -p $(@D)
+	CGO_ENABLED=0 $(IMAGES_GO) build -o $@ ./$(IMAGES_SRCDIR)/goprogs/$*
 
 # common.h holds helpers the programs share: a change to it rebuilds them all.
 $(IMAGES_OUTDIR)/%: $(IMAGES_SRCDIR)/%.c $(IMAGES_SRCDIR)/common.h

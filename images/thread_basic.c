@@ -59,9 +59,10 @@ static void *toucher(void *arg)
 {
 	char *p = arg;
 	long sum = 0;
-	while (!stop)
+	do
 		for (int i = 0; i < 64; i++)
 			sum += p[i * 4096];
+	while (!stop);
 	return (void *)sum;
 }
 

@@ -14,7 +14,7 @@ package syscalls
 import (
 	"crypto/rand"
 	"errors"
-	"os"
+	"io"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -182,9 +182,13 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		}
 		return p.exec(unix.AT_FDCWD, interp, nargv, envp, 0, r, depth+1)
 	}
-	f := os.NewFile(uintptr(res.fd), guestPath)
+	// A plain pread wrapper, not os.NewFile: an *os.File would close the
+	// fd again from a finalizer, after res.close, when the number may
+	// already belong to someone else.
+	f := fdReader(res.fd)
 	img, err := boot.Parse(f, st.Size, guestmm.DynBase)
 	if err != nil {
+		p.Log.WithError(err).WithField("path", path).Debug("execve: not a program kshim runs")
 		switch {
 		case errors.Is(err, boot.ErrDynamic):
 			return 0, unix.ENOENT // the interpreter does not exist for us
@@ -205,6 +209,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	}
 	im, err := LoadImage(mm, f, img, argv, envp, execFn, p.proc.k.host.HWCap())
 	if err != nil {
+		p.Log.WithError(err).WithField("path", path).Debug("execve: loading the image failed")
 		mm.Destroy()
 		pt.Free()
 		if errors.Is(err, unix.ENOMEM) {
@@ -237,6 +242,20 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	*r = Regs{RIP: im.Entry, RSP: im.SP, RFLAGS: 0x202}
 	p.execDone()
 	return 0, errNoReturn
+}
+
+// fdReader reads a host fd with pread; it does not own the fd.
+type fdReader int
+
+func (r fdReader) ReadAt(b []byte, off int64) (int, error) {
+	n, err := unix.Pread(int(r), b, off)
+	if n < 0 {
+		n = 0
+	}
+	if err == nil && n < len(b) {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // exeHost is the host path of the running program (for /proc/self/exe

@@ -162,7 +162,7 @@ func (p *Process) Syscall(r *Regs) {
 	}
 	ret, err := h(p, r, &a)
 	if p.Log.IsLevelEnabled(5) { // logrus.TraceLevel
-		p.Log.WithFields(map[string]any{"nr": nr, "args": a, "ret": int64(ret), "err": err}).Trace("syscall")
+		p.Log.WithFields(map[string]any{"tid": p.Tid, "nr": nr, "args": a, "ret": int64(ret), "err": err}).Trace("syscall")
 	}
 	if err == errNoReturn {
 		return

@@ -107,10 +107,10 @@ type VCPU struct {
 	// exception stacks (IST1, then IST2 for #UD).
 	ist1, ists []byte
 	// inExit is set while a syscall or exception exit is handled, when
-	// drain may run the vCPU.
-	inExit bool
-	arch   *Arch
-	tid    int32 // host thread running the vCPU (0: none); for Kick
+	// drain may run the vCPU; inException while it is an exception.
+	inExit, inException bool
+	arch                *Arch
+	tid                 int32 // host thread running the vCPU (0: none); for Kick
 	// kernel holds the vCPU's kernel-half tables; roots, its root in each
 	// address space it has joined.
 	kernel *ept.PageTable

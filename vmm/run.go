@@ -77,7 +77,9 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 				st.Latency.end(t)
 			case boot.PortException:
 				t := st.Latency.begin(ClassOther)
+				c.inException = true
 				err = c.exception(p, st)
+				c.inException = false
 				st.Latency.end(t)
 			default:
 				err = fmt.Errorf("I/O exit on unexpected port %#x", port)
@@ -150,11 +152,15 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
 	info, fatal := c.classify(p, vec, code, cr2, u.RIP, st)
 	if p.Log.IsLevelEnabled(5) {
-		p.Log.WithFields(map[string]any{"vector": vec, "error": code, "cr2": fmt.Sprintf("%#x", cr2),
+		p.Log.WithFields(map[string]any{"tid": p.Tid, "vector": vec, "error": code, "cr2": fmt.Sprintf("%#x", cr2),
 			"rip": fmt.Sprintf("%#x", u.RIP), "signal": info.Signo}).Trace("exception")
 	}
 	if fatal != "" {
 		return fmt.Errorf("%s", fatal)
+	}
+	if info.Signo != 0 && p.Log.IsLevelEnabled(4) { // logrus.DebugLevel
+		p.Log.WithFields(map[string]any{"pid": p.Pid, "tid": p.Tid, "signal": info.Signo, "vector": vec, "error": code,
+			"cr2": fmt.Sprintf("%#x", cr2), "rip": fmt.Sprintf("%#x", u.RIP), "rsp": fmt.Sprintf("%#x", u.RSP)}).Debug("fault becomes a signal")
 	}
 	if info.Signo != 0 {
 		p.Fault(&u, info)
@@ -255,6 +261,13 @@ func (c *VCPU) drain() error {
 		return err
 	}
 	saved := *r
+	if c.inException && saved.RIP < boot.ExceptionResume && saved.RIP+2 >= boot.ExceptionResume {
+		// KVM completes an `out` exit on the next KVM_RUN by stepping
+		// over the instruction, but only while RIP still points at it:
+		// the drain's own `out` takes that place, so the exception
+		// stub's must be stepped over here, or it would exit again.
+		saved.RIP = boot.ExceptionResume
+	}
 	defer func() {
 		*r = saved
 		c.CPU.MarkDirty()

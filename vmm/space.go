@@ -155,21 +155,19 @@ func (s *space) release(caller *VCPU) {
 // before user code, and marks c as running guest code.
 func (c *VCPU) enterGuest() error {
 	s := c.space
-	if s == nil || s.n.Load() < 2 && s.stopper == nil {
+	if s == nil || s.n.Load() < 2 {
 		return nil
 	}
 	s.mu.Lock()
-	waited := false
 	for s.stopper != nil && s.stopper != c {
-		waited = true
 		s.cond.Wait()
 	}
 	c.inGuest = true
 	s.mu.Unlock()
-	if waited {
-		return c.ensureFlush()
-	}
-	return nil
+	// Another member may have queued writes for c while c was outside the
+	// guest (even before it stopped the world, c may have chosen its
+	// resume path): they must be applied before c's user code runs.
+	return c.ensureFlush()
 }
 
 // leftGuest is called after each KVM_RUN.

@@ -84,6 +84,10 @@ const (
 	// ExceptionResume is the instruction after the exception stub's exit
 	// (`out`), where it goes on once the VMM has handled the exception.
 	ExceptionResume = KernelText + stubKexcresume
+	// KernelReturn is the common tail of every return to interrupted
+	// code (kflush, then iretq at KernelReturnIret).
+	KernelReturn     = KernelText + stubKret
+	KernelReturnIret = KernelText + stubKretiret
 	UserFlushJmp    = UserText + stubUflushjmp
 	// UserTargetOffset is where in UserData the slot uflushjmp jumps
 	// through lies (VMM-written).

@@ -92,10 +92,9 @@ kexc:
 	test al, 0xf
 	jnz 1f
 	add qword ptr [rsp+24], 2
-	call kflush
 	pop rax
 	add rsp, 16
-	iretq
+	jmp kret
 1:
 	pop rax
 2:
@@ -106,9 +105,20 @@ kexc:
 	.globl kexcresume
 kexcresume:
 	add rsp, 8          /* drop CR2 */
-	call kflush
 	pop rax
 	add rsp, 16         /* drop vector and error code */
+	jmp kret
+
+/* kret is every return to the interrupted code: with nothing but the
+ * iret frame on the stack, apply the flush area, then iretq. The VMM
+ * relies on this shape: a vCPU stopped at the iretq is sent back to kret,
+ * so records queued while it was stopped are applied (vmm/space.go). */
+	.balign 16
+	.globl kret
+kret:
+	call kflush
+	.globl kretiret
+kretiret:
 	iretq
 
 /* kflush applies the flush area: a count, a full-flush flag, then
@@ -166,8 +176,7 @@ kflush:
 	.balign 16
 	.globl kboot
 kboot:
-	call kflush
-	iretq
+	jmp kret
 
 	.section .text.user, "ax"
 	.globl ubase

@@ -110,4 +110,8 @@ func (q *FlushQueue) Reset() {
 }
 
 // FlushAll asks for a full TLB flush (CR3 reload) with the next drain.
-func (q *FlushQueue) FlushAll() { le.PutUint64(q.area[8:], 1) }
+func (q *FlushQueue) FlushAll() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	le.PutUint64(q.area[8:], 1)
+}

@@ -313,12 +313,14 @@ func (pt *PageTable) set(e, va, v uint64) error {
 			return err
 		}
 		if pt.shared {
-			// The other vCPUs are stopped: each applies the write too
-			// before it runs user code again (its own invlpg).
+			// The other vCPUs are stopped. The calling vCPU makes the
+			// write (its guest write is what a shadow MMU sees, and it
+			// happens before the others go on: vmm/space.go); each other
+			// vCPU only has to drop its own cached translations, so it
+			// reloads CR3 before it next runs user code. (Giving them the
+			// record too would let a late copy overwrite a newer value.)
 			for _, oq := range pt.otherQueues(q) {
-				if oq.push(pt.directMap+e, v, va, e) != nil {
-					oq.FlushAll()
-				}
+				oq.FlushAll()
 			}
 		}
 	}

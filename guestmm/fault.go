@@ -229,7 +229,7 @@ func (mm *MM) MapStack() {
 
 func (mm *MM) lockedMapStack() {
 	v := &VMA{Start: StackTop - initStack, End: StackTop, Prot: unix.PROT_READ | unix.PROT_WRITE,
-		Flags: Anonymous | GrowsDown, Name: "[stack]", Off: 1 << 40}
+		Flags: Anonymous | GrowsDown, Name: "[stack]", Off: anonBase}
 	v.Obj = newObject(false, nil, 0)
 	mm.insert(v)
 }

@@ -28,6 +28,12 @@ import (
 	"kshim/ept"
 )
 
+// anonBase is the object page index where new anonymous objects start.
+// VMAs may extend an anonymous object downwards (the stack, and new
+// memory joining the mapping above it), and page ranges are compared as
+// plain integers, so indexes must never wrap below zero.
+const anonBase = 1 << 40
+
 // Object backs one or more VMAs.
 type Object struct {
 	pages  map[uint64]uint64 // page index -> RAM frame

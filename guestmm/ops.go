@@ -171,13 +171,17 @@ func (mm *MM) attach(v *VMA, f *ept.MappedFile, filePg uint64) {
 			v.Obj, v.Off = prev.Obj, prev.objPage(prev.End)
 			return
 		}
-		if next := mm.find(v.End); joinable(next) && next.Start == v.End && !next.Obj.hasBelow(next.Off, v.pages()) {
+		if next := mm.find(v.End); joinable(next) && next.Start == v.End && next.Off >= v.pages() &&
+			!next.Obj.hasBelow(next.Off, v.pages()) {
 			next.Obj.ref()
 			v.Obj, v.Off = next.Obj, next.Off-v.pages()
 			return
 		}
 	}
 	v.Obj = newObject(v.Flags&Shared != 0, f, filePg)
+	if f == nil {
+		v.Off = anonBase
+	}
 }
 
 // findFree finds a free range of length bytes: at hint if it is free,

@@ -103,10 +103,10 @@ func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uin
 		// The grown tail would alias object pages another piece of the
 		// original mapping may use: give the move an object of its own.
 		nv.Obj = newObject(false, nil, 0)
-		nv.Off = 0
+		nv.Off = anonBase
 		for i := uint64(0); i < oldLen/PageSize; i++ {
 			if pa, ok := v.Obj.pages[v.objPage(old)+i]; ok {
-				nv.Obj.pages[i] = pa
+				nv.Obj.pages[anonBase+i] = pa
 				delete(v.Obj.pages, v.objPage(old)+i)
 			}
 		}
@@ -151,6 +151,9 @@ func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uin
 			// Private: the old range reads as fresh memory (zero, or the
 			// file's contents).
 			ov.Obj = newObject(false, v.Obj.file, v.Obj.filePg+nv.Off)
+			if v.Obj.file == nil {
+				ov.Off = anonBase
+			}
 		}
 		mm.vmas.ReplaceOrInsert(ov)
 	}

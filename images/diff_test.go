@@ -116,10 +116,7 @@ var programs = []prog{
 	{bin: "go_goroutines"},
 	{bin: "go_timers"},
 	{bin: "go_gcpressure"},
-	// go_execchild (os/exec from a multi-threaded Go program) is not
-	// listed: it fails intermittently under kshim (a known bug, see
-	// README "Known problems"), so it can be neither a passing row nor a
-	// known gap that must always differ.
+	{bin: "go_execchild"},
 	{bin: "go_signals"},
 
 	// Third set: files.

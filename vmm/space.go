@@ -10,10 +10,14 @@
 //  1. The first queued write of a memory-manager operation (under the MM's
 //     lock) calls ept's OnShared: the other member vCPUs are kicked out of
 //     the guest and kept out (parked before their next KVM_RUN).
-//  2. At the end of the operation (still under the MM's lock) OnSharedEnd
-//     makes the calling vCPU apply its queue now (drain), asks every
-//     other member for a full TLB flush (CR3 reload) before it next runs
-//     user code, and lets them go.
+//  2. The writes are queued for the calling vCPU only; every other member
+//     is asked for a full TLB flush (CR3 reload) before it next runs user
+//     code. (A copy of the writes in its queue could be applied after a
+//     newer change to the same entry and undo it.)
+//  3. At the end of the operation (still under the MM's lock) OnSharedEnd
+//     makes the calling vCPU apply its queue now (drain: on a shadow-paging
+//     host its guest writes are what updates every vCPU's shadow), and
+//     lets the others go.
 //
 // Invariants: while a member is parked or outside the guest it runs no
 // guest code, so frames freed by the operation are not reachable through
@@ -193,12 +197,25 @@ func (c *VCPU) ensureFlush() error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case r.RIP < boot.UserTop:
-		return c.m.path.resumeAsync(c, r, true)
-	case r.RIP == boot.SyscallEntry+2: // cpl0: straight to sysretq
-		r.RIP = boot.UserFlushSysret
-		c.CPU.MarkDirty()
+	// Every place the vCPU can stop where no kflush lies ahead on its way
+	// to user code: user code itself, the instruction after each flush
+	// stub's ud2 (its kflush already ran), the syscall stub's sysretq and
+	// the iretq after kret's kflush.
+	back := uint64(0)
+	switch r.RIP {
+	case boot.UserFlush + 2, boot.UserFlushJmp + 2, boot.UserFlushSysret + 2:
+		back = r.RIP - 2
+	case boot.SyscallEntry + 2: // cpl0: straight to sysretq
+		back = boot.UserFlushSysret
+	case boot.KernelReturnIret:
+		back = boot.KernelReturn
+	default:
+		if r.RIP < boot.UserTop {
+			return c.m.path.resumeAsync(c, r, true)
+		}
+		return nil
 	}
+	r.RIP = back
+	c.CPU.MarkDirty()
 	return nil
 }

@@ -133,7 +133,9 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	}
 	c.Flush.Applied()
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
+	c.inExit = true // building the frame may change memory: drain must work
 	p.DeliverPending(u)
+	c.inExit = false
 	if p.Exited {
 		return nil
 	}

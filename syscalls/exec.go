@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	gopath "path"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -126,7 +127,17 @@ func (p *Process) execve(dirfd int, pathAddr, argvAddr, envpAddr uint64, flags i
 	if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
 		return 0, unix.ENOENT
 	}
-	return p.exec(dirfd, path, argv, envp, flags, r, 0)
+	ret, err := p.exec(dirfd, path, argv, envp, flags, r, 0)
+	if err == errNoReturn {
+		// Linux names the thread after the path execve was given (a
+		// script's own name, "exe" for /proc/self/exe; "N" for fd N).
+		name := gopath.Base(path)
+		if path == "" {
+			name = itoa(dirfd)
+		}
+		p.comm = []byte(name)
+	}
+	return ret, err
 }
 
 // exec runs the program at path (relative to dirfd) in place of p's image.

@@ -471,10 +471,7 @@ func (p *Process) procStatus() ([]byte, error) {
 		size += v.End - v.Start
 	}
 	_ = p.MM.PageTable().Range(0, guestmm.UserTop, func(uint64, uint64) error { rss++; return nil })
-	comm := path.Base(p.Exe)
-	if len(comm) > 15 {
-		comm = comm[:15]
-	}
+	comm := p.commName()
 	uid, euid, gid, egid := unix.Getuid(), unix.Geteuid(), unix.Getgid(), unix.Getegid()
 	var groups strings.Builder
 	if gs, err := unix.Getgroups(); err == nil {

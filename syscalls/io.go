@@ -176,6 +176,11 @@ func (p *Process) writeFrom(h int, addr, n uint64, off int64) (uint64, error) {
 		pos := off
 		if off >= 0 {
 			pos = off + int64(done)
+		} else if err := p.waitReady(h, unix.POLLOUT); err != nil {
+			if done > 0 {
+				return done, nil // a signal after a partial write
+			}
+			return 0, err
 		}
 		w, werr := hostWrite(h, chunk[:c], pos)
 		if werr != nil {
@@ -209,6 +214,12 @@ func (p *Process) readInto(h int, addr, n uint64, off int64) (uint64, error) {
 	}
 	if w < n && pipeFaults(h, w) {
 		return 0, unix.EFAULT
+	}
+	if off < 0 {
+		// A pipe or terminal may block: wait where a signal can end it.
+		if err := p.waitReady(h, unix.POLLIN); err != nil {
+			return 0, err
+		}
 	}
 	buf := make([]byte, w)
 	r, err := hostRead(h, buf, off)

@@ -3,6 +3,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"path"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -266,4 +267,76 @@ func sysRseq(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	p.rseq, p.rseqLen, p.rseqSig = addr, length, sig
 	return 0, nil
+}
+
+// prctl options kshim implements; the others are EINVAL (logged once), as
+// Linux answers an option it does not know.
+const (
+	prSetName = 15
+	prGetName = 16
+	commLen   = 16 // TASK_COMM_LEN, with the NUL
+)
+
+// commName is the thread's name (comm): what PR_SET_NAME set, else the
+// program's base name, cut to 15 bytes as Linux keeps it.
+func (p *Process) commName() string {
+	c := string(p.comm)
+	if p.comm == nil {
+		c = path.Base(p.Exe)
+	}
+	if len(c) > commLen-1 {
+		c = c[:commLen-1]
+	}
+	return c
+}
+
+func sysPrctl(p *Process, _ *Regs, a *args) (uint64, error) {
+	switch a[0] {
+	case prSetName:
+		// strncpy_from_user of at most 15 bytes: a longer name is cut.
+		name, err := p.MM.ReadString(a[1], commLen-1)
+		if err == unix.ENAMETOOLONG {
+			b := make([]byte, commLen-1)
+			if _, err = p.MM.CopyIn(a[1], b); err == nil {
+				name = string(b)
+			}
+		}
+		if err != nil {
+			return 0, err
+		}
+		p.comm = append([]byte{}, name...) // non-nil even when empty
+		return 0, nil
+	case prGetName:
+		b := make([]byte, commLen)
+		copy(b, p.commName())
+		_, err := p.MM.CopyOut(a[1], b)
+		return 0, err
+	}
+	if key := 2<<32 | a[0]; !p.warned[key] {
+		p.warned[key] = true
+		p.Log.WithField("option", a[0]).Debug("unimplemented prctl option: EINVAL")
+	}
+	return 0, unix.EINVAL
+}
+
+// sysinfo: the host's figures, except memory, which is the guest's own
+// (--mem, as /proc/meminfo shows it), and the number of guest processes.
+func sysSysinfo(p *Process, _ *Regs, a *args) (uint64, error) {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return 0, err
+	}
+	if p.PhysMem != nil {
+		total, used := p.PhysMem.Size(), p.PhysMem.Used()
+		si.Totalram, si.Freeram = total, total-min(used, total)
+		si.Sharedram, si.Bufferram, si.Totalswap, si.Freeswap = 0, 0, 0, 0
+		si.Totalhigh, si.Freehigh, si.Unit = 0, 0, 1
+	}
+	if k := p.proc.k; k != nil {
+		k.mu.Lock()
+		si.Procs = uint16(min(len(k.threads), 0xffff))
+		k.mu.Unlock()
+	}
+	_, err := p.MM.CopyOut(a[0], unsafe.Slice((*byte)(unsafe.Pointer(&si)), unsafe.Sizeof(si)))
+	return 0, err
 }

@@ -49,6 +49,9 @@ type Process struct {
 	Log  *logrus.Logger
 	// Exe is the absolute path of the program (/proc/self/exe).
 	Exe string
+	// comm is the name PR_SET_NAME gave the thread (nil: the program's
+	// base name); commName in misc.go.
+	comm []byte
 	// Pid is the thread group's id (getpid), Tid this thread's (gettid).
 	Pid, Tid int
 	// PhysMem is the guest's physical memory, for /proc/meminfo (nil:

@@ -41,6 +41,11 @@ type signals struct {
 	altSize uint64
 	altOn   bool
 	cr2     uint64 // the last fault address, sigcontext's cr2
+	// saved is the mask rt_sigsuspend replaced; restoreMask says it is
+	// still to be put back (by the next frame's uc_mask, or at the end of
+	// DeliverPending when no handler runs): waitsig.go.
+	saved       uint64
+	restoreMask bool
 }
 
 // Siginfo is the part of siginfo_t kshim fills.
@@ -237,6 +242,9 @@ func (p *Process) DeliverPending(r *Regs) {
 		p.proc.sigMu.Lock()
 		ready := p.sig.pending &^ p.sig.mask
 		if ready == 0 {
+			if p.sig.restoreMask {
+				p.sig.mask, p.sig.restoreMask = p.sig.saved, false
+			}
 			p.proc.sigMu.Unlock()
 			return
 		}
@@ -350,10 +358,16 @@ func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) erro
 	}
 	put64(m[scErr:], info.Err)
 	put64(m[scTrapno:], info.Trapno)
-	put64(m[scOldmask:], p.sig.mask)
+	// The mask the handler's return restores: the one before
+	// rt_sigsuspend's temporary mask, if that is still in force.
+	oldMask := p.sig.mask
+	if p.sig.restoreMask {
+		oldMask = p.sig.saved
+	}
+	put64(m[scOldmask:], oldMask)
 	put64(m[scCR2:], p.sig.cr2)
 	put64(m[scFPState:], fp)
-	put64(buf[ucMaskOff:], p.sig.mask)
+	put64(buf[ucMaskOff:], oldMask)
 	si := buf[infoOff:]
 	put32(si, uint32(info.Signo))
 	put32(si[8:], uint32(info.Code))
@@ -379,6 +393,7 @@ func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) erro
 	if err := p.Arch.ResetFPU(); err != nil {
 		return err
 	}
+	p.sig.restoreMask = false // the frame holds the mask to go back to
 	if act.flags&saNodefer == 0 {
 		p.sig.mask |= bit(sig)
 	}

@@ -167,8 +167,24 @@ func (p *Process) Syscall(r *Regs) {
 	if err == errNoReturn {
 		return
 	}
+	if err == errRestart {
+		// Interrupted by a signal (Linux's ERESTARTSYS): if the signal's
+		// handler has SA_RESTART (or nothing will run a handler), the
+		// syscall runs again after it: back to the syscall instruction
+		// with the number in RAX; else EINTR.
+		if p.restartable() {
+			r.RAX, r.RIP = nr, r.RIP-2
+		} else {
+			r.RAX = negErrno(unix.EINTR)
+		}
+		return
+	}
 	if err != nil {
-		r.RAX = negErrno(toErrno(err))
+		e := toErrno(err)
+		if e == unix.EPIPE {
+			p.brokenPipe(nr) // SIGPIPE, as Linux's pipe_write sends
+		}
+		r.RAX = negErrno(e)
 		return
 	}
 	r.RAX = ret

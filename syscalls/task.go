@@ -21,6 +21,7 @@
 package syscalls
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -100,6 +101,7 @@ type procState struct {
 	sigMu      sync.Mutex // guards sig.pending and sig.info against posters
 	group      *threadGroup
 	intrCh     chan struct{} // poked by post, for waits that must notice signals
+	wakeFD     int           // an eventfd post writes, for host polls (0: none yet)
 }
 
 // intr returns the channel post pokes when a signal arrives for p.
@@ -280,7 +282,7 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	c := &Process{
 		MM: cmm, Arch: t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
 		files: files, fs: fs, started: p.started, warned: map[uint64]bool{},
-		rlimits: p.rlimits,
+		rlimits: p.rlimits, comm: p.comm,
 	}
 	acts := *p.sig.act
 	c.sig.act, c.sig.mask = &acts, p.sig.mask
@@ -406,10 +408,11 @@ func (p *Process) exit() {
 	k.cond.Broadcast()
 }
 
-// pokeIntr wakes a wait of p's that must notice a signal (futex).
+// pokeIntr wakes a wait of p's that must notice a signal (futex, sleeps,
+// and host calls that block: waitReady).
 func (p *Process) pokeIntr() {
 	p.proc.sigMu.Lock()
-	ch := p.proc.intrCh
+	ch, efd := p.proc.intrCh, p.proc.wakeFD
 	p.proc.sigMu.Unlock()
 	if ch != nil {
 		select {
@@ -417,6 +420,93 @@ func (p *Process) pokeIntr() {
 		default:
 		}
 	}
+	if efd > 0 {
+		var one = [8]byte{1}
+		_, _ = unix.Write(efd, one[:])
+	}
+}
+
+// errRestart is Linux's ERESTARTSYS: a blocking call interrupted by a
+// signal, restarted or failed with EINTR depending on the handler
+// (table.go).
+var errRestart = errors.New("interrupted: restart or EINTR")
+
+// restartable reports whether the signal that will be delivered next lets
+// the interrupted syscall restart (SA_RESTART, or no handler runs).
+func (p *Process) restartable() bool {
+	p.proc.sigMu.Lock()
+	ready := p.sig.pending &^ p.sig.mask
+	p.proc.sigMu.Unlock()
+	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
+		if ready&1 == 0 {
+			continue
+		}
+		act := p.sig.act[sig]
+		if act.handler == sigIgn || act.handler == sigDfl {
+			continue // nothing runs for it (or the process dies anyway)
+		}
+		return act.flags&saRestart != 0
+	}
+	return true
+}
+
+// waitReady blocks until host fd h is ready for events (POLLIN, POLLOUT)
+// or a signal for p arrives (errRestart). Host calls that can block (a
+// pipe, a terminal, a socket) wait here first, so a signal from another
+// task is not held up behind them. Regular files, directories and
+// non-blocking fds return at once.
+func (p *Process) waitReady(h int, events int16) error {
+	if p.proc.k == nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Fstat(h, &st) != nil {
+		return nil // let the call itself report it
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFBLK:
+		return nil
+	}
+	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_NONBLOCK != 0 ||
+		events == unix.POLLIN && fl&unix.O_ACCMODE == unix.O_WRONLY ||
+		events == unix.POLLOUT && fl&unix.O_ACCMODE == unix.O_RDONLY {
+		return nil // the call itself fails at once (EBADF) or does not block
+	}
+	wake := p.wakeFD()
+	if wake < 0 {
+		return nil
+	}
+	for {
+		if p.interrupted() {
+			return errRestart
+		}
+		fds := []unix.PollFd{{Fd: int32(h), Events: events}, {Fd: int32(wake), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+			return nil
+		}
+		if fds[1].Revents != 0 {
+			var b [8]byte
+			_, _ = unix.Read(wake, b[:])
+		}
+		if fds[0].Revents != 0 {
+			return nil
+		}
+	}
+}
+
+// wakeFD returns p's wake-up eventfd (non-blocking), made on first use.
+func (p *Process) wakeFD() int {
+	p.proc.sigMu.Lock()
+	defer p.proc.sigMu.Unlock()
+	if p.proc.wakeFD == 0 {
+		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return -1
+		}
+		p.proc.wakeFD = fd
+	}
+	return p.proc.wakeFD
 }
 
 // si_code values for SIGCHLD, and sa_flags.
@@ -596,7 +686,7 @@ func (p *Process) waitChildOpts(pid, nohang int, nowait bool) (int, uint32, erro
 			return 0, 0, nil
 		}
 		if p.interrupted() {
-			return 0, 0, unix.EINTR
+			return 0, 0, errRestart
 		}
 		k.cond.Wait()
 	}

@@ -54,7 +54,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	c := &Process{
 		MM: p.MM, Arch: t.Arch(), Log: p.Log, Exe: p.Exe, exeHostPath: p.exeHostPath, PhysMem: p.PhysMem,
 		files: p.files, fs: p.fs, started: p.started, warned: map[uint64]bool{},
-		rlimits: p.rlimits, Pid: p.Pid,
+		rlimits: p.rlimits, Pid: p.Pid, comm: p.comm,
 	}
 	c.sig.act, c.sig.mask = p.sig.act, p.sig.mask
 	_ = c.Arch.SetFSBase(p.Arch.FSBase())
@@ -121,6 +121,12 @@ func (p *Process) groupExit(status int, sig unix.Signal) {
 // threadExit ends thread p; it reports whether p was the last of its
 // group (the caller then ends the process). Kernel.mu is not held.
 func (p *Process) threadExit() (last bool) {
+	p.proc.sigMu.Lock()
+	if p.proc.wakeFD > 0 {
+		unix.Close(p.proc.wakeFD)
+		p.proc.wakeFD = -1
+	}
+	p.proc.sigMu.Unlock()
 	if p.tidAddr != 0 {
 		var zero [4]byte
 		if _, err := p.MM.CopyOut(p.tidAddr, zero[:]); err == nil {

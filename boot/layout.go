@@ -100,3 +100,20 @@ const (
 func Stubs() (kernel, user []byte) {
 	return append([]byte(nil), kernelStubs[:]...), append([]byte(nil), userStubs[:]...)
 }
+
+// VDSO returns a copy of kshim's vDSO image (vdso/vdso.c): a shared object
+// the guest finds through AT_SYSINFO_EHDR. Its data page (vvar) must be
+// mapped right below it.
+func VDSO() []byte { return append([]byte(nil), vdsoImage...) }
+
+// VvarLayout: offsets of the vvar page's fields (vdso/vdso.c struct vvar).
+const (
+	VvarSeq      = 0
+	VvarShift    = 4
+	VvarMult     = 8
+	VvarBaseTSC  = 16
+	VvarBaseMono = 24
+	VvarRealOff  = 32
+	VvarBootOff  = 40
+	VvarEnabled  = 48
+)

@@ -83,8 +83,8 @@ type StackSpec struct {
 }
 
 // DefaultAux returns the auxiliary vector Linux gives a static executable,
-// in Linux's order, without the entries Build adds itself. There is no vDSO,
-// hence no AT_SYSINFO_EHDR.
+// in Linux's order, without the entries Build adds itself. AT_SYSINFO_EHDR
+// (the vDSO) is the caller's to add, first, when it maps one.
 func DefaultAux(img *Image, uid, gid int, hwcap, hwcap2 uint64) []Aux {
 	return []Aux{
 		{AT_HWCAP, hwcap},

@@ -29,12 +29,19 @@ type Image struct {
 	Entry, SP uint64
 }
 
+// VDSO is the vDSO the VMM provides: frames of its data page and image,
+// mapped at Addr (the data page) in every new image.
+type VDSO struct {
+	Addr   uint64
+	Frames []uint64 // the vvar page, then the image
+}
+
 // LoadImage loads the parsed ELF img (read from r) into the empty memory
 // manager mm and builds its initial stack with argv, envp and the
 // auxiliary vector. Errors wrapping unix.ENOMEM mean guest memory ran out.
 func LoadImage(mm *guestmm.MM, r interface {
 	ReadAt([]byte, int64) (int, error)
-}, img *boot.Image, argv, envp []string, execFn string, hwcap uint64) (Image, error) {
+}, img *boot.Image, argv, envp []string, execFn string, hwcap uint64, vdso *VDSO) (Image, error) {
 	if err := boot.Load(r, img, mm); err != nil {
 		return Image{}, err
 	}
@@ -50,6 +57,16 @@ func LoadImage(mm *guestmm.MM, r interface {
 		ExecFn:   execFn,
 		Platform: "x86_64",
 		Aux:      boot.DefaultAux(img, unix.Getuid(), unix.Getgid(), hwcap, 0),
+	}
+	if vdso != nil && len(vdso.Frames) > 1 {
+		if err := mm.MapFrames(vdso.Addr, vdso.Frames[:1], unix.PROT_READ, "[vvar]"); err != nil {
+			return Image{}, err
+		}
+		if err := mm.MapFrames(vdso.Addr+guestmm.PageSize, vdso.Frames[1:], unix.PROT_READ|unix.PROT_EXEC, "[vdso]"); err != nil {
+			return Image{}, err
+		}
+		// First, as Linux puts it (ARCH_DLINFO).
+		spec.Aux = append([]boot.Aux{{Type: boot.AT_SYSINFO_EHDR, Val: vdso.Addr + guestmm.PageSize}}, spec.Aux...)
 	}
 	if _, err := rand.Read(spec.Random[:]); err != nil {
 		return Image{}, err
@@ -218,7 +235,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	if depth > 0 && len(argv) > 0 {
 		execFn = path
 	}
-	im, err := LoadImage(mm, f, img, argv, envp, execFn, p.proc.k.host.HWCap())
+	im, err := LoadImage(mm, f, img, argv, envp, execFn, p.proc.k.host.HWCap(), p.proc.k.host.VDSO())
 	if err != nil {
 		p.Log.WithError(err).WithField("path", path).Debug("execve: loading the image failed")
 		mm.Destroy()

@@ -37,6 +37,8 @@ type Host interface {
 	NewTask() (Task, error)
 	// HWCap is AT_HWCAP for new images.
 	HWCap() uint64
+	// VDSO is the vDSO to map into new images (nil: none).
+	VDSO() *VDSO
 }
 
 // Task is one vCPU as a process sees it.

@@ -120,7 +120,8 @@ func Launch(c Config) (*Result, error) {
 	}
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll = c.CheckInvariants
-	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap())
+	m.setupVDSO(c0)
+	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
 	if err != nil {
 		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
 			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)

@@ -88,6 +88,7 @@ type Machine struct {
 	shared map[uint64]uint64
 	path   entryPath
 
+	vdso   *vdsoState // vdso.go; nil until the first boot (or without one)
 	mu     sync.Mutex
 	spaces map[*ept.PageTable]*space // address spaces with running tasks (space.go)
 	idle   []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
@@ -249,6 +250,9 @@ func (c *VCPU) area(va, size uint64) []byte { return c.m.Mem.Slice(c.own[va], si
 
 // Close releases the VM and its memory.
 func (m *Machine) Close() {
+	if m.vdso != nil {
+		close(m.vdso.stop)
+	}
 	for _, c := range m.all {
 		c.CPU.Close()
 	}

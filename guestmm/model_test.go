@@ -39,7 +39,7 @@ import (
 
 const (
 	protRWX = unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
-	protSem = 0x8 // PROT_SEM: accepted and ignored by Linux's mprotect
+	// protSem (PROT_SEM) is guestmm's own constant (ops.go).
 )
 
 // shmObj is the shmem file behind a MAP_SHARED|MAP_ANONYMOUS mapping.
@@ -188,9 +188,9 @@ const (
 // looks backwards but keeps a page of gap before the next VMA); and with no
 // anon_vma on either side (is_mergeable_anon_vma) every such attempt between
 // pages like these succeeds. The only flag change without a merge attempt
-// is MREMAP_DONTUNMAP clearing VM_ACCOUNT and VM_LOCKED on the old VMA; the
-// model marks VM_ACCOUNT unknown there and never lets a locked VMA go
-// through it (unknownOutcome). So once two such pages became neighbours
+// is MREMAP_DONTUNMAP clearing VM_LOCKED (and in some versions VM_ACCOUNT)
+// on the old VMA; the model marks VM_ACCOUNT unknown there and never lets a
+// locked VMA go through it (unknownOutcome). So once two such pages became neighbours
 // with these attributes, the operation that did it merged them.
 func (m *model) boundary(a uint64) int {
 	p, q := m.pages[a-PageSize], m.pages[a]
@@ -640,33 +640,39 @@ func (m *model) madvise(start, length uint64, advice int) unix.Errno {
 	return 0
 }
 
-// remapValid is remap_is_valid for the Linux VMA holding old.
-func (m *model) remapValid(old, oldLen, newLen uint64) unix.Errno {
-	if oldLen == 0 && !m.pages[old].shared {
-		return unix.EINVAL // no duplicating private mappings
-	}
-	if oldLen > m.vmaSuffix(old, oldLen) {
-		return unix.EFAULT
-	}
-	return 0
-}
-
+// mremap follows do_mremap of current kernels (6.17 and later: lengths
+// are page-aligned first, the new address is validated before the VMA
+// lookup, and an equal-length MREMAP_FIXED move may span several VMAs).
 func (m *model) mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, unix.Errno) {
 	const known = unix.MREMAP_MAYMOVE | unix.MREMAP_FIXED | unix.MREMAP_DONTUNMAP
+	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
 	// check_mremap_params
-	if flags&^known != 0 || old%PageSize != 0 || pageUp(newLen) == 0 {
+	if flags&^known != 0 || old%PageSize != 0 || newLen == 0 || newLen > UserTop {
 		return 0, unix.EINVAL
 	}
 	implies := flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0
 	if implies {
-		if newAddr%PageSize != 0 || flags&unix.MREMAP_MAYMOVE == 0 ||
-			flags&unix.MREMAP_DONTUNMAP != 0 && oldLen != newLen {
+		if newAddr > UserTop-newLen || newAddr%PageSize != 0 || flags&unix.MREMAP_MAYMOVE == 0 ||
+			flags&unix.MREMAP_DONTUNMAP != 0 && oldLen != newLen ||
+			old+oldLen > newAddr && newAddr+newLen > old { // vrm_overlaps, with Linux's wrap-around
 			return 0, unix.EINVAL
 		}
 	}
-	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
-	if m.pages[old] == nil {
+	if flags&unix.MREMAP_FIXED != 0 && oldLen == newLen {
+		return m.remapMove(old, oldLen, newAddr, flags&unix.MREMAP_DONTUNMAP != 0)
+	}
+	p := m.pages[old]
+	if p == nil {
 		return 0, unix.EFAULT // vma_lookup
+	}
+	// check_prep_vma
+	if newLen > oldLen || implies {
+		if oldLen == 0 && !p.shared {
+			return 0, unix.EINVAL // no duplicating private mappings
+		}
+		if need := min(oldLen, newLen); need > m.vmaSuffix(old, need) {
+			return 0, unix.EFAULT // a shrink may cross VMA ends, a move may not
+		}
 	}
 	if implies {
 		return m.mremapTo(old, oldLen, newLen, flags, newAddr)
@@ -681,13 +687,9 @@ func (m *model) mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (u
 		m.unmap(old+newLen, old+oldLen)
 		return old, 0
 	}
-	// expand_vma
-	if e := m.remapValid(old, oldLen, newLen); e != 0 {
-		return 0, e
-	}
+	// expand_vma: in place when the range ends where the VMA does (the next
+	// page is unmapped: the range lies in one VMA) and the VMA can grow.
 	end, delta := old+oldLen, newLen-oldLen
-	// In place when the range ends where the VMA does (the next page is
-	// unmapped: the range lies in one VMA) and the VMA can grow there.
 	if oldLen != 0 && m.pages[end] == nil && end+delta > end && end+delta <= UserTop && !m.anyMapped(end, end+delta) {
 		last := m.pages[end-PageSize]
 		for i := uint64(0); i < delta/PageSize; i++ {
@@ -705,6 +707,41 @@ func (m *model) mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (u
 		return 0, unix.ENOMEM
 	}
 	return m.move(old, oldLen, m.place(newLen), newLen, false), 0
+}
+
+// remapMove is remap_move: every VMA piece of [old, old+length) moves to
+// the same offset from newAddr (gaps between pieces are kept, and what is
+// mapped in the destination under a gap stays); the range must start
+// mapped.
+func (m *model) remapMove(old, length, newAddr uint64, dontunmap bool) (uint64, unix.Errno) {
+	ks := m.keysIn(old, old+length)
+	if len(ks) == 0 || ks[0] != old {
+		return 0, unix.EFAULT
+	}
+	if newAddr < MinAddr {
+		// The first piece fails in get_unmapped_area after its
+		// destination was unmapped.
+		first := m.vmaSuffix(old, length)
+		m.unmap(newAddr, newAddr+first)
+		return 0, unix.EPERM
+	}
+	// Runs of consecutive pages move like the pieces they are made of.
+	for i := 0; i < len(ks); {
+		j := i + 1
+		for j < len(ks) && ks[j] == ks[j-1]+PageSize {
+			j++
+		}
+		start, n := ks[i], uint64(j-i)*PageSize
+		dst := newAddr + (start - old)
+		m.unmap(dst, dst+n)
+		if dontunmap && slices.ContainsFunc(ks[i:j], func(a uint64) bool { return m.pages[a].locked }) {
+			// (A run may hold several Linux VMAs, any of them locked.)
+			unknown("MREMAP_DONTUNMAP clears VM_LOCKED on the whole old VMA, whose extent the model does not know")
+		}
+		m.move(start, n, dst, n, dontunmap)
+		i = j
+	}
+	return newAddr, 0
 }
 
 // extend returns the page i pages after p in p's VMA, never touched.
@@ -729,13 +766,8 @@ func (m *model) populated(start, end uint64) {
 	}
 }
 
+// mremapTo is mremap_to after check_prep_vma.
 func (m *model) mremapTo(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, unix.Errno) {
-	if newLen > UserTop || newAddr > UserTop-newLen {
-		return 0, unix.EINVAL
-	}
-	if old+oldLen > newAddr && newAddr+newLen > old { // vrm_overlaps, with Linux's wrap-around
-		return 0, unix.EINVAL
-	}
 	dontunmap := flags&unix.MREMAP_DONTUNMAP != 0
 	if flags&unix.MREMAP_FIXED != 0 {
 		m.unmap(newAddr, newAddr+newLen)
@@ -746,9 +778,6 @@ func (m *model) mremapTo(old, oldLen, newLen uint64, flags int, newAddr uint64) 
 		}
 		m.unmap(old+newLen, old+oldLen)
 		oldLen = newLen
-	}
-	if e := m.remapValid(old, oldLen, newLen); e != 0 {
-		return 0, e
 	}
 	if dontunmap && m.pages[old].locked {
 		unknown("MREMAP_DONTUNMAP clears VM_LOCKED on the whole old VMA, whose extent the model does not know")
@@ -785,11 +814,10 @@ func (m *model) move(old, oldLen, dst, newLen uint64, dontunmap bool) uint64 {
 		}
 		if !p.shared {
 			// copy_vma: a VMA without anon_vma gets vm_pgoff of its new
-			// place; with one it keeps its own.
-			switch {
-			case !first.av:
+			// place; with one it keeps its own (av is uniform over a VMA).
+			if !p.av {
 				p.pgoff, p.pgoffOK = dst/PageSize+i, true
-			default:
+			} else {
 				p.pgoffOK = false
 			}
 		}
@@ -815,8 +843,9 @@ func (m *model) move(old, oldLen, dst, newLen uint64, dontunmap bool) uint64 {
 		m.populated(dst+oldLen, dst+newLen)
 	}
 	if dontunmap && !first.shared {
-		// dontunmap_complete clears VM_ACCOUNT on the old VMA, which lies
-		// within the coarse run (and may have merged with the new one).
+		// dontunmap_complete may clear VM_ACCOUNT on the old VMA (it did
+		// in some versions), which lies within the coarse run (and may
+		// have merged with the new one).
 		s, e := m.run(old)
 		for a := s; a < e; a += PageSize {
 			m.pages[a].acc = -1

@@ -196,3 +196,33 @@ func (o *Object) has(idx uint64) bool {
 	_, ok := o.pages[idx]
 	return ok
 }
+
+// detach moves pages [idx, idx+n) of a private object into a new object of
+// their own (same file, same file pages) and returns it with the page index
+// where they start. A VMA that takes them can then grow without reaching
+// pages of o that other VMAs use.
+func (o *Object) detach(idx, n uint64) (*Object, uint64) {
+	c := newObject(false, o.file, o.filePg+idx)
+	off := uint64(0)
+	if o.file == nil {
+		c.filePg, off = 0, anonBase
+	}
+	move := func(i, pa uint64) {
+		c.pages[off+i] = pa
+		delete(o.pages, idx+i)
+	}
+	if n > uint64(len(o.pages)) {
+		for j, pa := range o.pages {
+			if j-idx < n { // j in [idx, idx+n)
+				move(j-idx, pa)
+			}
+		}
+		return c, off
+	}
+	for i := uint64(0); i < n; i++ {
+		if pa, ok := o.pages[idx+i]; ok {
+			move(i, pa)
+		}
+	}
+	return c, off
+}

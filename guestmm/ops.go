@@ -28,7 +28,8 @@ const knownMapFlags = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_FIXED | unix
 	unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK |
 	unix.MAP_HUGETLB | unix.MAP_FIXED_NOREPLACE | 0x3f<<26 // MAP_HUGE_SHIFT bits
 
-const protMask = unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC | unix.PROT_GROWSDOWN | unix.PROT_GROWSUP
+// protSem is PROT_SEM, which x86's mprotect accepts and ignores.
+const protSem = 0x8
 
 // Mmap implements mmap(2). It returns the mapped address.
 func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
@@ -40,49 +41,63 @@ func (mm *MM) Mmap(a MmapArgs) (uint64, error) {
 
 func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 	defer mm.after()
+	// Linux's order: the offset (the syscall), the length, the address
+	// (__get_unmapped_area), MAP_FIXED_NOREPLACE, and only then the map
+	// type and flags (do_mmap's switch). prot is not validated: bits other
+	// than R/W/X are ignored (calc_vm_prot_bits).
+	if a.Off%PageSize != 0 || a.Len == 0 {
+		return 0, unix.EINVAL
+	}
+	length := pageUp(a.Len)
+	if length == 0 {
+		return 0, unix.ENOMEM
+	}
+	if a.Off/PageSize+length/PageSize < a.Off/PageSize {
+		return 0, unix.EOVERFLOW
+	}
+	if length > UserTop {
+		return 0, unix.ENOMEM
+	}
+	fixed := a.Flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0
+	addr := a.Addr
+	if !fixed {
+		// round_hint_to_min, and x86 rounds the hint down to a page.
+		addr &^= PageSize - 1
+		if addr != 0 && addr < MinAddr {
+			addr = MinAddr
+		}
+		var ok bool
+		if addr, ok = mm.findFree(addr, length); !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	switch {
+	case addr > UserTop-length:
+		return 0, unix.ENOMEM
+	case addr%PageSize != 0:
+		return 0, unix.EINVAL
+	case addr < MinAddr:
+		return 0, unix.EPERM
+	case a.Flags&unix.MAP_FIXED == 0 && fixed && len(mm.overlapping(addr, addr+length)) != 0:
+		return 0, unix.EEXIST
+	}
 	const mapType = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE
-	switch a.Flags & mapType {
+	switch a.Flags & unix.MAP_TYPE {
 	case unix.MAP_SHARED, unix.MAP_PRIVATE:
 	case unix.MAP_SHARED_VALIDATE:
+		// Validated flags exist for files; anonymous memory takes only
+		// the plain types.
+		if a.Flags&unix.MAP_ANONYMOUS != 0 {
+			return 0, unix.EINVAL
+		}
 		if a.Flags&^knownMapFlags != 0 {
 			return 0, unix.EOPNOTSUPP
 		}
 	default:
 		return 0, unix.EINVAL
 	}
-	if a.Len == 0 || a.Prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) != 0 && a.Prot&^protMask != 0 {
-		return 0, unix.EINVAL
-	}
-	if a.Off%PageSize != 0 {
-		return 0, unix.EINVAL
-	}
-	length := pageUp(a.Len)
-	if length == 0 || length > UserTop {
-		return 0, unix.ENOMEM
-	}
-	if a.Off+length < a.Off {
-		return 0, unix.EOVERFLOW
-	}
-	fixed := a.Flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0
-	addr := a.Addr
-	if fixed {
-		if addr%PageSize != 0 {
-			return 0, unix.EINVAL
-		}
-		if addr+length > UserTop || addr+length < addr {
-			return 0, unix.ENOMEM
-		}
-		if addr < MinAddr {
-			return 0, unix.EPERM
-		}
-		if a.Flags&unix.MAP_FIXED == 0 && len(mm.overlapping(addr, addr+length)) != 0 {
-			return 0, unix.EEXIST
-		}
-	} else {
-		var ok bool
-		if addr, ok = mm.findFree(pageUp(a.Addr), length); !ok {
-			return 0, unix.ENOMEM
-		}
+	if a.Flags&mapType != unix.MAP_PRIVATE && a.Flags&unix.MAP_GROWSDOWN != 0 {
+		return 0, unix.EINVAL // only private memory grows down
 	}
 	// MAP_SHARED_VALIDATE is MAP_SHARED|MAP_PRIVATE: only the exact
 	// MAP_PRIVATE type is private.
@@ -254,14 +269,12 @@ func (mm *MM) Munmap(addr, length uint64) error {
 
 func (mm *MM) lockedMunmap(addr, length uint64) error {
 	defer mm.after()
-	if addr%PageSize != 0 || length == 0 {
+	// The length is checked as given, before rounding: 2^64-1 does not
+	// round to an empty range.
+	if addr%PageSize != 0 || addr > UserTop || length > UserTop-addr || length == 0 {
 		return unix.EINVAL
 	}
-	length = pageUp(length)
-	if addr+length > UserTop || addr+length < addr {
-		return unix.EINVAL
-	}
-	return mm.unmapRange(addr, addr+length)
+	return mm.unmapRange(addr, addr+pageUp(length))
 }
 
 // Mprotect implements mprotect(2).
@@ -274,16 +287,38 @@ func (mm *MM) Mprotect(addr, length uint64, prot int) error {
 
 func (mm *MM) lockedMprotect(addr, length uint64, prot int) error {
 	defer mm.after()
-	if addr%PageSize != 0 || prot&^protMask != 0 || prot&(unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP {
+	// do_mprotect_pkey's checks, in its order.
+	grows := prot & (unix.PROT_GROWSDOWN | unix.PROT_GROWSUP)
+	prot &^= grows
+	if grows == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP || addr%PageSize != 0 {
 		return unix.EINVAL
-	}
-	length = pageUp(length)
-	end := addr + length
-	if end < addr {
-		return unix.ENOMEM
 	}
 	if length == 0 {
 		return nil
+	}
+	length = pageUp(length)
+	end := addr + length
+	if end <= addr {
+		return unix.ENOMEM
+	}
+	if prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|protSem) != 0 {
+		return unix.EINVAL // arch_validate_prot accepts PROT_SEM too
+	}
+	first := mm.overlapping(addr, end)
+	if len(first) == 0 {
+		return unix.ENOMEM
+	}
+	switch {
+	case grows == unix.PROT_GROWSDOWN:
+		// The change extends down to the start of the growing VMA.
+		if first[0].Flags&GrowsDown == 0 {
+			return unix.EINVAL
+		}
+		addr = first[0].Start
+	case first[0].Start > addr:
+		return unix.ENOMEM
+	case grows == unix.PROT_GROWSUP:
+		return unix.EINVAL // x86 has no VM_GROWSUP
 	}
 	// The whole range must be mapped, without holes.
 	vs := mm.overlapping(addr, end)
@@ -343,22 +378,34 @@ func (mm *MM) Brk(addr uint64) uint64 {
 
 func (mm *MM) lockedBrk(addr uint64) uint64 {
 	defer mm.after()
-	if addr < mm.brkStart || addr >= MmapBase {
+	if addr < mm.brkStart {
 		return mm.brk
 	}
 	oldEnd, newEnd := pageUp(mm.brk), pageUp(addr)
 	switch {
-	case newEnd > oldEnd:
-		if len(mm.overlapping(oldEnd, newEnd+StackGap)) != 0 {
+	case newEnd == oldEnd:
+	case addr <= mm.brk:
+		// Shrinking needs some mapping left in the range (Linux: "mapping
+		// intersects with an existing non-brk vma" otherwise).
+		if len(mm.overlapping(newEnd, oldEnd)) == 0 || mm.unmapRange(newEnd, oldEnd) != nil {
+			return mm.brk
+		}
+	default:
+		// check_brk_limits, then the next mapping must start a page above
+		// the new break (a stack growing down: its guard gap above it).
+		grow := newEnd - oldEnd
+		if newEnd < oldEnd || grow > UserTop || oldEnd > UserTop-grow || oldEnd < MinAddr {
+			return mm.brk
+		}
+		var next *VMA
+		mm.vmas.AscendGreaterOrEqual(&VMA{Start: oldEnd}, func(v *VMA) bool { next = v; return false })
+		if mm.find(oldEnd) != nil || next != nil && (next.Start < newEnd+PageSize ||
+			next.Flags&GrowsDown != 0 && next.Start-newEnd < PageSize+StackGap) {
 			return mm.brk
 		}
 		v := &VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Flags: Anonymous, Name: "[heap]"}
 		mm.attach(v, nil, 0)
 		mm.insert(v)
-	case newEnd < oldEnd:
-		if err := mm.unmapRange(newEnd, oldEnd); err != nil {
-			return mm.brk
-		}
 	}
 	mm.brk = addr
 	return mm.brk
@@ -385,6 +432,9 @@ func (mm *MM) lockedMadvise(addr, length uint64, advice int) error {
 		unix.MADV_COLD, unix.MADV_PAGEOUT:
 	default:
 		return unix.EINVAL
+	}
+	if length != 0 && pageUp(length) == 0 {
+		return unix.EINVAL // a length that wraps when rounded is not empty
 	}
 	length = pageUp(length)
 	end := addr + length
@@ -421,6 +471,9 @@ func (mm *MM) lockedMadvise(addr, length uint64, advice int) error {
 			lo, hi := max(v.Start, addr), min(v.End, end)
 			if v.Flags&Locked != 0 {
 				return unix.EINVAL
+			}
+			if advice == unix.MADV_FREE && (v.Obj.shared() || v.Obj.file != nil) {
+				return unix.EINVAL // MADV_FREE is for anonymous (not shmem) memory only
 			}
 			if v.Obj.shared() {
 				continue // shared pages stay; Linux only drops this mapping's PTEs

@@ -31,87 +31,167 @@ func (mm *MM) Mremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uin
 
 func (mm *MM) lockedMremap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
 	defer mm.after()
+	// do_mremap of current kernels (6.17 and later), in its order:
+	// check_mremap_params, the VMA lookup, check_prep_vma, then the
+	// shrink, in-place growth or move.
 	const known = unix.MREMAP_MAYMOVE | unix.MREMAP_FIXED | unix.MREMAP_DONTUNMAP
-	if flags&^known != 0 || old%PageSize != 0 {
-		return 0, unix.EINVAL
-	}
-	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 && flags&unix.MREMAP_MAYMOVE == 0 {
-		return 0, unix.EINVAL
-	}
 	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
-	if newLen == 0 || oldLen == 0 {
+	if flags&^known != 0 || old%PageSize != 0 || newLen == 0 || newLen > UserTop {
 		return 0, unix.EINVAL
 	}
-	if flags&unix.MREMAP_DONTUNMAP != 0 && oldLen != newLen {
+	dontunmap := flags&unix.MREMAP_DONTUNMAP != 0
+	// MREMAP_DONTUNMAP without MREMAP_FIXED takes new_addr as a hint, but
+	// it is validated like a fixed address all the same.
+	implies := flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0
+	if implies && (newAddr > UserTop-newLen || newAddr%PageSize != 0 || flags&unix.MREMAP_MAYMOVE == 0 ||
+		dontunmap && oldLen != newLen || old+oldLen > newAddr && newAddr+newLen > old) {
 		return 0, unix.EINVAL
+	}
+	if flags&unix.MREMAP_FIXED != 0 && oldLen == newLen {
+		return mm.remapMove(old, oldLen, newAddr, dontunmap)
 	}
 	v := mm.find(old)
-	if v == nil || old+oldLen > v.End {
+	if v == nil {
 		return 0, unix.EFAULT
 	}
-	if flags&unix.MREMAP_FIXED != 0 {
-		if newAddr%PageSize != 0 || newAddr+newLen > UserTop || newAddr+newLen < newAddr {
+	if newLen > oldLen || implies {
+		// old_len 0 duplicates a shared mapping; a move or growth must
+		// stay inside one VMA (a shrink may cross VMA ends).
+		if oldLen == 0 && !v.Obj.share {
 			return 0, unix.EINVAL
 		}
-		if newAddr < old+oldLen && old < newAddr+newLen {
+		if old+min(oldLen, newLen) > v.End {
+			return 0, unix.EFAULT
+		}
+	}
+	if implies {
+		return mm.remapTo(old, oldLen, newLen, flags, newAddr)
+	}
+	switch {
+	case oldLen == newLen:
+		return old, nil
+	case oldLen > newLen:
+		if tailUnmappable(old+newLen, oldLen-newLen) {
 			return 0, unix.EINVAL
 		}
-		if err := mm.unmapRange(newAddr, newAddr+newLen); err != nil {
+		if err := mm.unmapRange(old+newLen, old+oldLen); err != nil {
 			return 0, err
 		}
-		return mm.move(v, old, oldLen, newAddr, newLen, flags&unix.MREMAP_DONTUNMAP != 0)
+		return old, nil
 	}
-	if flags&unix.MREMAP_DONTUNMAP == 0 {
-		if newLen <= oldLen {
-			if err := mm.unmapRange(old+newLen, old+oldLen); err != nil {
-				return 0, err
-			}
-			return old, nil
+	// Grow in place when the range ends where its VMA does and the pages
+	// after it are free.
+	end, delta := old+oldLen, newLen-oldLen
+	if oldLen != 0 && end == v.End && end+delta > end && end+delta <= UserTop && len(mm.overlapping(end, end+delta)) == 0 {
+		if !v.Obj.share && v.Obj.refs > 1 {
+			// Pieces split from the mapping share its object: the pages
+			// past v may be theirs. Give v an object of its own first.
+			obj, off := v.Obj.detach(v.Off, v.pages())
+			v.Obj.unref(mm.mem)
+			v.Obj, v.Off = obj, off
 		}
-		// Grow in place when the object can grow with the VMA.
-		end := old + oldLen
-		if end == v.End && end+(newLen-oldLen) <= UserTop && (v.Obj.refs == 1 || v.Obj.share) &&
-			len(mm.overlapping(end, old+newLen)) == 0 {
-			mm.vmas.Delete(v)
-			v.End = old + newLen
-			mm.vmas.ReplaceOrInsert(v)
-			return old, nil
+		v.End = end + delta
+		if v.Flags&Locked != 0 {
+			_ = mm.populate(end, v.End) // best effort, as mmap's
 		}
+		mm.mergeAround(v.Start, v.End)
+		return old, nil
 	}
 	if flags&unix.MREMAP_MAYMOVE == 0 {
 		return 0, unix.ENOMEM
 	}
-	// With MREMAP_DONTUNMAP (and no MREMAP_FIXED) new_address is a hint,
-	// as for mmap.
-	hint := uint64(0)
-	if flags&unix.MREMAP_DONTUNMAP != 0 {
-		hint = newAddr &^ (PageSize - 1)
-	}
-	dst, ok := mm.findFree(hint, newLen)
+	dst, ok := mm.findFree(0, newLen)
 	if !ok {
 		return 0, unix.ENOMEM
 	}
-	return mm.move(v, old, oldLen, dst, newLen, flags&unix.MREMAP_DONTUNMAP != 0)
+	return mm.move(v, old, oldLen, dst, newLen, false)
+}
+
+// tailUnmappable is do_vmi_munmap's argument check, which a shrinking
+// mremap's unmap of its tail must pass.
+func tailUnmappable(start, length uint64) bool {
+	return start > UserTop || length > UserTop-start
+}
+
+// remapMove is an equal-length MREMAP_FIXED move: every VMA piece of
+// [old, old+length) moves to the same offset from newAddr; gaps stay
+// gaps (what the destination has under them is kept). The range must
+// start mapped.
+func (mm *MM) remapMove(old, length, newAddr uint64, dontunmap bool) (uint64, error) {
+	type piece struct{ lo, hi uint64 }
+	var pieces []piece
+	for _, w := range mm.overlapping(old, old+length) {
+		pieces = append(pieces, piece{max(w.Start, old), min(w.End, old+length)})
+	}
+	if len(pieces) == 0 || pieces[0].lo != old {
+		return 0, unix.EFAULT
+	}
+	for _, p := range pieces {
+		dst := newAddr + (p.lo - old)
+		// Unmapping the destination may split the piece's VMA: look it
+		// up afterwards.
+		if err := mm.unmapRange(dst, dst+(p.hi-p.lo)); err != nil {
+			return 0, err
+		}
+		if newAddr < MinAddr {
+			return 0, unix.EPERM // get_unmapped_area, after the unmap
+		}
+		if _, err := mm.move(mm.find(p.lo), p.lo, p.hi-p.lo, dst, p.hi-p.lo, dontunmap); err != nil {
+			return 0, err
+		}
+	}
+	return newAddr, nil
+}
+
+// remapTo is mremap_to: a move to a fixed address or, with
+// MREMAP_DONTUNMAP alone, to the hint if it is free.
+func (mm *MM) remapTo(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
+	if flags&unix.MREMAP_FIXED != 0 {
+		if err := mm.unmapRange(newAddr, newAddr+newLen); err != nil {
+			return 0, err
+		}
+	}
+	if oldLen > newLen {
+		if tailUnmappable(old+newLen, oldLen-newLen) {
+			return 0, unix.EINVAL
+		}
+		if err := mm.unmapRange(old+newLen, old+oldLen); err != nil {
+			return 0, err
+		}
+		oldLen = newLen
+	}
+	dst := newAddr
+	if flags&unix.MREMAP_FIXED == 0 && (newAddr == 0 || len(mm.overlapping(newAddr, newAddr+newLen)) != 0) {
+		var ok bool
+		if dst, ok = mm.findFree(0, newLen); !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	if dst < MinAddr {
+		return 0, unix.EPERM // security_mmap_addr
+	}
+	// The unmaps above may have split the old range's VMA.
+	return mm.move(mm.find(old), old, oldLen, dst, newLen, flags&unix.MREMAP_DONTUNMAP != 0)
 }
 
 // move moves [old, old+oldLen) of v to dst with length newLen: the pages go
-// along (same object, same frames); the old range is unmapped, or with
-// dontunmap left mapped to fresh empty memory.
+// along (same frames); the old range is unmapped, or with dontunmap stays
+// mapped, in its VMA as it was, to memory as never touched (Linux moves the
+// page tables and leaves the VMA whole).
 func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uint64, error) {
 	nv := &VMA{Start: dst, End: dst + newLen, Prot: v.Prot, Flags: v.Flags, Obj: v.Obj, Off: v.objPage(old), Name: v.Name}
-	if newLen > oldLen && !v.Obj.share && v.Obj.file == nil && v.Obj.refs > 1 {
-		// The grown tail would alias object pages another piece of the
-		// original mapping may use: give the move an object of its own.
-		nv.Obj = newObject(false, nil, 0)
-		nv.Off = anonBase
-		for i := uint64(0); i < oldLen/PageSize; i++ {
-			if pa, ok := v.Obj.pages[v.objPage(old)+i]; ok {
-				nv.Obj.pages[anonBase+i] = pa
-				delete(v.Obj.pages, v.objPage(old)+i)
-			}
-		}
+	if !v.Obj.share && (newLen > oldLen || dontunmap) {
+		// A grown tail must be new memory, but the object pages after
+		// the moved range may be the rest of the old mapping's (or another
+		// piece's); and with dontunmap the old range keeps its object
+		// pages, now empty. Give the move an object of its own.
+		nv.Obj, nv.Off = v.Obj.detach(v.objPage(old), oldLen/PageSize)
 	} else {
 		v.Obj.ref()
+	}
+	if dontunmap {
+		// dontunmap_complete: the old VMA is no longer locked.
+		v.Flags &^= Locked
 	}
 	// Page-table entries follow the frames.
 	type moved struct{ off, pa uint64 }
@@ -123,13 +203,15 @@ func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uin
 	}); err != nil {
 		return 0, err
 	}
-	// Remove the old range from the map without releasing its pages.
-	for _, w := range mm.overlapping(old, old+oldLen) {
-		w = mm.split(w, max(w.Start, old), min(w.End, old+oldLen))
-		mm.vmas.Delete(w)
-		w.Obj.unref(mm.mem)
+	if !dontunmap {
+		// Remove the old range from the map without releasing its pages.
+		for _, w := range mm.overlapping(old, old+oldLen) {
+			w = mm.split(w, max(w.Start, old), min(w.End, old+oldLen))
+			mm.vmas.Delete(w)
+			w.Obj.unref(mm.mem)
+		}
+		mm.freeHint(old, old+oldLen)
 	}
-	mm.freeHint(old, old+oldLen)
 	if newLen < oldLen && !nv.Obj.share {
 		nv.Obj.release(mm.mem, nv.Off+newLen/PageSize, nv.Off+oldLen/PageSize)
 	}
@@ -142,20 +224,12 @@ func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uin
 			}
 		}
 	}
+	if nv.Flags&Locked != 0 && newLen > oldLen {
+		_ = mm.populate(dst+oldLen, dst+newLen) // best effort, as mmap's
+	}
+	mm.mergeAround(dst, dst+newLen)
 	if dontunmap {
-		ov := &VMA{Start: old, End: old + oldLen, Prot: v.Prot, Flags: v.Flags, Name: v.Name}
-		if v.Obj.share {
-			ov.Obj, ov.Off = v.Obj, nv.Off
-			v.Obj.ref()
-		} else {
-			// Private: the old range reads as fresh memory (zero, or the
-			// file's contents).
-			ov.Obj = newObject(false, v.Obj.file, v.Obj.filePg+nv.Off)
-			if v.Obj.file == nil {
-				ov.Off = anonBase
-			}
-		}
-		mm.vmas.ReplaceOrInsert(ov)
+		mm.mergeAround(old, old+oldLen)
 	}
 	return dst, nil
 }
@@ -178,7 +252,21 @@ func (mm *MM) lockedMsync(addr, length uint64, flags int) error {
 	if end < addr {
 		return unix.ENOMEM
 	}
-	if !mm.mapped(addr, end) {
+	// Linux walks the VMAs: a hole fails plain MS_ASYNC at once and is
+	// otherwise reported at the end; MS_INVALIDATE of locked memory is
+	// EBUSY.
+	hole := !mm.mapped(addr, end)
+	if hole && flags == unix.MS_ASYNC {
+		return unix.ENOMEM
+	}
+	if flags&unix.MS_INVALIDATE != 0 {
+		for _, v := range mm.overlapping(addr, end) {
+			if v.Flags&Locked != 0 {
+				return unix.EBUSY
+			}
+		}
+	}
+	if hole {
 		return unix.ENOMEM
 	}
 	return nil
@@ -200,10 +288,12 @@ func (mm *MM) lockedMincore(addr, length uint64) ([]byte, error) {
 	if addr%PageSize != 0 {
 		return nil, unix.EINVAL
 	}
-	end := addr + pageUp(length)
-	if end < addr || end > UserTop {
+	// access_ok of the range as given: a length that wraps when rounded
+	// up is not empty.
+	if addr > UserTop || length > UserTop-addr {
 		return nil, unix.ENOMEM
 	}
+	end := addr + pageUp(length)
 	if !mm.mapped(addr, end) {
 		return nil, unix.ENOMEM
 	}

@@ -101,9 +101,23 @@ type MM struct {
 	freeTop, holeMax uint64
 	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked.
 	lockFuture bool
+	key        [2]VMA // btree search keys (keyAt)
 	// CheckAll runs Check after every operation and panics on a violation
 	// (tests, --check-invariants): an invariant violation is a kshim bug.
 	CheckAll bool
+}
+
+// keyAt returns a search key for the btree (the MM's own, reused: a fresh
+// key per lookup escapes to the heap, and lookups are on the fault path).
+// The MM's lock is held, so one at a time.
+func (mm *MM) keyAt(addr uint64) *VMA {
+	mm.key[0].Start = addr
+	return &mm.key[0]
+}
+
+func (mm *MM) keys(a, b uint64) (*VMA, *VMA) {
+	mm.key[0].Start, mm.key[1].Start = a, b
+	return &mm.key[0], &mm.key[1]
 }
 
 // New creates an empty address space over mem with page tables pt.
@@ -126,7 +140,7 @@ var (
 // find returns the VMA containing addr (find_vma's exact-hit case).
 func (mm *MM) find(addr uint64) *VMA {
 	var hit *VMA
-	mm.vmas.DescendLessOrEqual(&VMA{Start: addr}, func(v *VMA) bool {
+	mm.vmas.DescendLessOrEqual(mm.keyAt(addr), func(v *VMA) bool {
 		if addr < v.End {
 			hit = v
 		}
@@ -160,7 +174,8 @@ func (mm *MM) overlapping(start, end uint64) []*VMA {
 	if v := mm.find(start); v != nil {
 		out = append(out, v)
 	}
-	mm.vmas.AscendRange(&VMA{Start: start + 1}, &VMA{Start: end}, func(v *VMA) bool {
+	lo, hi := mm.keys(start+1, end)
+	mm.vmas.AscendRange(lo, hi, func(v *VMA) bool {
 		out = append(out, v)
 		return true
 	})

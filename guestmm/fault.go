@@ -108,7 +108,13 @@ func (mm *MM) lockedHandleFault(addr uint64, acc Access) (FaultResult, FaultKind
 			pte, ok := mm.pt.Lookup(page - PageSize)
 			streaming = ok && pte&ept.PTEAccessed != 0
 		}
-		end := min(v.End, page+faultAround*PageSize)
+		// A streaming program gets a longer run: each fault costs
+		// ~100 µs here, so the run length sets the per-page cost.
+		n := uint64(faultAround)
+		if streaming {
+			n *= 4
+		}
+		end := min(v.End, page+n*PageSize)
 		for p := page + PageSize; p < end; p += PageSize {
 			if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
 				break

@@ -88,7 +88,7 @@ const (
 	// code (kflush, then iretq at KernelReturnIret).
 	KernelReturn     = KernelText + stubKret
 	KernelReturnIret = KernelText + stubKretiret
-	UserFlushJmp    = UserText + stubUflushjmp
+	UserFlushJmp     = UserText + stubUflushjmp
 	// UserTargetOffset is where in UserData the slot uflushjmp jumps
 	// through lies (VMM-written).
 	UserTargetOffset  = 0

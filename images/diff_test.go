@@ -109,6 +109,7 @@ var programs = []prog{
 
 	// Processes and threads.
 	{bin: "proc_fork"},
+	{bin: "exec_argv"},
 	{bin: "thread_basic", exit: 5},
 
 	// Go static binaries (images/goprogs): goroutines on threads, GC,

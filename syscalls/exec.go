@@ -84,18 +84,29 @@ func LoadImage(mm *guestmm.MM, r interface {
 // argMax bounds argv plus envp (Linux: a quarter of the 8 MiB stack).
 const argMax = 2 << 20
 
-// stringArray reads a NULL-terminated array of C strings.
+// stringArray reads a NULL-terminated array of C strings. The pointers
+// are read a page's worth at a time (what one page holds is all readable
+// or not), never past the page the next pointer ends in, so an array
+// ending just before unmapped memory reads as on Linux.
 func (p *Process) stringArray(addr uint64, total *int) ([]string, error) {
 	var out []string
 	if addr == 0 {
 		return nil, nil
 	}
-	var b [8]byte
-	for i := 0; ; i++ {
-		if _, err := p.MM.CopyIn(addr+uint64(i)*8, b[:]); err != nil {
-			return nil, err
+	var ptrs []byte
+	for cur := addr; ; cur += 8 {
+		if len(ptrs) == 0 {
+			n := ((cur | (guestmm.PageSize - 1)) + 1 - cur) &^ 7 // whole pointers left in cur's page
+			if n == 0 {
+				n = 8 // one pointer across the page boundary
+			}
+			ptrs = make([]byte, n)
+			if _, err := p.MM.CopyIn(cur, ptrs); err != nil {
+				return nil, err
+			}
 		}
-		ptr := le64(b[:])
+		ptr := le64(ptrs)
+		ptrs = ptrs[8:]
 		if ptr == 0 {
 			return out, nil
 		}
@@ -252,7 +263,9 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		pt.Free()
 		return 0, unix.ENOMEM
 	}
+	p.proc.k.mu.Lock() // fileShrunk reads other processes' MM under it
 	p.MM = mm
+	p.proc.k.mu.Unlock()
 	old.Destroy()
 	old.PageTable().Free()
 	p.Exe = guestPath
@@ -264,6 +277,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	p.resetSignalsForExec()
 	p.tidAddr = 0
 	p.robustList, p.rseq = 0, 0
+	p.attrs.persona &^= readImpliesExec // Linux's set_personality_64bit
 	_ = p.Arch.SetFSBase(0)
 	_ = p.Arch.SetGSBase(0)
 	_ = p.Arch.ResetFPU()

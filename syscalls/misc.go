@@ -1,4 +1,11 @@
-// misc.go: process and system information, time, and exit.
+// misc.go: process and system information, time, exit, and the
+// attributes a process carries besides memory, files and signals (name,
+// personality, nice value, I/O priority).
+//
+// Invariants: a thread's name and personality are touched only by the
+// thread itself; nice values and I/O priorities, which other processes
+// read and set (getpriority, ioprio_set on a pid or group), only under
+// Kernel.mu. Neither changes how the host schedules the vCPU's thread.
 package syscalls
 
 import (
@@ -22,6 +29,9 @@ func sysUname(p *Process, _ *Regs, a *args) (uint64, error) {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return 0, err
+	}
+	if p.attrs.persona&perMask == perLinux32 {
+		u.Machine = [65]byte{'i', '6', '8', '6'} // Linux's override_architecture
 	}
 	_, err := p.MM.CopyOut(a[0], unsafe.Slice((*byte)(unsafe.Pointer(&u)), unsafe.Sizeof(u)))
 	return 0, err
@@ -339,4 +349,255 @@ func sysSysinfo(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	_, err := p.MM.CopyOut(a[0], unsafe.Slice((*byte)(unsafe.Pointer(&si)), unsafe.Sizeof(si)))
 	return 0, err
+}
+
+// procAttrs are what fork and clone copy besides memory, files and
+// signals: the personality (per thread on Linux, kept across exec for a
+// 64-bit program but for READ_IMPLIES_EXEC) and the nice value and I/O
+// priority (kshim's own bookkeeping: they do not change how the host
+// schedules the vCPU's thread). Kernel.mu guards nice and ioprio, which
+// other processes read and set.
+type procAttrs struct {
+	persona  uint32
+	nice     int    // -20..19
+	niceSet  bool   // false: still the VMM's own nice value
+	ioprio   uint32 // IOPRIO_PRIO_VALUE(class, data)
+	ioprioOK bool   // false: still the VMM's own I/O priority
+}
+
+const (
+	perMask          = 0xff
+	perLinux32       = 0x0008
+	readImpliesExec  = 0x0400000
+	personalityQuery = 0xffffffff
+)
+
+func sysPersonality(p *Process, _ *Regs, a *args) (uint64, error) {
+	old := p.attrs.persona
+	if uint32(a[0]) != personalityQuery {
+		p.attrs.persona = uint32(a[0])
+	}
+	return uint64(old), nil
+}
+
+// getgroups: the VMM's supplementary groups are the guest's.
+func sysGetgroups(p *Process, _ *Regs, a *args) (uint64, error) {
+	size := int(int32(a[0]))
+	if size < 0 {
+		return 0, unix.EINVAL
+	}
+	gids, err := unix.Getgroups()
+	if err != nil {
+		return 0, err
+	}
+	if size == 0 {
+		return uint64(len(gids)), nil
+	}
+	if size < len(gids) {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 4*len(gids))
+	for i, g := range gids {
+		put32(b[4*i:], uint32(g))
+	}
+	if _, err := p.MM.CopyOut(a[1], b); err != nil {
+		return 0, err
+	}
+	return uint64(len(gids)), nil
+}
+
+// niceOf is q's nice value; Kernel.mu held when there is a Kernel.
+func (q *Process) niceOf() int {
+	if !q.attrs.niceSet {
+		// The raw syscall answers 20 - nice.
+		if v, err := unix.Getpriority(unix.PRIO_PROCESS, 0); err == nil {
+			q.attrs.nice = 20 - v
+		}
+		q.attrs.niceSet = true
+	}
+	return q.attrs.nice
+}
+
+// ioprioOf is q's I/O priority; Kernel.mu held when there is a Kernel.
+func (q *Process) ioprioOf() uint32 {
+	if !q.attrs.ioprioOK {
+		const whoProcess = 1
+		if v, _, e := unix.Syscall(unix.SYS_IOPRIO_GET, whoProcess, 0, 0); e == 0 {
+			q.attrs.ioprio = uint32(v)
+		}
+		q.attrs.ioprioOK = true
+	}
+	return q.attrs.ioprio
+}
+
+// prioTargets returns the processes getpriority/setpriority's (which, who)
+// names, as Linux does for PRIO_PROCESS, PRIO_PGRP and PRIO_USER (every
+// guest process has the VMM's uid). Kernel.mu held when there is one.
+func (p *Process) prioTargets(which, who int) ([]*Process, error) {
+	k := p.proc.k
+	var all []*Process
+	if k == nil {
+		all = []*Process{p}
+	} else {
+		for _, q := range k.threads {
+			all = append(all, q)
+		}
+	}
+	var out []*Process
+	switch which {
+	case unix.PRIO_PROCESS:
+		if who == 0 {
+			return []*Process{p}, nil
+		}
+		for _, q := range all {
+			if q.Tid == who {
+				out = append(out, q)
+			}
+		}
+	case unix.PRIO_PGRP:
+		if who == 0 {
+			who = pgidOf(p)
+		}
+		for _, q := range all {
+			if pgidOf(q) == who || k == nil && who == p.Pid {
+				out = append(out, q)
+			}
+		}
+	case unix.PRIO_USER:
+		if who == 0 || who == unix.Getuid() {
+			out = all
+		}
+	default:
+		return nil, unix.EINVAL
+	}
+	if len(out) == 0 {
+		return nil, unix.ESRCH
+	}
+	return out, nil
+}
+
+// pgidOf is q's process group: its thread group leader's.
+func pgidOf(q *Process) int {
+	if g := q.proc.group; g != nil {
+		return g.leader.proc.pgid
+	}
+	return q.proc.pgid
+}
+
+// lockTable takes Kernel.mu (if there is a Kernel) and returns its unlock.
+func (p *Process) lockTable() func() {
+	if k := p.proc.k; k != nil {
+		k.mu.Lock()
+		return k.mu.Unlock
+	}
+	return func() {}
+}
+
+// getpriority(which, who) answers 20 - the lowest nice value among the
+// targets (the raw syscall's 1..40; libc converts).
+func sysGetpriority(p *Process, _ *Regs, a *args) (uint64, error) {
+	defer p.lockTable()()
+	ts, err := p.prioTargets(int(int32(a[0])), int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	best := 19
+	for _, q := range ts {
+		best = min(best, q.niceOf())
+	}
+	return uint64(20 - best), nil
+}
+
+// setpriority(which, who, nice): a lower nice value than a target has
+// needs CAP_SYS_NICE or RLIMIT_NICE's allowance (EACCES).
+func sysSetpriority(p *Process, _ *Regs, a *args) (uint64, error) {
+	nice := max(-20, min(19, int(int32(a[2]))))
+	lim, _ := p.rlimit(unix.RLIMIT_NICE)
+	defer p.lockTable()()
+	ts, err := p.prioTargets(int(int32(a[0])), int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range ts {
+		if nice < q.niceOf() && uint64(20-nice) > lim.Cur && !hostCapable(capSysNice) {
+			return 0, unix.EACCES
+		}
+	}
+	for _, q := range ts {
+		q.attrs.nice, q.attrs.niceSet = nice, true
+	}
+	return 0, nil
+}
+
+// I/O priorities (ioprio_get/ioprio_set): IOPRIO_WHO_* are
+// PRIO_PROCESS/PGRP/USER's numbers plus one.
+const (
+	ioprioClassShift = 13
+	ioprioClassRT    = 1
+	ioprioClassBE    = 2
+	ioprioClassIdle  = 3
+	ioprioNrLevels   = 8
+)
+
+func sysIoprioGet(p *Process, _ *Regs, a *args) (uint64, error) {
+	defer p.lockTable()()
+	ts, err := p.prioTargets(int(int32(a[0]))-1, int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	// Linux's ioprio_best: a class set beats none, then lower classes
+	// (RT < BE < IDLE), then lower levels.
+	best := uint32(0)
+	for _, q := range ts {
+		if v := q.ioprioOf(); best == 0 || v != 0 && v < best {
+			best = v
+		}
+	}
+	return uint64(best), nil
+}
+
+func sysIoprioSet(p *Process, _ *Regs, a *args) (uint64, error) {
+	// Linux's ioprio_check_cap. The level is the data's low three bits
+	// (the rest are hints), so no level is out of range any more; only
+	// the class "none" insists on level 0.
+	v := uint32(a[2])
+	class, level := v>>ioprioClassShift, v&(ioprioNrLevels-1)
+	switch class {
+	case 0:
+		if level != 0 {
+			return 0, unix.EINVAL
+		}
+	case ioprioClassRT:
+		if !hostCapable(capSysAdmin) && !hostCapable(capSysNice) {
+			return 0, unix.EPERM
+		}
+	case ioprioClassBE, ioprioClassIdle:
+	default:
+		return 0, unix.EINVAL
+	}
+	defer p.lockTable()()
+	ts, err := p.prioTargets(int(int32(a[0]))-1, int(int32(a[1])))
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range ts {
+		q.attrs.ioprio, q.attrs.ioprioOK = v, true
+	}
+	return 0, nil
+}
+
+// Capabilities the VMM's own privileges stand for.
+const (
+	capSysAdmin = 21
+	capSysNice  = 23
+)
+
+// hostCapable reports whether the VMM holds capability c (effective).
+func hostCapable(c uint) bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return false
+	}
+	return data[c/32].Effective&(1<<(c%32)) != 0
 }

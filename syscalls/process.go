@@ -52,6 +52,9 @@ type Process struct {
 	// comm is the name PR_SET_NAME gave the thread (nil: the program's
 	// base name); commName in misc.go.
 	comm []byte
+	// attrs are the personality and priorities a child inherits
+	// (misc.go); Kernel.mu guards the priorities.
+	attrs procAttrs
 	// Pid is the thread group's id (getpid), Tid this thread's (gettid).
 	Pid, Tid int
 	// PhysMem is the guest's physical memory, for /proc/meminfo (nil:

@@ -5,6 +5,11 @@
 // interrupted registers in sigcontext, siginfo, and the FPU state (fxsave
 // format) the handler may clobber. rt_sigreturn reads it all back, trusting
 // nothing in it: the registers the handler can forge are only user state.
+//
+// Invariant: a thread's mask changes only on its own goroutine and always
+// under its sigMu (setMask), so other tasks (choosing the thread that takes
+// a process signal, checking for interruption) read it under sigMu; the
+// thread itself reads it freely.
 package syscalls
 
 import (
@@ -81,7 +86,9 @@ func sysRtSigaction(p *Process, _ *Regs, a *args) (uint64, error) {
 		n := sigaction{le64(b), le64(b[8:]), le64(b[16:]), le64(b[24:]) &^ unblockable}
 		p.sig.act[sig] = n
 		if n.handler == sigIgn || n.handler == sigDfl && defaultIgnored(sig) {
+			p.proc.sigMu.Lock() // posters set pending bits under it
 			p.sig.pending &^= bit(sig)
+			p.proc.sigMu.Unlock()
 		}
 	}
 	if a[2] != 0 {
@@ -110,11 +117,11 @@ func sysRtSigprocmask(p *Process, _ *Regs, a *args) (uint64, error) {
 		set := le64(b) &^ unblockable
 		switch a[0] {
 		case unix.SIG_BLOCK:
-			p.sig.mask |= set
+			p.setMask(old | set)
 		case unix.SIG_UNBLOCK:
-			p.sig.mask &^= set
+			p.setMask(old &^ set)
 		case unix.SIG_SETMASK:
-			p.sig.mask = set
+			p.setMask(set)
 		default:
 			return 0, unix.EINVAL
 		}
@@ -127,6 +134,20 @@ func sysRtSigprocmask(p *Process, _ *Regs, a *args) (uint64, error) {
 		}
 	}
 	return 0, nil
+}
+
+// setMask sets the calling thread's signal mask (see the invariant).
+func (p *Process) setMask(m uint64) {
+	p.proc.sigMu.Lock()
+	p.sig.mask = m
+	p.proc.sigMu.Unlock()
+}
+
+// blocks reports whether thread p blocks sig; any task may ask.
+func (p *Process) blocks(sig int) bool {
+	p.proc.sigMu.Lock()
+	defer p.proc.sigMu.Unlock()
+	return p.sig.mask&bit(sig) != 0
 }
 
 func sysSigaltstack(p *Process, r *Regs, a *args) (uint64, error) {
@@ -267,7 +288,7 @@ func (p *Process) Fault(r *Regs, info Siginfo) {
 	sig := int(info.Signo)
 	if p.sig.mask&bit(sig) != 0 || p.sig.act[sig].handler == sigIgn {
 		p.sig.act[sig].handler = sigDfl
-		p.sig.mask &^= bit(sig)
+		p.setMask(p.sig.mask &^ bit(sig))
 	}
 	p.deliver(sig, info, r)
 }
@@ -394,10 +415,11 @@ func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) erro
 		return err
 	}
 	p.sig.restoreMask = false // the frame holds the mask to go back to
+	mask := p.sig.mask | act.mask
 	if act.flags&saNodefer == 0 {
-		p.sig.mask |= bit(sig)
+		mask |= bit(sig)
 	}
-	p.sig.mask |= act.mask
+	p.setMask(mask)
 	r.RSP = frame
 	r.RIP = act.handler
 	r.RDI = uint64(sig)
@@ -435,7 +457,7 @@ func sysRtSigreturn(p *Process, r *Regs, _ *args) (uint64, error) {
 			return p.badFrame("bad FPU state", err)
 		}
 	}
-	p.sig.mask = le64(buf[ucMaskOff:]) &^ unblockable
+	p.setMask(le64(buf[ucMaskOff:]) &^ unblockable)
 	*r = n
 	return 0, errNoReturn
 }
@@ -452,7 +474,9 @@ func sysRtSigpending(p *Process, _ *Regs, a *args) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	b := make([]byte, 8)
+	p.proc.sigMu.Lock()
 	put64(b, p.sig.pending)
+	p.proc.sigMu.Unlock()
 	_, err := p.MM.CopyOut(a[0], b[:a[1]])
 	return 0, err
 }

@@ -6,7 +6,9 @@
 //   - A process runs on one vCPU (its Task); only that vCPU's goroutine
 //     touches the process's registers, memory manager, fd table and signal
 //     dispositions. Other goroutines only post signals (under the target's
-//     sigMu) and read the table (under Kernel.mu).
+//     sigMu), read the table (under Kernel.mu), and unmap a truncated
+//     file's pages (fileShrunk, under Kernel.mu, which exec holds to swap
+//     a process's memory manager and exit to mark it released).
 //   - Kernel.mu guards the table: pids, parent/child links, exit states,
 //     process groups and sessions. Lock order: Kernel.mu, then a
 //     Process's sigMu, then guestmm, then ept.Memory. Nothing is held
@@ -28,7 +30,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/ept"
-	"kshim/guestmm"
 )
 
 // Host is what the personality needs from the VMM to make tasks.
@@ -103,6 +104,7 @@ type procState struct {
 	sigMu      sync.Mutex // guards sig.pending and sig.info against posters
 	group      *threadGroup
 	intrCh     chan struct{} // poked by post, for waits that must notice signals
+	mmGone     bool          // exit is releasing the memory manager (fileShrunk skips it)
 	wakeFD     int           // an eventfd post writes, for host polls (0: none yet)
 }
 
@@ -190,18 +192,19 @@ func (p *Process) fileShrunk(h int) {
 	if unix.Fstat(h, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return
 	}
-	mms := []*guestmm.MM{p.MM}
-	if k := p.proc.k; k != nil {
-		k.mu.Lock()
-		for _, q := range k.procs {
-			if !q.proc.zombie && q.MM != p.MM {
-				mms = append(mms, q.MM)
-			}
-		}
-		k.mu.Unlock()
+	p.MM.Truncated(st.Dev, st.Ino, st.Size)
+	k := p.proc.k
+	if k == nil {
+		return
 	}
-	for _, mm := range mms {
-		mm.Truncated(st.Dev, st.Ino, st.Size)
+	// Under Kernel.mu: no other process can release or replace its memory
+	// manager meanwhile (exit marks mmGone and exec swaps MM under it).
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, q := range k.procs {
+		if !q.proc.zombie && !q.proc.mmGone && q.MM != p.MM {
+			q.MM.Truncated(st.Dev, st.Ino, st.Size)
+		}
 	}
 }
 
@@ -308,6 +311,7 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	k.mu.Lock()
 	c.Pid = k.allocPID()
 	c.Tid = c.Pid
+	c.attrs = p.attrs // under Kernel.mu, which guards the priorities
 	c.proc = procState{k: k, task: t, parent: p.proc.group.leader, children: map[*Process]bool{},
 		pgid: p.proc.pgid, sid: p.proc.sid, exitSignal: int(flags & 0xff)}
 	c.proc.group = newThreadGroup(c)
@@ -330,12 +334,13 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&cloneChildCleartid != 0 {
 		c.tidAddr = ctid
 	}
+	vforkDone := c.proc.vforkDone // the child clears it (under Kernel.mu) once running
 	if err := t.Start(c, &cr, fpu); err != nil {
 		c.exit()
 		return 0, unix.EAGAIN
 	}
-	if c.proc.vforkDone != nil {
-		<-c.proc.vforkDone // the child's exec or exit
+	if vforkDone != nil {
+		<-vforkDone // the child's exec or exit
 	}
 	return uint64(c.Pid), nil
 }
@@ -362,10 +367,15 @@ func (p *Process) exit() {
 		l.leader.proc.task = p.proc.task
 		p = l.leader
 	}
+	k := p.proc.k
+	if k != nil {
+		k.mu.Lock()
+		p.proc.mmGone = true // fileShrunk must not touch it any more
+		k.mu.Unlock()
+	}
 	p.MM.Destroy()
 	p.MM.PageTable().Free()
 	p.Close()
-	k := p.proc.k
 	if k == nil {
 		return
 	}

@@ -74,6 +74,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 
 	k.mu.Lock()
 	c.Tid = k.allocPID()
+	c.attrs = p.attrs // under Kernel.mu, which guards the priorities
 	c.proc = procState{k: k, task: t, parent: p.proc.parent, children: p.proc.children,
 		pgid: p.proc.pgid, sid: p.proc.sid, group: p.proc.group}
 	c.proc.group.threads[c] = true
@@ -171,7 +172,7 @@ func liveThread(leader *Process, sig int) *Process {
 	}
 	var any *Process
 	for t := range g.threads {
-		if t.sig.mask&bit(sig) == 0 {
+		if !t.blocks(sig) {
 			if t == leader {
 				return t
 			}

@@ -1,0 +1,15 @@
+# Error messages from applets and the shell go to stderr, with statuses.
+cd "$1" || exit 99
+cat missing.txt; echo "cat -> $?"
+ls missing-dir; echo "ls -> $?"
+cd missing-dir; echo "cd -> $?"
+mkdir a/b/c; echo "mkdir -> $?"
+cp missing.txt x; echo "cp -> $?"
+grep -E '(' /dev/null; echo "grep bad regex -> $?"
+sort -k; echo "sort bad arg -> $?"
+head -n x /dev/null; echo "head bad n -> $?"
+nosuch_command; echo "not found -> $?"
+echo > /nonexistent-dir/file; echo "redirect -> $?"
+seq 3 | sed 'bad'; echo "sed -> $?"
+awk '{' /dev/null; echo "awk -> $?"
+( ulimit -n 3; cat /dev/null ); echo "ulimit -> $?"

@@ -292,21 +292,7 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	acts := *p.sig.act
 	c.sig.act, c.sig.mask = &acts, p.sig.mask
 	c.sig.altSP, c.sig.altSize, c.sig.altOn = p.sig.altSP, p.sig.altSize, p.sig.altOn
-	if err := c.Arch.SetFSBase(p.Arch.FSBase()); err == nil {
-		_ = c.Arch.SetGSBase(p.Arch.GSBase())
-	}
-	if flags&cloneSettls != 0 {
-		_ = c.Arch.SetFSBase(tls)
-	}
-	fpu, err := p.Arch.SaveFPU()
-	if err != nil {
-		fpu = nil
-	}
-	cr := *r
-	cr.RAX = 0
-	if stack != 0 {
-		cr.RSP = stack
-	}
+	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.mu.Lock()
 	c.Pid = k.allocPID()

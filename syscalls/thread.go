@@ -57,20 +57,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		rlimits: p.rlimits, Pid: p.Pid, comm: p.comm,
 	}
 	c.sig.act, c.sig.mask = p.sig.act, p.sig.mask
-	_ = c.Arch.SetFSBase(p.Arch.FSBase())
-	_ = c.Arch.SetGSBase(p.Arch.GSBase())
-	if flags&cloneSettls != 0 {
-		_ = c.Arch.SetFSBase(tls)
-	}
-	fpu, err := p.Arch.SaveFPU()
-	if err != nil {
-		fpu = nil
-	}
-	cr := *r
-	cr.RAX = 0
-	if stack != 0 {
-		cr.RSP = stack
-	}
+	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.mu.Lock()
 	c.Tid = k.allocPID()
@@ -97,6 +84,27 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		return 0, unix.EAGAIN
 	}
 	return uint64(c.Tid), nil
+}
+
+// childStart gives a new task c the calling thread's TLS bases (or tls
+// with CLONE_SETTLS) and returns the registers it starts with (the
+// caller's, RAX 0, RSP stack when given) and the caller's FPU state.
+func (p *Process) childStart(c *Process, r *Regs, flags, stack, tls uint64) (Regs, []byte) {
+	_ = c.Arch.SetFSBase(p.Arch.FSBase())
+	_ = c.Arch.SetGSBase(p.Arch.GSBase())
+	if flags&cloneSettls != 0 {
+		_ = c.Arch.SetFSBase(tls)
+	}
+	fpu, err := p.Arch.SaveFPU()
+	if err != nil {
+		fpu = nil
+	}
+	cr := *r
+	cr.RAX = 0
+	if stack != 0 {
+		cr.RSP = stack
+	}
+	return cr, fpu
 }
 
 // groupExit ends every thread of p's group with status (or signal).

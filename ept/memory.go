@@ -13,9 +13,11 @@
 //     the allocator hands it out: fresh frames are zero; a returned frame is
 //     zeroed and kept resident (at most WarmFrames of them) or hole-punched,
 //     which both gives it back to the host and makes it read back as zero.
-//   - A frame that has been a page table is never a page table again
-//     (AllocTable, FreeTable): a shadow MMU could still hold a shadow of its
-//     old entries. It serves guest data instead.
+//   - A frame that has been a page table is not handed out again
+//     (AllocTable, FreeTable): a shadow MMU could still hold a shadow of
+//     its old entries, and keep it write-protected. (Reclaiming them needs
+//     a flush of every shadow, e.g. by re-registering the memory slot with
+//     every vCPU stopped: not done yet.)
 //   - Guest-physical addresses at and above WindowBase are not RAM: they
 //     are windows onto host files (filemap.go), never allocated or freed
 //     here.
@@ -50,8 +52,7 @@ type Memory struct {
 	next uint64
 	free []uint64
 	warm []uint64
-	// retired holds freed frames that were page tables, zeroed, for guest
-	// data only (AllocTable).
+	// retired holds freed frames that were page tables (AllocTable).
 	retired  []uint64
 	wasTable []bool // by frame number, below next
 	used     uint64
@@ -128,29 +129,24 @@ const WarmFrames = 8192
 // for it is not a latency spike (2 MiB cost ~1.5 ms here).
 const prefaultChunk = 256 << 10
 
-// Alloc returns a zeroed frame with one reference for guest data: a frame
-// that was once a page table first (see AllocTable), then a recently freed
-// resident one, then one given back to the host earlier, then a never-used
-// one (made resident a chunk at a time, ahead of use).
+// Alloc returns a zeroed frame with one reference for guest data: a
+// recently freed resident one first, then one given back to the host
+// earlier, then a never-used one (made resident a chunk at a time, ahead of
+// use). Frames that were page tables are not handed out (FreeTable).
 func (m *Memory) Alloc() (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if n := len(m.retired); n > 0 {
-		pa := m.retired[n-1]
-		m.retired = m.retired[:n-1]
-		m.used++
-		m.refs[pa/PageSize] = 1
-		return pa, nil
-	}
 	return m.alloc()
 }
 
 // AllocTable returns a zeroed frame for a page table: never one that was
 // a page table before. A shadow MMU keeps its shadow of a guest page table
 // by frame and learns of changes only from guest writes; a frame reused as
-// a table with entries the VMM wrote could meet a stale shadow. Frames
-// that were tables (FreeTable) go to guest data instead, where the guest's
-// own first writes make the hypervisor drop the shadow.
+// a table with entries the VMM wrote could meet a stale shadow. Nor can
+// such a frame serve guest data: it may still be write-protected, and a
+// guest store the hypervisor cannot emulate (an AVX-512 one) then ends the
+// VM (KVM internal error). So FreeTable keeps them out of use (retired):
+// an exited process leaves its page-table frames behind, tens of KiB each.
 func (m *Memory) AllocTable() (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -252,7 +248,8 @@ func (m *Memory) free1(pa uint64) {
 	}
 	m.used--
 	if m.wasTable[pa/PageSize] {
-		clear(m.host[pa : pa+PageSize])
+		// Never handed out again, so its memory can go back to the host.
+		_ = unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(pa), PageSize)
 		m.retired = append(m.retired, pa)
 		return
 	}

@@ -92,6 +92,7 @@ var programs = []prog{
 	{name: "stdin_empty", bin: "stdin"},
 	{bin: "signal"},
 	{bin: "signal_fpu"},
+	{bin: "sig_wait"},
 
 	// Second set: the memory manager.
 	{bin: "mm_mmap_flags", kshimArgs: []string{"--rw"}}, // creates its file

@@ -1,7 +1,7 @@
 //go:build ignore
 
 /* sig_wait: taking a blocked signal synchronously (sigwaitinfo,
- * sigtimedwait with a timeout) and times(). */
+ * sigtimedwait with a timeout), sigqueue with a value, and times(). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +31,11 @@ int main(void)
 	t.tv_nsec = 2000000000;
 	r = sigtimedwait(&s, &si, &t);
 	printf("bad timeout -> %d %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+	union sigval v = {.sival_int = 1234};
+	printf("sigqueue -> %d\n", sigqueue(getpid(), SIGUSR1, v));
+	r = sigwaitinfo(&s, &si);
+	printf("queued %s code_is_queue %d value %d pid_ok %d\n", sigabbrev_np(r), si.si_code == SI_QUEUE,
+	       si.si_value.sival_int, si.si_pid == getpid());
 	struct tms tm;
 	printf("times ok=%d\n", times(&tm) != (clock_t)-1);
 	return 0;

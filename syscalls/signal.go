@@ -61,10 +61,33 @@ type Siginfo struct {
 	Pid         uint32
 	FromKill    bool
 	Status      int32  // SIGCHLD: the child's exit status or signal
+	// Raw is a siginfo the sender gave whole (rt_sigqueueinfo); when set,
+	// it is what the receiver sees, with si_signo put right.
+	Raw []byte
 	Err, Trapno uint64 // the exception's error code and vector, for sigcontext
 }
 
 func bit(sig int) uint64 { return 1 << (sig - 1) }
+
+// encode writes info as the 128-byte siginfo_t the guest reads.
+func (info *Siginfo) encode(si []byte) {
+	if info.Raw != nil {
+		copy(si, info.Raw)
+		put32(si, uint32(info.Signo))
+		return
+	}
+	put32(si, uint32(info.Signo))
+	put32(si[8:], uint32(info.Code))
+	if info.FromKill {
+		put32(si[16:], info.Pid)
+		put32(si[20:], info.UID)
+		if info.Signo == int32(unix.SIGCHLD) {
+			put32(si[24:], uint32(info.Status))
+		}
+	} else {
+		put64(si[16:], info.Addr)
+	}
+}
 
 // Signals that cannot be caught, blocked or ignored.
 const unblockable = 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
@@ -389,18 +412,7 @@ func (p *Process) setupFrame(sig int, info Siginfo, act sigaction, r *Regs) erro
 	put64(m[scCR2:], p.sig.cr2)
 	put64(m[scFPState:], fp)
 	put64(buf[ucMaskOff:], oldMask)
-	si := buf[infoOff:]
-	put32(si, uint32(info.Signo))
-	put32(si[8:], uint32(info.Code))
-	if info.FromKill {
-		put32(si[16:], info.Pid)
-		put32(si[20:], info.UID)
-		if info.Signo == int32(unix.SIGCHLD) {
-			put32(si[24:], uint32(info.Status))
-		}
-	} else {
-		put64(si[16:], info.Addr)
-	}
+	info.encode(buf[infoOff : infoOff+128])
 	fpu, err := p.Arch.SaveFPU()
 	if err != nil {
 		return err

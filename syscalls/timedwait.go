@@ -53,17 +53,8 @@ func sysRtSigtimedwait(p *Process, _ *Regs, a *args) (uint64, error) {
 		if sig, info := p.sigTake(set); sig != 0 {
 			if a[1] != 0 {
 				var si [128]byte
-				put32(si[:], uint32(sig))
-				put32(si[8:], uint32(info.Code))
-				if info.FromKill {
-					put32(si[16:], info.Pid)
-					put32(si[20:], info.UID)
-					if sig == int(unix.SIGCHLD) {
-						put32(si[24:], uint32(info.Status))
-					}
-				} else {
-					put64(si[16:], info.Addr)
-				}
+				info.Signo = int32(sig)
+				info.encode(si[:])
 				if _, err := p.MM.CopyOut(a[1], si[:]); err != nil {
 					return 0, err
 				}
@@ -113,7 +104,58 @@ func sysTimes(p *Process, _ *Regs, a *args) (uint64, error) {
 	return uint64(ticks), nil
 }
 
+// rt_sigqueueinfo(tgid, sig, info) and rt_tgsigqueueinfo(tgid, tid, sig,
+// info): a signal with a siginfo of the sender's making. Another process
+// may only be sent one with a negative si_code (Linux: EPERM), so a
+// program cannot pose as the kernel.
+func (p *Process) queueInfo(tgid, tid, sig int, addr uint64) (uint64, error) {
+	if sig < 0 || sig > nsig {
+		return 0, unix.EINVAL
+	}
+	raw := make([]byte, 128)
+	if _, err := p.MM.CopyIn(addr, raw); err != nil {
+		return 0, err
+	}
+	code := int32(le64(raw[8:]))
+	k := p.proc.k
+	if k == nil {
+		return 0, unix.ENOSYS
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var t *Process
+	if tid > 0 {
+		if t = k.threads[tid]; t == nil || t.Pid != tgid {
+			return 0, unix.ESRCH
+		}
+	} else if l := k.procs[tgid]; l != nil && !l.proc.zombie {
+		t = liveThread(l, sig)
+	} else {
+		return 0, unix.ESRCH
+	}
+	if (code >= 0 || code == siTkill) && t.Pid != p.Pid {
+		return 0, unix.EPERM
+	}
+	if sig != 0 {
+		t.post(sig, Siginfo{Signo: int32(sig), Code: code, Raw: raw, FromKill: true})
+	}
+	return 0, nil
+}
+
+func sysRtSigqueueinfo(p *Process, _ *Regs, a *args) (uint64, error) {
+	return p.queueInfo(int(int32(a[0])), 0, int(int32(a[1])), a[2])
+}
+
+func sysRtTgsigqueueinfo(p *Process, _ *Regs, a *args) (uint64, error) {
+	if int32(a[1]) <= 0 {
+		return 0, unix.EINVAL
+	}
+	return p.queueInfo(int(int32(a[0])), int(int32(a[1])), int(int32(a[2])), a[3])
+}
+
 func init() {
 	table[unix.SYS_RT_SIGTIMEDWAIT] = sysRtSigtimedwait
 	table[unix.SYS_TIMES] = sysTimes
+	table[unix.SYS_RT_SIGQUEUEINFO] = sysRtSigqueueinfo
+	table[unix.SYS_RT_TGSIGQUEUEINFO] = sysRtTgsigqueueinfo
 }

@@ -60,10 +60,10 @@ type Siginfo struct {
 	UID         uint32
 	Pid         uint32
 	FromKill    bool
-	Status      int32  // SIGCHLD: the child's exit status or signal
+	Status      int32 // SIGCHLD: the child's exit status or signal
 	// Raw is a siginfo the sender gave whole (rt_sigqueueinfo); when set,
 	// it is what the receiver sees, with si_signo put right.
-	Raw []byte
+	Raw         []byte
 	Err, Trapno uint64 // the exception's error code and vector, for sigcontext
 }
 

@@ -147,8 +147,10 @@ func (k *Kernel) allocPID() int {
 }
 
 // Shutdown kills every process still running (the first one has ended)
-// and waits a little for their tasks to stop.
-func (k *Kernel) Shutdown() {
+// and waits a little for their tasks to stop. It reports whether they all
+// did: a task stuck in a host call may still touch guest memory, so then
+// the caller must not release it.
+func (k *Kernel) Shutdown() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, q := range k.threads {
@@ -160,6 +162,7 @@ func (k *Kernel) Shutdown() {
 		time.Sleep(time.Millisecond)
 		k.mu.Lock()
 	}
+	return k.running() == 0
 }
 
 func (k *Kernel) running() int { return len(k.threads) }

@@ -109,7 +109,12 @@ func Launch(c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer m.Close()
+	closeMachine := true
+	defer func() {
+		if closeMachine {
+			m.Close()
+		}
+	}()
 	c0, err := m.NewVCPU()
 	if err != nil {
 		return nil, err
@@ -142,7 +147,11 @@ func Launch(c Config) (*Result, error) {
 	k.Adopt(p, c0)
 	// The first process is the guest's init: when it ends, everything
 	// else ends with it (as in a PID namespace).
-	defer k.Shutdown()
+	defer func() {
+		// A task that would not stop (stuck in a host call) may still
+		// touch guest memory: leave the machine to the process's exit.
+		closeMachine = k.Shutdown()
+	}()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency
 	if err := c0.Run(p, &res.Stats); err != nil {

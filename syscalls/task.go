@@ -804,11 +804,9 @@ func sysGetpgid(p *Process, _ *Regs, a *args) (uint64, error) {
 	k := p.proc.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	t := p
-	if pid := int(int32(a[0])); pid != 0 {
-		if t = k.procs[pid]; t == nil {
-			return 0, unix.ESRCH
-		}
+	t := k.procOrSelf(p, a[0])
+	if t == nil {
+		return 0, unix.ESRCH
 	}
 	return uint64(t.proc.pgid), nil
 }
@@ -834,13 +832,20 @@ func sysGetsid(p *Process, _ *Regs, a *args) (uint64, error) {
 	k := p.proc.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	t := p
-	if pid := int(int32(a[0])); pid != 0 {
-		if t = k.procs[pid]; t == nil {
-			return 0, unix.ESRCH
-		}
+	t := k.procOrSelf(p, a[0])
+	if t == nil {
+		return 0, unix.ESRCH
 	}
 	return uint64(t.proc.sid), nil
+}
+
+// procOrSelf is the process a pid argument names, 0 being p itself (nil:
+// none). Kernel.mu held.
+func (k *Kernel) procOrSelf(p *Process, arg uint64) *Process {
+	if pid := int(int32(arg)); pid != 0 {
+		return k.procs[pid]
+	}
+	return p
 }
 
 // clone gives a fork child its own root and cwd references (Linux's

@@ -318,21 +318,29 @@ func sysEventfd(p *Process, r *Regs, a *args) (uint64, error) {
 // sleepUntil sleeps until deadline or a signal for p (EINTR, and the time
 // left).
 func (p *Process) sleepUntil(deadline time.Time) (time.Duration, error) {
-	d := time.Until(deadline)
-	if d <= 0 {
-		return 0, nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	for {
+		if time.Until(deadline) <= 0 {
+			return 0, nil
+		}
 		if p.interrupted() {
 			return max(time.Until(deadline), 0), unix.EINTR
 		}
-		select {
-		case <-t.C:
-			return 0, nil
-		case <-p.intr():
-		}
+		p.awaitPost(deadline)
+	}
+}
+
+// awaitPost blocks until a signal is posted to p or deadline (none when
+// zero) passes; the caller checks which.
+func (p *Process) awaitPost(deadline time.Time) {
+	if deadline.IsZero() {
+		<-p.intr()
+		return
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-p.intr():
+	case <-t.C:
 	}
 }
 

@@ -48,7 +48,6 @@ func sysRtSigtimedwait(p *Process, _ *Regs, a *args) (uint64, error) {
 		}
 		deadline = time.Now().Add(d)
 	}
-	ch := p.intr()
 	for {
 		if sig, info := p.sigTake(set); sig != 0 {
 			if a[1] != 0 {
@@ -64,22 +63,10 @@ func sysRtSigtimedwait(p *Process, _ *Regs, a *args) (uint64, error) {
 		if p.interrupted() {
 			return 0, unix.EINTR // another signal, one that runs a handler
 		}
-		var timeout <-chan time.Time
-		if !deadline.IsZero() {
-			d := time.Until(deadline)
-			if d <= 0 {
-				return 0, unix.EAGAIN
-			}
-			t := time.NewTimer(d)
-			timeout = t.C
-			select {
-			case <-ch:
-			case <-timeout:
-			}
-			t.Stop()
-			continue
+		if !deadline.IsZero() && time.Until(deadline) <= 0 {
+			return 0, unix.EAGAIN
 		}
-		<-ch
+		p.awaitPost(deadline)
 	}
 }
 

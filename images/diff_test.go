@@ -84,6 +84,8 @@ var programs = []prog{
 	{bin: "mmap_basic"},
 	{bin: "sysinfo"},
 	{bin: "segv", sig: syscall.SIGSEGV},
+	// Port I/O from user code, on the stubs' own ports too, is the #GP's SIGSEGV.
+	{bin: "port_io", sig: syscall.SIGSEGV},
 	{bin: "abort", sig: syscall.SIGABRT},
 	{bin: "float"},
 	{bin: "bigbss"},
@@ -112,6 +114,10 @@ var programs = []prog{
 	{bin: "proc_fork"},
 	{bin: "exec_argv"},
 	{bin: "thread_basic", exit: 5},
+	// execve ends the other threads first (de_thread), from a non-leader
+	// thread too, which then takes the pid.
+	{bin: "exec_threads"},
+	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 
 	// Go static binaries (images/goprogs): goroutines on threads, GC,
 	// timers, os/exec, signals and preemption.

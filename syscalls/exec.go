@@ -256,6 +256,12 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		}
 		return 0, unix.ENOEXEC
 	}
+	// The other threads end first (they run on the old tables).
+	if err := p.deThread(); err != nil {
+		mm.Destroy()
+		pt.Free()
+		return 0, err
+	}
 	// The point of no return.
 	old := p.MM
 	if err := t.Switch(pt); err != nil {

@@ -329,6 +329,10 @@ func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
 			p.Log.WithField("signal", sig).Debug("job-control stop is not supported; ignored")
 			return
 		}
+		if sig == int(unix.SIGKILL) && p.killedByExec() {
+			p.Exited = true // another thread's execve ends this one alone
+			return
+		}
 		p.groupExit(0, unix.Signal(sig)) // a fatal signal ends every thread
 		return
 	}

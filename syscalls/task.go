@@ -71,6 +71,8 @@ type Kernel struct {
 	cond    *sync.Cond       // broadcast on every exit, exec and signal post
 	procs   map[int]*Process // by pid: the thread group leaders
 	threads map[int]*Process // by tid: every live thread
+	live    int              // tasks not yet fully ended (threadGroup.live, summed)
+	failure error            // the first VMM error of any task (Fail)
 	nextPID int
 	host    Host
 
@@ -129,8 +131,35 @@ func (k *Kernel) Adopt(p *Process, task Task) {
 	p.proc.first = true
 	p.proc.group = newThreadGroup(p)
 	k.procs[p.Pid] = p
-	k.threads[p.Tid] = p
+	k.addTask(p)
 	k.nextPID = p.Pid + 1
+}
+
+// Fail ends the whole guest because the VMM cannot go on running p (a KVM
+// error, a broken shim state): every task is killed, and Failure reports
+// err to whoever launched the guest. One task's VMM error must not leave
+// the others waiting on it forever.
+func (p *Process) Fail(err error) {
+	p.Exited, p.Signal = true, unix.SIGKILL
+	k := p.proc.k
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.failure == nil {
+		k.failure = err
+	}
+	for _, q := range k.threads {
+		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+	}
+}
+
+// Failure is the first error passed to Fail, if any.
+func (k *Kernel) Failure() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.failure
 }
 
 func (k *Kernel) allocPID() int {
@@ -157,15 +186,13 @@ func (k *Kernel) Shutdown() bool {
 		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
 	deadline := time.Now().Add(time.Second)
-	for k.running() > 0 && time.Now().Before(deadline) {
+	for k.live > 0 && time.Now().Before(deadline) {
 		k.mu.Unlock()
 		time.Sleep(time.Millisecond)
 		k.mu.Lock()
 	}
-	return k.running() == 0
+	return k.live == 0
 }
-
-func (k *Kernel) running() int { return len(k.threads) }
 
 // WaitProcess waits (a second at most: a thread may be stuck in a host
 // call) until every thread of leader's group has ended and returns the
@@ -173,13 +200,14 @@ func (k *Kernel) running() int { return len(k.threads) }
 func (k *Kernel) WaitProcess(leader *Process) (int, unix.Signal) {
 	deadline := time.Now().Add(time.Second)
 	k.mu.Lock()
-	for len(leader.proc.group.threads) > 0 && time.Now().Before(deadline) {
+	for leader.proc.group.live > 0 && time.Now().Before(deadline) {
 		k.mu.Unlock()
 		time.Sleep(time.Millisecond)
 		k.mu.Lock()
 	}
 	g := leader.proc.group
-	st, sig := leader.ExitStatus, leader.Signal
+	// g.leader: a thread's execve may have made it the leader.
+	st, sig := g.leader.ExitStatus, g.leader.Signal
 	if g.exiting {
 		st, sig = g.status, g.signal
 	}
@@ -304,7 +332,7 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	c.proc = procState{k: k, task: t, parent: p.proc.group.leader, children: map[*Process]bool{},
 		pgid: p.proc.pgid, sid: p.proc.sid, exitSignal: int(flags & 0xff)}
 	c.proc.group = newThreadGroup(c)
-	k.threads[c.Tid] = c
+	k.addTask(c)
 	if flags&cloneVfork != 0 {
 		c.proc.vforkDone = make(chan struct{})
 	}
@@ -406,7 +434,7 @@ func (p *Process) exit() {
 		p.proc.task.Release()
 		p.proc.task = nil
 	}
-	k.cond.Broadcast()
+	k.taskDone(p)
 }
 
 // pokeIntr wakes a wait of p's that must notice a signal (futex, sleeps,

@@ -155,6 +155,7 @@ func Launch(c Config) (*Result, error) {
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency
 	if err := c0.Run(p, &res.Stats); err != nil {
+		p.Fail(err)
 		p.Finish()
 		return nil, err
 	}
@@ -162,5 +163,8 @@ func Launch(c Config) (*Result, error) {
 	// is (its status may come from another thread's exit_group).
 	p.Finish()
 	res.ExitStatus, res.Signal = k.WaitProcess(p)
+	if err := k.Failure(); err != nil {
+		return nil, err // another task's VMM error ended the guest
+	}
 	return res, nil
 }

@@ -87,6 +87,9 @@ type Machine struct {
 	// shared maps each shared shim page's address to its frame.
 	shared map[uint64]uint64
 	path   entryPath
+	// ioAfter: an I/O exit reports RIP past the `out` (PVM) rather than
+	// at it (VMX/SVM); found by the probe.
+	ioAfter bool
 
 	vdso   *vdsoState // vdso.go; nil until the first boot (or without one)
 	mu     sync.Mutex

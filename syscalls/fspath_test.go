@@ -97,7 +97,7 @@ func TestLookupFromDirfd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := p.newFD(r.fd, false, &openFile{path: r.guest, inRoot: true})
+	fd, err := p.newFD(r.fd, false, &openFile{path: r.guest, origin: fromRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestLookupFromDirfd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ffd, _ := p.newFD(r.fd, false, &openFile{path: r.guest, inRoot: true})
+	ffd, _ := p.newFD(r.fd, false, &openFile{path: r.guest, origin: fromRoot})
 	if _, err := p.lookup(int(ffd), "x", unix.O_RDONLY, 0); err != unix.ENOTDIR {
 		t.Errorf("lookup relative to a file = %v, want ENOTDIR", err)
 	}
@@ -205,24 +205,39 @@ func TestToGuest(t *testing.T) {
 	}
 }
 
-// TestHostProcRefused: with the host's / as root, a symlink to the host's
-// /proc is refused; /proc itself is kshim's.
+// TestHostProcRefused: with the host's / as root, a path the host
+// resolves into its own /proc (which describes kshim) is looked up again in
+// kshim's /proc: a symlink to /proc/self/environ finds nothing there, one
+// to /proc/self/status (or /etc/mtab's /proc/mounts) the guest's node.
 func TestHostProcRefused(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.Symlink("/proc/self/environ", filepath.Join(dir, "env")); err != nil {
-		t.Fatal(err)
+	for name, target := range map[string]string{"env": "/proc/self/environ", "status": "/proc/self/status",
+		"mounts": "/proc/mounts", "proc": "/proc"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p := testProcess(t, Files{})
-	if r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, "env"), unix.O_RDONLY, 0); err != unix.EACCES {
-		r.close()
-		t.Errorf("open of a symlink to the host's /proc/self/environ = %v, want EACCES", err)
+	for _, name := range []string{"env", "mounts", "proc/self/environ", "proc/" + itoa(unix.Getpid()) + "/mem"} {
+		if r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, name), unix.O_RDONLY, 0); err != unix.ENOENT {
+			r.close()
+			t.Errorf("open of %s through a symlink to the host's /proc = %v, want ENOENT (not in kshim's /proc)", name, err)
+		}
 	}
 	if _, err := p.lookup(unix.AT_FDCWD, "/proc/self/environ", unix.O_RDONLY, 0); err != unix.ENOENT {
 		t.Errorf("/proc/self/environ = %v, want ENOENT (not in kshim's /proc)", err)
 	}
-	r, err := p.lookup(unix.AT_FDCWD, "/proc/self/status", unix.O_RDONLY, 0)
-	if err != nil || r.node == nil || r.node.path != "/proc/"+itoa(p.Pid)+"/status" {
-		t.Errorf("/proc/self/status = %+v, %v; want kshim's node", r, err)
+	want := "/proc/" + itoa(p.Pid) + "/status"
+	for _, path := range []string{"/proc/self/status", filepath.Join(dir, "status"), filepath.Join(dir, "proc/self/status")} {
+		r, err := p.lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
+		if err != nil || r.node == nil || r.node.path != want {
+			t.Errorf("%s = %+v, %v; want kshim's node %s", path, r, err, want)
+		}
+		r.close()
+	}
+	r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, "proc"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil || r.node == nil || r.node.path != "/proc" {
+		t.Errorf("a symlink to /proc = %+v, %v; want kshim's /proc", r, err)
 	}
 }
 

@@ -250,7 +250,7 @@ func followExe(p *Process, rest string, flags int, mode uint32) (resolved, error
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
-	return resolved{fd: fd, guest: p.exeGuestPath()}, nil
+	return resolved{fd: fd, guest: p.exeGuestPath(), origin: fromExe, grant: unix.O_RDONLY}, nil
 }
 
 // followFD reopens guest fd (Linux opens the same file anew), or looks up
@@ -267,7 +267,10 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolve
 		return resolved{fd: -1, node: n, guest: n.path}, nil
 	}
 	if rest != "" {
-		return p.lookupFrom(e.host, e.file.path, rest, flags, mode)
+		return p.lookupAt(e, rest, flags, mode)
+	}
+	if err := p.mayReopen(e, flags); err != nil {
+		return resolved{fd: -1}, err
 	}
 	var h int
 	var err error
@@ -281,7 +284,38 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolve
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
-	return resolved{fd: h, guest: e.file.path, inRoot: e.file.inRoot}, nil
+	return resolved{fd: h, guest: e.file.path, origin: e.file.origin, grant: e.file.grant}, nil
+}
+
+// mayReopen checks opening a guest fd's file anew with flags: the program
+// is never opened for writing (ETXTBSY), a handed-in file never with an
+// access mode it was not handed in with (EACCES, as a permission check
+// says), nor truncated unless mayChange allows. The root's files are
+// checked as any path (fsopen.go); devices and pipes open as on Linux.
+func (p *Process) mayReopen(e fdEntry, flags int) error {
+	f := e.file
+	if flags&unix.O_PATH != 0 || f.node != nil || f.origin != fromHost && f.origin != fromExe {
+		return nil
+	}
+	if f.origin == fromExe && writeIntent(flags) {
+		return unix.ETXTBSY
+	}
+	// Linux's ACC_MODE; O_TRUNC asks for write permission too.
+	acc := flags & unix.O_ACCMODE
+	read, write := acc != unix.O_WRONLY, acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0
+	if f.grant < 0 || read && f.grant == unix.O_WRONLY || write && f.grant == unix.O_RDONLY {
+		return unix.EACCES
+	}
+	if flags&unix.O_TRUNC != 0 {
+		var st unix.Stat_t
+		if err := unix.Fstat(e.host, &st); err != nil {
+			return err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFREG {
+			return p.mayChange(nil, f.origin, e.host)
+		}
+	}
+	return nil
 }
 
 // fdDisplayPath is readlink("/proc/self/fd/N"): the file's guest path, or
@@ -302,7 +336,7 @@ func (p *Process) fdDisplayPath(fd int) (string, error) {
 		}
 		return "", err
 	}
-	if g, ok := p.fs.toGuest(hp); ok && e.file.inRoot {
+	if g, ok := p.fs.toGuest(hp); ok && e.file.origin == fromRoot {
 		return g, nil
 	}
 	return hp, nil

@@ -287,14 +287,12 @@ func (p *Process) linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 		return 0, err
 	}
 	defer d.close()
-	if src.node != nil {
-		if d.node != nil {
-			return 0, unix.EPERM
-		}
-		return 0, unix.EXDEV
-	}
+	// Linux's filename_create (EEXIST, EROFS...) comes before EXDEV.
 	if err := p.create(&d, false); err != nil {
 		return 0, err
+	}
+	if src.node != nil {
+		return 0, unix.EXDEV // /proc is another file system
 	}
 	if src.origin != fromRoot {
 		// A handed-in file, device or the program: another file system,

@@ -526,22 +526,32 @@ type parentDir struct {
 	slash bool
 }
 
-// lookupParent resolves all of path but its last component.
+// lookupParent resolves all of path but its last component. The parent
+// is a directory of the root tree or of kshim's /proc: a handed-in one
+// (reached as /proc/self/fd/N/NAME) only as findInRoot finds it, else
+// EACCES, as for a lookup below it.
 func (p *Process) lookupParent(dirfd int, path string) (parentDir, error) {
 	if path == "" {
 		return parentDir{resolved: resolved{fd: -1}}, unix.ENOENT
 	}
 	trimmed := strings.TrimRight(path, "/")
 	slash := len(trimmed) < len(path)
-	if trimmed == "" {
-		r, err := p.lookup(dirfd, "/", unix.O_PATH|unix.O_DIRECTORY, 0)
-		return parentDir{resolved: r, slash: slash}, err
-	}
-	dir, name := ".", trimmed
-	if i := strings.LastIndexByte(trimmed, '/'); i >= 0 {
-		dir, name = trimmed[:i+1], trimmed[i+1:]
+	dir, name := "/", ""
+	if trimmed != "" {
+		dir, name = ".", trimmed
+		if i := strings.LastIndexByte(trimmed, '/'); i >= 0 {
+			dir, name = trimmed[:i+1], trimmed[i+1:]
+		}
 	}
 	r, err := p.lookup(dirfd, dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err == nil && r.node == nil && r.origin != fromRoot {
+		fd, g, ok := p.fs.findInRoot(r.fd)
+		r.close()
+		if !ok {
+			return parentDir{resolved: resolved{fd: -1}}, unix.EACCES
+		}
+		r = resolved{fd: fd, guest: g, origin: fromRoot}
+	}
 	return parentDir{resolved: r, name: name, slash: slash}, err
 }
 

@@ -320,3 +320,109 @@ func TestProcMaps(t *testing.T) {
 		t.Errorf("[stack] at column %d, want 73", i)
 	}
 }
+
+// handFD gives p host object name, opened with flags, as a handed-in fd
+// (what newStdioTable makes of kshim's fds 0-2).
+func handFD(t *testing.T, p *Process, name string, flags int) uint64 {
+	t.Helper()
+	h, err := unix.Open(name, flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := p.newFD(h, false, &openFile{kind: kindHost, origin: fromHost, grant: flags & unix.O_ACCMODE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// TestHandedDirLookups: no lookup starts from a handed-in directory outside
+// the root (EACCES); one the root also holds is used as the root's.
+func TestHandedDirLookups(t *testing.T) {
+	dir, root := testRoot(t)
+	p := testProcess(t, Files{Root: root, Writable: true})
+	out := int(handFD(t, p, dir, unix.O_RDONLY|unix.O_DIRECTORY))
+	for _, path := range []string{"outside", ".", "..", "root/etc/passwd"} {
+		if r, err := p.lookup(out, path, unix.O_RDONLY, 0); err != unix.EACCES {
+			r.close()
+			t.Errorf("lookup(%q) below a handed-in directory outside the root = %v, want EACCES", path, err)
+		}
+	}
+	if d, err := p.lookupParent(out, "new"); err != unix.EACCES {
+		d.close()
+		t.Errorf("lookupParent below a handed-in directory outside the root = %v, want EACCES", err)
+	}
+	if d, err := p.lookupParent(unix.AT_FDCWD, "/proc/self/fd/"+itoa(out)+"/new"); err != unix.EACCES {
+		d.close()
+		t.Errorf("lookupParent through /proc/self/fd = %v, want EACCES", err)
+	}
+	if _, err := sysFchdir(p, nil, &args{uint64(out)}); err != unix.EACCES {
+		t.Errorf("fchdir to a handed-in directory outside the root = %v, want EACCES", err)
+	}
+	in := int(handFD(t, p, filepath.Join(root, "sub"), unix.O_RDONLY|unix.O_DIRECTORY))
+	r, err := p.lookup(in, "../etc/passwd", unix.O_RDONLY, 0)
+	if err != nil || r.origin != fromRoot {
+		t.Fatalf("lookup below a handed-in directory inside the root: %+v, %v", r, err)
+	}
+	if got := readResolved(t, r); got != "inside" {
+		t.Errorf("read %q, want the root's /etc/passwd", got)
+	}
+	if _, err := sysFchdir(p, nil, &args{uint64(in)}); err != nil {
+		t.Errorf("fchdir to a handed-in directory inside the root: %v", err)
+	}
+	if g, err := p.getcwd(); err != nil || g != "/sub" {
+		t.Errorf("getcwd = %q, %v; want /sub", g, err)
+	}
+	// With the host's / as root, every host directory is the root's.
+	q := testProcess(t, Files{})
+	r, err = q.lookup(int(handFD(t, q, dir, unix.O_RDONLY|unix.O_DIRECTORY)), "outside", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatalf("lookup below a host directory with root /: %v", err)
+	}
+	if got := readResolved(t, r); got != "secret" {
+		t.Errorf("read %q, want the host file", got)
+	}
+}
+
+// TestHandedNeverChanges: handed-in files and the host's devices never
+// change (EPERM) unless the root holds them and is writable; reopening a
+// handed-in file never gains access it was not handed in with.
+func TestHandedNeverChanges(t *testing.T) {
+	dir, root := testRoot(t)
+	for _, writable := range []bool{false, true} {
+		p := testProcess(t, Files{Root: root, Writable: writable})
+		out := handFD(t, p, filepath.Join(dir, "outside"), unix.O_RDONLY)
+		if _, err := sysFchmod(p, nil, &args{out, 0o600}); err != unix.EPERM {
+			t.Errorf("rw=%v: fchmod of a handed-in file outside the root = %v, want EPERM", writable, err)
+		}
+		if _, err := p.lookup(unix.AT_FDCWD, "/proc/self/fd/"+itoa(int(out)), unix.O_WRONLY, 0); err != unix.EACCES {
+			t.Errorf("rw=%v: reopening a read-only handed-in file for writing = %v, want EACCES", writable, err)
+		}
+		r, err := p.lookup(unix.AT_FDCWD, "/proc/self/fd/"+itoa(int(out)), unix.O_RDONLY, 0)
+		if err != nil {
+			t.Errorf("rw=%v: reopening it for reading: %v", writable, err)
+		} else if got := readResolved(t, r); got != "secret" {
+			t.Errorf("rw=%v: reopened, read %q", writable, got)
+		}
+		in := handFD(t, p, filepath.Join(root, "etc", "passwd"), unix.O_RDONLY)
+		var want error = unix.EROFS
+		if writable {
+			want = nil
+		}
+		if _, err := sysFchmod(p, nil, &args{in, 0o644}); err != want {
+			t.Errorf("rw=%v: fchmod of a handed-in file inside the root = %v, want %v", writable, err, want)
+		}
+		r, err = p.lookup(unix.AT_FDCWD, "/dev/null", unix.O_PATH, 0)
+		if err != nil || r.origin != fromDevice {
+			t.Fatalf("/dev/null: %+v, %v", r, err)
+		}
+		if err := p.mayChange(nil, r.origin, r.fd); err != unix.EPERM {
+			t.Errorf("rw=%v: changing /dev/null = %v, want EPERM", writable, err)
+		}
+		r.close()
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "outside"), &st); err != nil || st.Mode&0o777 != 0o644 {
+		t.Errorf("the handed-in file outside the root changed: mode %o, %v", st.Mode&0o777, err)
+	}
+}

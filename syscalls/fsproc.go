@@ -288,10 +288,11 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolve
 }
 
 // mayReopen checks opening a guest fd's file anew with flags: the program
-// is never opened for writing (ETXTBSY), a handed-in file never with an
-// access mode it was not handed in with (EACCES, as a permission check
-// says), nor truncated unless mayChange allows. The root's files are
-// checked as any path (fsopen.go); devices and pipes open as on Linux.
+// is never opened for writing (ETXTBSY); a handed-in file gains no access
+// mode it was not handed in with (EACCES, as a permission check says) --
+// unless findInRoot finds it in the root, which it may read, and write
+// with --rw (else EROFS) -- nor is truncated unless mayChange allows. The root's files
+// are checked as any path (fsopen.go); devices and pipes open as on Linux.
 func (p *Process) mayReopen(e fdEntry, flags int) error {
 	f := e.file
 	if flags&unix.O_PATH != 0 || f.node != nil || f.origin != fromHost && f.origin != fromExe {
@@ -303,17 +304,29 @@ func (p *Process) mayReopen(e fdEntry, flags int) error {
 	// Linux's ACC_MODE; O_TRUNC asks for write permission too.
 	acc := flags & unix.O_ACCMODE
 	read, write := acc != unix.O_WRONLY, acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0
-	if f.grant < 0 || read && f.grant == unix.O_WRONLY || write && f.grant == unix.O_RDONLY {
-		return unix.EACCES
+	var st unix.Stat_t
+	if err := unix.Fstat(e.host, &st); err != nil {
+		return err
 	}
-	if flags&unix.O_TRUNC != 0 {
-		var st unix.Stat_t
-		if err := unix.Fstat(e.host, &st); err != nil {
-			return err
+	if write && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EISDIR // before permissions, as Linux's may_open
+	}
+	moreRead := read && (f.grant < 0 || f.grant == unix.O_WRONLY)
+	moreWrite := write && (f.grant < 0 || f.grant == unix.O_RDONLY)
+	if moreRead || moreWrite {
+		fd, _, ok := p.fs.findInRoot(e.host)
+		if ok {
+			unix.Close(fd)
 		}
-		if st.Mode&unix.S_IFMT == unix.S_IFREG {
-			return p.mayChange(nil, f.origin, e.host)
+		switch {
+		case !ok:
+			return unix.EACCES
+		case moreWrite && !p.fs.writable:
+			return unix.EROFS
 		}
+	}
+	if flags&unix.O_TRUNC != 0 && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		return p.mayChange(nil, f.origin, e.host)
 	}
 	return nil
 }

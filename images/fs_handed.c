@@ -24,6 +24,7 @@
  * By path:
  *   read:PATH  open:PATH:MODE (r w rw wt a)  creat:PATH  mkdir:PATH
  *   chdir:PATH  unlink:PATH  symlink:PATH  rename:OLD:NEW  link:OLD:NEW
+ *   symlinkto:TARGET:PATH
  *   truncate:PATH  chmod:PATH  chown:PATH  lchown:PATH  utimes:PATH
  *   openas:FD:PATH (open read-only, then dup2 to FD)
  *   samechmod:PATH samechown:PATH sametimes:PATH (set what it already has:
@@ -226,6 +227,8 @@ int main(int argc, char **argv)
 			res(unlink(a));
 		} else if (!strcmp(op, "symlink")) {
 			res(symlink("target", a));
+		} else if (!strcmp(op, "symlinkto") && b) {
+			res(symlink(a, b));
 		} else if (!strcmp(op, "rename") && b) {
 			res(rename(a, b));
 		} else if (!strcmp(op, "link") && b) {

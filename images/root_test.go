@@ -706,3 +706,34 @@ func TestRootHandedInside(t *testing.T) {
 		t.Errorf("the read-only root changed:\n%s", firstDiff([]byte(before), []byte(after), "after"))
 	}
 }
+
+// TestRootExeSwapped: with --rw, the guest cannot make /proc/self/exe (or
+// an exec of it) lead out of the root by putting a symlink where its
+// program was: the program's name is resolved in the root, as any path.
+func TestRootExeSwapped(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	requireFile(t, filepath.Join(dir, "fs_handed"))
+	tmp := handedTree(t, filepath.Join(dir, "fs_handed"))
+	root, hostdir := filepath.Join(tmp, "root"), filepath.Join(tmp, "hostdir")
+	data, err := os.ReadFile(filepath.Join(dir, "fs_handed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "x", "fs_handed"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hostdir, "fs_handed"), []byte(secret+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fds := openFDs(t, "/dev/null", filepath.Join(tmp, "log"))
+	ops := []string{"rename:/x:/x.old", "symlinkto:" + hostdir + ":/x", "read:/proc/self/exe", "execveat:-100:/proc/self/exe"}
+	out, _ := runHanded(t, []string{kshim, "run", "--root", root, "--rw", filepath.Join(root, "x", "fs_handed")}, tmp, fds, ops)
+	expect(t, out, map[string]string{
+		"rename:/x:/x.old": "ok", "symlinkto:" + hostdir + ":/x": "ok",
+		"read:/proc/self/exe": "ENOENT", "execveat:-100:/proc/self/exe": "ENOENT",
+	})
+}

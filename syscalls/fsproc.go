@@ -246,11 +246,28 @@ func followExe(p *Process, rest string, flags int, mode uint32) (resolved, error
 	if writeIntent(flags) && flags&unix.O_PATH == 0 {
 		return resolved{fd: -1}, unix.ETXTBSY // the program is running
 	}
-	fd, err := unix.Open(p.exeHost(), flags|unix.O_CLOEXEC|noctty(flags), mode)
+	fd, err := p.openExe(flags|noctty(flags), mode)
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
 	return resolved{fd: fd, guest: p.exeGuestPath(), origin: fromExe, grant: unix.O_RDONLY}, nil
+}
+
+// openExe opens the running program by the host's name for it. A name
+// inside the root is resolved from the root, as the guest's own paths
+// are: with --rw the guest may since have put a symlink on that path,
+// which the host would follow out of the root.
+func (p *Process) openExe(flags int, mode uint32) (int, error) {
+	host := p.exeHost()
+	if g, ok := p.fs.toGuest(host); ok && p.fs.root >= 0 {
+		fd, err := openat2(p.fs.root, g, flags, mode, unix.RESOLVE_IN_ROOT)
+		if err == nil && onProc(fd) {
+			unix.Close(fd)
+			return -1, unix.EACCES
+		}
+		return fd, err
+	}
+	return unix.Open(host, flags|unix.O_CLOEXEC, mode)
 }
 
 // followFD reopens guest fd (Linux opens the same file anew), or looks up

@@ -426,3 +426,33 @@ func TestHandedNeverChanges(t *testing.T) {
 		t.Errorf("the handed-in file outside the root changed: mode %o, %v", st.Mode&0o777, err)
 	}
 }
+
+// TestDevicesServed: the host's devices open as the host opens them (the
+// host is the oracle), by their exact path whatever the root holds, and
+// are never created or truncated.
+func TestDevicesServed(t *testing.T) {
+	_, root := testRoot(t)
+	p := testProcess(t, Files{Root: root})
+	for _, c := range []struct {
+		path  string
+		flags int
+	}{
+		{"/dev/null", unix.O_RDONLY}, {"/dev/null", unix.O_WRONLY | unix.O_TRUNC}, {"/dev/null", unix.O_RDWR | unix.O_CREAT},
+		{"/dev/null", unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL}, {"/dev/null", unix.O_RDONLY | unix.O_DIRECTORY},
+		{"/dev/null/", unix.O_RDONLY}, {"/dev/zero", unix.O_RDONLY | unix.O_NOFOLLOW}, {"/dev/null", unix.O_PATH},
+		{"/dev/full", unix.O_WRONLY | unix.O_APPEND},
+	} {
+		h, herr := unix.Open(c.path, c.flags|unix.O_CLOEXEC, 0)
+		if herr == nil {
+			unix.Close(h)
+		}
+		r, err := p.lookup(unix.AT_FDCWD, c.path, c.flags, 0)
+		if err != herr {
+			t.Errorf("open(%s, %#x) = %v, host says %v", c.path, c.flags, err, herr)
+		}
+		if err == nil && r.origin != fromDevice {
+			t.Errorf("open(%s) is not the host's device: %+v", c.path, r)
+		}
+		r.close()
+	}
+}

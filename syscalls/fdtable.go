@@ -59,7 +59,9 @@ type openFile struct {
 	// /proc/self/fd/N when the host cannot tell, and virtual files' names.
 	path string
 	// origin: where it came from. The root's files change only with --rw;
-	// the others (but kshim's own) are the host's and never change.
+	// host objects never change unless the root also holds them; kshim's
+	// own are the guest's (fsmutate.go's mayChange). The zero value is
+	// fromKshim: whatever opens a host file by a path must say so.
 	origin fileOrigin
 	// grant is the access mode a fromHost file was handed in with (or the
 	// program file's, read-only): reopening it never gains more.

@@ -188,7 +188,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 			return 0, unix.EACCES
 		}
 		// /proc/self/exe: the running program.
-		fd, err := unix.Open(p.exeHost(), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := p.openExe(unix.O_RDONLY, 0)
 		if err != nil {
 			return 0, unix.ENOENT
 		}

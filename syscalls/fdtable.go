@@ -38,6 +38,18 @@ const (
 	kindProcLink                 // a /proc symlink opened with O_PATH|O_NOFOLLOW
 )
 
+// fileOrigin says where an open file came from, which decides what the
+// guest may do with it besides reading and writing (fspath.go).
+type fileOrigin uint8
+
+const (
+	fromKshim  fileOrigin = iota // made for the guest: pipes, epoll, eventfd, /proc
+	fromRoot                     // resolved in the guest's root tree
+	fromHost                     // handed in by kshim's caller (fds 0-2), or reopened from one
+	fromDevice                   // a device of hostDevices, opened by its host path
+	fromExe                      // the program file, opened through /proc/self/exe
+)
+
 // openFile is what kshim knows of an open file description beyond the host
 // fd. It is shared (by pointer) between dups and never changes after open,
 // except a virtual directory's read position.
@@ -46,9 +58,14 @@ type openFile struct {
 	// path is the guest path it was opened by ("" for pipes, epoll...):
 	// /proc/self/fd/N when the host cannot tell, and virtual files' names.
 	path string
-	// inRoot: resolved in the guest's root tree, so mutations through it
-	// are EROFS when the root is read-only.
-	inRoot bool
+	// origin: where it came from. The root's files change only with --rw;
+	// host objects never change unless the root also holds them; kshim's
+	// own are the guest's (fsmutate.go's mayChange). The zero value is
+	// fromKshim: whatever opens a host file by a path must say so.
+	origin fileOrigin
+	// grant is the access mode a fromHost file was handed in with (or the
+	// program file's, read-only): reopening it never gains more.
+	grant int
 	// pathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
 	// for. The host checks its own fds; these are for the other kinds.
 	pathOnly bool
@@ -278,7 +295,10 @@ func (t *FDTable) closeAll() {
 // newStdioTable gives the guest fds 0, 1 and 2 as host dups of the VMM's
 // own: the guest may close or replace them without taking kshim's stderr
 // (its messages) with it. A VMM fd that is closed stays closed for the
-// guest, as a native child would inherit it.
+// guest, as a native child would inherit it. No other fd kshim inherited
+// reaches the guest. These are handed-in host objects (fromHost): the
+// guest reads and writes them, but never looks up paths below them nor
+// changes them (fspath.go).
 func newStdioTable() *FDTable {
 	t := &FDTable{}
 	for fd := 0; fd < 3; fd++ {
@@ -286,7 +306,16 @@ func newStdioTable() *FDTable {
 		if err != nil {
 			continue
 		}
-		t.installAt(fd, fdEntry{host: h, file: &openFile{kind: kindHost, path: stdioNames[fd]}})
+		fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
+		if err != nil {
+			unix.Close(h)
+			continue
+		}
+		grant := fl & unix.O_ACCMODE
+		if fl&unix.O_PATH != 0 {
+			grant = -1 // no access at all
+		}
+		t.installAt(fd, fdEntry{host: h, file: &openFile{kind: kindHost, path: stdioNames[fd], origin: fromHost, grant: grant}})
 	}
 	return t
 }

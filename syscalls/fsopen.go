@@ -13,7 +13,7 @@
 //     mount, and only after the lookup errors Linux reports first
 //     (ENOENT, ENOTDIR, EEXIST, EISDIR, ELOOP). The host devices of
 //     hostDevices, /proc and the fds the guest inherited are not under the
-//     root and open normally.
+//     root and open normally, but for mayReopen (fsproc.go).
 package syscalls
 
 import (
@@ -102,7 +102,7 @@ func (p *Process) install(r resolved, flags int, cloexec bool) (uint64, error) {
 		}
 		return p.newFD(h, cloexec, f)
 	}
-	return p.newFD(r.fd, cloexec, &openFile{kind: kindHost, path: r.guest, inRoot: r.inRoot})
+	return p.newFD(r.fd, cloexec, &openFile{kind: kindHost, path: r.guest, origin: r.origin, grant: r.grant})
 }
 
 // openReadOnly opens with write intent under a read-only root: look first
@@ -132,7 +132,7 @@ func (p *Process) openReadOnly(dirfd int, path string, flags int, mode uint32) (
 	if err != nil {
 		return fail(err)
 	}
-	if r.node != nil || !r.inRoot {
+	if r.node != nil || r.origin != fromRoot {
 		// /proc answers for itself; devices and inherited fds are not
 		// on the read-only tree.
 		r.close()

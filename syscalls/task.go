@@ -73,6 +73,7 @@ type Kernel struct {
 	threads map[int]*Process // by tid: every live thread
 	live    int              // tasks not yet fully ended (threadGroup.live, summed)
 	failure error            // the first VMM error of any task (Fail)
+	fg      map[uint64]int   // terminal rdev -> the guest's foreground pgid (tty.go)
 	nextPID int
 	host    Host
 

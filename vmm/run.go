@@ -218,7 +218,16 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	c.Flush.Applied()
 	u := syscalls.Regs(*(*syscalls.Regs)(unsafe.Pointer(r)))
 	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
-	info, fatal := c.classify(p, vec, code, cr2, u.RIP, st)
+	var info syscalls.Siginfo
+	var fatal string
+	if done, addr := c.umip(p, vec, code, &u); done {
+		st.Exceptions++
+		if addr != 0 { // writing the result faulted
+			info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: addr, Trapno: 14, Err: 6}
+		}
+	} else {
+		info, fatal = c.classify(p, vec, code, cr2, u.RIP, st)
+	}
 	if p.Log.IsLevelEnabled(5) {
 		p.Log.WithFields(map[string]any{"tid": p.Tid, "vector": vec, "error": code, "cr2": fmt.Sprintf("%#x", cr2),
 			"rip": fmt.Sprintf("%#x", u.RIP), "signal": info.Signo}).Trace("exception")

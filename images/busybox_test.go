@@ -30,8 +30,6 @@ const busyboxBin = "/bin/busybox"
 var knownBusyboxGaps = map[string]string{
 	"trap_fifo_open": "a blocking open of a FIFO is not interrupted by a signal from another process " +
 		"(the host openat2 restarts after the VMM thread's kick): no EINTR, the open waits for a writer",
-	"orphans": "kshim ends every process when the first one exits (vmm/launch.go: the first process " +
-		"is init, as in a PID namespace); on Linux the orphaned background job outlives the script and writes its line",
 }
 
 // busyboxScripts returns the corpus's scripts by name (without .sh), with

@@ -117,6 +117,9 @@ var programs = []prog{
 	// execve ends the other threads first (de_thread), from a non-leader
 	// thread too, which then takes the pid.
 	{bin: "exec_threads"},
+	// Job-control stops: the whole group stops and continues; wait and SIGCHLD report it.
+	{bin: "jobctl"},
+	{bin: "setsid"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 
 	// Go static binaries (images/goprogs): goroutines on threads, GC,

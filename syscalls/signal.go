@@ -283,6 +283,7 @@ func defaultIgnored(sig int) bool {
 // every return to user mode.
 func (p *Process) DeliverPending(r *Regs) {
 	for !p.Exited {
+		p.stopWait()
 		p.proc.sigMu.Lock()
 		ready := p.sig.pending &^ p.sig.mask
 		if ready == 0 {
@@ -325,8 +326,8 @@ func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
 		if defaultIgnored(sig) {
 			return
 		}
-		if sig == int(unix.SIGSTOP) || sig == int(unix.SIGTSTP) || sig == int(unix.SIGTTIN) || sig == int(unix.SIGTTOU) {
-			p.Log.WithField("signal", sig).Debug("job-control stop is not supported; ignored")
+		if isStopSignal(sig) {
+			p.groupStop(sig)
 			return
 		}
 		if sig == int(unix.SIGKILL) && p.killedByExec() {

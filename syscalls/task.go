@@ -127,7 +127,13 @@ func (k *Kernel) Adopt(p *Process, task Task) {
 	defer k.mu.Unlock()
 	p.proc.k, p.proc.task = k, task
 	p.proc.children = map[*Process]bool{}
-	p.proc.pgid, p.proc.sid = p.Pid, p.Pid
+	// The process group and session kshim was started in, as a program
+	// started natively would be: a group leader only if kshim is one
+	// (else setsid, as daemons call it, would fail with EPERM).
+	p.proc.pgid, p.proc.sid = unix.Getpgrp(), p.Pid
+	if sid, err := unix.Getsid(0); err == nil {
+		p.proc.sid = sid
+	}
 	p.proc.exitSignal = int(unix.SIGCHLD)
 	p.proc.first = true
 	p.proc.group = newThreadGroup(p)
@@ -151,6 +157,7 @@ func (p *Process) Fail(err error) {
 	if k.failure == nil {
 		k.failure = err
 	}
+	k.cond.Broadcast()
 	for _, q := range k.threads {
 		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
@@ -163,6 +170,16 @@ func (k *Kernel) Failure() error {
 	return k.failure
 }
 
+// WaitAll waits until every task of the guest has ended (the first
+// process has; orphans run on as on Linux), or a VMM error ends the guest.
+func (k *Kernel) WaitAll() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for k.live > 0 && k.failure == nil {
+		k.cond.Wait()
+	}
+}
+
 func (k *Kernel) allocPID() int {
 	for {
 		pid := k.nextPID
@@ -170,10 +187,21 @@ func (k *Kernel) allocPID() int {
 		if k.nextPID > 1<<22 {
 			k.nextPID = 300
 		}
-		if k.procs[pid] == nil && k.threads[pid] == nil {
+		if k.procs[pid] == nil && k.threads[pid] == nil && !k.groupID(pid) {
 			return pid
 		}
 	}
+}
+
+// groupID reports whether n is the id of a live process group or session
+// (Linux never hands out such a number as a pid). Kernel.mu held.
+func (k *Kernel) groupID(n int) bool {
+	for _, q := range k.procs {
+		if q.proc.pgid == n || q.proc.sid == n {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown kills every process still running (the first one has ended)
@@ -550,6 +578,9 @@ const (
 // a sleeping waiter returns to check, a running vCPU is kicked.
 // Kernel.mu must be held when k is non-nil.
 func (p *Process) post(sig int, info Siginfo) {
+	if p.proc.k != nil {
+		p.jobSignal(sig)
+	}
 	p.proc.sigMu.Lock()
 	p.sig.pending |= bit(sig)
 	p.sig.info[sig] = info
@@ -570,6 +601,9 @@ func (p *Process) SignalPending() bool { return p.interrupted() }
 // interrupted reports whether a signal is pending that p would act on (not
 // blocked, not ignored): a blocking syscall must return EINTR for it.
 func (p *Process) interrupted() bool {
+	if g := p.proc.group; g != nil && g.stopped.Load() {
+		return true // the call restarts once the group continues
+	}
 	p.proc.sigMu.Lock()
 	ready := p.sig.pending &^ p.sig.mask
 	p.proc.sigMu.Unlock()
@@ -635,14 +669,8 @@ func sysWaitid(p *Process, _ *Regs, a *args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if opts&unix.WEXITED == 0 {
-		// Only stops/continues asked for: kshim has no stopped children.
-		if opts&unix.WNOHANG != 0 {
-			return 0, p.zeroSiginfo(a[2])
-		}
-		return 0, unix.ECHILD
-	}
-	c, status, err := p.waitChildOpts(pid, opts&(unix.WNOHANG), opts&unix.WNOWAIT != 0)
+	c, status, err := p.waitChildOpts(pid, opts&unix.WNOHANG != 0, opts&unix.WNOWAIT != 0,
+		waitWant{exited: opts&unix.WEXITED != 0, stopped: opts&unix.WSTOPPED != 0, continued: opts&unix.WCONTINUED != 0})
 	if err != nil {
 		return 0, err
 	}
@@ -653,7 +681,12 @@ func sysWaitid(p *Process, _ *Regs, a *args) (uint64, error) {
 		var si [128]byte
 		put32(si[0:], uint32(unix.SIGCHLD))
 		code, st := uint32(cldExited), status>>8&0xff
-		if status&0x7f != 0 {
+		switch {
+		case status == 0xffff:
+			code, st = cldContinued, uint32(unix.SIGCONT)
+		case status&0xff == 0x7f:
+			code = cldStopped
+		case status&0x7f != 0:
 			code, st = cldKilled, status&0x7f
 		}
 		put32(si[8:], code)
@@ -677,13 +710,18 @@ func (p *Process) zeroSiginfo(addr uint64) error {
 }
 
 func (p *Process) waitChild(pid, opts int) (int, uint32, error) {
-	return p.waitChildOpts(pid, opts&unix.WNOHANG, false)
+	return p.waitChildOpts(pid, opts&unix.WNOHANG != 0, false,
+		waitWant{exited: true, stopped: opts&unix.WUNTRACED != 0, continued: opts&unix.WCONTINUED != 0})
 }
 
+// waitWant is what a wait reports: exits, stops, continues.
+type waitWant struct{ exited, stopped, continued bool }
+
 // waitChildOpts waits for a child matching pid (wait4's encoding: >0 that
-// child, -1 any, 0 p's group, < -1 group -pid) to exit and reaps it unless
-// nowait. It returns 0 with WNOHANG when none has exited yet.
-func (p *Process) waitChildOpts(pid, nohang int, nowait bool) (int, uint32, error) {
+// child, -1 any, 0 p's group, < -1 group -pid) to exit, stop or continue
+// as want asks, and reaps an exited one unless nowait. It returns 0 with
+// nohang when nothing is to be reported yet.
+func (p *Process) waitChildOpts(pid int, nohang, nowait bool, want waitWant) (int, uint32, error) {
 	k := p.proc.k
 	if k == nil {
 		return 0, 0, unix.ECHILD
@@ -701,6 +739,12 @@ func (p *Process) waitChildOpts(pid, nohang int, nowait bool) (int, uint32, erro
 			}
 			matched = true
 			if !c.proc.zombie {
+				if st, ok := c.stopState(want.stopped, want.continued, nowait); ok {
+					return c.Pid, st, nil
+				}
+				continue
+			}
+			if !want.exited {
 				continue
 			}
 			if !nowait {
@@ -712,7 +756,7 @@ func (p *Process) waitChildOpts(pid, nohang int, nowait bool) (int, uint32, erro
 		if !matched {
 			return 0, 0, unix.ECHILD
 		}
-		if nohang != 0 {
+		if nohang {
 			return 0, 0, nil
 		}
 		if p.interrupted() {

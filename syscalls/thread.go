@@ -17,6 +17,7 @@ package syscalls
 
 import (
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,6 +40,13 @@ type threadGroup struct {
 	// execer is the thread in execve waiting for the others to end
 	// (de_thread): a SIGKILL then ends only the thread that takes it.
 	execer *Process
+	// Job control (jobctl.go): the group is stopped by stopSig; a stop or
+	// a continue waits to be reported to the parent's wait.
+	stopped                atomic.Bool
+	stopSig                int
+	stopping               bool // stopped, and not every thread has parked yet
+	parked                 int  // threads parked in stopWait
+	stopReport, contReport bool
 }
 
 func newThreadGroup(leader *Process) *threadGroup {
@@ -175,6 +183,9 @@ func (p *Process) threadExit() (last bool) {
 	delete(g.threads, p)
 	delete(k.threads, p.Tid)
 	last = len(g.threads) == 0
+	if !last {
+		g.stopDone(k) // p may have been the one thread not stopped yet
+	}
 	if last {
 		if g.exiting {
 			p.ExitStatus, p.Signal = g.status, g.signal

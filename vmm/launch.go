@@ -28,6 +28,10 @@ type Config struct {
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
+	// KillOrphans ends every process when the first one ends (a
+	// container's init); by default the others run on, as on Linux, and
+	// the run ends when the last one does.
+	KillOrphans bool
 }
 
 // Result is how the guest ended.
@@ -145,8 +149,9 @@ func Launch(c Config) (*Result, error) {
 	}
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
-	// The first process is the guest's init: when it ends, everything
-	// else ends with it (as in a PID namespace).
+	// Whatever still runs when Launch returns is killed (with
+	// KillOrphans that is as soon as the first process ends, as in a
+	// PID namespace).
 	defer func() {
 		// A task that would not stop (stuck in a host call) may still
 		// touch guest memory: leave the machine to the process's exit.
@@ -163,6 +168,9 @@ func Launch(c Config) (*Result, error) {
 	// is (its status may come from another thread's exit_group).
 	p.Finish()
 	res.ExitStatus, res.Signal = k.WaitProcess(p)
+	if !c.KillOrphans {
+		k.WaitAll()
+	}
 	if err := k.Failure(); err != nil {
 		return nil, err // another task's VMM error ended the guest
 	}

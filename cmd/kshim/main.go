@@ -101,6 +101,7 @@ func cmdRun(args []string) int {
 	check := fs.Bool("check-invariants", false, "verify memory-manager invariants after every operation (slow)")
 	root := fs.String("root", "/", "host directory the guest sees as its root directory")
 	rw := fs.Bool("rw", false, "let the guest change files under its root (default: read-only, EROFS)")
+	orphans := fs.String("orphans", "wait", "when the first process ends: wait for the others (as on Linux) or kill them (as a container's init)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -119,10 +120,15 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		return 2
 	}
+	if *orphans != "wait" && *orphans != "kill" {
+		fmt.Fprintf(os.Stderr, "kshim: --orphans: %q is neither wait nor kill\n", *orphans)
+		return 2
+	}
 	prog := fs.Arg(0)
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: os.Environ(), MemSize: size,
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
+		KillOrphans: *orphans == "kill",
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)

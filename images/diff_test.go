@@ -120,6 +120,7 @@ var programs = []prog{
 	// Job-control stops: the whole group stops and continues; wait and SIGCHLD report it.
 	{bin: "jobctl"},
 	{bin: "setsid"},
+	{bin: "timers"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 
 	// Go static binaries (images/goprogs): goroutines on threads, GC,

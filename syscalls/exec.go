@@ -280,6 +280,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		p.exeHostPath = h
 	}
 	p.files.CloseOnExec()
+	p.timers().stopTimers(false) // POSIX timers go; ITIMER_REAL stays
 	p.resetSignalsForExec()
 	p.tidAddr = 0
 	p.robustList, p.rseq = 0, 0

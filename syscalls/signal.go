@@ -14,6 +14,7 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+	"sync/atomic"
 )
 
 const nsig = 64
@@ -65,7 +66,12 @@ type Siginfo struct {
 	// it is what the receiver sees, with si_signo put right.
 	Raw         []byte
 	Err, Trapno uint64 // the exception's error code and vector, for sigcontext
+	// Drop, when set by the time the signal is taken, discards it: a
+	// POSIX timer's signal after the timer was re-armed or deleted.
+	Drop *atomic.Bool
 }
+
+func (info *Siginfo) dropped() bool { return info.Drop != nil && info.Drop.Load() }
 
 func bit(sig int) uint64 { return 1 << (sig - 1) }
 
@@ -301,6 +307,9 @@ func (p *Process) DeliverPending(r *Regs) {
 		p.sig.pending &^= bit(sig)
 		info := p.sig.info[sig]
 		p.proc.sigMu.Unlock()
+		if info.dropped() {
+			continue
+		}
 		p.deliver(sig, info, r)
 	}
 }

@@ -419,6 +419,7 @@ func (p *Process) exit() {
 		p.proc.mmGone = true // fileShrunk must not touch it any more
 		k.mu.Unlock()
 	}
+	p.proc.group.timers.stopTimers(true)
 	p.MM.Destroy()
 	p.MM.PageTable().Free()
 	p.Close()

@@ -47,6 +47,7 @@ type threadGroup struct {
 	stopping               bool // stopped, and not every thread has parked yet
 	parked                 int  // threads parked in stopWait
 	stopReport, contReport bool
+	timers                 timerSet // timers.go
 }
 
 func newThreadGroup(leader *Process) *threadGroup {

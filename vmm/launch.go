@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -28,6 +30,11 @@ type Config struct {
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
+	// Limits for the whole guest (zero: syscalls' defaults): tasks, fds,
+	// and a wall-clock timeout after which every task is killed.
+	MaxTasks, MaxFDs int
+	Timeout          time.Duration
+	Hostname         string // the guest's nodename ("": the host's)
 }
 
 // Result is how the guest ended.
@@ -36,6 +43,7 @@ type Result struct {
 	Signal     unix.Signal // nonzero when killed by a signal
 	Stats      Stats
 	Path       string // the probed syscall path
+	TimedOut   bool   // Config.Timeout passed and the guest was killed
 }
 
 // LoadError is a problem with the program itself; Status is the shell's
@@ -145,6 +153,14 @@ func Launch(c Config) (*Result, error) {
 	}
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
+	sb := syscalls.NewSandbox(syscalls.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
+	if c.Hostname != "" {
+		if err := sb.SetHostname(c.Hostname); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("--hostname %q: %v", c.Hostname, err)
+		}
+	}
+	k.SetSandbox(sb)
 	// The first process is the guest's init: when it ends, everything
 	// else ends with it (as in a PID namespace).
 	defer func() {
@@ -154,6 +170,14 @@ func Launch(c Config) (*Result, error) {
 	}()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency
+	var timedOut atomic.Bool
+	if c.Timeout > 0 {
+		t := time.AfterFunc(c.Timeout, func() {
+			timedOut.Store(true)
+			k.KillAll()
+		})
+		defer t.Stop()
+	}
 	if err := c0.Run(p, &res.Stats); err != nil {
 		p.Finish()
 		return nil, err
@@ -162,5 +186,6 @@ func Launch(c Config) (*Result, error) {
 	// is (its status may come from another thread's exit_group).
 	p.Finish()
 	res.ExitStatus, res.Signal = k.WaitProcess(p)
+	res.TimedOut = timedOut.Load()
 	return res, nil
 }

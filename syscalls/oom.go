@@ -1,0 +1,3 @@
+package syscalls
+
+type oomState struct{}

@@ -6,8 +6,9 @@
 //
 // Invariants and locking:
 //   - One kill at a time: oomState.victim (Kernel.mu) is the process being
-//     killed; another fault that runs out meanwhile waits for it instead
-//     of choosing a second victim for the same shortage.
+//     killed; another fault that runs out meanwhile waits for it (or for
+//     any process already being killed or exiting) instead of choosing a
+//     second victim for the same shortage.
 //   - The faulting task retries only after the victim is a zombie: its
 //     last thread has left its vCPU and its exit has freed its memory
 //     manager and closed its fds (task.go's exit marks it a zombie after
@@ -44,62 +45,67 @@ type oomState struct {
 func (p *Process) OutOfMemory() bool {
 	k := p.proc.k
 	if k == nil || k.sb == nil {
+		p.Log.Warn("out of memory (raise --mem): killing the process")
 		return false
 	}
 	deadline := time.Now().Add(oomWait)
+	leader := p.proc.group.leader
 	k.mu.Lock()
-	for {
-		if p.killed() {
+	// A process already being killed (or exiting) frees its memory soon:
+	// wait for it rather than kill another for the same shortage.
+	v := k.dyingProcess()
+	if v == nil {
+		var pages uint64
+		v, pages = k.oomVictim()
+		k.sb.oom.victim = v
+		p.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", v.Pid, v.commName(), pages*4)
+		if v == leader {
 			k.mu.Unlock()
-			return true // the pending SIGKILL ends p before it runs again
-		}
-		v := k.sb.oom.victim
-		if v == nil || v.proc.zombie {
-			break
-		}
-		// Another fault's victim is still going: its memory will do.
-		if !p.oomSleep(deadline) {
-			p.Log.Warnf("out of memory: process %d did not end in %v; killing process %d instead", v.Pid, oomWait, p.Pid)
 			p.groupExit(0, unix.SIGKILL)
 			return false
 		}
-		if v.proc.zombie || k.sb.oom.victim != v {
-			k.mu.Unlock()
-			return true
-		}
+		liveThread(v, int(unix.SIGKILL)).post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
-	victim, pages := k.oomVictim(p)
-	leader := p.proc.group.leader
-	if victim == nil || victim == leader {
-		k.sb.oom.victim = nil
-		k.mu.Unlock()
-		p.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", leader.Pid, leader.commName(), pages*4)
-		p.groupExit(0, unix.SIGKILL)
-		return false
-	}
-	k.sb.oom.victim = victim
-	liveThread(victim, int(unix.SIGKILL)).post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
-	p.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", victim.Pid, victim.commName(), pages*4)
-	for !victim.proc.zombie {
-		if p.killed() {
-			break
-		}
+	for !v.proc.zombie && !p.killed() {
 		if !p.oomSleep(deadline) {
 			k.mu.Lock()
-			if k.sb.oom.victim == victim {
+			if k.sb.oom.victim == v {
 				k.sb.oom.victim = nil
 			}
 			k.mu.Unlock()
-			p.Log.Warnf("out of memory: process %d did not end in %v; killing process %d instead", victim.Pid, oomWait, leader.Pid)
+			p.Log.Warnf("out of memory: process %d did not end in %v; killing process %d instead", v.Pid, oomWait, leader.Pid)
 			p.groupExit(0, unix.SIGKILL)
 			return false
 		}
 	}
-	if k.sb.oom.victim == victim {
+	if k.sb.oom.victim == v && v.proc.zombie {
 		k.sb.oom.victim = nil
 	}
 	k.mu.Unlock()
-	return true
+	return true // p's own pending SIGKILL, if any, ends it before it runs again
+}
+
+// dyingProcess returns the OOM victim still going, else a process being
+// killed or exiting (nil: none). Kernel.mu held.
+func (k *Kernel) dyingProcess() *Process {
+	if v := k.sb.oom.victim; v != nil && !v.proc.zombie {
+		return v
+	}
+	for _, q := range k.procs {
+		g := q.proc.group
+		if q.proc.zombie || g == nil || len(g.threads) == 0 {
+			continue
+		}
+		if g.exiting {
+			return q
+		}
+		for t := range g.threads {
+			if t.killed() {
+				return q
+			}
+		}
+	}
+	return nil
 }
 
 // oomSleep waits a little with Kernel.mu released and takes it again;
@@ -129,8 +135,9 @@ func (p *Process) killed() bool {
 // oomVictim returns the live process with the most resident guest RAM
 // (ties: the higher pid) and its page count. A process waiting for a
 // vfork child is no candidate: it cannot end before the child, which may
-// be the one out of memory. Kernel.mu held.
-func (k *Kernel) oomVictim(p *Process) (*Process, uint64) {
+// be the one out of memory. The faulting process is a candidate, so there
+// is always one. Kernel.mu held.
+func (k *Kernel) oomVictim() (*Process, uint64) {
 	waiting := map[*Process]bool{}
 	var pids []int
 	for pid, q := range k.procs {

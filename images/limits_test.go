@@ -158,26 +158,36 @@ after the child: opened 48 more
 `)
 }
 
-// TestOOMKillsLargest: when a small process runs guest memory out, the OOM
-// killer ends the process with the most resident memory (big), says so on
-// stderr, and the small one's fault succeeds once big's memory is free.
+// TestOOMKillsLargest: when a small process runs guest memory out, in a
+// page fault or in a syscall's copy into its memory (read(2) into a fresh
+// buffer), the OOM killer ends the process with the most resident memory
+// (big), says so on stderr, and the small one goes on once big's memory
+// is free.
 func TestOOMKillsLargest(t *testing.T) {
-	r := expectRun(t, []string{"--mem", "64M"}, "oom_pick", "")
-	out := string(r.stdout)
-	m := regexp.MustCompile(`^big pid (\d+) holds 36 MiB, medium holds 6 MiB\n`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no big pid line:\n%s", out)
-	}
-	want := m[0] + `small: touched 24 MiB
+	for _, mode := range []string{"touched", "read"} {
+		t.Run(mode, func(t *testing.T) {
+			kshim, prog := image(t, "oom_pick")
+			r := run([]string{kshim, "run", "--mem", "64M", prog, mode}, baseEnv, "")
+			if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 {
+				t.Fatalf("%s\nstdout:\n%s\nstderr:\n%s", r.status(), clip(r.stdout), clip(r.stderr))
+			}
+			out := string(r.stdout)
+			m := regexp.MustCompile(`^big pid (\d+) holds 36 MiB, medium holds 6 MiB\n`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no big pid line:\n%s", out)
+			}
+			want := m[0] + "small: " + mode + ` 24 MiB
 small: exit 0
 big: killed by signal 9
 medium: exit 0
 `
-	if out != want {
-		t.Fatalf("stdout:\n%s", firstDiff([]byte(want), r.stdout, "kshim"))
-	}
-	if !strings.Contains(string(r.stderr), "out of memory (raise --mem): killed process "+m[1]+" (oom_pick)") {
-		t.Errorf("stderr does not name the victim %s:\n%s", m[1], r.stderr)
+			if out != want {
+				t.Fatalf("stdout:\n%s", firstDiff([]byte(want), r.stdout, "kshim"))
+			}
+			if !strings.Contains(string(r.stderr), "out of memory (raise --mem): killed process "+m[1]+" (oom_pick)") {
+				t.Errorf("stderr does not name the victim %s:\n%s", m[1], r.stderr)
+			}
+		})
 	}
 }
 

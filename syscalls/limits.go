@@ -81,13 +81,15 @@ func NewSandbox(l Limits) *Sandbox {
 }
 
 // SetSandbox puts the guest under sb: the processes already in the table
-// (the first one) have their fds counted and their pipes charged.
+// (the first one) have their fds counted and their pipes charged, and
+// their memory manager calls the OOM killer when a copy runs out.
 func (k *Kernel) SetSandbox(sb *Sandbox) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.sb = sb
 	for _, p := range k.procs {
 		p.files.attach(sb)
+		p.MM.OnOOM = k.copyOOM // oom.go; forks and execs inherit it
 	}
 }
 

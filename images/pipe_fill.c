@@ -1,11 +1,12 @@
 //go:build ignore
 
-/* pipe_fill: run under `kshim run --mem 64M`. Pipe buffers are host memory
+/* pipe_fill [hold]: run under `kshim run --mem 64M`. Pipe buffers are host memory
  * held for the guest, charged to --mem: F_SETPIPE_SZ follows Linux's rules
  * for an unprivileged user (pipe-max-size: EPERM above it), and creating
  * pipes and filling each to its capacity must stop (ENFILE) with no more
  * than the guest's memory in buffers. Prints how many pipes of each size
- * it made and the bytes they hold. */
+ * it made and the bytes they hold; with "hold", then waits for stdin to
+ * close with the pipes full, so the test can measure kshim meanwhile. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +18,9 @@
 #define MAXP 20000
 static int fds[MAXP][2];
 
-int main(void)
+int main(int argc, char **argv)
 {
+	char c;
 	static char buf[4096];
 	struct rlimit rl;
 	int p[2];
@@ -63,6 +65,11 @@ int main(void)
 	}
 	printf("pipes %d (%d of 64 KiB, %d smaller), then pipe2: %s\n", n, big, other, strerrorname_np(err));
 	printf("held %lld KiB\n", held >> 10);
+	if (argc > 1 && strcmp(argv[1], "hold") == 0) {
+		printf("holding\n");
+		while (read(0, &c, 1) > 0)
+			;
+	}
 	for (int i = 0; i < n; i++) {
 		close(fds[i][0]);
 		close(fds[i][1]);

@@ -102,14 +102,15 @@ func TestRunHostname(t *testing.T) {
 // 124 like timeout(1), with one line on stderr.
 func TestRunTimeout(t *testing.T) {
 	kshim, prog := image(t, "hang")
-	r := run([]string{kshim, "run", "--timeout", "1", prog}, baseEnv, "")
+	// 3 s: time enough for the guest to start on a loaded host.
+	r := run([]string{kshim, "run", "--timeout", "3", prog}, baseEnv, "")
 	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 124 {
 		t.Fatalf("%s, want exit status 124\nstderr:\n%s", r.status(), r.stderr)
 	}
 	if string(r.stdout) != "started\n" {
 		t.Errorf("stdout %q, want \"started\\n\"", r.stdout)
 	}
-	if want := "kshim: " + prog + ": timed out after 1s\n"; string(r.stderr) != want {
+	if want := "kshim: " + prog + ": timed out after 3s\n"; string(r.stderr) != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
 	for _, bad := range []string{"-1", "x", "1y"} {

@@ -147,8 +147,9 @@ func (t *FDTable) release(e *fdEntry) error {
 
 // installAt puts e at guest fd (dup2), closing what was there. It takes
 // ownership of e.host. The caller has checked fd against the limit. It
-// fails (EMFILE, closing e.host) only when the sandbox's fds are all
-// taken and fd was free (ENFILE for a new file, EMFILE for a dup).
+// fails (closing e.host) only when fd was free and the sandbox's fds are
+// all taken: EMFILE for another fd of an open file (dup2), ENFILE for a
+// new one.
 func (t *FDTable) installAt(fd int, e fdEntry) error {
 	t.mu.Lock()
 	if fd >= len(t.fds) {

@@ -151,8 +151,6 @@ func Launch(c Config) (*Result, error) {
 		p.Close()
 		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 	}
-	k := syscalls.NewKernel(m)
-	k.Adopt(p, c0)
 	sb := syscalls.NewSandbox(syscalls.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
 	if c.Hostname != "" {
 		if err := sb.SetHostname(c.Hostname); err != nil {
@@ -160,6 +158,8 @@ func Launch(c Config) (*Result, error) {
 			return nil, fmt.Errorf("--hostname %q: %v", c.Hostname, err)
 		}
 	}
+	k := syscalls.NewKernel(m)
+	k.Adopt(p, c0)
 	k.SetSandbox(sb)
 	// The first process is the guest's init: when it ends, everything
 	// else ends with it (as in a PID namespace).

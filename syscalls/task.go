@@ -79,6 +79,8 @@ type Kernel struct {
 
 	fmu   sync.Mutex // futex.go
 	futex futexTable
+
+	sb *Sandbox // limits.go: the guest's limits (nil: none)
 }
 
 // NewKernel creates an empty process table; the first process added takes
@@ -314,6 +316,11 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
+	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	if err != nil {
+		return 0, err
+	}
+	defer slot.cancel()
 	t, err := k.host.NewTask()
 	if err != nil {
 		return 0, unix.EAGAIN
@@ -355,6 +362,7 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.mu.Lock()
+	slot.settle()
 	c.Pid = k.allocPID()
 	c.Tid = c.Pid
 	c.attrs = p.attrs // under Kernel.mu, which guards the priorities

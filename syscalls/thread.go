@@ -76,6 +76,11 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		return 0, unix.EINVAL
 	}
 	k := p.proc.k
+	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	if err != nil {
+		return 0, err
+	}
+	defer slot.cancel()
 	t, err := k.host.NewTask()
 	if err != nil {
 		return 0, unix.EAGAIN
@@ -93,6 +98,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.mu.Lock()
+	slot.settle()
 	c.Tid = k.allocPID()
 	c.attrs = p.attrs // under Kernel.mu, which guards the priorities
 	c.proc = procState{k: k, task: t, parent: p.proc.parent, children: p.proc.children,

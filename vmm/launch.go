@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -32,6 +34,11 @@ type Config struct {
 	// container's init); by default the others run on, as on Linux, and
 	// the run ends when the last one does.
 	KillOrphans bool
+	// Limits for the whole guest (zero: syscalls' defaults): tasks, fds,
+	// and a wall-clock timeout after which every task is killed.
+	MaxTasks, MaxFDs int
+	Timeout          time.Duration
+	Hostname         string // the guest's nodename ("": the host's)
 }
 
 // Result is how the guest ended.
@@ -40,6 +47,7 @@ type Result struct {
 	Signal     unix.Signal // nonzero when killed by a signal
 	Stats      Stats
 	Path       string // the probed syscall path
+	TimedOut   bool   // Config.Timeout passed and the guest was killed
 }
 
 // LoadError is a problem with the program itself; Status is the shell's
@@ -147,8 +155,16 @@ func Launch(c Config) (*Result, error) {
 		p.Close()
 		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 	}
+	sb := syscalls.NewSandbox(syscalls.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
+	if c.Hostname != "" {
+		if err := sb.SetHostname(c.Hostname); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("--hostname %q: %v", c.Hostname, err)
+		}
+	}
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
+	k.SetSandbox(sb)
 	// Whatever still runs when Launch returns is killed (with
 	// KillOrphans that is as soon as the first process ends, as in a
 	// PID namespace).
@@ -159,6 +175,14 @@ func Launch(c Config) (*Result, error) {
 	}()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency
+	var timedOut atomic.Bool
+	if c.Timeout > 0 {
+		t := time.AfterFunc(c.Timeout, func() {
+			timedOut.Store(true)
+			k.KillAll()
+		})
+		defer t.Stop()
+	}
 	if err := c0.Run(p, &res.Stats); err != nil {
 		p.Fail(err)
 		p.Finish()
@@ -171,6 +195,7 @@ func Launch(c Config) (*Result, error) {
 	if !c.KillOrphans {
 		k.WaitAll()
 	}
+	res.TimedOut = timedOut.Load()
 	if err := k.Failure(); err != nil {
 		return nil, err // another task's VMM error ended the guest
 	}

@@ -296,7 +296,14 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 		case guestmm.BusErr:
 			info.Signo, info.Code = int32(unix.SIGBUS), busAdrErr
 		case guestmm.OOM:
-			p.Log.Warn("guest out of memory (raise --mem): killing it")
+			// The OOM killer (syscalls/oom.go) ends the largest process
+			// and has this one retry, or picks this one.
+			if p.OutOfMemory() {
+				return syscalls.Siginfo{}, ""
+			}
+			if p.Log.IsLevelEnabled(4) {
+				p.Log.WithField("tid", p.Tid).Debug("guest out of memory: the faulting task dies")
+			}
 			info.Signo = int32(unix.SIGKILL)
 		}
 	case 0:

@@ -169,7 +169,7 @@ func cmdRun(args []string) int {
 		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
 		KillOrphans: *orphans == "kill",
-		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
+		MaxTasks:    *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)

@@ -4,8 +4,8 @@
  * process until SIGCONT; the parent sees the stop and the continue in
  * wait4 (WUNTRACED, WCONTINUED), waitid (WSTOPPED, WCONTINUED) and SIGCHLD
  * (CLD_STOPPED, CLD_CONTINUED, none with SA_NOCLDSTOP); SIGKILL ends a
- * stopped process; a stop discards a pending SIGCONT and SIGCONT pending
- * stops.  Prints facts, never pids. */
+ * stopped process; SIGTSTP is discarded in an orphaned process group.
+ * Prints facts, never pids. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -72,6 +72,10 @@ static pid_t spawn(int threads, int self_stop)
 {
 	pid_t c = fork();
 	if (c == 0) {
+		/* A group of its own whose parent is in another group of the
+		 * session: not orphaned, so SIGTSTP stops it (Linux discards
+		 * it in an orphaned group, as the test runner's may be). */
+		setpgid(0, 0);
 		for (int i = 0; i < threads; i++) {
 			pthread_t t;
 			pthread_create(&t, 0, spin, 0);
@@ -80,6 +84,7 @@ static pid_t spawn(int threads, int self_stop)
 			raise(SIGTSTP);
 		spin(0);
 	}
+	setpgid(c, c);
 	return c;
 }
 
@@ -150,6 +155,32 @@ int main(void)
 	kill(c, SIGTERM);
 	waitpid(c, &st, 0);
 	describe("after SIGTERM", st);
+
+	/* SIGTSTP to an orphaned group is discarded: the grandchild's group
+	 * has no member whose parent is in another group of the session once
+	 * its parent (the child) is gone. */
+	int pfd[2];
+	pipe(pfd);
+	c = fork();
+	if (c == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			setpgid(0, 0);
+			char x;
+			read(pfd[0], &x, 1); /* parent gone: now orphaned */
+			raise(SIGTSTP);
+			printf("orphaned group: SIGTSTP discarded\n");
+			_exit(3);
+		}
+		setpgid(g, g);
+		printf("child exits, leaving its child's group orphaned\n");
+		_exit(0);
+	}
+	waitpid(c, &st, 0);
+	write(pfd[1], "x", 1);
+	msleep(100);
+	close(pfd[0]);
+	close(pfd[1]);
 
 	/* wait4 without WUNTRACED does not report stops. */
 	c = spawn(0, 0);

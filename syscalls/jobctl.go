@@ -145,3 +145,33 @@ func (g *threadGroup) stopDone(k *Kernel) {
 		k.cond.Broadcast()
 	}
 }
+
+// orphanedGroup reports whether p's process group is orphaned: no member
+// has a parent in another group of the same session (for the first
+// process, kshim's host parent counts). Linux discards SIGTSTP, SIGTTIN
+// and SIGTTOU with the default action in such a group.
+func (p *Process) orphanedGroup() bool {
+	k := p.proc.k
+	if k == nil {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	g := p.proc.pgid
+	for _, q := range k.procs {
+		if q.proc.zombie || q.proc.pgid != g {
+			continue
+		}
+		switch par := q.proc.parent; {
+		case par != nil:
+			if par.proc.pgid != g && par.proc.sid == q.proc.sid {
+				return false
+			}
+		case q.proc.first:
+			if k.hostParentPgid != g && k.hostParentSid == q.proc.sid {
+				return false
+			}
+		}
+	}
+	return true
+}

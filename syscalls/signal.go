@@ -336,7 +336,9 @@ func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
 			return
 		}
 		if isStopSignal(sig) {
-			p.groupStop(sig)
+			if sig == int(unix.SIGSTOP) || !p.orphanedGroup() {
+				p.groupStop(sig)
+			}
 			return
 		}
 		if sig == int(unix.SIGKILL) && p.killedByExec() {

@@ -74,6 +74,9 @@ type Kernel struct {
 	live    int              // tasks not yet fully ended (threadGroup.live, summed)
 	failure error            // the first VMM error of any task (Fail)
 	fg      map[uint64]int   // terminal rdev -> the guest's foreground pgid (tty.go)
+	// kshim's host parent's group and session: the first process's
+	// parent, for orphaned process groups (jobctl.go).
+	hostParentPgid, hostParentSid int
 	nextPID int
 	host    Host
 
@@ -135,6 +138,15 @@ func (k *Kernel) Adopt(p *Process, task Task) {
 	p.proc.pgid, p.proc.sid = unix.Getpgrp(), p.Pid
 	if sid, err := unix.Getsid(0); err == nil {
 		p.proc.sid = sid
+	}
+	k.hostParentPgid, k.hostParentSid = -1, -1
+	if pp := unix.Getppid(); pp > 0 {
+		if g, err := unix.Getpgid(pp); err == nil {
+			k.hostParentPgid = g
+		}
+		if s, err := unix.Getsid(pp); err == nil {
+			k.hostParentSid = s
+		}
 	}
 	p.proc.exitSignal = int(unix.SIGCHLD)
 	p.proc.first = true

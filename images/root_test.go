@@ -28,7 +28,7 @@ const secret = "SECRET outside the root"
 //	pr -> /proc/self/root
 func escapeTree(t *testing.T) (tmp, root string) {
 	t.Helper()
-	tmp = t.TempDir()
+	tmp = guestTempDir(t)
 	root = filepath.Join(tmp, "root")
 	must := func(err error) {
 		t.Helper()
@@ -45,6 +45,7 @@ func escapeTree(t *testing.T) (tmp, root string) {
 	must(os.Symlink("../secret.txt", filepath.Join(root, "sec")))
 	must(os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(root, "sec2")))
 	must(os.Symlink("/proc/self/root", filepath.Join(root, "pr")))
+	chownTree(t, root) // the guest's, as kshim runs it (secret.txt stays root's)
 	return tmp, root
 }
 
@@ -209,7 +210,7 @@ func TestRootWritableStaysInside(t *testing.T) {
 // /proc (which describes kshim, not the guest) is refused, and the guest's
 // /proc is kshim's own.
 func TestRootHostProc(t *testing.T) {
-	tmp := t.TempDir()
+	tmp := guestTempDir(t)
 	for name, target := range map[string]string{"env": "/proc/self/environ", "mem": "/proc/self/mem", "proc": "/proc"} {
 		if err := os.Symlink(target, filepath.Join(tmp, name)); err != nil {
 			t.Fatal(err)
@@ -293,7 +294,7 @@ func TestRootReadOnly(t *testing.T) {
 	requireFile(t, kshim)
 	prog := filepath.Join(dir, "fs_rofs")
 	requireFile(t, prog)
-	tree := t.TempDir()
+	tree := guestTempDir(t)
 	if err := os.Mkdir(filepath.Join(tree, "d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -306,6 +307,8 @@ func TestRootReadOnly(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(tree, "p"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The guest's own files, as on the mount the expectations come from.
+	chownTree(t, tree)
 	before := listTree(t, tree)
 	for _, c := range []struct {
 		name string

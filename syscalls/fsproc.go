@@ -274,6 +274,9 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolve
 	if flags&unix.O_PATH != 0 {
 		h, err = unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
 	} else {
+		if err := reopenAllowed(e, flags); err != nil {
+			return resolved{fd: -1}, err
+		}
 		// The host's magic link to kshim's own fd: the file the guest
 		// already holds, opened anew with the guest's flags.
 		h, err = unix.Open("/proc/self/fd/"+itoa(e.host), flags|unix.O_CLOEXEC|noctty(flags), mode)
@@ -282,6 +285,35 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolve
 		return resolved{fd: -1}, err
 	}
 	return resolved{fd: h, guest: e.file.path, inRoot: e.file.inRoot}, nil
+}
+
+// reopenAllowed: a file from outside the root (what kshim was handed as
+// stdio, and its reopens) is reached only through the fd the guest holds,
+// so reopening it gives no more access than that fd has: a read-only
+// stdin does not become writable (or truncated) because kshim's host
+// identity could open it so. Files of the root, the host devices, pipes
+// and sockets reopen as on Linux (their own permission checks apply).
+func reopenAllowed(e fdEntry, flags int) error {
+	if e.file.inRoot || hostDevices[e.file.path] {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(e.host, &st); err != nil {
+		return err
+	}
+	if t := st.Mode & unix.S_IFMT; t == unix.S_IFIFO || t == unix.S_IFSOCK {
+		return nil
+	}
+	fl, err := unix.FcntlInt(uintptr(e.host), unix.F_GETFL, 0)
+	if err != nil {
+		return err
+	}
+	has := fl & unix.O_ACCMODE
+	wantRead := flags&unix.O_ACCMODE != unix.O_WRONLY
+	if writeIntent(flags) && has == unix.O_RDONLY || wantRead && has == unix.O_WRONLY {
+		return unix.EACCES
+	}
+	return nil
 }
 
 // fdDisplayPath is readlink("/proc/self/fd/N"): the file's guest path, or

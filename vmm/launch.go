@@ -14,6 +14,7 @@ import (
 	"kshim/boot"
 	"kshim/ept"
 	"kshim/guestmm"
+	"kshim/sandbox"
 	"kshim/syscalls"
 )
 
@@ -28,6 +29,9 @@ type Config struct {
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
+	// Sandbox confines kshim once set-up is done (sandbox.Apply; Root,
+	// Writable and Exe are filled in from here). nil: not confined.
+	Sandbox *sandbox.Config
 }
 
 // Result is how the guest ended.
@@ -126,23 +130,38 @@ func Launch(c Config) (*Result, error) {
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll = c.CheckInvariants
 	m.setupVDSO(c0)
-	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
-	if err != nil {
-		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
-			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
-		}
-		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
-	}
-	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
-		return nil, err
-	}
-	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
 	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
 	p.PhysMem = m.Mem
 	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 	}
+	// Set-up is done (KVM, memory, the program, the root are open): from
+	// here on kshim runs confined, before it loads the guest's image, so
+	// the image's AT_UID/AT_GID are the identity the guest will see.
+	if c.Sandbox != nil {
+		sc := *c.Sandbox
+		sc.Root, sc.Writable, sc.Exe = c.Root, c.Writable, exe
+		rep, err := sandbox.Apply(sc)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		c.Log.WithField("sandbox", rep.String()).Debug("confined")
+	}
+	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	if err != nil {
+		p.Close()
+		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
+			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
+		}
+		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
+	}
+	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
+		p.Close()
+		return nil, err
+	}
+	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
 	// The first process is the guest's init: when it ends, everything

@@ -1,7 +1,7 @@
 // Command kshim runs unmodified static Linux x86-64 programs in a KVM vCPU
 // without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] [--user UID[:GID]] [--no-sandbox] PROG [ARGS...]
 //	kshim info
 //	kshim bench [--json] [--peers LIST] ...
 //	kshim faultlat [--json] [--plot FILE.png|svg] ...
@@ -26,10 +26,13 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+  run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants]
+      [--user UID[:GID]] [--no-sandbox] PROG [ARGS...]
         run a static x86-64 Linux program in a microVM; exits with its status.
-        The guest sees DIR (default /) as its root, read-only unless --rw
-  info  probe /dev/kvm and print what kshim would use
+        The guest sees DIR (default /) as its root, read-only unless --rw.
+        kshim confines itself once set up (seccomp, Landlock, and as root
+        the identity UID:GID, default 65534:65534); --no-sandbox does not
+  info  probe /dev/kvm and print what kshim would use, confinement included
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
         guest micro-benchmarks under kshim and its peers: medians, spread, ratios to native
@@ -101,6 +104,7 @@ func cmdRun(args []string) int {
 	check := fs.Bool("check-invariants", false, "verify memory-manager invariants after every operation (slow)")
 	root := fs.String("root", "/", "host directory the guest sees as its root directory")
 	rw := fs.Bool("rw", false, "let the guest change files under its root (default: read-only, EROFS)")
+	confine := confineFlags(fs)
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -119,10 +123,15 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		return 2
 	}
+	box, err := confine()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
+		return 2
+	}
 	prog := fs.Arg(0)
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: os.Environ(), MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
@@ -182,5 +191,6 @@ func cmdInfo(args []string) int {
 		return 1
 	}
 	fmt.Printf("syscall path: %s\n", path)
+	fmt.Print(confinementInfo())
 	return 0
 }

@@ -87,14 +87,37 @@ func landlockRules(c Config) []landlock.Rule {
 	return rules
 }
 
-// restrictLandlock enforces rules on every thread, with every right
-// go-landlock knows handled (file, network, IPC scopes), downgraded to
-// what the kernel has. It returns the kernel's ABI (0: no Landlock).
+// landlockRuleset builds the ruleset (opening each rule's path) while
+// kshim still has its start-up identity: a root reachable only by root,
+// say, can still be named. -1: nothing to enforce (no Landlock).
+func landlockRuleset(rules []landlock.Rule) (fd int, flags uint32, err error) {
+	// Every right go-landlock knows is handled (files, network, IPC
+	// scopes), downgraded to what the kernel has.
+	return landlock.V11.BestEffort().NewRulesetFD(rules...)
+}
+
+// enforceLandlock puts every thread in the ruleset's domain (no_new_privs
+// is set already) and closes it. It returns the kernel's ABI.
+func enforceLandlock(fd int, flags uint32) (int, error) {
+	if fd < 0 {
+		return 0, nil
+	}
+	defer unix.Close(fd)
+	abi := LandlockABI()
+	if abi >= 8 {
+		err := ll.LandlockRestrictSelf(fd, flags|ll.FlagRestrictSelfTSync)
+		return abi, err
+	}
+	return abi, ll.AllThreadsLandlockRestrictSelf(fd, flags)
+}
+
+// restrictLandlock is landlockRuleset then enforceLandlock (tests).
 func restrictLandlock(rules []landlock.Rule) (int, error) {
-	if err := landlock.V11.BestEffort().Restrict(rules...); err != nil {
+	fd, flags, err := landlockRuleset(rules)
+	if err != nil {
 		return 0, err
 	}
-	return LandlockABI(), nil
+	return enforceLandlock(fd, flags)
 }
 
 // LandlockABI is the kernel's Landlock ABI version (0: none).

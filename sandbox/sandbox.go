@@ -12,7 +12,8 @@
 //     bounding); --user 0:0 keeps uid 0 but only the file capabilities
 //     needed to act as root on files inside the root (fileCaps).
 //  2. no_new_privs on every thread (nothing kshim could exec gains rights).
-//  3. Landlock (best effort, any ABI): kshim may open only the guest root
+//  3. Landlock (best effort, any ABI; the ruleset is built before the
+//     identity switch, enforced after): kshim may open only the guest root
 //     (read-only unless --rw), the host devices it serves, the files it
 //     was handed as stdio, the program and /proc/cpuinfo.
 //  4. a seccomp-BPF allowlist of the host calls kshim makes while serving
@@ -39,6 +40,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Identity is the user kshim runs as after set-up.
@@ -98,15 +101,24 @@ func Apply(c Config) (*Report, error) {
 	// Landlock: the local time zone (logrus stamps each line).
 	_ = time.Now().Local().String()
 
-	rules := landlockRules(c)
+	llfd, llflags, err := landlockRuleset(landlockRules(c))
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: landlock: %w", err)
+	}
 	rep := &Report{}
 	if err := switchIdentity(c.User, rep); err != nil {
+		if llfd >= 0 {
+			unix.Close(llfd)
+		}
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	if err := setNoNewPrivs(); err != nil {
+		if llfd >= 0 {
+			unix.Close(llfd)
+		}
 		return nil, fmt.Errorf("sandbox: no_new_privs: %w", err)
 	}
-	abi, err := restrictLandlock(rules)
+	abi, err := enforceLandlock(llfd, llflags)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: landlock: %w", err)
 	}

@@ -179,6 +179,7 @@ func cmdInfo(args []string) int {
 		fmt.Fprintln(os.Stderr, "kshim info: takes no arguments")
 		return 2
 	}
+	fmt.Print(confinementInfo()) // also when /dev/kvm is unusable
 	m, err := vmm.NewMachine(64 << 20)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
@@ -191,6 +192,5 @@ func cmdInfo(args []string) int {
 		return 1
 	}
 	fmt.Printf("syscall path: %s\n", path)
-	fmt.Print(confinementInfo())
 	return 0
 }

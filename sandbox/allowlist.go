@@ -62,11 +62,10 @@ var plainCalls = []string{
 }
 
 // kvmIoctls are the KVM requests kshim makes after set-up (vmm/kvm.go,
-// vmm/arch.go, vmm/vdso.go and gokvm's calls from there). KVM_CREATE_VM
-// and KVM_GET_SUPPORTED_CPUID are set-up only and not listed.
+// vmm/arch.go, vmm/vdso.go and gokvm's calls from there). The set-up
+// only ones (KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION,
+// KVM_GET_VCPU_MMAP_SIZE, KVM_GET_SUPPORTED_CPUID) are not listed.
 var kvmIoctls = []uint64{
-	0xae03,     // KVM_CHECK_EXTENSION
-	0xae04,     // KVM_GET_VCPU_MMAP_SIZE
 	0xae41,     // KVM_CREATE_VCPU (a vCPU per new guest task)
 	0x4020ae46, // KVM_SET_USER_MEMORY_REGION (file windows)
 	0xae80,     // KVM_RUN
@@ -76,8 +75,6 @@ var kvmIoctls = []uint64{
 	0x4138ae84, // KVM_SET_SREGS
 	0xc008ae88, // KVM_GET_MSRS
 	0x4008ae89, // KVM_SET_MSRS
-	0x81a0ae8c, // KVM_GET_FPU
-	0x41a0ae8d, // KVM_SET_FPU
 	0x4008ae90, // KVM_SET_CPUID2
 	0xaea3,     // KVM_GET_TSC_KHZ
 	0x9000aea4, // KVM_GET_XSAVE

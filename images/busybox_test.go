@@ -42,6 +42,7 @@ func busyboxScripts(t *testing.T) (names []string, path map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir = reachableDir(t, dir)
 	files, err := filepath.Glob(filepath.Join(dir, "*.sh"))
 	if err != nil {
 		t.Fatal(err)

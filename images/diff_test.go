@@ -241,7 +241,7 @@ func paths(t *testing.T) (kshim, dir string) {
 	if dir, err = filepath.Abs("../build/images"); err != nil {
 		t.Fatal(err)
 	}
-	return kshim, dir
+	return kshim, reachableDir(t, dir)
 }
 
 func requireFile(t *testing.T, path string) {

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -71,6 +72,78 @@ func chownTree(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// reachableDir is dir when the guest's user can reach it, else a copy of
+// its files that it can (made once per directory and test binary, removed
+// by TestMain): a checkout under a directory only root may enter (/root)
+// must not turn every native run into EACCES.
+func reachableDir(t *testing.T, dir string) string {
+	t.Helper()
+	if os.Geteuid() != 0 || reachable(dir) {
+		return dir
+	}
+	copiesMu.Lock()
+	defer copiesMu.Unlock()
+	if c, ok := copies[dir]; ok {
+		return c
+	}
+	c, err := os.MkdirTemp("", "kshim-test-"+filepath.Base(dir)+"-")
+	if err == nil {
+		err = os.Chmod(c, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies[dir] = c
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		st, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(c, e.Name()), b, st.Mode().Perm())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+var (
+	copiesMu sync.Mutex
+	copies   = map[string]string{}
+)
+
+// reachable: every directory from / to dir lets others search it (the
+// guest's user owns none of them).
+func reachable(dir string) bool {
+	for d := dir; ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil || st.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == "/" {
+			return true
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, c := range copies {
+		os.RemoveAll(c)
+	}
+	os.Exit(code)
 }
 
 // procStatus reads the fields of /proc/PID/task/TID/status for every

@@ -16,7 +16,7 @@
 //   - Nothing here creates a process, changes identity or privilege,
 //     mounts, loads code into the kernel, traces, or reaches another
 //     process's memory: execve*, fork/vfork, clone without CLONE_THREAD
-//     or with a namespace flag, clone3, ptrace, process_vm_*, mount*,
+//     or with a namespace flag, clone3 (ENOSYS, see Policy), ptrace, process_vm_*, mount*,
 //     pivot_root, chroot, unshare, setns, bpf, perf_event_open, kexec_*,
 //     *_module, keyctl/add_key/request_key, set*id, setgroups, capset,
 //     seccomp, landlock_*, socket* and io_uring_* are all refused.
@@ -43,6 +43,9 @@ var plainCalls = []string{
 	"sched_getaffinity", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres",
 	"gettimeofday", "time", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"eventfd2", "pipe2", "getrandom", "uname", "getrlimit",
+	// glibc's threads, in a cgo build (a new thread must register rseq
+	// when the main thread did, or glibc aborts).
+	"rseq", "set_robust_list",
 
 	// Files, for the guest and for kshim's /proc: every path lookup is
 	// relative to an fd (the root, a directory the guest holds).
@@ -135,6 +138,12 @@ func Policy(pid int) seccomp.Policy {
 			Action:             seccomp.ActionAllow,
 			Names:              plainCalls,
 			NamesWithCondtions: conds,
+		}, {
+			// clone3's flags are in memory, out of the filter's reach;
+			// ENOSYS (not EPERM) makes glibc's pthread_create (a cgo
+			// build) fall back to clone, whose flags are checked.
+			Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS),
+			Names:  []string{"clone3"},
 		}},
 	}
 }
@@ -145,6 +154,9 @@ func AllowedCalls() int {
 	seen := map[string]bool{}
 	p := Policy(1)
 	for _, g := range p.Syscalls {
+		if g.Action != seccomp.ActionAllow {
+			continue
+		}
 		for _, n := range g.Names {
 			seen[n] = true
 		}

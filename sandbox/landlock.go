@@ -19,6 +19,7 @@
 package sandbox
 
 import (
+	"os"
 	"strconv"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
@@ -52,6 +53,9 @@ func landlockRules(c Config) []landlock.Rule {
 	rules = append(rules,
 		landlock.PathAccess(devRights, HostDevices...).IgnoreIfMissing(),
 		landlock.PathAccess(ll.AccessFSReadFile, "/proc/cpuinfo").IgnoreIfMissing())
+	if cgoEnabled {
+		rules = append(rules, landlock.PathAccess(ll.AccessFSReadDir, "/proc/"+strconv.Itoa(os.Getpid())+"/task"))
+	}
 	if c.Exe != "" {
 		rules = append(rules, landlock.PathAccess(ll.AccessFSReadFile, c.Exe).IgnoreIfMissing())
 	}

@@ -35,6 +35,10 @@ func (s Support) String() string {
 	if s.Root {
 		id = fmt.Sprintf("yes (switches to %d:%d unless --user)", Nobody.UID, Nobody.GID)
 	}
-	return fmt.Sprintf("seccomp filter: %s (%d syscalls allowed)\nlandlock: %s\nrunning as root: %s\n",
+	out := fmt.Sprintf("seccomp filter: %s (%d syscalls allowed)\nlandlock: %s\nrunning as root: %s\n",
 		yes(s.Seccomp), AllowedCalls(), ll, id)
+	if cgoEnabled {
+		out += "built with cgo: `kshim run` refuses to run unconfined; build with CGO_ENABLED=0 or pass --no-sandbox\n"
+	}
+	return out
 }

@@ -97,6 +97,13 @@ func DefaultUser() *Identity {
 // Apply confines the calling process for the rest of its life (see the
 // package comment for the layers and their order).
 func Apply(c Config) (*Report, error) {
+	if cgoEnabled {
+		// The layers are made and tested for the Go runtime's own
+		// threads and all-threads calls; glibc's threads need calls
+		// the allowlist does not have, and its set*id path was seen
+		// to leave the guest's access checks wrong.
+		return nil, fmt.Errorf("sandbox: kshim was built with cgo; build it with CGO_ENABLED=0 (make build) or run with --no-sandbox")
+	}
 	// Things the Go runtime and logrus would otherwise open lazily, after
 	// Landlock: the local time zone (logrus stamps each line).
 	_ = time.Now().Local().String()

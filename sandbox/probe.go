@@ -38,7 +38,7 @@ func (s Support) String() string {
 	out := fmt.Sprintf("seccomp filter: %s (%d syscalls allowed)\nlandlock: %s\nrunning as root: %s\n",
 		yes(s.Seccomp), AllowedCalls(), ll, id)
 	if cgoEnabled {
-		out += "built with cgo: `kshim run` refuses to run unconfined; build with CGO_ENABLED=0 or pass --no-sandbox\n"
+		out += "built with cgo: confinement needs a CGO_ENABLED=0 build, so `kshim run` stops unless --no-sandbox\n"
 	}
 	return out
 }

@@ -313,17 +313,20 @@ func (p *Process) changeable(dirfd int, pathAddr uint64, flags int) (resolved, e
 	if err != nil {
 		return r, err
 	}
-	if err := p.mayChange(r.node, r.inRoot); err != nil {
+	if err := p.mayChange(r.node, r.inRoot, r.guest); err != nil {
 		r.close()
 		return resolved{fd: -1}, err
 	}
 	return r, nil
 }
 
-// mayChange: /proc refuses attribute changes (EPERM); the root only
+// mayChange: /proc refuses attribute changes (EPERM), and so do the host
+// devices kshim opens by exact path (guest path name), which are the
+// host's, not the root's: a guest with root's file rights (--user 0:0)
+// must not chmod, chown or touch the host's /dev/null. The root only
 // changes with --rw.
-func (p *Process) mayChange(node *procNode, inRoot bool) error {
-	if node != nil {
+func (p *Process) mayChange(node *procNode, inRoot bool, name string) error {
+	if node != nil || !inRoot && hostDevices[name] {
 		return unix.EPERM
 	}
 	if inRoot && !p.fs.writable {
@@ -347,7 +350,7 @@ func (p *Process) openedFile(fd uint64) (fdEntry, error) {
 			return e, err
 		}
 	}
-	return e, p.mayChange(e.file.node, e.file.inRoot)
+	return e, p.mayChange(e.file.node, e.file.inRoot, e.file.path)
 }
 
 func sysTruncate(p *Process, _ *Regs, a *args) (uint64, error) {
@@ -381,7 +384,7 @@ func sysTruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if err := p.mayChange(nil, r.inRoot); err != nil {
+	if err := p.mayChange(nil, r.inRoot, r.guest); err != nil {
 		return 0, err
 	}
 	// Reopen exactly that inode for writing (the permission check

@@ -26,6 +26,10 @@ int main(void)
 		snprintf(what, sizeof what, "utimensat(%s, NULL)", d);
 		show(what, utimensat(AT_FDCWD, d, NULL, 0));
 		int fd = open(d, O_RDONLY);
+		if (fd < 0) {
+			printf("open(%s) -> %s\n", d, ename(errno));
+			continue;
+		}
 		snprintf(what, sizeof what, "fchmod(open(%s), 0)", d);
 		show(what, fchmod(fd, 0));
 		snprintf(what, sizeof what, "fchown(open(%s), 4095, 7)", d);

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -142,12 +143,13 @@ func Launch(c Config) (*Result, error) {
 	if c.Sandbox != nil {
 		sc := *c.Sandbox
 		sc.Root, sc.Writable, sc.Exe = c.Root, c.Writable, exe
+		t0 := time.Now()
 		rep, err := sandbox.Apply(sc)
 		if err != nil {
 			p.Close()
 			return nil, err
 		}
-		c.Log.WithField("sandbox", rep.String()).Debug("confined")
+		c.Log.WithFields(logrus.Fields{"sandbox": rep.String(), "took": time.Since(t0)}).Debug("confined")
 	}
 	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
 	if err != nil {

@@ -1,5 +1,6 @@
-// launch.go: from a program path to a running guest: load the ELF into a
-// fresh address space, build the initial stack, boot, run.
+// launch.go: from a program path to a running guest: open the program,
+// the machine and the guest's root, confine kshim itself (sandbox/), load
+// the ELF into a fresh address space, build the initial stack, boot, run.
 package vmm
 
 import (

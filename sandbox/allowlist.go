@@ -24,7 +24,8 @@
 //     (KVM and the terminal requests the personality forwards), fcntl (no
 //     F_SETOWN/F_SETSIG/F_SETLEASE/F_NOTIFY), prctl (naming anonymous
 //     memory only), prlimit64 (read only), mmap/mprotect (never
-//     PROT_EXEC), kill/tgkill (kshim's own threads only).
+//     PROT_EXEC), mknodat (no device nodes), kill/tgkill (kshim's own
+//     threads only).
 package sandbox
 
 import (
@@ -51,7 +52,7 @@ var plainCalls = []string{
 	// relative to an fd (the root, a directory the guest holds).
 	"read", "write", "pread64", "pwrite64", "preadv2", "pwritev2", "lseek", "close",
 	"openat", "openat2", "fstat", "newfstatat", "statx", "fstatfs", "getdents64",
-	"readlinkat", "faccessat", "faccessat2", "mkdirat", "mknodat", "unlinkat",
+	"readlinkat", "faccessat", "faccessat2", "mkdirat", "unlinkat",
 	"renameat", "renameat2", "linkat", "symlinkat", "fchmod", "fchmodat", "fchmodat2",
 	"fchown", "fchownat", "utimensat", "ftruncate", "fallocate", "fsync", "fdatasync",
 	"flock", "fadvise64", "sendfile", "dup", "dup2", "dup3", "poll", "ppoll", "umask",
@@ -129,6 +130,9 @@ func Policy(pid int) seccomp.Policy {
 		cond("mmap", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.PROT_EXEC}),
 		cond("mprotect", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.PROT_EXEC}),
 		cond("prlimit64", seccomp.Condition{Argument: 2, Operation: seccomp.Equal, Value: 0}),
+		// FIFOs, sockets and files, never device nodes (S_IFCHR's bit
+		// is in S_IFBLK too).
+		cond("mknodat", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.S_IFCHR}),
 		cond("tgkill", seccomp.Condition{Argument: 0, Operation: seccomp.Equal, Value: uint64(pid)}),
 		cond("kill", seccomp.Condition{Argument: 0, Operation: seccomp.Equal, Value: uint64(pid)}),
 	)

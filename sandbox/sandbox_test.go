@@ -128,6 +128,9 @@ func seccompChild() {
 	report("prctl-PR_SET_DUMPABLE", errno(syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 1, 0, 0, 0, 0)))
 	report("prlimit64-set", errno(syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, unix.RLIMIT_NOFILE, uintptr(unsafe.Pointer(&unix.Rlimit{Cur: 64, Max: 64})), 0, 0, 0)))
 	report("mmap-exec", errno(syscall.RawSyscall6(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uintptr(0), 0)))
+	report("mknodat-chardev", unix.Mknodat(unix.AT_FDCWD, filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
+	report("mknodat-blockdev", unix.Mknodat(unix.AT_FDCWD, filepath.Join(dir, "blk"), unix.S_IFBLK|0o666, int(unix.Mkdev(7, 0))))
+	report("allowed:mknodat-fifo", unix.Mknodat(unix.AT_FDCWD, filepath.Join(dir, "fifo"), unix.S_IFIFO|0o666, 0))
 	report("landlock_create_ruleset", errno(syscall.RawSyscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, 1)))
 	report("seccomp", errno(syscall.RawSyscall(unix.SYS_SECCOMP, 0, 0, 0)))
 	// The 32-bit ABI (int 0x80) and x32 are other syscall tables: the

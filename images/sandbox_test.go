@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // guestID is the identity kshim runs guests as by default: 65534:65534
@@ -416,4 +418,29 @@ func TestSandboxHostDevices(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSandboxMemfdStdin: stdin may be a file of an internal filesystem (a
+// memfd), for which Landlock takes no rule: kshim still confines itself
+// and runs the guest as natively.
+func TestSandboxMemfdStdin(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "stdin")
+	requireFile(t, prog)
+	memfd := func() string {
+		fd, err := unix.MemfdCreate("kshim-test-stdin", unix.MFD_CLOEXEC)
+		if err != nil {
+			t.Skipf("memfd_create: %v", err)
+		}
+		f := os.NewFile(uintptr(fd), "memfd")
+		t.Cleanup(func() { f.Close() })
+		if _, err := f.WriteString("from a memfd\nsecond line\n"); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("/proc/self/fd/%d", fd)
+	}
+	native := runWithStdin(t, []string{prog}, memfd(), guestCred())
+	guest := runWithStdin(t, []string{kshim, "run", prog}, memfd(), nil)
+	compare(t, "kshim", native, guest, false)
 }

@@ -86,9 +86,30 @@ func landlockRules(c Config) []landlock.Rule {
 		case unix.O_RDWR:
 			a |= ll.AccessFSReadFile | ll.AccessFSWriteFile
 		}
-		rules = append(rules, landlock.PathAccess(landlock.AccessFSSet(a), "/proc/self/fd/"+strconv.Itoa(fd)))
+		name := "/proc/self/fd/" + strconv.Itoa(fd)
+		if ruleTakes(name) {
+			rules = append(rules, landlock.PathAccess(landlock.AccessFSSet(a), name))
+		}
 	}
 	return rules
+}
+
+// ruleTakes says whether Landlock takes a rule for the file at path: not
+// for files of internal filesystems (a memfd handed as stdin), which it
+// never restricts either.
+func ruleTakes(path string) bool {
+	attr := ll.RulesetAttr{HandledAccessFS: ll.AccessFSReadFile}
+	rfd, err := ll.LandlockCreateRuleset(&attr, 0)
+	if err != nil {
+		return false // no Landlock: no rules at all
+	}
+	defer unix.Close(rfd)
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return ll.LandlockAddPathBeneathRule(rfd, &ll.PathBeneathAttr{ParentFd: fd, AllowedAccess: ll.AccessFSReadFile}, 0) == nil
 }
 
 // landlockRuleset builds the ruleset (opening each rule's path) while

@@ -3,7 +3,8 @@
 // from outside (/proc/PID/status of every thread: seccomp mode, no_new_privs,
 // capabilities, ids) and check that a guest cannot use kshim's host rights
 // to write to a read-only file it was handed (the 0444 stdin of issue 9,
-// item 7). They also hold the helpers that make the differential tests'
+// item 7) nor change the host's devices, and that an unusual stdin (a
+// memfd) still runs confined. They also hold the helpers that make the differential tests'
 // native runs use the identity kshim gives its guests, so that native
 // Linux stays the oracle: when the tests run as root, kshim runs guests as
 // 65534:65534, so native programs run as that user too, in directories

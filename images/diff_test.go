@@ -177,7 +177,16 @@ func (r result) status() string {
 var disableCores sync.Once
 
 // run runs argv with env and stdin, stdout and stderr captured as pipes.
-func run(argv []string, env []string, stdin string) result {
+func run(argv []string, env []string, stdin string) result { return runAs(argv, env, stdin, nil) }
+
+// runNative runs a program as the oracle: as the user kshim runs its guests
+// as (sandbox_test.go, guestCred), so both see the same rights.
+func runNative(argv []string, env []string, stdin string) result {
+	return runAs(argv, env, stdin, guestCred())
+}
+
+// runAs is run with credentials cred (nil: the test's own).
+func runAs(argv []string, env []string, stdin string, cred *syscall.Credential) result {
 	disableCores.Do(func() {
 		// Native runs of segv/abort must not leave core files behind.
 		var rl syscall.Rlimit
@@ -190,6 +199,9 @@ func run(argv []string, env []string, stdin string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -239,7 +251,7 @@ func paths(t *testing.T) (kshim, dir string) {
 	if dir, err = filepath.Abs("../build/images"); err != nil {
 		t.Fatal(err)
 	}
-	return kshim, dir
+	return kshim, reachableDir(t, dir)
 }
 
 func requireFile(t *testing.T, path string) {
@@ -297,11 +309,11 @@ func TestNativeDeterministic(t *testing.T) {
 	for _, p := range programs {
 		t.Run(p.testName(), func(t *testing.T) {
 			argv := append([]string{filepath.Join(dir, p.bin)}, p.args...)
-			a := run(argv, envFor(p), p.stdin)
+			a := runNative(argv, envFor(p), p.stdin)
 			if !checkExpected(t, p, a) {
 				return
 			}
-			b := run(argv, envFor(p), p.stdin)
+			b := runNative(argv, envFor(p), p.stdin)
 			compare(t, "second native run", a, b, p.sig != 0)
 		})
 	}
@@ -315,7 +327,7 @@ func TestDifferential(t *testing.T) {
 	for _, p := range programs {
 		t.Run(p.testName(), func(t *testing.T) {
 			path := filepath.Join(dir, p.bin)
-			native := run(append([]string{path}, p.args...), envFor(p), p.stdin)
+			native := runNative(append([]string{path}, p.args...), envFor(p), p.stdin)
 			if !checkExpected(t, p, native) {
 				return
 			}

@@ -35,7 +35,7 @@ const secret = "SECRET outside the root"
 //	pr -> /proc/self/root
 func escapeTree(t *testing.T) (tmp, root string) {
 	t.Helper()
-	tmp = t.TempDir()
+	tmp = guestTempDir(t)
 	root = filepath.Join(tmp, "root")
 	must := func(err error) {
 		t.Helper()
@@ -52,6 +52,7 @@ func escapeTree(t *testing.T) (tmp, root string) {
 	must(os.Symlink("../secret.txt", filepath.Join(root, "sec")))
 	must(os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(root, "sec2")))
 	must(os.Symlink("/proc/self/root", filepath.Join(root, "pr")))
+	chownTree(t, root) // the guest's, as kshim runs it (secret.txt stays root's)
 	return tmp, root
 }
 
@@ -217,7 +218,7 @@ func TestRootWritableStaysInside(t *testing.T) {
 // again in the guest's /proc, kshim's: what that has reads as on Linux,
 // the rest (environ, mem, mounts, so /etc/mtab) is ENOENT, never kshim's.
 func TestRootHostProc(t *testing.T) {
-	tmp := t.TempDir()
+	tmp := guestTempDir(t)
 	for name, target := range map[string]string{"env": "/proc/self/environ", "mem": "/proc/self/mem",
 		"proc": "/proc", "mtab": "/proc/mounts"} {
 		if err := os.Symlink(target, filepath.Join(tmp, name)); err != nil {
@@ -321,7 +322,7 @@ func TestRootReadOnly(t *testing.T) {
 	requireFile(t, kshim)
 	prog := filepath.Join(dir, "fs_rofs")
 	requireFile(t, prog)
-	tree := t.TempDir()
+	tree := guestTempDir(t)
 	if err := os.Mkdir(filepath.Join(tree, "d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -334,6 +335,8 @@ func TestRootReadOnly(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(tree, "p"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The guest's own files, as on the mount the expectations come from.
+	chownTree(t, tree)
 	before := listTree(t, tree)
 	for _, c := range []struct {
 		name string

@@ -244,6 +244,11 @@ func followExe(p *Process, rest string, flags int, mode uint32) (resolved, error
 		return resolved{fd: -1}, unix.ENOTDIR
 	}
 	if writeIntent(flags) && flags&unix.O_PATH == 0 {
+		// The permission check comes first (may_open before
+		// deny_write_access), with kshim's identity, the guest's.
+		if err := unix.Faccessat2(unix.AT_FDCWD, p.exeHost(), unix.W_OK, unix.AT_EACCESS); err != nil {
+			return resolved{fd: -1}, err
+		}
 		return resolved{fd: -1}, unix.ETXTBSY // the program is running
 	}
 	fd, err := p.openExe(flags|noctty(flags), mode)

@@ -1,5 +1,6 @@
-// launch.go: from a program path to a running guest: load the ELF into a
-// fresh address space, build the initial stack, boot, run.
+// launch.go: from a program path to a running guest: open the program,
+// the machine and the guest's root, confine kshim itself (sandbox/), load
+// the ELF into a fresh address space, build the initial stack, boot, run.
 package vmm
 
 import (
@@ -16,6 +17,7 @@ import (
 	"kshim/boot"
 	"kshim/ept"
 	"kshim/guestmm"
+	"kshim/sandbox"
 	"kshim/syscalls"
 )
 
@@ -39,6 +41,9 @@ type Config struct {
 	MaxTasks, MaxFDs int
 	Timeout          time.Duration
 	Hostname         string // the guest's nodename ("": the host's)
+	// Sandbox confines kshim once set-up is done (sandbox.Apply; Root,
+	// Writable and Exe are filled in from here). nil: not confined.
+	Sandbox *sandbox.Config
 }
 
 // Result is how the guest ended.
@@ -138,17 +143,6 @@ func Launch(c Config) (*Result, error) {
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll = c.CheckInvariants
 	m.setupVDSO(c0)
-	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
-	if err != nil {
-		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
-			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
-		}
-		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
-	}
-	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
-		return nil, err
-	}
-	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
 	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
 	p.PhysMem = m.Mem
 	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
@@ -165,6 +159,33 @@ func Launch(c Config) (*Result, error) {
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
 	k.SetSandbox(sb)
+	// Set-up is done (KVM, memory, the program, the root are open): from
+	// here on kshim runs confined, before it loads the guest's image, so
+	// the image's AT_UID/AT_GID are the identity the guest will see.
+	if c.Sandbox != nil {
+		sc := *c.Sandbox
+		sc.Root, sc.Writable, sc.Exe = c.Root, c.Writable, exe
+		t0 := time.Now()
+		rep, err := sandbox.Apply(sc)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		c.Log.WithFields(logrus.Fields{"sandbox": rep.String(), "took": time.Since(t0)}).Debug("confined")
+	}
+	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	if err != nil {
+		p.Close()
+		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
+			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
+		}
+		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
+	}
+	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
+		p.Close()
+		return nil, err
+	}
+	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
 	// Whatever still runs when Launch returns is killed (with
 	// KillOrphans that is as soon as the first process ends, as in a
 	// PID namespace).

@@ -1,8 +1,9 @@
 // Command kshim runs unmodified static Linux x86-64 programs in a KVM vCPU
 // without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--root DIR] [--rw] [--env K=V]... [--clear-env] [--hostname NAME]
-//	          [--timeout DURATION] [--max-tasks N] [--max-fds N] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--orphans wait|kill] [--env K=V]... [--clear-env] [--hostname NAME]
+//	          [--timeout DURATION] [--max-tasks N] [--max-fds N] [--user UID[:GID]] [--no-sandbox]
+//	          [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
 //	kshim info
 //	kshim bench [--json] [--peers LIST] ...
 //	kshim faultlat [--json] [--plot FILE.png|svg] ...
@@ -29,13 +30,16 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--env K=V]... [--clear-env] [--hostname NAME]
-      [--timeout DURATION] [--max-tasks N] [--max-fds N] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
-        run a static x86-64 Linux program in a microVM; exits with its status.
+  run [--mem SIZE] [--root DIR] [--rw] [--orphans wait|kill] [--env K=V]... [--clear-env]
+      [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
+      [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+        run an x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw;
         it gets kshim's environment (none with --clear-env) plus --env's,
-        and is killed after --timeout (status 124)
-  info  probe /dev/kvm and print what kshim would use
+        and is killed after --timeout (status 124). kshim confines itself
+        once set up (seccomp, Landlock, and as root the identity UID:GID,
+        default 65534:65534); --no-sandbox does not
+  info  probe /dev/kvm and print what kshim would use, confinement included
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
         guest micro-benchmarks under kshim and its peers: medians, spread, ratios to native
@@ -115,6 +119,7 @@ func cmdRun(args []string) int {
 	timeout := fs.String("timeout", "0", "kill the whole guest after DURATION (e.g. 10, 1.5m, 2h30m; 0: never); exit status 124")
 	maxTasks := fs.Int("max-tasks", syscalls.DefaultMaxTasks, "tasks (threads) the whole guest may have; clone/fork beyond: EAGAIN")
 	maxFDs := fs.Int("max-fds", 0, "open fds in all guest processes together; beyond: ENFILE (default 65536, less if kshim's RLIMIT_NOFILE is lower)")
+	confine := confineFlags(fs)
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -155,6 +160,11 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: --orphans: %q is neither wait nor kill\n", *orphans)
 		return 2
 	}
+	box, err := confine()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
+		return 2
+	}
 	prog := fs.Arg(0)
 	if limit > 0 {
 		// A task stuck in a host call that the kill cannot end must not
@@ -167,7 +177,7 @@ func cmdRun(args []string) int {
 	}
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box,
 		KillOrphans: *orphans == "kill",
 		MaxTasks:    *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})
@@ -222,6 +232,7 @@ func cmdInfo(args []string) int {
 		fmt.Fprintln(os.Stderr, "kshim info: takes no arguments")
 		return 2
 	}
+	fmt.Print(confinementInfo()) // also when /dev/kvm is unusable
 	m, err := vmm.NewMachine(64 << 20)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)

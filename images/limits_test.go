@@ -83,8 +83,15 @@ func TestRunHostname(t *testing.T) {
 	if native.err != nil || native.exit != 0 {
 		t.Skipf("unshare -u does not work here (%s): %s", native.status(), native.stderr)
 	}
-	guest := run([]string{kshim, "run", "--hostname", name, prog}, baseEnv, "")
+	// The native oracle runs as root (a UTS namespace's root may rename
+	// it): so does the guest, --user 0:0. The default identity is not
+	// euid 0 and gets EPERM, as an unprivileged user does.
+	guest := run([]string{kshim, "run", "--user", "0:0", "--hostname", name, prog}, baseEnv, "")
 	compare(t, "kshim", native, guest, false)
+	if r := run([]string{kshim, "run", "--hostname", name, prog}, baseEnv, ""); os.Geteuid() == 0 &&
+		!bytes.Contains(r.stdout, []byte("sethostname renamed -> EPERM\n")) {
+		t.Errorf("the default (unprivileged) identity renamed the host:\n%s", r.stdout)
+	}
 	if !bytes.Contains(guest.stdout, []byte("nodename="+name+" ")) {
 		t.Errorf("--hostname not seen by the guest:\n%s", guest.stdout)
 	}

@@ -20,7 +20,7 @@ func TestOrphansKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := run([]string{kshim, "run", "--orphans=kill", busyboxBin, "sh", script, t.TempDir()}, baseEnv, "")
+	got := run([]string{kshim, "run", "--orphans=kill", busyboxBin, "sh", script, guestTempDir(t)}, baseEnv, "")
 	if got.err != nil || got.timedOut || got.exit != 0 || string(got.stdout) != "script done\n" {
 		t.Errorf("--orphans=kill: %s, stdout %q, stderr %q; want status 0 and only the script's line",
 			got.status(), got.stdout, got.stderr)

@@ -225,7 +225,9 @@ func TestRootHostProc(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := runEscape(t, tmp, nil,
+	// --user 0:0: the file layer must hold with root's file rights (the
+	// default identity would stop these earlier, with EACCES).
+	out := runEscape(t, tmp, []string{"--user", "0:0"},
 		"read:env", "read:mem", "read:mtab", "stat:mtab", "list:proc/self/fd", "read:proc/self/status",
 		"read:/proc/self/environ", "read:/proc/self/mem", "list:/proc/self", "readlink:/proc/self/root")
 	expect(t, out, map[string]string{
@@ -611,7 +613,7 @@ func TestRootHandedOutside(t *testing.T) {
 			for _, op := range []string{"linkempty:1:/stolenlog", "link:/dev/stdout:/stolenlog2", "linkempty:5:/exelink"} {
 				want[op] = c.link
 			}
-			argv := append(append([]string{kshim, "run", "--root", root}, c.flags...), filepath.Join(tmp, "prog", "fs_handed"))
+			argv := append(append([]string{kshim, "run", "--user", "0:0", "--root", root}, c.flags...), filepath.Join(tmp, "prog", "fs_handed"))
 			out, _ := runHanded(t, argv, tmp, fds, handedOrder(want))
 			expect(t, out, want)
 			if after := hostState(t, tmp, root, true); after != before {
@@ -646,7 +648,7 @@ func TestRootHandedIO(t *testing.T) {
 		fds := openFDs(t, hostdir, filepath.Join(tmp, "log"))
 		argv := []string{prog}
 		if under {
-			argv = []string{kshim, "run", "--root", root, prog}
+			argv = []string{kshim, "run", "--user", "0:0", "--root", root, prog}
 		}
 		_, outs[i] = runHanded(t, argv, tmp, fds, handedIO)
 		if b, err := os.ReadFile(filepath.Join(tmp, "log")); err != nil || string(b) != "guest\n" {
@@ -680,7 +682,7 @@ func TestRootHandedInside(t *testing.T) {
 		fds := openFDs(t, filepath.Join(root, "in"), filepath.Join(root, "log"))
 		argv := []string{prog}
 		if under {
-			argv = []string{kshim, "run", "--root", root, "--rw", prog}
+			argv = []string{kshim, "run", "--user", "0:0", "--root", root, "--rw", prog}
 		}
 		_, outs[i] = runHanded(t, argv, root, fds, handedInside)
 		states[i] = hostState(t, root, "", false)
@@ -696,7 +698,7 @@ func TestRootHandedInside(t *testing.T) {
 	root := filepath.Join(tmp, "root")
 	fds := openFDs(t, filepath.Join(root, "in"), filepath.Join(root, "log"))
 	before := hostState(t, tmp, "", true)
-	out, _ := runHanded(t, []string{kshim, "run", "--root", root, filepath.Join(tmp, "prog", "fs_handed")}, root, fds, handedInside)
+	out, _ := runHanded(t, []string{kshim, "run", "--user", "0:0", "--root", root, filepath.Join(tmp, "prog", "fs_handed")}, root, fds, handedInside)
 	expect(t, out, map[string]string{
 		"openat:0:file": `"INSIDE file"`, "fstatat:0:file": "ok", "mkdirat:0:made": "EROFS", "openatw:0:new": "EROFS",
 		"fchmod:1": "EROFS", "fchown:1": "EROFS", "futimens:1": "EROFS", "ftruncate:1": "EROFS", "fallocate:1": "EROFS",
@@ -734,7 +736,7 @@ func TestRootExeSwapped(t *testing.T) {
 	}
 	fds := openFDs(t, "/dev/null", filepath.Join(tmp, "log"))
 	ops := []string{"rename:/x:/x.old", "symlinkto:" + hostdir + ":/x", "read:/proc/self/exe", "execveat:-100:/proc/self/exe"}
-	out, _ := runHanded(t, []string{kshim, "run", "--root", root, "--rw", filepath.Join(root, "x", "fs_handed")}, tmp, fds, ops)
+	out, _ := runHanded(t, []string{kshim, "run", "--user", "0:0", "--root", root, "--rw", filepath.Join(root, "x", "fs_handed")}, tmp, fds, ops)
 	expect(t, out, map[string]string{
 		"rename:/x:/x.old": "ok", "symlinkto:" + hostdir + ":/x": "ok",
 		"read:/proc/self/exe": "ENOENT", "execveat:-100:/proc/self/exe": "ENOENT",

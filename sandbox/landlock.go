@@ -75,8 +75,19 @@ func landlockRules(c Config) []landlock.Rule {
 		case unix.S_IFREG:
 		case unix.S_IFCHR:
 			a |= ll.AccessFSIoctlDev
+		case unix.S_IFDIR:
+			// A directory handed as stdio may be reopened to list it,
+			// as the guest can list the fd itself. The rule covers the
+			// tree below too (listing only); the file layer never looks
+			// up paths below a handed directory outside the root.
+			if fl&unix.O_ACCMODE != unix.O_WRONLY {
+				if name := "/proc/self/fd/" + strconv.Itoa(fd); ruleTakes(name) {
+					rules = append(rules, landlock.PathAccess(ll.AccessFSReadDir, name))
+				}
+			}
+			continue
 		default:
-			continue // pipes and sockets are not Landlock's; directories are not stdio
+			continue // pipes and sockets are not Landlock's
 		}
 		switch fl & unix.O_ACCMODE {
 		case unix.O_RDONLY:
@@ -116,9 +127,15 @@ func ruleTakes(path string) bool {
 // kshim still has its start-up identity: a root reachable only by root,
 // say, can still be named. -1: nothing to enforce (no Landlock).
 func landlockRuleset(rules []landlock.Rule) (fd int, flags uint32, err error) {
-	// Every right go-landlock knows is handled (files, network, IPC
-	// scopes), downgraded to what the kernel has.
-	return landlock.V11.BestEffort().NewRulesetFD(rules...)
+	// File rights only, downgraded to what the kernel has. Not the IPC
+	// scopes nor network rights: before ABI 8 every thread enters a
+	// domain of its own (AllThreadsLandlockRestrictSelf), and a scope
+	// then refuses kshim's signals between its own threads (the vCPU
+	// kicks) and its own abstract sockets; the guest's network is
+	// confined by its network namespace and seccomp instead.
+	cfg := landlock.V11
+	cfg.HandledAccessNet, cfg.Scoped = 0, 0
+	return cfg.BestEffort().NewRulesetFD(rules...)
 }
 
 // enforceLandlock puts every thread in the ruleset's domain (no_new_privs

@@ -105,9 +105,22 @@ type VM struct {
 	fd uintptr
 }
 
+// retryEINTR runs f again while a signal interrupts it: KVM's creation
+// ioctls can return EINTR (the Go runtime's preemption signals, a vCPU
+// kick), which is not a failure.
+func retryEINTR(f func() error) error {
+	for {
+		err := f()
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
 // NewVM creates a VM.
 func (h *Hypervisor) NewVM() (*VM, error) {
-	fd, err := kvm.CreateVM(h.fd)
+	var fd uintptr
+	err := retryEINTR(func() (err error) { fd, err = kvm.CreateVM(h.fd); return })
 	if err != nil {
 		return nil, fmt.Errorf("%w: KVM_CREATE_VM: %v", ErrNoKVM, err)
 	}
@@ -129,7 +142,7 @@ func (vm *VM) SetSlot(slot uint32, gpa, size uint64, host uintptr, readonly bool
 	if readonly && size != 0 {
 		r.SetMemReadonly()
 	}
-	if err := kvm.SetUserMemoryRegion(vm.fd, r); err != nil {
+	if err := retryEINTR(func() error { return kvm.SetUserMemoryRegion(vm.fd, r) }); err != nil {
 		return fmt.Errorf("KVM_SET_USER_MEMORY_REGION: %w", err)
 	}
 	return nil
@@ -151,7 +164,8 @@ type CPU struct {
 
 // NewCPU creates vCPU id.
 func (vm *VM) NewCPU(id int) (*CPU, error) {
-	fd, err := kvm.CreateVCPU(vm.fd, id)
+	var fd uintptr
+	err := retryEINTR(func() (err error) { fd, err = kvm.CreateVCPU(vm.fd, id); return })
 	if err != nil {
 		return nil, fmt.Errorf("%w: KVM_CREATE_VCPU: %v", ErrNoKVM, err)
 	}

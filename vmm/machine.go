@@ -258,6 +258,7 @@ func (c *VCPU) area(va, size uint64) []byte { return c.m.Mem.Slice(c.own[va], si
 func (m *Machine) Close() {
 	if m.vdso != nil {
 		close(m.vdso.stop)
+		<-m.vdso.done // it writes the vvar page: not after the memory goes
 	}
 	for _, c := range m.all {
 		c.CPU.Close()

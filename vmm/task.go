@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/bobuhiro11/gokvm/kvm"
@@ -116,8 +117,8 @@ func (c *VCPU) Kick() {
 }
 
 // interrupted handles an EINTR exit of KVM_RUN: deliver what another task
-// posted if the vCPU stopped in user code (in the shim, the next real exit
-// comes soon and delivers it).
+// posted if the vCPU stopped in user code (in the shim, kick it again
+// shortly: it reaches user code soon, but may not exit from there).
 func (c *VCPU) interrupted(p *syscalls.Process) error {
 	c.CPU.SetImmediateExit(false)
 	if !p.SignalPending() {
@@ -128,6 +129,10 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 		return err
 	}
 	if r.RIP >= boot.UserTop {
+		// In the shim (a flush stub, a fault's way back): no frame can
+		// be built here, and the user code ahead may never exit again
+		// (a spinning thread), so kick again once it has left the shim.
+		time.AfterFunc(100*time.Microsecond, c.Kick)
 		return nil
 	}
 	c.Flush.Applied()

@@ -44,6 +44,7 @@ type vdsoState struct {
 	baseMono  int64    // CLOCK_MONOTONIC there (ns)
 	hz        float64  // current rate estimate
 	stop      chan struct{}
+	done      chan struct{} // closed when refine has returned (Close waits: it writes guest memory)
 }
 
 func monoNS(clock int32) int64 {
@@ -78,7 +79,7 @@ func (m *Machine) setupVDSO(c *VCPU) {
 		return // the vvar page stays disabled (zero)
 	}
 	h1 := cputicks()
-	v := &vdsoState{frames: frames, tscOffset: int64(msrs.Entries[0].Data) - (h0+h1)/2, stop: make(chan struct{})}
+	v := &vdsoState{frames: frames, tscOffset: int64(msrs.Entries[0].Data) - (h0+h1)/2, stop: make(chan struct{}), done: make(chan struct{})}
 	// The rate KVM gives the guest's TSC (KVM_GET_TSC_KHZ: exact to a
 	// kHz), refined against the host's clock later.
 	khz, _, e := unix.Syscall(unix.SYS_IOCTL, c.CPU.fd, ioctlGetTSCKHz, 0)
@@ -118,6 +119,7 @@ func (m *Machine) publish(t, mono int64) {
 // only its rate changes.
 func (m *Machine) refine() {
 	v := m.vdso
+	defer close(v.done)
 	wait := time.Second
 	for {
 		select {

@@ -1,4 +1,5 @@
-// ELF parsing and loading for static x86-64 Linux executables.
+// ELF parsing and loading for x86-64 Linux executables and their
+// interpreters (PT_INTERP names one; syscalls/loader.go maps it).
 //
 // The input file is untrusted: every header field is range-checked before it
 // is used, all arithmetic on file-supplied values is overflow-checked, and no
@@ -12,13 +13,13 @@
 package boot
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,11 +28,15 @@ import (
 var (
 	ErrNotELF    = errors.New("not an ELF executable")
 	ErrNotX86_64 = errors.New("ELF for another machine")
-	ErrDynamic   = errors.New("dynamically linked")
 	ErrCorrupt   = errors.New("truncated or corrupt ELF")
-	errBadImage  = errors.New("boot: invalid image")
-	errNegSize   = errors.New("boot: negative file size")
-	errBiasAlign = errors.New("boot: load bias not page aligned")
+	// ErrInterp is a PT_INTERP Linux refuses with ENOEXEC (too short,
+	// longer than PATH_MAX, not NUL-terminated); ErrInterpRead one
+	// that lies past the end of the file (EIO).
+	ErrInterp     = errors.New("bad PT_INTERP")
+	ErrInterpRead = errors.New("PT_INTERP past end of file")
+	errBadImage   = errors.New("boot: invalid image")
+	errNegSize    = errors.New("boot: negative file size")
+	errBiasAlign  = errors.New("boot: load bias not page aligned")
 )
 
 const (
@@ -76,7 +81,17 @@ type Image struct {
 	Phent, Phnum uint64
 
 	Bias     uint64 // load bias; 0 for ET_EXEC
+	Dyn      bool   // ET_DYN: may be loaded at any page-aligned bias
 	Segments []Segment
+
+	// Interp is the program interpreter PT_INTERP names, up to its
+	// first NUL as Linux opens it; HasInterp tells a static program
+	// from one whose PT_INTERP is empty (ENOENT when opened).
+	Interp    string
+	HasInterp bool
+	// Align is the largest power-of-two p_align of the PT_LOAD
+	// segments, at least a page (maximum_alignment).
+	Align uint64
 
 	// ExecStack reports PT_GNU_STACK with PF_X. A missing PT_GNU_STACK
 	// gives a non-executable stack, as on x86-64 Linux since 5.8.
@@ -132,13 +147,24 @@ func protOf(flags elf.ProgFlag) int {
 }
 
 // Parse validates the ELF file r of the given size and describes how to load
-// it. dynBias is added to every address of an ET_DYN (static-pie) file and
-// must be page aligned; it is ignored for ET_EXEC.
+// it. dynBias is added to every address of an ET_DYN (PIE) file and must be
+// page aligned; it is ignored for ET_EXEC. Rebase moves an ET_DYN image
+// parsed with bias 0.
 //
 // debug/elf is used for constants and field layouts only: its NewFile also
 // insists on sane section headers, which the kernel ignores and stripped or
 // packed executables need not have.
 func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
+	return parse(r, size, dynBias, false)
+}
+
+// ParseInterp is Parse for a program interpreter: its own PT_INTERP is
+// ignored, as load_elf_interp ignores it.
+func ParseInterp(r io.ReaderAt, size int64) (*Image, error) {
+	return parse(r, size, 0, true)
+}
+
+func parse(r io.ReaderAt, size int64, dynBias uint64, interp bool) (*Image, error) {
 	if size < 0 {
 		return nil, errNegSize
 	}
@@ -230,18 +256,23 @@ func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
 		}
 	}
 
-	// Report dynamic linking first: for such files it is the useful
-	// message even if something else is wrong too.
-	for _, p := range progs {
-		if elf.ProgType(p.Type) == elf.PT_INTERP {
-			return nil, dynamicError(r, size, p)
-		}
-	}
-
 	img := &Image{
 		Bias:  bias,
+		Dyn:   typ == elf.ET_DYN,
 		Phent: phentSize,
 		Phnum: uint64(phnum),
+		Align: elfPage,
+	}
+	// The first PT_INTERP counts, checked as load_elf_binary does.
+	for _, p := range progs {
+		if elf.ProgType(p.Type) == elf.PT_INTERP && !interp {
+			name, err := readInterp(r, size, p)
+			if err != nil {
+				return nil, err
+			}
+			img.Interp, img.HasInterp = name, true
+			break
+		}
 	}
 	var (
 		havePhdr bool
@@ -266,6 +297,9 @@ func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
 			}
 			if p.Align > 1 && p.Align&(p.Align-1) != 0 {
 				return nil, errCorruptf("segment %d: alignment %#x not a power of two", i, p.Align)
+			}
+			if p.Align > img.Align && p.Align <= maxImageSpan {
+				img.Align = p.Align
 			}
 			// Linux maps file pages, so the file offset and address
 			// must agree within a page.
@@ -333,28 +367,60 @@ func inExec(segs []Segment, addr uint64) bool {
 	return false
 }
 
-// dynamicError builds the ErrDynamic error, naming the interpreter when it
-// can be read.
-func dynamicError(r io.ReaderAt, size int64, p elf.Prog64) error {
-	const tail = "; only static executables are supported"
-	if p.Filesz < 2 || p.Filesz > maxInterp || p.Off > uint64(size) || p.Filesz > uint64(size)-p.Off {
-		return fmt.Errorf("%w%s", ErrDynamic, tail)
+// readInterp reads the interpreter's name with load_elf_binary's checks.
+func readInterp(r io.ReaderAt, size int64, p elf.Prog64) (string, error) {
+	if p.Filesz > maxInterp || p.Filesz < 2 {
+		return "", fmt.Errorf("%w: %d bytes", ErrInterp, p.Filesz)
+	}
+	if p.Off > uint64(size) || p.Filesz > uint64(size)-p.Off {
+		return "", ErrInterpRead
 	}
 	buf := make([]byte, p.Filesz)
-	if _, err := r.ReadAt(buf, int64(p.Off)); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w%s", ErrDynamic, tail)
+	if err := readFullAt(r, buf, int64(p.Off), "PT_INTERP"); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInterpRead, err)
 	}
-	name := string(buf)
-	for i := 0; i < len(name); i++ {
-		if name[i] == 0 {
-			name = name[:i]
-			break
+	if buf[len(buf)-1] != 0 {
+		return "", fmt.Errorf("%w: not NUL-terminated", ErrInterp)
+	}
+	return string(buf[:bytes.IndexByte(buf, 0)]), nil
+}
+
+// Rebase returns a copy of img, an ET_DYN image parsed with bias 0, with
+// every address moved by bias (page aligned), checked as Parse checks.
+func (img *Image) Rebase(bias uint64) (*Image, error) {
+	if !img.Dyn || img.Bias != 0 {
+		return nil, fmt.Errorf("%w: rebase of a fixed image", errBadImage)
+	}
+	if bias%elfPage != 0 {
+		return nil, errBiasAlign
+	}
+	n := *img
+	n.Bias = bias
+	n.Segments = append([]Segment(nil), img.Segments...)
+	for i := range n.Segments {
+		s := &n.Segments[i]
+		if s.Vaddr > math.MaxUint64-bias || s.Vaddr+bias >= userAddrLimit || s.Memsz > userAddrLimit-(s.Vaddr+bias) {
+			return nil, errCorruptf("segment %d outside the user address space at bias %#x", i, bias)
 		}
+		s.Vaddr += bias
 	}
-	if !strconv.CanBackquote(name) {
-		name = strconv.Quote(name)
+	last := n.Segments[len(n.Segments)-1]
+	n.BrkStart = elfPageUp(last.Vaddr + last.Memsz)
+	n.Entry += bias
+	if n.Phdr != 0 {
+		n.Phdr += bias
 	}
-	return fmt.Errorf("%w (interpreter %s)%s", ErrDynamic, name, tail)
+	return &n, nil
+}
+
+// Span is the page-aligned size the segments cover (total_mapping_size).
+func (img *Image) Span() uint64 {
+	segs := img.Segments
+	if len(segs) == 0 {
+		return 0
+	}
+	last := segs[len(segs)-1]
+	return elfPageUp(last.Vaddr+last.Memsz) - elfPageDown(segs[0].Vaddr)
 }
 
 // segMap is one MapAnon call.

@@ -129,6 +129,12 @@ func TestBuildRoundTrip(t *testing.T) {
 			Platform: "x86_64",
 			Random:   random,
 			Aux:      DefaultAux(stackTestImage(), 1000, 100, 0x178bfbff, 2),
+			// A different arch_align_stack shift each time, 0 and
+			// the largest included.
+			AlignShift: uint64(pad*211) % MaxAlignShift,
+		}
+		if pad == 39 {
+			spec.AlignShift = MaxAlignShift - 1
 		}
 		sp, data, err := spec.Build()
 		if err != nil {
@@ -185,7 +191,7 @@ func TestBuildRoundTrip(t *testing.T) {
 			t.Errorf("strings end at %#x, execfn at %#x", next, execfn)
 		}
 		if plat, rnd := auxVal(t, ps.aux, AT_PLATFORM), auxVal(t, ps.aux, AT_RANDOM); plat != rnd+16 ||
-			plat+uint64(len("x86_64"))+1 != ps.argvAddr[0]&^15 || rnd < ps.auxEnd || rnd-ps.auxEnd >= 16 {
+			plat+uint64(len("x86_64"))+1 != (ps.argvAddr[0]-spec.AlignShift)&^15 || rnd < ps.auxEnd || rnd-ps.auxEnd >= 16 {
 			t.Errorf("platform %#x random %#x auxv end %#x argv[0] %#x", plat, rnd, ps.auxEnd, ps.argvAddr[0])
 		}
 	}
@@ -193,6 +199,20 @@ func TestBuildRoundTrip(t *testing.T) {
 
 func sameStrings(a, b []string) bool {
 	return fmt.Sprintf("%q", a) == fmt.Sprintf("%q", b)
+}
+
+func TestBuildShiftBounds(t *testing.T) {
+	spec := StackSpec{Top: stackTestTop, ExecFn: "/x", AlignShift: MaxAlignShift}
+	if _, _, err := spec.Build(); err == nil {
+		t.Error("a shift of MaxAlignShift was accepted")
+	}
+	aux := DefaultAux(stackTestImage(), 0, 0, 0, 0)
+	if !SetAux(aux, AT_BASE, 0x7f0000000000) || auxVal(t, aux, AT_BASE) != 0x7f0000000000 {
+		t.Error("SetAux(AT_BASE) did not take")
+	}
+	if SetAux(aux, AT_SYSINFO_EHDR, 1) {
+		t.Error("SetAux set an entry DefaultAux does not have")
+	}
 }
 
 func TestBuildEmptyArgvNoPlatform(t *testing.T) {

@@ -28,6 +28,9 @@ type Config struct {
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
+	// NoASLR starts the guest with personality ADDR_NO_RANDOMIZE (as
+	// `setarch -R`): fixed addresses, also for the images it execs.
+	NoASLR bool
 }
 
 // Result is how the guest ended.
@@ -74,7 +77,7 @@ func openProgram(path string) (*os.File, *boot.Image, error) {
 		f.Close()
 		return nil, nil, &LoadError{126, fmt.Errorf("%s: not a regular file", path)}
 	}
-	img, err := boot.Parse(f, st.Size(), guestmm.DynBase)
+	img, err := boot.Parse(f, st.Size(), 0) // LoadImage places it
 	if err != nil {
 		f.Close()
 		return nil, nil, &LoadError{126, fmt.Errorf("%s: %v", path, err)}
@@ -126,23 +129,37 @@ func Launch(c Config) (*Result, error) {
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll = c.CheckInvariants
 	m.setupVDSO(c0)
-	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
-	if err != nil {
-		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
-			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
-		}
-		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
-	}
-	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
-		return nil, err
-	}
-	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
+	// The process first: its root is where the program's interpreter
+	// is looked up.
 	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
 	p.PhysMem = m.Mem
 	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 	}
+	if c.NoASLR {
+		p.SetNoRandomize()
+	}
+	im, err := p.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	if err != nil {
+		p.Close()
+		var ee *syscalls.ExecError
+		switch {
+		case errors.As(err, &ee) && ee.Errno == unix.ENOENT:
+			// As a shell reports a missing interpreter.
+			return nil, &LoadError{127, fmt.Errorf("%s: cannot execute: %v", c.Path, err)}
+		case errors.As(err, &ee):
+			return nil, &LoadError{126, fmt.Errorf("%s: cannot execute: %v (%s)", c.Path, err, describeErrno(ee.Errno))}
+		case errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory):
+			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
+		}
+		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
+	}
+	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
+		p.Close()
+		return nil, err
+	}
+	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", im.Entry), "interp": im.Interp, "path": m.Path()}).Debug("guest booted")
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
 	// The first process is the guest's init: when it ends, everything

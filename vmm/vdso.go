@@ -28,10 +28,6 @@ import (
 	"kshim/syscalls"
 )
 
-// VDSOAddr is where the vvar page goes, the vDSO right above it: just above
-// the mmap area, far below the stack (guestmm.MmapBase).
-const VDSOAddr = guestmm.MmapBase
-
 const (
 	msrTSC         = 0x10
 	ioctlGetTSCKHz = 0xaea3 // _IO(KVMIO, 0xa3)
@@ -161,5 +157,5 @@ func (m *Machine) VDSO() *syscalls.VDSO {
 	if m.vdso == nil {
 		return nil
 	}
-	return &syscalls.VDSO{Addr: VDSOAddr, Frames: m.vdso.frames}
+	return &syscalls.VDSO{Frames: m.vdso.frames}
 }

@@ -1,7 +1,7 @@
-// Command kshim runs unmodified static Linux x86-64 programs in a KVM vCPU
-// without a guest kernel.
+// Command kshim runs unmodified Linux x86-64 programs (static or
+// dynamically linked) in a KVM vCPU without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
 //	kshim info
 //	kshim bench [--json] [--peers LIST] ...
 //	kshim faultlat [--json] [--plot FILE.png|svg] ...
@@ -26,9 +26,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
-        run a static x86-64 Linux program in a microVM; exits with its status.
-        The guest sees DIR (default /) as its root, read-only unless --rw
+  run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+        run an x86-64 Linux program in a microVM; exits with its status.
+        The guest sees DIR (default /) as its root, read-only unless --rw;
+        a dynamic program's interpreter is taken from inside DIR.
+        --no-aslr: fixed addresses, as setarch -R (personality ADDR_NO_RANDOMIZE)
   info  probe /dev/kvm and print what kshim would use
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
@@ -101,6 +103,7 @@ func cmdRun(args []string) int {
 	check := fs.Bool("check-invariants", false, "verify memory-manager invariants after every operation (slow)")
 	root := fs.String("root", "/", "host directory the guest sees as its root directory")
 	rw := fs.Bool("rw", false, "let the guest change files under its root (default: read-only, EROFS)")
+	noASLR := fs.Bool("no-aslr", false, "no address-space randomization, as setarch -R (personality ADDR_NO_RANDOMIZE)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -122,7 +125,7 @@ func cmdRun(args []string) int {
 	prog := fs.Arg(0)
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: os.Environ(), MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, NoASLR: *noASLR,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)

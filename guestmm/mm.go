@@ -55,8 +55,7 @@ const (
 	// MmapBase is mmap_base() without randomization: the gap below the
 	// stack is max(RLIMIT_STACK + guard gap, 128 MiB).
 	MmapBase    = UserTop - 128<<20
-	MinAddr     = 0x10000        // vm.mmap_min_addr
-	DynBase     = 0x555555554000 // ELF_ET_DYN_BASE, page aligned
+	MinAddr     = 0x10000 // vm.mmap_min_addr
 	initStack   = 128 << 10
 	faultAround = 16 // pages populated per anonymous fault
 )

@@ -57,7 +57,8 @@ const (
 	ehdrSize = 64
 )
 
-// ExecError is a reason execve fails with the errno Linux gives.
+// ExecError is a reason execve fails with the errno Linux gives; Err
+// says what, without the errno's text.
 type ExecError struct {
 	Errno unix.Errno
 	Err   error
@@ -254,7 +255,7 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		if !errors.As(err, &errno) {
 			errno = unix.ENOENT
 		}
-		return nil, &ExecError{errno, fmt.Errorf("interpreter %s: %w", name, err)}
+		return nil, &ExecError{errno, fmt.Errorf("interpreter %s", name)}
 	}
 	if res.fd < 0 {
 		return nil, execErr(unix.EACCES, "interpreter %s: not a regular file", name)

@@ -145,11 +145,12 @@ func Launch(c Config) (*Result, error) {
 		p.Close()
 		var ee *syscalls.ExecError
 		switch {
-		case errors.As(err, &ee) && ee.Errno == unix.ENOENT:
-			// As a shell reports a missing interpreter.
-			return nil, &LoadError{127, fmt.Errorf("%s: cannot execute: %v", c.Path, err)}
 		case errors.As(err, &ee):
-			return nil, &LoadError{126, fmt.Errorf("%s: cannot execute: %v (%s)", c.Path, err, describeErrno(ee.Errno))}
+			status := 126
+			if ee.Errno == unix.ENOENT {
+				status = 127 // as a shell reports a missing interpreter
+			}
+			return nil, &LoadError{status, fmt.Errorf("%s: cannot execute: %v: %s", c.Path, err, describeErrno(ee.Errno))}
 		case errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory):
 			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
 		}

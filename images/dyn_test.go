@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -210,6 +211,13 @@ func TestInterpErrors(t *testing.T) {
 	}
 	aarch64 := append([]byte(nil), ld...)
 	binary.LittleEndian.PutUint16(aarch64[18:], uint16(elf.EM_AARCH64))
+	fifo := filepath.Join(tmp, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(fifo, 0o755); err != nil { // past the umask
+		t.Fatal(err)
+	}
 	interpDir := filepath.Join(tmp, "adir")
 	if err := os.Mkdir(interpDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -228,6 +236,7 @@ func TestInterpErrors(t *testing.T) {
 		}},
 		{"not_executable", func() []byte { return patchInterp(t, dyn, shortTempLink(t, write("ld-noexec", ld, 0o644))) }},
 		{"directory", func() []byte { return patchInterp(t, dyn, shortTempLink(t, interpDir)) }},
+		{"fifo", func() []byte { return patchInterp(t, dyn, shortTempLink(t, fifo)) }},
 		{"other_machine", func() []byte { return patchInterp(t, dyn, shortTempLink(t, write("ld-aarch64", aarch64, 0o755))) }},
 		{"short_elf", func() []byte { return patchInterp(t, dyn, shortTempLink(t, write("ld-short", ld[:40], 0o755))) }},
 		{"interp_is_dynamic", func() []byte { return patchInterp(t, dyn, shortTempLink(t, write("ld-dyn", dyn, 0o755))) }},
@@ -244,9 +253,16 @@ func TestInterpErrors(t *testing.T) {
 			return b
 		}},
 	}
+	cases = append(cases, struct {
+		name string
+		file func() []byte
+	}{"program_fifo", nil})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			prog := write("prog-"+c.name, c.file(), 0o755)
+			prog := fifo // execve of a FIFO itself: EACCES, not a wait for a writer
+			if c.file != nil {
+				prog = write("prog-"+c.name, c.file(), 0o755)
+			}
 			argv := []string{execDyn, "-e", prog}
 			native := run(argv, baseEnv, "")
 			guest := run(append([]string{kshim, "run"}, argv...), baseEnv, "")

@@ -115,7 +115,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	if depth > 4 {
 		return 0, unix.ELOOP
 	}
-	oflags := unix.O_RDONLY
+	oflags := unix.O_RDONLY | unix.O_NONBLOCK // a FIFO must not block: EACCES below
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
 		oflags |= unix.O_NOFOLLOW
 	}

@@ -249,7 +249,8 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 	if name == "" {
 		return nil, execErr(unix.EACCES, "empty interpreter name") // what Linux answers
 	}
-	res, err := p.lookupFD(unix.AT_FDCWD, name, false, unix.O_RDONLY)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer (EACCES).
+	res, err := p.lookupFD(unix.AT_FDCWD, name, false, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		var errno unix.Errno
 		if !errors.As(err, &errno) {

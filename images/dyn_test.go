@@ -130,6 +130,13 @@ func TestDynamic(t *testing.T) {
 	requireFile(t, execDyn)
 	requireFile(t, dlopenProg)
 	libEnv := "LD_LIBRARY_PATH=" + filepath.Join(dir, "lib")
+	// A copy of a dynamic program whose interpreter is fakeld.
+	requireFile(t, filepath.Join(dir, "fakeld"))
+	withFakeld := filepath.Join(tmp, "prog-fakeld")
+	b := patchInterp(t, readFile(t, buildDynamic(t, t.TempDir())), shortTempLink(t, filepath.Join(dir, "fakeld")))
+	if err := os.WriteFile(withFakeld, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	rows := []struct {
 		name string
@@ -167,6 +174,13 @@ func TestDynamic(t *testing.T) {
 		}},
 		{"static_execs_script", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{execDyn, script, "x", "y z"}}
+		}},
+		{"fake_interpreter", func(t *testing.T) dynProg {
+			// The auxv an interpreter gets, seen by a minimal one.
+			return dynProg{argv: []string{withFakeld, "a", "b c"}}
+		}},
+		{"fake_interpreter_via_exec", func(t *testing.T) dynProg {
+			return dynProg{argv: []string{execDyn, withFakeld, "a"}}
 		}},
 		{"dynamic_execs_static", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{lookHost(t, "dash"), "-c", execDyn + " " + lookHost(t, "true")}}
@@ -310,4 +324,41 @@ int main(int argc, char **argv) {
 	}
 	compare(t, "program gcc built under kshim", want, run([]string{guestBin, "a"}, baseEnv, ""), false)
 	compare(t, "that program under kshim", want, run([]string{kshim, "run", guestBin, "a"}, baseEnv, ""), false)
+}
+
+// TestInterpFromRoot: the interpreter is looked up inside --root, not on
+// the host: a root whose /lib64/ld-linux-x86-64.so.2 is fakeld (a minimal
+// interpreter printing what it was handed) runs that in place of the
+// host's loader, with the auxv Linux gives an interpreter; without it, 127.
+func TestInterpFromRoot(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	fake := filepath.Join(dir, "fakeld")
+	requireFile(t, fake)
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "lib64"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "lib64/ld-linux-x86-64.so.2"), readFile(t, fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(root, "prog")
+	if err := os.WriteFile(prog, readFile(t, buildDynamic(t, t.TempDir())), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := "argc=2\nAT_BASE_is_interpreter=1\nAT_PHENT=56\nAT_PHDR_is_program=1\nAT_ENTRY_is_program=1\nAT_EXECFN_is_argv0=1\n"
+	for _, flags := range [][]string{nil, {"--no-aslr"}} {
+		r := run(append(append([]string{kshim, "run", "--root", root}, flags...), prog, "x"), baseEnv, "")
+		if r.exit != 0 || string(r.stdout) != want {
+			t.Errorf("%v: %s, stdout %q, want %q\nstderr:\n%s", flags, r.status(), r.stdout, want, clip(r.stderr))
+		}
+	}
+	// Without it in the root: 127, one line, as a shell.
+	if err := os.Remove(filepath.Join(root, "lib64/ld-linux-x86-64.so.2")); err != nil {
+		t.Fatal(err)
+	}
+	r := run([]string{kshim, "run", "--root", root, prog}, baseEnv, "")
+	if r.exit != 127 || strings.Count(string(r.stderr), "\n") != 1 || !strings.Contains(string(r.stderr), "ld-linux-x86-64.so.2") {
+		t.Errorf("missing interpreter in the root: %s, stderr %q", r.status(), r.stderr)
+	}
 }

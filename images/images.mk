@@ -43,6 +43,11 @@ IMAGES_DYNLIB  := $(IMAGES_OUTDIR)/lib/libkshimdyn.so
 
 images: $(IMAGES_BINS) $(IMAGES_GOBINS) $(IMAGES_VARBINS) $(IMAGES_DYNBINS)
 
+# A minimal program interpreter without libc (images/dyn_test.go).
+$(IMAGES_OUTDIR)/fakeld: $(IMAGES_SRCDIR)/fakeld.c
+	@mkdir -p $(@D)
+	$(IMAGES_CC) -nostdlib -static-pie -fPIE -ffreestanding -fno-stack-protector -O2 -Wall -o $@ $<
+
 $(IMAGES_OUTDIR)/%_spie: $(IMAGES_SRCDIR)/%.c $(IMAGES_SRCDIR)/common.h
 	@mkdir -p $(@D)
 	$(IMAGES_CC) -static-pie -O2 -Wall -o $@ $< $(IMAGES_LDLIBS)

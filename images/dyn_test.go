@@ -175,6 +175,16 @@ func TestDynamic(t *testing.T) {
 		{"static_execs_script", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{execDyn, script, "x", "y z"}}
 		}},
+		{"maps_interpreter", func(t *testing.T) dynProg {
+			// ld.so and libc are private mappings of their files, with
+			// Linux's protections, in Linux's order.
+			return dynProg{argv: []string{lookHost(t, "dash"), "-c",
+				`cat /proc/self/maps | grep -E 'ld-linux|libc\.so' | awk '{print $2, $6}'`}}
+		}},
+		{"ldd_script", func(t *testing.T) dynProg {
+			return dynProg{argv: []string{lookHost(t, "bash"), lookHost(t, "ldd"), lookHost(t, "true"), dlopenProg},
+				env: []string{libEnv}, mask: true}
+		}},
 		{"fake_interpreter", func(t *testing.T) dynProg {
 			// The auxv an interpreter gets, seen by a minimal one.
 			return dynProg{argv: []string{withFakeld, "a", "b c"}}

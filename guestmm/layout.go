@@ -5,8 +5,8 @@
 // Invariants: a Layout is chosen once per image, before anything is
 // mapped (SetLayout refuses a non-empty MM), and fork copies it; the
 // stack top and the mmap base are page aligned, MmapBase < StackTop <=
-// UserTop, and the gap between them holds the stack at its limit plus the
-// guard gap, as Linux keeps it.
+// UserTop, and the gap between them holds the stack at its limit (plus
+// the guard gap but for at most two pages, as Linux's mmap_base leaves it).
 package guestmm
 
 import "golang.org/x/sys/unix"
@@ -53,13 +53,15 @@ func RandomLayout(rnd func() uint64) Layout {
 }
 
 // SetLayout sets where the stack and the mmap area go. The MM must be
-// empty (a new image, before MapStack).
+// empty (a new image, before MapStack), and the stack's limit must fit
+// between the two (Linux's gap also holds the guard gap, less up to two
+// pages the stack top's alignment may take).
 func (mm *MM) SetLayout(l Layout) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	defer mm.pt.EndOp()
 	if mm.vmas.Len() != 0 || l.StackTop%PageSize != 0 || l.MmapBase%PageSize != 0 ||
-		l.StackTop > UserTop || l.MmapBase < MinAddr || l.MmapBase > l.StackTop-StackLimit-StackGap {
+		l.StackTop > UserTop || l.MmapBase < MinAddr || l.MmapBase > l.StackTop-StackLimit {
 		return unix.EINVAL
 	}
 	mm.layout, mm.freeTop, mm.holeMax = l, 0, 0

@@ -21,12 +21,19 @@ func TestRandomLayoutBounds(t *testing.T) {
 			t.Errorf("%s: stack top %#x outside Linux's 16 GiB range", name, l.StackTop)
 		case l.MmapBase > UserTop-gap || l.MmapBase < UserTop-gap-tib:
 			t.Errorf("%s: mmap base %#x outside Linux's range", name, l.MmapBase)
-		case l.MmapBase+StackLimit+StackGap > l.StackTop:
+		case l.MmapBase+StackLimit+StackGap-2*PageSize > l.StackTop:
 			t.Errorf("%s: mmap base %#x too close to the stack top %#x", name, l.MmapBase, l.StackTop)
 		}
 	}
 	check("zeros", RandomLayout(func() uint64 { return 0 }))
 	check("ones", RandomLayout(func() uint64 { return ^uint64(0) }))
+	// The stack top at its lowest and the mmap base at its highest.
+	seq := []uint64{^uint64(0), StackAlignRnd - 1, 0}
+	worst := RandomLayout(func() uint64 { v := seq[0]; seq = seq[1:]; return v })
+	check("closest", worst)
+	if err := newTestMM(t).SetLayout(worst); err != nil {
+		t.Errorf("SetLayout(%+v): %v", worst, err)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	var or, and uint64 = 0, ^uint64(0)
 	for i := 0; i < 1000; i++ {

@@ -3,7 +3,7 @@
 //
 // Invariants:
 //   - The VMM owns one vvar frame and the vDSO image's frames per machine;
-//     every address space maps them read-only (guestmm.MapFrames), so one
+//     every address space maps them read-only (guestmm.MapSpecial), so one
 //     update reaches every task.
 //   - The page holds (guest TSC, CLOCK_MONOTONIC) at one moment and the
 //     TSC rate; seq is odd while the VMM rewrites it, and every rewrite

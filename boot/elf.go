@@ -32,7 +32,11 @@ var (
 	// ErrInterp is a PT_INTERP Linux refuses with ENOEXEC (too short,
 	// longer than PATH_MAX, not NUL-terminated); ErrInterpRead one
 	// that lies past the end of the file (EIO).
-	ErrInterp     = errors.New("bad PT_INTERP")
+	ErrInterp = errors.New("bad PT_INTERP")
+	// ErrLate marks the problems Linux finds only while mapping the
+	// segments (after execve's point of no return): the segments
+	// themselves, and an interpreter's ELF type.
+	ErrLate       = errors.New("found while loading")
 	ErrInterpRead = errors.New("PT_INTERP past end of file")
 	errBadImage   = errors.New("boot: invalid image")
 	errNegSize    = errors.New("boot: negative file size")
@@ -108,6 +112,22 @@ type Memory interface {
 	// WriteAt copies data into guest memory at addr, ignoring page
 	// protections (the loader fills read-only segments).
 	WriteAt(addr uint64, data []byte) error
+}
+
+// lateError is a problem Linux meets only while mapping the file, after
+// execve's point of no return (it then kills the process with SIGSEGV
+// instead of failing the call): errors.Is reports its kind and ErrLate.
+type lateError struct {
+	kind error
+	msg  string
+}
+
+func (e *lateError) Error() string        { return e.msg }
+func (e *lateError) Is(target error) bool { return target == e.kind || target == ErrLate }
+
+// lateCorruptf is errCorruptf for the segments: a late ErrCorrupt.
+func lateCorruptf(format string, args ...any) error {
+	return &lateError{ErrCorrupt, fmt.Sprintf("%v: %s", ErrCorrupt, fmt.Sprintf(format, args...))}
 }
 
 func errCorruptf(format string, args ...any) error {
@@ -219,6 +239,10 @@ func parse(r io.ReaderAt, size int64, dynBias uint64, interp bool) (*Image, erro
 		}
 		bias = dynBias
 	default:
+		if interp {
+			// load_elf_interp refuses it after the point of no return.
+			return nil, &lateError{ErrNotELF, fmt.Sprintf("%v (%v)", ErrNotELF, typ)}
+		}
 		return nil, fmt.Errorf("%w (%v)", ErrNotELF, typ)
 	}
 
@@ -284,19 +308,19 @@ func parse(r io.ReaderAt, size int64, dynBias uint64, interp bool) (*Image, erro
 			img.ExecStack = elf.ProgFlag(p.Flags)&elf.PF_X != 0
 		case elf.PT_PHDR:
 			if p.Vaddr > math.MaxUint64-bias {
-				return nil, errCorruptf("PT_PHDR address overflows")
+				return nil, lateCorruptf("PT_PHDR address overflows")
 			}
 			img.Phdr = p.Vaddr + bias
 			havePhdr = true
 		case elf.PT_LOAD:
 			if p.Filesz > p.Memsz {
-				return nil, errCorruptf("segment %d: file size %#x exceeds memory size %#x", i, p.Filesz, p.Memsz)
+				return nil, lateCorruptf("segment %d: file size %#x exceeds memory size %#x", i, p.Filesz, p.Memsz)
 			}
 			if p.Off > uint64(size) || p.Filesz > uint64(size)-p.Off {
-				return nil, errCorruptf("segment %d extends past end of file", i)
+				return nil, lateCorruptf("segment %d extends past end of file", i)
 			}
 			if p.Align > 1 && p.Align&(p.Align-1) != 0 {
-				return nil, errCorruptf("segment %d: alignment %#x not a power of two", i, p.Align)
+				return nil, lateCorruptf("segment %d: alignment %#x not a power of two", i, p.Align)
 			}
 			if p.Align > img.Align && p.Align <= maxImageSpan {
 				img.Align = p.Align
@@ -304,20 +328,20 @@ func parse(r io.ReaderAt, size int64, dynBias uint64, interp bool) (*Image, erro
 			// Linux maps file pages, so the file offset and address
 			// must agree within a page.
 			if (p.Vaddr-p.Off)%elfPage != 0 {
-				return nil, errCorruptf("segment %d: address %#x and offset %#x differ within a page", i, p.Vaddr, p.Off)
+				return nil, lateCorruptf("segment %d: address %#x and offset %#x differ within a page", i, p.Vaddr, p.Off)
 			}
 			if p.Memsz == 0 {
 				continue // maps nothing, like Linux
 			}
 			if p.Vaddr > math.MaxUint64-bias {
-				return nil, errCorruptf("segment %d: address overflows", i)
+				return nil, lateCorruptf("segment %d: address overflows", i)
 			}
 			va := p.Vaddr + bias
 			if va >= userAddrLimit || p.Memsz > userAddrLimit-va {
-				return nil, errCorruptf("segment %d [%#x, +%#x) outside the user address space", i, va, p.Memsz)
+				return nil, lateCorruptf("segment %d [%#x, +%#x) outside the user address space", i, va, p.Memsz)
 			}
 			if va < prevEnd {
-				return nil, errCorruptf("segment %d overlaps or precedes the previous segment", i)
+				return nil, lateCorruptf("segment %d overlaps or precedes the previous segment", i)
 			}
 			prevEnd = va + p.Memsz
 			img.Segments = append(img.Segments, Segment{
@@ -331,19 +355,19 @@ func parse(r io.ReaderAt, size int64, dynBias uint64, interp bool) (*Image, erro
 	}
 	segs := img.Segments
 	if len(segs) == 0 {
-		return nil, errCorruptf("no loadable segments")
+		return nil, lateCorruptf("no loadable segments")
 	}
 	if span := prevEnd - elfPageDown(segs[0].Vaddr); span > maxImageSpan {
-		return nil, errCorruptf("segments span %#x bytes", span)
+		return nil, lateCorruptf("segments span %#x bytes", span)
 	}
 	img.BrkStart = elfPageUp(prevEnd)
 
 	if entry > math.MaxUint64-bias {
-		return nil, errCorruptf("entry point overflows")
+		return nil, lateCorruptf("entry point overflows")
 	}
 	img.Entry = entry + bias
 	if !inExec(segs, img.Entry) {
-		return nil, errCorruptf("entry point %#x not in an executable segment", img.Entry)
+		return nil, lateCorruptf("entry point %#x not in an executable segment", img.Entry)
 	}
 
 	if !havePhdr {

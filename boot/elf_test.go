@@ -260,6 +260,29 @@ func TestParseDynamic(t *testing.T) {
 	}
 }
 
+// TestParseLate: segment problems and an interpreter's ELF type are the
+// ones Linux meets past execve's point of no return (ErrLate); header
+// problems are not, and a program's ELF type is not.
+func TestParseLate(t *testing.T) {
+	for _, tc := range badInputs() {
+		err := tc.want
+		_, got := Parse(bytes.NewReader(tc.data), int64(len(tc.data)), elfTestBias)
+		late := errors.Is(got, ErrLate)
+		segment := strings.Contains(got.Error(), "segment") || strings.Contains(got.Error(), "entry point") ||
+			strings.Contains(got.Error(), "no loadable")
+		if late != segment || late && !errors.Is(got, err) {
+			t.Errorf("%s: %v: late %v", tc.name, got, late)
+		}
+	}
+	rel := patchCopy(validSynth(), func(b []byte) { binary.LittleEndian.PutUint16(b[16:], uint16(elf.ET_REL)) })
+	if _, err := Parse(bytes.NewReader(rel), int64(len(rel)), 0); !errors.Is(err, ErrNotELF) || errors.Is(err, ErrLate) {
+		t.Errorf("program ET_REL: %v", err)
+	}
+	if _, err := ParseInterp(bytes.NewReader(rel), int64(len(rel))); !errors.Is(err, ErrNotELF) || !errors.Is(err, ErrLate) {
+		t.Errorf("interpreter ET_REL: %v", err)
+	}
+}
+
 // mkELF builds a little-endian x86-64 ET_EXEC file of size bytes with the
 // given program headers at offset 64. The bytes after the headers carry a
 // pattern so that copied data can be told apart from zeros.

@@ -192,6 +192,21 @@ func TestDynamic(t *testing.T) {
 		{"fake_interpreter_via_exec", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{execDyn, withFakeld, "a"}}
 		}},
+		{"interpreter_fails_late", func(t *testing.T) dynProg {
+			// An ET_REL "interpreter": Linux kills the program with
+			// SIGSEGV past the point of no return; kshim exits 139.
+			b := append([]byte(nil), readFile(t, "/lib64/ld-linux-x86-64.so.2")...)
+			binary.LittleEndian.PutUint16(b[16:], uint16(elf.ET_REL))
+			if err := os.WriteFile(filepath.Join(tmp, "ld-rel"), b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			prog := filepath.Join(tmp, "prog-ld-rel")
+			p := patchInterp(t, readFile(t, withFakeld), shortTempLink(t, filepath.Join(tmp, "ld-rel")))
+			if err := os.WriteFile(prog, p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dynProg{argv: []string{prog}}
+		}},
 		{"dynamic_execs_static", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{lookHost(t, "dash"), "-c", execDyn + " " + lookHost(t, "true")}}
 		}},
@@ -263,6 +278,20 @@ func TestInterpErrors(t *testing.T) {
 		{"fifo", func() []byte { return patchInterp(t, dyn, shortTempLink(t, fifo)) }},
 		{"other_machine", func() []byte { return patchInterp(t, dyn, shortTempLink(t, write("ld-aarch64", aarch64, 0o755))) }},
 		{"short_elf", func() []byte { return patchInterp(t, dyn, shortTempLink(t, write("ld-short", ld[:40], 0o755))) }},
+		// Past the point of no return: the process dies of SIGSEGV.
+		{"relocatable", func() []byte {
+			b := append([]byte(nil), ld...)
+			binary.LittleEndian.PutUint16(b[16:], uint16(elf.ET_REL))
+			return patchInterp(t, dyn, shortTempLink(t, write("ld-rel", b, 0o755)))
+		}},
+		{"truncated_segments", func() []byte {
+			return patchInterp(t, dyn, shortTempLink(t, write("ld-half", ld[:len(ld)/2], 0o755)))
+		}},
+		{"entry_outside", func() []byte {
+			b := append([]byte(nil), ld...)
+			binary.LittleEndian.PutUint64(b[24:], 0x7fffffff0000)
+			return patchInterp(t, dyn, shortTempLink(t, write("ld-entry", b, 0o755)))
+		}},
 		{"interp_is_dynamic", func() []byte { return patchInterp(t, dyn, shortTempLink(t, write("ld-dyn", dyn, 0o755))) }},
 		{"not_nul_terminated", func() []byte {
 			b := append([]byte(nil), dyn...)

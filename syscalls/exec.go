@@ -196,6 +196,11 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		if errors.As(err, &ee) {
 			return 0, ee.Errno
 		}
+		var le *LateError
+		if errors.As(err, &le) {
+			p.groupExit(0, unix.SIGSEGV) // past Linux's point of no return
+			return 0, errNoReturn
+		}
 		if errors.Is(err, unix.ENOMEM) {
 			return 0, unix.ENOMEM
 		}

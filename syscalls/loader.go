@@ -7,7 +7,9 @@
 //   - Everything that can fail for a reason execve reports (the
 //     interpreter missing, not executable, not an ELF) is found before
 //     anything is mapped; the caller owns the new MM and throws it away on
-//     any error, so the old image is never touched.
+//     any error, so the old image is never touched. Failures Linux meets
+//     only past its point of no return are LateErrors: the caller kills
+//     the process with SIGSEGV, as Linux does.
 //   - The interpreter is looked up in the guest's root like every path
 //     (fspath.go), relative to the cwd when relative, and mapped as
 //     private mappings of its file (as Linux maps it), so /proc/self/maps
@@ -28,6 +30,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/boot"
+	"kshim/ept"
 	"kshim/guestmm"
 )
 
@@ -66,6 +69,23 @@ type ExecError struct {
 
 func (e *ExecError) Error() string { return e.Err.Error() }
 func (e *ExecError) Unwrap() error { return e.Err }
+
+// LateError is a failure Linux meets after execve's point of no return
+// (mapping the segments, loading the interpreter): the old image is gone
+// by then, so Linux kills the process with SIGSEGV (force_fatal_sig).
+// Running out of guest memory is not one: that stays ENOMEM.
+type LateError struct{ Err error }
+
+func (e *LateError) Error() string { return e.Err.Error() }
+func (e *LateError) Unwrap() error { return e.Err }
+
+// late marks err as found past the point of no return.
+func late(err error) error {
+	if err == nil || errors.Is(err, ept.ErrNoMemory) {
+		return err
+	}
+	return &LateError{err}
+}
 
 func execErr(errno unix.Errno, format string, args ...any) error {
 	return &ExecError{errno, fmt.Errorf(format, args...)}
@@ -126,17 +146,22 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 		_ = mm.Mprotect(layout.StackTop-guestmm.PageSize, guestmm.PageSize, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC)
 	}
 
+	// Linux's point of no return (begin_new_exec) is here: what fails
+	// from now on kills the process.
 	img, err := placeProgram(mm, img, random)
 	if err != nil {
-		return Image{}, err
+		return Image{}, late(err)
 	}
 	if err := boot.Load(r, img, mm); err != nil {
-		return Image{}, err
+		return Image{}, late(err)
 	}
 	entry, base := img.Entry, uint64(0)
 	if interp != nil {
+		if interp.late != nil {
+			return Image{}, &LateError{interp.late}
+		}
 		if base, err = mapInterp(mm, interp); err != nil {
-			return Image{}, err
+			return Image{}, late(err)
 		}
 		entry = interp.img.Entry + base
 	}
@@ -171,7 +196,7 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 			guestmm.Special{Frames: vdso.Frames[:1], Prot: unix.PROT_READ, Name: "[vvar]"},
 			guestmm.Special{Frames: vdso.Frames[1:], Prot: unix.PROT_READ | unix.PROT_EXEC, Name: "[vdso]"})
 		if err != nil {
-			return Image{}, err
+			return Image{}, late(err)
 		}
 		// First, as Linux puts it (ARCH_DLINFO).
 		spec.Aux = append([]boot.Aux{{Type: boot.AT_SYSINFO_EHDR, Val: addr + guestmm.PageSize}}, spec.Aux...)
@@ -236,15 +261,17 @@ type interpFile struct {
 	name string // host path, for /proc/self/maps
 	size int64
 	img  *boot.Image // parsed at bias 0
+	// late is why loading it will fail past the point of no return
+	// (boot.ErrLate: its segments, its ELF type).
+	late error
 }
 
 // openInterp opens and checks the interpreter as open_exec and
 // load_elf_binary do, returning their errnos: lookup errors as they come
 // (ENOENT, ENOTDIR, ELOOP...), EACCES for a file that is not a regular
 // executable one, EIO when its ELF header is cut short, ELIBBAD when it is
-// not an x86-64 ELF with sane program headers. (Linux finds some broken
-// interpreters only after the point of no return and kills the process
-// with SIGSEGV; kshim refuses them with ELIBBAD before.)
+// not an x86-64 ELF with sane program headers. Problems Linux finds only
+// while loading it (its ELF type, its segments) are kept in late.
 func (p *Process) openInterp(name string) (*interpFile, error) {
 	if name == "" {
 		return nil, execErr(unix.EACCES, "empty interpreter name") // what Linux answers
@@ -281,11 +308,15 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		return nil, execErr(unix.EIO, "interpreter %s: shorter than an ELF header", name)
 	}
 	img, err := boot.ParseInterp(fdReader(res.fd), st.Size)
-	if err != nil {
+	var lateErr error
+	switch {
+	case errors.Is(err, boot.ErrLate):
+		lateErr = fmt.Errorf("interpreter %s: %w", name, err)
+	case err != nil:
 		return nil, execErr(unix.ELIBBAD, "interpreter %s: %v", name, err)
 	}
 	ok = true
-	return &interpFile{fd: res.fd, name: hostPath(res.fd), size: st.Size, img: img}, nil
+	return &interpFile{fd: res.fd, name: hostPath(res.fd), size: st.Size, img: img, late: lateErr}, nil
 }
 
 // mapInterp maps the interpreter as load_elf_interp does and returns its

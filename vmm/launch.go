@@ -144,7 +144,12 @@ func Launch(c Config) (*Result, error) {
 	if err != nil {
 		p.Close()
 		var ee *syscalls.ExecError
+		var le *syscalls.LateError
 		switch {
+		case errors.As(err, &le):
+			// Linux kills the process past execve's point of no return.
+			c.Log.WithError(err).Debug("loading failed after the point of no return")
+			return &Result{Signal: unix.SIGSEGV, Path: m.Path()}, nil
 		case errors.As(err, &ee):
 			status := 126
 			if ee.Errno == unix.ENOENT {

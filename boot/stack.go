@@ -85,7 +85,8 @@ type StackSpec struct {
 	AlignShift uint64
 
 	// Aux holds every entry except AT_RANDOM, AT_EXECFN, AT_PLATFORM and
-	// AT_NULL, which Build appends with the addresses it chose.
+	// AT_NULL, which Build adds with the addresses it chose: AT_RANDOM
+	// after AT_SECURE (if any), the others at the end.
 	Aux []Aux
 }
 
@@ -201,9 +202,19 @@ func (s *StackSpec) Build() (sp uint64, data []byte, err error) {
 	p -= 16
 	random := p
 
+	// create_elf_tables' order: AT_RANDOM right after AT_SECURE (before
+	// AT_HWCAP2), AT_EXECFN and AT_PLATFORM after the rest.
 	aux := make([]Aux, 0, nAux)
-	aux = append(aux, s.Aux...)
-	aux = append(aux, Aux{AT_RANDOM, random}, Aux{AT_EXECFN, execfn})
+	at := len(s.Aux)
+	for i, a := range s.Aux {
+		if a.Type == AT_SECURE {
+			at = i + 1
+		}
+	}
+	aux = append(aux, s.Aux[:at]...)
+	aux = append(aux, Aux{AT_RANDOM, random})
+	aux = append(aux, s.Aux[at:]...)
+	aux = append(aux, Aux{AT_EXECFN, execfn})
 	if s.Platform != "" {
 		aux = append(aux, Aux{AT_PLATFORM, platform})
 	}

@@ -152,13 +152,23 @@ func TestBuildRoundTrip(t *testing.T) {
 			t.Fatalf("pad %d: argv %q envp %q", pad, ps.argv, ps.envp)
 		}
 
-		// Build's own entries come after the caller's, in order.
+		// Linux's order: the caller's entries with AT_RANDOM after
+		// AT_SECURE (before AT_HWCAP2), then AT_EXECFN, AT_PLATFORM.
 		if len(ps.aux) != len(spec.Aux)+3 {
 			t.Fatalf("pad %d: %d aux entries", pad, len(ps.aux))
 		}
-		for i, a := range spec.Aux {
-			if ps.aux[i] != a {
-				t.Errorf("aux[%d] = %+v, want %+v", i, ps.aux[i], a)
+		var types []uint64
+		for _, a := range ps.aux {
+			types = append(types, a.Type)
+		}
+		want := []uint64{AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY,
+			AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_PLATFORM}
+		if fmt.Sprint(types) != fmt.Sprint(want) {
+			t.Errorf("auxv types %v, want %v", types, want)
+		}
+		for _, a := range spec.Aux {
+			if auxVal(t, ps.aux, a.Type) != a.Val {
+				t.Errorf("aux %d = %#x, want %#x", a.Type, auxVal(t, ps.aux, a.Type), a.Val)
 			}
 		}
 		if got := r.bytes(auxVal(t, ps.aux, AT_RANDOM), 16); !bytes.Equal(got, random[:]) {

@@ -159,6 +159,18 @@ func TestDynamic(t *testing.T) {
 			return dynProg{argv: []string{lookHost(t, "python3"), "-c",
 				`import json, hashlib; print(1); print(json.dumps({"a": [1, 2]}), hashlib.sha256(b"x").hexdigest())`}}
 		}},
+		{"python3_exec_errors", func(t *testing.T) dynProg {
+			// execve's errnos seen from a dynamic program: an argument
+			// longer than MAX_ARG_STRLEN, a missing program.
+			return dynProg{argv: []string{lookHost(t, "python3"), "-c", `
+import errno, os
+for argv in (["/bin/true", "x" * 200000], ["/nonexistent/prog"]):
+    try:
+        os.execv(argv[0], argv)
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+`}}
+		}},
 		{"dlopen_ld_library_path", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{dlopenProg}, env: []string{libEnv}}
 		}},

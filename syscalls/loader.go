@@ -209,6 +209,10 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 	}
 	sp, data, err := spec.Build()
 	if err != nil {
+		var errno unix.Errno
+		if errors.As(err, &errno) { // E2BIG for an argument too long, as copy_strings
+			return Image{}, &ExecError{errno, err}
+		}
 		return Image{}, err
 	}
 	if err := mm.WriteAt(sp, data); err != nil {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -93,6 +94,10 @@ type dynProg struct {
 
 var hexAddr = regexp.MustCompile(`0x[0-9a-f]+`)
 
+// printExecFn is Python printing its AT_EXECFN.
+const printExecFn = "import ctypes; libc = ctypes.CDLL(None); libc.getauxval.restype = ctypes.c_ulong; " +
+	"print('AT_EXECFN', ctypes.string_at(libc.getauxval(31)).decode())"
+
 func lookHost(t *testing.T, name string) string {
 	t.Helper()
 	for _, d := range []string{"/usr/bin", "/bin"} {
@@ -170,6 +175,21 @@ for argv in (["/bin/true", "x" * 200000], ["/nonexistent/prog"]):
     except OSError as e:
         print(errno.errorcode[e.errno])
 `}}
+		}},
+		{"execfn_script", func(t *testing.T) dynProg {
+			// AT_EXECFN is the script's name, not its interpreter's.
+			py := filepath.Join(tmp, "execfn.py")
+			src := "#!" + lookHost(t, "python3") + "\n" + printExecFn + "\n"
+			if err := os.WriteFile(py, []byte(src), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dynProg{argv: []string{execDyn, py}}
+		}},
+		{"execfn_fexecve", func(t *testing.T) dynProg {
+			// execveat(fd, "", AT_EMPTY_PATH): AT_EXECFN is /dev/fd/N.
+			py := lookHost(t, "python3")
+			return dynProg{argv: []string{py, "-c", "import os\nfd = os.open('" + py + "', os.O_RDONLY)\n" +
+				"os.execve(fd, ['python3', '-c', " + strconv.Quote(printExecFn) + "], {'LC_ALL': 'C'})"}}
 		}},
 		{"dlopen_ld_library_path", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{dlopenProg}, env: []string{libEnv}}

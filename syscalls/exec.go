@@ -97,7 +97,7 @@ func (p *Process) execve(dirfd int, pathAddr, argvAddr, envpAddr uint64, flags i
 	if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
 		return 0, unix.ENOENT
 	}
-	ret, err := p.exec(dirfd, path, argv, envp, flags, r, 0)
+	ret, err := p.exec(dirfd, path, argv, envp, flags, r, 0, execFnFor(dirfd, path))
 	if err == errNoReturn {
 		// Linux names the thread after the path execve was given (a
 		// script's own name, "exe" for /proc/self/exe; "N" for fd N).
@@ -110,8 +110,10 @@ func (p *Process) execve(dirfd int, pathAddr, argvAddr, envpAddr uint64, flags i
 	return ret, err
 }
 
-// exec runs the program at path (relative to dirfd) in place of p's image.
-func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r *Regs, depth int) (uint64, error) {
+// exec runs the program at path (relative to dirfd) in place of p's image;
+// execFn is what AT_EXECFN shows (the name execve was given, also when a
+// `#!` line runs an interpreter).
+func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r *Regs, depth int, execFn string) (uint64, error) {
 	if depth > 4 {
 		return 0, unix.ELOOP
 	}
@@ -161,7 +163,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		if len(argv) > 1 {
 			nargv = append(nargv, argv[1:]...)
 		}
-		return p.exec(unix.AT_FDCWD, interp, nargv, envp, 0, r, depth+1)
+		return p.exec(unix.AT_FDCWD, interp, nargv, envp, 0, r, depth+1, execFn)
 	}
 	// A plain pread wrapper, not os.NewFile: an *os.File would close the
 	// fd again from a finalizer, after res.close, when the number may
@@ -183,10 +185,6 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		return 0, unix.ENOMEM
 	}
 	mm := p.MM.NewSibling(pt)
-	execFn := path
-	if depth > 0 && len(argv) > 0 {
-		execFn = path
-	}
 	im, err := p.LoadImage(mm, f, img, argv, envp, execFn, p.proc.k.host.HWCap(), p.proc.k.host.VDSO())
 	if err != nil {
 		p.Log.WithError(err).WithField("path", path).Debug("execve: loading the image failed")

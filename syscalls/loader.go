@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -89,6 +90,19 @@ func late(err error) error {
 
 func execErr(errno unix.Errno, format string, args ...any) error {
 	return &ExecError{errno, fmt.Errorf(format, args...)}
+}
+
+// execFnFor is the name AT_EXECFN shows for execveat(dirfd, path): path
+// itself when absolute or relative to the cwd, else /dev/fd/N[/path]
+// (alloc_bprm).
+func execFnFor(dirfd int, path string) string {
+	switch {
+	case dirfd == unix.AT_FDCWD || strings.HasPrefix(path, "/"):
+		return path
+	case path == "":
+		return "/dev/fd/" + itoa(dirfd)
+	}
+	return "/dev/fd/" + itoa(dirfd) + "/" + path
 }
 
 // SetNoRandomize makes the process's images use the fixed layout, as

@@ -479,6 +479,12 @@ func TestRunBadInput(t *testing.T) {
 		{"missing_interpreter", func(t *testing.T) string {
 			return write("nointerp", patchInterp(t, readFile(t, buildDynamic(t, tmp)), "/lib64/ld-kshim-missing.so"))
 		}, 127, true},
+		{"script_missing_interpreter", func(t *testing.T) string {
+			return write("noshell.sh", []byte("#!/nonexistent/kshim-sh\necho hi\n"))
+		}, 127, true},
+		{"script_bad_line", func(t *testing.T) string {
+			return write("blank.sh", []byte("#!   \necho hi\n"))
+		}, 126, true},
 		{"interpreter_not_elf", func(t *testing.T) string {
 			text := write("interp.txt", []byte("not an ELF\n"))
 			return write("textinterp", patchInterp(t, readFile(t, buildDynamic(t, tmp)), shortTempLink(t, text)))

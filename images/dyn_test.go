@@ -185,6 +185,24 @@ for argv in (["/bin/true", "x" * 200000], ["/nonexistent/prog"]):
 			}
 			return dynProg{argv: []string{execDyn, py}}
 		}},
+		{"script_started", func(t *testing.T) dynProg {
+			// `kshim run SCRIPT`: its #! interpreter from the guest root.
+			return dynProg{argv: []string{script, "x", "y z"}}
+		}},
+		{"script_nested_started", func(t *testing.T) dynProg {
+			outer := filepath.Join(tmp, "outer.sh")
+			if err := os.WriteFile(outer, []byte("#!"+script+" opt\nnot reached\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dynProg{argv: []string{outer, "arg"}}
+		}},
+		{"script_execfn_started", func(t *testing.T) dynProg {
+			py := filepath.Join(tmp, "execfn-start.py")
+			if err := os.WriteFile(py, []byte("#!"+lookHost(t, "python3")+"\n"+printExecFn+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dynProg{argv: []string{py}}
+		}},
 		{"execfn_fexecve", func(t *testing.T) dynProg {
 			// execveat(fd, "", AT_EMPTY_PATH): AT_EXECFN is /dev/fd/N.
 			py := lookHost(t, "python3")

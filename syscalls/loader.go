@@ -26,6 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	gopath "path"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -396,4 +398,68 @@ func mapInterp(mm *guestmm.MM, in *interpFile) (uint64, error) {
 		}
 	}
 	return base, nil
+}
+
+// StartScript resolves what `kshim run` starts when the file the user
+// named (path, on the host; head its first bytes) is a `#!` script: the
+// interpreter chain as execve follows it, each interpreter looked up
+// inside the guest root, at most four levels, ending in an ELF. It
+// returns that ELF open (the caller closes it) and parsed at bias 0, the
+// argv it runs with, and sets the process's /proc/self/exe and name as
+// execve would. Errors are *ExecErrors with execve's errno.
+func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File, *boot.Image, []string, error) {
+	name := gopath.Base(path) // the process's name: the script's, as execve gives
+	for depth := 0; ; depth++ {
+		if depth > 4 {
+			return nil, nil, nil, execErr(unix.ELOOP, "%s: too many levels of #! interpreters", path)
+		}
+		if len(head) < 2 || head[0] != '#' || head[1] != '!' {
+			return nil, nil, nil, execErr(unix.ENOEXEC, "%s: not a #! script", path)
+		}
+		interp, arg, err := shebang(head[2:])
+		if err != nil {
+			return nil, nil, nil, execErr(unix.ENOEXEC, "%s: bad #! line", path)
+		}
+		nargv := []string{interp}
+		if arg != "" {
+			nargv = append(nargv, arg)
+		}
+		nargv = append(nargv, path)
+		if len(argv) > 1 {
+			nargv = append(nargv, argv[1:]...)
+		}
+		res, err := p.lookupFD(unix.AT_FDCWD, interp, false, unix.O_RDONLY|unix.O_NONBLOCK)
+		if err != nil {
+			var errno unix.Errno
+			if !errors.As(err, &errno) {
+				errno = unix.ENOENT
+			}
+			return nil, nil, nil, &ExecError{errno, fmt.Errorf("interpreter %s", interp)}
+		}
+		if res.fd < 0 {
+			return nil, nil, nil, execErr(unix.EACCES, "interpreter %s: not a regular file", interp)
+		}
+		f := os.NewFile(uintptr(res.fd), interp) // owns the fd from here
+		var st unix.Stat_t
+		if err := unix.Fstat(res.fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 ||
+			unix.Faccessat(res.fd, "", unix.X_OK, unix.AT_EMPTY_PATH) == unix.EACCES {
+			f.Close()
+			return nil, nil, nil, execErr(unix.EACCES, "interpreter %s: not an executable file", interp)
+		}
+		buf := make([]byte, 256)
+		n, _ := f.ReadAt(buf, 0)
+		if n >= 2 && buf[0] == '#' && buf[1] == '!' {
+			f.Close()
+			head, path, argv = buf[:n], interp, nargv
+			continue
+		}
+		img, err := boot.Parse(f, st.Size, 0)
+		if err != nil {
+			f.Close()
+			return nil, nil, nil, execErr(unix.ENOEXEC, "interpreter %s: %v", interp, err)
+		}
+		p.Exe, p.exeHostPath = res.guest, hostPath(res.fd)
+		p.comm = []byte(name)
+		return f, img, nargv, nil
+	}
 }

@@ -1,5 +1,7 @@
-// launch.go: from a program path to a running guest: load the ELF into a
-// fresh address space, build the initial stack, boot, run.
+// launch.go: from a program path to a running guest: load the ELF (or
+// the interpreter a `#!` script names, and a dynamic program's
+// interpreter, both from inside the guest root) into a fresh address
+// space, build the initial stack, boot, run.
 package vmm
 
 import (
@@ -79,6 +81,10 @@ func openProgram(path string) (*os.File, *boot.Image, error) {
 	}
 	img, err := boot.Parse(f, st.Size(), 0) // LoadImage places it
 	if err != nil {
+		var head [2]byte
+		if n, _ := f.ReadAt(head[:], 0); n == 2 && string(head[:]) == "#!" {
+			return f, nil, nil // a script: Launch follows its #! line in the guest root
+		}
 		f.Close()
 		return nil, nil, &LoadError{126, fmt.Errorf("%s: %v", path, err)}
 	}
@@ -140,7 +146,19 @@ func Launch(c Config) (*Result, error) {
 	if c.NoASLR {
 		p.SetNoRandomize()
 	}
-	im, err := p.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	prog, argv := f, c.Argv
+	if img == nil {
+		head := make([]byte, 256)
+		n, _ := f.ReadAt(head, 0)
+		prog, img, argv, err = p.StartScript(head[:n], c.Path, c.Argv)
+		if err == nil {
+			defer prog.Close()
+		}
+	}
+	var im syscalls.Image
+	if err == nil {
+		im, err = p.LoadImage(mm, prog, img, argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	}
 	if err != nil {
 		p.Close()
 		var ee *syscalls.ExecError

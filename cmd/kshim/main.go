@@ -29,7 +29,7 @@ commands:
   run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw;
-        a dynamic program's interpreter is taken from inside DIR.
+        a dynamic program's or #! script's interpreter is taken from inside DIR.
         --no-aslr: fixed addresses, as setarch -R (personality ADDR_NO_RANDOMIZE)
   info  probe /dev/kvm and print what kshim would use
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]

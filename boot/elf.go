@@ -1,4 +1,5 @@
-// ELF parsing and loading for static x86-64 Linux executables.
+// ELF parsing and loading for x86-64 Linux executables and their
+// interpreters (PT_INTERP names one; syscalls/loader.go maps it).
 //
 // The input file is untrusted: every header field is range-checked before it
 // is used, all arithmetic on file-supplied values is overflow-checked, and no
@@ -12,13 +13,13 @@
 package boot
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,11 +28,19 @@ import (
 var (
 	ErrNotELF    = errors.New("not an ELF executable")
 	ErrNotX86_64 = errors.New("ELF for another machine")
-	ErrDynamic   = errors.New("dynamically linked")
 	ErrCorrupt   = errors.New("truncated or corrupt ELF")
-	errBadImage  = errors.New("boot: invalid image")
-	errNegSize   = errors.New("boot: negative file size")
-	errBiasAlign = errors.New("boot: load bias not page aligned")
+	// ErrInterp is a PT_INTERP Linux refuses with ENOEXEC (too short,
+	// longer than PATH_MAX, not NUL-terminated); ErrInterpRead one
+	// that lies past the end of the file (EIO).
+	ErrInterp = errors.New("bad PT_INTERP")
+	// ErrLate marks the problems Linux finds only while mapping the
+	// segments (after execve's point of no return): the segments
+	// themselves, and an interpreter's ELF type.
+	ErrLate       = errors.New("found while loading")
+	ErrInterpRead = errors.New("PT_INTERP past end of file")
+	errBadImage   = errors.New("boot: invalid image")
+	errNegSize    = errors.New("boot: negative file size")
+	errBiasAlign  = errors.New("boot: load bias not page aligned")
 )
 
 const (
@@ -76,7 +85,17 @@ type Image struct {
 	Phent, Phnum uint64
 
 	Bias     uint64 // load bias; 0 for ET_EXEC
+	Dyn      bool   // ET_DYN: may be loaded at any page-aligned bias
 	Segments []Segment
+
+	// Interp is the program interpreter PT_INTERP names, up to its
+	// first NUL as Linux opens it; HasInterp tells a static program
+	// from one whose PT_INTERP is empty (ENOENT when opened).
+	Interp    string
+	HasInterp bool
+	// Align is the largest power-of-two p_align of the PT_LOAD
+	// segments, at least a page (maximum_alignment).
+	Align uint64
 
 	// ExecStack reports PT_GNU_STACK with PF_X. A missing PT_GNU_STACK
 	// gives a non-executable stack, as on x86-64 Linux since 5.8.
@@ -93,6 +112,22 @@ type Memory interface {
 	// WriteAt copies data into guest memory at addr, ignoring page
 	// protections (the loader fills read-only segments).
 	WriteAt(addr uint64, data []byte) error
+}
+
+// lateError is a problem Linux meets only while mapping the file, after
+// execve's point of no return (it then kills the process with SIGSEGV
+// instead of failing the call): errors.Is reports its kind and ErrLate.
+type lateError struct {
+	kind error
+	msg  string
+}
+
+func (e *lateError) Error() string        { return e.msg }
+func (e *lateError) Is(target error) bool { return target == e.kind || target == ErrLate }
+
+// lateCorruptf is errCorruptf for the segments: a late ErrCorrupt.
+func lateCorruptf(format string, args ...any) error {
+	return &lateError{ErrCorrupt, fmt.Sprintf("%v: %s", ErrCorrupt, fmt.Sprintf(format, args...))}
 }
 
 func errCorruptf(format string, args ...any) error {
@@ -132,13 +167,24 @@ func protOf(flags elf.ProgFlag) int {
 }
 
 // Parse validates the ELF file r of the given size and describes how to load
-// it. dynBias is added to every address of an ET_DYN (static-pie) file and
-// must be page aligned; it is ignored for ET_EXEC.
+// it. dynBias is added to every address of an ET_DYN (PIE) file and must be
+// page aligned; it is ignored for ET_EXEC. Rebase moves an ET_DYN image
+// parsed with bias 0.
 //
 // debug/elf is used for constants and field layouts only: its NewFile also
 // insists on sane section headers, which the kernel ignores and stripped or
 // packed executables need not have.
 func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
+	return parse(r, size, dynBias, false)
+}
+
+// ParseInterp is Parse for a program interpreter: its own PT_INTERP is
+// ignored, as load_elf_interp ignores it.
+func ParseInterp(r io.ReaderAt, size int64) (*Image, error) {
+	return parse(r, size, 0, true)
+}
+
+func parse(r io.ReaderAt, size int64, dynBias uint64, interp bool) (*Image, error) {
 	if size < 0 {
 		return nil, errNegSize
 	}
@@ -193,6 +239,10 @@ func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
 		}
 		bias = dynBias
 	default:
+		if interp {
+			// load_elf_interp refuses it after the point of no return.
+			return nil, &lateError{ErrNotELF, fmt.Sprintf("%v (%v)", ErrNotELF, typ)}
+		}
 		return nil, fmt.Errorf("%w (%v)", ErrNotELF, typ)
 	}
 
@@ -230,18 +280,23 @@ func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
 		}
 	}
 
-	// Report dynamic linking first: for such files it is the useful
-	// message even if something else is wrong too.
-	for _, p := range progs {
-		if elf.ProgType(p.Type) == elf.PT_INTERP {
-			return nil, dynamicError(r, size, p)
-		}
-	}
-
 	img := &Image{
 		Bias:  bias,
+		Dyn:   typ == elf.ET_DYN,
 		Phent: phentSize,
 		Phnum: uint64(phnum),
+		Align: elfPage,
+	}
+	// The first PT_INTERP counts, checked as load_elf_binary does.
+	for _, p := range progs {
+		if elf.ProgType(p.Type) == elf.PT_INTERP && !interp {
+			name, err := readInterp(r, size, p)
+			if err != nil {
+				return nil, err
+			}
+			img.Interp, img.HasInterp = name, true
+			break
+		}
 	}
 	var (
 		havePhdr bool
@@ -253,37 +308,40 @@ func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
 			img.ExecStack = elf.ProgFlag(p.Flags)&elf.PF_X != 0
 		case elf.PT_PHDR:
 			if p.Vaddr > math.MaxUint64-bias {
-				return nil, errCorruptf("PT_PHDR address overflows")
+				return nil, lateCorruptf("PT_PHDR address overflows")
 			}
 			img.Phdr = p.Vaddr + bias
 			havePhdr = true
 		case elf.PT_LOAD:
 			if p.Filesz > p.Memsz {
-				return nil, errCorruptf("segment %d: file size %#x exceeds memory size %#x", i, p.Filesz, p.Memsz)
+				return nil, lateCorruptf("segment %d: file size %#x exceeds memory size %#x", i, p.Filesz, p.Memsz)
 			}
 			if p.Off > uint64(size) || p.Filesz > uint64(size)-p.Off {
-				return nil, errCorruptf("segment %d extends past end of file", i)
+				return nil, lateCorruptf("segment %d extends past end of file", i)
 			}
 			if p.Align > 1 && p.Align&(p.Align-1) != 0 {
-				return nil, errCorruptf("segment %d: alignment %#x not a power of two", i, p.Align)
+				return nil, lateCorruptf("segment %d: alignment %#x not a power of two", i, p.Align)
+			}
+			if p.Align > img.Align && p.Align <= maxImageSpan {
+				img.Align = p.Align
 			}
 			// Linux maps file pages, so the file offset and address
 			// must agree within a page.
 			if (p.Vaddr-p.Off)%elfPage != 0 {
-				return nil, errCorruptf("segment %d: address %#x and offset %#x differ within a page", i, p.Vaddr, p.Off)
+				return nil, lateCorruptf("segment %d: address %#x and offset %#x differ within a page", i, p.Vaddr, p.Off)
 			}
 			if p.Memsz == 0 {
 				continue // maps nothing, like Linux
 			}
 			if p.Vaddr > math.MaxUint64-bias {
-				return nil, errCorruptf("segment %d: address overflows", i)
+				return nil, lateCorruptf("segment %d: address overflows", i)
 			}
 			va := p.Vaddr + bias
 			if va >= userAddrLimit || p.Memsz > userAddrLimit-va {
-				return nil, errCorruptf("segment %d [%#x, +%#x) outside the user address space", i, va, p.Memsz)
+				return nil, lateCorruptf("segment %d [%#x, +%#x) outside the user address space", i, va, p.Memsz)
 			}
 			if va < prevEnd {
-				return nil, errCorruptf("segment %d overlaps or precedes the previous segment", i)
+				return nil, lateCorruptf("segment %d overlaps or precedes the previous segment", i)
 			}
 			prevEnd = va + p.Memsz
 			img.Segments = append(img.Segments, Segment{
@@ -297,19 +355,19 @@ func Parse(r io.ReaderAt, size int64, dynBias uint64) (*Image, error) {
 	}
 	segs := img.Segments
 	if len(segs) == 0 {
-		return nil, errCorruptf("no loadable segments")
+		return nil, lateCorruptf("no loadable segments")
 	}
 	if span := prevEnd - elfPageDown(segs[0].Vaddr); span > maxImageSpan {
-		return nil, errCorruptf("segments span %#x bytes", span)
+		return nil, lateCorruptf("segments span %#x bytes", span)
 	}
 	img.BrkStart = elfPageUp(prevEnd)
 
 	if entry > math.MaxUint64-bias {
-		return nil, errCorruptf("entry point overflows")
+		return nil, lateCorruptf("entry point overflows")
 	}
 	img.Entry = entry + bias
 	if !inExec(segs, img.Entry) {
-		return nil, errCorruptf("entry point %#x not in an executable segment", img.Entry)
+		return nil, lateCorruptf("entry point %#x not in an executable segment", img.Entry)
 	}
 
 	if !havePhdr {
@@ -333,28 +391,60 @@ func inExec(segs []Segment, addr uint64) bool {
 	return false
 }
 
-// dynamicError builds the ErrDynamic error, naming the interpreter when it
-// can be read.
-func dynamicError(r io.ReaderAt, size int64, p elf.Prog64) error {
-	const tail = "; only static executables are supported"
-	if p.Filesz < 2 || p.Filesz > maxInterp || p.Off > uint64(size) || p.Filesz > uint64(size)-p.Off {
-		return fmt.Errorf("%w%s", ErrDynamic, tail)
+// readInterp reads the interpreter's name with load_elf_binary's checks.
+func readInterp(r io.ReaderAt, size int64, p elf.Prog64) (string, error) {
+	if p.Filesz > maxInterp || p.Filesz < 2 {
+		return "", fmt.Errorf("%w: %d bytes", ErrInterp, p.Filesz)
+	}
+	if p.Off > uint64(size) || p.Filesz > uint64(size)-p.Off {
+		return "", ErrInterpRead
 	}
 	buf := make([]byte, p.Filesz)
-	if _, err := r.ReadAt(buf, int64(p.Off)); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w%s", ErrDynamic, tail)
+	if err := readFullAt(r, buf, int64(p.Off), "PT_INTERP"); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInterpRead, err)
 	}
-	name := string(buf)
-	for i := 0; i < len(name); i++ {
-		if name[i] == 0 {
-			name = name[:i]
-			break
+	if buf[len(buf)-1] != 0 {
+		return "", fmt.Errorf("%w: not NUL-terminated", ErrInterp)
+	}
+	return string(buf[:bytes.IndexByte(buf, 0)]), nil
+}
+
+// Rebase returns a copy of img, an ET_DYN image parsed with bias 0, with
+// every address moved by bias (page aligned), checked as Parse checks.
+func (img *Image) Rebase(bias uint64) (*Image, error) {
+	if !img.Dyn || img.Bias != 0 {
+		return nil, fmt.Errorf("%w: rebase of a fixed image", errBadImage)
+	}
+	if bias%elfPage != 0 {
+		return nil, errBiasAlign
+	}
+	n := *img
+	n.Bias = bias
+	n.Segments = append([]Segment(nil), img.Segments...)
+	for i := range n.Segments {
+		s := &n.Segments[i]
+		if s.Vaddr > math.MaxUint64-bias || s.Vaddr+bias >= userAddrLimit || s.Memsz > userAddrLimit-(s.Vaddr+bias) {
+			return nil, errCorruptf("segment %d outside the user address space at bias %#x", i, bias)
 		}
+		s.Vaddr += bias
 	}
-	if !strconv.CanBackquote(name) {
-		name = strconv.Quote(name)
+	last := n.Segments[len(n.Segments)-1]
+	n.BrkStart = elfPageUp(last.Vaddr + last.Memsz)
+	n.Entry += bias
+	if n.Phdr != 0 {
+		n.Phdr += bias
 	}
-	return fmt.Errorf("%w (interpreter %s)%s", ErrDynamic, name, tail)
+	return &n, nil
+}
+
+// Span is the page-aligned size the segments cover (total_mapping_size).
+func (img *Image) Span() uint64 {
+	segs := img.Segments
+	if len(segs) == 0 {
+		return 0
+	}
+	last := segs[len(segs)-1]
+	return elfPageUp(last.Vaddr+last.Memsz) - elfPageDown(segs[0].Vaddr)
 }
 
 // segMap is one MapAnon call.

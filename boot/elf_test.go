@@ -215,6 +215,74 @@ func TestParseLoadGCC(t *testing.T) {
 	}
 }
 
+// TestParseDynamic: a gcc PIE names its interpreter, parses at bias 0 and
+// rebases to what Parse gives at that bias; the interpreter itself parses
+// as an ET_DYN without one.
+func TestParseDynamic(t *testing.T) {
+	file := gccBuild(t, helloC)
+	img, err := Parse(bytes.NewReader(file), int64(len(file)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !img.HasInterp || img.Interp != "/lib64/ld-linux-x86-64.so.2" || !img.Dyn || img.Align < elfPage {
+		t.Fatalf("Interp %q (%v), Dyn %v, Align %#x", img.Interp, img.HasInterp, img.Dyn, img.Align)
+	}
+	moved, err := img.Rebase(elfTestBias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Parse(bytes.NewReader(file), int64(len(file)), elfTestBias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(moved) != fmt.Sprint(want) {
+		t.Errorf("Rebase gave\n%+v\nParse at that bias gave\n%+v", moved, want)
+	}
+	if img.Span() != want.Span() || img.Span() == 0 || img.Span()%elfPage != 0 {
+		t.Errorf("Span %#x, rebased %#x", img.Span(), want.Span())
+	}
+	if _, err := img.Rebase(userAddrLimit - elfPage); err == nil {
+		t.Error("Rebase past the user address space succeeded")
+	}
+	if _, err := want.Rebase(elfPage); err == nil {
+		t.Error("Rebase of an already biased image succeeded")
+	}
+	ld, err := os.ReadFile(img.Interp)
+	if err != nil {
+		t.Skipf("no interpreter on this host: %v", err)
+	}
+	li, err := ParseInterp(bytes.NewReader(ld), int64(len(ld)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if li.HasInterp || !li.Dyn {
+		t.Errorf("interpreter: HasInterp %v, Dyn %v", li.HasInterp, li.Dyn)
+	}
+}
+
+// TestParseLate: segment problems and an interpreter's ELF type are the
+// ones Linux meets past execve's point of no return (ErrLate); header
+// problems are not, and a program's ELF type is not.
+func TestParseLate(t *testing.T) {
+	for _, tc := range badInputs() {
+		err := tc.want
+		_, got := Parse(bytes.NewReader(tc.data), int64(len(tc.data)), elfTestBias)
+		late := errors.Is(got, ErrLate)
+		segment := strings.Contains(got.Error(), "segment") || strings.Contains(got.Error(), "entry point") ||
+			strings.Contains(got.Error(), "no loadable")
+		if late != segment || late && !errors.Is(got, err) {
+			t.Errorf("%s: %v: late %v", tc.name, got, late)
+		}
+	}
+	rel := patchCopy(validSynth(), func(b []byte) { binary.LittleEndian.PutUint16(b[16:], uint16(elf.ET_REL)) })
+	if _, err := Parse(bytes.NewReader(rel), int64(len(rel)), 0); !errors.Is(err, ErrNotELF) || errors.Is(err, ErrLate) {
+		t.Errorf("program ET_REL: %v", err)
+	}
+	if _, err := ParseInterp(bytes.NewReader(rel), int64(len(rel))); !errors.Is(err, ErrNotELF) || !errors.Is(err, ErrLate) {
+		t.Errorf("interpreter ET_REL: %v", err)
+	}
+}
+
 // mkELF builds a little-endian x86-64 ET_EXEC file of size bytes with the
 // given program headers at offset 64. The bytes after the headers carry a
 // pattern so that copied data can be told apart from zeros.
@@ -396,12 +464,18 @@ func badInputs() []badCase {
 			"ELF for another machine (EM_AARCH64)"},
 		{"relocatable", patchCopy(valid, func(b []byte) { le.PutUint16(b[16:], uint16(elf.ET_REL)) }), ErrNotELF, "ET_REL"},
 		{"core", patchCopy(valid, func(b []byte) { le.PutUint16(b[16:], uint16(elf.ET_CORE)) }), ErrNotELF, ""},
-		{"interp", mkELF(0x400100, 0x3000,
+		{"interp-not-nul-terminated", mkELF(0x400100, 0x3000,
 			elf.Prog64{Type: uint32(elf.PT_INTERP), Off: 0x200, Filesz: 8},
-			ptLoad(0, 0x400000, 0x1800, 0x1800, rx)), ErrDynamic, "only static executables are supported"},
+			ptLoad(0, 0x400000, 0x1800, 0x1800, rx)), ErrInterp, "not NUL-terminated"},
+		{"interp-too-long", mkELF(0x400100, 0x3000,
+			ptLoad(0, 0x400000, 0x1800, 0x1800, rx),
+			elf.Prog64{Type: uint32(elf.PT_INTERP), Off: 0, Filesz: 4097}), ErrInterp, "4097 bytes"},
+		{"interp-too-short", mkELF(0x400100, 0x3000,
+			ptLoad(0, 0x400000, 0x1800, 0x1800, rx),
+			elf.Prog64{Type: uint32(elf.PT_INTERP), Off: 0x200, Filesz: 1}), ErrInterp, "1 bytes"},
 		{"interp-past-eof", mkELF(0x400100, 0x3000,
 			ptLoad(0, 0x400000, 0x1800, 0x1800, rx),
-			elf.Prog64{Type: uint32(elf.PT_INTERP), Off: 1 << 60, Filesz: 1 << 40}), ErrDynamic, ""},
+			elf.Prog64{Type: uint32(elf.PT_INTERP), Off: 1 << 60, Filesz: 100}), ErrInterpRead, ""},
 		{"filesz>memsz", mkELF(0x400100, 0x3000, ptLoad(0, 0x400000, 0x1800, 0x1000, rx)), ErrCorrupt, "exceeds memory size"},
 		{"offset-past-eof", mkELF(0x400100, 0x3000, ptLoad(0x10000, 0x410000, 0x10, 0x10, rx)), ErrCorrupt,
 			"truncated or corrupt ELF: segment 0 extends past end of file"},
@@ -445,7 +519,13 @@ func gccBadInputs(t testing.TB) []badCase {
 	return []badCase{
 		{"gcc-aarch64", patchCopy(static, func(b []byte) { binary.LittleEndian.PutUint16(b[18:], uint16(elf.EM_AARCH64)) }),
 			ErrNotX86_64, "ELF for another machine (EM_AARCH64)"},
-		{"gcc-dynamic", dynamic, ErrDynamic, "dynamically linked (interpreter /lib"},
+		{"gcc-dynamic-interp-unterminated", patchCopy(dynamic, func(b []byte) {
+			i := bytes.Index(b, []byte("/lib64/ld-linux-x86-64.so.2\x00"))
+			if i < 0 {
+				t.Fatal("no interpreter string in gcc's output")
+			}
+			b[i+len("/lib64/ld-linux-x86-64.so.2")] = 'X'
+		}), ErrInterp, "not NUL-terminated"},
 		{"gcc-truncated", static[:len(static)/2], ErrCorrupt, "past end of file"},
 		{"gcc-elf32", patchCopy(static, func(b []byte) { b[elf.EI_CLASS] = byte(elf.ELFCLASS32) }), ErrNotX86_64, ""},
 	}
@@ -563,7 +643,7 @@ func FuzzParse(f *testing.F) {
 		img, err := Parse(bytes.NewReader(data), int64(len(data)), elfTestBias)
 		if err != nil {
 			if !errors.Is(err, ErrNotELF) && !errors.Is(err, ErrNotX86_64) &&
-				!errors.Is(err, ErrDynamic) && !errors.Is(err, ErrCorrupt) {
+				!errors.Is(err, ErrInterp) && !errors.Is(err, ErrInterpRead) && !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error of unknown kind: %v", err)
 			}
 			return

@@ -1,6 +1,7 @@
 // Initial process stack, laid out as Linux's fs/exec.c and
-// fs/binfmt_elf.c:create_elf_tables build it on x86-64, minus the random
-// offset (arch_align_stack) and the random stack top.
+// fs/binfmt_elf.c:create_elf_tables build it on x86-64. The random stack
+// top is the caller's (Top); the random sub-page shift (arch_align_stack)
+// is AlignShift.
 //
 // From Top downward:
 //
@@ -8,7 +9,7 @@
 //	execfn string              <- AT_EXECFN
 //	envp strings, then argv strings; ascending memory holds
 //	argv[0] .. argv[n-1] then envp[0] .. envp[m-1]
-//	pad to 16
+//	AlignShift bytes, then pad to 16
 //	platform string            <- AT_PLATFORM (if any)
 //	16 random bytes            <- AT_RANDOM
 //	pad so that sp is 16-byte aligned
@@ -64,6 +65,9 @@ const (
 	maxArgBytes = 2 << 20
 	// maxArgStrlen is Linux's MAX_ARG_STRLEN (32 pages) per string.
 	maxArgStrlen = 32 * elfPage
+	// MaxAlignShift bounds StackSpec.AlignShift (arch_align_stack's
+	// get_random_u32_below(8192)).
+	MaxAlignShift = 8192
 )
 
 // Aux is one auxiliary vector entry.
@@ -76,9 +80,13 @@ type StackSpec struct {
 	ExecFn     string // the path AT_EXECFN points to
 	Platform   string // AT_PLATFORM string, "x86_64"; omitted if empty
 	Random     [16]byte
+	// AlignShift is arch_align_stack's random shift below the strings,
+	// less than MaxAlignShift (0 with randomization off).
+	AlignShift uint64
 
 	// Aux holds every entry except AT_RANDOM, AT_EXECFN, AT_PLATFORM and
-	// AT_NULL, which Build appends with the addresses it chose.
+	// AT_NULL, which Build adds with the addresses it chose: AT_RANDOM
+	// after AT_SECURE (if any), the others at the end.
 	Aux []Aux
 }
 
@@ -93,7 +101,7 @@ func DefaultAux(img *Image, uid, gid int, hwcap, hwcap2 uint64) []Aux {
 		{AT_PHDR, img.Phdr},
 		{AT_PHENT, img.Phent},
 		{AT_PHNUM, img.Phnum},
-		{AT_BASE, 0}, // no interpreter
+		{AT_BASE, 0}, // the interpreter's load address, if any (SetAux)
 		{AT_FLAGS, 0},
 		{AT_ENTRY, img.Entry},
 		{AT_UID, uint64(uid)},
@@ -103,6 +111,18 @@ func DefaultAux(img *Image, uid, gid int, hwcap, hwcap2 uint64) []Aux {
 		{AT_SECURE, 0},
 		{AT_HWCAP2, hwcap2},
 	}
+}
+
+// SetAux sets the value of the entry of type typ in aux; it reports
+// whether there was one.
+func SetAux(aux []Aux, typ, val uint64) bool {
+	for i := range aux {
+		if aux[i].Type == typ {
+			aux[i].Val = val
+			return true
+		}
+	}
+	return false
 }
 
 // Build lays out the stack and returns the initial rsp (sp, pointing at argc,
@@ -144,6 +164,9 @@ func (s *StackSpec) Build() (sp uint64, data []byte, err error) {
 	if strings.IndexByte(s.Platform, 0) >= 0 || len(s.Platform) >= elfPage {
 		return 0, nil, fmt.Errorf("boot: bad platform string: %w", unix.EINVAL)
 	}
+	if s.AlignShift >= MaxAlignShift {
+		return 0, nil, fmt.Errorf("boot: stack shift %d too large", s.AlignShift)
+	}
 
 	var strBytes uint64 // argv and envp strings
 	for _, list := range [][]string{argv, s.Envp} {
@@ -157,7 +180,7 @@ func (s *StackSpec) Build() (sp uint64, data []byte, err error) {
 	}
 	// argc, argv..., NULL, envp..., NULL, then auxv pairs.
 	words := 1 + uint64(len(argv)) + 1 + uint64(len(s.Envp)) + 1 + 2*nAux
-	need := 8 + uint64(len(s.ExecFn)) + 1 + strBytes + 15 +
+	need := 8 + uint64(len(s.ExecFn)) + 1 + strBytes + s.AlignShift + 15 +
 		uint64(len(s.Platform)) + 1 + 16 + words*8 + 15
 	if need > s.Top {
 		return 0, nil, fmt.Errorf("boot: stack of %d bytes does not fit below %#x", need, s.Top)
@@ -169,6 +192,7 @@ func (s *StackSpec) Build() (sp uint64, data []byte, err error) {
 	execfn := p
 	p -= strBytes
 	strStart := p
+	p -= s.AlignShift
 	p &^= 15
 	var platform uint64
 	if s.Platform != "" {
@@ -178,9 +202,19 @@ func (s *StackSpec) Build() (sp uint64, data []byte, err error) {
 	p -= 16
 	random := p
 
+	// create_elf_tables' order: AT_RANDOM right after AT_SECURE (before
+	// AT_HWCAP2), AT_EXECFN and AT_PLATFORM after the rest.
 	aux := make([]Aux, 0, nAux)
-	aux = append(aux, s.Aux...)
-	aux = append(aux, Aux{AT_RANDOM, random}, Aux{AT_EXECFN, execfn})
+	at := len(s.Aux)
+	for i, a := range s.Aux {
+		if a.Type == AT_SECURE {
+			at = i + 1
+		}
+	}
+	aux = append(aux, s.Aux[:at]...)
+	aux = append(aux, Aux{AT_RANDOM, random})
+	aux = append(aux, s.Aux[at:]...)
+	aux = append(aux, Aux{AT_EXECFN, execfn})
 	if s.Platform != "" {
 		aux = append(aux, Aux{AT_PLATFORM, platform})
 	}

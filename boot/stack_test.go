@@ -129,6 +129,12 @@ func TestBuildRoundTrip(t *testing.T) {
 			Platform: "x86_64",
 			Random:   random,
 			Aux:      DefaultAux(stackTestImage(), 1000, 100, 0x178bfbff, 2),
+			// A different arch_align_stack shift each time, 0 and
+			// the largest included.
+			AlignShift: uint64(pad*211) % MaxAlignShift,
+		}
+		if pad == 39 {
+			spec.AlignShift = MaxAlignShift - 1
 		}
 		sp, data, err := spec.Build()
 		if err != nil {
@@ -146,13 +152,23 @@ func TestBuildRoundTrip(t *testing.T) {
 			t.Fatalf("pad %d: argv %q envp %q", pad, ps.argv, ps.envp)
 		}
 
-		// Build's own entries come after the caller's, in order.
+		// Linux's order: the caller's entries with AT_RANDOM after
+		// AT_SECURE (before AT_HWCAP2), then AT_EXECFN, AT_PLATFORM.
 		if len(ps.aux) != len(spec.Aux)+3 {
 			t.Fatalf("pad %d: %d aux entries", pad, len(ps.aux))
 		}
-		for i, a := range spec.Aux {
-			if ps.aux[i] != a {
-				t.Errorf("aux[%d] = %+v, want %+v", i, ps.aux[i], a)
+		var types []uint64
+		for _, a := range ps.aux {
+			types = append(types, a.Type)
+		}
+		want := []uint64{AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY,
+			AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_PLATFORM}
+		if fmt.Sprint(types) != fmt.Sprint(want) {
+			t.Errorf("auxv types %v, want %v", types, want)
+		}
+		for _, a := range spec.Aux {
+			if auxVal(t, ps.aux, a.Type) != a.Val {
+				t.Errorf("aux %d = %#x, want %#x", a.Type, auxVal(t, ps.aux, a.Type), a.Val)
 			}
 		}
 		if got := r.bytes(auxVal(t, ps.aux, AT_RANDOM), 16); !bytes.Equal(got, random[:]) {
@@ -185,7 +201,7 @@ func TestBuildRoundTrip(t *testing.T) {
 			t.Errorf("strings end at %#x, execfn at %#x", next, execfn)
 		}
 		if plat, rnd := auxVal(t, ps.aux, AT_PLATFORM), auxVal(t, ps.aux, AT_RANDOM); plat != rnd+16 ||
-			plat+uint64(len("x86_64"))+1 != ps.argvAddr[0]&^15 || rnd < ps.auxEnd || rnd-ps.auxEnd >= 16 {
+			plat+uint64(len("x86_64"))+1 != (ps.argvAddr[0]-spec.AlignShift)&^15 || rnd < ps.auxEnd || rnd-ps.auxEnd >= 16 {
 			t.Errorf("platform %#x random %#x auxv end %#x argv[0] %#x", plat, rnd, ps.auxEnd, ps.argvAddr[0])
 		}
 	}
@@ -193,6 +209,20 @@ func TestBuildRoundTrip(t *testing.T) {
 
 func sameStrings(a, b []string) bool {
 	return fmt.Sprintf("%q", a) == fmt.Sprintf("%q", b)
+}
+
+func TestBuildShiftBounds(t *testing.T) {
+	spec := StackSpec{Top: stackTestTop, ExecFn: "/x", AlignShift: MaxAlignShift}
+	if _, _, err := spec.Build(); err == nil {
+		t.Error("a shift of MaxAlignShift was accepted")
+	}
+	aux := DefaultAux(stackTestImage(), 0, 0, 0, 0)
+	if !SetAux(aux, AT_BASE, 0x7f0000000000) || auxVal(t, aux, AT_BASE) != 0x7f0000000000 {
+		t.Error("SetAux(AT_BASE) did not take")
+	}
+	if SetAux(aux, AT_SYSINFO_EHDR, 1) {
+		t.Error("SetAux set an entry DefaultAux does not have")
+	}
 }
 
 func TestBuildEmptyArgvNoPlatform(t *testing.T) {

@@ -208,7 +208,7 @@ func (mm *MM) growStack(addr uint64) *VMA {
 		return nil
 	}
 	page := addr &^ (PageSize - 1)
-	if above.Name == "[stack]" && StackTop-page > StackLimit {
+	if above.Name == "[stack]" && mm.layout.StackTop-page > StackLimit {
 		return nil
 	}
 	var below *VMA
@@ -236,7 +236,8 @@ func (mm *MM) MapStack() {
 }
 
 func (mm *MM) lockedMapStack() {
-	v := &VMA{Start: StackTop - initStack, End: StackTop, Prot: unix.PROT_READ | unix.PROT_WRITE,
+	top := mm.layout.StackTop
+	v := &VMA{Start: top - initStack, End: top, Prot: unix.PROT_READ | unix.PROT_WRITE,
 		Flags: Anonymous | GrowsDown, Name: "[stack]", Off: anonBase}
 	v.Obj = newObject(false, nil, 0)
 	mm.insert(v)

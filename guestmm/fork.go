@@ -33,7 +33,7 @@ func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
 func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 	defer mm.after()
 	c := New(mm.mem, pt)
-	c.brkStart, c.brk, c.CheckAll, c.OnOOM = mm.brkStart, mm.brk, mm.CheckAll, mm.OnOOM
+	c.brkStart, c.brk, c.CheckAll, c.OnOOM, c.layout = mm.brkStart, mm.brk, mm.CheckAll, mm.OnOOM, mm.layout
 	clones := map[*Object]*Object{}
 	var err error
 	mm.vmas.Ascend(func(v *VMA) bool {

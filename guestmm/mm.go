@@ -45,15 +45,17 @@ import (
 // PageSize is the guest page size.
 const PageSize = ept.PageSize
 
-// Layout of the user half, as Linux x86-64 with ASLR off.
+// Layout of the user half, as Linux x86-64 with ASLR off (layout.go
+// randomizes StackTop and MmapBase per image).
 const (
-	UserTop     = 0x7ffffffff000
-	StackTop    = UserTop
-	StackLimit  = 8 << 20 // RLIMIT_STACK default
-	StackGap    = 256 * PageSize
-	MmapBase    = UserTop - 128<<20 - StackGap
+	UserTop    = 0x7ffffffff000
+	StackTop   = UserTop
+	StackLimit = 8 << 20 // RLIMIT_STACK default
+	StackGap   = 256 * PageSize
+	// MmapBase is mmap_base() without randomization: the gap below the
+	// stack is max(RLIMIT_STACK + guard gap, 128 MiB).
+	MmapBase    = UserTop - 128<<20
 	MinAddr     = 0x10000 // vm.mmap_min_addr
-	DynBase     = 0x555555554000
 	initStack   = 128 << 10
 	faultAround = 16 // pages populated per anonymous fault
 )
@@ -95,9 +97,12 @@ type MM struct {
 	vmas *btree.BTreeG[*VMA]
 
 	brkStart, brk uint64
+	// layout is where the stack and the mmap area begin (layout.go);
+	// fixed for the MM's life, copied by fork.
+	layout Layout
 	// freeTop and holeMax cache findFree's search (ops.go): every gap
-	// between freeTop and MmapBase is at most holeMax bytes. freeTop 0
-	// means no cache.
+	// between freeTop and layout.MmapBase is at most holeMax bytes.
+	// freeTop 0 means no cache.
 	freeTop, holeMax uint64
 	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked.
 	lockFuture bool
@@ -126,7 +131,7 @@ func (mm *MM) keys(a, b uint64) (*VMA, *VMA) {
 
 // New creates an empty address space over mem with page tables pt.
 func New(mem *ept.Memory, pt *ept.PageTable) *MM {
-	return &MM{mem: mem, pt: pt, vmas: btree.NewG(8, lessVMA)}
+	return &MM{mem: mem, pt: pt, vmas: btree.NewG(8, lessVMA), layout: FixedLayout()}
 }
 
 // PageTable returns the address space's page tables.

@@ -200,9 +200,9 @@ func (mm *MM) attach(v *VMA, f *ept.MappedFile, filePg uint64) {
 }
 
 // findFree finds a free range of length bytes: at hint if it is free,
-// else the highest free range below MmapBase (top-down, like Linux).
+// else the highest free range below the mmap base (top-down, like Linux).
 //
-// The search starts at freeTop rather than MmapBase when it can: every gap
+// The search starts at freeTop rather than the mmap base when it can: every gap
 // above freeTop is at most holeMax bytes (Linux's old free_area_cache and
 // cached_hole_size), so a run of mmaps does not rescan the whole map.
 func (mm *MM) findFree(hint, length uint64) (uint64, bool) {
@@ -211,7 +211,7 @@ func (mm *MM) findFree(hint, length uint64) (uint64, bool) {
 	}
 	end, holeMax := mm.freeTop, mm.holeMax
 	if end == 0 || length <= holeMax {
-		end, holeMax = MmapBase, 0
+		end, holeMax = mm.layout.MmapBase, 0
 	}
 	found, ok := uint64(0), false
 	mm.vmas.DescendLessOrEqual(&VMA{Start: end}, func(v *VMA) bool {
@@ -236,11 +236,11 @@ func (mm *MM) findFree(hint, length uint64) (uint64, bool) {
 
 // freeHint keeps findFree's cache true when [lo, hi) becomes free.
 func (mm *MM) freeHint(lo, hi uint64) {
-	if mm.freeTop == 0 || hi <= mm.freeTop || lo >= MmapBase {
+	if mm.freeTop == 0 || hi <= mm.freeTop || lo >= mm.layout.MmapBase {
 		return
 	}
 	// The whole gap the range now belongs to.
-	bottom, top := uint64(MinAddr), uint64(MmapBase)
+	bottom, top := uint64(MinAddr), mm.layout.MmapBase
 	mm.vmas.DescendLessOrEqual(&VMA{Start: lo}, func(v *VMA) bool {
 		if v.End <= lo {
 			bottom = max(bottom, v.End)

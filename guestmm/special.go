@@ -12,26 +12,55 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MapFrames maps frames, in order, at addr (page aligned, free) with prot
-// (which must not include PROT_WRITE) and the given /proc/self/maps name.
-func (mm *MM) MapFrames(addr uint64, frames []uint64, prot int, name string) error {
+// Special is one piece of a special mapping: the VMM's frames, in order,
+// with prot (never PROT_WRITE) and a /proc/self/maps name.
+type Special struct {
+	Frames []uint64
+	Prot   int
+	Name   string
+}
+
+// MapSpecial maps pieces back to back from addr (page aligned, free; 0:
+// the highest free range below the mmap base, where get_unmapped_area
+// places Linux's vDSO). It returns the address of the first.
+func (mm *MM) MapSpecial(addr uint64, pieces ...Special) (uint64, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	defer mm.pt.EndOp()
 	defer mm.after()
-	length := uint64(len(frames)) * PageSize
-	if prot&unix.PROT_WRITE != 0 || addr%PageSize != 0 || length == 0 || addr+length > UserTop {
-		return unix.EINVAL
+	var length uint64
+	for _, p := range pieces {
+		if p.Prot&unix.PROT_WRITE != 0 || len(p.Frames) == 0 {
+			return 0, unix.EINVAL
+		}
+		length += uint64(len(p.Frames)) * PageSize
+	}
+	if length == 0 || length > UserTop {
+		return 0, unix.EINVAL
+	}
+	if addr == 0 {
+		var ok bool
+		if addr, ok = mm.findFree(0, length); !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	if addr%PageSize != 0 || addr > UserTop-length {
+		return 0, unix.EINVAL
 	}
 	if len(mm.overlapping(addr, addr+length)) != 0 {
-		return unix.EEXIST
+		return 0, unix.EEXIST
 	}
-	v := &VMA{Start: addr, End: addr + length, Prot: prot, Flags: Anonymous, Name: name, Off: anonBase}
-	v.Obj = newObject(false, nil, 0)
-	for i, pa := range frames {
-		mm.mem.Ref(pa)
-		v.Obj.pages[anonBase+uint64(i)] = pa
+	at := addr
+	for _, p := range pieces {
+		end := at + uint64(len(p.Frames))*PageSize
+		v := &VMA{Start: at, End: end, Prot: p.Prot, Flags: Anonymous, Name: p.Name, Off: anonBase}
+		v.Obj = newObject(false, nil, 0)
+		for i, pa := range p.Frames {
+			mm.mem.Ref(pa)
+			v.Obj.pages[anonBase+uint64(i)] = pa
+		}
+		mm.vmas.ReplaceOrInsert(v)
+		at = end
 	}
-	mm.vmas.ReplaceOrInsert(v)
-	return nil
+	return addr, nil
 }

@@ -451,8 +451,9 @@ func clip(b []byte) string {
 }
 
 // TestRunBadInput: what `kshim run` must do with programs it cannot run.
-// These expectations are the spec: 127 for a missing file, 126 for a file
-// that is not a runnable static x86-64 ELF; exactly one line on stderr,
+// These expectations are the spec: 127 for a missing file or interpreter
+// (as a shell), 126 for a file that is not a runnable x86-64 ELF or whose
+// interpreter is not one; exactly one line on stderr,
 // nothing on stdout, and never a Go panic.
 func TestRunBadInput(t *testing.T) {
 	kshim, dir := paths(t)
@@ -497,7 +498,19 @@ func TestRunBadInput(t *testing.T) {
 			b[18], b[19] = 183, 0 // e_machine = EM_AARCH64
 			return write("aarch64", b)
 		}, 126, false},
-		{"dynamic_elf", func(t *testing.T) string { return buildDynamic(t, tmp) }, 126, false},
+		{"missing_interpreter", func(t *testing.T) string {
+			return write("nointerp", patchInterp(t, readFile(t, buildDynamic(t, tmp)), "/lib64/ld-kshim-missing.so"))
+		}, 127, true},
+		{"script_missing_interpreter", func(t *testing.T) string {
+			return write("noshell.sh", []byte("#!/nonexistent/kshim-sh\necho hi\n"))
+		}, 127, true},
+		{"script_bad_line", func(t *testing.T) string {
+			return write("blank.sh", []byte("#!   \necho hi\n"))
+		}, 126, true},
+		{"interpreter_not_elf", func(t *testing.T) string {
+			text := write("interp.txt", []byte("not an ELF\n"))
+			return write("textinterp", patchInterp(t, readFile(t, buildDynamic(t, tmp)), shortTempLink(t, text)))
+		}, 126, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

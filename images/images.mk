@@ -3,7 +3,8 @@
 # Include it from the root Makefile (`include images/images.mk`), or use it
 # alone from the repository root:  make -f images/images.mk images
 #
-# Every program is a static glibc executable, built with
+# Every program is a static glibc executable (see the variants and the
+# dynamically linked programs of images/dyn/ below), built with
 #   gcc -static -O2 -Wall -o build/images/NAME images/NAME.c -lm
 # (-lm only matters for float.c: libm is a separate archive in static glibc).
 #
@@ -27,9 +28,41 @@ IMAGES_GODIRS  := $(sort $(wildcard $(IMAGES_SRCDIR)/goprogs/*/main.go))
 IMAGES_GOBINS  := $(patsubst $(IMAGES_SRCDIR)/goprogs/%/main.go,$(IMAGES_OUTDIR)/go_%,$(IMAGES_GODIRS))
 IMAGES_GO      ?= go
 
+# Link-mode variants of some programs: NAME_spie (static-pie) and NAME_dyn
+# (dynamically linked PIE), for the address-space layout tests.
+IMAGES_VARIANTS := aslr
+IMAGES_VARBINS := $(foreach n,$(IMAGES_VARIANTS),$(IMAGES_OUTDIR)/$(n)_spie $(IMAGES_OUTDIR)/$(n)_dyn)
+# Dynamically linked programs: images/dyn/NAME.c -> build/images/dyn_NAME,
+# linked against build/images/lib/libkshimdyn.so (images/dyn/libkshimdyn.c)
+# without an rpath, so they find it through LD_LIBRARY_PATH.
+IMAGES_DYNSRCS := $(filter-out $(IMAGES_SRCDIR)/dyn/lib%,$(sort $(wildcard $(IMAGES_SRCDIR)/dyn/*.c)))
+IMAGES_DYNBINS := $(patsubst $(IMAGES_SRCDIR)/dyn/%.c,$(IMAGES_OUTDIR)/dyn_%,$(IMAGES_DYNSRCS))
+IMAGES_DYNLIB  := $(IMAGES_OUTDIR)/lib/libkshimdyn.so
+
 .PHONY: images images-clean
 
-images: $(IMAGES_BINS) $(IMAGES_GOBINS)
+images: $(IMAGES_BINS) $(IMAGES_GOBINS) $(IMAGES_VARBINS) $(IMAGES_DYNBINS)
+
+# A minimal program interpreter without libc (images/dyn_test.go).
+$(IMAGES_OUTDIR)/fakeld: $(IMAGES_SRCDIR)/fakeld.c
+	@mkdir -p $(@D)
+	$(IMAGES_CC) -nostdlib -static-pie -fPIE -ffreestanding -fno-stack-protector -O2 -Wall -o $@ $<
+
+$(IMAGES_OUTDIR)/%_spie: $(IMAGES_SRCDIR)/%.c $(IMAGES_SRCDIR)/common.h
+	@mkdir -p $(@D)
+	$(IMAGES_CC) -static-pie -O2 -Wall -o $@ $< $(IMAGES_LDLIBS)
+
+$(IMAGES_OUTDIR)/%_dyn: $(IMAGES_SRCDIR)/%.c $(IMAGES_SRCDIR)/common.h
+	@mkdir -p $(@D)
+	$(IMAGES_CC) -O2 -Wall -o $@ $< $(IMAGES_LDLIBS)
+
+$(IMAGES_DYNLIB): $(IMAGES_SRCDIR)/dyn/libkshimdyn.c
+	@mkdir -p $(@D)
+	$(IMAGES_CC) -shared -fPIC -O2 -Wall -o $@ $<
+
+$(IMAGES_OUTDIR)/dyn_%: $(IMAGES_SRCDIR)/dyn/%.c $(IMAGES_DYNLIB)
+	@mkdir -p $(@D)
+	$(IMAGES_CC) -O2 -Wall -o $@ $< -L$(IMAGES_OUTDIR)/lib -lkshimdyn
 
 $(IMAGES_OUTDIR)/go_%: $(IMAGES_SRCDIR)/goprogs/%/main.go
 	@mkdir -p $(@D)

@@ -12,7 +12,6 @@
 package syscalls
 
 import (
-	"crypto/rand"
 	"errors"
 	"io"
 	gopath "path"
@@ -23,63 +22,6 @@ import (
 	"kshim/boot"
 	"kshim/guestmm"
 )
-
-// Image is a program loaded into a memory manager, ready to run.
-type Image struct {
-	Entry, SP uint64
-}
-
-// VDSO is the vDSO the VMM provides: frames of its data page and image,
-// mapped at Addr (the data page) in every new image.
-type VDSO struct {
-	Addr   uint64
-	Frames []uint64 // the vvar page, then the image
-}
-
-// LoadImage loads the parsed ELF img (read from r) into the empty memory
-// manager mm and builds its initial stack with argv, envp and the
-// auxiliary vector. Errors wrapping unix.ENOMEM mean guest memory ran out.
-func LoadImage(mm *guestmm.MM, r interface {
-	ReadAt([]byte, int64) (int, error)
-}, img *boot.Image, argv, envp []string, execFn string, hwcap uint64, vdso *VDSO) (Image, error) {
-	if err := boot.Load(r, img, mm); err != nil {
-		return Image{}, err
-	}
-	mm.SetBrkStart(img.BrkStart)
-	mm.MapStack()
-	if img.ExecStack {
-		_ = mm.Mprotect(guestmm.StackTop-guestmm.PageSize, guestmm.PageSize, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC)
-	}
-	spec := boot.StackSpec{
-		Top:      guestmm.StackTop,
-		Argv:     argv,
-		Envp:     envp,
-		ExecFn:   execFn,
-		Platform: "x86_64",
-		Aux:      boot.DefaultAux(img, unix.Getuid(), unix.Getgid(), hwcap, 0),
-	}
-	if vdso != nil && len(vdso.Frames) > 1 {
-		if err := mm.MapFrames(vdso.Addr, vdso.Frames[:1], unix.PROT_READ, "[vvar]"); err != nil {
-			return Image{}, err
-		}
-		if err := mm.MapFrames(vdso.Addr+guestmm.PageSize, vdso.Frames[1:], unix.PROT_READ|unix.PROT_EXEC, "[vdso]"); err != nil {
-			return Image{}, err
-		}
-		// First, as Linux puts it (ARCH_DLINFO).
-		spec.Aux = append([]boot.Aux{{Type: boot.AT_SYSINFO_EHDR, Val: vdso.Addr + guestmm.PageSize}}, spec.Aux...)
-	}
-	if _, err := rand.Read(spec.Random[:]); err != nil {
-		return Image{}, err
-	}
-	sp, data, err := spec.Build()
-	if err != nil {
-		return Image{}, err
-	}
-	if err := mm.WriteAt(sp, data); err != nil {
-		return Image{}, err
-	}
-	return Image{Entry: img.Entry, SP: sp}, nil
-}
 
 // argMax bounds argv plus envp (Linux: a quarter of the 8 MiB stack).
 const argMax = 2 << 20
@@ -155,7 +97,7 @@ func (p *Process) execve(dirfd int, pathAddr, argvAddr, envpAddr uint64, flags i
 	if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
 		return 0, unix.ENOENT
 	}
-	ret, err := p.exec(dirfd, path, argv, envp, flags, r, 0)
+	ret, err := p.exec(dirfd, path, argv, envp, flags, r, 0, execFnFor(dirfd, path))
 	if err == errNoReturn {
 		// Linux names the thread after the path execve was given (a
 		// script's own name, "exe" for /proc/self/exe; "N" for fd N).
@@ -168,12 +110,14 @@ func (p *Process) execve(dirfd int, pathAddr, argvAddr, envpAddr uint64, flags i
 	return ret, err
 }
 
-// exec runs the program at path (relative to dirfd) in place of p's image.
-func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r *Regs, depth int) (uint64, error) {
+// exec runs the program at path (relative to dirfd) in place of p's image;
+// execFn is what AT_EXECFN shows (the name execve was given, also when a
+// `#!` line runs an interpreter).
+func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r *Regs, depth int, execFn string) (uint64, error) {
 	if depth > 4 {
 		return 0, unix.ELOOP
 	}
-	oflags := unix.O_RDONLY
+	oflags := unix.O_RDONLY | unix.O_NONBLOCK // a FIFO must not block: EACCES below
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
 		oflags |= unix.O_NOFOLLOW
 	}
@@ -219,19 +163,18 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		if len(argv) > 1 {
 			nargv = append(nargv, argv[1:]...)
 		}
-		return p.exec(unix.AT_FDCWD, interp, nargv, envp, 0, r, depth+1)
+		return p.exec(unix.AT_FDCWD, interp, nargv, envp, 0, r, depth+1, execFn)
 	}
 	// A plain pread wrapper, not os.NewFile: an *os.File would close the
 	// fd again from a finalizer, after res.close, when the number may
 	// already belong to someone else.
 	f := fdReader(res.fd)
-	img, err := boot.Parse(f, st.Size, guestmm.DynBase)
+	img, err := boot.Parse(f, st.Size, 0) // loader.go places it
 	if err != nil {
 		p.Log.WithError(err).WithField("path", path).Debug("execve: not a program kshim runs")
 		switch {
-		case errors.Is(err, boot.ErrDynamic):
-			return 0, unix.ENOENT // the interpreter does not exist for us
-		case errors.Is(err, boot.ErrNotELF), errors.Is(err, boot.ErrNotX86_64), errors.Is(err, boot.ErrCorrupt):
+		case errors.Is(err, boot.ErrNotELF), errors.Is(err, boot.ErrNotX86_64), errors.Is(err, boot.ErrCorrupt),
+			errors.Is(err, boot.ErrInterp):
 			return 0, unix.ENOEXEC
 		}
 		return 0, unix.EIO
@@ -242,15 +185,20 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		return 0, unix.ENOMEM
 	}
 	mm := p.MM.NewSibling(pt)
-	execFn := path
-	if depth > 0 && len(argv) > 0 {
-		execFn = path
-	}
-	im, err := LoadImage(mm, f, img, argv, envp, execFn, p.proc.k.host.HWCap(), p.proc.k.host.VDSO())
+	im, err := p.LoadImage(mm, f, img, argv, envp, execFn, p.proc.k.host.HWCap(), p.proc.k.host.VDSO())
 	if err != nil {
 		p.Log.WithError(err).WithField("path", path).Debug("execve: loading the image failed")
 		mm.Destroy()
 		pt.Free()
+		var ee *ExecError
+		if errors.As(err, &ee) {
+			return 0, ee.Errno
+		}
+		var le *LateError
+		if errors.As(err, &le) {
+			p.groupExit(0, unix.SIGSEGV) // past Linux's point of no return
+			return 0, errNoReturn
+		}
 		if errors.Is(err, unix.ENOMEM) {
 			return 0, unix.ENOMEM
 		}

@@ -1,6 +1,8 @@
 // launch.go: from a program path to a running guest: open the program,
 // the machine and the guest's root, confine kshim itself (sandbox/), load
-// the ELF into a fresh address space, build the initial stack, boot, run.
+// the ELF (or the interpreter a `#!` script names, and a dynamic
+// program's interpreter, both from inside the guest root) into a fresh
+// address space, build the initial stack, boot, run.
 package vmm
 
 import (
@@ -44,6 +46,9 @@ type Config struct {
 	// Sandbox confines kshim once set-up is done (sandbox.Apply; Root,
 	// Writable and Exe are filled in from here). nil: not confined.
 	Sandbox *sandbox.Config
+	// NoASLR starts the guest with personality ADDR_NO_RANDOMIZE (as
+	// `setarch -R`): fixed addresses, also for the images it execs.
+	NoASLR bool
 }
 
 // Result is how the guest ended.
@@ -91,8 +96,12 @@ func openProgram(path string) (*os.File, *boot.Image, error) {
 		f.Close()
 		return nil, nil, &LoadError{126, fmt.Errorf("%s: not a regular file", path)}
 	}
-	img, err := boot.Parse(f, st.Size(), guestmm.DynBase)
+	img, err := boot.Parse(f, st.Size(), 0) // LoadImage places it
 	if err != nil {
+		var head [2]byte
+		if n, _ := f.ReadAt(head[:], 0); n == 2 && string(head[:]) == "#!" {
+			return f, nil, nil // a script: Launch follows its #! line in the guest root
+		}
 		f.Close()
 		return nil, nil, &LoadError{126, fmt.Errorf("%s: %v", path, err)}
 	}
@@ -143,6 +152,8 @@ func Launch(c Config) (*Result, error) {
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll = c.CheckInvariants
 	m.setupVDSO(c0)
+	// The process first: its root is where the program's interpreter
+	// is looked up.
 	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
 	p.PhysMem = m.Mem
 	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
@@ -173,10 +184,38 @@ func Launch(c Config) (*Result, error) {
 		}
 		c.Log.WithFields(logrus.Fields{"sandbox": rep.String(), "took": time.Since(t0)}).Debug("confined")
 	}
-	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	if c.NoASLR {
+		p.SetNoRandomize()
+	}
+	prog, argv := f, c.Argv
+	if img == nil {
+		head := make([]byte, 256)
+		n, _ := f.ReadAt(head, 0)
+		prog, img, argv, err = p.StartScript(head[:n], c.Path, c.Argv)
+		if err == nil {
+			defer prog.Close()
+		}
+	}
+	var im syscalls.Image
+	if err == nil {
+		im, err = p.LoadImage(mm, prog, img, argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	}
 	if err != nil {
 		p.Close()
-		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
+		var ee *syscalls.ExecError
+		var le *syscalls.LateError
+		switch {
+		case errors.As(err, &le):
+			// Linux kills the process past execve's point of no return.
+			c.Log.WithError(err).Debug("loading failed after the point of no return")
+			return &Result{Signal: unix.SIGSEGV, Path: m.Path()}, nil
+		case errors.As(err, &ee):
+			status := 126
+			if ee.Errno == unix.ENOENT {
+				status = 127 // as a shell reports a missing interpreter
+			}
+			return nil, &LoadError{status, fmt.Errorf("%s: cannot execute: %v: %s", c.Path, err, describeErrno(ee.Errno))}
+		case errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory):
 			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
 		}
 		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
@@ -185,7 +224,7 @@ func Launch(c Config) (*Result, error) {
 		p.Close()
 		return nil, err
 	}
-	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
+	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", im.Entry), "interp": im.Interp, "path": m.Path()}).Debug("guest booted")
 	// Whatever still runs when Launch returns is killed (with
 	// KillOrphans that is as soon as the first process ends, as in a
 	// PID namespace).

@@ -3,7 +3,7 @@
 //
 // Invariants:
 //   - The VMM owns one vvar frame and the vDSO image's frames per machine;
-//     every address space maps them read-only (guestmm.MapFrames), so one
+//     every address space maps them read-only (guestmm.MapSpecial), so one
 //     update reaches every task.
 //   - The page holds (guest TSC, CLOCK_MONOTONIC) at one moment and the
 //     TSC rate; seq is odd while the VMM rewrites it, and every rewrite
@@ -27,10 +27,6 @@ import (
 	"kshim/guestmm"
 	"kshim/syscalls"
 )
-
-// VDSOAddr is where the vvar page goes, the vDSO right above it: just above
-// the mmap area, far below the stack (guestmm.MmapBase).
-const VDSOAddr = guestmm.MmapBase
 
 const (
 	msrTSC         = 0x10
@@ -163,5 +159,5 @@ func (m *Machine) VDSO() *syscalls.VDSO {
 	if m.vdso == nil {
 		return nil
 	}
-	return &syscalls.VDSO{Addr: VDSOAddr, Frames: m.vdso.frames}
+	return &syscalls.VDSO{Frames: m.vdso.frames}
 }

@@ -1,7 +1,7 @@
-// Command kshim runs unmodified static Linux x86-64 programs in a KVM vCPU
-// without a guest kernel.
+// Command kshim runs unmodified Linux x86-64 programs (static or
+// dynamically linked) in a KVM vCPU without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--root DIR] [--rw] [--orphans wait|kill] [--env K=V]... [--clear-env] [--hostname NAME]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env] [--hostname NAME]
 //	          [--timeout DURATION] [--max-tasks N] [--max-fds N] [--user UID[:GID]] [--no-sandbox]
 //	          [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
 //	kshim info
@@ -30,11 +30,13 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--orphans wait|kill] [--env K=V]... [--clear-env]
+  run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
       [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw;
+        a dynamic program's or #! script's interpreter is taken from inside DIR;
+        --no-aslr: fixed addresses, as setarch -R (personality ADDR_NO_RANDOMIZE);
         it gets kshim's environment (none with --clear-env) plus --env's,
         and is killed after --timeout (status 124). kshim confines itself
         once set up (seccomp, Landlock, and as root the identity UID:GID,
@@ -120,6 +122,7 @@ func cmdRun(args []string) int {
 	maxTasks := fs.Int("max-tasks", syscalls.DefaultMaxTasks, "tasks (threads) the whole guest may have; clone/fork beyond: EAGAIN")
 	maxFDs := fs.Int("max-fds", 0, "open fds in all guest processes together; beyond: ENFILE (default 65536, less if kshim's RLIMIT_NOFILE is lower)")
 	confine := confineFlags(fs)
+	noASLR := fs.Bool("no-aslr", false, "no address-space randomization, as setarch -R (personality ADDR_NO_RANDOMIZE)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -177,7 +180,7 @@ func cmdRun(args []string) int {
 	}
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR,
 		KillOrphans: *orphans == "kill",
 		MaxTasks:    *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})

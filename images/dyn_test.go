@@ -114,7 +114,7 @@ func lookHost(t *testing.T, name string) string {
 func TestDynamic(t *testing.T) {
 	kshim, dir := paths(t)
 	requireFile(t, kshim)
-	tmp := t.TempDir()
+	tmp := guestTempDir(t)
 	tree := filepath.Join(tmp, "tree")
 	for _, d := range []string{"tree/sub", "tree/.hidden"} {
 		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
@@ -265,7 +265,7 @@ for argv in (["/bin/true", "x" * 200000], ["/nonexistent/prog"]):
 		t.Run(row.name, func(t *testing.T) {
 			p := row.mk(t)
 			env := append(append([]string(nil), baseEnv...), p.env...)
-			native := run(p.argv, env, p.stdin)
+			native := runNative(p.argv, env, p.stdin)
 			guest := run(append(append([]string{kshim, "run"}, p.kshimArgs...), p.argv...), env, p.stdin)
 			if p.mask {
 				for _, r := range []*result{&native, &guest} {
@@ -288,7 +288,7 @@ func TestInterpErrors(t *testing.T) {
 	requireFile(t, kshim)
 	execDyn := filepath.Join(dir, "exec_dyn")
 	requireFile(t, execDyn)
-	tmp := t.TempDir()
+	tmp := guestTempDir(t)
 	dyn := readFile(t, buildDynamic(t, tmp))
 	ld := readFile(t, "/lib64/ld-linux-x86-64.so.2")
 	write := func(name string, data []byte, mode os.FileMode) string {
@@ -367,7 +367,7 @@ func TestInterpErrors(t *testing.T) {
 				prog = write("prog-"+c.name, c.file(), 0o755)
 			}
 			argv := []string{execDyn, "-e", prog}
-			native := run(argv, baseEnv, "")
+			native := runNative(argv, baseEnv, "")
 			guest := run(append([]string{kshim, "run"}, argv...), baseEnv, "")
 			if native.timedOut || native.err != nil {
 				t.Fatalf("native: %s", native.status())
@@ -385,7 +385,7 @@ func TestGCCInside(t *testing.T) {
 	kshim, _ := paths(t)
 	requireFile(t, kshim)
 	gcc := lookHost(t, "gcc")
-	tmp := t.TempDir()
+	tmp := guestTempDir(t)
 	src := filepath.Join(tmp, "hello.c")
 	if err := os.WriteFile(src, []byte(`#include <stdio.h>
 #include <math.h>
@@ -407,11 +407,11 @@ int main(int argc, char **argv) {
 	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 {
 		t.Fatalf("gcc under kshim: %s\nstdout:\n%s\nstderr:\n%s", r.status(), clip(r.stdout), clip(r.stderr))
 	}
-	want := run([]string{nativeBin, "a"}, baseEnv, "")
+	want := runNative([]string{nativeBin, "a"}, baseEnv, "")
 	if want.exit != 7 {
 		t.Fatalf("natively built program: %s", want.status())
 	}
-	compare(t, "program gcc built under kshim", want, run([]string{guestBin, "a"}, baseEnv, ""), false)
+	compare(t, "program gcc built under kshim", want, runNative([]string{guestBin, "a"}, baseEnv, ""), false)
 	compare(t, "that program under kshim", want, run([]string{kshim, "run", guestBin, "a"}, baseEnv, ""), false)
 }
 
@@ -424,7 +424,7 @@ func TestInterpFromRoot(t *testing.T) {
 	requireFile(t, kshim)
 	fake := filepath.Join(dir, "fakeld")
 	requireFile(t, fake)
-	root := t.TempDir()
+	root := guestTempDir(t)
 	if err := os.MkdirAll(filepath.Join(root, "lib64"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -188,17 +188,22 @@ var goCrashRE = regexp.MustCompile(`(?m)^(panic: |fatal error: |goroutine \d+ \[
 
 // vmmErrorMarkers are the VMM's wordings for a machine it gave up on
 // (vmm/run.go).
-var vmmErrorMarkers = []string{"unexpected KVM exit", "triple fault", "in the shim at rip", "KVM internal error"}
+var vmmErrorMarkers = []string{"unexpected KVM exit", "triple fault", "in the shim at rip", "KVM internal error",
+	"task stopped: killing it"}
 
 func vmmErrorLine(s string) string {
 	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, "kshim: ") {
+		if strings.HasPrefix(l, "kshim: ") && !strings.HasSuffix(l, "Killed") && !strings.Contains(l, "fault") {
 			return l
 		}
 	}
 	for _, l := range strings.Split(s, "\n") {
 		for _, m := range vmmErrorMarkers {
 			if strings.Contains(l, m) {
+				// logrus lines: keep the message and error, not the time.
+				if i := strings.Index(l, "msg="); i >= 0 {
+					l = l[i:]
+				}
 				return l
 			}
 		}

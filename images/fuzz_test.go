@@ -1,0 +1,230 @@
+package images
+
+// fuzz_test.go: runs images/fuzz_syscalls.c (random syscalls, random
+// rt_sigreturn frames, odd instructions, from a main thread, a second
+// thread and a forked child) under kshim for a few seeds. The guest's own
+// fate is not judged (it is fuzzed: it may die of a signal); kshim's is:
+// no Go panic or fatal error, no VMM error (status 125 or a "task stopped"
+// / triple fault / unexpected exit message), no hang (the guest's
+// watchdog ends it; the test's timeout is a hang), and nothing changed on
+// the host outside the scratch root: a canary file next to the root keeps
+// its contents and times, kshim's cwd (outside the root) stays empty, and
+// without --rw the root itself is unchanged.
+//
+// Knobs (environment):
+//
+//	KSHIM_FUZZ_SEEDS=N       seeds 1..N (default 2; each runs with --rw
+//	                         and without)
+//	KSHIM_FUZZ_SEED=S        only seed S
+//	KSHIM_FUZZ_CALLS=N       calls per task (default 1500)
+//	KSHIM_FUZZ_SECONDS=N     time budget per run (default 3)
+//	KSHIM_FUZZ_EXCLUDE=list  operations the guest leaves out (default:
+//	                         fuzzExcludeKnown, which hit open kshim bugs);
+//	                         "none" for none
+//
+// `make fuzz-long SEEDS=20 CALLS=200000` runs it long, with nothing
+// excluded. A failure names the seed and the exact command to run again
+// (add FUZZ_TRACE=1 to the environment to see every operation on stderr).
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fuzzExcludeKnown are operations that hit open kshim bugs, left out by
+// default so that `make test` passes; each says what it does to kshim.
+var fuzzExcludeKnown = []struct{ op, bug string }{
+	{"insn:in_e0", "in from the shim's port 0xE0 outside the stub: as insn:out_e0"},
+	{"insn:out_e0", "out to the shim's port 0xE0 outside the stub: the VMM stops the task " +
+		"(\"task stopped: killing it\" error=\"syscall exit from unexpected rip\") instead of a #GP SIGSEGV"},
+}
+
+// fuzzFileLimit is RLIMIT_FSIZE for kshim during the fuzz runs: the guest
+// can write files under its root, and must not fill the host's disk. It
+// must exceed the guest memory (kshim's memfd is one file).
+const (
+	fuzzMem       = "512M"
+	fuzzFileLimit = 1 << 30
+)
+
+func TestFuzzSyscalls(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "fuzz_syscalls")
+	requireFile(t, prog)
+
+	seeds := []int{}
+	if s := os.Getenv("KSHIM_FUZZ_SEED"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("KSHIM_FUZZ_SEED=%q: want an integer", s)
+		}
+		seeds = append(seeds, n)
+	} else {
+		for i := 1; i <= envInt(t, "KSHIM_FUZZ_SEEDS", 2); i++ {
+			seeds = append(seeds, i)
+		}
+	}
+	calls := envInt(t, "KSHIM_FUZZ_CALLS", 1500)
+	secs := envInt(t, "KSHIM_FUZZ_SECONDS", 3)
+	exclude := os.Getenv("KSHIM_FUZZ_EXCLUDE")
+	switch exclude {
+	case "":
+		var ops []string
+		for _, k := range fuzzExcludeKnown {
+			ops = append(ops, k.op)
+			t.Logf("left out: %s (known kshim bug: %s)", k.op, k.bug)
+		}
+		exclude = strings.Join(ops, ",")
+	case "none":
+		exclude = ""
+	}
+
+	// Keep the guest's files small (see fuzzFileLimit); Go ignores the
+	// SIGXFSZ a write past it raises, so kshim just sees EFBIG.
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	lim := old
+	if lim.Cur > fuzzFileLimit {
+		lim.Cur = fuzzFileLimit
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old) })
+
+	var fails stressFailures
+	total, guestDeaths, watchdogs := 0, 0, 0
+	for _, seed := range seeds {
+		for _, rw := range []bool{true, false} {
+			name := fmt.Sprintf("seed%d_ro", seed)
+			if rw {
+				name = fmt.Sprintf("seed%d_rw", seed)
+			}
+			total++
+			r, hostErr := fuzzOnce(t, kshim, prog, seed, calls, secs, rw, exclude, name)
+			kind := kshimFailure(r)
+			if kind == "" && hostErr != "" {
+				kind = "host changed outside the guest's root: " + hostErr
+			}
+			switch {
+			case kind != "":
+				fails.add(kind, fmt.Sprintf("  seed %d (%s)\n%s", seed, name, describeRun(r)))
+			case r.exit == 3:
+				watchdogs++
+				t.Logf("%s: the guest's watchdog ended it (a call blocked): %s", name, shellQuote(r.argv))
+			case r.exit >= 128:
+				guestDeaths++
+			case r.exit != 0:
+				fails.add(fmt.Sprintf("guest fuzzer failed (exit status %d)", r.exit),
+					fmt.Sprintf("  seed %d (%s)\n%s", seed, name, describeRun(r)))
+			}
+		}
+	}
+	t.Logf("%d runs: %d ended by a signal the fuzzing caused, %d by the watchdog", total, guestDeaths, watchdogs)
+	fails.report(t, total)
+}
+
+// fuzzOnce runs the fuzzer once in a fresh scratch root next to a canary
+// file, and checks the host around it afterwards.
+func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, exclude, name string) (stressRun, string) {
+	t.Helper()
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	cwd := filepath.Join(base, "cwd")
+	canary := filepath.Join(base, "canary")
+	for _, d := range []string{root, filepath.Join(root, "dir"), cwd} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"file": "hello\n", "dir/file": "in dir\n", "empty": "", "big": strings.Repeat("0123456789abcdef", 4096),
+	}
+	for n, c := range files {
+		if err := os.WriteFile(filepath.Join(root, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{"link_out": canary, "link_up": "../..", "link_loop": "link_loop"}
+	for n, target := range links {
+		if err := os.Symlink(target, filepath.Join(root, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(canary, []byte("canary: must not change\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(base)
+
+	argv := []string{kshim, "run", "--mem", fuzzMem, "--root", root}
+	if rw {
+		argv = append(argv, "--rw")
+	}
+	argv = append(argv, prog, strconv.Itoa(seed), strconv.Itoa(calls), strconv.Itoa(secs), canary, exclude)
+	r := runKshim(argv, cwd, t.TempDir(), name, time.Duration(secs+60)*time.Second)
+
+	after := snapshot(base)
+	var diffs []string
+	for p, b := range before {
+		if rw && (p == "root" || strings.HasPrefix(p, "root/")) {
+			continue
+		}
+		if a, ok := after[p]; !ok {
+			diffs = append(diffs, "removed "+p)
+		} else if a != b {
+			diffs = append(diffs, fmt.Sprintf("changed %s: %s -> %s", p, b, a))
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok && !(rw && strings.HasPrefix(p, "root/")) {
+			diffs = append(diffs, "created "+p)
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 10 {
+		diffs = append(diffs[:10], fmt.Sprintf("... and %d more", len(diffs)-10))
+	}
+	// Tidy up files the guest made read-only or undeletable-looking.
+	filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	return r, strings.Join(diffs, "; ")
+}
+
+// snapshot describes every file under base (relative path -> type, mode,
+// size, mtime, link target), for before/after comparison.
+func snapshot(base string) map[string]string {
+	m := map[string]string{}
+	filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == base {
+			return nil
+		}
+		rel, _ := filepath.Rel(base, p)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil
+		}
+		desc := fmt.Sprintf("%v size=%d mtime=%d", fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			desc += " -> " + target
+		}
+		m[rel] = desc
+		return nil
+	})
+	return m
+}

@@ -93,6 +93,7 @@ var programs = []prog{
 	{bin: "signal"},
 	{bin: "signal_fpu"},
 	{bin: "sig_wait"},
+	{bin: "sig_badframe"},
 
 	// Second set: the memory manager.
 	{bin: "mm_mmap_flags", kshimArgs: []string{"--rw"}}, // creates its file

@@ -1138,6 +1138,8 @@ static void fuzz_sigreturn(struct task *t)
 	}
 	}
 	uc[5 + 32] &= ~kept_mask(); /* uc_sigmask */
+	/* uc_stack: Linux applies it as a sigaltstack call; keep ours. */
+	uc[2] = (u64)t->altstack, uc[3] = 0, uc[4] = 64 << 10;
 	if (excluded("sigreturn") || (mc[16] >= SHIM_BASE && mc[16] < SHIM_BASE + (1ul << 24) && excluded("sigreturn:shim"))) {
 		t->skipped++;
 		return;

@@ -308,7 +308,7 @@ static struct task *self_task(void)
  * thread pointer (an instruction snippet may have changed it; siglongjmp
  * needs it) and go back to the fuzz loop. Elsewhere the fault is real:
  * take the default action. Uses no thread-local storage. */
-static void on_fault(int sig, siginfo_t *si, void *uc)
+void fz_on_fault(int sig, siginfo_t *si, void *uc)
 {
 	struct task *t = self_task();
 	(void)si;
@@ -316,13 +316,22 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 	if (t && t->armed) {
 		raw2(SYS_arch_prctl, 0x1002 /* ARCH_SET_FS */, t->fsbase);
 		t->armed = 0;
-		/* An rt_sigreturn frame may have set AC or DF; clear them. */
-		__asm__ volatile("pushfq\n\tandq $~0x40400, (%%rsp)\n\tpopfq" ::: "memory", "cc");
 		siglongjmp(t->env, sig);
 	}
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigaction(sig, &sa, NULL);
 }
+
+/* The handler's entry: an rt_sigreturn frame may have set AC (alignment
+ * checks: any misaligned access would fault again, recursively) or DF,
+ * and signal delivery keeps AC, as on Linux; clear both first. */
+void fz_fault_entry(int sig, siginfo_t *si, void *uc);
+__asm__(".text\n"
+	"fz_fault_entry:\n\t"
+	"pushfq\n\t"
+	"andq $~0x40400, (%rsp)\n\t"
+	"popfq\n\t"
+	"jmp fz_on_fault\n");
 
 static void on_ignore(int sig)
 {
@@ -362,7 +371,7 @@ static void install_handlers(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fault;
+	sa.sa_sigaction = fz_fault_entry;
 	/* SA_NODEFER: a siglongjmp out of the handler then leaves nothing
 	 * blocked, so no sigsetjmp needs to save the mask (a syscall). */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
@@ -1080,9 +1089,17 @@ static void after(struct task *t, long nr, u64 *a, int *kinds, long ret)
 
 /* --- special operations: rt_sigreturn frames, odd instructions ------------ */
 
+/* Clears AC and DF, which an rt_sigreturn frame or iretq may have set: with
+ * AC any misaligned access of the fuzzer's own would fault. */
+static inline void clear_flags(void)
+{
+	__asm__ volatile("pushfq\n\tandq $~0x40400, (%%rsp)\n\tpopfq" ::: "memory", "cc");
+}
+
 static void landing(void)
 {
 	struct task *t = self_task();
+	clear_flags();
 	if (t && t->armed) {
 		raw2(SYS_arch_prctl, 0x1002, t->fsbase);
 		t->armed = 0;
@@ -1156,6 +1173,7 @@ static void fuzz_sigreturn(struct task *t)
 				 : "memory");
 		__builtin_unreachable();
 	}
+	clear_flags();
 	t->faults++;
 }
 
@@ -1236,9 +1254,11 @@ static void fuzz_insn(struct task *t)
 		__asm__ volatile("call *%3" : "+a"(rax), "+c"(rcx), "+d"(rdx) : "r"(code) : "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
 		/* mov to %fs may have cleared the thread pointer. */
 		raw2(SYS_arch_prctl, 0x1002, t->fsbase);
+		clear_flags();
 		t->armed = 0;
 		return;
 	}
+	clear_flags();
 	t->faults++;
 }
 

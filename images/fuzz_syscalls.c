@@ -194,7 +194,8 @@ static int child_pid;
 
 /* Operations left out (argv[5], comma-separated): "nr:N" a syscall
  * number, "insn:NAME" an instruction snippet, "sigreturn:shim" frames
- * whose RIP is in the shim's pages, "sigreturn" all frames. Lets a test
+ * whose RIP is in the shim's pages, "sigreturn" all frames, "path:magic"
+ * paths through /proc/self/{exe,fd,cwd,root} and /dev/std*. Lets a test
  * run the rest while a kshim bug one of them hits is open. */
 static char exclude[1024] = ",";
 
@@ -550,12 +551,18 @@ static void fill_at(struct task *t, u64 p, size_t n)
 static const char *const fixed_paths[] = {
 	"", ".", "..", "/", "//", "/.", "/..", "/../../..", "a", "a/", "a/b", "dir", "dir/file", "dir/..",
 	"file", "file/", "link_out", "link_up", "link_loop", "link_out/x", "link_up/..", "empty", "big",
-	"/proc", "/proc/self", "/proc/self/exe", "/proc/self/maps", "/proc/self/fd", "/proc/self/fd/0",
-	"/proc/self/fd/3", "/proc/self/cwd", "/proc/self/root", "/proc/self/root/..", "/proc/1/status",
-	"/proc/self/status", "/proc/cpuinfo", "/proc/meminfo", "/proc/self/mem", "/proc/sys/kernel",
-	"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom", "/dev/random", "/dev/tty", "/dev/stdin",
-	"/dev/stdout", "/dev/fd/1", "/dev/sda", "/dev/kvm", "/etc/passwd", "../../../../etc/passwd",
-	"/tmp", "new", "new2", "dir/new", "x/../../y", "./././.",
+	"/proc", "/proc/self", "/proc/self/maps", "/proc/self/fd", "/proc/1/status", "/proc/self/status",
+	"/proc/cpuinfo", "/proc/meminfo", "/proc/self/mem", "/proc/sys/kernel",
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom", "/dev/random", "/dev/tty", "/dev/sda", "/dev/kvm",
+	"/etc/passwd", "../../../../etc/passwd", "/tmp", "new", "new2", "dir/new", "x/../../y", "./././.",
+};
+
+/* Paths that name host files outside the root through the guest's own
+ * exe and fds (kshim's /proc magic links, /dev/std*): "path:magic". */
+static const char *const magic_paths[] = {
+	"/proc/self/exe", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2", "/proc/self/fd/3",
+	"/proc/self/cwd", "/proc/self/root", "/proc/self/root/..", "/proc/self/cwd/..", "/dev/stdin",
+	"/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/exe/", "/proc/self/fd/0/..",
 };
 
 /* A path string in scratch (or a bad pointer to one). */
@@ -591,6 +598,12 @@ static u64 gen_path(struct task *t, int *kind)
 			s[i] = (char)rnd(r);
 		s[n] = 0;
 		break;
+	case 4:
+		if (!excluded("path:magic")) {
+			snprintf(s, 512, "%s", magic_paths[below(r, sizeof magic_paths / sizeof magic_paths[0])]);
+			break;
+		}
+		/* fall through */
 	default:
 		snprintf(s, 512, "%s", fixed_paths[below(r, sizeof fixed_paths / sizeof fixed_paths[0])]);
 	}
@@ -901,9 +914,11 @@ static int sanitize(struct task *t, long nr, u64 *a, int *kinds)
 		a[2] = gen_timeout(t);
 		break;
 	case SYS_select:
-		a[4] = gen_timeout(t); /* read as a timeval: keep it short */
-		if (a[4] >= (u64)t->scratch && a[4] < (u64)t->scratch + SCRATCH_LEN && ((u64 *)a[4])[0] == 0)
-			((u64 *)a[4])[1] %= 2000;
+		/* A timeval; Linux folds tv_usec into tv_sec, so {-1, 10^9}
+		 * is 999 s: only {0, < 2 ms} or a bad pointer. */
+		a[4] = gen_timeout(t);
+		if (a[4] >= (u64)t->scratch && a[4] < (u64)t->scratch + SCRATCH_LEN)
+			((u64 *)a[4])[0] = 0, ((u64 *)a[4])[1] = below(r, 2000);
 		break;
 	case SYS_pselect6:
 		a[4] = gen_timeout(t);

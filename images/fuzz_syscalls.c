@@ -195,7 +195,9 @@ static int child_pid;
 /* Operations left out (argv[5], comma-separated): "nr:N" a syscall
  * number, "insn:NAME" an instruction snippet, "sigreturn:shim" frames
  * whose RIP is in the shim's pages, "sigreturn" all frames, "path:magic"
- * paths through /proc/self/{exe,fd,cwd,root} and /dev/std*. Lets a test
+ * paths through /proc/self/{exe,fd,cwd,root} and /dev/std*, "task:main",
+ * "task:thread", "task:child" a task's whole fuzzing (to narrow a failure
+ * down). Lets a test
  * run the rest while a kshim bug one of them hits is open. */
 static char exclude[1024] = ",";
 
@@ -1388,7 +1390,8 @@ static void *thread_main(void *arg)
 	enter_task(t);
 	while (!atomic_load(&start_flag))
 		sched_yield();
-	fuzz_loop(t, calls_per_task);
+	if (!excluded("task:thread"))
+		fuzz_loop(t, calls_per_task);
 	atomic_store(&thread_done, 1);
 	return NULL;
 }
@@ -1514,11 +1517,13 @@ int main(int argc, char **argv)
 		die("fork");
 	if (child_pid == 0) {
 		enter_task(&tasks[2]);
-		fuzz_loop(&tasks[2], calls_per_task);
+		if (!excluded("task:child"))
+			fuzz_loop(&tasks[2], calls_per_task);
 		raw1(SYS_exit_group, 0);
 	}
 	atomic_store(&start_flag, 1);
-	fuzz_loop(&tasks[0], calls_per_task);
+	if (!excluded("task:main"))
+		fuzz_loop(&tasks[0], calls_per_task);
 
 	/* Done: wait (bounded by the watchdog) for the thread and the child. */
 	atomic_store(&stop_flag, 1);

@@ -42,8 +42,9 @@
  * O_NONBLOCK and blocking calls get short timeouts or WNOHANG; clone,
  * fork and vfork children exit at once; execve only of a missing path.
  *
- * Exit status: 0 when done, 3 from the watchdog, 100 if setup failed,
- * 101 if run natively. A task may also die of a signal the fuzzing
+ * Exit status: 0 when done, 3 from the watchdog, 4 if its own memory
+ * changed under it (see check_guards), 100 if setup failed, 101 if run
+ * natively. A task may also die of a signal the fuzzing
  * caused (a fault that cannot be caught), which is fine: the test only
  * judges kshim. Nothing is printed after setup: fds 0-2 become /dev/null
  * so fuzzed writes go nowhere. */
@@ -476,7 +477,7 @@ enum { PK_BAD, PK_SCRATCH, PK_OTHER };
 
 /* A pointer the kernel (kshim) may read and write: never into the
  * fuzzer's stacks, data or heap. */
-static u64 gen_ptr(struct task *t, int *kind)
+static u64 gen_ptr1(struct task *t, int *kind)
 {
 	struct rng *r = &t->r;
 	u64 off;
@@ -507,8 +508,8 @@ static u64 gen_ptr(struct task *t, int *kind)
 		return chance(r, 50) ? 0xffff888000000000ul + below(r, 1ul << 30) : 0xffff800000000000ul + rnd(r) % (1ul << 46);
 	case 14: /* non-canonical */
 		return 0x0000800000000000ul + below(r, 1ul << 40) * 8;
-	case 15: /* end of the user half */
-		return 0x800000000000ul - 1 - below(r, 2 * PG);
+	case 15: /* the last page of the user half (the stack ends below it) */
+		return 0x800000000000ul - 1 - below(r, PG);
 	case 16:
 		return below(r, 2 * PG); /* NULL page */
 	case 17:
@@ -516,6 +517,33 @@ static u64 gen_ptr(struct task *t, int *kind)
 	default:
 		return rnd(r);
 	}
+}
+
+/* Whether p is memory of the fuzzer's that a call may be given: its
+ * scratch areas (and their guard pages), the read-only page, its text,
+ * the vDSO; not its stacks, data or heap. Outside its mappings, anything. */
+static int ptr_ok(u64 p)
+{
+	for (int i = 0; i < 3; i++)
+		if (p - (u64)tasks[i].scratch < SCRATCH_LEN + PG)
+			return 1;
+	if (p - (u64)rodata < PG || p - (u64)edge < PG || p - text_lo < text_hi - text_lo ||
+	    (vdso_lo && p - (vdso_lo - PG) < 3 * PG))
+		return 1;
+	for (int i = 0; i < nprot; i++)
+		if (p >= prot[i].lo && p < prot[i].hi)
+			return 0;
+	return 1;
+}
+
+static u64 gen_ptr(struct task *t, int *kind)
+{
+	u64 p = gen_ptr1(t, kind);
+	if (!ptr_ok(p)) {
+		*kind = PK_BAD;
+		p = 0x0000800000000000ul | p; /* the same, non-canonical */
+	}
+	return p;
 }
 
 /* A pointer whose memory may be anything but a non-scratch valid one:
@@ -1009,6 +1037,12 @@ static int sanitize(struct task *t, long nr, u64 *a, int *kinds)
 	case SYS_pipe2:
 		a[1] |= O_NONBLOCK;
 		break;
+	case SYS_pipe:
+		/* Its fds must be seen to be made non-blocking: into scratch
+		 * (or a bad pointer). */
+		if (kinds[0] == PK_OTHER)
+			a[0] = (u64)t->scratch + below(r, 64) * 8, kinds[0] = PK_SCRATCH;
+		break;
 	case SYS_execve:
 		if (kinds[0] != PK_BAD)
 			a[0] = (u64)strcpy(t->scratch + 8192, "/nonexistent-fuzz/prog");
@@ -1279,6 +1313,41 @@ static void fuzz_insn(struct task *t)
 	t->faults++;
 }
 
+/* --- self-check ----------------------------------------------------------
+ *
+ * The fuzzer's own memory is never handed to a call, so it must not
+ * change: a few guard words in .data and .bss and the tasks' pointers are
+ * checked after every operation. A change means a call wrote or unmapped
+ * memory it was not given (a kshim bug, or a hole in the rules above):
+ * exit status 4, after a trace line naming the operation. */
+static volatile u64 guard_data[4] = {0x6b7368696d2d6675, 0x7a7a2d6775617264, 1, 2};
+static volatile u64 guard_bss[4];
+static struct {
+	char *scratch, *altstack;
+} task_copy[3];
+
+static void arm_guards(void)
+{
+	for (int i = 0; i < 4; i++)
+		guard_bss[i] = ~guard_data[i];
+	for (int i = 0; i < 3; i++)
+		task_copy[i].scratch = tasks[i].scratch, task_copy[i].altstack = tasks[i].altstack;
+}
+
+static void check_guards(struct task *t, const char *after)
+{
+	int bad = 0;
+	for (int i = 0; i < 4; i++)
+		bad |= guard_bss[i] != ~guard_data[i] || guard_data[0] != 0x6b7368696d2d6675;
+	for (int i = 0; i < 3; i++)
+		bad |= task_copy[i].scratch != tasks[i].scratch || task_copy[i].altstack != tasks[i].altstack;
+	if (!bad)
+		return;
+	if (tracing)
+		trace(t, "the fuzzer's own memory changed after %s", after);
+	raw1(SYS_exit_group, 4);
+}
+
 /* --- the loop ------------------------------------------------------------ */
 
 static void fuzz_loop(struct task *t, long calls)
@@ -1293,10 +1362,12 @@ static void fuzz_loop(struct task *t, long calls)
 		int op = (int)below(r, 100);
 		if (op < 2) {
 			fuzz_sigreturn(t);
+			check_guards(t, "rt_sigreturn");
 			continue;
 		}
 		if (op < 4) {
 			fuzz_insn(t);
+			check_guards(t, "an instruction");
 			continue;
 		}
 		long nr = gen_nr(r);
@@ -1367,9 +1438,16 @@ static void fuzz_loop(struct task *t, long calls)
 			trace(t, "syscall %ld (%#lx, %#lx, %#lx, %#lx, %#lx, %#lx)", nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (sigsetjmp(t->env, 0) == 0) {
 			t->armed = 1;
-			if (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork)
+			if (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork) {
+				/* The child starts with every signal blocked and
+				 * exits at once: a handler run by a CLONE_VM child
+				 * on the fuzzer's own stack (or a siglongjmp from
+				 * it into the parent's loop) would wreck the parent. */
+				u64 all = ~0ul, old = 0;
+				raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 				ret = raw_clone_exit(nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4], (long)a[5]);
-			else
+				raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+			} else
 				ret = raw6(nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4], (long)a[5]);
 			t->armed = 0;
 			t->calls++;
@@ -1377,6 +1455,7 @@ static void fuzz_loop(struct task *t, long calls)
 		} else {
 			t->faults++;
 		}
+		check_guards(t, "a syscall");
 	}
 }
 
@@ -1505,6 +1584,7 @@ int main(int argc, char **argv)
 	if (pthread_create(&wd, NULL, watchdog, NULL) || pthread_create(&th, NULL, thread_main, &tasks[1]))
 		die("pthread_create");
 	read_maps();
+	arm_guards();
 
 	/* From here on nothing is printed: fuzzed writes to 0-2 go nowhere. */
 	int null = open("/dev/null", O_RDWR);

@@ -141,6 +141,9 @@ func TestFuzzSyscalls(t *testing.T) {
 			case r.exit == 3:
 				watchdogs++
 				t.Logf("%s: the guest's watchdog ended it (a call blocked): %s", name, shellQuote(r.argv))
+			case r.exit == 4:
+				fails.add("the guest's own memory changed under it (a call wrote or unmapped what it was not given)",
+					fmt.Sprintf("  seed %d (%s)\n%s", seed, name, describeRun(r)))
 			case r.exit >= 128:
 				guestDeaths++
 			case r.exit != 0:

@@ -5,6 +5,11 @@
 GO      ?= go
 KSHIM   := bin/kshim
 
+# kshim is built (and tested) without cgo: a static binary (an initramfs
+# can hold it), and the Go runtime's own all-threads set*id calls, which
+# the sandbox relies on (sandbox/identity.go).
+export CGO_ENABLED := 0
+
 .PHONY: all build run test vet deps clean generate
 
 all: build images

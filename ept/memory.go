@@ -21,6 +21,11 @@
 //   - Guest-physical addresses at and above WindowBase are not RAM: they
 //     are windows onto host files (filemap.go), never allocated or freed
 //     here.
+//   - Host memory held for the guest stays within size: resident RAM
+//     frames (used + warm) plus what the personality charged for buffers
+//     it holds for the guest in the host kernel (pipes: Charge) never
+//     exceed size. Alloc refuses a frame that would need new host memory
+//     beyond it; Charge gives warm frames back to the host to make room.
 //   - Memory is shared by every task of the VM (fork shares frames), so its
 //     allocator, reference counts and file windows are guarded by mu, a
 //     leaf lock (taken last: after any guestmm lock). The bytes of a frame
@@ -57,6 +62,9 @@ type Memory struct {
 	wasTable []bool // by frame number, below next
 	used     uint64
 	refs     []uint32 // by frame number, below next
+	// charged is pages of host memory the personality holds for the
+	// guest outside guest-physical memory (Charge).
+	charged uint64
 
 	mu sync.Mutex
 
@@ -111,11 +119,47 @@ func (m *Memory) Size() uint64 { return m.size }
 // the KVM memory slot.
 func (m *Memory) HostAddr() uintptr { return uintptrOf(m.host) }
 
-// Used returns how many bytes of frames are allocated.
+// Used returns how many bytes of frames are allocated, plus the bytes
+// charged for buffers held for the guest (Charge).
 func (m *Memory) Used() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.used * PageSize
+	return (m.used + m.charged) * PageSize
+}
+
+// Charge counts n bytes (rounded up to pages) of host memory held for the
+// guest outside guest-physical memory (pipe buffers) against the same
+// budget as its frames. It fails with ErrNoMemory when frames in use plus
+// charges would exceed the size; warm frames are given back to the host
+// to make room.
+func (m *Memory) Charge(n uint64) error {
+	pages := (n + PageSize - 1) / PageSize
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if pages > m.size/PageSize || m.used+m.charged+pages > m.size/PageSize {
+		return ErrNoMemory
+	}
+	m.charged += pages
+	for len(m.warm) > 0 && m.used+uint64(len(m.warm))+m.charged > m.size/PageSize {
+		pa := m.warm[len(m.warm)-1]
+		m.warm = m.warm[:len(m.warm)-1]
+		if err := unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(pa), PageSize); err != nil {
+			clear(m.host[pa : pa+PageSize]) // stays zero either way
+		}
+		m.free = append(m.free, pa)
+	}
+	return nil
+}
+
+// Uncharge returns what Charge(n) took.
+func (m *Memory) Uncharge(n uint64) {
+	pages := (n + PageSize - 1) / PageSize
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if pages > m.charged {
+		panic(fmt.Sprintf("ept: uncharge of %d pages with %d charged", pages, m.charged))
+	}
+	m.charged -= pages
 }
 
 // WarmFrames bounds the freed frames kept resident (zeroed) for reuse
@@ -157,6 +201,10 @@ func (m *Memory) alloc() (uint64, error) {
 	var pa uint64
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
+	} else if m.used+m.charged >= m.size/PageSize {
+		// No warm frame: any other needs new host memory, beyond the
+		// budget once charges are counted.
+		return 0, ErrNoMemory
 	} else if n := len(m.free); n > 0 {
 		pa, m.free = m.free[n-1], m.free[:n-1]
 	} else {
@@ -193,7 +241,7 @@ func (m *Memory) AllocRun(n int) (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	size := uint64(n) * PageSize
-	if m.next+size > m.size {
+	if m.next+size > m.size || (m.used+uint64(len(m.warm))+m.charged)*PageSize+size > m.size {
 		return 0, ErrNoMemory
 	}
 	pa := m.next

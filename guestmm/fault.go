@@ -4,6 +4,8 @@
 package guestmm
 
 import (
+	"errors"
+
 	"golang.org/x/sys/unix"
 
 	"kshim/ept"
@@ -323,7 +325,21 @@ func (mm *MM) lockedCopyIn(addr uint64, buf []byte) (int, error) {
 }
 
 // CopyOut writes buf to guest memory at addr, as the guest could write it.
+// When guest memory runs out on the way, OnOOM may free some (the OOM
+// killer) and the copy goes on from where it stopped, as a fault in
+// Linux's copy_to_user is retried after the OOM killer ran.
 func (mm *MM) CopyOut(addr uint64, buf []byte) (int, error) {
+	done := 0
+	for {
+		n, err := mm.copyOut(addr+uint64(done), buf[done:])
+		done += n
+		if err == nil || !errors.Is(err, ept.ErrNoMemory) || mm.OnOOM == nil || !mm.OnOOM(mm) {
+			return done, err
+		}
+	}
+}
+
+func (mm *MM) copyOut(addr uint64, buf []byte) (int, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	defer mm.pt.EndOp()

@@ -105,6 +105,10 @@ type MM struct {
 	// CheckAll runs Check after every operation and panics on a violation
 	// (tests, --check-invariants): an invariant violation is a kshim bug.
 	CheckAll bool
+	// OnOOM, when set, is called (without the MM's lock) when CopyOut
+	// finds guest memory exhausted; true means memory was freed and the
+	// copy goes on (resident.go). Forks and siblings inherit it.
+	OnOOM func(*MM) bool
 }
 
 // keyAt returns a search key for the btree (the MM's own, reused: a fresh

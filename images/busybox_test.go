@@ -30,8 +30,6 @@ const busyboxBin = "/bin/busybox"
 var knownBusyboxGaps = map[string]string{
 	"trap_fifo_open": "a blocking open of a FIFO is not interrupted by a signal from another process " +
 		"(the host openat2 restarts after the VMM thread's kick): no EINTR, the open waits for a writer",
-	"orphans": "kshim ends every process when the first one exits (vmm/launch.go: the first process " +
-		"is init, as in a PID namespace); on Linux the orphaned background job outlives the script and writes its line",
 }
 
 // busyboxScripts returns the corpus's scripts by name (without .sh), with
@@ -42,6 +40,7 @@ func busyboxScripts(t *testing.T) (names []string, path map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir = reachableDir(t, dir)
 	files, err := filepath.Glob(filepath.Join(dir, "*.sh"))
 	if err != nil {
 		t.Fatal(err)
@@ -73,15 +72,17 @@ func requireBusybox(t *testing.T) {
 }
 
 // scratch returns two fresh, empty directories whose paths have the same
-// length (base/n and base/k), one per run of a script.
+// length (base/n and base/k), one per run of a script, owned by the user
+// the scripts run as.
 func scratch(t *testing.T) (native, guest string) {
 	t.Helper()
-	base := t.TempDir()
+	base := guestTempDir(t)
 	native, guest = filepath.Join(base, "n"), filepath.Join(base, "k")
 	for _, d := range []string{native, guest} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		chownTree(t, d)
 	}
 	return native, guest
 }
@@ -95,11 +96,11 @@ func TestBusyboxNativeDeterministic(t *testing.T) {
 		t.Run(n, func(t *testing.T) {
 			t.Parallel()
 			d1, d2 := scratch(t)
-			a := run([]string{busyboxBin, "sh", path[n], d1}, baseEnv, "")
+			a := runNative([]string{busyboxBin, "sh", path[n], d1}, baseEnv, "")
 			if a.timedOut || a.err != nil {
 				t.Fatalf("native run: %s\nstderr:\n%s", a.status(), clip(a.stderr))
 			}
-			b := run([]string{busyboxBin, "sh", path[n], d2}, baseEnv, "")
+			b := runNative([]string{busyboxBin, "sh", path[n], d2}, baseEnv, "")
 			compare(t, "second native run", a, b, true)
 		})
 	}
@@ -130,7 +131,7 @@ func TestBusybox(t *testing.T) {
 				mu.Unlock()
 			}()
 			dn, dk := scratch(t)
-			native := run([]string{busyboxBin, "sh", path[n], dn}, baseEnv, "")
+			native := runNative([]string{busyboxBin, "sh", path[n], dn}, baseEnv, "")
 			if native.timedOut || native.err != nil {
 				t.Fatalf("native run: %s\nstderr:\n%s", native.status(), clip(native.stderr))
 			}

@@ -84,6 +84,8 @@ var programs = []prog{
 	{bin: "mmap_basic"},
 	{bin: "sysinfo"},
 	{bin: "segv", sig: syscall.SIGSEGV},
+	// Port I/O from user code, on the stubs' own ports too, is the #GP's SIGSEGV.
+	{bin: "port_io", sig: syscall.SIGSEGV},
 	{bin: "abort", sig: syscall.SIGABRT},
 	{bin: "float"},
 	{bin: "bigbss"},
@@ -114,6 +116,14 @@ var programs = []prog{
 	{bin: "proc_fork"},
 	{bin: "exec_argv"},
 	{bin: "thread_basic", exit: 5},
+	// execve ends the other threads first (de_thread), from a non-leader
+	// thread too, which then takes the pid.
+	{bin: "exec_threads"},
+	// Job-control stops: the whole group stops and continues; wait and SIGCHLD report it.
+	{bin: "jobctl"},
+	{bin: "setsid"},
+	{bin: "timers"},
+	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 
 	// Go static binaries (images/goprogs): goroutines on threads, GC,
 	// timers, os/exec, signals and preemption.
@@ -169,7 +179,16 @@ func (r result) status() string {
 var disableCores sync.Once
 
 // run runs argv with env and stdin, stdout and stderr captured as pipes.
-func run(argv []string, env []string, stdin string) result {
+func run(argv []string, env []string, stdin string) result { return runAs(argv, env, stdin, nil) }
+
+// runNative runs a program as the oracle: as the user kshim runs its guests
+// as (sandbox_test.go, guestCred), so both see the same rights.
+func runNative(argv []string, env []string, stdin string) result {
+	return runAs(argv, env, stdin, guestCred())
+}
+
+// runAs is run with credentials cred (nil: the test's own).
+func runAs(argv []string, env []string, stdin string, cred *syscall.Credential) result {
 	disableCores.Do(func() {
 		// Native runs of segv/abort must not leave core files behind.
 		var rl syscall.Rlimit
@@ -182,6 +201,9 @@ func run(argv []string, env []string, stdin string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -231,7 +253,7 @@ func paths(t *testing.T) (kshim, dir string) {
 	if dir, err = filepath.Abs("../build/images"); err != nil {
 		t.Fatal(err)
 	}
-	return kshim, dir
+	return kshim, reachableDir(t, dir)
 }
 
 func requireFile(t *testing.T, path string) {
@@ -289,11 +311,11 @@ func TestNativeDeterministic(t *testing.T) {
 	for _, p := range programs {
 		t.Run(p.testName(), func(t *testing.T) {
 			argv := append([]string{filepath.Join(dir, p.bin)}, p.args...)
-			a := run(argv, envFor(p), p.stdin)
+			a := runNative(argv, envFor(p), p.stdin)
 			if !checkExpected(t, p, a) {
 				return
 			}
-			b := run(argv, envFor(p), p.stdin)
+			b := runNative(argv, envFor(p), p.stdin)
 			compare(t, "second native run", a, b, p.sig != 0)
 		})
 	}
@@ -307,7 +329,7 @@ func TestDifferential(t *testing.T) {
 	for _, p := range programs {
 		t.Run(p.testName(), func(t *testing.T) {
 			path := filepath.Join(dir, p.bin)
-			native := run(append([]string{path}, p.args...), envFor(p), p.stdin)
+			native := runNative(append([]string{path}, p.args...), envFor(p), p.stdin)
 			if !checkExpected(t, p, native) {
 				return
 			}

@@ -9,11 +9,18 @@
 package images
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 const secret = "SECRET outside the root"
@@ -28,7 +35,7 @@ const secret = "SECRET outside the root"
 //	pr -> /proc/self/root
 func escapeTree(t *testing.T) (tmp, root string) {
 	t.Helper()
-	tmp = t.TempDir()
+	tmp = guestTempDir(t)
 	root = filepath.Join(tmp, "root")
 	must := func(err error) {
 		t.Helper()
@@ -45,6 +52,7 @@ func escapeTree(t *testing.T) (tmp, root string) {
 	must(os.Symlink("../secret.txt", filepath.Join(root, "sec")))
 	must(os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(root, "sec2")))
 	must(os.Symlink("/proc/self/root", filepath.Join(root, "pr")))
+	chownTree(t, root) // the guest's, as kshim runs it (secret.txt stays root's)
 	return tmp, root
 }
 
@@ -205,24 +213,45 @@ func TestRootWritableStaysInside(t *testing.T) {
 	}
 }
 
-// TestRootHostProc: with the host's / as root, a symlink into the host's
-// /proc (which describes kshim, not the guest) is refused, and the guest's
-// /proc is kshim's own.
+// TestRootHostProc: with the host's / as root, a path the host resolves
+// into its own /proc (which describes kshim, not the guest) is looked up
+// again in the guest's /proc, kshim's: what that has reads as on Linux,
+// the rest (environ, mem, mounts, so /etc/mtab) is ENOENT, never kshim's.
 func TestRootHostProc(t *testing.T) {
-	tmp := t.TempDir()
-	for name, target := range map[string]string{"env": "/proc/self/environ", "mem": "/proc/self/mem", "proc": "/proc"} {
+	tmp := guestTempDir(t)
+	for name, target := range map[string]string{"env": "/proc/self/environ", "mem": "/proc/self/mem",
+		"proc": "/proc", "mtab": "/proc/mounts"} {
 		if err := os.Symlink(target, filepath.Join(tmp, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	out := runEscape(t, tmp, nil,
-		"read:env", "read:mem", "list:proc/self/fd", "read:proc/self/status", "read:/proc/self/environ",
-		"read:/proc/self/mem", "list:/proc/self", "readlink:/proc/self/root")
+		"read:env", "read:mem", "read:mtab", "stat:mtab", "list:proc/self/fd", "read:proc/self/status",
+		"read:/proc/self/environ", "read:/proc/self/mem", "list:/proc/self", "readlink:/proc/self/root")
 	expect(t, out, map[string]string{
-		"read:env": "EACCES", "read:mem": "EACCES", "list:proc/self/fd": "EACCES", "read:proc/self/status": "EACCES",
+		"read:env": "ENOENT", "read:mem": "ENOENT", "read:mtab": "ENOENT", "stat:mtab": "ENOENT",
 		"read:/proc/self/environ": "ENOENT", "read:/proc/self/mem": "ENOENT",
 		"list:/proc/self": ". .. cwd exe fd maps root status", "readlink:/proc/self/root": `"/"`,
+		"list:proc/self/fd": ". .. 0 1 2 3",
 	})
+	// What kshim's /proc has reads through the symlink as it does natively
+	// (fd lists differ: a native run inherits what the test runner leaks).
+	_, dir := paths(t)
+	old, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(tmp); err != nil {
+		t.Fatal(err)
+	}
+	n := run([]string{filepath.Join(dir, "fs_escape"), "read:proc/self/status"}, baseEnv, "")
+	if err := os.Chdir(old); err != nil {
+		t.Fatal(err)
+	}
+	want := "read:proc/self/status -> " + out["read:proc/self/status"] + "\n"
+	if string(n.stdout) != want {
+		t.Errorf("through a symlink into /proc, native:\n%skshim:\n%s", n.stdout, want)
+	}
 }
 
 // roExpected is what Linux prints for fs_rofs on a read-only mount (taken
@@ -293,7 +322,7 @@ func TestRootReadOnly(t *testing.T) {
 	requireFile(t, kshim)
 	prog := filepath.Join(dir, "fs_rofs")
 	requireFile(t, prog)
-	tree := t.TempDir()
+	tree := guestTempDir(t)
 	if err := os.Mkdir(filepath.Join(tree, "d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -306,6 +335,8 @@ func TestRootReadOnly(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(tree, "p"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The guest's own files, as on the mount the expectations come from.
+	chownTree(t, tree)
 	before := listTree(t, tree)
 	for _, c := range []struct {
 		name string
@@ -349,4 +380,363 @@ func listTree(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// handedFDs are the host objects fs_handed is started with: fd 0, fd 1
+// and, from fd 3 on, inherited fds; its results come on stderr.
+type handedFDs struct {
+	stdin, stdout *os.File
+	extra         []*os.File
+}
+
+// runHanded runs argv (fs_handed, natively or under kshim) from cwd with
+// fds and ops, and returns its stderr lines by operation.
+func runHanded(t *testing.T, argv []string, cwd string, fds handedFDs, ops []string) (map[string]string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], ops...)...)
+	cmd.Env, cmd.Dir = baseEnv, cwd
+	cmd.Stdin, cmd.Stdout, cmd.ExtraFiles = fds.stdin, fds.stdout, fds.extra
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %v\nstderr:\n%s", argv, err, clip(errb.Bytes()))
+	}
+	if strings.Contains(errb.String(), "SECRET") {
+		t.Errorf("the guest read the secret outside its root:\n%s", errb.String())
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(errb.String(), "\n"), "\n") {
+		op, res, ok := strings.Cut(line, " -> ")
+		if !ok {
+			t.Fatalf("unexpected output line %q in:\n%s", line, errb.String())
+		}
+		out[op] = res
+	}
+	for _, op := range ops {
+		if _, ok := out[op]; !ok {
+			t.Errorf("no result for %s in:\n%s", op, errb.String())
+		}
+	}
+	return out, errb.String()
+}
+
+// hostState describes every entry under dir but skip, and the host's
+// devices: type and mode, owner, links, size, contents of files and, with
+// times, mtime and ctime (which shows even a change back to the same
+// value); without, two runs' trees compare.
+func hostState(t *testing.T, dir, skip string, times bool) string {
+	t.Helper()
+	var b strings.Builder
+	describe := func(name string, fi os.FileInfo) {
+		st := fi.Sys().(*syscall.Stat_t)
+		fmt.Fprintf(&b, "%s %v uid=%d gid=%d nlink=%d size=%d", name, fi.Mode(), st.Uid, st.Gid, st.Nlink, st.Size)
+		if times {
+			fmt.Fprintf(&b, " mtime=%d.%d ctime=%d.%d", st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
+		}
+		b.WriteString("\n")
+	}
+	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if path == skip {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(dir, path)
+		describe(rel, fi)
+		if fi.Mode().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "  %q\n", data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range []string{"/dev/null", "/dev/zero"} {
+		fi, err := os.Stat(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		describe(dev, fi)
+	}
+	return b.String()
+}
+
+// handedTree builds TMP/root (the guest's root: etc/passwd, and in/ with
+// file), TMP/hostdir (outside: secret, sub/), TMP/log (outside) and a copy
+// of fs_handed in TMP/prog (outside: the program file the guest runs).
+func handedTree(t *testing.T, prog string) (tmp string) {
+	t.Helper()
+	tmp = t.TempDir()
+	data, err := os.ReadFile(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		os.MkdirAll(filepath.Join(tmp, "root", "etc"), 0o755),
+		os.MkdirAll(filepath.Join(tmp, "root", "in"), 0o755),
+		os.MkdirAll(filepath.Join(tmp, "hostdir", "sub"), 0o755),
+		os.Mkdir(filepath.Join(tmp, "prog"), 0o755),
+		os.WriteFile(filepath.Join(tmp, "root", "etc", "passwd"), []byte("INSIDE passwd\n"), 0o644),
+		os.WriteFile(filepath.Join(tmp, "root", "in", "file"), []byte("INSIDE file\n"), 0o644),
+		os.WriteFile(filepath.Join(tmp, "root", "log"), []byte("LOG inside\n"), 0o640),
+		os.WriteFile(filepath.Join(tmp, "hostdir", "secret"), []byte(secret+"\n"), 0o644),
+		os.WriteFile(filepath.Join(tmp, "log"), []byte("LOG\n"), 0o640),
+		os.WriteFile(filepath.Join(tmp, "prog", "fs_handed"), data, 0o755),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Old times, so that a change to "now" shows.
+	old := time.Unix(1e9, 0)
+	for _, name := range []string{"log", "hostdir", "hostdir/secret", "prog/fs_handed"} {
+		if err := os.Chtimes(filepath.Join(tmp, name), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tmp
+}
+
+func openFDs(t *testing.T, stdin, stdout string, extra ...string) handedFDs {
+	t.Helper()
+	open := func(name string, flag int) *os.File {
+		f, err := os.OpenFile(name, flag, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	fds := handedFDs{stdin: open(stdin, os.O_RDONLY), stdout: open(stdout, os.O_WRONLY)}
+	for _, name := range extra {
+		fds.extra = append(fds.extra, open(name, os.O_RDONLY))
+	}
+	return fds
+}
+
+// handedOutside is what the guest gets when its fd 0 is a host directory
+// outside its root, fd 1 a host file outside it, fd 3 an inherited host
+// directory, and its program file is outside it too, whether or not the
+// root is writable: lookups from fd 0 are EACCES (no path starts outside
+// the root), fd 3 is not the guest's (EBADF: kshim hands in fds 0-2 only),
+// and no host object's attributes, size or links change (EPERM, EXDEV for
+// a link; ETXTBSY for writing the running program; EACCES for reopening a
+// file with more access than it was handed in with). Linux has no oracle
+// for this: a native chroot does let a process look up paths below a
+// directory fd it was handed.
+var handedOutside = map[string]string{
+	// Lookups starting at the handed-in directory.
+	"openat:0:secret": "EACCES", "openat:0:.": "EACCES", "openat:0:..": "EACCES",
+	"openatw:0:new": "EACCES", "fstatat:0:secret": "EACCES", "mkdirat:0:newdir": "EACCES",
+	"mknodat:0:fifo": "EACCES", "symlinkat:0:sym": "EACCES", "readlinkat:0:secret": "EACCES",
+	"unlinkat:0:secret": "EACCES", "rmdirat:0:sub": "EACCES", "renameat:0:secret:/stolen": "EACCES",
+	"renameto:0:/etc/passwd:moved": "EACCES", "linkat:0:secret:/stolen": "EACCES",
+	"linkto:0:/etc/passwd:linked": "EACCES", "fchownat:0:secret": "EACCES", "fchmodat:0:secret": "EACCES",
+	"utimensat:0:secret": "EACCES", "faccessat:0:secret": "EACCES", "execveat:0:secret": "EACCES",
+	"fchdir:0": "EACCES", "creat:viacwd": "", // the root's rule: the cwd is still its /
+	// ... and through /proc/self/fd and /dev/fd.
+	"read:/proc/self/fd/0/secret": "EACCES", "read:/dev/fd/0/secret": "EACCES",
+	"creat:/dev/fd/0/newfile": "EACCES", "mkdir:/proc/self/fd/0/newdir": "EACCES",
+	"unlink:/proc/self/fd/0/secret": "EACCES", "symlink:/proc/self/fd/0/sym": "EACCES",
+	"rename:/etc/passwd:/proc/self/fd/0/moved": "EACCES", "link:/etc/passwd:/dev/fd/0/linked": "EACCES",
+	"chdir:/proc/self/fd/0": "EACCES", "chdir:/dev/fd/0": "EACCES", "chdir:/dev/stdin": "EACCES",
+	// Looking at the object itself is allowed.
+	"statempty:0": "ok", "getdents:0": "ok",
+	// fd 3 was inherited by kshim, not handed to the guest.
+	"openat:3:secret": "EBADF", "fstatat:3:secret": "EBADF", "mkdirat:3:x": "EBADF", "fchdir:3": "EBADF",
+	"statempty:3": "EBADF", "read:/proc/self/fd/3/secret": "ENOENT", "read:/dev/fd/3": "ENOENT",
+	// The handed-in file (stdout) and directory (stdin) never change.
+	"ftruncate:1": "EPERM", "fallocate:1": "EPERM", "fchmod:1": "EPERM", "fchown:1": "EPERM",
+	"futimens:1": "EPERM", "fchownempty:1": "EPERM", "fchmodempty:1": "EPERM", "utimensempty:1": "EPERM",
+	"truncate:/proc/self/fd/1": "EPERM", "chmod:/dev/stdout": "EPERM", "chown:/proc/self/fd/1": "EPERM",
+	"lchown:/dev/stdout": "EPERM", "utimes:/dev/stdout": "EPERM", "open:/dev/stdout:wt": "EPERM",
+	"open:/dev/stdout:r": "EACCES", "open:/proc/self/fd/1:rw": "EACCES", "open:/dev/stdin:w": "EISDIR",
+	"linkempty:1:/stolenlog": "", "link:/dev/stdout:/stolenlog2": "", // EROFS, then EXDEV
+	"fchmod:0": "EPERM", "fchown:0": "EPERM", "futimens:0": "EPERM", "chmod:/proc/self/fd/0": "EPERM",
+	"utimes:/dev/stdin": "EPERM", "fchmodempty:0": "EPERM",
+	// The program file, outside the root, is only read.
+	"truncate:/proc/self/exe": "EPERM", "chmod:/proc/self/exe": "EPERM", "chown:/proc/self/exe": "EPERM",
+	"utimes:/proc/self/exe": "EPERM", "open:/proc/self/exe:w": "ETXTBSY", "openas:5:/proc/self/exe": "ok",
+	"fchmod:5": "EPERM", "fchown:5": "EPERM", "futimens:5": "EPERM", "open:/proc/self/fd/5:w": "ETXTBSY",
+	"open:/proc/self/fd/5:r": "ok", "linkempty:5:/exelink": "",
+	// The host's devices: used, never changed (the "same" ops set what
+	// the device already has, so even a wrong success changes nothing
+	// but its ctime, which the test checks).
+	"open:/dev/null:wt": "ok", "open:/dev/null:rw": "ok", "truncate:/dev/null": "EINVAL",
+	"samechmod:/dev/null": "EPERM", "samechown:/dev/null": "EPERM", "sametimes:/dev/null": "EPERM",
+	"fsamechmod:/dev/null": "EPERM", "fsamechown:/dev/null": "EPERM", "samechmod:/dev/zero": "EPERM",
+}
+
+// handedOrder runs fchdir before creat:viacwd and openas before the ops on
+// fd 5; the rest in any order.
+func handedOrder(ops map[string]string) []string {
+	first := []string{"fchdir:0", "creat:viacwd", "openas:5:/proc/self/exe"}
+	list := append([]string(nil), first...)
+	for op := range ops {
+		if !slices.Contains(first, op) {
+			list = append(list, op)
+		}
+	}
+	return list
+}
+
+// TestRootHandedOutside: host objects handed to the guest from outside
+// its root are I/O only, read-only root or --rw, and nothing outside the
+// root changes (contents, sizes, modes, owners, times, links).
+func TestRootHandedOutside(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	requireFile(t, filepath.Join(dir, "fs_handed"))
+	for _, c := range []struct {
+		name  string
+		flags []string
+		// creat answers creating in the root; link, linking a host
+		// object into it (filename_create's EROFS comes before EXDEV).
+		creat, link string
+	}{{"ro", nil, "EROFS", "EROFS"}, {"rw", []string{"--rw"}, "ok", "EXDEV"}} {
+		t.Run(c.name, func(t *testing.T) {
+			tmp := handedTree(t, filepath.Join(dir, "fs_handed"))
+			root, hostdir := filepath.Join(tmp, "root"), filepath.Join(tmp, "hostdir")
+			fds := openFDs(t, hostdir, filepath.Join(tmp, "log"), hostdir)
+			before := hostState(t, tmp, root, true)
+			want := maps.Clone(handedOutside)
+			want["creat:viacwd"] = c.creat
+			for _, op := range []string{"linkempty:1:/stolenlog", "link:/dev/stdout:/stolenlog2", "linkempty:5:/exelink"} {
+				want[op] = c.link
+			}
+			argv := append(append([]string{kshim, "run", "--root", root}, c.flags...), filepath.Join(tmp, "prog", "fs_handed"))
+			out, _ := runHanded(t, argv, tmp, fds, handedOrder(want))
+			expect(t, out, want)
+			if after := hostState(t, tmp, root, true); after != before {
+				t.Errorf("the host changed outside the root:\n%s", firstDiff([]byte(before), []byte(after), "after"))
+			}
+			for _, name := range []string{"stolen", "moved", "linked", "stolenlog", "stolenlog2", "exelink", "newdir", "newfile"} {
+				if _, err := os.Lstat(filepath.Join(root, name)); err == nil {
+					t.Errorf("%s was made in the root", name)
+				}
+			}
+		})
+	}
+}
+
+// handedIO are the calls the guest may make on what it was handed:
+// reading, writing, status flags and locks. Under kshim (with fds as in
+// TestRootHandedOutside) they answer as natively.
+var handedIO = []string{"write:1", "fstat:0", "fstat:1", "statempty:0", "statempty:1", "getdents:0", "poll:0",
+	"poll:1", "flock:0", "flock:1", "setlk:1", "setfl:0", "setfl:1", "faccessat:1:", "open:/dev/stdout:w",
+	"open:/dev/stdout:a", "open:/dev/stdin:r", "read:/dev/null", "open:/dev/null:w"}
+
+// TestRootHandedIO: the I/O the guest may do on host objects from outside
+// its root is Linux's (a native run is the oracle), and its writes land.
+func TestRootHandedIO(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	requireFile(t, filepath.Join(dir, "fs_handed"))
+	var outs [2]string
+	for i, under := range []bool{false, true} {
+		tmp := handedTree(t, filepath.Join(dir, "fs_handed"))
+		root, hostdir, prog := filepath.Join(tmp, "root"), filepath.Join(tmp, "hostdir"), filepath.Join(tmp, "prog", "fs_handed")
+		fds := openFDs(t, hostdir, filepath.Join(tmp, "log"))
+		argv := []string{prog}
+		if under {
+			argv = []string{kshim, "run", "--root", root, prog}
+		}
+		_, outs[i] = runHanded(t, argv, tmp, fds, handedIO)
+		if b, err := os.ReadFile(filepath.Join(tmp, "log")); err != nil || string(b) != "guest\n" {
+			t.Errorf("under kshim %v: the log holds %q, %v; want the guest's write over LOG", under, b, err)
+		}
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("I/O on handed-in objects differs from native:\n%s", firstDiff([]byte(outs[0]), []byte(outs[1]), "kshim"))
+	}
+}
+
+// handedInside: fd 0 a directory and fd 1 a file inside the root, the cwd
+// the root; relative paths only, so that a native run (no root) is the
+// oracle for --rw.
+var handedInside = []string{"openat:0:file", "fstatat:0:file", "mkdirat:0:made", "openatw:0:new", "fchmod:1",
+	"fchown:1", "futimens:1", "ftruncate:1", "fallocate:1", "fchmodempty:1", "utimensempty:1",
+	"chmod:/proc/self/fd/1", "truncate:/dev/stdout", "open:/dev/stdout:wt", "open:/proc/self/fd/1:rw",
+	"open:/dev/stdin:r", "linkempty:1:loglink", "fchdir:0", "read:file", "creat:viacwd", "chdir:/dev/fd/0"}
+
+// TestRootHandedInside: handed-in objects that are also inside the root
+// follow the root's rule: with --rw everything answers and changes as
+// natively; read-only, every change is EROFS as on a read-only mount.
+func TestRootHandedInside(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	requireFile(t, filepath.Join(dir, "fs_handed"))
+	var outs, states [2]string
+	for i, under := range []bool{false, true} {
+		tmp := handedTree(t, filepath.Join(dir, "fs_handed"))
+		root, prog := filepath.Join(tmp, "root"), filepath.Join(tmp, "prog", "fs_handed")
+		fds := openFDs(t, filepath.Join(root, "in"), filepath.Join(root, "log"))
+		argv := []string{prog}
+		if under {
+			argv = []string{kshim, "run", "--root", root, "--rw", prog}
+		}
+		_, outs[i] = runHanded(t, argv, root, fds, handedInside)
+		states[i] = hostState(t, root, "", false)
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("--rw root: handed-in objects inside it differ from native:\n%s", firstDiff([]byte(outs[0]), []byte(outs[1]), "kshim"))
+	}
+	if states[0] != states[1] {
+		t.Errorf("--rw root: the tree differs from a native run's:\n%s", firstDiff([]byte(states[0]), []byte(states[1]), "kshim"))
+	}
+
+	tmp := handedTree(t, filepath.Join(dir, "fs_handed"))
+	root := filepath.Join(tmp, "root")
+	fds := openFDs(t, filepath.Join(root, "in"), filepath.Join(root, "log"))
+	before := hostState(t, tmp, "", true)
+	out, _ := runHanded(t, []string{kshim, "run", "--root", root, filepath.Join(tmp, "prog", "fs_handed")}, root, fds, handedInside)
+	expect(t, out, map[string]string{
+		"openat:0:file": `"INSIDE file"`, "fstatat:0:file": "ok", "mkdirat:0:made": "EROFS", "openatw:0:new": "EROFS",
+		"fchmod:1": "EROFS", "fchown:1": "EROFS", "futimens:1": "EROFS", "ftruncate:1": "EROFS", "fallocate:1": "EROFS",
+		"fchmodempty:1": "EROFS", "utimensempty:1": "EROFS", "chmod:/proc/self/fd/1": "EROFS",
+		"truncate:/dev/stdout": "EROFS", "open:/dev/stdout:wt": "EROFS", "open:/proc/self/fd/1:rw": "ok",
+		"open:/dev/stdin:r": "ok", "linkempty:1:loglink": "EROFS", "fchdir:0": "ok", "read:file": `"INSIDE file"`,
+		"creat:viacwd": "EROFS", "chdir:/dev/fd/0": "ok",
+	})
+	if after := hostState(t, tmp, "", true); after != before {
+		t.Errorf("the read-only root changed:\n%s", firstDiff([]byte(before), []byte(after), "after"))
+	}
+}
+
+// TestRootExeSwapped: with --rw, the guest cannot make /proc/self/exe (or
+// an exec of it) lead out of the root by putting a symlink where its
+// program was: the program's name is resolved in the root, as any path.
+func TestRootExeSwapped(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	requireFile(t, filepath.Join(dir, "fs_handed"))
+	tmp := handedTree(t, filepath.Join(dir, "fs_handed"))
+	root, hostdir := filepath.Join(tmp, "root"), filepath.Join(tmp, "hostdir")
+	data, err := os.ReadFile(filepath.Join(dir, "fs_handed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "x", "fs_handed"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hostdir, "fs_handed"), []byte(secret+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fds := openFDs(t, "/dev/null", filepath.Join(tmp, "log"))
+	ops := []string{"rename:/x:/x.old", "symlinkto:" + hostdir + ":/x", "read:/proc/self/exe", "execveat:-100:/proc/self/exe"}
+	out, _ := runHanded(t, []string{kshim, "run", "--root", root, "--rw", filepath.Join(root, "x", "fs_handed")}, tmp, fds, ops)
+	expect(t, out, map[string]string{
+		"rename:/x:/x.old": "ok", "symlinkto:" + hostdir + ":/x": "ok",
+		"read:/proc/self/exe": "ENOENT", "execveat:-100:/proc/self/exe": "ENOENT",
+	})
 }

@@ -188,7 +188,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 			return 0, unix.EACCES
 		}
 		// /proc/self/exe: the running program.
-		fd, err := unix.Open(p.exeHost(), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := p.openExe(unix.O_RDONLY, 0)
 		if err != nil {
 			return 0, unix.ENOENT
 		}
@@ -256,6 +256,12 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		}
 		return 0, unix.ENOEXEC
 	}
+	// The other threads end first (they run on the old tables).
+	if err := p.deThread(); err != nil {
+		mm.Destroy()
+		pt.Free()
+		return 0, err
+	}
 	// The point of no return.
 	old := p.MM
 	if err := t.Switch(pt); err != nil {
@@ -274,6 +280,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		p.exeHostPath = h
 	}
 	p.files.CloseOnExec()
+	p.timers().stopTimers(false) // POSIX timers go; ITIMER_REAL stays
 	p.resetSignalsForExec()
 	p.tidAddr = 0
 	p.robustList, p.rseq = 0, 0

@@ -16,6 +16,10 @@
 //     below the limit the caller passes (the guest's RLIMIT_NOFILE);
 //     otherwise EMFILE and nothing changes.
 //   - The guest never sees a host fd number.
+//   - With a Sandbox attached (limits.go), every entry is counted there
+//     from install to close, and holds a reference on its pipe's charge
+//     (pipebuf.go): all entries are made by install, installAt and Clone
+//     and end in release.
 //
 // Sharing: the threads of one process will share one *FDTable (mu
 // serialises them); fork gives the child Clone(), fresh host dups of the
@@ -38,6 +42,18 @@ const (
 	kindProcLink                 // a /proc symlink opened with O_PATH|O_NOFOLLOW
 )
 
+// fileOrigin says where an open file came from, which decides what the
+// guest may do with it besides reading and writing (fspath.go).
+type fileOrigin uint8
+
+const (
+	fromKshim  fileOrigin = iota // made for the guest: pipes, epoll, eventfd, /proc
+	fromRoot                     // resolved in the guest's root tree
+	fromHost                     // handed in by kshim's caller (fds 0-2), or reopened from one
+	fromDevice                   // a device of hostDevices, opened by its host path
+	fromExe                      // the program file, opened through /proc/self/exe
+)
+
 // openFile is what kshim knows of an open file description beyond the host
 // fd. It is shared (by pointer) between dups and never changes after open,
 // except a virtual directory's read position.
@@ -46,9 +62,14 @@ type openFile struct {
 	// path is the guest path it was opened by ("" for pipes, epoll...):
 	// /proc/self/fd/N when the host cannot tell, and virtual files' names.
 	path string
-	// inRoot: resolved in the guest's root tree, so mutations through it
-	// are EROFS when the root is read-only.
-	inRoot bool
+	// origin: where it came from. The root's files change only with --rw;
+	// host objects never change unless the root also holds them; kshim's
+	// own are the guest's (fsmutate.go's mayChange). The zero value is
+	// fromKshim: whatever opens a host file by a path must say so.
+	origin fileOrigin
+	// grant is the access mode a fromHost file was handed in with (or the
+	// program file's, read-only): reopening it never gains more.
+	grant int
 	// pathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
 	// for. The host checks its own fds; these are for the other kinds.
 	pathOnly bool
@@ -57,6 +78,10 @@ type openFile struct {
 	node *procNode
 	// dir holds a virtual directory's entries and position (kindProcDir).
 	dir *virtualDir
+	// counted is set (under Sandbox.mu) when an fd for it is first
+	// installed; pipe is then the charge of the pipe it is, if any.
+	counted bool
+	pipe    *pipeCharge
 }
 
 type fdEntry struct {
@@ -69,6 +94,7 @@ type fdEntry struct {
 type FDTable struct {
 	mu  sync.Mutex
 	fds []*fdEntry
+	sb  *Sandbox // the guest's limits (nil: none)
 }
 
 // maxFDs caps the table whatever RLIMIT_NOFILE says (Linux's fs.nr_open).
@@ -95,6 +121,12 @@ func (t *FDTable) install(e fdEntry, min, limit int) (int, error) {
 			t.grow(fd + 1)
 		}
 		if t.fds[fd] == nil {
+			if t.sb != nil {
+				if err := t.sb.addFD(e.file, e.host, true); err != nil {
+					unix.Close(e.host)
+					return -1, err
+				}
+			}
 			t.fds[fd] = &e
 			return fd, nil
 		}
@@ -103,19 +135,58 @@ func (t *FDTable) install(e fdEntry, min, limit int) (int, error) {
 	return -1, unix.EMFILE
 }
 
+// fileRoom says whether the guest may open one more file (ENFILE when it
+// holds all the fds its sandbox allows), checked with hasFree before a
+// path is looked up.
+func (t *FDTable) fileRoom() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sb == nil {
+		return nil
+	}
+	t.sb.mu.Lock()
+	defer t.sb.mu.Unlock()
+	if t.sb.fds >= t.sb.lim.MaxFDs {
+		return unix.ENFILE
+	}
+	return nil
+}
+
+// release closes an entry's host fd and uncounts it (t.mu need not be
+// held: the entry is out of the table).
+func (t *FDTable) release(e *fdEntry) error {
+	err := unix.Close(e.host)
+	if t.sb != nil {
+		t.sb.dropFD(e.file)
+	}
+	return err
+}
+
 // installAt puts e at guest fd (dup2), closing what was there. It takes
-// ownership of e.host. The caller has checked fd against the limit.
-func (t *FDTable) installAt(fd int, e fdEntry) {
+// ownership of e.host. The caller has checked fd against the limit. It
+// fails (closing e.host) only when fd was free and the sandbox's fds are
+// all taken: EMFILE for another fd of an open file (dup2), ENFILE for a
+// new one.
+func (t *FDTable) installAt(fd int, e fdEntry) error {
 	t.mu.Lock()
 	if fd >= len(t.fds) {
 		t.grow(fd + 1)
 	}
 	old := t.fds[fd]
+	if t.sb != nil {
+		// Replacing an open fd leaves the count as it is.
+		if err := t.sb.addFD(e.file, e.host, old == nil); err != nil {
+			t.mu.Unlock()
+			unix.Close(e.host)
+			return err
+		}
+	}
 	t.fds[fd] = &e
 	t.mu.Unlock()
 	if old != nil {
-		unix.Close(old.host)
+		t.release(old)
 	}
+	return nil
 }
 
 func (t *FDTable) grow(n int) {
@@ -146,7 +217,7 @@ func (t *FDTable) close(fd int) error {
 	e := t.fds[fd]
 	t.fds[fd] = nil
 	t.mu.Unlock()
-	if err := unix.Close(e.host); err != nil && err != unix.EINTR {
+	if err := t.release(e); err != nil && err != unix.EINTR {
 		return err
 	}
 	return nil
@@ -156,7 +227,7 @@ func (t *FDTable) close(fd int) error {
 // fd in [first, last].
 func (t *FDTable) closeRange(first, last uint, cloexecOnly bool) {
 	t.mu.Lock()
-	var closing []int
+	var closing []*fdEntry
 	for fd := first; fd <= last && fd < uint(len(t.fds)); fd++ {
 		e := t.fds[fd]
 		if e == nil {
@@ -166,12 +237,12 @@ func (t *FDTable) closeRange(first, last uint, cloexecOnly bool) {
 			e.cloexec = true
 			continue
 		}
-		closing = append(closing, e.host)
+		closing = append(closing, e)
 		t.fds[fd] = nil
 	}
 	t.mu.Unlock()
-	for _, h := range closing {
-		unix.Close(h)
+	for _, e := range closing {
+		t.release(e)
 	}
 }
 
@@ -227,7 +298,31 @@ func (t *FDTable) maxFDSet() int {
 func (t *FDTable) Clone() (*FDTable, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &FDTable{fds: make([]*fdEntry, len(t.fds))}
+	c := &FDTable{fds: make([]*fdEntry, len(t.fds)), sb: t.sb}
+	n := 0 // fds counted for the child but not made yet
+	if t.sb != nil {
+		// The child's copies count as fds of the guest: all or none
+		// (Linux's dup_fd fails a fork with EMFILE past its limit).
+		for _, e := range t.fds {
+			if e != nil {
+				n++
+			}
+		}
+		t.sb.mu.Lock()
+		if t.sb.fds+n > t.sb.lim.MaxFDs {
+			t.sb.mu.Unlock()
+			return nil, unix.EMFILE
+		}
+		t.sb.fds += n // taken now, so no other table takes them meanwhile
+		t.sb.mu.Unlock()
+		defer func() {
+			if n > 0 { // failed: entries not made give theirs back
+				t.sb.mu.Lock()
+				t.sb.fds -= n
+				t.sb.mu.Unlock()
+			}
+		}()
+	}
 	for fd, e := range t.fds {
 		if e == nil {
 			continue
@@ -237,6 +332,12 @@ func (t *FDTable) Clone() (*FDTable, error) {
 			c.closeAll()
 			return nil, err
 		}
+		if c.sb != nil {
+			c.sb.mu.Lock()
+			_ = c.sb.lockedRef(e.file, h, true) // counted already: cannot fail
+			n--
+			c.sb.mu.Unlock()
+		}
 		c.fds[fd] = &fdEntry{host: h, cloexec: e.cloexec, file: e.file}
 	}
 	return c, nil
@@ -245,16 +346,16 @@ func (t *FDTable) Clone() (*FDTable, error) {
 // CloseOnExec closes the fds marked FD_CLOEXEC, as execve does.
 func (t *FDTable) CloseOnExec() {
 	t.mu.Lock()
-	var closing []int
+	var closing []*fdEntry
 	for fd, e := range t.fds {
 		if e != nil && e.cloexec {
-			closing = append(closing, e.host)
+			closing = append(closing, e)
 			t.fds[fd] = nil
 		}
 	}
 	t.mu.Unlock()
-	for _, h := range closing {
-		unix.Close(h)
+	for _, e := range closing {
+		t.release(e)
 	}
 }
 
@@ -268,17 +369,37 @@ func (t *FDTable) CloseAll() {
 func (t *FDTable) closeAll() {
 	for fd, e := range t.fds {
 		if e != nil {
-			unix.Close(e.host)
+			t.release(e)
 			t.fds[fd] = nil
 		}
 	}
 	t.fds = t.fds[:0]
 }
 
+// attach puts the table under sb (the first process, made before its
+// sandbox): its entries are counted, whatever the limit, and its pipes
+// charged.
+func (t *FDTable) attach(sb *Sandbox) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sb = sb
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	for _, e := range t.fds {
+		if e != nil {
+			_ = sb.lockedRef(e.file, e.host, true)
+			sb.fds++
+		}
+	}
+}
+
 // newStdioTable gives the guest fds 0, 1 and 2 as host dups of the VMM's
 // own: the guest may close or replace them without taking kshim's stderr
 // (its messages) with it. A VMM fd that is closed stays closed for the
-// guest, as a native child would inherit it.
+// guest, as a native child would inherit it. No other fd kshim inherited
+// reaches the guest. These are handed-in host objects (fromHost): the
+// guest reads and writes them, but never looks up paths below them nor
+// changes them (fspath.go).
 func newStdioTable() *FDTable {
 	t := &FDTable{}
 	for fd := 0; fd < 3; fd++ {
@@ -286,7 +407,16 @@ func newStdioTable() *FDTable {
 		if err != nil {
 			continue
 		}
-		t.installAt(fd, fdEntry{host: h, file: &openFile{kind: kindHost, path: stdioNames[fd]}})
+		fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
+		if err != nil {
+			unix.Close(h)
+			continue
+		}
+		grant := fl & unix.O_ACCMODE
+		if fl&unix.O_PATH != 0 {
+			grant = -1 // no access at all
+		}
+		t.installAt(fd, fdEntry{host: h, file: &openFile{kind: kindHost, path: stdioNames[fd], origin: fromHost, grant: grant}})
 	}
 	return t
 }

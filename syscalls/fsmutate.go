@@ -11,8 +11,14 @@
 //     is followed only by kshim's in-root resolution.
 //   - Without --rw every call here fails with EROFS at the point Linux's
 //     mnt_want_write would, so earlier errors (ENOENT, EEXIST, EBUSY...)
-//     are Linux's. Files outside the root (host devices, inherited fds)
-//     and kshim's /proc (EPERM, as procfs) are not the root's.
+//     are Linux's. kshim's /proc refuses changes (EPERM, as procfs).
+//   - Host objects that are not the root's (handed-in fds, the devices of
+//     hostDevices, the program file) never change: attribute, size and
+//     link calls on them are EPERM, as for an immutable file, where Linux
+//     checks IS_IMMUTABLE (after EROFS; ETXTBSY for the program comes
+//     later still) -- unless findInRoot finds a handed-in file or the
+//     program in the root, whose rule then applies (mayChange). Pipes,
+//     sockets and the like kshim made for the guest are the guest's own.
 //   - The guest cannot create device nodes (EPERM, as for an unprivileged
 //     process), whatever kshim's privileges: a node would reach any host
 //     device from inside the root.
@@ -281,17 +287,25 @@ func (p *Process) linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 		return 0, err
 	}
 	defer d.close()
-	if src.node != nil {
-		if d.node != nil {
-			return 0, unix.EPERM
-		}
-		return 0, unix.EXDEV
-	}
+	// Linux's filename_create (EEXIST, EROFS...) comes before EXDEV.
 	if err := p.create(&d, false); err != nil {
 		return 0, err
 	}
-	if !src.inRoot {
-		return 0, unix.EXDEV // a host device or inherited file: not the root's
+	if src.node != nil {
+		return 0, unix.EXDEV // /proc is another file system
+	}
+	if src.origin != fromRoot {
+		// A handed-in file, device or the program: another file system,
+		// unless it is also the root's (then link it from there).
+		fd, _, ok := p.fs.findInRoot(src.fd)
+		if !ok || src.origin == fromDevice {
+			if ok {
+				unix.Close(fd)
+			}
+			return 0, unix.EXDEV
+		}
+		unix.Close(src.fd)
+		src.fd = fd
 	}
 	// Link exactly the inode resolved in the root: by fd (needs
 	// CAP_DAC_READ_SEARCH), else through the host's /proc magic link.
@@ -313,23 +327,51 @@ func (p *Process) changeable(dirfd int, pathAddr uint64, flags int) (resolved, e
 	if err != nil {
 		return r, err
 	}
-	if err := p.mayChange(r.node, r.inRoot); err != nil {
+	if err := p.mayChange(r.node, r.origin, r.fd); err != nil {
 		r.close()
 		return resolved{fd: -1}, err
 	}
 	return r, nil
 }
 
-// mayChange: /proc refuses attribute changes (EPERM); the root only
-// changes with --rw.
-func (p *Process) mayChange(node *procNode, inRoot bool) error {
-	if node != nil {
+// mayChange says whether a file's attributes, size or links may change:
+// /proc refuses (EPERM); the root changes only with --rw (EROFS); what
+// kshim made for the guest is the guest's; the host's devices never
+// change, nor other host objects (EPERM) unless findInRoot finds them
+// (host fd h) in the root, whose rule then applies.
+func (p *Process) mayChange(node *procNode, origin fileOrigin, h int) error {
+	switch {
+	case node != nil || origin == fromDevice:
 		return unix.EPERM
+	case origin == fromKshim:
+		return nil
+	case origin != fromRoot:
+		fd, _, ok := p.fs.findInRoot(h)
+		if !ok {
+			return unix.EPERM
+		}
+		unix.Close(fd)
 	}
-	if inRoot && !p.fs.writable {
+	if !p.fs.writable {
 		return unix.EROFS
 	}
 	return nil
+}
+
+// maySize is mayChange for ftruncate and fallocate, which change only a
+// regular file open for writing: the host answers the rest as Linux does
+// (EINVAL, EBADF, ESPIPE, ENODEV...), and a read-only root gives out no
+// such fd of its own.
+func (p *Process) maySize(e fdEntry) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(e.host, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	fl, err := unix.FcntlInt(uintptr(e.host), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_PATH != 0 || fl&unix.O_ACCMODE == unix.O_RDONLY {
+		return nil
+	}
+	return p.mayChange(nil, e.file.origin, e.host)
 }
 
 // openedFile returns a guest fd's entry for an fd-based attribute call:
@@ -347,7 +389,7 @@ func (p *Process) openedFile(fd uint64) (fdEntry, error) {
 			return e, err
 		}
 	}
-	return e, p.mayChange(e.file.node, e.file.inRoot)
+	return e, p.mayChange(e.file.node, e.file.origin, e.host)
 }
 
 func sysTruncate(p *Process, _ *Regs, a *args) (uint64, error) {
@@ -381,8 +423,11 @@ func sysTruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if err := p.mayChange(nil, r.inRoot); err != nil {
+	if err := p.mayChange(nil, r.origin, r.fd); err != nil {
 		return 0, err
+	}
+	if r.origin == fromExe {
+		return 0, unix.ETXTBSY // the program is running
 	}
 	// Reopen exactly that inode for writing (the permission check
 	// truncate makes), through the host's magic link to kshim's own fd.
@@ -411,6 +456,9 @@ func sysFtruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 			return 0, unix.EBADF
 		}
 		return 0, unix.EINVAL // not open for writing
+	}
+	if err := p.maySize(e); err != nil {
+		return 0, err
 	}
 	if err := unix.Ftruncate(e.host, int64(a[1])); err != nil {
 		return 0, err
@@ -609,7 +657,8 @@ func sysFsync(p *Process, r *Regs, a *args) (uint64, error) {
 }
 
 // fallocate needs an fd open for writing, which a read-only root never
-// gives out, so the host's own checks (EBADF first) are Linux's.
+// gives out, so the host's own checks (EBADF first) are Linux's; a host
+// object's size or blocks never change (maySize).
 func sysFallocate(p *Process, _ *Regs, a *args) (uint64, error) {
 	e, err := p.entry(a[0])
 	if err != nil {
@@ -620,6 +669,11 @@ func sysFallocate(p *Process, _ *Regs, a *args) (uint64, error) {
 			return 0, unix.EBADF
 		}
 		return 0, unix.EOPNOTSUPP // procfs has no fallocate
+	}
+	if int64(a[2]) >= 0 && int64(a[3]) > 0 { // else EINVAL comes first
+		if err := p.maySize(e); err != nil {
+			return 0, err
+		}
 	}
 	return 0, unix.Fallocate(e.host, uint32(a[1]), int64(a[2]), int64(a[3]))
 }

@@ -13,7 +13,7 @@
 //     mount, and only after the lookup errors Linux reports first
 //     (ENOENT, ENOTDIR, EEXIST, EISDIR, ELOOP). The host devices of
 //     hostDevices, /proc and the fds the guest inherited are not under the
-//     root and open normally.
+//     root and open normally, but for mayReopen (fsproc.go).
 package syscalls
 
 import (
@@ -76,6 +76,9 @@ func (p *Process) open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint
 	if !p.files.hasFree(p.nofile()) {
 		return 0, unix.EMFILE
 	}
+	if err := p.files.fileRoom(); err != nil {
+		return 0, err
+	}
 	cloexec := flags&unix.O_CLOEXEC != 0
 	host := flags&^unix.O_CLOEXEC | noctty(flags)
 	var r resolved
@@ -102,7 +105,7 @@ func (p *Process) install(r resolved, flags int, cloexec bool) (uint64, error) {
 		}
 		return p.newFD(h, cloexec, f)
 	}
-	return p.newFD(r.fd, cloexec, &openFile{kind: kindHost, path: r.guest, inRoot: r.inRoot})
+	return p.newFD(r.fd, cloexec, &openFile{kind: kindHost, path: r.guest, origin: r.origin, grant: r.grant})
 }
 
 // openReadOnly opens with write intent under a read-only root: look first
@@ -132,7 +135,7 @@ func (p *Process) openReadOnly(dirfd int, path string, flags int, mode uint32) (
 	if err != nil {
 		return fail(err)
 	}
-	if r.node != nil || !r.inRoot {
+	if r.node != nil || r.origin != fromRoot {
 		// /proc answers for itself; devices and inherited fds are not
 		// on the read-only tree.
 		r.close()
@@ -245,7 +248,9 @@ func (p *Process) dup3(oldfd, newfd, flags uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	p.files.installAt(int(uint32(newfd)), fdEntry{host: h, cloexec: flags&unix.O_CLOEXEC != 0, file: e.file})
+	if err := p.files.installAt(int(uint32(newfd)), fdEntry{host: h, cloexec: flags&unix.O_CLOEXEC != 0, file: e.file}); err != nil {
+		return 0, err
+	}
 	return uint64(uint32(newfd)), nil
 }
 
@@ -310,7 +315,9 @@ func sysFcntl(p *Process, _ *Regs, a *args) (uint64, error) {
 			}
 		}
 		return 0, nil
-	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ, unix.F_GET_SEALS, unix.F_ADD_SEALS, unix.F_GETLEASE:
+	case unix.F_SETPIPE_SZ:
+		return p.setPipeSize(e, arg) // pipebuf.go
+	case unix.F_GETPIPE_SZ, unix.F_GET_SEALS, unix.F_ADD_SEALS, unix.F_GETLEASE:
 		r, err := unix.FcntlInt(uintptr(e.host), cmd, int(int32(arg)))
 		return uint64(r), err
 	case fDupfdQuery:
@@ -373,9 +380,11 @@ func (p *Process) pipe2(addr uint64, flags int) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	var hp [2]int
-	if err := unix.Pipe2(hp[:], flags|unix.O_CLOEXEC); err != nil {
+	done, err := p.makePipe(&hp, flags|unix.O_CLOEXEC) // pipebuf.go
+	if err != nil {
 		return 0, err
 	}
+	defer done()
 	cloexec := flags&unix.O_CLOEXEC != 0
 	r, err := p.newFD(hp[0], cloexec, &openFile{kind: kindHost})
 	if err != nil {

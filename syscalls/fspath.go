@@ -11,7 +11,15 @@
 //     interprets "..", a symlink or a mount point on the host.
 //   - No host fd that resolution returns is on a procfs: the host's /proc
 //     describes kshim, not the guest, and its files would reach kshim's own
-//     memory and fds (EACCES).
+//     memory and fds. A path the host resolves into its procfs (a symlink
+//     such as /etc/mtab -> /proc/mounts) is looked up again, by the host's
+//     name for it, in kshim's /proc; EACCES if it has no such name.
+//   - A lookup starts only from a directory of the root tree: the root, the
+//     cwd, or a dirfd the guest resolved in the root. A handed-in directory
+//     (fromHost: fds 0-2) is refound in the root by its host path and used
+//     only if that is the same inode on the same mount (findInRoot);
+//     otherwise lookups below it, fchdir to it and chdir through
+//     /proc/self/fd are EACCES, as for a directory the guest may not search.
 //   - Host calls that create or remove an entry (mkdirat, unlinkat,
 //     renameat2, symlinkat, linkat) get a parent directory fd from
 //     resolution and one name without "/", so they act inside the root.
@@ -21,6 +29,12 @@
 //     moves it out; then relative lookups still cannot climb above it), or
 //     a directory of kshim's /proc (cwdNode), which has no host fd.
 //   - Without --rw nothing under the root changes (fsopen.go, fsmutate.go).
+//   - Host objects the guest holds but did not resolve in the root (handed
+//     in, the devices of hostDevices, the program file) are used for I/O
+//     only: their attributes, size and links never change (mayChange:
+//     EPERM), unless findInRoot finds them in the root, whose rule then
+//     applies; reopening one through /proc/self/fd never gains an access
+//     mode it was not handed (EACCES).
 //
 // Needs Linux 5.8 (openat2 5.6, faccessat2 5.8) and the host's /proc for
 // the guest paths of open directories (getcwd, relative lookups that climb
@@ -106,11 +120,10 @@ func newFS(root string, writable bool) (*fsContext, error) {
 		fs.rootHost = root
 	}
 	if cwd, err := unix.Open(".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
-		if g, err := fs.guestPath(cwd, ""); err == nil {
-			fs.cwd, fs.cwdPath = cwd, g
-		} else {
-			unix.Close(cwd)
+		if fd, g, ok := fs.findInRoot(cwd); ok {
+			fs.cwd, fs.cwdPath = fd, g
 		}
+		unix.Close(cwd)
 	}
 	if fs.cwd < 0 {
 		if fs.cwd, err = unix.FcntlInt(uintptr(rfd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
@@ -202,9 +215,11 @@ type resolved struct {
 	// guest is the guest path, lexically (for /proc/self/fd when the host
 	// cannot tell, and for /proc nodes).
 	guest string
-	// inRoot: a file of the root tree (read-only unless --rw), as opposed
-	// to a host device opened by exact path or a reopened inherited fd.
-	inRoot bool
+	// origin: fromRoot for a file of the root tree (read-only unless
+	// --rw), else a host device, the program or a reopened handed-in file
+	// (with the access it was handed in with, grant).
+	origin fileOrigin
+	grant  int
 }
 
 func (r *resolved) close() {
@@ -249,18 +264,100 @@ func openat2(dir int, path string, flags int, mode uint32, resolve uint64) (int,
 	}
 }
 
-// checkNotProc refuses host fds on a procfs (see the invariants).
-func checkNotProc(fd int) error {
+// onProc says whether host fd fd is on a procfs (see the invariants); a
+// file whose file system cannot be told counts as one.
+func onProc(fd int) bool {
 	var sf unix.Statfs_t
-	if err := unix.Fstatfs(fd, &sf); err != nil {
-		unix.Close(fd)
-		return err
+	return unix.Fstatfs(fd, &sf) != nil || sf.Type == unix.PROC_SUPER_MAGIC
+}
+
+// resolvedInRoot makes the result of a lookup in the root of host fd fd
+// (taking it), or, when the host's resolution ended in its procfs, looks
+// up the host's name for that file in kshim's /proc instead, kshim's own
+// pid read as "self" (the host resolved /proc/self to it). The host's
+// resolution refuses magic links, and kshim's /proc holds no symlink into
+// the root's procfs, so this never leads back here for the same path.
+func (p *Process) resolvedInRoot(fd int, guest string, flags int, mode uint32) (resolved, error) {
+	if !onProc(fd) {
+		return resolved{fd: fd, guest: guest, origin: fromRoot}, nil
 	}
-	if sf.Type == unix.PROC_SUPER_MAGIC {
-		unix.Close(fd)
-		return unix.EACCES
+	hp, err := hostPathOf(fd)
+	unix.Close(fd)
+	if err != nil {
+		return resolved{fd: -1}, unix.EACCES
 	}
-	return nil
+	g, ok := p.fs.toGuest(hp)
+	if !ok || g != "/proc" && !strings.HasPrefix(g, "/proc/") {
+		return resolved{fd: -1}, unix.EACCES // a procfs mounted elsewhere
+	}
+	comps := strings.Split(strings.TrimPrefix(g[len("/proc"):], "/"), "/")
+	if comps[0] == itoa(unix.Getpid()) {
+		comps[0] = "self"
+	}
+	return p.lookupProc(comps, flags, mode)
+}
+
+// sameObject says whether host fds a and b are the same inode on the
+// same mount.
+func sameObject(a, b int) bool {
+	var sa, sb unix.Statx_t
+	const how = unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW
+	if unix.Statx(a, "", how, unix.STATX_INO|unix.STATX_MNT_ID, &sa) != nil ||
+		unix.Statx(b, "", how, unix.STATX_INO|unix.STATX_MNT_ID, &sb) != nil {
+		return false
+	}
+	return sa.Dev_major == sb.Dev_major && sa.Dev_minor == sb.Dev_minor && sa.Ino == sb.Ino &&
+		sa.Mask&sb.Mask&unix.STATX_MNT_ID != 0 && sa.Mnt_id == sb.Mnt_id
+}
+
+// findInRoot finds host object h, which the guest holds but did not
+// resolve in the root, in the root tree: the host's name for it, less the
+// root's, resolved from the root, must be the very same inode on the same
+// mount (not a namesake, not a bind mount of it elsewhere). It returns an
+// O_PATH fd of it there (owned by the caller) and its guest path.
+func (fs *fsContext) findInRoot(h int) (int, string, bool) {
+	if fs.root < 0 {
+		return -1, "", false
+	}
+	hp, err := hostPathOf(h)
+	if err != nil {
+		return -1, "", false
+	}
+	g, ok := fs.toGuest(hp)
+	if !ok {
+		return -1, "", false
+	}
+	fd, err := openat2(fs.root, g, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_IN_ROOT)
+	if err != nil {
+		return -1, "", false
+	}
+	if !sameObject(fd, h) || onProc(fd) {
+		unix.Close(fd)
+		return -1, "", false
+	}
+	return fd, g, true
+}
+
+// lookupAt resolves relative path rel below guest fd e (a directory): the
+// root's own directories directly, a handed-in one only where findInRoot
+// finds it in the root (EACCES otherwise: no lookup starts outside).
+func (p *Process) lookupAt(e fdEntry, rel string, flags int, mode uint32) (resolved, error) {
+	if e.file.origin == fromRoot {
+		return p.lookupFrom(e.host, e.file.path, rel, flags, mode)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(e.host, &st); err != nil {
+		return resolved{fd: -1}, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return resolved{fd: -1}, unix.ENOTDIR
+	}
+	base, g, ok := p.fs.findInRoot(e.host)
+	if !ok {
+		return resolved{fd: -1}, unix.EACCES
+	}
+	defer unix.Close(base)
+	return p.lookupFrom(base, g, rel, flags, mode)
 }
 
 // lookup resolves path relative to guest fd dirfd (AT_FDCWD: the cwd) and
@@ -288,7 +385,7 @@ func (p *Process) lookup(dirfd int, path string, flags int, mode uint32) (resolv
 		case kindProc, kindProcLink:
 			return resolved{fd: -1}, unix.ENOTDIR
 		}
-		base, basePath = e.host, e.file.path
+		return p.lookupAt(e, path, flags, mode)
 	}
 	return p.lookupFrom(base, basePath, path, flags, mode)
 }
@@ -319,10 +416,7 @@ func (p *Process) lookupFrom(base int, basePath, rel string, flags int, mode uin
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
-	if err := checkNotProc(fd); err != nil {
-		return resolved{fd: -1}, err
-	}
-	return resolved{fd: fd, guest: path.Join(basePath, rel), inRoot: true}, nil
+	return p.resolvedInRoot(fd, path.Join(basePath, rel), flags, mode)
 }
 
 // lookupAbs resolves an absolute guest path.
@@ -342,24 +436,53 @@ func (p *Process) lookupAbs(abs string, flags int, mode uint32) (resolved, error
 		return p.lookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
 	}
 	if hostDevices[clean] {
-		name := clean
-		if trailing {
-			name += "/"
-		}
-		fd, err := unix.Open(name, flags|unix.O_CLOEXEC|noctty(flags), mode)
-		if err != nil {
-			return resolved{fd: -1}, err
-		}
-		return resolved{fd: fd, guest: clean}, nil
+		return openDevice(clean, trailing, flags)
 	}
 	fd, err := openat2(p.fs.root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
-	if err := checkNotProc(fd); err != nil {
-		return resolved{fd: -1}, err
+	return p.resolvedInRoot(fd, clean, flags, mode)
+}
+
+// openDevice opens a device of hostDevices at its exact host path. Only a
+// character device is served (whatever else is there is ENOENT), and it is
+// never created or truncated: an exclusive create is EEXIST, as for any
+// file that exists, and the other open flags are the guest's.
+func openDevice(name string, trailing bool, flags int) (resolved, error) {
+	fail := func(err error) (resolved, error) { return resolved{fd: -1}, err }
+	pfd, err := unix.Open(name, unix.O_PATH|unix.O_CLOEXEC|flags&unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return fail(err)
 	}
-	return resolved{fd: fd, guest: clean, inRoot: true}, nil
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		unix.Close(pfd)
+		return fail(err)
+	}
+	switch typ := st.Mode & unix.S_IFMT; {
+	case typ == unix.S_IFLNK:
+		err = unix.ELOOP // O_NOFOLLOW
+	case typ != unix.S_IFCHR:
+		err = unix.ENOENT
+	case trailing || flags&unix.O_DIRECTORY != 0:
+		err = unix.ENOTDIR
+	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
+		err = unix.EEXIST
+	case flags&unix.O_PATH != 0:
+		return resolved{fd: pfd, guest: name, origin: fromDevice}, nil
+	}
+	if err != nil {
+		unix.Close(pfd)
+		return fail(err)
+	}
+	// Reopen that very node (the host's magic link to kshim's fd).
+	fd, err := unix.Open("/proc/self/fd/"+itoa(pfd), flags&^(unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW)|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	unix.Close(pfd)
+	if err != nil {
+		return fail(err)
+	}
+	return resolved{fd: fd, guest: name, origin: fromDevice}, nil
 }
 
 // inProc says whether an absolute path enters /proc, reading it lexically
@@ -403,22 +526,32 @@ type parentDir struct {
 	slash bool
 }
 
-// lookupParent resolves all of path but its last component.
+// lookupParent resolves all of path but its last component. The parent
+// is a directory of the root tree or of kshim's /proc: a handed-in one
+// (reached as /proc/self/fd/N/NAME) only as findInRoot finds it, else
+// EACCES, as for a lookup below it.
 func (p *Process) lookupParent(dirfd int, path string) (parentDir, error) {
 	if path == "" {
 		return parentDir{resolved: resolved{fd: -1}}, unix.ENOENT
 	}
 	trimmed := strings.TrimRight(path, "/")
 	slash := len(trimmed) < len(path)
-	if trimmed == "" {
-		r, err := p.lookup(dirfd, "/", unix.O_PATH|unix.O_DIRECTORY, 0)
-		return parentDir{resolved: r, slash: slash}, err
-	}
-	dir, name := ".", trimmed
-	if i := strings.LastIndexByte(trimmed, '/'); i >= 0 {
-		dir, name = trimmed[:i+1], trimmed[i+1:]
+	dir, name := "/", ""
+	if trimmed != "" {
+		dir, name = ".", trimmed
+		if i := strings.LastIndexByte(trimmed, '/'); i >= 0 {
+			dir, name = trimmed[:i+1], trimmed[i+1:]
+		}
 	}
 	r, err := p.lookup(dirfd, dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err == nil && r.node == nil && r.origin != fromRoot {
+		fd, g, ok := p.fs.findInRoot(r.fd)
+		r.close()
+		if !ok {
+			return parentDir{resolved: resolved{fd: -1}}, unix.EACCES
+		}
+		r = resolved{fd: fd, guest: g, origin: fromRoot}
+	}
 	return parentDir{resolved: r, name: name, slash: slash}, err
 }
 
@@ -461,7 +594,7 @@ func (p *Process) lookupFD(dirfd int, path string, emptyOK bool, flags int) (res
 		if err != nil {
 			return resolved{fd: -1}, err
 		}
-		return resolved{fd: h, guest: p.fs.cwdPath, inRoot: true}, nil
+		return resolved{fd: h, guest: p.fs.cwdPath, origin: fromRoot}, nil
 	}
 	e, err := p.entry(uint64(uint32(dirfd)))
 	if err != nil {
@@ -474,5 +607,5 @@ func (p *Process) lookupFD(dirfd int, path string, emptyOK bool, flags int) (res
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
-	return resolved{fd: h, guest: e.file.path, inRoot: e.file.inRoot}, nil
+	return resolved{fd: h, guest: e.file.path, origin: e.file.origin, grant: e.file.grant}, nil
 }

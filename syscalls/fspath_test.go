@@ -97,7 +97,7 @@ func TestLookupFromDirfd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := p.newFD(r.fd, false, &openFile{path: r.guest, inRoot: true})
+	fd, err := p.newFD(r.fd, false, &openFile{path: r.guest, origin: fromRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestLookupFromDirfd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ffd, _ := p.newFD(r.fd, false, &openFile{path: r.guest, inRoot: true})
+	ffd, _ := p.newFD(r.fd, false, &openFile{path: r.guest, origin: fromRoot})
 	if _, err := p.lookup(int(ffd), "x", unix.O_RDONLY, 0); err != unix.ENOTDIR {
 		t.Errorf("lookup relative to a file = %v, want ENOTDIR", err)
 	}
@@ -205,24 +205,39 @@ func TestToGuest(t *testing.T) {
 	}
 }
 
-// TestHostProcRefused: with the host's / as root, a symlink to the host's
-// /proc is refused; /proc itself is kshim's.
+// TestHostProcRefused: with the host's / as root, a path the host
+// resolves into its own /proc (which describes kshim) is looked up again in
+// kshim's /proc: a symlink to /proc/self/environ finds nothing there, one
+// to /proc/self/status (or /etc/mtab's /proc/mounts) the guest's node.
 func TestHostProcRefused(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.Symlink("/proc/self/environ", filepath.Join(dir, "env")); err != nil {
-		t.Fatal(err)
+	for name, target := range map[string]string{"env": "/proc/self/environ", "status": "/proc/self/status",
+		"mounts": "/proc/mounts", "proc": "/proc"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p := testProcess(t, Files{})
-	if r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, "env"), unix.O_RDONLY, 0); err != unix.EACCES {
-		r.close()
-		t.Errorf("open of a symlink to the host's /proc/self/environ = %v, want EACCES", err)
+	for _, name := range []string{"env", "mounts", "proc/self/environ", "proc/" + itoa(unix.Getpid()) + "/mem"} {
+		if r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, name), unix.O_RDONLY, 0); err != unix.ENOENT {
+			r.close()
+			t.Errorf("open of %s through a symlink to the host's /proc = %v, want ENOENT (not in kshim's /proc)", name, err)
+		}
 	}
 	if _, err := p.lookup(unix.AT_FDCWD, "/proc/self/environ", unix.O_RDONLY, 0); err != unix.ENOENT {
 		t.Errorf("/proc/self/environ = %v, want ENOENT (not in kshim's /proc)", err)
 	}
-	r, err := p.lookup(unix.AT_FDCWD, "/proc/self/status", unix.O_RDONLY, 0)
-	if err != nil || r.node == nil || r.node.path != "/proc/"+itoa(p.Pid)+"/status" {
-		t.Errorf("/proc/self/status = %+v, %v; want kshim's node", r, err)
+	want := "/proc/" + itoa(p.Pid) + "/status"
+	for _, path := range []string{"/proc/self/status", filepath.Join(dir, "status"), filepath.Join(dir, "proc/self/status")} {
+		r, err := p.lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
+		if err != nil || r.node == nil || r.node.path != want {
+			t.Errorf("%s = %+v, %v; want kshim's node %s", path, r, err, want)
+		}
+		r.close()
+	}
+	r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, "proc"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil || r.node == nil || r.node.path != "/proc" {
+		t.Errorf("a symlink to /proc = %+v, %v; want kshim's /proc", r, err)
 	}
 }
 
@@ -303,5 +318,141 @@ func TestProcMaps(t *testing.T) {
 	}
 	if i := strings.Index(string(b), "[stack]") - strings.LastIndex(string(b[:strings.Index(string(b), "[stack]")]), "\n") - 1; i != 73 {
 		t.Errorf("[stack] at column %d, want 73", i)
+	}
+}
+
+// handFD gives p host object name, opened with flags, as a handed-in fd
+// (what newStdioTable makes of kshim's fds 0-2).
+func handFD(t *testing.T, p *Process, name string, flags int) uint64 {
+	t.Helper()
+	h, err := unix.Open(name, flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := p.newFD(h, false, &openFile{kind: kindHost, origin: fromHost, grant: flags & unix.O_ACCMODE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// TestHandedDirLookups: no lookup starts from a handed-in directory outside
+// the root (EACCES); one the root also holds is used as the root's.
+func TestHandedDirLookups(t *testing.T) {
+	dir, root := testRoot(t)
+	p := testProcess(t, Files{Root: root, Writable: true})
+	out := int(handFD(t, p, dir, unix.O_RDONLY|unix.O_DIRECTORY))
+	for _, path := range []string{"outside", ".", "..", "root/etc/passwd"} {
+		if r, err := p.lookup(out, path, unix.O_RDONLY, 0); err != unix.EACCES {
+			r.close()
+			t.Errorf("lookup(%q) below a handed-in directory outside the root = %v, want EACCES", path, err)
+		}
+	}
+	if d, err := p.lookupParent(out, "new"); err != unix.EACCES {
+		d.close()
+		t.Errorf("lookupParent below a handed-in directory outside the root = %v, want EACCES", err)
+	}
+	if d, err := p.lookupParent(unix.AT_FDCWD, "/proc/self/fd/"+itoa(out)+"/new"); err != unix.EACCES {
+		d.close()
+		t.Errorf("lookupParent through /proc/self/fd = %v, want EACCES", err)
+	}
+	if _, err := sysFchdir(p, nil, &args{uint64(out)}); err != unix.EACCES {
+		t.Errorf("fchdir to a handed-in directory outside the root = %v, want EACCES", err)
+	}
+	in := int(handFD(t, p, filepath.Join(root, "sub"), unix.O_RDONLY|unix.O_DIRECTORY))
+	r, err := p.lookup(in, "../etc/passwd", unix.O_RDONLY, 0)
+	if err != nil || r.origin != fromRoot {
+		t.Fatalf("lookup below a handed-in directory inside the root: %+v, %v", r, err)
+	}
+	if got := readResolved(t, r); got != "inside" {
+		t.Errorf("read %q, want the root's /etc/passwd", got)
+	}
+	if _, err := sysFchdir(p, nil, &args{uint64(in)}); err != nil {
+		t.Errorf("fchdir to a handed-in directory inside the root: %v", err)
+	}
+	if g, err := p.getcwd(); err != nil || g != "/sub" {
+		t.Errorf("getcwd = %q, %v; want /sub", g, err)
+	}
+	// With the host's / as root, every host directory is the root's.
+	q := testProcess(t, Files{})
+	r, err = q.lookup(int(handFD(t, q, dir, unix.O_RDONLY|unix.O_DIRECTORY)), "outside", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatalf("lookup below a host directory with root /: %v", err)
+	}
+	if got := readResolved(t, r); got != "secret" {
+		t.Errorf("read %q, want the host file", got)
+	}
+}
+
+// TestHandedNeverChanges: handed-in files and the host's devices never
+// change (EPERM) unless the root holds them and is writable; reopening a
+// handed-in file never gains access it was not handed in with.
+func TestHandedNeverChanges(t *testing.T) {
+	dir, root := testRoot(t)
+	for _, writable := range []bool{false, true} {
+		p := testProcess(t, Files{Root: root, Writable: writable})
+		out := handFD(t, p, filepath.Join(dir, "outside"), unix.O_RDONLY)
+		if _, err := sysFchmod(p, nil, &args{out, 0o600}); err != unix.EPERM {
+			t.Errorf("rw=%v: fchmod of a handed-in file outside the root = %v, want EPERM", writable, err)
+		}
+		if _, err := p.lookup(unix.AT_FDCWD, "/proc/self/fd/"+itoa(int(out)), unix.O_WRONLY, 0); err != unix.EACCES {
+			t.Errorf("rw=%v: reopening a read-only handed-in file for writing = %v, want EACCES", writable, err)
+		}
+		r, err := p.lookup(unix.AT_FDCWD, "/proc/self/fd/"+itoa(int(out)), unix.O_RDONLY, 0)
+		if err != nil {
+			t.Errorf("rw=%v: reopening it for reading: %v", writable, err)
+		} else if got := readResolved(t, r); got != "secret" {
+			t.Errorf("rw=%v: reopened, read %q", writable, got)
+		}
+		in := handFD(t, p, filepath.Join(root, "etc", "passwd"), unix.O_RDONLY)
+		var want error = unix.EROFS
+		if writable {
+			want = nil
+		}
+		if _, err := sysFchmod(p, nil, &args{in, 0o644}); err != want {
+			t.Errorf("rw=%v: fchmod of a handed-in file inside the root = %v, want %v", writable, err, want)
+		}
+		r, err = p.lookup(unix.AT_FDCWD, "/dev/null", unix.O_PATH, 0)
+		if err != nil || r.origin != fromDevice {
+			t.Fatalf("/dev/null: %+v, %v", r, err)
+		}
+		if err := p.mayChange(nil, r.origin, r.fd); err != unix.EPERM {
+			t.Errorf("rw=%v: changing /dev/null = %v, want EPERM", writable, err)
+		}
+		r.close()
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "outside"), &st); err != nil || st.Mode&0o777 != 0o644 {
+		t.Errorf("the handed-in file outside the root changed: mode %o, %v", st.Mode&0o777, err)
+	}
+}
+
+// TestDevicesServed: the host's devices open as the host opens them (the
+// host is the oracle), by their exact path whatever the root holds, and
+// are never created or truncated.
+func TestDevicesServed(t *testing.T) {
+	_, root := testRoot(t)
+	p := testProcess(t, Files{Root: root})
+	for _, c := range []struct {
+		path  string
+		flags int
+	}{
+		{"/dev/null", unix.O_RDONLY}, {"/dev/null", unix.O_WRONLY | unix.O_TRUNC}, {"/dev/null", unix.O_RDWR | unix.O_CREAT},
+		{"/dev/null", unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL}, {"/dev/null", unix.O_RDONLY | unix.O_DIRECTORY},
+		{"/dev/null/", unix.O_RDONLY}, {"/dev/zero", unix.O_RDONLY | unix.O_NOFOLLOW}, {"/dev/null", unix.O_PATH},
+		{"/dev/full", unix.O_WRONLY | unix.O_APPEND},
+	} {
+		h, herr := unix.Open(c.path, c.flags|unix.O_CLOEXEC, 0)
+		if herr == nil {
+			unix.Close(h)
+		}
+		r, err := p.lookup(unix.AT_FDCWD, c.path, c.flags, 0)
+		if err != herr {
+			t.Errorf("open(%s, %#x) = %v, host says %v", c.path, c.flags, err, herr)
+		}
+		if err == nil && r.origin != fromDevice {
+			t.Errorf("open(%s) is not the host's device: %+v", c.path, r)
+		}
+		r.close()
 	}
 }

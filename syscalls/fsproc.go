@@ -244,13 +244,35 @@ func followExe(p *Process, rest string, flags int, mode uint32) (resolved, error
 		return resolved{fd: -1}, unix.ENOTDIR
 	}
 	if writeIntent(flags) && flags&unix.O_PATH == 0 {
+		// The permission check comes first (may_open before
+		// deny_write_access), with kshim's identity, the guest's.
+		if err := unix.Faccessat2(unix.AT_FDCWD, p.exeHost(), unix.W_OK, unix.AT_EACCESS); err != nil {
+			return resolved{fd: -1}, err
+		}
 		return resolved{fd: -1}, unix.ETXTBSY // the program is running
 	}
-	fd, err := unix.Open(p.exeHost(), flags|unix.O_CLOEXEC|noctty(flags), mode)
+	fd, err := p.openExe(flags|noctty(flags), mode)
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
-	return resolved{fd: fd, guest: p.exeGuestPath()}, nil
+	return resolved{fd: fd, guest: p.exeGuestPath(), origin: fromExe, grant: unix.O_RDONLY}, nil
+}
+
+// openExe opens the running program by the host's name for it. A name
+// inside the root is resolved from the root, as the guest's own paths
+// are: with --rw the guest may since have put a symlink on that path,
+// which the host would follow out of the root.
+func (p *Process) openExe(flags int, mode uint32) (int, error) {
+	host := p.exeHost()
+	if g, ok := p.fs.toGuest(host); ok && p.fs.root >= 0 {
+		fd, err := openat2(p.fs.root, g, flags, mode, unix.RESOLVE_IN_ROOT)
+		if err == nil && onProc(fd) {
+			unix.Close(fd)
+			return -1, unix.EACCES
+		}
+		return fd, err
+	}
+	return unix.Open(host, flags|unix.O_CLOEXEC, mode)
 }
 
 // followFD reopens guest fd (Linux opens the same file anew), or looks up
@@ -267,7 +289,10 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolve
 		return resolved{fd: -1, node: n, guest: n.path}, nil
 	}
 	if rest != "" {
-		return p.lookupFrom(e.host, e.file.path, rest, flags, mode)
+		return p.lookupAt(e, rest, flags, mode)
+	}
+	if err := p.mayReopen(e, flags); err != nil {
+		return resolved{fd: -1}, err
 	}
 	var h int
 	var err error
@@ -281,7 +306,51 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolve
 	if err != nil {
 		return resolved{fd: -1}, err
 	}
-	return resolved{fd: h, guest: e.file.path, inRoot: e.file.inRoot}, nil
+	return resolved{fd: h, guest: e.file.path, origin: e.file.origin, grant: e.file.grant}, nil
+}
+
+// mayReopen checks opening a guest fd's file anew with flags: the program
+// is never opened for writing (ETXTBSY); a handed-in file gains no access
+// mode it was not handed in with (EACCES, as a permission check says) --
+// unless findInRoot finds it in the root, which it may read, and write
+// with --rw (else EROFS) -- nor is truncated unless mayChange allows. The root's files
+// are checked as any path (fsopen.go); devices and pipes open as on Linux.
+func (p *Process) mayReopen(e fdEntry, flags int) error {
+	f := e.file
+	if flags&unix.O_PATH != 0 || f.node != nil || f.origin != fromHost && f.origin != fromExe {
+		return nil
+	}
+	if f.origin == fromExe && writeIntent(flags) {
+		return unix.ETXTBSY
+	}
+	// Linux's ACC_MODE; O_TRUNC asks for write permission too.
+	acc := flags & unix.O_ACCMODE
+	read, write := acc != unix.O_WRONLY, acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0
+	var st unix.Stat_t
+	if err := unix.Fstat(e.host, &st); err != nil {
+		return err
+	}
+	if write && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EISDIR // before permissions, as Linux's may_open
+	}
+	moreRead := read && (f.grant < 0 || f.grant == unix.O_WRONLY)
+	moreWrite := write && (f.grant < 0 || f.grant == unix.O_RDONLY)
+	if moreRead || moreWrite {
+		fd, _, ok := p.fs.findInRoot(e.host)
+		if ok {
+			unix.Close(fd)
+		}
+		switch {
+		case !ok:
+			return unix.EACCES
+		case moreWrite && !p.fs.writable:
+			return unix.EROFS
+		}
+	}
+	if flags&unix.O_TRUNC != 0 && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		return p.mayChange(nil, f.origin, e.host)
+	}
+	return nil
 }
 
 // fdDisplayPath is readlink("/proc/self/fd/N"): the file's guest path, or
@@ -302,7 +371,7 @@ func (p *Process) fdDisplayPath(fd int) (string, error) {
 		}
 		return "", err
 	}
-	if g, ok := p.fs.toGuest(hp); ok && e.file.inRoot {
+	if g, ok := p.fs.toGuest(hp); ok && e.file.origin == fromRoot {
 		return g, nil
 	}
 	return hp, nil

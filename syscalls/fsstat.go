@@ -141,7 +141,7 @@ func statfsBytes(sf *unix.Statfs_t) []byte {
 
 // statfsOf is statfs of a resolved path or open file: a read-only root
 // says ST_RDONLY, and /proc is a procfs.
-func (p *Process) statfsOf(fd int, node *procNode, inRoot bool) (unix.Statfs_t, error) {
+func (p *Process) statfsOf(fd int, node *procNode, origin fileOrigin) (unix.Statfs_t, error) {
 	var sf unix.Statfs_t
 	if node != nil {
 		sf = unix.Statfs_t{Type: unix.PROC_SUPER_MAGIC, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
@@ -151,7 +151,7 @@ func (p *Process) statfsOf(fd int, node *procNode, inRoot bool) (unix.Statfs_t, 
 	if err := unix.Fstatfs(fd, &sf); err != nil {
 		return sf, err
 	}
-	if inRoot && !p.fs.writable {
+	if origin == fromRoot && !p.fs.writable {
 		sf.Flags |= unix.ST_RDONLY
 	}
 	return sf, nil
@@ -167,7 +167,7 @@ func sysStatfs(p *Process, _ *Regs, a *args) (uint64, error) {
 		return 0, err
 	}
 	defer r.close()
-	sf, err := p.statfsOf(r.fd, r.node, r.inRoot)
+	sf, err := p.statfsOf(r.fd, r.node, r.origin)
 	if err != nil {
 		return 0, err
 	}
@@ -180,7 +180,7 @@ func sysFstatfs(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sf, err := p.statfsOf(e.host, e.file.node, e.file.inRoot)
+	sf, err := p.statfsOf(e.host, e.file.node, e.file.origin)
 	if err != nil {
 		return 0, err
 	}
@@ -217,7 +217,7 @@ func (p *Process) faccessat(dirfd int, pathAddr uint64, mode uint32, flags int) 
 	if r.node != nil {
 		return 0, nodeAccess(r.node, mode)
 	}
-	if mode&unix.W_OK != 0 && r.inRoot && !p.fs.writable {
+	if mode&unix.W_OK != 0 && r.origin == fromRoot && !p.fs.writable {
 		var st unix.Stat_t
 		if err := unix.Fstat(r.fd, &st); err != nil {
 			return 0, err
@@ -424,6 +424,8 @@ func sysFchdir(p *Process, _ *Regs, a *args) (uint64, error) {
 
 // setCwd makes a resolved directory the cwd (taking r's fd). A /proc
 // directory has no host fd: it is kept as a node, the host cwd fd stays.
+// A handed-in directory becomes the cwd only as its place in the root
+// (findInRoot); one outside the root is EACCES.
 func (p *Process) setCwd(r resolved) error {
 	if r.node != nil {
 		if !r.node.isDir() {
@@ -434,6 +436,14 @@ func (p *Process) setCwd(r resolved) error {
 		}
 		p.fs.cwdNode = r.node
 		return nil
+	}
+	if r.origin != fromRoot {
+		fd, g, ok := p.fs.findInRoot(r.fd)
+		r.close()
+		if !ok {
+			return unix.EACCES
+		}
+		r = resolved{fd: fd, guest: g, origin: fromRoot}
 	}
 	if err := unix.Faccessat2(r.fd, "", unix.X_OK, unix.AT_EMPTY_PATH|unix.AT_EACCESS); err != nil {
 		r.close()

@@ -519,9 +519,13 @@ func sysIoctl(p *Process, _ *Regs, a *args) (uint64, error) {
 		return p.ioctlOut(e.host, req, arg, winsizeSize)
 	case unix.TIOCSWINSZ:
 		return p.ioctlIn(e.host, req, arg, winsizeSize)
-	case unix.TIOCGPGRP, fionread:
+	case unix.TIOCGPGRP:
+		return p.getForeground(e.host, arg)
+	case unix.TIOCSPGRP:
+		return p.setForeground(e.host, arg)
+	case fionread:
 		return p.ioctlOut(e.host, req, arg, 4)
-	case unix.TIOCSPGRP, fionbio:
+	case fionbio:
 		return p.ioctlIn(e.host, req, arg, 4)
 	}
 	if !p.warned[1<<32|req] {

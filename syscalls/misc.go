@@ -30,6 +30,7 @@ func sysUname(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err := unix.Uname(&u); err != nil {
 		return 0, err
 	}
+	p.utsName(&u) // uts.go: the guest's own names
 	if p.attrs.persona&perMask == perLinux32 {
 		u.Machine = [65]byte{'i', '6', '8', '6'} // Linux's override_architecture
 	}

@@ -70,6 +70,8 @@ type Process struct {
 	sig     signals
 	tidAddr uint64
 	warned  map[uint64]bool
+	// warnedWhat: features logged as unimplemented (unimplemented).
+	warnedWhat map[string]bool
 
 	rlimits    map[int]unix.Rlimit
 	robustList uint64

@@ -14,6 +14,7 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+	"sync/atomic"
 )
 
 const nsig = 64
@@ -65,7 +66,12 @@ type Siginfo struct {
 	// it is what the receiver sees, with si_signo put right.
 	Raw         []byte
 	Err, Trapno uint64 // the exception's error code and vector, for sigcontext
+	// Drop, when set by the time the signal is taken, discards it: a
+	// POSIX timer's signal after the timer was re-armed or deleted.
+	Drop *atomic.Bool
 }
+
+func (info *Siginfo) dropped() bool { return info.Drop != nil && info.Drop.Load() }
 
 func bit(sig int) uint64 { return 1 << (sig - 1) }
 
@@ -292,6 +298,7 @@ func defaultIgnored(sig int) bool {
 // every return to user mode.
 func (p *Process) DeliverPending(r *Regs) {
 	for !p.Exited {
+		p.stopWait()
 		p.proc.sigMu.Lock()
 		ready := p.sig.pending &^ p.sig.mask
 		if ready == 0 {
@@ -309,6 +316,9 @@ func (p *Process) DeliverPending(r *Regs) {
 		p.sig.pending &^= bit(sig)
 		info := p.sig.info[sig]
 		p.proc.sigMu.Unlock()
+		if info.dropped() {
+			continue
+		}
 		p.deliver(sig, info, r)
 	}
 }
@@ -334,8 +344,14 @@ func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
 		if defaultIgnored(sig) {
 			return
 		}
-		if sig == int(unix.SIGSTOP) || sig == int(unix.SIGTSTP) || sig == int(unix.SIGTTIN) || sig == int(unix.SIGTTOU) {
-			p.Log.WithField("signal", sig).Debug("job-control stop is not supported; ignored")
+		if isStopSignal(sig) {
+			if sig == int(unix.SIGSTOP) || !p.orphanedGroup() {
+				p.groupStop(sig)
+			}
+			return
+		}
+		if sig == int(unix.SIGKILL) && p.killedByExec() {
+			p.Exited = true // another thread's execve ends this one alone
 			return
 		}
 		p.groupExit(0, unix.Signal(sig)) // a fatal signal ends every thread

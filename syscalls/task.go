@@ -71,11 +71,19 @@ type Kernel struct {
 	cond    *sync.Cond       // broadcast on every exit, exec and signal post
 	procs   map[int]*Process // by pid: the thread group leaders
 	threads map[int]*Process // by tid: every live thread
+	live    int              // tasks not yet fully ended (threadGroup.live, summed)
+	failure error            // the first VMM error of any task (Fail)
+	fg      map[uint64]int   // terminal rdev -> the guest's foreground pgid (tty.go)
+	// kshim's host parent's group and session: the first process's
+	// parent, for orphaned process groups (jobctl.go).
+	hostParentPgid, hostParentSid int
 	nextPID int
 	host    Host
 
 	fmu   sync.Mutex // futex.go
 	futex futexTable
+
+	sb *Sandbox // limits.go: the guest's limits (nil: none)
 }
 
 // NewKernel creates an empty process table; the first process added takes
@@ -124,13 +132,66 @@ func (k *Kernel) Adopt(p *Process, task Task) {
 	defer k.mu.Unlock()
 	p.proc.k, p.proc.task = k, task
 	p.proc.children = map[*Process]bool{}
-	p.proc.pgid, p.proc.sid = p.Pid, p.Pid
+	// The process group and session kshim was started in, as a program
+	// started natively would be: a group leader only if kshim is one
+	// (else setsid, as daemons call it, would fail with EPERM).
+	p.proc.pgid, p.proc.sid = unix.Getpgrp(), p.Pid
+	if sid, err := unix.Getsid(0); err == nil {
+		p.proc.sid = sid
+	}
+	k.hostParentPgid, k.hostParentSid = -1, -1
+	if pp := unix.Getppid(); pp > 0 {
+		if g, err := unix.Getpgid(pp); err == nil {
+			k.hostParentPgid = g
+		}
+		if s, err := unix.Getsid(pp); err == nil {
+			k.hostParentSid = s
+		}
+	}
 	p.proc.exitSignal = int(unix.SIGCHLD)
 	p.proc.first = true
 	p.proc.group = newThreadGroup(p)
 	k.procs[p.Pid] = p
-	k.threads[p.Tid] = p
+	k.addTask(p)
 	k.nextPID = p.Pid + 1
+}
+
+// Fail ends the whole guest because the VMM cannot go on running p (a KVM
+// error, a broken shim state): every task is killed, and Failure reports
+// err to whoever launched the guest. One task's VMM error must not leave
+// the others waiting on it forever.
+func (p *Process) Fail(err error) {
+	p.Exited, p.Signal = true, unix.SIGKILL
+	k := p.proc.k
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.failure == nil {
+		k.failure = err
+	}
+	k.cond.Broadcast()
+	for _, q := range k.threads {
+		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+	}
+}
+
+// Failure is the first error passed to Fail, if any.
+func (k *Kernel) Failure() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.failure
+}
+
+// WaitAll waits until every task of the guest has ended (the first
+// process has; orphans run on as on Linux), or a VMM error ends the guest.
+func (k *Kernel) WaitAll() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for k.live > 0 && k.failure == nil {
+		k.cond.Wait()
+	}
 }
 
 func (k *Kernel) allocPID() int {
@@ -140,10 +201,21 @@ func (k *Kernel) allocPID() int {
 		if k.nextPID > 1<<22 {
 			k.nextPID = 300
 		}
-		if k.procs[pid] == nil && k.threads[pid] == nil {
+		if k.procs[pid] == nil && k.threads[pid] == nil && !k.groupID(pid) {
 			return pid
 		}
 	}
+}
+
+// groupID reports whether n is the id of a live process group or session
+// (Linux never hands out such a number as a pid). Kernel.mu held.
+func (k *Kernel) groupID(n int) bool {
+	for _, q := range k.procs {
+		if q.proc.pgid == n || q.proc.sid == n {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown kills every process still running (the first one has ended)
@@ -157,15 +229,13 @@ func (k *Kernel) Shutdown() bool {
 		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
 	deadline := time.Now().Add(time.Second)
-	for k.running() > 0 && time.Now().Before(deadline) {
+	for k.live > 0 && time.Now().Before(deadline) {
 		k.mu.Unlock()
 		time.Sleep(time.Millisecond)
 		k.mu.Lock()
 	}
-	return k.running() == 0
+	return k.live == 0
 }
-
-func (k *Kernel) running() int { return len(k.threads) }
 
 // WaitProcess waits (a second at most: a thread may be stuck in a host
 // call) until every thread of leader's group has ended and returns the
@@ -173,13 +243,14 @@ func (k *Kernel) running() int { return len(k.threads) }
 func (k *Kernel) WaitProcess(leader *Process) (int, unix.Signal) {
 	deadline := time.Now().Add(time.Second)
 	k.mu.Lock()
-	for len(leader.proc.group.threads) > 0 && time.Now().Before(deadline) {
+	for leader.proc.group.live > 0 && time.Now().Before(deadline) {
 		k.mu.Unlock()
 		time.Sleep(time.Millisecond)
 		k.mu.Lock()
 	}
 	g := leader.proc.group
-	st, sig := leader.ExitStatus, leader.Signal
+	// g.leader: a thread's execve may have made it the leader.
+	st, sig := g.leader.ExitStatus, g.leader.Signal
 	if g.exiting {
 		st, sig = g.status, g.signal
 	}
@@ -257,6 +328,11 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
+	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	if err != nil {
+		return 0, err
+	}
+	defer slot.cancel()
 	t, err := k.host.NewTask()
 	if err != nil {
 		return 0, unix.EAGAIN
@@ -298,13 +374,14 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.mu.Lock()
+	slot.settle()
 	c.Pid = k.allocPID()
 	c.Tid = c.Pid
 	c.attrs = p.attrs // under Kernel.mu, which guards the priorities
 	c.proc = procState{k: k, task: t, parent: p.proc.group.leader, children: map[*Process]bool{},
 		pgid: p.proc.pgid, sid: p.proc.sid, exitSignal: int(flags & 0xff)}
 	c.proc.group = newThreadGroup(c)
-	k.threads[c.Tid] = c
+	k.addTask(c)
 	if flags&cloneVfork != 0 {
 		c.proc.vforkDone = make(chan struct{})
 	}
@@ -362,6 +439,7 @@ func (p *Process) exit() {
 		p.proc.mmGone = true // fileShrunk must not touch it any more
 		k.mu.Unlock()
 	}
+	p.proc.group.timers.stopTimers(true)
 	p.MM.Destroy()
 	p.MM.PageTable().Free()
 	p.Close()
@@ -406,7 +484,7 @@ func (p *Process) exit() {
 		p.proc.task.Release()
 		p.proc.task = nil
 	}
-	k.cond.Broadcast()
+	k.taskDone(p)
 }
 
 // pokeIntr wakes a wait of p's that must notice a signal (futex, sleeps,
@@ -521,6 +599,9 @@ const (
 // a sleeping waiter returns to check, a running vCPU is kicked.
 // Kernel.mu must be held when k is non-nil.
 func (p *Process) post(sig int, info Siginfo) {
+	if p.proc.k != nil {
+		p.jobSignal(sig)
+	}
 	p.proc.sigMu.Lock()
 	p.sig.pending |= bit(sig)
 	p.sig.info[sig] = info
@@ -541,6 +622,9 @@ func (p *Process) SignalPending() bool { return p.interrupted() }
 // interrupted reports whether a signal is pending that p would act on (not
 // blocked, not ignored): a blocking syscall must return EINTR for it.
 func (p *Process) interrupted() bool {
+	if g := p.proc.group; g != nil && g.stopped.Load() {
+		return true // the call restarts once the group continues
+	}
 	p.proc.sigMu.Lock()
 	ready := p.sig.pending &^ p.sig.mask
 	p.proc.sigMu.Unlock()
@@ -606,14 +690,8 @@ func sysWaitid(p *Process, _ *Regs, a *args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if opts&unix.WEXITED == 0 {
-		// Only stops/continues asked for: kshim has no stopped children.
-		if opts&unix.WNOHANG != 0 {
-			return 0, p.zeroSiginfo(a[2])
-		}
-		return 0, unix.ECHILD
-	}
-	c, status, err := p.waitChildOpts(pid, opts&(unix.WNOHANG), opts&unix.WNOWAIT != 0)
+	c, status, err := p.waitChildOpts(pid, opts&unix.WNOHANG != 0, opts&unix.WNOWAIT != 0,
+		waitWant{exited: opts&unix.WEXITED != 0, stopped: opts&unix.WSTOPPED != 0, continued: opts&unix.WCONTINUED != 0})
 	if err != nil {
 		return 0, err
 	}
@@ -624,7 +702,12 @@ func sysWaitid(p *Process, _ *Regs, a *args) (uint64, error) {
 		var si [128]byte
 		put32(si[0:], uint32(unix.SIGCHLD))
 		code, st := uint32(cldExited), status>>8&0xff
-		if status&0x7f != 0 {
+		switch {
+		case status == 0xffff:
+			code, st = cldContinued, uint32(unix.SIGCONT)
+		case status&0xff == 0x7f:
+			code = cldStopped
+		case status&0x7f != 0:
 			code, st = cldKilled, status&0x7f
 		}
 		put32(si[8:], code)
@@ -648,13 +731,18 @@ func (p *Process) zeroSiginfo(addr uint64) error {
 }
 
 func (p *Process) waitChild(pid, opts int) (int, uint32, error) {
-	return p.waitChildOpts(pid, opts&unix.WNOHANG, false)
+	return p.waitChildOpts(pid, opts&unix.WNOHANG != 0, false,
+		waitWant{exited: true, stopped: opts&unix.WUNTRACED != 0, continued: opts&unix.WCONTINUED != 0})
 }
 
+// waitWant is what a wait reports: exits, stops, continues.
+type waitWant struct{ exited, stopped, continued bool }
+
 // waitChildOpts waits for a child matching pid (wait4's encoding: >0 that
-// child, -1 any, 0 p's group, < -1 group -pid) to exit and reaps it unless
-// nowait. It returns 0 with WNOHANG when none has exited yet.
-func (p *Process) waitChildOpts(pid, nohang int, nowait bool) (int, uint32, error) {
+// child, -1 any, 0 p's group, < -1 group -pid) to exit, stop or continue
+// as want asks, and reaps an exited one unless nowait. It returns 0 with
+// nohang when nothing is to be reported yet.
+func (p *Process) waitChildOpts(pid int, nohang, nowait bool, want waitWant) (int, uint32, error) {
 	k := p.proc.k
 	if k == nil {
 		return 0, 0, unix.ECHILD
@@ -672,6 +760,12 @@ func (p *Process) waitChildOpts(pid, nohang int, nowait bool) (int, uint32, erro
 			}
 			matched = true
 			if !c.proc.zombie {
+				if st, ok := c.stopState(want.stopped, want.continued, nowait); ok {
+					return c.Pid, st, nil
+				}
+				continue
+			}
+			if !want.exited {
 				continue
 			}
 			if !nowait {
@@ -683,7 +777,7 @@ func (p *Process) waitChildOpts(pid, nohang int, nowait bool) (int, uint32, erro
 		if !matched {
 			return 0, 0, unix.ECHILD
 		}
-		if nohang != 0 {
+		if nohang {
 			return 0, 0, nil
 		}
 		if p.interrupted() {

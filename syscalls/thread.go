@@ -17,6 +17,7 @@ package syscalls
 
 import (
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,10 +31,42 @@ type threadGroup struct {
 	exiting bool // exit_group or a fatal signal: status/signal below win
 	status  int
 	signal  unix.Signal
+	// live counts the group's tasks that have not finished ending: a
+	// thread leaves threads when it starts to end, and live only once it
+	// has left the address space and given back its vCPU (and, for the
+	// last, once the memory manager is destroyed). execve and teardown
+	// wait on it, not on threads.
+	live int
+	// execer is the thread in execve waiting for the others to end
+	// (de_thread): a SIGKILL then ends only the thread that takes it.
+	execer *Process
+	// Job control (jobctl.go): the group is stopped by stopSig; a stop or
+	// a continue waits to be reported to the parent's wait.
+	stopped                atomic.Bool
+	stopSig                int
+	stopping               bool // stopped, and not every thread has parked yet
+	parked                 int  // threads parked in stopWait
+	stopReport, contReport bool
+	timers                 timerSet // timers.go
 }
 
 func newThreadGroup(leader *Process) *threadGroup {
 	return &threadGroup{leader: leader, threads: map[*Process]bool{leader: true}}
+}
+
+// addTask records a new task of group g in the table. Kernel.mu held.
+func (k *Kernel) addTask(p *Process) {
+	k.threads[p.Tid] = p
+	p.proc.group.threads[p] = true
+	p.proc.group.live++
+	k.live++
+}
+
+// taskDone records that p's task has fully ended. Kernel.mu held.
+func (k *Kernel) taskDone(p *Process) {
+	p.proc.group.live--
+	k.live--
+	k.cond.Broadcast()
 }
 
 // newThread is clone with CLONE_THREAD.
@@ -43,6 +76,11 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		return 0, unix.EINVAL
 	}
 	k := p.proc.k
+	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	if err != nil {
+		return 0, err
+	}
+	defer slot.cancel()
 	t, err := k.host.NewTask()
 	if err != nil {
 		return 0, unix.EAGAIN
@@ -60,12 +98,12 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.mu.Lock()
+	slot.settle()
 	c.Tid = k.allocPID()
 	c.attrs = p.attrs // under Kernel.mu, which guards the priorities
 	c.proc = procState{k: k, task: t, parent: p.proc.parent, children: p.proc.children,
 		pgid: p.proc.pgid, sid: p.proc.sid, group: p.proc.group}
-	c.proc.group.threads[c] = true
-	k.threads[c.Tid] = c
+	k.addTask(c)
 	k.mu.Unlock()
 
 	var tid [4]byte
@@ -152,6 +190,9 @@ func (p *Process) threadExit() (last bool) {
 	delete(g.threads, p)
 	delete(k.threads, p.Tid)
 	last = len(g.threads) == 0
+	if !last {
+		g.stopDone(k) // p may have been the one thread not stopped yet
+	}
 	if last {
 		if g.exiting {
 			p.ExitStatus, p.Signal = g.status, g.signal
@@ -167,7 +208,86 @@ func (p *Process) threadExit() (last bool) {
 		t.Leave(p.MM.PageTable())
 		t.Release()
 	}
+	k.mu.Lock()
+	k.taskDone(p)
+	k.mu.Unlock()
 	return false
+}
+
+// deThread ends every other thread of p's group before execve's point of
+// no return, as Linux's de_thread, and makes p the group's leader (it
+// takes the process's pid as its tid). It fails when the group is being
+// killed meanwhile; the caller then returns and takes its signal.
+func (p *Process) deThread() error {
+	k := p.proc.k
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	g := p.proc.group
+	if g.live > 1 {
+		g.execer = p
+		for t := range g.threads {
+			if t != p {
+				t.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+			}
+		}
+		for g.live > 1 && !g.exiting && !p.killPending() {
+			k.cond.Wait()
+		}
+		g.execer = nil
+		if g.live > 1 {
+			return unix.EAGAIN
+		}
+	}
+	if l := g.leader; l != p {
+		p.takeLeader(l)
+	}
+	return nil
+}
+
+// killedByExec reports whether a SIGKILL for p comes from another
+// thread's execve (deThread) rather than a kill of the whole group.
+func (p *Process) killedByExec() bool {
+	k := p.proc.k
+	if k == nil {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	g := p.proc.group
+	return g.execer != nil && g.execer != p && !g.exiting
+}
+
+// killPending reports whether a SIGKILL waits for p.
+func (p *Process) killPending() bool {
+	p.proc.sigMu.Lock()
+	defer p.proc.sigMu.Unlock()
+	return p.sig.pending&bit(int(unix.SIGKILL)) != 0
+}
+
+// takeLeader makes p, the only thread left of old's group, the process
+// the table and its parent know. Kernel.mu held.
+func (p *Process) takeLeader(old *Process) {
+	k := p.proc.k
+	delete(k.threads, p.Tid)
+	p.Tid = p.Pid
+	k.threads[p.Tid] = p
+	k.procs[p.Pid] = p
+	o := &old.proc
+	p.proc.parent, p.proc.children = o.parent, o.children
+	p.proc.exitSignal, p.proc.first = o.exitSignal, o.first
+	p.proc.vforkDone, o.vforkDone = o.vforkDone, nil
+	if par := o.parent; par != nil && par.proc.children != nil {
+		delete(par.proc.children, old)
+		par.proc.children[p] = true
+	}
+	for c := range p.proc.children {
+		c.proc.parent = p
+	}
+	p.proc.group.leader = p
+	delete(p.proc.group.threads, old)
 }
 
 // liveThread picks the thread of leader's group that takes a signal

@@ -50,6 +50,9 @@ func sysRtSigtimedwait(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	for {
 		if sig, info := p.sigTake(set); sig != 0 {
+			if info.dropped() {
+				continue
+			}
 			if a[1] != 0 {
 				var si [128]byte
 				info.Signo = int32(sig)

@@ -225,6 +225,19 @@ func (c *CPU) IO() (out bool, size int, port uint16) {
 	return d[0] == 1, int(d[1]), *(*uint16)(unsafe.Pointer(&d[2]))
 }
 
+// Internal describes a KVM_EXIT_INTERNAL_ERROR: its suberror (1
+// emulation failure, 2 simultaneous exceptions, 3 delivery event
+// failure...) and the data words KVM attached.
+func (c *CPU) Internal() string {
+	d := c.run[runExitData:]
+	sub, n := *(*uint32)(unsafe.Pointer(&d[0])), *(*uint32)(unsafe.Pointer(&d[4]))
+	s := fmt.Sprintf("suberror %d", sub)
+	for i := 0; i < int(min(n, 16)); i++ {
+		s += fmt.Sprintf(" %#x", *(*uint64)(unsafe.Pointer(&d[8+8*i])))
+	}
+	return s
+}
+
 // Run enters the guest until the next exit. It returns unix.EINTR when a
 // signal interrupted the vCPU.
 func (c *CPU) Run() error {
@@ -243,6 +256,21 @@ func (c *CPU) Run() error {
 	}
 	if e != 0 {
 		return e
+	}
+	return nil
+}
+
+// CompleteIO finishes what KVM still owes an I/O exit (an `in`'s data in
+// RAX, the step past the instruction) without running the guest: KVM does
+// it at the start of the next KVM_RUN, and on some hosts (PVM emulates
+// user-mode port I/O) it then overwrites registers the VMM changed
+// meanwhile. The caller sets the registers it wants afterwards.
+func (c *CPU) CompleteIO() error {
+	c.SetImmediateExit(true)
+	err := c.Run()
+	c.SetImmediateExit(false)
+	if err != nil && err != unix.EINTR {
+		return fmt.Errorf("KVM_RUN (completing I/O): %w", err)
 	}
 	return nil
 }

@@ -1,5 +1,6 @@
-// launch.go: from a program path to a running guest: load the ELF into a
-// fresh address space, build the initial stack, boot, run.
+// launch.go: from a program path to a running guest: open the program,
+// the machine and the guest's root, confine kshim itself (sandbox/), load
+// the ELF into a fresh address space, build the initial stack, boot, run.
 package vmm
 
 import (
@@ -7,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -14,6 +17,7 @@ import (
 	"kshim/boot"
 	"kshim/ept"
 	"kshim/guestmm"
+	"kshim/sandbox"
 	"kshim/syscalls"
 )
 
@@ -28,6 +32,18 @@ type Config struct {
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
+	// KillOrphans ends every process when the first one ends (a
+	// container's init); by default the others run on, as on Linux, and
+	// the run ends when the last one does.
+	KillOrphans bool
+	// Limits for the whole guest (zero: syscalls' defaults): tasks, fds,
+	// and a wall-clock timeout after which every task is killed.
+	MaxTasks, MaxFDs int
+	Timeout          time.Duration
+	Hostname         string // the guest's nodename ("": the host's)
+	// Sandbox confines kshim once set-up is done (sandbox.Apply; Root,
+	// Writable and Exe are filled in from here). nil: not confined.
+	Sandbox *sandbox.Config
 }
 
 // Result is how the guest ended.
@@ -36,6 +52,7 @@ type Result struct {
 	Signal     unix.Signal // nonzero when killed by a signal
 	Stats      Stats
 	Path       string // the probed syscall path
+	TimedOut   bool   // Config.Timeout passed and the guest was killed
 }
 
 // LoadError is a problem with the program itself; Status is the shell's
@@ -126,27 +143,52 @@ func Launch(c Config) (*Result, error) {
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll = c.CheckInvariants
 	m.setupVDSO(c0)
-	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
-	if err != nil {
-		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
-			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
-		}
-		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
-	}
-	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
-		return nil, err
-	}
-	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
 	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
 	p.PhysMem = m.Mem
 	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 	}
+	sb := syscalls.NewSandbox(syscalls.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
+	if c.Hostname != "" {
+		if err := sb.SetHostname(c.Hostname); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("--hostname %q: %v", c.Hostname, err)
+		}
+	}
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
-	// The first process is the guest's init: when it ends, everything
-	// else ends with it (as in a PID namespace).
+	k.SetSandbox(sb)
+	// Set-up is done (KVM, memory, the program, the root are open): from
+	// here on kshim runs confined, before it loads the guest's image, so
+	// the image's AT_UID/AT_GID are the identity the guest will see.
+	if c.Sandbox != nil {
+		sc := *c.Sandbox
+		sc.Root, sc.Writable, sc.Exe = c.Root, c.Writable, exe
+		t0 := time.Now()
+		rep, err := sandbox.Apply(sc)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		c.Log.WithFields(logrus.Fields{"sandbox": rep.String(), "took": time.Since(t0)}).Debug("confined")
+	}
+	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+	if err != nil {
+		p.Close()
+		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {
+			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
+		}
+		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
+	}
+	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
+		p.Close()
+		return nil, err
+	}
+	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", img.Entry), "path": m.Path()}).Debug("guest booted")
+	// Whatever still runs when Launch returns is killed (with
+	// KillOrphans that is as soon as the first process ends, as in a
+	// PID namespace).
 	defer func() {
 		// A task that would not stop (stuck in a host call) may still
 		// touch guest memory: leave the machine to the process's exit.
@@ -154,7 +196,16 @@ func Launch(c Config) (*Result, error) {
 	}()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency
+	var timedOut atomic.Bool
+	if c.Timeout > 0 {
+		t := time.AfterFunc(c.Timeout, func() {
+			timedOut.Store(true)
+			k.KillAll()
+		})
+		defer t.Stop()
+	}
 	if err := c0.Run(p, &res.Stats); err != nil {
+		p.Fail(err)
 		p.Finish()
 		return nil, err
 	}
@@ -162,5 +213,12 @@ func Launch(c Config) (*Result, error) {
 	// is (its status may come from another thread's exit_group).
 	p.Finish()
 	res.ExitStatus, res.Signal = k.WaitProcess(p)
+	if !c.KillOrphans {
+		k.WaitAll()
+	}
+	res.TimedOut = timedOut.Load()
+	if err := k.Failure(); err != nil {
+		return nil, err // another task's VMM error ended the guest
+	}
 	return res, nil
 }

@@ -87,6 +87,12 @@ type Machine struct {
 	// shared maps each shared shim page's address to its frame.
 	shared map[uint64]uint64
 	path   entryPath
+	// ioAfter: an I/O exit reports RIP past the `out` (PVM) rather than
+	// at it (VMX/SVM); found by the probe.
+	ioAfter bool
+	// umip: vCPUs run with CR4.UMIP (umip.go); decided at the first load.
+	umip      bool
+	umipTried bool
 
 	vdso   *vdsoState // vdso.go; nil until the first boot (or without one)
 	mu     sync.Mutex
@@ -358,6 +364,19 @@ func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
 	s.CR4 = cr4PAE | cr4OSFXSR | cr4OSXMMEXCPT
 	s.CR3 = pt.Root()
 	s.EFER = eferSCE | eferLME | eferLMA | eferNXE
+	if !c.m.umipTried {
+		// Probe once: the CPUID may offer UMIP where the hypervisor
+		// still refuses the CR4 bit.
+		c.m.umipTried = true
+		if c.m.h.hasUMIP() {
+			s.CR4 |= cr4UMIP
+			c.m.umip = c.CPU.SetSregs(s) == nil
+			s.CR4 &^= cr4UMIP
+		}
+	}
+	if c.m.umip {
+		s.CR4 |= cr4UMIP
+	}
 	if err := c.CPU.SetSregs(s); err != nil {
 		return fmt.Errorf("KVM_SET_SREGS (entering long mode): %w", err)
 	}

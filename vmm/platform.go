@@ -114,6 +114,11 @@ func (c *VCPU) probe() error {
 	if _, _, port := c.CPU.IO(); port != boot.PortSyscall {
 		return fmt.Errorf("probe: exit on port %#x, want the syscall stub (%s)", port, c.CPU.Describe())
 	}
+	r, err := c.CPU.Regs()
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	c.m.ioAfter = r.RIP == boot.SyscallEntry+2
 	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("probe: KVM_GET_SREGS: %w", err)

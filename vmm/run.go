@@ -66,16 +66,18 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 		}
 		switch reason := c.CPU.ExitReason(); reason {
 		case exitIO:
-			_, _, port := c.CPU.IO()
+			_, size, port := c.CPU.IO()
 			var err error
 			c.inExit = true
-			switch port {
-			case boot.PortSyscall:
+			switch {
+			case c.fromUser():
+				err = c.userPortIO(p, port, size)
+			case port == boot.PortSyscall:
 				st.Syscalls++
 				t := st.Latency.begin(ClassSyscall)
 				err = c.syscall(p)
 				st.Latency.end(t)
-			case boot.PortException:
+			case port == boot.PortException:
 				t := st.Latency.begin(ClassOther)
 				c.inException = true
 				err = c.exception(p, st)
@@ -91,13 +93,79 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 		case exitIntr:
 		case exitShutdown:
 			return fmt.Errorf("guest triple fault (%s)", c.CPU.Describe())
-		case exitFailEntry, exitInternalError, exitHLT, exitMMIO:
+		case exitInternalError:
+			return fmt.Errorf("KVM internal error, %s (%s)", c.CPU.Internal(), c.CPU.Describe())
+		case exitFailEntry, exitHLT, exitMMIO:
 			return fmt.Errorf("unexpected KVM exit %d (%s)", reason, c.CPU.Describe())
 		default:
 			return fmt.Errorf("unknown KVM exit %d (%s)", reason, c.CPU.Describe())
 		}
 	}
 	return nil
+}
+
+// fromUser reports whether an I/O exit came from the program's own code
+// rather than a shim stub (every stub lies above the user half): the TSS
+// I/O bitmap lets CPL 3 reach the syscall port, so a program can execute
+// the stub's `out` itself, and some hosts may not honour the bitmap.
+func (c *VCPU) fromUser() bool {
+	r, err := c.CPU.Regs()
+	return err == nil && r.RIP <= boot.UserTop
+}
+
+// userPortIO gives a program that did port I/O what Linux gives it without
+// ioperm: the #GP's SIGSEGV (SI_KERNEL, address 0), with RIP at the
+// instruction.
+func (c *VCPU) userPortIO(p *syscalls.Process, port uint16, size int) error {
+	r, err := c.CPU.Regs()
+	if err != nil {
+		return err
+	}
+	u := *(*syscalls.Regs)(unsafe.Pointer(r)) // as the instruction found them
+	if c.m.ioAfter {
+		u.RIP = c.ioStart(p, r.RIP, port, size)
+	}
+	if err := c.CPU.CompleteIO(); err != nil {
+		return err
+	}
+	if r, err = c.CPU.Regs(); err != nil {
+		return err
+	}
+	c.Flush.Applied()
+	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13})
+	p.DeliverPending(&u)
+	if p.Exited {
+		return nil
+	}
+	*(*syscalls.Regs)(unsafe.Pointer(r)) = u
+	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
+}
+
+// ioStart finds the start of the I/O instruction that ends at rip (hosts
+// that report RIP past it): `in`/`out` with an 8-bit port are two bytes,
+// the DX forms and the string forms one, after an operand-size or rep
+// prefix.
+func (c *VCPU) ioStart(p *syscalls.Process, rip uint64, port uint16, size int) uint64 {
+	var b [3]byte
+	if rip < 3 {
+		return rip
+	}
+	if n, _ := p.MM.CopyIn(rip-3, b[:]); n != 3 {
+		return rip
+	}
+	start := rip
+	switch {
+	case b[2] == byte(port) && port < 0x100 && b[1] >= 0xe4 && b[1] <= 0xe7:
+		start = rip - 2
+	case b[2] >= 0xec && b[2] <= 0xef, b[2] >= 0x6c && b[2] <= 0x6f:
+		start = rip - 1
+	default:
+		return rip
+	}
+	if pre := b[3-(rip-start)-1]; pre == 0xf3 || pre == 0xf2 || pre == 0x66 && size == 2 {
+		start--
+	}
+	return start
 }
 
 func (c *VCPU) syscall(p *syscalls.Process) error {
@@ -150,7 +218,16 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	c.Flush.Applied()
 	u := syscalls.Regs(*(*syscalls.Regs)(unsafe.Pointer(r)))
 	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
-	info, fatal := c.classify(p, vec, code, cr2, u.RIP, st)
+	var info syscalls.Siginfo
+	var fatal string
+	if done, addr := c.umip(p, vec, code, &u); done {
+		st.Exceptions++
+		if addr != 0 { // writing the result faulted
+			info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: addr, Trapno: 14, Err: 6}
+		}
+	} else {
+		info, fatal = c.classify(p, vec, code, cr2, u.RIP, st)
+	}
 	if p.Log.IsLevelEnabled(5) {
 		p.Log.WithFields(map[string]any{"tid": p.Tid, "vector": vec, "error": code, "cr2": fmt.Sprintf("%#x", cr2),
 			"rip": fmt.Sprintf("%#x", u.RIP), "signal": info.Signo}).Trace("exception")
@@ -219,7 +296,14 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 		case guestmm.BusErr:
 			info.Signo, info.Code = int32(unix.SIGBUS), busAdrErr
 		case guestmm.OOM:
-			p.Log.Warn("guest out of memory (raise --mem): killing it")
+			// The OOM killer (syscalls/oom.go) ends the largest process
+			// and has this one retry, or picks this one.
+			if p.OutOfMemory() {
+				return syscalls.Siginfo{}, ""
+			}
+			if p.Log.IsLevelEnabled(4) {
+				p.Log.WithField("tid", p.Tid).Debug("guest out of memory: the faulting task dies")
+			}
 			info.Signo = int32(unix.SIGKILL)
 		}
 	case 0:

@@ -45,8 +45,7 @@ func (c *VCPU) Start(p *syscalls.Process, r *syscalls.Regs, fpu []byte) error {
 		close(ready)
 		var st Stats
 		if err := c.Run(p, &st); err != nil {
-			p.Log.WithError(err).Error("task stopped: killing it")
-			p.Exited, p.Signal = true, unix.SIGKILL
+			p.Fail(err)
 		}
 		atomic.StoreInt32(&c.tid, 0)
 		p.Finish()

@@ -1,7 +1,9 @@
 // Command kshim runs unmodified static Linux x86-64 programs in a KVM vCPU
 // without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--orphans wait|kill] [--env K=V]... [--clear-env] [--hostname NAME]
+//	          [--timeout DURATION] [--max-tasks N] [--max-fds N] [--user UID[:GID]] [--no-sandbox]
+//	          [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
 //	kshim info
 //	kshim bench [--json] [--peers LIST] ...
 //	kshim faultlat [--json] [--plot FILE.png|svg] ...
@@ -15,10 +17,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"kshim/syscalls"
 	"kshim/vmm"
 )
 
@@ -26,10 +30,16 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
-        run a static x86-64 Linux program in a microVM; exits with its status.
-        The guest sees DIR (default /) as its root, read-only unless --rw
-  info  probe /dev/kvm and print what kshim would use
+  run [--mem SIZE] [--root DIR] [--rw] [--orphans wait|kill] [--env K=V]... [--clear-env]
+      [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
+      [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+        run an x86-64 Linux program in a microVM; exits with its status.
+        The guest sees DIR (default /) as its root, read-only unless --rw;
+        it gets kshim's environment (none with --clear-env) plus --env's,
+        and is killed after --timeout (status 124). kshim confines itself
+        once set up (seccomp, Landlock, and as root the identity UID:GID,
+        default 65534:65534); --no-sandbox does not
+  info  probe /dev/kvm and print what kshim would use, confinement included
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
         guest micro-benchmarks under kshim and its peers: medians, spread, ratios to native
@@ -101,6 +111,15 @@ func cmdRun(args []string) int {
 	check := fs.Bool("check-invariants", false, "verify memory-manager invariants after every operation (slow)")
 	root := fs.String("root", "/", "host directory the guest sees as its root directory")
 	rw := fs.Bool("rw", false, "let the guest change files under its root (default: read-only, EROFS)")
+	orphans := fs.String("orphans", "wait", "when the first process ends: wait for the others (as on Linux) or kill them (as a container's init)")
+	var envs envList
+	fs.Var(&envs, "env", "set NAME=VALUE in the guest's environment (NAME alone: kshim's value); repeatable")
+	clearEnv := fs.Bool("clear-env", false, "start the guest's environment empty instead of kshim's")
+	hostname := fs.String("hostname", "", "the guest's host name (uname nodename; default: the host's)")
+	timeout := fs.String("timeout", "0", "kill the whole guest after DURATION (e.g. 10, 1.5m, 2h30m; 0: never); exit status 124")
+	maxTasks := fs.Int("max-tasks", syscalls.DefaultMaxTasks, "tasks (threads) the whole guest may have; clone/fork beyond: EAGAIN")
+	maxFDs := fs.Int("max-fds", 0, "open fds in all guest processes together; beyond: ENFILE (default 65536, less if kshim's RLIMIT_NOFILE is lower)")
+	confine := confineFlags(fs)
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -119,10 +138,48 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		return 2
 	}
+	env, err := guestEnv(os.Environ(), *clearEnv, envs)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: --env: %v\n", err)
+		return 2
+	}
+	if len(*hostname) > 64 || strings.IndexByte(*hostname, 0) >= 0 {
+		fmt.Fprintf(os.Stderr, "kshim: --hostname: %q is not a host name (at most 64 bytes)\n", *hostname)
+		return 2
+	}
+	limit, err := parseDuration(*timeout)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: --timeout: %v\n", err)
+		return 2
+	}
+	if *maxTasks < 1 || *maxFDs < 0 {
+		fmt.Fprintln(os.Stderr, "kshim: --max-tasks must be at least 1, --max-fds at least 0 (0: the default)")
+		return 2
+	}
+	if *orphans != "wait" && *orphans != "kill" {
+		fmt.Fprintf(os.Stderr, "kshim: --orphans: %q is neither wait nor kill\n", *orphans)
+		return 2
+	}
+	box, err := confine()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
+		return 2
+	}
 	prog := fs.Arg(0)
+	if limit > 0 {
+		// A task stuck in a host call that the kill cannot end must not
+		// keep kshim alive: a few seconds after the limit, exit anyway
+		// (the guest's tasks are kshim's threads and go with it).
+		time.AfterFunc(limit+5*time.Second, func() {
+			fmt.Fprintf(os.Stderr, "kshim: %s: timed out after %v\n", prog, limit)
+			os.Exit(124)
+		})
+	}
 	res, err := vmm.Launch(vmm.Config{
-		Path: prog, Argv: fs.Args(), Env: os.Environ(), MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
+		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box,
+		KillOrphans: *orphans == "kill",
+		MaxTasks:    *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
@@ -133,6 +190,11 @@ func cmdRun(args []string) int {
 		return 125
 	}
 	log.WithFields(logrus.Fields{"syscalls": res.Stats.Syscalls, "page_faults": res.Stats.PageFaults}).Debug("guest exited")
+	if res.TimedOut {
+		// timeout(1)'s status; the guest was killed (SIGKILL).
+		fmt.Fprintf(os.Stderr, "kshim: %s: timed out after %v\n", prog, limit)
+		return 124
+	}
 	if res.Signal != 0 {
 		fmt.Fprintf(os.Stderr, "kshim: %s: %s\n", prog, signalDescription(res.Signal))
 		return 128 + int(res.Signal)
@@ -170,6 +232,7 @@ func cmdInfo(args []string) int {
 		fmt.Fprintln(os.Stderr, "kshim info: takes no arguments")
 		return 2
 	}
+	fmt.Print(confinementInfo()) // also when /dev/kvm is unusable
 	m, err := vmm.NewMachine(64 << 20)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
@@ -183,4 +246,81 @@ func cmdInfo(args []string) int {
 	}
 	fmt.Printf("syscall path: %s\n", path)
 	return 0
+}
+
+// envList is --env, repeatable.
+type envList []string
+
+func (l *envList) String() string     { return strings.Join(*l, " ") }
+func (l *envList) Set(s string) error { *l = append(*l, s); return nil }
+
+// guestEnv is the guest's environment: base (kshim's own) unless clear,
+// then each NAME=VALUE set in order (replacing NAME where it is, else
+// appended, as env(1) does), and a bare NAME copied from base when set
+// there (as docker run -e NAME does).
+func guestEnv(base []string, clear bool, sets []string) ([]string, error) {
+	var env []string
+	if !clear {
+		env = append(env, base...)
+	}
+	for _, kv := range sets {
+		name, _, ok := strings.Cut(kv, "=")
+		if name == "" {
+			return nil, fmt.Errorf("%q: want NAME=VALUE or NAME", kv)
+		}
+		if !ok {
+			kv = ""
+			for _, b := range base {
+				if strings.HasPrefix(b, name+"=") {
+					kv = b
+					break
+				}
+			}
+			if kv == "" {
+				continue // not set: nothing to pass
+			}
+		}
+		replaced := false
+		for i, e := range env {
+			if strings.HasPrefix(e, name+"=") {
+				env[i], replaced = kv, true
+				break
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env, nil
+}
+
+// parseDuration reads --timeout as timeout(1) does (a number of seconds,
+// possibly fractional, with an optional s, m, h or d suffix) or as a Go
+// duration (1m30s). 0 means none.
+func parseDuration(s string) (time.Duration, error) {
+	unit := time.Second
+	num := s
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 's':
+			num = s[:n-1]
+		case 'm':
+			unit, num = time.Minute, s[:n-1]
+		case 'h':
+			unit, num = time.Hour, s[:n-1]
+		case 'd':
+			unit, num = 24*time.Hour, s[:n-1]
+		}
+	}
+	if f, err := strconv.ParseFloat(num, 64); err == nil {
+		if f < 0 || f*float64(unit) > float64(1<<62) || f != f {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(f * float64(unit)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration %q (want e.g. 10, 2.5s, 1m, 1h30m)", s)
+	}
+	return d, nil
 }

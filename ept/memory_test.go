@@ -1,0 +1,67 @@
+package ept
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestCharge: charges (pipe buffers) and frames share the budget: a charge
+// that does not fit fails, frames cannot be allocated past what charges
+// left, warm frames are given back to make room, and uncharging frees it.
+func TestCharge(t *testing.T) {
+	const pages = 64
+	m, err := NewMemory(pages * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var frames []uint64
+	for i := 0; i < 40; i++ {
+		pa, err := m.Alloc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, pa)
+	}
+	if err := m.Charge(25 * PageSize); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("charge of 25 pages with 24 left: %v, want ErrNoMemory", err)
+	}
+	if err := m.Charge(20*PageSize + 1); err != nil { // rounds up to 21 pages
+		t.Fatal(err)
+	}
+	if got := m.Used(); got != 61*PageSize {
+		t.Fatalf("Used %d, want 61 pages", got/PageSize)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := m.Alloc(); err != nil {
+			t.Fatalf("frame %d of the 3 left: %v", i, err)
+		}
+	}
+	if _, err := m.Alloc(); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("frame past the budget: %v, want ErrNoMemory", err)
+	}
+	// Freed frames stay warm (resident); a charge needing their room
+	// gives them back to the host.
+	for _, pa := range frames[:10] {
+		m.Free(pa)
+	}
+	if len(m.warm) != 10 {
+		t.Fatalf("%d warm frames, want 10", len(m.warm))
+	}
+	if err := m.Charge(8 * PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if resident := m.used + uint64(len(m.warm)) + m.charged; resident > pages {
+		t.Fatalf("resident frames %d + warm %d + charged %d exceed %d pages", m.used, len(m.warm), m.charged, pages)
+	}
+	m.Uncharge(8 * PageSize)
+	m.Uncharge(20*PageSize + 1)
+	if got := m.Used(); got != 33*PageSize {
+		t.Fatalf("Used %d after uncharging, want 33 pages", got/PageSize)
+	}
+	for i := 0; i < 31; i++ {
+		if _, err := m.Alloc(); err != nil {
+			t.Fatalf("frame %d after uncharging: %v", i, err)
+		}
+	}
+}

@@ -1,0 +1,189 @@
+// allowlist.go: the seccomp-BPF allowlist of the host calls kshim makes
+// while it serves a guest, found by running the whole test suite under
+// `strace -f` (every host call after set-up, with ioctl, fcntl and prctl
+// numbers) and by reading every unix.* call in syscalls/, vmm/, guestmm/
+// and ept/. A call added there must be added here: `make test` runs every
+// differential test through the filter, so a missing one fails there (as
+// EPERM where kshim made the call).
+//
+// Refused calls fail with EPERM (SECCOMP_RET_ERRNO), not a kill: kshim
+// reports the failure as it would any host error, the Go runtime does not
+// die half-way through a vCPU exit, and the guest gets an errno. A filter
+// cannot log once, and SECCOMP_RET_LOG would allow the call, so an
+// unexpected refusal shows as that error (strace shows which call).
+//
+// Invariants:
+//   - Nothing here creates a process, changes identity or privilege,
+//     mounts, loads code into the kernel, traces, or reaches another
+//     process's memory: execve*, fork/vfork, clone without CLONE_THREAD
+//     or with a namespace flag, clone3 (ENOSYS, see Policy), ptrace, process_vm_*, mount*,
+//     pivot_root, chroot, unshare, setns, bpf, perf_event_open, kexec_*,
+//     *_module, keyctl/add_key/request_key, set*id, setgroups, capset,
+//     seccomp, landlock_*, socket* and io_uring_* are all refused.
+//   - Arguments are checked where a number names the operation: ioctl
+//     (KVM and the terminal requests the personality forwards), fcntl (no
+//     F_SETOWN/F_SETSIG/F_SETLEASE/F_NOTIFY), prctl (naming anonymous
+//     memory only), prlimit64 (read only), mmap/mprotect (never
+//     PROT_EXEC), mknodat (no device nodes), kill/tgkill (kshim's own
+//     threads only).
+package sandbox
+
+import (
+	"fmt"
+	"os"
+
+	seccomp "github.com/elastic/go-seccomp-bpf"
+	"golang.org/x/sys/unix"
+)
+
+// plainCalls are allowed whatever their arguments.
+var plainCalls = []string{
+	// Go runtime: threads, memory, scheduling, signals, timers, netpoll.
+	"futex", "munmap", "madvise", "exit", "exit_group", "sigaltstack", "rt_sigaction",
+	"rt_sigprocmask", "rt_sigreturn", "restart_syscall", "getpid", "gettid", "sched_yield",
+	"sched_getaffinity", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres",
+	"gettimeofday", "time", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"eventfd2", "pipe2", "getrandom", "uname", "getrlimit",
+	// glibc's threads, in a cgo build (a new thread must register rseq
+	// when the main thread did, or glibc aborts).
+	"rseq", "set_robust_list",
+
+	// Files, for the guest and for kshim's /proc: every path lookup is
+	// relative to an fd (the root, a directory the guest holds).
+	"read", "write", "pread64", "pwrite64", "preadv2", "pwritev2", "lseek", "close",
+	"openat", "openat2", "fstat", "newfstatat", "statx", "fstatfs", "getdents64",
+	"readlinkat", "faccessat", "faccessat2", "mkdirat", "unlinkat",
+	"renameat", "renameat2", "linkat", "symlinkat", "fchmod", "fchmodat", "fchmodat2",
+	"fchown", "fchownat", "utimensat", "ftruncate", "fallocate", "fsync", "fdatasync",
+	"flock", "fadvise64", "sendfile", "dup", "dup2", "dup3", "poll", "ppoll", "umask",
+
+	// Guest memory (one memfd, file windows, /proc files as sealed memfds).
+	"memfd_create", "mincore",
+
+	// Identity and system information the personality reports.
+	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getppid", "capget",
+	"getpriority", "ioprio_get", "sysinfo", "times", "getpgid", "getpgrp", "getsid",
+
+	// Timers the guest's timerfds are (syscalls/timers.go).
+	"timerfd_create", "timerfd_settime", "timerfd_gettime",
+}
+
+// kvmIoctls are the KVM requests kshim makes after set-up (vmm/kvm.go,
+// vmm/arch.go, vmm/vdso.go and gokvm's calls from there). The set-up
+// only ones (KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION,
+// KVM_GET_VCPU_MMAP_SIZE, KVM_GET_SUPPORTED_CPUID) are not listed.
+var kvmIoctls = []uint64{
+	0xae41,     // KVM_CREATE_VCPU (a vCPU per new guest task)
+	0x4020ae46, // KVM_SET_USER_MEMORY_REGION (file windows)
+	0xae80,     // KVM_RUN
+	0x8090ae81, // KVM_GET_REGS
+	0x4090ae82, // KVM_SET_REGS
+	0x8138ae83, // KVM_GET_SREGS
+	0x4138ae84, // KVM_SET_SREGS
+	0xc008ae88, // KVM_GET_MSRS
+	0x4008ae89, // KVM_SET_MSRS
+	0x4008ae90, // KVM_SET_CPUID2
+	0xaea3,     // KVM_GET_TSC_KHZ
+	0x9000aea4, // KVM_GET_XSAVE
+	0x5000aea5, // KVM_SET_XSAVE
+}
+
+// ttyIoctls are the requests syscalls/io.go forwards for the guest
+// (TIOCSTI, which would type into the host's terminal, is not one).
+var ttyIoctls = []uint64{
+	unix.TCGETS, unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TIOCGWINSZ, unix.TIOCSWINSZ,
+	unix.TIOCGPGRP, unix.TIOCSPGRP, 0x541b, 0x5421, // FIONREAD, FIONBIO
+}
+
+// fcntlCmds are the fcntl commands kshim uses or forwards.
+var fcntlCmds = []uint64{
+	unix.F_DUPFD, unix.F_DUPFD_CLOEXEC, unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, unix.F_SETFL,
+	unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW,
+	unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ, unix.F_ADD_SEALS, unix.F_GET_SEALS, unix.F_GETLEASE,
+}
+
+// nsFlags are the clone flags that would make a namespace.
+const nsFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
+	unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWTIME
+
+func oneOf(name string, arg uint32, values []uint64) []seccomp.NameWithConditions {
+	var out []seccomp.NameWithConditions
+	for _, v := range values {
+		out = append(out, seccomp.NameWithConditions{Name: name, Conditions: seccomp.ArgumentConditions{
+			{Argument: arg, Operation: seccomp.Equal, Value: v}}})
+	}
+	return out
+}
+
+func cond(name string, c ...seccomp.Condition) seccomp.NameWithConditions {
+	return seccomp.NameWithConditions{Name: name, Conditions: c}
+}
+
+// Policy is kshim's filter for a process whose pid is pid.
+func Policy(pid int) seccomp.Policy {
+	var conds []seccomp.NameWithConditions
+	conds = append(conds, oneOf("ioctl", 1, append(append([]uint64{}, kvmIoctls...), ttyIoctls...))...)
+	conds = append(conds, oneOf("fcntl", 1, fcntlCmds)...)
+	conds = append(conds, oneOf("prctl", 0, []uint64{unix.PR_SET_VMA})...)
+	conds = append(conds,
+		// Threads only: a thread of this process, in its namespaces.
+		cond("clone",
+			seccomp.Condition{Argument: 0, Operation: seccomp.BitsSet, Value: unix.CLONE_THREAD},
+			seccomp.Condition{Argument: 0, Operation: seccomp.BitsNotSet, Value: nsFlags}),
+		cond("mmap", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.PROT_EXEC}),
+		cond("mprotect", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.PROT_EXEC}),
+		cond("prlimit64", seccomp.Condition{Argument: 2, Operation: seccomp.Equal, Value: 0}),
+		// FIFOs, sockets and files, never device nodes (S_IFCHR's bit
+		// is in S_IFBLK too).
+		cond("mknodat", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.S_IFCHR}),
+		cond("tgkill", seccomp.Condition{Argument: 0, Operation: seccomp.Equal, Value: uint64(pid)}),
+		cond("kill", seccomp.Condition{Argument: 0, Operation: seccomp.Equal, Value: uint64(pid)}),
+	)
+	return seccomp.Policy{
+		DefaultAction: seccomp.ActionErrno, // EPERM
+		Syscalls: []seccomp.SyscallGroup{{
+			Action:             seccomp.ActionAllow,
+			Names:              plainCalls,
+			NamesWithCondtions: conds,
+		}, {
+			// clone3's flags are in memory, out of the filter's reach;
+			// ENOSYS (not EPERM) makes glibc's pthread_create (a cgo
+			// build) fall back to clone, whose flags are checked.
+			Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS),
+			Names:  []string{"clone3"},
+		}},
+	}
+}
+
+// AllowedCalls is the number of distinct syscalls the policy lets through
+// (some only with certain arguments).
+func AllowedCalls() int {
+	seen := map[string]bool{}
+	p := Policy(1)
+	for _, g := range p.Syscalls {
+		if g.Action != seccomp.ActionAllow {
+			continue
+		}
+		for _, n := range g.Names {
+			seen[n] = true
+		}
+		for _, n := range g.NamesWithCondtions {
+			seen[n.Name] = true
+		}
+	}
+	return len(seen)
+}
+
+// installSeccomp loads the policy on every thread (TSYNC). no_new_privs
+// is already set on every thread.
+func installSeccomp() (int, error) {
+	err := seccomp.LoadFilter(seccomp.Filter{
+		NoNewPrivs: true,
+		Flag:       seccomp.FilterFlagTSync,
+		Policy:     Policy(os.Getpid()),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%w", err)
+	}
+	return AllowedCalls(), nil
+}

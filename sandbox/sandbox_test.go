@@ -1,0 +1,371 @@
+package sandbox
+
+// Each layer is tested alone in a child process (the test binary run
+// again with sandboxChild set), since confinement cannot be undone: the
+// child installs one layer while it still runs as root with every
+// capability (when the tests run as root), so a refusal can only come from
+// that layer, then tries calls and prints "name errno" lines that the
+// parent checks. images/sandbox_test.go checks a running kshim as a whole.
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const sandboxChild = "KSHIM_SANDBOX_TEST_CHILD"
+
+func errName(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	if e, ok := err.(syscall.Errno); ok {
+		return unix.ErrnoName(e)
+	}
+	if pe, ok := err.(*os.PathError); ok {
+		return errName(pe.Err)
+	}
+	if le, ok := err.(*os.LinkError); ok {
+		return errName(le.Err)
+	}
+	if se, ok := err.(*os.SyscallError); ok {
+		return errName(se.Err)
+	}
+	return err.Error()
+}
+
+func errno(_, _ uintptr, e syscall.Errno) error {
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// TestMain runs the child's part when asked to.
+func TestMain(m *testing.M) {
+	switch os.Getenv(sandboxChild) {
+	case "":
+		os.Exit(m.Run())
+	case "seccomp":
+		seccompChild()
+	case "landlock":
+		landlockChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
+	case "apply":
+		applyChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
+	}
+	os.Exit(0)
+}
+
+func report(name string, err error) { fmt.Printf("%s %s\n", name, errName(err)) }
+
+func seccompChild() {
+	dir, err := os.MkdirTemp("", "kshim-seccomp")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := setNoNewPrivs(); err != nil {
+		panic(err)
+	}
+	if _, err := installSeccomp(); err != nil {
+		fmt.Println("install", errName(err))
+		return
+	}
+	// Allowed: what kshim does while serving a guest.
+	f, err := os.Create(filepath.Join(dir, "f"))
+	report("allowed:create", err)
+	if err == nil {
+		_, err = f.Write([]byte("x"))
+		report("allowed:write", err)
+		f.Close()
+	}
+	report("allowed:getpid", errno(syscall.RawSyscall(unix.SYS_GETPID, 0, 0, 0)))
+	report("allowed:tgkill-self", unix.Tgkill(os.Getpid(), unix.Gettid(), 0))
+	// A goroutine that keeps its thread locked takes the thread with it
+	// when it ends, so the next one needs a new thread: clone(CLONE_THREAD).
+	for i := 0; i < 2; i++ {
+		done := make(chan error)
+		go func() {
+			runtime.LockOSThread()
+			done <- nil
+		}()
+		report("allowed:new-thread", <-done)
+	}
+
+	// Refused: each would succeed (or fail otherwise) as root without the
+	// filter.
+	argv0, _ := unix.BytePtrFromString("/bin/true")
+	argv := []*byte{argv0, nil}
+	report("execve", errno(syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(argv0)), uintptr(unsafe.Pointer(&argv[0])), 0)))
+	report("fork", errno(syscall.RawSyscall(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0)))
+	report("clone-newuser-thread", errno(syscall.RawSyscall(unix.SYS_CLONE, unix.CLONE_THREAD|unix.CLONE_VM|unix.CLONE_SIGHAND|unix.CLONE_NEWUSER, 0, 0)))
+	report("clone3", errno(syscall.RawSyscall(unix.SYS_CLONE3, 0, 0, 0)))
+	report("ptrace", errno(syscall.RawSyscall(unix.SYS_PTRACE, unix.PTRACE_TRACEME, 0, 0)))
+	report("mount", unix.Mount("none", dir, "tmpfs", 0, ""))
+	report("unshare", unix.Unshare(unix.CLONE_NEWUSER))
+	report("setns", errno(syscall.RawSyscall(unix.SYS_SETNS, 0, 0, 0)))
+	report("bpf", errno(syscall.RawSyscall(unix.SYS_BPF, 0, 0, 0)))
+	report("perf_event_open", errno(syscall.RawSyscall6(unix.SYS_PERF_EVENT_OPEN, 0, 0, 0, 0, 0, 0)))
+	report("process_vm_readv", errno(syscall.RawSyscall6(unix.SYS_PROCESS_VM_READV, 1, 0, 0, 0, 0, 0)))
+	report("kexec_load", errno(syscall.RawSyscall6(unix.SYS_KEXEC_LOAD, 0, 0, 0, 0, 0, 0)))
+	report("init_module", errno(syscall.RawSyscall(unix.SYS_INIT_MODULE, 0, 0, 0)))
+	report("keyctl", errno(syscall.RawSyscall6(unix.SYS_KEYCTL, 0, 0, 0, 0, 0, 0)))
+	report("setuid", errno(syscall.RawSyscall(unix.SYS_SETUID, 0, 0, 0)))
+	report("socket", errno(syscall.RawSyscall(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)))
+	report("kill-other", errno(syscall.RawSyscall(unix.SYS_KILL, 1, 0, 0)))
+	report("tgkill-other", errno(syscall.RawSyscall(unix.SYS_TGKILL, 1, 1, 0)))
+	report("ioctl-TIOCSTI", errno(syscall.RawSyscall(unix.SYS_IOCTL, 0, unix.TIOCSTI, 0)))
+	report("fcntl-F_SETOWN", errno(syscall.RawSyscall(unix.SYS_FCNTL, 1, unix.F_SETOWN, 1)))
+	report("prctl-PR_SET_DUMPABLE", errno(syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 1, 0, 0, 0, 0)))
+	report("prlimit64-set", errno(syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, unix.RLIMIT_NOFILE, uintptr(unsafe.Pointer(&unix.Rlimit{Cur: 64, Max: 64})), 0, 0, 0)))
+	report("mmap-exec", errno(syscall.RawSyscall6(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uintptr(0), 0)))
+	report("mknodat-chardev", unix.Mknodat(unix.AT_FDCWD, filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
+	report("mknodat-blockdev", unix.Mknodat(unix.AT_FDCWD, filepath.Join(dir, "blk"), unix.S_IFBLK|0o666, int(unix.Mkdev(7, 0))))
+	report("allowed:mknodat-fifo", unix.Mknodat(unix.AT_FDCWD, filepath.Join(dir, "fifo"), unix.S_IFIFO|0o666, 0))
+	report("landlock_create_ruleset", errno(syscall.RawSyscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, 1)))
+	report("seccomp", errno(syscall.RawSyscall(unix.SYS_SECCOMP, 0, 0, 0)))
+	// The 32-bit ABI (int 0x80) and x32 are other syscall tables: the
+	// filter checks the architecture, so they are refused as a whole.
+}
+
+func runChild(t *testing.T, kind string, env ...string) map[string]string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), sandboxChild+"="+kind), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child %s: %v\n%s\nstderr:\n%.2000s", kind, err, out, stderr.String())
+	}
+	res := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), " "); ok {
+			res[k] = v
+		}
+	}
+	return res
+}
+
+// TestSeccompRefuses: the allowlist lets kshim's own calls through and
+// refuses (EPERM) what kshim never needs: exec, new processes, namespaces,
+// tracing, mounts, kernel code, another process's memory or signals.
+func TestSeccompRefuses(t *testing.T) {
+	res := runChild(t, "seccomp")
+	if v, ok := res["install"]; ok {
+		t.Fatalf("installing the filter: %s", v)
+	}
+	for k, v := range res {
+		if strings.HasPrefix(k, "allowed:") {
+			if v != "ok" {
+				t.Errorf("%s: %s, want ok", k, v)
+			}
+		} else if k == "clone3" {
+			if v != "ENOSYS" {
+				t.Errorf("clone3: %s, want ENOSYS (so that glibc falls back to clone)", v)
+			}
+		} else if v != "EPERM" {
+			t.Errorf("%s: %s, want EPERM (refused by the filter)", k, v)
+		}
+	}
+	for _, k := range []string{"allowed:create", "allowed:new-thread", "execve", "fork", "ptrace", "mount", "unshare",
+		"bpf", "process_vm_readv", "kexec_load", "init_module", "keyctl", "setuid", "mmap-exec", "ioctl-TIOCSTI"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("no result for %s (the child stopped early?): %v", k, res)
+		}
+	}
+}
+
+func landlockChild(dir string) {
+	root := filepath.Join(dir, "root")
+	abi, err := restrictLandlock(landlockRules(Config{Root: root}))
+	if err != nil {
+		fmt.Println("install", errName(err))
+		return
+	}
+	fmt.Println("abi", abi)
+	open := func(name, path string, flag int) {
+		f, err := os.OpenFile(path, flag, 0o644)
+		if err == nil {
+			f.Close()
+		}
+		report(name, err)
+	}
+	open("allowed:root-file", filepath.Join(root, "in.txt"), os.O_RDONLY)
+	open("allowed:root-dir", root, os.O_RDONLY)
+	open("allowed:dev-null-write", "/dev/null", os.O_WRONLY)
+	open("allowed:cpuinfo", "/proc/cpuinfo", os.O_RDONLY)
+	open("outside-file", filepath.Join(dir, "secret.txt"), os.O_RDONLY)
+	open("etc-passwd", "/etc/passwd", os.O_RDONLY)
+	open("proc-self-status", "/proc/self/status", os.O_RDONLY)
+	open("dev-kvm", "/dev/kvm", os.O_RDWR)
+	open("create-in-readonly-root", filepath.Join(root, "new.txt"), os.O_WRONLY|os.O_CREATE)
+	open("truncate-in-readonly-root", filepath.Join(root, "in.txt"), os.O_WRONLY|os.O_TRUNC)
+	report("mkdir-in-readonly-root", os.Mkdir(filepath.Join(root, "d"), 0o755))
+	report("unlink-in-readonly-root", os.Remove(filepath.Join(root, "in.txt")))
+}
+
+// TestLandlockConfinesFiles: once restricted to a root, kshim itself
+// cannot open a host file outside it (EACCES), nor change the read-only
+// root, even as root with every capability; the root, the host devices and
+// /proc/cpuinfo stay open to it.
+func TestLandlockConfinesFiles(t *testing.T) {
+	if LandlockABI() == 0 {
+		t.Skip("the kernel has no Landlock")
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "root"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "root", "in.txt"), []byte("in"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runChild(t, "landlock", "KSHIM_SANDBOX_TEST_DIR="+dir)
+	if v, ok := res["install"]; ok {
+		t.Fatalf("restricting: %s", v)
+	}
+	if res["abi"] == "" || res["abi"] == "0" {
+		t.Fatalf("Landlock not in force: %v", res)
+	}
+	want := map[string]string{
+		"allowed:root-file": "ok", "allowed:root-dir": "ok", "allowed:dev-null-write": "ok", "allowed:cpuinfo": "ok",
+		"outside-file": "EACCES", "etc-passwd": "EACCES", "proc-self-status": "EACCES", "dev-kvm": "EACCES",
+		"create-in-readonly-root": "EACCES", "truncate-in-readonly-root": "EACCES",
+		"mkdir-in-readonly-root": "EACCES", "unlink-in-readonly-root": "EACCES",
+	}
+	for k, w := range want {
+		if res[k] != w {
+			t.Errorf("%s: %q, want %s", k, res[k], w)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "root", "in.txt")); err != nil || string(b) != "in" {
+		t.Errorf("the read-only root's file changed: %q, %v", b, err)
+	}
+}
+
+// TestCapString: what Report says is kept.
+func TestCapString(t *testing.T) {
+	if got := capString(fileCaps); got != "chown,dac_override,dac_read_search,fowner,fsetid" {
+		t.Errorf("capString(fileCaps) = %q", got)
+	}
+	if got := capString(0); got != "none" {
+		t.Errorf("capString(0) = %q", got)
+	}
+}
+
+func applyChild(dir string) {
+	var user *Identity
+	if os.Getenv("KSHIM_SANDBOX_TEST_USER") != "" {
+		user = &Nobody
+	}
+	rep, err := Apply(Config{Root: filepath.Join(dir, "root"), User: user})
+	if err != nil {
+		fmt.Println("apply", err)
+		return
+	}
+	fmt.Println("uid", os.Getuid())
+	fmt.Println("gid", os.Getgid())
+	eff, perm, _, err := capSets()
+	report("capget", err)
+	fmt.Printf("caps %x/%x\n", eff, perm)
+	fmt.Println("landlock", rep.LandlockABI)
+	// The filter refuses even asking about itself.
+	_, err = unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0)
+	report("prctl-PR_GET_SECCOMP", err)
+	f, err := os.Open(filepath.Join(dir, "root", "in.txt"))
+	if err == nil {
+		f.Close()
+	}
+	report("allowed:root-file", err)
+	_, err = os.Open(filepath.Join(dir, "secret.txt"))
+	report("outside-file", err)
+	report("execve", syscall.Exec("/bin/true", []string{"true"}, nil))
+}
+
+// applyTree makes DIR/root/in.txt and DIR/secret.txt, readable by all, in
+// a directory every user can reach, and a copy of the test binary there.
+func applyTree(t *testing.T) (dir, bin string) {
+	t.Helper()
+	dir = t.TempDir()
+	for _, p := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "root"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"root/in.txt": "in", "secret.txt": "secret"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(dir, "sandbox.test")
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, bin
+}
+
+// TestApply: the whole of Apply, as kshim uses it. As root with the
+// default identity: uid and gid 65534, no capability, the seccomp filter
+// and Landlock in force. Started unprivileged (as 65534 from the start, as a
+// user in the kvm group would run kshim): no identity change, and every
+// other layer still goes on (no CAP_SETPCAP is needed for them).
+func TestApply(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (to start the child as root and as another user)")
+	}
+	if cgoEnabled {
+		if _, err := Apply(Config{}); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+			t.Fatalf("Apply in a cgo build: %v, want a refusal", err)
+		}
+		t.Skip("Apply refuses cgo builds (checked); kshim is built with CGO_ENABLED=0")
+	}
+	dir, bin := applyTree(t)
+	for _, c := range []struct {
+		name string
+		cred *syscall.Credential
+		env  string
+	}{
+		{"root_to_nobody", nil, "KSHIM_SANDBOX_TEST_USER=1"},
+		{"unprivileged", &syscall.Credential{Uid: 65534, Gid: 65534}, "KSHIM_SANDBOX_TEST_USER="},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(bin, "-test.run=^$")
+			cmd.Env = append(os.Environ(), sandboxChild+"=apply", "KSHIM_SANDBOX_TEST_DIR="+dir, c.env)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("child: %v\n%s", err, out)
+			}
+			want := []string{"uid 65534", "gid 65534", "capget ok", "caps 0/0", "prctl-PR_GET_SECCOMP EPERM",
+				"allowed:root-file ok", "execve EPERM"}
+			if LandlockABI() > 0 {
+				want = append(want, "outside-file EACCES", fmt.Sprintf("landlock %d", LandlockABI()))
+			}
+			for _, w := range want {
+				if !strings.Contains(string(out), w+"\n") {
+					t.Errorf("want %q in:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

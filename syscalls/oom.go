@@ -1,0 +1,206 @@
+// oom.go: the out-of-memory killer. When a page fault finds guest memory
+// (--mem) exhausted, the process with the largest resident set is killed,
+// as Linux's OOM killer picks by RSS, not whichever process faulted; the
+// faulting one retries its access once the victim's memory is free, or
+// dies if it is the victim.
+//
+// Invariants and locking:
+//   - One kill at a time: oomState.victim (Kernel.mu) is the process being
+//     killed; another fault that runs out meanwhile waits for it (or for
+//     any process already being killed or exiting) instead of choosing a
+//     second victim for the same shortage.
+//   - The faulting task retries only after the victim is a zombie: its
+//     last thread has left its vCPU and its exit has freed its memory
+//     manager and closed its fds (task.go's exit marks it a zombie after
+//     both).
+//   - Every wait is bounded (oomWait) and ends early when the waiting
+//     process is itself being killed, so two killers, or a victim that
+//     cannot stop, cannot deadlock: the process that ran out dies instead.
+//     A process waiting for a vfork child is never chosen (it cannot end
+//     before the child, which may be the one out of memory).
+//   - The killer runs with no lock held but Kernel.mu (released while it
+//     waits): on a fault, in the VMM's exit; on a syscall's copy into
+//     guest memory (guestmm's OnOOM), between two steps of the copy, with
+//     the memory manager unlocked. Copies made with other kernel locks
+//     held (futex words, read under Kernel.fmu) are reads, which never
+//     call it.
+//   - Ranking takes each candidate's memory-manager lock under Kernel.mu
+//     (the documented order); a process whose memory is being released
+//     (mmGone) or is a zombie is no candidate.
+package syscalls
+
+import (
+	"sort"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/guestmm"
+)
+
+// oomWait bounds how long a faulting task waits for a victim to go.
+const oomWait = 5 * time.Second
+
+type oomState struct {
+	victim *Process // the leader being killed (Kernel.mu)
+}
+
+// OutOfMemory is called by the VMM when p's page fault could not get
+// memory. It kills the process using the most guest RAM and waits until
+// its memory is freed: true means retry the access (a SIGKILL p got
+// meanwhile is delivered first); false means p is the victim, or no
+// memory could be freed in time, and p's whole thread group is being
+// killed (p.Exited is set).
+func (p *Process) OutOfMemory() bool {
+	k := p.proc.k
+	if k == nil || k.sb == nil {
+		p.Log.Warn("out of memory (raise --mem): killing the process")
+		return false
+	}
+	if k.reclaim(p.proc.group.leader) {
+		return true
+	}
+	p.groupExit(0, unix.SIGKILL)
+	return false
+}
+
+// copyOOM is guestmm's OnOOM: a syscall's copy into the memory of mm ran
+// out. As for a fault, the largest process is killed and the copy goes on
+// (true); if the owner of mm is the victim it is sent SIGKILL, and the
+// syscall fails and returns to its end.
+func (k *Kernel) copyOOM(mm *guestmm.MM) bool {
+	k.mu.Lock()
+	var owner *Process
+	for _, q := range k.procs {
+		if q.MM == mm && !q.proc.zombie && !q.proc.mmGone {
+			owner = q
+			break
+		}
+	}
+	k.mu.Unlock()
+	if owner == nil {
+		return false // an image exec is still building: it fails with ENOMEM
+	}
+	if k.reclaim(owner) {
+		return true
+	}
+	k.mu.Lock()
+	if !owner.proc.zombie {
+		liveThread(owner, int(unix.SIGKILL)).post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+	}
+	k.mu.Unlock()
+	return false
+}
+
+// reclaim frees guest memory for owner (the leader of the process that ran
+// out): it kills the process with the most resident guest RAM, unless one
+// is dying already, and waits until that one is a zombie. It returns true
+// when the owner may retry; false when the owner is the victim, is itself
+// dying, or the victim did not end in oomWait (the caller kills the
+// owner).
+func (k *Kernel) reclaim(owner *Process) bool {
+	deadline := time.Now().Add(oomWait)
+	k.mu.Lock()
+	// A process already being killed (or exiting) frees its memory soon:
+	// wait for it rather than kill another for the same shortage.
+	v := k.dyingProcess()
+	if v == nil {
+		var pages uint64
+		v, pages = k.oomVictim()
+		if v == nil {
+			k.mu.Unlock()
+			return false
+		}
+		k.sb.oom.victim = v
+		owner.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", v.Pid, v.commName(), pages*4)
+		if v == owner {
+			k.mu.Unlock()
+			return false
+		}
+		liveThread(v, int(unix.SIGKILL)).post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+	}
+	for v != owner && !v.proc.zombie && !dying(owner) {
+		k.mu.Unlock()
+		if time.Now().After(deadline) {
+			k.mu.Lock()
+			if k.sb.oom.victim == v {
+				k.sb.oom.victim = nil
+			}
+			k.mu.Unlock()
+			owner.Log.Warnf("out of memory: process %d did not end in %v; killing process %d instead", v.Pid, oomWait, owner.Pid)
+			return false
+		}
+		time.Sleep(time.Millisecond)
+		k.mu.Lock()
+	}
+	if k.sb.oom.victim == v && v.proc.zombie {
+		k.sb.oom.victim = nil
+	}
+	retry := v != owner && !dying(owner)
+	k.mu.Unlock()
+	return retry
+}
+
+// dyingProcess returns the OOM victim still going, else a process being
+// killed or exiting (nil: none). Kernel.mu held.
+func (k *Kernel) dyingProcess() *Process {
+	if v := k.sb.oom.victim; v != nil && !v.proc.zombie {
+		return v
+	}
+	for _, q := range k.procs {
+		if !q.proc.zombie && dying(q) {
+			return q
+		}
+	}
+	return nil
+}
+
+// dying reports whether the thread group of leader q is ending: exiting,
+// or a thread has SIGKILL pending. Kernel.mu held.
+func dying(q *Process) bool {
+	g := q.proc.group
+	if g == nil || len(g.threads) == 0 {
+		return false
+	}
+	if g.exiting {
+		return true
+	}
+	for t := range g.threads {
+		t.proc.sigMu.Lock()
+		killed := t.sig.pending&bit(int(unix.SIGKILL)) != 0
+		t.proc.sigMu.Unlock()
+		if killed {
+			return true
+		}
+	}
+	return false
+}
+
+// oomVictim returns the live process with the most resident guest RAM
+// (ties: the higher pid) and its page count. A process waiting for a
+// vfork child is no candidate: it cannot end before the child, which may
+// be the one out of memory. The faulting process is a candidate, so there
+// is always one. Kernel.mu held.
+func (k *Kernel) oomVictim() (*Process, uint64) {
+	waiting := map[*Process]bool{}
+	var pids []int
+	for pid, q := range k.procs {
+		if q.proc.vforkDone != nil && q.proc.parent != nil {
+			waiting[q.proc.parent] = true
+		}
+		pids = append(pids, pid)
+	}
+	sort.Ints(pids)
+	var best *Process
+	var most uint64
+	for _, pid := range pids {
+		q := k.procs[pid]
+		if q.proc.zombie || q.proc.mmGone || waiting[q] || q.proc.group == nil || len(q.proc.group.threads) == 0 {
+			continue
+		}
+		if n := q.MM.Resident(); best == nil || n >= most {
+			best, most = q, n
+		}
+	}
+	return best, most
+}

@@ -46,8 +46,8 @@
  * changed under it (see check_guards), 100 if setup failed, 101 if run
  * natively. A task may also die of a signal the fuzzing
  * caused (a fault that cannot be caught), which is fine: the test only
- * judges kshim. Nothing is printed after setup: fds 0-2 become /dev/null
- * so fuzzed writes go nowhere. */
+ * judges kshim. Nothing is printed after setup: fds 0-2 become pipes so
+ * fuzzed writes go nowhere. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -196,7 +196,8 @@ static int child_pid;
 /* Operations left out (argv[5], comma-separated): "nr:N" a syscall
  * number, "insn:NAME" an instruction snippet, "sigreturn:shim" frames
  * whose RIP is in the shim's pages, "sigreturn" all frames, "path:magic"
- * paths through /proc/self/{exe,fd,cwd,root} and /dev/std*, "task:main",
+ * paths through /proc/self/{exe,fd,cwd,root} and /dev/std*, "path:dev"
+ * the host devices (/dev/null, ...: also kept out of its fds), "task:main",
  * "task:thread", "task:child" a task's whole fuzzing (to narrow a failure
  * down). Lets a test
  * run the rest while a kshim bug one of them hits is open. */
@@ -583,8 +584,13 @@ static const char *const fixed_paths[] = {
 	"file", "file/", "link_out", "link_up", "link_loop", "link_out/x", "link_up/..", "empty", "big",
 	"/proc", "/proc/self", "/proc/self/maps", "/proc/self/fd", "/proc/1/status", "/proc/self/status",
 	"/proc/cpuinfo", "/proc/meminfo", "/proc/self/mem", "/proc/sys/kernel",
-	"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom", "/dev/random", "/dev/tty", "/dev/sda", "/dev/kvm",
-	"/etc/passwd", "../../../../etc/passwd", "/tmp", "new", "new2", "dir/new", "x/../../y", "./././.",
+	"/dev", "/dev/sda", "/dev/kvm", "/etc/passwd", "../../../../etc/passwd", "/tmp", "new", "new2", "dir/new", "x/../../y", "./././.",
+};
+
+/* The host devices kshim opens by exact path whatever the root holds:
+ * "path:dev". */
+static const char *const dev_paths[] = {
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom", "/dev/random", "/dev/tty",
 };
 
 /* Paths that name host files outside the root through the guest's own
@@ -631,6 +637,12 @@ static u64 gen_path(struct task *t, int *kind)
 	case 4:
 		if (!excluded("path:magic")) {
 			snprintf(s, 512, "%s", magic_paths[below(r, sizeof magic_paths / sizeof magic_paths[0])]);
+			break;
+		}
+		/* fall through */
+	case 5:
+		if (!excluded("path:dev")) {
+			snprintf(s, 512, "%s", dev_paths[below(r, sizeof dev_paths / sizeof dev_paths[0])]);
 			break;
 		}
 		/* fall through */
@@ -1512,10 +1524,12 @@ static void refuse_native(void)
 
 static void setup_fds(struct task *t)
 {
-	static const char *const opens[] = {"/dev/null", "/dev/zero", "/dev/urandom", "/", ".", "/proc/self/maps",
-					    "file", "dir", "big", "/proc/self/status"};
+	static const char *const opens[] = {"/", ".", "/proc/self/maps", "file", "dir", "big", "/proc/self/status",
+					    "/dev/null", "/dev/zero", "/dev/urandom"};
 	int p[2];
-	for (unsigned i = 0; i < sizeof opens / sizeof opens[0]; i++) {
+	/* The host's devices only when paths at them are fuzzed too. */
+	unsigned n = sizeof opens / sizeof opens[0] - (excluded("path:dev") ? 3 : 0);
+	for (unsigned i = 0; i < n; i++) {
 		int fd = open(opens[i], O_RDONLY | O_NONBLOCK);
 		if (fd >= 0)
 			remember_fd(t, fd);
@@ -1586,11 +1600,17 @@ int main(int argc, char **argv)
 	read_maps();
 	arm_guards();
 
-	/* From here on nothing is printed: fuzzed writes to 0-2 go nowhere. */
-	int null = open("/dev/null", O_RDWR);
-	if (null < 0)
-		die("/dev/null");
-	dup2(null, 0), dup2(null, 1), dup2(null, 2);
+	/* From here on nothing is printed: fds 0-2 (host files outside the
+	 * root, kshim's own) become pipes, so fuzzed writes go nowhere and
+	 * fd-based calls (fchmod, ftruncate, ...) on them change nothing on
+	 * the host: stdin a pipe with no writer, stdout and stderr a
+	 * non-blocking pipe nobody reads. */
+	int in[2], out[2];
+	if (pipe2(in, O_NONBLOCK) || pipe2(out, O_NONBLOCK))
+		die("pipe2");
+	close(in[1]);
+	dup2(in[0], 0), dup2(out[1], 1), dup2(out[1], 2);
+	close(in[0]), close(out[1]);
 
 	child_pid = fork();
 	if (child_pid < 0)

@@ -23,8 +23,8 @@ package images
 //	                         fuzzExcludeKnown, which hit open kshim bugs);
 //	                         "none" for none
 //
-// `make fuzz-long SEEDS=20 CALLS=200000` runs it long, with nothing
-// excluded. A failure names the seed and the exact command to run again
+// `make fuzz-long SEEDS=20 CALLS=200000` runs it long (EXCLUDE=none: with
+// nothing left out). A failure names the seed and the exact command to run again
 // (add FUZZ_TRACE=1 to the environment to see every operation on stderr).
 
 import (
@@ -43,6 +43,10 @@ import (
 // fuzzExcludeKnown are operations that hit open kshim bugs, left out by
 // default so that `make test` passes; each says what it does to kshim.
 var fuzzExcludeKnown = []struct{ op, bug string }{
+	{"path:dev", "the host devices kshim opens by exact path (/dev/null, /dev/zero, /dev/full, /dev/random, " +
+		"/dev/urandom, /dev/tty) are the host's device nodes: chmod, chown, utimensat on the path, or fchmod, " +
+		"fchown, futimens on an fd opened from it, change them for the whole host, even without --rw " +
+		"(a fuzz run left /dev/null owned by nobody with mtime 1970)"},
 	{"path:magic", "paths through kshim's /proc magic links reach host files outside the root, even without --rw: " +
 		"truncate/chmod/chown/utimensat(\"/proc/self/exe\") change the guest's executable on the host, " +
 		"chmod/truncate(\"/proc/self/fd/1\") the file kshim's stdout goes to"},
@@ -104,6 +108,10 @@ func TestFuzzSyscalls(t *testing.T) {
 	case "none":
 		exclude = ""
 	}
+	if !strings.Contains(","+exclude+",", ",path:dev,") {
+		t.Logf("warning: path:dev is fuzzed: the guest may change the host's /dev/null & co. " +
+			"(kshim passes them through); they are checked and restored after each run")
+	}
 
 	// Keep the guest's files small (see fuzzFileLimit); Go ignores the
 	// SIGXFSZ a write past it raises, so kshim just sees EFBIG.
@@ -122,6 +130,7 @@ func TestFuzzSyscalls(t *testing.T) {
 
 	var fails stressFailures
 	total, guestDeaths, watchdogs := 0, 0, 0
+	devs := hostDevices(t)
 	for _, seed := range seeds {
 		for _, rw := range []bool{true, false} {
 			name := fmt.Sprintf("seed%d_ro", seed)
@@ -130,6 +139,9 @@ func TestFuzzSyscalls(t *testing.T) {
 			}
 			total++
 			r, hostErr := fuzzOnce(t, kshim, prog, seed, calls, secs, rw, exclude, name)
+			if d := devs.restore(t); d != "" {
+				hostErr = strings.TrimPrefix(hostErr+"; "+d, "; ")
+			}
 			kind := kshimFailure(r)
 			if kind == "" && hostErr != "" {
 				kind = "host changed outside the guest's root"
@@ -261,4 +273,64 @@ func snapshot(base string) map[string]string {
 		return nil
 	})
 	return m
+}
+
+// hostDevs remembers the owner, mode and times of the host devices a guest
+// reaches by exact path (kshim passes them through), to notice and undo a
+// change: they belong to the whole host.
+type hostDevs map[string]syscall.Stat_t
+
+var hostDevicePaths = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+
+func hostDevices(t *testing.T) hostDevs {
+	t.Helper()
+	d := hostDevs{}
+	for _, p := range hostDevicePaths {
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err == nil {
+			d[p] = st
+		}
+	}
+	return d
+}
+
+// restore puts back whatever changed since hostDevices and says what it
+// was. /dev/tty's times are not compared: any process writing to its
+// terminal updates them.
+func (d hostDevs) restore(t *testing.T) string {
+	t.Helper()
+	var changed []string
+	for p, old := range d {
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err != nil {
+			changed = append(changed, fmt.Sprintf("%s: %v", p, err))
+			continue
+		}
+		timesDiffer := p != "/dev/tty" && (st.Mtim != old.Mtim)
+		if st.Mode == old.Mode && st.Uid == old.Uid && st.Gid == old.Gid && !timesDiffer {
+			continue
+		}
+		changed = append(changed, fmt.Sprintf("%s: mode %o uid %d gid %d mtime %d -> mode %o uid %d gid %d mtime %d (restored)",
+			p, old.Mode, old.Uid, old.Gid, old.Mtim.Sec, st.Mode, st.Uid, st.Gid, st.Mtim.Sec))
+		os.Chown(p, int(old.Uid), int(old.Gid))
+		os.Chmod(p, fs.FileMode(old.Mode&0o777)|modeBits(old.Mode))
+		os.Chtimes(p, time.Unix(old.Atim.Unix()), time.Unix(old.Mtim.Unix()))
+	}
+	sort.Strings(changed)
+	return strings.Join(changed, "; ")
+}
+
+// modeBits converts the setuid, setgid and sticky bits of a raw mode.
+func modeBits(m uint32) fs.FileMode {
+	var b fs.FileMode
+	if m&syscall.S_ISUID != 0 {
+		b |= fs.ModeSetuid
+	}
+	if m&syscall.S_ISGID != 0 {
+		b |= fs.ModeSetgid
+	}
+	if m&syscall.S_ISVTX != 0 {
+		b |= fs.ModeSticky
+	}
+	return b
 }

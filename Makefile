@@ -48,6 +48,30 @@ test: deps build images
 clean:
 	rm -rf bin build
 
+# Long robustness runs (not in CI; `make test` runs a short version of
+# each): the syscall fuzzer (images/fuzz_syscalls.c) for SEEDS seeds of
+# CALLS calls per task, leaving out what hits open kshim bugs unless
+# EXCLUDE says otherwise (EXCLUDE=none: nothing; beware that path:dev then
+# lets the guest change the host's /dev/null & co. until the test restores
+# them after the run), and the exit-race stress test (images/exit_race.c,
+# Go guests) RUNS times per variant, known kshim bugs included. See
+# images/fuzz_test.go and images/stress_test.go.
+SEEDS    ?= 20
+CALLS    ?= 200000
+FUZZ_SECONDS ?= 60
+RUNS     ?= 1000
+VARIANTS ?= all
+EXCLUDE  ?=
+
+.PHONY: fuzz-long stress-long
+fuzz-long: deps build images
+	KSHIM_FUZZ_SEEDS=$(SEEDS) KSHIM_FUZZ_CALLS=$(CALLS) KSHIM_FUZZ_SECONDS=$(FUZZ_SECONDS) KSHIM_FUZZ_EXCLUDE=$(EXCLUDE) \
+		$(GO) test -count=1 -timeout 0 -v -run 'TestFuzzSyscalls$$' ./images/
+
+stress-long: deps build images
+	KSHIM_STRESS_RUNS=$(RUNS) KSHIM_STRESS_VARIANTS=$(VARIANTS) \
+		$(GO) test -count=1 -timeout 0 -v -run 'TestStress$$' ./images/
+
 # `make bench`: the benchmark suite (`kshim bench`) under kshim, native,
 # qemu-user and gVisor (runsc, ptrace platform), and the fault-latency lab
 # (`kshim faultlat`); writes docs/bench.md and docs/faultlat.png. Not in CI:

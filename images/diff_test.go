@@ -95,6 +95,8 @@ var programs = []prog{
 	{bin: "signal"},
 	{bin: "signal_fpu"},
 	{bin: "sig_wait"},
+	{bin: "sig_badframe"},
+	{bin: "fuzz_regress"},
 
 	// Second set: the memory manager.
 	{bin: "mm_mmap_flags", kshimArgs: []string{"--rw"}}, // creates its file

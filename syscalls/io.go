@@ -496,7 +496,7 @@ func sysIoctl(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	req, arg := a[1], a[2]
+	req, arg := uint64(uint32(a[1])), a[2] // the request is an unsigned int
 	if e.file.pathOnly {
 		return 0, unix.EBADF
 	}

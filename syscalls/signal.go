@@ -202,23 +202,32 @@ func sysSigaltstack(p *Process, r *Regs, a *args) (uint64, error) {
 		if _, err := p.MM.CopyIn(a[0], b); err != nil {
 			return 0, err
 		}
-		if onStack {
-			return 0, unix.EPERM
-		}
-		sp, flags, size := le64(b), uint32(le64(b[8:])), le64(b[16:])
-		switch {
-		case flags == ssDisable:
-			p.sig.altOn, p.sig.altSP, p.sig.altSize = false, 0, 0
-		case flags&^(1<<31) == 0: // 0 or SS_AUTODISARM
-			if size < 2048 { // MINSIGSTKSZ
-				return 0, unix.ENOMEM
-			}
-			p.sig.altOn, p.sig.altSP, p.sig.altSize = true, sp, size
-		default:
-			return 0, unix.EINVAL
-		}
+		return 0, p.setAltstack(b, r.RSP)
 	}
 	return 0, nil
+}
+
+// setAltstack applies a stack_t (ss_sp, ss_flags, ss_size) as Linux's
+// do_sigaltstack does for a thread whose stack pointer is sp.
+func (p *Process) setAltstack(b []byte, sp uint64) error {
+	if p.sig.altOn && sp-p.sig.altSP < p.sig.altSize {
+		return unix.EPERM
+	}
+	ssp, flags, size := le64(b), uint32(le64(b[8:])), le64(b[16:])
+	// SS_AUTODISARM is a modifier; SS_ONSTACK is accepted as 0 for old
+	// programs, as Linux does.
+	switch flags &^ (1 << 31) {
+	case ssDisable:
+		p.sig.altOn, p.sig.altSP, p.sig.altSize = false, 0, 0
+	case 0, ssOnstack:
+		if size < 2048 { // MINSIGSTKSZ
+			return unix.ENOMEM
+		}
+		p.sig.altOn, p.sig.altSP, p.sig.altSize = true, ssp, size
+	default:
+		return unix.EINVAL
+	}
+	return nil
 }
 
 func (p *Process) raise(sig int, info Siginfo) {
@@ -466,34 +475,46 @@ func sysRtSigreturn(p *Process, r *Regs, _ *args) (uint64, error) {
 	frame := r.RSP - 8 // the handler's ret popped the restorer address
 	buf := make([]byte, frameSize)
 	if _, err := p.MM.CopyIn(frame, buf); err != nil {
-		return p.badFrame("unreadable signal frame", err)
+		return p.badFrame(r, "unreadable signal frame", err)
 	}
+	// Linux's order: the mask, then the registers, then the FPU state,
+	// then the alternate stack; a failure after the registers leaves them
+	// restored for the SIGSEGV that follows.
+	p.setMask(le64(buf[ucMaskOff:]) &^ unblockable)
 	m := buf[mctxOff:]
 	var n Regs
 	for i, v := range sigcontextRegs(&n) {
 		*v = le64(m[8*i:])
 	}
-	// The user may only change user-modifiable flags (Linux FIX_EFLAGS).
-	const fixFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x10000 | 0x40000 | 0x200000
+	// The user may only change user-modifiable flags (Linux FIX_EFLAGS:
+	// not NT, IOPL, ID or anything else that would change how the shim's
+	// own code runs).
+	const fixFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x10000 | 0x40000
 	n.RFLAGS = r.RFLAGS&^fixFlags | n.RFLAGS&fixFlags | 0x202
+	*r = n
 	if fp := le64(m[scFPState:]); fp != 0 {
 		fpu := make([]byte, fpSize)
 		if _, err := p.MM.CopyIn(fp, fpu); err != nil {
-			return p.badFrame("unreadable FPU state", err)
+			return p.badFrame(r, "unreadable FPU state", err)
 		}
 		if err := p.Arch.RestoreFPU(fpu); err != nil {
-			return p.badFrame("bad FPU state", err)
+			return p.badFrame(r, "bad FPU state", err)
 		}
 	}
-	p.setMask(le64(buf[ucMaskOff:]) &^ unblockable)
-	*r = n
+	// restore_altstack: errors other than reading the frame are ignored.
+	_ = p.setAltstack(buf[ucStackOff:ucStackOff+24], r.RSP)
 	return 0, errNoReturn
 }
 
-// badFrame ends the process as Linux does for a corrupt sigreturn frame.
-func (p *Process) badFrame(what string, err error) (uint64, error) {
+// siKernel is SI_KERNEL, the si_code of a signal the kernel forces.
+const siKernel = 0x80
+
+// badFrame handles a corrupt sigreturn frame as Linux's signal_fault
+// does: SIGSEGV is forced on the thread (its handler runs unless it is
+// blocked or ignored, which kills), with the registers in r.
+func (p *Process) badFrame(r *Regs, what string, err error) (uint64, error) {
 	p.Log.WithError(err).Debug("rt_sigreturn: " + what + ": SIGSEGV")
-	p.Exited, p.Signal = true, unix.SIGSEGV
+	p.Fault(r, Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel})
 	return 0, errNoReturn
 }
 

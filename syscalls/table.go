@@ -155,9 +155,11 @@ func init() {
 // set r.RIP and r.RFLAGS to the user's (from RCX and R11); a handler may
 // change any register (rt_sigreturn, signal delivery).
 func (p *Process) Syscall(r *Regs) {
+	// Linux selects the call by RAX's low 32 bits (do_syscall_64 takes
+	// an int); a restart puts the whole register back.
 	nr := r.RAX
 	a := args{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
-	h, ok := table[nr]
+	h, ok := table[uint64(uint32(nr))]
 	if !ok {
 		if !p.warned[nr] {
 			p.warned[nr] = true

@@ -119,7 +119,10 @@ func (p *Process) queueInfo(tgid, tid, sig int, addr uint64) (uint64, error) {
 			return 0, unix.ESRCH
 		}
 	} else if l := k.procs[tgid]; l != nil && !l.proc.zombie {
-		t = liveThread(l, sig)
+		t = l
+		if sig != 0 { // signal 0 only checks; no thread takes it
+			t = liveThread(l, sig)
+		}
 	} else {
 		return 0, unix.ESRCH
 	}

@@ -1,0 +1,60 @@
+//go:build ignore
+
+/* fuzz_regress: calls the syscall fuzzer (fuzz_syscalls.c) found to crash
+ * or mislead kshim, each checked against Linux as a differential test.
+ *  - rt_sigqueueinfo(pid, 0, info) to a process with several threads
+ *    (signal 0 only checks: kshim once picked a thread for signal 0 and
+ *    panicked on a negative shift);
+ *  - the high 32 bits of a syscall number and of an ioctl request are
+ *    ignored (Linux takes ints), the x32 bit makes ENOSYS.
+ * Prints facts, never ids. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void *idle(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+static void show(const char *what, long r)
+{
+	printf("%s -> %ld (%s)\n", what, r, r < 0 ? strerrorname_np(errno) : "ok");
+}
+
+int main(void)
+{
+	pthread_t t;
+	siginfo_t si;
+	if (pthread_create(&t, NULL, idle, NULL)) {
+		printf("pthread_create failed\n");
+		return 1;
+	}
+	memset(&si, 0, sizeof si);
+	si.si_code = SI_QUEUE;
+	show("rt_sigqueueinfo(self, 0, SI_QUEUE info)", syscall(SYS_rt_sigqueueinfo, getpid(), 0, &si));
+	show("rt_sigqueueinfo(self, 0, NULL)", syscall(SYS_rt_sigqueueinfo, getpid(), 0, NULL));
+	show("rt_tgsigqueueinfo(self, self, 0, info)",
+	     syscall(SYS_rt_tgsigqueueinfo, getpid(), getpid(), 0, &si));
+
+	printf("syscall (1<<32 | getpid) is getpid: %d\n", syscall((1l << 32) | SYS_getpid) == getpid());
+	show("syscall (0x40000000 | getpid)", syscall(0x40000000 | SYS_getpid));
+	show("syscall (-1)", syscall(-1l));
+	struct termios tio;
+	int p[2];
+	if (pipe(p))
+		return 1;
+	show("ioctl(pipe, 1<<32 | TCGETS)", syscall(SYS_ioctl, p[0], (1l << 32) | TCGETS, &tio));
+	int n = 0;
+	show("ioctl(pipe, 1<<32 | FIONREAD)", syscall(SYS_ioctl, p[0], (1l << 32) | FIONREAD, &n));
+	return 0;
+}

@@ -17,6 +17,7 @@ package vmm
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -160,6 +161,11 @@ type CPU struct {
 	sync    bool
 	dirty   bool // regs changed since the exit; must reach KVM before the next run
 	fetched bool // without sync regs: regs are valid for this exit
+	// runMu guards the kvm_run mapping against Close for writers from
+	// other goroutines (a kick, even a late one, must not touch it once
+	// unmapped).
+	runMu  sync.RWMutex
+	closed bool
 }
 
 // NewCPU creates vCPU id.
@@ -190,7 +196,10 @@ func (vm *VM) NewCPU(id int) (*CPU, error) {
 
 // Close releases the vCPU.
 func (c *CPU) Close() error {
+	c.runMu.Lock()
+	c.closed = true
 	unix.Munmap(c.run)
+	c.runMu.Unlock()
 	return unix.Close(int(c.fd))
 }
 
@@ -299,7 +308,11 @@ func (c *CPU) SetImmediateExit(on bool) {
 	if on {
 		v = 1 << 8
 	}
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(&c.run[0])), v)
+	c.runMu.RLock()
+	if !c.closed {
+		atomic.StoreUint32((*uint32)(unsafe.Pointer(&c.run[0])), v)
+	}
+	c.runMu.RUnlock()
 }
 
 // Describe returns a one-line account of the vCPU state for error messages.

@@ -35,6 +35,15 @@ type FlushQueue struct {
 	// Drain, when set, makes the guest apply the queue now (the VMM runs
 	// the flush gate). It is called when the queue fills up.
 	Drain func() error
+	// writes counts every write ever queued (statistics).
+	writes uint64
+}
+
+// Writes returns how many page-table writes have been queued so far.
+func (q *FlushQueue) Writes() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.writes
 }
 
 // NewFlushQueue uses area, the VMM's view of the flush area.
@@ -96,6 +105,8 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 	le.PutUint64(r[16:], va)
 	le.PutUint64(q.area, uint64(n+1))
 	q.pending[e] = struct{}{}
+	q.writes++
+
 	return nil
 }
 

@@ -33,7 +33,7 @@ func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
 func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 	defer mm.after()
 	c := New(mm.mem, pt)
-	c.brkStart, c.brk, c.CheckAll = mm.brkStart, mm.brk, mm.CheckAll
+	c.brkStart, c.brk, c.CheckAll, c.Tune = mm.brkStart, mm.brk, mm.CheckAll, mm.Tune
 	clones := map[*Object]*Object{}
 	var err error
 	mm.vmas.Ascend(func(v *VMA) bool {
@@ -89,7 +89,7 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 // with page tables pt (execve's new image).
 func (mm *MM) NewSibling(pt *ept.PageTable) *MM {
 	n := New(mm.mem, pt)
-	n.CheckAll = mm.CheckAll
+	n.CheckAll, n.Tune = mm.CheckAll, mm.Tune
 	return n
 }
 

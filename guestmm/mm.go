@@ -105,6 +105,9 @@ type MM struct {
 	// CheckAll runs Check after every operation and panics on a violation
 	// (tests, --check-invariants): an invariant violation is a kshim bug.
 	CheckAll bool
+	// Tune is the machine's measured fault-around policy (policy.go); nil
+	// gives Linux's. Fork and NewSibling pass it on.
+	Tune *Tuning
 }
 
 // keyAt returns a search key for the btree (the MM's own, reused: a fresh

@@ -28,6 +28,7 @@ type Config struct {
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
+	Stats           *RunStats        // optional: collects `run --stats` (stats.go)
 }
 
 // Result is how the guest ended.
@@ -124,7 +125,10 @@ func Launch(c Config) (*Result, error) {
 		return nil, fmt.Errorf("building the address space: %w", err)
 	}
 	mm := guestmm.New(m.Mem, pt)
-	mm.CheckAll = c.CheckInvariants
+	mm.CheckAll, mm.Tune = c.CheckInvariants, m.tune
+	if c.Stats != nil {
+		m.stats, c.Stats.tune = c.Stats, m.tune
+	}
 	m.setupVDSO(c0)
 	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
 	if err != nil {

@@ -9,19 +9,23 @@
 //     cache, through the file window: mapping them costs no memory), as
 //     Linux's fault-around does for page-cache pages (do_fault_around);
 //   - copy-on-write, when the writes are sequential: the following pages
-//     of the same run still shared with a fork relative are copied too.
+//     of the same run still shared with a fork relative are copied too;
+//   - and, ahead of any fault, a small private anonymous mmap gets its
+//     zero frames at once when that costs less than the fault it saves
+//     (prepopulate).
 //
 // What stays exact:
-//   - Entries mapped speculatively are "old" (accessed bit clear), so
-//     mincore of anonymous memory still reports only pages the program
-//     touched (the processor, or the shadow MMU, sets the bit on first
-//     use), and an old entry can be changed or dropped host-side without a
-//     guest flush. Entries mapped ahead of a streaming program (the page
-//     below the fault was used) are mapped accessed: on a shadow-paging
-//     host the first use of an old entry costs one more hypervisor fault
-//     (the hypervisor sets the bit and cannot prefetch old entries), and a
-//     streaming program will use them anyway. For file pages mincore
-//     reports the host page cache, as Linux does, whatever is mapped.
+//   - Anonymous entries mapped ahead are "old" (accessed bit clear),
+//     streaming or not, so mincore of anonymous memory reports only pages
+//     the program touched (the processor, or the shadow MMU, sets the bit
+//     on first use; a fork child's entries keep the parent's bit), and an
+//     old entry can be changed or dropped host-side without a guest flush.
+//     That has a price on a shadow-paging host: the first use of an old
+//     entry costs one more hypervisor fault, where accessed entries are
+//     prefetched several at a time. File entries mapped ahead of a
+//     streaming program (the page below the fault was used) are mapped
+//     accessed, since for file pages mincore reports the host page cache,
+//     as Linux does, whatever is mapped.
 //   - File fault-around never maps a page at or past end of file (SIGBUS
 //     stays exact), never a page a private mapping holds a copy of (that
 //     page's own fault maps it), never writable where the VMA or a private
@@ -57,29 +61,27 @@ func (mm *MM) usedBelow(v *VMA, page uint64) bool {
 	return ok && pte&ept.PTEAccessed != 0
 }
 
-// anonAround maps zero frames after page (a demand-zero fault) and
+// anonAround maps zero frames, old, after page (a demand-zero fault) and
 // returns how many it mapped. Speculative runs stay at Linux's
 // fault-around size whatever the policy (they cost memory, not just
-// entries); a streaming program gets the policy's run, mapped accessed.
+// entries); a streaming program gets the policy's run.
 func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
 	streaming := mm.usedBelow(v, page)
 	n := uint64(minAround)
 	if streaming {
 		n = uint64(mm.Tune.around(true))
 	}
-	t0 := nanotime()
 	done := 0
 	end := min(v.End, page+n*PageSize)
 	for p := page + PageSize; p < end; p += PageSize {
 		if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
 			break
 		}
-		if _, err := mm.populatePage(v, p, write, streaming); err != nil {
+		if _, err := mm.populatePage(v, p, write, false); err != nil {
 			break
 		}
 		done++
 	}
-	mm.Tune.observePages(nanotime()-t0, done)
 	return done
 }
 
@@ -179,4 +181,28 @@ func (mm *MM) cowAround(v *VMA, page uint64) int {
 		done++
 	}
 	return done
+}
+
+// prepopulate maps zero frames, old, over [start, end) of a new private
+// anonymous mapping when it is small (at most Linux's fault-around size)
+// and the policy says mapping its pages costs well under one fault: the
+// first touch then costs no exit. The entries are old, so mincore and an
+// munmap of untouched pages behave as if nothing were mapped.
+func (mm *MM) prepopulate(start, end uint64) {
+	n := (end - start) / PageSize
+	if n > minAround || !mm.Tune.cheaperThanFault(int(n)) {
+		return
+	}
+	v := mm.find(start)
+	if v == nil || v.Obj.file != nil || v.Obj.share || !allowed(v.Prot, Write) {
+		return
+	}
+	for p := start; p < end; p += PageSize {
+		if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
+			continue
+		}
+		if _, err := mm.populatePage(v, p, true, false); err != nil {
+			return
+		}
+	}
 }

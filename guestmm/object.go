@@ -92,6 +92,41 @@ func (o *Object) cloneInto(c *Object, mem *ept.Memory, lo, hi uint64) {
 	}
 }
 
+// copyInto gives c a private copy of each of o's frames among pages
+// [lo, hi) (an eager fork) and returns how many it copied. On running out
+// of memory it stops; c holds what was copied, so unref frees it.
+func (o *Object) copyInto(c *Object, mem *ept.Memory, lo, hi uint64) (int, error) {
+	n := 0
+	add := func(idx, pa uint64) error {
+		npa, err := mem.Alloc()
+		if err != nil {
+			return err
+		}
+		copy(mem.Page(npa), mem.Page(pa))
+		c.pages[idx] = npa
+		n++
+		return nil
+	}
+	if hi-lo > uint64(len(o.pages)) {
+		for idx, pa := range o.pages {
+			if idx >= lo && idx < hi {
+				if err := add(idx, pa); err != nil {
+					return n, err
+				}
+			}
+		}
+		return n, nil
+	}
+	for idx := lo; idx < hi; idx++ {
+		if pa, ok := o.pages[idx]; ok {
+			if err := add(idx, pa); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
 // release frees the frames of pages [lo, hi).
 func (o *Object) release(mem *ept.Memory, lo, hi uint64) {
 	if hi-lo > uint64(len(o.pages)) {

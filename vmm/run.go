@@ -59,7 +59,11 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 		}()
 	}
 	for !p.Exited {
+		queued := c.Flush.Len()
 		err := c.runGuest()
+		// A run that began with the guest's flush tells the policy what
+		// a queued page-table write costs (guestmm/policy.go).
+		c.m.tune.ObserveFlush(c.runNS, queued)
 		var t0 int64
 		if st.task != nil {
 			st.task.exits++

@@ -11,22 +11,20 @@ import (
 )
 
 // slowExits is the policy of a shadow-paging host: a fault round trip of
-// 100 µs, 200 ns per page mapped ahead, a queued write 10 µs, a copy 1 µs.
+// 100 µs, 200 ns per page mapped ahead, a page copy 1 µs.
 func slowExits() *Tuning {
 	t := NewTuning()
 	t.ObserveFault(100_000)
 	t.observePages(200*64, 64)
-	t.ObserveFlush(10_000*16, 16)
 	t.observeCopy(1000*64, 64)
 	return t
 }
 
-// fastExits is a VMX/SVM host with EPT/NPT: 2 µs faults, writes nearly free.
+// fastExits is a VMX/SVM host with EPT/NPT: 2 µs faults.
 func fastExits() *Tuning {
 	t := NewTuning()
 	t.ObserveFault(2000)
 	t.observePages(200*64, 64)
-	t.ObserveFlush(100*16, 16)
 	t.observeCopy(1000*64, 64)
 	return t
 }
@@ -67,26 +65,30 @@ func TestPolicyEagerFork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mem.Close()
-	if !slowExits().eagerFork(100, mem) {
-		t.Error("shadow paging, 100 pages: want an eager fork")
+	small, err := ept.NewMemory(256 << 10)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if slowExits().eagerFork(maxEagerPages+1, mem) {
-		t.Error("more than maxEagerPages: want copy-on-write")
-	}
-	if slowExits().eagerFork(5000, mem) { // 20 MiB of 64 MiB: not 4x headroom
-		t.Error("no room for the copy: want copy-on-write")
-	}
-	if fastExits().eagerFork(100, mem) {
-		t.Error("EPT (writes cheaper than copies): want copy-on-write")
-	}
-	if NewTuning().eagerFork(100, mem) || (*Tuning)(nil).eagerFork(100, mem) {
-		t.Error("nothing measured: want copy-on-write")
-	}
-	// Before a write is measured, it is estimated from the fault.
-	u := NewTuning()
-	u.ObserveFault(100_000)
-	if !u.eagerFork(100, mem) {
-		t.Error("shadow paging, writes not measured yet: want an eager fork")
+	defer small.Close()
+	for _, c := range []struct {
+		name string
+		t    *Tuning
+		n    int
+		mem  *ept.Memory
+		want bool
+	}{
+		{"shadow paging, 100 pages", slowExits(), 100, mem, true},
+		{"shadow paging, 1600 pages (16 faults' worth of copies)", slowExits(), 1600, mem, true},
+		{"shadow paging, 1700 pages", slowExits(), 1700, mem, false},
+		{"no room for the copy", slowExits(), 100, small, false},
+		{"EPT, 100 pages", fastExits(), 100, mem, false},
+		{"EPT, 16 pages", fastExits(), 16, mem, true},
+		{"nothing measured", NewTuning(), 16, mem, false},
+		{"no policy", nil, 16, mem, false},
+	} {
+		if got := c.t.eagerFork(c.n, c.mem); got != c.want {
+			t.Errorf("%s: eager %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 

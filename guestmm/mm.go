@@ -275,10 +275,7 @@ func (mm *MM) unmapRange(start, end uint64) error {
 }
 
 func (mm *MM) clearPTEs(start, end uint64) error {
-	return mm.pt.Range(start, end, func(va, _ uint64) error {
-		_, _, err := mm.pt.Unmap(va)
-		return err
-	})
+	return mm.pt.UnmapRange(start, end)
 }
 
 // insert adds v, merging with compatible neighbours like Linux's vma_merge.

@@ -45,7 +45,6 @@ const (
 type Tuning struct {
 	faultNS atomic.Int64 // cheapest fault round trip seen, ns (0: none yet)
 	pageNS  atomic.Int64 // VMM ns per page mapped ahead, fixed point x16 (0: none yet)
-	entryNS atomic.Int64 // guest ns per queued page-table write applied, x16 (0: none yet)
 	copyNS  atomic.Int64 // VMM ns per page an eager fork copied, x16 (0: none yet)
 }
 
@@ -85,27 +84,6 @@ func (t *Tuning) observePages(ns int64, n int) {
 	t.pageNS.Store(old + (per-old)/8)
 }
 
-// ObserveFlush records the duration of one KVM_RUN that began by applying
-// n queued page-table writes (the guest's kflush). The cheapest per-write
-// figure over runs with several writes bounds the cost of one write from
-// above: on a shadow-paging host each is a trapped write the hypervisor
-// emulates; with EPT/NPT, a store.
-func (t *Tuning) ObserveFlush(ns int64, n int) {
-	if t == nil || n < 8 || ns <= 0 {
-		return
-	}
-	per := ns * 16 / int64(n)
-	for {
-		old := t.entryNS.Load()
-		if old != 0 && old <= per {
-			return
-		}
-		if t.entryNS.CompareAndSwap(old, per) {
-			return
-		}
-	}
-}
-
 func (t *Tuning) observeCopy(ns int64, n int) {
 	if t == nil || n < 8 || ns <= 0 {
 		return
@@ -117,47 +95,38 @@ func (t *Tuning) observeCopy(ns int64, n int) {
 	t.copyNS.Store(per)
 }
 
-// EntryNS returns the measured guest cost of one queued page-table write
-// (0: not yet measured).
-func (t *Tuning) EntryNS() float64 {
-	if t == nil {
-		return 0
-	}
-	return float64(t.entryNS.Load()) / 16
-}
-
 // maxEagerPages bounds an eager fork's copy (32 MiB): beyond it the copy
 // costs a latency spike and memory a copy-on-write fork would not.
 const maxEagerPages = 8192
 
 // eagerFork decides whether a fork copies the n private pages into the
-// child at once instead of sharing them copy-on-write. Copy-on-write
-// changes every present writable entry of the parent (one queued write
-// each) and later costs a fault per page written; copying costs a page
-// copy each. So: copy when a page copy is cheaper than one entry change,
-// for small address spaces with room to spare in guest memory. Before an
-// entry change has been measured, it is estimated as an eighth of the
-// fault round trip (what a hypervisor-trapped write costs on a
-// shadow-paging host; the estimate is small on EPT/NPT, where the fault
-// round trip is).
+// child at once instead of sharing them copy-on-write, as Linux does. A
+// page written after a copy-on-write fork costs its copy anyway, plus a
+// share of a fault (a whole fault when the writes are not sequential); a
+// page never written before the child execs or exits costs nothing. So
+// the eager copy's cost is bounded instead: at most what eagerFaults
+// faults cost (a forked program that writes even a few pages here and
+// there takes more), in an address space of at most maxEagerPages, with
+// room to spare in guest memory. On hosts where a fault is cheap (EPT/NPT)
+// that leaves only tiny address spaces; on a shadow-paging host a few
+// hundred pages.
 func (t *Tuning) eagerFork(n int, mem *ept.Memory) bool {
 	if t == nil || n == 0 || n > maxEagerPages {
 		return false
-	}
-	entry := t.EntryNS()
-	if entry == 0 {
-		entry = float64(t.FaultNS()) / 8
 	}
 	cp := float64(t.copyNS.Load()) / 16
 	if cp == 0 {
 		cp = defaultCopyNS
 	}
-	if cp >= entry {
+	if float64(n)*cp > eagerFaults*float64(t.FaultNS()) {
 		return false
 	}
 	free := mem.Size() - mem.Used()
 	return uint64(n)*PageSize*4 <= free
 }
+
+// eagerFaults is how many faults' cost an eager fork may spend copying.
+const eagerFaults = 16
 
 // cheaperThanFault reports whether mapping n pages ahead costs under a
 // quarter of one fault round trip (0 when not measured yet: no).

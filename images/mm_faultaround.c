@@ -136,6 +136,32 @@ static void small_anon(void)
 		p[i * PG] = 1;
 	show_mincore("anon 64: after touching 0-39", (void *)p, 64);
 	munmap((void *)p, 64 * PG);
+
+	/* Every page used, then changed at once: kshim queues the entries as
+	 * one run (ept/flush.go). */
+	p = mmap(NULL, 40 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		exit(22);
+	for (int i = 0; i < 40; i++)
+		p[i * PG] = (char)i;
+	mprotect((void *)p, 40 * PG, PROT_READ);
+	int ro = 0, rd = 1;
+	for (int i = 0; i < 40; i++) {
+		ro += try_write(p + i * PG, 1) == SIGSEGV && fault_code == SEGV_ACCERR;
+		rd &= p[i * PG] == (char)i;
+	}
+	printf("run: after mprotect(PROT_READ) %d of 40 writes SEGV_ACCERR, reads %s\n", ro, rd ? "intact" : "changed");
+	mprotect((void *)p, 40 * PG, PROT_READ | PROT_WRITE);
+	int w = 0;
+	for (int i = 0; i < 40; i++)
+		w += try_write(p + i * PG, 2) == 0;
+	printf("run: after mprotect(PROT_READ|PROT_WRITE) %d of 40 writes land\n", w);
+	munmap((void *)(p + 4 * PG), 30 * PG);
+	int gone = 0;
+	for (int i = 0; i < 40; i++)
+		gone += strcmp(probe(p + i * PG), "SEGV_MAPERR") == 0;
+	printf("run: after munmap of 30 pages %d of 40 pages gone, page 3 %s, page 34 %s\n", gone, probe(p + 3 * PG), probe(p + 34 * PG));
+	munmap((void *)p, 40 * PG);
 }
 
 /* A child and its parent each write every page of a region they share

@@ -59,11 +59,7 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 		}()
 	}
 	for !p.Exited {
-		queued := c.Flush.Len()
 		err := c.runGuest()
-		// A run that began with the guest's flush tells the policy what
-		// a queued page-table write costs (guestmm/policy.go).
-		c.m.tune.ObserveFlush(c.runNS, queued)
 		var t0 int64
 		if st.task != nil {
 			st.task.exits++
@@ -446,6 +442,9 @@ func (c *VCPU) runGuest() error {
 	if err := c.enterGuest(); err != nil {
 		return err
 	}
+	// From here the guest may be anywhere in kflush: no queued record
+	// may grow any more (ept.FlushQueue.Seal).
+	c.Flush.Seal()
 	t := nanotime()
 	err := c.CPU.Run()
 	c.runNS = nanotime() - t

@@ -184,7 +184,7 @@ func (mm *MM) cowAround(v *VMA, page uint64) int {
 }
 
 // prepopulate maps zero frames, old, over [start, end) of a new private
-// anonymous mapping when it is small (at most Linux's fault-around size)
+// anonymous mapping (mmap, or brk growth) when it is small (at most Linux's fault-around size)
 // and the policy says mapping its pages costs well under one fault: the
 // first touch then costs no exit. The entries are old, so mincore and an
 // munmap of untouched pages behave as if nothing were mapped.
@@ -203,6 +203,45 @@ func (mm *MM) prepopulate(start, end uint64) {
 		}
 		if _, err := mm.populatePage(v, p, true, false); err != nil {
 			return
+		}
+	}
+}
+
+// Populate maps what [addr, addr+length) holds ahead of the program's
+// first access, as fault-around would, for a loader that knows the range
+// will be used (an ELF segment, the interpreter's): file pages through
+// the file window (read-only for a private mapping), zero frames for
+// anonymous memory, each entry old, so mincore, RSS-like counts of
+// touched pages and later changes behave as if the program faulted the
+// pages in. Pages at or past end of file, of inaccessible VMAs, or
+// already present are left alone; unmapped parts are skipped. Best
+// effort: running out of memory stops it quietly.
+func (mm *MM) Populate(addr, length uint64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
+	defer mm.after()
+	if addr >= UserTop || length > UserTop-addr {
+		return
+	}
+	mm.lockedPopulate(addr&^(PageSize-1), pageUp(addr+length))
+}
+
+func (mm *MM) lockedPopulate(start, end uint64) {
+	for _, v := range mm.overlapping(start, end) {
+		if !accessible(v.Prot) {
+			continue
+		}
+		for p := max(v.Start, start); p < min(v.End, end); p += PageSize {
+			if v.Obj.beyondEOF(v.objPage(p)) {
+				break
+			}
+			if _, ok := mm.pt.Lookup(p); ok {
+				continue
+			}
+			if _, err := mm.populatePage(v, p, false, false); err != nil {
+				return
+			}
 		}
 	}
 }

@@ -314,3 +314,77 @@ func TestFuzzSeedsFaultAround(t *testing.T) {
 		})
 	}
 }
+
+// TestPopulate: a loader's Populate maps file pages up to EOF (read-only,
+// old) and zero frames for anonymous memory, leaves PROT_NONE and
+// unmapped parts alone, and mincore still says what Linux says.
+func TestPopulate(t *testing.T) {
+	mm, p, _ := fileMM(t, 10, 16, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	a := mustMmap(t, mm, MmapArgs{Addr: p + 32*PageSize, Len: 40 * PageSize, Prot: rw, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED})
+	none := mustMmap(t, mm, MmapArgs{Addr: p + 72*PageSize, Len: 2 * PageSize, Prot: unix.PROT_NONE, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED})
+	mm.Populate(p, 80*PageSize) // file, a hole, anonymous, PROT_NONE, beyond
+	for i := uint64(0); i < 80; i++ {
+		pte, ok := mm.pt.Lookup(p + i*PageSize)
+		switch {
+		case i <= 10: // 10 whole pages and a partial one
+			if !ok || !mm.mem.IsWindow(ept.Frame(pte)) || pte&(ept.PTEWritable|ept.PTEAccessed) != 0 {
+				t.Errorf("file page %d: %#x %v; want the window, read-only, old", i, pte, ok)
+			}
+		case i >= 32 && i < 72:
+			if !ok || mm.mem.IsWindow(ept.Frame(pte)) || pte&ept.PTEAccessed != 0 {
+				t.Errorf("anonymous page %d: %#x %v; want a frame, old", i, pte, ok)
+			}
+		default:
+			if ok {
+				t.Errorf("page %d (past EOF, a hole, PROT_NONE or beyond) mapped: %#x", i, pte)
+			}
+		}
+	}
+	vec, err := mm.Mincore(a, 40*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range vec {
+		if b != 0 {
+			t.Fatalf("mincore of populated, untouched anonymous page %d = %d", i, b)
+		}
+	}
+	if res, _ := mm.HandleFault(p+11*PageSize, Read); res != BusErr {
+		t.Errorf("past EOF after Populate: %v, want BusErr", res)
+	}
+	if res, _ := mm.HandleFault(none, Read); res != SegvAccErr {
+		t.Errorf("PROT_NONE after Populate: %v, want SegvAccErr", res)
+	}
+	mm.Populate(UserTop-PageSize, 1<<40) // wraps past the user half: ignored
+}
+
+// TestLoadAndBrkPopulate: with a measured policy, a small ELF segment
+// (MapAnon) and small brk growth are mapped at once, old; large ones are
+// left to faults.
+func TestLoadAndBrkPopulate(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	if err := mm.MapAnon(0x600000, 12*PageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.MapAnon(0x800000, 200*PageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	if pte, ok := mm.pt.Lookup(0x600000 + 11*PageSize); !ok || pte&ept.PTEAccessed != 0 {
+		t.Errorf("small segment: %#x %v, want mapped old", pte, ok)
+	}
+	if _, ok := mm.pt.Lookup(0x800000); ok {
+		t.Error("a 200-page segment was populated")
+	}
+	mm.SetBrkStart(0x1000000)
+	mm.Brk(0x1000000 + 8*PageSize)
+	if pte, ok := mm.pt.Lookup(0x1000000 + 7*PageSize); !ok || pte&ept.PTEAccessed != 0 {
+		t.Errorf("small brk growth: %#x %v, want mapped old", pte, ok)
+	}
+	mm.Brk(0x1000000 + 108*PageSize)
+	if _, ok := mm.pt.Lookup(0x1000000 + 8*PageSize); ok {
+		t.Error("large brk growth was populated")
+	}
+}

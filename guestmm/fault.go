@@ -239,8 +239,16 @@ func (mm *MM) MapAnon(addr, length uint64, prot int) error {
 
 func (mm *MM) lockedMapAnon(addr, length uint64, prot int) error {
 	_, err := mm.lockedMmap(MmapArgs{Addr: addr, Len: length, Prot: prot, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE})
+	if err == nil && length <= loadPopulate*PageSize && mm.Tune.cheaperThanFault(int(length/PageSize)) {
+		// A small segment (data and bss) is mapped at load rather than
+		// faulted in page by page (around.go's Populate).
+		mm.lockedPopulate(addr, addr+length)
+	}
 	return err
 }
+
+// loadPopulate bounds the segments MapAnon maps at once, in pages.
+const loadPopulate = 4 * minAround
 
 // frameFor returns the VMM's view of the page holding addr, populating it
 // for the access acc. Protection is checked unless force (the loader).

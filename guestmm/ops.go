@@ -408,6 +408,7 @@ func (mm *MM) lockedBrk(addr uint64) uint64 {
 		v := &VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Flags: Anonymous, Name: "[heap]"}
 		mm.attach(v, nil, 0)
 		mm.insert(v)
+		mm.prepopulate(oldEnd, newEnd) // around.go
 	}
 	mm.brk = addr
 	return mm.brk

@@ -33,5 +33,6 @@ func (mm *MM) MapFrames(addr uint64, frames []uint64, prot int, name string) err
 		v.Obj.pages[anonBase+uint64(i)] = pa
 	}
 	mm.vmas.ReplaceOrInsert(v)
+	mm.lockedPopulate(addr, addr+length) // around.go: no fault for the first use
 	return nil
 }

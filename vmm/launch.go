@@ -130,6 +130,11 @@ func Launch(c Config) (*Result, error) {
 		m.stats, c.Stats.tune = c.Stats, m.tune
 	}
 	m.setupVDSO(c0)
+	// Probe first: its exit is the policy's first measure of an exit's
+	// cost, which decides how much the loader maps ahead.
+	if err := c0.ensureProbed(pt); err != nil {
+		return nil, err
+	}
 	im, err := syscalls.LoadImage(mm, f, img, c.Argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
 	if err != nil {
 		if errors.Is(err, unix.ENOMEM) || errors.Is(err, ept.ErrNoMemory) {

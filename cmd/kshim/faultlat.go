@@ -74,8 +74,17 @@ type flResult struct {
 	RegionExits map[string]int    `json:"kshim_exits_in_region"` // VMM exits whose address is in the sampled region, by recorder class
 	Absent      map[string]string `json:"absent,omitempty"`
 	Note        string            `json:"note,omitempty"`
+	// Samples are the raw latencies behind the distributions, in ns, in
+	// the order they were taken (--json only).
+	Samples *flSamples `json:"samples,omitempty"`
 
 	kv, kg, ng []float64
+}
+
+type flSamples struct {
+	KshimVMM    []float64 `json:"kshim_vmm"`
+	KshimGuest  []float64 `json:"kshim_guest"`
+	NativeGuest []float64 `json:"native_guest"`
 }
 
 type vmmClassStat struct {
@@ -102,11 +111,13 @@ func cmdFaultlat(args []string) int {
 	plot := fs.String("plot", "", "draw the histograms to FILE.png or FILE.svg")
 	n := fs.Int("n", 500, "samples per fault class")
 	images := fs.String("images", "", "directory of the guest images (default: build/images)")
+	compare := fs.String("compare", "", "compare with a baseline saved from `kshim faultlat --json`; exit 1 if a class regressed")
+	threshold := fs.Float64("threshold", 0.5, "with --compare: a p50 more than this fraction above the baseline's is a regression")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 0 || *n < 1 {
+	if fs.NArg() != 0 || *n < 1 || *threshold < 0 {
 		fmt.Fprintln(os.Stderr, "kshim faultlat: bad arguments (see kshim help)")
 		return 2
 	}
@@ -116,10 +127,31 @@ func cmdFaultlat(args []string) int {
 			return 2
 		}
 	}
+	var base *faultlatReport
+	if *compare != "" {
+		var err error
+		if base, err = loadFaultlat(*compare); err != nil {
+			fmt.Fprintf(os.Stderr, "kshim faultlat: --compare: %v\n", err)
+			return 2
+		}
+	}
 	rep, err := runFaultlat(*images, *n)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim faultlat: %v\n", err)
 		return 1
+	}
+	if base != nil {
+		cmp := compareFaultlat(base, rep, *threshold)
+		if *jsonOut {
+			b, _ := json.MarshalIndent(cmp, "", "  ")
+			fmt.Println(string(b))
+		} else {
+			cmp.Table(os.Stdout)
+		}
+		if cmp.Regressed {
+			return 1
+		}
+		return 0
 	}
 	if *plot != "" {
 		if err := rep.Plot(*plot); err != nil {
@@ -129,6 +161,9 @@ func cmdFaultlat(args []string) int {
 	}
 	switch {
 	case *jsonOut:
+		for _, c := range rep.Classes {
+			c.Samples = &flSamples{KshimVMM: roundAll(c.kv), KshimGuest: roundAll(c.kg), NativeGuest: roundAll(c.ng)}
+		}
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Println(string(b))
 	case *md:

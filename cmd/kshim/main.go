@@ -4,7 +4,7 @@
 //	kshim run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
 //	kshim info
 //	kshim bench [--json] [--peers LIST] ...
-//	kshim faultlat [--json] [--plot FILE.png|svg] ...
+//	kshim faultlat [--json] [--plot FILE.png|svg] [--compare BASELINE.json] ...
 package main
 
 import (
@@ -34,7 +34,10 @@ commands:
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
         guest micro-benchmarks under kshim and its peers: medians, spread, ratios to native
   faultlat [--json|--markdown] [--plot FILE.png|FILE.svg] [--n N] [--images DIR]
-        fault latency per fault class, from the VMM's side and the guest's view
+           [--compare BASELINE.json [--threshold F]]
+        fault latency per fault class, from the VMM's side and the guest's view;
+        --json includes the raw samples; --compare exits 1 when a class's p50
+        exceeds a saved --json baseline's by more than F (default 0.5)
 `)
 }
 

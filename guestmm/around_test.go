@@ -246,10 +246,19 @@ func TestEagerForkCopies(t *testing.T) {
 	}
 	write(t, mm, p, "parent")
 	before, _ := mm.pt.Lookup(p + PageSize) // mapped ahead, old
+	// A page the VMM provides and keeps updating (the vDSO's data page):
+	// shared, never copied.
+	vvar, _ := mm.mem.Alloc()
+	if err := mm.MapFrames(0x7000000, []uint64{vvar}, unix.PROT_READ, "[vvar]"); err != nil {
+		t.Fatal(err)
+	}
 	used := mm.mem.Used()
 	c := forkChild(t, mm)
 	if grew := (mm.mem.Used() - used) / PageSize; grew != 16+uint64(c.pt.Tables()) {
 		t.Errorf("fork took %d frames, want 16 copies and %d tables", grew, c.pt.Tables())
+	}
+	if pte, ok := c.pt.Lookup(0x7000000); !ok || ept.Frame(pte) != vvar {
+		t.Errorf("child's [vvar] entry %#x %v, want the VMM's frame %#x", pte, ok, vvar)
 	}
 	pte, _ := mm.pt.Lookup(p)
 	cpte, _ := c.pt.Lookup(p)

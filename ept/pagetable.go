@@ -11,7 +11,9 @@
 //     by guest code at CPL 0 before the guest next runs user code. Guest
 //     writes are what a shadow MMU tracks; on EPT/NPT hardware the guest's
 //     own invlpg after the write is what flushes the TLB. One protocol, right
-//     on both (docs/ARCHITECTURE.md, "Page-table consistency").
+//     on both (docs/ARCHITECTURE.md, "Page-table consistency"). Queued
+//     writes to consecutive entries for consecutive pages share one run
+//     record (flush.go), in the order they were made.
 //   - The VMM's view of an entry (the bytes in guest memory) is always the
 //     newest value: queued writes are also made at once in memory, so
 //     lookups never consult the queue. The guest re-writing the same value

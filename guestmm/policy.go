@@ -2,23 +2,26 @@
 // policy rather than a constant.
 //
 // A fault costs the guest one exit to the VMM. On a shadow-paging host
-// (PVM) that is ~100 µs, and mapping one more page costs the VMM ~0.1 µs;
-// on VMX/SVM with EPT/NPT an exit is ~1-3 µs. The right amount of
+// (PVM) that is ~35-100 µs, and mapping one more page costs the VMM
+// ~0.1 µs; on VMX/SVM with EPT/NPT an exit is ~1-3 µs. The right amount of
 // fault-around differs by two orders of magnitude, so it is derived from
-// two figures the VMM measures while the guest runs:
+// figures the VMM measures while the guest runs:
 //   - the fault round trip: the cheapest KVM_RUN that ended in a page-fault
-//     exit (guest #PF delivery, the exit, the re-entry, and whatever user
-//     code ran since the last resume: a minimum over many faults converges
-//     to the round trip itself);
+//     exit (guest #PF delivery, the exit, and whatever user code ran since
+//     the last resume: a minimum over many faults converges to the round
+//     trip itself), seeded by the platform probe's exit at start-up;
 //   - the VMM's cost per page mapped ahead (a slow average over file
 //     fault-arounds, which only write entries: anonymous ones also
-//     allocate memory the program would make the host allocate anyway).
+//     allocate memory the program would make the host allocate anyway);
+//   - the VMM's cost per page an eager fork copied.
 //
 // Speculative pages (not known to be needed) may cost at most a quarter of
 // one fault; pages mapped ahead of a streaming program (the page below
-// the fault was used) will be used, so they may cost up to one fault. Both
-// are rounded down to a power of two and kept between Linux's default
-// (16 pages: never less fault-around than Linux) and one page table (512).
+// the fault was used) will be used, so they may cost up to four faults.
+// Both are rounded down to a power of two and kept between Linux's
+// default (16 pages: never less fault-around than Linux) and one page
+// table (512). The same figures decide small-mapping population
+// (cheaperThanFault) and eager forks (eagerFork).
 //
 // Invariant: the policy only decides how many pages are mapped, never
 // what a page maps or with which rights (fault.go decides that, page by

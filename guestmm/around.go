@@ -153,9 +153,10 @@ func (mm *MM) fileAround(v *VMA, page uint64) int {
 // run: present, used, and holding a RAM frame still shared with a fork
 // relative. A page the relative already let go of (one reference left)
 // just gets its write right back. It stops at the first page that is none
-// of these, and returns how many pages it changed.
+// of these, and returns how many pages it changed. Without a policy (as
+// Linux) it copies nothing ahead.
 func (mm *MM) cowAround(v *VMA, page uint64) int {
-	if page <= v.Start || v.Obj.share || !allowed(v.Prot, Write) {
+	if mm.Tune == nil || page <= v.Start || v.Obj.share || !allowed(v.Prot, Write) {
 		return 0
 	}
 	below, ok := mm.pt.Lookup(page - PageSize)

@@ -44,7 +44,9 @@ const (
 // Tuning holds the measured costs the fault-around policy is derived
 // from. One per machine, shared by its address spaces; safe for
 // concurrent use. A nil *Tuning (or one with nothing measured yet) gives
-// Linux's fault-around.
+// Linux's fault-around size for files (16 pages) and kshim's fixed one for
+// anonymous memory (16, 64 when streaming); with a nil one nothing is
+// copied ahead, populated at mmap or load, or copied at fork either.
 type Tuning struct {
 	faultNS atomic.Int64 // cheapest fault round trip seen, ns (0: none yet)
 	pageNS  atomic.Int64 // VMM ns per page mapped ahead, fixed point x16 (0: none yet)

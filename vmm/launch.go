@@ -29,6 +29,10 @@ type Config struct {
 	Writable        bool             // --rw: the guest may change files under Root
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
 	Stats           *RunStats        // optional: collects `run --stats` (stats.go)
+	// LinuxFaultAround maps ahead only as much as Linux would instead of
+	// the measured policy (guestmm/policy.go): `kshim faultlat
+	// --fault-around=linux`, to time single faults.
+	LinuxFaultAround bool
 }
 
 // Result is how the guest ended.
@@ -126,6 +130,9 @@ func Launch(c Config) (*Result, error) {
 	}
 	mm := guestmm.New(m.Mem, pt)
 	mm.CheckAll, mm.Tune = c.CheckInvariants, m.tune
+	if c.LinuxFaultAround {
+		mm.Tune = nil
+	}
 	if c.Stats != nil {
 		m.stats, c.Stats.tune = c.Stats, m.tune
 	}

@@ -177,6 +177,30 @@ func TestFaultlatSmoke(t *testing.T) {
 			}
 		}
 	}
+	// --fault-around=linux: nothing copied ahead or at fork, so every
+	// class that faults has VMM-side samples, file and copy-on-write too.
+	lout, err := exec.Command(bin, "faultlat", "--json", "--fault-around", "linux", "--n", "5", "--images", images).Output()
+	if err != nil {
+		t.Fatalf("kshim faultlat --fault-around linux: %v", err)
+	}
+	var ldoc struct {
+		FaultAround string `json:"fault_around"`
+		Classes     []struct {
+			Class    string
+			KshimVMM *latDist `json:"kshim_vmm"`
+		}
+	}
+	if err := json.Unmarshal(lout, &ldoc); err != nil || ldoc.FaultAround != "linux" {
+		t.Fatalf("faultlat --fault-around linux: %v, fault_around %q\n%s", err, ldoc.FaultAround, lout)
+	}
+	for _, c := range ldoc.Classes {
+		if (c.Class == "file" || c.Class == "copy-on-write") && (c.KshimVMM == nil || c.KshimVMM.N != 5) {
+			t.Errorf("--fault-around linux: %s VMM side %+v, want all 5 samples", c.Class, c.KshimVMM)
+		}
+	}
+	if err := exec.Command(bin, "faultlat", "--fault-around", "huge", "--images", images).Run(); err == nil {
+		t.Error("faultlat --fault-around huge: no error")
+	}
 	// --compare against a baseline whose demand-zero faults took a
 	// millionth of the time: a regression, exit 1, named.
 	var base map[string]any

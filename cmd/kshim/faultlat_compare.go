@@ -30,6 +30,7 @@ type flComparison struct {
 
 type flCompareReport struct {
 	Threshold float64        `json:"threshold"`
+	Note      string         `json:"note,omitempty"`
 	Regressed bool           `json:"regressed"`
 	Results   []flComparison `json:"results"`
 }
@@ -51,6 +52,9 @@ func loadFaultlat(path string) (*faultlatReport, error) {
 
 func compareFaultlat(base, now *faultlatReport, threshold float64) *flCompareReport {
 	out := &flCompareReport{Threshold: threshold}
+	if base.FaultAround != now.FaultAround {
+		out.Note = fmt.Sprintf("the baseline ran with fault-around %q, this run with %q", orUnknown(base.FaultAround), now.FaultAround)
+	}
 	old := map[string]*flResult{}
 	for _, c := range base.Classes {
 		old[c.Class] = c
@@ -98,8 +102,18 @@ func distField(r *flResult, vmmSide bool) *latDist {
 	return r.KshimGuest
 }
 
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
 // Table prints the comparison for people.
 func (c *flCompareReport) Table(w io.Writer) {
+	if c.Note != "" {
+		fmt.Fprintf(w, "note: %s\n", c.Note)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\tview\tbaseline p50\tp50\tratio\t")
 	for _, r := range c.Results {

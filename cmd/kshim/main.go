@@ -34,10 +34,11 @@ commands:
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
         guest micro-benchmarks under kshim and its peers: medians, spread, ratios to native
   faultlat [--json|--markdown] [--plot FILE.png|FILE.svg] [--n N] [--images DIR]
-           [--compare BASELINE.json [--threshold F]]
+           [--compare BASELINE.json [--threshold F]] [--fault-around measured|linux]
         fault latency per fault class, from the VMM's side and the guest's view;
         --json includes the raw samples; --compare exits 1 when a class's p50
-        exceeds a saved --json baseline's by more than F (default 0.5)
+        exceeds a saved --json baseline's by more than F (default 0.5);
+        --fault-around=linux maps ahead only as Linux would, to time single faults
 `)
 }
 

@@ -121,13 +121,22 @@ kret:
 kretiret:
 	iretq
 
-/* kflush applies the flush area: a count, a full-flush flag, then
- * {pte address (direct map), new value, linear address to invlpg}
- * records. Preserves every register but RFLAGS.
+/* kflush applies the flush area: a count of 24-byte slots, a full-flush
+ * flag, then records of {pte address (direct map), new value, linear
+ * address to invlpg}. A record whose pte address has bit 0 set is a run
+ * of consecutive entries instead, {first pte address | 1, count, first
+ * linear address}, whose values fill the next ceil(count/3) slots: one
+ * `rep movsq` writes them all, which a shadow MMU that traps stores to
+ * page tables emulates in one trap (KVM restarts a string instruction
+ * in-kernel), where separate stores would trap once each. While the
+ * full-flush flag is set, runs skip their invlpgs (CR3 is reloaded at the
+ * end). Preserves every register but RFLAGS.
  * The VMM may append records (and set the flag) while this vCPU is
  * stopped, which can be in the middle of kflush (a kick): so the count is
  * re-read after each record, cleared only by a compare-and-exchange
- * against the number applied, and the flag is taken with an exchange. */
+ * against the number applied, and the flag is taken with an exchange. The
+ * VMM never extends a record once the vCPU has run (FlushQueue.Seal), and
+ * a run stopped half-way resumes its rep movsq where it was. */
 	.balign 16
 kflush:
 	push rax
@@ -135,6 +144,7 @@ kflush:
 	push rdx
 	push rsi
 	push rdi
+	cld
 	mov rsi, FLUSH_AREA
 	xor edi, edi
 1:
@@ -145,10 +155,38 @@ kflush:
 	lea rdx, [rsi + rdx*8 + 16]
 	mov rax, [rdx+8]
 	mov rcx, [rdx]
+	test cl, 1
+	jnz 5f
 	mov [rcx], rax
 	mov rax, [rdx+16]
 	invlpg [rax]
 	inc rdi
+	jmp 1b
+5:
+	push rsi
+	push rdi
+	lea rdi, [rcx-1]
+	mov rcx, rax
+	lea rsi, [rdx+24]
+	rep movsq
+	pop rdi
+	pop rsi
+	cmp qword ptr [rsi+8], 0
+	jne 7f
+	mov rax, [rdx+16]
+	mov rcx, [rdx+8]
+6:
+	invlpg [rax]
+	add rax, 4096
+	dec rcx
+	jnz 6b
+7:
+	mov rax, [rdx+8]
+	add rax, 2
+	xor edx, edx
+	mov ecx, 3
+	div rcx
+	lea rdi, [rdi + rax + 1]
 	jmp 1b
 3:
 	mov rax, rdi

@@ -173,6 +173,17 @@ func (f *MappedFile) Frame(pgoff uint64) (uint64, error) {
 	return w.gpa + off%WindowChunk, nil
 }
 
+// Window returns the guest-physical address of file page pgoff and the
+// file pages [lo, hi) its window covers (file page q of them is at
+// pa + (q-pgoff)*PageSize), opening the window if needed.
+func (f *MappedFile) Window(pgoff uint64) (pa, lo, hi uint64, err error) {
+	if pa, err = f.Frame(pgoff); err != nil {
+		return 0, 0, 0, err
+	}
+	lo = pgoff &^ (WindowChunk/PageSize - 1)
+	return pa, lo, lo + WindowChunk/PageSize, nil
+}
+
 func (f *MappedFile) open(chunk uint64) (*window, error) {
 	fw := &f.m.files
 	idx := -1

@@ -4,9 +4,14 @@
 //
 //	[0]  count of records
 //	[8]  nonzero: reload CR3 after the records (a full TLB flush)
-//	[16] records of {entry address in the direct map, value, linear address}
+//	[16] 24-byte slots: records of {entry address in the direct map, value,
+//	     linear address}, or, with bit 0 of the entry address set, a run
+//	     {first entry, count, first linear address} whose count values
+//	     follow in the next ceil(count/3) slots
 //
-// kflush writes each value, invlpg's each address, then zeroes the count.
+// The count at [0] is in slots. kflush writes each value (a run with one
+// rep movsq), invlpg's each address (or, when [8] is set, reloads CR3
+// once instead), then zeroes the count.
 // The VMM only appends between guest runs, and the guest only consumes
 // before it runs user code, so the two never race on one vCPU.
 package ept
@@ -35,6 +40,19 @@ type FlushQueue struct {
 	// Drain, when set, makes the guest apply the queue now (the VMM runs
 	// the flush gate). It is called when the queue fills up.
 	Drain func() error
+	// writes counts every write ever queued (statistics).
+	writes uint64
+	// last is the slot of the newest record; lastOpen, that a write may
+	// still join it (extend): the guest has not run since it was made.
+	last     int
+	lastOpen bool
+}
+
+// Writes returns how many page-table writes have been queued so far.
+func (q *FlushQueue) Writes() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.writes
 }
 
 // NewFlushQueue uses area, the VMM's view of the flush area.
@@ -73,6 +91,10 @@ func (q *FlushQueue) queued(e uint64) bool {
 
 func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 	q.mu.Lock()
+	if q.extend(entryVA, value, va, e) {
+		q.mu.Unlock()
+		return nil
+	}
 	n := q.Len()
 	if n == q.max {
 		q.mu.Unlock()
@@ -96,7 +118,65 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 	le.PutUint64(r[16:], va)
 	le.PutUint64(q.area, uint64(n+1))
 	q.pending[e] = struct{}{}
+	q.writes++
+	q.last, q.lastOpen = n, true
 	return nil
+}
+
+// fullFlushRun: once a run is longer than this, the flush ends with a
+// full TLB flush (CR3 reload) instead of one invlpg per page of runs,
+// each of which traps on a shadow-paging host.
+const fullFlushRun = 3
+
+// extend appends a write to the last record when it continues it (the
+// next entry of the same table, for the next page) and the guest cannot
+// have started on that record: a single write becomes a run, {first entry
+// | 1, count, first linear address} followed by the values in the slots
+// after it, which kflush applies with one rep movsq. A shadow MMU traps
+// every guest store to a page table, but emulates a string store in one
+// trap. Called with mu held; false when the write needs a record of its
+// own.
+func (q *FlushQueue) extend(entryVA, value, va, e uint64) bool {
+	if !q.lastOpen || q.last+1 > q.Len() {
+		return false
+	}
+	r := q.area[flushHeader+flushRecord*q.last:]
+	first, count, fva := le.Uint64(r), le.Uint64(r[8:]), le.Uint64(r[16:])
+	run := first&1 != 0
+	if !run {
+		count = 1
+	}
+	if entryVA != first&^1+8*count || va != fva+PageSize*count || (entryVA^first)&^(PageSize-1) != 0 {
+		return false
+	}
+	need := 1 + int(count+1+2)/3 // the record, then the values, three a slot
+	if q.last+need > q.max {
+		return false
+	}
+	if !run {
+		// The single write's value moves to the first value slot.
+		v0 := le.Uint64(r[8:])
+		le.PutUint64(r[flushRecord:], v0)
+	}
+	le.PutUint64(r[flushRecord+8*count:], value)
+	le.PutUint64(r, first|1)
+	le.PutUint64(r[8:], count+1)
+	le.PutUint64(q.area, uint64(q.last+need))
+	q.pending[e] = struct{}{}
+	q.writes++
+	if count+1 > fullFlushRun {
+		le.PutUint64(q.area[8:], 1)
+	}
+	return true
+}
+
+// Seal marks every queued record as possibly started by the guest: later
+// writes get records of their own (the vCPU is about to run, and kflush
+// may be stopped half-way through a record by a kick).
+func (q *FlushQueue) Seal() {
+	q.mu.Lock()
+	q.lastOpen = false
+	q.mu.Unlock()
 }
 
 // Reset drops every queued write: the tables they were for are gone (the
@@ -107,6 +187,7 @@ func (q *FlushQueue) Reset() {
 	le.PutUint64(q.area, 0)
 	le.PutUint64(q.area[8:], 0)
 	clear(q.pending)
+	q.lastOpen = false
 }
 
 // FlushAll asks for a full TLB flush (CR3 reload) with the next drain.

@@ -11,7 +11,9 @@
 //     by guest code at CPL 0 before the guest next runs user code. Guest
 //     writes are what a shadow MMU tracks; on EPT/NPT hardware the guest's
 //     own invlpg after the write is what flushes the TLB. One protocol, right
-//     on both (docs/ARCHITECTURE.md, "Page-table consistency").
+//     on both (docs/ARCHITECTURE.md, "Page-table consistency"). Queued
+//     writes to consecutive entries for consecutive pages share one run
+//     record (flush.go), in the order they were made.
 //   - The VMM's view of an entry (the bytes in guest memory) is always the
 //     newest value: queued writes are also made at once in memory, so
 //     lookups never consult the queue. The guest re-writing the same value
@@ -385,6 +387,47 @@ func (pt *PageTable) Unmap(va uint64) (pa uint64, ok bool, err error) {
 		return 0, false, nil
 	}
 	return v & pteAddrMask, true, pt.set(e, va, 0)
+}
+
+// UnmapRange clears every present leaf entry in [start, end) of the user
+// half (4 KiB pages), as Unmap of each would, in one walk. Consecutive
+// queued clears become one run record (flush.go).
+func (pt *PageTable) UnmapRange(start, end uint64) error {
+	return pt.rangeEntries(pt.root, 3, 0, start, end, func(va, e, v uint64) error {
+		return pt.set(e, va, 0)
+	})
+}
+
+// rangeEntries is Range that also gives each leaf's entry address.
+func (pt *PageTable) rangeEntries(table uint64, level int, base, start, end uint64, fn func(va, e, v uint64) error) error {
+	span := uint64(1) << (12 + 9*uint(level))
+	for i := uint64(0); i < 512; i++ {
+		lo := base + i*span
+		if lo+span <= start || (level == 3 && i >= 256) {
+			continue
+		}
+		if lo >= end {
+			break
+		}
+		e := table + 8*i
+		v := pt.read(e)
+		if v&PTEPresent == 0 {
+			continue
+		}
+		if level == 0 {
+			if err := fn(lo, e, v); err != nil {
+				return err
+			}
+			continue
+		}
+		if v&PTEHuge != 0 {
+			continue
+		}
+		if err := pt.rangeEntries(v&pteAddrMask, level-1, lo, start, end, fn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Protect changes the flags of va's present leaf entry, keeping its frame

@@ -129,7 +129,7 @@ func TestFullQueueWithoutDrainFails(t *testing.T) {
 	n := (4096 - flushHeader) / flushRecord
 	for i := 0; i <= n; i++ {
 		pa, _ := mem.Alloc()
-		va := uint64(0x400000 + i*PageSize)
+		va := uint64(0x400000 + 2*i*PageSize) // not consecutive: no runs
 		pt.Map(va, pa, PTEUser|PTEAccessed)
 		if _, _, err := pt.Unmap(va); err != nil {
 			if i != n || err != ErrFlushFull {
@@ -168,5 +168,57 @@ func TestFreedFramesReadZero(t *testing.T) {
 	again, _ := mem.Alloc()
 	if again != pa || mem.Page(again)[100] != 0 {
 		t.Fatalf("reused frame %#x (freed %#x) byte=%d, want zeroed reuse", again, pa, mem.Page(again)[100])
+	}
+}
+
+// TestConsecutiveWritesBecomeRuns: queued writes to consecutive entries
+// for consecutive pages share one run record (its values in the slots
+// after it), until the guest may have started on it (Seal), a table ends,
+// or the order breaks.
+func TestConsecutiveWritesBecomeRuns(t *testing.T) {
+	mem, q, pt := newPT(t)
+	const base = 0x400000 + 510*PageSize // entries 510, 511, then the next table
+	var vals []uint64
+	for i := uint64(0); i < 6; i++ {
+		pa, _ := mem.Alloc()
+		pt.Map(base+i*PageSize, pa, PTEUser|PTEAccessed)
+	}
+	q.Reset()
+	for i := uint64(0); i < 2; i++ {
+		pa, _ := mem.Alloc()
+		if err := pt.Map(base+i*PageSize, pa, PTEUser|PTEAccessed); err != nil {
+			t.Fatal(err)
+		}
+		vals = append(vals, pa|PTEUser|PTEAccessed|PTEPresent)
+	}
+	// Entries 510 and 511: one run of two, values in the next slot.
+	rec := q.area[flushHeader:]
+	e510, _, _ := pt.walk(base, 0, false)
+	if q.Len() != 2 || le.Uint64(rec) != pt.directMap+e510|1 || le.Uint64(rec[8:]) != 2 || le.Uint64(rec[16:]) != base {
+		t.Fatalf("slots %d, record %#x %d %#x; want a run of 2 at %#x", q.Len(), le.Uint64(rec), le.Uint64(rec[8:]), le.Uint64(rec[16:]), pt.directMap+e510)
+	}
+	if le.Uint64(rec[24:]) != vals[0] || le.Uint64(rec[32:]) != vals[1] {
+		t.Fatalf("run values %#x %#x, want %#x", le.Uint64(rec[24:]), le.Uint64(rec[32:]), vals)
+	}
+	// The next page's entry is in another table: a record of its own.
+	if _, _, err := pt.Unmap(base + 2*PageSize); err != nil || q.Len() != 3 {
+		t.Fatalf("write in the next table: err %v, %d slots; want 3", err, q.Len())
+	}
+	// Four more: a run of 4 (record + 2 value slots), and a full flush.
+	for i := uint64(3); i < 6; i++ {
+		pt.Unmap(base + i*PageSize)
+	}
+	if q.Len() != 5 || le.Uint64(q.area[flushHeader+2*flushRecord+8:]) != 4 || le.Uint64(q.area[8:]) == 0 {
+		t.Fatalf("%d slots, run count %d, full flush %d; want 5 slots, a run of 4, a full flush",
+			q.Len(), le.Uint64(q.area[flushHeader+2*flushRecord+8:]), le.Uint64(q.area[8:]))
+	}
+	// Once the vCPU may have run, nothing joins an earlier record.
+	pa, _ := mem.Alloc()
+	pt.Map(base+6*PageSize, pa, PTEUser|PTEAccessed)
+	q.Seal()
+	before := q.Len()
+	pt.Unmap(base + 6*PageSize)
+	if q.Len() != before+1 || le.Uint64(q.area[flushHeader+flushRecord*before:])&1 != 0 {
+		t.Fatalf("write after Seal: %d slots (was %d); want a single record of its own", q.Len(), before)
 	}
 }

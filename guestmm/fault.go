@@ -54,79 +54,67 @@ func (k FaultKind) String() string { return kindNames[k] }
 // HandleFault resolves a fault at addr. It returns Resolved when the guest
 // can retry the access, and what kind of fault it was.
 func (mm *MM) HandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
+	res, kind, _ := mm.HandleFaultPages(addr, acc)
+	return res, kind
+}
+
+// HandleFaultPages is HandleFault that also says how many pages the fault
+// mapped or changed: the faulting page and its fault-around (around.go).
+func (mm *MM) HandleFaultPages(addr uint64, acc Access) (FaultResult, FaultKind, int) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	defer mm.pt.EndOp()
 	return mm.lockedHandleFault(addr, acc)
 }
 
-func (mm *MM) lockedHandleFault(addr uint64, acc Access) (FaultResult, FaultKind) {
+func (mm *MM) lockedHandleFault(addr uint64, acc Access) (FaultResult, FaultKind, int) {
 	defer mm.after()
 	if addr >= UserTop {
-		return SegvMapErr, KindNone
+		return SegvMapErr, KindNone, 0
 	}
 	grew := false
 	v := mm.find(addr)
 	if v == nil {
 		if v = mm.growStack(addr); v == nil {
-			return SegvMapErr, KindNone
+			return SegvMapErr, KindNone, 0
 		}
 		grew = true
 	}
 	if !allowed(v.Prot, acc) {
-		return SegvAccErr, KindNone
+		return SegvAccErr, KindNone, 0
 	}
 	page := addr &^ (PageSize - 1)
 	if v.Obj.beyondEOF(v.objPage(page)) {
-		return BusErr, KindNone
+		return BusErr, KindNone, 0
 	}
 	kind, err := mm.populatePage(v, page, acc == Write, true)
 	if err != nil {
-		return OOM, KindNone
+		return OOM, KindNone, 0
 	}
 	if kind == KindSpurious {
 		// The entry already allows the access: the guest ran on a stale
 		// translation. Have the guest rewrite it, so the fault cannot
 		// repeat forever.
 		if err := mm.pt.Refresh(page); err != nil {
-			return OOM, KindNone
+			return OOM, KindNone, 0
 		}
+		return Resolved, kind, 0
 	}
 	if grew {
-		kind = KindStackGrowth
+		return Resolved, KindStackGrowth, 1
 	}
-	// Fault-around for anonymous memory: a fault on this host costs far
-	// more than zeroing a few neighbours, so map the next pages of the same
-	// VMA too (never past the VMA, never for file pages). Like Linux's
-	// fault-around they are mapped "old" (accessed bit clear), so mincore
-	// can tell them from pages the guest touched, and munmap can drop them
-	// without a guest flush. When the program is streaming (the page below
-	// was used), they are mapped accessed instead: the guest's first use of
-	// an old entry costs an extra hypervisor fault on a shadow-paging host,
-	// and a streaming program will use them anyway.
-	if v.Obj.file == nil && kind == KindDemandZero {
-		streaming := false
-		if page > v.Start {
-			pte, ok := mm.pt.Lookup(page - PageSize)
-			streaming = ok && pte&ept.PTEAccessed != 0
-		}
-		// A streaming program gets a longer run: each fault costs
-		// ~100 µs here, so the run length sets the per-page cost.
-		n := uint64(faultAround)
-		if streaming {
-			n *= 4
-		}
-		end := min(v.End, page+n*PageSize)
-		for p := page + PageSize; p < end; p += PageSize {
-			if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
-				break
-			}
-			if _, err := mm.populatePage(v, p, acc == Write, streaming); err != nil {
-				break
-			}
-		}
+	// Fault-around (around.go): an exit costs far more than mapping a few
+	// neighbours, so map more than the faulting page.
+	n := 1
+	switch {
+	case kind == KindDemandZero && v.Obj.file == nil:
+		n += mm.anonAround(v, page, acc == Write)
+	case kind == KindFile:
+		n += mm.fileAround(v, page)
+	case kind == KindCopyOnWrite:
+		n += mm.cowAround(v, page)
 	}
-	return Resolved, kind
+	return Resolved, kind, n
 }
 
 func allowed(prot int, acc Access) bool {
@@ -254,8 +242,16 @@ func (mm *MM) MapAnon(addr, length uint64, prot int) error {
 
 func (mm *MM) lockedMapAnon(addr, length uint64, prot int) error {
 	_, err := mm.lockedMmap(MmapArgs{Addr: addr, Len: length, Prot: prot, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE})
+	if err == nil && length <= loadPopulate*PageSize && mm.Tune.cheaperThanFault(int(length/PageSize)) {
+		// A small segment (data and bss) is mapped at load rather than
+		// faulted in page by page (around.go's Populate).
+		mm.lockedPopulate(addr, addr+length)
+	}
 	return err
 }
+
+// loadPopulate bounds the segments MapAnon maps at once, in pages.
+const loadPopulate = 4 * minAround
 
 // frameFor returns the VMM's view of the page holding addr, populating it
 // for the access acc. Protection is checked unless force (the loader).

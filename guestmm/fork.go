@@ -4,7 +4,9 @@
 //   - Every operation leaves the map, the objects and the page tables
 //     consistent before it returns (mm.go), and one MM is used by one
 //     thread of control at a time, so Fork never sees half an update.
-//   - Private memory becomes copy-on-write on both sides: the child's
+//   - Private memory becomes copy-on-write on both sides (or, when the
+//     policy says copying is cheaper than changing the parent's entries,
+//     is copied into the child at once: policy.go's eagerFork): the child's
 //     objects are clones holding the same frames (one more reference each),
 //     and every present writable entry of a private page loses its write
 //     bit in the parent (a queued change, applied by the guest before it
@@ -32,8 +34,11 @@ func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
 
 func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 	defer mm.after()
+	eager := mm.Tune.eagerFork(mm.privatePages(), mm.mem)
+	t0 := nanotime()
+	copied := 0
 	c := New(mm.mem, pt)
-	c.brkStart, c.brk, c.CheckAll, c.OnOOM, c.layout = mm.brkStart, mm.brk, mm.CheckAll, mm.OnOOM, mm.layout
+	c.brkStart, c.brk, c.CheckAll, c.OnOOM, c.layout, c.Tune = mm.brkStart, mm.brk, mm.CheckAll, mm.OnOOM, mm.layout, mm.Tune
 	clones := map[*Object]*Object{}
 	var err error
 	mm.vmas.Ascend(func(v *VMA) bool {
@@ -56,11 +61,30 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 				nv.Obj = newObject(false, v.Obj.file, v.Obj.filePg)
 				clones[v.Obj] = nv.Obj
 			}
-			v.Obj.cloneInto(nv.Obj, mm.mem, v.Off, v.objPage(v.End))
+			if eager {
+				var n int
+				n, err = v.Obj.copyInto(nv.Obj, mm.mem, v.Off, v.objPage(v.End))
+				copied += n
+			} else {
+				v.Obj.cloneInto(nv.Obj, mm.mem, v.Off, v.objPage(v.End))
+			}
 		}
 		c.vmas.ReplaceOrInsert(&nv)
-		if wipe {
-			return true
+		if wipe || err != nil {
+			return err == nil
+		}
+		if eager && !v.Obj.share {
+			// The child has copies of its own: the parent's entries stay
+			// as they are, the child maps its frames (or, for a private
+			// file page never copied, the same window page read-only).
+			err = mm.pt.Range(v.Start, v.End, func(va, pte uint64) error {
+				pa := ept.Frame(pte)
+				if npa, ok := nv.Obj.pages[nv.objPage(va)]; ok {
+					pa = npa
+				}
+				return c.pt.Map(va, pa, c.leafFlags(&nv, pa)&^ept.PTEAccessed|pte&ept.PTEAccessed)
+			})
+			return err == nil
 		}
 		err = mm.pt.Range(v.Start, v.End, func(va, pte uint64) error {
 			pa := ept.Frame(pte)
@@ -70,7 +94,10 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 					return err
 				}
 			}
-			return c.pt.Map(va, pa, mm.leafFlags(&nv, pa)|pte&ept.PTEAccessed)
+			// The child's entry is as used as the parent's: an entry
+			// fault-around mapped and the program never touched stays
+			// old, so the child's mincore matches Linux's.
+			return c.pt.Map(va, pa, mm.leafFlags(&nv, pa)&^ept.PTEAccessed|pte&ept.PTEAccessed)
 		})
 		return err == nil
 	})
@@ -82,14 +109,32 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 		return nil, err
 	}
 	c.freeTop, c.holeMax, c.lockFuture = mm.freeTop, mm.holeMax, false
+	if eager {
+		mm.Tune.observeCopy(nanotime()-t0, copied)
+	}
 	return c, nil
+}
+
+// privatePages returns how many frames the private objects of the map
+// hold (an upper bound of what an eager fork copies).
+func (mm *MM) privatePages() int {
+	seen := map[*Object]bool{}
+	n := 0
+	mm.vmas.Ascend(func(v *VMA) bool {
+		if !v.Obj.share && v.Flags&(DontFork|WipeOnFork) == 0 && !seen[v.Obj] {
+			seen[v.Obj] = true
+			n += len(v.Obj.pages)
+		}
+		return true
+	})
+	return n
 }
 
 // NewSibling returns an empty address space over the same guest memory
 // with page tables pt (execve's new image).
 func (mm *MM) NewSibling(pt *ept.PageTable) *MM {
 	n := New(mm.mem, pt)
-	n.CheckAll, n.OnOOM = mm.CheckAll, mm.OnOOM
+	n.CheckAll, n.OnOOM, n.Tune = mm.CheckAll, mm.OnOOM, mm.Tune
 	return n
 }
 

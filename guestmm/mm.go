@@ -114,6 +114,9 @@ type MM struct {
 	// finds guest memory exhausted; true means memory was freed and the
 	// copy goes on (resident.go). Forks and siblings inherit it.
 	OnOOM func(*MM) bool
+	// Tune is the machine's measured fault-around policy (policy.go); nil
+	// gives Linux's. Fork and NewSibling pass it on.
+	Tune *Tuning
 }
 
 // keyAt returns a search key for the btree (the MM's own, reused: a fresh
@@ -281,10 +284,7 @@ func (mm *MM) unmapRange(start, end uint64) error {
 }
 
 func (mm *MM) clearPTEs(start, end uint64) error {
-	return mm.pt.Range(start, end, func(va, _ uint64) error {
-		_, _, err := mm.pt.Unmap(va)
-		return err
-	})
+	return mm.pt.UnmapRange(start, end)
 }
 
 // insert adds v, merging with compatible neighbours like Linux's vma_merge.

@@ -92,6 +92,49 @@ func (o *Object) cloneInto(c *Object, mem *ept.Memory, lo, hi uint64) {
 	}
 }
 
+// copyInto gives c a private copy of each of o's frames among pages
+// [lo, hi) (an eager fork) and returns how many it copied. A frame o does
+// not own alone (shared with a fork relative, or the VMM's: the vDSO's
+// data page, which the VMM keeps updating) is shared as cloneInto shares
+// it, not copied. On running out of memory it stops; c holds what was
+// copied, so unref frees it.
+func (o *Object) copyInto(c *Object, mem *ept.Memory, lo, hi uint64) (int, error) {
+	n := 0
+	add := func(idx, pa uint64) error {
+		if mem.Refs(pa) != 1 {
+			mem.Ref(pa)
+			c.pages[idx] = pa
+			return nil
+		}
+		npa, err := mem.Alloc()
+		if err != nil {
+			return err
+		}
+		copy(mem.Page(npa), mem.Page(pa))
+		c.pages[idx] = npa
+		n++
+		return nil
+	}
+	if hi-lo > uint64(len(o.pages)) {
+		for idx, pa := range o.pages {
+			if idx >= lo && idx < hi {
+				if err := add(idx, pa); err != nil {
+					return n, err
+				}
+			}
+		}
+		return n, nil
+	}
+	for idx := lo; idx < hi; idx++ {
+		if pa, ok := o.pages[idx]; ok {
+			if err := add(idx, pa); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
 // release frees the frames of pages [lo, hi).
 func (o *Object) release(mem *ept.Memory, lo, hi uint64) {
 	if hi-lo > uint64(len(o.pages)) {

@@ -150,6 +150,8 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 	if flags&Locked != 0 || a.Flags&unix.MAP_POPULATE != 0 && a.Flags&unix.MAP_NONBLOCK == 0 {
 		// Best effort, as in Linux: mmap succeeds even if populating stops.
 		_ = mm.populate(addr, addr+length)
+	} else if flags == Anonymous {
+		mm.prepopulate(addr, addr+length) // around.go
 	}
 	return addr, nil
 }
@@ -406,6 +408,7 @@ func (mm *MM) lockedBrk(addr uint64) uint64 {
 		v := &VMA{Start: oldEnd, End: newEnd, Prot: unix.PROT_READ | unix.PROT_WRITE, Flags: Anonymous, Name: "[heap]"}
 		mm.attach(v, nil, 0)
 		mm.insert(v)
+		mm.prepopulate(oldEnd, newEnd) // around.go
 	}
 	mm.brk = addr
 	return mm.brk

@@ -62,5 +62,6 @@ func (mm *MM) MapSpecial(addr uint64, pieces ...Special) (uint64, error) {
 		mm.vmas.ReplaceOrInsert(v)
 		at = end
 	}
+	mm.lockedPopulate(addr, addr+length) // around.go: no fault for the first use
 	return addr, nil
 }

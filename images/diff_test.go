@@ -111,6 +111,7 @@ var programs = []prog{
 	{bin: "mm_stack"},
 	{bin: "mm_segv_handler"},
 	{bin: "mm_bulk"},
+	{bin: "mm_faultaround", kshimArgs: []string{"--rw"}}, // creates its file
 
 	// Processes and threads.
 	{bin: "proc_fork"},

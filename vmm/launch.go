@@ -49,6 +49,11 @@ type Config struct {
 	// NoASLR starts the guest with personality ADDR_NO_RANDOMIZE (as
 	// `setarch -R`): fixed addresses, also for the images it execs.
 	NoASLR bool
+	Stats           *RunStats        // optional: collects `run --stats` (stats.go)
+	// LinuxFaultAround maps ahead only as much as Linux would instead of
+	// the measured policy (guestmm/policy.go): `kshim faultlat
+	// --fault-around=linux`, to time single faults.
+	LinuxFaultAround bool
 }
 
 // Result is how the guest ended.
@@ -150,7 +155,13 @@ func Launch(c Config) (*Result, error) {
 		return nil, fmt.Errorf("building the address space: %w", err)
 	}
 	mm := guestmm.New(m.Mem, pt)
-	mm.CheckAll = c.CheckInvariants
+	mm.CheckAll, mm.Tune = c.CheckInvariants, m.tune
+	if c.LinuxFaultAround {
+		mm.Tune = nil
+	}
+	if c.Stats != nil {
+		m.stats, c.Stats.tune = c.Stats, m.tune
+	}
 	m.setupVDSO(c0)
 	// The process first: its root is where the program's interpreter
 	// is looked up.
@@ -183,6 +194,12 @@ func Launch(c Config) (*Result, error) {
 			return nil, err
 		}
 		c.Log.WithFields(logrus.Fields{"sandbox": rep.String(), "took": time.Since(t0)}).Debug("confined")
+	}
+	// Probe before loading: its exit is the policy's first measure of an
+	// exit's cost, which decides how much the loader maps ahead.
+	if err := c0.ensureProbed(pt); err != nil {
+		p.Close()
+		return nil, err
 	}
 	if c.NoASLR {
 		p.SetNoRandomize()

@@ -23,6 +23,7 @@ import (
 
 	"kshim/boot"
 	"kshim/ept"
+	"kshim/guestmm"
 )
 
 const (
@@ -100,6 +101,11 @@ type Machine struct {
 	idle   []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
 	all    []*VCPU
 	nextID int
+
+	// tune is the measured fault-around policy its address spaces share
+	// (guestmm/policy.go); stats, when set, collects `run --stats`.
+	tune  *guestmm.Tuning
+	stats *RunStats
 }
 
 // VCPU is one vCPU and what is its own: the per-vCPU shim pages, the flush
@@ -127,6 +133,10 @@ type VCPU struct {
 	// space.mu).
 	space   *space
 	inGuest bool
+	// runNS is how long the last KVM_RUN took; drains counts drain runs
+	// (for the fault-around policy and stats.go).
+	runNS  int64
+	drains uint64
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.
@@ -135,7 +145,7 @@ func NewMachine(memSize uint64) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{h: h, shared: map[uint64]uint64{}}
+	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning()}
 	if err := m.init(memSize); err != nil {
 		m.Close()
 		return nil, err

@@ -223,3 +223,82 @@ func TestNeverUsedEntryChangesDirectly(t *testing.T) {
 		t.Fatalf("entry %#x has no accessed bit after the guest used it", pte)
 	}
 }
+
+// TestRunOfPresentChanges checks from the guest's view that a run record
+// (consecutive queued writes applied with one rep movsq, ept/flush.go)
+// changes every entry of the run: a remap of four used pages, then their
+// unmap.
+func TestRunOfPresentChanges(t *testing.T) {
+	// start: mov rax, [0x600000]; add rax, [0x601000]; add rax, [0x602000];
+	// add rax, [0x603000]; mov rdi, rax; mov eax, 39; syscall; jmp start
+	var code []byte
+	for i := byte(0); i < 4; i++ {
+		op := byte(0x03)
+		if i == 0 {
+			op = 0x8b
+		}
+		code = append(code, 0x48, op, 0x04, 0x25, 0x00, i<<4, 0x60, 0x00)
+	}
+	code = append(code, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05)
+	code = append(code, 0xeb, byte(-(len(code) + 2)))
+	m, pt, dataPA := testMachine(t, code)
+	mem := m.m.Mem
+	putU64(mem.Page(dataPA), 1)
+	const flags = ept.PTEUser | ept.PTENoExec
+	for i := uint64(1); i < 4; i++ {
+		pa, _ := mem.Alloc()
+		putU64(mem.Page(pa), 1<<(4*i))
+		if err := pt.Map(0x600000+i*ept.PageSize, pa, flags); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func() uint64 {
+		t.Helper()
+		if err := m.CPU.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
+			t.Fatalf("want syscall exit: %s", m.CPU.Describe())
+		}
+		r, _ := m.CPU.Regs()
+		m.Flush.Applied()
+		return r.RDI
+	}
+	// resume goes back to user mode through the flush when one is queued.
+	resume := func() {
+		r, _ := m.CPU.Regs()
+		r.RIP, r.RFLAGS = r.RCX, r.R11
+		m.m.path.resume(m, r, m.Flush.Pending())
+		m.CPU.MarkDirty()
+	}
+	if got := step(); got != 0x1111 {
+		t.Fatalf("guest read %#x, want 0x1111", got)
+	}
+	// Remap the four used pages: one run (a record and two slots of values).
+	for i := uint64(0); i < 4; i++ {
+		pa, _ := mem.Alloc()
+		putU64(mem.Page(pa), 2<<(4*i))
+		if err := pt.Map(0x600000+i*ept.PageSize, pa, flags); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := m.Flush.Len(); n != 3 {
+		t.Fatalf("remap of four consecutive used entries took %d slots, want one run (3)", n)
+	}
+	resume()
+	if got := step(); got != 0x2222 {
+		t.Fatalf("after the run of remaps the guest read %#x, want 0x2222", got)
+	}
+	// Unmap them all: the next read faults at the first.
+	if err := pt.UnmapRange(0x600000, 0x604000); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Flush.Len(); n != 3 {
+		t.Fatalf("unmap of four used entries took %d slots, want one run (3)", n)
+	}
+	resume()
+	vec, _, cr2, _ := runToException(t, m)
+	if vec != 14 || cr2 != 0x600000 {
+		t.Fatalf("got vector %d cr2 %#x; want #PF at 0x600000 after the run of unmaps", vec, cr2)
+	}
+}

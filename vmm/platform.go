@@ -105,9 +105,14 @@ func (c *VCPU) iretTo(r *kvm.Regs) {
 // probe runs the user-mode probe and picks the entry path. The vCPU must
 // have been started at boot.ProbeEntry.
 func (c *VCPU) probe() error {
+	t := nanotime()
 	if err := c.CPU.Run(); err != nil {
 		return fmt.Errorf("probe: KVM_RUN: %w", err)
 	}
+	// The probe's exit is the first measure of what an exit costs here:
+	// the fault-around policy starts from it (guestmm/policy.go) until
+	// real faults are measured.
+	c.m.tune.ObserveFault(nanotime() - t)
 	if reason := c.CPU.ExitReason(); reason != exitIO {
 		return fmt.Errorf("probe: unexpected exit %d (%s)", reason, c.CPU.Describe())
 	}
@@ -143,19 +148,22 @@ func (m *Machine) Path() string {
 // this machine has not yet, and leaves it ready to enter user mode at rip
 // with rsp and all other registers zero, as execve leaves them.
 func (c *VCPU) Boot(pt *ept.PageTable, rip, rsp uint64) error {
-	root := c.rootFor(pt)
-	if c.m.path == nil {
-		if err := c.load(root, boot.ProbeEntry, 0); err != nil {
-			return err
-		}
-		if err := c.probe(); err != nil {
-			return err
-		}
-	}
-	if err := c.load(root, rip, rsp); err != nil {
+	if err := c.ensureProbed(pt); err != nil {
 		return err
 	}
-	return nil
+	return c.load(c.rootFor(pt), rip, rsp)
+}
+
+// ensureProbed runs the platform probe in page tables pt unless this
+// machine has probed already.
+func (c *VCPU) ensureProbed(pt *ept.PageTable) error {
+	if c.m.path != nil {
+		return nil
+	}
+	if err := c.load(c.rootFor(pt), boot.ProbeEntry, 0); err != nil {
+		return err
+	}
+	return c.probe()
 }
 
 // Probe boots an empty address space just to run the platform probe and

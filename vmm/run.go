@@ -31,6 +31,12 @@ var _ [unsafe.Sizeof(syscalls.Regs{}) - unsafe.Sizeof(kvm.Regs{})]struct{}
 type Stats struct {
 	Syscalls, PageFaults, Exceptions uint64
 	Latency                          *LatencyRecorder // optional (latency.go): VMM time per exit
+	// task holds the detailed counters while the machine collects
+	// RunStats (stats.go); nil otherwise.
+	task *taskStats
+	// excSlot is the last exception's fault slot (faultSlot), -1 when it
+	// was not a page fault; pages, how many pages that fault mapped.
+	excSlot, pages int
 }
 
 // Run runs the process until it exits. It returns an error only when the
@@ -43,9 +49,28 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 	c.joinSpace(p.MM.PageTable())
 	p.MM.PageTable().SetThread(tid, c.Flush)
 	defer c.leaveSpace()
+	if rs := c.m.stats; rs != nil && st.task == nil {
+		st.task = &taskStats{}
+		t0, w0, d0 := nanotime(), c.Flush.Writes(), c.drains
+		defer func() {
+			t := st.task
+			t.vmmNS = uint64(nanotime()-t0) - t.guestNS
+			rs.merge(t, c.Flush.Writes()-w0, c.drains-d0)
+		}()
+	}
 	for !p.Exited {
-		if err := c.runGuest(); err != nil {
+		err := c.runGuest()
+		var t0 int64
+		if st.task != nil {
+			st.task.exits++
+			st.task.guestNS += uint64(c.runNS)
+			t0 = nanotime()
+		}
+		if err != nil {
 			if err == unix.EINTR {
+				if st.task != nil {
+					st.task.interrupts++
+				}
 				if err := c.interrupted(p); err != nil {
 					return err
 				}
@@ -75,14 +100,40 @@ func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
 			case port == boot.PortSyscall:
 				st.Syscalls++
 				t := st.Latency.begin(ClassSyscall)
+				var nr uint64
+				if r, rerr := c.CPU.Regs(); rerr == nil {
+					nr = r.RAX
+				}
 				err = c.syscall(p)
 				st.Latency.end(t)
+				if st.task != nil {
+					st.task.syscall(nr, nanotime()-t0)
+					if c.Flush.Pending() {
+						st.task.flushRuns++
+					}
+				}
 			case port == boot.PortException:
 				t := st.Latency.begin(ClassOther)
 				c.inException = true
+				st.excSlot = -1
 				err = c.exception(p, st)
 				c.inException = false
 				st.Latency.end(t)
+				if ts := st.task; ts != nil {
+					ns := uint64(nanotime() - t0)
+					if st.excSlot >= 0 {
+						f := &ts.faults[st.excSlot]
+						f.n++
+						f.pages += uint64(st.pages)
+						f.ns += ns
+					} else {
+						ts.otherExc.n++
+						ts.otherExc.ns += ns
+					}
+					if c.Flush.Pending() {
+						ts.flushRuns++
+					}
+				}
 			default:
 				err = fmt.Errorf("I/O exit on unexpected port %#x", port)
 			}
@@ -284,7 +335,12 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 			acc = guestmm.Write
 		}
 		info.Addr = cr2
-		res, kind := p.MM.HandleFault(cr2, acc)
+		// The KVM_RUN that ended here took one fault round trip plus
+		// whatever the program ran since its last resume: the policy
+		// keeps the cheapest (guestmm/policy.go).
+		c.m.tune.ObserveFault(c.runNS)
+		res, kind, pages := p.MM.HandleFaultPages(cr2, acc)
+		st.excSlot, st.pages = faultSlot(res, kind), pages
 		st.Latency.fault(res, kind, cr2)
 		switch res {
 		case guestmm.Resolved:
@@ -358,6 +414,7 @@ func (c *VCPU) drain() error {
 	}()
 	r.RIP = boot.UserDrain
 	c.CPU.MarkDirty()
+	c.drains++
 	for {
 		err := c.runGuest()
 		if err == unix.EINTR {
@@ -392,7 +449,12 @@ func (c *VCPU) runGuest() error {
 	if err := c.enterGuest(); err != nil {
 		return err
 	}
+	// From here the guest may be anywhere in kflush: no queued record
+	// may grow any more (ept.FlushQueue.Seal).
+	c.Flush.Seal()
+	t := nanotime()
 	err := c.CPU.Run()
+	c.runNS = nanotime() - t
 	c.leftGuest()
 	return err
 }

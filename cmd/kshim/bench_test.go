@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -152,10 +153,76 @@ func TestFaultlatSmoke(t *testing.T) {
 			KshimGuest  *latDist          `json:"kshim_guest"`
 			NativeGuest *latDist          `json:"native_guest"`
 			Absent      map[string]string `json:"absent"`
+			Samples     *flSamples        `json:"samples"`
 		}
 	}
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	// The raw samples are the distributions' own.
+	for _, c := range doc.Classes {
+		if c.Samples == nil {
+			t.Errorf("%s: no raw samples", c.Class)
+			continue
+		}
+		for _, v := range []struct {
+			d *latDist
+			s []float64
+		}{{c.KshimVMM, c.Samples.KshimVMM}, {c.KshimGuest, c.Samples.KshimGuest}, {c.NativeGuest, c.Samples.NativeGuest}} {
+			if n := 0; v.d != nil {
+				n = v.d.N
+				if len(v.s) != n {
+					t.Errorf("%s: %d raw samples for a distribution of %d", c.Class, len(v.s), n)
+				}
+			} else if len(v.s) != 0 {
+				t.Errorf("%s: %d raw samples for an absent distribution", c.Class, len(v.s))
+			}
+		}
+	}
+	// --fault-around=linux: nothing copied ahead or at fork, so every
+	// class that faults has VMM-side samples, file and copy-on-write too.
+	lout, err := exec.Command(bin, "faultlat", "--json", "--fault-around", "linux", "--n", "5", "--images", images).Output()
+	if err != nil {
+		t.Fatalf("kshim faultlat --fault-around linux: %v", err)
+	}
+	var ldoc struct {
+		FaultAround string `json:"fault_around"`
+		Classes     []struct {
+			Class    string
+			KshimVMM *latDist `json:"kshim_vmm"`
+		}
+	}
+	if err := json.Unmarshal(lout, &ldoc); err != nil || ldoc.FaultAround != "linux" {
+		t.Fatalf("faultlat --fault-around linux: %v, fault_around %q\n%s", err, ldoc.FaultAround, lout)
+	}
+	for _, c := range ldoc.Classes {
+		if (c.Class == "file" || c.Class == "copy-on-write") && (c.KshimVMM == nil || c.KshimVMM.N != 5) {
+			t.Errorf("--fault-around linux: %s VMM side %+v, want all 5 samples", c.Class, c.KshimVMM)
+		}
+	}
+	if err := exec.Command(bin, "faultlat", "--fault-around", "huge", "--images", images).Run(); err == nil {
+		t.Error("faultlat --fault-around huge: no error")
+	}
+	// --compare against a baseline whose demand-zero faults took a
+	// millionth of the time: a regression, exit 1, named.
+	var base map[string]any
+	if err := json.Unmarshal(out, &base); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range base["classes"].([]any) {
+		c := c.(map[string]any)
+		if g, ok := c["kshim_guest"].(map[string]any); ok && c["class"] == "demand-zero" {
+			g["p50_ns"] = g["p50_ns"].(float64) / 1e6
+		}
+	}
+	baseFile := filepath.Join(dir, "base.json")
+	if b, err := json.Marshal(base); err != nil || os.WriteFile(baseFile, b, 0o644) != nil {
+		t.Fatal("writing the baseline")
+	}
+	cmp := exec.Command(bin, "faultlat", "--compare", baseFile, "--n", "5", "--images", images)
+	cmpOut, err := cmp.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(cmpOut), "regressed: demand-zero/kshim_guest") {
+		t.Errorf("faultlat --compare with a faster baseline: %v, want exit 1 naming demand-zero/kshim_guest:\n%s", err, cmpOut)
 	}
 	if len(doc.Classes) != len(flClasses) {
 		t.Fatalf("%d classes, want %d", len(doc.Classes), len(flClasses))

@@ -74,8 +74,17 @@ type flResult struct {
 	RegionExits map[string]int    `json:"kshim_exits_in_region"` // VMM exits whose address is in the sampled region, by recorder class
 	Absent      map[string]string `json:"absent,omitempty"`
 	Note        string            `json:"note,omitempty"`
+	// Samples are the raw latencies behind the distributions, in ns, in
+	// the order they were taken (--json only).
+	Samples *flSamples `json:"samples,omitempty"`
 
 	kv, kg, ng []float64
+}
+
+type flSamples struct {
+	KshimVMM    []float64 `json:"kshim_vmm"`
+	KshimGuest  []float64 `json:"kshim_guest"`
+	NativeGuest []float64 `json:"native_guest"`
 }
 
 type vmmClassStat struct {
@@ -86,12 +95,15 @@ type vmmClassStat struct {
 }
 
 type faultlatReport struct {
-	Host    hostInfo       `json:"host"`
-	N       int            `json:"samples_per_class"`
-	Clocks  string         `json:"clocks"`
-	Classes []*flResult    `json:"classes"`
-	VMMAll  []vmmClassStat `json:"kshim_vmm_all_exits"`
-	all     map[string][]float64
+	Host hostInfo `json:"host"`
+	N    int      `json:"samples_per_class"`
+	// FaultAround is kshim's fault-around: "measured" (its policy) or
+	// "linux" (--fault-around=linux).
+	FaultAround string         `json:"fault_around"`
+	Clocks      string         `json:"clocks"`
+	Classes     []*flResult    `json:"classes"`
+	VMMAll      []vmmClassStat `json:"kshim_vmm_all_exits"`
+	all         map[string][]float64
 }
 
 func cmdFaultlat(args []string) int {
@@ -102,11 +114,14 @@ func cmdFaultlat(args []string) int {
 	plot := fs.String("plot", "", "draw the histograms to FILE.png or FILE.svg")
 	n := fs.Int("n", 500, "samples per fault class")
 	images := fs.String("images", "", "directory of the guest images (default: build/images)")
+	compare := fs.String("compare", "", "compare with a baseline saved from `kshim faultlat --json`; exit 1 if a class regressed")
+	threshold := fs.Float64("threshold", 0.5, "with --compare: a p50 more than this fraction above the baseline's is a regression")
+	around := fs.String("fault-around", "measured", "kshim's fault-around: measured (its policy) or linux (fixed sizes, nothing copied ahead or populated: to time single faults)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 0 || *n < 1 {
+	if fs.NArg() != 0 || *n < 1 || *threshold < 0 || *around != "measured" && *around != "linux" {
 		fmt.Fprintln(os.Stderr, "kshim faultlat: bad arguments (see kshim help)")
 		return 2
 	}
@@ -116,10 +131,31 @@ func cmdFaultlat(args []string) int {
 			return 2
 		}
 	}
-	rep, err := runFaultlat(*images, *n)
+	var base *faultlatReport
+	if *compare != "" {
+		var err error
+		if base, err = loadFaultlat(*compare); err != nil {
+			fmt.Fprintf(os.Stderr, "kshim faultlat: --compare: %v\n", err)
+			return 2
+		}
+	}
+	rep, err := runFaultlat(*images, *n, *around == "linux")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim faultlat: %v\n", err)
 		return 1
+	}
+	if base != nil {
+		cmp := compareFaultlat(base, rep, *threshold)
+		if *jsonOut {
+			b, _ := json.MarshalIndent(cmp, "", "  ")
+			fmt.Println(string(b))
+		} else {
+			cmp.Table(os.Stdout)
+		}
+		if cmp.Regressed {
+			return 1
+		}
+		return 0
 	}
 	if *plot != "" {
 		if err := rep.Plot(*plot); err != nil {
@@ -129,6 +165,9 @@ func cmdFaultlat(args []string) int {
 	}
 	switch {
 	case *jsonOut:
+		for _, c := range rep.Classes {
+			c.Samples = &flSamples{KshimVMM: roundAll(c.kv), KshimGuest: roundAll(c.kg), NativeGuest: roundAll(c.ng)}
+		}
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Println(string(b))
 	case *md:
@@ -174,7 +213,7 @@ func parseFaultlat(out []byte) (*guestSamples, error) {
 	return g, nil
 }
 
-func runFaultlat(images string, n int) (*faultlatReport, error) {
+func runFaultlat(images string, n int, linuxAround bool) (*faultlatReport, error) {
 	dir, err := findImages(images)
 	if err != nil {
 		return nil, err
@@ -184,7 +223,11 @@ func runFaultlat(images string, n int) (*faultlatReport, error) {
 		return nil, fmt.Errorf("%s missing: run `make images`", prog)
 	}
 	hz := vmm.TSCHz()
-	rep := &faultlatReport{Host: describeHost(), N: n, all: map[string][]float64{},
+	policy := "measured"
+	if linuxAround {
+		policy = "linux"
+	}
+	rep := &faultlatReport{Host: describeHost(), N: n, FaultAround: policy, all: map[string][]float64{},
 		Clocks: fmt.Sprintf("guest: TSC (lfence;rdtsc .. rdtscp), calibrated by the guest against CLOCK_MONOTONIC; "+
 			"VMM: TSC (runtime.cputicks) from the exit to the resume, %.0f MHz calibrated against the monotonic clock", hz/1e6)}
 	native := &runner{name: rNative}
@@ -206,6 +249,7 @@ func runFaultlat(images string, n int) (*faultlatReport, error) {
 		rec := vmm.NewLatencyRecorder()
 		res, out, stderr, err := launchCaptured(vmm.Config{
 			Path: prog, Argv: append([]string{prog}, args...), Env: benchEnv(), MemSize: 1 << 30, Latency: rec,
+			LinuxFaultAround: linuxAround,
 		})
 		switch {
 		case err != nil:
@@ -304,7 +348,7 @@ func (rep *faultlatReport) rows() [][]string {
 var flHeader = []string{"fault class", "kshim, VMM side", "kshim, guest view", "native, guest view"}
 
 func (rep *faultlatReport) Table(w io.Writer) {
-	fmt.Fprintf(w, "kshim faultlat, %s: %s; %s; %d samples per class\np50 / p90 / p99 / max\n\n", rep.Host.Date, rep.Host.CPU, rep.Host.KVM, rep.N)
+	fmt.Fprintf(w, "kshim faultlat, %s: %s; %s; %d samples per class; kshim fault-around: %s\np50 / p90 / p99 / max\n\n", rep.Host.Date, rep.Host.CPU, rep.Host.KVM, rep.N, rep.FaultAround)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(flHeader, "\t"))
 	for _, row := range rep.rows() {

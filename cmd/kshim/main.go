@@ -3,10 +3,10 @@
 //
 //	kshim run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env] [--hostname NAME]
 //	          [--timeout DURATION] [--max-tasks N] [--max-fds N] [--user UID[:GID]] [--no-sandbox]
-//	          [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+//	          [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
 //	kshim info
 //	kshim bench [--json] [--peers LIST] ...
-//	kshim faultlat [--json] [--plot FILE.png|svg] ...
+//	kshim faultlat [--json] [--plot FILE.png|svg] [--compare BASELINE.json] ...
 package main
 
 import (
@@ -32,7 +32,7 @@ func usage(w io.Writer) {
 commands:
   run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
-      [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+      [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw;
         a dynamic program's or #! script's interpreter is taken from inside DIR;
@@ -40,13 +40,18 @@ commands:
         it gets kshim's environment (none with --clear-env) plus --env's,
         and is killed after --timeout (status 124). kshim confines itself
         once set up (seccomp, Landlock, and as root the identity UID:GID,
-        default 65534:65534); --no-sandbox does not
+        default 65534:65534); --no-sandbox does not; --stats prints run
+        statistics to stderr at exit
   info  probe /dev/kvm and print what kshim would use, confinement included
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
         guest micro-benchmarks under kshim and its peers: medians, spread, ratios to native
   faultlat [--json|--markdown] [--plot FILE.png|FILE.svg] [--n N] [--images DIR]
-        fault latency per fault class, from the VMM's side and the guest's view
+           [--compare BASELINE.json [--threshold F]] [--fault-around measured|linux]
+        fault latency per fault class, from the VMM's side and the guest's view;
+        --json includes the raw samples; --compare exits 1 when a class's p50
+        exceeds a saved --json baseline's by more than F (default 0.5);
+        --fault-around=linux maps ahead only as Linux would, to time single faults
 `)
 }
 
@@ -123,6 +128,8 @@ func cmdRun(args []string) int {
 	maxFDs := fs.Int("max-fds", 0, "open fds in all guest processes together; beyond: ENFILE (default 65536, less if kshim's RLIMIT_NOFILE is lower)")
 	confine := confineFlags(fs)
 	noASLR := fs.Bool("no-aslr", false, "no address-space randomization, as setarch -R (personality ADDR_NO_RANDOMIZE)")
+	var stats statsFlag
+	fs.Var(&stats, "stats", "at exit, print run statistics to stderr (--stats=json for JSON)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -178,12 +185,17 @@ func cmdRun(args []string) int {
 			os.Exit(124)
 		})
 	}
+	var rs *vmm.RunStats
+	if stats != "" {
+		rs = vmm.NewRunStats()
+	}
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs,
 		KillOrphans: *orphans == "kill",
 		MaxTasks:    *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})
+	writeStats(os.Stderr, stats, rs)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		var le *vmm.LoadError

@@ -1,0 +1,118 @@
+package main
+
+// `kshim run --stats`: the flag's forms, and the report of a real run in
+// both formats (counts only: no timing assertion).
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStatsFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want statsFlag
+		bad  bool
+	}{
+		{nil, "", false},
+		{[]string{"--stats"}, "text", false},
+		{[]string{"--stats=text"}, "text", false},
+		{[]string{"--stats=json"}, "json", false},
+		{[]string{"--stats=false"}, "", false},
+		{[]string{"--stats=xml"}, "", true},
+	} {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var s statsFlag
+		fs.Var(&s, "stats", "")
+		err := fs.Parse(append(c.args, "prog"))
+		if (err != nil) != c.bad || s != c.want || (!c.bad && fs.Arg(0) != "prog") {
+			t.Errorf("%v: got %q, err %v, args %v; want %q (error %v)", c.args, s, err, fs.Args(), c.want, c.bad)
+		}
+	}
+}
+
+func TestRunStats(t *testing.T) {
+	images := benchImages(t)
+	bin := kshimBinary(t)
+	hello := filepath.Join(images, "hello")
+	run := func(flag string) (stdout, stderr string) {
+		cmd := exec.Command(bin, "run", flag, hello)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("kshim run %s: %v\n%s", flag, err, e.String())
+		}
+		return o.String(), e.String()
+	}
+	out, errOut := run("--stats=json")
+	if !strings.Contains(out, "Hello") {
+		t.Errorf("the guest's output changed: %q", out)
+	}
+	var r struct {
+		WallNS   uint64 `json:"wall_ns"`
+		GuestNS  uint64 `json:"guest_ns"`
+		Exits    uint64
+		Syscalls []struct {
+			Name  string
+			NR    uint64
+			Count uint64
+			VMMNS uint64 `json:"vmm_ns"`
+		}
+		Faults []struct {
+			Class        string
+			Count, Pages uint64
+		}
+		Flushes struct {
+			Runs, Entries, Drains uint64
+		}
+		FaultAround struct {
+			FaultNS     int64 `json:"fault_round_trip_ns"`
+			Speculative int   `json:"speculative_pages"`
+			Streaming   int   `json:"streaming_pages"`
+		} `json:"fault_around"`
+	}
+	if err := json.Unmarshal([]byte(errOut), &r); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, errOut)
+	}
+	byName := map[string]uint64{}
+	var calls uint64
+	for _, s := range r.Syscalls {
+		byName[s.Name] = s.Count
+		calls += s.Count
+		if s.Name == "" {
+			t.Errorf("syscall %d without a name", s.NR)
+		}
+	}
+	// hello: one write, and exit_group ends it.
+	if byName["write"] < 1 || byName["exit_group"] != 1 {
+		t.Errorf("syscalls %v: want write and one exit_group", byName)
+	}
+	var faults, pages uint64
+	for _, f := range r.Faults {
+		faults += f.Count
+		pages += f.Pages
+	}
+	if r.Exits < calls+faults || faults == 0 || pages < faults {
+		t.Errorf("exits %d, syscalls %d, faults %d mapping %d pages: want exits >= syscalls + faults, pages >= faults > 0", r.Exits, calls, faults, pages)
+	}
+	if r.WallNS == 0 || r.GuestNS == 0 || r.GuestNS > r.WallNS {
+		t.Errorf("wall %d ns, guest %d ns", r.WallNS, r.GuestNS)
+	}
+	if r.FaultAround.FaultNS <= 0 || r.FaultAround.Speculative < 16 || r.FaultAround.Streaming < r.FaultAround.Speculative {
+		t.Errorf("fault-around policy %+v: want a measured fault and sizes of at least Linux's", r.FaultAround)
+	}
+
+	_, text := run("--stats")
+	for _, want := range []string{"kshim stats: wall ", "exits: ", "flushes: ", "page faults", "syscalls", "exit_group"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text report lacks %q:\n%s", want, text)
+		}
+	}
+}

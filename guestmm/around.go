@@ -1,0 +1,248 @@
+// around.go: fault-around. A fault costs the guest an exit (policy.go), so
+// a fault that is resolved maps more than its own page when that is
+// cheap and cannot change what the program sees:
+//
+//   - demand-zero: the next pages of the same anonymous VMA get zero
+//     frames (Linux maps nothing ahead for anonymous memory; kshim does
+//     because its faults cost ~100x Linux's on a shadow-paging host);
+//   - file read or exec: the file's pages around the fault (the host page
+//     cache, through the file window: mapping them costs no memory), as
+//     Linux's fault-around does for page-cache pages (do_fault_around);
+//   - copy-on-write, when the writes are sequential: the following pages
+//     of the same run still shared with a fork relative are copied too;
+//   - and, ahead of any fault, a small private anonymous mmap gets its
+//     zero frames at once when that costs less than the fault it saves
+//     (prepopulate).
+//
+// What stays exact:
+//   - Anonymous entries mapped ahead are "old" (accessed bit clear),
+//     streaming or not, so mincore of anonymous memory reports only pages
+//     the program touched (the processor, or the shadow MMU, sets the bit
+//     on first use; a fork child's entries keep the parent's bit), and an
+//     old entry can be changed or dropped host-side without a guest flush.
+//     That has a price on a shadow-paging host: the first use of an old
+//     entry costs one more hypervisor fault, where accessed entries are
+//     prefetched several at a time. File entries mapped ahead of a
+//     streaming program (the page below the fault was used) are mapped
+//     accessed, since for file pages mincore reports the host page cache,
+//     as Linux does, whatever is mapped.
+//   - File fault-around never maps a page at or past end of file (SIGBUS
+//     stays exact), never a page a private mapping holds a copy of (that
+//     page's own fault maps it), never writable where the VMA or a private
+//     mapping forbids it (leafFlags, as for the faulting page), and never
+//     opens a second file window (no memory slot for pages nobody asked
+//     for).
+//   - Copy-on-write fault-around copies only RAM frames shared with a
+//     fork relative, never a private file mapping's window page: until it
+//     is written, such a page must keep showing later changes to the file.
+//     It copies only entries the program used (accessed), so an untouched
+//     page keeps one frame.
+//   - Nothing here changes an entry that is already present, except the
+//     copy-on-write copies, which go through the flush queue as any
+//     present-entry change does.
+package guestmm
+
+import (
+	_ "unsafe" // go:linkname
+
+	"kshim/ept"
+)
+
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
+
+// usedBelow reports whether the page below page, in the same VMA, is
+// mapped and was used: the program is streaming upwards.
+func (mm *MM) usedBelow(v *VMA, page uint64) bool {
+	if page <= v.Start {
+		return false
+	}
+	pte, ok := mm.pt.Lookup(page - PageSize)
+	return ok && pte&ept.PTEAccessed != 0
+}
+
+// anonAround maps zero frames, old, after page (a demand-zero fault) and
+// returns how many it mapped. Speculative runs stay at Linux's
+// fault-around size whatever the policy (they cost memory, not just
+// entries); a streaming program gets the policy's run.
+func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
+	streaming := mm.usedBelow(v, page)
+	n := uint64(minAround)
+	if streaming {
+		n = uint64(mm.Tune.around(true))
+	}
+	done := 0
+	end := min(v.End, page+n*PageSize)
+	for p := page + PageSize; p < end; p += PageSize {
+		if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
+			break
+		}
+		if _, err := mm.populatePage(v, p, write, false); err != nil {
+			break
+		}
+		done++
+	}
+	return done
+}
+
+// fileAround maps the file pages around page (a file read or exec fault)
+// and returns how many it mapped: a window of the policy's speculative
+// size aligned around the fault, or, when streaming, the policy's run
+// from the fault upwards.
+func (mm *MM) fileAround(v *VMA, page uint64) int {
+	o := v.Obj
+	streaming := mm.usedBelow(v, page)
+	n := uint64(mm.Tune.around(streaming)) * PageSize
+	lo, hi := page, page+n
+	if !streaming {
+		lo = page &^ (n - 1)
+		hi = lo + n
+	}
+	lo, hi = max(lo, v.Start), min(hi, v.End)
+	// Clip to end of file and to the faulting page's window.
+	size, err := o.file.Size()
+	if err != nil {
+		return 0
+	}
+	fpg := o.filePg + v.objPage(page)
+	pa0, wlo, whi, err := o.file.Window(fpg)
+	if err != nil {
+		return 0
+	}
+	eof := (uint64(size) + PageSize - 1) / PageSize // first file page wholly past EOF
+	whi = min(whi, eof)
+	// File page of address a: fpg + (a-page)/PageSize (a >= page), or
+	// fpg - (page-a)/PageSize.
+	if below := (page - lo) / PageSize; fpg-wlo < below {
+		lo = page - (fpg-wlo)*PageSize
+	}
+	if above := (hi - page) / PageSize; whi-fpg < above {
+		hi = page + (whi-fpg)*PageSize
+	}
+	if hi <= lo+PageSize {
+		return 0
+	}
+	t0 := nanotime()
+	done := 0
+	for p := lo; p < hi; p += PageSize {
+		if p == page {
+			continue
+		}
+		if !o.share && o.has(v.objPage(p)) {
+			continue // a private copy: its own fault maps it
+		}
+		if _, ok := mm.pt.Lookup(p); ok {
+			continue
+		}
+		pa := pa0 + p - page // unsigned wrap gives pa0 - (page-p) below page
+		f := mm.leafFlags(v, pa)
+		if !streaming {
+			f &^= ept.PTEAccessed
+		}
+		if err := mm.pt.Map(p, pa, f); err != nil {
+			break
+		}
+		done++
+	}
+	mm.Tune.observePages(nanotime()-t0, done)
+	return done
+}
+
+// cowAround, after a copy-on-write fault at page whose page below was
+// just written (a sequential writer), copies the following pages of the
+// run: present, used, and holding a RAM frame still shared with a fork
+// relative. A page the relative already let go of (one reference left)
+// just gets its write right back. It stops at the first page that is none
+// of these, and returns how many pages it changed. Without a policy (as
+// Linux) it copies nothing ahead.
+func (mm *MM) cowAround(v *VMA, page uint64) int {
+	if mm.Tune == nil || page <= v.Start || v.Obj.share || !allowed(v.Prot, Write) {
+		return 0
+	}
+	below, ok := mm.pt.Lookup(page - PageSize)
+	if !ok || below&ept.PTEWritable == 0 {
+		return 0
+	}
+	n := uint64(mm.Tune.around(true))
+	end := min(v.End, page+n*PageSize)
+	done := 0
+	for p := page + PageSize; p < end; p += PageSize {
+		pte, ok := mm.pt.Lookup(p)
+		if !ok || pte&ept.PTEAccessed == 0 || pte&ept.PTEWritable != 0 {
+			break
+		}
+		idx := v.objPage(p)
+		pa, held := v.Obj.pages[idx]
+		if !held || pa != ept.Frame(pte) {
+			break // a file window page, or not this object's frame
+		}
+		if _, err := mm.populatePage(v, p, true, true); err != nil {
+			break
+		}
+		done++
+	}
+	return done
+}
+
+// prepopulate maps zero frames, old, over [start, end) of a new private
+// anonymous mapping (mmap, or brk growth) when it is small (at most Linux's fault-around size)
+// and the policy says mapping its pages costs well under one fault: the
+// first touch then costs no exit. The entries are old, so mincore and an
+// munmap of untouched pages behave as if nothing were mapped.
+func (mm *MM) prepopulate(start, end uint64) {
+	n := (end - start) / PageSize
+	if n > minAround || !mm.Tune.cheaperThanFault(int(n)) {
+		return
+	}
+	v := mm.find(start)
+	if v == nil || v.Obj.file != nil || v.Obj.share || !allowed(v.Prot, Write) {
+		return
+	}
+	for p := start; p < end; p += PageSize {
+		if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
+			continue
+		}
+		if _, err := mm.populatePage(v, p, true, false); err != nil {
+			return
+		}
+	}
+}
+
+// Populate maps what [addr, addr+length) holds ahead of the program's
+// first access, as fault-around would, for a loader that knows the range
+// will be used (an ELF segment, the interpreter's): file pages through
+// the file window (read-only for a private mapping), zero frames for
+// anonymous memory, each entry old, so mincore, RSS-like counts of
+// touched pages and later changes behave as if the program faulted the
+// pages in. Pages at or past end of file, of inaccessible VMAs, or
+// already present are left alone; unmapped parts are skipped. Best
+// effort: running out of memory stops it quietly.
+func (mm *MM) Populate(addr, length uint64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
+	defer mm.after()
+	if addr >= UserTop || length > UserTop-addr {
+		return
+	}
+	mm.lockedPopulate(addr&^(PageSize-1), pageUp(addr+length))
+}
+
+func (mm *MM) lockedPopulate(start, end uint64) {
+	for _, v := range mm.overlapping(start, end) {
+		if !accessible(v.Prot) {
+			continue
+		}
+		for p := max(v.Start, start); p < min(v.End, end); p += PageSize {
+			if v.Obj.beyondEOF(v.objPage(p)) {
+				break
+			}
+			if _, ok := mm.pt.Lookup(p); ok {
+				continue
+			}
+			if _, err := mm.populatePage(v, p, false, false); err != nil {
+				return
+			}
+		}
+	}
+}

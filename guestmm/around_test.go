@@ -1,0 +1,399 @@
+package guestmm
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/ept"
+)
+
+// slowExits is the policy of a shadow-paging host: a fault round trip of
+// 100 µs, 200 ns per page mapped ahead, a page copy 1 µs.
+func slowExits() *Tuning {
+	t := NewTuning()
+	t.ObserveFault(100_000)
+	t.observePages(200*64, 64)
+	t.observeCopy(1000*64, 64)
+	return t
+}
+
+// fastExits is a VMX/SVM host with EPT/NPT: 2 µs faults.
+func fastExits() *Tuning {
+	t := NewTuning()
+	t.ObserveFault(2000)
+	t.observePages(200*64, 64)
+	t.observeCopy(1000*64, 64)
+	return t
+}
+
+func TestPolicySizes(t *testing.T) {
+	var none *Tuning
+	for _, c := range []struct {
+		name         string
+		t            *Tuning
+		spec, stream int
+	}{
+		{"nil", none, minAround, 4 * minAround},
+		{"unmeasured", NewTuning(), minAround, 4 * minAround},
+		{"shadow paging", slowExits(), 64, maxAround}, // 100000/200/4 = 125 -> 64
+		{"EPT", fastExits(), minAround, 32},           // 2000/200*4 = 40 -> 32
+	} {
+		spec, stream := c.t.Around()
+		if c.t == nil {
+			spec, stream = c.t.around(false), c.t.around(true)
+		}
+		if spec != c.spec || stream != c.stream {
+			t.Errorf("%s: around = %d, %d; want %d, %d", c.name, spec, stream, c.spec, c.stream)
+		}
+	}
+	// The cheapest fault wins; a slower one does not raise it.
+	tu := NewTuning()
+	tu.ObserveFault(50_000)
+	tu.ObserveFault(80_000)
+	tu.ObserveFault(40_000)
+	if tu.FaultNS() != 40_000 {
+		t.Errorf("FaultNS = %d, want the minimum 40000", tu.FaultNS())
+	}
+}
+
+func TestPolicyEagerFork(t *testing.T) {
+	mem, err := ept.NewMemory(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	small, err := ept.NewMemory(256 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	for _, c := range []struct {
+		name string
+		t    *Tuning
+		n    int
+		mem  *ept.Memory
+		want bool
+	}{
+		{"shadow paging, 100 pages", slowExits(), 100, mem, true},
+		{"shadow paging, 1600 pages (16 faults' worth of copies)", slowExits(), 1600, mem, true},
+		{"shadow paging, 1700 pages", slowExits(), 1700, mem, false},
+		{"no room for the copy", slowExits(), 100, small, false},
+		{"EPT, 100 pages", fastExits(), 100, mem, false},
+		{"EPT, 16 pages", fastExits(), 16, mem, true},
+		{"nothing measured", NewTuning(), 16, mem, false},
+		{"no policy", nil, 16, mem, false},
+	} {
+		if got := c.t.eagerFork(c.n, c.mem); got != c.want {
+			t.Errorf("%s: eager %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// fileMM returns an address space with slowExits and a mapping of a file
+// of pages whole pages and 100 bytes, mapped over mapPages at a 2 MiB
+// aligned address (fault-around windows are aligned in the address space,
+// as Linux's).
+func fileMM(t *testing.T, pages, mapPages int, prot, flags int) (*MM, uint64, *os.File) {
+	t.Helper()
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	f, err := os.CreateTemp(t.TempDir(), "around")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	buf := make([]byte, pages*PageSize+100)
+	for i := range buf {
+		buf[i] = byte('a' + i/PageSize%26)
+	}
+	if _, err := f.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	p := mustMmap(t, mm, MmapArgs{Addr: 0x200000000, Len: uint64(mapPages) * PageSize, Prot: prot, Flags: flags | unix.MAP_FIXED, FD: int(f.Fd())})
+	return mm, p, f
+}
+
+func TestFileAroundMapsTheWindowUpToEOF(t *testing.T) {
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	mm, p, _ := fileMM(t, 40, 200, rw, unix.MAP_PRIVATE)
+	// A private copy of page 3 (a write), then its entry dropped, so the
+	// fault-around finds the object holding it.
+	write(t, mm, p+3*PageSize, "copy")
+	if _, _, err := mm.pt.Unmap(p + 3*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	res, kind, n := mm.HandleFaultPages(p+10*PageSize+5, Read)
+	if res != Resolved || kind != KindFile {
+		t.Fatalf("fault = %v, %v", res, kind)
+	}
+	// Speculative window of 64 pages around page 10: [0, 64), clipped to
+	// the 41 pages before end of file; page 3 is a private copy.
+	if n != 40 {
+		t.Errorf("fault mapped %d pages, want 40 (41 file pages less the private copy)", n)
+	}
+	for i := 0; i < 200; i++ {
+		pte, ok := mm.pt.Lookup(p + uint64(i)*PageSize)
+		switch {
+		case i == 3:
+			if ok {
+				t.Errorf("page 3 (a private copy) mapped by fault-around: %#x", pte)
+			}
+		case i <= 40:
+			if !ok {
+				t.Errorf("page %d not mapped", i)
+				continue
+			}
+			if !mm.mem.IsWindow(ept.Frame(pte)) || pte&ept.PTEWritable != 0 {
+				t.Errorf("page %d: pte %#x, want the file window, read-only", i, pte)
+			}
+			if (pte&ept.PTEAccessed != 0) != (i == 10) {
+				t.Errorf("page %d: accessed bit %v, want it only on the faulting page", i, pte&ept.PTEAccessed != 0)
+			}
+			if got := read(t, mm, p+uint64(i)*PageSize, 1)[0]; got != byte('a'+i%26) {
+				t.Errorf("page %d reads %q", i, got)
+			}
+		default:
+			if ok {
+				t.Errorf("page %d past end of file mapped", i)
+			}
+		}
+	}
+	if res, _ := mm.HandleFault(p+41*PageSize, Read); res != BusErr {
+		t.Errorf("page past EOF: %v, want BusErr", res)
+	}
+}
+
+func TestFileAroundStreamingAndShared(t *testing.T) {
+	mm, p, _ := fileMM(t, 1000, 1000, unix.PROT_READ, unix.MAP_SHARED)
+	if _, _, n := mm.HandleFaultPages(p, Read); n != 64 {
+		t.Fatalf("first fault mapped %d, want 64", n)
+	}
+	// The program used page 63 (the hypervisor set its accessed bit).
+	pte, _ := mm.pt.Lookup(p + 63*PageSize)
+	if err := mm.pt.Map(p+63*PageSize, ept.Frame(pte), pte&^ept.Frame(pte)&^ept.PTEPresent|ept.PTEAccessed); err != nil {
+		t.Fatal(err)
+	}
+	_, _, n := mm.HandleFaultPages(p+64*PageSize, Read)
+	if n != maxAround {
+		t.Fatalf("streaming fault mapped %d, want %d", n, maxAround)
+	}
+	for _, i := range []int{64, 65, 64 + maxAround - 1} {
+		pte, ok := mm.pt.Lookup(p + uint64(i)*PageSize)
+		if !ok || pte&ept.PTEAccessed == 0 {
+			t.Errorf("page %d: %#x, %v; want mapped accessed", i, pte, ok)
+		}
+	}
+	if _, ok := mm.pt.Lookup(p + uint64(64+maxAround)*PageSize); ok {
+		t.Error("mapped past the streaming run")
+	}
+}
+
+func TestCowAroundCopiesTheRun(t *testing.T) {
+	mm := newTestMM(t)
+	tu := slowExits()
+	tu.copyNS.Store(1e9) // copies dear: a copy-on-write fork
+	mm.Tune = tu
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	p := mustMmap(t, mm, anon(100*PageSize, rw))
+	for i := uint64(0); i < 100; i++ {
+		if res, _ := mm.HandleFault(p+i*PageSize, Write); res != Resolved {
+			t.Fatal(res)
+		}
+		write(t, mm, p+i*PageSize, "old")
+		pte, _ := mm.pt.Lookup(p + i*PageSize)
+		if i != 50 {
+			// The program used it (page 50 it never did).
+			if err := mm.pt.Map(p+i*PageSize, ept.Frame(pte), pte&^ept.Frame(pte)&^ept.PTEPresent|ept.PTEAccessed); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c := forkChild(t, mm)
+	if pte, _ := mm.pt.Lookup(p); pte&ept.PTEWritable != 0 {
+		t.Fatal("fork was eager: want copy-on-write")
+	}
+	if _, kind, n := mm.HandleFaultPages(p, Write); kind != KindCopyOnWrite || n != 1 {
+		t.Fatalf("first write: %v, %d pages; want one copy", kind, n)
+	}
+	// Sequential: page 0 is written, so page 1's fault copies ahead up to
+	// the page the program never used.
+	if _, kind, n := mm.HandleFaultPages(p+PageSize, Write); kind != KindCopyOnWrite || n != 49 {
+		t.Fatalf("second write: %v, %d pages; want 49 (pages 1-49)", kind, n)
+	}
+	for i := uint64(0); i < 100; i++ {
+		pte, _ := mm.pt.Lookup(p + i*PageSize)
+		cpte, _ := c.pt.Lookup(p + i*PageSize)
+		if want := i < 50; (pte&ept.PTEWritable != 0) != want || (ept.Frame(pte) != ept.Frame(cpte)) != want {
+			t.Errorf("page %d: parent %#x child %#x; copied want %v", i, pte, cpte, want)
+		}
+	}
+	write(t, mm, p+10*PageSize, "new")
+	if got := string(read(t, c, p+10*PageSize, 3)); got != "old" {
+		t.Errorf("child sees %q after the parent's write", got)
+	}
+}
+
+func TestEagerForkCopies(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	p := mustMmap(t, mm, anon(32*PageSize, rw))
+	if res, _ := mm.HandleFault(p, Write); res != Resolved {
+		t.Fatal(res)
+	}
+	write(t, mm, p, "parent")
+	before, _ := mm.pt.Lookup(p + PageSize) // mapped ahead, old
+	// A page the VMM provides and keeps updating (the vDSO's data page):
+	// shared, never copied.
+	vvar, _ := mm.mem.Alloc()
+	if _, err := mm.MapSpecial(0x7000000, Special{Frames: []uint64{vvar}, Prot: unix.PROT_READ, Name: "[vvar]"}); err != nil {
+		t.Fatal(err)
+	}
+	used := mm.mem.Used()
+	c := forkChild(t, mm)
+	if grew := (mm.mem.Used() - used) / PageSize; grew != 16+uint64(c.pt.Tables()) {
+		t.Errorf("fork took %d frames, want 16 copies and %d tables", grew, c.pt.Tables())
+	}
+	if pte, ok := c.pt.Lookup(0x7000000); !ok || ept.Frame(pte) != vvar {
+		t.Errorf("child's [vvar] entry %#x %v, want the VMM's frame %#x", pte, ok, vvar)
+	}
+	pte, _ := mm.pt.Lookup(p)
+	cpte, _ := c.pt.Lookup(p)
+	if pte&ept.PTEWritable == 0 || cpte&ept.PTEWritable == 0 || ept.Frame(pte) == ept.Frame(cpte) {
+		t.Fatalf("parent %#x child %#x: want both writable, different frames", pte, cpte)
+	}
+	if cold, _ := c.pt.Lookup(p + PageSize); cold&ept.PTEAccessed != 0 || before&ept.PTEAccessed != 0 {
+		t.Errorf("an untouched page is accessed: parent %#x child %#x", before, cold)
+	}
+	write(t, mm, p, "PARENT")
+	write(t, c, p, "child!")
+	if a, b := string(read(t, mm, p, 6)), string(read(t, c, p, 6)); a != "PARENT" || b != "child!" {
+		t.Errorf("parent reads %q, child %q", a, b)
+	}
+	c.Destroy()
+}
+
+func TestPrepopulateSmallAnon(t *testing.T) {
+	mm := newTestMM(t)
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	p := mustMmap(t, mm, anon(16*PageSize, rw))
+	if _, ok := mm.pt.Lookup(p); ok {
+		t.Fatal("populated without a measured policy")
+	}
+	mm.Tune = slowExits()
+	p = mustMmap(t, mm, anon(16*PageSize, rw))
+	big := mustMmap(t, mm, anon(17*PageSize, rw))
+	ro := mustMmap(t, mm, anon(4*PageSize, unix.PROT_READ))
+	for i := uint64(0); i < 16; i++ {
+		pte, ok := mm.pt.Lookup(p + i*PageSize)
+		if !ok || pte&ept.PTEAccessed != 0 || pte&ept.PTEWritable == 0 {
+			t.Fatalf("page %d: %#x %v; want mapped old and writable", i, pte, ok)
+		}
+	}
+	if _, ok := mm.pt.Lookup(big); ok {
+		t.Error("a mapping larger than the fault-around size was populated")
+	}
+	if _, ok := mm.pt.Lookup(ro); ok {
+		t.Error("a read-only mapping was populated")
+	}
+	vec, err := mm.Mincore(p, 16*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range vec {
+		if b != 0 {
+			t.Errorf("mincore page %d = %d, want 0 (never touched)", i, b)
+		}
+	}
+}
+
+// TestFuzzSeedsFaultAround replays the fuzz seeds against the model with
+// the policy of a shadow-paging host, so every fault-around path runs
+// under the invariant checker and the model's view of the guest.
+func TestFuzzSeedsFaultAround(t *testing.T) {
+	for i, s := range seeds() {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			d := &decoder{data: s}
+			h := newFuzzHarness(t, winBase+uint64(4+d.b()%16)*PageSize)
+			h.mm.Tune = slowExits()
+			h.run(d)
+		})
+	}
+}
+
+// TestPopulate: a loader's Populate maps file pages up to EOF (read-only,
+// old) and zero frames for anonymous memory, leaves PROT_NONE and
+// unmapped parts alone, and mincore still says what Linux says.
+func TestPopulate(t *testing.T) {
+	mm, p, _ := fileMM(t, 10, 16, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	a := mustMmap(t, mm, MmapArgs{Addr: p + 32*PageSize, Len: 40 * PageSize, Prot: rw, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED})
+	none := mustMmap(t, mm, MmapArgs{Addr: p + 72*PageSize, Len: 2 * PageSize, Prot: unix.PROT_NONE, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED})
+	mm.Populate(p, 80*PageSize) // file, a hole, anonymous, PROT_NONE, beyond
+	for i := uint64(0); i < 80; i++ {
+		pte, ok := mm.pt.Lookup(p + i*PageSize)
+		switch {
+		case i <= 10: // 10 whole pages and a partial one
+			if !ok || !mm.mem.IsWindow(ept.Frame(pte)) || pte&(ept.PTEWritable|ept.PTEAccessed) != 0 {
+				t.Errorf("file page %d: %#x %v; want the window, read-only, old", i, pte, ok)
+			}
+		case i >= 32 && i < 72:
+			if !ok || mm.mem.IsWindow(ept.Frame(pte)) || pte&ept.PTEAccessed != 0 {
+				t.Errorf("anonymous page %d: %#x %v; want a frame, old", i, pte, ok)
+			}
+		default:
+			if ok {
+				t.Errorf("page %d (past EOF, a hole, PROT_NONE or beyond) mapped: %#x", i, pte)
+			}
+		}
+	}
+	vec, err := mm.Mincore(a, 40*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range vec {
+		if b != 0 {
+			t.Fatalf("mincore of populated, untouched anonymous page %d = %d", i, b)
+		}
+	}
+	if res, _ := mm.HandleFault(p+11*PageSize, Read); res != BusErr {
+		t.Errorf("past EOF after Populate: %v, want BusErr", res)
+	}
+	if res, _ := mm.HandleFault(none, Read); res != SegvAccErr {
+		t.Errorf("PROT_NONE after Populate: %v, want SegvAccErr", res)
+	}
+	mm.Populate(UserTop-PageSize, 1<<40) // wraps past the user half: ignored
+}
+
+// TestLoadAndBrkPopulate: with a measured policy, a small ELF segment
+// (MapAnon) and small brk growth are mapped at once, old; large ones are
+// left to faults.
+func TestLoadAndBrkPopulate(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	if err := mm.MapAnon(0x600000, 12*PageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.MapAnon(0x800000, 200*PageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	if pte, ok := mm.pt.Lookup(0x600000 + 11*PageSize); !ok || pte&ept.PTEAccessed != 0 {
+		t.Errorf("small segment: %#x %v, want mapped old", pte, ok)
+	}
+	if _, ok := mm.pt.Lookup(0x800000); ok {
+		t.Error("a 200-page segment was populated")
+	}
+	mm.SetBrkStart(0x1000000)
+	mm.Brk(0x1000000 + 8*PageSize)
+	if pte, ok := mm.pt.Lookup(0x1000000 + 7*PageSize); !ok || pte&ept.PTEAccessed != 0 {
+		t.Errorf("small brk growth: %#x %v, want mapped old", pte, ok)
+	}
+	mm.Brk(0x1000000 + 108*PageSize)
+	if _, ok := mm.pt.Lookup(0x1000000 + 8*PageSize); ok {
+		t.Error("large brk growth was populated")
+	}
+}

@@ -45,6 +45,15 @@ static void msleep(int ms)
 		;
 }
 
+/* Linux sends CLD_CONTINUED when the continued child next runs, which
+ * may be after the parent's wait returned: wait (2 s at most) for the
+ * n-th SIGCHLD. */
+static void wait_chld(int n)
+{
+	for (int i = 0; i < 2000 && chld_count < n; i++)
+		msleep(1);
+}
+
 static const char *code_name(int c)
 {
 	switch (c) {
@@ -105,7 +114,7 @@ int main(void)
 	kill(c, SIGSTOP);
 	pid_t w = waitpid(c, &st, WUNTRACED);
 	describe(w == c ? "wait4(WUNTRACED)" : "wait4 wrong pid", st);
-	msleep(10);
+	wait_chld(1);
 	printf("SIGCHLD: %s %s (%d)\n", code_name(chld_code), sigabbrev_np(chld_status), (int)chld_count);
 	long a = atomic_load(counter);
 	msleep(50);
@@ -118,7 +127,7 @@ int main(void)
 	kill(c, SIGCONT);
 	w = waitpid(c, &st, WCONTINUED);
 	describe(w == c ? "wait4(WCONTINUED)" : "wait4 wrong pid", st);
-	msleep(10);
+	wait_chld(2);
 	printf("SIGCHLD: %s %s (%d)\n", code_name(chld_code), sigabbrev_np(chld_status), (int)chld_count);
 	a = atomic_load(counter);
 	msleep(50);

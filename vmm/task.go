@@ -39,11 +39,13 @@ func (c *VCPU) Start(p *syscalls.Process, r *syscalls.Regs, fpu []byte) error {
 	if err := c.enter(c.rootFor(p.MM.PageTable()), r, fpu); err != nil {
 		return err
 	}
-	ready := make(chan struct{})
+	// Not waiting for the goroutine to start (on a busy host a new thread
+	// may wait long for a CPU, and the caller is a guest's clone): a kick
+	// before it runs finds no thread to signal, but its immediate_exit
+	// makes the first KVM_RUN return at once.
 	go func() {
 		runtime.LockOSThread()
 		atomic.StoreInt32(&c.tid, int32(unix.Gettid()))
-		close(ready)
 		var st Stats
 		if err := c.Run(p, &st); err != nil {
 			p.Fail(err)
@@ -51,7 +53,6 @@ func (c *VCPU) Start(p *syscalls.Process, r *syscalls.Regs, fpu []byte) error {
 		atomic.StoreInt32(&c.tid, 0)
 		p.Finish()
 	}()
-	<-ready
 	return nil
 }
 

@@ -49,7 +49,7 @@ type Config struct {
 	// NoASLR starts the guest with personality ADDR_NO_RANDOMIZE (as
 	// `setarch -R`): fixed addresses, also for the images it execs.
 	NoASLR bool
-	Stats           *RunStats        // optional: collects `run --stats` (stats.go)
+	Stats  *RunStats // optional: collects `run --stats` (stats.go)
 	// LinuxFaultAround maps ahead only as much as Linux would instead of
 	// the measured policy (guestmm/policy.go): `kshim faultlat
 	// --fault-around=linux`, to time single faults.

@@ -77,8 +77,8 @@ type Kernel struct {
 	// kshim's host parent's group and session: the first process's
 	// parent, for orphaned process groups (jobctl.go).
 	hostParentPgid, hostParentSid int
-	nextPID int
-	host    Host
+	nextPID                       int
+	host                          Host
 
 	fmu   sync.Mutex // futex.go
 	futex futexTable

@@ -27,6 +27,7 @@ type Config struct {
 	Log             *logrus.Logger
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
+	Net             syscalls.NetMode // --net: the guest's network (syscalls/netns.go)
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
 }
 
@@ -145,6 +146,13 @@ func Launch(c Config) (*Result, error) {
 	}
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
+	// The network namespace is made now, while kshim may still do so.
+	nw, err := syscalls.StartNetwork(k, c.Net, p)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	defer nw.Close()
 	// The first process is the guest's init: when it ends, everything
 	// else ends with it (as in a PID namespace).
 	defer func() {

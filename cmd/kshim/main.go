@@ -1,7 +1,7 @@
 // Command kshim runs unmodified static Linux x86-64 programs in a KVM vCPU
 // without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--net private|none|host] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
 //	kshim info
 //	kshim bench [--json] [--peers LIST] ...
 //	kshim faultlat [--json] [--plot FILE.png|svg] ...
@@ -19,6 +19,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"kshim/syscalls"
 	"kshim/vmm"
 )
 
@@ -26,7 +27,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
+  run [--mem SIZE] [--root DIR] [--rw] [--net private|none|host] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
         run a static x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw
   info  probe /dev/kvm and print what kshim would use
@@ -101,6 +102,7 @@ func cmdRun(args []string) int {
 	check := fs.Bool("check-invariants", false, "verify memory-manager invariants after every operation (slow)")
 	root := fs.String("root", "/", "host directory the guest sees as its root directory")
 	rw := fs.Bool("rw", false, "let the guest change files under its root (default: read-only, EROFS)")
+	netFlag := fs.String("net", "private", "guest network: private (own namespace, loopback only), none (no IP sockets), host")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -119,10 +121,15 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		return 2
 	}
+	netMode, err := syscalls.ParseNetMode(*netFlag)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
+		return 2
+	}
 	prog := fs.Arg(0)
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: os.Environ(), MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Net: netMode,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)

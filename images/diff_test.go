@@ -140,6 +140,7 @@ var programs = []prog{
 	// natively is the host's, so the programs use port 0 and print no
 	// ports or pids.
 	{bin: "net_unix", kshimArgs: []string{"--rw"}}, // binds in /tmp
+	{bin: "net_inet"},
 }
 
 // stdinText is a few KiB of deterministic text, larger than one pipe read.

@@ -417,7 +417,7 @@ static void errnos(void)
 	vl = -1;
 	r("getsockopt len -1", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &vl));
 	r("getsockopt len unmapped", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, (socklen_t *)8));
-	int *bad_sv = (int *)8;
+	int *volatile bad_sv = (int *)8;
 	r("socketpair unmapped", socketpair(AF_UNIX, SOCK_STREAM, 0, bad_sv));
 	r("socketpair AF_INET", socketpair(AF_INET, SOCK_STREAM, 0, (int[2]){0}));
 	r("socket bad type", socket(AF_UNIX, 99, 0));

@@ -501,7 +501,15 @@ func (p *Process) connectWait(h int, sa []byte, family, typ int) error {
 	if soerr != 0 {
 		return unix.Errno(soerr)
 	}
-	return nil
+	// Once more, so the host marks the socket connected as its own
+	// blocking connect would (a third connect is EISCONN).
+	setfl(fl | unix.O_NONBLOCK)
+	err = call()
+	setfl(fl)
+	if err == unix.EISCONN {
+		err = nil
+	}
+	return err
 }
 
 // accept(fd, addr, addrlen) and accept4(fd, addr, addrlen, flags).
@@ -526,19 +534,24 @@ func (p *Process) accept(fd, addr, lenAddr uint64, flags int) (uint64, error) {
 	}
 	var nh int
 	var deadline time.Time
+	block := !nonblocking(h)
 	for first := true; ; first = false {
+		if block {
+			// Wait where a signal can end it; the host accept then
+			// finds the connection (unless another task took it).
+			if first {
+				deadline = sockDeadline(h, unix.SO_RCVTIMEO)
+			}
+			if err := p.sockWait(h, unix.POLLIN, deadline); err != nil {
+				return 0, err
+			}
+		}
 		r, err := rawSockcall(unix.SYS_ACCEPT4, uintptr(h), 0, 0, uintptr(flags&unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC), 0, 0)
 		if err == nil {
 			nh = int(r)
 			break
 		}
-		if err != unix.EAGAIN || nonblocking(h) {
-			return 0, err
-		}
-		if first {
-			deadline = sockDeadline(h, unix.SO_RCVTIMEO)
-		}
-		if err := p.sockWait(h, unix.POLLIN, deadline); err != nil {
+		if err != unix.EAGAIN || !block {
 			return 0, err
 		}
 	}

@@ -264,10 +264,30 @@ func sysSendto(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	data, err := p.gather([]iovec{{a[1], n}})
 	if err != nil {
-		return 0, err
+		return p.faultingIO(unix.SYS_SENDTO, h, n, int(int32(a[3])), name)
 	}
 	sent, err := p.sendOne(h, name, data, nil, int(int32(a[3])))
 	return uint64(sent), err
+}
+
+// faultAddr is an address never mapped in kshim (page zero).
+const faultAddr = 8
+
+// faultingIO is a send or receive whose guest buffer faults at once: the
+// host call gets a buffer that faults too, so the host kernel reports
+// what Linux would, in its order (a state error such as ENOTCONN or EPIPE
+// before EFAULT).
+func (p *Process) faultingIO(nr uintptr, h int, n uint64, flags int, name []byte) (uint64, error) {
+	_, err := rawSockcall(nr, uintptr(h), faultAddr, uintptr(n), uintptr(flags|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL),
+		bytesPtr(name), uintptr(len(name)))
+	if err == nil || err == unix.EAGAIN {
+		err = unix.EFAULT
+	}
+	if err == unix.EPIPE && nr == unix.SYS_SENDTO && flags&unix.MSG_NOSIGNAL == 0 {
+		p.raise(int(unix.SIGPIPE), Siginfo{Signo: int32(unix.SIGPIPE), Code: siUser,
+			Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+	}
+	return 0, err
 }
 
 // recvfrom(fd, buf, len, flags, addr, addrlen).
@@ -286,7 +306,7 @@ func sysRecvfrom(p *Process, _ *Regs, a *args) (uint64, error) {
 	iov := []iovec{{a[1], n}}
 	w := p.writableIov(iov)
 	if w == 0 && n > 0 {
-		return 0, unix.EFAULT
+		return p.faultingIO(unix.SYS_RECVFROM, h, n, int(int32(a[3])), nil)
 	}
 	flags := int(int32(a[3])) &^ msgCmsgCloexec
 	data, count, name, _, _, err := p.recvOne(h, w, sockaddrMax, 0, flags)

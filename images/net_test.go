@@ -1,0 +1,250 @@
+// net_test.go: the guest's network policy and where its unix sockets
+// live. Spec tests, not differential ones: natively the program shares
+// the host's network and file system, which is what these check kshim
+// does not give the guest by default.
+//
+//   - TestNetPolicy: a TCP listener and an abstract unix socket of the
+//     host (this test's) are unreachable from the guest by default
+//     (ECONNREFUSED), reachable with --net host; --net none has no IP
+//     sockets at all; NETLINK_ROUTE only in the guest's own namespace.
+//   - TestNetUnixPaths: unix socket paths resolve inside --root: symlinks
+//     and ".." that climb, and host paths, never reach a socket or a
+//     directory outside it; a bind lands inside the root; without --rw a
+//     new name is EROFS.
+//   - TestNetBusybox: busybox httpd, wget and nc talk to each other
+//     inside one guest over its private loopback.
+package images
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// probe runs net_probe under kshim with flags and returns its results by
+// operation ("tcp 1234" -> "ECONNREFUSED").
+func probe(t *testing.T, cwd string, flags []string, ops ...string) map[string]string {
+	t.Helper()
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "net_probe")
+	requireFile(t, prog)
+	argv := append(append(append([]string{kshim, "run"}, flags...), prog), ops...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = cwd
+	cmd.Env = baseEnv
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kshim run net_probe %v: %v\nstdout:\n%s\nstderr:\n%s", ops, err, out.Bytes(), errb.Bytes())
+	}
+	res := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		op, r, ok := strings.Cut(line, " -> ")
+		if !ok {
+			t.Fatalf("unexpected output line %q", line)
+		}
+		res[op] = r
+	}
+	return res
+}
+
+func TestNetPolicy(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	abstract := "kshim-net-test-" + strconv.Itoa(os.Getpid())
+	ul, err := net.Listen("unix", "@"+abstract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ul.Close()
+	go func() {
+		for {
+			c, err := ul.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ops := []string{"tcp", port, "abstract", abstract, "inet", "netlink"}
+	cases := []struct {
+		flags []string
+		want  map[string]string
+	}{
+		{nil, map[string]string{"tcp " + port: "ECONNREFUSED", "abstract " + abstract: "ECONNREFUSED",
+			"inet": "0", "netlink": "0"}},
+		{[]string{"--net", "private"}, map[string]string{"tcp " + port: "ECONNREFUSED", "abstract " + abstract: "ECONNREFUSED"}},
+		{[]string{"--net", "host"}, map[string]string{"tcp " + port: "0", "abstract " + abstract: "0",
+			"inet": "0", "netlink": "EAFNOSUPPORT"}},
+		{[]string{"--net", "none"}, map[string]string{"tcp " + port: "EAFNOSUPPORT", "abstract " + abstract: "ECONNREFUSED",
+			"inet": "EAFNOSUPPORT", "netlink": "0"}},
+	}
+	for _, c := range cases {
+		got := probe(t, ".", c.flags, ops...)
+		for op, w := range c.want {
+			if got[op] != w {
+				t.Errorf("%v: %s -> %s, want %s", c.flags, op, got[op], w)
+			}
+		}
+	}
+}
+
+func TestNetUnixPaths(t *testing.T) {
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "root")
+	outdir := filepath.Join(tmp, "outdir")
+	for _, d := range []string{filepath.Join(root, "sub", "deep"), filepath.Join(root, "tmp"), outdir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A host socket outside the root, and symlinks in the root that name
+	// it or its directory by host path, by climbing, and absolutely.
+	hostSock := filepath.Join(tmp, "host.sock")
+	hl, err := net.Listen("unix", hostSock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hl.Close()
+	links := map[string]string{
+		"hostsock": hostSock,                 // host path of the socket
+		"hostdir":  outdir,                   // host path of a directory
+		"up":       "../../../../../..",      // climbs
+		"sub/abs":  "/",                      // absolute
+		"upsock":   "../host.sock",           // one level up: the socket
+		"existing": "/etc/nothing-here.sock", // dangling, inside
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rw := []string{"--root", root, "--rw"}
+	got := probe(t, tmp, rw,
+		"connect", "/hostsock",
+		"connect", "/upsock",
+		"connect", "/up/host.sock",
+		"connect", "../host.sock",
+		"connect", hostSock,
+		"bind", "/hostdir/s1.sock",
+		"bind", "/up/s2.sock",
+		"bind", "/sub/abs/s3.sock",
+		"bind", "../../s4.sock",
+		"bind", "sub/deep/../../../s5.sock",
+		"bind", "/tmp/s6.sock",
+		"connect", "/tmp/s6.sock",
+		"bind", "/existing",
+	)
+	want := map[string]string{
+		"connect /hostsock":              "ENOENT",
+		"connect /upsock":                "ENOENT",
+		"connect /up/host.sock":          "ENOENT",
+		"connect ../host.sock":           "ENOENT",
+		"connect " + hostSock:            "ENOENT",
+		"bind /hostdir/s1.sock":          "ENOENT",
+		"bind /up/s2.sock":               "0",
+		"bind /sub/abs/s3.sock":          "0",
+		"bind ../../s4.sock":             "0",
+		"bind sub/deep/../../../s5.sock": "0",
+		"bind /tmp/s6.sock":              "0",
+		"connect /tmp/s6.sock":           "ECONNREFUSED", // bound, not listening
+		"bind /existing":                 "EADDRINUSE",
+	}
+	for op, w := range want {
+		if got[op] != w {
+			t.Errorf("%s -> %s, want %s", op, got[op], w)
+		}
+	}
+	// The sockets are inside the root, nothing new is outside it.
+	for _, n := range []string{"s2.sock", "s3.sock", "s4.sock", "s5.sock", "tmp/s6.sock"} {
+		st, err := os.Lstat(filepath.Join(root, n))
+		if err != nil || st.Mode()&os.ModeSocket == 0 {
+			t.Errorf("%s is not a socket inside the root: %v", n, err)
+		}
+	}
+	for _, d := range []string{tmp, outdir, filepath.Dir(tmp)} {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "s") && strings.HasSuffix(e.Name(), ".sock") {
+				t.Errorf("a guest socket escaped the root: %s", filepath.Join(d, e.Name()))
+			}
+		}
+	}
+
+	// Read-only root: the lookup's errors first, then EADDRINUSE for an
+	// existing name, then EROFS, as on a read-only mount.
+	got = probe(t, tmp, []string{"--root", root},
+		"bind", "/new.sock",
+		"bind", "/s2.sock",
+		"bind", "/nodir/x.sock",
+		"bind", "/tmp",
+		"connect", "/s2.sock",
+	)
+	want = map[string]string{
+		"bind /new.sock":     "EROFS",
+		"bind /s2.sock":      "EADDRINUSE",
+		"bind /nodir/x.sock": "ENOENT",
+		"bind /tmp":          "EADDRINUSE",
+		"connect /s2.sock":   "ECONNREFUSED",
+	}
+	for op, w := range want {
+		if got[op] != w {
+			t.Errorf("read-only: %s -> %s, want %s", op, got[op], w)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(root, "new.sock")); err == nil {
+		t.Errorf("a read-only root got a new socket")
+	}
+}
+
+func TestNetBusybox(t *testing.T) {
+	if _, err := os.Stat(busyboxBin); err != nil {
+		t.Skipf("%s not installed (make deps)", busyboxBin)
+	}
+	kshim, _ := paths(t)
+	requireFile(t, kshim)
+	tmp := t.TempDir()
+	www := filepath.Join(tmp, "www")
+	if err := os.MkdirAll(www, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page := "served by busybox httpd inside the guest\n"
+	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A fixed port is safe: the guest has its own network namespace.
+	script := `
+busybox httpd -p 127.0.0.1:8080 -h ` + www + `
+busybox nc -l -p 9000 > ` + tmp + `/nc.out &
+i=0; while [ $i -lt 50 ]; do busybox wget -q -O - http://127.0.0.1:8080/index.html && break; i=$((i+1)); busybox usleep 100000; done
+i=0; while [ $i -lt 50 ]; do echo "through nc" | busybox nc 127.0.0.1 9000 && break; i=$((i+1)); busybox usleep 100000; done
+wait
+cat ` + tmp + `/nc.out
+`
+	r := run([]string{kshim, "run", "--rw", busyboxBin, "sh", "-c", script}, baseEnv, "")
+	if r.timedOut || r.err != nil || r.exit != 0 {
+		t.Fatalf("kshim run busybox: %s\nstdout:\n%s\nstderr:\n%s", r.status(), clip(r.stdout), clip(r.stderr))
+	}
+	if want := page + "through nc\n"; string(r.stdout) != want {
+		t.Errorf("stdout %q, want %q\nstderr:\n%s", r.stdout, want, r.stderr)
+	}
+}

@@ -141,6 +141,9 @@ var programs = []prog{
 	// ports or pids.
 	{bin: "net_unix", kshimArgs: []string{"--rw"}}, // binds in /tmp
 	{bin: "net_inet"},
+	// Go's net/http server and client in one guest (epoll, non-blocking
+	// sockets), and a unix socket in /tmp.
+	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},
 }
 
 // stdinText is a few KiB of deterministic text, larger than one pipe read.

@@ -154,14 +154,16 @@ func (n *Network) worker(root int, errc chan<- error) {
 	}
 }
 
-// do runs f on the worker and waits for it.
-func (n *Network) do(f func()) {
+// do runs f on the worker and waits for it; ENETDOWN once the network
+// is closed (the guest is ending), never on another thread.
+func (n *Network) do(f func()) error {
 	ok := make(chan struct{})
 	select {
 	case n.reqs <- func() { f(); close(ok) }:
 		<-ok
+		return nil
 	case <-n.done:
-		f() // shutting down: the host namespace is as good as any now
+		return unix.ENETDOWN
 	}
 }
 

@@ -146,7 +146,9 @@ func sysSocket(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	var h int
 	var err error
-	n.run(func() { h, err = unix.Socket(family, typ|unix.SOCK_CLOEXEC, proto) })
+	if rerr := n.run(func() { h, err = unix.Socket(family, typ|unix.SOCK_CLOEXEC, proto) }); rerr != nil {
+		return 0, rerr
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -154,12 +156,12 @@ func sysSocket(p *Process, _ *Regs, a *args) (uint64, error) {
 }
 
 // run runs f on the network's worker, or here without a network.
-func (n *Network) run(f func()) {
+func (n *Network) run(f func()) error {
 	if n == nil {
 		f()
-		return
+		return nil
 	}
-	n.do(f)
+	return n.do(f)
 }
 
 // socketpair(domain, type, protocol, sv).
@@ -180,7 +182,9 @@ func sysSocketpair(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	var fds [2]int
 	var err error
-	n.run(func() { fds, err = unix.Socketpair(family, typ|unix.SOCK_CLOEXEC, proto) })
+	if rerr := n.run(func() { fds, err = unix.Socketpair(family, typ|unix.SOCK_CLOEXEC, proto) }); rerr != nil {
+		return 0, rerr
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -370,21 +374,41 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 		_, gerr := p.fs.guestPath(p.fs.cwd, p.fs.cwdPath)
 		cwdOK = p.fs.cwdNode == nil && gerr == nil
 	}
-	if n == nil || n.pinnedBind || !cwdOK {
-		// Through the parent kshim resolved: the node is where the file
-		// rules say; the kernel then records this host name.
+	if n == nil {
+		// No network (unit tests): through the parent's host name, on
+		// this thread (whose umask is kshim's: the mode is not masked).
 		host := "/proc/self/fd/" + itoa(pd.fd) + "/" + pd.name
 		if len(host) >= sunAddrMax-sunPathOff {
 			return unix.ENAMETOOLONG
 		}
 		hs := hostSunPath(host)
-		old := unix.Umask(int(p.fs.umask))
 		_, err := rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(hs), uintptr(len(hs)), 0, 0, 0)
-		unix.Umask(old)
+		return err
+	}
+	if n.pinnedBind || !cwdOK {
+		// Through the parent kshim resolved, from the worker (its own
+		// cwd and umask): the node is where the file rules say; the
+		// kernel records the last component only as the name.
+		umask, dir, name := int(p.fs.umask), pd.fd, pd.name
+		hs := hostSunPath(name)
+		if derr := n.do(func() {
+			old := unix.Umask(umask)
+			defer unix.Umask(old)
+			if err = unix.Fchdir(dir); err != nil {
+				return
+			}
+			defer unix.Chdir("/")
+			_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(hs), uintptr(len(hs)), 0, 0, 0)
+			if err == nil {
+				n.cred.bound(h, name)
+			}
+		}); derr != nil {
+			return derr
+		}
 		return err
 	}
 	umask, cwd := int(p.fs.umask), p.fs.cwd
-	n.do(func() {
+	if derr := n.do(func() {
 		old := unix.Umask(umask)
 		defer unix.Umask(old)
 		if relative {
@@ -392,12 +416,22 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 				return
 			}
 			defer unix.Chdir("/")
+			// The cwd must be inside the chroot (the host kernel names
+			// one outside "(unreachable)..."): ".." from a directory
+			// outside it would not stop at the root.
+			var buf [unix.PathMax]byte
+			if n, gerr := unix.Getcwd(buf[:]); gerr != nil || n == 0 || buf[0] != '/' {
+				err = unix.ENOENT
+				return
+			}
 		}
 		_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(sa), uintptr(len(sa)), 0, 0, 0)
 		if err == nil {
 			n.cred.bound(h, path)
 		}
-	})
+	}); derr != nil {
+		return derr
+	}
 	return err
 }
 

@@ -29,7 +29,9 @@ func usage(w io.Writer) {
 commands:
   run [--mem SIZE] [--root DIR] [--rw] [--net private|none|host] [--log-level LEVEL] [--check-invariants] PROG [ARGS...]
         run a static x86-64 Linux program in a microVM; exits with its status.
-        The guest sees DIR (default /) as its root, read-only unless --rw
+        The guest sees DIR (default /) as its root, read-only unless --rw.
+        --net: private (default: own network namespace, loopback only),
+        none (no IP sockets) or host (the host's network)
   info  probe /dev/kvm and print what kshim would use
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]

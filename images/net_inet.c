@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -400,6 +402,27 @@ static void options(void)
 		v = 64;
 		r("IP_TTL", setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v));
 	}
+	struct ifreq ifr = {0};
+	strcpy(ifr.ifr_name, "lo");
+	r("SIOCGIFINDEX lo", ioctl(s, SIOCGIFINDEX, &ifr));
+	printf("  index %d\n", ifr.ifr_ifindex);
+	r("SIOCGIFFLAGS lo", ioctl(s, SIOCGIFFLAGS, &ifr));
+	printf("  up %d loopback %d\n", !!(ifr.ifr_flags & IFF_UP), !!(ifr.ifr_flags & IFF_LOOPBACK));
+	ifr.ifr_ifindex = 1;
+	r("SIOCGIFNAME 1", ioctl(s, SIOCGIFNAME, &ifr));
+	printf("  name %s\n", ifr.ifr_name);
+	strcpy(ifr.ifr_name, "nosuch0");
+	r("SIOCGIFINDEX nosuch0", ioctl(s, SIOCGIFINDEX, &ifr));
+	r("SIOCGIFINDEX unmapped", ioctl(s, SIOCGIFINDEX, (void *)8));
+	struct ifconf ic = {.ifc_len = 0, .ifc_buf = NULL};
+	r("SIOCGIFCONF size", ioctl(s, SIOCGIFCONF, &ic));
+	printf("  multiple of ifreq %d\n", ic.ifc_len > 0 && ic.ifc_len % (int)sizeof(struct ifreq) == 0);
+	int q = -1;
+	r("SIOCOUTQ", ioctl(s, TIOCOUTQ, &q));
+	printf("  outq %d\n", q);
+	int f = open("/dev/null", O_RDONLY);
+	r("SIOCGIFINDEX on a file", ioctl(f, SIOCGIFINDEX, &ifr));
+	close(f);
 	close(s);
 }
 

@@ -247,4 +247,16 @@ cat ` + tmp + `/nc.out
 	if want := page + "through nc\n"; string(r.stdout) != want {
 		t.Errorf("stdout %q, want %q\nstderr:\n%s", r.stdout, want, r.stderr)
 	}
+
+	// rtnetlink and the interface ioctls read the guest's namespace
+	// (only lo, up); nothing changes it (RTM_NEW*: EPERM, SIOCSIF*:
+	// ENOTTY).
+	r = run([]string{kshim, "run", busyboxBin, "sh", "-c",
+		"busybox ip -o link | busybox cut -d: -f2; busybox ip -4 -o addr show lo | busybox grep -c 'inet 127.0.0.1/8'; " +
+			"busybox ifconfig lo | busybox grep -c 'UP LOOPBACK RUNNING'; " +
+			"busybox ip link add kshimv0 type veth peer name kshimv1 2>&1; echo rc=$?; busybox ip -o link | busybox wc -l"}, baseEnv, "")
+	want := " lo\n1\n1\nip: can't talk to rtnetlink: Operation not permitted\nrc=2\n1\n"
+	if r.timedOut || r.err != nil || string(r.stdout) != want {
+		t.Errorf("busybox ip/ifconfig: %s\nstdout %q, want %q\nstderr:\n%s", r.status(), r.stdout, want, r.stderr)
+	}
 }

@@ -530,6 +530,9 @@ func sysIoctl(p *Process, _ *Regs, a *args) (uint64, error) {
 	case unix.TIOCSPGRP, fionbio:
 		return p.ioctlIn(e.host, req, arg, 4)
 	}
+	if r, err, ok := p.sockIoctl(e.host, req, arg); ok { // socket.go
+		return r, err
+	}
 	if !p.warned[1<<32|req] {
 		p.warned[1<<32|req] = true
 		p.Log.WithField("request", req).Debug("unsupported ioctl: ENOTTY")

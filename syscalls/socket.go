@@ -887,3 +887,83 @@ func (p *Process) credPid(h int, pid int32) int32 {
 	}
 	return 0
 }
+
+// Socket ioctls that only read: interface queries (ifreq in and out) and
+// the queue sizes. Interface changes (SIOCSIF*, routes, ARP) stay ENOTTY.
+var sockIoctlIfreq = map[uint64]bool{
+	unix.SIOCGIFNAME: true, unix.SIOCGIFFLAGS: true, unix.SIOCGIFADDR: true,
+	unix.SIOCGIFDSTADDR: true, unix.SIOCGIFBRDADDR: true, unix.SIOCGIFNETMASK: true,
+	unix.SIOCGIFMETRIC: true, unix.SIOCGIFMTU: true, unix.SIOCGIFHWADDR: true,
+	unix.SIOCGIFINDEX: true, unix.SIOCGIFTXQLEN: true, unix.SIOCGIFMAP: true,
+}
+
+const (
+	ifreqSize   = 40
+	siocOutq    = 0x5411 // SIOCOUTQ (TIOCOUTQ)
+	siocAtmark  = 0x8905
+	siocOutqNSD = 0x894b
+)
+
+// sockIoctl serves the socket ioctls above for io.go's ioctl; ok is false
+// for any other request (or a file that is not a socket).
+func (p *Process) sockIoctl(h int, req, arg uint64) (uint64, error, bool) {
+	switch {
+	case sockIoctlIfreq[req]:
+		if !isSocket(h) {
+			return 0, nil, false
+		}
+		var b [ifreqSize]byte
+		if _, err := p.MM.CopyIn(arg, b[:]); err != nil {
+			return 0, unix.EFAULT, true
+		}
+		if err := hostIoctl(h, req, b[:]); err != nil {
+			return 0, err, true
+		}
+		if _, err := p.MM.CopyOut(arg, b[:]); err != nil {
+			return 0, unix.EFAULT, true
+		}
+		return 0, nil, true
+	case req == unix.SIOCGIFCONF:
+		if !isSocket(h) {
+			return 0, nil, false
+		}
+		// struct ifconf { int ifc_len; char *ifc_buf; }: the buffer is
+		// the guest's, so the host fills kshim's and kshim copies out.
+		var ic [16]byte
+		if _, err := p.MM.CopyIn(arg, ic[:]); err != nil {
+			return 0, unix.EFAULT, true
+		}
+		n := int32(le32(ic[:]))
+		ubuf := le64(ic[8:])
+		var buf []byte
+		if ubuf != 0 && n > 0 {
+			buf = make([]byte, min(int(n), ctlMax))
+		}
+		type ifconf struct {
+			len int32
+			_   int32
+			buf uintptr
+		}
+		hc := ifconf{len: int32(len(buf)), buf: bytesPtr(buf)}
+		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(h), uintptr(req), uintptr(unsafe.Pointer(&hc))); e != 0 {
+			return 0, e, true
+		}
+		if len(buf) > 0 {
+			if _, err := p.MM.CopyOut(ubuf, buf[:min(int(hc.len), len(buf))]); err != nil {
+				return 0, unix.EFAULT, true
+			}
+		}
+		put32(ic[:], uint32(hc.len))
+		if _, err := p.MM.CopyOut(arg, ic[:4]); err != nil {
+			return 0, unix.EFAULT, true
+		}
+		return 0, nil, true
+	case req == siocOutq || req == siocAtmark || req == siocOutqNSD:
+		if !isSocket(h) {
+			return 0, nil, false
+		}
+		r, err := p.ioctlOut(h, req, arg, 4)
+		return r, err, true
+	}
+	return 0, nil, false
+}

@@ -101,6 +101,9 @@ func (p *Process) sendOne(h int, name, data, ctl []byte, flags int) (int, error)
 	stream := false
 	if t, err := getsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err == nil {
 		stream = t == unix.SOCK_STREAM
+		if t != unix.SOCK_STREAM && sockFamily(h) == unix.AF_NETLINK && !netlinkQueries(data) {
+			return 0, unix.EPERM // as without CAP_NET_ADMIN
+		}
 	}
 	block := flags&unix.MSG_DONTWAIT == 0 && !nonblocking(h)
 	hflags := flags | unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
@@ -746,4 +749,24 @@ func (p *Process) sockWrite(h int, iov []iovec) (uint64, error) {
 	}
 	n, err := p.sendOne(h, nil, data, nil, unix.MSG_NOSIGNAL)
 	return uint64(n), err
+}
+
+// netlinkQueries says whether every rtnetlink message in b only asks
+// (RTM_GET*, or a netlink control message): the guest reads its
+// namespace's links, addresses and routes but changes nothing, since a
+// change could name the host's namespace (IFLA_NET_NS_PID) while kshim
+// still holds the privileges to act on it.
+func netlinkQueries(b []byte) bool {
+	for off := 0; off+16 <= len(b); {
+		l := int(le32(b[off:]))
+		typ := le16(b[off+4:])
+		if typ >= unix.RTM_BASE && (typ-unix.RTM_BASE)%4 != 2 {
+			return false
+		}
+		if l < 16 {
+			break
+		}
+		off += (l + 3) &^ 3
+	}
+	return true
 }

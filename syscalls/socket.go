@@ -575,6 +575,10 @@ func (p *Process) accept(fd, addr, lenAddr uint64, flags int) (uint64, error) {
 			// finds the connection (unless another task took it).
 			if first {
 				deadline = sockDeadline(h, unix.SO_RCVTIMEO)
+				if d, ok := holdFD(h); ok {
+					h = d
+					defer unix.Close(d)
+				}
 			}
 			if err := p.sockWait(h, unix.POLLIN, deadline); err != nil {
 				return 0, err
@@ -604,6 +608,15 @@ func (p *Process) accept(fd, addr, lenAddr uint64, flags int) (uint64, error) {
 		n.cred.accepted(h, nh)
 	}
 	return p.newFD(nh, flags&unix.SOCK_CLOEXEC != 0, &openFile{kind: kindHost})
+}
+
+// holdFD dups host fd h for the length of a blocking call: as on Linux,
+// where a call holds its file, a close of the guest fd by another thread
+// meanwhile neither ends the call nor lets it reach a file that reuses
+// the number.
+func holdFD(h int) (int, bool) {
+	d, err := unix.FcntlInt(uintptr(h), unix.F_DUPFD_CLOEXEC, 0)
+	return d, err == nil
 }
 
 // nonblocking says whether host fd h has O_NONBLOCK (the guest's flag).

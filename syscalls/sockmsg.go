@@ -133,6 +133,10 @@ func (p *Process) sendOne(h int, name, data, ctl []byte, flags int) (int, error)
 		}
 		if first {
 			deadline, first = sockDeadline(h, unix.SO_SNDTIMEO), false
+			if d, ok := holdFD(h); ok {
+				h = d
+				defer unix.Close(d)
+			}
 		}
 		var werr error
 		if err == unix.EAGAIN && backoff > 0 {
@@ -197,6 +201,10 @@ func (p *Process) recvOne(h int, n int, nameCap, ctlCap int, flags int) (data []
 		}
 		if first {
 			deadline, first = sockDeadline(h, unix.SO_RCVTIMEO), false
+			if d, ok := holdFD(h); ok {
+				h = d
+				defer unix.Close(d)
+			}
 		}
 		if werr := p.sockWait(h, unix.POLLIN, deadline); werr != nil {
 			if got > 0 {

@@ -452,8 +452,8 @@ func sysListen(p *Process, _ *Regs, a *args) (uint64, error) {
 
 // connect(fd, addr, addrlen).
 func sysConnect(p *Process, _ *Regs, a *args) (uint64, error) {
-	e, err := p.entry(a[0])
-	if err != nil {
+	// Linux reads the address before it asks whether the fd is a socket.
+	if _, err := p.entry(a[0]); err != nil {
 		return 0, err
 	}
 	sa, err := p.sockaddrIn(a[1], int(int32(a[2])))
@@ -464,7 +464,6 @@ func sysConnect(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	_ = e
 	typ, err := getsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE)
 	if err != nil {
 		return 0, err
@@ -745,7 +744,7 @@ func (p *Process) sockSleep(d time.Duration, deadline time.Time) error {
 // optRefused says whether an option is not passed to the host: values
 // holding fds of the host's numbering, memory of kshim's, or (with the
 // host's network) the host's firewall.
-func (p *Process) optRefused(level, opt int, set bool) error {
+func (p *Process) optRefused(level, opt int) error {
 	host := true
 	if n := p.network(); n != nil {
 		host = n.mode == NetHost
@@ -787,7 +786,7 @@ func sysSetsockopt(p *Process, _ *Regs, a *args) (uint64, error) {
 	if optlen < 0 {
 		return 0, unix.EINVAL
 	}
-	if err := p.optRefused(level, opt, true); err != nil {
+	if err := p.optRefused(level, opt); err != nil {
 		return 0, err
 	}
 	if level == unix.SOL_SOCKET && (opt == soAttachFilter || opt == soAttachReuseCBPF) {
@@ -852,10 +851,13 @@ func sysGetsockopt(p *Process, _ *Regs, a *args) (uint64, error) {
 	if ulen < 0 {
 		return 0, unix.EINVAL
 	}
-	if err := p.optRefused(level, opt, false); err != nil {
+	if err := p.optRefused(level, opt); err != nil {
 		return 0, err
 	}
 	b := make([]byte, min(int(ulen), ctlMax))
+	// A few options read their buffer first (IPT_SO_GET_INFO's name,
+	// MCAST_MSFILTER's group): give the host what the guest put there.
+	_, _ = p.MM.CopyIn(a[3], b)
 	l := uint32(len(b))
 	if _, err := rawSockcall(unix.SYS_GETSOCKOPT, uintptr(h), uintptr(level), uintptr(opt), bytesPtr(b), uintptr(unsafe.Pointer(&l)), 0); err != nil {
 		return 0, err

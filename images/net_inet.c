@@ -335,6 +335,57 @@ static void interrupted(const char *what, int restart, int timeout_ms, int use_a
 	signal(SIGUSR1, SIG_DFL);
 }
 
+static volatile sig_atomic_t stop;
+static void on_term(int s) { (void)s; stop = 1; }
+
+/* Pre-forked workers all block in accept on one listener: each connection
+ * is accepted once, and a signal ends every blocked accept (EINTR). */
+static void prefork(void)
+{
+	printf("-- pre-forked acceptors\n");
+	int port, s = listener(0, &port);
+	pid_t w[4];
+	for (int i = 0; i < 4; i++) {
+		if ((w[i] = fork()) == 0) {
+			struct sigaction sa = {.sa_handler = on_term};
+			sigaction(SIGTERM, &sa, NULL);
+			int n = 0;
+			for (;;) {
+				int k = accept(s, NULL, NULL);
+				if (k < 0)
+					_exit(errno == EINTR ? n : 100);
+				char b;
+				if (recv(k, &b, 1, 0) == 1)
+					send(k, &b, 1, 0);
+				close(k);
+				n++;
+			}
+		}
+	}
+	for (int i = 0; i < 20; i++) {
+		int c = connect_to(port, 0);
+		char b = 'a' + i;
+		send(c, &b, 1, 0);
+		if (recv(c, &b, 1, 0) != 1 || b != 'a' + i)
+			printf("connection %d: no echo\n", i);
+		close(c);
+	}
+	usleep(200000); /* let every worker block in accept again */
+	int total = 0;
+	for (int i = 0; i < 4; i++)
+		kill(w[i], SIGTERM);
+	for (int i = 0; i < 4; i++) {
+		int st;
+		waitpid(w[i], &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) >= 100)
+			printf("worker %d: status %#x\n", i, st);
+		else
+			total += WEXITSTATUS(st);
+	}
+	printf("accepted %d\n", total);
+	close(s);
+}
+
 static void timeouts(void)
 {
 	printf("-- timeouts and signals\n");
@@ -488,6 +539,7 @@ int main(void)
 		errnos();
 	}
 	v6 = 0;
+	prefork();
 	timeouts();
 	return 0;
 }

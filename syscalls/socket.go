@@ -22,9 +22,10 @@
 //     restarted (SA_RESTART) when no timeout is set, else EINTR, and
 //     SO_RCVTIMEO/SO_SNDTIMEO give EAGAIN. The host fd's O_NONBLOCK and
 //     timeouts are the guest's own (fcntl and setsockopt pass through).
-//     Known gap: accept on a blocking socket polls, then accepts; if
-//     another task takes the connection in between, the host accept
-//     waits for the next one.
+//     A blocking accept looks (poll) and accepts under a per-socket lock,
+//     so another task cannot take the connection in between; only a host
+//     process sharing the socket could (the host accept would then wait
+//     for the next connection).
 //   - SCM_RIGHTS carries guest fds out as host fds (dup'ed for the call)
 //     and host fds in as new guest fds, through the fd table (received
 //     files count as handed in unless they are sockets, pipes or anonymous
@@ -41,6 +42,7 @@
 package syscalls
 
 import (
+	"sync"
 	"time"
 	"unsafe"
 
@@ -570,8 +572,7 @@ func (p *Process) accept(fd, addr, lenAddr uint64, flags int) (uint64, error) {
 	block := !nonblocking(h)
 	for first := true; ; first = false {
 		if block {
-			// Wait where a signal can end it; the host accept then
-			// finds the connection (unless another task took it).
+			// Wait where a signal can end it.
 			if first {
 				deadline = sockDeadline(h, unix.SO_RCVTIMEO)
 				if d, ok := holdFD(h); ok {
@@ -583,7 +584,24 @@ func (p *Process) accept(fd, addr, lenAddr uint64, flags int) (uint64, error) {
 				return 0, err
 			}
 		}
-		r, err := rawSockcall(unix.SYS_ACCEPT4, uintptr(h), 0, 0, uintptr(flags&unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC), 0, 0)
+		var r uintptr
+		var err error
+		if block {
+			// The host accept blocks: make it only when a connection
+			// is there, with no other task between the look and the
+			// accept (acceptLock), so it returns at once.
+			mu := &acceptLocks[sockIno(h)%uint64(len(acceptLocks))]
+			mu.Lock()
+			fds := []unix.PollFd{{Fd: int32(h), Events: unix.POLLIN}}
+			if n, perr := unix.Poll(fds, 0); perr != nil || n == 0 {
+				mu.Unlock()
+				continue // taken by another task: wait again
+			}
+			r, err = rawSockcall(unix.SYS_ACCEPT4, uintptr(h), 0, 0, uintptr(flags&unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC), 0, 0)
+			mu.Unlock()
+		} else {
+			r, err = rawSockcall(unix.SYS_ACCEPT4, uintptr(h), 0, 0, uintptr(flags&unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC), 0, 0)
+		}
 		if err == nil {
 			nh = int(r)
 			break
@@ -608,6 +626,11 @@ func (p *Process) accept(fd, addr, lenAddr uint64, flags int) (uint64, error) {
 	}
 	return p.newFD(nh, flags&unix.SOCK_CLOEXEC != 0, &openFile{kind: kindHost})
 }
+
+// acceptLocks serialise kshim's own blocking host accepts per listening
+// socket (striped by inode), so one task's look-then-accept is never
+// overtaken by another's.
+var acceptLocks [64]sync.Mutex
 
 // holdFD dups host fd h for the length of a blocking call: as on Linux,
 // where a call holds its file, a close of the guest fd by another thread

@@ -382,6 +382,58 @@ static void creds(void)
 	close(sv[1]);
 }
 
+static void on_usr1(int s) { (void)s; }
+
+/* A listener whose backlog is full: non-blocking connects are EAGAIN, a
+ * blocking one waits until its timeout (EAGAIN), a signal (EINTR) or an
+ * accept. */
+static void backlog(void)
+{
+	printf("-- full backlog\n");
+	struct sockaddr_un a;
+	socklen_t al = mkaddr(&a, "bl");
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(s, (struct sockaddr *)&a, al);
+	listen(s, 0);
+	int c[4];
+	for (int i = 0; i < 4; i++) {
+		c[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		long v = connect(c[i], (struct sockaddr *)&a, al);
+		printf("non-blocking connect %d -> %s\n", i, v < 0 ? ename(errno) : "0");
+	}
+	int b = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct timeval tv = {0, 100000};
+	setsockopt(b, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	r("blocking connect, SO_SNDTIMEO", connect(b, (struct sockaddr *)&a, al));
+	close(b);
+	struct sigaction sa = {.sa_handler = on_usr1};
+	sigaction(SIGUSR1, &sa, NULL);
+	pid_t parent = getpid(), ch = fork();
+	if (ch == 0) {
+		usleep(100000);
+		kill(parent, SIGUSR1);
+		_exit(0);
+	}
+	b = socket(AF_UNIX, SOCK_STREAM, 0);
+	r("blocking connect, signal", connect(b, (struct sockaddr *)&a, al));
+	waitpid(ch, NULL, 0);
+	close(b);
+	if ((ch = fork()) == 0) {
+		usleep(100000);
+		close(accept(s, NULL, NULL));
+		_exit(0);
+	}
+	b = socket(AF_UNIX, SOCK_STREAM, 0);
+	r("blocking connect, then an accept", connect(b, (struct sockaddr *)&a, al));
+	waitpid(ch, NULL, 0);
+	close(b);
+	for (int i = 0; i < 4; i++)
+		close(c[i]);
+	close(s);
+	unlink(a.sun_path);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 static void errnos(void)
 {
 	printf("-- errno\n");
@@ -454,6 +506,7 @@ int main(void)
 	abstract();
 	rights();
 	creds();
+	backlog();
 	errnos();
 	rmdir(dir);
 	return 0;

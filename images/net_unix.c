@@ -380,6 +380,27 @@ static void creds(void)
 	printf("sender is self %d\n", u.pid == getpid());
 	close(sv[0]);
 	close(sv[1]);
+
+	/* unconnected datagrams between bound sockets */
+	struct sockaddr_un ra, sa;
+	socklen_t ral = mkaddr(&ra, "cr-r"), sal = mkaddr(&sa, "cr-s");
+	int rs = socket(AF_UNIX, SOCK_DGRAM, 0);
+	bind(rs, (struct sockaddr *)&ra, ral);
+	setsockopt(rs, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+	if ((c = fork()) == 0) {
+		int ss = socket(AF_UNIX, SOCK_DGRAM, 0);
+		bind(ss, (struct sockaddr *)&sa, sal);
+		sendto(ss, "d", 1, 0, (struct sockaddr *)&ra, ral);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	m.msg_controllen = sizeof cbuf;
+	r("recvmsg unconnected", recvmsg(rs, &m, 0));
+	memcpy(&u, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof u);
+	printf("sender is child %d\n", u.pid == c);
+	close(rs);
+	unlink(ra.sun_path);
+	unlink(sa.sun_path);
 }
 
 static void on_usr1(int s) { (void)s; }

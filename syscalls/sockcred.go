@@ -44,6 +44,7 @@ type credTable struct {
 	order    []uint64          // insertion order, for the bound
 	boundAt  map[uint64]string // socket inode -> key of its bound name
 	listener map[string]int32  // bound name key -> pid that listened
+	byName   map[string]uint64 // unix address, as the kernel reports it -> socket inode
 
 	dmu  sync.Mutex
 	diag int // NETLINK_SOCK_DIAG socket in the guest's namespace, or -1
@@ -56,6 +57,7 @@ func (c *credTable) init() {
 	c.sender = map[uint64]int32{}
 	c.boundAt = map[uint64]string{}
 	c.listener = map[string]int32{}
+	c.byName = map[string]uint64{}
 	c.diag = -1
 }
 
@@ -167,10 +169,14 @@ func (c *credTable) listening(h, pid int) {
 	}
 }
 
-// connected records that pid connected socket h to guest address sa
-// (pfd: the O_PATH fd of its node, when it is a path).
-func (c *credTable) connected(h, pid int, sa []byte, pfd int) {
-	c.set(sockIno(h), int32(pid))
+// connecting records that pid connects socket h: the server's end will
+// see pid.
+func (c *credTable) connecting(h, pid int) { c.set(sockIno(h), int32(pid)) }
+
+// connected records, for the client's end h connected to guest address sa
+// (pfd: the O_PATH fd of its node, when it is a path), the process that
+// listens there.
+func (c *credTable) connected(h int, sa []byte, pfd int) {
 	key := ""
 	if pfd >= 0 {
 		var st unix.Stat_t
@@ -214,9 +220,36 @@ func (c *credTable) peerPid(h int) int32 {
 	return 0
 }
 
-// senderPid is the guest pid that last sent on socket h's peer, for
-// credentials received on h (0: unknown).
-func (c *credTable) senderPid(h int) int32 {
+// named records socket h's unix address (after a bind), so credentials
+// received from it on an unconnected socket name its last sender.
+func (c *credTable) named(h int) {
+	sa, err := hostSockname(unix.SYS_GETSOCKNAME, h)
+	if err != nil || len(sa) <= sunPathOff || le16(sa) != unix.AF_UNIX {
+		return
+	}
+	ino := sockIno(h)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.byName) >= credMax {
+		clear(c.byName) // rare: start again rather than grow
+	}
+	c.byName[string(sa)] = ino
+}
+
+// senderPid is the guest pid that last sent on socket h's peer, or on
+// the socket bound to from (the message's source), for credentials
+// received on h (0: unknown).
+func (c *credTable) senderPid(h int, from []byte) int32 {
+	if len(from) > sunPathOff {
+		c.mu.Lock()
+		ino, ok := c.byName[string(from)]
+		c.mu.Unlock()
+		if ok {
+			if v, ok := c.lookup(c.sender, ino); ok {
+				return v
+			}
+		}
+	}
 	if peer := c.diagPeer(sockIno(h)); peer != 0 {
 		if v, ok := c.lookup(c.sender, peer); ok {
 			return v

@@ -341,6 +341,9 @@ func sysBind(p *Process, _ *Regs, a *args) (uint64, error) {
 		return 0, p.bindUnix(h, sa, path)
 	}
 	_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(sa), uintptr(len(sa)), 0, 0, 0)
+	if n := p.network(); n != nil && err == nil {
+		n.cred.named(h)
+	}
 	return 0, err
 }
 
@@ -403,6 +406,7 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 			_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(hs), uintptr(len(hs)), 0, 0, 0)
 			if err == nil {
 				n.cred.bound(h, name)
+				n.cred.named(h)
 			}
 		}); derr != nil {
 			return derr
@@ -430,6 +434,7 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 		_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(sa), uintptr(len(sa)), 0, 0, 0)
 		if err == nil {
 			n.cred.bound(h, path)
+			n.cred.named(h)
 		}
 	}); derr != nil {
 		return derr
@@ -443,13 +448,10 @@ func sysListen(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := unix.Listen(h, int(int32(a[1]))); err != nil {
-		return 0, err
-	}
 	if n := p.network(); n != nil {
-		n.cred.listening(h, p.Pid)
+		n.cred.listening(h, p.Pid) // before a client can connect
 	}
-	return 0, nil
+	return 0, unix.Listen(h, int(int32(a[1])))
 }
 
 // connect(fd, addr, addrlen).
@@ -478,11 +480,16 @@ func sysConnect(p *Process, _ *Regs, a *args) (uint64, error) {
 		defer unix.Close(pfd)
 	}
 	family := sockFamily(h)
+	n := p.network()
+	creds := n != nil && family == unix.AF_UNIX && typ != unix.SOCK_DGRAM
+	if creds {
+		// Before the host connect: the server may ask as soon as it
+		// accepts.
+		n.cred.connecting(h, p.Pid)
+	}
 	err = p.connectWait(h, hsa, family, typ)
-	if err == nil && family == unix.AF_UNIX && typ != unix.SOCK_DGRAM {
-		if n := p.network(); n != nil {
-			n.cred.connected(h, p.Pid, sa, pfd)
-		}
+	if err == nil && creds {
+		n.cred.connected(h, sa, pfd)
 	}
 	return 0, err
 }
@@ -916,12 +923,12 @@ func (p *Process) guestPid(h int, pid int32) int32 {
 
 // credPid translates the pid of credentials received on h: kshim's own
 // is the guest process that last sent on the peer socket.
-func (p *Process) credPid(h int, pid int32) int32 {
+func (p *Process) credPid(h int, pid int32, from []byte) int32 {
 	if pid != int32(unix.Getpid()) {
 		return 0
 	}
 	if n := p.network(); n != nil {
-		return n.cred.senderPid(h)
+		return n.cred.senderPid(h, from)
 	}
 	return 0
 }

@@ -488,7 +488,7 @@ func (p *Process) controlIn(addr, n uint64) ([]byte, []int, error) {
 // become guest fds (close-on-exec with MSG_CMSG_CLOEXEC; those that do
 // not fit are closed and MSG_CTRUNC set), credentials name guest pids.
 // space is the guest's buffer size; it returns the bytes and extra flags.
-func (p *Process) controlOut(h int, ctl []byte, space int, cloexec bool) ([]byte, int) {
+func (p *Process) controlOut(h int, ctl []byte, space int, cloexec bool, from []byte) ([]byte, int) {
 	out := make([]byte, 0, len(ctl))
 	flags := 0
 	for off := 0; off+cmsgHdrLen <= len(ctl); {
@@ -521,7 +521,7 @@ func (p *Process) controlOut(h int, ctl []byte, space int, cloexec bool) ([]byte
 			keep = done > 0
 		}
 		if level == unix.SOL_SOCKET && typ == unix.SCM_CREDENTIALS && len(data) >= 4 {
-			put32(data, uint32(p.credPid(h, int32(le32(data)))))
+			put32(data, uint32(p.credPid(h, int32(le32(data)), from)))
 		}
 		if keep {
 			var hdr [cmsgHdrLen]byte
@@ -597,10 +597,7 @@ func (p *Process) recvmsg(h int, addr uint64, flags int) (int, error) {
 	if m.control != 0 && m.controllen > 0 {
 		ctlCap = int(p.writablePrefix(m.control, min(m.controllen, ctlMax)))
 	}
-	nameCap := 0
-	if m.name != 0 {
-		nameCap = sockaddrMax
-	}
+	nameCap := sockaddrMax // also for credentials (controlOut)
 	cloexec := flags&msgCmsgCloexec != 0
 	data, count, name, ctl, rflags, err := p.recvOne(h, w, nameCap, ctlCap, flags&^msgCmsgCloexec)
 	if err != nil {
@@ -609,7 +606,7 @@ func (p *Process) recvmsg(h int, addr uint64, flags int) (int, error) {
 	if err := p.scatter(iov, data); err != nil {
 		return 0, err
 	}
-	gctl, extra := p.controlOut(h, ctl, ctlCap, cloexec)
+	gctl, extra := p.controlOut(h, ctl, ctlCap, cloexec, name)
 	rflags |= extra
 	if m.name != 0 {
 		if err := p.sockaddrOut(name, m.name, addr+8); err != nil {

@@ -325,6 +325,33 @@ static void rights(void)
 	int badfd = 999;
 	memcpy(CMSG_DATA(h), &badfd, sizeof badfd);
 	r("SCM_RIGHTS bad fd", sendmsg(sv[0], &bm, 0));
+	/* 200 + 200 fds in two messages: over SCM_MAX_FD (253) together */
+	{
+		static char big[2 * CMSG_SPACE(200 * sizeof(int))];
+		struct msghdr mm = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = big, .msg_controllen = sizeof big};
+		struct cmsghdr *c1 = CMSG_FIRSTHDR(&mm);
+		for (int k = 0; k < 2; k++) {
+			c1->cmsg_level = SOL_SOCKET;
+			c1->cmsg_type = SCM_RIGHTS;
+			c1->cmsg_len = CMSG_LEN(200 * sizeof(int));
+			for (int j = 0; j < 200; j++)
+				((int *)CMSG_DATA(c1))[j] = sv[0];
+			c1 = CMSG_NXTHDR(&mm, c1);
+		}
+		r("SCM_RIGHTS 2 x 200 fds", sendmsg(sv[0], &mm, 0));
+		mm.msg_controllen = CMSG_SPACE(200 * sizeof(int));
+		r("SCM_RIGHTS 200 fds", sendmsg(sv[0], &mm, 0));
+		char d2[8];
+		struct iovec i2 = {d2, sizeof d2};
+		static char rc[CMSG_SPACE(253 * sizeof(int))];
+		struct msghdr rm = {.msg_iov = &i2, .msg_iovlen = 1, .msg_control = rc, .msg_controllen = sizeof rc};
+		int before2 = count_fds();
+		r("recvmsg 200 fds", recvmsg(sv[1], &rm, 0));
+		printf("fds received %d\n", count_fds() - before2);
+		for (struct cmsghdr *c2 = CMSG_FIRSTHDR(&rm); c2; c2 = CMSG_NXTHDR(&rm, c2))
+			for (size_t j = 0; j < (c2->cmsg_len - CMSG_LEN(0)) / sizeof(int); j++)
+				close(((int *)CMSG_DATA(c2))[j]);
+	}
 	h->cmsg_len = 1000;
 	r("cmsg_len too long", sendmsg(sv[0], &bm, 0));
 	h->cmsg_len = 4;

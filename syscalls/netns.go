@@ -121,7 +121,7 @@ func (n *Network) worker(root int, errc chan<- error) {
 		flags |= unix.CLONE_NEWNET
 	}
 	if err := unix.Unshare(flags); err != nil {
-		errc <- fmt.Errorf("--net: cannot make the guest's network namespace (needs root): %v", err)
+		errc <- fmt.Errorf("--net: cannot make the guest's network namespace (needs root; --net host shares the host's network instead): %v", err)
 		return
 	}
 	if n.mode == NetPrivate {

@@ -450,7 +450,7 @@ func (p *Process) controlIn(addr, n uint64) ([]byte, []int, error) {
 			switch typ {
 			case unix.SCM_RIGHTS:
 				cnt := len(data) / 4
-				if cnt > scmMaxFD {
+				if len(dups)+cnt > scmMaxFD { // over all SCM_RIGHTS messages
 					return nil, dups, unix.EINVAL
 				}
 				for i := 0; i < cnt; i++ {

@@ -136,8 +136,9 @@ func (n *Network) worker(root int, errc chan<- error) {
 			return
 		}
 		if err := unix.Chroot("."); err != nil {
-			errc <- fmt.Errorf("--net: chroot to the guest root: %v", err)
-			return
+			// Without the privilege (--net host as a user): bind
+			// through the parent directory kshim resolved instead.
+			n.pinnedBind = true
 		}
 	}
 	if err := n.cred.openDiag(); err != nil {

@@ -401,6 +401,10 @@ static void timeouts(void)
 	r("recv times out", recv(k, b, sizeof b, 0));
 	r("read times out", read(k, b, sizeof b));
 	r("accept times out", (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), accept(s, NULL, NULL)));
+	r("SO_SNDTIMEO", setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+	static char big[4 << 20];
+	ssize_t n1 = send(c, big, sizeof big, 0);
+	printf("blocking send, full: partial %d\n", n1 > 0 && n1 < (ssize_t)sizeof big);
 	close(c);
 	close(k);
 	close(s);

@@ -165,15 +165,18 @@ func (p *Process) sendOne(h int, name, data, ctl []byte, flags int) (int, error)
 // recvOne receives into a buffer of n bytes (the writable part of the
 // guest's), waiting as the guest's socket blocks.
 func (p *Process) recvOne(h int, n int, nameCap, ctlCap int, flags int) (data []byte, count int, name, ctl []byte, rflags int, err error) {
+	block := flags&(unix.MSG_DONTWAIT|unix.MSG_ERRQUEUE) == 0 && !nonblocking(h)
+	stream := false
+	if t, err := getsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err == nil {
+		stream = t == unix.SOCK_STREAM
+	}
+	waitAll := stream && flags&unix.MSG_WAITALL != 0 && flags&unix.MSG_PEEK == 0 && block
+	if stream && !waitAll {
+		n = min(n, ioChunk) // a stream may return less; a datagram may not
+	}
 	buf := make([]byte, n)
 	nameBuf := make([]byte, nameCap)
 	ctlBuf := make([]byte, ctlCap)
-	block := flags&(unix.MSG_DONTWAIT|unix.MSG_ERRQUEUE) == 0 && !nonblocking(h)
-	waitAll := false
-	if flags&unix.MSG_WAITALL != 0 && flags&unix.MSG_PEEK == 0 && block {
-		t, _ := getsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE)
-		waitAll = t == unix.SOCK_STREAM
-	}
 	hflags := flags&^unix.MSG_WAITALL | unix.MSG_DONTWAIT | msgCmsgCloexec
 	var deadline time.Time
 	got, first := 0, true

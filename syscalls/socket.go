@@ -42,6 +42,7 @@
 package syscalls
 
 import (
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -111,8 +112,10 @@ func (n *Network) allowed(family, typ, proto int) error {
 		if mode == NetNone {
 			return unix.EAFNOSUPPORT
 		}
-		if mode == NetHost && typ&sockTypeMask == unix.SOCK_RAW {
-			return unix.EPERM // raw sockets only in the guest's own namespace
+		if mode == NetHost && (typ&sockTypeMask == unix.SOCK_RAW || typ&sockTypeMask == unix.SOCK_PACKET) {
+			// Raw sockets (and SOCK_PACKET, which Linux turns into a
+			// packet socket) only in the guest's own namespace.
+			return unix.EPERM
 		}
 		return nil
 	case unix.AF_NETLINK:
@@ -309,19 +312,28 @@ func (p *Process) resolveUnix(h int, sa []byte) ([]byte, int, error) {
 	return hostSunPath("/proc/self/fd/" + itoa(r.fd)), r.fd, nil
 }
 
+// rawSockcall is a host call whose arguments hold no pointers. Calls
+// that pass memory use unix.Syscall6 directly, with the pointer converted
+// in the call itself (bufPtr), so the buffer stays alive and in place for
+// the call, as the unsafe.Pointer rules require.
 func rawSockcall(nr uintptr, a0, a1, a2, a3, a4, a5 uintptr) (uintptr, error) {
 	r, _, e := unix.Syscall6(nr, a0, a1, a2, a3, a4, a5)
-	if e != 0 {
-		return r, e
-	}
-	return r, nil
+	return r, errnoErr(e)
 }
 
-func bytesPtr(b []byte) uintptr {
-	if len(b) == 0 {
-		return 0
+func errnoErr(e unix.Errno) error {
+	if e != 0 {
+		return e
 	}
-	return uintptr(unsafe.Pointer(&b[0]))
+	return nil
+}
+
+// bufPtr points at b's first byte (nil when empty).
+func bufPtr(b []byte) unsafe.Pointer {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&b[0])
 }
 
 // bind(fd, addr, addrlen).
@@ -340,7 +352,8 @@ func sysBind(p *Process, _ *Regs, a *args) (uint64, error) {
 	if path, ok := unixPath(sa); ok && len(sa) <= sunAddrMax && sockFamily(h) == unix.AF_UNIX {
 		return 0, p.bindUnix(h, sa, path)
 	}
-	_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(sa), uintptr(len(sa)), 0, 0, 0)
+	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(h), uintptr(bufPtr(sa)), uintptr(len(sa)))
+	err = errnoErr(e)
 	if n := p.network(); n != nil && err == nil {
 		n.cred.named(h)
 	}
@@ -387,8 +400,8 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 			return unix.ENAMETOOLONG
 		}
 		hs := hostSunPath(host)
-		_, err := rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(hs), uintptr(len(hs)), 0, 0, 0)
-		return err
+		_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(h), uintptr(bufPtr(hs)), uintptr(len(hs)))
+		return errnoErr(e)
 	}
 	if n.pinnedBind || !cwdOK {
 		// Through the parent kshim resolved, from the worker (its own
@@ -403,7 +416,8 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 				return
 			}
 			defer unix.Chdir("/")
-			_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(hs), uintptr(len(hs)), 0, 0, 0)
+			_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(h), uintptr(bufPtr(hs)), uintptr(len(hs)))
+			err = errnoErr(e)
 			if err == nil {
 				n.cred.bound(h, name)
 				n.cred.named(h)
@@ -431,7 +445,8 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 				return
 			}
 		}
-		_, err = rawSockcall(unix.SYS_BIND, uintptr(h), bytesPtr(sa), uintptr(len(sa)), 0, 0, 0)
+		_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(h), uintptr(bufPtr(sa)), uintptr(len(sa)))
+	err = errnoErr(e)
 		if err == nil {
 			n.cred.bound(h, path)
 			n.cred.named(h)
@@ -499,8 +514,8 @@ func sysConnect(p *Process, _ *Regs, a *args) (uint64, error) {
 // non-blocking for the host call only.
 func (p *Process) connectWait(h int, sa []byte, family, typ int) error {
 	call := func() error {
-		_, err := rawSockcall(unix.SYS_CONNECT, uintptr(h), bytesPtr(sa), uintptr(len(sa)), 0, 0, 0)
-		return err
+		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(h), uintptr(bufPtr(sa)), uintptr(len(sa)))
+		return errnoErr(e)
 	}
 	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
 	if err != nil {
@@ -658,8 +673,8 @@ func nonblocking(h int) bool {
 func hostSockname(nr uintptr, h int) ([]byte, error) {
 	b := make([]byte, sockaddrMax)
 	l := uint32(len(b))
-	if _, err := rawSockcall(nr, uintptr(h), bytesPtr(b), uintptr(unsafe.Pointer(&l)), 0, 0, 0); err != nil {
-		return nil, err
+	if _, _, e := unix.Syscall(nr, uintptr(h), uintptr(bufPtr(b)), uintptr(unsafe.Pointer(&l))); e != 0 {
+		return nil, e
 	}
 	return b[:min(int(l), len(b))], nil
 }
@@ -834,8 +849,8 @@ func sysSetsockopt(p *Process, _ *Regs, a *args) (uint64, error) {
 		return 0, unix.EFAULT
 	}
 	b = b[:c]
-	_, err = rawSockcall(unix.SYS_SETSOCKOPT, uintptr(h), uintptr(level), uintptr(opt), bytesPtr(b), uintptr(len(b)), 0)
-	return 0, err
+	_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, uintptr(h), uintptr(level), uintptr(opt), uintptr(bufPtr(b)), uintptr(len(b)), 0)
+	return 0, errnoErr(e)
 }
 
 // attachFilter is SO_ATTACH_FILTER and SO_ATTACH_REUSEPORT_CBPF: the
@@ -859,8 +874,9 @@ func (p *Process) attachFilter(h, opt int, addr uint64, optlen int) error {
 		return unix.EFAULT
 	}
 	f := unix.SockFprog{Len: uint16(n), Filter: &prog[0]}
-	_, err := rawSockcall(unix.SYS_SETSOCKOPT, uintptr(h), unix.SOL_SOCKET, uintptr(opt), uintptr(unsafe.Pointer(&f)), unsafe.Sizeof(f), 0)
-	return err
+	_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, uintptr(h), unix.SOL_SOCKET, uintptr(opt), uintptr(unsafe.Pointer(&f)), unsafe.Sizeof(f), 0)
+	runtime.KeepAlive(prog)
+	return errnoErr(e)
 }
 
 // getsockopt(fd, level, optname, optval, optlen).
@@ -889,8 +905,8 @@ func sysGetsockopt(p *Process, _ *Regs, a *args) (uint64, error) {
 	// MCAST_MSFILTER's group): give the host what the guest put there.
 	_, _ = p.MM.CopyIn(a[3], b)
 	l := uint32(len(b))
-	if _, err := rawSockcall(unix.SYS_GETSOCKOPT, uintptr(h), uintptr(level), uintptr(opt), bytesPtr(b), uintptr(unsafe.Pointer(&l)), 0); err != nil {
-		return 0, err
+	if _, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(h), uintptr(level), uintptr(opt), uintptr(bufPtr(b)), uintptr(unsafe.Pointer(&l)), 0); e != 0 {
+		return 0, e
 	}
 	b = b[:min(int(l), len(b))]
 	if level == unix.SOL_SOCKET && opt == unix.SO_PEERCRED && len(b) >= 4 {
@@ -987,9 +1003,9 @@ func (p *Process) sockIoctl(h int, req, arg uint64) (uint64, error, bool) {
 		type ifconf struct {
 			len int32
 			_   int32
-			buf uintptr
+			buf unsafe.Pointer
 		}
-		hc := ifconf{len: int32(len(buf)), buf: bytesPtr(buf)}
+		hc := ifconf{len: int32(len(buf)), buf: bufPtr(buf)}
 		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(h), uintptr(req), uintptr(unsafe.Pointer(&hc))); e != 0 {
 			return 0, e, true
 		}

@@ -62,8 +62,8 @@ func hostMsg(nr uintptr, h int, name, data, ctl []byte, flags int) (n, namelen, 
 		m.Control = &ctl[0]
 		m.SetControllen(len(ctl))
 	}
-	r, e := rawSockcall(nr, uintptr(h), uintptr(unsafe.Pointer(&m)), uintptr(flags), 0, 0, 0)
-	if e != nil {
+	r, _, e := unix.Syscall(nr, uintptr(h), uintptr(unsafe.Pointer(&m)), uintptr(flags))
+	if e != 0 {
 		return 0, 0, 0, 0, e
 	}
 	return int(r), int(m.Namelen), int(m.Controllen), int(m.Flags), nil
@@ -292,8 +292,9 @@ const faultAddr = 8
 // what Linux would, in its order (a state error such as ENOTCONN or EPIPE
 // before EFAULT).
 func (p *Process) faultingIO(nr uintptr, h int, n uint64, flags int, name []byte) (uint64, error) {
-	_, err := rawSockcall(nr, uintptr(h), faultAddr, uintptr(n), uintptr(flags|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL),
-		bytesPtr(name), uintptr(len(name)))
+	_, _, e := unix.Syscall6(nr, uintptr(h), faultAddr, uintptr(n), uintptr(flags|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL),
+		uintptr(bufPtr(name)), uintptr(len(name)))
+	err := errnoErr(e)
 	if err == nil || err == unix.EAGAIN {
 		err = unix.EFAULT
 	}

@@ -446,7 +446,7 @@ func (p *Process) bindUnix(h int, sa []byte, path string) error {
 			}
 		}
 		_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(h), uintptr(bufPtr(sa)), uintptr(len(sa)))
-	err = errnoErr(e)
+		err = errnoErr(e)
 		if err == nil {
 			n.cred.bound(h, path)
 			n.cred.named(h)

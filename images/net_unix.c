@@ -21,6 +21,7 @@
 #include "common.h"
 
 static char dir[64];
+static char *volatile bad = (char *)8; /* unmapped: EFAULT where it is read */
 
 static void r(const char *what, long v)
 {
@@ -105,6 +106,10 @@ static void sigpipe(void)
 	r("send to closed", send(sv[0], "x", 1, 0));
 	r("send NOSIGNAL", send(sv[0], "x", 1, MSG_NOSIGNAL));
 	r("write to closed", write(sv[0], "x", 1));
+	r("write to closed, bad buffer", write(sv[0], bad, 1));
+	struct iovec biov = {(void *)8, 4};
+	struct msghdr bm = {.msg_iov = &biov, .msg_iovlen = 1};
+	r("sendmsg to closed, bad buffer", sendmsg(sv[0], &bm, 0));
 	printf("SIGPIPEs %d\n", pipes);
 	close(sv[0]);
 	signal(SIGPIPE, SIG_DFL);
@@ -505,6 +510,11 @@ static void errnos(void)
 	r("accept4 bad flags", accept4(s, NULL, NULL, 0x40));
 	r("send unconnected", send(s, "x", 1, MSG_NOSIGNAL));
 	r("recv unconnected", recv(s, &a, 1, 0));
+	r("read unconnected, bad buffer", read(s, bad, 1));
+	struct iovec biov = {(void *)8, 4};
+	struct msghdr bm = {.msg_iov = &biov, .msg_iovlen = 1};
+	r("recvmsg unconnected, bad buffer", recvmsg(s, &bm, 0));
+	r("sendmsg unconnected, bad buffer", sendmsg(s, &bm, MSG_NOSIGNAL));
 	r("getpeername unconnected", getpeername(s, (struct sockaddr *)&a, &al));
 	r("shutdown unconnected", shutdown(s, SHUT_RDWR));
 	r("shutdown bad how", shutdown(s, 7));

@@ -398,7 +398,12 @@ func (p *Process) sendmsg(h int, addr uint64, flags int) (int, error) {
 	}
 	data, err := p.gather(iov)
 	if err != nil {
-		return 0, err
+		want := uint64(0)
+		for _, v := range iov {
+			want += v.len
+		}
+		n, err := p.faultingIO(unix.SYS_SENDTO, h, want, flags, name)
+		return int(n), err
 	}
 	return p.sendOne(h, name, data, ctl, flags)
 }
@@ -595,7 +600,8 @@ func (p *Process) recvmsg(h int, addr uint64, flags int) (int, error) {
 	}
 	w := p.writableIov(iov)
 	if w == 0 && want > 0 {
-		return 0, unix.EFAULT
+		n, err := p.faultingIO(unix.SYS_RECVFROM, h, want, flags, nil)
+		return int(n), err
 	}
 	ctlCap := 0
 	if m.control != 0 && m.controllen > 0 {
@@ -737,7 +743,7 @@ func (p *Process) sockRead(h int, iov []iovec) (uint64, error) {
 	}
 	w := p.writableIov(iov)
 	if w == 0 && want > 0 {
-		return 0, unix.EFAULT
+		return p.faultingIO(unix.SYS_RECVFROM, h, want, 0, nil)
 	}
 	data, _, _, _, _, err := p.recvOne(h, w, 0, 0, 0)
 	if err != nil {
@@ -754,7 +760,11 @@ func (p *Process) sockRead(h int, iov []iovec) (uint64, error) {
 func (p *Process) sockWrite(h int, iov []iovec) (uint64, error) {
 	data, err := p.gather(iov)
 	if err != nil {
-		return 0, err
+		want := uint64(0)
+		for _, v := range iov {
+			want += v.len
+		}
+		return p.faultingIO(unix.SYS_SENDTO, h, want, unix.MSG_NOSIGNAL, nil)
 	}
 	n, err := p.sendOne(h, nil, data, nil, unix.MSG_NOSIGNAL)
 	return uint64(n), err

@@ -11,6 +11,8 @@
  *   tcp6 PORT        connect to [::1]:PORT over TCP
  *   inet             create an AF_INET socket
  *   netlink          create a NETLINK_ROUTE socket
+ *   hold NAME        listen on the abstract unix name NAME and on
+ *                    127.0.0.1:0, print "ready", then wait for stdin to close
  *
  * Each prints "OP ARG -> 0" or "OP ARG -> ERRNO". */
 #define _GNU_SOURCE
@@ -69,7 +71,28 @@ int main(int argc, char **argv)
 			rc = tcp(atoi(arg), 1), i++;
 		else if (!strcmp(op, "inet"))
 			rc = socket(AF_INET, SOCK_STREAM, 0), arg = "";
-		else if (!strcmp(op, "netlink"))
+		else if (!strcmp(op, "hold")) {
+			struct sockaddr_un a = {.sun_family = AF_UNIX};
+			size_t n = strlen(arg) < sizeof a.sun_path - 1 ? strlen(arg) : sizeof a.sun_path - 1;
+			memcpy(a.sun_path + 1, arg, n);
+			int s = socket(AF_UNIX, SOCK_STREAM, 0);
+			rc = bind(s, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + n);
+			if (rc == 0)
+				rc = listen(s, 1);
+			int t = socket(AF_INET, SOCK_STREAM, 0);
+			struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			socklen_t il = sizeof in;
+			if (rc == 0 && (bind(t, (struct sockaddr *)&in, il) < 0 || listen(t, 1) < 0 ||
+					getsockname(t, (struct sockaddr *)&in, &il) < 0))
+				rc = -1;
+			printf("port %d\n", ntohs(in.sin_port));
+			printf("ready\n");
+			fflush(stdout);
+			char b;
+			while (read(0, &b, 1) > 0)
+				;
+			i++;
+		} else if (!strcmp(op, "netlink"))
 			rc = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), arg = "";
 		else {
 			fprintf(stderr, "unknown op %s\n", op);

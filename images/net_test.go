@@ -7,6 +7,8 @@
 //     host (this test's) are unreachable from the guest by default
 //     (ECONNREFUSED), reachable with --net host; --net none has no IP
 //     sockets at all; NETLINK_ROUTE only in the guest's own namespace.
+//   - TestNetGuestHidden: the guest's abstract unix name and TCP port are
+//     not the host's.
 //   - TestNetUnixPaths: unix socket paths resolve inside --root: symlinks
 //     and ".." that climb, and host paths, never reach a socket or a
 //     directory outside it; a bind lands inside the root; without --rw a
@@ -20,6 +22,7 @@ package images
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -108,6 +111,70 @@ func TestNetPolicy(t *testing.T) {
 				t.Errorf("%v: %s -> %s, want %s", c.flags, op, got[op], w)
 			}
 		}
+	}
+}
+
+// TestNetGuestHidden: the guest's own listeners (an abstract unix name,
+// a TCP port on 127.0.0.1) are not reachable from the host by default.
+func TestNetGuestHidden(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "net_probe")
+	requireFile(t, prog)
+	name := "kshim-net-guest-" + strconv.Itoa(os.Getpid())
+	cmd := exec.Command(kshim, "run", prog, "hold", name)
+	cmd.Env = baseEnv
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+	}()
+	var out []byte
+	buf := make([]byte, 256)
+	for !bytes.Contains(out, []byte("ready\n")) {
+		n, err := stdout.Read(buf)
+		if err != nil {
+			t.Fatalf("guest: %v (stdout %q, stderr %q)", err, out, errb.Bytes())
+		}
+		out = append(out, buf[:n]...)
+	}
+	var port int
+	for _, l := range strings.Split(string(out), "\n") {
+		if p, ok := strings.CutPrefix(l, "port "); ok {
+			port, _ = strconv.Atoi(p)
+		}
+	}
+	if port == 0 {
+		t.Fatalf("no port from the guest: %q", out)
+	}
+	if c, err := net.Dial("unix", "@"+name); err == nil {
+		c.Close()
+		t.Errorf("the host reached the guest's abstract socket @%s", name)
+	}
+	// The guest's port is not taken on the host's loopback: the host can
+	// listen on it itself (unless another program of the host's happens
+	// to hold the same number, which the test then reports and skips).
+	if ln, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+		ln.Close()
+	} else {
+		t.Logf("port %d is in use on the host (%v): cannot tell", port, err)
+	}
+	stdin.Close()
+	rest, _ := io.ReadAll(stdout)
+	if want := "hold " + name + " -> 0\n"; !bytes.HasSuffix(rest, []byte(want)) {
+		t.Errorf("guest: %q, want %q at the end (stderr %q)", rest, want, errb.Bytes())
 	}
 }
 

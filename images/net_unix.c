@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +81,25 @@ static void pairs(void)
 		close(sv[0]);
 		close(sv[1]);
 	}
+	/* Zero lengths: write sends an empty datagram, writev of nothing
+	 * does not; read of nothing returns at once, recv of nothing takes
+	 * a datagram. */
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	r("write 0", write(sv[0], buf, 0));
+	r("recv the empty datagram", recv(sv[1], buf, sizeof buf, MSG_DONTWAIT));
+	r("writev nothing", writev(sv[0], NULL, 0));
+	r("recv nothing there", recv(sv[1], buf, sizeof buf, MSG_DONTWAIT));
+	send(sv[0], "abc", 3, 0);
+	r("read 0", read(sv[1], buf, 0));
+	r("readv nothing", readv(sv[1], NULL, 0));
+	r("recv 0 takes it", recv(sv[1], buf, 0, 0));
+	r("recv nothing left", recv(sv[1], buf, sizeof buf, MSG_DONTWAIT));
+	close(sv[0]);
+	close(sv[1]);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	r("stream read 0, no data, blocking", read(sv[1], buf, 0));
+	close(sv[0]);
+	close(sv[1]);
 	/* MSG_TRUNC on a datagram */
 	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
 	send(sv[0], "0123456789", 10, 0);

@@ -137,7 +137,7 @@ func (p *Process) rw(a *args, write, positional bool) (uint64, error) {
 		return 0, err
 	}
 	if !positional && accessOK(a[1], min(a[2], maxRW)) && isSocket(h) {
-		return p.sockRW(h, []iovec{{a[1], min(a[2], maxRW)}}, write) // sockmsg.go
+		return p.sockRW(h, []iovec{{a[1], min(a[2], maxRW)}}, write, false) // sockmsg.go
 	}
 	if write {
 		return p.writeFrom(h, a[1], a[2], off)
@@ -308,7 +308,7 @@ func (p *Process) rwv(a *args, write, positional, v2 bool) (uint64, error) {
 		return 0, err
 	}
 	if !positional && isSocket(h) {
-		return p.sockRW(h, iov, write) // sockmsg.go
+		return p.sockRW(h, iov, write, true) // sockmsg.go
 	}
 	if write {
 		return p.writev(h, iov, off, flags)

@@ -727,8 +727,17 @@ func isSocket(h int) bool {
 	return unix.Fstat(h, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
 }
 
-// sockRW is read/write/readv/writev on a socket.
-func (p *Process) sockRW(h int, iov []iovec, write bool) (uint64, error) {
+// sockRW is read/write/readv/writev on a socket. Nothing to read is 0 at
+// once (sock_read_iter); nothing to write is 0 for writev (vfs_writev
+// stops there) but an empty datagram for write, as on Linux.
+func (p *Process) sockRW(h int, iov []iovec, write, vector bool) (uint64, error) {
+	total := uint64(0)
+	for _, v := range iov {
+		total += v.len
+	}
+	if total == 0 && (vector || !write) {
+		return 0, nil
+	}
 	if write {
 		return p.sockWrite(h, iov)
 	}

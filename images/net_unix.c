@@ -98,6 +98,8 @@ static void pairs(void)
 	close(sv[1]);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	r("stream read 0, no data, blocking", read(sv[1], buf, 0));
+	r("write, kernel address", write(sv[0], (void *)0xffff888000000000ul, 4));
+	r("read, kernel address", read(sv[1], (void *)0xffff888000000000ul, 4));
 	close(sv[0]);
 	close(sv[1]);
 	/* MSG_TRUNC on a datagram */

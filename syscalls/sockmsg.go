@@ -733,6 +733,9 @@ func isSocket(h int) bool {
 func (p *Process) sockRW(h int, iov []iovec, write, vector bool) (uint64, error) {
 	total := uint64(0)
 	for _, v := range iov {
+		if !accessOK(v.base, v.len) {
+			return 0, unix.EFAULT // import_ubuf, before anything
+		}
 		total += v.len
 	}
 	if total == 0 && (vector || !write) {

@@ -289,6 +289,45 @@ static void udp(void)
 	close(b);
 }
 
+/* SO_REUSEPORT: two sockets share a port; without it, EADDRINUSE. A v6
+ * socket without IPV6_V6ONLY accepts a v4 client (a mapped address). */
+static void sharing(void)
+{
+	printf("-- SO_REUSEPORT, dual stack\n");
+	int on = 1, a = socket(AF_INET, SOCK_STREAM, 0), b = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(a, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+	setsockopt(b, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+	struct sockaddr_storage ss;
+	v6 = 0;
+	socklen_t l = loop_addr(&ss, 0);
+	r("bind a", bind(a, (struct sockaddr *)&ss, l));
+	l = loop_addr(&ss, port_of(a));
+	r("bind b, same port", bind(b, (struct sockaddr *)&ss, l));
+	r("listen a", listen(a, 4));
+	r("listen b", listen(b, 4));
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	r("bind c, same port, no SO_REUSEPORT", bind(c, (struct sockaddr *)&ss, l));
+	close(a);
+	close(b);
+	close(c);
+	int s6 = socket(AF_INET6, SOCK_STREAM, 0), off = 0;
+	r("IPV6_V6ONLY off", setsockopt(s6, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off));
+	struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = in6addr_any};
+	r("bind [::]:0", bind(s6, (struct sockaddr *)&any, sizeof any));
+	listen(s6, 4);
+	socklen_t al = sizeof any;
+	getsockname(s6, (struct sockaddr *)&any, &al);
+	int k4 = connect_to(ntohs(any.sin6_port), 0); /* v6 == 0: over 127.0.0.1 */
+	struct sockaddr_in6 peer;
+	socklen_t pl = sizeof peer;
+	int k = accept(s6, (struct sockaddr *)&peer, &pl);
+	r("accept v4 on v6", k >= 0 ? 0 : -1);
+	printf("peer v4-mapped %d len %d\n", IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr), (int)pl);
+	close(k);
+	close(k4);
+	close(s6);
+}
+
 static void on_usr1(int s) { (void)s; }
 
 /* The child sends SIGUSR1 after 100 ms, data after 400 ms. */
@@ -543,6 +582,7 @@ int main(void)
 		errnos();
 	}
 	v6 = 0;
+	sharing();
 	prefork();
 	timeouts();
 	return 0;

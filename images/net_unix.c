@@ -134,6 +134,23 @@ static void sigpipe(void)
 	r("sendmsg to closed, bad buffer", sendmsg(sv[0], &bm, 0));
 	printf("SIGPIPEs %d\n", pipes);
 	close(sv[0]);
+	/* Only stream sockets raise it. */
+	static const int quiet[] = {SOCK_DGRAM, SOCK_SEQPACKET};
+	for (int i = 0; i < 2; i++) {
+		socketpair(AF_UNIX, quiet[i], 0, sv);
+		shutdown(sv[0], SHUT_WR);
+		r("send after shutdown", send(sv[0], "x", 1, 0));
+		r("write after shutdown", write(sv[0], "x", 1));
+		r("sendto bad buffer after shutdown", sendto(sv[0], bad, 1, 0, NULL, 0));
+		close(sv[0]);
+		close(sv[1]);
+		socketpair(AF_UNIX, quiet[i], 0, sv);
+		close(sv[1]);
+		r("send, peer closed", send(sv[0], "x", 1, 0));
+		r("write, peer closed", write(sv[0], "x", 1));
+		close(sv[0]);
+		printf("SIGPIPEs %d\n", pipes);
+	}
 	signal(SIGPIPE, SIG_DFL);
 }
 

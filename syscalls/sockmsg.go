@@ -125,7 +125,7 @@ func (p *Process) sendOne(h int, name, data, ctl []byte, flags int) (int, error)
 			if sent > 0 {
 				return sent, nil
 			}
-			if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 {
+			if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 && stream {
 				p.raise(int(unix.SIGPIPE), Siginfo{Signo: int32(unix.SIGPIPE), Code: siUser,
 					Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
 			}
@@ -298,7 +298,7 @@ func (p *Process) faultingIO(nr uintptr, h int, n uint64, flags int, name []byte
 	if err == nil || err == unix.EAGAIN {
 		err = unix.EFAULT
 	}
-	if err == unix.EPIPE && nr == unix.SYS_SENDTO && flags&unix.MSG_NOSIGNAL == 0 {
+	if err == unix.EPIPE && nr == unix.SYS_SENDTO && flags&unix.MSG_NOSIGNAL == 0 && isStream(h) {
 		p.raise(int(unix.SIGPIPE), Siginfo{Signo: int32(unix.SIGPIPE), Code: siUser,
 			Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
 	}
@@ -800,4 +800,27 @@ func netlinkQueries(b []byte) bool {
 		off += (l + 3) &^ 3
 	}
 	return true
+}
+
+// quietEPIPE says whether EPIPE from syscall nr (a write, writev or
+// sendfile) on a[0] comes without SIGPIPE: on Linux only stream sockets
+// (and pipes) raise it; datagram and seqpacket sockets just fail.
+func quietEPIPE(p *Process, nr uint64, a *args) bool {
+	switch nr {
+	case unix.SYS_WRITE, unix.SYS_WRITEV:
+	case unix.SYS_SENDFILE:
+	default:
+		return false
+	}
+	e, ok := p.files.get(fdArg(a[0]))
+	if !ok || !isSocket(e.host) {
+		return false
+	}
+	t, err := getsockoptInt(e.host, unix.SOL_SOCKET, unix.SO_TYPE)
+	return err == nil && t != unix.SOCK_STREAM
+}
+
+func isStream(h int) bool {
+	t, err := getsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE)
+	return err == nil && t == unix.SOCK_STREAM
 }

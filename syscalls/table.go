@@ -207,7 +207,7 @@ func (p *Process) Syscall(r *Regs) {
 	}
 	if err != nil {
 		e := toErrno(err)
-		if e == unix.EPIPE {
+		if e == unix.EPIPE && !quietEPIPE(p, nr, &a) {
 			p.brokenPipe(nr) // SIGPIPE, as Linux's pipe_write sends
 		}
 		r.RAX = negErrno(e)

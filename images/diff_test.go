@@ -142,6 +142,15 @@ var programs = []prog{
 	{bin: "fs_errno"},
 	{bin: "fs_proc"},
 	{bin: "fs_poll"},
+
+	// Sockets (syscalls/socket.go): the guest's private network namespace
+	// natively is the host's, so the programs use port 0 and print no
+	// ports or pids.
+	{bin: "net_unix", kshimArgs: []string{"--rw"}}, // binds in /tmp
+	{bin: "net_inet"},
+	// Go's net/http server and client in one guest (epoll, non-blocking
+	// sockets), and a unix socket in /tmp.
+	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},
 }
 
 // stdinText is a few KiB of deterministic text, larger than one pipe read.

@@ -19,7 +19,8 @@
 //     or with a namespace flag, clone3 (ENOSYS, see Policy), ptrace, process_vm_*, mount*,
 //     pivot_root, chroot, unshare, setns, bpf, perf_event_open, kexec_*,
 //     *_module, keyctl/add_key/request_key, set*id, setgroups, capset,
-//     seccomp, landlock_*, socket* and io_uring_* are all refused.
+//     seccomp, landlock_*, sockets of other families than the guest's
+//     and io_uring_* are all refused.
 //   - Arguments are checked where a number names the operation: ioctl
 //     (KVM and the terminal requests the personality forwards), fcntl (no
 //     F_SETOWN/F_SETSIG/F_SETLEASE/F_NOTIFY), prctl (naming anonymous
@@ -66,6 +67,26 @@ var plainCalls = []string{
 
 	// Timers the guest's timerfds are (syscalls/timers.go).
 	"timerfd_create", "timerfd_settime", "timerfd_gettime",
+
+	// The guest's sockets (syscalls/socket*.go), all made by one thread in
+	// the guest's network namespace; socket itself is limited to the
+	// families kshim serves (below). That thread binds relative to the
+	// root it was chrooted to at set-up (chdir/fchdir, never chroot).
+	"socketpair", "bind", "listen", "connect", "accept4", "getsockname", "getpeername",
+	"setsockopt", "getsockopt", "sendmsg", "recvmsg", "sendto", "recvfrom", "sendmmsg", "recvmmsg",
+	"shutdown", "fchdir", "chdir", "getcwd",
+}
+
+// socketFamilies are the address families a guest socket may have:
+// AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (route queries).
+var socketFamilies = []uint64{unix.AF_UNIX, unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK}
+
+// netIoctls are the socket requests syscalls/ forwards: the read-only
+// interface queries (SIOCGIF*), FIONREAD on sockets, SIOCOUTQ/SIOCATMARK,
+// SIOCGSTAMP and the like.
+var netIoctls = []uint64{
+	0x8910, 0x8912, 0x8913, 0x8915, 0x8917, 0x8919, 0x891b, 0x891d, 0x8921, 0x8927, 0x8933,
+	0x8942, 0x8970, 0x5411, 0x8905, 0x894b,
 }
 
 // kvmIoctls are the KVM requests kshim makes after set-up (vmm/kvm.go,
@@ -122,7 +143,8 @@ func cond(name string, c ...seccomp.Condition) seccomp.NameWithConditions {
 // Policy is kshim's filter for a process whose pid is pid.
 func Policy(pid int) seccomp.Policy {
 	var conds []seccomp.NameWithConditions
-	conds = append(conds, oneOf("ioctl", 1, append(append([]uint64{}, kvmIoctls...), ttyIoctls...))...)
+	conds = append(conds, oneOf("ioctl", 1, append(append(append([]uint64{}, kvmIoctls...), ttyIoctls...), netIoctls...))...)
+	conds = append(conds, oneOf("socket", 0, socketFamilies)...)
 	conds = append(conds, oneOf("fcntl", 1, fcntlCmds)...)
 	conds = append(conds, oneOf("prctl", 0, []uint64{unix.PR_SET_VMA})...)
 	conds = append(conds,

@@ -120,7 +120,7 @@ func seccompChild() {
 	report("init_module", errno(syscall.RawSyscall(unix.SYS_INIT_MODULE, 0, 0, 0)))
 	report("keyctl", errno(syscall.RawSyscall6(unix.SYS_KEYCTL, 0, 0, 0, 0, 0, 0)))
 	report("setuid", errno(syscall.RawSyscall(unix.SYS_SETUID, 0, 0, 0)))
-	report("socket", errno(syscall.RawSyscall(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)))
+	report("socket-packet", errno(syscall.RawSyscall(unix.SYS_SOCKET, unix.AF_PACKET, unix.SOCK_RAW, 0)))
 	report("kill-other", errno(syscall.RawSyscall(unix.SYS_KILL, 1, 0, 0)))
 	report("tgkill-other", errno(syscall.RawSyscall(unix.SYS_TGKILL, 1, 1, 0)))
 	report("ioctl-TIOCSTI", errno(syscall.RawSyscall(unix.SYS_IOCTL, 0, unix.TIOCSTI, 0)))

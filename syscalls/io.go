@@ -136,6 +136,9 @@ func (p *Process) rw(a *args, write, positional bool) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !positional && isSocket(h) {
+		return p.sockRW(h, []iovec{{a[1], min(a[2], maxRW)}}, write, false) // sockmsg.go
+	}
 	if write {
 		return p.writeFrom(h, a[1], a[2], off)
 	}
@@ -303,6 +306,9 @@ func (p *Process) rwv(a *args, write, positional, v2 bool) (uint64, error) {
 			return 0, merr
 		}
 		return 0, err
+	}
+	if !positional && isSocket(h) {
+		return p.sockRW(h, iov, write, true) // sockmsg.go
 	}
 	if write {
 		return p.writev(h, iov, off, flags)
@@ -527,6 +533,9 @@ func sysIoctl(p *Process, _ *Regs, a *args) (uint64, error) {
 		return p.ioctlOut(e.host, req, arg, 4)
 	case fionbio:
 		return p.ioctlIn(e.host, req, arg, 4)
+	}
+	if r, err, ok := p.sockIoctl(e.host, req, arg); ok { // socket.go
+		return r, err
 	}
 	if !p.warned[1<<32|req] {
 		p.warned[1<<32|req] = true

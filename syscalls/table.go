@@ -98,6 +98,26 @@ func init() {
 		unix.SYS_EPOLL_PWAIT:   sysEpollPwait,
 		unix.SYS_EPOLL_PWAIT2:  sysEpollPwait2,
 
+		// Sockets (socket.go, sockmsg.go).
+		unix.SYS_SOCKET:      sysSocket,
+		unix.SYS_SOCKETPAIR:  sysSocketpair,
+		unix.SYS_BIND:        sysBind,
+		unix.SYS_LISTEN:      sysListen,
+		unix.SYS_CONNECT:     sysConnect,
+		unix.SYS_ACCEPT:      sysAccept,
+		unix.SYS_ACCEPT4:     sysAccept4,
+		unix.SYS_GETSOCKNAME: sysGetsockname,
+		unix.SYS_GETPEERNAME: sysGetpeername,
+		unix.SYS_SHUTDOWN:    sysShutdown,
+		unix.SYS_SETSOCKOPT:  sysSetsockopt,
+		unix.SYS_GETSOCKOPT:  sysGetsockopt,
+		unix.SYS_SENDTO:      sysSendto,
+		unix.SYS_RECVFROM:    sysRecvfrom,
+		unix.SYS_SENDMSG:     sysSendmsg,
+		unix.SYS_RECVMSG:     sysRecvmsg,
+		unix.SYS_SENDMMSG:    sysSendmmsg,
+		unix.SYS_RECVMMSG:    sysRecvmmsg,
+
 		unix.SYS_MMAP:            sysMmap,
 		unix.SYS_MUNMAP:          sysMunmap,
 		unix.SYS_MPROTECT:        sysMprotect,
@@ -189,7 +209,7 @@ func (p *Process) Syscall(r *Regs) {
 	}
 	if err != nil {
 		e := toErrno(err)
-		if e == unix.EPIPE {
+		if e == unix.EPIPE && !quietEPIPE(p, nr, &a) {
 			p.brokenPipe(nr) // SIGPIPE, as Linux's pipe_write sends
 		}
 		r.RAX = negErrno(e)

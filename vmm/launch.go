@@ -33,6 +33,7 @@ type Config struct {
 	Log             *logrus.Logger
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
+	Net             syscalls.NetMode // --net: the guest's network (syscalls/netns.go)
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
 	// KillOrphans ends every process when the first one ends (a
 	// container's init); by default the others run on, as on Linux, and
@@ -181,6 +182,14 @@ func Launch(c Config) (*Result, error) {
 	k := syscalls.NewKernel(m)
 	k.Adopt(p, c0)
 	k.SetSandbox(sb)
+	// The network namespace is made now, while kshim may still do so
+	// (before the sandbox drops the privilege).
+	nw, err := syscalls.StartNetwork(k, c.Net, p)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	defer nw.Close()
 	// Set-up is done (KVM, memory, the program, the root are open): from
 	// here on kshim runs confined, before it loads the guest's image, so
 	// the image's AT_UID/AT_GID are the identity the guest will see.

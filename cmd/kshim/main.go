@@ -1,7 +1,7 @@
 // Command kshim runs unmodified Linux x86-64 programs (static or
 // dynamically linked) in a KVM vCPU without a guest kernel.
 //
-//	kshim run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env] [--hostname NAME]
+//	kshim run [--mem SIZE] [--root DIR] [--rw] [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env] [--hostname NAME]
 //	          [--timeout DURATION] [--max-tasks N] [--max-fds N] [--user UID[:GID]] [--no-sandbox]
 //	          [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
 //	kshim info
@@ -30,11 +30,13 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
+  run [--mem SIZE] [--root DIR] [--rw] [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
       [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw;
+        --net: private (default: own network namespace, loopback only),
+        none (no IP sockets) or host (the host's network);
         a dynamic program's or #! script's interpreter is taken from inside DIR;
         --no-aslr: fixed addresses, as setarch -R (personality ADDR_NO_RANDOMIZE);
         it gets kshim's environment (none with --clear-env) plus --env's,
@@ -130,6 +132,7 @@ func cmdRun(args []string) int {
 	noASLR := fs.Bool("no-aslr", false, "no address-space randomization, as setarch -R (personality ADDR_NO_RANDOMIZE)")
 	var stats statsFlag
 	fs.Var(&stats, "stats", "at exit, print run statistics to stderr (--stats=json for JSON)")
+	netFlag := fs.String("net", "private", "guest network: private (own namespace, loopback only), none (no IP sockets), host")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -170,6 +173,11 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: --orphans: %q is neither wait nor kill\n", *orphans)
 		return 2
 	}
+	netMode, err := syscalls.ParseNetMode(*netFlag)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: --net: %v\n", err)
+		return 2
+	}
 	box, err := confine()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
@@ -191,7 +199,7 @@ func cmdRun(args []string) int {
 	}
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
 		KillOrphans: *orphans == "kill",
 		MaxTasks:    *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})

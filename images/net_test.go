@@ -1,0 +1,363 @@
+// net_test.go: the guest's network policy and where its unix sockets
+// live. Spec tests, not differential ones: natively the program shares
+// the host's network and file system, which is what these check kshim
+// does not give the guest by default.
+//
+//   - TestNetPolicy: a TCP listener and an abstract unix socket of the
+//     host (this test's) are unreachable from the guest by default
+//     (ECONNREFUSED), reachable with --net host; --net none has no IP
+//     sockets at all; NETLINK_ROUTE only in the guest's own namespace.
+//   - TestNetGuestHidden: the guest's abstract unix name and TCP port are
+//     not the host's.
+//   - TestNetUnixPaths: unix socket paths resolve inside --root: symlinks
+//     and ".." that climb, and host paths, never reach a socket or a
+//     directory outside it; a bind lands inside the root; without --rw a
+//     new name is EROFS.
+//   - TestNetBusybox: busybox httpd, wget and nc talk to each other
+//     inside one guest over its private loopback; rtnetlink and the
+//     interface ioctls read the namespace and change nothing.
+//   - TestNetFuzz: hostile arguments to every socket syscall end in an
+//     errno or a result, never in a VMM error or a hang.
+package images
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// probe runs net_probe under kshim with flags and returns its results by
+// operation ("tcp 1234" -> "ECONNREFUSED").
+func probe(t *testing.T, cwd string, flags []string, ops ...string) map[string]string {
+	t.Helper()
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "net_probe")
+	requireFile(t, prog)
+	argv := append(append(append([]string{kshim, "run"}, flags...), prog), ops...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = cwd
+	cmd.Env = baseEnv
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kshim run net_probe %v: %v\nstdout:\n%s\nstderr:\n%s", ops, err, out.Bytes(), errb.Bytes())
+	}
+	res := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		op, r, ok := strings.Cut(line, " -> ")
+		if !ok {
+			t.Fatalf("unexpected output line %q", line)
+		}
+		res[op] = r
+	}
+	return res
+}
+
+func TestNetPolicy(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	abstract := "kshim-net-test-" + strconv.Itoa(os.Getpid())
+	ul, err := net.Listen("unix", "@"+abstract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ul.Close()
+	go func() {
+		for {
+			c, err := ul.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ops := []string{"tcp", port, "abstract", abstract, "inet", "netlink"}
+	cases := []struct {
+		flags []string
+		want  map[string]string
+	}{
+		{nil, map[string]string{"tcp " + port: "ECONNREFUSED", "abstract " + abstract: "ECONNREFUSED",
+			"inet": "0", "netlink": "0"}},
+		{[]string{"--net", "private"}, map[string]string{"tcp " + port: "ECONNREFUSED", "abstract " + abstract: "ECONNREFUSED"}},
+		{[]string{"--net", "host"}, map[string]string{"tcp " + port: "0", "abstract " + abstract: "0",
+			"inet": "0", "netlink": "EAFNOSUPPORT"}},
+		{[]string{"--net", "none"}, map[string]string{"tcp " + port: "EAFNOSUPPORT", "abstract " + abstract: "ECONNREFUSED",
+			"inet": "EAFNOSUPPORT", "netlink": "0"}},
+	}
+	for _, c := range cases {
+		got := probe(t, ".", c.flags, ops...)
+		for op, w := range c.want {
+			if got[op] != w {
+				t.Errorf("%v: %s -> %s, want %s", c.flags, op, got[op], w)
+			}
+		}
+	}
+}
+
+// TestNetGuestHidden: the guest's own listeners (an abstract unix name,
+// a TCP port on 127.0.0.1) are not reachable from the host by default.
+func TestNetGuestHidden(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "net_probe")
+	requireFile(t, prog)
+	name := "kshim-net-guest-" + strconv.Itoa(os.Getpid())
+	cmd := exec.Command(kshim, "run", prog, "hold", name)
+	cmd.Env = baseEnv
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+	}()
+	var out []byte
+	buf := make([]byte, 256)
+	for !bytes.Contains(out, []byte("ready\n")) {
+		n, err := stdout.Read(buf)
+		if err != nil {
+			t.Fatalf("guest: %v (stdout %q, stderr %q)", err, out, errb.Bytes())
+		}
+		out = append(out, buf[:n]...)
+	}
+	var port int
+	for _, l := range strings.Split(string(out), "\n") {
+		if p, ok := strings.CutPrefix(l, "port "); ok {
+			port, _ = strconv.Atoi(p)
+		}
+	}
+	if port == 0 {
+		t.Fatalf("no port from the guest: %q", out)
+	}
+	if c, err := net.Dial("unix", "@"+name); err == nil {
+		c.Close()
+		t.Errorf("the host reached the guest's abstract socket @%s", name)
+	}
+	// The guest's port is not taken on the host's loopback: the host can
+	// listen on it itself (unless another program of the host's happens
+	// to hold the same number, which the test then reports and skips).
+	if ln, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+		ln.Close()
+	} else {
+		t.Logf("port %d is in use on the host (%v): cannot tell", port, err)
+	}
+	stdin.Close()
+	rest, _ := io.ReadAll(stdout)
+	if want := "hold " + name + " -> 0\n"; !bytes.HasSuffix(rest, []byte(want)) {
+		t.Errorf("guest: %q, want %q at the end (stderr %q)", rest, want, errb.Bytes())
+	}
+}
+
+func TestNetUnixPaths(t *testing.T) {
+	tmp := guestTempDir(t)
+	root := filepath.Join(tmp, "root")
+	outdir := filepath.Join(tmp, "outdir")
+	for _, d := range []string{filepath.Join(root, "sub", "deep"), filepath.Join(root, "tmp"), outdir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chownTree(t, tmp) // the guest's identity's, as kshim runs it
+	// A host socket outside the root, and symlinks in the root that name
+	// it or its directory by host path, by climbing, and absolutely.
+	hostSock := filepath.Join(tmp, "host.sock")
+	hl, err := net.Listen("unix", hostSock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hl.Close()
+	links := map[string]string{
+		"hostsock": hostSock,                 // host path of the socket
+		"hostdir":  outdir,                   // host path of a directory
+		"up":       "../../../../../..",      // climbs
+		"sub/abs":  "/",                      // absolute
+		"upsock":   "../host.sock",           // one level up: the socket
+		"existing": "/etc/nothing-here.sock", // dangling, inside
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rw := []string{"--root", root, "--rw"}
+	got := probe(t, tmp, rw,
+		"connect", "/hostsock",
+		"connect", "/upsock",
+		"connect", "/up/host.sock",
+		"connect", "../host.sock",
+		"connect", hostSock,
+		"bind", "/hostdir/s1.sock",
+		"bind", "/up/s2.sock",
+		"bind", "/sub/abs/s3.sock",
+		"bind", "../../s4.sock",
+		"bind", "sub/deep/../../../s5.sock",
+		"bind", "/tmp/s6.sock",
+		"connect", "/tmp/s6.sock",
+		"bind", "/existing",
+	)
+	want := map[string]string{
+		"connect /hostsock":              "ENOENT",
+		"connect /upsock":                "ENOENT",
+		"connect /up/host.sock":          "ENOENT",
+		"connect ../host.sock":           "ENOENT",
+		"connect " + hostSock:            "ENOENT",
+		"bind /hostdir/s1.sock":          "ENOENT",
+		"bind /up/s2.sock":               "0",
+		"bind /sub/abs/s3.sock":          "0",
+		"bind ../../s4.sock":             "0",
+		"bind sub/deep/../../../s5.sock": "0",
+		"bind /tmp/s6.sock":              "0",
+		"connect /tmp/s6.sock":           "ECONNREFUSED", // bound, not listening
+		"bind /existing":                 "EADDRINUSE",
+	}
+	for op, w := range want {
+		if got[op] != w {
+			t.Errorf("%s -> %s, want %s", op, got[op], w)
+		}
+	}
+	// The sockets are inside the root, nothing new is outside it.
+	for _, n := range []string{"s2.sock", "s3.sock", "s4.sock", "s5.sock", "tmp/s6.sock"} {
+		st, err := os.Lstat(filepath.Join(root, n))
+		if err != nil || st.Mode()&os.ModeSocket == 0 {
+			t.Errorf("%s is not a socket inside the root: %v", n, err)
+		}
+	}
+	for _, d := range []string{tmp, outdir, filepath.Dir(tmp)} {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "s") && strings.HasSuffix(e.Name(), ".sock") {
+				t.Errorf("a guest socket escaped the root: %s", filepath.Join(d, e.Name()))
+			}
+		}
+	}
+
+	// Read-only root: the lookup's errors first, then EADDRINUSE for an
+	// existing name, then EROFS, as on a read-only mount (the answers of
+	// a native run on a tmpfs remounted read-only).
+	got = probe(t, tmp, []string{"--root", root},
+		"bind", "/new.sock",
+		"bind", "/s2.sock",
+		"bind", "/nodir/x.sock",
+		"bind", "/tmp",
+		"bind", "/tmp/",
+		"bind", "/s2.sock/",
+		"bind", "/new/",
+		"bind", ".",
+		"bind", "/s2.sock/x",
+		"connect", "/s2.sock",
+	)
+	want = map[string]string{
+		"bind /new.sock":     "EROFS",
+		"bind /s2.sock":      "EADDRINUSE",
+		"bind /nodir/x.sock": "ENOENT",
+		"bind /tmp":          "EADDRINUSE",
+		"bind /tmp/":         "EADDRINUSE",
+		"bind /s2.sock/":     "EADDRINUSE",
+		"bind /new/":         "ENOENT",
+		"bind .":             "EADDRINUSE",
+		"bind /s2.sock/x":    "ENOTDIR",
+		"connect /s2.sock":   "ECONNREFUSED",
+	}
+	for op, w := range want {
+		if got[op] != w {
+			t.Errorf("read-only: %s -> %s, want %s", op, got[op], w)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(root, "new.sock")); err == nil {
+		t.Errorf("a read-only root got a new socket")
+	}
+}
+
+func TestNetBusybox(t *testing.T) {
+	if _, err := os.Stat(busyboxBin); err != nil {
+		t.Skipf("%s not installed (make deps)", busyboxBin)
+	}
+	kshim, _ := paths(t)
+	requireFile(t, kshim)
+	tmp := guestTempDir(t)
+	www := filepath.Join(tmp, "www")
+	if err := os.MkdirAll(www, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page := "served by busybox httpd inside the guest\n"
+	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A fixed port is safe: the guest has its own network namespace.
+	script := `
+busybox httpd -p 127.0.0.1:8080 -h ` + www + `
+busybox nc -l -p 9000 > ` + tmp + `/nc.out &
+i=0; while [ $i -lt 50 ]; do busybox wget -q -O - http://127.0.0.1:8080/index.html && break; i=$((i+1)); busybox usleep 100000; done
+i=0; while [ $i -lt 50 ]; do echo "through nc" | busybox nc 127.0.0.1 9000 && break; i=$((i+1)); busybox usleep 100000; done
+wait
+cat ` + tmp + `/nc.out
+`
+	chownTree(t, tmp)
+	// --orphans=kill: httpd runs on as a daemon; it ends with the script.
+	r := run([]string{kshim, "run", "--rw", "--orphans=kill", busyboxBin, "sh", "-c", script}, baseEnv, "")
+	if r.timedOut || r.err != nil || r.exit != 0 {
+		t.Fatalf("kshim run busybox: %s\nstdout:\n%s\nstderr:\n%s", r.status(), clip(r.stdout), clip(r.stderr))
+	}
+	if want := page + "through nc\n"; string(r.stdout) != want {
+		t.Errorf("stdout %q, want %q\nstderr:\n%s", r.stdout, want, r.stderr)
+	}
+
+	// rtnetlink and the interface ioctls read the guest's namespace
+	// (only lo, up); nothing changes it (RTM_NEW*: EPERM, SIOCSIF*:
+	// ENOTTY).
+	r = run([]string{kshim, "run", busyboxBin, "sh", "-c",
+		"busybox ip -o link | busybox cut -d: -f2; busybox ip -4 -o addr show lo | busybox grep -c 'inet 127.0.0.1/8'; " +
+			"busybox ifconfig lo | busybox grep -c 'UP LOOPBACK RUNNING'; " +
+			"busybox ip link add kshimv0 type veth peer name kshimv1 2>&1; echo rc=$?; busybox ip -o link | busybox wc -l"}, baseEnv, "")
+	want := " lo\n1\n1\nip: can't talk to rtnetlink: Operation not permitted\nrc=2\n1\n"
+	if r.timedOut || r.err != nil || string(r.stdout) != want {
+		t.Errorf("busybox ip/ifconfig: %s\nstdout %q, want %q\nstderr:\n%s", r.status(), r.stdout, want, r.stderr)
+	}
+}
+
+// TestNetFuzz runs net_fuzz (random hostile arguments to every socket
+// syscall) under kshim with a read-only root: every call must return,
+// and kshim must end cleanly with the guest's status.
+func TestNetFuzz(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "net_fuzz")
+	requireFile(t, prog)
+	for _, seed := range []string{"1", "2"} {
+		r := run([]string{kshim, "run", prog, "10000", seed}, baseEnv, "")
+		if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || looksLikeGoCrash(r.stderr) ||
+			string(r.stdout) != "10000 calls returned\n" {
+			t.Errorf("seed %s: %s\nstdout:\n%s\nstderr:\n%s", seed, r.status(), clip(r.stdout), clip(r.stderr))
+		}
+	}
+}

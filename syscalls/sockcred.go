@@ -1,0 +1,326 @@
+// sockcred.go: which guest process a unix socket's peer credentials name.
+//
+// Every guest process is the one host process kshim, so the host kernel's
+// SO_PEERCRED and SCM_CREDENTIALS always say kshim's pid. kshim records,
+// per socket (by sockfs inode, which names one socket, hence one open file
+// description), the guest pid Linux would have stored: the creator for
+// socketpair, the connecting process for the server's end, the listening
+// process for the client's end. A query asks the host kernel
+// (NETLINK_SOCK_DIAG, UNIX_DIAG_PEER) which socket is the peer and reads
+// its record.
+//
+// Invariants:
+//   - A record never holds a host pid, only guest pids; a query with no
+//     record answers 0 (as Linux does for a pid outside the reader's pid
+//     namespace), never kshim's pid.
+//   - The table is bounded (credMax records, oldest dropped): a socket
+//     inode can be reused after its socket closes, and every event that
+//     makes a record overwrites the old one.
+//   - SCM_CREDENTIALS received on a connected socket names the peer's
+//     recorded process, which is the sender unless a forked child of it
+//     sends (kshim cannot tell one guest process's sends from another's).
+package syscalls
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	credMax          = 1 << 16
+	sockDiagByFamily = 20 // SOCK_DIAG_BY_FAMILY
+	udiagShowPeer    = 4  // UDIAG_SHOW_PEER
+	unixDiagPeer     = 2  // UNIX_DIAG_PEER
+)
+
+type credTable struct {
+	mu       sync.Mutex
+	owner    map[uint64]int32  // socket inode -> pid its peer sees
+	peer     map[uint64]int32  // socket inode -> its peer's pid, when known directly
+	sender   map[uint64]int32  // socket inode -> pid that last sent on it
+	order    []uint64          // insertion order, for the bound
+	boundAt  map[uint64]string // socket inode -> key of its bound name
+	listener map[string]int32  // bound name key -> pid that listened
+	byName   map[string]uint64 // unix address, as the kernel reports it -> socket inode
+
+	dmu  sync.Mutex
+	diag int // NETLINK_SOCK_DIAG socket in the guest's namespace, or -1
+	seq  uint32
+}
+
+func (c *credTable) init() {
+	c.owner = map[uint64]int32{}
+	c.peer = map[uint64]int32{}
+	c.sender = map[uint64]int32{}
+	c.boundAt = map[uint64]string{}
+	c.listener = map[string]int32{}
+	c.byName = map[string]uint64{}
+	c.diag = -1
+}
+
+// openDiag runs on the worker, in the guest's namespace.
+func (c *credTable) openDiag() error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return err
+	}
+	tv := unix.Timeval{Sec: 1}
+	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	c.diag = fd
+	return nil
+}
+
+func sockIno(h int) uint64 {
+	var st unix.Stat_t
+	if unix.Fstat(h, &st) != nil {
+		return 0
+	}
+	return st.Ino
+}
+
+// put records m[ino] = pid, keeping the table bounded.
+func (c *credTable) put(m map[uint64]int32, ino uint64, pid int32) {
+	if ino == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := m[ino]; !ok {
+		c.order = append(c.order, ino)
+		if len(c.order) > credMax {
+			old := c.order[0]
+			c.order = c.order[1:]
+			delete(c.owner, old)
+			delete(c.peer, old)
+			delete(c.sender, old)
+			delete(c.boundAt, old)
+		}
+	}
+	m[ino] = pid
+}
+
+func (c *credTable) set(ino uint64, pid int32) { c.put(c.owner, ino, pid) }
+
+func (c *credTable) lookup(m map[uint64]int32, ino uint64) (int32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := m[ino]
+	return v, ok
+}
+
+// sent records that pid sends on socket h (for SCM_CREDENTIALS).
+func (c *credTable) sent(h, pid int) {
+	ino := sockIno(h)
+	if v, ok := c.lookup(c.sender, ino); ok && v == int32(pid) {
+		return
+	}
+	c.put(c.sender, ino, int32(pid))
+}
+
+// pair records a socketpair made by pid.
+func (c *credTable) pair(a, b, pid int) {
+	for _, h := range []int{a, b} {
+		c.set(sockIno(h), int32(pid))
+		c.put(c.peer, sockIno(h), int32(pid))
+	}
+}
+
+// bound records the node that socket h was just bound to (path, as the
+// chrooted worker sees it).
+func (c *credTable) bound(h int, path string) {
+	var st unix.Stat_t
+	if unix.Lstat(path, &st) != nil {
+		return
+	}
+	c.mu.Lock()
+	c.boundAt[sockIno(h)] = nodeKey(st.Dev, st.Ino)
+	c.mu.Unlock()
+}
+
+func nodeKey(dev, ino uint64) string {
+	return strconv.FormatUint(dev, 16) + ":" + strconv.FormatUint(ino, 16)
+}
+
+// nameKey is the key of socket h's bound name: its node, or its abstract
+// name.
+func (c *credTable) nameKey(h int) string {
+	c.mu.Lock()
+	k, ok := c.boundAt[sockIno(h)]
+	c.mu.Unlock()
+	if ok {
+		return k
+	}
+	sa, err := hostSockname(unix.SYS_GETSOCKNAME, h)
+	if err == nil && len(sa) > sunPathOff && le16(sa) == unix.AF_UNIX && sa[sunPathOff] == 0 {
+		return "@" + string(sa[sunPathOff:])
+	}
+	return ""
+}
+
+// listening records that pid listens on socket h.
+func (c *credTable) listening(h, pid int) {
+	if k := c.nameKey(h); k != "" {
+		c.mu.Lock()
+		c.listener[k] = int32(pid)
+		c.mu.Unlock()
+	}
+}
+
+// connecting records that pid connects socket h: the server's end will
+// see pid.
+func (c *credTable) connecting(h, pid int) { c.set(sockIno(h), int32(pid)) }
+
+// connected records, for the client's end h connected to guest address sa
+// (pfd: the O_PATH fd of its node, when it is a path), the process that
+// listens there.
+func (c *credTable) connected(h int, sa []byte, pfd int) {
+	key := ""
+	if pfd >= 0 {
+		var st unix.Stat_t
+		if unix.Fstat(pfd, &st) == nil {
+			key = nodeKey(st.Dev, st.Ino)
+		}
+	} else if len(sa) > sunPathOff && sa[sunPathOff] == 0 {
+		key = "@" + string(sa[sunPathOff:])
+	}
+	c.mu.Lock()
+	lp, ok := c.listener[key]
+	c.mu.Unlock()
+	if ok {
+		// The server's end has no inode until it is accepted: record
+		// the client's view on the client's socket.
+		c.put(c.peer, sockIno(h), lp)
+	}
+}
+
+// accepted records the listener's process for socket s accepted on l.
+func (c *credTable) accepted(l, s int) {
+	k := c.nameKey(l)
+	c.mu.Lock()
+	lp, ok := c.listener[k]
+	c.mu.Unlock()
+	if ok && k != "" {
+		c.set(sockIno(s), lp)
+	}
+}
+
+// peerPid is the guest pid socket h's peer credentials name (0: unknown).
+func (c *credTable) peerPid(h int) int32 {
+	ino := sockIno(h)
+	if v, ok := c.lookup(c.peer, ino); ok {
+		return v
+	}
+	if peer := c.diagPeer(ino); peer != 0 {
+		v, _ := c.lookup(c.owner, peer)
+		return v
+	}
+	return 0
+}
+
+// named records socket h's unix address (after a bind), so credentials
+// received from it on an unconnected socket name its last sender.
+func (c *credTable) named(h int) {
+	sa, err := hostSockname(unix.SYS_GETSOCKNAME, h)
+	if err != nil || len(sa) <= sunPathOff || le16(sa) != unix.AF_UNIX {
+		return
+	}
+	ino := sockIno(h)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.byName) >= credMax {
+		clear(c.byName) // rare: start again rather than grow
+	}
+	c.byName[string(sa)] = ino
+}
+
+// senderPid is the guest pid that last sent on socket h's peer, or on
+// the socket bound to from (the message's source), for credentials
+// received on h (0: unknown).
+func (c *credTable) senderPid(h int, from []byte) int32 {
+	if len(from) > sunPathOff {
+		c.mu.Lock()
+		ino, ok := c.byName[string(from)]
+		c.mu.Unlock()
+		if ok {
+			if v, ok := c.lookup(c.sender, ino); ok {
+				return v
+			}
+		}
+	}
+	if peer := c.diagPeer(sockIno(h)); peer != 0 {
+		if v, ok := c.lookup(c.sender, peer); ok {
+			return v
+		}
+		if v, ok := c.lookup(c.owner, peer); ok {
+			return v
+		}
+	}
+	return 0
+}
+
+// diagPeer asks the host which socket is unix socket ino's peer.
+func (c *credTable) diagPeer(ino uint64) uint64 {
+	if ino == 0 || ino > 1<<32-1 {
+		return 0
+	}
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if c.diag < 0 {
+		return 0
+	}
+	c.seq++
+	req := make([]byte, 40)
+	put32(req[0:], 40)
+	req[4] = sockDiagByFamily
+	req[6] = unix.NLM_F_REQUEST
+	put32(req[8:], c.seq)
+	req[16] = unix.AF_UNIX
+	put32(req[20:], 0xffffffff) // all states
+	put32(req[24:], uint32(ino))
+	put32(req[28:], udiagShowPeer)
+	put32(req[32:], 0xffffffff) // no cookie
+	put32(req[36:], 0xffffffff)
+	if err := unix.Sendto(c.diag, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0
+	}
+	buf := make([]byte, 8192)
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		n, _, err := unix.Recvfrom(c.diag, buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0
+		}
+		for off := 0; off+16 <= n; {
+			l := int(le32(buf[off:]))
+			if l < 16 || off+l > n {
+				break
+			}
+			typ, seq := le16(buf[off+4:]), le32(buf[off+8:])
+			if seq == c.seq {
+				if typ != sockDiagByFamily {
+					return 0 // NLMSG_ERROR: no such socket
+				}
+				// unix_diag_msg (16 bytes), then attributes.
+				for a := off + 16 + 16; a+4 <= off+l; {
+					al := int(le16(buf[a:]))
+					if al < 4 || a+al > off+l {
+						break
+					}
+					if le16(buf[a+2:]) == unixDiagPeer && al >= 8 {
+						return uint64(le32(buf[a+4:]))
+					}
+					a += (al + 3) &^ 3
+				}
+				return 0
+			}
+			off += (l + 3) &^ 3
+		}
+	}
+	return 0
+}

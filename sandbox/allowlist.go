@@ -107,6 +107,7 @@ var kvmIoctls = []uint64{
 	0xaea3,     // KVM_GET_TSC_KHZ
 	0x9000aea4, // KVM_GET_XSAVE
 	0x5000aea5, // KVM_SET_XSAVE
+	0x8040ae9f, // KVM_GET_VCPU_EVENTS (before rewriting a vCPU's state)
 }
 
 // ttyIoctls are the requests syscalls/io.go forwards for the guest

@@ -283,6 +283,24 @@ func (c *CPU) Run() error {
 	return nil
 }
 
+// ioctlGetVCPUEvents is KVM_GET_VCPU_EVENTS (_IOR(KVMIO, 0x9f, struct
+// kvm_vcpu_events), 64 bytes).
+const ioctlGetVCPUEvents = 0x8040ae9f
+
+// EventPending reports whether KVM holds an exception or interrupt for the
+// vCPU that it has not delivered yet (injected or pending). Registers
+// changed now would have it delivered onto the new state: a fault of the
+// interrupted user code landing in the shim's resume path.
+func (c *CPU) EventPending() bool {
+	var ev [64]byte
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, c.fd, ioctlGetVCPUEvents, uintptr(unsafe.Pointer(&ev[0])))
+	if e != 0 {
+		return false // no such ioctl: nothing known to be pending
+	}
+	// exception.injected, exception.pending; interrupt.injected.
+	return ev[0] != 0 || ev[3] != 0 || ev[8] != 0
+}
+
 // CompleteIO finishes what KVM still owes an I/O exit (an `in`'s data in
 // RAX, the step past the instruction) without running the guest: KVM does
 // it at the start of the next KVM_RUN, and on some hosts (PVM emulates

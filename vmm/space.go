@@ -211,6 +211,11 @@ func (c *VCPU) ensureFlush() error {
 		back = boot.KernelReturn
 	default:
 		if r.RIP < boot.UserTop {
+			if c.CPU.EventPending() {
+				// KVM delivers the user's pending fault first; its
+				// exception path ends in kflush, which applies the queue.
+				return nil
+			}
 			return c.m.path.resumeAsync(c, r, true)
 		}
 		return nil

@@ -129,10 +129,11 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	if err != nil {
 		return err
 	}
-	if r.RIP >= boot.UserTop {
-		// In the shim (a flush stub, a fault's way back): no frame can
-		// be built here, and the user code ahead may never exit again
-		// (a spinning thread), so kick again once it has left the shim.
+	if r.RIP >= boot.UserTop || c.CPU.EventPending() {
+		// In the shim (a flush stub, a fault's way back), or with an
+		// exception KVM has yet to deliver for the user code: no frame
+		// can be built now, and the user code ahead may never exit
+		// again (a spinning thread), so kick again shortly.
 		time.AfterFunc(100*time.Microsecond, c.Kick)
 		return nil
 	}

@@ -5,7 +5,7 @@
 GO      ?= go
 KSHIM   := bin/kshim
 
-.PHONY: all build run test vet deps clean generate
+.PHONY: all build run test test-svm vet deps clean generate
 
 all: build images
 
@@ -39,6 +39,15 @@ vet:
 test: deps build images
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# `make test-svm`: the guest-running tests (vmm, images: native vs kshim)
+# inside a Debian kernel booted under QEMU TCG, an emulated AMD CPU with
+# SVM, where kshim takes its VMX/SVM syscall path (cpl0-sysret); once with
+# kvm_amd npt=0 and once with npt=1. Installs qemu-system-x86 and fetches
+# the kernel package when missing; see ci/svm/main.go. CPU heavy (QEMU
+# runs under nice); SVM_FLAGS passes options (e.g. SVM_FLAGS=-npt=1).
+test-svm: deps images
+	$(GO) run ./ci/svm $(SVM_FLAGS)
 
 clean:
 	rm -rf bin build

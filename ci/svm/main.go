@@ -43,6 +43,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,6 +114,7 @@ var (
 	silence   = flag.Duration("silence", 150*time.Second, "kill QEMU after this long without console output (the guest's heartbeat is 15 s)")
 	kernelPkg = flag.String("kernel-pkg", "", "Debian kernel package (default: what linux-image-cloud-amd64 depends on)")
 	niceness  = flag.Int("nice", 10, "nice value for QEMU")
+	tcgThread = flag.String("tcg-thread", "multi", "QEMU TCG threading: multi (one host thread per vCPU) or single")
 	planFile  = flag.String("plan", "", "shell fragment the guest runs instead of the test plan (diagnostics: it can call run_tests, say, /kshim/bin/kshim; see ci/svm/init)")
 )
 
@@ -165,6 +167,13 @@ func run(log func(string, ...any)) error {
 			return fmt.Errorf("-npt: %q is not 0 or 1", n)
 		}
 		r := boot(log, out, k, initrd, n)
+		if r.regs != "" && !strings.HasPrefix(r.regs, "monitor:") {
+			if syms, err := kallsyms(log, out, k, initrd); err != nil {
+				log("cannot symbolize the vCPUs' RIPs: %v", err)
+			} else {
+				r.regs = symbolize(r.regs, syms)
+			}
+		}
 		reports = append(reports, r)
 		r.print(os.Stdout, false)
 	}
@@ -508,10 +517,10 @@ func boot(log func(string, ...any), out string, k *kernel, initrd, npt string) *
 	}
 	defer logf.Close()
 	args := []string{
-		"-accel", "tcg", "-cpu", "max,la57=off", "-smp", fmt.Sprint(*smp), "-m", *memSize,
+		"-accel", "tcg,thread=" + *tcgThread, "-cpu", "max,la57=off", "-smp", fmt.Sprint(*smp), "-m", *memSize,
 		"-nodefaults", "-display", "none", "-monitor", "unix:" + mon + ",server=on,wait=off", "-serial", "stdio", "-no-reboot",
 		"-kernel", k.vmlinuz, "-initrd", initrd,
-		"-append", "console=ttyS0 quiet loglevel=4 panic=-1 svm.npt=" + npt,
+		"-append", "console=ttyS0 quiet loglevel=4 panic=-1 nokaslr svm.npt=" + npt,
 	}
 	log("npt=%s: booting: qemu-system-x86_64 %s (console: %s)", npt, strings.Join(args, " "), r.log)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -562,7 +571,6 @@ func boot(log func(string, ...any), out string, k *kernel, initrd, npt string) *
 				mu.Lock()
 				r.regs = regs
 				mu.Unlock()
-				log("npt=%s: watchdog: vCPU registers (QEMU monitor):\n%s", npt, regs)
 				log("npt=%s: watchdog: killing QEMU (pid %d)", npt, cmd.Process.Pid)
 				_ = cmd.Process.Kill()
 				return
@@ -646,33 +654,107 @@ func boot(log func(string, ...any), out string, k *kernel, initrd, npt string) *
 	return r
 }
 
-// monitorRegs asks QEMU's human monitor for every vCPU's registers and
-// returns the lines that say where each one is.
+// monitorRegs asks QEMU's human monitor for every vCPU's registers three
+// times, a second apart, and returns the lines that say where each one is
+// (RIP, CPL, IF in RFL, HLT).
 func monitorRegs(sock string) string {
-	conn, err := net.DialTimeout("unix", sock, 3*time.Second)
-	if err != nil {
-		return "monitor: " + err.Error()
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.WriteString(conn, "info registers -a\n"); err != nil {
-		return "monitor: " + err.Error()
-	}
-	b, _ := io.ReadAll(conn) // until the deadline
 	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		l = strings.TrimRight(l, "\r")
-		for _, p := range []string{"CPU#", "RIP=", "CS =", "CR0=", "EFER="} {
-			if strings.HasPrefix(strings.TrimLeft(l, "\x1b[K"), p) || strings.HasPrefix(l, p) {
-				out = append(out, "   "+l)
-				break
+	for i := 0; i < 3; i++ {
+		if i > 0 {
+			time.Sleep(time.Second)
+		}
+		conn, err := net.DialTimeout("unix", sock, 3*time.Second)
+		if err != nil {
+			return "monitor: " + err.Error()
+		}
+		_ = conn.SetDeadline(time.Now().Add(4 * time.Second))
+		_, err = io.WriteString(conn, "info registers -a\n")
+		b, _ := io.ReadAll(conn) // until the deadline
+		conn.Close()
+		if err != nil {
+			return "monitor: " + err.Error()
+		}
+		out = append(out, fmt.Sprintf("   sample %d:", i+1))
+		for _, l := range strings.Split(string(b), "\n") {
+			l = strings.TrimRight(l, "\r")
+			if i := strings.Index(l, "CPU#"); i >= 0 {
+				out = append(out, "   "+l[i:])
+			} else if i := strings.Index(l, "RIP="); i >= 0 {
+				out = append(out, "     "+l[i:])
+			} else if strings.HasPrefix(l, "CS =") || strings.HasPrefix(l, "CR0=") {
+				out = append(out, "     "+l)
 			}
 		}
 	}
-	if len(out) == 0 {
-		return "monitor: no register dump"
-	}
 	return strings.Join(out, "\n")
+}
+
+// kallsyms returns the guest kernel's text symbols (with the kvm modules
+// loaded as the tests load them), from a cached file or a boot that only
+// dumps them (svm.kallsyms=1 in ci/svm/init) to a second serial port.
+func kallsyms(log func(string, ...any), out string, k *kernel, initrd string) ([]symbol, error) {
+	cache := filepath.Join(filepath.Dir(k.vmlinuz), "..", "kallsyms-nokaslr.txt")
+	if _, err := os.Stat(cache); err != nil {
+		log("booting once more to read the guest kernel's symbols (for the frozen vCPUs' RIPs)")
+		tmp := cache + ".tmp"
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "qemu-system-x86_64",
+			"-accel", "tcg", "-cpu", "max,la57=off", "-smp", "1", "-m", *memSize,
+			"-nodefaults", "-display", "none", "-monitor", "none", "-serial", "file:/dev/null",
+			"-serial", "file:"+tmp, "-no-reboot", "-kernel", k.vmlinuz, "-initrd", initrd,
+			"-append", "console=ttyS0 quiet panic=-1 nokaslr svm.kallsyms=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("symbol boot: %v\n%s", err, b)
+		}
+		if err := os.Rename(tmp, cache); err != nil {
+			return nil, err
+		}
+	}
+	b, err := os.ReadFile(cache)
+	if err != nil {
+		return nil, err
+	}
+	var syms []symbol
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(strings.TrimRight(l, "\r"))
+		if len(f) < 3 {
+			continue
+		}
+		a, err := strconv.ParseUint(f[0], 16, 64)
+		if err != nil || a == 0 {
+			continue
+		}
+		name := f[2]
+		if len(f) > 3 {
+			name += " " + f[3]
+		}
+		syms = append(syms, symbol{a, name})
+	}
+	sort.Slice(syms, func(i, j int) bool { return syms[i].addr < syms[j].addr })
+	if len(syms) == 0 {
+		return nil, errors.New("no symbols read")
+	}
+	return syms, nil
+}
+
+type symbol struct {
+	addr uint64
+	name string
+}
+
+// symbolize appends the symbol to every RIP=... in the register dump.
+func symbolize(regs string, syms []symbol) string {
+	re := regexp.MustCompile(`RIP=([0-9a-f]{16})`)
+	return re.ReplaceAllStringFunc(regs, func(m string) string {
+		a, _ := strconv.ParseUint(m[4:], 16, 64)
+		i := sort.Search(len(syms), func(i int) bool { return syms[i].addr > a }) - 1
+		if i < 0 || a < 0xffff800000000000 || a-syms[i].addr > 1<<20 {
+			return m + " (not in the kernel's or kvm's text)"
+		}
+		return fmt.Sprintf("%s <%s+%#x>", m, syms[i].name, a-syms[i].addr)
+	})
 }
 
 // threadCPU samples the CPU time of each of QEMU's threads twice, 3 s

@@ -114,7 +114,11 @@ var (
 	silence   = flag.Duration("silence", 150*time.Second, "kill QEMU after this long without console output (the guest's heartbeat is 15 s)")
 	kernelPkg = flag.String("kernel-pkg", "", "Debian kernel package (default: what linux-image-cloud-amd64 depends on)")
 	niceness  = flag.Int("nice", 10, "nice value for QEMU")
-	tcgThread = flag.String("tcg-thread", "multi", "QEMU TCG threading: multi (one host thread per vCPU) or single")
+	// Single-threaded TCG still gives the guest 2 CPUs whose threads run
+	// concurrently (interleaved by QEMU); with one host thread per vCPU
+	// (multi) the guest kernel froze, both vCPUs spinning at CPL 0 with
+	// interrupts off, in 3 of 4 npt=0 runs (2026-11-29); single: none yet.
+	tcgThread = flag.String("tcg-thread", "single", "QEMU TCG threading: single, or multi (one host thread per vCPU; froze the guest kernel in 3 of 4 npt=0 runs)")
 	planFile  = flag.String("plan", "", "shell fragment the guest runs instead of the test plan (diagnostics: it can call run_tests, say, /kshim/bin/kshim; see ci/svm/init)")
 )
 
@@ -138,7 +142,7 @@ func run(log func(string, ...any)) error {
 	if err := ensureTools(log); err != nil {
 		return err
 	}
-	k, err := fetchKernel(log, filepath.Join(out, "kernel"))
+	k, err := fetchKernel(log, filepath.Join(out, "kernel"), true)
 	if err != nil {
 		return fmt.Errorf("kernel: %w", err)
 	}
@@ -247,8 +251,9 @@ type kernel struct {
 }
 
 // fetchKernel downloads and unpacks the Debian cloud kernel into dir
-// (cached: a second run reuses it).
-func fetchKernel(log func(string, ...any), dir string) (*kernel, error) {
+// (cached: a second run reuses it). With retry, a failed download is tried
+// again once after apt-get update.
+func fetchKernel(log func(string, ...any), dir string, retry bool) (*kernel, error) {
 	pkg := *kernelPkg
 	if pkg == "" {
 		deps, err := sh("apt-cache", "depends", "linux-image-cloud-amd64")
@@ -278,6 +283,14 @@ func fetchKernel(log func(string, ...any), dir string) (*kernel, error) {
 		cmd := exec.Command("apt-get", "download", pkg)
 		cmd.Dir = dir
 		if b, err := cmd.CombinedOutput(); err != nil {
+			if retry {
+				// Stale package lists may name a version the mirror
+				// dropped: update them and resolve again.
+				if _, err := sh("apt-get", "update", "-qq"); err != nil {
+					return nil, err
+				}
+				return fetchKernel(log, dir, false)
+			}
 			return nil, fmt.Errorf("apt-get download %s: %v\n%s", pkg, err, b)
 		}
 		debs, _ := filepath.Glob(filepath.Join(dir, pkg+"_*.deb"))

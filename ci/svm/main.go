@@ -114,11 +114,14 @@ var (
 	silence   = flag.Duration("silence", 150*time.Second, "kill QEMU after this long without console output (the guest's heartbeat is 15 s)")
 	kernelPkg = flag.String("kernel-pkg", "", "Debian kernel package (default: what linux-image-cloud-amd64 depends on)")
 	niceness  = flag.Int("nice", 10, "nice value for QEMU")
-	// Single-threaded TCG still gives the guest 2 CPUs whose threads run
-	// concurrently (interleaved by QEMU); with one host thread per vCPU
-	// (multi) the guest kernel froze, both vCPUs spinning at CPL 0 with
-	// interrupts off, in 3 of 4 npt=0 runs (2026-11-29); single: none yet.
-	tcgThread = flag.String("tcg-thread", "single", "QEMU TCG threading: single, or multi (one host thread per vCPU; froze the guest kernel in 3 of 4 npt=0 runs)")
+	// With one host thread per vCPU (multi) and no VM held open, the guest
+	// kernel froze in 4 of 5 npt=0 runs (2026-11-29): both vCPUs looping
+	// between __schedule and the int3 handler, interrupts off, i.e. in
+	// kernel text patching (static keys KVM toggles per VM); see
+	// ci/svm/kvmhold. single still gives the guest 2 CPUs whose threads run
+	// concurrently, interleaved on one host thread.
+	tcgThread = flag.String("tcg-thread", "multi", "QEMU TCG threading: multi (one host thread per vCPU) or single")
+	hold      = flag.Bool("hold", true, "keep one VM open in the guest during the tests (ci/svm/kvmhold)")
 	planFile  = flag.String("plan", "", "shell fragment the guest runs instead of the test plan (diagnostics: it can call run_tests, say, /kshim/bin/kshim; see ci/svm/init)")
 )
 
@@ -384,6 +387,9 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 	if err := gobuild("build", "-o", filepath.Join(root, "kshim/bin/kshim"), "./cmd/kshim"); err != nil {
 		return "", err
 	}
+	if err := gobuild("build", "-o", filepath.Join(root, "svm/kvmhold"), "./ci/svm/kvmhold"); err != nil {
+		return "", err
+	}
 	var plan strings.Builder
 	plan.WriteString("# written by ci/svm/main.go\n")
 	for _, s := range suites {
@@ -533,7 +539,7 @@ func boot(log func(string, ...any), out string, k *kernel, initrd, npt string) *
 		"-accel", "tcg,thread=" + *tcgThread, "-cpu", "max,la57=off", "-smp", fmt.Sprint(*smp), "-m", *memSize,
 		"-nodefaults", "-display", "none", "-monitor", "unix:" + mon + ",server=on,wait=off", "-serial", "stdio", "-no-reboot",
 		"-kernel", k.vmlinuz, "-initrd", initrd,
-		"-append", "console=ttyS0 quiet loglevel=4 panic=-1 nokaslr svm.npt=" + npt,
+		"-append", "console=ttyS0 quiet loglevel=4 panic=-1 nokaslr svm.npt=" + npt + fmt.Sprintf(" svm.hold=%v", *hold),
 	}
 	log("npt=%s: booting: qemu-system-x86_64 %s (console: %s)", npt, strings.Join(args, " "), r.log)
 	ctx, cancel := context.WithCancel(context.Background())

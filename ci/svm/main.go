@@ -598,7 +598,7 @@ func boot(log func(string, ...any), out string, k *kernel, initrd, npt string) *
 	}()
 
 	cur := map[string]*suiteRun{}
-	var t2j map[string]*t2jFeed = map[string]*t2jFeed{}
+	t2j := map[string]*t2jFeed{}
 	sc := bufio.NewScanner(pr)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	lastMarker := time.Now()
@@ -914,7 +914,7 @@ func (r *report) ok() bool {
 	}
 	for _, s := range r.suites {
 		c, _, _ := s.rows()
-		if s.rc != "0" || c.fail != 0 || c.running != 0 {
+		if s.rc != "0" || c.fail != 0 || c.running != 0 || c.pass == 0 {
 			return false
 		}
 	}
@@ -961,6 +961,9 @@ func (r *report) print(w io.Writer, brief bool) {
 		fmt.Fprintf(w, "   %-7s %d passed, %d failed, %d skipped", s.name, c.pass, c.fail, c.skip)
 		if c.running > 0 {
 			fmt.Fprintf(w, ", %d unfinished", c.running)
+		}
+		if c.pass == 0 {
+			fmt.Fprintf(w, " (no row passed: nothing ran?)")
 		}
 		if s.rc == "" {
 			fmt.Fprintf(w, " (did not finish)")

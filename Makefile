@@ -10,7 +10,7 @@ KSHIM   := bin/kshim
 # the sandbox relies on (sandbox/identity.go).
 export CGO_ENABLED := 0
 
-.PHONY: all build run test vet deps clean generate
+.PHONY: all build run test test-svm vet deps clean generate
 
 all: build images
 
@@ -45,6 +45,15 @@ test: deps build images
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "not gofmt'ed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -count=1 ./...
+
+# `make test-svm`: the guest-running tests (vmm, images: native vs kshim)
+# inside a Debian kernel booted under QEMU TCG, an emulated AMD CPU with
+# SVM, where kshim takes its VMX/SVM syscall path (cpl0-sysret); once with
+# kvm_amd npt=0 and once with npt=1. Installs qemu-system-x86 and fetches
+# the kernel package when missing; see ci/svm/main.go. CPU heavy (QEMU
+# runs under nice); SVM_FLAGS passes options (e.g. SVM_FLAGS=-npt=1).
+test-svm: deps images
+	$(GO) run ./ci/svm $(SVM_FLAGS)
 
 clean:
 	rm -rf bin build

@@ -53,9 +53,10 @@ var fuzzExcludeKnown = []struct{ op, bug string }{
 	{"sigreturn:shim", "rt_sigreturn frames whose RIP is in the shim's user stub page (0xffffffff80001000..): " +
 		"later the task's own code runs with CS RPL 0 (cs=0x8 in the VMM's report): \"unexpected KVM exit 17\" " +
 		"(KVM internal error) at an SSE instruction, then kshim hangs (seed 2 without --rw, seed 6 --rw)"},
-	{"insn:in_e0", "in from the shim's port 0xE0 outside the stub: as insn:out_e0"},
-	{"insn:out_e0", "out to the shim's port 0xE0 outside the stub: the VMM stops the task " +
-		"(\"task stopped: killing it\" error=\"syscall exit from unexpected rip\") instead of a #GP SIGSEGV"},
+	{"insn:in_e0", "in from the shim's port 0xE0: as insn:out_e0"},
+	{"insn:out_e0", "out to the shim's port 0xE0 by a task whose CS had become 0x23 (after an iretq snippet): " +
+		"the VMM stops the task (\"task stopped: killing it\" error=\"syscall exit from unexpected rip\") " +
+		"instead of a #GP SIGSEGV (from 64-bit code it is a SIGSEGV as it should be)"},
 	{"insn:ud2", "a #UD from user code (SIGILL, handled on the alternate stack, siglongjmp) among fuzzed calls: " +
 		"later user code faults with an exception frame whose CS has RPL 0, and the VMM stops with status 125 " +
 		"\"exception 14 (error 0x3, ...) in the shim at rip <user address>\" (seed 2 --rw, seed 7 --rw)"},
@@ -176,8 +177,15 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 	root := filepath.Join(base, "root")
 	cwd := filepath.Join(base, "cwd")
 	canary := filepath.Join(base, "canary")
+	// The root is writable by anyone: kshim runs the guest as another
+	// user (--user, default 65534).
 	for _, d := range []string{root, filepath.Join(root, "dir"), cwd} {
 		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{root, filepath.Join(root, "dir")} {
+		if err := os.Chmod(d, 0o777); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -185,7 +193,10 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 		"file": "hello\n", "dir/file": "in dir\n", "empty": "", "big": strings.Repeat("0123456789abcdef", 4096),
 	}
 	for n, c := range files {
-		if err := os.WriteFile(filepath.Join(root, n), []byte(c), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(root, n), []byte(c), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(root, n), 0o666); err != nil { // past the umask
 			t.Fatal(err)
 		}
 	}
@@ -210,7 +221,9 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 	}
 	before := snapshot(base)
 
-	argv := []string{kshim, "run", "--mem", fuzzMem, "--root", root}
+	// --orphans=kill: when the first process ends (or its watchdog ends
+	// it), nothing it left behind keeps the run going.
+	argv := []string{kshim, "run", "--mem", fuzzMem, "--orphans=kill", "--root", root}
 	if rw {
 		argv = append(argv, "--rw")
 	}

@@ -38,7 +38,7 @@ static void *set_limits(void *arg)
 	struct rlimit rl;
 	(void)arg;
 	getrlimit(RLIMIT_NOFILE, &rl);
-	for (int i = 0; i < 20000 && !stop; i++)
+	for (int i = 0; i < 8000 && !stop; i++)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	stop = 1;
 	return NULL;

@@ -61,11 +61,9 @@ clean:
 # Long robustness runs (not in CI; `make test` runs a short version of
 # each): the syscall fuzzer (images/fuzz_syscalls.c) for SEEDS seeds of
 # CALLS calls per task, leaving out what hits open kshim bugs unless
-# EXCLUDE says otherwise (EXCLUDE=none: nothing; beware that path:dev then
-# lets the guest change the host's /dev/null & co. until the test restores
-# them after the run), and the exit-race stress test (images/exit_race.c,
-# Go guests) RUNS times per variant, known kshim bugs included. See
-# images/fuzz_test.go and images/stress_test.go.
+# EXCLUDE says otherwise (EXCLUDE=none: nothing), and the exit-race stress
+# test (images/exit_race.c, Go guests) RUNS times per variant, known kshim
+# bugs included. See images/fuzz_test.go and images/stress_test.go.
 SEEDS    ?= 20
 CALLS    ?= 200000
 FUZZ_SECONDS ?= 60

@@ -6,12 +6,13 @@
  * kshim itself survives (no Go panic, no VMM error, no hang) and reports
  * the status the guest chose.
  *
- *   exit_race forkexit NCHILD MIB THREADS
+ *   exit_race forkexit NCHILD MIB THREADS [SPIN]
  *       The first process forks NCHILD children and returns from main
  *       without waiting for them. Each child touches MIB MiB, starts
  *       THREADS threads that keep touching memory, and then either exits
  *       at once (even children) or spins until the machine is torn down
- *       (odd children). Exit status 0.
+ *       (odd children), or SPIN seconds (default 20) have passed. Exit
+ *       status 0.
  *   exit_race groupexit NPROC NTHREADS
  *       NPROC children each start NTHREADS threads that all call
  *       exit_group(7) at the same moment as the child's main thread; the
@@ -44,9 +45,10 @@
 static atomic_int go_flag;
 
 /* Tasks that "spin until the machine is torn down" give up after this
- * long, so a native run (or a kshim that failed to kill them) does not
- * leave them behind forever. */
-#define SPIN_LIMIT_S 20
+ * many seconds (forkexit's SPIN argument), so a native run, kshim
+ * --orphans=wait or a kshim that failed to kill them does not keep them
+ * forever. */
+static int spin_limit_s = 20;
 
 static int expired(void)
 {
@@ -55,7 +57,7 @@ static int expired(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (start == 0)
 		start = ts.tv_sec;
-	return ts.tv_sec - start > SPIN_LIMIT_S;
+	return ts.tv_sec - start >= spin_limit_s;
 }
 
 /* touch writes one byte per page of n bytes at p, v times over. */
@@ -227,8 +229,10 @@ int main(int argc, char **argv)
 		printf("exec ok\n");
 		return 0;
 	}
-	if (!strcmp(m, "forkexit"))
+	if (!strcmp(m, "forkexit")) {
+		spin_limit_s = arg(argv, argc, 5, 20);
 		return forkexit(arg(argv, argc, 2, 200), arg(argv, argc, 3, 4), arg(argv, argc, 4, 1));
+	}
 	if (!strcmp(m, "groupexit"))
 		return groupexit(arg(argv, argc, 2, 20), arg(argv, argc, 3, 8));
 	if (!strcmp(m, "execthreads"))

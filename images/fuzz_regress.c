@@ -6,7 +6,10 @@
  *    (signal 0 only checks: kshim once picked a thread for signal 0 and
  *    panicked on a negative shift);
  *  - the high 32 bits of a syscall number and of an ioctl request are
- *    ignored (Linux takes ints), the x32 bit makes ENOSYS.
+ *    ignored (Linux takes ints), the x32 bit makes ENOSYS;
+ *  - threads reading and setting resource limits at once (kshim's limits
+ *    map, shared by the threads, was read and written unlocked: Go's
+ *    "concurrent map read and map write" ended kshim).
  * Prints facts, never ids. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -23,6 +28,19 @@ static void *idle(void *arg)
 {
 	(void)arg;
 	pause();
+	return NULL;
+}
+
+static volatile int stop;
+
+static void *set_limits(void *arg)
+{
+	struct rlimit rl;
+	(void)arg;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	for (int i = 0; i < 8000 && !stop; i++)
+		setrlimit(RLIMIT_NOFILE, &rl);
+	stop = 1;
 	return NULL;
 }
 
@@ -56,5 +74,25 @@ int main(void)
 	show("ioctl(pipe, 1<<32 | TCGETS)", syscall(SYS_ioctl, p[0], (1l << 32) | TCGETS, &tio));
 	int n = 0;
 	show("ioctl(pipe, 1<<32 | FIONREAD)", syscall(SYS_ioctl, p[0], (1l << 32) | FIONREAD, &n));
+
+	pthread_t setter;
+	struct rlimit rl;
+	long same = 1;
+	pid_t child = fork();
+	if (child == 0) { /* a forked child setting its limits meanwhile */
+		stop = 0;
+		set_limits(NULL);
+		_exit(0);
+	}
+	pthread_create(&setter, NULL, set_limits, NULL);
+	while (!stop) {
+		struct rlimit now;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_STACK, &now);
+		same &= rl.rlim_cur > 0;
+	}
+	pthread_join(setter, NULL);
+	waitpid(child, NULL, 0);
+	printf("limits read while a thread and a child set theirs: %ld\n", same);
 	return 0;
 }

@@ -634,13 +634,13 @@ static u64 gen_path(struct task *t, int *kind)
 			s[i] = (char)rnd(r);
 		s[n] = 0;
 		break;
-	case 4:
+	case 4: case 5:
 		if (!excluded("path:magic")) {
 			snprintf(s, 512, "%s", magic_paths[below(r, sizeof magic_paths / sizeof magic_paths[0])]);
 			break;
 		}
 		/* fall through */
-	case 5:
+	case 6:
 		if (!excluded("path:dev")) {
 			snprintf(s, 512, "%s", dev_paths[below(r, sizeof dev_paths / sizeof dev_paths[0])]);
 			break;

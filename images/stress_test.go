@@ -59,12 +59,15 @@ type stressVariant struct {
 }
 
 var stressVariants = []stressVariant{
-	// --orphans=kill: the first process returns while its children run
-	// (odd ones spin until killed), so teardown meets live tasks.
+	// The first process returns while its children run: with
+	// --orphans=kill the machine is torn down under them.
 	{name: "forkexit", bin: "exit_race", args: []string{"forkexit", "40", "2", "1"},
-		kshimArgs: []string{"--orphans=kill"}, stdout: "forkexit done\n"},
+		kshimArgs: []string{"--orphans=kill"}, stdout: "forkexit done\n", slow: true},
 	{name: "forkexit_small", bin: "exit_race", args: []string{"forkexit", "8", "1", "0"},
 		kshimArgs: []string{"--orphans=kill"}, stdout: "forkexit done\n"},
+	// The same with the orphans waited for: they end on their own (1 s).
+	{name: "forkexit_wait", bin: "exit_race", args: []string{"forkexit", "16", "1", "1", "1"},
+		stdout: "forkexit done\n"},
 	{name: "groupexit", bin: "exit_race", args: []string{"groupexit", "6", "6"},
 		stdout: "groupexit done\n"},
 	{name: "forkthreads", bin: "exit_race", args: []string{"forkthreads", "12", "3"},

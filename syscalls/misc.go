@@ -11,6 +11,7 @@ package syscalls
 import (
 	"encoding/binary"
 	"path"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -136,8 +137,15 @@ func sysGetpid(p *Process, _ *Regs, _ *args) (uint64, error) { return uint64(p.P
 
 func sysGetppid(*Process, *Regs, *args) (uint64, error) { return uint64(unix.Getppid()), nil }
 
+// rlimitMu guards every process's rlimits map: a process's threads share
+// theirs (thread.go), and so, for now, does a forked child (task.go), and
+// they run syscalls in parallel.
+var rlimitMu sync.Mutex
+
 // Resource limits start as the VMM's own; the guest may lower them.
 func (p *Process) rlimit(res int) (unix.Rlimit, error) {
+	rlimitMu.Lock()
+	defer rlimitMu.Unlock()
 	if p.rlimits == nil {
 		p.rlimits = map[int]unix.Rlimit{}
 	}
@@ -178,7 +186,11 @@ func sysPrlimit(p *Process, _ *Regs, a *args) (uint64, error) {
 		if n.Max > old.Max && unix.Geteuid() != 0 {
 			return 0, unix.EPERM
 		}
-		defer func() { p.rlimits[res] = n }()
+		defer func() {
+			rlimitMu.Lock()
+			p.rlimits[res] = n
+			rlimitMu.Unlock()
+		}()
 	}
 	if a[3] != 0 {
 		b := make([]byte, 16)

@@ -185,6 +185,7 @@ func (c *VCPU) userPortIO(p *syscalls.Process, port uint16, size int) error {
 	c.Flush.Applied()
 	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13})
 	p.DeliverPending(&u)
+	p.EnterUser(&u)
 	if p.Exited {
 		return nil
 	}
@@ -233,6 +234,7 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 	c.Flush.Applied()
 	p.Syscall(u)
 	p.DeliverPending(u)
+	p.EnterUser(u)
 	if p.Exited {
 		return nil
 	}
@@ -251,6 +253,8 @@ const (
 	frCS     = 40
 	frRFLAGS = 48
 	frRSP    = 56
+	frSS     = 64
+	frSize   = 72
 )
 
 func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
@@ -294,6 +298,7 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 		p.Fault(&u, info)
 	}
 	p.DeliverPending(&u)
+	p.EnterUser(&u)
 	if p.Exited {
 		return nil
 	}
@@ -305,6 +310,12 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	putU64(f[frRIP:], u.RIP)
 	putU64(f[frRFLAGS:], u.RFLAGS)
 	putU64(f[frRSP:], u.RSP)
+	// The frame was checked to come from user mode above; its segments
+	// are written again all the same, so that nothing that ran on the
+	// exception stack meanwhile can make this iretq enter user code with
+	// a kernel CS.
+	putU64(f[frCS:], boot.UserCS)
+	putU64(f[frSS:], boot.UserDS)
 	c.CPU.MarkDirty()
 	return nil
 }
@@ -391,7 +402,8 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 // or an exception (ept.FlushQueue.Drain, and the end of a change to an
 // address space other vCPUs share). The vCPU runs the udrain stub (ud2:
 // kflush; then out to the syscall port) and its registers are put back.
-// The #UD comes on IST2, so an exception frame on IST1 survives it.
+// The #UD comes on IST2, so an exception frame on IST1 survives it; one
+// on IST2 (the exception being a #UD) is saved and restored around it.
 func (c *VCPU) drain() error {
 	if !c.inExit {
 		return ept.ErrFlushFull
@@ -401,6 +413,16 @@ func (c *VCPU) drain() error {
 		return err
 	}
 	saved := *r
+	// The drain's ud2 is a #UD, taken on IST2 from its top: when the
+	// exception being handled is itself a #UD (a user ud2, or any
+	// instruction PVM turns into one), its frame lies exactly where the
+	// drain's frame and kflush's pushes go, and the exception stub would
+	// then iretq to the user's RIP with the drain's kernel CS. Keep the
+	// exception stub's frame and put it back afterwards.
+	var frame []byte
+	if c.inException && saved.RSP >= boot.IST1Bottom && saved.RSP+frSize <= boot.IST2Top {
+		frame = append(frame, c.ists[saved.RSP-boot.IST1Bottom:][:frSize]...)
+	}
 	if c.inException && saved.RIP < boot.ExceptionResume && saved.RIP+2 >= boot.ExceptionResume {
 		// KVM completes an `out` exit on the next KVM_RUN by stepping
 		// over the instruction, but only while RIP still points at it:
@@ -410,6 +432,9 @@ func (c *VCPU) drain() error {
 	}
 	defer func() {
 		*r = saved
+		if frame != nil {
+			copy(c.ists[saved.RSP-boot.IST1Bottom:], frame)
+		}
 		c.CPU.MarkDirty()
 	}()
 	r.RIP = boot.UserDrain

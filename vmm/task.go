@@ -139,6 +139,7 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
 	c.inExit = true // building the frame may change memory: drain must work
 	p.DeliverPending(u)
+	p.EnterUser(u)
 	c.inExit = false
 	if p.Exited {
 		return nil

@@ -12,7 +12,11 @@
  *    the handler and the code after it run with a user CS (RPL 3). Under
  *    kshim this makes the VMM apply page-table writes (a drain) in the
  *    middle of the #UD; that used to overwrite the #UD's frame with the
- *    drain's kernel CS.
+ *    drain's kernel CS;
+ *  - a jump to the top 2 GiB with RCX pointing there too (under kshim:
+ *    its flush stub, ud2 then jmp rcx, would spin there without ever
+ *    leaving the shim): natively SIGSEGV; a process that catches it and
+ *    waits still dies of the SIGTERM or SIGKILL it is sent.
  * Prints facts, never addresses. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -84,6 +88,19 @@ static void sigreturn_to(const char *what, uint64_t rip)
 	       what, landed, got_sig, got_code, got_addr == rip, got_addr == 0, (int)got_trapno, got_cs_rpl, handler_cs_rpl);
 }
 
+/* A plain jump to rip, with RCX = landing and RAX = getpid (kshim's
+ * syscall stub would run the call and return to RCX). */
+static void jump_to(const char *what, uint64_t rip)
+{
+	got_sig = got_code = landed = 0;
+	got_addr = got_trapno = 0;
+	if (sigsetjmp(env, 1) == 0)
+		__asm__ volatile("mov %1, %%rcx; mov $39, %%eax; jmp *%0" ::"r"(rip), "r"((uint64_t)landing)
+				 : "rax", "rcx", "memory");
+	printf("jump to %s: landed=%d sig=%d code=%d addr_is_rip=%d trapno=%d handler_cs_rpl=%d\n", what, landed,
+	       got_sig, got_code, got_addr == rip, (int)got_trapno, handler_cs_rpl);
+}
+
 static void handler_at(const char *what, uint64_t addr)
 {
 	struct sigaction sa;
@@ -96,6 +113,31 @@ static void handler_at(const char *what, uint64_t addr)
 		raise(SIGUSR1);
 	printf("handler at %s: sig=%d code=%d addr_is_handler=%d trapno=%d handler_cs_rpl=%d\n", what, got_sig, got_code,
 	       got_addr == addr, (int)got_trapno, handler_cs_rpl);
+}
+
+static void wait_forever(int sig)
+{
+	(void)sig;
+	for (;;)
+		pause();
+}
+
+/* A child jumps to addr with RCX = addr and catches the SIGSEGV; the
+ * parent sends sig after a while. */
+static void spin_in(const char *what, uint64_t addr, int sig)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGSEGV, wait_forever);
+		__asm__ volatile("mov %0, %%rcx; jmp *%%rcx" ::"r"(addr) : "rcx", "memory");
+		_exit(1);
+	}
+	usleep(100000);
+	kill(pid, sig);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	printf("jump to %s, then signal %d: signaled=%d termsig=%d\n", what, sig, WIFSIGNALED(st),
+	       WIFSIGNALED(st) ? WTERMSIG(st) : -1);
 }
 
 static int pipefd[2];
@@ -174,6 +216,13 @@ int main(void)
 
 	handler_at("top 2 GiB + 0x1010", 0xffffffff80001010ul);
 	handler_at("top 2 GiB + 0x1040", 0xffffffff80001040ul);
+
+	jump_to("top 2 GiB + 0x1000", 0xffffffff80001000ul);
+	jump_to("top 2 GiB + 0x1030", 0xffffffff80001030ul);
+	spin_in("top 2 GiB + 0x1010", 0xffffffff80001010ul, SIGKILL);
+	spin_in("top 2 GiB + 0x1010", 0xffffffff80001010ul, SIGTERM);
+	spin_in("top 2 GiB", 0xffffffff80001000ul, SIGTERM);
+	spin_in("top 2 GiB + 0x1030", 0xffffffff80001030ul, SIGTERM);
 
 	return 0;
 }

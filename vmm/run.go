@@ -228,6 +228,9 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 	if r.RIP != boot.SyscallEntry && r.RIP != boot.SyscallEntry+2 && r.RIP != boot.UserDrain+4 {
 		return fmt.Errorf("syscall exit from unexpected rip %#x", r.RIP)
 	}
+	if r.RFLAGS&flagIF != 0 {
+		return c.strayEntry(p, r)
+	}
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
 	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
 	u.RIP, u.RFLAGS = r.RCX, r.R11
@@ -241,6 +244,33 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 	c.m.path.resume(c, r, c.Flush.Pending())
 	c.CPU.MarkDirty()
 	return nil
+}
+
+// flagIF is RFLAGS.IF. `syscall` clears it (SFMASK) on every platform,
+// PVM included, while user code always runs with it set (EnterUser; CPL 3
+// cannot clear it): so the syscall port's `out` reached with IF set was
+// reached by a jump into the user stub page, not by `syscall`.
+const flagIF = 0x200
+
+// strayEntry handles a program that jumped into the user stub page and
+// ran its `out` (or udrain's): natively that page is kernel memory, so the
+// jump faults there, SIGSEGV SEGV_MAPERR at the address. Nothing of the
+// stub's work is done: no syscall, and its registers are the program's.
+func (c *VCPU) strayEntry(p *syscalls.Process, r *kvm.Regs) error {
+	u := *(*syscalls.Regs)(unsafe.Pointer(r))
+	u.RIP = boot.SyscallEntry
+	if r.RIP == boot.UserDrain+4 {
+		u.RIP = boot.UserDrain // where the jump that reached it landed, at best
+	}
+	c.Flush.Applied()
+	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15})
+	p.DeliverPending(&u)
+	p.EnterUser(&u)
+	if p.Exited {
+		return nil
+	}
+	*(*syscalls.Regs)(unsafe.Pointer(r)) = u
+	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
 }
 
 // The exception stub's frame on IST1, from the RSP of its exit.

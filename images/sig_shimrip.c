@@ -13,10 +13,13 @@
  *    kshim this makes the VMM apply page-table writes (a drain) in the
  *    middle of the #UD; that used to overwrite the #UD's frame with the
  *    drain's kernel CS;
- *  - a jump to the top 2 GiB with RCX pointing there too (under kshim:
- *    its flush stub, ud2 then jmp rcx, would spin there without ever
- *    leaving the shim): natively SIGSEGV; a process that catches it and
- *    waits still dies of the SIGTERM or SIGKILL it is sent.
+ *  - a plain jump there (kshim's user stub page: its syscall stub, its
+ *    flush stubs, which jump to RCX or to the VMM's last target): natively
+ *    SIGSEGV SEGV_MAPERR at the address, nothing run;
+ *  - the same with RCX pointing there too (kshim's uflush would spin
+ *    through ud2 and jmp rcx for ever, never leaving the shim): a process
+ *    that catches the SIGSEGV and waits still dies of the SIGTERM or
+ *    SIGKILL it is sent.
  * Prints facts, never addresses. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -218,11 +221,16 @@ int main(void)
 	handler_at("top 2 GiB + 0x1040", 0xffffffff80001040ul);
 
 	jump_to("top 2 GiB + 0x1000", 0xffffffff80001000ul);
+	jump_to("top 2 GiB + 0x1010", 0xffffffff80001010ul);
+	jump_to("top 2 GiB + 0x1020", 0xffffffff80001020ul);
 	jump_to("top 2 GiB + 0x1030", 0xffffffff80001030ul);
+	jump_to("top 2 GiB + 0x1040", 0xffffffff80001040ul);
+	jump_to("top 2 GiB + 0x1042", 0xffffffff80001042ul);
 	spin_in("top 2 GiB + 0x1010", 0xffffffff80001010ul, SIGKILL);
 	spin_in("top 2 GiB + 0x1010", 0xffffffff80001010ul, SIGTERM);
 	spin_in("top 2 GiB", 0xffffffff80001000ul, SIGTERM);
 	spin_in("top 2 GiB + 0x1030", 0xffffffff80001030ul, SIGTERM);
+	spin_in("top 2 GiB + 0x1040", 0xffffffff80001040ul, SIGTERM);
 
 	return 0;
 }

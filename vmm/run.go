@@ -228,7 +228,7 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 	if r.RIP != boot.SyscallEntry && r.RIP != boot.SyscallEntry+2 && r.RIP != boot.UserDrain+4 {
 		return fmt.Errorf("syscall exit from unexpected rip %#x", r.RIP)
 	}
-	if r.RFLAGS&flagIF != 0 {
+	if r.RFLAGS&flagIF != 0 || r.RCX-boot.UserText < 4096 {
 		return c.strayEntry(p, r)
 	}
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
@@ -253,14 +253,19 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 const flagIF = 0x200
 
 // strayEntry handles a program that jumped into the user stub page and
-// ran its `out` (or udrain's): natively that page is kernel memory, so the
+// ran its `out` (or udrain's), or the probe stub's `syscall` (RCX then
+// points into the page): natively that page is kernel memory, so the
 // jump faults there, SIGSEGV SEGV_MAPERR at the address. Nothing of the
 // stub's work is done: no syscall, and its registers are the program's.
 func (c *VCPU) strayEntry(p *syscalls.Process, r *kvm.Regs) error {
 	u := *(*syscalls.Regs)(unsafe.Pointer(r))
-	u.RIP = boot.SyscallEntry
-	if r.RIP == boot.UserDrain+4 {
+	switch {
+	case r.RFLAGS&flagIF == 0: // a syscall instruction in the page
+		u.RIP, u.RFLAGS, u.RCX, u.R11 = r.RCX-2, r.R11, 0, 0
+	case r.RIP == boot.UserDrain+4:
 		u.RIP = boot.UserDrain // where the jump that reached it landed, at best
+	default:
+		u.RIP = boot.SyscallEntry
 	}
 	c.Flush.Applied()
 	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15})
@@ -310,6 +315,14 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 		if addr != 0 { // writing the result faulted
 			info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: addr, Trapno: 14, Err: 6}
 		}
+	} else if u.RIP >= boot.UserText && u.RIP < boot.UserText+4096 {
+		// User mode in the user stub page, faulting: nothing the VMM
+		// sends there faults at CPL 3, so the program jumped in (a flush
+		// stub's ud2 without the VMM's token, sysretq at CPL 3). Natively
+		// that page is kernel memory: the jump's fetch fault (at the ud2
+		// it hit, or the instruction it jumped to).
+		st.Exceptions++
+		info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15}
 	} else {
 		info, fatal = c.classify(p, vec, code, cr2, u.RIP, st)
 	}
@@ -468,6 +481,7 @@ func (c *VCPU) drain() error {
 		c.CPU.MarkDirty()
 	}()
 	r.RIP = boot.UserDrain
+	c.flushToken(boot.UserDrain + 2)
 	c.CPU.MarkDirty()
 	c.drains++
 	for {

@@ -128,18 +128,14 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	if err != nil {
 		return err
 	}
-	stub := false
-	if _, ok := c.m.path.(cpl3Path); ok && (r.RIP == boot.UserFlush || r.RIP == boot.UserFlush+2) {
-		// On its way to user code at RCX (uflush: ud2, jmp rcx), at
-		// CPL 3: the same as being at RCX with the flush still to do,
-		// which resumeAsync redoes. Where RCX is no user address (a
-		// program that jumped here itself, with RCX = uflush: it would
-		// spin through the stub and kflush for ever, never exiting),
-		// EnterUser gives it the fault a jump there gives natively.
-		r.RIP, stub = r.RCX, true
+	if next := getU64(c.ists[boot.FlushToken-boot.IST1Bottom:]); r.RIP == boot.UserFlush && next != 0 {
+		// At uflush with the VMM's token, on its way to user code at
+		// the token's RIP (cpl3 path): the same as being there with the
+		// flush still to do, which resumeAsync arranges again.
+		r.RIP = next
 		c.CPU.MarkDirty()
 	}
-	if r.RIP >= boot.UserTop && !stub {
+	if r.RIP >= boot.UserTop {
 		// In the shim (a flush stub, a fault's way back): no frame can
 		// be built here, and the user code ahead may never exit again
 		// (a spinning thread), so kick again once it has left the shim.
@@ -149,9 +145,6 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	c.Flush.Applied()
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
 	c.inExit = true // building the frame may change memory: drain must work
-	if stub {
-		p.EnterUser(u) // the jump to RCX first
-	}
 	p.DeliverPending(u)
 	p.EnterUser(u)
 	c.inExit = false

@@ -7,11 +7,10 @@
 //     (sign-extended 32-bit addresses, so stubs.S can use short immediates)
 //     or in the direct map; both are above the user half, so a program can
 //     never map over them.
-//   - Only the user stub page (read and execute) and the user data page
-//     (read only) are reachable from CPL 3 (U bit). Tables, stacks and the
-//     flush area are supervisor-only.
-//   - Pages that differ between vCPUs (GDT, TSS, user data, flush area,
-//     IST1 stack) sit at the same addresses in every address space, each
+//   - Only the user stub page (read and execute) is reachable from CPL 3
+//     (U bit). Tables, stacks and the flush area are supervisor-only.
+//   - Pages that differ between vCPUs (GDT, TSS, flush area, IST1 and
+//     IST2 stacks) sit at the same addresses in every address space, each
 //     vCPU's page tables mapping its own frames; the stub pages and the IDT
 //     are shared.
 //   - The numbers here, stubs.S and vmm/ must agree; tests check the ones
@@ -26,9 +25,6 @@ const (
 	IDTAddr    = 0xffffffff80003000
 	TSSAddr    = 0xffffffff80004000 // TSS, then its I/O permission bitmap
 	TSSPages   = 3
-	// UserData is a per-vCPU page the user may read but not write: the
-	// target uflushjmp jumps through.
-	UserData = 0xffffffff80007000
 
 	// FlushArea holds the page-table writes the VMM queues for the guest
 	// to apply (stubs.S kflush; ept.FlushQueue).
@@ -44,6 +40,14 @@ const (
 	// above IST1 so both are one area for the VMM.
 	IST2Bottom = IST1Top
 	IST2Top    = 0xffffffff80068000
+	// FlushToken is a per-vCPU word at the bottom of IST2 (the #UD
+	// handler uses a few hundred bytes at its top): while the VMM has
+	// sent the vCPU to a flush stub, where the vCPU goes on after the
+	// flush (the user's RIP, or the stub's next instruction); else 0.
+	// kexc takes it (xchg) before it treats a #UD on a flush stub as a
+	// request; a program that jumps into the stub page finds none and
+	// gets a fault.
+	FlushToken = IST2Bottom
 
 	// DirectMap maps all guest-physical memory, supervisor-only, NX, so
 	// guest code can write page-table pages by physical address.
@@ -86,12 +90,8 @@ const (
 	ExceptionResume = KernelText + stubKexcresume
 	// KernelReturn is the common tail of every return to interrupted
 	// code (kflush, then iretq at KernelReturnIret).
-	KernelReturn     = KernelText + stubKret
-	KernelReturnIret = KernelText + stubKretiret
-	UserFlushJmp     = UserText + stubUflushjmp
-	// UserTargetOffset is where in UserData the slot uflushjmp jumps
-	// through lies (VMM-written).
-	UserTargetOffset  = 0
+	KernelReturn      = KernelText + stubKret
+	KernelReturnIret  = KernelText + stubKretiret
 	exceptionVectors  = 32
 	exceptionStubSize = 16
 )

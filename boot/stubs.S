@@ -25,7 +25,7 @@
 
 #define FLUSH_AREA 0xffffffff80010000 /* layout.go: FlushArea */
 #define UFLUSH_FIRST 0xffffffff80001010 /* layout.go: UserText + 0x10 */
-#define USER_TARGET 0xffffffff80007000 /* layout.go: UserData + UserTargetOffset */
+#define FLUSH_TOKEN 0xffffffff80064000 /* layout.go: FlushToken */
 
 	.intel_syntax noprefix
 	.code64
@@ -80,18 +80,27 @@ kvectors:
 
 	.balign 16
 kexc:
-	/* #UD on one of the user flush stubs is a request, not a fault: apply
-	 * the flush area, step over the ud2, return. No VMM exit. */
+	/* #UD on one of the flush stubs is a request, not a fault: apply the
+	 * flush area and return where the request says. No VMM exit. Only
+	 * the VMM sends a vCPU there, and first it stores in this vCPU's
+	 * token where the vCPU goes on (the user's RIP, or the instruction
+	 * after the stub's ud2); the request takes it. Without one, a program
+	 * jumped into the stub page itself: an exception like any other (the
+	 * VMM makes it the fault a jump to kernel memory gives). */
 	cmp qword ptr [rsp], 6
 	jne 2f
 	push rax
 	mov rax, [rsp+24]
 	sub rax, UFLUSH_FIRST
-	cmp rax, 0x40
+	cmp rax, 0x30
 	jae 1f
 	test al, 0xf
 	jnz 1f
-	add qword ptr [rsp+24], 2
+	xor eax, eax
+	xchg rax, [FLUSH_TOKEN]
+	test rax, rax
+	jz 1f
+	mov [rsp+24], rax
 	pop rax
 	add rsp, 16
 	jmp kret
@@ -225,43 +234,35 @@ usyscall:
 	out PORT_SYSCALL, al
 	sysretq
 
-/* Flush stubs, four of them 16 bytes apart from UFLUSH_FIRST (kexc relies
- * on it). The
- * VMM resumes the user at one of them when page-table writes are queued:
- * the ud2 takes the vCPU to CPL 0 (PVM turns `int n` from user mode into
- * #UD, so a deliberate #UD is the portable way in), kexc applies the flush
- * area and returns past the ud2.
- * uflush: PVM path, RCX = user RIP. */
+/* Flush stubs, three of them 16 bytes apart from UFLUSH_FIRST (kexc
+ * relies on it). The VMM sends the vCPU to one of them when page-table
+ * writes are queued, with the token (FLUSH_TOKEN) holding where it goes
+ * on: the ud2 takes the vCPU to CPL 0 (PVM turns `int n` from user mode
+ * into #UD, so a deliberate #UD is the portable way in), kexc applies the
+ * flush area and returns there. What follows each ud2 runs only where the
+ * token says so; a program that jumps past a ud2 finds another one.
+ * uflush: PVM path, to the user's code (the token is its RIP). */
 	.balign 16
 	.globl uflush
 uflush:
 	ud2
-	jmp rcx
+	ud2
 
-/* uflushsysret: the same at CPL 0 (VMX/SVM). IST1 keeps the user's red
- * zone untouched; then sysretq as usual. */
+/* uflushsysret: the same at CPL 0 (VMX/SVM), token uflushsysret+2. IST1
+ * keeps the user's red zone untouched; then sysretq as usual. */
 	.balign 16
 	.globl uflushsysret
 uflushsysret:
 	ud2
 	sysretq
 
-/* udrain: flush, then exit to the VMM; used when the queue fills up in
- * the middle of an operation. */
+/* udrain: flush, then exit to the VMM (token udrain+2); used when the
+ * queue fills up in the middle of an operation. */
 	.balign 16
 	.globl udrain
 udrain:
 	ud2
 	out PORT_SYSCALL, al
-
-/* uflushjmp: PVM path when RCX must be kept (rt_sigreturn, signal
- * delivery): the target comes from the vCPU's own user data page (read
- * only to the user), which only the VMM writes. */
-	.balign 16
-	.globl uflushjmp
-uflushjmp:
-	ud2
-	jmp qword ptr [USER_TARGET]
 
 /* Start-up probe: one syscall, so the VMM can see at which CPL it arrives. */
 	.balign 16

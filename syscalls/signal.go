@@ -529,3 +529,41 @@ func sysRtSigpending(p *Process, _ *Regs, a *args) (uint64, error) {
 	_, err := p.MM.CopyOut(a[0], b[:a[1]])
 	return 0, err
 }
+
+// userEntryFlags are the RFLAGS bits user code may hold when it is resumed
+// (CF PF AF ZF SF TF DF OF AC ID, what it can set with popf itself); IF
+// and the reserved bit are always set. IOPL, NT, RF, VM, VIF and VIP never
+// come from the task: wherever they came from (a forged R11 at the syscall
+// stub, a sigreturn frame), they would change how the shim's own stubs run.
+const userEntryFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000
+
+// EnterUser is the last step before the registers in r go back to user
+// mode (the VMM calls it after every syscall, exception or signal
+// delivery): RFLAGS keeps only user bits, and a RIP outside the user half
+// (a sigreturn frame's, a handler's, a forged RCX at the syscall stub)
+// gets the fault Linux's return to it gives, since running it would
+// execute the shim's stubs, which only the VMM may enter:
+//   - kernel half: the instruction fetch's #PF, SIGSEGV SEGV_MAPERR at the
+//     address (Linux reports kernel addresses with the protection bit);
+//   - non-canonical: the return's #GP, SIGSEGV SI_KERNEL, address 0.
+//
+// A handler that is itself such an address faults in turn; as Linux
+// would after a few nested frames, the task then dies of SIGSEGV.
+func (p *Process) EnterUser(r *Regs) {
+	for i := 0; !p.Exited; i++ {
+		r.RFLAGS = r.RFLAGS&userEntryFlags | 0x202
+		var info Siginfo
+		switch {
+		case r.RIP < 1<<47:
+			return
+		case r.RIP >= 0xffff800000000000:
+			info = Siginfo{Signo: int32(unix.SIGSEGV), Code: 1, Addr: r.RIP, Trapno: 14, Err: 0x15}
+		default:
+			info = Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13}
+		}
+		if i >= 4 {
+			p.sig.act[unix.SIGSEGV].handler = sigDfl
+		}
+		p.Fault(r, info)
+	}
+}

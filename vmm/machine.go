@@ -74,7 +74,6 @@ var shimPages = []shimPage{
 	{boot.IDTAddr, 1, ept.PTENoExec, false},
 	{boot.GDTAddr, 1, ept.PTENoExec | ept.PTEWritable, true},
 	{boot.TSSAddr, boot.TSSPages, ept.PTENoExec, true},
-	{boot.UserData, 1, ept.PTENoExec | ept.PTEUser, true},
 	{boot.FlushArea, boot.FlushAreaSize / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
 	{boot.IST1Bottom, (boot.IST2Top - boot.IST1Bottom) / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
 }

@@ -38,14 +38,11 @@ func (cpl3Path) Name() string { return "cpl3-direct" }
 
 func (cpl3Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
 	if !flush {
+		c.flushToken(0)
 		return
 	}
-	if r.RCX == r.RIP {
-		r.RIP = boot.UserFlush // ud2 (flush), then jmp rcx
-		return
-	}
-	putU64(c.page(boot.UserData)[boot.UserTargetOffset:], r.RIP)
-	r.RIP = boot.UserFlushJmp
+	c.flushToken(r.RIP) // ud2 (flush), then on to the user's RIP
+	r.RIP = boot.UserFlush
 }
 
 func (p cpl3Path) resumeAsync(c *VCPU, r *kvm.Regs, flush bool) error {
@@ -65,8 +62,10 @@ func (cpl0Path) Name() string { return "cpl0-sysret" }
 func (cpl0Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
 	if r.RCX == r.RIP && r.R11 == r.RFLAGS {
 		if flush {
+			c.flushToken(boot.UserFlushSysret + 2)
 			r.RIP = boot.UserFlushSysret
 		} else {
+			c.flushToken(0)
 			r.RIP = boot.SyscallEntry + 2 // the sysretq after the stub's out
 		}
 		return
@@ -92,9 +91,19 @@ func (cpl0Path) resumeAsync(c *VCPU, r *kvm.Regs, flush bool) error {
 	return nil
 }
 
+// flushToken sets the token without which kexc takes no #UD on a flush
+// stub as a flush request (boot.FlushToken): where the vCPU goes on after
+// the flush, or 0. Set right before the vCPU is sent to a flush stub, so
+// that a program that jumps into the stub page by itself gets a fault
+// instead of the stub's work.
+func (c *VCPU) flushToken(next uint64) {
+	putU64(c.ists[boot.FlushToken-boot.IST1Bottom:], next)
+}
+
 // iretTo makes the vCPU enter user mode through the boot stub's iretq
 // with the state in r.
 func (c *VCPU) iretTo(r *kvm.Regs) {
+	c.flushToken(0) // kret applies the queue itself
 	frame := c.ist1[len(c.ist1)-40:]
 	for i, v := range []uint64{r.RIP, boot.UserCS, r.RFLAGS, r.RSP, boot.UserDS} {
 		putU64(frame[8*i:], v)

@@ -185,6 +185,7 @@ func (c *VCPU) userPortIO(p *syscalls.Process, port uint16, size int) error {
 	c.Flush.Applied()
 	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13})
 	p.DeliverPending(&u)
+	p.EnterUser(&u)
 	if p.Exited {
 		return nil
 	}
@@ -227,18 +228,54 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 	if r.RIP != boot.SyscallEntry && r.RIP != boot.SyscallEntry+2 && r.RIP != boot.UserDrain+2 && r.RIP != boot.UserDrain+4 {
 		return fmt.Errorf("syscall exit from unexpected rip %#x", r.RIP)
 	}
+	if r.RFLAGS&flagIF != 0 || r.RCX-boot.UserText < 4096 {
+		return c.strayEntry(p, r)
+	}
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
 	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
 	u.RIP, u.RFLAGS = r.RCX, r.R11
 	c.Flush.Applied()
 	p.Syscall(u)
 	p.DeliverPending(u)
+	p.EnterUser(u)
 	if p.Exited {
 		return nil
 	}
 	c.m.path.resume(c, r, c.Flush.Pending())
 	c.CPU.MarkDirty()
 	return nil
+}
+
+// flagIF is RFLAGS.IF. `syscall` clears it (SFMASK) on every platform,
+// PVM included, while user code always runs with it set (EnterUser; CPL 3
+// cannot clear it): so the syscall port's `out` reached with IF set was
+// reached by a jump into the user stub page, not by `syscall`.
+const flagIF = 0x200
+
+// strayEntry handles a program that jumped into the user stub page and
+// ran its `out` (or udrain's), or the probe stub's `syscall` (RCX then
+// points into the page): natively that page is kernel memory, so the
+// jump faults there, SIGSEGV SEGV_MAPERR at the address. Nothing of the
+// stub's work is done: no syscall, and its registers are the program's.
+func (c *VCPU) strayEntry(p *syscalls.Process, r *kvm.Regs) error {
+	u := *(*syscalls.Regs)(unsafe.Pointer(r))
+	switch {
+	case r.RFLAGS&flagIF == 0: // a syscall instruction in the page
+		u.RIP, u.RFLAGS, u.RCX, u.R11 = r.RCX-2, r.R11, 0, 0
+	case r.RIP == boot.UserDrain+4:
+		u.RIP = boot.UserDrain // where the jump that reached it landed, at best
+	default:
+		u.RIP = boot.SyscallEntry
+	}
+	c.Flush.Applied()
+	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15})
+	p.DeliverPending(&u)
+	p.EnterUser(&u)
+	if p.Exited {
+		return nil
+	}
+	*(*syscalls.Regs)(unsafe.Pointer(r)) = u
+	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
 }
 
 // The exception stub's frame on IST1, from the RSP of its exit.
@@ -251,6 +288,8 @@ const (
 	frCS     = 40
 	frRFLAGS = 48
 	frRSP    = 56
+	frSS     = 64
+	frSize   = 72
 )
 
 func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
@@ -276,6 +315,14 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 		if addr != 0 { // writing the result faulted
 			info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: addr, Trapno: 14, Err: 6}
 		}
+	} else if u.RIP >= boot.UserText && u.RIP < boot.UserText+4096 {
+		// User mode in the user stub page, faulting: nothing the VMM
+		// sends there faults at CPL 3, so the program jumped in (a flush
+		// stub's ud2 without the VMM's token, sysretq at CPL 3). Natively
+		// that page is kernel memory: the jump's fetch fault (at the ud2
+		// it hit, or the instruction it jumped to).
+		st.Exceptions++
+		info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15}
 	} else {
 		info, fatal = c.classify(p, vec, code, cr2, u.RIP, st)
 	}
@@ -294,6 +341,7 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 		p.Fault(&u, info)
 	}
 	p.DeliverPending(&u)
+	p.EnterUser(&u)
 	if p.Exited {
 		return nil
 	}
@@ -305,6 +353,12 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	putU64(f[frRIP:], u.RIP)
 	putU64(f[frRFLAGS:], u.RFLAGS)
 	putU64(f[frRSP:], u.RSP)
+	// The frame was checked to come from user mode above; its segments
+	// are written again all the same, so that nothing that ran on the
+	// exception stack meanwhile can make this iretq enter user code with
+	// a kernel CS.
+	putU64(f[frCS:], boot.UserCS)
+	putU64(f[frSS:], boot.UserDS)
 	c.CPU.MarkDirty()
 	return nil
 }
@@ -391,7 +445,8 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 // or an exception (ept.FlushQueue.Drain, and the end of a change to an
 // address space other vCPUs share). The vCPU runs the udrain stub (ud2:
 // kflush; then out to the syscall port) and its registers are put back.
-// The #UD comes on IST2, so an exception frame on IST1 survives it.
+// The #UD comes on IST2, so an exception frame on IST1 survives it; one
+// on IST2 (the exception being a #UD) is saved and restored around it.
 func (c *VCPU) drain() error {
 	if !c.inExit {
 		return ept.ErrFlushFull
@@ -401,6 +456,16 @@ func (c *VCPU) drain() error {
 		return err
 	}
 	saved := *r
+	// The drain's ud2 is a #UD, taken on IST2 from its top: when the
+	// exception being handled is itself a #UD (a user ud2, or any
+	// instruction PVM turns into one), its frame lies exactly where the
+	// drain's frame and kflush's pushes go, and the exception stub would
+	// then iretq to the user's RIP with the drain's kernel CS. Keep the
+	// exception stub's frame and put it back afterwards.
+	var frame []byte
+	if c.inException && saved.RSP >= boot.IST1Bottom && saved.RSP+frSize <= boot.IST2Top {
+		frame = append(frame, c.ists[saved.RSP-boot.IST1Bottom:][:frSize]...)
+	}
 	if c.inException && saved.RIP < boot.ExceptionResume && saved.RIP+2 >= boot.ExceptionResume {
 		// KVM completes an `out` exit on the next KVM_RUN by stepping
 		// over the instruction, but only while RIP still points at it:
@@ -410,9 +475,13 @@ func (c *VCPU) drain() error {
 	}
 	defer func() {
 		*r = saved
+		if frame != nil {
+			copy(c.ists[saved.RSP-boot.IST1Bottom:], frame)
+		}
 		c.CPU.MarkDirty()
 	}()
 	r.RIP = boot.UserDrain
+	c.flushToken(boot.UserDrain + 2)
 	c.CPU.MarkDirty()
 	c.drains++
 	for {

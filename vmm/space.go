@@ -198,15 +198,14 @@ func (c *VCPU) ensureFlush() error {
 		return err
 	}
 	// Every place the vCPU can stop where no kflush lies ahead on its way
-	// to user code: user code itself, the instruction after each flush
-	// stub's ud2 (its kflush already ran), the syscall stub's sysretq and
-	// the iretq after kret's kflush.
+	// to user code: user code itself, the sysretq after uflushsysret's
+	// ud2 (its kflush already ran; uflush's goes straight to user code),
+	// the syscall stub's sysretq and the iretq after kret's kflush.
 	back := uint64(0)
 	switch r.RIP {
-	case boot.UserFlush + 2, boot.UserFlushJmp + 2, boot.UserFlushSysret + 2:
-		back = r.RIP - 2
-	case boot.SyscallEntry + 2: // cpl0: straight to sysretq
+	case boot.UserFlushSysret + 2, boot.SyscallEntry + 2: // cpl0: on to sysretq
 		back = boot.UserFlushSysret
+		c.flushToken(boot.UserFlushSysret + 2)
 	case boot.KernelReturnIret:
 		back = boot.KernelReturn
 	default:

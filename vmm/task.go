@@ -129,11 +129,24 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	if err != nil {
 		return err
 	}
-	if r.RIP >= boot.UserTop || c.CPU.EventPending() {
-		// In the shim (a flush stub, a fault's way back), or with an
-		// exception KVM has yet to deliver for the user code: no frame
-		// can be built now, and the user code ahead may never exit
-		// again (a spinning thread), so kick again shortly.
+	if c.CPU.EventPending() {
+		// KVM has yet to deliver an exception for the user code:
+		// rewriting the state now would have it delivered onto the
+		// resume path. Its exception exit comes first; kick again after.
+		time.AfterFunc(100*time.Microsecond, c.Kick)
+		return nil
+	}
+	if next := getU64(c.ists[boot.FlushToken-boot.IST1Bottom:]); r.RIP == boot.UserFlush && next != 0 {
+		// At uflush with the VMM's token, on its way to user code at
+		// the token's RIP (cpl3 path): the same as being there with the
+		// flush still to do, which resumeAsync arranges again.
+		r.RIP = next
+		c.CPU.MarkDirty()
+	}
+	if r.RIP >= boot.UserTop {
+		// In the shim (a flush stub, a fault's way back): no frame can
+		// be built here, and the user code ahead may never exit again
+		// (a spinning thread), so kick again once it has left the shim.
 		time.AfterFunc(100*time.Microsecond, c.Kick)
 		return nil
 	}
@@ -141,6 +154,7 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 	u := (*syscalls.Regs)(unsafe.Pointer(r))
 	c.inExit = true // building the frame may change memory: drain must work
 	p.DeliverPending(u)
+	p.EnterUser(u)
 	c.inExit = false
 	if p.Exited {
 		return nil

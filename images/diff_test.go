@@ -125,6 +125,7 @@ var programs = []prog{
 	{bin: "jobctl"},
 	{bin: "setsid"},
 	{bin: "timers"},
+	{bin: "rlimit_share"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 
 	// Go static binaries (images/goprogs): goroutines on threads, GC,

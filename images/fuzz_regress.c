@@ -13,6 +13,7 @@
  * Prints facts, never ids. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +60,10 @@ int main(void)
 	}
 	memset(&si, 0, sizeof si);
 	si.si_code = SI_QUEUE;
+	/* renameat2 with a /proc file as both paths' directory: kshim
+	 * panicked on the file's missing child lookup. */
+	show("renameat2(/proc/self/status/x, /proc/self/maps/y)",
+	     syscall(SYS_renameat2, AT_FDCWD, "/proc/self/status/x", AT_FDCWD, "/proc/self/maps/y", 0));
 	show("rt_sigqueueinfo(self, 0, SI_QUEUE info)", syscall(SYS_rt_sigqueueinfo, getpid(), 0, &si));
 	show("rt_sigqueueinfo(self, 0, NULL)", syscall(SYS_rt_sigqueueinfo, getpid(), 0, NULL));
 	show("rt_tgsigqueueinfo(self, self, 0, info)",

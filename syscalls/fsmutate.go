@@ -198,6 +198,9 @@ func (p *Process) renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint
 	defer to.close()
 	switch {
 	case from.node != nil && to.node != nil:
+		if !from.node.isDir() || !to.node.isDir() {
+			return 0, unix.ENOTDIR // a /proc file as a path's directory
+		}
 		if from.node.child(p, from.name) == nil || to.node.child(p, to.name) == nil {
 			return 0, unix.ENOENT // procfs looks both up first
 		}

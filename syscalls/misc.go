@@ -138,9 +138,28 @@ func sysGetpid(p *Process, _ *Regs, _ *args) (uint64, error) { return uint64(p.P
 func sysGetppid(*Process, *Regs, *args) (uint64, error) { return uint64(unix.Getppid()), nil }
 
 // rlimitMu guards every process's rlimits map: a process's threads share
-// theirs (thread.go), and so, for now, does a forked child (task.go), and
-// they run syscalls in parallel.
+// theirs (thread.go) and run syscalls in parallel; a forked child gets a
+// copy (task.go).
 var rlimitMu sync.Mutex
+
+// childRlimits is the rlimits map for a new task of p: the same map for a
+// thread (made now if p has none yet, so the threads share it), a copy
+// for a forked child.
+func (p *Process) childRlimits(thread bool) map[int]unix.Rlimit {
+	rlimitMu.Lock()
+	defer rlimitMu.Unlock()
+	if p.rlimits == nil {
+		p.rlimits = map[int]unix.Rlimit{}
+	}
+	if thread {
+		return p.rlimits
+	}
+	c := make(map[int]unix.Rlimit, len(p.rlimits))
+	for k, v := range p.rlimits {
+		c[k] = v
+	}
+	return c
+}
 
 // Resource limits start as the VMM's own; the guest may lower them.
 func (p *Process) rlimit(res int) (unix.Rlimit, error) {

@@ -366,7 +366,7 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	c := &Process{
 		MM: cmm, Arch: t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
 		files: files, fs: fs, started: p.started, warned: map[uint64]bool{},
-		rlimits: p.rlimits, comm: p.comm,
+		rlimits: p.childRlimits(false), comm: p.comm,
 	}
 	acts := *p.sig.act
 	c.sig.act, c.sig.mask = &acts, p.sig.mask

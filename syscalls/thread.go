@@ -92,7 +92,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	c := &Process{
 		MM: p.MM, Arch: t.Arch(), Log: p.Log, Exe: p.Exe, exeHostPath: p.exeHostPath, PhysMem: p.PhysMem,
 		files: p.files, fs: p.fs, started: p.started, warned: map[uint64]bool{},
-		rlimits: p.rlimits, Pid: p.Pid, comm: p.comm,
+		rlimits: p.childRlimits(true), Pid: p.Pid, comm: p.comm,
 	}
 	c.sig.act, c.sig.mask = p.sig.act, p.sig.mask
 	cr, fpu := p.childStart(c, r, flags, stack, tls)

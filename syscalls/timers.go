@@ -248,6 +248,16 @@ func putTimeval(b []byte, d time.Duration) {
 	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
 }
 
+// copyOutTimer writes {interval, value} to addr as the guest's itimerval
+// (put = putTimeval) or itimerspec (putTimespec).
+func (p *Process) copyOutTimer(addr uint64, interval, value time.Duration, put func([]byte, time.Duration)) error {
+	var b [32]byte
+	put(b[:16], interval)
+	put(b[16:], value)
+	_, err := p.MM.CopyOut(addr, b[:])
+	return err
+}
+
 // realTimer returns the group's ITIMER_REAL, made on first use. tmu held.
 func (s *timerSet) realTimer() *gTimer {
 	if s.real == nil {
@@ -288,12 +298,7 @@ func sysSetitimer(p *Process, _ *Regs, a *args) (uint64, error) {
 	s.arm(p, g, value, interval)
 	s.tmu.Unlock()
 	if a[2] != 0 {
-		var b [32]byte
-		putTimeval(b[:16], oldInterval)
-		putTimeval(b[16:], oldValue)
-		if _, err := p.MM.CopyOut(a[2], b[:]); err != nil {
-			return 0, err
-		}
+		return 0, p.copyOutTimer(a[2], oldInterval, oldValue, putTimeval)
 	}
 	return 0, nil
 }
@@ -310,12 +315,9 @@ func sysGetitimer(p *Process, _ *Regs, a *args) (uint64, error) {
 	s := p.timers()
 	s.tmu.Lock()
 	g := s.realTimer()
-	var b [32]byte
-	putTimeval(b[:16], g.interval)
-	putTimeval(b[16:], g.remaining())
+	interval, value := g.interval, g.remaining()
 	s.tmu.Unlock()
-	_, err := p.MM.CopyOut(a[1], b[:])
-	return 0, err
+	return 0, p.copyOutTimer(a[1], interval, value, putTimeval)
 }
 
 // alarm(seconds): ITIMER_REAL without an interval; returns the seconds
@@ -465,12 +467,7 @@ func sysTimerSettime(p *Process, _ *Regs, a *args) (uint64, error) {
 	s.tmu.Unlock()
 	k.mu.Unlock()
 	if a[3] != 0 {
-		var o [32]byte
-		putTimespec(o[:16], oldInterval)
-		putTimespec(o[16:], oldValue)
-		if _, err := p.MM.CopyOut(a[3], o[:]); err != nil {
-			return 0, err
-		}
+		return 0, p.copyOutTimer(a[3], oldInterval, oldValue, putTimespec)
 	}
 	return 0, nil
 }
@@ -480,17 +477,15 @@ func sysTimerGettime(p *Process, _ *Regs, a *args) (uint64, error) {
 	s := p.timers()
 	s.tmu.Lock()
 	g, err := s.posixTimer(a[0])
-	var b [32]byte
+	var interval, value time.Duration
 	if err == nil {
-		putTimespec(b[:16], g.interval)
-		putTimespec(b[16:], g.remaining())
+		interval, value = g.interval, g.remaining()
 	}
 	s.tmu.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	_, err = p.MM.CopyOut(a[1], b[:])
-	return 0, err
+	return 0, p.copyOutTimer(a[1], interval, value, putTimespec)
 }
 
 // timer_getoverrun(timerid).

@@ -16,6 +16,8 @@ package vmm
 
 import (
 	"encoding/binary"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -49,6 +51,27 @@ func monoNS(clock int32) int64 {
 	return ts.Nano()
 }
 
+// tscTrusted says whether the host kernel trusts its TSC as a clock: its
+// clocksource is the TSC, or kvm-clock on a CPU whose TSC is invariant
+// (constant_tsc, nonstop_tsc). A kernel that found the TSC unstable (it
+// then runs on hpet, say) would see the guest's TSC-based clock drift
+// from its own: the guest then uses the clock syscalls. Unreadable
+// files say nothing against it.
+func tscTrusted(clocksource, cpuinfo string) bool {
+	switch strings.TrimSpace(clocksource) {
+	case "", "tsc":
+		return true
+	case "kvm-clock":
+		return strings.Contains(cpuinfo, " constant_tsc") && strings.Contains(cpuinfo, " nonstop_tsc")
+	}
+	return false
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
 // setupVDSO loads the vDSO into guest memory and starts the clock, using
 // vCPU c to learn the guest's TSC offset. Failing, the guest just gets no
 // vDSO (its libc uses the syscalls).
@@ -68,6 +91,9 @@ func (m *Machine) setupVDSO(c *VCPU) {
 	}
 	for i := 0; i < n; i++ {
 		copy(m.Mem.Page(frames[1+i]), img[i*guestmm.PageSize:])
+	}
+	if !tscTrusted(readFile("/sys/devices/system/clocksource/clocksource0/current_clocksource"), readFile("/proc/cpuinfo")) {
+		return // the vvar page stays disabled: the guest's clocks take the syscall
 	}
 	msrs := &kvm.MSRS{NMSRs: 1, Entries: []kvm.MSREntry{{Index: msrTSC}}}
 	h0 := cputicks()

@@ -110,6 +110,9 @@ type Machine struct {
 // VCPU is one vCPU and what is its own: the per-vCPU shim pages, the flush
 // queue its address spaces use, the exception stack.
 type VCPU struct {
+	// inRun is 1 while the vCPU's thread is in KVM_RUN (kickLater).
+	inRun int32
+
 	m     *Machine
 	CPU   *CPU
 	Flush *ept.FlushQueue

@@ -525,7 +525,9 @@ func (c *VCPU) runGuest() error {
 	// may grow any more (ept.FlushQueue.Seal).
 	c.Flush.Seal()
 	t := nanotime()
+	atomic.StoreInt32(&c.inRun, 1)
 	err := c.CPU.Run()
+	atomic.StoreInt32(&c.inRun, 0)
 	c.runNS = nanotime() - t
 	c.leftGuest()
 	return err

@@ -133,7 +133,7 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 		// KVM has yet to deliver an exception for the user code:
 		// rewriting the state now would have it delivered onto the
 		// resume path. Its exception exit comes first; kick again after.
-		time.AfterFunc(100*time.Microsecond, c.Kick)
+		c.kickLater(p)
 		return nil
 	}
 	if next := getU64(c.ists[boot.FlushToken-boot.IST1Bottom:]); r.RIP == boot.UserFlush && next != 0 {
@@ -147,7 +147,7 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 		// In the shim (a flush stub, a fault's way back): no frame can
 		// be built here, and the user code ahead may never exit again
 		// (a spinning thread), so kick again once it has left the shim.
-		time.AfterFunc(100*time.Microsecond, c.Kick)
+		c.kickLater(p)
 		return nil
 	}
 	c.Flush.Applied()
@@ -160,6 +160,25 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 		return nil
 	}
 	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
+}
+
+// kickLater kicks c again once it has run guest code for a while (100 µs
+// after it is next seen in KVM_RUN), while p still has a signal to take.
+// A kick that came before it re-entered the guest would stop it at entry
+// (immediate_exit) before it made the progress the kick waits for: on a
+// busy host that repeated forever.
+func (c *VCPU) kickLater(p *syscalls.Process) {
+	tid := atomic.LoadInt32(&c.tid)
+	time.AfterFunc(100*time.Microsecond, func() {
+		if atomic.LoadInt32(&c.tid) != tid || tid == 0 || !p.SignalPending() {
+			return // the task is gone, or its signal was taken
+		}
+		if atomic.LoadInt32(&c.inRun) == 1 {
+			c.Kick()
+			return
+		}
+		c.kickLater(p)
+	})
 }
 
 // Join implements syscalls.Task: a root for c in pt (a new thread of the

@@ -130,27 +130,32 @@ func (n *Network) allowed(family, typ, proto int) error {
 	return unix.EAFNOSUPPORT
 }
 
+// socketArgs checks socket's and socketpair's (domain, type, protocol)
+// against the flags Linux knows and the network's policy.
+func (p *Process) socketArgs(a *args) (n *Network, family, typ, proto int, err error) {
+	family, typ, proto = int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
+	switch {
+	case typ&^(sockTypeMask|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0:
+		return nil, 0, 0, 0, unix.EINVAL
+	case family < 0 || family >= afMax:
+		return nil, 0, 0, 0, unix.EAFNOSUPPORT
+	case typ&sockTypeMask >= sockMax:
+		return nil, 0, 0, 0, unix.EINVAL
+	}
+	n = p.network()
+	return n, family, typ, proto, n.allowed(family, typ, proto)
+}
+
 // socket(domain, type, protocol).
 func sysSocket(p *Process, _ *Regs, a *args) (uint64, error) {
-	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
-	if typ&^(sockTypeMask|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
-		return 0, unix.EINVAL
-	}
-	if family < 0 || family >= afMax {
-		return 0, unix.EAFNOSUPPORT
-	}
-	if typ&sockTypeMask >= sockMax {
-		return 0, unix.EINVAL
-	}
-	n := p.network()
-	if err := n.allowed(family, typ, proto); err != nil {
+	n, family, typ, proto, err := p.socketArgs(a)
+	if err != nil {
 		return 0, err
 	}
 	if !p.files.hasFree(p.nofile()) {
 		return 0, unix.EMFILE
 	}
 	var h int
-	var err error
 	if rerr := n.run(func() { h, err = unix.Socket(family, typ|unix.SOCK_CLOEXEC, proto) }); rerr != nil {
 		return 0, rerr
 	}
@@ -171,22 +176,11 @@ func (n *Network) run(f func()) error {
 
 // socketpair(domain, type, protocol, sv).
 func sysSocketpair(p *Process, _ *Regs, a *args) (uint64, error) {
-	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
-	if typ&^(sockTypeMask|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
-		return 0, unix.EINVAL
-	}
-	if family < 0 || family >= afMax {
-		return 0, unix.EAFNOSUPPORT
-	}
-	if typ&sockTypeMask >= sockMax {
-		return 0, unix.EINVAL
-	}
-	n := p.network()
-	if err := n.allowed(family, typ, proto); err != nil {
+	n, family, typ, proto, err := p.socketArgs(a)
+	if err != nil {
 		return 0, err
 	}
 	var fds [2]int
-	var err error
 	if rerr := n.run(func() { fds, err = unix.Socketpair(family, typ|unix.SOCK_CLOEXEC, proto) }); rerr != nil {
 		return 0, rerr
 	}

@@ -428,7 +428,7 @@ var stdioNames = [3]string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
 func fdArg(x uint64) int { return int(int32(uint32(x))) }
 
 // hostFD returns the host fd of an open guest fd, EBADF otherwise.
-func (p *Process) hostFD(fd uint64) (int, error) {
+func (p *fsTask) hostFD(fd uint64) (int, error) {
 	e, ok := p.files.get(fdArg(fd))
 	if !ok {
 		return -1, unix.EBADF
@@ -437,7 +437,7 @@ func (p *Process) hostFD(fd uint64) (int, error) {
 }
 
 // entry returns guest fd's entry, EBADF otherwise.
-func (p *Process) entry(fd uint64) (fdEntry, error) {
+func (p *fsTask) entry(fd uint64) (fdEntry, error) {
 	e, ok := p.files.get(fdArg(fd))
 	if !ok {
 		return fdEntry{}, unix.EBADF
@@ -446,8 +446,8 @@ func (p *Process) entry(fd uint64) (fdEntry, error) {
 }
 
 // nofile is the guest's RLIMIT_NOFILE soft limit as a table limit.
-func (p *Process) nofile() int {
-	l, err := p.rlimit(unix.RLIMIT_NOFILE)
+func (p *fsTask) nofile() int {
+	l, err := p.owner.rlimit(unix.RLIMIT_NOFILE)
 	if err != nil || l.Cur > maxFDs {
 		return maxFDs
 	}
@@ -455,7 +455,7 @@ func (p *Process) nofile() int {
 }
 
 // newFD installs host fd h (taking ownership) at the lowest free guest fd.
-func (p *Process) newFD(h int, cloexec bool, f *openFile) (uint64, error) {
+func (p *fsTask) newFD(h int, cloexec bool, f *openFile) (uint64, error) {
 	fd, err := p.files.install(fdEntry{host: h, cloexec: cloexec, file: f}, 0, p.nofile())
 	return uint64(fd), err
 }

@@ -31,7 +31,7 @@ import (
 )
 
 // parent reads a path argument and resolves its parent directory.
-func (p *Process) parent(dirfd int, pathAddr uint64) (parentDir, error) {
+func (p *fsTask) parent(dirfd int, pathAddr uint64) (parentDir, error) {
 	path, err := p.pathArg(pathAddr)
 	if err != nil {
 		return parentDir{resolved: resolved{fd: -1}}, err
@@ -50,10 +50,10 @@ func sysMkdirat(p *Process, _ *Regs, a *args) (uint64, error) {
 // create checks what Linux's filename_create checks before making name in
 // d: not a special name, not existing, no trailing "/" unless a directory
 // is made, and a writable root.
-func (p *Process) create(d *parentDir, dir bool) error {
+func (p *fsTask) create(d *parentDir, dir bool) error {
 	if d.node != nil {
 		// procfs: lookups of new names fail before any create.
-		if d.node.isDir() && d.node.child(p, d.name) != nil {
+		if d.node.isDir() && d.node.child(p.owner, d.name) != nil {
 			return unix.EEXIST
 		}
 		return unix.ENOENT
@@ -73,7 +73,7 @@ func (p *Process) create(d *parentDir, dir bool) error {
 	return nil
 }
 
-func (p *Process) mkdirat(dirfd int, pathAddr uint64, mode uint32) (uint64, error) {
+func (p *fsTask) mkdirat(dirfd int, pathAddr uint64, mode uint32) (uint64, error) {
 	d, err := p.parent(dirfd, pathAddr)
 	if err != nil {
 		return 0, err
@@ -93,7 +93,7 @@ func sysMknodat(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.mknodat(dirfdArg(a[0]), a[1], uint32(a[2]), a[3])
 }
 
-func (p *Process) mknodat(dirfd int, pathAddr uint64, mode uint32, dev uint64) (uint64, error) {
+func (p *fsTask) mknodat(dirfd int, pathAddr uint64, mode uint32, dev uint64) (uint64, error) {
 	d, err := p.parent(dirfd, pathAddr)
 	if err != nil {
 		return 0, err
@@ -131,7 +131,7 @@ func sysUnlinkat(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.unlinkat(dirfdArg(a[0]), a[1], flags)
 }
 
-func (p *Process) unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error) {
+func (p *fsTask) unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error) {
 	d, err := p.parent(dirfd, pathAddr)
 	if err != nil {
 		return 0, err
@@ -148,7 +148,7 @@ func (p *Process) unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error
 	case !rmdir && d.special():
 		return 0, unix.EISDIR
 	case d.node != nil:
-		if !d.node.isDir() || d.node.child(p, d.name) == nil {
+		if !d.node.isDir() || d.node.child(p.owner, d.name) == nil {
 			return 0, unix.ENOENT
 		}
 		return 0, unix.EPERM
@@ -181,7 +181,7 @@ func sysRenameat2(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.renameat2(dirfdArg(a[0]), a[1], dirfdArg(a[2]), a[3], uint32(a[4]))
 }
 
-func (p *Process) renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64, flags uint32) (uint64, error) {
+func (p *fsTask) renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64, flags uint32) (uint64, error) {
 	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE|unix.RENAME_WHITEOUT) != 0 ||
 		flags&unix.RENAME_EXCHANGE != 0 && flags&(unix.RENAME_NOREPLACE|unix.RENAME_WHITEOUT) != 0 {
 		return 0, unix.EINVAL
@@ -201,7 +201,7 @@ func (p *Process) renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint
 		if !from.node.isDir() || !to.node.isDir() {
 			return 0, unix.ENOTDIR // a /proc file as a path's directory
 		}
-		if from.node.child(p, from.name) == nil || to.node.child(p, to.name) == nil {
+		if from.node.child(p.owner, from.name) == nil || to.node.child(p.owner, to.name) == nil {
 			return 0, unix.ENOENT // procfs looks both up first
 		}
 		return 0, unix.EPERM
@@ -240,7 +240,7 @@ func sysSymlinkat(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.symlinkat(a[0], dirfdArg(a[1]), a[2])
 }
 
-func (p *Process) symlinkat(targetAddr uint64, dirfd int, pathAddr uint64) (uint64, error) {
+func (p *fsTask) symlinkat(targetAddr uint64, dirfd int, pathAddr uint64) (uint64, error) {
 	target, err := p.pathArg(targetAddr)
 	if err != nil {
 		return 0, err
@@ -268,7 +268,7 @@ func sysLinkat(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.linkat(dirfdArg(a[0]), a[1], dirfdArg(a[2]), a[3], int(int32(a[4])))
 }
 
-func (p *Process) linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64, flags int) (uint64, error) {
+func (p *fsTask) linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64, flags int) (uint64, error) {
 	if flags&^(unix.AT_SYMLINK_FOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -321,7 +321,7 @@ func (p *Process) linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 
 // changeable resolves the file an attribute call changes, following the
 // last symlink unless nofollow, and checks the root may change.
-func (p *Process) changeable(dirfd int, pathAddr uint64, flags int) (resolved, error) {
+func (p *fsTask) changeable(dirfd int, pathAddr uint64, flags int) (resolved, error) {
 	path, err := p.pathOrEmpty(pathAddr, flags)
 	if err != nil {
 		return resolved{fd: -1}, err
@@ -342,7 +342,7 @@ func (p *Process) changeable(dirfd int, pathAddr uint64, flags int) (resolved, e
 // kshim made for the guest is the guest's; the host's devices never
 // change, nor other host objects (EPERM) unless findInRoot finds them
 // (host fd h) in the root, whose rule then applies.
-func (p *Process) mayChange(node *procNode, origin fileOrigin, h int) error {
+func (p *fsTask) mayChange(node *procNode, origin fileOrigin, h int) error {
 	switch {
 	case node != nil || origin == fromDevice:
 		return unix.EPERM
@@ -365,7 +365,7 @@ func (p *Process) mayChange(node *procNode, origin fileOrigin, h int) error {
 // regular file open for writing: the host answers the rest as Linux does
 // (EINVAL, EBADF, ESPIPE, ENODEV...), and a read-only root gives out no
 // such fd of its own.
-func (p *Process) maySize(e fdEntry) error {
+func (p *fsTask) maySize(e fdEntry) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(e.host, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil
@@ -379,7 +379,7 @@ func (p *Process) maySize(e fdEntry) error {
 
 // openedFile returns a guest fd's entry for an fd-based attribute call:
 // EBADF for O_PATH fds (Linux's fdget), then mayChange.
-func (p *Process) openedFile(fd uint64) (fdEntry, error) {
+func (p *fsTask) openedFile(fd uint64) (fdEntry, error) {
 	e, err := p.entry(fd)
 	if err != nil {
 		return e, err
@@ -442,7 +442,7 @@ func sysTruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err := unix.Ftruncate(w, int64(a[1])); err != nil {
 		return 0, err
 	}
-	p.fileShrunk(w)
+	p.owner.fileShrunk(w)
 	return 0, nil
 }
 
@@ -466,7 +466,7 @@ func sysFtruncate(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err := unix.Ftruncate(e.host, int64(a[1])); err != nil {
 		return 0, err
 	}
-	p.fileShrunk(e.host)
+	p.owner.fileShrunk(e.host)
 	return 0, nil
 }
 
@@ -486,7 +486,7 @@ func sysFchmodat2(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.fchmodat(dirfdArg(a[0]), a[1], uint32(a[2]), flags)
 }
 
-func (p *Process) fchmodat(dirfd int, pathAddr uint64, mode uint32, flags int) (uint64, error) {
+func (p *fsTask) fchmodat(dirfd int, pathAddr uint64, mode uint32, flags int) (uint64, error) {
 	r, err := p.changeable(dirfd, pathAddr, flags)
 	if err != nil {
 		return 0, err
@@ -542,7 +542,7 @@ func sysFchownat(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.fchownat(dirfdArg(a[0]), a[1], a[2], a[3], flags)
 }
 
-func (p *Process) fchownat(dirfd int, pathAddr, uid, gid uint64, flags int) (uint64, error) {
+func (p *fsTask) fchownat(dirfd int, pathAddr, uid, gid uint64, flags int) (uint64, error) {
 	r, err := p.changeable(dirfd, pathAddr, flags)
 	if err != nil {
 		return 0, err
@@ -690,7 +690,7 @@ func sysFlock(p *Process, _ *Regs, a *args) (uint64, error) {
 	}
 	for {
 		err := unix.Flock(e.host, int(int32(a[1])))
-		if err == unix.EINTR && !p.interrupted() {
+		if err == unix.EINTR && !p.owner.interrupted() {
 			continue
 		}
 		return 0, err

@@ -51,7 +51,7 @@ func sysCreat(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.open(unix.AT_FDCWD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
 }
 
-func (p *Process) open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64, error) {
+func (p *fsTask) open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64, error) {
 	path, err := p.pathArg(pathAddr)
 	if err != nil {
 		return 0, err
@@ -91,15 +91,15 @@ func (p *Process) open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint
 		return 0, err
 	}
 	if flags&unix.O_TRUNC != 0 && r.fd >= 0 {
-		p.fileShrunk(r.fd)
+		p.owner.fileShrunk(r.fd)
 	}
 	return p.install(r, flags, cloexec)
 }
 
 // install gives a resolved path a guest fd.
-func (p *Process) install(r resolved, flags int, cloexec bool) (uint64, error) {
+func (p *fsTask) install(r resolved, flags int, cloexec bool) (uint64, error) {
 	if r.node != nil {
-		h, f, err := p.openNode(r.node, flags)
+		h, f, err := p.owner.openNode(r.node, flags)
 		if err != nil {
 			return 0, err
 		}
@@ -111,7 +111,7 @@ func (p *Process) install(r resolved, flags int, cloexec bool) (uint64, error) {
 // openReadOnly opens with write intent under a read-only root: look first
 // (as Linux does before it asks the mount for write access), then refuse
 // or open what a read-only mount would let through.
-func (p *Process) openReadOnly(dirfd int, path string, flags int, mode uint32) (resolved, error) {
+func (p *fsTask) openReadOnly(dirfd int, path string, flags int, mode uint32) (resolved, error) {
 	fail := func(err error) (resolved, error) { return resolved{fd: -1}, err }
 	look := unix.O_PATH | flags&(unix.O_NOFOLLOW|unix.O_DIRECTORY)
 	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
@@ -206,7 +206,7 @@ func sysCloseRange(p *Process, _ *Regs, a *args) (uint64, error) {
 }
 
 // dupHost returns a new host fd for the same description as guest fd's.
-func (p *Process) dupHost(fd uint64) (fdEntry, int, error) {
+func (p *fsTask) dupHost(fd uint64) (fdEntry, int, error) {
 	e, err := p.entry(fd)
 	if err != nil {
 		return e, -1, err
@@ -237,7 +237,7 @@ func sysDup3(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.dup3(a[0], a[1], a[2])
 }
 
-func (p *Process) dup3(oldfd, newfd, flags uint64) (uint64, error) {
+func (p *fsTask) dup3(oldfd, newfd, flags uint64) (uint64, error) {
 	if flags&^unix.O_CLOEXEC != 0 || uint32(oldfd) == uint32(newfd) {
 		return 0, unix.EINVAL
 	}
@@ -352,10 +352,10 @@ func virtualFlags(f *openFile) int {
 	return fl
 }
 
-func (p *Process) fcntlPtr(h, cmd int, ptr unsafe.Pointer) error {
+func (p *fsTask) fcntlPtr(h, cmd int, ptr unsafe.Pointer) error {
 	for {
 		_, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(h), uintptr(cmd), uintptr(ptr))
-		if e == unix.EINTR && !p.interrupted() {
+		if e == unix.EINTR && !p.owner.interrupted() {
 			continue // F_SETLKW waits on: only a guest signal ends it
 		}
 		if e != 0 {
@@ -375,7 +375,7 @@ func sysPipe2(p *Process, _ *Regs, a *args) (uint64, error) {
 
 const oNotificationPipe = unix.O_EXCL
 
-func (p *Process) pipe2(addr uint64, flags int) (uint64, error) {
+func (p *fsTask) pipe2(addr uint64, flags int) (uint64, error) {
 	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT|oNotificationPipe) != 0 {
 		return 0, unix.EINVAL
 	}

@@ -47,6 +47,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/guestmm"
 )
 
 // Files is the guest's view of the host file system.
@@ -57,6 +59,31 @@ type Files struct {
 	// Writable allows changes under Root (--rw); otherwise every mutation
 	// is EROFS.
 	Writable bool
+}
+
+// fsTask is a task's file side: the guest memory file I/O copies to and
+// from, its fd table and its fs_struct. Process embeds it.
+type fsTask struct {
+	MM    *guestmm.MM
+	files *FDTable   // guest fd -> host fd; shared by threads, cloned by fork
+	fs    *fsContext // root, cwd, umask
+	// owner is the task above, for what files need of the kernel and
+	// /proc (its Process).
+	owner fileOwner
+}
+
+// fileOwner is what the file side needs of its task: kshim's /proc, the
+// task's signals and limits, and the kernel's other address spaces.
+type fileOwner interface {
+	lookupProc(comps []string, flags int, mode uint32) (resolved, error)
+	procStat(n *procNode) unix.Stat_t
+	openNode(n *procNode, flags int) (int, *openFile, error)
+	procDirents(n *procNode) []procDirent
+	interrupted() bool
+	waitReady(h int, events int16) error
+	rlimit(res int) (unix.Rlimit, error)
+	fileShrunk(h int)
+	sandbox() *Sandbox
 }
 
 // fsContext is Linux's fs_struct: root, cwd and umask.
@@ -85,7 +112,7 @@ func hostUmask() uint32 {
 
 // SetFiles sets the guest's root directory and whether it is writable. The
 // cwd becomes the VMM's own when that is inside the root, else the root.
-func (p *Process) SetFiles(c Files) error {
+func (p *fsTask) SetFiles(c Files) error {
 	root := c.Root
 	if root == "" {
 		root = "/"
@@ -200,7 +227,7 @@ func (fs *fsContext) guestPath(h int, fallback string) (string, error) {
 }
 
 // getcwd is the guest's cwd path (ENOENT once removed or moved out).
-func (p *Process) getcwd() (string, error) {
+func (p *fsTask) getcwd() (string, error) {
 	if p.fs.cwdNode != nil {
 		return p.fs.cwdNode.path, nil
 	}
@@ -277,7 +304,7 @@ func onProc(fd int) bool {
 // pid read as "self" (the host resolved /proc/self to it). The host's
 // resolution refuses magic links, and kshim's /proc holds no symlink into
 // the root's procfs, so this never leads back here for the same path.
-func (p *Process) resolvedInRoot(fd int, guest string, flags int, mode uint32) (resolved, error) {
+func (p *fsTask) resolvedInRoot(fd int, guest string, flags int, mode uint32) (resolved, error) {
 	if !onProc(fd) {
 		return resolved{fd: fd, guest: guest, origin: fromRoot}, nil
 	}
@@ -294,7 +321,7 @@ func (p *Process) resolvedInRoot(fd int, guest string, flags int, mode uint32) (
 	if comps[0] == itoa(unix.Getpid()) {
 		comps[0] = "self"
 	}
-	return p.lookupProc(comps, flags, mode)
+	return p.owner.lookupProc(comps, flags, mode)
 }
 
 // sameObject says whether host fds a and b are the same inode on the
@@ -341,7 +368,7 @@ func (fs *fsContext) findInRoot(h int) (int, string, bool) {
 // lookupAt resolves relative path rel below guest fd e (a directory): the
 // root's own directories directly, a handed-in one only where findInRoot
 // finds it in the root (EACCES otherwise: no lookup starts outside).
-func (p *Process) lookupAt(e fdEntry, rel string, flags int, mode uint32) (resolved, error) {
+func (p *fsTask) lookupAt(e fdEntry, rel string, flags int, mode uint32) (resolved, error) {
 	if e.file.origin == fromRoot {
 		return p.lookupFrom(e.host, e.file.path, rel, flags, mode)
 	}
@@ -363,7 +390,7 @@ func (p *Process) lookupAt(e fdEntry, rel string, flags int, mode uint32) (resol
 // lookup resolves path relative to guest fd dirfd (AT_FDCWD: the cwd) and
 // opens it on the host with flags (O_CLOEXEC is added) and mode. Callers
 // have applied Linux's flag rules; path is not empty.
-func (p *Process) lookup(dirfd int, path string, flags int, mode uint32) (resolved, error) {
+func (p *fsTask) lookup(dirfd int, path string, flags int, mode uint32) (resolved, error) {
 	if path == "" {
 		return resolved{fd: -1}, unix.ENOENT
 	}
@@ -392,7 +419,7 @@ func (p *Process) lookup(dirfd int, path string, flags int, mode uint32) (resolv
 
 // lookupFrom resolves relative path from host directory fd base, whose
 // guest path is basePath as far as kshim knows.
-func (p *Process) lookupFrom(base int, basePath, rel string, flags int, mode uint32) (resolved, error) {
+func (p *fsTask) lookupFrom(base int, basePath, rel string, flags int, mode uint32) (resolved, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(base, &st); err != nil {
 		return resolved{fd: -1}, err
@@ -420,20 +447,20 @@ func (p *Process) lookupFrom(base int, basePath, rel string, flags int, mode uin
 }
 
 // lookupAbs resolves an absolute guest path.
-func (p *Process) lookupAbs(abs string, flags int, mode uint32) (resolved, error) {
+func (p *fsTask) lookupAbs(abs string, flags int, mode uint32) (resolved, error) {
 	if p.fs.root < 0 {
 		return resolved{fd: -1}, unix.ENOENT
 	}
 	if rest, ok := inProc(abs); ok {
-		return p.lookupProc(rest, flags, mode)
+		return p.owner.lookupProc(rest, flags, mode)
 	}
 	clean := path.Clean(abs)
 	trailing := strings.HasSuffix(abs, "/") && clean != "/"
 	if a, ok := fdAliases[clean]; ok {
-		return p.lookupProc(strings.Split(a, "/")[2:], flags, mode)
+		return p.owner.lookupProc(strings.Split(a, "/")[2:], flags, mode)
 	}
 	if strings.HasPrefix(clean, "/dev/fd/") {
-		return p.lookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
+		return p.owner.lookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
 	}
 	if hostDevices[clean] {
 		return openDevice(clean, trailing, flags)
@@ -530,7 +557,7 @@ type parentDir struct {
 // is a directory of the root tree or of kshim's /proc: a handed-in one
 // (reached as /proc/self/fd/N/NAME) only as findInRoot finds it, else
 // EACCES, as for a lookup below it.
-func (p *Process) lookupParent(dirfd int, path string) (parentDir, error) {
+func (p *fsTask) lookupParent(dirfd int, path string) (parentDir, error) {
 	if path == "" {
 		return parentDir{resolved: resolved{fd: -1}}, unix.ENOENT
 	}
@@ -569,7 +596,7 @@ func (d *parentDir) exists() (unix.Stat_t, bool) {
 
 // pathArg reads a guest path argument: EFAULT, ENAMETOOLONG past
 // PATH_MAX (with its NUL), as Linux's getname.
-func (p *Process) pathArg(addr uint64) (string, error) {
+func (p *fsTask) pathArg(addr uint64) (string, error) {
 	return p.MM.ReadString(addr, unix.PathMax)
 }
 
@@ -579,7 +606,7 @@ func dirfdArg(x uint64) int { return int(int32(x)) }
 // lookupFD resolves (dirfd, path) with the AT_EMPTY_PATH rule: an empty
 // path with emptyOK names dirfd itself (AT_FDCWD: the cwd), reopened with
 // flags as lookup would (O_PATH lookups get a host dup).
-func (p *Process) lookupFD(dirfd int, path string, emptyOK bool, flags int) (resolved, error) {
+func (p *fsTask) lookupFD(dirfd int, path string, emptyOK bool, flags int) (resolved, error) {
 	if path != "" {
 		return p.lookup(dirfd, path, flags, 0)
 	}

@@ -45,7 +45,8 @@ func testProcess(t *testing.T, c Files) *Process {
 	t.Helper()
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
-	p := &Process{files: &FDTable{}, Log: log, Pid: unix.Getpid(), warned: map[uint64]bool{}}
+	p := &Process{fsTask: fsTask{files: &FDTable{}}, Log: log, Pid: unix.Getpid(), warned: map[uint64]bool{}}
+	p.owner = p
 	p.sig.act = new([nsig + 1]sigaction)
 	if err := p.SetFiles(c); err != nil {
 		t.Fatal(err)

@@ -52,10 +52,10 @@ func (d deadline) left() time.Duration {
 // passes. An interruption is retried with the time left unless a guest
 // signal is pending (another task posted it and kicked this thread):
 // then it is the guest's EINTR.
-func (p *Process) hostPoll(fds []unix.PollFd, d deadline) (int, error) {
+func (p *fsTask) hostPoll(fds []unix.PollFd, d deadline) (int, error) {
 	for {
 		n, err := unix.Poll(fds, d.ms())
-		if err == unix.EINTR && !p.interrupted() {
+		if err == unix.EINTR && !p.owner.interrupted() {
 			continue
 		}
 		return n, err
@@ -66,7 +66,7 @@ const pollfdSize = 8
 
 // pollFDs copies a pollfd array in and maps it to host fds. Closed guest
 // fds get POLLNVAL here and are left out of the host call (host fd -1).
-func (p *Process) pollFDs(addr, n uint64) (raw []byte, host []unix.PollFd, nval int, err error) {
+func (p *fsTask) pollFDs(addr, n uint64) (raw []byte, host []unix.PollFd, nval int, err error) {
 	if n > uint64(p.nofile()) {
 		return nil, nil, 0, unix.EINVAL
 	}
@@ -92,7 +92,7 @@ func (p *Process) pollFDs(addr, n uint64) (raw []byte, host []unix.PollFd, nval 
 	return raw, host, nval, nil
 }
 
-func (p *Process) poll(addr, n uint64, d deadline) (uint64, error) {
+func (p *fsTask) poll(addr, n uint64, d deadline) (uint64, error) {
 	raw, host, nval, err := p.pollFDs(addr, n)
 	if err != nil {
 		return 0, err
@@ -134,7 +134,7 @@ func sysPoll(p *Process, _ *Regs, a *args) (uint64, error) {
 }
 
 // timespecArg reads a relative timeout; nil pointer: forever.
-func (p *Process) timespecArg(addr uint64) (deadline, error) {
+func (p *fsTask) timespecArg(addr uint64) (deadline, error) {
 	if addr == 0 {
 		return deadline{forever: true}, nil
 	}
@@ -154,7 +154,7 @@ func (p *Process) timespecArg(addr uint64) (deadline, error) {
 
 // putTimespec writes the time left back, as the raw ppoll and pselect6
 // do (glibc hides it).
-func (p *Process) putTimespec(addr uint64, d deadline) {
+func (p *fsTask) putTimespec(addr uint64, d deadline) {
 	if addr == 0 || d.forever {
 		return
 	}
@@ -166,7 +166,7 @@ func (p *Process) putTimespec(addr uint64, d deadline) {
 }
 
 // sigmaskArg checks and reads a temporary signal mask (see the header).
-func (p *Process) sigmaskArg(addr, size uint64) error {
+func (p *fsTask) sigmaskArg(addr, size uint64) error {
 	if addr == 0 {
 		return nil
 	}
@@ -206,7 +206,7 @@ const (
 	pollExSet  = unix.POLLPRI
 )
 
-func (p *Process) selectFDs(nfds int64, addrs [3]uint64, d deadline) (uint64, error) {
+func (p *fsTask) selectFDs(nfds int64, addrs [3]uint64, d deadline) (uint64, error) {
 	if nfds < 0 {
 		return 0, unix.EINVAL
 	}
@@ -359,7 +359,7 @@ func sysEpollCreate1(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.epollCreate(int(a[0]))
 }
 
-func (p *Process) epollCreate(flags int) (uint64, error) {
+func (p *fsTask) epollCreate(flags int) (uint64, error) {
 	if !p.files.hasFree(p.nofile()) {
 		return 0, unix.EMFILE
 	}
@@ -395,7 +395,7 @@ func sysEpollCtl(p *Process, _ *Regs, a *args) (uint64, error) {
 	return 0, nil
 }
 
-func (p *Process) epollWait(epfd, events, maxEvents uint64, d deadline) (uint64, error) {
+func (p *fsTask) epollWait(epfd, events, maxEvents uint64, d deadline) (uint64, error) {
 	max := int32(maxEvents)
 	if max <= 0 || max > epMaxEvents {
 		return 0, unix.EINVAL
@@ -411,7 +411,7 @@ func (p *Process) epollWait(epfd, events, maxEvents uint64, d deadline) (uint64,
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_EPOLL_WAIT, uintptr(ep.host), uintptr(unsafe.Pointer(&buf[0])),
 			uintptr(len(buf)/epollEventSize), uintptr(d.ms()), 0, 0)
-		if e == unix.EINTR && !p.interrupted() {
+		if e == unix.EINTR && !p.owner.interrupted() {
 			continue
 		}
 		if e != 0 {

@@ -42,15 +42,15 @@ type procNode struct {
 	path string // its guest path, e.g. /proc/1234/maps
 	mode uint32
 	// gen generates a file's contents.
-	gen func(p *Process) ([]byte, error)
+	gen func(p fileOwner) ([]byte, error)
 	// names lists a directory's entries; child looks one up (nil: none).
-	names func(p *Process) []string
-	child func(p *Process, name string) *procNode
+	names func(p fileOwner) []string
+	child func(p fileOwner, name string) *procNode
 	// target is a symlink's readlink text.
-	target func(p *Process) (string, error)
+	target func(p fileOwner) (string, error)
 	// follow opens what a magic link leads to and rest below it. /proc/self
 	// has none: it is an ordinary symlink to <pid>.
-	follow func(p *Process, rest string, flags int, mode uint32) (resolved, error)
+	follow func(p fileOwner, rest string, flags int, mode uint32) (resolved, error)
 	// fdLink: a /proc/self/fd/N link, for guest fd fd.
 	fdLink bool
 	fd     int
@@ -85,21 +85,22 @@ func (p *Process) procRoot() *procNode {
 	pid := itoa(p.Pid)
 	return &procNode{
 		path: "/proc", mode: procDirMode,
-		names: func(*Process) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
-		child: func(p *Process, name string) *procNode {
+		names: func(fileOwner) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
+		child: func(o fileOwner, name string) *procNode {
+			p := o.(*Process)
 			switch name {
 			case "self":
 				return &procNode{path: "/proc/self", mode: procLinkMode,
-					target: func(*Process) (string, error) { return pid, nil }}
+					target: func(fileOwner) (string, error) { return pid, nil }}
 			case pid:
 				return p.procPidDir()
 			case "cpuinfo":
-				return &procNode{path: "/proc/cpuinfo", mode: procFileMode, gen: func(*Process) ([]byte, error) {
+				return &procNode{path: "/proc/cpuinfo", mode: procFileMode, gen: func(fileOwner) ([]byte, error) {
 					// The host's: the vCPU is one of its CPUs.
 					return os.ReadFile("/proc/cpuinfo")
 				}}
 			case "meminfo":
-				return &procNode{path: "/proc/meminfo", mode: procFileMode, gen: (*Process).procMeminfo}
+				return &procNode{path: "/proc/meminfo", mode: procFileMode, gen: func(o fileOwner) ([]byte, error) { return o.(*Process).procMeminfo() }}
 			}
 			return nil
 		},
@@ -110,21 +111,23 @@ func (p *Process) procPidDir() *procNode {
 	dir := "/proc/" + itoa(p.Pid)
 	return &procNode{
 		path: dir, mode: procDirMode,
-		names: func(*Process) []string { return []string{"cwd", "exe", "fd", "maps", "root", "status"} },
-		child: func(p *Process, name string) *procNode {
+		names: func(fileOwner) []string { return []string{"cwd", "exe", "fd", "maps", "root", "status"} },
+		child: func(o fileOwner, name string) *procNode {
+			p := o.(*Process)
 			switch name {
 			case "maps":
-				return &procNode{path: dir + "/maps", mode: procFileMode, gen: (*Process).procMaps}
+				return &procNode{path: dir + "/maps", mode: procFileMode, gen: func(o fileOwner) ([]byte, error) { return o.(*Process).procMaps() }}
 			case "status":
-				return &procNode{path: dir + "/status", mode: procFileMode, gen: (*Process).procStatus}
+				return &procNode{path: dir + "/status", mode: procFileMode, gen: func(o fileOwner) ([]byte, error) { return o.(*Process).procStatus() }}
 			case "exe":
 				return &procNode{path: dir + "/exe", mode: procLinkMode,
-					target: func(p *Process) (string, error) { return p.exeGuestPath(), nil },
+					target: func(o fileOwner) (string, error) { return o.(*Process).exeGuestPath(), nil },
 					follow: followExe}
 			case "cwd":
 				return &procNode{path: dir + "/cwd", mode: procLinkMode,
-					target: (*Process).getcwd,
-					follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+					target: func(o fileOwner) (string, error) { return o.(*Process).getcwd() },
+					follow: func(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+						p := o.(*Process)
 						if n := p.fs.cwdNode; n != nil {
 							return p.lookupAbs(n.path+"/"+rest, flags, mode)
 						}
@@ -132,8 +135,9 @@ func (p *Process) procPidDir() *procNode {
 					}}
 			case "root":
 				return &procNode{path: dir + "/root", mode: procLinkMode,
-					target: func(*Process) (string, error) { return "/", nil },
-					follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+					target: func(fileOwner) (string, error) { return "/", nil },
+					follow: func(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+						p := o.(*Process)
 						return p.lookupAbs("/"+rest, flags, mode)
 					}}
 			case "fd":
@@ -147,14 +151,16 @@ func (p *Process) procPidDir() *procNode {
 func (p *Process) procFDDir(dir string) *procNode {
 	return &procNode{
 		path: dir, mode: procDirMode,
-		names: func(p *Process) []string {
+		names: func(o fileOwner) []string {
+			p := o.(*Process)
 			var out []string
 			for _, fd := range p.files.list() {
 				out = append(out, itoa(fd))
 			}
 			return out
 		},
-		child: func(p *Process, name string) *procNode {
+		child: func(o fileOwner, name string) *procNode {
+			p := o.(*Process)
 			fd, err := strconv.Atoi(name)
 			if err != nil || itoa(fd) != name {
 				return nil
@@ -163,8 +169,9 @@ func (p *Process) procFDDir(dir string) *procNode {
 				return nil
 			}
 			return &procNode{path: dir + "/" + name, mode: procLinkMode, fdLink: true, fd: fd,
-				target: func(p *Process) (string, error) { return p.fdDisplayPath(fd) },
-				follow: func(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+				target: func(o fileOwner) (string, error) { return o.(*Process).fdDisplayPath(fd) },
+				follow: func(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+					p := o.(*Process)
 					return p.followFD(fd, rest, flags, mode)
 				}}
 		},
@@ -239,7 +246,8 @@ func (p *Process) exeGuestPath() string {
 	return p.Exe
 }
 
-func followExe(p *Process, rest string, flags int, mode uint32) (resolved, error) {
+func followExe(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+	p := o.(*Process)
 	if rest != "" {
 		return resolved{fd: -1}, unix.ENOTDIR
 	}
@@ -564,9 +572,8 @@ func (p *Process) procStatus() ([]byte, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.fs.umask)
-	// PPid as getppid(2) answers it, whoever implements that.
-	ppid, _ := table[unix.SYS_GETPPID](p, &Regs{RAX: unix.SYS_GETPPID}, &args{})
-	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, int64(ppid))
+	// PPid as getppid(2) answers it.
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, p.ppid())
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", uid, euid, euid, euid, gid, egid, egid, egid)
 	fmt.Fprintf(&b, "FDSize:\t%d\nGroups:\t%s \n", p.files.maxFDSet(), groups.String())
 	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", size>>10, rss*guestmm.PageSize>>10)

@@ -25,9 +25,9 @@ func statBytes(st *unix.Stat_t) []byte {
 }
 
 // statOf stats a resolved path or an open fd's file.
-func (p *Process) statOf(fd int, node *procNode) (unix.Stat_t, error) {
+func (p *fsTask) statOf(fd int, node *procNode) (unix.Stat_t, error) {
 	if node != nil {
-		return p.procStat(node), nil
+		return p.owner.procStat(node), nil
 	}
 	var st unix.Stat_t
 	err := unix.Fstat(fd, &st)
@@ -63,7 +63,7 @@ const atStatxSyncType = 0x6000
 
 // pathOrEmpty reads an *at path argument; with AT_EMPTY_PATH a NULL
 // pointer is the empty path (Linux 6.11).
-func (p *Process) pathOrEmpty(addr uint64, flags int) (string, error) {
+func (p *fsTask) pathOrEmpty(addr uint64, flags int) (string, error) {
 	if addr == 0 && flags&unix.AT_EMPTY_PATH != 0 {
 		return "", nil
 	}
@@ -77,7 +77,7 @@ func lookFlags(flags int) int {
 	return unix.O_PATH
 }
 
-func (p *Process) fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, error) {
+func (p *fsTask) fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, error) {
 	path, err := p.pathOrEmpty(pathAddr, flags)
 	if err != nil {
 		return 0, err
@@ -115,7 +115,7 @@ func sysStatx(p *Process, _ *Regs, a *args) (uint64, error) {
 	defer r.close()
 	var stx unix.Statx_t
 	if r.node != nil {
-		stx = statxOf(p.procStat(r.node))
+		stx = statxOf(p.owner.procStat(r.node))
 	} else if err := unix.Statx(r.fd, "", unix.AT_EMPTY_PATH|flags&(atStatxSyncType|unix.AT_NO_AUTOMOUNT), int(mask), &stx); err != nil {
 		return 0, err
 	}
@@ -141,7 +141,7 @@ func statfsBytes(sf *unix.Statfs_t) []byte {
 
 // statfsOf is statfs of a resolved path or open file: a read-only root
 // says ST_RDONLY, and /proc is a procfs.
-func (p *Process) statfsOf(fd int, node *procNode, origin fileOrigin) (unix.Statfs_t, error) {
+func (p *fsTask) statfsOf(fd int, node *procNode, origin fileOrigin) (unix.Statfs_t, error) {
 	var sf unix.Statfs_t
 	if node != nil {
 		sf = unix.Statfs_t{Type: unix.PROC_SUPER_MAGIC, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
@@ -200,7 +200,7 @@ func sysFaccessat2(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.faccessat(dirfdArg(a[0]), a[1], uint32(a[2]), int(int32(a[3])))
 }
 
-func (p *Process) faccessat(dirfd int, pathAddr uint64, mode uint32, flags int) (uint64, error) {
+func (p *fsTask) faccessat(dirfd int, pathAddr uint64, mode uint32, flags int) (uint64, error) {
 	if mode&^uint32(unix.R_OK|unix.W_OK|unix.X_OK) != 0 ||
 		flags&^(unix.AT_EACCESS|unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
@@ -255,7 +255,7 @@ func sysReadlinkat(p *Process, _ *Regs, a *args) (uint64, error) {
 	return p.readlinkat(dirfdArg(a[0]), a[1], a[2], a[3])
 }
 
-func (p *Process) readlinkat(dirfd int, pathAddr, buf, size uint64) (uint64, error) {
+func (p *fsTask) readlinkat(dirfd int, pathAddr, buf, size uint64) (uint64, error) {
 	if int32(size) <= 0 {
 		return 0, unix.EINVAL
 	}
@@ -279,7 +279,7 @@ func (p *Process) readlinkat(dirfd int, pathAddr, buf, size uint64) (uint64, err
 		if !r.node.isLink() {
 			return 0, notLink
 		}
-		if target, err = r.node.target(p); err != nil {
+		if target, err = r.node.target(p.owner); err != nil {
 			return 0, err
 		}
 	} else {
@@ -341,11 +341,11 @@ func sysGetdents64(p *Process, _ *Regs, a *args) (uint64, error) {
 	return uint64(got), nil
 }
 
-func (p *Process) virtualGetdents(d *virtualDir, buf, count uint64) (uint64, error) {
+func (p *fsTask) virtualGetdents(d *virtualDir, buf, count uint64) (uint64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.entries == nil || d.pos == 0 {
-		d.entries = p.procDirents(d.node)
+		d.entries = p.owner.procDirents(d.node)
 	}
 	var out []byte
 	pos := d.pos
@@ -426,7 +426,7 @@ func sysFchdir(p *Process, _ *Regs, a *args) (uint64, error) {
 // directory has no host fd: it is kept as a node, the host cwd fd stays.
 // A handed-in directory becomes the cwd only as its place in the root
 // (findInRoot); one outside the root is EACCES.
-func (p *Process) setCwd(r resolved) error {
+func (p *fsTask) setCwd(r resolved) error {
 	if r.node != nil {
 		if !r.node.isDir() {
 			return unix.ENOTDIR

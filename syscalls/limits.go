@@ -65,7 +65,6 @@ type Sandbox struct {
 	pipes map[pipeKey]*pipeCharge
 
 	uts utsState // uts.go
-	oom oomState // oom.go
 }
 
 // NewSandbox returns the state for a guest with limits l (zero fields get
@@ -91,6 +90,14 @@ func (k *Kernel) SetSandbox(sb *Sandbox) {
 		p.files.attach(sb)
 		p.MM.OnOOM = k.copyOOM // oom.go; forks and execs inherit it
 	}
+}
+
+// sandbox is the guest's limits for p's file side (nil: none).
+func (p *Process) sandbox() *Sandbox {
+	if k := p.proc.k; k != nil {
+		return k.sb
+	}
+	return nil
 }
 
 // FDs returns the number of open fds in the guest (for tests).

@@ -111,7 +111,8 @@ func TestPipeCharges(t *testing.T) {
 	sb := NewSandbox(Limits{Mem: mem})
 	k := NewKernel(nil)
 	k.sb = sb
-	p := &Process{files: &FDTable{sb: sb}}
+	p := &Process{fsTask: fsTask{files: &FDTable{sb: sb}}}
+	p.owner = p
 	p.proc.k = k
 	var a, b, c [2]int
 	doneA, err := p.makePipe(&a, unix.O_CLOEXEC)

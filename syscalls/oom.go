@@ -111,7 +111,7 @@ func (k *Kernel) reclaim(owner *Process) bool {
 			k.mu.Unlock()
 			return false
 		}
-		k.sb.oom.victim = v
+		k.oom.victim = v
 		owner.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", v.Pid, v.commName(), pages*4)
 		if v == owner {
 			k.mu.Unlock()
@@ -123,8 +123,8 @@ func (k *Kernel) reclaim(owner *Process) bool {
 		k.mu.Unlock()
 		if time.Now().After(deadline) {
 			k.mu.Lock()
-			if k.sb.oom.victim == v {
-				k.sb.oom.victim = nil
+			if k.oom.victim == v {
+				k.oom.victim = nil
 			}
 			k.mu.Unlock()
 			owner.Log.Warnf("out of memory: process %d did not end in %v; killing process %d instead", v.Pid, oomWait, owner.Pid)
@@ -133,8 +133,8 @@ func (k *Kernel) reclaim(owner *Process) bool {
 		time.Sleep(time.Millisecond)
 		k.mu.Lock()
 	}
-	if k.sb.oom.victim == v && v.proc.zombie {
-		k.sb.oom.victim = nil
+	if k.oom.victim == v && v.proc.zombie {
+		k.oom.victim = nil
 	}
 	retry := v != owner && !dying(owner)
 	k.mu.Unlock()
@@ -144,7 +144,7 @@ func (k *Kernel) reclaim(owner *Process) bool {
 // dyingProcess returns the OOM victim still going, else a process being
 // killed or exiting (nil: none). Kernel.mu held.
 func (k *Kernel) dyingProcess() *Process {
-	if v := k.sb.oom.victim; v != nil && !v.proc.zombie {
+	if v := k.oom.victim; v != nil && !v.proc.zombie {
 		return v
 	}
 	for _, q := range k.procs {

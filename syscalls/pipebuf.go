@@ -121,11 +121,8 @@ func (sb *Sandbox) lockedUnref(c *pipeCharge) {
 // makePipe is the host pipe2 for the guest's pipe()/pipe2(): the pipe's
 // buffer is charged first (ENFILE when even a small one does not fit).
 // done drops pipe2's own reference once the guest's fds hold theirs.
-func (p *Process) makePipe(hp *[2]int, flags int) (done func(), err error) {
-	var sb *Sandbox
-	if k := p.proc.k; k != nil {
-		sb = k.sb
-	}
+func (p *fsTask) makePipe(hp *[2]int, flags int) (done func(), err error) {
+	sb := p.owner.sandbox()
 	if sb == nil || sb.lim.Mem == nil {
 		return func() {}, unix.Pipe2(hp[:], flags)
 	}
@@ -179,7 +176,7 @@ func roundPipeSize(n uint32) uint64 {
 
 // setPipeSize is fcntl(F_SETPIPE_SZ) on e: Linux's pipe_set_size for an
 // unprivileged user, with growth charged to the guest's budget.
-func (p *Process) setPipeSize(e fdEntry, arg uint64) (uint64, error) {
+func (p *fsTask) setPipeSize(e fdEntry, arg uint64) (uint64, error) {
 	cur, err := unix.FcntlInt(uintptr(e.host), unix.F_GETPIPE_SZ, 0)
 	if err != nil || e.file.node != nil {
 		return 0, unix.EBADF // not a pipe
@@ -191,10 +188,7 @@ func (p *Process) setPipeSize(e fdEntry, arg uint64) (uint64, error) {
 	if size > uint64(cur) && size > pipeMaxSize() {
 		return 0, unix.EPERM
 	}
-	var sb *Sandbox
-	if k := p.proc.k; k != nil {
-		sb = k.sb
-	}
+	sb := p.owner.sandbox()
 	c := e.file.pipe
 	if sb == nil || c == nil {
 		_, err := unix.FcntlInt(uintptr(e.host), unix.F_SETPIPE_SZ, int(size))

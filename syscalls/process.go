@@ -44,9 +44,9 @@ type Arch interface {
 
 // Process is one guest process.
 type Process struct {
-	MM   *guestmm.MM
-	Arch Arch
-	Log  *logrus.Logger
+	fsTask // memory, fd table, root and cwd (fs*.go)
+	Arch   Arch
+	Log    *logrus.Logger
 	// Exe is the absolute path of the program (/proc/self/exe).
 	Exe string
 	// comm is the name PR_SET_NAME gave the thread (nil: the program's
@@ -64,9 +64,7 @@ type Process struct {
 		Used() uint64
 	}
 
-	files   *FDTable   // guest fd -> host fd; shared by threads, cloned by fork
-	fs      *fsContext // root, cwd, umask
-	started time.Time  // for the times of generated /proc entries
+	started time.Time // for the times of generated /proc entries
 	sig     signals
 	tidAddr uint64
 	warned  map[uint64]bool
@@ -95,11 +93,12 @@ type Process struct {
 // root is the host's / read-only (SetFiles changes that).
 func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger) *Process {
 	p := &Process{
-		MM: mm, Arch: arch, Log: log, Exe: exe, Pid: unix.Getpid(), Tid: unix.Getpid(),
-		files:   newStdioTable(),
+		fsTask: fsTask{MM: mm, files: newStdioTable()},
+		Arch:   arch, Log: log, Exe: exe, Pid: unix.Getpid(), Tid: unix.Getpid(),
 		started: time.Now(),
 		warned:  map[uint64]bool{},
 	}
+	p.owner = p
 	p.sig.act = new([nsig + 1]sigaction)
 	if err := p.SetFiles(Files{}); err != nil {
 		log.WithError(err).Warn("cannot open / for the guest: every path lookup fails")

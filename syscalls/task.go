@@ -83,7 +83,8 @@ type Kernel struct {
 	fmu   sync.Mutex // futex.go
 	futex futexTable
 
-	sb *Sandbox // limits.go: the guest's limits (nil: none)
+	sb  *Sandbox // limits.go: the guest's limits (nil: none)
+	oom oomState // oom.go (used only with sb)
 }
 
 // NewKernel creates an empty process table; the first process added takes
@@ -355,7 +356,7 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		t.Release()
 		return 0, err
 	}
-	fs, err := p.fs.clone()
+	fsc, err := p.fs.clone()
 	if err != nil {
 		files.CloseAll()
 		cmm.Destroy()
@@ -364,10 +365,12 @@ func (p *Process) fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		return 0, err
 	}
 	c := &Process{
-		MM: cmm, Arch: t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
-		files: files, fs: fs, started: p.started, warned: map[uint64]bool{},
+		fsTask: fsTask{MM: cmm, files: files, fs: fsc},
+		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
+		started: p.started, warned: map[uint64]bool{},
 		rlimits: p.childRlimits(false), comm: p.comm,
 	}
+	c.owner = c
 	acts := *p.sig.act
 	c.sig.act, c.sig.mask = &acts, p.sig.mask
 	c.sig.altSP, c.sig.altSize, c.sig.altOn = p.sig.altSP, p.sig.altSize, p.sig.altOn
@@ -838,20 +841,25 @@ func (p *Process) killOthers(pid, sig int) (uint64, error) {
 }
 
 func sysGetppidK(p *Process, _ *Regs, _ *args) (uint64, error) {
+	return uint64(p.ppid()), nil
+}
+
+// ppid is getppid(2)'s answer for p (also /proc/PID/status's PPid).
+func (p *Process) ppid() int {
 	k := p.proc.k
 	if k == nil {
-		return uint64(unix.Getppid()), nil
+		return unix.Getppid()
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if p.proc.parent != nil {
-		return uint64(p.proc.parent.Pid), nil
+		return p.proc.parent.Pid
 	}
 	if p.proc.first {
 		// The first process's parent is whoever started kshim.
-		return uint64(unix.Getppid()), nil
+		return unix.Getppid()
 	}
-	return 1, nil // orphans belong to init
+	return 1 // orphans belong to init
 }
 
 func sysSetpgid(p *Process, _ *Regs, a *args) (uint64, error) {

@@ -90,10 +90,12 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		return 0, unix.ENOMEM
 	}
 	c := &Process{
-		MM: p.MM, Arch: t.Arch(), Log: p.Log, Exe: p.Exe, exeHostPath: p.exeHostPath, PhysMem: p.PhysMem,
-		files: p.files, fs: p.fs, started: p.started, warned: map[uint64]bool{},
+		fsTask: fsTask{MM: p.MM, files: p.files, fs: p.fs},
+		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, exeHostPath: p.exeHostPath, PhysMem: p.PhysMem,
+		started: p.started, warned: map[uint64]bool{},
 		rlimits: p.childRlimits(true), Pid: p.Pid, comm: p.comm,
 	}
+	c.owner = c
 	c.sig.act, c.sig.mask = p.sig.act, p.sig.mask
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 

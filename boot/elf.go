@@ -1,5 +1,5 @@
 // ELF parsing and loading for x86-64 Linux executables and their
-// interpreters (PT_INTERP names one; syscalls/loader.go maps it).
+// interpreters (PT_INTERP names one; syscalls/kernel/loader.go maps it).
 //
 // The input file is untrusted: every header field is range-checked before it
 // is used, all arithmetic on file-supplied values is overflow-checked, and no

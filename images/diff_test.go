@@ -145,7 +145,7 @@ var programs = []prog{
 	{bin: "fs_proc"},
 	{bin: "fs_poll"},
 
-	// Sockets (syscalls/socket.go): the guest's private network namespace
+	// Sockets (syscalls/net/socket.go): the guest's private network namespace
 	// natively is the host's, so the programs use port 0 and print no
 	// ports or pids.
 	{bin: "net_unix", kshimArgs: []string{"--rw"}}, // binds in /tmp

@@ -65,7 +65,7 @@ var plainCalls = []string{
 	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getppid", "capget",
 	"getpriority", "ioprio_get", "sysinfo", "times", "getpgid", "getpgrp", "getsid",
 
-	// Timers the guest's timerfds are (syscalls/timers.go).
+	// Timers the guest's timerfds are (syscalls/kernel/timers.go).
 	"timerfd_create", "timerfd_settime", "timerfd_gettime",
 
 	// The guest's sockets (syscalls/socket*.go), all made by one thread in

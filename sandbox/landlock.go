@@ -36,7 +36,7 @@ const (
 )
 
 // HostDevices are the devices kshim opens by exact host path whatever the
-// root holds (syscalls/fspath.go hostDevices).
+// root holds (syscalls/fs/fspath.go hostDevices).
 var HostDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
 
 func landlockRules(c Config) []landlock.Rule {

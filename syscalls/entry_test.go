@@ -1,13 +1,18 @@
 package syscalls
 
-import "testing"
+import (
+	"testing"
+
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
+)
 
 // EnterUser leaves a user RIP alone and keeps only the RFLAGS bits user
 // code can set itself (popf at CPL 3), with IF and bit 1 set: whatever R11
 // a program forged at the syscall stub, or a frame held, IOPL, NT, RF, VM,
 // VIF and VIP never reach the vCPU.
 func TestEnterUserFlags(t *testing.T) {
-	p := testProcess(t, Files{Root: t.TempDir()})
+	p := testProcess(t, fs.Files{Root: t.TempDir()})
 	for _, c := range []struct{ in, want uint64 }{
 		{0, 0x202},
 		{0x202, 0x202},
@@ -15,7 +20,7 @@ func TestEnterUserFlags(t *testing.T) {
 		{0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000, 0x240fd7},
 		{^uint64(0), 0x240fd7},
 	} {
-		r := Regs{RIP: 0x401000, RFLAGS: c.in}
+		r := kernel.Regs{RIP: 0x401000, RFLAGS: c.in}
 		p.EnterUser(&r)
 		if r.RFLAGS != c.want|0x202 || r.RIP != 0x401000 || p.Exited {
 			t.Errorf("RFLAGS %#x: got RFLAGS %#x RIP %#x exited %v, want RFLAGS %#x", c.in, r.RFLAGS, r.RIP, p.Exited, c.want|0x202)

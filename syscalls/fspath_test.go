@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -13,6 +12,9 @@ import (
 
 	"kshim/ept"
 	"kshim/guestmm"
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
 )
 
 // testRoot builds DIR/outside (a secret) and DIR/root:
@@ -41,13 +43,13 @@ func testRoot(t *testing.T) (dir, root string) {
 }
 
 // testProcess is a Process with files only (no memory: path handling).
-func testProcess(t *testing.T, c Files) *Process {
+func testProcess(t *testing.T, c fs.Files) *kernel.Process {
 	t.Helper()
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
-	p := &Process{fsTask: fsTask{files: &FDTable{}}, Log: log, Pid: unix.Getpid(), warned: map[uint64]bool{}}
-	p.owner = p
-	p.sig.act = new([nsig + 1]sigaction)
+	p := &kernel.Process{Task: fs.Task{Files: &fs.FDTable{}}, Log: log, Pid: unix.Getpid(), Warned: map[uint64]bool{}}
+	p.Owner = p
+	p.Sig.Act = new([kernel.Nsig + 1]kernel.Sigaction)
 	if err := p.SetFiles(c); err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +57,11 @@ func testProcess(t *testing.T, c Files) *Process {
 	return p
 }
 
-func readResolved(t *testing.T, r resolved) string {
+func readResolved(t *testing.T, r fs.Resolved) string {
 	t.Helper()
-	defer r.close()
+	defer r.Close()
 	b := make([]byte, 64)
-	n, err := unix.Read(r.fd, b)
+	n, err := unix.Read(r.Fd, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +70,13 @@ func readResolved(t *testing.T, r resolved) string {
 
 func TestLookupStaysInRoot(t *testing.T) {
 	_, root := testRoot(t)
-	p := testProcess(t, Files{Root: root})
+	p := testProcess(t, fs.Files{Root: root})
 	for _, path := range []string{
 		"/etc/passwd", "etc/passwd", "../../etc/passwd", "/../../../etc/passwd", "abs/etc/passwd",
 		"up/etc/passwd", "/up/up/etc/passwd", "sub/deep/../../etc/passwd", "/proc/self/root/etc/passwd",
 		"/proc/self/root/../etc/passwd", "/proc/self/cwd/../etc/passwd",
 	} {
-		r, err := p.lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
+		r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
 		if err != nil {
 			t.Errorf("lookup(%q): %v", path, err)
 			continue
@@ -84,7 +86,7 @@ func TestLookupStaysInRoot(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"out", "/../outside", "up/outside", "../outside", "/proc/self/root/../outside"} {
-		r, err := p.lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
+		r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
 		if err == nil {
 			t.Errorf("lookup(%q) escaped the root: read %q", path, readResolved(t, r))
 		}
@@ -93,19 +95,19 @@ func TestLookupStaysInRoot(t *testing.T) {
 
 func TestLookupFromDirfd(t *testing.T) {
 	_, root := testRoot(t)
-	p := testProcess(t, Files{Root: root})
-	r, err := p.lookup(unix.AT_FDCWD, "/sub/deep", unix.O_PATH|unix.O_DIRECTORY, 0)
+	p := testProcess(t, fs.Files{Root: root})
+	r, err := p.Lookup(unix.AT_FDCWD, "/sub/deep", unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := p.newFD(r.fd, false, &openFile{path: r.guest, origin: fromRoot})
+	fd, err := p.NewFD(r.Fd, false, &fs.OpenFile{Path: r.Guest, Origin: fs.FromRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Within the directory (RESOLVE_BENEATH), then climbing out of it
 	// (from the root, by the directory's guest path), then out of the root.
 	for path, want := range map[string]string{"../../etc/passwd": "inside", "../../../../../etc/passwd": "inside", "/etc/passwd": "inside"} {
-		r, err := p.lookup(int(fd), path, unix.O_RDONLY, 0)
+		r, err := p.Lookup(int(fd), path, unix.O_RDONLY, 0)
 		if err != nil {
 			t.Errorf("lookupat(%q): %v", path, err)
 			continue
@@ -114,31 +116,31 @@ func TestLookupFromDirfd(t *testing.T) {
 			t.Errorf("lookupat(%q) read %q, want %q", path, got, want)
 		}
 	}
-	if _, err := p.lookup(int(fd), "../../../outside", unix.O_RDONLY, 0); err != unix.ENOENT {
+	if _, err := p.Lookup(int(fd), "../../../outside", unix.O_RDONLY, 0); err != unix.ENOENT {
 		t.Errorf("lookupat(../../../outside) = %v, want ENOENT", err)
 	}
-	if _, err := p.lookup(99, "x", unix.O_RDONLY, 0); err != unix.EBADF {
+	if _, err := p.Lookup(99, "x", unix.O_RDONLY, 0); err != unix.EBADF {
 		t.Errorf("lookup with a closed dirfd = %v, want EBADF", err)
 	}
-	if r, err := p.lookup(99, "/etc/passwd", unix.O_RDONLY, 0); err != nil {
+	if r, err := p.Lookup(99, "/etc/passwd", unix.O_RDONLY, 0); err != nil {
 		t.Errorf("an absolute path ignores a bad dirfd: %v", err)
 	} else {
-		r.close()
+		r.Close()
 	}
 	// A dirfd that is not a directory.
-	r, err = p.lookup(unix.AT_FDCWD, "/etc/passwd", unix.O_RDONLY, 0)
+	r, err = p.Lookup(unix.AT_FDCWD, "/etc/passwd", unix.O_RDONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ffd, _ := p.newFD(r.fd, false, &openFile{path: r.guest, origin: fromRoot})
-	if _, err := p.lookup(int(ffd), "x", unix.O_RDONLY, 0); err != unix.ENOTDIR {
+	ffd, _ := p.NewFD(r.Fd, false, &fs.OpenFile{Path: r.Guest, Origin: fs.FromRoot})
+	if _, err := p.Lookup(int(ffd), "x", unix.O_RDONLY, 0); err != unix.ENOTDIR {
 		t.Errorf("lookup relative to a file = %v, want ENOTDIR", err)
 	}
 }
 
 func TestLookupParent(t *testing.T) {
 	_, root := testRoot(t)
-	p := testProcess(t, Files{Root: root})
+	p := testProcess(t, fs.Files{Root: root})
 	for path, want := range map[string]struct {
 		name  string
 		slash bool
@@ -146,63 +148,24 @@ func TestLookupParent(t *testing.T) {
 		"a": {"a", false}, "sub/x": {"x", false}, "sub/deep/": {"deep", true}, "/": {"", true},
 		"//": {"", true}, "/etc": {"etc", false}, "sub/..": {"..", false}, "../../x": {"x", false},
 	} {
-		d, err := p.lookupParent(unix.AT_FDCWD, path)
+		d, err := p.LookupParent(unix.AT_FDCWD, path)
 		if err != nil {
 			t.Errorf("lookupParent(%q): %v", path, err)
 			continue
 		}
-		if d.name != want.name || d.slash != want.slash {
-			t.Errorf("lookupParent(%q) = %q, slash %v; want %q, %v", path, d.name, d.slash, want.name, want.slash)
+		if d.Name != want.name || d.Slash != want.slash {
+			t.Errorf("lookupParent(%q) = %q, slash %v; want %q, %v", path, d.Name, d.Slash, want.name, want.slash)
 		}
-		d.close()
+		d.Close()
 	}
-	if _, err := p.lookupParent(unix.AT_FDCWD, "nodir/x"); err != unix.ENOENT {
+	if _, err := p.LookupParent(unix.AT_FDCWD, "nodir/x"); err != unix.ENOENT {
 		t.Errorf("lookupParent(nodir/x) = %v, want ENOENT", err)
 	}
-	if _, err := p.lookupParent(unix.AT_FDCWD, "etc/passwd/x"); err != unix.ENOTDIR {
+	if _, err := p.LookupParent(unix.AT_FDCWD, "etc/passwd/x"); err != unix.ENOTDIR {
 		t.Errorf("lookupParent(etc/passwd/x) = %v, want ENOTDIR", err)
 	}
-	if _, err := p.lookupParent(unix.AT_FDCWD, ""); err != unix.ENOENT {
+	if _, err := p.LookupParent(unix.AT_FDCWD, ""); err != unix.ENOENT {
 		t.Errorf("lookupParent(\"\") = %v, want ENOENT", err)
-	}
-}
-
-func TestInProc(t *testing.T) {
-	for path, want := range map[string][]string{
-		"/proc":                  {},
-		"/proc/self/maps":        {"self", "maps"},
-		"//proc//self":           {"", "self"},
-		"/a/../proc/x":           {"x"},
-		"/./proc/self/root/../x": {"self", "root", "..", "x"},
-		"/../../proc/meminfo":    {"meminfo"},
-	} {
-		got, ok := inProc(path)
-		if !ok || !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-			t.Errorf("inProc(%q) = %q, %v; want %q", path, got, ok, want)
-		}
-	}
-	for _, path := range []string{"/", "/procx", "/a/proc", "/etc/proc/self", "/sub/../a/proc"} {
-		if got, ok := inProc(path); ok {
-			t.Errorf("inProc(%q) = %q, want not /proc", path, got)
-		}
-	}
-}
-
-func TestToGuest(t *testing.T) {
-	fs := &fsContext{rootHost: "/srv/root"}
-	for host, want := range map[string]string{"/srv/root": "/", "/srv/root/a/b": "/a/b"} {
-		if got, ok := fs.toGuest(host); !ok || got != want {
-			t.Errorf("toGuest(%q) = %q, %v; want %q", host, got, ok, want)
-		}
-	}
-	for _, host := range []string{"/srv/rootx", "/srv", "/etc/passwd", "pipe:[12]", ""} {
-		if got, ok := fs.toGuest(host); ok {
-			t.Errorf("toGuest(%q) = %q, want outside", host, got)
-		}
-	}
-	fs.rootHost = "/"
-	if got, ok := fs.toGuest("/etc"); !ok || got != "/etc" {
-		t.Errorf("toGuest with root / = %q, %v", got, ok)
 	}
 }
 
@@ -218,33 +181,33 @@ func TestHostProcRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := testProcess(t, Files{})
-	for _, name := range []string{"env", "mounts", "proc/self/environ", "proc/" + itoa(unix.Getpid()) + "/mem"} {
-		if r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, name), unix.O_RDONLY, 0); err != unix.ENOENT {
-			r.close()
+	p := testProcess(t, fs.Files{})
+	for _, name := range []string{"env", "mounts", "proc/self/environ", "proc/" + abi.Itoa(unix.Getpid()) + "/mem"} {
+		if r, err := p.Lookup(unix.AT_FDCWD, filepath.Join(dir, name), unix.O_RDONLY, 0); err != unix.ENOENT {
+			r.Close()
 			t.Errorf("open of %s through a symlink to the host's /proc = %v, want ENOENT (not in kshim's /proc)", name, err)
 		}
 	}
-	if _, err := p.lookup(unix.AT_FDCWD, "/proc/self/environ", unix.O_RDONLY, 0); err != unix.ENOENT {
+	if _, err := p.Lookup(unix.AT_FDCWD, "/proc/self/environ", unix.O_RDONLY, 0); err != unix.ENOENT {
 		t.Errorf("/proc/self/environ = %v, want ENOENT (not in kshim's /proc)", err)
 	}
-	want := "/proc/" + itoa(p.Pid) + "/status"
+	want := "/proc/" + abi.Itoa(p.Pid) + "/status"
 	for _, path := range []string{"/proc/self/status", filepath.Join(dir, "status"), filepath.Join(dir, "proc/self/status")} {
-		r, err := p.lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
-		if err != nil || r.node == nil || r.node.path != want {
+		r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0)
+		if err != nil || r.Node == nil || r.Node.Path != want {
 			t.Errorf("%s = %+v, %v; want kshim's node %s", path, r, err, want)
 		}
-		r.close()
+		r.Close()
 	}
-	r, err := p.lookup(unix.AT_FDCWD, filepath.Join(dir, "proc"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	if err != nil || r.node == nil || r.node.path != "/proc" {
+	r, err := p.Lookup(unix.AT_FDCWD, filepath.Join(dir, "proc"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil || r.Node == nil || r.Node.Path != "/proc" {
 		t.Errorf("a symlink to /proc = %+v, %v; want kshim's /proc", r, err)
 	}
 }
 
 func TestReadOnlyOpen(t *testing.T) {
 	_, root := testRoot(t)
-	p := testProcess(t, Files{Root: root})
+	p := testProcess(t, fs.Files{Root: root})
 	for _, c := range []struct {
 		path  string
 		flags int
@@ -261,8 +224,8 @@ func TestReadOnlyOpen(t *testing.T) {
 		{"/dev/null", unix.O_WRONLY, nil},
 		{"/abs", unix.O_WRONLY | unix.O_NOFOLLOW, unix.ELOOP},
 	} {
-		r, err := p.openReadOnly(unix.AT_FDCWD, c.path, c.flags, 0o644)
-		r.close()
+		r, err := p.OpenReadOnly(unix.AT_FDCWD, c.path, c.flags, 0o644)
+		r.Close()
 		if err != c.want {
 			t.Errorf("open(%s, %#x) without --rw = %v, want %v", c.path, c.flags, err, c.want)
 		}
@@ -297,9 +260,9 @@ func TestProcMaps(t *testing.T) {
 	if err := mm.Mprotect(0x10001000, guestmm.PageSize, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC); err != nil {
 		t.Fatal(err)
 	}
-	p := testProcess(t, Files{})
+	p := testProcess(t, fs.Files{})
 	p.MM = mm
-	b, err := p.procMaps()
+	b, err := p.ProcMaps()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,14 +286,14 @@ func TestProcMaps(t *testing.T) {
 }
 
 // handFD gives p host object name, opened with flags, as a handed-in fd
-// (what newStdioTable makes of kshim's fds 0-2).
-func handFD(t *testing.T, p *Process, name string, flags int) uint64 {
+// (what NewStdioTable makes of kshim's fds 0-2).
+func handFD(t *testing.T, p *kernel.Process, name string, flags int) uint64 {
 	t.Helper()
 	h, err := unix.Open(name, flags|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := p.newFD(h, false, &openFile{kind: kindHost, origin: fromHost, grant: flags & unix.O_ACCMODE})
+	fd, err := p.NewFD(h, false, &fs.OpenFile{Kind: fs.KindHost, Origin: fs.FromHost, Grant: flags & unix.O_ACCMODE})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,28 +304,28 @@ func handFD(t *testing.T, p *Process, name string, flags int) uint64 {
 // the root (EACCES); one the root also holds is used as the root's.
 func TestHandedDirLookups(t *testing.T) {
 	dir, root := testRoot(t)
-	p := testProcess(t, Files{Root: root, Writable: true})
+	p := testProcess(t, fs.Files{Root: root, Writable: true})
 	out := int(handFD(t, p, dir, unix.O_RDONLY|unix.O_DIRECTORY))
 	for _, path := range []string{"outside", ".", "..", "root/etc/passwd"} {
-		if r, err := p.lookup(out, path, unix.O_RDONLY, 0); err != unix.EACCES {
-			r.close()
+		if r, err := p.Lookup(out, path, unix.O_RDONLY, 0); err != unix.EACCES {
+			r.Close()
 			t.Errorf("lookup(%q) below a handed-in directory outside the root = %v, want EACCES", path, err)
 		}
 	}
-	if d, err := p.lookupParent(out, "new"); err != unix.EACCES {
-		d.close()
+	if d, err := p.LookupParent(out, "new"); err != unix.EACCES {
+		d.Close()
 		t.Errorf("lookupParent below a handed-in directory outside the root = %v, want EACCES", err)
 	}
-	if d, err := p.lookupParent(unix.AT_FDCWD, "/proc/self/fd/"+itoa(out)+"/new"); err != unix.EACCES {
-		d.close()
+	if d, err := p.LookupParent(unix.AT_FDCWD, "/proc/self/fd/"+abi.Itoa(out)+"/new"); err != unix.EACCES {
+		d.Close()
 		t.Errorf("lookupParent through /proc/self/fd = %v, want EACCES", err)
 	}
 	if _, err := sysFchdir(p, nil, &args{uint64(out)}); err != unix.EACCES {
 		t.Errorf("fchdir to a handed-in directory outside the root = %v, want EACCES", err)
 	}
 	in := int(handFD(t, p, filepath.Join(root, "sub"), unix.O_RDONLY|unix.O_DIRECTORY))
-	r, err := p.lookup(in, "../etc/passwd", unix.O_RDONLY, 0)
-	if err != nil || r.origin != fromRoot {
+	r, err := p.Lookup(in, "../etc/passwd", unix.O_RDONLY, 0)
+	if err != nil || r.Origin != fs.FromRoot {
 		t.Fatalf("lookup below a handed-in directory inside the root: %+v, %v", r, err)
 	}
 	if got := readResolved(t, r); got != "inside" {
@@ -371,12 +334,12 @@ func TestHandedDirLookups(t *testing.T) {
 	if _, err := sysFchdir(p, nil, &args{uint64(in)}); err != nil {
 		t.Errorf("fchdir to a handed-in directory inside the root: %v", err)
 	}
-	if g, err := p.getcwd(); err != nil || g != "/sub" {
+	if g, err := p.Getcwd(); err != nil || g != "/sub" {
 		t.Errorf("getcwd = %q, %v; want /sub", g, err)
 	}
 	// With the host's / as root, every host directory is the root's.
-	q := testProcess(t, Files{})
-	r, err = q.lookup(int(handFD(t, q, dir, unix.O_RDONLY|unix.O_DIRECTORY)), "outside", unix.O_RDONLY, 0)
+	q := testProcess(t, fs.Files{})
+	r, err = q.Lookup(int(handFD(t, q, dir, unix.O_RDONLY|unix.O_DIRECTORY)), "outside", unix.O_RDONLY, 0)
 	if err != nil {
 		t.Fatalf("lookup below a host directory with root /: %v", err)
 	}
@@ -391,15 +354,15 @@ func TestHandedDirLookups(t *testing.T) {
 func TestHandedNeverChanges(t *testing.T) {
 	dir, root := testRoot(t)
 	for _, writable := range []bool{false, true} {
-		p := testProcess(t, Files{Root: root, Writable: writable})
+		p := testProcess(t, fs.Files{Root: root, Writable: writable})
 		out := handFD(t, p, filepath.Join(dir, "outside"), unix.O_RDONLY)
 		if _, err := sysFchmod(p, nil, &args{out, 0o600}); err != unix.EPERM {
 			t.Errorf("rw=%v: fchmod of a handed-in file outside the root = %v, want EPERM", writable, err)
 		}
-		if _, err := p.lookup(unix.AT_FDCWD, "/proc/self/fd/"+itoa(int(out)), unix.O_WRONLY, 0); err != unix.EACCES {
+		if _, err := p.Lookup(unix.AT_FDCWD, "/proc/self/fd/"+abi.Itoa(int(out)), unix.O_WRONLY, 0); err != unix.EACCES {
 			t.Errorf("rw=%v: reopening a read-only handed-in file for writing = %v, want EACCES", writable, err)
 		}
-		r, err := p.lookup(unix.AT_FDCWD, "/proc/self/fd/"+itoa(int(out)), unix.O_RDONLY, 0)
+		r, err := p.Lookup(unix.AT_FDCWD, "/proc/self/fd/"+abi.Itoa(int(out)), unix.O_RDONLY, 0)
 		if err != nil {
 			t.Errorf("rw=%v: reopening it for reading: %v", writable, err)
 		} else if got := readResolved(t, r); got != "secret" {
@@ -413,14 +376,14 @@ func TestHandedNeverChanges(t *testing.T) {
 		if _, err := sysFchmod(p, nil, &args{in, 0o644}); err != want {
 			t.Errorf("rw=%v: fchmod of a handed-in file inside the root = %v, want %v", writable, err, want)
 		}
-		r, err = p.lookup(unix.AT_FDCWD, "/dev/null", unix.O_PATH, 0)
-		if err != nil || r.origin != fromDevice {
+		r, err = p.Lookup(unix.AT_FDCWD, "/dev/null", unix.O_PATH, 0)
+		if err != nil || r.Origin != fs.FromDevice {
 			t.Fatalf("/dev/null: %+v, %v", r, err)
 		}
-		if err := p.mayChange(nil, r.origin, r.fd); err != unix.EPERM {
+		if err := p.MayChange(nil, r.Origin, r.Fd); err != unix.EPERM {
 			t.Errorf("rw=%v: changing /dev/null = %v, want EPERM", writable, err)
 		}
-		r.close()
+		r.Close()
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(filepath.Join(dir, "outside"), &st); err != nil || st.Mode&0o777 != 0o644 {
@@ -433,7 +396,7 @@ func TestHandedNeverChanges(t *testing.T) {
 // are never created or truncated.
 func TestDevicesServed(t *testing.T) {
 	_, root := testRoot(t)
-	p := testProcess(t, Files{Root: root})
+	p := testProcess(t, fs.Files{Root: root})
 	for _, c := range []struct {
 		path  string
 		flags int
@@ -447,13 +410,13 @@ func TestDevicesServed(t *testing.T) {
 		if herr == nil {
 			unix.Close(h)
 		}
-		r, err := p.lookup(unix.AT_FDCWD, c.path, c.flags, 0)
+		r, err := p.Lookup(unix.AT_FDCWD, c.path, c.flags, 0)
 		if err != herr {
 			t.Errorf("open(%s, %#x) = %v, host says %v", c.path, c.flags, err, herr)
 		}
-		if err == nil && r.origin != fromDevice {
+		if err == nil && r.Origin != fs.FromDevice {
 			t.Errorf("open(%s) is not the host's device: %+v", c.path, r)
 		}
-		r.close()
+		r.Close()
 	}
 }

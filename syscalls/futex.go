@@ -1,17 +1,9 @@
 // futex.go: futex(2): wait, wake, requeue and the bitset variants, with
 // timeouts, for the threads of a process.
 //
-// Invariants:
-//   - A futex is named by (memory manager, address): the threads of a
-//     process share their memory manager, so private and shared futexes
-//     of one process meet. (A MAP_SHARED futex between two processes is
-//     not matched: that needs the physical address, left for later.)
-//   - Kernel.fmu guards the waiter lists. A waiter is queued under fmu
-//     after the value check, so a wake that follows the waker's store
-//     cannot be lost. Lock order: fmu, then the memory manager's lock (the
-//     value is read with CopyIn).
-//   - A waiter returns on a wake, its timeout, or a signal posted to its
-//     thread (EINTR).
+// The handlers: they decode arguments, copy guest memory in and out
+// and call into package kernel, whose futex.go holds the state they act on
+// with its invariants and lock order.
 package syscalls
 
 import (
@@ -19,46 +11,20 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"kshim/guestmm"
+	"kshim/syscalls/abi"
+	"kshim/syscalls/kernel"
 )
 
-const (
-	futexWait          = 0
-	futexWake          = 1
-	futexRequeue       = 3
-	futexCmpRequeue    = 4
-	futexWaitBitset    = 9
-	futexWakeBitset    = 10
-	futexPrivateFlag   = 128
-	futexClockRealtime = 256
-	futexBitsetAny     = 0xffffffff
-)
-
-type futexKey struct {
-	mm   *guestmm.MM
-	addr uint64
-}
-
-type futexWaiter struct {
-	key    futexKey
-	bitset uint32
-	woken  chan struct{} // closed by the waker
-}
-
-type futexTable struct {
-	q map[futexKey][]*futexWaiter
-}
-
-func sysFutex(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysFutex(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	addr, op, val := a[0], int(a[1]), uint32(a[2])
-	cmd := op &^ (futexPrivateFlag | futexClockRealtime)
+	cmd := op &^ (kernel.FutexPrivateFlag | kernel.FutexClockRealtime)
 	if addr%4 != 0 {
 		return 0, unix.EINVAL
 	}
 	switch cmd {
-	case futexWait, futexWaitBitset:
-		bitset := uint32(futexBitsetAny)
-		if cmd == futexWaitBitset {
+	case kernel.FutexWait, kernel.FutexWaitBitset:
+		bitset := uint32(kernel.FutexBitsetAny)
+		if cmd == kernel.FutexWaitBitset {
 			bitset = uint32(a[5])
 			if bitset == 0 {
 				return 0, unix.EINVAL
@@ -70,15 +36,15 @@ func sysFutex(p *Process, _ *Regs, a *args) (uint64, error) {
 			if _, err := p.MM.CopyIn(a[3], ts[:]); err != nil {
 				return 0, err
 			}
-			sec, nsec := int64(le64(ts[:])), int64(le64(ts[8:]))
+			sec, nsec := int64(abi.Le64(ts[:])), int64(abi.Le64(ts[8:]))
 			if sec < 0 || nsec < 0 || nsec >= 1e9 {
 				return 0, unix.EINVAL
 			}
 			d := time.Duration(sec)*time.Second + time.Duration(nsec)
-			if cmd == futexWaitBitset {
+			if cmd == kernel.FutexWaitBitset {
 				// An absolute time on CLOCK_MONOTONIC, or CLOCK_REALTIME.
 				clock := unix.CLOCK_MONOTONIC
-				if op&futexClockRealtime != 0 {
+				if op&kernel.FutexClockRealtime != 0 {
 					clock = unix.CLOCK_REALTIME
 				}
 				var now unix.Timespec
@@ -87,166 +53,21 @@ func sysFutex(p *Process, _ *Regs, a *args) (uint64, error) {
 			}
 			deadline = time.Now().Add(d)
 		}
-		return 0, p.futexWait(addr, val, bitset, deadline)
-	case futexWake, futexWakeBitset:
-		bitset := uint32(futexBitsetAny)
-		if cmd == futexWakeBitset {
+		return 0, p.FutexWait(addr, val, bitset, deadline)
+	case kernel.FutexWake, kernel.FutexWakeBitset:
+		bitset := uint32(kernel.FutexBitsetAny)
+		if cmd == kernel.FutexWakeBitset {
 			if bitset = uint32(a[5]); bitset == 0 {
 				return 0, unix.EINVAL
 			}
 		}
-		return uint64(p.futexWake(addr, int(int32(val)), bitset)), nil
-	case futexRequeue, futexCmpRequeue:
+		return uint64(p.FutexWake(addr, int(int32(val)), bitset)), nil
+	case kernel.FutexRequeue, kernel.FutexCmpRequeue:
 		n2 := int(int32(a[3])) // val2 travels in the timeout argument
 		if int32(val) < 0 || n2 < 0 || a[4]%4 != 0 {
 			return 0, unix.EINVAL
 		}
-		return p.futexRequeue(addr, a[4], int(val), n2, cmd == futexCmpRequeue, uint32(a[5]))
+		return p.FutexRequeue(addr, a[4], int(val), n2, cmd == kernel.FutexCmpRequeue, uint32(a[5]))
 	}
 	return 0, unix.ENOSYS
-}
-
-func (p *Process) futexLoad(addr uint64) (uint32, error) {
-	var b [4]byte
-	if _, err := p.MM.CopyIn(addr, b[:]); err != nil {
-		return 0, err
-	}
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24, nil
-}
-
-func (p *Process) futexWait(addr uint64, val, bitset uint32, deadline time.Time) error {
-	k := p.proc.k
-	if k == nil {
-		return unix.ENOSYS
-	}
-	key := futexKey{p.MM, addr}
-	k.fmu.Lock()
-	cur, err := p.futexLoad(addr)
-	if err != nil {
-		k.fmu.Unlock()
-		return err
-	}
-	if cur != val {
-		k.fmu.Unlock()
-		return unix.EAGAIN
-	}
-	w := &futexWaiter{key: key, bitset: bitset, woken: make(chan struct{})}
-	if k.futex.q == nil {
-		k.futex.q = map[futexKey][]*futexWaiter{}
-	}
-	k.futex.q[key] = append(k.futex.q[key], w)
-	k.fmu.Unlock()
-
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		timeout = t.C
-	}
-	for {
-		if p.interrupted() {
-			if k.futexCancel(w) {
-				return unix.EINTR
-			}
-			return nil // woken meanwhile
-		}
-		select {
-		case <-w.woken:
-			return nil
-		case <-timeout:
-			if k.futexCancel(w) {
-				return unix.ETIMEDOUT
-			}
-			return nil
-		case <-p.intr():
-		}
-	}
-}
-
-// futexCancel takes w off its queue; false if a waker got there first.
-func (k *Kernel) futexCancel(w *futexWaiter) bool {
-	k.fmu.Lock()
-	defer k.fmu.Unlock()
-	ws := k.futex.q[w.key]
-	for i, x := range ws {
-		if x == w {
-			k.futex.q[w.key] = append(ws[:i:i], ws[i+1:]...)
-			if len(k.futex.q[w.key]) == 0 {
-				delete(k.futex.q, w.key)
-			}
-			return true
-		}
-	}
-	return false
-}
-
-func (p *Process) futexWake(addr uint64, n int, bitset uint32) int {
-	k := p.proc.k
-	if k == nil || n <= 0 {
-		return 0
-	}
-	key := futexKey{p.MM, addr}
-	k.fmu.Lock()
-	defer k.fmu.Unlock()
-	ws := k.futex.q[key]
-	woken := 0
-	keep := ws[:0]
-	for _, w := range ws {
-		if woken < n && w.bitset&bitset != 0 {
-			close(w.woken)
-			woken++
-			continue
-		}
-		keep = append(keep, w)
-	}
-	if len(keep) == 0 {
-		delete(k.futex.q, key)
-	} else {
-		k.futex.q[key] = keep
-	}
-	return woken
-}
-
-func (p *Process) futexRequeue(addr, addr2 uint64, nwake, nmove int, cmp bool, val3 uint32) (uint64, error) {
-	k := p.proc.k
-	if k == nil {
-		return 0, unix.ENOSYS
-	}
-	k.fmu.Lock()
-	defer k.fmu.Unlock()
-	if cmp {
-		cur, err := p.futexLoad(addr)
-		if err != nil {
-			return 0, err
-		}
-		if cur != val3 {
-			return 0, unix.EAGAIN
-		}
-	}
-	key, key2 := futexKey{p.MM, addr}, futexKey{p.MM, addr2}
-	ws := k.futex.q[key]
-	delete(k.futex.q, key)
-	done := 0
-	var rest []*futexWaiter
-	for _, w := range ws {
-		switch {
-		case done < nwake:
-			close(w.woken)
-			done++
-		case nmove > 0:
-			w.key = key2
-			k.futex.q[key2] = append(k.futex.q[key2], w)
-			nmove--
-			done++
-		default:
-			rest = append(rest, w)
-		}
-	}
-	if len(rest) > 0 {
-		k.futex.q[key] = rest
-	}
-	if !cmp {
-		return uint64(min(done, nwake)), nil // FUTEX_REQUEUE counts the woken only
-	}
-	return uint64(done), nil
 }

@@ -14,43 +14,18 @@
 package syscalls
 
 import (
-	"errors"
-	"unsafe"
-
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
+	"kshim/syscalls/net"
 )
-
-// errNoReturn tells Syscall the handler set every register itself.
-var errNoReturn = errors.New("no return value")
-
-const (
-	// ioChunk bounds the VMM-side buffer of one read or write step.
-	ioChunk = 1 << 20
-	// vecMax bounds one vector read or write (a short count beyond).
-	vecMax = 16 * ioChunk
-	// maxRW is Linux's MAX_RW_COUNT: larger counts are cut to it.
-	maxRW = 0x7ffff000
-)
-
-func toErrno(err error) unix.Errno {
-	var e unix.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return guestmm.Errno(err)
-}
-
-// accessOK is Linux's access_ok: the range lies in the user half (it says
-// nothing about what is mapped there).
-func accessOK(addr, n uint64) bool {
-	return n == 0 || addr+n >= addr && addr+n <= guestmm.UserTop
-}
 
 // writablePrefix returns how many of the n bytes at addr the guest could
 // write now (populating and growing the stack as a write would).
-func (p *Process) writablePrefix(addr, n uint64) uint64 {
+func writablePrefix(p *kernel.Process, addr, n uint64) uint64 {
 	done := uint64(0)
 	var b [1]byte
 	for done < n {
@@ -73,105 +48,82 @@ func (p *Process) writablePrefix(addr, n uint64) uint64 {
 // ioFD returns the host fd for reading or writing guest fd. The host
 // checks the access mode of its own fds; kshim's /proc files are
 // read-only whatever their memfd allows.
-func (p *Process) ioFD(fd uint64, write bool) (int, error) {
-	e, err := p.entry(fd)
+func ioFD(p *kernel.Process, fd uint64, write bool) (int, error) {
+	e, err := p.Entry(fd)
 	if err != nil {
 		return -1, err
 	}
-	if f := e.file; f.node != nil {
+	if f := e.File; f.Node != nil {
 		switch {
-		case f.pathOnly:
+		case f.PathOnly:
 			return -1, unix.EBADF
-		case write && f.acc == unix.O_RDONLY, !write && f.acc == unix.O_WRONLY:
+		case write && f.Acc == unix.O_RDONLY, !write && f.Acc == unix.O_WRONLY:
 			return -1, unix.EBADF
 		case write:
 			return -1, unix.EINVAL // opened for writing, but nothing here takes writes
-		case f.kind == kindProcDir:
+		case f.Kind == fs.KindProcDir:
 			return -1, unix.EISDIR
 		}
 	}
-	return e.host, nil
-}
-
-// pipeFaults says whether a pipe read into a buffer of which only the
-// first w bytes are writable fails on Linux: pipe_read copies a whole pipe
-// buffer at once and, when the copy faults before anything was returned,
-// fails with EFAULT leaving the data in the pipe. kshim cannot see the
-// pipe's buffer boundaries; it assumes the first buffer holds all that is
-// available (true for data written in one write).
-func pipeFaults(h int, w uint64) bool {
-	var st unix.Stat_t
-	if unix.Fstat(h, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
-		return false
-	}
-	avail, err := unix.IoctlGetInt(h, fionread)
-	return err == nil && uint64(avail) > w
-}
-
-// hostRead and hostWrite are one host read or write, positional when
-// off >= 0.
-func hostRead(h int, b []byte, off int64) (int, error) {
-	if off >= 0 {
-		return unix.Pread(h, b, off)
-	}
-	return unix.Read(h, b)
-}
-
-func hostWrite(h int, b []byte, off int64) (int, error) {
-	if off >= 0 {
-		return unix.Pwrite(h, b, off)
-	}
-	return unix.Write(h, b)
+	return e.Host, nil
 }
 
 // rw is read, write, pread64 and pwrite64.
-func (p *Process) rw(a *args, write, positional bool) (uint64, error) {
+func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	off := int64(-1)
 	if positional {
 		if off = int64(a[3]); off < 0 {
 			return 0, unix.EINVAL
 		}
 	}
-	h, err := p.ioFD(a[0], write)
+	h, err := ioFD(p, a[0], write)
 	if err != nil {
 		return 0, err
 	}
-	if !positional && isSocket(h) {
-		return p.sockRW(h, []iovec{{a[1], min(a[2], maxRW)}}, write, false) // sockmsg.go
+	if !positional && net.IsSocket(h) {
+		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
 	}
 	if write {
-		return p.writeFrom(h, a[1], a[2], off)
+		return writeFrom(p, h, a[1], a[2], off)
 	}
-	return p.readInto(h, a[1], a[2], off)
+	return readInto(p, h, a[1], a[2], off)
 }
 
-func sysRead(p *Process, _ *Regs, a *args) (uint64, error)   { return p.rw(a, false, false) }
-func sysWrite(p *Process, _ *Regs, a *args) (uint64, error)  { return p.rw(a, true, false) }
-func sysPread(p *Process, _ *Regs, a *args) (uint64, error)  { return p.rw(a, false, true) }
-func sysPwrite(p *Process, _ *Regs, a *args) (uint64, error) { return p.rw(a, true, true) }
+func sysRead(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rw(p, a, false, false)
+}
+func sysWrite(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rw(p, a, true, false)
+}
+func sysPread(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rw(p, a, false, true)
+}
+func sysPwrite(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rw(p, a, true, true)
+}
 
 // writeFrom writes n guest bytes at addr to host fd h, in chunks. A fault
 // after some bytes were written returns the count written, as Linux does.
-func (p *Process) writeFrom(h int, addr, n uint64, off int64) (uint64, error) {
-	if n == 0 || !accessOK(addr, n) {
+func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, error) {
+	if n == 0 || !fs.AccessOK(addr, n) {
 		// A zero-length write still reports the fd's own errors (EBADF
 		// for a read-only fd), which Linux checks before the buffer.
-		if _, err := hostWrite(h, nil, off); err != nil || n == 0 {
+		if _, err := fs.HostWrite(h, nil, off); err != nil || n == 0 {
 			return 0, err
 		}
 		return 0, unix.EFAULT
 	}
-	n = min(n, maxRW)
+	n = min(n, fs.MaxRW)
 	done := uint64(0)
-	buf := make([]byte, min(n, ioChunk))
+	buf := make([]byte, min(n, fs.IoChunk))
 	for done < n {
-		chunk := buf[:min(n-done, ioChunk)]
+		chunk := buf[:min(n-done, fs.IoChunk)]
 		c, err := p.MM.CopyIn(addr+done, chunk)
 		if c == 0 && err != nil {
 			if done > 0 {
 				return done, nil
 			}
-			if _, werr := hostWrite(h, nil, off); werr != nil {
+			if _, werr := fs.HostWrite(h, nil, off); werr != nil {
 				return 0, werr
 			}
 			return 0, err
@@ -179,13 +131,13 @@ func (p *Process) writeFrom(h int, addr, n uint64, off int64) (uint64, error) {
 		pos := off
 		if off >= 0 {
 			pos = off + int64(done)
-		} else if err := p.waitReady(h, unix.POLLOUT); err != nil {
+		} else if err := p.WaitReady(h, unix.POLLOUT); err != nil {
 			if done > 0 {
 				return done, nil // a signal after a partial write
 			}
 			return 0, err
 		}
-		w, werr := hostWrite(h, chunk[:c], pos)
+		w, werr := fs.HostWrite(h, chunk[:c], pos)
 		if werr != nil {
 			if done > 0 {
 				return done, nil
@@ -202,30 +154,30 @@ func (p *Process) writeFrom(h int, addr, n uint64, off int64) (uint64, error) {
 
 // readInto reads up to n bytes from host fd h into guest memory at addr.
 // One host read, like one Linux read: short reads are the caller's concern.
-func (p *Process) readInto(h int, addr, n uint64, off int64) (uint64, error) {
+func readInto(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, error) {
 	w := uint64(0)
-	if n > 0 && accessOK(addr, n) {
-		w = p.writablePrefix(addr, min(n, ioChunk))
+	if n > 0 && fs.AccessOK(addr, n) {
+		w = writablePrefix(p, addr, min(n, fs.IoChunk))
 	}
 	if w == 0 {
 		// Nothing to read into: let the host report the fd's own errors
 		// (EBADF, EISDIR) without consuming data.
-		if _, err := hostRead(h, nil, off); err != nil || n == 0 {
+		if _, err := fs.HostRead(h, nil, off); err != nil || n == 0 {
 			return 0, err
 		}
 		return 0, unix.EFAULT
 	}
-	if w < n && pipeFaults(h, w) {
+	if w < n && fs.PipeFaults(h, w) {
 		return 0, unix.EFAULT
 	}
 	if off < 0 {
 		// A pipe or terminal may block: wait where a signal can end it.
-		if err := p.waitReady(h, unix.POLLIN); err != nil {
+		if err := p.WaitReady(h, unix.POLLIN); err != nil {
 			return 0, err
 		}
 	}
 	buf := make([]byte, w)
-	r, err := hostRead(h, buf, off)
+	r, err := fs.HostRead(h, buf, off)
 	if err != nil {
 		return 0, err
 	}
@@ -238,53 +190,35 @@ func (p *Process) readInto(h int, addr, n uint64, off int64) (uint64, error) {
 	return uint64(r), nil
 }
 
-type iovec struct{ base, len uint64 }
-
-const iovMax = 1024
-
 // iovecs reads and checks an iovec array as Linux's import_iovec: EINVAL
 // for too many or a negative length, EFAULT for an unreadable array or a
 // range outside user space.
-func (p *Process) iovecs(addr, n uint64) ([]iovec, error) {
-	if n > iovMax {
+func iovecs(p *kernel.Process, addr, n uint64) ([]fs.Iovec, error) {
+	if n > fs.IovMax {
 		return nil, unix.EINVAL
 	}
 	raw := make([]byte, 16*n)
 	if _, err := p.MM.CopyIn(addr, raw); err != nil {
 		return nil, err
 	}
-	out := make([]iovec, n)
+	out := make([]fs.Iovec, n)
 	for i := range out {
-		out[i] = iovec{le64(raw[16*i:]), le64(raw[16*i+8:])}
-		if int64(out[i].len) < 0 {
+		out[i] = fs.Iovec{Base: abi.Le64(raw[16*i:]), Len: abi.Le64(raw[16*i+8:])}
+		if int64(out[i].Len) < 0 {
 			return nil, unix.EINVAL
 		}
 	}
 	for _, v := range out {
-		if !accessOK(v.base, v.len) {
+		if !fs.AccessOK(v.Base, v.Len) {
 			return nil, unix.EFAULT
 		}
 	}
 	return out, nil
 }
 
-// checkMode reports EBADF when host fd h is not open for the direction
-// (Linux checks that before the iovecs).
-func checkMode(h int, write bool) error {
-	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
-	if err != nil {
-		return err
-	}
-	acc := fl & unix.O_ACCMODE
-	if fl&unix.O_PATH != 0 || write && acc == unix.O_RDONLY || !write && acc == unix.O_WRONLY {
-		return unix.EBADF
-	}
-	return nil
-}
-
 // rwv is readv, writev, preadv, pwritev, preadv2 and pwritev2: a[3] is
 // the offset (x86-64 passes it whole in pos_l), a[5] the RWF_ flags.
-func (p *Process) rwv(a *args, write, positional, v2 bool) (uint64, error) {
+func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error) {
 	off := int64(-1)
 	flags := 0
 	if positional {
@@ -296,110 +230,108 @@ func (p *Process) rwv(a *args, write, positional, v2 bool) (uint64, error) {
 			return 0, unix.EINVAL
 		}
 	}
-	h, err := p.ioFD(a[0], write)
+	h, err := ioFD(p, a[0], write)
 	if err != nil {
 		return 0, err
 	}
-	iov, err := p.iovecs(a[1], a[2])
+	iov, err := iovecs(p, a[1], a[2])
 	if err != nil {
-		if merr := checkMode(h, write); merr != nil {
+		if merr := fs.CheckMode(h, write); merr != nil {
 			return 0, merr
 		}
 		return 0, err
 	}
-	if !positional && isSocket(h) {
-		return p.sockRW(h, iov, write, true) // sockmsg.go
+	if !positional && net.IsSocket(h) {
+		return sockRW(p, h, iov, write, true) // sockmsg.go
 	}
 	if write {
-		return p.writev(h, iov, off, flags)
+		return writev(p, h, iov, off, flags)
 	}
-	return p.readv(h, iov, off, flags)
+	return readv(p, h, iov, off, flags)
 }
 
-func sysReadv(p *Process, _ *Regs, a *args) (uint64, error)    { return p.rwv(a, false, false, false) }
-func sysWritev(p *Process, _ *Regs, a *args) (uint64, error)   { return p.rwv(a, true, false, false) }
-func sysPreadv(p *Process, _ *Regs, a *args) (uint64, error)   { return p.rwv(a, false, true, false) }
-func sysPwritev(p *Process, _ *Regs, a *args) (uint64, error)  { return p.rwv(a, true, true, false) }
-func sysPreadv2(p *Process, _ *Regs, a *args) (uint64, error)  { return p.rwv(a, false, true, true) }
-func sysPwritev2(p *Process, _ *Regs, a *args) (uint64, error) { return p.rwv(a, true, true, true) }
-
-func hostReadv(h int, b []byte, off int64, flags int) (int, error) {
-	if flags != 0 {
-		return unix.Preadv2(h, [][]byte{b}, off, flags)
-	}
-	return hostRead(h, b, off)
+func sysReadv(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rwv(p, a, false, false, false)
 }
-
-func hostWritev(h int, b []byte, off int64, flags int) (int, error) {
-	if flags != 0 {
-		return unix.Pwritev2(h, [][]byte{b}, off, flags)
-	}
-	return hostWrite(h, b, off)
+func sysWritev(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rwv(p, a, true, false, false)
+}
+func sysPreadv(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rwv(p, a, false, true, false)
+}
+func sysPwritev(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rwv(p, a, true, true, false)
+}
+func sysPreadv2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rwv(p, a, false, true, true)
+}
+func sysPwritev2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return rwv(p, a, true, true, true)
 }
 
 // writev gathers the iovecs into one buffer so the write is one host
 // write (pipes keep writev atomicity for small writes).
-func (p *Process) writev(h int, iov []iovec, off int64, flags int) (uint64, error) {
+func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint64, error) {
 	var buf []byte
 	var fault error
 	for _, v := range iov {
-		if v.len == 0 {
+		if v.Len == 0 {
 			continue
 		}
-		if uint64(len(buf))+v.len > vecMax {
-			v.len = vecMax - uint64(len(buf))
+		if uint64(len(buf))+v.Len > fs.VecMax {
+			v.Len = fs.VecMax - uint64(len(buf))
 		}
-		b := make([]byte, v.len)
-		c, err := p.MM.CopyIn(v.base, b)
+		b := make([]byte, v.Len)
+		c, err := p.MM.CopyIn(v.Base, b)
 		buf = append(buf, b[:c]...)
 		if err != nil {
 			fault = err
 			break
 		}
-		if len(buf) == vecMax {
+		if len(buf) == fs.VecMax {
 			break
 		}
 	}
 	if len(buf) == 0 {
-		if _, err := hostWritev(h, nil, off, flags); err != nil || fault == nil {
+		if _, err := fs.HostWritev(h, nil, off, flags); err != nil || fault == nil {
 			return 0, err
 		}
 		return 0, fault
 	}
-	w, err := hostWritev(h, buf, off, flags)
+	w, err := fs.HostWritev(h, buf, off, flags)
 	return uint64(w), err
 }
 
 // readv reads into the writable prefix of the iovecs with one host read
 // and scatters the data.
-func (p *Process) readv(h int, iov []iovec, off int64, flags int) (uint64, error) {
+func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint64, error) {
 	total := uint64(0)
 	for _, v := range iov {
-		n := min(v.len, vecMax-total)
-		w := p.writablePrefix(v.base, n)
+		n := min(v.Len, fs.VecMax-total)
+		w := writablePrefix(p, v.Base, n)
 		total += w
-		if w < v.len || total == vecMax {
+		if w < v.Len || total == fs.VecMax {
 			break
 		}
 	}
 	want := uint64(0)
 	for _, v := range iov {
-		want += v.len
+		want += v.Len
 	}
-	if total > 0 && total < want && pipeFaults(h, total) {
+	if total > 0 && total < want && fs.PipeFaults(h, total) {
 		return 0, unix.EFAULT
 	}
 	if total == 0 {
-		_, err := hostReadv(h, nil, off, flags)
+		_, err := fs.HostReadv(h, nil, off, flags)
 		for _, v := range iov {
-			if err == nil && v.len > 0 {
+			if err == nil && v.Len > 0 {
 				err = unix.EFAULT
 			}
 		}
 		return 0, err
 	}
 	buf := make([]byte, total)
-	r, err := hostReadv(h, buf, off, flags)
+	r, err := fs.HostReadv(h, buf, off, flags)
 	if err != nil {
 		return 0, err
 	}
@@ -408,8 +340,8 @@ func (p *Process) readv(h int, iov []iovec, off int64, flags int) (uint64, error
 		if done == r {
 			break
 		}
-		n := min(int(min(v.len, uint64(r))), r-done)
-		if _, err := p.MM.CopyOut(v.base, buf[done:done+n]); err != nil {
+		n := min(int(min(v.Len, uint64(r))), r-done)
+		if _, err := p.MM.CopyOut(v.Base, buf[done:done+n]); err != nil {
 			if done == 0 {
 				return 0, err
 			}
@@ -420,35 +352,35 @@ func (p *Process) readv(h int, iov []iovec, off int64, flags int) (uint64, error
 	return uint64(done), nil
 }
 
-func sysLseek(p *Process, _ *Regs, a *args) (uint64, error) {
-	e, err := p.entry(a[0])
+func sysLseek(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	e, err := p.Entry(a[0])
 	if err != nil {
 		return 0, err
 	}
 	off, whence := int64(a[1]), int(int32(a[2]))
-	switch e.file.kind {
-	case kindProcDir:
+	switch e.File.Kind {
+	case fs.KindProcDir:
 		// Positions are entry indexes; only rewinding and telling make
 		// sense, as for Linux's /proc directories.
-		d := e.file.dir
-		d.mu.Lock()
-		defer d.mu.Unlock()
+		d := e.File.Dir
+		d.Mu.Lock()
+		defer d.Mu.Unlock()
 		switch {
 		case whence == unix.SEEK_SET && off >= 0:
-			d.pos = int(min(off, int64(max(len(d.entries), 2))))
+			d.Pos = int(min(off, int64(max(len(d.Entries), 2))))
 			return uint64(off), nil
 		case whence == unix.SEEK_CUR && off == 0:
-			return uint64(d.pos), nil
+			return uint64(d.Pos), nil
 		}
 		return 0, unix.EINVAL
-	case kindProcLink:
+	case fs.KindProcLink:
 		return 0, unix.EBADF
 	}
-	r, err := unix.Seek(e.host, off, whence)
+	r, err := unix.Seek(e.Host, off, whence)
 	return uint64(r), err
 }
 
-func sysSendfile(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysSendfile(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	var pos int64
 	var posp *int64
 	if a[2] != 0 {
@@ -456,24 +388,24 @@ func sysSendfile(p *Process, _ *Regs, a *args) (uint64, error) {
 		if _, err := p.MM.CopyIn(a[2], b[:]); err != nil {
 			return 0, err
 		}
-		pos = int64(le64(b[:]))
+		pos = int64(abi.Le64(b[:]))
 		posp = &pos
 	}
-	in, err := p.ioFD(a[1], false)
+	in, err := ioFD(p, a[1], false)
 	if err != nil {
 		return 0, err
 	}
-	out, err := p.ioFD(a[0], true)
+	out, err := ioFD(p, a[0], true)
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.Sendfile(out, in, posp, int(min(a[3], maxRW)))
+	n, err := unix.Sendfile(out, in, posp, int(min(a[3], fs.MaxRW)))
 	if n < 0 {
 		n = 0
 	}
 	if posp != nil {
 		var b [8]byte
-		put64(b[:], uint64(pos))
+		abi.Put64(b[:], uint64(pos))
 		if _, cerr := p.MM.CopyOut(a[2], b[:]); cerr != nil {
 			return 0, cerr
 		}
@@ -481,92 +413,57 @@ func sysSendfile(p *Process, _ *Regs, a *args) (uint64, error) {
 	return uint64(n), err
 }
 
-// Terminal and fd ioctls. Those that act on the host file (termios,
-// window size, foreground group, FIONREAD, FIONBIO) are passed to the host
-// fd with the argument copied in or out; FIOCLEX/FIONCLEX set the guest's
-// own FD_CLOEXEC. The sizes are the kernel's structs (termios is 36 bytes,
-// not glibc's 60).
-const (
-	kernelTermiosSize = 36
-	winsizeSize       = 8
-
-	// x86 ioctl numbers x/sys does not name.
-	fionread = 0x541b
-	fionbio  = 0x5421
-	fionclex = 0x5450
-	fioclex  = 0x5451
-)
-
-func sysIoctl(p *Process, _ *Regs, a *args) (uint64, error) {
-	e, err := p.entry(a[0])
+func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	e, err := p.Entry(a[0])
 	if err != nil {
 		return 0, err
 	}
 	req, arg := uint64(uint32(a[1])), a[2] // the request is an unsigned int
-	if e.file.pathOnly {
+	if e.File.PathOnly {
 		return 0, unix.EBADF
 	}
 	switch req {
-	case fioclex, fionclex:
-		if err := checkNotPath(e.host); err != nil {
+	case fs.Fioclex, fs.Fionclex:
+		if err := fs.CheckNotPath(e.Host); err != nil {
 			return 0, err
 		}
-		return 0, p.files.setCloexec(fdArg(a[0]), req == fioclex)
+		return 0, p.Files.SetCloexec(fs.FdArg(a[0]), req == fs.Fioclex)
 	}
-	if e.file.kind == kindProcDir || e.file.kind == kindProcLink {
+	if e.File.Kind == fs.KindProcDir || e.File.Kind == fs.KindProcLink {
 		return 0, unix.ENOTTY
 	}
 	switch req {
 	case unix.TCGETS:
-		return p.ioctlOut(e.host, req, arg, kernelTermiosSize)
+		return ioctlOut(p, e.Host, req, arg, fs.KernelTermiosSize)
 	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
-		return p.ioctlIn(e.host, req, arg, kernelTermiosSize)
+		return ioctlIn(p, e.Host, req, arg, fs.KernelTermiosSize)
 	case unix.TIOCGWINSZ:
-		return p.ioctlOut(e.host, req, arg, winsizeSize)
+		return ioctlOut(p, e.Host, req, arg, fs.WinsizeSize)
 	case unix.TIOCSWINSZ:
-		return p.ioctlIn(e.host, req, arg, winsizeSize)
+		return ioctlIn(p, e.Host, req, arg, fs.WinsizeSize)
 	case unix.TIOCGPGRP:
-		return p.getForeground(e.host, arg)
+		return p.GetForeground(e.Host, arg)
 	case unix.TIOCSPGRP:
-		return p.setForeground(e.host, arg)
-	case fionread:
-		return p.ioctlOut(e.host, req, arg, 4)
-	case fionbio:
-		return p.ioctlIn(e.host, req, arg, 4)
+		return p.SetForeground(e.Host, arg)
+	case fs.Fionread:
+		return ioctlOut(p, e.Host, req, arg, 4)
+	case fs.Fionbio:
+		return ioctlIn(p, e.Host, req, arg, 4)
 	}
-	if r, err, ok := p.sockIoctl(e.host, req, arg); ok { // socket.go
+	if r, err, ok := sockIoctl(p, e.Host, req, arg); ok { // socket.go
 		return r, err
 	}
-	if !p.warned[1<<32|req] {
-		p.warned[1<<32|req] = true
+	if !p.Warned[1<<32|req] {
+		p.Warned[1<<32|req] = true
 		p.Log.WithField("request", req).Debug("unsupported ioctl: ENOTTY")
 	}
 	return 0, unix.ENOTTY
 }
 
-func checkNotPath(h int) error {
-	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
-	if err != nil {
-		return err
-	}
-	if fl&unix.O_PATH != 0 {
-		return unix.EBADF
-	}
-	return nil
-}
-
-func hostIoctl(h int, req uint64, b []byte) error {
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(h), uintptr(req), uintptr(unsafe.Pointer(&b[0])))
-	if e != 0 {
-		return e
-	}
-	return nil
-}
-
 // ioctlOut runs a host ioctl that fills size bytes, then copies them out.
-func (p *Process) ioctlOut(h int, req, arg uint64, size int) (uint64, error) {
+func ioctlOut(p *kernel.Process, h int, req, arg uint64, size int) (uint64, error) {
 	b := make([]byte, size)
-	if err := hostIoctl(h, req, b); err != nil {
+	if err := fs.HostIoctl(h, req, b); err != nil {
 		return 0, err
 	}
 	_, err := p.MM.CopyOut(arg, b)
@@ -574,10 +471,10 @@ func (p *Process) ioctlOut(h int, req, arg uint64, size int) (uint64, error) {
 }
 
 // ioctlIn copies size bytes in and runs a host ioctl that reads them.
-func (p *Process) ioctlIn(h int, req, arg uint64, size int) (uint64, error) {
+func ioctlIn(p *kernel.Process, h int, req, arg uint64, size int) (uint64, error) {
 	b := make([]byte, size)
 	if _, err := p.MM.CopyIn(arg, b); err != nil {
 		return 0, err
 	}
-	return 0, hostIoctl(h, req, b)
+	return 0, fs.HostIoctl(h, req, b)
 }

@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
 )
 
 // fakeMem is a Charger with a fixed budget.
@@ -31,66 +34,66 @@ func (m *fakeMem) Uncharge(n uint64) {
 // long as any fd holds it.
 func TestSandboxAccounting(t *testing.T) {
 	mem := &fakeMem{budget: 1 << 20}
-	sb := NewSandbox(Limits{MaxTasks: 4, MaxFDs: 8, Mem: mem})
-	tab := &FDTable{}
-	tab.attach(sb)
+	sb := fs.NewSandbox(fs.Limits{MaxTasks: 4, MaxFDs: 8, Mem: mem})
+	tab := &fs.FDTable{}
+	tab.Attach(sb)
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
-	rf, wf := &openFile{kind: kindHost}, &openFile{kind: kindHost}
-	if _, err := tab.install(fdEntry{host: p[0], file: rf}, 0, 100); err != nil {
+	rf, wf := &fs.OpenFile{Kind: fs.KindHost}, &fs.OpenFile{Kind: fs.KindHost}
+	if _, err := tab.Install(fs.FdEntry{Host: p[0], File: rf}, 0, 100); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tab.install(fdEntry{host: p[1], file: wf, cloexec: true}, 0, 100); err != nil {
+	if _, err := tab.Install(fs.FdEntry{Host: p[1], File: wf, Cloexec: true}, 0, 100); err != nil {
 		t.Fatal(err)
 	}
-	if sb.FDs() != 2 || mem.charged != pipeDefSize || rf.pipe == nil || rf.pipe != wf.pipe || rf.pipe.refs != 2 {
-		t.Fatalf("after a pipe: fds %d, charged %d, refs %+v", sb.FDs(), mem.charged, rf.pipe)
+	if sb.FDs() != 2 || mem.charged != fs.PipeDefSize || rf.Pipe == nil || rf.Pipe != wf.Pipe || rf.Pipe.Refs != 2 {
+		t.Fatalf("after a pipe: fds %d, charged %d, refs %+v", sb.FDs(), mem.charged, rf.Pipe)
 	}
 	dup := func(fd int) int {
-		e, _ := tab.get(fd)
-		h, err := unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
+		e, _ := tab.Get(fd)
+		h, err := unix.FcntlInt(uintptr(e.Host), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return h
 	}
 	for i := 0; i < 6; i++ {
-		if _, err := tab.install(fdEntry{host: dup(0), file: rf}, 0, 100); err != nil {
+		if _, err := tab.Install(fs.FdEntry{Host: dup(0), File: rf}, 0, 100); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := tab.install(fdEntry{host: dup(0), file: rf}, 0, 100); err != unix.EMFILE {
+	if _, err := tab.Install(fs.FdEntry{Host: dup(0), File: rf}, 0, 100); err != unix.EMFILE {
 		t.Fatalf("dup past the limit: %v, want EMFILE", err)
 	}
 	h, _ := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if _, err := tab.install(fdEntry{host: h, file: &openFile{kind: kindHost}}, 0, 100); err != unix.ENFILE {
+	if _, err := tab.Install(fs.FdEntry{Host: h, File: &fs.OpenFile{Kind: fs.KindHost}}, 0, 100); err != unix.ENFILE {
 		t.Fatalf("open past the limit: %v, want ENFILE", err)
 	}
-	if err := tab.fileRoom(); err != unix.ENFILE {
+	if err := tab.FileRoom(); err != unix.ENFILE {
 		t.Fatalf("fileRoom at the limit: %v", err)
 	}
 	// dup2 over an open fd needs no room; onto a free one it does.
-	if err := tab.installAt(3, fdEntry{host: dup(1), file: wf}); err != nil {
+	if err := tab.InstallAt(3, fs.FdEntry{Host: dup(1), File: wf}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tab.installAt(50, fdEntry{host: dup(1), file: wf}); err != unix.EMFILE {
+	if err := tab.InstallAt(50, fs.FdEntry{Host: dup(1), File: wf}); err != unix.EMFILE {
 		t.Fatalf("dup2 onto a free fd past the limit: %v, want EMFILE", err)
 	}
 	if _, err := tab.Clone(); err != unix.EMFILE {
 		t.Fatalf("fork past the limit: %v, want EMFILE", err)
 	}
-	tab.closeRange(4, 100, false)
-	if sb.FDs() != 4 || rf.pipe.refs != 4 {
-		t.Fatalf("after close_range: fds %d, refs %d", sb.FDs(), rf.pipe.refs)
+	tab.CloseRange(4, 100, false)
+	if sb.FDs() != 4 || rf.Pipe.Refs != 4 {
+		t.Fatalf("after close_range: fds %d, refs %d", sb.FDs(), rf.Pipe.Refs)
 	}
 	child, err := tab.Clone()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sb.FDs() != 8 || rf.pipe.refs != 8 || mem.charged != pipeDefSize {
-		t.Fatalf("after fork: fds %d, refs %d, charged %d", sb.FDs(), rf.pipe.refs, mem.charged)
+	if sb.FDs() != 8 || rf.Pipe.Refs != 8 || mem.charged != fs.PipeDefSize {
+		t.Fatalf("after fork: fds %d, refs %d, charged %d", sb.FDs(), rf.Pipe.Refs, mem.charged)
 	}
 	child.CloseOnExec() // the write end at fd 1 (its dup at fd 3 is not close-on-exec)
 	if sb.FDs() != 7 {
@@ -98,8 +101,8 @@ func TestSandboxAccounting(t *testing.T) {
 	}
 	child.CloseAll()
 	tab.CloseAll()
-	if sb.FDs() != 0 || mem.charged != 0 || len(sb.pipes) != 0 {
-		t.Fatalf("after exit: fds %d, charged %d, pipes %d", sb.FDs(), mem.charged, len(sb.pipes))
+	if sb.FDs() != 0 || mem.charged != 0 || len(sb.Pipes) != 0 {
+		t.Fatalf("after exit: fds %d, charged %d, pipes %d", sb.FDs(), mem.charged, len(sb.Pipes))
 	}
 }
 
@@ -107,49 +110,49 @@ func TestSandboxAccounting(t *testing.T) {
 // pipe creation fails with ENFILE; F_SETPIPE_SZ charges growth (EPERM past
 // the budget) and returns what a shrink frees.
 func TestPipeCharges(t *testing.T) {
-	mem := &fakeMem{budget: pipeDefSize + pipeMinSize + 4096}
-	sb := NewSandbox(Limits{Mem: mem})
-	k := NewKernel(nil)
-	k.sb = sb
-	p := &Process{fsTask: fsTask{files: &FDTable{sb: sb}}}
-	p.owner = p
-	p.proc.k = k
+	mem := &fakeMem{budget: fs.PipeDefSize + fs.PipeMinSize + 4096}
+	sb := fs.NewSandbox(fs.Limits{Mem: mem})
+	k := kernel.NewKernel(nil)
+	k.Sb = sb
+	p := &kernel.Process{Task: fs.Task{Files: &fs.FDTable{Sb: sb}}}
+	p.Owner = p
+	p.Proc.K = k
 	var a, b, c [2]int
-	doneA, err := p.makePipe(&a, unix.O_CLOEXEC)
+	doneA, err := p.MakePipe(&a, unix.O_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doneB, err := p.makePipe(&b, unix.O_CLOEXEC)
+	doneB, err := p.MakePipe(&b, unix.O_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sz, _ := unix.FcntlInt(uintptr(b[0]), unix.F_GETPIPE_SZ, 0); sz != pipeMinSize || mem.charged != pipeDefSize+pipeMinSize {
+	if sz, _ := unix.FcntlInt(uintptr(b[0]), unix.F_GETPIPE_SZ, 0); sz != fs.PipeMinSize || mem.charged != fs.PipeDefSize+fs.PipeMinSize {
 		t.Fatalf("second pipe: size %d, charged %d", sz, mem.charged)
 	}
-	if _, err := p.makePipe(&c, unix.O_CLOEXEC); err != unix.ENFILE {
+	if _, err := p.MakePipe(&c, unix.O_CLOEXEC); err != unix.ENFILE {
 		t.Fatalf("third pipe: %v, want ENFILE", err)
 	}
-	fa := &openFile{kind: kindHost}
-	if _, err := p.newFD(a[0], false, fa); err != nil {
+	fa := &fs.OpenFile{Kind: fs.KindHost}
+	if _, err := p.NewFD(a[0], false, fa); err != nil {
 		t.Fatal(err)
 	}
 	unix.Close(a[1])
 	doneA()
-	e, _ := p.files.get(0)
-	if _, err := p.setPipeSize(e, 2*pipeDefSize); err != unix.EPERM {
+	e, _ := p.Files.Get(0)
+	if _, err := p.SetPipeSize(e, 2*fs.PipeDefSize); err != unix.EPERM {
 		t.Fatalf("growth past the budget: %v, want EPERM", err)
 	}
-	if n, err := p.setPipeSize(e, 4096); err != nil || n != 4096 || mem.charged != 4096+pipeMinSize {
+	if n, err := p.SetPipeSize(e, 4096); err != nil || n != 4096 || mem.charged != 4096+fs.PipeMinSize {
 		t.Fatalf("shrink: %d, %v, charged %d", n, err, mem.charged)
 	}
-	if n, err := p.setPipeSize(e, 8192); err != nil || n != 8192 || mem.charged != 8192+pipeMinSize {
+	if n, err := p.SetPipeSize(e, 8192); err != nil || n != 8192 || mem.charged != 8192+fs.PipeMinSize {
 		t.Fatalf("grow within the budget: %d, %v, charged %d", n, err, mem.charged)
 	}
-	p.files.CloseAll()
+	p.Files.CloseAll()
 	unix.Close(b[0])
 	unix.Close(b[1])
 	doneB()
-	if mem.charged != 0 || len(sb.pipes) != 0 {
-		t.Fatalf("charged %d, %d pipes after closing", mem.charged, len(sb.pipes))
+	if mem.charged != 0 || len(sb.Pipes) != 0 {
+		t.Fatalf("charged %d, %d pipes after closing", mem.charged, len(sb.Pipes))
 	}
 }

@@ -2,18 +2,17 @@
 package syscalls
 
 import (
-	"os"
-	"strconv"
-
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
 )
 
-func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	m := guestmm.MmapArgs{Addr: a[0], Len: a[1], Prot: int(a[2]), Flags: int(a[3]), Off: a[5], FD: -1}
 	if m.Flags&unix.MAP_ANONYMOUS == 0 {
-		h, err := p.hostFD(a[4])
+		h, err := p.HostFD(a[4])
 		if err != nil {
 			return 0, err
 		}
@@ -45,45 +44,36 @@ func sysMmap(p *Process, _ *Regs, a *args) (uint64, error) {
 			return 0, unix.ENODEV
 		}
 		m.FD = h
-		m.Name = hostPath(h)
+		m.Name = fs.HostPath(h)
 	}
 	return p.MM.Mmap(m)
 }
 
-// hostPath names the file open at host fd h, for /proc/self/maps.
-func hostPath(h int) string {
-	name, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(h))
-	if err != nil {
-		return ""
-	}
-	return name
-}
-
-func sysMunmap(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMunmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, p.MM.Munmap(a[0], a[1])
 }
 
-func sysMprotect(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMprotect(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, p.MM.Mprotect(a[0], a[1], int(a[2]))
 }
 
-func sysBrk(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysBrk(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return p.MM.Brk(a[0]), nil
 }
 
-func sysMadvise(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMadvise(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, p.MM.Madvise(a[0], a[1], int(a[2]))
 }
 
-func sysMremap(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMremap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return p.MM.Mremap(a[0], a[1], a[2], int(a[3]), a[4])
 }
 
-func sysMsync(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMsync(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, p.MM.Msync(a[0], a[1], int(a[2]))
 }
 
-func sysMincore(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMincore(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	vec, err := p.MM.Mincore(a[0], a[1])
 	if err != nil {
 		return 0, err
@@ -92,14 +82,14 @@ func sysMincore(p *Process, _ *Regs, a *args) (uint64, error) {
 	return 0, err
 }
 
-func sysMlock(p *Process, r *Regs, a *args) (uint64, error) {
+func sysMlock(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {
 	if r.RAX == unix.SYS_MLOCK2 && a[2]&^uint64(unix.MLOCK_ONFAULT) != 0 {
 		return 0, unix.EINVAL
 	}
 	return 0, p.MM.Mlock(a[0], a[1], r.RAX != unix.SYS_MUNLOCK)
 }
 
-func sysMlockall(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMlockall(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if a[0] == 0 || a[0]&^uint64(unix.MCL_CURRENT|unix.MCL_FUTURE|unix.MCL_ONFAULT) != 0 || a[0] == unix.MCL_ONFAULT {
 		return 0, unix.EINVAL
 	}

@@ -3,11 +3,14 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
 )
 
 // handler implements one syscall. It returns the value for RAX; errors are
 // returned as an errno and become -errno.
-type handler func(p *Process, r *Regs, a *args) (uint64, error)
+type handler func(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error)
 
 type args [6]uint64
 
@@ -144,10 +147,10 @@ func init() {
 		unix.SYS_GETPID:          sysGetpid,
 		unix.SYS_GETTID:          sysGetpid,
 		unix.SYS_GETPPID:         sysGetppid,
-		unix.SYS_GETUID:          func(*Process, *Regs, *args) (uint64, error) { return uint64(unix.Getuid()), nil },
-		unix.SYS_GETEUID:         func(*Process, *Regs, *args) (uint64, error) { return uint64(unix.Geteuid()), nil },
-		unix.SYS_GETGID:          func(*Process, *Regs, *args) (uint64, error) { return uint64(unix.Getgid()), nil },
-		unix.SYS_GETEGID:         func(*Process, *Regs, *args) (uint64, error) { return uint64(unix.Getegid()), nil },
+		unix.SYS_GETUID:          func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return uint64(unix.Getuid()), nil },
+		unix.SYS_GETEUID:         func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return uint64(unix.Geteuid()), nil },
+		unix.SYS_GETGID:          func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return uint64(unix.Getgid()), nil },
+		unix.SYS_GETEGID:         func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return uint64(unix.Getegid()), nil },
 		unix.SYS_PRLIMIT64:       sysPrlimit,
 		unix.SYS_GETRLIMIT:       sysGetrlimit,
 		unix.SYS_RT_SIGACTION:    sysRtSigaction,
@@ -158,7 +161,7 @@ func init() {
 		unix.SYS_KILL:            sysKill,
 		unix.SYS_TGKILL:          sysTgkill,
 		unix.SYS_TKILL:           sysTkill,
-		unix.SYS_SCHED_YIELD:     func(*Process, *Regs, *args) (uint64, error) { return 0, nil },
+		unix.SYS_SCHED_YIELD:     func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return 0, nil },
 		unix.SYS_MREMAP:          sysMremap,
 		unix.SYS_MSYNC:           sysMsync,
 		unix.SYS_MINCORE:         sysMincore,
@@ -166,7 +169,7 @@ func init() {
 		unix.SYS_MUNLOCK:         sysMlock,
 		unix.SYS_MLOCK2:          sysMlock,
 		unix.SYS_MLOCKALL:        sysMlockall,
-		unix.SYS_MUNLOCKALL:      func(p *Process, _ *Regs, _ *args) (uint64, error) { p.MM.UnlockAll(); return 0, nil },
+		unix.SYS_MUNLOCKALL:      func(p *kernel.Process, _ *kernel.Regs, _ *args) (uint64, error) { p.MM.UnlockAll(); return 0, nil },
 	}
 }
 
@@ -174,15 +177,15 @@ func init() {
 // RDX, R10, R8, R9) and leaves the result in RAX. The caller must have
 // set r.RIP and r.RFLAGS to the user's (from RCX and R11); a handler may
 // change any register (rt_sigreturn, signal delivery).
-func (p *Process) Syscall(r *Regs) {
+func Syscall(p *kernel.Process, r *kernel.Regs) {
 	// Linux selects the call by RAX's low 32 bits (do_syscall_64 takes
 	// an int); a restart puts the whole register back.
 	nr := r.RAX
 	a := args{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
 	h, ok := table[uint64(uint32(nr))]
 	if !ok {
-		if !p.warned[nr] {
-			p.warned[nr] = true
+		if !p.Warned[nr] {
+			p.Warned[nr] = true
 			p.Log.WithField("nr", nr).Debug("unimplemented syscall: ENOSYS")
 		}
 		r.RAX = negErrno(unix.ENOSYS)
@@ -192,15 +195,15 @@ func (p *Process) Syscall(r *Regs) {
 	if p.Log.IsLevelEnabled(5) { // logrus.TraceLevel
 		p.Log.WithFields(map[string]any{"tid": p.Tid, "nr": nr, "args": a, "ret": int64(ret), "err": err}).Trace("syscall")
 	}
-	if err == errNoReturn {
+	if err == fs.ErrNoReturn {
 		return
 	}
-	if err == errRestart {
+	if err == kernel.ErrRestart {
 		// Interrupted by a signal (Linux's ERESTARTSYS): if the signal's
 		// handler has SA_RESTART (or nothing will run a handler), the
 		// syscall runs again after it: back to the syscall instruction
 		// with the number in RAX; else EINTR.
-		if p.restartable() {
+		if p.Restartable() {
 			r.RAX, r.RIP = nr, r.RIP-2
 		} else {
 			r.RAX = negErrno(unix.EINTR)
@@ -208,9 +211,9 @@ func (p *Process) Syscall(r *Regs) {
 		return
 	}
 	if err != nil {
-		e := toErrno(err)
+		e := fs.ToErrno(err)
 		if e == unix.EPIPE && !quietEPIPE(p, nr, &a) {
-			p.brokenPipe(nr) // SIGPIPE, as Linux's pipe_write sends
+			p.BrokenPipe(nr) // SIGPIPE, as Linux's pipe_write sends
 		}
 		r.RAX = negErrno(e)
 		return

@@ -1,4 +1,4 @@
-// arch.go: the syscalls.Arch the personality uses to change the vCPU.
+// arch.go: the kernel.Arch the personality uses to change the vCPU.
 package vmm
 
 import (
@@ -8,17 +8,17 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"kshim/syscalls"
+	"kshim/syscalls/kernel"
 )
 
-// Arch implements syscalls.Arch for a vCPU.
+// Arch implements kernel.Arch for a vCPU.
 type Arch struct {
 	c              *VCPU
 	fsBase, gsBase uint64
 }
 
-// Arch returns the vCPU's syscalls.Arch.
-func (c *VCPU) Arch() syscalls.Arch { return c.arch }
+// Arch returns the vCPU's kernel.Arch.
+func (c *VCPU) Arch() kernel.Arch { return c.arch }
 
 // SetFSBase sets FS.base (an MSR write, not KVM_SET_SREGS, which would
 // reset the shadow MMU).

@@ -20,7 +20,9 @@ import (
 	"kshim/ept"
 	"kshim/guestmm"
 	"kshim/sandbox"
-	"kshim/syscalls"
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
+	"kshim/syscalls/net"
 )
 
 // Config is what `kshim run` asks for.
@@ -33,7 +35,7 @@ type Config struct {
 	Log             *logrus.Logger
 	Root            string           // host directory the guest sees as / ("" is the host's /)
 	Writable        bool             // --rw: the guest may change files under Root
-	Net             syscalls.NetMode // --net: the guest's network (syscalls/netns.go)
+	Net             net.NetMode      // --net: the guest's network (syscalls/net/netns.go)
 	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
 	// KillOrphans ends every process when the first one ends (a
 	// container's init); by default the others run on, as on Linux, and
@@ -166,25 +168,25 @@ func Launch(c Config) (*Result, error) {
 	m.setupVDSO(c0)
 	// The process first: its root is where the program's interpreter
 	// is looked up.
-	p := syscalls.NewProcess(mm, c0.Arch(), exe, c.Log)
+	p := kernel.NewProcess(mm, c0.Arch(), exe, c.Log)
 	p.PhysMem = m.Mem
-	if err := p.SetFiles(syscalls.Files{Root: c.Root, Writable: c.Writable}); err != nil {
+	if err := p.SetFiles(fs.Files{Root: c.Root, Writable: c.Writable}); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 	}
-	sb := syscalls.NewSandbox(syscalls.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
+	sb := fs.NewSandbox(fs.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
 	if c.Hostname != "" {
 		if err := sb.SetHostname(c.Hostname); err != nil {
 			p.Close()
 			return nil, fmt.Errorf("--hostname %q: %v", c.Hostname, err)
 		}
 	}
-	k := syscalls.NewKernel(m)
+	k := kernel.NewKernel(m)
 	k.Adopt(p, c0)
 	k.SetSandbox(sb)
 	// The network namespace is made now, while kshim may still do so
 	// (before the sandbox drops the privilege).
-	nw, err := syscalls.StartNetwork(k, c.Net, p)
+	nw, err := net.StartNetwork(k, c.Net, p)
 	if err != nil {
 		p.Close()
 		return nil, err
@@ -222,14 +224,14 @@ func Launch(c Config) (*Result, error) {
 			defer prog.Close()
 		}
 	}
-	var im syscalls.Image
+	var im kernel.Image
 	if err == nil {
 		im, err = p.LoadImage(mm, prog, img, argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
 	}
 	if err != nil {
 		p.Close()
-		var ee *syscalls.ExecError
-		var le *syscalls.LateError
+		var ee *kernel.ExecError
+		var le *kernel.LateError
 		switch {
 		case errors.As(err, &le):
 			// Linux kills the process past execve's point of no return.

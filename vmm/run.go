@@ -20,12 +20,13 @@ import (
 	"kshim/ept"
 	"kshim/guestmm"
 	"kshim/syscalls"
+	"kshim/syscalls/kernel"
 )
 
-// Compile-time check that syscalls.Regs and kvm.Regs share a layout, so
+// Compile-time check that kernel.Regs and kvm.Regs share a layout, so
 // the loop can hand the personality the sync area's registers directly.
-var _ [unsafe.Sizeof(kvm.Regs{}) - unsafe.Sizeof(syscalls.Regs{})]struct{}
-var _ [unsafe.Sizeof(syscalls.Regs{}) - unsafe.Sizeof(kvm.Regs{})]struct{}
+var _ [unsafe.Sizeof(kvm.Regs{}) - unsafe.Sizeof(kernel.Regs{})]struct{}
+var _ [unsafe.Sizeof(kernel.Regs{}) - unsafe.Sizeof(kvm.Regs{})]struct{}
 
 // Stats counts exits by kind.
 type Stats struct {
@@ -41,7 +42,7 @@ type Stats struct {
 
 // Run runs the process until it exits. It returns an error only when the
 // shim itself fails; the guest's own end is in p.Exited.
-func (c *VCPU) Run(p *syscalls.Process, st *Stats) error {
+func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	tid := int32(unix.Gettid())
@@ -167,12 +168,12 @@ func (c *VCPU) fromUser() bool {
 // userPortIO gives a program that did port I/O what Linux gives it without
 // ioperm: the #GP's SIGSEGV (SI_KERNEL, address 0), with RIP at the
 // instruction.
-func (c *VCPU) userPortIO(p *syscalls.Process, port uint16, size int) error {
+func (c *VCPU) userPortIO(p *kernel.Process, port uint16, size int) error {
 	r, err := c.CPU.Regs()
 	if err != nil {
 		return err
 	}
-	u := *(*syscalls.Regs)(unsafe.Pointer(r)) // as the instruction found them
+	u := *(*kernel.Regs)(unsafe.Pointer(r)) // as the instruction found them
 	if c.m.ioAfter {
 		u.RIP = c.ioStart(p, r.RIP, port, size)
 	}
@@ -183,13 +184,13 @@ func (c *VCPU) userPortIO(p *syscalls.Process, port uint16, size int) error {
 		return err
 	}
 	c.Flush.Applied()
-	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13})
+	p.Fault(&u, kernel.Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13})
 	p.DeliverPending(&u)
 	p.EnterUser(&u)
 	if p.Exited {
 		return nil
 	}
-	*(*syscalls.Regs)(unsafe.Pointer(r)) = u
+	*(*kernel.Regs)(unsafe.Pointer(r)) = u
 	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
 }
 
@@ -197,7 +198,7 @@ func (c *VCPU) userPortIO(p *syscalls.Process, port uint16, size int) error {
 // that report RIP past it): `in`/`out` with an 8-bit port are two bytes,
 // the DX forms and the string forms one, after an operand-size or rep
 // prefix.
-func (c *VCPU) ioStart(p *syscalls.Process, rip uint64, port uint16, size int) uint64 {
+func (c *VCPU) ioStart(p *kernel.Process, rip uint64, port uint16, size int) uint64 {
 	var b [3]byte
 	if rip < 3 {
 		return rip
@@ -220,7 +221,7 @@ func (c *VCPU) ioStart(p *syscalls.Process, rip uint64, port uint16, size int) u
 	return start
 }
 
-func (c *VCPU) syscall(p *syscalls.Process) error {
+func (c *VCPU) syscall(p *kernel.Process) error {
 	r, err := c.CPU.Regs()
 	if err != nil {
 		return err
@@ -231,11 +232,11 @@ func (c *VCPU) syscall(p *syscalls.Process) error {
 	if r.RFLAGS&flagIF != 0 || r.RCX-boot.UserText < 4096 {
 		return c.strayEntry(p, r)
 	}
-	u := (*syscalls.Regs)(unsafe.Pointer(r))
+	u := (*kernel.Regs)(unsafe.Pointer(r))
 	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
 	u.RIP, u.RFLAGS = r.RCX, r.R11
 	c.Flush.Applied()
-	p.Syscall(u)
+	syscalls.Syscall(p, u)
 	p.DeliverPending(u)
 	p.EnterUser(u)
 	if p.Exited {
@@ -257,8 +258,8 @@ const flagIF = 0x200
 // points into the page): natively that page is kernel memory, so the
 // jump faults there, SIGSEGV SEGV_MAPERR at the address. Nothing of the
 // stub's work is done: no syscall, and its registers are the program's.
-func (c *VCPU) strayEntry(p *syscalls.Process, r *kvm.Regs) error {
-	u := *(*syscalls.Regs)(unsafe.Pointer(r))
+func (c *VCPU) strayEntry(p *kernel.Process, r *kvm.Regs) error {
+	u := *(*kernel.Regs)(unsafe.Pointer(r))
 	switch {
 	case r.RFLAGS&flagIF == 0: // a syscall instruction in the page
 		u.RIP, u.RFLAGS, u.RCX, u.R11 = r.RCX-2, r.R11, 0, 0
@@ -268,13 +269,13 @@ func (c *VCPU) strayEntry(p *syscalls.Process, r *kvm.Regs) error {
 		u.RIP = boot.SyscallEntry
 	}
 	c.Flush.Applied()
-	p.Fault(&u, syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15})
+	p.Fault(&u, kernel.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15})
 	p.DeliverPending(&u)
 	p.EnterUser(&u)
 	if p.Exited {
 		return nil
 	}
-	*(*syscalls.Regs)(unsafe.Pointer(r)) = u
+	*(*kernel.Regs)(unsafe.Pointer(r)) = u
 	return c.m.path.resumeAsync(c, r, c.Flush.Pending())
 }
 
@@ -292,7 +293,7 @@ const (
 	frSize   = 72
 )
 
-func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
+func (c *VCPU) exception(p *kernel.Process, st *Stats) error {
 	r, err := c.CPU.Regs()
 	if err != nil {
 		return err
@@ -306,14 +307,14 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 		return fmt.Errorf("exception %d (error %#x, cr2 %#x) in the shim at rip %#x", vec, code, cr2, getU64(f[frRIP:]))
 	}
 	c.Flush.Applied()
-	u := syscalls.Regs(*(*syscalls.Regs)(unsafe.Pointer(r)))
+	u := kernel.Regs(*(*kernel.Regs)(unsafe.Pointer(r)))
 	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
-	var info syscalls.Siginfo
+	var info kernel.Siginfo
 	var fatal string
 	if done, addr := c.umip(p, vec, code, &u); done {
 		st.Exceptions++
 		if addr != 0 { // writing the result faulted
-			info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: addr, Trapno: 14, Err: 6}
+			info = kernel.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: addr, Trapno: 14, Err: 6}
 		}
 	} else if u.RIP >= boot.UserText && u.RIP < boot.UserText+4096 {
 		// User mode in the user stub page, faulting: nothing the VMM
@@ -322,7 +323,7 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 		// that page is kernel memory: the jump's fetch fault (at the ud2
 		// it hit, or the instruction it jumped to).
 		st.Exceptions++
-		info = syscalls.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15}
+		info = kernel.Siginfo{Signo: int32(unix.SIGSEGV), Code: segvMapErr, Addr: u.RIP, Trapno: 14, Err: 0x15}
 	} else {
 		info, fatal = c.classify(p, vec, code, cr2, u.RIP, st)
 	}
@@ -347,7 +348,7 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	}
 	// Back to the frame and the registers the stub restores.
 	stubRAX, stubRSP, stubRIP, stubFlags := r.RAX, r.RSP, r.RIP, r.RFLAGS
-	*(*syscalls.Regs)(unsafe.Pointer(r)) = u
+	*(*kernel.Regs)(unsafe.Pointer(r)) = u
 	r.RAX, r.RSP, r.RIP, r.RFLAGS = stubRAX, stubRSP, stubRIP, stubFlags
 	putU64(f[frRAX:], u.RAX)
 	putU64(f[frRIP:], u.RIP)
@@ -376,7 +377,7 @@ const (
 
 // classify turns an exception into the signal Linux would send (zero Signo
 // when resolved). fatal is set for faults the shim cannot recover from.
-func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Stats) (info syscalls.Siginfo, fatal string) {
+func (c *VCPU) classify(p *kernel.Process, vec, code, cr2, rip uint64, st *Stats) (info kernel.Siginfo, fatal string) {
 	st.Exceptions++
 	info.Trapno, info.Err = vec, code
 	switch vec {
@@ -398,7 +399,7 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 		st.Latency.fault(res, kind, cr2)
 		switch res {
 		case guestmm.Resolved:
-			return syscalls.Siginfo{}, ""
+			return kernel.Siginfo{}, ""
 		case guestmm.SegvMapErr:
 			info.Signo, info.Code = int32(unix.SIGSEGV), segvMapErr
 		case guestmm.SegvAccErr:
@@ -406,10 +407,10 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 		case guestmm.BusErr:
 			info.Signo, info.Code = int32(unix.SIGBUS), busAdrErr
 		case guestmm.OOM:
-			// The OOM killer (syscalls/oom.go) ends the largest process
+			// The OOM killer (syscalls/kernel/oom.go) ends the largest process
 			// and has this one retry, or picks this one.
 			if p.OutOfMemory() {
-				return syscalls.Siginfo{}, ""
+				return kernel.Siginfo{}, ""
 			}
 			if p.Log.IsLevelEnabled(4) {
 				p.Log.WithField("tid", p.Tid).Debug("guest out of memory: the faulting task dies")
@@ -436,7 +437,7 @@ func (c *VCPU) classify(p *syscalls.Process, vec, code, cr2, rip uint64, st *Sta
 	}
 	if info.Signo == int32(unix.SIGKILL) {
 		p.Exited, p.Signal = true, unix.SIGKILL
-		return syscalls.Siginfo{}, ""
+		return kernel.Siginfo{}, ""
 	}
 	return info, ""
 }

@@ -1,5 +1,5 @@
-// task.go: vCPUs as the personality's tasks (syscalls.Host and
-// syscalls.Task). Every guest process runs on a vCPU of its own, in a
+// task.go: vCPUs as the personality's tasks (kernel.Host and
+// kernel.Task). Every guest process runs on a vCPU of its own, in a
 // goroutine locked to a host thread, so processes run in parallel and a
 // process blocked in a host call blocks nobody else.
 //
@@ -24,18 +24,18 @@ import (
 
 	"kshim/boot"
 	"kshim/ept"
-	"kshim/syscalls"
+	"kshim/syscalls/kernel"
 )
 
-// NewTask implements syscalls.Host.
-func (m *Machine) NewTask() (syscalls.Task, error) { return m.NewVCPU() }
+// NewTask implements kernel.Host.
+func (m *Machine) NewTask() (kernel.Task, error) { return m.NewVCPU() }
 
-// HWCap implements syscalls.Host: AT_HWCAP for new images.
+// HWCap implements kernel.Host: AT_HWCAP for new images.
 func (m *Machine) HWCap() uint64 { return m.h.hwcap() }
 
-// Start implements syscalls.Task: it runs p from registers r (FPU state fpu,
+// Start implements kernel.Task: it runs p from registers r (FPU state fpu,
 // an fxsave image, or nil for the initial state) in a new goroutine.
-func (c *VCPU) Start(p *syscalls.Process, r *syscalls.Regs, fpu []byte) error {
+func (c *VCPU) Start(p *kernel.Process, r *kernel.Regs, fpu []byte) error {
 	if err := c.enter(c.rootFor(p.MM.PageTable()), r, fpu); err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (c *VCPU) Start(p *syscalls.Process, r *syscalls.Regs, fpu []byte) error {
 
 // enter loads a task's state into the vCPU: page tables pt, user
 // registers r, FPU state fpu, and this task's FS/GS base.
-func (c *VCPU) enter(pt PageTables, r *syscalls.Regs, fpu []byte) error {
+func (c *VCPU) enter(pt PageTables, r *kernel.Regs, fpu []byte) error {
 	c.Flush.Reset()
 	c.CPU.SetImmediateExit(false)
 	if err := c.load(pt, r.RIP, r.RSP); err != nil {
@@ -88,7 +88,7 @@ func (c *VCPU) enter(pt PageTables, r *syscalls.Regs, fpu []byte) error {
 // userFlagsMask is the RFLAGS bits a task may carry into a new vCPU.
 const userFlagsMask = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x40000 | 0x200000
 
-// Switch implements syscalls.Task: the calling task continues on page
+// Switch implements kernel.Task: the calling task continues on page
 // tables pt (execve). Queued writes were for the old tables and go.
 func (c *VCPU) Switch(pt *ept.PageTable) error {
 	s, err := c.CPU.Sregs()
@@ -107,7 +107,7 @@ func (c *VCPU) Switch(pt *ept.PageTable) error {
 	return nil
 }
 
-// Kick implements syscalls.Task.
+// Kick implements kernel.Task.
 func (c *VCPU) Kick() {
 	c.CPU.SetImmediateExit(true)
 	if tid := atomic.LoadInt32(&c.tid); tid != 0 {
@@ -120,7 +120,7 @@ func (c *VCPU) Kick() {
 // interrupted handles an EINTR exit of KVM_RUN: deliver what another task
 // posted if the vCPU stopped in user code (in the shim, kick it again
 // shortly: it reaches user code soon, but may not exit from there).
-func (c *VCPU) interrupted(p *syscalls.Process) error {
+func (c *VCPU) interrupted(p *kernel.Process) error {
 	c.CPU.SetImmediateExit(false)
 	if !p.SignalPending() {
 		return nil
@@ -151,7 +151,7 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 		return nil
 	}
 	c.Flush.Applied()
-	u := (*syscalls.Regs)(unsafe.Pointer(r))
+	u := (*kernel.Regs)(unsafe.Pointer(r))
 	c.inExit = true // building the frame may change memory: drain must work
 	p.DeliverPending(u)
 	p.EnterUser(u)
@@ -167,7 +167,7 @@ func (c *VCPU) interrupted(p *syscalls.Process) error {
 // A kick that came before it re-entered the guest would stop it at entry
 // (immediate_exit) before it made the progress the kick waits for: on a
 // busy host that repeated forever.
-func (c *VCPU) kickLater(p *syscalls.Process) {
+func (c *VCPU) kickLater(p *kernel.Process) {
 	tid := atomic.LoadInt32(&c.tid)
 	time.AfterFunc(100*time.Microsecond, func() {
 		if atomic.LoadInt32(&c.tid) != tid || tid == 0 || !p.SignalPending() {
@@ -181,14 +181,14 @@ func (c *VCPU) kickLater(p *syscalls.Process) {
 	})
 }
 
-// Join implements syscalls.Task: a root for c in pt (a new thread of the
+// Join implements kernel.Task: a root for c in pt (a new thread of the
 // process whose address space pt is).
 func (c *VCPU) Join(pt *ept.PageTable) error {
 	_, err := c.join(pt)
 	return err
 }
 
-// Leave implements syscalls.Task: c's root in pt goes (its thread ended
+// Leave implements kernel.Task: c's root in pt goes (its thread ended
 // while the process goes on).
 func (c *VCPU) Leave(pt *ept.PageTable) {
 	if r := c.roots[pt]; r != nil {

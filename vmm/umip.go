@@ -9,7 +9,7 @@ import (
 	"encoding/binary"
 	"unsafe"
 
-	"kshim/syscalls"
+	"kshim/syscalls/kernel"
 )
 
 const cr4UMIP = 1 << 11
@@ -37,7 +37,7 @@ func (h *Hypervisor) hasUMIP() bool {
 // in Regs.
 var gprIndex = [16]int{0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15}
 
-func gpr(u *syscalls.Regs, n int) *uint64 {
+func gpr(u *kernel.Regs, n int) *uint64 {
 	a := (*[18]uint64)(unsafe.Pointer(u))
 	return &a[gprIndex[n]]
 }
@@ -46,7 +46,7 @@ func gpr(u *syscalls.Regs, n int) *uint64 {
 // it writes the dummy result, steps past the instruction
 // and reports true. A fault writing a memory operand is reported as
 // (false, addr) so the caller sends SIGSEGV for it.
-func emulateUMIP(p *syscalls.Process, u *syscalls.Regs) (done bool, faultAddr uint64) {
+func emulateUMIP(p *kernel.Process, u *kernel.Regs) (done bool, faultAddr uint64) {
 	var b [15]byte
 	n, _ := p.MM.CopyIn(u.RIP, b[:])
 	if n == 0 {
@@ -202,7 +202,7 @@ prefixes:
 // umip emulates a UMIP #GP (vector 13, error 0) on a vCPU that runs with
 // CR4.UMIP. done: the exception is dealt with (addr nonzero: writing the
 // result faulted there, a SIGSEGV for the program).
-func (c *VCPU) umip(p *syscalls.Process, vec, code uint64, u *syscalls.Regs) (done bool, addr uint64) {
+func (c *VCPU) umip(p *kernel.Process, vec, code uint64, u *kernel.Regs) (done bool, addr uint64) {
 	if vec != 13 || code != 0 || !c.m.umip {
 		return false, 0
 	}

@@ -27,7 +27,7 @@ import (
 
 	"kshim/boot"
 	"kshim/guestmm"
-	"kshim/syscalls"
+	"kshim/syscalls/kernel"
 )
 
 const (
@@ -180,10 +180,10 @@ func mul64(a, b uint64) (hi, lo uint64) {
 	return
 }
 
-// VDSO implements syscalls.Host.
-func (m *Machine) VDSO() *syscalls.VDSO {
+// VDSO implements kernel.Host.
+func (m *Machine) VDSO() *kernel.VDSO {
 	if m.vdso == nil {
 		return nil
 	}
-	return &syscalls.VDSO{Frames: m.vdso.frames}
+	return &kernel.VDSO{Frames: m.vdso.frames}
 }

@@ -22,7 +22,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"kshim/syscalls"
+	sysfs "kshim/syscalls/fs"
+	sysnet "kshim/syscalls/net"
 	"kshim/vmm"
 )
 
@@ -126,7 +127,7 @@ func cmdRun(args []string) int {
 	clearEnv := fs.Bool("clear-env", false, "start the guest's environment empty instead of kshim's")
 	hostname := fs.String("hostname", "", "the guest's host name (uname nodename; default: the host's)")
 	timeout := fs.String("timeout", "0", "kill the whole guest after DURATION (e.g. 10, 1.5m, 2h30m; 0: never); exit status 124")
-	maxTasks := fs.Int("max-tasks", syscalls.DefaultMaxTasks, "tasks (threads) the whole guest may have; clone/fork beyond: EAGAIN")
+	maxTasks := fs.Int("max-tasks", sysfs.DefaultMaxTasks, "tasks (threads) the whole guest may have; clone/fork beyond: EAGAIN")
 	maxFDs := fs.Int("max-fds", 0, "open fds in all guest processes together; beyond: ENFILE (default 65536, less if kshim's RLIMIT_NOFILE is lower)")
 	confine := confineFlags(fs)
 	noASLR := fs.Bool("no-aslr", false, "no address-space randomization, as setarch -R (personality ADDR_NO_RANDOMIZE)")
@@ -173,7 +174,7 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: --orphans: %q is neither wait nor kill\n", *orphans)
 		return 2
 	}
-	netMode, err := syscalls.ParseNetMode(*netFlag)
+	netMode, err := sysnet.ParseNetMode(*netFlag)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: --net: %v\n", err)
 		return 2

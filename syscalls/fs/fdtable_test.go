@@ -1,4 +1,4 @@
-package syscalls
+package fs
 
 import (
 	"os"
@@ -29,29 +29,29 @@ func hostOpen(h int) bool {
 func TestFDTableLowestFree(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
-	f := &openFile{}
+	f := &OpenFile{}
 	for want := 0; want < 5; want++ {
-		fd, err := tab.install(fdEntry{host: hostPipe(t), file: f}, 0, 100)
+		fd, err := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 0, 100)
 		if err != nil || fd != want {
 			t.Fatalf("install = %d, %v; want %d", fd, err, want)
 		}
 	}
-	if err := tab.close(2); err != nil {
+	if err := tab.Close(2); err != nil {
 		t.Fatal(err)
 	}
-	if err := tab.close(2); err != unix.EBADF {
+	if err := tab.Close(2); err != unix.EBADF {
 		t.Fatalf("second close(2) = %v, want EBADF", err)
 	}
-	if fd, _ := tab.install(fdEntry{host: hostPipe(t), file: f}, 0, 100); fd != 2 {
+	if fd, _ := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 0, 100); fd != 2 {
 		t.Errorf("after close(2), install = %d, want 2", fd)
 	}
-	if fd, _ := tab.install(fdEntry{host: hostPipe(t), file: f}, 3, 100); fd != 5 {
+	if fd, _ := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 3, 100); fd != 5 {
 		t.Errorf("install(min 3) = %d, want 5", fd)
 	}
-	if fd, _ := tab.install(fdEntry{host: hostPipe(t), file: f}, 50, 100); fd != 50 {
+	if fd, _ := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 50, 100); fd != 50 {
 		t.Errorf("install(min 50) = %d, want 50", fd)
 	}
-	if got, want := tab.list(), []int{0, 1, 2, 3, 4, 5, 50}; !reflect.DeepEqual(got, want) {
+	if got, want := tab.List(), []int{0, 1, 2, 3, 4, 5, 50}; !reflect.DeepEqual(got, want) {
 		t.Errorf("list = %v, want %v", got, want)
 	}
 }
@@ -60,21 +60,21 @@ func TestFDTableLimit(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
 	for i := 0; i < 3; i++ {
-		if _, err := tab.install(fdEntry{host: hostPipe(t), file: &openFile{}}, 0, 3); err != nil {
+		if _, err := tab.Install(FdEntry{Host: hostPipe(t), File: &OpenFile{}}, 0, 3); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if tab.hasFree(3) {
+	if tab.HasFree(3) {
 		t.Error("hasFree(3) with fds 0-2 open")
 	}
 	h := hostPipe(t)
-	if fd, err := tab.install(fdEntry{host: h, file: &openFile{}}, 0, 3); err != unix.EMFILE || fd != -1 {
+	if fd, err := tab.Install(FdEntry{Host: h, File: &OpenFile{}}, 0, 3); err != unix.EMFILE || fd != -1 {
 		t.Fatalf("install beyond the limit = %d, %v; want EMFILE", fd, err)
 	}
 	if hostOpen(h) {
 		t.Error("a refused install left its host fd open")
 	}
-	if !tab.hasFree(4) {
+	if !tab.HasFree(4) {
 		t.Error("hasFree(4) with fds 0-2 open")
 	}
 }
@@ -83,20 +83,20 @@ func TestFDTableInstallAt(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
 	old := hostPipe(t)
-	tab.installAt(7, fdEntry{host: old, file: &openFile{}})
+	tab.InstallAt(7, FdEntry{Host: old, File: &OpenFile{}})
 	nw := hostPipe(t)
-	tab.installAt(7, fdEntry{host: nw, cloexec: true, file: &openFile{}})
+	tab.InstallAt(7, FdEntry{Host: nw, Cloexec: true, File: &OpenFile{}})
 	if hostOpen(old) {
 		t.Error("dup2 over an open fd left the old host fd open")
 	}
-	e, ok := tab.get(7)
-	if !ok || e.host != nw || !e.cloexec {
+	e, ok := tab.Get(7)
+	if !ok || e.Host != nw || !e.Cloexec {
 		t.Errorf("get(7) = %+v, %v", e, ok)
 	}
-	if _, ok := tab.get(6); ok {
+	if _, ok := tab.Get(6); ok {
 		t.Error("fd 6 open after installAt(7)")
 	}
-	if _, ok := tab.get(-1); ok {
+	if _, ok := tab.Get(-1); ok {
 		t.Error("fd -1 open")
 	}
 }
@@ -112,40 +112,40 @@ func TestFDTableCloneSharesDescriptions(t *testing.T) {
 	}
 	var tab FDTable
 	defer tab.CloseAll()
-	f := &openFile{path: "/f"}
-	tab.installAt(3, fdEntry{host: h, cloexec: true, file: f})
-	tab.installAt(4, fdEntry{host: hostPipe(t), file: &openFile{}})
+	f := &OpenFile{Path: "/f"}
+	tab.InstallAt(3, FdEntry{Host: h, Cloexec: true, File: f})
+	tab.InstallAt(4, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
 	c, err := tab.Clone()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseAll()
-	e, ok := c.get(3)
-	if !ok || e.host == h || e.file != f || !e.cloexec {
+	e, ok := c.Get(3)
+	if !ok || e.Host == h || e.File != f || !e.Cloexec {
 		t.Fatalf("clone's fd 3 = %+v, %v: want a new host fd, the same openFile and FD_CLOEXEC", e, ok)
 	}
 	// Same description: the offset moves for both.
 	if _, err := unix.Seek(h, 4, 0); err != nil {
 		t.Fatal(err)
 	}
-	if off, _ := unix.Seek(e.host, 0, 1); off != 4 {
+	if off, _ := unix.Seek(e.Host, 0, 1); off != 4 {
 		t.Errorf("clone's offset = %d, want 4 (shared description)", off)
 	}
 	// Independent tables: closing in one leaves the other.
-	if err := tab.close(3); err != nil {
+	if err := tab.Close(3); err != nil {
 		t.Fatal(err)
 	}
-	if !hostOpen(e.host) {
+	if !hostOpen(e.Host) {
 		t.Error("closing the parent's fd closed the clone's")
 	}
 	c.CloseOnExec()
-	if _, ok := c.get(3); ok {
+	if _, ok := c.Get(3); ok {
 		t.Error("CloseOnExec kept an FD_CLOEXEC fd")
 	}
-	if _, ok := c.get(4); !ok {
+	if _, ok := c.Get(4); !ok {
 		t.Error("CloseOnExec closed an fd without FD_CLOEXEC")
 	}
-	if hostOpen(e.host) {
+	if hostOpen(e.Host) {
 		t.Error("CloseOnExec left the host fd open")
 	}
 }
@@ -157,17 +157,17 @@ func TestFDTableCloseRange(t *testing.T) {
 	for fd := 0; fd < 6; fd++ {
 		h := hostPipe(t)
 		hosts = append(hosts, h)
-		tab.installAt(fd, fdEntry{host: h, file: &openFile{}})
+		tab.InstallAt(fd, FdEntry{Host: h, File: &OpenFile{}})
 	}
-	tab.closeRange(1, 2, true)
+	tab.CloseRange(1, 2, true)
 	for fd := 0; fd < 6; fd++ {
-		e, _ := tab.get(fd)
-		if e.cloexec != (fd == 1 || fd == 2) {
-			t.Errorf("fd %d cloexec = %v", fd, e.cloexec)
+		e, _ := tab.Get(fd)
+		if e.Cloexec != (fd == 1 || fd == 2) {
+			t.Errorf("fd %d cloexec = %v", fd, e.Cloexec)
 		}
 	}
-	tab.closeRange(2, ^uint(0)>>1, false)
-	if got := tab.list(); len(got) != 2 || got[0] != 0 || got[1] != 1 {
+	tab.CloseRange(2, ^uint(0)>>1, false)
+	if got := tab.List(); len(got) != 2 || got[0] != 0 || got[1] != 1 {
 		t.Errorf("after close_range(2, ~0): %v", got)
 	}
 	if hostOpen(hosts[3]) {
@@ -178,23 +178,23 @@ func TestFDTableCloseRange(t *testing.T) {
 func TestFDTableMaxFDSet(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
-	tab.installAt(0, fdEntry{host: hostPipe(t), file: &openFile{}})
-	if n := tab.maxFDSet(); n != 64 {
+	tab.InstallAt(0, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
+	if n := tab.MaxFDSet(); n != 64 {
 		t.Errorf("maxFDSet = %d, want 64", n)
 	}
-	tab.installAt(100, fdEntry{host: hostPipe(t), file: &openFile{}})
-	if n := tab.maxFDSet(); n != 256 {
+	tab.InstallAt(100, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
+	if n := tab.MaxFDSet(); n != 256 {
 		t.Errorf("maxFDSet with fd 100 = %d, want 256", n)
 	}
-	tab.installAt(300, fdEntry{host: hostPipe(t), file: &openFile{}})
-	if n := tab.maxFDSet(); n != 512 {
+	tab.InstallAt(300, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
+	if n := tab.MaxFDSet(); n != 512 {
 		t.Errorf("maxFDSet with fd 300 = %d, want 512", n)
 	}
 }
 
 func TestFDArg(t *testing.T) {
 	for in, want := range map[uint64]int{5: 5, 1<<32 | 5: 5, 0xffffffff: -1, 1 << 31: -(1 << 31), 0xffffff9c: -100} {
-		if got := fdArg(in); got != want {
+		if got := FdArg(in); got != want {
 			t.Errorf("fdArg(%#x) = %d, want %d", in, got, want)
 		}
 	}

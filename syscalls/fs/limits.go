@@ -5,17 +5,17 @@
 //
 // Invariants and locking:
 //   - A guest has at most MaxTasks tasks: live threads, zombies not yet
-//     reaped and clones in progress (pendingTasks), as Linux's pids cgroup
+//     reaped and clones in progress (PendingTasks), as Linux's pids cgroup
 //     counts them; a clone beyond gets EAGAIN before anything is made.
-//     pendingTasks is guarded by Kernel.mu.
+//     PendingTasks is guarded by Kernel.Mu.
 //   - Sandbox.mu guards fds and the pipe charges (pipebuf.go). It is
-//     taken after FDTable.mu and Kernel.mu and before ept.Memory.mu;
+//     taken after FDTable.mu and Kernel.Mu and before ept.Memory.mu;
 //     nothing else is taken with it held.
 //   - fds counts the entries of every fd table attached to the sandbox:
 //     +1 when an entry is installed, -1 when its host fd is closed. Every
 //     entry's host fd is kshim's, so this bounds the host fds the guest
 //     makes kshim hold.
-package syscalls
+package fs
 
 import (
 	"sync"
@@ -56,15 +56,15 @@ func DefaultMaxFDs(maxTasks int) int {
 
 // Sandbox is the state of a guest's limits, shared by all its processes.
 type Sandbox struct {
-	lim Limits
+	Lim Limits
 
-	pendingTasks int // clones between reserveTask and settle; Kernel.mu
+	PendingTasks int // clones between reserveTask and settle; Kernel.Mu
 
 	mu    sync.Mutex
 	fds   int // open fds in every table
-	pipes map[pipeKey]*pipeCharge
+	Pipes map[pipeKey]*pipeCharge
 
-	uts utsState // uts.go
+	Uts utsState // uts.go
 }
 
 // NewSandbox returns the state for a guest with limits l (zero fields get
@@ -76,28 +76,7 @@ func NewSandbox(l Limits) *Sandbox {
 	if l.MaxFDs <= 0 {
 		l.MaxFDs = DefaultMaxFDs(l.MaxTasks)
 	}
-	return &Sandbox{lim: l, pipes: map[pipeKey]*pipeCharge{}}
-}
-
-// SetSandbox puts the guest under sb: the processes already in the table
-// (the first one) have their fds counted and their pipes charged, and
-// their memory manager calls the OOM killer when a copy runs out.
-func (k *Kernel) SetSandbox(sb *Sandbox) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.sb = sb
-	for _, p := range k.procs {
-		p.files.attach(sb)
-		p.MM.OnOOM = k.copyOOM // oom.go; forks and execs inherit it
-	}
-}
-
-// sandbox is the guest's limits for p's file side (nil: none).
-func (p *Process) sandbox() *Sandbox {
-	if k := p.proc.k; k != nil {
-		return k.sb
-	}
-	return nil
+	return &Sandbox{Lim: l, Pipes: map[pipeKey]*pipeCharge{}}
 }
 
 // FDs returns the number of open fds in the guest (for tests).
@@ -107,64 +86,6 @@ func (sb *Sandbox) FDs() int {
 	return sb.fds
 }
 
-// taskSlot is a task reserved by a clone in progress.
-type taskSlot struct {
-	k    *Kernel
-	held bool
-}
-
-// reserveTask takes a task slot for a clone (EAGAIN when the guest has
-// MaxTasks already). The caller settles it (under Kernel.mu) once the new
-// task is in the table, and cancels it (a no-op after settle) on return.
-func (k *Kernel) reserveTask() (*taskSlot, error) {
-	s := &taskSlot{k: k}
-	if k.sb == nil {
-		return s, nil
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	n := len(k.threads) + k.sb.pendingTasks
-	for _, q := range k.procs {
-		if q.proc.zombie {
-			n++
-		}
-	}
-	if n >= k.sb.lim.MaxTasks {
-		return nil, unix.EAGAIN
-	}
-	k.sb.pendingTasks++
-	s.held = true
-	return s, nil
-}
-
-// settle releases the reservation; the task is in the table now.
-// Kernel.mu held.
-func (s *taskSlot) settle() {
-	if s.held {
-		s.held = false
-		s.k.sb.pendingTasks--
-	}
-}
-
-// cancel releases the reservation if the clone failed before settle.
-func (s *taskSlot) cancel() {
-	if !s.held {
-		return
-	}
-	s.k.mu.Lock()
-	s.settle()
-	s.k.mu.Unlock()
-}
-
-// KillAll kills every task of the guest with SIGKILL (--timeout).
-func (k *Kernel) KillAll() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, q := range k.threads {
-		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
-	}
-}
-
 // addFD counts a new entry for f in the guest's tables (ENFILE when the
 // guest holds MaxFDs and f is a new open file, EMFILE when it is another
 // fd for one already open: Linux's system-wide limit counts open files,
@@ -172,10 +93,10 @@ func (k *Kernel) KillAll() {
 // A new host file is looked at once, with h its host fd, to find whether
 // it is a pipe (pipebuf.go). With check false (an entry replacing
 // another, which release uncounts) the limit is not checked.
-func (sb *Sandbox) addFD(f *openFile, h int, check bool) error {
+func (sb *Sandbox) addFD(f *OpenFile, h int, check bool) error {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	if check && sb.fds >= sb.lim.MaxFDs {
+	if check && sb.fds >= sb.Lim.MaxFDs {
 		if f != nil && !f.counted {
 			return unix.ENFILE
 		}
@@ -191,32 +112,57 @@ func (sb *Sandbox) addFD(f *openFile, h int, check bool) error {
 // lockedRef takes a reference for one more entry on f's pipe charge,
 // finding out first (f's first entry) whether f is a pipe: ENOMEM when it
 // is one whose buffer does not fit (unless force). Sandbox.mu held.
-func (sb *Sandbox) lockedRef(f *openFile, h int, force bool) error {
+func (sb *Sandbox) lockedRef(f *OpenFile, h int, force bool) error {
 	if f == nil {
 		return nil
 	}
 	if !f.counted {
-		if f.kind == kindHost {
+		if f.Kind == KindHost {
 			c, err := sb.lockedPipeFor(h, force)
 			if err != nil {
 				return err
 			}
-			f.pipe = c
+			f.Pipe = c
 		}
 		f.counted = true
 	}
-	if f.pipe != nil {
-		f.pipe.refs++
+	if f.Pipe != nil {
+		f.Pipe.Refs++
 	}
 	return nil
 }
 
 // dropFD undoes addFD for one entry whose host fd is being closed.
-func (sb *Sandbox) dropFD(f *openFile) {
+func (sb *Sandbox) dropFD(f *OpenFile) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
 	sb.fds--
-	if f != nil && f.pipe != nil {
-		sb.lockedUnref(f.pipe)
+	if f != nil && f.Pipe != nil {
+		sb.lockedUnref(f.Pipe)
 	}
+}
+
+// UtsLen is Linux's __NEW_UTS_LEN: a name is at most 64 bytes.
+const UtsLen = 64
+
+type utsState struct {
+	Mu                   sync.Mutex
+	Nodename, Domainname []byte // nil: the host's
+}
+
+// SetHostname sets the guest's nodename (--hostname); EINVAL when it is
+// longer than Linux allows or holds a NUL.
+func (sb *Sandbox) SetHostname(name string) error {
+	if len(name) > UtsLen {
+		return unix.EINVAL
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == 0 {
+			return unix.EINVAL
+		}
+	}
+	sb.Uts.Mu.Lock()
+	sb.Uts.Nodename = []byte(name)
+	sb.Uts.Mu.Unlock()
+	return nil
 }

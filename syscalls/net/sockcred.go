@@ -19,7 +19,7 @@
 //   - SCM_CREDENTIALS received on a connected socket names the peer's
 //     recorded process, which is the sender unless a forked child of it
 //     sends (kshim cannot tell one guest process's sends from another's).
-package syscalls
+package net
 
 import (
 	"strconv"
@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/abi"
 )
 
 const (
@@ -120,8 +122,8 @@ func (c *credTable) sent(h, pid int) {
 	c.put(c.sender, ino, int32(pid))
 }
 
-// pair records a socketpair made by pid.
-func (c *credTable) pair(a, b, pid int) {
+// Pair records a socketpair made by pid.
+func (c *credTable) Pair(a, b, pid int) {
 	for _, h := range []int{a, b} {
 		c.set(sockIno(h), int32(pid))
 		c.put(c.peer, sockIno(h), int32(pid))
@@ -153,15 +155,15 @@ func (c *credTable) nameKey(h int) string {
 	if ok {
 		return k
 	}
-	sa, err := hostSockname(unix.SYS_GETSOCKNAME, h)
+	sa, err := HostSockname(unix.SYS_GETSOCKNAME, h)
 	if err == nil && len(sa) > sunPathOff && le16(sa) == unix.AF_UNIX && sa[sunPathOff] == 0 {
 		return "@" + string(sa[sunPathOff:])
 	}
 	return ""
 }
 
-// listening records that pid listens on socket h.
-func (c *credTable) listening(h, pid int) {
+// Listening records that pid listens on socket h.
+func (c *credTable) Listening(h, pid int) {
 	if k := c.nameKey(h); k != "" {
 		c.mu.Lock()
 		c.listener[k] = int32(pid)
@@ -169,14 +171,14 @@ func (c *credTable) listening(h, pid int) {
 	}
 }
 
-// connecting records that pid connects socket h: the server's end will
+// Connecting records that pid connects socket h: the server's end will
 // see pid.
-func (c *credTable) connecting(h, pid int) { c.set(sockIno(h), int32(pid)) }
+func (c *credTable) Connecting(h, pid int) { c.set(sockIno(h), int32(pid)) }
 
-// connected records, for the client's end h connected to guest address sa
+// Connected records, for the client's end h connected to guest address sa
 // (pfd: the O_PATH fd of its node, when it is a path), the process that
 // listens there.
-func (c *credTable) connected(h int, sa []byte, pfd int) {
+func (c *credTable) Connected(h int, sa []byte, pfd int) {
 	key := ""
 	if pfd >= 0 {
 		var st unix.Stat_t
@@ -220,10 +222,10 @@ func (c *credTable) peerPid(h int) int32 {
 	return 0
 }
 
-// named records socket h's unix address (after a bind), so credentials
+// Named records socket h's unix address (after a bind), so credentials
 // received from it on an unconnected socket name its last sender.
-func (c *credTable) named(h int) {
-	sa, err := hostSockname(unix.SYS_GETSOCKNAME, h)
+func (c *credTable) Named(h int) {
+	sa, err := HostSockname(unix.SYS_GETSOCKNAME, h)
 	if err != nil || len(sa) <= sunPathOff || le16(sa) != unix.AF_UNIX {
 		return
 	}
@@ -273,16 +275,16 @@ func (c *credTable) diagPeer(ino uint64) uint64 {
 	}
 	c.seq++
 	req := make([]byte, 40)
-	put32(req[0:], 40)
+	abi.Put32(req[0:], 40)
 	req[4] = sockDiagByFamily
 	req[6] = unix.NLM_F_REQUEST
-	put32(req[8:], c.seq)
+	abi.Put32(req[8:], c.seq)
 	req[16] = unix.AF_UNIX
-	put32(req[20:], 0xffffffff) // all states
-	put32(req[24:], uint32(ino))
-	put32(req[28:], udiagShowPeer)
-	put32(req[32:], 0xffffffff) // no cookie
-	put32(req[36:], 0xffffffff)
+	abi.Put32(req[20:], 0xffffffff) // all states
+	abi.Put32(req[24:], uint32(ino))
+	abi.Put32(req[28:], udiagShowPeer)
+	abi.Put32(req[32:], 0xffffffff) // no cookie
+	abi.Put32(req[36:], 0xffffffff)
 	if err := unix.Sendto(c.diag, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0
 	}
@@ -297,11 +299,11 @@ func (c *credTable) diagPeer(ino uint64) uint64 {
 			return 0
 		}
 		for off := 0; off+16 <= n; {
-			l := int(le32(buf[off:]))
+			l := int(abi.Le32(buf[off:]))
 			if l < 16 || off+l > n {
 				break
 			}
-			typ, seq := le16(buf[off+4:]), le32(buf[off+8:])
+			typ, seq := le16(buf[off+4:]), abi.Le32(buf[off+8:])
 			if seq == c.seq {
 				if typ != sockDiagByFamily {
 					return 0 // NLMSG_ERROR: no such socket
@@ -313,7 +315,7 @@ func (c *credTable) diagPeer(ino uint64) uint64 {
 						break
 					}
 					if le16(buf[a+2:]) == unixDiagPeer && al >= 8 {
-						return uint64(le32(buf[a+4:]))
+						return uint64(abi.Le32(buf[a+4:]))
 					}
 					a += (al + 3) &^ 3
 				}

@@ -19,7 +19,7 @@
 //     base 28 bits of pages, stack top 22 bits of pages plus a sub-page
 //     shift below 8 KiB, brk up to 1 GiB, the vDSO wherever the mmap area
 //     puts it.
-package syscalls
+package kernel
 
 import (
 	"crypto/rand"
@@ -35,6 +35,8 @@ import (
 	"kshim/boot"
 	"kshim/ept"
 	"kshim/guestmm"
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
 )
 
 // Image is a program loaded into a memory manager, ready to run.
@@ -102,21 +104,21 @@ func execFnFor(dirfd int, path string) string {
 	case dirfd == unix.AT_FDCWD || strings.HasPrefix(path, "/"):
 		return path
 	case path == "":
-		return "/dev/fd/" + itoa(dirfd)
+		return "/dev/fd/" + abi.Itoa(dirfd)
 	}
-	return "/dev/fd/" + itoa(dirfd) + "/" + path
+	return "/dev/fd/" + abi.Itoa(dirfd) + "/" + path
 }
 
 // SetNoRandomize makes the process's images use the fixed layout, as
 // personality(ADDR_NO_RANDOMIZE) does (`kshim run --no-aslr`).
-func (p *Process) SetNoRandomize() { p.attrs.persona |= addrNoRandomize }
+func (p *Process) SetNoRandomize() { p.Attrs.Persona |= addrNoRandomize }
 
 // hostRandom returns uniformly random 64-bit values from the host's
 // getrandom.
 func hostRandom() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails on Linux (Go aborts instead)
-	return le64(b[:])
+	return abi.Le64(b[:])
 }
 
 // randomizePage is the kernel's randomize_page: a page-aligned address
@@ -140,7 +142,7 @@ func pageDown(x uint64) uint64 { return x &^ (guestmm.PageSize - 1) }
 // and the auxiliary vector. An *ExecError is a reason execve reports;
 // errors wrapping unix.ENOMEM mean guest memory ran out.
 func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv, envp []string, execFn string, hwcap uint64, vdso *VDSO) (Image, error) {
-	random := p.attrs.persona&addrNoRandomize == 0
+	random := p.Attrs.Persona&addrNoRandomize == 0
 	var interp *interpFile
 	if img.HasInterp {
 		var err error
@@ -297,7 +299,7 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		return nil, execErr(unix.EACCES, "empty interpreter name") // what Linux answers
 	}
 	// O_NONBLOCK: opening a FIFO must not wait for a writer (EACCES).
-	res, err := p.lookupFD(unix.AT_FDCWD, name, false, unix.O_RDONLY|unix.O_NONBLOCK)
+	res, err := p.LookupFD(unix.AT_FDCWD, name, false, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		var errno unix.Errno
 		if !errors.As(err, &errno) {
@@ -305,29 +307,29 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		}
 		return nil, &ExecError{errno, fmt.Errorf("interpreter %s", name)}
 	}
-	if res.fd < 0 {
+	if res.Fd < 0 {
 		return nil, execErr(unix.EACCES, "interpreter %s: not a regular file", name)
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			res.close()
+			res.Close()
 		}
 	}()
 	var st unix.Stat_t
-	if err := unix.Fstat(res.fd, &st); err != nil {
+	if err := unix.Fstat(res.Fd, &st); err != nil {
 		return nil, execErr(unix.EIO, "interpreter %s: %v", name, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
 		return nil, execErr(unix.EACCES, "interpreter %s: not an executable file", name)
 	}
-	if err := unix.Faccessat(res.fd, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {
+	if err := unix.Faccessat(res.Fd, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {
 		return nil, execErr(unix.EACCES, "interpreter %s: %v", name, err)
 	}
 	if st.Size < ehdrSize {
 		return nil, execErr(unix.EIO, "interpreter %s: shorter than an ELF header", name)
 	}
-	img, err := boot.ParseInterp(fdReader(res.fd), st.Size)
+	img, err := boot.ParseInterp(fdReader(res.Fd), st.Size)
 	var lateErr error
 	switch {
 	case errors.Is(err, boot.ErrLate):
@@ -336,7 +338,7 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		return nil, execErr(unix.ELIBBAD, "interpreter %s: %v", name, err)
 	}
 	ok = true
-	return &interpFile{fd: res.fd, name: hostPath(res.fd), size: st.Size, img: img, late: lateErr}, nil
+	return &interpFile{fd: res.Fd, name: fs.HostPath(res.Fd), size: st.Size, img: img, late: lateErr}, nil
 }
 
 // mapInterp maps the interpreter as load_elf_interp does and returns its
@@ -428,7 +430,7 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 		if len(argv) > 1 {
 			nargv = append(nargv, argv[1:]...)
 		}
-		res, err := p.lookupFD(unix.AT_FDCWD, interp, false, unix.O_RDONLY|unix.O_NONBLOCK)
+		res, err := p.LookupFD(unix.AT_FDCWD, interp, false, unix.O_RDONLY|unix.O_NONBLOCK)
 		if err != nil {
 			var errno unix.Errno
 			if !errors.As(err, &errno) {
@@ -436,13 +438,13 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 			}
 			return nil, nil, nil, &ExecError{errno, fmt.Errorf("interpreter %s", interp)}
 		}
-		if res.fd < 0 {
+		if res.Fd < 0 {
 			return nil, nil, nil, execErr(unix.EACCES, "interpreter %s: not a regular file", interp)
 		}
-		f := os.NewFile(uintptr(res.fd), interp) // owns the fd from here
+		f := os.NewFile(uintptr(res.Fd), interp) // owns the fd from here
 		var st unix.Stat_t
-		if err := unix.Fstat(res.fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 ||
-			unix.Faccessat(res.fd, "", unix.X_OK, unix.AT_EMPTY_PATH) == unix.EACCES {
+		if err := unix.Fstat(res.Fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 ||
+			unix.Faccessat(res.Fd, "", unix.X_OK, unix.AT_EMPTY_PATH) == unix.EACCES {
 			f.Close()
 			return nil, nil, nil, execErr(unix.EACCES, "interpreter %s: not an executable file", interp)
 		}
@@ -458,8 +460,8 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 			f.Close()
 			return nil, nil, nil, execErr(unix.ENOEXEC, "interpreter %s: %v", interp, err)
 		}
-		p.Exe, p.exeHostPath = res.guest, hostPath(res.fd)
-		p.comm = []byte(name)
+		p.Exe, p.exeHostPath = res.Guest, fs.HostPath(res.Fd)
+		p.Comm = []byte(name)
 		return f, img, nargv, nil
 	}
 }

@@ -1,7 +1,7 @@
 // fdtable.go: the guest's file descriptor table.
 //
-// A guest fd names an fdEntry: one host fd that kshim owns, the guest's
-// FD_CLOEXEC bit, and the openFile (what Linux calls a struct file) that
+// A guest fd names an FdEntry: one host fd that kshim owns, the guest's
+// FD_CLOEXEC bit, and the OpenFile (what Linux calls a struct file) that
 // the entry shares with the fds dup'ed from it. Each entry owns its own
 // host fd: a guest dup is a host dup, so the host kernel keeps sharing the
 // open file description (offset, status flags, record locks) exactly as
@@ -11,20 +11,20 @@
 // Invariants:
 //   - fds[i] != nil iff guest fd i is open. Its host fd is open, owned by
 //     that entry alone, opened with O_CLOEXEC (nothing leaks into host
-//     children), and refers to the description its openFile describes.
+//     children), and refers to the description its OpenFile describes.
 //   - A new fd is the lowest free number >= the requested minimum and
 //     below the limit the caller passes (the guest's RLIMIT_NOFILE);
 //     otherwise EMFILE and nothing changes.
 //   - The guest never sees a host fd number.
 //   - With a Sandbox attached (limits.go), every entry is counted there
 //     from install to close, and holds a reference on its pipe's charge
-//     (pipebuf.go): all entries are made by install, installAt and Clone
+//     (pipebuf.go): all entries are made by install, InstallAt and Clone
 //     and end in release.
 //
 // Sharing: the threads of one process will share one *FDTable (mu
 // serialises them); fork gives the child Clone(), fresh host dups of the
 // same descriptions with the same FD_CLOEXEC bits; exec calls CloseOnExec.
-package syscalls
+package fs
 
 import (
 	"sync"
@@ -36,10 +36,10 @@ import (
 type fileKind int
 
 const (
-	kindHost     fileKind = iota // a host file, pipe, socket, epoll, device
-	kindProc                     // a generated /proc file: a sealed memfd snapshot
-	kindProcDir                  // a /proc directory: entries listed by kshim
-	kindProcLink                 // a /proc symlink opened with O_PATH|O_NOFOLLOW
+	KindHost     fileKind = iota // a host file, pipe, socket, epoll, device
+	KindProc                     // a generated /proc file: a sealed memfd snapshot
+	KindProcDir                  // a /proc directory: entries listed by kshim
+	KindProcLink                 // a /proc symlink opened with O_PATH|O_NOFOLLOW
 )
 
 // fileOrigin says where an open file came from, which decides what the
@@ -48,71 +48,71 @@ type fileOrigin uint8
 
 const (
 	fromKshim  fileOrigin = iota // made for the guest: pipes, epoll, eventfd, /proc
-	fromRoot                     // resolved in the guest's root tree
-	fromHost                     // handed in by kshim's caller (fds 0-2), or reopened from one
-	fromDevice                   // a device of hostDevices, opened by its host path
-	fromExe                      // the program file, opened through /proc/self/exe
+	FromRoot                     // resolved in the guest's root tree
+	FromHost                     // handed in by kshim's caller (fds 0-2), or reopened from one
+	FromDevice                   // a device of hostDevices, opened by its host path
+	FromExe                      // the program file, opened through /proc/self/exe
 )
 
-// openFile is what kshim knows of an open file description beyond the host
+// OpenFile is what kshim knows of an open file description beyond the host
 // fd. It is shared (by pointer) between dups and never changes after open,
 // except a virtual directory's read position.
-type openFile struct {
-	kind fileKind
-	// path is the guest path it was opened by ("" for pipes, epoll...):
+type OpenFile struct {
+	Kind fileKind
+	// Path is the guest path it was opened by ("" for pipes, epoll...):
 	// /proc/self/fd/N when the host cannot tell, and virtual files' names.
-	path string
-	// origin: where it came from. The root's files change only with --rw;
+	Path string
+	// Origin: where it came from. The root's files change only with --rw;
 	// host objects never change unless the root also holds them; kshim's
-	// own are the guest's (fsmutate.go's mayChange). The zero value is
+	// own are the guest's (fsmutate.go's MayChange). The zero value is
 	// fromKshim: whatever opens a host file by a path must say so.
-	origin fileOrigin
-	// grant is the access mode a fromHost file was handed in with (or the
+	Origin fileOrigin
+	// Grant is the access mode a FromHost file was handed in with (or the
 	// program file's, read-only): reopening it never gains more.
-	grant int
-	// pathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
+	Grant int
+	// PathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
 	// for. The host checks its own fds; these are for the other kinds.
-	pathOnly bool
-	acc      int
-	// node is the /proc node of the kinds other than kindHost.
-	node *procNode
-	// dir holds a virtual directory's entries and position (kindProcDir).
-	dir *virtualDir
+	PathOnly bool
+	Acc      int
+	// Node is the /proc node of the kinds other than KindHost.
+	Node *ProcNode
+	// Dir holds a virtual directory's entries and position (KindProcDir).
+	Dir *VirtualDir
 	// counted is set (under Sandbox.mu) when an fd for it is first
 	// installed; pipe is then the charge of the pipe it is, if any.
 	counted bool
-	pipe    *pipeCharge
+	Pipe    *pipeCharge
 }
 
-type fdEntry struct {
-	host    int
-	cloexec bool
-	file    *openFile
+type FdEntry struct {
+	Host    int
+	Cloexec bool
+	File    *OpenFile
 }
 
 // FDTable maps guest fds to host fds. The zero value is an empty table.
 type FDTable struct {
 	mu  sync.Mutex
-	fds []*fdEntry
-	sb  *Sandbox // the guest's limits (nil: none)
+	fds []*FdEntry
+	Sb  *Sandbox // the guest's limits (nil: none)
 }
 
 // maxFDs caps the table whatever RLIMIT_NOFILE says (Linux's fs.nr_open).
 const maxFDs = 1 << 20
 
-// get returns a copy of guest fd's entry.
-func (t *FDTable) get(fd int) (fdEntry, bool) {
+// Get returns a copy of guest fd's entry.
+func (t *FDTable) Get(fd int) (FdEntry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
-		return fdEntry{}, false
+		return FdEntry{}, false
 	}
 	return *t.fds[fd], true
 }
 
-// install gives e the lowest free guest fd >= min and < limit. It takes
+// Install gives e the lowest free guest fd >= min and < limit. It takes
 // ownership of e.host: on failure the host fd is closed.
-func (t *FDTable) install(e fdEntry, min, limit int) (int, error) {
+func (t *FDTable) Install(e FdEntry, min, limit int) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	limit = clampLimit(limit)
@@ -121,9 +121,9 @@ func (t *FDTable) install(e fdEntry, min, limit int) (int, error) {
 			t.grow(fd + 1)
 		}
 		if t.fds[fd] == nil {
-			if t.sb != nil {
-				if err := t.sb.addFD(e.file, e.host, true); err != nil {
-					unix.Close(e.host)
+			if t.Sb != nil {
+				if err := t.Sb.addFD(e.File, e.Host, true); err != nil {
+					unix.Close(e.Host)
 					return -1, err
 				}
 			}
@@ -131,22 +131,22 @@ func (t *FDTable) install(e fdEntry, min, limit int) (int, error) {
 			return fd, nil
 		}
 	}
-	unix.Close(e.host)
+	unix.Close(e.Host)
 	return -1, unix.EMFILE
 }
 
-// fileRoom says whether the guest may open one more file (ENFILE when it
-// holds all the fds its sandbox allows), checked with hasFree before a
+// FileRoom says whether the guest may open one more file (ENFILE when it
+// holds all the fds its sandbox allows), checked with HasFree before a
 // path is looked up.
-func (t *FDTable) fileRoom() error {
+func (t *FDTable) FileRoom() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.sb == nil {
+	if t.Sb == nil {
 		return nil
 	}
-	t.sb.mu.Lock()
-	defer t.sb.mu.Unlock()
-	if t.sb.fds >= t.sb.lim.MaxFDs {
+	t.Sb.mu.Lock()
+	defer t.Sb.mu.Unlock()
+	if t.Sb.fds >= t.Sb.Lim.MaxFDs {
 		return unix.ENFILE
 	}
 	return nil
@@ -154,30 +154,30 @@ func (t *FDTable) fileRoom() error {
 
 // release closes an entry's host fd and uncounts it (t.mu need not be
 // held: the entry is out of the table).
-func (t *FDTable) release(e *fdEntry) error {
-	err := unix.Close(e.host)
-	if t.sb != nil {
-		t.sb.dropFD(e.file)
+func (t *FDTable) release(e *FdEntry) error {
+	err := unix.Close(e.Host)
+	if t.Sb != nil {
+		t.Sb.dropFD(e.File)
 	}
 	return err
 }
 
-// installAt puts e at guest fd (dup2), closing what was there. It takes
+// InstallAt puts e at guest fd (dup2), closing what was there. It takes
 // ownership of e.host. The caller has checked fd against the limit. It
 // fails (closing e.host) only when fd was free and the sandbox's fds are
 // all taken: EMFILE for another fd of an open file (dup2), ENFILE for a
 // new one.
-func (t *FDTable) installAt(fd int, e fdEntry) error {
+func (t *FDTable) InstallAt(fd int, e FdEntry) error {
 	t.mu.Lock()
 	if fd >= len(t.fds) {
 		t.grow(fd + 1)
 	}
 	old := t.fds[fd]
-	if t.sb != nil {
+	if t.Sb != nil {
 		// Replacing an open fd leaves the count as it is.
-		if err := t.sb.addFD(e.file, e.host, old == nil); err != nil {
+		if err := t.Sb.addFD(e.File, e.Host, old == nil); err != nil {
 			t.mu.Unlock()
-			unix.Close(e.host)
+			unix.Close(e.Host)
 			return err
 		}
 	}
@@ -194,7 +194,7 @@ func (t *FDTable) grow(n int) {
 		t.fds = t.fds[:n]
 		return
 	}
-	fds := make([]*fdEntry, n, max(n, 2*cap(t.fds), 64))
+	fds := make([]*FdEntry, n, max(n, 2*cap(t.fds), 64))
 	copy(fds, t.fds)
 	t.fds = fds
 }
@@ -206,9 +206,9 @@ func clampLimit(limit int) int {
 	return limit
 }
 
-// close closes guest fd. Like Linux, the fd is gone even when the host
-// close reports an error.
-func (t *FDTable) close(fd int) error {
+// Close closes guest fd. Like Linux, the fd is gone even when the host
+// Close reports an error.
+func (t *FDTable) Close(fd int) error {
 	t.mu.Lock()
 	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
 		t.mu.Unlock()
@@ -223,18 +223,18 @@ func (t *FDTable) close(fd int) error {
 	return nil
 }
 
-// closeRange closes (or, with cloexecOnly, marks close-on-exec) every open
+// CloseRange closes (or, with cloexecOnly, marks close-on-exec) every open
 // fd in [first, last].
-func (t *FDTable) closeRange(first, last uint, cloexecOnly bool) {
+func (t *FDTable) CloseRange(first, last uint, cloexecOnly bool) {
 	t.mu.Lock()
-	var closing []*fdEntry
+	var closing []*FdEntry
 	for fd := first; fd <= last && fd < uint(len(t.fds)); fd++ {
 		e := t.fds[fd]
 		if e == nil {
 			continue
 		}
 		if cloexecOnly {
-			e.cloexec = true
+			e.Cloexec = true
 			continue
 		}
 		closing = append(closing, e)
@@ -246,19 +246,19 @@ func (t *FDTable) closeRange(first, last uint, cloexecOnly bool) {
 	}
 }
 
-// setCloexec sets guest fd's FD_CLOEXEC bit.
-func (t *FDTable) setCloexec(fd int, on bool) error {
+// SetCloexec sets guest fd's FD_CLOEXEC bit.
+func (t *FDTable) SetCloexec(fd int, on bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
 		return unix.EBADF
 	}
-	t.fds[fd].cloexec = on
+	t.fds[fd].Cloexec = on
 	return nil
 }
 
-// list returns the open guest fds in increasing order.
-func (t *FDTable) list() []int {
+// List returns the open guest fds in increasing order.
+func (t *FDTable) List() []int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []int
@@ -270,10 +270,10 @@ func (t *FDTable) list() []int {
 	return out
 }
 
-// maxFDSet is Linux's fdtable max_fds for this table: what select(2)
+// MaxFDSet is Linux's fdtable max_fds for this table: what select(2)
 // clamps nfds to and /proc/self/status calls FDSize. Linux starts with 64
 // slots and grows to powers of two of at least 256.
-func (t *FDTable) maxFDSet() int {
+func (t *FDTable) MaxFDSet() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	top := 0
@@ -294,13 +294,13 @@ func (t *FDTable) maxFDSet() int {
 
 // Clone returns a copy of the table for a forked child: each entry gets a
 // fresh host dup of the same description, the same FD_CLOEXEC bit and the
-// same openFile. On failure nothing is left open.
+// same OpenFile. On failure nothing is left open.
 func (t *FDTable) Clone() (*FDTable, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &FDTable{fds: make([]*fdEntry, len(t.fds)), sb: t.sb}
+	c := &FDTable{fds: make([]*FdEntry, len(t.fds)), Sb: t.Sb}
 	n := 0 // fds counted for the child but not made yet
-	if t.sb != nil {
+	if t.Sb != nil {
 		// The child's copies count as fds of the guest: all or none
 		// (Linux's dup_fd fails a fork with EMFILE past its limit).
 		for _, e := range t.fds {
@@ -308,18 +308,18 @@ func (t *FDTable) Clone() (*FDTable, error) {
 				n++
 			}
 		}
-		t.sb.mu.Lock()
-		if t.sb.fds+n > t.sb.lim.MaxFDs {
-			t.sb.mu.Unlock()
+		t.Sb.mu.Lock()
+		if t.Sb.fds+n > t.Sb.Lim.MaxFDs {
+			t.Sb.mu.Unlock()
 			return nil, unix.EMFILE
 		}
-		t.sb.fds += n // taken now, so no other table takes them meanwhile
-		t.sb.mu.Unlock()
+		t.Sb.fds += n // taken now, so no other table takes them meanwhile
+		t.Sb.mu.Unlock()
 		defer func() {
 			if n > 0 { // failed: entries not made give theirs back
-				t.sb.mu.Lock()
-				t.sb.fds -= n
-				t.sb.mu.Unlock()
+				t.Sb.mu.Lock()
+				t.Sb.fds -= n
+				t.Sb.mu.Unlock()
 			}
 		}()
 	}
@@ -327,18 +327,18 @@ func (t *FDTable) Clone() (*FDTable, error) {
 		if e == nil {
 			continue
 		}
-		h, err := unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
+		h, err := unix.FcntlInt(uintptr(e.Host), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			c.closeAll()
 			return nil, err
 		}
-		if c.sb != nil {
-			c.sb.mu.Lock()
-			_ = c.sb.lockedRef(e.file, h, true) // counted already: cannot fail
+		if c.Sb != nil {
+			c.Sb.mu.Lock()
+			_ = c.Sb.lockedRef(e.File, h, true) // counted already: cannot fail
 			n--
-			c.sb.mu.Unlock()
+			c.Sb.mu.Unlock()
 		}
-		c.fds[fd] = &fdEntry{host: h, cloexec: e.cloexec, file: e.file}
+		c.fds[fd] = &FdEntry{Host: h, Cloexec: e.Cloexec, File: e.File}
 	}
 	return c, nil
 }
@@ -346,9 +346,9 @@ func (t *FDTable) Clone() (*FDTable, error) {
 // CloseOnExec closes the fds marked FD_CLOEXEC, as execve does.
 func (t *FDTable) CloseOnExec() {
 	t.mu.Lock()
-	var closing []*fdEntry
+	var closing []*FdEntry
 	for fd, e := range t.fds {
-		if e != nil && e.cloexec {
+		if e != nil && e.Cloexec {
 			closing = append(closing, e)
 			t.fds[fd] = nil
 		}
@@ -376,31 +376,31 @@ func (t *FDTable) closeAll() {
 	t.fds = t.fds[:0]
 }
 
-// attach puts the table under sb (the first process, made before its
-// sandbox): its entries are counted, whatever the limit, and its pipes
+// Attach puts the table under sb (the first process, made before its
+// Sandbox): its entries are counted, whatever the limit, and its pipes
 // charged.
-func (t *FDTable) attach(sb *Sandbox) {
+func (t *FDTable) Attach(sb *Sandbox) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sb = sb
+	t.Sb = sb
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
 	for _, e := range t.fds {
 		if e != nil {
-			_ = sb.lockedRef(e.file, e.host, true)
+			_ = sb.lockedRef(e.File, e.Host, true)
 			sb.fds++
 		}
 	}
 }
 
-// newStdioTable gives the guest fds 0, 1 and 2 as host dups of the VMM's
+// NewStdioTable gives the guest fds 0, 1 and 2 as host dups of the VMM's
 // own: the guest may close or replace them without taking kshim's stderr
 // (its messages) with it. A VMM fd that is closed stays closed for the
 // guest, as a native child would inherit it. No other fd kshim inherited
-// reaches the guest. These are handed-in host objects (fromHost): the
+// reaches the guest. These are handed-in host objects (FromHost): the
 // guest reads and writes them, but never looks up paths below them nor
 // changes them (fspath.go).
-func newStdioTable() *FDTable {
+func NewStdioTable() *FDTable {
 	t := &FDTable{}
 	for fd := 0; fd < 3; fd++ {
 		h, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
@@ -416,46 +416,46 @@ func newStdioTable() *FDTable {
 		if fl&unix.O_PATH != 0 {
 			grant = -1 // no access at all
 		}
-		t.installAt(fd, fdEntry{host: h, file: &openFile{kind: kindHost, path: stdioNames[fd], origin: fromHost, grant: grant}})
+		t.InstallAt(fd, FdEntry{Host: h, File: &OpenFile{Kind: KindHost, Path: stdioNames[fd], Origin: FromHost, Grant: grant}})
 	}
 	return t
 }
 
 var stdioNames = [3]string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
 
-// fdArg is a guest fd argument: Linux reads an unsigned int, so only the
+// FdArg is a guest fd argument: Linux reads an unsigned int, so only the
 // low 32 bits count, and values above INT_MAX are no fd.
-func fdArg(x uint64) int { return int(int32(uint32(x))) }
+func FdArg(x uint64) int { return int(int32(uint32(x))) }
 
-// hostFD returns the host fd of an open guest fd, EBADF otherwise.
-func (p *fsTask) hostFD(fd uint64) (int, error) {
-	e, ok := p.files.get(fdArg(fd))
+// HostFD returns the host fd of an open guest fd, EBADF otherwise.
+func (p *Task) HostFD(fd uint64) (int, error) {
+	e, ok := p.Files.Get(FdArg(fd))
 	if !ok {
 		return -1, unix.EBADF
 	}
-	return e.host, nil
+	return e.Host, nil
 }
 
-// entry returns guest fd's entry, EBADF otherwise.
-func (p *fsTask) entry(fd uint64) (fdEntry, error) {
-	e, ok := p.files.get(fdArg(fd))
+// Entry returns guest fd's entry, EBADF otherwise.
+func (p *Task) Entry(fd uint64) (FdEntry, error) {
+	e, ok := p.Files.Get(FdArg(fd))
 	if !ok {
-		return fdEntry{}, unix.EBADF
+		return FdEntry{}, unix.EBADF
 	}
 	return e, nil
 }
 
-// nofile is the guest's RLIMIT_NOFILE soft limit as a table limit.
-func (p *fsTask) nofile() int {
-	l, err := p.owner.rlimit(unix.RLIMIT_NOFILE)
+// Nofile is the guest's RLIMIT_NOFILE soft limit as a table limit.
+func (p *Task) Nofile() int {
+	l, err := p.Owner.Rlimit(unix.RLIMIT_NOFILE)
 	if err != nil || l.Cur > maxFDs {
 		return maxFDs
 	}
 	return int(l.Cur)
 }
 
-// newFD installs host fd h (taking ownership) at the lowest free guest fd.
-func (p *fsTask) newFD(h int, cloexec bool, f *openFile) (uint64, error) {
-	fd, err := p.files.install(fdEntry{host: h, cloexec: cloexec, file: f}, 0, p.nofile())
+// NewFD installs host fd h (taking ownership) at the lowest free guest fd.
+func (p *Task) NewFD(h int, cloexec bool, f *OpenFile) (uint64, error) {
+	fd, err := p.Files.Install(FdEntry{Host: h, Cloexec: cloexec, File: f}, 0, p.Nofile())
 	return uint64(fd), err
 }

@@ -1,16 +1,20 @@
-// Package syscalls is kshim's Linux personality: the syscall table and its
-// handlers, signals and the per-process state they act on. Nothing here
-// touches KVM: the VMM hands in the user registers and an Arch for the few
-// processor settings a syscall changes.
+// Package kernel holds the guest's kernel objects: processes (Process, one
+// per task, each on a vCPU of its own) and the process table (Kernel),
+// fork, exit and wait, threads, signals, futexes, interval and POSIX
+// timers, job control and terminals' foreground groups, rlimits and task
+// limits, the OOM killer, the UTS names, exec and the program loader, and
+// kshim's own /proc (fsproc.go). Nothing here touches KVM: the VMM hands
+// in the user registers (Regs) and an Arch for the few processor settings
+// a syscall changes, and provides vCPUs through Host and Task.
 //
-// Invariants:
-//   - Every guest pointer is untrusted: it reaches memory only through
-//     guestmm's CopyIn/CopyOut/ReadString, which check the range map and
-//     protections and return EFAULT.
-//   - A syscall either completes or returns an errno; it never leaves
-//     partially applied state (guestmm guarantees this for memory).
-//   - An unimplemented syscall returns ENOSYS and is logged once.
-package syscalls
+// A Process embeds fs.Task, its file side, and implements fs.FileOwner, the
+// only way package fs reaches back up. Each file's head gives its
+// invariants; the main ones and the lock order are task.go's: Kernel.Mu,
+// then a Process's SigMu, then guestmm, then ept.Memory; nothing is held
+// while the guest runs or across a blocking host call, except that waiters
+// sleep on Kernel.cond. Futexes take fmu before the memory manager's lock
+// (futex.go); timers take Kernel.Mu, then threadGroup.Tmu (timers.go).
+package kernel
 
 import (
 	"time"
@@ -19,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
+	"kshim/syscalls/fs"
 )
 
 // Regs is the user register state, laid out as KVM's struct kvm_regs.
@@ -44,17 +49,17 @@ type Arch interface {
 
 // Process is one guest process.
 type Process struct {
-	fsTask // memory, fd table, root and cwd (fs*.go)
-	Arch   Arch
-	Log    *logrus.Logger
+	fs.Task // memory, fd table, root and cwd (fs*.go)
+	Arch    Arch
+	Log     *logrus.Logger
 	// Exe is the absolute path of the program (/proc/self/exe).
 	Exe string
-	// comm is the name PR_SET_NAME gave the thread (nil: the program's
-	// base name); commName in misc.go.
-	comm []byte
-	// attrs are the personality and priorities a child inherits
-	// (misc.go); Kernel.mu guards the priorities.
-	attrs procAttrs
+	// Comm is the name PR_SET_NAME gave the thread (nil: the program's
+	// base name); CommName in misc.go.
+	Comm []byte
+	// Attrs are the personality and priorities a child inherits
+	// (misc.go); Kernel.Mu guards the priorities.
+	Attrs procAttrs
 	// Pid is the thread group's id (getpid), Tid this thread's (gettid).
 	Pid, Tid int
 	// PhysMem is the guest's physical memory, for /proc/meminfo (nil:
@@ -65,19 +70,19 @@ type Process struct {
 	}
 
 	started time.Time // for the times of generated /proc entries
-	sig     signals
-	tidAddr uint64
-	warned  map[uint64]bool
+	Sig     signals
+	TidAddr uint64
+	Warned  map[uint64]bool
 	// warnedWhat: features logged as unimplemented (unimplemented).
 	warnedWhat map[string]bool
 
-	rlimits    map[int]unix.Rlimit
-	robustList uint64
-	rseq       uint64
-	rseqLen    uint32
-	rseqSig    uint32
+	Rlimits    map[int]unix.Rlimit
+	RobustList uint64
+	Rseq       uint64
+	RseqLen    uint32
+	RseqSig    uint32
 
-	proc procState // its place in the process table (task.go)
+	Proc procState // its place in the process table (task.go)
 	// exeHostPath is the host path of the program when Exe (the guest's
 	// name for it) cannot be opened on the host as is.
 	exeHostPath string
@@ -93,14 +98,14 @@ type Process struct {
 // root is the host's / read-only (SetFiles changes that).
 func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger) *Process {
 	p := &Process{
-		fsTask: fsTask{MM: mm, files: newStdioTable()},
-		Arch:   arch, Log: log, Exe: exe, Pid: unix.Getpid(), Tid: unix.Getpid(),
+		Task: fs.Task{MM: mm, Files: fs.NewStdioTable()},
+		Arch: arch, Log: log, Exe: exe, Pid: unix.Getpid(), Tid: unix.Getpid(),
 		started: time.Now(),
-		warned:  map[uint64]bool{},
+		Warned:  map[uint64]bool{},
 	}
-	p.owner = p
-	p.sig.act = new([nsig + 1]sigaction)
-	if err := p.SetFiles(Files{}); err != nil {
+	p.Owner = p
+	p.Sig.Act = new([Nsig + 1]Sigaction)
+	if err := p.SetFiles(fs.Files{}); err != nil {
 		log.WithError(err).Warn("cannot open / for the guest: every path lookup fails")
 	}
 	return p
@@ -108,6 +113,6 @@ func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger) *Proc
 
 // Close releases the process's host resources (fds, root, cwd).
 func (p *Process) Close() {
-	p.files.CloseAll()
-	p.fs.close()
+	p.Files.CloseAll()
+	p.Fs.Close()
 }

@@ -14,21 +14,21 @@
 //   - Magic links (exe, cwd, root, fd/N) lead only to what the guest
 //     already reaches: its program, its cwd, its root, its own fds.
 //   - Nothing here is writable; lookups of other names are ENOENT.
-package syscalls
+package kernel
 
 import (
 	"fmt"
-	"hash/fnv"
 	"os"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
 )
 
 const (
@@ -37,108 +37,64 @@ const (
 	procLinkMode = unix.S_IFLNK | 0o777
 )
 
-// procNode is one entry of kshim's /proc.
-type procNode struct {
-	path string // its guest path, e.g. /proc/1234/maps
-	mode uint32
-	// gen generates a file's contents.
-	gen func(p fileOwner) ([]byte, error)
-	// names lists a directory's entries; child looks one up (nil: none).
-	names func(p fileOwner) []string
-	child func(p fileOwner, name string) *procNode
-	// target is a symlink's readlink text.
-	target func(p fileOwner) (string, error)
-	// follow opens what a magic link leads to and rest below it. /proc/self
-	// has none: it is an ordinary symlink to <pid>.
-	follow func(p fileOwner, rest string, flags int, mode uint32) (resolved, error)
-	// fdLink: a /proc/self/fd/N link, for guest fd fd.
-	fdLink bool
-	fd     int
-}
-
-func (n *procNode) isDir() bool  { return n.mode&unix.S_IFMT == unix.S_IFDIR }
-func (n *procNode) isLink() bool { return n.mode&unix.S_IFMT == unix.S_IFLNK }
-
-// virtualDir is an open /proc directory: its entries, listed by the first
-// getdents64 after open or a rewind (so /proc/self/fd shows the fd being
-// read, as on Linux), and the position.
-type virtualDir struct {
-	mu      sync.Mutex
-	node    *procNode
-	entries []procDirent // nil until listed
-	pos     int
-}
-
-type procDirent struct {
-	name string
-	ino  uint64
-	typ  uint8 // DT_*
-}
-
-func procIno(path string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(path))
-	return h.Sum64()>>1 | 1
-}
-
-func (p *Process) procRoot() *procNode {
-	pid := itoa(p.Pid)
-	return &procNode{
-		path: "/proc", mode: procDirMode,
-		names: func(fileOwner) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
-		child: func(o fileOwner, name string) *procNode {
+func (p *Process) procRoot() *fs.ProcNode {
+	pid := abi.Itoa(p.Pid)
+	return &fs.ProcNode{
+		Path: "/proc", Mode: procDirMode,
+		Names: func(fs.FileOwner) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*Process)
 			switch name {
 			case "self":
-				return &procNode{path: "/proc/self", mode: procLinkMode,
-					target: func(fileOwner) (string, error) { return pid, nil }}
+				return &fs.ProcNode{Path: "/proc/self", Mode: procLinkMode,
+					Target: func(fs.FileOwner) (string, error) { return pid, nil }}
 			case pid:
 				return p.procPidDir()
 			case "cpuinfo":
-				return &procNode{path: "/proc/cpuinfo", mode: procFileMode, gen: func(fileOwner) ([]byte, error) {
+				return &fs.ProcNode{Path: "/proc/cpuinfo", Mode: procFileMode, Gen: func(fs.FileOwner) ([]byte, error) {
 					// The host's: the vCPU is one of its CPUs.
 					return os.ReadFile("/proc/cpuinfo")
 				}}
 			case "meminfo":
-				return &procNode{path: "/proc/meminfo", mode: procFileMode, gen: func(o fileOwner) ([]byte, error) { return o.(*Process).procMeminfo() }}
+				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*Process).procMeminfo() }}
 			}
 			return nil
 		},
 	}
 }
 
-func (p *Process) procPidDir() *procNode {
-	dir := "/proc/" + itoa(p.Pid)
-	return &procNode{
-		path: dir, mode: procDirMode,
-		names: func(fileOwner) []string { return []string{"cwd", "exe", "fd", "maps", "root", "status"} },
-		child: func(o fileOwner, name string) *procNode {
+func (p *Process) procPidDir() *fs.ProcNode {
+	dir := "/proc/" + abi.Itoa(p.Pid)
+	return &fs.ProcNode{
+		Path: dir, Mode: procDirMode,
+		Names: func(fs.FileOwner) []string { return []string{"cwd", "exe", "fd", "maps", "root", "status"} },
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*Process)
 			switch name {
 			case "maps":
-				return &procNode{path: dir + "/maps", mode: procFileMode, gen: func(o fileOwner) ([]byte, error) { return o.(*Process).procMaps() }}
+				return &fs.ProcNode{Path: dir + "/maps", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*Process).ProcMaps() }}
 			case "status":
-				return &procNode{path: dir + "/status", mode: procFileMode, gen: func(o fileOwner) ([]byte, error) { return o.(*Process).procStatus() }}
+				return &fs.ProcNode{Path: dir + "/status", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*Process).procStatus() }}
 			case "exe":
-				return &procNode{path: dir + "/exe", mode: procLinkMode,
-					target: func(o fileOwner) (string, error) { return o.(*Process).exeGuestPath(), nil },
-					follow: followExe}
+				return &fs.ProcNode{Path: dir + "/exe", Mode: procLinkMode,
+					Target: func(o fs.FileOwner) (string, error) { return o.(*Process).exeGuestPath(), nil },
+					Follow: followExe}
 			case "cwd":
-				return &procNode{path: dir + "/cwd", mode: procLinkMode,
-					target: func(o fileOwner) (string, error) { return o.(*Process).getcwd() },
-					follow: func(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+				return &fs.ProcNode{Path: dir + "/cwd", Mode: procLinkMode,
+					Target: func(o fs.FileOwner) (string, error) { return o.(*Process).Getcwd() },
+					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 						p := o.(*Process)
-						if n := p.fs.cwdNode; n != nil {
-							return p.lookupAbs(n.path+"/"+rest, flags, mode)
+						if n := p.Fs.CwdNode; n != nil {
+							return p.LookupAbs(n.Path+"/"+rest, flags, mode)
 						}
-						return p.lookupFrom(p.fs.cwd, p.fs.cwdPath, orDot(rest), flags, mode)
+						return p.LookupFrom(p.Fs.Cwd, p.Fs.CwdPath, orDot(rest), flags, mode)
 					}}
 			case "root":
-				return &procNode{path: dir + "/root", mode: procLinkMode,
-					target: func(fileOwner) (string, error) { return "/", nil },
-					follow: func(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+				return &fs.ProcNode{Path: dir + "/root", Mode: procLinkMode,
+					Target: func(fs.FileOwner) (string, error) { return "/", nil },
+					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 						p := o.(*Process)
-						return p.lookupAbs("/"+rest, flags, mode)
+						return p.LookupAbs("/"+rest, flags, mode)
 					}}
 			case "fd":
 				return p.procFDDir(dir + "/fd")
@@ -148,29 +104,29 @@ func (p *Process) procPidDir() *procNode {
 	}
 }
 
-func (p *Process) procFDDir(dir string) *procNode {
-	return &procNode{
-		path: dir, mode: procDirMode,
-		names: func(o fileOwner) []string {
+func (p *Process) procFDDir(dir string) *fs.ProcNode {
+	return &fs.ProcNode{
+		Path: dir, Mode: procDirMode,
+		Names: func(o fs.FileOwner) []string {
 			p := o.(*Process)
 			var out []string
-			for _, fd := range p.files.list() {
-				out = append(out, itoa(fd))
+			for _, fd := range p.Files.List() {
+				out = append(out, abi.Itoa(fd))
 			}
 			return out
 		},
-		child: func(o fileOwner, name string) *procNode {
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*Process)
 			fd, err := strconv.Atoi(name)
-			if err != nil || itoa(fd) != name {
+			if err != nil || abi.Itoa(fd) != name {
 				return nil
 			}
-			if _, ok := p.files.get(fd); !ok {
+			if _, ok := p.Files.Get(fd); !ok {
 				return nil
 			}
-			return &procNode{path: dir + "/" + name, mode: procLinkMode, fdLink: true, fd: fd,
-				target: func(o fileOwner) (string, error) { return o.(*Process).fdDisplayPath(fd) },
-				follow: func(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+			return &fs.ProcNode{Path: dir + "/" + name, Mode: procLinkMode, FdLink: true, Fd: fd,
+				Target: func(o fs.FileOwner) (string, error) { return o.(*Process).fdDisplayPath(fd) },
+				Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 					p := o.(*Process)
 					return p.followFD(fd, rest, flags, mode)
 				}}
@@ -185,12 +141,12 @@ func orDot(rest string) string {
 	return rest
 }
 
-// lookupProc walks the components of a path after "/proc" (as split on
+// LookupProc walks the components of a path after "/proc" (as split on
 // "/", unread: "" and "." are skipped, ".." climbs, out of /proc too).
-func (p *Process) lookupProc(comps []string, flags int, mode uint32) (resolved, error) {
-	fail := func(err error) (resolved, error) { return resolved{fd: -1}, err }
+func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	fail := func(err error) (fs.Resolved, error) { return fs.Resolved{Fd: -1}, err }
 	trailing := len(comps) > 0 && comps[len(comps)-1] == ""
-	stack := []*procNode{p.procRoot()}
+	stack := []*fs.ProcNode{p.procRoot()}
 	for i, c := range comps {
 		node := stack[len(stack)-1]
 		switch c {
@@ -198,39 +154,39 @@ func (p *Process) lookupProc(comps []string, flags int, mode uint32) (resolved, 
 			continue
 		case "..":
 			if len(stack) == 1 {
-				return p.lookupAbs("/"+strings.Join(comps[i+1:], "/"), flags, mode)
+				return p.LookupAbs("/"+strings.Join(comps[i+1:], "/"), flags, mode)
 			}
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		if !node.isDir() {
+		if !node.IsDir() {
 			return fail(unix.ENOTDIR)
 		}
-		child := node.child(p, c)
+		child := node.Child(p, c)
 		if child == nil {
 			return fail(unix.ENOENT) // procfs: no new names, even with O_CREAT
 		}
 		rest := comps[i+1:]
 		last := strings.Join(rest, "") == ""
-		if child.isLink() && (!last || trailing || flags&unix.O_NOFOLLOW == 0) {
-			if child.follow == nil { // /proc/self
+		if child.IsLink() && (!last || trailing || flags&unix.O_NOFOLLOW == 0) {
+			if child.Follow == nil { // /proc/self
 				stack = append(stack, p.procPidDir())
 				continue
 			}
-			return child.follow(p, strings.Join(rest, "/"), flags, mode)
+			return child.Follow(p, strings.Join(rest, "/"), flags, mode)
 		}
 		stack = append(stack, child)
 	}
 	node := stack[len(stack)-1]
 	switch {
-	case (trailing || flags&unix.O_DIRECTORY != 0) && !node.isDir():
+	case (trailing || flags&unix.O_DIRECTORY != 0) && !node.IsDir():
 		return fail(unix.ENOTDIR)
 	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
 		return fail(unix.EEXIST)
-	case node.isDir() && (flags&unix.O_CREAT != 0 || writeIntent(flags) && flags&unix.O_PATH == 0):
+	case node.IsDir() && (flags&unix.O_CREAT != 0 || fs.WriteIntent(flags) && flags&unix.O_PATH == 0):
 		return fail(unix.EISDIR)
 	}
-	return resolved{fd: -1, node: node, guest: node.path}, nil
+	return fs.Resolved{Fd: -1, Node: node, Guest: node.Path}, nil
 }
 
 // exeGuestPath is /proc/self/exe's text: the program's path inside the
@@ -240,30 +196,30 @@ func (p *Process) exeGuestPath() string {
 	if p.exeHostPath != "" {
 		return p.Exe
 	}
-	if g, ok := p.fs.toGuest(p.Exe); ok {
+	if g, ok := p.Fs.ToGuest(p.Exe); ok {
 		return g
 	}
 	return p.Exe
 }
 
-func followExe(o fileOwner, rest string, flags int, mode uint32) (resolved, error) {
+func followExe(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 	p := o.(*Process)
 	if rest != "" {
-		return resolved{fd: -1}, unix.ENOTDIR
+		return fs.Resolved{Fd: -1}, unix.ENOTDIR
 	}
-	if writeIntent(flags) && flags&unix.O_PATH == 0 {
+	if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		// The permission check comes first (may_open before
 		// deny_write_access), with kshim's identity, the guest's.
 		if err := unix.Faccessat2(unix.AT_FDCWD, p.exeHost(), unix.W_OK, unix.AT_EACCESS); err != nil {
-			return resolved{fd: -1}, err
+			return fs.Resolved{Fd: -1}, err
 		}
-		return resolved{fd: -1}, unix.ETXTBSY // the program is running
+		return fs.Resolved{Fd: -1}, unix.ETXTBSY // the program is running
 	}
-	fd, err := p.openExe(flags|noctty(flags), mode)
+	fd, err := p.openExe(flags|fs.Noctty(flags), mode)
 	if err != nil {
-		return resolved{fd: -1}, err
+		return fs.Resolved{Fd: -1}, err
 	}
-	return resolved{fd: fd, guest: p.exeGuestPath(), origin: fromExe, grant: unix.O_RDONLY}, nil
+	return fs.Resolved{Fd: fd, Guest: p.exeGuestPath(), Origin: fs.FromExe, Grant: unix.O_RDONLY}, nil
 }
 
 // openExe opens the running program by the host's name for it. A name
@@ -272,9 +228,9 @@ func followExe(o fileOwner, rest string, flags int, mode uint32) (resolved, erro
 // which the host would follow out of the root.
 func (p *Process) openExe(flags int, mode uint32) (int, error) {
 	host := p.exeHost()
-	if g, ok := p.fs.toGuest(host); ok && p.fs.root >= 0 {
-		fd, err := openat2(p.fs.root, g, flags, mode, unix.RESOLVE_IN_ROOT)
-		if err == nil && onProc(fd) {
+	if g, ok := p.Fs.ToGuest(host); ok && p.Fs.Root >= 0 {
+		fd, err := fs.Openat2(p.Fs.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
+		if err == nil && fs.OnProc(fd) {
 			unix.Close(fd)
 			return -1, unix.EACCES
 		}
@@ -285,78 +241,78 @@ func (p *Process) openExe(flags int, mode uint32) (int, error) {
 
 // followFD reopens guest fd (Linux opens the same file anew), or looks up
 // rest below it when it is a directory.
-func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (resolved, error) {
-	e, ok := p.files.get(fd)
+func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (fs.Resolved, error) {
+	e, ok := p.Files.Get(fd)
 	if !ok {
-		return resolved{fd: -1}, unix.ENOENT
+		return fs.Resolved{Fd: -1}, unix.ENOENT
 	}
-	if n := e.file.node; n != nil {
+	if n := e.File.Node; n != nil {
 		if rest != "" {
-			return p.lookupAbs(n.path+"/"+rest, flags, mode)
+			return p.LookupAbs(n.Path+"/"+rest, flags, mode)
 		}
-		return resolved{fd: -1, node: n, guest: n.path}, nil
+		return fs.Resolved{Fd: -1, Node: n, Guest: n.Path}, nil
 	}
 	if rest != "" {
-		return p.lookupAt(e, rest, flags, mode)
+		return p.LookupAt(e, rest, flags, mode)
 	}
 	if err := p.mayReopen(e, flags); err != nil {
-		return resolved{fd: -1}, err
+		return fs.Resolved{Fd: -1}, err
 	}
 	var h int
 	var err error
 	if flags&unix.O_PATH != 0 {
-		h, err = unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
+		h, err = unix.FcntlInt(uintptr(e.Host), unix.F_DUPFD_CLOEXEC, 0)
 	} else {
 		// The host's magic link to kshim's own fd: the file the guest
 		// already holds, opened anew with the guest's flags.
-		h, err = unix.Open("/proc/self/fd/"+itoa(e.host), flags|unix.O_CLOEXEC|noctty(flags), mode)
+		h, err = unix.Open("/proc/self/fd/"+abi.Itoa(e.Host), flags|unix.O_CLOEXEC|fs.Noctty(flags), mode)
 	}
 	if err != nil {
-		return resolved{fd: -1}, err
+		return fs.Resolved{Fd: -1}, err
 	}
-	return resolved{fd: h, guest: e.file.path, origin: e.file.origin, grant: e.file.grant}, nil
+	return fs.Resolved{Fd: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
 }
 
 // mayReopen checks opening a guest fd's file anew with flags: the program
 // is never opened for writing (ETXTBSY); a handed-in file gains no access
 // mode it was not handed in with (EACCES, as a permission check says) --
-// unless findInRoot finds it in the root, which it may read, and write
-// with --rw (else EROFS) -- nor is truncated unless mayChange allows. The root's files
+// unless FindInRoot finds it in the root, which it may read, and write
+// with --rw (else EROFS) -- nor is truncated unless MayChange allows. The root's files
 // are checked as any path (fsopen.go); devices and pipes open as on Linux.
-func (p *Process) mayReopen(e fdEntry, flags int) error {
-	f := e.file
-	if flags&unix.O_PATH != 0 || f.node != nil || f.origin != fromHost && f.origin != fromExe {
+func (p *Process) mayReopen(e fs.FdEntry, flags int) error {
+	f := e.File
+	if flags&unix.O_PATH != 0 || f.Node != nil || f.Origin != fs.FromHost && f.Origin != fs.FromExe {
 		return nil
 	}
-	if f.origin == fromExe && writeIntent(flags) {
+	if f.Origin == fs.FromExe && fs.WriteIntent(flags) {
 		return unix.ETXTBSY
 	}
 	// Linux's ACC_MODE; O_TRUNC asks for write permission too.
 	acc := flags & unix.O_ACCMODE
 	read, write := acc != unix.O_WRONLY, acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0
 	var st unix.Stat_t
-	if err := unix.Fstat(e.host, &st); err != nil {
+	if err := unix.Fstat(e.Host, &st); err != nil {
 		return err
 	}
 	if write && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return unix.EISDIR // before permissions, as Linux's may_open
 	}
-	moreRead := read && (f.grant < 0 || f.grant == unix.O_WRONLY)
-	moreWrite := write && (f.grant < 0 || f.grant == unix.O_RDONLY)
+	moreRead := read && (f.Grant < 0 || f.Grant == unix.O_WRONLY)
+	moreWrite := write && (f.Grant < 0 || f.Grant == unix.O_RDONLY)
 	if moreRead || moreWrite {
-		fd, _, ok := p.fs.findInRoot(e.host)
+		fd, _, ok := p.Fs.FindInRoot(e.Host)
 		if ok {
 			unix.Close(fd)
 		}
 		switch {
 		case !ok:
 			return unix.EACCES
-		case moreWrite && !p.fs.writable:
+		case moreWrite && !p.Fs.Writable:
 			return unix.EROFS
 		}
 	}
 	if flags&unix.O_TRUNC != 0 && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		return p.mayChange(nil, f.origin, e.host)
+		return p.MayChange(nil, f.Origin, e.Host)
 	}
 	return nil
 }
@@ -365,43 +321,43 @@ func (p *Process) mayReopen(e fdEntry, flags int) error {
 // the host's name for things without one ("pipe:[123]"), or the host path
 // of an inherited file outside the root.
 func (p *Process) fdDisplayPath(fd int) (string, error) {
-	e, ok := p.files.get(fd)
+	e, ok := p.Files.Get(fd)
 	if !ok {
 		return "", unix.ENOENT
 	}
-	if e.file.node != nil {
-		return e.file.node.path, nil
+	if e.File.Node != nil {
+		return e.File.Node.Path, nil
 	}
-	hp, err := hostPathOf(e.host)
+	hp, err := fs.HostPathOf(e.Host)
 	if err != nil {
-		if e.file.path != "" {
-			return e.file.path, nil
+		if e.File.Path != "" {
+			return e.File.Path, nil
 		}
 		return "", err
 	}
-	if g, ok := p.fs.toGuest(hp); ok && e.file.origin == fromRoot {
+	if g, ok := p.Fs.ToGuest(hp); ok && e.File.Origin == fs.FromRoot {
 		return g, nil
 	}
 	return hp, nil
 }
 
-// procStat is the stat of a /proc node: sizes 0 (64 for fd links) and the
+// ProcStat is the stat of a /proc node: sizes 0 (64 for fd links) and the
 // process's start time, as Linux's procfs reports them.
-func (p *Process) procStat(n *procNode) unix.Stat_t {
+func (p *Process) ProcStat(n *fs.ProcNode) unix.Stat_t {
 	st := unix.Stat_t{
-		Ino: procIno(n.path), Nlink: 1, Mode: n.mode,
+		Ino: fs.ProcIno(n.Path), Nlink: 1, Mode: n.Mode,
 		Uid: uint32(unix.Geteuid()), Gid: uint32(unix.Getegid()), Blksize: 1024,
 	}
-	if n.isDir() {
+	if n.IsDir() {
 		st.Nlink = 2
 	}
-	if n.fdLink {
+	if n.FdLink {
 		// Linux's fd links: size 64, the owner's bits from the open mode.
 		st.Size, st.Mode = 64, unix.S_IFLNK
-		if e, ok := p.files.get(n.fd); ok {
-			acc := e.file.acc
-			if e.file.node == nil {
-				fl, _ := unix.FcntlInt(uintptr(e.host), unix.F_GETFL, 0)
+		if e, ok := p.Files.Get(n.Fd); ok {
+			acc := e.File.Acc
+			if e.File.Node == nil {
+				fl, _ := unix.FcntlInt(uintptr(e.Host), unix.F_GETFL, 0)
 				acc = fl & unix.O_ACCMODE
 			}
 			if acc != unix.O_WRONLY {
@@ -417,56 +373,56 @@ func (p *Process) procStat(n *procNode) unix.Stat_t {
 	return st
 }
 
-// openNode gives a /proc node a host fd: a sealed memfd snapshot for a
+// OpenNode gives a /proc node a host fd: a sealed memfd snapshot for a
 // file; for a directory or an O_PATH symlink, a placeholder (an O_PATH dup
 // of the root, which no host I/O call accepts) that the handlers recognise
 // by kind.
-func (p *Process) openNode(n *procNode, flags int) (int, *openFile, error) {
-	f := &openFile{path: n.path, node: n, pathOnly: flags&unix.O_PATH != 0, acc: flags & unix.O_ACCMODE}
+func (p *Process) OpenNode(n *fs.ProcNode, flags int) (int, *fs.OpenFile, error) {
+	f := &fs.OpenFile{Path: n.Path, Node: n, PathOnly: flags&unix.O_PATH != 0, Acc: flags & unix.O_ACCMODE}
 	switch {
-	case n.isLink():
+	case n.IsLink():
 		if flags&unix.O_PATH == 0 {
 			return -1, nil, unix.ELOOP // O_NOFOLLOW on a symlink
 		}
-		f.kind = kindProcLink
-	case n.isDir():
-		f.kind = kindProcDir
-		f.dir = &virtualDir{node: n}
+		f.Kind = fs.KindProcLink
+	case n.IsDir():
+		f.Kind = fs.KindProcDir
+		f.Dir = &fs.VirtualDir{Node: n}
 	default:
-		if writeIntent(flags) && flags&unix.O_PATH == 0 {
+		if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 			// Linux's permission check (root may open them for
 			// writing; the writes then fail).
-			if err := nodeAccess(n, unix.W_OK); err != nil {
+			if err := fs.NodeAccess(n, unix.W_OK); err != nil {
 				return -1, nil, err
 			}
 		}
-		f.kind = kindProc
-		data, err := n.gen(p)
+		f.Kind = fs.KindProc
+		data, err := n.Gen(p)
 		if err != nil {
 			return -1, nil, err
 		}
 		h, err := memfdSnapshot(data)
 		return h, f, err
 	}
-	h, err := unix.FcntlInt(uintptr(p.fs.root), unix.F_DUPFD_CLOEXEC, 0)
+	h, err := unix.FcntlInt(uintptr(p.Fs.Root), unix.F_DUPFD_CLOEXEC, 0)
 	return h, f, err
 }
 
-func (p *Process) procDirents(n *procNode) []procDirent {
-	parent := path.Dir(n.path)
-	out := []procDirent{{".", procIno(n.path), unix.DT_DIR}, {"..", procIno(parent), unix.DT_DIR}}
-	for _, name := range n.names(p) {
-		c := n.child(p, name)
+func (p *Process) ProcDirents(n *fs.ProcNode) []fs.ProcDirent {
+	parent := path.Dir(n.Path)
+	out := []fs.ProcDirent{{Name: ".", Ino: fs.ProcIno(n.Path), Typ: unix.DT_DIR}, {Name: "..", Ino: fs.ProcIno(parent), Typ: unix.DT_DIR}}
+	for _, name := range n.Names(p) {
+		c := n.Child(p, name)
 		if c == nil {
 			continue
 		}
 		typ := uint8(unix.DT_REG)
-		if c.isDir() {
+		if c.IsDir() {
 			typ = unix.DT_DIR
-		} else if c.isLink() {
+		} else if c.IsLink() {
 			typ = unix.DT_LNK
 		}
-		out = append(out, procDirent{name, procIno(c.path), typ})
+		out = append(out, fs.ProcDirent{Name: name, Ino: fs.ProcIno(c.Path), Typ: typ})
 	}
 	return out
 }
@@ -498,13 +454,13 @@ func memfdSnapshot(data []byte) (int, error) {
 	return h, nil
 }
 
-// procMaps is /proc/self/maps in Linux's format (show_map_vma): the
+// ProcMaps is /proc/self/maps in Linux's format (show_map_vma): the
 // header padded to 73 columns before a name, "0 " ending unnamed lines.
 // guestmm does not export a file mapping's device, inode or the file
 // offset of its object's page 0, so file mappings show 00:00 0 and an
 // offset counted from where the mapping's object starts (right for
 // mappings at file offset 0) until it does.
-func (p *Process) procMaps() ([]byte, error) {
+func (p *Process) ProcMaps() ([]byte, error) {
 	var b strings.Builder
 	for _, v := range p.MM.VMAs() {
 		perm := []byte("---p")
@@ -524,7 +480,7 @@ func (p *Process) procMaps() ([]byte, error) {
 		name := v.Name
 		if v.Flags&guestmm.Anonymous == 0 {
 			off = v.Off * guestmm.PageSize
-			if g, ok := p.fs.toGuest(name); ok {
+			if g, ok := p.Fs.ToGuest(name); ok {
 				name = g
 			}
 		}
@@ -548,7 +504,7 @@ func (p *Process) procStatus() ([]byte, error) {
 		size += v.End - v.Start
 	}
 	_ = p.MM.PageTable().Range(0, guestmm.UserTop, func(uint64, uint64) error { rss++; return nil })
-	comm := p.commName()
+	comm := p.CommName()
 	uid, euid, gid, egid := unix.Getuid(), unix.Geteuid(), unix.Getgid(), unix.Getegid()
 	var groups strings.Builder
 	if gs, err := unix.Getgroups(); err == nil {
@@ -557,29 +513,29 @@ func (p *Process) procStatus() ([]byte, error) {
 			if i > 0 {
 				groups.WriteByte(' ')
 			}
-			groups.WriteString(itoa(g))
+			groups.WriteString(abi.Itoa(g))
 		}
 	}
 	var caught, ignored uint64
-	for sig := 1; sig <= nsig; sig++ {
-		switch p.sig.act[sig].handler {
-		case sigDfl:
-		case sigIgn:
-			ignored |= bit(sig)
+	for sig := 1; sig <= Nsig; sig++ {
+		switch p.Sig.Act[sig].Handler {
+		case SigDfl:
+		case SigIgn:
+			ignored |= Bit(sig)
 		default:
-			caught |= bit(sig)
+			caught |= Bit(sig)
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.fs.umask)
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.Fs.Umask)
 	// PPid as getppid(2) answers it.
-	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, p.ppid())
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, p.Ppid())
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", uid, euid, euid, euid, gid, egid, egid, egid)
-	fmt.Fprintf(&b, "FDSize:\t%d\nGroups:\t%s \n", p.files.maxFDSet(), groups.String())
+	fmt.Fprintf(&b, "FDSize:\t%d\nGroups:\t%s \n", p.Files.MaxFDSet(), groups.String())
 	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", size>>10, rss*guestmm.PageSize>>10)
 	fmt.Fprintf(&b, "Threads:\t1\n")
 	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
-		uint64(0), p.sig.pending, p.sig.mask, ignored, caught)
+		uint64(0), p.Sig.Pending, p.Sig.Mask, ignored, caught)
 	return []byte(b.String()), nil
 }
 

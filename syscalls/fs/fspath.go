@@ -16,8 +16,8 @@
 //     name for it, in kshim's /proc; EACCES if it has no such name.
 //   - A lookup starts only from a directory of the root tree: the root, the
 //     cwd, or a dirfd the guest resolved in the root. A handed-in directory
-//     (fromHost: fds 0-2) is refound in the root by its host path and used
-//     only if that is the same inode on the same mount (findInRoot);
+//     (FromHost: fds 0-2) is refound in the root by its host path and used
+//     only if that is the same inode on the same mount (FindInRoot);
 //     otherwise lookups below it, fchdir to it and chdir through
 //     /proc/self/fd are EACCES, as for a directory the guest may not search.
 //   - Host calls that create or remove an entry (mkdirat, unlinkat,
@@ -27,28 +27,31 @@
 //     paths in hostDevices are the host's devices, whatever the root holds.
 //   - cwd is a host O_PATH fd inside the root (unless something on the host
 //     moves it out; then relative lookups still cannot climb above it), or
-//     a directory of kshim's /proc (cwdNode), which has no host fd.
+//     a directory of kshim's /proc (CwdNode), which has no host fd.
 //   - Without --rw nothing under the root changes (fsopen.go, fsmutate.go).
 //   - Host objects the guest holds but did not resolve in the root (handed
 //     in, the devices of hostDevices, the program file) are used for I/O
-//     only: their attributes, size and links never change (mayChange:
-//     EPERM), unless findInRoot finds them in the root, whose rule then
+//     only: their attributes, size and links never change (MayChange:
+//     EPERM), unless FindInRoot finds them in the root, whose rule then
 //     applies; reopening one through /proc/self/fd never gains an access
 //     mode it was not handed (EACCES).
 //
 // Needs Linux 5.8 (openat2 5.6, faccessat2 5.8) and the host's /proc for
 // the guest paths of open directories (getcwd, relative lookups that climb
 // out of their directory, reopening fds).
-package syscalls
+package fs
 
 import (
+	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
+	"kshim/syscalls/abi"
 )
 
 // Files is the guest's view of the host file system.
@@ -61,41 +64,41 @@ type Files struct {
 	Writable bool
 }
 
-// fsTask is a task's file side: the guest memory file I/O copies to and
+// Task is a task's file side: the guest memory file I/O copies to and
 // from, its fd table and its fs_struct. Process embeds it.
-type fsTask struct {
+type Task struct {
 	MM    *guestmm.MM
-	files *FDTable   // guest fd -> host fd; shared by threads, cloned by fork
-	fs    *fsContext // root, cwd, umask
-	// owner is the task above, for what files need of the kernel and
+	Files *FDTable   // guest fd -> host fd; shared by threads, cloned by fork
+	Fs    *fsContext // root, cwd, umask
+	// Owner is the task above, for what files need of the kernel and
 	// /proc (its Process).
-	owner fileOwner
+	Owner FileOwner
 }
 
-// fileOwner is what the file side needs of its task: kshim's /proc, the
+// FileOwner is what the file side needs of its task: kshim's /proc, the
 // task's signals and limits, and the kernel's other address spaces.
-type fileOwner interface {
-	lookupProc(comps []string, flags int, mode uint32) (resolved, error)
-	procStat(n *procNode) unix.Stat_t
-	openNode(n *procNode, flags int) (int, *openFile, error)
-	procDirents(n *procNode) []procDirent
-	interrupted() bool
-	waitReady(h int, events int16) error
-	rlimit(res int) (unix.Rlimit, error)
-	fileShrunk(h int)
-	sandbox() *Sandbox
+type FileOwner interface {
+	LookupProc(comps []string, flags int, mode uint32) (Resolved, error)
+	ProcStat(n *ProcNode) unix.Stat_t
+	OpenNode(n *ProcNode, flags int) (int, *OpenFile, error)
+	ProcDirents(n *ProcNode) []ProcDirent
+	Interrupted() bool
+	WaitReady(h int, events int16) error
+	Rlimit(res int) (unix.Rlimit, error)
+	FileShrunk(h int)
+	Sandbox() *Sandbox
 }
 
 // fsContext is Linux's fs_struct: root, cwd and umask.
 type fsContext struct {
-	root             int // O_PATH|O_DIRECTORY, owned
+	Root             int // O_PATH|O_DIRECTORY, owned
 	rootDev, rootIno uint64
-	rootHost         string    // root's host path as the host kernel prints it
-	cwd              int       // O_PATH|O_DIRECTORY, owned
-	cwdPath          string    // cwd's guest path as last named, if the host cannot tell
-	cwdNode          *procNode // when set, the cwd is this /proc directory instead
-	writable         bool
-	umask            uint32
+	RootHost         string    // root's host path as the host kernel prints it
+	Cwd              int       // O_PATH|O_DIRECTORY, owned
+	CwdPath          string    // cwd's guest path as last named, if the host cannot tell
+	CwdNode          *ProcNode // when set, the cwd is this /proc directory instead
+	Writable         bool
+	Umask            uint32
 }
 
 // The host umask is 0 while kshim runs a guest: kshim applies the guest's
@@ -112,23 +115,23 @@ func hostUmask() uint32 {
 
 // SetFiles sets the guest's root directory and whether it is writable. The
 // cwd becomes the VMM's own when that is inside the root, else the root.
-func (p *fsTask) SetFiles(c Files) error {
+func (p *Task) SetFiles(c Files) error {
 	root := c.Root
 	if root == "" {
 		root = "/"
 	}
 	fs, err := newFS(root, c.Writable)
 	if err != nil {
-		if p.fs == nil {
-			p.fs = &fsContext{root: -1, cwd: -1, umask: hostUmask()}
+		if p.Fs == nil {
+			p.Fs = &fsContext{Root: -1, Cwd: -1, Umask: hostUmask()}
 		}
 		return err
 	}
-	if p.fs != nil {
-		fs.umask = p.fs.umask
-		p.fs.close()
+	if p.Fs != nil {
+		fs.Umask = p.Fs.Umask
+		p.Fs.Close()
 	}
-	p.fs = fs
+	p.Fs = fs
 	return nil
 }
 
@@ -142,71 +145,71 @@ func newFS(root string, writable bool) (*fsContext, error) {
 		unix.Close(rfd)
 		return nil, err
 	}
-	fs := &fsContext{root: rfd, rootDev: st.Dev, rootIno: st.Ino, cwd: -1, writable: writable, umask: hostUmask()}
-	if fs.rootHost, err = hostPathOf(rfd); err != nil {
-		fs.rootHost = root
+	fs := &fsContext{Root: rfd, rootDev: st.Dev, rootIno: st.Ino, Cwd: -1, Writable: writable, Umask: hostUmask()}
+	if fs.RootHost, err = HostPathOf(rfd); err != nil {
+		fs.RootHost = root
 	}
 	if cwd, err := unix.Open(".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
-		if fd, g, ok := fs.findInRoot(cwd); ok {
-			fs.cwd, fs.cwdPath = fd, g
+		if fd, g, ok := fs.FindInRoot(cwd); ok {
+			fs.Cwd, fs.CwdPath = fd, g
 		}
 		unix.Close(cwd)
 	}
-	if fs.cwd < 0 {
-		if fs.cwd, err = unix.FcntlInt(uintptr(rfd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+	if fs.Cwd < 0 {
+		if fs.Cwd, err = unix.FcntlInt(uintptr(rfd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
 			unix.Close(rfd)
 			return nil, err
 		}
-		fs.cwdPath = "/"
+		fs.CwdPath = "/"
 	}
 	return fs, nil
 }
 
-func (fs *fsContext) close() {
+func (fs *fsContext) Close() {
 	if fs == nil {
 		return
 	}
-	if fs.root >= 0 {
-		unix.Close(fs.root)
+	if fs.Root >= 0 {
+		unix.Close(fs.Root)
 	}
-	if fs.cwd >= 0 {
-		unix.Close(fs.cwd)
+	if fs.Cwd >= 0 {
+		unix.Close(fs.Cwd)
 	}
-	fs.root, fs.cwd = -1, -1
+	fs.Root, fs.Cwd = -1, -1
 }
 
-// hostPathOf is the host kernel's name for what host fd h refers to.
-func hostPathOf(h int) (string, error) {
+// HostPathOf is the host kernel's name for what host fd h refers to.
+func HostPathOf(h int) (string, error) {
 	buf := make([]byte, unix.PathMax)
-	n, err := unix.Readlink("/proc/self/fd/"+itoa(h), buf)
+	n, err := unix.Readlink("/proc/self/fd/"+abi.Itoa(h), buf)
 	if err != nil {
 		return "", err
 	}
 	return string(buf[:n]), nil
 }
 
-// toGuest turns a host path into the guest's name for it; false when it
+// ToGuest turns a host path into the guest's name for it; false when it
 // is outside the root (or not a path: "pipe:[...]").
-func (fs *fsContext) toGuest(host string) (string, bool) {
+func (fs *fsContext) ToGuest(host string) (string, bool) {
 	switch {
 	case !strings.HasPrefix(host, "/"):
 		return "", false
-	case fs.rootHost == "/":
+	case fs.RootHost == "/":
 		return host, true
-	case host == fs.rootHost:
+	case host == fs.RootHost:
 		return "/", true
-	case strings.HasPrefix(host, fs.rootHost+"/"):
-		return host[len(fs.rootHost):], true
+	case strings.HasPrefix(host, fs.RootHost+"/"):
+		return host[len(fs.RootHost):], true
 	}
 	return "", false
 }
 
-// guestPath is the guest path of the directory or file at host fd h, as
+// GuestPath is the guest path of the directory or file at host fd h, as
 // Linux's d_path would give it now (following renames); fallback is used
 // when the host's /proc cannot tell. ENOENT when it was removed or is
 // outside the root.
-func (fs *fsContext) guestPath(h int, fallback string) (string, error) {
-	hp, err := hostPathOf(h)
+func (fs *fsContext) GuestPath(h int, fallback string) (string, error) {
+	hp, err := HostPathOf(h)
 	if err != nil {
 		if fallback != "" {
 			return fallback, nil
@@ -219,40 +222,40 @@ func (fs *fsContext) guestPath(h int, fallback string) (string, error) {
 			return "", unix.ENOENT
 		}
 	}
-	g, ok := fs.toGuest(hp)
+	g, ok := fs.ToGuest(hp)
 	if !ok {
 		return "", unix.ENOENT
 	}
 	return g, nil
 }
 
-// getcwd is the guest's cwd path (ENOENT once removed or moved out).
-func (p *fsTask) getcwd() (string, error) {
-	if p.fs.cwdNode != nil {
-		return p.fs.cwdNode.path, nil
+// Getcwd is the guest's cwd path (ENOENT once removed or moved out).
+func (p *Task) Getcwd() (string, error) {
+	if p.Fs.CwdNode != nil {
+		return p.Fs.CwdNode.Path, nil
 	}
-	return p.fs.guestPath(p.fs.cwd, p.fs.cwdPath)
+	return p.Fs.GuestPath(p.Fs.Cwd, p.Fs.CwdPath)
 }
 
-// resolved is a guest path resolved on the host: a host fd, or a node of
+// Resolved is a guest path resolved on the host: a host fd, or a node of
 // kshim's /proc.
-type resolved struct {
-	fd   int // owned by the caller; -1 with node
-	node *procNode
-	// guest is the guest path, lexically (for /proc/self/fd when the host
+type Resolved struct {
+	Fd   int // owned by the caller; -1 with node
+	Node *ProcNode
+	// Guest is the guest path, lexically (for /proc/self/fd when the host
 	// cannot tell, and for /proc nodes).
-	guest string
-	// origin: fromRoot for a file of the root tree (read-only unless
+	Guest string
+	// Origin: FromRoot for a file of the root tree (read-only unless
 	// --rw), else a host device, the program or a reopened handed-in file
 	// (with the access it was handed in with, grant).
-	origin fileOrigin
-	grant  int
+	Origin fileOrigin
+	Grant  int
 }
 
-func (r *resolved) close() {
-	if r.fd >= 0 {
-		unix.Close(r.fd)
-		r.fd = -1
+func (r *Resolved) Close() {
+	if r.Fd >= 0 {
+		unix.Close(r.Fd)
+		r.Fd = -1
 	}
 }
 
@@ -277,7 +280,7 @@ const (
 	openat2Retries = 16
 )
 
-func openat2(dir int, path string, flags int, mode uint32, resolve uint64) (int, error) {
+func Openat2(dir int, path string, flags int, mode uint32, resolve uint64) (int, error) {
 	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Mode: uint64(mode), Resolve: resolve | resolveFlags}
 	for i := 0; ; i++ {
 		fd, err := unix.Openat2(dir, path, &how)
@@ -291,9 +294,9 @@ func openat2(dir int, path string, flags int, mode uint32, resolve uint64) (int,
 	}
 }
 
-// onProc says whether host fd fd is on a procfs (see the invariants); a
+// OnProc says whether host fd fd is on a procfs (see the invariants); a
 // file whose file system cannot be told counts as one.
-func onProc(fd int) bool {
+func OnProc(fd int) bool {
 	var sf unix.Statfs_t
 	return unix.Fstatfs(fd, &sf) != nil || sf.Type == unix.PROC_SUPER_MAGIC
 }
@@ -304,24 +307,24 @@ func onProc(fd int) bool {
 // pid read as "self" (the host resolved /proc/self to it). The host's
 // resolution refuses magic links, and kshim's /proc holds no symlink into
 // the root's procfs, so this never leads back here for the same path.
-func (p *fsTask) resolvedInRoot(fd int, guest string, flags int, mode uint32) (resolved, error) {
-	if !onProc(fd) {
-		return resolved{fd: fd, guest: guest, origin: fromRoot}, nil
+func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Resolved, error) {
+	if !OnProc(fd) {
+		return Resolved{Fd: fd, Guest: guest, Origin: FromRoot}, nil
 	}
-	hp, err := hostPathOf(fd)
+	hp, err := HostPathOf(fd)
 	unix.Close(fd)
 	if err != nil {
-		return resolved{fd: -1}, unix.EACCES
+		return Resolved{Fd: -1}, unix.EACCES
 	}
-	g, ok := p.fs.toGuest(hp)
+	g, ok := p.Fs.ToGuest(hp)
 	if !ok || g != "/proc" && !strings.HasPrefix(g, "/proc/") {
-		return resolved{fd: -1}, unix.EACCES // a procfs mounted elsewhere
+		return Resolved{Fd: -1}, unix.EACCES // a procfs mounted elsewhere
 	}
 	comps := strings.Split(strings.TrimPrefix(g[len("/proc"):], "/"), "/")
-	if comps[0] == itoa(unix.Getpid()) {
+	if comps[0] == abi.Itoa(unix.Getpid()) {
 		comps[0] = "self"
 	}
-	return p.owner.lookupProc(comps, flags, mode)
+	return p.Owner.LookupProc(comps, flags, mode)
 }
 
 // sameObject says whether host fds a and b are the same inode on the
@@ -337,137 +340,137 @@ func sameObject(a, b int) bool {
 		sa.Mask&sb.Mask&unix.STATX_MNT_ID != 0 && sa.Mnt_id == sb.Mnt_id
 }
 
-// findInRoot finds host object h, which the guest holds but did not
+// FindInRoot finds host object h, which the guest holds but did not
 // resolve in the root, in the root tree: the host's name for it, less the
 // root's, resolved from the root, must be the very same inode on the same
 // mount (not a namesake, not a bind mount of it elsewhere). It returns an
 // O_PATH fd of it there (owned by the caller) and its guest path.
-func (fs *fsContext) findInRoot(h int) (int, string, bool) {
-	if fs.root < 0 {
+func (fs *fsContext) FindInRoot(h int) (int, string, bool) {
+	if fs.Root < 0 {
 		return -1, "", false
 	}
-	hp, err := hostPathOf(h)
+	hp, err := HostPathOf(h)
 	if err != nil {
 		return -1, "", false
 	}
-	g, ok := fs.toGuest(hp)
+	g, ok := fs.ToGuest(hp)
 	if !ok {
 		return -1, "", false
 	}
-	fd, err := openat2(fs.root, g, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_IN_ROOT)
+	fd, err := Openat2(fs.Root, g, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_IN_ROOT)
 	if err != nil {
 		return -1, "", false
 	}
-	if !sameObject(fd, h) || onProc(fd) {
+	if !sameObject(fd, h) || OnProc(fd) {
 		unix.Close(fd)
 		return -1, "", false
 	}
 	return fd, g, true
 }
 
-// lookupAt resolves relative path rel below guest fd e (a directory): the
-// root's own directories directly, a handed-in one only where findInRoot
+// LookupAt resolves relative path rel below guest fd e (a directory): the
+// root's own directories directly, a handed-in one only where FindInRoot
 // finds it in the root (EACCES otherwise: no lookup starts outside).
-func (p *fsTask) lookupAt(e fdEntry, rel string, flags int, mode uint32) (resolved, error) {
-	if e.file.origin == fromRoot {
-		return p.lookupFrom(e.host, e.file.path, rel, flags, mode)
+func (p *Task) LookupAt(e FdEntry, rel string, flags int, mode uint32) (Resolved, error) {
+	if e.File.Origin == FromRoot {
+		return p.LookupFrom(e.Host, e.File.Path, rel, flags, mode)
 	}
 	var st unix.Stat_t
-	if err := unix.Fstat(e.host, &st); err != nil {
-		return resolved{fd: -1}, err
+	if err := unix.Fstat(e.Host, &st); err != nil {
+		return Resolved{Fd: -1}, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return resolved{fd: -1}, unix.ENOTDIR
+		return Resolved{Fd: -1}, unix.ENOTDIR
 	}
-	base, g, ok := p.fs.findInRoot(e.host)
+	base, g, ok := p.Fs.FindInRoot(e.Host)
 	if !ok {
-		return resolved{fd: -1}, unix.EACCES
+		return Resolved{Fd: -1}, unix.EACCES
 	}
 	defer unix.Close(base)
-	return p.lookupFrom(base, g, rel, flags, mode)
+	return p.LookupFrom(base, g, rel, flags, mode)
 }
 
-// lookup resolves path relative to guest fd dirfd (AT_FDCWD: the cwd) and
+// Lookup resolves path relative to guest fd dirfd (AT_FDCWD: the cwd) and
 // opens it on the host with flags (O_CLOEXEC is added) and mode. Callers
 // have applied Linux's flag rules; path is not empty.
-func (p *fsTask) lookup(dirfd int, path string, flags int, mode uint32) (resolved, error) {
+func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved, error) {
 	if path == "" {
-		return resolved{fd: -1}, unix.ENOENT
+		return Resolved{Fd: -1}, unix.ENOENT
 	}
 	if path[0] == '/' {
-		return p.lookupAbs(path, flags, mode)
+		return p.LookupAbs(path, flags, mode)
 	}
-	base, basePath := p.fs.cwd, p.fs.cwdPath
-	if dirfd == unix.AT_FDCWD && p.fs.cwdNode != nil {
-		return p.lookupAbs(p.fs.cwdNode.path+"/"+path, flags, mode)
+	base, basePath := p.Fs.Cwd, p.Fs.CwdPath
+	if dirfd == unix.AT_FDCWD && p.Fs.CwdNode != nil {
+		return p.LookupAbs(p.Fs.CwdNode.Path+"/"+path, flags, mode)
 	}
 	if dirfd != unix.AT_FDCWD {
-		e, err := p.entry(uint64(uint32(dirfd)))
+		e, err := p.Entry(uint64(uint32(dirfd)))
 		if err != nil {
-			return resolved{fd: -1}, err
+			return Resolved{Fd: -1}, err
 		}
-		switch e.file.kind {
-		case kindProcDir:
-			return p.lookupAbs(e.file.path+"/"+path, flags, mode)
-		case kindProc, kindProcLink:
-			return resolved{fd: -1}, unix.ENOTDIR
+		switch e.File.Kind {
+		case KindProcDir:
+			return p.LookupAbs(e.File.Path+"/"+path, flags, mode)
+		case KindProc, KindProcLink:
+			return Resolved{Fd: -1}, unix.ENOTDIR
 		}
-		return p.lookupAt(e, path, flags, mode)
+		return p.LookupAt(e, path, flags, mode)
 	}
-	return p.lookupFrom(base, basePath, path, flags, mode)
+	return p.LookupFrom(base, basePath, path, flags, mode)
 }
 
-// lookupFrom resolves relative path from host directory fd base, whose
+// LookupFrom resolves relative path from host directory fd base, whose
 // guest path is basePath as far as kshim knows.
-func (p *fsTask) lookupFrom(base int, basePath, rel string, flags int, mode uint32) (resolved, error) {
+func (p *Task) LookupFrom(base int, basePath, rel string, flags int, mode uint32) (Resolved, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(base, &st); err != nil {
-		return resolved{fd: -1}, err
+		return Resolved{Fd: -1}, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return resolved{fd: -1}, unix.ENOTDIR
+		return Resolved{Fd: -1}, unix.ENOTDIR
 	}
-	if st.Dev == p.fs.rootDev && st.Ino == p.fs.rootIno {
-		return p.lookupAbs("/"+rel, flags, mode)
+	if st.Dev == p.Fs.rootDev && st.Ino == p.Fs.rootIno {
+		return p.LookupAbs("/"+rel, flags, mode)
 	}
-	fd, err := openat2(base, rel, flags, mode, unix.RESOLVE_BENEATH)
+	fd, err := Openat2(base, rel, flags, mode, unix.RESOLVE_BENEATH)
 	if err == unix.EXDEV {
 		// The path leaves base: resolve it from the root instead, which
 		// also finds /proc and the devices if that is where it leads.
-		g, gerr := p.fs.guestPath(base, basePath)
+		g, gerr := p.Fs.GuestPath(base, basePath)
 		if gerr != nil {
-			return resolved{fd: -1}, unix.ENOENT
+			return Resolved{Fd: -1}, unix.ENOENT
 		}
-		return p.lookupAbs(g+"/"+rel, flags, mode)
+		return p.LookupAbs(g+"/"+rel, flags, mode)
 	}
 	if err != nil {
-		return resolved{fd: -1}, err
+		return Resolved{Fd: -1}, err
 	}
 	return p.resolvedInRoot(fd, path.Join(basePath, rel), flags, mode)
 }
 
-// lookupAbs resolves an absolute guest path.
-func (p *fsTask) lookupAbs(abs string, flags int, mode uint32) (resolved, error) {
-	if p.fs.root < 0 {
-		return resolved{fd: -1}, unix.ENOENT
+// LookupAbs resolves an absolute guest path.
+func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
+	if p.Fs.Root < 0 {
+		return Resolved{Fd: -1}, unix.ENOENT
 	}
 	if rest, ok := inProc(abs); ok {
-		return p.owner.lookupProc(rest, flags, mode)
+		return p.Owner.LookupProc(rest, flags, mode)
 	}
 	clean := path.Clean(abs)
 	trailing := strings.HasSuffix(abs, "/") && clean != "/"
 	if a, ok := fdAliases[clean]; ok {
-		return p.owner.lookupProc(strings.Split(a, "/")[2:], flags, mode)
+		return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
 	}
 	if strings.HasPrefix(clean, "/dev/fd/") {
-		return p.owner.lookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
+		return p.Owner.LookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
 	}
 	if hostDevices[clean] {
 		return openDevice(clean, trailing, flags)
 	}
-	fd, err := openat2(p.fs.root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
+	fd, err := Openat2(p.Fs.Root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
 	if err != nil {
-		return resolved{fd: -1}, err
+		return Resolved{Fd: -1}, err
 	}
 	return p.resolvedInRoot(fd, clean, flags, mode)
 }
@@ -476,8 +479,8 @@ func (p *fsTask) lookupAbs(abs string, flags int, mode uint32) (resolved, error)
 // character device is served (whatever else is there is ENOENT), and it is
 // never created or truncated: an exclusive create is EEXIST, as for any
 // file that exists, and the other open flags are the guest's.
-func openDevice(name string, trailing bool, flags int) (resolved, error) {
-	fail := func(err error) (resolved, error) { return resolved{fd: -1}, err }
+func openDevice(name string, trailing bool, flags int) (Resolved, error) {
+	fail := func(err error) (Resolved, error) { return Resolved{Fd: -1}, err }
 	pfd, err := unix.Open(name, unix.O_PATH|unix.O_CLOEXEC|flags&unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return fail(err)
@@ -497,24 +500,24 @@ func openDevice(name string, trailing bool, flags int) (resolved, error) {
 	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
 		err = unix.EEXIST
 	case flags&unix.O_PATH != 0:
-		return resolved{fd: pfd, guest: name, origin: fromDevice}, nil
+		return Resolved{Fd: pfd, Guest: name, Origin: FromDevice}, nil
 	}
 	if err != nil {
 		unix.Close(pfd)
 		return fail(err)
 	}
 	// Reopen that very node (the host's magic link to kshim's fd).
-	fd, err := unix.Open("/proc/self/fd/"+itoa(pfd), flags&^(unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW)|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := unix.Open("/proc/self/fd/"+abi.Itoa(pfd), flags&^(unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW)|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	unix.Close(pfd)
 	if err != nil {
 		return fail(err)
 	}
-	return resolved{fd: fd, guest: name, origin: fromDevice}, nil
+	return Resolved{Fd: fd, Guest: name, Origin: FromDevice}, nil
 }
 
 // inProc says whether an absolute path enters /proc, reading it lexically
 // up to there, and returns the components after "/proc", unread: from
-// there lookupProc walks them, so that ".." after a magic link applies to
+// there LookupProc walks them, so that ".." after a magic link applies to
 // the link's target, as on Linux.
 func inProc(abs string) ([]string, bool) {
 	comps := strings.Split(abs, "/")
@@ -534,9 +537,9 @@ func inProc(abs string) ([]string, bool) {
 	return nil, false
 }
 
-// noctty keeps kshim from acquiring a controlling terminal on behalf of
+// Noctty keeps kshim from acquiring a controlling terminal on behalf of
 // the guest (O_PATH takes no other flags).
-func noctty(flags int) int {
+func Noctty(flags int) int {
 	if flags&unix.O_PATH != 0 {
 		return 0
 	}
@@ -545,21 +548,21 @@ func noctty(flags int) int {
 
 // parentDir is the directory an entry is created in or removed from.
 type parentDir struct {
-	resolved // the directory, opened O_PATH
-	// name is the last component, never containing "/": "" for the root
+	Resolved // the directory, opened O_PATH
+	// Name is the last component, never containing "/": "" for the root
 	// itself, "." and ".." as the path had them.
-	name string
-	// slash: the path ended in "/".
-	slash bool
+	Name string
+	// Slash: the path ended in "/".
+	Slash bool
 }
 
-// lookupParent resolves all of path but its last component. The parent
+// LookupParent resolves all of path but its last component. The parent
 // is a directory of the root tree or of kshim's /proc: a handed-in one
-// (reached as /proc/self/fd/N/NAME) only as findInRoot finds it, else
+// (reached as /proc/self/fd/N/NAME) only as FindInRoot finds it, else
 // EACCES, as for a lookup below it.
-func (p *fsTask) lookupParent(dirfd int, path string) (parentDir, error) {
+func (p *Task) LookupParent(dirfd int, path string) (parentDir, error) {
 	if path == "" {
-		return parentDir{resolved: resolved{fd: -1}}, unix.ENOENT
+		return parentDir{Resolved: Resolved{Fd: -1}}, unix.ENOENT
 	}
 	trimmed := strings.TrimRight(path, "/")
 	slash := len(trimmed) < len(path)
@@ -570,69 +573,99 @@ func (p *fsTask) lookupParent(dirfd int, path string) (parentDir, error) {
 			dir, name = trimmed[:i+1], trimmed[i+1:]
 		}
 	}
-	r, err := p.lookup(dirfd, dir, unix.O_PATH|unix.O_DIRECTORY, 0)
-	if err == nil && r.node == nil && r.origin != fromRoot {
-		fd, g, ok := p.fs.findInRoot(r.fd)
-		r.close()
+	r, err := p.Lookup(dirfd, dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err == nil && r.Node == nil && r.Origin != FromRoot {
+		fd, g, ok := p.Fs.FindInRoot(r.Fd)
+		r.Close()
 		if !ok {
-			return parentDir{resolved: resolved{fd: -1}}, unix.EACCES
+			return parentDir{Resolved: Resolved{Fd: -1}}, unix.EACCES
 		}
-		r = resolved{fd: fd, guest: g, origin: fromRoot}
+		r = Resolved{Fd: fd, Guest: g, Origin: FromRoot}
 	}
-	return parentDir{resolved: r, name: name, slash: slash}, err
+	return parentDir{Resolved: r, Name: name, Slash: slash}, err
 }
 
-// special says the last component is not an ordinary name (Linux's
+// Special says the last component is not an ordinary name (Linux's
 // LAST_ROOT, LAST_DOT, LAST_DOTDOT).
-func (d *parentDir) special() bool { return d.name == "" || d.name == "." || d.name == ".." }
+func (d *parentDir) Special() bool { return d.Name == "" || d.Name == "." || d.Name == ".." }
 
-// exists says whether the parent holds an entry called name (not
+// Exists says whether the parent holds an entry called name (not
 // following a symlink), and what it is.
-func (d *parentDir) exists() (unix.Stat_t, bool) {
+func (d *parentDir) Exists() (unix.Stat_t, bool) {
 	var st unix.Stat_t
-	err := unix.Fstatat(d.fd, d.name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	err := unix.Fstatat(d.Fd, d.Name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	return st, err == nil
 }
 
-// pathArg reads a guest path argument: EFAULT, ENAMETOOLONG past
+// PathArg reads a guest path argument: EFAULT, ENAMETOOLONG past
 // PATH_MAX (with its NUL), as Linux's getname.
-func (p *fsTask) pathArg(addr uint64) (string, error) {
+func (p *Task) PathArg(addr uint64) (string, error) {
 	return p.MM.ReadString(addr, unix.PathMax)
 }
 
-// dirfdArg is an *at syscall's dirfd: an int, AT_FDCWD or a guest fd.
-func dirfdArg(x uint64) int { return int(int32(x)) }
+// DirfdArg is an *at syscall's dirfd: an int, AT_FDCWD or a guest fd.
+func DirfdArg(x uint64) int { return int(int32(x)) }
 
-// lookupFD resolves (dirfd, path) with the AT_EMPTY_PATH rule: an empty
+// LookupFD resolves (dirfd, path) with the AT_EMPTY_PATH rule: an empty
 // path with emptyOK names dirfd itself (AT_FDCWD: the cwd), reopened with
 // flags as lookup would (O_PATH lookups get a host dup).
-func (p *fsTask) lookupFD(dirfd int, path string, emptyOK bool, flags int) (resolved, error) {
+func (p *Task) LookupFD(dirfd int, path string, emptyOK bool, flags int) (Resolved, error) {
 	if path != "" {
-		return p.lookup(dirfd, path, flags, 0)
+		return p.Lookup(dirfd, path, flags, 0)
 	}
 	if !emptyOK {
-		return resolved{fd: -1}, unix.ENOENT
+		return Resolved{Fd: -1}, unix.ENOENT
 	}
-	if dirfd == unix.AT_FDCWD && p.fs.cwdNode != nil {
-		return resolved{fd: -1, node: p.fs.cwdNode, guest: p.fs.cwdNode.path}, nil
+	if dirfd == unix.AT_FDCWD && p.Fs.CwdNode != nil {
+		return Resolved{Fd: -1, Node: p.Fs.CwdNode, Guest: p.Fs.CwdNode.Path}, nil
 	}
 	if dirfd == unix.AT_FDCWD {
-		h, err := unix.FcntlInt(uintptr(p.fs.cwd), unix.F_DUPFD_CLOEXEC, 0)
+		h, err := unix.FcntlInt(uintptr(p.Fs.Cwd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
-			return resolved{fd: -1}, err
+			return Resolved{Fd: -1}, err
 		}
-		return resolved{fd: h, guest: p.fs.cwdPath, origin: fromRoot}, nil
+		return Resolved{Fd: h, Guest: p.Fs.CwdPath, Origin: FromRoot}, nil
 	}
-	e, err := p.entry(uint64(uint32(dirfd)))
+	e, err := p.Entry(uint64(uint32(dirfd)))
 	if err != nil {
-		return resolved{fd: -1}, err
+		return Resolved{Fd: -1}, err
 	}
-	if e.file.node != nil {
-		return resolved{fd: -1, node: e.file.node, guest: e.file.path}, nil
+	if e.File.Node != nil {
+		return Resolved{Fd: -1, Node: e.File.Node, Guest: e.File.Path}, nil
 	}
-	h, err := unix.FcntlInt(uintptr(e.host), unix.F_DUPFD_CLOEXEC, 0)
+	h, err := unix.FcntlInt(uintptr(e.Host), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		return resolved{fd: -1}, err
+		return Resolved{Fd: -1}, err
 	}
-	return resolved{fd: h, guest: e.file.path, origin: e.file.origin, grant: e.file.grant}, nil
+	return Resolved{Fd: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
+}
+
+// HostPath names the file open at host fd h, for /proc/self/maps.
+func HostPath(h int) string {
+	name, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(h))
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// Clone gives a fork child its own root and cwd references (Linux's
+// copy_fs_struct).
+func (fs *fsContext) Clone() (*fsContext, error) {
+	c := *fs
+	var err error
+	if fs.Root >= 0 {
+		if c.Root, err = unix.FcntlInt(uintptr(fs.Root), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			return nil, err
+		}
+	}
+	if fs.Cwd >= 0 {
+		if c.Cwd, err = unix.FcntlInt(uintptr(fs.Cwd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			if c.Root >= 0 {
+				unix.Close(c.Root)
+			}
+			return nil, err
+		}
+	}
+	return &c, nil
 }

@@ -5,7 +5,7 @@
 // dies if it is the victim.
 //
 // Invariants and locking:
-//   - One kill at a time: oomState.victim (Kernel.mu) is the process being
+//   - One kill at a time: oomState.victim (Kernel.Mu) is the process being
 //     killed; another fault that runs out meanwhile waits for it (or for
 //     any process already being killed or exiting) instead of choosing a
 //     second victim for the same shortage.
@@ -18,16 +18,16 @@
 //     cannot stop, cannot deadlock: the process that ran out dies instead.
 //     A process waiting for a vfork child is never chosen (it cannot end
 //     before the child, which may be the one out of memory).
-//   - The killer runs with no lock held but Kernel.mu (released while it
+//   - The killer runs with no lock held but Kernel.Mu (released while it
 //     waits): on a fault, in the VMM's exit; on a syscall's copy into
 //     guest memory (guestmm's OnOOM), between two steps of the copy, with
 //     the memory manager unlocked. Copies made with other kernel locks
 //     held (futex words, read under Kernel.fmu) are reads, which never
 //     call it.
-//   - Ranking takes each candidate's memory-manager lock under Kernel.mu
+//   - Ranking takes each candidate's memory-manager lock under Kernel.Mu
 //     (the documented order); a process whose memory is being released
 //     (mmGone) or is a zombie is no candidate.
-package syscalls
+package kernel
 
 import (
 	"sort"
@@ -42,7 +42,7 @@ import (
 const oomWait = 5 * time.Second
 
 type oomState struct {
-	victim *Process // the leader being killed (Kernel.mu)
+	victim *Process // the leader being killed (Kernel.Mu)
 }
 
 // OutOfMemory is called by the VMM when p's page fault could not get
@@ -52,15 +52,15 @@ type oomState struct {
 // memory could be freed in time, and p's whole thread group is being
 // killed (p.Exited is set).
 func (p *Process) OutOfMemory() bool {
-	k := p.proc.k
-	if k == nil || k.sb == nil {
+	k := p.Proc.K
+	if k == nil || k.Sb == nil {
 		p.Log.Warn("out of memory (raise --mem): killing the process")
 		return false
 	}
-	if k.reclaim(p.proc.group.leader) {
+	if k.reclaim(p.Proc.Group.leader) {
 		return true
 	}
-	p.groupExit(0, unix.SIGKILL)
+	p.GroupExit(0, unix.SIGKILL)
 	return false
 }
 
@@ -69,26 +69,26 @@ func (p *Process) OutOfMemory() bool {
 // (true); if the owner of mm is the victim it is sent SIGKILL, and the
 // syscall fails and returns to its end.
 func (k *Kernel) copyOOM(mm *guestmm.MM) bool {
-	k.mu.Lock()
+	k.Mu.Lock()
 	var owner *Process
-	for _, q := range k.procs {
-		if q.MM == mm && !q.proc.zombie && !q.proc.mmGone {
+	for _, q := range k.Procs {
+		if q.MM == mm && !q.Proc.zombie && !q.Proc.mmGone {
 			owner = q
 			break
 		}
 	}
-	k.mu.Unlock()
+	k.Mu.Unlock()
 	if owner == nil {
 		return false // an image exec is still building: it fails with ENOMEM
 	}
 	if k.reclaim(owner) {
 		return true
 	}
-	k.mu.Lock()
-	if !owner.proc.zombie {
+	k.Mu.Lock()
+	if !owner.Proc.zombie {
 		liveThread(owner, int(unix.SIGKILL)).post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
-	k.mu.Unlock()
+	k.Mu.Unlock()
 	return false
 }
 
@@ -100,7 +100,7 @@ func (k *Kernel) copyOOM(mm *guestmm.MM) bool {
 // owner).
 func (k *Kernel) reclaim(owner *Process) bool {
 	deadline := time.Now().Add(oomWait)
-	k.mu.Lock()
+	k.Mu.Lock()
 	// A process already being killed (or exiting) frees its memory soon:
 	// wait for it rather than kill another for the same shortage.
 	v := k.dyingProcess()
@@ -108,47 +108,47 @@ func (k *Kernel) reclaim(owner *Process) bool {
 		var pages uint64
 		v, pages = k.oomVictim()
 		if v == nil {
-			k.mu.Unlock()
+			k.Mu.Unlock()
 			return false
 		}
 		k.oom.victim = v
-		owner.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", v.Pid, v.commName(), pages*4)
+		owner.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", v.Pid, v.CommName(), pages*4)
 		if v == owner {
-			k.mu.Unlock()
+			k.Mu.Unlock()
 			return false
 		}
 		liveThread(v, int(unix.SIGKILL)).post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
-	for v != owner && !v.proc.zombie && !dying(owner) {
-		k.mu.Unlock()
+	for v != owner && !v.Proc.zombie && !dying(owner) {
+		k.Mu.Unlock()
 		if time.Now().After(deadline) {
-			k.mu.Lock()
+			k.Mu.Lock()
 			if k.oom.victim == v {
 				k.oom.victim = nil
 			}
-			k.mu.Unlock()
+			k.Mu.Unlock()
 			owner.Log.Warnf("out of memory: process %d did not end in %v; killing process %d instead", v.Pid, oomWait, owner.Pid)
 			return false
 		}
 		time.Sleep(time.Millisecond)
-		k.mu.Lock()
+		k.Mu.Lock()
 	}
-	if k.oom.victim == v && v.proc.zombie {
+	if k.oom.victim == v && v.Proc.zombie {
 		k.oom.victim = nil
 	}
 	retry := v != owner && !dying(owner)
-	k.mu.Unlock()
+	k.Mu.Unlock()
 	return retry
 }
 
 // dyingProcess returns the OOM victim still going, else a process being
-// killed or exiting (nil: none). Kernel.mu held.
+// killed or exiting (nil: none). Kernel.Mu held.
 func (k *Kernel) dyingProcess() *Process {
-	if v := k.oom.victim; v != nil && !v.proc.zombie {
+	if v := k.oom.victim; v != nil && !v.Proc.zombie {
 		return v
 	}
-	for _, q := range k.procs {
-		if !q.proc.zombie && dying(q) {
+	for _, q := range k.Procs {
+		if !q.Proc.zombie && dying(q) {
 			return q
 		}
 	}
@@ -156,9 +156,9 @@ func (k *Kernel) dyingProcess() *Process {
 }
 
 // dying reports whether the thread group of leader q is ending: exiting,
-// or a thread has SIGKILL pending. Kernel.mu held.
+// or a thread has SIGKILL pending. Kernel.Mu held.
 func dying(q *Process) bool {
-	g := q.proc.group
+	g := q.Proc.Group
 	if g == nil || len(g.threads) == 0 {
 		return false
 	}
@@ -166,9 +166,9 @@ func dying(q *Process) bool {
 		return true
 	}
 	for t := range g.threads {
-		t.proc.sigMu.Lock()
-		killed := t.sig.pending&bit(int(unix.SIGKILL)) != 0
-		t.proc.sigMu.Unlock()
+		t.Proc.SigMu.Lock()
+		killed := t.Sig.Pending&Bit(int(unix.SIGKILL)) != 0
+		t.Proc.SigMu.Unlock()
 		if killed {
 			return true
 		}
@@ -180,13 +180,13 @@ func dying(q *Process) bool {
 // (ties: the higher pid) and its page count. A process waiting for a
 // vfork child is no candidate: it cannot end before the child, which may
 // be the one out of memory. The faulting process is a candidate, so there
-// is always one. Kernel.mu held.
+// is always one. Kernel.Mu held.
 func (k *Kernel) oomVictim() (*Process, uint64) {
 	waiting := map[*Process]bool{}
 	var pids []int
-	for pid, q := range k.procs {
-		if q.proc.vforkDone != nil && q.proc.parent != nil {
-			waiting[q.proc.parent] = true
+	for pid, q := range k.Procs {
+		if q.Proc.vforkDone != nil && q.Proc.Parent != nil {
+			waiting[q.Proc.Parent] = true
 		}
 		pids = append(pids, pid)
 	}
@@ -194,8 +194,8 @@ func (k *Kernel) oomVictim() (*Process, uint64) {
 	var best *Process
 	var most uint64
 	for _, pid := range pids {
-		q := k.procs[pid]
-		if q.proc.zombie || q.proc.mmGone || waiting[q] || q.proc.group == nil || len(q.proc.group.threads) == 0 {
+		q := k.Procs[pid]
+		if q.Proc.zombie || q.Proc.mmGone || waiting[q] || q.Proc.Group == nil || len(q.Proc.Group.threads) == 0 {
 			continue
 		}
 		if n := q.MM.Resident(); best == nil || n >= most {

@@ -6,17 +6,19 @@
 // A guest's TIOCSPGRP makes kshim's own host group the terminal's
 // foreground and records which guest group the guest chose; TIOCGPGRP
 // shows that choice while kshim's group is the host's foreground.
-// Kernel.mu guards Kernel.fg.
-package syscalls
+// Kernel.Mu guards Kernel.fg.
+package kernel
 
 import (
 	"encoding/binary"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/abi"
 )
 
-// setForeground is TIOCSPGRP on host terminal fd h.
-func (p *Process) setForeground(h int, arg uint64) (uint64, error) {
+// SetForeground is TIOCSPGRP on host terminal fd h.
+func (p *Process) SetForeground(h int, arg uint64) (uint64, error) {
 	var b [4]byte
 	if _, err := p.MM.CopyIn(arg, b[:]); err != nil {
 		return 0, err
@@ -29,16 +31,16 @@ func (p *Process) setForeground(h int, arg uint64) (uint64, error) {
 	if err := unix.Fstat(h, &st); err != nil {
 		return 0, err
 	}
-	k := p.proc.k
+	k := p.Proc.K
 	if k == nil {
 		return 0, unix.ENOTTY
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
 	var found error = unix.ESRCH
-	for _, q := range k.procs {
-		if q.proc.pgid == int(pgid) {
-			if q.proc.sid != p.proc.sid {
+	for _, q := range k.Procs {
+		if q.Proc.Pgid == int(pgid) {
+			if q.Proc.Sid != p.Proc.Sid {
 				return 0, unix.EPERM // a group of another session
 			}
 			found = nil
@@ -57,8 +59,8 @@ func (p *Process) setForeground(h int, arg uint64) (uint64, error) {
 	return 0, nil
 }
 
-// getForeground is TIOCGPGRP on host terminal fd h.
-func (p *Process) getForeground(h int, arg uint64) (uint64, error) {
+// GetForeground is TIOCGPGRP on host terminal fd h.
+func (p *Process) GetForeground(h int, arg uint64) (uint64, error) {
 	host, err := unix.IoctlGetInt(h, unix.TIOCGPGRP)
 	if err != nil {
 		return 0, err
@@ -68,15 +70,15 @@ func (p *Process) getForeground(h int, arg uint64) (uint64, error) {
 		return 0, err
 	}
 	v := host
-	if k := p.proc.k; k != nil && host == unix.Getpgrp() {
-		k.mu.Lock()
+	if k := p.Proc.K; k != nil && host == unix.Getpgrp() {
+		k.Mu.Lock()
 		if g, ok := k.fg[st.Rdev]; ok {
 			v = g
 		}
-		k.mu.Unlock()
+		k.Mu.Unlock()
 	}
 	var b [4]byte
-	put32(b[:], uint32(v))
+	abi.Put32(b[:], uint32(v))
 	_, err = p.MM.CopyOut(arg, b[:])
 	return 0, err
 }

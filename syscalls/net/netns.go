@@ -16,7 +16,7 @@
 //     runs on that thread. When the root holds a procfs mount (other than
 //     being the host's "/"), its magic links could lead out of a chroot,
 //     so binds then go through the parent directory that kshim resolved
-//     itself (socket.go: bindUnix).
+//     itself (socket.go: BindUnix).
 //   - The namespace is made during set-up (StartNetwork, before the guest
 //     runs and before kshim drops privileges); later calls need no
 //     capability but those the guest's own sockets need.
@@ -25,7 +25,7 @@
 // only loopback up; "none" the same namespace with loopback down and no
 // AF_INET/AF_INET6 sockets at all (EAFNOSUPPORT, as a kernel without IP);
 // "host" the host's namespace.
-package syscalls
+package net
 
 import (
 	"fmt"
@@ -35,6 +35,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/kernel"
 )
 
 // NetMode is the guest's network policy.
@@ -67,7 +69,7 @@ type Network struct {
 	// pinnedBind: bind unix paths through a resolved parent directory
 	// instead of the chrooted worker (the root holds a procfs).
 	pinnedBind bool
-	cred       credTable
+	Cred       credTable
 }
 
 // networks maps a Kernel to its Network (kept here, not in Kernel, so
@@ -76,12 +78,12 @@ var networks sync.Map
 
 // StartNetwork creates k's network with policy mode, the worker chrooted
 // at p's root. Call it once, before the guest runs.
-func StartNetwork(k *Kernel, mode NetMode, p *Process) (*Network, error) {
+func StartNetwork(k *kernel.Kernel, mode NetMode, p *kernel.Process) (*Network, error) {
 	n := &Network{mode: mode, reqs: make(chan func()), done: make(chan struct{})}
-	n.cred.init()
-	n.pinnedBind = p.fs.rootHost != "/" && rootHoldsProc(p.fs.rootHost)
+	n.Cred.init()
+	n.pinnedBind = p.Fs.RootHost != "/" && rootHoldsProc(p.Fs.RootHost)
 	errc := make(chan error, 1)
-	go n.worker(p.fs.root, errc)
+	go n.worker(p.Fs.Root, errc)
 	if err := <-errc; err != nil {
 		return nil, err
 	}
@@ -98,14 +100,14 @@ func (n *Network) Close() {
 	}
 }
 
-// network returns p's network; nil when the process has none (unit tests
+// NetworkOf returns p's network; nil when the process has none (unit tests
 // without a Kernel): then sockets are made on the calling thread, in the
 // host's namespace.
-func (p *Process) network() *Network {
-	if p.proc.k == nil {
+func NetworkOf(p *kernel.Process) *Network {
+	if p.Proc.K == nil {
 		return nil
 	}
-	v, ok := networks.Load(p.proc.k)
+	v, ok := networks.Load(p.Proc.K)
 	if !ok {
 		return nil
 	}
@@ -141,8 +143,8 @@ func (n *Network) worker(root int, errc chan<- error) {
 			n.pinnedBind = true
 		}
 	}
-	if err := n.cred.openDiag(); err != nil {
-		n.cred.diag = -1 // peer credentials then fall back to 0
+	if err := n.Cred.openDiag(); err != nil {
+		n.Cred.diag = -1 // peer credentials then fall back to 0
 	}
 	errc <- nil
 	for {

@@ -5,37 +5,39 @@
 // SA_NOCLDSTOP) and wait4(WUNTRACED, WCONTINUED) or waitid(WSTOPPED,
 // WCONTINUED).
 //
-// Invariants: a group's stop state is guarded by Kernel.mu; stopped
-// mirrors it for lock-free reads (interrupted runs under Kernel.mu or
+// Invariants: a group's stop state is guarded by Kernel.Mu; stopped
+// mirrors it for lock-free reads (interrupted runs under Kernel.Mu or
 // none). A stopped thread parks in DeliverPending, outside the guest, on
 // Kernel.cond, which every post broadcasts; the stop is complete, and the
 // parent told, when every thread of the group has parked. As on Linux, SIGCONT is acted
 // on when sent (it resumes the group and discards pending stop signals,
 // even if blocked or ignored), and a stop signal sent discards a pending
 // SIGCONT.
-package syscalls
+package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+)
 
 const (
-	cldStopped   = 5
-	cldContinued = 6
+	CldStopped   = 5
+	CldContinued = 6
 	saNocldstop  = 1
 
 	stopSignals = 1<<(unix.SIGSTOP-1) | 1<<(unix.SIGTSTP-1) | 1<<(unix.SIGTTIN-1) | 1<<(unix.SIGTTOU-1)
 )
 
-func isStopSignal(sig int) bool { return sig >= 1 && sig <= 64 && bit(sig)&stopSignals != 0 }
+func isStopSignal(sig int) bool { return sig >= 1 && sig <= 64 && Bit(sig)&stopSignals != 0 }
 
 // groupStop stops p's group for sig (its default action).
 func (p *Process) groupStop(sig int) {
-	k := p.proc.k
+	k := p.Proc.K
 	if k == nil {
 		return
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	g := p.proc.group
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	g := p.Proc.Group
 	if g.exiting || g.stopped.Load() {
 		return
 	}
@@ -44,8 +46,8 @@ func (p *Process) groupStop(sig int) {
 	for t := range g.threads {
 		if t != p {
 			t.pokeIntr()
-			if t.proc.task != nil {
-				t.proc.task.Kick()
+			if t.Proc.task != nil {
+				t.Proc.task.Kick()
 			}
 		}
 	}
@@ -53,9 +55,9 @@ func (p *Process) groupStop(sig int) {
 }
 
 // jobSignal is what posting sig to p does at once for job control.
-// Kernel.mu held.
+// Kernel.Mu held.
 func (p *Process) jobSignal(sig int) {
-	g := p.proc.group
+	g := p.Proc.Group
 	if g == nil {
 		return
 	}
@@ -64,30 +66,30 @@ func (p *Process) jobSignal(sig int) {
 	case sig == int(unix.SIGCONT):
 		drop = stopSignals
 	case isStopSignal(sig):
-		drop = bit(int(unix.SIGCONT))
+		drop = Bit(int(unix.SIGCONT))
 	default:
 		return
 	}
 	for t := range g.threads {
-		t.proc.sigMu.Lock()
-		t.sig.pending &^= drop
-		t.proc.sigMu.Unlock()
+		t.Proc.SigMu.Lock()
+		t.Sig.Pending &^= drop
+		t.Proc.SigMu.Unlock()
 	}
 	if sig == int(unix.SIGCONT) && g.stopped.Load() {
 		g.stopped.Store(false)
 		if !g.stopping { // the stop had completed: the parent hears of the continue
 			g.stopReport, g.contReport = false, true
-			g.notifyParent(cldContinued, int(unix.SIGCONT))
+			g.notifyParent(CldContinued, int(unix.SIGCONT))
 		}
 		g.stopping = false
 	}
 }
 
 // notifyParent sends the group's parent SIGCHLD for a stop or continue.
-// Kernel.mu held.
+// Kernel.Mu held.
 func (g *threadGroup) notifyParent(code, sig int) {
-	parent := g.leader.proc.parent
-	if parent == nil || parent.sig.act[unix.SIGCHLD].flags&saNocldstop != 0 {
+	parent := g.leader.Proc.Parent
+	if parent == nil || parent.Sig.Act[unix.SIGCHLD].Flags&saNocldstop != 0 {
 		return
 	}
 	parent.post(int(unix.SIGCHLD), Siginfo{Signo: int32(unix.SIGCHLD), Code: int32(code),
@@ -97,26 +99,26 @@ func (g *threadGroup) notifyParent(code, sig int) {
 // stopWait parks the calling thread while its group is stopped (until
 // SIGCONT, or a SIGKILL for it).
 func (p *Process) stopWait() {
-	g := p.proc.group
+	g := p.Proc.Group
 	if g == nil || !g.stopped.Load() {
 		return
 	}
-	k := p.proc.k
-	k.mu.Lock()
+	k := p.Proc.K
+	k.Mu.Lock()
 	g.parked++
 	g.stopDone(k)
 	for g.stopped.Load() && !g.exiting && !p.killPending() {
 		k.cond.Wait()
 	}
 	g.parked--
-	k.mu.Unlock()
+	k.Mu.Unlock()
 }
 
 // stopState is what wait reports for child c's group, if anything: a stop
 // (status sig<<8|0x7f) or a continue (0xffff) not reported yet. It clears
-// the report unless peek. Kernel.mu held.
+// the report unless peek. Kernel.Mu held.
 func (c *Process) stopState(stopped, continued, peek bool) (uint32, bool) {
-	g := c.proc.group
+	g := c.Proc.Group
 	if g == nil {
 		return 0, false
 	}
@@ -136,12 +138,12 @@ func (c *Process) stopState(stopped, continued, peek bool) (uint32, bool) {
 }
 
 // stopDone completes a group stop once every thread has parked: only then
-// does the parent hear of it (as do_notify_parent_cldstop). Kernel.mu
+// does the parent hear of it (as do_notify_parent_cldstop). Kernel.Mu
 // held; called as threads park or end.
 func (g *threadGroup) stopDone(k *Kernel) {
 	if g.stopping && g.parked >= len(g.threads) {
 		g.stopping, g.stopReport = false, true
-		g.notifyParent(cldStopped, g.stopSig)
+		g.notifyParent(CldStopped, g.stopSig)
 		k.cond.Broadcast()
 	}
 }
@@ -151,24 +153,24 @@ func (g *threadGroup) stopDone(k *Kernel) {
 // process, kshim's host parent counts). Linux discards SIGTSTP, SIGTTIN
 // and SIGTTOU with the default action in such a group.
 func (p *Process) orphanedGroup() bool {
-	k := p.proc.k
+	k := p.Proc.K
 	if k == nil {
 		return false
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	g := p.proc.pgid
-	for _, q := range k.procs {
-		if q.proc.zombie || q.proc.pgid != g {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	g := p.Proc.Pgid
+	for _, q := range k.Procs {
+		if q.Proc.zombie || q.Proc.Pgid != g {
 			continue
 		}
-		switch par := q.proc.parent; {
+		switch par := q.Proc.Parent; {
 		case par != nil:
-			if par.proc.pgid != g && par.proc.sid == q.proc.sid {
+			if par.Proc.Pgid != g && par.Proc.Sid == q.Proc.Sid {
 				return false
 			}
-		case q.proc.first:
-			if k.hostParentPgid != g && k.hostParentSid == q.proc.sid {
+		case q.Proc.first:
+			if k.hostParentPgid != g && k.hostParentSid == q.Proc.Sid {
 				return false
 			}
 		}

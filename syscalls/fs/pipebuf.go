@@ -11,7 +11,7 @@
 //     (F_GETPIPE_SZ), charged to Limits.Mem while refs > 0. When the last
 //     entry is closed the host pipe is gone (or belongs to the host alone)
 //     and the charge is returned.
-//   - Capacity changes only through setPipeSize, which charges growth
+//   - Capacity changes only through SetPipeSize, which charges growth
 //     before asking the host and returns what a shrink frees after.
 //
 // Linux's rules for an unprivileged user (fs/pipe.c), which kshim applies
@@ -21,7 +21,7 @@
 // pipe-user-pages-hard (here: when 2 do not fit); opening a FIFO whose
 // buffer does not fit is ENOMEM (fifo_open); F_SETPIPE_SZ above
 // /proc/sys/fs/pipe-max-size, or past the budget, is EPERM.
-package syscalls
+package fs
 
 import (
 	"os"
@@ -37,14 +37,14 @@ type pipeKey struct{ dev, ino uint64 }
 // pipeCharge is one host pipe's charge.
 type pipeCharge struct {
 	key   pipeKey
-	refs  int
+	Refs  int
 	bytes uint64
 }
 
 // Linux's pipe sizes (PIPE_DEF_BUFFERS, PIPE_MIN_DEF_BUFFERS pages).
 const (
-	pipeDefSize = 16 * 4096
-	pipeMinSize = 2 * 4096
+	PipeDefSize = 16 * 4096
+	PipeMinSize = 2 * 4096
 )
 
 var pipeMax struct {
@@ -79,14 +79,14 @@ func pipeKeyOf(h int) (pipeKey, bool) {
 // its capacity: ENOMEM when that does not fit, unless force (fds the guest
 // started with), which charges what fits. Sandbox.mu held.
 func (sb *Sandbox) lockedPipeFor(h int, force bool) (*pipeCharge, error) {
-	if sb.lim.Mem == nil {
+	if sb.Lim.Mem == nil {
 		return nil, nil
 	}
 	key, ok := pipeKeyOf(h)
 	if !ok {
 		return nil, nil
 	}
-	if c := sb.pipes[key]; c != nil {
+	if c := sb.Pipes[key]; c != nil {
 		return c, nil
 	}
 	size, err := unix.FcntlInt(uintptr(h), unix.F_GETPIPE_SZ, 0)
@@ -94,63 +94,63 @@ func (sb *Sandbox) lockedPipeFor(h int, force bool) (*pipeCharge, error) {
 		return nil, nil
 	}
 	c := &pipeCharge{key: key, bytes: uint64(size)}
-	if err := sb.lim.Mem.Charge(c.bytes); err != nil {
+	if err := sb.Lim.Mem.Charge(c.bytes); err != nil {
 		if !force {
 			return nil, unix.ENOMEM
 		}
 		c.bytes = 0
 	}
-	sb.pipes[key] = c
+	sb.Pipes[key] = c
 	return c, nil
 }
 
 // lockedUnref drops a reference to c; the last returns its charge.
 // Sandbox.mu held.
 func (sb *Sandbox) lockedUnref(c *pipeCharge) {
-	if c.refs--; c.refs > 0 {
+	if c.Refs--; c.Refs > 0 {
 		return
 	}
-	if sb.pipes[c.key] == c {
-		delete(sb.pipes, c.key)
+	if sb.Pipes[c.key] == c {
+		delete(sb.Pipes, c.key)
 	}
 	if c.bytes > 0 {
-		sb.lim.Mem.Uncharge(c.bytes)
+		sb.Lim.Mem.Uncharge(c.bytes)
 	}
 }
 
-// makePipe is the host pipe2 for the guest's pipe()/pipe2(): the pipe's
+// MakePipe is the host pipe2 for the guest's pipe()/pipe2(): the pipe's
 // buffer is charged first (ENFILE when even a small one does not fit).
 // done drops pipe2's own reference once the guest's fds hold theirs.
-func (p *fsTask) makePipe(hp *[2]int, flags int) (done func(), err error) {
-	sb := p.owner.sandbox()
-	if sb == nil || sb.lim.Mem == nil {
+func (p *Task) MakePipe(hp *[2]int, flags int) (done func(), err error) {
+	sb := p.Owner.Sandbox()
+	if sb == nil || sb.Lim.Mem == nil {
 		return func() {}, unix.Pipe2(hp[:], flags)
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	size := uint64(pipeDefSize)
-	if sb.lim.Mem.Charge(size) != nil {
-		size = pipeMinSize
-		if sb.lim.Mem.Charge(size) != nil {
+	size := uint64(PipeDefSize)
+	if sb.Lim.Mem.Charge(size) != nil {
+		size = PipeMinSize
+		if sb.Lim.Mem.Charge(size) != nil {
 			return nil, unix.ENFILE
 		}
 	}
 	if err := unix.Pipe2(hp[:], flags); err != nil {
-		sb.lim.Mem.Uncharge(size)
+		sb.Lim.Mem.Uncharge(size)
 		return nil, err
 	}
-	if size < pipeDefSize {
+	if size < PipeDefSize {
 		_, _ = unix.FcntlInt(uintptr(hp[0]), unix.F_SETPIPE_SZ, int(size))
 	}
 	// What the host gave is what it holds (less than asked when kshim is
 	// itself a user over its soft limit).
 	if got, err := unix.FcntlInt(uintptr(hp[0]), unix.F_GETPIPE_SZ, 0); err == nil && got > 0 && uint64(got) < size {
-		sb.lim.Mem.Uncharge(size - uint64(got))
+		sb.Lim.Mem.Uncharge(size - uint64(got))
 		size = uint64(got)
 	}
 	key, _ := pipeKeyOf(hp[0])
-	c := &pipeCharge{key: key, refs: 1, bytes: size}
-	sb.pipes[key] = c
+	c := &pipeCharge{key: key, Refs: 1, bytes: size}
+	sb.Pipes[key] = c
 	return func() {
 		sb.mu.Lock()
 		sb.lockedUnref(c)
@@ -174,11 +174,11 @@ func roundPipeSize(n uint32) uint64 {
 	return s
 }
 
-// setPipeSize is fcntl(F_SETPIPE_SZ) on e: Linux's pipe_set_size for an
+// SetPipeSize is fcntl(F_SETPIPE_SZ) on e: Linux's pipe_set_size for an
 // unprivileged user, with growth charged to the guest's budget.
-func (p *fsTask) setPipeSize(e fdEntry, arg uint64) (uint64, error) {
-	cur, err := unix.FcntlInt(uintptr(e.host), unix.F_GETPIPE_SZ, 0)
-	if err != nil || e.file.node != nil {
+func (p *Task) SetPipeSize(e FdEntry, arg uint64) (uint64, error) {
+	cur, err := unix.FcntlInt(uintptr(e.Host), unix.F_GETPIPE_SZ, 0)
+	if err != nil || e.File.Node != nil {
 		return 0, unix.EBADF // not a pipe
 	}
 	size := roundPipeSize(uint32(arg))
@@ -188,27 +188,27 @@ func (p *fsTask) setPipeSize(e fdEntry, arg uint64) (uint64, error) {
 	if size > uint64(cur) && size > pipeMaxSize() {
 		return 0, unix.EPERM
 	}
-	sb := p.owner.sandbox()
-	c := e.file.pipe
+	sb := p.Owner.Sandbox()
+	c := e.File.Pipe
 	if sb == nil || c == nil {
-		_, err := unix.FcntlInt(uintptr(e.host), unix.F_SETPIPE_SZ, int(size))
+		_, err := unix.FcntlInt(uintptr(e.Host), unix.F_SETPIPE_SZ, int(size))
 		return size, err
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
 	if size > c.bytes {
-		if sb.lim.Mem.Charge(size-c.bytes) != nil {
+		if sb.Lim.Mem.Charge(size-c.bytes) != nil {
 			return 0, unix.EPERM // over the user's pipe buffer limit
 		}
 	}
-	if _, err := unix.FcntlInt(uintptr(e.host), unix.F_SETPIPE_SZ, int(size)); err != nil {
+	if _, err := unix.FcntlInt(uintptr(e.Host), unix.F_SETPIPE_SZ, int(size)); err != nil {
 		if size > c.bytes {
-			sb.lim.Mem.Uncharge(size - c.bytes)
+			sb.Lim.Mem.Uncharge(size - c.bytes)
 		}
 		return 0, err // EBUSY: the data does not fit
 	}
 	if size < c.bytes {
-		sb.lim.Mem.Uncharge(c.bytes - size)
+		sb.Lim.Mem.Uncharge(c.bytes - size)
 	}
 	c.bytes = size
 	return size, nil

@@ -1,0 +1,18 @@
+// Package fs is the file side of kshim's Linux personality: the guest's fd
+// table and open files (fdtable.go), its root, cwd and umask and the path
+// resolution that stays inside the root (fspath.go), opening, looking at
+// and changing files (fsopen.go, fsstat.go, fsmutate.go), waiting for fds
+// (fspoll.go), pipe buffers and what they are charged to (pipebuf.go), the
+// guest-wide limits (limits.go: Sandbox), the host side of reads and
+// writes (io.go), and the node type of kshim's /proc (fsproc.go).
+//
+// It sits below package kernel: Task, the file side of one process (its
+// guest memory, fd table and fs_struct), is embedded in kernel.Process,
+// and reaches the task above only through FileOwner (its /proc, signals,
+// limits, and the kernel's other address spaces). Each file's head gives
+// its invariants; the confinement rules are fspath.go's.
+//
+// Lock order (limits.go, fdtable.go): FDTable.mu, then Sandbox.mu, then
+// ept.Memory's; kernel.Kernel.Mu is taken before Sandbox.mu, and nothing
+// else is taken with Sandbox.mu held.
+package fs

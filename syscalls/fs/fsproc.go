@@ -1,0 +1,57 @@
+// fsproc.go (fs): the nodes of kshim's /proc as the file side holds
+// them (ProcNode, VirtualDir); the tree itself is generated from the
+// guest's state by package kernel (kernel/fsproc.go, whose head gives
+// its invariants). A node's callbacks get the FileOwner of the task that
+// asks, which is a *kernel.Process.
+package fs
+
+import (
+	"hash/fnv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// ProcNode is one entry of kshim's /proc.
+type ProcNode struct {
+	Path string // its guest path, e.g. /proc/1234/maps
+	Mode uint32
+	// Gen generates a file's contents.
+	Gen func(p FileOwner) ([]byte, error)
+	// Names lists a directory's entries; child looks one up (nil: none).
+	Names func(p FileOwner) []string
+	Child func(p FileOwner, name string) *ProcNode
+	// Target is a symlink's readlink text.
+	Target func(p FileOwner) (string, error)
+	// Follow opens what a magic link leads to and rest below it. /proc/self
+	// has none: it is an ordinary symlink to <pid>.
+	Follow func(p FileOwner, rest string, flags int, mode uint32) (Resolved, error)
+	// FdLink: a /proc/self/fd/N link, for guest fd fd.
+	FdLink bool
+	Fd     int
+}
+
+func (n *ProcNode) IsDir() bool  { return n.Mode&unix.S_IFMT == unix.S_IFDIR }
+func (n *ProcNode) IsLink() bool { return n.Mode&unix.S_IFMT == unix.S_IFLNK }
+
+// VirtualDir is an open /proc directory: its entries, listed by the first
+// getdents64 after open or a rewind (so /proc/self/fd shows the fd being
+// read, as on Linux), and the position.
+type VirtualDir struct {
+	Mu      sync.Mutex
+	Node    *ProcNode
+	Entries []ProcDirent // nil until listed
+	Pos     int
+}
+
+type ProcDirent struct {
+	Name string
+	Ino  uint64
+	Typ  uint8 // DT_*
+}
+
+func ProcIno(path string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(path))
+	return h.Sum64()>>1 | 1
+}

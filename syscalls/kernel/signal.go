@@ -1,0 +1,396 @@
+// signal.go: signal dispositions, masks, delivery and rt_sigreturn.
+//
+// Delivery builds Linux's x86-64 rt_sigframe on the user stack (or the
+// alternate stack): return address (sa_restorer), ucontext with the
+// interrupted registers in sigcontext, siginfo, and the FPU state (fxsave
+// format) the handler may clobber. rt_sigreturn reads it all back, trusting
+// nothing in it: the registers the handler can forge are only user state.
+//
+// Invariant: a thread's mask changes only on its own goroutine and always
+// under its SigMu (SetMask), so other tasks (choosing the thread that takes
+// a process signal, checking for interruption) read it under SigMu; the
+// thread itself reads it freely.
+package kernel
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
+)
+
+const Nsig = 64
+
+type Sigaction struct {
+	Handler, Flags, Restorer, Mask uint64
+}
+
+const (
+	SigDfl = 0
+	SigIgn = 1
+
+	saSiginfo   = 0x4
+	saOnstack   = 0x08000000
+	saRestart   = 0x10000000
+	saNodefer   = 0x40000000
+	saResethand = 0x80000000
+	saRestorer  = 0x04000000
+
+	SsOnstack = 1
+	SsDisable = 2
+)
+
+type signals struct {
+	Act     *[Nsig + 1]Sigaction // shared by the threads of a process (CLONE_SIGHAND)
+	Mask    uint64
+	Pending uint64
+	info    [Nsig + 1]Siginfo
+	AltSP   uint64
+	AltSize uint64
+	AltOn   bool
+	cr2     uint64 // the last fault address, sigcontext's cr2
+	// Saved is the mask rt_sigsuspend replaced; RestoreMask says it is
+	// still to be put back (by the next frame's uc_mask, or at the end of
+	// DeliverPending when no handler runs): waitsig.go.
+	Saved       uint64
+	RestoreMask bool
+}
+
+// Siginfo is the part of siginfo_t kshim fills.
+type Siginfo struct {
+	Signo, Code int32
+	Addr        uint64 // si_addr for faults; si_pid for kill
+	UID         uint32
+	Pid         uint32
+	FromKill    bool
+	Status      int32 // SIGCHLD: the child's exit status or signal
+	// Raw is a siginfo the sender gave whole (rt_sigqueueinfo); when set,
+	// it is what the receiver sees, with si_signo put right.
+	Raw         []byte
+	Err, Trapno uint64 // the exception's error code and vector, for sigcontext
+	// Drop, when set by the time the signal is taken, discards it: a
+	// POSIX timer's signal after the timer was re-armed or deleted.
+	Drop *atomic.Bool
+}
+
+func (info *Siginfo) Dropped() bool { return info.Drop != nil && info.Drop.Load() }
+
+func Bit(sig int) uint64 { return 1 << (sig - 1) }
+
+// Encode writes info as the 128-byte siginfo_t the guest reads.
+func (info *Siginfo) Encode(si []byte) {
+	if info.Raw != nil {
+		copy(si, info.Raw)
+		abi.Put32(si, uint32(info.Signo))
+		return
+	}
+	abi.Put32(si, uint32(info.Signo))
+	abi.Put32(si[8:], uint32(info.Code))
+	if info.FromKill {
+		abi.Put32(si[16:], info.Pid)
+		abi.Put32(si[20:], info.UID)
+		if info.Signo == int32(unix.SIGCHLD) {
+			abi.Put32(si[24:], uint32(info.Status))
+		}
+	} else {
+		abi.Put64(si[16:], info.Addr)
+	}
+}
+
+// Signals that cannot be caught, blocked or ignored.
+const Unblockable = 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
+
+// SetMask sets the calling thread's signal mask (see the invariant).
+func (p *Process) SetMask(m uint64) {
+	p.Proc.SigMu.Lock()
+	p.Sig.Mask = m
+	p.Proc.SigMu.Unlock()
+}
+
+// blocks reports whether thread p blocks sig; any task may ask.
+func (p *Process) blocks(sig int) bool {
+	p.Proc.SigMu.Lock()
+	defer p.Proc.SigMu.Unlock()
+	return p.Sig.Mask&Bit(sig) != 0
+}
+
+// SetAltstack applies a stack_t (ss_sp, ss_flags, ss_size) as Linux's
+// do_sigaltstack does for a thread whose stack pointer is sp.
+func (p *Process) SetAltstack(b []byte, sp uint64) error {
+	if p.Sig.AltOn && sp-p.Sig.AltSP < p.Sig.AltSize {
+		return unix.EPERM
+	}
+	ssp, flags, size := abi.Le64(b), uint32(abi.Le64(b[8:])), abi.Le64(b[16:])
+	// SS_AUTODISARM is a modifier; SS_ONSTACK is accepted as 0 for old
+	// programs, as Linux does.
+	switch flags &^ (1 << 31) {
+	case SsDisable:
+		p.Sig.AltOn, p.Sig.AltSP, p.Sig.AltSize = false, 0, 0
+	case 0, SsOnstack:
+		if size < 2048 { // MINSIGSTKSZ
+			return unix.ENOMEM
+		}
+		p.Sig.AltOn, p.Sig.AltSP, p.Sig.AltSize = true, ssp, size
+	default:
+		return unix.EINVAL
+	}
+	return nil
+}
+
+func (p *Process) Raise(sig int, info Siginfo) {
+	p.Proc.SigMu.Lock()
+	p.Sig.Pending |= Bit(sig)
+	p.Sig.info[sig] = info
+	p.Proc.SigMu.Unlock()
+}
+
+// Linux's si_code for signals sent by kill and by tkill/tgkill.
+const (
+	SiUser  = 0
+	SiTkill = -6
+)
+
+func (p *Process) Kill(sig int, code int32) (uint64, error) {
+	if sig < 0 || sig > Nsig {
+		return 0, unix.EINVAL
+	}
+	if sig == 0 {
+		return 0, nil
+	}
+	p.Raise(sig, Siginfo{Signo: int32(sig), Code: code, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+	return 0, nil
+}
+
+func DefaultIgnored(sig int) bool {
+	switch unix.Signal(sig) {
+	case unix.SIGCHLD, unix.SIGURG, unix.SIGWINCH, unix.SIGCONT:
+		return true
+	}
+	return false
+}
+
+// DeliverPending delivers the lowest pending unblocked signal, if any:
+// it builds a handler frame in r, or ends the process. Call it before
+// every return to user mode.
+func (p *Process) DeliverPending(r *Regs) {
+	for !p.Exited {
+		p.stopWait()
+		p.Proc.SigMu.Lock()
+		ready := p.Sig.Pending &^ p.Sig.Mask
+		if ready == 0 {
+			if p.Sig.RestoreMask {
+				p.Sig.Mask, p.Sig.RestoreMask = p.Sig.Saved, false
+			}
+			p.Proc.SigMu.Unlock()
+			return
+		}
+		sig := 1
+		for ready&1 == 0 {
+			ready >>= 1
+			sig++
+		}
+		p.Sig.Pending &^= Bit(sig)
+		info := p.Sig.info[sig]
+		p.Proc.SigMu.Unlock()
+		if info.Dropped() {
+			continue
+		}
+		p.deliver(sig, info, r)
+	}
+}
+
+// Fault turns a synchronous fault into its signal, delivered now. Linux
+// force_sig_fault: a blocked or ignored synchronous signal kills the
+// process with the default action instead of being lost or looping.
+func (p *Process) Fault(r *Regs, info Siginfo) {
+	sig := int(info.Signo)
+	if p.Sig.Mask&Bit(sig) != 0 || p.Sig.Act[sig].Handler == SigIgn {
+		p.Sig.Act[sig].Handler = SigDfl
+		p.SetMask(p.Sig.Mask &^ Bit(sig))
+	}
+	p.deliver(sig, info, r)
+}
+
+func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
+	act := p.Sig.Act[sig]
+	switch act.Handler {
+	case SigIgn:
+		return
+	case SigDfl:
+		if DefaultIgnored(sig) {
+			return
+		}
+		if isStopSignal(sig) {
+			if sig == int(unix.SIGSTOP) || !p.orphanedGroup() {
+				p.groupStop(sig)
+			}
+			return
+		}
+		if sig == int(unix.SIGKILL) && p.killedByExec() {
+			p.Exited = true // another thread's execve ends this one alone
+			return
+		}
+		p.GroupExit(0, unix.Signal(sig)) // a fatal signal ends every thread
+		return
+	}
+	if err := p.setupFrame(sig, info, act, r); err != nil {
+		// No room for the frame: Linux forces SIGSEGV.
+		p.GroupExit(0, unix.SIGSEGV)
+		return
+	}
+	if act.Flags&saResethand != 0 {
+		p.Sig.Act[sig].Handler = SigDfl
+	}
+}
+
+// Frame layout (arch/x86/include/asm/sigframe.h, rt_sigframe).
+const (
+	ucOff        = 8
+	UcStackOff   = ucOff + 16
+	MctxOff      = ucOff + 40
+	UcMaskOff    = ucOff + 296
+	infoOff      = ucOff + 304
+	FrameSize    = infoOff + 128
+	FpSize       = 512
+	ucFPXstate   = 0 // no UC_FP_XSTATE: plain fxsave image
+	redZone      = 128
+	sigcontextSz = 256
+	// sigcontext_64 fields after the 18 general registers.
+	scCSGSFS  = 144
+	scErr     = 152
+	scTrapno  = 160
+	scOldmask = 168
+	scCR2     = 176
+	ScFPState = 184
+)
+
+// sigcontext order: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags.
+func SigcontextRegs(r *Regs) []*uint64 {
+	return []*uint64{&r.R8, &r.R9, &r.R10, &r.R11, &r.R12, &r.R13, &r.R14, &r.R15,
+		&r.RDI, &r.RSI, &r.RBP, &r.RBX, &r.RDX, &r.RAX, &r.RCX, &r.RSP, &r.RIP, &r.RFLAGS}
+}
+
+func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) error {
+	sp := r.RSP - redZone
+	onAlt := p.Sig.AltOn && r.RSP-p.Sig.AltSP < p.Sig.AltSize
+	if act.Flags&saOnstack != 0 && p.Sig.AltOn && !onAlt {
+		sp = p.Sig.AltSP + p.Sig.AltSize
+	}
+	fp := (sp - FpSize) &^ 63
+	frame := ((fp - FrameSize) &^ 15) - 8 // handler entry: (rsp+8) % 16 == 0
+	buf := make([]byte, fp+FpSize-frame)
+	abi.Put64(buf, act.Restorer)
+	flags := uint64(0)
+	abi.Put64(buf[ucOff:], flags)
+	// uc_stack
+	abi.Put64(buf[UcStackOff:], p.Sig.AltSP)
+	ssFlags := uint64(SsDisable)
+	if p.Sig.AltOn {
+		ssFlags = 0
+		if onAlt {
+			ssFlags = SsOnstack
+		}
+	}
+	abi.Put64(buf[UcStackOff+8:], ssFlags)
+	abi.Put64(buf[UcStackOff+16:], p.Sig.AltSize)
+	m := buf[MctxOff:]
+	for i, v := range SigcontextRegs(r) {
+		abi.Put64(m[8*i:], *v)
+	}
+	abi.Put64(m[scCSGSFS:], uint64(0x33)|uint64(0x2b)<<48) // cs, gs, fs, ss
+	if info.Trapno == 14 {
+		p.Sig.cr2 = info.Addr // Linux keeps the last fault address per thread
+	}
+	abi.Put64(m[scErr:], info.Err)
+	abi.Put64(m[scTrapno:], info.Trapno)
+	// The mask the handler's return restores: the one before
+	// rt_sigsuspend's temporary mask, if that is still in force.
+	oldMask := p.Sig.Mask
+	if p.Sig.RestoreMask {
+		oldMask = p.Sig.Saved
+	}
+	abi.Put64(m[scOldmask:], oldMask)
+	abi.Put64(m[scCR2:], p.Sig.cr2)
+	abi.Put64(m[ScFPState:], fp)
+	abi.Put64(buf[UcMaskOff:], oldMask)
+	info.Encode(buf[infoOff : infoOff+128])
+	fpu, err := p.Arch.SaveFPU()
+	if err != nil {
+		return err
+	}
+	copy(buf[fp-frame:], fpu)
+	if _, err := p.MM.CopyOut(frame, buf); err != nil {
+		return err
+	}
+	// The handler starts with a clean FPU (Linux's fpu__clear_user_states);
+	// rt_sigreturn restores the interrupted state from the frame.
+	if err := p.Arch.ResetFPU(); err != nil {
+		return err
+	}
+	p.Sig.RestoreMask = false // the frame holds the mask to go back to
+	mask := p.Sig.Mask | act.Mask
+	if act.Flags&saNodefer == 0 {
+		mask |= Bit(sig)
+	}
+	p.SetMask(mask)
+	r.RSP = frame
+	r.RIP = act.Handler
+	r.RDI = uint64(sig)
+	r.RSI = frame + infoOff
+	r.RDX = frame + ucOff
+	r.RAX = 0
+	r.RFLAGS &^= 0x400 | 0x100 // DF, TF: the ABI wants them clear in the handler
+	return nil
+}
+
+// siKernel is SI_KERNEL, the si_code of a signal the kernel forces.
+const siKernel = 0x80
+
+// BadFrame handles a corrupt sigreturn frame as Linux's signal_fault
+// does: SIGSEGV is forced on the thread (its handler runs unless it is
+// blocked or ignored, which kills), with the registers in r.
+func (p *Process) BadFrame(r *Regs, what string, err error) (uint64, error) {
+	p.Log.WithError(err).Debug("rt_sigreturn: " + what + ": SIGSEGV")
+	p.Fault(r, Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel})
+	return 0, fs.ErrNoReturn
+}
+
+// userEntryFlags are the RFLAGS bits user code may hold when it is resumed
+// (CF PF AF ZF SF TF DF OF AC ID, what it can set with popf itself); IF
+// and the reserved bit are always set. IOPL, NT, RF, VM, VIF and VIP never
+// come from the task: wherever they came from (a forged R11 at the syscall
+// stub, a sigreturn frame), they would change how the shim's own stubs run.
+const userEntryFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000
+
+// EnterUser is the last step before the registers in r go back to user
+// mode (the VMM calls it after every syscall, exception or signal
+// delivery): RFLAGS keeps only user bits, and a RIP outside the user half
+// (a sigreturn frame's, a handler's, a forged RCX at the syscall stub)
+// gets the fault Linux's return to it gives, since running it would
+// execute the shim's stubs, which only the VMM may enter:
+//   - kernel half: the instruction fetch's #PF, SIGSEGV SEGV_MAPERR at the
+//     address (Linux reports kernel addresses with the protection bit);
+//   - non-canonical: the return's #GP, SIGSEGV SI_KERNEL, address 0.
+//
+// A handler that is itself such an address faults in turn; as Linux
+// would after a few nested frames, the task then dies of SIGSEGV.
+func (p *Process) EnterUser(r *Regs) {
+	for i := 0; !p.Exited; i++ {
+		r.RFLAGS = r.RFLAGS&userEntryFlags | 0x202
+		var info Siginfo
+		switch {
+		case r.RIP < 1<<47:
+			return
+		case r.RIP >= 0xffff800000000000:
+			info = Siginfo{Signo: int32(unix.SIGSEGV), Code: 1, Addr: r.RIP, Trapno: 14, Err: 0x15}
+		default:
+			info = Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13}
+		}
+		if i >= 4 {
+			p.Sig.Act[unix.SIGSEGV].Handler = SigDfl
+		}
+		p.Fault(r, info)
+	}
+}

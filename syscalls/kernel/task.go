@@ -1,0 +1,776 @@
+// task.go: processes as tasks on vCPUs: the process table (Kernel), fork,
+// exit, wait, process groups, and what the VMM provides for them (Host,
+// Task).
+//
+// Invariants and locking:
+//   - A process runs on one vCPU (its Task); only that vCPU's goroutine
+//     touches the process's registers, memory manager, fd table and signal
+//     dispositions. Other goroutines only post signals (under the target's
+//     SigMu), read the table (under Kernel.Mu), and unmap a truncated
+//     file's pages (FileShrunk, under Kernel.Mu, which exec holds to swap
+//     a process's memory manager and exit to mark it released).
+//   - Kernel.Mu guards the table: pids, parent/child links, exit states,
+//     process groups and sessions. Lock order: Kernel.Mu, then a
+//     Process's SigMu, then guestmm, then ept.Memory. Nothing is held
+//     while the guest runs or across a blocking host call, except that
+//     waiters sleep on Kernel.cond.
+//   - fork takes guestmm's snapshot (MM.Fork) on the parent's goroutine,
+//     which is the only one that could change the parent's memory, so the
+//     child never sees half an update.
+//   - A process that has exited is a zombie until its parent waits for it
+//     (or at once when its parent ignores SIGCHLD or is gone); its vCPU and
+//     memory are released when it exits, not when it is reaped.
+package kernel
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/ept"
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
+)
+
+// Host is what the personality needs from the VMM to make tasks.
+type Host interface {
+	// NewTask returns a vCPU for a new process.
+	NewTask() (Task, error)
+	// HWCap is AT_HWCAP for new images.
+	HWCap() uint64
+	// VDSO is the vDSO to map into new images (nil: none).
+	VDSO() *VDSO
+}
+
+// Task is one vCPU as a process sees it.
+type Task interface {
+	Arch() Arch
+	// NewAddressSpace returns empty page tables (shim pages only) for this
+	// task's vCPU.
+	NewAddressSpace() (*ept.PageTable, error)
+	// Start runs p on this task from user registers r and FPU state fpu
+	// (an fxsave image) in a goroutine of its own, until p exits.
+	Start(p *Process, r *Regs, fpu []byte) error
+	// Switch makes the calling task use page tables pt (execve) when it
+	// next enters the guest.
+	Switch(pt *ept.PageTable) error
+	// Join gives this task a root in pt, another task's address space
+	// (a new thread); Leave drops it (the thread ended).
+	Join(pt *ept.PageTable) error
+	Leave(pt *ept.PageTable)
+	// Kick makes the task's vCPU leave the guest soon, so a signal posted
+	// by another task is delivered.
+	Kick()
+	// Release gives the vCPU back (exit, or a task that never started).
+	Release()
+}
+
+// Kernel is the guest's process table.
+type Kernel struct {
+	Mu      sync.Mutex
+	cond    *sync.Cond       // broadcast on every exit, exec and signal post
+	Procs   map[int]*Process // by pid: the thread group leaders
+	Threads map[int]*Process // by tid: every live thread
+	live    int              // tasks not yet fully ended (threadGroup.live, summed)
+	failure error            // the first VMM error of any task (Fail)
+	fg      map[uint64]int   // terminal rdev -> the guest's foreground pgid (tty.go)
+	// kshim's host parent's group and session: the first process's
+	// parent, for orphaned process groups (jobctl.go).
+	hostParentPgid, hostParentSid int
+	nextPID                       int
+	host                          Host
+
+	fmu   sync.Mutex // futex.go
+	futex futexTable
+
+	Sb  *fs.Sandbox // limits.go: the guest's limits (nil: none)
+	oom oomState    // oom.go (used only with sb)
+}
+
+// NewKernel creates an empty process table; the first process added takes
+// pid as its own (the VMM's pid, what getpid showed before processes).
+func NewKernel(host Host) *Kernel {
+	k := &Kernel{Procs: map[int]*Process{}, Threads: map[int]*Process{}, host: host}
+	k.cond = sync.NewCond(&k.Mu)
+	return k
+}
+
+// procState is a process's place in the table (guarded by Kernel.Mu).
+type procState struct {
+	K        *Kernel
+	task     Task
+	Parent   *Process
+	children map[*Process]bool
+	Pgid     int
+	Sid      int
+	zombie   bool
+	waitStat uint32 // wait status once a zombie
+	// vforkDone is closed when a vfork child execs or exits.
+	vforkDone chan struct{}
+	// exitSignal is sent to the parent at exit (clone's low byte).
+	exitSignal int
+	first      bool       // the process kshim started
+	SigMu      sync.Mutex // guards sig.pending and sig.info against posters
+	Group      *threadGroup
+	intrCh     chan struct{} // poked by post, for waits that must notice signals
+	mmGone     bool          // exit is releasing the memory manager (FileShrunk skips it)
+	wakeFD     int           // an eventfd post writes, for host polls (0: none yet)
+}
+
+// intr returns the channel post pokes when a signal arrives for p.
+func (p *Process) intr() <-chan struct{} {
+	p.Proc.SigMu.Lock()
+	defer p.Proc.SigMu.Unlock()
+	if p.Proc.intrCh == nil {
+		p.Proc.intrCh = make(chan struct{}, 1)
+	}
+	return p.Proc.intrCh
+}
+
+// Adopt makes p the table's first process, running on task.
+func (k *Kernel) Adopt(p *Process, task Task) {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	p.Proc.K, p.Proc.task = k, task
+	p.Proc.children = map[*Process]bool{}
+	// The process group and session kshim was started in, as a program
+	// started natively would be: a group leader only if kshim is one
+	// (else setsid, as daemons call it, would fail with EPERM).
+	p.Proc.Pgid, p.Proc.Sid = unix.Getpgrp(), p.Pid
+	if sid, err := unix.Getsid(0); err == nil {
+		p.Proc.Sid = sid
+	}
+	k.hostParentPgid, k.hostParentSid = -1, -1
+	if pp := unix.Getppid(); pp > 0 {
+		if g, err := unix.Getpgid(pp); err == nil {
+			k.hostParentPgid = g
+		}
+		if s, err := unix.Getsid(pp); err == nil {
+			k.hostParentSid = s
+		}
+	}
+	p.Proc.exitSignal = int(unix.SIGCHLD)
+	p.Proc.first = true
+	p.Proc.Group = newThreadGroup(p)
+	k.Procs[p.Pid] = p
+	k.addTask(p)
+	k.nextPID = p.Pid + 1
+}
+
+// Fail ends the whole guest because the VMM cannot go on running p (a KVM
+// error, a broken shim state): every task is killed, and Failure reports
+// err to whoever launched the guest. One task's VMM error must not leave
+// the others waiting on it forever.
+func (p *Process) Fail(err error) {
+	p.Exited, p.Signal = true, unix.SIGKILL
+	k := p.Proc.K
+	if k == nil {
+		return
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	if k.failure == nil {
+		k.failure = err
+	}
+	k.cond.Broadcast()
+	for _, q := range k.Threads {
+		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+	}
+}
+
+// Failure is the first error passed to Fail, if any.
+func (k *Kernel) Failure() error {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	return k.failure
+}
+
+// WaitAll waits until every task of the guest has ended (the first
+// process has; orphans run on as on Linux), or a VMM error ends the guest.
+func (k *Kernel) WaitAll() {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	for k.live > 0 && k.failure == nil {
+		k.cond.Wait()
+	}
+}
+
+func (k *Kernel) allocPID() int {
+	for {
+		pid := k.nextPID
+		k.nextPID++
+		if k.nextPID > 1<<22 {
+			k.nextPID = 300
+		}
+		if k.Procs[pid] == nil && k.Threads[pid] == nil && !k.groupID(pid) {
+			return pid
+		}
+	}
+}
+
+// groupID reports whether n is the id of a live process group or session
+// (Linux never hands out such a number as a pid). Kernel.Mu held.
+func (k *Kernel) groupID(n int) bool {
+	for _, q := range k.Procs {
+		if q.Proc.Pgid == n || q.Proc.Sid == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Shutdown kills every process still running (the first one has ended)
+// and waits a little for their tasks to stop. It reports whether they all
+// did: a task stuck in a host call may still touch guest memory, so then
+// the caller must not release it.
+func (k *Kernel) Shutdown() bool {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	for _, q := range k.Threads {
+		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+	}
+	deadline := time.Now().Add(time.Second)
+	for k.live > 0 && time.Now().Before(deadline) {
+		k.Mu.Unlock()
+		time.Sleep(time.Millisecond)
+		k.Mu.Lock()
+	}
+	return k.live == 0
+}
+
+// WaitProcess waits (a second at most: a thread may be stuck in a host
+// call) until every thread of leader's group has ended and returns the
+// process's exit status or killing signal.
+func (k *Kernel) WaitProcess(leader *Process) (int, unix.Signal) {
+	deadline := time.Now().Add(time.Second)
+	k.Mu.Lock()
+	for leader.Proc.Group.live > 0 && time.Now().Before(deadline) {
+		k.Mu.Unlock()
+		time.Sleep(time.Millisecond)
+		k.Mu.Lock()
+	}
+	g := leader.Proc.Group
+	// g.leader: a thread's execve may have made it the leader.
+	st, sig := g.leader.ExitStatus, g.leader.Signal
+	if g.exiting {
+		st, sig = g.status, g.signal
+	}
+	k.Mu.Unlock()
+	return st, sig
+}
+
+// FileShrunk tells every address space that the host file open at h may
+// have shrunk (truncate, ftruncate, O_TRUNC), so pages past its new end
+// stop being mapped, as Linux does on truncate.
+func (p *Process) FileShrunk(h int) {
+	var st unix.Stat_t
+	if unix.Fstat(h, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return
+	}
+	p.MM.Truncated(st.Dev, st.Ino, st.Size)
+	k := p.Proc.K
+	if k == nil {
+		return
+	}
+	// Under Kernel.Mu: no other process can release or replace its memory
+	// manager meanwhile (exit marks mmGone and exec swaps MM under it).
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	for _, q := range k.Procs {
+		if !q.Proc.zombie && !q.Proc.mmGone && q.MM != p.MM {
+			q.MM.Truncated(st.Dev, st.Ino, st.Size)
+		}
+	}
+}
+
+// Clone flags kshim understands for new processes.
+const (
+	CloneVM            = unix.CLONE_VM
+	CloneVfork         = unix.CLONE_VFORK
+	cloneSettls        = unix.CLONE_SETTLS
+	cloneParentSettid  = unix.CLONE_PARENT_SETTID
+	cloneChildSettid   = unix.CLONE_CHILD_SETTID
+	cloneChildCleartid = unix.CLONE_CHILD_CLEARTID
+	cloneThreadFlags   = unix.CLONE_THREAD | unix.CLONE_SIGHAND
+)
+
+// Fork creates a child process: a copy-on-write snapshot of the memory, a
+// copy of the fd table (same open files), the signal dispositions and
+// mask, and the registers with RAX 0. CLONE_VM without CLONE_THREAD (vfork,
+// posix_spawn) is served as a copy-on-write fork whose parent waits for the
+// child's exec or exit: programs that follow vfork's rules (only exec or
+// _exit in the child) see no difference.
+func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, error) {
+	k := p.Proc.K
+	if k == nil {
+		return 0, unix.ENOSYS
+	}
+	if flags&unix.CLONE_THREAD != 0 {
+		return p.newThread(r, flags, stack, ptid, ctid, tls)
+	}
+	if flags&unix.CLONE_SIGHAND != 0 && flags&CloneVM == 0 {
+		return 0, unix.EINVAL
+	}
+	const known = 0xff | CloneVM | CloneVfork | cloneSettls | cloneParentSettid | cloneChildSettid |
+		cloneChildCleartid | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_IO | unix.CLONE_SIGHAND
+	if flags&^uint64(known) != 0 {
+		return 0, unix.EINVAL
+	}
+	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	if err != nil {
+		return 0, err
+	}
+	defer slot.cancel()
+	t, err := k.host.NewTask()
+	if err != nil {
+		return 0, unix.EAGAIN
+	}
+	pt, err := t.NewAddressSpace()
+	if err != nil {
+		t.Release()
+		return 0, unix.ENOMEM
+	}
+	cmm, err := p.MM.Fork(pt)
+	if err != nil {
+		pt.Free()
+		t.Release()
+		return 0, unix.ENOMEM
+	}
+	files, err := p.Files.Clone()
+	if err != nil {
+		cmm.Destroy()
+		pt.Free()
+		t.Release()
+		return 0, err
+	}
+	fsc, err := p.Fs.Clone()
+	if err != nil {
+		files.CloseAll()
+		cmm.Destroy()
+		pt.Free()
+		t.Release()
+		return 0, err
+	}
+	c := &Process{
+		Task: fs.Task{MM: cmm, Files: files, Fs: fsc},
+		Arch: t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
+		started: p.started, Warned: map[uint64]bool{},
+		Rlimits: p.childRlimits(false), Comm: p.Comm,
+	}
+	c.Owner = c
+	acts := *p.Sig.Act
+	c.Sig.Act, c.Sig.Mask = &acts, p.Sig.Mask
+	c.Sig.AltSP, c.Sig.AltSize, c.Sig.AltOn = p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn
+	cr, fpu := p.childStart(c, r, flags, stack, tls)
+
+	k.Mu.Lock()
+	slot.settle()
+	c.Pid = k.allocPID()
+	c.Tid = c.Pid
+	c.Attrs = p.Attrs // under Kernel.Mu, which guards the priorities
+	c.Proc = procState{K: k, task: t, Parent: p.Proc.Group.leader, children: map[*Process]bool{},
+		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, exitSignal: int(flags & 0xff)}
+	c.Proc.Group = newThreadGroup(c)
+	k.addTask(c)
+	if flags&CloneVfork != 0 {
+		c.Proc.vforkDone = make(chan struct{})
+	}
+	k.Procs[c.Pid] = c
+	p.Proc.Group.leader.Proc.children[c] = true
+	k.Mu.Unlock()
+
+	var tid [4]byte
+	abi.Put32(tid[:], uint32(c.Pid))
+	if flags&cloneParentSettid != 0 {
+		_, _ = p.MM.CopyOut(ptid, tid[:])
+	}
+	if flags&cloneChildSettid != 0 {
+		_, _ = cmm.CopyOut(ctid, tid[:])
+	}
+	if flags&cloneChildCleartid != 0 {
+		c.TidAddr = ctid
+	}
+	vforkDone := c.Proc.vforkDone // the child clears it (under Kernel.Mu) once running
+	if err := t.Start(c, &cr, fpu); err != nil {
+		c.exit()
+		return 0, unix.EAGAIN
+	}
+	if vforkDone != nil {
+		<-vforkDone // the child's exec or exit
+	}
+	return uint64(c.Pid), nil
+}
+
+// Finish is called by the VMM when p's task has stopped for good: p is
+// released and becomes a zombie for its parent.
+func (p *Process) Finish() { p.exit() }
+
+// WaitStatus is p's wait status (valid once p has exited).
+func (p *Process) WaitStatus() uint32 {
+	if p.Signal != 0 {
+		return uint32(p.Signal) & 0x7f
+	}
+	return uint32(p.ExitStatus&0xff) << 8
+}
+
+func (p *Process) exit() {
+	if !p.threadExit() {
+		return // other threads go on
+	}
+	// The last thread: the process ends. Its table entry is the leader's.
+	if l := p.Proc.Group; l != nil && l.leader != p {
+		l.leader.ExitStatus, l.leader.Signal = p.ExitStatus, p.Signal
+		l.leader.Proc.task = p.Proc.task
+		p = l.leader
+	}
+	k := p.Proc.K
+	if k != nil {
+		k.Mu.Lock()
+		p.Proc.mmGone = true // FileShrunk must not touch it any more
+		k.Mu.Unlock()
+	}
+	p.Proc.Group.timers.stopTimers(true)
+	p.MM.Destroy()
+	p.MM.PageTable().Free()
+	p.Close()
+	if k == nil {
+		return
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	p.Proc.zombie = true
+	p.Proc.waitStat = p.WaitStatus()
+	delete(k.Threads, p.Tid)
+	if p.Proc.vforkDone != nil {
+		close(p.Proc.vforkDone)
+		p.Proc.vforkDone = nil
+	}
+	// Orphans are reaped by kshim itself when they exit (the role of init).
+	for c := range p.Proc.children {
+		c.Proc.Parent = nil
+		if c.Proc.zombie {
+			delete(k.Procs, c.Pid)
+		}
+	}
+	p.Proc.children = nil
+	parent := p.Proc.Parent
+	switch {
+	case parent == nil:
+		delete(k.Procs, p.Pid)
+	case parent.Sig.Act[unix.SIGCHLD].Handler == SigIgn || parent.Sig.Act[unix.SIGCHLD].Flags&saNocldwait != 0:
+		delete(parent.Proc.children, p)
+		delete(k.Procs, p.Pid)
+	}
+	if parent != nil && p.Proc.exitSignal != 0 {
+		code := int32(CldExited)
+		status := int32(p.ExitStatus)
+		if p.Signal != 0 {
+			code, status = CldKilled, int32(p.Signal)
+		}
+		parent.post(p.Proc.exitSignal, Siginfo{Signo: int32(p.Proc.exitSignal), Code: code,
+			Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), Status: status, FromKill: true})
+	}
+	if p.Proc.task != nil {
+		p.Proc.task.Release()
+		p.Proc.task = nil
+	}
+	k.taskDone(p)
+}
+
+// pokeIntr wakes a wait of p's that must notice a signal (futex, sleeps,
+// and host calls that block: WaitReady).
+func (p *Process) pokeIntr() {
+	p.Proc.SigMu.Lock()
+	ch, efd := p.Proc.intrCh, p.Proc.wakeFD
+	p.Proc.SigMu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	if efd > 0 {
+		var one = [8]byte{1}
+		_, _ = unix.Write(efd, one[:])
+	}
+}
+
+// ErrRestart is Linux's ERESTARTSYS: a blocking call interrupted by a
+// signal, restarted or failed with EINTR depending on the handler
+// (table.go).
+var ErrRestart = errors.New("interrupted: restart or EINTR")
+
+// Restartable reports whether the signal that will be delivered next lets
+// the interrupted syscall restart (SA_RESTART, or no handler runs).
+func (p *Process) Restartable() bool {
+	p.Proc.SigMu.Lock()
+	ready := p.Sig.Pending &^ p.Sig.Mask
+	p.Proc.SigMu.Unlock()
+	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
+		if ready&1 == 0 {
+			continue
+		}
+		act := p.Sig.Act[sig]
+		if act.Handler == SigIgn || act.Handler == SigDfl {
+			continue // nothing runs for it (or the process dies anyway)
+		}
+		return act.Flags&saRestart != 0
+	}
+	return true
+}
+
+// WaitReady blocks until host fd h is ready for events (POLLIN, POLLOUT)
+// or a signal for p arrives (ErrRestart). Host calls that can block (a
+// pipe, a terminal, a socket) wait here first, so a signal from another
+// task is not held up behind them. Regular files, directories and
+// non-blocking fds return at once.
+func (p *Process) WaitReady(h int, events int16) error {
+	if p.Proc.K == nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Fstat(h, &st) != nil {
+		return nil // let the call itself report it
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFBLK:
+		return nil
+	}
+	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_NONBLOCK != 0 ||
+		events == unix.POLLIN && fl&unix.O_ACCMODE == unix.O_WRONLY ||
+		events == unix.POLLOUT && fl&unix.O_ACCMODE == unix.O_RDONLY {
+		return nil // the call itself fails at once (EBADF) or does not block
+	}
+	wake := p.WakeFD()
+	if wake < 0 {
+		return nil
+	}
+	for {
+		if p.Interrupted() {
+			return ErrRestart
+		}
+		fds := []unix.PollFd{{Fd: int32(h), Events: events}, {Fd: int32(wake), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+			return nil
+		}
+		if fds[1].Revents != 0 {
+			var b [8]byte
+			_, _ = unix.Read(wake, b[:])
+		}
+		if fds[0].Revents != 0 {
+			return nil
+		}
+	}
+}
+
+// WakeFD returns p's wake-up eventfd (non-blocking), made on first use.
+func (p *Process) WakeFD() int {
+	p.Proc.SigMu.Lock()
+	defer p.Proc.SigMu.Unlock()
+	if p.Proc.wakeFD == 0 {
+		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return -1
+		}
+		p.Proc.wakeFD = fd
+	}
+	return p.Proc.wakeFD
+}
+
+// si_code values for SIGCHLD, and sa_flags.
+const (
+	CldExited   = 1
+	CldKilled   = 2
+	saNocldwait = 2
+)
+
+// post queues sig for p from another task (or p itself) and wakes it:
+// a sleeping waiter returns to check, a running vCPU is kicked.
+// Kernel.Mu must be held when k is non-nil.
+func (p *Process) post(sig int, info Siginfo) {
+	if p.Proc.K != nil {
+		p.jobSignal(sig)
+	}
+	p.Proc.SigMu.Lock()
+	p.Sig.Pending |= Bit(sig)
+	p.Sig.info[sig] = info
+	p.Proc.SigMu.Unlock()
+	p.pokeIntr()
+	if t := p.Proc.task; t != nil {
+		t.Kick()
+	}
+	if p.Proc.K != nil {
+		p.Proc.K.cond.Broadcast()
+	}
+}
+
+// SignalPending reports whether a signal waits that p would act on (for
+// the VMM, after a kick).
+func (p *Process) SignalPending() bool { return p.Interrupted() }
+
+// Interrupted reports whether a signal is pending that p would act on (not
+// blocked, not ignored): a blocking syscall must return EINTR for it.
+func (p *Process) Interrupted() bool {
+	if g := p.Proc.Group; g != nil && g.stopped.Load() {
+		return true // the call restarts once the group continues
+	}
+	p.Proc.SigMu.Lock()
+	ready := p.Sig.Pending &^ p.Sig.Mask
+	p.Proc.SigMu.Unlock()
+	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
+		if ready&1 == 0 {
+			continue
+		}
+		h := p.Sig.Act[sig].Handler
+		if h != SigIgn && !(h == SigDfl && DefaultIgnored(sig)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Process) ZeroSiginfo(addr uint64) error {
+	if addr == 0 {
+		return nil
+	}
+	var si [128]byte
+	_, err := p.MM.CopyOut(addr, si[:])
+	return err
+}
+
+func (p *Process) WaitChild(pid, opts int) (int, uint32, error) {
+	return p.WaitChildOpts(pid, opts&unix.WNOHANG != 0, false,
+		WaitWant{Exited: true, Stopped: opts&unix.WUNTRACED != 0, Continued: opts&unix.WCONTINUED != 0})
+}
+
+// WaitWant is what a wait reports: exits, stops, continues.
+type WaitWant struct{ Exited, Stopped, Continued bool }
+
+// WaitChildOpts waits for a child matching pid (wait4's encoding: >0 that
+// child, -1 any, 0 p's group, < -1 group -pid) to exit, stop or continue
+// as want asks, and reaps an exited one unless nowait. It returns 0 with
+// nohang when nothing is to be reported yet.
+func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant) (int, uint32, error) {
+	k := p.Proc.K
+	if k == nil {
+		return 0, 0, unix.ECHILD
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	for {
+		matched := false
+		for c := range p.Proc.children {
+			switch {
+			case pid > 0 && c.Pid != pid,
+				pid == 0 && c.Proc.Pgid != p.Proc.Pgid,
+				pid < -1 && c.Proc.Pgid != -pid:
+				continue
+			}
+			matched = true
+			if !c.Proc.zombie {
+				if st, ok := c.stopState(want.Stopped, want.Continued, nowait); ok {
+					return c.Pid, st, nil
+				}
+				continue
+			}
+			if !want.Exited {
+				continue
+			}
+			if !nowait {
+				delete(p.Proc.children, c)
+				delete(k.Procs, c.Pid)
+			}
+			return c.Pid, c.Proc.waitStat, nil
+		}
+		if !matched {
+			return 0, 0, unix.ECHILD
+		}
+		if nohang {
+			return 0, 0, nil
+		}
+		if p.Interrupted() {
+			return 0, 0, ErrRestart
+		}
+		k.cond.Wait()
+	}
+}
+
+// signalTargets returns the processes kill(pid) reaches; Kernel.Mu held.
+func (k *Kernel) signalTargets(from *Process, pid int) []*Process {
+	var out []*Process
+	switch {
+	case pid > 0:
+		if t := k.Procs[pid]; t != nil && !t.Proc.zombie {
+			out = append(out, t)
+		}
+	case pid == -1:
+		for _, t := range k.Procs {
+			if t != from && !t.Proc.zombie {
+				out = append(out, t)
+			}
+		}
+	default:
+		g := -pid
+		if pid == 0 {
+			g = from.Proc.Pgid
+		}
+		for _, t := range k.Procs {
+			if t.Proc.Pgid == g && !t.Proc.zombie {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// KillOthers implements kill(2) once processes exist.
+func (p *Process) KillOthers(pid, sig int) (uint64, error) {
+	if sig < 0 || sig > Nsig {
+		return 0, unix.EINVAL
+	}
+	k := p.Proc.K
+	k.Mu.Lock()
+	targets := k.signalTargets(p, pid)
+	if len(targets) == 0 {
+		k.Mu.Unlock()
+		return 0, unix.ESRCH
+	}
+	if sig != 0 {
+		info := Siginfo{Signo: int32(sig), Code: SiUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true}
+		for _, t := range targets {
+			liveThread(t, sig).post(sig, info)
+		}
+	}
+	k.Mu.Unlock()
+	return 0, nil
+}
+
+// Ppid is getppid(2)'s answer for p (also /proc/PID/status's PPid).
+func (p *Process) Ppid() int {
+	k := p.Proc.K
+	if k == nil {
+		return unix.Getppid()
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	if p.Proc.Parent != nil {
+		return p.Proc.Parent.Pid
+	}
+	if p.Proc.first {
+		// The first process's parent is whoever started kshim.
+		return unix.Getppid()
+	}
+	return 1 // orphans belong to init
+}
+
+// ProcOrSelf is the process a pid argument names, 0 being p itself (nil:
+// none). Kernel.Mu held.
+func (k *Kernel) ProcOrSelf(p *Process, arg uint64) *Process {
+	if pid := int(int32(arg)); pid != 0 {
+		return k.Procs[pid]
+	}
+	return p
+}

@@ -1,0 +1,304 @@
+// timers.go: interval timers and POSIX timers (alarm, setitimer,
+// getitimer, timer_create and friends), and timerfd.
+//
+// A process's timers live in its thread group. Each armed timer is a Go
+// timer whose callback posts the signal as any sender does (under
+// Kernel.Mu): to the process, or to one thread for SIGEV_THREAD_ID. A
+// timer whose last signal is still pending counts an overrun instead of
+// queueing another (si_overrun, timer_getoverrun), as Linux does, and a
+// timer re-armed or deleted drops its pending signal (Linux 6.13 on).
+//
+// Lifetime: POSIX timers go at execve and exit; ITIMER_REAL (alarm)
+// survives execve; fork's child starts with none. Timers on CPU-time
+// clocks (ITIMER_VIRTUAL, ITIMER_PROF, CLOCK_*_CPUTIME_ID) are not
+// implemented (ENOSYS, logged once).
+//
+// Lock order: Kernel.Mu, then threadGroup.Tmu (timer state), then a
+// Process's SigMu. A callback takes Kernel.Mu first.
+//
+// timerfd is the host's: its expirations are host kernel state, read and
+// polled like any host fd.
+package kernel
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	SigevSignal   = 0
+	SigevNone     = 1
+	sigevThread   = 2
+	SigevThreadID = 4
+	MaxTimers     = 1 << 14
+	TimerAbstime  = 1
+	siTimerCode   = 0xfffffffe // SI_TIMER (-2) as the guest's int
+	maxSec        = int64(1<<63-1)/int64(time.Second) - 1
+)
+
+// GTimer is one timer: a POSIX timer or the process's ITIMER_REAL.
+type GTimer struct {
+	Id       int
+	Clock    int
+	Notify   int // sigev_notify
+	Signo    int
+	Value    uint64 // sigev_value, for si_value
+	Tid      int    // SIGEV_THREAD_ID's target
+	Interval time.Duration
+	due      time.Time // next expiry (monotonic); zero: disarmed
+	t        *time.Timer
+	gen      uint64 // bumps on every arm/disarm: a stale callback does nothing
+	overrun  int    // expiries merged into the pending signal
+	LastOver int    // overrun of the last signal posted (timer_getoverrun)
+	info     []byte // the siginfo posted last, while it may still be pending
+	drop     *atomic.Bool
+}
+
+// timerSet is a thread group's timers (guarded by tmu).
+type timerSet struct {
+	Tmu    sync.Mutex
+	Posix  map[int]*GTimer
+	NextID int
+	real   *GTimer // ITIMER_REAL and alarm
+}
+
+// ClockNow returns clock's current time (CLOCK_REALTIME, MONOTONIC,
+// BOOTTIME and their variants) and whether kshim serves timers on it.
+func ClockNow(clock int) (time.Duration, bool) {
+	var host int
+	switch clock {
+	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_ALARM:
+		host = unix.CLOCK_REALTIME
+	case unix.CLOCK_MONOTONIC:
+		host = unix.CLOCK_MONOTONIC
+	case unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
+		host = unix.CLOCK_BOOTTIME
+	default:
+		return 0, false
+	}
+	var ts unix.Timespec
+	if unix.ClockGettime(int32(host), &ts) != nil {
+		return 0, false
+	}
+	return time.Duration(ts.Nano()), true
+}
+
+// Arm (re)starts g: first expiry after d (<= 0: disarm), then every
+// interval. tmu held.
+func (s *timerSet) Arm(p *Process, g *GTimer, d, interval time.Duration) {
+	g.gen++
+	if g.t != nil {
+		g.t.Stop()
+		g.t = nil
+	}
+	g.Interval, g.due, g.overrun = interval, time.Time{}, 0
+	if d <= 0 {
+		return
+	}
+	g.due = time.Now().Add(d)
+	gen := g.gen
+	g.t = time.AfterFunc(d, func() { s.fire(p, g, gen) })
+}
+
+// Remaining is how long until g next expires (0: disarmed). tmu held.
+func (g *GTimer) Remaining() time.Duration {
+	if g.due.IsZero() {
+		return 0
+	}
+	return max(time.Until(g.due), time.Nanosecond)
+}
+
+// fire is g's expiry: post its signal (or count an overrun) and re-arm
+// an interval timer.
+func (s *timerSet) fire(p *Process, g *GTimer, gen uint64) {
+	k := p.Proc.K
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	s.Tmu.Lock()
+	defer s.Tmu.Unlock()
+	if gen != g.gen || p.Proc.Group == nil || len(p.Proc.Group.threads) == 0 {
+		return
+	}
+	if g.Interval > 0 {
+		// The next expiry keeps the period; expiries the callback
+		// missed count as overruns.
+		next := g.due.Add(g.Interval)
+		for now := time.Now(); !next.After(now); next = next.Add(g.Interval) {
+			g.overrun++
+		}
+		g.due = next
+		g.t = time.AfterFunc(time.Until(next), func() { s.fire(p, g, gen) })
+	} else {
+		g.due = time.Time{}
+		g.t = nil
+	}
+	if g.Notify == SigevNone {
+		return
+	}
+	target := p.timerTarget(g)
+	if target == nil {
+		return
+	}
+	target.Proc.SigMu.Lock()
+	pending := target.Sig.Pending&Bit(g.Signo) != 0 && g.info != nil && sameBytes(target.Sig.info[g.Signo].Raw, g.info)
+	if pending {
+		// Still queued: merge this expiry into it.
+		g.overrun++
+		binary.LittleEndian.PutUint32(g.info[20:], uint32(g.overrun))
+		g.LastOver = g.overrun
+		target.Proc.SigMu.Unlock()
+		return
+	}
+	target.Proc.SigMu.Unlock()
+	info := make([]byte, 128)
+	binary.LittleEndian.PutUint32(info[8:], siTimerCode)
+	binary.LittleEndian.PutUint32(info[16:], uint32(g.Id))
+	binary.LittleEndian.PutUint32(info[20:], uint32(g.overrun))
+	binary.LittleEndian.PutUint64(info[24:], g.Value)
+	if g.Id < 0 { // ITIMER_REAL: a plain kernel SIGALRM
+		info = make([]byte, 128)
+		binary.LittleEndian.PutUint32(info[8:], 0x80) // SI_KERNEL
+	}
+	g.LastOver, g.overrun, g.info, g.drop = g.overrun, 0, info, nil
+	si := Siginfo{Signo: int32(g.Signo), Raw: info}
+	if g.Id >= 0 {
+		g.drop = new(atomic.Bool)
+		si.Drop = g.drop
+	}
+	target.post(g.Signo, si)
+}
+
+// sameBytes reports whether a and b are the same slice (the pending
+// siginfo is the one this timer posted).
+func sameBytes(a, b []byte) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+
+// timerTarget is the thread g's signal goes to. Kernel.Mu held.
+func (p *Process) timerTarget(g *GTimer) *Process {
+	grp := p.Proc.Group
+	if g.Notify&SigevThreadID != 0 {
+		t := p.Proc.K.Threads[g.Tid]
+		if t == nil || t.Proc.Group != grp {
+			return nil
+		}
+		return t
+	}
+	return liveThread(grp.leader, g.Signo)
+}
+
+// Timers returns p's timer set.
+func (p *Process) Timers() *timerSet {
+	return &p.Proc.Group.timers
+}
+
+// stopTimers ends the group's timers: all of them (exit), or the POSIX
+// ones (execve).
+func (s *timerSet) stopTimers(all bool) {
+	s.Tmu.Lock()
+	defer s.Tmu.Unlock()
+	for id, g := range s.Posix {
+		g.gen++
+		if g.t != nil {
+			g.t.Stop()
+		}
+		delete(s.Posix, id)
+	}
+	if all && s.real != nil {
+		s.real.gen++
+		if s.real.t != nil {
+			s.real.t.Stop()
+		}
+		s.real = nil
+	}
+}
+
+// Guest time formats.
+
+func GetTimespec(b []byte) (time.Duration, bool) {
+	sec, nsec := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, false
+	}
+	sec = min(sec, maxSec) // beyond ~292 years: as good as never
+	return time.Duration(sec)*time.Second + time.Duration(nsec), true
+}
+
+func PutTimespec(b []byte, d time.Duration) {
+	binary.LittleEndian.PutUint64(b, uint64(d/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second))
+}
+
+func GetTimeval(b []byte) (time.Duration, bool) {
+	sec, usec := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+	if sec < 0 || usec < 0 || usec >= 1e6 {
+		return 0, false
+	}
+	sec = min(sec, maxSec) // beyond ~292 years: as good as never
+	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, true
+}
+
+func PutTimeval(b []byte, d time.Duration) {
+	// Linux rounds a running timer's remainder up to the next microsecond.
+	d = (d + time.Microsecond - 1) / time.Microsecond * time.Microsecond
+	binary.LittleEndian.PutUint64(b, uint64(d/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
+}
+
+// CopyOutTimer writes {interval, value} to addr as the guest's itimerval
+// (put = PutTimeval) or itimerspec (PutTimespec).
+func (p *Process) CopyOutTimer(addr uint64, interval, value time.Duration, put func([]byte, time.Duration)) error {
+	var b [32]byte
+	put(b[:16], interval)
+	put(b[16:], value)
+	_, err := p.MM.CopyOut(addr, b[:])
+	return err
+}
+
+// RealTimer returns the group's ITIMER_REAL, made on first use. tmu held.
+func (s *timerSet) RealTimer() *GTimer {
+	if s.real == nil {
+		s.real = &GTimer{Id: -1, Notify: SigevSignal, Signo: int(unix.SIGALRM), Clock: unix.CLOCK_REALTIME}
+	}
+	return s.real
+}
+
+// PosixTimer looks up timer id. tmu held.
+func (s *timerSet) PosixTimer(id uint64) (*GTimer, error) {
+	g := s.Posix[int(int32(id))]
+	if g == nil || int32(id) < 0 {
+		return nil, unix.EINVAL
+	}
+	return g, nil
+}
+
+// DropPending discards g's signal if it is still pending: since Linux 6.13
+// a timer re-armed or deleted before its signal is taken drops it then.
+// Kernel.Mu and tmu held.
+func (p *Process) DropPending(g *GTimer) {
+	if g.drop != nil {
+		g.drop.Store(true) // it stays pending (sigpending shows it) but is never taken
+	}
+	g.info, g.drop = nil, nil
+}
+
+// ItimerBytes is the 32 bytes of an itimerspec, as the guest lays it out.
+func ItimerBytes(t *unix.ItimerSpec) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(t)), unsafe.Sizeof(*t))
+}
+
+// Unimplemented logs once that a feature the guest asked for is not
+// implemented and returns ENOSYS.
+func (p *Process) Unimplemented(what string) error {
+	if !p.warnedWhat[what] {
+		if p.warnedWhat == nil {
+			p.warnedWhat = map[string]bool{}
+		}
+		p.warnedWhat[what] = true
+		p.Log.WithField("what", what).Debug("not implemented: ENOSYS")
+	}
+	return unix.ENOSYS
+}

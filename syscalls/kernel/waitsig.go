@@ -1,0 +1,42 @@
+// waitsig.go: waiting for a signal (rt_sigsuspend, pause) and the signal
+// a write to a broken pipe raises.
+//
+// Invariants:
+//   - rt_sigsuspend swaps in its temporary mask and records the old one
+//     (signals.saved, RestoreMask) before it waits; the old mask comes back
+//     through the frame of the handler it ran for (uc_mask, setupFrame) or,
+//     when no handler runs, at the end of DeliverPending: Linux's
+//     TIF_RESTORE_SIGMASK. Both calls always return EINTR, never restart.
+//   - A wait never misses a post: it takes p's interrupt channel before it
+//     checks for a signal, and post sets the pending bit before it pokes the
+//     channel (task.go).
+//
+// The file's name sorts after table.go on purpose: the go tool runs a
+// package's init functions in file name order, and table.go's makes the map
+// this one's init adds to.
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// WaitSignal blocks until a signal p acts on (not blocked, not ignored) is
+// pending: one that runs a handler or ends the process.
+func (p *Process) WaitSignal() {
+	ch := p.intr()
+	for !p.Interrupted() {
+		<-ch
+	}
+}
+
+// BrokenPipe raises SIGPIPE for the calling thread when syscall nr failed
+// with EPIPE because it wrote to a pipe (or socket) with no reader, as
+// Linux's pipe_write does (send_sig: SI_USER from the thread itself).
+func (p *Process) BrokenPipe(nr uint64) {
+	switch nr {
+	case unix.SYS_WRITE, unix.SYS_WRITEV, unix.SYS_PWRITE64, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
+		unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_TEE, unix.SYS_VMSPLICE:
+		p.Raise(int(unix.SIGPIPE), Siginfo{Signo: int32(unix.SIGPIPE), Code: SiUser,
+			Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+	}
+}

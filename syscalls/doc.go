@@ -8,9 +8,10 @@
 //
 //	syscalls     the table (table.go) and the handlers, one file per family
 //	net          sockets, the guest's network namespace, peer credentials
+//	proc         kshim's own /proc, generated from the process table
 //	kernel       processes and the process table, threads, signals, futexes,
 //	             timers, job control, task limits, the OOM killer, UTS names,
-//	             exec and the program loader, and kshim's /proc
+//	             exec and the program loader
 //	fs           the fd table and open files, the root and cwd and path
 //	             resolution confined to the root, open/stat/mutate, pipes
 //	             and their charges, poll and epoll, the guest-wide limits
@@ -18,7 +19,8 @@
 //
 // A kernel.Process embeds fs.Task, its file side; fs reaches the task
 // above it only through the fs.FileOwner interface, which *kernel.Process
-// implements.
+// implements, and kernel reaches /proc only through kernel.ProcFS, which
+// proc.FS implements.
 //
 // Invariants:
 //   - Every guest pointer is untrusted: it reaches memory only through

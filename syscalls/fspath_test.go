@@ -15,6 +15,7 @@ import (
 	"kshim/syscalls/abi"
 	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
+	"kshim/syscalls/proc"
 )
 
 // testRoot builds DIR/outside (a secret) and DIR/root:
@@ -47,7 +48,7 @@ func testProcess(t *testing.T, c fs.Files) *kernel.Process {
 	t.Helper()
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
-	p := &kernel.Process{Task: fs.Task{Files: &fs.FDTable{}}, Log: log, Pid: unix.Getpid(), Warned: map[uint64]bool{}}
+	p := &kernel.Process{Task: fs.Task{Files: &fs.FDTable{}}, ProcFS: proc.FS{}, Log: log, Pid: unix.Getpid(), Warned: map[uint64]bool{}}
 	p.Owner = p
 	p.Sig.Act = new([kernel.Nsig + 1]kernel.Sigaction)
 	if err := p.SetFiles(c); err != nil {
@@ -262,7 +263,7 @@ func TestProcMaps(t *testing.T) {
 	}
 	p := testProcess(t, fs.Files{})
 	p.MM = mm
-	b, err := p.ProcMaps()
+	b, err := proc.ProcMaps(p)
 	if err != nil {
 		t.Fatal(err)
 	}

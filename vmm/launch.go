@@ -23,6 +23,7 @@ import (
 	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
 	"kshim/syscalls/net"
+	"kshim/syscalls/proc"
 )
 
 // Config is what `kshim run` asks for.
@@ -168,7 +169,7 @@ func Launch(c Config) (*Result, error) {
 	m.setupVDSO(c0)
 	// The process first: its root is where the program's interpreter
 	// is looked up.
-	p := kernel.NewProcess(mm, c0.Arch(), exe, c.Log)
+	p := kernel.NewProcess(mm, c0.Arch(), exe, c.Log, proc.FS{})
 	p.PhysMem = m.Mem
 	if err := p.SetFiles(fs.Files{Root: c.Root, Writable: c.Writable}); err != nil {
 		p.Close()

@@ -4,7 +4,8 @@
 // and changing files (fsopen.go, fsstat.go, fsmutate.go), waiting for fds
 // (fspoll.go), pipe buffers and what they are charged to (pipebuf.go), the
 // guest-wide limits (limits.go: Sandbox), the host side of reads and
-// writes (io.go), and the node type of kshim's /proc (fsproc.go).
+// writes (io.go), and the node type of kshim's /proc (fsproc.go; the tree is package
+// proc).
 //
 // It sits below package kernel: Task, the file side of one process (its
 // guest memory, fd table and fs_struct), is embedded in kernel.Process,

@@ -13,7 +13,7 @@
 //     mount, and only after the lookup errors Linux reports first
 //     (ENOENT, ENOTDIR, EEXIST, EISDIR, ELOOP). The host devices of
 //     hostDevices, /proc and the fds the guest inherited are not under the
-//     root and open normally, but for mayReopen (fsproc.go).
+//     root and open normally, but for mayReopen (proc/fsproc.go).
 package fs
 
 import (

@@ -23,7 +23,7 @@
 //   - Host calls that create or remove an entry (mkdirat, unlinkat,
 //     renameat2, symlinkat, linkat) get a parent directory fd from
 //     resolution and one name without "/", so they act inside the root.
-//   - Lexically, /proc/... is kshim's own /proc (fsproc.go), and the exact
+//   - Lexically, /proc/... is kshim's own /proc (proc/fsproc.go), and the exact
 //     paths in hostDevices are the host's devices, whatever the root holds.
 //   - cwd is a host O_PATH fd inside the root (unless something on the host
 //     moves it out; then relative lookups still cannot climb above it), or

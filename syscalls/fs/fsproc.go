@@ -1,6 +1,6 @@
 // fsproc.go (fs): the nodes of kshim's /proc as the file side holds
 // them (ProcNode, VirtualDir); the tree itself is generated from the
-// guest's state by package kernel (kernel/fsproc.go, whose head gives
+// guest's state by package proc (proc/fsproc.go, whose head gives
 // its invariants). A node's callbacks get the FileOwner of the task that
 // asks, which is a *kernel.Process.
 package fs

@@ -123,7 +123,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 			return 0, unix.EACCES
 		}
 		// /proc/self/exe: the running program.
-		fd, err := p.openExe(unix.O_RDONLY, 0)
+		fd, err := p.OpenExe(unix.O_RDONLY, 0)
 		if err != nil {
 			return 0, unix.ENOENT
 		}
@@ -214,9 +214,9 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	old.Destroy()
 	old.PageTable().Free()
 	p.Exe = guestPath
-	p.exeHostPath = ""
+	p.ExeHostPath = ""
 	if h, err := fs.HostPathOf(res.Fd); err == nil {
-		p.exeHostPath = h
+		p.ExeHostPath = h
 	}
 	p.Files.CloseOnExec()
 	p.Timers().stopTimers(false) // POSIX timers go; ITIMER_REAL stays
@@ -248,9 +248,9 @@ func (r fdReader) ReadAt(b []byte, off int64) (int, error) {
 
 // exeHost is the host path of the running program (for /proc/self/exe
 // reopen).
-func (p *Process) exeHost() string {
-	if p.exeHostPath != "" {
-		return p.exeHostPath
+func (p *Process) ExeHost() string {
+	if p.ExeHostPath != "" {
+		return p.ExeHostPath
 	}
 	return p.Exe
 }
@@ -301,4 +301,21 @@ func (p *Process) execDone() {
 		p.Proc.vforkDone = nil
 	}
 	k.cond.Broadcast()
+}
+
+// openExe opens the running program by the host's name for it. A name
+// inside the root is resolved from the root, as the guest's own paths
+// are: with --rw the guest may since have put a symlink on that path,
+// which the host would follow out of the root.
+func (p *Process) OpenExe(flags int, mode uint32) (int, error) {
+	host := p.ExeHost()
+	if g, ok := p.Fs.ToGuest(host); ok && p.Fs.Root >= 0 {
+		fd, err := fs.Openat2(p.Fs.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
+		if err == nil && fs.OnProc(fd) {
+			unix.Close(fd)
+			return -1, unix.EACCES
+		}
+		return fd, err
+	}
+	return unix.Open(host, flags|unix.O_CLOEXEC, mode)
 }

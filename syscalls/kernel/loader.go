@@ -460,7 +460,7 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 			f.Close()
 			return nil, nil, nil, execErr(unix.ENOEXEC, "interpreter %s: %v", interp, err)
 		}
-		p.Exe, p.exeHostPath = res.Guest, fs.HostPath(res.Fd)
+		p.Exe, p.ExeHostPath = res.Guest, fs.HostPath(res.Fd)
 		p.Comm = []byte(name)
 		return f, img, nargv, nil
 	}

@@ -2,10 +2,11 @@
 // per task, each on a vCPU of its own) and the process table (Kernel),
 // fork, exit and wait, threads, signals, futexes, interval and POSIX
 // timers, job control and terminals' foreground groups, rlimits and task
-// limits, the OOM killer, the UTS names, exec and the program loader, and
-// kshim's own /proc (fsproc.go). Nothing here touches KVM: the VMM hands
-// in the user registers (Regs) and an Arch for the few processor settings
-// a syscall changes, and provides vCPUs through Host and Task.
+// limits, the OOM killer, the UTS names, and exec and the program loader;
+// kshim's /proc is package proc, reached through ProcFS. Nothing here
+// touches KVM: the VMM hands in the user registers (Regs) and an Arch for
+// the few processor settings a syscall changes, and provides vCPUs
+// through Host and Task.
 //
 // A Process embeds fs.Task, its file side, and implements fs.FileOwner, the
 // only way package fs reaches back up. Each file's head gives its
@@ -50,8 +51,10 @@ type Arch interface {
 // Process is one guest process.
 type Process struct {
 	fs.Task // memory, fd table, root and cwd (fs*.go)
-	Arch    Arch
-	Log     *logrus.Logger
+	// ProcFS is kshim's /proc; a fork or a thread shares its creator's.
+	ProcFS ProcFS
+	Arch   Arch
+	Log    *logrus.Logger
 	// Exe is the absolute path of the program (/proc/self/exe).
 	Exe string
 	// Comm is the name PR_SET_NAME gave the thread (nil: the program's
@@ -69,7 +72,7 @@ type Process struct {
 		Used() uint64
 	}
 
-	started time.Time // for the times of generated /proc entries
+	Started time.Time // for the times of generated /proc entries
 	Sig     signals
 	TidAddr uint64
 	Warned  map[uint64]bool
@@ -85,7 +88,7 @@ type Process struct {
 	Proc procState // its place in the process table (task.go)
 	// exeHostPath is the host path of the program when Exe (the guest's
 	// name for it) cannot be opened on the host as is.
-	exeHostPath string
+	ExeHostPath string
 
 	// Exited is set when the process has ended: with ExitStatus, or
 	// killed by Signal.
@@ -94,13 +97,40 @@ type Process struct {
 	Signal     unix.Signal
 }
 
+// ProcFS is kshim's /proc (package proc), which a process's file side
+// reaches through the fs.FileOwner methods below: it generates the tree
+// from the process table, above this package.
+type ProcFS interface {
+	Lookup(p *Process, comps []string, flags int, mode uint32) (fs.Resolved, error)
+	Stat(p *Process, n *fs.ProcNode) unix.Stat_t
+	Open(p *Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, error)
+	Dirents(p *Process, n *fs.ProcNode) []fs.ProcDirent
+}
+
+// LookupProc looks up the components after "/proc" in kshim's /proc.
+func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	return p.ProcFS.Lookup(p, comps, flags, mode)
+}
+
+// ProcStat is the stat of a /proc node.
+func (p *Process) ProcStat(n *fs.ProcNode) unix.Stat_t { return p.ProcFS.Stat(p, n) }
+
+// OpenNode gives a /proc node a host fd.
+func (p *Process) OpenNode(n *fs.ProcNode, flags int) (int, *fs.OpenFile, error) {
+	return p.ProcFS.Open(p, n, flags)
+}
+
+// ProcDirents lists a /proc directory.
+func (p *Process) ProcDirents(n *fs.ProcNode) []fs.ProcDirent { return p.ProcFS.Dirents(p, n) }
+
 // NewProcess creates a process whose fds 0, 1, 2 are the VMM's and whose
 // root is the host's / read-only (SetFiles changes that).
-func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger) *Process {
+func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger, procfs ProcFS) *Process {
 	p := &Process{
-		Task: fs.Task{MM: mm, Files: fs.NewStdioTable()},
-		Arch: arch, Log: log, Exe: exe, Pid: unix.Getpid(), Tid: unix.Getpid(),
-		started: time.Now(),
+		Task:   fs.Task{MM: mm, Files: fs.NewStdioTable()},
+		ProcFS: procfs,
+		Arch:   arch, Log: log, Exe: exe, Pid: unix.Getpid(), Tid: unix.Getpid(),
+		Started: time.Now(),
 		Warned:  map[uint64]bool{},
 	}
 	p.Owner = p

@@ -354,9 +354,10 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		return 0, err
 	}
 	c := &Process{
-		Task: fs.Task{MM: cmm, Files: files, Fs: fsc},
-		Arch: t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
-		started: p.started, Warned: map[uint64]bool{},
+		Task:   fs.Task{MM: cmm, Files: files, Fs: fsc},
+		ProcFS: p.ProcFS,
+		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
+		Started: p.Started, Warned: map[uint64]bool{},
 		Rlimits: p.childRlimits(false), Comm: p.Comm,
 	}
 	c.Owner = c

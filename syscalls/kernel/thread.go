@@ -92,9 +92,10 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		return 0, unix.ENOMEM
 	}
 	c := &Process{
-		Task: fs.Task{MM: p.MM, Files: p.Files, Fs: p.Fs},
-		Arch: t.Arch(), Log: p.Log, Exe: p.Exe, exeHostPath: p.exeHostPath, PhysMem: p.PhysMem,
-		started: p.started, Warned: map[uint64]bool{},
+		Task:   fs.Task{MM: p.MM, Files: p.Files, Fs: p.Fs},
+		ProcFS: p.ProcFS,
+		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, ExeHostPath: p.ExeHostPath, PhysMem: p.PhysMem,
+		Started: p.Started, Warned: map[uint64]bool{},
 		Rlimits: p.childRlimits(true), Pid: p.Pid, Comm: p.Comm,
 	}
 	c.Owner = c

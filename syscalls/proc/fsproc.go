@@ -14,7 +14,7 @@
 //   - Magic links (exe, cwd, root, fd/N) lead only to what the guest
 //     already reaches: its program, its cwd, its root, its own fds.
 //   - Nothing here is writable; lookups of other names are ENOENT.
-package kernel
+package proc
 
 import (
 	"fmt"
@@ -29,7 +29,23 @@ import (
 	"kshim/guestmm"
 	"kshim/syscalls/abi"
 	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
 )
+
+// FS is kshim's /proc as a Process's file side reaches it (ProcFS).
+type FS struct{}
+
+func (FS) Lookup(p *kernel.Process, comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	return lookupProc(p, comps, flags, mode)
+}
+
+func (FS) Stat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t { return procStat(p, n) }
+
+func (FS) Open(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, error) {
+	return openNode(p, n, flags)
+}
+
+func (FS) Dirents(p *kernel.Process, n *fs.ProcNode) []fs.ProcDirent { return procDirents(p, n) }
 
 const (
 	procDirMode  = unix.S_IFDIR | 0o555
@@ -37,53 +53,53 @@ const (
 	procLinkMode = unix.S_IFLNK | 0o777
 )
 
-func (p *Process) procRoot() *fs.ProcNode {
+func procRoot(p *kernel.Process) *fs.ProcNode {
 	pid := abi.Itoa(p.Pid)
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
 		Names: func(fs.FileOwner) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
-			p := o.(*Process)
+			p := o.(*kernel.Process)
 			switch name {
 			case "self":
 				return &fs.ProcNode{Path: "/proc/self", Mode: procLinkMode,
 					Target: func(fs.FileOwner) (string, error) { return pid, nil }}
 			case pid:
-				return p.procPidDir()
+				return procPidDir(p)
 			case "cpuinfo":
 				return &fs.ProcNode{Path: "/proc/cpuinfo", Mode: procFileMode, Gen: func(fs.FileOwner) ([]byte, error) {
 					// The host's: the vCPU is one of its CPUs.
 					return os.ReadFile("/proc/cpuinfo")
 				}}
 			case "meminfo":
-				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*Process).procMeminfo() }}
+				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			}
 			return nil
 		},
 	}
 }
 
-func (p *Process) procPidDir() *fs.ProcNode {
+func procPidDir(p *kernel.Process) *fs.ProcNode {
 	dir := "/proc/" + abi.Itoa(p.Pid)
 	return &fs.ProcNode{
 		Path: dir, Mode: procDirMode,
 		Names: func(fs.FileOwner) []string { return []string{"cwd", "exe", "fd", "maps", "root", "status"} },
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
-			p := o.(*Process)
+			p := o.(*kernel.Process)
 			switch name {
 			case "maps":
-				return &fs.ProcNode{Path: dir + "/maps", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*Process).ProcMaps() }}
+				return &fs.ProcNode{Path: dir + "/maps", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return ProcMaps(o.(*kernel.Process)) }}
 			case "status":
-				return &fs.ProcNode{Path: dir + "/status", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*Process).procStatus() }}
+				return &fs.ProcNode{Path: dir + "/status", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procStatus(o.(*kernel.Process)) }}
 			case "exe":
 				return &fs.ProcNode{Path: dir + "/exe", Mode: procLinkMode,
-					Target: func(o fs.FileOwner) (string, error) { return o.(*Process).exeGuestPath(), nil },
+					Target: func(o fs.FileOwner) (string, error) { return exeGuestPath(o.(*kernel.Process)), nil },
 					Follow: followExe}
 			case "cwd":
 				return &fs.ProcNode{Path: dir + "/cwd", Mode: procLinkMode,
-					Target: func(o fs.FileOwner) (string, error) { return o.(*Process).Getcwd() },
+					Target: func(o fs.FileOwner) (string, error) { return o.(*kernel.Process).Getcwd() },
 					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-						p := o.(*Process)
+						p := o.(*kernel.Process)
 						if n := p.Fs.CwdNode; n != nil {
 							return p.LookupAbs(n.Path+"/"+rest, flags, mode)
 						}
@@ -93,22 +109,22 @@ func (p *Process) procPidDir() *fs.ProcNode {
 				return &fs.ProcNode{Path: dir + "/root", Mode: procLinkMode,
 					Target: func(fs.FileOwner) (string, error) { return "/", nil },
 					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-						p := o.(*Process)
+						p := o.(*kernel.Process)
 						return p.LookupAbs("/"+rest, flags, mode)
 					}}
 			case "fd":
-				return p.procFDDir(dir + "/fd")
+				return procFDDir(p, dir+"/fd")
 			}
 			return nil
 		},
 	}
 }
 
-func (p *Process) procFDDir(dir string) *fs.ProcNode {
+func procFDDir(p *kernel.Process, dir string) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: dir, Mode: procDirMode,
 		Names: func(o fs.FileOwner) []string {
-			p := o.(*Process)
+			p := o.(*kernel.Process)
 			var out []string
 			for _, fd := range p.Files.List() {
 				out = append(out, abi.Itoa(fd))
@@ -116,7 +132,7 @@ func (p *Process) procFDDir(dir string) *fs.ProcNode {
 			return out
 		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
-			p := o.(*Process)
+			p := o.(*kernel.Process)
 			fd, err := strconv.Atoi(name)
 			if err != nil || abi.Itoa(fd) != name {
 				return nil
@@ -125,10 +141,10 @@ func (p *Process) procFDDir(dir string) *fs.ProcNode {
 				return nil
 			}
 			return &fs.ProcNode{Path: dir + "/" + name, Mode: procLinkMode, FdLink: true, Fd: fd,
-				Target: func(o fs.FileOwner) (string, error) { return o.(*Process).fdDisplayPath(fd) },
+				Target: func(o fs.FileOwner) (string, error) { return fdDisplayPath(o.(*kernel.Process), fd) },
 				Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-					p := o.(*Process)
-					return p.followFD(fd, rest, flags, mode)
+					p := o.(*kernel.Process)
+					return followFD(p, fd, rest, flags, mode)
 				}}
 		},
 	}
@@ -141,12 +157,12 @@ func orDot(rest string) string {
 	return rest
 }
 
-// LookupProc walks the components of a path after "/proc" (as split on
+// lookupProc walks the components of a path after "/proc" (as split on
 // "/", unread: "" and "." are skipped, ".." climbs, out of /proc too).
-func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolved, error) {
+func lookupProc(p *kernel.Process, comps []string, flags int, mode uint32) (fs.Resolved, error) {
 	fail := func(err error) (fs.Resolved, error) { return fs.Resolved{Fd: -1}, err }
 	trailing := len(comps) > 0 && comps[len(comps)-1] == ""
-	stack := []*fs.ProcNode{p.procRoot()}
+	stack := []*fs.ProcNode{procRoot(p)}
 	for i, c := range comps {
 		node := stack[len(stack)-1]
 		switch c {
@@ -170,7 +186,7 @@ func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolve
 		last := strings.Join(rest, "") == ""
 		if child.IsLink() && (!last || trailing || flags&unix.O_NOFOLLOW == 0) {
 			if child.Follow == nil { // /proc/self
-				stack = append(stack, p.procPidDir())
+				stack = append(stack, procPidDir(p))
 				continue
 			}
 			return child.Follow(p, strings.Join(rest, "/"), flags, mode)
@@ -192,8 +208,8 @@ func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolve
 // exeGuestPath is /proc/self/exe's text: the program's path inside the
 // root, or its host path when it is outside (it was given on the host).
 // After an exec, Exe is already the guest's name for it.
-func (p *Process) exeGuestPath() string {
-	if p.exeHostPath != "" {
+func exeGuestPath(p *kernel.Process) string {
+	if p.ExeHostPath != "" {
 		return p.Exe
 	}
 	if g, ok := p.Fs.ToGuest(p.Exe); ok {
@@ -203,45 +219,28 @@ func (p *Process) exeGuestPath() string {
 }
 
 func followExe(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-	p := o.(*Process)
+	p := o.(*kernel.Process)
 	if rest != "" {
 		return fs.Resolved{Fd: -1}, unix.ENOTDIR
 	}
 	if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		// The permission check comes first (may_open before
 		// deny_write_access), with kshim's identity, the guest's.
-		if err := unix.Faccessat2(unix.AT_FDCWD, p.exeHost(), unix.W_OK, unix.AT_EACCESS); err != nil {
+		if err := unix.Faccessat2(unix.AT_FDCWD, p.ExeHost(), unix.W_OK, unix.AT_EACCESS); err != nil {
 			return fs.Resolved{Fd: -1}, err
 		}
 		return fs.Resolved{Fd: -1}, unix.ETXTBSY // the program is running
 	}
-	fd, err := p.openExe(flags|fs.Noctty(flags), mode)
+	fd, err := p.OpenExe(flags|fs.Noctty(flags), mode)
 	if err != nil {
 		return fs.Resolved{Fd: -1}, err
 	}
-	return fs.Resolved{Fd: fd, Guest: p.exeGuestPath(), Origin: fs.FromExe, Grant: unix.O_RDONLY}, nil
-}
-
-// openExe opens the running program by the host's name for it. A name
-// inside the root is resolved from the root, as the guest's own paths
-// are: with --rw the guest may since have put a symlink on that path,
-// which the host would follow out of the root.
-func (p *Process) openExe(flags int, mode uint32) (int, error) {
-	host := p.exeHost()
-	if g, ok := p.Fs.ToGuest(host); ok && p.Fs.Root >= 0 {
-		fd, err := fs.Openat2(p.Fs.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
-		if err == nil && fs.OnProc(fd) {
-			unix.Close(fd)
-			return -1, unix.EACCES
-		}
-		return fd, err
-	}
-	return unix.Open(host, flags|unix.O_CLOEXEC, mode)
+	return fs.Resolved{Fd: fd, Guest: exeGuestPath(p), Origin: fs.FromExe, Grant: unix.O_RDONLY}, nil
 }
 
 // followFD reopens guest fd (Linux opens the same file anew), or looks up
 // rest below it when it is a directory.
-func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (fs.Resolved, error) {
+func followFD(p *kernel.Process, fd int, rest string, flags int, mode uint32) (fs.Resolved, error) {
 	e, ok := p.Files.Get(fd)
 	if !ok {
 		return fs.Resolved{Fd: -1}, unix.ENOENT
@@ -255,7 +254,7 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (fs.Reso
 	if rest != "" {
 		return p.LookupAt(e, rest, flags, mode)
 	}
-	if err := p.mayReopen(e, flags); err != nil {
+	if err := mayReopen(p, e, flags); err != nil {
 		return fs.Resolved{Fd: -1}, err
 	}
 	var h int
@@ -279,7 +278,7 @@ func (p *Process) followFD(fd int, rest string, flags int, mode uint32) (fs.Reso
 // unless FindInRoot finds it in the root, which it may read, and write
 // with --rw (else EROFS) -- nor is truncated unless MayChange allows. The root's files
 // are checked as any path (fsopen.go); devices and pipes open as on Linux.
-func (p *Process) mayReopen(e fs.FdEntry, flags int) error {
+func mayReopen(p *kernel.Process, e fs.FdEntry, flags int) error {
 	f := e.File
 	if flags&unix.O_PATH != 0 || f.Node != nil || f.Origin != fs.FromHost && f.Origin != fs.FromExe {
 		return nil
@@ -320,7 +319,7 @@ func (p *Process) mayReopen(e fs.FdEntry, flags int) error {
 // fdDisplayPath is readlink("/proc/self/fd/N"): the file's guest path, or
 // the host's name for things without one ("pipe:[123]"), or the host path
 // of an inherited file outside the root.
-func (p *Process) fdDisplayPath(fd int) (string, error) {
+func fdDisplayPath(p *kernel.Process, fd int) (string, error) {
 	e, ok := p.Files.Get(fd)
 	if !ok {
 		return "", unix.ENOENT
@@ -341,9 +340,9 @@ func (p *Process) fdDisplayPath(fd int) (string, error) {
 	return hp, nil
 }
 
-// ProcStat is the stat of a /proc node: sizes 0 (64 for fd links) and the
+// procStat is the stat of a /proc node: sizes 0 (64 for fd links) and the
 // process's start time, as Linux's procfs reports them.
-func (p *Process) ProcStat(n *fs.ProcNode) unix.Stat_t {
+func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
 	st := unix.Stat_t{
 		Ino: fs.ProcIno(n.Path), Nlink: 1, Mode: n.Mode,
 		Uid: uint32(unix.Geteuid()), Gid: uint32(unix.Getegid()), Blksize: 1024,
@@ -368,16 +367,16 @@ func (p *Process) ProcStat(n *fs.ProcNode) unix.Stat_t {
 			}
 		}
 	}
-	ts := unix.NsecToTimespec(p.started.UnixNano())
+	ts := unix.NsecToTimespec(p.Started.UnixNano())
 	st.Atim, st.Mtim, st.Ctim = ts, ts, ts
 	return st
 }
 
-// OpenNode gives a /proc node a host fd: a sealed memfd snapshot for a
+// openNode gives a /proc node a host fd: a sealed memfd snapshot for a
 // file; for a directory or an O_PATH symlink, a placeholder (an O_PATH dup
 // of the root, which no host I/O call accepts) that the handlers recognise
 // by kind.
-func (p *Process) OpenNode(n *fs.ProcNode, flags int) (int, *fs.OpenFile, error) {
+func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, error) {
 	f := &fs.OpenFile{Path: n.Path, Node: n, PathOnly: flags&unix.O_PATH != 0, Acc: flags & unix.O_ACCMODE}
 	switch {
 	case n.IsLink():
@@ -408,7 +407,7 @@ func (p *Process) OpenNode(n *fs.ProcNode, flags int) (int, *fs.OpenFile, error)
 	return h, f, err
 }
 
-func (p *Process) ProcDirents(n *fs.ProcNode) []fs.ProcDirent {
+func procDirents(p *kernel.Process, n *fs.ProcNode) []fs.ProcDirent {
 	parent := path.Dir(n.Path)
 	out := []fs.ProcDirent{{Name: ".", Ino: fs.ProcIno(n.Path), Typ: unix.DT_DIR}, {Name: "..", Ino: fs.ProcIno(parent), Typ: unix.DT_DIR}}
 	for _, name := range n.Names(p) {
@@ -460,7 +459,7 @@ func memfdSnapshot(data []byte) (int, error) {
 // offset of its object's page 0, so file mappings show 00:00 0 and an
 // offset counted from where the mapping's object starts (right for
 // mappings at file offset 0) until it does.
-func (p *Process) ProcMaps() ([]byte, error) {
+func ProcMaps(p *kernel.Process) ([]byte, error) {
 	var b strings.Builder
 	for _, v := range p.MM.VMAs() {
 		perm := []byte("---p")
@@ -498,7 +497,7 @@ func (p *Process) ProcMaps() ([]byte, error) {
 // the sum of the VMAs; VmRSS counts the present user PTEs, which is close
 // to Linux's resident set but not the same (kshim maps ahead on faults and
 // does not count page-table pages); VmPeak and VmHWM are not tracked.
-func (p *Process) procStatus() ([]byte, error) {
+func procStatus(p *kernel.Process) ([]byte, error) {
 	var size, rss uint64
 	for _, v := range p.MM.VMAs() {
 		size += v.End - v.Start
@@ -517,13 +516,13 @@ func (p *Process) procStatus() ([]byte, error) {
 		}
 	}
 	var caught, ignored uint64
-	for sig := 1; sig <= Nsig; sig++ {
+	for sig := 1; sig <= kernel.Nsig; sig++ {
 		switch p.Sig.Act[sig].Handler {
-		case SigDfl:
-		case SigIgn:
-			ignored |= Bit(sig)
+		case kernel.SigDfl:
+		case kernel.SigIgn:
+			ignored |= kernel.Bit(sig)
 		default:
-			caught |= Bit(sig)
+			caught |= kernel.Bit(sig)
 		}
 	}
 	var b strings.Builder
@@ -542,7 +541,7 @@ func (p *Process) procStatus() ([]byte, error) {
 // procMeminfo is /proc/meminfo for the guest's memory (--mem): MemTotal
 // is its size, MemFree what kshim has not handed out; the rest is 0 (no
 // page cache, no swap).
-func (p *Process) procMeminfo() ([]byte, error) {
+func procMeminfo(p *kernel.Process) ([]byte, error) {
 	var total, used uint64
 	if p.PhysMem != nil {
 		total, used = p.PhysMem.Size(), p.PhysMem.Used()

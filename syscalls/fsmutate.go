@@ -96,7 +96,7 @@ func sysTruncate(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, fs.NodeAccess(r.Node, unix.W_OK)
 	}
 	var st unix.Stat_t
-	if err := unix.Fstat(r.Fd, &st); err != nil {
+	if err := unix.Fstat(r.FD, &st); err != nil {
 		return 0, err
 	}
 	switch st.Mode & unix.S_IFMT {
@@ -106,7 +106,7 @@ func sysTruncate(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if err := p.MayChange(nil, r.Origin, r.Fd); err != nil {
+	if err := p.MayChange(nil, r.Origin, r.FD); err != nil {
 		return 0, err
 	}
 	if r.Origin == fs.FromExe {
@@ -114,7 +114,7 @@ func sysTruncate(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	}
 	// Reopen exactly that inode for writing (the permission check
 	// truncate makes), through the host's magic link to kshim's own fd.
-	w, err := unix.Open("/proc/self/fd/"+abi.Itoa(r.Fd), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	w, err := unix.Open("/proc/self/fd/"+abi.Itoa(r.FD), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -239,7 +239,7 @@ func sysUtimensat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, err
 	}
 	defer r.Close()
-	return 0, fs.UtimesFD(r.Fd, ts, true)
+	return 0, fs.UtimesFD(r.FD, ts, true)
 }
 
 func sysFsync(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {

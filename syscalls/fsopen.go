@@ -28,7 +28,7 @@ func sysCreat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysClose(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	return 0, p.Files.Close(fs.FdArg(a[0]))
+	return 0, p.Files.Close(fs.FDArg(a[0]))
 }
 
 func sysCloseRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -79,7 +79,7 @@ func sysFcntl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		fd, err := p.Files.Install(fs.FdEntry{Host: h, Cloexec: cmd == unix.F_DUPFD_CLOEXEC, File: e.File}, int(arg), p.Nofile())
+		fd, err := p.Files.Install(fs.FDEntry{Host: h, Cloexec: cmd == unix.F_DUPFD_CLOEXEC, File: e.File}, int(arg), p.Nofile())
 		return uint64(fd), err
 	case unix.F_GETFD:
 		if e.Cloexec {
@@ -87,7 +87,7 @@ func sysFcntl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 		return 0, nil
 	case unix.F_SETFD:
-		return 0, p.Files.SetCloexec(fs.FdArg(a[0]), arg&unix.FD_CLOEXEC != 0)
+		return 0, p.Files.SetCloexec(fs.FDArg(a[0]), arg&unix.FD_CLOEXEC != 0)
 	case unix.F_GETFL:
 		if virtual {
 			return uint64(fs.VirtualFlags(e.File)), nil
@@ -153,7 +153,7 @@ func sysPipe2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysUmask(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	old := p.Fs.Umask
-	p.Fs.Umask = uint32(a[0]) & 0o777
+	old := p.FS.Umask
+	p.FS.Umask = uint32(a[0]) & 0o777
 	return uint64(old), nil
 }

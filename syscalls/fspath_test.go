@@ -62,7 +62,7 @@ func readResolved(t *testing.T, r fs.Resolved) string {
 	t.Helper()
 	defer r.Close()
 	b := make([]byte, 64)
-	n, err := unix.Read(r.Fd, b)
+	n, err := unix.Read(r.FD, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestLookupFromDirfd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := p.NewFD(r.Fd, false, &fs.OpenFile{Path: r.Guest, Origin: fs.FromRoot})
+	fd, err := p.NewFD(r.FD, false, &fs.OpenFile{Path: r.Guest, Origin: fs.FromRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestLookupFromDirfd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ffd, _ := p.NewFD(r.Fd, false, &fs.OpenFile{Path: r.Guest, Origin: fs.FromRoot})
+	ffd, _ := p.NewFD(r.FD, false, &fs.OpenFile{Path: r.Guest, Origin: fs.FromRoot})
 	if _, err := p.Lookup(int(ffd), "x", unix.O_RDONLY, 0); err != unix.ENOTDIR {
 		t.Errorf("lookup relative to a file = %v, want ENOTDIR", err)
 	}
@@ -381,7 +381,7 @@ func TestHandedNeverChanges(t *testing.T) {
 		if err != nil || r.Origin != fs.FromDevice {
 			t.Fatalf("/dev/null: %+v, %v", r, err)
 		}
-		if err := p.MayChange(nil, r.Origin, r.Fd); err != unix.EPERM {
+		if err := p.MayChange(nil, r.Origin, r.FD); err != unix.EPERM {
 			t.Errorf("rw=%v: changing /dev/null = %v, want EPERM", writable, err)
 		}
 		r.Close()

@@ -58,7 +58,7 @@ func sysStatx(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	var stx unix.Statx_t
 	if r.Node != nil {
 		stx = fs.StatxOf(p.Owner.ProcStat(r.Node))
-	} else if err := unix.Statx(r.Fd, "", unix.AT_EMPTY_PATH|flags&(fs.AtStatxSyncType|unix.AT_NO_AUTOMOUNT), int(mask), &stx); err != nil {
+	} else if err := unix.Statx(r.FD, "", unix.AT_EMPTY_PATH|flags&(fs.AtStatxSyncType|unix.AT_NO_AUTOMOUNT), int(mask), &stx); err != nil {
 		return 0, err
 	}
 	_, err = p.MM.CopyOut(a[4], unsafe.Slice((*byte)(unsafe.Pointer(&stx)), unsafe.Sizeof(stx)))
@@ -75,7 +75,7 @@ func sysStatfs(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, err
 	}
 	defer r.Close()
-	sf, err := p.StatfsOf(r.Fd, r.Node, r.Origin)
+	sf, err := p.StatfsOf(r.FD, r.Node, r.Origin)
 	if err != nil {
 		return 0, err
 	}
@@ -177,13 +177,13 @@ func sysFchdir(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if _, err := p.Entry(a[0]); err != nil {
 		return 0, err // AT_FDCWD is no fd here
 	}
-	r, err := p.LookupFD(fs.FdArg(a[0]), "", true, 0)
+	r, err := p.LookupFD(fs.FDArg(a[0]), "", true, 0)
 	if err != nil {
 		return 0, err
 	}
 	if r.Node == nil {
 		var st unix.Stat_t
-		if err := unix.Fstat(r.Fd, &st); err != nil {
+		if err := unix.Fstat(r.FD, &st); err != nil {
 			r.Close()
 			return 0, err
 		}

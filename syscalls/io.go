@@ -427,7 +427,7 @@ func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		if err := fs.CheckNotPath(e.Host); err != nil {
 			return 0, err
 		}
-		return 0, p.Files.SetCloexec(fs.FdArg(a[0]), req == fs.Fioclex)
+		return 0, p.Files.SetCloexec(fs.FDArg(a[0]), req == fs.Fioclex)
 	}
 	if e.File.Kind == fs.KindProcDir || e.File.Kind == fs.KindProcLink {
 		return 0, unix.ENOTTY

@@ -42,10 +42,10 @@ func TestSandboxAccounting(t *testing.T) {
 		t.Fatal(err)
 	}
 	rf, wf := &fs.OpenFile{Kind: fs.KindHost}, &fs.OpenFile{Kind: fs.KindHost}
-	if _, err := tab.Install(fs.FdEntry{Host: p[0], File: rf}, 0, 100); err != nil {
+	if _, err := tab.Install(fs.FDEntry{Host: p[0], File: rf}, 0, 100); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tab.Install(fs.FdEntry{Host: p[1], File: wf, Cloexec: true}, 0, 100); err != nil {
+	if _, err := tab.Install(fs.FDEntry{Host: p[1], File: wf, Cloexec: true}, 0, 100); err != nil {
 		t.Fatal(err)
 	}
 	if sb.FDs() != 2 || mem.charged != fs.PipeDefSize || rf.Pipe == nil || rf.Pipe != wf.Pipe || rf.Pipe.Refs != 2 {
@@ -60,25 +60,25 @@ func TestSandboxAccounting(t *testing.T) {
 		return h
 	}
 	for i := 0; i < 6; i++ {
-		if _, err := tab.Install(fs.FdEntry{Host: dup(0), File: rf}, 0, 100); err != nil {
+		if _, err := tab.Install(fs.FDEntry{Host: dup(0), File: rf}, 0, 100); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := tab.Install(fs.FdEntry{Host: dup(0), File: rf}, 0, 100); err != unix.EMFILE {
+	if _, err := tab.Install(fs.FDEntry{Host: dup(0), File: rf}, 0, 100); err != unix.EMFILE {
 		t.Fatalf("dup past the limit: %v, want EMFILE", err)
 	}
 	h, _ := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if _, err := tab.Install(fs.FdEntry{Host: h, File: &fs.OpenFile{Kind: fs.KindHost}}, 0, 100); err != unix.ENFILE {
+	if _, err := tab.Install(fs.FDEntry{Host: h, File: &fs.OpenFile{Kind: fs.KindHost}}, 0, 100); err != unix.ENFILE {
 		t.Fatalf("open past the limit: %v, want ENFILE", err)
 	}
 	if err := tab.FileRoom(); err != unix.ENFILE {
 		t.Fatalf("fileRoom at the limit: %v", err)
 	}
 	// dup2 over an open fd needs no room; onto a free one it does.
-	if err := tab.InstallAt(3, fs.FdEntry{Host: dup(1), File: wf}); err != nil {
+	if err := tab.InstallAt(3, fs.FDEntry{Host: dup(1), File: wf}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tab.InstallAt(50, fs.FdEntry{Host: dup(1), File: wf}); err != unix.EMFILE {
+	if err := tab.InstallAt(50, fs.FDEntry{Host: dup(1), File: wf}); err != unix.EMFILE {
 		t.Fatalf("dup2 onto a free fd past the limit: %v, want EMFILE", err)
 	}
 	if _, err := tab.Clone(); err != unix.EMFILE {

@@ -142,18 +142,18 @@ func sysTimerCreate(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) 
 	for s.Posix[s.NextID] != nil {
 		s.NextID = (s.NextID + 1) % kernel.MaxTimers
 	}
-	g.Id = s.NextID
+	g.ID = s.NextID
 	s.NextID = (s.NextID + 1) % kernel.MaxTimers
 	if a[1] == 0 {
-		g.Value = uint64(g.Id) // sigev_value.sival_int = the timer id
+		g.Value = uint64(g.ID) // sigev_value.sival_int = the timer id
 	}
-	s.Posix[g.Id] = g
+	s.Posix[g.ID] = g
 	s.Tmu.Unlock()
 	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], uint32(g.Id))
+	binary.LittleEndian.PutUint32(b[:], uint32(g.ID))
 	if _, err := p.MM.CopyOut(a[2], b[:]); err != nil {
 		s.Tmu.Lock()
-		delete(s.Posix, g.Id)
+		delete(s.Posix, g.ID)
 		s.Tmu.Unlock()
 		return 0, err
 	}
@@ -245,7 +245,7 @@ func sysTimerDelete(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) 
 	}
 	p.DropPending(g)
 	s.Arm(p, g, 0, 0)
-	delete(s.Posix, g.Id)
+	delete(s.Posix, g.ID)
 	return 0, nil
 }
 

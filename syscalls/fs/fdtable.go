@@ -1,6 +1,6 @@
 // fdtable.go: the guest's file descriptor table.
 //
-// A guest fd names an FdEntry: one host fd that kshim owns, the guest's
+// A guest fd names an FDEntry: one host fd that kshim owns, the guest's
 // FD_CLOEXEC bit, and the OpenFile (what Linux calls a struct file) that
 // the entry shares with the fds dup'ed from it. Each entry owns its own
 // host fd: a guest dup is a host dup, so the host kernel keeps sharing the
@@ -84,7 +84,7 @@ type OpenFile struct {
 	Pipe    *pipeCharge
 }
 
-type FdEntry struct {
+type FDEntry struct {
 	Host    int
 	Cloexec bool
 	File    *OpenFile
@@ -93,7 +93,7 @@ type FdEntry struct {
 // FDTable maps guest fds to host fds. The zero value is an empty table.
 type FDTable struct {
 	mu  sync.Mutex
-	fds []*FdEntry
+	fds []*FDEntry
 	Sb  *Sandbox // the guest's limits (nil: none)
 }
 
@@ -101,18 +101,18 @@ type FDTable struct {
 const maxFDs = 1 << 20
 
 // Get returns a copy of guest fd's entry.
-func (t *FDTable) Get(fd int) (FdEntry, bool) {
+func (t *FDTable) Get(fd int) (FDEntry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
-		return FdEntry{}, false
+		return FDEntry{}, false
 	}
 	return *t.fds[fd], true
 }
 
 // Install gives e the lowest free guest fd >= min and < limit. It takes
 // ownership of e.host: on failure the host fd is closed.
-func (t *FDTable) Install(e FdEntry, min, limit int) (int, error) {
+func (t *FDTable) Install(e FDEntry, min, limit int) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	limit = clampLimit(limit)
@@ -154,7 +154,7 @@ func (t *FDTable) FileRoom() error {
 
 // release closes an entry's host fd and uncounts it (t.mu need not be
 // held: the entry is out of the table).
-func (t *FDTable) release(e *FdEntry) error {
+func (t *FDTable) release(e *FDEntry) error {
 	err := unix.Close(e.Host)
 	if t.Sb != nil {
 		t.Sb.dropFD(e.File)
@@ -167,7 +167,7 @@ func (t *FDTable) release(e *FdEntry) error {
 // fails (closing e.host) only when fd was free and the sandbox's fds are
 // all taken: EMFILE for another fd of an open file (dup2), ENFILE for a
 // new one.
-func (t *FDTable) InstallAt(fd int, e FdEntry) error {
+func (t *FDTable) InstallAt(fd int, e FDEntry) error {
 	t.mu.Lock()
 	if fd >= len(t.fds) {
 		t.grow(fd + 1)
@@ -194,7 +194,7 @@ func (t *FDTable) grow(n int) {
 		t.fds = t.fds[:n]
 		return
 	}
-	fds := make([]*FdEntry, n, max(n, 2*cap(t.fds), 64))
+	fds := make([]*FDEntry, n, max(n, 2*cap(t.fds), 64))
 	copy(fds, t.fds)
 	t.fds = fds
 }
@@ -227,7 +227,7 @@ func (t *FDTable) Close(fd int) error {
 // fd in [first, last].
 func (t *FDTable) CloseRange(first, last uint, cloexecOnly bool) {
 	t.mu.Lock()
-	var closing []*FdEntry
+	var closing []*FDEntry
 	for fd := first; fd <= last && fd < uint(len(t.fds)); fd++ {
 		e := t.fds[fd]
 		if e == nil {
@@ -298,7 +298,7 @@ func (t *FDTable) MaxFDSet() int {
 func (t *FDTable) Clone() (*FDTable, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &FDTable{fds: make([]*FdEntry, len(t.fds)), Sb: t.Sb}
+	c := &FDTable{fds: make([]*FDEntry, len(t.fds)), Sb: t.Sb}
 	n := 0 // fds counted for the child but not made yet
 	if t.Sb != nil {
 		// The child's copies count as fds of the guest: all or none
@@ -338,7 +338,7 @@ func (t *FDTable) Clone() (*FDTable, error) {
 			n--
 			c.Sb.mu.Unlock()
 		}
-		c.fds[fd] = &FdEntry{Host: h, Cloexec: e.Cloexec, File: e.File}
+		c.fds[fd] = &FDEntry{Host: h, Cloexec: e.Cloexec, File: e.File}
 	}
 	return c, nil
 }
@@ -346,7 +346,7 @@ func (t *FDTable) Clone() (*FDTable, error) {
 // CloseOnExec closes the fds marked FD_CLOEXEC, as execve does.
 func (t *FDTable) CloseOnExec() {
 	t.mu.Lock()
-	var closing []*FdEntry
+	var closing []*FDEntry
 	for fd, e := range t.fds {
 		if e != nil && e.Cloexec {
 			closing = append(closing, e)
@@ -416,20 +416,20 @@ func NewStdioTable() *FDTable {
 		if fl&unix.O_PATH != 0 {
 			grant = -1 // no access at all
 		}
-		t.InstallAt(fd, FdEntry{Host: h, File: &OpenFile{Kind: KindHost, Path: stdioNames[fd], Origin: FromHost, Grant: grant}})
+		t.InstallAt(fd, FDEntry{Host: h, File: &OpenFile{Kind: KindHost, Path: stdioNames[fd], Origin: FromHost, Grant: grant}})
 	}
 	return t
 }
 
 var stdioNames = [3]string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
 
-// FdArg is a guest fd argument: Linux reads an unsigned int, so only the
+// FDArg is a guest fd argument: Linux reads an unsigned int, so only the
 // low 32 bits count, and values above INT_MAX are no fd.
-func FdArg(x uint64) int { return int(int32(uint32(x))) }
+func FDArg(x uint64) int { return int(int32(uint32(x))) }
 
 // HostFD returns the host fd of an open guest fd, EBADF otherwise.
 func (p *Task) HostFD(fd uint64) (int, error) {
-	e, ok := p.Files.Get(FdArg(fd))
+	e, ok := p.Files.Get(FDArg(fd))
 	if !ok {
 		return -1, unix.EBADF
 	}
@@ -437,10 +437,10 @@ func (p *Task) HostFD(fd uint64) (int, error) {
 }
 
 // Entry returns guest fd's entry, EBADF otherwise.
-func (p *Task) Entry(fd uint64) (FdEntry, error) {
-	e, ok := p.Files.Get(FdArg(fd))
+func (p *Task) Entry(fd uint64) (FDEntry, error) {
+	e, ok := p.Files.Get(FDArg(fd))
 	if !ok {
-		return FdEntry{}, unix.EBADF
+		return FDEntry{}, unix.EBADF
 	}
 	return e, nil
 }
@@ -456,6 +456,6 @@ func (p *Task) Nofile() int {
 
 // NewFD installs host fd h (taking ownership) at the lowest free guest fd.
 func (p *Task) NewFD(h int, cloexec bool, f *OpenFile) (uint64, error) {
-	fd, err := p.Files.Install(FdEntry{Host: h, Cloexec: cloexec, File: f}, 0, p.Nofile())
+	fd, err := p.Files.Install(FDEntry{Host: h, Cloexec: cloexec, File: f}, 0, p.Nofile())
 	return uint64(fd), err
 }

@@ -31,7 +31,7 @@ func TestFDTableLowestFree(t *testing.T) {
 	defer tab.CloseAll()
 	f := &OpenFile{}
 	for want := 0; want < 5; want++ {
-		fd, err := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 0, 100)
+		fd, err := tab.Install(FDEntry{Host: hostPipe(t), File: f}, 0, 100)
 		if err != nil || fd != want {
 			t.Fatalf("install = %d, %v; want %d", fd, err, want)
 		}
@@ -42,13 +42,13 @@ func TestFDTableLowestFree(t *testing.T) {
 	if err := tab.Close(2); err != unix.EBADF {
 		t.Fatalf("second close(2) = %v, want EBADF", err)
 	}
-	if fd, _ := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 0, 100); fd != 2 {
+	if fd, _ := tab.Install(FDEntry{Host: hostPipe(t), File: f}, 0, 100); fd != 2 {
 		t.Errorf("after close(2), install = %d, want 2", fd)
 	}
-	if fd, _ := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 3, 100); fd != 5 {
+	if fd, _ := tab.Install(FDEntry{Host: hostPipe(t), File: f}, 3, 100); fd != 5 {
 		t.Errorf("install(min 3) = %d, want 5", fd)
 	}
-	if fd, _ := tab.Install(FdEntry{Host: hostPipe(t), File: f}, 50, 100); fd != 50 {
+	if fd, _ := tab.Install(FDEntry{Host: hostPipe(t), File: f}, 50, 100); fd != 50 {
 		t.Errorf("install(min 50) = %d, want 50", fd)
 	}
 	if got, want := tab.List(), []int{0, 1, 2, 3, 4, 5, 50}; !reflect.DeepEqual(got, want) {
@@ -60,7 +60,7 @@ func TestFDTableLimit(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
 	for i := 0; i < 3; i++ {
-		if _, err := tab.Install(FdEntry{Host: hostPipe(t), File: &OpenFile{}}, 0, 3); err != nil {
+		if _, err := tab.Install(FDEntry{Host: hostPipe(t), File: &OpenFile{}}, 0, 3); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,7 +68,7 @@ func TestFDTableLimit(t *testing.T) {
 		t.Error("hasFree(3) with fds 0-2 open")
 	}
 	h := hostPipe(t)
-	if fd, err := tab.Install(FdEntry{Host: h, File: &OpenFile{}}, 0, 3); err != unix.EMFILE || fd != -1 {
+	if fd, err := tab.Install(FDEntry{Host: h, File: &OpenFile{}}, 0, 3); err != unix.EMFILE || fd != -1 {
 		t.Fatalf("install beyond the limit = %d, %v; want EMFILE", fd, err)
 	}
 	if hostOpen(h) {
@@ -83,9 +83,9 @@ func TestFDTableInstallAt(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
 	old := hostPipe(t)
-	tab.InstallAt(7, FdEntry{Host: old, File: &OpenFile{}})
+	tab.InstallAt(7, FDEntry{Host: old, File: &OpenFile{}})
 	nw := hostPipe(t)
-	tab.InstallAt(7, FdEntry{Host: nw, Cloexec: true, File: &OpenFile{}})
+	tab.InstallAt(7, FDEntry{Host: nw, Cloexec: true, File: &OpenFile{}})
 	if hostOpen(old) {
 		t.Error("dup2 over an open fd left the old host fd open")
 	}
@@ -113,8 +113,8 @@ func TestFDTableCloneSharesDescriptions(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
 	f := &OpenFile{Path: "/f"}
-	tab.InstallAt(3, FdEntry{Host: h, Cloexec: true, File: f})
-	tab.InstallAt(4, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
+	tab.InstallAt(3, FDEntry{Host: h, Cloexec: true, File: f})
+	tab.InstallAt(4, FDEntry{Host: hostPipe(t), File: &OpenFile{}})
 	c, err := tab.Clone()
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ func TestFDTableCloseRange(t *testing.T) {
 	for fd := 0; fd < 6; fd++ {
 		h := hostPipe(t)
 		hosts = append(hosts, h)
-		tab.InstallAt(fd, FdEntry{Host: h, File: &OpenFile{}})
+		tab.InstallAt(fd, FDEntry{Host: h, File: &OpenFile{}})
 	}
 	tab.CloseRange(1, 2, true)
 	for fd := 0; fd < 6; fd++ {
@@ -178,15 +178,15 @@ func TestFDTableCloseRange(t *testing.T) {
 func TestFDTableMaxFDSet(t *testing.T) {
 	var tab FDTable
 	defer tab.CloseAll()
-	tab.InstallAt(0, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
+	tab.InstallAt(0, FDEntry{Host: hostPipe(t), File: &OpenFile{}})
 	if n := tab.MaxFDSet(); n != 64 {
 		t.Errorf("maxFDSet = %d, want 64", n)
 	}
-	tab.InstallAt(100, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
+	tab.InstallAt(100, FDEntry{Host: hostPipe(t), File: &OpenFile{}})
 	if n := tab.MaxFDSet(); n != 256 {
 		t.Errorf("maxFDSet with fd 100 = %d, want 256", n)
 	}
-	tab.InstallAt(300, FdEntry{Host: hostPipe(t), File: &OpenFile{}})
+	tab.InstallAt(300, FDEntry{Host: hostPipe(t), File: &OpenFile{}})
 	if n := tab.MaxFDSet(); n != 512 {
 		t.Errorf("maxFDSet with fd 300 = %d, want 512", n)
 	}
@@ -194,7 +194,7 @@ func TestFDTableMaxFDSet(t *testing.T) {
 
 func TestFDArg(t *testing.T) {
 	for in, want := range map[uint64]int{5: 5, 1<<32 | 5: 5, 0xffffffff: -1, 1 << 31: -(1 << 31), 0xffffff9c: -100} {
-		if got := FdArg(in); got != want {
+		if got := FDArg(in); got != want {
 			t.Errorf("fdArg(%#x) = %d, want %d", in, got, want)
 		}
 	}

@@ -36,7 +36,7 @@ import (
 func (p *Task) parent(dirfd int, pathAddr uint64) (parentDir, error) {
 	path, err := p.PathArg(pathAddr)
 	if err != nil {
-		return parentDir{Resolved: Resolved{Fd: -1}}, err
+		return parentDir{Resolved: Resolved{FD: -1}}, err
 	}
 	return p.LookupParent(dirfd, path)
 }
@@ -61,7 +61,7 @@ func (p *Task) create(d *parentDir, dir bool) error {
 	if d.Slash && !dir {
 		return unix.ENOENT
 	}
-	if !p.Fs.Writable {
+	if !p.FS.Writable {
 		return unix.EROFS
 	}
 	return nil
@@ -76,7 +76,7 @@ func (p *Task) Mkdirat(dirfd int, pathAddr uint64, mode uint32) (uint64, error) 
 	if err := p.create(&d, true); err != nil {
 		return 0, err
 	}
-	return 0, unix.Mkdirat(d.Fd, d.Name, mode&(0o777|unix.S_ISVTX)&^p.Fs.Umask)
+	return 0, unix.Mkdirat(d.FD, d.Name, mode&(0o777|unix.S_ISVTX)&^p.FS.Umask)
 }
 
 func (p *Task) Mknodat(dirfd int, pathAddr uint64, mode uint32, dev uint64) (uint64, error) {
@@ -97,8 +97,8 @@ func (p *Task) Mknodat(dirfd int, pathAddr uint64, mode uint32, dev uint64) (uin
 	default:
 		return 0, unix.EINVAL
 	}
-	perm := mode & 0o7777 &^ p.Fs.Umask
-	return 0, unix.Mknodat(d.Fd, d.Name, mode&unix.S_IFMT|perm, 0)
+	perm := mode & 0o7777 &^ p.FS.Umask
+	return 0, unix.Mknodat(d.FD, d.Name, mode&unix.S_IFMT|perm, 0)
 }
 
 func (p *Task) Unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error) {
@@ -122,7 +122,7 @@ func (p *Task) Unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error) {
 			return 0, unix.ENOENT
 		}
 		return 0, unix.EPERM
-	case !p.Fs.Writable:
+	case !p.FS.Writable:
 		return 0, unix.EROFS
 	}
 	if d.Slash && !rmdir {
@@ -136,7 +136,7 @@ func (p *Task) Unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error) {
 		}
 		return 0, unix.ENOTDIR
 	}
-	return 0, unix.Unlinkat(d.Fd, d.Name, flags)
+	return 0, unix.Unlinkat(d.FD, d.Name, flags)
 }
 
 func (p *Task) Renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64, flags uint32) (uint64, error) {
@@ -171,7 +171,7 @@ func (p *Task) Renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 		return 0, unix.EEXIST
 	case to.Special():
 		return 0, unix.EBUSY
-	case !p.Fs.Writable:
+	case !p.FS.Writable:
 		return 0, unix.EROFS
 	}
 	if from.Slash || to.Slash && flags&unix.RENAME_EXCHANGE == 0 {
@@ -185,9 +185,9 @@ func (p *Task) Renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 		}
 	}
 	if flags == 0 {
-		return 0, unix.Renameat(from.Fd, from.Name, to.Fd, to.Name)
+		return 0, unix.Renameat(from.FD, from.Name, to.FD, to.Name)
 	}
-	return 0, unix.Renameat2(from.Fd, from.Name, to.Fd, to.Name, uint(flags))
+	return 0, unix.Renameat2(from.FD, from.Name, to.FD, to.Name, uint(flags))
 }
 
 func (p *Task) Symlinkat(targetAddr uint64, dirfd int, pathAddr uint64) (uint64, error) {
@@ -207,7 +207,7 @@ func (p *Task) Symlinkat(targetAddr uint64, dirfd int, pathAddr uint64) (uint64,
 		return 0, err
 	}
 	// The target is text: resolving it later stays in the root.
-	return 0, unix.Symlinkat(target, d.Fd, d.Name)
+	return 0, unix.Symlinkat(target, d.FD, d.Name)
 }
 
 func (p *Task) Linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64, flags int) (uint64, error) {
@@ -242,21 +242,21 @@ func (p *Task) Linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64, fl
 	if src.Origin != FromRoot {
 		// A handed-in file, device or the program: another file system,
 		// unless it is also the root's (then link it from there).
-		fd, _, ok := p.Fs.FindInRoot(src.Fd)
+		fd, _, ok := p.FS.FindInRoot(src.FD)
 		if !ok || src.Origin == FromDevice {
 			if ok {
 				unix.Close(fd)
 			}
 			return 0, unix.EXDEV
 		}
-		unix.Close(src.Fd)
-		src.Fd = fd
+		unix.Close(src.FD)
+		src.FD = fd
 	}
 	// Link exactly the inode resolved in the root: by fd (needs
 	// CAP_DAC_READ_SEARCH), else through the host's /proc magic link.
-	err = unix.Linkat(src.Fd, "", d.Fd, d.Name, unix.AT_EMPTY_PATH)
+	err = unix.Linkat(src.FD, "", d.FD, d.Name, unix.AT_EMPTY_PATH)
 	if err == unix.ENOENT || err == unix.EPERM {
-		err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+abi.Itoa(src.Fd), d.Fd, d.Name, unix.AT_SYMLINK_FOLLOW)
+		err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+abi.Itoa(src.FD), d.FD, d.Name, unix.AT_SYMLINK_FOLLOW)
 	}
 	return 0, err
 }
@@ -266,15 +266,15 @@ func (p *Task) Linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64, fl
 func (p *Task) Changeable(dirfd int, pathAddr uint64, flags int) (Resolved, error) {
 	path, err := p.PathOrEmpty(pathAddr, flags)
 	if err != nil {
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
 	r, err := p.LookupFD(dirfd, path, flags&unix.AT_EMPTY_PATH != 0, LookFlags(flags))
 	if err != nil {
 		return r, err
 	}
-	if err := p.MayChange(r.Node, r.Origin, r.Fd); err != nil {
+	if err := p.MayChange(r.Node, r.Origin, r.FD); err != nil {
 		r.Close()
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
 	return r, nil
 }
@@ -291,13 +291,13 @@ func (p *Task) MayChange(node *ProcNode, origin fileOrigin, h int) error {
 	case origin == fromKshim:
 		return nil
 	case origin != FromRoot:
-		fd, _, ok := p.Fs.FindInRoot(h)
+		fd, _, ok := p.FS.FindInRoot(h)
 		if !ok {
 			return unix.EPERM
 		}
 		unix.Close(fd)
 	}
-	if !p.Fs.Writable {
+	if !p.FS.Writable {
 		return unix.EROFS
 	}
 	return nil
@@ -307,7 +307,7 @@ func (p *Task) MayChange(node *ProcNode, origin fileOrigin, h int) error {
 // regular file open for writing: the host answers the rest as Linux does
 // (EINVAL, EBADF, ESPIPE, ENODEV...), and a read-only root gives out no
 // such fd of its own.
-func (p *Task) MaySize(e FdEntry) error {
+func (p *Task) MaySize(e FDEntry) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(e.Host, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil
@@ -321,7 +321,7 @@ func (p *Task) MaySize(e FdEntry) error {
 
 // OpenedFile returns a guest fd's entry for an fd-based attribute call:
 // EBADF for O_PATH fds (Linux's fdget), then MayChange.
-func (p *Task) OpenedFile(fd uint64) (FdEntry, error) {
+func (p *Task) OpenedFile(fd uint64) (FDEntry, error) {
 	e, err := p.Entry(fd)
 	if err != nil {
 		return e, err
@@ -345,14 +345,14 @@ func (p *Task) Fchmodat(dirfd int, pathAddr uint64, mode uint32, flags int) (uin
 	defer r.Close()
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
 		var st unix.Stat_t
-		if err := unix.Fstat(r.Fd, &st); err != nil {
+		if err := unix.Fstat(r.FD, &st); err != nil {
 			return 0, err
 		}
 		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			return 0, unix.EOPNOTSUPP // symlinks have no mode of their own
 		}
 	}
-	return 0, chmodFD(r.Fd, mode&0o7777)
+	return 0, chmodFD(r.FD, mode&0o7777)
 }
 
 // chmodFD changes the mode of the file at O_PATH fd h: fchmodat2 with
@@ -377,7 +377,7 @@ func (p *Task) Fchownat(dirfd int, pathAddr, uid, gid uint64, flags int) (uint64
 	defer r.Close()
 	// -1 (as a 32-bit id) leaves an id unchanged; the host checks
 	// privilege (EPERM for a non-root kshim, as for a non-root guest).
-	return 0, unix.Fchownat(r.Fd, "", int(int32(uid)), int(int32(gid)), unix.AT_EMPTY_PATH)
+	return 0, unix.Fchownat(r.FD, "", int(int32(uid)), int(int32(gid)), unix.AT_EMPTY_PATH)
 }
 
 // atFDCWD is AT_FDCWD as a raw syscall argument.

@@ -51,7 +51,7 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 		flags &= oPathFlags
 	}
 	if flags&(unix.O_CREAT|oTmpfile) != 0 {
-		mode = mode & 0o7777 &^ p.Fs.Umask
+		mode = mode & 0o7777 &^ p.FS.Umask
 	} else {
 		mode = 0
 	}
@@ -72,7 +72,7 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 	cloexec := flags&unix.O_CLOEXEC != 0
 	host := flags&^unix.O_CLOEXEC | Noctty(flags)
 	var r Resolved
-	if !p.Fs.Writable && WriteIntent(flags) && flags&unix.O_PATH == 0 {
+	if !p.FS.Writable && WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		r, err = p.OpenReadOnly(dirfd, path, host, mode)
 	} else {
 		r, err = p.Lookup(dirfd, path, host, mode)
@@ -80,8 +80,8 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 	if err != nil {
 		return 0, err
 	}
-	if flags&unix.O_TRUNC != 0 && r.Fd >= 0 {
-		p.Owner.FileShrunk(r.Fd)
+	if flags&unix.O_TRUNC != 0 && r.FD >= 0 {
+		p.Owner.FileShrunk(r.FD)
 	}
 	return p.install(r, flags, cloexec)
 }
@@ -95,14 +95,14 @@ func (p *Task) install(r Resolved, flags int, cloexec bool) (uint64, error) {
 		}
 		return p.NewFD(h, cloexec, f)
 	}
-	return p.NewFD(r.Fd, cloexec, &OpenFile{Kind: KindHost, Path: r.Guest, Origin: r.Origin, Grant: r.Grant})
+	return p.NewFD(r.FD, cloexec, &OpenFile{Kind: KindHost, Path: r.Guest, Origin: r.Origin, Grant: r.Grant})
 }
 
 // OpenReadOnly opens with write intent under a read-only root: look first
 // (as Linux does before it asks the mount for write access), then refuse
 // or open what a read-only mount would let through.
 func (p *Task) OpenReadOnly(dirfd int, path string, flags int, mode uint32) (Resolved, error) {
-	fail := func(err error) (Resolved, error) { return Resolved{Fd: -1}, err }
+	fail := func(err error) (Resolved, error) { return Resolved{FD: -1}, err }
 	look := unix.O_PATH | flags&(unix.O_NOFOLLOW|unix.O_DIRECTORY)
 	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
 	if excl {
@@ -132,7 +132,7 @@ func (p *Task) OpenReadOnly(dirfd int, path string, flags int, mode uint32) (Res
 		return p.Lookup(dirfd, path, flags, mode)
 	}
 	var st unix.Stat_t
-	err = unix.Fstat(r.Fd, &st)
+	err = unix.Fstat(r.FD, &st)
 	if err != nil {
 		r.Close()
 		return fail(err)
@@ -156,7 +156,7 @@ func (p *Task) OpenReadOnly(dirfd int, path string, flags int, mode uint32) (Res
 			return fail(err)
 		}
 		var wst unix.Stat_t
-		if unix.Fstat(w.Fd, &wst) != nil || wst.Dev != st.Dev || wst.Ino != st.Ino {
+		if unix.Fstat(w.FD, &wst) != nil || wst.Dev != st.Dev || wst.Ino != st.Ino {
 			w.Close() // replaced under us by a file we must not write
 			return fail(unix.EROFS)
 		}
@@ -182,7 +182,7 @@ func (t *FDTable) HasFree(limit int) bool {
 }
 
 // DupHost returns a new host fd for the same description as guest fd's.
-func (p *Task) DupHost(fd uint64) (FdEntry, int, error) {
+func (p *Task) DupHost(fd uint64) (FDEntry, int, error) {
 	e, err := p.Entry(fd)
 	if err != nil {
 		return e, -1, err
@@ -202,7 +202,7 @@ func (p *Task) Dup3(oldfd, newfd, flags uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := p.Files.InstallAt(int(uint32(newfd)), FdEntry{Host: h, Cloexec: flags&unix.O_CLOEXEC != 0, File: e.File}); err != nil {
+	if err := p.Files.InstallAt(int(uint32(newfd)), FDEntry{Host: h, Cloexec: flags&unix.O_CLOEXEC != 0, File: e.File}); err != nil {
 		return 0, err
 	}
 	return uint64(uint32(newfd)), nil

@@ -69,7 +69,7 @@ type Files struct {
 type Task struct {
 	MM    *guestmm.MM
 	Files *FDTable   // guest fd -> host fd; shared by threads, cloned by fork
-	Fs    *fsContext // root, cwd, umask
+	FS    *fsContext // root, cwd, umask
 	// Owner is the task above, for what files need of the kernel and
 	// /proc (its Process).
 	Owner FileOwner
@@ -122,16 +122,16 @@ func (p *Task) SetFiles(c Files) error {
 	}
 	fs, err := newFS(root, c.Writable)
 	if err != nil {
-		if p.Fs == nil {
-			p.Fs = &fsContext{Root: -1, Cwd: -1, Umask: hostUmask()}
+		if p.FS == nil {
+			p.FS = &fsContext{Root: -1, Cwd: -1, Umask: hostUmask()}
 		}
 		return err
 	}
-	if p.Fs != nil {
-		fs.Umask = p.Fs.Umask
-		p.Fs.Close()
+	if p.FS != nil {
+		fs.Umask = p.FS.Umask
+		p.FS.Close()
 	}
-	p.Fs = fs
+	p.FS = fs
 	return nil
 }
 
@@ -231,16 +231,16 @@ func (fs *fsContext) GuestPath(h int, fallback string) (string, error) {
 
 // Getcwd is the guest's cwd path (ENOENT once removed or moved out).
 func (p *Task) Getcwd() (string, error) {
-	if p.Fs.CwdNode != nil {
-		return p.Fs.CwdNode.Path, nil
+	if p.FS.CwdNode != nil {
+		return p.FS.CwdNode.Path, nil
 	}
-	return p.Fs.GuestPath(p.Fs.Cwd, p.Fs.CwdPath)
+	return p.FS.GuestPath(p.FS.Cwd, p.FS.CwdPath)
 }
 
 // Resolved is a guest path resolved on the host: a host fd, or a node of
 // kshim's /proc.
 type Resolved struct {
-	Fd   int // owned by the caller; -1 with node
+	FD   int // owned by the caller; -1 with node
 	Node *ProcNode
 	// Guest is the guest path, lexically (for /proc/self/fd when the host
 	// cannot tell, and for /proc nodes).
@@ -253,9 +253,9 @@ type Resolved struct {
 }
 
 func (r *Resolved) Close() {
-	if r.Fd >= 0 {
-		unix.Close(r.Fd)
-		r.Fd = -1
+	if r.FD >= 0 {
+		unix.Close(r.FD)
+		r.FD = -1
 	}
 }
 
@@ -309,16 +309,16 @@ func OnProc(fd int) bool {
 // the root's procfs, so this never leads back here for the same path.
 func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Resolved, error) {
 	if !OnProc(fd) {
-		return Resolved{Fd: fd, Guest: guest, Origin: FromRoot}, nil
+		return Resolved{FD: fd, Guest: guest, Origin: FromRoot}, nil
 	}
 	hp, err := HostPathOf(fd)
 	unix.Close(fd)
 	if err != nil {
-		return Resolved{Fd: -1}, unix.EACCES
+		return Resolved{FD: -1}, unix.EACCES
 	}
-	g, ok := p.Fs.ToGuest(hp)
+	g, ok := p.FS.ToGuest(hp)
 	if !ok || g != "/proc" && !strings.HasPrefix(g, "/proc/") {
-		return Resolved{Fd: -1}, unix.EACCES // a procfs mounted elsewhere
+		return Resolved{FD: -1}, unix.EACCES // a procfs mounted elsewhere
 	}
 	comps := strings.Split(strings.TrimPrefix(g[len("/proc"):], "/"), "/")
 	if comps[0] == abi.Itoa(unix.Getpid()) {
@@ -371,20 +371,20 @@ func (fs *fsContext) FindInRoot(h int) (int, string, bool) {
 // LookupAt resolves relative path rel below guest fd e (a directory): the
 // root's own directories directly, a handed-in one only where FindInRoot
 // finds it in the root (EACCES otherwise: no lookup starts outside).
-func (p *Task) LookupAt(e FdEntry, rel string, flags int, mode uint32) (Resolved, error) {
+func (p *Task) LookupAt(e FDEntry, rel string, flags int, mode uint32) (Resolved, error) {
 	if e.File.Origin == FromRoot {
 		return p.LookupFrom(e.Host, e.File.Path, rel, flags, mode)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(e.Host, &st); err != nil {
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return Resolved{Fd: -1}, unix.ENOTDIR
+		return Resolved{FD: -1}, unix.ENOTDIR
 	}
-	base, g, ok := p.Fs.FindInRoot(e.Host)
+	base, g, ok := p.FS.FindInRoot(e.Host)
 	if !ok {
-		return Resolved{Fd: -1}, unix.EACCES
+		return Resolved{FD: -1}, unix.EACCES
 	}
 	defer unix.Close(base)
 	return p.LookupFrom(base, g, rel, flags, mode)
@@ -395,25 +395,25 @@ func (p *Task) LookupAt(e FdEntry, rel string, flags int, mode uint32) (Resolved
 // have applied Linux's flag rules; path is not empty.
 func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved, error) {
 	if path == "" {
-		return Resolved{Fd: -1}, unix.ENOENT
+		return Resolved{FD: -1}, unix.ENOENT
 	}
 	if path[0] == '/' {
 		return p.LookupAbs(path, flags, mode)
 	}
-	base, basePath := p.Fs.Cwd, p.Fs.CwdPath
-	if dirfd == unix.AT_FDCWD && p.Fs.CwdNode != nil {
-		return p.LookupAbs(p.Fs.CwdNode.Path+"/"+path, flags, mode)
+	base, basePath := p.FS.Cwd, p.FS.CwdPath
+	if dirfd == unix.AT_FDCWD && p.FS.CwdNode != nil {
+		return p.LookupAbs(p.FS.CwdNode.Path+"/"+path, flags, mode)
 	}
 	if dirfd != unix.AT_FDCWD {
 		e, err := p.Entry(uint64(uint32(dirfd)))
 		if err != nil {
-			return Resolved{Fd: -1}, err
+			return Resolved{FD: -1}, err
 		}
 		switch e.File.Kind {
 		case KindProcDir:
 			return p.LookupAbs(e.File.Path+"/"+path, flags, mode)
 		case KindProc, KindProcLink:
-			return Resolved{Fd: -1}, unix.ENOTDIR
+			return Resolved{FD: -1}, unix.ENOTDIR
 		}
 		return p.LookupAt(e, path, flags, mode)
 	}
@@ -425,34 +425,34 @@ func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved,
 func (p *Task) LookupFrom(base int, basePath, rel string, flags int, mode uint32) (Resolved, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(base, &st); err != nil {
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return Resolved{Fd: -1}, unix.ENOTDIR
+		return Resolved{FD: -1}, unix.ENOTDIR
 	}
-	if st.Dev == p.Fs.rootDev && st.Ino == p.Fs.rootIno {
+	if st.Dev == p.FS.rootDev && st.Ino == p.FS.rootIno {
 		return p.LookupAbs("/"+rel, flags, mode)
 	}
 	fd, err := Openat2(base, rel, flags, mode, unix.RESOLVE_BENEATH)
 	if err == unix.EXDEV {
 		// The path leaves base: resolve it from the root instead, which
 		// also finds /proc and the devices if that is where it leads.
-		g, gerr := p.Fs.GuestPath(base, basePath)
+		g, gerr := p.FS.GuestPath(base, basePath)
 		if gerr != nil {
-			return Resolved{Fd: -1}, unix.ENOENT
+			return Resolved{FD: -1}, unix.ENOENT
 		}
 		return p.LookupAbs(g+"/"+rel, flags, mode)
 	}
 	if err != nil {
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
 	return p.resolvedInRoot(fd, path.Join(basePath, rel), flags, mode)
 }
 
 // LookupAbs resolves an absolute guest path.
 func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
-	if p.Fs.Root < 0 {
-		return Resolved{Fd: -1}, unix.ENOENT
+	if p.FS.Root < 0 {
+		return Resolved{FD: -1}, unix.ENOENT
 	}
 	if rest, ok := inProc(abs); ok {
 		return p.Owner.LookupProc(rest, flags, mode)
@@ -468,9 +468,9 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	if hostDevices[clean] {
 		return openDevice(clean, trailing, flags)
 	}
-	fd, err := Openat2(p.Fs.Root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
+	fd, err := Openat2(p.FS.Root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
 	if err != nil {
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
 	return p.resolvedInRoot(fd, clean, flags, mode)
 }
@@ -480,7 +480,7 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 // never created or truncated: an exclusive create is EEXIST, as for any
 // file that exists, and the other open flags are the guest's.
 func openDevice(name string, trailing bool, flags int) (Resolved, error) {
-	fail := func(err error) (Resolved, error) { return Resolved{Fd: -1}, err }
+	fail := func(err error) (Resolved, error) { return Resolved{FD: -1}, err }
 	pfd, err := unix.Open(name, unix.O_PATH|unix.O_CLOEXEC|flags&unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return fail(err)
@@ -500,7 +500,7 @@ func openDevice(name string, trailing bool, flags int) (Resolved, error) {
 	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
 		err = unix.EEXIST
 	case flags&unix.O_PATH != 0:
-		return Resolved{Fd: pfd, Guest: name, Origin: FromDevice}, nil
+		return Resolved{FD: pfd, Guest: name, Origin: FromDevice}, nil
 	}
 	if err != nil {
 		unix.Close(pfd)
@@ -512,7 +512,7 @@ func openDevice(name string, trailing bool, flags int) (Resolved, error) {
 	if err != nil {
 		return fail(err)
 	}
-	return Resolved{Fd: fd, Guest: name, Origin: FromDevice}, nil
+	return Resolved{FD: fd, Guest: name, Origin: FromDevice}, nil
 }
 
 // inProc says whether an absolute path enters /proc, reading it lexically
@@ -562,7 +562,7 @@ type parentDir struct {
 // EACCES, as for a lookup below it.
 func (p *Task) LookupParent(dirfd int, path string) (parentDir, error) {
 	if path == "" {
-		return parentDir{Resolved: Resolved{Fd: -1}}, unix.ENOENT
+		return parentDir{Resolved: Resolved{FD: -1}}, unix.ENOENT
 	}
 	trimmed := strings.TrimRight(path, "/")
 	slash := len(trimmed) < len(path)
@@ -575,12 +575,12 @@ func (p *Task) LookupParent(dirfd int, path string) (parentDir, error) {
 	}
 	r, err := p.Lookup(dirfd, dir, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err == nil && r.Node == nil && r.Origin != FromRoot {
-		fd, g, ok := p.Fs.FindInRoot(r.Fd)
+		fd, g, ok := p.FS.FindInRoot(r.FD)
 		r.Close()
 		if !ok {
-			return parentDir{Resolved: Resolved{Fd: -1}}, unix.EACCES
+			return parentDir{Resolved: Resolved{FD: -1}}, unix.EACCES
 		}
-		r = Resolved{Fd: fd, Guest: g, Origin: FromRoot}
+		r = Resolved{FD: fd, Guest: g, Origin: FromRoot}
 	}
 	return parentDir{Resolved: r, Name: name, Slash: slash}, err
 }
@@ -593,7 +593,7 @@ func (d *parentDir) Special() bool { return d.Name == "" || d.Name == "." || d.N
 // following a symlink), and what it is.
 func (d *parentDir) Exists() (unix.Stat_t, bool) {
 	var st unix.Stat_t
-	err := unix.Fstatat(d.Fd, d.Name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	err := unix.Fstatat(d.FD, d.Name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	return st, err == nil
 }
 
@@ -614,30 +614,30 @@ func (p *Task) LookupFD(dirfd int, path string, emptyOK bool, flags int) (Resolv
 		return p.Lookup(dirfd, path, flags, 0)
 	}
 	if !emptyOK {
-		return Resolved{Fd: -1}, unix.ENOENT
+		return Resolved{FD: -1}, unix.ENOENT
 	}
-	if dirfd == unix.AT_FDCWD && p.Fs.CwdNode != nil {
-		return Resolved{Fd: -1, Node: p.Fs.CwdNode, Guest: p.Fs.CwdNode.Path}, nil
+	if dirfd == unix.AT_FDCWD && p.FS.CwdNode != nil {
+		return Resolved{FD: -1, Node: p.FS.CwdNode, Guest: p.FS.CwdNode.Path}, nil
 	}
 	if dirfd == unix.AT_FDCWD {
-		h, err := unix.FcntlInt(uintptr(p.Fs.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+		h, err := unix.FcntlInt(uintptr(p.FS.Cwd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
-			return Resolved{Fd: -1}, err
+			return Resolved{FD: -1}, err
 		}
-		return Resolved{Fd: h, Guest: p.Fs.CwdPath, Origin: FromRoot}, nil
+		return Resolved{FD: h, Guest: p.FS.CwdPath, Origin: FromRoot}, nil
 	}
 	e, err := p.Entry(uint64(uint32(dirfd)))
 	if err != nil {
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
 	if e.File.Node != nil {
-		return Resolved{Fd: -1, Node: e.File.Node, Guest: e.File.Path}, nil
+		return Resolved{FD: -1, Node: e.File.Node, Guest: e.File.Path}, nil
 	}
 	h, err := unix.FcntlInt(uintptr(e.Host), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		return Resolved{Fd: -1}, err
+		return Resolved{FD: -1}, err
 	}
-	return Resolved{Fd: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
+	return Resolved{FD: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
 }
 
 // HostPath names the file open at host fd h, for /proc/self/maps.

@@ -26,9 +26,9 @@ type ProcNode struct {
 	// Follow opens what a magic link leads to and rest below it. /proc/self
 	// has none: it is an ordinary symlink to <pid>.
 	Follow func(p FileOwner, rest string, flags int, mode uint32) (Resolved, error)
-	// FdLink: a /proc/self/fd/N link, for guest fd fd.
-	FdLink bool
-	Fd     int
+	// FDLink: a /proc/self/fd/N link, for guest fd fd.
+	FDLink bool
+	FD     int
 }
 
 func (n *ProcNode) IsDir() bool  { return n.Mode&unix.S_IFMT == unix.S_IFDIR }

@@ -66,7 +66,7 @@ func (p *Task) Fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, erro
 		return 0, err
 	}
 	defer r.Close()
-	st, err := p.StatOf(r.Fd, r.Node)
+	st, err := p.StatOf(r.FD, r.Node)
 	if err != nil {
 		return 0, err
 	}
@@ -102,7 +102,7 @@ func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin) (unix.Statfs_
 	if err := unix.Fstatfs(fd, &sf); err != nil {
 		return sf, err
 	}
-	if origin == FromRoot && !p.Fs.Writable {
+	if origin == FromRoot && !p.FS.Writable {
 		sf.Flags |= unix.ST_RDONLY
 	}
 	return sf, nil
@@ -125,9 +125,9 @@ func (p *Task) Faccessat(dirfd int, pathAddr uint64, mode uint32, flags int) (ui
 	if r.Node != nil {
 		return 0, NodeAccess(r.Node, mode)
 	}
-	if mode&unix.W_OK != 0 && r.Origin == FromRoot && !p.Fs.Writable {
+	if mode&unix.W_OK != 0 && r.Origin == FromRoot && !p.FS.Writable {
 		var st unix.Stat_t
-		if err := unix.Fstat(r.Fd, &st); err != nil {
+		if err := unix.Fstat(r.FD, &st); err != nil {
 			return 0, err
 		}
 		switch st.Mode & unix.S_IFMT {
@@ -135,7 +135,7 @@ func (p *Task) Faccessat(dirfd int, pathAddr uint64, mode uint32, flags int) (ui
 			return 0, unix.EROFS // before permissions, as Linux's sb_permission
 		}
 	}
-	return 0, unix.Faccessat2(r.Fd, "", mode, unix.AT_EMPTY_PATH|flags&unix.AT_EACCESS)
+	return 0, unix.Faccessat2(r.FD, "", mode, unix.AT_EMPTY_PATH|flags&unix.AT_EACCESS)
 }
 
 // NodeAccess checks access to a /proc node, owned by the guest's user:
@@ -184,14 +184,14 @@ func (p *Task) Readlinkat(dirfd int, pathAddr, buf, size uint64) (uint64, error)
 		}
 	} else {
 		var st unix.Stat_t
-		if err := unix.Fstat(r.Fd, &st); err != nil {
+		if err := unix.Fstat(r.FD, &st); err != nil {
 			return 0, err
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
 			return 0, notLink
 		}
 		b := make([]byte, unix.PathMax)
-		n, err := unix.Readlinkat(r.Fd, "", b)
+		n, err := unix.Readlinkat(r.FD, "", b)
 		if err != nil {
 			return 0, err
 		}
@@ -255,22 +255,22 @@ func (p *Task) SetCwd(r Resolved) error {
 		if err := NodeAccess(r.Node, unix.X_OK); err != nil {
 			return err
 		}
-		p.Fs.CwdNode = r.Node
+		p.FS.CwdNode = r.Node
 		return nil
 	}
 	if r.Origin != FromRoot {
-		fd, g, ok := p.Fs.FindInRoot(r.Fd)
+		fd, g, ok := p.FS.FindInRoot(r.FD)
 		r.Close()
 		if !ok {
 			return unix.EACCES
 		}
-		r = Resolved{Fd: fd, Guest: g, Origin: FromRoot}
+		r = Resolved{FD: fd, Guest: g, Origin: FromRoot}
 	}
-	if err := unix.Faccessat2(r.Fd, "", unix.X_OK, unix.AT_EMPTY_PATH|unix.AT_EACCESS); err != nil {
+	if err := unix.Faccessat2(r.FD, "", unix.X_OK, unix.AT_EMPTY_PATH|unix.AT_EACCESS); err != nil {
 		r.Close()
 		return err
 	}
-	unix.Close(p.Fs.Cwd)
-	p.Fs.Cwd, p.Fs.CwdPath, p.Fs.CwdNode = r.Fd, r.Guest, nil
+	unix.Close(p.FS.Cwd)
+	p.FS.Cwd, p.FS.CwdPath, p.FS.CwdNode = r.FD, r.Guest, nil
 	return nil
 }

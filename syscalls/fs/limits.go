@@ -64,7 +64,7 @@ type Sandbox struct {
 	fds   int // open fds in every table
 	Pipes map[pipeKey]*pipeCharge
 
-	Uts utsState // uts.go
+	UTS utsState // uts.go
 }
 
 // NewSandbox returns the state for a guest with limits l (zero fields get
@@ -161,8 +161,8 @@ func (sb *Sandbox) SetHostname(name string) error {
 			return unix.EINVAL
 		}
 	}
-	sb.Uts.Mu.Lock()
-	sb.Uts.Nodename = []byte(name)
-	sb.Uts.Mu.Unlock()
+	sb.UTS.Mu.Lock()
+	sb.UTS.Nodename = []byte(name)
+	sb.UTS.Mu.Unlock()
 	return nil
 }

@@ -176,7 +176,7 @@ func roundPipeSize(n uint32) uint64 {
 
 // SetPipeSize is fcntl(F_SETPIPE_SZ) on e: Linux's pipe_set_size for an
 // unprivileged user, with growth charged to the guest's budget.
-func (p *Task) SetPipeSize(e FdEntry, arg uint64) (uint64, error) {
+func (p *Task) SetPipeSize(e FDEntry, arg uint64) (uint64, error) {
 	cur, err := unix.FcntlInt(uintptr(e.Host), unix.F_GETPIPE_SZ, 0)
 	if err != nil || e.File.Node != nil {
 		return 0, unix.EBADF // not a pipe

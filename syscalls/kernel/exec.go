@@ -118,7 +118,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	}
 	defer res.Close()
 	guestPath := res.Guest
-	if res.Fd < 0 {
+	if res.FD < 0 {
 		if res.Node == nil || !strings.HasSuffix(res.Node.Path, "/exe") {
 			return 0, unix.EACCES
 		}
@@ -127,20 +127,20 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		if err != nil {
 			return 0, unix.ENOENT
 		}
-		res.Fd, guestPath = fd, p.Exe
+		res.FD, guestPath = fd, p.Exe
 	}
 	var st unix.Stat_t
-	if err := unix.Fstat(res.Fd, &st); err != nil {
+	if err := unix.Fstat(res.FD, &st); err != nil {
 		return 0, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
 		return 0, unix.EACCES
 	}
-	if err := unix.Faccessat(res.Fd, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {
+	if err := unix.Faccessat(res.FD, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {
 		return 0, unix.EACCES
 	}
 	var head [256]byte
-	n, _ := unix.Pread(res.Fd, head[:], 0)
+	n, _ := unix.Pread(res.FD, head[:], 0)
 	if n >= 2 && head[0] == '#' && head[1] == '!' {
 		interp, arg, err := shebang(head[2:max(n, 2)])
 		if err != nil {
@@ -157,9 +157,9 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		return p.exec(unix.AT_FDCWD, interp, nargv, envp, 0, r, depth+1, execFn)
 	}
 	// A plain pread wrapper, not os.NewFile: an *os.File would close the
-	// Fd again from a finalizer, after res.close, when the number may
+	// fd again from a finalizer, after res.close, when the number may
 	// already belong to someone else.
-	f := fdReader(res.Fd)
+	f := fdReader(res.FD)
 	img, err := boot.Parse(f, st.Size, 0) // loader.go places it
 	if err != nil {
 		p.Log.WithError(err).WithField("path", path).Debug("execve: not a program kshim runs")
@@ -215,7 +215,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	old.PageTable().Free()
 	p.Exe = guestPath
 	p.ExeHostPath = ""
-	if h, err := fs.HostPathOf(res.Fd); err == nil {
+	if h, err := fs.HostPathOf(res.FD); err == nil {
 		p.ExeHostPath = h
 	}
 	p.Files.CloseOnExec()
@@ -309,8 +309,8 @@ func (p *Process) execDone() {
 // which the host would follow out of the root.
 func (p *Process) OpenExe(flags int, mode uint32) (int, error) {
 	host := p.ExeHost()
-	if g, ok := p.Fs.ToGuest(host); ok && p.Fs.Root >= 0 {
-		fd, err := fs.Openat2(p.Fs.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
+	if g, ok := p.FS.ToGuest(host); ok && p.FS.Root >= 0 {
+		fd, err := fs.Openat2(p.FS.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
 		if err == nil && fs.OnProc(fd) {
 			unix.Close(fd)
 			return -1, unix.EACCES

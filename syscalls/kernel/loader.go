@@ -307,7 +307,7 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		}
 		return nil, &ExecError{errno, fmt.Errorf("interpreter %s", name)}
 	}
-	if res.Fd < 0 {
+	if res.FD < 0 {
 		return nil, execErr(unix.EACCES, "interpreter %s: not a regular file", name)
 	}
 	ok := false
@@ -317,19 +317,19 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		}
 	}()
 	var st unix.Stat_t
-	if err := unix.Fstat(res.Fd, &st); err != nil {
+	if err := unix.Fstat(res.FD, &st); err != nil {
 		return nil, execErr(unix.EIO, "interpreter %s: %v", name, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
 		return nil, execErr(unix.EACCES, "interpreter %s: not an executable file", name)
 	}
-	if err := unix.Faccessat(res.Fd, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {
+	if err := unix.Faccessat(res.FD, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {
 		return nil, execErr(unix.EACCES, "interpreter %s: %v", name, err)
 	}
 	if st.Size < ehdrSize {
 		return nil, execErr(unix.EIO, "interpreter %s: shorter than an ELF header", name)
 	}
-	img, err := boot.ParseInterp(fdReader(res.Fd), st.Size)
+	img, err := boot.ParseInterp(fdReader(res.FD), st.Size)
 	var lateErr error
 	switch {
 	case errors.Is(err, boot.ErrLate):
@@ -338,7 +338,7 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		return nil, execErr(unix.ELIBBAD, "interpreter %s: %v", name, err)
 	}
 	ok = true
-	return &interpFile{fd: res.Fd, name: fs.HostPath(res.Fd), size: st.Size, img: img, late: lateErr}, nil
+	return &interpFile{fd: res.FD, name: fs.HostPath(res.FD), size: st.Size, img: img, late: lateErr}, nil
 }
 
 // mapInterp maps the interpreter as load_elf_interp does and returns its
@@ -438,13 +438,13 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 			}
 			return nil, nil, nil, &ExecError{errno, fmt.Errorf("interpreter %s", interp)}
 		}
-		if res.Fd < 0 {
+		if res.FD < 0 {
 			return nil, nil, nil, execErr(unix.EACCES, "interpreter %s: not a regular file", interp)
 		}
-		f := os.NewFile(uintptr(res.Fd), interp) // owns the fd from here
+		f := os.NewFile(uintptr(res.FD), interp) // owns the fd from here
 		var st unix.Stat_t
-		if err := unix.Fstat(res.Fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 ||
-			unix.Faccessat(res.Fd, "", unix.X_OK, unix.AT_EMPTY_PATH) == unix.EACCES {
+		if err := unix.Fstat(res.FD, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 ||
+			unix.Faccessat(res.FD, "", unix.X_OK, unix.AT_EMPTY_PATH) == unix.EACCES {
 			f.Close()
 			return nil, nil, nil, execErr(unix.EACCES, "interpreter %s: not an executable file", interp)
 		}
@@ -460,7 +460,7 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 			f.Close()
 			return nil, nil, nil, execErr(unix.ENOEXEC, "interpreter %s: %v", interp, err)
 		}
-		p.Exe, p.ExeHostPath = res.Guest, fs.HostPath(res.Fd)
+		p.Exe, p.ExeHostPath = res.Guest, fs.HostPath(res.FD)
 		p.Comm = []byte(name)
 		return f, img, nargv, nil
 	}

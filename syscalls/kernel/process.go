@@ -144,5 +144,5 @@ func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger, procf
 // Close releases the process's host resources (fds, root, cwd).
 func (p *Process) Close() {
 	p.Files.CloseAll()
-	p.Fs.Close()
+	p.FS.Close()
 }

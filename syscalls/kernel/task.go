@@ -345,7 +345,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		t.Release()
 		return 0, err
 	}
-	fsc, err := p.Fs.Clone()
+	fsc, err := p.FS.Clone()
 	if err != nil {
 		files.CloseAll()
 		cmm.Destroy()
@@ -354,7 +354,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		return 0, err
 	}
 	c := &Process{
-		Task:   fs.Task{MM: cmm, Files: files, Fs: fsc},
+		Task:   fs.Task{MM: cmm, Files: files, FS: fsc},
 		ProcFS: p.ProcFS,
 		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
 		Started: p.Started, Warned: map[uint64]bool{},

@@ -92,7 +92,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		return 0, unix.ENOMEM
 	}
 	c := &Process{
-		Task:   fs.Task{MM: p.MM, Files: p.Files, Fs: p.Fs},
+		Task:   fs.Task{MM: p.MM, Files: p.Files, FS: p.FS},
 		ProcFS: p.ProcFS,
 		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, ExeHostPath: p.ExeHostPath, PhysMem: p.PhysMem,
 		Started: p.Started, Warned: map[uint64]bool{},

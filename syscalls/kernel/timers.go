@@ -43,7 +43,7 @@ const (
 
 // GTimer is one timer: a POSIX timer or the process's ITIMER_REAL.
 type GTimer struct {
-	Id       int
+	ID       int
 	Clock    int
 	Notify   int // sigev_notify
 	Signo    int
@@ -157,16 +157,16 @@ func (s *timerSet) fire(p *Process, g *GTimer, gen uint64) {
 	target.Proc.SigMu.Unlock()
 	info := make([]byte, 128)
 	binary.LittleEndian.PutUint32(info[8:], siTimerCode)
-	binary.LittleEndian.PutUint32(info[16:], uint32(g.Id))
+	binary.LittleEndian.PutUint32(info[16:], uint32(g.ID))
 	binary.LittleEndian.PutUint32(info[20:], uint32(g.overrun))
 	binary.LittleEndian.PutUint64(info[24:], g.Value)
-	if g.Id < 0 { // ITIMER_REAL: a plain kernel SIGALRM
+	if g.ID < 0 { // ITIMER_REAL: a plain kernel SIGALRM
 		info = make([]byte, 128)
 		binary.LittleEndian.PutUint32(info[8:], 0x80) // SI_KERNEL
 	}
 	g.LastOver, g.overrun, g.info, g.drop = g.overrun, 0, info, nil
 	si := Siginfo{Signo: int32(g.Signo), Raw: info}
-	if g.Id >= 0 {
+	if g.ID >= 0 {
 		g.drop = new(atomic.Bool)
 		si.Drop = g.drop
 	}
@@ -261,7 +261,7 @@ func (p *Process) CopyOutTimer(addr uint64, interval, value time.Duration, put f
 // RealTimer returns the group's ITIMER_REAL, made on first use. tmu held.
 func (s *timerSet) RealTimer() *GTimer {
 	if s.real == nil {
-		s.real = &GTimer{Id: -1, Notify: SigevSignal, Signo: int(unix.SIGALRM), Clock: unix.CLOCK_REALTIME}
+		s.real = &GTimer{ID: -1, Notify: SigevSignal, Signo: int(unix.SIGALRM), Clock: unix.CLOCK_REALTIME}
 	}
 	return s.real
 }

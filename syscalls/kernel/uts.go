@@ -23,7 +23,7 @@ func (p *Process) UtsName(u *unix.Utsname) {
 	if k == nil || k.Sb == nil {
 		return
 	}
-	s := &k.Sb.Uts
+	s := &k.Sb.UTS
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	if s.Nodename != nil {
@@ -50,7 +50,7 @@ func (p *Process) SetUTS(addr uint64, length int32, domain bool) (uint64, error)
 	if _, err := p.MM.CopyIn(addr, name); err != nil {
 		return 0, unix.EFAULT
 	}
-	s := &k.Sb.Uts
+	s := &k.Sb.UTS
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	// Linux keeps the bytes as given (a NUL inside shortens what uname

@@ -81,9 +81,9 @@ var networks sync.Map
 func StartNetwork(k *kernel.Kernel, mode NetMode, p *kernel.Process) (*Network, error) {
 	n := &Network{mode: mode, reqs: make(chan func()), done: make(chan struct{})}
 	n.Cred.init()
-	n.pinnedBind = p.Fs.RootHost != "/" && rootHoldsProc(p.Fs.RootHost)
+	n.pinnedBind = p.FS.RootHost != "/" && rootHoldsProc(p.FS.RootHost)
 	errc := make(chan error, 1)
-	go n.worker(p.Fs.Root, errc)
+	go n.worker(p.FS.Root, errc)
 	if err := <-errc; err != nil {
 		return nil, err
 	}

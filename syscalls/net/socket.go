@@ -234,7 +234,7 @@ func ResolveUnix(p *kernel.Process, h int, sa []byte) ([]byte, int, error) {
 	if r.Node != nil {
 		return nil, -1, unix.ECONNREFUSED // kshim's /proc holds no sockets
 	}
-	return hostSunPath("/proc/self/fd/" + abi.Itoa(r.Fd)), r.Fd, nil
+	return hostSunPath("/proc/self/fd/" + abi.Itoa(r.FD)), r.FD, nil
 }
 
 // RawSockcall is a host call whose arguments hold no pointers. Calls
@@ -283,20 +283,20 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 	if pd.Slash {
 		return unix.ENOENT
 	}
-	if !p.Fs.Writable {
+	if !p.FS.Writable {
 		return unix.EROFS
 	}
 	n := NetworkOf(p)
 	relative := path[0] != '/'
 	cwdOK := true
 	if relative {
-		_, gerr := p.Fs.GuestPath(p.Fs.Cwd, p.Fs.CwdPath)
-		cwdOK = p.Fs.CwdNode == nil && gerr == nil
+		_, gerr := p.FS.GuestPath(p.FS.Cwd, p.FS.CwdPath)
+		cwdOK = p.FS.CwdNode == nil && gerr == nil
 	}
 	if n == nil {
 		// No network (unit tests): through the parent's host name, on
 		// this thread (whose umask is kshim's: the mode is not masked).
-		host := "/proc/self/fd/" + abi.Itoa(pd.Fd) + "/" + pd.Name
+		host := "/proc/self/fd/" + abi.Itoa(pd.FD) + "/" + pd.Name
 		if len(host) >= SunAddrMax-sunPathOff {
 			return unix.ENAMETOOLONG
 		}
@@ -308,7 +308,7 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 		// Through the parent kshim resolved, from the worker (its own
 		// cwd and umask): the node is where the file rules say; the
 		// kernel records the last component only as the name.
-		umask, dir, name := int(p.Fs.Umask), pd.Fd, pd.Name
+		umask, dir, name := int(p.FS.Umask), pd.FD, pd.Name
 		hs := hostSunPath(name)
 		if derr := n.do(func() {
 			old := unix.Umask(umask)
@@ -328,7 +328,7 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 		}
 		return err
 	}
-	umask, cwd := int(p.Fs.Umask), p.Fs.Cwd
+	umask, cwd := int(p.FS.Umask), p.FS.Cwd
 	if derr := n.do(func() {
 		old := unix.Umask(umask)
 		defer unix.Umask(old)

@@ -100,10 +100,10 @@ func procPidDir(p *kernel.Process) *fs.ProcNode {
 					Target: func(o fs.FileOwner) (string, error) { return o.(*kernel.Process).Getcwd() },
 					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 						p := o.(*kernel.Process)
-						if n := p.Fs.CwdNode; n != nil {
+						if n := p.FS.CwdNode; n != nil {
 							return p.LookupAbs(n.Path+"/"+rest, flags, mode)
 						}
-						return p.LookupFrom(p.Fs.Cwd, p.Fs.CwdPath, orDot(rest), flags, mode)
+						return p.LookupFrom(p.FS.Cwd, p.FS.CwdPath, orDot(rest), flags, mode)
 					}}
 			case "root":
 				return &fs.ProcNode{Path: dir + "/root", Mode: procLinkMode,
@@ -140,7 +140,7 @@ func procFDDir(p *kernel.Process, dir string) *fs.ProcNode {
 			if _, ok := p.Files.Get(fd); !ok {
 				return nil
 			}
-			return &fs.ProcNode{Path: dir + "/" + name, Mode: procLinkMode, FdLink: true, Fd: fd,
+			return &fs.ProcNode{Path: dir + "/" + name, Mode: procLinkMode, FDLink: true, FD: fd,
 				Target: func(o fs.FileOwner) (string, error) { return fdDisplayPath(o.(*kernel.Process), fd) },
 				Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 					p := o.(*kernel.Process)
@@ -160,7 +160,7 @@ func orDot(rest string) string {
 // lookupProc walks the components of a path after "/proc" (as split on
 // "/", unread: "" and "." are skipped, ".." climbs, out of /proc too).
 func lookupProc(p *kernel.Process, comps []string, flags int, mode uint32) (fs.Resolved, error) {
-	fail := func(err error) (fs.Resolved, error) { return fs.Resolved{Fd: -1}, err }
+	fail := func(err error) (fs.Resolved, error) { return fs.Resolved{FD: -1}, err }
 	trailing := len(comps) > 0 && comps[len(comps)-1] == ""
 	stack := []*fs.ProcNode{procRoot(p)}
 	for i, c := range comps {
@@ -202,7 +202,7 @@ func lookupProc(p *kernel.Process, comps []string, flags int, mode uint32) (fs.R
 	case node.IsDir() && (flags&unix.O_CREAT != 0 || fs.WriteIntent(flags) && flags&unix.O_PATH == 0):
 		return fail(unix.EISDIR)
 	}
-	return fs.Resolved{Fd: -1, Node: node, Guest: node.Path}, nil
+	return fs.Resolved{FD: -1, Node: node, Guest: node.Path}, nil
 }
 
 // exeGuestPath is /proc/self/exe's text: the program's path inside the
@@ -212,7 +212,7 @@ func exeGuestPath(p *kernel.Process) string {
 	if p.ExeHostPath != "" {
 		return p.Exe
 	}
-	if g, ok := p.Fs.ToGuest(p.Exe); ok {
+	if g, ok := p.FS.ToGuest(p.Exe); ok {
 		return g
 	}
 	return p.Exe
@@ -221,21 +221,21 @@ func exeGuestPath(p *kernel.Process) string {
 func followExe(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 	p := o.(*kernel.Process)
 	if rest != "" {
-		return fs.Resolved{Fd: -1}, unix.ENOTDIR
+		return fs.Resolved{FD: -1}, unix.ENOTDIR
 	}
 	if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		// The permission check comes first (may_open before
 		// deny_write_access), with kshim's identity, the guest's.
 		if err := unix.Faccessat2(unix.AT_FDCWD, p.ExeHost(), unix.W_OK, unix.AT_EACCESS); err != nil {
-			return fs.Resolved{Fd: -1}, err
+			return fs.Resolved{FD: -1}, err
 		}
-		return fs.Resolved{Fd: -1}, unix.ETXTBSY // the program is running
+		return fs.Resolved{FD: -1}, unix.ETXTBSY // the program is running
 	}
 	fd, err := p.OpenExe(flags|fs.Noctty(flags), mode)
 	if err != nil {
-		return fs.Resolved{Fd: -1}, err
+		return fs.Resolved{FD: -1}, err
 	}
-	return fs.Resolved{Fd: fd, Guest: exeGuestPath(p), Origin: fs.FromExe, Grant: unix.O_RDONLY}, nil
+	return fs.Resolved{FD: fd, Guest: exeGuestPath(p), Origin: fs.FromExe, Grant: unix.O_RDONLY}, nil
 }
 
 // followFD reopens guest fd (Linux opens the same file anew), or looks up
@@ -243,19 +243,19 @@ func followExe(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved
 func followFD(p *kernel.Process, fd int, rest string, flags int, mode uint32) (fs.Resolved, error) {
 	e, ok := p.Files.Get(fd)
 	if !ok {
-		return fs.Resolved{Fd: -1}, unix.ENOENT
+		return fs.Resolved{FD: -1}, unix.ENOENT
 	}
 	if n := e.File.Node; n != nil {
 		if rest != "" {
 			return p.LookupAbs(n.Path+"/"+rest, flags, mode)
 		}
-		return fs.Resolved{Fd: -1, Node: n, Guest: n.Path}, nil
+		return fs.Resolved{FD: -1, Node: n, Guest: n.Path}, nil
 	}
 	if rest != "" {
 		return p.LookupAt(e, rest, flags, mode)
 	}
 	if err := mayReopen(p, e, flags); err != nil {
-		return fs.Resolved{Fd: -1}, err
+		return fs.Resolved{FD: -1}, err
 	}
 	var h int
 	var err error
@@ -267,9 +267,9 @@ func followFD(p *kernel.Process, fd int, rest string, flags int, mode uint32) (f
 		h, err = unix.Open("/proc/self/fd/"+abi.Itoa(e.Host), flags|unix.O_CLOEXEC|fs.Noctty(flags), mode)
 	}
 	if err != nil {
-		return fs.Resolved{Fd: -1}, err
+		return fs.Resolved{FD: -1}, err
 	}
-	return fs.Resolved{Fd: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
+	return fs.Resolved{FD: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
 }
 
 // mayReopen checks opening a guest fd's file anew with flags: the program
@@ -278,7 +278,7 @@ func followFD(p *kernel.Process, fd int, rest string, flags int, mode uint32) (f
 // unless FindInRoot finds it in the root, which it may read, and write
 // with --rw (else EROFS) -- nor is truncated unless MayChange allows. The root's files
 // are checked as any path (fsopen.go); devices and pipes open as on Linux.
-func mayReopen(p *kernel.Process, e fs.FdEntry, flags int) error {
+func mayReopen(p *kernel.Process, e fs.FDEntry, flags int) error {
 	f := e.File
 	if flags&unix.O_PATH != 0 || f.Node != nil || f.Origin != fs.FromHost && f.Origin != fs.FromExe {
 		return nil
@@ -299,14 +299,14 @@ func mayReopen(p *kernel.Process, e fs.FdEntry, flags int) error {
 	moreRead := read && (f.Grant < 0 || f.Grant == unix.O_WRONLY)
 	moreWrite := write && (f.Grant < 0 || f.Grant == unix.O_RDONLY)
 	if moreRead || moreWrite {
-		fd, _, ok := p.Fs.FindInRoot(e.Host)
+		fd, _, ok := p.FS.FindInRoot(e.Host)
 		if ok {
 			unix.Close(fd)
 		}
 		switch {
 		case !ok:
 			return unix.EACCES
-		case moreWrite && !p.Fs.Writable:
+		case moreWrite && !p.FS.Writable:
 			return unix.EROFS
 		}
 	}
@@ -334,7 +334,7 @@ func fdDisplayPath(p *kernel.Process, fd int) (string, error) {
 		}
 		return "", err
 	}
-	if g, ok := p.Fs.ToGuest(hp); ok && e.File.Origin == fs.FromRoot {
+	if g, ok := p.FS.ToGuest(hp); ok && e.File.Origin == fs.FromRoot {
 		return g, nil
 	}
 	return hp, nil
@@ -350,10 +350,10 @@ func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
 	if n.IsDir() {
 		st.Nlink = 2
 	}
-	if n.FdLink {
+	if n.FDLink {
 		// Linux's fd links: size 64, the owner's bits from the open mode.
 		st.Size, st.Mode = 64, unix.S_IFLNK
-		if e, ok := p.Files.Get(n.Fd); ok {
+		if e, ok := p.Files.Get(n.FD); ok {
 			acc := e.File.Acc
 			if e.File.Node == nil {
 				fl, _ := unix.FcntlInt(uintptr(e.Host), unix.F_GETFL, 0)
@@ -403,7 +403,7 @@ func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, 
 		h, err := memfdSnapshot(data)
 		return h, f, err
 	}
-	h, err := unix.FcntlInt(uintptr(p.Fs.Root), unix.F_DUPFD_CLOEXEC, 0)
+	h, err := unix.FcntlInt(uintptr(p.FS.Root), unix.F_DUPFD_CLOEXEC, 0)
 	return h, f, err
 }
 
@@ -479,7 +479,7 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		name := v.Name
 		if v.Flags&guestmm.Anonymous == 0 {
 			off = v.Off * guestmm.PageSize
-			if g, ok := p.Fs.ToGuest(name); ok {
+			if g, ok := p.FS.ToGuest(name); ok {
 				name = g
 			}
 		}
@@ -526,7 +526,7 @@ func procStatus(p *kernel.Process) ([]byte, error) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.Fs.Umask)
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.FS.Umask)
 	// PPid as getppid(2) answers it.
 	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, p.Ppid())
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", uid, euid, euid, euid, gid, egid, egid, egid)

@@ -118,10 +118,6 @@ func sysTime(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 func sysGetpid(p *kernel.Process, _ *kernel.Regs, _ *args) (uint64, error) { return uint64(p.Pid), nil }
 
-func sysGetppid(*kernel.Process, *kernel.Regs, *args) (uint64, error) {
-	return uint64(unix.Getppid()), nil
-}
-
 func sysPrlimit(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if a[0] != 0 && a[0] != uint64(p.Pid) {
 		return 0, unix.ESRCH

@@ -146,7 +146,6 @@ func init() {
 		unix.SYS_TIME:            sysTime,
 		unix.SYS_GETPID:          sysGetpid,
 		unix.SYS_GETTID:          sysGetpid,
-		unix.SYS_GETPPID:         sysGetppid,
 		unix.SYS_GETUID:          func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return uint64(unix.Getuid()), nil },
 		unix.SYS_GETEUID:         func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return uint64(unix.Geteuid()), nil },
 		unix.SYS_GETGID:          func(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return uint64(unix.Getgid()), nil },

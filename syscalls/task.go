@@ -108,7 +108,7 @@ func sysWaitid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, nil
 }
 
-func sysGetppidK(p *kernel.Process, _ *kernel.Regs, _ *args) (uint64, error) {
+func sysGetppid(p *kernel.Process, _ *kernel.Regs, _ *args) (uint64, error) {
 	return uint64(p.Ppid()), nil
 }
 
@@ -202,7 +202,7 @@ func init() {
 		unix.SYS_WAITID:   sysWaitid,
 		unix.SYS_EXECVE:   sysExecve,
 		unix.SYS_EXECVEAT: sysExecveat,
-		unix.SYS_GETPPID:  sysGetppidK,
+		unix.SYS_GETPPID:  sysGetppid,
 		unix.SYS_SETPGID:  sysSetpgid,
 		unix.SYS_GETPGID:  sysGetpgid,
 		unix.SYS_GETPGRP:  sysGetpgrp,

@@ -1,0 +1,398 @@
+// Package mount is the guest's mount table: what is mounted where, with
+// which options, and how a path walk crosses from one mount into another.
+// It knows nothing of host fds or of the personality; the file layer
+// (syscalls) gives each Mount its host side.
+//
+// Invariants:
+//   - A Table always has the root mount ("/", Kind Root) first; the other
+//     mounts follow in the order they were given, each at a clean,
+//     absolute destination other than "/", none at or above an earlier
+//     one's (a later mount would hide it: refused, not stacked).
+//   - Every option is understood or refused: Parse returns an error naming
+//     an unknown option, one the type does not take, or a bad value.
+//   - Paths here are guest paths, clean and absolute; a mount's rel paths
+//     are clean and relative to its root ("" is the root itself). Nothing
+//     here touches the host.
+package mount
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Spec is one mount as an OCI config.json gives it (and `kshim run
+// --mount`).
+type Spec struct {
+	Type, Source, Destination string
+	Options                   []string
+}
+
+// Kind is what a mount serves.
+type Kind int
+
+const (
+	Root  Kind = iota // the guest's root directory (--root)
+	Bind              // a host directory or file
+	Tmpfs             // a memory file system of the guest's own
+	Proc              // kshim's /proc
+)
+
+func (k Kind) String() string {
+	return [...]string{"root", "bind", "tmpfs", "proc"}[k]
+}
+
+// Mount is one parsed mount.
+type Mount struct {
+	Spec Spec // as given
+	Kind Kind
+	// ID and Parent are the mount IDs /proc/self/mountinfo shows (the
+	// root's parent is itself's, as for a namespace's root there).
+	ID, Parent int
+	// Dest is the clean guest path; Source the clean host path (Bind).
+	Dest, Source string
+	ReadOnly     bool
+	NoSuid       bool
+	NoDev        bool
+	NoExec       bool
+	Recursive    bool   // rbind (kshim's binds see the host's submounts either way)
+	Atime        string // "relatime" (default), "noatime", "strictatime"
+	NoDirAtime   bool
+	// Tmpfs: size in bytes (0: DefaultTmpfsSize), mode of its root
+	// (default 01777), owner of its root (-1: the guest identity's).
+	Size     uint64
+	Mode     uint32
+	UID, GID int
+}
+
+// DefaultTmpfsSize is a tmpfs's size when no size= is given: Docker's
+// /dev/shm default. A tmpfs's size is charged to the guest's memory
+// while it is mounted (the file layer), so it is not Linux's "half of
+// RAM".
+const DefaultTmpfsSize = 64 << 20
+
+// MaxTmpfsSize bounds size= (and size=0, Linux's "unlimited", is refused:
+// kshim charges the size to --mem).
+const MaxTmpfsSize = 1 << 46
+
+// Parse checks a Spec and turns it into a Mount (ID and Parent unset).
+func Parse(s Spec) (Mount, error) {
+	m := Mount{Spec: s, Mode: 0o1777, UID: -1, GID: -1, Atime: "relatime"}
+	fail := func(f string, a ...any) (Mount, error) {
+		return Mount{}, fmt.Errorf("mount at %q: %s", s.Destination, fmt.Sprintf(f, a...))
+	}
+	if s.Destination == "" || s.Destination[0] != '/' {
+		return fail("the destination must be an absolute guest path")
+	}
+	if strings.IndexByte(s.Destination, 0) >= 0 || strings.IndexByte(s.Source, 0) >= 0 {
+		return fail("NUL in a path")
+	}
+	m.Dest = path.Clean(s.Destination)
+	if m.Dest == "/" {
+		return fail("cannot mount over the root (use --root)")
+	}
+	bind := false
+	for _, o := range s.Options {
+		if o == "bind" || o == "rbind" {
+			bind = true
+		}
+	}
+	switch s.Type {
+	case "bind":
+		m.Kind = Bind
+	case "", "none":
+		if !bind {
+			return fail("no type (bind, tmpfs, proc)")
+		}
+		m.Kind = Bind
+	case "tmpfs":
+		m.Kind = Tmpfs
+	case "proc":
+		m.Kind = Proc
+	default:
+		return fail("type %q is not supported (bind, tmpfs, proc are)", s.Type)
+	}
+	switch m.Kind {
+	case Bind:
+		if s.Source == "" || s.Source[0] != '/' {
+			return fail("a bind mount's source must be an absolute host path")
+		}
+		m.Source = path.Clean(s.Source)
+	case Proc:
+		if m.Dest != "/proc" {
+			return fail("proc is served only at /proc")
+		}
+	}
+	if under(m.Dest, "/proc") && m.Kind != Proc {
+		return fail("/proc is kshim's own; nothing can be mounted in it")
+	}
+	if ServedDevices[m.Dest] {
+		return fail("%s is one of the devices kshim serves", m.Dest)
+	}
+	for _, o := range s.Options {
+		if err := m.option(o, bind); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if m.Kind == Tmpfs && m.Size == 0 {
+		m.Size = DefaultTmpfsSize
+	}
+	return m, nil
+}
+
+// ServedDevices are the host devices the file layer serves at these exact
+// paths whatever is mounted (syscalls/fspath.go hostDevices).
+var ServedDevices = map[string]bool{
+	"/dev/null": true, "/dev/zero": true, "/dev/full": true,
+	"/dev/random": true, "/dev/urandom": true, "/dev/tty": true,
+	"/dev/stdin": true, "/dev/stdout": true, "/dev/stderr": true, "/dev/fd": true,
+}
+
+// option applies one option.
+func (m *Mount) option(o string, bind bool) error {
+	key, val, hasVal := strings.Cut(o, "=")
+	if !hasVal {
+		switch o {
+		case "ro":
+			m.ReadOnly = true
+			return nil
+		case "rw":
+			m.ReadOnly = false
+			return nil
+		case "nosuid", "suid":
+			m.NoSuid = o == "nosuid"
+			return nil
+		case "nodev", "dev":
+			m.NoDev = o == "nodev"
+			return nil
+		case "noexec", "exec":
+			m.NoExec = o == "noexec"
+			return nil
+		case "relatime", "noatime", "strictatime":
+			m.Atime = o
+			return nil
+		case "norelatime":
+			m.Atime = "strictatime"
+			return nil
+		case "nodiratime", "diratime":
+			m.NoDirAtime = o == "nodiratime"
+			return nil
+		case "bind", "rbind":
+			if m.Kind != Bind {
+				return fmt.Errorf("option %q is for bind mounts only", o)
+			}
+			m.Recursive = m.Recursive || o == "rbind"
+			return nil
+		case "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable":
+			// Propagation between mount namespaces: the guest has one
+			// and cannot mount, so there is nothing to propagate.
+			return nil
+		case "defaults":
+			return nil
+		}
+		return fmt.Errorf("unknown option %q", o)
+	}
+	if m.Kind != Tmpfs {
+		return fmt.Errorf("option %q: %s mounts take no key=value options", o, m.Kind)
+	}
+	switch key {
+	case "size":
+		n, err := parseSize(val)
+		if err != nil {
+			return fmt.Errorf("option %q: %v", o, err)
+		}
+		m.Size = n
+	case "mode":
+		n, err := strconv.ParseUint(val, 8, 32)
+		if err != nil || n > 0o7777 {
+			return fmt.Errorf("option %q: not an octal mode", o)
+		}
+		m.Mode = uint32(n)
+	case "uid", "gid":
+		n, err := strconv.ParseUint(val, 10, 32)
+		if err != nil || n == 1<<32-1 {
+			return fmt.Errorf("option %q: not a numeric id", o)
+		}
+		if key == "uid" {
+			m.UID = int(n)
+		} else {
+			m.GID = int(n)
+		}
+	default:
+		return fmt.Errorf("unknown tmpfs option %q (size, mode, uid, gid are supported)", o)
+	}
+	return nil
+}
+
+// parseSize reads a tmpfs size: bytes with an optional k, m or g suffix
+// (powers of 1024, as tmpfs's memparse), rounded up to whole pages.
+func parseSize(v string) (uint64, error) {
+	mult := uint64(1)
+	if v != "" {
+		switch v[len(v)-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		case '%':
+			return 0, fmt.Errorf("sizes in %% of memory are not supported")
+		}
+		if mult != 1 {
+			v = v[:len(v)-1]
+		}
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("not a size (bytes, or with k, m, g)")
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("size 0 (unlimited) is not supported: a tmpfs's size is charged to --mem")
+	}
+	if n > MaxTmpfsSize/mult {
+		return 0, fmt.Errorf("too large")
+	}
+	n *= mult
+	return (n + 4095) &^ 4095, nil
+}
+
+// under says whether clean path p is dir or below it.
+func under(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+}
+
+// Table is the guest's mount table.
+type Table struct {
+	mounts []*Mount // [0] is the root
+	byDest map[string]*Mount
+}
+
+// FirstID is the root mount's ID (Linux numbers a namespace's mounts from
+// wherever its counter is; any positive numbers do).
+const FirstID = 21
+
+// NewTable makes the table of a root (read-only unless writable) and
+// mounts, checking each Spec.
+func NewTable(writable bool, specs []Spec) (*Table, error) {
+	ms := make([]Mount, 0, len(specs))
+	for _, s := range specs {
+		m, err := Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return FromMounts(writable, ms)
+}
+
+// FromMounts makes the table of a root and parsed mounts.
+func FromMounts(writable bool, ms []Mount) (*Table, error) {
+	root := &Mount{Kind: Root, Dest: "/", ReadOnly: !writable, Atime: "relatime", ID: FirstID, Parent: FirstID - 1, UID: -1, GID: -1}
+	t := &Table{mounts: []*Mount{root}, byDest: map[string]*Mount{"/": root}}
+	for i := range ms {
+		m := ms[i]
+		for _, o := range t.mounts[1:] {
+			if under(o.Dest, m.Dest) {
+				return nil, fmt.Errorf("mount at %q: would hide the mount at %q", m.Dest, o.Dest)
+			}
+		}
+		m.ID = FirstID + len(t.mounts)
+		parent, _ := t.Find(m.Dest)
+		m.Parent = parent.ID
+		t.mounts = append(t.mounts, &m)
+		t.byDest[m.Dest] = &m
+	}
+	return t, nil
+}
+
+// Root is the root mount.
+func (t *Table) Root() *Mount { return t.mounts[0] }
+
+// Mounts are all mounts, the root first, in mount order (as
+// /proc/self/mountinfo lists them).
+func (t *Table) Mounts() []*Mount { return t.mounts }
+
+// Len is the number of mounts besides the root.
+func (t *Table) Len() int { return len(t.mounts) - 1 }
+
+// At is the mount whose root is clean guest path p, nil if none.
+func (t *Table) At(p string) *Mount { return t.byDest[p] }
+
+// Find is the mount clean absolute guest path p is in (the longest mount
+// destination that is p or a parent of it) and p's path inside it.
+func (t *Table) Find(p string) (*Mount, string) {
+	for q := p; ; q = path.Dir(q) {
+		if m := t.byDest[q]; m != nil {
+			return m, Rel(m.Dest, p)
+		}
+		if q == "/" {
+			return t.mounts[0], Rel("/", p) // not reached: "/" is in byDest
+		}
+	}
+}
+
+// Rel is clean guest path p relative to dest, which is p or one of its
+// parents ("" for dest itself).
+func Rel(dest, p string) string {
+	if p == dest {
+		return ""
+	}
+	if dest == "/" {
+		return p[1:]
+	}
+	return p[len(dest)+1:]
+}
+
+// Guest is the guest path of rel inside m.
+func (m *Mount) Guest(rel string) string {
+	if rel == "" {
+		return m.Dest
+	}
+	if m.Dest == "/" {
+		return "/" + rel
+	}
+	return m.Dest + "/" + rel
+}
+
+// Child is where name (one component, not "." or "..") below rel in m
+// leads: into the mount at that guest path if there is one (its root),
+// else the entry of m.
+func (t *Table) Child(m *Mount, rel, name string) (*Mount, string) {
+	g := m.Guest(rel)
+	if g == "/" {
+		g = "/" + name
+	} else {
+		g += "/" + name
+	}
+	if c := t.byDest[g]; c != nil {
+		return c, ""
+	}
+	if rel == "" {
+		return m, name
+	}
+	return m, rel + "/" + name
+}
+
+// Dotdot is where ".." from rel in m leads: from a mount's root to the
+// parent of its mount point (in the mount holding that), from the root's
+// root nowhere (it stays), else rel's parent in m.
+func (t *Table) Dotdot(m *Mount, rel string) (*Mount, string) {
+	if rel != "" {
+		if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+			return m, rel[:i]
+		}
+		return m, ""
+	}
+	if m.Kind == Root {
+		return m, ""
+	}
+	return t.Find(path.Dir(m.Dest))
+}
+
+// MountPoint says whether rel in m is the root of a mount (itself or one
+// mounted on it): what rmdir, unlink and rename of it find busy.
+func (t *Table) MountPoint(m *Mount, rel string) bool {
+	return rel == "" || t.byDest[m.Guest(rel)] != nil
+}

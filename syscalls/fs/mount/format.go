@@ -15,15 +15,18 @@ type Info struct {
 	Major, Minor   uint32
 	FSRoot         string // "/" for a whole file system
 	// SuperOpts are the file system's own options after rw/ro (without a
-	// leading comma: "size=65536k,mode=755"); a tmpfs's are made here.
-	SuperOpts string
+	// leading comma: "errors=remount-ro"); a tmpfs's are made here.
+	// SBReadOnly: the file system itself is read-only (a tmpfs's is
+	// the mount's).
+	SuperOpts  string
+	SBReadOnly bool
 }
 
 // mountOpts are the per-mount flags (show_mnt_opts): rw or ro, then
 // nosuid, nodev, noexec, noatime, nodiratime, relatime.
-func (m *Mount) mountOpts() string {
+func (m *Mount) mountOpts(sbRO bool) string {
 	var b strings.Builder
-	if m.ReadOnly {
+	if m.ReadOnly || sbRO {
 		b.WriteString("ro")
 	} else {
 		b.WriteString("rw")
@@ -63,7 +66,7 @@ func (m *Mount) superOpts(i Info) string {
 
 // MountsLine is the mount's line of /proc/mounts (with its newline).
 func (m *Mount) MountsLine(i Info) string {
-	opts := m.mountOpts()
+	opts := m.mountOpts(i.SBReadOnly || m.Kind == Tmpfs && m.ReadOnly)
 	if so := m.superOpts(i); so != "" {
 		opts += "," + so
 	}
@@ -72,11 +75,10 @@ func (m *Mount) MountsLine(i Info) string {
 
 // MountinfoLine is the mount's line of /proc/self/mountinfo: no optional
 // fields (the guest's mounts propagate nowhere); the super options start
-// with the file system's own rw/ro, which for kshim's mounts is the
-// mount's.
+// with the file system's own rw/ro (a tmpfs's is the mount's).
 func (m *Mount) MountinfoLine(i Info) string {
 	sb := "rw"
-	if m.ReadOnly {
+	if i.SBReadOnly || m.Kind == Tmpfs && m.ReadOnly {
 		sb = "ro"
 	}
 	if so := m.superOpts(i); so != "" {
@@ -87,7 +89,7 @@ func (m *Mount) MountinfoLine(i Info) string {
 		root = "/"
 	}
 	return fmt.Sprintf("%d %d %d:%d %s %s %s - %s %s %s\n", m.ID, m.Parent, i.Major, i.Minor,
-		mangle(root), mangle(m.Dest), m.mountOpts(), mangle(i.FSType), mangle(i.Source), sb)
+		mangle(root), mangle(m.Dest), m.mountOpts(false), mangle(i.FSType), mangle(i.Source), sb)
 }
 
 // mangle escapes what would break a listing's fields (seq_file's

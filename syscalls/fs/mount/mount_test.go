@@ -172,7 +172,7 @@ func TestFormat(t *testing.T) {
 	got = ms[1].MountinfoLine(Info{Source: "shm", FSType: "tmpfs", Major: 0, Minor: 45}) +
 		ms[3].MountinfoLine(Info{Source: "/dev/sda1", FSType: "ext4", Major: 8, Minor: 1, FSRoot: "/h/my dir"})
 	want = "22 21 0:45 / /dev/shm rw,nosuid,nodev,noexec,relatime - tmpfs shm rw,size=65536k\n" +
-		"24 21 8:1 /h/my\\040dir /my\\011data\\134 ro,relatime - ext4 /dev/sda1 ro\n"
+		"24 21 8:1 /h/my\\040dir /my\\011data\\134 ro,relatime - ext4 /dev/sda1 rw\n"
 	if got != want {
 		t.Errorf("mountinfo:\n%s\nwant:\n%s", got, want)
 	}

@@ -12,7 +12,15 @@
  *   cd:PATH        chdir and print getcwd
  *   create:PATH    create the file with "guest" in it (needs --rw)
  *   mkdir:PATH, symlink:TARGET:PATH, link:OLD:NEW, rename:OLD:NEW,
- *   unlink:PATH    (need --rw) */
+ *   unlink:PATH    (need --rw)
+ *   rmdir:PATH, append:PATH (write "more" at the end), truncate:PATH,
+ *   access:PATH (W_OK), statfs:PATH (type and rdonly/nosuid/nodev/noexec),
+ *   fill:PATH (create, write 64 KiB blocks until an error: KiB and errno),
+ *   copy:SRC:DST (a file, with mode 0755), exec:PATH (fork, execve PATH
+ *   with no arguments, report the errno or the exit status), mmapx:PATH
+ *   (map the file PROT_READ|PROT_EXEC)
+ * images/mount_test.go runs it natively (in a mount namespace) and under
+ * kshim with the same mounts. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,7 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -121,6 +133,81 @@ int main(int argc, char **argv)
 			result(what, rename(arg, arg2));
 		} else if (strcmp(op, "unlink") == 0) {
 			result(what, unlink(arg));
+		} else if (strcmp(op, "rmdir") == 0) {
+			result(what, rmdir(arg));
+		} else if (strcmp(op, "append") == 0) {
+			int fd = open(arg, O_WRONLY | O_APPEND);
+			result(what, fd < 0 ? -1 : write(fd, "more\n", 5));
+			close(fd);
+		} else if (strcmp(op, "copy") == 0 && arg2) {
+			int in = open(arg, O_RDONLY), out = in < 0 ? -1 : open(arg2, O_CREAT | O_WRONLY | O_TRUNC, 0755);
+			char buf[65536];
+			ssize_t n = 0;
+			while (out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+				if (write(out, buf, n) != n) {
+					n = -1;
+					break;
+				}
+			result(what, in < 0 || out < 0 || n < 0 ? -1 : 0);
+			close(in);
+			close(out);
+		} else if (strcmp(op, "exec") == 0) {
+			int pfd[2];
+			if (pipe2(pfd, O_CLOEXEC) < 0) {
+				result(what, -1);
+				continue;
+			}
+			fflush(stdout);
+			pid_t pid = fork();
+			if (pid == 0) {
+				char *av[] = {arg, NULL};
+				execve(arg, av, environ);
+				int e = errno;
+				if (write(pfd[1], &e, sizeof e) < 0)
+					_exit(126);
+				_exit(127);
+			}
+			close(pfd[1]);
+			int e = 0, st = 0;
+			ssize_t got = read(pfd[0], &e, sizeof e);
+			close(pfd[0]);
+			waitpid(pid, &st, 0);
+			if (got == sizeof e)
+				printf("%s -> %s\n", what, ename(e));
+			else
+				printf("%s -> ran, status %d\n", what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		} else if (strcmp(op, "mmapx") == 0) {
+			int fd = open(arg, O_RDONLY);
+			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+			result(what, m == MAP_FAILED ? -1 : 0);
+			if (fd >= 0)
+				close(fd);
+		} else if (strcmp(op, "fill") == 0) {
+			static char block[65536];
+			int fd = open(arg, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+			if (fd < 0) {
+				printf("%s -> %s\n", what, ename(errno));
+				continue;
+			}
+			long total = 0;
+			ssize_t n;
+			while ((n = write(fd, block, sizeof block)) > 0 && total < (64L << 20))
+				total += n;
+			printf("%s -> %ld KiB, %s\n", what, total >> 10, n < 0 ? ename(errno) : "no error");
+			close(fd);
+		} else if (strcmp(op, "truncate") == 0) {
+			result(what, truncate(arg, 1));
+		} else if (strcmp(op, "access") == 0) {
+			result(what, access(arg, W_OK));
+		} else if (strcmp(op, "statfs") == 0) {
+			struct statfs sf;
+			if (statfs(arg, &sf) < 0) {
+				printf("%s -> %s\n", what, ename(errno));
+				continue;
+			}
+			printf("%s -> type %#lx%s%s%s%s\n", what, (unsigned long)sf.f_type,
+			       sf.f_flags & ST_RDONLY ? " rdonly" : "", sf.f_flags & ST_NOSUID ? " nosuid" : "",
+			       sf.f_flags & ST_NODEV ? " nodev" : "", sf.f_flags & ST_NOEXEC ? " noexec" : "");
 		} else {
 			printf("%s -> bad operation\n", what);
 		}

@@ -215,8 +215,9 @@ func TestRootWritableStaysInside(t *testing.T) {
 
 // TestRootHostProc: with the host's / as root, a path the host resolves
 // into its own /proc (which describes kshim, not the guest) is looked up
-// again in the guest's /proc, kshim's: what that has reads as on Linux,
-// the rest (environ, mem, mounts, so /etc/mtab) is ENOENT, never kshim's.
+// again in the guest's /proc, kshim's: what that has reads as on Linux
+// (mounts, so /etc/mtab, lists the guest's mount table), the rest
+// (environ, mem) is ENOENT, never kshim's.
 func TestRootHostProc(t *testing.T) {
 	tmp := guestTempDir(t)
 	for name, target := range map[string]string{"env": "/proc/self/environ", "mem": "/proc/self/mem",
@@ -231,11 +232,15 @@ func TestRootHostProc(t *testing.T) {
 		"read:env", "read:mem", "read:mtab", "stat:mtab", "list:proc/self/fd", "read:proc/self/status",
 		"read:/proc/self/environ", "read:/proc/self/mem", "list:/proc/self", "readlink:/proc/self/root")
 	expect(t, out, map[string]string{
-		"read:env": "ENOENT", "read:mem": "ENOENT", "read:mtab": "ENOENT", "stat:mtab": "ENOENT",
+		"read:env": "ENOENT", "read:mem": "ENOENT",
 		"read:/proc/self/environ": "ENOENT", "read:/proc/self/mem": "ENOENT",
-		"list:/proc/self": ". .. cwd exe fd maps root status", "readlink:/proc/self/root": `"/"`,
+		"list:/proc/self": ". .. cwd exe fd maps mountinfo mounts root status", "readlink:/proc/self/root": `"/"`,
 		"list:proc/self/fd": ". .. 0 1 2 3",
 	})
+	// The root's line, read-only (no --rw), from kshim's table.
+	if m := out["read:mtab"]; !strings.Contains(m, " / ") || !strings.Contains(m, " ro,") {
+		t.Errorf("read:mtab -> %s, want the guest's root mount, read-only", m)
+	}
 	// What kshim's /proc has reads through the symlink as it does natively
 	// (fd lists differ: a native run inherits what the test runner leaks).
 	_, dir := paths(t)

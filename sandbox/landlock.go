@@ -16,6 +16,12 @@
 // nothing can be created, removed, renamed or truncated. With --rw the
 // root gets every file right except EXECUTE and making device nodes.
 // EXECUTE is granted nowhere (kshim never executes a file).
+//
+// Mounts (bind sources, tmpfs roots) get the root's rights with --rw when
+// writable, and only reading when read-only (not even FIFOs for writing,
+// a difference from Linux's read-only mounts; kshim's EROFS is checked
+// first anyway); a bind-mounted file only the file rights. Nothing else
+// of the host is granted.
 package sandbox
 
 import (
@@ -49,6 +55,16 @@ func landlockRules(c Config) []landlock.Rule {
 		rules = append(rules, landlock.PathAccess(rootRead|rootWrite, root))
 	} else {
 		rules = append(rules, landlock.PathAccess(rootRead, root))
+	}
+	for _, m := range c.Mounts {
+		a := landlock.AccessFSSet(ll.AccessFSReadFile | ll.AccessFSReadDir | ll.AccessFSIoctlDev)
+		if m.Writable {
+			a = rootRead | rootWrite
+		}
+		if !m.Dir {
+			a &= ll.AccessFSReadFile | ll.AccessFSWriteFile | ll.AccessFSTruncate | ll.AccessFSIoctlDev
+		}
+		rules = append(rules, landlock.PathAccess(a, m.Path))
 	}
 	rules = append(rules,
 		landlock.PathAccess(devRights, HostDevices...).IgnoreIfMissing(),

@@ -59,12 +59,22 @@ type Config struct {
 	// host's /), Writable whether the guest may change it (--rw).
 	Root     string
 	Writable bool
+	// Mounts are the host paths of the guest's mounts (syscalls'
+	// MountRules): bind sources, and tmpfs roots as /proc/self/fd/N.
+	Mounts []MountRule
 	// Exe is the host path of the program kshim runs (the guest may reopen
 	// it as /proc/self/exe; it may lie outside Root).
 	Exe string
 	// User is the identity to switch to; nil keeps the current one (all
 	// capabilities are still dropped).
 	User *Identity
+}
+
+// MountRule is one mount's host path: a directory or a file, read-only
+// unless Writable.
+type MountRule struct {
+	Path          string
+	Writable, Dir bool
 }
 
 // Report says what Apply installed, for logs and `kshim info`.

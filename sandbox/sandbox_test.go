@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,6 +60,8 @@ func TestMain(m *testing.M) {
 		seccompChild()
 	case "landlock":
 		landlockChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
+	case "landlock-mounts":
+		landlockMountsChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
 	case "apply":
 		applyChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
 	}
@@ -213,6 +216,91 @@ func landlockChild(dir string) {
 	open("truncate-in-readonly-root", filepath.Join(root, "in.txt"), os.O_WRONLY|os.O_TRUNC)
 	report("mkdir-in-readonly-root", os.Mkdir(filepath.Join(root, "d"), 0o755))
 	report("unlink-in-readonly-root", os.Remove(filepath.Join(root, "in.txt")))
+}
+
+func landlockMountsChild(dir string) {
+	p := func(name string) string { return filepath.Join(dir, name) }
+	mounts := []MountRule{{Path: p("ro"), Dir: true}, {Path: p("rw"), Writable: true, Dir: true}, {Path: p("file")}}
+	// A detached tmpfs, named as kshim names it: by its fd.
+	tmpfs := -1
+	if sfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC); err == nil {
+		if unix.FsconfigCreate(sfd) == nil {
+			tmpfs, _ = unix.Fsmount(sfd, unix.FSMOUNT_CLOEXEC, 0)
+		}
+		unix.Close(sfd)
+	}
+	if tmpfs >= 0 {
+		mounts = append(mounts, MountRule{Path: "/proc/self/fd/" + strconv.Itoa(tmpfs), Writable: true, Dir: true})
+	}
+	abi, err := restrictLandlock(landlockRules(Config{Root: p("root"), Mounts: mounts}))
+	if err != nil {
+		fmt.Println("install", errName(err))
+		return
+	}
+	fmt.Println("abi", abi)
+	open := func(name, path string, flag int) {
+		f, err := os.OpenFile(path, flag, 0o644)
+		if err == nil {
+			f.Close()
+		}
+		report(name, err)
+	}
+	open("allowed:ro-read", p("ro/in.txt"), os.O_RDONLY)
+	open("allowed:ro-dir", p("ro"), os.O_RDONLY)
+	open("ro-write", p("ro/in.txt"), os.O_WRONLY)
+	open("ro-create", p("ro/new.txt"), os.O_WRONLY|os.O_CREATE)
+	report("ro-mkdir", os.Mkdir(p("ro/d"), 0o755))
+	open("allowed:rw-write", p("rw/in.txt"), os.O_WRONLY|os.O_TRUNC)
+	open("allowed:rw-create", p("rw/new.txt"), os.O_WRONLY|os.O_CREATE)
+	report("allowed:rw-mkdir", os.Mkdir(p("rw/d"), 0o755))
+	open("allowed:file-read", p("file"), os.O_RDONLY)
+	open("file-write", p("file"), os.O_WRONLY)
+	open("beside", p("beside.txt"), os.O_RDONLY)
+	open("parent-dir", dir, os.O_RDONLY)
+	if tmpfs >= 0 {
+		fd, err := unix.Openat(tmpfs, "t", unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			unix.Close(fd)
+		}
+		report("allowed:tmpfs-create", err)
+	}
+}
+
+// TestLandlockMounts: the guest's mounts are granted exactly: a read-only
+// bind only reading, a writable one everything the --rw root gets, a
+// bound file only itself, a tmpfs by its fd; nothing beside them.
+func TestLandlockMounts(t *testing.T) {
+	if LandlockABI() == 0 {
+		t.Skip("the kernel has no Landlock")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{"root", "ro", "rw"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"ro/in.txt", "rw/in.txt", "file", "beside.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := runChild(t, "landlock-mounts", "KSHIM_SANDBOX_TEST_DIR="+dir)
+	if v, ok := res["install"]; ok {
+		t.Fatalf("restricting: %s", v)
+	}
+	want := map[string]string{
+		"allowed:ro-read": "ok", "allowed:ro-dir": "ok", "ro-write": "EACCES", "ro-create": "EACCES", "ro-mkdir": "EACCES",
+		"allowed:rw-write": "ok", "allowed:rw-create": "ok", "allowed:rw-mkdir": "ok",
+		"allowed:file-read": "ok", "file-write": "EACCES", "beside": "EACCES", "parent-dir": "EACCES",
+	}
+	if os.Geteuid() == 0 {
+		want["allowed:tmpfs-create"] = "ok"
+	}
+	for k, w := range want {
+		if res[k] != w {
+			t.Errorf("%s: %q, want %s", k, res[k], w)
+		}
+	}
 }
 
 // TestLandlockConfinesFiles: once restricted to a root, kshim itself

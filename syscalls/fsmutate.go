@@ -106,7 +106,7 @@ func sysTruncate(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if err := p.MayChange(nil, r.Origin, r.FD); err != nil {
+	if err := p.MayChange(nil, r.Origin, r.FD, r.Mnt); err != nil {
 		return 0, err
 	}
 	if r.Origin == fs.FromExe {

@@ -183,7 +183,7 @@ func TestHostProcRefused(t *testing.T) {
 		}
 	}
 	p := testProcess(t, fs.Files{})
-	for _, name := range []string{"env", "mounts", "proc/self/environ", "proc/" + abi.Itoa(unix.Getpid()) + "/mem"} {
+	for _, name := range []string{"env", "proc/self/environ", "proc/" + abi.Itoa(unix.Getpid()) + "/mem"} {
 		if r, err := p.Lookup(unix.AT_FDCWD, filepath.Join(dir, name), unix.O_RDONLY, 0); err != unix.ENOENT {
 			r.Close()
 			t.Errorf("open of %s through a symlink to the host's /proc = %v, want ENOENT (not in kshim's /proc)", name, err)
@@ -191,6 +191,10 @@ func TestHostProcRefused(t *testing.T) {
 	}
 	if _, err := p.Lookup(unix.AT_FDCWD, "/proc/self/environ", unix.O_RDONLY, 0); err != unix.ENOENT {
 		t.Errorf("/proc/self/environ = %v, want ENOENT (not in kshim's /proc)", err)
+	}
+	if r, err := p.Lookup(unix.AT_FDCWD, filepath.Join(dir, "mounts"), unix.O_RDONLY, 0); err != nil ||
+		r.Node == nil || r.Node.Path != "/proc/"+abi.Itoa(p.Pid)+"/mounts" {
+		t.Errorf("mounts (as /etc/mtab) = %+v, %v; want kshim's /proc/PID/mounts", r, err)
 	}
 	want := "/proc/" + abi.Itoa(p.Pid) + "/status"
 	for _, path := range []string{"/proc/self/status", filepath.Join(dir, "status"), filepath.Join(dir, "proc/self/status")} {
@@ -381,7 +385,7 @@ func TestHandedNeverChanges(t *testing.T) {
 		if err != nil || r.Origin != fs.FromDevice {
 			t.Fatalf("/dev/null: %+v, %v", r, err)
 		}
-		if err := p.MayChange(nil, r.Origin, r.FD); err != unix.EPERM {
+		if err := p.MayChange(nil, r.Origin, r.FD, r.Mnt); err != unix.EPERM {
 			t.Errorf("rw=%v: changing /dev/null = %v, want EPERM", writable, err)
 		}
 		r.Close()

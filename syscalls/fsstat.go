@@ -75,7 +75,7 @@ func sysStatfs(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, err
 	}
 	defer r.Close()
-	sf, err := p.StatfsOf(r.FD, r.Node, r.Origin)
+	sf, err := p.StatfsOf(r.FD, r.Node, r.Origin, r.Mnt)
 	if err != nil {
 		return 0, err
 	}
@@ -88,7 +88,7 @@ func sysFstatfs(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sf, err := p.StatfsOf(e.Host, e.File.Node, e.File.Origin)
+	sf, err := p.StatfsOf(e.Host, e.File.Node, e.File.Origin, e.File.Mnt)
 	if err != nil {
 		return 0, err
 	}

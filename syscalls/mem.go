@@ -34,6 +34,9 @@ func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		if shared && fl&unix.O_APPEND != 0 && m.Prot&unix.PROT_WRITE != 0 {
 			return 0, unix.EACCES
 		}
+		if e, _ := p.Entry(a[4]); m.Prot&unix.PROT_EXEC != 0 && e.File != nil && e.File.Mnt != nil && e.File.Mnt.NoExec {
+			return 0, unix.EPERM // a noexec mount (fs/fsmount.go)
+		}
 		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 5) {
 			// /dev/zero: anonymous memory (shared /dev/zero is shared
 			// anonymous memory, as in Linux).

@@ -21,6 +21,7 @@ import (
 	"kshim/guestmm"
 	"kshim/sandbox"
 	"kshim/syscalls/fs"
+	"kshim/syscalls/fs/mount"
 	"kshim/syscalls/kernel"
 	"kshim/syscalls/net"
 	"kshim/syscalls/proc"
@@ -34,10 +35,14 @@ type Config struct {
 	MemSize         uint64
 	CheckInvariants bool
 	Log             *logrus.Logger
-	Root            string           // host directory the guest sees as / ("" is the host's /)
-	Writable        bool             // --rw: the guest may change files under Root
-	Net             net.NetMode      // --net: the guest's network (syscalls/net/netns.go)
-	Latency         *LatencyRecorder // optional: records each exception's VMM time (latency.go)
+	Root            string // host directory the guest sees as / ("" is the host's /)
+	Writable        bool   // --rw: the guest may change files under Root
+	// Mounts are mounted over Root, in order (bind, tmpfs, proc;
+	// syscalls/fs/fsmount.go): `kshim run --mount/-v/--tmpfs`, and the
+	// OCI runtime's config.json mounts.
+	Mounts  []mount.Spec
+	Net     net.NetMode      // --net: the guest's network (syscalls/net/netns.go)
+	Latency *LatencyRecorder // optional: records each exception's VMM time (latency.go)
 	// KillOrphans ends every process when the first one ends (a
 	// container's init); by default the others run on, as on Linux, and
 	// the run ends when the last one does.
@@ -171,9 +176,18 @@ func Launch(c Config) (*Result, error) {
 	// is looked up.
 	p := kernel.NewProcess(mm, c0.Arch(), exe, c.Log, proc.FS{})
 	p.PhysMem = m.Mem
-	if err := p.SetFiles(fs.Files{Root: c.Root, Writable: c.Writable}); err != nil {
+	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1}
+	if c.Sandbox != nil && c.Sandbox.User != nil {
+		// A tmpfs belongs to the guest's identity, as a container's to its root.
+		files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID
+	}
+	if err := p.SetFiles(files); err != nil {
 		p.Close()
-		return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
+		var errno unix.Errno
+		if errors.As(err, &errno) {
+			return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
+		}
+		return nil, err
 	}
 	sb := fs.NewSandbox(fs.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
 	if c.Hostname != "" {
@@ -199,6 +213,9 @@ func Launch(c Config) (*Result, error) {
 	if c.Sandbox != nil {
 		sc := *c.Sandbox
 		sc.Root, sc.Writable, sc.Exe = c.Root, c.Writable, exe
+		for _, r := range p.MountRules() {
+			sc.Mounts = append(sc.Mounts, sandbox.MountRule{Path: r.Path, Writable: r.Writable, Dir: r.Dir})
+		}
 		t0 := time.Now()
 		rep, err := sandbox.Apply(sc)
 		if err != nil {

@@ -31,11 +31,13 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
+  run [--mem SIZE] [--root DIR] [--rw] [--mount SPEC|-v HOST:GUEST[:ro]|--tmpfs GUEST[:OPTS]]... [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
       [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw;
+        --mount type=bind,source=H,destination=G[,readonly], -v H:G[:ro] and
+        --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (charged to --mem) into it;
         --net: private (default: own network namespace, loopback only),
         none (no IP sockets) or host (the host's network);
         a dynamic program's or #! script's interpreter is taken from inside DIR;
@@ -134,6 +136,7 @@ func cmdRun(args []string) int {
 	var stats statsFlag
 	fs.Var(&stats, "stats", "at exit, print run statistics to stderr (--stats=json for JSON)")
 	netFlag := fs.String("net", "private", "guest network: private (own namespace, loopback only), none (no IP sockets), host")
+	mounts := addMountFlags(fs)
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -179,6 +182,11 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: --net: %v\n", err)
 		return 2
 	}
+	mountSpecs, err := mounts.result(size)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
+		return 2
+	}
 	box, err := confine()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
@@ -201,8 +209,8 @@ func cmdRun(args []string) int {
 	res, err := vmm.Launch(vmm.Config{
 		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
-		KillOrphans: *orphans == "kill",
-		MaxTasks:    *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
+		KillOrphans: *orphans == "kill", Mounts: mountSpecs,
+		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})
 	writeStats(os.Stderr, stats, rs)
 	if err != nil {

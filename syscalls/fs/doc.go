@@ -2,7 +2,9 @@
 // table and open files (fdtable.go), its root, cwd and umask and the path
 // resolution that stays inside the root (fspath.go), opening, looking at
 // and changing files (fsopen.go, fsstat.go, fsmutate.go), waiting for fds
-// (fspoll.go), pipe buffers and what they are charged to (pipebuf.go), the
+// (fspoll.go), the guest's mounts and the walk across them (fsmount.go,
+// with the table in package mount below), pipe buffers and what they are
+// charged to (pipebuf.go), the
 // guest-wide limits (limits.go: Sandbox), the host side of reads and
 // writes (io.go), and the node type of kshim's /proc (fsproc.go; the tree is package
 // proc).

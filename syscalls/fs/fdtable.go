@@ -70,6 +70,8 @@ type OpenFile struct {
 	// Grant is the access mode a FromHost file was handed in with (or the
 	// program file's, read-only): reopening it never gains more.
 	Grant int
+	// Mnt is the mount a FromRoot file is in (nil: the root; fsmount.go).
+	Mnt *HostMount
 	// PathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
 	// for. The host checks its own fds; these are for the other kinds.
 	PathOnly bool

@@ -55,13 +55,13 @@ func (p *Task) create(d *parentDir, dir bool) error {
 	if d.Special() {
 		return unix.EEXIST
 	}
-	if _, ok := d.Exists(); ok {
+	if _, ok := d.Exists(); ok || p.FS.mountPoint(d) {
 		return unix.EEXIST
 	}
 	if d.Slash && !dir {
 		return unix.ENOENT
 	}
-	if !p.FS.Writable {
+	if p.FS.RO(d.Mnt) {
 		return unix.EROFS
 	}
 	return nil
@@ -122,8 +122,11 @@ func (p *Task) Unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error) {
 			return 0, unix.ENOENT
 		}
 		return 0, unix.EPERM
-	case !p.FS.Writable:
+	case p.FS.RO(d.Mnt):
 		return 0, unix.EROFS
+	}
+	if err := p.FS.removeMountPoint(&d, rmdir); err != nil {
+		return 0, err
 	}
 	if d.Slash && !rmdir {
 		// unlink("x/"): the entry decides the errno, nothing is removed.
@@ -163,16 +166,18 @@ func (p *Task) Renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 			return 0, unix.ENOENT // procfs looks both up first
 		}
 		return 0, unix.EPERM
-	case from.Node != nil || to.Node != nil:
-		return 0, unix.EXDEV // /proc is another file system
+	case from.Node != nil || to.Node != nil || from.Mnt != to.Mnt:
+		return 0, unix.EXDEV // /proc, or two mounts: two file systems for Linux
 	case from.Special():
 		return 0, unix.EBUSY
 	case to.Special() && flags&unix.RENAME_NOREPLACE != 0:
 		return 0, unix.EEXIST
 	case to.Special():
 		return 0, unix.EBUSY
-	case !p.FS.Writable:
+	case p.FS.RO(from.Mnt):
 		return 0, unix.EROFS
+	case p.FS.mountPoint(&from) || p.FS.mountPoint(&to):
+		return 0, unix.EBUSY
 	}
 	if from.Slash || to.Slash && flags&unix.RENAME_EXCHANGE == 0 {
 		// A trailing "/" requires a directory to be renamed.
@@ -250,7 +255,10 @@ func (p *Task) Linkat(olddir int, oldAddr uint64, newdir int, newAddr uint64, fl
 			return 0, unix.EXDEV
 		}
 		unix.Close(src.FD)
-		src.FD = fd
+		src.FD, src.Mnt = fd, nil
+	}
+	if src.Mnt != d.Mnt {
+		return 0, unix.EXDEV // another mount
 	}
 	// Link exactly the inode resolved in the root: by fd (needs
 	// CAP_DAC_READ_SEARCH), else through the host's /proc magic link.
@@ -272,7 +280,7 @@ func (p *Task) Changeable(dirfd int, pathAddr uint64, flags int) (Resolved, erro
 	if err != nil {
 		return r, err
 	}
-	if err := p.MayChange(r.Node, r.Origin, r.FD); err != nil {
+	if err := p.MayChange(r.Node, r.Origin, r.FD, r.Mnt); err != nil {
 		r.Close()
 		return Resolved{FD: -1}, err
 	}
@@ -283,8 +291,9 @@ func (p *Task) Changeable(dirfd int, pathAddr uint64, flags int) (Resolved, erro
 // /proc refuses (EPERM); the root changes only with --rw (EROFS); what
 // kshim made for the guest is the guest's; the host's devices never
 // change, nor other host objects (EPERM) unless FindInRoot finds them
-// (host fd h) in the root, whose rule then applies.
-func (p *Task) MayChange(node *ProcNode, origin fileOrigin, h int) error {
+// (host fd h) in the root, whose rule then applies. A root file's mount
+// is mnt (nil: the root).
+func (p *Task) MayChange(node *ProcNode, origin fileOrigin, h int, mnt *HostMount) error {
 	switch {
 	case node != nil || origin == FromDevice:
 		return unix.EPERM
@@ -296,8 +305,9 @@ func (p *Task) MayChange(node *ProcNode, origin fileOrigin, h int) error {
 			return unix.EPERM
 		}
 		unix.Close(fd)
+		mnt = nil
 	}
-	if !p.FS.Writable {
+	if p.FS.RO(mnt) {
 		return unix.EROFS
 	}
 	return nil
@@ -316,7 +326,7 @@ func (p *Task) MaySize(e FDEntry) error {
 	if err != nil || fl&unix.O_PATH != 0 || fl&unix.O_ACCMODE == unix.O_RDONLY {
 		return nil
 	}
-	return p.MayChange(nil, e.File.Origin, e.Host)
+	return p.MayChange(nil, e.File.Origin, e.Host, e.File.Mnt)
 }
 
 // OpenedFile returns a guest fd's entry for an fd-based attribute call:
@@ -334,7 +344,7 @@ func (p *Task) OpenedFile(fd uint64) (FDEntry, error) {
 			return e, err
 		}
 	}
-	return e, p.MayChange(e.File.Node, e.File.Origin, e.Host)
+	return e, p.MayChange(e.File.Node, e.File.Origin, e.Host, e.File.Mnt)
 }
 
 func (p *Task) Fchmodat(dirfd int, pathAddr uint64, mode uint32, flags int) (uint64, error) {

@@ -72,7 +72,7 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 	cloexec := flags&unix.O_CLOEXEC != 0
 	host := flags&^unix.O_CLOEXEC | Noctty(flags)
 	var r Resolved
-	if !p.FS.Writable && WriteIntent(flags) && flags&unix.O_PATH == 0 {
+	if p.FS.anyRO() && WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		r, err = p.OpenReadOnly(dirfd, path, host, mode)
 	} else {
 		r, err = p.Lookup(dirfd, path, host, mode)
@@ -95,7 +95,7 @@ func (p *Task) install(r Resolved, flags int, cloexec bool) (uint64, error) {
 		}
 		return p.NewFD(h, cloexec, f)
 	}
-	return p.NewFD(r.FD, cloexec, &OpenFile{Kind: KindHost, Path: r.Guest, Origin: r.Origin, Grant: r.Grant})
+	return p.NewFD(r.FD, cloexec, &OpenFile{Kind: KindHost, Path: r.Guest, Origin: r.Origin, Grant: r.Grant, Mnt: r.Mnt})
 }
 
 // OpenReadOnly opens with write intent under a read-only root: look first
@@ -119,15 +119,17 @@ func (p *Task) OpenReadOnly(dirfd int, path string, flags int, mode uint32) (Res
 			return fail(unix.ENOENT)
 		case d.Slash:
 			return fail(unix.EISDIR)
+		case !p.FS.RO(d.Mnt):
+			return p.Lookup(dirfd, path, flags, mode) // a writable mount
 		}
 		return fail(unix.EROFS)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	if r.Node != nil || r.Origin != FromRoot {
+	if r.Node != nil || r.Origin != FromRoot || !p.FS.RO(r.Mnt) {
 		// /proc answers for itself; devices and inherited fds are not
-		// on the read-only tree.
+		// on the read-only tree, nor are writable mounts.
 		r.Close()
 		return p.Lookup(dirfd, path, flags, mode)
 	}

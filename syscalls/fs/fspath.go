@@ -9,6 +9,9 @@
 //     than leave it; then they are resolved as that directory's guest path
 //     joined with the path, from the root, as above. kshim itself never
 //     interprets "..", a symlink or a mount point on the host.
+//   - With mounts (fsmount.go), kshim walks paths itself, a component at a
+//     time, each host call confined to one mount's host directory; the
+//     rules here hold per mount, and a file's mount decides EROFS and EXDEV.
 //   - No host fd that resolution returns is on a procfs: the host's /proc
 //     describes kshim, not the guest, and its files would reach kshim's own
 //     memory and fds. A path the host resolves into its procfs (a symlink
@@ -52,6 +55,7 @@ import (
 
 	"kshim/guestmm"
 	"kshim/syscalls/abi"
+	"kshim/syscalls/fs/mount"
 )
 
 // Files is the guest's view of the host file system.
@@ -62,6 +66,12 @@ type Files struct {
 	// Writable allows changes under Root (--rw); otherwise every mutation
 	// is EROFS.
 	Writable bool
+	// Mounts are mounted over the root, in order (fsmount.go). A tmpfs's
+	// size is charged to Mem, and its root belongs to OwnerUID:OwnerGID
+	// unless its options say (-1: kshim's identity now).
+	Mounts             []mount.Spec
+	Mem                Charger
+	OwnerUID, OwnerGID int
 }
 
 // Task is a task's file side: the guest memory file I/O copies to and
@@ -93,10 +103,13 @@ type FileOwner interface {
 type fsContext struct {
 	Root             int // O_PATH|O_DIRECTORY, owned
 	rootDev, rootIno uint64
-	RootHost         string    // root's host path as the host kernel prints it
-	Cwd              int       // O_PATH|O_DIRECTORY, owned
-	CwdPath          string    // cwd's guest path as last named, if the host cannot tell
-	CwdNode          *ProcNode // when set, the cwd is this /proc directory instead
+	RootHost         string     // root's host path as the host kernel prints it
+	Cwd              int        // O_PATH|O_DIRECTORY, owned
+	CwdPath          string     // cwd's guest path as last named, if the host cannot tell
+	CwdNode          *ProcNode  // when set, the cwd is this /proc directory instead
+	CwdMnt           *HostMount // the mount the cwd is in (nil: the root)
+	ns               *mountNS   // the mounts over the root (nil: none; fsmount.go)
+	rootInfo         mount.Info // the root's host file system, for /proc/mounts
 	Writable         bool
 	Umask            uint32
 }
@@ -121,6 +134,14 @@ func (p *Task) SetFiles(c Files) error {
 		root = "/"
 	}
 	fs, err := newFS(root, c.Writable)
+	if err == nil {
+		fs.rootInfo = hostInfo(fs.Root, fs.RootHost)
+	}
+	if err == nil && len(c.Mounts) > 0 {
+		if err = fs.setupMounts(c); err != nil {
+			fs.Close()
+		}
+	}
 	if err != nil {
 		if p.FS == nil {
 			p.FS = &fsContext{Root: -1, Cwd: -1, Umask: hostUmask()}
@@ -132,6 +153,9 @@ func (p *Task) SetFiles(c Files) error {
 		p.FS.Close()
 	}
 	p.FS = fs
+	if fs.ns != nil {
+		return p.checkMountPoints()
+	}
 	return nil
 }
 
@@ -176,6 +200,8 @@ func (fs *fsContext) Close() {
 		unix.Close(fs.Cwd)
 	}
 	fs.Root, fs.Cwd = -1, -1
+	fs.ns.release()
+	fs.ns = nil
 }
 
 // HostPathOf is the host kernel's name for what host fd h refers to.
@@ -234,7 +260,7 @@ func (p *Task) Getcwd() (string, error) {
 	if p.FS.CwdNode != nil {
 		return p.FS.CwdNode.Path, nil
 	}
-	return p.FS.GuestPath(p.FS.Cwd, p.FS.CwdPath)
+	return p.FS.GuestPathIn(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath)
 }
 
 // Resolved is a guest path resolved on the host: a host fd, or a node of
@@ -250,6 +276,8 @@ type Resolved struct {
 	// (with the access it was handed in with, grant).
 	Origin fileOrigin
 	Grant  int
+	// Mnt is the mount a FromRoot file is in (nil: the root; fsmount.go).
+	Mnt *HostMount
 }
 
 func (r *Resolved) Close() {
@@ -373,7 +401,7 @@ func (fs *fsContext) FindInRoot(h int) (int, string, bool) {
 // finds it in the root (EACCES otherwise: no lookup starts outside).
 func (p *Task) LookupAt(e FDEntry, rel string, flags int, mode uint32) (Resolved, error) {
 	if e.File.Origin == FromRoot {
-		return p.LookupFrom(e.Host, e.File.Path, rel, flags, mode)
+		return p.LookupFrom(e.Host, e.File.Mnt, e.File.Path, rel, flags, mode)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(e.Host, &st); err != nil {
@@ -387,7 +415,7 @@ func (p *Task) LookupAt(e FDEntry, rel string, flags int, mode uint32) (Resolved
 		return Resolved{FD: -1}, unix.EACCES
 	}
 	defer unix.Close(base)
-	return p.LookupFrom(base, g, rel, flags, mode)
+	return p.LookupFrom(base, nil, g, rel, flags, mode)
 }
 
 // Lookup resolves path relative to guest fd dirfd (AT_FDCWD: the cwd) and
@@ -417,12 +445,16 @@ func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved,
 		}
 		return p.LookupAt(e, path, flags, mode)
 	}
-	return p.LookupFrom(base, basePath, path, flags, mode)
+	return p.LookupFrom(base, p.FS.CwdMnt, basePath, path, flags, mode)
 }
 
-// LookupFrom resolves relative path from host directory fd base, whose
-// guest path is basePath as far as kshim knows.
-func (p *Task) LookupFrom(base int, basePath, rel string, flags int, mode uint32) (Resolved, error) {
+// LookupFrom resolves relative path from host directory fd base (of
+// mount hm, nil: the root), whose guest path is basePath as far as kshim
+// knows.
+func (p *Task) LookupFrom(base int, hm *HostMount, basePath, rel string, flags int, mode uint32) (Resolved, error) {
+	if p.FS.ns != nil {
+		return p.walkFrom(base, hm, basePath, rel, flags, mode)
+	}
 	var st unix.Stat_t
 	if err := unix.Fstat(base, &st); err != nil {
 		return Resolved{FD: -1}, err
@@ -467,6 +499,9 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	}
 	if hostDevices[clean] {
 		return openDevice(clean, trailing, flags)
+	}
+	if p.FS.ns != nil {
+		return p.walkAbs(abs, flags, mode)
 	}
 	fd, err := Openat2(p.FS.Root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
 	if err != nil {
@@ -624,7 +659,7 @@ func (p *Task) LookupFD(dirfd int, path string, emptyOK bool, flags int) (Resolv
 		if err != nil {
 			return Resolved{FD: -1}, err
 		}
-		return Resolved{FD: h, Guest: p.FS.CwdPath, Origin: FromRoot}, nil
+		return Resolved{FD: h, Guest: p.FS.CwdPath, Origin: FromRoot, Mnt: p.FS.CwdMnt}, nil
 	}
 	e, err := p.Entry(uint64(uint32(dirfd)))
 	if err != nil {
@@ -637,7 +672,7 @@ func (p *Task) LookupFD(dirfd int, path string, emptyOK bool, flags int) (Resolv
 	if err != nil {
 		return Resolved{FD: -1}, err
 	}
-	return Resolved{FD: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
+	return Resolved{FD: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant, Mnt: e.File.Mnt}, nil
 }
 
 // HostPath names the file open at host fd h, for /proc/self/maps.
@@ -666,6 +701,9 @@ func (fs *fsContext) Clone() (*fsContext, error) {
 			}
 			return nil, err
 		}
+	}
+	if c.ns != nil {
+		c.ns.refs.Add(1)
 	}
 	return &c, nil
 }

@@ -92,7 +92,7 @@ func StatfsBytes(sf *unix.Statfs_t) []byte {
 
 // StatfsOf is statfs of a resolved path or open file: a read-only root
 // says ST_RDONLY, and /proc is a procfs.
-func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin) (unix.Statfs_t, error) {
+func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin, mnt *HostMount) (unix.Statfs_t, error) {
 	var sf unix.Statfs_t
 	if node != nil {
 		sf = unix.Statfs_t{Type: unix.PROC_SUPER_MAGIC, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
@@ -102,8 +102,11 @@ func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin) (unix.Statfs_
 	if err := unix.Fstatfs(fd, &sf); err != nil {
 		return sf, err
 	}
-	if origin == FromRoot && !p.FS.Writable {
+	if origin == FromRoot && p.FS.RO(mnt) {
 		sf.Flags |= unix.ST_RDONLY
+	}
+	if origin == FromRoot && mnt != nil {
+		sf.Flags |= mnt.statfsFlags()
 	}
 	return sf, nil
 }
@@ -125,7 +128,7 @@ func (p *Task) Faccessat(dirfd int, pathAddr uint64, mode uint32, flags int) (ui
 	if r.Node != nil {
 		return 0, NodeAccess(r.Node, mode)
 	}
-	if mode&unix.W_OK != 0 && r.Origin == FromRoot && !p.FS.Writable {
+	if mode&unix.W_OK != 0 && r.Origin == FromRoot && p.FS.RO(r.Mnt) {
 		var st unix.Stat_t
 		if err := unix.Fstat(r.FD, &st); err != nil {
 			return 0, err
@@ -271,6 +274,6 @@ func (p *Task) SetCwd(r Resolved) error {
 		return err
 	}
 	unix.Close(p.FS.Cwd)
-	p.FS.Cwd, p.FS.CwdPath, p.FS.CwdNode = r.FD, r.Guest, nil
+	p.FS.Cwd, p.FS.CwdPath, p.FS.CwdNode, p.FS.CwdMnt = r.FD, r.Guest, nil, r.Mnt
 	return nil
 }

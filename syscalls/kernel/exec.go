@@ -133,7 +133,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	if err := unix.Fstat(res.FD, &st); err != nil {
 		return 0, err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 || res.Mnt != nil && res.Mnt.NoExec {
 		return 0, unix.EACCES
 	}
 	if err := unix.Faccessat(res.FD, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {

@@ -320,7 +320,7 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 	if err := unix.Fstat(res.FD, &st); err != nil {
 		return nil, execErr(unix.EIO, "interpreter %s: %v", name, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 || res.Mnt != nil && res.Mnt.NoExec {
 		return nil, execErr(unix.EACCES, "interpreter %s: not an executable file", name)
 	}
 	if err := unix.Faccessat(res.FD, "", unix.X_OK, unix.AT_EMPTY_PATH); err != nil && err != unix.EINVAL {
@@ -444,6 +444,7 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 		f := os.NewFile(uintptr(res.FD), interp) // owns the fd from here
 		var st unix.Stat_t
 		if err := unix.Fstat(res.FD, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 ||
+			res.Mnt != nil && res.Mnt.NoExec ||
 			unix.Faccessat(res.FD, "", unix.X_OK, unix.AT_EMPTY_PATH) == unix.EACCES {
 			f.Close()
 			return nil, nil, nil, execErr(unix.EACCES, "interpreter %s: not an executable file", interp)

@@ -283,14 +283,14 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 	if pd.Slash {
 		return unix.ENOENT
 	}
-	if !p.FS.Writable {
+	if p.FS.RO(pd.Mnt) {
 		return unix.EROFS
 	}
 	n := NetworkOf(p)
 	relative := path[0] != '/'
 	cwdOK := true
 	if relative {
-		_, gerr := p.FS.GuestPath(p.FS.Cwd, p.FS.CwdPath)
+		_, gerr := p.FS.GuestPathIn(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath)
 		cwdOK = p.FS.CwdNode == nil && gerr == nil
 	}
 	if n == nil {

@@ -4,7 +4,8 @@
 //
 //	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links)
 //	/proc/cpuinfo (host's)     /proc/<pid>/maps, status (generated)
-//	/proc/meminfo (from --mem)
+//	/proc/meminfo (from --mem)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
+//	/proc/mounts -> self/mounts
 //
 // Invariants:
 //   - A file is generated when it is opened, into a sealed memfd (a
@@ -57,7 +58,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	pid := abi.Itoa(p.Pid)
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
-		Names: func(fs.FileOwner) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
+		Names: func(fs.FileOwner) []string { return []string{"cpuinfo", "meminfo", "mounts", "self", pid} },
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*kernel.Process)
 			switch name {
@@ -73,6 +74,16 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 				}}
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
+			case "mounts":
+				// Linux's /proc/mounts is a link into self.
+				return &fs.ProcNode{Path: "/proc/mounts", Mode: procLinkMode,
+					Target: func(fs.FileOwner) (string, error) { return "self/mounts", nil },
+					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
+						if rest != "" {
+							rest = "/" + rest
+						}
+						return o.(*kernel.Process).LookupAbs("/proc/self/mounts"+rest, flags, mode)
+					}}
 			}
 			return nil
 		},
@@ -83,7 +94,9 @@ func procPidDir(p *kernel.Process) *fs.ProcNode {
 	dir := "/proc/" + abi.Itoa(p.Pid)
 	return &fs.ProcNode{
 		Path: dir, Mode: procDirMode,
-		Names: func(fs.FileOwner) []string { return []string{"cwd", "exe", "fd", "maps", "root", "status"} },
+		Names: func(fs.FileOwner) []string {
+			return []string{"cwd", "exe", "fd", "maps", "mountinfo", "mounts", "root", "status"}
+		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*kernel.Process)
 			switch name {
@@ -91,6 +104,10 @@ func procPidDir(p *kernel.Process) *fs.ProcNode {
 				return &fs.ProcNode{Path: dir + "/maps", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return ProcMaps(o.(*kernel.Process)) }}
 			case "status":
 				return &fs.ProcNode{Path: dir + "/status", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procStatus(o.(*kernel.Process)) }}
+			case "mounts", "mountinfo":
+				info := name == "mountinfo"
+				return &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode,
+					Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*kernel.Process).ProcMounts(info) }}
 			case "exe":
 				return &fs.ProcNode{Path: dir + "/exe", Mode: procLinkMode,
 					Target: func(o fs.FileOwner) (string, error) { return exeGuestPath(o.(*kernel.Process)), nil },
@@ -103,7 +120,7 @@ func procPidDir(p *kernel.Process) *fs.ProcNode {
 						if n := p.FS.CwdNode; n != nil {
 							return p.LookupAbs(n.Path+"/"+rest, flags, mode)
 						}
-						return p.LookupFrom(p.FS.Cwd, p.FS.CwdPath, orDot(rest), flags, mode)
+						return p.LookupFrom(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath, orDot(rest), flags, mode)
 					}}
 			case "root":
 				return &fs.ProcNode{Path: dir + "/root", Mode: procLinkMode,
@@ -269,7 +286,7 @@ func followFD(p *kernel.Process, fd int, rest string, flags int, mode uint32) (f
 	if err != nil {
 		return fs.Resolved{FD: -1}, err
 	}
-	return fs.Resolved{FD: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant}, nil
+	return fs.Resolved{FD: h, Guest: e.File.Path, Origin: e.File.Origin, Grant: e.File.Grant, Mnt: e.File.Mnt}, nil
 }
 
 // mayReopen checks opening a guest fd's file anew with flags: the program
@@ -306,12 +323,12 @@ func mayReopen(p *kernel.Process, e fs.FDEntry, flags int) error {
 		switch {
 		case !ok:
 			return unix.EACCES
-		case moreWrite && !p.FS.Writable:
+		case moreWrite && p.FS.RO(nil):
 			return unix.EROFS
 		}
 	}
 	if flags&unix.O_TRUNC != 0 && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		return p.MayChange(nil, f.Origin, e.Host)
+		return p.MayChange(nil, f.Origin, e.Host, f.Mnt)
 	}
 	return nil
 }
@@ -326,6 +343,9 @@ func fdDisplayPath(p *kernel.Process, fd int) (string, error) {
 	}
 	if e.File.Node != nil {
 		return e.File.Node.Path, nil
+	}
+	if e.File.Mnt != nil {
+		return p.FS.GuestPathIn(e.Host, e.File.Mnt, e.File.Path)
 	}
 	hp, err := fs.HostPathOf(e.Host)
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package mount is the guest's mount table: what is mounted where, with
 // which options, and how a path walk crosses from one mount into another.
 // It knows nothing of host fds or of the personality; the file layer
-// (syscalls) gives each Mount its host side.
+// (syscalls/fs, fsmount.go) gives each Mount its host side.
 //
 // Invariants:
 //   - A Table always has the root mount ("/", Kind Root) first; the other

@@ -1,0 +1,892 @@
+// fsmount.go: the guest's mounts (syscalls/fs/mount's table) on the host:
+// bind mounts of host directories and files, tmpfs, and the path walk
+// that crosses between them.
+//
+// Invariants:
+//   - Without mounts (the table holds only the root) nothing here runs: the
+//     host resolves whole paths in the root (fspath.go).
+//   - With mounts, kshim walks a path itself, because no host resolution
+//     knows the guest's mount points. Every host call of the walk is
+//     openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS (and no magic links)
+//     on names that are no mount point, never "..", from a directory fd of
+//     the mount being walked (a run of such names at once: a symlink among
+//     them is ELOOP, and the walk goes on a component at a time), or
+//     RESOLVE_IN_ROOT from a mount's root fd for a path kshim walked before: so no host call reaches outside the
+//     mount's host directory, whatever the guest's paths, symlinks, or
+//     renames racing with the walk. ".." and symlinks are kshim's: ".."
+//     from a mount's root leads to its mount point's parent, an absolute
+//     symlink restarts at the guest's root, and more than 40 links is
+//     ELOOP, as Linux.
+//   - A resolved file records its mount (Resolved.Mnt, OpenFile.Mnt; nil is
+//     the root): that, not the host file system, decides EROFS (ro), EXDEV
+//     (rename and link between two mounts, as between any two of Linux's),
+//     nodev and noexec, since two mounts may be the same host directory.
+//   - A mount's host side is opened once, at set-up (SetFiles), before
+//     kshim confines itself, and shared by every process (fork takes a
+//     reference; the last close frees them): a bind mount is an O_PATH fd
+//     of its host source; a tmpfs a detached tmpfs of the host
+//     (fsopen/fsmount, which needs root), in no host mount namespace, gone
+//     with its last fd. A tmpfs's size is charged to --mem while mounted
+//     (as a pipe's capacity is); the host tmpfs's own
+//     size limit gives ENOSPC. The sandbox grants kshim exactly the mounts'
+//     host paths (MountRules).
+//   - /proc and the served devices are kshim's whatever is mounted: the
+//     table refuses mounts there, and the walk hands them over when it
+//     reaches them (by a symlink too).
+package fs
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs/mount"
+)
+
+// HostMount is one mount of the table with its host side.
+type HostMount struct {
+	*mount.Mount
+	fd       int    // O_PATH: the mount's root (a directory, or a file for a bind of one)
+	hostRoot string // the host kernel's name for fd
+	dir      bool
+	info     mount.Info
+}
+
+// mountNS is the guest's mount table with the mounts' host sides, shared
+// by the fsContexts of all processes (refs counts them); the last to close
+// closes the host sides and returns the tmpfs charges to mem.
+type mountNS struct {
+	table *mount.Table
+	hosts map[*mount.Mount]*HostMount // all but the root (whose fd is fsContext.root)
+	refs  atomic.Int32
+	mem   Charger
+}
+
+// maxSymlinks is Linux's MAXSYMLINKS.
+const maxSymlinks = 40
+
+// setupMounts opens the host side of every mount in c (the root is open).
+func (fs *fsContext) setupMounts(c Files) error {
+	t, err := mount.NewTable(c.Writable, c.Mounts)
+	if err != nil {
+		return err
+	}
+	ns := &mountNS{table: t, hosts: map[*mount.Mount]*HostMount{}, mem: c.Mem}
+	ns.refs.Store(1)
+	for _, m := range t.Mounts()[1:] {
+		hm := &HostMount{Mount: m, fd: -1}
+		switch m.Kind {
+		case mount.Bind:
+			err = hm.openBind()
+		case mount.Tmpfs:
+			err = hm.openTmpfs(c)
+		case mount.Proc:
+			hm.info = mount.Info{Source: "proc", FSType: "proc", FSRoot: "/"}
+			hm.dir = true
+		}
+		if err != nil {
+			if hm.fd >= 0 && m.Kind == mount.Bind {
+				unix.Close(hm.fd)
+			}
+			ns.release()
+			return fmt.Errorf("mount at %q: %v", m.Dest, err)
+		}
+		ns.hosts[m] = hm
+	}
+	ns.furnish()
+	fs.ns = ns
+	return nil
+}
+
+// furnish puts into each new tmpfs what a container's has there: the
+// mount points of the mounts on it (so its parent lists them), and on a
+// tmpfs at /dev the served devices (nodes with the host's numbers; kshim
+// serves those paths itself whatever is there) and Linux's links into
+// /proc/self/fd. Best effort: the mounts work without it.
+func (ns *mountNS) furnish() {
+	for _, m := range ns.table.Mounts()[1:] {
+		pm, rel := ns.table.Find(path.Dir(m.Dest))
+		if pm.Kind != mount.Tmpfs {
+			continue
+		}
+		pfd := ns.hosts[pm].fd
+		if rel != "" {
+			// Each component, one at a time, in the tmpfs kshim just made.
+			d, err := unix.FcntlInt(uintptr(pfd), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				continue
+			}
+			for _, c := range strings.Split(rel, "/") {
+				_ = unix.Mkdirat(d, c, 0o755)
+				nd, err := Openat2(d, c, unix.O_PATH|unix.O_DIRECTORY, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+				unix.Close(d)
+				if d = nd; err != nil {
+					break
+				}
+			}
+			if d < 0 {
+				continue
+			}
+			defer unix.Close(d)
+			pfd = d
+		}
+		name := path.Base(m.Dest)
+		if hm := ns.hosts[m]; hm.dir {
+			_ = unix.Mkdirat(pfd, name, 0o755)
+		} else if fd, err := unix.Openat(pfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644); err == nil {
+			unix.Close(fd)
+		}
+	}
+	dev := ns.table.At("/dev")
+	if dev == nil || dev.Kind != mount.Tmpfs {
+		return
+	}
+	fd := ns.hosts[dev].fd
+	for name := range hostDevices {
+		var st unix.Stat_t
+		if unix.Stat(name, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR {
+			_ = unix.Mknodat(fd, path.Base(name), unix.S_IFCHR|0o666, int(st.Rdev))
+		}
+	}
+	for name, target := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
+		_ = unix.Symlinkat(target, fd, name)
+	}
+}
+
+func (hm *HostMount) openBind() error {
+	fd, err := unix.Open(hm.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %v", hm.Source, err)
+	}
+	hm.fd = fd
+	if OnProc(fd) {
+		return fmt.Errorf("%s: a procfs cannot be mounted (the guest's /proc is kshim's)", hm.Source)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		hm.dir = true
+	case unix.S_IFREG:
+	default:
+		return fmt.Errorf("%s: only directories and regular files can be bind-mounted", hm.Source)
+	}
+	if hm.hostRoot, err = HostPathOf(fd); err != nil {
+		hm.hostRoot = hm.Source
+	}
+	hm.info = hostInfo(fd, hm.hostRoot)
+	return nil
+}
+
+func (hm *HostMount) openTmpfs(c Files) error {
+	if c.Mem != nil {
+		if err := c.Mem.Charge(hm.Size); err != nil {
+			return fmt.Errorf("size %d KiB does not fit in --mem", hm.Size>>10)
+		}
+	}
+	hm.dir = true
+	err := hm.makeTmpfs(c)
+	if err != nil && c.Mem != nil {
+		c.Mem.Uncharge(hm.Size)
+	}
+	return err
+}
+
+func (hm *HostMount) makeTmpfs(c Files) error {
+	sfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		if err == unix.EPERM {
+			return fmt.Errorf("a tmpfs needs kshim started as root")
+		}
+		return fmt.Errorf("tmpfs: %v", err)
+	}
+	defer unix.Close(sfd)
+	uid, gid := hm.UID, hm.GID
+	if uid < 0 {
+		uid = c.OwnerUID
+	}
+	if gid < 0 {
+		gid = c.OwnerGID
+	}
+	opts := [][2]string{{"size", strconv.FormatUint(hm.Size, 10)}, {"mode", strconv.FormatUint(uint64(hm.Mode), 8)}}
+	if uid >= 0 {
+		opts = append(opts, [2]string{"uid", strconv.Itoa(uid)})
+	}
+	if gid >= 0 {
+		opts = append(opts, [2]string{"gid", strconv.Itoa(gid)})
+	}
+	for _, o := range opts {
+		if err := unix.FsconfigSetString(sfd, o[0], o[1]); err != nil {
+			return fmt.Errorf("tmpfs %s=%s: %v", o[0], o[1], err)
+		}
+	}
+	if err := unix.FsconfigCreate(sfd); err != nil {
+		return fmt.Errorf("tmpfs: %v", err)
+	}
+	attr := 0
+	for _, a := range []struct {
+		on  bool
+		bit int
+	}{{hm.ReadOnly, unix.MOUNT_ATTR_RDONLY}, {hm.NoSuid, unix.MOUNT_ATTR_NOSUID},
+		{hm.NoDev, unix.MOUNT_ATTR_NODEV}, {hm.NoExec, unix.MOUNT_ATTR_NOEXEC}} {
+		if a.on {
+			attr |= a.bit
+		}
+	}
+	fd, err := unix.Fsmount(sfd, unix.FSMOUNT_CLOEXEC, attr)
+	if err != nil {
+		return fmt.Errorf("tmpfs: %v", err)
+	}
+	hm.fd = fd
+	if hm.hostRoot, err = HostPathOf(fd); err != nil {
+		hm.hostRoot = "/"
+	}
+	src := hm.Spec.Source
+	if src == "" {
+		src = "tmpfs"
+	}
+	hm.info = hostInfo(fd, "/")
+	hm.info.Source, hm.info.FSType = src, "tmpfs"
+	return nil
+}
+
+// hostInfo is what the listings show of host fd fd (whose host path is
+// hostPath): its host mount's line in the host's mountinfo, found by mount
+// ID (read at set-up: the sandbox does not let kshim read it later).
+func hostInfo(fd int, hostPath string) mount.Info {
+	i := mount.Info{Source: "none", FSType: "none", FSRoot: hostPath}
+	var stx unix.Statx_t
+	if unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &stx) != nil {
+		return i
+	}
+	i.Major, i.Minor = stx.Dev_major, stx.Dev_minor
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil || stx.Mask&unix.STATX_MNT_ID == 0 {
+		return i
+	}
+	id := strconv.FormatUint(stx.Mnt_id, 10)
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 7 || f[0] != id {
+			continue
+		}
+		dash := -1
+		for k := 6; k < len(f); k++ {
+			if f[k] == "-" {
+				dash = k
+				break
+			}
+		}
+		if dash < 0 || dash+3 >= len(f) {
+			return i
+		}
+		root, mp := unmangle(f[3]), unmangle(f[4])
+		switch {
+		case hostPath == mp:
+			i.FSRoot = root
+		case mp == "/" && strings.HasPrefix(hostPath, "/"):
+			i.FSRoot = path.Join(root, hostPath)
+		case strings.HasPrefix(hostPath, mp+"/"):
+			i.FSRoot = path.Join(root, hostPath[len(mp):])
+		}
+		i.FSType, i.Source = unmangle(f[dash+1]), unmangle(f[dash+2])
+		so := f[dash+3]
+		i.SBReadOnly = so == "ro" || strings.HasPrefix(so, "ro,")
+		if k := strings.IndexByte(so, ','); k >= 0 {
+			i.SuperOpts = so[k+1:]
+		}
+		return i
+	}
+	return i
+}
+
+// unmangle undoes mountinfo's octal escapes.
+func unmangle(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for k := 0; k < len(s); k++ {
+		if s[k] == '\\' && k+4 <= len(s) {
+			if n, err := strconv.ParseUint(s[k+1:k+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				k += 3
+				continue
+			}
+		}
+		b.WriteByte(s[k])
+	}
+	return b.String()
+}
+
+// release drops one fsContext's reference.
+func (ns *mountNS) release() {
+	if ns == nil || ns.refs.Add(-1) > 0 {
+		return
+	}
+	for _, hm := range ns.hosts {
+		if hm.fd >= 0 {
+			unix.Close(hm.fd)
+			hm.fd = -1
+			if hm.Kind == mount.Tmpfs && ns.mem != nil {
+				ns.mem.Uncharge(hm.Size)
+			}
+		}
+	}
+}
+
+// MountRule is a host path kshim's sandbox must let it open for a mount.
+type MountRule struct {
+	Path     string // the host source, or /proc/self/fd/N of a tmpfs's root
+	Writable bool
+	Dir      bool
+}
+
+// MountRules are the host paths of the guest's mounts, for Landlock (a
+// tmpfs by kshim's fd of its root, valid until the process closes).
+func (p *Task) MountRules() []MountRule {
+	if p.FS == nil || p.FS.ns == nil {
+		return nil
+	}
+	var out []MountRule
+	for _, m := range p.FS.ns.table.Mounts()[1:] {
+		hm := p.FS.ns.hosts[m]
+		switch m.Kind {
+		case mount.Bind:
+			out = append(out, MountRule{Path: hm.hostRoot, Writable: !m.ReadOnly, Dir: hm.dir})
+		case mount.Tmpfs:
+			out = append(out, MountRule{Path: "/proc/self/fd/" + abi.Itoa(hm.fd), Writable: !m.ReadOnly, Dir: true})
+		}
+	}
+	return out
+}
+
+// statfsFlags are the ST_ flags of a mount's options.
+func (hm *HostMount) statfsFlags() int64 {
+	var f int64
+	for _, o := range []struct {
+		on  bool
+		bit int64
+	}{{hm.NoSuid, unix.ST_NOSUID}, {hm.NoDev, unix.ST_NODEV}, {hm.NoExec, unix.ST_NOEXEC},
+		{hm.Atime == "noatime", unix.ST_NOATIME}, {hm.NoDirAtime, unix.ST_NODIRATIME}} {
+		if o.on {
+			f |= o.bit
+		}
+	}
+	return f
+}
+
+// RO says whether files of mount hm (nil: the root) are read-only.
+func (fs *fsContext) RO(hm *HostMount) bool {
+	if hm == nil {
+		return !fs.Writable
+	}
+	return hm.ReadOnly
+}
+
+// anyRO says whether some mount is read-only (opens with write intent
+// then look first, fsopen.go).
+func (fs *fsContext) anyRO() bool {
+	if !fs.Writable {
+		return true
+	}
+	if fs.ns != nil {
+		for _, hm := range fs.ns.hosts {
+			if hm.ReadOnly {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mountPoint says whether name in directory d (a resolved parent) is the
+// root of a mount: it exists (EEXIST), and cannot be removed or renamed
+// (EBUSY).
+func (fs *fsContext) mountPoint(d *parentDir) bool {
+	if fs.ns == nil || d.Node != nil || d.Special() || d.FD < 0 {
+		return false
+	}
+	return fs.ns.table.At(path.Join(d.Guest, d.Name)) != nil
+}
+
+// removeMountPoint is unlink's or rmdir's (rmdir) answer when d names a
+// mount point (vfs_unlink, vfs_rmdir): may_delete's EISDIR or ENOTDIR
+// for the mount's kind of root, else EBUSY; nil when it is none.
+func (fs *fsContext) removeMountPoint(d *parentDir, rmdir bool) error {
+	if !fs.mountPoint(d) {
+		return nil
+	}
+	m := fs.ns.table.At(path.Join(d.Guest, d.Name))
+	_, hm := fs.hostOf(m)
+	switch {
+	case hm.dir && !rmdir:
+		return unix.EISDIR
+	case !hm.dir && rmdir:
+		return unix.ENOTDIR
+	}
+	return unix.EBUSY
+}
+
+// hostOf is the host root fd and the mount of table mount m.
+func (fs *fsContext) hostOf(m *mount.Mount) (int, *HostMount) {
+	if m.Kind == mount.Root {
+		return fs.Root, nil
+	}
+	hm := fs.ns.hosts[m]
+	return hm.fd, hm
+}
+
+// openPos opens (O_PATH) the directory rel of mount m, a path kshim
+// walked: RESOLVE_IN_ROOT from the mount's root keeps it inside even if
+// the directories were moved since.
+func (fs *fsContext) openPos(m *mount.Mount, rel string) (int, error) {
+	base, _ := fs.hostOf(m)
+	if rel == "" {
+		return unix.FcntlInt(uintptr(base), unix.F_DUPFD_CLOEXEC, 0)
+	}
+	return Openat2(base, rel, unix.O_PATH|unix.O_DIRECTORY, 0, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_SYMLINKS)
+}
+
+// posOf is where host directory fd h (of mount hm, nil: the root) is in
+// the table: its mount and path there, from the host's name for it, or
+// from fallback (its guest path) when the host cannot tell.
+func (fs *fsContext) posOf(h int, hm *HostMount, fallback string) (*mount.Mount, string, error) {
+	m, hostRoot := fs.ns.table.Root(), fs.RootHost
+	if hm != nil {
+		m, hostRoot = hm.Mount, hm.hostRoot
+	}
+	if hp, err := HostPathOf(h); err == nil && !strings.HasSuffix(hp, " (deleted)") {
+		switch {
+		case hp == hostRoot:
+			return m, "", nil
+		case hostRoot == "/" && strings.HasPrefix(hp, "/"):
+			return m, hp[1:], nil
+		case strings.HasPrefix(hp, hostRoot+"/"):
+			return m, hp[len(hostRoot)+1:], nil
+		}
+		return nil, "", unix.ENOENT // moved out of its mount on the host
+	}
+	if fallback == "" || fallback[0] != '/' {
+		return nil, "", unix.ENOENT
+	}
+	fm, rel := fs.ns.table.Find(path.Clean(fallback))
+	return fm, rel, nil
+}
+
+// guestPathIn is guestPath for host fd h of mount hm.
+func (fs *fsContext) GuestPathIn(h int, hm *HostMount, fallback string) (string, error) {
+	if fs.ns == nil || hm == nil {
+		return fs.GuestPath(h, fallback)
+	}
+	m, rel, err := fs.posOf(h, hm, fallback)
+	if err != nil {
+		return "", err
+	}
+	return m.Guest(rel), nil
+}
+
+// checkMountPoints makes sure every mount's parent directory is there to
+// walk through (the mount point itself need not exist in the tree below).
+func (p *Task) checkMountPoints() error {
+	for _, m := range p.FS.ns.table.Mounts()[1:] {
+		dir := path.Dir(m.Dest)
+		r, err := p.LookupAbs(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return fmt.Errorf("mount at %q: %s: %v", m.Dest, dir, err)
+		}
+		r.Close()
+	}
+	return nil
+}
+
+// walkFrom resolves relative path rel from host directory fd base of
+// mount hm (nil: the root), whose guest path is basePath as far as kshim
+// knows.
+func (p *Task) walkFrom(base int, hm *HostMount, basePath, rel string, flags int, mode uint32) (Resolved, error) {
+	m, r, err := p.FS.posOf(base, hm, basePath)
+	if err != nil {
+		return Resolved{FD: -1}, err
+	}
+	return p.walk(m, r, base, rel, flags, mode)
+}
+
+// walkAbs resolves absolute guest path abs across the mounts.
+func (p *Task) walkAbs(abs string, flags int, mode uint32) (Resolved, error) {
+	return p.walk(p.FS.ns.table.Root(), "", p.FS.Root, abs, flags, mode)
+}
+
+// walk resolves pth from directory rel of mount m, whose host fd is cur
+// (the caller's, open until walk returns), and opens the result with
+// flags and mode (see the invariants). The fds of the root and the
+// mounts' roots are used as they are (they live as long as the
+// fsContext); the directories walked through are opened and closed here.
+func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, mode uint32) (Resolved, error) {
+	t := p.FS.ns.table
+	owned := false // whether cur is walk's to close
+	defer func() {
+		if owned {
+			unix.Close(cur)
+		}
+	}()
+	fail := func(err error) (Resolved, error) { return Resolved{FD: -1}, err }
+	move := func(nm *mount.Mount, nrel string, fd int, own bool) {
+		if owned {
+			unix.Close(cur)
+		}
+		cur, m, rel, owned = fd, nm, nrel, own
+	}
+	toRoot := func() error {
+		move(t.Root(), "", p.FS.Root, false)
+		return nil
+	}
+	comps := strings.Split(pth, "/")
+	links := 0
+	// follow splices symlink target in front of rest.
+	follow := func(target string, rest []string) ([]string, error) {
+		if links++; links > maxSymlinks {
+			return nil, unix.ELOOP
+		}
+		if target == "" {
+			return nil, unix.ENOENT
+		}
+		if target[0] == '/' {
+			if err := toRoot(); err != nil {
+				return nil, err
+			}
+		}
+		return append(strings.Split(target, "/"), rest...), nil
+	}
+	for len(comps) > 0 {
+		c, rest := comps[0], comps[1:]
+		comps = rest
+		last := true
+		for _, r := range rest {
+			if r != "" {
+				last = false
+				break
+			}
+		}
+		trailing := last && len(rest) > 0
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			nm, nrel := t.Dotdot(m, rel)
+			if nrel == "" {
+				base, _ := p.FS.hostOf(nm)
+				move(nm, "", base, false)
+				continue
+			}
+			fd, err := p.FS.openPos(nm, nrel)
+			if err != nil {
+				return fail(err)
+			}
+			move(nm, nrel, fd, true)
+			continue
+		}
+		// A run of plain names inside m goes to the host in one call; a
+		// symlink in it (ELOOP) sends the walk one component at a time.
+		if k, nrel := p.FS.run(m, rel, comps, c); k > 0 {
+			tail, final := comps[k-1:], true
+			for _, r := range tail {
+				if r != "" {
+					final = false
+					break
+				}
+			}
+			name := strings.Join(append([]string{c}, comps[:k-1]...), "/")
+			if final {
+				if len(tail) > 0 {
+					name += "/"
+				}
+				hf := p.FS.roFlags(m, flags)
+				fd, err := Openat2(cur, name, hf, hostMode(hf, mode), unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+				if err == nil {
+					return p.walked(fd, m, nrel, flags)
+				}
+				if err != unix.ELOOP {
+					return fail(err)
+				}
+			} else {
+				fd, err := Openat2(cur, name, unix.O_PATH|unix.O_DIRECTORY, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+				if err == nil {
+					move(m, nrel, fd, true)
+					comps = tail
+					continue
+				}
+				if err != unix.ELOOP {
+					return fail(err)
+				}
+			}
+		}
+		nm, nrel := t.Child(m, rel, c)
+		g := nm.Guest(nrel)
+		// kshim's own files, whatever is mounted.
+		if g == "/proc" {
+			return p.Owner.LookupProc(rest, flags, mode)
+		}
+		if last {
+			if a, ok := fdAliases[g]; ok {
+				return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
+			}
+			if hostDevices[g] {
+				return openDevice(g, trailing, flags)
+			}
+		}
+		if g == "/dev/fd" {
+			return p.Owner.LookupProc(append([]string{"self", "fd"}, rest...), flags, mode)
+		}
+		if nm != m {
+			// Into the root of the mount at g.
+			base, hm := p.FS.hostOf(nm)
+			move(nm, "", base, false)
+			if last {
+				return p.openMountRoot(cur, hm, trailing, flags)
+			}
+			if !hm.dir {
+				return fail(unix.ENOTDIR)
+			}
+			continue
+		}
+		if !last {
+			fd, err := Openat2(cur, c, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+			if err != nil {
+				return fail(err)
+			}
+			var st unix.Stat_t
+			if err := unix.Fstat(fd, &st); err != nil {
+				unix.Close(fd)
+				return fail(err)
+			}
+			switch st.Mode & unix.S_IFMT {
+			case unix.S_IFLNK:
+				target, err := readlinkFD(fd)
+				unix.Close(fd)
+				if err != nil {
+					return fail(err)
+				}
+				if comps, err = follow(target, rest); err != nil {
+					return fail(err)
+				}
+			case unix.S_IFDIR:
+				move(m, nrel, fd, true)
+			default:
+				unix.Close(fd)
+				return fail(unix.ENOTDIR)
+			}
+			continue
+		}
+		// The last component, opened by the host in its directory.
+		name := c
+		if trailing {
+			name += "/"
+		}
+		hf := p.FS.roFlags(m, flags)
+		fd, err := Openat2(cur, name, hf, hostMode(hf, mode), unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+		if err == unix.ELOOP && (trailing || flags&unix.O_NOFOLLOW == 0 && flags&(unix.O_CREAT|unix.O_EXCL) != unix.O_CREAT|unix.O_EXCL) {
+			if target, ok := symlinkAt(cur, c); ok {
+				if comps, err = follow(target, rest); err != nil {
+					return fail(err)
+				}
+				continue
+			}
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return p.walked(fd, m, nrel, flags)
+	}
+	// The path ended at a directory (the root, ".", ".."): reopen it.
+	hf := p.FS.roFlags(m, flags)
+	fd, err := Openat2(cur, ".", hf, hostMode(hf, mode), unix.RESOLVE_BENEATH)
+	if err != nil {
+		return fail(err)
+	}
+	return p.walked(fd, m, rel, flags)
+}
+
+// roFlags are the host open flags for the last component of a walk in
+// mount m: on a read-only one, never a create or truncation. fsopen.go
+// decides EROFS before (in Linux's order); this and walked's check keep a
+// rename racing with that decision from writing to a read-only mount.
+func (fs *fsContext) roFlags(m *mount.Mount, flags int) int {
+	if _, hm := fs.hostOf(m); fs.RO(hm) {
+		return flags &^ (unix.O_CREAT | unix.O_TRUNC | oTmpfile)
+	}
+	return flags
+}
+
+// hostMode is the mode for host open flags: openat2 refuses one without
+// O_CREAT or O_TMPFILE.
+func hostMode(flags int, mode uint32) uint32 {
+	if flags&(unix.O_CREAT|oTmpfile) == 0 {
+		return 0
+	}
+	return mode
+}
+
+// run is how many names from c on (c, then rest's) stay plain entries of
+// mount m below rel: no "", ".", "..", no mount point, nothing of /proc or
+// /dev (kshim's own files there). It returns 0 for fewer than two, or
+// when c itself is no such name, and the rel the run leads to.
+func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (int, string) {
+	k := 0
+	for i := -1; i < len(rest); i++ {
+		name := c
+		if i >= 0 {
+			name = rest[i]
+		}
+		if name == "" || name == "." || name == ".." {
+			break
+		}
+		nm, nrel := fs.ns.table.Child(m, rel, name)
+		g := nm.Guest(nrel)
+		if nm != m || g == "/proc" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
+			break
+		}
+		k, rel = k+1, nrel
+	}
+	if k < 2 {
+		return 0, ""
+	}
+	return k, rel
+}
+
+// walked makes the result of a walk that ended at rel in mount m: on a
+// read-only mount only FIFOs, sockets and devices open for writing.
+func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, error) {
+	_, hm := p.FS.hostOf(m)
+	if p.FS.RO(hm) && WriteIntent(flags) && flags&unix.O_PATH == 0 {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil {
+			unix.Close(fd)
+			return Resolved{FD: -1}, unix.EROFS
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFBLK:
+		default:
+			if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
+				unix.Close(fd)
+				return Resolved{FD: -1}, unix.EROFS
+			}
+		}
+	}
+	if OnProc(fd) {
+		// A procfs below a bind mount's host directory: never the guest's.
+		unix.Close(fd)
+		return Resolved{FD: -1}, unix.EACCES
+	}
+	if hm != nil && hm.NoDev && flags&unix.O_PATH == 0 {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && (st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {
+			unix.Close(fd)
+			return Resolved{FD: -1}, unix.EACCES // may_open on a nodev mount
+		}
+	}
+	return Resolved{FD: fd, Guest: m.Guest(rel), Origin: FromRoot, Mnt: hm}, nil
+}
+
+// openMountRoot opens the root of mount hm, whose O_PATH fd is cur (a
+// directory, or a bind-mounted file), with flags.
+func (p *Task) openMountRoot(cur int, hm *HostMount, trailing bool, flags int) (Resolved, error) {
+	fail := func(err error) (Resolved, error) { return Resolved{FD: -1}, err }
+	flags = p.FS.roFlags(hm.Mount, flags)
+	if hm.dir {
+		fd, err := Openat2(cur, ".", flags, 0, unix.RESOLVE_BENEATH)
+		if err != nil {
+			return fail(err)
+		}
+		return p.walked(fd, hm.Mount, "", flags)
+	}
+	switch {
+	case trailing || flags&unix.O_DIRECTORY != 0:
+		return fail(unix.ENOTDIR)
+	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
+		return fail(unix.EEXIST)
+	case flags&unix.O_PATH != 0:
+		fd, err := unix.FcntlInt(uintptr(cur), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return fail(err)
+		}
+		return p.walked(fd, hm.Mount, "", flags)
+	}
+	// Reopen that very file (the host's magic link to kshim's fd).
+	fd, err := unix.Open("/proc/self/fd/"+abi.Itoa(cur), flags&^(unix.O_CREAT|unix.O_NOFOLLOW)|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fail(err)
+	}
+	return p.walked(fd, hm.Mount, "", flags)
+}
+
+// symlinkAt reads name in directory fd dir if it is a symlink.
+func symlinkAt(dir int, name string) (string, bool) {
+	fd, err := Openat2(dir, name, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return "", false
+	}
+	t, err := readlinkFD(fd)
+	return t, err == nil
+}
+
+// readlinkFD reads the symlink O_PATH fd fd is.
+func readlinkFD(fd int) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(fd, "", buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// ProcMounts is /proc/PID/mounts (info: mountinfo): the root, the mounts
+// in order, and kshim's /proc where the table has no proc mount (it is
+// always there).
+func (p *Task) ProcMounts(info bool) ([]byte, error) {
+	var t *mount.Table
+	if p.FS.ns != nil {
+		t = p.FS.ns.table
+	} else {
+		t, _ = mount.FromMounts(p.FS.Writable, nil)
+	}
+	line := func(m *mount.Mount, i mount.Info) string {
+		if info {
+			return m.MountinfoLine(i)
+		}
+		return m.MountsLine(i)
+	}
+	procInfo := mount.Info{Source: "proc", FSType: "proc", FSRoot: "/"}
+	var b strings.Builder
+	sawProc := false
+	for _, m := range t.Mounts() {
+		switch {
+		case m.Kind == mount.Root:
+			b.WriteString(line(m, p.FS.rootInfo))
+		case m.Kind == mount.Proc:
+			sawProc = true
+			b.WriteString(line(m, procInfo))
+		default:
+			b.WriteString(line(m, p.FS.ns.hosts[m].info))
+		}
+	}
+	if !sawProc {
+		m := mount.Mount{Kind: mount.Proc, Dest: "/proc", ID: mount.FirstID + len(t.Mounts()), Parent: mount.FirstID,
+			NoSuid: true, NoDev: true, NoExec: true, Atime: "relatime"}
+		b.WriteString(line(&m, procInfo))
+	}
+	return []byte(b.String()), nil
+}

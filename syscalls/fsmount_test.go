@@ -1,0 +1,345 @@
+package syscalls
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs"
+	"kshim/syscalls/fs/mount"
+	"kshim/syscalls/kernel"
+	"kshim/syscalls/proc"
+)
+
+// mountFixture: DIR/root (the root: etc/passwd, mnt/), DIR/h (a host
+// directory to bind: data, sub/, links out of it), DIR/f (a file to bind),
+// DIR/secret beside them.
+func mountFixture(t *testing.T) (dir string, specs []mount.Spec) {
+	t.Helper()
+	dir = t.TempDir()
+	p := func(s string) string { return filepath.Join(dir, s) }
+	for _, err := range []error{
+		os.MkdirAll(p("root/etc"), 0o755), os.MkdirAll(p("root/mnt"), 0o755), os.MkdirAll(p("h/sub"), 0o755),
+		os.MkdirAll(p("root/dev"), 0o755),
+		os.WriteFile(p("root/etc/passwd"), []byte("inside"), 0o644),
+		os.WriteFile(p("h/data"), []byte("hdata"), 0o644),
+		os.WriteFile(p("f"), []byte("file"), 0o644),
+		os.WriteFile(p("secret"), []byte("secret"), 0o644),
+		os.Symlink("../secret", p("h/rel")), os.Symlink(p("secret"), p("h/hostabs")),
+		os.Symlink("../../..", p("h/sub/up")), os.Symlink("/etc/passwd", p("h/abs")),
+		os.Symlink("loop2", p("h/loop1")), os.Symlink("loop1", p("h/loop2")),
+		os.Symlink("/mnt/w/data", p("h/toother")),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	specs = []mount.Spec{
+		{Type: "bind", Source: p("h"), Destination: "/mnt/ro", Options: []string{"ro"}},
+		{Type: "bind", Source: p("h"), Destination: "/mnt/w"},
+		{Type: "bind", Source: p("f"), Destination: "/etc/file", Options: []string{"ro"}},
+	}
+	return dir, specs
+}
+
+// bareProcess is testProcess without files yet.
+func bareProcess() *kernel.Process {
+	p := &kernel.Process{Task: fs.Task{Files: &fs.FDTable{}}, ProcFS: proc.FS{}, Log: logrus.New(), Pid: unix.Getpid(), Warned: map[uint64]bool{}}
+	p.Owner = p
+	p.Sig.Act = new([kernel.Nsig + 1]kernel.Sigaction)
+	return p
+}
+
+func readPath(t *testing.T, p *kernel.Process, dirfd int, path string) (string, error) {
+	t.Helper()
+	r, err := p.Lookup(dirfd, path, unix.O_RDONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	if r.FD < 0 {
+		r.Close()
+		return "", unix.EINVAL
+	}
+	return readResolved(t, r), nil
+}
+
+// TestWalkMounts: the walk crosses into mounts and out of them by "..",
+// follows the guest's symlinks (never the host's meaning of them), and
+// stays inside each mount's host directory.
+func TestWalkMounts(t *testing.T) {
+	dir, specs := mountFixture(t)
+	p := testProcess(t, fs.Files{Root: filepath.Join(dir, "root"), Mounts: specs})
+	for path, want := range map[string]string{
+		"/mnt/ro/data": "hdata", "/mnt/w/data": "hdata", "/etc/file": "file", "/etc/passwd": "inside",
+		"/mnt/ro/../../etc/passwd": "inside", "/mnt/ro/sub/../../ro/data": "hdata",
+		"/mnt/ro/sub/up/etc/passwd": "inside", "/mnt/ro/abs": "inside", "/mnt/ro/toother": "hdata",
+		"mnt/ro/data": "hdata", "/mnt/ro/./sub/../data": "hdata",
+		"/mnt/ro/sub/up/../../../../mnt/w/data": "hdata",
+	} {
+		got, err := readPath(t, p, unix.AT_FDCWD, path)
+		if err != nil || got != want {
+			t.Errorf("read %s = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	for path, want := range map[string]error{
+		"/mnt/ro/rel": unix.ENOENT, "/mnt/ro/hostabs": unix.ENOENT, "/mnt/ro/../secret": unix.ENOENT,
+		"/mnt/ro/loop1": unix.ELOOP, "/etc/file/x": unix.ENOTDIR, "/mnt/ro/data/": unix.ENOTDIR,
+		"/mnt/ro/nope": unix.ENOENT, "/etc/file/": unix.ENOTDIR,
+	} {
+		if _, err := readPath(t, p, unix.AT_FDCWD, path); err != want {
+			t.Errorf("read %s: %v, want %v", path, err, want)
+		}
+	}
+	// A directory fd inside a mount: relative lookups climb out through
+	// its mount point, and getcwd names the mount's path.
+	d, err := p.Lookup(unix.AT_FDCWD, "/mnt/ro/sub", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Mnt == nil || d.Guest != "/mnt/ro/sub" {
+		t.Errorf("/mnt/ro/sub fs.Resolved to %q in %v", d.Guest, d.Mnt)
+	}
+	if err := p.SetCwd(d); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := p.Getcwd(); err != nil || g != "/mnt/ro/sub" {
+		t.Errorf("getcwd = %q, %v", g, err)
+	}
+	for path, want := range map[string]string{"../data": "hdata", "../../../etc/passwd": "inside", "../../w/data": "hdata"} {
+		if got, err := readPath(t, p, unix.AT_FDCWD, path); err != nil || got != want {
+			t.Errorf("read %s from the cwd = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	if _, err := readPath(t, p, unix.AT_FDCWD, "../../../../secret"); err != unix.ENOENT {
+		t.Errorf("climbing past the root from inside a mount: %v", err)
+	}
+	// The same host directory, mounted twice: each file knows its mount.
+	ro, _ := p.Lookup(unix.AT_FDCWD, "/mnt/ro/data", unix.O_PATH, 0)
+	rw, _ := p.Lookup(unix.AT_FDCWD, "/mnt/w/data", unix.O_PATH, 0)
+	defer ro.Close()
+	defer rw.Close()
+	if ro.Mnt == nil || rw.Mnt == nil || ro.Mnt == rw.Mnt || !p.FS.RO(ro.Mnt) || p.FS.RO(rw.Mnt) {
+		t.Errorf("mounts of /mnt/ro/data and /mnt/w/data: %v, %v", ro.Mnt, rw.Mnt)
+	}
+}
+
+// TestWalkReadOnlyGuard: even a lookup that skipped fsopen's EROFS check
+// (a rename raced with it) never creates or truncates on a read-only
+// mount, nor opens a file there for writing.
+func TestWalkReadOnlyGuard(t *testing.T) {
+	dir, specs := mountFixture(t)
+	p := testProcess(t, fs.Files{Root: filepath.Join(dir, "root"), Writable: true, Mounts: specs})
+	for _, c := range []struct {
+		path  string
+		flags int
+	}{
+		{"/mnt/ro/new", unix.O_CREAT | unix.O_WRONLY},
+		{"/mnt/ro/data", unix.O_WRONLY | unix.O_TRUNC},
+		{"/mnt/ro/data", unix.O_RDONLY | unix.O_TRUNC},
+		{"/mnt/ro/data", unix.O_RDWR},
+		{"/etc/file", unix.O_WRONLY},
+	} {
+		r, err := p.Lookup(unix.AT_FDCWD, c.path, c.flags, 0o644)
+		if err == nil {
+			r.Close()
+		}
+		if err != unix.EROFS && err != unix.ENOENT {
+			t.Errorf("%s with %#x: %v, want EROFS", c.path, c.flags, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "h", "new")); err == nil {
+		t.Error("a file was created through the read-only mount")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "h", "data")); string(b) != "hdata" {
+		t.Errorf("h/data = %q: truncated through the read-only mount", b)
+	}
+	// The writable mount of the same directory does write.
+	r, err := p.Lookup(unix.AT_FDCWD, "/mnt/w/new", unix.O_CREAT|unix.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("create in the writable mount: %v", err)
+	}
+	r.Close()
+}
+
+type testCharger struct{ left, charged uint64 }
+
+func (c *testCharger) Charge(n uint64) error {
+	if n > c.left {
+		return errors.New("full")
+	}
+	c.left -= n
+	c.charged += n
+	return nil
+}
+
+func (c *testCharger) Uncharge(n uint64) { c.left += n; c.charged -= n }
+
+// TestTmpfsCharged: a tmpfs's size is charged while it is mounted; one
+// that does not fit is refused; the last process to close returns it.
+func TestTmpfsCharged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a tmpfs needs root")
+	}
+	dir, _ := mountFixture(t)
+	mem := &testCharger{left: 3 << 20}
+	c := fs.Files{Root: filepath.Join(dir, "root"), Mem: mem, Mounts: []mount.Spec{{Type: "tmpfs", Destination: "/dev/shm", Options: []string{"size=2m"}}}}
+	p := testProcess(t, c)
+	if mem.charged != 2<<20 {
+		t.Errorf("charged %d, want 2 MiB", mem.charged)
+	}
+	var sf unix.Statfs_t
+	r, err := p.Lookup(unix.AT_FDCWD, "/dev/shm", unix.O_PATH, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fstatfs(r.FD, &sf); err != nil || sf.Type != unix.TMPFS_MAGIC || uint64(sf.Blocks)*uint64(sf.Bsize) != 2<<20 {
+		t.Errorf("statfs /dev/shm: %+v, %v", sf, err)
+	}
+	r.Close()
+	// The served devices stay kshim's beside a tmpfs in /dev.
+	if r, err := p.Lookup(unix.AT_FDCWD, "/dev/null", unix.O_WRONLY, 0); err != nil || r.Origin != fs.FromDevice {
+		t.Errorf("/dev/null: %v, %v", r.Origin, err)
+	} else {
+		r.Close()
+	}
+	c.Mounts = append(c.Mounts, mount.Spec{Type: "tmpfs", Destination: "/tmp", Options: []string{"size=2m"}})
+	q := bareProcess()
+	err = q.SetFiles(c)
+	if err == nil || !strings.Contains(err.Error(), "does not fit in --mem") {
+		t.Errorf("a second 2 MiB tmpfs in 1 MiB left: %v", err)
+	}
+	q.Close()
+	if mem.charged != 2<<20 {
+		t.Errorf("after the refused mount: charged %d, want 2 MiB", mem.charged)
+	}
+	child, err := p.FS.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.FS.Close()
+	if mem.charged != 2<<20 {
+		t.Errorf("a fork child still holds the tmpfs, but %d is charged", mem.charged)
+	}
+	child.Close()
+	if mem.charged != 0 {
+		t.Errorf("after the last close: charged %d", mem.charged)
+	}
+}
+
+// TestProcMounts: /proc/self/mounts and mountinfo list the table.
+func TestProcMounts(t *testing.T) {
+	dir, specs := mountFixture(t)
+	p := testProcess(t, fs.Files{Root: filepath.Join(dir, "root"), Mounts: specs})
+	b, err := p.ProcMounts(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	dests := []string{"/", "/mnt/ro", "/mnt/w", "/etc/file", "/proc"}
+	if len(lines) != len(dests) {
+		t.Fatalf("mounts:\n%s", b)
+	}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) != 6 || f[1] != dests[i] || f[4] != "0" || f[5] != "0" {
+			t.Errorf("line %d %q, want a mount at %s", i, l, dests[i])
+		}
+	}
+	if f := strings.Fields(lines[1]); !strings.HasPrefix(f[3], "ro,") {
+		t.Errorf("read-only bind: %q", lines[1])
+	}
+	if f := strings.Fields(lines[2]); !strings.HasPrefix(f[3], "rw,") {
+		t.Errorf("writable bind: %q", lines[2])
+	}
+	b, _ = p.ProcMounts(true)
+	info := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	hostH, _ := filepath.EvalSymlinks(filepath.Join(dir, "h"))
+	if f := strings.Fields(info[1]); len(f) < 10 || f[0] != "22" || f[1] != "21" || f[4] != "/mnt/ro" || !strings.HasSuffix(hostH, f[3]) {
+		t.Errorf("mountinfo of /mnt/ro: %q (host dir %s)", info[1], hostH)
+	}
+}
+
+// TestMountPointParentMissing: a mount whose parent directory is not in
+// the tree is refused at set-up, with the path that is missing.
+func TestMountPointParentMissing(t *testing.T) {
+	dir, _ := mountFixture(t)
+	p := bareProcess()
+	defer p.Close()
+	err := p.SetFiles(fs.Files{Root: filepath.Join(dir, "root"),
+		Mounts: []mount.Spec{{Type: "bind", Source: filepath.Join(dir, "h"), Destination: "/no/such/x"}}})
+	if err == nil || !strings.Contains(err.Error(), `"/no/such/x": /no/such`) {
+		t.Errorf("SetFiles: %v", err)
+	}
+}
+
+// BenchmarkLookupMounts: the host-side cost of a lookup of a 5-component
+// path: the whole-path openat2 without mounts, kshim's walk with one.
+func BenchmarkLookupMounts(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "root/a/b/c/d"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "root/a/b/c/d/f"), nil, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		mounts []mount.Spec
+	}{
+		{"none", nil},
+		{"walk", []mount.Spec{{Type: "bind", Source: dir, Destination: "/mnt"}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := bareProcess()
+			defer p.Close()
+			if err := p.SetFiles(fs.Files{Root: filepath.Join(dir, "root"), Mounts: c.mounts}); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i++ {
+				r, err := p.Lookup(unix.AT_FDCWD, "/a/b/c/d/f", unix.O_PATH, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Close()
+			}
+		})
+	}
+}
+
+// TestTmpfsDev: a tmpfs at /dev holds the served devices and Linux's
+// links, and a tmpfs lists the mount points of the mounts on it.
+func TestTmpfsDev(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a tmpfs needs root")
+	}
+	dir, _ := mountFixture(t)
+	p := testProcess(t, fs.Files{Root: filepath.Join(dir, "root"), Mounts: []mount.Spec{
+		{Type: "tmpfs", Destination: "/dev", Options: []string{"mode=755"}},
+		{Type: "tmpfs", Destination: "/dev/shm"},
+		{Type: "bind", Source: filepath.Join(dir, "f"), Destination: "/dev/x/file"},
+	}})
+	r, err := p.Lookup(unix.AT_FDCWD, "/dev", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(r.FD), "/dev")
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	got := strings.Join(names, " ")
+	if want := "fd full null random shm stderr stdin stdout tty urandom x zero"; got != want {
+		t.Errorf("/dev lists %q, want %q", got, want)
+	}
+	if s, err := readPath(t, p, unix.AT_FDCWD, "/dev/x/file"); err != nil || s != "file" {
+		t.Errorf("/dev/x/file: %q, %v", s, err)
+	}
+}

@@ -343,3 +343,32 @@ func TestTmpfsDev(t *testing.T) {
 		t.Errorf("/dev/x/file: %q, %v", s, err)
 	}
 }
+
+// TestBindSourceMoved: a bind mount follows its source directory when
+// that is moved (here by the guest, in its writable root): paths inside
+// the mount keep their guest names.
+func TestBindSourceMoved(t *testing.T) {
+	dir, _ := mountFixture(t)
+	root := filepath.Join(dir, "root")
+	if err := os.MkdirAll(filepath.Join(root, "src", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := testProcess(t, fs.Files{Root: root, Writable: true,
+		Mounts: []mount.Spec{{Type: "bind", Source: filepath.Join(root, "src"), Destination: "/mnt/b"}}})
+	if err := os.Rename(filepath.Join(root, "src"), filepath.Join(root, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.Lookup(unix.AT_FDCWD, "/mnt/b/sub", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetCwd(d); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := p.Getcwd(); err != nil || g != "/mnt/b/sub" {
+		t.Errorf("getcwd = %q, %v; want /mnt/b/sub", g, err)
+	}
+	if got, err := readPath(t, p, unix.AT_FDCWD, "../../../etc/passwd"); err != nil || got != "inside" {
+		t.Errorf("../../../etc/passwd from /mnt/b/sub: %q, %v", got, err)
+	}
+}

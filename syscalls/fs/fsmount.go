@@ -463,7 +463,12 @@ func (fs *fsContext) openPos(m *mount.Mount, rel string) (int, error) {
 func (fs *fsContext) posOf(h int, hm *HostMount, fallback string) (*mount.Mount, string, error) {
 	m, hostRoot := fs.ns.table.Root(), fs.RootHost
 	if hm != nil {
+		// The host's name for the mount's root now: its source may have
+		// been moved since (a bind mount follows its directory).
 		m, hostRoot = hm.Mount, hm.hostRoot
+		if hp, err := HostPathOf(hm.fd); err == nil {
+			hostRoot = hp
+		}
 	}
 	if hp, err := HostPathOf(h); err == nil && !strings.HasSuffix(hp, " (deleted)") {
 		switch {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -370,5 +371,33 @@ func TestBindSourceMoved(t *testing.T) {
 	}
 	if got, err := readPath(t, p, unix.AT_FDCWD, "../../../etc/passwd"); err != nil || got != "inside" {
 		t.Errorf("../../../etc/passwd from /mnt/b/sub: %q, %v", got, err)
+	}
+}
+
+// TestMountID: statx's mount ID is the one mountinfo shows for the
+// file's mount (the same host directory mounted twice gives two).
+func TestMountID(t *testing.T) {
+	dir, specs := mountFixture(t)
+	p := testProcess(t, fs.Files{Root: filepath.Join(dir, "root"), Mounts: specs})
+	b, err := p.ProcMounts(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{} // mount point -> ID
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		f := strings.Fields(l)
+		ids[f[4]] = f[0]
+	}
+	for path, mp := range map[string]string{"/etc/passwd": "/", "/mnt/ro/data": "/mnt/ro", "/mnt/w/data": "/mnt/w",
+		"/etc/file": "/etc/file", "/proc/self/status": "/proc", "/mnt": "/"} {
+		r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_PATH, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, ok := p.MountID(r)
+		r.Close()
+		if !ok || strconv.FormatUint(id, 10) != ids[mp] {
+			t.Errorf("%s: mount ID %d, %v; mountinfo says %s for %s", path, id, ok, ids[mp], mp)
+		}
 	}
 }

@@ -61,6 +61,17 @@ func sysStatx(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	} else if err := unix.Statx(r.FD, "", unix.AT_EMPTY_PATH|flags&(fs.AtStatxSyncType|unix.AT_NO_AUTOMOUNT), int(mask), &stx); err != nil {
 		return 0, err
 	}
+	// The mount ID is the guest's mount's, as /proc/self/mountinfo
+	// numbers them (fs/fsmount.go), not the host's.
+	if id, ok := p.MountID(r); ok && mask&(unix.STATX_MNT_ID|unix.STATX_MNT_ID_UNIQUE) != 0 {
+		stx.Mask &^= unix.STATX_MNT_ID | unix.STATX_MNT_ID_UNIQUE
+		if mask&unix.STATX_MNT_ID_UNIQUE != 0 { // as Linux: the unique one wins
+			stx.Mask |= unix.STATX_MNT_ID_UNIQUE
+		} else {
+			stx.Mask |= unix.STATX_MNT_ID
+		}
+		stx.Mnt_id = id
+	}
 	_, err = p.MM.CopyOut(a[4], unsafe.Slice((*byte)(unsafe.Pointer(&stx)), unsafe.Sizeof(stx)))
 	return 0, err
 }

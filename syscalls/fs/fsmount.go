@@ -895,3 +895,27 @@ func (p *Task) ProcMounts(info bool) ([]byte, error) {
 	}
 	return []byte(b.String()), nil
 }
+
+// MountID is the ID /proc/self/mountinfo shows for the mount a resolved
+// file is in, for statx's stx_mnt_id: the root's, a mount's, or kshim's
+// /proc's; false for what is in no guest mount (devices, handed-in files),
+// whose host ID stays.
+func (p *Task) MountID(r Resolved) (uint64, bool) {
+	switch {
+	case r.Node != nil:
+		if p.FS.ns != nil {
+			for _, m := range p.FS.ns.table.Mounts() {
+				if m.Kind == mount.Proc {
+					return uint64(m.ID), true
+				}
+			}
+			return uint64(mount.FirstID + len(p.FS.ns.table.Mounts())), true
+		}
+		return mount.FirstID + 1, true // as ProcMounts numbers it
+	case r.Origin != FromRoot:
+		return 0, false
+	case r.Mnt != nil:
+		return uint64(r.Mnt.ID), true
+	}
+	return mount.FirstID, true
+}

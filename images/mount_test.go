@@ -273,3 +273,24 @@ func TestMountsRace(t *testing.T) {
 		t.Error("a file was created in the read-only mount")
 	}
 }
+
+// TestMountsBadFlags: a bad mount flag is one line on stderr and status 2,
+// before anything runs.
+func TestMountsBadFlags(t *testing.T) {
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "hello")
+	requireFile(t, prog)
+	for _, args := range [][]string{
+		{"-v", "/nonexistent-kshim-source:/x"}, {"-v", "relative:/x"}, {"-v", "/tmp"},
+		{"--tmpfs", "/proc/x"}, {"--tmpfs", "/t:size=0"}, {"--tmpfs", "/t:color=red"},
+		{"--mount", "type=sysfs,dst=/sys"}, {"--mount", "type=bind,src=/tmp,dst=/x,ro=maybe"},
+		{"--mem", "64M", "--tmpfs", "/t:size=64m"}, {"--tmpfs", "/a/b", "--tmpfs", "/a"},
+	} {
+		r := run(append(append([]string{kshim, "run"}, args...), prog), baseEnv, "")
+		lines := strings.Split(strings.TrimSuffix(string(r.stderr), "\n"), "\n")
+		if r.exit != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "kshim: ") || len(r.stdout) != 0 {
+			t.Errorf("%q: %s, stdout %q, stderr %q; want status 2 and one line", args, r.status(), r.stdout, r.stderr)
+		}
+	}
+}

@@ -63,6 +63,15 @@ type Config struct {
 	// the measured policy (guestmm/policy.go): `kshim faultlat
 	// --fault-around=linux`, to time single faults.
 	LinuxFaultAround bool
+	// For an OCI runtime (oci/): the first process's working directory (a
+	// guest path; "": kshim's cwd when inside Root, else /) and resource
+	// limits, and Ready, called once the image is loaded and kshim is
+	// confined, before the guest's first instruction, with the handle
+	// that drives the running guest (guest.go). An error from Ready ends
+	// Launch with it and nothing runs.
+	Cwd     string
+	Rlimits map[int]unix.Rlimit
+	Ready   func(*Guest) error
 }
 
 // Result is how the guest ended.
@@ -233,6 +242,15 @@ func Launch(c Config) (*Result, error) {
 	if c.NoASLR {
 		p.SetNoRandomize()
 	}
+	if c.Cwd != "" {
+		if err := p.Chdir(c.Cwd); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("working directory %s: %v", c.Cwd, describeErrno(err))
+		}
+	}
+	if c.Rlimits != nil {
+		p.SetRlimits(c.Rlimits)
+	}
 	prog, argv := f, c.Argv
 	if img == nil {
 		head := make([]byte, 256)
@@ -265,6 +283,12 @@ func Launch(c Config) (*Result, error) {
 			return nil, fmt.Errorf("%s: does not fit in guest memory (raise --mem): %w", c.Path, err)
 		}
 		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
+	}
+	if c.Ready != nil {
+		if err := c.Ready(&Guest{m: m, k: k, first: p, c: c}); err != nil {
+			p.Close()
+			return nil, err
+		}
 	}
 	if err := c0.Boot(pt, im.Entry, im.SP); err != nil {
 		p.Close()

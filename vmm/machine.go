@@ -105,6 +105,7 @@ type Machine struct {
 	// (guestmm/policy.go); stats, when set, collects `run --stats`.
 	tune  *guestmm.Tuning
 	stats *RunStats
+	frz   freezer // guest.go: pause/resume
 }
 
 // VCPU is one vCPU and what is its own: the per-vCPU shim pages, the flush

@@ -519,6 +519,7 @@ func (c *VCPU) drain() error {
 // runGuest is one KVM_RUN, inside the address space's stop protocol
 // (space.go).
 func (c *VCPU) runGuest() error {
+	c.m.waitThawed() // guest.go: paused
 	if err := c.enterGuest(); err != nil {
 		return err
 	}

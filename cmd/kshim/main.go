@@ -22,6 +22,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"kshim/oci"
 	sysfs "kshim/syscalls/fs"
 	sysnet "kshim/syscalls/net"
 	"kshim/vmm"
@@ -64,6 +65,10 @@ func main() {
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)
+	}
+	if a := os.Args[1]; oci.Commands[a] || strings.HasPrefix(a, "-") && a != "-h" && a != "--help" {
+		// runc's command line: global flags, then an OCI verb (oci/cli.go).
+		os.Exit(oci.Main(os.Args[1:]))
 	}
 	switch os.Args[1] {
 	case "run":

@@ -402,10 +402,18 @@ func (t *FDTable) Attach(sb *Sandbox) {
 // reaches the guest. These are handed-in host objects (FromHost): the
 // guest reads and writes them, but never looks up paths below them nor
 // changes them (fspath.go).
-func NewStdioTable() *FDTable {
+func NewStdioTable() *FDTable { return NewStdioTableFrom([3]int{0, 1, 2}) }
+
+// NewStdioTableFrom makes a table whose fds 0, 1, 2 are dups of host fds
+// from (a negative one is left closed): a process started into a running
+// guest from the host (kernel/spawn.go).
+func NewStdioTableFrom(from [3]int) *FDTable {
 	t := &FDTable{}
 	for fd := 0; fd < 3; fd++ {
-		h, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if from[fd] < 0 {
+			continue
+		}
+		h, err := unix.FcntlInt(uintptr(from[fd]), unix.F_DUPFD_CLOEXEC, 3)
 		if err != nil {
 			continue
 		}

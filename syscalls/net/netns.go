@@ -24,7 +24,8 @@
 // Policies (Config.Net): "private" (default) a new network namespace with
 // only loopback up; "none" the same namespace with loopback down and no
 // AF_INET/AF_INET6 sockets at all (EAFNOSUPPORT, as a kernel without IP);
-// "host" the host's namespace.
+// "host" the host's namespace; NetJoined (an OCI runtime's container) the
+// namespace kshim runs in, with loopback up and private's policy.
 package net
 
 import (
@@ -46,6 +47,9 @@ const (
 	NetPrivate NetMode = iota // own namespace, loopback up
 	NetNone                   // own namespace, no IP sockets
 	NetHost                   // the host's namespace
+	// NetJoined: the namespace kshim was started in is the guest's own
+	// (an OCI runtime put kshim there), with private's policy.
+	NetJoined
 )
 
 // ParseNetMode reads a --net value.
@@ -119,14 +123,14 @@ func NetworkOf(p *kernel.Process) *Network {
 func (n *Network) worker(root int, errc chan<- error) {
 	runtime.LockOSThread()
 	flags := unix.CLONE_FS
-	if n.mode != NetHost {
+	if n.mode != NetHost && n.mode != NetJoined {
 		flags |= unix.CLONE_NEWNET
 	}
 	if err := unix.Unshare(flags); err != nil {
 		errc <- fmt.Errorf("--net: cannot make the guest's network namespace (needs root; --net host shares the host's network instead): %v", err)
 		return
 	}
-	if n.mode == NetPrivate {
+	if n.mode == NetPrivate || n.mode == NetJoined {
 		if err := loopbackUp(); err != nil {
 			errc <- fmt.Errorf("--net: bringing up loopback: %v", err)
 			return

@@ -1,0 +1,321 @@
+// bundle.go: reading an OCI bundle (config.json and its rootfs) into the
+// Plan the container's kshim runs from. Everything a bundle asks for is
+// either honoured, or refused here with one clear error, or (for settings
+// with no meaning for a guest without a kernel of its own, see
+// docs/ARCHITECTURE.md, "OCI runtime") ignored with a logged reason.
+//
+// Invariants:
+//   - LoadBundle reads only: it creates nothing, so a refused bundle
+//     leaves nothing behind.
+//   - Every path in the plan is absolute on the host (rootfs) or a guest
+//     path inside the rootfs (cwd, mount destinations); nothing from
+//     config.json is ever resolved on the host outside the rootfs.
+package oci
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultMem is the guest memory of a container without a memory limit
+// (memory is allocated lazily; this is a ceiling, not a reservation).
+const DefaultMem = 1 << 30
+
+// Plan is what a container runs with, resolved from its bundle. It is
+// written to the state directory by create and read by the container's
+// kshim (init.go), so it holds only plain data.
+type Plan struct {
+	ID       string
+	Bundle   string // absolute
+	Rootfs   string // absolute host path
+	Readonly bool
+	Process  specs.Process
+	Hostname string
+	Mem      uint64
+	MaxTasks int // pids limit (0: kshim's default)
+	// Net is the network namespace: "host" (none in the spec: the
+	// host's), "new" (a namespace without a path) or the path of one to
+	// join.
+	Net         string
+	Mounts      []Mount
+	Hooks       *specs.Hooks
+	Annotations map[string]string
+	// Log and LogFormat are the global --log and --log-format, for the
+	// container's own kshim.
+	Log, LogFormat string
+}
+
+// Mount is a mount of config.json (kept in this package's own type until
+// kshim's file layer has a mount table).
+type Mount struct {
+	Type, Source, Destination string
+	Options                   []string
+}
+
+// BundleError is a bundle kshim cannot run; its message is the one line
+// the engine shows the user.
+type BundleError struct{ msg string }
+
+func (e *BundleError) Error() string { return e.msg }
+
+func bundleErr(format string, a ...any) error { return &BundleError{fmt.Sprintf(format, a...)} }
+
+// validID is runc's rule for container ids.
+var validID = regexp.MustCompile(`^[\w+\-.]+$`)
+
+// CheckID refuses ids that could not name a state directory safely.
+func CheckID(id string) error {
+	if id == "" || id == "." || id == ".." || !validID.MatchString(id) || len(id) > 1024 {
+		return fmt.Errorf("invalid container id %q", id)
+	}
+	return nil
+}
+
+// LoadBundle reads bundle/config.json and checks it. warn receives each
+// setting kshim accepts but does not apply, with the reason.
+func LoadBundle(bundle string, warn func(string)) (*Plan, error) {
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return nil, bundleErr("bundle %s: %v", bundle, err)
+	}
+	b, err := os.ReadFile(filepath.Join(abs, "config.json"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, bundleErr("bundle %s: no config.json", abs)
+		}
+		return nil, bundleErr("bundle %s: config.json: %v", abs, err)
+	}
+	var s specs.Spec
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	if err := dec.Decode(&s); err != nil {
+		return nil, bundleErr("bundle %s: config.json is not valid JSON: %v", abs, err)
+	}
+	return planFrom(abs, &s, warn)
+}
+
+// planFrom checks spec s of the bundle at abs and resolves it.
+func planFrom(abs string, s *specs.Spec, warn func(string)) (*Plan, error) {
+	if !strings.HasPrefix(s.Version, "1.") {
+		return nil, bundleErr("config.json: ociVersion %q is not 1.x", s.Version)
+	}
+	p := &Plan{Bundle: abs, Hostname: s.Hostname, Mem: DefaultMem, Net: "host",
+		Hooks: s.Hooks, Annotations: s.Annotations}
+	if s.Root == nil || s.Root.Path == "" {
+		return nil, bundleErr("config.json: no root.path")
+	}
+	p.Rootfs = s.Root.Path
+	if !filepath.IsAbs(p.Rootfs) {
+		p.Rootfs = filepath.Join(abs, p.Rootfs)
+	}
+	st, err := os.Stat(p.Rootfs)
+	if err != nil {
+		return nil, bundleErr("config.json: root.path %s: %v", p.Rootfs, unwrapPathErr(err))
+	}
+	if !st.IsDir() {
+		return nil, bundleErr("config.json: root.path %s is not a directory", p.Rootfs)
+	}
+	p.Readonly = s.Root.Readonly
+	if s.Process == nil {
+		return nil, bundleErr("config.json: no process")
+	}
+	if err := checkProcess(s.Process, warn); err != nil {
+		return nil, err
+	}
+	p.Process = *s.Process
+	if s.Hooks != nil && (len(s.Hooks.CreateContainer) > 0 || len(s.Hooks.StartContainer) > 0) {
+		return nil, bundleErr("config.json: createContainer and startContainer hooks run inside the container's namespaces, which a kshim guest does not have (prestart, createRuntime, poststart and poststop are supported)")
+	}
+	for _, m := range s.Mounts {
+		mt, err := checkMount(m, warn)
+		if err != nil {
+			return nil, err
+		}
+		if mt != nil {
+			p.Mounts = append(p.Mounts, *mt)
+		}
+	}
+	if l := s.Linux; l != nil {
+		if err := linuxPlan(p, l, warn); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// checkProcess checks process: what kshim applies and what it refuses.
+func checkProcess(pr *specs.Process, warn func(string)) error {
+	if len(pr.Args) == 0 || pr.Args[0] == "" {
+		return bundleErr("config.json: process.args is empty")
+	}
+	if pr.CommandLine != "" {
+		return bundleErr("config.json: process.commandLine is for Windows")
+	}
+	if pr.Cwd == "" {
+		pr.Cwd = "/"
+	}
+	if !filepath.IsAbs(pr.Cwd) {
+		return bundleErr("config.json: process.cwd %q is not an absolute path", pr.Cwd)
+	}
+	for _, e := range pr.Env {
+		if !strings.Contains(e, "=") {
+			return bundleErr("config.json: process.env entry %q is not NAME=VALUE", e)
+		}
+	}
+	for _, r := range pr.Rlimits {
+		if _, ok := rlimitNames[r.Type]; !ok {
+			return bundleErr("config.json: process.rlimits: unknown type %q", r.Type)
+		}
+		if r.Soft > r.Hard {
+			return bundleErr("config.json: process.rlimits: %s soft limit above its hard limit", r.Type)
+		}
+	}
+	if pr.ApparmorProfile != "" || pr.SelinuxLabel != "" {
+		warn("process.apparmorProfile/selinuxLabel not applied: the guest's file access is kshim's, which confines itself with Landlock and seccomp")
+	}
+	if pr.IOPriority != nil || pr.Scheduler != nil || pr.ExecCPUAffinity != nil {
+		return bundleErr("config.json: process.ioPriority, scheduler and execCPUAffinity are not supported by kshim")
+	}
+	return nil
+}
+
+// rlimitNames maps the spec's names to Linux's resource numbers.
+var rlimitNames = map[string]int{
+	"RLIMIT_CPU": unix.RLIMIT_CPU, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_DATA": unix.RLIMIT_DATA,
+	"RLIMIT_STACK": unix.RLIMIT_STACK, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK,
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO,
+	"RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+}
+
+// Rlimits converts process.rlimits (already checked) for vmm.Config.
+func Rlimits(pr *specs.Process) map[int]unix.Rlimit {
+	if len(pr.Rlimits) == 0 {
+		return nil
+	}
+	m := map[int]unix.Rlimit{}
+	for _, r := range pr.Rlimits {
+		m[rlimitNames[r.Type]] = unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+	}
+	return m
+}
+
+// defaultMount says whether m is one of the file systems engines mount
+// into every container that kshim already serves (or that has nothing to
+// serve in a kshim guest): /proc is kshim's own, /dev holds the host
+// devices kshim serves, the terminal is the one handed in, and the guest
+// has no sysfs, cgroup or POSIX message queue to show.
+func defaultMount(m specs.Mount) (string, bool) {
+	switch {
+	case m.Destination == "/proc" && m.Type == "proc":
+		return "", true
+	case m.Destination == "/dev" && m.Type == "tmpfs":
+		return "", true
+	case m.Destination == "/dev/pts" && m.Type == "devpts":
+		return "", true
+	case m.Destination == "/dev/shm" && (m.Type == "tmpfs" || m.Type == "bind"):
+		return "/dev/shm is the rootfs's own directory (no separate tmpfs until kshim has a mount table)", true
+	case m.Destination == "/dev/mqueue" && m.Type == "mqueue":
+		return "", true
+	case m.Destination == "/sys" && m.Type == "sysfs":
+		return "", true
+	case m.Destination == "/sys/fs/cgroup" && (m.Type == "cgroup" || m.Type == "cgroup2"):
+		return "", true
+	}
+	return "", false
+}
+
+// checkMount accepts the default mounts and refuses the others for now.
+func checkMount(m specs.Mount, warn func(string)) (*Mount, error) {
+	if !filepath.IsAbs(m.Destination) {
+		return nil, bundleErr("config.json: mount destination %q is not an absolute path", m.Destination)
+	}
+	m.Destination = filepath.Clean(m.Destination)
+	if why, ok := defaultMount(m); ok {
+		if why != "" {
+			warn(why)
+		}
+		return nil, nil
+	}
+	return nil, bundleErr("config.json: mount of %s (type %q) at %s: kshim cannot mount file systems into a guest yet (only the default proc, dev, devpts, shm, mqueue, sysfs and cgroup mounts are accepted)",
+		m.Source, m.Type, m.Destination)
+}
+
+// defaultDevices are the device nodes kshim serves whatever the rootfs
+// holds.
+var defaultDevices = map[string]bool{"/dev/null": true, "/dev/zero": true, "/dev/full": true,
+	"/dev/random": true, "/dev/urandom": true, "/dev/tty": true}
+
+// linuxPlan reads the linux section.
+func linuxPlan(p *Plan, l *specs.Linux, warn func(string)) error {
+	for _, ns := range l.Namespaces {
+		switch ns.Type {
+		case specs.NetworkNamespace:
+			p.Net = "new"
+			if ns.Path != "" {
+				p.Net = ns.Path
+			}
+		case specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace, specs.CgroupNamespace:
+			// The guest's process table, System V IPC (none yet), host
+			// name and file tree are kshim's own already; joining
+			// another's (ns.Path) cannot mean more.
+			if ns.Path != "" {
+				warn(fmt.Sprintf("%s namespace %s not joined: a kshim guest has its own", ns.Type, ns.Path))
+			}
+		case specs.UserNamespace:
+			return bundleErr("config.json: user namespaces are not supported by kshim (the guest's identity is kshim's host identity, process.user)")
+		case specs.TimeNamespace:
+			return bundleErr("config.json: time namespaces are not supported by kshim")
+		default:
+			return bundleErr("config.json: unknown namespace type %q", ns.Type)
+		}
+	}
+	if len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0 {
+		return bundleErr("config.json: uid/gid mappings are not supported by kshim (no user namespace)")
+	}
+	for _, d := range l.Devices {
+		if !defaultDevices[d.Path] {
+			return bundleErr("config.json: device %s: kshim serves only /dev/null, zero, full, random, urandom and tty", d.Path)
+		}
+	}
+	if len(l.Sysctl) > 0 {
+		return bundleErr("config.json: linux.sysctl is not supported by kshim (the guest has no kernel parameters to set)")
+	}
+	if l.Personality != nil && l.Personality.Domain != specs.PerLinux {
+		return bundleErr("config.json: personality %s is not supported by kshim (x86-64 only)", l.Personality.Domain)
+	}
+	if l.IntelRdt != nil {
+		return bundleErr("config.json: linux.intelRdt is not supported by kshim")
+	}
+	if r := l.Resources; r != nil {
+		if m := r.Memory; m != nil && m.Limit != nil && *m.Limit > 0 {
+			p.Mem = uint64(*m.Limit)
+		}
+		if r.Pids != nil && r.Pids.Limit > 0 {
+			p.MaxTasks = int(r.Pids.Limit)
+		}
+		if r.CPU != nil || r.BlockIO != nil || len(r.HugepageLimits) > 0 || r.Network != nil || r.Rdma != nil {
+			warn("cpu, blkio, hugepage, network and rdma resources not applied: kshim does not manage cgroups (the engine's cgroup of the shim applies)")
+		}
+	}
+	if l.Seccomp != nil {
+		warn("linux.seccomp not applied to the guest: its syscalls never reach the host kernel (kshim's personality answers them), and kshim confines itself with its own seccomp filter")
+	}
+	return nil
+}

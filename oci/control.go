@@ -34,11 +34,11 @@ const maxMsg = 1 << 20
 
 // request is a client's message.
 type request struct {
-	Op        string               `json:"op"`
-	Signal    int                  `json:"signal,omitempty"`
-	All       bool                 `json:"all,omitempty"`
-	Process   *specs.Process       `json:"process,omitempty"`
-	Pid       int                  `json:"pid,omitempty"` // exec: the host pid of the exec's kshim (ps)
+	Op        string                `json:"op"`
+	Signal    int                   `json:"signal,omitempty"`
+	All       bool                  `json:"all,omitempty"`
+	Process   *specs.Process        `json:"process,omitempty"`
+	Pid       int                   `json:"pid,omitempty"` // exec: the host pid of the exec's kshim (ps)
 	Resources *specs.LinuxResources `json:"resources,omitempty"`
 }
 

@@ -10,7 +10,7 @@ KSHIM   := bin/kshim
 # the sandbox relies on (sandbox/identity.go).
 export CGO_ENABLED := 0
 
-.PHONY: all build run test test-svm vet deps clean generate
+.PHONY: all build run test test-svm test-oci vet deps clean generate
 
 all: build images
 
@@ -54,6 +54,13 @@ test: deps build images
 # runs under nice); SVM_FLAGS passes options (e.g. SVM_FLAGS=-npt=1).
 test-svm: deps images
 	$(GO) run ./ci/svm $(SVM_FLAGS)
+
+# `make test-oci`: kshim as the OCI runtime of a private containerd (and
+# Docker, and the runtime-tools validation suite beside runc's score):
+# see ci/oci/run.sh. Installs containerd, umoci and busybox-static when
+# missing; needs root.
+test-oci: deps build
+	bash ci/oci/run.sh $(KSHIM)
 
 clean:
 	rm -rf bin build

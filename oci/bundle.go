@@ -229,8 +229,8 @@ func defaultMount(m specs.Mount) (string, bool) {
 		return "", true
 	case m.Destination == "/dev/pts" && m.Type == "devpts":
 		return "", true
-	case m.Destination == "/dev/shm" && (m.Type == "tmpfs" || m.Type == "bind"):
-		return "/dev/shm is the rootfs's own directory (no separate tmpfs until kshim has a mount table)", true
+	case (m.Destination == "/dev/shm" || m.Destination == "/run") && m.Type == "tmpfs":
+		return m.Destination + " is the rootfs's own directory (no separate tmpfs until kshim has a mount table)", true
 	case m.Destination == "/dev/mqueue" && m.Type == "mqueue":
 		return "", true
 	case m.Destination == "/sys" && m.Type == "sysfs":

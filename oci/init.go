@@ -122,12 +122,14 @@ func resolveProgram(rootfs string, pr *specs.Process) (*os.File, string, error) 
 	defer unix.Close(root)
 	name := pr.Args[0]
 	var cands []string
+	search := false
 	switch {
 	case strings.HasPrefix(name, "/"):
 		cands = []string{name}
 	case strings.Contains(name, "/"):
 		cands = []string{path.Join(pr.Cwd, name)}
 	default:
+		search = true
 		p := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 		for _, e := range pr.Env {
 			if v, ok := strings.CutPrefix(e, "PATH="); ok {
@@ -167,7 +169,7 @@ func resolveProgram(rootfs string, pr *specs.Process) (*os.File, string, error) 
 	if firstErr != nil {
 		return nil, "", firstErr
 	}
-	if len(cands) == 1 {
+	if !search {
 		return nil, "", fmt.Errorf("exec: %q: no such file or directory in the container", name)
 	}
 	return nil, "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `make test-oci`: kshim as the OCI runtime of a private containerd (and of
+# Docker when dockerd works here). Builds a busybox image with umoci (no
+# registry), starts containerd on sockets under a temporary directory with
+# kshim as the runtime binary, and checks each flow an engine drives:
+# `ctr run` output and exit status, a detached task with `task exec`,
+# pause/resume, kill, delete, a failing bundle (one clear error, nothing
+# left behind). Prints one line per check and "N passed, N failed".
+# Usage: ci/oci/run.sh KSHIM   (needs root; installs what is missing)
+set -uo pipefail
+KSHIM=$(readlink -f "${1:?usage: run.sh KSHIM}")
+need() { dpkg -s "$@" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }; }
+need containerd umoci busybox-static
+
+T=$(mktemp -d /tmp/kshim-oci.XXXXXX)
+SOCK=$T/containerd.sock
+STATE=$T/kshim-state
+PASS=0 FAIL=0
+CTD_PID=
+cleanup() {
+	[ -n "$CTD_PID" ] && kill "$CTD_PID" 2>/dev/null && wait "$CTD_PID" 2>/dev/null
+	# Overlay snapshots may still be mounted below $T.
+	grep -o " $T[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ok() { PASS=$((PASS+1)); echo "PASS $1"; }
+bad() { FAIL=$((FAIL+1)); echo "FAIL $1${2:+: $2}"; }
+
+# The image: busybox-static with a link per applet.
+IMG=docker.io/library/kshim-busybox:latest
+( cd "$T" && umoci init --layout L && umoci new --image L:latest && umoci unpack --image L:latest B ) >/dev/null 2>&1 || { echo "umoci failed"; exit 1; }
+mkdir -p "$T/B/rootfs/bin" "$T/B/rootfs/tmp" "$T/B/rootfs/etc"
+cp /bin/busybox "$T/B/rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$T/B/rootfs/bin/$a"; done
+( cd "$T" && umoci repack --image L:latest B && umoci config --image L:latest --config.cmd sh --config.env PATH=/bin \
+	&& tar -C L -cf img.tar . ) >/dev/null 2>&1 || { echo "umoci repack failed"; exit 1; }
+
+snap=overlayfs
+mkdir -p "$T/ov/l" "$T/ov/u" "$T/ov/w" "$T/ov/m"
+mount -t overlay overlay -o "lowerdir=$T/ov/l,upperdir=$T/ov/u,workdir=$T/ov/w" "$T/ov/m" 2>/dev/null && umount "$T/ov/m" || snap=native
+cat > "$T/config.toml" <<TOML
+version = 2
+root = "$T/root"
+state = "$T/state"
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$T/ttrpc.sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "$snap"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kshim]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kshim.options]
+        BinaryName = "$KSHIM"
+        Root = "$STATE"
+TOML
+containerd --config "$T/config.toml" >"$T/containerd.log" 2>&1 &
+CTD_PID=$!
+for i in $(seq 100); do [ -S "$SOCK" ] && ctr -a "$SOCK" version >/dev/null 2>&1 && break; sleep 0.1; done
+ctr -a "$SOCK" version >/dev/null 2>&1 || { echo "containerd did not start:"; tail -20 "$T/containerd.log"; exit 1; }
+ctr -a "$SOCK" images import --snapshotter "$snap" --base-name docker.io/library/kshim-busybox "$T/img.tar" >/dev/null 2>&1 \
+	|| { echo "image import failed"; exit 1; }
+
+C() { timeout 60 ctr -a "$SOCK" "$@"; }
+RUN() { C run --snapshotter "$snap" --runc-binary "$KSHIM" --runtime io.containerd.runc.v2 "$@"; }
+
+# 1. echo
+out=$(RUN --rm "$IMG" t-echo echo hello kshim 2>&1)
+[ "$out" = "hello kshim" ] && ok "ctr run echo" || bad "ctr run echo" "$out"
+
+# 2. exit status
+RUN --rm "$IMG" t-exit sh -c 'exit 7' >/dev/null 2>&1; st=$?
+[ $st = 7 ] && ok "exit status reaches ctr" || bad "exit status reaches ctr" "got $st, want 7"
+
+# 3. detached, exec, ps, pause/resume, kill, delete
+RUN -d "$IMG" t-bg sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.1; done' >/dev/null 2>&1
+N=$T/state/io.containerd.runtime.v2.task/default/t-bg/rootfs/tmp/n
+out=$(C task exec --exec-id e1 t-bg sh -c 'echo in exec; exit 5' 2>&1); st=$?
+[ "$out" = "in exec" ] && [ $st = 5 ] && ok "task exec (output, status)" || bad "task exec" "status $st: $out"
+out=$(C task ps t-bg 2>&1)
+echo "$out" | grep -q '^[0-9]' && ok "task ps" || bad "task ps" "$out"
+tstate() { C task ls 2>/dev/null | awk -v t="$1" '$1==t {print $3}'; }
+C task pause t-bg >/dev/null 2>&1
+n1=$(cat "$N" 2>/dev/null); sleep 1; n2=$(cat "$N" 2>/dev/null)
+[ "$(tstate t-bg)" = PAUSED ] && [ -n "$n1" ] && [ "$n1" = "$n2" ] && ok "pause (the guest stops counting)" || bad "pause" "state $(tstate t-bg), count $n1 -> $n2"
+C task resume t-bg >/dev/null 2>&1
+sleep 1; n3=$(cat "$N" 2>/dev/null)
+[ "$(tstate t-bg)" = RUNNING ] && [ "${n3:-0}" -gt "${n2:-0}" ] && ok "resume (counting again)" || bad "resume" "state $(tstate t-bg), count $n2 -> $n3"
+out=$(C task exec --exec-id e2 t-bg echo after resume 2>&1)
+[ "$out" = "after resume" ] && ok "exec after resume" || bad "exec after resume" "$out"
+C task kill -s SIGKILL t-bg >/dev/null 2>&1
+for i in $(seq 50); do [ "$(tstate t-bg)" = STOPPED ] && break; sleep 0.1; done
+[ "$(tstate t-bg)" = STOPPED ] && ok "kill" || bad "kill" "state $(tstate t-bg)"
+C task rm t-bg >/dev/null 2>&1; C container rm t-bg >/dev/null 2>&1
+left=$(ls -A "$STATE"/default 2>/dev/null)
+[ -z "$left" ] && ok "delete leaves no state" || bad "delete leaves no state" "$left"
+
+# 4. a failing bundle: one clear error, nothing left behind
+out=$(RUN --rm "$IMG" t-bad no-such-program 2>&1); st=$?
+if [ $st != 0 ] && echo "$out" | grep -q 'executable file not found'; then ok "failing bundle: clear error"; else bad "failing bundle: clear error" "status $st: $out"; fi
+C task rm t-bad >/dev/null 2>&1; C container rm t-bad >/dev/null 2>&1
+left=$(ls -A "$STATE"/default 2>/dev/null; pgrep -f "$KSHIM" | grep -v "^$$\$")
+[ -z "$left" ] && ok "failing bundle: nothing left" || bad "failing bundle: nothing left" "$left"
+
+echo "test-oci: $PASS passed, $FAIL failed"
+[ $FAIL = 0 ]

@@ -1,0 +1,393 @@
+package oci
+
+// The runtime's whole life cycle through its command line, as an engine
+// drives it, with this test binary as kshim (TestMain hands runc-style
+// invocations, the container's kshim's included, to Main). Needs root and
+// /dev/kvm, and busybox-static for the container's programs.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && (Commands[os.Args[1]] || os.Args[1] == "--root") {
+		os.Exit(Main(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// rig is a state root and a busybox bundle.
+type rig struct {
+	t            *testing.T
+	root, bundle string
+	log          string
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := os.Stat("/dev/kvm"); err != nil {
+		t.Skip("needs /dev/kvm")
+	}
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skip("needs busybox-static")
+	}
+	d := t.TempDir()
+	r := &rig{t: t, root: filepath.Join(d, "state"), bundle: filepath.Join(d, "bundle"), log: filepath.Join(d, "log.json")}
+	rootfs := filepath.Join(r.bundle, "rootfs")
+	for _, sub := range []string{"bin", "tmp", "proc", "dev"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "bin/busybox"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"sh", "echo", "sleep", "cat", "test", "hostname", "pwd", "true"} {
+		if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+// config writes config.json: process args, plus edit applied to the spec.
+func (r *rig) config(args []string, edit func(*specs.Spec)) {
+	s := &specs.Spec{Version: "1.0.2", Root: &specs.Root{Path: "rootfs"}, Hostname: "kbox",
+		Process: &specs.Process{Args: args, Env: []string{"PATH=/bin"}, Cwd: "/tmp"},
+		Mounts:  []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}},
+		Linux:   &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: "pid"}, {Type: "network"}, {Type: "mount"}}},
+	}
+	if edit != nil {
+		edit(s)
+	}
+	b, _ := json.Marshal(s)
+	if err := os.WriteFile(filepath.Join(r.bundle, "config.json"), b, 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// kshim runs the runtime's command line; stdout, stderr (the log goes to
+// r.log) and exit status.
+func (r *rig) kshim(stdin string, args ...string) (string, string, int) {
+	r.t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--root", r.root, "--log", r.log, "--log-format", "json"}, args...)...)
+	// Files, not pipes: a container's kshim keeps create's stdio (as
+	// with an engine's fifos), and a pipe would not end with create.
+	dir := r.t.TempDir()
+	out, err1 := os.Create(filepath.Join(dir, "out"))
+	errf, err2 := os.Create(filepath.Join(dir, "err"))
+	if err1 != nil || err2 != nil {
+		r.t.Fatal(err1, err2)
+	}
+	defer out.Close()
+	defer errf.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), out, errf
+	err := cmd.Run()
+	st := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		st = ee.ExitCode()
+	} else if err != nil {
+		r.t.Fatal(err)
+	}
+	o, _ := os.ReadFile(out.Name())
+	e, _ := os.ReadFile(errf.Name())
+	return string(o), string(e), st
+}
+
+func (r *rig) must(args ...string) string {
+	r.t.Helper()
+	out, errs, st := r.kshim("", args...)
+	if st != 0 {
+		r.t.Fatalf("kshim %s: status %d: %s", strings.Join(args, " "), st, errs)
+	}
+	return out
+}
+
+func (r *rig) status(id string) string {
+	r.t.Helper()
+	var s specs.State
+	if err := json.Unmarshal([]byte(r.must("state", id)), &s); err != nil {
+		r.t.Fatal(err)
+	}
+	return string(s.Status)
+}
+
+func (r *rig) waitStatus(id, want string) {
+	r.t.Helper()
+	for i := 0; i < 200; i++ {
+		if r.status(id) == want {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	r.t.Fatalf("%s: status %s, want %s", id, r.status(id), want)
+}
+
+// lastError is the log's last level=error message (what containerd shows).
+func (r *rig) lastError() string {
+	b, _ := os.ReadFile(r.log)
+	msg := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		var e struct{ Level, Msg string }
+		if json.Unmarshal([]byte(l), &e) == nil && e.Level == "error" {
+			msg = e.Msg
+		}
+	}
+	return msg
+}
+
+// leftovers lists processes whose command line names this rig's state
+// root (a container's or an exec's kshim still running).
+func (r *rig) leftovers() []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && bytes.Contains(b, []byte(r.root)) {
+			if st, ok := procStart(atoi(e.Name())); ok && st > 0 {
+				out = append(out, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
+			}
+		}
+	}
+	return out
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func TestLifecycle(t *testing.T) {
+	r := newRig(t)
+	hooks := filepath.Join(filepath.Dir(r.bundle), "hooks")
+	if err := os.Mkdir(hooks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hook := func(name string) specs.Hook {
+		// Each hook saves the state it is given on stdin.
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + filepath.Join(hooks, name)}}
+	}
+	r.config([]string{"sh", "-c", "echo $$ > /tmp/pid; while :; do sleep 1; done"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("prestart")}, CreateRuntime: []specs.Hook{hook("createRuntime")},
+			Poststart: []specs.Hook{hook("poststart")}, Poststop: []specs.Hook{hook("poststop")}}
+	})
+	pidFile := filepath.Join(r.root, "..", "init.pid")
+	r.must("create", "--bundle", r.bundle, "--pid-file", pidFile, "c1")
+	defer r.kshim("", "delete", "--force", "c1")
+	if st := r.status("c1"); st != "created" {
+		t.Fatalf("after create: %s", st)
+	}
+	pidb, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"prestart", "createRuntime"} {
+		var s specs.State
+		b, _ := os.ReadFile(filepath.Join(hooks, h))
+		if err := json.Unmarshal(b, &s); err != nil || s.ID != "c1" || fmt.Sprint(s.Pid) != string(pidb) {
+			t.Errorf("%s hook got %q (%v), want c1's state with pid %s", h, b, err, pidb)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.bundle, "rootfs/tmp/pid")); err == nil {
+		t.Errorf("the guest ran before start")
+	}
+	r.must("start", "c1")
+	r.waitStatus("c1", "running")
+	if _, err := os.Stat(filepath.Join(hooks, "poststart")); err != nil {
+		t.Errorf("poststart hook: %v", err)
+	}
+
+	// exec: output, status, same file system and host name.
+	out, errs, st := r.kshim("", "exec", "c1", "sh", "-c", "cat /tmp/pid >/dev/null && hostname && pwd && exit 4")
+	if st != 4 || out != "kbox\n/tmp\n" {
+		t.Errorf("exec: status %d out %q err %q", st, out, errs)
+	}
+	// A detached exec: its kshim's pid is the process the engine waits on.
+	xpid := filepath.Join(filepath.Dir(r.root), "exec.pid")
+	proc := filepath.Join(filepath.Dir(r.root), "proc.json")
+	pj, _ := json.Marshal(specs.Process{Args: []string{"sh", "-c", "exit 9"}, Cwd: "/", Env: []string{"PATH=/bin"}})
+	os.WriteFile(proc, pj, 0o644)
+	r.must("exec", "--process", proc, "--detach", "--pid-file", xpid, "c1")
+	if b, err := os.ReadFile(xpid); err != nil || atoi(string(b)) <= 0 {
+		t.Errorf("exec --pid-file: %q %v", b, err)
+	}
+	// An exec of a missing program fails with one clear line.
+	if _, _, st := r.kshim("", "exec", "c1", "nosuch"); st == 0 || !strings.Contains(r.lastError(), "executable file not found") {
+		t.Errorf("exec nosuch: status %d, log %q", st, r.lastError())
+	}
+
+	var pids []int
+	if err := json.Unmarshal([]byte(r.must("ps", "--format", "json", "c1")), &pids); err != nil || len(pids) == 0 || fmt.Sprint(pids[0]) != string(pidb) {
+		t.Errorf("ps: %v %v", pids, err)
+	}
+
+	r.must("pause", "c1")
+	if st := r.status("c1"); st != "paused" {
+		t.Errorf("after pause: %s", st)
+	}
+	if _, _, st := r.kshim("", "exec", "c1", "true"); st == 0 {
+		t.Errorf("exec into a paused container worked")
+	}
+	r.must("resume", "c1")
+	if st := r.status("c1"); st != "running" {
+		t.Errorf("after resume: %s", st)
+	}
+
+	// SIGTERM to an init without a handler is dropped, as for a pid
+	// namespace's init; SIGKILL ends it.
+	r.must("kill", "c1", "TERM")
+	time.Sleep(200 * time.Millisecond)
+	if st := r.status("c1"); st != "running" {
+		t.Errorf("after SIGTERM: %s", st)
+	}
+	if _, _, st := r.kshim("", "delete", "c1"); st == 0 {
+		t.Errorf("delete of a running container without --force worked")
+	}
+	r.must("kill", "--all", "c1", "KILL")
+	r.waitStatus("c1", "stopped")
+	r.must("delete", "c1")
+	if _, err := os.Stat(filepath.Join(r.root, "c1")); !os.IsNotExist(err) {
+		t.Errorf("state directory after delete: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(hooks, "poststop")); err != nil {
+		t.Errorf("poststop hook: %v", err)
+	}
+	r.must("delete", "--force", "c1") // again: fine with --force
+	if _, _, st := r.kshim("", "delete", "c1"); st == 0 {
+		t.Errorf("delete of a deleted container without --force worked")
+	}
+	if l := r.leftovers(); len(l) > 0 {
+		t.Errorf("processes left: %q", l)
+	}
+}
+
+// A bad bundle: one error line in the log, no state directory, no process.
+func TestCreateFailures(t *testing.T) {
+	r := newRig(t)
+	for _, c := range []struct {
+		name string
+		args []string
+		edit func(*specs.Spec)
+		want string
+	}{
+		{"missing program", []string{"nosuch"}, nil, "executable file not found in $PATH"},
+		{"missing path", []string{"/bin/nosuch"}, nil, "no such file or directory"},
+		{"not executable", []string{"/tmp"}, nil, "not an executable file"},
+		{"bad cwd", []string{"true"}, func(s *specs.Spec) { s.Process.Cwd = "/nosuch" }, "working directory /nosuch"},
+		{"bind mount", []string{"true"}, func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: "/tmp"})
+		}, "mount of /tmp"},
+		{"failing hook", []string{"true"}, func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook says no >&2; exit 3"}}}}
+		}, "hook says no"},
+		{"tiny memory", []string{"true"}, func(s *specs.Spec) {
+			l := int64(4096)
+			s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &l}}
+		}, "too small"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r.config(c.args, c.edit)
+			_, errs, st := r.kshim("", "create", "--bundle", r.bundle, "bad")
+			if st == 0 {
+				r.kshim("", "delete", "--force", "bad")
+				t.Fatalf("create worked")
+			}
+			if got := r.lastError(); !strings.Contains(got, c.want) {
+				t.Errorf("log's last error %q, want %q (stderr %q)", got, c.want, errs)
+			}
+			if _, err := os.Stat(filepath.Join(r.root, "bad")); !os.IsNotExist(err) {
+				t.Errorf("state directory left: %v", err)
+			}
+			if l := r.leftovers(); len(l) > 0 {
+				t.Errorf("processes left: %q", l)
+			}
+		})
+	}
+}
+
+// process.terminal: the pty master arrives on the console socket and the
+// guest's stdio is the terminal.
+func TestConsoleSocket(t *testing.T) {
+	r := newRig(t)
+	r.config([]string{"sh", "-c", "test -t 0 && test -t 1 && echo on a tty"}, func(s *specs.Spec) { s.Process.Terminal = true })
+	sock := filepath.Join(filepath.Dir(r.root), "console.sock")
+	ls, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ls)
+	if err := unix.Bind(ls, &unix.SockaddrUnix{Name: sock}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Listen(ls, 1)
+	got := make(chan int, 1)
+	go func() {
+		c, _, err := unix.Accept4(ls, unix.SOCK_CLOEXEC)
+		if err != nil {
+			got <- -1
+			return
+		}
+		defer unix.Close(c)
+		buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4))
+		_, oobn, _, _, err := unix.Recvmsg(c, buf, oob, 0)
+		if err != nil {
+			got <- -1
+			return
+		}
+		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		if len(msgs) == 1 {
+			if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
+				got <- fds[0]
+				return
+			}
+		}
+		got <- -1
+	}()
+	r.must("create", "--bundle", r.bundle, "--console-socket", sock, "tty")
+	defer r.kshim("", "delete", "--force", "tty")
+	m := <-got
+	if m < 0 {
+		t.Fatal("no pty master on the console socket")
+	}
+	master := os.NewFile(uintptr(m), "ptmx")
+	defer master.Close()
+	r.must("start", "tty")
+	var all []byte
+	buf := make([]byte, 256)
+	master.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for !bytes.Contains(all, []byte("on a tty")) {
+		n, err := master.Read(buf)
+		all = append(all, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	if !bytes.Contains(all, []byte("on a tty")) {
+		t.Errorf("terminal output %q", all)
+	}
+}

@@ -46,6 +46,7 @@ type Plan struct {
 	// join.
 	Net         string
 	Mounts      []Mount
+	Sysctl      map[string]string // net.* only, set in the container's namespace
 	Hooks       *specs.Hooks
 	Annotations map[string]string
 	// Log and LogFormat are the global --log and --log-format, for the
@@ -67,6 +68,9 @@ type BundleError struct{ msg string }
 func (e *BundleError) Error() string { return e.msg }
 
 func bundleErr(format string, a ...any) error { return &BundleError{fmt.Sprintf(format, a...)} }
+
+// validSysctl: a parameter name that stays below /proc/sys.
+var validSysctl = regexp.MustCompile(`^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$`)
 
 // validID is runc's rule for container ids.
 var validID = regexp.MustCompile(`^[\w+\-.]+$`)
@@ -294,8 +298,17 @@ func linuxPlan(p *Plan, l *specs.Linux, warn func(string)) error {
 			return bundleErr("config.json: device %s: kshim serves only /dev/null, zero, full, random, urandom and tty", d.Path)
 		}
 	}
-	if len(l.Sysctl) > 0 {
-		return bundleErr("config.json: linux.sysctl is not supported by kshim (the guest has no kernel parameters to set)")
+	for k, v := range l.Sysctl {
+		// The network namespace is the guest's own (kshim runs in it):
+		// its net.* parameters are the guest's to set. No other kernel
+		// parameter belongs to the guest.
+		if !strings.HasPrefix(k, "net.") || p.Net == "host" || !validSysctl.MatchString(k) {
+			return bundleErr("config.json: linux.sysctl %s: kshim sets only net.* parameters, and only in the container's own network namespace", k)
+		}
+		if p.Sysctl == nil {
+			p.Sysctl = map[string]string{}
+		}
+		p.Sysctl[k] = v
 	}
 	if l.Personality != nil && l.Personality.Domain != specs.PerLinux {
 		return bundleErr("config.json: personality %s is not supported by kshim (x86-64 only)", l.Personality.Domain)

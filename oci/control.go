@@ -49,6 +49,8 @@ type reply struct {
 	Pids   []int  `json:"pids,omitempty"`
 	Pid    int    `json:"pid,omitempty"` // exec: the guest pid
 	Exit   *exit  `json:"exit,omitempty"`
+	// exitAfter: the server ends with this status once the reply is sent.
+	exitAfter int
 }
 
 type exit struct {

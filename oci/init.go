@@ -67,6 +67,14 @@ func RunInit(dir string, ready *os.File) int {
 	if err != nil {
 		return failSetup(err)
 	}
+	for k, v := range plan.Sysctl {
+		// This process is in the container's network namespace, so
+		// /proc/sys/net is that namespace's.
+		f := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
+		if err := os.WriteFile(f, []byte(v), 0); err != nil {
+			return failSetup(fmt.Errorf("linux.sysctl %s=%s: %v", k, v, unwrapPathErr(err)))
+		}
+	}
 	prog, guestPath, err := resolveProgram(plan.Rootfs, &plan.Process)
 	if err != nil {
 		return failSetup(err)
@@ -205,6 +213,11 @@ func (s *server) handle(c int) {
 	defer unix.Close(c)
 	r := s.do(&req)
 	_ = send(c, r)
+	if r.exitAfter != 0 {
+		// Killed before start: the reply is out, now end as the
+		// signal would have ended the container's init.
+		os.Exit(r.exitAfter)
+	}
 }
 
 // statusLocked is the container's status; s.mu held.
@@ -244,7 +257,7 @@ func (s *server) do(req *request) reply {
 				return reply{}
 			}
 			s.log.WithField("signal", unix.SignalName(sig)).Debug("killed before start")
-			os.Exit(128 + int(sig))
+			return reply{exitAfter: 128 + int(sig)}
 		}
 		pid := s.guest.FirstPid()
 		if req.All {

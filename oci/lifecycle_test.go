@@ -195,6 +195,7 @@ func TestLifecycle(t *testing.T) {
 	r.config([]string{"sh", "-c", "echo $$ > /tmp/pid; while :; do sleep 1; done"}, func(s *specs.Spec) {
 		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("prestart")}, CreateRuntime: []specs.Hook{hook("createRuntime")},
 			Poststart: []specs.Hook{hook("poststart")}, Poststop: []specs.Hook{hook("poststop")}}
+		s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
 	})
 	pidFile := filepath.Join(r.root, "..", "init.pid")
 	r.must("create", "--bundle", r.bundle, "--pid-file", pidFile, "c1")
@@ -212,6 +213,17 @@ func TestLifecycle(t *testing.T) {
 		if err := json.Unmarshal(b, &s); err != nil || s.ID != "c1" || fmt.Sprint(s.Pid) != string(pidb) {
 			t.Errorf("%s hook got %q (%v), want c1's state with pid %s", h, b, err, pidb)
 		}
+	}
+	// The container's kshim lives in the container's own network
+	// namespace (a prestart hook may configure it through
+	// /proc/PID/ns/net), where the sysctl was set.
+	ns, err := os.Readlink("/proc/" + string(pidb) + "/ns/net")
+	own, _ := os.Readlink("/proc/self/ns/net")
+	if err != nil || ns == own {
+		t.Errorf("the container's network namespace %q (%v) is the host's %q", ns, err, own)
+	}
+	if out, err := exec.Command("nsenter", "--net=/proc/"+string(pidb)+"/ns/net", "cat", "/proc/sys/net/ipv4/ip_forward").Output(); err != nil || string(out) != "1\n" {
+		t.Errorf("net.ipv4.ip_forward in the container's namespace: %q %v", out, err)
 	}
 	if _, err := os.Stat(filepath.Join(r.bundle, "rootfs/tmp/pid")); err == nil {
 		t.Errorf("the guest ran before start")
@@ -389,5 +401,23 @@ func TestConsoleSocket(t *testing.T) {
 	}
 	if !bytes.Contains(all, []byte("on a tty")) {
 		t.Errorf("terminal output %q", all)
+	}
+}
+
+// A kill before start ends the container as it would end its init; the
+// kill itself succeeds.
+func TestKillCreated(t *testing.T) {
+	r := newRig(t)
+	r.config([]string{"true"}, nil)
+	r.must("create", "--bundle", r.bundle, "k")
+	defer r.kshim("", "delete", "--force", "k")
+	r.must("kill", "k", "KILL")
+	r.waitStatus("k", "stopped")
+	if _, _, st := r.kshim("", "kill", "k", "KILL"); st == 0 {
+		t.Errorf("kill of a stopped container worked")
+	}
+	r.must("delete", "k")
+	if l := r.leftovers(); len(l) > 0 {
+		t.Errorf("processes left: %q", l)
 	}
 }

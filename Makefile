@@ -55,10 +55,10 @@ test: deps build images
 test-svm: deps images
 	$(GO) run ./ci/svm $(SVM_FLAGS)
 
-# `make test-oci`: kshim as the OCI runtime of a private containerd (and
-# Docker, and the runtime-tools validation suite beside runc's score):
-# see ci/oci/run.sh. Installs containerd, umoci and busybox-static when
-# missing; needs root.
+# `make test-oci`: kshim as the OCI runtime of a private containerd, and
+# the runtime-tools validation suite with runc's score beside kshim's
+# (OCI_VALIDATION=0 skips it): see ci/oci/run.sh. Installs containerd,
+# umoci, runc and busybox-static when missing; needs root.
 test-oci: deps build
 	bash ci/oci/run.sh $(KSHIM)
 

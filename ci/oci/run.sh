@@ -105,5 +105,11 @@ C task rm t-bad >/dev/null 2>&1; C container rm t-bad >/dev/null 2>&1
 left=$(ls -A "$STATE"/default 2>/dev/null; pgrep -f "$KSHIM" | grep -v "^$$\$")
 [ -z "$left" ] && ok "failing bundle: nothing left" || bad "failing bundle: nothing left" "$left"
 
+# The runtime-tools validation suite, kshim beside runc (a report, not a
+# pass/fail check: kshim declines parts of the spec, README "OCI runtime").
+if [ "${OCI_VALIDATION:-1}" = 1 ]; then
+	bash "$(dirname "$0")/validation.sh" "$KSHIM" || echo "validation suite did not run"
+fi
+
 echo "test-oci: $PASS passed, $FAIL failed"
 [ $FAIL = 0 ]

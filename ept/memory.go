@@ -21,11 +21,12 @@
 //   - Guest-physical addresses at and above WindowBase are not RAM: they
 //     are windows onto host files (filemap.go), never allocated or freed
 //     here.
-//   - Host memory held for the guest stays within size: resident RAM
-//     frames (used + warm) plus what the personality charged for buffers
-//     it holds for the guest in the host kernel (pipes: Charge) never
-//     exceed size. Alloc refuses a frame that would need new host memory
-//     beyond it; Charge gives warm frames back to the host to make room.
+//   - Host memory held for the guest stays within the limit (the size
+//     until SetLimit lowers it): resident RAM frames (used + warm) plus
+//     what the personality charged for buffers it holds for the guest in
+//     the host kernel (pipes: Charge) never exceed it. Alloc refuses a
+//     frame that would need new host memory beyond it; Charge and
+//     SetLimit give warm frames back to the host to make room.
 //   - Memory is shared by every task of the VM (fork shares frames), so its
 //     allocator, reference counts and file windows are guarded by mu, a
 //     leaf lock (taken last: after any guestmm lock). The bytes of a frame
@@ -51,6 +52,8 @@ type Memory struct {
 	fd   int
 	host []byte
 	size uint64
+	// limit is the budget in bytes (Size; SetLimit), at most size.
+	limit uint64
 	// next is the lowest frame never handed out; free holds returned
 	// frames given back to the host (hole-punched), warm returned frames
 	// kept resident and zeroed for quick reuse.
@@ -90,7 +93,7 @@ func NewMemory(size uint64) (*Memory, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("mapping guest memory: %w", err)
 	}
-	m := &Memory{fd: fd, host: host, size: size}
+	m := &Memory{fd: fd, host: host, size: size, limit: size}
 	m.files.init(size)
 	return m, nil
 }
@@ -112,8 +115,51 @@ func (m *Memory) Close() error {
 	return err
 }
 
-// Size returns the size of guest-physical memory in bytes.
-func (m *Memory) Size() uint64 { return m.size }
+// Size returns the guest's memory in bytes: the limit (SetLimit), which
+// is the size of guest-physical memory unless lowered.
+func (m *Memory) Size() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.limit
+}
+
+// Reserved returns the size of guest-physical memory (the KVM slot).
+func (m *Memory) Reserved() uint64 { return m.size }
+
+// ErrLimitInUse: a limit below what the guest holds now.
+var ErrLimitInUse = errors.New("below the memory the guest uses")
+
+// SetLimit changes the guest's memory budget to n bytes (rounded up to
+// a page), at most the reserved size; ErrLimitInUse when the guest's
+// frames and charges already exceed it (nothing is taken away). Warm
+// frames beyond it go back to the host.
+func (m *Memory) SetLimit(n uint64) error {
+	n = (n + PageSize - 1) &^ (PageSize - 1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n > m.size {
+		return fmt.Errorf("%d bytes is above the %d reserved for the guest", n, m.size)
+	}
+	if m.used+m.charged > n/PageSize {
+		return fmt.Errorf("%d bytes: %w (%d bytes)", n, ErrLimitInUse, (m.used+m.charged)*PageSize)
+	}
+	m.limit = n
+	m.trimWarm()
+	return nil
+}
+
+// trimWarm gives warm frames back to the host until used, warm and
+// charged pages fit the limit. m.mu held.
+func (m *Memory) trimWarm() {
+	for len(m.warm) > 0 && m.used+uint64(len(m.warm))+m.charged > m.limit/PageSize {
+		pa := m.warm[len(m.warm)-1]
+		m.warm = m.warm[:len(m.warm)-1]
+		if err := unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(pa), PageSize); err != nil {
+			clear(m.host[pa : pa+PageSize]) // stays zero either way
+		}
+		m.free = append(m.free, pa)
+	}
+}
 
 // HostAddr returns the VMM address where guest-physical 0 is mapped, for
 // the KVM memory slot.
@@ -136,18 +182,11 @@ func (m *Memory) Charge(n uint64) error {
 	pages := (n + PageSize - 1) / PageSize
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if pages > m.size/PageSize || m.used+m.charged+pages > m.size/PageSize {
+	if pages > m.limit/PageSize || m.used+m.charged+pages > m.limit/PageSize {
 		return ErrNoMemory
 	}
 	m.charged += pages
-	for len(m.warm) > 0 && m.used+uint64(len(m.warm))+m.charged > m.size/PageSize {
-		pa := m.warm[len(m.warm)-1]
-		m.warm = m.warm[:len(m.warm)-1]
-		if err := unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(pa), PageSize); err != nil {
-			clear(m.host[pa : pa+PageSize]) // stays zero either way
-		}
-		m.free = append(m.free, pa)
-	}
+	m.trimWarm()
 	return nil
 }
 
@@ -201,7 +240,7 @@ func (m *Memory) alloc() (uint64, error) {
 	var pa uint64
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
-	} else if m.used+m.charged >= m.size/PageSize {
+	} else if m.used+m.charged >= m.limit/PageSize {
 		// No warm frame: any other needs new host memory, beyond the
 		// budget once charges are counted.
 		return 0, ErrNoMemory
@@ -241,7 +280,7 @@ func (m *Memory) AllocRun(n int) (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	size := uint64(n) * PageSize
-	if m.next+size > m.size || (m.used+uint64(len(m.warm))+m.charged)*PageSize+size > m.size {
+	if m.next+size > m.size || (m.used+uint64(len(m.warm))+m.charged)*PageSize+size > m.limit {
 		return 0, ErrNoMemory
 	}
 	pa := m.next

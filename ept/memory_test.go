@@ -65,3 +65,56 @@ func TestCharge(t *testing.T) {
 		}
 	}
 }
+
+// TestSetLimit: a limit below the reserved size bounds frames and
+// charges as the size did; it cannot go below what is in use or above
+// the reservation; lowering it gives warm frames back.
+func TestSetLimit(t *testing.T) {
+	const pages = 64
+	m, err := NewMemory(pages * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.SetLimit(16 * PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if m.Size() != 16*PageSize || m.Reserved() != pages*PageSize {
+		t.Fatalf("Size %d Reserved %d", m.Size(), m.Reserved())
+	}
+	var frames []uint64
+	for i := 0; i < 16; i++ {
+		pa, err := m.Alloc()
+		if err != nil {
+			t.Fatalf("frame %d of 16: %v", i, err)
+		}
+		frames = append(frames, pa)
+	}
+	if _, err := m.Alloc(); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("frame past the limit: %v, want ErrNoMemory", err)
+	}
+	if err := m.Charge(PageSize); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("charge past the limit: %v, want ErrNoMemory", err)
+	}
+	if err := m.SetLimit(8 * PageSize); !errors.Is(err, ErrLimitInUse) {
+		t.Fatalf("limit below use: %v, want ErrLimitInUse", err)
+	}
+	if err := m.SetLimit(pages*PageSize + 1); err == nil {
+		t.Fatal("limit above the reservation accepted")
+	}
+	if err := m.SetLimit(32 * PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Alloc(); err != nil {
+		t.Fatalf("frame after raising the limit: %v", err)
+	}
+	for _, pa := range frames[:12] {
+		m.Free(pa)
+	}
+	if err := m.SetLimit(6 * PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if resident := m.used + uint64(len(m.warm)) + m.charged; resident > 6 {
+		t.Fatalf("resident %d pages after lowering the limit to 6", resident)
+	}
+}

@@ -91,7 +91,7 @@ func RunInit(dir string, ready *os.File) int {
 	go srv.serve(ls)
 	res, err := vmm.Launch(vmm.Config{
 		Path: fmt.Sprintf("/proc/self/fd/%d", prog.Fd()), Argv: plan.Process.Args, Env: plan.Process.Env,
-		MemSize: plan.Mem, Log: log, Root: plan.Rootfs, Writable: !plan.Readonly, Net: net,
+		MemSize: plan.Mem, MemReserve: max(plan.Mem, DefaultMem), Log: log, Root: plan.Rootfs, Writable: !plan.Readonly, Net: net,
 		KillOrphans: true, MaxTasks: plan.MaxTasks, Hostname: plan.Hostname, Sandbox: box,
 		Cwd: plan.Process.Cwd, Rlimits: Rlimits(&plan.Process),
 		Ready: func(g *vmm.Guest) error {
@@ -293,6 +293,9 @@ func (s *server) do(req *request) reply {
 		}
 		return reply{Pids: pids}
 	case "update":
+		if s.guest == nil {
+			return reply{Error: "the container is not set up"}
+		}
 		return s.update(req.Resources)
 	}
 	return reply{Error: fmt.Sprintf("unknown request %q", req.Op)}
@@ -312,8 +315,15 @@ func (s *server) update(r *specs.LinuxResources) reply {
 	if r == nil {
 		return reply{}
 	}
-	if m := r.Memory; m != nil && m.Limit != nil && *m.Limit > 0 && uint64(*m.Limit) != s.plan.Mem {
-		return reply{Error: fmt.Sprintf("update: kshim cannot change a running container's memory limit (guest memory is sized at create: %d bytes)", s.plan.Mem)}
+	if m := r.Memory; m != nil && m.Limit != nil && *m.Limit != 0 {
+		// -1 (unlimited) is as much as was reserved at create.
+		n := max(s.plan.Mem, DefaultMem)
+		if *m.Limit > 0 {
+			n = uint64(*m.Limit)
+		}
+		if err := s.guest.SetMemoryLimit(n); err != nil {
+			return reply{Error: fmt.Sprintf("update: memory limit: %v", err)}
+		}
 	}
 	if r.Pids != nil && r.Pids.Limit > 0 && int(r.Pids.Limit) != s.plan.MaxTasks {
 		return reply{Error: "update: kshim cannot change a running container's pids limit"}

@@ -258,6 +258,18 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("ps: %v %v", pids, err)
 	}
 
+	// update: the memory limit moves within what was reserved at create
+	// (1G: no limit in the spec), and the guest sees it.
+	if _, errs, st := r.kshim(`{"memory":{"limit":536870912}}`, "update", "--resources", "-", "c1"); st != 0 {
+		t.Errorf("update to 512M: status %d: %s", st, errs)
+	}
+	if out, _, _ := r.kshim("", "exec", "c1", "sh", "-c", "head -1 /proc/meminfo"); !strings.Contains(out, " 524288 kB") {
+		t.Errorf("MemTotal after update to 512M: %q", out)
+	}
+	if _, _, st := r.kshim(`{"memory":{"limit":4294967296}}`, "update", "--resources", "-", "c1"); st == 0 || !strings.Contains(r.lastError(), "reserved") {
+		t.Errorf("update to 4G: status %d, log %q", st, r.lastError())
+	}
+
 	r.must("pause", "c1")
 	if st := r.status("c1"); st != "paused" {
 		t.Errorf("after pause: %s", st)
@@ -399,6 +411,7 @@ func TestConsoleSocket(t *testing.T) {
 			break
 		}
 	}
+	t.Logf("terminal output %q", all)
 	if !bytes.Contains(all, []byte("on a tty")) {
 		t.Errorf("terminal output %q", all)
 	}

@@ -111,6 +111,13 @@ func (g *Guest) Thaw() {
 	m.frz.mu.Unlock()
 }
 
+// SetMemoryLimit changes the guest's memory limit (ept.Memory.SetLimit:
+// at most what was reserved at launch, at least what the guest uses).
+func (g *Guest) SetMemoryLimit(n uint64) error { return g.m.Mem.SetLimit(n) }
+
+// MemoryLimit is the guest's memory limit now.
+func (g *Guest) MemoryLimit() uint64 { return g.m.Mem.Size() }
+
 // Frozen reports whether the guest is paused.
 func (g *Guest) Frozen() bool { return g.m.frz.on.Load() }
 

@@ -72,6 +72,11 @@ type Config struct {
 	Cwd     string
 	Rlimits map[int]unix.Rlimit
 	Ready   func(*Guest) error
+	// MemReserve is the guest-physical memory to reserve when more than
+	// MemSize, so that Guest.SetMemoryLimit can raise the limit up to it
+	// later (`kshim update`). Reserved memory costs no host memory until
+	// used (KVM keeps ~2 MiB of metadata per GiB).
+	MemReserve uint64
 }
 
 // Result is how the guest ended.
@@ -154,9 +159,15 @@ func Launch(c Config) (*Result, error) {
 		}
 	}
 
-	m, err := NewMachine(c.MemSize)
+	m, err := NewMachine(max(c.MemSize, c.MemReserve))
 	if err != nil {
 		return nil, err
+	}
+	if c.MemReserve > c.MemSize {
+		if err := m.Mem.SetLimit(c.MemSize); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("guest memory size %d too small: %w", c.MemSize, err)
+		}
 	}
 	closeMachine := true
 	defer func() {

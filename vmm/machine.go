@@ -164,7 +164,7 @@ func (m *Machine) init(memSize uint64) error {
 	if m.Mem, err = ept.NewMemory(memSize); err != nil {
 		return err
 	}
-	if err := m.vm.SetMemory(0, 0, m.Mem.Size(), m.Mem.HostAddr()); err != nil {
+	if err := m.vm.SetMemory(0, 0, m.Mem.Reserved(), m.Mem.HostAddr()); err != nil {
 		return err
 	}
 	m.Mem.SetSlotFunc(m.vm.SetSlot)
@@ -305,7 +305,7 @@ func (c *VCPU) buildKernelHalf() error {
 			}
 		}
 	}
-	for pa := uint64(0); pa < c.m.Mem.Size(); pa += ept.HugePageSize {
+	for pa := uint64(0); pa < c.m.Mem.Reserved(); pa += ept.HugePageSize {
 		if err := kpt.MapHuge(boot.DirectMap+pa, pa, ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
 			return err
 		}

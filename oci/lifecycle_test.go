@@ -434,3 +434,71 @@ func TestKillCreated(t *testing.T) {
 		t.Errorf("processes left: %q", l)
 	}
 }
+
+// A detached exec's kshim relays the signals it gets into the guest
+// process and exits with that process's status, as the engine (a
+// subreaper, like this test) sees it; SIGKILL to it kills the process.
+func TestExecSignals(t *testing.T) {
+	r := newRig(t)
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Skip("cannot be a subreaper:", err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	r.config([]string{"sh", "-c", "while :; do sleep 1; done"}, nil)
+	r.must("create", "--bundle", r.bundle, "x")
+	defer r.kshim("", "delete", "--force", "x")
+	r.must("start", "x")
+	dir := filepath.Dir(r.root)
+	exe := func(name string, args ...string) int {
+		pj, _ := json.Marshal(specs.Process{Args: args, Cwd: "/", Env: []string{"PATH=/bin"}})
+		proc := filepath.Join(dir, name+".json")
+		os.WriteFile(proc, pj, 0o644)
+		pidf := filepath.Join(dir, name+".pid")
+		r.must("exec", "--process", proc, "--detach", "--pid-file", pidf, "x")
+		b, _ := os.ReadFile(pidf)
+		return atoi(string(b))
+	}
+	wait := func(pid int) unix.WaitStatus {
+		var ws unix.WaitStatus
+		done := make(chan error, 1)
+		go func() { _, err := unix.Wait4(pid, &ws, 0, nil); done <- err }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("wait4 %d: %v", pid, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("exec kshim %d did not end", pid)
+		}
+		return ws
+	}
+	pid := exe("trap", "sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.1; done")
+	time.Sleep(300 * time.Millisecond) // let the trap be set
+	unix.Kill(pid, unix.SIGTERM)
+	if ws := wait(pid); !ws.Exited() || ws.ExitStatus() != 7 {
+		t.Errorf("trapped SIGTERM: wait status %#x, want exit 7", ws)
+	}
+	pid = exe("plain", "sleep", "100")
+	unix.Kill(pid, unix.SIGINT)
+	if ws := wait(pid); !ws.Exited() || ws.ExitStatus() != 128+int(unix.SIGINT) {
+		t.Errorf("SIGINT: wait status %#x, want exit %d", ws, 128+int(unix.SIGINT))
+	}
+	// SIGKILL ends the exec kshim itself; its guest process goes too.
+	pid = exe("killed", "sh", "-c", "echo $$ > /tmp/killed; while :; do sleep 0.1; done")
+	time.Sleep(300 * time.Millisecond)
+	unix.Kill(pid, unix.SIGKILL)
+	wait(pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var pids []int
+		json.Unmarshal([]byte(r.must("ps", "--format", "json", "x")), &pids)
+		out, _, _ := r.kshim("", "exec", "x", "sh", "-c", "kill -0 $(cat /tmp/killed) 2>/dev/null && echo alive")
+		if len(pids) == 1 && out == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after SIGKILL of its exec kshim: ps %v, the guest process: %q", pids, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -66,6 +67,13 @@ func RunInit(dir string, ready *os.File) int {
 	ls, err := listen(dir)
 	if err != nil {
 		return failSetup(err)
+	}
+	if a := plan.Process.OOMScoreAdj; a != nil {
+		// The host's OOM killer weighs the container's kshim, which
+		// holds the guest's memory, as runc's init would be weighed.
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*a)), 0); err != nil {
+			return failSetup(fmt.Errorf("process.oomScoreAdj %d: %v", *a, unwrapPathErr(err)))
+		}
 	}
 	for k, v := range plan.Sysctl {
 		// This process is in the container's network namespace, so

@@ -192,10 +192,12 @@ func TestLifecycle(t *testing.T) {
 		// Each hook saves the state it is given on stdin.
 		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + filepath.Join(hooks, name)}}
 	}
-	r.config([]string{"sh", "-c", "echo $$ > /tmp/pid; while :; do sleep 1; done"}, func(s *specs.Spec) {
+	r.config([]string{"sh", "-c", "echo $$ > /tmp/pid; i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done"}, func(s *specs.Spec) {
 		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("prestart")}, CreateRuntime: []specs.Hook{hook("createRuntime")},
 			Poststart: []specs.Hook{hook("poststart")}, Poststop: []specs.Hook{hook("poststop")}}
 		s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		adj := 500
+		s.Process.OOMScoreAdj = &adj
 	})
 	pidFile := filepath.Join(r.root, "..", "init.pid")
 	r.must("create", "--bundle", r.bundle, "--pid-file", pidFile, "c1")
@@ -213,6 +215,9 @@ func TestLifecycle(t *testing.T) {
 		if err := json.Unmarshal(b, &s); err != nil || s.ID != "c1" || fmt.Sprint(s.Pid) != string(pidb) {
 			t.Errorf("%s hook got %q (%v), want c1's state with pid %s", h, b, err, pidb)
 		}
+	}
+	if b, err := os.ReadFile("/proc/" + string(pidb) + "/oom_score_adj"); err != nil || string(b) != "500\n" {
+		t.Errorf("the container's kshim's oom_score_adj: %q %v, want 500", b, err)
 	}
 	// The container's kshim lives in the container's own network
 	// namespace (a prestart hook may configure it through
@@ -270,9 +275,18 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("update to 4G: status %d, log %q", st, r.lastError())
 	}
 
+	count := func() string {
+		b, _ := os.ReadFile(filepath.Join(r.bundle, "rootfs/tmp/n"))
+		return string(b)
+	}
 	r.must("pause", "c1")
 	if st := r.status("c1"); st != "paused" {
 		t.Errorf("after pause: %s", st)
+	}
+	n1 := count()
+	time.Sleep(500 * time.Millisecond)
+	if n2 := count(); n2 != n1 {
+		t.Errorf("the guest counted while paused: %q -> %q", n1, n2)
 	}
 	if _, _, st := r.kshim("", "exec", "c1", "true"); st == 0 {
 		t.Errorf("exec into a paused container worked")
@@ -280,6 +294,12 @@ func TestLifecycle(t *testing.T) {
 	r.must("resume", "c1")
 	if st := r.status("c1"); st != "running" {
 		t.Errorf("after resume: %s", st)
+	}
+	for i := 0; count() == n1; i++ {
+		if i == 200 {
+			t.Fatalf("the guest does not count after resume (%q)", n1)
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
 
 	// SIGTERM to an init without a handler is dropped, as for a pid

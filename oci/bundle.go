@@ -23,6 +23,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs/mount"
 )
 
 // DefaultMem is the guest memory of a container without a memory limit
@@ -45,20 +47,13 @@ type Plan struct {
 	// host's), "new" (a namespace without a path) or the path of one to
 	// join.
 	Net         string
-	Mounts      []Mount
+	Mounts      []mount.Spec      // for kshim's mount table (syscalls/fs/mount)
 	Sysctl      map[string]string // net.* only, set in the container's namespace
 	Hooks       *specs.Hooks
 	Annotations map[string]string
 	// Log and LogFormat are the global --log and --log-format, for the
 	// container's own kshim.
 	Log, LogFormat string
-}
-
-// Mount is a mount of config.json (kept in this package's own type until
-// kshim's file layer has a mount table).
-type Mount struct {
-	Type, Source, Destination string
-	Options                   []string
 }
 
 // BundleError is a bundle kshim cannot run; its message is the one line
@@ -138,7 +133,7 @@ func planFrom(abs string, s *specs.Spec, warn func(string)) (*Plan, error) {
 		return nil, bundleErr("config.json: createContainer and startContainer hooks run inside the container's namespaces, which a kshim guest does not have (prestart, createRuntime, poststart and poststop are supported)")
 	}
 	for _, m := range s.Mounts {
-		mt, err := checkMount(m, warn)
+		mt, err := checkMount(abs, m, warn)
 		if err != nil {
 			return nil, err
 		}
@@ -220,45 +215,42 @@ func Rlimits(pr *specs.Process) map[int]unix.Rlimit {
 	return m
 }
 
-// defaultMount says whether m is one of the file systems engines mount
-// into every container that kshim already serves (or that has nothing to
-// serve in a kshim guest): /proc is kshim's own, /dev holds the host
-// devices kshim serves, the terminal is the one handed in, and the guest
-// has no sysfs, cgroup or POSIX message queue to show.
-func defaultMount(m specs.Mount) (string, bool) {
+// skippedMount says whether m is one of the file systems engines mount
+// into every container that have nothing to show in a kshim guest: its
+// terminal is the one handed in (no devpts), and it has no sysfs, cgroup
+// file system or POSIX message queues.
+func skippedMount(m specs.Mount) bool {
 	switch {
-	case m.Destination == "/proc" && m.Type == "proc":
-		return "", true
-	case m.Destination == "/dev" && m.Type == "tmpfs":
-		return "", true
 	case m.Destination == "/dev/pts" && m.Type == "devpts":
-		return "", true
-	case (m.Destination == "/dev/shm" || m.Destination == "/run") && m.Type == "tmpfs":
-		return m.Destination + " is the rootfs's own directory (no separate tmpfs until kshim has a mount table)", true
 	case m.Destination == "/dev/mqueue" && m.Type == "mqueue":
-		return "", true
 	case m.Destination == "/sys" && m.Type == "sysfs":
-		return "", true
 	case m.Destination == "/sys/fs/cgroup" && (m.Type == "cgroup" || m.Type == "cgroup2"):
-		return "", true
+	default:
+		return false
 	}
-	return "", false
+	return true
 }
 
-// checkMount accepts the default mounts and refuses the others for now.
-func checkMount(m specs.Mount, warn func(string)) (*Mount, error) {
+// checkMount passes a mount to kshim's mount table (bind, tmpfs, proc),
+// checked now so that a bad one is refused at create; the defaults above
+// are left out.
+func checkMount(bundle string, m specs.Mount, warn func(string)) (*mount.Spec, error) {
 	if !filepath.IsAbs(m.Destination) {
 		return nil, bundleErr("config.json: mount destination %q is not an absolute path", m.Destination)
 	}
 	m.Destination = filepath.Clean(m.Destination)
-	if why, ok := defaultMount(m); ok {
-		if why != "" {
-			warn(why)
-		}
+	if skippedMount(m) {
+		warn(fmt.Sprintf("%s (%s) not mounted: a kshim guest has none to show", m.Destination, m.Type))
 		return nil, nil
 	}
-	return nil, bundleErr("config.json: mount of %s (type %q) at %s: kshim cannot mount file systems into a guest yet (only the default proc, dev, devpts, shm, mqueue, sysfs and cgroup mounts are accepted)",
-		m.Source, m.Type, m.Destination)
+	if (m.Type == "bind" || m.Type == "" || m.Type == "none") && m.Source != "" && !filepath.IsAbs(m.Source) {
+		m.Source = filepath.Join(bundle, m.Source) // relative to the bundle, as runc takes it
+	}
+	sp := mount.Spec{Type: m.Type, Source: m.Source, Destination: m.Destination, Options: m.Options}
+	if _, err := mount.Parse(sp); err != nil {
+		return nil, bundleErr("config.json: %v", err)
+	}
+	return &sp, nil
 }
 
 // defaultDevices are the device nodes kshim serves whatever the rootfs

@@ -44,8 +44,15 @@ func TestLoadBundleGood(t *testing.T) {
 	if !filepath.IsAbs(p.Rootfs) || filepath.Base(p.Rootfs) != "rootfs" {
 		t.Errorf("rootfs %q", p.Rootfs)
 	}
-	if len(warned) != 1 || !strings.Contains(warned[0], "/run") {
-		t.Errorf("warnings %q, want the one for /run", warned)
+	if len(warned) != 1 || !strings.Contains(warned[0], "/sys") {
+		t.Errorf("warnings %q, want the one for /sys", warned)
+	}
+	var dests []string
+	for _, m := range p.Mounts {
+		dests = append(dests, m.Destination)
+	}
+	if strings.Join(dests, " ") != "/proc /dev /run" {
+		t.Errorf("mounts %q, want /proc /dev /run for kshim's mount table", dests)
 	}
 }
 
@@ -95,7 +102,9 @@ func TestLoadBundleErrors(t *testing.T) {
 		{"relative cwd", base(`"cwd":"/"`, `"cwd":"tmp"`), "not an absolute path"},
 		{"bad env", base(`"PATH=/bin"`, `"PATH"`), "not NAME=VALUE"},
 		{"user ns", base(`{"type":"pid"}`, `{"type":"user"}`), "user namespaces are not supported"},
-		{"bind mount", base(`{"destination":"/sys"`, `{"destination":"/data","type":"bind","source":"/tmp","options":["rbind"]},{"destination":"/sys"`), "mount of /tmp"},
+		{"mount type", base(`{"destination":"/sys"`, `{"destination":"/data","type":"9p","source":"x"},{"destination":"/sys"`), `type "9p" is not supported`},
+		{"mount option", base(`{"destination":"/sys"`, `{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["size=lots"]},{"destination":"/sys"`), `"size=lots"`},
+		{"mount in proc", base(`{"destination":"/sys"`, `{"destination":"/proc/sys","type":"bind","source":"/tmp","options":["rbind"]},{"destination":"/sys"`), "/proc is kshim's own"},
 		{"device", base(`"resources"`, `"devices":[{"path":"/dev/sda","type":"b","major":8,"minor":0}],"resources"`), "device /dev/sda"},
 		{"sysctl", base(`"resources"`, `"sysctl":{"kernel.shmmax":"1"},"resources"`), "linux.sysctl kernel.shmmax"},
 		{"sysctl host net", base(`"resources"`, `"sysctl":{"net.ipv4.ip_forward":"1"},"resources"`, `{"type":"network"},`, ``), "only in the container's own network namespace"},
@@ -167,5 +176,18 @@ func TestParseSignal(t *testing.T) {
 		if _, err := parseSignal(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
+	}
+}
+
+// A relative bind source is the bundle's, as runc takes it.
+func TestBindSource(t *testing.T) {
+	d := bundle(t, strings.Replace(good, `{"destination":"/sys"`, `{"destination":"/data","type":"bind","source":"vol","options":["rbind","ro"]},{"destination":"/sys"`, 1))
+	p, err := LoadBundle(d, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Mounts[len(p.Mounts)-2]
+	if m.Destination != "/data" || m.Source != filepath.Join(d, "vol") || strings.Join(m.Options, ",") != "rbind,ro" {
+		t.Errorf("bind mount %+v", m)
 	}
 }

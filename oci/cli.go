@@ -598,7 +598,11 @@ func (g *global) features() int {
 		"ociVersionMin": "1.0.0",
 		"ociVersionMax": specs.Version,
 		"hooks":         []string{"prestart", "createRuntime", "poststart", "poststop"},
-		"mountOptions":  []string{},
+		// What kshim's mount table (syscalls/fs/mount) takes.
+		"mountOptions": []string{"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "relatime",
+			"noatime", "strictatime", "norelatime", "nodiratime", "diratime", "bind", "rbind", "private",
+			"rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", "defaults",
+			"size", "mode", "uid", "gid"},
 		"linux": map[string]any{
 			"namespaces": []string{"pid", "network", "ipc", "uts", "mount", "cgroup"},
 		},

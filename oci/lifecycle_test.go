@@ -343,9 +343,12 @@ func TestCreateFailures(t *testing.T) {
 		{"missing path", []string{"/bin/nosuch"}, nil, "no such file or directory"},
 		{"not executable", []string{"/tmp"}, nil, "not an executable file"},
 		{"bad cwd", []string{"true"}, func(s *specs.Spec) { s.Process.Cwd = "/nosuch" }, "working directory /nosuch"},
-		{"bind mount", []string{"true"}, func(s *specs.Spec) {
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: "/tmp"})
-		}, "mount of /tmp"},
+		{"bind source missing", []string{"true"}, func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/tmp", Type: "bind", Source: "/nonexistent-kshim", Options: []string{"rbind"}})
+		}, "/nonexistent-kshim"},
+		{"bad mount", []string{"true"}, func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=lots"}})
+		}, `"size=lots"`},
 		{"failing hook", []string{"true"}, func(s *specs.Spec) {
 			s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook says no >&2; exit 3"}}}}
 		}, "hook says no"},
@@ -520,5 +523,68 @@ func TestExecSignals(t *testing.T) {
 			t.Fatalf("after SIGKILL of its exec kshim: ps %v, the guest process: %q", pids, out)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// config.json's mounts go to kshim's mount table: a bind mount of a host
+// directory (read-write and read-only) and a tmpfs, seen alike by the
+// first process and by an exec.
+func TestMounts(t *testing.T) {
+	r := newRig(t)
+	vol := filepath.Join(filepath.Dir(r.root), "vol")
+	ro := filepath.Join(filepath.Dir(r.root), "ro")
+	for _, d := range []string{vol, ro} {
+		if err := os.Mkdir(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(ro, "x"), []byte("read only\n"), 0o644)
+	for _, d := range []string{"data", "ro", "scratch"} {
+		os.Mkdir(filepath.Join(r.bundle, "rootfs", d), 0o755)
+	}
+	r.config([]string{"sh", "-c", "echo first > /data/f; echo tmp > /scratch/t; cat /ro/x; echo no > /ro/y || echo refused; while :; do sleep 1; done"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/data", Type: "bind", Source: vol, Options: []string{"rbind", "rw"}},
+			specs.Mount{Destination: "/ro", Type: "bind", Source: ro, Options: []string{"rbind", "ro"}},
+			specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m", "mode=1777"}})
+	})
+	out := filepath.Join(filepath.Dir(r.root), "out")
+	f, _ := os.Create(out)
+	cmd := exec.Command(os.Args[0], "--root", r.root, "--log", r.log, "--log-format", "json", "create", "--bundle", r.bundle, "m")
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("create: %v: %s", err, r.lastError())
+	}
+	f.Close()
+	defer r.kshim("", "delete", "--force", "m")
+	r.must("start", "m")
+	for i := 0; ; i++ {
+		if b, _ := os.ReadFile(out); strings.Contains(string(b), "refused") {
+			if string(b) != "read only\nrefused\n" && !strings.HasPrefix(string(b), "read only\n") {
+				t.Errorf("guest output %q", b)
+			}
+			break
+		}
+		if i == 400 {
+			b, _ := os.ReadFile(out)
+			t.Fatalf("guest output %q", b)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if b, err := os.ReadFile(filepath.Join(vol, "f")); err != nil || string(b) != "first\n" {
+		t.Errorf("the bind mount on the host: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(ro, "y")); err == nil {
+		t.Errorf("a write through the read-only bind reached the host")
+	}
+	if _, err := os.Stat(filepath.Join(r.bundle, "rootfs/scratch/t")); err == nil {
+		t.Errorf("the tmpfs file is in the rootfs")
+	}
+	o, errs, st := r.kshim("", "exec", "m", "sh", "-c", "cat /scratch/t /data/f && echo exec > /data/g")
+	if st != 0 || o != "tmp\nfirst\n" {
+		t.Errorf("exec through the mounts: status %d out %q err %q", st, o, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(vol, "g")); string(b) != "exec\n" {
+		t.Errorf("exec's write through the bind: %q", b)
 	}
 }

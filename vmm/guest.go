@@ -26,7 +26,6 @@ import (
 
 	"kshim/boot"
 	"kshim/guestmm"
-	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
 	"kshim/syscalls/proc"
 )
@@ -37,6 +36,7 @@ type Guest struct {
 	k     *kernel.Kernel
 	first *kernel.Process
 	c     Config
+	fs    *kernel.FSTemplate // the first process's root, cwd and mounts before it ran
 }
 
 // freezer holds every vCPU out of the guest while on.
@@ -179,7 +179,7 @@ func (g *Guest) Exec(e ExecConfig) (*Process, error) {
 		pt.Free()
 		t.Release()
 	}
-	if err := p.SetFiles(fs.Files{Root: g.c.Root, Writable: g.c.Writable}); err != nil {
+	if err := p.UseFS(g.fs); err != nil {
 		undo()
 		return nil, fmt.Errorf("the guest's root: %v", describeErrno(err))
 	}

@@ -296,7 +296,13 @@ func Launch(c Config) (*Result, error) {
 		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
 	}
 	if c.Ready != nil {
-		if err := c.Ready(&Guest{m: m, k: k, first: p, c: c}); err != nil {
+		tmpl, err := p.SnapshotFS() // for exec, taken before the guest runs
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		defer tmpl.Close()
+		if err := c.Ready(&Guest{m: m, k: k, first: p, c: c, fs: tmpl}); err != nil {
 			p.Close()
 			return nil, err
 		}

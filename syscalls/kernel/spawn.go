@@ -146,3 +146,34 @@ func (p *Process) Chdir(dir string) error {
 	}
 	return p.SetCwd(r)
 }
+
+// FSTemplate is a copy of a process's file-system context (root, cwd,
+// umask, mount table) taken before the guest runs, for processes started
+// into it later (exec): they see the same mounts, whatever the first
+// process has done since.
+type FSTemplate struct{ t fs.Task }
+
+// SnapshotFS copies p's file-system context. Call it before p runs (its
+// own goroutine is the only one that may change it after).
+func (p *Process) SnapshotFS() (*FSTemplate, error) {
+	c, err := p.FS.Clone()
+	if err != nil {
+		return nil, err
+	}
+	return &FSTemplate{t: fs.Task{FS: c}}, nil
+}
+
+// UseFS gives p (not running yet) a copy of s as its file-system context.
+func (p *Process) UseFS(s *FSTemplate) error {
+	c, err := s.t.FS.Clone()
+	if err != nil {
+		return err
+	}
+	old := p.FS
+	p.FS = c
+	old.Close()
+	return nil
+}
+
+// Close releases the template's copy.
+func (s *FSTemplate) Close() { s.t.FS.Close() }

@@ -141,12 +141,35 @@ func planFrom(abs string, s *specs.Spec, warn func(string)) (*Plan, error) {
 			p.Mounts = append(p.Mounts, *mt)
 		}
 	}
+	p.Mounts = unhidden(p.Mounts, warn)
 	if l := s.Linux; l != nil {
 		if err := linuxPlan(p, l, warn); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// unhidden drops each mount that a later one hides (at the same place or
+// above it): on Linux the later mount covers it, and kshim's mount table
+// does not stack mounts. CRI, for one, mounts a pod's /dev/shm over the
+// default tmpfs there.
+func unhidden(ms []mount.Spec, warn func(string)) []mount.Spec {
+	var out []mount.Spec
+	for i, m := range ms {
+		hidden := false
+		for _, later := range ms[i+1:] {
+			if later.Destination == m.Destination || strings.HasPrefix(m.Destination, strings.TrimSuffix(later.Destination, "/")+"/") {
+				hidden = true
+				warn(fmt.Sprintf("mount at %s hidden by the later mount at %s", m.Destination, later.Destination))
+				break
+			}
+		}
+		if !hidden {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func unwrapPathErr(err error) error {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs/mount"
 )
 
 // bundle writes config (a config.json's text) and a rootfs directory
@@ -189,5 +191,20 @@ func TestBindSource(t *testing.T) {
 	m := p.Mounts[len(p.Mounts)-2]
 	if m.Destination != "/data" || m.Source != filepath.Join(d, "vol") || strings.Join(m.Options, ",") != "rbind,ro" {
 		t.Errorf("bind mount %+v", m)
+	}
+}
+
+// A later mount at or above an earlier one hides it (CRI's /dev/shm).
+func TestHiddenMounts(t *testing.T) {
+	var warned []string
+	got := unhidden([]mount.Spec{{Destination: "/dev/shm", Type: "tmpfs"}, {Destination: "/a/b", Type: "tmpfs"},
+		{Destination: "/dev/shm", Type: "bind", Source: "/x"}, {Destination: "/a", Type: "tmpfs"}, {Destination: "/ab", Type: "tmpfs"}},
+		func(w string) { warned = append(warned, w) })
+	var dests []string
+	for _, m := range got {
+		dests = append(dests, m.Type+":"+m.Destination)
+	}
+	if strings.Join(dests, " ") != "bind:/dev/shm tmpfs:/a tmpfs:/ab" || len(warned) != 2 {
+		t.Errorf("kept %q, warned %q", dests, warned)
 	}
 }

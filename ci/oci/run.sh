@@ -35,7 +35,9 @@ IMG=docker.io/library/kshim-busybox:latest
 mkdir -p "$T/B/rootfs/bin" "$T/B/rootfs/tmp" "$T/B/rootfs/etc"
 cp /bin/busybox "$T/B/rootfs/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$T/B/rootfs/bin/$a"; done
+# Tag "pause" is CRI's sandbox image (no registry here): it only waits.
 ( cd "$T" && umoci repack --image L:latest B && umoci config --image L:latest --config.cmd sh --config.env PATH=/bin \
+	&& umoci config --image L:latest --tag pause --config.cmd sleep --config.cmd 999999999 \
 	&& tar -C L -cf img.tar . ) >/dev/null 2>&1 || { echo "umoci repack failed"; exit 1; }
 
 snap=overlayfs
@@ -51,8 +53,10 @@ state = "$T/state"
   address = "$T/ttrpc.sock"
 [plugins."io.containerd.grpc.v1.cri"]
   restrict_oom_score_adj = true
+  sandbox_image = "docker.io/library/kshim-busybox:pause"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "$snap"
+    default_runtime_name = "kshim"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kshim]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kshim.options]
@@ -82,6 +86,13 @@ if command -v script >/dev/null; then
 	out=$(timeout 60 script -qec "ctr -a $SOCK run -t --rm --snapshotter $snap --runc-binary $KSHIM $IMG t-tty sh -c 'test -t 0 && test -t 1 && echo on a tty'" /dev/null </dev/null 2>&1 | tr -d '\r')
 	echo "$out" | grep -q 'on a tty$' && ok "ctr run -t (console socket)" || bad "ctr run -t (console socket)" "$out"
 fi
+
+# 2c. a bind mount (read-write) and a tmpfs, from ctr's --mount
+mkdir -p "$T/cvol"
+out=$(RUN --rm --mount "type=bind,src=$T/cvol,dst=/data,options=rbind:rw" --mount "type=tmpfs,src=tmpfs,dst=/scratch,options=size=1m" \
+	"$IMG" t-mnt sh -c 'echo via bind > /data/f && echo t > /scratch/t && cat /scratch/t && grep -c " /scratch tmpfs " /proc/mounts' 2>&1)
+if [ "$out" = "$(printf 't\n1')" ] && [ "$(cat "$T/cvol/f" 2>/dev/null)" = "via bind" ]; then ok "ctr run --mount bind and tmpfs"
+else bad "ctr run --mount bind and tmpfs" "$out / $(cat "$T/cvol/f" 2>&1)"; fi
 
 # 3. detached, exec, ps, pause/resume, kill, delete
 RUN -d "$IMG" t-bg sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.1; done' >/dev/null 2>&1
@@ -136,6 +147,36 @@ if "$KSHIM" features | grep -q '"rbind"'; then
 	[ $st = 3 ] && [ "$(cat "$T/vol/f" 2>/dev/null)" = "from the guest" ] && ok "docker run with a volume, exit status" \
 		|| bad "docker run with a volume, exit status" "status $st, file: $(cat "$T/vol/f" 2>&1)"
 	kill "$DOCKERD_PID"; wait "$DOCKERD_PID" 2>/dev/null; DOCKERD_PID=
+
+	# CRI (Kubernetes' path): crictl, built from the Go proxy once, with
+	# a host-network pod (a pod network needs CNI) on runtime handler kshim.
+	CRICTL=${CRICTL:-$(pwd)/build/oci-tools/crictl}
+	[ -x "$CRICTL" ] || GOBIN=$(dirname "$CRICTL") go install sigs.k8s.io/cri-tools/cmd/crictl@v1.34.0 >/dev/null 2>&1
+	if [ -x "$CRICTL" ] && ctr -a "$SOCK" -n k8s.io images import --snapshotter "$snap" --base-name docker.io/library/kshim-busybox "$T/img.tar" >/dev/null 2>&1; then
+		printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 30\n' "$SOCK" "$SOCK" > "$T/crictl.yaml"
+		CR() { timeout 60 "$CRICTL" --config "$T/crictl.yaml" "$@"; }
+		mkdir -p "$T/podlogs"
+		cat > "$T/pod.json" <<JSON
+{"metadata": {"name": "kp", "namespace": "default", "uid": "kshim-pod-1"}, "log_directory": "$T/podlogs",
+ "linux": {"security_context": {"namespace_options": {"network": 2}}}}
+JSON
+		cat > "$T/ctr.json" <<JSON
+{"metadata": {"name": "kc"}, "image": {"image": "docker.io/library/kshim-busybox:latest"},
+ "command": ["sh", "-c", "echo started; while :; do sleep 1; done"], "log_path": "kc.log", "linux": {}}
+JSON
+		pod=$(CR runp --runtime kshim "$T/pod.json" 2>"$T/cri.err") && ok "crictl runp (pod sandbox in kshim)" || bad "crictl runp" "$(cat "$T/cri.err")"
+		cid=$(CR create "$pod" "$T/ctr.json" "$T/pod.json" 2>"$T/cri.err") && CR start "$cid" >/dev/null 2>>"$T/cri.err" \
+			&& ok "crictl create, start" || bad "crictl create, start" "$(cat "$T/cri.err")"
+		out=$(CR exec -s "$cid" sh -c 'echo cri exec; exit 0' 2>"$T/cri.err")
+		[ "$out" = "cri exec" ] && ok "crictl exec" || bad "crictl exec" "$out $(cat "$T/cri.err")"
+		{ CR stop -t 2 "$cid" && CR rm "$cid" && CR stopp "$pod" && CR rmp "$pod"; } >/dev/null 2>"$T/cri.err" \
+			&& ok "crictl stop, rm, stopp, rmp" || bad "crictl stop, rm, stopp, rmp" "$(cat "$T/cri.err")"
+		sleep 0.5
+		left=$(ls -A "$STATE"/k8s.io 2>/dev/null; pgrep -af "$STATE")
+		[ -z "$left" ] && ok "CRI leaves nothing" || bad "CRI leaves nothing" "$left"
+	else
+		echo "SKIP crictl: could not build crictl or import the image"
+	fi
 else
 	echo "SKIP docker, crictl: kshim has no bind mounts yet (Docker and CRI bind-mount /etc/hosts, resolv.conf, hostname)"
 fi

@@ -92,7 +92,10 @@ func RunInit(dir string, ready *os.File) int {
 		net = sysnet.NetHost
 	}
 	uid, gid := int(plan.Process.User.UID), int(plan.Process.User.GID)
-	box := &sandbox.Config{User: &sandbox.Identity{UID: uid, GID: gid}}
+	box := &sandbox.Config{User: &sandbox.Identity{UID: uid, GID: gid}, FileCaps: fileCaps(plan.Process.Capabilities)}
+	for _, g := range plan.Process.User.AdditionalGids {
+		box.Groups = append(box.Groups, int(g))
+	}
 	if os.Geteuid() != 0 {
 		box.User = nil // an unprivileged engine: keep kshim's own identity
 	}
@@ -126,6 +129,24 @@ func RunInit(dir string, ready *os.File) int {
 		return 128 + int(res.Signal)
 	}
 	return res.ExitStatus
+}
+
+// fileCaps are the file capabilities (the only ones a kshim guest's
+// identity uses: sandbox/identity.go) in the process's effective set;
+// none without a capabilities section, as for runc.
+func fileCaps(c *specs.LinuxCapabilities) []int {
+	names := map[string]int{"CAP_CHOWN": unix.CAP_CHOWN, "CAP_DAC_OVERRIDE": unix.CAP_DAC_OVERRIDE,
+		"CAP_DAC_READ_SEARCH": unix.CAP_DAC_READ_SEARCH, "CAP_FOWNER": unix.CAP_FOWNER, "CAP_FSETID": unix.CAP_FSETID}
+	out := []int{}
+	if c == nil {
+		return out
+	}
+	for _, n := range c.Effective {
+		if v, ok := names[n]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // resolveProgram opens process.args[0] inside the rootfs as execvp would

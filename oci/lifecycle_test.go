@@ -61,7 +61,7 @@ func newRig(t *testing.T) *rig {
 	if err := os.WriteFile(filepath.Join(rootfs, "bin/busybox"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []string{"sh", "echo", "sleep", "cat", "test", "hostname", "pwd", "true"} {
+	for _, a := range []string{"sh", "echo", "sleep", "cat", "test", "hostname", "pwd", "true", "id", "head", "kill"} {
 		if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", a)); err != nil {
 			t.Fatal(err)
 		}
@@ -586,5 +586,45 @@ func TestMounts(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(vol, "g")); string(b) != "exec\n" {
 		t.Errorf("exec's write through the bind: %q", b)
+	}
+}
+
+// process.user's additional gids are the guest's groups; of the
+// capabilities, the file ones in the effective set are what a uid 0
+// guest keeps: without CAP_DAC_OVERRIDE another user's 0600 file is
+// closed to it.
+func TestIdentity(t *testing.T) {
+	r := newRig(t)
+	secret := filepath.Join(r.bundle, "rootfs/tmp/secret")
+	os.WriteFile(secret, []byte("s\n"), 0o600)
+	os.Chown(secret, 1000, 1000)
+	for _, c := range []struct {
+		name string
+		caps []string
+		want string
+	}{
+		{"dac_override", []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL"}, "0 10 20\ns\n"},
+		{"no_dac_override", []string{"CAP_CHOWN", "CAP_KILL"}, "0 10 20\nclosed\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r.config([]string{"sh", "-c", "id -G; cat /tmp/secret 2>/dev/null || echo closed"}, func(s *specs.Spec) {
+				s.Process.User.AdditionalGids = []uint32{10, 20}
+				s.Process.Capabilities = &specs.LinuxCapabilities{Effective: c.caps, Bounding: c.caps, Permitted: c.caps}
+			})
+			out := filepath.Join(filepath.Dir(r.root), "out-"+c.name)
+			f, _ := os.Create(out)
+			cmd := exec.Command(os.Args[0], "--root", r.root, "--log", r.log, "create", "--bundle", r.bundle, c.name)
+			cmd.Stdout, cmd.Stderr = f, f
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("create: %v: %s", err, r.lastError())
+			}
+			f.Close()
+			defer r.kshim("", "delete", "--force", c.name)
+			r.must("start", c.name)
+			r.waitStatus(c.name, "stopped")
+			if b, _ := os.ReadFile(out); string(b) != c.want {
+				t.Errorf("guest output %q, want %q", b, c.want)
+			}
+		})
 	}
 }

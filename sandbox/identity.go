@@ -79,9 +79,10 @@ func allThreadsPrctl(option, arg2, arg3 uintptr) error {
 
 func setNoNewPrivs() error { return allThreadsPrctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0) }
 
-// switchIdentity becomes u (nil: stays who it is) and keeps fileCaps if
-// the resulting uid is 0, no capability otherwise.
-func switchIdentity(u *Identity, rep *Report) error {
+// switchIdentity becomes u (nil: stays who it is) with supplementary
+// groups groups, and keeps fileCaps (or those of them in only, when not
+// nil) if the resulting uid is 0, no capability otherwise.
+func switchIdentity(u *Identity, groups, only []int, rep *Report) error {
 	uid := os.Geteuid()
 	if u != nil {
 		uid = u.UID
@@ -89,6 +90,9 @@ func switchIdentity(u *Identity, rep *Report) error {
 	keep := uint64(0)
 	if uid == 0 {
 		keep = fileCaps
+		if only != nil {
+			keep &= capMask(only...)
+		}
 	}
 	eff, _, _, err := capSets()
 	if err != nil {
@@ -111,9 +115,9 @@ func switchIdentity(u *Identity, rep *Report) error {
 		return fmt.Errorf("clearing the ambient set: %w", err)
 	}
 	if u != nil {
-		// One supplementary group, the new gid: none of root's groups
+		// The new gid and the groups asked for: none of root's groups
 		// (or the caller's) carries over.
-		if err := syscall.Setgroups([]int{u.GID}); err != nil {
+		if err := syscall.Setgroups(append([]int{u.GID}, groups...)); err != nil {
 			return fmt.Errorf("--user %d:%d: setgroups: %w", u.UID, u.GID, err)
 		}
 		if err := syscall.Setresgid(u.GID, u.GID, u.GID); err != nil {

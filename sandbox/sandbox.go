@@ -51,7 +51,7 @@ type Identity struct {
 
 // Nobody is the default identity when kshim starts as root (Debian's
 // nobody/nogroup).
-var Nobody = Identity{65534, 65534}
+var Nobody = Identity{UID: 65534, GID: 65534}
 
 // Config is what to confine kshim to.
 type Config struct {
@@ -68,6 +68,13 @@ type Config struct {
 	// User is the identity to switch to; nil keeps the current one (all
 	// capabilities are still dropped).
 	User *Identity
+	// Groups are supplementary groups beside User's GID (an OCI
+	// process's additionalGids); none by default.
+	Groups []int
+	// FileCaps, when not nil, narrows the file capabilities uid 0 keeps
+	// to those named here (an OCI process's effective set); nil keeps all
+	// five.
+	FileCaps []int
 }
 
 // MountRule is one mount's host path: a directory or a file, read-only
@@ -123,7 +130,7 @@ func Apply(c Config) (*Report, error) {
 		return nil, fmt.Errorf("sandbox: landlock: %w", err)
 	}
 	rep := &Report{}
-	if err := switchIdentity(c.User, rep); err != nil {
+	if err := switchIdentity(c.User, c.Groups, c.FileCaps, rep); err != nil {
 		if llfd >= 0 {
 			unix.Close(llfd)
 		}

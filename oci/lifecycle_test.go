@@ -61,7 +61,7 @@ func newRig(t *testing.T) *rig {
 	if err := os.WriteFile(filepath.Join(rootfs, "bin/busybox"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []string{"sh", "echo", "sleep", "cat", "test", "hostname", "pwd", "true", "id", "head", "kill"} {
+	for _, a := range []string{"sh", "echo", "sleep", "cat", "test", "hostname", "pwd", "true", "id", "head", "kill", "nc"} {
 		if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", a)); err != nil {
 			t.Fatal(err)
 		}
@@ -626,5 +626,46 @@ func TestIdentity(t *testing.T) {
 				t.Errorf("guest output %q, want %q", b, c.want)
 			}
 		})
+	}
+}
+
+// A network namespace path: the container's kshim runs in that namespace
+// and the guest's sockets are made there.
+func TestNetnsPath(t *testing.T) {
+	r := newRig(t)
+	holder := exec.Command("unshare", "-n", "sleep", "100")
+	if err := holder.Start(); err != nil {
+		t.Skip("unshare:", err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	ns := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
+	var want string
+	for i := 0; i < 100; i++ { // until unshare has made the namespace
+		want, _ = os.Readlink(ns)
+		if own, _ := os.Readlink("/proc/self/ns/net"); want != "" && want != own {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.config([]string{"nc", "-l", "-p", "7777"}, func(s *specs.Spec) {
+		s.Linux.Namespaces = []specs.LinuxNamespace{{Type: "network", Path: ns}}
+	})
+	pidFile := filepath.Join(filepath.Dir(r.root), "n.pid")
+	r.must("create", "--bundle", r.bundle, "--pid-file", pidFile, "n")
+	defer r.kshim("", "delete", "--force", "n")
+	pid, _ := os.ReadFile(pidFile)
+	if got, _ := os.Readlink("/proc/" + string(pid) + "/ns/net"); got != want {
+		t.Errorf("the container's kshim is in %q, want %q", got, want)
+	}
+	r.must("start", "n")
+	for i := 0; ; i++ {
+		out, _ := exec.Command("nsenter", "--net="+ns, "cat", "/proc/net/tcp", "/proc/net/tcp6").Output()
+		if strings.Contains(string(out), ":1E61 ") {
+			break
+		}
+		if i == 400 {
+			t.Fatalf("no listener on port 7777 in the namespace:\n%s", out)
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
 }

@@ -94,12 +94,15 @@ type Machine struct {
 	umip      bool
 	umipTried bool
 
-	vdso   *vdsoState // vdso.go; nil until the first boot (or without one)
-	mu     sync.Mutex
-	spaces map[*ept.PageTable]*space // address spaces with running tasks (space.go)
-	idle   []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
-	all    []*VCPU
-	nextID int
+	vdso *vdsoState // vdso.go; nil until the first boot (or without a TSC clock)
+	// vdsoFrames are the vDSO's (vvar, then the image): mapped into every
+	// program even when vdso is nil (its clocks then take the syscall).
+	vdsoFrames []uint64
+	mu         sync.Mutex
+	spaces     map[*ept.PageTable]*space // address spaces with running tasks (space.go)
+	idle       []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
+	all        []*VCPU
+	nextID     int
 
 	// tune is the measured fault-around policy its address spaces share
 	// (guestmm/policy.go); stats, when set, collects `run --stats`.

@@ -9,9 +9,11 @@
 package vmm
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
 
 	"kshim/boot"
 	"kshim/ept"
@@ -115,8 +117,17 @@ func (c *VCPU) iretTo(r *kvm.Regs) {
 // have been started at boot.ProbeEntry.
 func (c *VCPU) probe() error {
 	t := nanotime()
-	if err := c.CPU.Run(); err != nil {
-		return fmt.Errorf("probe: KVM_RUN: %w", err)
+	for tries := 0; ; tries++ {
+		// A signal to this thread (the Go runtime's preemption, say) ends
+		// KVM_RUN with EINTR before the probe's exit: enter again. Seen
+		// as "probe: KVM_RUN: interrupted system call" under make test-svm.
+		err := c.CPU.Run()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EINTR) || tries == 1000 {
+			return fmt.Errorf("probe: KVM_RUN: %w", err)
+		}
 	}
 	// The probe's exit is the first measure of what an exit costs here:
 	// the fault-around policy starts from it (guestmm/policy.go) until

@@ -513,7 +513,7 @@ func TestRunBadInput(t *testing.T) {
 			return write("aarch64", b)
 		}, 126, false},
 		{"missing_interpreter", func(t *testing.T) string {
-			return write("nointerp", patchInterp(t, readFile(t, buildDynamic(t, tmp)), "/lib64/ld-kshim-missing.so"))
+			return write("nointerp", patchInterp(t, readFile(t, buildDynamic(t)), "/lib64/ld-kshim-missing.so"))
 		}, 127, true},
 		{"script_missing_interpreter", func(t *testing.T) string {
 			return write("noshell.sh", []byte("#!/nonexistent/kshim-sh\necho hi\n"))
@@ -523,7 +523,7 @@ func TestRunBadInput(t *testing.T) {
 		}, 126, true},
 		{"interpreter_not_elf", func(t *testing.T) string {
 			text := write("interp.txt", []byte("not an ELF\n"))
-			return write("textinterp", patchInterp(t, readFile(t, buildDynamic(t, tmp)), shortTempLink(t, text)))
+			return write("textinterp", patchInterp(t, readFile(t, buildDynamic(t)), shortTempLink(t, text)))
 		}, 126, true},
 	}
 	for _, c := range cases {
@@ -550,22 +550,14 @@ func TestRunBadInput(t *testing.T) {
 	}
 }
 
-// buildDynamic compiles a small dynamically linked program with gcc.
-func buildDynamic(t *testing.T, tmp string) string {
+// buildDynamic returns a small dynamically linked program (hello_dyn,
+// built by images.mk with gcc; prebuilt, so that the tests that patch its
+// interpreter also run where there is no gcc, as in make test-svm's
+// guest). Callers write their patched copies elsewhere.
+func buildDynamic(t *testing.T) string {
 	t.Helper()
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Fatalf("gcc not found (needed to build a dynamically linked ELF): %v", err)
-	}
-	src := filepath.Join(tmp, "dyn.c")
-	if err := os.WriteFile(src, []byte("#include <stdio.h>\nint main(void){puts(\"dynamic\");return 0;}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(tmp, "dyn")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*runTimeout)
-	defer cancel()
-	if b, err := exec.CommandContext(ctx, gcc, "-O2", "-o", out, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc (dynamic): %v\n%s", err, b)
-	}
-	return out
+	_, dir := paths(t)
+	p := filepath.Join(dir, "hello_dyn")
+	requireFile(t, p)
+	return p
 }

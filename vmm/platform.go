@@ -113,8 +113,9 @@ func (c *VCPU) iretTo(r *kvm.Regs) {
 	r.RIP, r.RSP, r.RFLAGS = boot.BootEntry, boot.IST1Top-40, 2
 }
 
-// probe runs the user-mode probe and picks the entry path. The vCPU must
-// have been started at boot.ProbeEntry.
+// probe runs the user-mode probe and picks the entry path, then measures
+// the page-table change protocol (pteprobe.go). The vCPU must have been
+// started at boot.ProbeEntry; it is left to be loaded again.
 func (c *VCPU) probe() error {
 	t := nanotime()
 	for tries := 0; ; tries++ {
@@ -153,7 +154,7 @@ func (c *VCPU) probe() error {
 	} else {
 		c.m.path = cpl0Path{}
 	}
-	return nil
+	return c.probePTE()
 }
 
 // Path names the probed syscall path.

@@ -63,7 +63,7 @@ type suite struct {
 
 var suites = []suite{
 	{name: "vmm", pkg: "./vmm", dir: "/kshim/vmm", timeout: 5 * time.Minute},
-	{name: "images", pkg: "./images", dir: "/kshim/images", timeout: 14 * time.Minute,
+	{name: "images", pkg: "./images", dir: "/kshim/images", timeout: 25 * time.Minute,
 		exclude: map[string]string{
 			"TestNativeDeterministic":        "native-only check of the test table (no kshim); `make test` runs it on the host",
 			"TestBusyboxNativeDeterministic": "native-only check of the busybox corpus (no kshim); `make test` runs it on the host",
@@ -177,7 +177,7 @@ var (
 	nptList   = flag.String("npt", "0,1", "kvm_amd npt settings to run, comma-separated")
 	smp       = flag.Int("smp", 2, "emulated CPUs")
 	memSize   = flag.String("mem", "2G", "guest memory")
-	timeout   = flag.Duration("timeout", 15*time.Minute, "hard limit per configuration (QEMU is killed)")
+	timeout   = flag.Duration("timeout", 35*time.Minute, "hard limit per configuration (QEMU is killed); a full run takes 10-15 min on an idle host")
 	silence   = flag.Duration("silence", 150*time.Second, "kill QEMU after this long without console output (the guest's heartbeat is 15 s)")
 	kernelPkg = flag.String("kernel-pkg", "", "Debian kernel package (default: what linux-image-cloud-amd64 depends on)")
 	niceness  = flag.Int("nice", 10, "nice value for QEMU")

@@ -152,7 +152,9 @@ func allowedSkip(suite, test string) bool {
 // teardownProgs are the Go guests of the -teardown plan (make
 // test-svm-teardown): Go programs end with threads on several vCPUs
 // exiting at once, where a race in kshim's teardown once crashed them.
-var teardownProgs = []string{"go_goroutines", "go_timers", "go_execchild", "go_signals"}
+// go_goroutines runs goroutines on several threads (vCPUs) that all exit
+// at once; go_execchild also forks and execs.
+var teardownProgs = []string{"go_goroutines", "go_execchild"}
 
 // longRows run natively and under kshim in the guest with a 240 s limit
 // each, stdin /dev/null and images' base environment, and must match

@@ -101,6 +101,7 @@ var programs = []prog{
 	{bin: "signal"},
 	{bin: "signal_fpu"},
 	{bin: "sig_wait"},
+	{bin: "sig_rw_ready"},
 	{bin: "sig_badframe"},
 	{bin: "sig_shimrip"}, // RIP above the user half; CS after a #UD that drains
 	{bin: "fuzz_regress"},

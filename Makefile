@@ -10,7 +10,7 @@ KSHIM   := bin/kshim
 # the sandbox relies on (sandbox/identity.go).
 export CGO_ENABLED := 0
 
-.PHONY: all build run test test-svm test-oci vet deps clean generate
+.PHONY: all build run test test-svm test-svm-teardown test-oci vet deps clean generate
 
 all: build images
 
@@ -61,6 +61,13 @@ test-svm: deps images
 # umoci, runc and busybox-static when missing; needs root.
 test-oci: deps build
 	bash ci/oci/run.sh $(KSHIM)
+
+# `make test-svm-teardown`: in the same two configurations, each Go guest of
+# ci/svm's teardownProgs TEARDOWN_RUNS times under kshim, every run compared
+# with a native one; prints how many differed (not in CI: ~10 min).
+TEARDOWN_RUNS ?= 100
+test-svm-teardown: deps images
+	$(GO) run ./ci/svm -teardown=$(TEARDOWN_RUNS) $(SVM_FLAGS)
 
 clean:
 	rm -rf bin build

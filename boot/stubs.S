@@ -132,7 +132,9 @@ kretiret:
 
 /* kflush applies the flush area: a count of 24-byte slots, a full-flush
  * flag, then records of {pte address (direct map), new value, linear
- * address to invlpg}. A record whose pte address has bit 0 set is a run
+ * address to invlpg}; a pte address of 0 makes the record an invlpg
+ * alone (hosts where the VMM's own writes are seen after one:
+ * ept/flush.go). A record whose pte address has bit 0 set is a run
  * of consecutive entries instead, {first pte address | 1, count, first
  * linear address}, whose values fill the next ceil(count/3) slots: one
  * `rep movsq` writes them all, which a shadow MMU that traps stores to
@@ -166,7 +168,10 @@ kflush:
 	mov rcx, [rdx]
 	test cl, 1
 	jnz 5f
+	test rcx, rcx
+	jz 8f
 	mov [rcx], rax
+8:
 	mov rax, [rdx+16]
 	invlpg [rax]
 	inc rdi

@@ -11,7 +11,19 @@
 //
 // The count at [0] is in slots. kflush writes each value (a run with one
 // rep movsq), invlpg's each address (or, when [8] is set, reloads CR3
-// once instead), then zeroes the count.
+// once instead), then zeroes the count. A record whose entry address is 0
+// is an invlpg alone.
+//
+// Two protocols, picked per host by a measurement at start-up
+// (vmm/pteprobe.go): where a host-side edit of a present entry is not seen
+// even after the guest's invlpg (a shadow MMU: PVM, KVM without EPT/NPT),
+// the guest re-writes each changed entry itself (what a shadow MMU
+// tracks) before its invlpg. Where the edit is seen after an invlpg
+// (EPT/NPT: the guest's tables are the hardware's), SetHostWrites makes
+// the queue hold invlpgs only: the VMM's own write (always made at once,
+// ept/pagetable.go) is the entry's value, no write waits, so nothing has
+// to be ordered behind one, and a full queue becomes one CR3 reload
+// instead of a drain.
 // The VMM only appends between guest runs, and the guest only consumes
 // before it runs user code, so the two never race on one vCPU.
 package ept
@@ -46,6 +58,21 @@ type FlushQueue struct {
 	// still join it (extend): the guest has not run since it was made.
 	last     int
 	lastOpen bool
+	// hostWrites: the host's entry writes are seen after a guest invlpg;
+	// records are invlpgs only (SetHostWrites).
+	hostWrites bool
+}
+
+// invlpgMax: in host-writes mode, past this many invlpg records the flush
+// ends with one CR3 reload instead (no further records are needed then).
+const invlpgMax = 32
+
+// SetHostWrites picks the protocol (see the head comment): on, the queue
+// holds invlpgs only. Set before the queue is used.
+func (q *FlushQueue) SetHostWrites(on bool) {
+	q.mu.Lock()
+	q.hostWrites = on
+	q.mu.Unlock()
 }
 
 // Writes returns how many page-table writes have been queued so far.
@@ -91,6 +118,24 @@ func (q *FlushQueue) queued(e uint64) bool {
 
 func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 	q.mu.Lock()
+	if q.hostWrites {
+		defer q.mu.Unlock()
+		q.writes++
+		n := q.Len()
+		switch {
+		case le.Uint64(q.area[8:]) != 0:
+			// A CR3 reload is already due: it flushes va too.
+		case n >= invlpgMax:
+			le.PutUint64(q.area[8:], 1)
+		default:
+			r := q.area[flushHeader+flushRecord*n:]
+			le.PutUint64(r, 0)
+			le.PutUint64(r[8:], 0)
+			le.PutUint64(r[16:], va)
+			le.PutUint64(q.area, uint64(n+1))
+		}
+		return nil
+	}
 	if q.extend(entryVA, value, va, e) {
 		q.mu.Unlock()
 		return nil
@@ -120,6 +165,24 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 	q.pending[e] = struct{}{}
 	q.writes++
 	q.last, q.lastOpen = n, true
+	return nil
+}
+
+// Invlpg queues an invlpg of va alone, whatever the protocol (the
+// start-up probe of the protocol uses it, vmm/pteprobe.go).
+func (q *FlushQueue) Invlpg(va uint64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := q.Len()
+	if n == q.max {
+		return ErrFlushFull
+	}
+	r := q.area[flushHeader+flushRecord*n:]
+	le.PutUint64(r, 0)
+	le.PutUint64(r[8:], 0)
+	le.PutUint64(r[16:], va)
+	le.PutUint64(q.area, uint64(n+1))
+	q.lastOpen = false
 	return nil
 }
 

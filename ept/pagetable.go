@@ -10,10 +10,12 @@
 //     a queued write, to keep order) is queued on the FlushQueue and applied
 //     by guest code at CPL 0 before the guest next runs user code. Guest
 //     writes are what a shadow MMU tracks; on EPT/NPT hardware the guest's
-//     own invlpg after the write is what flushes the TLB. One protocol, right
-//     on both (docs/ARCHITECTURE.md, "Page-table consistency"). Queued
-//     writes to consecutive entries for consecutive pages share one run
-//     record (flush.go), in the order they were made.
+//     own invlpg after the write is what flushes the TLB. Where a start-up
+//     measurement finds the VMM's own write seen after an invlpg (nested
+//     paging: vmm/pteprobe.go), the queue holds the invlpg alone
+//     (FlushQueue.SetHostWrites; docs/ARCHITECTURE.md, "Page-table
+//     consistency"). Queued writes to consecutive entries for consecutive
+//     pages share one run record (flush.go), in the order they were made.
 //   - The VMM's view of an entry (the bytes in guest memory) is always the
 //     newest value: queued writes are also made at once in memory, so
 //     lookups never consult the queue. The guest re-writing the same value
@@ -458,6 +460,13 @@ func (pt *PageTable) Refresh(va uint64) error {
 		return nil
 	}
 	return pt.queue().push(pt.directMap+e, v, va, e)
+}
+
+// EntryAddr returns the guest-physical address of va's 4 KiB leaf entry
+// (for the VMM's start-up measurement of the platform, vmm/pteprobe.go).
+func (pt *PageTable) EntryAddr(va uint64) (uint64, bool) {
+	e, ok, _ := pt.walk(va, 0, false)
+	return e, ok
 }
 
 // Frame returns the frame address in a leaf entry.

@@ -222,3 +222,47 @@ func TestConsecutiveWritesBecomeRuns(t *testing.T) {
 		t.Fatalf("write after Seal: %d slots (was %d); want a single record of its own", q.Len(), before)
 	}
 }
+
+// TestHostWritesQueue: with the host-writes protocol (hosts where the
+// VMM's edit is seen after a guest invlpg) a change of a used entry is
+// made in memory at once and queues an invlpg alone (entry address 0),
+// nothing waits behind it, and a long operation ends in one CR3 reload
+// instead of filling the queue (no drain).
+func TestHostWritesQueue(t *testing.T) {
+	mem, q, pt := newPT(t)
+	q.SetHostWrites(true)
+	q.Drain = func() error { t.Fatal("drain in host-writes mode"); return nil }
+	used := func(va uint64) {
+		pa, _ := mem.Alloc()
+		if err := pt.Map(va, pa, PTEUser|PTEAccessed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	used(0x400000)
+	if _, _, err := pt.Unmap(0x400000); err != nil || q.Len() != 1 {
+		t.Fatalf("unmap of a used entry: err %v, %d queued; want 1", err, q.Len())
+	}
+	rec := q.area[flushHeader:]
+	if le.Uint64(rec) != 0 || le.Uint64(rec[16:]) != 0x400000 {
+		t.Fatalf("record {%#x, %#x, %#x}, want an invlpg of 0x400000 alone", le.Uint64(rec), le.Uint64(rec[8:]), le.Uint64(rec[16:]))
+	}
+	if _, ok := walkByHand(mem, pt.Root(), 0x400000); ok {
+		t.Fatal("the entry is still present in memory")
+	}
+	// Mapping it again is a direct write: no write waits to be ordered.
+	pa, _ := mem.Alloc()
+	if err := pt.Map(0x400000, pa, PTEUser); err != nil || q.Len() != 1 {
+		t.Fatalf("map of the unmapped entry: err %v, %d queued; want still 1", err, q.Len())
+	}
+	n := (4096 - flushHeader) / flushRecord
+	for i := 0; i < 2*n; i++ {
+		va := uint64(0x800000 + 2*i*PageSize)
+		used(va)
+		if _, _, err := pt.Unmap(va); err != nil {
+			t.Fatalf("unmap %d: %v", i, err)
+		}
+	}
+	if q.Len() > invlpgMax || le.Uint64(q.area[8:]) == 0 {
+		t.Fatalf("%d records, full flush %d; want at most %d and a full flush", q.Len(), le.Uint64(q.area[8:]), invlpgMax)
+	}
+}

@@ -138,7 +138,7 @@ func TestDynamic(t *testing.T) {
 	// A copy of a dynamic program whose interpreter is fakeld.
 	requireFile(t, filepath.Join(dir, "fakeld"))
 	withFakeld := filepath.Join(tmp, "prog-fakeld")
-	b := patchInterp(t, readFile(t, buildDynamic(t, t.TempDir())), shortTempLink(t, filepath.Join(dir, "fakeld")))
+	b := patchInterp(t, readFile(t, buildDynamic(t)), shortTempLink(t, filepath.Join(dir, "fakeld")))
 	if err := os.WriteFile(withFakeld, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestInterpErrors(t *testing.T) {
 	execDyn := filepath.Join(dir, "exec_dyn")
 	requireFile(t, execDyn)
 	tmp := guestTempDir(t)
-	dyn := readFile(t, buildDynamic(t, tmp))
+	dyn := readFile(t, buildDynamic(t))
 	ld := readFile(t, "/lib64/ld-linux-x86-64.so.2")
 	write := func(name string, data []byte, mode os.FileMode) string {
 		p := filepath.Join(tmp, name)
@@ -432,7 +432,7 @@ func TestInterpFromRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	prog := filepath.Join(root, "prog")
-	if err := os.WriteFile(prog, readFile(t, buildDynamic(t, t.TempDir())), 0o755); err != nil {
+	if err := os.WriteFile(prog, readFile(t, buildDynamic(t)), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	want := "argc=2\nAT_BASE_is_interpreter=1\nAT_PHENT=56\nAT_PHDR_is_program=1\nAT_ENTRY_is_program=1\nAT_EXECFN_is_argv0=1\n"

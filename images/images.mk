@@ -29,8 +29,10 @@ IMAGES_GOBINS  := $(patsubst $(IMAGES_SRCDIR)/goprogs/%/main.go,$(IMAGES_OUTDIR)
 IMAGES_GO      ?= go
 
 # Link-mode variants of some programs: NAME_spie (static-pie) and NAME_dyn
-# (dynamically linked PIE), for the address-space layout tests.
-IMAGES_VARIANTS := aslr
+# (dynamically linked PIE), for the address-space layout tests; hello_dyn
+# is the dynamic ELF the interpreter tests patch (images/diff_test.go
+# buildDynamic), prebuilt so that they need no gcc where they run.
+IMAGES_VARIANTS := aslr hello
 IMAGES_VARBINS := $(foreach n,$(IMAGES_VARIANTS),$(IMAGES_OUTDIR)/$(n)_spie $(IMAGES_OUTDIR)/$(n)_dyn)
 # Dynamically linked programs: images/dyn/NAME.c -> build/images/dyn_NAME,
 # linked against build/images/lib/libkshimdyn.so (images/dyn/libkshimdyn.c)

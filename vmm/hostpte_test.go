@@ -5,11 +5,14 @@ package vmm
 // guest's TLB or a shadow MMU may hold), with and without a guest invlpg.
 // PVM keeps the old translation even after invlpg (docs: kvm-host-notes);
 // on EPT/NPT the guest walks its own tables, so invlpg should be enough.
-// kshim does not rely on either: every present->changed transition goes
-// through the flush queue (guest-side write + invlpg), and the last step
-// here asserts that this protocol works on the host at hand. The two
-// measurements are logged ("hostpte: ..." lines, collected by the SVM
-// harness, ci/svm), not asserted: they describe the platform.
+// kshim measures which holds at start-up (pteprobe.go) and picks its
+// protocol by it: guest-side write + invlpg, or, where the host's edit is
+// seen after an invlpg, invlpg alone. The two measurements here are
+// logged ("hostpte: ..." lines, collected by the SVM harness, ci/svm) with
+// the protocol the probe picked; the test fails when the probe picked
+// invlpg alone on a host where this measurement finds the edit stale, and
+// its last step asserts that the picked protocol works on the host at
+// hand.
 
 import (
 	"testing"
@@ -107,6 +110,14 @@ func TestHostPTEEditVisibility(t *testing.T) {
 	}
 	m.Flush.Applied()
 	t.Logf("hostpte: host edit of a used present PTE, then guest invlpg: %s", describe(got, 111, 222))
+	proto := "guest writes each changed entry, then invlpg"
+	if m.m.HostWrites() {
+		proto = "host writes, guest invlpg alone"
+	}
+	t.Logf("hostpte: protocol the start-up probe picked: %s", proto)
+	if m.m.HostWrites() && got != 222 {
+		t.Fatal("the probe picked invlpg alone, but the guest kept the old translation after one")
+	}
 
 	// 3. The protocol kshim uses: the change goes through the flush queue.
 	if err := pt.Map(0x600000, third, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {

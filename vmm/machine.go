@@ -87,6 +87,10 @@ type Machine struct {
 	// shared maps each shared shim page's address to its frame.
 	shared map[uint64]uint64
 	path   entryPath
+	// hostWrites: the VMM's own edits of present page-table entries are
+	// seen after a guest invlpg, so the flush queues hold invlpgs only;
+	// measured at the first probe (pteprobe.go).
+	hostWrites bool
 	// ioAfter: an I/O exit reports RIP past the `out` (PVM) rather than
 	// at it (VMX/SVM); found by the probe.
 	ioAfter bool
@@ -94,12 +98,15 @@ type Machine struct {
 	umip      bool
 	umipTried bool
 
-	vdso   *vdsoState // vdso.go; nil until the first boot (or without one)
-	mu     sync.Mutex
-	spaces map[*ept.PageTable]*space // address spaces with running tasks (space.go)
-	idle   []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
-	all    []*VCPU
-	nextID int
+	vdso *vdsoState // vdso.go; nil until the first boot (or without a TSC clock)
+	// vdsoFrames are the vDSO's (vvar, then the image): mapped into every
+	// program even when vdso is nil (its clocks then take the syscall).
+	vdsoFrames []uint64
+	mu         sync.Mutex
+	spaces     map[*ept.PageTable]*space // address spaces with running tasks (space.go)
+	idle       []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
+	all        []*VCPU
+	nextID     int
 
 	// tune is the measured fault-around policy its address spaces share
 	// (guestmm/policy.go); stats, when set, collects `run --stats`.
@@ -222,6 +229,7 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 	copy(c.area(boot.TSSAddr, boot.TSSPages*ept.PageSize), boot.TSS())
 	c.Flush = ept.NewFlushQueue(c.area(boot.FlushArea, boot.FlushAreaSize))
 	c.Flush.Drain = c.drain
+	c.Flush.SetHostWrites(m.hostWrites) // false until probed: pteprobe.go sets every vCPU's
 	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
 	c.ists = c.area(boot.IST1Bottom, boot.IST2Top-boot.IST1Bottom)
 	c.arch = &Arch{c: c}

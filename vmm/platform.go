@@ -9,9 +9,11 @@
 package vmm
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
 
 	"kshim/boot"
 	"kshim/ept"
@@ -111,12 +113,22 @@ func (c *VCPU) iretTo(r *kvm.Regs) {
 	r.RIP, r.RSP, r.RFLAGS = boot.BootEntry, boot.IST1Top-40, 2
 }
 
-// probe runs the user-mode probe and picks the entry path. The vCPU must
-// have been started at boot.ProbeEntry.
+// probe runs the user-mode probe and picks the entry path, then measures
+// the page-table change protocol (pteprobe.go). The vCPU must have been
+// started at boot.ProbeEntry; it is left to be loaded again.
 func (c *VCPU) probe() error {
 	t := nanotime()
-	if err := c.CPU.Run(); err != nil {
-		return fmt.Errorf("probe: KVM_RUN: %w", err)
+	for tries := 0; ; tries++ {
+		// A signal to this thread (the Go runtime's preemption, say) ends
+		// KVM_RUN with EINTR before the probe's exit: enter again. Seen
+		// as "probe: KVM_RUN: interrupted system call" under make test-svm.
+		err := c.CPU.Run()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EINTR) || tries == 1000 {
+			return fmt.Errorf("probe: KVM_RUN: %w", err)
+		}
 	}
 	// The probe's exit is the first measure of what an exit costs here:
 	// the fault-around policy starts from it (guestmm/policy.go) until
@@ -142,7 +154,7 @@ func (c *VCPU) probe() error {
 	} else {
 		c.m.path = cpl0Path{}
 	}
-	return nil
+	return c.probePTE()
 }
 
 // Path names the probed syscall path.

@@ -72,9 +72,18 @@ func readFile(path string) string {
 	return string(b)
 }
 
+// tscTrustedHere is tscTrusted for this host (a variable: tests take the
+// untrusted branch on any host).
+var tscTrustedHere = func() bool {
+	return tscTrusted(readFile("/sys/devices/system/clocksource/clocksource0/current_clocksource"), readFile("/proc/cpuinfo"))
+}
+
 // setupVDSO loads the vDSO into guest memory and starts the clock, using
-// vCPU c to learn the guest's TSC offset. Failing, the guest just gets no
-// vDSO (its libc uses the syscalls).
+// vCPU c to learn the guest's TSC offset. The vDSO is mapped into every
+// program once loaded, as Linux always maps it; when the clock cannot be
+// served (the TSC is not trusted, or KVM does not say its rate) the vvar
+// page stays disabled and its functions take the syscalls. Only when the
+// frames cannot be allocated does the guest get no vDSO.
 func (m *Machine) setupVDSO(c *VCPU) {
 	img := boot.VDSO()
 	n := (len(img) + guestmm.PageSize - 1) / guestmm.PageSize
@@ -92,7 +101,8 @@ func (m *Machine) setupVDSO(c *VCPU) {
 	for i := 0; i < n; i++ {
 		copy(m.Mem.Page(frames[1+i]), img[i*guestmm.PageSize:])
 	}
-	if !tscTrusted(readFile("/sys/devices/system/clocksource/clocksource0/current_clocksource"), readFile("/proc/cpuinfo")) {
+	m.vdsoFrames = frames
+	if !tscTrustedHere() {
 		return // the vvar page stays disabled: the guest's clocks take the syscall
 	}
 	msrs := &kvm.MSRS{NMSRs: 1, Entries: []kvm.MSREntry{{Index: msrTSC}}}
@@ -182,8 +192,8 @@ func mul64(a, b uint64) (hi, lo uint64) {
 
 // VDSO implements kernel.Host.
 func (m *Machine) VDSO() *kernel.VDSO {
-	if m.vdso == nil {
+	if m.vdsoFrames == nil {
 		return nil
 	}
-	return &kernel.VDSO{Frames: m.vdso.frames}
+	return &kernel.VDSO{Frames: m.vdsoFrames}
 }

@@ -32,6 +32,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -62,7 +63,7 @@ type suite struct {
 
 var suites = []suite{
 	{name: "vmm", pkg: "./vmm", dir: "/kshim/vmm", timeout: 5 * time.Minute},
-	{name: "images", pkg: "./images", dir: "/kshim/images", timeout: 14 * time.Minute,
+	{name: "images", pkg: "./images", dir: "/kshim/images", timeout: 25 * time.Minute,
 		exclude: map[string]string{
 			"TestNativeDeterministic":        "native-only check of the test table (no kshim); `make test` runs it on the host",
 			"TestBusyboxNativeDeterministic": "native-only check of the busybox corpus (no kshim); `make test` runs it on the host",
@@ -73,19 +74,87 @@ var suites = []suite{
 }
 
 // skips are subtests not run in the guest (suite, top-level test, subtest).
-// The images harness gives every process 30 s (images/diff_test.go), and
+// The images harness gives every process 30 s (images/diff_test.go; here
+// KSHIM_RUN_TIMEOUT raises it to runTimeout, for slow moments of the
+// emulated machine, not to fit slow rows), and
 // TCG is 10-50 times slower than the host: rows that need more under TCG
 // are skipped here, and those that fit a longer limit run as long rows.
 var skips = []struct{ suite, test, sub, why string }{
-	{"images", "TestRunBadInput", "dynamic_elf", "builds a dynamic ELF with gcc, which the guest does not have"},
-	{"images", "TestBusybox", "large_pipe", "pipes many MiB: ~12 s native, ~60 s under kshim under TCG (30 s limit); too slow for a long row"},
-	{"images", "TestBusybox", "limits", "~12 s native, ~55 s under kshim under TCG (30 s limit); too slow for a long row"},
-	{"images", "TestDifferential", "go_gcpressure", "~20-30 s native under TCG (30 s limit); too slow for a long row"},
+	{"images", "TestBusybox", "large_pipe", "pipes many MiB: ~12 s native, ~60 s under kshim under TCG (30 s limit on the host); too slow for the time budget"},
+	{"images", "TestBusybox", "limits", "~12 s native, ~55 s under kshim under TCG (30 s limit on the host); too slow for the time budget"},
+	{"images", "TestDifferential", "go_gcpressure", "~20-30 s native under TCG (30 s limit on the host); too slow for the time budget"},
 	{"images", "TestBusybox", "functions", "~47 s under kshim under TCG (30 s limit): runs as a long row"},
 	{"images", "TestBusybox", "many_jobs", "~21 s under kshim alone under TCG, over 30 s beside another test: runs as a long row"},
 	{"images", "TestDifferential", "mm_bulk", "~25 s under kshim under TCG (30 s limit): runs as a long row"},
 	{"images", "TestDifferential", "fs_errno", "one line differs because of the oracle (6.1 kernel): runs as a long row without that line"},
 }
+
+// runTimeout is the images harness's limit per process in the guest
+// (KSHIM_RUN_TIMEOUT): TCG under a loaded host has slow moments, where
+// rows that take 20 s timed out at the host's 30 s.
+const runTimeout = 120 * time.Second
+
+// expected are rows that fail here for a reason outside kshim: the guest's
+// 6.1 kernel is the oracle, and it answers differently from the newer
+// kernels kshim follows (our hosts run 6.18). A listed row counts as
+// expected only when its output matches match and not unless (both
+// regular expressions), so another difference in it still fails the run;
+// every one is printed with its reason. README "Where it runs" lists them
+// too.
+var expected = []struct{ suite, test, match, unless, why string }{
+	{"images", "TestASLR/aslr", `native: vdso=0x[0-9a-f]+ outside`, `kshim: |native: [^v]`, vdsoWhy},
+	{"images", "TestASLR/aslr_spie", `native: vdso=0x[0-9a-f]+ outside`, `kshim: |native: [^v]`, vdsoWhy},
+	{"images", "TestASLR/aslr_dyn", `native: vdso=0x[0-9a-f]+ outside`, `kshim: |native: [^v]`, vdsoWhy},
+	{"images", "TestRootHandedInside", `"fchmodempty:1 -> EOPNOTSUPP\\n"   \(native\)`,
+		`differs from|changed|was made in the root|the log holds`,
+		"fchmodat2 (fchmodempty: fchmod of an fd by AT_EMPTY_PATH) is ENOSYS on 6.1 (the test prints EOPNOTSUPP) and exists from 6.6, which kshim follows; " +
+			"the comparison stops at the first difference, so the rows after it are compared only on make test's host"},
+}
+
+const vdsoWhy = "the 6.1 kernel maps the vDSO just above the stack (its vdso_addr), newer ones in the mmap area, " +
+	"where the test's range (and kshim, following the newer kernels) puts it; kshim's runs are still checked"
+
+// allowedSkips are rows that skip themselves (t.Skip) here, with the
+// reason; any other skip fails the run, so nothing is left out silently.
+var allowedSkips = []struct{ suite, test, why string }{
+	{"images", "TestBusybox/trap_fifo_open", "a known gap on every host (README, Known problems: a blocking FIFO open is not interrupted by a signal); it skips itself in make test too"},
+	{"images", "TestGCCInside", "needs gcc in the guest (gcc with cc1, as, ld and the headers is too big for the initramfs); make test runs it"},
+}
+
+func isExpected(suite, test, output string) bool {
+	for _, e := range expected {
+		if e.suite == suite && e.test == test {
+			return regexp.MustCompile(e.match).MatchString(output) &&
+				(e.unless == "" || !regexp.MustCompile(e.unless).MatchString(output))
+		}
+	}
+	return false
+}
+
+func expectedWhy(suite, test string) string {
+	for _, e := range expected {
+		if e.suite == suite && e.test == test {
+			return e.why
+		}
+	}
+	return ""
+}
+
+func allowedSkip(suite, test string) bool {
+	for _, k := range allowedSkips {
+		if k.suite == suite && k.test == test {
+			return true
+		}
+	}
+	return false
+}
+
+// teardownProgs are the Go guests of the -teardown plan (make
+// test-svm-teardown): Go programs end with threads on several vCPUs
+// exiting at once, where a race in kshim's teardown once crashed them.
+// go_goroutines runs goroutines on several threads (vCPUs) that all exit
+// at once; go_execchild also forks and execs.
+var teardownProgs = []string{"go_goroutines", "go_execchild"}
 
 // longRows run natively and under kshim in the guest with a 240 s limit
 // each, stdin /dev/null and images' base environment, and must match
@@ -110,7 +179,7 @@ var (
 	nptList   = flag.String("npt", "0,1", "kvm_amd npt settings to run, comma-separated")
 	smp       = flag.Int("smp", 2, "emulated CPUs")
 	memSize   = flag.String("mem", "2G", "guest memory")
-	timeout   = flag.Duration("timeout", 15*time.Minute, "hard limit per configuration (QEMU is killed)")
+	timeout   = flag.Duration("timeout", 35*time.Minute, "hard limit per configuration (QEMU is killed); a full run takes 10-15 min on an idle host")
 	silence   = flag.Duration("silence", 150*time.Second, "kill QEMU after this long without console output (the guest's heartbeat is 15 s)")
 	kernelPkg = flag.String("kernel-pkg", "", "Debian kernel package (default: what linux-image-cloud-amd64 depends on)")
 	niceness  = flag.Int("nice", 10, "nice value for QEMU")
@@ -122,6 +191,8 @@ var (
 	// concurrently, interleaved on one host thread.
 	tcgThread = flag.String("tcg-thread", "multi", "QEMU TCG threading: multi (one host thread per vCPU) or single")
 	hold      = flag.Bool("hold", true, "keep one VM open in the guest during the tests (ci/svm/kvmhold)")
+	runFilter = flag.String("run", "", "only these tests: a go test -run pattern for every suite (long rows: matched by name); for targeted runs")
+	teardown  = flag.Int("teardown", 0, "instead of the tests: run each of teardownProgs N times under kshim, each run compared with a native one (the Go teardown check)")
 	planFile  = flag.String("plan", "", "shell fragment the guest runs instead of the test plan (diagnostics: it can call run_tests, say, /kshim/bin/kshim; see ci/svm/init)")
 )
 
@@ -161,6 +232,13 @@ func run(log func(string, ...any)) error {
 	}
 	for _, s := range skips {
 		log("  %s %s/%s: %s", s.suite, s.test, s.sub, s.why)
+	}
+	for _, k := range allowedSkips {
+		log("  %s %s skips itself here: %s", k.suite, k.test, k.why)
+	}
+	log("expected to differ here (each counted as expected only with the difference named):")
+	for _, e := range expected {
+		log("  %s %s: %s", e.suite, e.test, e.why)
 	}
 	for _, l := range longRows {
 		if l.ignore != "" {
@@ -250,7 +328,7 @@ func ensureTools(log func(string, ...any)) error {
 type kernel struct {
 	version string
 	vmlinuz string
-	modules []string // irqbypass, kvm, kvm-amd: load order
+	modules []string // irqbypass, kvm, kvm-amd, unix_diag: load order
 }
 
 // fetchKernel downloads and unpacks the Debian cloud kernel into dir
@@ -316,7 +394,10 @@ func fetchKernel(log func(string, ...any), dir string, retry bool) (*kernel, err
 	}
 	k := &kernel{vmlinuz: vm[0], version: strings.TrimPrefix(filepath.Base(vm[0]), "vmlinuz-")}
 	mods := filepath.Join(root, "lib", "modules", k.version, "kernel")
-	for _, m := range []string{"virt/lib/irqbypass.ko", "arch/x86/kvm/kvm.ko", "arch/x86/kvm/kvm-amd.ko"} {
+	// unix_diag: kshim asks NETLINK_SOCK_DIAG for a unix socket's peer
+	// (syscalls/sockcred.go, SO_PEERCRED); without it net_unix's
+	// credentials read 0 under kshim.
+	for _, m := range []string{"virt/lib/irqbypass.ko", "arch/x86/kvm/kvm.ko", "arch/x86/kvm/kvm-amd.ko", "net/unix/unix_diag.ko"} {
 		p := filepath.Join(mods, m)
 		if _, err := os.Stat(p); err != nil {
 			// Compressed modules: busybox's insmod wants them plain.
@@ -366,6 +447,9 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 			return "", err
 		}
 	}
+	if err := stageHostProgs(log, root); err != nil {
+		return "", fmt.Errorf("host programs: %w", err)
+	}
 	if _, err := os.Stat("build/images/hello"); err != nil {
 		return "", errors.New("build/images is missing: run `make images` first")
 	}
@@ -392,6 +476,7 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 	}
 	var plan strings.Builder
 	plan.WriteString("# written by ci/svm/main.go\n")
+	fmt.Fprintf(&plan, "export KSHIM_RUN_TIMEOUT=%v\n", runTimeout)
 	for _, s := range suites {
 		bin := filepath.Join(root, s.dir, s.name+".test")
 		if err := gobuild("test", "-c", "-o", bin, s.pkg); err != nil {
@@ -409,10 +494,24 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 	}
 	plan.WriteString("say \"BEGIN long\"\n")
 	for _, l := range longRows {
+		if *runFilter != "" && !regexp.MustCompile(*runFilter).MatchString(l.name) {
+			continue
+		}
 		fmt.Fprintf(&plan, "long_row %s '%s' '%s' %s\n", l.name, l.kshimArgs, l.ignore, l.argv)
 	}
 	plan.WriteString("echo \"@@T long PASS\"\nsay \"END long rc=0\"\n")
+	plannedSuites = len(suites) + 1
+	if *teardown > 0 {
+		plan.Reset()
+		plan.WriteString("# written by ci/svm/main.go (-teardown)\nsay \"BEGIN teardown\"\n")
+		for _, p := range teardownProgs {
+			fmt.Fprintf(&plan, "go_repeat %s %d\n", p, *teardown)
+		}
+		plan.WriteString("echo \"@@T teardown PASS\"\nsay \"END teardown rc=0\"\n")
+		plannedSuites = 1
+	}
 	if *planFile != "" {
+		plannedSuites = -1 // a diagnostic plan: never a PASS
 		b, err := os.ReadFile(*planFile)
 		if err != nil {
 			return "", err
@@ -454,6 +553,137 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 	return initrd, nil
 }
 
+// hostProgs are the host's dynamically linked programs that the images
+// tests run natively and under kshim (images/dyn_test.go: TestDynamic's
+// rows), copied into the initramfs at their paths with everything they
+// load: the program interpreter and the shared libraries (from ldd), and
+// for python3 the standard-library modules the rows import. Programs of
+// build/images with a PT_INTERP get their libraries the same way. gcc is
+// not copied (with cc1, as, ld and the headers it is too big):
+// TestGCCInside is a listed exception.
+var hostProgs = []string{"/usr/bin/ls", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
+	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3"}
+
+// pyImports are what TestDynamic's python3 rows import.
+const pyImports = "json, hashlib, ctypes, errno, os"
+
+// stageHostProgs copies hostProgs and their dependencies into root, and
+// mirrors the host's merged-/usr links (/lib -> usr/lib...).
+func stageHostProgs(log func(string, ...any), root string) error {
+	for _, d := range []string{"lib", "lib64", "sbin"} {
+		if t, err := os.Readlink("/" + d); err == nil {
+			if err := os.MkdirAll(filepath.Join(root, filepath.Dir("/"+d), t), 0o755); err != nil {
+				return err
+			}
+			if err := os.Symlink(t, filepath.Join(root, d)); err != nil {
+				return err
+			}
+		}
+	}
+	files := map[string]bool{}
+	var elfs []string
+	for _, p := range hostProgs {
+		files[p] = true
+		elfs = append(elfs, p)
+	}
+	imgs, _ := filepath.Glob("build/images/*")
+	for _, p := range imgs {
+		if isDynamic(p) {
+			elfs = append(elfs, p)
+		}
+	}
+	// python3's modules: the files of every module the rows' imports load,
+	// with their cached bytecode (TCG is slow to compile them).
+	b, err := sh("/usr/bin/python3", "-c", "import "+pyImports+`, sys, importlib.util
+for m in list(sys.modules.values()):
+    f = getattr(m, "__file__", None)
+    if f:
+        print(f)
+        if f.endswith(".py"):
+            print(importlib.util.cache_from_source(f))
+`)
+	if err != nil {
+		return err
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if _, err := os.Stat(f); err == nil {
+			files[f] = true
+			if strings.HasSuffix(f, ".so") {
+				elfs = append(elfs, f)
+			}
+		}
+	}
+	lddLine := regexp.MustCompile(`(?m)^\s*(?:\S+ => )?(/\S+) \(0x`)
+	for _, e := range elfs {
+		out, err := exec.Command("ldd", e).Output()
+		if err != nil && !isDynamic(e) {
+			continue // a shell script (ldd) or a static program
+		}
+		for _, m := range lddLine.FindAllStringSubmatch(string(out), -1) {
+			files[m[1]] = true
+		}
+	}
+	var size int64
+	for _, f := range sortedKeys(files) {
+		n, err := copyHostPath(root, f)
+		if err != nil {
+			return err
+		}
+		size += n
+	}
+	log("host programs for the dynamic tests: %d files, %d KiB (%s and their libraries)", len(files), size>>10, strings.Join(hostProgs, " "))
+	return nil
+}
+
+// isDynamic reports whether p is an ELF file with a program interpreter.
+func isDynamic(p string) bool {
+	f, err := elf.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, pr := range f.Progs {
+		if pr.Type == elf.PT_INTERP {
+			return true
+		}
+	}
+	return false
+}
+
+// copyHostPath copies the host's path p to the same path under root:
+// a symlink as a symlink (and then what it points to), a file with its
+// mode. Directories on the way are made, through root's own links.
+func copyHostPath(root, p string) (int64, error) {
+	dst := filepath.Join(root, p)
+	if _, err := os.Lstat(dst); err == nil {
+		return 0, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, err
+	}
+	st, err := os.Lstat(p)
+	if err != nil {
+		return 0, err
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		t, err := os.Readlink(p)
+		if err != nil {
+			return 0, err
+		}
+		if err := os.Symlink(t, dst); err != nil {
+			return 0, err
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		return copyHostPath(root, t)
+	}
+	if _, err := sh("cp", "-p", p, dst); err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
 // args returns the test binary's flags: -test.run with every top-level
 // test (from -test.list on the host) but the excluded ones, and -test.skip
 // for the listed subtests.
@@ -474,7 +704,11 @@ func (s suite) args(bin string) ([]string, error) {
 			return nil, fmt.Errorf("%s: excluded test %s does not exist", s.name, t)
 		}
 	}
-	a = append(a, "-test.run=^("+strings.Join(run, "|")+")$")
+	if *runFilter != "" {
+		a = append(a, "-test.run="+*runFilter)
+	} else {
+		a = append(a, "-test.run=^("+strings.Join(run, "|")+")$")
+	}
 	var tests, subs []string
 	for _, k := range skips {
 		if k.suite == s.name {
@@ -487,6 +721,10 @@ func (s suite) args(bin string) ([]string, error) {
 	}
 	return a, nil
 }
+
+// plannedSuites is how many suites the plan runs (BEGIN ... END on the
+// console); -1 for a diagnostic plan.
+var plannedSuites int
 
 // ---- running one configuration ----
 
@@ -883,9 +1121,12 @@ func (f *t2jFeed) close()         { f.w.Close(); <-f.done }
 
 // ---- the report ----
 
-type counts struct{ pass, fail, skip, running int }
+type counts struct{ pass, fail, skip, expected, running int }
 
-func (s *suiteRun) rows() (c counts, failed, running []string) {
+// rows sorts the suite's leaf rows: failed holds the failures that are not
+// listed in expected (with the output it names) and the skips not listed
+// in allowedSkips; expect, the listed failures.
+func (s *suiteRun) rows() (c counts, failed, running, expect []string) {
 	for _, name := range sortedKeys(s.tests) {
 		t := s.tests[name]
 		if t.parent {
@@ -895,10 +1136,20 @@ func (s *suiteRun) rows() (c counts, failed, running []string) {
 		case "pass":
 			c.pass++
 		case "skip":
-			c.skip++
+			if allowedSkip(s.name, name) {
+				c.skip++
+			} else {
+				c.fail++
+				failed = append(failed, name+" (skipped, and not a listed skip)")
+			}
 		case "fail":
-			c.fail++
-			failed = append(failed, name)
+			if isExpected(s.name, name, t.output.String()) {
+				c.expected++
+				expect = append(expect, name)
+			} else {
+				c.fail++
+				failed = append(failed, name)
+			}
 		default:
 			c.running++
 			running = append(running, name)
@@ -909,12 +1160,15 @@ func (s *suiteRun) rows() (c counts, failed, running []string) {
 
 func (r *report) ok() bool {
 	if !r.booted || !r.done || r.killed != "" || r.fatal != "" || r.qemuErr != "" || r.buildFailure != "" ||
-		r.path != "cpl0-sysret" || r.nptSeen != map[string]string{"0": "N", "1": "Y"}[r.npt] || len(r.suites) != len(suites)+1 {
+		r.path != "cpl0-sysret" || r.nptSeen != map[string]string{"0": "N", "1": "Y"}[r.npt] || len(r.suites) != plannedSuites {
 		return false
 	}
 	for _, s := range r.suites {
-		c, _, _ := s.rows()
-		if s.rc != "0" || c.fail != 0 || c.running != 0 || c.pass == 0 {
+		c, _, _, _ := s.rows()
+		// A suite with listed failures exits 1 (go test); any other
+		// status is a crash, a timeout or a failure outside the rows.
+		if c.fail != 0 || c.running != 0 || c.pass == 0 || s.pkgFail && c.expected == 0 ||
+			s.rc != "0" && !(s.rc == "1" && c.expected > 0) {
 			return false
 		}
 	}
@@ -957,8 +1211,8 @@ func (r *report) print(w io.Writer, brief bool) {
 		fmt.Fprintf(w, "   problem: %s\n", p)
 	}
 	for _, s := range r.suites {
-		c, failed, running := s.rows()
-		fmt.Fprintf(w, "   %-7s %d passed, %d failed, %d skipped", s.name, c.pass, c.fail, c.skip)
+		c, failed, running, expect := s.rows()
+		fmt.Fprintf(w, "   %-7s %d passed, %d failed, %d expected (listed), %d skipped (listed)", s.name, c.pass, c.fail, c.expected, c.skip)
 		if c.running > 0 {
 			fmt.Fprintf(w, ", %d unfinished", c.running)
 		}
@@ -967,7 +1221,7 @@ func (r *report) print(w io.Writer, brief bool) {
 		}
 		if s.rc == "" {
 			fmt.Fprintf(w, " (did not finish)")
-		} else if s.rc != "0" {
+		} else if s.rc != "0" && !(s.rc == "1" && c.expected > 0 && c.fail == 0) {
 			fmt.Fprintf(w, " (exit status %s)", s.rc)
 		}
 		fmt.Fprintln(w)
@@ -978,10 +1232,22 @@ func (r *report) print(w io.Writer, brief bool) {
 				}
 			}
 		}
+		if s.name == "teardown" {
+			for _, n := range sortedKeys(s.tests) {
+				for _, l := range strings.Split(s.tests[n].output.String(), "\n") {
+					if strings.Contains(l, "runs under kshim differed") {
+						fmt.Fprintf(w, "           %s\n", strings.TrimSpace(l))
+					}
+				}
+			}
+		}
+		for _, n := range expect {
+			fmt.Fprintf(w, "     expected %s %s: %s\n", s.name, n, expectedWhy(s.name, n))
+		}
 		for _, n := range failed {
 			fmt.Fprintf(w, "     FAIL %s %s\n", s.name, n)
-			if !brief {
-				indent(w, s.tests[n].output.String(), 60)
+			if t := s.tests[strings.TrimSuffix(n, " (skipped, and not a listed skip)")]; !brief && t != nil {
+				indent(w, t.output.String(), 60)
 			}
 		}
 		for _, n := range running {
@@ -990,7 +1256,7 @@ func (r *report) print(w io.Writer, brief bool) {
 				indent(w, s.tests[n].output.String(), 40)
 			}
 		}
-		if s.rc != "0" && c.fail == 0 && !brief {
+		if s.rc != "0" && c.fail == 0 && c.expected == 0 && !brief {
 			fmt.Fprintf(w, "     output outside any test:\n")
 			indent(w, s.pkgOut.String(), 60)
 		}

@@ -282,6 +282,12 @@ func cmdInfo(args []string) int {
 		return 1
 	}
 	fmt.Printf("syscall path: %s\n", path)
+	// The page-table change protocol, measured by the probe (vmm/pteprobe.go).
+	if m.HostWrites() {
+		fmt.Println("page-table changes: host writes, guest invlpg (edits seen after an invlpg: nested paging)")
+	} else {
+		fmt.Println("page-table changes: guest re-writes each changed entry, then invlpg (edits not seen after an invlpg: shadow paging)")
+	}
 	return 0
 }
 

@@ -523,7 +523,7 @@ func (p *Process) Restartable() bool {
 }
 
 // WaitReady blocks until host fd h is ready for events (POLLIN, POLLOUT)
-// or a signal for p arrives (ErrRestart). Host calls that can block (a
+// or a signal for p arrives while it waits (ErrRestart). Host calls that can block (a
 // pipe, a terminal, a socket) wait here first, so a signal from another
 // task is not held up behind them. Regular files, directories and
 // non-blocking fds return at once.
@@ -550,6 +550,13 @@ func (p *Process) WaitReady(h int, events int16) error {
 		return nil
 	}
 	for {
+		// A call that need not wait goes ahead even with a signal
+		// pending, as on Linux (a pipe write with room, a read with
+		// data: no EINTR); only a wait is interrupted.
+		ready := []unix.PollFd{{Fd: int32(h), Events: events}}
+		if n, _ := unix.Poll(ready, 0); n > 0 {
+			return nil
+		}
 		if p.Interrupted() {
 			return ErrRestart
 		}

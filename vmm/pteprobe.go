@@ -1,0 +1,192 @@
+// pteprobe.go: the start-up measurement that picks the page-table change
+// protocol (ept/flush.go): does the guest see the VMM's own edit of a
+// present, used PTE after the guest's invlpg?
+//
+// On a shadow MMU (PVM; KVM with npt=0/ept=0) it does not: the hypervisor
+// tracks guest writes to page tables and keeps its shadow of an entry the
+// host edited, even across the guest's invlpg, so the guest must re-write
+// the entry itself. With nested paging (EPT/NPT) the guest's tables are
+// the ones the hardware walks, and an invlpg after the host's edit is
+// enough: the queue then holds invlpgs only (no guest writes, no drains).
+//
+// The probe runs once per machine, after the syscall-path probe, on the
+// probing vCPU in a throw-away address space: a user loop reads a data
+// page and makes a syscall; the VMM edits the page's entry to another
+// frame, queues an invlpg-only record, resumes through the flush, and
+// reads which frame the guest saw. Only if every trial sees the new frame
+// does the machine use host writes; any stale read, error or odd value
+// keeps the guest-write protocol, which is correct everywhere (a shadow
+// that happened to be dropped between edit and read cannot pass every
+// trial by chance, since each uses its own page).
+//
+// Invariants: the probe leaves no trace: its address space, frames and
+// queued records are gone when it returns, and it runs before any program
+// is loaded into the vCPU.
+package vmm
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/boot"
+	"kshim/ept"
+)
+
+const (
+	pteProbeCode   = 0x400000
+	pteProbeData   = 0x600000 // trial i uses the page at pteProbeData + i pages
+	pteProbeTrials = 3
+)
+
+// pteProbeLoop: mov rax, [rbx]; mov rdi, rax; mov eax, 39; syscall; jmp
+// loop. RBX (which the VMM sets) names the trial's page; RDI carries what
+// it read to the syscall exit.
+var pteProbeLoop = []byte{0x48, 0x8b, 0x03, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf1}
+
+// HostWrites reports the protocol the probe picked: true when the VMM's
+// own edits of present entries are seen after a guest invlpg.
+func (m *Machine) HostWrites() bool { return m.hostWrites }
+
+// probePTE measures and sets the protocol for every vCPU of the machine.
+// Its errors are the vCPU's (KVM failing); an inconclusive measurement is
+// not an error, just the guest-write protocol.
+func (c *VCPU) probePTE() error {
+	visible, err := c.measurePTE()
+	if err != nil {
+		return fmt.Errorf("page-table probe: %w", err)
+	}
+	c.m.hostWrites = visible
+	for _, v := range c.m.all {
+		v.Flush.SetHostWrites(visible)
+	}
+	return nil
+}
+
+func (c *VCPU) measurePTE() (visible bool, err error) {
+	mem := c.m.Mem
+	pt, err := c.NewAddressSpace()
+	if err != nil {
+		return false, err
+	}
+	var frames []uint64
+	alloc := func(v uint64) (uint64, error) {
+		pa, err := mem.Alloc()
+		if err != nil {
+			return 0, err
+		}
+		frames = append(frames, pa)
+		clear(mem.Page(pa))
+		putU64(mem.Page(pa), v)
+		return pa, nil
+	}
+	defer func() {
+		c.Flush.Reset()
+		delete(c.roots, pt)
+		pt.Free()
+		for _, f := range frames {
+			mem.Free(f)
+		}
+	}()
+	code, err := alloc(0)
+	if err != nil {
+		return false, err
+	}
+	copy(mem.Page(code), pteProbeLoop)
+	if err := pt.Map(pteProbeCode, code, ept.PTEUser); err != nil {
+		return false, err
+	}
+	// run enters the guest (resuming it after its last syscall with RBX
+	// set, through the flush when flush is set) until its next syscall
+	// exit, and returns what it read.
+	started := false
+	run := func(rbx uint64, flush bool) (uint64, error) {
+		if !started {
+			if err := c.load(c.rootFor(pt), pteProbeCode, 0); err != nil {
+				return 0, err
+			}
+			started = true
+		}
+		r, err := c.CPU.Regs()
+		if err != nil {
+			return 0, err
+		}
+		// Past the first entry (through the boot stub, which keeps RBX),
+		// the vCPU is at its last syscall exit.
+		if r.RIP != boot.BootEntry {
+			r.RIP, r.RFLAGS = r.RCX, r.R11
+			c.m.path.resume(c, r, flush)
+		}
+		r.RBX = rbx
+		c.CPU.MarkDirty()
+		for tries := 0; ; tries++ {
+			err := c.CPU.Run()
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, unix.EINTR) || tries == 1000 {
+				return 0, fmt.Errorf("KVM_RUN: %w", err)
+			}
+		}
+		if _, _, port := c.CPU.IO(); c.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
+			return 0, fmt.Errorf("want a syscall exit: %s", c.CPU.Describe())
+		}
+		c.Flush.Applied()
+		r, err = c.CPU.Regs()
+		if err != nil {
+			return 0, err
+		}
+		return r.RDI, nil
+	}
+	for i := uint64(0); i < pteProbeTrials; i++ {
+		va := pteProbeData + i*ept.PageSize
+		oldV, newV := 1000+2*i, 1001+2*i
+		oldF, err := alloc(oldV)
+		if err != nil {
+			return false, err
+		}
+		newF, err := alloc(newV)
+		if err != nil {
+			return false, err
+		}
+		if err := pt.Map(va, oldF, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
+			return false, err
+		}
+		// The guest reads the page (the translation is now used: cached
+		// by the TLB or a shadow MMU), twice to be sure it is.
+		for j := 0; j < 2; j++ {
+			if got, err := run(va, false); err != nil || got != oldV {
+				return false, errOr(err, "trial %d: guest read %d, want %d", i, got, oldV)
+			}
+		}
+		pte, ok := pt.Lookup(va)
+		if !ok || pte&ept.PTEAccessed == 0 {
+			return false, nil // not marked used: the measurement would say nothing
+		}
+		// The VMM's own edit of the present entry, then an invlpg alone.
+		e, ok := pt.EntryAddr(va)
+		if !ok {
+			return false, fmt.Errorf("trial %d: no leaf entry for %#x", i, va)
+		}
+		putU64(mem.Slice(e, 8), newF|pte&^ept.Frame(pte))
+		if err := c.Flush.Invlpg(va); err != nil {
+			return false, err
+		}
+		got, err := run(va, true)
+		if err != nil {
+			return false, err
+		}
+		if got != newV {
+			return false, nil // stale (or odd): the guest must write
+		}
+	}
+	return true, nil
+}
+
+func errOr(err error, format string, a ...any) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf(format, a...)
+}

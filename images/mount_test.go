@@ -31,7 +31,7 @@ func mountTree(t *testing.T, prog string) (tmp, root string) {
 			t.Fatal(err)
 		}
 	}
-	for _, d := range []string{"root/etc", "root/mnt/ro", "root/mnt/rw", "root/tmp", "hro/sub", "hrw/inner"} {
+	for _, d := range []string{"root/etc", "root/proc", "root/mnt/ro", "root/mnt/rw", "root/tmp", "hro/sub", "hrw/inner"} {
 		must(os.MkdirAll(filepath.Join(tmp, d), 0o755))
 	}
 	files := map[string]string{
@@ -87,6 +87,17 @@ var mountOps = []string{
 	"mkdir:/tmp", "rename:/mnt/rw:/mnt/x", "read:/etc/hosts",
 	// A bind-mounted file.
 	"read:/etc/hostfile", "append:/etc/hostfile", "read:/etc/hostfile", "rmdir:/etc/hostfile", "statfs:/etc/hostfile",
+	// /proc/self/maps names mapped files by their guest paths, through
+	// the mounts (never the host's), following a rename and marking a
+	// removed name " (deleted)".
+	"map:/mnt/ro/data", "map:/mnt/ro/sub/../data", "map:/mnt/rw/data", "map:/mnt/rw/inner/prog", "map:/tmp/t3",
+	"map:/etc/hostfile", "map:/etc/hosts", "names:-",
+	"rename:/mnt/rw/data:/mnt/rw/data3", "unlink:/tmp/t3", "unlink:/mnt/rw/inner/prog", "names:-",
+	"rename:/mnt/rw/data3:/mnt/rw/data",
+	// A mapping of a noexec mount's file cannot become executable
+	// (mprotect EACCES: no VM_MAYEXEC); other mounts' can.
+	"copy:/fs_escape:/mnt/rw/inner/prog2", "mprotx:/mnt/rw/inner/prog2", "mprotx:/tmp/t2", "mprotx:/mnt/ro/data",
+	"mprotx:/etc/hostfile",
 }
 
 func TestMountsDiff(t *testing.T) {
@@ -122,6 +133,7 @@ mount --bind "$HRW" "$R/mnt/rw"
 mount -t tmpfs -o size=4m,mode=1777,noexec,nosuid,nodev tmpfs "$R/mnt/rw/inner"
 mount -t tmpfs -o size=1m,mode=1777 tmpfs "$R/tmp"
 mount --bind "$HF" "$R/etc/hostfile"
+mount -t proc proc "$R/proc"
 mount -o remount,bind,ro "$R"
 exec chroot --userspec="$ID" --groups="${ID#*:}" "$R" /fs_escape "$@"`
 	id := strconv.Itoa(uid) + ":" + strconv.Itoa(gid)
@@ -239,7 +251,7 @@ func TestMountsRace(t *testing.T) {
 	requireFile(t, prog)
 	tmp := guestTempDir(t)
 	root := filepath.Join(tmp, "root")
-	for _, d := range []string{"root/etc", "root/mnt/ro", "root/mnt/rw", "h/rw", "h/ro"} {
+	for _, d := range []string{"root/etc", "root/proc", "root/mnt/ro", "root/mnt/rw", "h/rw", "h/ro"} {
 		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -471,13 +471,8 @@ func (fs *fsContext) posOf(h int, hm *HostMount, fallback string) (*mount.Mount,
 		}
 	}
 	if hp, err := HostPathOf(h); err == nil && !strings.HasSuffix(hp, " (deleted)") {
-		switch {
-		case hp == hostRoot:
-			return m, "", nil
-		case hostRoot == "/" && strings.HasPrefix(hp, "/"):
-			return m, hp[1:], nil
-		case strings.HasPrefix(hp, hostRoot+"/"):
-			return m, hp[len(hostRoot)+1:], nil
+		if rel, ok := relTo(hp, hostRoot); ok {
+			return m, rel, nil
 		}
 		return nil, "", unix.ENOENT // moved out of its mount on the host
 	}
@@ -486,6 +481,61 @@ func (fs *fsContext) posOf(h int, hm *HostMount, fallback string) (*mount.Mount,
 	}
 	fm, rel := fs.ns.table.Find(path.Clean(fallback))
 	return fm, rel, nil
+}
+
+// relTo is host path hp relative to host directory root ("" for root
+// itself); false when hp is not below it.
+func relTo(hp, root string) (string, bool) {
+	switch {
+	case hp == root:
+		return "", true
+	case root == "/" && strings.HasPrefix(hp, "/"):
+		return hp[1:], true
+	case strings.HasPrefix(hp, root+"/"):
+		return hp[len(root)+1:], true
+	}
+	return "", false
+}
+
+// MapsName is the name /proc/PID/maps gives host file h, mapped from
+// guest file f: as Linux's d_path of the mapping's file when read, the
+// file's path now through the guest's mounts, with " (deleted)" once it
+// has no name. A file of the root or a mount is never named by the
+// host's path: one its mount's host directory no longer holds (moved
+// out on the host) shows the guest path it was opened by. Host objects
+// show what their /proc/self/fd link shows.
+func (fs *fsContext) MapsName(h int, f *OpenFile) string {
+	hp, err := HostPathOf(h)
+	if err != nil || f == nil {
+		if f != nil {
+			return f.Path
+		}
+		return ""
+	}
+	// The host marks a name no longer linked (the file, or this link of
+	// it) as Linux marks the guest's; a real name ending so reads the
+	// same either way.
+	deleted := ""
+	if strings.HasSuffix(hp, " (deleted)") {
+		hp, deleted = strings.TrimSuffix(hp, " (deleted)"), " (deleted)"
+	}
+	switch {
+	case f.Mnt != nil && fs.ns != nil:
+		hostRoot := f.Mnt.hostRoot
+		if r, err := HostPathOf(f.Mnt.fd); err == nil {
+			hostRoot = r
+		}
+		if rel, ok := relTo(hp, hostRoot); ok {
+			return f.Mnt.Guest(rel) + deleted
+		}
+	case f.Origin == FromRoot:
+		if g, ok := fs.ToGuest(hp); ok {
+			return g + deleted
+		}
+	default:
+		return hp + deleted
+	}
+	return f.Path + deleted
 }
 
 // guestPathIn is guestPath for host fd h of mount hm.

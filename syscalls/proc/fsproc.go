@@ -475,13 +475,14 @@ func memfdSnapshot(data []byte) (int, error) {
 
 // ProcMaps is /proc/self/maps in Linux's format (show_map_vma): the
 // header padded to 73 columns before a name, "0 " ending unnamed lines.
-// guestmm does not export a file mapping's device, inode or the file
-// offset of its object's page 0, so file mappings show 00:00 0 and an
-// offset counted from where the mapping's object starts (right for
+// A file's name is the guest's (fs.MapsName: through its mounts, never the
+// host's path). guestmm does not export a file mapping's device, inode or
+// the file offset of its object's page 0, so file mappings show 00:00 0
+// and an offset counted from where the mapping's object starts (right for
 // mappings at file offset 0) until it does.
 func ProcMaps(p *kernel.Process) ([]byte, error) {
 	var b strings.Builder
-	for _, v := range p.MM.VMAs() {
+	p.MM.EachVMA(func(v *guestmm.VMA, fileFD int) {
 		perm := []byte("---p")
 		if v.Prot&unix.PROT_READ != 0 {
 			perm[0] = 'r'
@@ -499,8 +500,13 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		name := v.Name
 		if v.Flags&guestmm.Anonymous == 0 {
 			off = v.Off * guestmm.PageSize
-			if g, ok := p.FS.ToGuest(name); ok {
+			f, _ := v.File.(*fs.OpenFile)
+			if fileFD >= 0 && f != nil {
+				name = p.FS.MapsName(fileFD, f)
+			} else if g, ok := p.FS.ToGuest(name); ok {
 				name = g
+			} else {
+				name = "" // never the host's name for it
 			}
 		}
 		line := fmt.Sprintf("%08x-%08x %s %08x 00:00 0 ", v.Start, v.End, perm, off)
@@ -509,7 +515,7 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		}
 		b.WriteString(line)
 		b.WriteByte('\n')
-	}
+	})
 	return []byte(b.String()), nil
 }
 

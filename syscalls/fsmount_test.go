@@ -242,7 +242,7 @@ func TestProcMounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	dests := []string{"/", "/mnt/ro", "/mnt/w", "/etc/file", "/proc"}
+	dests := []string{"/", "/mnt/ro", "/mnt/w", "/etc/file", "/proc", "/sys"}
 	if len(lines) != len(dests) {
 		t.Fatalf("mounts:\n%s", b)
 	}

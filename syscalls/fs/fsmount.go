@@ -89,6 +89,9 @@ func (fs *fsContext) setupMounts(c Files) error {
 		case mount.Proc:
 			hm.info = mount.Info{Source: "proc", FSType: "proc", FSRoot: "/"}
 			hm.dir = true
+		case mount.Sysfs:
+			hm.info = sysInfo
+			hm.dir = true
 		}
 		if err != nil {
 			if hm.fd >= 0 && m.Kind == mount.Bind {
@@ -690,6 +693,9 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		if g == "/proc" {
 			return p.Owner.LookupProc(rest, flags, mode)
 		}
+		if g == "/sys" {
+			return p.Owner.LookupSys(rest, flags, mode)
+		}
 		if last {
 			if a, ok := fdAliases[g]; ok {
 				return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
@@ -806,7 +812,7 @@ func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (i
 		}
 		nm, nrel := fs.ns.table.Child(m, rel, name)
 		g := nm.Guest(nrel)
-		if nm != m || g == "/proc" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
+		if nm != m || g == "/proc" || g == "/sys" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
 			break
 		}
 		k, rel = k+1, nrel
@@ -926,7 +932,7 @@ func (p *Task) ProcMounts(info bool) ([]byte, error) {
 	}
 	procInfo := mount.Info{Source: "proc", FSType: "proc", FSRoot: "/"}
 	var b strings.Builder
-	sawProc := false
+	sawProc, sawSys := false, false
 	for _, m := range t.Mounts() {
 		switch {
 		case m.Kind == mount.Root:
@@ -934,16 +940,52 @@ func (p *Task) ProcMounts(info bool) ([]byte, error) {
 		case m.Kind == mount.Proc:
 			sawProc = true
 			b.WriteString(line(m, procInfo))
+		case m.Kind == mount.Sysfs:
+			sawSys = true
+			b.WriteString(line(m, sysInfo))
 		default:
 			b.WriteString(line(m, p.FS.ns.hosts[m].info))
 		}
 	}
+	// kshim's /proc and /sys are there whether mounted or not, after the
+	// table's mounts (as virtualMountIDs numbers them).
+	procID, sysID := virtualMountIDs(t)
 	if !sawProc {
-		m := mount.Mount{Kind: mount.Proc, Dest: "/proc", ID: mount.FirstID + len(t.Mounts()), Parent: mount.FirstID,
+		m := mount.Mount{Kind: mount.Proc, Dest: "/proc", ID: procID, Parent: mount.FirstID,
 			NoSuid: true, NoDev: true, NoExec: true, Atime: "relatime"}
 		b.WriteString(line(&m, procInfo))
 	}
+	if !sawSys {
+		m := mount.Mount{Kind: mount.Sysfs, Dest: "/sys", ID: sysID, Parent: mount.FirstID,
+			ReadOnly: true, NoSuid: true, NoDev: true, NoExec: true, Atime: "relatime"}
+		b.WriteString(line(&m, sysInfo))
+	}
 	return []byte(b.String()), nil
+}
+
+// sysInfo is how the listings show kshim's /sys.
+var sysInfo = mount.Info{Source: "sysfs", FSType: "sysfs", FSRoot: "/"}
+
+// virtualMountIDs are the mount IDs of kshim's /proc and /sys: a mount of
+// the table's when it has one (type proc, sysfs), else the IDs after the
+// table's, /proc's first.
+func virtualMountIDs(t *mount.Table) (proc, sys int) {
+	next := mount.FirstID + len(t.Mounts())
+	for _, m := range t.Mounts() {
+		switch m.Kind {
+		case mount.Proc:
+			proc = m.ID
+		case mount.Sysfs:
+			sys = m.ID
+		}
+	}
+	if proc == 0 {
+		proc, next = next, next+1
+	}
+	if sys == 0 {
+		sys = next
+	}
+	return proc, sys
 }
 
 // MountID is the ID /proc/self/mountinfo shows for the mount a resolved
@@ -953,15 +995,17 @@ func (p *Task) ProcMounts(info bool) ([]byte, error) {
 func (p *Task) MountID(r Resolved) (uint64, bool) {
 	switch {
 	case r.Node != nil:
+		t := (*mount.Table)(nil)
 		if p.FS.ns != nil {
-			for _, m := range p.FS.ns.table.Mounts() {
-				if m.Kind == mount.Proc {
-					return uint64(m.ID), true
-				}
-			}
-			return uint64(mount.FirstID + len(p.FS.ns.table.Mounts())), true
+			t = p.FS.ns.table
+		} else {
+			t, _ = mount.FromMounts(p.FS.Writable, nil)
 		}
-		return mount.FirstID + 1, true // as ProcMounts numbers it
+		proc, sys := virtualMountIDs(t)
+		if r.Node.Sys() {
+			return uint64(sys), true
+		}
+		return uint64(proc), true
 	case r.Origin != FromRoot:
 		return 0, false
 	case r.Mnt != nil:

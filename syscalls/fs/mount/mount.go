@@ -37,10 +37,11 @@ const (
 	Bind              // a host directory or file
 	Tmpfs             // a memory file system of the guest's own
 	Proc              // kshim's /proc
+	Sysfs             // kshim's /sys
 )
 
 func (k Kind) String() string {
-	return [...]string{"root", "bind", "tmpfs", "proc"}[k]
+	return [...]string{"root", "bind", "tmpfs", "proc", "sysfs"}[k]
 }
 
 // Mount is one parsed mount.
@@ -103,15 +104,17 @@ func Parse(s Spec) (Mount, error) {
 		m.Kind = Bind
 	case "", "none":
 		if !bind {
-			return fail("no type (bind, tmpfs, proc)")
+			return fail("no type (bind, tmpfs, proc, sysfs)")
 		}
 		m.Kind = Bind
 	case "tmpfs":
 		m.Kind = Tmpfs
 	case "proc":
 		m.Kind = Proc
+	case "sysfs":
+		m.Kind = Sysfs
 	default:
-		return fail("type %q is not supported (bind, tmpfs, proc are)", s.Type)
+		return fail("type %q is not supported (bind, tmpfs, proc, sysfs are)", s.Type)
 	}
 	switch m.Kind {
 	case Bind:
@@ -123,9 +126,16 @@ func Parse(s Spec) (Mount, error) {
 		if m.Dest != "/proc" {
 			return fail("proc is served only at /proc")
 		}
+	case Sysfs:
+		if m.Dest != "/sys" {
+			return fail("sysfs is served only at /sys")
+		}
 	}
 	if under(m.Dest, "/proc") && m.Kind != Proc {
 		return fail("/proc is kshim's own; nothing can be mounted in it")
+	}
+	if under(m.Dest, "/sys") && m.Kind != Sysfs {
+		return fail("/sys is kshim's own; nothing can be mounted in it")
 	}
 	if ServedDevices[m.Dest] {
 		return fail("%s is one of the devices kshim serves", m.Dest)

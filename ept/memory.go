@@ -140,6 +140,13 @@ func (m *Memory) Charge(n uint64) error {
 		return ErrNoMemory
 	}
 	m.charged += pages
+	m.dropWarm()
+	return nil
+}
+
+// dropWarm gives warm frames back to the host while frames in use, warm
+// ones and charges exceed the size (m.mu held).
+func (m *Memory) dropWarm() {
 	for len(m.warm) > 0 && m.used+uint64(len(m.warm))+m.charged > m.size/PageSize {
 		pa := m.warm[len(m.warm)-1]
 		m.warm = m.warm[:len(m.warm)-1]
@@ -148,7 +155,17 @@ func (m *Memory) Charge(n uint64) error {
 		}
 		m.free = append(m.free, pa)
 	}
-	return nil
+}
+
+// ChargeOver is Charge without the limit: the memory is already held
+// (a tmpfs's pages, counted after they were written). Past the size,
+// frame allocations fail until enough is uncharged or freed.
+func (m *Memory) ChargeOver(n uint64) {
+	pages := (n + PageSize - 1) / PageSize
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.charged += pages
+	m.dropWarm()
 }
 
 // Uncharge returns what Charge(n) took.

@@ -21,7 +21,7 @@
  *   (map the file PROT_READ|PROT_EXEC), map:PATH (map it PROT_READ and
  *   keep the mapping), names:- (the /proc/self/maps name of each kept
  *   mapping), mprotx:PATH (map it PROT_READ, then mprotect it to
- *   PROT_READ|PROT_EXEC)
+ *   PROT_READ|PROT_EXEC), memfree:- (/proc/meminfo's MemFree line)
  * images/mount_test.go runs it natively (in a mount namespace) and under
  * kshim with the same mounts. */
 #define _GNU_SOURCE
@@ -241,6 +241,14 @@ int main(int argc, char **argv)
 				snprintf(name, sizeof name, "%s %d", what, k);
 				maps_name(name, kept[k]);
 			}
+		} else if (strcmp(op, "memfree") == 0) {
+			FILE *f = fopen("/proc/meminfo", "r");
+			char line[128];
+			while (f && fgets(line, sizeof line, f))
+				if (strncmp(line, "MemFree:", 8) == 0)
+					printf("%s -> %s", what, line);
+			if (f)
+				fclose(f);
 		} else if (strcmp(op, "mprotx") == 0) {
 			int fd = open(arg, O_RDONLY);
 			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);

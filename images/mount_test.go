@@ -306,3 +306,50 @@ func TestMountsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestTmpfsChargedByUse: kshim only (the native side's memory is the
+// host's): a tmpfs costs the guest's --mem nothing until files are
+// written, then what they hold (MemFree drops by it), ENOSPC at the
+// mount's size, and the memory comes back when they are removed.
+func TestTmpfsChargedByUse(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a tmpfs needs root")
+	}
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "fs_escape")
+	requireFile(t, prog)
+	got := run([]string{kshim, "run", "--mem", "64M", "--tmpfs", "/tmp:size=16m", "--tmpfs", "/big", prog,
+		"memfree:-", "fill:/tmp/f", "memfree:-", "unlink:/tmp/f", "memfree:-"}, baseEnv, "")
+	if got.timedOut || got.err != nil || got.exit != 0 {
+		t.Fatalf("kshim: %s\n%s", got.status(), clip(got.stderr))
+	}
+	out := string(got.stdout)
+	var free []int
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 5 && f[0] == "memfree:-" {
+			n, err := strconv.Atoi(f[3])
+			if err != nil {
+				t.Fatalf("%q", l)
+			}
+			free = append(free, n)
+		}
+	}
+	if len(free) != 3 {
+		t.Fatalf("output:\n%s", out)
+	}
+	if !strings.Contains(out, "fill:/tmp/f -> 16384 KiB, ENOSPC") {
+		t.Errorf("filling the 16 MiB tmpfs:\n%s", out)
+	}
+	// Unused, the two tmpfs (one of the default size, 32 MiB) cost
+	// nothing: the guest has nearly all of its 64 MiB.
+	if free[0] < 48<<10 {
+		t.Errorf("MemFree %d kB before any tmpfs file, of 64 MiB", free[0])
+	}
+	if d := free[0] - free[1]; d < 16<<10 || d > 17<<10 {
+		t.Errorf("16 MiB in the tmpfs took %d kB of MemFree (%d -> %d)", d, free[0], free[1])
+	}
+	if d := free[2] - free[0]; d < -(1<<10) || d > 1<<10 {
+		t.Errorf("after removing the file MemFree is %d kB, was %d", free[2], free[0])
+	}
+}

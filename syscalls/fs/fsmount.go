@@ -26,9 +26,11 @@
 //     reference; the last close frees them): a bind mount is an O_PATH fd
 //     of its host source; a tmpfs a detached tmpfs of the host
 //     (fsopen/fsmount, which needs root), in no host mount namespace, gone
-//     with its last fd. A tmpfs's size is charged to --mem while mounted
-//     (as a pipe's capacity is); the host tmpfs's own
-//     size limit gives ENOSPC. The sandbox grants kshim exactly the mounts'
+//     with its last fd. A tmpfs's pages are charged to --mem by use, as
+//     Linux charges them to a memory cgroup: TmpfsUsage brings each
+//     mount's charge (HostMount.charged, under mountNS.mu) to what the
+//     host tmpfs holds, after every syscall that can change it; the host
+//     tmpfs's own size limit gives ENOSPC. The sandbox grants kshim exactly the mounts'
 //     host paths (MountRules).
 //   - /proc and the served devices are kshim's whatever is mounted: the
 //     table refuses mounts there, and the walk hands them over when it
@@ -41,10 +43,12 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"kshim/guestmm"
 	"kshim/syscalls/abi"
 	"kshim/syscalls/fs/mount"
 )
@@ -56,6 +60,7 @@ type HostMount struct {
 	hostRoot string // the host kernel's name for fd
 	dir      bool
 	info     mount.Info
+	charged  uint64 // a tmpfs's bytes charged to --mem (mountNS.mu)
 }
 
 // mountNS is the guest's mount table with the mounts' host sides, shared
@@ -66,6 +71,8 @@ type mountNS struct {
 	hosts map[*mount.Mount]*HostMount // all but the root (whose fd is fsContext.root)
 	refs  atomic.Int32
 	mem   Charger
+	mu    sync.Mutex // the tmpfs charges
+	tmpfs []*HostMount
 }
 
 // maxSymlinks is Linux's MAXSYMLINKS.
@@ -101,6 +108,9 @@ func (fs *fsContext) setupMounts(c Files) error {
 			return fmt.Errorf("mount at %q: %v", m.Dest, err)
 		}
 		ns.hosts[m] = hm
+		if m.Kind == mount.Tmpfs {
+			ns.tmpfs = append(ns.tmpfs, hm)
+		}
 	}
 	ns.furnish()
 	fs.ns = ns
@@ -191,17 +201,53 @@ func (hm *HostMount) openBind() error {
 }
 
 func (hm *HostMount) openTmpfs(c Files) error {
-	if c.Mem != nil {
-		if err := c.Mem.Charge(hm.Size); err != nil {
-			return fmt.Errorf("size %d KiB does not fit in --mem", hm.Size>>10)
+	if hm.Size == 0 {
+		// Linux's default: half of RAM, here the guest's.
+		hm.Size = mount.DefaultTmpfsSize
+		if u, ok := c.Mem.(UseCharger); ok && u.Size() >= 2*guestmm.PageSize {
+			hm.Size = u.Size() / 2 &^ (guestmm.PageSize - 1)
 		}
 	}
 	hm.dir = true
-	err := hm.makeTmpfs(c)
-	if err != nil && c.Mem != nil {
-		c.Mem.Uncharge(hm.Size)
+	return hm.makeTmpfs(c)
+}
+
+// TmpfsUsage charges each tmpfs's pages to --mem as they are now: what
+// the host tmpfs says it holds (statfs), more or less than last time. The
+// syscall table calls it after the calls that can change that (writes,
+// truncation, removal, close, munmap...); pages a shared mapping fills are
+// counted at the next of those (its munmap or the process's exit at the
+// latest). Past the budget the charge is taken anyway, as the pages
+// exist: the guest's own allocations then fail and the OOM killer runs,
+// as in a memory cgroup.
+func (p *Task) TmpfsUsage() {
+	if p.FS == nil {
+		return
 	}
-	return err
+	ns := p.FS.ns
+	if ns == nil || len(ns.tmpfs) == 0 {
+		return
+	}
+	u, ok := ns.mem.(UseCharger)
+	if !ok {
+		return
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	for _, hm := range ns.tmpfs {
+		var sf unix.Statfs_t
+		if hm.fd < 0 || unix.Fstatfs(hm.fd, &sf) != nil {
+			continue
+		}
+		use := (sf.Blocks - sf.Bfree) * uint64(sf.Bsize)
+		switch {
+		case use > hm.charged:
+			u.ChargeOver(use - hm.charged)
+		case use < hm.charged:
+			u.Uncharge(hm.charged - use)
+		}
+		hm.charged = use
+	}
 }
 
 func (hm *HostMount) makeTmpfs(c Files) error {
@@ -336,12 +382,15 @@ func (ns *mountNS) release() {
 	if ns == nil || ns.refs.Add(-1) > 0 {
 		return
 	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
 	for _, hm := range ns.hosts {
 		if hm.fd >= 0 {
 			unix.Close(hm.fd)
 			hm.fd = -1
-			if hm.Kind == mount.Tmpfs && ns.mem != nil {
-				ns.mem.Uncharge(hm.Size)
+			if hm.charged > 0 && ns.mem != nil {
+				ns.mem.Uncharge(hm.charged)
+				hm.charged = 0
 			}
 		}
 	}

@@ -60,21 +60,21 @@ type Mount struct {
 	Recursive    bool   // rbind (kshim's binds see the host's submounts either way)
 	Atime        string // "relatime" (default), "noatime", "strictatime"
 	NoDirAtime   bool
-	// Tmpfs: size in bytes (0: DefaultTmpfsSize), mode of its root
+	// Tmpfs: size in bytes (0: the default, half the guest's memory, which
+	// the file layer knows), mode of its root
 	// (default 01777), owner of its root (-1: the guest identity's).
 	Size     uint64
 	Mode     uint32
 	UID, GID int
 }
 
-// DefaultTmpfsSize is a tmpfs's size when no size= is given: Docker's
-// /dev/shm default. A tmpfs's size is charged to the guest's memory
-// while it is mounted (the file layer), so it is not Linux's "half of
-// RAM".
+// DefaultTmpfsSize is a tmpfs's size when no size= is given and the
+// guest's memory is not known (Linux's default is half of RAM: the file
+// layer gives half of --mem).
 const DefaultTmpfsSize = 64 << 20
 
 // MaxTmpfsSize bounds size= (and size=0, Linux's "unlimited", is refused:
-// kshim charges the size to --mem).
+// the host tmpfs's limit is what gives ENOSPC).
 const MaxTmpfsSize = 1 << 46
 
 // Parse checks a Spec and turns it into a Mount (ID and Parent unset).
@@ -144,9 +144,6 @@ func Parse(s Spec) (Mount, error) {
 		if err := m.option(o, bind); err != nil {
 			return fail("%v", err)
 		}
-	}
-	if m.Kind == Tmpfs && m.Size == 0 {
-		m.Size = DefaultTmpfsSize
 	}
 	return m, nil
 }
@@ -259,7 +256,7 @@ func parseSize(v string) (uint64, error) {
 		return 0, fmt.Errorf("not a size (bytes, or with k, m, g)")
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("size 0 (unlimited) is not supported: a tmpfs's size is charged to --mem")
+		return 0, fmt.Errorf("size 0 (unlimited) is not supported: the size is what gives ENOSPC")
 	}
 	if n > MaxTmpfsSize/mult {
 		return 0, fmt.Errorf("too large")

@@ -18,7 +18,7 @@ func TestParse(t *testing.T) {
 			Mount{Kind: Tmpfs, Dest: "/dev/shm", NoSuid: true, NoExec: true, NoDev: true, Mode: 0o1777, Size: 64 << 20}},
 		{Spec{Type: "tmpfs", Destination: "/run", Options: []string{"mode=755", "size=1"}},
 			Mount{Kind: Tmpfs, Dest: "/run", Mode: 0o755, Size: 4096}},
-		{Spec{Type: "tmpfs", Destination: "/t"}, Mount{Kind: Tmpfs, Dest: "/t", Mode: 0o1777, Size: DefaultTmpfsSize}},
+		{Spec{Type: "tmpfs", Destination: "/t"}, Mount{Kind: Tmpfs, Dest: "/t", Mode: 0o1777, Size: 0}}, // the file layer sets it,
 		{Spec{Type: "proc", Source: "proc", Destination: "/proc", Options: []string{"nosuid", "noexec", "nodev"}},
 			Mount{Kind: Proc, Dest: "/proc", NoSuid: true, NoExec: true, NoDev: true}},
 		{Spec{Type: "sysfs", Source: "sysfs", Destination: "/sys", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
@@ -155,7 +155,7 @@ func TestTableRefusesHiding(t *testing.T) {
 func TestFormat(t *testing.T) {
 	tb, err := NewTable(false, []Spec{
 		{Type: "tmpfs", Source: "shm", Destination: "/dev/shm", Options: []string{"nosuid", "nodev", "noexec", "size=65536k"}},
-		{Type: "tmpfs", Destination: "/run", Options: []string{"mode=755", "uid=0", "gid=5", "noatime"}},
+		{Type: "tmpfs", Destination: "/run", Options: []string{"mode=755", "uid=0", "gid=5", "noatime", "size=64m"}},
 		{Type: "bind", Source: "/h/my dir", Destination: "/my\tdata\\", Options: []string{"ro"}},
 	})
 	if err != nil {

@@ -129,8 +129,12 @@ func (f *MappedFile) Ref() {
 	f.refs++
 }
 
+// FD is kshim's host fd of the file (valid while f is referenced).
+func (f *MappedFile) FD() int { return f.fd }
+
 // Writable reports whether the file is open for writing, so shared
 // mappings of it may be writable.
+
 func (f *MappedFile) Writable() bool { return f.key.writable }
 
 // Size returns the file's current size.

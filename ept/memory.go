@@ -190,6 +190,17 @@ func (m *Memory) Charge(n uint64) error {
 	return nil
 }
 
+// ChargeOver is Charge without the limit: the memory is already held
+// (a tmpfs's pages, counted after they were written). Past the size,
+// frame allocations fail until enough is uncharged or freed.
+func (m *Memory) ChargeOver(n uint64) {
+	pages := (n + PageSize - 1) / PageSize
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.charged += pages
+	m.trimWarm()
+}
+
 // Uncharge returns what Charge(n) took.
 func (m *Memory) Uncharge(n uint64) {
 	pages := (n + PageSize - 1) / PageSize

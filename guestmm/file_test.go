@@ -122,3 +122,51 @@ func TestFileMappingBeyondEOFAndReadOnly(t *testing.T) {
 		t.Fatalf("store into a read-only mapping: %v, want EFAULT", err)
 	}
 }
+
+// A mapping made with MmapArgs.NoExec (a file of a noexec mount) cannot
+// gain PROT_EXEC later, as Linux clears VM_MAYEXEC; the rest of the range
+// stays as it was (the check precedes any change). EachVMA hands over the
+// file's host fd and the caller's File record.
+func TestFileMappingNoExec(t *testing.T) {
+	mm := newTestMM(t)
+	f := tempFile(t, 2)
+	rec := &struct{ name string }{"record"}
+	p, err := mm.Mmap(MmapArgs{Len: 2 * PageSize, Prot: unix.PROT_READ, Flags: unix.MAP_PRIVATE,
+		FD: int(f.Fd()), NoExec: true, File: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.Mprotect(p, PageSize, unix.PROT_READ|unix.PROT_EXEC); err != unix.EACCES {
+		t.Fatalf("mprotect(PROT_EXEC) of a noexec file mapping: %v, want EACCES", err)
+	}
+	if err := mm.Mprotect(p, 2*PageSize, unix.PROT_READ|unix.PROT_WRITE); err != nil {
+		t.Fatalf("mprotect(PROT_WRITE) of a private noexec file mapping: %v", err)
+	}
+	var st, fst unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	mm.EachVMA(func(v *VMA, fd int) {
+		if v.Start != p {
+			return
+		}
+		seen = true
+		if v.Prot != unix.PROT_READ|unix.PROT_WRITE || v.File != rec {
+			t.Errorf("VMA prot %#x file %v, want rw and the record", v.Prot, v.File)
+		}
+		if fd < 0 || unix.Fstat(fd, &fst) != nil || fst.Ino != st.Ino || fst.Dev != st.Dev {
+			t.Errorf("EachVMA's fd %d is not the mapped file", fd)
+		}
+	})
+	if !seen {
+		t.Fatal("EachVMA did not visit the mapping")
+	}
+	q, err := mm.Mmap(MmapArgs{Len: PageSize, Prot: unix.PROT_READ, Flags: unix.MAP_PRIVATE, FD: int(f.Fd())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.Mprotect(q, PageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+		t.Fatalf("mprotect(PROT_EXEC) of a plain file mapping: %v", err)
+	}
+}

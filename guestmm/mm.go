@@ -69,6 +69,7 @@ const (
 	NoWrite                // shared file opened read-only: PROT_WRITE is EACCES (no VM_MAYWRITE)
 	DontFork               // MADV_DONTFORK
 	WipeOnFork             // MADV_WIPEONFORK
+	NoExec                 // file on a noexec mount: PROT_EXEC is EACCES (no VM_MAYEXEC)
 )
 
 // VMA is one mapped range.
@@ -79,6 +80,10 @@ type VMA struct {
 	Obj        *Object
 	Off        uint64 // page index in Obj of Start
 	Name       string // for /proc/self/maps: a path, [heap], [stack]
+	// File is the caller's record of a file mapping's file (syscalls:
+	// its *fs.OpenFile), opaque here: /proc/PID/maps names the file
+	// through it as the guest sees it.
+	File any
 }
 
 func (v *VMA) pages() uint64 { return (v.End - v.Start) / PageSize }
@@ -200,6 +205,25 @@ func (mm *MM) VMAs() []VMA {
 	defer mm.mu.Unlock()
 	defer mm.pt.EndOp()
 	return mm.lockedVMAs()
+}
+
+// EachVMA calls f with each VMA in address order, under the MM's lock
+// (f must not call the MM), and the host fd of a file mapping's file (-1
+// for others), valid only during the call: /proc/PID/maps asks the host
+// for the file's name now, as Linux's d_path does when it is read.
+func (mm *MM) EachVMA(f func(v *VMA, fileFD int)) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
+	mm.vmas.Ascend(func(v *VMA) bool {
+		fd := -1
+		if v.Obj != nil && v.Obj.file != nil && v.Flags&Anonymous == 0 {
+			fd = v.Obj.file.FD()
+		}
+		c := *v
+		f(&c, fd)
+		return true
+	})
 }
 
 func (mm *MM) lockedVMAs() []VMA {

@@ -19,6 +19,12 @@ type MmapArgs struct {
 	FD   int
 	Off  uint64
 	Name string
+	// File is kept in the VMA for the caller (VMA.File).
+	File any
+	// NoExec: the file is on a noexec mount; PROT_EXEC is the caller's
+	// EPERM, and mprotect adding it later EACCES (Linux clears
+	// VM_MAYEXEC).
+	NoExec bool
 }
 
 // knownMapFlags are the flags MAP_SHARED_VALIDATE accepts (Linux's
@@ -134,6 +140,9 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		if shared && !file.Writable() {
 			flags |= NoWrite
 		}
+		if a.NoExec {
+			flags |= NoExec
+		}
 	}
 	if a.Flags&unix.MAP_GROWSDOWN != 0 {
 		flags |= GrowsDown
@@ -142,6 +151,9 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		flags |= Locked
 	}
 	v := &VMA{Start: addr, End: addr + length, Prot: a.Prot & (unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC), Flags: flags, Name: a.Name}
+	if file != nil && flags&Anonymous == 0 {
+		v.File = a.File
+	}
 	if err := mm.unmapRange(addr, addr+length); err != nil {
 		return 0, err
 	}
@@ -336,7 +348,8 @@ func (mm *MM) lockedMprotect(addr, length uint64, prot int) error {
 	}
 	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
 	for _, v := range vs {
-		if prot&unix.PROT_WRITE != 0 && v.Flags&NoWrite != 0 {
+		if prot&unix.PROT_WRITE != 0 && v.Flags&NoWrite != 0 ||
+			prot&unix.PROT_EXEC != 0 && v.Flags&NoExec != 0 {
 			return unix.EACCES
 		}
 	}

@@ -179,7 +179,7 @@ func (mm *MM) remapTo(old, oldLen, newLen uint64, flags int, newAddr uint64) (ui
 // mapped, in its VMA as it was, to memory as never touched (Linux moves the
 // page tables and leaves the VMA whole).
 func (mm *MM) move(v *VMA, old, oldLen, dst, newLen uint64, dontunmap bool) (uint64, error) {
-	nv := &VMA{Start: dst, End: dst + newLen, Prot: v.Prot, Flags: v.Flags, Obj: v.Obj, Off: v.objPage(old), Name: v.Name}
+	nv := &VMA{Start: dst, End: dst + newLen, Prot: v.Prot, Flags: v.Flags, Obj: v.Obj, Off: v.objPage(old), Name: v.Name, File: v.File}
 	if !v.Obj.share && (newLen > oldLen || dontunmap) {
 		// A grown tail must be new memory, but the object pages after
 		// the moved range may be the rest of the old mapping's (or another

@@ -18,7 +18,10 @@
  *   fill:PATH (create, write 64 KiB blocks until an error: KiB and errno),
  *   copy:SRC:DST (a file, with mode 0755), exec:PATH (fork, execve PATH
  *   with no arguments, report the errno or the exit status), mmapx:PATH
- *   (map the file PROT_READ|PROT_EXEC)
+ *   (map the file PROT_READ|PROT_EXEC), map:PATH (map it PROT_READ and
+ *   keep the mapping), names:- (the /proc/self/maps name of each kept
+ *   mapping), mprotx:PATH (map it PROT_READ, then mprotect it to
+ *   PROT_READ|PROT_EXEC), memfree:- (/proc/meminfo's MemFree line)
  * images/mount_test.go runs it natively (in a mount namespace) and under
  * kshim with the same mounts. */
 #define _GNU_SOURCE
@@ -61,6 +64,48 @@ static void first_line(const char *op, int fd)
 	buf[strcspn(buf, "\n")] = 0;
 	printf("%s -> \"%s\"\n", op, buf);
 }
+
+/* The name /proc/self/maps gives the mapping at addr. */
+static void maps_name(const char *op, void *addr)
+{
+	static char buf[65536];
+	int fd = open("/proc/self/maps", O_RDONLY);
+	if (fd < 0) {
+		printf("%s -> maps: %s\n", op, ename(errno));
+		return;
+	}
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	for (char *line = buf; *line;) {
+		char *end = strchr(line, '\n');
+		if (end)
+			*end = 0;
+		if (strtoul(line, NULL, 16) == (unsigned long)addr) {
+			/* The name follows the fifth field and its padding. */
+			char *p = line;
+			for (int f = 0; f < 5 && p; f++) {
+				p = strchr(p, ' ');
+				if (p)
+					p++;
+			}
+			while (p && *p == ' ')
+				p++;
+			printf("%s -> \"%s\"\n", op, p ? p : "");
+			return;
+		}
+		if (!end)
+			break;
+		line = end + 1;
+	}
+	printf("%s -> not in maps\n", op);
+}
+
+static void *kept[16];
+static int nkept;
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -180,6 +225,39 @@ int main(int argc, char **argv)
 			int fd = open(arg, O_RDONLY);
 			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
 			result(what, m == MAP_FAILED ? -1 : 0);
+			if (fd >= 0)
+				close(fd);
+		} else if (strcmp(op, "map") == 0) {
+			int fd = open(arg, O_RDONLY);
+			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+			result(what, m == MAP_FAILED ? -1 : 0);
+			if (fd >= 0)
+				close(fd);
+			if (m != MAP_FAILED && nkept < 16)
+				kept[nkept++] = m;
+		} else if (strcmp(op, "names") == 0) {
+			for (int k = 0; k < nkept; k++) {
+				char name[32];
+				snprintf(name, sizeof name, "%s %d", what, k);
+				maps_name(name, kept[k]);
+			}
+		} else if (strcmp(op, "memfree") == 0) {
+			FILE *f = fopen("/proc/meminfo", "r");
+			char line[128];
+			while (f && fgets(line, sizeof line, f))
+				if (strncmp(line, "MemFree:", 8) == 0)
+					printf("%s -> %s", what, line);
+			if (f)
+				fclose(f);
+		} else if (strcmp(op, "mprotx") == 0) {
+			int fd = open(arg, O_RDONLY);
+			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (m == MAP_FAILED) {
+				printf("%s -> mmap: %s\n", what, ename(errno));
+			} else {
+				result(what, mprotect(m, 4096, PROT_READ | PROT_EXEC));
+				munmap(m, 4096);
+			}
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "fill") == 0) {

@@ -31,7 +31,7 @@ func mountTree(t *testing.T, prog string) (tmp, root string) {
 			t.Fatal(err)
 		}
 	}
-	for _, d := range []string{"root/etc", "root/mnt/ro", "root/mnt/rw", "root/tmp", "hro/sub", "hrw/inner"} {
+	for _, d := range []string{"root/etc", "root/proc", "root/mnt/ro", "root/mnt/rw", "root/tmp", "hro/sub", "hrw/inner"} {
 		must(os.MkdirAll(filepath.Join(tmp, d), 0o755))
 	}
 	files := map[string]string{
@@ -87,6 +87,17 @@ var mountOps = []string{
 	"mkdir:/tmp", "rename:/mnt/rw:/mnt/x", "read:/etc/hosts",
 	// A bind-mounted file.
 	"read:/etc/hostfile", "append:/etc/hostfile", "read:/etc/hostfile", "rmdir:/etc/hostfile", "statfs:/etc/hostfile",
+	// /proc/self/maps names mapped files by their guest paths, through
+	// the mounts (never the host's), following a rename and marking a
+	// removed name " (deleted)".
+	"map:/mnt/ro/data", "map:/mnt/ro/sub/../data", "map:/mnt/rw/data", "map:/mnt/rw/inner/prog", "map:/tmp/t3",
+	"map:/etc/hostfile", "map:/etc/hosts", "names:-",
+	"rename:/mnt/rw/data:/mnt/rw/data3", "unlink:/tmp/t3", "unlink:/mnt/rw/inner/prog", "names:-",
+	"rename:/mnt/rw/data3:/mnt/rw/data",
+	// A mapping of a noexec mount's file cannot become executable
+	// (mprotect EACCES: no VM_MAYEXEC); other mounts' can.
+	"copy:/fs_escape:/mnt/rw/inner/prog2", "mprotx:/mnt/rw/inner/prog2", "mprotx:/tmp/t2", "mprotx:/mnt/ro/data",
+	"mprotx:/etc/hostfile",
 }
 
 func TestMountsDiff(t *testing.T) {
@@ -122,6 +133,7 @@ mount --bind "$HRW" "$R/mnt/rw"
 mount -t tmpfs -o size=4m,mode=1777,noexec,nosuid,nodev tmpfs "$R/mnt/rw/inner"
 mount -t tmpfs -o size=1m,mode=1777 tmpfs "$R/tmp"
 mount --bind "$HF" "$R/etc/hostfile"
+mount -t proc proc "$R/proc"
 mount -o remount,bind,ro "$R"
 exec chroot --userspec="$ID" --groups="${ID#*:}" "$R" /fs_escape "$@"`
 	id := strconv.Itoa(uid) + ":" + strconv.Itoa(gid)
@@ -239,7 +251,7 @@ func TestMountsRace(t *testing.T) {
 	requireFile(t, prog)
 	tmp := guestTempDir(t)
 	root := filepath.Join(tmp, "root")
-	for _, d := range []string{"root/etc", "root/mnt/ro", "root/mnt/rw", "h/rw", "h/ro"} {
+	for _, d := range []string{"root/etc", "root/proc", "root/mnt/ro", "root/mnt/rw", "h/rw", "h/ro"} {
 		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -292,5 +304,52 @@ func TestMountsBadFlags(t *testing.T) {
 		if r.exit != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "kshim: ") || len(r.stdout) != 0 {
 			t.Errorf("%q: %s, stdout %q, stderr %q; want status 2 and one line", args, r.status(), r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestTmpfsChargedByUse: kshim only (the native side's memory is the
+// host's): a tmpfs costs the guest's --mem nothing until files are
+// written, then what they hold (MemFree drops by it), ENOSPC at the
+// mount's size, and the memory comes back when they are removed.
+func TestTmpfsChargedByUse(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a tmpfs needs root")
+	}
+	kshim, dir := paths(t)
+	requireFile(t, kshim)
+	prog := filepath.Join(dir, "fs_escape")
+	requireFile(t, prog)
+	got := run([]string{kshim, "run", "--mem", "64M", "--tmpfs", "/tmp:size=16m", "--tmpfs", "/big", prog,
+		"memfree:-", "fill:/tmp/f", "memfree:-", "unlink:/tmp/f", "memfree:-"}, baseEnv, "")
+	if got.timedOut || got.err != nil || got.exit != 0 {
+		t.Fatalf("kshim: %s\n%s", got.status(), clip(got.stderr))
+	}
+	out := string(got.stdout)
+	var free []int
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 5 && f[0] == "memfree:-" {
+			n, err := strconv.Atoi(f[3])
+			if err != nil {
+				t.Fatalf("%q", l)
+			}
+			free = append(free, n)
+		}
+	}
+	if len(free) != 3 {
+		t.Fatalf("output:\n%s", out)
+	}
+	if !strings.Contains(out, "fill:/tmp/f -> 16384 KiB, ENOSPC") {
+		t.Errorf("filling the 16 MiB tmpfs:\n%s", out)
+	}
+	// Unused, the two tmpfs (one of the default size, 32 MiB) cost
+	// nothing: the guest has nearly all of its 64 MiB.
+	if free[0] < 48<<10 {
+		t.Errorf("MemFree %d kB before any tmpfs file, of 64 MiB", free[0])
+	}
+	if d := free[0] - free[1]; d < 16<<10 || d > 17<<10 {
+		t.Errorf("16 MiB in the tmpfs took %d kB of MemFree (%d -> %d)", d, free[0], free[1])
+	}
+	if d := free[2] - free[0]; d < -(1<<10) || d > 1<<10 {
+		t.Errorf("after removing the file MemFree is %d kB, was %d", free[2], free[0])
 	}
 }

@@ -168,7 +168,7 @@ func TestWalkReadOnlyGuard(t *testing.T) {
 	r.Close()
 }
 
-type testCharger struct{ left, charged uint64 }
+type testCharger struct{ size, left, charged uint64 }
 
 func (c *testCharger) Charge(n uint64) error {
 	if n > c.left {
@@ -179,57 +179,121 @@ func (c *testCharger) Charge(n uint64) error {
 	return nil
 }
 
-func (c *testCharger) Uncharge(n uint64) { c.left += n; c.charged -= n }
+func (c *testCharger) ChargeOver(n uint64) {
+	c.charged += n
+	c.left -= min(n, c.left)
+}
 
-// TestTmpfsCharged: a tmpfs's size is charged while it is mounted; one
-// that does not fit is refused; the last process to close returns it.
+func (c *testCharger) Uncharge(n uint64) { c.charged -= n; c.left = c.size - min(c.charged, c.size) }
+
+func (c *testCharger) Size() uint64 { return c.size }
+
+// TestTmpfsCharged: a tmpfs's pages are charged to --mem as they are used
+// (nothing at mount time), past the budget too (the pages exist), and
+// given back when the files go; ENOSPC comes at the mount's size; the
+// default size is half of --mem (Linux's half of RAM); the last process
+// to close the mounts returns what is charged.
 func TestTmpfsCharged(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("a tmpfs needs root")
 	}
 	dir, _ := mountFixture(t)
-	mem := &testCharger{left: 3 << 20}
-	c := fs.Files{Root: filepath.Join(dir, "root"), Mem: mem, Mounts: []mount.Spec{{Type: "tmpfs", Destination: "/dev/shm", Options: []string{"size=2m"}}}}
+	mem := &testCharger{size: 3 << 20, left: 3 << 20}
+	c := fs.Files{Root: filepath.Join(dir, "root"), Mem: mem, Mounts: []mount.Spec{
+		{Type: "tmpfs", Destination: "/dev/shm", Options: []string{"size=2m"}},
+		{Type: "tmpfs", Destination: "/mnt"}, // the default size
+	}}
 	p := testProcess(t, c)
-	if mem.charged != 2<<20 {
-		t.Errorf("charged %d, want 2 MiB", mem.charged)
+	if mem.charged != 0 {
+		t.Errorf("charged %d at mount time, want 0", mem.charged)
 	}
-	var sf unix.Statfs_t
-	r, err := p.Lookup(unix.AT_FDCWD, "/dev/shm", unix.O_PATH, 0)
+	statfs := func(path string) unix.Statfs_t {
+		t.Helper()
+		r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_PATH, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var sf unix.Statfs_t
+		if err := unix.Fstatfs(r.FD, &sf); err != nil || sf.Type != unix.TMPFS_MAGIC {
+			t.Fatalf("statfs %s: %+v, %v", path, sf, err)
+		}
+		return sf
+	}
+	if sf := statfs("/dev/shm"); uint64(sf.Blocks)*uint64(sf.Bsize) != 2<<20 {
+		t.Errorf("/dev/shm's size %d, want 2 MiB", uint64(sf.Blocks)*uint64(sf.Bsize))
+	}
+	if sf := statfs("/mnt"); uint64(sf.Blocks)*uint64(sf.Bsize) != 3<<19 {
+		t.Errorf("the default size %d, want half of --mem, 1.5 MiB", uint64(sf.Blocks)*uint64(sf.Bsize))
+	}
+	if b, _ := p.ProcMounts(false); !strings.Contains(string(b), "tmpfs /mnt tmpfs rw,relatime,size=1536k") {
+		t.Errorf("the default size in /proc/mounts:\n%s", b)
+	}
+	write := func(path string, n int) error {
+		t.Helper()
+		r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_CREAT|unix.O_WRONLY|unix.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		_, err = unix.Write(r.FD, make([]byte, n))
+		return err
+	}
+	if err := write("/dev/shm/a", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	p.TmpfsUsage()
+	if mem.charged != 1<<20 {
+		t.Errorf("after 1 MiB written: charged %d", mem.charged)
+	}
+	if err := write("/mnt/b", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := write("/dev/shm/a", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	p.TmpfsUsage()
+	if mem.charged != 3<<20 || mem.left != 0 {
+		t.Errorf("after 3 MiB written in two tmpfs: charged %d, left %d", mem.charged, mem.left)
+	}
+	if err := write("/dev/shm/a", 4096); err != unix.ENOSPC {
+		t.Errorf("a write past the mount's size: %v, want ENOSPC", err)
+	}
+	// Past --mem: charged all the same (a pipe's buffer then does not fit).
+	if err := write("/mnt/c", 256<<10); err != nil {
+		t.Fatal(err)
+	}
+	p.TmpfsUsage()
+	if mem.charged != 3<<20+256<<10 {
+		t.Errorf("past --mem: charged %d", mem.charged)
+	}
+	if err := mem.Charge(4096); err == nil {
+		t.Error("a charge succeeded with the tmpfs past the budget")
+	}
+	d, err := p.LookupParent(unix.AT_FDCWD, "/dev/shm/a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Fstatfs(r.FD, &sf); err != nil || sf.Type != unix.TMPFS_MAGIC || uint64(sf.Blocks)*uint64(sf.Bsize) != 2<<20 {
-		t.Errorf("statfs /dev/shm: %+v, %v", sf, err)
+	err = unix.Unlinkat(d.FD, d.Name, 0)
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.Close()
-	// The served devices stay kshim's beside a tmpfs in /dev.
-	if r, err := p.Lookup(unix.AT_FDCWD, "/dev/null", unix.O_WRONLY, 0); err != nil || r.Origin != fs.FromDevice {
-		t.Errorf("/dev/null: %v, %v", r.Origin, err)
-	} else {
-		r.Close()
-	}
-	c.Mounts = append(c.Mounts, mount.Spec{Type: "tmpfs", Destination: "/tmp", Options: []string{"size=2m"}})
-	q := bareProcess()
-	err = q.SetFiles(c)
-	if err == nil || !strings.Contains(err.Error(), "does not fit in --mem") {
-		t.Errorf("a second 2 MiB tmpfs in 1 MiB left: %v", err)
-	}
-	q.Close()
-	if mem.charged != 2<<20 {
-		t.Errorf("after the refused mount: charged %d, want 2 MiB", mem.charged)
+	p.TmpfsUsage()
+	if mem.charged != 1<<20+256<<10 {
+		t.Errorf("after removing 2 MiB: charged %d", mem.charged)
 	}
 	child, err := p.FS.Clone()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.FS.Close()
-	if mem.charged != 2<<20 {
-		t.Errorf("a fork child still holds the tmpfs, but %d is charged", mem.charged)
+	if mem.charged == 0 {
+		t.Errorf("a fork child still holds the tmpfs, but nothing is charged")
 	}
 	child.Close()
-	if mem.charged != 0 {
-		t.Errorf("after the last close: charged %d", mem.charged)
+	if mem.charged != 0 || mem.left != mem.size {
+		t.Errorf("after the last close: charged %d, left %d", mem.charged, mem.left)
 	}
 }
 
@@ -242,7 +306,7 @@ func TestProcMounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	dests := []string{"/", "/mnt/ro", "/mnt/w", "/etc/file", "/proc"}
+	dests := []string{"/", "/mnt/ro", "/mnt/w", "/etc/file", "/proc", "/sys"}
 	if len(lines) != len(dests) {
 		t.Fatalf("mounts:\n%s", b)
 	}

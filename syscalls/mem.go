@@ -34,8 +34,14 @@ func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		if shared && fl&unix.O_APPEND != 0 && m.Prot&unix.PROT_WRITE != 0 {
 			return 0, unix.EACCES
 		}
-		if e, _ := p.Entry(a[4]); m.Prot&unix.PROT_EXEC != 0 && e.File != nil && e.File.Mnt != nil && e.File.Mnt.NoExec {
-			return 0, unix.EPERM // a noexec mount (fs/fsmount.go)
+		e, _ := p.Entry(a[4])
+		if e.File != nil && e.File.Mnt != nil && e.File.Mnt.NoExec {
+			// A noexec mount (fs/fsmount.go): no PROT_EXEC now (EPERM)
+			// nor later (mprotect's EACCES).
+			if m.Prot&unix.PROT_EXEC != 0 {
+				return 0, unix.EPERM
+			}
+			m.NoExec = true
 		}
 		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 5) {
 			// /dev/zero: anonymous memory (shared /dev/zero is shared
@@ -48,6 +54,7 @@ func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 		m.FD = h
 		m.Name = fs.HostPath(h)
+		m.File = e.File // /proc/PID/maps names it by this
 	}
 	return p.MM.Mmap(m)
 }

@@ -172,6 +172,23 @@ func init() {
 	}
 }
 
+// tmpfsChanges are the calls after which a tmpfs may hold more or fewer
+// pages than before: writes, allocation, truncation, removal (and the
+// close or munmap that frees a removed file), the mapping calls that end
+// a shared mapping's writes, and exit.
+var tmpfsChanges = map[uint32]bool{
+	unix.SYS_WRITE: true, unix.SYS_PWRITE64: true, unix.SYS_WRITEV: true, unix.SYS_PWRITEV: true,
+	unix.SYS_PWRITEV2: true, unix.SYS_SENDFILE: true, unix.SYS_SPLICE: true, unix.SYS_TEE: true,
+	unix.SYS_COPY_FILE_RANGE: true, unix.SYS_FALLOCATE: true, unix.SYS_TRUNCATE: true, unix.SYS_FTRUNCATE: true,
+	unix.SYS_OPEN: true, unix.SYS_OPENAT: true, unix.SYS_OPENAT2: true, unix.SYS_CREAT: true,
+	unix.SYS_UNLINK: true, unix.SYS_UNLINKAT: true, unix.SYS_RMDIR: true, unix.SYS_RENAME: true,
+	unix.SYS_RENAMEAT: true, unix.SYS_RENAMEAT2: true, unix.SYS_SYMLINK: true, unix.SYS_SYMLINKAT: true,
+	unix.SYS_MKDIR: true, unix.SYS_MKDIRAT: true,
+	unix.SYS_CLOSE: true, unix.SYS_CLOSE_RANGE: true, unix.SYS_DUP2: true, unix.SYS_DUP3: true,
+	unix.SYS_MUNMAP: true, unix.SYS_MSYNC: true, unix.SYS_MREMAP: true, unix.SYS_MADVISE: true,
+	unix.SYS_EXECVE: true, unix.SYS_EXECVEAT: true, unix.SYS_EXIT: true, unix.SYS_EXIT_GROUP: true,
+}
+
 // Syscall runs the syscall in r (number in RAX, arguments in RDI, RSI,
 // RDX, R10, R8, R9) and leaves the result in RAX. The caller must have
 // set r.RIP and r.RFLAGS to the user's (from RCX and R11); a handler may
@@ -191,6 +208,9 @@ func Syscall(p *kernel.Process, r *kernel.Regs) {
 		return
 	}
 	ret, err := h(p, r, &a)
+	if tmpfsChanges[uint32(nr)] {
+		p.TmpfsUsage() // a tmpfs's pages are charged by use (fs/fsmount.go)
+	}
 	if p.Log.IsLevelEnabled(5) { // logrus.TraceLevel
 		p.Log.WithFields(map[string]any{"tid": p.Tid, "nr": nr, "args": a, "ret": int64(ret), "err": err}).Trace("syscall")
 	}

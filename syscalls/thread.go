@@ -43,9 +43,9 @@ func sysTkill2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 // sched_getaffinity(pid, len, mask): the vCPUs kshim may run at once are
-// the host's CPUs.
+// the host's CPUs (kernel.CPUs, as /sys/devices/system/cpu says).
 func sysSchedGetaffinity(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	n := runtime.NumCPU()
+	n := kernel.CPUs()
 	size := (n + 63) / 64 * 8
 	if a[1] < uint64(size) || a[1]%8 != 0 {
 		return 0, unix.EINVAL

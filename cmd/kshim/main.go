@@ -38,7 +38,7 @@ commands:
         run an x86-64 Linux program in a microVM; exits with its status.
         The guest sees DIR (default /) as its root, read-only unless --rw;
         --mount type=bind,source=H,destination=G[,readonly], -v H:G[:ro] and
-        --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (charged to --mem) into it;
+        --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (pages charged to --mem) into it;
         --net: private (default: own network namespace, loopback only),
         none (no IP sockets) or host (the host's network);
         a dynamic program's or #! script's interpreter is taken from inside DIR;
@@ -187,7 +187,7 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: --net: %v\n", err)
 		return 2
 	}
-	mountSpecs, err := mounts.result(size)
+	mountSpecs, err := mounts.result()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		return 2

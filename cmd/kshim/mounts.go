@@ -56,30 +56,20 @@ func addMountFlags(fs *flag.FlagSet) *mountFlags {
 	vol := mountFlag{m, parseVolume, "--volume"}
 	fs.Var(vol, "volume", "bind-mount HOST:GUEST[:ro] (as docker -v); repeatable")
 	fs.Var(mountFlag{m, parseVolume, "-v"}, "v", "short for --volume")
-	fs.Var(mountFlag{m, parseTmpfs, "--tmpfs"}, "tmpfs", "mount a tmpfs at GUEST[:size=N,mode=M,...] (charged to --mem); repeatable")
+	fs.Var(mountFlag{m, parseTmpfs, "--tmpfs"}, "tmpfs", "mount a tmpfs at GUEST[:size=N,mode=M,...] (its pages charged to --mem as used); repeatable")
 	return m
 }
 
 // result is the mounts asked for, or the first bad flag's error; a bind
-// source that does not exist on the host is one too, and tmpfs sizes
-// that leave nothing of mem (--mem, which they are charged to; 0: not
-// checked).
-func (m *mountFlags) result(mem uint64) ([]mount.Spec, error) {
+// source that does not exist on the host is one too. A tmpfs may be
+// larger than --mem, as on Linux than RAM: its pages are charged to
+// --mem as they are used.
+func (m *mountFlags) result() ([]mount.Spec, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
-	t, err := mount.NewTable(false, m.specs)
-	if err != nil {
+	if _, err := mount.NewTable(false, m.specs); err != nil {
 		return nil, err
-	}
-	var sum uint64
-	for _, mt := range t.Mounts() {
-		if mt.Kind == mount.Tmpfs {
-			sum += mt.Size
-		}
-	}
-	if mem > 0 && sum >= mem {
-		return nil, fmt.Errorf("tmpfs sizes (%d MiB) leave nothing of --mem (%d MiB), which they are charged to", sum>>20, mem>>20)
 	}
 	for _, s := range m.specs {
 		if s.Type == "bind" {

@@ -26,9 +26,11 @@
 //     reference; the last close frees them): a bind mount is an O_PATH fd
 //     of its host source; a tmpfs a detached tmpfs of the host
 //     (fsopen/fsmount, which needs root), in no host mount namespace, gone
-//     with its last fd. A tmpfs's size is charged to --mem while mounted
-//     (as a pipe's capacity is); the host tmpfs's own
-//     size limit gives ENOSPC. The sandbox grants kshim exactly the mounts'
+//     with its last fd. A tmpfs's pages are charged to --mem by use, as
+//     Linux charges them to a memory cgroup: TmpfsUsage brings each
+//     mount's charge (HostMount.charged, under mountNS.mu) to what the
+//     host tmpfs holds, after every syscall that can change it; the host
+//     tmpfs's own size limit gives ENOSPC. The sandbox grants kshim exactly the mounts'
 //     host paths (MountRules).
 //   - /proc and the served devices are kshim's whatever is mounted: the
 //     table refuses mounts there, and the walk hands them over when it
@@ -41,10 +43,12 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"kshim/guestmm"
 	"kshim/syscalls/abi"
 	"kshim/syscalls/fs/mount"
 )
@@ -56,6 +60,7 @@ type HostMount struct {
 	hostRoot string // the host kernel's name for fd
 	dir      bool
 	info     mount.Info
+	charged  uint64 // a tmpfs's bytes charged to --mem (mountNS.mu)
 }
 
 // mountNS is the guest's mount table with the mounts' host sides, shared
@@ -66,6 +71,8 @@ type mountNS struct {
 	hosts map[*mount.Mount]*HostMount // all but the root (whose fd is fsContext.root)
 	refs  atomic.Int32
 	mem   Charger
+	mu    sync.Mutex // the tmpfs charges
+	tmpfs []*HostMount
 }
 
 // maxSymlinks is Linux's MAXSYMLINKS.
@@ -89,6 +96,9 @@ func (fs *fsContext) setupMounts(c Files) error {
 		case mount.Proc:
 			hm.info = mount.Info{Source: "proc", FSType: "proc", FSRoot: "/"}
 			hm.dir = true
+		case mount.Sysfs:
+			hm.info = sysInfo
+			hm.dir = true
 		}
 		if err != nil {
 			if hm.fd >= 0 && m.Kind == mount.Bind {
@@ -98,6 +108,9 @@ func (fs *fsContext) setupMounts(c Files) error {
 			return fmt.Errorf("mount at %q: %v", m.Dest, err)
 		}
 		ns.hosts[m] = hm
+		if m.Kind == mount.Tmpfs {
+			ns.tmpfs = append(ns.tmpfs, hm)
+		}
 	}
 	ns.furnish()
 	fs.ns = ns
@@ -188,17 +201,53 @@ func (hm *HostMount) openBind() error {
 }
 
 func (hm *HostMount) openTmpfs(c Files) error {
-	if c.Mem != nil {
-		if err := c.Mem.Charge(hm.Size); err != nil {
-			return fmt.Errorf("size %d KiB does not fit in --mem", hm.Size>>10)
+	if hm.Size == 0 {
+		// Linux's default: half of RAM, here the guest's.
+		hm.Size = mount.DefaultTmpfsSize
+		if u, ok := c.Mem.(UseCharger); ok && u.Size() >= 2*guestmm.PageSize {
+			hm.Size = u.Size() / 2 &^ (guestmm.PageSize - 1)
 		}
 	}
 	hm.dir = true
-	err := hm.makeTmpfs(c)
-	if err != nil && c.Mem != nil {
-		c.Mem.Uncharge(hm.Size)
+	return hm.makeTmpfs(c)
+}
+
+// TmpfsUsage charges each tmpfs's pages to --mem as they are now: what
+// the host tmpfs says it holds (statfs), more or less than last time. The
+// syscall table calls it after the calls that can change that (writes,
+// truncation, removal, close, munmap...); pages a shared mapping fills are
+// counted at the next of those (its munmap or the process's exit at the
+// latest). Past the budget the charge is taken anyway, as the pages
+// exist: the guest's own allocations then fail and the OOM killer runs,
+// as in a memory cgroup.
+func (p *Task) TmpfsUsage() {
+	if p.FS == nil {
+		return
 	}
-	return err
+	ns := p.FS.ns
+	if ns == nil || len(ns.tmpfs) == 0 {
+		return
+	}
+	u, ok := ns.mem.(UseCharger)
+	if !ok {
+		return
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	for _, hm := range ns.tmpfs {
+		var sf unix.Statfs_t
+		if hm.fd < 0 || unix.Fstatfs(hm.fd, &sf) != nil {
+			continue
+		}
+		use := (sf.Blocks - sf.Bfree) * uint64(sf.Bsize)
+		switch {
+		case use > hm.charged:
+			u.ChargeOver(use - hm.charged)
+		case use < hm.charged:
+			u.Uncharge(hm.charged - use)
+		}
+		hm.charged = use
+	}
 }
 
 func (hm *HostMount) makeTmpfs(c Files) error {
@@ -333,12 +382,15 @@ func (ns *mountNS) release() {
 	if ns == nil || ns.refs.Add(-1) > 0 {
 		return
 	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
 	for _, hm := range ns.hosts {
 		if hm.fd >= 0 {
 			unix.Close(hm.fd)
 			hm.fd = -1
-			if hm.Kind == mount.Tmpfs && ns.mem != nil {
-				ns.mem.Uncharge(hm.Size)
+			if hm.charged > 0 && ns.mem != nil {
+				ns.mem.Uncharge(hm.charged)
+				hm.charged = 0
 			}
 		}
 	}
@@ -471,13 +523,8 @@ func (fs *fsContext) posOf(h int, hm *HostMount, fallback string) (*mount.Mount,
 		}
 	}
 	if hp, err := HostPathOf(h); err == nil && !strings.HasSuffix(hp, " (deleted)") {
-		switch {
-		case hp == hostRoot:
-			return m, "", nil
-		case hostRoot == "/" && strings.HasPrefix(hp, "/"):
-			return m, hp[1:], nil
-		case strings.HasPrefix(hp, hostRoot+"/"):
-			return m, hp[len(hostRoot)+1:], nil
+		if rel, ok := relTo(hp, hostRoot); ok {
+			return m, rel, nil
 		}
 		return nil, "", unix.ENOENT // moved out of its mount on the host
 	}
@@ -486,6 +533,61 @@ func (fs *fsContext) posOf(h int, hm *HostMount, fallback string) (*mount.Mount,
 	}
 	fm, rel := fs.ns.table.Find(path.Clean(fallback))
 	return fm, rel, nil
+}
+
+// relTo is host path hp relative to host directory root ("" for root
+// itself); false when hp is not below it.
+func relTo(hp, root string) (string, bool) {
+	switch {
+	case hp == root:
+		return "", true
+	case root == "/" && strings.HasPrefix(hp, "/"):
+		return hp[1:], true
+	case strings.HasPrefix(hp, root+"/"):
+		return hp[len(root)+1:], true
+	}
+	return "", false
+}
+
+// MapsName is the name /proc/PID/maps gives host file h, mapped from
+// guest file f: as Linux's d_path of the mapping's file when read, the
+// file's path now through the guest's mounts, with " (deleted)" once it
+// has no name. A file of the root or a mount is never named by the
+// host's path: one its mount's host directory no longer holds (moved
+// out on the host) shows the guest path it was opened by. Host objects
+// show what their /proc/self/fd link shows.
+func (fs *fsContext) MapsName(h int, f *OpenFile) string {
+	hp, err := HostPathOf(h)
+	if err != nil || f == nil {
+		if f != nil {
+			return f.Path
+		}
+		return ""
+	}
+	// The host marks a name no longer linked (the file, or this link of
+	// it) as Linux marks the guest's; a real name ending so reads the
+	// same either way.
+	deleted := ""
+	if strings.HasSuffix(hp, " (deleted)") {
+		hp, deleted = strings.TrimSuffix(hp, " (deleted)"), " (deleted)"
+	}
+	switch {
+	case f.Mnt != nil && fs.ns != nil:
+		hostRoot := f.Mnt.hostRoot
+		if r, err := HostPathOf(f.Mnt.fd); err == nil {
+			hostRoot = r
+		}
+		if rel, ok := relTo(hp, hostRoot); ok {
+			return f.Mnt.Guest(rel) + deleted
+		}
+	case f.Origin == FromRoot:
+		if g, ok := fs.ToGuest(hp); ok {
+			return g + deleted
+		}
+	default:
+		return hp + deleted
+	}
+	return f.Path + deleted
 }
 
 // guestPathIn is guestPath for host fd h of mount hm.
@@ -640,6 +742,9 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		if g == "/proc" {
 			return p.Owner.LookupProc(rest, flags, mode)
 		}
+		if g == "/sys" {
+			return p.Owner.LookupSys(rest, flags, mode)
+		}
 		if last {
 			if a, ok := fdAliases[g]; ok {
 				return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
@@ -756,7 +861,7 @@ func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (i
 		}
 		nm, nrel := fs.ns.table.Child(m, rel, name)
 		g := nm.Guest(nrel)
-		if nm != m || g == "/proc" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
+		if nm != m || g == "/proc" || g == "/sys" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
 			break
 		}
 		k, rel = k+1, nrel
@@ -876,7 +981,7 @@ func (p *Task) ProcMounts(info bool) ([]byte, error) {
 	}
 	procInfo := mount.Info{Source: "proc", FSType: "proc", FSRoot: "/"}
 	var b strings.Builder
-	sawProc := false
+	sawProc, sawSys := false, false
 	for _, m := range t.Mounts() {
 		switch {
 		case m.Kind == mount.Root:
@@ -884,16 +989,52 @@ func (p *Task) ProcMounts(info bool) ([]byte, error) {
 		case m.Kind == mount.Proc:
 			sawProc = true
 			b.WriteString(line(m, procInfo))
+		case m.Kind == mount.Sysfs:
+			sawSys = true
+			b.WriteString(line(m, sysInfo))
 		default:
 			b.WriteString(line(m, p.FS.ns.hosts[m].info))
 		}
 	}
+	// kshim's /proc and /sys are there whether mounted or not, after the
+	// table's mounts (as virtualMountIDs numbers them).
+	procID, sysID := virtualMountIDs(t)
 	if !sawProc {
-		m := mount.Mount{Kind: mount.Proc, Dest: "/proc", ID: mount.FirstID + len(t.Mounts()), Parent: mount.FirstID,
+		m := mount.Mount{Kind: mount.Proc, Dest: "/proc", ID: procID, Parent: mount.FirstID,
 			NoSuid: true, NoDev: true, NoExec: true, Atime: "relatime"}
 		b.WriteString(line(&m, procInfo))
 	}
+	if !sawSys {
+		m := mount.Mount{Kind: mount.Sysfs, Dest: "/sys", ID: sysID, Parent: mount.FirstID,
+			ReadOnly: true, NoSuid: true, NoDev: true, NoExec: true, Atime: "relatime"}
+		b.WriteString(line(&m, sysInfo))
+	}
 	return []byte(b.String()), nil
+}
+
+// sysInfo is how the listings show kshim's /sys.
+var sysInfo = mount.Info{Source: "sysfs", FSType: "sysfs", FSRoot: "/"}
+
+// virtualMountIDs are the mount IDs of kshim's /proc and /sys: a mount of
+// the table's when it has one (type proc, sysfs), else the IDs after the
+// table's, /proc's first.
+func virtualMountIDs(t *mount.Table) (proc, sys int) {
+	next := mount.FirstID + len(t.Mounts())
+	for _, m := range t.Mounts() {
+		switch m.Kind {
+		case mount.Proc:
+			proc = m.ID
+		case mount.Sysfs:
+			sys = m.ID
+		}
+	}
+	if proc == 0 {
+		proc, next = next, next+1
+	}
+	if sys == 0 {
+		sys = next
+	}
+	return proc, sys
 }
 
 // MountID is the ID /proc/self/mountinfo shows for the mount a resolved
@@ -903,15 +1044,17 @@ func (p *Task) ProcMounts(info bool) ([]byte, error) {
 func (p *Task) MountID(r Resolved) (uint64, bool) {
 	switch {
 	case r.Node != nil:
+		t := (*mount.Table)(nil)
 		if p.FS.ns != nil {
-			for _, m := range p.FS.ns.table.Mounts() {
-				if m.Kind == mount.Proc {
-					return uint64(m.ID), true
-				}
-			}
-			return uint64(mount.FirstID + len(p.FS.ns.table.Mounts())), true
+			t = p.FS.ns.table
+		} else {
+			t, _ = mount.FromMounts(p.FS.Writable, nil)
 		}
-		return mount.FirstID + 1, true // as ProcMounts numbers it
+		proc, sys := virtualMountIDs(t)
+		if r.Node.Sys() {
+			return uint64(sys), true
+		}
+		return uint64(proc), true
 	case r.Origin != FromRoot:
 		return 0, false
 	case r.Mnt != nil:

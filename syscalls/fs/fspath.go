@@ -89,6 +89,8 @@ type Task struct {
 // task's signals and limits, and the kernel's other address spaces.
 type FileOwner interface {
 	LookupProc(comps []string, flags int, mode uint32) (Resolved, error)
+	// LookupSys looks up the components after "/sys" in kshim's /sys.
+	LookupSys(comps []string, flags int, mode uint32) (Resolved, error)
 	ProcStat(n *ProcNode) unix.Stat_t
 	OpenNode(n *ProcNode, flags int) (int, *OpenFile, error)
 	ProcDirents(n *ProcNode) []ProcDirent
@@ -329,6 +331,13 @@ func OnProc(fd int) bool {
 	return unix.Fstatfs(fd, &sf) != nil || sf.Type == unix.PROC_SUPER_MAGIC
 }
 
+// onSysfs says whether host fd fd is on a sysfs: the host's, which
+// describes the host; the guest's /sys is kshim's.
+func onSysfs(fd int) bool {
+	var sf unix.Statfs_t
+	return unix.Fstatfs(fd, &sf) == nil && sf.Type == unix.SYSFS_MAGIC
+}
+
 // resolvedInRoot makes the result of a lookup in the root of host fd fd
 // (taking it), or, when the host's resolution ended in its procfs, looks
 // up the host's name for that file in kshim's /proc instead, kshim's own
@@ -336,6 +345,17 @@ func OnProc(fd int) bool {
 // resolution refuses magic links, and kshim's /proc holds no symlink into
 // the root's procfs, so this never leads back here for the same path.
 func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Resolved, error) {
+	if onSysfs(fd) {
+		// The host's sysfs (the root's /sys, reached by a symlink):
+		// the same name in kshim's /sys, as for /proc below.
+		hp, err := HostPathOf(fd)
+		unix.Close(fd)
+		g, ok := p.FS.ToGuest(hp)
+		if err != nil || !ok || g != "/sys" && !strings.HasPrefix(g, "/sys/") {
+			return Resolved{FD: -1}, unix.EACCES // a sysfs mounted elsewhere
+		}
+		return p.Owner.LookupSys(strings.Split(strings.TrimPrefix(g[len("/sys"):], "/"), "/"), flags, mode)
+	}
 	if !OnProc(fd) {
 		return Resolved{FD: fd, Guest: guest, Origin: FromRoot}, nil
 	}
@@ -489,6 +509,9 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	if rest, ok := inProc(abs); ok {
 		return p.Owner.LookupProc(rest, flags, mode)
 	}
+	if rest, ok := inTop(abs, "sys"); ok {
+		return p.Owner.LookupSys(rest, flags, mode)
+	}
 	clean := path.Clean(abs)
 	trailing := strings.HasSuffix(abs, "/") && clean != "/"
 	if a, ok := fdAliases[clean]; ok {
@@ -554,7 +577,10 @@ func openDevice(name string, trailing bool, flags int) (Resolved, error) {
 // up to there, and returns the components after "/proc", unread: from
 // there LookupProc walks them, so that ".." after a magic link applies to
 // the link's target, as on Linux.
-func inProc(abs string) ([]string, bool) {
+func inProc(abs string) ([]string, bool) { return inTop(abs, "proc") }
+
+// inTop is inProc for top-level directory name (proc, sys).
+func inTop(abs, name string) ([]string, bool) {
 	comps := strings.Split(abs, "/")
 	depth := 0
 	for i, c := range comps {
@@ -563,7 +589,7 @@ func inProc(abs string) ([]string, bool) {
 		case "..":
 			depth = max(0, depth-1)
 		default:
-			if depth == 0 && c == "proc" {
+			if depth == 0 && c == name {
 				return comps[i+1:], true
 			}
 			depth++

@@ -7,6 +7,7 @@ package fs
 
 import (
 	"hash/fnv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +34,9 @@ type ProcNode struct {
 
 func (n *ProcNode) IsDir() bool  { return n.Mode&unix.S_IFMT == unix.S_IFDIR }
 func (n *ProcNode) IsLink() bool { return n.Mode&unix.S_IFMT == unix.S_IFLNK }
+
+// Sys says whether the node is one of kshim's /sys rather than /proc.
+func (n *ProcNode) Sys() bool { return n.Path == "/sys" || strings.HasPrefix(n.Path, "/sys/") }
 
 // VirtualDir is an open /proc directory: its entries, listed by the first
 // getdents64 after open or a rewind (so /proc/self/fd shows the fd being

@@ -95,8 +95,12 @@ func StatfsBytes(sf *unix.Statfs_t) []byte {
 func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin, mnt *HostMount) (unix.Statfs_t, error) {
 	var sf unix.Statfs_t
 	if node != nil {
-		sf = unix.Statfs_t{Type: unix.PROC_SUPER_MAGIC, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
-			Namelen: 255, Flags: unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME}
+		typ, flags := int64(unix.PROC_SUPER_MAGIC), int64(0)
+		if node.Sys() {
+			typ, flags = unix.SYSFS_MAGIC, unix.ST_RDONLY
+		}
+		sf = unix.Statfs_t{Type: typ, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
+			Namelen: 255, Flags: flags | unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME}
 		return sf, nil
 	}
 	if err := unix.Fstatfs(fd, &sf); err != nil {

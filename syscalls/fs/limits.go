@@ -30,6 +30,15 @@ type Charger interface {
 	Uncharge(bytes uint64)
 }
 
+// UseCharger is a Charger that also takes a charge past the budget
+// (memory the host already holds for the guest: a tmpfs's pages, charged
+// by use) and says how large the budget is (a tmpfs's default size).
+type UseCharger interface {
+	Charger
+	ChargeOver(bytes uint64)
+	Size() uint64
+}
+
 // Limits are a guest's limits (zero: the defaults below).
 type Limits struct {
 	MaxTasks int     // tasks (threads) alive or unreaped in the whole guest

@@ -279,8 +279,9 @@ func placeProgram(mm *guestmm.MM, img *boot.Image, random bool) (*boot.Image, er
 
 // interpFile is an opened, parsed program interpreter.
 type interpFile struct {
-	fd   int    // host fd, read-only
-	name string // host path, for /proc/self/maps
+	fd   int          // host fd, read-only
+	name string       // host path, for the log
+	file *fs.OpenFile // for /proc/self/maps (fs.MapsName)
 	size int64
 	img  *boot.Image // parsed at bias 0
 	// late is why loading it will fail past the point of no return
@@ -338,7 +339,8 @@ func (p *Process) openInterp(name string) (*interpFile, error) {
 		return nil, execErr(unix.ELIBBAD, "interpreter %s: %v", name, err)
 	}
 	ok = true
-	return &interpFile{fd: res.FD, name: fs.HostPath(res.FD), size: st.Size, img: img, late: lateErr}, nil
+	return &interpFile{fd: res.FD, name: fs.HostPath(res.FD),
+		file: &fs.OpenFile{Path: res.Guest, Origin: res.Origin, Mnt: res.Mnt}, size: st.Size, img: img, late: lateErr}, nil
 }
 
 // mapInterp maps the interpreter as load_elf_interp does and returns its
@@ -376,7 +378,7 @@ func mapInterp(mm *guestmm.MM, in *interpFile) (uint64, error) {
 		if s.Filesz > 0 {
 			start := pageDown(va)
 			_, err := mm.Mmap(guestmm.MmapArgs{Addr: start, Len: pageUp(va+s.Filesz) - start, Prot: s.Prot,
-				Flags: unix.MAP_PRIVATE | unix.MAP_FIXED, FD: in.fd, Off: pageDown(s.Offset), Name: in.name})
+				Flags: unix.MAP_PRIVATE | unix.MAP_FIXED, FD: in.fd, Off: pageDown(s.Offset), Name: in.name, File: in.file})
 			if err != nil {
 				return 0, err
 			}

@@ -102,6 +102,8 @@ type Process struct {
 // from the process table, above this package.
 type ProcFS interface {
 	Lookup(p *Process, comps []string, flags int, mode uint32) (fs.Resolved, error)
+	// LookupSys is Lookup in kshim's /sys (its nodes work as /proc's).
+	LookupSys(p *Process, comps []string, flags int, mode uint32) (fs.Resolved, error)
 	Stat(p *Process, n *fs.ProcNode) unix.Stat_t
 	Open(p *Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, error)
 	Dirents(p *Process, n *fs.ProcNode) []fs.ProcDirent
@@ -110,6 +112,11 @@ type ProcFS interface {
 // LookupProc looks up the components after "/proc" in kshim's /proc.
 func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolved, error) {
 	return p.ProcFS.Lookup(p, comps, flags, mode)
+}
+
+// LookupSys looks up the components after "/sys" in kshim's /sys.
+func (p *Process) LookupSys(comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	return p.ProcFS.LookupSys(p, comps, flags, mode)
 }
 
 // ProcStat is the stat of a /proc node.

@@ -37,7 +37,11 @@ import (
 type FS struct{}
 
 func (FS) Lookup(p *kernel.Process, comps []string, flags int, mode uint32) (fs.Resolved, error) {
-	return lookupProc(p, comps, flags, mode)
+	return lookupTree(p, procRoot(p), comps, flags, mode)
+}
+
+func (FS) LookupSys(p *kernel.Process, comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	return lookupTree(p, sysRoot(), comps, flags, mode)
 }
 
 func (FS) Stat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t { return procStat(p, n) }
@@ -176,10 +180,10 @@ func orDot(rest string) string {
 
 // lookupProc walks the components of a path after "/proc" (as split on
 // "/", unread: "" and "." are skipped, ".." climbs, out of /proc too).
-func lookupProc(p *kernel.Process, comps []string, flags int, mode uint32) (fs.Resolved, error) {
+func lookupTree(p *kernel.Process, root *fs.ProcNode, comps []string, flags int, mode uint32) (fs.Resolved, error) {
 	fail := func(err error) (fs.Resolved, error) { return fs.Resolved{FD: -1}, err }
 	trailing := len(comps) > 0 && comps[len(comps)-1] == ""
-	stack := []*fs.ProcNode{procRoot(p)}
+	stack := []*fs.ProcNode{root}
 	for i, c := range comps {
 		node := stack[len(stack)-1]
 		switch c {
@@ -370,6 +374,13 @@ func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
 	if n.IsDir() {
 		st.Nlink = 2
 	}
+	if n.Sys() {
+		// sysfs: root's, and a file's size is a page (what it may hold).
+		st.Uid, st.Gid = 0, 0
+		if !n.IsDir() {
+			st.Size = guestmm.PageSize
+		}
+	}
 	if n.FDLink {
 		// Linux's fd links: size 64, the owner's bits from the open mode.
 		st.Size, st.Mode = 64, unix.S_IFLNK
@@ -409,10 +420,11 @@ func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, 
 		f.Dir = &fs.VirtualDir{Node: n}
 	default:
 		if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
-			// Linux's permission check (root may open them for
-			// writing; the writes then fail).
-			if err := fs.NodeAccess(n, unix.W_OK); err != nil {
-				return -1, nil, err
+			// Linux's permission check (root may open /proc's files
+			// for writing; the writes then fail). kernfs refuses a
+			// file without a store method to root too.
+			if err := fs.NodeAccess(n, unix.W_OK); err != nil || n.Sys() {
+				return -1, nil, unix.EACCES
 			}
 		}
 		f.Kind = fs.KindProc
@@ -475,13 +487,14 @@ func memfdSnapshot(data []byte) (int, error) {
 
 // ProcMaps is /proc/self/maps in Linux's format (show_map_vma): the
 // header padded to 73 columns before a name, "0 " ending unnamed lines.
-// guestmm does not export a file mapping's device, inode or the file
-// offset of its object's page 0, so file mappings show 00:00 0 and an
-// offset counted from where the mapping's object starts (right for
+// A file's name is the guest's (fs.MapsName: through its mounts, never the
+// host's path). guestmm does not export a file mapping's device, inode or
+// the file offset of its object's page 0, so file mappings show 00:00 0
+// and an offset counted from where the mapping's object starts (right for
 // mappings at file offset 0) until it does.
 func ProcMaps(p *kernel.Process) ([]byte, error) {
 	var b strings.Builder
-	for _, v := range p.MM.VMAs() {
+	p.MM.EachVMA(func(v *guestmm.VMA, fileFD int) {
 		perm := []byte("---p")
 		if v.Prot&unix.PROT_READ != 0 {
 			perm[0] = 'r'
@@ -499,8 +512,13 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		name := v.Name
 		if v.Flags&guestmm.Anonymous == 0 {
 			off = v.Off * guestmm.PageSize
-			if g, ok := p.FS.ToGuest(name); ok {
+			f, _ := v.File.(*fs.OpenFile)
+			if fileFD >= 0 && f != nil {
+				name = p.FS.MapsName(fileFD, f)
+			} else if g, ok := p.FS.ToGuest(name); ok {
 				name = g
+			} else {
+				name = "" // never the host's name for it
 			}
 		}
 		line := fmt.Sprintf("%08x-%08x %s %08x 00:00 0 ", v.Start, v.End, perm, off)
@@ -509,7 +527,7 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		}
 		b.WriteString(line)
 		b.WriteByte('\n')
-	}
+	})
 	return []byte(b.String()), nil
 }
 

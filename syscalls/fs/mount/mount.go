@@ -37,10 +37,11 @@ const (
 	Bind              // a host directory or file
 	Tmpfs             // a memory file system of the guest's own
 	Proc              // kshim's /proc
+	Sysfs             // kshim's /sys
 )
 
 func (k Kind) String() string {
-	return [...]string{"root", "bind", "tmpfs", "proc"}[k]
+	return [...]string{"root", "bind", "tmpfs", "proc", "sysfs"}[k]
 }
 
 // Mount is one parsed mount.
@@ -59,21 +60,21 @@ type Mount struct {
 	Recursive    bool   // rbind (kshim's binds see the host's submounts either way)
 	Atime        string // "relatime" (default), "noatime", "strictatime"
 	NoDirAtime   bool
-	// Tmpfs: size in bytes (0: DefaultTmpfsSize), mode of its root
+	// Tmpfs: size in bytes (0: the default, half the guest's memory, which
+	// the file layer knows), mode of its root
 	// (default 01777), owner of its root (-1: the guest identity's).
 	Size     uint64
 	Mode     uint32
 	UID, GID int
 }
 
-// DefaultTmpfsSize is a tmpfs's size when no size= is given: Docker's
-// /dev/shm default. A tmpfs's size is charged to the guest's memory
-// while it is mounted (the file layer), so it is not Linux's "half of
-// RAM".
+// DefaultTmpfsSize is a tmpfs's size when no size= is given and the
+// guest's memory is not known (Linux's default is half of RAM: the file
+// layer gives half of --mem).
 const DefaultTmpfsSize = 64 << 20
 
 // MaxTmpfsSize bounds size= (and size=0, Linux's "unlimited", is refused:
-// kshim charges the size to --mem).
+// the host tmpfs's limit is what gives ENOSPC).
 const MaxTmpfsSize = 1 << 46
 
 // Parse checks a Spec and turns it into a Mount (ID and Parent unset).
@@ -103,15 +104,17 @@ func Parse(s Spec) (Mount, error) {
 		m.Kind = Bind
 	case "", "none":
 		if !bind {
-			return fail("no type (bind, tmpfs, proc)")
+			return fail("no type (bind, tmpfs, proc, sysfs)")
 		}
 		m.Kind = Bind
 	case "tmpfs":
 		m.Kind = Tmpfs
 	case "proc":
 		m.Kind = Proc
+	case "sysfs":
+		m.Kind = Sysfs
 	default:
-		return fail("type %q is not supported (bind, tmpfs, proc are)", s.Type)
+		return fail("type %q is not supported (bind, tmpfs, proc, sysfs are)", s.Type)
 	}
 	switch m.Kind {
 	case Bind:
@@ -123,9 +126,16 @@ func Parse(s Spec) (Mount, error) {
 		if m.Dest != "/proc" {
 			return fail("proc is served only at /proc")
 		}
+	case Sysfs:
+		if m.Dest != "/sys" {
+			return fail("sysfs is served only at /sys")
+		}
 	}
 	if under(m.Dest, "/proc") && m.Kind != Proc {
 		return fail("/proc is kshim's own; nothing can be mounted in it")
+	}
+	if under(m.Dest, "/sys") && m.Kind != Sysfs {
+		return fail("/sys is kshim's own; nothing can be mounted in it")
 	}
 	if ServedDevices[m.Dest] {
 		return fail("%s is one of the devices kshim serves", m.Dest)
@@ -134,9 +144,6 @@ func Parse(s Spec) (Mount, error) {
 		if err := m.option(o, bind); err != nil {
 			return fail("%v", err)
 		}
-	}
-	if m.Kind == Tmpfs && m.Size == 0 {
-		m.Size = DefaultTmpfsSize
 	}
 	return m, nil
 }
@@ -249,7 +256,7 @@ func parseSize(v string) (uint64, error) {
 		return 0, fmt.Errorf("not a size (bytes, or with k, m, g)")
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("size 0 (unlimited) is not supported: a tmpfs's size is charged to --mem")
+		return 0, fmt.Errorf("size 0 (unlimited) is not supported: the size is what gives ENOSPC")
 	}
 	if n > MaxTmpfsSize/mult {
 		return 0, fmt.Errorf("too large")

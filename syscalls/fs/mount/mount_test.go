@@ -18,9 +18,11 @@ func TestParse(t *testing.T) {
 			Mount{Kind: Tmpfs, Dest: "/dev/shm", NoSuid: true, NoExec: true, NoDev: true, Mode: 0o1777, Size: 64 << 20}},
 		{Spec{Type: "tmpfs", Destination: "/run", Options: []string{"mode=755", "size=1"}},
 			Mount{Kind: Tmpfs, Dest: "/run", Mode: 0o755, Size: 4096}},
-		{Spec{Type: "tmpfs", Destination: "/t"}, Mount{Kind: Tmpfs, Dest: "/t", Mode: 0o1777, Size: DefaultTmpfsSize}},
+		{Spec{Type: "tmpfs", Destination: "/t"}, Mount{Kind: Tmpfs, Dest: "/t", Mode: 0o1777, Size: 0}}, // the file layer sets it,
 		{Spec{Type: "proc", Source: "proc", Destination: "/proc", Options: []string{"nosuid", "noexec", "nodev"}},
 			Mount{Kind: Proc, Dest: "/proc", NoSuid: true, NoExec: true, NoDev: true}},
+		{Spec{Type: "sysfs", Source: "sysfs", Destination: "/sys", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+			Mount{Kind: Sysfs, Dest: "/sys", NoSuid: true, NoExec: true, NoDev: true, ReadOnly: true}},
 	}
 	for _, c := range good {
 		m, err := Parse(c.s)
@@ -51,7 +53,9 @@ func TestParse(t *testing.T) {
 		{Spec{Type: "tmpfs", Destination: "/y", Options: []string{"size=99999999999g"}}, "too large"},
 		{Spec{Type: "tmpfs", Destination: "/y", Options: []string{"mode=9"}}, "octal"},
 		{Spec{Type: "tmpfs", Destination: "/y", Options: []string{"nr_inodes=5"}}, "unknown tmpfs option"},
-		{Spec{Type: "sysfs", Destination: "/sys"}, `type "sysfs" is not supported`},
+		{Spec{Type: "sysfs", Destination: "/sysfs"}, "only at /sys"},
+		{Spec{Type: "tmpfs", Destination: "/sys/fs/cgroup"}, "kshim's own"},
+		{Spec{Type: "ext4", Destination: "/y"}, `type "ext4" is not supported`},
 		{Spec{Type: "", Source: "/x", Destination: "/y"}, "no type"},
 		{Spec{Type: "proc", Destination: "/p"}, "only at /proc"},
 		{Spec{Type: "tmpfs", Destination: "/proc/x"}, "kshim's own"},
@@ -151,7 +155,7 @@ func TestTableRefusesHiding(t *testing.T) {
 func TestFormat(t *testing.T) {
 	tb, err := NewTable(false, []Spec{
 		{Type: "tmpfs", Source: "shm", Destination: "/dev/shm", Options: []string{"nosuid", "nodev", "noexec", "size=65536k"}},
-		{Type: "tmpfs", Destination: "/run", Options: []string{"mode=755", "uid=0", "gid=5", "noatime"}},
+		{Type: "tmpfs", Destination: "/run", Options: []string{"mode=755", "uid=0", "gid=5", "noatime", "size=64m"}},
 		{Type: "bind", Source: "/h/my dir", Destination: "/my\tdata\\", Options: []string{"ro"}},
 	})
 	if err != nil {

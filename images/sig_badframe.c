@@ -8,7 +8,14 @@
  *  - the frame's uc_stack is applied as by sigaltstack (restore_altstack);
  *  - EFLAGS bits outside Linux's FIX_EFLAGS (NT, ID) are not taken from
  *    the frame, those inside (AC, DF cleared by us) are;
- *  - sigaltstack accepts SS_ONSTACK as "enable" (old programs).
+ *  - sigaltstack accepts SS_ONSTACK as "enable" (old programs);
+ *  - the frame's CS and SS: any CS but __USER_CS (a kernel selector, a
+ *    data segment, null, past the GDT) and, with UC_STRICT_RESTORE_SS, any
+ *    SS but __USER_DS make the return to user mode fault: SIGSEGV
+ *    SI_KERNEL (trapno 13, the selector as error code) with the frame's
+ *    registers and its segments in the handler's sigcontext; without the
+ *    flag an unusable SS is replaced. (__USER32_CS, compatibility mode,
+ *    is left out: kshim does not run it.)
  * Prints facts, never addresses. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +33,7 @@ static sigjmp_buf env;
 static char altstack[64 << 10], altstack2[64 << 10];
 static char landing_stack[16 << 10] __attribute__((aligned(16)));
 static volatile int got_sig, got_code, on_alt;
-static volatile uint64_t got_rip, got_rsp;
+static volatile uint64_t got_rip, got_rsp, got_segs, got_trapno, got_err;
 static volatile uint64_t landed_flags;
 static volatile void *landed_alt;
 
@@ -38,6 +45,9 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	got_code = si->si_code;
 	got_rip = uc->uc_mcontext.gregs[REG_RIP];
 	got_rsp = uc->uc_mcontext.gregs[REG_RSP];
+	got_segs = uc->uc_mcontext.gregs[REG_CSGSFS];
+	got_trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+	got_err = uc->uc_mcontext.gregs[REG_ERR];
 	on_alt = &here >= altstack && &here < altstack + sizeof altstack;
 	siglongjmp(env, 1);
 }
@@ -138,5 +148,27 @@ int main(void)
 	ss.ss_flags = 4;
 	r = sigaltstack(&ss, NULL);
 	printf("sigaltstack flags 4 -> %d (%s)\n", r, r ? strerrorname_np(errno) : "");
+	/* Segments: CS and SS as the frame gives them. */
+	static const struct {
+		uint16_t cs, ss;
+		int strict;
+	} segs[] = {
+		{0x33, 0x2b, 1}, {0x10, 0x2b, 0}, {0x08, 0x2b, 1}, {0x2b, 0x2b, 0}, {0x00, 0x2b, 0},
+		{0x3b, 0x2b, 0}, {0xffff, 0x2b, 0}, {0x13, 0x1234, 0}, {0x33, 0x00, 1}, {0x33, 0x10, 1},
+		{0x33, 0x2f, 1}, {0x33, 0x28, 1}, {0x33, 0x00, 0}, {0x33, 0x10, 0}, {0x33, 0x33, 0},
+	};
+	for (unsigned i = 0; i < sizeof segs / sizeof segs[0]; i++) {
+		base_frame();
+		frame.uc_mcontext.gregs[REG_CSGSFS] = segs[i].cs | (greg_t)segs[i].ss << 48;
+		frame.uc_flags = segs[i].strict ? 4 /* UC_STRICT_RESTORE_SS */ : 0;
+		r = sigreturn_at(&frame);
+		printf("cs %#x ss %#x strict %d: back=%d", segs[i].cs, segs[i].ss, segs[i].strict, r);
+		if (r == 1)
+			printf(" sig=%d code_si_kernel=%d trapno=%d err=%#lx segs=%#lx on_altstack=%d regs_from_frame=%d",
+			       got_sig, got_code == SI_KERNEL, (int)got_trapno, (unsigned long)got_err,
+			       (unsigned long)got_segs, on_alt,
+			       got_rip == (uint64_t)landing && got_rsp == (uint64_t)frame.uc_mcontext.gregs[REG_RSP]);
+		printf("\n");
+	}
 	return 0;
 }

@@ -160,6 +160,7 @@ func sysRtSigreturn(p *kernel.Process, r *kernel.Regs, _ *args) (uint64, error) 
 	const fixFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x10000 | 0x40000
 	n.RFLAGS = r.RFLAGS&^fixFlags | n.RFLAGS&fixFlags | 0x202
 	*r = n
+	segFault, segErr := p.ReturnSegments(buf) // the IRET's checks, kernel/signal.go
 	if fp := abi.Le64(m[kernel.ScFPState:]); fp != 0 {
 		fpu := make([]byte, kernel.FpSize)
 		if _, err := p.MM.CopyIn(fp, fpu); err != nil {
@@ -171,6 +172,9 @@ func sysRtSigreturn(p *kernel.Process, r *kernel.Regs, _ *args) (uint64, error) 
 	}
 	// restore_altstack: errors other than reading the frame are ignored.
 	_ = p.SetAltstack(buf[kernel.UcStackOff:kernel.UcStackOff+24], r.RSP)
+	if segFault {
+		p.SegmentFault(r, segErr)
+	}
 	return 0, fs.ErrNoReturn
 }
 

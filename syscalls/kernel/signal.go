@@ -51,6 +51,10 @@ type signals struct {
 	AltSize uint64
 	AltOn   bool
 	cr2     uint64 // the last fault address, sigcontext's cr2
+	// badSegs is the cs/gs/fs/ss word of an rt_sigreturn frame whose
+	// segments user code cannot run with, kept for the sigcontext of the
+	// SIGSEGV that follows (0: the usual user segments).
+	badSegs uint64
 	// Saved is the mask rt_sigsuspend replaced; RestoreMask says it is
 	// still to be put back (by the next frame's uc_mask, or at the end of
 	// DeliverPending when no handler runs): waitsig.go.
@@ -255,6 +259,15 @@ const (
 	FrameSize    = infoOff + 128
 	FpSize       = 512
 	ucFPXstate   = 0 // no UC_FP_XSTATE: plain fxsave image
+	// uc_flags bits (UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS).
+	ucSigcontextSS    = 0x2
+	ucStrictRestoreSS = 0x4
+	// The user code and stack selectors Linux gives 64-bit programs
+	// (__USER_CS, __USER_DS), which its frames and programs name; kshim's
+	// own GDT numbers them otherwise (boot.UserCS), unseen by the guest.
+	userCS   = 0x33
+	userSS   = 0x2b
+	user32CS = 0x23
 	redZone      = 128
 	sigcontextSz = 256
 	// sigcontext_64 fields after the 18 general registers.
@@ -282,7 +295,17 @@ func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) erro
 	frame := ((fp - FrameSize) &^ 15) - 8 // handler entry: (rsp+8) % 16 == 0
 	buf := make([]byte, fp+FpSize-frame)
 	abi.Put64(buf, act.Restorer)
-	flags := uint64(0)
+	// uc_flags as Linux's frame_uc_flags (without UC_FP_XSTATE: the FPU
+	// state is a plain fxsave image): the saved SS is meaningful, and is
+	// restored strictly when the interrupted code ran in 64-bit mode.
+	segs := uint64(userCS) | uint64(userSS)<<48
+	flags := uint64(ucSigcontextSS | ucStrictRestoreSS)
+	if p.Sig.badSegs != 0 {
+		segs, p.Sig.badSegs = p.Sig.badSegs, 0
+		if uint16(segs) != userCS {
+			flags = ucSigcontextSS
+		}
+	}
 	abi.Put64(buf[ucOff:], flags)
 	// uc_stack
 	abi.Put64(buf[UcStackOff:], p.Sig.AltSP)
@@ -299,7 +322,7 @@ func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) erro
 	for i, v := range SigcontextRegs(r) {
 		abi.Put64(m[8*i:], *v)
 	}
-	abi.Put64(m[scCSGSFS:], uint64(0x33)|uint64(0x2b)<<48) // cs, gs, fs, ss
+	abi.Put64(m[scCSGSFS:], segs) // cs, gs, fs, ss
 	if info.Trapno == 14 {
 		p.Sig.cr2 = info.Addr // Linux keeps the last fault address per thread
 	}
@@ -354,7 +377,47 @@ const siKernel = 0x80
 func (p *Process) BadFrame(r *Regs, what string, err error) (uint64, error) {
 	p.Log.WithError(err).Debug("rt_sigreturn: " + what + ": SIGSEGV")
 	p.Fault(r, Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel})
+	p.Sig.badSegs = 0
 	return 0, fs.ErrNoReturn
+}
+
+// ReturnSegments checks the cs and ss of rt_sigreturn's frame (from its
+// return address on) as Linux does: it takes them with RPL 3 and, unless
+// the frame asks for strict restore, makes a 64-bit frame's unusable ss
+// __USER_DS (force_valid_ss). The return to user mode then faults on any
+// other cs (a kernel selector, a data segment, nothing: the IRET's #GP)
+// and on an ss that is not __USER_DS; __USER32_CS would switch to
+// compatibility mode, which kshim does not run: it faults the same. A
+// refused pair is kept for the sigcontext of the SIGSEGV (SegmentFault),
+// whatever fault comes first; errCode is the #GP's error code.
+func (p *Process) ReturnSegments(frame []byte) (fault bool, errCode uint64) {
+	segs := abi.Le64(frame[MctxOff+scCSGSFS:])
+	cs, ss := uint16(segs)|3, uint16(segs>>48)|3
+	if cs == userCS && abi.Le64(frame[ucOff:])&ucStrictRestoreSS == 0 {
+		ss = userSS
+	}
+	switch {
+	case cs == userCS && ss == userSS:
+		return false, 0
+	case ss&4 != 0, cs == user32CS:
+		// An LDT selector (there is no LDT) is #GP(0) on the CPUs
+		// measured, whichever of the two it is; compatibility mode's
+		// own later fault has no selector either.
+	case cs != userCS:
+		errCode = uint64(cs &^ 3)
+	default:
+		errCode = uint64(ss &^ 3)
+	}
+	p.Sig.badSegs = uint64(cs) | uint64(ss)<<48 // gs and fs are saved as 0
+	return true, errCode
+}
+
+// SegmentFault forces the SIGSEGV of a return to segments ReturnSegments
+// refused, with the registers in r.
+func (p *Process) SegmentFault(r *Regs, errCode uint64) {
+	p.Log.Debug("rt_sigreturn: frame with segments user code cannot run with: SIGSEGV")
+	p.Fault(r, Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13, Err: errCode})
+	p.Sig.badSegs = 0 // no frame was built (the fault killed)
 }
 
 // userEntryFlags are the RFLAGS bits user code may hold when it is resumed

@@ -16,7 +16,9 @@
  * the process with status 3 if the tasks are still running 5 s later
  * (a call that should not have blocked did). CANARY is a host path
  * outside the guest's root that the fuzzer aims paths at. EXCLUDE lists
- * operations to leave out (see excluded()). With FUZZ_TRACE=1 in the
+ * operations to leave out (see excluded()). Each task keeps its last
+ * operations in a ring, written to stderr when the self-check (status 4)
+ * or the watchdog (status 3) ends the run; with FUZZ_TRACE=1 in the
  * environment every operation is logged to stderr before it runs.
  *
  * A call is a random number (mostly 0..463, sometimes huge or with the
@@ -74,6 +76,8 @@
 #define NR_MAX 464
 #define SA_RESTORER 0x04000000
 #define SOCK_NONBLOCK O_NONBLOCK
+#define RING 48 /* lines of each task's trace ring */
+#define RING_LINE 200
 
 typedef unsigned long u64;
 
@@ -182,6 +186,8 @@ struct task {
 	long calls, faults, skipped;
 	int fds[64];
 	int nfds;
+	unsigned long ring_n; /* lines written to ring (see trace) */
+	char ring[RING][RING_LINE];
 };
 
 static struct task tasks[4];
@@ -217,23 +223,45 @@ static int excluded_nr(u64 nr)
 	return excluded(key);
 }
 
-/* With FUZZ_TRACE set, each operation is logged to fd TRACE_FD (kshim's
- * stderr) before it runs, to find what a run died of. */
+/* Every operation is described before it runs, into a ring of the last
+ * RING lines per task kept in the fuzzer's memory; when the run fails its
+ * own checks (status 4) or its watchdog fires (status 3) the rings are
+ * written to fd TRACE_FD (kshim's stderr), to find what a run died of.
+ * With FUZZ_TRACE set each line also goes there at once. */
 #define TRACE_FD 1000
 static int tracing;
 
 static void trace(struct task *t, const char *fmt, ...)
 {
-	char b[256];
+	char *b = t->ring[t->ring_n++ % RING];
+	int n = snprintf(b, RING_LINE, "%s %ld: ", t->name, t->calls + t->faults + t->skipped);
 	va_list ap;
-	int n = snprintf(b, sizeof b, "%s %ld: ", t->name, t->calls + t->faults + t->skipped);
 	va_start(ap, fmt);
-	n += vsnprintf(b + n, sizeof b - n, fmt, ap);
+	n += vsnprintf(b + n, RING_LINE - n, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof b - 2)
-		n = sizeof b - 2;
+	if (n > RING_LINE - 2)
+		n = RING_LINE - 2;
 	b[n++] = '\n';
-	raw3(SYS_write, TRACE_FD, b, n);
+	b[n] = 0;
+	if (tracing)
+		raw3(SYS_write, TRACE_FD, b, n);
+}
+
+static void say(const char *s)
+{
+	raw3(SYS_write, TRACE_FD, s, strlen(s));
+}
+
+/* Writes t's ring, oldest line first. */
+static void dump_ring(struct task *t)
+{
+	char head[96];
+	snprintf(head, sizeof head, "fuzz_syscalls: last operations of %s (pid %ld):\n", t->name,
+		 raw1(SYS_getpid, 0));
+	say(head);
+	unsigned long i = t->ring_n > RING ? t->ring_n - RING : 0;
+	for (; i < t->ring_n; i++)
+		say(t->ring[i % RING]);
 }
 
 static long elapsed_ms(void)
@@ -1224,8 +1252,7 @@ static void fuzz_sigreturn(struct task *t)
 		t->skipped++;
 		return;
 	}
-	if (tracing)
-		trace(t, "rt_sigreturn rip=%#lx rsp=%#lx eflags=%#lx cs..ss=%#lx fpstate=%#lx", mc[16], mc[15], mc[17],
+	trace(t, "rt_sigreturn rip=%#lx rsp=%#lx eflags=%#lx cs..ss=%#lx fpstate=%#lx", mc[16], mc[15], mc[17],
 		      mc[18], mc[23]);
 	if (sigsetjmp(t->env, 0) == 0) {
 		t->armed = 1;
@@ -1310,8 +1337,7 @@ static void fuzz_insn(struct task *t)
 	}
 	if (rax == 0) /* rax is also the lgdt/invlpg pointer: keep it off the fuzzer */
 		rax = 1;
-	if (tracing)
-		trace(t, "insn %s byte1=%#x rax=%#lx rcx=%#lx rdx=%#lx", snippets[i].name, code[1], rax, rcx, rdx);
+	trace(t, "insn %s byte1=%#x rax=%#lx rcx=%#lx rdx=%#lx", snippets[i].name, code[1], rax, rcx, rdx);
 	if (sigsetjmp(t->env, 0) == 0) {
 		t->armed = 1;
 		__asm__ volatile("call *%3" : "+a"(rax), "+c"(rcx), "+d"(rdx) : "r"(code) : "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
@@ -1355,8 +1381,23 @@ static void check_guards(struct task *t, const char *after)
 		bad |= task_copy[i].scratch != tasks[i].scratch || task_copy[i].altstack != tasks[i].altstack;
 	if (!bad)
 		return;
-	if (tracing)
-		trace(t, "the fuzzer's own memory changed after %s", after);
+	char b[512];
+	int n = snprintf(b, sizeof b, "fuzz_syscalls: %s's own memory changed after %s: guard_data@%p", t->name, after,
+			 (void *)guard_data);
+	for (int i = 0; i < 4; i++)
+		n += snprintf(b + n, sizeof b - n, " %#lx", guard_data[i]);
+	n += snprintf(b + n, sizeof b - n, " guard_bss@%p", (void *)guard_bss);
+	for (int i = 0; i < 4 && n < (int)sizeof b; i++)
+		n += snprintf(b + n, sizeof b - n, " %#lx", guard_bss[i]);
+	for (int i = 0; i < 3 && n < (int)sizeof b; i++)
+		n += snprintf(b + n, sizeof b - n, " task%d=%p/%p", i, (void *)tasks[i].scratch, (void *)tasks[i].altstack);
+	if (n < (int)sizeof b - 1)
+		b[n++] = '\n', b[n] = 0;
+	say(b);
+	/* The thread shares this memory: its operations are suspects too. */
+	for (int i = 0; i < 3; i++)
+		if (tasks[i].ring_n && (t == &tasks[2]) == (i == 2))
+			dump_ring(&tasks[i]);
 	raw1(SYS_exit_group, 4);
 }
 
@@ -1435,7 +1476,7 @@ static void fuzz_loop(struct task *t, long calls)
 		for (int j = 0; j + 1 < 6 && j < (int)strlen(s); j++)
 			if (s[j] == 'a' && s[j + 1] == 'l' && chance(r, 60))
 				a[j + 1] = PG * (1 + below(r, 64));
-		if (tracing && ((nr == SYS_close && (int)a[0] == TRACE_FD) ||
+		if (((nr == SYS_close && (int)a[0] == TRACE_FD) ||
 				((nr == SYS_dup2 || nr == SYS_dup3) && (int)a[1] == TRACE_FD) ||
 				(nr == SYS_close_range && (uint32_t)a[0] <= TRACE_FD && (uint32_t)a[1] >= TRACE_FD))) {
 			t->skipped++;
@@ -1446,8 +1487,7 @@ static void fuzz_loop(struct task *t, long calls)
 			continue;
 		}
 		long ret;
-		if (tracing)
-			trace(t, "syscall %ld (%#lx, %#lx, %#lx, %#lx, %#lx, %#lx)", nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		trace(t, "syscall %ld (%#lx, %#lx, %#lx, %#lx, %#lx, %#lx)", nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (sigsetjmp(t->env, 0) == 0) {
 			t->armed = 1;
 			if (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork) {
@@ -1493,8 +1533,12 @@ static void *watchdog(void *arg)
 	for (;;) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
 		nanosleep(&ts, NULL);
-		if (elapsed_ms() > (budget_s + 5) * 1000)
+		if (elapsed_ms() > (budget_s + 5) * 1000) {
+			say("fuzz_syscalls: watchdog: a call blocked\n");
+			for (int i = 0; i < 2; i++)
+				dump_ring(&tasks[i]);
 			raw1(SYS_exit_group, 3);
+		}
 	}
 	return NULL;
 }
@@ -1565,7 +1609,7 @@ int main(int argc, char **argv)
 	if (argc > 5)
 		snprintf(exclude, sizeof exclude, ",%s,", argv[5]);
 	tracing = getenv("FUZZ_TRACE") != NULL;
-	if (tracing && dup2(2, TRACE_FD) != TRACE_FD)
+	if (dup2(2, TRACE_FD) != TRACE_FD)
 		die("dup2 trace fd");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	printf("fuzz_syscalls seed=%lu calls=%ld seconds=%ld\n", seed, calls_per_task, budget_s);

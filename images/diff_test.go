@@ -156,6 +156,7 @@ var programs = []prog{
 	// natively is the host's, so the programs use port 0 and print no
 	// ports or pids.
 	{bin: "net_unix", kshimArgs: []string{"--rw"}}, // binds in /tmp
+	{bin: "net_cred", kshimArgs: []string{"--rw"}}, // binds in /tmp
 	{bin: "net_inet"},
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.

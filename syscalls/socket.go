@@ -51,6 +51,9 @@ func sysSocket(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if n != nil {
+		n.Cred.Fresh(h)
+	}
 	return p.NewFD(h, typ&unix.SOCK_CLOEXEC != 0, &fs.OpenFile{Kind: fs.KindHost})
 }
 
@@ -155,6 +158,9 @@ func sysConnect(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	}
 	family := net.SockFamily(h)
 	n := net.NetworkOf(p)
+	if n != nil && family == unix.AF_UNIX {
+		n.Cred.ForgetPeer(h)
+	}
 	creds := n != nil && family == unix.AF_UNIX && typ != unix.SOCK_DGRAM
 	if creds {
 		// Before the host connect: the server may ask as soon as it

@@ -16,9 +16,9 @@
 //   - The table is bounded (credMax records, oldest dropped): a socket
 //     inode can be reused after its socket closes, and every event that
 //     makes a record overwrites the old one.
-//   - SCM_CREDENTIALS received on a connected socket names the peer's
-//     recorded process, which is the sender unless a forked child of it
-//     sends (kshim cannot tell one guest process's sends from another's).
+//   - SCM_CREDENTIALS names each message's sender (sockcredq.go); the
+//     last sender on the peer socket (sender) is only the fallback for a
+//     message kshim has no record of.
 package net
 
 import (
@@ -51,6 +51,8 @@ type credTable struct {
 	dmu  sync.Mutex
 	diag int // NETLINK_SOCK_DIAG socket in the guest's namespace, or -1
 	seq  uint32
+
+	credQueues // each message's sender (sockcredq.go)
 }
 
 func (c *credTable) init() {
@@ -61,6 +63,7 @@ func (c *credTable) init() {
 	c.listener = map[string]int32{}
 	c.byName = map[string]uint64{}
 	c.diag = -1
+	c.initQueues()
 }
 
 // openDiag runs on the worker, in the guest's namespace.
@@ -125,6 +128,7 @@ func (c *credTable) sent(h, pid int) {
 // Pair records a socketpair made by pid.
 func (c *credTable) Pair(a, b, pid int) {
 	for _, h := range []int{a, b} {
+		c.fresh(sockIno(h))
 		c.set(sockIno(h), int32(pid))
 		c.put(c.peer, sockIno(h), int32(pid))
 	}
@@ -137,9 +141,22 @@ func (c *credTable) bound(h int, path string) {
 	if unix.Lstat(path, &st) != nil {
 		return
 	}
+	ino, key := sockIno(h), nodeKey(st.Dev, st.Ino)
 	c.mu.Lock()
-	c.boundAt[sockIno(h)] = nodeKey(st.Dev, st.Ino)
+	c.boundAt[ino] = key
 	c.mu.Unlock()
+	c.nameBound(key, ino)
+}
+
+// nameBound records that socket ino is bound to name key: datagrams sent
+// there queue on it (sockcredq.go).
+func (c *credTable) nameBound(key string, ino uint64) {
+	c.qmu.Lock()
+	if len(c.nameSock) >= credMax {
+		clear(c.nameSock)
+	}
+	c.nameSock[key] = ino
+	c.qmu.Unlock()
 }
 
 func nodeKey(dev, ino uint64) string {
@@ -196,17 +213,87 @@ func (c *credTable) Connected(h int, sa []byte, pfd int) {
 		// the client's view on the client's socket.
 		c.put(c.peer, sockIno(h), lp)
 	}
+	// The accept that takes this connection may come after the client
+	// has gone, when the host no longer names it: queue it.
+	ino := sockIno(h)
+	if pid, ok := c.lookup(c.owner, ino); ok && key != "" {
+		c.qmu.Lock()
+		q := c.conns[key]
+		if q == nil && len(c.conns) >= credMax {
+			clear(c.conns) // rare: start again rather than grow
+		}
+		if len(q) >= connMax {
+			q = q[1:]
+		}
+		c.conns[key] = append(q, pendingConn{pid, ino})
+		c.qmu.Unlock()
+	}
 }
 
-// accepted records the listener's process for socket s accepted on l.
+// pendingConn is a connection not yet accepted: who connected, from
+// which socket.
+type pendingConn struct {
+	pid    int32
+	client uint64
+}
+
+// connMax bounds the connections kept per listener (a backlog's most).
+const connMax = 4096
+
+// accepted records the listener's process for socket s accepted on l,
+// and the connecting process on s itself: Linux keeps it there however
+// long the client's socket lives.
 func (c *credTable) accepted(l, s int) {
+	ino := sockIno(s)
+	c.fresh(ino)
 	k := c.nameKey(l)
 	c.mu.Lock()
 	lp, ok := c.listener[k]
 	c.mu.Unlock()
 	if ok && k != "" {
-		c.set(sockIno(s), lp)
+		c.set(ino, lp)
 	}
+	// The connecting process: the client's own record while it lives,
+	// else the oldest connection to this listener (the host accepts in
+	// that order).
+	peer := c.peerInode(ino, true)
+	c.qmu.Lock()
+	q := c.conns[k]
+	var pc pendingConn
+	found := false
+	for i, e := range q {
+		if peer == 0 || e.client == peer {
+			pc, found = e, true
+			q = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(q) == 0 {
+		delete(c.conns, k)
+	} else {
+		c.conns[k] = q
+	}
+	if found && peer == 0 {
+		c.peerOf[ino] = pc.client // its sends are queued under it
+	}
+	c.qmu.Unlock()
+	if v, ok := c.lookup(c.owner, peer); peer != 0 && ok {
+		c.put(c.peer, ino, v)
+	} else if found {
+		c.put(c.peer, ino, pc.pid)
+	}
+}
+
+// Fresh forgets what was recorded for socket h (a new socket: its inode
+// may be an old one's).
+func (c *credTable) Fresh(h int) { c.fresh(sockIno(h)) }
+
+// ForgetPeer drops what is known of socket h's peer (it connects anew).
+func (c *credTable) ForgetPeer(h int) {
+	ino := sockIno(h)
+	c.qmu.Lock()
+	delete(c.peerOf, ino)
+	c.qmu.Unlock()
 }
 
 // peerPid is the guest pid socket h's peer credentials name (0: unknown).
@@ -230,6 +317,9 @@ func (c *credTable) Named(h int) {
 		return
 	}
 	ino := sockIno(h)
+	if sa[sunPathOff] == 0 {
+		c.nameBound("@"+string(sa[sunPathOff:]), ino)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.byName) >= credMax {

@@ -667,18 +667,6 @@ func GuestPid(p *kernel.Process, h int, pid int32) int32 {
 	return 0
 }
 
-// credPid translates the pid of credentials received on h: kshim's own
-// is the guest process that last sent on the peer socket.
-func credPid(p *kernel.Process, h int, pid int32, from []byte) int32 {
-	if pid != int32(unix.Getpid()) {
-		return 0
-	}
-	if n := NetworkOf(p); n != nil {
-		return n.Cred.senderPid(h, from)
-	}
-	return 0
-}
-
 // Socket ioctls that only read: interface queries (ifreq in and out) and
 // the queue sizes. Interface changes (SIOCSIF*, routes, ARP) stay ENOTTY.
 var SockIoctlIfreq = map[uint64]bool{

@@ -111,14 +111,21 @@ func SendOne(p *kernel.Process, h int, name, data, ctl []byte, flags int) (int, 
 	}
 	block := flags&unix.MSG_DONTWAIT == 0 && !nonblocking(h)
 	hflags := flags | unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
+	var q credIO
 	if n := NetworkOf(p); n != nil {
 		n.Cred.sent(h, p.Pid)
+		q = n.Cred.sending(h, name)
 	}
 	var deadline time.Time
 	sent, first := 0, true
 	backoff := time.Duration(0)
 	for {
+		q.lock()
 		n, _, _, _, err := hostMsg(unix.SYS_SENDMSG, h, name, data[sent:], ctl, hflags)
+		if err == nil {
+			q.record(int32(p.Pid), n)
+		}
+		q.unlock()
 		if err == nil {
 			sent += n
 			ctl = nil // control data goes with the first part
@@ -184,12 +191,34 @@ func RecvOne(p *kernel.Process, h int, n int, nameCap, ctlCap int, flags int) (d
 	hflags := flags&^unix.MSG_WAITALL | unix.MSG_DONTWAIT | MsgCmsgCloexec
 	var deadline time.Time
 	got, first := 0, true
+	var q credIO
+	net := NetworkOf(p)
+	if net != nil {
+		q = net.Cred.receiving(h)
+	}
+	stop := q.stream && passcred(h) // a read stops where the writer changes
 	for {
-		r, nl, cl, rf, err := hostMsg(unix.SYS_RECVMSG, h, nameBuf, buf[got:], ctlBuf, hflags)
+		q.lock()
+		sender, run, known := q.head()
+		part := buf[got:]
+		if stop && known && got == 0 && run < len(part) {
+			part = part[:run]
+		}
+		r, nl, cl, rf, err := hostMsg(unix.SYS_RECVMSG, h, nameBuf, part, ctlBuf, hflags)
+		if err == nil && flags&unix.MSG_PEEK == 0 && (r > 0 || !q.stream) {
+			q.take(r)
+		}
+		q.unlock()
 		if err == nil {
 			if got == 0 {
 				name, ctl, rflags = nameBuf[:min(nl, nameCap)], ctlBuf[:min(cl, ctlCap)], rf
 				ctlBuf = nil // control data comes with the first part
+				if net != nil {
+					net.Cred.fixCreds(h, ctl, name, sender, known)
+				}
+				if stop && known && run < len(buf) {
+					return buf[:r], r, name, ctl, rflags, nil
+				}
 			}
 			if r > len(buf)-got {
 				// MSG_TRUNC: a datagram's real length, more than the
@@ -379,9 +408,6 @@ func ControlOut(p *kernel.Process, h int, ctl []byte, space int, cloexec bool, f
 			}
 			data = data[:4*done]
 			keep = done > 0
-		}
-		if level == unix.SOL_SOCKET && typ == unix.SCM_CREDENTIALS && len(data) >= 4 {
-			abi.Put32(data, uint32(credPid(p, h, int32(abi.Le32(data)), from)))
 		}
 		if keep {
 			var hdr [cmsgHdrLen]byte

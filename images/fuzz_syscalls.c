@@ -187,7 +187,7 @@ struct task {
 	int fds[64];
 	int nfds;
 	unsigned long ring_n; /* lines written to ring (see trace) */
-	char ring[RING][RING_LINE];
+	char (*ring)[RING_LINE]; /* RING lines, mapped apart from .bss: what hits the task hits them less */
 };
 
 static struct task tasks[4];
@@ -233,7 +233,8 @@ static int tracing;
 
 static void trace(struct task *t, const char *fmt, ...)
 {
-	char *b = t->ring[t->ring_n++ % RING];
+	static char spare[RING_LINE];
+	char *b = t->ring ? t->ring[t->ring_n++ % RING] : spare;
 	int n = snprintf(b, RING_LINE, "%s %ld: ", t->name, t->calls + t->faults + t->skipped);
 	va_list ap;
 	va_start(ap, fmt);
@@ -252,6 +253,19 @@ static void say(const char *s)
 	raw3(SYS_write, TRACE_FD, s, strlen(s));
 }
 
+/* Writes the guest's /proc/self/maps (kshim's view of its mappings). */
+static void dump_maps(void)
+{
+	char b[4096];
+	long fd = raw3(SYS_open, "/proc/self/maps", O_RDONLY, 0), n;
+	if (fd < 0)
+		return;
+	say("fuzz_syscalls: /proc/self/maps:\n");
+	while ((n = raw3(SYS_read, fd, b, sizeof b)) > 0)
+		raw3(SYS_write, TRACE_FD, b, n);
+	raw1(SYS_close, fd);
+}
+
 /* Writes t's ring, oldest line first. */
 static void dump_ring(struct task *t)
 {
@@ -260,8 +274,13 @@ static void dump_ring(struct task *t)
 		 raw1(SYS_getpid, 0));
 	say(head);
 	unsigned long i = t->ring_n > RING ? t->ring_n - RING : 0;
+	if (!t->ring)
+		return;
+	if (t->ring_n == 0 || t->ring_n > (1ul << 40)) /* the count itself was hit: every line kept */
+		i = 0, t->ring_n = RING;
 	for (; i < t->ring_n; i++)
-		say(t->ring[i % RING]);
+		if (t->ring[i % RING][0])
+			say(t->ring[i % RING]);
 }
 
 static long elapsed_ms(void)
@@ -437,6 +456,7 @@ static void init_task(struct task *t, const char *name, u64 seed, int role)
 		die("mprotect");
 	t->altstack = map(64 << 10, PROT_READ | PROT_WRITE);
 	t->landing = map(16 << 10, PROT_READ | PROT_WRITE);
+	t->ring = (char (*)[RING_LINE])map(RING * RING_LINE, PROT_READ | PROT_WRITE);
 }
 
 /* Makes the calling thread the task t (after fork: the child's own). */
@@ -1363,13 +1383,15 @@ static volatile u64 guard_bss[4];
 static struct {
 	char *scratch, *altstack;
 } task_copy[3];
+static char (*ring_copy[3])[RING_LINE];
 
 static void arm_guards(void)
 {
 	for (int i = 0; i < 4; i++)
 		guard_bss[i] = ~guard_data[i];
 	for (int i = 0; i < 3; i++)
-		task_copy[i].scratch = tasks[i].scratch, task_copy[i].altstack = tasks[i].altstack;
+		task_copy[i].scratch = tasks[i].scratch, task_copy[i].altstack = tasks[i].altstack,
+		ring_copy[i] = tasks[i].ring;
 }
 
 static void check_guards(struct task *t, const char *after)
@@ -1381,6 +1403,11 @@ static void check_guards(struct task *t, const char *after)
 		bad |= task_copy[i].scratch != tasks[i].scratch || task_copy[i].altstack != tasks[i].altstack;
 	if (!bad)
 		return;
+	static atomic_int reporting;
+	static const struct timespec second = {1, 0};
+	if (atomic_exchange(&reporting, 1)) /* another task reports (and ends the run) */
+		for (;;)
+			raw2(SYS_nanosleep, &second, NULL);
 	char b[512];
 	int n = snprintf(b, sizeof b, "fuzz_syscalls: %s's own memory changed after %s: guard_data@%p", t->name, after,
 			 (void *)guard_data);
@@ -1394,10 +1421,16 @@ static void check_guards(struct task *t, const char *after)
 	if (n < (int)sizeof b - 1)
 		b[n++] = '\n', b[n] = 0;
 	say(b);
-	/* The thread shares this memory: its operations are suspects too. */
+	/* The thread shares this memory: its operations are suspects too.
+	 * The task structs themselves may be what changed: the rings are
+	 * found through the copies. */
 	for (int i = 0; i < 3; i++)
-		if (tasks[i].ring_n && (t == &tasks[2]) == (i == 2))
+		if ((t == &tasks[2]) == (i == 2)) {
+			if (!tasks[i].ring)
+				tasks[i].ring = ring_copy[i], tasks[i].ring_n = 0;
 			dump_ring(&tasks[i]);
+		}
+	dump_maps();
 	raw1(SYS_exit_group, 4);
 }
 

@@ -21,6 +21,9 @@
  *   statempty:FD  fstat:FD  getdents:FD  write:FD  poll:FD  flock:FD
  *   setlk:FD  setfl:FD  ftruncate:FD  fallocate:FD  fchmod:FD  fchown:FD
  *   futimens:FD  fchownempty:FD  fchmodempty:FD  utimensempty:FD
+ *   mmapw:FD (MAP_SHARED, PROT_READ|PROT_WRITE)  mprotw:FD (MAP_SHARED
+ *   read-only, then mprotect to writable)  pathopen:FD:MODE (an O_PATH
+ *   reopen of /proc/self/fd/FD, then its own magic link opened with MODE)
  * By path:
  *   read:PATH  open:PATH:MODE (r w rw wt a)  creat:PATH  mkdir:PATH
  *   chdir:PATH  unlink:PATH  symlink:PATH  rename:OLD:NEW  link:OLD:NEW
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -211,6 +215,26 @@ int main(int argc, char **argv)
 			if (r < 0 && errno == ENOSYS)
 				errno = EOPNOTSUPP;
 			res(r);
+		} else if (!strcmp(op, "mmapw") || !strcmp(op, "mprotw")) {
+			int w = !strcmp(op, "mmapw");
+			void *m = mmap(NULL, 4096, PROT_READ | (w ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+			long r = m == MAP_FAILED ? -1 : 0;
+			if (!r && !w)
+				r = mprotect(m, 4096, PROT_READ | PROT_WRITE);
+			if (m != MAP_FAILED)
+				munmap(m, 4096);
+			res(r);
+		} else if (!strcmp(op, "pathopen") && b) {
+			char self[32], path[48];
+			snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+			int o = open(self, O_PATH);
+			if (o < 0) {
+				res(-1);
+			} else {
+				snprintf(path, sizeof path, "/proc/self/fd/%d", o);
+				res(open_mode(path, b));
+				close(o);
+			}
 		} else if (!strcmp(op, "utimensempty")) {
 			res(utimensat(fd, "", past, AT_EMPTY_PATH));
 		} else if (!strcmp(op, "read")) {

@@ -568,6 +568,12 @@ var handedOutside = map[string]string{
 	"linkempty:1:/stolenlog": "", "link:/dev/stdout:/stolenlog2": "", // EROFS, then EXDEV
 	"fchmod:0": "EPERM", "fchown:0": "EPERM", "futimens:0": "EPERM", "chmod:/proc/self/fd/0": "EPERM",
 	"utimes:/dev/stdin": "EPERM", "fchmodempty:0": "EPERM",
+	// Neither a mapping nor an O_PATH detour gains access: a shared
+	// writable mapping needs the fd's read and write access (EACCES), as
+	// does making a shared one writable; the O_PATH fd keeps the grant.
+	"mmapw:1": "EACCES", "mprotw:1": "EACCES", "mmapw:5": "EACCES", "mprotw:5": "EACCES",
+	"pathopen:1:rw": "EACCES", "pathopen:1:r": "EACCES", "pathopen:1:wt": "EPERM", "pathopen:5:w": "ETXTBSY",
+	"pathopen:5:r": "ok",
 	// The program file, outside the root, is only read.
 	"truncate:/proc/self/exe": "EPERM", "chmod:/proc/self/exe": "EPERM", "chown:/proc/self/exe": "EPERM",
 	"utimes:/proc/self/exe": "EPERM", "open:/proc/self/exe:w": "ETXTBSY", "openas:5:/proc/self/exe": "ok",

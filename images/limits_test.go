@@ -8,11 +8,8 @@
 package images
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,42 +206,17 @@ medium: exit 0
 // unprivileged user.
 func TestPipeBuffersCharged(t *testing.T) {
 	kshim, prog := image(t, "pipe_fill")
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, kshim, "run", "--mem", "64M", prog, "hold")
-	cmd.Env = baseEnv
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	g := startGuest(t, kshim, "run", "--mem", "64M", prog, "hold")
 	// While the guest holds its pipes full: the host memory kshim holds
 	// for it is its guest RAM (the memfd's allocated blocks) and the pipe
 	// buffers.
 	var out strings.Builder
-	rd := bufio.NewReader(stdout)
-	for !strings.HasSuffix(out.String(), "holding\n") {
-		line, err := rd.ReadString('\n')
-		out.WriteString(line)
-		if err != nil {
-			break
-		}
-	}
-	ram, ramErr := guestRAM(cmd.Process.Pid)
-	stdin.Close()
-	rest, _ := io.ReadAll(rd)
-	werr := cmd.Wait()
-	out.Write(rest)
+	out.WriteString(g.readUntil("holding"))
+	ram, ramErr := guestRAM(g.pid())
+	rest, werr := g.finish()
+	out.WriteString(rest)
 	if werr != nil {
-		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", werr, out.String(), stderr.String())
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", werr, out.String(), g.stderr.String())
 	}
 	head := `default size 65536
 F_SETPIPE_SZ 2 MiB -> EPERM
@@ -302,32 +274,15 @@ func guestRAM(pid int) (int64, error) {
 // maps, its heap and text) stays within the 64 MiB plus a fixed overhead.
 func TestHostMemoryBounded(t *testing.T) {
 	kshim, prog := image(t, "mem_hog")
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, kshim, "run", "--mem", "64M", prog)
-	cmd.Env = baseEnv
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	status, serr := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-	stdin.Close()
-	werr := cmd.Wait()
-	if err != nil || line != "hog: killed by signal 9\n" {
-		t.Fatalf("hog: %q, %v (exit: %v)\nstderr:\n%s", line, err, werr, stderr.String())
+	g := startGuest(t, kshim, "run", "--mem", "64M", prog)
+	line := g.readUntil("hog: killed by signal 9")
+	status, serr := os.ReadFile(fmt.Sprintf("/proc/%d/status", g.pid()))
+	_, werr := g.finish()
+	if line != "hog: killed by signal 9\n" {
+		t.Fatalf("hog: %q (exit: %v)\nstderr:\n%s", line, werr, g.stderr.String())
 	}
 	if werr != nil || serr != nil {
-		t.Fatalf("exit %v, status %v\nstderr:\n%s", werr, serr, stderr.String())
+		t.Fatalf("exit %v, status %v\nstderr:\n%s", werr, serr, g.stderr.String())
 	}
 	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
 	if m == nil {

@@ -22,7 +22,6 @@ package images
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -122,34 +121,8 @@ func TestNetGuestHidden(t *testing.T) {
 	prog := filepath.Join(dir, "net_probe")
 	requireFile(t, prog)
 	name := "kshim-net-guest-" + strconv.Itoa(os.Getpid())
-	cmd := exec.Command(kshim, "run", prog, "hold", name)
-	cmd.Env = baseEnv
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		cmd.Wait()
-	}()
-	var out []byte
-	buf := make([]byte, 256)
-	for !bytes.Contains(out, []byte("ready\n")) {
-		n, err := stdout.Read(buf)
-		if err != nil {
-			t.Fatalf("guest: %v (stdout %q, stderr %q)", err, out, errb.Bytes())
-		}
-		out = append(out, buf[:n]...)
-	}
+	g := startGuest(t, kshim, "run", prog, "hold", name)
+	out := g.readUntil("ready")
 	var port int
 	for _, l := range strings.Split(string(out), "\n") {
 		if p, ok := strings.CutPrefix(l, "port "); ok {
@@ -171,10 +144,9 @@ func TestNetGuestHidden(t *testing.T) {
 	} else {
 		t.Logf("port %d is in use on the host (%v): cannot tell", port, err)
 	}
-	stdin.Close()
-	rest, _ := io.ReadAll(stdout)
-	if want := "hold " + name + " -> 0\n"; !bytes.HasSuffix(rest, []byte(want)) {
-		t.Errorf("guest: %q, want %q at the end (stderr %q)", rest, want, errb.Bytes())
+	rest, _ := g.finish()
+	if want := "hold " + name + " -> 0\n"; !strings.HasSuffix(rest, want) {
+		t.Errorf("guest: %q, want %q at the end (stderr %q)", rest, want, g.stderr.String())
 	}
 }
 

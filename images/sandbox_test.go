@@ -184,35 +184,23 @@ func confinedStatus(t *testing.T, flags ...string) []map[string]string {
 	requireFile(t, kshim)
 	prog := filepath.Join(dir, "stdin")
 	requireFile(t, prog)
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, kshim, append(append([]string{"run"}, flags...), prog)...)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	g := startGuest(t, append(append([]string{kshim, "run"}, flags...), prog)...)
 	defer func() {
-		in.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("kshim %v: %v\n%s", flags, err, stderr.String())
+		if _, err := g.finish(); err != nil {
+			t.Errorf("kshim %v: %v\n%s", flags, err, g.stderr.String())
 		}
 	}()
 	for {
-		st, err := procStatus(cmd.Process.Pid)
+		st, err := procStatus(g.pid())
 		if err != nil {
-			t.Fatalf("kshim %v: %v\n%s", flags, err, stderr.String())
+			t.Fatalf("kshim %v: %v\n%s", flags, err, g.stderr.String())
 		}
 		// Seccomp comes last and TSYNC sets it on every thread at once.
 		// Polling, not a timed assertion: the run's timeout bounds it.
 		if st[0]["Seccomp"] == "2" && len(st) > 1 {
 			return st
 		}
-		if ctx.Err() != nil {
+		if g.ctx.Err() != nil {
 			t.Fatalf("kshim %v never confined itself:\n%v", flags, st)
 		}
 		time.Sleep(10 * time.Millisecond)

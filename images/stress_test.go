@@ -23,18 +23,14 @@ package images
 // failure once, with how often it happened.
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -80,77 +76,6 @@ var stressVariants = []stressVariant{
 		stdout: "exec ok\n"},
 	{name: "go_gcpressure_x2", bin: "go_gcpressure", parallel: 2, native: true, slow: true},
 	{name: "go_goroutines_x2", bin: "go_goroutines", parallel: 2, native: true},
-}
-
-// stressRun is one kshim run's outcome.
-type stressRun struct {
-	argv       []string
-	stdout     []byte
-	stderrPath string
-	stderr     []byte // head of stderr (up to 64 KiB)
-	exit       int
-	sig        syscall.Signal
-	timedOut   bool
-	err        error
-	elapsed    time.Duration
-}
-
-// runKshim runs argv (kshim first) in dir with stderr to a file in tmp, in
-// a new session (no controlling terminal: a hostile guest must not reach
-// the developer's tty), and kills it after timeout.
-func runKshim(argv []string, dir, tmp, tag string, timeout time.Duration) stressRun {
-	r := stressRun{argv: argv, stderrPath: filepath.Join(tmp, tag+".stderr")}
-	errf, err := os.Create(r.stderrPath)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	defer errf.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Dir = dir
-	cmd.Env = baseEnv
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = errf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.WaitDelay = 5 * time.Second
-	start := time.Now()
-	err = cmd.Run()
-	r.elapsed = time.Since(start)
-	r.stdout = out.Bytes()
-	if b, e := readHead(r.stderrPath, 64<<10); e == nil {
-		r.stderr = b
-	}
-	switch {
-	case ctx.Err() != nil:
-		r.timedOut = true
-	case cmd.ProcessState == nil:
-		r.err = err
-	default:
-		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-		if ws.Signaled() {
-			r.sig = ws.Signal()
-		} else {
-			r.exit = ws.ExitStatus()
-		}
-	}
-	return r
-}
-
-func readHead(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := make([]byte, n)
-	m, err := f.Read(b)
-	if m > 0 {
-		err = nil
-	}
-	return b[:m], err
 }
 
 // kshimFailure says what is wrong with kshim in run r, or "" when kshim

@@ -32,7 +32,12 @@
  * Besides syscalls it also executes rt_sigreturn with random frames
  * (random RIP including the shim's stub page, random CS/SS/EFLAGS/fpstate)
  * and privileged or odd instructions (hlt, in/out, int N, the shim's
- * port 0xE0 outside the stub, vmcall, ...).
+ * port 0xE0 outside the stub, vmcall, ...). And it builds what random
+ * numbers rarely make: sockets of each family bound and connected to
+ * each other, sendmsg/recvmsg with control messages (SCM_RIGHTS,
+ * SCM_CREDENTIALS, malformed ones), POSIX and interval timers, job
+ * control against the forked child, and execve of hostile ELF images and
+ * #! scripts in a grandchild (see fuzz_net and what follows).
  *
  * What it must not do is end itself trivially, so calls are neutered
  * where they would (each rule below says why): exit/exit_group, pause and
@@ -59,12 +64,19 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,7 +87,6 @@
 #define SHIM_USER_TEXT 0xffffffff80001000ul
 #define NR_MAX 464
 #define SA_RESTORER 0x04000000
-#define SOCK_NONBLOCK O_NONBLOCK
 #define RING 48 /* lines of each task's trace ring */
 #define RING_LINE 200
 
@@ -205,7 +216,8 @@ static int child_pid;
  * paths through /proc/self/{exe,fd,cwd,root} and /dev/std*, "path:dev"
  * the host devices (/dev/null, ...: also kept out of its fds), "task:main",
  * "task:thread", "task:child" a task's whole fuzzing (to narrow a failure
- * down). Lets a test
+ * down), "net", "timer", "jobctl", "exec" the structured operations. Lets
+ * a test
  * run the rest while a kshim bug one of them hits is open. */
 static char exclude[1024] = ",";
 
@@ -1371,6 +1383,552 @@ static void fuzz_insn(struct task *t)
 	t->faults++;
 }
 
+/* --- structured operations: sockets, timers, job control, exec ---------------
+ *
+ * Random numbers rarely make a well-formed msghdr, sigevent or ELF file,
+ * so these build them on purpose (and then spoil some of them): sockets
+ * of every family the guest may have, bound and connected to each other,
+ * sendmsg/recvmsg with control messages (SCM_RIGHTS with our fds and
+ * others, SCM_CREDENTIALS true and false, malformed headers); POSIX and
+ * interval timers firing the quiet signals; job control against the
+ * forked child (stopped and at once continued); execve of hostile ELF
+ * images and #! scripts, in a grandchild killed after a few milliseconds
+ * whatever it runs. */
+
+/* A socket address: unix paths in the root and abstract names, loopback
+ * IPv4/IPv6 with a few ports, netlink, or random bytes. Returns its
+ * length. */
+static unsigned gen_sockaddr(struct task *t, char *buf)
+{
+	struct rng *r = &t->r;
+	memset(buf, 0, 128);
+	switch (below(r, 7)) {
+	case 0: case 1: {
+		struct sockaddr_un *u = (struct sockaddr_un *)buf;
+		static const char *const names[] = {"s0", "s1", "dir/s2", "/s3", "file", "/proc/self/fd/3", "../../s4",
+						    "link_out", "link_up/s5", ""};
+		u->sun_family = AF_UNIX;
+		snprintf(u->sun_path, sizeof u->sun_path, "%s", names[below(r, 10)]);
+		return chance(r, 90) ? (unsigned)(offsetof(struct sockaddr_un, sun_path) + strlen(u->sun_path) + 1)
+				     : (unsigned)below(r, sizeof *u + 2);
+	}
+	case 2: {
+		struct sockaddr_un *u = (struct sockaddr_un *)buf;
+		u->sun_family = AF_UNIX;
+		u->sun_path[0] = 0;
+		int n = snprintf(u->sun_path + 1, sizeof u->sun_path - 1, "fz%u", (unsigned)below(r, 4));
+		return (unsigned)offsetof(struct sockaddr_un, sun_path) + 1 + n;
+	}
+	case 3: {
+		struct sockaddr_in *in = (struct sockaddr_in *)buf;
+		static const uint16_t ports[] = {0, 7, 80, 1023, 1024, 4242, 4243, 65535};
+		in->sin_family = AF_INET;
+		in->sin_port = htons(ports[below(r, 8)]);
+		in->sin_addr.s_addr = chance(r, 80) ? htonl(0x7f000001) : (uint32_t)gen_int(r);
+		return sizeof *in;
+	}
+	case 4: {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)buf;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(4242 + (uint16_t)below(r, 2));
+		in6->sin6_addr.s6_addr[15] = chance(r, 80);
+		return sizeof *in6;
+	}
+	case 5: {
+		struct sockaddr_nl *nl = (struct sockaddr_nl *)buf;
+		nl->nl_family = AF_NETLINK;
+		nl->nl_pid = chance(r, 80) ? 0 : (uint32_t)gen_int(r);
+		nl->nl_groups = chance(r, 80) ? 0 : (uint32_t)gen_int(r);
+		return sizeof *nl;
+	}
+	default:
+		fill(r, buf, 112);
+		((uint16_t *)buf)[0] = (uint16_t)below(r, 48);
+		return (unsigned)below(r, 120);
+	}
+}
+
+/* Control messages for sendmsg at buf (room for 256 bytes): rights with
+ * our fds, pipes' ends, stdio and bad numbers; credentials, ours or
+ * others'; unknown levels and types; lengths that lie. */
+static unsigned gen_cmsgs(struct task *t, char *buf)
+{
+	struct rng *r = &t->r;
+	unsigned off = 0, n = 1 + (unsigned)below(r, 3);
+	memset(buf, 0, 256);
+	for (unsigned i = 0; i < n && off + CMSG_SPACE(16) <= 256; i++) {
+		struct cmsghdr *h = (struct cmsghdr *)(buf + off);
+		unsigned len;
+		switch (below(r, 4)) {
+		case 0: case 1: {
+			unsigned k = 1 + (unsigned)below(r, 4);
+			int *fds = (int *)CMSG_DATA(h);
+			for (unsigned j = 0; j < k; j++)
+				fds[j] = chance(r, 80) ? (int)gen_fd(t) : (int)gen_int(r);
+			h->cmsg_level = SOL_SOCKET;
+			h->cmsg_type = SCM_RIGHTS;
+			len = CMSG_LEN(k * sizeof(int));
+			break;
+		}
+		case 2: {
+			struct ucred *u = (struct ucred *)CMSG_DATA(h);
+			u->pid = chance(r, 70) ? (pid_t)raw1(SYS_getpid, 0) : (pid_t)gen_int(r);
+			u->uid = chance(r, 70) ? getuid() : (uid_t)gen_int(r);
+			u->gid = chance(r, 70) ? getgid() : (gid_t)gen_int(r);
+			h->cmsg_level = SOL_SOCKET;
+			h->cmsg_type = SCM_CREDENTIALS;
+			len = CMSG_LEN(sizeof *u);
+			break;
+		}
+		default:
+			fill(r, (char *)CMSG_DATA(h), 16);
+			h->cmsg_level = chance(r, 50) ? SOL_SOCKET : (int)gen_int(r);
+			h->cmsg_type = (int)below(r, 8);
+			len = CMSG_LEN(below(r, 17));
+		}
+		h->cmsg_len = chance(r, 90) ? len : gen_len(r);
+		off += CMSG_SPACE(len - CMSG_LEN(0));
+	}
+	return chance(r, 90) ? off : (unsigned)below(r, 300);
+}
+
+/* Remembers the fds an SCM_RIGHTS brought in (they are ours to use). */
+static void take_rights(struct task *t, struct msghdr *m)
+{
+	if (m->msg_controllen > 256)
+		return;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h))
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(0))
+			for (unsigned i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int) && i < 16; i++)
+				remember_fd(t, ((int *)CMSG_DATA(h))[i]);
+}
+
+static void fuzz_net(struct task *t)
+{
+	struct rng *r = &t->r;
+	char *sa = t->scratch + 16384, *ctl = t->scratch + 16384 + 256, *data = t->scratch + 16384 + 512;
+	struct msghdr *m = (struct msghdr *)(t->scratch + 16384 + 4096);
+	struct iovec *iov = (struct iovec *)(t->scratch + 16384 + 4096 + 128);
+	long ret = 0, fd = (long)gen_fd(t);
+	unsigned sl;
+	static const int fams[] = {AF_UNIX, AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNSPEC, 99};
+	static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW, SOCK_RDM, 11};
+	unsigned what = (unsigned)below(r, 14);
+	if (excluded("net")) {
+		t->skipped++;
+		return;
+	}
+	trace(t, "net %u fd=%ld", what, fd);
+	if (sigsetjmp(t->env, 0) != 0) {
+		t->faults++;
+		return;
+	}
+	t->armed = 1;
+	switch (what) {
+	case 0: { /* a socket */
+		int fam = fams[below(r, 8)], typ = types[below(r, 6)];
+		int proto = chance(r, 80) ? 0 : (fam == AF_NETLINK ? (int)below(r, 24) : (int)below(r, 300));
+		ret = raw3(SYS_socket, fam, typ | SOCK_NONBLOCK | (chance(r, 30) ? SOCK_CLOEXEC : 0), proto);
+		remember_fd(t, ret);
+		break;
+	}
+	case 1: { /* a pair */
+		int *sv = (int *)sa;
+		ret = raw6(SYS_socketpair, AF_UNIX, types[below(r, 3)] | SOCK_NONBLOCK, 0, (long)sv, 0, 0);
+		if (ret == 0)
+			remember_fd(t, sv[0]), remember_fd(t, sv[1]);
+		break;
+	}
+	case 2:
+		sl = gen_sockaddr(t, sa);
+		ret = raw3(SYS_bind, fd, sa, sl);
+		break;
+	case 3:
+		ret = raw2(SYS_listen, fd, chance(r, 80) ? (long)below(r, 8) : (long)gen_int(r));
+		break;
+	case 4:
+		sl = gen_sockaddr(t, sa);
+		ret = raw3(SYS_connect, fd, sa, sl);
+		break;
+	case 5: {
+		unsigned *l = (unsigned *)(sa + 200);
+		*l = chance(r, 80) ? 128 : (unsigned)gen_int(r);
+		ret = raw6(SYS_accept4, fd, chance(r, 70) ? (long)sa : 0, (long)l, SOCK_NONBLOCK | (chance(r, 50) ? SOCK_CLOEXEC : 0),
+			   0, 0);
+		remember_fd(t, ret);
+		break;
+	}
+	case 6: case 7: { /* sendmsg */
+		memset(m, 0, sizeof *m);
+		fill(r, data, 256);
+		if (chance(r, 40)) {
+			m->msg_name = sa;
+			m->msg_namelen = gen_sockaddr(t, sa);
+		}
+		iov[0].iov_base = data;
+		iov[0].iov_len = below(r, 256);
+		iov[1].iov_base = chance(r, 90) ? data : (void *)gen_ptr(t, &(int){0});
+		iov[1].iov_len = chance(r, 90) ? below(r, 64) : gen_len(r);
+		m->msg_iov = iov;
+		m->msg_iovlen = chance(r, 90) ? 1 + below(r, 2) : gen_int(r);
+		if (chance(r, 70)) {
+			m->msg_control = ctl;
+			m->msg_controllen = gen_cmsgs(t, ctl);
+		}
+		/* A netlink request of the kinds `ip` sends, now and then. */
+		if (chance(r, 20)) {
+			struct nlmsghdr *nh = (struct nlmsghdr *)data;
+			nh->nlmsg_len = chance(r, 90) ? 32 : (uint32_t)gen_int(r);
+			static const uint16_t nt[] = {RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_NEWLINK, RTM_DELADDR,
+						      RTM_NEWROUTE, NLMSG_DONE, 0};
+			nh->nlmsg_type = nt[below(r, 8)];
+			nh->nlmsg_flags = NLM_F_REQUEST | (chance(r, 60) ? NLM_F_DUMP : 0);
+			iov[0].iov_len = 32;
+		}
+		ret = raw3(SYS_sendmsg, fd, m, (long)(MSG_DONTWAIT | MSG_NOSIGNAL | (chance(r, 20) ? gen_int(r) & ~0x40ul : 0)));
+		break;
+	}
+	case 8: case 9: { /* recvmsg */
+		memset(m, 0, sizeof *m);
+		m->msg_name = chance(r, 50) ? sa : NULL;
+		m->msg_namelen = chance(r, 90) ? 128 : (unsigned)gen_int(r);
+		iov[0].iov_base = data;
+		iov[0].iov_len = chance(r, 90) ? below(r, 512) : gen_len(r);
+		m->msg_iov = iov;
+		m->msg_iovlen = 1;
+		static const unsigned cl[] = {0, 1, 16, 20, 24, 32, 64, 256};
+		m->msg_control = chance(r, 80) ? ctl : NULL;
+		m->msg_controllen = cl[below(r, 8)];
+		int fl = MSG_DONTWAIT | (chance(r, 20) ? MSG_PEEK : 0) | (chance(r, 20) ? MSG_TRUNC : 0) |
+			 (chance(r, 30) ? MSG_CMSG_CLOEXEC : 0) | (chance(r, 10) ? MSG_ERRQUEUE : 0) |
+			 (chance(r, 10) ? MSG_WAITALL : 0);
+		ret = raw3(SYS_recvmsg, fd, m, fl);
+		if (ret >= 0 && m->msg_control == ctl)
+			take_rights(t, m);
+		break;
+	}
+	case 10: { /* socket options, including ones holding pointers */
+		static const int so[] = {SO_PASSCRED, SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR,
+					 SO_LINGER, SO_ATTACH_FILTER, SO_PEERCRED, SO_TYPE, SO_ERROR, SO_PEEK_OFF};
+		int opt = so[below(r, 12)], level = chance(r, 85) ? SOL_SOCKET : (int)below(r, 300);
+		long *v = (long *)sa;
+		fill(r, sa, 64);
+		if (opt == SO_RCVTIMEO || opt == SO_SNDTIMEO)
+			v[0] = 0, v[1] = (long)below(r, 3000);
+		if (opt == SO_ATTACH_FILTER && chance(r, 70)) {
+			/* struct sock_fprog: a length and a pointer to the program */
+			v[0] = (long)below(r, 8);
+			v[1] = chance(r, 80) ? (long)(sa + 32) : (long)gen_ptr(t, &(int){0});
+		}
+		unsigned *l = (unsigned *)(sa + 200);
+		*l = chance(r, 80) ? 16 : (unsigned)gen_int(r);
+		if (chance(r, 50))
+			ret = raw6(SYS_setsockopt, fd, level, opt, (long)sa, chance(r, 80) ? (long)*l : (long)gen_int(r), 0);
+		else
+			ret = raw6(SYS_getsockopt, fd, level, opt, (long)sa, (long)l, 0);
+		break;
+	}
+	case 11: /* datagrams by address */
+		sl = gen_sockaddr(t, sa);
+		if (chance(r, 50))
+			ret = raw6(SYS_sendto, fd, (long)data, (long)below(r, 300), MSG_DONTWAIT | MSG_NOSIGNAL, (long)sa, sl);
+		else {
+			unsigned *l = (unsigned *)(sa + 200);
+			*l = 128;
+			ret = raw6(SYS_recvfrom, fd, (long)data, (long)below(r, 300), MSG_DONTWAIT, (long)sa, (long)l);
+		}
+		break;
+	case 12: { /* names and shutdown */
+		unsigned *l = (unsigned *)(sa + 200);
+		*l = chance(r, 80) ? 128 : (unsigned)gen_int(r);
+		static const long nrs[] = {SYS_getsockname, SYS_getpeername};
+		ret = chance(r, 70) ? raw3(nrs[below(r, 2)], fd, sa, l) : raw2(SYS_shutdown, fd, (long)below(r, 4));
+		break;
+	}
+	default: { /* several messages at once */
+		struct mmsghdr *mm = (struct mmsghdr *)(t->scratch + 16384 + 8192);
+		unsigned n = 1 + (unsigned)below(r, 4);
+		memset(mm, 0, n * sizeof *mm);
+		for (unsigned i = 0; i < n; i++) {
+			iov[i].iov_base = data + 64 * i;
+			iov[i].iov_len = below(r, 64);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		if (chance(r, 50))
+			ret = raw6(SYS_sendmmsg, fd, (long)mm, n, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
+		else
+			ret = raw6(SYS_recvmmsg, fd, (long)mm, n, MSG_DONTWAIT, 0, 0);
+	}
+	}
+	t->armed = 0;
+	t->calls++;
+	(void)ret;
+}
+
+/* Timers: at most 8 POSIX timers per task, firing quiet signals. */
+static void fuzz_timer(struct task *t)
+{
+	struct rng *r = &t->r;
+	int *ids = (int *)(t->scratch + 32768 + 2048); /* the task's timer ids, 8 slots */
+	struct itimerspec *its = (struct itimerspec *)(t->scratch + 32768 + 2048 + 64);
+	struct sigevent *ev = (struct sigevent *)(t->scratch + 32768 + 2048 + 128);
+	int id = chance(r, 85) ? ids[below(r, 8)] : (int)gen_int(r);
+	long ret = 0;
+	unsigned what = (unsigned)below(r, 9);
+	if (excluded("timer")) {
+		t->skipped++;
+		return;
+	}
+	/* Short times only: value up to 5 ms, an interval of at least 100 us
+	 * or none (a storm of signals would only slow the fuzzing). */
+	its->it_value.tv_sec = 0;
+	its->it_value.tv_nsec = chance(r, 90) ? (long)below(r, 5000000) : (long)gen_int(r);
+	its->it_interval.tv_sec = 0;
+	its->it_interval.tv_nsec = chance(r, 50) ? 0 : 100000 + (long)below(r, 5000000);
+	trace(t, "timer %u id=%d value=%ld interval=%ld", what, id, its->it_value.tv_nsec, its->it_interval.tv_nsec);
+	if (sigsetjmp(t->env, 0) != 0) {
+		t->faults++;
+		return;
+	}
+	t->armed = 1;
+	switch (what) {
+	case 0: case 1: {
+		static const int clocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_PROCESS_CPUTIME_ID,
+					     CLOCK_THREAD_CPUTIME_ID, CLOCK_REALTIME_ALARM, 77};
+		static const int sigs[] = {SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGIO, 0};
+		memset(ev, 0, sizeof *ev);
+		ev->sigev_signo = chance(r, 90) ? sigs[below(r, 6)] : (int)gen_int(r);
+		int quiet = 0;
+		for (unsigned i = 0; i < sizeof quiet_sigs / sizeof quiet_sigs[0]; i++)
+			quiet |= ev->sigev_signo == quiet_sigs[i];
+		if (!quiet && ev->sigev_signo > 0 && ev->sigev_signo < 65)
+			ev->sigev_signo = SIGALRM; /* never one that ends, stops or faults us */
+		static const int notify[] = {SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID, SIGEV_THREAD_ID, 2, 99};
+		ev->sigev_notify = notify[below(r, 6)];
+		ev->_sigev_un._tid = chance(r, 80) ? (int)raw1(SYS_gettid, 0) : (int)gen_int(r);
+		ret = raw3(SYS_timer_create, clocks[below(r, 7)], chance(r, 90) ? (long)ev : 0, (long)&ids[below(r, 8)]);
+		break;
+	}
+	case 2: case 3:
+		ret = raw6(SYS_timer_settime, id, chance(r, 80) ? 0 : TIMER_ABSTIME, (long)its,
+			   chance(r, 50) ? (long)(its + 1) : 0, 0, 0);
+		break;
+	case 4:
+		ret = chance(r, 50) ? raw2(SYS_timer_gettime, id, its + 1) : raw1(SYS_timer_getoverrun, id);
+		break;
+	case 5:
+		ret = raw1(SYS_timer_delete, id);
+		break;
+	case 6: { /* interval timers: the two firing quiet signals, and PROF */
+		struct { struct timeval it_interval, it_value; } *itv = (void *)(its + 2);
+		itv->it_value.tv_sec = 0;
+		itv->it_value.tv_usec = (long)below(r, 5000);
+		itv->it_interval.tv_sec = 0;
+		itv->it_interval.tv_usec = chance(r, 50) ? 0 : 100 + (long)below(r, 5000);
+		ret = raw3(SYS_setitimer, (long)below(r, 4), itv, chance(r, 50) ? (long)(itv + 1) : 0);
+		break;
+	}
+	case 7:
+		ret = raw1(SYS_alarm, chance(r, 80) ? 0 : 1);
+		break;
+	default: { /* timerfds */
+		int tfd = (int)raw2(SYS_timerfd_create, chance(r, 50) ? CLOCK_MONOTONIC : CLOCK_REALTIME, O_NONBLOCK);
+		remember_fd(t, tfd);
+		ret = raw6(SYS_timerfd_settime, chance(r, 70) ? tfd : (long)gen_fd(t), chance(r, 80) ? 0 : 1, (long)its,
+			   (long)(its + 1), 0, 0);
+	}
+	}
+	t->armed = 0;
+	t->calls++;
+	(void)ret;
+}
+
+/* Job control: sessions and groups, and stopping the forked child (the
+ * main task only), which is continued at once. */
+static void fuzz_jobctl(struct task *t)
+{
+	struct rng *r = &t->r;
+	long ret = 0;
+	unsigned what = (unsigned)below(r, 6);
+	if (excluded("jobctl")) {
+		t->skipped++;
+		return;
+	}
+	trace(t, "jobctl %u child=%d", what, child_pid);
+	if (sigsetjmp(t->env, 0) != 0) {
+		t->faults++;
+		return;
+	}
+	t->armed = 1;
+	switch (what) {
+	case 0:
+		ret = raw1(SYS_setsid, 0);
+		break;
+	case 1: {
+		long pid = chance(r, 50) ? 0 : (t == &tasks[0] ? child_pid : (long)gen_int(r));
+		long pg = chance(r, 50) ? 0 : (chance(r, 50) ? raw1(SYS_getpid, 0) : (long)gen_int(r));
+		ret = raw2(SYS_setpgid, pid, pg);
+		break;
+	}
+	case 2: case 3:
+		if (t == &tasks[0] && child_pid > 0) {
+			static const int stops[] = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU};
+			long target = chance(r, 70) ? child_pid : -raw1(SYS_getpgid, child_pid);
+			if (target == -raw1(SYS_getpgid, 0))
+				target = child_pid; /* not our own group */
+			ret = raw2(SYS_kill, target, stops[below(r, 4)]);
+			struct timespec ts = {0, (long)below(r, 2000000)};
+			raw2(SYS_nanosleep, &ts, NULL);
+			int *st = (int *)(t->scratch + 32768 + 3072);
+			raw6(SYS_wait4, child_pid, (long)st, 1 | 2 | 8 /* WNOHANG|WUNTRACED|WCONTINUED */, 0, 0, 0);
+			raw2(SYS_kill, child_pid, SIGCONT);
+			raw6(SYS_wait4, child_pid, (long)st, 1 | 8, 0, 0, 0);
+		} else {
+			ret = raw2(SYS_kill, raw1(SYS_getpid, 0), SIGCONT);
+		}
+		break;
+	case 4: { /* the terminal calls on stdio (pipes) and /dev/tty */
+		static const unsigned long req[] = {0x540f /* TIOCGPGRP */, 0x5410 /* TIOCSPGRP */, 0x540e /* TIOCSCTTY */,
+						    0x5422 /* TIOCNOTTY */, 0x5429 /* TIOCGSID */};
+		int *pg = (int *)(t->scratch + 32768 + 3072);
+		*pg = chance(r, 50) ? (int)raw1(SYS_getpgid, 0) : (int)gen_int(r);
+		ret = raw3(SYS_ioctl, chance(r, 80) ? (long)below(r, 3) : (long)gen_fd(t), req[below(r, 5)], pg);
+		break;
+	}
+	default:
+		ret = raw1(chance(r, 50) ? SYS_getsid : SYS_getpgid, chance(r, 50) ? 0 : (long)gen_int(r));
+	}
+	t->armed = 0;
+	t->calls++;
+	(void)ret;
+}
+
+/* A hostile program image: a spoilt ELF or a #! script, into buf
+ * (returns its length). A well-formed ELF's code exits at once. */
+static size_t gen_image(struct task *t, unsigned char *buf, size_t room)
+{
+	struct rng *r = &t->r;
+	static const char *const interps[] = {"/x0", "/x1", "/proc/self/exe", "/proc/self/fd/3", "/dev/zero", "/",
+					      "", "/nonexistent", "dir", "/x0/", "/proc/self/fd/0"};
+	memset(buf, 0, room);
+	if (chance(r, 30)) {
+		int n = snprintf((char *)buf, room, "#!%s%s%s\n", chance(r, 20) ? " " : "", interps[below(r, 11)],
+				 chance(r, 30) ? " -x arg" : "");
+		if (chance(r, 10)) { /* a line longer than BINPRM_BUF_SIZE, or none */
+			memset(buf + 2, chance(r, 50) ? 'a' : '/', 300);
+			n = chance(r, 50) ? 302 : 2;
+		}
+		return (size_t)n;
+	}
+	Elf64_Ehdr *e = (Elf64_Ehdr *)buf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + 64);
+	static const unsigned char code[] = {0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05}; /* exit(0) */
+	memcpy(e->e_ident, ELFMAG, SELFMAG);
+	e->e_ident[EI_CLASS] = chance(r, 95) ? ELFCLASS64 : (unsigned char)below(r, 4);
+	e->e_ident[EI_DATA] = chance(r, 95) ? ELFDATA2LSB : 2;
+	e->e_ident[EI_VERSION] = EV_CURRENT;
+	e->e_type = chance(r, 90) ? (chance(r, 50) ? ET_EXEC : ET_DYN) : (uint16_t)below(r, 6);
+	e->e_machine = chance(r, 95) ? EM_X86_64 : (uint16_t)gen_int(r);
+	e->e_version = EV_CURRENT;
+	e->e_phoff = chance(r, 90) ? 64 : gen_len(r);
+	e->e_ehsize = 64;
+	e->e_phentsize = chance(r, 95) ? sizeof *ph : (uint16_t)gen_int(r);
+	unsigned nph = chance(r, 90) ? 1 + (unsigned)below(r, 3) : (unsigned)below(r, 0x10000);
+	e->e_phnum = (uint16_t)nph;
+	static const uint64_t vaddrs[] = {0x400000, 0x10000, 0, 0x7ffffffff000, 0xffffffff80000000,
+					  0x800000000000, 0x7fffffffe000, 0x1000};
+	uint64_t base = chance(r, 70) ? 0x400000 : vaddrs[below(r, 8)];
+	size_t len = 64 + 3 * sizeof *ph + 64;
+	for (unsigned i = 0; i < 3; i++) {
+		ph[i].p_type = PT_LOAD;
+		ph[i].p_flags = PF_R | PF_X | (i ? PF_W : 0);
+		ph[i].p_offset = 0;
+		ph[i].p_vaddr = ph[i].p_paddr = base + i * 0x200000;
+		ph[i].p_filesz = len;
+		ph[i].p_memsz = chance(r, 80) ? 0x1000 : gen_len(r);
+		ph[i].p_align = chance(r, 80) ? 0x1000 : gen_int(r);
+		switch (below(r, 12)) {
+		case 0: ph[i].p_offset = gen_len(r); break;
+		case 1: ph[i].p_filesz = gen_len(r); break;
+		case 2: ph[i].p_vaddr = gen_int(r); break;
+		case 3: ph[i].p_type = PT_INTERP, ph[i].p_offset = 64 + 3 * sizeof *ph + 16, ph[i].p_filesz = 16; break;
+		case 4: ph[i].p_type = (uint32_t)below(r, 8) | (chance(r, 50) ? 0x6474e550 : 0); break;
+		case 5: ph[i].p_vaddr = base; break; /* overlapping */
+		}
+	}
+	char *interp = (char *)(buf + 64 + 3 * sizeof *ph + 16);
+	snprintf(interp, 16, "%s", interps[below(r, 11)]);
+	if (chance(r, 20))
+		memset(interp, 'i', 16); /* unterminated */
+	e->e_entry = chance(r, 85) ? base + 64 + 3 * sizeof *ph : vaddrs[below(r, 8)] + below(r, 64);
+	memcpy(buf + 64 + 3 * sizeof *ph, code, sizeof code);
+	if (chance(r, 10))
+		return (size_t)below(r, len); /* cut short */
+	return len;
+}
+
+/* execve of a hostile image, in a grandchild that is killed after a few
+ * milliseconds whatever it became: written to a memfd (run by
+ * execveat(AT_EMPTY_PATH), as fexecve does) or, when the root is
+ * writable, to /x0 or /x1, which images may name as their interpreter. */
+static void fuzz_exec(struct task *t)
+{
+	struct rng *r = &t->r;
+	unsigned char *img = (unsigned char *)t->scratch + 32768 + 4096;
+	if (excluded("exec")) {
+		t->skipped++;
+		return;
+	}
+	size_t n = gen_image(t, img, 1024);
+	int viamem = chance(r, 50);
+	const char *path = chance(r, 50) ? "/x0" : "/x1";
+	trace(t, "exec %s %zu bytes %.2s", viamem ? "memfd" : path, n, img);
+	int fd;
+	if (viamem)
+		fd = (int)raw2(SYS_memfd_create, "fz", 0);
+	else
+		fd = (int)raw3(SYS_open, path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0755);
+	if (fd < 0) {
+		t->calls++;
+		return;
+	}
+	raw3(SYS_write, fd, img, n);
+	raw2(SYS_fchmod, fd, 0755);
+	if (!viamem) {
+		raw1(SYS_close, fd);
+		fd = -1;
+	}
+	u64 all = ~0ul, old = 0;
+	raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+	long pid = raw1(SYS_fork, 0);
+	if (pid == 0) {
+		/* The grandchild: registers and its own stack only. */
+		static const char *const argv[] = {"fz", "-x", NULL};
+		static const char *const envp[] = {"A=1", NULL};
+		static const u64 none = 0;
+		raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
+		long e = fd >= 0 ? raw6(SYS_execveat, fd, (long)"", (long)argv, (long)envp, 0x1000 /* AT_EMPTY_PATH */, 0)
+				 : raw3(SYS_execve, path, argv, envp);
+		raw1(SYS_exit_group, (int)-e & 0x7f);
+	}
+	raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+	if (pid > 0) {
+		int *st = (int *)(t->scratch + 32768 + 3072);
+		for (int i = 0; i < 3; i++) {
+			struct timespec ts = {0, 1000000};
+			if (raw6(SYS_wait4, pid, (long)st, 1 | 0x40000000, 0, 0, 0) != 0)
+				break;
+			raw2(SYS_nanosleep, &ts, NULL);
+		}
+		raw2(SYS_kill, pid, SIGKILL);
+		raw6(SYS_wait4, pid, (long)st, 0x40000000, 0, 0, 0);
+	}
+	if (fd >= 0)
+		raw1(SYS_close, fd);
+	t->calls++;
+}
+
 /* --- self-check ----------------------------------------------------------
  *
  * The fuzzer's own memory is never handed to a call, so it must not
@@ -1454,6 +2012,18 @@ static void fuzz_loop(struct task *t, long calls)
 		if (op < 4) {
 			fuzz_insn(t);
 			check_guards(t, "an instruction");
+			continue;
+		}
+		if (op < 18) {
+			if (op < 12)
+				fuzz_net(t);
+			else if (op < 16)
+				fuzz_timer(t);
+			else if (below(r, 2))
+				fuzz_jobctl(t);
+			else
+				fuzz_exec(t);
+			check_guards(t, "a structured operation");
 			continue;
 		}
 		long nr = gen_nr(r);

@@ -9,12 +9,16 @@
  *    ignored (Linux takes ints), the x32 bit makes ENOSYS;
  *  - threads reading and setting resource limits at once (kshim's limits
  *    map, shared by the threads, was read and written unlocked: Go's
- *    "concurrent map read and map write" ended kshim).
+ *    "concurrent map read and map write" ended kshim);
+ *  - clone with CLONE_SETTLS and a base beyond the user half is EPERM
+ *    (kshim started the child with it: a kernel-half %fs base pointed at
+ *    the shim, a non-canonical one was silently dropped).
  * Prints facts, never ids. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +47,20 @@ static void *set_limits(void *arg)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	stop = 1;
 	return NULL;
+}
+
+/* clone(flags, NULL stack, ...) whose child exits at once, using only
+ * registers. */
+static long clone_exit(unsigned long flags, unsigned long tls)
+{
+	long r;
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = (long)tls;
+	__asm__ volatile("syscall\n\ttest %%rax, %%rax\n\tjnz 1f\n\tmov $60, %%eax\n\txor %%edi, %%edi\n\tsyscall\n1:"
+			 : "=a"(r)
+			 : "a"(SYS_clone), "D"(flags), "S"(0), "d"(0), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return r;
 }
 
 static void show(const char *what, long r)
@@ -79,6 +97,15 @@ int main(void)
 	show("ioctl(pipe, 1<<32 | TCGETS)", syscall(SYS_ioctl, p[0], (1l << 32) | TCGETS, &tio));
 	int n = 0;
 	show("ioctl(pipe, 1<<32 | FIONREAD)", syscall(SYS_ioctl, p[0], (1l << 32) | FIONREAD, &n));
+
+	static const unsigned long bases[] = {0x7fffffffe000, 0x7ffffffff000, 0x800000000000, 0xffff888000000000,
+					      0xffffffff80000000, ~0ul};
+	for (int i = 0; i < 6; i++) {
+		long r = clone_exit(SIGCHLD | CLONE_SETTLS, bases[i]);
+		if (r > 0)
+			waitpid(r, NULL, 0);
+		printf("clone(CLONE_SETTLS, %#lx) -> %s\n", bases[i], r < 0 ? strerrorname_np((int)-r) : "ok");
+	}
 
 	pthread_t setter;
 	struct rlimit rl;

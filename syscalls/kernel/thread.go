@@ -16,6 +16,7 @@
 package kernel
 
 import (
+	"kshim/guestmm"
 	"sync/atomic"
 	"time"
 
@@ -77,6 +78,9 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	if flags&need != need || flags&CloneVfork != 0 {
 		return 0, unix.EINVAL
 	}
+	if err := settlsOK(flags, tls); err != nil {
+		return 0, err
+	}
 	k := p.Proc.K
 	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
 	if err != nil {
@@ -131,6 +135,17 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 
 // childStart gives a new task c the calling thread's TLS bases (or tls
 // with CLONE_SETTLS) and returns the registers it starts with (the
+// settlsOK is copy_thread's check of CLONE_SETTLS's base (as
+// arch_prctl(ARCH_SET_FS)'s): one beyond the user half is EPERM, never a
+// base the child would run with (KVM refuses a non-canonical one; a
+// kernel-half one would point user code's %fs at the shim).
+func settlsOK(flags, tls uint64) error {
+	if flags&cloneSettls != 0 && tls >= guestmm.UserTop {
+		return unix.EPERM
+	}
+	return nil
+}
+
 // caller's, RAX 0, RSP stack when given) and the caller's FPU state.
 func (p *Process) childStart(c *Process, r *Regs, flags, stack, tls uint64) (Regs, []byte) {
 	_ = c.Arch.SetFSBase(p.Arch.FSBase())

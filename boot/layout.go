@@ -90,8 +90,13 @@ const (
 	ExceptionResume = KernelText + stubKexcresume
 	// KernelReturn is the common tail of every return to interrupted
 	// code (kflush, then iretq at KernelReturnIret).
-	KernelReturn      = KernelText + stubKret
-	KernelReturnIret  = KernelText + stubKretiret
+	KernelReturn     = KernelText + stubKret
+	KernelReturnIret = KernelText + stubKretiret
+	// KernelFlushCheck..KernelFlushRet is kflush's last look at the flush
+	// area, made with the caller's stack: a vCPU stopped there goes back
+	// to KernelFlushCheck.
+	KernelFlushCheck  = KernelText + stubKflushcheck
+	KernelFlushRet    = KernelText + stubKflushret
 	exceptionVectors  = 32
 	exceptionStubSize = 16
 )

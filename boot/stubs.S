@@ -147,7 +147,8 @@ kretiret:
  * re-read after each record, cleared only by a compare-and-exchange
  * against the number applied, and the flag is taken with an exchange. The
  * VMM never extends a record once the vCPU has run (FlushQueue.Seal), and
- * a run stopped half-way resumes its rep movsq where it was. */
+ * a run stopped half-way resumes its rep movsq where it was. What comes
+ * after the exchange is caught by a last look at both (kflushcheck). */
 	.balign 16
 kflush:
 	push rax
@@ -219,6 +220,19 @@ kflush:
 	pop rdx
 	pop rcx
 	pop rax
+	/* With the registers back, once more: the VMM may have queued
+	 * records or set the flag after the exchange above (this vCPU
+	 * stopped between them and here). From kflushcheck to kflushret the
+	 * stack is as the caller left it, so the VMM sends a vCPU it finds
+	 * there back to kflushcheck (vmm/space.go ensureFlush). */
+	.globl kflushcheck
+kflushcheck:
+	cmp qword ptr [FLUSH_AREA], 0
+	jne kflush
+	cmp qword ptr [FLUSH_AREA+8], 0
+	jne kflush
+	.globl kflushret
+kflushret:
 	ret
 
 /* Boot and full return: the VMM starts the vCPU here at CPL 0 with RSP

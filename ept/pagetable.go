@@ -309,26 +309,37 @@ func (pt *PageTable) set(e, va, v uint64) error {
 		queue = old&PTEPresent != 0
 	}
 	if queue {
-		if !pt.shared && pt.OnShared != nil && multi {
-			pt.shared = true
-			pt.OnShared()
-		}
-		if err := q.push(pt.directMap+e, v, va, e); err != nil {
+		if err := pt.queueWrite(q, e, va, v, multi); err != nil {
 			return err
-		}
-		if pt.shared {
-			// The other vCPUs are stopped. The calling vCPU makes the
-			// write (its guest write is what a shadow MMU sees, and it
-			// happens before the others go on: vmm/space.go); each other
-			// vCPU only has to drop its own cached translations, so it
-			// reloads CR3 before it next runs user code. (Giving them the
-			// record too would let a late copy overwrite a newer value.)
-			for _, oq := range pt.otherQueues(q) {
-				oq.FlushAll()
-			}
 		}
 	}
 	le.PutUint64(pt.mem.Slice(e, 8), v)
+	return nil
+}
+
+// queueWrite queues the guest's write of v to entry e (for va) on the
+// calling vCPU's queue q. With other vCPUs on the tables the world stops
+// first (OnShared): the record is applied before they run again (EndOp),
+// never after a newer change one of them made, which it would undo.
+func (pt *PageTable) queueWrite(q *FlushQueue, e, va, v uint64, multi bool) error {
+	if !pt.shared && pt.OnShared != nil && multi {
+		pt.shared = true
+		pt.OnShared()
+	}
+	if err := q.push(pt.directMap+e, v, va, e); err != nil {
+		return err
+	}
+	if pt.shared {
+		// The other vCPUs are stopped. The calling vCPU makes the
+		// write (its guest write is what a shadow MMU sees, and it
+		// happens before the others go on: vmm/space.go); each other
+		// vCPU only has to drop its own cached translations, so it
+		// reloads CR3 before it next runs user code. (Giving them the
+		// record too would let a late copy overwrite a newer value.)
+		for _, oq := range pt.otherQueues(q) {
+			oq.FlushAll()
+		}
+	}
 	return nil
 }
 
@@ -459,7 +470,11 @@ func (pt *PageTable) Refresh(va uint64) error {
 	if v&PTEPresent == 0 {
 		return nil
 	}
-	return pt.queue().push(pt.directMap+e, v, va, e)
+	// Like any queued write, under a stopped world: a rewrite applied
+	// after another vCPU changed the entry (a fork's write-protection, a
+	// copy-on-write's new frame) would put the old value back, and user
+	// code would write to a frame that is no longer its own.
+	return pt.queueWrite(pt.queue(), e, va, v, pt.nroots.Load() > 1)
 }
 
 // EntryAddr returns the guest-physical address of va's 4 KiB leaf entry

@@ -74,6 +74,9 @@ var stressVariants = []stressVariant{
 		stdout: "exec ok\n", slow: true},
 	{name: "execthreads_few", bin: "exit_race", args: []string{"execthreads", "4"},
 		stdout: "exec ok\n"},
+	// Threads writing their memory while another forks: kshim lost
+	// writes there (fork_race.c says how).
+	{name: "forkwrite", bin: "fork_race", args: []string{"200"}, stdout: "fork_race ok\n", native: true},
 	{name: "go_gcpressure_x2", bin: "go_gcpressure", parallel: 2, native: true, slow: true},
 	{name: "go_goroutines_x2", bin: "go_goroutines", parallel: 2, native: true},
 }

@@ -209,6 +209,15 @@ func (c *VCPU) ensureFlush() error {
 	case boot.KernelReturnIret:
 		back = boot.KernelReturn
 	default:
+		if r.RIP > boot.KernelFlushCheck && r.RIP <= boot.KernelFlushRet {
+			// Past kflush's last look at the queue (or between its
+			// two compares): once more, or what was queued while it
+			// was stopped would wait for the next flush while user
+			// code ran on stale translations.
+			r.RIP = boot.KernelFlushCheck
+			c.CPU.MarkDirty()
+			return nil
+		}
 		if r.RIP < boot.UserTop {
 			if c.CPU.EventPending() {
 				// KVM delivers the user's pending fault first; its

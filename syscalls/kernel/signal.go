@@ -251,23 +251,23 @@ func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
 
 // Frame layout (arch/x86/include/asm/sigframe.h, rt_sigframe).
 const (
-	ucOff        = 8
-	UcStackOff   = ucOff + 16
-	MctxOff      = ucOff + 40
-	UcMaskOff    = ucOff + 296
-	infoOff      = ucOff + 304
-	FrameSize    = infoOff + 128
-	FpSize       = 512
-	ucFPXstate   = 0 // no UC_FP_XSTATE: plain fxsave image
+	ucOff      = 8
+	UcStackOff = ucOff + 16
+	MctxOff    = ucOff + 40
+	UcMaskOff  = ucOff + 296
+	infoOff    = ucOff + 304
+	FrameSize  = infoOff + 128
+	FpSize     = 512
+	ucFPXstate = 0 // no UC_FP_XSTATE: plain fxsave image
 	// uc_flags bits (UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS).
 	ucSigcontextSS    = 0x2
 	ucStrictRestoreSS = 0x4
 	// The user code and stack selectors Linux gives 64-bit programs
 	// (__USER_CS, __USER_DS), which its frames and programs name; kshim's
 	// own GDT numbers them otherwise (boot.UserCS), unseen by the guest.
-	userCS   = 0x33
-	userSS   = 0x2b
-	user32CS = 0x23
+	userCS       = 0x33
+	userSS       = 0x2b
+	user32CS     = 0x23
 	redZone      = 128
 	sigcontextSz = 256
 	// sigcontext_64 fields after the 18 general registers.

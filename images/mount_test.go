@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -47,6 +48,7 @@ func mountTree(t *testing.T, prog string) (tmp, root string) {
 	} {
 		must(os.Symlink(target, filepath.Join(tmp, link)))
 	}
+	must(syscall.Mkfifo(filepath.Join(tmp, "hro/fifo"), 0o666))
 	b, err := os.ReadFile(prog)
 	must(err)
 	must(os.WriteFile(filepath.Join(root, "fs_escape"), b, 0o755))
@@ -98,6 +100,9 @@ var mountOps = []string{
 	// (mprotect EACCES: no VM_MAYEXEC); other mounts' can.
 	"copy:/fs_escape:/mnt/rw/inner/prog2", "mprotx:/mnt/rw/inner/prog2", "mprotx:/tmp/t2", "mprotx:/mnt/ro/data",
 	"mprotx:/etc/hostfile",
+	// A FIFO in a read-only mount opens for writing (it changes nothing
+	// on the mount), a regular file there does not.
+	"fifo:/mnt/ro/fifo", "append:/mnt/ro/data",
 }
 
 func TestMountsDiff(t *testing.T) {

@@ -21,7 +21,9 @@
  *   (map the file PROT_READ|PROT_EXEC), map:PATH (map it PROT_READ and
  *   keep the mapping), names:- (the /proc/self/maps name of each kept
  *   mapping), mprotx:PATH (map it PROT_READ, then mprotect it to
- *   PROT_READ|PROT_EXEC), memfree:- (/proc/meminfo's MemFree line)
+ *   PROT_READ|PROT_EXEC), memfree:- (/proc/meminfo's MemFree line),
+ *   fifo:PATH (open a FIFO for reading, then for writing, both
+ *   non-blocking, and pass a byte through)
  * images/mount_test.go runs it natively (in a mount namespace) and under
  * kshim with the same mounts. */
 #define _GNU_SOURCE
@@ -241,6 +243,20 @@ int main(int argc, char **argv)
 				snprintf(name, sizeof name, "%s %d", what, k);
 				maps_name(name, kept[k]);
 			}
+		} else if (strcmp(op, "fifo") == 0) {
+			int r = open(arg, O_RDONLY | O_NONBLOCK);
+			int w = open(arg, O_WRONLY | O_NONBLOCK);
+			char c = 0;
+			if (r < 0 || w < 0)
+				printf("%s -> %s %s\n", what, r < 0 ? ename(errno) : "reader ok", w < 0 ? ename(errno) : "");
+			else if (write(w, "f", 1) != 1 || read(r, &c, 1) != 1)
+				printf("%s -> transfer: %s\n", what, ename(errno));
+			else
+				printf("%s -> passed '%c'\n", what, c);
+			if (r >= 0)
+				close(r);
+			if (w >= 0)
+				close(w);
 		} else if (strcmp(op, "memfree") == 0) {
 			FILE *f = fopen("/proc/meminfo", "r");
 			char line[128];

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -47,6 +48,7 @@ func mountTree(t *testing.T, prog string) (tmp, root string) {
 	} {
 		must(os.Symlink(target, filepath.Join(tmp, link)))
 	}
+	must(syscall.Mkfifo(filepath.Join(tmp, "hro/fifo"), 0o666))
 	b, err := os.ReadFile(prog)
 	must(err)
 	must(os.WriteFile(filepath.Join(root, "fs_escape"), b, 0o755))
@@ -98,6 +100,9 @@ var mountOps = []string{
 	// (mprotect EACCES: no VM_MAYEXEC); other mounts' can.
 	"copy:/fs_escape:/mnt/rw/inner/prog2", "mprotx:/mnt/rw/inner/prog2", "mprotx:/tmp/t2", "mprotx:/mnt/ro/data",
 	"mprotx:/etc/hostfile",
+	// A FIFO in a read-only mount opens for writing (it changes nothing
+	// on the mount), a regular file there does not.
+	"fifo:/mnt/ro/fifo", "append:/mnt/ro/data",
 }
 
 func TestMountsDiff(t *testing.T) {
@@ -297,7 +302,7 @@ func TestMountsBadFlags(t *testing.T) {
 		{"-v", "/nonexistent-kshim-source:/x"}, {"-v", "relative:/x"}, {"-v", "/tmp"},
 		{"--tmpfs", "/proc/x"}, {"--tmpfs", "/t:size=0"}, {"--tmpfs", "/t:color=red"},
 		{"--mount", "type=sysfs,dst=/sys"}, {"--mount", "type=bind,src=/tmp,dst=/x,ro=maybe"},
-		{"--mem", "64M", "--tmpfs", "/t:size=64m"}, {"--tmpfs", "/a/b", "--tmpfs", "/a"},
+		{"--tmpfs", "/sys/fs/cgroup"}, {"--tmpfs", "/a/b", "--tmpfs", "/a"},
 	} {
 		r := run(append(append([]string{kshim, "run"}, args...), prog), baseEnv, "")
 		lines := strings.Split(strings.TrimSuffix(string(r.stderr), "\n"), "\n")
@@ -319,7 +324,8 @@ func TestTmpfsChargedByUse(t *testing.T) {
 	requireFile(t, kshim)
 	prog := filepath.Join(dir, "fs_escape")
 	requireFile(t, prog)
-	got := run([]string{kshim, "run", "--mem", "64M", "--tmpfs", "/tmp:size=16m", "--tmpfs", "/big", prog,
+	got := run([]string{kshim, "run", "--mem", "64M", "--tmpfs", "/tmp:size=16m", "--tmpfs", "/big",
+		"--tmpfs", "/huge:size=128m", prog, // larger than --mem, as Linux allows
 		"memfree:-", "fill:/tmp/f", "memfree:-", "unlink:/tmp/f", "memfree:-"}, baseEnv, "")
 	if got.timedOut || got.err != nil || got.exit != 0 {
 		t.Fatalf("kshim: %s\n%s", got.status(), clip(got.stderr))
@@ -341,8 +347,8 @@ func TestTmpfsChargedByUse(t *testing.T) {
 	if !strings.Contains(out, "fill:/tmp/f -> 16384 KiB, ENOSPC") {
 		t.Errorf("filling the 16 MiB tmpfs:\n%s", out)
 	}
-	// Unused, the two tmpfs (one of the default size, 32 MiB) cost
-	// nothing: the guest has nearly all of its 64 MiB.
+	// Unused, the tmpfs (one of the default size, 32 MiB, one past
+	// --mem) cost nothing: the guest has nearly all of its 64 MiB.
 	if free[0] < 48<<10 {
 		t.Errorf("MemFree %d kB before any tmpfs file, of 64 MiB", free[0])
 	}

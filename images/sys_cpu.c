@@ -4,7 +4,7 @@
  * sysconf and get_nprocs (glibc reads /sys/devices/system/cpu/online and
  * possible, musl counts cpuN directories), sched_getaffinity, the cpu
  * directory's lists and entries, their modes and owner, writing one
- * (EACCES), and /sys's file system type. images/sysfs_test.go compares it
+ * (EACCES), /sys's file system type, and /proc/cpuinfo's processors. images/sysfs_test.go compares it
  * native vs kshim where the host's lists agree with its affinity. */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -68,6 +68,15 @@ int main(void)
 	struct statfs sf;
 	if (statfs(CPU, &sf) == 0)
 		printf("statfs type %#lx\n", (unsigned long)sf.f_type);
+	FILE *ci = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	int procs = 0;
+	while (ci && fgets(line, sizeof line, ci))
+		if (strncmp(line, "processor", 9) == 0)
+			procs++;
+	if (ci)
+		fclose(ci);
+	printf("cpuinfo processors %d\n", procs);
 	printf("cpu9999 -> %s\n", access(CPU "cpu9999", F_OK) < 0 ? ename(errno) : "ok");
 	return 0;
 }

@@ -18,10 +18,13 @@
 // EXECUTE is granted nowhere (kshim never executes a file).
 //
 // Mounts (bind sources, tmpfs roots) get the root's rights with --rw when
-// writable, and only reading when read-only (not even FIFOs for writing,
-// a difference from Linux's read-only mounts; kshim's EROFS is checked
-// first anyway); a bind-mounted file only the file rights. Nothing else
-// of the host is granted.
+// writable, and the read-only root's when read-only: reading, plus
+// WRITE_FILE so that FIFOs in them open for writing as on Linux's
+// read-only mounts (kshim's EROFS, decided on an O_PATH look at the file
+// before any open with write intent, refuses the rest, and no create,
+// truncation or removal is granted); a bind-mounted file (a regular one)
+// only the file rights, read-only ones only READ_FILE. Nothing else of
+// the host is granted.
 package sandbox
 
 import (
@@ -57,9 +60,12 @@ func landlockRules(c Config) []landlock.Rule {
 		rules = append(rules, landlock.PathAccess(rootRead, root))
 	}
 	for _, m := range c.Mounts {
-		a := landlock.AccessFSSet(ll.AccessFSReadFile | ll.AccessFSReadDir | ll.AccessFSIoctlDev)
-		if m.Writable {
+		a := landlock.AccessFSSet(rootRead)
+		switch {
+		case m.Writable:
 			a = rootRead | rootWrite
+		case !m.Dir:
+			a = ll.AccessFSReadFile // a regular file: no FIFO to write
 		}
 		if !m.Dir {
 			a &= ll.AccessFSReadFile | ll.AccessFSWriteFile | ll.AccessFSTruncate | ll.AccessFSIoctlDev

@@ -247,7 +247,10 @@ func landlockMountsChild(dir string) {
 	}
 	open("allowed:ro-read", p("ro/in.txt"), os.O_RDONLY)
 	open("allowed:ro-dir", p("ro"), os.O_RDONLY)
-	open("ro-write", p("ro/in.txt"), os.O_WRONLY)
+	open("ro-truncate", p("ro/in.txt"), os.O_WRONLY|os.O_TRUNC)
+	// A FIFO in a read-only mount opens for writing, as on Linux (kshim
+	// refuses regular files itself, EROFS, before any host open).
+	open("allowed:ro-fifo-write", p("ro/fifo"), os.O_RDWR)
 	open("ro-create", p("ro/new.txt"), os.O_WRONLY|os.O_CREATE)
 	report("ro-mkdir", os.Mkdir(p("ro/d"), 0o755))
 	open("allowed:rw-write", p("rw/in.txt"), os.O_WRONLY|os.O_TRUNC)
@@ -284,12 +287,15 @@ func TestLandlockMounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := unix.Mkfifo(filepath.Join(dir, "ro/fifo"), 0o666); err != nil {
+		t.Fatal(err)
+	}
 	res := runChild(t, "landlock-mounts", "KSHIM_SANDBOX_TEST_DIR="+dir)
 	if v, ok := res["install"]; ok {
 		t.Fatalf("restricting: %s", v)
 	}
 	want := map[string]string{
-		"allowed:ro-read": "ok", "allowed:ro-dir": "ok", "ro-write": "EACCES", "ro-create": "EACCES", "ro-mkdir": "EACCES",
+		"allowed:ro-read": "ok", "allowed:ro-dir": "ok", "ro-truncate": "EACCES", "allowed:ro-fifo-write": "ok", "ro-create": "EACCES", "ro-mkdir": "EACCES",
 		"allowed:rw-write": "ok", "allowed:rw-create": "ok", "allowed:rw-mkdir": "ok",
 		"allowed:file-read": "ok", "file-write": "EACCES", "beside": "EACCES", "parent-dir": "EACCES",
 	}

@@ -557,6 +557,9 @@ func relTo(hp, root string) (string, bool) {
 // out on the host) shows the guest path it was opened by. Host objects
 // show what their /proc/self/fd link shows.
 func (fs *fsContext) MapsName(h int, f *OpenFile) string {
+	if f != nil && f.Node != nil {
+		return f.Node.Path // a /proc file (kshim's snapshot of it)
+	}
 	hp, err := HostPathOf(h)
 	if err != nil || f == nil {
 		if f != nil {

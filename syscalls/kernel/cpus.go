@@ -1,11 +1,36 @@
-// cpus.go: how many CPUs the guest has. kshim runs one vCPU per guest
-// task on the host CPUs it may use, so the guest's CPUs are those:
-// numbered 0..CPUs()-1 in every answer (sched_getaffinity, kshim's
-// /sys/devices/system/cpu), whatever the host's numbers are.
+// cpus.go: the guest's CPUs. kshim runs one vCPU per guest task on the
+// host CPUs it may use, so the guest's CPUs are those, numbered
+// 0..CPUs()-1 in every answer (sched_getaffinity, kshim's
+// /sys/devices/system/cpu, /proc/cpuinfo's processor blocks), whatever
+// the host's numbers are.
 package kernel
 
-import "runtime"
+import (
+	"runtime"
+	"sync"
 
-// CPUs is the number of CPUs the guest sees: the host CPUs kshim's
-// affinity allows when it started (Go's NumCPU).
-func CPUs() int { return runtime.NumCPU() }
+	"golang.org/x/sys/unix"
+)
+
+// HostCPUs are the host CPUs kshim may use (its affinity when first
+// asked, ascending); the guest's CPU i is HostCPUs()[i].
+var HostCPUs = sync.OnceValue(func() []int {
+	var set unix.CPUSet
+	var out []int
+	if unix.SchedGetaffinity(0, &set) == nil {
+		for i := 0; i < len(set)*64; i++ {
+			if set.IsSet(i) {
+				out = append(out, i)
+			}
+		}
+	}
+	if len(out) == 0 {
+		for i := 0; i < runtime.NumCPU(); i++ {
+			out = append(out, i)
+		}
+	}
+	return out
+})
+
+// CPUs is the number of CPUs the guest sees.
+func CPUs() int { return len(HostCPUs()) }

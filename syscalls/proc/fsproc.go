@@ -3,7 +3,7 @@
 // small tree generated from the guest's state:
 //
 //	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links)
-//	/proc/cpuinfo (host's)     /proc/<pid>/maps, status (generated)
+//	/proc/cpuinfo (host's, the guest's CPUs)  /proc/<pid>/maps, status (generated)
 //	/proc/meminfo (from --mem)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
 //	/proc/mounts -> self/mounts
 //
@@ -74,7 +74,11 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 			case "cpuinfo":
 				return &fs.ProcNode{Path: "/proc/cpuinfo", Mode: procFileMode, Gen: func(fs.FileOwner) ([]byte, error) {
 					// The host's: the vCPU is one of its CPUs.
-					return os.ReadFile("/proc/cpuinfo")
+					b, err := os.ReadFile("/proc/cpuinfo")
+					if err != nil {
+						return nil, err
+					}
+					return guestCPUInfo(b, kernel.HostCPUs()), nil
 				}}
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
@@ -483,6 +487,39 @@ func memfdSnapshot(data []byte) (int, error) {
 		return -1, err
 	}
 	return h, nil
+}
+
+// guestCPUInfo is the host's /proc/cpuinfo as the guest's CPUs show it:
+// the processor blocks of the host CPUs kshim may use (host), renumbered
+// from 0, so that it counts what sched_getaffinity and /sys count. Text
+// that is not blocks of "processor : N" is left as it is.
+func guestCPUInfo(b []byte, host []int) []byte {
+	want := map[int]int{}
+	for i, c := range host {
+		want[c] = i
+	}
+	var out strings.Builder
+	for _, block := range strings.SplitAfter(string(b), "\n\n") {
+		first, rest, _ := strings.Cut(block, "\n")
+		k, v, ok := strings.Cut(first, ":")
+		if !ok || strings.TrimSpace(k) != "processor" {
+			if strings.TrimSpace(block) != "" {
+				return b // not the x86 layout: the host's as it is
+			}
+			out.WriteString(block)
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return b
+		}
+		g, ok := want[n]
+		if !ok {
+			continue
+		}
+		out.WriteString(k + ": " + strconv.Itoa(g) + "\n" + rest)
+	}
+	return []byte(out.String())
 }
 
 // ProcMaps is /proc/self/maps in Linux's format (show_map_vma): the

@@ -11,7 +11,8 @@
 //
 // Invariants:
 //   - The CPUs are the guest's: kernel.CPUs(), which sched_getaffinity
-//     also answers, so every count a program can take agrees.
+//     and /proc/cpuinfo (guestCPUInfo) also answer, so every count a
+//     program can take agrees.
 //   - Everything is read-only (sysfs's files are 0444 with no store
 //     method: opening one for writing is EACCES even for root); nodes are
 //     owned by root, as the host's are.

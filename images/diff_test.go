@@ -144,6 +144,7 @@ var programs = []prog{
 	{bin: "go_signals"},
 
 	// Third set: files.
+	{bin: "caps"}, // capget: versions, queries, pids, errors; the identity's sets
 	{bin: "fs_basic", kshimArgs: []string{"--rw"}},
 	{bin: "fs_dir", kshimArgs: []string{"--rw"}},
 	{bin: "fs_rofs", kshimArgs: []string{"--rw"}},

@@ -18,6 +18,7 @@ var table map[uint64]handler
 
 func init() {
 	table = map[uint64]handler{
+		unix.SYS_CAPGET: sysCapget, // caps.go
 		// Files (fs*.go, io.go).
 		unix.SYS_READ:          sysRead,
 		unix.SYS_WRITE:         sysWrite,

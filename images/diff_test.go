@@ -124,6 +124,8 @@ var programs = []prog{
 	// Job-control stops: the whole group stops and continues; wait and SIGCHLD report it.
 	{bin: "jobctl"},
 	{bin: "setsid"},
+	// set*id, setgroups, getres*id, PR_SET_KEEPCAPS as an unprivileged process (uidgid.go).
+	{bin: "creds"},
 	{bin: "timers"},
 	{bin: "rlimit_share"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},

@@ -146,6 +146,8 @@ var programs = []prog{
 	{bin: "fs_errno"},
 	{bin: "fs_proc"},
 	{bin: "fs_poll"},
+	// Extended attributes (syscalls/xattr.go): the root's file system's, /proc's, the devices'.
+	{bin: "xattr", kshimArgs: []string{"--rw"}}, // in a directory under /tmp
 
 	// Sockets (syscalls/net/socket.go): the guest's private network namespace
 	// natively is the host's, so the programs use port 0 and print no

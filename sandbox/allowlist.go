@@ -65,6 +65,12 @@ var plainCalls = []string{
 	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getppid", "capget",
 	"getpriority", "ioprio_get", "sysinfo", "times", "getpgid", "getpgrp", "getsid",
 
+	// Extended attributes of the guest's files (syscalls/fs/xattr.go): on
+	// its fds, or by the host's /proc/self/fd link of an O_PATH fd
+	// resolved in the root.
+	"getxattr", "listxattr", "setxattr", "removexattr",
+	"fgetxattr", "flistxattr", "fsetxattr", "fremovexattr",
+
 	// Timers the guest's timerfds are (syscalls/kernel/timers.go).
 	"timerfd_create", "timerfd_settime", "timerfd_gettime",
 

@@ -16,6 +16,8 @@
 //   - TestNetBusybox: busybox httpd, wget and nc talk to each other
 //     inside one guest over its private loopback; rtnetlink and the
 //     interface ioctls read the namespace and change nothing.
+//   - TestNetLowPorts: ports below 1024 are the guest's in its private
+//     namespace (native oracle: a namespace with ip_unprivileged_port_start=0).
 //   - TestNetFuzz: hostile arguments to every socket syscall end in an
 //     errno or a result, never in a VMM error or a hang.
 package images
@@ -360,4 +362,38 @@ func TestNetFuzz(t *testing.T) {
 			t.Errorf("seed %s: %s\nstdout:\n%s\nstderr:\n%s", seed, r.status(), clip(r.stdout), clip(r.stderr))
 		}
 	}
+}
+
+// TestNetLowPorts: in the guest's private network namespace every port is
+// open to an unprivileged bind (ip_unprivileged_port_start=0 there, as
+// container runtimes set it). The oracle is native Linux in a new
+// namespace with that setting and loopback up, as the guest's user; with
+// --net host the host's rule applies (compared with the host natively).
+func TestNetLowPorts(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the native side needs root for a network namespace")
+	}
+	tools := map[string]string{}
+	for _, tool := range []string{"unshare", "ip", "setpriv"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("%s not installed: no native oracle", tool)
+		}
+		tools[tool] = p
+	}
+	kshim, dir := paths(t)
+	prog := filepath.Join(dir, "net_lowport")
+	requireFile(t, prog)
+	uid, gid := guestID()
+	drop := tools["setpriv"] + " --reuid " + strconv.Itoa(uid) + " --regid " + strconv.Itoa(gid) + " --clear-groups "
+	native := run([]string{tools["unshare"], "-n", "sh", "-c", tools["ip"] + " link set lo up && " +
+		"echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && exec " + drop + prog}, baseEnv, "")
+	if native.exit != 0 || !bytes.Contains(native.stdout, []byte("bind -> 0")) {
+		t.Fatalf("native oracle failed: %s\n%s%s", native.status(), native.stdout, native.stderr)
+	}
+	compare(t, "kshim", native, run([]string{kshim, "run", prog}, baseEnv, ""), false)
+
+	// The host's own namespace keeps the host's rule.
+	hostNative := runNative([]string{prog}, baseEnv, "")
+	compare(t, "kshim --net host", hostNative, run([]string{kshim, "run", "--net", "host", prog}, baseEnv, ""), false)
 }

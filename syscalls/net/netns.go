@@ -22,7 +22,8 @@
 //     capability but those the guest's own sockets need.
 //
 // Policies (Config.Net): "private" (default) a new network namespace with
-// only loopback up; "none" the same namespace with loopback down and no
+// only loopback up and every port open to unprivileged binds
+// (ip_unprivileged_port_start=0 in it); "none" the same namespace with loopback down and no
 // AF_INET/AF_INET6 sockets at all (EAFNOSUPPORT, as a kernel without IP);
 // "host" the host's namespace.
 package net
@@ -129,6 +130,13 @@ func (n *Network) worker(root int, errc chan<- error) {
 	if n.mode == NetPrivate {
 		if err := loopbackUp(); err != nil {
 			errc <- fmt.Errorf("--net: bringing up loopback: %v", err)
+			return
+		}
+		// Every port is the guest's to bind in its own namespace, as
+		// container runtimes set it: ip_unprivileged_port_start=0 there
+		// (the sysctl is per namespace; this thread's is the new one).
+		if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0\n"), 0); err != nil {
+			errc <- fmt.Errorf("--net: opening ports below 1024: %v", err)
 			return
 		}
 	}

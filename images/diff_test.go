@@ -95,6 +95,7 @@ var programs = []prog{
 	{bin: "signal"},
 	{bin: "signal_fpu"},
 	{bin: "sig_wait"},
+	{bin: "sig_process"}, // kill(getpid()) from a thread that blocks it
 	{bin: "sig_badframe"},
 	{bin: "sig_shimrip"}, // RIP above the user half; CS after a #UD that drains
 	{bin: "fuzz_regress"},

@@ -57,6 +57,7 @@ var plainCalls = []string{
 	"renameat", "renameat2", "linkat", "symlinkat", "fchmod", "fchmodat", "fchmodat2",
 	"fchown", "fchownat", "utimensat", "ftruncate", "fallocate", "fsync", "fdatasync",
 	"flock", "fadvise64", "sendfile", "dup", "dup2", "dup3", "poll", "ppoll", "umask",
+	"copy_file_range", "splice", "tee", // between two guest fds (syscalls/transfer.go)
 
 	// Guest memory (one memfd, file windows, /proc files as sealed memfds).
 	"memfd_create", "mincore",

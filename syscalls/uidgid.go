@@ -1,5 +1,6 @@
 // uidgid.go: the guest's credentials: getres*id, set*id, setres*id,
-// setfs*id, setgroups and prctl(PR_SET_KEEPCAPS).
+// setfs*id, setgroups and prctl(PR_SET_KEEPCAPS); and syslog, which
+// only privilege would open.
 //
 // The guest's identity is kshim's host identity (sandbox/identity.go):
 // real, effective and saved ids all equal (the sandbox sets all three),
@@ -73,6 +74,12 @@ func getIDs(p *kernel.Process, cur uint32, a *args) (uint64, error) {
 	return 0, nil
 }
 
+// syslog(2) is the kernel's log, and the guest's kernel is kshim, whose log
+// is not the host's to show: answered as a kernel with
+// kernel.dmesg_restrict=1 (Debian's default) answers a process without
+// CAP_SYSLOG, EPERM for every action before its arguments are looked at.
+func sysSyslog(*Process, *Regs, *args) (uint64, error) { return 0, unix.EPERM }
+
 // setgroups needs CAP_SETGID before anything is read (may_setgroups).
 func sysSetgroups(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return 0, unix.EPERM }
 
@@ -117,6 +124,7 @@ func init() {
 		unix.SYS_GETRESUID: func(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) { return getIDs(p, hostUID(), a) },
 		unix.SYS_GETRESGID: func(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) { return getIDs(p, hostGID(), a) },
 		unix.SYS_SETGROUPS: sysSetgroups,
+		unix.SYS_SYSLOG:    sysSyslog,
 	} {
 		table[nr] = h
 	}

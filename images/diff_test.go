@@ -138,6 +138,7 @@ var programs = []prog{
 		return ""
 	}},
 	{bin: "timers"},
+	{bin: "clock_cpu"}, // CPU clocks by pid and tid (timecpu.go)
 	{bin: "rlimit_share"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 

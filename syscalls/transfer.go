@@ -17,10 +17,14 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
 )
 
 // offsetIn reads the loff_t at addr (nil for a null pointer).
-func (p *Process) offsetIn(addr uint64) (*int64, error) {
+func offsetIn(p *kernel.Process, addr uint64) (*int64, error) {
 	if addr == 0 {
 		return nil, nil
 	}
@@ -28,17 +32,17 @@ func (p *Process) offsetIn(addr uint64) (*int64, error) {
 	if _, err := p.MM.CopyIn(addr, b[:]); err != nil {
 		return nil, unix.EFAULT
 	}
-	v := int64(le64(b[:]))
+	v := int64(abi.Le64(b[:]))
 	return &v, nil
 }
 
 // offsetOut writes an advanced offset back.
-func (p *Process) offsetOut(addr uint64, v *int64) error {
+func offsetOut(p *kernel.Process, addr uint64, v *int64) error {
 	if addr == 0 || v == nil {
 		return nil
 	}
 	var b [8]byte
-	put64(b[:], uint64(*v))
+	abi.Put64(b[:], uint64(*v))
 	if _, err := p.MM.CopyOut(addr, b[:]); err != nil {
 		return unix.EFAULT
 	}
@@ -51,75 +55,75 @@ func isPipe(h int) bool {
 }
 
 // copy_file_range(fd_in, off_in, fd_out, off_out, len, flags).
-func sysCopyFileRange(p *Process, _ *Regs, a *args) (uint64, error) {
-	in, err := p.ioFD(a[0], false)
+func sysCopyFileRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	in, err := ioFD(p, a[0], false)
 	if err != nil {
 		return 0, err
 	}
-	out, err := p.ioFD(a[2], true)
+	out, err := ioFD(p, a[2], true)
 	if err != nil {
 		return 0, err
 	}
-	offIn, err := p.offsetIn(a[1])
+	offIn, err := offsetIn(p, a[1])
 	if err != nil {
 		return 0, err
 	}
-	offOut, err := p.offsetIn(a[3])
+	offOut, err := offsetIn(p, a[3])
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.CopyFileRange(in, offIn, out, offOut, int(min(a[4], maxRW)), int(uint32(a[5])))
+	n, err := unix.CopyFileRange(in, offIn, out, offOut, int(min(a[4], fs.MaxRW)), int(uint32(a[5])))
 	if err != nil {
 		return 0, err
 	}
-	if err := p.offsetOut(a[1], offIn); err != nil {
+	if err := offsetOut(p, a[1], offIn); err != nil {
 		return 0, err
 	}
-	return uint64(n), p.offsetOut(a[3], offOut)
+	return uint64(n), offsetOut(p, a[3], offOut)
 }
 
 // splice(fd_in, off_in, fd_out, off_out, len, flags).
-func sysSplice(p *Process, _ *Regs, a *args) (uint64, error) {
-	in, err := p.ioFD(a[0], false)
+func sysSplice(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	in, err := ioFD(p, a[0], false)
 	if err != nil {
 		return 0, err
 	}
-	out, err := p.ioFD(a[2], true)
+	out, err := ioFD(p, a[2], true)
 	if err != nil {
 		return 0, err
 	}
 	if (a[1] != 0 && isPipe(in)) || (a[3] != 0 && isPipe(out)) {
 		return 0, unix.ESPIPE
 	}
-	offIn, err := p.offsetIn(a[1])
+	offIn, err := offsetIn(p, a[1])
 	if err != nil {
 		return 0, err
 	}
-	offOut, err := p.offsetIn(a[3])
+	offOut, err := offsetIn(p, a[3])
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.Splice(in, offIn, out, offOut, int(min(a[4], maxRW)), int(uint32(a[5])))
+	n, err := unix.Splice(in, offIn, out, offOut, int(min(a[4], fs.MaxRW)), int(uint32(a[5])))
 	if err != nil {
 		return 0, err
 	}
-	if err := p.offsetOut(a[1], offIn); err != nil {
+	if err := offsetOut(p, a[1], offIn); err != nil {
 		return 0, err
 	}
-	return uint64(n), p.offsetOut(a[3], offOut)
+	return uint64(n), offsetOut(p, a[3], offOut)
 }
 
 // tee(fd_in, fd_out, len, flags).
-func sysTee(p *Process, _ *Regs, a *args) (uint64, error) {
-	in, err := p.ioFD(a[0], false)
+func sysTee(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	in, err := ioFD(p, a[0], false)
 	if err != nil {
 		return 0, err
 	}
-	out, err := p.ioFD(a[1], true)
+	out, err := ioFD(p, a[1], true)
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.Tee(in, out, int(min(a[2], maxRW)), int(uint32(a[3])))
+	n, err := unix.Tee(in, out, int(min(a[2], fs.MaxRW)), int(uint32(a[3])))
 	return uint64(max(n, 0)), err
 }
 

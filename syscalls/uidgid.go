@@ -78,7 +78,7 @@ func getIDs(p *kernel.Process, cur uint32, a *args) (uint64, error) {
 // is not the host's to show: answered as a kernel with
 // kernel.dmesg_restrict=1 (Debian's default) answers a process without
 // CAP_SYSLOG, EPERM for every action before its arguments are looked at.
-func sysSyslog(*Process, *Regs, *args) (uint64, error) { return 0, unix.EPERM }
+func sysSyslog(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return 0, unix.EPERM }
 
 // setgroups needs CAP_SETGID before anything is read (may_setgroups).
 func sysSetgroups(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return 0, unix.EPERM }

@@ -159,6 +159,7 @@ var programs = []prog{
 	{bin: "fs_proc"},
 	{bin: "fs_poll"},
 	{bin: "fs_splice", kshimArgs: []string{"--rw"}}, // copy_file_range, splice, tee (transfer.go)
+	{bin: "memfd"}, // memfd_create (tmpfile.go)
 	// Extended attributes (syscalls/xattr.go): the root's file system's, /proc's, the devices'.
 	{bin: "xattr", kshimArgs: []string{"--rw"}}, // in a directory under /tmp
 

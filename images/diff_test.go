@@ -160,6 +160,7 @@ var programs = []prog{
 	{bin: "fs_poll"},
 	{bin: "fs_splice", kshimArgs: []string{"--rw"}}, // copy_file_range, splice, tee (transfer.go)
 	{bin: "memfd"}, // memfd_create (tmpfile.go)
+	{bin: "fifo_open", kshimArgs: []string{"--rw"}}, // a signal ends a blocking FIFO open (fsfifo.go)
 	// Extended attributes (syscalls/xattr.go): the root's file system's, /proc's, the devices'.
 	{bin: "xattr", kshimArgs: []string{"--rw"}}, // in a directory under /tmp
 

@@ -8,7 +8,7 @@
 // always close-on-exec).
 //
 // Invariants:
-//   - The file is kshim-made (origin fromKshim): the guest may change it
+//   - The file is kshim-made (origin FromKshim): the guest may change it
 //     whatever --rw says, as it is no file of the root.
 //   - Its pages are host memory not charged to --mem, as the files a
 //     guest writes with --rw are disk not charged to anything (README,
@@ -17,12 +17,15 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
 )
 
 const mfdNameMax = 249 // NAME_MAX less "memfd:"
 
 // memfd_create(name, flags).
-func sysMemfdCreate(p *Process, _ *Regs, a *args) (uint64, error) {
+func sysMemfdCreate(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	name, err := p.MM.ReadString(a[0], mfdNameMax+1)
 	switch {
 	case err == unix.ENAMETOOLONG:
@@ -35,7 +38,7 @@ func sysMemfdCreate(p *Process, _ *Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	fd, err := p.newFD(h, flags&unix.MFD_CLOEXEC != 0, &openFile{kind: kindHost})
+	fd, err := p.NewFD(h, flags&unix.MFD_CLOEXEC != 0, &fs.OpenFile{Kind: fs.KindHost})
 	if err != nil {
 		unix.Close(h)
 		return 0, err

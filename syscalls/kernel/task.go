@@ -498,6 +498,43 @@ func (p *Process) pokeIntr() {
 	}
 }
 
+// WaitOpen implements fs.FileOwner: open runs on another thread while p
+// waits for it or a signal; on a signal, release makes open return, both
+// fds are closed and the call is ErrRestart (restarted or EINTR).
+func (p *Process) WaitOpen(open, release func() (int, error)) (int, error) {
+	if p.Proc.K == nil {
+		return open()
+	}
+	type result struct {
+		fd  int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		fd, err := open()
+		done <- result{fd, err}
+	}()
+	for {
+		select {
+		case r := <-done:
+			return r.fd, r.err
+		case <-p.intr():
+			if !p.Interrupted() {
+				continue
+			}
+			partner, perr := release()
+			r := <-done // released by the partner (or it had just finished)
+			if perr == nil {
+				unix.Close(partner)
+			}
+			if r.err == nil {
+				unix.Close(r.fd)
+			}
+			return -1, ErrRestart
+		}
+	}
+}
+
 // ErrRestart is Linux's ERESTARTSYS: a blocking call interrupted by a
 // signal, restarted or failed with EINTR depending on the handler
 // (table.go).

@@ -99,6 +99,7 @@ var programs = []prog{
 	{bin: "signal_fpu"},
 	{bin: "sig_wait"},
 	{bin: "sig_process"}, // kill(getpid()) from a thread that blocks it
+	{bin: "pidfd"},       // pidfd_open, pidfd_send_signal, waitid(P_PIDFD), CLONE_PIDFD (waitpidfd.go)
 	{bin: "sig_badframe"},
 	{bin: "sig_shimrip"}, // RIP above the user half; CS after a #UD that drains
 	{bin: "fuzz_regress"},

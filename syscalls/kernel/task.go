@@ -313,7 +313,10 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&unix.CLONE_SIGHAND != 0 && flags&CloneVM == 0 {
 		return 0, unix.EINVAL
 	}
-	const known = 0xff | CloneVM | CloneVfork | cloneSettls | cloneParentSettid | cloneChildSettid |
+	if flags&unix.CLONE_PIDFD != 0 && flags&cloneParentSettid != 0 {
+		return 0, unix.EINVAL // both would write parent_tid
+	}
+	const known = unix.CLONE_PIDFD | 0xff | CloneVM | CloneVfork | cloneSettls | cloneParentSettid | cloneChildSettid |
 		cloneChildCleartid | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_IO | unix.CLONE_SIGHAND
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
@@ -380,7 +383,18 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	}
 	k.Procs[c.Pid] = c
 	p.Proc.Group.leader.Proc.children[c] = true
+	pidfdH, pidfdErr := -1, error(nil)
+	if flags&unix.CLONE_PIDFD != 0 {
+		pidfdH, pidfdErr = pidfdHost(c, false) // pidfd.go
+	}
 	k.Mu.Unlock()
+	if pidfdErr == nil && pidfdH >= 0 {
+		if fd, err := p.installPidfd(pidfdH, c); err == nil {
+			var b [4]byte
+			abi.Put32(b[:], uint32(fd))
+			_, _ = p.MM.CopyOut(ptid, b[:])
+		}
+	}
 
 	var tid [4]byte
 	abi.Put32(tid[:], uint32(c.Pid))
@@ -442,6 +456,7 @@ func (p *Process) exit() {
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
 	p.Proc.zombie = true
+	pidfdExited(p) // its pidfds turn readable (pidfd.go)
 	p.Proc.waitStat = p.WaitStatus()
 	delete(k.Threads, p.Tid)
 	if p.Proc.vforkDone != nil {

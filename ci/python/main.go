@@ -49,8 +49,8 @@ var (
 	testsFile  = flag.String("tests", "ci/python/tests", "file listing the regrtest modules to run")
 	exceptFile = flag.String("exceptions", "ci/python/exceptions", "file listing cases allowed to fail under kshim, with reasons")
 	jobs       = flag.Int("j", 2, "regrtest worker processes (-j) on each side")
-	perTest    = flag.Duration("test-timeout", 5*time.Minute, "regrtest's per-module timeout")
-	overall    = flag.Duration("timeout", 20*time.Minute, "limit for each side's whole run")
+	perTest    = flag.Duration("test-timeout", 20*time.Minute, "regrtest's per-module timeout")
+	overall    = flag.Duration("timeout", 40*time.Minute, "limit for each side's whole run")
 	keep       = flag.Bool("keep", false, "keep the working directories (printed)")
 	only       = flag.String("only", "", "comma-separated modules to run instead of the tests file")
 )
@@ -110,6 +110,9 @@ func run() error {
 	// Cases that passed natively and not under kshim.
 	var lost []string
 	for id, r := range native.cases {
+		if _, ok := guest.cases[id]; !ok {
+			guest.cases[id] = missing
+		}
 		if r == passed && guest.cases[id] != passed {
 			lost = append(lost, id)
 		}
@@ -129,7 +132,11 @@ func run() error {
 			return err
 		}
 		for _, id := range retry {
-			retried[id] = again.cases[id]
+			r, ok := again.cases[id]
+			if !ok {
+				r = missing
+			}
+			retried[id] = r
 		}
 	}
 
@@ -143,7 +150,7 @@ func run() error {
 			fmt.Printf("  flaky     %s: %s under kshim, passed on retry\n", id, guest.cases[id])
 			continue
 		}
-		fmt.Printf("  FAIL      %s: %s under kshim, %s on retry\n", id, guest.cases[id], retried[id])
+		fmt.Printf("  FAIL      %s: %s under kshim, %s on retry: %s\n", id, guest.cases[id], retried[id], guest.why[id])
 		failed++
 	}
 	for id := range exceptions {
@@ -178,7 +185,8 @@ const (
 // outcome is one side's run.
 type outcome struct {
 	cases  map[string]result
-	broken []string // modules with no case in the report
+	why    map[string]string // a failed case's message, from the report
+	broken []string          // modules with no case in the report
 }
 
 func (o outcome) count(r result) int {
@@ -266,11 +274,11 @@ func side(name string, modules, match []string, kshimBin string) (outcome, error
 		fmt.Printf("%s: killed after %s\n", name, *overall+time.Minute)
 	}
 	fmt.Printf("%s: regrtest %v; log %s\n", name, exitText(err), logf.Name())
-	cases, err := readReport(report)
+	cases, why, err := readReport(report)
 	if err != nil {
 		return outcome{}, fmt.Errorf("%s: %v (see %s)", name, err, logf.Name())
 	}
-	o := outcome{cases: cases}
+	o := outcome{cases: cases, why: why}
 	for _, m := range modules {
 		found := false
 		for id := range cases {
@@ -340,48 +348,66 @@ func loopbackUp() error {
 
 // readReport reads regrtest's JUnit XML: <testsuites><testsuite><testcase
 // name="test.test_os.Class.method"> with a <skipped>, <failure> or <error>
-// child, or none when the case passed.
-func readReport(path string) (map[string]result, error) {
+// child (its text the traceback), or none when the case passed.
+func readReport(path string) (map[string]result, map[string]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	type text struct {
+		Message string `xml:"message,attr"`
+		Body    string `xml:",chardata"`
 	}
 	var doc struct {
 		Suites []struct {
 			Cases []struct {
-				Name    string    `xml:"name,attr"`
-				Skipped *struct{} `xml:"skipped"`
-				Failure *struct{} `xml:"failure"`
-				Error   *struct{} `xml:"error"`
+				Name    string `xml:"name,attr"`
+				Skipped *text  `xml:"skipped"`
+				Failure *text  `xml:"failure"`
+				Error   *text  `xml:"error"`
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
 	if err := xml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
-	cases := map[string]result{}
+	cases, why := map[string]result{}, map[string]string{}
 	for _, s := range doc.Suites {
 		for _, c := range s.Cases {
-			r := passed
+			r, t := passed, (*text)(nil)
 			switch {
 			case c.Error != nil:
-				r = errored
+				r, t = errored, c.Error
 			case c.Failure != nil:
-				r = failure
+				r, t = failure, c.Failure
 			case c.Skipped != nil:
-				r = skipped
+				r, t = skipped, c.Skipped
 			}
 			// A case reported twice (subtests) keeps its worst result.
 			if old, ok := cases[c.Name]; ok && old != passed {
 				continue
 			}
 			cases[c.Name] = r
+			if t != nil {
+				why[c.Name] = lastLine(t.Message + "\n" + t.Body)
+			}
 		}
 	}
 	if len(cases) == 0 {
-		return nil, errors.New("no test cases in the report")
+		return nil, nil, errors.New("no test cases in the report")
 	}
-	return cases, nil
+	return cases, why, nil
+}
+
+// lastLine is the last non-empty line of a traceback: the exception.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // modulesOf returns the regrtest modules of case ids ("test.test_os.X.y").

@@ -109,10 +109,10 @@ func (p *Process) SetMask(m uint64) {
 	p.Proc.SigMu.Unlock()
 }
 
-// blocks reports whether thread p blocks sig; any task may ask.
 // Blocks says whether this thread blocks sig (kill's choice of target).
 func (p *Process) Blocks(sig int) bool { return p.blocks(sig) }
 
+// blocks reports whether thread p blocks sig; any task may ask.
 func (p *Process) blocks(sig int) bool {
 	p.Proc.SigMu.Lock()
 	defer p.Proc.SigMu.Unlock()

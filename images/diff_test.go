@@ -140,6 +140,7 @@ var programs = []prog{
 	}},
 	{bin: "timers"},
 	{bin: "clock_cpu"}, // CPU clocks by pid and tid (timecpu.go)
+	{bin: "timeset"},   // clock_settime, settimeofday: EPERM after the checks; sched priorities (timeset.go)
 	{bin: "rlimit_share"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 

@@ -65,6 +65,9 @@ var plainCalls = []string{
 	// Identity and system information the personality reports.
 	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getppid", "capget",
 	"getpriority", "ioprio_get", "sysinfo", "times", "getpgid", "getpgrp", "getsid",
+	// The vCPU thread's round-robin interval, the policies' priority
+	// ranges (syscalls/timeset.go).
+	"sched_rr_get_interval", "sched_get_priority_max", "sched_get_priority_min",
 
 	// Extended attributes of the guest's files (syscalls/fs/xattr.go): on
 	// its fds, or by the host's /proc/self/fd link of an O_PATH fd

@@ -89,6 +89,14 @@ type Kernel struct {
 	oom oomState    // oom.go (used only with sb)
 }
 
+// Counts are the guest's live threads and the last pid it was given
+// (/proc/loadavg's last fields).
+func (k *Kernel) Counts() (threads, lastPID int) {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	return len(k.Threads), k.nextPID - 1
+}
+
 // NewKernel creates an empty process table; the first process added takes
 // pid as its own (the VMM's pid, what getpid showed before processes).
 func NewKernel(host Host) *Kernel {

@@ -5,6 +5,7 @@
 //	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links)
 //	/proc/cpuinfo (host's)     /proc/<pid>/maps, status (generated)
 //	/proc/meminfo (from --mem)
+//	/proc/stat, uptime (host's), loadavg (host's loads, the guest's tasks)
 //
 // Invariants:
 //   - A file is generated when it is opened, into a sealed memfd (a
@@ -57,7 +58,9 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	pid := abi.Itoa(p.Pid)
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
-		Names: func(fs.FileOwner) []string { return []string{"cpuinfo", "meminfo", "self", pid} },
+		Names: func(fs.FileOwner) []string {
+			return []string{"cpuinfo", "loadavg", "meminfo", "self", "stat", "uptime", pid}
+		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*kernel.Process)
 			switch name {
@@ -71,6 +74,8 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 					// The host's: the vCPU is one of its CPUs.
 					return os.ReadFile("/proc/cpuinfo")
 				}}
+			case "stat", "uptime", "loadavg":
+				return sysFile(name) // sysfiles.go
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			}

@@ -18,6 +18,7 @@
 //     interface ioctls read the namespace and change nothing.
 //   - TestNetLowPorts: ports below 1024 are the guest's in its private
 //     namespace (native oracle: a namespace with ip_unprivileged_port_start=0).
+//   - TestNetProcNet: /proc/net (netstat, ifconfig) shows the guest's namespace.
 //   - TestNetFuzz: hostile arguments to every socket syscall end in an
 //     errno or a result, never in a VMM error or a hang.
 package images
@@ -396,4 +397,42 @@ func TestNetLowPorts(t *testing.T) {
 	// The host's own namespace keeps the host's rule.
 	hostNative := runNative([]string{prog}, baseEnv, "")
 	compare(t, "kshim --net host", hostNative, run([]string{kshim, "run", "--net", "host", prog}, baseEnv, ""), false)
+}
+
+// TestNetProcNet: /proc/net is the guest's network namespace's, as netstat
+// and ifconfig read it: a guest listener shows, the host's (this test's)
+// does not, and loopback is the only interface; with --net host the
+// host's listener shows.
+func TestNetProcNet(t *testing.T) {
+	kshim, _ := paths(t)
+	requireFile(t, kshim)
+	requireFile(t, busyboxBin)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	hostPort := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	script := `busybox nc -l -p 8080 & sleep 0.5; busybox netstat -tln; busybox ifconfig -a | grep -c 'Link encap'; kill %1`
+	guestRun := func(flags ...string) string {
+		argv := append(append([]string{kshim, "run"}, flags...), busyboxBin, "sh", "-c", script)
+		r := run(argv, baseEnv, "")
+		if r.exit != 0 {
+			t.Fatalf("%v: %s\n%s%s", flags, r.status(), r.stdout, r.stderr)
+		}
+		return string(r.stdout)
+	}
+	out := guestRun()
+	if !strings.Contains(out, ":8080 ") || !strings.Contains(out, "LISTEN") {
+		t.Errorf("the guest's listener is not in its netstat:\n%s", out)
+	}
+	if strings.Contains(out, ":"+hostPort+" ") {
+		t.Errorf("the host's listener on port %s shows in the guest's netstat:\n%s", hostPort, out)
+	}
+	if !strings.HasSuffix(out, "\n1\n") {
+		t.Errorf("ifconfig -a should list loopback alone:\n%s", out)
+	}
+	if out := guestRun("--net", "host"); !strings.Contains(out, ":"+hostPort+" ") {
+		t.Errorf("--net host: the host's listener on port %s is not in netstat:\n%s", hostPort, out)
+	}
 }

@@ -71,6 +71,9 @@ type Network struct {
 	// instead of the chrooted worker (the root holds a procfs).
 	pinnedBind bool
 	Cred       credTable
+	// procNet: the namespace's /proc/net files, opened at set-up
+	// (procnet.go); read only after StartNetwork returns.
+	procNet map[string]int
 }
 
 // networks maps a Kernel to its Network (kept here, not in Kernel, so
@@ -140,6 +143,7 @@ func (n *Network) worker(root int, errc chan<- error) {
 			return
 		}
 	}
+	n.openProcNet() // while /proc is the host's and reachable (procnet.go)
 	if root >= 0 {
 		if err := unix.Fchdir(root); err != nil {
 			errc <- fmt.Errorf("--net: %v", err)

@@ -6,6 +6,7 @@
 //	/proc/cpuinfo (host's)     /proc/<pid>/maps, status (generated)
 //	/proc/meminfo (from --mem)
 //	/proc/stat, uptime (host's), loadavg (host's loads, the guest's tasks)
+//	/proc/net/tcp, udp, unix, dev... (the guest's network namespace's)
 //
 // Invariants:
 //   - A file is generated when it is opened, into a sealed memfd (a
@@ -59,7 +60,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
 		Names: func(fs.FileOwner) []string {
-			return []string{"cpuinfo", "loadavg", "meminfo", "self", "stat", "uptime", pid}
+			return []string{"cpuinfo", "loadavg", "meminfo", "net", "self", "stat", "uptime", pid}
 		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*kernel.Process)
@@ -76,6 +77,8 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 				}}
 			case "stat", "uptime", "loadavg":
 				return sysFile(name) // sysfiles.go
+			case "net":
+				return procNetDir(p) // sysfiles.go
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			}

@@ -1,4 +1,4 @@
-// sysfiles.go: /proc/stat, /proc/uptime and /proc/loadavg.
+// sysfiles.go: /proc/stat, /proc/uptime, /proc/loadavg and /proc/net.
 //
 // The guest runs on the host's CPUs and clocks, so what these say of the
 // machine is the host's, read from the host's files (sandbox's
@@ -24,6 +24,7 @@ import (
 
 	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
+	"kshim/syscalls/net"
 )
 
 func sysFile(name string) *fs.ProcNode {
@@ -55,4 +56,24 @@ func procLoadavg(p *kernel.Process) ([]byte, error) {
 		}
 	}
 	return []byte(fmt.Sprintf("%s %s %s %d/%d %d\n", f[0], f[1], f[2], running, threads, last)), nil
+}
+
+// procNetDir is /proc/net: the guest's network namespace's files, read
+// through the network (net/procnet.go). Linux's /proc/net is a link to
+// self/net; the guest's processes share one namespace, so a directory
+// serves the same names.
+func procNetDir(p *kernel.Process) *fs.ProcNode {
+	return &fs.ProcNode{
+		Path: "/proc/net", Mode: procDirMode,
+		Names: func(o fs.FileOwner) []string { return net.NetworkOf(o.(*kernel.Process)).ProcNetNames() },
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
+			if _, ok, _ := net.NetworkOf(o.(*kernel.Process)).ProcNet(name); !ok {
+				return nil
+			}
+			return &fs.ProcNode{Path: "/proc/net/" + name, Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) {
+				b, _, err := net.NetworkOf(o.(*kernel.Process)).ProcNet(name)
+				return b, err
+			}}
+		},
+	}
 }

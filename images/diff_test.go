@@ -131,6 +131,7 @@ var programs = []prog{
 	{bin: "setsid"},
 	// set*id, setgroups, getres*id, PR_SET_KEEPCAPS as an unprivileged process (uidgid.go).
 	{bin: "creds"},
+	{bin: "chroot"}, // EPERM after the path's errors: no guest has CAP_SYS_CHROOT (uidgid.go)
 	// syslog(2): kshim answers as a kernel with dmesg_restrict=1 (uidgid.go).
 	{bin: "syslog", unlessHost: func() string {
 		if b, err := os.ReadFile("/proc/sys/kernel/dmesg_restrict"); err != nil || strings.TrimSpace(string(b)) != "1" {

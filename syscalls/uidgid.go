@@ -1,6 +1,6 @@
 // uidgid.go: the guest's credentials: getres*id, set*id, setres*id,
-// setfs*id, setgroups and prctl(PR_SET_KEEPCAPS); and syslog, which
-// only privilege would open.
+// setfs*id, setgroups and prctl(PR_SET_KEEPCAPS); and syslog and chroot,
+// which only privilege would open.
 //
 // The guest's identity is kshim's host identity (sandbox/identity.go):
 // real, effective and saved ids all equal (the sandbox sets all three),
@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
 )
 
@@ -80,6 +81,32 @@ func getIDs(p *kernel.Process, cur uint32, a *args) (uint64, error) {
 // CAP_SYSLOG, EPERM for every action before its arguments are looked at.
 func sysSyslog(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return 0, unix.EPERM }
 
+// chroot(path) needs CAP_SYS_CHROOT, which no guest has (kshim keeps at
+// most the file capabilities): the path's errors come first, as chdir's
+// (followed, a directory, search permission on it), then EPERM.
+func sysChroot(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	path, err := p.PathArg(a[0])
+	if err != nil {
+		return 0, err
+	}
+	r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	if r.Node != nil {
+		if !r.Node.IsDir() {
+			return 0, unix.ENOTDIR
+		}
+		if err := fs.NodeAccess(r.Node, unix.X_OK); err != nil {
+			return 0, err
+		}
+	} else if err := unix.Faccessat2(r.FD, "", unix.X_OK, unix.AT_EMPTY_PATH|unix.AT_EACCESS); err != nil {
+		return 0, err
+	}
+	return 0, unix.EPERM
+}
+
 // setgroups needs CAP_SETGID before anything is read (may_setgroups).
 func sysSetgroups(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return 0, unix.EPERM }
 
@@ -125,6 +152,7 @@ func init() {
 		unix.SYS_GETRESGID: func(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) { return getIDs(p, hostGID(), a) },
 		unix.SYS_SETGROUPS: sysSetgroups,
 		unix.SYS_SYSLOG:    sysSyslog,
+		unix.SYS_CHROOT:    sysChroot,
 	} {
 		table[nr] = h
 	}

@@ -3,10 +3,12 @@
 /* fs_splice: copy_file_range, splice and tee between files and pipes in a
  * fresh directory under /tmp (kshim needs --rw): whole and partial copies,
  * offsets read and advanced, and the errors for bad fds, flags, offsets
- * on pipes and bad offset pointers. Prints facts only. */
+ * on pipes and bad offset pointers; a blocking splice a signal interrupts.
+ * Prints facts only. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -18,6 +20,9 @@ static void rc(const char *what, long r)
 	else
 		printf("%s -> %ld\n", what, r);
 }
+
+static volatile int handled;
+static void on_usr1(int sig) { (void)sig; handled++; }
 
 static void show_file(const char *path)
 {
@@ -79,6 +84,22 @@ int main(void)
 	rc("splice bad fd", splice(a, NULL, 99, NULL, 1, 0));
 	rc("tee file -> pipe", tee(a, q[1], 1, 0));
 	rc("tee empty pipe, nonblocking", tee(p[0], q[1], 1, SPLICE_F_NONBLOCK));
+	/* A blocking splice from an empty pipe, ended by a signal from another
+	 * process (a handler without SA_RESTART): EINTR. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	pid_t parent = getpid();
+	pid_t kid = fork();
+	if (kid == 0) {
+		usleep(200000);
+		kill(parent, SIGUSR1);
+		_exit(0);
+	}
+	rc("splice from an empty pipe, interrupted", splice(p[0], NULL, c, NULL, 1, 0));
+	printf("  handler ran %d\n", handled);
+	waitpid(kid, NULL, 0);
 	close(q[0]);
 	signal(SIGPIPE, SIG_IGN);
 	rc("splice to a pipe with no reader", splice(a, &oi, q[1], NULL, 1, 0));

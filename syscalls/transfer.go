@@ -12,7 +12,10 @@
 //     (EFAULT) and back after it, as the kernel's copy_from_user and
 //     copy_to_user around the copy do; a pipe with an offset is ESPIPE
 //     before the offset is read (splice).
-//   - A blocking transfer waits in the host, as a blocking pipe read does.
+//   - A splice or tee that would block on a pipe or socket first waits in
+//     kernel's WaitReady (POLLIN on the source, POLLOUT on the sink), as
+//     read and write do, so a signal interrupts it (restart or EINTR);
+//     SPLICE_F_NONBLOCK does not wait.
 package syscalls
 
 import (
@@ -103,6 +106,9 @@ func sysSplice(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := waitTransfer(p, in, out, a[5]); err != nil {
+		return 0, err
+	}
 	n, err := unix.Splice(in, offIn, out, offOut, int(min(a[4], fs.MaxRW)), int(uint32(a[5])))
 	if err != nil {
 		return 0, err
@@ -123,8 +129,23 @@ func sysTee(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := waitTransfer(p, in, out, a[3]); err != nil {
+		return 0, err
+	}
 	n, err := unix.Tee(in, out, int(min(a[2], fs.MaxRW)), int(uint32(a[3])))
 	return uint64(max(n, 0)), err
+}
+
+// waitTransfer waits until a blocking splice or tee could make progress
+// (its source readable, its sink writable) or a signal comes.
+func waitTransfer(p *kernel.Process, in, out int, flags uint64) error {
+	if flags&unix.SPLICE_F_NONBLOCK != 0 {
+		return nil
+	}
+	if err := p.WaitReady(in, unix.POLLIN); err != nil {
+		return err
+	}
+	return p.WaitReady(out, unix.POLLOUT)
 }
 
 func init() {

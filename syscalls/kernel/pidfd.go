@@ -14,7 +14,8 @@
 //     exit calls pidfdExited under Kernel.Mu); a pidfd of a process that
 //     has already ended is made readable at once and needs none. So a
 //     pidfd the guest closes early still holds one host fd of kshim's
-//     until its process ends.
+//     until its process ends; at most maxPidfdWatch such fds are held
+//     (then pidfd_open of a live process is EMFILE).
 //   - Signals sent through a pidfd follow kill's and rt_sigqueueinfo's
 //     rules (a forged si_code only to the sender's own process); a process
 //     that has ended is ESRCH. PIDFD_SIGNAL_THREAD sends to the leader
@@ -38,8 +39,15 @@ import (
 const pidfdNonblock = unix.O_NONBLOCK // PIDFD_NONBLOCK
 
 // pidfdWatchers maps a live process (its leader) to the kshim-owned
-// eventfd dups to write when it ends. Kernel.mu guards it.
-var pidfdWatchers = map[*Process][]int{}
+// eventfd dups to write when it ends; pidfdWatching counts them, at most
+// maxPidfdWatch (a guest that opens and closes pidfds of a process that
+// never ends gets EMFILE there, not kshim's own fds exhausted).
+var (
+	pidfdWatchers = map[*Process][]int{}
+	pidfdWatching int
+)
+
+const maxPidfdWatch = 4096
 
 var pidfdWatchMu sync.Mutex // with Kernel.mu held, for the map itself
 
@@ -48,6 +56,7 @@ func pidfdExited(leader *Process) {
 	pidfdWatchMu.Lock()
 	fds := pidfdWatchers[leader]
 	delete(pidfdWatchers, leader)
+	pidfdWatching -= len(fds)
 	pidfdWatchMu.Unlock()
 	one := [8]byte{1}
 	for _, h := range fds {
@@ -71,14 +80,19 @@ func pidfdHost(leader *Process, nonblock bool) (int, error) {
 		one := [8]byte{1}
 		_, _ = unix.Write(h, one[:])
 	} else {
+		pidfdWatchMu.Lock()
+		defer pidfdWatchMu.Unlock()
+		if pidfdWatching >= maxPidfdWatch {
+			unix.Close(h)
+			return -1, unix.EMFILE
+		}
 		w, err := unix.FcntlInt(uintptr(h), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			unix.Close(h)
 			return -1, err
 		}
-		pidfdWatchMu.Lock()
 		pidfdWatchers[leader] = append(pidfdWatchers[leader], w)
-		pidfdWatchMu.Unlock()
+		pidfdWatching++
 	}
 	return h, nil
 }

@@ -81,6 +81,13 @@ int main(void)
 	rc("pidfd_send_signal on stdin", send_sig(0, 0, NULL, 0));
 	rc("pidfd_send_signal on fd 99", send_sig(99, 0, NULL, 0));
 	rc("pidfd_send_signal(self, 0)", send_sig(self, 0, NULL, 0));
+	int procdir = open("/proc/self", O_RDONLY | O_DIRECTORY);
+	rc("pidfd_send_signal(/proc/self fd, 0)", send_sig(procdir, 0, NULL, 0));
+	int fddir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+	rc("pidfd_send_signal(/proc/self/fd fd, 0)", send_sig(fddir, 0, NULL, 0));
+	int etc = open("/etc", O_RDONLY | O_DIRECTORY);
+	rc("pidfd_send_signal(/etc fd, 0)", send_sig(etc, 0, NULL, 0));
+	close(procdir), close(fddir), close(etc);
 
 	pid_t c = sleeper();
 	int fd = pidfd_open(c, 0);

@@ -16,6 +16,8 @@
 //     pidfd the guest closes early still holds one host fd of kshim's
 //     until its process ends; at most maxPidfdWatch such fds are held
 //     (then pidfd_open of a live process is EMFILE).
+//   - pidfd_send_signal also takes an fd of a /proc/<pid> directory, as
+//     Linux does.
 //   - Signals sent through a pidfd follow kill's and rt_sigqueueinfo's
 //     rules (a forged si_code only to the sender's own process); a process
 //     that has ended is ESRCH. PIDFD_SIGNAL_THREAD sends to the leader
@@ -28,6 +30,8 @@
 package kernel
 
 import (
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -145,8 +149,22 @@ func (p *Process) pidfdTarget(fd uint64) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.File.Pidfd == nil {
-		return nil, unix.EBADF
+	if n := e.File.Node; n != nil && e.File.Pidfd == nil {
+		// A /proc/<pid> directory fd names its process too
+		// (tgid_pidfd_to_pid); it may have ended since.
+		pid, err := strconv.Atoi(strings.TrimPrefix(n.Path, "/proc/"))
+		if !n.IsDir() || err != nil || n.Path != "/proc/"+abi.Itoa(pid) {
+			return nil, unix.EBADF
+		}
+		if k := p.Proc.K; k != nil {
+			k.Mu.Lock()
+			l := k.Procs[pid]
+			k.Mu.Unlock()
+			if l != nil {
+				return l, nil
+			}
+		}
+		return nil, unix.ESRCH
 	}
 	l, ok := e.File.Pidfd.(*Process)
 	if !ok {

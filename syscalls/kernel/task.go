@@ -329,6 +329,9 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
+	if err := p.nprocOK(); err != nil { // limits.go: RLIMIT_NPROC
+		return 0, err
+	}
 	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
 	if err != nil {
 		return 0, err

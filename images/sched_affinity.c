@@ -62,6 +62,8 @@ int main(void)
 	CPU_ZERO(&s);
 	CPU_SET(0, &s);
 	printf("set pid 3999999 -> %s\n", sched_setaffinity(3999999, sizeof s, &s) == 0 ? "0" : ename(errno));
+	printf("set pid -1 -> %s\n", sched_setaffinity(-1, sizeof s, &s) == 0 ? "0" : ename(errno));
+	printf("get pid -1 -> %s\n", sched_getaffinity(-1, sizeof s, &s) == 0 ? "0" : ename(errno));
 	printf("set bad pointer -> %s\n", syscall(SYS_sched_setaffinity, 0, sizeof s, (void *)8) == 0 ? "0" : ename(errno));
 	unsigned char one = 1;
 	printf("set 1-byte mask {0} -> %s\n", syscall(SYS_sched_setaffinity, 0, 1, &one) == 0 ? "0" : ename(errno));

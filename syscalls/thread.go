@@ -53,10 +53,7 @@ func affinityTarget(p *kernel.Process, pid int) (*kernel.Process, error) {
 			return t, nil
 		}
 	}
-	if pid < 0 {
-		return nil, unix.EINVAL
-	}
-	return nil, unix.ESRCH
+	return nil, unix.ESRCH // find_process_by_pid: negative pids too
 }
 
 // cpuMaskSize is the kernel's cpumask size in bytes (whole longs).

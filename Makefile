@@ -10,7 +10,7 @@ KSHIM   := bin/kshim
 # the sandbox relies on (sandbox/identity.go).
 export CGO_ENABLED := 0
 
-.PHONY: all build run test test-svm test-svm-teardown test-oci vet deps clean generate
+.PHONY: all build run test test-svm test-svm-teardown test-oci test-python vet deps clean generate
 
 all: build images
 
@@ -45,6 +45,17 @@ test: deps build images
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "not gofmt'ed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -count=1 ./...
+
+# `make test-python`: CPython's own regression tests (Debian's
+# libpython3.11-testsuite) natively and under `kshim run`, as the same
+# identity; fails unless every case that passes natively passes under kshim,
+# except those in ci/python/exceptions (each with its reason). Modules:
+# ci/python/tests; see ci/python/main.go. PYTHON_FLAGS passes options
+# (e.g. PYTHON_FLAGS=-only=test_os,test_mmap).
+test-python: deps build
+	@test -x /usr/bin/python3 && dpkg -s libpython3.11-testsuite >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 libpython3.11-testsuite; }
+	$(GO) run ./ci/python $(PYTHON_FLAGS)
 
 # `make test-svm`: the guest-running tests (vmm, images: native vs kshim)
 # inside a Debian kernel booted under QEMU TCG, an emulated AMD CPU with

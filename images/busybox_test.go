@@ -27,10 +27,7 @@ const busyboxBin = "/bin/busybox"
 // knownBusyboxGaps are the scripts kshim does not run as Linux does yet,
 // with the reason. Such a script must still differ: once it matches, the
 // test fails so the entry is removed and the script guards the fix.
-var knownBusyboxGaps = map[string]string{
-	"trap_fifo_open": "a blocking open of a FIFO is not interrupted by a signal from another process " +
-		"(the host openat2 restarts after the VMM thread's kick): no EINTR, the open waits for a writer",
-}
+var knownBusyboxGaps = map[string]string{}
 
 // busyboxScripts returns the corpus's scripts by name (without .sh), with
 // their absolute paths.

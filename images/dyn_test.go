@@ -98,6 +98,14 @@ var hexAddr = regexp.MustCompile(`0x[0-9a-f]+`)
 const printExecFn = "import ctypes; libc = ctypes.CDLL(None); libc.getauxval.restype = ctypes.c_ulong; " +
 	"print('AT_EXECFN', ctypes.string_at(libc.getauxval(31)).decode())"
 
+// gitEnv makes git's output the same every run: no configuration but
+// this, fixed names and dates, TMPDIR and HOME in the guest's directory.
+func gitEnv(tmp string) []string {
+	return []string{"HOME=" + tmp, "TMPDIR=" + tmp, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+		"GIT_AUTHOR_NAME=K Shim", "GIT_AUTHOR_EMAIL=k@example.org", "GIT_COMMITTER_NAME=K Shim",
+		"GIT_COMMITTER_EMAIL=k@example.org", "GIT_AUTHOR_DATE=2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z"}
+}
+
 func lookHost(t *testing.T, name string) string {
 	t.Helper()
 	for _, d := range []string{"/usr/bin", "/bin"} {
@@ -159,6 +167,46 @@ func TestDynamic(t *testing.T) {
 		{"dash", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{lookHost(t, "dash"), "-c",
 				`echo $((6*7)); for i in 1 2 3; do echo line $i; done | sort -r; ls ` + tree + ` | wc -l; exit 3`}}
+		}},
+		{"perl", func(t *testing.T) dynProg {
+			return dynProg{argv: []string{lookHost(t, "perl"), "-e", `
+my %h = (b => 2, a => 1, c => 3);
+print join(",", map { "$_=$h{$_}" } sort keys %h), "\n";
+opendir(my $d, $ARGV[0]) or die; print join(" ", sort grep { !/^\./ } readdir $d), "\n";
+open(my $f, "<", "$ARGV[0]/a.txt") or die; my $l = <$f>; $l =~ s/content of (\S+)/[$1]/; print $l;
+printf("%05.1f %x %s\n", 3.14159, 255, scalar reverse "perl");
+my @s = split /,/, "x,y,,z"; print scalar(@s), "\n";
+exit 4;`, tree}}
+		}},
+		{"coreutils", func(t *testing.T) dynProg {
+			// Several coreutils in one pipeline (each a dynamic program
+			// the shell starts).
+			return dynProg{argv: []string{lookHost(t, "dash"), "-c", `seq 1 20 | paste -sd+ | tee /dev/stderr | wc -c
+printf 'b a\nc a\nb a\n' | sort | uniq -c | tr -s ' ' | cut -d' ' -f2-
+head -c 11 ` + tree + `/a.txt | od -c | head -2; base64 ` + tree + `/b.txt; md5sum < ` + tree + `/sub/c
+stat -c '%n %s %F' ` + tree + `/Zed; date -u -d @86400 +%F; factor 360; basename ` + tree + `/sub/c; expr 6 \* 7; env -i printenv | wc -l`}}
+		}},
+		{"git", func(t *testing.T) dynProg {
+			// A repository made, committed to and read back in a fresh
+			// directory (each side its own), with fixed names and dates.
+			return dynProg{argv: []string{lookHost(t, "dash"), "-c", `set -e; d=$(mktemp -d); cd $d; git init -q -b main
+printf 'one\n' > f; git add f; git commit -q -m first; printf 'two\n' >> f; mkdir s; echo x > s/g
+git add -A; git commit -q -m second; git log --format='%H %an <%ae> %ad %s' --date=iso-strict
+git cat-file -p HEAD^{tree}; git diff --stat HEAD~1; git show --format=%B HEAD~1 -- f; git status --short
+echo y > s/g; git diff; git rev-parse --short HEAD; cd /; rm -rf $d`},
+				env:       gitEnv(tmp),
+				kshimArgs: []string{"--rw"}}
+		}},
+		{"git_direct", func(t *testing.T) dynProg {
+			// git as the program itself, reading a repository the
+			// guest's user made natively.
+			repo := filepath.Join(tmp, "repo")
+			mk := runNative([]string{lookHost(t, "dash"), "-c", `set -e; git init -q -b main ` + repo + `; cd ` + repo +
+				`; echo hello > h; git add h; git commit -q -m "the commit"`}, append(append([]string(nil), baseEnv...), gitEnv(tmp)...), "")
+			if mk.exit != 0 {
+				t.Fatalf("making the repository: %s\n%s", mk.status(), mk.stderr)
+			}
+			return dynProg{argv: []string{lookHost(t, "git"), "-C", repo, "log", "--stat", "--format=%H %s %ad"}, env: gitEnv(tmp)}
 		}},
 		{"python3", func(t *testing.T) dynProg {
 			return dynProg{argv: []string{lookHost(t, "python3"), "-c",

@@ -16,6 +16,9 @@
 //   - TestNetBusybox: busybox httpd, wget and nc talk to each other
 //     inside one guest over its private loopback; rtnetlink and the
 //     interface ioctls read the namespace and change nothing.
+//   - TestNetLowPorts: ports below 1024 are the guest's in its private
+//     namespace (native oracle: a namespace with ip_unprivileged_port_start=0).
+//   - TestNetProcNet: /proc/net (netstat, ifconfig) shows the guest's namespace.
 //   - TestNetFuzz: hostile arguments to every socket syscall end in an
 //     errno or a result, never in a VMM error or a hang.
 package images
@@ -331,5 +334,77 @@ func TestNetFuzz(t *testing.T) {
 			string(r.stdout) != "10000 calls returned\n" {
 			t.Errorf("seed %s: %s\nstdout:\n%s\nstderr:\n%s", seed, r.status(), clip(r.stdout), clip(r.stderr))
 		}
+	}
+}
+
+// TestNetLowPorts: in the guest's private network namespace every port is
+// open to an unprivileged bind (ip_unprivileged_port_start=0 there, as
+// container runtimes set it). The oracle is native Linux in a new
+// namespace with that setting and loopback up, as the guest's user; with
+// --net host the host's rule applies (compared with the host natively).
+func TestNetLowPorts(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the native side needs root for a network namespace")
+	}
+	tools := map[string]string{}
+	for _, tool := range []string{"unshare", "ip", "setpriv"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("%s not installed: no native oracle", tool)
+		}
+		tools[tool] = p
+	}
+	kshim, dir := paths(t)
+	prog := filepath.Join(dir, "net_lowport")
+	requireFile(t, prog)
+	uid, gid := guestID()
+	drop := tools["setpriv"] + " --reuid " + strconv.Itoa(uid) + " --regid " + strconv.Itoa(gid) + " --clear-groups "
+	native := run([]string{tools["unshare"], "-n", "sh", "-c", tools["ip"] + " link set lo up && " +
+		"echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && exec " + drop + prog}, baseEnv, "")
+	if native.exit != 0 || !bytes.Contains(native.stdout, []byte("bind -> 0")) {
+		t.Fatalf("native oracle failed: %s\n%s%s", native.status(), native.stdout, native.stderr)
+	}
+	compare(t, "kshim", native, run([]string{kshim, "run", prog}, baseEnv, ""), false)
+
+	// The host's own namespace keeps the host's rule.
+	hostNative := runNative([]string{prog}, baseEnv, "")
+	compare(t, "kshim --net host", hostNative, run([]string{kshim, "run", "--net", "host", prog}, baseEnv, ""), false)
+}
+
+// TestNetProcNet: /proc/net is the guest's network namespace's, as netstat
+// and ifconfig read it: a guest listener shows, the host's (this test's)
+// does not, and loopback is the only interface; with --net host the
+// host's listener shows.
+func TestNetProcNet(t *testing.T) {
+	kshim, _ := paths(t)
+	requireFile(t, kshim)
+	requireFile(t, busyboxBin)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	hostPort := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	script := `busybox nc -l -p 8080 & sleep 0.5; busybox netstat -tln; busybox ifconfig -a | grep -c 'Link encap'; kill %1`
+	guestRun := func(flags ...string) string {
+		argv := append(append([]string{kshim, "run"}, flags...), busyboxBin, "sh", "-c", script)
+		r := run(argv, baseEnv, "")
+		if r.exit != 0 {
+			t.Fatalf("%v: %s\n%s%s", flags, r.status(), r.stdout, r.stderr)
+		}
+		return string(r.stdout)
+	}
+	out := guestRun()
+	if !strings.Contains(out, ":8080 ") || !strings.Contains(out, "LISTEN") {
+		t.Errorf("the guest's listener is not in its netstat:\n%s", out)
+	}
+	if strings.Contains(out, ":"+hostPort+" ") {
+		t.Errorf("the host's listener on port %s shows in the guest's netstat:\n%s", hostPort, out)
+	}
+	if !strings.HasSuffix(out, "\n1\n") {
+		t.Errorf("ifconfig -a should list loopback alone:\n%s", out)
+	}
+	if out := guestRun("--net", "host"); !strings.Contains(out, ":"+hostPort+" ") {
+		t.Errorf("--net host: the host's listener on port %s is not in netstat:\n%s", hostPort, out)
 	}
 }

@@ -57,6 +57,7 @@ var plainCalls = []string{
 	"renameat", "renameat2", "linkat", "symlinkat", "fchmod", "fchmodat", "fchmodat2",
 	"fchown", "fchownat", "utimensat", "ftruncate", "fallocate", "fsync", "fdatasync",
 	"flock", "fadvise64", "sendfile", "dup", "dup2", "dup3", "poll", "ppoll", "umask",
+	"copy_file_range", "splice", "tee", // between two guest fds (syscalls/transfer.go)
 
 	// Guest memory (one memfd, file windows, /proc files as sealed memfds).
 	"memfd_create", "mincore",
@@ -64,6 +65,15 @@ var plainCalls = []string{
 	// Identity and system information the personality reports.
 	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getppid", "capget",
 	"getpriority", "ioprio_get", "sysinfo", "times", "getpgid", "getpgrp", "getsid",
+	// The vCPU thread's round-robin interval, the policies' priority
+	// ranges (syscalls/timeset.go).
+	"sched_rr_get_interval", "sched_get_priority_max", "sched_get_priority_min",
+
+	// Extended attributes of the guest's files (syscalls/fs/xattr.go): on
+	// its fds, or by the host's /proc/self/fd link of an O_PATH fd
+	// resolved in the root.
+	"getxattr", "listxattr", "setxattr", "removexattr",
+	"fgetxattr", "flistxattr", "fsetxattr", "fremovexattr",
 
 	// Timers the guest's timerfds are (syscalls/kernel/timers.go).
 	"timerfd_create", "timerfd_settime", "timerfd_gettime",

@@ -5,7 +5,7 @@
 // path, reopens of fds the guest holds (/proc/self/fd/N, /dev/stdin: the
 // kernel checks the file the magic link leads to, so the stdio files kshim
 // was handed need rules of their own), the program (/proc/self/exe) and
-// /proc/cpuinfo. Everything else is denied (EACCES), so a path-handling
+// the host's /proc/cpuinfo, stat, uptime and loadavg. Everything else is denied (EACCES), so a path-handling
 // bug cannot reach the host's files. Landlock does not check fds opened
 // before it (/dev/kvm, guest memory, the root fd), nor pipes and sockets,
 // nor stat/readlink/chmod/chown (DAC and the identity cover those).
@@ -48,6 +48,10 @@ const (
 // root holds (syscalls/fs/fspath.go hostDevices).
 var HostDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
 
+// HostProcFiles are the host's /proc files kshim's /proc shows the guest,
+// read only (syscalls/proc/sysfiles.go): the machine's, not a process's.
+var HostProcFiles = []string{"/proc/cpuinfo", "/proc/stat", "/proc/uptime", "/proc/loadavg"}
+
 func landlockRules(c Config) []landlock.Rule {
 	root := c.Root
 	if root == "" {
@@ -74,7 +78,7 @@ func landlockRules(c Config) []landlock.Rule {
 	}
 	rules = append(rules,
 		landlock.PathAccess(devRights, HostDevices...).IgnoreIfMissing(),
-		landlock.PathAccess(ll.AccessFSReadFile, "/proc/cpuinfo").IgnoreIfMissing())
+		landlock.PathAccess(ll.AccessFSReadFile, HostProcFiles...).IgnoreIfMissing())
 	if cgoEnabled {
 		rules = append(rules, landlock.PathAccess(ll.AccessFSReadDir, "/proc/"+strconv.Itoa(os.Getpid())+"/task"))
 	}

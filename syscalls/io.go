@@ -53,6 +53,9 @@ func ioFD(p *kernel.Process, fd uint64, write bool) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	if e.File.Pidfd != nil {
+		return -1, unix.EINVAL // a pidfd has no read or write
+	}
 	if f := e.File; f.Node != nil {
 		switch {
 		case f.PathOnly:

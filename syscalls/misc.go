@@ -257,6 +257,8 @@ func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 		p.Comm = append([]byte{}, name...) // non-nil even when empty
 		return 0, nil
+	case unix.PR_SET_KEEPCAPS, unix.PR_GET_KEEPCAPS:
+		return prctlKeepCaps(p, a)
 	case kernel.PrGetName:
 		b := make([]byte, kernel.CommLen)
 		copy(b, p.CommName())

@@ -116,6 +116,13 @@ func sysKill(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if pid != p.Pid && pid != 0 && pid != -1 && pid != -p.Pid {
 		return 0, unix.ESRCH
 	}
+	if sig := int(a[1]); p.Proc.K != nil && sig > 0 && sig <= kernel.Nsig && p.Blocks(sig) {
+		// Process-directed, and this thread blocks it: another thread
+		// that does not takes it, else the leader (where a sigwait of
+		// the main thread finds it), not this thread, which may end
+		// with it pending (Linux keeps it in the process's set).
+		return p.KillOthers(p.Pid, sig)
+	}
 	return p.Kill(int(a[1]), kernel.SiUser)
 }
 

@@ -74,6 +74,15 @@ func sysWaitid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		if a[1] == 0 {
 			pid = 0
 		}
+	case unix.P_PIDFD:
+		l, nonblock, err := p.PidfdWait(a[1]) // kernel/pidfd.go
+		if err != nil {
+			return 0, err
+		}
+		pid = l.Pid
+		if nonblock {
+			opts |= unix.WNOHANG | kernel.PidfdEAGAIN
+		}
 	default:
 		return 0, unix.EINVAL
 	}
@@ -81,6 +90,9 @@ func sysWaitid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		kernel.WaitWant{Exited: opts&unix.WEXITED != 0, Stopped: opts&unix.WSTOPPED != 0, Continued: opts&unix.WCONTINUED != 0})
 	if err != nil {
 		return 0, err
+	}
+	if c == 0 && opts&kernel.PidfdEAGAIN != 0 {
+		return 0, unix.EAGAIN // a non-blocking pidfd's child is not waitable yet
 	}
 	if c == 0 {
 		return 0, p.ZeroSiginfo(a[2])

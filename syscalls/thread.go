@@ -42,27 +42,45 @@ func sysTkill2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return p.KillThread(-1, int(int32(a[0])), int(int32(a[1])))
 }
 
-// sched_getaffinity(pid, len, mask): the vCPUs kshim may run at once are
-// the host's CPUs (kernel.CPUs, as /sys/devices/system/cpu says).
+// affinityTarget is the thread a sched_*affinity pid names (0: the
+// caller); Kernel.Mu held when there is a kernel.
+func affinityTarget(p *kernel.Process, pid int) (*kernel.Process, error) {
+	if pid == 0 || pid == p.Tid {
+		return p, nil
+	}
+	if k := p.Proc.K; k != nil {
+		if t := k.Threads[pid]; t != nil {
+			return t, nil
+		}
+	}
+	return nil, unix.ESRCH // find_process_by_pid: negative pids too
+}
+
+// cpuMaskSize is the kernel's cpumask size in bytes (whole longs).
+func cpuMaskSize() int { return (kernel.CPUs() + 63) / 64 * 8 }
+
+// sched_getaffinity(pid, len, mask): the thread's mask as set, else every
+// CPU kshim may use (kernel.CPUs, as /sys/devices/system/cpu says).
 func sysSchedGetaffinity(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	n := kernel.CPUs()
-	size := (n + 63) / 64 * 8
+	size := cpuMaskSize()
 	if a[1] < uint64(size) || a[1]%8 != 0 {
 		return 0, unix.EINVAL
 	}
-	if pid := int(int32(a[0])); pid != 0 && pid != p.Pid && pid != p.Tid {
-		if k := p.Proc.K; k != nil {
-			k.Mu.Lock()
-			ok := k.Threads[pid] != nil || k.Procs[pid] != nil
-			k.Mu.Unlock()
-			if !ok {
-				return 0, unix.ESRCH
-			}
-		}
+	if k := p.Proc.K; k != nil {
+		k.Mu.Lock()
+		defer k.Mu.Unlock()
+	}
+	t, err := affinityTarget(p, int(int32(a[0])))
+	if err != nil {
+		return 0, err
 	}
 	mask := make([]byte, size)
-	for i := 0; i < n; i++ {
-		mask[i/8] |= 1 << (i % 8)
+	if t.Attrs.Affinity != nil {
+		copy(mask, t.Attrs.Affinity)
+	} else {
+		for i := 0; i < kernel.CPUs(); i++ {
+			mask[i/8] |= 1 << (i % 8)
+		}
 	}
 	if _, err := p.MM.CopyOut(a[2], mask); err != nil {
 		return 0, err
@@ -70,15 +88,38 @@ func sysSchedGetaffinity(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, er
 	return uint64(size), nil
 }
 
+// sched_setaffinity(pid, len, mask): a shorter mask is zero-filled, a
+// longer one cut (get_user_cpu_mask); CPUs the host lacks are dropped and
+// an empty result is EINVAL. Kept for sched_getaffinity and inherited by
+// fork and clone; the vCPU's host thread is not pinned.
 func sysSchedSetaffinity(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	if a[1] == 0 {
-		return 0, unix.EINVAL
-	}
-	buf := make([]byte, min(a[1], 1024))
-	if _, err := p.MM.CopyIn(a[2], buf); err != nil {
+	size := cpuMaskSize()
+	mask := make([]byte, size)
+	if _, err := p.MM.CopyIn(a[2], mask[:min(a[1], uint64(size))]); err != nil {
 		return 0, err
 	}
-	return 0, nil // accepted; kshim does not pin vCPUs
+	n, any := kernel.CPUs(), false
+	for i := range mask {
+		for b := 0; b < 8; b++ {
+			if i*8+b >= n {
+				mask[i] &^= 1 << b
+			}
+		}
+		any = any || mask[i] != 0
+	}
+	if k := p.Proc.K; k != nil {
+		k.Mu.Lock()
+		defer k.Mu.Unlock()
+	}
+	t, err := affinityTarget(p, int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	if !any {
+		return 0, unix.EINVAL
+	}
+	t.Attrs.Affinity = mask
+	return 0, nil
 }
 
 func sysSchedYield(*kernel.Process, *kernel.Regs, *args) (uint64, error) {

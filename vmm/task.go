@@ -107,6 +107,10 @@ func (c *VCPU) Switch(pt *ept.PageTable) error {
 	return nil
 }
 
+// HostTID is the host thread running the vCPU's task (0: none yet or any
+// more): the thread whose CPU clock is the task's (syscalls/timecpu.go).
+func (c *VCPU) HostTID() int { return int(atomic.LoadInt32(&c.tid)) }
+
 // Kick implements kernel.Task.
 func (c *VCPU) Kick() {
 	c.CPU.SetImmediateExit(true)

@@ -84,6 +84,9 @@ type OpenFile struct {
 	// installed; pipe is then the charge of the pipe it is, if any.
 	counted bool
 	Pipe    *pipeCharge
+	// Pidfd is the process a pidfd names (kernel's *Process, pidfd.go),
+	// else nil.
+	Pidfd any
 }
 
 type FDEntry struct {

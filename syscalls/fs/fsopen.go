@@ -71,6 +71,12 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 	}
 	cloexec := flags&unix.O_CLOEXEC != 0
 	host := flags&^unix.O_CLOEXEC | Noctty(flags)
+	if r, ok, err := p.openFIFO(dirfd, path, host); ok { // fsfifo.go: a wait a signal ends
+		if err != nil {
+			return 0, err
+		}
+		return p.install(r, flags, cloexec)
+	}
 	var r Resolved
 	if p.FS.anyRO() && WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		r, err = p.OpenReadOnly(dirfd, path, host, mode)

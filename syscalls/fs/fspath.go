@@ -96,6 +96,11 @@ type FileOwner interface {
 	ProcDirents(n *ProcNode) []ProcDirent
 	Interrupted() bool
 	WaitReady(h int, events int16) error
+	// WaitOpen runs open, a host open that may block, and returns its
+	// fd, unless a signal comes first: then release (an open that makes
+	// it return) ends it, both fds are closed and the error is the
+	// kernel's restart (fsfifo.go).
+	WaitOpen(open, release func() (int, error)) (int, error)
 	Rlimit(res int) (unix.Rlimit, error)
 	FileShrunk(h int)
 	Sandbox() *Sandbox

@@ -88,3 +88,26 @@ func (k *Kernel) KillAll() {
 		q.post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
 	}
 }
+
+// nprocOK is RLIMIT_NPROC at fork and clone (copy_process): past the
+// limit, a user other than root without CAP_SYS_RESOURCE gets EAGAIN.
+// Linux counts every task of the real uid on the machine; kshim counts
+// the guest's (the host's other tasks of that user are not the guest's
+// to see), so it refuses no later than Linux would for the guest alone.
+func (p *Process) nprocOK() error {
+	k := p.Proc.K
+	if k == nil || unix.Getuid() == 0 {
+		return nil
+	}
+	l, err := p.Rlimit(unix.RLIMIT_NPROC)
+	if err != nil || l.Cur == unix.RLIM_INFINITY {
+		return nil
+	}
+	k.Mu.Lock()
+	n := len(k.Threads)
+	k.Mu.Unlock()
+	if uint64(n) >= l.Cur {
+		return unix.EAGAIN
+	}
+	return nil
+}

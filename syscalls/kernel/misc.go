@@ -99,6 +99,11 @@ type procAttrs struct {
 	NiceSet  bool   // false: still the VMM's own nice value
 	Ioprio   uint32 // IOPRIO_PRIO_VALUE(class, data)
 	IoprioOK bool   // false: still the VMM's own I/O priority
+	KeepCaps bool   // PR_SET_KEEPCAPS (syscalls/uidgid.go): cleared by execve
+	// Affinity is the thread's CPU mask as sched_setaffinity set it (nil:
+	// every host CPU); bookkeeping only, the vCPU thread is not pinned.
+	// Kernel.Mu guards it.
+	Affinity []byte
 }
 
 const (

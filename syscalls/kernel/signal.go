@@ -113,6 +113,9 @@ func (p *Process) SetMask(m uint64) {
 	p.Proc.SigMu.Unlock()
 }
 
+// Blocks says whether this thread blocks sig (kill's choice of target).
+func (p *Process) Blocks(sig int) bool { return p.blocks(sig) }
+
 // blocks reports whether thread p blocks sig; any task may ask.
 func (p *Process) blocks(sig int) bool {
 	p.Proc.SigMu.Lock()

@@ -89,6 +89,14 @@ type Kernel struct {
 	oom oomState    // oom.go (used only with sb)
 }
 
+// Counts are the guest's live threads and the last pid it was given
+// (/proc/loadavg's last fields).
+func (k *Kernel) Counts() (threads, lastPID int) {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	return len(k.Threads), k.nextPID - 1
+}
+
 // NewKernel creates an empty process table; the first process added takes
 // pid as its own (the VMM's pid, what getpid showed before processes).
 func NewKernel(host Host) *Kernel {
@@ -313,12 +321,18 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&unix.CLONE_SIGHAND != 0 && flags&CloneVM == 0 {
 		return 0, unix.EINVAL
 	}
-	const known = 0xff | CloneVM | CloneVfork | cloneSettls | cloneParentSettid | cloneChildSettid |
+	if flags&unix.CLONE_PIDFD != 0 && flags&cloneParentSettid != 0 {
+		return 0, unix.EINVAL // both would write parent_tid
+	}
+	const known = unix.CLONE_PIDFD | 0xff | CloneVM | CloneVfork | cloneSettls | cloneParentSettid | cloneChildSettid |
 		cloneChildCleartid | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_IO | unix.CLONE_SIGHAND
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
-	if err := settlsOK(flags, tls); err != nil {
+	if err := p.nprocOK(); err != nil { // limits.go: RLIMIT_NPROC
+		return 0, err
+	}
+	if err := settlsOK(flags, tls); err != nil { // copy_thread's, after
 		return 0, err
 	}
 	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
@@ -383,7 +397,18 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	}
 	k.Procs[c.Pid] = c
 	p.Proc.Group.leader.Proc.children[c] = true
+	pidfdH, pidfdErr := -1, error(nil)
+	if flags&unix.CLONE_PIDFD != 0 {
+		pidfdH, pidfdErr = pidfdHost(c, false) // pidfd.go
+	}
 	k.Mu.Unlock()
+	if pidfdErr == nil && pidfdH >= 0 {
+		if fd, err := p.installPidfd(pidfdH, c); err == nil {
+			var b [4]byte
+			abi.Put32(b[:], uint32(fd))
+			_, _ = p.MM.CopyOut(ptid, b[:])
+		}
+	}
 
 	var tid [4]byte
 	abi.Put32(tid[:], uint32(c.Pid))
@@ -445,6 +470,7 @@ func (p *Process) exit() {
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
 	p.Proc.zombie = true
+	pidfdExited(p) // its pidfds turn readable (pidfd.go)
 	p.Proc.waitStat = p.WaitStatus()
 	delete(k.Threads, p.Tid)
 	if p.Proc.vforkDone != nil {
@@ -498,6 +524,43 @@ func (p *Process) pokeIntr() {
 	if efd > 0 {
 		var one = [8]byte{1}
 		_, _ = unix.Write(efd, one[:])
+	}
+}
+
+// WaitOpen implements fs.FileOwner: open runs on another thread while p
+// waits for it or a signal; on a signal, release makes open return, both
+// fds are closed and the call is ErrRestart (restarted or EINTR).
+func (p *Process) WaitOpen(open, release func() (int, error)) (int, error) {
+	if p.Proc.K == nil {
+		return open()
+	}
+	type result struct {
+		fd  int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		fd, err := open()
+		done <- result{fd, err}
+	}()
+	for {
+		select {
+		case r := <-done:
+			return r.fd, r.err
+		case <-p.intr():
+			if !p.Interrupted() {
+				continue
+			}
+			partner, perr := release()
+			r := <-done // released by the partner (or it had just finished)
+			if perr == nil {
+				unix.Close(partner)
+			}
+			if r.err == nil {
+				unix.Close(r.fd)
+			}
+			return -1, ErrRestart
+		}
 	}
 }
 

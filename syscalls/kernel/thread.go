@@ -82,6 +82,9 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		return 0, err
 	}
 	k := p.Proc.K
+	if err := p.nprocOK(); err != nil { // limits.go: RLIMIT_NPROC
+		return 0, err
+	}
 	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
 	if err != nil {
 		return 0, err

@@ -22,7 +22,8 @@
 //     capability but those the guest's own sockets need.
 //
 // Policies (Config.Net): "private" (default) a new network namespace with
-// only loopback up; "none" the same namespace with loopback down and no
+// only loopback up and every port open to unprivileged binds
+// (ip_unprivileged_port_start=0 in it); "none" the same namespace with loopback down and no
 // AF_INET/AF_INET6 sockets at all (EAFNOSUPPORT, as a kernel without IP);
 // "host" the host's namespace; NetJoined (an OCI runtime's container) the
 // namespace kshim runs in, with loopback up and private's policy.
@@ -74,6 +75,9 @@ type Network struct {
 	// instead of the chrooted worker (the root holds a procfs).
 	pinnedBind bool
 	Cred       credTable
+	// procNet: the namespace's /proc/net files, opened at set-up
+	// (procnet.go); read only after StartNetwork returns.
+	procNet map[string]int
 }
 
 // networks maps a Kernel to its Network (kept here, not in Kernel, so
@@ -135,7 +139,15 @@ func (n *Network) worker(root int, errc chan<- error) {
 			errc <- fmt.Errorf("--net: bringing up loopback: %v", err)
 			return
 		}
+		// Every port is the guest's to bind in its own namespace, as
+		// container runtimes set it: ip_unprivileged_port_start=0 there
+		// (the sysctl is per namespace; this thread's is the new one).
+		if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0\n"), 0); err != nil {
+			errc <- fmt.Errorf("--net: opening ports below 1024: %v", err)
+			return
+		}
 	}
+	n.openProcNet() // while /proc is the host's and reachable (procnet.go)
 	if root >= 0 {
 		if err := unix.Fchdir(root); err != nil {
 			errc <- fmt.Errorf("--net: %v", err)

@@ -6,6 +6,8 @@
 //	/proc/cpuinfo (host's, the guest's CPUs)  /proc/<pid>/maps, status (generated)
 //	/proc/meminfo (from --mem)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
 //	/proc/mounts -> self/mounts
+//	/proc/stat, uptime (host's), loadavg (host's loads, the guest's tasks)
+//	/proc/net/tcp, udp, unix, dev... (the guest's network namespace's)
 //
 // Invariants:
 //   - A file is generated when it is opened, into a sealed memfd (a
@@ -62,7 +64,9 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	pid := abi.Itoa(p.Pid)
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
-		Names: func(fs.FileOwner) []string { return []string{"cpuinfo", "meminfo", "mounts", "self", pid} },
+		Names: func(fs.FileOwner) []string {
+			return []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "uptime", pid}
+		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*kernel.Process)
 			switch name {
@@ -80,6 +84,10 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 					}
 					return guestCPUInfo(b, kernel.HostCPUs()), nil
 				}}
+			case "stat", "uptime", "loadavg":
+				return hostSysFile(name) // sysfiles.go
+			case "net":
+				return procNetDir(p) // sysfiles.go
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			case "mounts":

@@ -1,0 +1,81 @@
+// sysfiles.go: /proc/stat, /proc/uptime, /proc/loadavg and /proc/net.
+//
+// The guest runs on the host's CPUs and clocks, so what these say of the
+// machine is the host's, read from the host's files (sandbox's
+// HostProcFiles): CPU times and counters in stat, the boot-time clock in
+// uptime (the CLOCK_BOOTTIME the guest reads, and sysinfo's uptime), the
+// load averages in loadavg (sysinfo's loads). What they say of processes
+// is the guest's where kshim knows it: loadavg's task count is the guest's
+// live threads and its last pid the last guest pid. Its running count is
+// the host's, capped at the guest's threads (kshim does not track which
+// guest thread is runnable); stat's processes, procs_running and
+// procs_blocked stay the host's (a known difference).
+//
+// Invariants: every file is generated at open like the rest of /proc; a
+// host file that cannot be read is that error (EACCES under a Landlock
+// that lacks the rule), never made-up figures.
+package proc
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
+	"kshim/syscalls/net"
+)
+
+// hostSysFile is /proc/stat, uptime or loadavg: the host's figures (the
+// guest runs on its CPUs and boot clock), loadavg with the guest's tasks.
+func hostSysFile(name string) *fs.ProcNode {
+	gen := func(fs.FileOwner) ([]byte, error) { return os.ReadFile("/proc/" + name) }
+	if name == "loadavg" {
+		gen = func(o fs.FileOwner) ([]byte, error) { return procLoadavg(o.(*kernel.Process)) }
+	}
+	return &fs.ProcNode{Path: "/proc/" + name, Mode: procFileMode, Gen: gen}
+}
+
+// procLoadavg: "1.00 0.50 0.25 R/T LASTPID\n".
+func procLoadavg(p *kernel.Process) ([]byte, error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return nil, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 4 {
+		return b, nil
+	}
+	threads, last := 1, p.Pid
+	if k := p.Proc.K; k != nil {
+		threads, last = k.Counts()
+	}
+	running := 1 // the reader
+	if r, _, ok := strings.Cut(f[3], "/"); ok {
+		if n, err := strconv.Atoi(r); err == nil {
+			running = max(1, min(n, threads))
+		}
+	}
+	return []byte(fmt.Sprintf("%s %s %s %d/%d %d\n", f[0], f[1], f[2], running, threads, last)), nil
+}
+
+// procNetDir is /proc/net: the guest's network namespace's files, read
+// through the network (net/procnet.go). Linux's /proc/net is a link to
+// self/net; the guest's processes share one namespace, so a directory
+// serves the same names.
+func procNetDir(p *kernel.Process) *fs.ProcNode {
+	return &fs.ProcNode{
+		Path: "/proc/net", Mode: procDirMode,
+		Names: func(o fs.FileOwner) []string { return net.NetworkOf(o.(*kernel.Process)).ProcNetNames() },
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
+			if _, ok, _ := net.NetworkOf(o.(*kernel.Process)).ProcNet(name); !ok {
+				return nil
+			}
+			return &fs.ProcNode{Path: "/proc/net/" + name, Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) {
+				b, _, err := net.NetworkOf(o.(*kernel.Process)).ProcNet(name)
+				return b, err
+			}}
+		},
+	}
+}

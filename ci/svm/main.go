@@ -555,14 +555,14 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 
 // hostProgs are the host's dynamically linked programs that the images
 // tests run natively and under kshim (images/dyn_test.go: TestDynamic's
-// rows), copied into the initramfs at their paths with everything they
+// rows; GNU chroot, whose --userspec TestMountsDiff uses natively), copied into the initramfs at their paths with everything they
 // load: the program interpreter and the shared libraries (from ldd), and
 // for python3 the standard-library modules the rows import. Programs of
 // build/images with a PT_INTERP get their libraries the same way. gcc is
 // not copied (with cc1, as, ld and the headers it is too big):
 // TestGCCInside is a listed exception.
 var hostProgs = []string{"/usr/bin/ls", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
-	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3"}
+	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3", "/usr/sbin/chroot"}
 
 // pyImports are what TestDynamic's python3 rows import.
 const pyImports = "json, hashlib, ctypes, errno, os"

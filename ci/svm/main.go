@@ -555,14 +555,15 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 
 // hostProgs are the host's dynamically linked programs that the images
 // tests run natively and under kshim (images/dyn_test.go: TestDynamic's
-// rows), copied into the initramfs at their paths with everything they
+// rows; util-linux unshare and mount and GNU chroot, which TestMountsDiff
+// uses natively: busybox's would run its own applets, not these), copied into the initramfs at their paths with everything they
 // load: the program interpreter and the shared libraries (from ldd), and
 // for python3 the standard-library modules the rows import. Programs of
 // build/images with a PT_INTERP get their libraries the same way. gcc is
 // not copied (with cc1, as, ld and the headers it is too big):
 // TestGCCInside is a listed exception.
 var hostProgs = []string{"/usr/bin/ls", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
-	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3"}
+	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3", "/usr/sbin/chroot", "/usr/bin/unshare", "/usr/bin/mount"}
 
 // pyImports are what TestDynamic's python3 rows import.
 const pyImports = "json, hashlib, ctypes, errno, os"
@@ -630,6 +631,12 @@ for m in list(sys.modules.values()):
 			return err
 		}
 		size += n
+	}
+	// sh is dash, as on the host (Debian): busybox's ash runs its own
+	// applets before PATH, so a test's `sh -c 'exec chroot --userspec ...'`
+	// (TestMountsDiff) would get busybox's chroot instead of the host's.
+	if err := os.Symlink("dash", filepath.Join(root, "usr/bin/sh")); err != nil {
+		return err
 	}
 	log("host programs for the dynamic tests: %d files, %d KiB (%s and their libraries)", len(files), size>>10, strings.Join(hostProgs, " "))
 	return nil

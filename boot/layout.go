@@ -90,9 +90,13 @@ const (
 	ExceptionResume = KernelText + stubKexcresume
 	// KernelReturn is the common tail of every return to interrupted
 	// code (kflush, then iretq at KernelReturnIret).
-	KernelReturn      = KernelText + stubKret
-	KernelReturnIret  = KernelText + stubKretiret
-	exceptionVectors  = 32
+	KernelReturn     = KernelText + stubKret
+	KernelReturnIret = KernelText + stubKretiret
+	exceptionVectors = 32
+	// FlushVector is the reserved exception vector the VMM injects to
+	// have the guest apply its flush queue on the way back to user code
+	// (vmm/platform.go): its gate leads to kret. No instruction raises it.
+	FlushVector       = 22
 	exceptionStubSize = 16
 )
 

@@ -11,6 +11,8 @@ package vmm
 import (
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/bobuhiro11/gokvm/kvm"
 
 	"kshim/boot"
@@ -36,10 +38,26 @@ type cpl3Path struct{}
 
 func (cpl3Path) Name() string { return "cpl3-direct" }
 
+// With writes queued, the VMM injects boot.FlushVector, whose gate is kret
+// (kflush, then iretq back to the user's RIP): on PVM each instruction the
+// shim runs at CPL 0 is emulated (~1 µs), and the injected vector skips
+// the #UD way in (uflush's ud2, its vector stub and kexc's check of the
+// token, ~20 instructions). A program cannot raise that vector itself (its
+// gate has DPL 0, and PVM turns `int n` into #UD). Where the injection is
+// refused the #UD way stays.
 func (cpl3Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
+	c.flushToken(0)
 	if !flush {
-		c.flushToken(0)
 		return
+	}
+	if !c.m.noInject {
+		err := c.CPU.InjectException(boot.FlushVector)
+		if err == nil {
+			return
+		}
+		if err != unix.EBUSY {
+			c.m.noInject = true
+		}
 	}
 	c.flushToken(r.RIP) // ud2 (flush), then on to the user's RIP
 	r.RIP = boot.UserFlush

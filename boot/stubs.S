@@ -130,80 +130,63 @@ kret:
 kretiret:
 	iretq
 
-/* kflush applies the flush area: a count of 24-byte slots, a full-flush
- * flag, then records of {pte address (direct map), new value, linear
- * address to invlpg}. A record whose pte address has bit 0 set is a run
- * of consecutive entries instead, {first pte address | 1, count, first
- * linear address}, whose values fill the next ceil(count/3) slots: one
- * `rep movsq` writes them all, which a shadow MMU that traps stores to
- * page tables emulates in one trap (KVM restarts a string instruction
- * in-kernel), where separate stores would trap once each. While the
- * full-flush flag is set, runs skip their invlpgs (CR3 is reloaded at the
- * end). Preserves every register but RFLAGS.
+/* kflush applies the flush area: a count of 8-byte slots, a full-flush
+ * flag, then records of {pte address (direct map), n, first linear
+ * address} each followed by its n values, for n consecutive entries of one
+ * table: one `rep movsq` writes them all, which a shadow MMU that traps
+ * stores to page tables emulates in one trap (KVM restarts a string
+ * instruction in-kernel), where separate stores would trap once each.
+ * Then invlpg of each of the n pages, unless the full-flush flag is set
+ * (CR3 is reloaded at the end instead). Preserves every register but
+ * RFLAGS.
+ * On PVM every instruction here is emulated by the hypervisor (~1 µs
+ * each): so a fast exit when nothing is queued, and few instructions per
+ * record (the VMM lays records out so that rsi runs straight through them).
  * The VMM may append records (and set the flag) while this vCPU is
  * stopped, which can be in the middle of kflush (a kick): so the count is
  * re-read after each record, cleared only by a compare-and-exchange
- * against the number applied, and the flag is taken with an exchange. The
+ * against the count applied, and the flag is taken with an exchange. The
  * VMM never extends a record once the vCPU has run (FlushQueue.Seal), and
  * a run stopped half-way resumes its rep movsq where it was. */
 	.balign 16
 kflush:
+	cmp qword ptr [FLUSH_AREA], 0
+	jne 1f
+	cmp qword ptr [FLUSH_AREA+8], 0
+	jne 1f
+	ret
+1:
 	push rax
 	push rcx
 	push rdx
 	push rsi
 	push rdi
 	cld
-	mov rsi, FLUSH_AREA
-	xor edi, edi
-1:
-	mov rcx, [rsi]
-	cmp rdi, rcx
+	mov rsi, FLUSH_AREA+16
+2:
+	mov rax, [FLUSH_AREA]
+	lea rdx, [FLUSH_AREA+16 + rax*8]
+	cmp rsi, rdx
 	jae 3f
-	lea rdx, [rdi + rdi*2]
-	lea rdx, [rsi + rdx*8 + 16]
-	mov rax, [rdx+8]
-	mov rcx, [rdx]
-	test cl, 1
-	jnz 5f
-	mov [rcx], rax
-	mov rax, [rdx+16]
-	invlpg [rax]
-	inc rdi
-	jmp 1b
-5:
-	push rsi
-	push rdi
-	lea rdi, [rcx-1]
-	mov rcx, rax
-	lea rsi, [rdx+24]
+	mov rdi, [rsi]
+	mov rcx, [rsi+8]
+	mov rdx, [rsi+16]
+	mov rax, rcx
+	add rsi, 24
 	rep movsq
-	pop rdi
-	pop rsi
-	cmp qword ptr [rsi+8], 0
-	jne 7f
-	mov rax, [rdx+16]
-	mov rcx, [rdx+8]
-6:
-	invlpg [rax]
-	add rax, 4096
-	dec rcx
-	jnz 6b
-7:
-	mov rax, [rdx+8]
-	add rax, 2
-	xor edx, edx
-	mov ecx, 3
-	div rcx
-	lea rdi, [rdi + rax + 1]
-	jmp 1b
+	cmp qword ptr [FLUSH_AREA+8], 0
+	jne 2b
+5:
+	invlpg [rdx]
+	add rdx, 4096
+	dec rax
+	jnz 5b
+	jmp 2b
 3:
-	mov rax, rdi
 	xor ecx, ecx
-	lock cmpxchg [rsi], rcx
-	jne 1b
-	xor ecx, ecx
-	xchg rcx, [rsi+8]
+	lock cmpxchg [FLUSH_AREA], rcx
+	jne 2b
+	xchg rcx, [FLUSH_AREA+8]
 	test rcx, rcx
 	jz 4f
 	mov rax, cr3

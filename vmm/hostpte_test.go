@@ -97,10 +97,11 @@ func TestHostPTEEditVisibility(t *testing.T) {
 	// 2. The guest runs invlpg for the page without writing any page
 	// table: one flush record whose write goes to a scratch frame.
 	area := m.area(boot.FlushArea, boot.FlushAreaSize)
-	putU64(area[16:], boot.DirectMap+scratch)
+	putU64(area[16:], boot.DirectMap+scratch) // {entry, n, linear address}, then the value
 	putU64(area[24:], 1)
 	putU64(area[32:], 0x600000)
-	putU64(area[0:], 1)
+	putU64(area[40:], 1)
+	putU64(area[0:], 4)
 	got := step(true)
 	if getU64(area) != 0 || getU64(mem.Page(scratch)) != 1 {
 		t.Fatalf("the guest did not run the flush record (count %d)", getU64(area))

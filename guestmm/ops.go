@@ -152,6 +152,14 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		_ = mm.populate(addr, addr+length)
 	} else if flags == Anonymous {
 		mm.prepopulate(addr, addr+length) // around.go
+	} else if file != nil && !shared {
+		// A private file mapping (a loader's segment, a file read through
+		// mmap) is mapped ahead from its start, as far as one fault's cost
+		// buys (policy.go): its pages are the host page cache, so this
+		// costs page-table entries, not memory.
+		if n := mm.Tune.mmapAround(); n > 0 && accessible(v.Prot) {
+			mm.lockedPopulate(addr, addr+min(length, uint64(n)*PageSize))
+		}
 	}
 	return addr, nil
 }

@@ -1,0 +1,91 @@
+// loadmap.go: an ELF's segments as private mappings of its file, as
+// load_elf_binary and load_elf_interp map them.
+//
+// Invariants:
+//   - A segment with file contents is a MAP_PRIVATE|MAP_FIXED mapping of
+//     the file from the page holding its first byte to the page holding
+//     its last (so /proc/self/maps names the file, its pages are the host
+//     page cache until written, and fork copies nothing of them); a later
+//     segment sharing a page replaces it there, as on Linux.
+//   - A writable segment's last file page is zeroed past the file contents
+//     (padzero), and the bss beyond it is anonymous read-write memory.
+//   - A program whose segments cannot be mapped from its file (file offset
+//     and address not congruent modulo the page size, or no host file
+//     behind the reader) is copied into anonymous memory instead.
+package syscalls
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/boot"
+	"kshim/guestmm"
+)
+
+// loadProgram maps the program img (placed, read from r) into mm.
+// Mapping its file instead of copying it saves the copy at every execve
+// (2 MB for busybox, 7 MB for python3) and makes a fork share its pages
+// the way Linux's does: an eager fork (guestmm/fork.go) copies only the
+// pages the program wrote.
+func loadProgram(mm *guestmm.MM, r io.ReaderAt, img *boot.Image) error {
+	fd := -1
+	switch f := r.(type) {
+	case fdReader:
+		fd = int(f)
+	case *os.File:
+		fd = int(f.Fd())
+	}
+	if fd < 0 || !mappable(img) {
+		return boot.Load(r, img, mm)
+	}
+	return mapSegments(mm, img, 0, fd, hostPath(fd))
+}
+
+// mappable reports whether every segment with file contents can be a
+// mapping of the file: its offset and address congruent modulo the page
+// size, as mmap needs (Linux refuses to load such a program otherwise).
+func mappable(img *boot.Image) bool {
+	for _, s := range img.Segments {
+		if s.Filesz > 0 && s.Offset%guestmm.PageSize != s.Vaddr%guestmm.PageSize {
+			return false
+		}
+	}
+	return true
+}
+
+// mapSegments maps img's segments at base from the host file fd (named
+// name in /proc/self/maps).
+func mapSegments(mm *guestmm.MM, img *boot.Image, base uint64, fd int, name string) error {
+	for _, s := range img.Segments {
+		va := base + s.Vaddr
+		zeroStart := pageDown(va)
+		if s.Filesz > 0 {
+			start := pageDown(va)
+			_, err := mm.Mmap(guestmm.MmapArgs{Addr: start, Len: pageUp(va+s.Filesz) - start, Prot: s.Prot,
+				Flags: unix.MAP_PRIVATE | unix.MAP_FIXED, FD: fd, Off: pageDown(s.Offset), Name: name})
+			if err != nil {
+				return err
+			}
+			zeroStart = va + s.Filesz
+			if s.Memsz > s.Filesz && s.Prot&unix.PROT_WRITE != 0 && zeroStart != pageUp(zeroStart) {
+				if err := mm.WriteAt(zeroStart, make([]byte, pageUp(zeroStart)-zeroStart)); err != nil {
+					return err
+				}
+			}
+		}
+		if s.Memsz <= s.Filesz {
+			continue
+		}
+		lo, hi := pageUp(zeroStart), pageUp(va+s.Memsz)
+		if lo < hi {
+			prot := unix.PROT_READ | unix.PROT_WRITE | s.Prot&unix.PROT_EXEC
+			if _, err := mm.Mmap(guestmm.MmapArgs{Addr: lo, Len: hi - lo, Prot: prot,
+				Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED, FD: -1}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -383,6 +383,11 @@ func makeBenchFile(n, stride, fill int) (string, error) {
 	if err == nil {
 		err = f.Truncate(int64(n) * int64(stride))
 	}
+	if err == nil {
+		// Readable by the identity kshim runs the guest as (nobody, when
+		// the bench runs as root), as by every other runner.
+		err = f.Chmod(0o644)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -34,14 +34,29 @@
 	.globl kbase
 kbase:
 
-/* Exception vectors: 32 entries of 16 bytes each. */
+/* Exception vectors: 32 entries of 16 bytes each. Each pushes the error
+ * code (0 when the CPU pushes none), the vector, RAX and CR2 and exits
+ * itself: on PVM every instruction here is emulated (~1 µs each), so no
+ * shared tail. The VMM resumes the vCPU at kretiret or kret with RSP at
+ * the iret frame (vmm/run.go); the jmp after the out is never reached
+ * from there. #UD goes to kud first: it may be a flush request. */
 .macro VEC n, haserr
 	.balign 16
+	.if \n == 6
+	push 0
+	push \n
+	jmp kud
+	.else
 	.if \haserr == 0
 	push 0
 	.endif
 	push \n
-	jmp kexc
+	push rax
+	mov rax, cr2
+	push rax
+	out PORT_EXCEPTION, al
+	jmp kexcresume
+	.endif
 .endm
 	.globl kvectors
 kvectors:
@@ -79,7 +94,7 @@ kvectors:
 	VEC 31,0
 
 	.balign 16
-kexc:
+kud:
 	/* #UD on one of the flush stubs is a request, not a fault: apply the
 	 * flush area and return where the request says. No VMM exit. Only
 	 * the VMM sends a vCPU there, and first it stores in this vCPU's
@@ -87,8 +102,6 @@ kexc:
 	 * after the stub's ud2); the request takes it. Without one, a program
 	 * jumped into the stub page itself: an exception like any other (the
 	 * VMM makes it the fault a jump to kernel memory gives). */
-	cmp qword ptr [rsp], 6
-	jne 2f
 	push rax
 	mov rax, [rsp+24]
 	sub rax, UFLUSH_FIRST
@@ -105,9 +118,6 @@ kexc:
 	add rsp, 16
 	jmp kret
 1:
-	pop rax
-2:
-	push rax
 	mov rax, cr2
 	push rax
 	out PORT_EXCEPTION, al

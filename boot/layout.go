@@ -44,7 +44,7 @@ const (
 	// handler uses a few hundred bytes at its top): while the VMM has
 	// sent the vCPU to a flush stub, where the vCPU goes on after the
 	// flush (the user's RIP, or the stub's next instruction); else 0.
-	// kexc takes it (xchg) before it treats a #UD on a flush stub as a
+	// kud takes it (xchg) before it treats a #UD on a flush stub as a
 	// request; a program that jumps into the stub page finds none and
 	// gets a fault.
 	FlushToken = IST2Bottom

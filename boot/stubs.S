@@ -227,11 +227,11 @@ usyscall:
 	out PORT_SYSCALL, al
 	sysretq
 
-/* Flush stubs, three of them 16 bytes apart from UFLUSH_FIRST (kexc
+/* Flush stubs, three of them 16 bytes apart from UFLUSH_FIRST (kud
  * relies on it). The VMM sends the vCPU to one of them when page-table
  * writes are queued, with the token (FLUSH_TOKEN) holding where it goes
  * on: the ud2 takes the vCPU to CPL 0 (PVM turns `int n` from user mode
- * into #UD, so a deliberate #UD is the portable way in), kexc applies the
+ * into #UD, so a deliberate #UD is the portable way in), kud applies the
  * flush area and returns there. What follows each ud2 runs only where the
  * token says so; a program that jumps past a ud2 finds another one.
  * uflush: PVM path, to the user's code (the token is its RIP). */

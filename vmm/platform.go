@@ -41,7 +41,7 @@ func (cpl3Path) Name() string { return "cpl3-direct" }
 // With writes queued, the VMM injects boot.FlushVector, whose gate is kret
 // (kflush, then iretq back to the user's RIP): on PVM each instruction the
 // shim runs at CPL 0 is emulated (~1 µs), and the injected vector skips
-// the #UD way in (uflush's ud2, its vector stub and kexc's check of the
+// the #UD way in (uflush's ud2, its vector stub and kud's check of the
 // token, ~20 instructions). A program cannot raise that vector itself (its
 // gate has DPL 0, and PVM turns `int n` into #UD). Where the injection is
 // refused the #UD way stays.
@@ -109,7 +109,7 @@ func (cpl0Path) resumeAsync(c *VCPU, r *kvm.Regs, flush bool) error {
 	return nil
 }
 
-// flushToken sets the token without which kexc takes no #UD on a flush
+// flushToken sets the token without which kud takes no #UD on a flush
 // stub as a flush request (boot.FlushToken): where the vCPU goes on after
 // the flush, or 0. Set right before the vCPU is sent to a flush stub, so
 // that a program that jumps into the stub page by itself gets a fault

@@ -92,12 +92,21 @@ const (
 	// code (kflush, then iretq at KernelReturnIret).
 	KernelReturn     = KernelText + stubKret
 	KernelReturnIret = KernelText + stubKretiret
-	exceptionVectors = 32
+	// KernelFlushOne and KernelFlushOneReload: kret for a flush area of
+	// one record (FlushQueue.Single), without or with a CR3 reload.
+	KernelFlushOne       = KernelText + stubKflush1
+	KernelFlushOneReload = KernelText + stubKflush1r
+	exceptionVectors     = 32
 	// FlushVector is the reserved exception vector the VMM injects to
 	// have the guest apply its flush queue on the way back to user code
 	// (vmm/platform.go): its gate leads to kret. No instruction raises it.
-	FlushVector       = 22
-	exceptionStubSize = 16
+	FlushVector = 22
+	// FlushVectorOne and FlushVectorOneReload lead to kflush1 and
+	// kflush1r: the same for a flush area of one record (invlpg of its
+	// pages, or a CR3 reload), in fewer instructions.
+	FlushVectorOne       = 23
+	FlushVectorOneReload = 24
+	exceptionStubSize    = 16
 )
 
 // Stubs returns copies of the kernel and user stub pages' code.

@@ -68,6 +68,8 @@ func IDT() []byte {
 	// iretq), the frame being the bare iret frame of a vector without an
 	// error code.
 	putGate(b[16*FlushVector:], KernelReturn, 0, 1)
+	putGate(b[16*FlushVectorOne:], KernelFlushOne, 0, 1)
+	putGate(b[16*FlushVectorOneReload:], KernelFlushOneReload, 0, 1)
 	return b
 }
 

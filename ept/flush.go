@@ -168,6 +168,24 @@ func (q *FlushQueue) extend(entryVA, value, va, e uint64) bool {
 	return true
 }
 
+// Single reports whether the queue holds exactly one record, which the
+// guest may apply with kflush1 (reload false: invlpg of at most
+// fullFlushRun pages) or kflush1r (reload: a CR3 reload, also taking a
+// full-flush request) instead of the general kflush.
+func (q *FlushQueue) Single() (single, reload bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := q.Len()
+	if n < recordSlots+1 || uint64(n) != recordSlots+q.get(1) {
+		return false, false
+	}
+	reload = le.Uint64(q.area[8:]) != 0
+	if !reload && q.get(1) > fullFlushRun {
+		return false, false
+	}
+	return true, reload
+}
+
 // Seal marks every queued record as possibly started by the guest: later
 // writes get records of their own (the vCPU is about to run, and kflush
 // may be stopped half-way through a record by a kick).

@@ -223,3 +223,39 @@ func TestConsecutiveWritesBecomeRuns(t *testing.T) {
 		t.Fatalf("write after Seal: %d slots (was %d); want a single record of its own", q.Len(), before)
 	}
 }
+
+// TestSingleRecord: the queue tells when it holds one record and nothing
+// else, which the guest applies with kflush1 (a few pages: invlpg) or
+// kflush1r (a long run, or a full flush requested: CR3 reload).
+func TestSingleRecord(t *testing.T) {
+	mem, q, pt := newPT(t)
+	const base = 0x400000
+	for i := uint64(0); i < 8; i++ {
+		pa, _ := mem.Alloc()
+		pt.Map(base+i*PageSize, pa, PTEUser|PTEAccessed)
+	}
+	q.Reset()
+	if single, _ := q.Single(); single {
+		t.Fatal("an empty queue is a single record")
+	}
+	pt.Unmap(base)
+	if single, reload := q.Single(); !single || reload {
+		t.Fatalf("one write: single %v reload %v; want kflush1", single, reload)
+	}
+	for i := uint64(1); i < 5; i++ {
+		pt.Unmap(base + i*PageSize)
+	}
+	if single, reload := q.Single(); !single || !reload {
+		t.Fatalf("a run of 5: single %v reload %v; want kflush1r", single, reload)
+	}
+	pt.Unmap(base + 7*PageSize) // not consecutive: a second record
+	if single, _ := q.Single(); single {
+		t.Fatal("two records taken for one")
+	}
+	q.Reset()
+	pt.Unmap(base + 5*PageSize)
+	q.FlushAll()
+	if single, reload := q.Single(); !single || !reload {
+		t.Fatalf("one write and a full flush requested: single %v reload %v; want kflush1r", single, reload)
+	}
+}

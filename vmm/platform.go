@@ -39,7 +39,9 @@ type cpl3Path struct{}
 func (cpl3Path) Name() string { return "cpl3-direct" }
 
 // With writes queued, the VMM injects boot.FlushVector, whose gate is kret
-// (kflush, then iretq back to the user's RIP): on PVM each instruction the
+// (kflush, then iretq back to the user's RIP), or for a queue of one
+// record FlushVectorOne(Reload), whose kflush1(r) does the same in fewer
+// instructions: on PVM each instruction the
 // shim runs at CPL 0 is emulated (~1 µs), and the injected vector skips
 // the #UD way in (uflush's ud2, its vector stub and kud's check of the
 // token, ~20 instructions). A program cannot raise that vector itself (its
@@ -51,7 +53,13 @@ func (cpl3Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
 		return
 	}
 	if !c.m.noInject {
-		err := c.CPU.InjectException(boot.FlushVector)
+		vec := uint8(boot.FlushVector)
+		if single, reload := c.Flush.Single(); single && reload {
+			vec = boot.FlushVectorOneReload
+		} else if single {
+			vec = boot.FlushVectorOne
+		}
+		err := c.CPU.InjectException(vec)
 		if err == nil {
 			return
 		}

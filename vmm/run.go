@@ -358,6 +358,11 @@ func (c *VCPU) exception(p *syscalls.Process, st *Stats) error {
 	r.RIP = boot.KernelReturnIret
 	if c.Flush.Pending() {
 		r.RIP = boot.KernelReturn
+		if single, reload := c.Flush.Single(); single && reload {
+			r.RIP = boot.KernelFlushOneReload
+		} else if single {
+			r.RIP = boot.KernelFlushOne
+		}
 	}
 	putU64(f[frRAX:], u.RAX)
 	putU64(f[frRIP:], u.RIP)

@@ -230,7 +230,9 @@ func (mm *MM) Populate(addr, length uint64) {
 	mm.lockedPopulate(addr&^(PageSize-1), pageUp(addr+length))
 }
 
-func (mm *MM) lockedPopulate(start, end uint64) {
+// lockedPopulate returns how many pages it mapped.
+func (mm *MM) lockedPopulate(start, end uint64) int {
+	n := 0
 	for _, v := range mm.overlapping(start, end) {
 		if !accessible(v.Prot) {
 			continue
@@ -243,8 +245,10 @@ func (mm *MM) lockedPopulate(start, end uint64) {
 				continue
 			}
 			if _, err := mm.populatePage(v, p, false, false); err != nil {
-				return
+				return n
 			}
+			n++
 		}
 	}
+	return n
 }

@@ -158,7 +158,13 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		// buys (policy.go): its pages are the host page cache, so this
 		// costs page-table entries, not memory.
 		if n := mm.Tune.mmapAround(); n > 0 && accessible(v.Prot) {
-			mm.lockedPopulate(addr, addr+min(length, uint64(n)*PageSize))
+			t0, before := nanotime(), mm.pt.Tables()
+			done := mm.lockedPopulate(addr, addr+min(length, uint64(n)*PageSize))
+			if mm.pt.Tables() == before {
+				// Entries only, as a file fault-around writes: the same
+				// measure of what a page mapped ahead costs (policy.go).
+				mm.Tune.observePages(nanotime()-t0, done)
+			}
 		}
 	}
 	return addr, nil

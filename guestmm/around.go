@@ -230,6 +230,17 @@ func (mm *MM) Populate(addr, length uint64) {
 	mm.lockedPopulate(addr&^(PageSize-1), pageUp(addr+length))
 }
 
+// PopulateSegment is Populate for an ELF segment a loader just mapped,
+// bounded by the policy: as many pages as four faults' cost buys (the
+// loader knows the segment will be used, as a streaming program's next
+// pages will), beyond the one fault's worth mmap mapped already. Nothing
+// without a policy.
+func (mm *MM) PopulateSegment(addr, length uint64) {
+	if n := uint64(4 * mm.Tune.mmapAround()); n > 0 {
+		mm.Populate(addr, min(length, n*PageSize))
+	}
+}
+
 // lockedPopulate returns how many pages it mapped.
 func (mm *MM) lockedPopulate(start, end uint64) int {
 	n := 0

@@ -155,16 +155,18 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 	} else if file != nil && !shared {
 		// A private file mapping (a loader's segment, a file read through
 		// mmap) is mapped ahead from its start, as far as one fault's cost
-		// buys (policy.go): its pages are the host page cache, so this
-		// costs page-table entries, not memory.
-		if n := mm.Tune.mmapAround(); n > 0 && accessible(v.Prot) {
-			t0, before := nanotime(), mm.pt.Tables()
-			done := mm.lockedPopulate(addr, addr+min(length, uint64(n)*PageSize))
-			if mm.pt.Tables() == before {
-				// Entries only, as a file fault-around writes: the same
-				// measure of what a page mapped ahead costs (policy.go).
-				mm.Tune.observePages(nanotime()-t0, done)
-			}
+		// buys (policy.go), four faults' for code (a library's text,
+		// which ld.so maps PROT_EXEC: a program runs all over it): its
+		// pages are the host page cache, so this costs page-table
+		// entries, not memory.
+		n := mm.Tune.mmapAround()
+		if a.Prot&unix.PROT_EXEC != 0 {
+			n *= 4
+		}
+		if n > 0 && accessible(v.Prot) {
+			// Not a measure for the policy: it may open file windows
+			// (host mmaps), which fault-around's measure leaves out.
+			mm.lockedPopulate(addr, addr+min(length, uint64(n)*PageSize))
 		}
 	}
 	return addr, nil

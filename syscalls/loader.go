@@ -368,7 +368,7 @@ func mapInterp(mm *guestmm.MM, in *interpFile) (uint64, error) {
 			prev = max(prev, pageUp(base+s.Vaddr+s.Memsz))
 		}
 	}
-	if err := mapSegments(mm, img, base, in.fd, in.name); err != nil { // loadmap.go
+	if err := mapSegments(mm, img, base, in.fd, in.name, false); err != nil { // loadmap.go
 		return 0, err
 	}
 	return base, nil

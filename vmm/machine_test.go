@@ -274,7 +274,7 @@ func TestRunOfPresentChanges(t *testing.T) {
 	if got := step(); got != 0x1111 {
 		t.Fatalf("guest read %#x, want 0x1111", got)
 	}
-	// Remap the four used pages: one run (a record and two slots of values).
+	// Remap the four used pages: one run (a record and its four values).
 	for i := uint64(0); i < 4; i++ {
 		pa, _ := mem.Alloc()
 		putU64(mem.Page(pa), 2<<(4*i))
@@ -282,8 +282,8 @@ func TestRunOfPresentChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := m.Flush.Len(); n != 3 {
-		t.Fatalf("remap of four consecutive used entries took %d slots, want one run (3)", n)
+	if n := m.Flush.Len(); n != 7 {
+		t.Fatalf("remap of four consecutive used entries took %d slots, want one run (7)", n)
 	}
 	resume()
 	if got := step(); got != 0x2222 {
@@ -293,8 +293,8 @@ func TestRunOfPresentChanges(t *testing.T) {
 	if err := pt.UnmapRange(0x600000, 0x604000); err != nil {
 		t.Fatal(err)
 	}
-	if n := m.Flush.Len(); n != 3 {
-		t.Fatalf("unmap of four used entries took %d slots, want one run (3)", n)
+	if n := m.Flush.Len(); n != 7 {
+		t.Fatalf("unmap of four used entries took %d slots, want one run (7)", n)
 	}
 	resume()
 	vec, _, cr2, _ := runToException(t, m)

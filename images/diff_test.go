@@ -144,8 +144,10 @@ var programs = []prog{
 	{bin: "go_signals"},
 
 	// Third set: files.
+	{bin: "caps"}, // capget: versions, queries, pids, errors; the identity's sets
 	{bin: "fs_basic", kshimArgs: []string{"--rw"}},
 	{bin: "fs_dir", kshimArgs: []string{"--rw"}},
+	{bin: "fs_utimes", kshimArgs: []string{"--rw"}},
 	{bin: "fs_rofs", kshimArgs: []string{"--rw"}},
 	{bin: "fs_fd"},
 	{bin: "fs_errno"},

@@ -240,13 +240,13 @@ func Rlimits(pr *specs.Process) map[int]unix.Rlimit {
 
 // skippedMount says whether m is one of the file systems engines mount
 // into every container that have nothing to show in a kshim guest: its
-// terminal is the one handed in (no devpts), and it has no sysfs, cgroup
-// file system or POSIX message queues.
+// terminal is the one handed in (no devpts), and it has no cgroup file
+// system or POSIX message queues (its /sys is kshim's own, a mount of the
+// table).
 func skippedMount(m specs.Mount) bool {
 	switch {
 	case m.Destination == "/dev/pts" && m.Type == "devpts":
 	case m.Destination == "/dev/mqueue" && m.Type == "mqueue":
-	case m.Destination == "/sys" && m.Type == "sysfs":
 	case m.Destination == "/sys/fs/cgroup" && (m.Type == "cgroup" || m.Type == "cgroup2"):
 	default:
 		return false

@@ -219,6 +219,45 @@ func sysUtimensat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
 	}
+	return utimes(p, dirfd, pathAddr, ts, flags)
+}
+
+// sysFutimesat serves futimesat, utimes (dirfd AT_FDCWD) and utime (a
+// utimbuf of whole seconds), the older calls static binaries still make:
+// Linux turns each into utimensat's do_utimes, with no flags.
+func sysFutimesat(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {
+	dirfd, pathAddr, tv := fs.DirfdArg(a[0]), a[1], a[2]
+	if r.RAX != unix.SYS_FUTIMESAT {
+		dirfd, pathAddr, tv = unix.AT_FDCWD, a[0], a[1]
+	}
+	var ts []unix.Timespec
+	if tv != 0 {
+		if r.RAX == unix.SYS_UTIME {
+			b := make([]byte, 16)
+			if _, err := p.MM.CopyIn(tv, b); err != nil {
+				return 0, err
+			}
+			ts = []unix.Timespec{{Sec: int64(abi.Le64(b))}, {Sec: int64(abi.Le64(b[8:]))}}
+		} else {
+			b := make([]byte, 32)
+			if _, err := p.MM.CopyIn(tv, b); err != nil {
+				return 0, err
+			}
+			for i := 0; i < 2; i++ {
+				sec, usec := int64(abi.Le64(b[16*i:])), int64(abi.Le64(b[16*i+8:]))
+				if usec < 0 || usec >= 1e6 {
+					return 0, unix.EINVAL
+				}
+				ts = append(ts, unix.Timespec{Sec: sec, Nsec: usec * 1000})
+			}
+		}
+	}
+	return utimes(p, dirfd, pathAddr, ts, 0)
+}
+
+// utimes is do_utimes: times ts (nil: now) on the file at dirfd/pathAddr,
+// or on dirfd itself when pathAddr is 0.
+func utimes(p *kernel.Process, dirfd int, pathAddr uint64, ts []unix.Timespec, flags int) (uint64, error) {
 	var r fs.Resolved
 	var err error
 	if pathAddr == 0 {

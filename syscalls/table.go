@@ -18,6 +18,7 @@ var table map[uint64]handler
 
 func init() {
 	table = map[uint64]handler{
+		unix.SYS_CAPGET: sysCapget, // caps.go
 		// Files (fs*.go, io.go).
 		unix.SYS_READ:          sysRead,
 		unix.SYS_WRITE:         sysWrite,
@@ -85,6 +86,9 @@ func init() {
 		unix.SYS_FCHOWN:        sysFchown,
 		unix.SYS_FCHOWNAT:      sysFchownat,
 		unix.SYS_UTIMENSAT:     sysUtimensat,
+		unix.SYS_FUTIMESAT:     sysFutimesat,
+		unix.SYS_UTIMES:        sysFutimesat,
+		unix.SYS_UTIME:         sysFutimesat,
 		unix.SYS_FSYNC:         sysFsync,
 		unix.SYS_FDATASYNC:     sysFsync,
 		unix.SYS_FALLOCATE:     sysFallocate,

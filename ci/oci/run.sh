@@ -21,6 +21,9 @@ DOCKERD_PID=
 cleanup() {
 	[ -n "$DOCKERD_PID" ] && kill "$DOCKERD_PID" 2>/dev/null && wait "$DOCKERD_PID" 2>/dev/null
 	[ -n "$CTD_PID" ] && kill "$CTD_PID" 2>/dev/null && wait "$CTD_PID" 2>/dev/null
+	# Shims and containers' kshims a failed check left behind (their
+	# command lines name $T, this run's own directory).
+	for p in $(pgrep -f -- "$T"); do [ "$p" != $$ ] && kill -9 "$p" 2>/dev/null; done
 	# Overlay snapshots may still be mounted below $T.
 	grep -o " $T[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 	rm -rf "$T"

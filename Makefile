@@ -113,6 +113,8 @@ stress-long: deps build images
 # are installed from Debian's packages when apt has them; one that cannot be
 # installed is reported absent, with the reason, by `kshim bench`.
 BENCH_PEER_PKGS := qemu-x86_64:qemu-user runsc:runsc busybox:busybox-static
+# BENCH_FLAGS: more `kshim bench` flags, e.g. --baseline=OLD/bin/kshim.
+BENCH_FLAGS ?=
 
 .PHONY: bench bench-peers
 bench-peers:
@@ -127,7 +129,7 @@ bench-peers:
 
 bench: deps build images bench-peers
 	@mkdir -p build docs
-	$(KSHIM) bench --markdown > build/bench-suite.md
+	$(KSHIM) bench --markdown $(BENCH_FLAGS) > build/bench-suite.md
 	$(KSHIM) faultlat --markdown --plot docs/faultlat.png > build/bench-faultlat.md
 	@{ echo "# kshim measurements"; echo; \
 	   echo "Written by \`make bench\` (\`kshim bench --markdown\`, \`kshim faultlat --markdown --plot docs/faultlat.png\`);"; \

@@ -44,7 +44,7 @@ const (
 	// handler uses a few hundred bytes at its top): while the VMM has
 	// sent the vCPU to a flush stub, where the vCPU goes on after the
 	// flush (the user's RIP, or the stub's next instruction); else 0.
-	// kexc takes it (xchg) before it treats a #UD on a flush stub as a
+	// kud takes it (xchg) before it treats a #UD on a flush stub as a
 	// request; a program that jumps into the stub page finds none and
 	// gets a fault.
 	FlushToken = IST2Bottom
@@ -93,12 +93,26 @@ const (
 	KernelReturn     = KernelText + stubKret
 	KernelReturnIret = KernelText + stubKretiret
 	// KernelFlushCheck..KernelFlushRet is kflush's last look at the flush
-	// area, made with the caller's stack: a vCPU stopped there goes back
-	// to KernelFlushCheck.
-	KernelFlushCheck  = KernelText + stubKflushcheck
-	KernelFlushRet    = KernelText + stubKflushret
-	exceptionVectors  = 32
-	exceptionStubSize = 16
+	// area (its entry, also the fast exit), made with the caller's stack:
+	// a vCPU stopped past KernelFlushCheck and at or before KernelFlushRet
+	// goes back to KernelFlushCheck (vmm/space.go ensureFlush).
+	KernelFlushCheck = KernelText + stubKflushcheck
+	KernelFlushRet   = KernelText + stubKflushret
+	// KernelFlushOne and KernelFlushOneReload: kret for a flush area of
+	// one record (FlushQueue.Single), without or with a CR3 reload.
+	KernelFlushOne       = KernelText + stubKflush1
+	KernelFlushOneReload = KernelText + stubKflush1r
+	exceptionVectors     = 32
+	// FlushVector is the reserved exception vector the VMM injects to
+	// have the guest apply its flush queue on the way back to user code
+	// (vmm/platform.go): its gate leads to kret. No instruction raises it.
+	FlushVector = 22
+	// FlushVectorOne and FlushVectorOneReload lead to kflush1 and
+	// kflush1r: the same for a flush area of one record (invlpg of its
+	// pages, or a CR3 reload), in fewer instructions.
+	FlushVectorOne       = 23
+	FlushVectorOneReload = 24
+	exceptionStubSize    = 16
 )
 
 // Stubs returns copies of the kernel and user stub pages' code.

@@ -34,14 +34,29 @@
 	.globl kbase
 kbase:
 
-/* Exception vectors: 32 entries of 16 bytes each. */
+/* Exception vectors: 32 entries of 16 bytes each. Each pushes the error
+ * code (0 when the CPU pushes none), the vector, RAX and CR2 and exits
+ * itself: on PVM every instruction here is emulated (~1 µs each), so no
+ * shared tail. The VMM resumes the vCPU at kretiret or kret with RSP at
+ * the iret frame (vmm/run.go); the jmp after the out is never reached
+ * from there. #UD goes to kud first: it may be a flush request. */
 .macro VEC n, haserr
 	.balign 16
+	.if \n == 6
+	push 0
+	push \n
+	jmp kud
+	.else
 	.if \haserr == 0
 	push 0
 	.endif
 	push \n
-	jmp kexc
+	push rax
+	mov rax, cr2
+	push rax
+	out PORT_EXCEPTION, al
+	jmp kexcresume
+	.endif
 .endm
 	.globl kvectors
 kvectors:
@@ -79,7 +94,7 @@ kvectors:
 	VEC 31,0
 
 	.balign 16
-kexc:
+kud:
 	/* #UD on one of the flush stubs is a request, not a fault: apply the
 	 * flush area and return where the request says. No VMM exit. Only
 	 * the VMM sends a vCPU there, and first it stores in this vCPU's
@@ -87,8 +102,6 @@ kexc:
 	 * after the stub's ud2); the request takes it. Without one, a program
 	 * jumped into the stub page itself: an exception like any other (the
 	 * VMM makes it the fault a jump to kernel memory gives). */
-	cmp qword ptr [rsp], 6
-	jne 2f
 	push rax
 	mov rax, [rsp+24]
 	sub rax, UFLUSH_FIRST
@@ -105,9 +118,6 @@ kexc:
 	add rsp, 16
 	jmp kret
 1:
-	pop rax
-2:
-	push rax
 	mov rax, cr2
 	push rax
 	out PORT_EXCEPTION, al
@@ -116,6 +126,69 @@ kexcresume:
 	add rsp, 8          /* drop CR2 */
 	pop rax
 	add rsp, 16         /* drop vector and error code */
+	jmp kret
+
+/* kflush1 and kflush1r: the same as kret when the flush area holds one
+ * record and nothing else (the VMM checks: ept.FlushQueue.Single), in
+ * about half the instructions, each emulated on PVM: the record's values
+ * with one rep movsq, then invlpg of its pages (kflush1) or a CR3 reload
+ * (kflush1r, which takes the full-flush flag), the count cleared, and
+ * then kret, whose kflush finds nothing left unless the flag was set
+ * while this vCPU was stopped here (a kick), which it then applies. With
+ * nothing but the iret frame on the stack.
+ * Clearing the count with a plain store is right because records are
+ * queued only by this vCPU's own VMM thread, at an exit from user code or
+ * from a stub's `out`, never while the vCPU is in here (a kick exit in the
+ * shim queues nothing): what another vCPU's thread adds while this one is
+ * stopped is the full-flush flag alone (ept.FlushQueue.FlushAll). kflush1
+ * leaves the flag to kret's kflush. kflush1r's reload comes after its
+ * store to the flag in program order, so a flag set while it was stopped
+ * anywhere before the reload is covered by that reload (the world stop
+ * that set it has ended, the other vCPU's writes are done), and one set
+ * after the store is still there for kret's kflush. Either way kret's
+ * kflush ends in kflushcheck, which the VMM watches (below). */
+	.balign 16
+	.globl kflush1
+kflush1:
+	push rsi
+	push rdi
+	push rcx
+	cld
+	mov rdi, [FLUSH_AREA+16]
+	mov rcx, [FLUSH_AREA+24]
+	mov rsi, FLUSH_AREA+40
+	rep movsq
+	mov rcx, [FLUSH_AREA+24]
+	mov rsi, [FLUSH_AREA+32]
+1:
+	invlpg [rsi]
+	add rsi, 4096
+	dec rcx
+	jnz 1b
+	mov qword ptr [FLUSH_AREA], 0
+	pop rcx
+	pop rdi
+	pop rsi
+	jmp kret
+
+	.balign 16
+	.globl kflush1r
+kflush1r:
+	push rsi
+	push rdi
+	push rcx
+	cld
+	mov rdi, [FLUSH_AREA+16]
+	mov rcx, [FLUSH_AREA+24]
+	mov rsi, FLUSH_AREA+40
+	rep movsq
+	mov qword ptr [FLUSH_AREA], 0
+	mov qword ptr [FLUSH_AREA+8], 0
+	mov rcx, cr3
+	mov cr3, rcx
+	pop rcx
+	pop rdi
+	pop rsi
 	jmp kret
 
 /* kret is every return to the interrupted code: with nothing but the
@@ -130,86 +203,68 @@ kret:
 kretiret:
 	iretq
 
-/* kflush applies the flush area: a count of 24-byte slots, a full-flush
- * flag, then records of {pte address (direct map), new value, linear
- * address to invlpg}; a pte address of 0 makes the record an invlpg
- * alone (hosts where the VMM's own writes are seen after one:
- * ept/flush.go). A record whose pte address has bit 0 set is a run
- * of consecutive entries instead, {first pte address | 1, count, first
- * linear address}, whose values fill the next ceil(count/3) slots: one
- * `rep movsq` writes them all, which a shadow MMU that traps stores to
- * page tables emulates in one trap (KVM restarts a string instruction
- * in-kernel), where separate stores would trap once each. While the
- * full-flush flag is set, runs skip their invlpgs (CR3 is reloaded at the
- * end). Preserves every register but RFLAGS.
- * The VMM may append records (and set the flag) while this vCPU is
- * stopped, which can be in the middle of kflush (a kick): so the count is
- * re-read after each record, cleared only by a compare-and-exchange
- * against the number applied, and the flag is taken with an exchange. The
- * VMM never extends a record once the vCPU has run (FlushQueue.Seal), and
- * a run stopped half-way resumes its rep movsq where it was. What comes
- * after the exchange is caught by a last look at both (kflushcheck). */
+/* kflush applies the flush area: a count of 8-byte slots, a full-flush
+ * flag, then records of {pte address (direct map), n, first linear
+ * address} each followed by its n values, for n consecutive entries of one
+ * table: one `rep movsq` writes them all, which a shadow MMU that traps
+ * stores to page tables emulates in one trap (KVM restarts a string
+ * instruction in-kernel), where separate stores would trap once each.
+ * Then invlpg of each of the n pages, unless the full-flush flag is set
+ * (CR3 is reloaded at the end instead). A record with n = 0, {0, 0,
+ * linear address}, is an invlpg alone: the rep movsq writes nothing and
+ * the loop's jg makes it one invlpg (hosts where the VMM's own writes are
+ * seen after one: ept/flush.go, vmm/pteprobe.go). Preserves every
+ * register but RFLAGS.
+ * On PVM every instruction here is emulated by the hypervisor (~1 µs
+ * each): so a fast exit when nothing is queued, and few instructions per
+ * record (the VMM lays records out so that rsi runs straight through them).
+ * The VMM may set the flag (and, by the rules of ept/flush.go, append
+ * records) while this vCPU is stopped, which can be in the middle of
+ * kflush (a kick): so the count is re-read after each record, cleared
+ * only by a compare-and-exchange against the count applied, and the flag
+ * is taken with an exchange. The VMM never extends a record once the vCPU
+ * has run (FlushQueue.Seal), and a run stopped half-way resumes its rep
+ * movsq where it was.
+ * What the VMM queues after the exchange (this vCPU stopped between it
+ * and the ret) is caught by the last look at count and flag, made with
+ * the registers back and the caller's stack: that look is kflush's entry
+ * itself (kflushcheck, the fast exit), which the work below falls through
+ * to, so it costs nothing more. The VMM sends a vCPU it finds past
+ * kflushcheck and at or before kflushret back to kflushcheck
+ * (vmm/space.go ensureFlush): there the stack is as the caller left it. */
 	.balign 16
-kflush:
+kflushwork:
 	push rax
 	push rcx
 	push rdx
 	push rsi
 	push rdi
 	cld
-	mov rsi, FLUSH_AREA
-	xor edi, edi
-1:
-	mov rcx, [rsi]
-	cmp rdi, rcx
+	mov rsi, FLUSH_AREA+16
+2:
+	mov rax, [FLUSH_AREA]
+	lea rdx, [FLUSH_AREA+16 + rax*8]
+	cmp rsi, rdx
 	jae 3f
-	lea rdx, [rdi + rdi*2]
-	lea rdx, [rsi + rdx*8 + 16]
-	mov rax, [rdx+8]
-	mov rcx, [rdx]
-	test cl, 1
-	jnz 5f
-	test rcx, rcx
-	jz 8f
-	mov [rcx], rax
-8:
-	mov rax, [rdx+16]
-	invlpg [rax]
-	inc rdi
-	jmp 1b
-5:
-	push rsi
-	push rdi
-	lea rdi, [rcx-1]
-	mov rcx, rax
-	lea rsi, [rdx+24]
+	mov rdi, [rsi]
+	mov rcx, [rsi+8]
+	mov rdx, [rsi+16]
+	mov rax, rcx
+	add rsi, 24
 	rep movsq
-	pop rdi
-	pop rsi
-	cmp qword ptr [rsi+8], 0
-	jne 7f
-	mov rax, [rdx+16]
-	mov rcx, [rdx+8]
-6:
-	invlpg [rax]
-	add rax, 4096
-	dec rcx
-	jnz 6b
-7:
-	mov rax, [rdx+8]
-	add rax, 2
-	xor edx, edx
-	mov ecx, 3
-	div rcx
-	lea rdi, [rdi + rax + 1]
-	jmp 1b
+	cmp qword ptr [FLUSH_AREA+8], 0
+	jne 2b
+5:
+	invlpg [rdx]
+	add rdx, 4096
+	dec rax
+	jg 5b
+	jmp 2b
 3:
-	mov rax, rdi
 	xor ecx, ecx
-	lock cmpxchg [rsi], rcx
-	jne 1b
-	xor ecx, ecx
-	xchg rcx, [rsi+8]
+	lock cmpxchg [FLUSH_AREA], rcx
+	jne 2b
+	xchg rcx, [FLUSH_AREA+8]
 	test rcx, rcx
 	jz 4f
 	mov rax, cr3
@@ -220,17 +275,14 @@ kflush:
 	pop rdx
 	pop rcx
 	pop rax
-	/* With the registers back, once more: the VMM may have queued
-	 * records or set the flag after the exchange above (this vCPU
-	 * stopped between them and here). From kflushcheck to kflushret the
-	 * stack is as the caller left it, so the VMM sends a vCPU it finds
-	 * there back to kflushcheck (vmm/space.go ensureFlush). */
+	/* on to the last look */
 	.globl kflushcheck
 kflushcheck:
+kflush:
 	cmp qword ptr [FLUSH_AREA], 0
-	jne kflush
+	jne kflushwork
 	cmp qword ptr [FLUSH_AREA+8], 0
-	jne kflush
+	jne kflushwork
 	.globl kflushret
 kflushret:
 	ret
@@ -253,11 +305,11 @@ usyscall:
 	out PORT_SYSCALL, al
 	sysretq
 
-/* Flush stubs, three of them 16 bytes apart from UFLUSH_FIRST (kexc
+/* Flush stubs, three of them 16 bytes apart from UFLUSH_FIRST (kud
  * relies on it). The VMM sends the vCPU to one of them when page-table
  * writes are queued, with the token (FLUSH_TOKEN) holding where it goes
  * on: the ud2 takes the vCPU to CPL 0 (PVM turns `int n` from user mode
- * into #UD, so a deliberate #UD is the portable way in), kexc applies the
+ * into #UD, so a deliberate #UD is the portable way in), kud applies the
  * flush area and returns there. What follows each ud2 runs only where the
  * token says so; a program that jumps past a ud2 finds another one.
  * uflush: PVM path, to the user's code (the token is its RIP). */

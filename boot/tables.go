@@ -64,6 +64,12 @@ func IDT() []byte {
 		}
 		putGate(b[16*v:], vectorsEntry+uint64(v)*exceptionStubSize, dpl, ist)
 	}
+	// The VMM's injected flush request: straight to kret (kflush, then
+	// iretq), the frame being the bare iret frame of a vector without an
+	// error code.
+	putGate(b[16*FlushVector:], KernelReturn, 0, 1)
+	putGate(b[16*FlushVectorOne:], KernelFlushOne, 0, 1)
+	putGate(b[16*FlushVectorOneReload:], KernelFlushOneReload, 0, 1)
 	return b
 }
 

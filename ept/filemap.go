@@ -8,17 +8,32 @@
 // mmap(MAP_SHARED) of the file. Private file mappings read through the same
 // windows until a write copies the page into RAM (copy-on-write).
 //
+// Windows live in *arenas*: one KVM memory slot over a host address range
+// reserved once (PROT_NONE) and never deleted, into which each window's
+// file range is mapped (MAP_FIXED) and, when released, replaced by the
+// reservation again. Creating or deleting a KVM slot costs milliseconds
+// (the memslot update waits for SRCU readers, and deleting one zaps every
+// shadow page of the VM on a shadow-paging host), where a host mmap costs
+// microseconds and KVM's MMU notifier drops just the translations of the
+// range it replaces. A program that maps and unmaps many small files (git
+// reading loose objects) paid a slot creation and deletion, with the
+// whole VM's shadow rebuilt after, for each (7.6 ms per mmap/munmap of a
+// one-page file, against 8 µs natively).
+//
 // Invariants:
 //   - A window covers WindowChunk bytes of one file, at a WindowChunk-aligned
-//     file offset, at guest-physical base + (slot-1)*WindowChunk. Slot 0 is
-//     RAM.
+//     file offset, at guest-physical base + g*WindowChunk, g its index.
+//     Windows g of [k*arenaWindows, (k+1)*arenaWindows) lie in arena k,
+//     KVM slot k+1 (slot 0 is RAM), whose windows are all read-only or all
+//     writable (the slot's flag). An arena's slot lives as long as the
+//     Memory; a free window's range is the reservation (no host page).
 //   - One MappedFile per host file and access mode: every mapping of the
-//     file shares its windows, so the slots in use grow with the distinct
+//     file shares its windows, so windows in use grow with the distinct
 //     file ranges mapped, not with the number of mmap calls.
 //   - A MappedFile and its windows live until its last reference is
 //     released; the memory manager releases it only when no page-table
-//     entry points into its windows any more, so a slot is never deleted
-//     under a live translation.
+//     entry points into its windows any more, so a window's range is never
+//     given to another file under a live translation.
 //   - The VMM touches a window page only after checking that the page
 //     starts before end of file (guestmm's beyondEOF); a truncation by
 //     another host process in between is caught as a memory fault by the
@@ -27,12 +42,20 @@ package ept
 
 import (
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// WindowChunk is the size of one file window.
-const WindowChunk = 64 << 20
+// WindowChunk is the size of one file window: one page table's span, so
+// a file fault-around (at most one page table, within one window) is not
+// cut short by the window, and a small file takes little of an arena.
+const WindowChunk = 2 << 20
+
+// arenaWindows is the number of windows in one arena (1 GiB): KVM keeps
+// per-page metadata for a slot's whole size (8 bytes a page for the
+// shadow MMU's reverse map), so arenas are added as windows are needed.
+const arenaWindows = 512
 
 // SlotFunc registers (size > 0) or deletes (size == 0) KVM memory slot
 // slot at gpa over the VMM's memory at host.
@@ -47,13 +70,20 @@ type window struct {
 	file *MappedFile
 	host []byte
 	gpa  uint64
-	slot uint32
+	idx  int // g: its place in fileWindows.slots
+}
+
+// arena is one KVM slot holding arenaWindows windows.
+type arena struct {
+	host     []byte // the reserved range, arenaWindows*WindowChunk
+	writable bool
 }
 
 type fileWindows struct {
-	base  uint64
-	byKey map[fileKey]*MappedFile
-	slots []*window // by slot-1; nil is free
+	base   uint64
+	byKey  map[fileKey]*MappedFile
+	slots  []*window // by window index g; nil is free
+	arenas []*arena  // by g/arenaWindows
 	// setSlot tells the hypervisor; nil (unit tests) keeps windows VMM-only.
 	setSlot SlotFunc
 }
@@ -84,6 +114,56 @@ func (w *fileWindows) closeAll() {
 		f.refs = 1
 		f.release()
 	}
+	for i, a := range w.arenas {
+		if w.setSlot != nil {
+			// Deleting a slot cannot fail for a slot we created.
+			_ = w.setSlot(uint32(i+1), w.base+uint64(i)*arenaWindows*WindowChunk, 0, 0, false)
+		}
+		unix.Munmap(a.host)
+	}
+	w.arenas, w.slots = nil, nil
+}
+
+// reserve maps PROT_NONE memory over length bytes at addr (MAP_FIXED), or
+// anywhere when addr is nil: an arena, or a released window's range.
+func reserve(addr unsafe.Pointer, length uintptr) (unsafe.Pointer, error) {
+	flags := unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
+	if addr != nil {
+		flags |= unix.MAP_FIXED
+	}
+	return unix.MmapPtr(-1, 0, addr, length, unix.PROT_NONE, flags)
+}
+
+// freeWindow returns the index of a free window in an arena of the given
+// mode, adding an arena (and its slot) when every one is full.
+func (w *fileWindows) freeWindow(writable bool) (int, error) {
+	for k, a := range w.arenas {
+		if a.writable != writable {
+			continue
+		}
+		for g := k * arenaWindows; g < (k+1)*arenaWindows; g++ {
+			if w.slots[g] == nil {
+				return g, nil
+			}
+		}
+	}
+	k := len(w.arenas)
+	size := uintptr(arenaWindows * WindowChunk)
+	p, err := reserve(nil, size)
+	if err != nil {
+		return 0, fmt.Errorf("%w: reserving a file window arena: %v", ErrNoMemory, err)
+	}
+	a := &arena{host: unsafe.Slice((*byte)(p), size), writable: writable}
+	if w.setSlot != nil {
+		if err := w.setSlot(uint32(k+1), w.base+uint64(k)*arenaWindows*WindowChunk, uint64(size), uintptr(p), !writable); err != nil {
+			unix.Munmap(a.host)
+			// Out of memory slots is the guest running out of memory.
+			return 0, fmt.Errorf("%w: %v", ErrNoMemory, err)
+		}
+	}
+	w.arenas = append(w.arenas, a)
+	w.slots = append(w.slots, make([]*window, arenaWindows)...)
+	return k * arenaWindows, nil
 }
 
 // MappedFile is a host file whose pages the guest can map directly.
@@ -190,34 +270,21 @@ func (f *MappedFile) Window(pgoff uint64) (pa, lo, hi uint64, err error) {
 
 func (f *MappedFile) open(chunk uint64) (*window, error) {
 	fw := &f.m.files
-	idx := -1
-	for i, s := range fw.slots {
-		if s == nil {
-			idx = i
-			break
-		}
+	g, err := fw.freeWindow(f.key.writable)
+	if err != nil {
+		return nil, err
 	}
-	if idx < 0 {
-		idx = len(fw.slots)
-		fw.slots = append(fw.slots, nil)
-	}
+	a := fw.arenas[g/arenaWindows]
 	prot := unix.PROT_READ
 	if f.key.writable {
 		prot |= unix.PROT_WRITE
 	}
-	host, err := unix.Mmap(f.fd, int64(chunk*WindowChunk), WindowChunk, prot, unix.MAP_SHARED)
-	if err != nil {
+	host := a.host[(g%arenaWindows)*WindowChunk:][:WindowChunk:WindowChunk]
+	if _, err := unix.MmapPtr(f.fd, int64(chunk*WindowChunk), unsafe.Pointer(&host[0]), WindowChunk, prot, unix.MAP_SHARED|unix.MAP_FIXED); err != nil {
 		return nil, fmt.Errorf("mapping a file window: %w", err)
 	}
-	w := &window{file: f, host: host, gpa: fw.base + uint64(idx)*WindowChunk, slot: uint32(idx + 1)}
-	if fw.setSlot != nil {
-		if err := fw.setSlot(w.slot, w.gpa, WindowChunk, uintptrOf(host), !f.key.writable); err != nil {
-			unix.Munmap(host)
-			// Out of memory slots is the guest running out of memory.
-			return nil, fmt.Errorf("%w: %v", ErrNoMemory, err)
-		}
-	}
-	fw.slots[idx] = w
+	w := &window{file: f, host: host, gpa: fw.base + uint64(g)*WindowChunk, idx: g}
+	fw.slots[g] = w
 	f.windows[chunk] = w
 	return w, nil
 }
@@ -235,12 +302,14 @@ func (f *MappedFile) release() {
 	}
 	fw := &f.m.files
 	for _, w := range f.windows {
-		if fw.setSlot != nil {
-			// Deleting a slot cannot fail for a slot we created.
-			_ = fw.setSlot(w.slot, w.gpa, 0, 0, false)
+		// The reservation again: the host drops the file's pages from the
+		// range, and KVM (its MMU notifier) the translations of the range.
+		if _, err := reserve(unsafe.Pointer(&w.host[0]), WindowChunk); err != nil {
+			// Keep the index out of use rather than hand out a range the
+			// file may still be mapped at.
+			continue
 		}
-		unix.Munmap(w.host)
-		fw.slots[w.slot-1] = nil
+		fw.slots[w.idx] = nil
 	}
 	unix.Close(f.fd)
 	delete(fw.byKey, f.key)

@@ -2,17 +2,20 @@
 //
 // Layout in guest memory at boot.FlushArea (read by stubs.S kflush):
 //
-//	[0]  count of records
+//	[0]  count of 8-byte slots used
 //	[8]  nonzero: reload CR3 after the records (a full TLB flush)
-//	[16] 24-byte slots: records of {entry address in the direct map, value,
-//	     linear address}, or, with bit 0 of the entry address set, a run
-//	     {first entry, count, first linear address} whose count values
-//	     follow in the next ceil(count/3) slots
+//	[16] records: {first entry's address in the direct map, n, first
+//	     linear address}, then the n values, for n consecutive entries of
+//	     one table (consecutive pages)
 //
-// The count at [0] is in slots. kflush writes each value (a run with one
-// rep movsq), invlpg's each address (or, when [8] is set, reloads CR3
-// once instead), then zeroes the count. A record whose entry address is 0
-// is an invlpg alone.
+// kflush writes each record's values with one rep movsq and invlpg's its
+// n pages (or, when [8] is set, reloads CR3 once at the end instead), then
+// zeroes the count. A write that continues the last record (the next
+// entry, the next page) extends it while the guest cannot have started on
+// it. A record with n = 0, {0, 0, linear address}, is an invlpg alone: the
+// rep movsq writes nothing and kflush's invlpg loop runs at least once
+// (its jg counts n = 0 as one page), so it costs the shadow-paging hosts'
+// path no instruction.
 //
 // Two protocols, picked per host by a measurement at start-up
 // (vmm/pteprobe.go): where a host-side edit of a present entry is not seen
@@ -20,10 +23,10 @@
 // the guest re-writes each changed entry itself (what a shadow MMU
 // tracks) before its invlpg. Where the edit is seen after an invlpg
 // (EPT/NPT: the guest's tables are the hardware's), SetHostWrites makes
-// the queue hold invlpgs only: the VMM's own write (always made at once,
-// ept/pagetable.go) is the entry's value, no write waits, so nothing has
-// to be ordered behind one, and a full queue becomes one CR3 reload
-// instead of a drain.
+// the queue hold invlpg-alone records only: the VMM's own write (always
+// made at once, ept/pagetable.go) is the entry's value, no write waits, so
+// nothing has to be ordered behind one, and a full queue becomes one CR3
+// reload instead of a drain.
 // The VMM only appends between guest runs, and the guest only consumes
 // before it runs user code, so the two never race on one vCPU.
 package ept
@@ -34,7 +37,9 @@ import (
 )
 
 const flushHeader = 16
-const flushRecord = 24
+
+// recordSlots is a record's size in slots before its values.
+const recordSlots = 3
 
 // ErrFlushFull means the queue is full and no Drain is set.
 var ErrFlushFull = errors.New("page-table flush queue full")
@@ -54,8 +59,8 @@ type FlushQueue struct {
 	Drain func() error
 	// writes counts every write ever queued (statistics).
 	writes uint64
-	// last is the slot of the newest record; lastOpen, that a write may
-	// still join it (extend): the guest has not run since it was made.
+	// last is the first slot of the newest record; lastOpen, that a write
+	// may still join it (extend): the guest has not run since it was made.
 	last     int
 	lastOpen bool
 	// hostWrites: the host's entry writes are seen after a guest invlpg;
@@ -84,10 +89,10 @@ func (q *FlushQueue) Writes() uint64 {
 
 // NewFlushQueue uses area, the VMM's view of the flush area.
 func NewFlushQueue(area []byte) *FlushQueue {
-	return &FlushQueue{area: area, max: (len(area) - flushHeader) / flushRecord, pending: map[uint64]struct{}{}}
+	return &FlushQueue{area: area, max: (len(area) - flushHeader) / 8, pending: map[uint64]struct{}{}}
 }
 
-// Len returns how many writes wait for the guest.
+// Len returns how many slots of queued writes wait for the guest (0: none).
 func (q *FlushQueue) Len() int { return int(le.Uint64(q.area)) }
 
 // Pending reports whether the guest must run the flush before user code.
@@ -125,14 +130,10 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 		switch {
 		case le.Uint64(q.area[8:]) != 0:
 			// A CR3 reload is already due: it flushes va too.
-		case n >= invlpgMax:
+		case n >= invlpgMax*recordSlots || n+recordSlots > q.max:
 			le.PutUint64(q.area[8:], 1)
 		default:
-			r := q.area[flushHeader+flushRecord*n:]
-			le.PutUint64(r, 0)
-			le.PutUint64(r[8:], 0)
-			le.PutUint64(r[16:], va)
-			le.PutUint64(q.area, uint64(n+1))
+			q.putInvlpg(n, va)
 		}
 		return nil
 	}
@@ -141,7 +142,7 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 		return nil
 	}
 	n := q.Len()
-	if n == q.max {
+	if n+recordSlots+1 > q.max {
 		q.mu.Unlock()
 		if q.Drain == nil {
 			return ErrFlushFull
@@ -157,11 +158,11 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 		clear(q.pending)
 	}
 	defer q.mu.Unlock()
-	r := q.area[flushHeader+flushRecord*n:]
-	le.PutUint64(r, entryVA)
-	le.PutUint64(r[8:], value)
-	le.PutUint64(r[16:], va)
-	le.PutUint64(q.area, uint64(n+1))
+	q.put(n, entryVA)
+	q.put(n+1, 1)
+	q.put(n+2, va)
+	q.put(n+3, value)
+	le.PutUint64(q.area, uint64(n+recordSlots+1))
 	q.pending[e] = struct{}{}
 	q.writes++
 	q.last, q.lastOpen = n, true
@@ -174,63 +175,81 @@ func (q *FlushQueue) Invlpg(va uint64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := q.Len()
-	if n == q.max {
+	if n+recordSlots > q.max {
 		return ErrFlushFull
 	}
-	r := q.area[flushHeader+flushRecord*n:]
-	le.PutUint64(r, 0)
-	le.PutUint64(r[8:], 0)
-	le.PutUint64(r[16:], va)
-	le.PutUint64(q.area, uint64(n+1))
+	q.putInvlpg(n, va)
 	q.lastOpen = false
 	return nil
 }
 
-// fullFlushRun: once a run is longer than this, the flush ends with a
-// full TLB flush (CR3 reload) instead of one invlpg per page of runs,
+// putInvlpg writes an invlpg-alone record, {0, 0, va}, at slot n and
+// counts it. Called with mu held.
+func (q *FlushQueue) putInvlpg(n int, va uint64) {
+	q.put(n, 0)
+	q.put(n+1, 0)
+	q.put(n+2, va)
+	le.PutUint64(q.area, uint64(n+recordSlots))
+}
+
+func (q *FlushQueue) put(slot int, v uint64) {
+	le.PutUint64(q.area[flushHeader+8*slot:], v)
+}
+
+func (q *FlushQueue) get(slot int) uint64 {
+	return le.Uint64(q.area[flushHeader+8*slot:])
+}
+
+// fullFlushRun: once a record is longer than this, the flush ends with a
+// full TLB flush (CR3 reload) instead of one invlpg per page of records,
 // each of which traps on a shadow-paging host.
 const fullFlushRun = 3
 
 // extend appends a write to the last record when it continues it (the
-// next entry of the same table, for the next page) and the guest cannot
-// have started on that record: a single write becomes a run, {first entry
-// | 1, count, first linear address} followed by the values in the slots
-// after it, which kflush applies with one rep movsq. A shadow MMU traps
-// every guest store to a page table, but emulates a string store in one
-// trap. Called with mu held; false when the write needs a record of its
-// own.
+// next entry of the same table, for the next page), the record is the
+// last thing queued, and the guest cannot have started on it. A shadow
+// MMU traps every guest store to a page table, but emulates a string
+// store in one trap. Called with mu held; false when the write needs a
+// record of its own.
 func (q *FlushQueue) extend(entryVA, value, va, e uint64) bool {
-	if !q.lastOpen || q.last+1 > q.Len() {
+	if !q.lastOpen {
 		return false
 	}
-	r := q.area[flushHeader+flushRecord*q.last:]
-	first, count, fva := le.Uint64(r), le.Uint64(r[8:]), le.Uint64(r[16:])
-	run := first&1 != 0
-	if !run {
-		count = 1
-	}
-	if entryVA != first&^1+8*count || va != fva+PageSize*count || (entryVA^first)&^(PageSize-1) != 0 {
+	first, n, fva := q.get(q.last), q.get(q.last+1), q.get(q.last+2)
+	end := q.last + recordSlots + int(n)
+	if end != q.Len() || end+1 > q.max {
 		return false
 	}
-	need := 1 + int(count+1+2)/3 // the record, then the values, three a slot
-	if q.last+need > q.max {
+	if entryVA != first+8*n || va != fva+PageSize*n || (entryVA^first)&^(PageSize-1) != 0 {
 		return false
 	}
-	if !run {
-		// The single write's value moves to the first value slot.
-		v0 := le.Uint64(r[8:])
-		le.PutUint64(r[flushRecord:], v0)
-	}
-	le.PutUint64(r[flushRecord+8*count:], value)
-	le.PutUint64(r, first|1)
-	le.PutUint64(r[8:], count+1)
-	le.PutUint64(q.area, uint64(q.last+need))
+	q.put(end, value)
+	q.put(q.last+1, n+1)
+	le.PutUint64(q.area, uint64(end+1))
 	q.pending[e] = struct{}{}
 	q.writes++
-	if count+1 > fullFlushRun {
+	if n+1 > fullFlushRun {
 		le.PutUint64(q.area[8:], 1)
 	}
 	return true
+}
+
+// Single reports whether the queue holds exactly one record, which the
+// guest may apply with kflush1 (reload false: invlpg of at most
+// fullFlushRun pages) or kflush1r (reload: a CR3 reload, also taking a
+// full-flush request) instead of the general kflush.
+func (q *FlushQueue) Single() (single, reload bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := q.Len()
+	if n < recordSlots+1 || uint64(n) != recordSlots+q.get(1) {
+		return false, false
+	}
+	reload = le.Uint64(q.area[8:]) != 0
+	if !reload && q.get(1) > fullFlushRun {
+		return false, false
+	}
+	return true, reload
 }
 
 // Seal marks every queued record as possibly started by the guest: later

@@ -74,18 +74,18 @@ func TestPresentChangesAreQueuedInOrder(t *testing.T) {
 	if _, ok, err := pt.Unmap(va); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if q.Len() != 1 {
-		t.Fatalf("unmap of a present entry: %d queued writes, want 1", q.Len())
+	if q.Len() != recordSlots+1 {
+		t.Fatalf("unmap of a present entry: %d queued slots, want one record", q.Len())
 	}
 	// Now not present in memory but with a write queued: a new mapping must
 	// queue behind it, or the guest would apply the unmap last.
 	if err := pt.Map(va, b, PTEUser); err != nil {
 		t.Fatal(err)
 	}
-	if q.Len() != 2 {
-		t.Fatalf("map behind a queued write: %d queued, want 2", q.Len())
+	if q.Len() != 2*(recordSlots+1) {
+		t.Fatalf("map behind a queued write: %d queued slots, want two records", q.Len())
 	}
-	if v := le.Uint64(q.area[flushHeader+flushRecord+8:]); Frame(v) != b {
+	if v := q.get(2*recordSlots + 1); Frame(v) != b {
 		t.Fatalf("last queued value %#x, want frame %#x", v, b)
 	}
 	if pte, ok := pt.Lookup(va); !ok || Frame(pte) != b {
@@ -119,14 +119,14 @@ func TestNeverUsedEntryChangesDirectly(t *testing.T) {
 	pt.Map(va, a, PTEUser)
 	e, _, _ := pt.walk(va, 0, false)
 	le.PutUint64(mem.Slice(e, 8), pt.read(e)|PTEAccessed)
-	if _, _, err := pt.Unmap(va); err != nil || q.Len() != 1 {
-		t.Fatalf("unmap of a used entry: err %v, %d queued; want 1", err, q.Len())
+	if _, _, err := pt.Unmap(va); err != nil || q.Len() != recordSlots+1 {
+		t.Fatalf("unmap of a used entry: err %v, %d queued slots; want one record", err, q.Len())
 	}
 }
 
 func TestFullQueueWithoutDrainFails(t *testing.T) {
 	mem, q, pt := newPT(t)
-	n := (4096 - flushHeader) / flushRecord
+	n := (4096 - flushHeader) / 8 / (recordSlots + 1)
 	for i := 0; i <= n; i++ {
 		pa, _ := mem.Alloc()
 		va := uint64(0x400000 + 2*i*PageSize) // not consecutive: no runs
@@ -191,26 +191,27 @@ func TestConsecutiveWritesBecomeRuns(t *testing.T) {
 		}
 		vals = append(vals, pa|PTEUser|PTEAccessed|PTEPresent)
 	}
-	// Entries 510 and 511: one run of two, values in the next slot.
+	// Entries 510 and 511: one record of two, its values after it.
 	rec := q.area[flushHeader:]
 	e510, _, _ := pt.walk(base, 0, false)
-	if q.Len() != 2 || le.Uint64(rec) != pt.directMap+e510|1 || le.Uint64(rec[8:]) != 2 || le.Uint64(rec[16:]) != base {
+	if q.Len() != recordSlots+2 || le.Uint64(rec) != pt.directMap+e510 || le.Uint64(rec[8:]) != 2 || le.Uint64(rec[16:]) != base {
 		t.Fatalf("slots %d, record %#x %d %#x; want a run of 2 at %#x", q.Len(), le.Uint64(rec), le.Uint64(rec[8:]), le.Uint64(rec[16:]), pt.directMap+e510)
 	}
 	if le.Uint64(rec[24:]) != vals[0] || le.Uint64(rec[32:]) != vals[1] {
 		t.Fatalf("run values %#x %#x, want %#x", le.Uint64(rec[24:]), le.Uint64(rec[32:]), vals)
 	}
 	// The next page's entry is in another table: a record of its own.
-	if _, _, err := pt.Unmap(base + 2*PageSize); err != nil || q.Len() != 3 {
-		t.Fatalf("write in the next table: err %v, %d slots; want 3", err, q.Len())
+	second := recordSlots + 2
+	if _, _, err := pt.Unmap(base + 2*PageSize); err != nil || q.Len() != second+recordSlots+1 {
+		t.Fatalf("write in the next table: err %v, %d slots; want %d", err, q.Len(), second+recordSlots+1)
 	}
-	// Four more: a run of 4 (record + 2 value slots), and a full flush.
+	// Three more join it: a run of 4, and a full flush.
 	for i := uint64(3); i < 6; i++ {
 		pt.Unmap(base + i*PageSize)
 	}
-	if q.Len() != 5 || le.Uint64(q.area[flushHeader+2*flushRecord+8:]) != 4 || le.Uint64(q.area[8:]) == 0 {
-		t.Fatalf("%d slots, run count %d, full flush %d; want 5 slots, a run of 4, a full flush",
-			q.Len(), le.Uint64(q.area[flushHeader+2*flushRecord+8:]), le.Uint64(q.area[8:]))
+	if q.Len() != second+recordSlots+4 || q.get(second+1) != 4 || le.Uint64(q.area[8:]) == 0 {
+		t.Fatalf("%d slots, run count %d, full flush %d; want %d slots, a run of 4, a full flush",
+			q.Len(), q.get(second+1), le.Uint64(q.area[8:]), second+recordSlots+4)
 	}
 	// Once the vCPU may have run, nothing joins an earlier record.
 	pa, _ := mem.Alloc()
@@ -218,7 +219,7 @@ func TestConsecutiveWritesBecomeRuns(t *testing.T) {
 	q.Seal()
 	before := q.Len()
 	pt.Unmap(base + 6*PageSize)
-	if q.Len() != before+1 || le.Uint64(q.area[flushHeader+flushRecord*before:])&1 != 0 {
+	if q.Len() != before+recordSlots+1 || q.get(before+1) != 1 {
 		t.Fatalf("write after Seal: %d slots (was %d); want a single record of its own", q.Len(), before)
 	}
 }
@@ -239,22 +240,24 @@ func TestHostWritesQueue(t *testing.T) {
 		}
 	}
 	used(0x400000)
-	if _, _, err := pt.Unmap(0x400000); err != nil || q.Len() != 1 {
-		t.Fatalf("unmap of a used entry: err %v, %d queued; want 1", err, q.Len())
+	if _, _, err := pt.Unmap(0x400000); err != nil || q.Len() != recordSlots {
+		t.Fatalf("unmap of a used entry: err %v, %d slots queued; want one record (%d)", err, q.Len(), recordSlots)
 	}
-	rec := q.area[flushHeader:]
-	if le.Uint64(rec) != 0 || le.Uint64(rec[16:]) != 0x400000 {
-		t.Fatalf("record {%#x, %#x, %#x}, want an invlpg of 0x400000 alone", le.Uint64(rec), le.Uint64(rec[8:]), le.Uint64(rec[16:]))
+	if q.get(0) != 0 || q.get(1) != 0 || q.get(2) != 0x400000 {
+		t.Fatalf("record {%#x, %#x, %#x}, want {0, 0, 0x400000}: an invlpg of 0x400000 alone", q.get(0), q.get(1), q.get(2))
+	}
+	if single, _ := q.Single(); single {
+		t.Fatal("an invlpg alone taken for kflush1's record of values")
 	}
 	if _, ok := walkByHand(mem, pt.Root(), 0x400000); ok {
 		t.Fatal("the entry is still present in memory")
 	}
 	// Mapping it again is a direct write: no write waits to be ordered.
 	pa, _ := mem.Alloc()
-	if err := pt.Map(0x400000, pa, PTEUser); err != nil || q.Len() != 1 {
-		t.Fatalf("map of the unmapped entry: err %v, %d queued; want still 1", err, q.Len())
+	if err := pt.Map(0x400000, pa, PTEUser); err != nil || q.Len() != recordSlots {
+		t.Fatalf("map of the unmapped entry: err %v, %d slots queued; want still one record", err, q.Len())
 	}
-	n := (4096 - flushHeader) / flushRecord
+	n := (4096 - flushHeader) / (8 * recordSlots)
 	for i := 0; i < 2*n; i++ {
 		va := uint64(0x800000 + 2*i*PageSize)
 		used(va)
@@ -262,7 +265,48 @@ func TestHostWritesQueue(t *testing.T) {
 			t.Fatalf("unmap %d: %v", i, err)
 		}
 	}
-	if q.Len() > invlpgMax || le.Uint64(q.area[8:]) == 0 {
-		t.Fatalf("%d records, full flush %d; want at most %d and a full flush", q.Len(), le.Uint64(q.area[8:]), invlpgMax)
+	if q.Len() > invlpgMax*recordSlots || le.Uint64(q.area[8:]) == 0 {
+		t.Fatalf("%d slots, full flush %d; want at most %d records and a full flush", q.Len(), le.Uint64(q.area[8:]), invlpgMax)
+	}
+	for i := 0; i < q.Len(); i += recordSlots {
+		if q.get(i) != 0 || q.get(i+1) != 0 {
+			t.Fatalf("record at slot %d is {%#x, %d, ...}, not an invlpg alone", i, q.get(i), q.get(i+1))
+		}
+	}
+}
+
+// TestSingleRecord: the queue tells when it holds one record and nothing
+// else, which the guest applies with kflush1 (a few pages: invlpg) or
+// kflush1r (a long run, or a full flush requested: CR3 reload).
+func TestSingleRecord(t *testing.T) {
+	mem, q, pt := newPT(t)
+	const base = 0x400000
+	for i := uint64(0); i < 8; i++ {
+		pa, _ := mem.Alloc()
+		pt.Map(base+i*PageSize, pa, PTEUser|PTEAccessed)
+	}
+	q.Reset()
+	if single, _ := q.Single(); single {
+		t.Fatal("an empty queue is a single record")
+	}
+	pt.Unmap(base)
+	if single, reload := q.Single(); !single || reload {
+		t.Fatalf("one write: single %v reload %v; want kflush1", single, reload)
+	}
+	for i := uint64(1); i < 5; i++ {
+		pt.Unmap(base + i*PageSize)
+	}
+	if single, reload := q.Single(); !single || !reload {
+		t.Fatalf("a run of 5: single %v reload %v; want kflush1r", single, reload)
+	}
+	pt.Unmap(base + 7*PageSize) // not consecutive: a second record
+	if single, _ := q.Single(); single {
+		t.Fatal("two records taken for one")
+	}
+	q.Reset()
+	pt.Unmap(base + 5*PageSize)
+	q.FlushAll()
+	if single, reload := q.Single(); !single || !reload {
+		t.Fatalf("one write and a full flush requested: single %v reload %v; want kflush1r", single, reload)
 	}
 }

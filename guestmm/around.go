@@ -29,9 +29,8 @@
 //   - File fault-around never maps a page at or past end of file (SIGBUS
 //     stays exact), never a page a private mapping holds a copy of (that
 //     page's own fault maps it), never writable where the VMA or a private
-//     mapping forbids it (leafFlags, as for the faulting page), and never
-//     opens a second file window (no memory slot for pages nobody asked
-//     for).
+//     mapping forbids it (leafFlags, as for the faulting page). A run may
+//     span two file windows (opening one is a host mmap, ept/filemap.go).
 //   - Copy-on-write fault-around copies only RAM frames shared with a
 //     fork relative, never a private file mapping's window page: until it
 //     is written, such a page must keep showing later changes to the file.
@@ -99,50 +98,53 @@ func (mm *MM) fileAround(v *VMA, page uint64) int {
 		hi = lo + n
 	}
 	lo, hi = max(lo, v.Start), min(hi, v.End)
-	// Clip to end of file and to the faulting page's window.
+	// Clip to end of file. The run may span two windows: opening one is a
+	// host mmap into an arena (ept/filemap.go), not a memory slot.
 	size, err := o.file.Size()
 	if err != nil {
 		return 0
 	}
 	fpg := o.filePg + v.objPage(page)
-	pa0, wlo, whi, err := o.file.Window(fpg)
-	if err != nil {
+	eof := (uint64(size) + PageSize - 1) / PageSize // first file page wholly past EOF
+	if fpg >= eof {
 		return 0
 	}
-	eof := (uint64(size) + PageSize - 1) / PageSize // first file page wholly past EOF
-	whi = min(whi, eof)
-	// File page of address a: fpg + (a-page)/PageSize (a >= page), or
-	// fpg - (page-a)/PageSize.
-	if below := (page - lo) / PageSize; fpg-wlo < below {
-		lo = page - (fpg-wlo)*PageSize
-	}
-	if above := (hi - page) / PageSize; whi-fpg < above {
-		hi = page + (whi-fpg)*PageSize
+	if above := (hi - page) / PageSize; eof-fpg < above {
+		hi = page + (eof-fpg)*PageSize
 	}
 	if hi <= lo+PageSize {
 		return 0
 	}
 	t0 := nanotime()
 	done := 0
-	for p := lo; p < hi; p += PageSize {
-		if p == page {
-			continue
-		}
-		if !o.share && o.has(v.objPage(p)) {
-			continue // a private copy: its own fault maps it
-		}
-		if _, ok := mm.pt.Lookup(p); ok {
-			continue
-		}
-		pa := pa0 + p - page // unsigned wrap gives pa0 - (page-p) below page
-		f := mm.leafFlags(v, pa)
-		if !streaming {
-			f &^= ept.PTEAccessed
-		}
-		if err := mm.pt.Map(p, pa, f); err != nil {
+	for p := lo; p < hi; {
+		// File page of address p: fpg + (p-page)/PageSize, p may be below page.
+		fp := uint64(int64(fpg) + (int64(p)-int64(page))/PageSize)
+		pa, _, whi, err := o.file.Window(fp)
+		if err != nil {
 			break
 		}
-		done++
+		end := min(hi, p+(whi-fp)*PageSize)
+		for ; p < end; p, pa = p+PageSize, pa+PageSize {
+			if p == page {
+				continue
+			}
+			if !o.share && o.has(v.objPage(p)) {
+				continue // a private copy: its own fault maps it
+			}
+			if _, ok := mm.pt.Lookup(p); ok {
+				continue
+			}
+			f := mm.leafFlags(v, pa)
+			if !streaming {
+				f &^= ept.PTEAccessed
+			}
+			if err := mm.pt.Map(p, pa, f); err != nil {
+				hi = p // stop both loops
+				break
+			}
+			done++
+		}
 	}
 	mm.Tune.observePages(nanotime()-t0, done)
 	return done
@@ -228,7 +230,20 @@ func (mm *MM) Populate(addr, length uint64) {
 	mm.lockedPopulate(addr&^(PageSize-1), pageUp(addr+length))
 }
 
-func (mm *MM) lockedPopulate(start, end uint64) {
+// PopulateSegment is Populate for an ELF segment a loader just mapped,
+// bounded by the policy: as many pages as four faults' cost buys (the
+// loader knows the segment will be used, as a streaming program's next
+// pages will), beyond the one fault's worth mmap mapped already. Nothing
+// without a policy.
+func (mm *MM) PopulateSegment(addr, length uint64) {
+	if n := uint64(4 * mm.Tune.mmapAround()); n > 0 {
+		mm.Populate(addr, min(length, n*PageSize))
+	}
+}
+
+// lockedPopulate returns how many pages it mapped.
+func (mm *MM) lockedPopulate(start, end uint64) int {
+	n := 0
 	for _, v := range mm.overlapping(start, end) {
 		if !accessible(v.Prot) {
 			continue
@@ -241,8 +256,10 @@ func (mm *MM) lockedPopulate(start, end uint64) {
 				continue
 			}
 			if _, err := mm.populatePage(v, p, false, false); err != nil {
-				return
+				return n
 			}
+			n++
 		}
 	}
+	return n
 }

@@ -164,6 +164,22 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		_ = mm.populate(addr, addr+length)
 	} else if flags == Anonymous {
 		mm.prepopulate(addr, addr+length) // around.go
+	} else if file != nil && !shared {
+		// A private file mapping (a loader's segment, a file read through
+		// mmap) is mapped ahead from its start, as far as one fault's cost
+		// buys (policy.go), four faults' for code (a library's text,
+		// which ld.so maps PROT_EXEC: a program runs all over it): its
+		// pages are the host page cache, so this costs page-table
+		// entries, not memory.
+		n := mm.Tune.mmapAround()
+		if a.Prot&unix.PROT_EXEC != 0 {
+			n *= 4
+		}
+		if n > 0 && accessible(v.Prot) {
+			// Not a measure for the policy: it may open file windows
+			// (host mmaps), which fault-around's measure leaves out.
+			mm.lockedPopulate(addr, addr+min(length, uint64(n)*PageSize))
+		}
 	}
 	return addr, nil
 }

@@ -193,6 +193,24 @@ func (t *Tuning) around(streaming bool) int {
 	return clampPow2(int(budget))
 }
 
+// mmapAround returns how many pages of a new private file mapping are
+// mapped at mmap, from its start: as many as one fault round trip buys in
+// mapping cost (a mapping is mostly used from its start, as a loader's
+// segments and small files read through mmap are), a power of two between
+// Linux's 16 and 512. 0 while no fault has been measured, or without a
+// policy.
+func (t *Tuning) mmapAround() int {
+	f := t.FaultNS()
+	if f == 0 {
+		return 0
+	}
+	per := t.PageNS()
+	if per <= 0 {
+		per = defaultPageNS
+	}
+	return clampPow2(int(float64(f) / per))
+}
+
 // clampPow2 rounds n down to a power of two in [minAround, maxAround].
 func clampPow2(n int) int {
 	if n <= minAround {

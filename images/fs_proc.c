@@ -118,6 +118,26 @@ static int check_maps(const char *maps, char *mine, char *out, size_t outlen)
 	return ok ? lines : -1;
 }
 
+/* The maps line holding addr: its permissions, and whether it names the
+ * file path (the program's own file, as execve maps it). */
+static void maps_of(const char *maps, const void *addr, const char *path, const char *what)
+{
+	char *copy = strdup(maps), *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct vma v;
+		if (parse_line(line, &v) && v.start <= (unsigned long)addr && (unsigned long)addr < v.end) {
+			printf("  %s: %s, names the program's file: %d\n", what, v.perm,
+			       v.namecol >= 0 && strcmp(line + v.namecol, path) == 0);
+			free(copy);
+			return;
+		}
+	}
+	printf("  %s: not in maps\n", what);
+	free(copy);
+}
+
+static int data_word = 42; /* initialised: in the file-backed data segment */
+
 static int has_line_prefix(const char *text, const char *prefix)
 {
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
@@ -148,7 +168,7 @@ int main(int argc, char **argv)
 	/* Only the standard fds, natively too (a test runner may leak more). */
 	syscall(SYS_close_range, 3, ~0U, 0);
 	(void)argc;
-	char exe[PATH_MAX] = {0}, real[PATH_MAX];
+	char exe[PATH_MAX] = {0}, real[PATH_MAX] = {0};
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	printf("readlink(/proc/self/exe) is realpath(argv[0]): %d\n", n > 0 && realpath(argv[0], real) && strcmp(exe, real) == 0);
 	int fd = open("/proc/self/exe", O_RDONLY);
@@ -178,6 +198,9 @@ int main(int argc, char **argv)
 	maps = slurp("/proc/self/maps");
 	lines = check_maps(maps, mine, seen, sizeof seen);
 	printf("  after munmap: my mapping: \"%s\"\n", seen);
+	/* The program's segments are mappings of its file (load_elf_binary). */
+	maps_of(maps, (void *)main, real, "main's code");
+	maps_of(maps, &data_word, real, "initialised data");
 
 	fd = open("/proc/self/maps", O_RDONLY);
 	char first[128] = {0}, again[128] = {0};

@@ -98,15 +98,21 @@ func TestHostPTEEditVisibility(t *testing.T) {
 	t.Logf("hostpte: host edit of a used present PTE, no guest invlpg: %s", describe(step(false), 111, 222))
 
 	// 2. The guest runs invlpg for the page without writing any page
-	// table: one flush record whose write goes to a scratch frame.
+	// table: an invlpg-alone record ({0, 0, linear address}, what the
+	// host-writes protocol queues), then a record of one value whose
+	// write goes to a scratch frame (kflush goes on past the first).
 	area := m.area(boot.FlushArea, boot.FlushAreaSize)
-	putU64(area[16:], boot.DirectMap+scratch)
-	putU64(area[24:], 1)
+	putU64(area[16:], 0) // {entry, n, linear address}, then n values
+	putU64(area[24:], 0)
 	putU64(area[32:], 0x600000)
-	putU64(area[0:], 1)
+	putU64(area[40:], boot.DirectMap+scratch)
+	putU64(area[48:], 1)
+	putU64(area[56:], 0x7ff000)
+	putU64(area[64:], 1)
+	putU64(area[0:], 7)
 	got := step(true)
 	if getU64(area) != 0 || getU64(mem.Page(scratch)) != 1 {
-		t.Fatalf("the guest did not run the flush record (count %d)", getU64(area))
+		t.Fatalf("the guest did not run the flush records (count %d)", getU64(area))
 	}
 	m.Flush.Applied()
 	t.Logf("hostpte: host edit of a used present PTE, then guest invlpg: %s", describe(got, 111, 222))

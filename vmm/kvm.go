@@ -301,6 +301,29 @@ func (c *CPU) EventPending() bool {
 	return ev[0] != 0 || ev[3] != 0 || ev[8] != 0
 }
 
+// ioctlSetVCPUEvents is KVM_SET_VCPU_EVENTS (_IOW(KVMIO, 0xa0, struct
+// kvm_vcpu_events)).
+const ioctlSetVCPUEvents = 0x4040aea0
+
+// InjectException makes the vCPU take exception vector (no error code)
+// before it runs anything else at its next KVM_RUN: delivered through the
+// IDT as if raised by the instruction at RIP. The rest of the event state
+// (NMI, interrupt shadow) is read and written back unchanged.
+func (c *CPU) InjectException(vector uint8) error {
+	var ev [64]byte
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, c.fd, ioctlGetVCPUEvents, uintptr(unsafe.Pointer(&ev[0]))); e != 0 {
+		return e
+	}
+	if ev[0] != 0 || ev[3] != 0 || ev[8] != 0 {
+		return unix.EBUSY // an event of the guest's own comes first
+	}
+	ev[0], ev[1], ev[2], ev[3] = 1, vector, 0, 0 // exception: injected, nr, no error code, not pending
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, c.fd, ioctlSetVCPUEvents, uintptr(unsafe.Pointer(&ev[0]))); e != 0 {
+		return e
+	}
+	return nil
+}
+
 // CompleteIO finishes what KVM still owes an I/O exit (an `in`'s data in
 // RAX, the step past the instruction) without running the guest: KVM does
 // it at the start of the next KVM_RUN, and on some hosts (PVM emulates

@@ -97,6 +97,9 @@ type Machine struct {
 	// umip: vCPUs run with CR4.UMIP (umip.go); decided at the first load.
 	umip      bool
 	umipTried bool
+	// noInject: KVM refused to inject boot.FlushVector (platform.go);
+	// flushes take the #UD way.
+	noInject bool
 
 	vdso *vdsoState // vdso.go; nil until the first boot (or without a TSC clock)
 	// vdsoFrames are the vDSO's (vvar, then the image): mapped into every

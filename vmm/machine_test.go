@@ -274,7 +274,7 @@ func TestRunOfPresentChanges(t *testing.T) {
 	if got := step(); got != 0x1111 {
 		t.Fatalf("guest read %#x, want 0x1111", got)
 	}
-	// Remap the four used pages: one run (a record and two slots of values).
+	// Remap the four used pages: one run (a record and its four values).
 	for i := uint64(0); i < 4; i++ {
 		pa, _ := mem.Alloc()
 		putU64(mem.Page(pa), 2<<(4*i))
@@ -282,11 +282,12 @@ func TestRunOfPresentChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// With guest writes, one run record (and two slots of values); where
-	// the probe picked host writes (pteprobe.go), four invlpgs alone.
-	slots, form := 3, "one run"
+	// With guest writes, one run record (three slots and four values);
+	// where the probe picked host writes (pteprobe.go), four invlpg-alone
+	// records of three slots each.
+	slots, form := 7, "one run"
 	if m.m.HostWrites() {
-		slots, form = 4, "four invlpgs"
+		slots, form = 12, "four invlpgs"
 	}
 	if n := m.Flush.Len(); n != slots {
 		t.Fatalf("remap of four consecutive used entries took %d slots, want %s (%d)", n, form, slots)

@@ -38,10 +38,34 @@ type cpl3Path struct{}
 
 func (cpl3Path) Name() string { return "cpl3-direct" }
 
+// With writes queued, the VMM injects boot.FlushVector, whose gate is kret
+// (kflush, then iretq back to the user's RIP), or for a queue of one
+// record FlushVectorOne(Reload), whose kflush1(r) does the same in fewer
+// instructions: on PVM each instruction the
+// shim runs at CPL 0 is emulated (~1 µs), and the injected vector skips
+// the #UD way in (uflush's ud2, its vector stub and kud's check of the
+// token, ~20 instructions). A program cannot raise that vector itself (its
+// gate has DPL 0, and PVM turns `int n` into #UD). Where the injection is
+// refused the #UD way stays.
 func (cpl3Path) resume(c *VCPU, r *kvm.Regs, flush bool) {
+	c.flushToken(0)
 	if !flush {
-		c.flushToken(0)
 		return
+	}
+	if !c.m.noInject {
+		vec := uint8(boot.FlushVector)
+		if single, reload := c.Flush.Single(); single && reload {
+			vec = boot.FlushVectorOneReload
+		} else if single {
+			vec = boot.FlushVectorOne
+		}
+		err := c.CPU.InjectException(vec)
+		if err == nil {
+			return
+		}
+		if err != unix.EBUSY {
+			c.m.noInject = true
+		}
 	}
 	c.flushToken(r.RIP) // ud2 (flush), then on to the user's RIP
 	r.RIP = boot.UserFlush
@@ -93,7 +117,7 @@ func (cpl0Path) resumeAsync(c *VCPU, r *kvm.Regs, flush bool) error {
 	return nil
 }
 
-// flushToken sets the token without which kexc takes no #UD on a flush
+// flushToken sets the token without which kud takes no #UD on a flush
 // stub as a flush request (boot.FlushToken): where the vCPU goes on after
 // the flush, or 0. Set right before the vCPU is sent to a flush stub, so
 // that a program that jumps into the stub page by itself gets a fault

@@ -346,10 +346,25 @@ func (c *VCPU) exception(p *kernel.Process, st *Stats) error {
 	if p.Exited {
 		return nil
 	}
-	// Back to the frame and the registers the stub restores.
-	stubRAX, stubRSP, stubRIP, stubFlags := r.RAX, r.RSP, r.RIP, r.RFLAGS
+	// Back to user code through the frame's iretq, with every register
+	// but RIP, RSP and RFLAGS (the frame's) set here: on a PVM host every
+	// instruction the shim runs at CPL 0 is emulated by the hypervisor
+	// (~1 µs each, docs/ARCHITECTURE.md "Path of one page fault"), so the
+	// vCPU resumes at the iretq itself rather than at the stub's tail
+	// (kexcresume: its pops, then kret's kflush), unless writes are queued
+	// (kret: kflush, then the iretq).
+	stubRSP, stubFlags := r.RSP, r.RFLAGS
 	*(*kernel.Regs)(unsafe.Pointer(r)) = u
-	r.RAX, r.RSP, r.RIP, r.RFLAGS = stubRAX, stubRSP, stubRIP, stubFlags
+	r.RSP, r.RFLAGS = stubRSP+frRIP, stubFlags
+	r.RIP = boot.KernelReturnIret
+	if c.Flush.Pending() {
+		r.RIP = boot.KernelReturn
+		if single, reload := c.Flush.Single(); single && reload {
+			r.RIP = boot.KernelFlushOneReload
+		} else if single {
+			r.RIP = boot.KernelFlushOne
+		}
+	}
 	putU64(f[frRAX:], u.RAX)
 	putU64(f[frRIP:], u.RIP)
 	putU64(f[frRFLAGS:], u.RFLAGS)

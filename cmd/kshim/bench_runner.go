@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -21,12 +22,15 @@ const (
 	rKshim  = "kshim"
 	rQemu   = "qemu-user"
 	rRunsc  = "runsc-ptrace"
+	// rBaseline is `kshim bench --baseline BIN`: another kshim build.
+	rBaseline = "kshim-baseline"
 )
 
 var peerNames = []string{rNative, rQemu, rRunsc}
 
 type runner struct {
 	name    string
+	kshim   bool     // a kshim binary (`kshim run`: takes run flags)
 	prefix  []string // command prefix; the program and its arguments follow
 	version string   // version and how it is invoked
 	absent  string   // why it cannot be used ("" when usable)
@@ -68,8 +72,9 @@ func (rr runResult) reason(prog string) string {
 }
 
 // setupRunners returns the runners to use: kshim (this binary unless
-// kshimBin is set) and the named peers, each checked by running hello.
-func setupRunners(kshimBin string, peers []string, hello string) ([]*runner, error) {
+// kshimBin is set), a baseline kshim binary when given, and the named
+// peers, each checked by running hello.
+func setupRunners(kshimBin, baseline string, peers []string, hello string) ([]*runner, error) {
 	if kshimBin == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -83,8 +88,13 @@ func setupRunners(kshimBin string, peers []string, hello string) ([]*runner, err
 			rs = append(rs, &runner{name: rNative, version: "the host kernel"})
 		}
 	}
-	k := &runner{name: rKshim, prefix: []string{kshimBin, "run"}, version: kshimBin + " run"}
+	k := &runner{name: rKshim, kshim: true, prefix: []string{kshimBin, "run"}, version: kshimBin + " run"}
 	rs = append(rs, k)
+	if baseline != "" {
+		// Another kshim build (say main's), interleaved with this one in
+		// the same rounds: a before/after comparison under the same load.
+		rs = append(rs, &runner{name: rBaseline, kshim: true, prefix: []string{baseline, "run"}, version: baseline + " run"})
+	}
 	for _, p := range peers {
 		switch p {
 		case rNative:
@@ -196,4 +206,83 @@ func findBusybox(path string) (string, error) {
 		return "", fmt.Errorf("%s is dynamically linked (install busybox-static)", path)
 	}
 	return path, nil
+}
+
+// realProg is a real program a programBench runs: its command line, the
+// kshim flags it needs, and its native output, which every runner must
+// reproduce.
+type realProg struct {
+	argv       []string
+	kshimFlags []string
+	want       []byte
+	absent     string
+}
+
+// findRealProg resolves the program of a programBench and runs it once
+// natively for its reference output; absent says why it cannot be run.
+func findRealProg(name, images string) *realProg {
+	p := &realProg{}
+	look := func(names ...string) string {
+		for _, n := range names {
+			if filepath.IsAbs(n) {
+				if fi, err := os.Stat(n); err == nil && fi.Mode().IsRegular() {
+					return n
+				}
+				continue
+			}
+			if path, err := exec.LookPath(n); err == nil {
+				return path
+			}
+		}
+		return ""
+	}
+	switch name {
+	case "python3-pass":
+		// The distribution's python3, not a version manager's shell shim.
+		if py := look("/usr/bin/python3", "/usr/local/bin/python3"); py != "" {
+			p.argv = []string{py, "-c", "pass"}
+		} else {
+			p.absent = "no python3 in /usr/bin or /usr/local/bin"
+		}
+	case "git-log":
+		git := look("/usr/bin/git", "git")
+		wd, _ := os.Getwd()
+		top, err := exec.Command("git", "-C", wd, "rev-parse", "--show-toplevel").Output()
+		switch {
+		case git == "":
+			p.absent = "git not installed"
+		case err != nil:
+			p.absent = "the bench's working directory is not in a git repository"
+		default:
+			p.argv = []string{git, "-c", "safe.directory=*", "-C", strings.TrimSpace(string(top)), "log", "--oneline"}
+		}
+	case "gcc-hello":
+		gcc := look("/usr/bin/gcc", "gcc")
+		if gcc == "" {
+			p.absent = "gcc not installed"
+			break
+		}
+		src := filepath.Join(os.TempDir(), "kshim-bench-hello.c")
+		if err := os.WriteFile(src, []byte("#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n"), 0o644); err != nil {
+			p.absent = err.Error()
+			break
+		}
+		p.argv = []string{gcc, "-pipe", "-o", "/dev/null", src}
+		p.kshimFlags = []string{"--rw"}
+	case "go-goroutines":
+		if g := filepath.Join(images, "go_goroutines"); exists(g) {
+			p.argv = []string{g}
+		} else {
+			p.absent = g + " missing: run `make images`"
+		}
+	}
+	if p.absent != "" {
+		return p
+	}
+	res := (&runner{}).run(p.argv[0], p.argv[1:]...)
+	if res.err != nil {
+		p.absent = "fails natively: " + res.reason(filepath.Base(p.argv[0]))
+	}
+	p.want = res.stdout
+	return p
 }

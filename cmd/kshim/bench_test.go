@@ -85,7 +85,10 @@ func TestBenchSmoke(t *testing.T) {
 	if doc.Host.Kernel == "" || doc.Host.KVM == "" {
 		t.Errorf("host description incomplete: %+v", doc.Host)
 	}
-	want := []string{"getppid", "clock_gettime", "first-touch", "file-fault", "cow-fault", "segv-roundtrip", "mmap-cycle", "startup", "busybox-pipeline"}
+	want := []string{"getppid", "clock_gettime", "first-touch", "file-fault", "cow-fault", "segv-roundtrip", "mmap-cycle", "startup", "busybox-pipeline",
+		"python3-pass", "git-log", "gcc-hello", "go-goroutines"}
+	// Real programs the host may lack: absent natively too, with a reason.
+	hostProgram := map[string]bool{"busybox-pipeline": true, "python3-pass": true, "git-log": true, "gcc-hello": true}
 	if len(doc.Results) != len(want) {
 		t.Fatalf("%d results, want %d", len(doc.Results), len(want))
 	}
@@ -110,7 +113,7 @@ func TestBenchSmoke(t *testing.T) {
 			switch {
 			case isNum && f > 0:
 			case v == nil && absent[runner] != nil && absent[runner] != "":
-				if runner == "native" && name != "busybox-pipeline" || runner == "kshim" && kshimWorks[name] {
+				if runner == "native" && !hostProgram[name] || runner == "kshim" && kshimWorks[name] {
 					t.Errorf("%s under %s absent: %v", name, runner, absent[runner])
 				}
 			default:
@@ -121,8 +124,18 @@ func TestBenchSmoke(t *testing.T) {
 	if doc.ExitFloor == nil || doc.ExitFloor.RawExitNS <= 0 {
 		t.Errorf("exit floor not measured: %+v", doc.ExitFloor)
 	}
-	if len(doc.Goals) != 5 {
-		t.Errorf("%d goals, want 5", len(doc.Goals))
+	if len(doc.Goals) != 15 {
+		t.Errorf("%d goals, want 15", len(doc.Goals))
+	}
+	// A baseline kshim binary is one more runner, in the same rounds.
+	out, err = exec.Command(bin, "bench", "--json", "--quiet", "--rounds", "1", "--scale", "0.01", "--peers", "none",
+		"--only", "getppid", "--images", images, "--kshim", bin, "--baseline", bin).Output()
+	var base struct{ Results []map[string]any }
+	if err != nil || json.Unmarshal(out, &base) != nil || len(base.Results) != 1 {
+		t.Fatalf("kshim bench --baseline: %v\n%s", err, out)
+	}
+	if v, _ := base.Results[0]["kshim-baseline"].(float64); v <= 0 {
+		t.Errorf("--baseline: no kshim-baseline figure: %v", base.Results[0])
 	}
 	// The human table and the Markdown section render.
 	for _, format := range []string{"", "--markdown"} {

@@ -170,7 +170,7 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 	if err != nil {
 		return Image{}, late(err)
 	}
-	if err := boot.Load(r, img, mm); err != nil {
+	if err := p.loadProgram(mm, r, img); err != nil { // loadmap.go
 		return Image{}, late(err)
 	}
 	entry, base := img.Entry, uint64(0)
@@ -372,34 +372,8 @@ func mapInterp(mm *guestmm.MM, in *interpFile) (uint64, error) {
 			prev = max(prev, pageUp(base+s.Vaddr+s.Memsz))
 		}
 	}
-	for _, s := range img.Segments {
-		va := base + s.Vaddr
-		zeroStart := pageDown(va)
-		if s.Filesz > 0 {
-			start := pageDown(va)
-			_, err := mm.Mmap(guestmm.MmapArgs{Addr: start, Len: pageUp(va+s.Filesz) - start, Prot: s.Prot,
-				Flags: unix.MAP_PRIVATE | unix.MAP_FIXED, FD: in.fd, Off: pageDown(s.Offset), Name: in.name, File: in.file})
-			if err != nil {
-				return 0, err
-			}
-			zeroStart = va + s.Filesz
-			if s.Memsz > s.Filesz && s.Prot&unix.PROT_WRITE != 0 && zeroStart != pageUp(zeroStart) {
-				if err := mm.WriteAt(zeroStart, make([]byte, pageUp(zeroStart)-zeroStart)); err != nil {
-					return 0, err
-				}
-			}
-		}
-		if s.Memsz <= s.Filesz {
-			continue
-		}
-		lo, hi := pageUp(zeroStart), pageUp(va+s.Memsz)
-		if lo < hi {
-			prot := unix.PROT_READ | unix.PROT_WRITE | s.Prot&unix.PROT_EXEC
-			if _, err := mm.Mmap(guestmm.MmapArgs{Addr: lo, Len: hi - lo, Prot: prot,
-				Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED, FD: -1}); err != nil {
-				return 0, err
-			}
-		}
+	if err := mapSegments(mm, img, base, in.fd, in.name, "", in.file, false); err != nil { // loadmap.go
+		return 0, err
 	}
 	return base, nil
 }

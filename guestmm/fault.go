@@ -146,9 +146,14 @@ func (mm *MM) populatePage(v *VMA, page uint64, write, touched bool) (FaultKind,
 	if !accessible(v.Prot) {
 		return KindNone, nil
 	}
-	pa, _, kind, err := v.Obj.frame(mm.mem, v.objPage(page), write && v.Prot&unix.PROT_WRITE != 0)
+	pa, old, kind, err := v.Obj.frame(mm.mem, v.objPage(page), write && v.Prot&unix.PROT_WRITE != 0)
 	if err != nil {
 		return KindNone, err
+	}
+	if old != 0 {
+		// Object.frame: the frame copied goes once the entry maps the
+		// copy (Map stops the other vCPUs first if they may hold it).
+		defer mm.mem.Free(old)
 	}
 	f := mm.leafFlags(v, pa)
 	if !touched {
@@ -272,9 +277,12 @@ func (mm *MM) frameFor(addr uint64, acc Access, force bool) ([]byte, error) {
 	if v.Obj.beyondEOF(v.objPage(page)) {
 		return nil, unix.EFAULT
 	}
-	pa, _, _, err := v.Obj.frame(mm.mem, v.objPage(page), acc == Write)
+	pa, old, _, err := v.Obj.frame(mm.mem, v.objPage(page), acc == Write)
 	if err != nil {
 		return nil, err
+	}
+	if old != 0 {
+		defer mm.mem.Free(old) // after the Map below, as in populatePage
 	}
 	if accessible(v.Prot) {
 		if err := mm.pt.Map(page, pa, mm.leafFlags(v, pa)); err != nil {

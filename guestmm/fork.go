@@ -12,7 +12,10 @@
 //     bit in the parent (a queued change, applied by the guest before it
 //     runs user code again) and is mapped read-only in the child. The first
 //     write on either side copies the page (object.go), or, once the other
-//     side has dropped it, just makes it writable again.
+//     side has dropped it, just makes it writable again. The copier drops
+//     its reference to the old frame only after its entry maps the copy:
+//     other vCPUs may read through the old entry until then, and the other
+//     side may free the frame (an exit) as soon as it holds the last one.
 //   - Shared memory stays shared: the child's VMA references the same
 //     object, and the same frames or file windows are mapped in both.
 //   - MADV_DONTFORK ranges are left out of the child; MADV_WIPEONFORK ones

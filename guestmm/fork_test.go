@@ -129,3 +129,50 @@ func TestForkDontforkAndWipeonfork(t *testing.T) {
 		t.Fatalf("MADV_WIPEONFORK on shared memory: %v, want EINVAL", err)
 	}
 }
+
+// A copy-on-write fault must keep its reference to the frame it copies
+// until the page's entry maps the copy: other vCPUs read the page through
+// the old entry until they are stopped, and the fork relative holding the
+// frame's other reference may drop it meanwhile (it exits). The parent
+// here has two vCPUs attached; the child exits at the moment the fault
+// stops the other one (OnShared), the last moment it could still read the
+// old frame. That frame was freed and zeroed there: threads writing while
+// another forked read zeros (images/fork_race.c, 300 rounds, 5 writers).
+func TestCopyOnWriteFreesOldFrameAfterRemap(t *testing.T) {
+	mm := newTestMM(t)
+	p := mustMmap(t, mm, anon(PageSize, unix.PROT_READ|unix.PROT_WRITE))
+	write(t, mm, p, "parent")
+	for i := 0; i < 2; i++ {
+		r, err := mm.pt.Attach(mm.pt.Root())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Detach()
+	}
+	c := forkChild(t, mm)
+	stops := 0
+	mm.pt.OnShared = func() {
+		if stops++; stops > 1 {
+			return
+		}
+		c.Destroy() // the child exits while the other vCPU may still run
+		pte, ok := mm.pt.Lookup(p)
+		if !ok {
+			t.Fatal("page not mapped at the stop")
+		}
+		if got := string(mm.mem.Page(ept.Frame(pte))[:6]); got != "parent" {
+			t.Errorf("the frame the other vCPU still maps reads %q at the stop, want \"parent\"", got)
+		}
+	}
+	if res, kind := mm.HandleFault(p, Write); res != Resolved || kind != KindCopyOnWrite {
+		t.Fatalf("parent write fault: %v %v", res, kind)
+	}
+	if stops == 0 {
+		t.Fatal("the copy-on-write fault did not stop the other vCPU")
+	}
+	if got := read(t, mm, p, 6); string(got) != "parent" {
+		t.Fatalf("parent reads %q after the copy", got)
+	}
+	mm.pt.OnShared = nil
+	mm.Release()
+}

@@ -19,7 +19,8 @@
 // Invariant: a private object's frame may be shared with the objects
 // cloned from it by fork (the frame's reference count in ept.Memory says
 // by how many); such a frame is never mapped writable, and a write fault
-// copies it first.
+// copies it first, dropping its reference to the old frame only once the
+// entry maps the copy (frame).
 package guestmm
 
 import (
@@ -168,35 +169,38 @@ func (o *Object) beyondEOF(idx uint64) bool {
 }
 
 // frame returns the memory for page idx, allocating, filling or copying it
-// as the access needs: writable says whether it may be mapped writable
-// (given a writable VMA), kind what it took.
-func (o *Object) frame(mem *ept.Memory, idx uint64, write bool) (pa uint64, writable bool, kind FaultKind, err error) {
+// as the access needs, and kind what it took. A copy-on-write copy leaves
+// the object's reference to the frame it copied in old, for the caller to
+// Free once the page's entry maps the copy: until then other vCPUs may
+// still read the page through the old entry, and the fork relative that
+// holds the frame's other reference may free it at any time (an exit), so
+// it would be zeroed or reused under them.
+func (o *Object) frame(mem *ept.Memory, idx uint64, write bool) (pa, old uint64, kind FaultKind, err error) {
 	if o.share && o.file != nil {
 		pa, err = o.file.Frame(o.filePg + idx)
-		return pa, true, KindFile, err
+		return pa, 0, KindFile, err
 	}
 	if pa, ok := o.pages[idx]; ok {
 		if o.share || mem.Refs(pa) == 1 {
-			return pa, true, KindSpurious, nil
+			return pa, 0, KindSpurious, nil
 		}
 		if !write {
-			return pa, false, KindSpurious, nil
+			return pa, 0, KindSpurious, nil
 		}
 		npa, err := mem.Alloc()
 		if err != nil {
-			return 0, false, KindNone, err
+			return 0, 0, KindNone, err
 		}
 		copy(mem.Page(npa), mem.Page(pa))
-		mem.Free(pa)
 		o.pages[idx] = npa
-		return npa, true, KindCopyOnWrite, nil
+		return npa, pa, KindCopyOnWrite, nil
 	}
 	if o.file != nil && !write {
 		pa, err = o.file.Frame(o.filePg + idx)
-		return pa, false, KindFile, err
+		return pa, 0, KindFile, err
 	}
 	if pa, err = mem.Alloc(); err != nil {
-		return 0, false, KindNone, err
+		return 0, 0, KindNone, err
 	}
 	kind = KindDemandZero
 	if o.file != nil {
@@ -207,13 +211,13 @@ func (o *Object) frame(mem *ept.Memory, idx uint64, write bool) (pa uint64, writ
 		n, rerr := o.file.ReadAt(buf, int64((o.filePg+idx)*PageSize))
 		if rerr != nil && rerr != io.EOF {
 			mem.Free(pa)
-			return 0, false, KindNone, rerr
+			return 0, 0, KindNone, rerr
 		}
 		clear(buf[max(n, 0):])
 		kind = KindCopyOnWrite
 	}
 	o.pages[idx] = pa
-	return pa, true, kind, nil
+	return pa, 0, kind, nil
 }
 
 // hasBelow reports whether the object holds any of the n pages below page

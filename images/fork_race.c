@@ -9,7 +9,10 @@
  * a vCPU stopped inside kflush after its last look at the flush queue ran
  * user code on translations other vCPUs had changed meanwhile (a fork's
  * write protection, a copy-on-write's new frame), and a fault's "refresh"
- * rewrite of an entry was applied after a newer change to it.
+ * rewrite of an entry was applied after a newer change to it. With 300
+ * rounds and 5 writers it still read zeros now and then: a copy-on-write
+ * fault freed the frame it copied before the other vCPUs stopped reading
+ * it, and a child exiting then zeroed it.
  *
  *   fork_race [ROUNDS [WRITERS]]   (default 300 and 3)
  *

@@ -117,7 +117,6 @@ const vdsoWhy = "the 6.1 kernel maps the vDSO just above the stack (its vdso_add
 // allowedSkips are rows that skip themselves (t.Skip) here, with the
 // reason; any other skip fails the run, so nothing is left out silently.
 var allowedSkips = []struct{ suite, test, why string }{
-	{"images", "TestBusybox/trap_fifo_open", "a known gap on every host (README, Known problems: a blocking FIFO open is not interrupted by a signal); it skips itself in make test too"},
 	{"images", "TestGCCInside", "needs gcc in the guest (gcc with cc1, as, ld and the headers is too big for the initramfs); make test runs it"},
 }
 

@@ -102,6 +102,9 @@ type MM struct {
 	vmas *btree.BTreeG[*VMA]
 
 	brkStart, brk uint64
+	// argStart, argEnd are where the initial stack holds argv's strings
+	// (Linux's mm->arg_start, arg_end: /proc/PID/cmdline); fork copies them.
+	argStart, argEnd uint64
 	// layout is where the stack and the mmap area begin (layout.go);
 	// fixed for the MM's life, copied by fork.
 	layout Layout

@@ -172,6 +172,7 @@ var programs = []prog{
 	{bin: "fs_errno"},
 	{bin: "fs_proc"},
 	{bin: "proc_sys"}, // /proc/uptime, loadavg, stat (proc/sysfiles.go)
+	{bin: "proc_pids", args: []string{"a", "b c"}}, // /proc/PID of other guest processes (proc/pid.go)
 	{bin: "fs_poll"},
 	{bin: "fs_splice", kshimArgs: []string{"--rw"}}, // copy_file_range, splice, tee (transfer.go)
 	{bin: "memfd"}, // memfd_create (tmpfile.go)

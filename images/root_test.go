@@ -234,7 +234,7 @@ func TestRootHostProc(t *testing.T) {
 	expect(t, out, map[string]string{
 		"read:env": "ENOENT", "read:mem": "ENOENT",
 		"read:/proc/self/environ": "ENOENT", "read:/proc/self/mem": "ENOENT",
-		"list:/proc/self": ". .. cwd exe fd maps mountinfo mounts root status", "readlink:/proc/self/root": `"/"`,
+		"list:/proc/self": ". .. cmdline comm cwd exe fd maps mountinfo mounts root stat status task", "readlink:/proc/self/root": `"/"`,
 		"list:proc/self/fd": ". .. 0 1 2 3",
 	})
 	// The root's line, read-only (no --rw), from kshim's table.

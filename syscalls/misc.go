@@ -255,7 +255,7 @@ func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		p.Comm = append([]byte{}, name...) // non-nil even when empty
+		p.SetIdent(func() { p.Comm = append([]byte{}, name...) }) // non-nil even when empty
 		return 0, nil
 	case unix.PR_SET_KEEPCAPS, unix.PR_GET_KEEPCAPS:
 		return prctlKeepCaps(p, a)

@@ -211,7 +211,9 @@ func Syscall(p *kernel.Process, r *kernel.Regs) {
 		r.RAX = negErrno(unix.ENOSYS)
 		return
 	}
+	p.InSyscall.Store(true)
 	ret, err := h(p, r, &a)
+	p.InSyscall.Store(false)
 	if tmpfsChanges[uint32(nr)] {
 		p.TmpfsUsage() // a tmpfs's pages are charged by use (fs/fsmount.go)
 	}

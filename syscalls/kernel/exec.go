@@ -96,7 +96,7 @@ func (p *Process) Execve(dirfd int, pathAddr, argvAddr, envpAddr uint64, flags i
 		if path == "" {
 			name = abi.Itoa(dirfd)
 		}
-		p.Comm = []byte(name)
+		p.SetIdent(func() { p.Comm = []byte(name) })
 	}
 	return ret, err
 }
@@ -208,16 +208,17 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		pt.Free()
 		return 0, unix.ENOMEM
 	}
-	p.Proc.K.Mu.Lock() // FileShrunk reads other processes' MM under it
+	exeHost := ""
+	if h, err := fs.HostPathOf(res.FD); err == nil {
+		exeHost = h
+	}
+	// FileShrunk and /proc/PID read other processes' MM and names under it.
+	p.Proc.K.Mu.Lock()
 	p.MM = mm
+	p.Exe, p.ExeHostPath = guestPath, exeHost
 	p.Proc.K.Mu.Unlock()
 	old.Destroy()
 	old.PageTable().Free()
-	p.Exe = guestPath
-	p.ExeHostPath = ""
-	if h, err := fs.HostPathOf(res.FD); err == nil {
-		p.ExeHostPath = h
-	}
 	p.Files.CloseOnExec()
 	p.Timers().stopTimers(false) // POSIX timers go; ITIMER_REAL stays
 	p.resetSignalsForExec()

@@ -23,6 +23,7 @@ package kernel
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -236,6 +237,19 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 	if err := mm.WriteAt(sp, data); err != nil {
 		return Image{}, err
 	}
+	// argv[0]'s pointer follows argc; the strings are contiguous (an
+	// empty argv gets one empty string, as Build gives it).
+	argLen := uint64(1)
+	if len(argv) > 0 {
+		argLen = 0
+		for _, a := range argv {
+			argLen += uint64(len(a)) + 1
+		}
+	}
+	if len(data) >= 16 {
+		start := binary.LittleEndian.Uint64(data[8:16])
+		mm.SetArgs(start, start+argLen)
+	}
 	im := Image{Entry: entry, SP: sp}
 	if interp != nil {
 		im.Interp = interp.name
@@ -437,8 +451,8 @@ func (p *Process) StartScript(head []byte, path string, argv []string) (*os.File
 			f.Close()
 			return nil, nil, nil, execErr(unix.ENOEXEC, "interpreter %s: %v", interp, err)
 		}
-		p.Exe, p.ExeHostPath = res.Guest, fs.HostPath(res.FD)
-		p.Comm = []byte(name)
+		guest, host := res.Guest, fs.HostPath(res.FD)
+		p.SetIdent(func() { p.Exe, p.ExeHostPath, p.Comm = guest, host, []byte(name) })
 		return f, img, nargv, nil
 	}
 }

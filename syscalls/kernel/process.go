@@ -18,6 +18,7 @@
 package kernel
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -58,7 +59,8 @@ type Process struct {
 	// Exe is the absolute path of the program (/proc/self/exe).
 	Exe string
 	// Comm is the name PR_SET_NAME gave the thread (nil: the program's
-	// base name); CommName in misc.go.
+	// base name); CommName in misc.go. Exe and Comm change under
+	// Kernel.Mu (SetIdent), which /proc readers of other processes hold.
 	Comm []byte
 	// Attrs are the personality and priorities a child inherits
 	// (misc.go); Kernel.Mu guards the priorities.
@@ -73,9 +75,13 @@ type Process struct {
 	}
 
 	Started time.Time // for the times of generated /proc entries
-	Sig     signals
-	TidAddr uint64
-	Warned  map[uint64]bool
+	// InSyscall is set while a syscall of this task's runs (the table's
+	// Syscall): /proc/PID/stat shows such a task sleeping (S), one in the
+	// guest running (R).
+	InSyscall atomic.Bool
+	Sig       signals
+	TidAddr   uint64
+	Warned    map[uint64]bool
 	// warnedWhat: features logged as unimplemented (unimplemented).
 	warnedWhat map[string]bool
 

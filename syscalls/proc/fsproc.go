@@ -2,8 +2,9 @@
 // guest never sees it (fspath.go refuses procfs fds); instead /proc is a
 // small tree generated from the guest's state:
 //
-//	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links)
+//	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links, own pid only)
 //	/proc/cpuinfo (host's, the guest's CPUs)  /proc/<pid>/maps, status (generated)
+//	/proc/<any guest pid>/stat, status, cmdline, comm, task/<tid>/ (pid.go)
 //	/proc/meminfo (from --mem)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
 //	/proc/mounts -> self/mounts
 //	/proc/stat, uptime (host's), loadavg (host's loads, the guest's tasks)
@@ -23,7 +24,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -64,8 +64,12 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	pid := abi.Itoa(p.Pid)
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
-		Names: func(fs.FileOwner) []string {
-			return []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "uptime", pid}
+		Names: func(o fs.FileOwner) []string {
+			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "uptime"}
+			for _, q := range guestPIDs(o.(*kernel.Process)) { // pid.go
+				names = append(names, abi.Itoa(q))
+			}
+			return names
 		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*kernel.Process)
@@ -101,6 +105,9 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 						return o.(*kernel.Process).LookupAbs("/proc/self/mounts"+rest, flags, mode)
 					}}
 			}
+			if q := otherProc(p, name); q != nil {
+				return procOtherDir(q) // pid.go
+			}
 			return nil
 		},
 	}
@@ -111,15 +118,17 @@ func procPidDir(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: dir, Mode: procDirMode,
 		Names: func(fs.FileOwner) []string {
-			return []string{"cwd", "exe", "fd", "maps", "mountinfo", "mounts", "root", "status"}
+			return []string{"cmdline", "comm", "cwd", "exe", "fd", "maps", "mountinfo", "mounts", "root", "stat", "status", "task"}
 		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			p := o.(*kernel.Process)
 			switch name {
 			case "maps":
 				return &fs.ProcNode{Path: dir + "/maps", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return ProcMaps(o.(*kernel.Process)) }}
-			case "status":
-				return &fs.ProcNode{Path: dir + "/status", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procStatus(o.(*kernel.Process)) }}
+			case "status", "stat", "cmdline", "comm":
+				return pidFile(nil, dir, name) // pid.go
+			case "task":
+				return procTaskDir(nil, dir+"/task")
 			case "mounts", "mountinfo":
 				info := name == "mountinfo"
 				return &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode,
@@ -573,51 +582,6 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		b.WriteString(line)
 		b.WriteByte('\n')
 	})
-	return []byte(b.String()), nil
-}
-
-// procStatus is /proc/self/status with the fields kshim knows. VmSize is
-// the sum of the VMAs; VmRSS counts the present user PTEs, which is close
-// to Linux's resident set but not the same (kshim maps ahead on faults and
-// does not count page-table pages); VmPeak and VmHWM are not tracked.
-func procStatus(p *kernel.Process) ([]byte, error) {
-	var size, rss uint64
-	for _, v := range p.MM.VMAs() {
-		size += v.End - v.Start
-	}
-	_ = p.MM.PageTable().Range(0, guestmm.UserTop, func(uint64, uint64) error { rss++; return nil })
-	comm := p.CommName()
-	uid, euid, gid, egid := unix.Getuid(), unix.Geteuid(), unix.Getgid(), unix.Getegid()
-	var groups strings.Builder
-	if gs, err := unix.Getgroups(); err == nil {
-		sort.Ints(gs)
-		for i, g := range gs {
-			if i > 0 {
-				groups.WriteByte(' ')
-			}
-			groups.WriteString(abi.Itoa(g))
-		}
-	}
-	var caught, ignored uint64
-	for sig := 1; sig <= kernel.Nsig; sig++ {
-		switch p.Sig.Act[sig].Handler {
-		case kernel.SigDfl:
-		case kernel.SigIgn:
-			ignored |= kernel.Bit(sig)
-		default:
-			caught |= kernel.Bit(sig)
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", comm, p.FS.Umask)
-	// PPid as getppid(2) answers it.
-	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p.Pid, p.Pid, p.Ppid())
-	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", uid, euid, euid, euid, gid, egid, egid, egid)
-	fmt.Fprintf(&b, "FDSize:\t%d\nGroups:\t%s \n", p.Files.MaxFDSet(), groups.String())
-	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", size>>10, rss*guestmm.PageSize>>10)
-	fmt.Fprintf(&b, "Threads:\t1\n")
-	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
-		uint64(0), p.Sig.Pending, p.Sig.Mask, ignored, caught)
 	return []byte(b.String()), nil
 }
 

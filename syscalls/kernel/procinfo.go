@@ -1,0 +1,175 @@
+// procinfo.go: what kshim's /proc (package proc) shows of any guest
+// process, /proc/PID for every pid of the table, not only the caller's.
+//
+// Invariants:
+//   - Only the guest's processes are shown (the table's pids), never the
+//     host's.
+//   - Info is taken under Kernel.Mu, which exec holds to swap a process's
+//     memory manager and names (Exe, Comm: SetIdent) and exit to mark its
+//     memory manager gone, so an MM read here is never a destroyed one;
+//     guestmm's lock comes after Kernel.Mu in the lock order, and its
+//     readers (Cmdline, Resident, VMAs) take it. A zombie's or an exiting
+//     process's memory is not read: its cmdline is empty and its sizes 0,
+//     as Linux's for a process whose mm is gone.
+//   - Signal dispositions are read as exit reads a parent's (the owner
+//     writes them without a lock; one word each).
+package kernel
+
+import (
+	"sort"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ProcInfo is a snapshot of one process for /proc/PID.
+type ProcInfo struct {
+	Pid, Ppid, Pgid, Sid int
+	// State is Linux's letter: R running (in the guest, or the reader
+	// itself), S sleeping (in a syscall), T stopped, Z zombie.
+	State      byte
+	Comm, Exe  string
+	ExeHost    string
+	Threads    int
+	Tids       []int
+	Nice       int
+	Started    time.Time
+	HasMM      bool
+	VSize, RSS uint64 // bytes, pages
+	Cmdline    []byte
+	Pending    uint64
+	Blocked    uint64
+	Ignored    uint64
+	Caught     uint64
+	ExitSignal int
+	ExitCode   uint32 // a zombie's wait status
+	Umask      uint32
+	FDSize     int
+	// UTime, STime are the CPU time of the live threads' host threads
+	// (kshim's own time for the guest, as CPUClock counts it).
+	UTime, STime time.Duration
+	Zombie, Self bool
+}
+
+// SetIdent runs f, which changes p's Exe or Comm, under Kernel.Mu.
+func (p *Process) SetIdent(f func()) {
+	k := p.Proc.K
+	if k == nil {
+		f()
+		return
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	f()
+}
+
+// PIDs are the guest's process ids (thread group leaders, zombies too),
+// in order.
+func (k *Kernel) PIDs() []int {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	out := make([]int, 0, len(k.Procs))
+	for pid := range k.Procs {
+		out = append(out, pid)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// Lookup is the process with id pid (a leader), or nil.
+func (k *Kernel) Lookup(pid int) *Process {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	return k.Procs[pid]
+}
+
+// Info snapshots q for a /proc reader, self (cmdline and memory sizes only
+// when mem). ok is false when q has been reaped meanwhile.
+func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
+	k := self.Proc.K
+	if k == nil { // no table: only self exists
+		q = self
+	} else {
+		k.Mu.Lock()
+		defer k.Mu.Unlock()
+		if k.Procs[q.Pid] != q {
+			return ProcInfo{}, false
+		}
+	}
+	in := ProcInfo{Pid: q.Pid, Comm: q.CommName(), Exe: q.Exe, ExeHost: q.ExeHostPath,
+		Nice: q.NiceOf(), Started: q.Started, Zombie: q.Proc.zombie, Self: q.Pid == self.Pid,
+		Pgid: q.Proc.Pgid, Sid: q.Proc.Sid, ExitSignal: q.Proc.exitSignal}
+	switch {
+	case q.Proc.Parent != nil:
+		in.Ppid = q.Proc.Parent.Pid
+	case q.Proc.first || k == nil:
+		in.Ppid = unix.Getppid()
+	default:
+		in.Ppid = 1
+	}
+	g := q.Proc.Group
+	in.Threads = 1
+	if g != nil && len(g.threads) > 0 {
+		in.Threads = len(g.threads)
+		for t := range g.threads {
+			in.Tids = append(in.Tids, t.Tid)
+		}
+		sort.Ints(in.Tids)
+	} else {
+		in.Tids = []int{q.Pid}
+	}
+	switch {
+	case q.Proc.zombie:
+		in.State = 'Z'
+	case g != nil && g.stopped.Load():
+		in.State = 'T'
+	case in.Self || !q.InSyscall.Load():
+		in.State = 'R'
+	default:
+		in.State = 'S'
+	}
+	if q.Proc.zombie || q.Proc.mmGone {
+		in.ExitCode = q.Proc.waitStat
+		return in, true
+	}
+	in.Umask = q.FS.Umask
+	in.FDSize = q.Files.MaxFDSet()
+	if g != nil {
+		for t := range g.threads {
+			h, ok := t.Proc.task.(hostTIDer)
+			if !ok || h.HostTID() == 0 {
+				continue
+			}
+			var prof, virt unix.Timespec
+			if unix.ClockGettime(makeThreadClock(h.HostTID(), 0), &prof) == nil &&
+				unix.ClockGettime(makeThreadClock(h.HostTID(), 1), &virt) == nil {
+				in.UTime += time.Duration(virt.Nano())
+				in.STime += time.Duration(prof.Nano() - virt.Nano())
+			}
+		}
+	}
+	if q.Sig.Act != nil {
+		for sig := 1; sig <= Nsig; sig++ {
+			switch q.Sig.Act[sig].Handler {
+			case SigDfl:
+			case SigIgn:
+				in.Ignored |= Bit(sig)
+			default:
+				in.Caught |= Bit(sig)
+			}
+		}
+	}
+	in.Blocked = q.Sig.Mask
+	q.Proc.SigMu.Lock()
+	in.Pending = q.Sig.Pending
+	q.Proc.SigMu.Unlock()
+	if mem && q.MM != nil {
+		in.HasMM = true
+		for _, v := range q.MM.VMAs() {
+			in.VSize += v.End - v.Start
+		}
+		in.RSS = q.MM.Present()
+		in.Cmdline = q.MM.Cmdline()
+	}
+	return in, true
+}

@@ -1,0 +1,215 @@
+// pid.go: /proc/PID for every process of the guest (kernel.ProcInfo, a
+// snapshot taken under the table's lock): stat, status, cmdline, comm and
+// task/TID for any of them; the magic links (exe, cwd, root, fd), maps and
+// mounts only for the caller's own process (fsproc.go), as the other
+// processes' fd tables and fs contexts are their own goroutines'.
+//
+// Invariants:
+//   - Only the guest's pids (kernel.Kernel.PIDs) are listed or found.
+//   - A process that has been reaped between lookup and open is ESRCH at
+//     open, as Linux's proc_pid files give once the task is gone; a zombie
+//     shows state Z, an empty cmdline and no memory sizes.
+package proc
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/guestmm"
+	"kshim/syscalls/abi"
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
+)
+
+// guestPIDs are the pids /proc lists: the table's, or only p's without one.
+func guestPIDs(p *kernel.Process) []int {
+	if k := p.Proc.K; k != nil {
+		return k.PIDs()
+	}
+	return []int{p.Pid}
+}
+
+// otherProc is the guest process name names (a decimal pid that is not
+// p's own), or nil.
+func otherProc(p *kernel.Process, name string) *kernel.Process {
+	pid, err := strconv.Atoi(name)
+	if err != nil || abi.Itoa(pid) != name || pid == p.Pid || p.Proc.K == nil {
+		return nil
+	}
+	return p.Proc.K.Lookup(pid)
+}
+
+// infoGen is a file generated from q's snapshot as reader p sees it.
+func infoGen(q *kernel.Process, mem bool, gen func(in kernel.ProcInfo) []byte) func(fs.FileOwner) ([]byte, error) {
+	return func(o fs.FileOwner) ([]byte, error) {
+		p := o.(*kernel.Process)
+		target := q
+		if target == nil {
+			target = p
+		}
+		in, ok := p.Info(target, mem)
+		if !ok {
+			return nil, unix.ESRCH
+		}
+		return gen(in), nil
+	}
+}
+
+// pidFile is one of the files every /proc/PID has (q nil: the reader's own).
+func pidFile(q *kernel.Process, dir, name string) *fs.ProcNode {
+	n := &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode}
+	switch name {
+	case "stat":
+		n.Gen = infoGen(q, true, procPidStat)
+	case "status":
+		n.Gen = infoGen(q, true, procPidStatus)
+	case "cmdline":
+		n.Gen = infoGen(q, true, func(in kernel.ProcInfo) []byte { return in.Cmdline })
+	case "comm":
+		n.Gen = infoGen(q, false, func(in kernel.ProcInfo) []byte { return []byte(in.Comm + "\n") })
+	default:
+		return nil
+	}
+	return n
+}
+
+var pidFiles = []string{"cmdline", "comm", "stat", "status"}
+
+// procOtherDir is /proc/PID for a process other than the reader.
+func procOtherDir(q *kernel.Process) *fs.ProcNode {
+	dir := "/proc/" + abi.Itoa(q.Pid)
+	return &fs.ProcNode{
+		Path: dir, Mode: procDirMode,
+		Names: func(fs.FileOwner) []string { return append(append([]string{}, pidFiles...), "task") },
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
+			if name == "task" {
+				return procTaskDir(q, dir+"/task")
+			}
+			return pidFile(q, dir, name)
+		},
+	}
+}
+
+// procTaskDir is /proc/PID/task: one directory per thread, with the
+// process's files (kshim keeps no per-thread state they show apart).
+func procTaskDir(q *kernel.Process, dir string) *fs.ProcNode {
+	return &fs.ProcNode{
+		Path: dir, Mode: procDirMode,
+		Names: func(o fs.FileOwner) []string {
+			p := o.(*kernel.Process)
+			target := q
+			if target == nil {
+				target = p
+			}
+			in, _ := p.Info(target, false)
+			var out []string
+			for _, t := range in.Tids {
+				out = append(out, abi.Itoa(t))
+			}
+			return out
+		},
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
+			p := o.(*kernel.Process)
+			target := q
+			if target == nil {
+				target = p
+			}
+			in, ok := p.Info(target, false)
+			if !ok {
+				return nil
+			}
+			for _, t := range in.Tids {
+				if abi.Itoa(t) == name {
+					tdir := dir + "/" + name
+					return &fs.ProcNode{Path: tdir, Mode: procDirMode,
+						Names: func(fs.FileOwner) []string { return pidFiles },
+						Child: func(_ fs.FileOwner, n string) *fs.ProcNode { return pidFile(q, tdir, n) }}
+				}
+			}
+			return nil
+		},
+	}
+}
+
+var stateNames = map[byte]string{'R': "R (running)", 'S': "S (sleeping)", 'T': "T (stopped)", 'Z': "Z (zombie)"}
+
+// ticks is d in USER_HZ (100) clock ticks, /proc's unit.
+func ticks(d time.Duration) uint64 { return uint64(d / (10 * time.Millisecond)) }
+
+// procPidStat is /proc/PID/stat in Linux's field order (do_task_stat).
+// What kshim does not track is 0: fault counts, children's times, the
+// code, stack and data addresses, kernel stack pointers, wchan, the CPU.
+func procPidStat(in kernel.ProcInfo) []byte {
+	var boot unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot)
+	start := time.Duration(boot.Nano()) - time.Since(in.Started)
+	vsize, rss := in.VSize, in.RSS
+	f := []uint64{
+		uint64(in.Ppid), uint64(in.Pgid), uint64(in.Sid), 0, // tty_nr: no controlling tty known
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d (%s) %c", in.Pid, in.Comm, in.State)
+	for _, v := range f {
+		fmt.Fprintf(&b, " %d", v)
+	}
+	fmt.Fprintf(&b, " -1") // tpgid
+	for _, v := range []uint64{
+		0,          // flags
+		0, 0, 0, 0, // minflt cminflt majflt cmajflt
+		ticks(in.UTime), ticks(in.STime), 0, 0,
+	} {
+		fmt.Fprintf(&b, " %d", v)
+	}
+	fmt.Fprintf(&b, " %d %d %d 0 %d %d %d %d", 20+in.Nice, in.Nice, in.Threads, ticks(start), vsize, rss, uint64(unix.RLIM_INFINITY))
+	for range 5 { // startcode endcode startstack kstkesp kstkeip
+		b.WriteString(" 0")
+	}
+	fmt.Fprintf(&b, " %d %d %d %d", in.Pending, in.Blocked, in.Ignored, in.Caught)
+	fmt.Fprintf(&b, " 0 0 0 %d 0 0 0 0 0 0", in.ExitSignal) // wchan nswap cnswap exit_signal processor rt_priority policy blkio guest cguest
+	for range 7 {                                           // start_data end_data start_brk arg_start arg_end env_start env_end
+		b.WriteString(" 0")
+	}
+	fmt.Fprintf(&b, " %d\n", in.ExitCode)
+	return []byte(b.String())
+}
+
+// procPidStatus is /proc/PID/status with the fields kshim knows. VmSize is
+// the sum of the VMAs; VmRSS counts the present user PTEs, which is close
+// to Linux's resident set but not the same (kshim maps ahead on faults and
+// does not count page-table pages); VmPeak and VmHWM are not tracked. A
+// zombie has no Vm lines, as on Linux.
+func procPidStatus(in kernel.ProcInfo) []byte {
+	uid, euid, gid, egid := unix.Getuid(), unix.Geteuid(), unix.Getgid(), unix.Getegid()
+	var groups strings.Builder
+	if gs, err := unix.Getgroups(); err == nil {
+		sort.Ints(gs)
+		for i, g := range gs {
+			if i > 0 {
+				groups.WriteByte(' ')
+			}
+			groups.WriteString(abi.Itoa(g))
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Name:\t%s\n", in.Comm)
+	if !in.Zombie {
+		fmt.Fprintf(&b, "Umask:\t%04o\n", in.Umask)
+	}
+	fmt.Fprintf(&b, "State:\t%s\n", stateNames[in.State])
+	// PPid as getppid(2) answers it.
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", in.Pid, in.Pid, in.Ppid)
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n", uid, euid, euid, euid, gid, egid, egid, egid)
+	fmt.Fprintf(&b, "FDSize:\t%d\nGroups:\t%s \n", in.FDSize, groups.String())
+	if in.HasMM {
+		fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", in.VSize>>10, in.RSS*guestmm.PageSize>>10)
+	}
+	fmt.Fprintf(&b, "Threads:\t%d\n", in.Threads)
+	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
+		uint64(0), in.Pending, in.Blocked, in.Ignored, in.Caught)
+	return []byte(b.String())
+}

@@ -108,6 +108,7 @@ var programs = []prog{
 	{bin: "sig_process"},    // kill(getpid()) from a thread that blocks it
 	{bin: "sched_affinity"}, // the mask set reads back, inherited (thread.go)
 	{bin: "nproc"},          // RLIMIT_NPROC at fork and clone (kernel/limits.go)
+	{bin: "signalfd"},       // signalfd, signalfd4: reads, poll/epoll, mask update, fork (signalfd.go)
 	{bin: "pidfd"},          // pidfd_open, pidfd_send_signal, waitid(P_PIDFD), CLONE_PIDFD (waitpidfd.go)
 	{bin: "sig_badframe"},
 	{bin: "sig_shimrip"}, // RIP above the user half; CS after a #UD that drains

@@ -17,6 +17,7 @@ import (
 )
 
 func sysPoll(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	p.SyncSignalfds() // kernel/signalfd.go: readiness is the poller's
 	d := fs.Deadline{Forever: true}
 	if ms := int32(a[2]); ms >= 0 {
 		d = fs.After(time.Duration(ms) * time.Millisecond)
@@ -25,6 +26,7 @@ func sysPoll(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysPpoll(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	p.SyncSignalfds() // kernel/signalfd.go: readiness is the poller's
 	d, err := p.TimespecArg(a[2])
 	if err != nil {
 		return 0, err
@@ -40,6 +42,7 @@ func sysPpoll(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysSelect(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	p.SyncSignalfds() // kernel/signalfd.go: readiness is the poller's
 	d := fs.Deadline{Forever: true}
 	if a[4] != 0 {
 		var b [16]byte
@@ -69,6 +72,7 @@ func sysSelect(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysPselect6(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	p.SyncSignalfds() // kernel/signalfd.go: readiness is the poller's
 	d, err := p.TimespecArg(a[4])
 	if err != nil {
 		return 0, err
@@ -130,10 +134,12 @@ func sysEpollCtl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysEpollWait(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	p.SyncSignalfds() // kernel/signalfd.go: readiness is the poller's
 	return p.EpollWait(a[0], a[1], a[2], fs.MsDeadline(int32(a[3])))
 }
 
 func sysEpollPwait(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	p.SyncSignalfds() // kernel/signalfd.go: readiness is the poller's
 	if err := p.SigmaskArg(a[4], a[5]); err != nil {
 		return 0, err
 	}
@@ -141,6 +147,7 @@ func sysEpollPwait(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysEpollPwait2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	p.SyncSignalfds() // kernel/signalfd.go: readiness is the poller's
 	d, err := p.TimespecArg(a[3])
 	if err != nil {
 		return 0, err

@@ -53,8 +53,10 @@ func ioFD(p *kernel.Process, fd uint64, write bool) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	if e.File.Pidfd != nil {
-		return -1, unix.EINVAL // a pidfd has no read or write
+	if e.File.Pidfd != nil || e.File.Signalfd != nil {
+		// A pidfd has no read or write; a signalfd no write, and its
+		// read is kshim's (rw, signalfd.go), not the host eventfd's.
+		return -1, unix.EINVAL
 	}
 	if f := e.File; f.Node != nil {
 		switch {
@@ -77,6 +79,11 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	if positional {
 		if off = int64(a[3]); off < 0 {
 			return 0, unix.EINVAL
+		}
+	}
+	if !write {
+		if n, ok, err := signalfdRead(p, a[0], a[1], a[2], positional); ok {
+			return n, err
 		}
 	}
 	h, err := ioFD(p, a[0], write)

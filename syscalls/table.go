@@ -19,6 +19,9 @@ var table map[uint64]handler
 func init() {
 	table = map[uint64]handler{
 		unix.SYS_CAPGET: sysCapget, // caps.go
+		// signalfd.go
+		unix.SYS_SIGNALFD4: sysSignalfd4,
+		unix.SYS_SIGNALFD:  sysSignalfd,
 		// Files (fs*.go, io.go).
 		unix.SYS_READ:          sysRead,
 		unix.SYS_WRITE:         sysWrite,

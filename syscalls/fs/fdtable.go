@@ -87,6 +87,9 @@ type OpenFile struct {
 	// Pidfd is the process a pidfd names (kernel's *Process, pidfd.go),
 	// else nil.
 	Pidfd any
+	// Signalfd is a signalfd's state (kernel's *Signalfd, signalfd.go),
+	// else nil.
+	Signalfd any
 }
 
 type FDEntry struct {

@@ -151,6 +151,7 @@ func (p *Process) Raise(sig int, info Siginfo) {
 	p.Sig.Pending |= Bit(sig)
 	p.Sig.info[sig] = info
 	p.Proc.SigMu.Unlock()
+	p.sfdPosted(sig)
 }
 
 // Linux's si_code for signals sent by kill and by tkill/tgkill.

@@ -391,6 +391,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Group.leader, children: map[*Process]bool{},
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, exitSignal: int(flags & 0xff)}
 	c.Proc.Group = newThreadGroup(c)
+	c.sfdFork()
 	k.addTask(c)
 	if flags&CloneVfork != 0 {
 		c.Proc.vforkDone = make(chan struct{})
@@ -672,6 +673,7 @@ func (p *Process) post(sig int, info Siginfo) {
 	p.Sig.Pending |= Bit(sig)
 	p.Sig.info[sig] = info
 	p.Proc.SigMu.Unlock()
+	p.sfdPosted(sig)
 	p.pokeIntr()
 	if t := p.Proc.task; t != nil {
 		t.Kick()

@@ -221,6 +221,7 @@ func (p *Process) threadExit() (last bool) {
 			p.ExitStatus, p.Signal = g.status, g.signal
 		}
 		k.Mu.Unlock()
+		sfdGroupGone(g)
 		return true
 	}
 	t := p.Proc.task

@@ -57,8 +57,11 @@ func isPipe(h int) bool {
 	return unix.Fstat(h, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
 }
 
-// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags).
-func sysCopyFileRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+// transferAt serves the calls of the form (fd_in, off_in, fd_out, off_out,
+// ...): the guest's fds to host fds, check (may be nil) on them, the
+// offsets read from guest memory, call, and the offsets written back.
+func transferAt(p *kernel.Process, a *args, check func(in, out int) error,
+	call func(in int, offIn *int64, out int, offOut *int64) (int, error)) (uint64, error) {
 	in, err := ioFD(p, a[0], false)
 	if err != nil {
 		return 0, err
@@ -66,6 +69,11 @@ func sysCopyFileRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error
 	out, err := ioFD(p, a[2], true)
 	if err != nil {
 		return 0, err
+	}
+	if check != nil {
+		if err := check(in, out); err != nil {
+			return 0, err
+		}
 	}
 	offIn, err := offsetIn(p, a[1])
 	if err != nil {
@@ -75,7 +83,7 @@ func sysCopyFileRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.CopyFileRange(in, offIn, out, offOut, int(min(a[4], fs.MaxRW)), int(uint32(a[5])))
+	n, err := call(in, offIn, out, offOut)
 	if err != nil {
 		return 0, err
 	}
@@ -85,38 +93,29 @@ func sysCopyFileRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error
 	return uint64(n), offsetOut(p, a[3], offOut)
 }
 
-// splice(fd_in, off_in, fd_out, off_out, len, flags).
+// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags).
+func sysCopyFileRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return transferAt(p, a, nil, func(in int, offIn *int64, out int, offOut *int64) (int, error) {
+		return unix.CopyFileRange(in, offIn, out, offOut, int(min(a[4], fs.MaxRW)), int(uint32(a[5])))
+	})
+}
+
+// splice(fd_in, off_in, fd_out, off_out, len, flags): an offset for a
+// pipe end is ESPIPE; the wait for the pipe is the guest's (waitTransfer).
 func sysSplice(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	in, err := ioFD(p, a[0], false)
-	if err != nil {
-		return 0, err
+	check := func(in, out int) error {
+		if (a[1] != 0 && isPipe(in)) || (a[3] != 0 && isPipe(out)) {
+			return unix.ESPIPE
+		}
+		return nil
 	}
-	out, err := ioFD(p, a[2], true)
-	if err != nil {
-		return 0, err
-	}
-	if (a[1] != 0 && isPipe(in)) || (a[3] != 0 && isPipe(out)) {
-		return 0, unix.ESPIPE
-	}
-	offIn, err := offsetIn(p, a[1])
-	if err != nil {
-		return 0, err
-	}
-	offOut, err := offsetIn(p, a[3])
-	if err != nil {
-		return 0, err
-	}
-	if err := waitTransfer(p, in, out, a[5]); err != nil {
-		return 0, err
-	}
-	n, err := unix.Splice(in, offIn, out, offOut, int(min(a[4], fs.MaxRW)), int(uint32(a[5])))
-	if err != nil {
-		return 0, err
-	}
-	if err := offsetOut(p, a[1], offIn); err != nil {
-		return 0, err
-	}
-	return uint64(n), offsetOut(p, a[3], offOut)
+	return transferAt(p, a, check, func(in int, offIn *int64, out int, offOut *int64) (int, error) {
+		if err := waitTransfer(p, in, out, a[5]); err != nil {
+			return 0, err
+		}
+		n, err := unix.Splice(in, offIn, out, offOut, int(min(a[4], fs.MaxRW)), int(uint32(a[5])))
+		return int(n), err
+	})
 }
 
 // tee(fd_in, fd_out, len, flags).

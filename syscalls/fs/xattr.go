@@ -162,22 +162,29 @@ func (p *Task) Getxattr(a [6]uint64, fd, follow bool) (uint64, error) {
 	if t.r.Node != nil {
 		return 0, procXattrRead(t.r.Node, name)
 	}
-	size := min(a[3], xattrSizeMax)
+	return p.xattrRead(a[2], a[3], func(buf []byte) (int, error) {
+		if t.hostFD {
+			return unix.Fgetxattr(t.r.FD, name, buf)
+		}
+		return unix.Getxattr(t.path(), name, buf)
+	})
+}
+
+// xattrRead is the common tail of getxattr and listxattr: read (the host
+// call) into a buffer of the guest's size (0: the size only), copied out
+// to addr.
+func (p *Task) xattrRead(addr, size uint64, read func([]byte) (int, error)) (uint64, error) {
+	size = min(size, xattrSizeMax)
 	var buf []byte
 	if size > 0 {
 		buf = make([]byte, size)
 	}
-	var n int
-	if t.hostFD {
-		n, err = unix.Fgetxattr(t.r.FD, name, buf)
-	} else {
-		n, err = unix.Getxattr(t.path(), name, buf)
-	}
+	n, err := read(buf)
 	if err != nil {
 		return 0, err
 	}
 	if size > 0 {
-		if _, err := p.MM.CopyOut(a[2], buf[:n]); err != nil {
+		if _, err := p.MM.CopyOut(addr, buf[:n]); err != nil {
 			return 0, unix.EFAULT
 		}
 	}
@@ -194,26 +201,12 @@ func (p *Task) Listxattr(a [6]uint64, fd, follow bool) (uint64, error) {
 	if t.r.Node != nil {
 		return 0, nil
 	}
-	size := min(a[2], xattrSizeMax)
-	var buf []byte
-	if size > 0 {
-		buf = make([]byte, size)
-	}
-	var n int
-	if t.hostFD {
-		n, err = unix.Flistxattr(t.r.FD, buf)
-	} else {
-		n, err = unix.Listxattr(t.path(), buf)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if size > 0 {
-		if _, err := p.MM.CopyOut(a[1], buf[:n]); err != nil {
-			return 0, unix.EFAULT
+	return p.xattrRead(a[1], a[2], func(buf []byte) (int, error) {
+		if t.hostFD {
+			return unix.Flistxattr(t.r.FD, buf)
 		}
-	}
-	return uint64(n), nil
+		return unix.Listxattr(t.path(), buf)
+	})
 }
 
 // Setxattr is setxattr(target, name, value, size, flags) and its forms.

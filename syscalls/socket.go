@@ -97,12 +97,9 @@ func sysSocketpair(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 // bind(fd, addr, addrlen).
 func sysBind(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
 		return 0, err
-	}
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
-		return 0, err // ENOTSOCK, before the address as on Linux
 	}
 	sa, err := net.SockaddrIn(p, a[1], int(int32(a[2])))
 	if err != nil {
@@ -215,14 +212,11 @@ func sysShutdown(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 // setsockopt(fd, level, optname, optval, optlen).
 func sysSetsockopt(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
 		return 0, err
 	}
 	level, opt, optlen := int(int32(a[1])), int(int32(a[2])), int(int32(a[4]))
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
-		return 0, err
-	}
 	if optlen < 0 {
 		return 0, unix.EINVAL
 	}
@@ -250,14 +244,11 @@ func sysSetsockopt(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 // getsockopt(fd, level, optname, optval, optlen).
 func sysGetsockopt(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
 		return 0, err
 	}
 	level, opt := int(int32(a[1])), int(int32(a[2]))
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
-		return 0, err
-	}
 	var lb [4]byte
 	if _, err := p.MM.CopyIn(a[4], lb[:]); err != nil {
 		return 0, unix.EFAULT

@@ -37,11 +37,8 @@ func sysSendto(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if !fs.AccessOK(a[1], n) {
 		return 0, unix.EFAULT
 	}
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
-		return 0, err
-	}
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
 		return 0, err
 	}
 	var name []byte
@@ -73,11 +70,8 @@ func sysRecvfrom(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if !fs.AccessOK(a[1], n) {
 		return 0, unix.EFAULT
 	}
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
-		return 0, err
-	}
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
 		return 0, err
 	}
 	iov := []fs.Iovec{{Base: a[1], Len: n}}
@@ -130,11 +124,8 @@ func msgIn(p *kernel.Process, h int, m *net.Msghdr, send bool) (name []byte, pfd
 
 // sendmsg(fd, msg, flags).
 func sysSendmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
-		return 0, err
-	}
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
 		return 0, err
 	}
 	n, err := sendmsg(p, h, a[1], int(int32(a[2])))
@@ -172,11 +163,8 @@ func sendmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
 
 // recvmsg(fd, msg, flags).
 func sysRecvmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
-		return 0, err
-	}
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
 		return 0, err
 	}
 	n, err := recvmsg(p, h, a[1], int(int32(a[2])))
@@ -242,11 +230,8 @@ func recvmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
 // sendmmsg(fd, msgvec, vlen, flags): msg_len of each sent message is
 // written; an error after the first message ends the batch with the count.
 func sysSendmmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
-		return 0, err
-	}
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
 		return 0, err
 	}
 	vlen := min(a[2], net.UioMaxIOV)
@@ -274,11 +259,8 @@ func sysSendmmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 // MSG_WAITFORONE stops waiting; as on Linux the timeout is checked after
 // each message received (it does not bound a wait for one).
 func sysRecvmmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SockEntry(p, a[0])
+	h, err := net.SocketFD(p, a[0])
 	if err != nil {
-		return 0, err
-	}
-	if _, err := net.GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
 		return 0, err
 	}
 	var deadline time.Time

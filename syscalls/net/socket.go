@@ -100,6 +100,20 @@ func SockEntry(p *kernel.Process, x uint64) (int, error) {
 
 func GetsockoptInt(h, level, opt int) (int, error) { return unix.GetsockoptInt(h, level, opt) }
 
+// SocketFD is SockEntry for the calls that want a socket: the host's
+// answer to SO_TYPE gives ENOTSOCK for any other fd, before the call's
+// other arguments are looked at, as on Linux.
+func SocketFD(p *kernel.Process, x uint64) (int, error) {
+	h, err := SockEntry(p, x)
+	if err != nil {
+		return -1, err
+	}
+	if _, err := GetsockoptInt(h, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
+		return -1, err
+	}
+	return h, nil
+}
+
 // ---- creating ---------------------------------------------------------------
 
 // Allowed says whether the guest may make a socket of this family and

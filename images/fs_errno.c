@@ -21,14 +21,6 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 int main(void)
 {
 	/* Only the standard fds, natively too (a test runner may leak more). */

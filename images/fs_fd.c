@@ -22,14 +22,6 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 static int is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
 
 int main(int argc, char **argv)

@@ -20,7 +20,7 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
+static void rc_ok(const char *what, long r)
 {
 	printf("%-34s -> %s\n", what, r >= 0 ? "ok" : ename(errno));
 }
@@ -55,68 +55,68 @@ int main(int argc, char **argv)
 	/* Reads are fine either way. */
 	char buf[8] = {0};
 	int fd = open("f", O_RDONLY);
-	rc("open(f, O_RDONLY)", fd);
-	rc("read(f)", read(fd, buf, sizeof buf));
+	rc_ok("open(f, O_RDONLY)", fd);
+	rc_ok("read(f)", read(fd, buf, sizeof buf));
 	printf("contents=%s", buf);
-	rc("ftruncate(rdonly fd)", ftruncate(fd, 0));
-	rc("fchmod(rdonly fd)", fchmod(fd, 0600));
-	rc("fchown(rdonly fd, -1, -1)", fchown(fd, -1, -1));
-	rc("futimens(rdonly fd)", futimens(fd, NULL));
+	rc_ok("ftruncate(rdonly fd)", ftruncate(fd, 0));
+	rc_ok("fchmod(rdonly fd)", fchmod(fd, 0600));
+	rc_ok("fchown(rdonly fd, -1, -1)", fchown(fd, -1, -1));
+	rc_ok("futimens(rdonly fd)", futimens(fd, NULL));
 	close(fd);
-	rc("access(f, R_OK)", access("f", R_OK));
-	rc("access(f, W_OK)", access("f", W_OK));
-	rc("access(d, W_OK)", access("d", W_OK));
-	rc("access(p, W_OK)", access("p", W_OK));
-	rc("access(/dev/null, W_OK)", access("/dev/null", W_OK));
-	rc("access(missing, W_OK)", access("missing", W_OK));
+	rc_ok("access(f, R_OK)", access("f", R_OK));
+	rc_ok("access(f, W_OK)", access("f", W_OK));
+	rc_ok("access(d, W_OK)", access("d", W_OK));
+	rc_ok("access(p, W_OK)", access("p", W_OK));
+	rc_ok("access(/dev/null, W_OK)", access("/dev/null", W_OK));
+	rc_ok("access(missing, W_OK)", access("missing", W_OK));
 
 	/* open with write intent */
-	rc("open(f, O_WRONLY)", op("f", O_WRONLY));
-	rc("open(f, O_RDWR)", op("f", O_RDWR));
-	rc("open(f, O_RDONLY|O_TRUNC)", op("f", O_RDONLY | O_TRUNC));
-	rc("open(f, O_RDONLY|O_CREAT)", op("f", O_RDONLY | O_CREAT));
-	rc("open(f, O_CREAT|O_EXCL)", op("f", O_WRONLY | O_CREAT | O_EXCL));
-	rc("open(new, O_CREAT)", op("new", O_WRONLY | O_CREAT));
-	rc("open(nodir/new, O_CREAT)", op("nodir/new", O_WRONLY | O_CREAT));
-	rc("open(f/new, O_CREAT)", op("f/new", O_WRONLY | O_CREAT));
-	rc("open(d, O_WRONLY)", op("d", O_WRONLY));
-	rc("open(d, O_RDONLY|O_CREAT)", op("d", O_RDONLY | O_CREAT));
-	rc("open(l, O_WRONLY|O_NOFOLLOW)", op("l", O_WRONLY | O_NOFOLLOW));
-	rc("open(l, O_WRONLY)", op("l", O_WRONLY));
-	rc("open(p, O_RDWR)", op("p", O_RDWR));
-	rc("open(d, O_TMPFILE)", op("d", O_TMPFILE | O_RDWR));
-	rc("open(/dev/null, O_WRONLY)", op("/dev/null", O_WRONLY));
-	rc("creat(new)", creat("new", 0644) >= 0 ? 0 : -1);
+	rc_ok("open(f, O_WRONLY)", op("f", O_WRONLY));
+	rc_ok("open(f, O_RDWR)", op("f", O_RDWR));
+	rc_ok("open(f, O_RDONLY|O_TRUNC)", op("f", O_RDONLY | O_TRUNC));
+	rc_ok("open(f, O_RDONLY|O_CREAT)", op("f", O_RDONLY | O_CREAT));
+	rc_ok("open(f, O_CREAT|O_EXCL)", op("f", O_WRONLY | O_CREAT | O_EXCL));
+	rc_ok("open(new, O_CREAT)", op("new", O_WRONLY | O_CREAT));
+	rc_ok("open(nodir/new, O_CREAT)", op("nodir/new", O_WRONLY | O_CREAT));
+	rc_ok("open(f/new, O_CREAT)", op("f/new", O_WRONLY | O_CREAT));
+	rc_ok("open(d, O_WRONLY)", op("d", O_WRONLY));
+	rc_ok("open(d, O_RDONLY|O_CREAT)", op("d", O_RDONLY | O_CREAT));
+	rc_ok("open(l, O_WRONLY|O_NOFOLLOW)", op("l", O_WRONLY | O_NOFOLLOW));
+	rc_ok("open(l, O_WRONLY)", op("l", O_WRONLY));
+	rc_ok("open(p, O_RDWR)", op("p", O_RDWR));
+	rc_ok("open(d, O_TMPFILE)", op("d", O_TMPFILE | O_RDWR));
+	rc_ok("open(/dev/null, O_WRONLY)", op("/dev/null", O_WRONLY));
+	rc_ok("creat(new)", creat("new", 0644) >= 0 ? 0 : -1);
 
 	/* the tree: additions and attribute changes first, removals last,
 	 * so that with --rw each call still meets the tree it expects */
-	rc("mkdir(new)", mkdir("new", 0755));
-	rc("mkdir(d)", mkdir("d", 0755));
-	rc("mkdir(nodir/x)", mkdir("nodir/x", 0755));
-	rc("link(f, g)", link("f", "g"));
-	rc("link(f, d)", link("f", "d"));
-	rc("link(missing, h)", link("missing", "h"));
-	rc("symlink(f, s)", symlink("f", "s"));
-	rc("symlink(f, l)", symlink("f", "l"));
-	rc("mknod(fifo2)", mknod("fifo2", S_IFIFO | 0644, 0));
-	rc("truncate(g, 1)", truncate("g", 1));
-	rc("truncate(d, 0)", truncate("d", 0));
-	rc("truncate(missing, 0)", truncate("missing", 0));
-	rc("chmod(f)", chmod("f", 0600));
-	rc("chmod(missing)", chmod("missing", 0600));
-	rc("chown(f, -1, -1)", chown("f", -1, -1));
-	rc("lchown(l, -1, -1)", lchown("l", -1, -1));
-	rc("utimes(f)", utimes("f", NULL));
+	rc_ok("mkdir(new)", mkdir("new", 0755));
+	rc_ok("mkdir(d)", mkdir("d", 0755));
+	rc_ok("mkdir(nodir/x)", mkdir("nodir/x", 0755));
+	rc_ok("link(f, g)", link("f", "g"));
+	rc_ok("link(f, d)", link("f", "d"));
+	rc_ok("link(missing, h)", link("missing", "h"));
+	rc_ok("symlink(f, s)", symlink("f", "s"));
+	rc_ok("symlink(f, l)", symlink("f", "l"));
+	rc_ok("mknod(fifo2)", mknod("fifo2", S_IFIFO | 0644, 0));
+	rc_ok("truncate(g, 1)", truncate("g", 1));
+	rc_ok("truncate(d, 0)", truncate("d", 0));
+	rc_ok("truncate(missing, 0)", truncate("missing", 0));
+	rc_ok("chmod(f)", chmod("f", 0600));
+	rc_ok("chmod(missing)", chmod("missing", 0600));
+	rc_ok("chown(f, -1, -1)", chown("f", -1, -1));
+	rc_ok("lchown(l, -1, -1)", lchown("l", -1, -1));
+	rc_ok("utimes(f)", utimes("f", NULL));
 	struct timespec omit[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
-	rc("utimensat(f, OMIT, OMIT)", utimensat(AT_FDCWD, "f", omit, 0));
-	rc("rename(s, s2)", rename("s", "s2"));
-	rc("rename(missing, s3)", rename("missing", "s3"));
-	rc("rmdir(.)", rmdir("."));
-	rc("rmdir(missing)", rmdir("missing"));
-	rc("rmdir(d)", rmdir("d"));
-	rc("unlink(missing)", unlink("missing"));
-	rc("unlink(nodir/x)", unlink("nodir/x"));
-	rc("unlink(g)", unlink("g"));
+	rc_ok("utimensat(f, OMIT, OMIT)", utimensat(AT_FDCWD, "f", omit, 0));
+	rc_ok("rename(s, s2)", rename("s", "s2"));
+	rc_ok("rename(missing, s3)", rename("missing", "s3"));
+	rc_ok("rmdir(.)", rmdir("."));
+	rc_ok("rmdir(missing)", rmdir("missing"));
+	rc_ok("rmdir(d)", rmdir("d"));
+	rc_ok("unlink(missing)", unlink("missing"));
+	rc_ok("unlink(nodir/x)", unlink("nodir/x"));
+	rc_ok("unlink(g)", unlink("g"));
 
 	/* whatever ran, the file is as it was or gone: report which */
 	struct stat st;

@@ -13,14 +13,6 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 static volatile int handled;
 static void on_usr1(int sig) { (void)sig; handled++; }
 

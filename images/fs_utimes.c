@@ -19,14 +19,6 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 static void times_of(const char *path)
 {
 	struct stat st;

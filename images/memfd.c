@@ -12,14 +12,6 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 int main(void)
 {
 	char longname[300];

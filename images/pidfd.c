@@ -25,14 +25,6 @@ static int send_sig(int fd, int sig, siginfo_t *si, unsigned flags)
 	return syscall(SYS_pidfd_send_signal, fd, sig, si, flags);
 }
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 static int ready(int fd, int timeout)
 {
 	struct pollfd p = {fd, POLLIN, 0};

@@ -13,14 +13,6 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 #define CPU_CLOCK(pid, which) ((clockid_t)((~(unsigned)(pid)) << 3) | (which))
 
 int main(void)

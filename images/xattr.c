@@ -14,14 +14,6 @@
 
 #include "common.h"
 
-static void rc(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", what, ename(errno));
-	else
-		printf("%s -> %ld\n", what, r);
-}
-
 /* Prints a listxattr result: its names, sorted order as the fs gives. */
 static void list(const char *what, long n, const char *buf)
 {

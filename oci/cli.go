@@ -318,12 +318,18 @@ func (g *global) create(args []string) int {
 
 func (g *global) load(id string) (*container, error) { return loadContainer(g.root, id) }
 
-func (g *global) start(args []string) int {
-	pos, err := parse(flags("start"), args, 1)
+// target parses a verb's flags, which leave exactly the container's id, and
+// loads that container: the opening of most verbs.
+func (g *global) target(fs *flag.FlagSet, args []string) (*container, error) {
+	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return g.fail(err)
+		return nil, err
 	}
-	c, err := g.load(pos[0])
+	return g.load(pos[0])
+}
+
+func (g *global) start(args []string) int {
+	c, err := g.target(flags("start"), args)
 	if err != nil {
 		return g.fail(err)
 	}
@@ -343,11 +349,7 @@ func (g *global) start(args []string) int {
 }
 
 func (g *global) stateCmd(args []string) int {
-	pos, err := parse(flags("state"), args, 1)
-	if err != nil {
-		return g.fail(err)
-	}
-	c, err := g.load(pos[0])
+	c, err := g.target(flags("state"), args)
 	if err != nil {
 		return g.fail(err)
 	}
@@ -412,11 +414,7 @@ func (g *global) delete(args []string) int {
 	fs := flags("delete")
 	var force bool
 	boolFlag(fs, &force, "force", "f")
-	pos, err := parse(fs, args, 1)
-	if err != nil {
-		return g.fail(err)
-	}
-	c, err := g.load(pos[0])
+	c, err := g.target(fs, args)
 	if err != nil {
 		var ne errNotExist
 		if force && errors.As(err, &ne) {
@@ -463,11 +461,7 @@ func (c *container) stop() error {
 }
 
 func (g *global) pause(verb string, args []string) int {
-	pos, err := parse(flags(verb), args, 1)
-	if err != nil {
-		return g.fail(err)
-	}
-	c, err := g.load(pos[0])
+	c, err := g.target(flags(verb), args)
 	if err != nil {
 		return g.fail(err)
 	}
@@ -526,11 +520,7 @@ func (g *global) update(args []string) int {
 	fs := flags("update")
 	var res string
 	strFlag(fs, &res, "resources", "r")
-	pos, err := parse(fs, args, 1)
-	if err != nil {
-		return g.fail(err)
-	}
-	c, err := g.load(pos[0])
+	c, err := g.target(fs, args)
 	if err != nil {
 		return g.fail(err)
 	}

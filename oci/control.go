@@ -58,55 +58,40 @@ type exit struct {
 	Signal int `json:"signal,omitempty"`
 }
 
-// sockPath returns a short path for dir/ctl.sock and the fd that keeps it
-// valid (close it after use).
-func sockPath(dir string) (string, int, error) {
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// ctlSocket makes a SEQPACKET socket and hands it, with a short path for
+// dir/ctl.sock, to use (bind or connect). The path goes through an O_PATH fd
+// of dir, so a state directory deeper than sun_path's 108 bytes still works.
+func ctlSocket(dir string, use func(s int, sa *unix.SockaddrUnix) error) (int, error) {
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return "", -1, err
+		return -1, err
 	}
-	return fmt.Sprintf("/proc/self/fd/%d/ctl.sock", fd), fd, nil
+	defer unix.Close(dfd)
+	s, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := use(s, &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/ctl.sock", dfd)}); err != nil {
+		unix.Close(s)
+		return -1, err
+	}
+	return s, nil
 }
 
 // listen makes the control socket in dir.
 func listen(dir string) (int, error) {
-	path, dfd, err := sockPath(dir)
-	if err != nil {
-		return -1, err
-	}
-	defer unix.Close(dfd)
-	s, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
 	os.Remove(filepath.Join(dir, "ctl.sock"))
-	if err := unix.Bind(s, &unix.SockaddrUnix{Name: path}); err != nil {
-		unix.Close(s)
-		return -1, fmt.Errorf("binding the control socket: %w", err)
-	}
-	if err := unix.Listen(s, 16); err != nil {
-		unix.Close(s)
-		return -1, err
-	}
-	return s, nil
+	return ctlSocket(dir, func(s int, sa *unix.SockaddrUnix) error {
+		if err := unix.Bind(s, sa); err != nil {
+			return fmt.Errorf("binding the control socket: %w", err)
+		}
+		return unix.Listen(s, 16)
+	})
 }
 
 // dial connects to the control socket in dir.
 func dial(dir string) (int, error) {
-	path, dfd, err := sockPath(dir)
-	if err != nil {
-		return -1, err
-	}
-	defer unix.Close(dfd)
-	s, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	if err := unix.Connect(s, &unix.SockaddrUnix{Name: path}); err != nil {
-		unix.Close(s)
-		return -1, err
-	}
-	return s, nil
+	return ctlSocket(dir, func(s int, sa *unix.SockaddrUnix) error { return unix.Connect(s, sa) })
 }
 
 // send writes one message with optional fds.

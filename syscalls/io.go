@@ -324,10 +324,7 @@ func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint
 			break
 		}
 	}
-	want := uint64(0)
-	for _, v := range iov {
-		want += v.Len
-	}
+	want := fs.IovLen(iov)
 	if total > 0 && total < want && fs.PipeFaults(h, total) {
 		return 0, unix.EFAULT
 	}

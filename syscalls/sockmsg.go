@@ -122,14 +122,19 @@ func msgIn(p *kernel.Process, h int, m *net.Msghdr, send bool) (name []byte, pfd
 	return name, pfd, iov, err
 }
 
-// sendmsg(fd, msg, flags).
-func sysSendmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+// msgCall is sendmsg(fd, msg, flags) or recvmsg's: the socket, then call.
+func msgCall(p *kernel.Process, a *args, call func(*kernel.Process, int, uint64, int) (int, error)) (uint64, error) {
 	h, err := net.SocketFD(p, a[0])
 	if err != nil {
 		return 0, err
 	}
-	n, err := sendmsg(p, h, a[1], int(int32(a[2])))
+	n, err := call(p, h, a[1], int(int32(a[2])))
 	return uint64(n), err
+}
+
+// sendmsg(fd, msg, flags).
+func sysSendmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return msgCall(p, a, sendmsg)
 }
 
 func sendmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
@@ -151,11 +156,7 @@ func sendmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
 	}
 	data, err := net.Gather(p, iov)
 	if err != nil {
-		want := uint64(0)
-		for _, v := range iov {
-			want += v.Len
-		}
-		n, err := net.FaultingIO(p, unix.SYS_SENDTO, h, want, flags, name)
+		n, err := net.FaultingIO(p, unix.SYS_SENDTO, h, fs.IovLen(iov), flags, name)
 		return int(n), err
 	}
 	return net.SendOne(p, h, name, data, ctl, flags)
@@ -163,12 +164,7 @@ func sendmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
 
 // recvmsg(fd, msg, flags).
 func sysRecvmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SocketFD(p, a[0])
-	if err != nil {
-		return 0, err
-	}
-	n, err := recvmsg(p, h, a[1], int(int32(a[2])))
-	return uint64(n), err
+	return msgCall(p, a, recvmsg)
 }
 
 func recvmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
@@ -180,10 +176,7 @@ func recvmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	want := uint64(0)
-	for _, v := range iov {
-		want += v.Len
-	}
+	want := fs.IovLen(iov)
 	w := writableIov(p, iov)
 	if w == 0 && want > 0 {
 		n, err := net.FaultingIO(p, unix.SYS_RECVFROM, h, want, flags, nil)
@@ -322,10 +315,7 @@ func sockRW(p *kernel.Process, h int, iov []fs.Iovec, write, vector bool) (uint6
 
 // sockRead is read(2)/readv(2) on a socket: recvmsg with no flags.
 func sockRead(p *kernel.Process, h int, iov []fs.Iovec) (uint64, error) {
-	want := uint64(0)
-	for _, v := range iov {
-		want += v.Len
-	}
+	want := fs.IovLen(iov)
 	w := writableIov(p, iov)
 	if w == 0 && want > 0 {
 		return net.FaultingIO(p, unix.SYS_RECVFROM, h, want, 0, nil)

@@ -45,6 +45,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/net"
 )
 
 var (
@@ -327,7 +329,7 @@ func runNativeChild(uid string, argv []string) {
 		fmt.Fprintln(os.Stderr, "test-python native:", err)
 		os.Exit(1)
 	}
-	if err := loopbackUp(); err != nil {
+	if err := net.LoopbackUp(); err != nil {
 		fail(err)
 	}
 	var id int
@@ -345,24 +347,6 @@ func runNativeChild(uid string, argv []string) {
 		fail(err)
 	}
 	fail(syscall.Exec(argv[0], argv, os.Environ()))
-}
-
-// loopbackUp sets IFF_UP on "lo" in this process's network namespace.
-func loopbackUp() error {
-	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(s)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr)
 }
 
 // readReport reads regrtest's JUnit XML: <testsuites><testsuite><testcase

@@ -72,6 +72,15 @@ func HostWrite(h int, b []byte, off int64) (int, error) {
 
 type Iovec struct{ Base, Len uint64 }
 
+// IovLen is the sum of the iovecs' lengths (iovecs() bounds it by VecMax).
+func IovLen(iov []Iovec) uint64 {
+	n := uint64(0)
+	for _, v := range iov {
+		n += v.Len
+	}
+	return n
+}
+
 const IovMax = 1024
 
 // CheckMode reports EBADF when host fd h is not open for the direction

@@ -135,7 +135,7 @@ func (n *Network) worker(root int, errc chan<- error) {
 		return
 	}
 	if n.mode == NetPrivate || n.mode == NetJoined {
-		if err := loopbackUp(); err != nil {
+		if err := LoopbackUp(); err != nil {
 			errc <- fmt.Errorf("--net: bringing up loopback: %v", err)
 			return
 		}
@@ -186,8 +186,9 @@ func (n *Network) do(f func()) error {
 	}
 }
 
-// loopbackUp sets IFF_UP on "lo" in the calling thread's namespace.
-func loopbackUp() error {
+// LoopbackUp sets IFF_UP on "lo" in the calling thread's namespace
+// (ci/python's native side uses it too).
+func LoopbackUp() error {
 	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err

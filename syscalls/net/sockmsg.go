@@ -461,11 +461,7 @@ func IsSocket(h int) bool {
 func SockWrite(p *kernel.Process, h int, iov []fs.Iovec) (uint64, error) {
 	data, err := Gather(p, iov)
 	if err != nil {
-		want := uint64(0)
-		for _, v := range iov {
-			want += v.Len
-		}
-		return FaultingIO(p, unix.SYS_SENDTO, h, want, unix.MSG_NOSIGNAL, nil)
+		return FaultingIO(p, unix.SYS_SENDTO, h, fs.IovLen(iov), unix.MSG_NOSIGNAL, nil)
 	}
 	n, err := SendOne(p, h, nil, data, nil, unix.MSG_NOSIGNAL)
 	return uint64(n), err

@@ -158,7 +158,7 @@ func Policy(pid int) seccomp.Policy {
 	conds = append(conds, oneOf("ioctl", 1, append(append(append([]uint64{}, kvmIoctls...), ttyIoctls...), netIoctls...))...)
 	conds = append(conds, oneOf("socket", 0, socketFamilies)...)
 	conds = append(conds, oneOf("fcntl", 1, fcntlCmds)...)
-	conds = append(conds, oneOf("prctl", 0, []uint64{unix.PR_SET_VMA})...)
+	conds = append(conds, oneOf("prctl", 0, []uint64{unix.PR_SET_VMA, unix.PR_CAPBSET_READ})...)
 	conds = append(conds,
 		// Threads only: a thread of this process, in its namespaces.
 		cond("clone",

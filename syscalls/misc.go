@@ -241,37 +241,6 @@ func sysRseq(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, nil
 }
 
-func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	switch a[0] {
-	case kernel.PrSetName:
-		// strncpy_from_user of at most 15 bytes: a longer name is cut.
-		name, err := p.MM.ReadString(a[1], kernel.CommLen-1)
-		if err == unix.ENAMETOOLONG {
-			b := make([]byte, kernel.CommLen-1)
-			if _, err = p.MM.CopyIn(a[1], b); err == nil {
-				name = string(b)
-			}
-		}
-		if err != nil {
-			return 0, err
-		}
-		p.SetIdent(func() { p.Comm = append([]byte{}, name...) }) // non-nil even when empty
-		return 0, nil
-	case unix.PR_SET_KEEPCAPS, unix.PR_GET_KEEPCAPS:
-		return prctlKeepCaps(p, a)
-	case kernel.PrGetName:
-		b := make([]byte, kernel.CommLen)
-		copy(b, p.CommName())
-		_, err := p.MM.CopyOut(a[1], b)
-		return 0, err
-	}
-	if key := 2<<32 | a[0]; !p.Warned[key] {
-		p.Warned[key] = true
-		p.Log.WithField("option", a[0]).Debug("unimplemented prctl option: EINVAL")
-	}
-	return 0, unix.EINVAL
-}
-
 // sysinfo: the host's figures, except memory, which is the guest's own
 // (--mem, as /proc/meminfo shows it), and the number of guest processes.
 func sysSysinfo(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {

@@ -19,6 +19,7 @@ var table map[uint64]handler
 func init() {
 	table = map[uint64]handler{
 		unix.SYS_CAPGET: sysCapget, // caps.go
+		unix.SYS_CAPSET: sysCapset, // caps.go
 		// signalfd.go
 		unix.SYS_SIGNALFD4: sysSignalfd4,
 		unix.SYS_SIGNALFD:  sysSignalfd,

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,8 @@ commands:
   run [--mem SIZE] [--root DIR] [--rw] [--mount SPEC|-v HOST:GUEST[:ro]|--tmpfs GUEST[:OPTS]]... [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
       [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
-        run an x86-64 Linux program in a microVM; exits with its status.
+        run an x86-64 Linux program in a microVM; exits with its status
+        (127 when PROG, named without a slash, is not in PATH).
         The guest sees DIR (default /) as its root, read-only unless --rw;
         --mount type=bind,source=H,destination=G[,readonly], -v H:G[:ro] and
         --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (pages charged to --mem) into it;
@@ -198,6 +200,11 @@ func cmdRun(args []string) int {
 		return 2
 	}
 	prog := fs.Arg(0)
+	path, err := lookPath(prog, env)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kshim: %s: %v\n", prog, err)
+		return 127 // the shell's status for a command not found
+	}
 	if limit > 0 {
 		// A task stuck in a host call that the kill cannot end must not
 		// keep kshim alive: a few seconds after the limit, exit anyway
@@ -212,7 +219,7 @@ func cmdRun(args []string) int {
 		rs = vmm.NewRunStats()
 	}
 	res, err := vmm.Launch(vmm.Config{
-		Path: prog, Argv: fs.Args(), Env: env, MemSize: size,
+		Path: path, Argv: fs.Args(), Env: env, MemSize: size,
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
@@ -335,6 +342,49 @@ func guestEnv(base []string, clear bool, sets []string) ([]string, error) {
 		}
 	}
 	return env, nil
+}
+
+// lookPath finds a program named without a slash in the directories of the
+// guest environment's PATH, as execvp(3) does (its default PATH when the
+// environment has none); a name with a slash is taken as it is. The program
+// is a host file (kshim hands it in; its interpreter and libraries come from
+// the guest root), so the search is on the host, as for sudo or timeout.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	if name == "" {
+		return "", errors.New("no such file or directory")
+	}
+	dirs := "/bin:/usr/bin" // glibc execvp's default
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			dirs = v
+		}
+	}
+	var denied error
+	for _, d := range strings.Split(dirs, ":") {
+		if d == "" {
+			d = "." // an empty entry is the working directory
+		}
+		c := filepath.Join(d, name)
+		st, err := os.Stat(c)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		if st.Mode()&0o111 == 0 {
+			denied = errors.New("permission denied") // execvp goes on, and reports EACCES at the end
+			continue
+		}
+		if !strings.HasPrefix(c, "/") && !strings.HasPrefix(c, ".") {
+			c = "./" + c // keep it a path, not a name to search again
+		}
+		return c, nil
+	}
+	if denied != nil {
+		return "", denied
+	}
+	return "", errors.New("command not found in PATH")
 }
 
 // parseDuration reads --timeout as timeout(1) does (a number of seconds,

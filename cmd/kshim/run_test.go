@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -46,5 +48,42 @@ func TestParseDuration(t *testing.T) {
 		if _, err := parseDuration(bad); err == nil {
 			t.Errorf("parseDuration(%q) accepted", bad)
 		}
+	}
+}
+
+func TestLookPath(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "prog")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := []string{"PATH=/nonexistent:" + dir}
+	for _, c := range []struct {
+		name string
+		env  []string
+		want string
+		ok   bool
+	}{
+		{"prog", path, exe, true},
+		{"./x/y", path, "./x/y", true}, // a slash: as given
+		{"data", path, "", false},      // not executable: EACCES
+		{"sub", path, "", false},       // a directory is skipped
+		{"nosuch", path, "", false},
+		{"", path, "", false},
+		{"sh", nil, "/bin/sh", true}, // execvp's default PATH
+	} {
+		got, err := lookPath(c.name, c.env)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("lookPath(%q, %q) = %q, %v; want %q (ok %v)", c.name, c.env, got, err, c.want, c.ok)
+		}
+	}
+	if _, err := lookPath("data", path); err == nil || err.Error() != "permission denied" {
+		t.Errorf("lookPath of a file without x bits: %v, want permission denied", err)
 	}
 }

@@ -226,6 +226,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	p.RobustList, p.Rseq = 0, 0
 	p.Attrs.Persona &^= readImpliesExec // Linux's set_personality_64bit
 	p.Attrs.KeepCaps = false            // SECBIT_KEEP_CAPS ends at execve
+	p.Attrs.NotDumpable = false         // SUID_DUMP_USER again (no setuid exec here)
 	_ = p.Arch.SetFSBase(0)
 	_ = p.Arch.SetGSBase(0)
 	_ = p.Arch.ResetFPU()

@@ -100,10 +100,48 @@ type procAttrs struct {
 	Ioprio   uint32 // IOPRIO_PRIO_VALUE(class, data)
 	IoprioOK bool   // false: still the VMM's own I/O priority
 	KeepCaps bool   // PR_SET_KEEPCAPS (syscalls/uidgid.go): cleared by execve
+	// The prctl flags (syscalls/prctl.go). Pdeathsig is the signal sent
+	// when the parent process ends (0: none), cleared in every child;
+	// Kernel.Mu guards it (the parent's exit reads it). NoNewPrivs is
+	// sticky and inherited; NotDumpable is reset by execve. TimerSlack is
+	// the thread's slack in ns and SlackDefault what PR_SET_TIMERSLACK 0
+	// returns to: the parent's slack at clone (0 in both: Linux's 50 µs).
+	Pdeathsig    int
+	NoNewPrivs   bool
+	NotDumpable  bool
+	TimerSlack   uint64
+	SlackDefault uint64
 	// Affinity is the thread's CPU mask as sched_setaffinity set it (nil:
 	// every host CPU); bookkeeping only, the vCPU thread is not pinned.
 	// Kernel.Mu guards it.
 	Affinity []byte
+}
+
+// DefaultTimerSlack is a task's timer slack unless changed (ns).
+const DefaultTimerSlack = 50000
+
+// Slack is the thread's timer slack (PR_GET_TIMERSLACK).
+func (a *procAttrs) Slack() uint64 {
+	if a.TimerSlack == 0 {
+		return DefaultTimerSlack
+	}
+	return a.TimerSlack
+}
+
+// SetSlack is PR_SET_TIMERSLACK: 0 goes back to the default.
+func (a *procAttrs) SetSlack(ns uint64) {
+	if ns == 0 {
+		ns = a.SlackDefault
+	}
+	a.TimerSlack = ns
+}
+
+// forChild turns a copy of the parent's attributes into the child's, as
+// copy_process does: no parent-death signal, and the parent's current
+// slack as the child's default.
+func (a *procAttrs) forChild() {
+	a.Pdeathsig = 0
+	a.SlackDefault = a.TimerSlack
 }
 
 const (

@@ -388,6 +388,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	c.Pid = k.allocPID()
 	c.Tid = c.Pid
 	c.Attrs = p.Attrs // under Kernel.Mu, which guards the priorities
+	c.Attrs.forChild()
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Group.leader, children: map[*Process]bool{},
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, exitSignal: int(flags & 0xff)}
 	c.Proc.Group = newThreadGroup(c)
@@ -478,14 +479,7 @@ func (p *Process) exit() {
 		close(p.Proc.vforkDone)
 		p.Proc.vforkDone = nil
 	}
-	// Orphans are reaped by kshim itself when they exit (the role of init).
-	for c := range p.Proc.children {
-		c.Proc.Parent = nil
-		if c.Proc.zombie {
-			delete(k.Procs, c.Pid)
-		}
-	}
-	p.Proc.children = nil
+	k.orphan(p)
 	parent := p.Proc.Parent
 	switch {
 	case parent == nil:
@@ -508,6 +502,97 @@ func (p *Process) exit() {
 		p.Proc.task = nil
 	}
 	k.taskDone(p)
+}
+
+// orphan gives the children of p, which is ending, a new parent as
+// forget_original_parent does: each of their threads that asked for a
+// parent-death signal gets it (sent to its process), and each child goes
+// to the nearest live ancestor that is a child subreaper, which a zombie
+// among them notifies as its parent now. Without one, an orphan is reaped
+// by kshim itself when it exits (the role of init). Kernel.Mu held.
+//
+// Linux sends the parent-death signal when the thread that forked the
+// child ends; kshim keeps children per process, so it is sent when the
+// parent process ends (the usual case: a single-threaded parent).
+func (k *Kernel) orphan(p *Process) {
+	var reaper *Process
+	for q := p.Proc.Parent; q != nil; q = q.Proc.Parent {
+		if q.Proc.Group != nil && q.Proc.Group.subreaper && !q.Proc.zombie {
+			reaper = q
+			break
+		}
+	}
+	for c := range p.Proc.children {
+		for t := range c.Proc.Group.threads {
+			if sig := t.Attrs.Pdeathsig; sig != 0 {
+				c.post(sig, Siginfo{Signo: int32(sig), Code: SiUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+			}
+		}
+		c.Proc.Parent = reaper
+		if reaper == nil {
+			if c.Proc.zombie {
+				delete(k.Procs, c.Pid)
+			}
+			continue
+		}
+		c.Proc.exitSignal = int(unix.SIGCHLD) // reparent_leader: "we don't want people slaying init"
+		reaper.Proc.children[c] = true
+		if !c.Proc.zombie {
+			continue
+		}
+		if act := reaper.Sig.Act[unix.SIGCHLD]; act.Handler == SigIgn || act.Flags&saNocldwait != 0 {
+			delete(reaper.Proc.children, c) // do_notify_parent: auto-reaped
+			delete(k.Procs, c.Pid)
+			continue
+		}
+		code, status := int32(CldExited), int32(c.ExitStatus)
+		if c.Signal != 0 {
+			code, status = CldKilled, int32(c.Signal)
+		}
+		reaper.post(int(unix.SIGCHLD), Siginfo{Signo: int32(unix.SIGCHLD), Code: code,
+			Pid: uint32(c.Pid), UID: uint32(unix.Getuid()), Status: status, FromKill: true})
+	}
+	p.Proc.children = nil
+	k.cond.Broadcast() // a subreaper's wait may have a zombie to reap now
+}
+
+// SetSubreaper is PR_SET_CHILD_SUBREAPER; Subreaper is PR_GET's answer.
+func (p *Process) SetSubreaper(on bool) {
+	if k := p.Proc.K; k != nil {
+		k.Mu.Lock()
+		p.Proc.Group.subreaper = on
+		k.Mu.Unlock()
+	}
+}
+
+// Subreaper reports PR_GET_CHILD_SUBREAPER.
+func (p *Process) Subreaper() bool {
+	k := p.Proc.K
+	if k == nil {
+		return false
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	return p.Proc.Group.subreaper
+}
+
+// SetPdeathsig is PR_SET_PDEATHSIG (Kernel.Mu guards it against the
+// parent's exit reading it).
+func (p *Process) SetPdeathsig(sig int) {
+	if k := p.Proc.K; k != nil {
+		k.Mu.Lock()
+		defer k.Mu.Unlock()
+	}
+	p.Attrs.Pdeathsig = sig
+}
+
+// Pdeathsig is PR_GET_PDEATHSIG's answer.
+func (p *Process) Pdeathsig() int {
+	if k := p.Proc.K; k != nil {
+		k.Mu.Lock()
+		defer k.Mu.Unlock()
+	}
+	return p.Attrs.Pdeathsig
 }
 
 // pokeIntr wakes a wait of p's that must notice a signal (futex, sleeps,

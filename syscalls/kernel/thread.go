@@ -51,6 +51,9 @@ type threadGroup struct {
 	parked                 int  // threads parked in stopWait
 	stopReport, contReport bool
 	timers                 timerSet // timers.go
+	// subreaper is PR_SET_CHILD_SUBREAPER: orphaned descendants become
+	// this process's children (Kernel.Mu).
+	subreaper bool
 }
 
 func newThreadGroup(leader *Process) *threadGroup {
@@ -112,7 +115,8 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	k.Mu.Lock()
 	slot.settle()
 	c.Tid = k.allocPID()
-	c.Attrs = p.Attrs // under Kernel.Mu, which guards the priorities
+	c.Attrs = p.Attrs  // under Kernel.Mu, which guards the priorities
+	c.Attrs.forChild() // copy_process's rules hold for threads too
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Parent, children: p.Proc.children,
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, Group: p.Proc.Group}
 	k.addTask(c)

@@ -240,6 +240,13 @@ func (f *MappedFile) Punch(pgoff, n uint64) error {
 // Same reports whether f is the host file open at fd.
 func (f *MappedFile) Same(dev, ino uint64) bool { return f.key.dev == dev && f.key.ino == ino }
 
+// FileID names a host file by device and inode.
+type FileID struct{ Dev, Ino uint64 }
+
+// ID is the file's FileID: the same for every mapping of the file, in any
+// process, whatever their protections.
+func (f *MappedFile) ID() FileID { return FileID{f.key.dev, f.key.ino} }
+
 // Frame returns the guest-physical address of file page pgoff, opening the
 // window over it if needed.
 func (f *MappedFile) Frame(pgoff uint64) (uint64, error) {

@@ -202,6 +202,28 @@ func (mm *MM) overlapping(start, end uint64) []*VMA {
 	return out
 }
 
+// SharedFutexKey names the memory at addr for a futex that is not
+// process-private, as Linux's get_futex_key does for shared memory: in a
+// shared file mapping, the host file (ept.FileID) and the byte offset in
+// it, so every process mapping the file meets there; in shared anonymous
+// memory, its Object (fork shares it) and the byte offset in it. For
+// private memory, or no mapping, obj is nil: such a futex is named by
+// address space and address.
+func (mm *MM) SharedFutexKey(addr uint64) (obj any, off uint64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
+	v := mm.find(addr)
+	if v == nil || v.Obj == nil || !v.Obj.shared() {
+		return nil, 0
+	}
+	in := addr % PageSize
+	if f := v.Obj.file; f != nil && v.Flags&Anonymous == 0 {
+		return f.ID(), (v.Obj.filePg+v.objPage(addr))*PageSize + in
+	}
+	return v.Obj, v.objPage(addr)*PageSize + in
+}
+
 // VMAs returns copies of all VMAs in address order.
 func (mm *MM) VMAs() []VMA {
 	mm.mu.Lock()

@@ -18,6 +18,7 @@ import (
 func sysFutex(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	addr, op, val := a[0], int(a[1]), uint32(a[2])
 	cmd := op &^ (kernel.FutexPrivateFlag | kernel.FutexClockRealtime)
+	private := op&kernel.FutexPrivateFlag != 0
 	if addr%4 != 0 {
 		return 0, unix.EINVAL
 	}
@@ -53,7 +54,7 @@ func sysFutex(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 			}
 			deadline = time.Now().Add(d)
 		}
-		return 0, p.FutexWait(addr, val, bitset, deadline)
+		return 0, p.FutexWait(addr, private, val, bitset, deadline)
 	case kernel.FutexWake, kernel.FutexWakeBitset:
 		bitset := uint32(kernel.FutexBitsetAny)
 		if cmd == kernel.FutexWakeBitset {
@@ -61,13 +62,13 @@ func sysFutex(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 				return 0, unix.EINVAL
 			}
 		}
-		return uint64(p.FutexWake(addr, int(int32(val)), bitset)), nil
+		return uint64(p.FutexWake(addr, private, int(int32(val)), bitset)), nil
 	case kernel.FutexRequeue, kernel.FutexCmpRequeue:
 		n2 := int(int32(a[3])) // val2 travels in the timeout argument
 		if int32(val) < 0 || n2 < 0 || a[4]%4 != 0 {
 			return 0, unix.EINVAL
 		}
-		return p.FutexRequeue(addr, a[4], int(val), n2, cmd == kernel.FutexCmpRequeue, uint32(a[5]))
+		return p.FutexRequeue(addr, a[4], private, int(val), n2, cmd == kernel.FutexCmpRequeue, uint32(a[5]))
 	}
 	return 0, unix.ENOSYS
 }

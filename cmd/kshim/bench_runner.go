@@ -53,6 +53,10 @@ func (r *runner) run(prog string, args ...string) runResult {
 	cmd.Env = benchEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	// An empty pipe, not the host's /dev/null: runsc do hands its stdio to
+	// the sandbox's user by chowning them, which would leave /dev/null
+	// owned by nobody.
+	cmd.Stdin = strings.NewReader("")
 	t0 := time.Now()
 	err := cmd.Run()
 	res := runResult{stdout: out.Bytes(), stderr: errb.Bytes(), wall: time.Since(t0), err: err}

@@ -144,6 +144,7 @@ func cmdRun(args []string) int {
 	fs.Var(&stats, "stats", "at exit, print run statistics to stderr (--stats=json for JSON)")
 	netFlag := fs.String("net", "private", "guest network: private (own namespace, loopback only), none (no IP sockets), host")
 	mounts := addMountFlags(fs)
+	noShm := fs.Bool("no-shm", false, "no tmpfs of its own at /dev/shm (by default the guest gets one, as Linux has, when kshim runs as root)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -193,6 +194,9 @@ func cmdRun(args []string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		return 2
+	}
+	if !*noShm {
+		mountSpecs = withShm(mountSpecs, *root)
 	}
 	box, err := confine()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,28 @@ func addMountFlags(fs *flag.FlagSet) *mountFlags {
 // source that does not exist on the host is one too. A tmpfs may be
 // larger than --mem, as on Linux than RAM: its pages are charged to
 // --mem as they are used.
+// withShm adds the guest's own /dev/shm, a tmpfs as on every Linux system
+// (POSIX shared memory and semaphores, e.g. Python's multiprocessing, make
+// files there), unless a mount already covers it, the root has no
+// /dev/shm directory, or kshim is not root (a tmpfs needs CAP_SYS_ADMIN).
+// It is the guest's alone, sized as the other tmpfs mounts by default
+// and charged to --mem by use.
+func withShm(specs []mount.Spec, root string) []mount.Spec {
+	for _, s := range specs {
+		if d := strings.TrimRight(s.Destination, "/"); d == "/dev/shm" || d == "/dev" || d == "" {
+			return specs
+		}
+	}
+	if os.Geteuid() != 0 {
+		return specs
+	}
+	if st, err := os.Stat(filepath.Join(root, "dev/shm")); err != nil || !st.IsDir() {
+		return specs
+	}
+	return append(specs, mount.Spec{Type: "tmpfs", Source: "shm", Destination: "/dev/shm",
+		Options: []string{"nosuid", "nodev", "mode=1777"}})
+}
+
 func (m *mountFlags) result() ([]mount.Spec, error) {
 	if m.err != nil {
 		return nil, m.err

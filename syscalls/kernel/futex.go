@@ -2,10 +2,12 @@
 // timeouts, for the threads of a process.
 //
 // Invariants:
-//   - A futex is named by (memory manager, address): the threads of a
-//     process share their memory manager, so private and shared futexes
-//     of one process meet. (A MAP_SHARED futex between two processes is
-//     not matched: that needs the physical address, left for later.)
+//   - A futex is named as Linux's get_futex_key names it: a private one
+//     (FUTEX_PRIVATE_FLAG), or one in private memory, by (memory manager,
+//     address), which the threads of a process share; one in shared memory
+//     by what backs it (guestmm's SharedFutexKey: the host file or the
+//     shared anonymous object, and the offset), so processes that map the
+//     same memory meet there (process-shared mutexes, POSIX semaphores).
 //   - Kernel.fmu guards the waiter lists. A waiter is queued under fmu
 //     after the value check, so a wake that follows the waker's store
 //     cannot be lost. Lock order: fmu, then the memory manager's lock (the
@@ -36,7 +38,18 @@ const (
 
 type futexKey struct {
 	mm   *guestmm.MM
-	addr uint64
+	obj  any    // shared memory's backing (mm nil): ept.FileID or *guestmm.Object
+	addr uint64 // the address in mm, or the byte offset in obj
+}
+
+// futexKeyOf names the futex at addr; Kernel.fmu need not be held.
+func (p *Process) futexKeyOf(addr uint64, private bool) futexKey {
+	if !private {
+		if obj, off := p.MM.SharedFutexKey(addr); obj != nil {
+			return futexKey{obj: obj, addr: off}
+		}
+	}
+	return futexKey{mm: p.MM, addr: addr}
 }
 
 type futexWaiter struct {
@@ -57,12 +70,12 @@ func (p *Process) futexLoad(addr uint64) (uint32, error) {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24, nil
 }
 
-func (p *Process) FutexWait(addr uint64, val, bitset uint32, deadline time.Time) error {
+func (p *Process) FutexWait(addr uint64, private bool, val, bitset uint32, deadline time.Time) error {
 	k := p.Proc.K
 	if k == nil {
 		return unix.ENOSYS
 	}
-	key := futexKey{p.MM, addr}
+	key := p.futexKeyOf(addr, private)
 	k.fmu.Lock()
 	cur, err := p.futexLoad(addr)
 	if err != nil {
@@ -123,12 +136,12 @@ func (k *Kernel) futexCancel(w *futexWaiter) bool {
 	return false
 }
 
-func (p *Process) FutexWake(addr uint64, n int, bitset uint32) int {
+func (p *Process) FutexWake(addr uint64, private bool, n int, bitset uint32) int {
 	k := p.Proc.K
 	if k == nil || n <= 0 {
 		return 0
 	}
-	key := futexKey{p.MM, addr}
+	key := p.futexKeyOf(addr, private)
 	k.fmu.Lock()
 	defer k.fmu.Unlock()
 	ws := k.futex.q[key]
@@ -150,11 +163,12 @@ func (p *Process) FutexWake(addr uint64, n int, bitset uint32) int {
 	return woken
 }
 
-func (p *Process) FutexRequeue(addr, addr2 uint64, nwake, nmove int, cmp bool, val3 uint32) (uint64, error) {
+func (p *Process) FutexRequeue(addr, addr2 uint64, private bool, nwake, nmove int, cmp bool, val3 uint32) (uint64, error) {
 	k := p.Proc.K
 	if k == nil {
 		return 0, unix.ENOSYS
 	}
+	key, key2 := p.futexKeyOf(addr, private), p.futexKeyOf(addr2, private)
 	k.fmu.Lock()
 	defer k.fmu.Unlock()
 	if cmp {
@@ -166,7 +180,6 @@ func (p *Process) FutexRequeue(addr, addr2 uint64, nwake, nmove int, cmp bool, v
 			return 0, unix.EAGAIN
 		}
 	}
-	key, key2 := futexKey{p.MM, addr}, futexKey{p.MM, addr2}
 	ws := k.futex.q[key]
 	delete(k.futex.q, key)
 	done := 0

@@ -204,7 +204,7 @@ func (p *Process) threadExit() (last bool) {
 	if p.TidAddr != 0 {
 		var zero [4]byte
 		if _, err := p.MM.CopyOut(p.TidAddr, zero[:]); err == nil {
-			p.FutexWake(p.TidAddr, 1, FutexBitsetAny)
+			p.FutexWake(p.TidAddr, false, 1, FutexBitsetAny) // a shared wake, as mm_release
 		}
 		p.TidAddr = 0
 	}

@@ -31,8 +31,8 @@ func sysClockSettime(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 	id := int32(a[0])
 	switch {
 	case id == unix.CLOCK_REALTIME:
-	case id < 0:
-		if _, err := p.CPUClock(id); err != nil {
+	case id < 0: // CLOCK_PROCESS/THREAD_CPUTIME_ID have no clock_set: EINVAL
+		if _, err := p.ResolveCPUClock(id, true); err != nil {
 			return 0, err
 		}
 	default:

@@ -92,6 +92,8 @@ type Process struct {
 	RseqSig    uint32
 
 	Proc procState // its place in the process table (task.go)
+	// Acct is the task's CPU time and resource use (cputime.go).
+	Acct cpuAcct
 	// exeHostPath is the host path of the program when Exe (the guest's
 	// name for it) cannot be opened on the host as is.
 	ExeHostPath string

@@ -458,6 +458,7 @@ func (p *Process) exit() {
 	k := p.Proc.K
 	if k != nil {
 		k.Mu.Lock()
+		p.noteRSS()          // cputime.go: maxrss
 		p.Proc.mmGone = true // FileShrunk must not touch it any more
 		k.Mu.Unlock()
 	}
@@ -717,9 +718,9 @@ func (p *Process) ZeroSiginfo(addr uint64) error {
 	return err
 }
 
-func (p *Process) WaitChild(pid, opts int) (int, uint32, error) {
+func (p *Process) WaitChild(pid, opts int, use *Rusage) (int, uint32, error) {
 	return p.WaitChildOpts(pid, opts&unix.WNOHANG != 0, false,
-		WaitWant{Exited: true, Stopped: opts&unix.WUNTRACED != 0, Continued: opts&unix.WCONTINUED != 0})
+		WaitWant{Exited: true, Stopped: opts&unix.WUNTRACED != 0, Continued: opts&unix.WCONTINUED != 0}, use)
 }
 
 // WaitWant is what a wait reports: exits, stops, continues.
@@ -728,8 +729,9 @@ type WaitWant struct{ Exited, Stopped, Continued bool }
 // WaitChildOpts waits for a child matching pid (wait4's encoding: >0 that
 // child, -1 any, 0 p's group, < -1 group -pid) to exit, stop or continue
 // as want asks, and reaps an exited one unless nowait. It returns 0 with
-// nohang when nothing is to be reported yet.
-func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant) (int, uint32, error) {
+// nohang when nothing is to be reported yet. use, when not nil, gets the
+// reported child's resource use (its own and its reaped children's).
+func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant, use *Rusage) (int, uint32, error) {
 	k := p.Proc.K
 	if k == nil {
 		return 0, 0, unix.ECHILD
@@ -748,6 +750,9 @@ func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant) (in
 			matched = true
 			if !c.Proc.zombie {
 				if st, ok := c.stopState(want.Stopped, want.Continued, nowait); ok {
+					if use != nil {
+						*use = childUsage(c)
+					}
 					return c.Pid, st, nil
 				}
 				continue
@@ -755,7 +760,11 @@ func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant) (in
 			if !want.Exited {
 				continue
 			}
+			if use != nil {
+				*use = childUsage(c)
+			}
 			if !nowait {
+				p.reaped(c) // cputime.go: RUSAGE_CHILDREN
 				delete(p.Proc.children, c)
 				delete(k.Procs, c.Pid)
 			}

@@ -51,6 +51,11 @@ type threadGroup struct {
 	parked                 int  // threads parked in stopWait
 	stopReport, contReport bool
 	timers                 timerSet // timers.go
+	// dead is the use of the group's threads that have ended, children
+	// that of its reaped children; maxRSS the largest resident size seen
+	// (kB). cputime.go; Kernel.Mu guards them.
+	dead, children Rusage
+	maxRSS         int64
 }
 
 func newThreadGroup(leader *Process) *threadGroup {
@@ -210,6 +215,9 @@ func (p *Process) threadExit() (last bool) {
 	}
 	k.Mu.Lock()
 	g := p.Proc.Group
+	if g.threads[p] {
+		g.dead.add(p.taskUsage()) // cputime.go: the process keeps its time
+	}
 	delete(g.threads, p)
 	delete(k.Threads, p.Tid)
 	last = len(g.threads) == 0

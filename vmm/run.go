@@ -63,8 +63,9 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 		}()
 	}
 	for !p.Exited {
+		p.Entering()
 		err := c.runGuest()
-		p.Ran(c.runNS) // the guest's user time
+		p.Ran(c.runNS) // the guest's user time (syscalls/kernel/cputime.go)
 		var t0 int64
 		if st.task != nil {
 			st.task.exits++

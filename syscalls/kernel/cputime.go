@@ -78,16 +78,21 @@ type hostUse struct{ majflt, nvcsw, nivcsw, inblock, oublock int64 }
 
 // cpuAcct is one task's accounting (see the head comment).
 type cpuAcct struct {
-	start   atomic.Int64 // host thread CPU ns when the task started (0: not yet)
-	tid     atomic.Int32 // the host thread (0: not started or ended)
-	user    atomic.Int64 // ns in the guest
-	ended   atomic.Bool
-	total   atomic.Int64 // CPU ns, once ended
-	minflt  atomic.Int64
-	host    atomic.Pointer[hostUse] // since start, as last sampled
-	base    hostUse                 // the thread's own counts at start (owner only)
-	lastCPU int64                   // thread CPU ns at the last sample (owner only)
-	lastUsr int64                   // user ns at the last sample (owner only)
+	start atomic.Int64 // host thread CPU ns when the task started (0: not yet)
+	tid   atomic.Int32 // the host thread (0: not started or ended)
+	user  atomic.Int64 // ns in the guest, up to the last exit
+	// runSince is when the current KVM_RUN began (monotonic ns, 0: not
+	// in one), so a spinning task's user time is seen before it exits;
+	// seq is odd while the owner changes user and runSince together.
+	runSince atomic.Int64
+	seq      atomic.Uint64
+	ended    atomic.Bool
+	total    atomic.Int64 // CPU ns, once ended
+	minflt   atomic.Int64
+	host     atomic.Pointer[hostUse] // since start, as last sampled
+	base     hostUse                 // the thread's own counts at start (owner only)
+	lastCPU  atomic.Int64            // thread CPU ns at the last sample
+	lastUsr  atomic.Int64            // user ns at the last sample
 }
 
 // threadCPU is the calling host thread's CPU clock in ns.
@@ -114,10 +119,25 @@ func (p *Process) CPUStart() {
 	a := &p.Acct
 	a.base = threadHostUse()
 	now := threadCPU()
-	a.lastCPU, a.lastUsr = now, 0
+	a.lastCPU.Store(now)
+	a.lastUsr.Store(0)
 	a.host.Store(&hostUse{})
 	a.tid.Store(int32(unix.Gettid()))
 	a.start.Store(max(now, 1))
+}
+
+// monoBase is the origin of runSince's clock.
+var monoBase = time.Now()
+
+func monoNow() int64 { return max(int64(time.Since(monoBase)), 1) }
+
+// Entering is called by the VMM on the task's thread right before a
+// KVM_RUN that runs the task's user code.
+func (p *Process) Entering() {
+	a := &p.Acct
+	a.seq.Add(1)
+	a.runSince.Store(monoNow())
+	a.seq.Add(1)
 }
 
 // Ran is called by the VMM on the task's thread after each KVM_RUN that
@@ -125,17 +145,44 @@ func (p *Process) CPUStart() {
 func (p *Process) Ran(ns int64) {
 	a := &p.Acct
 	if a.start.Load() == 0 {
+		a.runSince.Store(0)
 		return
 	}
 	u := a.user.Load() + ns
-	if ns >= userSampleNS {
-		now := threadCPU()
-		if lim := a.lastUsr + (now - a.lastCPU); u > lim {
-			u = lim
-		}
-		a.lastCPU, a.lastUsr = now, u
+	sample := ns >= userSampleNS
+	var now int64
+	if sample {
+		now = threadCPU()
+		u = min(u, a.lastUsr.Load()+(now-a.lastCPU.Load()))
 	}
+	a.seq.Add(1)
 	a.user.Store(u)
+	a.runSince.Store(0)
+	if sample {
+		a.lastCPU.Store(now)
+		a.lastUsr.Store(u)
+	}
+	a.seq.Add(1)
+}
+
+// userNow is the task's user time so far, its current run included (as
+// Ran will count it: never more than the thread's CPU time since the last
+// sample, so it never goes back); cpu is the thread's CPU clock now.
+func (a *cpuAcct) userNow(cpu int64) int64 {
+	for {
+		s := a.seq.Load()
+		if s&1 != 0 {
+			continue
+		}
+		u, since, lc, lu := a.user.Load(), a.runSince.Load(), a.lastCPU.Load(), a.lastUsr.Load()
+		if a.seq.Load() != s {
+			continue
+		}
+		if since != 0 {
+			u = min(u+max(monoNow()-since, 0), lu+(cpu-lc))
+		}
+		return u
+	}
 }
 
 // Faulted counts a guest page fault kshim resolved for the task (minflt).
@@ -174,18 +221,21 @@ func (t *Process) taskCPU() (total, user int64) {
 	}
 	if a.ended.Load() {
 		total = a.total.Load()
-	} else {
-		// The thread runs until after CPUStop has set ended, so its clock
-		// reads; should it not, the user time is all that is known.
-		total = a.user.Load()
-		var ts unix.Timespec
-		if tid := a.tid.Load(); tid != 0 && unix.ClockGettime(makeThreadClock(int(tid), cpuclockSched), &ts) == nil {
-			total = max(ts.Nano()-start, 0)
-		} else if a.ended.Load() {
-			total = a.total.Load()
-		}
+		return total, min(a.user.Load(), total)
 	}
-	return total, min(a.user.Load(), total)
+	// The thread runs until after CPUStop has set ended, so its clock
+	// reads; should it not, the user time is all that is known.
+	var ts unix.Timespec
+	if tid := a.tid.Load(); tid != 0 && unix.ClockGettime(makeThreadClock(int(tid), cpuclockSched), &ts) == nil {
+		total = max(ts.Nano()-start, 0)
+		return total, min(a.userNow(ts.Nano()), total)
+	}
+	if a.ended.Load() {
+		total = a.total.Load()
+		return total, min(a.user.Load(), total)
+	}
+	u := a.user.Load()
+	return u, u
 }
 
 // taskUsage is t's own use (without maxrss, a process's).

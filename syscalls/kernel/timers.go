@@ -8,10 +8,10 @@
 // queueing another (si_overrun, timer_getoverrun), as Linux does, and a
 // timer re-armed or deleted drops its pending signal (Linux 6.13 on).
 //
-// Lifetime: POSIX timers go at execve and exit; ITIMER_REAL (alarm)
-// survives execve; fork's child starts with none. Timers on CPU-time
-// clocks (ITIMER_VIRTUAL, ITIMER_PROF, CLOCK_*_CPUTIME_ID) are not
-// implemented (ENOSYS, logged once).
+// Lifetime: POSIX timers go at execve and exit; ITIMER_REAL (alarm),
+// ITIMER_VIRTUAL and ITIMER_PROF survive execve; fork's child starts with
+// none. Timers on CPU-time clocks (ITIMER_VIRTUAL, ITIMER_PROF, POSIX
+// timers on CPU clocks) are timercpu.go's: a poller, not Go timers.
 //
 // Lock order: Kernel.Mu, then threadGroup.Tmu (timer state), then a
 // Process's SigMu. A callback takes Kernel.Mu first.
@@ -57,6 +57,10 @@ type GTimer struct {
 	LastOver int    // overrun of the last signal posted (timer_getoverrun)
 	info     []byte // the siginfo posted last, while it may still be pending
 	drop     *atomic.Bool
+	// CPU is the clock of a CPU-time timer (nil: a clock Go timers serve)
+	// and cpuDue its value at the next expiry (0: disarmed): timercpu.go.
+	CPU    *CPUClockRef
+	cpuDue time.Duration
 }
 
 // timerSet is a thread group's timers (guarded by tmu).
@@ -65,6 +69,11 @@ type timerSet struct {
 	Posix  map[int]*GTimer
 	NextID int
 	real   *GTimer // ITIMER_REAL and alarm
+	// ITIMER_VIRTUAL and ITIMER_PROF, and whether the CPU-time poller
+	// runs, with its wake-up (timercpu.go).
+	virt, prof *GTimer
+	polling    bool
+	pollWake   chan struct{}
 }
 
 // ClockNow returns clock's current time (CLOCK_REALTIME, MONOTONIC,
@@ -89,8 +98,12 @@ func ClockNow(clock int) (time.Duration, bool) {
 }
 
 // Arm (re)starts g: first expiry after d (<= 0: disarm), then every
-// interval. tmu held.
+// interval. tmu held (and Kernel.Mu before it for a CPU-time timer).
 func (s *timerSet) Arm(p *Process, g *GTimer, d, interval time.Duration) {
+	if g.CPU != nil {
+		s.armCPU(p, g, d, interval) // timercpu.go
+		return
+	}
 	g.gen++
 	if g.t != nil {
 		g.t.Stop()
@@ -105,8 +118,12 @@ func (s *timerSet) Arm(p *Process, g *GTimer, d, interval time.Duration) {
 	g.t = time.AfterFunc(d, func() { s.fire(p, g, gen) })
 }
 
-// Remaining is how long until g next expires (0: disarmed). tmu held.
+// Remaining is how long until g next expires (0: disarmed). tmu held
+// (and Kernel.Mu before it for a CPU-time timer).
 func (g *GTimer) Remaining() time.Duration {
+	if g.CPU != nil {
+		return g.cpuRemaining(time.Nanosecond) // timercpu.go: about to fire
+	}
 	if g.due.IsZero() {
 		return 0
 	}
@@ -137,6 +154,12 @@ func (s *timerSet) fire(p *Process, g *GTimer, gen uint64) {
 		g.due = time.Time{}
 		g.t = nil
 	}
+	p.postExpiry(g)
+}
+
+// postExpiry posts g's signal for an expiry (or counts an overrun while
+// the last one is still pending). Kernel.Mu and tmu held.
+func (p *Process) postExpiry(g *GTimer) {
 	if g.Notify == SigevNone {
 		return
 	}
@@ -213,6 +236,9 @@ func (s *timerSet) stopTimers(all bool) {
 			s.real.t.Stop()
 		}
 		s.real = nil
+	}
+	if all {
+		s.virt, s.prof = nil, nil // the CPU-time poller then ends (timercpu.go)
 	}
 }
 

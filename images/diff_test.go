@@ -150,10 +150,11 @@ var programs = []prog{
 		return ""
 	}},
 	{bin: "timers"},
-	{bin: "clock_cpu"},  // CPU clocks by pid and tid (timecpu.go)
-	{bin: "rusage"},     // per-task CPU time: getrusage, times, wait4/waitid rusage (kernel/cputime.go)
-	{bin: "itimer_cpu"}, // ITIMER_VIRTUAL/PROF, POSIX timers on CPU clocks (kernel/timercpu.go)
-	{bin: "timeset"},    // clock_settime, settimeofday: EPERM after the checks; sched priorities (timeset.go)
+	{bin: "clock_cpu"},    // CPU clocks by pid and tid (timecpu.go)
+	{bin: "rusage"},       // per-task CPU time: getrusage, times, wait4/waitid rusage (kernel/cputime.go)
+	{bin: "itimer_cpu"},   // ITIMER_VIRTUAL/PROF, POSIX timers on CPU clocks (kernel/timercpu.go)
+	{bin: "sched_policy"}, // sched_{get,set}{scheduler,param} per task, unprivileged rules (kernel/sched.go)
+	{bin: "timeset"},      // clock_settime, settimeofday: EPERM after the checks; sched priorities (timeset.go)
 	{bin: "rlimit_share"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 

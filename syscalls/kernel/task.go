@@ -387,7 +387,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	slot.settle()
 	c.Pid = k.allocPID()
 	c.Tid = c.Pid
-	c.Attrs = p.Attrs // under Kernel.Mu, which guards the priorities
+	c.Attrs = p.Attrs.forked(p) // under Kernel.Mu, which guards the priorities (sched.go)
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Group.leader, children: map[*Process]bool{},
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, exitSignal: int(flags & 0xff)}
 	c.Proc.Group = newThreadGroup(c)

@@ -117,7 +117,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	k.Mu.Lock()
 	slot.settle()
 	c.Tid = k.allocPID()
-	c.Attrs = p.Attrs // under Kernel.Mu, which guards the priorities
+	c.Attrs = p.Attrs.forked(p) // under Kernel.Mu, which guards the priorities (sched.go)
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Parent, children: p.Proc.children,
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, Group: p.Proc.Group}
 	k.addTask(c)

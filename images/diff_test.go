@@ -106,6 +106,7 @@ var programs = []prog{
 	{bin: "sig_wait"},
 	{bin: "sig_rw_ready"},
 	{bin: "sig_process"},    // kill(getpid()) from a thread that blocks it
+	{bin: "sig_queue"},      // realtime signals queued, process signals shared, RLIMIT_SIGPENDING (kernel/sigqueue.go)
 	{bin: "sched_affinity"}, // the mask set reads back, inherited (thread.go)
 	{bin: "nproc"},          // RLIMIT_NPROC at fork and clone (kernel/limits.go)
 	{bin: "signalfd"},       // signalfd, signalfd4: reads, poll/epoll, mask update, fork (signalfd.go)

@@ -33,6 +33,8 @@ func sysRtSigtimedwait(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, erro
 		}
 		deadline = time.Now().Add(d)
 	}
+	p.WaitFor(set) // a process signal in set may wake this thread (kernel/sigqueue.go)
+	defer p.WaitFor(0)
 	for {
 		if sig, info := p.SigTake(set); sig != 0 {
 			if info.Dropped() {

@@ -150,9 +150,7 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 		}
 	}
 	in.Blocked = q.Sig.Mask
-	q.Proc.SigMu.Lock()
-	in.Pending = q.Sig.Pending
-	q.Proc.SigMu.Unlock()
+	in.Pending = q.pending() // its own and the process's (sigqueue.go)
 	if mem && q.MM != nil {
 		in.HasMM = true
 		for _, v := range q.MM.VMAs() {

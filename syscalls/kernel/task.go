@@ -463,6 +463,7 @@ func (p *Process) exit() {
 		k.Mu.Unlock()
 	}
 	p.Proc.Group.timers.stopTimers(true)
+	p.Proc.Group.flushShared() // sigqueue.go: the count of queued siginfos
 	p.MM.Destroy()
 	p.MM.PageTable().Free()
 	p.Close()
@@ -501,7 +502,7 @@ func (p *Process) exit() {
 		if p.Signal != 0 {
 			code, status = CldKilled, int32(p.Signal)
 		}
-		parent.post(p.Proc.exitSignal, Siginfo{Signo: int32(p.Proc.exitSignal), Code: code,
+		_ = parent.postGroup(p.Proc.exitSignal, Siginfo{Signo: int32(p.Proc.exitSignal), Code: code,
 			Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), Status: status, FromKill: true})
 	}
 	if p.Proc.task != nil {
@@ -574,9 +575,7 @@ var ErrRestart = errors.New("interrupted: restart or EINTR")
 // Restartable reports whether the signal that will be delivered next lets
 // the interrupted syscall restart (SA_RESTART, or no handler runs).
 func (p *Process) Restartable() bool {
-	p.Proc.SigMu.Lock()
-	ready := p.Sig.Pending &^ p.Sig.Mask
-	p.Proc.SigMu.Unlock()
+	ready := p.pending() &^ p.Sig.Mask
 	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
 		if ready&1 == 0 {
 			continue
@@ -663,26 +662,11 @@ const (
 	saNocldwait = 2
 )
 
-// post queues sig for p from another task (or p itself) and wakes it:
-// a sleeping waiter returns to check, a running vCPU is kicked.
+// post queues sig for thread p from another task (or p itself) and wakes
+// it: a sleeping waiter returns to check, a running vCPU is kicked
+// (sigqueue.go's send, for signals that cannot fail: the kernel's own).
 // Kernel.Mu must be held when k is non-nil.
-func (p *Process) post(sig int, info Siginfo) {
-	if p.Proc.K != nil {
-		p.jobSignal(sig)
-	}
-	p.Proc.SigMu.Lock()
-	p.Sig.Pending |= Bit(sig)
-	p.Sig.info[sig] = info
-	p.Proc.SigMu.Unlock()
-	p.sfdPosted(sig)
-	p.pokeIntr()
-	if t := p.Proc.task; t != nil {
-		t.Kick()
-	}
-	if p.Proc.K != nil {
-		p.Proc.K.cond.Broadcast()
-	}
-}
+func (p *Process) post(sig int, info Siginfo) { _ = p.send(sig, info, false) }
 
 // SignalPending reports whether a signal waits that p would act on (for
 // the VMM, after a kick).
@@ -694,9 +678,7 @@ func (p *Process) Interrupted() bool {
 	if g := p.Proc.Group; g != nil && g.stopped.Load() {
 		return true // the call restarts once the group continues
 	}
-	p.Proc.SigMu.Lock()
-	ready := p.Sig.Pending &^ p.Sig.Mask
-	p.Proc.SigMu.Unlock()
+	ready := p.pending() &^ p.Sig.Mask
 	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
 		if ready&1 == 0 {
 			continue
@@ -826,7 +808,7 @@ func (p *Process) KillOthers(pid, sig int) (uint64, error) {
 	if sig != 0 {
 		info := Siginfo{Signo: int32(sig), Code: SiUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true}
 		for _, t := range targets {
-			liveThread(t, sig).post(sig, info)
+			_ = t.postGroup(sig, info) // SI_USER never fails
 		}
 	}
 	k.Mu.Unlock()

@@ -17,6 +17,7 @@ package kernel
 
 import (
 	"kshim/guestmm"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,10 @@ type threadGroup struct {
 	// (kB). cputime.go; Kernel.Mu guards them.
 	dead, children Rusage
 	maxRSS         int64
+	// shared is the process's pending signals, guarded by sigMu, taken
+	// after a thread's SigMu (sigqueue.go).
+	sigMu  sync.Mutex
+	shared sigQueue
 }
 
 func newThreadGroup(leader *Process) *threadGroup {
@@ -229,6 +234,7 @@ func (p *Process) threadExit() (last bool) {
 			p.ExitStatus, p.Signal = g.status, g.signal
 		}
 		k.Mu.Unlock()
+		p.flushOwn()
 		sfdGroupGone(g)
 		return true
 	}
@@ -236,6 +242,8 @@ func (p *Process) threadExit() (last bool) {
 	p.Proc.task = nil
 	k.cond.Broadcast()
 	k.Mu.Unlock()
+	p.flushOwn()            // sigqueue.go: its own pending signals go with it
+	p.retarget(^p.Sig.Mask) // the process's it would have taken, to another
 	if t != nil {
 		t.Leave(p.MM.PageTable())
 		t.Release()
@@ -296,7 +304,7 @@ func (p *Process) killedByExec() bool {
 func (p *Process) killPending() bool {
 	p.Proc.SigMu.Lock()
 	defer p.Proc.SigMu.Unlock()
-	return p.Sig.Pending&Bit(int(unix.SIGKILL)) != 0
+	return p.Sig.pend.set&Bit(int(unix.SIGKILL)) != 0
 }
 
 // takeLeader makes p, the only thread left of old's group, the process
@@ -370,7 +378,8 @@ func (p *Process) KillThread(tgid, tid, sig int) (uint64, error) {
 		return 0, unix.ESRCH
 	}
 	if sig != 0 {
-		t.post(sig, Siginfo{Signo: int32(sig), Code: SiTkill, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+		// A realtime signal over RLIMIT_SIGPENDING is EAGAIN (sigqueue.go).
+		return 0, t.send(sig, Siginfo{Signo: int32(sig), Code: SiTkill, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true}, false)
 	}
 	return 0, nil
 }

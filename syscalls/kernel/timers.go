@@ -57,6 +57,7 @@ type GTimer struct {
 	LastOver int    // overrun of the last signal posted (timer_getoverrun)
 	info     []byte // the siginfo posted last, while it may still be pending
 	drop     *atomic.Bool
+	gone     *atomic.Bool // set once that siginfo has left its queue
 	// CPU is the clock of a CPU-time timer (nil: a clock Go timers serve)
 	// and cpuDue its value at the next expiry (0: disarmed): timercpu.go.
 	CPU    *CPUClockRef
@@ -167,17 +168,16 @@ func (p *Process) postExpiry(g *GTimer) {
 	if target == nil {
 		return
 	}
-	target.Proc.SigMu.Lock()
-	pending := target.Sig.Pending&Bit(g.Signo) != 0 && g.info != nil && sameBytes(target.Sig.info[g.Signo].Raw, g.info)
-	if pending {
-		// Still queued: merge this expiry into it.
+	if g.info != nil && g.gone != nil && !g.gone.Load() {
+		// Still queued: merge this expiry into it (its siginfo's
+		// si_overrun is g.info, read when it is taken).
+		target.Proc.SigMu.Lock() // the taker reads the bytes under it
 		g.overrun++
 		binary.LittleEndian.PutUint32(g.info[20:], uint32(g.overrun))
 		g.LastOver = g.overrun
 		target.Proc.SigMu.Unlock()
 		return
 	}
-	target.Proc.SigMu.Unlock()
 	info := make([]byte, 128)
 	binary.LittleEndian.PutUint32(info[8:], siTimerCode)
 	binary.LittleEndian.PutUint32(info[16:], uint32(g.ID))
@@ -188,17 +188,23 @@ func (p *Process) postExpiry(g *GTimer) {
 		binary.LittleEndian.PutUint32(info[8:], 0x80) // SI_KERNEL
 	}
 	g.LastOver, g.overrun, g.info, g.drop = g.overrun, 0, info, nil
-	si := Siginfo{Signo: int32(g.Signo), Raw: info}
+	g.gone = new(atomic.Bool)
+	si := Siginfo{Signo: int32(g.Signo), Raw: info, Gone: g.gone}
 	if g.ID >= 0 {
 		g.drop = new(atomic.Bool)
 		si.Drop = g.drop
 	}
-	target.post(g.Signo, si)
+	// A timer's siginfo is preallocated on Linux: never refused, never
+	// counted against RLIMIT_SIGPENDING (sigqueue.go).
+	if g.Notify&SigevThreadID != 0 {
+		_ = target.send(g.Signo, si, true)
+	} else {
+		_ = target.postGroup(g.Signo, si)
+	}
+	if g.gone.Load() { // discarded at once (ignored): not pending
+		g.info = nil
+	}
 }
-
-// sameBytes reports whether a and b are the same slice (the pending
-// siginfo is the one this timer posted).
-func sameBytes(a, b []byte) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
 
 // timerTarget is the thread g's signal goes to. Kernel.Mu held.
 func (p *Process) timerTarget(g *GTimer) *Process {
@@ -308,7 +314,7 @@ func (p *Process) DropPending(g *GTimer) {
 	if g.drop != nil {
 		g.drop.Store(true) // it stays pending (sigpending shows it) but is never taken
 	}
-	g.info, g.drop = nil, nil
+	g.info, g.drop, g.gone = nil, nil, nil
 }
 
 // ItimerBytes is the 32 bytes of an itimerspec, as the guest lays it out.

@@ -106,6 +106,7 @@ var programs = []prog{
 	{bin: "sig_wait"},
 	{bin: "sig_rw_ready"},
 	{bin: "sig_process"},    // kill(getpid()) from a thread that blocks it
+	{bin: "sig_queue"},      // realtime signals queued, process signals shared, RLIMIT_SIGPENDING (kernel/sigqueue.go)
 	{bin: "sched_affinity"}, // the mask set reads back, inherited (thread.go)
 	{bin: "nproc"},          // RLIMIT_NPROC at fork and clone (kernel/limits.go)
 	{bin: "signalfd"},       // signalfd, signalfd4: reads, poll/epoll, mask update, fork (signalfd.go)
@@ -150,8 +151,11 @@ var programs = []prog{
 		return ""
 	}},
 	{bin: "timers"},
-	{bin: "clock_cpu"}, // CPU clocks by pid and tid (timecpu.go)
-	{bin: "timeset"},   // clock_settime, settimeofday: EPERM after the checks; sched priorities (timeset.go)
+	{bin: "clock_cpu"},    // CPU clocks by pid and tid (timecpu.go)
+	{bin: "rusage"},       // per-task CPU time: getrusage, times, wait4/waitid rusage (kernel/cputime.go)
+	{bin: "itimer_cpu"},   // ITIMER_VIRTUAL/PROF, POSIX timers on CPU clocks (kernel/timercpu.go)
+	{bin: "sched_policy"}, // sched_{get,set}{scheduler,param} per task, unprivileged rules (kernel/sched.go)
+	{bin: "timeset"},      // clock_settime, settimeofday: EPERM after the checks; sched priorities (timeset.go)
 	{bin: "rlimit_share"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
 

@@ -65,6 +65,10 @@ var plainCalls = []string{
 	// Identity and system information the personality reports.
 	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getppid", "capget",
 	"getpriority", "ioprio_get", "sysinfo", "times", "getpgid", "getpgrp", "getsid",
+	// A vCPU thread's own major faults, context switches and block I/O,
+	// the guest task's (syscalls/kernel/cputime.go; RUSAGE_THREAD only
+	// by use).
+	"getrusage",
 	// The vCPU thread's round-robin interval, the policies' priority
 	// ranges (syscalls/timeset.go).
 	"sched_rr_get_interval", "sched_get_priority_max", "sched_get_priority_min",

@@ -30,9 +30,7 @@ func sysRtSigaction(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) 
 		n := kernel.Sigaction{Handler: abi.Le64(b), Flags: abi.Le64(b[8:]), Restorer: abi.Le64(b[16:]), Mask: abi.Le64(b[24:]) &^ kernel.Unblockable}
 		p.Sig.Act[sig] = n
 		if n.Handler == kernel.SigIgn || n.Handler == kernel.SigDfl && kernel.DefaultIgnored(sig) {
-			p.Proc.SigMu.Lock() // posters set pending bits under it
-			p.Sig.Pending &^= kernel.Bit(sig)
-			p.Proc.SigMu.Unlock()
+			p.DiscardIgnored(sig) // from every thread and the process (kernel/sigqueue.go)
 		}
 	}
 	if a[2] != 0 {
@@ -190,9 +188,7 @@ func sysRtSigpending(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 		return 0, unix.EINVAL
 	}
 	b := make([]byte, 8)
-	p.Proc.SigMu.Lock()
-	abi.Put64(b, p.Sig.Pending)
-	p.Proc.SigMu.Unlock()
+	abi.Put64(b, p.Pending()) // its own and the process's, that it blocks
 	_, err := p.MM.CopyOut(a[0], b[:a[1]])
 	return 0, err
 }

@@ -33,7 +33,8 @@ func sysWait4(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if a[2]&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
-	c, status, err := p.WaitChild(int(int32(a[0])), int(a[2]))
+	var use kernel.Rusage
+	c, status, err := p.WaitChild(int(int32(a[0])), int(a[2]), &use)
 	if err != nil || c == 0 {
 		return uint64(c), err
 	}
@@ -45,8 +46,7 @@ func sysWait4(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 	}
 	if a[3] != 0 {
-		var ru [144]byte // struct rusage: kshim does not account; zero
-		if _, err := p.MM.CopyOut(a[3], ru[:]); err != nil {
+		if _, err := p.MM.CopyOut(a[3], kernel.RusageBytes(use)); err != nil {
 			return 0, err
 		}
 	}
@@ -86,8 +86,9 @@ func sysWaitid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
+	var use kernel.Rusage
 	c, status, err := p.WaitChildOpts(pid, opts&unix.WNOHANG != 0, opts&unix.WNOWAIT != 0,
-		kernel.WaitWant{Exited: opts&unix.WEXITED != 0, Stopped: opts&unix.WSTOPPED != 0, Continued: opts&unix.WCONTINUED != 0})
+		kernel.WaitWant{Exited: opts&unix.WEXITED != 0, Stopped: opts&unix.WSTOPPED != 0, Continued: opts&unix.WCONTINUED != 0}, &use)
 	if err != nil {
 		return 0, err
 	}
@@ -96,6 +97,11 @@ func sysWaitid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	}
 	if c == 0 {
 		return 0, p.ZeroSiginfo(a[2])
+	}
+	if a[4] != 0 { // only for a child reported, before the siginfo (kernel/exit.c)
+		if _, err := p.MM.CopyOut(a[4], kernel.RusageBytes(use)); err != nil {
+			return 0, err
+		}
 	}
 	if a[2] != 0 {
 		var si [128]byte

@@ -165,14 +165,48 @@ func sysNanosleep(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, err
 }
 
+// cpuNanosleep is clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID or another
+// CPU clock (kernel/timercpu.go): the caller's own thread clock, which
+// cannot advance while it sleeps, is EINVAL, as in posix_cpu_nsleep.
+func cpuNanosleep(p *kernel.Process, a *args) (uint64, error) {
+	clock := int32(a[0])
+	d, err := p.TimespecIn(a[2]) // the copy and the value first; other flags are ignored
+	if err != nil {
+		return 0, err
+	}
+	if clock < 0 && clock&4 != 0 {
+		if pid := int(^(clock >> 3)); pid == 0 || pid == p.Tid {
+			return 0, unix.EINVAL
+		}
+	}
+	c, err := p.ResolveCPUClock(clock, false)
+	if err != nil {
+		return 0, err
+	}
+	target := d
+	if a[1]&unix.TIMER_ABSTIME == 0 {
+		target += c.Now()
+	}
+	left, err := p.CPUSleep(c, target)
+	if err == unix.EINTR && a[1]&unix.TIMER_ABSTIME == 0 {
+		if werr := p.TimespecOut(a[3], left); werr != nil {
+			return 0, werr
+		}
+	}
+	return 0, err
+}
+
 // clock_nanosleep(clock, flags, req, rem).
 func sysClockNanosleep(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	clock := int32(a[0])
 	switch clock {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
-	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
+	case unix.CLOCK_THREAD_CPUTIME_ID:
 		return 0, unix.EINVAL
 	default:
+		if isCPUClock(clock) {
+			return cpuNanosleep(p, a)
+		}
 		return 0, unix.EINVAL
 	}
 	if a[1]&^uint64(unix.TIMER_ABSTIME) != 0 {

@@ -1,7 +1,8 @@
-// timecpu.go: clock_gettime and clock_getres for the CPU-time clocks a
-// guest names by pid or tid, and fd clocks (negative clock ids). Package
-// kernel (timecpu.go) maps them to host thread clocks, with the
-// invariants; other clocks go to misc.go's handlers.
+// timecpu.go: clock_gettime and clock_getres for the CPU-time clocks
+// (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, those a guest names
+// by pid or tid) and fd clocks (negative clock ids). Package kernel
+// (timecpu.go, cputime.go) resolves them and keeps the guest tasks' CPU
+// time, with the invariants; other clocks go to misc.go's handlers.
 package syscalls
 
 import (
@@ -18,35 +19,37 @@ func timespecBytes(ns int64) []byte {
 	return b
 }
 
+func isCPUClock(id int32) bool {
+	return id < 0 || id == unix.CLOCK_PROCESS_CPUTIME_ID || id == unix.CLOCK_THREAD_CPUTIME_ID
+}
+
 func sysClockGettimeCPU(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {
 	id := int32(a[0])
-	if id >= 0 {
+	if !isCPUClock(id) {
 		return sysClockGettime(p, r, a)
 	}
-	ids, err := p.CPUClock(id)
+	c, err := p.ResolveCPUClock(id, true)
 	if err != nil {
 		return 0, err
 	}
-	var sum int64
-	for _, c := range ids {
-		var ts unix.Timespec
-		if unix.ClockGettime(c, &ts) == nil { // a thread that just ended adds nothing
-			sum += ts.Nano()
-		}
-	}
-	_, err = p.MM.CopyOut(a[1], timespecBytes(sum))
+	_, err = p.MM.CopyOut(a[1], timespecBytes(int64(c.Now())))
 	return 0, err
 }
 
 func sysClockGetresCPU(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {
 	id := int32(a[0])
-	if id >= 0 {
+	if !isCPUClock(id) {
 		return sysClockGetres(p, r, a)
 	}
-	if _, err := p.CPUClock(id); err != nil {
+	c, err := p.ResolveCPUClock(id, true)
+	if err != nil {
 		return 0, err
 	}
-	return sysClockGetres(p, r, &args{uint64(uint32(int32(unix.CLOCK_PROCESS_CPUTIME_ID))), a[1]})
+	if a[1] == 0 {
+		return 0, nil
+	}
+	_, err = p.MM.CopyOut(a[1], timespecBytes(int64(c.Resolution())))
+	return 0, err
 }
 
 func init() {

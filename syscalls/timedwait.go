@@ -33,6 +33,8 @@ func sysRtSigtimedwait(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, erro
 		}
 		deadline = time.Now().Add(d)
 	}
+	p.WaitFor(set) // a process signal in set may wake this thread (kernel/sigqueue.go)
+	defer p.WaitFor(0)
 	for {
 		if sig, info := p.SigTake(set); sig != 0 {
 			if info.Dropped() {
@@ -58,8 +60,9 @@ func sysRtSigtimedwait(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, erro
 	}
 }
 
-// times(buf): the VMM's own CPU times stand for the guest's (its vCPU
-// threads run the guest); the result is clock ticks since boot.
+// times(buf): the process's and its reaped children's user and system
+// time (kernel/cputime.go) in USER_HZ ticks; the result is the host's
+// clock ticks since boot.
 func sysTimes(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	var t unix.Tms
 	ticks, err := unix.Times(&t)
@@ -67,16 +70,28 @@ func sysTimes(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, err
 	}
 	if a[0] != 0 {
+		self, ch := p.ProcessTimes()
+		tick := func(d time.Duration) uint64 { return uint64(d / (time.Second / 100)) } // nsec_to_clock_t
 		var b [32]byte
-		abi.Put64(b[0:], uint64(t.Utime))
-		abi.Put64(b[8:], uint64(t.Stime))
-		abi.Put64(b[16:], uint64(t.Cutime))
-		abi.Put64(b[24:], uint64(t.Cstime))
+		abi.Put64(b[0:], tick(self.User))
+		abi.Put64(b[8:], tick(self.Sys))
+		abi.Put64(b[16:], tick(ch.User))
+		abi.Put64(b[24:], tick(ch.Sys))
 		if _, err := p.MM.CopyOut(a[0], b[:]); err != nil {
 			return 0, err
 		}
 	}
 	return uint64(ticks), nil
+}
+
+// getrusage(who, usage): kernel/cputime.go says what each field counts.
+func sysGetrusage(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	u, err := p.Usage(int(int32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	_, err = p.MM.CopyOut(a[1], kernel.RusageBytes(u))
+	return 0, err
 }
 
 func sysRtSigqueueinfo(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -93,6 +108,7 @@ func sysRtTgsigqueueinfo(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, er
 func init() {
 	table[unix.SYS_RT_SIGTIMEDWAIT] = sysRtSigtimedwait
 	table[unix.SYS_TIMES] = sysTimes
+	table[unix.SYS_GETRUSAGE] = sysGetrusage
 	table[unix.SYS_RT_SIGQUEUEINFO] = sysRtSigqueueinfo
 	table[unix.SYS_RT_TGSIGQUEUEINFO] = sysRtTgsigqueueinfo
 }

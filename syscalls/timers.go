@@ -16,13 +16,17 @@ import (
 	"kshim/syscalls/kernel"
 )
 
+// putTimevalTrunc writes d as a timeval, microseconds truncated (Linux's
+// put_itimerval of a CPU itimer's value).
+func putTimevalTrunc(b []byte, d time.Duration) {
+	binary.LittleEndian.PutUint64(b, uint64(d/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
+}
+
 // setitimer(which, new, old).
 func sysSetitimer(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	which := int(int32(a[0]))
-	if which != unix.ITIMER_REAL {
-		if which == unix.ITIMER_VIRTUAL || which == unix.ITIMER_PROF {
-			return 0, p.Unimplemented("setitimer on a CPU-time timer")
-		}
+	if which != unix.ITIMER_REAL && which != unix.ITIMER_VIRTUAL && which != unix.ITIMER_PROF {
 		return 0, unix.EINVAL
 	}
 	var value, interval time.Duration
@@ -39,6 +43,18 @@ func sysSetitimer(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 	}
 	s := p.Timers()
+	if which != unix.ITIMER_REAL { // kernel/timercpu.go
+		k := p.Proc.K
+		k.Mu.Lock()
+		s.Tmu.Lock()
+		oldValue, oldInterval := s.SetItimer(p, s.Itimer(p, which == unix.ITIMER_VIRTUAL), value, interval)
+		s.Tmu.Unlock()
+		k.Mu.Unlock()
+		if a[2] != 0 {
+			return 0, p.CopyOutTimer(a[2], oldInterval, oldValue, putTimevalTrunc)
+		}
+		return 0, nil
+	}
 	s.Tmu.Lock()
 	g := s.RealTimer()
 	oldInterval, oldValue := g.Interval, g.Remaining()
@@ -56,13 +72,20 @@ func sysSetitimer(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 // getitimer(which, value).
 func sysGetitimer(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	which := int(int32(a[0]))
-	if which != unix.ITIMER_REAL {
-		if which == unix.ITIMER_VIRTUAL || which == unix.ITIMER_PROF {
-			return 0, p.Unimplemented("getitimer on a CPU-time timer")
-		}
+	s := p.Timers()
+	switch which {
+	case unix.ITIMER_VIRTUAL, unix.ITIMER_PROF: // kernel/timercpu.go
+		k := p.Proc.K
+		k.Mu.Lock()
+		s.Tmu.Lock()
+		interval, value := s.GetItimer(p, which == unix.ITIMER_VIRTUAL)
+		s.Tmu.Unlock()
+		k.Mu.Unlock()
+		return 0, p.CopyOutTimer(a[1], interval, value, putTimevalTrunc)
+	case unix.ITIMER_REAL:
+	default:
 		return 0, unix.EINVAL
 	}
-	s := p.Timers()
 	s.Tmu.Lock()
 	g := s.RealTimer()
 	interval, value := g.Interval, g.Remaining()
@@ -89,16 +112,23 @@ func sysAlarm(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 // timer_create(clockid, sevp, timerid).
 func sysTimerCreate(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	clock := int(int32(a[0]))
-	if _, ok := kernel.ClockNow(clock); !ok {
-		if clock == unix.CLOCK_PROCESS_CPUTIME_ID || clock == unix.CLOCK_THREAD_CPUTIME_ID || clock < 0 {
-			return 0, p.Unimplemented("timer_create on a CPU-time clock")
+	var cpu *kernel.CPUClockRef
+	if clock < 0 && clock&7 == 3 {
+		return 0, unix.EOPNOTSUPP // CLOCKFD: a posix dynamic clock has no timers
+	}
+	if isCPUClock(int32(clock)) { // kernel/timercpu.go
+		c, err := p.ResolveCPUClock(int32(clock), false)
+		if err != nil {
+			return 0, err
 		}
+		cpu = &c
+	} else if _, ok := kernel.ClockNow(clock); !ok {
 		return 0, unix.EINVAL
 	}
 	if clock == unix.CLOCK_REALTIME_ALARM || clock == unix.CLOCK_BOOTTIME_ALARM {
 		return 0, unix.EPERM // needs CAP_WAKE_ALARM, which the guest has not
 	}
-	g := &kernel.GTimer{Clock: clock, Notify: kernel.SigevSignal, Signo: int(unix.SIGALRM)}
+	g := &kernel.GTimer{Clock: clock, Notify: kernel.SigevSignal, Signo: int(unix.SIGALRM), CPU: cpu}
 	if a[1] != 0 {
 		// struct sigevent: sigev_value (8), sigev_signo (4), sigev_notify
 		// (4), then _sigev_thread._tid (4).
@@ -185,7 +215,7 @@ func sysTimerSettime(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 	oldInterval, oldValue := g.Interval, g.Remaining()
 	d := value
 	if a[1]&kernel.TimerAbstime != 0 && value != 0 {
-		now, _ := kernel.ClockNow(g.Clock)
+		now := g.ClockValue()
 		d = value - now
 		if d <= 0 {
 			d = time.Nanosecond // already due: expires at once
@@ -205,6 +235,8 @@ func sysTimerSettime(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 
 // timer_gettime(timerid, curr).
 func sysTimerGettime(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	k := p.Proc.K
+	k.Mu.Lock() // a CPU-time timer's clock is read under it
 	s := p.Timers()
 	s.Tmu.Lock()
 	g, err := s.PosixTimer(a[0])
@@ -213,6 +245,7 @@ func sysTimerGettime(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 		interval, value = g.Interval, g.Remaining()
 	}
 	s.Tmu.Unlock()
+	k.Mu.Unlock()
 	if err != nil {
 		return 0, err
 	}

@@ -7,8 +7,9 @@
 // gets: the arguments are checked as kernel/time/posix-timers.c and
 // time.c check them (the clock, then the copy, then the value), then
 // EPERM. The scheduler's priority ranges are the host kernel's constants; a
-// round-robin interval is the host's for the vCPU's own thread (the
-// guest's threads are SCHED_OTHER host threads).
+// round-robin interval follows the task's policy as package kernel keeps
+// it (sched.go), the host's for the vCPU's own thread under a fair one
+// (the guest's threads stay SCHED_OTHER host threads).
 package syscalls
 
 import (
@@ -31,8 +32,8 @@ func sysClockSettime(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 	id := int32(a[0])
 	switch {
 	case id == unix.CLOCK_REALTIME:
-	case id < 0:
-		if _, err := p.CPUClock(id); err != nil {
+	case id < 0: // CLOCK_PROCESS/THREAD_CPUTIME_ID have no clock_set: EINVAL
+		if _, err := p.ResolveCPUClock(id, true); err != nil {
 			return 0, err
 		}
 	default:
@@ -85,31 +86,32 @@ func schedPriority(a *args, max bool) (uint64, error) {
 	return uint64(r), nil
 }
 
-// sched_rr_get_interval(pid, tp): a guest task's is its host thread's,
-// which is what the calling thread's host call answers for pid 0.
+// sched_rr_get_interval(pid, tp): by the task's policy (kernel/sched.go):
+// 0 for SCHED_FIFO, 100 ms for SCHED_RR; for the fair policies its host
+// thread's slice, which is what the calling thread's host call answers
+// for pid 0.
 func sysSchedRRGetInterval(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	pid := int(int32(a[0]))
-	if pid < 0 {
-		return 0, unix.EINVAL
+	unlock := p.LockTable()
+	t, err := p.SchedTask(int(int32(a[0])))
+	var rr int64
+	var fixed bool
+	if err == nil {
+		rr, fixed = t.RRInterval()
 	}
-	if pid != 0 && pid != p.Pid && pid != p.Tid {
-		if k := p.Proc.K; k != nil {
-			k.Mu.Lock()
-			ok := k.Threads[pid] != nil || k.Procs[pid] != nil
-			k.Mu.Unlock()
-			if !ok {
-				return 0, unix.ESRCH
-			}
+	unlock()
+	if err != nil {
+		return 0, err
+	}
+	ts := unix.NsecToTimespec(rr)
+	if !fixed {
+		if _, _, e := unix.Syscall(unix.SYS_SCHED_RR_GET_INTERVAL, 0, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
+			return 0, e
 		}
-	}
-	var ts unix.Timespec
-	if _, _, e := unix.Syscall(unix.SYS_SCHED_RR_GET_INTERVAL, 0, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
-		return 0, e
 	}
 	var b [16]byte
 	abi.Put64(b[:], uint64(ts.Sec))
 	abi.Put64(b[8:], uint64(ts.Nsec))
-	_, err := p.MM.CopyOut(a[1], b[:])
+	_, err = p.MM.CopyOut(a[1], b[:])
 	return 0, err
 }
 

@@ -22,10 +22,12 @@ func sysRtSigsuspend(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 	if _, err := p.MM.CopyIn(a[0], b[:]); err != nil {
 		return 0, err
 	}
+	old := p.Sig.Mask
 	p.Proc.SigMu.Lock()
 	p.Sig.Saved, p.Sig.RestoreMask = p.Sig.Mask, true
 	p.Sig.Mask = abi.Le64(b[:]) &^ kernel.Unblockable
 	p.Proc.SigMu.Unlock()
+	p.Retarget(p.Sig.Mask &^ old) // process signals it now blocks go to another thread
 	p.WaitSignal()
 	return 0, unix.EINTR
 }

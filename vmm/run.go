@@ -50,6 +50,9 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 	c.joinSpace(p.MM.PageTable())
 	p.MM.PageTable().SetThread(tid, c.Flush)
 	defer c.leaveSpace()
+	// This thread's CPU time from here is the task's (syscalls/kernel/cputime.go).
+	p.CPUStart()
+	defer p.CPUStop()
 	if rs := c.m.stats; rs != nil && st.task == nil {
 		st.task = &taskStats{}
 		t0, w0, d0 := nanotime(), c.Flush.Writes(), c.drains
@@ -60,7 +63,9 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 		}()
 	}
 	for !p.Exited {
+		p.Entering()
 		err := c.runGuest()
+		p.Ran(c.runNS) // the guest's user time (syscalls/kernel/cputime.go)
 		var t0 int64
 		if st.task != nil {
 			st.task.exits++
@@ -414,6 +419,7 @@ func (c *VCPU) classify(p *kernel.Process, vec, code, cr2, rip uint64, st *Stats
 		st.Latency.fault(res, kind, cr2)
 		switch res {
 		case guestmm.Resolved:
+			p.Faulted() // the task's minflt
 			return kernel.Siginfo{}, ""
 		case guestmm.SegvMapErr:
 			info.Signo, info.Code = int32(unix.SIGSEGV), segvMapErr

@@ -214,6 +214,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	}
 	// FileShrunk and /proc/PID read other processes' MM and names under it.
 	p.Proc.K.Mu.Lock()
+	p.noteRSS() // cputime.go: the old image's size counts in maxrss
 	p.MM = mm
 	p.Exe, p.ExeHostPath = guestPath, exeHost
 	p.Proc.K.Mu.Unlock()

@@ -72,9 +72,12 @@ func (p *Process) jobSignal(sig int) {
 	}
 	for t := range g.threads {
 		t.Proc.SigMu.Lock()
-		t.Sig.Pending &^= drop
+		unqueue(t.Sig.pend.flush(drop))
 		t.Proc.SigMu.Unlock()
 	}
+	g.sigMu.Lock()
+	unqueue(g.shared.flush(drop))
+	g.sigMu.Unlock()
 	if sig == int(unix.SIGCONT) && g.stopped.Load() {
 		g.stopped.Store(false)
 		if !g.stopping { // the stop had completed: the parent hears of the continue
@@ -92,7 +95,7 @@ func (g *threadGroup) notifyParent(code, sig int) {
 	if parent == nil || parent.Sig.Act[unix.SIGCHLD].Flags&saNocldstop != 0 {
 		return
 	}
-	parent.post(int(unix.SIGCHLD), Siginfo{Signo: int32(unix.SIGCHLD), Code: int32(code),
+	_ = parent.postGroup(int(unix.SIGCHLD), Siginfo{Signo: int32(unix.SIGCHLD), Code: int32(code),
 		Pid: uint32(g.leader.Pid), UID: uint32(unix.Getuid()), Status: int32(sig), FromKill: true})
 }
 

@@ -115,6 +115,10 @@ type procAttrs struct {
 	// every host CPU); bookkeeping only, the vCPU thread is not pinned.
 	// Kernel.Mu guards it.
 	Affinity []byte
+	// Sched is the task's scheduling policy (sched.go; SchedSet false:
+	// still kshim's own at start). Kernel.Mu guards it.
+	Sched    schedState
+	SchedSet bool
 }
 
 // DefaultTimerSlack is a task's timer slack unless changed (ns).

@@ -167,7 +167,7 @@ func dying(q *Process) bool {
 	}
 	for t := range g.threads {
 		t.Proc.SigMu.Lock()
-		killed := t.Sig.Pending&Bit(int(unix.SIGKILL)) != 0
+		killed := t.Sig.pend.set&Bit(int(unix.SIGKILL)) != 0
 		t.Proc.SigMu.Unlock()
 		if killed {
 			return true

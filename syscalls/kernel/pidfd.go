@@ -223,9 +223,9 @@ func (p *Process) PidfdSendSignal(a [6]uint64) (uint64, error) {
 		return p.KillOthers(-l.Proc.Pgid, sig) // as kill(-pgid): a plain siginfo
 	case sig == 0:
 	case scope == pidfdSignalThread && l.Proc.Group != nil && l.Proc.Group.threads[l]:
-		l.post(sig, info) // the leader thread itself
+		return 0, l.send(sig, info, false) // the leader thread itself
 	default:
-		liveThread(l, sig).post(sig, info)
+		return 0, l.postGroup(sig, info) // the process (sigqueue.go)
 	}
 	return 0, nil
 }

@@ -11,7 +11,8 @@
 // A Process embeds fs.Task, its file side, and implements fs.FileOwner, the
 // only way package fs reaches back up. Each file's head gives its
 // invariants; the main ones and the lock order are task.go's: Kernel.Mu,
-// then a Process's SigMu, then guestmm, then ept.Memory; nothing is held
+// then a Process's SigMu (then its thread group's sigMu, sigqueue.go),
+// then guestmm, then ept.Memory; nothing is held
 // while the guest runs or across a blocking host call, except that waiters
 // sleep on Kernel.cond. Futexes take fmu before the memory manager's lock
 // (futex.go); timers take Kernel.Mu, then threadGroup.Tmu (timers.go).
@@ -92,6 +93,8 @@ type Process struct {
 	RseqSig    uint32
 
 	Proc procState // its place in the process table (task.go)
+	// Acct is the task's CPU time and resource use (cputime.go).
+	Acct cpuAcct
 	// exeHostPath is the host path of the program when Exe (the guest's
 	// name for it) cannot be opened on the host as is.
 	ExeHostPath string

@@ -45,8 +45,8 @@ type ProcInfo struct {
 	ExitCode   uint32 // a zombie's wait status
 	Umask      uint32
 	FDSize     int
-	// UTime, STime are the CPU time of the live threads' host threads
-	// (kshim's own time for the guest, as CPUClock counts it).
+	// UTime, STime are the process's user and system time, its ended
+	// threads' included (cputime.go).
 	UTime, STime time.Duration
 	Zombie, Self bool
 }
@@ -135,18 +135,8 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 	in.Umask = q.FS.Umask
 	in.FDSize = q.Files.MaxFDSet()
 	if g != nil {
-		for t := range g.threads {
-			h, ok := t.Proc.task.(hostTIDer)
-			if !ok || h.HostTID() == 0 {
-				continue
-			}
-			var prof, virt unix.Timespec
-			if unix.ClockGettime(makeThreadClock(h.HostTID(), 0), &prof) == nil &&
-				unix.ClockGettime(makeThreadClock(h.HostTID(), 1), &virt) == nil {
-				in.UTime += time.Duration(virt.Nano())
-				in.STime += time.Duration(prof.Nano() - virt.Nano())
-			}
-		}
+		u := g.usage() // cputime.go
+		in.UTime, in.STime = u.User, u.Sys
 	}
 	if q.Sig.Act != nil {
 		for sig := 1; sig <= Nsig; sig++ {
@@ -160,9 +150,7 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 		}
 	}
 	in.Blocked = q.Sig.Mask
-	q.Proc.SigMu.Lock()
-	in.Pending = q.Sig.Pending
-	q.Proc.SigMu.Unlock()
+	in.Pending = q.pending() // its own and the process's (sigqueue.go)
 	if mem && q.MM != nil {
 		in.HasMM = true
 		for _, v := range q.MM.VMAs() {

@@ -43,10 +43,14 @@ const (
 )
 
 type signals struct {
-	Act     *[Nsig + 1]Sigaction // shared by the threads of a process (CLONE_SIGHAND)
-	Mask    uint64
-	Pending uint64
-	info    [Nsig + 1]Siginfo
+	Act  *[Nsig + 1]Sigaction // shared by the threads of a process (CLONE_SIGHAND)
+	Mask uint64
+	// pend is the thread's own queue (sigqueue.go; the group's shared one
+	// is threadGroup.shared); waiting the signals it waits for in
+	// sigtimedwait or a signalfd read, which a process signal may then
+	// wake it for although it blocks them.
+	pend    sigQueue
+	waiting atomic.Uint64
 	AltSP   uint64
 	AltSize uint64
 	AltOn   bool
@@ -77,6 +81,10 @@ type Siginfo struct {
 	// Drop, when set by the time the signal is taken, discards it: a
 	// POSIX timer's signal after the timer was re-armed or deleted.
 	Drop *atomic.Bool
+	// Gone, when not nil, is set once this siginfo has left its queue
+	// (taken or discarded): a timer's, which is queued once (overruns
+	// count while it waits) and never against RLIMIT_SIGPENDING.
+	Gone *atomic.Bool
 }
 
 func (info *Siginfo) Dropped() bool { return info.Drop != nil && info.Drop.Load() }
@@ -106,11 +114,14 @@ func (info *Siginfo) Encode(si []byte) {
 // Signals that cannot be caught, blocked or ignored.
 const Unblockable = 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
 
-// SetMask sets the calling thread's signal mask (see the invariant).
+// SetMask sets the calling thread's signal mask (see the invariant);
+// process signals it now blocks go to other threads (sigqueue.go).
 func (p *Process) SetMask(m uint64) {
 	p.Proc.SigMu.Lock()
+	old := p.Sig.Mask
 	p.Sig.Mask = m
 	p.Proc.SigMu.Unlock()
+	p.retarget(m &^ old)
 }
 
 // Blocks says whether this thread blocks sig (kill's choice of target).
@@ -146,10 +157,14 @@ func (p *Process) SetAltstack(b []byte, sp uint64) error {
 	return nil
 }
 
+// Raise queues sig for the calling thread itself (SIGPIPE, a kill
+// without a process table); it is taken before the return to user mode.
 func (p *Process) Raise(sig int, info Siginfo) {
+	if p.ignores(sig) {
+		return
+	}
 	p.Proc.SigMu.Lock()
-	p.Sig.Pending |= Bit(sig)
-	p.Sig.info[sig] = info
+	_ = enqueue(&p.Sig.pend, p, sig, info, true)
 	p.Proc.SigMu.Unlock()
 	p.sfdPosted(sig)
 }
@@ -186,21 +201,17 @@ func (p *Process) DeliverPending(r *Regs) {
 	for !p.Exited {
 		p.stopWait()
 		p.Proc.SigMu.Lock()
-		ready := p.Sig.Pending &^ p.Sig.Mask
-		if ready == 0 {
+		sig, info := p.takeSig(^p.Sig.Mask) // sigqueue.go: its own first, then the process's
+		if sig == 0 {
+			restored := uint64(0)
 			if p.Sig.RestoreMask {
+				restored = p.Sig.Saved &^ p.Sig.Mask
 				p.Sig.Mask, p.Sig.RestoreMask = p.Sig.Saved, false
 			}
 			p.Proc.SigMu.Unlock()
+			p.retarget(restored)
 			return
 		}
-		sig := 1
-		for ready&1 == 0 {
-			ready >>= 1
-			sig++
-		}
-		p.Sig.Pending &^= Bit(sig)
-		info := p.Sig.info[sig]
 		p.Proc.SigMu.Unlock()
 		if info.Dropped() {
 			continue

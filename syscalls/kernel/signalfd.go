@@ -4,10 +4,10 @@
 // A signalfd is a guest fd whose host fd is an eventfd that only kshim
 // reads and writes; its OpenFile holds a *Signalfd (the mask). A read is
 // kshim's: it takes the lowest signal in the mask pending for the reading
-// thread (kshim keeps no process-wide pending set: a process-directed
-// signal is pending on the thread kill chose, liveThread), as Linux's
+// thread, its own or its process's (sigqueue.go), as Linux's
 // dequeue_signal, and blocks on the task's wake-up eventfd when there is
-// none, ending with ErrRestart for a signal the thread would act on.
+// none (a process signal of the mask may wake it: WaitFor), ending with
+// ErrRestart for a signal the thread would act on.
 //
 // Readiness (poll, select, epoll) is the host eventfd's counter, which
 // kshim keeps in step with the pending sets:
@@ -253,9 +253,7 @@ func (s *Signalfd) setReady(on bool) {
 func (s *Signalfd) Sync(p *Process) {
 	sfdMu.Lock()
 	defer sfdMu.Unlock()
-	p.Proc.SigMu.Lock()
-	ready := p.Sig.Pending&s.mask.Load() != 0
-	p.Proc.SigMu.Unlock()
+	ready := p.pending()&s.mask.Load() != 0
 	s.setReady(ready)
 }
 
@@ -288,6 +286,10 @@ func (p *Process) SignalfdRead(s *Signalfd, h int, addr, n uint64) (uint64, erro
 	}
 	nonblock := fl&unix.O_NONBLOCK != 0
 	defer s.Sync(p)
+	if !nonblock {
+		p.WaitFor(s.mask.Load()) // a process signal of the mask may wake this thread
+		defer p.WaitFor(0)
+	}
 	var done uint64
 	for done < count {
 		sig, info := p.SigTake(s.mask.Load())

@@ -105,7 +105,7 @@ func (k *Kernel) SignalFromHost(pid, sig int) error {
 				continue
 			}
 		}
-		liveThread(t, sig).post(sig, info)
+		_ = t.postGroup(sig, info) // the process (sigqueue.go); SI_USER never fails
 	}
 	return nil
 }

@@ -387,8 +387,8 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	slot.settle()
 	c.Pid = k.allocPID()
 	c.Tid = c.Pid
-	c.Attrs = p.Attrs // under Kernel.Mu, which guards the priorities
-	c.Attrs.forChild()
+	c.Attrs = p.Attrs.forked(p) // under Kernel.Mu, which guards the priorities (sched.go)
+	c.Attrs.forChild()          // no parent-death signal; the slack default (misc.go)
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Group.leader, children: map[*Process]bool{},
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, exitSignal: int(flags & 0xff)}
 	c.Proc.Group = newThreadGroup(c)
@@ -459,10 +459,12 @@ func (p *Process) exit() {
 	k := p.Proc.K
 	if k != nil {
 		k.Mu.Lock()
+		p.noteRSS()          // cputime.go: maxrss
 		p.Proc.mmGone = true // FileShrunk must not touch it any more
 		k.Mu.Unlock()
 	}
 	p.Proc.Group.timers.stopTimers(true)
+	p.Proc.Group.flushShared() // sigqueue.go: the count of queued siginfos
 	p.MM.Destroy()
 	p.MM.PageTable().Free()
 	p.Close()
@@ -494,7 +496,7 @@ func (p *Process) exit() {
 		if p.Signal != 0 {
 			code, status = CldKilled, int32(p.Signal)
 		}
-		parent.post(p.Proc.exitSignal, Siginfo{Signo: int32(p.Proc.exitSignal), Code: code,
+		_ = parent.postGroup(p.Proc.exitSignal, Siginfo{Signo: int32(p.Proc.exitSignal), Code: code,
 			Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), Status: status, FromKill: true})
 	}
 	if p.Proc.task != nil {
@@ -658,9 +660,7 @@ var ErrRestart = errors.New("interrupted: restart or EINTR")
 // Restartable reports whether the signal that will be delivered next lets
 // the interrupted syscall restart (SA_RESTART, or no handler runs).
 func (p *Process) Restartable() bool {
-	p.Proc.SigMu.Lock()
-	ready := p.Sig.Pending &^ p.Sig.Mask
-	p.Proc.SigMu.Unlock()
+	ready := p.pending() &^ p.Sig.Mask
 	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
 		if ready&1 == 0 {
 			continue
@@ -747,26 +747,11 @@ const (
 	saNocldwait = 2
 )
 
-// post queues sig for p from another task (or p itself) and wakes it:
-// a sleeping waiter returns to check, a running vCPU is kicked.
+// post queues sig for thread p from another task (or p itself) and wakes
+// it: a sleeping waiter returns to check, a running vCPU is kicked
+// (sigqueue.go's send, for signals that cannot fail: the kernel's own).
 // Kernel.Mu must be held when k is non-nil.
-func (p *Process) post(sig int, info Siginfo) {
-	if p.Proc.K != nil {
-		p.jobSignal(sig)
-	}
-	p.Proc.SigMu.Lock()
-	p.Sig.Pending |= Bit(sig)
-	p.Sig.info[sig] = info
-	p.Proc.SigMu.Unlock()
-	p.sfdPosted(sig)
-	p.pokeIntr()
-	if t := p.Proc.task; t != nil {
-		t.Kick()
-	}
-	if p.Proc.K != nil {
-		p.Proc.K.cond.Broadcast()
-	}
-}
+func (p *Process) post(sig int, info Siginfo) { _ = p.send(sig, info, false) }
 
 // SignalPending reports whether a signal waits that p would act on (for
 // the VMM, after a kick).
@@ -778,9 +763,7 @@ func (p *Process) Interrupted() bool {
 	if g := p.Proc.Group; g != nil && g.stopped.Load() {
 		return true // the call restarts once the group continues
 	}
-	p.Proc.SigMu.Lock()
-	ready := p.Sig.Pending &^ p.Sig.Mask
-	p.Proc.SigMu.Unlock()
+	ready := p.pending() &^ p.Sig.Mask
 	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
 		if ready&1 == 0 {
 			continue
@@ -802,9 +785,9 @@ func (p *Process) ZeroSiginfo(addr uint64) error {
 	return err
 }
 
-func (p *Process) WaitChild(pid, opts int) (int, uint32, error) {
+func (p *Process) WaitChild(pid, opts int, use *Rusage) (int, uint32, error) {
 	return p.WaitChildOpts(pid, opts&unix.WNOHANG != 0, false,
-		WaitWant{Exited: true, Stopped: opts&unix.WUNTRACED != 0, Continued: opts&unix.WCONTINUED != 0})
+		WaitWant{Exited: true, Stopped: opts&unix.WUNTRACED != 0, Continued: opts&unix.WCONTINUED != 0}, use)
 }
 
 // WaitWant is what a wait reports: exits, stops, continues.
@@ -813,8 +796,9 @@ type WaitWant struct{ Exited, Stopped, Continued bool }
 // WaitChildOpts waits for a child matching pid (wait4's encoding: >0 that
 // child, -1 any, 0 p's group, < -1 group -pid) to exit, stop or continue
 // as want asks, and reaps an exited one unless nowait. It returns 0 with
-// nohang when nothing is to be reported yet.
-func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant) (int, uint32, error) {
+// nohang when nothing is to be reported yet. use, when not nil, gets the
+// reported child's resource use (its own and its reaped children's).
+func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant, use *Rusage) (int, uint32, error) {
 	k := p.Proc.K
 	if k == nil {
 		return 0, 0, unix.ECHILD
@@ -833,6 +817,9 @@ func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant) (in
 			matched = true
 			if !c.Proc.zombie {
 				if st, ok := c.stopState(want.Stopped, want.Continued, nowait); ok {
+					if use != nil {
+						*use = childUsage(c)
+					}
 					return c.Pid, st, nil
 				}
 				continue
@@ -840,7 +827,11 @@ func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant) (in
 			if !want.Exited {
 				continue
 			}
+			if use != nil {
+				*use = childUsage(c)
+			}
 			if !nowait {
+				p.reaped(c) // cputime.go: RUSAGE_CHILDREN
 				delete(p.Proc.children, c)
 				delete(k.Procs, c.Pid)
 			}
@@ -902,7 +893,7 @@ func (p *Process) KillOthers(pid, sig int) (uint64, error) {
 	if sig != 0 {
 		info := Siginfo{Signo: int32(sig), Code: SiUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true}
 		for _, t := range targets {
-			liveThread(t, sig).post(sig, info)
+			_ = t.postGroup(sig, info) // SI_USER never fails
 		}
 	}
 	k.Mu.Unlock()

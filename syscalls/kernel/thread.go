@@ -17,6 +17,7 @@ package kernel
 
 import (
 	"kshim/guestmm"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,15 @@ type threadGroup struct {
 	// subreaper is PR_SET_CHILD_SUBREAPER: orphaned descendants become
 	// this process's children (Kernel.Mu).
 	subreaper bool
+	// dead is the use of the group's threads that have ended, children
+	// that of its reaped children; maxRSS the largest resident size seen
+	// (kB). cputime.go; Kernel.Mu guards them.
+	dead, children Rusage
+	maxRSS         int64
+	// shared is the process's pending signals, guarded by sigMu, taken
+	// after a thread's SigMu (sigqueue.go).
+	sigMu  sync.Mutex
+	shared sigQueue
 }
 
 func newThreadGroup(leader *Process) *threadGroup {
@@ -115,8 +125,8 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	k.Mu.Lock()
 	slot.settle()
 	c.Tid = k.allocPID()
-	c.Attrs = p.Attrs  // under Kernel.Mu, which guards the priorities
-	c.Attrs.forChild() // copy_process's rules hold for threads too
+	c.Attrs = p.Attrs.forked(p) // under Kernel.Mu, which guards the priorities (sched.go)
+	c.Attrs.forChild()          // no parent-death signal; the slack default (misc.go)
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Parent, children: p.Proc.children,
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, Group: p.Proc.Group}
 	k.addTask(c)
@@ -214,6 +224,9 @@ func (p *Process) threadExit() (last bool) {
 	}
 	k.Mu.Lock()
 	g := p.Proc.Group
+	if g.threads[p] {
+		g.dead.add(p.taskUsage()) // cputime.go: the process keeps its time
+	}
 	delete(g.threads, p)
 	delete(k.Threads, p.Tid)
 	last = len(g.threads) == 0
@@ -225,6 +238,7 @@ func (p *Process) threadExit() (last bool) {
 			p.ExitStatus, p.Signal = g.status, g.signal
 		}
 		k.Mu.Unlock()
+		p.flushOwn()
 		sfdGroupGone(g)
 		return true
 	}
@@ -232,6 +246,8 @@ func (p *Process) threadExit() (last bool) {
 	p.Proc.task = nil
 	k.cond.Broadcast()
 	k.Mu.Unlock()
+	p.flushOwn()            // sigqueue.go: its own pending signals go with it
+	p.retarget(^p.Sig.Mask) // the process's it would have taken, to another
 	if t != nil {
 		t.Leave(p.MM.PageTable())
 		t.Release()
@@ -292,7 +308,7 @@ func (p *Process) killedByExec() bool {
 func (p *Process) killPending() bool {
 	p.Proc.SigMu.Lock()
 	defer p.Proc.SigMu.Unlock()
-	return p.Sig.Pending&Bit(int(unix.SIGKILL)) != 0
+	return p.Sig.pend.set&Bit(int(unix.SIGKILL)) != 0
 }
 
 // takeLeader makes p, the only thread left of old's group, the process
@@ -366,7 +382,8 @@ func (p *Process) KillThread(tgid, tid, sig int) (uint64, error) {
 		return 0, unix.ESRCH
 	}
 	if sig != 0 {
-		t.post(sig, Siginfo{Signo: int32(sig), Code: SiTkill, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+		// A realtime signal over RLIMIT_SIGPENDING is EAGAIN (sigqueue.go).
+		return 0, t.send(sig, Siginfo{Signo: int32(sig), Code: SiTkill, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true}, false)
 	}
 	return 0, nil
 }

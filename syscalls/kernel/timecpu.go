@@ -1,35 +1,36 @@
-// timecpu.go: the CPU-time clocks a guest names by pid or tid
-// (clock_getcpuclockid, pthread_getcpuclockid: negative clock ids) and
-// the posix dynamic clocks (fd clock ids), for clock_gettime and
-// clock_getres.
+// timecpu.go: the CPU-time clocks: CLOCK_PROCESS_CPUTIME_ID,
+// CLOCK_THREAD_CPUTIME_ID and those a guest names by pid or tid
+// (clock_getcpuclockid, pthread_getcpuclockid: negative clock ids), and
+// the posix dynamic clocks (fd clock ids), for clock_gettime,
+// clock_getres and the CPU-time timers.
 //
 // Guest pids and tids are kshim's own numbers, not the host's, so such an
-// id is never handed to the host as it is (it would name an unrelated host
-// process or a kshim fd): it is decoded as Linux's pid_for_clock does and
-// mapped to the host threads that run the guest's tasks (each task is one
-// host thread, vmm's VCPU.HostTID).
+// id is never handed to the host: it is decoded as Linux's pid_for_clock
+// does and read from the guest task's own accounting (cputime.go).
 //
 // Invariants:
 //   - A thread clock names the caller (tid 0) or a thread of its own
-//     process, else EINVAL; a process clock names any live guest process
-//     (pid 0: the caller's), else EINVAL; clock type 3 (CPUCLOCK_MAX) is
-//     an fd clock, and the guest has no posix clock devices: EINVAL.
-//   - The caller's own process reads the host's process clock (kshim's
-//     whole CPU time, the clock CLOCK_PROCESS_CPUTIME_ID already gives);
-//     another process's is the sum of its live threads' host thread
-//     clocks (threads that have ended no longer count: a known
-//     difference from Linux, which keeps their time in the process).
-//   - Timers on CPU clocks (timer_create, ITIMER_VIRTUAL/PROF) are not
-//     served (ENOSYS/EINVAL as before).
+//     process, else EINVAL; a process clock names any guest process (pid
+//     0: the caller's; for reading, also the caller's own tid), else
+//     EINVAL; clock type 3 (CPUCLOCK_MAX) is an fd clock, and the guest has
+//     no posix clock devices: EINVAL.
+//   - A process clock is the sum over its threads, those that have ended
+//     included; which 1 (CPUCLOCK_VIRT) is the user time only, 0 (PROF)
+//     and 2 (SCHED) user and system.
 package kernel
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 )
 
 const (
 	cpuclockPerthread = 4 // CPUCLOCK_PERTHREAD_MASK
 	cpuclockWhichMask = 3
+	cpuclockProf      = 0
+	cpuclockVirt      = 1
+	cpuclockSched     = 2
 	cpuclockMax       = 3 // also CLOCKFD: a dynamic (fd) clock
 )
 
@@ -40,57 +41,95 @@ func makeThreadClock(tid, which int) int32 {
 	return int32(^tid<<3 | which | cpuclockPerthread)
 }
 
-// CPUClock maps a negative guest clock id to the host thread clock ids
-// to add up (or the host's process clock for the caller's own process).
-func (p *Process) CPUClock(id int32) ([]int32, error) {
+// CPUClockRef is what a CPU clock id names: one thread, or a process
+// (its leader), and which time (CPUCLOCK_PROF, VIRT or SCHED).
+type CPUClockRef struct {
+	Thread, Proc *Process
+	Which        int
+}
+
+// ResolveCPUClock decodes clock id (CLOCK_PROCESS_CPUTIME_ID,
+// CLOCK_THREAD_CPUTIME_ID or a negative one) as Linux's pid_for_clock;
+// gettime allows a process clock by the caller's own tid.
+func (p *Process) ResolveCPUClock(id int32, gettime bool) (CPUClockRef, error) {
+	switch id {
+	case unix.CLOCK_PROCESS_CPUTIME_ID:
+		return CPUClockRef{Proc: p, Which: cpuclockSched}, nil
+	case unix.CLOCK_THREAD_CPUTIME_ID:
+		return CPUClockRef{Thread: p, Which: cpuclockSched}, nil
+	}
+	if id >= 0 {
+		return CPUClockRef{}, unix.EINVAL
+	}
 	which := int(id & cpuclockWhichMask)
 	if which >= cpuclockMax {
-		return nil, unix.EINVAL
+		return CPUClockRef{}, unix.EINVAL
 	}
 	pid := int(^(id >> 3))
 	thread := id&cpuclockPerthread != 0
-	own := int32(^0<<3 | which) // MAKE_PROCESS_CPUCLOCK(0, which)
 	if pid == 0 {
 		if thread {
-			return []int32{own | cpuclockPerthread}, nil
+			return CPUClockRef{Thread: p, Which: which}, nil
 		}
-		return []int32{own}, nil
+		return CPUClockRef{Proc: p, Which: which}, nil
 	}
 	k := p.Proc.K
 	if k == nil {
-		if pid == p.Pid {
-			return []int32{own}, nil
+		switch {
+		case pid != p.Pid:
+			return CPUClockRef{}, unix.EINVAL
+		case thread:
+			return CPUClockRef{Thread: p, Which: which}, nil
 		}
-		return nil, unix.EINVAL
+		return CPUClockRef{Proc: p, Which: which}, nil
 	}
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
 	if thread {
 		t := k.Threads[pid]
 		if t == nil || t.Pid != p.Pid {
-			return nil, unix.EINVAL
+			return CPUClockRef{}, unix.EINVAL
 		}
-		if t == p {
-			return []int32{own | cpuclockPerthread}, nil
-		}
-		h, ok := t.Proc.task.(hostTIDer)
-		if !ok || h.HostTID() == 0 {
-			return nil, unix.EINVAL
-		}
-		return []int32{makeThreadClock(h.HostTID(), which)}, nil
+		return CPUClockRef{Thread: t, Which: which}, nil
 	}
-	if pid == p.Pid || pid == p.Tid {
-		return []int32{own}, nil // the caller's own process, also by its own tid (gettime)
+	if gettime && pid == p.Tid {
+		return CPUClockRef{Proc: p, Which: which}, nil
 	}
 	l := k.Procs[pid]
-	if l == nil || l.Proc.zombie || l.Proc.Group == nil {
-		return nil, unix.EINVAL
+	if l == nil || l.Proc.Group == nil {
+		return CPUClockRef{}, unix.EINVAL
 	}
-	var ids []int32
-	for t := range l.Proc.Group.threads {
-		if h, ok := t.Proc.task.(hostTIDer); ok && h.HostTID() != 0 {
-			ids = append(ids, makeThreadClock(h.HostTID(), which))
-		}
+	return CPUClockRef{Proc: l, Which: which}, nil
+}
+
+// Now is the clock's current value.
+func (r CPUClockRef) Now() time.Duration {
+	var u Rusage
+	if r.Thread != nil {
+		u = r.Thread.taskUsage()
+	} else if k := r.Proc.Proc.K; k != nil && r.Proc.Proc.Group != nil {
+		k.Mu.Lock()
+		u = r.Proc.Proc.Group.usage()
+		k.Mu.Unlock()
+	} else {
+		u = r.Proc.taskUsage()
 	}
-	return ids, nil
+	if r.Which == cpuclockVirt {
+		return u.User
+	}
+	return u.User + u.Sys
+}
+
+// Resolution is clock_getres's answer for the clock: 1 ns for SCHED (the
+// scheduler's clock), a host tick for PROF and VIRT, as Linux's
+// posix_cpu_clock_getres.
+func (r CPUClockRef) Resolution() time.Duration {
+	if r.Which == cpuclockSched {
+		return time.Nanosecond
+	}
+	var ts unix.Timespec
+	if unix.ClockGetres(int32(^0<<3|r.Which), &ts) == nil { // kshim's own process clock of that kind
+		return time.Duration(ts.Nano())
+	}
+	return time.Second / 100
 }

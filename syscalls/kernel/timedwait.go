@@ -13,21 +13,20 @@ import (
 	"kshim/syscalls/abi"
 )
 
-// SigTake removes and returns the lowest pending signal in set.
+// SigTake removes and returns the lowest pending signal in set, p's own
+// first, then its process's (sigqueue.go).
 func (p *Process) SigTake(set uint64) (int, Siginfo) {
 	p.Proc.SigMu.Lock()
 	defer p.Proc.SigMu.Unlock()
-	ready := p.Sig.Pending & set
-	if ready == 0 {
-		return 0, Siginfo{}
-	}
-	sig := 1
-	for ready&1 == 0 {
-		ready >>= 1
-		sig++
-	}
-	p.Sig.Pending &^= Bit(sig)
-	return sig, p.Sig.info[sig]
+	return p.takeSig(set)
+}
+
+// WaitFor marks the signals in set as waited for by p (sigtimedwait, a
+// signalfd read), so a process signal among them wakes it although it
+// blocks them; WaitFor(0) ends that, passing on what p did not take.
+func (p *Process) WaitFor(set uint64) {
+	old := p.Sig.waiting.Swap(set)
+	p.retarget(old &^ set)
 }
 
 // rt_sigqueueinfo(tgid, sig, info) and rt_tgsigqueueinfo(tgid, tid, sig,
@@ -56,17 +55,18 @@ func (p *Process) QueueInfo(tgid, tid, sig int, addr uint64) (uint64, error) {
 		}
 	} else if l := k.Procs[tgid]; l != nil && !l.Proc.zombie {
 		t = l
-		if sig != 0 { // signal 0 only checks; no thread takes it
-			t = liveThread(l, sig)
-		}
 	} else {
 		return 0, unix.ESRCH
 	}
 	if (code >= 0 || code == SiTkill) && t.Pid != p.Pid {
 		return 0, unix.EPERM
 	}
-	if sig != 0 {
-		t.post(sig, Siginfo{Signo: int32(sig), Code: code, Raw: raw, FromKill: true})
+	if sig == 0 {
+		return 0, nil
 	}
-	return 0, nil
+	info := Siginfo{Signo: int32(sig), Code: code, Raw: raw, FromKill: true}
+	if tid > 0 {
+		return 0, t.send(sig, info, false) // the thread's own queue
+	}
+	return 0, t.postGroup(sig, info) // the process's; EAGAIN over RLIMIT_SIGPENDING
 }

@@ -8,10 +8,10 @@
 // queueing another (si_overrun, timer_getoverrun), as Linux does, and a
 // timer re-armed or deleted drops its pending signal (Linux 6.13 on).
 //
-// Lifetime: POSIX timers go at execve and exit; ITIMER_REAL (alarm)
-// survives execve; fork's child starts with none. Timers on CPU-time
-// clocks (ITIMER_VIRTUAL, ITIMER_PROF, CLOCK_*_CPUTIME_ID) are not
-// implemented (ENOSYS, logged once).
+// Lifetime: POSIX timers go at execve and exit; ITIMER_REAL (alarm),
+// ITIMER_VIRTUAL and ITIMER_PROF survive execve; fork's child starts with
+// none. Timers on CPU-time clocks (ITIMER_VIRTUAL, ITIMER_PROF, POSIX
+// timers on CPU clocks) are timercpu.go's: a poller, not Go timers.
 //
 // Lock order: Kernel.Mu, then threadGroup.Tmu (timer state), then a
 // Process's SigMu. A callback takes Kernel.Mu first.
@@ -57,6 +57,11 @@ type GTimer struct {
 	LastOver int    // overrun of the last signal posted (timer_getoverrun)
 	info     []byte // the siginfo posted last, while it may still be pending
 	drop     *atomic.Bool
+	gone     *atomic.Bool // set once that siginfo has left its queue
+	// CPU is the clock of a CPU-time timer (nil: a clock Go timers serve)
+	// and cpuDue its value at the next expiry (0: disarmed): timercpu.go.
+	CPU    *CPUClockRef
+	cpuDue time.Duration
 }
 
 // timerSet is a thread group's timers (guarded by tmu).
@@ -65,6 +70,11 @@ type timerSet struct {
 	Posix  map[int]*GTimer
 	NextID int
 	real   *GTimer // ITIMER_REAL and alarm
+	// ITIMER_VIRTUAL and ITIMER_PROF, and whether the CPU-time poller
+	// runs, with its wake-up (timercpu.go).
+	virt, prof *GTimer
+	polling    bool
+	pollWake   chan struct{}
 }
 
 // ClockNow returns clock's current time (CLOCK_REALTIME, MONOTONIC,
@@ -89,8 +99,12 @@ func ClockNow(clock int) (time.Duration, bool) {
 }
 
 // Arm (re)starts g: first expiry after d (<= 0: disarm), then every
-// interval. tmu held.
+// interval. tmu held (and Kernel.Mu before it for a CPU-time timer).
 func (s *timerSet) Arm(p *Process, g *GTimer, d, interval time.Duration) {
+	if g.CPU != nil {
+		s.armCPU(p, g, d, interval) // timercpu.go
+		return
+	}
 	g.gen++
 	if g.t != nil {
 		g.t.Stop()
@@ -105,8 +119,12 @@ func (s *timerSet) Arm(p *Process, g *GTimer, d, interval time.Duration) {
 	g.t = time.AfterFunc(d, func() { s.fire(p, g, gen) })
 }
 
-// Remaining is how long until g next expires (0: disarmed). tmu held.
+// Remaining is how long until g next expires (0: disarmed). tmu held
+// (and Kernel.Mu before it for a CPU-time timer).
 func (g *GTimer) Remaining() time.Duration {
+	if g.CPU != nil {
+		return g.cpuRemaining(time.Nanosecond) // timercpu.go: about to fire
+	}
 	if g.due.IsZero() {
 		return 0
 	}
@@ -137,6 +155,12 @@ func (s *timerSet) fire(p *Process, g *GTimer, gen uint64) {
 		g.due = time.Time{}
 		g.t = nil
 	}
+	p.postExpiry(g)
+}
+
+// postExpiry posts g's signal for an expiry (or counts an overrun while
+// the last one is still pending). Kernel.Mu and tmu held.
+func (p *Process) postExpiry(g *GTimer) {
 	if g.Notify == SigevNone {
 		return
 	}
@@ -144,17 +168,16 @@ func (s *timerSet) fire(p *Process, g *GTimer, gen uint64) {
 	if target == nil {
 		return
 	}
-	target.Proc.SigMu.Lock()
-	pending := target.Sig.Pending&Bit(g.Signo) != 0 && g.info != nil && sameBytes(target.Sig.info[g.Signo].Raw, g.info)
-	if pending {
-		// Still queued: merge this expiry into it.
+	if g.info != nil && g.gone != nil && !g.gone.Load() {
+		// Still queued: merge this expiry into it (its siginfo's
+		// si_overrun is g.info, read when it is taken).
+		target.Proc.SigMu.Lock() // the taker reads the bytes under it
 		g.overrun++
 		binary.LittleEndian.PutUint32(g.info[20:], uint32(g.overrun))
 		g.LastOver = g.overrun
 		target.Proc.SigMu.Unlock()
 		return
 	}
-	target.Proc.SigMu.Unlock()
 	info := make([]byte, 128)
 	binary.LittleEndian.PutUint32(info[8:], siTimerCode)
 	binary.LittleEndian.PutUint32(info[16:], uint32(g.ID))
@@ -165,17 +188,23 @@ func (s *timerSet) fire(p *Process, g *GTimer, gen uint64) {
 		binary.LittleEndian.PutUint32(info[8:], 0x80) // SI_KERNEL
 	}
 	g.LastOver, g.overrun, g.info, g.drop = g.overrun, 0, info, nil
-	si := Siginfo{Signo: int32(g.Signo), Raw: info}
+	g.gone = new(atomic.Bool)
+	si := Siginfo{Signo: int32(g.Signo), Raw: info, Gone: g.gone}
 	if g.ID >= 0 {
 		g.drop = new(atomic.Bool)
 		si.Drop = g.drop
 	}
-	target.post(g.Signo, si)
+	// A timer's siginfo is preallocated on Linux: never refused, never
+	// counted against RLIMIT_SIGPENDING (sigqueue.go).
+	if g.Notify&SigevThreadID != 0 {
+		_ = target.send(g.Signo, si, true)
+	} else {
+		_ = target.postGroup(g.Signo, si)
+	}
+	if g.gone.Load() { // discarded at once (ignored): not pending
+		g.info = nil
+	}
 }
-
-// sameBytes reports whether a and b are the same slice (the pending
-// siginfo is the one this timer posted).
-func sameBytes(a, b []byte) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
 
 // timerTarget is the thread g's signal goes to. Kernel.Mu held.
 func (p *Process) timerTarget(g *GTimer) *Process {
@@ -213,6 +242,9 @@ func (s *timerSet) stopTimers(all bool) {
 			s.real.t.Stop()
 		}
 		s.real = nil
+	}
+	if all {
+		s.virt, s.prof = nil, nil // the CPU-time poller then ends (timercpu.go)
 	}
 }
 
@@ -282,7 +314,7 @@ func (p *Process) DropPending(g *GTimer) {
 	if g.drop != nil {
 		g.drop.Store(true) // it stays pending (sigpending shows it) but is never taken
 	}
-	g.info, g.drop = nil, nil
+	g.info, g.drop, g.gone = nil, nil, nil
 }
 
 // ItimerBytes is the 32 bytes of an itimerspec, as the guest lays it out.

@@ -175,6 +175,7 @@ var programs = []prog{
 	{bin: "proc_sys"}, // /proc/uptime, loadavg, stat (proc/sysfiles.go)
 	{bin: "proc_pids", args: []string{"a", "b c"}}, // /proc/PID of other guest processes (proc/pid.go)
 	{bin: "fs_poll"},
+	{bin: "pty"}, // /dev/ptmx, /dev/pts, forkpty's controlling terminal (fs/pty.go, kernel/tty.go)
 	{bin: "fs_splice", kshimArgs: []string{"--rw"}}, // copy_file_range, splice, tee (transfer.go)
 	{bin: "memfd"}, // memfd_create (tmpfile.go)
 	{bin: "fifo_open", kshimArgs: []string{"--rw"}}, // a signal ends a blocking FIFO open (fsfifo.go)

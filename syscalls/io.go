@@ -442,6 +442,9 @@ func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if e.File.Kind == fs.KindProcDir || e.File.Kind == fs.KindProcLink {
 		return 0, unix.ENOTTY
 	}
+	if r, err, ok := ptyIoctl(p, e.Host, a[0], req, arg); ok {
+		return r, err
+	}
 	switch req {
 	case unix.TCGETS:
 		return ioctlOut(p, e.Host, req, arg, fs.KernelTermiosSize)
@@ -455,6 +458,15 @@ func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return p.GetForeground(e.Host, arg)
 	case unix.TIOCSPGRP:
 		return p.SetForeground(e.Host, arg)
+	case unix.TCFLSH, unix.TCXONC, unix.TCSBRK:
+		// The argument is a value (a queue, an action, a duration).
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(e.Host), uintptr(req), uintptr(int32(arg)))
+		if errno != 0 {
+			return 0, errno
+		}
+		return 0, nil
+	case unix.TIOCOUTQ:
+		return ioctlOut(p, e.Host, req, arg, 4)
 	case fs.Fionread:
 		return ioctlOut(p, e.Host, req, arg, 4)
 	case fs.Fionbio:
@@ -487,4 +499,54 @@ func ioctlIn(p *kernel.Process, h int, req, arg uint64, size int) (uint64, error
 		return 0, err
 	}
 	return 0, fs.HostIoctl(h, req, b)
+}
+
+// ptyIoctl serves the requests that are the guest's own on its terminals
+// (fs/pty.go): the pty pair's (number, lock, packet mode, opening the
+// peer) go to the host only for the guest's own ptys, never to a
+// terminal kshim was handed; the session's (controlling terminal,
+// foreground group, SIGWINCH on a new size) are kernel/tty.go's. ok false
+// leaves the request to sysIoctl.
+func ptyIoctl(p *kernel.Process, h int, gfd, req, arg uint64) (uint64, error, bool) {
+	switch req {
+	case unix.TIOCGPTN, unix.TIOCGPTLCK, unix.TIOCGPKT, unix.TIOCSPTLCK, unix.TIOCPKT, unix.TIOCGPTPEER,
+		unix.TIOCSCTTY, unix.TIOCNOTTY, unix.TIOCGSID:
+	case unix.TIOCGPGRP, unix.TIOCSPGRP, unix.TIOCSWINSZ:
+		if _, _, ok := fs.Pty(h); !ok {
+			return 0, nil, false // a host terminal: tty.go's rules
+		}
+	default:
+		return 0, nil, false
+	}
+	n, master, ok := fs.Pty(h)
+	if !ok {
+		return 0, unix.ENOTTY, true
+	}
+	switch req {
+	case unix.TIOCGPTN, unix.TIOCGPTLCK, unix.TIOCGPKT:
+		r, err := ioctlOut(p, h, req, arg, 4)
+		return r, err, true
+	case unix.TIOCSPTLCK, unix.TIOCPKT:
+		r, err := ioctlIn(p, h, req, arg, 4)
+		return r, err, true
+	case unix.TIOCGPTPEER:
+		// Only the flags an open of the peer means; O_NOCTTY and
+		// O_CLOEXEC are always the host's (fs/pty.go).
+		flags := int(int32(arg)) & (unix.O_ACCMODE | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC | unix.O_APPEND)
+		peer, err := fs.PtyPeer(h, flags)
+		if err != nil {
+			return 0, err, true
+		}
+		fd, err := p.NewFD(peer, flags&unix.O_CLOEXEC != 0, &fs.OpenFile{Kind: fs.KindHost,
+			Path: "/dev/pts/" + abi.Itoa(n), Origin: fs.FromDevice})
+		if err == nil && flags&unix.O_NOCTTY == 0 {
+			p.OpenedTTY(n)
+		}
+		return fd, err, true
+	}
+	r, err, ok := p.PtyIoctl(h, n, master, req, arg)
+	if !ok {
+		return 0, unix.ENOTTY, true
+	}
+	return r, err, true
 }

@@ -369,6 +369,11 @@ func fdDisplayPath(p *kernel.Process, fd int) (string, error) {
 	if e.File.Node != nil {
 		return e.File.Node.Path, nil
 	}
+	if e.File.Origin == fs.FromDevice && e.File.Path != "" {
+		// The path it was opened by: a served device, or a terminal of
+		// the guest's devpts, whose host name is no guest path.
+		return e.File.Path, nil
+	}
 	if e.File.Mnt != nil {
 		return p.FS.GuestPathIn(e.Host, e.File.Mnt, e.File.Path)
 	}

@@ -229,6 +229,21 @@ static void child(void)
 	pid_t sid = 0;
 	show("TIOCGSID", ioctl(0, TIOCGSID, &sid));
 	printf("TIOCGSID is mine: %s\n", yes(sid == getsid(0)));
+	{
+		/* /proc/self/stat's tty_nr and tpgid (fields 7 and 8). */
+		char b[512] = {0};
+		int f = open("/proc/self/stat", O_RDONLY);
+		read(f, b, sizeof b - 1);
+		close(f);
+		char *p = strrchr(b, ')');
+		int ttynr = 0, tpgid = 0;
+		sscanf(p + 2, "%*c %*d %*d %*d %d %d", &ttynr, &tpgid);
+		struct stat st;
+		fstat(0, &st);
+		unsigned ma = major(st.st_rdev), mi = minor(st.st_rdev);
+		int want = (mi & 0xff) | (ma << 8) | ((mi & ~0xffu) << 12);
+		printf("stat tty_nr is fd 0's: %s, tpgid is my group: %s\n", yes(ttynr == want), yes(tpgid == getpgrp()));
+	}
 	show("setsid again", setsid() < 0 ? -1 : 0);
 	show("TIOCSCTTY again", ioctl(0, TIOCSCTTY, 0));
 	int t = open("/dev/tty", O_RDWR);

@@ -49,6 +49,10 @@ type ProcInfo struct {
 	// (kshim's own time for the guest, as CPUClock counts it).
 	UTime, STime time.Duration
 	Zombie, Self bool
+	// TtyNr is the controlling terminal's device number as /proc/PID/stat
+	// encodes it (0: none, or a terminal kshim was handed), Tpgid its
+	// foreground group (-1: none); tty.go.
+	TtyNr, Tpgid int
 }
 
 // SetIdent runs f, which changes p's Exe or Comm, under Kernel.Mu.
@@ -98,7 +102,10 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 	}
 	in := ProcInfo{Pid: q.Pid, Comm: q.CommName(), Exe: q.Exe, ExeHost: q.ExeHostPath,
 		Nice: q.NiceOf(), Started: q.Started, Zombie: q.Proc.zombie, Self: q.Pid == self.Pid,
-		Pgid: q.Proc.Pgid, Sid: q.Proc.Sid, ExitSignal: q.Proc.exitSignal}
+		Pgid: q.Proc.Pgid, Sid: q.Proc.Sid, ExitSignal: q.Proc.exitSignal, Tpgid: -1}
+	if k != nil && !q.Proc.zombie {
+		in.TtyNr, in.Tpgid = k.cttyNr(q)
+	}
 	switch {
 	case q.Proc.Parent != nil:
 		in.Ppid = q.Proc.Parent.Pid

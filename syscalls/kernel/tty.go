@@ -342,3 +342,19 @@ func (p *Process) OpenedTTY(n int) {
 
 // ptyTable is the guest's terminals that have a session.
 type ptyTable map[ptyKey]*ptyTTY
+
+// cttyNr is q's controlling terminal for /proc/PID/stat: its device
+// number in Linux's new_encode_dev form (a slave N is 136+N/256:N%256)
+// and its foreground group, or 0 and -1. Kernel.Mu held.
+func (k *Kernel) cttyNr(q *Process) (int, int) {
+	key, t, ok := k.cttyOf(q)
+	if !ok || key.master {
+		return 0, -1
+	}
+	nr := key.n&0xff | (136+key.n>>8)<<8
+	pg := -1
+	if t.pgrp != 0 {
+		pg = t.pgrp
+	}
+	return nr, pg
+}

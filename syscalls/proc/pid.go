@@ -149,15 +149,9 @@ func procPidStat(in kernel.ProcInfo) []byte {
 	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot)
 	start := time.Duration(boot.Nano()) - time.Since(in.Started)
 	vsize, rss := in.VSize, in.RSS
-	f := []uint64{
-		uint64(in.Ppid), uint64(in.Pgid), uint64(in.Sid), 0, // tty_nr: no controlling tty known
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d (%s) %c", in.Pid, in.Comm, in.State)
-	for _, v := range f {
-		fmt.Fprintf(&b, " %d", v)
-	}
-	fmt.Fprintf(&b, " -1") // tpgid
+	fmt.Fprintf(&b, " %d %d %d %d %d", in.Ppid, in.Pgid, in.Sid, in.TtyNr, in.Tpgid)
 	for _, v := range []uint64{
 		0,          // flags
 		0, 0, 0, 0, // minflt cminflt majflt cmajflt

@@ -259,6 +259,21 @@ func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, nil
 	case unix.PR_SET_KEEPCAPS, unix.PR_GET_KEEPCAPS:
 		return prctlKeepCaps(p, a)
+	case unix.PR_SET_DUMPABLE:
+		// SUID_DUMP_DISABLE or SUID_DUMP_USER; the address space's, so
+		// every thread's, and a new one at exec is dumpable again. It
+		// decides whether the guest's other processes may look into
+		// this one's /proc/PID (proc/pid.go).
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		p.MM.SetDumpable(a[1] == 1)
+		return 0, nil
+	case unix.PR_GET_DUMPABLE:
+		if p.MM.Dumpable() {
+			return 1, nil
+		}
+		return 0, nil
 	case kernel.PrGetName:
 		b := make([]byte, kernel.CommLen)
 		copy(b, p.CommName())

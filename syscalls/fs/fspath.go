@@ -269,6 +269,41 @@ func (fs *fsContext) GuestPath(h int, fallback string) (string, error) {
 	return g, nil
 }
 
+// cwdMu is held to change a cwd (SetCwd) and to read another process's
+// (CwdOf: its /proc/PID/cwd), so that reader never uses a cwd fd the
+// owner has closed, whose number the host may have given to another of
+// kshim's files. One lock for every fsContext: chdir is rare. Nothing is
+// taken while it is held.
+var cwdMu sync.Mutex
+
+// Cwd is a cwd as another process reads it: a host fd of its own (owned
+// by the caller) with the mount and guest path, or a /proc directory.
+type Cwd struct {
+	FD   int
+	Mnt  *HostMount
+	Path string
+	Node *ProcNode
+}
+
+// CwdOf copies q's cwd for a reader on another goroutine. The caller
+// keeps q's fs context from being closed meanwhile (kernel's Peek).
+func CwdOf(q *Task) (Cwd, error) {
+	cwdMu.Lock()
+	defer cwdMu.Unlock()
+	fs := q.FS
+	if fs == nil || fs.Cwd < 0 && fs.CwdNode == nil {
+		return Cwd{FD: -1}, unix.ENOENT
+	}
+	if fs.CwdNode != nil {
+		return Cwd{FD: -1, Node: fs.CwdNode}, nil
+	}
+	h, err := unix.FcntlInt(uintptr(fs.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return Cwd{FD: -1}, err
+	}
+	return Cwd{FD: h, Mnt: fs.CwdMnt, Path: fs.CwdPath}, nil
+}
+
 // Getcwd is the guest's cwd path (ENOENT once removed or moved out).
 func (p *Task) Getcwd() (string, error) {
 	if p.FS.CwdNode != nil {
@@ -752,13 +787,17 @@ func (fs *fsContext) Clone() (*fsContext, error) {
 			return nil, err
 		}
 	}
-	if fs.Cwd >= 0 {
-		if c.Cwd, err = unix.FcntlInt(uintptr(fs.Cwd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
-			if c.Root >= 0 {
-				unix.Close(c.Root)
-			}
-			return nil, err
+	cwdMu.Lock() // a thread sharing fs may chdir meanwhile
+	c.Cwd, c.CwdPath, c.CwdNode, c.CwdMnt = fs.Cwd, fs.CwdPath, fs.CwdNode, fs.CwdMnt
+	if c.Cwd >= 0 {
+		c.Cwd, err = unix.FcntlInt(uintptr(c.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+	}
+	cwdMu.Unlock()
+	if err != nil {
+		if c.Root >= 0 {
+			unix.Close(c.Root)
 		}
+		return nil, err
 	}
 	if c.ns != nil {
 		c.ns.refs.Add(1)

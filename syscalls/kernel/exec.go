@@ -310,7 +310,12 @@ func (p *Process) execDone() {
 // are: with --rw the guest may since have put a symlink on that path,
 // which the host would follow out of the root.
 func (p *Process) OpenExe(flags int, mode uint32) (int, error) {
-	host := p.ExeHost()
+	return p.OpenExeAt(p.ExeHost(), flags, mode)
+}
+
+// OpenExeAt is OpenExe for a program whose host name is host (another
+// process's, for its /proc/PID/exe), resolved in p's root.
+func (p *Process) OpenExeAt(host string, flags int, mode uint32) (int, error) {
 	if g, ok := p.FS.ToGuest(host); ok && p.FS.Root >= 0 {
 		fd, err := fs.Openat2(p.FS.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
 		if err == nil && fs.OnProc(fd) {

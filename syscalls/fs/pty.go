@@ -13,7 +13,10 @@
 //     instance's ptmx is the only way to make a pty. Without an instance
 //     (kshim not started as root) /dev/ptmx is ENODEV and /dev/pts empty
 //     of terminals (ENOENT below it).
-//   - No host terminal but the instance's is reached through a path: a
+//   - No host terminal but the instance's and those kshim was handed as
+//     stdio is reached through a path (a handed one by its host name
+//     /dev/pts/N, when the instance has no N, with no more access than
+//     it was handed with, so ttyname(3) of an interactive stdin works): a
 //     root lookup that lands on another devpts (a symlink to the host's
 //     /dev/pts/N) is looked up again as the guest's /dev/pts/N, as /proc
 //     is (fspath.go resolvedInRoot); in a mount's walk it is EACCES.
@@ -39,7 +42,7 @@ import (
 // PtyMax is the most ptys the guest may hold at once (devpts' max=).
 const PtyMax = 256
 
-var pts struct {
+type ptsState struct {
 	once sync.Once
 	fd   int    // O_PATH: the instance's root, -1 without one
 	dev  uint64 // its st_dev
@@ -48,13 +51,21 @@ var pts struct {
 	// by default), which kshim's check gives /dev/pts/ptmx: the
 	// instance's own is 0666 for /dev/ptmx's sake.
 	ptmxMode uint32
+	// handed are the host terminals kshim was handed as fds 0-2, by
+	// their name under /dev/pts: a dup of each (its access mode the
+	// one handed in). The guest's /dev/pts/N is one of them when the
+	// instance has no N, so ttyname(3) of its stdin works; no other
+	// host terminal is ever reached.
+	handed map[string]int
 }
+
+var pts = ptsState{fd: -1}
 
 // SetupPts makes the guest's devpts instance, once per kshim (every
 // process of the guest shares it). Without privilege there is none.
 func SetupPts() {
 	pts.once.Do(func() {
-		pts.fd = -1
+		pts.handed = handedTerminals()
 		fd, err := makeDevpts()
 		if err != nil {
 			pts.err = err
@@ -139,6 +150,55 @@ func hostPtsOptions() [][2]string {
 	return out
 }
 
+// handedTerminals records kshim's fds 0-2 that are host ptys (on a
+// devpts), by their host name /dev/pts/N.
+func handedTerminals() map[string]int {
+	out := map[string]int{}
+	for fd := 0; fd < 3; fd++ {
+		var sf unix.Statfs_t
+		if unix.Fstatfs(fd, &sf) != nil || sf.Type != unix.DEVPTS_SUPER_MAGIC {
+			continue
+		}
+		hp, err := HostPathOf(fd)
+		if err != nil || !strings.HasPrefix(hp, "/dev/pts/") {
+			continue
+		}
+		if _, ok := out[hp]; ok {
+			continue
+		}
+		if h, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3); err == nil {
+			out[hp] = h
+		}
+	}
+	return out
+}
+
+// openHanded opens /dev/pts/name as the handed terminal of that host
+// name, with no more access than it was handed with (EACCES, as mayReopen
+// for other handed files), or ENOENT.
+func openHanded(clean string, flags int) (Resolved, error) {
+	h, ok := pts.handed[clean]
+	if !ok {
+		return Resolved{FD: -1}, unix.ENOENT
+	}
+	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
+	if err != nil {
+		return Resolved{FD: -1}, err
+	}
+	grant := fl & unix.O_ACCMODE
+	if flags&unix.O_PATH == 0 {
+		acc := flags & unix.O_ACCMODE
+		if acc != unix.O_WRONLY && grant == unix.O_WRONLY || acc != unix.O_RDONLY && grant == unix.O_RDONLY {
+			return Resolved{FD: -1}, unix.EACCES
+		}
+	}
+	fd, err := unix.Open("/proc/self/fd/"+abi.Itoa(h), flags&^(unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_EXCL)|unix.O_CLOEXEC|Noctty(flags), 0)
+	if err != nil {
+		return Resolved{FD: -1}, err
+	}
+	return Resolved{FD: fd, Guest: clean, Origin: FromHost, Grant: grant}, nil
+}
+
 // ptsPath says whether clean (a cleaned absolute guest path) is the
 // guest's /dev/ptmx or in its /dev/pts, and the name below /dev/pts
 // ("" for the directory, "ptmx" for /dev/ptmx).
@@ -161,7 +221,10 @@ func openPts(clean, name string, trailing bool, flags int, mode uint32) (Resolve
 		if clean == "/dev/ptmx" {
 			return fail(unix.ENODEV) // no devpts to allocate from
 		}
-		return fail(unix.ENOENT) // never the root's (the host's) /dev/pts
+		if name == "" || strings.Contains(name, "/") || trailing {
+			return fail(unix.ENOENT) // never the root's (the host's) /dev/pts
+		}
+		return openHanded(clean, flags)
 	}
 	rel := name
 	if rel == "" {
@@ -187,6 +250,9 @@ func openPts(clean, name string, trailing bool, flags int, mode uint32) (Resolve
 		}
 	}
 	fd, err := Openat2(pts.fd, rel, flags|Noctty(flags), mode, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+	if err == unix.ENOENT && name != "" && !trailing {
+		return openHanded(clean, flags) // a terminal kshim was handed?
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -336,10 +336,46 @@ static void forked(void)
 	close(m);
 }
 
+/* sessions: TIOCSCTTY's rules from a new session leader, through the
+ * master and a write-only slave, and TIOCNOTTY. */
+static void sessions(void)
+{
+	printf("-- sessions\n");
+	int m, s;
+	if (openpty(&m, &s, NULL, NULL, NULL) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGHUP, SIG_IGN);
+		setsid();
+		char *name = ptsname(m);
+		int w = open(name, O_WRONLY | O_NOCTTY);
+		show("TIOCSCTTY on a write-only slave", ioctl(w, TIOCSCTTY, 0));
+		show("TIOCSCTTY on the master", ioctl(m, TIOCSCTTY, 0));
+		printf("the slave is my terminal: %s\n", yes(tcgetpgrp(s) == getpgrp()));
+		pid_t sid = 0;
+		show("TIOCGSID on the master", ioctl(m, TIOCGSID, &sid));
+		printf("its session is mine: %s\n", yes(sid == getsid(0)));
+		show("TIOCNOTTY on the master", ioctl(m, TIOCNOTTY));
+		show("TIOCNOTTY on the slave", ioctl(s, TIOCNOTTY));
+		show("tcgetpgrp after", tcgetpgrp(s) < 0 ? -1 : 0);
+		int t = open("/dev/tty", O_RDWR);
+		printf("open /dev/tty after -> %s\n", t >= 0 ? "fd" : ename(errno));
+		_exit(0);
+	}
+	waitpid(pid, 0, 0);
+	pid_t pg = 5;
+	show("master's TIOCGPGRP with no session", ioctl(m, TIOCGPGRP, &pg));
+	printf("pgrp: %d\n", pg);
+	close(m);
+	close(s);
+}
+
 int main(void)
 {
 	setvbuf(stdout, 0, _IONBF, 0);
 	basics();
 	forked();
+	sessions();
 	return 0;
 }

@@ -762,9 +762,7 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 				return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
 			}
 			if g == "/dev/tty" {
-				if n, ok := p.Owner.CttyPty(); ok {
-					return OpenPtySlave(n, trailing, flags) // pty.go
-				}
+				return p.openTTY(trailing, flags) // pty.go
 			}
 			if hostDevices[g] {
 				return openDevice(g, trailing, flags)

@@ -107,9 +107,9 @@ type FileOwner interface {
 	Rlimit(res int) (unix.Rlimit, error)
 	FileShrunk(h int)
 	Sandbox() *Sandbox
-	// CttyPty is the index of the task's controlling terminal when that
-	// is one of the guest's pty slaves (/dev/tty then opens it; pty.go).
-	CttyPty() (int, bool)
+	// Ctty is the task's controlling terminal for /dev/tty: one of the
+	// guest's pty slaves (pty), or kshim's own (host), or none (pty.go).
+	Ctty() (n int, pty, host bool)
 }
 
 // fsContext is Linux's fs_struct: root, cwd and umask.
@@ -580,9 +580,7 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 		return p.Owner.LookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
 	}
 	if clean == "/dev/tty" {
-		if n, ok := p.Owner.CttyPty(); ok {
-			return OpenPtySlave(n, trailing, flags) // pty.go
-		}
+		return p.openTTY(trailing, flags) // pty.go
 	}
 	if hostDevices[clean] {
 		return openDevice(clean, trailing, flags)

@@ -311,10 +311,25 @@ func PtyPeer(h int, flags int) (int, error) {
 	return int(r), nil
 }
 
-// OpenPtySlave opens /dev/pts/n of the instance again: /dev/tty when it
-// is the guest's controlling terminal, and Linux names it /dev/tty.
-func OpenPtySlave(n int, trailing bool, flags int) (Resolved, error) {
-	r, err := openPts("/dev/pts/"+abi.Itoa(n), abi.Itoa(n), trailing, flags, 0)
-	r.Guest = "/dev/tty"
-	return r, err
+// openTTY opens /dev/tty: the task's controlling terminal when it is one
+// of the guest's ptys (the slave opened again; Linux names it /dev/tty),
+// the host's /dev/tty (kshim's own terminal) for a task still in kshim's
+// session, else ENXIO (a session with no terminal, as Linux's).
+func (p *Task) openTTY(trailing bool, flags int) (Resolved, error) {
+	n, pty, host := p.Owner.Ctty()
+	switch {
+	case pty:
+		r, err := openPts("/dev/pts/"+abi.Itoa(n), abi.Itoa(n), trailing, flags, 0)
+		r.Guest = "/dev/tty"
+		return r, err
+	case host:
+		return openDevice("/dev/tty", trailing, flags)
+	}
+	// The node's own errors first (ENOTDIR, EEXIST); O_PATH opens it.
+	r, err := openDevice("/dev/tty", trailing, flags&(unix.O_NOFOLLOW|unix.O_DIRECTORY|unix.O_CREAT|unix.O_EXCL)|unix.O_PATH)
+	if err != nil || flags&unix.O_PATH != 0 {
+		return r, err
+	}
+	r.Close()
+	return Resolved{FD: -1}, unix.ENXIO
 }

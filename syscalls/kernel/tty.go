@@ -96,7 +96,8 @@ func (p *Process) GetForeground(h int, arg uint64) (uint64, error) {
 // the host tty has no session to send them to. A window size change
 // sends SIGWINCH to the foreground group, as Linux's tty_do_resize.
 
-// ptyKey names one of the guest's terminals: its index and side.
+// ptyKey names one of the guest's terminals: its index and side (the
+// session side is always a slave's).
 type ptyKey struct {
 	n      int
 	master bool
@@ -131,17 +132,24 @@ func (k *Kernel) cttyOf(p *Process) (ptyKey, *ptyTTY, bool) {
 	return ptyKey{}, nil, false
 }
 
-// CttyPty is the index of p's controlling terminal when it is one of the
-// guest's pty slaves (for /dev/tty).
-func (p *Process) CttyPty() (int, bool) {
+// Ctty is p's controlling terminal, for /dev/tty: one of the guest's pty
+// slaves (its index, pty), else kshim's own, the host's /dev/tty, when p
+// is still in the session kshim was started in (host); neither when p's
+// session has none (a new one: ENXIO, as Linux's).
+func (p *Process) Ctty() (n int, pty, host bool) {
 	k := p.Proc.K
 	if k == nil {
-		return 0, false
+		return 0, false, true
 	}
 	k.Mu.Lock()
-	defer k.Mu.Unlock()
 	key, _, ok := k.cttyOf(p)
-	return key.n, ok && !key.master
+	sid := p.Proc.Sid
+	k.Mu.Unlock()
+	if ok {
+		return key.n, true, false
+	}
+	hs, err := unix.Getsid(0)
+	return 0, false, err == nil && sid == hs
 }
 
 // PtyIoctl serves the terminal requests that concern a session on host fd
@@ -152,27 +160,31 @@ func (p *Process) PtyIoctl(h, n int, master bool, req, arg uint64) (r uint64, er
 	if k == nil {
 		return 0, nil, false
 	}
-	key := ptyKey{n, master}
+	// The session side of a pair is its slave's (Linux's
+	// tty_pair_get_tty): on the master these requests act on the slave.
+	key := ptyKey{n, false}
 	switch req {
 	case unix.TIOCSCTTY:
+		// Only a terminal open for reading (tiocsctty's FMODE_READ).
+		if fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0); err != nil || fl&unix.O_ACCMODE == unix.O_WRONLY {
+			return 0, unix.EPERM, true
+		}
 		return 0, k.setCtty(p, key, arg), true
 	case unix.TIOCNOTTY:
+		if master {
+			return 0, unix.ENOTTY, true // the master is no one's terminal
+		}
 		return 0, k.noCtty(p, key), true
 	case unix.TIOCGPGRP, unix.TIOCGSID:
 		k.Mu.Lock()
 		t := k.ttyOf(key)
 		ctty, _, has := k.cttyOf(p)
 		k.Mu.Unlock()
-		// Linux: ENOTTY unless it is the caller's terminal (or the
-		// master of it, for TIOCGPGRP); a terminal with no session has
-		// pgrp 0 for its master.
+		// Linux: ENOTTY on the slave unless it is the caller's
+		// terminal; the master answers for its slave to anyone (pgrp
+		// 0 when the slave is no session's).
 		if !master && (!has || ctty != key) {
 			return 0, unix.ENOTTY, true
-		}
-		if master {
-			if slave := k.ttyOfLocked(ptyKey{n, false}); slave != nil {
-				t = slave
-			}
 		}
 		v := 0
 		switch {
@@ -211,13 +223,6 @@ func (p *Process) PtyIoctl(h, n int, master bool, req, arg uint64) (r uint64, er
 		return 0, nil, true
 	}
 	return 0, nil, false
-}
-
-// ttyOfLocked is ttyOf, taking Kernel.Mu.
-func (k *Kernel) ttyOfLocked(key ptyKey) *ptyTTY {
-	k.Mu.Lock()
-	defer k.Mu.Unlock()
-	return k.ttyOf(key)
 }
 
 // setCtty is TIOCSCTTY (Linux's tiocsctty): only a session leader with
@@ -280,9 +285,6 @@ func (k *Kernel) setPgrp(p *Process, key ptyKey, arg uint64) error {
 	pgid := int32(binary.LittleEndian.Uint32(b[:]))
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
-	if key.master {
-		key.master = false // the master sets its slave's group
-	}
 	cur, t, has := k.cttyOf(p)
 	if !has || cur != key {
 		return unix.ENOTTY

@@ -215,8 +215,9 @@ static void basics(void)
 	printf("mkdir /dev/pts/x -> %s\n", mkdir("/dev/pts/x", 0700) < 0 ? ename(errno) : "ok");
 }
 
-static volatile sig_atomic_t winch;
+static volatile sig_atomic_t winch, gotint;
 static void onwinch(int sig) { (void)sig; winch = 1; }
+static void onint(int sig) { (void)sig; gotint = 1; }
 
 /* child runs in forkpty's child: fd 0-2 are the slave. */
 static void child(void)
@@ -287,6 +288,13 @@ static void child(void)
 	struct winsize ws;
 	ioctl(0, TIOCGWINSZ, &ws);
 	printf("SIGWINCH, size %ux%u\n", ws.ws_row, ws.ws_col);
+	/* ^C typed on the master: SIGINT for the foreground group. */
+	struct sigaction si = {.sa_handler = onint};
+	sigaction(SIGINT, &si, 0);
+	printf("ready2\n");
+	while (!gotint)
+		pause();
+	printf("SIGINT from the keyboard\n");
 	fflush(stdout);
 	_exit(4);
 }
@@ -305,7 +313,7 @@ static void forked(void)
 		child();
 	char all[4096];
 	size_t n = 0;
-	int resized = 0;
+	int resized = 0, typed = 0;
 	for (;;) {
 		ssize_t r = readsome(m, all + n, sizeof all - 1 - n);
 		if (r <= 0) {
@@ -322,11 +330,17 @@ static void forked(void)
 			struct winsize ws = {.ws_row = 40, .ws_col = 120};
 			ioctl(m, TIOCSWINSZ, &ws);
 		}
+		if (!typed && strstr(all, "ready2\r\n")) {
+			typed = 1;
+			write(m, "\x03", 1);
+		}
 	}
 	int st;
 	waitpid(pid, &st, 0);
 	/* The child's lines, \r\n as the terminal wrote them. */
 	char *line = all, *e;
+	while ((e = strstr(line, "^C"))) /* the echo's place is a race */
+		memmove(e, e + 2, strlen(e + 2) + 1);
 	while ((e = strstr(line, "\r\n"))) {
 		*e = 0;
 		printf("child: %s\n", line);

@@ -94,7 +94,11 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
 	}
 	if write {
-		return writeFrom(p, h, a[1], a[2], off)
+		n, err := writeFrom(p, h, a[1], a[2], off)
+		if n > 0 && !positional {
+			ptyWrote(p, a[0], h, []fs.Iovec{{Base: a[1], Len: n}}, n)
+		}
+		return n, err
 	}
 	return readInto(p, h, a[1], a[2], off)
 }
@@ -255,7 +259,11 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 		return sockRW(p, h, iov, write, true) // sockmsg.go
 	}
 	if write {
-		return writev(p, h, iov, off, flags)
+		n, err := writev(p, h, iov, off, flags)
+		if n > 0 && !positional {
+			ptyWrote(p, a[0], h, iov, n)
+		}
+		return n, err
 	}
 	return readv(p, h, iov, off, flags)
 }
@@ -550,3 +558,56 @@ func ptyIoctl(p *kernel.Process, h int, gfd, req, arg uint64) (uint64, error, bo
 	}
 	return r, err, true
 }
+
+// ptyWrote is Linux's line discipline's ISIG for the guest's own ptys:
+// when n bytes written (from iov) to a pty master reach the slave's input
+// with ISIG set, its VINTR, VQUIT and VSUSP characters send SIGINT,
+// SIGQUIT and SIGTSTP to the slave's foreground group (kernel/tty.go).
+// The host's line discipline does the rest (it drops the character,
+// flushes, echoes ^C) but has no group of the guest's to signal. Only the
+// first ptyScan bytes of a write are looked at.
+func ptyWrote(p *kernel.Process, gfd uint64, h int, iov []fs.Iovec, n uint64) {
+	e, ok := p.Files.Get(fs.FDArg(gfd))
+	if !ok || e.File.Origin != fs.FromDevice || e.File.Path != "/dev/ptmx" && e.File.Path != "/dev/pts/ptmx" {
+		return
+	}
+	// TCGETS on the master is the slave's termios (tty_mode_ioctl).
+	t := make([]byte, fs.KernelTermiosSize)
+	if fs.HostIoctl(h, unix.TCGETS, t) != nil || abi.Le32(t[12:16])&unix.ISIG == 0 {
+		return
+	}
+	cc := t[17:]
+	sigs := map[byte]int{}
+	for _, c := range []struct {
+		i   int
+		sig int
+	}{{unix.VINTR, int(unix.SIGINT)}, {unix.VQUIT, int(unix.SIGQUIT)}, {unix.VSUSP, int(unix.SIGTSTP)}} {
+		if cc[c.i] != 0 { // _POSIX_VDISABLE
+			sigs[cc[c.i]] = c.sig
+		}
+	}
+	buf := make([]byte, 0, min(n, ptyScan))
+	for _, v := range iov {
+		k := min(v.Len, uint64(cap(buf)-len(buf)))
+		if k == 0 {
+			break
+		}
+		b := make([]byte, k)
+		c, _ := p.MM.CopyIn(v.Base, b)
+		buf = append(buf, b[:c]...)
+	}
+	var send []int
+	for _, b := range buf {
+		if sig, ok := sigs[b]; ok {
+			send = append(send, sig)
+		}
+	}
+	if len(send) == 0 {
+		return
+	}
+	if pn, master, ok := fs.Pty(h); ok && master {
+		p.PtyInputSignals(pn, send)
+	}
+}
+
+const ptyScan = 4096

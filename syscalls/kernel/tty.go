@@ -360,3 +360,21 @@ func (k *Kernel) cttyNr(q *Process) (int, int) {
 	}
 	return nr, pg
 }
+
+// PtyInputSignals sends sigs (what the line discipline's ISIG found in
+// the input of guest pty n's slave) to the slave's foreground group.
+func (p *Process) PtyInputSignals(n int, sigs []int) {
+	k := p.Proc.K
+	if k == nil {
+		return
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	t := k.ttyOf(ptyKey{n, false})
+	if t == nil || t.pgrp == 0 {
+		return
+	}
+	for _, sig := range sigs {
+		k.signalPgrp(t.pgrp, sig)
+	}
+}

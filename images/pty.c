@@ -219,6 +219,51 @@ static volatile sig_atomic_t winch, gotint;
 static void onwinch(int sig) { (void)sig; winch = 1; }
 static void onint(int sig) { (void)sig; gotint = 1; }
 
+/* bg starts a process in a background group of the child's terminal:
+ * 0 reads (SIGTTIN), 1 reads with SIGTTIN ignored (EIO), 2 writes,
+ * 3 changes the terminal's settings (SIGTTOU). */
+static pid_t bg(int mode)
+{
+	pid_t g = fork();
+	if (g == 0) {
+		setpgid(0, 0);
+		signal(SIGTTOU, SIG_DFL);
+		char c;
+		struct termios t;
+		switch (mode) {
+		case 0:
+			read(0, &c, 1);
+			_exit(0);
+		case 1:
+			signal(SIGTTIN, SIG_IGN);
+			_exit(read(0, &c, 1) < 0 && errno == EIO ? 5 : 6);
+		case 2:
+			write(1, "background write\n", 17);
+			_exit(7);
+		case 3:
+			tcgetattr(0, &t);
+			tcsetattr(0, TCSANOW, &t);
+			_exit(8);
+		}
+		_exit(9);
+	}
+	setpgid(g, g);
+	return g;
+}
+
+static void report(const char *what, pid_t g)
+{
+	int st;
+	waitpid(g, &st, WUNTRACED);
+	if (WIFSTOPPED(st)) {
+		printf("%s: stopped by %s\n", what, WSTOPSIG(st) == SIGTTIN ? "SIGTTIN" : WSTOPSIG(st) == SIGTTOU ? "SIGTTOU" : "another");
+		kill(g, SIGKILL);
+		waitpid(g, &st, 0);
+	} else {
+		printf("%s: exit %d\n", what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+}
+
 /* child runs in forkpty's child: fd 0-2 are the slave. */
 static void child(void)
 {
@@ -278,6 +323,18 @@ static void child(void)
 	show("tcsetpgrp(back)", tcsetpgrp(0, getpgrp()));
 	kill(g, SIGKILL);
 	waitpid(g, 0, 0);
+	/* Background groups and the terminal (job control). */
+	report("background read", bg(0));
+	report("background read, SIGTTIN ignored", bg(1));
+	report("background write", bg(2));
+	struct termios tt;
+	tcgetattr(0, &tt);
+	tt.c_lflag |= TOSTOP;
+	tcsetattr(0, TCSANOW, &tt);
+	report("background write with TOSTOP", bg(2));
+	tt.c_lflag &= ~TOSTOP;
+	tcsetattr(0, TCSANOW, &tt);
+	report("background tcsetattr", bg(3));
 	/* SIGWINCH when the parent resizes. */
 	struct sigaction sa = {.sa_handler = onwinch};
 	sigaction(SIGWINCH, &sa, 0);

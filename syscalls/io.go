@@ -14,6 +14,8 @@
 package syscalls
 
 import (
+	"strings"
+
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
@@ -92,6 +94,9 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	}
 	if !positional && net.IsSocket(h) {
 		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
+	}
+	if err := ttyJobCheck(p, a[0], h, write); err != nil {
+		return 0, err
 	}
 	if write {
 		n, err := writeFrom(p, h, a[1], a[2], off)
@@ -259,11 +264,17 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 		return sockRW(p, h, iov, write, true) // sockmsg.go
 	}
 	if write {
+		if err := ttyJobCheck(p, a[0], h, true); err != nil {
+			return 0, err
+		}
 		n, err := writev(p, h, iov, off, flags)
 		if n > 0 && !positional {
 			ptyWrote(p, a[0], h, iov, n)
 		}
 		return n, err
+	}
+	if err := ttyJobCheck(p, a[0], h, false); err != nil {
+		return 0, err
 	}
 	return readv(p, h, iov, off, flags)
 }
@@ -523,6 +534,15 @@ func ptyIoctl(p *kernel.Process, h int, gfd, req, arg uint64) (uint64, error, bo
 		if _, _, ok := fs.Pty(h); !ok {
 			return 0, nil, false // a host terminal: tty.go's rules
 		}
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCFLSH, unix.TCXONC:
+		// Changing a terminal from a background group: SIGTTOU
+		// (tty_check_change), then the host's tty does the rest.
+		if n, master, ok := fs.Pty(h); ok && !master {
+			if err := p.TTYCheck(n, int(unix.SIGTTOU)); err != nil {
+				return 0, err, true
+			}
+		}
+		return 0, nil, false
 	default:
 		return 0, nil, false
 	}
@@ -551,6 +571,15 @@ func ptyIoctl(p *kernel.Process, h int, gfd, req, arg uint64) (uint64, error, bo
 			p.OpenedTTY(n)
 		}
 		return fd, err, true
+	}
+	if req == unix.TIOCSPGRP && !master {
+		// tiocspgrp: tty_check_change first, its EIO read as ENOTTY.
+		if err := p.TTYCheck(n, int(unix.SIGTTOU)); err != nil {
+			if err == unix.EIO {
+				err = unix.ENOTTY
+			}
+			return 0, err, true
+		}
 	}
 	r, err, ok := p.PtyIoctl(h, n, master, req, arg)
 	if !ok {
@@ -611,3 +640,25 @@ func ptyWrote(p *kernel.Process, gfd uint64, h int, iov []fs.Iovec, n uint64) {
 }
 
 const ptyScan = 4096
+
+// ttyJobCheck is job control on a read or write of guest fd gfd (host fd
+// h) when it is one of the guest's pty slaves: kernel's TTYCheck with
+// SIGTTIN before a read, SIGTTOU before a write when TOSTOP is set.
+func ttyJobCheck(p *kernel.Process, gfd uint64, h int, write bool) error {
+	e, ok := p.Files.Get(fs.FDArg(gfd))
+	if !ok || e.File.Origin != fs.FromDevice || !strings.HasPrefix(e.File.Path, "/dev/pts/") && e.File.Path != "/dev/tty" {
+		return nil
+	}
+	n, master, ok := fs.Pty(h)
+	if !ok || master {
+		return nil
+	}
+	if !write {
+		return p.TTYCheck(n, int(unix.SIGTTIN))
+	}
+	t := make([]byte, fs.KernelTermiosSize)
+	if fs.HostIoctl(h, unix.TCGETS, t) != nil || abi.Le32(t[12:16])&unix.TOSTOP == 0 {
+		return nil
+	}
+	return p.TTYCheck(n, int(unix.SIGTTOU))
+}

@@ -378,3 +378,37 @@ func (p *Process) PtyInputSignals(n int, sigs []int) {
 		k.signalPgrp(t.pgrp, sig)
 	}
 }
+
+// TTYCheck is Linux's __tty_check_change for guest pty slave n and job
+// control signal sig (SIGTTIN before a read, SIGTTOU before a write with
+// TOSTOP or a change of the terminal's settings): a process of a
+// background group of the terminal's session is stopped by sig sent to
+// its group and the call restarts afterwards (ErrRestart), unless sig is
+// ignored or blocked (a read is then EIO, the rest go on) or its group
+// is orphaned (EIO). Nothing for a terminal that is not p's.
+func (p *Process) TTYCheck(n int, sig int) error {
+	k := p.Proc.K
+	if k == nil {
+		return nil
+	}
+	k.Mu.Lock()
+	key, t, ok := k.cttyOf(p)
+	bg := ok && key == ptyKey{n, false} && t.pgrp != 0 && t.pgrp != p.Proc.Pgid
+	k.Mu.Unlock()
+	if !bg {
+		return nil
+	}
+	if p.Blocks(sig) || p.Sig.Act[sig].Handler == SigIgn {
+		if sig == int(unix.SIGTTIN) {
+			return unix.EIO
+		}
+		return nil
+	}
+	if p.orphanedGroup() {
+		return unix.EIO
+	}
+	k.Mu.Lock()
+	k.signalPgrp(p.Proc.Pgid, sig)
+	k.Mu.Unlock()
+	return ErrRestart
+}

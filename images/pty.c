@@ -442,11 +442,64 @@ static void sessions(void)
 	close(s);
 }
 
+static void onhup(int sig)
+{
+	(void)sig;
+	write(1, "foreground: SIGHUP\n", 19);
+	_exit(0);
+}
+
+static void onalrm(int sig)
+{
+	(void)sig;
+	write(1, "foreground: no SIGHUP\n", 22);
+	_exit(1);
+}
+
+/* leaderexit: when the session leader whose terminal a pty slave is
+ * exits, the terminal's foreground group gets SIGHUP. */
+static void leaderexit(void)
+{
+	printf("-- the session leader exits\n");
+	int m;
+	pid_t pid = forkpty(&m, NULL, NULL, NULL);
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		int p[2];
+		pipe(p);
+		if (fork() == 0) {
+			signal(SIGHUP, onhup);
+			signal(SIGALRM, onalrm);
+			alarm(5);
+			write(p[1], "a", 1);
+			for (;;)
+				pause();
+		}
+		char c;
+		read(p[0], &c, 1);
+		_exit(0);
+	}
+	char all[1024];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = readsome(m, all + n, sizeof all - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	all[n] = 0;
+	esc("master read", all, n);
+	waitpid(pid, 0, 0);
+	close(m);
+}
+
 int main(void)
 {
 	setvbuf(stdout, 0, _IONBF, 0);
 	basics();
 	forked();
 	sessions();
+	leaderexit();
 	return 0;
 }

@@ -472,7 +472,8 @@ func (p *Process) exit() {
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
 	p.Proc.zombie = true
-	pidfdExited(p) // its pidfds turn readable (pidfd.go)
+	k.ttyLeaderExit(p) // its session's terminal goes (tty.go)
+	pidfdExited(p)     // its pidfds turn readable (pidfd.go)
 	p.Proc.waitStat = p.WaitStatus()
 	delete(k.Threads, p.Tid)
 	if p.Proc.vforkDone != nil {

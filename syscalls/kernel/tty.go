@@ -412,3 +412,21 @@ func (p *Process) TTYCheck(n int, sig int) error {
 	k.Mu.Unlock()
 	return ErrRestart
 }
+
+// ttyLeaderExit is Linux's disassociate_ctty(1) for a session leader p
+// that has exited: its session loses its terminal (one of the guest's
+// ptys), and the terminal's foreground group gets SIGHUP. Kernel.Mu held.
+func (k *Kernel) ttyLeaderExit(p *Process) {
+	if p.Proc.Sid != p.Pid {
+		return
+	}
+	for key, t := range k.ptys {
+		if t.sid != p.Pid {
+			continue
+		}
+		if t.pgrp != 0 {
+			k.signalPgrp(t.pgrp, int(unix.SIGHUP))
+		}
+		delete(k.ptys, key)
+	}
+}

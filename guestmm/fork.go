@@ -41,7 +41,7 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 	t0 := nanotime()
 	copied := 0
 	c := New(mm.mem, pt)
-	c.argStart, c.argEnd = mm.argStart, mm.argEnd
+	c.argStart, c.argEnd, c.envEnd, c.noDump = mm.argStart, mm.argEnd, mm.envEnd, mm.noDump
 	c.brkStart, c.brk, c.CheckAll, c.OnOOM, c.layout, c.Tune = mm.brkStart, mm.brk, mm.CheckAll, mm.OnOOM, mm.layout, mm.Tune
 	clones := map[*Object]*Object{}
 	var err error

@@ -103,8 +103,12 @@ type MM struct {
 
 	brkStart, brk uint64
 	// argStart, argEnd are where the initial stack holds argv's strings
-	// (Linux's mm->arg_start, arg_end: /proc/PID/cmdline); fork copies them.
-	argStart, argEnd uint64
+	// (Linux's mm->arg_start, arg_end: /proc/PID/cmdline), envEnd where
+	// the environment's, which follow them, end (env_end: environ); fork
+	// copies them, and noDump (PR_SET_DUMPABLE 0, Linux's mm flag: a new
+	// MM at exec is dumpable again).
+	argStart, argEnd, envEnd uint64
+	noDump                   bool
 	// layout is where the stack and the mmap area begin (layout.go);
 	// fixed for the MM's life, copied by fork.
 	layout Layout

@@ -180,7 +180,12 @@ var programs = []prog{
 	{bin: "fs_proc"},
 	{bin: "proc_sys"}, // /proc/uptime, loadavg, stat (proc/sysfiles.go)
 	{bin: "proc_pids", args: []string{"a", "b c"}}, // /proc/PID of other guest processes (proc/pid.go)
+	// Another process's exe, cwd, root, fd/, fdinfo/, maps, environ;
+	// PR_SET_DUMPABLE (proc/fsproc.go pidDir).
+	{bin: "proc_other"},
 	{bin: "fs_poll"},
+	// /dev/ptmx, /dev/pts, forkpty's controlling terminal (fs/pty.go, kernel/tty.go).
+	{bin: "pty"},
 	{bin: "fs_splice", kshimArgs: []string{"--rw"}}, // copy_file_range, splice, tee (transfer.go)
 	{bin: "memfd"}, // memfd_create (tmpfile.go)
 	{bin: "fifo_open", kshimArgs: []string{"--rw"}}, // a signal ends a blocking FIFO open (fsfifo.go)

@@ -216,8 +216,9 @@ func TestRootWritableStaysInside(t *testing.T) {
 // TestRootHostProc: with the host's / as root, a path the host resolves
 // into its own /proc (which describes kshim, not the guest) is looked up
 // again in the guest's /proc, kshim's: what that has reads as on Linux
-// (mounts, so /etc/mtab, lists the guest's mount table), the rest
-// (environ, mem) is ENOENT, never kshim's.
+// (mounts, so /etc/mtab, lists the guest's mount table; environ the
+// guest's own environment, from its stack), the rest (mem) is ENOENT,
+// never kshim's.
 func TestRootHostProc(t *testing.T) {
 	tmp := guestTempDir(t)
 	for name, target := range map[string]string{"env": "/proc/self/environ", "mem": "/proc/self/mem",
@@ -232,9 +233,9 @@ func TestRootHostProc(t *testing.T) {
 		"read:env", "read:mem", "read:mtab", "stat:mtab", "list:proc/self/fd", "read:proc/self/status",
 		"read:/proc/self/environ", "read:/proc/self/mem", "list:/proc/self", "readlink:/proc/self/root")
 	expect(t, out, map[string]string{
-		"read:env": "ENOENT", "read:mem": "ENOENT",
-		"read:/proc/self/environ": "ENOENT", "read:/proc/self/mem": "ENOENT",
-		"list:/proc/self": ". .. cmdline comm cwd exe fd maps mountinfo mounts root stat status task", "readlink:/proc/self/root": `"/"`,
+		"read:env": `"PATH=/usr/bin:/bin"`, "read:mem": "ENOENT", // fs_escape prints up to the first NUL
+		"read:/proc/self/environ": `"PATH=/usr/bin:/bin"`, "read:/proc/self/mem": "ENOENT",
+		"list:/proc/self": ". .. cmdline comm cwd environ exe fd fdinfo maps mountinfo mounts root stat status task", "readlink:/proc/self/root": `"/"`,
 		"list:proc/self/fd": ". .. 0 1 2 3",
 	})
 	// The root's line, read-only (no --rw), from kshim's table.

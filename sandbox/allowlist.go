@@ -126,10 +126,15 @@ var kvmIoctls = []uint64{
 }
 
 // ttyIoctls are the requests syscalls/io.go forwards for the guest
-// (TIOCSTI, which would type into the host's terminal, is not one).
+// (TIOCSTI, which would type into the host's terminal, is not one, nor
+// TIOCSCTTY or TIOCNOTTY, which are kshim's own: kernel/tty.go). The pty
+// pair's requests (TIOCGPTN ... TIOCGPTPEER) reach only the guest's own
+// ptys (syscalls/fs/pty.go).
 var ttyIoctls = []uint64{
 	unix.TCGETS, unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TIOCGWINSZ, unix.TIOCSWINSZ,
 	unix.TIOCGPGRP, unix.TIOCSPGRP, 0x541b, 0x5421, // FIONREAD, FIONBIO
+	unix.TCFLSH, unix.TCXONC, unix.TCSBRK,
+	unix.TIOCGPTN, unix.TIOCGPTLCK, unix.TIOCSPTLCK, unix.TIOCGPKT, unix.TIOCPKT, unix.TIOCGPTPEER,
 }
 
 // fcntlCmds are the fcntl commands kshim uses or forwards.

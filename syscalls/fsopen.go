@@ -7,6 +7,8 @@
 package syscalls
 
 import (
+	"strings"
+
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,11 +18,29 @@ import (
 )
 
 func sysOpen(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	return p.Open(unix.AT_FDCWD, a[0], int(int32(a[1])), uint32(a[2]))
+	return openedTTY(p, int(int32(a[1])))(p.Open(unix.AT_FDCWD, a[0], int(int32(a[1])), uint32(a[2])))
 }
 
 func sysOpenat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	return p.Open(fs.DirfdArg(a[0]), a[1], int(int32(a[2])), uint32(a[3]))
+	return openedTTY(p, int(int32(a[2])))(p.Open(fs.DirfdArg(a[0]), a[1], int(int32(a[2])), uint32(a[3])))
+}
+
+// openedTTY passes an open's result on; when it opened one of the guest's
+// pty slaves without O_NOCTTY, a session leader with no controlling
+// terminal takes it as one, as Linux's tty_open does (kernel/tty.go).
+func openedTTY(p *kernel.Process, flags int) func(uint64, error) (uint64, error) {
+	return func(fd uint64, err error) (uint64, error) {
+		if err != nil || flags&(unix.O_NOCTTY|unix.O_PATH) != 0 {
+			return fd, err
+		}
+		if e, ok := p.Files.Get(int(fd)); ok && e.File.Origin == fs.FromDevice &&
+			(strings.HasPrefix(e.File.Path, "/dev/pts/") || e.File.Path == "/dev/tty") {
+			if n, master, ok := fs.Pty(e.Host); ok && !master {
+				p.OpenedTTY(n)
+			}
+		}
+		return fd, err
+	}
 }
 
 func sysCreat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {

@@ -172,8 +172,9 @@ func TestLookupParent(t *testing.T) {
 
 // TestHostProcRefused: with the host's / as root, a path the host
 // resolves into its own /proc (which describes kshim) is looked up again in
-// kshim's /proc: a symlink to /proc/self/environ finds nothing there, one
-// to /proc/self/status (or /etc/mtab's /proc/mounts) the guest's node.
+// kshim's /proc: a symlink to /proc/self/mem finds nothing there, one to
+// /proc/self/status, environ (or /etc/mtab's /proc/mounts) the guest's
+// node.
 func TestHostProcRefused(t *testing.T) {
 	dir := t.TempDir()
 	for name, target := range map[string]string{"env": "/proc/self/environ", "status": "/proc/self/status",
@@ -183,14 +184,17 @@ func TestHostProcRefused(t *testing.T) {
 		}
 	}
 	p := testProcess(t, fs.Files{})
-	for _, name := range []string{"env", "proc/self/environ", "proc/" + abi.Itoa(unix.Getpid()) + "/mem"} {
+	for _, name := range []string{"proc/self/mem", "proc/" + abi.Itoa(unix.Getpid()) + "/mem"} {
 		if r, err := p.Lookup(unix.AT_FDCWD, filepath.Join(dir, name), unix.O_RDONLY, 0); err != unix.ENOENT {
 			r.Close()
 			t.Errorf("open of %s through a symlink to the host's /proc = %v, want ENOENT (not in kshim's /proc)", name, err)
 		}
 	}
-	if _, err := p.Lookup(unix.AT_FDCWD, "/proc/self/environ", unix.O_RDONLY, 0); err != unix.ENOENT {
-		t.Errorf("/proc/self/environ = %v, want ENOENT (not in kshim's /proc)", err)
+	for _, path := range []string{"/proc/self/environ", filepath.Join(dir, "env"), filepath.Join(dir, "proc/self/environ")} {
+		if r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_RDONLY, 0); err != nil || r.Node == nil ||
+			r.Node.Path != "/proc/"+abi.Itoa(p.Pid)+"/environ" {
+			t.Errorf("%s = %+v, %v; want kshim's /proc/PID/environ", path, r, err)
+		}
 	}
 	if r, err := p.Lookup(unix.AT_FDCWD, filepath.Join(dir, "mounts"), unix.O_RDONLY, 0); err != nil ||
 		r.Node == nil || r.Node.Path != "/proc/"+abi.Itoa(p.Pid)+"/mounts" {

@@ -14,6 +14,8 @@
 package syscalls
 
 import (
+	"strings"
+
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
@@ -93,8 +95,15 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	if !positional && net.IsSocket(h) {
 		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
 	}
+	if err := ttyJobCheck(p, a[0], h, write); err != nil {
+		return 0, err
+	}
 	if write {
-		return writeFrom(p, h, a[1], a[2], off)
+		n, err := writeFrom(p, h, a[1], a[2], off)
+		if n > 0 && !positional {
+			ptyWrote(p, a[0], h, []fs.Iovec{{Base: a[1], Len: n}}, n)
+		}
+		return n, err
 	}
 	return readInto(p, h, a[1], a[2], off)
 }
@@ -255,7 +264,17 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 		return sockRW(p, h, iov, write, true) // sockmsg.go
 	}
 	if write {
-		return writev(p, h, iov, off, flags)
+		if err := ttyJobCheck(p, a[0], h, true); err != nil {
+			return 0, err
+		}
+		n, err := writev(p, h, iov, off, flags)
+		if n > 0 && !positional {
+			ptyWrote(p, a[0], h, iov, n)
+		}
+		return n, err
+	}
+	if err := ttyJobCheck(p, a[0], h, false); err != nil {
+		return 0, err
 	}
 	return readv(p, h, iov, off, flags)
 }
@@ -439,6 +458,9 @@ func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if e.File.Kind == fs.KindProcDir || e.File.Kind == fs.KindProcLink {
 		return 0, unix.ENOTTY
 	}
+	if r, err, ok := ptyIoctl(p, e.Host, a[0], req, arg); ok {
+		return r, err
+	}
 	switch req {
 	case unix.TCGETS:
 		return ioctlOut(p, e.Host, req, arg, fs.KernelTermiosSize)
@@ -452,6 +474,15 @@ func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return p.GetForeground(e.Host, arg)
 	case unix.TIOCSPGRP:
 		return p.SetForeground(e.Host, arg)
+	case unix.TCFLSH, unix.TCXONC, unix.TCSBRK:
+		// The argument is a value (a queue, an action, a duration).
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(e.Host), uintptr(req), uintptr(int32(arg)))
+		if errno != 0 {
+			return 0, errno
+		}
+		return 0, nil
+	case unix.TIOCOUTQ:
+		return ioctlOut(p, e.Host, req, arg, 4)
 	case fs.Fionread:
 		return ioctlOut(p, e.Host, req, arg, 4)
 	case fs.Fionbio:
@@ -484,4 +515,147 @@ func ioctlIn(p *kernel.Process, h int, req, arg uint64, size int) (uint64, error
 		return 0, err
 	}
 	return 0, fs.HostIoctl(h, req, b)
+}
+
+// ptyIoctl serves the requests that are the guest's own on its terminals
+// (fs/pty.go): the pty pair's (number, lock, packet mode, opening the
+// peer) go to the host only for the guest's own ptys, never to a
+// terminal kshim was handed; the session's (controlling terminal,
+// foreground group, SIGWINCH on a new size) are kernel/tty.go's. ok false
+// leaves the request to sysIoctl.
+func ptyIoctl(p *kernel.Process, h int, gfd, req, arg uint64) (uint64, error, bool) {
+	switch req {
+	case unix.TIOCGPTN, unix.TIOCGPTLCK, unix.TIOCGPKT, unix.TIOCSPTLCK, unix.TIOCPKT, unix.TIOCGPTPEER,
+		unix.TIOCSCTTY, unix.TIOCNOTTY, unix.TIOCGSID:
+	case unix.TIOCGPGRP, unix.TIOCSPGRP, unix.TIOCSWINSZ:
+		if _, _, ok := fs.Pty(h); !ok {
+			return 0, nil, false // a host terminal: tty.go's rules
+		}
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCFLSH, unix.TCXONC:
+		// Changing a terminal from a background group: SIGTTOU
+		// (tty_check_change), then the host's tty does the rest.
+		if n, master, ok := fs.Pty(h); ok && !master {
+			if err := p.TTYCheck(n, int(unix.SIGTTOU)); err != nil {
+				return 0, err, true
+			}
+		}
+		return 0, nil, false
+	default:
+		return 0, nil, false
+	}
+	n, master, ok := fs.Pty(h)
+	if !ok {
+		return 0, unix.ENOTTY, true
+	}
+	switch req {
+	case unix.TIOCGPTN, unix.TIOCGPTLCK, unix.TIOCGPKT:
+		r, err := ioctlOut(p, h, req, arg, 4)
+		return r, err, true
+	case unix.TIOCSPTLCK, unix.TIOCPKT:
+		r, err := ioctlIn(p, h, req, arg, 4)
+		return r, err, true
+	case unix.TIOCGPTPEER:
+		// Only the flags an open of the peer means; O_NOCTTY and
+		// O_CLOEXEC are always the host's (fs/pty.go).
+		flags := int(int32(arg)) & (unix.O_ACCMODE | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC | unix.O_APPEND)
+		peer, err := fs.PtyPeer(h, flags)
+		if err != nil {
+			return 0, err, true
+		}
+		fd, err := p.NewFD(peer, flags&unix.O_CLOEXEC != 0, &fs.OpenFile{Kind: fs.KindHost,
+			Path: "/dev/pts/" + abi.Itoa(n), Origin: fs.FromDevice})
+		if err == nil && flags&unix.O_NOCTTY == 0 {
+			p.OpenedTTY(n)
+		}
+		return fd, err, true
+	}
+	if req == unix.TIOCSPGRP && !master {
+		// tiocspgrp: tty_check_change first, its EIO read as ENOTTY.
+		if err := p.TTYCheck(n, int(unix.SIGTTOU)); err != nil {
+			if err == unix.EIO {
+				err = unix.ENOTTY
+			}
+			return 0, err, true
+		}
+	}
+	r, err, ok := p.PtyIoctl(h, n, master, req, arg)
+	if !ok {
+		return 0, unix.ENOTTY, true
+	}
+	return r, err, true
+}
+
+// ptyWrote is Linux's line discipline's ISIG for the guest's own ptys:
+// when n bytes written (from iov) to a pty master reach the slave's input
+// with ISIG set, its VINTR, VQUIT and VSUSP characters send SIGINT,
+// SIGQUIT and SIGTSTP to the slave's foreground group (kernel/tty.go).
+// The host's line discipline does the rest (it drops the character,
+// flushes, echoes ^C) but has no group of the guest's to signal. Only the
+// first ptyScan bytes of a write are looked at.
+func ptyWrote(p *kernel.Process, gfd uint64, h int, iov []fs.Iovec, n uint64) {
+	e, ok := p.Files.Get(fs.FDArg(gfd))
+	if !ok || e.File.Origin != fs.FromDevice || e.File.Path != "/dev/ptmx" && e.File.Path != "/dev/pts/ptmx" {
+		return
+	}
+	// TCGETS on the master is the slave's termios (tty_mode_ioctl).
+	t := make([]byte, fs.KernelTermiosSize)
+	if fs.HostIoctl(h, unix.TCGETS, t) != nil || abi.Le32(t[12:16])&unix.ISIG == 0 {
+		return
+	}
+	cc := t[17:]
+	sigs := map[byte]int{}
+	for _, c := range []struct {
+		i   int
+		sig int
+	}{{unix.VINTR, int(unix.SIGINT)}, {unix.VQUIT, int(unix.SIGQUIT)}, {unix.VSUSP, int(unix.SIGTSTP)}} {
+		if cc[c.i] != 0 { // _POSIX_VDISABLE
+			sigs[cc[c.i]] = c.sig
+		}
+	}
+	buf := make([]byte, 0, min(n, ptyScan))
+	for _, v := range iov {
+		k := min(v.Len, uint64(cap(buf)-len(buf)))
+		if k == 0 {
+			break
+		}
+		b := make([]byte, k)
+		c, _ := p.MM.CopyIn(v.Base, b)
+		buf = append(buf, b[:c]...)
+	}
+	var send []int
+	for _, b := range buf {
+		if sig, ok := sigs[b]; ok {
+			send = append(send, sig)
+		}
+	}
+	if len(send) == 0 {
+		return
+	}
+	if pn, master, ok := fs.Pty(h); ok && master {
+		p.PtyInputSignals(pn, send)
+	}
+}
+
+const ptyScan = 4096
+
+// ttyJobCheck is job control on a read or write of guest fd gfd (host fd
+// h) when it is one of the guest's pty slaves: kernel's TTYCheck with
+// SIGTTIN before a read, SIGTTOU before a write when TOSTOP is set.
+func ttyJobCheck(p *kernel.Process, gfd uint64, h int, write bool) error {
+	e, ok := p.Files.Get(fs.FDArg(gfd))
+	if !ok || e.File.Origin != fs.FromDevice || !strings.HasPrefix(e.File.Path, "/dev/pts/") && e.File.Path != "/dev/tty" {
+		return nil
+	}
+	n, master, ok := fs.Pty(h)
+	if !ok || master {
+		return nil
+	}
+	if !write {
+		return p.TTYCheck(n, int(unix.SIGTTIN))
+	}
+	t := make([]byte, fs.KernelTermiosSize)
+	if fs.HostIoctl(h, unix.TCGETS, t) != nil || abi.Le32(t[12:16])&unix.TOSTOP == 0 {
+		return nil
+	}
+	return p.TTYCheck(n, int(unix.SIGTTOU))
 }

@@ -51,12 +51,16 @@ func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	case unix.PR_GET_PDEATHSIG:
 		return 0, putInt(p, a[1], p.Pdeathsig())
 	case unix.PR_GET_DUMPABLE:
-		return boolRet(!p.Attrs.NotDumpable), nil
+		return boolRet(p.MM.Dumpable()), nil
 	case unix.PR_SET_DUMPABLE:
-		if a[1] > 1 { // SUID_DUMP_DISABLE or SUID_DUMP_USER only
+		// SUID_DUMP_DISABLE or SUID_DUMP_USER; the address space's, so
+		// every thread's, and a new one at exec is dumpable again. It
+		// decides whether the guest's other processes may look into
+		// this one's /proc/PID (proc/pid.go).
+		if a[1] > 1 {
 			return 0, unix.EINVAL
 		}
-		p.Attrs.NotDumpable = a[1] == 0
+		p.MM.SetDumpable(a[1] == 1)
 		return 0, nil
 	case unix.PR_SET_CHILD_SUBREAPER:
 		p.SetSubreaper(a[1] != 0)

@@ -5,7 +5,8 @@
 // (fspoll.go), the guest's mounts and the walk across them (fsmount.go,
 // with the table in package mount below), pipe buffers and what they are
 // charged to (pipebuf.go), the
-// guest-wide limits (limits.go: Sandbox), the host side of reads and
+// guest-wide limits (limits.go: Sandbox), the guest's pseudo-terminals
+// from kshim's private devpts instance (pty.go), the host side of reads and
 // writes (io.go), and the node type of kshim's /proc (fsproc.go; the tree is package
 // proc).
 //

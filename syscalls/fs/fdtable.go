@@ -118,6 +118,22 @@ func (t *FDTable) Get(fd int) (FDEntry, bool) {
 	return *t.fds[fd], true
 }
 
+// GetDup returns a copy of guest fd's entry and a new host fd for its
+// description (owned by the caller), taken under the table's lock: a
+// reader on another goroutine (/proc/PID/fd of another process) never
+// gets a host fd the owner has meanwhile closed and the host reused
+// (Close removes the entry before it closes the host fd).
+func (t *FDTable) GetDup(fd int) (FDEntry, int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
+		return FDEntry{}, -1, unix.ENOENT
+	}
+	e := *t.fds[fd]
+	h, err := unix.FcntlInt(uintptr(e.Host), unix.F_DUPFD_CLOEXEC, 0)
+	return e, h, err
+}
+
 // Install gives e the lowest free guest fd >= min and < limit. It takes
 // ownership of e.host: on failure the host fd is closed.
 func (t *FDTable) Install(e FDEntry, min, limit int) (int, error) {

@@ -404,12 +404,17 @@ type MountRule struct {
 }
 
 // MountRules are the host paths of the guest's mounts, for Landlock (a
-// tmpfs by kshim's fd of its root, valid until the process closes).
+// tmpfs by kshim's fd of its root, valid until the process closes), and
+// of its devpts instance (pty.go), whose terminals open for reading and
+// writing and nothing more.
 func (p *Task) MountRules() []MountRule {
-	if p.FS == nil || p.FS.ns == nil {
-		return nil
-	}
 	var out []MountRule
+	if r := PtsRule(); r != "" {
+		out = append(out, MountRule{Path: r, Dir: true})
+	}
+	if p.FS == nil || p.FS.ns == nil {
+		return out
+	}
 	for _, m := range p.FS.ns.table.Mounts()[1:] {
 		hm := p.FS.ns.hosts[m]
 		switch m.Kind {
@@ -748,9 +753,16 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		if g == "/sys" {
 			return p.Owner.LookupSys(rest, flags, mode)
 		}
+		if g == "/dev/pts" || last && g == "/dev/ptmx" {
+			// The guest's devpts instance (pty.go), whatever is mounted.
+			return p.LookupAbs(g+"/"+strings.Join(rest, "/"), flags, mode)
+		}
 		if last {
 			if a, ok := fdAliases[g]; ok {
 				return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
+			}
+			if g == "/dev/tty" {
+				return p.openTTY(trailing, flags) // pty.go
 			}
 			if hostDevices[g] {
 				return openDevice(g, trailing, flags)
@@ -894,8 +906,9 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 			}
 		}
 	}
-	if OnProc(fd) {
-		// A procfs below a bind mount's host directory: never the guest's.
+	if OnProc(fd) || OnHostPts(fd) {
+		// A procfs or the host's terminals below a bind mount's host
+		// directory: never the guest's.
 		unix.Close(fd)
 		return Resolved{FD: -1}, unix.EACCES
 	}

@@ -26,8 +26,11 @@
 //   - Host calls that create or remove an entry (mkdirat, unlinkat,
 //     renameat2, symlinkat, linkat) get a parent directory fd from
 //     resolution and one name without "/", so they act inside the root.
-//   - Lexically, /proc/... is kshim's own /proc (proc/fsproc.go), and the exact
-//     paths in hostDevices are the host's devices, whatever the root holds.
+//   - Lexically, /proc/... is kshim's own /proc (proc/fsproc.go), the exact
+//     paths in hostDevices are the host's devices, and /dev/ptmx and
+//     /dev/pts/... the guest's devpts instance (pty.go), whatever the root
+//     holds; a resolution that lands on the host's procfs, sysfs or
+//     devpts is looked up again in kshim's.
 //   - cwd is a host O_PATH fd inside the root (unless something on the host
 //     moves it out; then relative lookups still cannot climb above it), or
 //     a directory of kshim's /proc (CwdNode), which has no host fd.
@@ -104,6 +107,9 @@ type FileOwner interface {
 	Rlimit(res int) (unix.Rlimit, error)
 	FileShrunk(h int)
 	Sandbox() *Sandbox
+	// Ctty is the task's controlling terminal for /dev/tty: one of the
+	// guest's pty slaves (pty), or kshim's own (host), or none (pty.go).
+	Ctty() (n int, pty, host bool)
 }
 
 // fsContext is Linux's fs_struct: root, cwd and umask.
@@ -140,6 +146,7 @@ func (p *Task) SetFiles(c Files) error {
 	if root == "" {
 		root = "/"
 	}
+	SetupPts() // before kshim confines itself (pty.go)
 	fs, err := newFS(root, c.Writable)
 	if err == nil {
 		fs.rootInfo = hostInfo(fs.Root, fs.RootHost)
@@ -262,6 +269,41 @@ func (fs *fsContext) GuestPath(h int, fallback string) (string, error) {
 	return g, nil
 }
 
+// cwdMu is held to change a cwd (SetCwd) and to read another process's
+// (CwdOf: its /proc/PID/cwd), so that reader never uses a cwd fd the
+// owner has closed, whose number the host may have given to another of
+// kshim's files. One lock for every fsContext: chdir is rare. Nothing is
+// taken while it is held.
+var cwdMu sync.Mutex
+
+// Cwd is a cwd as another process reads it: a host fd of its own (owned
+// by the caller) with the mount and guest path, or a /proc directory.
+type Cwd struct {
+	FD   int
+	Mnt  *HostMount
+	Path string
+	Node *ProcNode
+}
+
+// CwdOf copies q's cwd for a reader on another goroutine. The caller
+// keeps q's fs context from being closed meanwhile (kernel's Peek).
+func CwdOf(q *Task) (Cwd, error) {
+	cwdMu.Lock()
+	defer cwdMu.Unlock()
+	fs := q.FS
+	if fs == nil || fs.Cwd < 0 && fs.CwdNode == nil {
+		return Cwd{FD: -1}, unix.ENOENT
+	}
+	if fs.CwdNode != nil {
+		return Cwd{FD: -1, Node: fs.CwdNode}, nil
+	}
+	h, err := unix.FcntlInt(uintptr(fs.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return Cwd{FD: -1}, err
+	}
+	return Cwd{FD: h, Mnt: fs.CwdMnt, Path: fs.CwdPath}, nil
+}
+
 // Getcwd is the guest's cwd path (ENOENT once removed or moved out).
 func (p *Task) Getcwd() (string, error) {
 	if p.FS.CwdNode != nil {
@@ -336,13 +378,6 @@ func OnProc(fd int) bool {
 	return unix.Fstatfs(fd, &sf) != nil || sf.Type == unix.PROC_SUPER_MAGIC
 }
 
-// onSysfs says whether host fd fd is on a sysfs: the host's, which
-// describes the host; the guest's /sys is kshim's.
-func onSysfs(fd int) bool {
-	var sf unix.Statfs_t
-	return unix.Fstatfs(fd, &sf) == nil && sf.Type == unix.SYSFS_MAGIC
-}
-
 // resolvedInRoot makes the result of a lookup in the root of host fd fd
 // (taking it), or, when the host's resolution ended in its procfs, looks
 // up the host's name for that file in kshim's /proc instead, kshim's own
@@ -350,7 +385,15 @@ func onSysfs(fd int) bool {
 // resolution refuses magic links, and kshim's /proc holds no symlink into
 // the root's procfs, so this never leads back here for the same path.
 func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Resolved, error) {
-	if onSysfs(fd) {
+	// One look at the file system says which of the host's it is (a
+	// file whose file system cannot be told counts as a procfs).
+	var sf unix.Statfs_t
+	typ := int64(unix.PROC_SUPER_MAGIC)
+	if unix.Fstatfs(fd, &sf) == nil {
+		typ = sf.Type
+	}
+	switch typ {
+	case unix.SYSFS_MAGIC:
 		// The host's sysfs (the root's /sys, reached by a symlink):
 		// the same name in kshim's /sys, as for /proc below.
 		hp, err := HostPathOf(fd)
@@ -360,8 +403,19 @@ func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Res
 			return Resolved{FD: -1}, unix.EACCES // a sysfs mounted elsewhere
 		}
 		return p.Owner.LookupSys(strings.Split(strings.TrimPrefix(g[len("/sys"):], "/"), "/"), flags, mode)
-	}
-	if !OnProc(fd) {
+	case unix.DEVPTS_SUPER_MAGIC:
+		// A host terminal reached by a symlink in the root (the
+		// guest's own instance is in no host tree): the guest's
+		// /dev/pts of that name instead (pty.go).
+		hp, err := HostPathOf(fd)
+		unix.Close(fd)
+		g, ok := p.FS.ToGuest(hp)
+		if err != nil || !ok || g != "/dev/pts" && !strings.HasPrefix(g, "/dev/pts/") {
+			return Resolved{FD: -1}, unix.EACCES // a devpts mounted elsewhere
+		}
+		return openPts(g, strings.TrimPrefix(strings.TrimPrefix(g, "/dev/pts"), "/"), false, flags, mode)
+	case unix.PROC_SUPER_MAGIC:
+	default:
 		return Resolved{FD: fd, Guest: guest, Origin: FromRoot}, nil
 	}
 	hp, err := HostPathOf(fd)
@@ -525,8 +579,14 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	if strings.HasPrefix(clean, "/dev/fd/") {
 		return p.Owner.LookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
 	}
+	if clean == "/dev/tty" {
+		return p.openTTY(trailing, flags) // pty.go
+	}
 	if hostDevices[clean] {
 		return openDevice(clean, trailing, flags)
+	}
+	if name, ok := ptsPath(clean); ok {
+		return openPts(clean, name, trailing, flags, mode) // pty.go
 	}
 	if p.FS.ns != nil {
 		return p.walkAbs(abs, flags, mode)
@@ -725,13 +785,17 @@ func (fs *fsContext) Clone() (*fsContext, error) {
 			return nil, err
 		}
 	}
-	if fs.Cwd >= 0 {
-		if c.Cwd, err = unix.FcntlInt(uintptr(fs.Cwd), unix.F_DUPFD_CLOEXEC, 0); err != nil {
-			if c.Root >= 0 {
-				unix.Close(c.Root)
-			}
-			return nil, err
+	cwdMu.Lock() // a thread sharing fs may chdir meanwhile
+	c.Cwd, c.CwdPath, c.CwdNode, c.CwdMnt = fs.Cwd, fs.CwdPath, fs.CwdNode, fs.CwdMnt
+	if c.Cwd >= 0 {
+		c.Cwd, err = unix.FcntlInt(uintptr(c.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+	}
+	cwdMu.Unlock()
+	if err != nil {
+		if c.Root >= 0 {
+			unix.Close(c.Root)
 		}
+		return nil, err
 	}
 	if c.ns != nil {
 		c.ns.refs.Add(1)

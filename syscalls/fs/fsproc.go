@@ -30,6 +30,10 @@ type ProcNode struct {
 	// FDLink: a /proc/self/fd/N link, for guest fd fd.
 	FDLink bool
 	FD     int
+	// Of is the process whose /proc/PID this node is in, when that is
+	// not the reader's own (nil); its stat and access follow that
+	// process (proc/pid.go).
+	Of FileOwner
 }
 
 func (n *ProcNode) IsDir() bool  { return n.Mode&unix.S_IFMT == unix.S_IFDIR }

@@ -262,7 +262,9 @@ func (p *Task) SetCwd(r Resolved) error {
 		if err := NodeAccess(r.Node, unix.X_OK); err != nil {
 			return err
 		}
+		cwdMu.Lock()
 		p.FS.CwdNode = r.Node
+		cwdMu.Unlock()
 		return nil
 	}
 	if r.Origin != FromRoot {
@@ -277,7 +279,9 @@ func (p *Task) SetCwd(r Resolved) error {
 		r.Close()
 		return err
 	}
+	cwdMu.Lock()
 	unix.Close(p.FS.Cwd)
 	p.FS.Cwd, p.FS.CwdPath, p.FS.CwdNode, p.FS.CwdMnt = r.FD, r.Guest, nil, r.Mnt
+	cwdMu.Unlock()
 	return nil
 }

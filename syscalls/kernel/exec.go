@@ -227,7 +227,6 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	p.RobustList, p.Rseq = 0, 0
 	p.Attrs.Persona &^= readImpliesExec // Linux's set_personality_64bit
 	p.Attrs.KeepCaps = false            // SECBIT_KEEP_CAPS ends at execve
-	p.Attrs.NotDumpable = false         // SUID_DUMP_USER again (no setuid exec here)
 	_ = p.Arch.SetFSBase(0)
 	_ = p.Arch.SetGSBase(0)
 	_ = p.Arch.ResetFPU()
@@ -312,7 +311,12 @@ func (p *Process) execDone() {
 // are: with --rw the guest may since have put a symlink on that path,
 // which the host would follow out of the root.
 func (p *Process) OpenExe(flags int, mode uint32) (int, error) {
-	host := p.ExeHost()
+	return p.OpenExeAt(p.ExeHost(), flags, mode)
+}
+
+// OpenExeAt is OpenExe for a program whose host name is host (another
+// process's, for its /proc/PID/exe), resolved in p's root.
+func (p *Process) OpenExeAt(host string, flags int, mode uint32) (int, error) {
 	if g, ok := p.FS.ToGuest(host); ok && p.FS.Root >= 0 {
 		fd, err := fs.Openat2(p.FS.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
 		if err == nil && fs.OnProc(fd) {

@@ -246,9 +246,13 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 			argLen += uint64(len(a)) + 1
 		}
 	}
+	envLen := uint64(0) // the environment's strings follow argv's
+	for _, e := range envp {
+		envLen += uint64(len(e)) + 1
+	}
 	if len(data) >= 16 {
 		start := binary.LittleEndian.Uint64(data[8:16])
-		mm.SetArgs(start, start+argLen)
+		mm.SetArgs(start, start+argLen, start+argLen+envLen)
 	}
 	im := Image{Entry: entry, SP: sp}
 	if interp != nil {

@@ -103,12 +103,11 @@ type procAttrs struct {
 	// The prctl flags (syscalls/prctl.go). Pdeathsig is the signal sent
 	// when the parent process ends (0: none), cleared in every child;
 	// Kernel.Mu guards it (the parent's exit reads it). NoNewPrivs is
-	// sticky and inherited; NotDumpable is reset by execve. TimerSlack is
+	// sticky and inherited (dumpable is the MM's: guestmm). TimerSlack is
 	// the thread's slack in ns and SlackDefault what PR_SET_TIMERSLACK 0
 	// returns to: the parent's slack at clone (0 in both: Linux's 50 µs).
 	Pdeathsig    int
 	NoNewPrivs   bool
-	NotDumpable  bool
 	TimerSlack   uint64
 	SlackDefault uint64
 	// Affinity is the thread's CPU mask as sched_setaffinity set it (nil:

@@ -49,6 +49,10 @@ type ProcInfo struct {
 	// threads' included (cputime.go).
 	UTime, STime time.Duration
 	Zombie, Self bool
+	// TtyNr is the controlling terminal's device number as /proc/PID/stat
+	// encodes it (0: none, or a terminal kshim was handed), Tpgid its
+	// foreground group (-1: none); tty.go.
+	TtyNr, Tpgid int
 }
 
 // SetIdent runs f, which changes p's Exe or Comm, under Kernel.Mu.
@@ -98,7 +102,10 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 	}
 	in := ProcInfo{Pid: q.Pid, Comm: q.CommName(), Exe: q.Exe, ExeHost: q.ExeHostPath,
 		Nice: q.NiceOf(), Started: q.Started, Zombie: q.Proc.zombie, Self: q.Pid == self.Pid,
-		Pgid: q.Proc.Pgid, Sid: q.Proc.Sid, ExitSignal: q.Proc.exitSignal}
+		Pgid: q.Proc.Pgid, Sid: q.Proc.Sid, ExitSignal: q.Proc.exitSignal, Tpgid: -1}
+	if k != nil && !q.Proc.zombie {
+		in.TtyNr, in.Tpgid = k.cttyNr(q)
+	}
 	switch {
 	case q.Proc.Parent != nil:
 		in.Ppid = q.Proc.Parent.Pid
@@ -160,4 +167,63 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 		in.Cmdline = q.MM.Cmdline()
 	}
 	return in, true
+}
+
+// Peek runs f with q held still for reader p, for the /proc/PID files
+// that look into another process (exe, cwd, root, fd/, fdinfo/, maps,
+// environ, mounts): under Kernel.Mu, with q still the table's and neither
+// a zombie nor exiting, so its memory manager, fd table and fs context
+// are not torn down until f returns (exit marks mmGone under this lock
+// before it closes them, exec swaps the MM under it). f must only copy
+// (dup host fds, read strings, walk VMAs) and take no lock but the
+// FDTable's, guestmm's and fs's cwdMu, which come after Kernel.Mu; it
+// must not block (no open of what it found: the caller does that after).
+//
+// Errors as Linux's: ESRCH when q has been reaped, ENOENT when it has no
+// address space, files or fs any more (a zombie), EACCES when p may not
+// look into q: the guest's processes all have kshim's identity, so what
+// ptrace_may_access(PTRACE_MODE_READ) checks for them is that q's address
+// space is dumpable (PR_SET_DUMPABLE), unless q is p's own process; the
+// guest has no CAP_SYS_PTRACE.
+func (p *Process) Peek(q *Process, f func() error) error {
+	k := p.Proc.K
+	if k == nil {
+		if q != p {
+			return unix.ESRCH
+		}
+		return f()
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	if k.Procs[q.Pid] != q {
+		return unix.ESRCH
+	}
+	if q.Proc.zombie || q.Proc.mmGone {
+		return unix.ENOENT
+	}
+	if q.Pid != p.Pid && !q.MM.Dumpable() {
+		return unix.EACCES
+	}
+	return f()
+}
+
+// MayPeek says whether p may look into q (Peek's access rule alone), for
+// a listing's mode bits and owners; false once q is gone.
+func (p *Process) MayPeek(q *Process) bool {
+	return p.Peek(q, func() error { return nil }) == nil
+}
+
+// DumpOwner says whether q's /proc/PID files (but its 0555 directories)
+// belong to root rather than the identity: Linux's task_dump_owner, for a
+// process that is not dumpable or has no address space (a zombie).
+func (p *Process) DumpOwner(q *Process) bool {
+	k := p.Proc.K
+	if k != nil {
+		k.Mu.Lock()
+		defer k.Mu.Unlock()
+		if k.Procs[q.Pid] != q {
+			return false
+		}
+	}
+	return q.Proc.zombie || q.Proc.mmGone || !q.MM.Dumpable()
 }

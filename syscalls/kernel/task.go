@@ -76,6 +76,7 @@ type Kernel struct {
 	live    int              // tasks not yet fully ended (threadGroup.live, summed)
 	failure error            // the first VMM error of any task (Fail)
 	fg      map[uint64]int   // terminal rdev -> the guest's foreground pgid (tty.go)
+	ptys    ptyTable         // the guest's own terminals' sessions (tty.go)
 	// kshim's host parent's group and session: the first process's
 	// parent, for orphaned process groups (jobctl.go).
 	hostParentPgid, hostParentSid int
@@ -474,7 +475,8 @@ func (p *Process) exit() {
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
 	p.Proc.zombie = true
-	pidfdExited(p) // its pidfds turn readable (pidfd.go)
+	k.ttyLeaderExit(p) // its session's terminal goes (tty.go)
+	pidfdExited(p)     // its pidfds turn readable (pidfd.go)
 	p.Proc.waitStat = p.WaitStatus()
 	delete(k.Threads, p.Tid)
 	if p.Proc.vforkDone != nil {

@@ -2,8 +2,8 @@
 // guest never sees it (fspath.go refuses procfs fds); instead /proc is a
 // small tree generated from the guest's state:
 //
-//	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links, own pid only)
-//	/proc/cpuinfo (host's, the guest's CPUs)  /proc/<pid>/maps, status (generated)
+//	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links)
+//	/proc/cpuinfo (host's, the guest's CPUs)  /proc/<pid>/maps, environ, fdinfo/N (generated)
 //	/proc/<any guest pid>/stat, status, cmdline, comm, task/<tid>/ (pid.go)
 //	/proc/meminfo (from --mem)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
 //	/proc/mounts -> self/mounts
@@ -16,7 +16,11 @@
 //     read, pread, lseek and mmap work through the same host-fd path as any
 //     file; the guest's fd is read-only whatever the memfd's mode.
 //   - Magic links (exe, cwd, root, fd/N) lead only to what the guest
-//     already reaches: its program, its cwd, its root, its own fds.
+//     already reaches: its processes' programs, cwds, root and fds.
+//   - Another process's links and views (pidDir with a view{q}) are read
+//     under kernel's Peek (pid.go): never a host fd number read from its
+//     tables, only dups taken under their locks, and no host open while
+//     the table's lock is held.
 //   - Nothing here is writable; lookups of other names are ENOENT.
 package proc
 
@@ -106,90 +110,323 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 					}}
 			}
 			if q := otherProc(p, name); q != nil {
-				return procOtherDir(q) // pid.go
+				return pidDir(p, view{q}) // another process's: pid.go's rule
 			}
 			return nil
 		},
 	}
 }
 
-func procPidDir(p *kernel.Process) *fs.ProcNode {
-	dir := "/proc/" + abi.Itoa(p.Pid)
+func procPidDir(p *kernel.Process) *fs.ProcNode { return pidDir(p, view{}) }
+
+// view is how a /proc/PID file reaches its process: q nil is the reader's
+// own process, which it reads directly (its own state, on its own
+// goroutine); another process's is read under kernel's Peek, which holds
+// it still and applies Linux's access rule (pid.go).
+type view struct{ q *kernel.Process }
+
+// peek runs f on the view's process as reader o sees it.
+func (v view) peek(o fs.FileOwner, f func(t *kernel.Process) error) error {
+	p := o.(*kernel.Process)
+	if v.q == nil {
+		return f(p)
+	}
+	return p.Peek(v.q, func() error { return f(v.q) })
+}
+
+// of is the ProcNode.Of of the view's nodes.
+func (v view) of() fs.FileOwner {
+	if v.q == nil {
+		return nil
+	}
+	return v.q
+}
+
+// gone is a process without an address space, files or fs any more.
+func gone(err error) bool { return err == unix.ENOENT }
+
+func pidDir(p *kernel.Process, v view) *fs.ProcNode {
+	pid := p.Pid
+	if v.q != nil {
+		pid = v.q.Pid
+	}
+	dir := "/proc/" + abi.Itoa(pid)
 	return &fs.ProcNode{
-		Path: dir, Mode: procDirMode,
+		Path: dir, Mode: procDirMode, Of: v.of(),
 		Names: func(fs.FileOwner) []string {
-			return []string{"cmdline", "comm", "cwd", "exe", "fd", "maps", "mountinfo", "mounts", "root", "stat", "status", "task"}
+			return []string{"cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "maps", "mountinfo", "mounts", "root", "stat", "status", "task"}
 		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
-			p := o.(*kernel.Process)
-			switch name {
-			case "maps":
-				return &fs.ProcNode{Path: dir + "/maps", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return ProcMaps(o.(*kernel.Process)) }}
-			case "status", "stat", "cmdline", "comm":
-				return pidFile(nil, dir, name) // pid.go
-			case "task":
-				return procTaskDir(nil, dir+"/task")
-			case "mounts", "mountinfo":
-				info := name == "mountinfo"
-				return &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode,
-					Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*kernel.Process).ProcMounts(info) }}
-			case "exe":
-				return &fs.ProcNode{Path: dir + "/exe", Mode: procLinkMode,
-					Target: func(o fs.FileOwner) (string, error) { return exeGuestPath(o.(*kernel.Process)), nil },
-					Follow: followExe}
-			case "cwd":
-				return &fs.ProcNode{Path: dir + "/cwd", Mode: procLinkMode,
-					Target: func(o fs.FileOwner) (string, error) { return o.(*kernel.Process).Getcwd() },
-					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-						p := o.(*kernel.Process)
-						if n := p.FS.CwdNode; n != nil {
-							return p.LookupAbs(n.Path+"/"+rest, flags, mode)
-						}
-						return p.LookupFrom(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath, orDot(rest), flags, mode)
-					}}
-			case "root":
-				return &fs.ProcNode{Path: dir + "/root", Mode: procLinkMode,
-					Target: func(fs.FileOwner) (string, error) { return "/", nil },
-					Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-						p := o.(*kernel.Process)
-						return p.LookupAbs("/"+rest, flags, mode)
-					}}
-			case "fd":
-				return procFDDir(p, dir+"/fd")
+			n := pidChild(v, dir, name)
+			if n != nil {
+				n.Of = v.of()
 			}
-			return nil
+			return n
 		},
 	}
 }
 
-func procFDDir(p *kernel.Process, dir string) *fs.ProcNode {
+func pidChild(v view, dir, name string) *fs.ProcNode {
+	switch name {
+	case "maps", "environ":
+		mode := uint32(procFileMode)
+		if name == "environ" {
+			mode = unix.S_IFREG | 0o400
+		}
+		return &fs.ProcNode{Path: dir + "/" + name, Mode: mode, Gen: func(o fs.FileOwner) ([]byte, error) {
+			var b []byte
+			err := v.peek(o, func(t *kernel.Process) error {
+				var err error
+				if name == "maps" {
+					b, err = ProcMaps(t)
+				} else {
+					b = t.MM.Environ()
+				}
+				return err
+			})
+			if gone(err) {
+				return nil, nil // Linux: a process without mm reads as empty
+			}
+			return b, err
+		}}
+	case "status", "stat", "cmdline", "comm":
+		return pidFile(v.q, dir, name) // pid.go
+	case "task":
+		return procTaskDir(v.q, dir+"/task")
+	case "mounts", "mountinfo":
+		// The guest's processes share one mount table and root.
+		info := name == "mountinfo"
+		return &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode,
+			Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*kernel.Process).ProcMounts(info) }}
+	case "exe":
+		return &fs.ProcNode{Path: dir + "/exe", Mode: procLinkMode,
+			Target: func(o fs.FileOwner) (string, error) {
+				var g string
+				err := v.peek(o, func(t *kernel.Process) error { g = exeGuestPath(t); return nil })
+				return g, err
+			},
+			Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
+				var host, g string
+				err := v.peek(o, func(t *kernel.Process) error { host, g = t.ExeHost(), exeGuestPath(t); return nil })
+				if err != nil {
+					return fs.Resolved{FD: -1}, err
+				}
+				return followExe(o.(*kernel.Process), host, g, rest, flags, mode)
+			}}
+	case "cwd":
+		return &fs.ProcNode{Path: dir + "/cwd", Mode: procLinkMode,
+			Target: func(o fs.FileOwner) (string, error) {
+				p := o.(*kernel.Process)
+				if v.q == nil {
+					return p.Getcwd()
+				}
+				c, err := cwdOf(p, v.q)
+				if err != nil {
+					return "", err
+				}
+				if c.Node != nil {
+					return c.Node.Path, nil
+				}
+				defer unix.Close(c.FD)
+				return p.FS.GuestPathIn(c.FD, c.Mnt, c.Path)
+			},
+			Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
+				p := o.(*kernel.Process)
+				if v.q == nil {
+					if n := p.FS.CwdNode; n != nil {
+						return p.LookupAbs(n.Path+"/"+rest, flags, mode)
+					}
+					return p.LookupFrom(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath, orDot(rest), flags, mode)
+				}
+				c, err := cwdOf(p, v.q)
+				if err != nil {
+					return fs.Resolved{FD: -1}, err
+				}
+				if c.Node != nil {
+					return p.LookupAbs(c.Node.Path+"/"+rest, flags, mode)
+				}
+				defer unix.Close(c.FD)
+				return p.LookupFrom(c.FD, c.Mnt, c.Path, orDot(rest), flags, mode)
+			}}
+	case "root":
+		return &fs.ProcNode{Path: dir + "/root", Mode: procLinkMode,
+			Target: func(o fs.FileOwner) (string, error) {
+				return "/", v.peek(o, func(*kernel.Process) error { return nil })
+			},
+			Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
+				if err := v.peek(o, func(*kernel.Process) error { return nil }); err != nil {
+					return fs.Resolved{FD: -1}, err
+				}
+				return o.(*kernel.Process).LookupAbs("/"+rest, flags, mode)
+			}}
+	case "fd":
+		return procFDDir(v, dir+"/fd")
+	case "fdinfo":
+		return procFDInfoDir(v, dir+"/fdinfo")
+	}
+	return nil
+}
+
+// cwdOf is q's cwd as reader p may see it (Peek's rule), with a host fd
+// of p's own.
+func cwdOf(p, q *kernel.Process) (fs.Cwd, error) {
+	c := fs.Cwd{FD: -1}
+	err := p.Peek(q, func() error {
+		var err error
+		c, err = fs.CwdOf(&q.Task)
+		return err
+	})
+	return c, err
+}
+
+// fdList is the view's process's open fds (none once it is gone).
+func fdList(o fs.FileOwner, v view) []string {
+	var out []string
+	_ = v.peek(o, func(t *kernel.Process) error {
+		for _, fd := range t.Files.List() {
+			out = append(out, abi.Itoa(fd))
+		}
+		return nil
+	})
+	return out
+}
+
+// fdArg is a decimal fd name, or -1.
+func fdArg(name string) int {
+	fd, err := strconv.Atoi(name)
+	if err != nil || fd < 0 || abi.Itoa(fd) != name {
+		return -1
+	}
+	return fd
+}
+
+// fdEntry is the view's process's guest fd with a host fd of the
+// reader's own for it (to close), taken under the table's lock.
+func fdEntry(o fs.FileOwner, v view, fd int) (fs.FDEntry, error) {
+	var e fs.FDEntry
+	err := v.peek(o, func(t *kernel.Process) error {
+		var h int
+		var err error
+		e, h, err = t.Files.GetDup(fd)
+		e.Host = h
+		return err
+	})
+	if err != nil {
+		e.Host = -1
+	}
+	return e, err
+}
+
+func procFDDir(v view, dir string) *fs.ProcNode {
 	return &fs.ProcNode{
-		Path: dir, Mode: procDirMode,
-		Names: func(o fs.FileOwner) []string {
-			p := o.(*kernel.Process)
-			var out []string
-			for _, fd := range p.Files.List() {
-				out = append(out, abi.Itoa(fd))
-			}
-			return out
-		},
+		Path: dir, Mode: unix.S_IFDIR | 0o500, // Linux's fd/ is dr-x------
+		Names: func(o fs.FileOwner) []string { return fdList(o, v) },
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
-			p := o.(*kernel.Process)
-			fd, err := strconv.Atoi(name)
-			if err != nil || abi.Itoa(fd) != name {
+			fd := fdArg(name)
+			if fd < 0 || !hasFD(o, v, fd) {
 				return nil
 			}
-			if _, ok := p.Files.Get(fd); !ok {
-				return nil
-			}
-			return &fs.ProcNode{Path: dir + "/" + name, Mode: procLinkMode, FDLink: true, FD: fd,
-				Target: func(o fs.FileOwner) (string, error) { return fdDisplayPath(o.(*kernel.Process), fd) },
+			return &fs.ProcNode{Path: dir + "/" + name, Mode: procLinkMode, FDLink: true, FD: fd, Of: v.of(),
+				Target: func(o fs.FileOwner) (string, error) {
+					e, err := fdEntry(o, v, fd)
+					if err != nil {
+						return "", err
+					}
+					defer unix.Close(e.Host)
+					return fdDisplay(o.(*kernel.Process), e)
+				},
 				Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 					p := o.(*kernel.Process)
-					return followFD(p, fd, rest, flags, mode)
+					e, err := fdEntry(o, v, fd)
+					if err != nil {
+						return fs.Resolved{FD: -1}, err
+					}
+					defer unix.Close(e.Host)
+					if n := e.File.Node; n != nil && v.q != nil {
+						// Another process's /proc file: by its path,
+						// which names that process.
+						return p.LookupAbs(n.Path+"/"+rest, flags, mode)
+					}
+					return followFD(p, e, rest, flags, mode)
 				}}
 		},
 	}
+}
+
+// hasFD says whether the view's process has guest fd fd open.
+func hasFD(o fs.FileOwner, v view, fd int) bool {
+	ok := false
+	_ = v.peek(o, func(t *kernel.Process) error { _, ok = t.Files.Get(fd); return nil })
+	return ok
+}
+
+// procFDInfoDir is /proc/PID/fdinfo: per fd, Linux's first four lines
+// (the shared offset, the status flags with O_CLOEXEC for the fd's flag,
+// the mount ID as statx gives it, the inode number). The lines some file
+// types add (eventfd-count, epoll's tfd, inotify's) are not given: the
+// host's would name kshim's own fds and devices.
+func procFDInfoDir(v view, dir string) *fs.ProcNode {
+	return &fs.ProcNode{
+		Path: dir, Mode: procDirMode,
+		Names: func(o fs.FileOwner) []string { return fdList(o, v) },
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
+			fd := fdArg(name)
+			if fd < 0 || !hasFD(o, v, fd) {
+				return nil
+			}
+			return &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode, Of: v.of(),
+				Gen: func(o fs.FileOwner) ([]byte, error) {
+					e, err := fdEntry(o, v, fd)
+					if err != nil {
+						return nil, err
+					}
+					defer unix.Close(e.Host)
+					return fdInfo(o.(*kernel.Process), e)
+				}}
+		},
+	}
+}
+
+// fdInfo is one fdinfo file for entry e (e.Host a host fd for it). The
+// mount ID is the guest's, as statx gives it (the host's for what is in
+// no guest mount: pipes, sockets, devices).
+func fdInfo(p *kernel.Process, e fs.FDEntry) ([]byte, error) {
+	var pos int64
+	var flags int
+	var ino uint64
+	if n := e.File.Node; n != nil {
+		flags = e.File.Acc | oLargefile // the open's other flags are not kept
+		ino = fs.ProcIno(n.Path)
+		if d := e.File.Dir; d != nil {
+			d.Mu.Lock()
+			pos = int64(d.Pos)
+			d.Mu.Unlock()
+		} else if e.File.Kind == fs.KindProc {
+			pos, _ = unix.Seek(e.Host, 0, unix.SEEK_CUR)
+		}
+	} else {
+		pos, _ = unix.Seek(e.Host, 0, unix.SEEK_CUR) // ESPIPE: Linux's f_pos stays 0
+		fl, err := unix.FcntlInt(uintptr(e.Host), unix.F_GETFL, 0)
+		if err != nil {
+			return nil, err
+		}
+		flags = fl &^ unix.O_CLOEXEC
+	}
+	var stx unix.Statx_t
+	if err := unix.Statx(e.Host, "", unix.AT_EMPTY_PATH, unix.STATX_INO|unix.STATX_MNT_ID, &stx); err != nil {
+		return nil, err
+	}
+	if e.File.Node == nil {
+		ino = stx.Ino
+	}
+	mnt := stx.Mnt_id
+	if id, ok := p.MountID(fs.Resolved{FD: e.Host, Node: e.File.Node, Origin: e.File.Origin, Mnt: e.File.Mnt}); ok {
+		mnt = id
+	}
+	if e.Cloexec {
+		flags |= unix.O_CLOEXEC
+	}
+	return []byte(fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", max(pos, 0), flags, mnt, ino)), nil
 }
 
 func orDot(rest string) string {
@@ -219,6 +456,9 @@ func lookupTree(p *kernel.Process, root *fs.ProcNode, comps []string, flags int,
 		}
 		if !node.IsDir() {
 			return fail(unix.ENOTDIR)
+		}
+		if node.Mode&0o001 == 0 && unix.Geteuid() != 0 && rootOwned(p, node) || fdinfoDenied(p, node) {
+			return fail(unix.EACCES) // no search permission (fd/, fdinfo/ of a process not dumpable)
 		}
 		child := node.Child(p, c)
 		if child == nil {
@@ -260,33 +500,31 @@ func exeGuestPath(p *kernel.Process) string {
 	return p.Exe
 }
 
-func followExe(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-	p := o.(*kernel.Process)
+// followExe opens the program whose host name is host (guest name g)
+// for reader p: its own, or another process's.
+func followExe(p *kernel.Process, host, g, rest string, flags int, mode uint32) (fs.Resolved, error) {
 	if rest != "" {
 		return fs.Resolved{FD: -1}, unix.ENOTDIR
 	}
 	if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		// The permission check comes first (may_open before
 		// deny_write_access), with kshim's identity, the guest's.
-		if err := unix.Faccessat2(unix.AT_FDCWD, p.ExeHost(), unix.W_OK, unix.AT_EACCESS); err != nil {
+		if err := unix.Faccessat2(unix.AT_FDCWD, host, unix.W_OK, unix.AT_EACCESS); err != nil {
 			return fs.Resolved{FD: -1}, err
 		}
 		return fs.Resolved{FD: -1}, unix.ETXTBSY // the program is running
 	}
-	fd, err := p.OpenExe(flags|fs.Noctty(flags), mode)
+	fd, err := p.OpenExeAt(host, flags|fs.Noctty(flags), mode)
 	if err != nil {
 		return fs.Resolved{FD: -1}, err
 	}
-	return fs.Resolved{FD: fd, Guest: exeGuestPath(p), Origin: fs.FromExe, Grant: unix.O_RDONLY}, nil
+	return fs.Resolved{FD: fd, Guest: g, Origin: fs.FromExe, Grant: unix.O_RDONLY}, nil
 }
 
-// followFD reopens guest fd (Linux opens the same file anew), or looks up
-// rest below it when it is a directory.
-func followFD(p *kernel.Process, fd int, rest string, flags int, mode uint32) (fs.Resolved, error) {
-	e, ok := p.Files.Get(fd)
-	if !ok {
-		return fs.Resolved{FD: -1}, unix.ENOENT
-	}
+// followFD reopens the file of guest fd entry e (Linux opens the same
+// file anew), or looks up rest below it when it is a directory. e.Host is
+// a host fd for it that stays open meanwhile.
+func followFD(p *kernel.Process, e fs.FDEntry, rest string, flags int, mode uint32) (fs.Resolved, error) {
 	if n := e.File.Node; n != nil {
 		if rest != "" {
 			return p.LookupAbs(n.Path+"/"+rest, flags, mode)
@@ -358,16 +596,17 @@ func mayReopen(p *kernel.Process, e fs.FDEntry, flags int) error {
 	return nil
 }
 
-// fdDisplayPath is readlink("/proc/self/fd/N"): the file's guest path, or
+// fdDisplay is readlink("/proc/PID/fd/N") of entry e: the file's guest path, or
 // the host's name for things without one ("pipe:[123]"), or the host path
 // of an inherited file outside the root.
-func fdDisplayPath(p *kernel.Process, fd int) (string, error) {
-	e, ok := p.Files.Get(fd)
-	if !ok {
-		return "", unix.ENOENT
-	}
+func fdDisplay(p *kernel.Process, e fs.FDEntry) (string, error) {
 	if e.File.Node != nil {
 		return e.File.Node.Path, nil
+	}
+	if e.File.Origin == fs.FromDevice && e.File.Path != "" {
+		// The path it was opened by: a served device, or a terminal of
+		// the guest's devpts, whose host name is no guest path.
+		return e.File.Path, nil
 	}
 	if e.File.Mnt != nil {
 		return p.FS.GuestPathIn(e.Host, e.File.Mnt, e.File.Path)
@@ -402,15 +641,32 @@ func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
 			st.Size = guestmm.PageSize
 		}
 	}
+	if rootOwned(p, n) {
+		st.Uid, st.Gid = 0, 0
+	}
 	if n.FDLink {
 		// Linux's fd links: size 64, the owner's bits from the open mode.
 		st.Size, st.Mode = 64, unix.S_IFLNK
-		if e, ok := p.Files.Get(n.FD); ok {
-			acc := e.File.Acc
+		acc := -1
+		mode := func(t *kernel.Process) error {
+			e, h, err := t.Files.GetDup(n.FD)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(h)
+			acc = e.File.Acc
 			if e.File.Node == nil {
-				fl, _ := unix.FcntlInt(uintptr(e.Host), unix.F_GETFL, 0)
+				fl, _ := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)
 				acc = fl & unix.O_ACCMODE
 			}
+			return nil
+		}
+		if q, ok := n.Of.(*kernel.Process); ok {
+			_ = p.Peek(q, func() error { return mode(q) }) // the table's lock held
+		} else {
+			_ = mode(p)
+		}
+		if acc >= 0 {
 			if acc != unix.O_WRONLY {
 				st.Mode |= 0o500
 			}
@@ -430,6 +686,16 @@ func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
 // by kind.
 func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, error) {
 	f := &fs.OpenFile{Path: n.Path, Node: n, PathOnly: flags&unix.O_PATH != 0, Acc: flags & unix.O_ACCMODE}
+	if flags&unix.O_PATH == 0 && !n.IsLink() {
+		// Root's (task_dump_owner): the guest's identity has the
+		// other bits only (fd/ is 0500: no listing, environ 0400).
+		if flags&unix.O_ACCMODE != unix.O_WRONLY && n.Mode&0o004 == 0 && unix.Geteuid() != 0 && rootOwned(p, n) {
+			return -1, nil, unix.EACCES
+		}
+		if fdinfoDenied(p, n) {
+			return -1, nil, unix.EACCES
+		}
+	}
 	switch {
 	case n.IsLink():
 		if flags&unix.O_PATH == 0 {
@@ -608,3 +874,24 @@ func procMeminfo(p *kernel.Process) ([]byte, error) {
 	}
 	return []byte(b.String()), nil
 }
+
+// rootOwned says whether node n of another process's /proc/PID is root's
+// (kernel's DumpOwner), as Linux's task_dump_owner makes every such file
+// but the 0555 directories of a process that is not dumpable or is a
+// zombie.
+func rootOwned(p *kernel.Process, n *fs.ProcNode) bool {
+	q, ok := n.Of.(*kernel.Process)
+	return ok && n.Mode != procDirMode && p.DumpOwner(q)
+}
+
+// fdinfoDenied says whether n is another process's fdinfo/ that p may not
+// open or search: Linux's proc_fdinfo_permission asks ptrace_may_access
+// (a zombie's passes).
+func fdinfoDenied(p *kernel.Process, n *fs.ProcNode) bool {
+	q, ok := n.Of.(*kernel.Process)
+	return ok && n.IsDir() && path.Base(n.Path) == "fdinfo" && p.Peek(q, func() error { return nil }) == unix.EACCES
+}
+
+// oLargefile is O_LARGEFILE as x86-64 Linux shows it in f_flags (x/sys's
+// constant is 0 there: the flag is implied).
+const oLargefile = 0o100000

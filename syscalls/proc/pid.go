@@ -1,14 +1,23 @@
 // pid.go: /proc/PID for every process of the guest (kernel.ProcInfo, a
 // snapshot taken under the table's lock): stat, status, cmdline, comm and
-// task/TID for any of them; the magic links (exe, cwd, root, fd), maps and
-// mounts only for the caller's own process (fsproc.go), as the other
-// processes' fd tables and fs contexts are their own goroutines'.
+// task/TID for any of them. The rest of /proc/PID (fsproc.go pidDir: exe,
+// cwd, root, fd/, fdinfo/, maps, environ, mounts) is served for other
+// processes too, read under kernel's Peek, which holds the target still
+// (its MM, fd table and fs context live until Peek returns) and applies
+// Linux's ptrace_may_access rule for the guest's one identity: a process
+// whose address space is not dumpable (PR_SET_DUMPABLE 0) is EACCES to
+// the others, and its files are root's (task_dump_owner).
 //
 // Invariants:
 //   - Only the guest's pids (kernel.Kernel.PIDs) are listed or found.
 //   - A process that has been reaped between lookup and open is ESRCH at
 //     open, as Linux's proc_pid files give once the task is gone; a zombie
-//     shows state Z, an empty cmdline and no memory sizes.
+//     shows state Z, an empty cmdline and no memory sizes; its links are
+//     ENOENT, its fd/ empty, its maps and environ empty.
+//   - Another process's host fds are never used as numbers read from its
+//     table: they are dup'd under the table's lock (FDTable.GetDup) or
+//     the cwd lock (fs.CwdOf), so a number the owner closed and the host
+//     reused never leads to one of kshim's own files.
 package proc
 
 import (
@@ -80,21 +89,6 @@ func pidFile(q *kernel.Process, dir, name string) *fs.ProcNode {
 
 var pidFiles = []string{"cmdline", "comm", "stat", "status"}
 
-// procOtherDir is /proc/PID for a process other than the reader.
-func procOtherDir(q *kernel.Process) *fs.ProcNode {
-	dir := "/proc/" + abi.Itoa(q.Pid)
-	return &fs.ProcNode{
-		Path: dir, Mode: procDirMode,
-		Names: func(fs.FileOwner) []string { return append(append([]string{}, pidFiles...), "task") },
-		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
-			if name == "task" {
-				return procTaskDir(q, dir+"/task")
-			}
-			return pidFile(q, dir, name)
-		},
-	}
-}
-
 // procTaskDir is /proc/PID/task: one directory per thread, with the
 // process's files (kshim keeps no per-thread state they show apart).
 func procTaskDir(q *kernel.Process, dir string) *fs.ProcNode {
@@ -149,15 +143,9 @@ func procPidStat(in kernel.ProcInfo) []byte {
 	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot)
 	start := time.Duration(boot.Nano()) - time.Since(in.Started)
 	vsize, rss := in.VSize, in.RSS
-	f := []uint64{
-		uint64(in.Ppid), uint64(in.Pgid), uint64(in.Sid), 0, // tty_nr: no controlling tty known
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d (%s) %c", in.Pid, in.Comm, in.State)
-	for _, v := range f {
-		fmt.Fprintf(&b, " %d", v)
-	}
-	fmt.Fprintf(&b, " -1") // tpgid
+	fmt.Fprintf(&b, " %d %d %d %d %d", in.Ppid, in.Pgid, in.Sid, in.TtyNr, in.Tpgid)
 	for _, v := range []uint64{
 		0,          // flags
 		0, 0, 0, 0, // minflt cminflt majflt cmajflt

@@ -77,8 +77,10 @@ func (m *Memory) Invalidate(frames []uint64) error {
 		// guest's next touch, each page would cost a fault of the host
 		// inside KVM's (~8 µs here against ~1 µs). Best effort: the
 		// guest's touch would fault it in anyway.
+		// A file window only for reading: a write fault on a shared
+		// file mapping would dirty the file's pages and touch its mtime.
 		adv := unix.MADV_POPULATE_WRITE
-		if start >= m.files.base && !m.files.arenas[(start-m.files.base)/WindowChunk/arenaWindows].writable {
+		if start >= m.files.base {
 			adv = unix.MADV_POPULATE_READ
 		}
 		_ = unix.Madvise(host, adv)

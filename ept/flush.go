@@ -17,7 +17,7 @@
 // (its jg counts n = 0 as one page), so it costs the shadow-paging hosts'
 // path no instruction.
 //
-// Two protocols, picked per host by a measurement at start-up
+// Three protocols, picked per host by measurements at start-up
 // (vmm/pteprobe.go): where a host-side edit of a present entry is not seen
 // even after the guest's invlpg (a shadow MMU: PVM, KVM without EPT/NPT),
 // the guest re-writes each changed entry itself (what a shadow MMU
@@ -26,7 +26,11 @@
 // the queue hold invlpg-alone records only: the VMM's own write (always
 // made at once, ept/pagetable.go) is the entry's value, no write waits, so
 // nothing has to be ordered behind one, and a full queue becomes one CR3
-// reload instead of a drain.
+// reload instead of a drain. Where the shadow MMU drops its translations
+// of a frame when the VMM's view of it is invalidated (invalidate.go),
+// SetInvalidate makes the queue hold no records at all: it collects the
+// frames the changed entries mapped, and Invalidate (at the end of the
+// operation, before the vCPU next runs) drops them, with no guest flush.
 // The VMM only appends between guest runs, and the guest only consumes
 // before it runs user code, so the two never race on one vCPU.
 package ept
@@ -66,6 +70,53 @@ type FlushQueue struct {
 	// hostWrites: the host's entry writes are seen after a guest invlpg;
 	// records are invlpgs only (SetHostWrites).
 	hostWrites bool
+	// inv, when set, is the memory whose frames in inval are invalidated
+	// instead of queueing records (SetInvalidate), at most invalMax of
+	// them between two Invalidates; further changes queue records.
+	inv      *Memory
+	inval    []uint64
+	invalMax int
+}
+
+// SetInvalidate picks the frame-invalidation protocol (see the head
+// comment) with mem the guest's memory; nil turns it off. Up to max frames
+// are invalidated per operation; changes beyond it queue guest writes, as
+// without it. Set before the queue is used.
+func (q *FlushQueue) SetInvalidate(mem *Memory, max int) {
+	q.mu.Lock()
+	q.inv, q.invalMax = mem, max
+	q.mu.Unlock()
+}
+
+// Invalidating reports whether the queue uses the frame-invalidation
+// protocol.
+func (q *FlushQueue) Invalidating() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.inv != nil
+}
+
+// Invalidations returns how many frames wait to be invalidated.
+func (q *FlushQueue) Invalidations() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.inval)
+}
+
+// Invalidate drops the hypervisor's translations of the frames changed
+// entries mapped (frame-invalidation protocol; nothing otherwise). An
+// error leaves them queued: the vCPU must not run until it succeeds.
+func (q *FlushQueue) Invalidate() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.inval) == 0 {
+		return nil
+	}
+	if err := q.inv.Invalidate(q.inval); err != nil {
+		return err
+	}
+	q.inval = q.inval[:0]
+	return nil
 }
 
 // invlpgMax: in host-writes mode, past this many invlpg records the flush
@@ -110,6 +161,10 @@ func (q *FlushQueue) Applied() {
 func (q *FlushQueue) queued(e uint64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.queuedLocked(e)
+}
+
+func (q *FlushQueue) queuedLocked(e uint64) bool {
 	if len(q.pending) == 0 {
 		return false
 	}
@@ -121,8 +176,21 @@ func (q *FlushQueue) queued(e uint64) bool {
 	return ok
 }
 
-func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
+// push queues the change of entry e (guest-physical; entryVA in the direct
+// map) for linear address va from old to value. It reports whether it
+// queued a record for the guest (false: nothing, or a frame to invalidate).
+func (q *FlushQueue) push(entryVA, value, va, e, old uint64) (record bool, err error) {
 	q.mu.Lock()
+	if q.inv != nil && old&PTEHuge == 0 && len(q.inval) < q.invalMax && !q.queuedLocked(e) {
+		// The entry holds value once this returns (pagetable.go makes
+		// the VMM's write): what must go is the translation of the
+		// frame it held. An entry with a record waiting gets records
+		// after it, in order.
+		q.writes++
+		q.inval = append(q.inval, Frame(old))
+		q.mu.Unlock()
+		return false, nil
+	}
 	if q.hostWrites {
 		defer q.mu.Unlock()
 		q.writes++
@@ -135,25 +203,25 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 		default:
 			q.putInvlpg(n, va)
 		}
-		return nil
+		return true, nil
 	}
 	if q.extend(entryVA, value, va, e) {
 		q.mu.Unlock()
-		return nil
+		return true, nil
 	}
 	n := q.Len()
 	if n+recordSlots+1 > q.max {
 		q.mu.Unlock()
 		if q.Drain == nil {
-			return ErrFlushFull
+			return false, ErrFlushFull
 		}
 		if err := q.Drain(); err != nil {
-			return err
+			return false, err
 		}
 		q.mu.Lock()
 		if n = q.Len(); n != 0 {
 			q.mu.Unlock()
-			return ErrFlushFull
+			return false, ErrFlushFull
 		}
 		clear(q.pending)
 	}
@@ -166,7 +234,7 @@ func (q *FlushQueue) push(entryVA, value, va, e uint64) error {
 	q.pending[e] = struct{}{}
 	q.writes++
 	q.last, q.lastOpen = n, true
-	return nil
+	return true, nil
 }
 
 // Invlpg queues an invlpg of va alone, whatever the protocol (the

@@ -14,7 +14,10 @@
 //     measurement finds the VMM's own write seen after an invlpg (nested
 //     paging: vmm/pteprobe.go), the queue holds the invlpg alone
 //     (FlushQueue.SetHostWrites; docs/ARCHITECTURE.md, "Page-table
-//     consistency"). Queued writes to consecutive entries for consecutive
+//     consistency"); where it finds that invalidating the VMM's view of
+//     the entry's old frame makes the shadow MMU walk the entry again
+//     (invalidate.go), the queue holds no records at all and the old
+//     frames are invalidated at EndOp (FlushQueue.SetInvalidate). Queued writes to consecutive entries for consecutive
 //     pages share one run record (flush.go), in the order they were made.
 //   - The VMM's view of an entry (the bytes in guest memory) is always the
 //     newest value: queued writes are also made at once in memory, so
@@ -84,15 +87,31 @@ type PageTable struct {
 	OnShared    func()
 	OnSharedEnd func()
 	shared      bool
+	// recorded: the operation queued a record for the guest (not only
+	// frames to invalidate); OnSharedEnd's callee reads it (Recorded).
+	recorded bool
 }
+
+// Recorded reports whether the current operation queued a guest-write
+// record, after which the other vCPUs must drop their cached
+// translations (a frame invalidation needs no such flush).
+func (pt *PageTable) Recorded() bool { return pt.recorded }
 
 // EndOp ends a memory-manager operation (under its lock): a stop OnShared
 // began is ended by OnSharedEnd.
 func (pt *PageTable) EndOp() {
+	// Frame invalidation: the operation's old frames go now, before
+	// anyone runs on these tables again (the others are released below).
+	if err := pt.queue().Invalidate(); err != nil {
+		// madvise of the VMM's own mapping of guest memory does not
+		// fail; if it ever did, a vCPU could run on a stale
+		// translation: stop everything rather than that.
+		panic(fmt.Sprintf("ept: invalidating changed frames: %v", err))
+	}
 	if pt.shared && pt.OnSharedEnd != nil {
 		pt.OnSharedEnd()
 	}
-	pt.shared = false
+	pt.shared, pt.recorded = false, false
 }
 
 // Root is one vCPU's top-level table for an address space: what CR3 holds.
@@ -309,7 +328,7 @@ func (pt *PageTable) set(e, va, v uint64) error {
 		queue = old&PTEPresent != 0
 	}
 	if queue {
-		if err := pt.queueWrite(q, e, va, v, multi); err != nil {
+		if err := pt.queueWrite(q, e, va, v, old, multi); err != nil {
 			return err
 		}
 	}
@@ -321,14 +340,21 @@ func (pt *PageTable) set(e, va, v uint64) error {
 // calling vCPU's queue q. With other vCPUs on the tables the world stops
 // first (OnShared): the record is applied before they run again (EndOp),
 // never after a newer change one of them made, which it would undo.
-func (pt *PageTable) queueWrite(q *FlushQueue, e, va, v uint64, multi bool) error {
+func (pt *PageTable) queueWrite(q *FlushQueue, e, va, v, old uint64, multi bool) error {
 	if !pt.shared && pt.OnShared != nil && multi {
 		pt.shared = true
 		pt.OnShared()
 	}
-	if err := q.push(pt.directMap+e, v, va, e); err != nil {
+	record, err := q.push(pt.directMap+e, v, va, e, old)
+	if err != nil {
 		return err
 	}
+	if !record {
+		// An old frame to invalidate: that flushes every vCPU's
+		// translations of it, so the others need no CR3 reload.
+		return nil
+	}
+	pt.recorded = true
 	if pt.shared {
 		// The other vCPUs are stopped. The calling vCPU makes the
 		// write (its guest write is what a shadow MMU sees, and it
@@ -474,7 +500,7 @@ func (pt *PageTable) Refresh(va uint64) error {
 	// after another vCPU changed the entry (a fork's write-protection, a
 	// copy-on-write's new frame) would put the old value back, and user
 	// code would write to a frame that is no longer its own.
-	return pt.queueWrite(pt.queue(), e, va, v, pt.nroots.Load() > 1)
+	return pt.queueWrite(pt.queue(), e, va, v, v, pt.nroots.Load() > 1)
 }
 
 // EntryAddr returns the guest-physical address of va's 4 KiB leaf entry

@@ -26,15 +26,21 @@
 // memory while populating, which leaves a consistent (if less populated)
 // state. A snapshot (fork) therefore never observes a half-done update.
 //
-// Locking: one MM belongs to one address space; callers serialise access
-// (one vCPU per process for now). Lock order, when threads come: MM before
-// ept.Memory.
+// Locking: one MM belongs to one address space; its lock serialises the
+// operations of every task using it (the threads of a process, and
+// processes made with CLONE_VM without CLONE_THREAD: vfork, posix_spawn).
+// Lock order: MM before ept.Memory.
+//
+// Sharing: an MM starts with one process using it; Share adds one (a
+// CLONE_VM child) and Unshare drops one, reporting the last, which alone
+// may Destroy it (as Linux's mm_users and mmput).
 package guestmm
 
 import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/btree"
 	"golang.org/x/sys/unix"
@@ -129,7 +135,22 @@ type MM struct {
 	// Tune is the machine's measured fault-around policy (policy.go); nil
 	// gives Linux's. Fork and NewSibling pass it on.
 	Tune *Tuning
+	// others counts the processes using this MM besides the first
+	// (Share, Unshare); a fork or a sibling starts with none.
+	others atomic.Int32
 }
+
+// Share records one more process using the MM (clone with CLONE_VM and
+// without CLONE_THREAD: the child runs on the parent's address space).
+func (mm *MM) Share() { mm.others.Add(1) }
+
+// Unshare records that a process stopped using the MM (it exited, or
+// execve gave it another); it reports whether that was the last one, which
+// must then Destroy it. Others go on using it untouched.
+func (mm *MM) Unshare() (last bool) { return mm.others.Add(-1) < 0 }
+
+// Shared reports whether more than one process uses the MM.
+func (mm *MM) Shared() bool { return mm.others.Load() > 0 }
 
 // keyAt returns a search key for the btree (the MM's own, reused: a fresh
 // key per lookup escapes to the heap, and lookups are on the fault path).

@@ -14,6 +14,9 @@
  * segv-roundtrip  N stores to a read-only page, each one
  *                 SIGSEGV -> handler skips it -> return    -> ns_per_op=
  * mmap-cycle      N x (mmap 64 KiB, touch 16 pages, munmap)-> ns_per_op=
+ * posix-spawn     with 16 MiB of touched memory, N x
+ *                 (posix_spawn of this program "exit", wait) -> ns_per_op=
+ * exit            exits at once (posix-spawn's child)
  *
  * Every figure is measured with clock_gettime(CLOCK_MONOTONIC) around the
  * measured loop only. On failure the program prints one line
@@ -24,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,8 +229,39 @@ static double bench_mmap_cycle(long n)
 	return (now() - t0) / n;
 }
 
+extern char **environ;
+
+/* posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK), then execve) from a
+ * process with some memory in use, as a shell or Python's subprocess. */
+static double bench_spawn(long n, char *self)
+{
+	const size_t len = 16 << 20;
+	char *mem = map_anon(len);
+	memset(mem, 1, len);
+	char *argv[] = {self, "exit", NULL};
+	double t0 = now();
+	for (long i = 0; i < n; i++) {
+		pid_t c;
+		int err = posix_spawn(&c, self, NULL, NULL, argv, environ);
+		if (err) {
+			errno = err;
+			die("posix_spawn");
+		}
+		int st;
+		if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			errno = ECHILD;
+			die("the spawned child");
+		}
+	}
+	double t = (now() - t0) / n;
+	munmap(mem, len);
+	return t;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "exit"))
+		return 0;
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench_micro MODE [N]\n");
 		return 2;
@@ -249,6 +284,8 @@ int main(int argc, char **argv)
 		r = bench_segv(n > 0 ? n : 500);
 	else if (!strcmp(mode, "mmap-cycle"))
 		r = bench_mmap_cycle(n > 0 ? n : 200);
+	else if (!strcmp(mode, "posix-spawn"))
+		r = bench_spawn(n > 0 ? n : 20, argv[0]);
 	else {
 		fprintf(stderr, "bench_micro: unknown mode %s\n", mode);
 		return 2;

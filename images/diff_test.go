@@ -132,6 +132,7 @@ var programs = []prog{
 
 	// Processes and threads.
 	{bin: "proc_fork"},
+	{bin: "vfork"}, // vfork, posix_spawn, clone(CLONE_VM): the child on the parent's memory (kernel/task.go Fork)
 	{bin: "exec_argv"},
 	{bin: "thread_basic", exit: 5},
 	// execve ends the other threads first (de_thread), from a non-leader

@@ -198,6 +198,20 @@ medium: exit 0
 	}
 }
 
+// TestOOMVforkSharers: a vfork child that runs guest memory out is the
+// victim, and its parent, on the same memory, dies with it (Linux's
+// oom_kill_process kills every process sharing the victim's mm).
+func TestOOMVforkSharers(t *testing.T) {
+	kshim, prog := image(t, "oom_vfork")
+	r := run([]string{kshim, "run", "--mem", "64M", prog}, baseEnv, "")
+	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 {
+		t.Fatalf("%s\nstdout:\n%s\nstderr:\n%s", r.status(), clip(r.stdout), clip(r.stderr))
+	}
+	if want := "vfork parent: killed by signal 9\n"; string(r.stdout) != want {
+		t.Fatalf("stdout:\n%s", firstDiff([]byte(want), r.stdout, "kshim"))
+	}
+}
+
 // TestPipeBuffersCharged: pipes the guest fills hold host memory; with
 // --mem 64M, pipe buffers and guest RAM together stay within 64 MiB
 // (before, 600 MiB and more in pipes alone), pipe2 then fails with ENFILE

@@ -91,6 +91,11 @@ type Machine struct {
 	// seen after a guest invlpg, so the flush queues hold invlpgs only;
 	// measured at the first probe (pteprobe.go).
 	hostWrites bool
+	// invalidate: where they are not, invalidating the VMM's view of an
+	// entry's old frame makes the shadow MMU walk the entry again, so the
+	// queues collect old frames instead of guest writes (pteprobe.go).
+	invalidate bool
+	invalMax   int // frames one operation may invalidate (pteprobe.go)
 	// ioAfter: an I/O exit reports RIP past the `out` (PVM) rather than
 	// at it (VMX/SVM); found by the probe.
 	ioAfter bool
@@ -233,6 +238,7 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 	c.Flush = ept.NewFlushQueue(c.area(boot.FlushArea, boot.FlushAreaSize))
 	c.Flush.Drain = c.drain
 	c.Flush.SetHostWrites(m.hostWrites) // false until probed: pteprobe.go sets every vCPU's
+	c.Flush.SetInvalidate(m.invalMem(), m.invalMax)
 	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
 	c.ists = c.area(boot.IST1Bottom, boot.IST2Top-boot.IST1Bottom)
 	c.arch = &Arch{c: c}

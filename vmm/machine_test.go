@@ -106,7 +106,43 @@ func TestIOBitmapClosesOtherPorts(t *testing.T) {
 	}
 }
 
-func TestPageFaultAndPresentPTEChange(t *testing.T) {
+// protocols runs body once per page-table protocol the host supports: the
+// one the start-up probe picked and, where that is frame invalidation, the
+// guest-write protocol too (correct everywhere, and the fallback). body
+// calls pick on its machine's vCPU before it changes entries.
+func protocols(t *testing.T, body func(t *testing.T, pick func(*VCPU))) {
+	t.Run("probed", func(t *testing.T) {
+		body(t, func(m *VCPU) {
+			if m.m.invalidate {
+				// Every change by invalidation, whatever the
+				// measured limit (past it: records, as below).
+				m.Flush.SetInvalidate(m.m.Mem, 512)
+			}
+		})
+	})
+	t.Run("guest-writes", func(t *testing.T) {
+		body(t, func(m *VCPU) {
+			if !m.m.invalidate {
+				t.Skip("the probed protocol")
+			}
+			m.m.invalidate = false
+			m.Flush.SetInvalidate(nil, 0)
+		})
+	})
+}
+
+// invalidateNow does what runGuest does before KVM_RUN: with frame
+// invalidation, the changed frames' translations go.
+func invalidateNow(t *testing.T, m *VCPU) {
+	t.Helper()
+	if err := m.Flush.Invalidate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPageFaultAndPresentPTEChange(t *testing.T) { protocols(t, testPageFaultAndPresentPTEChange) }
+
+func testPageFaultAndPresentPTEChange(t *testing.T, pick func(*VCPU)) {
 	// loop: mov rax, [0x600000]; out via syscall(rax) ; jmp loop
 	// 48 8b 04 25 00 00 60 00   mov rax, [0x600000]
 	// 48 89 c7                  mov rdi, rax
@@ -115,6 +151,7 @@ func TestPageFaultAndPresentPTEChange(t *testing.T) {
 	// eb ec                     jmp back to start
 	code := []byte{0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xec}
 	m, pt, dataPA := testMachine(t, code)
+	pick(m)
 	putU64(m.m.Mem.Page(dataPA), 111)
 	other, _ := m.m.Mem.Alloc()
 	putU64(m.m.Mem.Page(other), 222)
@@ -134,6 +171,7 @@ func TestPageFaultAndPresentPTEChange(t *testing.T) {
 		r.RIP, r.RFLAGS = r.RCX, r.R11
 		m.m.path.resume(m, r, m.Flush.Pending())
 		m.CPU.MarkDirty()
+		invalidateNow(t, m)
 	}
 	if got := syscallExit(); got != 111 {
 		t.Fatalf("guest read %d, want 111", got)
@@ -142,7 +180,7 @@ func TestPageFaultAndPresentPTEChange(t *testing.T) {
 	if err := pt.Map(0x600000, other, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
 		t.Fatal(err)
 	}
-	if !m.Flush.Pending() {
+	if !m.Flush.Pending() && m.Flush.Invalidations() == 0 {
 		t.Fatal("remap of a present PTE was not queued")
 	}
 	resume()
@@ -213,8 +251,8 @@ func TestNeverUsedEntryChangesDirectly(t *testing.T) {
 		t.Fatalf("entry %#x gained the accessed bit without being used", pte)
 	}
 	// Remap it from the host: direct, not queued.
-	if err := pt.Map(0x601000, y, ept.PTEUser|ept.PTENoExec); err != nil || m.Flush.Pending() {
-		t.Fatalf("remap: %v, queued %v", err, m.Flush.Pending())
+	if err := pt.Map(0x601000, y, ept.PTEUser|ept.PTENoExec); err != nil || m.Flush.Pending() || m.Flush.Invalidations() != 0 {
+		t.Fatalf("remap: %v, queued %v, frames to invalidate %d", err, m.Flush.Pending(), m.Flush.Invalidations())
 	}
 	if got := step(); got != 444 {
 		t.Fatalf("guest read %d after a direct remap of a never-used entry, want 444", got)
@@ -228,7 +266,9 @@ func TestNeverUsedEntryChangesDirectly(t *testing.T) {
 // (consecutive queued writes applied with one rep movsq, ept/flush.go)
 // changes every entry of the run: a remap of four used pages, then their
 // unmap (with the host-writes protocol: four invlpgs, the same view).
-func TestRunOfPresentChanges(t *testing.T) {
+func TestRunOfPresentChanges(t *testing.T) { protocols(t, testRunOfPresentChanges) }
+
+func testRunOfPresentChanges(t *testing.T, pick func(*VCPU)) {
 	// start: mov rax, [0x600000]; add rax, [0x601000]; add rax, [0x602000];
 	// add rax, [0x603000]; mov rdi, rax; mov eax, 39; syscall; jmp start
 	var code []byte
@@ -242,6 +282,7 @@ func TestRunOfPresentChanges(t *testing.T) {
 	code = append(code, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05)
 	code = append(code, 0xeb, byte(-(len(code) + 2)))
 	m, pt, dataPA := testMachine(t, code)
+	pick(m)
 	mem := m.m.Mem
 	putU64(mem.Page(dataPA), 1)
 	const flags = ept.PTEUser | ept.PTENoExec
@@ -270,6 +311,7 @@ func TestRunOfPresentChanges(t *testing.T) {
 		r.RIP, r.RFLAGS = r.RCX, r.R11
 		m.m.path.resume(m, r, m.Flush.Pending())
 		m.CPU.MarkDirty()
+		invalidateNow(t, m)
 	}
 	if got := step(); got != 0x1111 {
 		t.Fatalf("guest read %#x, want 0x1111", got)
@@ -285,9 +327,17 @@ func TestRunOfPresentChanges(t *testing.T) {
 	// With guest writes, one run record (three slots and four values);
 	// where the probe picked host writes (pteprobe.go), four invlpg-alone
 	// records of three slots each.
+	// With frame invalidation, no slot: the four old frames wait to be
+	// invalidated.
 	slots, form := 7, "one run"
 	if m.m.HostWrites() {
 		slots, form = 12, "four invlpgs"
+	}
+	if m.Flush.Invalidating() {
+		slots, form = 0, "none"
+		if n := m.Flush.Invalidations(); n != 4 {
+			t.Fatalf("remap of four used entries left %d frames to invalidate, want 4", n)
+		}
 	}
 	if n := m.Flush.Len(); n != slots {
 		t.Fatalf("remap of four consecutive used entries took %d slots, want %s (%d)", n, form, slots)

@@ -19,6 +19,13 @@
 // that happened to be dropped between edit and read cannot pass every
 // trial by chance, since each uses its own page).
 //
+// Where the edit stays stale, a second measurement tries the
+// frame-invalidation protocol (ept/invalidate.go): the same trials, but
+// after its edit the VMM invalidates its view of the old frame and
+// resumes the guest with no flush at all. Only if every trial sees the new
+// frame do the queues collect old frames instead of guest writes
+// (FlushQueue.SetInvalidate); otherwise the guest writes, as before.
+//
 // Invariants: the probe leaves no trace: its address space, frames and
 // queued records are gone when it returns, and it runs before any program
 // is loaded into the vCPU.
@@ -53,7 +60,7 @@ func (m *Machine) HostWrites() bool { return m.hostWrites }
 // Its errors are the vCPU's (KVM failing); an inconclusive measurement is
 // not an error, just the guest-write protocol.
 func (c *VCPU) probePTE() error {
-	visible, err := c.measurePTE()
+	visible, flushT, err := c.measurePTE(false)
 	if err != nil {
 		return fmt.Errorf("page-table probe: %w", err)
 	}
@@ -61,10 +68,99 @@ func (c *VCPU) probePTE() error {
 	for _, v := range c.m.all {
 		v.Flush.SetHostWrites(visible)
 	}
+	if visible {
+		return nil
+	}
+	inv, _, err := c.measurePTE(true)
+	if err != nil {
+		return fmt.Errorf("page-table probe (frame invalidation): %w", err)
+	}
+	c.m.invalidate = inv
+	// How many frames one operation may invalidate: as many as cost
+	// what the guest flush they replace costs (the flush trial's extra
+	// time over a plain resume; a frame's share of invalidating a run of
+	// 16, what munmap or mprotect of a small range does).
+	c.m.invalMax = 1
+	if per := c.invalidateCost(); inv && per > 0 && flushT > 0 {
+		c.m.invalMax = int(min(max(flushT/per, 1), 512))
+	}
+	for _, v := range c.m.all {
+		v.Flush.SetInvalidate(c.m.invalMem(), c.m.invalMax)
+	}
 	return nil
 }
 
-func (c *VCPU) measurePTE() (visible bool, err error) {
+// invalidateCost is the time (ns) one frame of a run of 16 consecutive
+// ones takes to invalidate (the cheapest of three tries), 0 when it cannot
+// be measured.
+func (c *VCPU) invalidateCost() int64 {
+	const n = 16
+	mem := c.m.Mem
+	pa, err := mem.AllocRun(n)
+	if err != nil {
+		return 0
+	}
+	defer func() {
+		for i := uint64(0); i < n; i++ {
+			mem.Free(pa + i*ept.PageSize)
+		}
+	}()
+	frames := make([]uint64, n)
+	best := int64(-1)
+	for try := 0; try < 3; try++ {
+		for i := range frames {
+			frames[i] = pa + uint64(i)*ept.PageSize
+			mem.Page(frames[i])[0] = 1 // in use, as a changed entry's frame is
+		}
+		t0 := nanotime()
+		if mem.Invalidate(frames) != nil {
+			return 0
+		}
+		if t := nanotime() - t0; best < 0 || t < best {
+			best = t
+		}
+	}
+	return max(best/n, 1)
+}
+
+// InvalidateMax is how many frames one operation invalidates at most
+// (frame-invalidation protocol; measured by the probe).
+func (m *Machine) InvalidateMax() int { return m.invalMax }
+
+// Invalidates reports whether the machine uses the frame-invalidation
+// protocol (ept/invalidate.go).
+func (m *Machine) Invalidates() bool { return m.invalidate }
+
+// invalMem is what FlushQueue.SetInvalidate takes: the memory with frame
+// invalidation on, else nil.
+func (m *Machine) invalMem() *ept.Memory {
+	if m.invalidate {
+		return m.Mem
+	}
+	return nil
+}
+
+// measurePTE runs the trials: the VMM edits a used entry, then queues an
+// invlpg alone (invalidate false) or invalidates its view of the old frame
+// (true), and reports whether the guest saw the new frame every time, and
+// what that cost over a plain resume (ns, the cheapest trial's).
+func (c *VCPU) measurePTE(invalidate bool) (visible bool, cost int64, err error) {
+	var plain, changed int64 = -1, -1
+	cheapest := func(v *int64, t int64) {
+		if *v < 0 || t < *v {
+			*v = t
+		}
+	}
+	visible, err = c.pteTrials(invalidate, func(t int64) { cheapest(&plain, t) }, func(t int64) { cheapest(&changed, t) })
+	if plain >= 0 && changed >= 0 { // what a change cost, seen or not
+		cost = max(changed-plain, 1)
+	}
+	return visible, cost, err
+}
+
+// pteTrials runs the trials of measurePTE, reporting each plain resume's
+// time and each changed one's (edit, invalidation or flush, and resume).
+func (c *VCPU) pteTrials(invalidate bool, plainT, changedT func(int64)) (visible bool, err error) {
 	mem := c.m.Mem
 	pt, err := c.NewAddressSpace()
 	if err != nil {
@@ -156,8 +252,12 @@ func (c *VCPU) measurePTE() (visible bool, err error) {
 		// The guest reads the page (the translation is now used: cached
 		// by the TLB or a shadow MMU), twice to be sure it is.
 		for j := 0; j < 2; j++ {
+			t0 := nanotime()
 			if got, err := run(va, false); err != nil || got != oldV {
 				return false, errOr(err, "trial %d: guest read %d, want %d", i, got, oldV)
+			}
+			if j == 1 {
+				plainT(nanotime() - t0)
 			}
 		}
 		pte, ok := pt.Lookup(va)
@@ -169,14 +269,21 @@ func (c *VCPU) measurePTE() (visible bool, err error) {
 		if !ok {
 			return false, fmt.Errorf("trial %d: no leaf entry for %#x", i, va)
 		}
+		t0 := nanotime()
 		putU64(mem.Slice(e, 8), newF|pte&^ept.Frame(pte))
-		if err := c.Flush.Invlpg(va); err != nil {
+		flush := !invalidate
+		if invalidate {
+			if err := mem.Invalidate([]uint64{oldF}); err != nil {
+				return false, nil // not available here: the guest writes
+			}
+		} else if err := c.Flush.Invlpg(va); err != nil {
 			return false, err
 		}
-		got, err := run(va, true)
+		got, err := run(va, flush)
 		if err != nil {
 			return false, err
 		}
+		changedT(nanotime() - t0)
 		if got != newV {
 			return false, nil // stale (or odd): the guest must write
 		}

@@ -544,6 +544,11 @@ func (c *VCPU) runGuest() error {
 	if err := c.enterGuest(); err != nil {
 		return err
 	}
+	// Frame invalidation: changes made outside a memory-manager
+	// operation's end (EndOp invalidates) are made visible now.
+	if err := c.Flush.Invalidate(); err != nil {
+		return fmt.Errorf("invalidating changed frames: %w", err)
+	}
 	// From here the guest may be anywhere in kflush: no queued record
 	// may grow any more (ept.FlushQueue.Seal).
 	c.Flush.Seal()

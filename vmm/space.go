@@ -143,8 +143,11 @@ func (s *space) release(caller *VCPU) {
 		}
 	}
 	s.mu.Lock()
+	// Only guest-write records leave the others' translations stale
+	// (an invalidated frame's are gone from every vCPU already).
+	recorded := s.pt.Recorded()
 	for c := range s.members {
-		if c != caller {
+		if c != caller && (recorded || !c.Flush.Invalidating()) {
 			c.Flush.FlushAll()
 		}
 	}

@@ -294,9 +294,12 @@ func cmdInfo(args []string) int {
 	}
 	fmt.Printf("syscall path: %s\n", path)
 	// The page-table change protocol, measured by the probe (vmm/pteprobe.go).
-	if m.HostWrites() {
+	switch {
+	case m.HostWrites():
 		fmt.Println("page-table changes: host writes, guest invlpg (edits seen after an invlpg: nested paging)")
-	} else {
+	case m.Invalidates():
+		fmt.Printf("page-table changes: host writes, old frames invalidated from the host, at most %d per operation, guest re-writes beyond (shadow paging that drops a frame's translations on MADV_DONTNEED)\n", m.InvalidateMax())
+	default:
 		fmt.Println("page-table changes: guest re-writes each changed entry, then invlpg (edits not seen after an invlpg: shadow paging)")
 	}
 	return 0

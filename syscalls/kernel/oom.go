@@ -17,7 +17,8 @@
 //     process is itself being killed, so two killers, or a victim that
 //     cannot stop, cannot deadlock: the process that ran out dies instead.
 //     A process waiting for a vfork child is never chosen (it cannot end
-//     before the child, which may be the one out of memory).
+//     before the child, which may be the one out of memory); a victim's
+//     CLONE_VM relatives die with it (the memory is theirs too).
 //   - The killer runs with no lock held but Kernel.Mu (released while it
 //     waits): on a fault, in the VMM's exit; on a syscall's copy into
 //     guest memory (guestmm's OnOOM), between two steps of the copy, with
@@ -72,9 +73,10 @@ func (k *Kernel) copyOOM(mm *guestmm.MM) bool {
 	k.Mu.Lock()
 	var owner *Process
 	for _, q := range k.Procs {
-		if q.MM == mm && !q.Proc.zombie && !q.Proc.mmGone {
+		// Of CLONE_VM relatives, the one not waiting for a vfork child
+		// (the parent waiting cannot be copying anything now).
+		if q.MM == mm && !q.Proc.zombie && !q.Proc.mmGone && (owner == nil || owner.vforkWaiting()) {
 			owner = q
-			break
 		}
 	}
 	k.Mu.Unlock()
@@ -113,6 +115,7 @@ func (k *Kernel) reclaim(owner *Process) bool {
 		}
 		k.oom.victim = v
 		owner.Log.Warnf("out of memory (raise --mem): killed process %d (%s), %d KiB resident", v.Pid, v.CommName(), pages*4)
+		k.killSharers(v)
 		if v == owner {
 			k.Mu.Unlock()
 			return false
@@ -139,6 +142,21 @@ func (k *Kernel) reclaim(owner *Process) bool {
 	retry := v != owner && !dying(owner)
 	k.Mu.Unlock()
 	return retry
+}
+
+// killSharers kills the other processes running on v's memory manager
+// (CLONE_VM relatives: a vfork child and its parent), as Linux's
+// oom_kill_process kills every process sharing the victim's mm: the memory
+// is freed only when the last of them is gone. Kernel.Mu held.
+func (k *Kernel) killSharers(v *Process) {
+	if !v.MM.Shared() {
+		return
+	}
+	for _, q := range k.Procs {
+		if q != v && q.MM == v.MM && !q.Proc.zombie && !q.Proc.mmGone {
+			liveThread(q, int(unix.SIGKILL)).post(int(unix.SIGKILL), Siginfo{Signo: int32(unix.SIGKILL), FromKill: true})
+		}
+	}
 }
 
 // dyingProcess returns the OOM victim still going, else a process being
@@ -176,18 +194,25 @@ func dying(q *Process) bool {
 	return false
 }
 
+// vforkWaiting reports whether a thread of leader q's group waits for a
+// vfork child (Kernel.Mu held).
+func (q *Process) vforkWaiting() bool {
+	for c := range q.Proc.children {
+		if c.Proc.vforkDone != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // oomVictim returns the live process with the most resident guest RAM
 // (ties: the higher pid) and its page count. A process waiting for a
 // vfork child is no candidate: it cannot end before the child, which may
 // be the one out of memory. The faulting process is a candidate, so there
 // is always one. Kernel.Mu held.
 func (k *Kernel) oomVictim() (*Process, uint64) {
-	waiting := map[*Process]bool{}
 	var pids []int
-	for pid, q := range k.Procs {
-		if q.Proc.vforkDone != nil && q.Proc.Parent != nil {
-			waiting[q.Proc.Parent] = true
-		}
+	for pid := range k.Procs {
 		pids = append(pids, pid)
 	}
 	sort.Ints(pids)
@@ -195,7 +220,7 @@ func (k *Kernel) oomVictim() (*Process, uint64) {
 	var most uint64
 	for _, pid := range pids {
 		q := k.Procs[pid]
-		if q.Proc.zombie || q.Proc.mmGone || waiting[q] || q.Proc.Group == nil || len(q.Proc.Group.threads) == 0 {
+		if q.Proc.zombie || q.Proc.mmGone || q.vforkWaiting() || q.Proc.Group == nil || len(q.Proc.Group.threads) == 0 {
 			continue
 		}
 		if n := q.MM.Resident(); best == nil || n >= most {

@@ -17,6 +17,11 @@
 //   - fork takes guestmm's snapshot (MM.Fork) on the parent's goroutine,
 //     which is the only one that could change the parent's memory, so the
 //     child never sees half an update.
+//   - A CLONE_VM child (vfork, posix_spawn) runs on its parent's MM, as a
+//     thread does (the MM's lock serialises them); the MM counts its
+//     processes (Share, Unshare) and only the last to leave it, by exit or
+//     execve, destroys it and its tables (dropMM). A vfork parent's
+//     calling thread waits for the child's exec or exit (vforkDone).
 //   - A process that has exited is a zombie until its parent waits for it
 //     (or at once when its parent ignores SIGCHLD or is gone); its vCPU and
 //     memory are released when it exits, not when it is reaped.
@@ -30,6 +35,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/ept"
+	"kshim/guestmm"
 	"kshim/syscalls/abi"
 	"kshim/syscalls/fs"
 )
@@ -287,8 +293,10 @@ func (p *Process) FileShrunk(h int) {
 	// manager meanwhile (exit marks mmGone and exec swaps MM under it).
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
+	done := map[*guestmm.MM]bool{p.MM: true} // CLONE_VM relatives share one
 	for _, q := range k.Procs {
-		if !q.Proc.zombie && !q.Proc.mmGone && q.MM != p.MM {
+		if !q.Proc.zombie && !q.Proc.mmGone && !done[q.MM] {
+			done[q.MM] = true
 			q.MM.Truncated(st.Dev, st.Ino, st.Size)
 		}
 	}
@@ -307,10 +315,13 @@ const (
 
 // Fork creates a child process: a copy-on-write snapshot of the memory, a
 // copy of the fd table (same open files), the signal dispositions and
-// mask, and the registers with RAX 0. CLONE_VM without CLONE_THREAD (vfork,
-// posix_spawn) is served as a copy-on-write fork whose parent waits for the
-// child's exec or exit: programs that follow vfork's rules (only exec or
-// _exit in the child) see no difference.
+// mask, and the registers with RAX 0. With CLONE_VM (vfork, posix_spawn)
+// the child runs on the parent's address space itself, as a thread would
+// (the same MM and page tables, its own vCPU root), with its own fd table,
+// signal state and pid, until its execve gives it an address space of its
+// own or it exits (MM.Share, Unshare: the last user destroys the MM). With
+// CLONE_VFORK the calling thread waits for that moment; its other threads
+// go on.
 func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, error) {
 	k := p.Proc.K
 	if k == nil {
@@ -345,43 +356,58 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if err != nil {
 		return 0, unix.EAGAIN
 	}
-	pt, err := t.NewAddressSpace()
-	if err != nil {
-		t.Release()
-		return 0, unix.ENOMEM
+	var cmm *guestmm.MM
+	if flags&CloneVM != 0 {
+		// The parent's address space itself: a root in its tables for
+		// the child's vCPU, as for a thread.
+		if err := t.Join(p.MM.PageTable()); err != nil {
+			t.Release()
+			return 0, unix.ENOMEM
+		}
+		cmm = p.MM
+		cmm.Share()
+	} else {
+		pt, err := t.NewAddressSpace()
+		if err != nil {
+			t.Release()
+			return 0, unix.ENOMEM
+		}
+		if cmm, err = p.MM.Fork(pt); err != nil {
+			pt.Free()
+			t.Release()
+			return 0, unix.ENOMEM
+		}
 	}
-	cmm, err := p.MM.Fork(pt)
-	if err != nil {
-		pt.Free()
+	undo := func() { // before the child is in the table
+		dropMM(cmm, t)
 		t.Release()
-		return 0, unix.ENOMEM
 	}
 	files, err := p.Files.Clone()
 	if err != nil {
-		cmm.Destroy()
-		pt.Free()
-		t.Release()
+		undo()
 		return 0, err
 	}
 	fsc, err := p.FS.Clone()
 	if err != nil {
 		files.CloseAll()
-		cmm.Destroy()
-		pt.Free()
-		t.Release()
+		undo()
 		return 0, err
 	}
 	c := &Process{
 		Task:   fs.Task{MM: cmm, Files: files, FS: fsc},
 		ProcFS: p.ProcFS,
-		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, PhysMem: p.PhysMem,
+		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, ExeHostPath: p.ExeHostPath, PhysMem: p.PhysMem,
 		Started: p.Started, Warned: map[uint64]bool{},
 		Rlimits: p.childRlimits(false), Comm: p.Comm,
 	}
 	c.Owner = c
 	acts := *p.Sig.Act
 	c.Sig.Act, c.Sig.Mask = &acts, p.Sig.Mask
-	c.Sig.AltSP, c.Sig.AltSize, c.Sig.AltOn = p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn
+	if flags&(CloneVM|CloneVfork) != CloneVM {
+		// Linux resets the alternate stack only for CLONE_VM without
+		// CLONE_VFORK (the child would share the parent's).
+		c.Sig.AltSP, c.Sig.AltSize, c.Sig.AltOn = p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn
+	}
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.Mu.Lock()
@@ -419,7 +445,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		_, _ = p.MM.CopyOut(ptid, tid[:])
 	}
 	if flags&cloneChildSettid != 0 {
-		_, _ = cmm.CopyOut(ctid, tid[:])
+		_, _ = cmm.CopyOut(ctid, tid[:]) // the parent's memory with CLONE_VM
 	}
 	if flags&cloneChildCleartid != 0 {
 		c.TidAddr = ctid
@@ -433,6 +459,21 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		<-vforkDone // the child's exec or exit
 	}
 	return uint64(c.Pid), nil
+}
+
+// dropMM ends a process's use of mm (exit, execve, a clone undone): the
+// last user destroys it and frees its tables; while another process still
+// runs on it (a CLONE_VM relative) only task t's root in its tables goes.
+func dropMM(mm *guestmm.MM, t Task) {
+	pt := mm.PageTable()
+	if mm.Unshare() {
+		mm.Destroy()
+		pt.Free()
+		return
+	}
+	if t != nil {
+		t.Leave(pt)
+	}
 }
 
 // Finish is called by the VMM when p's task has stopped for good: p is
@@ -466,8 +507,7 @@ func (p *Process) exit() {
 	}
 	p.Proc.Group.timers.stopTimers(true)
 	p.Proc.Group.flushShared() // sigqueue.go: the count of queued siginfos
-	p.MM.Destroy()
-	p.MM.PageTable().Free()
+	dropMM(p.MM, p.Proc.task)
 	p.Close()
 	if k == nil {
 		return

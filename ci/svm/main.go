@@ -98,7 +98,8 @@ const runTimeout = 120 * time.Second
 // 6.1 kernel is the oracle, and it answers differently from the newer
 // kernels kshim follows (our hosts run 6.18). A listed row counts as
 // expected only when its output matches match and not unless (both
-// regular expressions), so another difference in it still fails the run;
+// regular expressions; onlyLines: exactly the lines named differ), so
+// another difference in it still fails the run;
 // every one is printed with its reason. README "Where it runs" lists them
 // too.
 var expected = []struct{ suite, test, match, unless, why string }{
@@ -109,6 +110,30 @@ var expected = []struct{ suite, test, match, unless, why string }{
 		`differs from|changed|was made in the root|the log holds`,
 		"fchmodat2 (fchmodempty: fchmod of an fd by AT_EMPTY_PATH) is ENOSYS on 6.1 (the test prints EOPNOTSUPP) and exists from 6.6, which kshim follows; " +
 			"the comparison stops at the first difference, so the rows after it are compared only on make test's host"},
+	{"images", "TestDifferential/pidfd", onlyLines(
+		[2]string{"pidfd_send_signal flags 1 -> EINVAL", "pidfd_send_signal flags 1 -> 0"}), `(?s)differs.*differs`,
+		"pidfd_send_signal's flag 1 (PIDFD_SIGNAL_THREAD) exists from 6.9 (torvalds/linux e1fb1dc08e73, \"pidfd: allow to override " +
+			"signal scope in pidfd_send_signal()\"), which kshim follows; 6.1 refuses any flag (EINVAL)"},
+	{"images", "TestDifferential/xattr", onlyLines(
+		[2]string{"setxattr bad value, missing file -> ENOENT", "setxattr bad value, missing file -> EFAULT"},
+		[2]string{"setxattr empty name, missing file -> ENOENT", "setxattr empty name, missing file -> ERANGE"},
+		[2]string{"fgetxattr bad fd, empty name -> EBADF", "fgetxattr bad fd, empty name -> ERANGE"}), `(?s)differs.*differs`,
+		"the order of the checks: 6.1's setxattr looks the path up before it copies the name and value (ENOENT first) and its fgetxattr " +
+			"looks the fd up before the name (EBADF first); since the *xattrat rework (6.13) setxattr copies them first (EFAULT, ERANGE), " +
+			"and 6.18, which kshim follows (measured on our hosts), also copies fgetxattr's name before the fd (ERANGE)"},
+}
+
+// onlyLines is the match of an expected row whose stdout differs from
+// native in exactly these lines (native, kshim; images' firstDiff lists
+// them and counts the differing lines when both sides have as many).
+func onlyLines(pairs ...[2]string) string {
+	var parts []string
+	for _, p := range pairs {
+		parts = append(parts, `-\s+\d+   "`+regexp.QuoteMeta(p[0])+`\\n"   \(native\)\n\s+\+\s+\d+   "`+
+			regexp.QuoteMeta(p[1])+`\\n"   \(kshim\)\n`)
+	}
+	return `(?s)stdout differs \(native vs kshim\).*` + strings.Join(parts, ".*") +
+		fmt.Sprintf(`\s+%d line\(s\) differ\n`, len(pairs))
 }
 
 const vdsoWhy = "the 6.1 kernel maps the vDSO just above the stack (its vdso_addr), newer ones in the mmap area, " +
@@ -308,14 +333,26 @@ func aptInstall(log func(string, ...any), pkgs ...string) error {
 	return nil
 }
 
-// ensureTools installs QEMU and busybox-static when missing.
+// hostPkgs are the Debian packages the driver needs on the host, each
+// named by a file it provides: QEMU, busybox-static (the guest's shell
+// and tools), and those of the hostProgs the images tests run in the
+// guest (git, perl, util-linux's setpriv: TestDynamic's git and perl rows,
+// TestNetLowPorts).
+var hostPkgs = []struct{ file, pkg string }{
+	{"/usr/bin/qemu-system-x86_64", "qemu-system-x86"},
+	{"/bin/busybox", "busybox-static"},
+	{"/usr/bin/git", "git"},
+	{"/usr/bin/perl", "perl-base"},
+	{"/usr/bin/setpriv", "util-linux"},
+}
+
+// ensureTools installs the hostPkgs that are missing.
 func ensureTools(log func(string, ...any)) error {
 	var missing []string
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		missing = append(missing, "qemu-system-x86")
-	}
-	if _, err := os.Stat("/bin/busybox"); err != nil {
-		missing = append(missing, "busybox-static")
+	for _, p := range hostPkgs {
+		if _, err := os.Stat(p.file); err != nil {
+			missing = append(missing, p.pkg)
+		}
 	}
 	if len(missing) > 0 {
 		return aptInstall(log, missing...)
@@ -554,15 +591,22 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 
 // hostProgs are the host's dynamically linked programs that the images
 // tests run natively and under kshim (images/dyn_test.go: TestDynamic's
-// rows; util-linux unshare and mount and GNU chroot, which TestMountsDiff
-// uses natively: busybox's would run its own applets, not these), copied into the initramfs at their paths with everything they
+// rows, git and perl among them; util-linux unshare and mount and GNU
+// chroot, which TestMountsDiff uses natively, and util-linux setpriv,
+// TestNetLowPorts's: busybox's would run its own applets, or lack the
+// options), copied into the initramfs at their paths with everything they
 // load: the program interpreter and the shared libraries (from ldd), and
 // for python3 the standard-library modules the rows import. Programs of
 // build/images with a PT_INTERP get their libraries the same way. gcc is
 // not copied (with cc1, as, ld and the headers it is too big):
 // TestGCCInside is a listed exception.
 var hostProgs = []string{"/usr/bin/ls", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
-	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3", "/usr/sbin/chroot", "/usr/bin/unshare", "/usr/bin/mount"}
+	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3", "/usr/sbin/chroot", "/usr/bin/unshare", "/usr/bin/mount",
+	"/usr/bin/git", "/usr/bin/perl", "/usr/bin/setpriv"}
+
+// hostTrees are directories copied whole: git init's templates (without
+// them git warns on both sides, and the repository lacks its hooks/info).
+var hostTrees = []string{"/usr/share/git-core/templates"}
 
 // pyImports are what TestDynamic's python3 rows import.
 const pyImports = "json, hashlib, ctypes, errno, os"
@@ -621,6 +665,16 @@ for m in list(sys.modules.values()):
 		}
 		for _, m := range lddLine.FindAllStringSubmatch(string(out), -1) {
 			files[m[1]] = true
+		}
+	}
+	for _, d := range hostTrees {
+		if err := filepath.Walk(d, func(p string, st os.FileInfo, err error) error {
+			if err == nil && !st.IsDir() {
+				files[p] = true
+			}
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	var size int64

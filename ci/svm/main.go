@@ -808,9 +808,10 @@ var plannedSuites int
 
 // testResult is one test's outcome and output (from test2json).
 type testResult struct {
-	action string // pass, fail, skip, or "" (still running)
-	output strings.Builder
-	parent bool // has subtests
+	action  string // pass, fail, skip, or "" (still running)
+	output  strings.Builder
+	parent  bool    // has subtests
+	elapsed float64 // seconds
 }
 
 type suiteRun struct {
@@ -1150,6 +1151,7 @@ type t2jFeed struct {
 
 type event struct {
 	Action, Test, Output string
+	Elapsed              float64 // seconds, on pass, fail and skip
 }
 
 func newT2J(name string, s *suiteRun) (*t2jFeed, error) {
@@ -1197,6 +1199,7 @@ func newT2J(name string, s *suiteRun) (*t2jFeed, error) {
 				t.output.WriteString(e.Output)
 			case "pass", "fail", "skip":
 				t.action = e.Action
+				t.elapsed = e.Elapsed
 			}
 		}
 		_ = cmd.Wait()
@@ -1244,6 +1247,23 @@ func (s *suiteRun) rows() (c counts, failed, running, expect []string) {
 		}
 	}
 	return
+}
+
+// slowest lists the n leaf rows that took longest, with their seconds
+// (where the time goes under TCG).
+func (s *suiteRun) slowest(n int) string {
+	var names []string
+	for name, t := range s.tests {
+		if !t.parent && t.action != "" {
+			names = append(names, name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return s.tests[names[i]].elapsed > s.tests[names[j]].elapsed })
+	var out []string
+	for _, name := range names[:min(n, len(names))] {
+		out = append(out, fmt.Sprintf("%s %.0fs", name, s.tests[name].elapsed))
+	}
+	return strings.Join(out, ", ")
 }
 
 func (r *report) ok() bool {
@@ -1328,6 +1348,9 @@ func (r *report) print(w io.Writer, brief bool) {
 					}
 				}
 			}
+		}
+		if !brief {
+			fmt.Fprintf(w, "     slowest: %s\n", s.slowest(8))
 		}
 		for _, n := range expect {
 			fmt.Fprintf(w, "     expected %s %s: %s\n", s.name, n, expectedWhy(s.name, n))

@@ -503,6 +503,20 @@ func firstDiff(a, b []byte, what string) string {
 	}
 	fmt.Fprintf(&s, "  - %4d   %s   (native)\n", i+1, line(al))
 	fmt.Fprintf(&s, "  + %4d   %s   (%s)\n", i+1, line(bl), what)
+	// With as many lines on both sides, the other differing lines too
+	// (a few): whether a difference is the only one is then visible.
+	if len(al) == len(bl) {
+		n := 1
+		for j := i + 1; j < len(al); j++ {
+			if al[j] == bl[j] {
+				continue
+			}
+			if n++; n <= 8 {
+				fmt.Fprintf(&s, "  - %4d   %q   (native)\n  + %4d   %q   (%s)\n", j+1, al[j], j+1, bl[j], what)
+			}
+		}
+		fmt.Fprintf(&s, "  %d line(s) differ\n", n)
+	}
 	return s.String()
 }
 

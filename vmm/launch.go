@@ -311,6 +311,10 @@ func Launch(c Config) (*Result, error) {
 		p.Close()
 		return nil, err
 	}
+	// Boot probed the platform: on VMX/SVM Linux would return to user
+	// mode with IRET, on PVM through the hypervisor (rt_sigreturn's
+	// segment faults differ; kernel.Kernel.IRETSelectors).
+	k.IRETSelectors = m.Path() == (cpl0Path{}).Name()
 	c.Log.WithFields(logrus.Fields{"entry": fmt.Sprintf("%#x", im.Entry), "interp": im.Interp, "path": m.Path()}).Debug("guest booted")
 	// Whatever still runs when Launch returns is killed (with
 	// KillOrphans that is as soon as the first process ends, as in a

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestExpected: a listed row counts as expected only with the difference
 // its entry names (outputs as make test-svm printed them), and an
@@ -11,6 +14,21 @@ func TestExpected(t *testing.T) {
 		"      first difference at line 10 (native 469 bytes, kshim 461 bytes)\n" +
 		"  -   10   \"fchmodempty:1 -> EOPNOTSUPP\\n\"   (native)\n" +
 		"  +   10   \"fchmodempty:1 -> ok\\n\"   (kshim)\n"
+	pidfd := "diff_test.go:398: stdout differs (native vs kshim):\n" +
+		"      first difference at line 11 (native 1377 bytes, kshim 1372 bytes)\n" +
+		"         10   \"waitid(P_PIDFD, self) -> ECHILD\\n\"\n" +
+		"      -   11   \"pidfd_send_signal flags 1 -> EINVAL\\n\"   (native)\n" +
+		"      +   11   \"pidfd_send_signal flags 1 -> 0\\n\"   (kshim)\n" +
+		"      1 line(s) differ\n"
+	xattr := "diff_test.go:398: stdout differs (native vs kshim):\n" +
+		"      first difference at line 29 (native 2332 bytes, kshim 2333 bytes)\n" +
+		"      -   29   \"setxattr bad value, missing file -> ENOENT\\n\"   (native)\n" +
+		"      +   29   \"setxattr bad value, missing file -> EFAULT\\n\"   (kshim)\n" +
+		"      -   30   \"setxattr empty name, missing file -> ENOENT\\n\"   (native)\n" +
+		"      +   30   \"setxattr empty name, missing file -> ERANGE\\n\"   (kshim)\n" +
+		"      -   54   \"fgetxattr bad fd, empty name -> EBADF\\n\"   (native)\n" +
+		"      +   54   \"fgetxattr bad fd, empty name -> ERANGE\\n\"   (kshim)\n" +
+		"      3 line(s) differ\n"
 	for _, c := range []struct {
 		test, out string
 		want      bool
@@ -22,6 +40,13 @@ func TestExpected(t *testing.T) {
 		{"TestRootHandedInside", root, true},
 		{"TestRootHandedInside", root + "root_test.go:659: I/O on handed-in objects differs from native:\n", false},
 		{"TestNoASLR/aslr", aslr, false},
+		{"TestDifferential/pidfd", pidfd, true},
+		{"TestDifferential/pidfd", strings.Replace(pidfd, "1 line(s)", "2 line(s)", 1), false},
+		{"TestDifferential/pidfd", pidfd + "diff_test.go:410: status differs: native exit status 0, kshim exit status 1\n", false},
+		{"TestDifferential/pidfd", strings.Replace(pidfd, "-> 0", "-> EPERM", 1), false},
+		{"TestDifferential/xattr", xattr, true},
+		{"TestDifferential/xattr", strings.Replace(xattr, "ERANGE\\n\"   (kshim)\n      -   54", "EINVAL\\n\"   (kshim)\n      -   54", 1), false},
+		{"TestDifferential/xattr", strings.Replace(xattr, "3 line(s)", "4 line(s)", 1), false},
 	} {
 		if got := isExpected("images", c.test, c.out); got != c.want {
 			t.Errorf("isExpected(%s, %q) = %v, want %v", c.test, c.out, got, c.want)

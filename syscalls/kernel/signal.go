@@ -404,20 +404,27 @@ func (p *Process) BadFrame(r *Regs, what string, err error) (uint64, error) {
 // and on an ss that is not __USER_DS; __USER32_CS would switch to
 // compatibility mode, which kshim does not run: it faults the same. A
 // refused pair is kept for the sigcontext of the SIGSEGV (SegmentFault),
-// whatever fault comes first; errCode is the #GP's error code.
+// whatever fault comes first; errCode is the #GP's error code, which
+// depends on how the host's Linux returns to user mode:
+//   - IRET (VMX/SVM hosts, Kernel.IRETSelectors): the architecture's
+//     checks, CS before SS, each naming its selector (an LDT one too:
+//     there is no LDT, so it is past its limit), null ones 0; measured
+//     natively on make test-svm's emulated AMD CPU;
+//   - PVM: an LDT selector in either is #GP(0), before the CS check
+//     (measured on our PVM hosts).
 func (p *Process) ReturnSegments(frame []byte) (fault bool, errCode uint64) {
 	segs := abi.Le64(frame[MctxOff+scCSGSFS:])
 	cs, ss := uint16(segs)|3, uint16(segs>>48)|3
 	if cs == userCS && abi.Le64(frame[ucOff:])&ucStrictRestoreSS == 0 {
 		ss = userSS
 	}
+	iret := p.Proc.K != nil && p.Proc.K.IRETSelectors
 	switch {
 	case cs == userCS && ss == userSS:
 		return false, 0
-	case ss&4 != 0, cs == user32CS:
-		// An LDT selector (there is no LDT) is #GP(0) on the CPUs
-		// measured, whichever of the two it is; compatibility mode's
-		// own later fault has no selector either.
+	case cs == user32CS, !iret && ss&4 != 0:
+		// Compatibility mode's own later fault has no selector;
+		// PVM's LDT answer above.
 	case cs != userCS:
 		errCode = uint64(cs &^ 3)
 	default:

@@ -27,8 +27,9 @@
 //     signalfd or fork (an fd passed with SCM_RIGHTS reads right but its
 //     readiness follows its owners). kshim holds one dup of the eventfd
 //     (efd) while any owner lives, at most maxSignalfds in all; at the
-//     limit, owners whose fd table no longer holds it let go of it
-//     (sfdCollect), and only if that frees none is signalfd EMFILE. The
+//     limit, or when kshim's own fd limit is reached first, owners whose
+//     fd table no longer holds it let go of it (sfdCollect), and only if
+//     that frees none is signalfd EMFILE. The
 //     last owner's end closes it.
 //   - efd is written and drained only under sfdMu; sfdMu is taken after
 //     Kernel.Mu and before any thread's SigMu or an FDTable's lock, never
@@ -101,6 +102,15 @@ func (p *Process) Signalfd4(a [6]uint64) (uint64, error) {
 		efl |= unix.EFD_NONBLOCK
 	}
 	h, err := unix.Eventfd(0, efl)
+	if err == unix.EMFILE {
+		// kshim's own fd limit (4096 in a VM's init, as under make
+		// test-svm) may be below what maxSignalfds dups need: the dups
+		// of closed signalfds give room.
+		sfdMu.Lock()
+		sfdCollect()
+		sfdMu.Unlock()
+		h, err = unix.Eventfd(0, efl)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -136,6 +146,11 @@ func (s *Signalfd) own(g *threadGroup, h int) error {
 			return unix.EMFILE
 		}
 		d, err := unix.FcntlInt(uintptr(h), unix.F_DUPFD_CLOEXEC, 0)
+		if err == unix.EMFILE {
+			sfdCollect() // as in Signalfd4
+
+			d, err = unix.FcntlInt(uintptr(h), unix.F_DUPFD_CLOEXEC, 0)
+		}
 		if err != nil {
 			return err
 		}

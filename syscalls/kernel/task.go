@@ -94,6 +94,11 @@ type Kernel struct {
 
 	Sb  *fs.Sandbox // limits.go: the guest's limits (nil: none)
 	oom oomState    // oom.go (used only with sb)
+
+	// IRETSelectors: user mode is entered as on a VMX/SVM host, where
+	// Linux returns with IRET (ReturnSegments); set once before the first
+	// task runs.
+	IRETSelectors bool
 }
 
 // Counts are the guest's live threads and the last pid it was given

@@ -574,7 +574,7 @@ func (k *Kernel) orphan(p *Process) {
 	for c := range p.Proc.children {
 		for t := range c.Proc.Group.threads {
 			if sig := t.Attrs.Pdeathsig; sig != 0 {
-				c.post(sig, Siginfo{Signo: int32(sig), Code: SiUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
+				_ = c.postGroup(sig, Siginfo{Signo: int32(sig), Code: SiUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true})
 			}
 		}
 		c.Proc.Parent = reaper
@@ -598,7 +598,7 @@ func (k *Kernel) orphan(p *Process) {
 		if c.Signal != 0 {
 			code, status = CldKilled, int32(c.Signal)
 		}
-		reaper.post(int(unix.SIGCHLD), Siginfo{Signo: int32(unix.SIGCHLD), Code: code,
+		_ = reaper.postGroup(int(unix.SIGCHLD), Siginfo{Signo: int32(unix.SIGCHLD), Code: code,
 			Pid: uint32(c.Pid), UID: uint32(unix.Getuid()), Status: status, FromKill: true})
 	}
 	p.Proc.children = nil

@@ -172,12 +172,17 @@ func sysGetcwd(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return n, nil
 }
 
-func sysChdir(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	path, err := p.PathArg(a[0])
+// lookupDir resolves a directory path argument (chdir's and chroot's).
+func lookupDir(p *kernel.Process, addr uint64) (fs.Resolved, error) {
+	path, err := p.PathArg(addr)
 	if err != nil {
-		return 0, err
+		return fs.Resolved{FD: -1}, err
 	}
-	r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_PATH|unix.O_DIRECTORY, 0)
+	return p.Lookup(unix.AT_FDCWD, path, unix.O_PATH|unix.O_DIRECTORY, 0)
+}
+
+func sysChdir(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	r, err := lookupDir(p, a[0])
 	if err != nil {
 		return 0, err
 	}

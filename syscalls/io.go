@@ -334,15 +334,7 @@ func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uin
 // readv reads into the writable prefix of the iovecs with one host read
 // and scatters the data.
 func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint64, error) {
-	total := uint64(0)
-	for _, v := range iov {
-		n := min(v.Len, fs.VecMax-total)
-		w := writablePrefix(p, v.Base, n)
-		total += w
-		if w < v.Len || total == fs.VecMax {
-			break
-		}
-	}
+	total := uint64(writableIov(p, iov)) // sockmsg.go
 	want := fs.IovLen(iov)
 	if total > 0 && total < want && fs.PipeFaults(h, total) {
 		return 0, unix.EFAULT

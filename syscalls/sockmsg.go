@@ -220,19 +220,17 @@ func recvmsg(p *kernel.Process, h int, addr uint64, flags int) (int, error) {
 	return count, nil
 }
 
-// sendmmsg(fd, msgvec, vlen, flags): msg_len of each sent message is
-// written; an error after the first message ends the batch with the count.
-func sysSendmmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	h, err := net.SocketFD(p, a[0])
-	if err != nil {
-		return 0, err
-	}
-	vlen := min(a[2], net.UioMaxIOV)
-	flags := int(int32(a[3]))
+// mmsg runs one message call per mmsghdr of a sendmmsg/recvmmsg vector
+// and stores each one's msg_len. An error on the first message is the
+// call's; a later one (or a msg_len that cannot be stored) ends the batch
+// with the count so far, as on Linux. stop, asked after each message,
+// ends it early.
+func mmsg(p *kernel.Process, vec, vlen uint64, one func(mp, i uint64) (int, error), stop func() bool) (uint64, error) {
+	vlen = min(vlen, net.UioMaxIOV)
 	done := uint64(0)
 	for ; done < vlen; done++ {
-		mp := a[1] + done*64
-		n, err := sendmsg(p, h, mp, flags)
+		mp := vec + done*64 // sizeof(struct mmsghdr)
+		n, err := one(mp, done)
 		if err != nil {
 			if done > 0 {
 				break
@@ -244,8 +242,23 @@ func sysSendmmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		if _, err := p.MM.CopyOut(mp+net.MsghdrSize, lb[:]); err != nil {
 			break
 		}
+		if stop() {
+			return done + 1, nil
+		}
 	}
 	return done, nil
+}
+
+// sendmmsg(fd, msgvec, vlen, flags): msg_len of each sent message is
+// written; an error after the first message ends the batch with the count.
+func sysSendmmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	h, err := net.SocketFD(p, a[0])
+	if err != nil {
+		return 0, err
+	}
+	flags := int(int32(a[3]))
+	return mmsg(p, a[1], a[2], func(mp, _ uint64) (int, error) { return sendmsg(p, h, mp, flags) },
+		func() bool { return false })
 }
 
 // recvmmsg(fd, msgvec, vlen, flags, timeout): after the first message,
@@ -264,33 +277,14 @@ func sysRecvmmsg(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 		deadline = time.Now().Add(d)
 	}
-	vlen := min(a[2], net.UioMaxIOV)
 	flags := int(int32(a[3]))
-	done := uint64(0)
-	for ; done < vlen; done++ {
-		mp := a[1] + done*64
+	return mmsg(p, a[1], a[2], func(mp, i uint64) (int, error) {
 		f := flags &^ unix.MSG_WAITFORONE
-		if done > 0 && flags&unix.MSG_WAITFORONE != 0 {
+		if i > 0 && flags&unix.MSG_WAITFORONE != 0 {
 			f |= unix.MSG_DONTWAIT
 		}
-		n, err := recvmsg(p, h, mp, f)
-		if err != nil {
-			if done > 0 {
-				break
-			}
-			return 0, err
-		}
-		var lb [4]byte
-		abi.Put32(lb[:], uint32(n))
-		if _, err := p.MM.CopyOut(mp+net.MsghdrSize, lb[:]); err != nil {
-			break
-		}
-		if !deadline.IsZero() && time.Until(deadline) <= 0 {
-			done++
-			break
-		}
-	}
-	return done, nil
+		return recvmsg(p, h, mp, f)
+	}, func() bool { return !deadline.IsZero() && time.Until(deadline) <= 0 })
 }
 
 // sockRW is read/write/readv/writev on a socket. Nothing to read is 0 at

@@ -170,15 +170,21 @@ func sysSetpgid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, nil
 }
 
-func sysGetpgid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+// procField answers getpgid and getsid: a field of the process a pid
+// argument names (0: the caller), under Kernel.Mu.
+func procField(p *kernel.Process, pid uint64, field func(*kernel.Process) int) (uint64, error) {
 	k := p.Proc.K
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
-	t := k.ProcOrSelf(p, a[0])
+	t := k.ProcOrSelf(p, pid)
 	if t == nil {
 		return 0, unix.ESRCH
 	}
-	return uint64(t.Proc.Pgid), nil
+	return uint64(field(t)), nil
+}
+
+func sysGetpgid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return procField(p, a[0], func(t *kernel.Process) int { return t.Proc.Pgid })
 }
 
 func sysGetpgrp(p *kernel.Process, r *kernel.Regs, _ *args) (uint64, error) {
@@ -199,14 +205,7 @@ func sysSetsid(p *kernel.Process, _ *kernel.Regs, _ *args) (uint64, error) {
 }
 
 func sysGetsid(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	k := p.Proc.K
-	k.Mu.Lock()
-	defer k.Mu.Unlock()
-	t := k.ProcOrSelf(p, a[0])
-	if t == nil {
-		return 0, unix.ESRCH
-	}
-	return uint64(t.Proc.Sid), nil
+	return procField(p, a[0], func(t *kernel.Process) int { return t.Proc.Sid })
 }
 
 func init() {

@@ -85,11 +85,7 @@ func sysSyslog(*kernel.Process, *kernel.Regs, *args) (uint64, error) { return 0,
 // most the file capabilities): the path's errors come first, as chdir's
 // (followed, a directory, search permission on it), then EPERM.
 func sysChroot(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	path, err := p.PathArg(a[0])
-	if err != nil {
-		return 0, err
-	}
-	r, err := p.Lookup(unix.AT_FDCWD, path, unix.O_PATH|unix.O_DIRECTORY, 0)
+	r, err := lookupDir(p, a[0])
 	if err != nil {
 		return 0, err
 	}

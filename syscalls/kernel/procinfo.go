@@ -38,13 +38,17 @@ type ProcInfo struct {
 	VSize, RSS uint64 // bytes, pages
 	Cmdline    []byte
 	Pending    uint64
-	Blocked    uint64
-	Ignored    uint64
-	Caught     uint64
-	ExitSignal int
-	ExitCode   uint32 // a zombie's wait status
-	Umask      uint32
-	FDSize     int
+	// SigQueued is the guest's queued siginfos (Linux counts its user's,
+	// all guest tasks being one user), SigLimit the task's
+	// RLIMIT_SIGPENDING: status's SigQ.
+	SigQueued, SigLimit uint64
+	Blocked             uint64
+	Ignored             uint64
+	Caught              uint64
+	ExitSignal          int
+	ExitCode            uint32 // a zombie's wait status
+	Umask               uint32
+	FDSize              int
 	// UTime, STime are the process's user and system time, its ended
 	// threads' included (cputime.go).
 	UTime, STime time.Duration
@@ -158,6 +162,10 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 	}
 	in.Blocked = q.Sig.Mask
 	in.Pending = q.pending() // its own and the process's (sigqueue.go)
+	in.SigQueued = uint64(max(queued.Load(), 0))
+	if l, err := q.Rlimit(unix.RLIMIT_SIGPENDING); err == nil {
+		in.SigLimit = l.Cur
+	}
 	if mem && q.MM != nil {
 		in.HasMM = true
 		for _, v := range q.MM.VMAs() {

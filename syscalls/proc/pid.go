@@ -197,6 +197,7 @@ func procPidStatus(in kernel.ProcInfo) []byte {
 		fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", in.VSize>>10, in.RSS*guestmm.PageSize>>10)
 	}
 	fmt.Fprintf(&b, "Threads:\t%d\n", in.Threads)
+	fmt.Fprintf(&b, "SigQ:\t%d/%d\n", in.SigQueued, in.SigLimit)
 	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
 		uint64(0), in.Pending, in.Blocked, in.Ignored, in.Caught)
 	return []byte(b.String())

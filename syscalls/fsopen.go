@@ -33,7 +33,7 @@ func openedTTY(p *kernel.Process, flags int) func(uint64, error) (uint64, error)
 		if err != nil || flags&(unix.O_NOCTTY|unix.O_PATH) != 0 {
 			return fd, err
 		}
-		if e, ok := p.Files.Get(int(fd)); ok && e.File.Origin == fs.FromDevice &&
+		if e, ok := p.Held(int(fd)); ok && e.File.Origin == fs.FromDevice &&
 			(strings.HasPrefix(e.File.Path, "/dev/pts/") || e.File.Path == "/dev/tty") {
 			if n, master, ok := fs.Pty(e.Host); ok && !master {
 				p.OpenedTTY(n)

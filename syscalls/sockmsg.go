@@ -334,7 +334,7 @@ func quietEPIPE(p *kernel.Process, nr uint64, a *args) bool {
 	default:
 		return false
 	}
-	e, ok := p.Files.Get(fs.FDArg(a[0]))
+	e, ok := p.Held(fs.FDArg(a[0]))
 	if !ok || !net.IsSocket(e.Host) {
 		return false
 	}

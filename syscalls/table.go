@@ -217,6 +217,7 @@ func Syscall(p *kernel.Process, r *kernel.Regs) {
 	}
 	p.InSyscall.Store(true)
 	ret, err := h(p, r, &a)
+	p.ReleaseHeld() // the host fds the call used (fs/fdtable.go)
 	p.InSyscall.Store(false)
 	if tmpfsChanges[uint32(nr)] {
 		p.TmpfsUsage() // a tmpfs's pages are charged by use (fs/fsmount.go)

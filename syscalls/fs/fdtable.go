@@ -24,10 +24,21 @@
 // Sharing: the threads of one process will share one *FDTable (mu
 // serialises them); fork gives the child Clone(), fresh host dups of the
 // same descriptions with the same FD_CLOEXEC bits; exec calls CloseOnExec.
+//
+// Host fd lifetime (Linux's fdget/fdput): an entry's host fd is counted
+// (hostRef). The table's entry holds one reference; a syscall that uses an
+// entry takes it with Task.Entry, HostFD or Held, which add one for the
+// calling task until its syscall returns (Task.ReleaseHeld, called by the
+// dispatcher). A close by another thread removes the entry at once but
+// closes the host fd only when the last reference goes, so a call still
+// using it never meets the number reused by another open (a different
+// file, perhaps one the guest may not write). Get takes no reference: its
+// callers look at the entry, not at the host fd's object.
 package fs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -96,6 +107,27 @@ type FDEntry struct {
 	Host    int
 	Cloexec bool
 	File    *OpenFile
+	ref     *hostRef // Host's references (nil until installed)
+}
+
+// hostRef counts the references to a host fd: its table entry's and those
+// of the syscalls using it. The last one closes it.
+type hostRef struct {
+	fd   int
+	refs atomic.Int32
+}
+
+func newHostRef(fd int) *hostRef {
+	r := &hostRef{fd: fd}
+	r.refs.Store(1)
+	return r
+}
+
+func (r *hostRef) put() error {
+	if r.refs.Add(-1) == 0 {
+		return unix.Close(r.fd)
+	}
+	return nil
 }
 
 // FDTable maps guest fds to host fds. The zero value is an empty table.
@@ -151,6 +183,7 @@ func (t *FDTable) Install(e FDEntry, min, limit int) (int, error) {
 					return -1, err
 				}
 			}
+			e.ref = newHostRef(e.Host)
 			t.fds[fd] = &e
 			return fd, nil
 		}
@@ -176,10 +209,16 @@ func (t *FDTable) FileRoom() error {
 	return nil
 }
 
-// release closes an entry's host fd and uncounts it (t.mu need not be
-// held: the entry is out of the table).
+// release drops an entry's reference to its host fd (closing it unless a
+// syscall still uses it) and uncounts it (t.mu need not be held: the entry
+// is out of the table).
 func (t *FDTable) release(e *FDEntry) error {
-	err := unix.Close(e.Host)
+	var err error
+	if e.ref != nil {
+		err = e.ref.put()
+	} else {
+		err = unix.Close(e.Host)
+	}
 	if t.Sb != nil {
 		t.Sb.dropFD(e.File)
 	}
@@ -205,6 +244,7 @@ func (t *FDTable) InstallAt(fd int, e FDEntry) error {
 			return err
 		}
 	}
+	e.ref = newHostRef(e.Host)
 	t.fds[fd] = &e
 	t.mu.Unlock()
 	if old != nil {
@@ -362,7 +402,7 @@ func (t *FDTable) Clone() (*FDTable, error) {
 			n--
 			c.Sb.mu.Unlock()
 		}
-		c.fds[fd] = &FDEntry{Host: h, Cloexec: e.Cloexec, File: e.File}
+		c.fds[fd] = &FDEntry{Host: h, Cloexec: e.Cloexec, File: e.File, ref: newHostRef(h)}
 	}
 	return c, nil
 }
@@ -459,18 +499,56 @@ var stdioNames = [3]string{"/dev/stdin", "/dev/stdout", "/dev/stderr"}
 // low 32 bits count, and values above INT_MAX are no fd.
 func FDArg(x uint64) int { return int(int32(uint32(x))) }
 
-// HostFD returns the host fd of an open guest fd, EBADF otherwise.
+// hold returns a copy of guest fd's entry with one more reference to its
+// host fd, taken under the table's lock.
+func (t *FDTable) hold(fd int) (FDEntry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
+		return FDEntry{}, false
+	}
+	e := *t.fds[fd]
+	if e.ref != nil {
+		e.ref.refs.Add(1)
+	}
+	return e, true
+}
+
+// Held returns guest fd's entry, its host fd held until the calling
+// task's syscall returns (see the head comment). Only the task's own
+// syscall path (or code it waits for) may call it.
+func (p *Task) Held(fd int) (FDEntry, bool) {
+	e, ok := p.Files.hold(fd)
+	if ok && e.ref != nil {
+		p.held = append(p.held, e.ref)
+	}
+	return e, ok
+}
+
+// ReleaseHeld drops the references the task's syscall took (the
+// dispatcher, after each syscall).
+func (p *Task) ReleaseHeld() {
+	for i, r := range p.held {
+		r.put()
+		p.held[i] = nil
+	}
+	p.held = p.held[:0]
+}
+
+// HostFD returns the host fd of an open guest fd, EBADF otherwise; it
+// stays open until the syscall returns.
 func (p *Task) HostFD(fd uint64) (int, error) {
-	e, ok := p.Files.Get(FDArg(fd))
+	e, ok := p.Held(FDArg(fd))
 	if !ok {
 		return -1, unix.EBADF
 	}
 	return e.Host, nil
 }
 
-// Entry returns guest fd's entry, EBADF otherwise.
+// Entry returns guest fd's entry, EBADF otherwise; its host fd stays open
+// until the syscall returns.
 func (p *Task) Entry(fd uint64) (FDEntry, error) {
-	e, ok := p.Files.Get(FDArg(fd))
+	e, ok := p.Held(FDArg(fd))
 	if !ok {
 		return FDEntry{}, unix.EBADF
 	}

@@ -86,6 +86,9 @@ type Task struct {
 	// Owner is the task above, for what files need of the kernel and
 	// /proc (its Process).
 	Owner FileOwner
+	// held are the host fds the current syscall took (fdtable.go's Held),
+	// released when it returns; the task's own, never shared.
+	held []*hostRef
 }
 
 // FileOwner is what the file side needs of its task: kshim's /proc, the
@@ -285,8 +288,10 @@ type Cwd struct {
 	Node *ProcNode
 }
 
-// CwdOf copies q's cwd for a reader on another goroutine. The caller
-// keeps q's fs context from being closed meanwhile (kernel's Peek).
+// CwdOf copies q's cwd for a reader on another goroutine, or for q's own
+// path walks (a thread sharing q's fs context may chdir meanwhile and
+// close the fd it replaces). The caller keeps q's fs context from being
+// closed meanwhile (kernel's Peek; its own task).
 func CwdOf(q *Task) (Cwd, error) {
 	cwdMu.Lock()
 	defer cwdMu.Unlock()
@@ -306,10 +311,15 @@ func CwdOf(q *Task) (Cwd, error) {
 
 // Getcwd is the guest's cwd path (ENOENT once removed or moved out).
 func (p *Task) Getcwd() (string, error) {
-	if p.FS.CwdNode != nil {
-		return p.FS.CwdNode.Path, nil
+	c, err := CwdOf(p)
+	if err != nil {
+		return "", err
 	}
-	return p.FS.GuestPathIn(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath)
+	if c.Node != nil {
+		return c.Node.Path, nil
+	}
+	defer unix.Close(c.FD)
+	return p.FS.GuestPathIn(c.FD, c.Mnt, c.Path)
 }
 
 // Resolved is a guest path resolved on the host: a host fd, or a node of
@@ -507,10 +517,6 @@ func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved,
 	if path[0] == '/' {
 		return p.LookupAbs(path, flags, mode)
 	}
-	base, basePath := p.FS.Cwd, p.FS.CwdPath
-	if dirfd == unix.AT_FDCWD && p.FS.CwdNode != nil {
-		return p.LookupAbs(p.FS.CwdNode.Path+"/"+path, flags, mode)
-	}
 	if dirfd != unix.AT_FDCWD {
 		e, err := p.Entry(uint64(uint32(dirfd)))
 		if err != nil {
@@ -524,7 +530,15 @@ func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved,
 		}
 		return p.LookupAt(e, path, flags, mode)
 	}
-	return p.LookupFrom(base, p.FS.CwdMnt, basePath, path, flags, mode)
+	c, err := CwdOf(p)
+	if err != nil {
+		return Resolved{FD: -1}, err
+	}
+	if c.Node != nil {
+		return p.LookupAbs(c.Node.Path+"/"+path, flags, mode)
+	}
+	defer unix.Close(c.FD)
+	return p.LookupFrom(c.FD, c.Mnt, c.Path, path, flags, mode)
 }
 
 // LookupFrom resolves relative path from host directory fd base (of
@@ -742,15 +756,15 @@ func (p *Task) LookupFD(dirfd int, path string, emptyOK bool, flags int) (Resolv
 	if !emptyOK {
 		return Resolved{FD: -1}, unix.ENOENT
 	}
-	if dirfd == unix.AT_FDCWD && p.FS.CwdNode != nil {
-		return Resolved{FD: -1, Node: p.FS.CwdNode, Guest: p.FS.CwdNode.Path}, nil
-	}
 	if dirfd == unix.AT_FDCWD {
-		h, err := unix.FcntlInt(uintptr(p.FS.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+		c, err := CwdOf(p)
 		if err != nil {
 			return Resolved{FD: -1}, err
 		}
-		return Resolved{FD: h, Guest: p.FS.CwdPath, Origin: FromRoot, Mnt: p.FS.CwdMnt}, nil
+		if c.Node != nil {
+			return Resolved{FD: -1, Node: c.Node, Guest: c.Node.Path}, nil
+		}
+		return Resolved{FD: c.FD, Guest: c.Path, Origin: FromRoot, Mnt: c.Mnt}, nil
 	}
 	e, err := p.Entry(uint64(uint32(dirfd)))
 	if err != nil {

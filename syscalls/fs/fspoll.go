@@ -83,7 +83,7 @@ func (p *Task) pollFDs(addr, n uint64) (raw []byte, host []unix.PollFd, nval int
 		if fd < 0 {
 			continue
 		}
-		e, ok := p.Files.Get(int(fd))
+		e, ok := p.Held(int(fd))
 		if !ok {
 			host[i].Revents = unix.POLLNVAL
 			nval++
@@ -221,7 +221,7 @@ func (p *Task) SelectFDs(nfds int64, addrs [3]uint64, d Deadline) (uint64, error
 		if ev == 0 {
 			continue
 		}
-		e, ok := p.Files.Get(fd)
+		e, ok := p.Held(fd)
 		if !ok {
 			return 0, unix.EBADF
 		}

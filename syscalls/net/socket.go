@@ -303,9 +303,18 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 	n := NetworkOf(p)
 	relative := path[0] != '/'
 	cwdOK := true
+	cwd := -1 // a cwd fd of this call's own (fs.CwdOf: a sibling thread may chdir)
 	if relative {
-		_, gerr := p.FS.GuestPathIn(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath)
-		cwdOK = p.FS.CwdNode == nil && gerr == nil
+		c, err := fs.CwdOf(&p.Task)
+		if err != nil {
+			return err
+		}
+		if c.FD >= 0 {
+			cwd = c.FD
+			defer unix.Close(cwd)
+		}
+		_, gerr := p.FS.GuestPathIn(c.FD, c.Mnt, c.Path)
+		cwdOK = c.Node == nil && gerr == nil
 	}
 	if n == nil {
 		// No network (unit tests): through the parent's host name, on
@@ -342,7 +351,7 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 		}
 		return err
 	}
-	umask, cwd := int(p.FS.Umask), p.FS.Cwd
+	umask := int(p.FS.Umask)
 	if derr := n.do(func() {
 		old := unix.Umask(umask)
 		defer unix.Umask(old)

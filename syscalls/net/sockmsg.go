@@ -343,7 +343,7 @@ func ControlIn(p *kernel.Process, addr, n uint64) ([]byte, []int, error) {
 					return nil, dups, unix.EINVAL
 				}
 				for i := 0; i < cnt; i++ {
-					e, ok := p.Files.Get(int(int32(abi.Le32(data[4*i:]))))
+					e, ok := p.Held(int(int32(abi.Le32(data[4*i:]))))
 					if !ok {
 						return nil, dups, unix.EBADF
 					}

@@ -232,13 +232,11 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 			},
 			Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 				p := o.(*kernel.Process)
-				if v.q == nil {
-					if n := p.FS.CwdNode; n != nil {
-						return p.LookupAbs(n.Path+"/"+rest, flags, mode)
-					}
-					return p.LookupFrom(p.FS.Cwd, p.FS.CwdMnt, p.FS.CwdPath, orDot(rest), flags, mode)
+				q := v.q
+				if q == nil {
+					q = p
 				}
-				c, err := cwdOf(p, v.q)
+				c, err := cwdOf(p, q)
 				if err != nil {
 					return fs.Resolved{FD: -1}, err
 				}

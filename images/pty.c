@@ -494,6 +494,47 @@ static void leaderexit(void)
 	close(m);
 }
 
+static int hup[2];
+static void onhup2(int sig)
+{
+	(void)sig;
+	write(hup[1], "H", 1);
+	_exit(0);
+}
+static void onalrm2(int sig)
+{
+	(void)sig;
+	write(hup[1], "T", 1);
+	_exit(1);
+}
+
+/* masterclose: the master's last close hangs the slave up; the session
+ * leader whose terminal it was gets SIGHUP. */
+static void masterclose(void)
+{
+	printf("-- the master closes\n");
+	pipe(hup);
+	int m;
+	pid_t pid = forkpty(&m, NULL, NULL, NULL);
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		signal(SIGHUP, onhup2);
+		signal(SIGALRM, onalrm2);
+		alarm(5);
+		write(1, "ready\n", 6);
+		for (;;)
+			pause();
+	}
+	char buf[64];
+	readsome(m, buf, sizeof buf);
+	close(m);
+	char c = '?';
+	read(hup[0], &c, 1);
+	printf("leader: %s\n", c == 'H' ? "SIGHUP" : c == 'T' ? "no SIGHUP" : "?");
+	waitpid(pid, 0, 0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, 0, _IONBF, 0);
@@ -501,5 +542,6 @@ int main(void)
 	forked();
 	sessions();
 	leaderexit();
+	masterclose();
 	return 0;
 }

@@ -179,7 +179,16 @@ func (t *FDTable) FileRoom() error {
 // release closes an entry's host fd and uncounts it (t.mu need not be
 // held: the entry is out of the table).
 func (t *FDTable) release(e *FDEntry) error {
+	n, gen := -1, uint64(0)
+	if t.Sb != nil && t.Sb.PtyHangup != nil {
+		if n = ptyMasterOf(e); n >= 0 { // pty.go
+			gen = t.Sb.PtyGen(n)
+		}
+	}
 	err := unix.Close(e.Host)
+	if n >= 0 && ptyGone(n) {
+		t.Sb.PtyHangup(n, gen) // that was its master's last close
+	}
 	if t.Sb != nil {
 		t.Sb.dropFD(e.File)
 	}

@@ -333,3 +333,22 @@ func (p *Task) openTTY(trailing bool, flags int) (Resolved, error) {
 	r.Close()
 	return Resolved{FD: -1}, unix.ENXIO
 }
+
+// ptyMasterOf is the index of the guest pty whose master e is, or -1.
+func ptyMasterOf(e *FDEntry) int {
+	if f := e.File; f == nil || f.Origin != FromDevice || f.Path != "/dev/ptmx" && f.Path != "/dev/pts/ptmx" {
+		return -1
+	}
+	if n, master, ok := Pty(e.Host); ok && master {
+		return n
+	}
+	return -1
+}
+
+// ptyGone says whether guest pty n is no more: Linux's pty_close removes
+// the slave's node at the master's last close, before it hangs the slave
+// up.
+func ptyGone(n int) bool {
+	var st unix.Stat_t
+	return pts.fd >= 0 && unix.Fstatat(pts.fd, abi.Itoa(n), &st, unix.AT_SYMLINK_NOFOLLOW) == unix.ENOENT
+}

@@ -11,6 +11,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -429,4 +430,64 @@ func (k *Kernel) ttyLeaderExit(p *Process) {
 		}
 		delete(k.ptys, key)
 	}
+}
+
+// ptyHungUp is the hangup of guest pty n's slave at its master's last
+// close (Linux's pty_close, tty_vhangup): the session whose terminal it
+// was loses it, and its leader gets SIGHUP and SIGCONT
+// (tty_signal_session_leader). The host hangs up the slave itself (reads
+// give EOF, EIO).
+func (k *Kernel) ptyHungUp(n int, gen uint64) {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	if k.ptyGen(n) != gen {
+		return // the number has a new pty already (NewPty)
+	}
+	key := ptyKey{n, false}
+	t := k.ttyOf(key)
+	delete(k.ptys, key)
+	if t == nil {
+		return
+	}
+	if l := k.Procs[t.sid]; l != nil && !l.Proc.zombie {
+		for _, sig := range []int{int(unix.SIGHUP), int(unix.SIGCONT)} {
+			liveThread(l, sig).post(sig, Siginfo{Signo: int32(sig), Code: siKernel})
+		}
+	}
+}
+
+// NewPty is a new master of guest pty n: whatever session the number's
+// last pty was (its hangup may still be on its way: ptyHungUp) is over.
+func (p *Process) NewPty(n int) {
+	if k := p.Proc.K; k != nil {
+		ptyGens.Lock()
+		if ptyGens.m == nil {
+			ptyGens.m = map[ptyGenKey]uint64{}
+		}
+		ptyGens.m[ptyGenKey{k, n}]++
+		ptyGens.Unlock()
+		k.Mu.Lock()
+		delete(k.ptys, ptyKey{n, false})
+		k.Mu.Unlock()
+	}
+}
+
+// ptyGens counts each pty number's masters (NewPty), under a lock of its
+// own that nothing is taken under: fd tables read it with their lock held
+// (fs.Sandbox.PtyGen).
+var ptyGens struct {
+	sync.Mutex
+	m map[ptyGenKey]uint64
+}
+
+type ptyGenKey struct {
+	k *Kernel
+	n int
+}
+
+// ptyGen is pty number n's generation.
+func (k *Kernel) ptyGen(n int) uint64 {
+	ptyGens.Lock()
+	defer ptyGens.Unlock()
+	return ptyGens.m[ptyGenKey{k, n}]
 }

@@ -45,13 +45,21 @@ static void esc(const char *what, const char *buf, ssize_t n)
 
 static const char *yes(int c) { return c ? "yes" : "no"; }
 
-/* readsome reads what fd has within 2 s (one read after poll). */
+/* readsome reads what fd has within 2 s, and what follows within 100 ms
+ * (a line may reach the master in pieces on a loaded machine). */
 static ssize_t readsome(int fd, char *buf, size_t n)
 {
 	struct pollfd p = {fd, POLLIN, 0};
 	if (poll(&p, 1, 2000) <= 0)
 		return -2;
-	return read(fd, buf, n);
+	ssize_t got = read(fd, buf, n);
+	while (got > 0 && (size_t)got < n && poll(&p, 1, 100) > 0 && (p.revents & POLLIN)) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	return got;
 }
 
 static void linkname(int fd, char *out, size_t n)

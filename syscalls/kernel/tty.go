@@ -91,11 +91,13 @@ func (p *Process) GetForeground(h int, arg uint64) (uint64, error) {
 // in the tty: a session leader without one takes one with TIOCSCTTY, a
 // process of the session reaches it as /dev/tty, and TIOCSPGRP picks
 // which of the session's groups is in the foreground. A session's
-// terminal is lost when its leader is gone (exited, a zombie) or calls
-// TIOCNOTTY. What the line discipline would do with signals (^C's SIGINT,
-// SIGTTIN/SIGTTOU for background groups, SIGHUP at hangup) is not done:
-// the host tty has no session to send them to. A window size change
-// sends SIGWINCH to the foreground group, as Linux's tty_do_resize.
+// terminal is lost when its leader exits (its foreground group gets
+// SIGHUP), calls TIOCNOTTY, or the master's last close hangs the slave
+// up (the leader gets SIGHUP). The host tty has no session to signal, so
+// what Linux's tty layer sends is sent from here: SIGWINCH for a new
+// window size (tty_do_resize), the ISIG characters' signals written to
+// the master (syscalls/io.go ptyWrote), SIGTTIN/SIGTTOU to background
+// groups (TTYCheck). Kernel.Mu guards Kernel.ptys and every ptyTTY.
 
 // ptyKey names one of the guest's terminals: its index and side (the
 // session side is always a slave's).
@@ -178,7 +180,10 @@ func (p *Process) PtyIoctl(h, n int, master bool, req, arg uint64) (r uint64, er
 		return 0, k.noCtty(p, key), true
 	case unix.TIOCGPGRP, unix.TIOCGSID:
 		k.Mu.Lock()
-		t := k.ttyOf(key)
+		var sid, pgrp int
+		if t := k.ttyOf(key); t != nil {
+			sid, pgrp = t.sid, t.pgrp
+		}
 		ctty, _, has := k.cttyOf(p)
 		k.Mu.Unlock()
 		// Linux: ENOTTY on the slave unless it is the caller's
@@ -187,15 +192,12 @@ func (p *Process) PtyIoctl(h, n int, master bool, req, arg uint64) (r uint64, er
 		if !master && (!has || ctty != key) {
 			return 0, unix.ENOTTY, true
 		}
-		v := 0
-		switch {
-		case t == nil && req == unix.TIOCGSID:
-			return 0, unix.ENOTTY, true
-		case t == nil:
-		case req == unix.TIOCGSID:
-			v = t.sid
-		default:
-			v = t.pgrp
+		v := pgrp
+		if req == unix.TIOCGSID {
+			if sid == 0 {
+				return 0, unix.ENOTTY, true
+			}
+			v = sid
 		}
 		var b [4]byte
 		abi.Put32(b[:], uint32(v))

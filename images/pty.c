@@ -45,13 +45,21 @@ static void esc(const char *what, const char *buf, ssize_t n)
 
 static const char *yes(int c) { return c ? "yes" : "no"; }
 
-/* readsome reads what fd has within 2 s (one read after poll). */
+/* readsome reads what fd has within 2 s, and what follows within 100 ms
+ * (a line may reach the master in pieces on a loaded machine). */
 static ssize_t readsome(int fd, char *buf, size_t n)
 {
 	struct pollfd p = {fd, POLLIN, 0};
 	if (poll(&p, 1, 2000) <= 0)
 		return -2;
-	return read(fd, buf, n);
+	ssize_t got = read(fd, buf, n);
+	while (got > 0 && (size_t)got < n && poll(&p, 1, 100) > 0 && (p.revents & POLLIN)) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	return got;
 }
 
 static void linkname(int fd, char *out, size_t n)
@@ -494,6 +502,47 @@ static void leaderexit(void)
 	close(m);
 }
 
+static int hup[2];
+static void onhup2(int sig)
+{
+	(void)sig;
+	write(hup[1], "H", 1);
+	_exit(0);
+}
+static void onalrm2(int sig)
+{
+	(void)sig;
+	write(hup[1], "T", 1);
+	_exit(1);
+}
+
+/* masterclose: the master's last close hangs the slave up; the session
+ * leader whose terminal it was gets SIGHUP. */
+static void masterclose(void)
+{
+	printf("-- the master closes\n");
+	pipe(hup);
+	int m;
+	pid_t pid = forkpty(&m, NULL, NULL, NULL);
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		signal(SIGHUP, onhup2);
+		signal(SIGALRM, onalrm2);
+		alarm(5);
+		write(1, "ready\n", 6);
+		for (;;)
+			pause();
+	}
+	char buf[64];
+	readsome(m, buf, sizeof buf);
+	close(m);
+	char c = '?';
+	read(hup[0], &c, 1);
+	printf("leader: %s\n", c == 'H' ? "SIGHUP" : c == 'T' ? "no SIGHUP" : "?");
+	waitpid(pid, 0, 0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, 0, _IONBF, 0);
@@ -501,5 +550,6 @@ int main(void)
 	forked();
 	sessions();
 	leaderexit();
+	masterclose();
 	return 0;
 }

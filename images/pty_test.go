@@ -16,7 +16,8 @@ import (
 // host pty the test holds (its slave given to the guest's user, so only
 // kshim's rule stands in the way) is neither listed in the guest's
 // /dev/pts nor reached through a symlink to its host path: that path
-// names the guest's own /dev/pts/N, which does not exist.
+// names the guest's own /dev/pts/N, which does not exist. The host's
+// ptmx node by a relative path allocates from the guest's instance.
 func TestPtyPrivate(t *testing.T) {
 	kshim, _ := paths(t)
 	requireFile(t, kshim)
@@ -46,8 +47,10 @@ func TestPtyPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	chownTree(t, dir)
+	// Last, the host's /dev/ptmx by a relative name: a pty of the
+	// guest's instance, listed in its /dev/pts (a host pty would not be).
 	script := "ls -a /dev/pts; echo leaked > " + link + " && echo opened; " +
-		"ls /dev/pts/" + strconv.Itoa(n) + "; exit 0"
+		"ls /dev/pts/" + strconv.Itoa(n) + "; cd /dev && exec 3<>ptmx && echo relative; ls /dev/pts; exit 0"
 	r := run([]string{kshim, "run", "--rw", "/bin/sh", "-c", script}, baseEnv, "")
 	out := string(r.stdout)
 	if r.exit != 0 || r.err != nil {
@@ -55,6 +58,9 @@ func TestPtyPrivate(t *testing.T) {
 	}
 	if !strings.HasPrefix(out, ".\n..\nptmx\n") {
 		t.Errorf("guest's /dev/pts: %q, want only . .. ptmx\nstderr: %s", out, r.stderr)
+	}
+	if !strings.HasSuffix(out, "relative\n0\nptmx\n") {
+		t.Errorf("ptmx opened relative to /dev is not the guest's pty 0:\n%s", out)
 	}
 	if strings.Contains(out, "opened") {
 		t.Errorf("the guest opened the host's %s through a symlink:\n%s", slave, out)

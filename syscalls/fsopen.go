@@ -27,15 +27,20 @@ func sysOpenat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 // openedTTY passes an open's result on; when it opened one of the guest's
 // pty slaves without O_NOCTTY, a session leader with no controlling
-// terminal takes it as one, as Linux's tty_open does (kernel/tty.go).
+// terminal takes it as one, as Linux's tty_open does; a new master's
+// number is no session's terminal (kernel/tty.go).
 func openedTTY(p *kernel.Process, flags int) func(uint64, error) (uint64, error) {
 	return func(fd uint64, err error) (uint64, error) {
-		if err != nil || flags&(unix.O_NOCTTY|unix.O_PATH) != 0 {
+		if err != nil || flags&unix.O_PATH != 0 {
 			return fd, err
 		}
 		if e, ok := p.Held(int(fd)); ok && e.File.Origin == fs.FromDevice &&
-			(strings.HasPrefix(e.File.Path, "/dev/pts/") || e.File.Path == "/dev/tty") {
-			if n, master, ok := fs.Pty(e.Host); ok && !master {
+			(strings.HasPrefix(e.File.Path, "/dev/pts/") || e.File.Path == "/dev/tty" || e.File.Path == "/dev/ptmx") {
+			n, master, ok := fs.Pty(e.Host)
+			switch {
+			case ok && master && (e.File.Path == "/dev/ptmx" || e.File.Path == "/dev/pts/ptmx"):
+				p.NewPty(n)
+			case ok && !master && flags&unix.O_NOCTTY == 0:
 				p.OpenedTTY(n)
 			}
 		}

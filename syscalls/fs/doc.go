@@ -18,5 +18,9 @@
 //
 // Lock order (limits.go, fdtable.go): FDTable.mu, then Sandbox.mu, then
 // ept.Memory's; kernel.Kernel.Mu is taken before Sandbox.mu, and nothing
-// else is taken with Sandbox.mu held.
+// else is taken with Sandbox.mu held. Kernel.Mu is also taken before
+// FDTable.mu and cwdMu (another process's /proc/PID, kernel's Peek);
+// nothing is taken with cwdMu held; a table's release may call
+// Sandbox.PtyGen (kernel's leaf lock for pty generations, pty.go) with
+// FDTable.mu held.
 package fs

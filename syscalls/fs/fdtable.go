@@ -113,8 +113,9 @@ type FDEntry struct {
 // hostRef counts the references to a host fd: its table entry's and those
 // of the syscalls using it. The last one closes it.
 type hostRef struct {
-	fd   int
-	refs atomic.Int32
+	fd    int
+	refs  atomic.Int32
+	after atomic.Pointer[func()] // run once the host fd is closed (a pty master's hangup)
 }
 
 func newHostRef(fd int) *hostRef {
@@ -123,11 +124,21 @@ func newHostRef(fd int) *hostRef {
 	return r
 }
 
-func (r *hostRef) put() error {
-	if r.refs.Add(-1) == 0 {
-		return unix.Close(r.fd)
+// put drops a reference; the last closes the host fd and runs after, the
+// table's (set before its reference goes, so whichever put is last sees
+// it).
+func (r *hostRef) put(after func()) error {
+	if after != nil {
+		r.after.Store(&after)
 	}
-	return nil
+	if r.refs.Add(-1) != 0 {
+		return nil
+	}
+	err := unix.Close(r.fd)
+	if f := r.after.Load(); f != nil {
+		(*f)()
+	}
+	return err
 }
 
 // FDTable maps guest fds to host fds. The zero value is an empty table.
@@ -213,11 +224,25 @@ func (t *FDTable) FileRoom() error {
 // syscall still uses it) and uncounts it (t.mu need not be held: the entry
 // is out of the table).
 func (t *FDTable) release(e *FDEntry) error {
+	var hangup func()
+	if t.Sb != nil && t.Sb.PtyHangup != nil {
+		if n := ptyMasterOf(e); n >= 0 { // pty.go
+			gen := t.Sb.PtyGen(n)
+			hangup = func() {
+				if ptyGone(n) {
+					t.Sb.PtyHangup(n, gen) // that was its master's last close
+				}
+			}
+		}
+	}
 	var err error
 	if e.ref != nil {
-		err = e.ref.put()
+		err = e.ref.put(hangup) // run when the host fd really closes
 	} else {
 		err = unix.Close(e.Host)
+		if hangup != nil {
+			hangup()
+		}
 	}
 	if t.Sb != nil {
 		t.Sb.dropFD(e.File)
@@ -529,7 +554,7 @@ func (p *Task) Held(fd int) (FDEntry, bool) {
 // dispatcher, after each syscall).
 func (p *Task) ReleaseHeld() {
 	for i, r := range p.held {
-		r.put()
+		r.put(nil)
 		p.held[i] = nil
 	}
 	p.held = p.held[:0]

@@ -912,6 +912,10 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 		unix.Close(fd)
 		return Resolved{FD: -1}, unix.EACCES
 	}
+	if isHostPtmx(fd) {
+		unix.Close(fd) // the host's /dev/ptmx node: the guest's (pty.go)
+		return openPts("/dev/ptmx", "ptmx", false, flags, 0)
+	}
 	if hm != nil && hm.NoDev && flags&unix.O_PATH == 0 {
 		var st unix.Stat_t
 		if unix.Fstat(fd, &st) == nil && (st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {

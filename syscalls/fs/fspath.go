@@ -426,6 +426,12 @@ func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Res
 		return openPts(g, strings.TrimPrefix(strings.TrimPrefix(g, "/dev/pts"), "/"), false, flags, mode)
 	case unix.PROC_SUPER_MAGIC:
 	default:
+		if isHostPtmx(fd) {
+			// The host's /dev/ptmx by another name (a relative path
+			// from /dev, a symlink): the guest's (pty.go).
+			unix.Close(fd)
+			return openPts("/dev/ptmx", "ptmx", false, flags, mode)
+		}
 		return Resolved{FD: fd, Guest: guest, Origin: FromRoot}, nil
 	}
 	hp, err := HostPathOf(fd)

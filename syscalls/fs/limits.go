@@ -74,6 +74,14 @@ type Sandbox struct {
 	Pipes map[pipeKey]*pipeCharge
 
 	UTS utsState // uts.go
+
+	// PtyGen is guest pty number n's generation (a new master makes a
+	// new one), taken before a master's host close; PtyHangup is told
+	// that the master of that generation has had its last close (pty.go),
+	// for the session side's SIGHUP. Both may be called with an fd
+	// table's lock held: they take no lock of the kernel's but its own.
+	PtyGen    func(n int) uint64
+	PtyHangup func(n int, gen uint64)
 }
 
 // NewSandbox returns the state for a guest with limits l (zero fields get

@@ -259,6 +259,19 @@ func openPts(clean, name string, trailing bool, flags int, mode uint32) (Resolve
 	return Resolved{FD: fd, Guest: clean, Origin: FromDevice}, nil
 }
 
+// isHostPtmx says whether host fd fd is a ptmx node (5:2) other than the
+// guest instance's: the host's /dev/ptmx reached by another path than
+// "/dev/ptmx" (relative from /dev, a symlink, a bind mount). Opening it
+// would allocate from the host's devpts, whose ptys the guest must not
+// hold (they count against the host's kernel.pty.max and are visible
+// there); the lookup is redirected to the guest's instance instead. The
+// host open that found it made a pty its close at once frees.
+func isHostPtmx(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR &&
+		st.Rdev == unix.Mkdev(5, 2) && (pts.fd < 0 || st.Dev != pts.dev)
+}
+
 // OnHostPts says whether host fd fd is a devpts other than the guest's.
 func OnHostPts(fd int) bool {
 	var sf unix.Statfs_t
@@ -332,4 +345,23 @@ func (p *Task) openTTY(trailing bool, flags int) (Resolved, error) {
 	}
 	r.Close()
 	return Resolved{FD: -1}, unix.ENXIO
+}
+
+// ptyMasterOf is the index of the guest pty whose master e is, or -1.
+func ptyMasterOf(e *FDEntry) int {
+	if f := e.File; f == nil || f.Origin != FromDevice || f.Path != "/dev/ptmx" && f.Path != "/dev/pts/ptmx" {
+		return -1
+	}
+	if n, master, ok := Pty(e.Host); ok && master {
+		return n
+	}
+	return -1
+}
+
+// ptyGone says whether guest pty n is no more: Linux's pty_close removes
+// the slave's node at the master's last close, before it hangs the slave
+// up.
+func ptyGone(n int) bool {
+	var st unix.Stat_t
+	return pts.fd >= 0 && unix.Fstatat(pts.fd, abi.Itoa(n), &st, unix.AT_SYMLINK_NOFOLLOW) == unix.ENOENT
 }

@@ -17,6 +17,8 @@ func (k *Kernel) SetSandbox(sb *fs.Sandbox) {
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
 	k.Sb = sb
+	sb.PtyGen = k.ptyGen                                              // tty.go
+	sb.PtyHangup = func(n int, gen uint64) { go k.ptyHungUp(n, gen) } // after the caller's locks
 	for _, p := range k.Procs {
 		p.Files.Attach(sb)
 		p.MM.OnOOM = k.copyOOM // oom.go; forks and execs inherit it

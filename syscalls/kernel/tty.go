@@ -11,6 +11,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -90,11 +91,13 @@ func (p *Process) GetForeground(h int, arg uint64) (uint64, error) {
 // in the tty: a session leader without one takes one with TIOCSCTTY, a
 // process of the session reaches it as /dev/tty, and TIOCSPGRP picks
 // which of the session's groups is in the foreground. A session's
-// terminal is lost when its leader is gone (exited, a zombie) or calls
-// TIOCNOTTY. What the line discipline would do with signals (^C's SIGINT,
-// SIGTTIN/SIGTTOU for background groups, SIGHUP at hangup) is not done:
-// the host tty has no session to send them to. A window size change
-// sends SIGWINCH to the foreground group, as Linux's tty_do_resize.
+// terminal is lost when its leader exits (its foreground group gets
+// SIGHUP), calls TIOCNOTTY, or the master's last close hangs the slave
+// up (the leader gets SIGHUP). The host tty has no session to signal, so
+// what Linux's tty layer sends is sent from here: SIGWINCH for a new
+// window size (tty_do_resize), the ISIG characters' signals written to
+// the master (syscalls/io.go ptyWrote), SIGTTIN/SIGTTOU to background
+// groups (TTYCheck). Kernel.Mu guards Kernel.ptys and every ptyTTY.
 
 // ptyKey names one of the guest's terminals: its index and side (the
 // session side is always a slave's).
@@ -177,7 +180,10 @@ func (p *Process) PtyIoctl(h, n int, master bool, req, arg uint64) (r uint64, er
 		return 0, k.noCtty(p, key), true
 	case unix.TIOCGPGRP, unix.TIOCGSID:
 		k.Mu.Lock()
-		t := k.ttyOf(key)
+		var sid, pgrp int
+		if t := k.ttyOf(key); t != nil {
+			sid, pgrp = t.sid, t.pgrp
+		}
 		ctty, _, has := k.cttyOf(p)
 		k.Mu.Unlock()
 		// Linux: ENOTTY on the slave unless it is the caller's
@@ -186,15 +192,12 @@ func (p *Process) PtyIoctl(h, n int, master bool, req, arg uint64) (r uint64, er
 		if !master && (!has || ctty != key) {
 			return 0, unix.ENOTTY, true
 		}
-		v := 0
-		switch {
-		case t == nil && req == unix.TIOCGSID:
-			return 0, unix.ENOTTY, true
-		case t == nil:
-		case req == unix.TIOCGSID:
-			v = t.sid
-		default:
-			v = t.pgrp
+		v := pgrp
+		if req == unix.TIOCGSID {
+			if sid == 0 {
+				return 0, unix.ENOTTY, true
+			}
+			v = sid
 		}
 		var b [4]byte
 		abi.Put32(b[:], uint32(v))
@@ -429,4 +432,64 @@ func (k *Kernel) ttyLeaderExit(p *Process) {
 		}
 		delete(k.ptys, key)
 	}
+}
+
+// ptyHungUp is the hangup of guest pty n's slave at its master's last
+// close (Linux's pty_close, tty_vhangup): the session whose terminal it
+// was loses it, and its leader gets SIGHUP and SIGCONT
+// (tty_signal_session_leader). The host hangs up the slave itself (reads
+// give EOF, EIO).
+func (k *Kernel) ptyHungUp(n int, gen uint64) {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	if k.ptyGen(n) != gen {
+		return // the number has a new pty already (NewPty)
+	}
+	key := ptyKey{n, false}
+	t := k.ttyOf(key)
+	delete(k.ptys, key)
+	if t == nil {
+		return
+	}
+	if l := k.Procs[t.sid]; l != nil && !l.Proc.zombie {
+		for _, sig := range []int{int(unix.SIGHUP), int(unix.SIGCONT)} {
+			liveThread(l, sig).post(sig, Siginfo{Signo: int32(sig), Code: siKernel})
+		}
+	}
+}
+
+// NewPty is a new master of guest pty n: whatever session the number's
+// last pty was (its hangup may still be on its way: ptyHungUp) is over.
+func (p *Process) NewPty(n int) {
+	if k := p.Proc.K; k != nil {
+		ptyGens.Lock()
+		if ptyGens.m == nil {
+			ptyGens.m = map[ptyGenKey]uint64{}
+		}
+		ptyGens.m[ptyGenKey{k, n}]++
+		ptyGens.Unlock()
+		k.Mu.Lock()
+		delete(k.ptys, ptyKey{n, false})
+		k.Mu.Unlock()
+	}
+}
+
+// ptyGens counts each pty number's masters (NewPty), under a lock of its
+// own that nothing is taken under: fd tables read it with their lock held
+// (fs.Sandbox.PtyGen).
+var ptyGens struct {
+	sync.Mutex
+	m map[ptyGenKey]uint64
+}
+
+type ptyGenKey struct {
+	k *Kernel
+	n int
+}
+
+// ptyGen is pty number n's generation.
+func (k *Kernel) ptyGen(n int) uint64 {
+	ptyGens.Lock()
+	defer ptyGens.Unlock()
+	return ptyGens.m[ptyGenKey{k, n}]
 }

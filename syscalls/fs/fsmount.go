@@ -755,7 +755,10 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		}
 		if g == "/dev/pts" || last && g == "/dev/ptmx" {
 			// The guest's devpts instance (pty.go), whatever is mounted.
-			return p.LookupAbs(g+"/"+strings.Join(rest, "/"), flags, mode)
+			if len(rest) > 0 {
+				g += "/" + strings.Join(rest, "/") // "" keeps a trailing slash
+			}
+			return p.LookupAbs(g, flags, mode)
 		}
 		if last {
 			if a, ok := fdAliases[g]; ok {

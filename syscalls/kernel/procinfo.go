@@ -149,8 +149,7 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 			}
 		}
 	}
-	in.Blocked = q.Sig.Mask
-	in.Pending = q.pending() // its own and the process's (sigqueue.go)
+	in.Pending, in.Blocked = q.pending() // its own and the process's (sigqueue.go)
 	if mem && q.MM != nil {
 		in.HasMM = true
 		for _, v := range q.MM.VMAs() {

@@ -177,16 +177,22 @@ func (p *Process) postExpiry(g *GTimer) {
 	if target == nil {
 		return
 	}
+	// Still queued: merge this expiry into it (its siginfo's si_overrun
+	// is g.info's). Checked and written under the lock of the queue it
+	// is on, under which the taker marks it gone before reading it.
+	lock := &target.Proc.SigMu
+	if g.Notify&SigevThreadID == 0 && target.Proc.Group != nil {
+		lock = &target.Proc.Group.sigMu
+	}
+	lock.Lock()
 	if g.info != nil && g.gone != nil && !g.gone.Load() {
-		// Still queued: merge this expiry into it (its siginfo's
-		// si_overrun is g.info, read when it is taken).
-		target.Proc.SigMu.Lock() // the taker reads the bytes under it
 		g.overrun = min(g.overrun+1, maxOverrun)
 		binary.LittleEndian.PutUint32(g.info[20:], uint32(g.overrun))
 		g.LastOver = g.overrun
-		target.Proc.SigMu.Unlock()
+		lock.Unlock()
 		return
 	}
+	lock.Unlock()
 	info := make([]byte, 128)
 	binary.LittleEndian.PutUint32(info[8:], siTimerCode)
 	binary.LittleEndian.PutUint32(info[16:], uint32(g.ID))

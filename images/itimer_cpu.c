@@ -225,6 +225,36 @@ int main(void)
 	sigprocmask(SIG_UNBLOCK, &m, NULL);
 	timer_delete(pt);
 
+	/* 1 ns intervals, the signal blocked: no storm, the expiries are overruns. */
+	sigaddset(&m, SIGRTMIN + 1);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	timer_t fast[2];
+	fast[0] = mk(CLOCK_MONOTONIC, SIGRTMIN, 1, &err);
+	fast[1] = mk(CLOCK_PROCESS_CPUTIME_ID, SIGRTMIN + 1, 2, &err);
+	arm(fast[0], 0, 1, 1);
+	arm(fast[1], 0, 1, 1);
+	long long c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
+	usleep(100000);
+	spin_until(&never, CLOCK_PROCESS_CPUTIME_ID, 50);
+	yes("1 ns timers: the process used < 150 ms of CPU in 100 ms asleep and 50 ms spinning",
+	    ns(CLOCK_PROCESS_CPUTIME_ID) - c0 < 150000000);
+	/* (Each is re-armed when its signal is taken: take each alone.) */
+	sigset_t only;
+	sigemptyset(&only);
+	sigaddset(&only, SIGRTMIN);
+	got = sigtimedwait(&only, &si, &z);
+	yes("1 ns CLOCK_MONOTONIC timer: a signal, overrun > 1000", got == SIGRTMIN && si.si_overrun > 1000);
+	sigemptyset(&only);
+	sigaddset(&only, SIGRTMIN + 1);
+	got = sigtimedwait(&only, &si, &z);
+	yes("1 ns CPU-time timer: a signal, overrun > 1000", got == SIGRTMIN + 1 && si.si_overrun > 1000);
+	timer_delete(fast[0]);
+	timer_delete(fast[1]);
+	while (sigtimedwait(&m, &si, &z) > 0) /* one may have come since */
+		;
+	sigprocmask(SIG_UNBLOCK, &m, NULL);
+	sigdelset(&m, SIGRTMIN + 1);
+
 	/* CLOCK_THREAD_CPUTIME_ID counts the creating thread only. */
 	rt_count = 0;
 	stop = 0;

@@ -6,11 +6,13 @@
  * and IDLE allowed, FIFO and RR EPERM without RLIMIT_RTPRIO, leaving IDLE
  * EPERM without RLIMIT_NICE), reset-on-fork (not to be cleared), what
  * fork, threads and other tasks see, sched_rr_get_interval by policy,
- * posix_spawn's scheduler attributes, and the argument errors. */
+ * posix_spawn's scheduler attributes, sched_getattr and sched_setattr
+ * (nice, flags, sizes, deadline), and the argument errors. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -57,6 +59,112 @@ static long set(pid_t pid, int policy, int prio)
 }
 
 static const char *nsl(int r) { return r ? ename(r) : "0"; }
+
+struct attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t prio;
+	uint64_t runtime, deadline, period;
+	uint32_t umin, umax;
+	uint64_t extra[2];
+};
+
+static void getattr(const char *what, pid_t pid)
+{
+	struct attr a;
+	memset(&a, 0xee, sizeof a);
+	long r = syscall(SYS_sched_getattr, pid, &a, 56, 0);
+	if (r) {
+		printf("%s -> %s\n", what, ename(errno));
+		return;
+	}
+	printf("%s -> size %u, %s, flags %#lx, nice %d, priority %u, dl %lu/%lu/%lu, util %u..%u\n", what, a.size,
+	       pol(a.policy), (unsigned long)a.flags, a.nice, a.prio, (unsigned long)a.runtime, (unsigned long)a.deadline,
+	       (unsigned long)a.period, a.umin, a.umax);
+}
+
+static long setattr(pid_t pid, uint32_t size, uint32_t policy, uint64_t flags, int nice, uint32_t prio)
+{
+	struct attr a = {0};
+	a.size = size;
+	a.policy = policy;
+	a.flags = flags;
+	a.nice = nice;
+	a.prio = prio;
+	return syscall(SYS_sched_setattr, pid, &a, 0);
+}
+
+/* sched_getattr and sched_setattr, in a child (nice values only go up). */
+static void attrs(void)
+{
+	fflush(stdout);
+	pid_t c = fork();
+	if (c) {
+		waitpid(c, NULL, 0);
+		return;
+	}
+	rc("sched_setscheduler(0, SCHED_OTHER, 0)", set(0, SCHED_OTHER, 0));
+	getattr("sched_getattr(0)", 0);
+	rc("sched_setattr(SCHED_OTHER, nice 5)", setattr(0, 56, SCHED_OTHER, 0, 5, 0));
+	getattr("  now", 0);
+	errno = 0;
+	printf("  getpriority -> %d\n", getpriority(PRIO_PROCESS, 0));
+	rc("sched_setattr(SCHED_OTHER, nice 2) (lower)", setattr(0, 56, SCHED_OTHER, 0, 2, 0));
+	struct attr sl = {.size = 56, .policy = SCHED_OTHER, .nice = 5, .runtime = 5000000};
+	rc("sched_setattr(SCHED_OTHER, runtime 5 ms: a custom slice)", syscall(SYS_sched_setattr, 0, &sl, 0));
+	getattr("  now", 0);
+	sl.runtime = 50;
+	rc("sched_setattr(SCHED_OTHER, runtime 50 ns)", syscall(SYS_sched_setattr, 0, &sl, 0));
+	getattr("  now", 0);
+	rc("sched_setscheduler(0, SCHED_OTHER, 0) (the slice back to the base)", set(0, SCHED_OTHER, 0));
+	getattr("  now", 0);
+	rc("sched_setattr(SCHED_BATCH, nice 30 (clamped))", setattr(0, 48, SCHED_BATCH, 0, 30, 0));
+	getattr("  now", 0);
+	rc("sched_setattr(KEEP_POLICY|KEEP_PARAMS|RESET_ON_FORK)", setattr(0, 56, 99, 0x18 | 1, 0, 0));
+	getattr("  now", 0);
+	rc("sched_setattr(KEEP_POLICY, SCHED_IDLE... nice 19)", setattr(0, 56, SCHED_IDLE, 0x08 | 1, 19, 0));
+	getattr("  now", 0);
+	rc("sched_setattr(size 0: the first version)", setattr(0, 0, SCHED_BATCH, 1, 19, 0));
+	struct attr a = {0};
+	a.size = 47;
+	rc("sched_setattr(size 47)", syscall(SYS_sched_setattr, 0, &a, 0));
+	printf("  size written back: %u\n", a.size);
+	a = (struct attr){.size = 72, .policy = SCHED_BATCH, .flags = 1, .nice = 19};
+	rc("sched_setattr(size 72, zero tail)", syscall(SYS_sched_setattr, 0, &a, 0));
+	a.extra[1] = 1;
+	rc("sched_setattr(size 72, tail not zero)", syscall(SYS_sched_setattr, 0, &a, 0));
+	printf("  size written back: %u\n", a.size);
+	rc("sched_setattr(flags 0x80)", setattr(0, 56, SCHED_BATCH, 0x81, 19, 0));
+	rc("sched_setattr(util clamp, size 48)", setattr(0, 48, SCHED_BATCH, 0x21, 19, 0));
+	rc("sched_setattr(util clamp)", setattr(0, 56, SCHED_BATCH, 0x21, 19, 0));
+	rc("sched_setattr(SCHED_FIFO 1)", setattr(0, 56, SCHED_FIFO, 1, 0, 1));
+	rc("sched_setattr(SCHED_DEADLINE, no parameters)", setattr(0, 56, 6, 1, 0, 0));
+	a = (struct attr){.size = 56, .policy = 6, .flags = 1, .runtime = 10000000, .deadline = 30000000, .period = 100000000};
+	rc("sched_setattr(SCHED_DEADLINE 10/30/100 ms)", syscall(SYS_sched_setattr, 0, &a, 0));
+	rc("sched_setattr(policy -1)", setattr(0, 56, (uint32_t)-1, 1, 19, 0));
+	rc("sched_setattr(pid -1)", setattr(-1, 56, SCHED_BATCH, 1, 19, 0));
+	rc("sched_setattr(3999999)", setattr(3999999, 56, SCHED_BATCH, 1, 19, 0));
+	rc("sched_setattr(NULL)", syscall(SYS_sched_setattr, 0, NULL, 0));
+	rc("sched_setattr(bad)", syscall(SYS_sched_setattr, 0, (void *)8, 0));
+	rc("sched_setattr(flags arg 1)", syscall(SYS_sched_setattr, 0, &a, 1));
+	getattr("  finally", 0);
+	struct attr g;
+	memset(&g, 0xee, sizeof g);
+	rc("sched_getattr(usize 48)", syscall(SYS_sched_getattr, 0, &g, 48, 0));
+	printf("  size %u, next word %s\n", g.size, g.umin == 0xeeeeeeee ? "untouched" : "written");
+	rc("sched_getattr(usize 80)", syscall(SYS_sched_getattr, 0, &g, 80, 0));
+	printf("  size %u\n", g.size);
+	rc("sched_getattr(usize 47)", syscall(SYS_sched_getattr, 0, &g, 47, 0));
+	rc("sched_getattr(usize 4097)", syscall(SYS_sched_getattr, 0, &g, 4097, 0));
+	rc("sched_getattr(flags 1)", syscall(SYS_sched_getattr, 0, &g, 56, 1));
+	rc("sched_getattr(NULL)", syscall(SYS_sched_getattr, 0, NULL, 56, 0));
+	rc("sched_getattr(bad)", syscall(SYS_sched_getattr, 0, (void *)8, 56, 0));
+	rc("sched_getattr(-1)", syscall(SYS_sched_getattr, -1, &g, 56, 0));
+	rc("sched_getattr(3999999)", syscall(SYS_sched_getattr, 3999999, &g, 56, 0));
+	fflush(stdout);
+	_exit(0);
+}
 
 static volatile pid_t thread_tid;
 static volatile int done;
@@ -198,6 +306,7 @@ int main(void)
 		waitpid(sp_pid, &st, 0);
 		printf("  child saw policy %d\n", WEXITSTATUS(st));
 	}
+	attrs();
 	return 0;
 }
 

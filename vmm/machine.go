@@ -24,6 +24,7 @@ import (
 	"kshim/boot"
 	"kshim/ept"
 	"kshim/guestmm"
+	"kshim/syscalls/kernel"
 )
 
 const (
@@ -155,6 +156,9 @@ type VCPU struct {
 	// (for the fault-around policy and stats.go).
 	runNS  int64
 	drains uint64
+	// acct is the task whose user time a KVM_RUN outside an exit counts
+	// (run.go; syscalls/kernel/cputime.go), nil outside Run.
+	acct *kernel.Process
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.

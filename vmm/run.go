@@ -52,7 +52,11 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 	defer c.leaveSpace()
 	// This thread's CPU time from here is the task's (syscalls/kernel/cputime.go).
 	p.CPUStart()
-	defer p.CPUStop()
+	c.acct = p
+	defer func() {
+		c.acct = nil
+		p.CPUStop()
+	}()
 	if rs := c.m.stats; rs != nil && st.task == nil {
 		st.task = &taskStats{}
 		t0, w0, d0 := nanotime(), c.Flush.Writes(), c.drains
@@ -63,9 +67,7 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 		}()
 	}
 	for !p.Exited {
-		p.Entering()
 		err := c.runGuest()
-		p.Ran(c.runNS) // the guest's user time (syscalls/kernel/cputime.go)
 		var t0 int64
 		if st.task != nil {
 			st.task.exits++
@@ -552,11 +554,20 @@ func (c *VCPU) runGuest() error {
 	// From here the guest may be anywhere in kflush: no queued record
 	// may grow any more (ept.FlushQueue.Seal).
 	c.Flush.Seal()
+	// A run outside an exit runs the task's user code: its user time
+	// (syscalls/kernel/cputime.go); a drain's runs the shim's.
+	user := c.acct != nil && !c.inExit
+	if user {
+		c.acct.Entering()
+	}
 	t := nanotime()
 	atomic.StoreInt32(&c.inRun, 1)
 	err := c.CPU.Run()
 	atomic.StoreInt32(&c.inRun, 0)
 	c.runNS = nanotime() - t
+	if user {
+		c.acct.Ran(c.runNS)
+	}
 	c.leftGuest()
 	return err
 }

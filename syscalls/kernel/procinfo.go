@@ -160,8 +160,7 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 			}
 		}
 	}
-	in.Blocked = q.Sig.Mask
-	in.Pending = q.pending() // its own and the process's (sigqueue.go)
+	in.Pending, in.Blocked = q.pending() // its own and the process's (sigqueue.go)
 	in.SigQueued = uint64(max(queued.Load(), 0))
 	if l, err := q.Rlimit(unix.RLIMIT_SIGPENDING); err == nil {
 		in.SigLimit = l.Cur

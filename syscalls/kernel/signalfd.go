@@ -268,7 +268,8 @@ func (s *Signalfd) setReady(on bool) {
 func (s *Signalfd) Sync(p *Process) {
 	sfdMu.Lock()
 	defer sfdMu.Unlock()
-	ready := p.pending()&s.mask.Load() != 0
+	set, _ := p.pending()
+	ready := set&s.mask.Load() != 0
 	s.setReady(ready)
 }
 

@@ -166,25 +166,30 @@ func (t *Process) ignores(sig int) bool {
 }
 
 // wants reports whether t can take sig now (Linux's wants_signal): it does
-// not block it or waits for it, and is not ending.
+// not block it or waits for it. (A thread that is ending may be chosen:
+// it passes the signal on as it ends, retarget.)
 func (t *Process) wants(sig int) bool {
-	if t.Exited {
-		return false
-	}
 	return !t.blocks(sig) || t.Sig.waiting.Load()&Bit(sig) != 0
 }
 
-// pending is the union of t's own and its group's pending signals.
-func (t *Process) pending() uint64 {
+// pending is the union of t's own and its group's pending signals, and
+// t's mask (read together under its SigMu: any task may ask).
+func (t *Process) pending() (set, mask uint64) {
 	t.Proc.SigMu.Lock()
 	defer t.Proc.SigMu.Unlock()
-	set := t.Sig.pend.set
+	set = t.Sig.pend.set
 	if g := t.Proc.Group; g != nil {
 		g.sigMu.Lock()
 		set |= g.shared.set
 		g.sigMu.Unlock()
 	}
-	return set
+	return set, t.Sig.Mask
+}
+
+// ready is the pending signals t does not block.
+func (t *Process) ready() uint64 {
+	set, mask := t.pending()
+	return set &^ mask
 }
 
 // takeSig removes the lowest signal of set pending for t, its own queue
@@ -379,7 +384,10 @@ func (g *threadGroup) flushShared() {
 
 // Pending is rt_sigpending's answer: the signals pending for p, its own
 // and its process's, that it blocks.
-func (p *Process) Pending() uint64 { return p.pending() & p.Sig.Mask }
+func (p *Process) Pending() uint64 {
+	set, mask := p.pending()
+	return set & mask
+}
 
 // Retarget passes process signals in bits that p now blocks to threads
 // that can take them (rt_sigsuspend's temporary mask).

@@ -707,7 +707,7 @@ var ErrRestart = errors.New("interrupted: restart or EINTR")
 // Restartable reports whether the signal that will be delivered next lets
 // the interrupted syscall restart (SA_RESTART, or no handler runs).
 func (p *Process) Restartable() bool {
-	ready := p.pending() &^ p.Sig.Mask
+	ready := p.ready()
 	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
 		if ready&1 == 0 {
 			continue
@@ -810,7 +810,7 @@ func (p *Process) Interrupted() bool {
 	if g := p.Proc.Group; g != nil && g.stopped.Load() {
 		return true // the call restarts once the group continues
 	}
-	ready := p.pending() &^ p.Sig.Mask
+	ready := p.ready() // sigqueue.go
 	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
 		if ready&1 == 0 {
 			continue

@@ -181,11 +181,22 @@ func (s *timerSet) checkCPU(p *Process) (wait time.Duration, more bool) {
 		return 0, false
 	}
 	wait = 100 * time.Millisecond
+	// Each clock is read once a check, however many timers use it (a
+	// process's clock reads every thread's).
+	seen := map[CPUClockRef]time.Duration{}
+	clock := func(c *CPUClockRef) time.Duration {
+		v, ok := seen[*c]
+		if !ok {
+			v = c.nowLocked()
+			seen[*c] = v
+		}
+		return v
+	}
 	check := func(t *GTimer, itimer bool) {
 		if t == nil || t.cpuDue == 0 {
 			return
 		}
-		now := t.CPU.nowLocked()
+		now := clock(t.CPU)
 		if now >= t.cpuDue {
 			switch {
 			case t.Interval <= 0:
@@ -194,9 +205,10 @@ func (s *timerSet) checkCPU(p *Process) (wait time.Duration, more bool) {
 				t.cpuDue += t.Interval // check_cpu_itimer: one interval a check
 			default:
 				t.cpuDue += t.Interval
-				for t.cpuDue <= now { // bump_cpu_timer: the missed ones are overruns
-					t.cpuDue += t.Interval
-					t.overrun++
+				if t.cpuDue <= now { // bump_cpu_timer: the missed ones are overruns
+					n := (now-t.cpuDue)/t.Interval + 1
+					t.cpuDue += n * t.Interval
+					t.overrun = int(min(int64(t.overrun)+int64(n), maxOverrun))
 				}
 			}
 			p.postExpiry(t)
@@ -205,7 +217,7 @@ func (s *timerSet) checkCPU(p *Process) (wait time.Duration, more bool) {
 			return
 		}
 		more = true
-		left := max(t.cpuDue-t.CPU.nowLocked(), 0) / time.Duration(t.CPU.rate())
+		left := max(t.cpuDue-now, 0) / time.Duration(t.CPU.rate())
 		wait = min(wait, left)
 	}
 	check(s.virt, true)

@@ -39,6 +39,11 @@ const (
 	TimerAbstime  = 1
 	siTimerCode   = 0xfffffffe // SI_TIMER (-2) as the guest's int
 	maxSec        = int64(1<<63-1)/int64(time.Second) - 1
+	// maxOverrun is where si_overrun and timer_getoverrun saturate
+	// (DELAYTIMER_MAX, INT_MAX); minRearm the shortest wait between two
+	// expiries of a wall-clock timer.
+	maxOverrun = 1<<31 - 1
+	minRearm   = 50 * time.Microsecond
 )
 
 // GTimer is one timer: a POSIX timer or the process's ITIMER_REAL.
@@ -146,11 +151,15 @@ func (s *timerSet) fire(p *Process, g *GTimer, gen uint64) {
 		// The next expiry keeps the period; expiries the callback
 		// missed count as overruns.
 		next := g.due.Add(g.Interval)
-		for now := time.Now(); !next.After(now); next = next.Add(g.Interval) {
-			g.overrun++
+		if late := time.Since(next); late >= 0 {
+			n := late/g.Interval + 1 // by division: an interval may be 1 ns
+			next = next.Add(n * g.Interval)
+			g.overrun += int(min(n, maxOverrun))
 		}
 		g.due = next
-		g.t = time.AfterFunc(time.Until(next), func() { s.fire(p, g, gen) })
+		// At most one expiry each minRearm: the overruns count the rest
+		// (Linux re-arms a timer only when its signal is taken).
+		g.t = time.AfterFunc(max(time.Until(next), minRearm), func() { s.fire(p, g, gen) })
 	} else {
 		g.due = time.Time{}
 		g.t = nil
@@ -168,19 +177,26 @@ func (p *Process) postExpiry(g *GTimer) {
 	if target == nil {
 		return
 	}
+	// Still queued: merge this expiry into it (its siginfo's si_overrun
+	// is g.info's). Checked and written under the lock of the queue it
+	// is on, under which the taker marks it gone before reading it.
+	lock := &target.Proc.SigMu
+	if g.Notify&SigevThreadID == 0 && target.Proc.Group != nil {
+		lock = &target.Proc.Group.sigMu
+	}
+	lock.Lock()
 	if g.info != nil && g.gone != nil && !g.gone.Load() {
-		// Still queued: merge this expiry into it (its siginfo's
-		// si_overrun is g.info, read when it is taken).
-		target.Proc.SigMu.Lock() // the taker reads the bytes under it
-		g.overrun++
+		g.overrun = min(g.overrun+1, maxOverrun)
 		binary.LittleEndian.PutUint32(g.info[20:], uint32(g.overrun))
 		g.LastOver = g.overrun
-		target.Proc.SigMu.Unlock()
+		lock.Unlock()
 		return
 	}
+	lock.Unlock()
 	info := make([]byte, 128)
 	binary.LittleEndian.PutUint32(info[8:], siTimerCode)
 	binary.LittleEndian.PutUint32(info[16:], uint32(g.ID))
+	g.overrun = min(g.overrun, maxOverrun)
 	binary.LittleEndian.PutUint32(info[20:], uint32(g.overrun))
 	binary.LittleEndian.PutUint64(info[24:], g.Value)
 	if g.ID < 0 { // ITIMER_REAL: a plain kernel SIGALRM

@@ -207,8 +207,8 @@ func (q *Process) vforkWaiting() bool {
 
 // oomVictim returns the live process with the most resident guest RAM
 // (ties: the higher pid) and its page count. A process waiting for a
-// vfork child is no candidate: its memory is the child's too. The faulting process is a candidate, so there
-// is always one. Kernel.Mu held.
+// vfork child is no candidate: its memory is the child's too. The
+// faulting process is a candidate, so there is always one. Kernel.Mu held.
 func (k *Kernel) oomVictim() (*Process, uint64) {
 	var pids []int
 	for pid := range k.Procs {

@@ -36,7 +36,9 @@
 package ept
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -75,8 +77,17 @@ type FlushQueue struct {
 	// them between two Invalidates; further changes queue records.
 	inv      *Memory
 	inval    []uint64
+	invEnt   []invEntry // the entries whose old frames inval holds
 	invalMax int
+	// overLimit: the operation went past invalMax, so its further
+	// changes are guest writes too (until the next Invalidate).
+	overLimit bool
 }
+
+// invEntry is a change made by invalidation: its entry (guest-physical,
+// and in the direct map) and linear address, to queue a guest write of it
+// instead (convertLocked).
+type invEntry struct{ entryVA, va, e uint64 }
 
 // SetInvalidate picks the frame-invalidation protocol (see the head
 // comment) with mem the guest's memory; nil turns it off. Up to max frames
@@ -96,6 +107,13 @@ func (q *FlushQueue) Invalidating() bool {
 	return q.inv != nil
 }
 
+// InvalidateLimit is how many frames an operation invalidates at most.
+func (q *FlushQueue) InvalidateLimit() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.invalMax
+}
+
 // Invalidations returns how many frames wait to be invalidated.
 func (q *FlushQueue) Invalidations() int {
 	q.mu.Lock()
@@ -109,14 +127,44 @@ func (q *FlushQueue) Invalidations() int {
 func (q *FlushQueue) Invalidate() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.overLimit = false
 	if len(q.inval) == 0 {
 		return nil
 	}
 	if err := q.inv.Invalidate(q.inval); err != nil {
 		return err
 	}
-	q.inval = q.inval[:0]
+	q.inval, q.invEnt = q.inval[:0], q.invEnt[:0]
 	return nil
+}
+
+// convertLocked turns the changes waiting for invalidation into guest-write
+// records of their entries' current values, as far as the queue has room
+// (the rest stay invalidations): once an operation needs a guest flush
+// anyway, the entries it rewrites cost the flush nearly nothing, while
+// each invalidation costs its own madvise. Called with mu held.
+func (q *FlushQueue) convertLocked() {
+	idx := make([]int, len(q.invEnt))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(q.invEnt[a].e, q.invEnt[b].e) })
+	done := make([]bool, len(idx))
+	for _, i := range idx {
+		x := q.invEnt[i]
+		if !q.recordLocked(x.entryVA, le.Uint64(q.inv.Slice(x.e, 8)), x.va, x.e) {
+			break
+		}
+		done[i] = true
+	}
+	k := 0
+	for i := range q.inval {
+		if !done[i] {
+			q.inval[k], q.invEnt[k] = q.inval[i], q.invEnt[i]
+			k++
+		}
+	}
+	q.inval, q.invEnt = q.inval[:k], q.invEnt[:k]
 }
 
 // invlpgMax: in host-writes mode, past this many invlpg records the flush
@@ -181,15 +229,22 @@ func (q *FlushQueue) queuedLocked(e uint64) bool {
 // queued a record for the guest (false: nothing, or a frame to invalidate).
 func (q *FlushQueue) push(entryVA, value, va, e, old uint64) (record bool, err error) {
 	q.mu.Lock()
-	if q.inv != nil && old&PTEHuge == 0 && len(q.inval) < q.invalMax && !q.queuedLocked(e) {
-		// The entry holds value once this returns (pagetable.go makes
-		// the VMM's write): what must go is the translation of the
-		// frame it held. An entry with a record waiting gets records
-		// after it, in order.
-		q.writes++
-		q.inval = append(q.inval, Frame(old))
-		q.mu.Unlock()
-		return false, nil
+	if q.inv != nil && old&PTEHuge == 0 && !q.queuedLocked(e) && !q.overLimit {
+		if len(q.inval) < q.invalMax {
+			// The entry holds value once this returns (pagetable.go
+			// makes the VMM's write): what must go is the
+			// translation of the frame it held. An entry with a
+			// record waiting gets records after it, in order.
+			q.writes++
+			q.inval = append(q.inval, Frame(old))
+			q.invEnt = append(q.invEnt, invEntry{entryVA, va, e})
+			q.mu.Unlock()
+			return false, nil
+		}
+		// Past the limit the operation takes a guest flush: the
+		// changes so far join it, and the ones after.
+		q.convertLocked()
+		q.overLimit = true
 	}
 	if q.hostWrites {
 		defer q.mu.Unlock()
@@ -205,36 +260,50 @@ func (q *FlushQueue) push(entryVA, value, va, e, old uint64) (record bool, err e
 		}
 		return true, nil
 	}
-	if q.extend(entryVA, value, va, e) {
+	if q.recordLocked(entryVA, value, va, e) {
+		q.writes++
 		q.mu.Unlock()
 		return true, nil
 	}
+	q.mu.Unlock()
+	if q.Drain == nil {
+		return false, ErrFlushFull
+	}
+	if err := q.Drain(); err != nil {
+		return false, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.Len() != 0 {
+		return false, ErrFlushFull
+	}
+	clear(q.pending)
+	if !q.recordLocked(entryVA, value, va, e) {
+		return false, ErrFlushFull
+	}
+	q.writes++
+	return true, nil
+}
+
+// recordLocked queues the guest's write of value to entry e (entryVA in
+// the direct map) for va, extending the last record when it continues it;
+// false when the queue has no room. Called with mu held.
+func (q *FlushQueue) recordLocked(entryVA, value, va, e uint64) bool {
+	if q.extend(entryVA, value, va, e) {
+		return true
+	}
 	n := q.Len()
 	if n+recordSlots+1 > q.max {
-		q.mu.Unlock()
-		if q.Drain == nil {
-			return false, ErrFlushFull
-		}
-		if err := q.Drain(); err != nil {
-			return false, err
-		}
-		q.mu.Lock()
-		if n = q.Len(); n != 0 {
-			q.mu.Unlock()
-			return false, ErrFlushFull
-		}
-		clear(q.pending)
+		return false
 	}
-	defer q.mu.Unlock()
 	q.put(n, entryVA)
 	q.put(n+1, 1)
 	q.put(n+2, va)
 	q.put(n+3, value)
 	le.PutUint64(q.area, uint64(n+recordSlots+1))
 	q.pending[e] = struct{}{}
-	q.writes++
 	q.last, q.lastOpen = n, true
-	return true, nil
+	return true
 }
 
 // Invlpg queues an invlpg of va alone, whatever the protocol (the
@@ -295,7 +364,6 @@ func (q *FlushQueue) extend(entryVA, value, va, e uint64) bool {
 	q.put(q.last+1, n+1)
 	le.PutUint64(q.area, uint64(end+1))
 	q.pending[e] = struct{}{}
-	q.writes++
 	if n+1 > fullFlushRun {
 		le.PutUint64(q.area[8:], 1)
 	}

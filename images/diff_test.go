@@ -129,6 +129,7 @@ var programs = []prog{
 	{bin: "mm_segv_handler"},
 	{bin: "mm_bulk"},
 	{bin: "mm_faultaround", kshimArgs: []string{"--rw"}}, // creates its file
+	{bin: "remap_race"},                                  // a page remapped under reading threads: no stale translation (ept/invalidate.go)
 
 	// Processes and threads.
 	{bin: "proc_fork"},

@@ -205,7 +205,36 @@ int main(int argc, char **argv)
 	status("vfork returned", st);
 	printf("shared_var=%d\n", shared_var);
 
-	/* 11. Many in a row (subprocess's failed Popens). */
+	/* 11. The vfork wait ends with a SIGKILL of the parent (Linux's wait is
+	 * killable): the parent dies while its child still runs on its
+	 * memory, then the child is killed too. */
+	int pids[2];
+	if (pipe(pids) < 0)
+		return 1;
+	pid_t par = fork();
+	if (par == 0) {
+		if (vfork() == 0) {
+			pid_t me2 = getpid();
+			write(pids[1], &me2, sizeof me2);
+			for (;;)
+				pause();
+		}
+		_exit(3); /* not reached: killed while waiting */
+	}
+	pid_t vchild;
+	if (read(pids[0], &vchild, sizeof vchild) != sizeof vchild)
+		return 1;
+	kill(par, SIGKILL);
+	alarm(10); /* a wait that a SIGKILL cannot end would hang here */
+	waitpid(par, &st, 0);
+	alarm(0);
+	status("killed vfork parent", st);
+	printf("vfork child still there: %d\n", kill(vchild, 0) == 0);
+	kill(vchild, SIGKILL);
+	close(pids[0]);
+	close(pids[1]);
+
+	/* 12. Many in a row (subprocess's failed Popens). */
 	int ok = 0;
 	for (int i = 0; i < 200; i++) {
 		err = posix_spawn(&c, "/nonexistent/program", NULL, NULL, sargv, environ);

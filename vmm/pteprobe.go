@@ -19,12 +19,15 @@
 // that happened to be dropped between edit and read cannot pass every
 // trial by chance, since each uses its own page).
 //
-// Where the edit stays stale, a second measurement tries the
-// frame-invalidation protocol (ept/invalidate.go): the same trials, but
-// after its edit the VMM invalidates its view of the old frame and
-// resumes the guest with no flush at all. Only if every trial sees the new
-// frame do the queues collect old frames instead of guest writes
-// (FlushQueue.SetInvalidate); otherwise the guest writes, as before.
+// Where the edit stays stale, the same trial then tries the
+// frame-invalidation protocol (ept/invalidate.go): with the guest still
+// reading the old frame, the VMM invalidates its view of that frame and
+// resumes the guest with no flush at all. Only if every trial then sees
+// the new frame do the queues collect old frames instead of guest writes
+// (FlushQueue.SetInvalidate); otherwise the guest writes, as before. Two
+// stale trials decide it there (eight guest entries in all, five more
+// than the stale first trial alone took), three visible ones elsewhere;
+// the flush trials' times size the invalidation's limit.
 //
 // Invariants: the probe leaves no trace: its address space, frames and
 // queued records are gone when it returns, and it runs before any program
@@ -60,7 +63,7 @@ func (m *Machine) HostWrites() bool { return m.hostWrites }
 // Its errors are the vCPU's (KVM failing); an inconclusive measurement is
 // not an error, just the guest-write protocol.
 func (c *VCPU) probePTE() error {
-	visible, flushT, err := c.measurePTE(false)
+	visible, inv, flushT, err := c.measurePTE()
 	if err != nil {
 		return fmt.Errorf("page-table probe: %w", err)
 	}
@@ -70,10 +73,6 @@ func (c *VCPU) probePTE() error {
 	}
 	if visible {
 		return nil
-	}
-	inv, _, err := c.measurePTE(true)
-	if err != nil {
-		return fmt.Errorf("page-table probe (frame invalidation): %w", err)
 	}
 	c.m.invalidate = inv
 	// How many frames one operation may invalidate: as many as cost
@@ -140,31 +139,34 @@ func (m *Machine) invalMem() *ept.Memory {
 	return nil
 }
 
-// measurePTE runs the trials: the VMM edits a used entry, then queues an
-// invlpg alone (invalidate false) or invalidates its view of the old frame
-// (true), and reports whether the guest saw the new frame every time, and
-// what that cost over a plain resume (ns, the cheapest trial's).
-func (c *VCPU) measurePTE(invalidate bool) (visible bool, cost int64, err error) {
+// measurePTE runs the trials: the VMM edits a used entry and queues an
+// invlpg alone; where the guest still reads the old frame (stale), the VMM
+// then invalidates its view of the old frame and resumes with no flush. It
+// reports whether every trial saw the edit after the invlpg (visible),
+// else whether every trial saw it after the invalidation (inv), and what
+// the flush cost over a plain resume (ns, the cheapest of the trials).
+func (c *VCPU) measurePTE() (visible, inv bool, cost int64, err error) {
 	var plain, changed int64 = -1, -1
 	cheapest := func(v *int64, t int64) {
 		if *v < 0 || t < *v {
 			*v = t
 		}
 	}
-	visible, err = c.pteTrials(invalidate, func(t int64) { cheapest(&plain, t) }, func(t int64) { cheapest(&changed, t) })
+	visible, inv, err = c.pteTrials(func(t int64) { cheapest(&plain, t) }, func(t int64) { cheapest(&changed, t) })
 	if plain >= 0 && changed >= 0 { // what a change cost, seen or not
 		cost = max(changed-plain, 1)
 	}
-	return visible, cost, err
+	return visible, inv, cost, err
 }
 
 // pteTrials runs the trials of measurePTE, reporting each plain resume's
-// time and each changed one's (edit, invalidation or flush, and resume).
-func (c *VCPU) pteTrials(invalidate bool, plainT, changedT func(int64)) (visible bool, err error) {
+// time and each flushed one's (edit, flush and resume).
+func (c *VCPU) pteTrials(plainT, changedT func(int64)) (visible, inv bool, err error) {
+	visible, inv = true, true
 	mem := c.m.Mem
 	pt, err := c.NewAddressSpace()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	var frames []uint64
 	alloc := func(v uint64) (uint64, error) {
@@ -187,11 +189,11 @@ func (c *VCPU) pteTrials(invalidate bool, plainT, changedT func(int64)) (visible
 	}()
 	code, err := alloc(0)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	copy(mem.Page(code), pteProbeLoop)
 	if err := pt.Map(pteProbeCode, code, ept.PTEUser); err != nil {
-		return false, err
+		return false, false, err
 	}
 	// run enters the guest (resuming it after its last syscall with RBX
 	// set, through the flush when flush is set) until its next syscall
@@ -236,25 +238,28 @@ func (c *VCPU) pteTrials(invalidate bool, plainT, changedT func(int64)) (visible
 		return r.RDI, nil
 	}
 	for i := uint64(0); i < pteProbeTrials; i++ {
+		if i == 2 && !visible {
+			break // two stale trials tell the protocols apart: fewer exits at start-up
+		}
 		va := pteProbeData + i*ept.PageSize
 		oldV, newV := 1000+2*i, 1001+2*i
 		oldF, err := alloc(oldV)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		newF, err := alloc(newV)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if err := pt.Map(va, oldF, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
-			return false, err
+			return false, false, err
 		}
 		// The guest reads the page (the translation is now used: cached
 		// by the TLB or a shadow MMU), twice to be sure it is.
 		for j := 0; j < 2; j++ {
 			t0 := nanotime()
 			if got, err := run(va, false); err != nil || got != oldV {
-				return false, errOr(err, "trial %d: guest read %d, want %d", i, got, oldV)
+				return false, false, errOr(err, "trial %d: guest read %d, want %d", i, got, oldV)
 			}
 			if j == 1 {
 				plainT(nanotime() - t0)
@@ -262,33 +267,45 @@ func (c *VCPU) pteTrials(invalidate bool, plainT, changedT func(int64)) (visible
 		}
 		pte, ok := pt.Lookup(va)
 		if !ok || pte&ept.PTEAccessed == 0 {
-			return false, nil // not marked used: the measurement would say nothing
+			return false, false, nil // not marked used: the measurement would say nothing
 		}
 		// The VMM's own edit of the present entry, then an invlpg alone.
 		e, ok := pt.EntryAddr(va)
 		if !ok {
-			return false, fmt.Errorf("trial %d: no leaf entry for %#x", i, va)
+			return false, false, fmt.Errorf("trial %d: no leaf entry for %#x", i, va)
 		}
 		t0 := nanotime()
 		putU64(mem.Slice(e, 8), newF|pte&^ept.Frame(pte))
-		flush := !invalidate
-		if invalidate {
-			if err := mem.Invalidate([]uint64{oldF}); err != nil {
-				return false, nil // not available here: the guest writes
-			}
-		} else if err := c.Flush.Invlpg(va); err != nil {
-			return false, err
+		if err := c.Flush.Invlpg(va); err != nil {
+			return false, false, err
 		}
-		got, err := run(va, flush)
+		got, err := run(va, true)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		changedT(nanotime() - t0)
+		if got == newV {
+			inv = false // not the case it is for
+			continue
+		}
+		visible = false // stale (or odd): the guest must write, or...
+		if !inv {
+			continue
+		}
+		// ...the frame the guest still reads is invalidated, no flush.
+		if err := mem.Invalidate([]uint64{oldF}); err != nil {
+			inv = false // not available here
+			continue
+		}
+		got, err = run(va, false)
+		if err != nil {
+			return false, false, err
+		}
 		if got != newV {
-			return false, nil // stale (or odd): the guest must write
+			inv = false
 		}
 	}
-	return true, nil
+	return visible, inv && !visible, nil
 }
 
 func errOr(err error, format string, a ...any) error {

@@ -16,8 +16,8 @@
 //   - Every wait is bounded (oomWait) and ends early when the waiting
 //     process is itself being killed, so two killers, or a victim that
 //     cannot stop, cannot deadlock: the process that ran out dies instead.
-//     A process waiting for a vfork child is never chosen (it cannot end
-//     before the child, which may be the one out of memory); a victim's
+//     A process waiting for a vfork child is never chosen (its memory is
+//     the child's too, so killing it alone frees nothing); a victim's
 //     CLONE_VM relatives die with it (the memory is theirs too).
 //   - The killer runs with no lock held but Kernel.Mu (released while it
 //     waits): on a fault, in the VMM's exit; on a syscall's copy into
@@ -207,9 +207,8 @@ func (q *Process) vforkWaiting() bool {
 
 // oomVictim returns the live process with the most resident guest RAM
 // (ties: the higher pid) and its page count. A process waiting for a
-// vfork child is no candidate: it cannot end before the child, which may
-// be the one out of memory. The faulting process is a candidate, so there
-// is always one. Kernel.Mu held.
+// vfork child is no candidate: its memory is the child's too. The
+// faulting process is a candidate, so there is always one. Kernel.Mu held.
 func (k *Kernel) oomVictim() (*Process, uint64) {
 	var pids []int
 	for pid := range k.Procs {

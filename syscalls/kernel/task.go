@@ -21,7 +21,8 @@
 //     thread does (the MM's lock serialises them); the MM counts its
 //     processes (Share, Unshare) and only the last to leave it, by exit or
 //     execve, destroys it and its tables (dropMM). A vfork parent's
-//     calling thread waits for the child's exec or exit (vforkDone).
+//     calling thread waits for the child's exec or exit (vforkDone), or
+//     until it is sent SIGKILL (waitVfork).
 //   - A process that has exited is a zombie until its parent waits for it
 //     (or at once when its parent ignores SIGCHLD or is gone); its vCPU and
 //     memory are released when it exits, not when it is reaped.
@@ -461,9 +462,26 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		return 0, unix.EAGAIN
 	}
 	if vforkDone != nil {
-		<-vforkDone // the child's exec or exit
+		p.waitVfork(vforkDone)
 	}
 	return uint64(c.Pid), nil
+}
+
+// waitVfork waits for a vfork child's exec or exit (done closed). Only a
+// SIGKILL ends the wait early, as Linux's killable vfork wait: the caller
+// then dies on its way out while the child runs on (the memory manager
+// stays while the child uses it: dropMM).
+func (p *Process) waitVfork(done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-p.intr():
+			if p.killPending() {
+				return
+			}
+		}
+	}
 }
 
 // dropMM ends a process's use of mm (exit, execve, a clone undone): the

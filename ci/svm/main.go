@@ -1200,12 +1200,20 @@ func newT2J(name string, s *suiteRun) (*t2jFeed, error) {
 			case "pass", "fail", "skip":
 				t.action = e.Action
 				t.elapsed = e.Elapsed
+				// test2json leaves Elapsed out for -test.v=test2json
+				// input: the "--- PASS: name (1.23s)" line has it.
+				if m := resultLine.FindAllStringSubmatch(t.output.String(), -1); t.elapsed == 0 && m != nil {
+					t.elapsed, _ = strconv.ParseFloat(m[len(m)-1][1], 64)
+				}
 			}
 		}
 		_ = cmd.Wait()
 	}()
 	return f, nil
 }
+
+// resultLine is a test's last line of output, with its time.
+var resultLine = regexp.MustCompile(`--- (?:PASS|FAIL|SKIP): \S+ \(([0-9.]+)s\)`)
 
 func (f *t2jFeed) write(s string) { _, _ = io.WriteString(f.w, s) }
 func (f *t2jFeed) close()         { f.w.Close(); <-f.done }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // mountTree builds TMP/root (the guest's root, with mount points),
@@ -269,9 +270,13 @@ func TestMountsRace(t *testing.T) {
 	}
 	chownTree(t, tmp)
 	// kshim's own checks, without the sandbox's Landlock (which grants the
-	// read-only mount no writing) behind them.
+	// read-only mount no writing) behind them. The race runs 2 s, longer
+	// where everything is slower (KSHIM_RUN_TIMEOUT above 30 s: make
+	// test-svm's emulated CPU made 65 opens in 2 s), so that it still
+	// makes the attempts counted below.
+	secs := strconv.Itoa(max(2, int(2*runTimeout/(30*time.Second))))
 	r := run([]string{kshim, "run", "--no-sandbox", "--root", root, "-v", filepath.Join(tmp, "h/rw") + ":/mnt/rw",
-		"-v", filepath.Join(tmp, "h/ro") + ":/mnt/ro:ro", prog, "2"}, baseEnv, "")
+		"-v", filepath.Join(tmp, "h/ro") + ":/mnt/ro:ro", prog, secs}, baseEnv, "")
 	if r.timedOut || r.err != nil || r.exit != 0 {
 		t.Fatalf("kshim: %s\nstdout:\n%s\nstderr:\n%s", r.status(), clip(r.stdout), clip(r.stderr))
 	}

@@ -88,6 +88,8 @@ var skips = []struct{ suite, test, sub, why string }{
 	{"images", "TestBusybox", "many_jobs", "~21 s under kshim alone under TCG, over 30 s beside another test: runs as a long row"},
 	{"images", "TestDifferential", "mm_bulk", "~25 s under kshim under TCG (30 s limit): runs as a long row"},
 	{"images", "TestDifferential", "fs_errno", "one line differs because of the oracle (6.1 kernel): runs as a long row without that line"},
+	{"images", "TestStress", "forkwrite", "fork_race 200 took 23-104 s a run under kshim under TCG on a loaded host (8 s natively; every run finished): " +
+		"runs as the long row forkwrite, 80 rounds, for the time budget"},
 }
 
 // runTimeout is the images harness's limit per process in the guest
@@ -99,12 +101,13 @@ const runTimeout = 120 * time.Second
 // is stressTimeout instead of 60 s: forkwrite (fork_race 200: three
 // threads writing while a fourth forks, 4 vCPUs on the guest's 2 CPUs)
 // took 23-81 s a run under kshim on npt=1 with the host at load ~10 (8 s
-// natively there), every run finishing (2026-11-29): each fork and
-// copy-on-write fault stops the writers, and a writer leaves KVM_RUN only
-// once the guest's scheduler runs its thread, ~8 ms a stop under TCG.
-// Slowness, not a hang; a hang still fails at the limit. Each variant
-// runs stressRuns times instead of 4 (the time budget; make test runs
-// them 4 times and make stress-long at length).
+// natively there), ~100 s on npt=0 at load ~15, every run finishing
+// (2026-11-29): each fork and copy-on-write fault stops the writers, and
+// a writer leaves KVM_RUN only once the guest's scheduler runs its
+// thread, ~8 ms a stop under TCG. Slowness, not a hang; a hang still fails
+// at the limit. (forkwrite itself runs as a long row with fewer rounds.)
+// Each variant runs stressRuns times instead of 4 (the time budget; make
+// test runs them 4 times and make stress-long at length).
 const (
 	stressTimeout = 240 * time.Second
 	stressRuns    = 2
@@ -208,6 +211,9 @@ var longRows = []struct {
 	ignore, why           string
 }{
 	{name: "mm_bulk", argv: "/kshim/build/images/mm_bulk"},
+	// TestStress/forkwrite with fewer rounds (threads writing their memory
+	// while another forks: copy-on-write and stops of the other vCPUs).
+	{name: "forkwrite", argv: "/kshim/build/images/fork_race 80"},
 	{name: "busybox_functions", kshimArgs: "--rw", argv: "/bin/busybox sh /kshim/images/busybox/functions.sh @DIR@"},
 	{name: "busybox_many_jobs", kshimArgs: "--rw", argv: "/bin/busybox sh /kshim/images/busybox/many_jobs.sh @DIR@"},
 	{name: "fs_errno", argv: "/kshim/build/images/fs_errno", ignore: "newfstatat(NULL, AT_EMPTY_PATH) ->",
@@ -1200,12 +1206,20 @@ func newT2J(name string, s *suiteRun) (*t2jFeed, error) {
 			case "pass", "fail", "skip":
 				t.action = e.Action
 				t.elapsed = e.Elapsed
+				// test2json leaves Elapsed out for -test.v=test2json
+				// input: the "--- PASS: name (1.23s)" line has it.
+				if m := resultLine.FindAllStringSubmatch(t.output.String(), -1); t.elapsed == 0 && m != nil {
+					t.elapsed, _ = strconv.ParseFloat(m[len(m)-1][1], 64)
+				}
 			}
 		}
 		_ = cmd.Wait()
 	}()
 	return f, nil
 }
+
+// resultLine is a test's last line of output, with its time.
+var resultLine = regexp.MustCompile(`--- (?:PASS|FAIL|SKIP): \S+ \(([0-9.]+)s\)`)
 
 func (f *t2jFeed) write(s string) { _, _ = io.WriteString(f.w, s) }
 func (f *t2jFeed) close()         { f.w.Close(); <-f.done }

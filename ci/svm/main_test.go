@@ -65,3 +65,22 @@ func TestExpected(t *testing.T) {
 		t.Errorf("rows: %+v, failed %q, expected %q", c, failed, exp)
 	}
 }
+
+// TestSlowest: each row's time comes from its result line (test2json
+// gives no Elapsed for -test.v=test2json input), and slowest ranks them.
+func TestSlowest(t *testing.T) {
+	s := &suiteRun{name: "images", tests: map[string]*testResult{}}
+	f, err := newT2J("images", s)
+	if err != nil {
+		t.Skip("go tool test2json:", err)
+	}
+	for _, l := range []string{"\x16=== RUN   TestA", "\x16=== RUN   TestA/x", "\x16--- PASS: TestA/x (2.50s)",
+		"\x16=== RUN   TestA/y", "\x16--- FAIL: TestA/y (7.25s)", "\x16--- FAIL: TestA (9.80s)", "\x16=== RUN   TestB",
+		"\x16--- PASS: TestB (0.40s)", "\x16FAIL"} {
+		f.write(l + "\n")
+	}
+	f.close()
+	if got, want := s.slowest(2), "TestA/y 7s, TestA/x 2s"; got != want {
+		t.Errorf("slowest(2) = %q, want %q", got, want)
+	}
+}

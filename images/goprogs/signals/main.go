@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-func spin(stop *bool) int {
+func spin(stop *bool, started chan<- struct{}) int {
+	close(started)
 	n := 0
 	for !*stop {
 		n++
@@ -29,8 +30,14 @@ func main() {
 	runtime.GOMAXPROCS(1)
 	stop := false
 	done := make(chan int)
-	go func() { done <- spin(&stop) }()
-	time.Sleep(20 * time.Millisecond) // needs the spinning goroutine preempted
+	started := make(chan struct{})
+	go func() { done <- spin(&stop, started) }()
+	// Main runs on only if the spinning goroutine is preempted, here and
+	// at the sleep's end. (Waiting for it to start: under a slow emulated
+	// CPU the sleep could end before it first ran, and it then spun 0
+	// times, natively too.)
+	<-started
+	time.Sleep(20 * time.Millisecond)
 	stop = true
 	fmt.Println("preempted, spun:", <-done > 0)
 }

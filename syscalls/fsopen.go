@@ -178,7 +178,6 @@ func sysPipe2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysUmask(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	old := p.FS.Umask
-	p.FS.Umask = uint32(a[0]) & 0o777
+	old := p.FS.SetUmask(uint32(a[0]) & 0o777)
 	return uint64(old), nil
 }

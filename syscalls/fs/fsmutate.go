@@ -76,7 +76,7 @@ func (p *Task) Mkdirat(dirfd int, pathAddr uint64, mode uint32) (uint64, error) 
 	if err := p.create(&d, true); err != nil {
 		return 0, err
 	}
-	return 0, unix.Mkdirat(d.FD, d.Name, mode&(0o777|unix.S_ISVTX)&^p.FS.Umask)
+	return 0, unix.Mkdirat(d.FD, d.Name, mode&(0o777|unix.S_ISVTX)&^p.FS.Umask())
 }
 
 func (p *Task) Mknodat(dirfd int, pathAddr uint64, mode uint32, dev uint64) (uint64, error) {
@@ -97,7 +97,7 @@ func (p *Task) Mknodat(dirfd int, pathAddr uint64, mode uint32, dev uint64) (uin
 	default:
 		return 0, unix.EINVAL
 	}
-	perm := mode & 0o7777 &^ p.FS.Umask
+	perm := mode & 0o7777 &^ p.FS.Umask()
 	return 0, unix.Mknodat(d.FD, d.Name, mode&unix.S_IFMT|perm, 0)
 }
 

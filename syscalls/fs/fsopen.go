@@ -51,7 +51,7 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 		flags &= oPathFlags
 	}
 	if flags&(unix.O_CREAT|oTmpfile) != 0 {
-		mode = mode & 0o7777 &^ p.FS.Umask
+		mode = mode & 0o7777 &^ p.FS.Umask()
 	} else {
 		mode = 0
 	}

@@ -127,7 +127,7 @@ type fsContext struct {
 	ns               *mountNS   // the mounts over the root (nil: none; fsmount.go)
 	rootInfo         mount.Info // the root's host file system, for /proc/mounts
 	Writable         bool
-	Umask            uint32
+	umask            uint32 // cwdMu: threads sharing the context set and read it
 }
 
 // The host umask is 0 while kshim runs a guest: kshim applies the guest's
@@ -161,12 +161,12 @@ func (p *Task) SetFiles(c Files) error {
 	}
 	if err != nil {
 		if p.FS == nil {
-			p.FS = &fsContext{Root: -1, Cwd: -1, Umask: hostUmask()}
+			p.FS = &fsContext{Root: -1, Cwd: -1, umask: hostUmask()}
 		}
 		return err
 	}
 	if p.FS != nil {
-		fs.Umask = p.FS.Umask
+		fs.umask = p.FS.Umask()
 		p.FS.Close()
 	}
 	p.FS = fs
@@ -186,7 +186,7 @@ func newFS(root string, writable bool) (*fsContext, error) {
 		unix.Close(rfd)
 		return nil, err
 	}
-	fs := &fsContext{Root: rfd, rootDev: st.Dev, rootIno: st.Ino, Cwd: -1, Writable: writable, Umask: hostUmask()}
+	fs := &fsContext{Root: rfd, rootDev: st.Dev, rootIno: st.Ino, Cwd: -1, Writable: writable, umask: hostUmask()}
 	if fs.RootHost, err = HostPathOf(rfd); err != nil {
 		fs.RootHost = root
 	}
@@ -272,7 +272,8 @@ func (fs *fsContext) GuestPath(h int, fallback string) (string, error) {
 	return g, nil
 }
 
-// cwdMu is held to change a cwd (SetCwd) and to read another process's
+// cwdMu is held to change a cwd (SetCwd) or a umask, to copy a context
+// (Clone), and to read another process's
 // (CwdOf: its /proc/PID/cwd), so that reader never uses a cwd fd the
 // owner has closed, whose number the host may have given to another of
 // kshim's files. One lock for every fsContext: chdir is rare. Nothing is
@@ -286,6 +287,22 @@ type Cwd struct {
 	Mnt  *HostMount
 	Path string
 	Node *ProcNode
+}
+
+// Umask is the context's file mode creation mask.
+func (fs *fsContext) Umask() uint32 {
+	cwdMu.Lock()
+	defer cwdMu.Unlock()
+	return fs.umask
+}
+
+// SetUmask is umask(2): it sets the mask and returns the old one.
+func (fs *fsContext) SetUmask(m uint32) uint32 {
+	cwdMu.Lock()
+	defer cwdMu.Unlock()
+	old := fs.umask
+	fs.umask = m
+	return old
 }
 
 // CwdOf copies q's cwd for a reader on another goroutine, or for q's own
@@ -798,7 +815,9 @@ func HostPath(h int) string {
 // Clone gives a fork child its own root and cwd references (Linux's
 // copy_fs_struct).
 func (fs *fsContext) Clone() (*fsContext, error) {
+	cwdMu.Lock() // a thread sharing fs may set its umask meanwhile
 	c := *fs
+	cwdMu.Unlock()
 	var err error
 	if fs.Root >= 0 {
 		if c.Root, err = unix.FcntlInt(uintptr(fs.Root), unix.F_DUPFD_CLOEXEC, 0); err != nil {

@@ -143,7 +143,7 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 		in.ExitCode = q.Proc.waitStat
 		return in, true
 	}
-	in.Umask = q.FS.Umask
+	in.Umask = q.FS.Umask()
 	in.FDSize = q.Files.MaxFDSet()
 	if g != nil {
 		u := g.usage() // cputime.go

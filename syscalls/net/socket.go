@@ -331,7 +331,7 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 		// Through the parent kshim resolved, from the worker (its own
 		// cwd and umask): the node is where the file rules say; the
 		// kernel records the last component only as the name.
-		umask, dir, name := int(p.FS.Umask), pd.FD, pd.Name
+		umask, dir, name := int(p.FS.Umask()), pd.FD, pd.Name
 		hs := hostSunPath(name)
 		if derr := n.do(func() {
 			old := unix.Umask(umask)
@@ -351,7 +351,7 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 		}
 		return err
 	}
-	umask := int(p.FS.Umask)
+	umask := int(p.FS.Umask())
 	if derr := n.do(func() {
 		old := unix.Umask(umask)
 		defer unix.Umask(old)

@@ -117,6 +117,17 @@ func (p *Task) xattrTargetOf(a uint64, fd, follow bool) (xattrTarget, error) {
 	return p.xattrPath(a, follow)
 }
 
+// xattrNamed reads a getxattr or removexattr call's name, then finds its
+// target (Linux copies the name before the lookup).
+func (p *Task) xattrNamed(a [6]uint64, fd, follow bool) (string, xattrTarget, error) {
+	name, err := p.xattrName(a[1])
+	if err != nil {
+		return "", xattrTarget{}, err
+	}
+	t, err := p.xattrTargetOf(a[0], fd, follow)
+	return name, t, err
+}
+
 // procXattrRead is getxattr on kshim's /proc: xattr_permission's answer
 // (ENODATA for user.* on what is neither a file nor a directory, and for
 // trusted.* without CAP_SYS_ADMIN), else no handler: ENOTSUP.
@@ -150,11 +161,7 @@ func procXattrWrite(n *ProcNode, name string) error {
 // Getxattr is getxattr(target, name, value, size) for the path forms
 // (follow: not the l* form) and fgetxattr (fd).
 func (p *Task) Getxattr(a [6]uint64, fd, follow bool) (uint64, error) {
-	name, err := p.xattrName(a[1])
-	if err != nil {
-		return 0, err
-	}
-	t, err := p.xattrTargetOf(a[0], fd, follow)
+	name, t, err := p.xattrNamed(a, fd, follow)
 	if err != nil {
 		return 0, err
 	}
@@ -248,11 +255,7 @@ func (p *Task) Setxattr(a [6]uint64, fd, follow bool) (uint64, error) {
 
 // Removexattr is removexattr(target, name) and its forms.
 func (p *Task) Removexattr(a [6]uint64, fd, follow bool) (uint64, error) {
-	name, err := p.xattrName(a[1])
-	if err != nil {
-		return 0, err
-	}
-	t, err := p.xattrTargetOf(a[0], fd, follow)
+	name, t, err := p.xattrNamed(a, fd, follow)
 	if err != nil {
 		return 0, err
 	}

@@ -319,6 +319,30 @@ const (
 	cloneThreadFlags   = unix.CLONE_THREAD | unix.CLONE_SIGHAND
 )
 
+// cloneTask is what clone needs first for a process or a thread, in
+// copy_process's order: RLIMIT_NPROC, the TLS base (copy_thread's
+// check), a place under --max-tasks, and a vCPU. The caller defers
+// slot.cancel (it gives the place back unless settled).
+func (p *Process) cloneTask(flags, tls uint64) (*taskSlot, Task, error) {
+	if err := p.nprocOK(); err != nil { // limits.go: RLIMIT_NPROC
+		return nil, nil, err
+	}
+	if err := settlsOK(flags, tls); err != nil {
+		return nil, nil, err
+	}
+	k := p.Proc.K
+	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := k.host.NewTask()
+	if err != nil {
+		slot.cancel()
+		return nil, nil, unix.EAGAIN
+	}
+	return slot, t, nil
+}
+
 // Fork creates a child process: a copy-on-write snapshot of the memory, a
 // copy of the fd table (same open files), the signal dispositions and
 // mask, and the registers with RAX 0. With CLONE_VM (vfork, posix_spawn)
@@ -347,21 +371,11 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
-	if err := p.nprocOK(); err != nil { // limits.go: RLIMIT_NPROC
-		return 0, err
-	}
-	if err := settlsOK(flags, tls); err != nil { // copy_thread's, after
-		return 0, err
-	}
-	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	slot, t, err := p.cloneTask(flags, tls)
 	if err != nil {
 		return 0, err
 	}
 	defer slot.cancel()
-	t, err := k.host.NewTask()
-	if err != nil {
-		return 0, unix.EAGAIN
-	}
 	var cmm *guestmm.MM
 	if flags&CloneVM != 0 {
 		// The parent's address space itself: a root in its tables for

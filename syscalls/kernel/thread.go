@@ -91,22 +91,12 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	if flags&need != need || flags&CloneVfork != 0 {
 		return 0, unix.EINVAL
 	}
-	if err := settlsOK(flags, tls); err != nil {
-		return 0, err
-	}
 	k := p.Proc.K
-	if err := p.nprocOK(); err != nil { // limits.go: RLIMIT_NPROC
-		return 0, err
-	}
-	slot, err := k.reserveTask() // limits.go: EAGAIN past --max-tasks
+	slot, t, err := p.cloneTask(flags, tls) // task.go
 	if err != nil {
 		return 0, err
 	}
 	defer slot.cancel()
-	t, err := k.host.NewTask()
-	if err != nil {
-		return 0, unix.EAGAIN
-	}
 	if err := t.Join(p.MM.PageTable()); err != nil {
 		t.Release()
 		return 0, unix.ENOMEM

@@ -170,9 +170,10 @@ var programs = []prog{
 	{bin: "go_signals"},
 
 	// Third set: files.
-	{bin: "caps"},      // capget: versions, queries, pids, errors; the identity's sets
-	{bin: "shm_posix"}, // shm_open, sem_open in the guest's own /dev/shm (cmd/kshim withShm)
-	{bin: "prctl"},     // pdeathsig, subreaper adoption, dumpable, no_new_privs, timer slack, capability prctls, capset
+	{bin: "caps"},        // capget: versions, queries, pids, errors; the identity's sets
+	{bin: "proc_limits"}, // /proc/PID/limits, own and a child's
+	{bin: "shm_posix"},   // shm_open, sem_open in the guest's own /dev/shm (cmd/kshim withShm)
+	{bin: "prctl"},       // pdeathsig, subreaper adoption, dumpable, no_new_privs, timer slack, capability prctls, capset
 	{bin: "fs_basic", kshimArgs: []string{"--rw"}},
 	{bin: "fs_dir", kshimArgs: []string{"--rw"}},
 	{bin: "fs_utimes", kshimArgs: []string{"--rw"}},

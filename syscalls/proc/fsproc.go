@@ -154,7 +154,7 @@ func pidDir(p *kernel.Process, v view) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: dir, Mode: procDirMode, Of: v.of(),
 		Names: func(fs.FileOwner) []string {
-			return []string{"cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "maps", "mountinfo", "mounts", "root", "stat", "status", "task"}
+			return []string{"cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "limits", "maps", "mountinfo", "mounts", "root", "stat", "status", "task"}
 		},
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			n := pidChild(v, dir, name)
@@ -189,7 +189,7 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 			}
 			return b, err
 		}}
-	case "status", "stat", "cmdline", "comm":
+	case "status", "stat", "cmdline", "comm", "limits":
 		return pidFile(v.q, dir, name) // pid.go
 	case "task":
 		return procTaskDir(v.q, dir+"/task")

@@ -81,13 +81,61 @@ func pidFile(q *kernel.Process, dir, name string) *fs.ProcNode {
 		n.Gen = infoGen(q, true, func(in kernel.ProcInfo) []byte { return in.Cmdline })
 	case "comm":
 		n.Gen = infoGen(q, false, func(in kernel.ProcInfo) []byte { return []byte(in.Comm + "\n") })
+	case "limits":
+		n.Gen = func(o fs.FileOwner) ([]byte, error) {
+			p := o.(*kernel.Process)
+			t := q
+			if t == nil {
+				t = p
+			}
+			if _, ok := p.Info(t, false); !ok {
+				return nil, unix.ESRCH
+			}
+			return procPidLimits(t), nil
+		}
 	default:
 		return nil
 	}
 	return n
 }
 
-var pidFiles = []string{"cmdline", "comm", "stat", "status"}
+var pidFiles = []string{"cmdline", "comm", "limits", "stat", "status"}
+
+// rlimitNames are /proc/PID/limits' rows, by resource number, with their
+// units (fs/proc/base.c's lnames).
+var rlimitNames = [kernel.RlimNLimits][2]string{
+	{"Max cpu time", "seconds"}, {"Max file size", "bytes"}, {"Max data size", "bytes"},
+	{"Max stack size", "bytes"}, {"Max core file size", "bytes"}, {"Max resident set", "bytes"},
+	{"Max processes", "processes"}, {"Max open files", "files"}, {"Max locked memory", "bytes"},
+	{"Max address space", "bytes"}, {"Max file locks", "locks"}, {"Max pending signals", "signals"},
+	{"Max msgqueue size", "bytes"}, {"Max nice priority", ""}, {"Max realtime priority", ""},
+	{"Max realtime timeout", "us"},
+}
+
+// procPidLimits is /proc/PID/limits: q's resource limits as the guest
+// sees them (getrlimit's answers), in Linux's columns.
+func procPidLimits(q *kernel.Process) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units")
+	val := func(v uint64) string {
+		if v == unix.RLIM_INFINITY {
+			return "unlimited"
+		}
+		return strconv.FormatUint(v, 10)
+	}
+	for res, n := range rlimitNames {
+		l, err := q.Rlimit(res)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%-25s %-20s %-20s ", n[0], val(l.Cur), val(l.Max))
+		if n[1] != "" {
+			fmt.Fprintf(&b, "%-10s", n[1])
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
 
 // procTaskDir is /proc/PID/task: one directory per thread, with the
 // process's files (kshim keeps no per-thread state they show apart).

@@ -309,3 +309,22 @@ func TestHostMemoryBounded(t *testing.T) {
 		t.Errorf("kshim's peak resident set %d KiB exceeds --mem 64M + %d KiB", hwm, overhead)
 	}
 }
+
+// TestRunNofileSoft: the guest's RLIMIT_NOFILE soft limit is the one kshim
+// was started with, not the one the Go runtime raised kshim's to (the hard
+// limit less one): a shell's 1024 stays 1024, as select(2) users expect.
+func TestRunNofileSoft(t *testing.T) {
+	kshim, _ := paths(t)
+	requireFile(t, kshim)
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Max < 2000 {
+		t.Skipf("hard RLIMIT_NOFILE %d: too low to lower the soft limit below it", l.Max)
+	}
+	for _, soft := range []string{"1000", strconv.FormatUint(l.Max-1, 10), strconv.FormatUint(l.Max, 10)} {
+		script := "ulimit -Sn " + soft + " && exec " + kshim + " run /bin/sh -c 'ulimit -Sn'"
+		out, err := exec.Command("/bin/sh", "-c", script).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != soft {
+			t.Errorf("started with soft RLIMIT_NOFILE %s, the guest's is %q (%v)", soft, out, err)
+		}
+	}
+}

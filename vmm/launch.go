@@ -147,6 +147,7 @@ func describeErrno(err error) string {
 
 // Launch runs the program to completion.
 func Launch(c Config) (*Result, error) {
+	caller := callerRlimits() // before the sandbox: it runs a shell
 	f, img, err := openProgram(c.Path)
 	if err != nil {
 		return nil, err
@@ -258,6 +259,9 @@ func Launch(c Config) (*Result, error) {
 			p.Close()
 			return nil, fmt.Errorf("working directory %s: %v", c.Cwd, describeErrno(err))
 		}
+	}
+	if caller != nil {
+		p.SetRlimits(caller) // rlimit.go: RLIMIT_NOFILE as kshim's caller had it
 	}
 	if c.Rlimits != nil {
 		p.SetRlimits(c.Rlimits)

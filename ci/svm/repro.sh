@@ -6,14 +6,15 @@
 # It chases what make test-svm's npt=1 runs showed (2026-11-29): "kshim:
 # guest triple fault (rip=0xfff0 ... cs=0xf000)" in busybox archive and
 # TestMountsRace, and runs that hung without output (busybox applets_env,
-# exit_race forkexit 16 1 1 1). Five such programs run at once, ROUNDS
-# times, first with the protocol kshim's probe picks (host writes on
-# npt=1), then with KSHIM_PTE_PROTOCOL=guest-writes, to tell whether the
-# failures follow the page-table protocol. Each failure is printed on the
-# console ("@@SVM TF ..." or "@@SVM HANG ...", echoed by the driver; the
-# whole console is in build/svm/console-npt*.log), then a count per
-# protocol. `say`, `up` and /kshim/bin/kshim come from ci/svm/init.
-ROUNDS=12
+# exit_race forkexit 16 1 1 1). Those programs run one after another,
+# ROUNDS times, first with the protocol kshim's probe picks (host writes
+# on npt=1), then with KSHIM_PTE_PROTOCOL=guest-writes, to tell whether
+# the failures follow the page-table protocol. Each failure is printed on
+# the console ("@@SVM TF ..." or "@@SVM HANG ...", echoed by the driver;
+# the whole console is in build/svm/console-npt*.log), then a count per
+# protocol. (Run five at once with & and wait, the plan itself stalled,
+# natively too.) `say`, `up` and /kshim/bin/kshim come from ci/svm/init.
+ROUNDS=25
 K=/kshim/bin/kshim
 I=/kshim/build/images
 B=/kshim/images/busybox
@@ -36,12 +37,11 @@ for pr in probed guest-writes; do
 	i=1
 	while [ $i -le $ROUNDS ]; do
 		rm -rf $T/d$i && mkdir -p $T/d$i/n $T/d$i/m
-		one $pr a$i $K run --user 0:0 --rw /bin/busybox sh $B/archive.sh $T/d$i/n &
-		one $pr m$i $K run --user 0:0 --no-sandbox --root $T/root -v $T/h/rw:/mnt/rw -v $T/h/ro:/mnt/ro:ro $I/fs_mount_race 2 &
-		one $pr e$i $K run --user 0:0 $I/go_execchild &
-		one $pr f$i $K run --user 0:0 $I/exit_race forkexit 16 1 1 1 &
-		one $pr v$i $K run --user 0:0 --rw /bin/busybox sh $B/applets_env.sh $T/d$i/m &
-		wait
+		one $pr a$i $K run --user 0:0 --rw /bin/busybox sh $B/archive.sh $T/d$i/n
+		one $pr m$i $K run --user 0:0 --no-sandbox --root $T/root -v $T/h/rw:/mnt/rw -v $T/h/ro:/mnt/ro:ro $I/fs_mount_race 2
+		one $pr e$i $K run --user 0:0 $I/go_execchild
+		one $pr f$i $K run --user 0:0 $I/exit_race forkexit 16 1 1 1
+		one $pr v$i $K run --user 0:0 --rw /bin/busybox sh $B/applets_env.sh $T/d$i/m
 		i=$((i + 1))
 	done
 	say "PROTO $pr: $(sort /tmp/pr.res.$pr | uniq -c | tr '\n' ' ') in $(awk "BEGIN{print $(up)-$t0}") s"

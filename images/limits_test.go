@@ -189,7 +189,7 @@ big: killed by signal 9
 medium: exit 0
 `
 			if out != want {
-				t.Fatalf("stdout:\n%s", firstDiff([]byte(want), r.stdout, "kshim"))
+				t.Fatalf("stdout:\n%s\nstderr:\n%s", firstDiff([]byte(want), r.stdout, "kshim"), clip(r.stderr))
 			}
 			if !strings.Contains(string(r.stderr), "out of memory (raise --mem): killed process "+m[1]+" (oom_pick)") {
 				t.Errorf("stderr does not name the victim %s:\n%s", m[1], r.stderr)

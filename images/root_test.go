@@ -235,7 +235,7 @@ func TestRootHostProc(t *testing.T) {
 	expect(t, out, map[string]string{
 		"read:env": `"PATH=/usr/bin:/bin"`, "read:mem": "ENOENT", // fs_escape prints up to the first NUL
 		"read:/proc/self/environ": `"PATH=/usr/bin:/bin"`, "read:/proc/self/mem": "ENOENT",
-		"list:/proc/self": ". .. cmdline comm cwd environ exe fd fdinfo maps mountinfo mounts root stat status task", "readlink:/proc/self/root": `"/"`,
+		"list:/proc/self": ". .. cmdline comm cwd environ exe fd fdinfo limits maps mountinfo mounts root stat status task", "readlink:/proc/self/root": `"/"`,
 		"list:proc/self/fd": ". .. 0 1 2 3",
 	})
 	// The root's line, read-only (no --rw), from kshim's table.

@@ -34,13 +34,14 @@ func usage(w io.Writer) {
 
 commands:
   run [--mem SIZE] [--root DIR] [--rw] [--mount SPEC|-v HOST:GUEST[:ro]|--tmpfs GUEST[:OPTS]]... [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
-      [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N]
+      [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N] [--no-shm]
       [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status
         (127 when PROG, named without a slash, is not in PATH).
         The guest sees DIR (default /) as its root, read-only unless --rw;
         --mount type=bind,source=H,destination=G[,readonly], -v H:G[:ro] and
-        --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (pages charged to --mem) into it;
+        --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (pages charged to --mem) into it,
+        and the guest has a tmpfs of its own at /dev/shm unless --no-shm;
         --net: private (default: own network namespace, loopback only),
         none (no IP sockets) or host (the host's network);
         a dynamic program's or #! script's interpreter is taken from inside DIR;

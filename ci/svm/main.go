@@ -88,6 +88,10 @@ var skips = []struct{ suite, test, sub, why string }{
 	{"images", "TestBusybox", "many_jobs", "~21 s under kshim alone under TCG, over 30 s beside another test: runs as a long row"},
 	{"images", "TestDifferential", "mm_bulk", "~25 s under kshim under TCG (30 s limit): runs as a long row"},
 	{"images", "TestDifferential", "fs_errno", "one line differs because of the oracle (6.1 kernel): runs as a long row without that line"},
+	{"vmm", "TestPageFaultAndPresentPTEChange", "guest-writes", "the probed protocol is guest writes off PVM (frame invalidation is PVM-only): the probed variant runs it"},
+	{"vmm", "TestPageFaultAndPresentPTEChange", "invalidate-past-limit", "frame invalidation is used only on PVM hosts (vmm/pteprobe.go)"},
+	{"vmm", "TestRunOfPresentChanges", "guest-writes", "the probed protocol is guest writes off PVM (frame invalidation is PVM-only): the probed variant runs it"},
+	{"vmm", "TestRunOfPresentChanges", "invalidate-past-limit", "frame invalidation is used only on PVM hosts (vmm/pteprobe.go)"},
 	{"images", "TestStress", "forkwrite", "fork_race 200 took 23-104 s a run under kshim under TCG on a loaded host (8 s natively; every run finished): " +
 		"runs as the long row forkwrite, 80 rounds, for the time budget"},
 }
@@ -133,6 +137,9 @@ var expected = []struct{ suite, test, match, unless, why string }{
 		[2]string{"pidfd_send_signal flags 1 -> EINVAL", "pidfd_send_signal flags 1 -> 0"}), `(?s)differs.*differs`,
 		"pidfd_send_signal's flag 1 (PIDFD_SIGNAL_THREAD) exists from 6.9 (torvalds/linux e1fb1dc08e73, \"pidfd: allow to override " +
 			"signal scope in pidfd_send_signal()\"), which kshim follows; 6.1 refuses any flag (EINVAL)"},
+	{"images", "TestDifferential/itimer_cpu", onlyLines(
+		[2]string{"pending after disarm: a signal", "pending after disarm: EAGAIN"}), `(?s)differs.*differs`,
+		"a disarmed timer's pending signal: 6.1 leaves it queued, 6.13 and later (which kshim follows) drop it when the timer is disarmed"},
 	{"images", "TestDifferential/xattr", onlyLines(
 		[2]string{"setxattr bad value, missing file -> ENOENT", "setxattr bad value, missing file -> EFAULT"},
 		[2]string{"setxattr empty name, missing file -> ENOENT", "setxattr empty name, missing file -> ERANGE"},

@@ -125,3 +125,18 @@ func TestPtyHanded(t *testing.T) {
 		}
 	}
 }
+
+// TestPtyDotDot: /dev/pts/.. is /dev, through the mounts too (kshim run
+// mounts a tmpfs at /dev/shm): the walk once handed /dev/pts/.. back to
+// itself until kshim ran out of fds (EMFILE).
+func TestPtyDotDot(t *testing.T) {
+	kshim, _ := paths(t)
+	requireFile(t, kshim)
+	for _, flags := range [][]string{nil, {"--no-shm"}} {
+		argv := append(append([]string{kshim, "run"}, flags...), "/usr/bin/stat", "-c", "%F", "/dev/pts/..", "/dev/pts/../pts", "/dev/pts/")
+		r := run(argv, baseEnv, "")
+		if r.exit != 0 || string(r.stdout) != "directory\ndirectory\ndirectory\n" {
+			t.Errorf("%v: %s\nstdout: %q\nstderr: %s", flags, r.status(), r.stdout, r.stderr)
+		}
+	}
+}

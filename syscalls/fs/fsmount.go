@@ -755,8 +755,15 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		}
 		if g == "/dev/pts" || last && g == "/dev/ptmx" {
 			// The guest's devpts instance (pty.go), whatever is mounted.
+			// Cleaned here: LookupAbs takes a cleaned /dev/pts path to
+			// the instance, and any other (/dev/pts/.. is /dev) back
+			// to this walk, which must not meet /dev/pts again.
 			if len(rest) > 0 {
-				g += "/" + strings.Join(rest, "/") // "" keeps a trailing slash
+				trail := rest[len(rest)-1] == "" && path.Clean(g+"/"+strings.Join(rest, "/")) != "/"
+				g = path.Clean(g + "/" + strings.Join(rest, "/"))
+				if trail {
+					g += "/"
+				}
 			}
 			return p.LookupAbs(g, flags, mode)
 		}

@@ -24,23 +24,8 @@ func TestPtyPrivate(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("kshim's devpts instance needs root")
 	}
-	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Skip("no host ptys:", err)
-	}
+	m, n, slave := hostPty(t)
 	defer unix.Close(m)
-	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slave := "/dev/pts/" + strconv.Itoa(n)
-	uid, gid := guestID()
-	if err := os.Chown(slave, uid, gid); err != nil {
-		t.Fatal(err)
-	}
 	dir := guestTempDir(t)
 	link := filepath.Join(dir, "l")
 	if err := os.Symlink(slave, link); err != nil {
@@ -81,23 +66,8 @@ func TestPtyPrivate(t *testing.T) {
 func TestPtyHanded(t *testing.T) {
 	kshim, _ := paths(t)
 	requireFile(t, kshim)
-	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Skip("no host ptys:", err)
-	}
+	m, _, slave := hostPty(t)
 	defer unix.Close(m)
-	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slave := "/dev/pts/" + strconv.Itoa(n)
-	uid, gid := guestID()
-	if err := os.Chown(slave, uid, gid); err != nil && os.Geteuid() == 0 {
-		t.Fatal(err)
-	}
 	f, err := os.OpenFile(slave, os.O_RDONLY|unix.O_NOCTTY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -139,4 +109,32 @@ func TestPtyDotDot(t *testing.T) {
 			t.Errorf("%v: %s\nstdout: %q\nstderr: %s", flags, r.status(), r.stdout, r.stderr)
 		}
 	}
+}
+
+// hostPty opens a host pty pair's master (the test closes it), unlocks
+// it, and gives its slave to the guest's identity (when the test runs as
+// root, as kshim's sandbox switches to that identity): the master, the
+// pty's number and the slave's path. No host ptys: the test is skipped.
+func hostPty(t *testing.T) (int, int, string) {
+	t.Helper()
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skip("no host ptys:", err)
+	}
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		unix.Close(m)
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
+	if err != nil {
+		unix.Close(m)
+		t.Fatal(err)
+	}
+	slave := "/dev/pts/" + strconv.Itoa(n)
+	uid, gid := guestID()
+	if err := os.Chown(slave, uid, gid); err != nil && os.Geteuid() == 0 {
+		unix.Close(m)
+		t.Fatal(err)
+	}
+	return m, n, slave
 }

@@ -241,16 +241,9 @@ func (p *Task) Setxattr(a [6]uint64, fd, follow bool) (uint64, error) {
 		return 0, err
 	}
 	defer t.close()
-	if t.r.Node != nil {
-		return 0, procXattrWrite(t.r.Node, name)
-	}
-	if err := p.MayChange(nil, t.r.Origin, t.r.FD, t.r.Mnt); err != nil {
-		return 0, err
-	}
-	if t.hostFD {
-		return 0, unix.Fsetxattr(t.r.FD, name, value, flags)
-	}
-	return 0, unix.Setxattr(t.path(), name, value, flags)
+	return p.xattrWrite(t, name,
+		func(fd int) error { return unix.Fsetxattr(fd, name, value, flags) },
+		func(path string) error { return unix.Setxattr(path, name, value, flags) })
 }
 
 // Removexattr is removexattr(target, name) and its forms.
@@ -260,6 +253,15 @@ func (p *Task) Removexattr(a [6]uint64, fd, follow bool) (uint64, error) {
 		return 0, err
 	}
 	defer t.close()
+	return p.xattrWrite(t, name,
+		func(fd int) error { return unix.Fremovexattr(fd, name) },
+		func(path string) error { return unix.Removexattr(path, name) })
+}
+
+// xattrWrite is setxattr's and removexattr's change of target t: /proc's
+// answer, else kshim's rule on what the guest may change (MayChange),
+// then the host call by fd or by path.
+func (p *Task) xattrWrite(t xattrTarget, name string, byFD func(int) error, byPath func(string) error) (uint64, error) {
 	if t.r.Node != nil {
 		return 0, procXattrWrite(t.r.Node, name)
 	}
@@ -267,7 +269,7 @@ func (p *Task) Removexattr(a [6]uint64, fd, follow bool) (uint64, error) {
 		return 0, err
 	}
 	if t.hostFD {
-		return 0, unix.Fremovexattr(t.r.FD, name)
+		return 0, byFD(t.r.FD)
 	}
-	return 0, unix.Removexattr(t.path(), name)
+	return 0, byPath(t.path())
 }

@@ -173,8 +173,8 @@ func capValid(c uint64) bool { return c <= uint64(lastCap()) }
 // capChange is a bounding-set drop or a securebits change: EPERM without
 // CAP_SETPCAP, as Linux; with it, EINVAL for an invalid capability and
 // otherwise still EPERM, since kshim cannot drop what it keeps for the
-// guest's own calls.
-func capChange(p *kernel.Process, c uint64, what string) error {
+// guest's own calls (logged once per option).
+func capChange(p *kernel.Process, opt, c uint64, what string) error {
 	cur, err := hostCaps()
 	if err != nil {
 		return unix.EPERM
@@ -185,7 +185,7 @@ func capChange(p *kernel.Process, c uint64, what string) error {
 	if !capValid(c) {
 		return unix.EINVAL
 	}
-	warnOnce(p, 2<<32|unix.PR_CAPBSET_DROP, what+": kshim does not drop capabilities it holds for the guest: EPERM")
+	warnOnce(p, 4<<32|opt, what+": kshim does not drop capabilities it holds for the guest: EPERM")
 	return unix.EPERM
 }
 

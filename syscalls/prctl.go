@@ -95,14 +95,14 @@ func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		n, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(a[1]), 0, 0, 0)
 		return uint64(n), err
 	case unix.PR_CAPBSET_DROP:
-		return 0, capChange(p, a[1], "PR_CAPBSET_DROP")
+		return 0, capChange(p, a[0], a[1], "PR_CAPBSET_DROP")
 	case unix.PR_GET_SECUREBITS:
 		if p.Attrs.KeepCaps {
 			return 1 << 4, nil // SECBIT_KEEP_CAPS
 		}
 		return 0, nil
 	case unix.PR_SET_SECUREBITS:
-		return 0, capChange(p, 0, "PR_SET_SECUREBITS") // capability 0 is valid: EPERM either way
+		return 0, capChange(p, a[0], 0, "PR_SET_SECUREBITS") // capability 0 is valid: EPERM either way
 	case unix.PR_CAP_AMBIENT:
 		return prctlAmbient(a)
 	}

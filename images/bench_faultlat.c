@@ -42,17 +42,13 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-#define PG 4096ul
+#define BENCH_NAME "bench_faultlat"
+#include "bench.h"
+
 #define STRIDE (16 * PG)
 
 static uint64_t *cyc;
 static uintptr_t lo, hi;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_faultlat: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static inline uint64_t t_start(void)
 {
@@ -68,13 +64,6 @@ static inline uint64_t t_end(void)
 	return t;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static double tsc_hz(void)
 {
 	double a = now();
@@ -84,15 +73,6 @@ static double tsc_hz(void)
 	uint64_t t1 = __rdtsc();
 	double b = now();
 	return (t1 - t0) / (b - a) * 1e9;
-}
-
-static char *map_anon(size_t len, int extra)
-{
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
-	if (p == MAP_FAILED)
-		die("mmap");
-	madvise(p, len, MADV_NOHUGEPAGE);
-	return p;
 }
 
 static void demand_zero(long n)
@@ -108,33 +88,7 @@ static void demand_zero(long n)
 
 static void file(long n, const char *name)
 {
-	int fd;
-	if (name) {
-		fd = open(name, O_RDONLY);
-		if (fd < 0)
-			die("open");
-		struct stat st;
-		if (fstat(fd, &st) < 0)
-			die("fstat");
-		if (st.st_size < (off_t)(n * STRIDE)) {
-			errno = EINVAL;
-			die("file shorter than N x 64 KiB");
-		}
-	} else {
-		const char *dir = getenv("TMPDIR");
-		char path[512];
-		snprintf(path, sizeof path, "%s/kshim-faultlat-XXXXXX", dir && *dir ? dir : "/tmp");
-		fd = mkstemp(path);
-		if (fd < 0)
-			die("mkstemp (open a temporary file)");
-		unlink(path);
-		if (ftruncate(fd, n * STRIDE) < 0)
-			die("ftruncate");
-		char buf[1] = {'f'};
-		for (long i = 0; i < n; i++)
-			if (pwrite(fd, buf, 1, i * STRIDE) != 1)
-				die("pwrite");
-	}
+	int fd = bench_file(name, n * STRIDE, STRIDE);
 	volatile char *p = mmap(NULL, n * STRIDE, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap of the file");
@@ -155,37 +109,17 @@ static void cow(long n)
 	volatile char *p = map_anon(n * PG, 0);
 	for (long i = 0; i < n; i++)
 		p[i * PG] = 1;
-	int fds[2];
-	if (pipe(fds) < 0)
-		die("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		char c;
-		close(fds[1]);
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(fds[0]);
+	int wfd;
+	pid_t pid = fork_holder(&wfd);
 	lo = (uintptr_t)p, hi = lo + n * PG;
 	for (long i = 0; i < n; i++) {
 		uint64_t t0 = t_start();
 		p[i * PG] = 2;
 		cyc[i] = t_end() - t0;
 	}
-	close(fds[1]);
+	close(wfd);
 	int st;
 	waitpid(pid, &st, 0);
-}
-
-static void skip_store(int sig, siginfo_t *si, void *ucv)
-{
-	ucontext_t *uc = ucv;
-	(void)sig;
-	(void)si;
-	uc->uc_mcontext.gregs[REG_RIP] += 3; /* movb $1,(%rdi) is c6 07 01 */
 }
 
 static void signal_rt(long n)

@@ -39,31 +39,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define PG 4096ul
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_micro: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static char *map_anon(size_t len)
-{
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die("mmap");
-	/* 4 KiB faults, as on a host without transparent huge pages; the
-	 * result is ignored where the advice is not known. */
-	madvise(p, len, MADV_NOHUGEPAGE);
-	return p;
-}
+#define BENCH_NAME "bench_micro"
+#include "bench.h"
 
 static double bench_getppid(long n)
 {
@@ -93,7 +70,7 @@ static double bench_first_touch(long n)
 	double total = 0;
 	for (long done = 0; done < n;) {
 		long k = n - done < 256 ? n - done : 256;
-		volatile char *p = map_anon(k * PG);
+		volatile char *p = map_anon(k * PG, 0);
 		double t0 = now();
 		for (long i = 0; i < k; i++)
 			p[i * PG] = 1;
@@ -106,32 +83,7 @@ static double bench_first_touch(long n)
 
 static double bench_file_fault(long n, const char *file)
 {
-	int fd;
-	if (file) {
-		fd = open(file, O_RDONLY);
-		if (fd < 0)
-			die("open");
-		struct stat st;
-		if (fstat(fd, &st) < 0)
-			die("fstat");
-		if (st.st_size < (off_t)(n * PG)) {
-			errno = EINVAL;
-			die("file shorter than N pages");
-		}
-	} else {
-		const char *dir = getenv("TMPDIR");
-		char path[512];
-		snprintf(path, sizeof path, "%s/kshim-bench-XXXXXX", dir && *dir ? dir : "/tmp");
-		fd = mkstemp(path);
-		if (fd < 0)
-			die("mkstemp (open a temporary file)");
-		unlink(path);
-		char *buf = malloc(PG);
-		memset(buf, 'f', PG);
-		for (long i = 0; i < n; i++)
-			if (write(fd, buf, PG) != (ssize_t)PG)
-				die("write");
-	}
+	int fd = bench_file(file, n * PG, PG);
 	volatile char *p = mmap(NULL, n * PG, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap of the file");
@@ -151,41 +103,21 @@ static double bench_file_fault(long n, const char *file)
 
 static double bench_cow(long n)
 {
-	volatile char *p = map_anon(n * PG);
+	volatile char *p = map_anon(n * PG, 0);
 	for (long i = 0; i < n; i++)
 		p[i * PG] = 1;
-	int fds[2];
-	if (pipe(fds) < 0)
-		die("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		char c;
-		close(fds[1]);
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(fds[0]);
+	int wfd;
+	pid_t pid = fork_holder(&wfd);
 	double t0 = now();
 	for (long i = 0; i < n; i++)
 		p[i * PG] = 2;
 	double t = now() - t0;
-	close(fds[1]);
+	close(wfd);
 	int st;
 	if (waitpid(pid, &st, 0) < 0)
 		die("waitpid");
 	munmap((void *)p, n * PG);
 	return t / n;
-}
-
-static void skip_store(int sig, siginfo_t *si, void *ucv)
-{
-	ucontext_t *uc = ucv;
-	(void)sig;
-	(void)si;
-	uc->uc_mcontext.gregs[REG_RIP] += 3; /* movb $1,(%rdi) is c6 07 01 */
 }
 
 static double bench_segv(long n)
@@ -236,7 +168,7 @@ extern char **environ;
 static double bench_spawn(long n, char *self)
 {
 	const size_t len = 16 << 20;
-	char *mem = map_anon(len);
+	char *mem = map_anon(len, 0);
 	memset(mem, 1, len);
 	char *argv[] = {self, "exit", NULL};
 	double t0 = now();

@@ -70,6 +70,11 @@ $(IMAGES_OUTDIR)/go_%: $(IMAGES_SRCDIR)/goprogs/%/main.go
 	@mkdir -p $(@D)
 	CGO_ENABLED=0 $(IMAGES_GO) build -o $@ ./$(IMAGES_SRCDIR)/goprogs/$*
 
+# The benchmark guests share bench.h too.
+$(IMAGES_OUTDIR)/bench_%: $(IMAGES_SRCDIR)/bench_%.c $(IMAGES_SRCDIR)/common.h $(IMAGES_SRCDIR)/bench.h
+	@mkdir -p $(@D)
+	$(IMAGES_CC) $(IMAGES_CFLAGS) -o $@ $< $(IMAGES_LDLIBS)
+
 # common.h holds helpers the programs share: a change to it rebuilds them all.
 $(IMAGES_OUTDIR)/%: $(IMAGES_SRCDIR)/%.c $(IMAGES_SRCDIR)/common.h
 	@mkdir -p $(@D)

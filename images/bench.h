@@ -121,4 +121,20 @@ static void skip_store(int sig, siginfo_t *si, void *ucv)
 	uc->uc_mcontext.gregs[REG_RIP] += 3;
 }
 
+/* segv_page maps a read-only page and installs skip_store, so each
+ * movb $1,(page) is one SIGSEGV round trip that leaves the page alone. */
+static char *segv_page(void)
+{
+	char *page = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		die("mmap");
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = skip_store;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	if (sigaction(SIGSEGV, &sa, NULL) < 0)
+		die("sigaction");
+	return page;
+}
+
 #endif

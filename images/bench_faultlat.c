@@ -124,15 +124,7 @@ static void cow(long n)
 
 static void signal_rt(long n)
 {
-	char *page = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		die("mmap");
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = skip_store;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	if (sigaction(SIGSEGV, &sa, NULL) < 0)
-		die("sigaction");
+	char *page = segv_page();
 	lo = (uintptr_t)page, hi = lo + PG;
 	__asm__ volatile("movb $1, (%%rdi)" : : "D"(page) : "memory"); /* warm */
 	for (long i = 0; i < n; i++) {

@@ -122,15 +122,7 @@ static double bench_cow(long n)
 
 static double bench_segv(long n)
 {
-	char *page = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		die("mmap");
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = skip_store;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	if (sigaction(SIGSEGV, &sa, NULL) < 0)
-		die("sigaction");
+	char *page = segv_page();
 	double t0 = 0;
 	for (long i = -1; i < n; i++) {
 		if (i == 0)

@@ -23,7 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define PG 4096ul
 
@@ -176,6 +179,45 @@ static inline const char *probe_read(const volatile char *p)
 static inline const char *probe_write(volatile char *p)
 {
 	return fault_name(try_rewrite(p));
+}
+
+/* --- files and children -------------------------------------------------- */
+
+/* read_whole reads the file at path into buf (NUL-terminated, at most
+ * size - 1 bytes); -1 with errno on failure. */
+static inline ssize_t read_whole(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	buf[n] = 0;
+	return n;
+}
+
+/* wait_status prints how a child ended: "WHAT: exited N", "WHAT: killed
+ * by SIG" or the raw status. */
+static inline void wait_status(const char *what, int st)
+{
+	if (WIFEXITED(st))
+		printf("%s: exited %d\n", what, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		printf("%s: killed by %s\n", what, sigabbrev_np(WTERMSIG(st)));
+	else
+		printf("%s: status %#x\n", what, st);
 }
 
 #endif /* KSHIM_IMAGES_COMMON_H */

@@ -14,18 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static volatile int chld;
 static void on_chld(int s) { (void)s; chld++; }
-
-static void status(const char *what, int st)
-{
-	if (WIFEXITED(st))
-		printf("%s: exited %d\n", what, WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		printf("%s: killed by %s\n", what, sigabbrev_np(WTERMSIG(st)));
-	else
-		printf("%s: status %#x\n", what, st);
-}
 
 int main(int argc, char **argv)
 {
@@ -54,7 +46,7 @@ int main(int argc, char **argv)
 	int st;
 	pid_t w = waitpid(c, &st, 0);
 	printf("wait_ok=%d\n", w == c);
-	status("child", st);
+	wait_status("child", st);
 	printf("parent: counter=%d heap=%c shared=%d\n", counter, heap[99999], *shared);
 	printf("waitpid again -> %s\n", waitpid(c, &st, 0) < 0 ? strerrorname_np(errno) : "ok");
 
@@ -73,7 +65,7 @@ int main(int argc, char **argv)
 	printf("pipe: n=%zd msg=%s\n", n, buf);
 	printf("pipe eof: n=%zd\n", read(fds[0], buf, sizeof buf));
 	waitpid(c, &st, 0);
-	status("writer", st);
+	wait_status("writer", st);
 
 	/* exec this program again. */
 	if ((c = fork()) == 0) {
@@ -81,7 +73,7 @@ int main(int argc, char **argv)
 		_exit(99);
 	}
 	waitpid(c, &st, 0);
-	status("exec child", st);
+	wait_status("exec child", st);
 
 	/* vfork + exec of a missing file: the child reports and exits. */
 	if ((c = vfork()) == 0) {
@@ -89,7 +81,7 @@ int main(int argc, char **argv)
 		_exit(errno == ENOENT ? 3 : 4);
 	}
 	waitpid(c, &st, 0);
-	status("vfork child", st);
+	wait_status("vfork child", st);
 
 	/* Killed by a signal. */
 	if ((c = fork()) == 0) {
@@ -98,14 +90,14 @@ int main(int argc, char **argv)
 	}
 	kill(c, SIGTERM);
 	waitpid(c, &st, 0);
-	status("killed child", st);
+	wait_status("killed child", st);
 
 	/* Exit status 0 via WNOHANG polling. */
 	if ((c = fork()) == 0)
 		_exit(0);
 	while ((w = waitpid(c, &st, WNOHANG)) == 0)
 		;
-	status("polled child", st);
+	wait_status("polled child", st);
 	printf("no children -> %s\n", wait(&st) < 0 ? strerrorname_np(errno) : "ok");
 	printf("sigchld_seen=%d\n", chld > 0);
 	return 0;

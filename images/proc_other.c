@@ -37,25 +37,7 @@ static ssize_t slurp(pid_t pid, const char *what, char *buf, size_t size)
 {
 	char p[128];
 	snprintf(p, sizeof p, "/proc/%d/%s", pid, what);
-	int fd = open(p, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, size - 1 - n);
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	close(fd);
-	buf[n] = 0;
-	return n;
+	return read_whole(p, buf, size);
 }
 
 static void listdir(pid_t pid, const char *what)

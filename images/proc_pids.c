@@ -29,34 +29,12 @@ static void *sleeper(void *arg)
 	return 0;
 }
 
-/* readall reads a whole /proc file; -1 and errno on failure. */
-static ssize_t readall(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, size - 1 - n);
-		if (r < 0) {
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	close(fd);
-	buf[n] = 0;
-	return n;
-}
-
 /* statf returns field i (1-based, Linux's numbering) of /proc/pid/stat. */
 static long long statf(pid_t pid, int i, char *state)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if (readall(path, buf, sizeof buf) < 0)
+	if (read_whole(path, buf, sizeof buf) < 0)
 		return -1;
 	char *p = strrchr(buf, ')');
 	if (!p)
@@ -100,7 +78,7 @@ static void status_line(pid_t pid, const char *key, char *out, size_t size)
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/status", pid);
 	out[0] = 0;
-	if (readall(path, buf, sizeof buf) < 0) {
+	if (read_whole(path, buf, sizeof buf) < 0) {
 		snprintf(out, size, "(%s)", strerrorname_np(errno));
 		return;
 	}
@@ -122,7 +100,7 @@ static void show_cmdline(pid_t pid)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-	ssize_t n = readall(path, buf, sizeof buf);
+	ssize_t n = read_whole(path, buf, sizeof buf);
 	if (n < 0) {
 		printf("  cmdline -> %s\n", strerrorname_np(errno));
 		return;
@@ -177,7 +155,7 @@ static void showp(const char *what, pid_t pid, char want)
 	/* (rss is Linux's lazily synced counter: not comparable) */
 	printf("  stat vsize>0: %s\n", statf(pid, 23, 0) > 0 ? "yes" : "no");
 	snprintf(path, sizeof path, "/proc/%d/comm", pid);
-	if (readall(path, comm, sizeof comm) < 0)
+	if (read_whole(path, comm, sizeof comm) < 0)
 		snprintf(comm, sizeof comm, "(%s)\n", strerrorname_np(errno));
 	printf("  comm %s", comm);
 	status_line(pid, "Name", buf, sizeof buf);
@@ -271,14 +249,14 @@ int main(int argc, char **argv)
 
 	/* The parent's own cmdline is what it was started with. */
 	char buf[4096], path[64];
-	ssize_t n = readall("/proc/self/cmdline", buf, sizeof buf);
+	ssize_t n = read_whole("/proc/self/cmdline", buf, sizeof buf);
 	size_t want = 0;
 	for (int i = 0; i < argc; i++)
 		want += strlen(argv[i]) + 1;
 	printf("self cmdline matches argv: %s\n", n == (ssize_t)want && !memcmp(buf, argv[0], want) ? "yes" : "no");
 	/* A forked child's is its parent's (same arg area). */
 	snprintf(path, sizeof path, "/proc/%d/cmdline", a);
-	ssize_t m = readall(path, buf + 2048, 2048);
+	ssize_t m = read_whole(path, buf + 2048, 2048);
 	printf("a cmdline matches argv: %s\n", m == (ssize_t)want && !memcmp(buf + 2048, argv[0], want) ? "yes" : "no");
 
 	/* Reaped: gone. */

@@ -22,21 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
+
 extern char **environ;
 
 static volatile int shared_var = 1;
 static volatile int handled;
 static volatile char *child_map;
-
-static void status(const char *what, int st)
-{
-	if (WIFEXITED(st))
-		printf("%s: exited %d\n", what, WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		printf("%s: killed by %s\n", what, sigabbrev_np(WTERMSIG(st)));
-	else
-		printf("%s: status %#x\n", what, st);
-}
 
 static void on_usr1(int s)
 {
@@ -80,7 +72,7 @@ int main(int argc, char **argv)
 		_exit(5);
 	}
 	waitpid(c, &st, 0);
-	status("vfork _exit", st);
+	wait_status("vfork _exit", st);
 	printf("after _exit: shared_var=%d heap=%s ppid_ok=%d pid_differs=%d\n", shared_var, heap,
 	       ppid_ok, pid_differs);
 
@@ -93,7 +85,7 @@ int main(int argc, char **argv)
 	}
 	int seen = shared_var; /* printed after the child's own output */
 	waitpid(c, &st, 0);
-	status("vfork exec", st);
+	wait_status("vfork exec", st);
 	printf("after exec: shared_var=%d\n", seen);
 
 	/* 3. A failed exec reported through memory (as posix_spawn does). */
@@ -104,7 +96,7 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	waitpid(c, &st, 0);
-	status("vfork failed exec", st);
+	wait_status("vfork failed exec", st);
 	printf("child errno: %s\n", strerrorname_np(child_errno));
 
 	/* 4. The fd table is the child's own: its close leaves the parent's. */
@@ -116,7 +108,7 @@ int main(int argc, char **argv)
 		_exit(write(fds[1], "x", 1) < 0 && errno == EBADF ? 0 : 1);
 	}
 	waitpid(c, &st, 0);
-	status("vfork close", st);
+	wait_status("vfork close", st);
 	printf("parent write after child's close: %zd\n", write(fds[1], "y", 1));
 	close(fds[0]);
 	close(fds[1]);
@@ -129,7 +121,7 @@ int main(int argc, char **argv)
 		_exit(handled == 42 ? 0 : 1);
 	}
 	waitpid(c, &st, 0);
-	status("vfork handler", st);
+	wait_status("vfork handler", st);
 	struct sigaction cur;
 	sigaction(SIGUSR1, NULL, &cur);
 	printf("parent's SIGUSR1 default=%d handled=%d\n", cur.sa_handler == SIG_DFL, handled);
@@ -144,7 +136,7 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	waitpid(c, &st, 0);
-	status("vfork mmap", st);
+	wait_status("vfork mmap", st);
 	printf("parent reads: %s\n", child_map ? (char *)child_map + 4096 : "(nothing)");
 	munmap((void *)child_map, 8192);
 
@@ -155,7 +147,7 @@ int main(int argc, char **argv)
 		_exit(1);
 	}
 	waitpid(c, &st, 0);
-	status("vfork killed", st);
+	wait_status("vfork killed", st);
 	printf("shared_var=%d\n", shared_var);
 
 	/* 8. posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK)); a missing
@@ -167,7 +159,7 @@ int main(int argc, char **argv)
 		waitpid(c, &st, 0);
 	printf("posix_spawn: %s\n", err ? strerrorname_np(err) : "ok");
 	if (!err)
-		status("spawned", st);
+		wait_status("spawned", st);
 	err = posix_spawn(&c, "/nonexistent/program", NULL, NULL, sargv, environ);
 	printf("posix_spawn missing: %s\n", err ? strerrorname_np(err) : "ok");
 	if (!err)
@@ -187,7 +179,7 @@ int main(int argc, char **argv)
 		printf("clone: %s\n", strerrorname_np(errno));
 	} else {
 		waitpid(c, &st, 0);
-		status("clone vm", st);
+		wait_status("clone vm", st);
 		printf("after clone: target=%d shared_var=%d\n", target, shared_var);
 	}
 	munmap(stack, ssz);
@@ -202,7 +194,7 @@ int main(int argc, char **argv)
 		__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(4) : "rcx", "r11", "memory");
 	}
 	waitpid(c, &st, 0);
-	status("vfork returned", st);
+	wait_status("vfork returned", st);
 	printf("shared_var=%d\n", shared_var);
 
 	/* 11. The vfork wait ends with a SIGKILL of the parent (Linux's wait is
@@ -228,7 +220,7 @@ int main(int argc, char **argv)
 	alarm(10); /* a wait that a SIGKILL cannot end would hang here */
 	waitpid(par, &st, 0);
 	alarm(0);
-	status("killed vfork parent", st);
+	wait_status("killed vfork parent", st);
 	printf("vfork child still there: %d\n", kill(vchild, 0) == 0);
 	kill(vchild, SIGKILL);
 	close(pids[0]);

@@ -17,14 +17,10 @@ import (
 
 // rt_sigtimedwait(set, info, timeout, sigsetsize).
 func sysRtSigtimedwait(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	if a[3] != 8 {
-		return 0, unix.EINVAL
-	}
-	var b [8]byte
-	if _, err := p.MM.CopyIn(a[0], b[:]); err != nil {
+	set, err := p.SigsetIn(a[0], a[3])
+	if err != nil {
 		return 0, err
 	}
-	set := abi.Le64(b[:]) &^ kernel.Unblockable
 	var deadline time.Time
 	if a[2] != 0 {
 		d, err := p.TimespecIn(a[2])

@@ -9,23 +9,19 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
-	"kshim/syscalls/abi"
 	"kshim/syscalls/kernel"
 )
 
 // rt_sigsuspend(mask, sigsetsize).
 func sysRtSigsuspend(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	if a[1] != 8 {
-		return 0, unix.EINVAL
-	}
-	var b [8]byte
-	if _, err := p.MM.CopyIn(a[0], b[:]); err != nil {
+	set, err := p.SigsetIn(a[0], a[1])
+	if err != nil {
 		return 0, err
 	}
 	old := p.Sig.Mask
 	p.Proc.SigMu.Lock()
 	p.Sig.Saved, p.Sig.RestoreMask = p.Sig.Mask, true
-	p.Sig.Mask = abi.Le64(b[:]) &^ kernel.Unblockable
+	p.Sig.Mask = set
 	p.Proc.SigMu.Unlock()
 	p.Retarget(p.Sig.Mask &^ old) // process signals it now blocks go to another thread
 	p.WaitSignal()

@@ -114,6 +114,20 @@ func (info *Siginfo) Encode(si []byte) {
 // Signals that cannot be caught, blocked or ignored.
 const Unblockable = 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
 
+// SigsetIn reads a signal set argument of size bytes at addr, as Linux's
+// rt_sig* calls take one: EINVAL unless size is 8 (checked first), EFAULT
+// from the copy. SIGKILL and SIGSTOP are dropped from it.
+func (p *Process) SigsetIn(addr, size uint64) (uint64, error) {
+	if size != 8 {
+		return 0, unix.EINVAL
+	}
+	var b [8]byte
+	if _, err := p.MM.CopyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	return abi.Le64(b[:]) &^ Unblockable, nil
+}
+
 // SetMask sets the calling thread's signal mask (see the invariant);
 // process signals it now blocks go to other threads (sigqueue.go).
 func (p *Process) SetMask(m uint64) {

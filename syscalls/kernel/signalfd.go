@@ -69,18 +69,14 @@ var (
 
 // Signalfd4 is signalfd4(fd, mask, sizemask, flags); signalfd is flags 0.
 func (p *Process) Signalfd4(a [6]uint64) (uint64, error) {
-	if a[2] != 8 {
-		return 0, unix.EINVAL
-	}
-	var b [8]byte
-	if _, err := p.MM.CopyIn(a[1], b[:]); err != nil {
+	mask, err := p.SigsetIn(a[1], a[2])
+	if err != nil {
 		return 0, err
 	}
 	flags := a[3]
 	if flags&^uint64(sfdNonblock|sfdCloexec) != 0 {
 		return 0, unix.EINVAL
 	}
-	mask := abi.Le64(b[:]) &^ Unblockable
 	if ufd := int32(a[0]); ufd != -1 {
 		e, err := p.Entry(uint64(uint32(ufd)))
 		if ufd < 0 {

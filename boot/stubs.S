@@ -128,6 +128,19 @@ kexcresume:
 	add rsp, 16         /* drop vector and error code */
 	jmp kret
 
+/* FLUSH1_VALUES: kflush1's and kflush1r's first half, the one record's
+ * values written with one rep movsq (rsi, rdi and rcx saved). */
+.macro FLUSH1_VALUES
+	push rsi
+	push rdi
+	push rcx
+	cld
+	mov rdi, [FLUSH_AREA+16]
+	mov rcx, [FLUSH_AREA+24]
+	mov rsi, FLUSH_AREA+40
+	rep movsq
+.endm
+
 /* kflush1 and kflush1r: the same as kret when the flush area holds one
  * record and nothing else (the VMM checks: ept.FlushQueue.Single), in
  * about half the instructions, each emulated on PVM: the record's values
@@ -150,14 +163,7 @@ kexcresume:
 	.balign 16
 	.globl kflush1
 kflush1:
-	push rsi
-	push rdi
-	push rcx
-	cld
-	mov rdi, [FLUSH_AREA+16]
-	mov rcx, [FLUSH_AREA+24]
-	mov rsi, FLUSH_AREA+40
-	rep movsq
+	FLUSH1_VALUES
 	mov rcx, [FLUSH_AREA+24]
 	mov rsi, [FLUSH_AREA+32]
 1:
@@ -174,14 +180,7 @@ kflush1:
 	.balign 16
 	.globl kflush1r
 kflush1r:
-	push rsi
-	push rdi
-	push rcx
-	cld
-	mov rdi, [FLUSH_AREA+16]
-	mov rcx, [FLUSH_AREA+24]
-	mov rsi, FLUSH_AREA+40
-	rep movsq
+	FLUSH1_VALUES
 	mov qword ptr [FLUSH_AREA], 0
 	mov qword ptr [FLUSH_AREA+8], 0
 	mov rcx, cr3

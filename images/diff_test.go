@@ -179,6 +179,8 @@ var programs = []prog{
 	{bin: "fs_utimes", kshimArgs: []string{"--rw"}},
 	{bin: "fs_rofs", kshimArgs: []string{"--rw"}},
 	{bin: "fs_fd"},
+	{bin: "dev_links"}, // /dev/fd, /dev/std*: symlinks to lstat and readlink, the fds to open (fs/fsmount.go walk)
+	{bin: "dev_links", name: "dev_links_nomount", kshimArgs: []string{"--no-shm"}}, // the same without a mount table (fs/fspath.go LookupAbs)
 	{bin: "fs_errno"},
 	{bin: "fs_proc"},
 	{bin: "proc_sys"}, // /proc/uptime, loadavg, stat (proc/sysfiles.go)

@@ -168,7 +168,7 @@ func (ns *mountNS) furnish() {
 		}
 	}
 	for name, target := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
-		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
+		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"} {
 		_ = unix.Symlinkat(target, fd, name)
 	}
 }
@@ -746,6 +746,12 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		}
 		nm, nrel := t.Child(m, rel, c)
 		g := nm.Guest(nrel)
+		// /dev/fd and /dev/std{in,out,err} are Linux's symlinks into
+		// /proc/self/fd, and /dev/ptmx a device or (in a container) a
+		// symlink to pts/ptmx: lstat and readlink see the root's own,
+		// while opening one opens what it leads to, whatever the root
+		// holds.
+		link := last && !trailing && flags&unix.O_NOFOLLOW != 0
 		// kshim's own files, whatever is mounted.
 		if g == "/proc" {
 			return p.Owner.LookupProc(rest, flags, mode)
@@ -753,7 +759,7 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		if g == "/sys" {
 			return p.Owner.LookupSys(rest, flags, mode)
 		}
-		if g == "/dev/pts" || last && g == "/dev/ptmx" {
+		if g == "/dev/pts" || last && !link && g == "/dev/ptmx" {
 			// The guest's devpts instance (pty.go), whatever is mounted.
 			// Cleaned here: LookupAbs takes a cleaned /dev/pts path to
 			// the instance, and any other (/dev/pts/.. is /dev) back
@@ -767,10 +773,12 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 			}
 			return p.LookupAbs(g, flags, mode)
 		}
-		if last {
+		if last && !link {
 			if a, ok := fdAliases[g]; ok {
 				return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
 			}
+		}
+		if last {
 			if g == "/dev/tty" {
 				return p.openTTY(trailing, flags) // pty.go
 			}
@@ -778,7 +786,7 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 				return openDevice(g, trailing, flags)
 			}
 		}
-		if g == "/dev/fd" {
+		if g == "/dev/fd" && !link {
 			return p.Owner.LookupProc(append([]string{"self", "fd"}, rest...), flags, mode)
 		}
 		if nm != m {

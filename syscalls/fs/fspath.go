@@ -610,7 +610,8 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	}
 	clean := path.Clean(abs)
 	trailing := strings.HasSuffix(abs, "/") && clean != "/"
-	if a, ok := fdAliases[clean]; ok {
+	if a, ok := fdAliases[clean]; ok && (trailing || flags&unix.O_NOFOLLOW == 0) {
+		// Not for lstat or readlink: they see the root's symlink.
 		return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
 	}
 	if strings.HasPrefix(clean, "/dev/fd/") {
@@ -622,7 +623,7 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	if hostDevices[clean] {
 		return openDevice(clean, trailing, flags)
 	}
-	if name, ok := ptsPath(clean); ok {
+	if name, ok := ptsPath(clean); ok && (clean != "/dev/ptmx" || trailing || flags&unix.O_NOFOLLOW == 0) {
 		return openPts(clean, name, trailing, flags, mode) // pty.go
 	}
 	if p.FS.ns != nil {

@@ -24,6 +24,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"kshim/syscalls/fs"
 	"kshim/syscalls/fs/mount"
 )
 
@@ -239,13 +240,11 @@ func Rlimits(pr *specs.Process) map[int]unix.Rlimit {
 }
 
 // skippedMount says whether m is one of the file systems engines mount
-// into every container that have nothing to show in a kshim guest: its
-// terminal is the one handed in (no devpts), and it has no cgroup file
-// system or POSIX message queues (its /sys is kshim's own, a mount of the
-// table).
+// into every container that have nothing to show in a kshim guest: it has
+// no cgroup file system or POSIX message queues (its /sys is kshim's own,
+// a mount of the table). Its devpts at /dev/pts is a mount of the table.
 func skippedMount(m specs.Mount) bool {
 	switch {
-	case m.Destination == "/dev/pts" && m.Type == "devpts":
 	case m.Destination == "/dev/mqueue" && m.Type == "mqueue":
 	case m.Destination == "/sys/fs/cgroup" && (m.Type == "cgroup" || m.Type == "cgroup2"):
 	default:
@@ -270,8 +269,14 @@ func checkMount(bundle string, m specs.Mount, warn func(string)) (*mount.Spec, e
 		m.Source = filepath.Join(bundle, m.Source) // relative to the bundle, as runc takes it
 	}
 	sp := mount.Spec{Type: m.Type, Source: m.Source, Destination: m.Destination, Options: m.Options}
-	if _, err := mount.Parse(sp); err != nil {
+	pm, err := mount.Parse(sp)
+	if err != nil {
 		return nil, bundleErr("config.json: %v", err)
+	}
+	if pm.Kind == mount.Devpts {
+		if d := fs.DevptsDiffers(pm.DevptsOpts); d != "" {
+			warn(fmt.Sprintf("/dev/pts options %s not applied: the guest's devpts instance has %s", d, fs.DevptsInfo().SuperOpts))
+		}
 	}
 	return &sp, nil
 }

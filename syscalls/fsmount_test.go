@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -330,6 +331,49 @@ func TestProcMounts(t *testing.T) {
 	}
 }
 
+// TestProcMountsDevpts: a devpts mount at /dev/pts (an OCI config's) is
+// listed in its place as the guest's instance, whose device a stat of
+// /dev/pts shows.
+func TestProcMountsDevpts(t *testing.T) {
+	dir, specs := mountFixture(t)
+	specs = append(specs, mount.Spec{Type: "tmpfs", Destination: "/dev"},
+		mount.Spec{Type: "devpts", Source: "devpts", Destination: "/dev/pts", Options: []string{"nosuid", "noexec", "newinstance", "gid=5"}},
+		mount.Spec{Type: "tmpfs", Destination: "/dev/shm"})
+	p := testProcess(t, fs.Files{Root: filepath.Join(dir, "root"), Mounts: specs})
+	b, err := p.ProcMounts(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dests []string
+	var pts []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		f := strings.Fields(l)
+		dests = append(dests, f[4])
+		if f[4] == "/dev/pts" {
+			pts = f
+		}
+	}
+	if got, want := strings.Join(dests, " "), "/ /mnt/ro /mnt/w /etc/file /dev /dev/pts /dev/shm /proc /sys"; got != want {
+		t.Fatalf("mountinfo lists %q, want %q:\n%s", got, want, b)
+	}
+	if len(pts) < 10 || pts[5] != "rw,nosuid,noexec,relatime" || pts[7] != "devpts" || pts[8] != "devpts" ||
+		!strings.Contains(pts[9], "ptmxmode=666") {
+		t.Errorf("/dev/pts line %q", pts)
+	}
+	r, err := p.LookupAbs("/dev/pts", unix.O_PATH, 0)
+	if err != nil {
+		t.Skipf("no devpts instance here: %v", err)
+	}
+	defer r.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(r.FD, &st); err != nil {
+		t.Fatal(err)
+	}
+	if dev := fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)); pts[2] != dev {
+		t.Errorf("/dev/pts listed as device %s, stat says %s", pts[2], dev)
+	}
+}
+
 // TestMountPointParentMissing: a mount whose parent directory is not in
 // the tree is refused at set-up, with the path that is missing.
 func TestMountPointParentMissing(t *testing.T) {
@@ -401,7 +445,7 @@ func TestTmpfsDev(t *testing.T) {
 	}
 	sort.Strings(names)
 	got := strings.Join(names, " ")
-	if want := "fd full null random shm stderr stdin stdout tty urandom x zero"; got != want {
+	if want := "fd full null ptmx random shm stderr stdin stdout tty urandom x zero"; got != want {
 		t.Errorf("/dev lists %q, want %q", got, want)
 	}
 	if s, err := readPath(t, p, unix.AT_FDCWD, "/dev/x/file"); err != nil || s != "file" {

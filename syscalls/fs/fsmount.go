@@ -99,6 +99,10 @@ func (fs *fsContext) setupMounts(c Files) error {
 		case mount.Sysfs:
 			hm.info = sysInfo
 			hm.dir = true
+		case mount.Devpts:
+			// Listed as the instance the walk serves there (pty.go).
+			hm.info = DevptsInfo()
+			hm.dir = true
 		}
 		if err != nil {
 			if hm.fd >= 0 && m.Kind == mount.Bind {

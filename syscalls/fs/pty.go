@@ -37,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/syscalls/abi"
+	"kshim/syscalls/fs/mount"
 )
 
 // PtyMax is the most ptys the guest may hold at once (devpts' max=).
@@ -118,6 +119,59 @@ func makeDevpts() (int, error) {
 		return -1, err
 	}
 	return unix.Fsmount(sfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+}
+
+// DevptsInfo is how the mount listings show the guest's devpts instance:
+// its device and its options as Linux's devpts_show_options prints them
+// (gid= when set, mode=, ptmxmode=, max=).
+func DevptsInfo() mount.Info {
+	i := mount.Info{Source: "devpts", FSType: "devpts", FSRoot: "/"}
+	if pts.fd >= 0 {
+		i.Major, i.Minor = unix.Major(pts.dev), unix.Minor(pts.dev)
+	}
+	mode, gid := "600", ""
+	for _, o := range hostPtsOptions() {
+		switch o[0] {
+		case "mode":
+			mode = o[1]
+		case "gid":
+			gid = "gid=" + o[1] + ","
+		}
+	}
+	i.SuperOpts = gid + "mode=" + mode + ",ptmxmode=666,max=" + strconv.Itoa(PtyMax)
+	return i
+}
+
+// DevptsDiffers lists the devpts options asked for (mount.Mount's
+// DevptsOpts) that the guest's instance does not have ("" when none).
+func DevptsDiffers(asked map[string]uint64) string {
+	have := map[string]uint64{"mode": 0o600, "ptmxmode": 0o666, "max": PtyMax}
+	for _, o := range hostPtsOptions() {
+		base := 10
+		if o[0] == "mode" {
+			base = 8
+		} else if o[0] != "gid" {
+			continue
+		}
+		if n, err := strconv.ParseUint(o[1], base, 32); err == nil {
+			have[o[0]] = n
+		}
+	}
+	var out []string
+	for _, k := range []string{"uid", "gid", "mode", "ptmxmode", "max"} {
+		v, ok := asked[k]
+		if !ok {
+			continue
+		}
+		if h, set := have[k]; !set || h != v {
+			if k == "mode" || k == "ptmxmode" {
+				out = append(out, k+"="+strconv.FormatUint(v, 8))
+			} else {
+				out = append(out, k+"="+strconv.FormatUint(v, 10))
+			}
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // hostPtsOptions are the mode=, gid= and ptmxmode= options of the host's

@@ -33,15 +33,16 @@ type Spec struct {
 type Kind int
 
 const (
-	Root  Kind = iota // the guest's root directory (--root)
-	Bind              // a host directory or file
-	Tmpfs             // a memory file system of the guest's own
-	Proc              // kshim's /proc
-	Sysfs             // kshim's /sys
+	Root   Kind = iota // the guest's root directory (--root)
+	Bind               // a host directory or file
+	Tmpfs              // a memory file system of the guest's own
+	Proc               // kshim's /proc
+	Sysfs              // kshim's /sys
+	Devpts             // the guest's devpts instance (fs/pty.go), at /dev/pts
 )
 
 func (k Kind) String() string {
-	return [...]string{"root", "bind", "tmpfs", "proc", "sysfs"}[k]
+	return [...]string{"root", "bind", "tmpfs", "proc", "sysfs", "devpts"}[k]
 }
 
 // Mount is one parsed mount.
@@ -66,6 +67,9 @@ type Mount struct {
 	Size     uint64
 	Mode     uint32
 	UID, GID int
+	// Devpts: the uid=, gid=, mode=, ptmxmode= and max= asked for
+	// (checked, not applied: devptsOption).
+	DevptsOpts map[string]uint64
 }
 
 // DefaultTmpfsSize is a tmpfs's size when no size= is given and the
@@ -113,8 +117,10 @@ func Parse(s Spec) (Mount, error) {
 		m.Kind = Proc
 	case "sysfs":
 		m.Kind = Sysfs
+	case "devpts":
+		m.Kind = Devpts
 	default:
-		return fail("type %q is not supported (bind, tmpfs, proc, sysfs are)", s.Type)
+		return fail("type %q is not supported (bind, tmpfs, proc, sysfs, devpts are)", s.Type)
 	}
 	switch m.Kind {
 	case Bind:
@@ -129,6 +135,10 @@ func Parse(s Spec) (Mount, error) {
 	case Sysfs:
 		if m.Dest != "/sys" {
 			return fail("sysfs is served only at /sys")
+		}
+	case Devpts:
+		if m.Dest != "/dev/pts" {
+			return fail("devpts is served only at /dev/pts")
 		}
 	}
 	if under(m.Dest, "/proc") && m.Kind != Proc {
@@ -197,8 +207,15 @@ func (m *Mount) option(o string, bind bool) error {
 			return nil
 		case "defaults":
 			return nil
+		case "newinstance":
+			if m.Kind == Devpts {
+				return nil // the guest's instance is always its own
+			}
 		}
 		return fmt.Errorf("unknown option %q", o)
+	}
+	if m.Kind == Devpts {
+		return m.devptsOption(key, val)
 	}
 	if m.Kind != Tmpfs {
 		return fmt.Errorf("option %q: %s mounts take no key=value options", o, m.Kind)
@@ -229,6 +246,31 @@ func (m *Mount) option(o string, bind bool) error {
 	default:
 		return fmt.Errorf("unknown tmpfs option %q (size, mode, uid, gid are supported)", o)
 	}
+	return nil
+}
+
+// devptsOption checks one of devpts' own options. They are checked, not
+// applied: the guest's instance is made once per kshim, with the host's
+// /dev/pts mode and group and ptmxmode 0666 (fs/pty.go), and the
+// listings show those (DevptsOpts records what was asked, for the
+// caller to compare).
+func (m *Mount) devptsOption(key, val string) error {
+	base := 10
+	switch key {
+	case "mode", "ptmxmode":
+		base = 8
+	case "uid", "gid", "max":
+	default:
+		return fmt.Errorf("unknown devpts option %q (uid, gid, mode, ptmxmode, max, newinstance are)", key+"="+val)
+	}
+	n, err := strconv.ParseUint(val, base, 32)
+	if err != nil || base == 8 && n > 0o777 {
+		return fmt.Errorf("devpts option %q: not a number", key+"="+val)
+	}
+	if m.DevptsOpts == nil {
+		m.DevptsOpts = map[string]uint64{}
+	}
+	m.DevptsOpts[key] = n
 	return nil
 }
 

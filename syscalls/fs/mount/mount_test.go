@@ -1,6 +1,7 @@
 package mount
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,8 @@ func TestParse(t *testing.T) {
 			Mount{Kind: Proc, Dest: "/proc", NoSuid: true, NoExec: true, NoDev: true}},
 		{Spec{Type: "sysfs", Source: "sysfs", Destination: "/sys", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
 			Mount{Kind: Sysfs, Dest: "/sys", NoSuid: true, NoExec: true, NoDev: true, ReadOnly: true}},
+		{Spec{Type: "devpts", Source: "devpts", Destination: "/dev/pts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+			Mount{Kind: Devpts, Dest: "/dev/pts", NoSuid: true, NoExec: true, DevptsOpts: map[string]uint64{"ptmxmode": 0o666, "mode": 0o620, "gid": 5}}},
 	}
 	for _, c := range good {
 		m, err := Parse(c.s)
@@ -33,7 +36,8 @@ func TestParse(t *testing.T) {
 		w := c.want
 		if m.Kind != w.Kind || m.Dest != w.Dest || m.Source != w.Source || m.ReadOnly != w.ReadOnly ||
 			m.Recursive != w.Recursive || m.NoSuid != w.NoSuid || m.NoDev != w.NoDev || m.NoExec != w.NoExec ||
-			(w.Kind == Tmpfs && (m.Size != w.Size || m.Mode != w.Mode)) {
+			(w.Kind == Tmpfs && (m.Size != w.Size || m.Mode != w.Mode)) ||
+			fmt.Sprint(m.DevptsOpts) != fmt.Sprint(w.DevptsOpts) {
 			t.Errorf("%+v: got %+v, want %+v", c.s, m, w)
 		}
 	}
@@ -61,6 +65,10 @@ func TestParse(t *testing.T) {
 		{Spec{Type: "tmpfs", Destination: "/proc/x"}, "kshim's own"},
 		{Spec{Type: "bind", Source: "/x", Destination: "/dev/null"}, "devices kshim serves"},
 		{Spec{Type: "bind", Source: "/x\x00", Destination: "/y"}, "NUL"},
+		{Spec{Type: "devpts", Destination: "/pts"}, "only at /dev/pts"},
+		{Spec{Type: "devpts", Destination: "/dev/pts", Options: []string{"mode=888"}}, "not a number"},
+		{Spec{Type: "devpts", Destination: "/dev/pts", Options: []string{"size=1m"}}, "unknown devpts option"},
+		{Spec{Type: "tmpfs", Destination: "/y", Options: []string{"newinstance"}}, `unknown option "newinstance"`},
 	}
 	for _, c := range bad {
 		_, err := Parse(c.s)

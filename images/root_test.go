@@ -754,3 +754,28 @@ func TestRootExeSwapped(t *testing.T) {
 		"read:/proc/self/exe": "ENOENT", "execveat:-100:/proc/self/exe": "ENOENT",
 	})
 }
+
+// TestDevLinksBareRoot: /dev/fd and /dev/std* are kshim's whatever the
+// root holds, links to lstat and readlink, the fds to open: in a root
+// with no /dev at all the guest sees what Linux shows on a host
+// (dev_links natively, on the host's /dev).
+func TestDevLinksBareRoot(t *testing.T) {
+	kshim, dir := paths(t)
+	prog := filepath.Join(dir, "dev_links")
+	requireFile(t, prog)
+	root := t.TempDir()
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	native := runNative([]string{prog}, nil, "")
+	if native.err != nil || native.exit != 0 {
+		t.Fatalf("native: %s\n%s", native.status(), native.stderr)
+	}
+	got := run([]string{kshim, "run", "--root", root, prog}, nil, "")
+	if got.err != nil || got.exit != 0 {
+		t.Fatalf("kshim: %s\n%s", got.status(), got.stderr)
+	}
+	if !bytes.Equal(native.stdout, got.stdout) {
+		t.Errorf("in a bare root:\n%s", firstDiff(native.stdout, got.stdout, "kshim"))
+	}
+}

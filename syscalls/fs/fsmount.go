@@ -751,11 +751,16 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		nm, nrel := t.Child(m, rel, c)
 		g := nm.Guest(nrel)
 		// /dev/fd and /dev/std{in,out,err} are Linux's symlinks into
-		// /proc/self/fd, and /dev/ptmx a device or (in a container) a
-		// symlink to pts/ptmx: lstat and readlink see the root's own,
-		// while opening one opens what it leads to, whatever the root
-		// holds.
+		// /proc/self/fd, kshim's whatever the root holds (devLink), and
+		// /dev/ptmx a device or (in a container) a symlink to pts/ptmx:
+		// lstat and readlink see the root's own. Opening one opens what
+		// it leads to.
 		link := last && !trailing && flags&unix.O_NOFOLLOW != 0
+		if link {
+			if r, ok := devLink(g); ok {
+				return r, nil
+			}
+		}
 		// kshim's own files, whatever is mounted.
 		if g == "/proc" {
 			return p.Owner.LookupProc(rest, flags, mode)

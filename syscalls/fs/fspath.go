@@ -377,6 +377,25 @@ var fdAliases = map[string]string{
 	"/dev/stdin": "/proc/self/fd/0", "/dev/stdout": "/proc/self/fd/1", "/dev/stderr": "/proc/self/fd/2",
 }
 
+// devLinks are the fdAliases and /dev/fd as lstat, readlink and the other
+// calls that do not follow a last symlink see them: kshim's symlinks,
+// whatever the root holds there (as the served devices), owned by root
+// with the target's length as size, as on Linux's devtmpfs. So a call
+// on the link itself (lchown, link, utimensat with AT_SYMLINK_NOFOLLOW)
+// changes nothing of the root's or the host's.
+func devLink(g string) (Resolved, bool) {
+	target, ok := fdAliases[g]
+	if g == "/dev/fd" {
+		target, ok = "/proc/self/fd", true
+	}
+	if !ok {
+		return Resolved{FD: -1}, false
+	}
+	n := &ProcNode{Path: g, Mode: unix.S_IFLNK | 0o777, DevLink: true,
+		Target: func(FileOwner) (string, error) { return target, nil }}
+	return Resolved{FD: -1, Node: n, Guest: g}, true
+}
+
 const (
 	resolveFlags = unix.RESOLVE_NO_MAGICLINKS
 	// openat2 returns EAGAIN when a rename or mount raced with a ".."
@@ -610,9 +629,16 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	}
 	clean := path.Clean(abs)
 	trailing := strings.HasSuffix(abs, "/") && clean != "/"
-	if a, ok := fdAliases[clean]; ok && (trailing || flags&unix.O_NOFOLLOW == 0) {
-		// Not for lstat or readlink: they see the root's symlink.
+	if !trailing && flags&unix.O_NOFOLLOW != 0 {
+		if r, ok := devLink(clean); ok {
+			return r, nil
+		}
+	}
+	if a, ok := fdAliases[clean]; ok {
 		return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
+	}
+	if clean == "/dev/fd" {
+		return p.Owner.LookupProc([]string{"self", "fd"}, flags, mode)
 	}
 	if strings.HasPrefix(clean, "/dev/fd/") {
 		return p.Owner.LookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)

@@ -30,6 +30,9 @@ type ProcNode struct {
 	// FDLink: a /proc/self/fd/N link, for guest fd fd.
 	FDLink bool
 	FD     int
+	// DevLink: one of /dev's links into /proc/self/fd (fspath.go
+	// devLink), whose stat is root's with the target's length as size.
+	DevLink bool
 	// Of is the process whose /proc/PID this node is in, when that is
 	// not the reader's own (nil); its stat and access follow that
 	// process (proc/pid.go).

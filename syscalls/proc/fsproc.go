@@ -642,6 +642,10 @@ func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
 	if rootOwned(p, n) {
 		st.Uid, st.Gid = 0, 0
 	}
+	if n.DevLink {
+		t, _ := n.Target(p)
+		st.Uid, st.Gid, st.Size = 0, 0, int64(len(t))
+	}
 	if n.FDLink {
 		// Linux's fd links: size 64, the owner's bits from the open mode.
 		st.Size, st.Mode = 64, unix.S_IFLNK

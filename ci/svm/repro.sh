@@ -50,7 +50,7 @@ for pr in probed guest-writes; do
 	while [ $i -le $ROUNDS ]; do
 		rm -rf $T/d$i && mkdir -p $T/d$i/n $T/d$i/m
 		one $pr a$i $K run --user 0:0 --rw /bin/busybox sh $B/archive.sh $T/d$i/n
-		one $pr m$i $K run --user 0:0 --no-sandbox --root $T/root -v $T/h/rw:/mnt/rw -v $T/h/ro:/mnt/ro:ro $I/fs_mount_race 2
+		one $pr m$i $K run --no-sandbox --root $T/root -v $T/h/rw:/mnt/rw -v $T/h/ro:/mnt/ro:ro $I/fs_mount_race 2
 		one $pr e$i $K run --user 0:0 $I/go_execchild
 		one $pr f$i $K run --user 0:0 $I/exit_race forkexit 16 1 1 1
 		one $pr v$i $K run --user 0:0 --rw /bin/busybox sh $B/applets_env.sh $T/d$i/m

@@ -121,7 +121,11 @@ type Root struct {
 }
 
 // Root returns the guest-physical address of the top-level table.
-func (r *Root) Root() uint64 { return r.frame }
+func (r *Root) Root() uint64 {
+	r.pt.amu.Lock() // Detach may clear it from another thread
+	defer r.pt.amu.Unlock()
+	return r.frame
+}
 
 // Attach makes a root for a vCPU whose kernel half is the top-level table
 // at kernel (entries 256..511 are copied from it; the tables below it are
@@ -143,9 +147,15 @@ func (pt *PageTable) Attach(kernel uint64) (*Root, error) {
 }
 
 // Detach drops a root (its vCPU left the address space) and frees it.
+// Only the first call frees the frame: a thread's own Leave can come
+// after the group's last thread freed every root (PageTable.Free) at a
+// group exit, and a second free of the zeroed frame number retired
+// frame 0 (the shim's kernel text) under every vCPU.
 func (r *Root) Detach() {
 	pt := r.pt
 	pt.amu.Lock()
+	frame := r.frame
+	r.frame = 0
 	for i, x := range pt.roots {
 		if x == r {
 			pt.roots = append(pt.roots[:i], pt.roots[i+1:]...)
@@ -154,8 +164,9 @@ func (r *Root) Detach() {
 		}
 	}
 	pt.amu.Unlock()
-	pt.mem.FreeTable(r.frame)
-	r.frame = 0
+	if frame != 0 {
+		pt.mem.FreeTable(frame)
+	}
 }
 
 // Attached returns how many roots are attached.
@@ -211,7 +222,10 @@ func NewPageTable(mem *Memory, q *FlushQueue, directMap uint64) (*PageTable, err
 // no longer be in use by any vCPU (the task switched away or exited), and
 // the leaves' frames belong to the memory manager, which released them.
 func (pt *PageTable) Free() {
-	for _, r := range append([]*Root(nil), pt.roots...) {
+	pt.amu.Lock()
+	roots := append([]*Root(nil), pt.roots...)
+	pt.amu.Unlock()
+	for _, r := range roots {
 		r.Detach()
 	}
 	for _, f := range pt.frames {
@@ -228,6 +242,11 @@ func (pt *PageTable) Free() {
 // Root returns the guest-physical address of the template top-level
 // table (for a vCPU's CR3 use an attached Root).
 func (pt *PageTable) Root() uint64 { return pt.root }
+
+// TableFrames returns the frames of every table, the root first.
+func (pt *PageTable) TableFrames() []uint64 {
+	return append([]uint64{pt.root}, pt.frames...)
+}
 
 // Tables returns how many frames the tables use.
 func (pt *PageTable) Tables() int { return pt.tables }

@@ -310,3 +310,40 @@ func TestSingleRecord(t *testing.T) {
 		t.Fatalf("one write and a full flush requested: single %v reload %v; want kflush1r", single, reload)
 	}
 }
+
+// A root freed by the last user's Free and then detached by its own
+// vCPU's Leave (the order a group exit can take) frees nothing twice:
+// before, the second Detach freed frame 0, the shim's kernel text.
+func TestDetachAfterFree(t *testing.T) {
+	mem, _, _ := newPT(t)
+	// newPT's table took frame 0; a data frame stands in for the shim's.
+	first, err := mem.Alloc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := NewFlushQueue(make([]byte, 4096))
+	kernel, err := NewPageTable(mem, q, 0xffff888000000000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := NewPageTable(mem, q, 0xffff888000000000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pt.Attach(kernel.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := r.Root()
+	pt.Free()
+	if r.Root() != 0 || mem.Refs(frame) != 0 {
+		t.Fatalf("after Free: root %#x, its frame's refs %d; want 0, 0", r.Root(), mem.Refs(frame))
+	}
+	r.Detach() // must not free frame 0 (or panic on the retired root)
+	if n := mem.Refs(0); n != 1 {
+		t.Errorf("frame 0 has %d references after a second Detach, want 1", n)
+	}
+	if n := mem.Refs(first); n != 1 {
+		t.Errorf("frame %#x has %d references, want 1", first, n)
+	}
+}

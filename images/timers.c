@@ -131,10 +131,21 @@ int main(int argc, char **argv)
 	timer_gettime(t1, &cts);
 	printf("one-shot done: %s\n", cts.it_value.tv_sec == 0 && cts.it_value.tv_nsec == 0 ? "yes" : "no");
 
-	/* overruns: expiries while the signal stays blocked */
+	/* overruns: expiries while the signal stays blocked. Its first
+	 * expiry is waited for (pending) before the 20 ms that make the
+	 * overruns: on a slow machine (an emulated one) the first expiry
+	 * may come later than any fixed sleep, and a signal taken right
+	 * after it has no overrun. */
 	ts = (struct itimerspec){{0, 1000000}, {0, 1000000}};
 	timer_settime(t1, 0, &ts, 0);
-	msleep(60);
+	sigset_t first;
+	for (int i = 0; i < 5000; i++) {
+		sigpending(&first);
+		if (sigismember(&first, SIGRTMIN))
+			break;
+		msleep(1);
+	}
+	msleep(20);
 	sigprocmask(SIG_SETMASK, &prev, 0);
 	printf("handler: SI_TIMER %s, overrun > 0 %s, timer_getoverrun > 0 %s\n", last_code == SI_TIMER ? "yes" : "no",
 	       last_overrun > 0 ? "yes" : "no", timer_getoverrun(t1) > 0 ? "yes" : "no");

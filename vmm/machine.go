@@ -18,6 +18,7 @@ package vmm
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bobuhiro11/gokvm/kvm"
 
@@ -159,6 +160,13 @@ type VCPU struct {
 	// acct is the task whose user time a KVM_RUN outside an exit counts
 	// (run.go; syscalls/kernel/cputime.go), nil outside Run.
 	acct *kernel.Process
+	// cr3 is the root last loaded (KVM_SET_SREGS); trail, the last exits
+	// (diag.go: what a triple fault's report can still tell).
+	cr3        uint64
+	trail      [trailLen]exitRec
+	trailN     int
+	entryRIP   uint64      // where the last KVM_RUN entered (sync registers only)
+	kernelSnap []tableSnap // the kernel half's tables as built (diag.go)
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.
@@ -332,6 +340,9 @@ func (c *VCPU) buildKernelHalf() error {
 		}
 	}
 	c.kernel = kpt
+	for _, f := range kpt.TableFrames() {
+		c.kernelSnap = append(c.kernelSnap, tableSnap{f, append([]byte(nil), c.m.Mem.Page(f)...)})
+	}
 	return nil
 }
 
@@ -415,6 +426,7 @@ func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
 	if err := c.CPU.SetSregs(s); err != nil {
 		return fmt.Errorf("KVM_SET_SREGS (entering long mode): %w", err)
 	}
+	atomic.StoreUint64(&c.cr3, s.CR3)
 	if err := c.CPU.SetMSRs(map[uint32]uint64{
 		msrSTAR:         boot.STAR,
 		msrLSTAR:        boot.SyscallEntry,

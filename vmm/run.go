@@ -10,6 +10,7 @@ package vmm
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -97,6 +98,7 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 			}
 			return fmt.Errorf("KVM_RUN: %w", err)
 		}
+		c.note(c.CPU.ExitReason(), p.Tid)
 		switch reason := c.CPU.ExitReason(); reason {
 		case exitIO:
 			_, size, port := c.CPU.IO()
@@ -151,7 +153,7 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 			}
 		case exitIntr:
 		case exitShutdown:
-			return fmt.Errorf("guest triple fault (%s)", c.CPU.Describe())
+			return fmt.Errorf("guest triple fault (%s%s)", c.CPU.Describe(), c.shutdownReport())
 		case exitInternalError:
 			return fmt.Errorf("KVM internal error, %s (%s)", c.CPU.Internal(), c.CPU.Describe())
 		case exitFailEntry, exitHLT, exitMMIO:
@@ -551,6 +553,11 @@ func (c *VCPU) runGuest() error {
 	if err := c.Flush.Invalidate(); err != nil {
 		return fmt.Errorf("invalidating changed frames: %w", err)
 	}
+	if checkVCPU {
+		if bad := c.stateProblems(); len(bad) > 0 {
+			return fmt.Errorf("KSHIM_CHECK_VCPU: entering the guest with %s%s", strings.Join(bad, "; "), c.shutdownReport())
+		}
+	}
 	// From here the guest may be anywhere in kflush: no queued record
 	// may grow any more (ept.FlushQueue.Seal).
 	c.Flush.Seal()
@@ -559,6 +566,9 @@ func (c *VCPU) runGuest() error {
 	user := c.acct != nil && !c.inExit
 	if user {
 		c.acct.Entering()
+	}
+	if c.CPU.sync {
+		c.entryRIP = c.CPU.regs.RIP
 	}
 	t := nanotime()
 	atomic.StoreInt32(&c.inRun, 1)

@@ -99,6 +99,7 @@ func (c *VCPU) Switch(pt *ept.PageTable) error {
 	if err := c.CPU.SetSregs(s); err != nil {
 		return fmt.Errorf("KVM_SET_SREGS (new address space): %w", err)
 	}
+	atomic.StoreUint64(&c.cr3, s.CR3)
 	c.Flush.Reset()
 	c.joinSpace(pt)
 	if tid := atomic.LoadInt32(&c.tid); tid != 0 {

@@ -238,13 +238,22 @@ var (
 	loglevel  = flag.Int("loglevel", 4, "the guest kernel's console loglevel (5 also prints the stacks of soft lockups and RCU stalls)")
 	kernelPkg = flag.String("kernel-pkg", "", "Debian kernel package (default: what linux-image-cloud-amd64 depends on)")
 	niceness  = flag.Int("nice", 10, "nice value for QEMU")
-	// With one host thread per vCPU (multi) and no VM held open, the guest
-	// kernel froze in 4 of 5 npt=0 runs (2026-11-29): both vCPUs looping
-	// between __schedule and the int3 handler, interrupts off, i.e. in
-	// kernel text patching (static keys KVM toggles per VM); see
-	// ci/svm/kvmhold. single still gives the guest 2 CPUs whose threads run
-	// concurrently, interleaved on one host thread.
-	tcgThread = flag.String("tcg-thread", "multi", "QEMU TCG threading: multi (one host thread per vCPU) or single")
+	// single: one host thread runs both emulated CPUs in turn (the guest
+	// still has 2 CPUs, and kshim's threads still run concurrently on
+	// them, interleaved, with preemption between them). With one host
+	// thread per vCPU (multi), QEMU 7.2's nested SVM failed in ways kshim
+	// cannot cause (2026-11-29): the guest kernel froze in 4 of 5 npt=0
+	// runs without a VM held open (text patching; ci/svm/kvmhold), and on
+	// npt=1 it panicked once ("corrupted stack end detected inside
+	// scheduler" in a kshim thread), livelocked once in its own page-fault
+	// handler (an instruction fetch fault at a BPF-JIT address and a
+	// get_user fault, alternating ~3500 times a second: QEMU -d int), and
+	// kshim's guest triple-faulted with every table and page a #DF needs
+	// intact (vmm/diag.go) in 5 of 100 runs of ci/svm/repro.sh (busybox
+	// archive and applets_env, go_execchild, exit_race forkexit), 1 of
+	// 120 exit_race forkexit runs, or hung; with single, 0 of 100
+	// repro.sh runs failed, in the same time.
+	tcgThread = flag.String("tcg-thread", "single", "QEMU TCG threading: single (one host thread for every vCPU) or multi (one host thread per vCPU)")
 	hold      = flag.Bool("hold", true, "keep one VM open in the guest during the tests (ci/svm/kvmhold)")
 	runFilter = flag.String("run", "", "only these tests: a go test -run pattern for every suite (long rows: matched by name); for targeted runs")
 	teardown  = flag.Int("teardown", 0, "instead of the tests: run each of teardownProgs N times under kshim, each run compared with a native one (the Go teardown check)")

@@ -147,6 +147,13 @@ func describeErrno(err error) string {
 
 // Launch runs the program to completion.
 func Launch(c Config) (*Result, error) {
+	var confine *sandbox.Pending
+	if c.Sandbox != nil {
+		// Its slow first part (the bounding set: one all-threads call
+		// per capability, each a signal to every thread) now, while
+		// kshim has the fewest threads.
+		confine = sandbox.Begin(*c.Sandbox)
+	}
 	caller := callerRlimits() // before the sandbox: it runs a shell
 	f, img, err := openProgram(c.Path)
 	if err != nil {
@@ -238,7 +245,7 @@ func Launch(c Config) (*Result, error) {
 			sc.Mounts = append(sc.Mounts, sandbox.MountRule{Path: r.Path, Writable: r.Writable, Dir: r.Dir})
 		}
 		t0 := time.Now()
-		rep, err := sandbox.Apply(sc)
+		rep, err := confine.Finish(sc)
 		if err != nil {
 			p.Close()
 			return nil, err

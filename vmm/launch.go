@@ -154,7 +154,7 @@ func Launch(c Config) (*Result, error) {
 		// kshim has the fewest threads.
 		confine = sandbox.Begin(*c.Sandbox)
 	}
-	caller := callerRlimits() // before the sandbox: it runs a shell
+	caller := callerRlimits() // starts a child: before the sandbox
 	f, img, err := openProgram(c.Path)
 	if err != nil {
 		return nil, err

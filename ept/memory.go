@@ -11,8 +11,11 @@
 //     owner (Ref; fork shares private pages copy-on-write). Free drops one
 //     reference; the last one returns the frame. A frame is zero whenever
 //     the allocator hands it out: fresh frames are zero; a returned frame is
-//     zeroed and kept resident (at most WarmFrames of them) or hole-punched,
-//     which both gives it back to the host and makes it read back as zero.
+//     kept resident (at most WarmFrames of them: warm) and zeroed when it
+//     is handed out again, not when it is returned (most of what a guest
+//     frees when it ends is never reused: python3 -c pass freed ~1150
+//     frames that way), or hole-punched, which both gives it back to the
+//     host and makes it read back as zero.
 //   - A frame that has been a page table is not handed out again
 //     (AllocTable, FreeTable): a shadow MMU could still hold a shadow of
 //     its old entries, and keep it write-protected. (Reclaiming them needs
@@ -212,7 +215,7 @@ func (m *Memory) Uncharge(n uint64) {
 	m.charged -= pages
 }
 
-// WarmFrames bounds the freed frames kept resident (zeroed) for reuse
+// WarmFrames bounds the freed frames kept resident (zeroed at reuse)
 // instead of being given back to the host: 32 MiB. A frame the host must
 // first allocate costs the guest's first touch several microseconds on a
 // shadow-paging host; a resident one about one.
@@ -251,6 +254,7 @@ func (m *Memory) alloc() (uint64, error) {
 	var pa uint64
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
+		clear(m.host[pa : pa+PageSize]) // returned as it was (free1)
 	} else if m.used+m.charged >= m.limit/PageSize {
 		// No warm frame: any other needs new host memory, beyond the
 		// budget once charges are counted.
@@ -330,7 +334,7 @@ func (m *Memory) Refs(pa uint64) int {
 }
 
 // Free drops one reference to a frame. When the last goes, the frame is
-// zeroed and kept for reuse if fewer than WarmFrames are kept, else its
+// kept for reuse (zeroed then) if fewer than WarmFrames are kept, else its
 // memory goes back to the host at once (hole-punched), so a long-running
 // guest that unmaps memory does not keep it.
 func (m *Memory) Free(pa uint64) {
@@ -352,8 +356,7 @@ func (m *Memory) free1(pa uint64) {
 		return
 	}
 	if len(m.warm) < WarmFrames {
-		clear(m.host[pa : pa+PageSize])
-		m.warm = append(m.warm, pa)
+		m.warm = append(m.warm, pa) // zeroed when handed out again (alloc)
 		return
 	}
 	// A failed punch (old kernel, no support) must not leave stale data in a

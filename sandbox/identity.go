@@ -150,12 +150,19 @@ func switchIdentity(u *Identity, groups []int, keep uint64, rep *Report) error {
 		}
 	}
 	// Effective = permitted = keep, inheritable empty, on every thread.
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var d [2]unix.CapUserData
-	d[0].Effective, d[0].Permitted = uint32(keep), uint32(keep)
-	d[1].Effective, d[1].Permitted = uint32(keep>>32), uint32(keep>>32)
-	if _, _, e := psx.Syscall3(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&d[0])), 0); e != 0 {
-		return fmt.Errorf("capset: %w", e)
+	// Leaving uid 0 has already emptied effective and permitted where
+	// nothing is kept; every thread has the same sets (kshim changes them
+	// only on all threads at once), so when this one's are right, so are
+	// the others', and the all-threads capset (a signal to every thread)
+	// is not needed. The sets are read back below either way.
+	if eff, perm, inh, err := capSets(); err != nil || eff != keep || perm != keep || inh != 0 {
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var d [2]unix.CapUserData
+		d[0].Effective, d[0].Permitted = uint32(keep), uint32(keep)
+		d[1].Effective, d[1].Permitted = uint32(keep>>32), uint32(keep>>32)
+		if _, _, e := psx.Syscall3(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&d[0])), 0); e != 0 {
+			return fmt.Errorf("capset: %w", e)
+		}
 	}
 	eff, perm, inh, err := capSets()
 	if err != nil {

@@ -166,6 +166,12 @@ func Launch(c Config) (*Result, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// The guest's network namespace is made on the network's own thread
+	// while this one makes the machine (Start below waits for it); made
+	// now, while kshim may still do so (before the sandbox drops the
+	// privilege).
+	nw := net.PrepareNetwork(c.Net)
+	defer nw.Close()
 	exe, err := filepath.Abs(c.Path)
 	if err == nil {
 		if r, err := filepath.EvalSymlinks(exe); err == nil {
@@ -233,14 +239,10 @@ func Launch(c Config) (*Result, error) {
 	k := kernel.NewKernel(m)
 	k.Adopt(p, c0)
 	k.SetSandbox(sb)
-	// The network namespace is made now, while kshim may still do so
-	// (before the sandbox drops the privilege).
-	nw, err := net.StartNetwork(k, c.Net, p)
-	if err != nil {
+	if err := nw.Start(k, p); err != nil {
 		p.Close()
 		return nil, err
 	}
-	defer nw.Close()
 	// Set-up is done (KVM, memory, the program, the root are open): from
 	// here on kshim runs confined, before it loads the guest's image, so
 	// the image's AT_UID/AT_GID are the identity the guest will see.

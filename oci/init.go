@@ -104,7 +104,7 @@ func RunInit(dir string, ready *os.File) int {
 		Path: fmt.Sprintf("/proc/self/fd/%d", prog.Fd()), Argv: plan.Process.Args, Env: plan.Process.Env,
 		MemSize: plan.Mem, MemReserve: max(plan.Mem, DefaultMem), Log: log, Root: plan.Rootfs, Writable: !plan.Readonly, Net: net,
 		KillOrphans: true, MaxTasks: plan.MaxTasks, Hostname: plan.Hostname, Sandbox: box,
-		Cwd: plan.Process.Cwd, Rlimits: Rlimits(&plan.Process), Mounts: plan.Mounts, ExitAfter: true,
+		Cwd: plan.Process.Cwd, Rlimits: Rlimits(&plan.Process), Mounts: plan.Mounts,
 		Ready: func(g *vmm.Guest) error {
 			srv.mu.Lock()
 			srv.guest = g

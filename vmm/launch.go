@@ -72,12 +72,6 @@ type Config struct {
 	Cwd     string
 	Rlimits map[int]unix.Rlimit
 	Ready   func(*Guest) error
-	// ExitAfter: the process exits as soon as Launch returns (kshim run,
-	// the container's kshim), so the machine (VM, vCPUs, guest memory,
-	// file windows) is left for the kernel to free with the process
-	// instead of closed first: the same work, less of it (no munmap of
-	// guest memory while other threads live, no slot deletions).
-	ExitAfter bool
 	// MemReserve is the guest-physical memory to reserve when more than
 	// MemSize, so that Guest.SetMemoryLimit can raise the limit up to it
 	// later (`kshim update`). Reserved memory costs no host memory until
@@ -341,7 +335,7 @@ func Launch(c Config) (*Result, error) {
 	defer func() {
 		// A task that would not stop (stuck in a host call) may still
 		// touch guest memory: leave the machine to the process's exit.
-		closeMachine = k.Shutdown() && !c.ExitAfter
+		closeMachine = k.Shutdown()
 	}()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency

@@ -227,7 +227,7 @@ func cmdRun(args []string) int {
 		Path: path, Argv: fs.Args(), Env: env, MemSize: size,
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs,
-		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname, ExitAfter: true,
+		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 	})
 	writeStats(os.Stderr, stats, rs)
 	if err != nil {

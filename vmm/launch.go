@@ -147,6 +147,11 @@ func describeErrno(err error) string {
 
 // Launch runs the program to completion.
 func Launch(c Config) (*Result, error) {
+	f, img, err := openProgram(c.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	var confine *sandbox.Pending
 	if c.Sandbox != nil {
 		// Its slow first part (the bounding set: one all-threads call
@@ -155,11 +160,6 @@ func Launch(c Config) (*Result, error) {
 		confine = sandbox.Begin(*c.Sandbox)
 	}
 	caller := callerRlimits() // starts a child: before the sandbox
-	f, img, err := openProgram(c.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	// The guest's network namespace is made on the network's own thread
 	// while this one makes the machine (Start below waits for it); made
 	// now, while kshim may still do so (before the sandbox drops the

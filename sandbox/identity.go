@@ -103,7 +103,7 @@ func keptCaps(u *Identity, only []int) uint64 {
 // capability not in keep (what any later exec could ever regain), when
 // kshim may (CAP_SETPCAP), and clears the ambient set. One all-threads
 // call per capability (a stop of the world and a signal to every thread,
-// ~70 us each here), so it skips those the set already lacks: every
+// 40-100 us each here), so it skips those the set already lacks: every
 // thread has the same set, since kshim changes it only on all of them.
 func cutExecCaps(keep uint64) error {
 	eff, _, _, err := capSets()

@@ -82,23 +82,13 @@ type Network struct {
 	pinnedBind bool
 	Cred       credTable
 	// procNet: the namespace's /proc/net files, opened at set-up
-	// (procnet.go); read only after StartNetwork returns.
+	// (procnet.go); read only after Start returns.
 	procNet map[string]int
 }
 
 // networks maps a Kernel to its Network (kept here, not in Kernel, so
 // that this file stays self-contained).
 var networks sync.Map
-
-// StartNetwork creates k's network with policy mode, the worker chrooted
-// at p's root. Call it once, before the guest runs.
-func StartNetwork(k *kernel.Kernel, mode NetMode, p *kernel.Process) (*Network, error) {
-	n := PrepareNetwork(mode)
-	if err := n.Start(k, p); err != nil {
-		return nil, err
-	}
-	return n, nil
-}
 
 // PrepareNetwork starts the network with policy mode: its worker makes the
 // namespace (~0.7 ms here, most of it the kernel's) while the caller goes

@@ -35,7 +35,7 @@ run: deps build build/images/hello
 	$(KSHIM) run build/images/hello
 
 generate:
-	$(GO) generate ./boot
+	$(GO) generate ./boot ./sandbox
 
 vet:
 	$(GO) vet ./...

@@ -23,10 +23,13 @@
 // Invariants:
 //   - A window covers WindowChunk bytes of one file, at a WindowChunk-aligned
 //     file offset, at guest-physical base + g*WindowChunk, g its index.
-//     Windows g of [k*arenaWindows, (k+1)*arenaWindows) lie in arena k,
-//     KVM slot k+1 (slot 0 is RAM), whose windows are all read-only or all
-//     writable (the slot's flag). An arena's slot lives as long as the
-//     Memory; a free window's range is the reservation (no host page).
+//     Arena k holds arenaSize(k) windows (64 MiB for the first, doubling
+//     up to 1 GiB: KVM's per-page metadata for a slot's whole size cost
+//     ~0.6 ms at start for a 1 GiB one here), the windows g of [a.first,
+//     a.first+a.n), as KVM slot ramSlots+k (RAM's pieces come first:
+//     memory.go); its windows are all read-only or all writable (the
+//     slot's flag). An arena's slot lives as long as the Memory; a free
+//     window's range is the reservation (no host page).
 //   - One MappedFile per host file and access mode: every mapping of the
 //     file shares its windows, so windows in use grow with the distinct
 //     file ranges mapped, not with the number of mmap calls.
@@ -52,10 +55,15 @@ import (
 // cut short by the window, and a small file takes little of an arena.
 const WindowChunk = 2 << 20
 
-// arenaWindows is the number of windows in one arena (1 GiB): KVM keeps
-// per-page metadata for a slot's whole size (8 bytes a page for the
-// shadow MMU's reverse map), so arenas are added as windows are needed.
+// arenaWindows is the number of windows in the largest arena (1 GiB): KVM
+// keeps per-page metadata for a slot's whole size (8 bytes a page for the
+// shadow MMU's reverse map), so arenas are added as windows are needed,
+// small first (arenaSize).
 const arenaWindows = 512
+
+// arenaSize is the number of windows of arena k: 32 (64 MiB) for the first,
+// doubling up to arenaWindows.
+func arenaSize(k int) int { return arenaWindows >> max(4-k, 0) }
 
 // SlotFunc registers (size > 0) or deletes (size == 0) KVM memory slot
 // slot at gpa over the VMM's memory at host.
@@ -73,9 +81,10 @@ type window struct {
 	idx  int // g: its place in fileWindows.slots
 }
 
-// arena is one KVM slot holding arenaWindows windows.
+// arena is one KVM slot holding the windows [first, first+n).
 type arena struct {
-	host     []byte // the reserved range, arenaWindows*WindowChunk
+	host     []byte // the reserved range, n*WindowChunk
+	first, n int
 	writable bool
 }
 
@@ -83,7 +92,7 @@ type fileWindows struct {
 	base   uint64
 	byKey  map[fileKey]*MappedFile
 	slots  []*window // by window index g; nil is free
-	arenas []*arena  // by g/arenaWindows
+	arenas []*arena  // in order of their windows (arenaOf)
 	// setSlot tells the hypervisor; nil (unit tests) keeps windows VMM-only.
 	setSlot SlotFunc
 }
@@ -94,8 +103,16 @@ func (w *fileWindows) init(ramSize uint64) {
 	w.byKey = map[fileKey]*MappedFile{}
 }
 
-// SetSlotFunc installs the hook that registers windows with the hypervisor.
-func (m *Memory) SetSlotFunc(f SlotFunc) { m.files.setSlot = f }
+// SetSlotFunc installs the hook that registers guest memory with the
+// hypervisor, and registers RAM's first piece (memory.go) and any frame
+// already handed out; the rest of RAM and the file windows are
+// registered as they come into use.
+func (m *Memory) SetSlotFunc(f SlotFunc) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files.setSlot = f
+	return m.register(max(m.next, 1))
+}
 
 // WindowBase is the first guest-physical address of the file windows.
 func (m *Memory) WindowBase() uint64 { return m.files.base }
@@ -117,7 +134,7 @@ func (w *fileWindows) closeAll() {
 	for i, a := range w.arenas {
 		if w.setSlot != nil {
 			// Deleting a slot cannot fail for a slot we created.
-			_ = w.setSlot(uint32(i+1), w.base+uint64(i)*arenaWindows*WindowChunk, 0, 0, false)
+			_ = w.setSlot(uint32(ramSlots+i), w.base+uint64(a.first)*WindowChunk, 0, 0, false)
 		}
 		unix.Munmap(a.host)
 	}
@@ -137,33 +154,44 @@ func reserve(addr unsafe.Pointer, length uintptr) (unsafe.Pointer, error) {
 // freeWindow returns the index of a free window in an arena of the given
 // mode, adding an arena (and its slot) when every one is full.
 func (w *fileWindows) freeWindow(writable bool) (int, error) {
-	for k, a := range w.arenas {
+	for _, a := range w.arenas {
 		if a.writable != writable {
 			continue
 		}
-		for g := k * arenaWindows; g < (k+1)*arenaWindows; g++ {
+		for g := a.first; g < a.first+a.n; g++ {
 			if w.slots[g] == nil {
 				return g, nil
 			}
 		}
 	}
-	k := len(w.arenas)
-	size := uintptr(arenaWindows * WindowChunk)
+	k, first := len(w.arenas), len(w.slots)
+	n := arenaSize(k)
+	size := uintptr(n * WindowChunk)
 	p, err := reserve(nil, size)
 	if err != nil {
 		return 0, fmt.Errorf("%w: reserving a file window arena: %v", ErrNoMemory, err)
 	}
-	a := &arena{host: unsafe.Slice((*byte)(p), size), writable: writable}
+	a := &arena{host: unsafe.Slice((*byte)(p), size), first: first, n: n, writable: writable}
 	if w.setSlot != nil {
-		if err := w.setSlot(uint32(k+1), w.base+uint64(k)*arenaWindows*WindowChunk, uint64(size), uintptr(p), !writable); err != nil {
+		if err := w.setSlot(uint32(ramSlots+k), w.base+uint64(first)*WindowChunk, uint64(size), uintptr(p), !writable); err != nil {
 			unix.Munmap(a.host)
 			// Out of memory slots is the guest running out of memory.
 			return 0, fmt.Errorf("%w: %v", ErrNoMemory, err)
 		}
 	}
 	w.arenas = append(w.arenas, a)
-	w.slots = append(w.slots, make([]*window, arenaWindows)...)
-	return k * arenaWindows, nil
+	w.slots = append(w.slots, make([]*window, n)...)
+	return first, nil
+}
+
+// arenaOf returns the arena holding window g.
+func (w *fileWindows) arenaOf(g int) *arena {
+	for _, a := range w.arenas {
+		if g >= a.first && g < a.first+a.n {
+			return a
+		}
+	}
+	panic(fmt.Sprintf("ept: no arena holds window %d", g))
 }
 
 // MappedFile is a host file whose pages the guest can map directly.
@@ -281,12 +309,12 @@ func (f *MappedFile) open(chunk uint64) (*window, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := fw.arenas[g/arenaWindows]
+	a := fw.arenaOf(g)
 	prot := unix.PROT_READ
 	if f.key.writable {
 		prot |= unix.PROT_WRITE
 	}
-	host := a.host[(g%arenaWindows)*WindowChunk:][:WindowChunk:WindowChunk]
+	host := a.host[(g-a.first)*WindowChunk:][:WindowChunk:WindowChunk]
 	if _, err := unix.MmapPtr(f.fd, int64(chunk*WindowChunk), unsafe.Pointer(&host[0]), WindowChunk, prot, unix.MAP_SHARED|unix.MAP_FIXED); err != nil {
 		return nil, fmt.Errorf("mapping a file window: %w", err)
 	}

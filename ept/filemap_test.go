@@ -24,10 +24,14 @@ func TestWindowsShareOneSlot(t *testing.T) {
 		readonly bool
 	}
 	var calls []call
-	m.SetSlotFunc(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
-		calls = append(calls, call{slot, size, readonly})
+	if err := m.SetSlotFunc(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		if slot >= ramSlots { // RAM's are TestRAMPieces'
+			calls = append(calls, call{slot, size, readonly})
+		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	var first uint64
 	for i := 0; i < 20; i++ {
@@ -58,7 +62,7 @@ func TestWindowsShareOneSlot(t *testing.T) {
 		}
 		mf.Release()
 	}
-	if len(calls) != 1 || calls[0].size != arenaWindows*WindowChunk || !calls[0].readonly {
+	if len(calls) != 1 || calls[0].size != uint64(arenaSize(0))*WindowChunk || !calls[0].readonly {
 		t.Fatalf("slot calls %+v, want one read-only arena registration", calls)
 	}
 	path := filepath.Join(dir, "rw")
@@ -80,5 +84,129 @@ func TestWindowsShareOneSlot(t *testing.T) {
 	}
 	if len(calls) != 2 || calls[1].readonly || calls[1].slot == calls[0].slot {
 		t.Fatalf("slot calls %+v, want a writable arena of its own", calls)
+	}
+}
+
+type slotCall struct {
+	slot            uint32
+	gpa, size, host uint64
+	readonly        bool
+}
+
+func captureSlots(t *testing.T, m *Memory) *[]slotCall {
+	t.Helper()
+	var calls []slotCall
+	if err := m.SetSlotFunc(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		calls = append(calls, slotCall{slot, gpa, size, uint64(host), readonly})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return &calls
+}
+
+// TestRAMPieces: RAM is registered piece by piece as frames are first
+// handed out (64 MiB, then pieces doubling, the last up to the end of
+// memory), each piece once, contiguous in guest-physical and host
+// addresses, before any frame in it is handed out.
+func TestRAMPieces(t *testing.T) {
+	const size = 200 << 20
+	m, err := NewMemory(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	calls := captureSlots(t, m)
+	want := []slotCall{{0, 0, ramPiece0, uint64(m.HostAddr()), false}}
+	check := func(when string) {
+		t.Helper()
+		if fmt.Sprint(*calls) != fmt.Sprint(want) {
+			t.Fatalf("%s: slot calls %+v, want %+v", when, *calls, want)
+		}
+	}
+	check("at set-up")
+	if _, err := m.AllocRun(ramPiece0/PageSize - 1); err != nil { // to the piece's last frame
+		t.Fatal(err)
+	}
+	if _, err := m.Alloc(); err != nil {
+		t.Fatal(err)
+	}
+	check("64 MiB handed out")
+	pa, err := m.Alloc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa != ramPiece0 {
+		t.Fatalf("frame %#x, want %#x", pa, ramPiece0)
+	}
+	want = append(want, slotCall{1, ramPiece0, ramPiece0, uint64(m.HostAddr()) + ramPiece0, false})
+	check("a frame past 64 MiB")
+	// A run across two pieces registers both; the last piece stops at
+	// the end of memory.
+	if _, err := m.AllocRun((size - ramPiece0 - PageSize) / PageSize); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, slotCall{2, 2 * ramPiece0, size - 2*ramPiece0, uint64(m.HostAddr()) + 2*ramPiece0, false})
+	check("all of it")
+	if _, err := m.Alloc(); err == nil {
+		t.Fatal("a frame past the end of memory")
+	}
+	check("past the end")
+}
+
+// TestArenaGrowth: file window arenas grow from 64 MiB, each a slot of
+// its own after RAM's, their windows contiguous in guest-physical space,
+// and every window of a full arena still reads its own file.
+func TestArenaGrowth(t *testing.T) {
+	m, err := NewMemory(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	calls := captureSlots(t, m)
+	dir := t.TempDir()
+	n := arenaSize(0) + 2
+	var files []*MappedFile
+	defer func() {
+		for _, mf := range files {
+			mf.Release()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		path := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.WriteFile(path, []byte(fmt.Sprintf("file %d", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf, err := m.MapFile(int(f.Fd()))
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, mf)
+		pa, err := mf.Frame(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := m.WindowBase() + uint64(i)*WindowChunk; pa != want {
+			t.Errorf("file %d's window at %#x, want %#x", i, pa, want)
+		}
+		if got, want := string(m.Page(pa)[:len(fmt.Sprintf("file %d", i))]), fmt.Sprintf("file %d", i); got != want {
+			t.Errorf("window %d reads %q, want %q", i, got, want)
+		}
+	}
+	var arenas []slotCall
+	for _, c := range *calls {
+		if c.slot >= ramSlots {
+			arenas = append(arenas, c)
+		}
+	}
+	w0, w1 := uint64(arenaSize(0))*WindowChunk, uint64(arenaSize(1))*WindowChunk
+	if len(arenas) != 2 || arenas[0].slot != ramSlots || arenas[0].gpa != m.WindowBase() || arenas[0].size != w0 ||
+		arenas[1].slot != ramSlots+1 || arenas[1].gpa != m.WindowBase()+w0 || arenas[1].size != w1 || w1 != 2*w0 {
+		t.Fatalf("arena slots %+v, want %d MiB at the window base then %d MiB after it", arenas, w0>>20, w1>>20)
 	}
 }

@@ -5,14 +5,23 @@
 //
 // Invariants:
 //   - Guest-physical memory is one memfd, mapped shared into the VMM and
-//     registered as one KVM slot at guest-physical 0. The host kernel fills
-//     it lazily; a frame the guest never touched costs no host memory.
+//     registered at guest-physical 0 as KVM slots 0..ramSlots-1, each
+//     piece (ramPiece) once the allocator first hands out a frame in it:
+//     KVM keeps per-page metadata for a slot's whole size, which it
+//     allocates, zeroes and frees with the slot (~0.6 ms at start for the
+//     default 1 GiB here), and most guests use a few MiB. The guest never
+//     touches a frame not handed out, so an unregistered piece is never
+//     reached. The host kernel fills the memfd lazily; a frame the guest
+//     never touched costs no host memory.
 //   - A frame has a reference count: 1 from Alloc, +1 for every further
 //     owner (Ref; fork shares private pages copy-on-write). Free drops one
 //     reference; the last one returns the frame. A frame is zero whenever
 //     the allocator hands it out: fresh frames are zero; a returned frame is
-//     zeroed and kept resident (at most WarmFrames of them) or hole-punched,
-//     which both gives it back to the host and makes it read back as zero.
+//     kept resident (at most WarmFrames of them: warm) and zeroed when it
+//     is handed out again, not when it is returned (most of what a guest
+//     frees when it ends is never reused: python3 -c pass freed ~1150
+//     frames that way), or hole-punched, which both gives it back to the
+//     host and makes it read back as zero.
 //   - A frame that has been a page table is not handed out again
 //     (AllocTable, FreeTable): a shadow MMU could still hold a shadow of
 //     its old entries, and keep it write-protected. (Reclaiming them needs
@@ -36,6 +45,7 @@ package ept
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -68,6 +78,9 @@ type Memory struct {
 	// charged is pages of host memory the personality holds for the
 	// guest outside guest-physical memory (Charge).
 	charged uint64
+	// registered is the end of the RAM registered with the hypervisor
+	// (register): whole pieces, at least up to next.
+	registered uint64
 
 	mu sync.Mutex
 
@@ -161,8 +174,7 @@ func (m *Memory) trimWarm() {
 	}
 }
 
-// HostAddr returns the VMM address where guest-physical 0 is mapped, for
-// the KVM memory slot.
+// HostAddr returns the VMM address where guest-physical 0 is mapped.
 func (m *Memory) HostAddr() uintptr { return uintptrOf(m.host) }
 
 // Used returns how many bytes of frames are allocated, plus the bytes
@@ -212,11 +224,49 @@ func (m *Memory) Uncharge(n uint64) {
 	m.charged -= pages
 }
 
-// WarmFrames bounds the freed frames kept resident (zeroed) for reuse
+// WarmFrames bounds the freed frames kept resident (zeroed at reuse)
 // instead of being given back to the host: 32 MiB. A frame the host must
 // first allocate costs the guest's first touch several microseconds on a
 // shadow-paging host; a resident one about one.
 const WarmFrames = 8192
+
+// RAM's KVM slots: piece 0 is [0, ramPiece0), piece i > 0 is
+// [ramPiece0<<(i-1), ramPiece0<<i), the last one up to the end of memory;
+// piece i is slot i. The file windows' slots follow (filemap.go).
+const (
+	ramPiece0 = 64 << 20
+	ramSlots  = 16
+)
+
+// ramPiece returns the slot and range of the RAM piece holding pa, in
+// memory of size bytes.
+func ramPiece(pa, size uint64) (slot uint32, start, end uint64) {
+	i := bits.Len64(pa / ramPiece0) // 0 below ramPiece0
+	switch {
+	case i == 0:
+		start, end = 0, ramPiece0
+	case i >= ramSlots-1:
+		i, start, end = ramSlots-1, ramPiece0<<(ramSlots-2), size
+	default:
+		start, end = ramPiece0<<(i-1), ramPiece0<<i
+	}
+	return uint32(i), start, min(end, size)
+}
+
+// register makes sure the RAM below end is registered with the hypervisor
+// (with no slot function, as in unit tests, there is nothing to do).
+// Called with mu held, before a frame at or past registered is handed out.
+func (m *Memory) register(end uint64) error {
+	for m.files.setSlot != nil && m.registered < min(end, m.size) {
+		slot, start, pend := ramPiece(m.registered, m.size)
+		if err := m.files.setSlot(slot, start, pend-start, uintptrOf(m.host)+uintptr(start), false); err != nil {
+			// Out of memory slots is the guest running out of memory.
+			return fmt.Errorf("%w: registering guest memory [%#x, %#x): %v", ErrNoMemory, start, pend, err)
+		}
+		m.registered = pend
+	}
+	return nil
+}
 
 // prefaultChunk is how much never-used memory is made resident at once:
 // big enough to amortise the call, small enough that the fault that pays
@@ -251,6 +301,7 @@ func (m *Memory) alloc() (uint64, error) {
 	var pa uint64
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
+		clear(m.host[pa : pa+PageSize]) // returned as it was (free1)
 	} else if m.used+m.charged >= m.limit/PageSize {
 		// No warm frame: any other needs new host memory, beyond the
 		// budget once charges are counted.
@@ -260,6 +311,9 @@ func (m *Memory) alloc() (uint64, error) {
 	} else {
 		if m.next+PageSize > m.size {
 			return 0, ErrNoMemory
+		}
+		if err := m.register(m.next + PageSize); err != nil {
+			return 0, err
 		}
 		pa = m.next
 		if pa%prefaultChunk == 0 {
@@ -293,6 +347,9 @@ func (m *Memory) AllocRun(n int) (uint64, error) {
 	size := uint64(n) * PageSize
 	if m.next+size > m.size || (m.used+uint64(len(m.warm))+m.charged)*PageSize+size > m.limit {
 		return 0, ErrNoMemory
+	}
+	if err := m.register(m.next + size); err != nil {
+		return 0, err
 	}
 	pa := m.next
 	for i := 0; i < n; i++ {
@@ -330,7 +387,7 @@ func (m *Memory) Refs(pa uint64) int {
 }
 
 // Free drops one reference to a frame. When the last goes, the frame is
-// zeroed and kept for reuse if fewer than WarmFrames are kept, else its
+// kept for reuse (zeroed then) if fewer than WarmFrames are kept, else its
 // memory goes back to the host at once (hole-punched), so a long-running
 // guest that unmaps memory does not keep it.
 func (m *Memory) Free(pa uint64) {
@@ -352,8 +409,7 @@ func (m *Memory) free1(pa uint64) {
 		return
 	}
 	if len(m.warm) < WarmFrames {
-		clear(m.host[pa : pa+PageSize])
-		m.warm = append(m.warm, pa)
+		m.warm = append(m.warm, pa) // zeroed when handed out again (alloc)
 		return
 	}
 	// A failed punch (old kernel, no support) must not leave stale data in a

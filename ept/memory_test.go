@@ -118,3 +118,41 @@ func TestSetLimit(t *testing.T) {
 		t.Fatalf("resident %d pages after lowering the limit to 6", resident)
 	}
 }
+
+// TestFreedFrameZero: a frame handed out again is zero, whether it comes
+// back warm (kept resident, zeroed when reused) or hole-punched (past
+// WarmFrames).
+func TestFreedFrameZero(t *testing.T) {
+	m, err := NewMemory(2 * (WarmFrames + 16) * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var frames []uint64
+	for i := 0; i < WarmFrames+8; i++ {
+		pa, err := m.Alloc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := m.Page(pa)
+		p[0], p[PageSize/2], p[PageSize-1] = 1, 2, 3
+		frames = append(frames, pa)
+	}
+	for _, pa := range frames {
+		m.Free(pa)
+	}
+	if len(m.warm) != WarmFrames || len(m.free) != 8 {
+		t.Fatalf("%d warm, %d punched frames, want %d and 8", len(m.warm), len(m.free), WarmFrames)
+	}
+	for range frames {
+		pa, err := m.Alloc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range m.Page(pa) {
+			if b != 0 {
+				t.Fatalf("frame %#x handed out again with byte %d = %d", pa, i, b)
+			}
+		}
+	}
+}

@@ -27,13 +27,17 @@
 //     memory only), prlimit64 (read only), mmap/mprotect (never
 //     PROT_EXEC), mknodat (no device nodes), kill/tgkill (kshim's own
 //     threads only).
+//
+// The filter itself is compiled from this list at build time, not at each
+// start (that took ~0.5 ms, the compiler's package set-up included):
+// `go generate ./sandbox` runs seccompgen, which builds the policy with
+// github.com/elastic/go-seccomp-bpf (sandbox/policy) and writes the BPF
+// program to filter_gen.go with the pid left out; filter.go puts kshim's
+// pid in and loads it. sandbox/policy's test fails when filter_gen.go no
+// longer matches this list: after changing it, run `go generate ./sandbox`.
 package sandbox
 
 import (
-	"fmt"
-	"os"
-
-	seccomp "github.com/elastic/go-seccomp-bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -148,85 +152,77 @@ var fcntlCmds = []uint64{
 const nsFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
 	unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWTIME
 
-func oneOf(name string, arg uint32, values []uint64) []seccomp.NameWithConditions {
-	var out []seccomp.NameWithConditions
+// Rule allows one syscall, by name, when each of its conditions holds
+// (none: whatever its arguments).
+type Rule struct {
+	Name  string
+	Conds []Cond
+}
+
+// Cond is a condition on one argument of a call.
+type Cond struct {
+	Arg   uint32
+	Op    CondOp
+	Value uint64
+}
+
+// CondOp is how a Cond compares its argument with its Value.
+type CondOp int
+
+const (
+	Equal      CondOp = iota // the argument is Value
+	BitsSet                  // every bit of Value is set in it
+	BitsNotSet               // no bit of Value is set in it
+)
+
+func oneOf(name string, arg uint32, values []uint64) []Rule {
+	var out []Rule
 	for _, v := range values {
-		out = append(out, seccomp.NameWithConditions{Name: name, Conditions: seccomp.ArgumentConditions{
-			{Argument: arg, Operation: seccomp.Equal, Value: v}}})
+		out = append(out, Rule{Name: name, Conds: []Cond{{Arg: arg, Op: Equal, Value: v}}})
 	}
 	return out
 }
 
-func cond(name string, c ...seccomp.Condition) seccomp.NameWithConditions {
-	return seccomp.NameWithConditions{Name: name, Conditions: c}
-}
+func cond(name string, c ...Cond) Rule { return Rule{Name: name, Conds: c} }
 
-// Policy is kshim's filter for a process whose pid is pid.
-func Policy(pid int) seccomp.Policy {
-	var conds []seccomp.NameWithConditions
-	conds = append(conds, oneOf("ioctl", 1, append(append(append([]uint64{}, kvmIoctls...), ttyIoctls...), netIoctls...))...)
-	conds = append(conds, oneOf("socket", 0, socketFamilies)...)
-	conds = append(conds, oneOf("fcntl", 1, fcntlCmds)...)
-	conds = append(conds, oneOf("prctl", 0, []uint64{unix.PR_SET_VMA, unix.PR_CAPBSET_READ})...)
-	conds = append(conds,
+// Allowlist is kshim's filter for a process whose pid is pid: the calls
+// allowed, plainly or by rules, and those refused with ENOSYS; every
+// other call is refused with EPERM.
+func Allowlist(pid int) (plain []string, rules []Rule, enosys []string) {
+	rules = append(rules, oneOf("ioctl", 1, append(append(append([]uint64{}, kvmIoctls...), ttyIoctls...), netIoctls...))...)
+	rules = append(rules, oneOf("socket", 0, socketFamilies)...)
+	rules = append(rules, oneOf("fcntl", 1, fcntlCmds)...)
+	rules = append(rules, oneOf("prctl", 0, []uint64{unix.PR_SET_VMA, unix.PR_CAPBSET_READ})...)
+	rules = append(rules,
 		// Threads only: a thread of this process, in its namespaces.
 		cond("clone",
-			seccomp.Condition{Argument: 0, Operation: seccomp.BitsSet, Value: unix.CLONE_THREAD},
-			seccomp.Condition{Argument: 0, Operation: seccomp.BitsNotSet, Value: nsFlags}),
-		cond("mmap", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.PROT_EXEC}),
-		cond("mprotect", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.PROT_EXEC}),
-		cond("prlimit64", seccomp.Condition{Argument: 2, Operation: seccomp.Equal, Value: 0}),
+			Cond{Arg: 0, Op: BitsSet, Value: unix.CLONE_THREAD},
+			Cond{Arg: 0, Op: BitsNotSet, Value: nsFlags}),
+		cond("mmap", Cond{Arg: 2, Op: BitsNotSet, Value: unix.PROT_EXEC}),
+		cond("mprotect", Cond{Arg: 2, Op: BitsNotSet, Value: unix.PROT_EXEC}),
+		cond("prlimit64", Cond{Arg: 2, Op: Equal, Value: 0}),
 		// FIFOs, sockets and files, never device nodes (S_IFCHR's bit
 		// is in S_IFBLK too).
-		cond("mknodat", seccomp.Condition{Argument: 2, Operation: seccomp.BitsNotSet, Value: unix.S_IFCHR}),
-		cond("tgkill", seccomp.Condition{Argument: 0, Operation: seccomp.Equal, Value: uint64(pid)}),
-		cond("kill", seccomp.Condition{Argument: 0, Operation: seccomp.Equal, Value: uint64(pid)}),
+		cond("mknodat", Cond{Arg: 2, Op: BitsNotSet, Value: unix.S_IFCHR}),
+		cond("tgkill", Cond{Arg: 0, Op: Equal, Value: uint64(pid)}),
+		cond("kill", Cond{Arg: 0, Op: Equal, Value: uint64(pid)}),
 	)
-	return seccomp.Policy{
-		DefaultAction: seccomp.ActionErrno, // EPERM
-		Syscalls: []seccomp.SyscallGroup{{
-			Action:             seccomp.ActionAllow,
-			Names:              plainCalls,
-			NamesWithCondtions: conds,
-		}, {
-			// clone3's flags are in memory, out of the filter's reach;
-			// ENOSYS (not EPERM) makes glibc's pthread_create (a cgo
-			// build) fall back to clone, whose flags are checked.
-			Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS),
-			Names:  []string{"clone3"},
-		}},
-	}
+	// clone3's flags are in memory, out of the filter's reach; ENOSYS (not
+	// EPERM) makes glibc's pthread_create (a cgo build) fall back to
+	// clone, whose flags are checked.
+	return plainCalls, rules, []string{"clone3"}
 }
 
 // AllowedCalls is the number of distinct syscalls the policy lets through
 // (some only with certain arguments).
 func AllowedCalls() int {
 	seen := map[string]bool{}
-	p := Policy(1)
-	for _, g := range p.Syscalls {
-		if g.Action != seccomp.ActionAllow {
-			continue
-		}
-		for _, n := range g.Names {
-			seen[n] = true
-		}
-		for _, n := range g.NamesWithCondtions {
-			seen[n.Name] = true
-		}
+	plain, rules, _ := Allowlist(1)
+	for _, n := range plain {
+		seen[n] = true
+	}
+	for _, r := range rules {
+		seen[r.Name] = true
 	}
 	return len(seen)
-}
-
-// installSeccomp loads the policy on every thread (TSYNC). no_new_privs
-// is already set on every thread.
-func installSeccomp() (int, error) {
-	err := seccomp.LoadFilter(seccomp.Filter{
-		NoNewPrivs: true,
-		Flag:       seccomp.FilterFlagTSync,
-		Policy:     Policy(os.Getpid()),
-	})
-	if err != nil {
-		return 0, fmt.Errorf("%w", err)
-	}
-	return AllowedCalls(), nil
 }

@@ -4,10 +4,12 @@
 //   - Every change applies to all threads: setgroups/setresgid/setresuid
 //     through the Go runtime (AllThreadsSyscall since Go 1.16, libc with
 //     cgo), capset and prctl through psx (either way).
-//   - The bounding set is cut before the uid changes (that needs
-//     CAP_SETPCAP, which a non-zero uid loses), then the sets are set
-//     exactly and read back: a mismatch is an error, never a silent
-//     "mostly confined".
+//   - The bounding and ambient sets are cut first (cutExecCaps, which
+//     Begin runs when kshim starts: they matter only to a later execve,
+//     and set-up execs nothing that needs them), before the uid changes
+//     (that needs CAP_SETPCAP, which a non-zero uid loses); then the
+//     other sets are set exactly and read back: a mismatch is an error,
+//     never a silent "mostly confined".
 package sandbox
 
 import (
@@ -79,10 +81,10 @@ func allThreadsPrctl(option, arg2, arg3 uintptr) error {
 
 func setNoNewPrivs() error { return allThreadsPrctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0) }
 
-// switchIdentity becomes u (nil: stays who it is) with supplementary
-// groups groups, and keeps fileCaps (or those of them in only, when not
-// nil) if the resulting uid is 0, no capability otherwise.
-func switchIdentity(u *Identity, groups, only []int, rep *Report) error {
+// keptCaps is what kshim keeps once confined as u (nil: who it is now):
+// fileCaps (or those of them in only, when not nil) if the uid is 0, no
+// capability otherwise.
+func keptCaps(u *Identity, only []int) uint64 {
 	uid := os.Geteuid()
 	if u != nil {
 		uid = u.UID
@@ -94,15 +96,28 @@ func switchIdentity(u *Identity, groups, only []int, rep *Report) error {
 			keep &= capMask(only...)
 		}
 	}
+	return keep
+}
+
+// cutExecCaps drops from the bounding set, on every thread, each
+// capability not in keep (what any later exec could ever regain), when
+// kshim may (CAP_SETPCAP), and clears the ambient set. One all-threads
+// call per capability (a stop of the world and a signal to every thread,
+// 40-100 us each here), so it skips those the set already lacks: every
+// thread has the same set, since kshim changes it only on all of them.
+func cutExecCaps(keep uint64) error {
 	eff, _, _, err := capSets()
 	if err != nil {
 		return fmt.Errorf("capget: %w", err)
 	}
 	if eff&(1<<unix.CAP_SETPCAP) != 0 {
-		// The bounding set: what any later exec could ever regain.
 		for c := 0; ; c++ {
-			if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err == unix.EINVAL {
+			in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+			if err == unix.EINVAL {
 				break // past the kernel's last capability
+			}
+			if err == nil && in == 0 {
+				continue // not in the set: nothing to drop
 			}
 			if keep&(1<<c) == 0 {
 				if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c), 0); err != nil {
@@ -114,6 +129,13 @@ func switchIdentity(u *Identity, groups, only []int, rep *Report) error {
 	if err := allThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); err != nil && err != unix.EINVAL {
 		return fmt.Errorf("clearing the ambient set: %w", err)
 	}
+	return nil
+}
+
+// switchIdentity becomes u (nil: stays who it is) with supplementary
+// groups groups, keeping only the capabilities in keep (keptCaps), once
+// cutExecCaps(keep) has run.
+func switchIdentity(u *Identity, groups []int, keep uint64, rep *Report) error {
 	if u != nil {
 		// The new gid and the groups asked for: none of root's groups
 		// (or the caller's) carries over.
@@ -128,12 +150,19 @@ func switchIdentity(u *Identity, groups, only []int, rep *Report) error {
 		}
 	}
 	// Effective = permitted = keep, inheritable empty, on every thread.
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var d [2]unix.CapUserData
-	d[0].Effective, d[0].Permitted = uint32(keep), uint32(keep)
-	d[1].Effective, d[1].Permitted = uint32(keep>>32), uint32(keep>>32)
-	if _, _, e := psx.Syscall3(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&d[0])), 0); e != 0 {
-		return fmt.Errorf("capset: %w", e)
+	// Leaving uid 0 has already emptied effective and permitted where
+	// nothing is kept; every thread has the same sets (kshim changes them
+	// only on all threads at once), so when this one's are right, so are
+	// the others', and the all-threads capset (a signal to every thread)
+	// is not needed. The sets are read back below either way.
+	if eff, perm, inh, err := capSets(); err != nil || eff != keep || perm != keep || inh != 0 {
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var d [2]unix.CapUserData
+		d[0].Effective, d[0].Permitted = uint32(keep), uint32(keep)
+		d[1].Effective, d[1].Permitted = uint32(keep>>32), uint32(keep>>32)
+		if _, _, e := psx.Syscall3(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&d[0])), 0); e != 0 {
+			return fmt.Errorf("capset: %w", e)
+		}
 	}
 	eff, perm, inh, err := capSets()
 	if err != nil {

@@ -4,8 +4,6 @@ package sandbox
 import (
 	"fmt"
 	"os"
-
-	seccomp "github.com/elastic/go-seccomp-bpf"
 )
 
 // Support is what the host kernel and kshim's own rights allow.
@@ -17,7 +15,7 @@ type Support struct {
 
 // Probe looks without confining anything.
 func Probe() Support {
-	return Support{Seccomp: seccomp.Supported(), LandlockABI: LandlockABI(), Root: os.Geteuid() == 0}
+	return Support{Seccomp: seccompSupported(), LandlockABI: LandlockABI(), Root: os.Geteuid() == 0}
 }
 
 func (s Support) String() string {

@@ -64,6 +64,8 @@ func TestMain(m *testing.M) {
 		landlockMountsChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
 	case "apply":
 		applyChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
+	case "begin":
+		beginChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
 	}
 	os.Exit(0)
 }
@@ -461,5 +463,134 @@ func TestApply(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// openStatus opens /proc/self/task/TID/status of every thread, so that
+// they can still be read once Landlock is in force.
+func openStatus() map[string]*os.File {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		panic(err)
+	}
+	files := map[string]*os.File{}
+	for _, task := range tasks {
+		if f, err := os.Open(filepath.Join("/proc/self/task", task.Name(), "status")); err == nil {
+			files[task.Name()] = f
+		}
+	}
+	return files
+}
+
+// threadStatus prints, for each thread's status file, the fields named.
+func threadStatus(files map[string]*os.File, prefix string, fields ...string) {
+	for tid, f := range files {
+		b := make([]byte, 1<<16)
+		n, err := f.ReadAt(b, 0)
+		if n == 0 {
+			fmt.Printf("%s:%s:read %s\n", prefix, tid, errName(err))
+			continue
+		}
+		for _, line := range strings.Split(string(b[:n]), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			for _, want := range fields {
+				if k == want {
+					fmt.Printf("%s:%s:%s %s\n", prefix, tid, k, strings.TrimSpace(v))
+				}
+			}
+		}
+	}
+}
+
+func beginChild(dir string) {
+	// Already absent from the bounding set (as in a container): Begin
+	// skips it and cuts the rest.
+	if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, unix.CAP_SYS_ADMIN, 0); err != nil {
+		panic(err)
+	}
+	// More threads than a bare test binary has: each must be cut.
+	block := make(chan struct{})
+	defer close(block)
+	for i := 0; i < 3; i++ {
+		started := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(started)
+			<-block
+		}()
+		<-started
+	}
+	p := Begin(Config{User: &Nobody})
+	report("begin", p.err)
+	files := openStatus()
+	threadStatus(files, "begun", "CapBnd", "CapAmb", "NoNewPrivs", "CapEff")
+	// Finishing as another identity (uid 0 would keep the file
+	// capabilities Begin cut) is refused.
+	_, err := p.Finish(Config{Root: filepath.Join(dir, "root")})
+	fmt.Println("finish-other", err != nil)
+	rep, err := p.Finish(Config{Root: filepath.Join(dir, "root"), User: &Nobody})
+	report("finish", err)
+	if err == nil {
+		fmt.Println("uid", rep.UID)
+	}
+	threadStatus(files, "finished", "CapBnd", "CapEff", "Seccomp")
+}
+
+// TestBegin: Begin alone (as kshim runs it when it starts) leaves every
+// thread with no capability in the bounding or ambient set and
+// no_new_privs, but the effective set as it was (set-up still needs it);
+// Finish then confines as Apply does, and refuses another identity than
+// Begin's (whose bounding set would be wrong).
+func TestBegin(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (to cut the bounding set)")
+	}
+	if cgoEnabled {
+		t.Skip("Begin and Finish refuse cgo builds (TestApply checks); kshim is built with CGO_ENABLED=0")
+	}
+	dir, bin := applyTree(t)
+	cmd := exec.Command(bin, "-test.run=^$")
+	cmd.Env = append(os.Environ(), sandboxChild+"=begin", "KSHIM_SANDBOX_TEST_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	zero := "0000000000000000"
+	threads := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		parts := strings.Split(k, ":")
+		if len(parts) != 3 {
+			continue
+		}
+		threads[parts[0]+parts[1]] = true
+		switch parts[0] + ":" + parts[2] {
+		case "begun:CapBnd", "begun:CapAmb", "finished:CapBnd", "finished:CapEff":
+			if v != zero {
+				t.Errorf("%s: %s, want %s", k, v, zero)
+			}
+		case "begun:NoNewPrivs":
+			if v != "1" {
+				t.Errorf("%s: %s, want 1", k, v)
+			}
+		case "begun:CapEff":
+			if v == zero {
+				t.Errorf("%s: %s: Begin dropped the effective set set-up still needs", k, v)
+			}
+		case "begun:read", "finished:read":
+			t.Errorf("%s: %s", k, v)
+		case "finished:Seccomp":
+			if v != "2" {
+				t.Errorf("%s: %s, want 2 (filter)", k, v)
+			}
+		}
+	}
+	for _, w := range []string{"begin ok", "finish-other true", "finish ok", "uid 65534"} {
+		if !strings.Contains(string(out), w+"\n") {
+			t.Errorf("want %q in:\n%s", w, out)
+		}
+	}
+	if len(threads) < 8 { // 4 threads or more, before and after
+		t.Errorf("status of %d threads, want 4 or more each time:\n%s", len(threads), out)
 	}
 }

@@ -131,11 +131,6 @@ func (h *Hypervisor) NewVM() (*VM, error) {
 // Close destroys the VM.
 func (vm *VM) Close() error { return unix.Close(int(vm.fd)) }
 
-// SetMemory registers [gpa, gpa+size) backed by the VMM's memory at host.
-func (vm *VM) SetMemory(slot uint32, gpa, size uint64, host uintptr) error {
-	return vm.SetSlot(slot, gpa, size, host, false)
-}
-
 // SetSlot registers slot (or deletes it when size is 0); a readonly slot
 // makes guest writes exit as MMIO instead of reaching the host memory.
 func (vm *VM) SetSlot(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {

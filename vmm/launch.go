@@ -147,12 +147,25 @@ func describeErrno(err error) string {
 
 // Launch runs the program to completion.
 func Launch(c Config) (*Result, error) {
-	caller := callerRlimits() // before the sandbox: it runs a shell
 	f, img, err := openProgram(c.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	var confine *sandbox.Pending
+	if c.Sandbox != nil {
+		// Its slow first part (the bounding set: one all-threads call
+		// per capability, each a signal to every thread) now, while
+		// kshim has the fewest threads.
+		confine = sandbox.Begin(*c.Sandbox)
+	}
+	caller := callerRlimits() // starts a child: before the sandbox
+	// The guest's network namespace is made on the network's own thread
+	// while this one makes the machine (Start below waits for it); made
+	// now, while kshim may still do so (before the sandbox drops the
+	// privilege).
+	nw := net.PrepareNetwork(c.Net)
+	defer nw.Close()
 	exe, err := filepath.Abs(c.Path)
 	if err == nil {
 		if r, err := filepath.EvalSymlinks(exe); err == nil {
@@ -220,14 +233,10 @@ func Launch(c Config) (*Result, error) {
 	k := kernel.NewKernel(m)
 	k.Adopt(p, c0)
 	k.SetSandbox(sb)
-	// The network namespace is made now, while kshim may still do so
-	// (before the sandbox drops the privilege).
-	nw, err := net.StartNetwork(k, c.Net, p)
-	if err != nil {
+	if err := nw.Start(k, p); err != nil {
 		p.Close()
 		return nil, err
 	}
-	defer nw.Close()
 	// Set-up is done (KVM, memory, the program, the root are open): from
 	// here on kshim runs confined, before it loads the guest's image, so
 	// the image's AT_UID/AT_GID are the identity the guest will see.
@@ -238,7 +247,7 @@ func Launch(c Config) (*Result, error) {
 			sc.Mounts = append(sc.Mounts, sandbox.MountRule{Path: r.Path, Writable: r.Writable, Dir: r.Dir})
 		}
 		t0 := time.Now()
-		rep, err := sandbox.Apply(sc)
+		rep, err := confine.Finish(sc)
 		if err != nil {
 			p.Close()
 			return nil, err

@@ -191,10 +191,10 @@ func (m *Machine) init(memSize uint64) error {
 	if m.Mem, err = ept.NewMemory(memSize); err != nil {
 		return err
 	}
-	if err := m.vm.SetMemory(0, 0, m.Mem.Reserved(), m.Mem.HostAddr()); err != nil {
+	// RAM is registered piece by piece as it is used (ept/memory.go).
+	if err := m.Mem.SetSlotFunc(m.vm.SetSlot); err != nil {
 		return err
 	}
-	m.Mem.SetSlotFunc(m.vm.SetSlot)
 	for _, p := range shimPages {
 		if p.perCPU {
 			continue

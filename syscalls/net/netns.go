@@ -17,9 +17,11 @@
 //     being the host's "/"), its magic links could lead out of a chroot,
 //     so binds then go through the parent directory that kshim resolved
 //     itself (socket.go: BindUnix).
-//   - The namespace is made during set-up (StartNetwork, before the guest
-//     runs and before kshim drops privileges); later calls need no
-//     capability but those the guest's own sockets need.
+//   - The namespace is made during set-up (PrepareNetwork as set-up
+//     starts, while the machine is made on another thread; Start once the
+//     root is open: before the guest runs and before kshim drops
+//     privileges); later calls need no capability but those the guest's
+//     own sockets need.
 //
 // Policies (Config.Net): "private" (default) a new network namespace with
 // only loopback up and every port open to unprivileged binds
@@ -71,12 +73,16 @@ type Network struct {
 	mode NetMode
 	reqs chan func()
 	done chan struct{}
+	// root hands the worker the guest root's fd (Start); errc returns
+	// its set-up's outcome.
+	root chan int
+	errc chan error
 	// pinnedBind: bind unix paths through a resolved parent directory
 	// instead of the chrooted worker (the root holds a procfs).
 	pinnedBind bool
 	Cred       credTable
 	// procNet: the namespace's /proc/net files, opened at set-up
-	// (procnet.go); read only after StartNetwork returns.
+	// (procnet.go); read only after Start returns.
 	procNet map[string]int
 }
 
@@ -84,19 +90,28 @@ type Network struct {
 // that this file stays self-contained).
 var networks sync.Map
 
-// StartNetwork creates k's network with policy mode, the worker chrooted
-// at p's root. Call it once, before the guest runs.
-func StartNetwork(k *kernel.Kernel, mode NetMode, p *kernel.Process) (*Network, error) {
-	n := &Network{mode: mode, reqs: make(chan func()), done: make(chan struct{})}
+// PrepareNetwork starts the network with policy mode: its worker makes the
+// namespace (~0.7 ms here, most of it the kernel's) while the caller goes
+// on setting up. Start finishes it; Close (or a failed Start) ends it.
+func PrepareNetwork(mode NetMode) *Network {
+	n := &Network{mode: mode, reqs: make(chan func()), done: make(chan struct{}),
+		root: make(chan int, 1), errc: make(chan error, 1)}
 	n.Cred.init()
+	go n.worker()
+	return n
+}
+
+// Start makes n k's network, the worker chrooted at p's root, once the
+// worker has made the namespace. Call it once, before the guest runs.
+func (n *Network) Start(k *kernel.Kernel, p *kernel.Process) error {
 	n.pinnedBind = p.FS.RootHost != "/" && rootHoldsProc(p.FS.RootHost)
-	errc := make(chan error, 1)
-	go n.worker(p.FS.Root, errc)
-	if err := <-errc; err != nil {
-		return nil, err
+	n.root <- p.FS.Root
+	if err := <-n.errc; err != nil {
+		n.Close()
+		return err
 	}
 	networks.Store(k, n)
-	return n, nil
+	return nil
 }
 
 // Close ends the worker (sockets already made stay valid).
@@ -124,8 +139,9 @@ func NetworkOf(p *kernel.Process) *Network {
 
 // worker is the socket-making thread. It never unlocks its OS thread, so
 // the thread (in the new namespace, chrooted) ends with the goroutine.
-func (n *Network) worker(root int, errc chan<- error) {
+func (n *Network) worker() {
 	runtime.LockOSThread()
+	errc := n.errc
 	flags := unix.CLONE_FS
 	if n.mode != NetHost && n.mode != NetJoined {
 		flags |= unix.CLONE_NEWNET
@@ -148,6 +164,12 @@ func (n *Network) worker(root int, errc chan<- error) {
 		}
 	}
 	n.openProcNet() // while /proc is the host's and reachable (procnet.go)
+	var root int
+	select {
+	case root = <-n.root:
+	case <-n.done:
+		return
+	}
 	if root >= 0 {
 		if err := unix.Fchdir(root); err != nil {
 			errc <- fmt.Errorf("--net: %v", err)

@@ -248,8 +248,9 @@ func (mm *MM) lockedPopulate(start, end uint64) int {
 		if !accessible(v.Prot) {
 			continue
 		}
+		eof := v.Obj.endPage()
 		for p := max(v.Start, start); p < min(v.End, end); p += PageSize {
-			if v.Obj.beyondEOF(v.objPage(p)) {
+			if v.objPage(p) >= eof {
 				break
 			}
 			if _, ok := mm.pt.Lookup(p); ok {

@@ -60,28 +60,95 @@ func (mm *MM) usedBelow(v *VMA, page uint64) bool {
 	return ok && pte&ept.PTEAccessed != 0
 }
 
-// anonAround maps zero frames, old, after page (a demand-zero fault) and
-// returns how many it mapped. Speculative runs stay at Linux's
-// fault-around size whatever the policy (they cost memory, not just
-// entries); a streaming program gets the policy's run.
+// anonRun is a recent demand-zero fault-around: where its run ended
+// and how many pages it was for.
+type anonRun struct{ end, n uint64 }
+
+// anonAround maps zero frames, old, around page (a demand-zero fault) and
+// returns how many it mapped:
+//   - a streaming program (the page below was used) gets the policy's
+//     run upwards;
+//   - a fault that lands just past a recent run (within four runs' length
+//     of its end: an allocator carving a heap or an arena upwards, using
+//     a page here and there) gets twice that run, up to four times
+//     Linux's fault-around size and at most the policy's streaming run,
+//     past pages already mapped (a syscall's copy into a buffer);
+//   - else Linux's fault-around size upwards (speculative pages cost
+//     memory, not just entries, so whatever the policy);
+//   - and when nothing above could be mapped because the page above was
+//     used (a stack growing down), Linux's size downwards instead.
+//
+// Without a policy (nil Tune) only the first and third apply.
 func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
-	streaming := mm.usedBelow(v, page)
 	n := uint64(minAround)
-	if streaming {
+	slot := -1
+	if mm.usedBelow(v, page) {
 		n = uint64(mm.Tune.around(true))
+	} else if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
+		slot = i
+		n = min(2*mm.runs[i].n, 4*minAround, uint64(mm.Tune.around(true)))
 	}
 	done := 0
 	end := min(v.End, page+n*PageSize)
 	for p := page + PageSize; p < end; p += PageSize {
-		if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
+		ok, err := mm.mapZeroAhead(v, p, write)
+		if err != nil {
 			break
 		}
-		if _, err := mm.populatePage(v, p, write, false); err != nil {
-			break
+		if ok {
+			done++
+		} else if slot < 0 {
+			break // a speculative run: only up to what is there
 		}
-		done++
 	}
+	if done == 0 && mm.Tune != nil && page+PageSize < v.End && mm.used(page+PageSize) {
+		lo := v.Start
+		if page-v.Start > minAround*PageSize {
+			lo = page - minAround*PageSize
+		}
+		for p := page - PageSize; p >= lo && p < page; p -= PageSize {
+			if ok, err := mm.mapZeroAhead(v, p, write); !ok || err != nil {
+				break
+			}
+			done++
+		}
+		return done
+	}
+	if slot < 0 {
+		slot = mm.runNext
+		mm.runNext = (mm.runNext + 1) % len(mm.runs)
+		end = page + uint64(done+1)*PageSize
+	}
+	mm.runs[slot] = anonRun{end: end, n: n}
 	return done
+}
+
+// followedRun returns the index of a recent demand-zero run whose end
+// page lies at most four runs' length below page, or -1.
+func (mm *MM) followedRun(page uint64) int {
+	for i, r := range mm.runs {
+		if r.n != 0 && page >= r.end && page-r.end < 4*r.n*PageSize {
+			return i
+		}
+	}
+	return -1
+}
+
+// mapZeroAhead maps page p of v, old, if nothing maps it yet and the
+// object holds no page there, and says whether it did; an error (out of
+// memory) ends the run.
+func (mm *MM) mapZeroAhead(v *VMA, p uint64, write bool) (bool, error) {
+	if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
+		return false, nil
+	}
+	_, err := mm.populatePage(v, p, write, false)
+	return err == nil, err
+}
+
+// used reports whether page is mapped and was used.
+func (mm *MM) used(page uint64) bool {
+	pte, ok := mm.pt.Lookup(page)
+	return ok && pte&ept.PTEAccessed != 0
 }
 
 // fileAround maps the file pages around page (a file read or exec fault)

@@ -467,3 +467,53 @@ func TestLoadAndBrkPopulate(t *testing.T) {
 		t.Error("large brk growth was populated")
 	}
 }
+
+// TestAnonAroundFollowsRuns: a demand-zero fault just past a recent run
+// (an allocator carving an arena upwards, touching a page here and
+// there, so the page below the fault is old) maps twice that run, up to
+// four times Linux's size; a fault elsewhere, or without a policy, maps
+// Linux's 16; a fault whose page above is used, and so maps nothing
+// above (a stack growing down), maps 16 pages below instead. Everything
+// mapped ahead is old: mincore says 0.
+func TestAnonAroundFollowsRuns(t *testing.T) {
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	check := func(mm *MM, p uint64, steps []struct{ page, want int }) {
+		t.Helper()
+		for _, c := range steps {
+			res, kind, n := mm.HandleFaultPages(p+uint64(c.page)*PageSize, Write)
+			if res != Resolved || kind != KindDemandZero || n != c.want {
+				t.Errorf("fault at page %d: %v %v mapping %d pages, want demand-zero mapping %d", c.page, res, kind, n, c.want)
+			}
+		}
+	}
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	p := mustMmap(t, mm, anon(1024*PageSize, rw))
+	check(mm, p, []struct{ page, want int }{
+		{0, 16},   // Linux's size
+		{16, 32},  // at the run's end (its page 15 is old): twice it
+		{48, 64},  // again: four times Linux's size, the cap
+		{112, 64}, // the cap holds
+		{200, 64}, // 24 pages past the last end: within four runs' length
+		{600, 16}, // far from any run
+		{900, 16}, // far from any run
+		{899, 17}, // page 900 used and mapped: 883..898 below
+	})
+	vec, err := mm.Mincore(p+883*PageSize, 18*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range vec {
+		want := byte(0)
+		if i >= 16 {
+			want = 1 // pages 899 and 900, touched
+		}
+		if b != want {
+			t.Errorf("mincore page %d = %d, want %d", 883+i, b, want)
+		}
+	}
+	// Without a policy: Linux's size only, upwards only.
+	lin := newTestMM(t)
+	q := mustMmap(t, lin, anon(1024*PageSize, rw))
+	check(lin, q, []struct{ page, want int }{{100, 16}, {116, 16}, {99, 1}})
+}

@@ -123,6 +123,37 @@ func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
 	return done
 }
 
+// growAhead maps zero frames, old, from the start of [start, end), a
+// heap the program just grew (brk), when it was walking the heap upwards:
+// a recent demand-zero run ended within four of its lengths below start
+// (twice that run, as anonAround would at a fault there), or the page
+// below start was used (Linux's fault-around size). Nothing without a
+// policy.
+func (mm *MM) growAhead(start, end uint64) {
+	v := mm.find(start)
+	if mm.Tune == nil || v == nil || v.Obj.file != nil || v.Obj.share || !allowed(v.Prot, Write) {
+		return
+	}
+	var n uint64
+	slot := mm.followedRun(start)
+	switch {
+	case slot >= 0:
+		n = min(2*mm.runs[slot].n, 4*minAround, uint64(mm.Tune.around(true)))
+	case start > v.Start && mm.used(start-PageSize):
+		n = minAround
+		slot = mm.runNext
+		mm.runNext = (mm.runNext + 1) % len(mm.runs)
+	default:
+		return
+	}
+	for p := start; p < min(end, v.End, start+n*PageSize); p += PageSize {
+		if _, err := mm.mapZeroAhead(v, p, true); err != nil {
+			break
+		}
+	}
+	mm.runs[slot] = anonRun{end: start + n*PageSize, n: n}
+}
+
 // followedRun returns the index of a recent demand-zero run whose end
 // page lies at most four runs' length below page, or -1.
 func (mm *MM) followedRun(page uint64) int {

@@ -466,6 +466,45 @@ func TestLoadAndBrkPopulate(t *testing.T) {
 	if _, ok := mm.pt.Lookup(0x1000000 + 8*PageSize); ok {
 		t.Error("large brk growth was populated")
 	}
+	// A heap used up to its top when it grows: the fault there recorded
+	// a run of 16 ending at the old break, so the growth is mapped as a
+	// fault there would be, twice that run, old.
+	top := uint64(0x1000000 + 107*PageSize)
+	if _, _, n := mm.HandleFaultPages(top, Write); n != 1 {
+		t.Fatalf("fault at the heap's top page mapped %d pages, want 1", n)
+	}
+	mm.Brk(0x1000000 + 200*PageSize)
+	for i := uint64(108); i < 140; i++ {
+		if pte, ok := mm.pt.Lookup(0x1000000 + i*PageSize); !ok || pte&ept.PTEAccessed != 0 {
+			t.Fatalf("heap page %d after growth past a used top: %#x %v, want mapped old", i, pte, ok)
+		}
+	}
+	if _, ok := mm.pt.Lookup(0x1000000 + 140*PageSize); ok {
+		t.Error("growth past a used top mapped more than 32 pages")
+	}
+	// A fault just past that run (the program walks on): twice it, to
+	// the break; the next growth, following that run, the cap of 64.
+	if _, _, n := mm.HandleFaultPages(0x1000000+140*PageSize, Write); n != 60 {
+		t.Errorf("fault just past the growth's run mapped %d pages, want 60 (to the break)", n)
+	}
+	mm.Brk(0x1000000 + 300*PageSize)
+	for i := uint64(200); i < 264; i++ {
+		if _, ok := mm.pt.Lookup(0x1000000 + i*PageSize); !ok {
+			t.Fatalf("heap page %d after growth following a run: not mapped, want 64 pages mapped", i)
+		}
+	}
+	if _, ok := mm.pt.Lookup(0x1000000 + 264*PageSize); ok {
+		t.Error("growth following a run mapped more than 64 pages")
+	}
+	// Without a policy, nothing.
+	lin := newTestMM(t)
+	lin.SetBrkStart(0x1000000)
+	lin.Brk(0x1000000 + 100*PageSize)
+	lin.HandleFaultPages(0x1000000+99*PageSize, Write)
+	lin.Brk(0x1000000 + 200*PageSize)
+	if _, ok := lin.pt.Lookup(0x1000000 + 100*PageSize); ok {
+		t.Error("brk growth mapped ahead without a policy")
+	}
 }
 
 // TestAnonAroundFollowsRuns: a demand-zero fault just past a recent run

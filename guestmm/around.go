@@ -184,15 +184,19 @@ func (mm *MM) used(page uint64) bool {
 
 // fileAround maps the file pages around page (a file read or exec fault)
 // and returns how many it mapped: a window of the policy's speculative
-// size aligned around the fault, or, when streaming, the policy's run
-// from the fault upwards.
+// size aligned around the fault (its start clamped to the VMA, the window
+// running its full size from there, as Linux's), or, when streaming, the
+// policy's run from the fault upwards.
 func (mm *MM) fileAround(v *VMA, page uint64) int {
 	o := v.Obj
 	streaming := mm.usedBelow(v, page)
 	n := uint64(mm.Tune.around(streaming)) * PageSize
 	lo, hi := page, page+n
 	if !streaming {
-		lo = page &^ (n - 1)
+		// As Linux's do_fault_around: the aligned window's start,
+		// clamped to the VMA, and n pages from there (a small file
+		// mapped across an alignment boundary is mapped whole).
+		lo = max(page&^(n-1), v.Start)
 		hi = lo + n
 	}
 	lo, hi = max(lo, v.Start), min(hi, v.End)

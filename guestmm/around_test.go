@@ -556,3 +556,28 @@ func TestAnonAroundFollowsRuns(t *testing.T) {
 	q := mustMmap(t, lin, anon(1024*PageSize, rw))
 	check(lin, q, []struct{ page, want int }{{100, 16}, {116, 16}, {99, 1}})
 }
+
+// TestFileAroundWindowFromTheVMAStart: as Linux's do_fault_around, the
+// aligned window's start is clamped to the VMA and the window runs its
+// full size from there: a small file mapped one page before an alignment
+// boundary is mapped whole by its first fault, not just that page.
+func TestFileAroundWindowFromTheVMAStart(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits() // 64-page speculative windows
+	f, err := os.CreateTemp(t.TempDir(), "around")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 7*PageSize-100)); err != nil {
+		t.Fatal(err)
+	}
+	addr := uint64(0x200000000 + 64*PageSize - PageSize)
+	p := mustMmap(t, mm, MmapArgs{Addr: addr, Len: 7 * PageSize, Prot: unix.PROT_READ, Flags: unix.MAP_SHARED | unix.MAP_FIXED, FD: int(f.Fd())})
+	if err := mm.pt.UnmapRange(p, p+7*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if res, kind, n := mm.HandleFaultPages(p, Read); res != Resolved || kind != KindFile || n != 7 {
+		t.Errorf("fault at the mapping's first page: %v %v mapping %d pages, want a file fault mapping all 7", res, kind, n)
+	}
+}

@@ -123,6 +123,31 @@ func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
 	return done
 }
 
+// StackAhead maps zero frames, old, in the minAround pages of the stack
+// below sp's page (a new program's initial stack pointer: the loader
+// wrote what lies above), so its first frames take no fault; the stack
+// growing down later is anonAround's. Nothing without a policy.
+func (mm *MM) StackAhead(sp uint64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
+	defer mm.after()
+	page := sp &^ (PageSize - 1)
+	v := mm.find(page)
+	if mm.Tune == nil || v == nil || v.Obj.file != nil || v.Obj.share || !allowed(v.Prot, Write) {
+		return
+	}
+	lo := v.Start
+	if page-v.Start > minAround*PageSize {
+		lo = page - minAround*PageSize
+	}
+	for p := page - PageSize; p >= lo && p < page; p -= PageSize {
+		if ok, err := mm.mapZeroAhead(v, p, true); !ok || err != nil {
+			return
+		}
+	}
+}
+
 // growAhead maps zero frames, old, from the start of [start, end), a
 // heap the program just grew (brk), when it was walking the heap upwards:
 // a recent demand-zero run ended within four of its lengths below start

@@ -581,3 +581,42 @@ func TestFileAroundWindowFromTheVMAStart(t *testing.T) {
 		t.Errorf("fault at the mapping's first page: %v %v mapping %d pages, want a file fault mapping all 7", res, kind, n)
 	}
 }
+
+// TestStackAhead: the 16 stack pages below a new program's stack pointer
+// are mapped at load, old (mincore 0, zero), within the stack VMA; none
+// without a policy.
+func TestStackAhead(t *testing.T) {
+	for _, policy := range []bool{true, false} {
+		mm := newTestMM(t)
+		if policy {
+			mm.Tune = slowExits()
+		}
+		if err := mm.SetLayout(FixedLayout()); err != nil {
+			t.Fatal(err)
+		}
+		mm.MapStack()
+		top := FixedLayout().StackTop
+		sp := top - 3*PageSize + 0x238 // what the loader wrote lies above
+		if err := mm.WriteAt(sp, make([]byte, 3*PageSize-0x238)); err != nil {
+			t.Fatal(err)
+		}
+		mm.StackAhead(sp)
+		below := (sp &^ (PageSize - 1)) - 16*PageSize
+		for i := uint64(0); i < 17; i++ {
+			pte, ok := mm.pt.Lookup(below - PageSize + i*PageSize)
+			want := policy && i > 0
+			if ok != want || ok && pte&ept.PTEAccessed != 0 {
+				t.Errorf("policy %v: stack page %d below sp's: %#x %v, want mapped %v, old", policy, 16-i+1, pte, ok, want)
+			}
+		}
+		vec, err := mm.Mincore(below, 16*PageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range vec {
+			if b != 0 {
+				t.Errorf("policy %v: mincore of stack page %d below sp = %d, want 0", policy, 16-i, b)
+			}
+		}
+	}
+}

@@ -191,6 +191,43 @@ static void walks(void)
 	munmap((void *)p, 64 * PG);
 }
 
+/* The stack below the program's frames (kshim maps some of it at load
+ * and below a fault that walks down): untouched pages are not resident,
+ * one read is (the zero page). */
+static int resident_pages(uintptr_t lo, uintptr_t hi)
+{
+	unsigned char vec[512];
+	size_t n = (hi - lo) / PG;
+	if (n > sizeof vec || mincore((void *)lo, hi - lo, vec) != 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; i < n; i++)
+		r += vec[i] & 1;
+	return r;
+}
+
+static void stack_below(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	uintptr_t lo = 0, hi = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (strstr(line, "[stack]"))
+			sscanf(line, "%lx-%lx", &lo, &hi);
+	if (f)
+		fclose(f);
+	volatile char here = 0;
+	uintptr_t deep = (((uintptr_t)&here) & ~(uintptr_t)(PG - 1)) - 16 * PG;
+	if (!lo || deep <= lo + 2 * PG) {
+		printf("stack: no room below the frames\n");
+		return;
+	}
+	int before = resident_pages(lo, deep);
+	(void)*(volatile char *)(deep - PG);
+	printf("stack: pages more than 16 below the frame resident: %d, after reading one: %d\n",
+	       before, resident_pages(lo, deep));
+}
+
 /* A child and its parent each write every page of a region they share
  * copy-on-write, in order, and check the other's writes stay out. */
 static void fork_isolation(const char *what, size_t pages)
@@ -269,6 +306,7 @@ int main(void)
 	file_mapping();
 	small_anon();
 	walks();
+	stack_below();
 	fork_isolation("fork 64 pages", 64);
 	fork_isolation("fork 9000 pages", 9000);
 	fork_mincore();

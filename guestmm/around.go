@@ -3,8 +3,12 @@
 // cheap and cannot change what the program sees:
 //
 //   - demand-zero: the next pages of the same anonymous VMA get zero
-//     frames (Linux maps nothing ahead for anonymous memory; kshim does
-//     because its faults cost ~100x Linux's on a shadow-paging host);
+//     frames, more when the fault follows a recent run (an allocator's
+//     walk up an arena), the pages below when the one above was used (a
+//     stack); a brk growth after such a walk, and the stack below a new
+//     program's stack pointer, likewise (Linux maps nothing ahead for
+//     anonymous memory; kshim does because its faults cost ~100x Linux's
+//     on a shadow-paging host);
 //   - file read or exec: the file's pages around the fault (the host page
 //     cache, through the file window: mapping them costs no memory), as
 //     Linux's fault-around does for page-cache pages (do_fault_around);

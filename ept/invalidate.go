@@ -13,7 +13,8 @@
 // Measured on the PVM host: ~1.2 µs for one page, ~4 µs for a run of 16,
 // against 50-75 µs for a guest flush (an injected vector and ~22 emulated
 // instructions); but the VMM's view must then be faulted in again (~1 µs a
-// page with MADV_POPULATE_WRITE), so an operation invalidates at most
+// page by write faults, ~0.4 µs by read faults where probeRefault allows
+// them), so an operation invalidates at most
 // FlushQueue's limit of frames (the guest flush's cost over one frame's,
 // both measured by the probe) and queues guest writes beyond. Whether it
 // works is measured at start-up, never assumed (vmm/pteprobe.go).
@@ -76,10 +77,12 @@ func (m *Memory) Invalidate(frames []uint64) error {
 		// The VMM's own mapping back at once, in one call: left to the
 		// guest's next touch, each page would cost a fault of the host
 		// inside KVM's (~8 µs here against ~1 µs). Best effort: the
-		// guest's touch would fault it in anyway.
-		// A file window only for reading: a write fault on a shared
-		// file mapping would dirty the file's pages and touch its mtime.
-		adv := unix.MADV_POPULATE_WRITE
+		// guest's touch would fault it in anyway. RAM by the probed
+		// advice (probeRefault: read faults where they come back
+		// writable); a file window only for reading: a write fault on a
+		// shared file mapping would dirty the file's pages and touch its
+		// mtime.
+		adv := m.refault
 		if start >= m.files.base {
 			adv = unix.MADV_POPULATE_READ
 		}

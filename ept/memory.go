@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -85,6 +86,10 @@ type Memory struct {
 	mu sync.Mutex
 
 	files fileWindows
+
+	// refault is the madvise that faults the VMM's view of RAM frames
+	// back in after Invalidate dropped it (probeRefault).
+	refault int
 }
 
 // NewMemory creates size bytes (rounded up to a page) of guest-physical memory.
@@ -108,8 +113,47 @@ func NewMemory(size uint64) (*Memory, error) {
 	}
 	m := &Memory{fd: fd, host: host, size: size, limit: size}
 	m.files.init(size)
+	m.refault = m.probeRefault()
 	return m, nil
 }
+
+// probeRefault picks how Invalidate maps the VMM's view of RAM frames
+// back in. The pages are still in the memfd, so a read fault finds them,
+// and the host maps up to 16 neighbours with it (fault-around); on a
+// shared memfd mapping, which needs no dirty tracking, those entries are
+// writable (measured here: 16 pages in ~6 µs against ~15 µs by write
+// faults, and no fault when the VMM or KVM then writes). Whether the
+// entries come back writable is measured on the last frame (the
+// allocator hands it out last): refault it by a read, store to it, and
+// count this thread's minor faults. A host where the store faulted (or
+// without MADV_POPULATE_READ) keeps write faults, so KVM and the VMM
+// never take a host fault on a frame Invalidate touched.
+func (m *Memory) probeRefault() int {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p := m.host[m.size-PageSize:]
+	defer func() {
+		_ = unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(m.size-PageSize), PageSize)
+	}()
+	if unix.Madvise(p, unix.MADV_POPULATE_WRITE) != nil || unix.Madvise(p, unix.MADV_DONTNEED) != nil ||
+		unix.Madvise(p, unix.MADV_POPULATE_READ) != nil {
+		return unix.MADV_POPULATE_WRITE
+	}
+	var before, after unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &before) != nil {
+		return unix.MADV_POPULATE_WRITE
+	}
+	storeByte(&p[0])
+	if unix.Getrusage(unix.RUSAGE_THREAD, &after) != nil || after.Minflt != before.Minflt {
+		return unix.MADV_POPULATE_WRITE
+	}
+	return unix.MADV_POPULATE_READ
+}
+
+// storeByte writes 0 to *b, a store the compiler keeps.
+//
+//go:noinline
+func storeByte(b *byte) { *b = 0 }
 
 // Close releases the memory. The Memory must not be used afterwards.
 func (m *Memory) Close() error {

@@ -81,6 +81,7 @@ type PageTable struct {
 	roots   []*Root
 	nroots  atomic.Int32          // len(roots)
 	threads map[int32]*FlushQueue // host thread id -> its vCPU's queue
+	only    *FlushQueue           // the one queue in threads, if just one
 	// OnShared, when set, is called before the first write queued while
 	// more than one root is attached; OnSharedEnd by EndOp after it, at
 	// the end of the memory-manager operation.
@@ -185,6 +186,13 @@ func (pt *PageTable) SetThread(tid int32, q *FlushQueue) {
 	} else {
 		pt.threads[tid] = q
 	}
+	// queue runs for every entry written: no map iteration there.
+	pt.only = nil
+	if len(pt.threads) == 1 {
+		for _, q := range pt.threads {
+			pt.only = q
+		}
+	}
 }
 
 // Unshared marks the stop of the other vCPUs over (see OnShared).
@@ -198,9 +206,7 @@ func (pt *PageTable) queue() *FlushQueue {
 	case 0:
 		return pt.q
 	case 1:
-		for _, q := range pt.threads {
-			return q
-		}
+		return pt.only
 	}
 	if q := pt.threads[int32(unix.Gettid())]; q != nil {
 		return q

@@ -3,8 +3,12 @@
 // cheap and cannot change what the program sees:
 //
 //   - demand-zero: the next pages of the same anonymous VMA get zero
-//     frames (Linux maps nothing ahead for anonymous memory; kshim does
-//     because its faults cost ~100x Linux's on a shadow-paging host);
+//     frames, more when the fault follows a recent run (an allocator's
+//     walk up an arena), the pages below when the one above was used (a
+//     stack); a brk growth after such a walk, and the stack below a new
+//     program's stack pointer, likewise (Linux maps nothing ahead for
+//     anonymous memory; kshim does because its faults cost ~100x Linux's
+//     on a shadow-paging host);
 //   - file read or exec: the file's pages around the fault (the host page
 //     cache, through the file window: mapping them costs no memory), as
 //     Linux's fault-around does for page-cache pages (do_fault_around);
@@ -60,41 +64,168 @@ func (mm *MM) usedBelow(v *VMA, page uint64) bool {
 	return ok && pte&ept.PTEAccessed != 0
 }
 
-// anonAround maps zero frames, old, after page (a demand-zero fault) and
-// returns how many it mapped. Speculative runs stay at Linux's
-// fault-around size whatever the policy (they cost memory, not just
-// entries); a streaming program gets the policy's run.
+// anonRun is a recent demand-zero fault-around: where its run ended
+// and how many pages it was for.
+type anonRun struct{ end, n uint64 }
+
+// anonAround maps zero frames, old, around page (a demand-zero fault) and
+// returns how many it mapped:
+//   - a streaming program (the page below was used) gets the policy's
+//     run upwards;
+//   - a fault that lands just past a recent run (within four runs' length
+//     of its end: an allocator carving a heap or an arena upwards, using
+//     a page here and there) gets twice that run, up to four times
+//     Linux's fault-around size and at most the policy's streaming run,
+//     past pages already mapped (a syscall's copy into a buffer);
+//   - else Linux's fault-around size upwards (speculative pages cost
+//     memory, not just entries, so whatever the policy);
+//   - and when nothing above could be mapped because the page above was
+//     used (a stack growing down), Linux's size downwards instead.
+//
+// Without a policy (nil Tune) only the first and third apply.
 func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
-	streaming := mm.usedBelow(v, page)
 	n := uint64(minAround)
-	if streaming {
+	slot := -1
+	if mm.usedBelow(v, page) {
 		n = uint64(mm.Tune.around(true))
+	} else if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
+		slot = i
+		n = min(2*mm.runs[i].n, 4*minAround, uint64(mm.Tune.around(true)))
 	}
 	done := 0
 	end := min(v.End, page+n*PageSize)
 	for p := page + PageSize; p < end; p += PageSize {
-		if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
+		ok, err := mm.mapZeroAhead(v, p, write)
+		if err != nil {
 			break
 		}
-		if _, err := mm.populatePage(v, p, write, false); err != nil {
-			break
+		if ok {
+			done++
+		} else if slot < 0 {
+			break // a speculative run: only up to what is there
 		}
-		done++
 	}
+	if done == 0 && mm.Tune != nil && page+PageSize < v.End && mm.used(page+PageSize) {
+		lo := v.Start
+		if page-v.Start > minAround*PageSize {
+			lo = page - minAround*PageSize
+		}
+		for p := page - PageSize; p >= lo && p < page; p -= PageSize {
+			if ok, err := mm.mapZeroAhead(v, p, write); !ok || err != nil {
+				break
+			}
+			done++
+		}
+		return done
+	}
+	if slot < 0 {
+		slot = mm.runNext
+		mm.runNext = (mm.runNext + 1) % len(mm.runs)
+		end = page + uint64(done+1)*PageSize
+	}
+	mm.runs[slot] = anonRun{end: end, n: n}
 	return done
+}
+
+// StackAhead maps zero frames, old, in the minAround pages of the stack
+// below sp's page (a new program's initial stack pointer: the loader
+// wrote what lies above), so its first frames take no fault; the stack
+// growing down later is anonAround's. Nothing without a policy.
+func (mm *MM) StackAhead(sp uint64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	defer mm.pt.EndOp()
+	defer mm.after()
+	page := sp &^ (PageSize - 1)
+	v := mm.find(page)
+	if mm.Tune == nil || v == nil || v.Obj.file != nil || v.Obj.share || !allowed(v.Prot, Write) {
+		return
+	}
+	lo := v.Start
+	if page-v.Start > minAround*PageSize {
+		lo = page - minAround*PageSize
+	}
+	for p := page - PageSize; p >= lo && p < page; p -= PageSize {
+		if ok, err := mm.mapZeroAhead(v, p, true); !ok || err != nil {
+			return
+		}
+	}
+}
+
+// growAhead maps zero frames, old, from the start of [start, end), a
+// heap the program just grew (brk), when it was walking the heap upwards:
+// a recent demand-zero run ended within four of its lengths below start
+// (twice that run, as anonAround would at a fault there), or the page
+// below start was used (Linux's fault-around size). Nothing without a
+// policy.
+func (mm *MM) growAhead(start, end uint64) {
+	v := mm.find(start)
+	if mm.Tune == nil || v == nil || v.Obj.file != nil || v.Obj.share || !allowed(v.Prot, Write) {
+		return
+	}
+	var n uint64
+	slot := mm.followedRun(start)
+	switch {
+	case slot >= 0:
+		n = min(2*mm.runs[slot].n, 4*minAround, uint64(mm.Tune.around(true)))
+	case start > v.Start && mm.used(start-PageSize):
+		n = minAround
+		slot = mm.runNext
+		mm.runNext = (mm.runNext + 1) % len(mm.runs)
+	default:
+		return
+	}
+	for p := start; p < min(end, v.End, start+n*PageSize); p += PageSize {
+		if _, err := mm.mapZeroAhead(v, p, true); err != nil {
+			break
+		}
+	}
+	mm.runs[slot] = anonRun{end: start + n*PageSize, n: n}
+}
+
+// followedRun returns the index of a recent demand-zero run whose end
+// page lies at most four runs' length below page, or -1.
+func (mm *MM) followedRun(page uint64) int {
+	for i, r := range mm.runs {
+		if r.n != 0 && page >= r.end && page-r.end < 4*r.n*PageSize {
+			return i
+		}
+	}
+	return -1
+}
+
+// mapZeroAhead maps page p of v, old, if nothing maps it yet and the
+// object holds no page there, and says whether it did; an error (out of
+// memory) ends the run.
+func (mm *MM) mapZeroAhead(v *VMA, p uint64, write bool) (bool, error) {
+	if _, ok := mm.pt.Lookup(p); ok || v.Obj.has(v.objPage(p)) {
+		return false, nil
+	}
+	_, err := mm.populatePage(v, p, write, false)
+	return err == nil, err
+}
+
+// used reports whether page is mapped and was used.
+func (mm *MM) used(page uint64) bool {
+	pte, ok := mm.pt.Lookup(page)
+	return ok && pte&ept.PTEAccessed != 0
 }
 
 // fileAround maps the file pages around page (a file read or exec fault)
 // and returns how many it mapped: a window of the policy's speculative
-// size aligned around the fault, or, when streaming, the policy's run
-// from the fault upwards.
+// size aligned around the fault (its start clamped to the VMA, the window
+// running its full size from there, as Linux's), or, when streaming, the
+// policy's run from the fault upwards.
 func (mm *MM) fileAround(v *VMA, page uint64) int {
 	o := v.Obj
 	streaming := mm.usedBelow(v, page)
 	n := uint64(mm.Tune.around(streaming)) * PageSize
 	lo, hi := page, page+n
 	if !streaming {
-		lo = page &^ (n - 1)
+		// As Linux's do_fault_around: the aligned window's start,
+		// clamped to the VMA, and n pages from there (a small file
+		// mapped across an alignment boundary is mapped whole).
+		lo = max(page&^(n-1), v.Start)
 		hi = lo + n
 	}
 	lo, hi = max(lo, v.Start), min(hi, v.End)
@@ -248,8 +379,9 @@ func (mm *MM) lockedPopulate(start, end uint64) int {
 		if !accessible(v.Prot) {
 			continue
 		}
+		eof := v.Obj.endPage()
 		for p := max(v.Start, start); p < min(v.End, end); p += PageSize {
-			if v.Obj.beyondEOF(v.objPage(p)) {
+			if v.objPage(p) >= eof {
 				break
 			}
 			if _, ok := mm.pt.Lookup(p); ok {

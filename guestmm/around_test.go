@@ -466,4 +466,157 @@ func TestLoadAndBrkPopulate(t *testing.T) {
 	if _, ok := mm.pt.Lookup(0x1000000 + 8*PageSize); ok {
 		t.Error("large brk growth was populated")
 	}
+	// A heap used up to its top when it grows: the fault there recorded
+	// a run of 16 ending at the old break, so the growth is mapped as a
+	// fault there would be, twice that run, old.
+	top := uint64(0x1000000 + 107*PageSize)
+	if _, _, n := mm.HandleFaultPages(top, Write); n != 1 {
+		t.Fatalf("fault at the heap's top page mapped %d pages, want 1", n)
+	}
+	mm.Brk(0x1000000 + 200*PageSize)
+	for i := uint64(108); i < 140; i++ {
+		if pte, ok := mm.pt.Lookup(0x1000000 + i*PageSize); !ok || pte&ept.PTEAccessed != 0 {
+			t.Fatalf("heap page %d after growth past a used top: %#x %v, want mapped old", i, pte, ok)
+		}
+	}
+	if _, ok := mm.pt.Lookup(0x1000000 + 140*PageSize); ok {
+		t.Error("growth past a used top mapped more than 32 pages")
+	}
+	// A fault just past that run (the program walks on): twice it, to
+	// the break; the next growth, following that run, the cap of 64.
+	if _, _, n := mm.HandleFaultPages(0x1000000+140*PageSize, Write); n != 60 {
+		t.Errorf("fault just past the growth's run mapped %d pages, want 60 (to the break)", n)
+	}
+	mm.Brk(0x1000000 + 300*PageSize)
+	for i := uint64(200); i < 264; i++ {
+		if _, ok := mm.pt.Lookup(0x1000000 + i*PageSize); !ok {
+			t.Fatalf("heap page %d after growth following a run: not mapped, want 64 pages mapped", i)
+		}
+	}
+	if _, ok := mm.pt.Lookup(0x1000000 + 264*PageSize); ok {
+		t.Error("growth following a run mapped more than 64 pages")
+	}
+	// Without a policy, nothing.
+	lin := newTestMM(t)
+	lin.SetBrkStart(0x1000000)
+	lin.Brk(0x1000000 + 100*PageSize)
+	lin.HandleFaultPages(0x1000000+99*PageSize, Write)
+	lin.Brk(0x1000000 + 200*PageSize)
+	if _, ok := lin.pt.Lookup(0x1000000 + 100*PageSize); ok {
+		t.Error("brk growth mapped ahead without a policy")
+	}
+}
+
+// TestAnonAroundFollowsRuns: a demand-zero fault just past a recent run
+// (an allocator carving an arena upwards, touching a page here and
+// there, so the page below the fault is old) maps twice that run, up to
+// four times Linux's size; a fault elsewhere, or without a policy, maps
+// Linux's 16; a fault whose page above is used, and so maps nothing
+// above (a stack growing down), maps 16 pages below instead. Everything
+// mapped ahead is old: mincore says 0.
+func TestAnonAroundFollowsRuns(t *testing.T) {
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	check := func(mm *MM, p uint64, steps []struct{ page, want int }) {
+		t.Helper()
+		for _, c := range steps {
+			res, kind, n := mm.HandleFaultPages(p+uint64(c.page)*PageSize, Write)
+			if res != Resolved || kind != KindDemandZero || n != c.want {
+				t.Errorf("fault at page %d: %v %v mapping %d pages, want demand-zero mapping %d", c.page, res, kind, n, c.want)
+			}
+		}
+	}
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	p := mustMmap(t, mm, anon(1024*PageSize, rw))
+	check(mm, p, []struct{ page, want int }{
+		{0, 16},   // Linux's size
+		{16, 32},  // at the run's end (its page 15 is old): twice it
+		{48, 64},  // again: four times Linux's size, the cap
+		{112, 64}, // the cap holds
+		{200, 64}, // 24 pages past the last end: within four runs' length
+		{600, 16}, // far from any run
+		{900, 16}, // far from any run
+		{899, 17}, // page 900 used and mapped: 883..898 below
+	})
+	vec, err := mm.Mincore(p+883*PageSize, 18*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range vec {
+		want := byte(0)
+		if i >= 16 {
+			want = 1 // pages 899 and 900, touched
+		}
+		if b != want {
+			t.Errorf("mincore page %d = %d, want %d", 883+i, b, want)
+		}
+	}
+	// Without a policy: Linux's size only, upwards only.
+	lin := newTestMM(t)
+	q := mustMmap(t, lin, anon(1024*PageSize, rw))
+	check(lin, q, []struct{ page, want int }{{100, 16}, {116, 16}, {99, 1}})
+}
+
+// TestFileAroundWindowFromTheVMAStart: as Linux's do_fault_around, the
+// aligned window's start is clamped to the VMA and the window runs its
+// full size from there: a small file mapped one page before an alignment
+// boundary is mapped whole by its first fault, not just that page.
+func TestFileAroundWindowFromTheVMAStart(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits() // 64-page speculative windows
+	f, err := os.CreateTemp(t.TempDir(), "around")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 7*PageSize-100)); err != nil {
+		t.Fatal(err)
+	}
+	addr := uint64(0x200000000 + 64*PageSize - PageSize)
+	p := mustMmap(t, mm, MmapArgs{Addr: addr, Len: 7 * PageSize, Prot: unix.PROT_READ, Flags: unix.MAP_SHARED | unix.MAP_FIXED, FD: int(f.Fd())})
+	if err := mm.pt.UnmapRange(p, p+7*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if res, kind, n := mm.HandleFaultPages(p, Read); res != Resolved || kind != KindFile || n != 7 {
+		t.Errorf("fault at the mapping's first page: %v %v mapping %d pages, want a file fault mapping all 7", res, kind, n)
+	}
+}
+
+// TestStackAhead: the 16 stack pages below a new program's stack pointer
+// are mapped at load, old (mincore 0, zero), within the stack VMA; none
+// without a policy.
+func TestStackAhead(t *testing.T) {
+	for _, policy := range []bool{true, false} {
+		mm := newTestMM(t)
+		if policy {
+			mm.Tune = slowExits()
+		}
+		if err := mm.SetLayout(FixedLayout()); err != nil {
+			t.Fatal(err)
+		}
+		mm.MapStack()
+		top := FixedLayout().StackTop
+		sp := top - 3*PageSize + 0x238 // what the loader wrote lies above
+		if err := mm.WriteAt(sp, make([]byte, 3*PageSize-0x238)); err != nil {
+			t.Fatal(err)
+		}
+		mm.StackAhead(sp)
+		below := (sp &^ (PageSize - 1)) - 16*PageSize
+		for i := uint64(0); i < 17; i++ {
+			pte, ok := mm.pt.Lookup(below - PageSize + i*PageSize)
+			want := policy && i > 0
+			if ok != want || ok && pte&ept.PTEAccessed != 0 {
+				t.Errorf("policy %v: stack page %d below sp's: %#x %v, want mapped %v, old", policy, 16-i+1, pte, ok, want)
+			}
+		}
+		vec, err := mm.Mincore(below, 16*PageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range vec {
+			if b != 0 {
+				t.Errorf("policy %v: mincore of stack page %d below sp = %d, want 0", policy, 16-i, b)
+			}
+		}
+	}
 }

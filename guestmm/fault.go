@@ -180,8 +180,9 @@ func (mm *MM) populatePage(v *VMA, page uint64, write, touched bool) (FaultKind,
 func (mm *MM) populate(start, end uint64) error {
 	for _, v := range mm.overlapping(start, end) {
 		lo, hi := max(v.Start, start), min(v.End, end)
+		eof := v.Obj.endPage()
 		for p := lo; p < hi; p += PageSize {
-			if v.Obj.beyondEOF(v.objPage(p)) {
+			if v.objPage(p) >= eof {
 				break
 			}
 			if _, err := mm.populatePage(v, p, v.Prot&unix.PROT_WRITE != 0 && v.Flags&Shared == 0 && v.Obj.file == nil, true); err != nil {

@@ -135,6 +135,10 @@ type MM struct {
 	// Tune is the machine's measured fault-around policy (policy.go); nil
 	// gives Linux's. Fork and NewSibling pass it on.
 	Tune *Tuning
+	// runs are the last demand-zero fault-arounds (around.go's
+	// anonAround), a hint only: nothing depends on them being current.
+	runs    [4]anonRun
+	runNext int
 	// others counts the processes using this MM besides the first
 	// (Share, Unshare); a fork or a sibling starts with none.
 	others atomic.Int32

@@ -25,6 +25,7 @@ package guestmm
 
 import (
 	"io"
+	"math"
 
 	"kshim/ept"
 )
@@ -158,14 +159,28 @@ func (o *Object) release(mem *ept.Memory, lo, hi uint64) {
 // beyondEOF reports whether page idx lies wholly past the file's end
 // (an access there is SIGBUS).
 func (o *Object) beyondEOF(idx uint64) bool {
+	return idx >= o.endPage()
+}
+
+// endPage returns the first page index wholly past the file's end (every
+// page is before it for an anonymous object; none when the size cannot
+// be read). The size is the host's (an fstat each call), so a loop over
+// many pages reads it once rather than per page: under mm.mu the result
+// is as current as a per-page check (a truncation racing the loop from
+// another address space is one either way; it unmaps what it cuts off).
+func (o *Object) endPage() uint64 {
 	if o.file == nil {
-		return false
+		return math.MaxUint64
 	}
 	size, err := o.file.Size()
 	if err != nil {
-		return true
+		return 0
 	}
-	return (o.filePg+idx)*PageSize >= uint64(size)
+	end := (uint64(size) + PageSize - 1) / PageSize
+	if end <= o.filePg {
+		return 0
+	}
+	return end - o.filePg
 }
 
 // frame returns the memory for page idx, allocating, filling or copying it

@@ -438,6 +438,7 @@ func (mm *MM) lockedBrk(addr uint64) uint64 {
 		mm.attach(v, nil, 0)
 		mm.insert(v)
 		mm.prepopulate(oldEnd, newEnd) // around.go
+		mm.growAhead(oldEnd, newEnd)
 	}
 	mm.brk = addr
 	return mm.brk

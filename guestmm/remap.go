@@ -301,13 +301,14 @@ func (mm *MM) lockedMincore(addr, length uint64) ([]byte, error) {
 	one := make([]byte, 1)
 	for _, v := range mm.overlapping(addr, end) {
 		lo, hi := max(v.Start, addr), min(v.End, end)
+		eof := v.Obj.endPage()
 		for p := lo; p < hi; p += PageSize {
 			idx := v.objPage(p)
 			pte, present := mm.pt.Lookup(p)
 			switch {
 			case present && mm.mem.IsWindow(ept.Frame(pte)) || !present && v.Obj.file != nil && !v.Obj.has(idx):
 				// The file's page: ask the host's page cache.
-				if v.Obj.beyondEOF(idx) {
+				if idx >= eof {
 					continue
 				}
 				pa, err := v.Obj.file.Frame(v.Obj.filePg + idx)

@@ -164,6 +164,70 @@ static void small_anon(void)
 	munmap((void *)p, 40 * PG);
 }
 
+/* Faults that walk a mapping sparsely upwards (an allocator carving an
+ * arena: kshim maps longer runs after each) or downwards (a stack: kshim
+ * maps below a fault whose page above was used): mincore still shows
+ * only the pages touched, a read included (Linux maps the zero page). */
+static void walks(void)
+{
+	volatile char *p = mmap(NULL, 256 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		exit(23);
+	static const int up[] = {0, 16, 48, 112, 176, 200};
+	for (size_t i = 0; i < sizeof up / sizeof up[0]; i++)
+		p[up[i] * PG + 8] = 1;
+	(void)p[100 * PG];
+	show_mincore("walk up: touched 0 16 48 112 176 200, read 100", (void *)p, 256);
+	printf("walk up: page 150 zero: %s\n", all_is((void *)(p + 150 * PG), PG, 0) ? "yes" : "no");
+	munmap((void *)p, 256 * PG);
+
+	p = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		exit(24);
+	for (int i = 40; i >= 37; i--)
+		p[i * PG + 8] = 1;
+	(void)p[30 * PG];
+	show_mincore("walk down: touched 40 39 38 37, read 30", (void *)p, 64);
+	munmap((void *)p, 64 * PG);
+}
+
+/* The stack below the program's frames (kshim maps some of it at load
+ * and below a fault that walks down): untouched pages are not resident,
+ * one read is (the zero page). */
+static int resident_pages(uintptr_t lo, uintptr_t hi)
+{
+	unsigned char vec[512];
+	size_t n = (hi - lo) / PG;
+	if (n > sizeof vec || mincore((void *)lo, hi - lo, vec) != 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; i < n; i++)
+		r += vec[i] & 1;
+	return r;
+}
+
+static void stack_below(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	uintptr_t lo = 0, hi = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (strstr(line, "[stack]"))
+			sscanf(line, "%lx-%lx", &lo, &hi);
+	if (f)
+		fclose(f);
+	volatile char here = 0;
+	uintptr_t deep = (((uintptr_t)&here) & ~(uintptr_t)(PG - 1)) - 16 * PG;
+	if (!lo || deep <= lo + 2 * PG) {
+		printf("stack: no room below the frames\n");
+		return;
+	}
+	int before = resident_pages(lo, deep);
+	(void)*(volatile char *)(deep - PG);
+	printf("stack: pages more than 16 below the frame resident: %d, after reading one: %d\n",
+	       before, resident_pages(lo, deep));
+}
+
 /* A child and its parent each write every page of a region they share
  * copy-on-write, in order, and check the other's writes stay out. */
 static void fork_isolation(const char *what, size_t pages)
@@ -241,6 +305,8 @@ int main(void)
 	catch_faults();
 	file_mapping();
 	small_anon();
+	walks();
+	stack_below();
 	fork_isolation("fork 64 pages", 64);
 	fork_isolation("fork 9000 pages", 9000);
 	fork_mincore();

@@ -237,6 +237,7 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 	if err := mm.WriteAt(sp, data); err != nil {
 		return Image{}, err
 	}
+	mm.StackAhead(sp) // the program's first frames, below (guestmm's around.go)
 	// argv[0]'s pointer follows argc; the strings are contiguous (an
 	// empty argv gets one empty string, as Build gives it).
 	argLen := uint64(1)

@@ -125,8 +125,9 @@ func fileMM(t *testing.T, pages, mapPages int, prot, flags int) (*MM, uint64, *o
 // TestMmapMapsPrivateFileAhead: a private file mapping gets its first
 // pages mapped at mmap, as far as one fault's cost buys (policy.go's
 // mmapAround), through the file window: read-only even where writable (a
-// write still copies), old (unused), never past end of file, no RAM; a
-// shared one, and one without a policy, get nothing.
+// write still copies), old (unused), never past end of file, no RAM; so
+// does a read-only shared one; a writable shared one, and one without a
+// policy, get nothing.
 func TestMmapMapsPrivateFileAhead(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -135,13 +136,15 @@ func TestMmapMapsPrivateFileAhead(t *testing.T) {
 		exec  bool
 		tune  *Tuning
 		want  int
+		ro    bool
 	}{
-		{"private, long file", 1000, unix.MAP_PRIVATE, false, slowExits(), 256}, // 100 µs faults / 200 ns a page = 500, rounded down
-		{"private code: four faults' worth", 2000, unix.MAP_PRIVATE, true, slowExits(), 1000},
-		{"private, 40 pages and a bit", 40, unix.MAP_PRIVATE, false, slowExits(), 41},
-		{"private, fast exits", 1000, unix.MAP_PRIVATE, false, fastExits(), minAround},
-		{"shared", 1000, unix.MAP_SHARED, false, slowExits(), 0},
-		{"no policy", 1000, unix.MAP_PRIVATE, false, nil, 0},
+		{"private, long file", 1000, unix.MAP_PRIVATE, false, slowExits(), 256, false}, // 100 µs faults / 200 ns a page = 500, rounded down
+		{"private code: four faults' worth", 2000, unix.MAP_PRIVATE, true, slowExits(), 1000, false},
+		{"private, 40 pages and a bit", 40, unix.MAP_PRIVATE, false, slowExits(), 41, false},
+		{"private, fast exits", 1000, unix.MAP_PRIVATE, false, fastExits(), minAround, false},
+		{"shared", 1000, unix.MAP_SHARED, false, slowExits(), 0, false},
+		{"shared, read-only", 1000, unix.MAP_SHARED, false, slowExits(), 256, true},
+		{"no policy", 1000, unix.MAP_PRIVATE, false, nil, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mm := newTestMM(t)
@@ -157,6 +160,9 @@ func TestMmapMapsPrivateFileAhead(t *testing.T) {
 			prot := unix.PROT_READ | unix.PROT_WRITE
 			if tc.exec {
 				prot = unix.PROT_READ | unix.PROT_EXEC
+			}
+			if tc.ro {
+				prot = unix.PROT_READ
 			}
 			p := mustMmap(t, mm, MmapArgs{Addr: 0x200000000, Len: 1000 * PageSize, Prot: prot, Flags: tc.flags | unix.MAP_FIXED, FD: int(f.Fd())})
 			got := 0
@@ -176,7 +182,7 @@ func TestMmapMapsPrivateFileAhead(t *testing.T) {
 			if r := mm.Resident(); r != 0 {
 				t.Errorf("%d pages of RAM mapped, want none", r)
 			}
-			if tc.want > 0 && !tc.exec {
+			if tc.want > 0 && !tc.exec && !tc.ro {
 				write(t, mm, p, "x")
 				if pte, _ := mm.pt.Lookup(p); mm.mem.IsWindow(ept.Frame(pte)) {
 					t.Error("a write to a page mapped ahead did not copy it")

@@ -164,13 +164,14 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		_ = mm.populate(addr, addr+length)
 	} else if flags == Anonymous {
 		mm.prepopulate(addr, addr+length) // around.go
-	} else if file != nil && !shared {
+	} else if file != nil && flags&Anonymous == 0 && (!shared || a.Prot&unix.PROT_WRITE == 0) {
 		// A private file mapping (a loader's segment, a file read through
-		// mmap) is mapped ahead from its start, as far as one fault's cost
-		// buys (policy.go), four faults' for code (a library's text,
-		// which ld.so maps PROT_EXEC: a program runs all over it): its
-		// pages are the host page cache, so this costs page-table
-		// entries, not memory.
+		// mmap), or a read-only shared one (a cache file: glibc's
+		// gconv-modules.cache), is mapped ahead from its start, as far as
+		// one fault's cost buys (policy.go), four faults' for code (a
+		// library's text, which ld.so maps PROT_EXEC: a program runs all
+		// over it): its pages are the host page cache, so this costs
+		// page-table entries, not memory.
 		n := mm.Tune.mmapAround()
 		if a.Prot&unix.PROT_EXEC != 0 {
 			n *= 4

@@ -89,10 +89,22 @@ static int bench_file(const char *name, off_t size, off_t stride)
 	return fd;
 }
 
+/* COW_PAD_PAGES of touched memory make every fork_holder fork one of a
+ * 36 MiB address space: a VMM may copy a small one's pages at the fork
+ * instead of sharing them (kshim's eager fork copies at most 32 MiB), and
+ * the rows measure copy-on-write faults, not that. */
+#define COW_PAD_PAGES 9216
+
 /* fork_holder forks a child that only waits for *wfd to close, so the
  * caller's private pages stay shared with it (copy-on-write) meanwhile. */
 static pid_t fork_holder(int *wfd)
 {
+	static volatile char *pad;
+	if (!pad) {
+		pad = map_anon(COW_PAD_PAGES * PG, 0);
+		for (unsigned long i = 0; i < COW_PAD_PAGES; i++)
+			pad[i * PG] = 1;
+	}
 	int fds[2];
 	if (pipe(fds) < 0)
 		die("pipe");

@@ -66,7 +66,7 @@ var benchDescriptions = map[string]string{
 	"clock_gettime":    "clock_gettime(CLOCK_MONOTONIC) through glibc (the vDSO natively; without one, a syscall)",
 	"first-touch":      "first write to each page of fresh 1 MiB anonymous mappings (MADV_NOHUGEPAGE)",
 	"file-fault":       "first read of each page of a private read-only mapping of a file (hot in the page cache)",
-	"cow-fault":        "write to each page of an anonymous mapping shared with a child after fork",
+	"cow-fault":        "write to each page of an anonymous mapping shared with a child after fork (of a 36 MiB address space, so that it is shared: kshim copies a small one at the fork)",
 	"segv-roundtrip":   "store to a read-only page → SIGSEGV handler (skips the store) → sigreturn",
 	"mmap-cycle":       "mmap 64 KiB anonymous, write its 16 pages, munmap",
 	"posix-spawn":      "posix_spawn of a static program that exits at once, and its wait, from a process with 16 MiB of touched memory (glibc: clone(CLONE_VM|CLONE_VFORK), execve)",

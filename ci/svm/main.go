@@ -634,13 +634,13 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 // rows, git and perl among them; util-linux unshare and mount and GNU
 // chroot, which TestMountsDiff uses natively, and util-linux setpriv,
 // TestNetLowPorts's: busybox's would run its own applets, or lack the
-// options), copied into the initramfs at their paths with everything they
+// options; coreutils stat, TestPtyDotDot's), copied into the initramfs at their paths with everything they
 // load: the program interpreter and the shared libraries (from ldd), and
 // for python3 the standard-library modules the rows import. Programs of
 // build/images with a PT_INTERP get their libraries the same way. gcc is
 // not copied (with cc1, as, ld and the headers it is too big):
 // TestGCCInside is a listed exception.
-var hostProgs = []string{"/usr/bin/ls", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
+var hostProgs = []string{"/usr/bin/ls", "/usr/bin/stat", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
 	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3", "/usr/sbin/chroot", "/usr/bin/unshare", "/usr/bin/mount",
 	"/usr/bin/git", "/usr/bin/perl", "/usr/bin/setpriv"}
 

@@ -62,7 +62,9 @@ test-python: deps build
 # SVM, where kshim takes its VMX/SVM syscall path (cpl0-sysret); once with
 # kvm_amd npt=0 and once with npt=1. Installs qemu-system-x86 and fetches
 # the kernel package when missing; see ci/svm/main.go. CPU heavy (QEMU
-# runs under nice); SVM_FLAGS passes options (e.g. SVM_FLAGS=-npt=1).
+# runs under nice, both emulated CPUs on one host thread; ~18 min for
+# both configurations on a 2-core host); .ci/run runs it after make test.
+# SVM_FLAGS passes options (e.g. SVM_FLAGS=-npt=1).
 test-svm: deps images
 	$(GO) run ./ci/svm $(SVM_FLAGS)
 

@@ -32,7 +32,9 @@ func sysClockGettimeCPU(p *kernel.Process, r *kernel.Regs, a *args) (uint64, err
 	if err != nil {
 		return 0, err
 	}
-	_, err = p.MM.CopyOut(a[1], timespecBytes(int64(c.Now())))
+	now := c.Now()
+	p.CheckCPUTimers()
+	_, err = p.MM.CopyOut(a[1], timespecBytes(int64(now)))
 	return 0, err
 }
 

@@ -140,6 +140,13 @@ var expected = []struct{ suite, test, match, unless, why string }{
 	{"images", "TestDifferential/itimer_cpu", onlyLines(
 		[2]string{"pending after disarm: a signal", "pending after disarm: EAGAIN"}), `(?s)differs.*differs`,
 		"a disarmed timer's pending signal: 6.1 leaves it queued, 6.13 and later (which kshim follows) drop it when the timer is disarmed"},
+	{"images", "TestDifferential/timers", onlyLines(
+		[2]string{"handler: SI_TIMER yes, overrun > 0 no, timer_getoverrun > 0 no", "handler: SI_TIMER yes, overrun > 0 yes, timer_getoverrun > 0 yes"}),
+		`(?s)differs.*differs`,
+		"a 1 ms CLOCK_MONOTONIC timer whose SIGRTMIN stayed pending and blocked for 20 ms past its first expiry: natively the guest's " +
+			"6.1 kernel sometimes gives the handler si_overrun 0 (and timer_getoverrun 0): 3 of 5 npt=0 runs, 0 of 2 npt=1 (2026-11-29), " +
+			"with a fixed 60 ms sleep and after waiting for the first expiry; 6.18 on our hosts counts the missed expiries, as kshim does (make test). " +
+			"The cause in 6.1 (or its timers under TCG) was not found; kshim's side is still compared on make test's host"},
 	{"images", "TestDifferential/xattr", onlyLines(
 		[2]string{"setxattr bad value, missing file -> ENOENT", "setxattr bad value, missing file -> EFAULT"},
 		[2]string{"setxattr empty name, missing file -> ENOENT", "setxattr empty name, missing file -> ERANGE"},
@@ -246,8 +253,9 @@ var (
 	// runs without a VM held open (text patching; ci/svm/kvmhold), and on
 	// npt=1 it panicked once ("corrupted stack end detected inside
 	// scheduler" in a kshim thread), livelocked once in its own page-fault
-	// handler (an instruction fetch fault at a BPF-JIT address and a
-	// get_user fault, alternating ~3500 times a second: QEMU -d int), and
+	// handler (an instruction fetch fault in the module area past every
+	// module, BPF JIT space, and a get_user fault, alternating ~3500 times
+	// a second: QEMU -d int), and
 	// kshim's guest triple-faulted with every table and page a #DF needs
 	// intact (vmm/diag.go) in 5 of 100 runs of ci/svm/repro.sh (busybox
 	// archive and applets_env, go_execchild, exit_race forkexit), 1 of
@@ -634,13 +642,13 @@ func buildInitramfs(log func(string, ...any), out string, k *kernel) (string, er
 // rows, git and perl among them; util-linux unshare and mount and GNU
 // chroot, which TestMountsDiff uses natively, and util-linux setpriv,
 // TestNetLowPorts's: busybox's would run its own applets, or lack the
-// options), copied into the initramfs at their paths with everything they
+// options; coreutils stat, TestPtyDotDot's), copied into the initramfs at their paths with everything they
 // load: the program interpreter and the shared libraries (from ldd), and
 // for python3 the standard-library modules the rows import. Programs of
 // build/images with a PT_INTERP get their libraries the same way. gcc is
 // not copied (with cc1, as, ld and the headers it is too big):
 // TestGCCInside is a listed exception.
-var hostProgs = []string{"/usr/bin/ls", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
+var hostProgs = []string{"/usr/bin/ls", "/usr/bin/stat", "/usr/bin/sha256sum", "/usr/bin/sort", "/usr/bin/dash", "/usr/bin/bash",
 	"/usr/bin/ldd", "/usr/bin/true", "/usr/bin/python3", "/usr/sbin/chroot", "/usr/bin/unshare", "/usr/bin/mount",
 	"/usr/bin/git", "/usr/bin/perl", "/usr/bin/setpriv"}
 

@@ -8,7 +8,9 @@
 // them at every tick of the task that runs: it sleeps until the nearest
 // could expire at the fastest the clock can advance (one CPU per thread
 // it counts, at most the host's CPUs), at least 1 ms and at most 100 ms,
-// and wakes early when a timer is armed. An expiry posts the signal as
+// and wakes early when a timer is armed. A task that reads a CPU clock
+// checks them too (CheckCPUTimers), so one spinning on its clock does not
+// outrun a late poller. An expiry posts the signal as
 // any sender does, so a task running guest code is kicked out of KVM_RUN
 // to take it.
 //
@@ -142,6 +144,26 @@ func (s *timerSet) startPoller(p *Process) {
 	}
 	s.polling = true
 	go s.poll(p, s.pollWake)
+}
+
+// CheckCPUTimers fires the due CPU-time timers of p's group now, as
+// Linux's tick does while the task runs: kshim calls it when the task
+// reads a CPU clock, so a program spinning on its clock sees its timer
+// fire within the spin even when the poller wakes late (a goroutine's
+// sleep overran a 60 ms spin under emulation: itimer_cpu's overrun line).
+func (p *Process) CheckCPUTimers() {
+	k := p.Proc.K
+	if k == nil || p.Proc.Group == nil {
+		return
+	}
+	s := p.Timers()
+	k.Mu.Lock()
+	s.Tmu.Lock()
+	if s.polling {
+		s.checkCPU(p)
+	}
+	s.Tmu.Unlock()
+	k.Mu.Unlock()
 }
 
 // poll is the poller: it fires the group's due CPU-time timers until none

@@ -150,7 +150,7 @@ func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger, procf
 		Warned:  map[uint64]bool{},
 	}
 	p.Owner = p
-	p.Sig.Act = new([Nsig + 1]Sigaction)
+	p.Sig.Act = new(Actions)
 	if err := p.SetFiles(fs.Files{}); err != nil {
 		log.WithError(err).Warn("cannot open / for the guest: every path lookup fails")
 	}

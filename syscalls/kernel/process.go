@@ -16,6 +16,8 @@
 // while the guest runs or across a blocking host call, except that waiters
 // sleep on Kernel.cond. Futexes take fmu before the memory manager's lock
 // (futex.go); timers take Kernel.Mu, then threadGroup.Tmu (timers.go).
+// A process's dispositions (Actions, signal.go) have a leaf lock of their
+// own, taken under any of these.
 package kernel
 
 import (

@@ -128,8 +128,9 @@ var programs = []prog{
 	{bin: "mm_stack"},
 	{bin: "mm_segv_handler"},
 	{bin: "mm_bulk"},
-	{bin: "mm_faultaround", kshimArgs: []string{"--rw"}}, // creates its file
-	{bin: "remap_race"},                                  // a page remapped under reading threads: no stale translation (ept/invalidate.go)
+	{bin: "mm_faultaround", kshimArgs: []string{"--rw"}},    // creates its file
+	{bin: "mm_sparse", kshimArgs: []string{"--mem", "64M"}}, // a page per MiB of a big heap: no OOM from zero pages mapped ahead (guestmm/around.go tight)
+	{bin: "remap_race"},                                     // a page remapped under reading threads: no stale translation (ept/invalidate.go)
 
 	// Processes and threads.
 	{bin: "proc_fork"},

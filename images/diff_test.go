@@ -59,7 +59,10 @@ type prog struct {
 }
 
 // knownGaps are the rows kshim does not match yet, with what is missing.
-var knownGaps = map[string]string{}
+var knownGaps = map[string]string{
+	"mm_forkloop": "page-table frames of ended processes are never reused (ept FreeTable retires them): " +
+		"fork fails after ~20 fork+exit cycles per MiB of --mem",
+}
 
 func (p prog) testName() string {
 	if p.name != "" {
@@ -128,9 +131,10 @@ var programs = []prog{
 	{bin: "mm_stack"},
 	{bin: "mm_segv_handler"},
 	{bin: "mm_bulk"},
-	{bin: "mm_faultaround", kshimArgs: []string{"--rw"}},    // creates its file
-	{bin: "mm_sparse", kshimArgs: []string{"--mem", "64M"}}, // a page per MiB of a big heap: no OOM from zero pages mapped ahead (guestmm/around.go tight)
-	{bin: "remap_race"},                                     // a page remapped under reading threads: no stale translation (ept/invalidate.go)
+	{bin: "mm_faultaround", kshimArgs: []string{"--rw"}}, // creates its file
+	{bin: "mm_sparse", kshimArgs: []string{"--mem", "64M"}},
+	{bin: "mm_forkloop", args: []string{"2000"}, kshimArgs: []string{"--mem", "16M"}}, // a known gap: page-table frames never reused // a page per MiB of a big heap: no OOM from zero pages mapped ahead (guestmm/around.go tight)
+	{bin: "remap_race"}, // a page remapped under reading threads: no stale translation (ept/invalidate.go)
 
 	// Processes and threads.
 	{bin: "proc_fork"},

@@ -132,9 +132,11 @@ var programs = []prog{
 	{bin: "mm_segv_handler"},
 	{bin: "mm_bulk"},
 	{bin: "mm_faultaround", kshimArgs: []string{"--rw"}}, // creates its file
+	{bin: "remap_race"},                                  // a page remapped under reading threads: no stale translation (ept/invalidate.go)
+	// A page per MiB of a big heap: no OOM from zero pages mapped ahead (guestmm/around.go tight).
 	{bin: "mm_sparse", kshimArgs: []string{"--mem", "64M"}},
-	{bin: "mm_forkloop", args: []string{"2000"}, kshimArgs: []string{"--mem", "16M"}}, // a known gap: page-table frames never reused // a page per MiB of a big heap: no OOM from zero pages mapped ahead (guestmm/around.go tight)
-	{bin: "remap_race"}, // a page remapped under reading threads: no stale translation (ept/invalidate.go)
+	// A known gap: page-table frames of ended processes are never reused.
+	{bin: "mm_forkloop", args: []string{"2000"}, kshimArgs: []string{"--mem", "16M"}},
 
 	// Processes and threads.
 	{bin: "proc_fork"},

@@ -37,6 +37,13 @@
 //     released; the memory manager releases it only when no page-table
 //     entry points into its windows any more, so a window's range is never
 //     given to another file under a live translation.
+//   - At most fileWindows.max windows are open at once (windowCap): each
+//     is a host mapping of its own and may split its arena's reservation,
+//     so without a bound a guest touching one page every other 2 MiB of a
+//     large file mapping used up the host's mapping count
+//     (vm.max_map_count), and kshim's own next mmap (its Go heap's
+//     growth) failed: a crash. Past it a fault finds ErrNoMemory (the OOM
+//     path), as when an arena's slot cannot be had.
 //   - The VMM touches a window page only after checking that the page
 //     starts before end of file (guestmm's beyondEOF); a truncation by
 //     another host process in between is caught as a memory fault by the
@@ -45,6 +52,9 @@ package ept
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -93,6 +103,9 @@ type fileWindows struct {
 	byKey  map[fileKey]*MappedFile
 	slots  []*window // by window index g; nil is free
 	arenas []*arena  // in order of their windows (arenaOf)
+	// open counts the slots in use (their ranges host-mapped to a file),
+	// at most max.
+	open, max int
 	// setSlot tells the hypervisor; nil (unit tests) keeps windows VMM-only.
 	setSlot SlotFunc
 }
@@ -101,6 +114,20 @@ func (w *fileWindows) init(ramSize uint64) {
 	const align = 1 << 30
 	w.base = (ramSize + align - 1) &^ (align - 1)
 	w.byKey = map[fileKey]*MappedFile{}
+	w.max = windowCap(hostMapLimit())
+}
+
+// mapHeadroom is how many host mappings are left to kshim besides its
+// file windows: its Go heap and stacks, a run area per vCPU (at most
+// 1024), the arenas' reservations (a few dozen).
+const mapHeadroom = 8192
+
+// windowCap returns how many windows may be open at once on a host that
+// allows limit mappings: each window may cost two (itself, and the piece
+// of reservation it splits off), and mapHeadroom (or half the limit, if
+// that is less) stays for the rest.
+func windowCap(limit int) int {
+	return (limit - min(mapHeadroom, limit/2)) / 2
 }
 
 // SetSlotFunc installs the hook that registers guest memory with the
@@ -305,6 +332,9 @@ func (f *MappedFile) Window(pgoff uint64) (pa, lo, hi uint64, err error) {
 
 func (f *MappedFile) open(chunk uint64) (*window, error) {
 	fw := &f.m.files
+	if fw.open >= fw.max {
+		return nil, fmt.Errorf("%w: %d file windows open (the host's mapping count bounds them)", ErrNoMemory, fw.open)
+	}
 	g, err := fw.freeWindow(f.key.writable)
 	if err != nil {
 		return nil, err
@@ -320,6 +350,7 @@ func (f *MappedFile) open(chunk uint64) (*window, error) {
 	}
 	w := &window{file: f, host: host, gpa: fw.base + uint64(g)*WindowChunk, idx: g}
 	fw.slots[g] = w
+	fw.open++
 	f.windows[chunk] = w
 	return w, nil
 }
@@ -345,6 +376,7 @@ func (f *MappedFile) release() {
 			continue
 		}
 		fw.slots[w.idx] = nil
+		fw.open--
 	}
 	unix.Close(f.fd)
 	delete(fw.byKey, f.key)
@@ -359,4 +391,18 @@ func (m *Memory) MappedFiles() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.files.byKey)
+}
+
+// hostMapLimit returns the host's limit on a process's memory mappings
+// (vm.max_map_count; Linux's default when it cannot be read).
+func hostMapLimit() int {
+	b, err := os.ReadFile("/proc/sys/vm/max_map_count")
+	if err != nil {
+		return 65530
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n <= 0 {
+		return 65530
+	}
+	return n
 }

@@ -1,10 +1,13 @@
 package ept
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWindowsShareOneSlot: windows of many files, opened and released one
@@ -208,5 +211,78 @@ func TestArenaGrowth(t *testing.T) {
 	if len(arenas) != 2 || arenas[0].slot != ramSlots || arenas[0].gpa != m.WindowBase() || arenas[0].size != w0 ||
 		arenas[1].slot != ramSlots+1 || arenas[1].gpa != m.WindowBase()+w0 || arenas[1].size != w1 || w1 != 2*w0 {
 		t.Fatalf("arena slots %+v, want %d MiB at the window base then %d MiB after it", arenas, w0>>20, w1>>20)
+	}
+}
+
+// TestWindowsLeaveHostMaps: a guest that opens windows over many ranges
+// of a file (one page touched every other 2 MiB of a large sparse
+// mapping) is refused more (ErrNoMemory) well before the windows use up
+// the host's memory-map count (vm.max_map_count): before the cap, the
+// windows took every host mapping kshim could make, and the Go runtime's
+// next heap growth failed ("fatal error: runtime: out of memory").
+func TestWindowsLeaveHostMaps(t *testing.T) {
+	limit := hostMapLimit()
+	if limit > 1<<18 {
+		t.Skipf("vm.max_map_count is %d: too many windows to open in a test", limit)
+	}
+	m, err := NewMemory(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	f, err := os.Create(filepath.Join(t.TempDir(), "sparse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Every other chunk, so that neighbouring windows map file ranges
+	// that are not contiguous and the host cannot merge their mappings.
+	chunks := uint64(limit) * 2
+	if err := f.Truncate(int64(chunks * WindowChunk)); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := m.MapFile(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := 0
+	for c := uint64(0); c < chunks; c += 2 {
+		if _, err := mf.Frame(c * WindowChunk / PageSize); err != nil {
+			if !errors.Is(err, ErrNoMemory) {
+				t.Fatalf("window %d: %v, want ErrNoMemory", opened, err)
+			}
+			break
+		}
+		opened++
+	}
+	if opened == 0 || opened >= limit/2 {
+		t.Errorf("%d windows opened with vm.max_map_count %d: want some, and well under half", opened, limit)
+	}
+	// The host can still map: kshim's own heap, a vCPU's run area.
+	var held [][]byte
+	defer func() {
+		for _, b := range held {
+			unix.Munmap(b)
+		}
+	}()
+	for i := 0; i < 512; i++ {
+		prot := unix.PROT_READ
+		if i%2 == 0 {
+			prot |= unix.PROT_WRITE // alternating, so they stay separate
+		}
+		b, err := unix.Mmap(-1, 0, PageSize, prot, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			t.Fatalf("host mmap %d after %d windows: %v", i, opened, err)
+		}
+		held = append(held, b)
+	}
+	// Released windows count no more.
+	mf.Release()
+	if mf, err = m.MapFile(int(f.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Release()
+	if _, err := mf.Frame(0); err != nil {
+		t.Errorf("a window after the others were released: %v", err)
 	}
 }

@@ -8,7 +8,9 @@
 //     stack); a brk growth after such a walk, and the stack below a new
 //     program's stack pointer, likewise (Linux maps nothing ahead for
 //     anonymous memory; kshim does because its faults cost ~100x Linux's
-//     on a shadow-paging host);
+//     on a shadow-paging host), but past half of --mem a lone fault and
+//     a heap growth map only their own pages (tight: guesses cost frames
+//     the OOM killer would then miss);
 //   - file read or exec: the file's pages around the fault (the host page
 //     cache, through the file window: mapping them costs no memory), as
 //     Linux's fault-around does for page-cache pages (do_fault_around);
@@ -91,6 +93,8 @@ func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
 	} else if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
 		slot = i
 		n = min(2*mm.runs[i].n, 4*minAround, uint64(mm.Tune.around(true)))
+	} else if mm.tight() {
+		n = 1 // a lone fault: only its page
 	}
 	done := 0
 	end := min(v.End, page+n*PageSize)
@@ -168,7 +172,7 @@ func (mm *MM) growAhead(start, end uint64) {
 	switch {
 	case slot >= 0:
 		n = min(2*mm.runs[slot].n, 4*minAround, uint64(mm.Tune.around(true)))
-	case start > v.Start && mm.used(start-PageSize):
+	case start > v.Start && mm.used(start-PageSize) && !mm.tight():
 		n = minAround
 		slot = mm.runNext
 		mm.runNext = (mm.runNext + 1) % len(mm.runs)
@@ -181,6 +185,17 @@ func (mm *MM) growAhead(start, end uint64) {
 		}
 	}
 	mm.runs[slot] = anonRun{end: start + n*PageSize, n: n}
+}
+
+// tight reports whether guest memory is too short to map zero pages on a
+// guess: past half the budget (frames and charges), a lone demand-zero
+// fault and a heap growth map only what the program touches, as Linux
+// does; walks (a streaming or followed run, a stack) still get theirs.
+// Speculative pages are frames the program may never use: one touching a
+// page per MiB of a large heap held 16 times what it used, and in a
+// --mem Linux runs it in, the OOM killer ended it (mm_sparse.c).
+func (mm *MM) tight() bool {
+	return mm.mem.Used() > mm.mem.Size()/2
 }
 
 // followedRun returns the index of a recent demand-zero run whose end

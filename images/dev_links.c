@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ static const char *kind(mode_t m)
 	return "other";
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int p[2];
 	if (pipe(p) < 0)
@@ -88,5 +89,48 @@ int main(void)
 	printf("opendir(/dev/fd/) -> %s\n", d ? "a directory" : ename(errno));
 	if (d)
 		closedir(d);
+	/* What follows a link is resolved below its target: a trailing slash
+	 * or "." after a link to a non-directory is ENOTDIR, "/dev/fd/." is
+	 * the directory and "/dev/fd/.." /proc/PID. kshim once took
+	 * "/dev/stdin/" and "/dev/fd/." for the links themselves and opened
+	 * "/proc/self/fd/0/" and "/proc/self/exe/". */
+	static const char *through[] = {"/dev/stdin/", "/dev/stdin/.", "/dev/stderr//", "/dev/fd/.", "/dev/fd/..",
+		"/dev/./fd", "/dev/../dev/stdout", "/dev/fd/0/", "/dev/stdin/..", "/proc/self/fd/0/", "/proc/self/exe/",
+		"/proc/self/status/.", "/proc/self/cwd/", "/proc/mounts/"};
+	for (unsigned i = 0; i < sizeof through / sizeof through[0]; i++) {
+		const char *l = through[i];
+		if (lstat(l, &st) < 0)
+			printf("lstat(%s) -> %s", l, ename(errno));
+		else
+			printf("lstat(%s): %s", l, kind(st.st_mode));
+		ssize_t n = readlink(l, buf, sizeof buf - 1);
+		printf(", readlink -> %s", n < 0 ? ename(errno) : "a link");
+		fd = open(l, O_RDONLY);
+		printf(", open -> %s", fd < 0 ? ename(errno) : "an fd");
+		if (fd >= 0)
+			close(fd);
+		fd = open(l, O_RDONLY | O_NOFOLLOW);
+		printf(", O_NOFOLLOW -> %s\n", fd < 0 ? ename(errno) : "an fd");
+		if (fd >= 0)
+			close(fd);
+	}
+	/* The same relative to /dev (a walk across the mount table): with
+	 * the argument "rel" (a bare root has no /dev to go to). */
+	if (argc < 2 || strcmp(argv[1], "rel") != 0)
+		return 0;
+	static const char *rel[] = {"stdin", "stdin/", "stdin/.", "fd/.", "fd/..", "../dev/stderr/", "fd/0/"};
+	if (chdir("/dev") < 0)
+		return 1;
+	for (unsigned i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		const char *l = rel[i];
+		if (lstat(l, &st) < 0)
+			printf("lstat(%s) in /dev -> %s", l, ename(errno));
+		else
+			printf("lstat(%s) in /dev: %s", l, kind(st.st_mode));
+		fd = open(l, O_RDONLY);
+		printf(", open -> %s\n", fd < 0 ? ename(errno) : "an fd");
+		if (fd >= 0)
+			close(fd);
+	}
 	return 0;
 }

@@ -288,12 +288,21 @@ func TestNetBusybox(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte(page), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The client sends from a file: busybox nc -l shuts its sending side
+	// down as soon as its own stdin (/dev/null) ends, and a client that
+	// sees that EOF before its stdin has data exits 0 without sending, so
+	// `echo ... | nc` lost the line when the echo ran late (under load;
+	// natively too, with the echo delayed 0.2 s). A regular file is
+	// readable at once, and nc reads its stdin before the socket.
+	if err := os.WriteFile(filepath.Join(tmp, "nc.in"), []byte("through nc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// A fixed port is safe: the guest has its own network namespace.
 	script := `
 busybox httpd -p 127.0.0.1:8080 -h ` + www + `
 busybox nc -l -p 9000 > ` + tmp + `/nc.out &
 i=0; while [ $i -lt 50 ]; do busybox wget -q -O - http://127.0.0.1:8080/index.html && break; i=$((i+1)); busybox usleep 100000; done
-i=0; while [ $i -lt 50 ]; do echo "through nc" | busybox nc 127.0.0.1 9000 && break; i=$((i+1)); busybox usleep 100000; done
+i=0; while [ $i -lt 50 ]; do busybox nc 127.0.0.1 9000 < ` + tmp + `/nc.in && break; i=$((i+1)); busybox usleep 100000; done
 wait
 cat ` + tmp + `/nc.out
 `

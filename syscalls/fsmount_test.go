@@ -54,7 +54,7 @@ func mountFixture(t *testing.T) (dir string, specs []mount.Spec) {
 func bareProcess() *kernel.Process {
 	p := &kernel.Process{Task: fs.Task{Files: &fs.FDTable{}}, ProcFS: proc.FS{}, Log: logrus.New(), Pid: unix.Getpid(), Warned: map[uint64]bool{}}
 	p.Owner = p
-	p.Sig.Act = new([kernel.Nsig + 1]kernel.Sigaction)
+	p.Sig.Act = new(kernel.Actions)
 	return p
 }
 

@@ -50,7 +50,7 @@ func testProcess(t *testing.T, c fs.Files) *kernel.Process {
 	log.SetOutput(os.Stderr)
 	p := &kernel.Process{Task: fs.Task{Files: &fs.FDTable{}}, ProcFS: proc.FS{}, Log: log, Pid: unix.Getpid(), Warned: map[uint64]bool{}}
 	p.Owner = p
-	p.Sig.Act = new([kernel.Nsig + 1]kernel.Sigaction)
+	p.Sig.Act = new(kernel.Actions)
 	if err := p.SetFiles(c); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func sysRtSigaction(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) 
 	if a[3] != 8 || sig < 1 || sig > kernel.Nsig {
 		return 0, unix.EINVAL
 	}
-	old := p.Sig.Act[sig]
+	var old kernel.Sigaction
 	if a[1] != 0 {
 		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
 			return 0, unix.EINVAL
@@ -28,10 +28,12 @@ func sysRtSigaction(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) 
 			return 0, err
 		}
 		n := kernel.Sigaction{Handler: abi.Le64(b), Flags: abi.Le64(b[8:]), Restorer: abi.Le64(b[16:]), Mask: abi.Le64(b[24:]) &^ kernel.Unblockable}
-		p.Sig.Act[sig] = n
+		old = p.Sig.Act.Swap(sig, n)
 		if n.Handler == kernel.SigIgn || n.Handler == kernel.SigDfl && kernel.DefaultIgnored(sig) {
 			p.DiscardIgnored(sig) // from every thread and the process (kernel/sigqueue.go)
 		}
+	} else {
+		old = p.Sig.Act.Get(sig)
 	}
 	if a[2] != 0 {
 		b := make([]byte, 32)

@@ -782,10 +782,9 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 			}
 			return p.LookupAbs(g, flags, mode)
 		}
-		if last && !link {
-			if a, ok := fdAliases[g]; ok {
-				return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
-			}
+		if a, ok := fdAliases[g]; ok && !link {
+			// What follows the link as written: "stdin/" is ENOTDIR.
+			return p.Owner.LookupProc(append(strings.Split(a, "/")[2:], rest...), flags, mode)
 		}
 		if last {
 			if g == "/dev/tty" {

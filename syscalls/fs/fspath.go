@@ -396,6 +396,41 @@ func devLink(g string) (Resolved, bool) {
 	return Resolved{FD: -1, Node: n, Guest: g}, true
 }
 
+// throughDevLink finds the /dev symlink into /proc/self/fd (devLink) that
+// abs names or goes through: the link's path, the /proc components it
+// leads to and abs's own components after it, as written ("" for a
+// slash, "." and ".."), so that they are resolved below the link's
+// target as Linux's walk resolves them ("/dev/stdin/" and "/dev/fd/0/"
+// are ENOTDIR, "/dev/fd/." the directory, "/dev/fd/.." /proc/PID).
+// Earlier components are taken lexically, as path.Clean would.
+func throughDevLink(abs string) (link string, target, rest []string, ok bool) {
+	comps := strings.Split(abs, "/")
+	var dirs []string
+	for i, c := range comps {
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(dirs) > 0 {
+				dirs = dirs[:len(dirs)-1]
+			}
+			continue
+		}
+		if len(dirs) == 1 && dirs[0] == "dev" {
+			link = "/dev/" + c
+			t, ok := fdAliases[link]
+			if c == "fd" {
+				t, ok = "/proc/self/fd", true
+			}
+			if ok {
+				return link, strings.Split(t, "/")[2:], comps[i+1:], true
+			}
+		}
+		dirs = append(dirs, c)
+	}
+	return "", nil, nil, false
+}
+
 const (
 	resolveFlags = unix.RESOLVE_NO_MAGICLINKS
 	// openat2 returns EAGAIN when a rename or mount raced with a ".."
@@ -629,19 +664,12 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	}
 	clean := path.Clean(abs)
 	trailing := strings.HasSuffix(abs, "/") && clean != "/"
-	if !trailing && flags&unix.O_NOFOLLOW != 0 {
-		if r, ok := devLink(clean); ok {
+	if link, target, rest, ok := throughDevLink(abs); ok {
+		if len(rest) == 0 && flags&unix.O_NOFOLLOW != 0 {
+			r, _ := devLink(link)
 			return r, nil
 		}
-	}
-	if a, ok := fdAliases[clean]; ok {
-		return p.Owner.LookupProc(strings.Split(a, "/")[2:], flags, mode)
-	}
-	if clean == "/dev/fd" {
-		return p.Owner.LookupProc([]string{"self", "fd"}, flags, mode)
-	}
-	if strings.HasPrefix(clean, "/dev/fd/") {
-		return p.Owner.LookupProc(strings.Split("self/fd/"+abs[strings.Index(abs, "/fd/")+4:], "/"), flags, mode)
+		return p.Owner.LookupProc(append(target, rest...), flags, mode)
 	}
 	if clean == "/dev/tty" {
 		return p.openTTY(trailing, flags) // pty.go

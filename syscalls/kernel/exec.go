@@ -283,13 +283,7 @@ func shebang(b []byte) (interp, arg string, err error) {
 // ignored ones stay ignored; the mask and pending signals survive; the
 // alternate stack goes.
 func (p *Process) resetSignalsForExec() {
-	for i := range p.Sig.Act {
-		if p.Sig.Act[i].Handler != SigIgn {
-			p.Sig.Act[i] = Sigaction{}
-		} else {
-			p.Sig.Act[i].Flags, p.Sig.Act[i].Restorer, p.Sig.Act[i].Mask = 0, 0, 0
-		}
-	}
+	p.Sig.Act.resetForExec() // under its lock: posters read it (ignores)
 	p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn = 0, 0, false
 }
 

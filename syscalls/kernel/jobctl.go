@@ -92,7 +92,7 @@ func (p *Process) jobSignal(sig int) {
 // Kernel.Mu held.
 func (g *threadGroup) notifyParent(code, sig int) {
 	parent := g.leader.Proc.Parent
-	if parent == nil || parent.Sig.Act[unix.SIGCHLD].Flags&saNocldstop != 0 {
+	if parent == nil || parent.Sig.Act.Get(int(unix.SIGCHLD)).Flags&saNocldstop != 0 {
 		return
 	}
 	_ = parent.postGroup(int(unix.SIGCHLD), Siginfo{Signo: int32(unix.SIGCHLD), Code: int32(code),

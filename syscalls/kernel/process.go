@@ -16,6 +16,8 @@
 // while the guest runs or across a blocking host call, except that waiters
 // sleep on Kernel.cond. Futexes take fmu before the memory manager's lock
 // (futex.go); timers take Kernel.Mu, then threadGroup.Tmu (timers.go).
+// A process's dispositions (Actions, signal.go) have a leaf lock of their
+// own, taken under any of these.
 package kernel
 
 import (
@@ -150,7 +152,7 @@ func NewProcess(mm *guestmm.MM, arch Arch, exe string, log *logrus.Logger, procf
 		Warned:  map[uint64]bool{},
 	}
 	p.Owner = p
-	p.Sig.Act = new([Nsig + 1]Sigaction)
+	p.Sig.Act = new(Actions)
 	if err := p.SetFiles(fs.Files{}); err != nil {
 		log.WithError(err).Warn("cannot open / for the guest: every path lookup fails")
 	}

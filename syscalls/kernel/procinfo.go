@@ -150,8 +150,9 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 		in.UTime, in.STime = u.User, u.Sys
 	}
 	if q.Sig.Act != nil {
+		acts := q.Sig.Act.All()
 		for sig := 1; sig <= Nsig; sig++ {
-			switch q.Sig.Act[sig].Handler {
+			switch acts[sig].Handler {
 			case SigDfl:
 			case SigIgn:
 				in.Ignored |= Bit(sig)

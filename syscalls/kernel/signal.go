@@ -9,10 +9,13 @@
 // Invariant: a thread's mask changes only on its own goroutine and always
 // under its SigMu (SetMask), so other tasks (choosing the thread that takes
 // a process signal, checking for interruption) read it under SigMu; the
-// thread itself reads it freely.
+// thread itself reads it freely. Dispositions (Actions) are shared by the
+// threads of a process and read by any task that posts to it, so every
+// read and change goes through Actions' own lock, a leaf.
 package kernel
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -42,8 +45,101 @@ const (
 	SsDisable = 2
 )
 
+// Actions are a process's signal dispositions: shared by its threads
+// (CLONE_SIGHAND), changed by any of them (sigaction, a delivery's
+// SA_RESETHAND, a forced fault, execve) and read by any task posting a
+// signal to it (ignores). mu guards them; it is a leaf (nothing is taken
+// under it). Its zero value is every signal at SIG_DFL.
+type Actions struct {
+	mu  sync.Mutex
+	act [Nsig + 1]Sigaction
+}
+
+// Get returns sig's disposition.
+func (a *Actions) Get(sig int) Sigaction {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.act[sig]
+}
+
+// Swap makes n sig's disposition and returns the one it replaced.
+func (a *Actions) Swap(sig int, n Sigaction) Sigaction {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.act[sig]
+	a.act[sig] = n
+	return old
+}
+
+// Copy returns a copy (fork: the child's own).
+func (a *Actions) Copy() *Actions {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return &Actions{act: a.act}
+}
+
+// All returns every disposition at once (/proc/PID/status).
+func (a *Actions) All() [Nsig + 1]Sigaction {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.act
+}
+
+// take returns sig's disposition for a delivery and, when it runs a
+// handler with SA_RESETHAND, resets it to SIG_DFL in the same step (as
+// Linux's get_signal under siglock: a sigaction in between is not undone).
+func (a *Actions) take(sig int) Sigaction {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	act := a.act[sig]
+	if act.Handler != SigDfl && act.Handler != SigIgn && act.Flags&saResethand != 0 {
+		a.act[sig].Handler = SigDfl
+	}
+	return act
+}
+
+// force makes sig's handler SIG_DFL when blocked or when it is ignored,
+// and reports whether it did (force_sig_info_to_task, in one step).
+func (a *Actions) force(sig int, blocked bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !blocked && a.act[sig].Handler != SigIgn {
+		return false
+	}
+	a.act[sig].Handler = SigDfl
+	return true
+}
+
+// setDefault makes sig's handler SIG_DFL.
+func (a *Actions) setDefault(sig int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.act[sig].Handler = SigDfl
+}
+
+// resetForExec: handled signals revert to the default action; ignored
+// ones stay ignored, without flags, restorer or mask.
+func (a *Actions) resetForExec() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range a.act {
+		if a.act[i].Handler != SigIgn {
+			a.act[i] = Sigaction{}
+		} else {
+			a.act[i].Flags, a.act[i].Restorer, a.act[i].Mask = 0, 0, 0
+		}
+	}
+}
+
+// ignoresChildren reports whether p's process has its children reaped
+// as they end (SIGCHLD ignored, or SA_NOCLDWAIT): they leave no zombie.
+func ignoresChildren(p *Process) bool {
+	act := p.Sig.Act.Get(int(unix.SIGCHLD))
+	return act.Handler == SigIgn || act.Flags&saNocldwait != 0
+}
+
 type signals struct {
-	Act  *[Nsig + 1]Sigaction // shared by the threads of a process (CLONE_SIGHAND)
+	Act  *Actions // shared by the threads of a process (CLONE_SIGHAND)
 	Mask uint64
 	// pend is the thread's own queue (sigqueue.go; the group's shared one
 	// is threadGroup.shared); waiting the signals it waits for in
@@ -239,15 +335,14 @@ func (p *Process) DeliverPending(r *Regs) {
 // process with the default action instead of being lost or looping.
 func (p *Process) Fault(r *Regs, info Siginfo) {
 	sig := int(info.Signo)
-	if p.Sig.Mask&Bit(sig) != 0 || p.Sig.Act[sig].Handler == SigIgn {
-		p.Sig.Act[sig].Handler = SigDfl
+	if p.Sig.Act.force(sig, p.Sig.Mask&Bit(sig) != 0) {
 		p.SetMask(p.Sig.Mask &^ Bit(sig))
 	}
 	p.deliver(sig, info, r)
 }
 
 func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
-	act := p.Sig.Act[sig]
+	act := p.Sig.Act.take(sig) // SA_RESETHAND's reset too
 	switch act.Handler {
 	case SigIgn:
 		return
@@ -272,9 +367,6 @@ func (p *Process) deliver(sig int, info Siginfo, r *Regs) {
 		// No room for the frame: Linux forces SIGSEGV.
 		p.GroupExit(0, unix.SIGSEGV)
 		return
-	}
-	if act.Flags&saResethand != 0 {
-		p.Sig.Act[sig].Handler = SigDfl
 	}
 }
 
@@ -488,7 +580,7 @@ func (p *Process) EnterUser(r *Regs) {
 			info = Siginfo{Signo: int32(unix.SIGSEGV), Code: siKernel, Trapno: 13}
 		}
 		if i >= 4 {
-			p.Sig.Act[unix.SIGSEGV].Handler = SigDfl
+			p.Sig.Act.setDefault(int(unix.SIGSEGV))
 		}
 		p.Fault(r, info)
 	}

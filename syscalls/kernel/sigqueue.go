@@ -161,7 +161,7 @@ func (t *Process) ignores(sig int) bool {
 	if t.Sig.Act == nil || t.blocks(sig) || t.Sig.waiting.Load()&Bit(sig) != 0 {
 		return false
 	}
-	h := t.Sig.Act[sig].Handler
+	h := t.Sig.Act.Get(sig).Handler
 	return h == SigIgn || h == SigDfl && DefaultIgnored(sig)
 }
 

@@ -101,7 +101,7 @@ func (k *Kernel) SignalFromHost(pid, sig int) error {
 	info := Siginfo{Signo: int32(sig), Code: SiUser, FromKill: true}
 	for _, t := range targets {
 		if t.Proc.first && sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
-			if h := t.Sig.Act[sig].Handler; h == SigDfl || h == SigIgn {
+			if h := t.Sig.Act.Get(sig).Handler; h == SigDfl || h == SigIgn {
 				continue
 			}
 		}

@@ -421,8 +421,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		Rlimits: p.childRlimits(false), Comm: p.Comm,
 	}
 	c.Owner = c
-	acts := *p.Sig.Act
-	c.Sig.Act, c.Sig.Mask = &acts, p.Sig.Mask
+	c.Sig.Act, c.Sig.Mask = p.Sig.Act.Copy(), p.Sig.Mask
 	if flags&(CloneVM|CloneVfork) != CloneVM {
 		// Linux resets the alternate stack only for CLONE_VM without
 		// CLONE_VFORK (the child would share the parent's).
@@ -565,7 +564,7 @@ func (p *Process) exit() {
 	switch {
 	case parent == nil:
 		delete(k.Procs, p.Pid)
-	case parent.Sig.Act[unix.SIGCHLD].Handler == SigIgn || parent.Sig.Act[unix.SIGCHLD].Flags&saNocldwait != 0:
+	case ignoresChildren(parent):
 		delete(parent.Proc.children, p)
 		delete(k.Procs, p.Pid)
 	}
@@ -621,7 +620,7 @@ func (k *Kernel) orphan(p *Process) {
 		if !c.Proc.zombie {
 			continue
 		}
-		if act := reaper.Sig.Act[unix.SIGCHLD]; act.Handler == SigIgn || act.Flags&saNocldwait != 0 {
+		if ignoresChildren(reaper) {
 			delete(reaper.Proc.children, c) // do_notify_parent: auto-reaped
 			delete(k.Procs, c.Pid)
 			continue
@@ -744,7 +743,7 @@ func (p *Process) Restartable() bool {
 		if ready&1 == 0 {
 			continue
 		}
-		act := p.Sig.Act[sig]
+		act := p.Sig.Act.Get(sig)
 		if act.Handler == SigIgn || act.Handler == SigDfl {
 			continue // nothing runs for it (or the process dies anyway)
 		}
@@ -847,7 +846,7 @@ func (p *Process) Interrupted() bool {
 		if ready&1 == 0 {
 			continue
 		}
-		h := p.Sig.Act[sig].Handler
+		h := p.Sig.Act.Get(sig).Handler
 		if h != SigIgn && !(h == SigDfl && DefaultIgnored(sig)) {
 			return true
 		}

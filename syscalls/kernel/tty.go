@@ -401,7 +401,7 @@ func (p *Process) TTYCheck(n int, sig int) error {
 	if !bg {
 		return nil
 	}
-	if p.Blocks(sig) || p.Sig.Act[sig].Handler == SigIgn {
+	if p.Blocks(sig) || p.Sig.Act.Get(sig).Handler == SigIgn {
 		if sig == int(unix.SIGTTIN) {
 			return unix.EIO
 		}

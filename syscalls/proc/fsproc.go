@@ -443,7 +443,12 @@ func lookupTree(p *kernel.Process, root *fs.ProcNode, comps []string, flags int,
 	for i, c := range comps {
 		node := stack[len(stack)-1]
 		switch c {
-		case "", ".":
+		case "":
+			continue
+		case ".":
+			if !node.IsDir() {
+				return fail(unix.ENOTDIR) // "status/." as "status/x"
+			}
 			continue
 		case "..":
 			if len(stack) == 1 {
@@ -469,7 +474,17 @@ func lookupTree(p *kernel.Process, root *fs.ProcNode, comps []string, flags int,
 				stack = append(stack, procPidDir(p))
 				continue
 			}
-			return child.Follow(p, strings.Join(rest, "/"), flags, mode)
+			r := strings.Join(rest, "/")
+			if strings.Trim(r, "/") == "" {
+				// Nothing after the link but slashes: a trailing
+				// slash follows it and wants a directory ("fd/0/"
+				// is ENOTDIR), as "." below it does.
+				r = ""
+				if trailing {
+					r = "."
+				}
+			}
+			return child.Follow(p, r, flags, mode)
 		}
 		stack = append(stack, child)
 	}

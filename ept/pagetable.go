@@ -462,7 +462,8 @@ func (pt *PageTable) UnmapRange(start, end uint64) error {
 	})
 }
 
-// rangeEntries is Range that also gives each leaf's entry address.
+// rangeEntries walks as Range does and also gives fn each leaf's entry
+// address.
 func (pt *PageTable) rangeEntries(table uint64, level int, base, start, end uint64, fn func(va, e, v uint64) error) error {
 	span := uint64(1) << (12 + 9*uint(level))
 	for i := uint64(0); i < 512; i++ {
@@ -542,35 +543,5 @@ func Frame(pte uint64) uint64 { return pte & pteAddrMask }
 // half, in address order, skipping absent tables at every level. fn may
 // change the entry it is given.
 func (pt *PageTable) Range(start, end uint64, fn func(va, pte uint64) error) error {
-	return pt.rangeLevel(pt.root, 3, 0, start, end, fn)
-}
-
-func (pt *PageTable) rangeLevel(table uint64, level int, base, start, end uint64, fn func(va, pte uint64) error) error {
-	span := uint64(1) << (12 + 9*uint(level))
-	for i := uint64(0); i < 512; i++ {
-		lo := base + i*span
-		if lo+span <= start || (level == 3 && i >= 256) {
-			continue
-		}
-		if lo >= end {
-			break
-		}
-		v := pt.read(table + 8*i)
-		if v&PTEPresent == 0 {
-			continue
-		}
-		if level == 0 {
-			if err := fn(lo, v); err != nil {
-				return err
-			}
-			continue
-		}
-		if v&PTEHuge != 0 {
-			continue
-		}
-		if err := pt.rangeLevel(v&pteAddrMask, level-1, lo, start, end, fn); err != nil {
-			return err
-		}
-	}
-	return nil
+	return pt.rangeEntries(pt.root, 3, 0, start, end, func(va, _, v uint64) error { return fn(va, v) })
 }

@@ -150,6 +150,31 @@ func invalidateNow(t *testing.T, m *VCPU) {
 	}
 }
 
+// runToSyscall runs m's test program to its next syscall exit and
+// returns the RDI it passed.
+func runToSyscall(t *testing.T, m *VCPU) uint64 {
+	t.Helper()
+	if err := m.CPU.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
+		t.Fatalf("want syscall exit: %s", m.CPU.Describe())
+	}
+	r, _ := m.CPU.Regs()
+	return r.RDI
+}
+
+// resumeSyscall returns from that syscall to user mode, through the flush
+// when one is queued (and with the frames to invalidate invalidated).
+func resumeSyscall(t *testing.T, m *VCPU) {
+	t.Helper()
+	r, _ := m.CPU.Regs()
+	r.RIP, r.RFLAGS = r.RCX, r.R11
+	m.m.path.resume(m, r, m.Flush.Pending())
+	m.CPU.MarkDirty()
+	invalidateNow(t, m)
+}
+
 func TestPageFaultAndPresentPTEChange(t *testing.T) { protocols(t, testPageFaultAndPresentPTEChange) }
 
 func testPageFaultAndPresentPTEChange(t *testing.T, pick func(*VCPU)) {
@@ -165,24 +190,8 @@ func testPageFaultAndPresentPTEChange(t *testing.T, pick func(*VCPU)) {
 	putU64(m.m.Mem.Page(dataPA), 111)
 	other, _ := m.m.Mem.Alloc()
 	putU64(m.m.Mem.Page(other), 222)
-	syscallExit := func() uint64 {
-		t.Helper()
-		if err := m.CPU.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
-			t.Fatalf("want syscall exit: %s", m.CPU.Describe())
-		}
-		r, _ := m.CPU.Regs()
-		return r.RDI
-	}
-	resume := func() {
-		r, _ := m.CPU.Regs()
-		r.RIP, r.RFLAGS = r.RCX, r.R11
-		m.m.path.resume(m, r, m.Flush.Pending())
-		m.CPU.MarkDirty()
-		invalidateNow(t, m)
-	}
+	syscallExit := func() uint64 { return runToSyscall(t, m) }
+	resume := func() { resumeSyscall(t, m) }
 	if got := syscallExit(); got != 111 {
 		t.Fatalf("guest read %d, want 111", got)
 	}
@@ -305,24 +314,11 @@ func testRunOfPresentChanges(t *testing.T, pick func(*VCPU)) {
 	}
 	step := func() uint64 {
 		t.Helper()
-		if err := m.CPU.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
-			t.Fatalf("want syscall exit: %s", m.CPU.Describe())
-		}
-		r, _ := m.CPU.Regs()
+		rdi := runToSyscall(t, m)
 		m.Flush.Applied()
-		return r.RDI
+		return rdi
 	}
-	// resume goes back to user mode through the flush when one is queued.
-	resume := func() {
-		r, _ := m.CPU.Regs()
-		r.RIP, r.RFLAGS = r.RCX, r.R11
-		m.m.path.resume(m, r, m.Flush.Pending())
-		m.CPU.MarkDirty()
-		invalidateNow(t, m)
-	}
+	resume := func() { resumeSyscall(t, m) }
 	if got := step(); got != 0x1111 {
 		t.Fatalf("guest read %#x, want 0x1111", got)
 	}

@@ -196,7 +196,8 @@ var programs = []prog{
 	// Another process's exe, cwd, root, fd/, fdinfo/, maps, environ;
 	// PR_SET_DUMPABLE (proc/fsproc.go pidDir).
 	{bin: "proc_other"},
-	{bin: "proc_race"}, // another process's fd/, fdinfo/, cwd read while it churns them (Peek, GetDup)
+	{bin: "proc_threadself"}, // /proc/self from a non-leader thread, /proc/thread-self (proc/fsproc.go, kernel/procinfo.go Info)
+	{bin: "proc_race"},       // another process's fd/, fdinfo/, cwd read while it churns them (Peek, GetDup)
 	{bin: "fs_poll"},
 	// /dev/ptmx, /dev/pts, forkpty's controlling terminal (fs/pty.go, kernel/tty.go).
 	{bin: "pty"},

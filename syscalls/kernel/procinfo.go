@@ -100,8 +100,13 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 	} else {
 		k.Mu.Lock()
 		defer k.Mu.Unlock()
-		if k.Procs[q.Pid] != q {
-			return ProcInfo{}, false
+		if l := k.Procs[q.Pid]; l != q {
+			// A thread other than the leader reads its own process
+			// (/proc/self is the thread group's): the leader's entry.
+			if l == nil || q.Proc.Group == nil || l.Proc.Group != q.Proc.Group {
+				return ProcInfo{}, false
+			}
+			q = l
 		}
 	}
 	in := ProcInfo{Pid: q.Pid, Comm: q.CommName(), Exe: q.Exe, ExeHost: q.ExeHostPath,

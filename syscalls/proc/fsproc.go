@@ -69,7 +69,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
 		Names: func(o fs.FileOwner) []string {
-			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "uptime"}
+			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "thread-self", "uptime"}
 			for _, q := range guestPIDs(o.(*kernel.Process)) { // pid.go
 				names = append(names, abi.Itoa(q))
 			}
@@ -81,6 +81,11 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 			case "self":
 				return &fs.ProcNode{Path: "/proc/self", Mode: procLinkMode,
 					Target: func(fs.FileOwner) (string, error) { return pid, nil }}
+			case "thread-self":
+				// The calling thread's task directory, as Linux's.
+				tid := abi.Itoa(p.Tid)
+				return &fs.ProcNode{Path: "/proc/thread-self", Mode: procLinkMode,
+					Target: func(fs.FileOwner) (string, error) { return pid + "/task/" + tid, nil }}
 			case pid:
 				return procPidDir(p)
 			case "cpuinfo":

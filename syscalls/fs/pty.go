@@ -52,6 +52,9 @@ type ptsState struct {
 	// by default), which kshim's check gives /dev/pts/ptmx: the
 	// instance's own is 0666 for /dev/ptmx's sake.
 	ptmxMode uint32
+	// hostOpts are the host's /dev/pts options makeDevpts read (mode=,
+	// gid=, ptmxmode=), for the listings (DevptsInfo).
+	hostOpts [][2]string
 	// handed are the host terminals kshim was handed as fds 0-2, by
 	// their name under /dev/pts: a dup of each (its access mode the
 	// one handed in). The guest's /dev/pts/N is one of them when the
@@ -102,7 +105,8 @@ func makeDevpts() (int, error) {
 	}
 	defer unix.Close(sfd)
 	opts := [][2]string{{"ptmxmode", "0666"}, {"max", strconv.Itoa(PtyMax)}}
-	for _, o := range hostPtsOptions() {
+	pts.hostOpts = hostPtsOptions()
+	for _, o := range pts.hostOpts {
 		if o[0] == "ptmxmode" {
 			m, _ := strconv.ParseUint(o[1], 8, 32)
 			pts.ptmxMode = uint32(m) & 0o777
@@ -130,7 +134,11 @@ func DevptsInfo() mount.Info {
 		i.Major, i.Minor = unix.Major(pts.dev), unix.Minor(pts.dev)
 	}
 	mode, gid := "600", ""
-	for _, o := range hostPtsOptions() {
+	host := pts.hostOpts
+	if pts.fd < 0 {
+		host = hostPtsOptions() // no instance (or not made here): the host's
+	}
+	for _, o := range host {
 		switch o[0] {
 		case "mode":
 			mode = o[1]

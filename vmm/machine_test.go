@@ -249,14 +249,8 @@ func TestNeverUsedEntryChangesDirectly(t *testing.T) {
 	}
 	step := func() uint64 {
 		t.Helper()
-		if err := m.CPU.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
-			t.Fatalf("want syscall exit: %s", m.CPU.Describe())
-		}
+		v := runToSyscall(t, m)
 		r, _ := m.CPU.Regs()
-		v := r.RDI
 		r.RIP, r.RFLAGS = r.RCX, r.R11
 		m.Flush.Applied()
 		m.m.path.resume(m, r, m.Flush.Pending())

@@ -171,10 +171,11 @@ func (ns *mountNS) furnish() {
 			_ = unix.Mknodat(fd, path.Base(name), unix.S_IFCHR|0o666, int(st.Rdev))
 		}
 	}
-	for name, target := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
-		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"} {
-		_ = unix.Symlinkat(target, fd, name)
+	for _, g := range []string{"/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"} {
+		target, _ := devLinkTarget(g)
+		_ = unix.Symlinkat(target, fd, path.Base(g))
 	}
+	_ = unix.Symlinkat("pts/ptmx", fd, "ptmx")
 }
 
 func (hm *HostMount) openBind() error {

@@ -332,6 +332,12 @@ func (p *Task) Getcwd() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return p.CwdPath(c)
+}
+
+// CwdPath is the guest path of cwd c (taken by CwdOf), as p's file
+// context names it; it closes c's fd.
+func (p *Task) CwdPath(c Cwd) (string, error) {
 	if c.Node != nil {
 		return c.Node.Path, nil
 	}
@@ -377,17 +383,24 @@ var fdAliases = map[string]string{
 	"/dev/stdin": "/proc/self/fd/0", "/dev/stdout": "/proc/self/fd/1", "/dev/stderr": "/proc/self/fd/2",
 }
 
-// devLinks are the fdAliases and /dev/fd as lstat, readlink and the other
-// calls that do not follow a last symlink see them: kshim's symlinks,
-// whatever the root holds there (as the served devices), owned by root
-// with the target's length as size, as on Linux's devtmpfs. So a call
-// on the link itself (lchown, link, utimensat with AT_SYMLINK_NOFOLLOW)
-// changes nothing of the root's or the host's.
-func devLink(g string) (Resolved, bool) {
-	target, ok := fdAliases[g]
+// devLinkTarget is the target of /dev path g when it is one of Linux's
+// links into /proc/self/fd: an fdAlias or /dev/fd.
+func devLinkTarget(g string) (string, bool) {
 	if g == "/dev/fd" {
-		target, ok = "/proc/self/fd", true
+		return "/proc/self/fd", true
 	}
+	t, ok := fdAliases[g]
+	return t, ok
+}
+
+// devLink is a devLinkTarget link as lstat, readlink and the other calls
+// that do not follow a last symlink see it: kshim's symlink, whatever the
+// root holds there (as the served devices), owned by root with the
+// target's length as size, as on Linux's devtmpfs. So a call on the link
+// itself (lchown, link, utimensat with AT_SYMLINK_NOFOLLOW) changes
+// nothing of the root's or the host's.
+func devLink(g string) (Resolved, bool) {
+	target, ok := devLinkTarget(g)
 	if !ok {
 		return Resolved{FD: -1}, false
 	}
@@ -418,11 +431,7 @@ func throughDevLink(abs string) (link string, target, rest []string, ok bool) {
 		}
 		if len(dirs) == 1 && dirs[0] == "dev" {
 			link = "/dev/" + c
-			t, ok := fdAliases[link]
-			if c == "fd" {
-				t, ok = "/proc/self/fd", true
-			}
-			if ok {
+			if t, ok := devLinkTarget(link); ok {
 				return link, strings.Split(t, "/")[2:], comps[i+1:], true
 			}
 		}

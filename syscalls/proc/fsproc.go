@@ -229,11 +229,7 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 				if err != nil {
 					return "", err
 				}
-				if c.Node != nil {
-					return c.Node.Path, nil
-				}
-				defer unix.Close(c.FD)
-				return p.FS.GuestPathIn(c.FD, c.Mnt, c.Path)
+				return p.CwdPath(c)
 			},
 			Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 				p := o.(*kernel.Process)

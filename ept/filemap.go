@@ -141,6 +141,31 @@ func (m *Memory) SetSlotFunc(f SlotFunc) error {
 	return m.register(max(m.next, 1))
 }
 
+// dropShadows makes the hypervisor drop every shadow page it holds for
+// the VM (reclaimTables): it registers a one-page slot where the next
+// arena would go (a slot number and guest-physical range nothing else
+// uses; host is any VMM memory, since the guest never reaches the page)
+// and deletes it. Deleting a memory slot zaps every shadow page of a
+// default x86 VM (kvm_arch_flush_shadow_memslot: since Linux 5.3, and
+// since 6.12 unless userspace turns KVM_X86_QUIRK_SLOT_ZAP_ALL off, which
+// kshim does not), which also ends the write protection of the frames
+// those shadows were of; on a nested-paging host there are no shadows of
+// guest tables to begin with. A vCPU in the guest meanwhile is kicked
+// out and rebuilds its shadow from the guest's tables, which never name
+// a retired frame. With no hypervisor (unit tests) there is nothing to
+// drop.
+func (w *fileWindows) dropShadows(host []byte) error {
+	if w.setSlot == nil {
+		return nil
+	}
+	slot := uint32(ramSlots + len(w.arenas))
+	gpa := w.base + uint64(len(w.slots))*WindowChunk
+	if err := w.setSlot(slot, gpa, PageSize, uintptrOf(host), true); err != nil {
+		return err
+	}
+	return w.setSlot(slot, gpa, 0, 0, false)
+}
+
 // WindowBase is the first guest-physical address of the file windows.
 func (m *Memory) WindowBase() uint64 { return m.files.base }
 

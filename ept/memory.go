@@ -22,11 +22,14 @@
 //     frees when it ends is never reused: python3 -c pass freed ~1150
 //     frames that way), or hole-punched, which both gives it back to the
 //     host and makes it read back as zero.
-//   - A frame that has been a page table is not handed out again
-//     (AllocTable, FreeTable): a shadow MMU could still hold a shadow of
-//     its old entries, and keep it write-protected. (Reclaiming them needs
-//     a flush of every shadow, e.g. by re-registering the memory slot with
-//     every vCPU stopped: not done yet.)
+//   - A frame that has been a page table is not handed out again until
+//     the hypervisor has dropped every shadow page (FreeTable retires it;
+//     reclaimTables): a shadow MMU could still hold a shadow of its old
+//     entries, and keep it write-protected. Only frames of tables no vCPU
+//     can reach any more are retired (a whole address space, or a
+//     vCPU's root after it left), so no shadow of them is made after
+//     they are retired, and one flush of every shadow makes the frames
+//     retired before it as good as never used.
 //   - Guest-physical addresses at and above WindowBase are not RAM: they
 //     are windows onto host files (filemap.go), never allocated or freed
 //     here.
@@ -71,8 +74,11 @@ type Memory struct {
 	next uint64
 	free []uint64
 	warm []uint64
-	// retired holds freed frames that were page tables (AllocTable).
-	retired  []uint64
+	// retired holds freed frames that were page tables (AllocTable),
+	// until reclaimTables makes them free frames again.
+	retired []uint64
+	// reclaims counts the shadow flushes that reclaimed retired frames.
+	reclaims int
 	wasTable []bool // by frame number, below next
 	used     uint64
 	refs     []uint32 // by frame number, below next
@@ -328,13 +334,14 @@ func (m *Memory) Alloc() (uint64, error) {
 }
 
 // AllocTable returns a zeroed frame for a page table: never one that was
-// a page table before. A shadow MMU keeps its shadow of a guest page table
-// by frame and learns of changes only from guest writes; a frame reused as
-// a table with entries the VMM wrote could meet a stale shadow. Nor can
-// such a frame serve guest data: it may still be write-protected, and a
-// guest store the hypervisor cannot emulate (an AVX-512 one) then ends the
-// VM (KVM internal error). So FreeTable keeps them out of use (retired):
-// an exited process leaves its page-table frames behind, tens of KiB each.
+// a page table before the last flush of every shadow. A shadow MMU keeps
+// its shadow of a guest page table by frame and learns of changes only
+// from guest writes; a frame reused as a table with entries the VMM wrote
+// could meet a stale shadow. Nor can such a frame serve guest data: it may
+// still be write-protected, and a guest store the hypervisor cannot
+// emulate (an AVX-512 one) then ends the VM (KVM internal error). So
+// FreeTable keeps them out of use (retired), an exited process's
+// page-table frames, tens of KiB each, until reclaimTables.
 func (m *Memory) AllocTable() (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -350,8 +357,8 @@ func (m *Memory) alloc() (uint64, error) {
 		// No warm frame: any other needs new host memory, beyond the
 		// budget once charges are counted.
 		return 0, ErrNoMemory
-	} else if n := len(m.free); n > 0 {
-		pa, m.free = m.free[n-1], m.free[:n-1]
+	} else if len(m.free) > 0 || (m.next+PageSize > m.size && m.reclaimTables()) {
+		pa, m.free = m.free[len(m.free)-1], m.free[:len(m.free)-1]
 	} else {
 		if m.next+PageSize > m.size {
 			return 0, ErrNoMemory
@@ -381,6 +388,38 @@ func (m *Memory) FreeTable(pa uint64) {
 	m.checkFrame(pa, "free table")
 	m.wasTable[pa/PageSize] = true
 	m.free1(pa)
+}
+
+// reclaimTables makes the retired frames free frames again, once the
+// hypervisor has dropped every shadow page (fileWindows.dropShadows), and
+// reports whether it freed any. It runs only when guest-physical memory
+// has no never-used frame left: retired frames cost no host memory (they
+// are hole-punched), and the flush makes every vCPU rebuild its shadow
+// tables, so it is paid once per that many frames (with the default 1G,
+// ~24,000 ended processes), not per exit. m.mu held: no frame is retired
+// while it runs, so every frame it frees was retired before the flush.
+func (m *Memory) reclaimTables() bool {
+	if len(m.retired) == 0 {
+		return false
+	}
+	if err := m.files.dropShadows(m.host); err != nil {
+		return false // stay out of memory, as without retired frames
+	}
+	m.reclaims++
+	for _, pa := range m.retired {
+		m.wasTable[pa/PageSize] = false
+	}
+	m.free = append(m.free, m.retired...)
+	m.retired = m.retired[:0]
+	return true
+}
+
+// Reclaims returns how many times retired page-table frames were
+// reclaimed (reclaimTables).
+func (m *Memory) Reclaims() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reclaims
 }
 
 // AllocRun returns n consecutive never-used frames, each with one

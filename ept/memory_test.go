@@ -156,3 +156,98 @@ func TestFreedFrameZero(t *testing.T) {
 		}
 	}
 }
+
+// TestReclaimTables: page-table frames freed by an ended address space
+// are not reused until the memory has no never-used frame left; then one
+// drop of every shadow (a one-page slot registered and deleted where no
+// other slot is) makes them free frames again, zero, for data or tables.
+func TestReclaimTables(t *testing.T) {
+	const pages = 64
+	m, err := NewMemory(pages * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	type call struct {
+		slot      uint32
+		gpa, size uint64
+	}
+	var calls []call
+	if err := m.SetSlotFunc(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		calls = append(calls, call{slot, gpa, size})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ram := len(calls) // RAM's first piece
+	var tables []uint64
+	for i := 0; i < 16; i++ {
+		pa, err := m.AllocTable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Page(pa)[8] = 0x27 // an entry
+		tables = append(tables, pa)
+	}
+	for _, pa := range tables {
+		m.FreeTable(pa)
+	}
+	// The rest of memory is handed out first, never a retired frame.
+	retired := map[uint64]bool{}
+	for _, pa := range tables {
+		retired[pa] = true
+	}
+	var data []uint64
+	for i := 0; i < pages-16; i++ {
+		pa, err := m.Alloc()
+		if err != nil {
+			t.Fatalf("frame %d of %d never used: %v", i, pages-16, err)
+		}
+		if retired[pa] {
+			t.Fatalf("retired table frame %#x handed out with never-used frames left", pa)
+		}
+		data = append(data, pa)
+	}
+	if len(calls) != ram || m.Reclaims() != 0 {
+		t.Fatalf("shadows dropped before memory ran out: %d slot calls, %d reclaims", len(calls)-ram, m.Reclaims())
+	}
+	// Now every frame in use or retired: the next ones are the retired,
+	// after one drop.
+	for i := 0; i < 16; i++ {
+		alloc := m.Alloc
+		if i%2 == 1 {
+			alloc = m.AllocTable
+		}
+		pa, err := alloc()
+		if err != nil {
+			t.Fatalf("frame %d of the 16 retired: %v", i, err)
+		}
+		if !retired[pa] {
+			t.Fatalf("frame %#x handed out, want a retired one", pa)
+		}
+		delete(retired, pa)
+		for j, b := range m.Page(pa) {
+			if b != 0 {
+				t.Fatalf("reclaimed frame %#x has byte %d = %#x", pa, j, b)
+			}
+		}
+	}
+	if m.Reclaims() != 1 {
+		t.Fatalf("%d reclaims, want 1", m.Reclaims())
+	}
+	drop := calls[ram:]
+	if len(drop) != 2 || drop[0].size != PageSize || drop[1].size != 0 || drop[0].slot != drop[1].slot || drop[0].gpa != drop[1].gpa {
+		t.Fatalf("shadow drop made slot calls %+v, want one page registered and deleted", drop)
+	}
+	for _, c := range calls[:ram] {
+		if c.slot == drop[0].slot || drop[0].gpa < c.gpa+c.size && c.gpa < drop[0].gpa+PageSize {
+			t.Fatalf("shadow drop's slot %+v meets RAM's %+v", drop[0], c)
+		}
+	}
+	if _, err := m.Alloc(); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("frame past every frame: %v, want ErrNoMemory", err)
+	}
+	if m.Reclaims() != 1 {
+		t.Fatalf("a drop with nothing retired: %d reclaims, want 1", m.Reclaims())
+	}
+}

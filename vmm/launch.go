@@ -203,7 +203,7 @@ func Launch(c Config) (*Result, error) {
 		mm.Tune = nil
 	}
 	if c.Stats != nil {
-		m.stats, c.Stats.tune = c.Stats, m.tune
+		m.stats, c.Stats.tune, c.Stats.mem = c.Stats, m.tune, m.Mem
 	}
 	m.setupVDSO(c0)
 	// The process first: its root is where the program's interpreter

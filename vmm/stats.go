@@ -24,6 +24,7 @@ import (
 	"time"
 	_ "unsafe" // go:linkname
 
+	"kshim/ept"
 	"kshim/guestmm"
 )
 
@@ -59,6 +60,7 @@ type RunStats struct {
 	// flush queue writes and drains, summed over the tasks' deltas.
 	flushWrites, drains uint64
 	tune                *guestmm.Tuning
+	mem                 *ept.Memory // its reclaims of page-table frames
 }
 
 // NewRunStats returns empty statistics; the wall clock starts now.
@@ -188,6 +190,9 @@ type FlushStat struct {
 	Runs    uint64 `json:"runs"`    // resumes that ran the guest's flush (kflush) first
 	Entries uint64 `json:"entries"` // page-table writes queued for it
 	Drains  uint64 `json:"drains"`  // flushes run in the middle of an exit (queue full, shared address space)
+	// Reclaims counts drops of every shadow page that made the page-table
+	// frames of ended processes reusable (ept reclaimTables).
+	Reclaims uint64 `json:"table_reclaims"`
 }
 
 // FaultAroundStat is the policy as it stood at the end of the run.
@@ -231,6 +236,9 @@ func (s *RunStats) Report() StatsReport {
 			r.Faults = append(r.Faults, FaultStat{faultSlotName(i), f.n, f.pages, f.ns})
 		}
 	}
+	if s.mem != nil {
+		r.Flushes.Reclaims = uint64(s.mem.Reclaims())
+	}
 	if s.tune != nil {
 		spec, stream := s.tune.Around()
 		r.FaultAround = FaultAroundStat{FaultNS: s.tune.FaultNS(), PageNS: s.tune.PageNS(), Speculative: spec, Streaming: stream}
@@ -263,7 +271,8 @@ func (r StatsReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "kshim stats: wall %s; in the guest (KVM_RUN) %s, in the VMM %s\n", dur(r.WallNS), dur(r.GuestNS), dur(r.VMMNS))
 	fmt.Fprintf(&b, "exits: %d (%d syscalls, %d page faults, %d other exceptions, %d interrupts)\n",
 		r.Exits, nsys, nfault, r.Exceptions.Count, r.Interrupts)
-	fmt.Fprintf(&b, "flushes: %d guest flushes of %d page-table entries, %d drains\n", r.Flushes.Runs, r.Flushes.Entries, r.Flushes.Drains)
+	fmt.Fprintf(&b, "flushes: %d guest flushes of %d page-table entries, %d drains, %d shadow drops reclaiming page-table frames\n",
+		r.Flushes.Runs, r.Flushes.Entries, r.Flushes.Drains, r.Flushes.Reclaims)
 	fa := r.FaultAround
 	if fa.FaultNS > 0 {
 		fmt.Fprintf(&b, "fault-around: %d pages speculative, %d streaming (fault round trip %s, %.0f ns per page mapped ahead)\n",

@@ -57,7 +57,7 @@ func TestStatsReport(t *testing.T) {
 	}
 	for _, want := range []string{
 		"exits: 10 (4 syscalls, 3 page faults, 1 other exceptions, 0 interrupts)",
-		"flushes: 2 guest flushes of 42 page-table entries, 1 drains",
+		"flushes: 2 guest flushes of 42 page-table entries, 1 drains, 0 shadow drops reclaiming page-table frames",
 		"getppid", "syscall_9999", "signal",
 	} {
 		if !strings.Contains(text.String(), want) {

@@ -177,8 +177,6 @@ const vdsoWhy = "the 6.1 kernel maps the vDSO just above the stack (its vdso_add
 // reason; any other skip fails the run, so nothing is left out silently.
 var allowedSkips = []struct{ suite, test, why string }{
 	{"images", "TestGCCInside", "needs gcc in the guest (gcc with cc1, as, ld and the headers is too big for the initramfs); make test runs it"},
-	{"images", "TestDifferential/mm_forkloop", "a known gap, skipped on every host (images/diff_test.go): page-table frames of ended processes are " +
-		"never reused, so fork fails after ~20 fork+exit cycles per MiB of --mem; the row fails once that is fixed"},
 }
 
 func isExpected(suite, test, output string) bool {

@@ -203,6 +203,8 @@ var programs = []prog{
 	{bin: "fs_splice", kshimArgs: []string{"--rw"}}, // copy_file_range, splice, tee (transfer.go)
 	{bin: "memfd"}, // memfd_create (tmpfile.go)
 	{bin: "fifo_open", kshimArgs: []string{"--rw"}}, // a signal ends a blocking FIFO open (fsfifo.go)
+	// Status flags after opens first made with O_NONBLOCK added, and FIFO rendezvous (fsfifo.go openNonblock).
+	{bin: "open_flags", kshimArgs: []string{"--rw"}},
 	// Extended attributes (syscalls/xattr.go): the root's file system's, /proc's, the devices'.
 	{bin: "xattr", kshimArgs: []string{"--rw"}}, // in a directory under /tmp
 

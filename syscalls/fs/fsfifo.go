@@ -13,6 +13,10 @@
 //     first with O_PATH, as the normal path would resolve it) opened
 //     without O_NONBLOCK, O_PATH or O_RDWR. Everything else, and every
 //     lookup error, goes the normal way, so errors keep their order.
+//   - An open that may block is first made with O_NONBLOCK added
+//     (openNonblock): one walk instead of two for the files that are no
+//     FIFO, the most of them; its result stands unless it is ENXIO or
+//     EAGAIN, where the blocking way above follows.
 //   - The open is of the very inode resolved (the host's /proc/self/fd
 //     link of the O_PATH fd), with the guest's flags less those that only
 //     matter for a lookup or creation.
@@ -30,12 +34,64 @@ import (
 	"kshim/syscalls/abi"
 )
 
+// mayBlock says whether an open with host flags could wait for a FIFO's
+// other end.
+func (p *Task) mayBlock(flags int) bool {
+	return p.Owner != nil && flags&(unix.O_NONBLOCK|unix.O_PATH|oTmpfile) == 0 &&
+		flags&unix.O_ACCMODE != unix.O_RDWR && flags&(unix.O_CREAT|unix.O_EXCL) != unix.O_CREAT|unix.O_EXCL
+}
+
+// setflFlags are the open flags F_SETFL sets (Linux's SETFL_MASK).
+const setflFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME | unix.O_NONBLOCK
+
+// openNonblock is an open that may block (mayBlock) made in one walk: the
+// open itself with O_NONBLOCK added. ok is false when the caller must
+// take the blocking way (openFIFO, then the normal one): ENXIO (a FIFO
+// opened for writing with no reader; a socket), EAGAIN (a lease being
+// broken, which the blocking open waits out), or a result it cannot
+// settle. Otherwise r is the open's result:
+//   - anything but a FIFO: O_NONBLOCK is taken off again (it changes no
+//     open of a file or directory; of a device it only spares a wait some
+//     drivers make, for a modem's carrier or a medium);
+//   - a FIFO opened for writing: a reader is there, so the blocking open
+//     would not have waited either;
+//   - a FIFO opened for reading: the blocking open of the same inode
+//     waits for a writer (WaitOpen), while this reader stays open, so the
+//     FIFO never loses the reader a writer may have met meanwhile (on
+//     Linux the waiting reader counts as one).
+func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r Resolved, ok bool, err error) {
+	r, err = p.openPath(dirfd, path, flags|unix.O_NONBLOCK, mode)
+	switch {
+	case err == unix.ENXIO || err == unix.EAGAIN:
+		return Resolved{FD: -1}, false, nil
+	case err != nil || r.FD < 0:
+		return r, true, err // a node of kshim's /proc opens at install, with the guest's flags
+	}
+	var st unix.Stat_t
+	if unix.Fstat(r.FD, &st) != nil {
+		r.Close()
+		return Resolved{FD: -1}, false, nil
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFIFO || flags&unix.O_ACCMODE == unix.O_WRONLY {
+		if _, err := unix.FcntlInt(uintptr(r.FD), unix.F_SETFL, flags&setflFlags); err != nil {
+			r.Close()
+			return Resolved{FD: -1}, false, nil
+		}
+		return r, true, nil
+	}
+	fd, err := p.waitFIFO(r.FD, flags)
+	r.Close()
+	if err != nil {
+		return Resolved{FD: -1}, true, err
+	}
+	r.FD = fd
+	return r, true, nil
+}
+
 // openFIFO opens (dirfd, path) with host flags if it is a FIFO whose open
 // would block; ok is false when it is not (the caller opens normally).
 func (p *Task) openFIFO(dirfd int, path string, flags int) (r Resolved, ok bool, err error) {
-	acc := flags & unix.O_ACCMODE
-	if p.Owner == nil || flags&(unix.O_NONBLOCK|unix.O_PATH|oTmpfile) != 0 || acc == unix.O_RDWR ||
-		flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL {
+	if !p.mayBlock(flags) {
 		return Resolved{FD: -1}, false, nil
 	}
 	look, lerr := p.Lookup(dirfd, path, unix.O_PATH|flags&(unix.O_NOFOLLOW|unix.O_DIRECTORY), 0)
@@ -47,17 +103,24 @@ func (p *Task) openFIFO(dirfd int, path string, flags int) (r Resolved, ok bool,
 	if look.Node != nil || unix.Fstat(look.FD, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return Resolved{FD: -1}, false, nil
 	}
-	link := "/proc/self/fd/" + abi.Itoa(look.FD)
-	mode := flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_DIRECTORY) | unix.O_CLOEXEC
-	other := unix.O_WRONLY
-	if acc == unix.O_WRONLY {
-		other = unix.O_RDONLY
-	}
-	fd, err := p.Owner.WaitOpen(
-		func() (int, error) { return unix.Open(link, mode, 0) },
-		func() (int, error) { return unix.Open(link, other|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) })
+	fd, err := p.waitFIFO(look.FD, flags)
 	if err != nil {
 		return Resolved{FD: -1}, true, err
 	}
 	return Resolved{FD: fd, Guest: look.Guest, Origin: look.Origin, Grant: look.Grant}, true, nil
+}
+
+// waitFIFO makes the blocking open, with host flags, of the FIFO host fd
+// h is open on (the host's /proc/self/fd link of it: the very inode), on
+// another thread while the task waits for it or for a signal (WaitOpen).
+func (p *Task) waitFIFO(h int, flags int) (int, error) {
+	link := "/proc/self/fd/" + abi.Itoa(h)
+	mode := flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_DIRECTORY) | unix.O_CLOEXEC
+	other := unix.O_WRONLY
+	if flags&unix.O_ACCMODE == unix.O_WRONLY {
+		other = unix.O_RDONLY
+	}
+	return p.Owner.WaitOpen(
+		func() (int, error) { return unix.Open(link, mode, 0) },
+		func() (int, error) { return unix.Open(link, other|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) })
 }

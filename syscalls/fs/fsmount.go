@@ -915,40 +915,48 @@ func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (i
 }
 
 // walked makes the result of a walk that ended at rel in mount m: on a
-// read-only mount only FIFOs, sockets and devices open for writing.
+// read-only mount only FIFOs, sockets and devices open for writing. It
+// looks once at the file system and once at the file (a lookup's every
+// check below needs no more; each host call costs a guest path call
+// ~1-3 us here, and stat-heavy programs make hundreds of them).
 func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, error) {
 	_, hm := p.FS.hostOf(m)
+	fail := func(err error) (Resolved, error) {
+		unix.Close(fd)
+		return Resolved{FD: -1}, err
+	}
+	// A file whose file system cannot be told counts as a procfs.
+	var sf unix.Statfs_t
+	typ := int64(unix.PROC_SUPER_MAGIC)
+	if unix.Fstatfs(fd, &sf) == nil {
+		typ = sf.Type
+	}
+	var st unix.Stat_t
+	stErr := unix.Fstat(fd, &st)
 	if p.FS.RO(hm) && WriteIntent(flags) && flags&unix.O_PATH == 0 {
-		var st unix.Stat_t
-		if unix.Fstat(fd, &st) != nil {
-			unix.Close(fd)
-			return Resolved{FD: -1}, unix.EROFS
+		if stErr != nil {
+			return fail(unix.EROFS)
 		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFBLK:
 		default:
 			if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
-				unix.Close(fd)
-				return Resolved{FD: -1}, unix.EROFS
+				return fail(unix.EROFS)
 			}
 		}
 	}
-	if OnProc(fd) || OnHostPts(fd) {
+	if typ == unix.PROC_SUPER_MAGIC || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stErr) {
 		// A procfs or the host's terminals below a bind mount's host
 		// directory: never the guest's.
-		unix.Close(fd)
-		return Resolved{FD: -1}, unix.EACCES
+		return fail(unix.EACCES)
 	}
-	if isHostPtmx(fd) {
+	if stErr == nil && hostPtmxStat(&st) {
 		unix.Close(fd) // the host's /dev/ptmx node: the guest's (pty.go)
 		return openPts("/dev/ptmx", "ptmx", false, flags, 0)
 	}
-	if hm != nil && hm.NoDev && flags&unix.O_PATH == 0 {
-		var st unix.Stat_t
-		if unix.Fstat(fd, &st) == nil && (st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {
-			unix.Close(fd)
-			return Resolved{FD: -1}, unix.EACCES // may_open on a nodev mount
-		}
+	if hm != nil && hm.NoDev && flags&unix.O_PATH == 0 && stErr == nil &&
+		(st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {
+		return fail(unix.EACCES) // may_open on a nodev mount
 	}
 	return Resolved{FD: fd, Guest: m.Guest(rel), Origin: FromRoot, Mnt: hm}, nil
 }

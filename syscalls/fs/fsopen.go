@@ -71,17 +71,17 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 	}
 	cloexec := flags&unix.O_CLOEXEC != 0
 	host := flags&^unix.O_CLOEXEC | Noctty(flags)
-	if r, ok, err := p.openFIFO(dirfd, path, host); ok { // fsfifo.go: a wait a signal ends
-		if err != nil {
-			return 0, err
-		}
-		return p.install(r, flags, cloexec)
-	}
 	var r Resolved
-	if p.FS.anyRO() && WriteIntent(flags) && flags&unix.O_PATH == 0 {
-		r, err = p.OpenReadOnly(dirfd, path, host, mode)
-	} else {
-		r, err = p.Lookup(dirfd, path, host, mode)
+	ok := false
+	if p.mayBlock(host) {
+		// fsfifo.go: one walk when the file is no FIFO whose open
+		// waits, else a wait a signal ends.
+		if r, ok, err = p.openNonblock(dirfd, path, host, mode); !ok {
+			r, ok, err = p.openFIFO(dirfd, path, host)
+		}
+	}
+	if !ok {
+		r, err = p.openPath(dirfd, path, host, mode)
 	}
 	if err != nil {
 		return 0, err
@@ -90,6 +90,14 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 		p.Owner.FileShrunk(r.FD)
 	}
 	return p.install(r, flags, cloexec)
+}
+
+// openPath resolves and opens (dirfd, path) with host flags.
+func (p *Task) openPath(dirfd int, path string, flags int, mode uint32) (Resolved, error) {
+	if p.FS.anyRO() && WriteIntent(flags) && flags&unix.O_PATH == 0 {
+		return p.OpenReadOnly(dirfd, path, flags, mode)
+	}
+	return p.Lookup(dirfd, path, flags, mode)
 }
 
 // install gives a resolved path a guest fd.

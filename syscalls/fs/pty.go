@@ -330,18 +330,18 @@ func openPts(clean, name string, trailing bool, flags int, mode uint32) (Resolve
 // host open that found it made a pty its close at once frees.
 func isHostPtmx(fd int) bool {
 	var st unix.Stat_t
-	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR &&
-		st.Rdev == unix.Mkdev(5, 2) && (pts.fd < 0 || st.Dev != pts.dev)
+	return unix.Fstat(fd, &st) == nil && hostPtmxStat(&st)
 }
 
-// OnHostPts says whether host fd fd is a devpts other than the guest's.
-func OnHostPts(fd int) bool {
-	var sf unix.Statfs_t
-	if unix.Fstatfs(fd, &sf) != nil || sf.Type != unix.DEVPTS_SUPER_MAGIC {
-		return false
-	}
-	var st unix.Stat_t
-	return pts.fd < 0 || unix.Fstat(fd, &st) != nil || st.Dev != pts.dev
+// hostPtmxStat is isHostPtmx for a file whose fstat is st.
+func hostPtmxStat(st *unix.Stat_t) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(5, 2) && (pts.fd < 0 || st.Dev != pts.dev)
+}
+
+// hostPtsStat says whether a file on a devpts whose fstat is st (stErr
+// its error) is on one other than the guest's.
+func hostPtsStat(st *unix.Stat_t, stErr error) bool {
+	return pts.fd < 0 || stErr != nil || st.Dev != pts.dev
 }
 
 // Pty says whether host fd h is one of the guest's terminals: its index

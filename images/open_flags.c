@@ -6,7 +6,8 @@
  * pipe reopened through /proc/self/fd and FIFOs with and without the
  * other end, O_NONBLOCK asked for or not. The last part checks that a
  * reader waiting in open meets a writer that opens without blocking, and
- * reads everything the writer wrote before EOF. In a fresh directory
+ * reads everything the writer wrote before EOF, also when the writer
+ * opens, writes and closes at once. In a fresh directory
  * under /tmp (kshim needs --rw). Prints facts only. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -115,6 +116,24 @@ int main(void)
 		waitpid(c, &st, 0);
 		wait_status("reader", st);
 	}
+	/* A writer that opens, writes and closes at once, racing the
+	 * reader's open: whichever comes first, the reader reads it. */
+	int ok = 0;
+	for (int i = 0; i < 100; i++) {
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			int fd = open("fifo", O_WRONLY);
+			_exit(fd >= 0 && write(fd, "w", 1) == 1 ? 0 : 1);
+		}
+		int fd = open("fifo", O_RDONLY);
+		char b = 0;
+		if (fd >= 0 && read(fd, &b, 1) == 1 && b == 'w')
+			ok++;
+		close(fd);
+		waitpid(c, NULL, 0);
+	}
+	printf("racing writer read %d of 100 times\n", ok);
 	unlink("fifo");
 	unlink("file");
 	chdir("/");

@@ -56,8 +56,8 @@ const setflFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
 //   - a FIFO opened for writing: a reader is there, so the blocking open
 //     would not have waited either;
 //   - a FIFO opened for reading: the blocking open of the same inode
-//     waits for a writer (WaitOpen), while this reader stays open, so the
-//     FIFO never loses the reader a writer may have met meanwhile (on
+//     waits for a writer (waitReader), while this reader stays open, so
+//     the FIFO never loses the reader a writer may have met meanwhile (on
 //     Linux the waiting reader counts as one).
 func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r Resolved, ok bool, err error) {
 	r, err = p.openPath(dirfd, path, flags|unix.O_NONBLOCK, mode)
@@ -79,13 +79,59 @@ func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r R
 		}
 		return r, true, nil
 	}
-	fd, err := p.waitFIFO(r.FD, flags)
+	fd, err := p.waitReader(r.FD, flags)
 	r.Close()
 	if err != nil {
 		return Resolved{FD: -1}, true, err
 	}
 	r.FD = fd
 	return r, true, nil
+}
+
+// waitReader is waitFIFO for an open for reading whose non-blocking
+// reader h (openNonblock) is already open. A writer may come, and go,
+// after h's open but before the blocking open starts to wait, which
+// would then wait for another: on Linux the reader was waiting all
+// along, and that writer ended its wait. h tells, since its open: a
+// writer that came shows as data (POLLIN) or, once gone, as a hang-up
+// (POLLHUP). So while the blocking open waits, a watcher polls h, and on
+// either lends the waiting open a partner (a writer opened without
+// blocking, closed once that open returned), as a signal's release does
+// (WaitOpen). A writer still there needs nothing: the open finds it.
+func (p *Task) waitReader(h int, flags int) (int, error) {
+	var stop [2]int
+	if err := unix.Pipe2(stop[:], unix.O_CLOEXEC); err != nil {
+		return -1, err
+	}
+	link := "/proc/self/fd/" + abi.Itoa(h)
+	partner := func() (int, error) { return unix.Open(link, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) }
+	returned, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		fds := []unix.PollFd{{Fd: int32(h), Events: unix.POLLIN}, {Fd: int32(stop[0]), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
+				break
+			}
+		}
+		if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLIN|unix.POLLHUP) == 0 {
+			return
+		}
+		if w, err := partner(); err == nil {
+			<-returned
+			unix.Close(w)
+		}
+	}()
+	mode := flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_DIRECTORY) | unix.O_CLOEXEC
+	fd, err := p.Owner.WaitOpen(func() (int, error) {
+		defer close(returned)
+		return unix.Open(link, mode, 0)
+	}, partner)
+	unix.Write(stop[1], []byte{0})
+	<-watched
+	unix.Close(stop[0])
+	unix.Close(stop[1])
+	return fd, err
 }
 
 // openFIFO opens (dirfd, path) with host flags if it is a FIFO whose open

@@ -61,6 +61,10 @@ type HostMount struct {
 	dir      bool
 	info     mount.Info
 	charged  uint64 // a tmpfs's bytes charged to --mem (mountNS.mu)
+	// reached: a lookup has gone into this mount (hostOf). A tmpfs no
+	// lookup reached holds only what kshim furnished it with, so
+	// TmpfsUsage need not look at it after every write of the guest.
+	reached atomic.Bool
 }
 
 // mountNS is the guest's mount table with the mounts' host sides, shared
@@ -241,7 +245,7 @@ func (p *Task) TmpfsUsage() {
 	defer ns.mu.Unlock()
 	for _, hm := range ns.tmpfs {
 		var sf unix.Statfs_t
-		if hm.fd < 0 || unix.Fstatfs(hm.fd, &sf) != nil {
+		if !hm.reached.Load() || hm.fd < 0 || unix.Fstatfs(hm.fd, &sf) != nil {
 			continue
 		}
 		use := (sf.Blocks - sf.Bfree) * uint64(sf.Bsize)
@@ -505,6 +509,9 @@ func (fs *fsContext) hostOf(m *mount.Mount) (int, *HostMount) {
 		return fs.Root, nil
 	}
 	hm := fs.ns.hosts[m]
+	if m.Kind == mount.Tmpfs && !hm.reached.Load() {
+		hm.reached.Store(true)
+	}
 	return hm.fd, hm
 }
 

@@ -57,9 +57,13 @@ static void on_vtalrm(int s)
 static void on_prof(int s)
 {
 	(void)s;
-	prof_count++;
+	/* Which thread first: main polls prof_count and then reads this,
+	 * and may run between two stores of the handler's thread (seen
+	 * with both vCPUs of an emulated machine on one host thread). */
 	if (gettid() != main_tid)
 		rt_thread_other = 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	prof_count++;
 }
 
 static void on_rt(int s, siginfo_t *si, void *u)

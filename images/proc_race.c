@@ -133,7 +133,9 @@ int main(void)
 			}
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (t.tv_sec - t0.tv_sec < 2);
+		/* 2 s, or until over 100 links were read (a slow emulated
+		 * machine under load read fewer in 2 s), at most 60 s. */
+	} while (t.tv_sec - t0.tv_sec < 2 || (seen <= 100 && t.tv_sec - t0.tv_sec < 60));
 	kill(pid, SIGKILL);
 	waitpid(pid, 0, 0);
 	printf("links read: %s, unexpected: %d\n", seen > 100 ? "many" : "few", bad);

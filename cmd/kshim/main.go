@@ -64,7 +64,11 @@ commands:
 `)
 }
 
+// mainStart is when main was entered (`run --stats`'s first phase).
+var mainStart time.Time
+
 func main() {
+	mainStart = time.Now()
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)
@@ -222,6 +226,7 @@ func cmdRun(args []string) int {
 	var rs *vmm.RunStats
 	if stats != "" {
 		rs = vmm.NewRunStats()
+		rs.MarkAt(vmm.PhaseMain, mainStart)
 	}
 	res, err := vmm.Launch(vmm.Config{
 		Path: path, Argv: fs.Args(), Env: env, MemSize: size,

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -520,8 +521,19 @@ func beginChild(dir string) {
 		}()
 		<-started
 	}
+	var before, after kernelSigaction
+	if err := sigaction(cutSignal, nil, &before); err != nil {
+		panic(err)
+	}
 	p := Begin(Config{User: &Nobody})
 	report("begin", p.err)
+	// The one round of signals did it (the other threads each ran the
+	// handler), and the signal's action is the Go runtime's again.
+	fmt.Println("handled", atomic.LoadUint32(&cutDone), "failed", atomic.LoadUint32(&cutFailed))
+	if err := sigaction(cutSignal, nil, &after); err != nil {
+		panic(err)
+	}
+	fmt.Println("action-restored", before == after && after.handler != cutHandlerPC())
 	files := openStatus()
 	threadStatus(files, "begun", "CapBnd", "CapAmb", "NoNewPrivs", "CapEff")
 	// Finishing as another identity (uid 0 would keep the file
@@ -534,6 +546,16 @@ func beginChild(dir string) {
 		fmt.Println("uid", rep.UID)
 	}
 	threadStatus(files, "finished", "CapBnd", "CapEff", "Seccomp")
+}
+
+// out2line is the line of out that starts with prefix ("" if none).
+func out2line(out, prefix string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
 }
 
 // TestBegin: Begin alone (as kshim runs it when it starts) leaves every
@@ -585,7 +607,12 @@ func TestBegin(t *testing.T) {
 			}
 		}
 	}
-	for _, w := range []string{"begin ok", "finish-other true", "finish ok", "uid 65534"} {
+	var handled, failed int
+	if _, err := fmt.Sscanf(out2line(string(out), "handled "), "handled %d failed %d", &handled, &failed); err != nil ||
+		failed != 0 || handled < 3 {
+		t.Errorf("one round of signals: %d threads handled, %d failed (%v); want the 3 or more others, none failed:\n%s", handled, failed, err, out)
+	}
+	for _, w := range []string{"begin ok", "finish-other true", "finish ok", "uid 65534", "action-restored true"} {
 		if !strings.Contains(string(out), w+"\n") {
 			t.Errorf("want %q in:\n%s", w, out)
 		}

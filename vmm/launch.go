@@ -72,6 +72,10 @@ type Config struct {
 	Cwd     string
 	Rlimits map[int]unix.Rlimit
 	Ready   func(*Guest) error
+	// ExitAfter: the caller exits once Launch returns (`kshim run`), so
+	// the guest's last process leaves its memory to the machine's close
+	// and that exit (kernel.Kernel.ExitAfter).
+	ExitAfter bool
 	// MemReserve is the guest-physical memory to reserve when more than
 	// MemSize, so that Guest.SetMemoryLimit can raise the limit up to it
 	// later (`kshim update`). Reserved memory costs no host memory until
@@ -241,6 +245,7 @@ func launch(c Config) (*Result, error) {
 		}
 	}
 	k := kernel.NewKernel(m)
+	k.ExitAfter = c.ExitAfter
 	k.Adopt(p, c0)
 	k.SetSandbox(sb)
 	if err := nw.Start(k, p); err != nil {

@@ -233,6 +233,7 @@ func cmdRun(args []string) int {
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
+		ExitAfter: true, // cmdRun's caller exits with the guest's status
 	})
 	writeStats(os.Stderr, stats, rs)
 	if err != nil {

@@ -221,14 +221,14 @@ func launch(c Config) (*Result, error) {
 	c.Stats.Mark(PhaseVCPUMade)
 	// The process first: its root is where the program's interpreter
 	// is looked up.
-	p := kernel.NewProcess(mm, c0.Arch(), exe, c.Log, proc.FS{})
-	p.PhysMem = m.Mem
 	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1}
 	if c.Sandbox != nil && c.Sandbox.User != nil {
 		// A tmpfs belongs to the guest's identity, as a container's to its root.
 		files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID
 	}
-	if err := p.SetFiles(files); err != nil {
+	p, err := kernel.NewProcessFiles(mm, c0.Arch(), exe, c.Log, proc.FS{}, files)
+	p.PhysMem = m.Mem
+	if err != nil {
 		p.Close()
 		var errno unix.Errno
 		if errors.As(err, &errno) {

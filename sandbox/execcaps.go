@@ -24,9 +24,10 @@
 //     from the caller's: a thread missed (it would have to exit in the
 //     middle) is a crash, never a thread left uncut.
 //   - The handler is kshim's only for the call (cutMu): cutSignal is a
-//     realtime signal the Go runtime neither sends nor notifies (it would
-//     ignore a stray one), each thread is signalled once, and the
-//     signal's previous action is restored before cutAllThreads returns.
+//     realtime signal the Go runtime neither sends nor handles but keeps
+//     unblocked on every thread, each thread is signalled once and the
+//     caller waits for every signalled thread's handler, and the signal's
+//     previous action is restored before cutAllThreads returns.
 //     The handler runs on the thread's Go signal stack with every signal
 //     blocked and touches no Go state.
 //   - A failure before another thread is signalled changes nothing but
@@ -50,9 +51,13 @@ import (
 	"kernel.org/pub/linux/libs/security/libcap/psx"
 )
 
-// cutSignal is SIGRTMIN+29: not one the Go runtime uses (SIGURG, SIGPROF,
-// SIGRTMIN+1 for its own all-threads calls) nor one kshim sends.
-const cutSignal = 61
+// cutSignal is SIGRTMIN+2 (34, musl's SIGSYNCCALL): the Go runtime
+// unblocks it on every thread it starts (for cgo with musl), so a signal
+// mask kshim inherits cannot keep a thread from running the handler, as
+// it could another realtime signal's; and a static kshim neither sends it
+// nor handles it (its action is left as inherited, and restored as such).
+// Not SIGRTMIN+1, the runtime's own all-threads signal.
+const cutSignal = 34
 
 // What the handler reads and counts (execcaps_amd64.s).
 var (

@@ -26,10 +26,12 @@
 //     instruction and before the guest's image is loaded; every later
 //     thread inherits all four layers (they are per-thread kernel state
 //     copied at clone, or synced by the kernel: setresuid/setgroups by the
-//     Go runtime's AllThreadsSyscall, capabilities and prctls through psx,
-//     seccomp with TSYNC, Landlock with psx or TSYNC). Only the bounding
-//     and ambient sets and no_new_privs come before set-up ends (Begin),
-//     since they matter to nothing but a later execve.
+//     Go runtime's AllThreadsSyscall, capabilities and prctls through psx
+//     (Begin's in one round of signals, checked by one all-threads call:
+//     execcaps.go), seccomp with TSYNC, Landlock with psx or TSYNC).
+//     Only the bounding and ambient sets and no_new_privs come before
+//     set-up ends (Begin), since they matter to nothing but a later
+//     execve.
 //   - The order is forced: capabilities can be dropped only while kshim
 //     still has CAP_SETPCAP/CAP_SETUID (before the uid changes), and the
 //     seccomp filter comes last because it refuses the calls the other

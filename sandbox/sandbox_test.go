@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -67,6 +68,8 @@ func TestMain(m *testing.M) {
 		applyChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
 	case "begin":
 		beginChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
+	case "begin-churn":
+		beginChurnChild()
 	}
 	os.Exit(0)
 }
@@ -619,5 +622,71 @@ func TestBegin(t *testing.T) {
 	}
 	if len(threads) < 8 { // 4 threads or more, before and after
 		t.Errorf("status of %d threads, want 4 or more each time:\n%s", len(threads), out)
+	}
+}
+
+// beginChurnChild runs Begin while new threads keep being made (each
+// goroutine below locks a thread of its own and keeps it), then reports
+// every thread's bounding set and no_new_privs.
+func beginChurnChild() {
+	stop := make(chan struct{})
+	block := make(chan struct{})
+	made := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { made <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			started := make(chan struct{})
+			go func() {
+				runtime.LockOSThread()
+				close(started)
+				<-block
+			}()
+			<-started
+			n++
+		}
+	}()
+	time.Sleep(2 * time.Millisecond) // the churn under way
+	p := Begin(Config{User: &Nobody})
+	report("begin", p.err)
+	close(stop)
+	fmt.Println("made", <-made)
+	threadStatus(openStatus(), "begun", "CapBnd", "NoNewPrivs")
+	close(block)
+}
+
+// TestBeginThreadsMadeMeanwhile: threads made while Begin cuts the
+// others (cloned from threads cut or not yet) all end up cut.
+func TestBeginThreadsMadeMeanwhile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (to cut the bounding set)")
+	}
+	if cgoEnabled {
+		t.Skip("Begin refuses cgo builds (TestApply checks)")
+	}
+	for round := 0; round < 5; round++ {
+		res := runChild(t, "begin-churn")
+		if res["begin"] != "ok" {
+			t.Fatalf("begin: %s", res["begin"])
+		}
+		threads := 0
+		for k, v := range res {
+			parts := strings.Split(k, ":")
+			if len(parts) != 3 || parts[0] != "begun" {
+				continue
+			}
+			threads++
+			if parts[2] == "CapBnd" && v != "0000000000000000" || parts[2] == "NoNewPrivs" && v != "1" {
+				t.Errorf("round %d, thread %s: %s %s", round, parts[1], parts[2], v)
+			}
+		}
+		if threads < 8 {
+			t.Errorf("round %d: %d status lines (%s threads made during Begin)", round, threads, res["made"])
+		}
 	}
 }

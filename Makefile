@@ -16,11 +16,17 @@ all: build images
 
 include images/images.mk
 
-build: $(KSHIM)
+build: $(KSHIM) bin/kshim-plot
 
 $(KSHIM): $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 	@mkdir -p bin
 	$(GO) build -o $@ ./cmd/kshim
+
+# `kshim faultlat --plot` draws with it (beside kshim): a command of its
+# own so that the plotting library's init is not in kshim's start-up.
+bin/kshim-plot: $(shell find ./cmd/kshim-plot -name '*.go') go.mod go.sum
+	@mkdir -p bin
+	$(GO) build -o $@ ./cmd/kshim-plot
 
 # Install build and test dependencies when missing (CI runs on fresh
 # machines): gcc and a static glibc for the guest images, and Debian's

@@ -28,7 +28,8 @@
 //     ~0.6 ms at start for a 1 GiB one here), the windows g of [a.first,
 //     a.first+a.n), as KVM slot ramSlots+k (RAM's pieces come first:
 //     memory.go); its windows are all read-only or all writable (the
-//     slot's flag). An arena's slot lives as long as the Memory; a free
+//     slot's flag). An arena's slot lives as long as the Memory (the
+//     VM, which goes first, takes it along: closeAll); a free
 //     window's range is the reservation (no host page).
 //   - One MappedFile per host file and access mode: every mapping of the
 //     file shares its windows, so windows in use grow with the distinct
@@ -178,19 +179,23 @@ func (w *fileWindows) page(pa uint64) []byte {
 	return w.slots[i].host[off : off+PageSize : off+PageSize]
 }
 
+// closeAll ends the windows with the memory (Memory.Close): each file is
+// closed and each arena unmapped whole, its windows with it (a release
+// would first map the reservation over each window again, for a range
+// nothing will hand out any more). The arenas' slots are not deleted:
+// the VM goes before its memory (vmm's Machine.Close), and its slots with
+// it; deleting them then was an ioctl on the VM's closed fd, whose number
+// may name another file by then, and deleting them before would cost a
+// slot update each for a VM about to go.
 func (w *fileWindows) closeAll() {
 	for _, f := range w.byKey {
-		f.refs = 1
-		f.release()
+		unix.Close(f.fd)
 	}
-	for i, a := range w.arenas {
-		if w.setSlot != nil {
-			// Deleting a slot cannot fail for a slot we created.
-			_ = w.setSlot(uint32(ramSlots+i), w.base+uint64(a.first)*WindowChunk, 0, 0, false)
-		}
+	clear(w.byKey)
+	for _, a := range w.arenas {
 		unix.Munmap(a.host)
 	}
-	w.arenas, w.slots = nil, nil
+	w.arenas, w.slots, w.open = nil, nil, 0
 }
 
 // reserve maps PROT_NONE memory over length bytes at addr (MAP_FIXED), or

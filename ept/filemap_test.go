@@ -286,3 +286,52 @@ func TestWindowsLeaveHostMaps(t *testing.T) {
 		t.Errorf("a window after the others were released: %v", err)
 	}
 }
+
+// TestCloseEndsWindows: closing the memory closes every mapped file's fd,
+// released or not, and deletes no arena slot (the VM, closed first,
+// takes its slots along; a deletion then was an ioctl on its closed fd).
+func TestCloseEndsWindows(t *testing.T) {
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("no /proc/self/fd: %v", err)
+		}
+		return len(ents)
+	}
+	before := fds()
+	m, err := NewMemory(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := captureSlots(t, m)
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, err := m.MapFile(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mf.Frame(0); err != nil {
+		t.Fatal(err)
+	}
+	if fds() <= before+1 { // the memfd, and the file's own
+		t.Fatalf("a mapped file holds no fd of its own (%d fds, %d before the memory)", fds(), before)
+	}
+	n := len(*calls)
+	m.Close()
+	if got := fds(); got != before {
+		t.Errorf("%d fds after Close, %d before the memory was made", got, before)
+	}
+	for _, c := range (*calls)[n:] {
+		t.Errorf("Close made slot call %+v", c)
+	}
+	if m.MappedFiles() != 0 {
+		t.Errorf("%d mapped files after Close", m.MappedFiles())
+	}
+}

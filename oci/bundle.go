@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -65,15 +66,18 @@ func (e *BundleError) Error() string { return e.msg }
 
 func bundleErr(format string, a ...any) error { return &BundleError{fmt.Sprintf(format, a...)} }
 
-// validSysctl: a parameter name that stays below /proc/sys.
-var validSysctl = regexp.MustCompile(`^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$`)
+// validSysctl: a parameter name that stays below /proc/sys. Compiled at
+// first use (as validID): at init every `kshim run` paid for them.
+var validSysctl = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$`)
+})
 
 // validID is runc's rule for container ids.
-var validID = regexp.MustCompile(`^[\w+\-.]+$`)
+var validID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+\-.]+$`) })
 
 // CheckID refuses ids that could not name a state directory safely.
 func CheckID(id string) error {
-	if id == "" || id == "." || id == ".." || !validID.MatchString(id) || len(id) > 1024 {
+	if id == "" || id == "." || id == ".." || !validID().MatchString(id) || len(id) > 1024 {
 		return fmt.Errorf("invalid container id %q", id)
 	}
 	return nil
@@ -322,7 +326,7 @@ func linuxPlan(p *Plan, l *specs.Linux, warn func(string)) error {
 		// The network namespace is the guest's own (kshim runs in it):
 		// its net.* parameters are the guest's to set. No other kernel
 		// parameter belongs to the guest.
-		if !strings.HasPrefix(k, "net.") || p.Net == "host" || !validSysctl.MatchString(k) {
+		if !strings.HasPrefix(k, "net.") || p.Net == "host" || !validSysctl().MatchString(k) {
 			return bundleErr("config.json: linux.sysctl %s: kshim sets only net.* parameters, and only in the container's own network namespace", k)
 		}
 		if p.Sysctl == nil {

@@ -3,7 +3,8 @@
 // Invariants:
 //   - Every change applies to all threads: setgroups/setresgid/setresuid
 //     through the Go runtime (AllThreadsSyscall since Go 1.16, libc with
-//     cgo), capset and prctl through psx (either way).
+//     cgo), capset and prctl through psx (either way), or Begin's prctls
+//     in one round of signals (execcaps.go).
 //   - The bounding and ambient sets are cut first (cutExecCaps, which
 //     Begin runs when kshim starts: they matter only to a later execve,
 //     and set-up execs nothing that needs them), before the uid changes
@@ -101,17 +102,20 @@ func keptCaps(u *Identity, only []int) uint64 {
 
 // cutExecCaps drops from the bounding set, on every thread, each
 // capability not in keep (what any later exec could ever regain), when
-// kshim may (CAP_SETPCAP), and clears the ambient set. One all-threads
-// call per capability (a stop of the world and a signal to every thread,
-// 40-100 us each here), so it skips those the set already lacks: every
-// thread has the same set, since kshim changes it only on all of them.
+// kshim may (CAP_SETPCAP), clears the ambient set and sets no_new_privs:
+// in one round of signals (cutAllThreads, execcaps.go), or where that
+// cannot start, with one all-threads call per capability (a stop of the
+// world and a signal to every thread each). Either way it skips the
+// capabilities the set already lacks: every thread has the same set,
+// since kshim changes it only on all of them.
 func cutExecCaps(keep uint64) error {
 	eff, _, _, err := capSets()
 	if err != nil {
 		return fmt.Errorf("capget: %w", err)
 	}
+	var drop uint64
 	if eff&(1<<unix.CAP_SETPCAP) != 0 {
-		for c := 0; ; c++ {
+		for c := 0; c < 64; c++ {
 			in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
 			if err == unix.EINVAL {
 				break // past the kernel's last capability
@@ -120,14 +124,25 @@ func cutExecCaps(keep uint64) error {
 				continue // not in the set: nothing to drop
 			}
 			if keep&(1<<c) == 0 {
-				if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c), 0); err != nil {
-					return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
-				}
+				drop |= 1 << c
+			}
+		}
+	}
+	if err := cutAllThreads(drop); err != errNoOneRound {
+		return err
+	}
+	for c := 0; c < 64; c++ {
+		if drop&(1<<c) != 0 {
+			if err := allThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c), 0); err != nil {
+				return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
 			}
 		}
 	}
 	if err := allThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); err != nil && err != unix.EINVAL {
 		return fmt.Errorf("clearing the ambient set: %w", err)
+	}
+	if err := setNoNewPrivs(); err != nil {
+		return fmt.Errorf("no_new_privs: %w", err)
 	}
 	return nil
 }

@@ -26,10 +26,12 @@
 //     instruction and before the guest's image is loaded; every later
 //     thread inherits all four layers (they are per-thread kernel state
 //     copied at clone, or synced by the kernel: setresuid/setgroups by the
-//     Go runtime's AllThreadsSyscall, capabilities and prctls through psx,
-//     seccomp with TSYNC, Landlock with psx or TSYNC). Only the bounding
-//     and ambient sets and no_new_privs come before set-up ends (Begin),
-//     since they matter to nothing but a later execve.
+//     Go runtime's AllThreadsSyscall, capabilities and prctls through psx
+//     (Begin's in one round of signals, checked by one all-threads call:
+//     execcaps.go), seccomp with TSYNC, Landlock with psx or TSYNC).
+//     Only the bounding and ambient sets and no_new_privs come before
+//     set-up ends (Begin), since they matter to nothing but a later
+//     execve.
 //   - The order is forced: capabilities can be dropped only while kshim
 //     still has CAP_SETPCAP/CAP_SETUID (before the uid changes), and the
 //     seccomp filter comes last because it refuses the calls the other
@@ -124,25 +126,19 @@ type Pending struct {
 // before set-up ends: the bounding and ambient sets are cut and
 // no_new_privs is set, on every thread. They limit only what a later
 // execve could gain, and set-up execs nothing that needs them (a
-// process whose set-up then fails just has less to exec with). Each is
-// an all-threads call (one per capability for the bounding set), which
-// stops the world and signals every thread: ~40 us each with the 4
-// threads kshim has when it starts, 60-200 us with the 6-7 it has once
-// set up (its network thread and the vCPU's), so Begin belongs at the
-// start: 1.4 ms instead of 3-6 ms for the bounding set here. (Run in the
-// background while set-up went on instead, the stops of the world
-// slowed the set-up by more than they saved.) Finish does the rest.
+// process whose set-up then fails just has less to exec with). It takes
+// one signal per thread (execcaps.go) and one all-threads call to check
+// them, which stops the world and signals every thread, so Begin belongs
+// at the start, while kshim has the fewest threads. (The bounding set as
+// one all-threads call per capability took ~3 ms here, and run in the
+// background while set-up went on, the stops of the world slowed the
+// set-up by more than they saved.) Finish does the rest.
 func Begin(c Config) *Pending {
 	p := &Pending{keep: keptCaps(c.User, c.FileCaps)}
 	if cgoEnabled {
 		return p // Finish refuses
 	}
-	p.err = cutExecCaps(p.keep)
-	if p.err == nil {
-		if err := setNoNewPrivs(); err != nil {
-			p.err = fmt.Errorf("no_new_privs: %w", err)
-		}
-	}
+	p.err = cutExecCaps(p.keep) // no_new_privs too
 	return p
 }
 

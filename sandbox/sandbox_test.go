@@ -16,8 +16,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -66,6 +68,8 @@ func TestMain(m *testing.M) {
 		applyChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
 	case "begin":
 		beginChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
+	case "begin-churn":
+		beginChurnChild()
 	}
 	os.Exit(0)
 }
@@ -520,8 +524,19 @@ func beginChild(dir string) {
 		}()
 		<-started
 	}
+	var before, after kernelSigaction
+	if err := sigaction(cutSignal, nil, &before); err != nil {
+		panic(err)
+	}
 	p := Begin(Config{User: &Nobody})
 	report("begin", p.err)
+	// The one round of signals did it (the other threads each ran the
+	// handler), and the signal's action is the Go runtime's again.
+	fmt.Println("handled", atomic.LoadUint32(&cutDone), "failed", atomic.LoadUint32(&cutFailed))
+	if err := sigaction(cutSignal, nil, &after); err != nil {
+		panic(err)
+	}
+	fmt.Println("action-restored", before == after && after.handler != cutHandlerPC())
 	files := openStatus()
 	threadStatus(files, "begun", "CapBnd", "CapAmb", "NoNewPrivs", "CapEff")
 	// Finishing as another identity (uid 0 would keep the file
@@ -534,6 +549,16 @@ func beginChild(dir string) {
 		fmt.Println("uid", rep.UID)
 	}
 	threadStatus(files, "finished", "CapBnd", "CapEff", "Seccomp")
+}
+
+// out2line is the line of out that starts with prefix ("" if none).
+func out2line(out, prefix string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
 }
 
 // TestBegin: Begin alone (as kshim runs it when it starts) leaves every
@@ -585,12 +610,83 @@ func TestBegin(t *testing.T) {
 			}
 		}
 	}
-	for _, w := range []string{"begin ok", "finish-other true", "finish ok", "uid 65534"} {
+	var handled, failed int
+	if _, err := fmt.Sscanf(out2line(string(out), "handled "), "handled %d failed %d", &handled, &failed); err != nil ||
+		failed != 0 || handled < 3 {
+		t.Errorf("one round of signals: %d threads handled, %d failed (%v); want the 3 or more others, none failed:\n%s", handled, failed, err, out)
+	}
+	for _, w := range []string{"begin ok", "finish-other true", "finish ok", "uid 65534", "action-restored true"} {
 		if !strings.Contains(string(out), w+"\n") {
 			t.Errorf("want %q in:\n%s", w, out)
 		}
 	}
 	if len(threads) < 8 { // 4 threads or more, before and after
 		t.Errorf("status of %d threads, want 4 or more each time:\n%s", len(threads), out)
+	}
+}
+
+// beginChurnChild runs Begin while new threads keep being made (each
+// goroutine below locks a thread of its own and keeps it), then reports
+// every thread's bounding set and no_new_privs.
+func beginChurnChild() {
+	stop := make(chan struct{})
+	block := make(chan struct{})
+	made := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { made <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			started := make(chan struct{})
+			go func() {
+				runtime.LockOSThread()
+				close(started)
+				<-block
+			}()
+			<-started
+			n++
+		}
+	}()
+	time.Sleep(2 * time.Millisecond) // the churn under way
+	p := Begin(Config{User: &Nobody})
+	report("begin", p.err)
+	close(stop)
+	fmt.Println("made", <-made)
+	threadStatus(openStatus(), "begun", "CapBnd", "NoNewPrivs")
+	close(block)
+}
+
+// TestBeginThreadsMadeMeanwhile: threads made while Begin cuts the
+// others (cloned from threads cut or not yet) all end up cut.
+func TestBeginThreadsMadeMeanwhile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (to cut the bounding set)")
+	}
+	if cgoEnabled {
+		t.Skip("Begin refuses cgo builds (TestApply checks)")
+	}
+	for round := 0; round < 5; round++ {
+		res := runChild(t, "begin-churn")
+		if res["begin"] != "ok" {
+			t.Fatalf("begin: %s", res["begin"])
+		}
+		threads := 0
+		for k, v := range res {
+			parts := strings.Split(k, ":")
+			if len(parts) != 3 || parts[0] != "begun" {
+				continue
+			}
+			threads++
+			if parts[2] == "CapBnd" && v != "0000000000000000" || parts[2] == "NoNewPrivs" && v != "1" {
+				t.Errorf("round %d, thread %s: %s %s", round, parts[1], parts[2], v)
+			}
+		}
+		if threads < 8 {
+			t.Errorf("round %d: %d status lines (%s threads made during Begin)", round, threads, res["made"])
+		}
 	}
 }

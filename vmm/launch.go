@@ -72,6 +72,10 @@ type Config struct {
 	Cwd     string
 	Rlimits map[int]unix.Rlimit
 	Ready   func(*Guest) error
+	// ExitAfter: the caller exits once Launch returns (`kshim run`), so
+	// the guest's last process leaves its memory to the machine's close
+	// and that exit (kernel.Kernel.ExitAfter).
+	ExitAfter bool
 	// MemReserve is the guest-physical memory to reserve when more than
 	// MemSize, so that Guest.SetMemoryLimit can raise the limit up to it
 	// later (`kshim update`). Reserved memory costs no host memory until
@@ -147,6 +151,12 @@ func describeErrno(err error) string {
 
 // Launch runs the program to completion.
 func Launch(c Config) (*Result, error) {
+	res, err := launch(c)
+	c.Stats.Mark(PhaseTornDown) // launch's deferred closes have run
+	return res, err
+}
+
+func launch(c Config) (*Result, error) {
 	f, img, err := openProgram(c.Path)
 	if err != nil {
 		return nil, err
@@ -158,6 +168,7 @@ func Launch(c Config) (*Result, error) {
 		// per capability, each a signal to every thread) now, while
 		// kshim has the fewest threads.
 		confine = sandbox.Begin(*c.Sandbox)
+		c.Stats.Mark(PhaseSandboxBegun)
 	}
 	caller := callerRlimits() // starts a child: before the sandbox
 	// The guest's network namespace is made on the network's own thread
@@ -177,6 +188,7 @@ func Launch(c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.Stats.Mark(PhaseMachineMade)
 	if c.MemReserve > c.MemSize {
 		if err := m.Mem.SetLimit(c.MemSize); err != nil {
 			m.Close()
@@ -206,16 +218,17 @@ func Launch(c Config) (*Result, error) {
 		m.stats, c.Stats.tune, c.Stats.mem = c.Stats, m.tune, m.Mem
 	}
 	m.setupVDSO(c0)
+	c.Stats.Mark(PhaseVCPUMade)
 	// The process first: its root is where the program's interpreter
 	// is looked up.
-	p := kernel.NewProcess(mm, c0.Arch(), exe, c.Log, proc.FS{})
-	p.PhysMem = m.Mem
 	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1}
 	if c.Sandbox != nil && c.Sandbox.User != nil {
 		// A tmpfs belongs to the guest's identity, as a container's to its root.
 		files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID
 	}
-	if err := p.SetFiles(files); err != nil {
+	p, err := kernel.NewProcessFiles(mm, c0.Arch(), exe, c.Log, proc.FS{}, files)
+	p.PhysMem = m.Mem
+	if err != nil {
 		p.Close()
 		var errno unix.Errno
 		if errors.As(err, &errno) {
@@ -223,6 +236,7 @@ func Launch(c Config) (*Result, error) {
 		}
 		return nil, err
 	}
+	c.Stats.Mark(PhaseFilesSet)
 	sb := fs.NewSandbox(fs.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
 	if c.Hostname != "" {
 		if err := sb.SetHostname(c.Hostname); err != nil {
@@ -231,12 +245,14 @@ func Launch(c Config) (*Result, error) {
 		}
 	}
 	k := kernel.NewKernel(m)
+	k.ExitAfter = c.ExitAfter
 	k.Adopt(p, c0)
 	k.SetSandbox(sb)
 	if err := nw.Start(k, p); err != nil {
 		p.Close()
 		return nil, err
 	}
+	c.Stats.Mark(PhaseNetworkReady)
 	// Set-up is done (KVM, memory, the program, the root are open): from
 	// here on kshim runs confined, before it loads the guest's image, so
 	// the image's AT_UID/AT_GID are the identity the guest will see.
@@ -253,6 +269,7 @@ func Launch(c Config) (*Result, error) {
 			return nil, err
 		}
 		c.Log.WithFields(logrus.Fields{"sandbox": rep.String(), "took": time.Since(t0)}).Debug("confined")
+		c.Stats.Mark(PhaseSandboxFinished)
 	}
 	// Probe before loading: its exit is the policy's first measure of an
 	// exit's cost, which decides how much the loader maps ahead.
@@ -260,6 +277,7 @@ func Launch(c Config) (*Result, error) {
 		p.Close()
 		return nil, err
 	}
+	c.Stats.Mark(PhaseProbed)
 	if c.NoASLR {
 		p.SetNoRandomize()
 	}
@@ -308,6 +326,7 @@ func Launch(c Config) (*Result, error) {
 		}
 		return nil, &LoadError{126, fmt.Errorf("%s: %v", c.Path, err)}
 	}
+	c.Stats.Mark(PhaseImageLoaded)
 	if c.Ready != nil {
 		tmpl, err := p.SnapshotFS() // for exec, taken before the guest runs
 		if err != nil {
@@ -360,6 +379,7 @@ func Launch(c Config) (*Result, error) {
 		k.WaitAll()
 	}
 	res.TimedOut = timedOut.Load()
+	c.Stats.Mark(PhaseGuestExited)
 	if err := k.Failure(); err != nil {
 		return nil, err // another task's VMM error ended the guest
 	}

@@ -305,6 +305,8 @@ func (m *Machine) Close() {
 	for _, c := range m.all {
 		c.CPU.Close()
 	}
+	// The VM before its memory: its end deletes the memory's slots
+	// (ept's closeAll leaves them to it).
 	if m.vm != nil {
 		m.vm.Close()
 	}

@@ -66,6 +66,7 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 			t.vmmNS = uint64(nanotime()-t0) - t.guestNS
 			rs.merge(t, c.Flush.Writes()-w0, c.drains-d0)
 		}()
+		rs.markOnce(PhaseGuestStarted)
 	}
 	for !p.Exited {
 		err := c.runGuest()

@@ -3,21 +3,27 @@
 // class mapped, guest page-table flushes, exits, and the split of the
 // run's time between the guest (inside KVM_RUN: guest code plus the
 // hypervisor's own work and transitions) and the VMM (the exit loop and
-// the handlers).
+// the handlers), and the set-up's phases: when each step of Launch ended,
+// from the process's start (estimated) to the first guest instruction and
+// the teardown after the guest's end.
 //
 // Invariants: each task counts into its own taskStats (no locking on the
 // exit path) and merges it into the machine's RunStats when its run loop
 // ends; RunStats is guarded by its mutex. Times are host monotonic
 // nanoseconds (runtime.nanotime), which need no calibration. Collecting
 // costs two clock reads per exit, and nothing when the stats are off
-// (Config.Stats nil).
+// (Config.Stats nil). Phases are marked only by the goroutine running
+// Launch (and the first task's loop, before it runs the guest, which
+// Launch waits for), in the order they happen; a mark takes one clock read.
 package vmm
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -61,11 +67,89 @@ type RunStats struct {
 	flushWrites, drains uint64
 	tune                *guestmm.Tuning
 	mem                 *ept.Memory // its reclaims of page-table frames
+	// procStart is when the process was made (estimated: procStarted);
+	// phases, the set-up's steps as they ended (Mark).
+	procStart time.Time
+	phases    []phase
+}
+
+type phase struct {
+	name string
+	at   time.Time
 }
 
 // NewRunStats returns empty statistics; the wall clock starts now.
 func NewRunStats() *RunStats {
-	return &RunStats{start: time.Now(), t: taskStats{sysOther: map[uint64]*nsCount{}}}
+	now := time.Now()
+	return &RunStats{start: now, procStart: procStarted(now), t: taskStats{sysOther: map[uint64]*nsCount{}}}
+}
+
+// procStarted estimates when the process was made (its fork, exec
+// included) from its main thread's scheduler accounting: the time it has
+// run plus the time it has waited to run, which is all the time since it
+// was made as long as it never slept, as it does not while the Go runtime
+// starts and kshim parses its command line. The kernel gives the start
+// itself only in clock ticks (10 ms). now when the accounting is absent.
+func procStarted(now time.Time) time.Time {
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(os.Getpid()) + "/schedstat")
+	if err != nil {
+		return now
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return now
+	}
+	run, err1 := strconv.ParseInt(f[0], 10, 64)
+	wait, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil || run < 0 || wait < 0 {
+		return now
+	}
+	return now.Add(-time.Duration(run + wait))
+}
+
+// Phase names Launch marks, in order (a step that does not happen, such
+// as the sandbox's with --no-sandbox, has no mark).
+const (
+	PhaseMain            = "main"             // main() entered: the Go runtime and the packages' init done
+	PhaseSandboxBegun    = "sandbox_begun"    // sandbox.Begin: bounding and ambient sets, no_new_privs
+	PhaseMachineMade     = "machine_made"     // the VM, its memory and shared shim pages
+	PhaseVCPUMade        = "vcpu_made"        // the first vCPU, its kernel half, the address space, the vDSO
+	PhaseFilesSet        = "files_set"        // the first process, its root, mounts, devpts, /dev/shm
+	PhaseNetworkReady    = "network_ready"    // the guest's network namespace
+	PhaseSandboxFinished = "sandbox_finished" // identity, Landlock, seccomp
+	PhaseProbed          = "probed"           // the platform probe (syscall path, page-table protocol)
+	PhaseImageLoaded     = "image_loaded"     // the program (and interpreter) loaded, the stack built
+	PhaseGuestStarted    = "guest_started"    // the first KVM_RUN of the program: its first instruction
+	PhaseGuestExited     = "guest_exited"     // the guest's processes have ended
+	PhaseTornDown        = "torn_down"        // the machine closed: Launch returns
+)
+
+// Mark records that the set-up phase name ended now. Nil-safe.
+func (s *RunStats) Mark(name string) { s.MarkAt(name, time.Now()) }
+
+// MarkAt records that phase name ended at t (main() takes its time
+// before the statistics exist).
+func (s *RunStats) MarkAt(name string, t time.Time) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.phases = append(s.phases, phase{name, t})
+	s.mu.Unlock()
+}
+
+// markOnce marks name unless it is marked already (the guest's start, in
+// the first task's loop only).
+func (s *RunStats) markOnce(name string) {
+	t := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.phases {
+		if p.name == name {
+			return
+		}
+	}
+	s.phases = append(s.phases, phase{name, t})
 }
 
 func (s *RunStats) merge(t *taskStats, writes, drains uint64) {
@@ -160,6 +244,17 @@ type StatsReport struct {
 	Exceptions  ExceptionStat   `json:"other_exceptions"`
 	Flushes     FlushStat       `json:"flushes"`
 	FaultAround FaultAroundStat `json:"fault_around"`
+	// Phases are the set-up's and teardown's steps in order, each's end
+	// since the process started (estimated: see procStarted) and its own
+	// length since the previous one's end.
+	Phases []PhaseStat `json:"phases"`
+}
+
+// PhaseStat is one step of Launch.
+type PhaseStat struct {
+	Name string `json:"name"`
+	AtNS int64  `json:"at_ns"` // its end, since the process started
+	NS   int64  `json:"ns"`    // since the previous step's end (the first: since the process started)
 }
 
 // SyscallStat is one syscall's count and VMM time.
@@ -215,7 +310,16 @@ func (s *RunStats) Report() StatsReport {
 		Exits: s.t.exits, Interrupts: s.t.interrupts,
 		Exceptions: ExceptionStat{Count: s.t.otherExc.n, VMMNS: s.t.otherExc.ns},
 		Flushes:    FlushStat{Runs: s.t.flushRuns, Entries: s.flushWrites, Drains: s.drains},
-		Syscalls:   []SyscallStat{}, Faults: []FaultStat{}}
+		Syscalls:   []SyscallStat{}, Faults: []FaultStat{}, Phases: []PhaseStat{}}
+	start := s.procStart
+	if len(s.phases) > 0 && s.phases[0].at.Before(start) {
+		start = s.phases[0].at // the estimate came out late: the main thread slept
+	}
+	prev := start
+	for _, p := range s.phases {
+		r.Phases = append(r.Phases, PhaseStat{p.name, int64(p.at.Sub(start)), int64(p.at.Sub(prev))})
+		prev = p.at
+	}
 	for nr, c := range s.t.sys {
 		if c.n != 0 {
 			r.Syscalls = append(r.Syscalls, SyscallStat{syscallName(uint64(nr)), uint64(nr), c.n, c.ns})
@@ -286,6 +390,12 @@ func (r StatsReport) WriteText(w io.Writer) error {
 	fmt.Fprintln(tw, "syscalls\tcount\t\tVMM time\t")
 	for _, s := range r.Syscalls {
 		fmt.Fprintf(tw, "%s\t%d\t\t%s\t\n", s.Name, s.Count, dur(s.VMMNS))
+	}
+	if len(r.Phases) > 0 {
+		fmt.Fprintln(tw, "phases\tsince start\t\ttook\t")
+		for _, p := range r.Phases {
+			fmt.Fprintf(tw, "%s\t%s\t\t%s\t\n", p.Name, dur(uint64(p.AtNS)), dur(uint64(p.NS)))
+		}
 	}
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"kshim/guestmm"
 )
@@ -75,9 +76,84 @@ func TestStatsReport(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, js.String())
 	}
-	for _, k := range []string{"wall_ns", "guest_ns", "vmm_ns", "exits", "interrupts", "syscalls", "faults", "other_exceptions", "flushes", "fault_around"} {
+	for _, k := range []string{"wall_ns", "guest_ns", "vmm_ns", "exits", "interrupts", "syscalls", "faults", "other_exceptions", "flushes", "fault_around", "phases"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("JSON lacks %q: %s", k, js.String())
+		}
+	}
+}
+
+// TestStatsPhases: marks come out in the order made, each's end since the
+// process started and its own length since the one before, in both
+// formats; the guest's start is counted once however many tasks start.
+func TestStatsPhases(t *testing.T) {
+	rs := NewRunStats()
+	if !rs.procStart.After(time.Time{}) || rs.procStart.After(rs.start) {
+		t.Errorf("process start %v, stats made at %v", rs.procStart, rs.start)
+	}
+	// A start a second ago, so the marks below (2-6 ms after it) come
+	// before the ones taken now.
+	base := time.Now().Add(-time.Second)
+	rs.procStart = base
+	rs.MarkAt(PhaseMain, base.Add(2*time.Millisecond))
+	rs.MarkAt(PhaseSandboxBegun, base.Add(5*time.Millisecond))
+	rs.MarkAt(PhaseMachineMade, base.Add(6*time.Millisecond))
+	rs.markOnce(PhaseGuestStarted)
+	rs.markOnce(PhaseGuestStarted)
+	rs.Mark(PhaseTornDown)
+	var nilStats *RunStats
+	nilStats.Mark(PhaseMain) // stats off: nothing, no panic
+	r := rs.Report()
+	want := []string{PhaseMain, PhaseSandboxBegun, PhaseMachineMade, PhaseGuestStarted, PhaseTornDown}
+	if len(r.Phases) != len(want) {
+		t.Fatalf("phases %+v, want %v", r.Phases, want)
+	}
+	var prev int64
+	for i, p := range r.Phases {
+		if p.Name != want[i] {
+			t.Errorf("phase %d is %q, want %q", i, p.Name, want[i])
+		}
+		if p.AtNS < prev || p.NS != p.AtNS-prev {
+			t.Errorf("phase %q: at %d ns, took %d ns, after the previous at %d ns", p.Name, p.AtNS, p.NS, prev)
+		}
+		prev = p.AtNS
+	}
+	if r.Phases[0].AtNS != 2e6 || r.Phases[1].NS != 3e6 {
+		t.Errorf("phases %+v: want main at 2 ms, sandbox_begun 3 ms after it", r.Phases)
+	}
+
+	// An estimate of the process's start later than main (its thread
+	// slept) starts the phases at main.
+	late := NewRunStats()
+	late.MarkAt(PhaseMain, late.procStart.Add(-time.Millisecond))
+	if p := late.Report().Phases[0]; p.AtNS != 0 || p.NS != 0 {
+		t.Errorf("main before the estimated start: %+v, want at 0", p)
+	}
+
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "phases") || !strings.Contains(text.String(), PhaseSandboxBegun) {
+		t.Errorf("text lacks the phases:\n%s", text.String())
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Phases []struct {
+			Name string `json:"name"`
+			AtNS *int64 `json:"at_ns"`
+			NS   *int64 `json:"ns"`
+		} `json:"phases"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || len(doc.Phases) != len(want) {
+		t.Fatalf("JSON phases %+v (%v):\n%s", doc.Phases, err, js.String())
+	}
+	for i, p := range doc.Phases {
+		if p.Name != want[i] || p.AtNS == nil || p.NS == nil {
+			t.Errorf("JSON phase %d: %+v", i, p)
 		}
 	}
 }

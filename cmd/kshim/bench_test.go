@@ -52,11 +52,15 @@ func kshimBinary(t *testing.T) string {
 	} else {
 		f.Close()
 	}
-	bin := filepath.Join(t.TempDir(), "kshim")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Makefile builds it
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "kshim")
+	// kshim-plot beside it, as `make build` puts it (faultlat --plot).
+	for _, b := range [][2]string{{bin, "."}, {filepath.Join(dir, "kshim-plot"), "../kshim-plot"}} {
+		build := exec.Command("go", "build", "-o", b[0], b[1])
+		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Makefile builds it
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", b[1], err, out)
+		}
 	}
 	return bin
 }

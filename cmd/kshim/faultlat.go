@@ -8,11 +8,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -157,17 +159,19 @@ func cmdFaultlat(args []string) int {
 		}
 		return 0
 	}
+	if *jsonOut || *plot != "" {
+		for _, c := range rep.Classes {
+			c.Samples = &flSamples{KshimVMM: roundAll(c.kv), KshimGuest: roundAll(c.kg), NativeGuest: roundAll(c.ng)}
+		}
+	}
 	if *plot != "" {
-		if err := rep.Plot(*plot); err != nil {
+		if err := plotFaultlat(rep, *plot); err != nil {
 			fmt.Fprintf(os.Stderr, "kshim faultlat: plot: %v\n", err)
 			return 1
 		}
 	}
 	switch {
 	case *jsonOut:
-		for _, c := range rep.Classes {
-			c.Samples = &flSamples{KshimVMM: roundAll(c.kv), KshimGuest: roundAll(c.kg), NativeGuest: roundAll(c.ng)}
-		}
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Println(string(b))
 	case *md:
@@ -176,6 +180,29 @@ func cmdFaultlat(args []string) int {
 		rep.Table(os.Stdout)
 	}
 	return 0
+}
+
+// plotFaultlat draws rep (with its samples) to path with kshim-plot
+// (cmd/kshim-plot), found beside kshim's own binary or else in PATH: the
+// plotting library is not linked into kshim, whose start-up would pay
+// for its init.
+func plotFaultlat(rep *faultlatReport, path string) error {
+	helper := "kshim-plot"
+	if exe, err := os.Executable(); err == nil && exists(filepath.Join(filepath.Dir(exe), helper)) {
+		helper = filepath.Join(filepath.Dir(exe), helper)
+	} else if helper, err = exec.LookPath(helper); err != nil {
+		return fmt.Errorf("kshim-plot, which draws it, is neither beside kshim nor in PATH (make build puts it in bin/): %w", err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(helper, path)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(b), os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", helper, err)
+	}
+	return nil
 }
 
 // guestSamples is bench_faultlat's output.

@@ -64,7 +64,11 @@ commands:
 `)
 }
 
+// mainStart is when main was entered (`run --stats`'s first phase).
+var mainStart time.Time
+
 func main() {
+	mainStart = time.Now()
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)
@@ -222,12 +226,14 @@ func cmdRun(args []string) int {
 	var rs *vmm.RunStats
 	if stats != "" {
 		rs = vmm.NewRunStats()
+		rs.MarkAt(vmm.PhaseMain, mainStart)
 	}
 	res, err := vmm.Launch(vmm.Config{
 		Path: path, Argv: fs.Args(), Env: env, MemSize: size,
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
+		ExitAfter: true, // cmdRun's caller exits with the guest's status
 	})
 	writeStats(os.Stderr, stats, rs)
 	if err != nil {

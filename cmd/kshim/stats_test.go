@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kshim/vmm"
 )
 
 func TestStatsFlag(t *testing.T) {
@@ -80,6 +82,11 @@ func TestRunStats(t *testing.T) {
 			Speculative int   `json:"speculative_pages"`
 			Streaming   int   `json:"streaming_pages"`
 		} `json:"fault_around"`
+		Phases []struct {
+			Name string `json:"name"`
+			AtNS int64  `json:"at_ns"`
+			NS   int64  `json:"ns"`
+		} `json:"phases"`
 	}
 	if err := json.Unmarshal([]byte(errOut), &r); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, errOut)
@@ -112,8 +119,26 @@ func TestRunStats(t *testing.T) {
 		t.Errorf("fault-around policy %+v: want a measured fault and sizes of at least Linux's", r.FaultAround)
 	}
 
+	// The set-up's phases, each once, in Launch's order, none before
+	// the one before it (the sandbox's are there: as root the run is
+	// confined, and unprivileged it still drops capabilities).
+	want := []string{vmm.PhaseMain, vmm.PhaseSandboxBegun, vmm.PhaseMachineMade, vmm.PhaseVCPUMade,
+		vmm.PhaseFilesSet, vmm.PhaseNetworkReady, vmm.PhaseSandboxFinished, vmm.PhaseProbed,
+		vmm.PhaseImageLoaded, vmm.PhaseGuestStarted, vmm.PhaseGuestExited, vmm.PhaseTornDown}
+	if len(r.Phases) != len(want) {
+		t.Errorf("phases %+v, want %v", r.Phases, want)
+	} else {
+		var prev int64
+		for i, p := range r.Phases {
+			if p.Name != want[i] || p.AtNS < prev || p.NS != p.AtNS-prev {
+				t.Errorf("phase %d: %+v, want %q ending at or after %d ns, its length since then", i, p, want[i], prev)
+			}
+			prev = p.AtNS
+		}
+	}
+
 	_, text := run("--stats")
-	for _, want := range []string{"kshim stats: wall ", "exits: ", "flushes: ", "page faults", "syscalls", "exit_group"} {
+	for _, want := range []string{"kshim stats: wall ", "exits: ", "flushes: ", "page faults", "syscalls", "exit_group", "phases", vmm.PhaseSandboxBegun, vmm.PhaseTornDown} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}

@@ -100,6 +100,13 @@ type Kernel struct {
 	// Linux returns with IRET (ReturnSegments); set once before the first
 	// task runs.
 	IRETSelectors bool
+	// ExitAfter: the host process exits once the guest has (`kshim
+	// run`), so the memory of the guest's last task to end is left to
+	// the machine's close and that exit, which free it at once, instead
+	// of being torn down VMA by VMA (frames freed one by one, each file
+	// window released while the VM still tracks it). Set once before the
+	// first task runs.
+	ExitAfter bool
 }
 
 // Counts are the guest's live threads and the last pid it was given
@@ -535,15 +542,21 @@ func (p *Process) exit() {
 		p = l.leader
 	}
 	k := p.Proc.K
+	leave := false
 	if k != nil {
 		k.Mu.Lock()
 		p.noteRSS()          // cputime.go: maxrss
 		p.Proc.mmGone = true // FileShrunk must not touch it any more
+		// No live thread left anywhere (so none to make another
+		// process or share this memory): nothing reads it again.
+		leave = k.ExitAfter && len(k.Threads) == 0
 		k.Mu.Unlock()
 	}
 	p.Proc.Group.timers.stopTimers(true)
 	p.Proc.Group.flushShared() // sigqueue.go: the count of queued siginfos
-	dropMM(p.MM, p.Proc.task)
+	if !leave {
+		dropMM(p.MM, p.Proc.task)
+	}
 	p.Close()
 	if k == nil {
 		return

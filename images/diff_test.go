@@ -134,7 +134,7 @@ var programs = []prog{
 	{bin: "mm_sparse", kshimArgs: []string{"--mem", "64M"}},
 	// Page-table frames of ended processes are used again (ept
 	// reclaimTables): thousands of processes in a small memory.
-	{bin: "mm_forkloop", args: []string{"2000"}, kshimArgs: []string{"--mem", "16M"}},
+	{bin: "mm_forkloop", args: []string{"2000", "8"}, kshimArgs: []string{"--mem", "16M"}},
 	{bin: "mm_reclaim", args: []string{"600"}, kshimArgs: []string{"--mem", "8M"}},
 
 	// Processes and threads.

@@ -84,7 +84,9 @@ type Process struct {
 	InSyscall atomic.Bool
 	Sig       signals
 	TidAddr   uint64
-	Warned    map[uint64]bool
+	// Warned: what was logged once (WarnOnce), by a key the caller makes
+	// of a guest-chosen number.
+	Warned map[uint64]bool
 	// warnedWhat: features logged as unimplemented (unimplemented).
 	warnedWhat map[string]bool
 
@@ -121,6 +123,27 @@ type ProcFS interface {
 }
 
 // LookupProc looks up the components after "/proc" in kshim's /proc.
+// maxWarned bounds Warned: its keys are numbers the guest picks (syscall
+// numbers, ioctl requests, prctl options), and one entry for each number
+// tried grew kshim by ~60 bytes a call (135 MiB after 2 million unknown
+// syscall numbers), host memory --mem does not bound. Past it nothing
+// new is logged.
+const maxWarned = 256
+
+// WarnOnce reports whether key is new, marking it: the caller logs the
+// first use of something unimplemented, once per key, for at most
+// maxWarned keys per task.
+func (p *Process) WarnOnce(key uint64) bool {
+	if p.Warned[key] || len(p.Warned) >= maxWarned {
+		return false
+	}
+	if p.Warned == nil {
+		p.Warned = map[uint64]bool{}
+	}
+	p.Warned[key] = true
+	return true
+}
+
 func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolved, error) {
 	return p.ProcFS.Lookup(p, comps, flags, mode)
 }

@@ -188,6 +188,8 @@ var programs = []prog{
 	{bin: "dev_links"}, // /dev/fd, /dev/std*: symlinks to lstat and readlink, the fds to open (fs/fsmount.go walk)
 	{bin: "dev_links", name: "dev_links_nomount", kshimArgs: []string{"--no-shm"}}, // the same without a mount table (fs/fspath.go LookupAbs)
 	{bin: "dev_links", name: "dev_links_rel", args: []string{"rel"}},               // and relative to /dev (fs/fsmount.go walk)
+	// Hostile paths through them and /proc/thread-self: ".." chains, loops, long names, from a thread too.
+	{bin: "dev_hostile"},
 	{bin: "fs_errno"},
 	{bin: "fs_proc"},
 	{bin: "proc_sys"}, // /proc/uptime, loadavg, stat (proc/sysfiles.go)

@@ -89,6 +89,8 @@ type Process struct {
 	Warned map[uint64]bool
 	// warnedWhat: features logged as unimplemented (unimplemented).
 	warnedWhat map[string]bool
+	// procNesting: LookupProc calls under way on the task's goroutine.
+	procNesting int
 
 	Rlimits    map[int]unix.Rlimit
 	RobustList uint64
@@ -144,7 +146,21 @@ func (p *Process) WarnOnce(key uint64) bool {
 	return true
 }
 
+// maxProcNesting bounds lookups in /proc started while one runs (a
+// link there, /proc/self/fd/N, cwd, /dev/fd, leads to a walk that may
+// reach /proc again): each level follows at least one link, so past
+// Linux's 40 (MAXSYMLINKS) it is ELOOP. A symlink "loop" ->
+// "/dev/fd/N/loop" in the directory on fd N recursed until kshim itself
+// ran out of fds (EMFILE for every process, one held per level).
+const maxProcNesting = 40
+
+// LookupProc looks up the components after "/proc" in kshim's /proc.
 func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	if p.procNesting >= maxProcNesting {
+		return fs.Resolved{FD: -1}, unix.ELOOP
+	}
+	p.procNesting++
+	defer func() { p.procNesting-- }()
 	return p.ProcFS.Lookup(p, comps, flags, mode)
 }
 

@@ -136,6 +136,9 @@ var programs = []prog{
 	// reclaimTables): thousands of processes in a small memory.
 	{bin: "mm_forkloop", args: []string{"2000", "8"}, kshimArgs: []string{"--mem", "16M"}},
 	{bin: "mm_reclaim", args: []string{"600"}, kshimArgs: []string{"--mem", "8M"}},
+	// The drops while other processes' threads run and check their memory, fork from
+	// threaded processes, vfork+exec, MAP_SHARED anonymous and /dev/shm pages.
+	{bin: "mm_reclaim_mt", args: []string{"80", "3"}, kshimArgs: []string{"--mem", "12M"}},
 
 	// Processes and threads.
 	{bin: "proc_fork"},

@@ -24,7 +24,7 @@ func TestStatsReport(t *testing.T) {
 	a, b := &taskStats{}, &taskStats{}
 	a.syscall(110, 3000)
 	a.syscall(110, 1000)
-	b.syscall(1, 5000)
+	b.syscall(1<<32|1, 5000) // the call Linux runs: RAX's low 32 bits
 	b.syscall(9999, 700)
 	a.faults[faultSlot(guestmm.Resolved, guestmm.KindFile)] = struct{ n, pages, ns uint64 }{2, 130, 4000}
 	b.faults[faultSlot(guestmm.SegvMapErr, guestmm.KindNone)].n = 1

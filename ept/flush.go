@@ -54,9 +54,13 @@ var ErrFlushFull = errors.New("page-table flush queue full")
 type FlushQueue struct {
 	// mu guards the VMM side: another vCPU's thread may queue into this
 	// queue while this vCPU is stopped (ept's shared address spaces).
-	mu   sync.Mutex
-	area []byte
-	max  int
+	mu sync.Mutex
+	// area is the area's first page (the header); pages all of it, a
+	// page at a time: the VMM's views of its frames need not be
+	// consecutive (NewFlushQueuePages). A slot never straddles two.
+	area  []byte
+	pages [][]byte
+	max   int
 	// pending holds the guest-physical addresses of entries with a queued
 	// write, so later writes to them are queued behind (not before) it.
 	pending map[uint64]struct{}
@@ -188,7 +192,24 @@ func (q *FlushQueue) Writes() uint64 {
 
 // NewFlushQueue uses area, the VMM's view of the flush area.
 func NewFlushQueue(area []byte) *FlushQueue {
-	return &FlushQueue{area: area, max: (len(area) - flushHeader) / 8, pending: map[uint64]struct{}{}}
+	var pages [][]byte
+	for len(area) > PageSize {
+		pages, area = append(pages, area[:PageSize:PageSize]), area[PageSize:]
+	}
+	return NewFlushQueuePages(append(pages, area))
+}
+
+// NewFlushQueuePages uses the flush area whose pages the VMM sees at
+// pages (each PageSize long but the last): a vCPU's flush area is 64
+// frames, which once guest memory has been used and freed in pieces need
+// not lie side by side (ept AllocRun), while the guest sees them at
+// consecutive addresses through its page tables.
+func NewFlushQueuePages(pages [][]byte) *FlushQueue {
+	n := 0
+	for _, p := range pages {
+		n += len(p)
+	}
+	return &FlushQueue{area: pages[0], pages: pages, max: (n - flushHeader) / 8, pending: map[uint64]struct{}{}}
 }
 
 // Len returns how many slots of queued writes wait for the guest (0: none).
@@ -330,11 +351,17 @@ func (q *FlushQueue) putInvlpg(n int, va uint64) {
 }
 
 func (q *FlushQueue) put(slot int, v uint64) {
-	le.PutUint64(q.area[flushHeader+8*slot:], v)
+	le.PutUint64(q.slot(slot), v)
 }
 
 func (q *FlushQueue) get(slot int) uint64 {
-	return le.Uint64(q.area[flushHeader+8*slot:])
+	return le.Uint64(q.slot(slot))
+}
+
+// slot is the VMM's view of a slot's 8 bytes.
+func (q *FlushQueue) slot(slot int) []byte {
+	off := flushHeader + 8*slot
+	return q.pages[off/PageSize][off%PageSize:]
 }
 
 // fullFlushRun: once a record is longer than this, the flush ends with a

@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -422,13 +423,21 @@ func (m *Memory) Reclaims() int {
 	return m.reclaims
 }
 
-// AllocRun returns n consecutive never-used frames, each with one
-// reference (for multi-page areas the VMM views as one slice).
+// AllocRun returns n consecutive zeroed frames, each with one reference
+// (for multi-page areas the VMM views as one slice: a new vCPU's): never-
+// used ones while there are enough, else a run of returned ones
+// (allocFreedRun). Once a guest has touched all of its memory (which
+// reclaimTables makes the normal state of a long run), never-used frames
+// are gone for good, and a vCPU beyond the most the guest had at once
+// must still be had (a fork after thousands of ended processes).
 func (m *Memory) AllocRun(n int) (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	size := uint64(n) * PageSize
-	if m.next+size > m.size || (m.used+uint64(len(m.warm))+m.charged)*PageSize+size > m.limit {
+	if m.next+size > m.size {
+		return m.allocFreedRun(n)
+	}
+	if (m.used+uint64(len(m.warm))+m.charged)*PageSize+size > m.limit {
 		return 0, ErrNoMemory
 	}
 	if err := m.register(m.next + size); err != nil {
@@ -442,6 +451,59 @@ func (m *Memory) AllocRun(n int) (uint64, error) {
 	m.next += size
 	m.used += uint64(n)
 	return pa, nil
+}
+
+// allocFreedRun is AllocRun once never-used frames are too few: n
+// consecutive returned frames (warm or free; a retired one only after a
+// drop of every shadow has made it free, reclaimTables), zeroed. It
+// scans every frame, which is paid only for a vCPU beyond the most the
+// guest had before. The budget is alloc's: frames in use and charges;
+// warm frames past it go back to the host. m.mu held.
+func (m *Memory) allocFreedRun(n int) (uint64, error) {
+	if m.used+m.charged+uint64(n) > m.limit/PageSize {
+		return 0, ErrNoMemory
+	}
+	pa, ok := m.findFreedRun(n)
+	if !ok && m.reclaimTables() {
+		pa, ok = m.findFreedRun(n)
+	}
+	if !ok {
+		return 0, ErrNoMemory
+	}
+	end := pa + uint64(n)*PageSize
+	in := func(f uint64) bool { return f >= pa && f < end }
+	m.warm = slices.DeleteFunc(m.warm, in)
+	m.free = slices.DeleteFunc(m.free, in)
+	clear(m.host[pa:end]) // warm frames hold what they held (free1)
+	for f := pa; f < end; f += PageSize {
+		m.refs[f/PageSize] = 1
+	}
+	m.used += uint64(n)
+	m.trimWarm()
+	return pa, nil
+}
+
+// findFreedRun returns the first of n consecutive frames that are warm or
+// free. m.mu held.
+func (m *Memory) findFreedRun(n int) (uint64, bool) {
+	avail := make([]bool, m.next/PageSize)
+	for _, f := range m.warm {
+		avail[f/PageSize] = true
+	}
+	for _, f := range m.free {
+		avail[f/PageSize] = true
+	}
+	run := 0
+	for i, ok := range avail {
+		if !ok {
+			run = 0
+			continue
+		}
+		if run++; run == n {
+			return uint64(i+1-n) * PageSize, true
+		}
+	}
+	return 0, false
 }
 
 func (m *Memory) checkFrame(pa uint64, op string) {

@@ -251,3 +251,98 @@ func TestReclaimTables(t *testing.T) {
 		t.Fatalf("a drop with nothing retired: %d reclaims, want 1", m.Reclaims())
 	}
 }
+
+// TestAllocRunFreed: once every frame has been handed out at least once,
+// AllocRun (a new vCPU's areas) takes a run of returned frames, warm or
+// given back, zeroed; a run of retired table frames after a drop of
+// every shadow; and fails only when no run of free frames is left.
+func TestAllocRunFreed(t *testing.T) {
+	const pages = 64
+	m, err := NewMemory(pages * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	drops := 0
+	if err := m.SetSlotFunc(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		if size == 0 {
+			drops++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var frames []uint64
+	for i := 0; i < pages; i++ {
+		alloc := m.Alloc
+		if i >= 40 && i < 44 {
+			alloc = m.AllocTable
+		}
+		pa, err := alloc()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if pa != uint64(i)*PageSize {
+			t.Fatalf("frame %d at %#x: the test wants them in order", i, pa)
+		}
+		m.Page(pa)[100] = 0xee
+		frames = append(frames, pa)
+	}
+	// Every other frame of 0..15 returned: no run of 2.
+	for i := 0; i < 16; i += 2 {
+		m.Free(frames[i])
+	}
+	if _, err := m.AllocRun(2); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("AllocRun(2) with no two free frames side by side: %v, want ErrNoMemory", err)
+	}
+	// Frames 20..23 returned (warm: they keep their bytes until reused).
+	for i := 20; i < 24; i++ {
+		m.Free(frames[i])
+	}
+	pa, err := m.AllocRun(4)
+	if err != nil {
+		t.Fatalf("AllocRun(4) with frames 20..23 free: %v", err)
+	}
+	if pa != frames[20] {
+		t.Fatalf("AllocRun(4) = %#x, want frame 20 (%#x)", pa, frames[20])
+	}
+	for i := 20; i < 24; i++ {
+		if m.Refs(frames[i]) != 1 || !allZero(m.Page(frames[i])) {
+			t.Fatalf("frame %d of the run: %d refs, zero %v", i, m.Refs(frames[i]), allZero(m.Page(frames[i])))
+		}
+	}
+	// The run's frames are no longer free: single frames come from 0..15.
+	for i := 0; i < 8; i++ {
+		f, err := m.Alloc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f >= frames[16] || f%(2*PageSize) != 0 {
+			t.Fatalf("Alloc after the run = %#x, want an even frame below 16", f)
+		}
+	}
+	// The table frames 40..43, retired: a run only after a drop.
+	for i := 40; i < 44; i++ {
+		m.FreeTable(frames[i])
+	}
+	if pa, err = m.AllocRun(4); err != nil || pa != frames[40] {
+		t.Fatalf("AllocRun(4) with table frames 40..43 retired: %#x, %v; want frame 40", pa, err)
+	}
+	if drops != 1 || m.Reclaims() != 1 {
+		t.Fatalf("%d slot deletions, %d reclaims; want one drop", drops, m.Reclaims())
+	}
+	for i := 40; i < 44; i++ {
+		if !allZero(m.Page(frames[i])) {
+			t.Fatalf("reclaimed frame %d not zero", i)
+		}
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}

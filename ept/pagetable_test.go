@@ -347,3 +347,40 @@ func TestDetachAfterFree(t *testing.T) {
 		t.Errorf("frame %#x has %d references, want 1", first, n)
 	}
 }
+
+// TestFlushQueuePages: a flush area the VMM sees as separate pages (a
+// vCPU's, from frames not side by side) holds, page by page, the bytes a
+// contiguous one does for the same writes, records crossing pages; and
+// it is full at the same point.
+func TestFlushQueuePages(t *testing.T) {
+	const pages = 3
+	area := make([]byte, pages*PageSize)
+	one := NewFlushQueue(area)
+	var parts [][]byte
+	for i := 0; i < pages; i++ {
+		parts = append(parts, make([]byte, PageSize))
+	}
+	split := NewFlushQueuePages(parts)
+	n := 0
+	for ; ; n++ {
+		va := uint64(0x400000 + n*PageSize)
+		e1, e2 := one.Invlpg(va), split.Invlpg(va)
+		if (e1 == nil) != (e2 == nil) {
+			t.Fatalf("invlpg %d: %v contiguous, %v in pages", n, e1, e2)
+		}
+		if e1 != nil {
+			break
+		}
+	}
+	if n < 2*PageSize/(8*recordSlots) {
+		t.Fatalf("full after %d records: the pages were not all used", n)
+	}
+	for i, p := range parts {
+		if string(p) != string(area[i*PageSize:(i+1)*PageSize]) {
+			t.Fatalf("page %d of the split area differs from the contiguous one", i)
+		}
+	}
+	if one.Len() != split.Len() || one.Len() != n*recordSlots {
+		t.Fatalf("lengths %d and %d, want %d", one.Len(), split.Len(), n*recordSlots)
+	}
+}

@@ -134,8 +134,11 @@ var programs = []prog{
 	{bin: "mm_sparse", kshimArgs: []string{"--mem", "64M"}},
 	// Page-table frames of ended processes are used again (ept
 	// reclaimTables): thousands of processes in a small memory.
-	{bin: "mm_forkloop", args: []string{"2000"}, kshimArgs: []string{"--mem", "16M"}},
+	{bin: "mm_forkloop", args: []string{"2000", "8"}, kshimArgs: []string{"--mem", "16M"}},
 	{bin: "mm_reclaim", args: []string{"600"}, kshimArgs: []string{"--mem", "8M"}},
+	// The drops while other processes' threads run and check their memory, fork from
+	// threaded processes, vfork+exec, MAP_SHARED anonymous and /dev/shm pages.
+	{bin: "mm_reclaim_mt", args: []string{"80", "3"}, kshimArgs: []string{"--mem", "12M"}},
 
 	// Processes and threads.
 	{bin: "proc_fork"},
@@ -188,6 +191,8 @@ var programs = []prog{
 	{bin: "dev_links"}, // /dev/fd, /dev/std*: symlinks to lstat and readlink, the fds to open (fs/fsmount.go walk)
 	{bin: "dev_links", name: "dev_links_nomount", kshimArgs: []string{"--no-shm"}}, // the same without a mount table (fs/fspath.go LookupAbs)
 	{bin: "dev_links", name: "dev_links_rel", args: []string{"rel"}},               // and relative to /dev (fs/fsmount.go walk)
+	// Hostile paths through them and /proc/thread-self: ".." chains, loops, long names, from a thread too.
+	{bin: "dev_hostile"},
 	{bin: "fs_errno"},
 	{bin: "fs_proc"},
 	{bin: "proc_sys"}, // /proc/uptime, loadavg, stat (proc/sysfiles.go)

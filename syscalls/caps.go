@@ -210,8 +210,7 @@ func prctlAmbient(a *args) (uint64, error) {
 }
 
 func warnOnce(p *kernel.Process, key uint64, msg string) {
-	if !p.Warned[key] {
-		p.Warned[key] = true
+	if p.WarnOnce(key) {
 		p.Log.Warn(msg)
 	}
 }

@@ -162,8 +162,7 @@ func sysFcntl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	// F_SETOWN, F_SETSIG, F_SETLEASE, F_NOTIFY would have the host signal
 	// kshim, not the guest: refused until signals can be routed.
 	key := 2<<32 | uint64(uint32(cmd))
-	if !p.Warned[key] {
-		p.Warned[key] = true
+	if p.WarnOnce(key) {
 		p.Log.WithField("cmd", cmd).Debug("unsupported fcntl: EINVAL")
 	}
 	return 0, unix.EINVAL

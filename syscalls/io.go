@@ -483,8 +483,7 @@ func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if r, err, ok := sockIoctl(p, e.Host, req, arg); ok { // socket.go
 		return r, err
 	}
-	if !p.Warned[1<<32|req] {
-		p.Warned[1<<32|req] = true
+	if p.WarnOnce(1<<32 | req) {
 		p.Log.WithField("request", req).Debug("unsupported ioctl: ENOTTY")
 	}
 	return 0, unix.ENOTTY

@@ -106,8 +106,7 @@ func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	case unix.PR_CAP_AMBIENT:
 		return prctlAmbient(a)
 	}
-	if key := 2<<32 | a[0]; !p.Warned[key] {
-		p.Warned[key] = true
+	if p.WarnOnce(2<<32 | a[0]) {
 		p.Log.WithField("option", a[0]).Debug("unimplemented prctl option: EINVAL")
 	}
 	return 0, unix.EINVAL

@@ -208,8 +208,7 @@ func Syscall(p *kernel.Process, r *kernel.Regs) {
 	a := args{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
 	h, ok := table[uint64(uint32(nr))]
 	if !ok {
-		if !p.Warned[nr] {
-			p.Warned[nr] = true
+		if p.WarnOnce(nr) {
 			p.Log.WithField("nr", nr).Debug("unimplemented syscall: ENOSYS")
 		}
 		r.RAX = negErrno(unix.ENOSYS)

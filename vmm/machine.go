@@ -226,10 +226,24 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 	}
 	c := &VCPU{m: m, own: map[uint64]uint64{}}
 	// Each multi-page area gets consecutive frames, so it has one VMM-side
-	// slice.
+	// slice; but the flush area, which the VMM sees a page at a time
+	// (ept.NewFlushQueuePages), so that a vCPU made after guest memory
+	// has been used and freed in pieces needs no run of 64 free frames.
 	var err error
 	for _, p := range shimPages {
 		if !p.perCPU {
+			continue
+		}
+		if p.va == boot.FlushArea {
+			for i := 0; i < p.pages && err == nil; i++ {
+				var pa uint64
+				if pa, err = m.Mem.Alloc(); err == nil {
+					c.own[p.va+uint64(i)*ept.PageSize] = pa
+				}
+			}
+			if err != nil {
+				break
+			}
 			continue
 		}
 		pa, aerr := m.Mem.AllocRun(p.pages)
@@ -247,7 +261,11 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 	}
 	copy(c.page(boot.GDTAddr), boot.GDT())
 	copy(c.area(boot.TSSAddr, boot.TSSPages*ept.PageSize), boot.TSS())
-	c.Flush = ept.NewFlushQueue(c.area(boot.FlushArea, boot.FlushAreaSize))
+	flush := make([][]byte, boot.FlushAreaSize/ept.PageSize)
+	for i := range flush {
+		flush[i] = c.page(boot.FlushArea + uint64(i)*ept.PageSize)
+	}
+	c.Flush = ept.NewFlushQueuePages(flush)
 	c.Flush.Drain = c.drain
 	c.Flush.SetHostWrites(m.hostWrites) // false until probed: pteprobe.go sets every vCPU's
 	c.Flush.SetInvalidate(m.invalMem(), m.invalMax)

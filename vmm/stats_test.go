@@ -25,7 +25,7 @@ func TestStatsReport(t *testing.T) {
 	a, b := &taskStats{}, &taskStats{}
 	a.syscall(110, 3000)
 	a.syscall(110, 1000)
-	b.syscall(1, 5000)
+	b.syscall(1<<32|1, 5000) // the call Linux runs: RAX's low 32 bits
 	b.syscall(9999, 700)
 	a.faults[faultSlot(guestmm.Resolved, guestmm.KindFile)] = struct{ n, pages, ns uint64 }{2, 130, 4000}
 	b.faults[faultSlot(guestmm.SegvMapErr, guestmm.KindNone)].n = 1
@@ -155,5 +155,39 @@ func TestStatsPhases(t *testing.T) {
 		if p.Name != want[i] || p.AtNS == nil || p.NS == nil {
 			t.Errorf("JSON phase %d: %+v", i, p)
 		}
+	}
+}
+
+// TestStatsOtherSyscallsBounded: the guest chooses syscall numbers, and
+// numbers outside the table are counted one by one only up to
+// maxOtherSyscalls (per task and merged); the rest share one row, and no
+// call goes uncounted.
+func TestStatsOtherSyscallsBounded(t *testing.T) {
+	rs := NewRunStats()
+	const calls = 10000
+	for k := 0; k < 2; k++ {
+		ts := &taskStats{}
+		for i := 0; i < calls; i++ {
+			ts.syscall(uint64(100000+k*calls/2+i), 10)
+		}
+		if len(ts.sysOther) > maxOtherSyscalls {
+			t.Fatalf("task %d counts %d numbers one by one, want at most %d", k, len(ts.sysOther), maxOtherSyscalls)
+		}
+		rs.merge(ts, 0, 0)
+	}
+	r := rs.Report()
+	if len(r.Syscalls) > maxOtherSyscalls+1 {
+		t.Fatalf("%d syscall rows, want at most %d", len(r.Syscalls), maxOtherSyscalls+1)
+	}
+	var n uint64
+	rest := false
+	for _, s := range r.Syscalls {
+		n += s.Count
+		if s.Name == OtherSyscalls && s.NR == OtherSyscallsNR {
+			rest = true
+		}
+	}
+	if n != 2*calls || !rest {
+		t.Fatalf("rows count %d calls (want %d), a %s row: %v", n, 2*calls, OtherSyscalls, rest)
 	}
 }

@@ -84,9 +84,13 @@ type Process struct {
 	InSyscall atomic.Bool
 	Sig       signals
 	TidAddr   uint64
-	Warned    map[uint64]bool
+	// Warned: what was logged once (WarnOnce), by a key the caller makes
+	// of a guest-chosen number.
+	Warned map[uint64]bool
 	// warnedWhat: features logged as unimplemented (unimplemented).
 	warnedWhat map[string]bool
+	// procNesting: LookupProc calls under way on the task's goroutine.
+	procNesting int
 
 	Rlimits    map[int]unix.Rlimit
 	RobustList uint64
@@ -121,7 +125,42 @@ type ProcFS interface {
 }
 
 // LookupProc looks up the components after "/proc" in kshim's /proc.
+// maxWarned bounds Warned: its keys are numbers the guest picks (syscall
+// numbers, ioctl requests, prctl options), and one entry for each number
+// tried grew kshim by ~60 bytes a call (135 MiB after 2 million unknown
+// syscall numbers), host memory --mem does not bound. Past it nothing
+// new is logged.
+const maxWarned = 256
+
+// WarnOnce reports whether key is new, marking it: the caller logs the
+// first use of something unimplemented, once per key, for at most
+// maxWarned keys per task.
+func (p *Process) WarnOnce(key uint64) bool {
+	if p.Warned[key] || len(p.Warned) >= maxWarned {
+		return false
+	}
+	if p.Warned == nil {
+		p.Warned = map[uint64]bool{}
+	}
+	p.Warned[key] = true
+	return true
+}
+
+// maxProcNesting bounds lookups in /proc started while one runs (a
+// link there, /proc/self/fd/N, cwd, /dev/fd, leads to a walk that may
+// reach /proc again): each level follows at least one link, so past
+// Linux's 40 (MAXSYMLINKS) it is ELOOP. A symlink "loop" ->
+// "/dev/fd/N/loop" in the directory on fd N recursed until kshim itself
+// ran out of fds (EMFILE for every process, one held per level).
+const maxProcNesting = 40
+
+// LookupProc looks up the components after "/proc" in kshim's /proc.
 func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	if p.procNesting >= maxProcNesting {
+		return fs.Resolved{FD: -1}, unix.ELOOP
+	}
+	p.procNesting++
+	defer func() { p.procNesting-- }()
 	return p.ProcFS.Lookup(p, comps, flags, mode)
 }
 

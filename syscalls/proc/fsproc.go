@@ -233,11 +233,16 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 			},
 			Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
 				p := o.(*kernel.Process)
-				q := v.q
-				if q == nil {
-					q = p
+				var c fs.Cwd
+				var err error
+				if v.q == nil {
+					// The reader's own, read directly (view): Peek
+					// knows a process by its leader, and found a
+					// non-leader thread gone (ESRCH).
+					c, err = fs.CwdOf(&p.Task)
+				} else {
+					c, err = cwdOf(p, v.q)
 				}
-				c, err := cwdOf(p, q)
 				if err != nil {
 					return fs.Resolved{FD: -1}, err
 				}
@@ -471,8 +476,18 @@ func lookupTree(p *kernel.Process, root *fs.ProcNode, comps []string, flags int,
 		rest := comps[i+1:]
 		last := strings.Join(rest, "") == ""
 		if child.IsLink() && (!last || trailing || flags&unix.O_NOFOLLOW == 0) {
-			if child.Follow == nil { // /proc/self
-				stack = append(stack, procPidDir(p))
+			if child.Follow == nil { // /proc/self, /proc/thread-self
+				dir := procPidDir(p)
+				stack = append(stack, dir)
+				if child.Path == "/proc/thread-self" {
+					// PID/task/TID: ".." leads to task/, then PID/.
+					task := dir.Child(p, "task")
+					tid := task.Child(p, abi.Itoa(p.Tid))
+					if tid == nil {
+						return fail(unix.ENOENT)
+					}
+					stack = append(stack, task, tid)
+				}
 				continue
 			}
 			r := strings.Join(rest, "/")
@@ -554,6 +569,12 @@ func followFD(p *kernel.Process, e fs.FDEntry, rest string, flags int, mode uint
 	var h int
 	var err error
 	if flags&unix.O_PATH != 0 {
+		// The same file, no reopen: so the host checks no O_DIRECTORY
+		// (chdir's lookup), which Linux's walk does.
+		var st unix.Stat_t
+		if flags&unix.O_DIRECTORY != 0 && unix.Fstat(e.Host, &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return fs.Resolved{FD: -1}, unix.ENOTDIR
+		}
 		h, err = unix.FcntlInt(uintptr(e.Host), unix.F_DUPFD_CLOEXEC, 0)
 	} else {
 		// The host's magic link to kshim's own fd: the file the guest

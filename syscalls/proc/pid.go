@@ -101,6 +101,9 @@ func pidFile(q *kernel.Process, dir, name string) *fs.ProcNode {
 
 var pidFiles = []string{"cmdline", "comm", "limits", "stat", "status"}
 
+// threadFiles are the names in /proc/PID/task/TID: /proc/PID's but task.
+var threadFiles = []string{"cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "limits", "maps", "mountinfo", "mounts", "root", "stat", "status"}
+
 // rlimitNames are /proc/PID/limits' rows, by resource number, with their
 // units (fs/proc/base.c's lnames).
 var rlimitNames = [kernel.RlimNLimits][2]string{
@@ -138,7 +141,9 @@ func procPidLimits(q *kernel.Process) []byte {
 }
 
 // procTaskDir is /proc/PID/task: one directory per thread, with the
-// process's files (kshim keeps no per-thread state they show apart).
+// process's files but task/ (kshim keeps no per-thread state they show
+// apart): its links (cwd, exe, root, fd/N) too, as Linux's, which
+// /proc/thread-self leads to.
 func procTaskDir(q *kernel.Process, dir string) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: dir, Mode: procDirMode,
@@ -168,9 +173,19 @@ func procTaskDir(q *kernel.Process, dir string) *fs.ProcNode {
 			for _, t := range in.Tids {
 				if abi.Itoa(t) == name {
 					tdir := dir + "/" + name
-					return &fs.ProcNode{Path: tdir, Mode: procDirMode,
-						Names: func(fs.FileOwner) []string { return pidFiles },
-						Child: func(_ fs.FileOwner, n string) *fs.ProcNode { return pidFile(q, tdir, n) }}
+					v := view{q}
+					return &fs.ProcNode{Path: tdir, Mode: procDirMode, Of: v.of(),
+						Names: func(fs.FileOwner) []string { return threadFiles },
+						Child: func(_ fs.FileOwner, n string) *fs.ProcNode {
+							if n == "task" {
+								return nil
+							}
+							c := pidChild(v, tdir, n)
+							if c != nil {
+								c.Of = v.of()
+							}
+							return c
+						}}
 				}
 			}
 			return nil

@@ -37,23 +37,37 @@ static const char *kind(mode_t m)
 	}
 	return "?";
 }
-/* replace pid and tid digits in s for printing */
+/* scrub replaces the path components of s that are the pid or the tid
+ * with PID and TID (whole components only: a literal such as
+ * /dev/fd/4294967301 is left as it is whatever the pid). */
 static void scrub(char *s)
 {
-	char out[8192]; size_t o = 0;
+	char out[8192];
+	size_t o = 0;
 	for (size_t i = 0; s[i] && o < sizeof out - 8;) {
-		size_t lp = strlen(pidstr), lt = strlen(tidstr);
-		if (!strncmp(s + i, tidstr, lt) && strcmp(tidstr, pidstr)) { memcpy(out + o, "TID", 3); o += 3; i += lt; }
-		else if (!strncmp(s + i, pidstr, lp)) { memcpy(out + o, "PID", 3); o += 3; i += lp; }
-		else out[o++] = s[i++];
+		if (s[i] == '/' || (i > 0 && s[i - 1] != '/')) {
+			out[o++] = s[i++];
+			continue;
+		}
+		size_t n = strcspn(s + i, "/");
+		if (n == strlen(tidstr) && !strncmp(s + i, tidstr, n) && strcmp(tidstr, pidstr)) {
+			memcpy(out + o, "TID", 3), o += 3, i += n;
+		} else if (n == strlen(pidstr) && !strncmp(s + i, pidstr, n)) {
+			memcpy(out + o, "PID", 3), o += 3, i += n;
+		} else {
+			memcpy(out + o, s + i, n), o += n, i += n;
+		}
 	}
-	out[o] = 0; strcpy(s, out);
+	out[o] = 0;
+	strcpy(s, out);
 }
-static void probe(int dirfd, const char *path)
+
+/* probe prints what lstat, stat, readlink, open and open(O_NOFOLLOW) say
+ * of path (from dirfd), under label (the path when NULL). */
+static void probel(int dirfd, const char *path, const char *label)
 {
 	char shown[8192];
-	snprintf(shown, 161, "%s%.100s%s", dirfd == AT_FDCWD ? "" : "@ ", path, strlen(path) > 100 ? "..." : "");
-	scrub(shown);
+	snprintf(shown, 161, "%s%.100s%s", dirfd == AT_FDCWD ? "" : "@ ", label ? label : path, strlen(path) > 100 ? "..." : "");
 	printf("%-60s", shown);
 	struct stat st;
 	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) printf(" lstat %s", kind(st.st_mode));
@@ -76,6 +90,8 @@ static void probe(int dirfd, const char *path)
 	if (fd >= 0) { printf(" nofollow ok"); close(fd); } else printf(" nofollow %s", ename(errno));
 	printf("\n");
 }
+
+static void probe(int dirfd, const char *path) { probel(dirfd, path, NULL); }
 static void *thr(void *a)
 {
 	(void)a;
@@ -93,8 +109,11 @@ static void *thr(void *a)
 	probe(AT_FDCWD, "/proc/thread-self/fd/5");
 	probe(AT_FDCWD, "/proc/thread-self/maps");
 	probe(AT_FDCWD, "/proc/thread-self/status");
-	char p2[128]; snprintf(p2, sizeof p2, "/proc/%s/task/%s/cwd", pidstr, tidstr); probe(AT_FDCWD, p2);
-	snprintf(p2, sizeof p2, "/proc/%s/task/%s/fd", pidstr, tidstr); probe(AT_FDCWD, p2);
+	char p2[128];
+	snprintf(p2, sizeof p2, "/proc/%s/task/%s/cwd", pidstr, tidstr);
+	probel(AT_FDCWD, p2, "/proc/PID/task/TID/cwd");
+	snprintf(p2, sizeof p2, "/proc/%s/task/%s/fd", pidstr, tidstr);
+	probel(AT_FDCWD, p2, "/proc/PID/task/TID/fd");
 	/* (/proc/TID of a non-leader thread, which Linux finds though it
 	 * does not list it, is not there in kshim's /proc: not probed.) */
 	probe(AT_FDCWD, "/proc/thread-self/task");

@@ -87,6 +87,9 @@ var skips = []struct{ suite, test, sub, why string }{
 	{"images", "TestBusybox", "functions", "~47 s under kshim under TCG (30 s limit): runs as a long row"},
 	{"images", "TestBusybox", "many_jobs", "~21 s under kshim alone under TCG, over 30 s beside another test: runs as a long row"},
 	{"images", "TestDifferential", "mm_bulk", "~25 s under kshim under TCG (30 s limit): runs as a long row"},
+	{"images", "TestDifferential", "mm_reclaim", "49 s under kshim under TCG (npt=0, 2026-11-29): runs as a long row with fewer rounds (still several shadow drops)"},
+	{"images", "TestDifferential", "mm_reclaim_mt", "115 s under kshim under TCG (npt=0, 2026-11-29): runs as a long row with fewer rounds (still several shadow drops)"},
+	{"images", "TestDifferential", "mm_forkloop", "47 s under kshim under TCG (npt=0, 2026-11-29): runs as a long row with fewer forks (still several shadow drops)"},
 	{"images", "TestDifferential", "fs_errno", "one line differs because of the oracle (6.1 kernel): runs as a long row without that line"},
 	{"vmm", "TestPageFaultAndPresentPTEChange", "guest-writes", "the probed protocol is guest writes off PVM (frame invalidation is PVM-only): the probed variant runs it"},
 	{"vmm", "TestPageFaultAndPresentPTEChange", "invalidate-past-limit", "frame invalidation is used only on PVM hosts (vmm/pteprobe.go)"},
@@ -228,6 +231,12 @@ var longRows = []struct {
 	ignore, why           string
 }{
 	{name: "mm_bulk", argv: "/kshim/build/images/mm_bulk"},
+	// Page-table frames reclaimed by shadow drops (ept reclaimTables: a
+	// slot deleted zaps every shadow of the guest kernel's KVM), with
+	// fewer rounds than images' rows: each still drops several times.
+	{name: "mm_reclaim", kshimArgs: "--mem 8M", argv: "/kshim/build/images/mm_reclaim 250"},
+	{name: "mm_reclaim_mt", kshimArgs: "--mem 12M", argv: "/kshim/build/images/mm_reclaim_mt 45 3"},
+	{name: "mm_forkloop", kshimArgs: "--mem 16M", argv: "/kshim/build/images/mm_forkloop 800 8"},
 	// TestStress/forkwrite with fewer rounds (threads writing their memory
 	// while another forks: copy-on-write and stops of the other vCPUs).
 	{name: "forkwrite", argv: "/kshim/build/images/fork_race 80"},

@@ -235,7 +235,10 @@ func cmdRun(args []string) int {
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 		ExitAfter: true, // cmdRun's caller exits with the guest's status
 	})
-	writeStats(os.Stderr, stats, rs)
+	// Last on stderr, after kshim's own line for a guest killed by a
+	// signal, a timeout or an error: --stats=json ends stderr with one
+	// JSON object.
+	defer writeStats(os.Stderr, stats, rs)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
 		var le *vmm.LoadError

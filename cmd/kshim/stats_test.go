@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"os/exec"
@@ -142,5 +143,32 @@ func TestRunStats(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestRunStatsAfterKill: a guest killed by a signal gets kshim's line on
+// stderr ("Aborted", as a shell says it) before the JSON report, which
+// ends stderr whole.
+func TestRunStatsAfterKill(t *testing.T) {
+	images := benchImages(t)
+	bin := kshimBinary(t)
+	cmd := exec.Command(bin, "run", "--stats=json", filepath.Join(images, "abort"))
+	var e bytes.Buffer
+	cmd.Stderr = &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+6 {
+		t.Fatalf("kshim run abort: %v, want exit status 134\n%s", err, e.String())
+	}
+	s := e.String()
+	i := strings.Index(s, "{")
+	if i < 0 || !strings.Contains(s[:i], "Aborted") {
+		t.Fatalf("stderr %q: want kshim's Aborted line, then the JSON report", s)
+	}
+	var r struct {
+		Exits uint64 `json:"exits"`
+	}
+	if err := json.Unmarshal([]byte(s[i:]), &r); err != nil || r.Exits == 0 {
+		t.Fatalf("stderr after the line is not one JSON report (%v, exits %d):\n%s", err, r.Exits, s[i:])
 	}
 }

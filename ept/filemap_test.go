@@ -39,18 +39,7 @@ func TestWindowsShareOneSlot(t *testing.T) {
 	var first uint64
 	for i := 0; i < 20; i++ {
 		path := filepath.Join(dir, fmt.Sprint(i))
-		if err := os.WriteFile(path, []byte(fmt.Sprintf("file %d", i)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mf, err := m.MapFile(int(f.Fd()))
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		mf := mapNewFile(t, m, path, []byte(fmt.Sprintf("file %d", i)))
 		pa, err := mf.Frame(0)
 		if err != nil {
 			t.Fatal(err)
@@ -88,6 +77,25 @@ func TestWindowsShareOneSlot(t *testing.T) {
 	if len(calls) != 2 || calls[1].readonly || calls[1].slot == calls[0].slot {
 		t.Fatalf("slot calls %+v, want a writable arena of its own", calls)
 	}
+}
+
+// mapNewFile writes data to a new file at path and maps it read-only
+// (the MappedFile's own fd; the test's is closed).
+func mapNewFile(t *testing.T, m *Memory, path string, data []byte) *MappedFile {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mf, err := m.MapFile(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mf
 }
 
 type slotCall struct {
@@ -177,18 +185,7 @@ func TestArenaGrowth(t *testing.T) {
 	}()
 	for i := 0; i < n; i++ {
 		path := filepath.Join(dir, fmt.Sprint(i))
-		if err := os.WriteFile(path, []byte(fmt.Sprintf("file %d", i)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mf, err := m.MapFile(int(f.Fd()))
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		mf := mapNewFile(t, m, path, []byte(fmt.Sprintf("file %d", i)))
 		files = append(files, mf)
 		pa, err := mf.Frame(0)
 		if err != nil {
@@ -305,18 +302,7 @@ func TestCloseEndsWindows(t *testing.T) {
 	}
 	calls := captureSlots(t, m)
 	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mf, err := m.MapFile(int(f.Fd()))
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mf := mapNewFile(t, m, path, []byte("data"))
 	if _, err := mf.Frame(0); err != nil {
 		t.Fatal(err)
 	}

@@ -516,13 +516,7 @@ func beginChild(dir string) {
 	block := make(chan struct{})
 	defer close(block)
 	for i := 0; i < 3; i++ {
-		started := make(chan struct{})
-		go func() {
-			runtime.LockOSThread()
-			close(started)
-			<-block
-		}()
-		<-started
+		holdThread(block)
 	}
 	var before, after kernelSigaction
 	if err := sigaction(cutSignal, nil, &before); err != nil {
@@ -625,6 +619,18 @@ func TestBegin(t *testing.T) {
 	}
 }
 
+// holdThread starts a goroutine that locks a thread of its own and keeps
+// it until block is closed, and returns once it has.
+func holdThread(block <-chan struct{}) {
+	started := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		close(started)
+		<-block
+	}()
+	<-started
+}
+
 // beginChurnChild runs Begin while new threads keep being made (each
 // goroutine below locks a thread of its own and keeps it), then reports
 // every thread's bounding set and no_new_privs.
@@ -641,13 +647,7 @@ func beginChurnChild() {
 				return
 			default:
 			}
-			started := make(chan struct{})
-			go func() {
-				runtime.LockOSThread()
-				close(started)
-				<-block
-			}()
-			<-started
+			holdThread(block)
 			n++
 		}
 	}()

@@ -87,6 +87,9 @@ var skips = []struct{ suite, test, sub, why string }{
 	{"images", "TestBusybox", "functions", "~47 s under kshim under TCG (30 s limit): runs as a long row"},
 	{"images", "TestBusybox", "many_jobs", "~21 s under kshim alone under TCG, over 30 s beside another test: runs as a long row"},
 	{"images", "TestDifferential", "mm_bulk", "~25 s under kshim under TCG (30 s limit): runs as a long row"},
+	{"images", "TestDifferential", "exec_threads", "execve from a non-leader thread with 100 threads: 29-71 s under TCG (ten npt=1 runs, 2026-11-29), " +
+		"but two npt=1 runs of the suite did not end in 120 s and 180 s (one at host load ~30, one at ~2), not diagnosed (README, known problems): " +
+		"runs as a long row with 40 threads; make test runs the 100 on the host"},
 	{"images", "TestDifferential", "mm_reclaim", "49 s under kshim under TCG (npt=0, 2026-11-29): runs as a long row with fewer rounds (still several shadow drops)"},
 	{"images", "TestDifferential", "mm_reclaim_mt", "115 s under kshim under TCG (npt=0, 2026-11-29): runs as a long row with fewer rounds (still several shadow drops)"},
 	{"images", "TestDifferential", "mm_forkloop", "47 s under kshim under TCG (npt=0, 2026-11-29): runs as a long row with fewer forks (still several shadow drops)"},
@@ -231,6 +234,7 @@ var longRows = []struct {
 	ignore, why           string
 }{
 	{name: "mm_bulk", argv: "/kshim/build/images/mm_bulk"},
+	{name: "exec_threads_other", argv: "/kshim/build/images/exec_threads other 40"},
 	// Page-table frames reclaimed by shadow drops (ept reclaimTables: a
 	// slot deleted zaps every shadow of the guest kernel's KVM), with
 	// fewer rounds than images' rows: each still drops several times.

@@ -103,8 +103,7 @@ func (p *Task) waitReader(h int, flags int) (int, error) {
 	if err := unix.Pipe2(stop[:], unix.O_CLOEXEC); err != nil {
 		return -1, err
 	}
-	link := "/proc/self/fd/" + abi.Itoa(h)
-	partner := func() (int, error) { return unix.Open(link, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) }
+	open, partner := fifoOpens(h, flags)
 	returned, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
@@ -122,10 +121,9 @@ func (p *Task) waitReader(h int, flags int) (int, error) {
 			unix.Close(w)
 		}
 	}()
-	mode := flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_DIRECTORY) | unix.O_CLOEXEC
 	fd, err := p.Owner.WaitOpen(func() (int, error) {
 		defer close(returned)
-		return unix.Open(link, mode, 0)
+		return open()
 	}, partner)
 	unix.Write(stop[1], []byte{0})
 	<-watched
@@ -160,13 +158,19 @@ func (p *Task) openFIFO(dirfd int, path string, flags int) (r Resolved, ok bool,
 // h is open on (the host's /proc/self/fd link of it: the very inode), on
 // another thread while the task waits for it or for a signal (WaitOpen).
 func (p *Task) waitFIFO(h int, flags int) (int, error) {
+	return p.Owner.WaitOpen(fifoOpens(h, flags))
+}
+
+// fifoOpens returns, for the FIFO host fd h is open on, the blocking open
+// with host flags (through the host's /proc/self/fd link of h: the very
+// inode) and the non-blocking open of the other end that ends its wait.
+func fifoOpens(h int, flags int) (open, partner func() (int, error)) {
 	link := "/proc/self/fd/" + abi.Itoa(h)
 	mode := flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_DIRECTORY) | unix.O_CLOEXEC
 	other := unix.O_WRONLY
 	if flags&unix.O_ACCMODE == unix.O_WRONLY {
 		other = unix.O_RDONLY
 	}
-	return p.Owner.WaitOpen(
-		func() (int, error) { return unix.Open(link, mode, 0) },
-		func() (int, error) { return unix.Open(link, other|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) })
+	return func() (int, error) { return unix.Open(link, mode, 0) },
+		func() (int, error) { return unix.Open(link, other|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) }
 }

@@ -39,7 +39,7 @@ func TestWindowsShareOneSlot(t *testing.T) {
 	var first uint64
 	for i := 0; i < 20; i++ {
 		path := filepath.Join(dir, fmt.Sprint(i))
-		mf := mapNewFile(t, m, path, []byte(fmt.Sprintf("file %d", i)))
+		mf := mapNewFile(t, m, path, []byte(fmt.Sprintf("file %d", i)), os.O_RDONLY)
 		pa, err := mf.Frame(0)
 		if err != nil {
 			t.Fatal(err)
@@ -57,19 +57,7 @@ func TestWindowsShareOneSlot(t *testing.T) {
 	if len(calls) != 1 || calls[0].size != uint64(arenaSize(0))*WindowChunk || !calls[0].readonly {
 		t.Fatalf("slot calls %+v, want one read-only arena registration", calls)
 	}
-	path := filepath.Join(dir, "rw")
-	if err := os.WriteFile(path, []byte("rw"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	mf, err := m.MapFile(int(f.Fd()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mf := mapNewFile(t, m, filepath.Join(dir, "rw"), []byte("rw"), os.O_RDWR)
 	defer mf.Release()
 	if _, err := mf.Frame(0); err != nil {
 		t.Fatal(err)
@@ -79,14 +67,15 @@ func TestWindowsShareOneSlot(t *testing.T) {
 	}
 }
 
-// mapNewFile writes data to a new file at path and maps it read-only
-// (the MappedFile's own fd; the test's is closed).
-func mapNewFile(t *testing.T, m *Memory, path string, data []byte) *MappedFile {
+// mapNewFile writes data to a new file at path and maps it, opened with
+// mode (os.O_RDONLY or os.O_RDWR: the MappedFile keeps an fd of its own;
+// the test's is closed).
+func mapNewFile(t *testing.T, m *Memory, path string, data []byte, mode int) *MappedFile {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, mode, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +174,7 @@ func TestArenaGrowth(t *testing.T) {
 	}()
 	for i := 0; i < n; i++ {
 		path := filepath.Join(dir, fmt.Sprint(i))
-		mf := mapNewFile(t, m, path, []byte(fmt.Sprintf("file %d", i)))
+		mf := mapNewFile(t, m, path, []byte(fmt.Sprintf("file %d", i)), os.O_RDONLY)
 		files = append(files, mf)
 		pa, err := mf.Frame(0)
 		if err != nil {
@@ -302,7 +291,7 @@ func TestCloseEndsWindows(t *testing.T) {
 	}
 	calls := captureSlots(t, m)
 	path := filepath.Join(t.TempDir(), "f")
-	mf := mapNewFile(t, m, path, []byte("data"))
+	mf := mapNewFile(t, m, path, []byte("data"), os.O_RDONLY)
 	if _, err := mf.Frame(0); err != nil {
 		t.Fatal(err)
 	}

@@ -63,14 +63,7 @@ func TestHostPTEEditVisibility(t *testing.T) {
 			m.CPU.MarkDirty()
 		}
 		started = true
-		if err := m.CPU.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, port := m.CPU.IO(); m.CPU.ExitReason() != exitIO || port != boot.PortSyscall {
-			t.Fatalf("want syscall exit: %s", m.CPU.Describe())
-		}
-		r, _ := m.CPU.Regs()
-		return r.RDI
+		return runToSyscall(t, m)
 	}
 	describe := func(got, old, new uint64) string {
 		switch got {

@@ -202,6 +202,9 @@ var programs = []prog{
 	{bin: "proc_other"},
 	{bin: "proc_threadself"}, // /proc/self from a non-leader thread, /proc/thread-self (proc/fsproc.go, kernel/procinfo.go Info)
 	{bin: "proc_race"},       // another process's fd/, fdinfo/, cwd read while it churns them (Peek, GetDup)
+	// A thread's own task/TID files, /proc/TID (found, not listed), comm
+	// writes (pthread_setname_np), a leader ended first (proc/pid.go).
+	{bin: "proc_tid"},
 	{bin: "fs_poll"},
 	// /dev/ptmx, /dev/pts, forkpty's controlling terminal (fs/pty.go, kernel/tty.go).
 	{bin: "pty"},

@@ -35,9 +35,8 @@ static void check(const char *who)
 	pid_t pid = getpid(), tid = syscall(SYS_gettid);
 	printf("%s: self status Tgid is getpid: %d\n", who, field("/proc/self/status", "Tgid") == pid);
 	printf("%s: self status Pid is getpid: %d\n", who, field("/proc/self/status", "Pid") == pid);
-	/* (Its Pid: line is the thread's on Linux; kshim's task/TID files are
-	 * the process's, a known difference: README.) */
 	printf("%s: thread-self status Tgid is getpid: %d\n", who, field("/proc/thread-self/status", "Tgid") == pid);
+	printf("%s: thread-self status Pid is gettid: %d\n", who, field("/proc/thread-self/status", "Pid") == tid);
 	static char buf[4096];
 	ssize_t n = read_whole("/proc/self/cmdline", buf, sizeof buf);
 	printf("%s: self cmdline: %s\n", who, n < 0 ? ename(errno) : buf);

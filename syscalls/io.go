@@ -67,12 +67,59 @@ func ioFD(p *kernel.Process, fd uint64, write bool) (int, error) {
 		case write && f.Acc == unix.O_RDONLY, !write && f.Acc == unix.O_WRONLY:
 			return -1, unix.EBADF
 		case write:
-			return -1, unix.EINVAL // opened for writing, but nothing here takes writes
+			return -1, unix.EINVAL // splice, sendfile: no splice_write (rw, rwv: procWriter)
 		case f.Kind == fs.KindProcDir:
 			return -1, unix.EISDIR
 		}
 	}
 	return e.Host, nil
+}
+
+// procWriter is the /proc file guest fd is open for writing (ok false: it
+// is no such fd, ioFD says what it is). A positional write is ESPIPE
+// (procfs files have no FMODE_PWRITE), one to a file without a Write
+// EINVAL, in Linux's order, after the fd's access mode.
+func procWriter(p *kernel.Process, fd uint64, positional bool) (*fs.ProcNode, bool, error) {
+	e, err := p.Entry(fd)
+	if err != nil {
+		return nil, false, nil
+	}
+	f := e.File
+	switch {
+	case f.Node == nil || f.PathOnly || f.Acc == unix.O_RDONLY || f.Kind != fs.KindProc:
+		return nil, false, nil
+	case positional:
+		return nil, true, unix.ESPIPE
+	case f.Node.Write == nil:
+		return nil, true, unix.EINVAL
+	}
+	return f.Node, true, nil
+}
+
+// procWrite writes iov to /proc file n one buffer at a time, as Linux
+// calls a .write method for each (a failure after some is their count).
+func procWrite(p *kernel.Process, n *fs.ProcNode, iov []fs.Iovec) (uint64, error) {
+	done := uint64(0)
+	for _, v := range iov {
+		c := min(v.Len, fs.MaxRW-done)
+		if !fs.AccessOK(v.Base, c) {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, unix.EFAULT
+		}
+		w, err := n.Write(p, v.Base, c)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if done += w; w < c || done >= fs.MaxRW {
+			break
+		}
+	}
+	return done, nil
 }
 
 // rw is read, write, pread64 and pwrite64.
@@ -81,6 +128,14 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	if positional {
 		if off = int64(a[3]); off < 0 {
 			return 0, unix.EINVAL
+		}
+	}
+	if write {
+		if n, ok, err := procWriter(p, a[0], positional); ok {
+			if err != nil {
+				return 0, err
+			}
+			return procWrite(p, n, []fs.Iovec{{Base: a[1], Len: a[2]}})
 		}
 	}
 	if !write {
@@ -247,6 +302,18 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 		}
 		if off < 0 && !(v2 && off == -1) {
 			return 0, unix.EINVAL
+		}
+	}
+	if write {
+		if n, ok, err := procWriter(p, a[0], off >= 0); ok {
+			if err != nil {
+				return 0, err
+			}
+			iov, err := iovecs(p, a[1], a[2])
+			if err != nil {
+				return 0, err
+			}
+			return procWrite(p, n, iov)
 		}
 	}
 	h, err := ioFD(p, a[0], write)

@@ -37,7 +37,7 @@ func sysPrctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, nil
 	case kernel.PrGetName:
 		b := make([]byte, kernel.CommLen)
-		copy(b, p.CommName())
+		copy(b, p.ThreadName()) // another thread may rename it
 		_, err := p.MM.CopyOut(a[1], b)
 		return 0, err
 	case unix.PR_SET_KEEPCAPS, unix.PR_GET_KEEPCAPS:

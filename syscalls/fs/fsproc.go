@@ -19,6 +19,10 @@ type ProcNode struct {
 	Mode uint32
 	// Gen generates a file's contents.
 	Gen func(p FileOwner) ([]byte, error)
+	// Write takes one write(2) of n guest bytes at addr to the file (nil:
+	// it takes none, EINVAL), as a procfs .write method: the count it
+	// returns is what write returns. The file's snapshot is not changed.
+	Write func(p FileOwner, addr, n uint64) (uint64, error)
 	// Names lists a directory's entries; child looks one up (nil: none).
 	Names func(p FileOwner) []string
 	Child func(p FileOwner, name string) *ProcNode

@@ -63,7 +63,9 @@ type Process struct {
 	Exe string
 	// Comm is the name PR_SET_NAME gave the thread (nil: the program's
 	// base name); CommName in misc.go. Exe and Comm change under
-	// Kernel.Mu (SetIdent), which /proc readers of other processes hold.
+	// Kernel.Mu (SetIdent), which /proc readers of other processes hold;
+	// another thread may rename this one (its /proc comm), so a read
+	// outside that lock is ThreadName (procinfo.go).
 	Comm []byte
 	// Attrs are the personality and priorities a child inherits
 	// (misc.go); Kernel.Mu guards the priorities.

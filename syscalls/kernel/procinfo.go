@@ -13,6 +13,13 @@
 //     as Linux's for a process whose mm is gone.
 //   - Signal dispositions are read as exit reads a parent's (the owner
 //     writes them without a lock; one word each).
+//   - A snapshot shows one task of the process (TaskInfo): its name,
+//     state, own pending and blocked signals and CPU time are that
+//     thread's, as Linux's /proc/PID/task/TID and /proc/TID show them; the
+//     rest is the process's. /proc/PID shows its leader.
+//   - A thread's name (Comm) changes under Kernel.Mu, by the thread itself
+//     (PR_SET_NAME, exec) or another of its process's (its /proc comm,
+//     SetTaskComm), so a read outside the lock is ThreadName.
 package kernel
 
 import (
@@ -22,11 +29,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ProcInfo is a snapshot of one process for /proc/PID.
+// ProcInfo is a snapshot of one process for /proc/PID, as one of its
+// tasks (Tid) sees it.
 type ProcInfo struct {
 	Pid, Ppid, Pgid, Sid int
+	// Tid is the task shown: the leader's (Pid) for /proc/PID, a thread's
+	// for /proc/PID/task/TID and /proc/TID. Comm, State, Pending, Blocked
+	// and TaskUTime, TaskSTime are that task's.
+	Tid int
 	// State is Linux's letter: R running (in the guest, or the reader
-	// itself), S sleeping (in a syscall), T stopped, Z zombie.
+	// itself), S sleeping (in a syscall), T stopped, Z zombie (the
+	// process, or a leader that ended before its other threads).
 	State      byte
 	Comm, Exe  string
 	ExeHost    string
@@ -37,7 +50,9 @@ type ProcInfo struct {
 	HasMM      bool
 	VSize, RSS uint64 // bytes, pages
 	Cmdline    []byte
-	Pending    uint64
+	// Pending is the task's own pending signals (SigPnd), ShdPending
+	// the process's (ShdPnd); Blocked is the task's mask.
+	Pending, ShdPending uint64
 	// SigQueued is the guest's queued siginfos (Linux counts its user's,
 	// all guest tasks being one user), SigLimit the task's
 	// RLIMIT_SIGPENDING: status's SigQ.
@@ -50,9 +65,10 @@ type ProcInfo struct {
 	Umask               uint32
 	FDSize              int
 	// UTime, STime are the process's user and system time, its ended
-	// threads' included (cputime.go).
-	UTime, STime time.Duration
-	Zombie, Self bool
+	// threads' included (cputime.go); TaskUTime, TaskSTime the task's own.
+	UTime, STime         time.Duration
+	TaskUTime, TaskSTime time.Duration
+	Zombie               bool
 	// TtyNr is the controlling terminal's device number as /proc/PID/stat
 	// encodes it (0: none, or a terminal kshim was handed), Tpgid its
 	// foreground group (-1: none); tty.go.
@@ -92,11 +108,22 @@ func (k *Kernel) Lookup(pid int) *Process {
 }
 
 // Info snapshots q for a /proc reader, self (cmdline and memory sizes only
-// when mem). ok is false when q has been reaped meanwhile.
+// when mem), as /proc/PID shows it: as its leader. ok is false when q has
+// been reaped meanwhile.
 func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
+	return self.TaskInfo(q, 0, mem)
+}
+
+// TaskInfo is Info as task tid of q's process shows it (0: its leader);
+// ok is false when either is gone, or tid is no thread of q's.
+func (self *Process) TaskInfo(q *Process, tid int, mem bool) (ProcInfo, bool) {
 	k := self.Proc.K
+	t := self
 	if k == nil { // no table: only self exists
 		q = self
+		if tid != 0 && tid != self.Tid {
+			return ProcInfo{}, false
+		}
 	} else {
 		k.Mu.Lock()
 		defer k.Mu.Unlock()
@@ -108,9 +135,12 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 			}
 			q = l
 		}
+		if t = k.taskOf(q, tid); t == nil {
+			return ProcInfo{}, false
+		}
 	}
-	in := ProcInfo{Pid: q.Pid, Comm: q.CommName(), Exe: q.Exe, ExeHost: q.ExeHostPath,
-		Nice: q.NiceOf(), Started: q.Started, Zombie: q.Proc.zombie, Self: q.Pid == self.Pid,
+	in := ProcInfo{Pid: q.Pid, Tid: t.Tid, Comm: t.CommName(), Exe: q.Exe, ExeHost: q.ExeHostPath,
+		Nice: q.NiceOf(), Started: q.Started, Zombie: q.Proc.zombie,
 		Pgid: q.Proc.Pgid, Sid: q.Proc.Sid, ExitSignal: q.Proc.exitSignal, Tpgid: -1}
 	if k != nil && !q.Proc.zombie {
 		in.TtyNr, in.Tpgid = k.cttyNr(q)
@@ -124,22 +154,29 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 		in.Ppid = 1
 	}
 	g := q.Proc.Group
+	// The leader's thread ended before the others (pthread_exit from
+	// main): Linux keeps it as a zombie task, counted and listed.
+	leaderGone := g != nil && len(g.threads) > 0 && !g.threads[q]
 	in.Threads = 1
 	if g != nil && len(g.threads) > 0 {
 		in.Threads = len(g.threads)
 		for t := range g.threads {
 			in.Tids = append(in.Tids, t.Tid)
 		}
+		if leaderGone {
+			in.Threads++
+			in.Tids = append(in.Tids, q.Pid)
+		}
 		sort.Ints(in.Tids)
 	} else {
 		in.Tids = []int{q.Pid}
 	}
 	switch {
-	case q.Proc.zombie:
+	case q.Proc.zombie, leaderGone && t == q:
 		in.State = 'Z'
 	case g != nil && g.stopped.Load():
 		in.State = 'T'
-	case in.Self || !q.InSyscall.Load():
+	case t == self || !t.InSyscall.Load():
 		in.State = 'R'
 	default:
 		in.State = 'S'
@@ -153,6 +190,10 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 	if g != nil {
 		u := g.usage() // cputime.go
 		in.UTime, in.STime = u.User, u.Sys
+		if g.threads[t] {
+			u = t.taskUsage()
+			in.TaskUTime, in.TaskSTime = u.User, u.Sys
+		}
 	}
 	if q.Sig.Act != nil {
 		acts := q.Sig.Act.All()
@@ -166,12 +207,12 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 			}
 		}
 	}
-	in.Pending, in.Blocked = q.pending() // its own and the process's (sigqueue.go)
+	in.Pending, in.ShdPending, in.Blocked = t.sigState()
 	in.SigQueued = uint64(max(queued.Load(), 0))
 	if l, err := q.Rlimit(unix.RLIMIT_SIGPENDING); err == nil {
 		in.SigLimit = l.Cur
 	}
-	if mem && q.MM != nil {
+	if mem && q.MM != nil && !(leaderGone && t == q) { // an ended task has no mm
 		in.HasMM = true
 		for _, v := range q.MM.VMAs() {
 			in.VSize += v.End - v.Start
@@ -180,6 +221,86 @@ func (self *Process) Info(q *Process, mem bool) (ProcInfo, bool) {
 		in.Cmdline = q.MM.Cmdline()
 	}
 	return in, true
+}
+
+// taskOf is thread tid of leader q's process (0: q itself), or nil.
+// Kernel.Mu held.
+func (k *Kernel) taskOf(q *Process, tid int) *Process {
+	if tid == 0 || tid == q.Pid {
+		return q
+	}
+	t := k.Threads[tid]
+	if t == nil || t.Proc.Group == nil || t.Proc.Group != q.Proc.Group {
+		return nil
+	}
+	return t
+}
+
+// LookupThread is the leader of the process whose thread tid is, when
+// that thread is not its leader (/proc/TID of such a thread), or nil.
+func (k *Kernel) LookupThread(tid int) *Process {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	t := k.Threads[tid]
+	if t == nil || t.Tid == t.Pid || t.Proc.Group == nil {
+		return nil
+	}
+	return t.Proc.Group.leader
+}
+
+// sigState is t's own pending signals, its process's and t's mask
+// (status's SigPnd, ShdPnd, SigBlk). Kernel.Mu held; lock order as
+// pending's (sigqueue.go).
+func (t *Process) sigState() (own, shared, mask uint64) {
+	t.Proc.SigMu.Lock()
+	defer t.Proc.SigMu.Unlock()
+	if g := t.Proc.Group; g != nil {
+		g.sigMu.Lock()
+		shared = g.shared.set
+		g.sigMu.Unlock()
+	}
+	return t.Sig.pend.set, shared, t.Sig.Mask
+}
+
+// ThreadName is p's name (CommName) read under Kernel.Mu: another thread
+// of its process may rename it (SetTaskComm).
+func (p *Process) ThreadName() string {
+	var c string
+	p.SetIdent(func() { c = p.CommName() })
+	return c
+}
+
+// SetTaskComm names thread tid of q's process (0: its leader; q nil: p's
+// own process), for p writing that thread's /proc comm: Linux's
+// comm_write, which renames only a thread of the writer's own process
+// (EINVAL for another's) and ESRCH once the thread is gone.
+func (p *Process) SetTaskComm(q *Process, tid int, name []byte) error {
+	if q == nil {
+		q = p
+	}
+	k := p.Proc.K
+	if k == nil {
+		if q != p || tid != 0 && tid != p.Tid {
+			return unix.ESRCH
+		}
+		p.Comm = append([]byte{}, name...)
+		return nil
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	l := k.Procs[q.Pid]
+	if l == nil || l.Proc.Group == nil || l.Proc.Group != q.Proc.Group || l.Proc.zombie {
+		return unix.ESRCH
+	}
+	t := k.taskOf(l, tid)
+	if t == nil {
+		return unix.ESRCH
+	}
+	if t.Proc.Group != p.Proc.Group {
+		return unix.EINVAL
+	}
+	t.Comm = append([]byte{}, name...) // non-nil even when empty
+	return nil
 }
 
 // Peek runs f with q held still for reader p, for the /proc/PID files

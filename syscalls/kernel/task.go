@@ -425,7 +425,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		ProcFS: p.ProcFS,
 		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, ExeHostPath: p.ExeHostPath, PhysMem: p.PhysMem,
 		Started: p.Started, Warned: map[uint64]bool{},
-		Rlimits: p.childRlimits(false), Comm: p.Comm,
+		Rlimits: p.childRlimits(false),
 	}
 	c.Owner = c
 	c.Sig.Act, c.Sig.Mask = p.Sig.Act.Copy(), p.Sig.Mask
@@ -442,6 +442,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	c.Tid = c.Pid
 	c.Attrs = p.Attrs.forked(p) // under Kernel.Mu, which guards the priorities (sched.go)
 	c.Attrs.forChild()          // no parent-death signal; the slack default (misc.go)
+	c.Comm = p.Comm             // under Kernel.Mu: another thread may rename p (procinfo.go)
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Group.leader, children: map[*Process]bool{},
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, exitSignal: int(flags & 0xff)}
 	c.Proc.Group = newThreadGroup(c)

@@ -106,7 +106,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 		ProcFS: p.ProcFS,
 		Arch:   t.Arch(), Log: p.Log, Exe: p.Exe, ExeHostPath: p.ExeHostPath, PhysMem: p.PhysMem,
 		Started: p.Started, Warned: map[uint64]bool{},
-		Rlimits: p.childRlimits(true), Pid: p.Pid, Comm: p.Comm,
+		Rlimits: p.childRlimits(true), Pid: p.Pid,
 	}
 	c.Owner = c
 	c.Sig.Act, c.Sig.Mask = p.Sig.Act, p.Sig.Mask
@@ -117,6 +117,7 @@ func (p *Process) newThread(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint
 	c.Tid = k.allocPID()
 	c.Attrs = p.Attrs.forked(p) // under Kernel.Mu, which guards the priorities (sched.go)
 	c.Attrs.forChild()          // no parent-death signal; the slack default (misc.go)
+	c.Comm = p.Comm             // under Kernel.Mu: another thread may rename p (procinfo.go)
 	c.Proc = procState{K: k, task: t, Parent: p.Proc.Parent, children: p.Proc.children,
 		Pgid: p.Proc.Pgid, Sid: p.Proc.Sid, Group: p.Proc.Group}
 	k.addTask(c)

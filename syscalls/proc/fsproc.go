@@ -5,6 +5,7 @@
 //	/proc/self -> <pid>        /proc/<pid>/exe, cwd, root, fd/N (links)
 //	/proc/cpuinfo (host's, the guest's CPUs)  /proc/<pid>/maps, environ, fdinfo/N (generated)
 //	/proc/<any guest pid>/stat, status, cmdline, comm, task/<tid>/ (pid.go)
+//	/proc/<any guest tid> (found, not listed: pid.go)
 //	/proc/meminfo (from --mem)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
 //	/proc/mounts -> self/mounts
 //	/proc/stat, uptime (host's), loadavg (host's loads, the guest's tasks)
@@ -21,7 +22,8 @@
 //     under kernel's Peek (pid.go): never a host fd number read from its
 //     tables, only dups taken under their locks, and no host open while
 //     the table's lock is held.
-//   - Nothing here is writable; lookups of other names are ENOENT.
+//   - Nothing here is writable but a thread's comm (pid.go); lookups of
+//     other names are ENOENT.
 package proc
 
 import (
@@ -115,7 +117,10 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 					}}
 			}
 			if q := otherProc(p, name); q != nil {
-				return pidDir(p, view{q}) // another process's: pid.go's rule
+				return pidDir(p, view{q: q}) // another process's: pid.go's rule
+			}
+			if v, ok := threadView(p, name); ok {
+				return pidDir(p, v) // a thread's, not listed (pid.go)
 			}
 			return nil
 		},
@@ -126,9 +131,15 @@ func procPidDir(p *kernel.Process) *fs.ProcNode { return pidDir(p, view{}) }
 
 // view is how a /proc/PID file reaches its process: q nil is the reader's
 // own process, which it reads directly (its own state, on its own
-// goroutine); another process's is read under kernel's Peek, which holds
-// it still and applies Linux's access rule (pid.go).
-type view struct{ q *kernel.Process }
+// goroutine); another process's (its leader) is read under kernel's
+// Peek, which holds it still and applies Linux's access rule (pid.go).
+// tid is the thread whose view it is (0: the leader's, /proc/PID), of
+// /proc/TID or, with task, of task/TID (pid.go).
+type view struct {
+	q    *kernel.Process
+	tid  int
+	task bool
+}
 
 // peek runs f on the view's process as reader o sees it.
 func (v view) peek(o fs.FileOwner, f func(t *kernel.Process) error) error {
@@ -152,7 +163,10 @@ func gone(err error) bool { return err == unix.ENOENT }
 
 func pidDir(p *kernel.Process, v view) *fs.ProcNode {
 	pid := p.Pid
-	if v.q != nil {
+	switch {
+	case v.tid != 0:
+		pid = v.tid
+	case v.q != nil:
 		pid = v.q.Pid
 	}
 	dir := "/proc/" + abi.Itoa(pid)
@@ -195,9 +209,9 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 			return b, err
 		}}
 	case "status", "stat", "cmdline", "comm", "limits":
-		return pidFile(v.q, dir, name) // pid.go
+		return pidFile(v, dir, name) // pid.go
 	case "task":
-		return procTaskDir(v.q, dir+"/task")
+		return procTaskDir(v, dir+"/task")
 	case "mounts", "mountinfo":
 		// The guest's processes share one mount table and root.
 		info := name == "mountinfo"
@@ -727,8 +741,10 @@ func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, 
 	f := &fs.OpenFile{Path: n.Path, Node: n, PathOnly: flags&unix.O_PATH != 0, Acc: flags & unix.O_ACCMODE}
 	if flags&unix.O_PATH == 0 && !n.IsLink() {
 		// Root's (task_dump_owner): the guest's identity has the
-		// other bits only (fd/ is 0500: no listing, environ 0400).
-		if flags&unix.O_ACCMODE != unix.O_WRONLY && n.Mode&0o004 == 0 && unix.Geteuid() != 0 && rootOwned(p, n) {
+		// other bits only (fd/ is 0500: no listing, environ 0400,
+		// comm 0644: no writing).
+		if unix.Geteuid() != 0 && rootOwned(p, n) &&
+			(flags&unix.O_ACCMODE != unix.O_WRONLY && n.Mode&0o004 == 0 || fs.WriteIntent(flags) && n.Mode&0o002 == 0) {
 			return -1, nil, unix.EACCES
 		}
 		if fdinfoDenied(p, n) {

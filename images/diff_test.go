@@ -205,6 +205,13 @@ var programs = []prog{
 	// A thread's own task/TID files, /proc/TID (found, not listed), comm
 	// writes (pthread_setname_np), a leader ended first (proc/pid.go).
 	{bin: "proc_tid"},
+	// busybox's ps -T and top -H list the threads by their own names.
+	{bin: "proc_tid_ps", unlessHost: func() string {
+		if _, err := os.Stat(busyboxBin); err != nil {
+			return busyboxBin + " is missing: install Debian's busybox-static (`make deps`)"
+		}
+		return ""
+	}},
 	{bin: "fs_poll"},
 	// /dev/ptmx, /dev/pts, forkpty's controlling terminal (fs/pty.go, kernel/tty.go).
 	{bin: "pty"},

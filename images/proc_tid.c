@@ -496,8 +496,8 @@ static void leader_gone(void)
 			break;
 		usleep(500);
 	}
-	printf("leader gone: status State %s, Threads %ld, VmSize shown %d\n", state, numfield(buf, "Threads"),
-	       field(buf, "VmSize") != NULL);
+	printf("leader gone: status State %s, Threads %ld, VmSize shown %d, Umask shown %d, FDSize %s\n", state,
+	       numfield(buf, "Threads"), field(buf, "VmSize") != NULL, field(buf, "Umask") != NULL, field(buf, "FDSize"));
 	struct statln st;
 	snprintf(path, sizeof path, "/proc/%d/stat", child);
 	if (readf(path, buf, sizeof buf) == 0 && parse_stat(buf, &st) == 0)

@@ -69,6 +69,9 @@ type ProcInfo struct {
 	UTime, STime         time.Duration
 	TaskUTime, TaskSTime time.Duration
 	Zombie               bool
+	// TaskGone: the task shown has ended (a leader before its other
+	// threads), so it has no umask, files or memory to show.
+	TaskGone bool
 	// TtyNr is the controlling terminal's device number as /proc/PID/stat
 	// encodes it (0: none, or a terminal kshim was handed), Tpgid its
 	// foreground group (-1: none); tty.go.
@@ -185,8 +188,11 @@ func (self *Process) TaskInfo(q *Process, tid int, mem bool) (ProcInfo, bool) {
 		in.ExitCode = q.Proc.waitStat
 		return in, true
 	}
-	in.Umask = q.FS.Umask()
-	in.FDSize = q.Files.MaxFDSet()
+	in.TaskGone = leaderGone && t == q // no fs, files or mm of its own
+	if !in.TaskGone {
+		in.Umask = q.FS.Umask()
+		in.FDSize = q.Files.MaxFDSet()
+	}
 	if g != nil {
 		u := g.usage() // cputime.go
 		in.UTime, in.STime = u.User, u.Sys
@@ -212,7 +218,7 @@ func (self *Process) TaskInfo(q *Process, tid int, mem bool) (ProcInfo, bool) {
 	if l, err := q.Rlimit(unix.RLIMIT_SIGPENDING); err == nil {
 		in.SigLimit = l.Cur
 	}
-	if mem && q.MM != nil && !(leaderGone && t == q) { // an ended task has no mm
+	if mem && q.MM != nil && !in.TaskGone {
 		in.HasMM = true
 		for _, v := range q.MM.VMAs() {
 			in.VSize += v.End - v.Start

@@ -306,7 +306,7 @@ func procPidStatus(in kernel.ProcInfo) []byte {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Name:\t%s\n", in.Comm)
-	if !in.Zombie {
+	if !in.Zombie && !in.TaskGone {
 		fmt.Fprintf(&b, "Umask:\t%04o\n", in.Umask)
 	}
 	fmt.Fprintf(&b, "State:\t%s\n", stateNames[in.State])

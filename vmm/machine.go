@@ -185,7 +185,7 @@ func NewMachine(memSize uint64) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning()}
-	m.spare.init(&m.mu)
+	m.spare.done = sync.NewCond(&m.mu)
 	if err := m.init(memSize); err != nil {
 		m.Close()
 		return nil, err
@@ -198,11 +198,6 @@ func (m *Machine) init(memSize uint64) error {
 	if m.vm, err = m.h.NewVM(); err != nil {
 		return err
 	}
-	// The first task's vCPU is made while the memory is set up (on the
-	// other core, where there is one).
-	m.mu.Lock()
-	m.prepareLocked()
-	m.mu.Unlock()
 	if m.Mem, err = ept.NewMemory(memSize); err != nil {
 		return err
 	}

@@ -4,8 +4,9 @@
 // Go runtime's or node's threads at start, a thread pool growing) pays for
 // a new vCPU on its parent's clone: KVM_CREATE_VCPU, the kvm_run mapping
 // and KVM_SET_CPUID2 (~0.35 ms of ~0.9 ms on the PVM host). So once a task
-// takes the last one, a goroutine makes the KVM part of the next while
-// the guest runs on, and the next clone finds it ready. The machine's own
+// takes the last one (from the second task on), a goroutine makes the KVM
+// part of the next while the guest runs on, and the next clone finds it
+// ready. The machine's own
 // part of a vCPU (its shim frames and kernel-half tables) is still made by
 // the task that takes it: those frames are guest memory, and a spare
 // holding them could make a small --mem guest fail an allocation Linux
@@ -37,18 +38,13 @@ type spares struct {
 	started bool // and has started (it has a vCPU number)
 	stopped bool
 	off     bool // KVM refused one: the tasks make their own
-	// max is how many vCPUs the machine may have (SetMaxVCPUs; 1 until
-	// then: the first task's).
+	// max is how many vCPUs the machine may have (SetMaxVCPUs; none are
+	// made ahead until it is set).
 	max int
 	// ids are vCPU numbers given back by failed creations.
 	ids []int
 	// done is signalled (with Machine.mu) when a making goroutine ends.
 	done *sync.Cond
-}
-
-func (s *spares) init(mu *sync.Mutex) {
-	s.max = 1
-	s.done = sync.NewCond(mu)
 }
 
 // SetMaxVCPUs sets how many vCPUs the machine may have: the guest's task
@@ -89,10 +85,15 @@ func (m *Machine) takeSpareLocked() (*CPU, int) {
 
 // prepareLocked starts making a spare unless one is ready or being made,
 // an idle vCPU will serve the next task, the machine is closing, or the
-// task limit leaves no room for it. m.mu held.
+// task limit leaves no room for it; nor before the guest has had two
+// tasks at once: a program that never clones (most runs of a static
+// tool, python3 -c pass) would only pay for one it never uses (measured:
+// a spare made beside the first vCPU slowed start-up by ~0.15 ms here,
+// the goroutine's new thread and KVM_CREATE_VCPU contending with the
+// memory's set-up). m.mu held.
 func (m *Machine) prepareLocked() {
 	s := &m.spare
-	if s.making || s.stopped || s.off || len(s.bare) > 0 || len(m.idle) > 0 || len(m.all)+len(s.bare) >= s.max {
+	if s.making || s.stopped || s.off || len(s.bare) > 0 || len(m.idle) > 0 || len(m.all) < 2 || len(m.all)+len(s.bare) >= s.max {
 		return
 	}
 	s.making, s.started = true, false

@@ -38,68 +38,75 @@ func spareReady(t *testing.T, m *Machine) *CPU {
 }
 
 // A spare made after a task took a vCPU is the next task's, costs no
-// guest memory, and none is made beyond the task limit.
+// guest memory, and none is made for a guest that has had one task only,
+// nor beyond the task limit.
 func TestSpareVCPU(t *testing.T) {
 	m := newSpareMachine(t, 64<<20)
 	defer m.Close()
-	m.SetMaxVCPUs(3)
+	m.SetMaxVCPUs(4)
 	c0, err := m.NewVCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spareReady(t, m) != nil {
+		t.Error("a spare made for a guest of one task")
+	}
+	c1, err := m.NewVCPU()
 	if err != nil {
 		t.Fatal(err)
 	}
 	used := m.Mem.Used()
 	spare := spareReady(t, m)
 	if spare == nil {
-		t.Fatal("no spare made after the first vCPU")
+		t.Fatal("no spare made after the second vCPU")
 	}
 	if u := m.Mem.Used(); u != used {
 		t.Errorf("the spare took guest memory: %d bytes used, %d before it", u, used)
-	}
-	c1, err := m.NewVCPU()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c1.CPU != spare {
-		t.Error("the second vCPU did not run on the spare")
-	}
-	if spareReady(t, m) == nil {
-		t.Fatal("no spare made for the third vCPU (limit 3)")
 	}
 	c2, err := m.NewVCPU()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// At the limit: no fourth.
+	if c2.CPU != spare {
+		t.Error("the third vCPU did not run on the spare")
+	}
+	if spareReady(t, m) == nil {
+		t.Fatal("no spare made for the fourth vCPU (limit 4)")
+	}
+	c3, err := m.NewVCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At the limit: no fifth.
 	if s := spareReady(t, m); s != nil {
 		t.Errorf("a spare beyond the task limit: %d vCPUs and a spare", len(m.all))
 	}
-	// A released vCPU serves the next task; no spare is made for it.
-	c2.Release()
-	if c, err := m.NewVCPU(); err != nil || c != c2 {
-		t.Errorf("NewVCPU after a release: %p, %v; want the released %p", c, err, c2)
+	// A released vCPU serves the next task.
+	c3.Release()
+	if c, err := m.NewVCPU(); err != nil || c != c3 {
+		t.Errorf("NewVCPU after a release: %p, %v; want the released %p", c, err, c3)
 	}
-	ids := map[int]bool{}
-	for _, c := range []*VCPU{c0, c1, c2} {
-		if c.CPU == nil {
-			t.Fatal("a vCPU without a KVM vCPU")
-		}
-		ids[int(c.CPU.fd)] = true
+	fds := map[uintptr]bool{}
+	for _, c := range []*VCPU{c0, c1, c2, c3} {
+		fds[c.CPU.fd] = true
 	}
-	if len(ids) != 3 || len(m.all) != 3 {
-		t.Errorf("%d distinct KVM vCPUs, %d vCPUs; want 3", len(ids), len(m.all))
+	if len(fds) != 4 || len(m.all) != 4 {
+		t.Errorf("%d distinct KVM vCPUs, %d vCPUs; want 4", len(fds), len(m.all))
 	}
 }
 
-// With a limit of one task, no spare is ever made.
-func TestSpareVCPULimitOne(t *testing.T) {
+// With a limit of two tasks, no spare is made.
+func TestSpareVCPULimit(t *testing.T) {
 	m := newSpareMachine(t, 64<<20)
 	defer m.Close()
-	m.SetMaxVCPUs(1)
-	if _, err := m.NewVCPU(); err != nil {
-		t.Fatal(err)
+	m.SetMaxVCPUs(2)
+	for i := 0; i < 2; i++ {
+		if _, err := m.NewVCPU(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if spareReady(t, m) != nil {
-		t.Error("a spare made with a limit of one task")
+		t.Error("a spare made beyond a limit of two tasks")
 	}
 }
 
@@ -109,9 +116,11 @@ func TestSpareVCPUClose(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		m := newSpareMachine(t, 16<<20)
 		m.SetMaxVCPUs(8)
-		if _, err := m.NewVCPU(); err != nil {
-			m.Close()
-			t.Fatal(err)
+		for j := 0; j < 2; j++ {
+			if _, err := m.NewVCPU(); err != nil {
+				m.Close()
+				t.Fatal(err)
+			}
 		}
 		m.Close()
 		m.mu.Lock()

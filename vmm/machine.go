@@ -19,8 +19,9 @@
 //     cause no guest OOM. vCPUs made plus bare plus the one being made
 //     never exceed maxVCPUs (the task limit), and Close waits for the
 //     goroutine before it closes the VM.
-//   - Lock order: Machine.mu before ept.Memory's lock (NewVCPU takes
-//     frames under it); nothing else is taken under it.
+//   - Lock order: Machine.mu may be taken under guestmm's and a space's
+//     locks (vcpuOfThread); under it only ept's locks are taken (NewVCPU:
+//     the memory's, and its new vCPU's own tables and flush queue).
 package vmm
 
 import (

@@ -89,6 +89,9 @@ type Memory struct {
 	// registered is the end of the RAM registered with the hypervisor
 	// (register): whole pieces, at least up to next.
 	registered uint64
+	// populated is the end of the never-used frames made resident ahead
+	// (alloc: a prefaultChunk from the first frame at or past it).
+	populated uint64
 
 	mu sync.Mutex
 
@@ -331,7 +334,18 @@ const prefaultChunk = 256 << 10
 func (m *Memory) Alloc() (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.alloc()
+	return m.alloc(true)
+}
+
+// AllocLazy is Alloc for a frame that is seldom written (most of a vCPU's
+// flush area): a never-used frame is not made resident ahead, nor does it
+// make the next chunk resident; the host fills it at its first write.
+// Taken before a vCPU's other frames, such frames stay out of the chunk
+// its next Alloc populates for the guest.
+func (m *Memory) AllocLazy() (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.alloc(false)
 }
 
 // AllocTable returns a zeroed frame for a page table: never one that was
@@ -346,10 +360,10 @@ func (m *Memory) Alloc() (uint64, error) {
 func (m *Memory) AllocTable() (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.alloc()
+	return m.alloc(true)
 }
 
-func (m *Memory) alloc() (uint64, error) {
+func (m *Memory) alloc(ahead bool) (uint64, error) {
 	var pa uint64
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
@@ -368,9 +382,10 @@ func (m *Memory) alloc() (uint64, error) {
 			return 0, err
 		}
 		pa = m.next
-		if pa%prefaultChunk == 0 {
+		if ahead && pa >= m.populated {
 			// Best effort (MADV_POPULATE_WRITE needs Linux 5.14).
-			_ = unix.Madvise(m.host[pa:min(pa+prefaultChunk, m.size)], unix.MADV_POPULATE_WRITE)
+			m.populated = min(pa+prefaultChunk, m.size)
+			_ = unix.Madvise(m.host[pa:m.populated], unix.MADV_POPULATE_WRITE)
 		}
 		m.next += PageSize
 		m.refs = append(m.refs, 0)

@@ -189,6 +189,11 @@ func launch(c Config) (*Result, error) {
 		return nil, err
 	}
 	c.Stats.Mark(PhaseMachineMade)
+	maxTasks := c.MaxTasks
+	if maxTasks <= 0 {
+		maxTasks = fs.DefaultMaxTasks
+	}
+	m.SetMaxVCPUs(maxTasks) // spare vCPUs (spare.go) within the task limit
 	if c.MemReserve > c.MemSize {
 		if err := m.Mem.SetLimit(c.MemSize); err != nil {
 			m.Close()

@@ -12,7 +12,16 @@
 //     mode except inside the stubs.
 //   - KVM cannot destroy a vCPU, so an exited task's vCPU waits in the idle
 //     list for the next task; Start resets everything a task sees.
-//   - Lock order: Machine.mu is a leaf (it guards only the vCPU lists).
+//   - When a new task finds no idle vCPU, the KVM part of the next one
+//     (KVM_CREATE_VCPU, its kvm_run mapping, KVM_SET_CPUID2: ~0.35 ms) is
+//     made ahead by one goroutine (spare.go) and waits in bare; it has no
+//     guest memory (its frames are taken when a task takes it), so it can
+//     cause no guest OOM. vCPUs made plus bare plus the one being made
+//     never exceed maxVCPUs (the task limit), and Close waits for the
+//     goroutine before it closes the VM.
+//   - Lock order: Machine.mu may be taken under guestmm's and a space's
+//     locks (vcpuOfThread); under it only ept's locks are taken (NewVCPU:
+//     the memory's, and its new vCPU's own tables and flush queue).
 package vmm
 
 import (
@@ -117,6 +126,7 @@ type Machine struct {
 	idle       []*VCPU                   // exited tasks' vCPUs, for reuse (KVM cannot destroy one)
 	all        []*VCPU
 	nextID     int
+	spare      spares // KVM vCPUs made ahead (spare.go); guarded by mu
 
 	// tune is the measured fault-around policy its address spaces share
 	// (guestmm/policy.go); stats, when set, collects `run --stats`.
@@ -176,6 +186,7 @@ func NewMachine(memSize uint64) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning()}
+	m.spare.done = sync.NewCond(&m.mu)
 	if err := m.init(memSize); err != nil {
 		m.Close()
 		return nil, err
@@ -215,7 +226,8 @@ func (m *Machine) init(memSize uint64) error {
 }
 
 // NewVCPU returns a vCPU for a new task: an idle one if there is one, else
-// a new one with its own shim pages. Release gives it back.
+// a new one with its own shim pages (on a KVM vCPU made ahead when there
+// is one: spare.go). Release gives it back.
 func (m *Machine) NewVCPU() (*VCPU, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -224,20 +236,46 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 		m.idle = m.idle[:n-1]
 		return c, nil
 	}
+	cpu, id := m.takeSpareLocked()
+	c, err := m.newVCPU(cpu, id)
+	if err != nil {
+		if cpu != nil {
+			m.spare.bare = append(m.spare.bare, cpu) // still good for the next
+		} else {
+			m.spare.ids = append(m.spare.ids, id)
+		}
+		return nil, err
+	}
+	m.prepareLocked() // the next one, while this task starts
+	return c, nil
+}
+
+// newVCPU makes a vCPU on cpu, or on a new KVM vCPU numbered id when cpu
+// is nil. m.mu held.
+func (m *Machine) newVCPU(cpu *CPU, id int) (*VCPU, error) {
 	c := &VCPU{m: m, own: map[uint64]uint64{}}
 	// Each multi-page area gets consecutive frames, so it has one VMM-side
 	// slice; but the flush area, which the VMM sees a page at a time
 	// (ept.NewFlushQueuePages), so that a vCPU made after guest memory
 	// has been used and freed in pieces needs no run of 64 free frames.
+	// Beyond its first page (the header and the first records) it is
+	// seldom written (a queue that fills a page between two guest runs),
+	// so those frames are not made resident ahead (ept.AllocLazy), and
+	// are taken first, to stay out of the chunk the first page's Alloc
+	// makes resident for the frames that follow (the guest's).
 	var err error
 	for _, p := range shimPages {
 		if !p.perCPU {
 			continue
 		}
 		if p.va == boot.FlushArea {
-			for i := 0; i < p.pages && err == nil; i++ {
+			for i := p.pages - 1; i >= 0 && err == nil; i-- {
+				alloc := m.Mem.AllocLazy
+				if i == 0 {
+					alloc = m.Mem.Alloc
+				}
 				var pa uint64
-				if pa, err = m.Mem.Alloc(); err == nil {
+				if pa, err = alloc(); err == nil {
 					c.own[p.va+uint64(i)*ept.PageSize] = pa
 				}
 			}
@@ -277,11 +315,12 @@ func (m *Machine) NewVCPU() (*VCPU, error) {
 		c.freePages()
 		return nil, err
 	}
-	if c.CPU, err = m.vm.NewCPU(m.nextID); err != nil {
-		c.freePages()
-		return nil, err
+	if c.CPU = cpu; cpu == nil {
+		if c.CPU, err = m.vm.NewCPU(id); err != nil {
+			c.freePages()
+			return nil, err
+		}
 	}
-	m.nextID++
 	m.all = append(m.all, c)
 	return c, nil
 }
@@ -320,6 +359,7 @@ func (m *Machine) Close() {
 		close(m.vdso.stop)
 		<-m.vdso.done // it writes the vvar page: not after the memory goes
 	}
+	m.stopSpares() // before the VM: the goroutine may be making one on it
 	for _, c := range m.all {
 		c.CPU.Close()
 	}

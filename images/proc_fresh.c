@@ -350,6 +350,23 @@ static void direct(void)
 	fd = open("/proc/self/environ", O_RDONLY);
 	rc("environ SEEK_END", lseek(fd, 0, SEEK_END));
 	close(fd);
+
+	/* An O_PATH fd has no position, mapping or text. */
+	fd = open("/proc/self/status", O_PATH);
+	rc("O_PATH lseek", lseek(fd, 0, SEEK_SET));
+	rc("O_PATH mmap", mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED ? -1 : 0);
+	rc("O_PATH pread", pread(fd, buf, 8, 0));
+	close(fd);
+
+	/* fdinfo/N of an fd closed since: ENOENT at the next read. */
+	int victim = dup(1);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", victim);
+	fd = open(path, O_RDONLY);
+	rc("fdinfo read", reread(fd, 1) > 0 ? 0 : -1);
+	close(victim);
+	rc("fdinfo read after close", reread(fd, 0));
+	close(fd);
 }
 
 /* inherited: a child reads its parent's open /proc/self files as its

@@ -478,6 +478,9 @@ func sysLseek(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	case fs.KindProcLink:
 		return 0, unix.EBADF
 	case fs.KindProc:
+		if e.File.PathOnly {
+			return 0, unix.EBADF // an O_PATH fd has no position
+		}
 		if e.File.Seq != nil {
 			r, err := e.File.Seq.Seek(p, e.Host, off, whence)
 			return uint64(r), err

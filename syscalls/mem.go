@@ -36,6 +36,9 @@ func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 		e, _ := p.Entry(a[4])
 		if e.File != nil && e.File.Kind == fs.KindProc {
+			if e.File.PathOnly {
+				return 0, unix.EBADF
+			}
 			// No seq_file has an mmap; the memfd's text changes under
 			// a mapping at each re-read (fs.ProcSeq).
 			return 0, unix.ENODEV

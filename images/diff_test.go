@@ -205,6 +205,10 @@ var programs = []prog{
 	// A thread's own task/TID files, /proc/TID (found, not listed), comm
 	// writes (pthread_setname_np), a leader ended first (proc/pid.go).
 	{bin: "proc_tid"},
+	// An open /proc file read again from 0 shows the state of now, as
+	// seq_file does; lseek, sendfile, splice, mmap as on Linux; a reaped
+	// process's files (fs.ProcSeq, proc/fsproc.go rereadGen).
+	{bin: "proc_fresh"},
 	// busybox's ps -T and top -H list the threads by their own names.
 	{bin: "proc_tid_ps", unlessHost: func() string {
 		if _, err := os.Stat(busyboxBin); err != nil {

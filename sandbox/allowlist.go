@@ -63,7 +63,7 @@ var plainCalls = []string{
 	"flock", "fadvise64", "sendfile", "dup", "dup2", "dup3", "poll", "ppoll", "umask",
 	"copy_file_range", "splice", "tee", // between two guest fds (syscalls/transfer.go)
 
-	// Guest memory (one memfd, file windows, /proc files as sealed memfds).
+	// Guest memory (one memfd, file windows, /proc files as memfds).
 	"memfd_create", "mincore",
 
 	// Identity and system information the personality reports.

@@ -147,6 +147,14 @@ func sysFcntl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	case unix.F_SETPIPE_SZ:
 		return p.SetPipeSize(e, arg) // pipebuf.go
 	case unix.F_GETPIPE_SZ, unix.F_GET_SEALS, unix.F_ADD_SEALS, unix.F_GETLEASE:
+		switch {
+		case virtual && e.File.PathOnly:
+			return 0, unix.EBADF // do_fcntl: O_PATH takes no such command
+		case virtual && cmd == unix.F_ADD_SEALS && e.File.Acc == unix.O_RDONLY:
+			return 0, unix.EPERM // memfd_add_seals asks for a writer first
+		case virtual && (cmd == unix.F_GET_SEALS || cmd == unix.F_ADD_SEALS):
+			return 0, unix.EINVAL // procfs files are no memfds
+		}
 		r, err := unix.FcntlInt(uintptr(e.Host), cmd, int(int32(arg)))
 		return uint64(r), err
 	case fs.FDupfdQuery:

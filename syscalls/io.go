@@ -51,28 +51,45 @@ func writablePrefix(p *kernel.Process, addr, n uint64) uint64 {
 // checks the access mode of its own fds; kshim's /proc files are
 // read-only whatever their memfd allows.
 func ioFD(p *kernel.Process, fd uint64, write bool) (int, error) {
+	h, _, err := ioFile(p, fd, write)
+	return h, err
+}
+
+// ioFile is ioFD with the fd's read state when it is a /proc file read
+// through ProcSeq (nil otherwise), from the same entry.
+func ioFile(p *kernel.Process, fd uint64, write bool) (int, *fs.ProcSeq, error) {
 	e, err := p.Entry(fd)
 	if err != nil {
-		return -1, err
+		return -1, nil, err
 	}
 	if e.File.Pidfd != nil || e.File.Signalfd != nil {
 		// A pidfd has no read or write; a signalfd no write, and its
 		// read is kshim's (rw, signalfd.go), not the host eventfd's.
-		return -1, unix.EINVAL
+		return -1, nil, unix.EINVAL
 	}
 	if f := e.File; f.Node != nil {
 		switch {
 		case f.PathOnly:
-			return -1, unix.EBADF
+			return -1, nil, unix.EBADF
 		case write && f.Acc == unix.O_RDONLY, !write && f.Acc == unix.O_WRONLY:
-			return -1, unix.EBADF
+			return -1, nil, unix.EBADF
 		case write:
-			return -1, unix.EINVAL // splice, sendfile: no splice_write (rw, rwv: procWriter)
+			return -1, nil, unix.EINVAL // splice, sendfile: no splice_write (rw, rwv: procWriter)
 		case f.Kind == fs.KindProcDir:
-			return -1, unix.EISDIR
+			return -1, nil, unix.EISDIR
 		}
 	}
-	return e.Host, nil
+	return e.Host, e.File.Seq, nil
+}
+
+// seqRead runs read, a read of count bytes from host fd h at off (-1: its
+// position), through seq (nil: as it is), which may generate the /proc
+// file's text anew first (fs.ProcSeq).
+func seqRead(p *kernel.Process, seq *fs.ProcSeq, h int, off int64, count uint64, read func() (uint64, error)) (uint64, error) {
+	if seq == nil {
+		return read()
+	}
+	return seq.Read(p, h, off, count, read)
 }
 
 // procWriter is the /proc file guest fd is open for writing (ok false: it
@@ -143,7 +160,7 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 			return n, err
 		}
 	}
-	h, err := ioFD(p, a[0], write)
+	h, seq, err := ioFile(p, a[0], write)
 	if err != nil {
 		return 0, err
 	}
@@ -160,7 +177,7 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 		}
 		return n, err
 	}
-	return readInto(p, h, a[1], a[2], off)
+	return seqRead(p, seq, h, off, a[2], func() (uint64, error) { return readInto(p, h, a[1], a[2], off) })
 }
 
 func sysRead(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -316,7 +333,7 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 			return procWrite(p, n, iov)
 		}
 	}
-	h, err := ioFD(p, a[0], write)
+	h, seq, err := ioFile(p, a[0], write)
 	if err != nil {
 		return 0, err
 	}
@@ -343,7 +360,7 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 	if err := ttyJobCheck(p, a[0], h, false); err != nil {
 		return 0, err
 	}
-	return readv(p, h, iov, off, flags)
+	return seqRead(p, seq, h, off, fs.IovLen(iov), func() (uint64, error) { return readv(p, h, iov, off, flags) })
 }
 
 func sysReadv(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -460,6 +477,14 @@ func sysLseek(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, unix.EINVAL
 	case fs.KindProcLink:
 		return 0, unix.EBADF
+	case fs.KindProc:
+		if e.File.PathOnly {
+			return 0, unix.EBADF // an O_PATH fd has no position
+		}
+		if e.File.Seq != nil {
+			r, err := e.File.Seq.Seek(p, e.Host, off, whence)
+			return uint64(r), err
+		}
 	}
 	r, err := unix.Seek(e.Host, off, whence)
 	return uint64(r), err
@@ -476,7 +501,7 @@ func sysSendfile(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		pos = int64(abi.Le64(b[:]))
 		posp = &pos
 	}
-	in, err := ioFD(p, a[1], false)
+	in, seq, err := ioFile(p, a[1], false)
 	if err != nil {
 		return 0, err
 	}
@@ -484,9 +509,21 @@ func sysSendfile(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.Sendfile(out, in, posp, int(min(a[3], fs.MaxRW)))
-	if n < 0 {
-		n = 0
+	off := int64(-1)
+	if posp != nil {
+		off = pos
+		if pos < 0 {
+			seq = nil // the host's EINVAL, before any read
+		}
+	}
+	var n uint64
+	if seq != nil && !seq.Splices() {
+		err = unix.EINVAL // a /proc file without splice_read
+	} else {
+		n, err = seqRead(p, seq, in, off, min(a[3], fs.MaxRW), func() (uint64, error) {
+			n, err := unix.Sendfile(out, in, posp, int(min(a[3], fs.MaxRW)))
+			return uint64(max(n, 0)), err
+		})
 	}
 	if posp != nil {
 		var b [8]byte
@@ -495,7 +532,7 @@ func sysSendfile(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 			return 0, cerr
 		}
 	}
-	return uint64(n), err
+	return n, err
 }
 
 func sysIoctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {

@@ -35,6 +35,14 @@ func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 			return 0, unix.EACCES
 		}
 		e, _ := p.Entry(a[4])
+		if e.File != nil && e.File.Kind == fs.KindProc {
+			if e.File.PathOnly {
+				return 0, unix.EBADF
+			}
+			// No seq_file has an mmap; the memfd's text changes under
+			// a mapping at each re-read (fs.ProcSeq).
+			return 0, unix.ENODEV
+		}
 		if e.File != nil && e.File.Mnt != nil && e.File.Mnt.NoExec {
 			// A noexec mount (fs/fsmount.go): no PROT_EXEC now (EPERM)
 			// nor later (mprotect's EACCES).

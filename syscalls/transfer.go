@@ -4,7 +4,8 @@
 //
 // Invariants:
 //   - Both fds are the guest's host fds, checked for their direction as
-//     read and write check them (ioFD: kshim's /proc files are read-only),
+//     read and write check them (ioFD: kshim's /proc files are read-only;
+//     one read from is generated anew as a read would, fs.ProcSeq),
 //     so nothing is written that a write could not write; the host kernel
 //     applies the rest of Linux's rules (flags, pipes, file types, the
 //     open modes) to its own fds and gives Linux's errors.
@@ -60,9 +61,9 @@ func isPipe(h int) bool {
 // transferAt serves the calls of the form (fd_in, off_in, fd_out, off_out,
 // ...): the guest's fds to host fds, check (may be nil) on them, the
 // offsets read from guest memory, call, and the offsets written back.
-func transferAt(p *kernel.Process, a *args, check func(in, out int) error,
+func transferAt(p *kernel.Process, a *args, check func(in, out int, seq *fs.ProcSeq) error,
 	call func(in int, offIn *int64, out int, offOut *int64) (int, error)) (uint64, error) {
-	in, err := ioFD(p, a[0], false)
+	in, seq, err := ioFile(p, a[0], false)
 	if err != nil {
 		return 0, err
 	}
@@ -71,7 +72,7 @@ func transferAt(p *kernel.Process, a *args, check func(in, out int) error,
 		return 0, err
 	}
 	if check != nil {
-		if err := check(in, out); err != nil {
+		if err := check(in, out, seq); err != nil {
 			return 0, err
 		}
 	}
@@ -83,7 +84,18 @@ func transferAt(p *kernel.Process, a *args, check func(in, out int) error,
 	if err != nil {
 		return 0, err
 	}
-	n, err := call(in, offIn, out, offOut)
+	off := int64(-1)
+	if offIn != nil {
+		off = *offIn
+		if off < 0 {
+			seq = nil // the host's EINVAL, before any read
+		}
+	}
+	// A /proc file read from may be generated anew first (io.go seqRead).
+	n, err := seqRead(p, seq, in, off, a[4], func() (uint64, error) {
+		n, err := call(in, offIn, out, offOut)
+		return uint64(max(n, 0)), err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -103,9 +115,12 @@ func sysCopyFileRange(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error
 // splice(fd_in, off_in, fd_out, off_out, len, flags): an offset for a
 // pipe end is ESPIPE; the wait for the pipe is the guest's (waitTransfer).
 func sysSplice(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
-	check := func(in, out int) error {
+	check := func(in, out int, seq *fs.ProcSeq) error {
 		if (a[1] != 0 && isPipe(in)) || (a[3] != 0 && isPipe(out)) {
 			return unix.ESPIPE
+		}
+		if seq != nil && !seq.Splices() {
+			return unix.EINVAL // a /proc file without splice_read
 		}
 		return nil
 	}

@@ -16,7 +16,9 @@
 // limits, and the kernel's other address spaces). Each file's head gives
 // its invariants; the confinement rules are fspath.go's.
 //
-// Lock order (limits.go, fdtable.go): FDTable.mu, then Sandbox.mu, then
+// Lock order (limits.go, fdtable.go): a /proc file's ProcSeq.mu (held
+// while its text is generated, fsproc.go) before everything else; then
+// FDTable.mu, then Sandbox.mu, then
 // ept.Memory's; kernel.Kernel.Mu is taken before Sandbox.mu, and nothing
 // else is taken with Sandbox.mu held. Kernel.Mu is also taken before
 // FDTable.mu and cwdMu (another process's /proc/PID, kernel's Peek);

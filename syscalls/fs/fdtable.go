@@ -48,7 +48,7 @@ type fileKind int
 
 const (
 	KindHost     fileKind = iota // a host file, pipe, socket, epoll, device
-	KindProc                     // a generated /proc file: a sealed memfd snapshot
+	KindProc                     // a generated /proc file: a memfd ProcSeq fills
 	KindProcDir                  // a /proc directory: entries listed by kshim
 	KindProcLink                 // a /proc symlink opened with O_PATH|O_NOFOLLOW
 )
@@ -67,7 +67,7 @@ const (
 
 // OpenFile is what kshim knows of an open file description beyond the host
 // fd. It is shared (by pointer) between dups and never changes after open,
-// except a virtual directory's read position.
+// except a virtual directory's read position and a /proc file's text.
 type OpenFile struct {
 	Kind fileKind
 	// Path is the guest path it was opened by ("" for pipes, epoll...):
@@ -91,6 +91,9 @@ type OpenFile struct {
 	Node *ProcNode
 	// Dir holds a virtual directory's entries and position (KindProcDir).
 	Dir *VirtualDir
+	// Seq is a /proc file's read state (KindProc), which regenerates its
+	// text as Linux's seq_file does.
+	Seq *ProcSeq
 	// counted is set (under Sandbox.mu) when an fd for it is first
 	// installed; pipe is then the charge of the pipe it is, if any.
 	counted bool

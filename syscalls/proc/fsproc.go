@@ -12,10 +12,13 @@
 //	/proc/net/tcp, udp, unix, dev... (the guest's network namespace's)
 //
 // Invariants:
-//   - A file is generated when it is opened, into a sealed memfd (a
-//     snapshot, as Linux's seq_file gives a reader a consistent view), so
-//     read, pread, lseek and mmap work through the same host-fd path as any
-//     file; the guest's fd is read-only whatever the memfd's mode.
+//   - A file is generated when it is opened (its errors are the open's)
+//     into a memfd the guest's host fd reads read-only, and again when a
+//     read starts over, as Linux's seq_file generates on read: a read
+//     from 0, or from elsewhere than where the last read ended, or every
+//     read of cmdline and environ (fs.ProcSeq; rereadGen says for which
+//     task). read, pread, readv, sendfile and splice go through the same
+//     host-fd path as any file once the text is there; mmap is ENODEV.
 //   - Magic links (exe, cwd, root, fd/N) lead only to what the guest
 //     already reaches: its processes' programs, cwds, root and fds.
 //   - Another process's links and views (pidDir with a view{q}) are read
@@ -91,7 +94,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 			case pid:
 				return procPidDir(p)
 			case "cpuinfo":
-				return &fs.ProcNode{Path: "/proc/cpuinfo", Mode: procFileMode, Gen: func(fs.FileOwner) ([]byte, error) {
+				return &fs.ProcNode{Path: "/proc/cpuinfo", Mode: procFileMode, Splice: true, Gen: func(fs.FileOwner) ([]byte, error) {
 					// The host's: the vCPU is one of its CPUs.
 					b, err := os.ReadFile("/proc/cpuinfo")
 					if err != nil {
@@ -104,7 +107,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 			case "net":
 				return procNetDir(p) // sysfiles.go
 			case "meminfo":
-				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
+				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Splice: true, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			case "mounts":
 				// Linux's /proc/mounts is a link into self.
 				return &fs.ProcNode{Path: "/proc/mounts", Mode: procLinkMode,
@@ -192,7 +195,8 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 		if name == "environ" {
 			mode = unix.S_IFREG | 0o400
 		}
-		return &fs.ProcNode{Path: dir + "/" + name, Mode: mode, Gen: func(o fs.FileOwner) ([]byte, error) {
+		// environ_read reads the memory at each read; maps is a seq_file.
+		return &fs.ProcNode{Path: dir + "/" + name, Mode: mode, Direct: name == "environ", Gen: func(o fs.FileOwner) ([]byte, error) {
 			var b []byte
 			err := v.peek(o, func(t *kernel.Process) error {
 				var err error
@@ -215,7 +219,7 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 	case "mounts", "mountinfo":
 		// The guest's processes share one mount table and root.
 		info := name == "mountinfo"
-		return &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode,
+		return &fs.ProcNode{Path: dir + "/" + name, Mode: procFileMode, Splice: true,
 			Gen: func(o fs.FileOwner) ([]byte, error) { return o.(*kernel.Process).ProcMounts(info) }}
 	case "exe":
 		return &fs.ProcNode{Path: dir + "/exe", Mode: procLinkMode,
@@ -774,7 +778,8 @@ func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, 
 		if err != nil {
 			return -1, nil, err
 		}
-		h, err := memfdSnapshot(data)
+		f.Seq = fs.NewProcSeq(n, rereadGen(p, n))
+		h, err := fs.ProcMemfd(data)
 		return h, f, err
 	}
 	h, err := unix.FcntlInt(uintptr(p.FS.Root), unix.F_DUPFD_CLOEXEC, 0)
@@ -800,31 +805,58 @@ func procDirents(p *kernel.Process, n *fs.ProcNode) []fs.ProcDirent {
 	return out
 }
 
-// memfdSnapshot returns a read-only-sealed memfd holding data, at offset 0.
-func memfdSnapshot(data []byte) (int, error) {
-	h, err := unix.MemfdCreate("kshim-proc", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return -1, err
-	}
-	for done := 0; done < len(data); {
-		n, err := unix.Write(h, data[done:])
-		if err != nil {
-			unix.Close(h)
-			return -1, err
+// rereadGen generates node n's text again for the task that reads an
+// open of it by p (fs.ProcSeq). A file of p's own /proc/PID is p's
+// process's: read by a task of another process (an fd inherited by
+// fork), it is looked up again by its path as that reader sees p's
+// process (Peek's rule: held still, its access checked), ESRCH once p's
+// process is gone or the pid is another's. Other files are n's Gen as
+// they are (another process's view peeks it; the rest is the guest's).
+// A re-read fails as Linux's read of the file does once its task is
+// gone: environ reads empty, fdinfo/N is ENOENT (also for a closed fd).
+func rereadGen(p *kernel.Process, n *fs.ProcNode) func(fs.FileOwner) ([]byte, error) {
+	gen := n.Gen
+	rel := strings.TrimPrefix(n.Path, "/proc/")
+	id, _, _ := strings.Cut(rel, "/")
+	if n.Of == nil && p.Proc.K != nil && p.Proc.Group != nil && rel != n.Path && idArg(id) > 0 {
+		group := p.Proc.Group
+		gen = func(o fs.FileOwner) ([]byte, error) {
+			r := o.(*kernel.Process)
+			if r.Proc.Group == group {
+				return n.Gen(r)
+			}
+			res, err := lookupTree(r, procRoot(r), strings.Split(rel, "/"), unix.O_RDONLY|unix.O_NOFOLLOW, 0)
+			if res.FD >= 0 {
+				unix.Close(res.FD)
+			}
+			if err != nil || res.FD >= 0 || res.Node == nil || res.Node.Gen == nil {
+				return nil, unix.ESRCH
+			}
+			if q, ok := res.Node.Of.(*kernel.Process); !ok || q.Proc.Group != group {
+				return nil, unix.ESRCH
+			}
+			return res.Node.Gen(r)
 		}
-		done += n
 	}
-	_ = unix.Fchmod(h, 0o444)
-	if _, err := unix.FcntlInt(uintptr(h), unix.F_ADD_SEALS,
-		unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
-		unix.Close(h)
-		return -1, err
+	switch {
+	case path.Base(n.Path) == "environ":
+		return func(o fs.FileOwner) ([]byte, error) {
+			b, err := gen(o)
+			if err == unix.ESRCH || err == unix.ENOENT {
+				return nil, nil // environ_read without a task or mm
+			}
+			return b, err
+		}
+	case path.Base(path.Dir(n.Path)) == "fdinfo":
+		return func(o fs.FileOwner) ([]byte, error) {
+			b, err := gen(o)
+			if err == unix.ESRCH || err == unix.EBADF {
+				err = unix.ENOENT // seq_show: no task, or no such fd
+			}
+			return b, err
+		}
 	}
-	if _, err := unix.Seek(h, 0, 0); err != nil {
-		unix.Close(h)
-		return -1, err
-	}
-	return h, nil
+	return gen
 }
 
 // guestCPUInfo is the host's /proc/cpuinfo as the guest's CPUs show it:

@@ -18,8 +18,8 @@
 //   - comm is the one file that takes writes: Linux's comm_write, which
 //     renames a thread of the writer's own process only (EINVAL for
 //     another's; an open for writing follows the file's owner and mode,
-//     root's for a process that is not dumpable). An fd's contents stay
-//     the snapshot of its open.
+//     root's for a process that is not dumpable). A read of an open fd
+//     from 0 shows the new name (fs.ProcSeq).
 //   - A process that has been reaped between lookup and open is ESRCH at
 //     open, as Linux's proc_pid files give once the task is gone; a zombie
 //     shows state Z, an empty cmdline and no memory sizes; its links are
@@ -119,6 +119,7 @@ func pidFile(v view, dir, name string) *fs.ProcNode {
 		n.Gen = infoGen(v, true, procPidStatus)
 	case "cmdline":
 		n.Gen = infoGen(v, true, func(in kernel.ProcInfo) []byte { return in.Cmdline })
+		n.Direct = true // proc_pid_cmdline_read: no seq_file
 	case "comm":
 		n.Mode = unix.S_IFREG | 0o644
 		n.Gen = infoGen(v, false, func(in kernel.ProcInfo) []byte { return []byte(in.Comm + "\n") })

@@ -11,9 +11,11 @@
 // guest thread is runnable); stat's processes, procs_running and
 // procs_blocked stay the host's (a known difference).
 //
-// Invariants: every file is generated at open like the rest of /proc; a
-// host file that cannot be read is that error (EACCES under a Landlock
-// that lacks the rule), never made-up figures.
+// Invariants: every file is generated at open and at a read from 0 like
+// the rest of /proc (fs.ProcSeq), so an fd kept open (procps's uptime,
+// vmstat, top) reads the figures of now; a host file that cannot be read
+// is that error (EACCES under a Landlock that lacks the rule), never
+// made-up figures.
 package proc
 
 import (
@@ -34,7 +36,7 @@ func hostSysFile(name string) *fs.ProcNode {
 	if name == "loadavg" {
 		gen = func(o fs.FileOwner) ([]byte, error) { return procLoadavg(o.(*kernel.Process)) }
 	}
-	return &fs.ProcNode{Path: "/proc/" + name, Mode: procFileMode, Gen: gen}
+	return &fs.ProcNode{Path: "/proc/" + name, Mode: procFileMode, Splice: true, Gen: gen}
 }
 
 // procLoadavg: "1.00 0.50 0.25 R/T LASTPID\n".

@@ -45,7 +45,7 @@ func sysDir(path string, mode uint32, names []string, child func(name string) *f
 
 // sysFile is a file node with fixed contents.
 func sysFile(path, text string) *fs.ProcNode {
-	return &fs.ProcNode{Path: path, Mode: sysFileMode, Gen: func(fs.FileOwner) ([]byte, error) { return []byte(text), nil }}
+	return &fs.ProcNode{Path: path, Mode: sysFileMode, Splice: true, Gen: func(fs.FileOwner) ([]byte, error) { return []byte(text), nil }}
 }
 
 // cpuRange is a cpulist of CPUs 0..n-1 as sysfs prints it ("0", "0-3").

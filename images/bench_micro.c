@@ -16,6 +16,10 @@
  * mmap-cycle      N x (mmap 64 KiB, touch 16 pages, munmap)-> ns_per_op=
  * posix-spawn     with 16 MiB of touched memory, N x
  *                 (posix_spawn of this program "exit", wait) -> ns_per_op=
+ * futex-wake      N round trips between two threads through
+ *                 a futex (FUTEX_WAIT / FUTEX_WAKE)        -> ns_per_op=
+ * pipe-wake       N round trips of one byte between two
+ *                 processes through two pipes              -> ns_per_op=
  * exit            exits at once (posix-spawn's child)
  *
  * Every figure is measured with clock_gettime(CLOCK_MONOTONIC) around the
@@ -25,6 +29,9 @@
  * table: its output is a timing. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -153,6 +160,82 @@ static double bench_mmap_cycle(long n)
 	return (now() - t0) / n;
 }
 
+/* The wake-up rows: each side blocks until the other hands it the turn,
+ * so a round trip is two wake-ups of a sleeping task (bench_wakelat.c
+ * varies the load around them). */
+static _Atomic int turn; /* 0: main's turn, 1: the peer's */
+static long wake_n;
+
+static void turn_wait(int v)
+{
+	while (atomic_load(&turn) == v)
+		syscall(SYS_futex, &turn, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+}
+
+static void turn_give(int v)
+{
+	atomic_store(&turn, v);
+	syscall(SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void *turn_peer(void *arg)
+{
+	(void)arg;
+	for (long i = 0; i < wake_n; i++) {
+		turn_wait(0);
+		turn_give(0);
+	}
+	return NULL;
+}
+
+static double bench_futex_wake(long n)
+{
+	pthread_t t;
+	wake_n = n;
+	int err = pthread_create(&t, NULL, turn_peer, NULL);
+	if (err) {
+		errno = err;
+		die("pthread_create");
+	}
+	double t0 = now();
+	for (long i = 0; i < n; i++) {
+		turn_give(1);
+		turn_wait(1);
+	}
+	double r = (now() - t0) / n;
+	pthread_join(t, NULL);
+	return r;
+}
+
+static double bench_pipe_wake(long n)
+{
+	int a[2], b[2];
+	if (pipe(a) < 0 || pipe(b) < 0)
+		die("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		char c;
+		for (long i = 0; i < n; i++)
+			if (read(a[0], &c, 1) != 1 || write(b[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	char c = 'w';
+	double t0 = now();
+	for (long i = 0; i < n; i++)
+		if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1)
+			die("pipe round trip");
+	double r = (now() - t0) / n;
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		errno = ECHILD;
+		die("the pipe peer");
+	}
+	return r;
+}
+
 extern char **environ;
 
 /* posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK), then execve) from a
@@ -210,6 +293,10 @@ int main(int argc, char **argv)
 		r = bench_mmap_cycle(n > 0 ? n : 200);
 	else if (!strcmp(mode, "posix-spawn"))
 		r = bench_spawn(n > 0 ? n : 20, argv[0]);
+	else if (!strcmp(mode, "futex-wake"))
+		r = bench_futex_wake(n > 0 ? n : 500);
+	else if (!strcmp(mode, "pipe-wake"))
+		r = bench_pipe_wake(n > 0 ? n : 500);
 	else {
 		fprintf(stderr, "bench_micro: unknown mode %s\n", mode);
 		return 2;

@@ -169,6 +169,12 @@ var programs = []prog{
 	{bin: "timeset"},      // clock_settime, settimeofday: EPERM after the checks; sched priorities (timeset.go)
 	{bin: "rlimit_share"},
 	{name: "exec_threads_main", bin: "exec_threads", args: []string{"main", "40"}},
+	// Wake-ups between tasks (futex between threads, a pipe between
+	// processes), also with a third thread spinning in user mode so that
+	// every Go P may be held in KVM_RUN: each round trip must arrive, in
+	// order (bench_wakelat times it; "check" prints only the facts).
+	{name: "wakelat_check", bin: "bench_wakelat", args: []string{"check"}},
+	{name: "wakelat_check_spin", bin: "bench_wakelat", args: []string{"check", "1"}},
 
 	// Go static binaries (images/goprogs): goroutines on threads, GC,
 	// timers, os/exec, signals and preemption.

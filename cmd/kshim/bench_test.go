@@ -89,15 +89,15 @@ func TestBenchSmoke(t *testing.T) {
 	if doc.Host.Kernel == "" || doc.Host.KVM == "" {
 		t.Errorf("host description incomplete: %+v", doc.Host)
 	}
-	want := []string{"getppid", "clock_gettime", "first-touch", "file-fault", "cow-fault", "segv-roundtrip", "mmap-cycle", "posix-spawn", "startup",
-		"busybox-pipeline", "python3-pass", "git-log", "gcc-hello", "go-goroutines"}
+	want := []string{"getppid", "clock_gettime", "first-touch", "file-fault", "cow-fault", "segv-roundtrip", "mmap-cycle", "posix-spawn", "futex-wake", "pipe-wake",
+		"startup", "busybox-pipeline", "python3-pass", "git-log", "gcc-hello", "go-goroutines"}
 	// Real programs the host may lack: absent natively too, with a reason.
 	hostProgram := map[string]bool{"busybox-pipeline": true, "python3-pass": true, "git-log": true, "gcc-hello": true}
 	if len(doc.Results) != len(want) {
 		t.Fatalf("%d results, want %d", len(doc.Results), len(want))
 	}
 	// Benches kshim can run today; the others may be absent, with a reason.
-	kshimWorks := map[string]bool{"getppid": true, "clock_gettime": true, "first-touch": true, "segv-roundtrip": true, "mmap-cycle": true, "posix-spawn": true, "startup": true}
+	kshimWorks := map[string]bool{"getppid": true, "clock_gettime": true, "first-touch": true, "segv-roundtrip": true, "mmap-cycle": true, "posix-spawn": true, "futex-wake": true, "pipe-wake": true, "startup": true}
 	for i, r := range doc.Results {
 		name, _ := r["bench"].(string)
 		if name != want[i] {

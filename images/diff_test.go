@@ -215,6 +215,10 @@ var programs = []prog{
 	// seq_file does; lseek, sendfile, splice, mmap as on Linux; a reaped
 	// process's files (fs.ProcSeq, proc/fsproc.go rereadGen).
 	{bin: "proc_fresh"},
+	// A /proc/self directory fd inherited by fork lists the opener's fds
+	// and threads (proc/fsproc.go openerDir); /proc/vmstat's counters
+	// procps reads (proc/sysfiles.go procVmstat).
+	{bin: "proc_forkdir"},
 	// busybox's ps -T and top -H list the threads by their own names.
 	{bin: "proc_tid_ps", unlessHost: func() string {
 		if _, err := os.Stat(busyboxBin); err != nil {

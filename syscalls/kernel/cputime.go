@@ -185,8 +185,23 @@ func (a *cpuAcct) userNow(cpu int64) int64 {
 	}
 }
 
-// Faulted counts a guest page fault kshim resolved for the task (minflt).
-func (p *Process) Faulted() { p.Acct.minflt.Add(1) }
+// Faulted counts a guest page fault kshim resolved for the task (minflt)
+// and for the machine (Faults).
+func (p *Process) Faulted() {
+	p.Acct.minflt.Add(1)
+	if k := p.Proc.K; k != nil {
+		k.faults.Add(1)
+	}
+}
+
+// faultCount is the guest page faults kshim has resolved for every task
+// since the machine started (Linux's pgfault: all of them, however the
+// task ended).
+type faultCount struct{ atomic.Int64 }
+
+// Faults is the guest page faults kshim has resolved since the machine
+// started, for /proc/vmstat's pgfault (each task's are its minflt).
+func (k *Kernel) Faults() int64 { return k.faults.Load() }
 
 // sampleHost refreshes the calling task's own host counts (its thread only).
 func (p *Process) sampleHost() {

@@ -89,6 +89,7 @@ type Kernel struct {
 	hostParentPgid, hostParentSid int
 	nextPID                       int
 	host                          Host
+	faults                        faultCount // cputime.go: /proc/vmstat's pgfault
 
 	fmu   sync.Mutex // futex.go
 	futex futexTable

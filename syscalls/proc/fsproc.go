@@ -6,7 +6,7 @@
 //	/proc/cpuinfo (host's, the guest's CPUs)  /proc/<pid>/maps, environ, fdinfo/N (generated)
 //	/proc/<any guest pid>/stat, status, cmdline, comm, task/<tid>/ (pid.go)
 //	/proc/<any guest tid> (found, not listed: pid.go)
-//	/proc/meminfo (from --mem)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
+//	/proc/meminfo (from --mem), vmstat (sysfiles.go)  /proc/<pid>/mounts, mountinfo (fs/fsmount.go)
 //	/proc/mounts -> self/mounts
 //	/proc/stat, uptime (host's), loadavg (host's loads, the guest's tasks)
 //	/proc/net/tcp, udp, unix, dev... (the guest's network namespace's)
@@ -19,6 +19,9 @@
 //     read of cmdline and environ (fs.ProcSeq; rereadGen says for which
 //     task). read, pread, readv, sendfile and splice go through the same
 //     host-fd path as any file once the text is there; mmap is ENODEV.
+//   - An open file or directory of the opener's own /proc/PID stays that
+//     process's when another process reads it (rereadGen, openerDir), as
+//     Linux resolves /proc/self at the open.
 //   - Magic links (exe, cwd, root, fd/N) lead only to what the guest
 //     already reaches: its processes' programs, cwds, root and fds.
 //   - Another process's links and views (pidDir with a view{q}) are read
@@ -74,7 +77,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
 		Names: func(o fs.FileOwner) []string {
-			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "thread-self", "uptime"}
+			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "thread-self", "uptime", "vmstat"}
 			for _, q := range guestPIDs(o.(*kernel.Process)) { // pid.go
 				names = append(names, abi.Itoa(q))
 			}
@@ -108,6 +111,8 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 				return procNetDir(p) // sysfiles.go
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Splice: true, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
+			case "vmstat":
+				return &fs.ProcNode{Path: "/proc/vmstat", Mode: procFileMode, Splice: true, Gen: func(o fs.FileOwner) ([]byte, error) { return procVmstat(o.(*kernel.Process)) }}
 			case "mounts":
 				// Linux's /proc/mounts is a link into self.
 				return &fs.ProcNode{Path: "/proc/mounts", Mode: procLinkMode,
@@ -763,7 +768,7 @@ func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, 
 		f.Kind = fs.KindProcLink
 	case n.IsDir():
 		f.Kind = fs.KindProcDir
-		f.Dir = &fs.VirtualDir{Node: n}
+		f.Dir = &fs.VirtualDir{Node: openerDir(p, n)}
 	default:
 		if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 			// Linux's permission check (root may open /proc's files
@@ -857,6 +862,52 @@ func rereadGen(p *kernel.Process, n *fs.ProcNode) func(fs.FileOwner) ([]byte, er
 		}
 	}
 	return gen
+}
+
+// openerDir is directory n as an open of it by p lists it: a directory of
+// p's own /proc/PID stays p's process's, as Linux resolves /proc/self at
+// the open, so a task of another process (a child that inherited the fd
+// by fork) lists it as that reader sees p's process, looked up again by
+// its path (Peek's rule, as rereadGen), and empty once p's process is gone
+// or the pid is another's. Other directories list as they are.
+func openerDir(p *kernel.Process, n *fs.ProcNode) *fs.ProcNode {
+	rel := strings.TrimPrefix(n.Path, "/proc/")
+	id, _, _ := strings.Cut(rel, "/")
+	if n.Of != nil || p.Proc.K == nil || p.Proc.Group == nil || rel == n.Path || idArg(id) <= 0 {
+		return n
+	}
+	group := p.Proc.Group
+	// as is n as reader r sees it (nil: gone).
+	as := func(r *kernel.Process) *fs.ProcNode {
+		if r.Proc.Group == group {
+			return n
+		}
+		res, err := lookupTree(r, procRoot(r), strings.Split(rel, "/"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if res.FD >= 0 {
+			unix.Close(res.FD)
+		}
+		if err != nil || res.FD >= 0 || res.Node == nil || !res.Node.IsDir() {
+			return nil
+		}
+		if q, ok := res.Node.Of.(*kernel.Process); !ok || q.Proc.Group != group {
+			return nil
+		}
+		return res.Node
+	}
+	d := *n
+	d.Names = func(o fs.FileOwner) []string {
+		if m := as(o.(*kernel.Process)); m != nil {
+			return m.Names(o)
+		}
+		return nil
+	}
+	d.Child = func(o fs.FileOwner, name string) *fs.ProcNode {
+		if m := as(o.(*kernel.Process)); m != nil {
+			return m.Child(o, name)
+		}
+		return nil
+	}
+	return &d
 }
 
 // guestCPUInfo is the host's /proc/cpuinfo as the guest's CPUs show it:

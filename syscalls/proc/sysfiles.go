@@ -1,4 +1,5 @@
-// sysfiles.go: /proc/stat, /proc/uptime, /proc/loadavg and /proc/net.
+// sysfiles.go: /proc/stat, /proc/uptime, /proc/loadavg, /proc/vmstat and
+// /proc/net.
 //
 // The guest runs on the host's CPUs and clocks, so what these say of the
 // machine is the host's, read from the host's files (sandbox's
@@ -9,7 +10,9 @@
 // live threads and its last pid the last guest pid. Its running count is
 // the host's, capped at the guest's threads (kshim does not track which
 // guest thread is runnable); stat's processes, procs_running and
-// procs_blocked stay the host's (a known difference).
+// procs_blocked stay the host's (a known difference). vmstat is wholly the
+// guest's: its memory as /proc/meminfo counts it, the faults kshim
+// resolved for it, and no block-device or swap traffic (it has neither).
 //
 // Invariants: every file is generated at open and at a read from 0 like
 // the rest of /proc (fs.ProcSeq), so an fd kept open (procps's uptime,
@@ -24,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 
+	"kshim/guestmm"
 	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
 	"kshim/syscalls/net"
@@ -60,6 +64,38 @@ func procLoadavg(p *kernel.Process) ([]byte, error) {
 		}
 	}
 	return []byte(fmt.Sprintf("%s %s %s %d/%d %d\n", f[0], f[1], f[2], running, threads, last)), nil
+}
+
+// procVmstat is /proc/vmstat, Linux's "name value" lines, with the
+// counters kshim knows of the guest's machine: nr_free_pages is
+// /proc/meminfo's MemFree in pages, pgfault the guest page faults kshim
+// resolved for every task since the start (each task's are its minflt).
+// pgpgin/pgpgout (KiB from/to block devices) and pswpin/pswpout (pages
+// swapped) are 0: the guest has no block device (its file I/O is the
+// host's) and no swap (SwapTotal 0). pgmajfault is left out: kshim's
+// major faults are its host threads', known per task only (procps reads
+// only the paging and swap lines; a missing name reads as 0 to it).
+func procVmstat(p *kernel.Process) ([]byte, error) {
+	var total, used uint64
+	if p.PhysMem != nil {
+		total, used = p.PhysMem.Size(), p.PhysMem.Used()
+	}
+	var faults int64
+	if k := p.Proc.K; k != nil {
+		faults = k.Faults()
+	}
+	var b strings.Builder
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{
+		{"nr_free_pages", (total - min(used, total)) / guestmm.PageSize},
+		{"pgpgin", 0}, {"pgpgout", 0}, {"pswpin", 0}, {"pswpout", 0},
+		{"pgfault", uint64(faults)},
+	} {
+		fmt.Fprintf(&b, "%s %d\n", kv.k, kv.v)
+	}
+	return []byte(b.String()), nil
 }
 
 // procNetDir is /proc/net: the guest's network namespace's files, read

@@ -179,6 +179,12 @@ static void names(void)
 	printf("thread status Name: %s\n", field("Name", a, sizeof a));
 	sem_post(&go_on);
 	pthread_join(t, NULL);
+	/* The join returns once the thread cleared its tid, before Linux
+	 * releases it from the group: wait for its /proc entry to go (a slow
+	 * machine showed it, and its files, still there). */
+	snprintf(path, sizeof path, "/proc/self/task/%d", worker_tid);
+	for (int i = 0; i < 5000 && access(path, F_OK) == 0; i++)
+		usleep(1000);
 	rc("ended thread's comm", reread(tcomm, 1));
 	rc("ended thread's status", reread(tstatus, 0));
 	reread(status, 1);

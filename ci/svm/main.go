@@ -186,6 +186,8 @@ func anyOf(res ...string) string {
 	return "(?:" + strings.Join(res, ")|(?:") + ")"
 }
 
+const procpsWhy = "procps (vmstat, free, top) is not in the guest's initramfs; make test runs the real tools, and TestProcVmstatFile reads /proc/vmstat here with busybox"
+
 const vdsoWhy = "the 6.1 kernel maps the vDSO just above the stack (its vdso_addr), newer ones in the mmap area, " +
 	"where the test's range (and kshim, following the newer kernels) puts it; kshim's runs are still checked"
 
@@ -193,6 +195,9 @@ const vdsoWhy = "the 6.1 kernel maps the vDSO just above the stack (its vdso_add
 // reason; any other skip fails the run, so nothing is left out silently.
 var allowedSkips = []struct{ suite, test, why string }{
 	{"images", "TestGCCInside", "needs gcc in the guest (gcc with cc1, as, ld and the headers is too big for the initramfs); make test runs it"},
+	{"images", "TestProcpsVmstat", procpsWhy},
+	{"images", "TestProcpsVmstatSum", procpsWhy},
+	{"images", "TestProcpsFreeTop", procpsWhy},
 }
 
 func isExpected(suite, test, output string) bool {

@@ -612,7 +612,12 @@ int main(void)
 	for (int i = 0; i < NT; i++)
 		pthread_join(th[i], NULL);
 	struct stat sb;
+	/* The join returns once the thread cleared its tid, before it is
+	 * released: give a slow machine up to 5 s to let it go (emulated SVM
+	 * showed it there just after the join). */
 	snprintf(path, sizeof path, "/proc/%d", tids[0]);
+	for (int i = 0; i < 5000 && stat(path, &sb) == 0; i++)
+		usleep(1000);
 	show("stat /proc/TID of an ended thread", stat(path, &sb));
 	snprintf(path, sizeof path, "/proc/self/task/%d", tids[0]);
 	show("stat /proc/self/task/TID of an ended thread", stat(path, &sb));

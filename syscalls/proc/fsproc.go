@@ -821,26 +821,13 @@ func procDirents(p *kernel.Process, n *fs.ProcNode) []fs.ProcDirent {
 // gone: environ reads empty, fdinfo/N is ENOENT (also for a closed fd).
 func rereadGen(p *kernel.Process, n *fs.ProcNode) func(fs.FileOwner) ([]byte, error) {
 	gen := n.Gen
-	rel := strings.TrimPrefix(n.Path, "/proc/")
-	id, _, _ := strings.Cut(rel, "/")
-	if n.Of == nil && p.Proc.K != nil && p.Proc.Group != nil && rel != n.Path && idArg(id) > 0 {
-		group := p.Proc.Group
+	if as, ok := openerView(p, n, unix.O_RDONLY|unix.O_NOFOLLOW); ok {
 		gen = func(o fs.FileOwner) ([]byte, error) {
-			r := o.(*kernel.Process)
-			if r.Proc.Group == group {
-				return n.Gen(r)
-			}
-			res, err := lookupTree(r, procRoot(r), strings.Split(rel, "/"), unix.O_RDONLY|unix.O_NOFOLLOW, 0)
-			if res.FD >= 0 {
-				unix.Close(res.FD)
-			}
-			if err != nil || res.FD >= 0 || res.Node == nil || res.Node.Gen == nil {
+			m := as(o.(*kernel.Process))
+			if m == nil || m.Gen == nil {
 				return nil, unix.ESRCH
 			}
-			if q, ok := res.Node.Of.(*kernel.Process); !ok || q.Proc.Group != group {
-				return nil, unix.ESRCH
-			}
-			return res.Node.Gen(r)
+			return m.Gen(o)
 		}
 	}
 	switch {
@@ -871,28 +858,16 @@ func rereadGen(p *kernel.Process, n *fs.ProcNode) func(fs.FileOwner) ([]byte, er
 // its path (Peek's rule, as rereadGen), and empty once p's process is gone
 // or the pid is another's. Other directories list as they are.
 func openerDir(p *kernel.Process, n *fs.ProcNode) *fs.ProcNode {
-	rel := strings.TrimPrefix(n.Path, "/proc/")
-	id, _, _ := strings.Cut(rel, "/")
-	if n.Of != nil || p.Proc.K == nil || p.Proc.Group == nil || rel == n.Path || idArg(id) <= 0 {
+	lookup, ok := openerView(p, n, unix.O_RDONLY|unix.O_DIRECTORY)
+	if !ok {
 		return n
 	}
-	group := p.Proc.Group
 	// as is n as reader r sees it (nil: gone).
 	as := func(r *kernel.Process) *fs.ProcNode {
-		if r.Proc.Group == group {
-			return n
+		if m := lookup(r); m != nil && m.IsDir() {
+			return m
 		}
-		res, err := lookupTree(r, procRoot(r), strings.Split(rel, "/"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
-		if res.FD >= 0 {
-			unix.Close(res.FD)
-		}
-		if err != nil || res.FD >= 0 || res.Node == nil || !res.Node.IsDir() {
-			return nil
-		}
-		if q, ok := res.Node.Of.(*kernel.Process); !ok || q.Proc.Group != group {
-			return nil
-		}
-		return res.Node
+		return nil
 	}
 	d := *n
 	d.Names = func(o fs.FileOwner) []string {
@@ -908,6 +883,37 @@ func openerDir(p *kernel.Process, n *fs.ProcNode) *fs.ProcNode {
 		return nil
 	}
 	return &d
+}
+
+// openerView is, for node n of p's own /proc/PID (ok false: n is no such
+// node, and reads as it is), how a reader sees it: n itself for a task of
+// p's process; for another's, n looked up again by its path (flags) as
+// that reader sees p's process (Peek's rule: held still, its access
+// checked), nil once p's process is gone or the pid is another's. The one
+// rule of rereadGen and openerDir.
+func openerView(p *kernel.Process, n *fs.ProcNode, flags int) (func(r *kernel.Process) *fs.ProcNode, bool) {
+	rel := strings.TrimPrefix(n.Path, "/proc/")
+	id, _, _ := strings.Cut(rel, "/")
+	if n.Of != nil || p.Proc.K == nil || p.Proc.Group == nil || rel == n.Path || idArg(id) <= 0 {
+		return nil, false
+	}
+	group := p.Proc.Group
+	return func(r *kernel.Process) *fs.ProcNode {
+		if r.Proc.Group == group {
+			return n
+		}
+		res, err := lookupTree(r, procRoot(r), strings.Split(rel, "/"), flags, 0)
+		if res.FD >= 0 {
+			unix.Close(res.FD)
+		}
+		if err != nil || res.FD >= 0 || res.Node == nil {
+			return nil
+		}
+		if q, ok := res.Node.Of.(*kernel.Process); !ok || q.Proc.Group != group {
+			return nil
+		}
+		return res.Node
+	}, true
 }
 
 // guestCPUInfo is the host's /proc/cpuinfo as the guest's CPUs show it:

@@ -23,7 +23,11 @@
  *   mapping), mprotx:PATH (map it PROT_READ, then mprotect it to
  *   PROT_READ|PROT_EXEC), memfree:- (/proc/meminfo's MemFree line),
  *   fifo:PATH (open a FIFO for reading, then for writing, both
- *   non-blocking, and pass a byte through)
+ *   non-blocking, and pass a byte through), chmod:PATH (to 0600),
+ *   kind:PATH (file type, and a device's numbers), otrunc:PATH
+ *   (open O_WRONLY|O_TRUNC), mmapw:PATH (open O_RDWR, map it shared
+ *   and writable, write a byte through the mapping), cat:PATH (the
+ *   whole file as it is, after the line "cat:PATH ->")
  * images/mount_test.go runs it natively (in a mount namespace) and under
  * kshim with the same mounts. */
 #define _GNU_SOURCE
@@ -35,6 +39,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <sys/vfs.h>
@@ -291,6 +296,50 @@ int main(int argc, char **argv)
 			close(fd);
 		} else if (strcmp(op, "truncate") == 0) {
 			result(what, truncate(arg, 1));
+		} else if (strcmp(op, "cat") == 0) {
+			int fd = open(arg, O_RDONLY);
+			if (fd < 0) {
+				printf("%s -> %s\n", what, ename(errno));
+				continue;
+			}
+			printf("%s ->\n", what);
+			fflush(stdout);
+			char buf[4096];
+			ssize_t n;
+			while ((n = read(fd, buf, sizeof buf)) > 0)
+				fwrite(buf, 1, n, stdout);
+			close(fd);
+		} else if (strcmp(op, "chmod") == 0) {
+			result(what, chmod(arg, 0600));
+		} else if (strcmp(op, "kind") == 0) {
+			struct stat st;
+			if (lstat(arg, &st) < 0)
+				printf("%s -> %s\n", what, ename(errno));
+			else if (S_ISCHR(st.st_mode))
+				printf("%s -> chr %u:%u\n", what, major(st.st_rdev), minor(st.st_rdev));
+			else
+				printf("%s -> %s size %ld\n", what, S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "reg" : S_ISLNK(st.st_mode) ? "lnk" : "other",
+				       S_ISDIR(st.st_mode) ? 0L : (long)st.st_size);
+		} else if (strcmp(op, "otrunc") == 0) {
+			int fd = open(arg, O_WRONLY | O_TRUNC);
+			result(what, fd);
+			if (fd >= 0)
+				close(fd);
+		} else if (strcmp(op, "mmapw") == 0) {
+			int fd = open(arg, O_RDWR);
+			if (fd < 0) {
+				printf("%s -> %s\n", what, ename(errno));
+				continue;
+			}
+			char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (m == MAP_FAILED) {
+				printf("%s -> mmap: %s\n", what, ename(errno));
+			} else {
+				m[0] = 'X';
+				munmap(m, 4096);
+				printf("%s -> ok\n", what);
+			}
+			close(fd);
 		} else if (strcmp(op, "access") == 0) {
 			result(what, access(arg, W_OK));
 		} else if (strcmp(op, "statfs") == 0) {

@@ -53,6 +53,11 @@ type Plan struct {
 	Sysctl      map[string]string // net.* only, set in the container's namespace
 	Hooks       *specs.Hooks
 	Annotations map[string]string
+
+	// MaskedPaths and ReadonlyPaths are linux.maskedPaths and
+	// linux.readonlyPaths: absolute guest paths, applied over the mounts
+	// (syscalls/fs/fsguard.go).
+	MaskedPaths, ReadonlyPaths []string
 	// Log and LogFormat are the global --log and --log-format, for the
 	// container's own kshim.
 	Log, LogFormat string
@@ -312,6 +317,20 @@ func linuxPlan(p *Plan, l *specs.Linux, warn func(string)) error {
 			return bundleErr("config.json: time namespaces are not supported by kshim")
 		default:
 			return bundleErr("config.json: unknown namespace type %q", ns.Type)
+		}
+	}
+	for _, ps := range []struct {
+		name string
+		in   []string
+		out  *[]string
+	}{{"readonlyPaths", l.ReadonlyPaths, &p.ReadonlyPaths}, {"maskedPaths", l.MaskedPaths, &p.MaskedPaths}} {
+		for _, g := range ps.in {
+			// runc takes a relative one inside its working directory, the
+			// rootfs; the spec wants absolute paths: refused, not guessed.
+			if !filepath.IsAbs(g) || strings.IndexByte(g, 0) >= 0 {
+				return bundleErr("config.json: linux.%s: %q is not an absolute path", ps.name, g)
+			}
+			*ps.out = append(*ps.out, filepath.Clean(g))
 		}
 	}
 	if len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0 {

@@ -113,6 +113,8 @@ func TestLoadBundleErrors(t *testing.T) {
 		{"sysctl path", base(`"resources"`, `"sysctl":{"net.ipv4/../../x":"1"},"resources"`), "linux.sysctl"},
 		{"rlimit", base(`"cwd":"/"`, `"cwd":"/","rlimits":[{"type":"RLIMIT_BOGUS","soft":1,"hard":1}]`), "unknown type"},
 		{"rlimit order", base(`"cwd":"/"`, `"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":2,"hard":1}]`), "soft limit above"},
+		{"relative masked path", base(`"resources"`, `"maskedPaths":["/proc/kcore","masked-relpath"],"resources"`), `linux.maskedPaths: "masked-relpath" is not an absolute path`},
+		{"relative read-only path", base(`"resources"`, `"readonlyPaths":["readonly-relpath"],"resources"`), `linux.readonlyPaths: "readonly-relpath" is not an absolute path`},
 		{"createContainer hook", base(`"hostname":"h",`, `"hostname":"h","hooks":{"createContainer":[{"path":"/bin/true"}]},`), "createContainer"},
 	}
 	for _, c := range cases {
@@ -206,5 +208,23 @@ func TestHiddenMounts(t *testing.T) {
 	}
 	if strings.Join(dests, " ") != "bind:/dev/shm tmpfs:/a tmpfs:/ab" || len(warned) != 2 {
 		t.Errorf("kept %q, warned %q", dests, warned)
+	}
+}
+
+// TestGuardedPaths: linux.maskedPaths and readonlyPaths reach the plan
+// (cleaned, in order) for the file layer (syscalls/fs/fsguard.go), with
+// no warning that they are ignored.
+func TestGuardedPaths(t *testing.T) {
+	cfg := strings.Replace(good, `"resources"`, `"maskedPaths":["/proc/kcore","/masked-dir/","/a//b"],"readonlyPaths":["/proc/sys","/ro/../ro-file"],"resources"`, 1)
+	var warned []string
+	p, err := LoadBundle(bundle(t, cfg), func(w string) { warned = append(warned, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(p.MaskedPaths, " ") != "/proc/kcore /masked-dir /a/b" || strings.Join(p.ReadonlyPaths, " ") != "/proc/sys /ro-file" {
+		t.Errorf("masked %q, read-only %q", p.MaskedPaths, p.ReadonlyPaths)
+	}
+	if len(warned) != 0 {
+		t.Errorf("warnings %q", warned)
 	}
 }

@@ -669,3 +669,62 @@ func TestNetnsPath(t *testing.T) {
 		time.Sleep(25 * time.Millisecond)
 	}
 }
+
+// linux.maskedPaths and readonlyPaths reach the container's mount table
+// (syscalls/fs/fsguard.go): a masked file reads empty, a masked directory
+// is empty, a read-only file refuses a write, for the first process and
+// an exec alike; a path that cannot be guarded (a symlink loop) fails
+// create with one error line.
+func TestGuardedPathsRun(t *testing.T) {
+	r := newRig(t)
+	rootfs := filepath.Join(r.bundle, "rootfs")
+	os.MkdirAll(filepath.Join(rootfs, "sdir"), 0o755)
+	for name, text := range map[string]string{"secret": "SECRET\n", "sdir/f": "SECRET in dir\n", "rofile": "immutable\n"} {
+		if err := os.WriteFile(filepath.Join(rootfs, name), []byte(text), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.config([]string{"sh", "-c", "cat /secret /sdir/f; echo more > /rofile || echo refused; cat /rofile; while :; do sleep 1; done"}, func(s *specs.Spec) {
+		s.Linux.MaskedPaths = []string{"/secret", "/sdir", "/proc/kcore", "/nothere"}
+		s.Linux.ReadonlyPaths = []string{"/rofile", "/proc/sys"}
+	})
+	out := filepath.Join(filepath.Dir(r.root), "out")
+	f, _ := os.Create(out)
+	cmd := exec.Command(os.Args[0], "--root", r.root, "--log", r.log, "--log-format", "json", "create", "--bundle", r.bundle, "g")
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("create: %v: %s", err, r.lastError())
+	}
+	f.Close()
+	defer r.kshim("", "delete", "--force", "g")
+	r.must("start", "g")
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(out)
+		if strings.Contains(string(b), "immutable") {
+			if strings.Contains(string(b), "SECRET") || !strings.Contains(string(b), "refused") || strings.Contains(string(b), "more") {
+				t.Errorf("guest output %q", b)
+			}
+			break
+		}
+		if i == 400 {
+			t.Fatalf("guest output %q", b)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	o, errs, st := r.kshim("", "exec", "g", "sh", "-c", "cat /secret; ls -A /sdir; echo x > /rofile || echo refused")
+	if st != 0 || o != "refused\n" {
+		t.Errorf("exec: status %d out %q err %q", st, o, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(rootfs, "rofile")); string(b) != "immutable\n" {
+		t.Errorf("rofile is now %q", b)
+	}
+
+	r2 := newRig(t)
+	os.Symlink("loop", filepath.Join(r2.bundle, "rootfs", "loop"))
+	r2.config([]string{"true"}, func(s *specs.Spec) { s.Linux.MaskedPaths = []string{"/loop"} })
+	_, errs, st = r2.kshim("", "create", "--bundle", r2.bundle, "bad")
+	if st == 0 || !strings.Contains(r2.lastError(), "/loop") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		r2.kshim("", "delete", "--force", "bad")
+		t.Errorf("create with a masked symlink loop: status %d, stderr %q, log %q", st, errs, r2.lastError())
+	}
+}

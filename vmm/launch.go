@@ -81,6 +81,9 @@ type Config struct {
 	// later (`kshim update`). Reserved memory costs no host memory until
 	// used (KVM keeps ~2 MiB of metadata per GiB).
 	MemReserve uint64
+	// MaskedPaths and ReadonlyPaths: an OCI config's linux.maskedPaths
+	// and linux.readonlyPaths (syscalls/fs/fsguard.go).
+	MaskedPaths, ReadonlyPaths []string
 }
 
 // Result is how the guest ended.
@@ -226,7 +229,8 @@ func launch(c Config) (*Result, error) {
 	c.Stats.Mark(PhaseVCPUMade)
 	// The process first: its root is where the program's interpreter
 	// is looked up.
-	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1}
+	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1,
+		MaskedPaths: c.MaskedPaths, ReadonlyPaths: c.ReadonlyPaths}
 	if c.Sandbox != nil && c.Sandbox.User != nil {
 		// A tmpfs belongs to the guest's identity, as a container's to its root.
 		files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID

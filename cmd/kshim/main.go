@@ -33,7 +33,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: kshim <command> [options]
 
 commands:
-  run [--mem SIZE] [--root DIR] [--rw] [--mount SPEC|-v HOST:GUEST[:ro]|--tmpfs GUEST[:OPTS]]... [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
+  run [--mem SIZE] [--root DIR] [--rw] [--mount SPEC|-v HOST:GUEST[:ro]|--tmpfs GUEST[:OPTS]]... [--masked-path G]... [--readonly-path G]... [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N] [--no-shm]
       [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status
@@ -42,6 +42,9 @@ commands:
         --mount type=bind,source=H,destination=G[,readonly], -v H:G[:ro] and
         --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (pages charged to --mem) into it,
         and the guest has a tmpfs of its own at /dev/shm unless --no-shm;
+        --masked-path G hides G (a file reads as /dev/null, a directory is
+        empty and read-only) and --readonly-path G makes it read-only, over
+        the mounts (a G that does not exist is left alone);
         --net: private (default: own network namespace, loopback only),
         none (no IP sockets) or host (the host's network);
         a dynamic program's or #! script's interpreter is taken from inside DIR;
@@ -138,6 +141,9 @@ func cmdRun(args []string) int {
 	orphans := fs.String("orphans", "wait", "when the first process ends: wait for the others (as on Linux) or kill them (as a container's init)")
 	var envs envList
 	fs.Var(&envs, "env", "set NAME=VALUE in the guest's environment (NAME alone: kshim's value); repeatable")
+	var masked, roPaths envList
+	fs.Var(&masked, "masked-path", "hide GUEST (absolute, after the mounts): a file reads as /dev/null, a directory as an empty read-only tmpfs (OCI linux.maskedPaths); repeatable")
+	fs.Var(&roPaths, "readonly-path", "make GUEST (absolute, after the mounts) read-only (OCI linux.readonlyPaths); repeatable")
 	clearEnv := fs.Bool("clear-env", false, "start the guest's environment empty instead of kshim's")
 	hostname := fs.String("hostname", "", "the guest's host name (uname nodename; default: the host's)")
 	timeout := fs.String("timeout", "0", "kill the whole guest after DURATION (e.g. 10, 1.5m, 2h30m; 0: never); exit status 124")
@@ -231,7 +237,7 @@ func cmdRun(args []string) int {
 	res, err := vmm.Launch(vmm.Config{
 		Path: path, Argv: fs.Args(), Env: env, MemSize: size,
 		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
-		KillOrphans: *orphans == "kill", Mounts: mountSpecs,
+		KillOrphans: *orphans == "kill", Mounts: mountSpecs, MaskedPaths: masked, ReadonlyPaths: roPaths,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 		ExitAfter: true, // cmdRun's caller exits with the guest's status
 	})

@@ -65,6 +65,9 @@ type HostMount struct {
 	// lookup reached holds only what kshim furnished it with, so
 	// TmpfsUsage need not look at it after every write of the guest.
 	reached atomic.Bool
+	// granted: the host side is inside what the sandbox grants already
+	// (a read-only path's file, /dev/null for a mask: fsguard.go).
+	granted bool
 }
 
 // mountNS is the guest's mount table with the mounts' host sides, shared
@@ -428,6 +431,9 @@ func (p *Task) MountRules() []MountRule {
 		hm := p.FS.ns.hosts[m]
 		switch m.Kind {
 		case mount.Bind:
+			if hm.granted {
+				continue // a file of a tree granted already, or /dev/null (fsguard.go)
+			}
 			out = append(out, MountRule{Path: hm.hostRoot, Writable: !m.ReadOnly, Dir: hm.dir})
 		case mount.Tmpfs:
 			out = append(out, MountRule{Path: "/proc/self/fd/" + abi.Itoa(hm.fd), Writable: !m.ReadOnly, Dir: true})

@@ -178,6 +178,8 @@ func (p *Task) Renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 		return 0, unix.EROFS
 	case p.FS.mountPoint(&from) || p.FS.mountPoint(&to):
 		return 0, unix.EBUSY
+	case p.FS.guards(&from) || flags&unix.RENAME_EXCHANGE != 0 && p.FS.guards(&to):
+		return 0, unix.EBUSY // a directory above a masked or read-only path (fsguard.go)
 	}
 	if from.Slash || to.Slash && flags&unix.RENAME_EXCHANGE == 0 {
 		// A trailing "/" requires a directory to be renamed.

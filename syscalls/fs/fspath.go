@@ -75,6 +75,9 @@ type Files struct {
 	Mounts             []mount.Spec
 	Mem                Charger
 	OwnerUID, OwnerGID int
+	// MaskedPaths and ReadonlyPaths are an OCI config's guest paths to
+	// hide and to make read-only, after Mounts (fsguard.go).
+	MaskedPaths, ReadonlyPaths []string
 }
 
 // Task is a task's file side: the guest memory file I/O copies to and
@@ -154,7 +157,8 @@ func (p *Task) SetFiles(c Files) error {
 	if err == nil {
 		fs.rootInfo = hostInfo(fs.Root, fs.RootHost)
 	}
-	if err == nil && len(c.Mounts) > 0 {
+	guard := len(c.MaskedPaths)+len(c.ReadonlyPaths) > 0
+	if err == nil && (len(c.Mounts) > 0 || guard) {
 		if err = fs.setupMounts(c); err != nil {
 			fs.Close()
 		}
@@ -171,7 +175,20 @@ func (p *Task) SetFiles(c Files) error {
 	}
 	p.FS = fs
 	if fs.ns != nil {
-		return p.checkMountPoints()
+		if err := p.checkMountPoints(); err != nil {
+			return err
+		}
+	}
+	if guard {
+		if err := p.guardPaths(c); err != nil {
+			return err
+		}
+		if fs.ns.table.Len() == 0 {
+			// Nothing was there to guard: the host resolves whole paths
+			// again (fsmount.go).
+			fs.ns.release()
+			fs.ns = nil
+		}
 	}
 	return nil
 }

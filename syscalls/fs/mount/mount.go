@@ -7,7 +7,12 @@
 //   - A Table always has the root mount ("/", Kind Root) first; the other
 //     mounts follow in the order they were given, each at a clean,
 //     absolute destination other than "/", none at or above an earlier
-//     one's (a later mount would hide it: refused, not stacked).
+//     one's (a later mount would hide it: refused, not stacked). The
+//     masked and read-only paths of an OCI config (Cover, Insert) come
+//     later: a mask replaces what it hides, a read-only path goes before
+//     the mounts below it, so every mount still follows the mount it is
+//     on, and IDs are renumbered in table order (nothing has seen them
+//     yet: both run at set-up).
 //   - Every option is understood or refused: Parse returns an error naming
 //     an unknown option, one the type does not take, or a bad value.
 //   - Paths here are guest paths, clean and absolute; a mount's rel paths
@@ -70,6 +75,11 @@ type Mount struct {
 	// Devpts: the uid=, gid=, mode=, ptmxmode= and max= asked for
 	// (checked, not applied: devptsOption).
 	DevptsOpts map[string]uint64
+	// Guarded: a masked or read-only path of the OCI config (Cover,
+	// Insert), which hides or protects what the guest's tree holds
+	// there. The table follows no rename, so no directory above it may
+	// be renamed (Guards).
+	Guarded bool
 }
 
 // DefaultTmpfsSize is a tmpfs's size when no size= is given and the
@@ -444,4 +454,87 @@ func (t *Table) Dotdot(m *Mount, rel string) (*Mount, string) {
 // mounted on it): what rmdir, unlink and rename of it find busy.
 func (t *Table) MountPoint(m *Mount, rel string) bool {
 	return rel == "" || t.byDest[m.Guest(rel)] != nil
+}
+
+// Cover puts m (a masked path: a mount of its own, Guarded) over what is
+// at m.Dest: the mounts there and below leave the table, as Linux's mount
+// over them hides them.
+func (t *Table) Cover(m *Mount) error {
+	if err := t.guardedOK(m); err != nil {
+		return err
+	}
+	keep := t.mounts[:1]
+	for _, o := range t.mounts[1:] {
+		if under(o.Dest, m.Dest) {
+			delete(t.byDest, o.Dest)
+			continue
+		}
+		keep = append(keep, o)
+	}
+	t.mounts = append(keep, m)
+	t.byDest[m.Dest] = m
+	t.renumber()
+	return nil
+}
+
+// Insert puts m (a read-only path: a bind of what the guest's tree holds
+// at m.Dest onto itself, Guarded) before the mounts below m.Dest, which
+// stay on it as Linux's recursive bind carries them. A mount already at
+// m.Dest becomes read-only instead (the bind would be of that mount's
+// root, the same files); Insert then returns that mount.
+func (t *Table) Insert(m *Mount) (*Mount, error) {
+	if err := t.guardedOK(m); err != nil {
+		return nil, err
+	}
+	if o := t.byDest[m.Dest]; o != nil {
+		o.ReadOnly, o.Guarded = true, true
+		return o, nil
+	}
+	i := len(t.mounts)
+	for k, o := range t.mounts[1:] {
+		if under(o.Dest, m.Dest) {
+			i = k + 1
+			break
+		}
+	}
+	t.mounts = append(t.mounts[:i], append([]*Mount{m}, t.mounts[i:]...)...)
+	t.byDest[m.Dest] = m
+	t.renumber()
+	return m, nil
+}
+
+// guardedOK checks a mount for Cover or Insert and marks it Guarded.
+func (t *Table) guardedOK(m *Mount) error {
+	if m.Dest == "" || m.Dest[0] != '/' || path.Clean(m.Dest) != m.Dest || m.Dest == "/" {
+		return fmt.Errorf("%q: not a clean absolute path below /", m.Dest)
+	}
+	if under(m.Dest, "/proc") || under(m.Dest, "/sys") || ServedDevices[m.Dest] {
+		return fmt.Errorf("%s is kshim's own", m.Dest)
+	}
+	if m.Kind != Bind && m.Kind != Tmpfs {
+		return fmt.Errorf("%s: a %s mount cannot guard a path", m.Dest, m.Kind)
+	}
+	m.Guarded = true
+	return nil
+}
+
+// renumber gives the mounts IDs in table order and their parents' IDs.
+func (t *Table) renumber() {
+	for i, m := range t.mounts[1:] {
+		m.ID = FirstID + 1 + i
+		p, _ := t.Find(path.Dir(m.Dest))
+		m.Parent = p.ID
+	}
+}
+
+// Guards says whether clean guest path p is a directory above a Guarded
+// mount, which must not be renamed: the mount would stay at its old path
+// and what it guards would show at the new one.
+func (t *Table) Guards(p string) bool {
+	for _, m := range t.mounts[1:] {
+		if m.Guarded && m.Dest != p && under(m.Dest, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -189,3 +189,75 @@ func TestFormat(t *testing.T) {
 		t.Errorf("mountinfo:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestGuarded: masks cover what they hide, read-only paths go before the
+// mounts below them (which stay on them), and IDs and parents follow the
+// new order; nothing of kshim's own is guarded.
+func TestGuarded(t *testing.T) {
+	tb, err := NewTable(true, []Spec{
+		{Type: "tmpfs", Destination: "/dev"},
+		{Type: "bind", Source: "/h/a", Destination: "/srv/a"},
+		{Type: "bind", Source: "/h/b", Destination: "/srv/b"},
+		{Type: "tmpfs", Destination: "/data/inner"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dests := func() string {
+		var d []string
+		for _, m := range tb.Mounts() {
+			d = append(d, fmt.Sprintf("%d:%d:%s", m.ID, m.Parent, m.Dest))
+		}
+		return strings.Join(d, " ")
+	}
+	ro := &Mount{Kind: Bind, Dest: "/data", ReadOnly: true}
+	if got, err := tb.Insert(ro); err != nil || got != ro {
+		t.Fatalf("Insert /data: %v %v", got, err)
+	}
+	if d := dests(); d != "21:20:/ 22:21:/dev 23:21:/srv/a 24:21:/srv/b 25:21:/data 26:25:/data/inner" {
+		t.Errorf("after Insert /data: %s", d)
+	}
+	if m, rel := tb.Find("/data/x"); m != ro || rel != "x" || !m.Guarded {
+		t.Errorf("Find /data/x: %s %q", m.Dest, rel)
+	}
+	// At a mount: that mount becomes read-only.
+	a := tb.At("/srv/a")
+	if got, err := tb.Insert(&Mount{Kind: Bind, Dest: "/srv/a"}); err != nil || got != a || !a.ReadOnly || !a.Guarded {
+		t.Errorf("Insert /srv/a: %v %v %+v", got, err, a)
+	}
+	mask := &Mount{Kind: Tmpfs, Dest: "/srv", ReadOnly: true}
+	if err := tb.Cover(mask); err != nil {
+		t.Fatal(err)
+	}
+	if d := dests(); d != "21:20:/ 22:21:/dev 23:21:/data 24:23:/data/inner 25:21:/srv" {
+		t.Errorf("after Cover /srv: %s", d)
+	}
+	if tb.At("/srv/a") != nil || tb.At("/srv/b") != nil {
+		t.Error("the covered mounts are still there")
+	}
+	if m, rel := tb.Find("/srv/a/f"); m != mask || rel != "a/f" {
+		t.Errorf("Find /srv/a/f: %s %q", m.Dest, rel)
+	}
+	for p, want := range map[string]bool{"/": true, "/srv": false, "/data": false, "/dat": false, "/dev": false, "/x": false} {
+		if tb.Guards(p) != want {
+			t.Errorf("Guards(%s) = %v", p, !want)
+		}
+	}
+	tb.Insert(&Mount{Kind: Bind, Dest: "/a/b/c"})
+	for p, want := range map[string]bool{"/a": true, "/a/b": true, "/a/b/c": false, "/a/bc": false} {
+		if tb.Guards(p) != want {
+			t.Errorf("Guards(%s) = %v", p, !want)
+		}
+	}
+	for _, bad := range []*Mount{
+		{Kind: Bind, Dest: "/proc/kcore"}, {Kind: Tmpfs, Dest: "/sys/firmware"}, {Kind: Bind, Dest: "/dev/null"},
+		{Kind: Bind, Dest: "/"}, {Kind: Bind, Dest: "rel"}, {Kind: Bind, Dest: "/a/../b"}, {Kind: Proc, Dest: "/x"},
+	} {
+		if err := tb.Cover(bad); err == nil {
+			t.Errorf("Cover %s %s accepted", bad.Kind, bad.Dest)
+		}
+		if _, err := tb.Insert(bad); err == nil {
+			t.Errorf("Insert %s %s accepted", bad.Kind, bad.Dest)
+		}
+	}
+}

@@ -1,0 +1,199 @@
+// fsguard.go: an OCI config's linux.maskedPaths and linux.readonlyPaths
+// as mounts of the guest's table (syscalls/fs/mount Cover, Insert), with
+// runc's meaning: a masked file is a bind of the host's /dev/null, a
+// masked directory an empty read-only tmpfs, a read-only path a read-only
+// bind of itself.
+//
+// Invariants:
+//   - They are applied once, at set-up (SetFiles, after the config's
+//     mounts and before the guest runs), read-only paths first, then the
+//     masks (runc's order); each path is resolved in the guest's tree as
+//     mount(2) resolves a target (symlinks followed, in the guest's
+//     root), so the mount is where the guest then finds the path. A path
+//     that is not there (ENOENT) is left alone, as runc leaves it; any
+//     other error, a path of kshim's own files (its /proc, /sys, devpts,
+//     the devices it serves), or a relative path fails the set-up: the
+//     container is not created, rather than run unguarded.
+//   - The mounts are Guarded: the guest cannot take them away (it has no
+//     mount or umount), unlink or rename them (mount points: EBUSY), nor
+//     rename a directory above them (Guards: EBUSY; the table follows no
+//     rename, so what is guarded would show at the new name). Lookups
+//     through ".." and /proc/self/fd stay in the mount the walk records
+//     (fsmount.go), which decides EROFS and EXDEV.
+//   - A read-only bind's host side is an O_PATH fd of the very file the
+//     walk found (in the root, a bind mount or a tmpfs), inside a tree
+//     the sandbox already grants; it adds no Landlock rule (MountRules).
+package fs
+
+import (
+	"fmt"
+	"path"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs/mount"
+)
+
+// guardPaths applies readonly and masked (see the invariants).
+func (p *Task) guardPaths(c Files) error {
+	for _, g := range c.ReadonlyPaths {
+		if err := p.guardPath(c, g, false); err != nil {
+			return err
+		}
+	}
+	for _, g := range c.MaskedPaths {
+		if err := p.guardPath(c, g, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// guardPath masks guest path g (mask) or makes it read-only.
+func (p *Task) guardPath(c Files, g string, mask bool) error {
+	what := "linux.readonlyPaths"
+	if mask {
+		what = "linux.maskedPaths"
+	}
+	if g == "" || g[0] != '/' {
+		return fmt.Errorf("%s: %q is not an absolute path", what, g)
+	}
+	r, err := p.LookupAbs(g, unix.O_PATH, 0)
+	if err == unix.ENOENT {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s: %v", what, g, err)
+	}
+	defer r.Close()
+	if r.Node != nil || r.Origin != FromRoot || r.Guest == "" || r.Guest[0] != '/' {
+		return fmt.Errorf("%s: %s is kshim's own (its /proc, /sys, devpts or a device it serves): kshim cannot guard it", what, g)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(r.FD, &st); err != nil {
+		return fmt.Errorf("%s: %s: %v", what, g, err)
+	}
+	dest := path.Clean(r.Guest)
+	ns := p.FS.ns
+	parent := ns.table.Root()
+	if r.Mnt != nil {
+		parent = r.Mnt.Mount
+	}
+	m := &mount.Mount{Dest: dest, Atime: parent.Atime, UID: -1, GID: -1, Mode: 0o1777,
+		NoSuid: parent.NoSuid, NoDev: parent.NoDev, NoExec: parent.NoExec}
+	hm := &HostMount{Mount: m, fd: -1, granted: true}
+	fail := func(err error) error {
+		if hm.fd >= 0 {
+			unix.Close(hm.fd)
+		}
+		return fmt.Errorf("%s: %s: %v", what, g, err)
+	}
+	switch {
+	case mask && st.Mode&unix.S_IFMT == unix.S_IFDIR:
+		// runc's: an empty read-only tmpfs with the defaults.
+		m.Kind, m.ReadOnly, m.Atime = mount.Tmpfs, true, "relatime"
+		m.NoSuid, m.NoDev, m.NoExec = false, false, false
+		m.Spec = mount.Spec{Type: "tmpfs", Source: "tmpfs", Destination: dest, Options: []string{"ro"}}
+		hm.granted = false // its rule is its root's fd
+		if err := hm.openTmpfs(c); err != nil {
+			return fail(err)
+		}
+	case mask:
+		// runc's: a bind of /dev/null (reads are empty, writes go nowhere).
+		m.Kind, m.Source, m.Atime = mount.Bind, "/dev/null", "relatime"
+		m.NoSuid, m.NoDev, m.NoExec = false, false, false
+		m.Spec = mount.Spec{Type: "bind", Source: "/dev/null", Destination: dest, Options: []string{"bind"}}
+		if err := hm.openNull(); err != nil {
+			return fail(err)
+		}
+	default:
+		m.Kind, m.ReadOnly, m.Recursive = mount.Bind, true, true
+		m.Spec = mount.Spec{Type: "bind", Source: dest, Destination: dest, Options: []string{"rbind", "ro"}}
+		if hm.fd, err = unix.FcntlInt(uintptr(r.FD), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			return fail(err)
+		}
+		hm.dir = st.Mode&unix.S_IFMT == unix.S_IFDIR
+		if hm.hostRoot, err = HostPathOf(hm.fd); err != nil {
+			return fail(err)
+		}
+		m.Source = hm.hostRoot
+		hm.info = hostInfo(hm.fd, hm.hostRoot)
+		if r.Mnt != nil && r.Mnt.Kind == mount.Tmpfs {
+			// A directory of a tmpfs: its file system, its root there.
+			hm.info.Source, hm.info.FSType, hm.info.SuperOpts = r.Mnt.info.Source, "tmpfs", ""
+			if rel, ok := relTo(hm.hostRoot, r.Mnt.hostRoot); ok {
+				hm.info.FSRoot = path.Join("/", rel)
+			}
+		}
+	}
+	if mask {
+		if err := ns.table.Cover(m); err != nil {
+			return fail(err)
+		}
+		ns.hosts[m] = hm
+		if m.Kind == mount.Tmpfs {
+			ns.tmpfs = append(ns.tmpfs, hm)
+		}
+		ns.dropHidden()
+		return nil
+	}
+	got, err := ns.table.Insert(m)
+	if err != nil {
+		return fail(err)
+	}
+	if got != m {
+		unix.Close(hm.fd) // the mount there became read-only
+		return nil
+	}
+	ns.hosts[m] = hm
+	return nil
+}
+
+// openNull opens the host's /dev/null as a masked file's host side.
+func (hm *HostMount) openNull() error {
+	fd, err := unix.Open("/dev/null", unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	hm.fd = fd
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+		return fmt.Errorf("the host's /dev/null is not the null device")
+	}
+	hm.hostRoot = "/dev/null"
+	hm.info = hostInfo(fd, hm.hostRoot)
+	return nil
+}
+
+// dropHidden closes the host sides of the mounts a mask took out of the
+// table.
+func (ns *mountNS) dropHidden() {
+	for m, hm := range ns.hosts {
+		if ns.table.At(m.Dest) == m {
+			continue
+		}
+		if hm.fd >= 0 {
+			unix.Close(hm.fd)
+			hm.fd = -1
+		}
+		delete(ns.hosts, m)
+		for i, t := range ns.tmpfs {
+			if t == hm {
+				ns.tmpfs = append(ns.tmpfs[:i], ns.tmpfs[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// guards says whether directory d's entry is above a masked or read-only
+// path (see the invariants): rename must not move it.
+func (fs *fsContext) guards(d *parentDir) bool {
+	if fs.ns == nil || d.Node != nil || d.Special() || d.FD < 0 {
+		return false
+	}
+	return fs.ns.table.Guards(path.Join(d.Guest, d.Name))
+}

@@ -277,6 +277,22 @@ func checkMount(bundle string, m specs.Mount, warn func(string)) (*mount.Spec, e
 	if (m.Type == "bind" || m.Type == "" || m.Type == "none") && m.Source != "" && !filepath.IsAbs(m.Source) {
 		m.Source = filepath.Join(bundle, m.Source) // relative to the bundle, as runc takes it
 	}
+	if isBind(m) {
+		// mount(2) ignores a bind's file-system data (size=, mode=...), and
+		// runc passes it along: accepted, and said to be ignored.
+		var opts, dropped []string
+		for _, o := range m.Options {
+			if strings.Contains(o, "=") {
+				dropped = append(dropped, o)
+			} else {
+				opts = append(opts, o)
+			}
+		}
+		if len(dropped) > 0 {
+			warn(fmt.Sprintf("bind mount at %s: options %s ignored, as Linux ignores them for a bind", m.Destination, strings.Join(dropped, ",")))
+			m.Options = opts
+		}
+	}
 	sp := mount.Spec{Type: m.Type, Source: m.Source, Destination: m.Destination, Options: m.Options}
 	pm, err := mount.Parse(sp)
 	if err != nil {
@@ -288,6 +304,23 @@ func checkMount(bundle string, m specs.Mount, warn func(string)) (*mount.Spec, e
 		}
 	}
 	return &sp, nil
+}
+
+// isBind says whether m is a bind mount (its type, or a bind option
+// without another type).
+func isBind(m specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	if m.Type != "" && m.Type != "none" {
+		return false
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
 }
 
 // defaultDevices are the device nodes kshim serves whatever the rootfs

@@ -228,3 +228,28 @@ func TestGuardedPaths(t *testing.T) {
 		t.Errorf("warnings %q", warned)
 	}
 }
+
+// A bind mount's key=value options are ignored with a warning, as
+// mount(2) ignores a bind's file-system data (runtime-tools' mounts test
+// gives every mount mode= and size=).
+func TestBindDataOptions(t *testing.T) {
+	cfg := strings.Replace(good, `{"destination":"/run"`, `{"destination":"/data","source":"/etc","options":["bind","mode=755","size=1k","ro"]},{"destination":"/run"`, 1)
+	var warned []string
+	p, err := LoadBundle(bundle(t, cfg), func(w string) { warned = append(warned, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "mode=755,size=1k ignored") {
+		t.Errorf("warnings %q", warned)
+	}
+	for _, m := range p.Mounts {
+		if m.Destination == "/data" && strings.Join(m.Options, ",") != "bind,ro" {
+			t.Errorf("options %q", m.Options)
+		}
+	}
+	// A tmpfs's are its own, checked as before.
+	bad := strings.Replace(good, `{"destination":"/run","type":"tmpfs","source":"tmpfs"}`, `{"destination":"/run","type":"tmpfs","source":"tmpfs","options":["color=red"]}`, 1)
+	if _, err := LoadBundle(bundle(t, bad), func(string) {}); err == nil {
+		t.Error("a tmpfs option kshim does not know was accepted")
+	}
+}

@@ -105,7 +105,7 @@ func RunInit(dir string, ready *os.File) int {
 		MemSize: plan.Mem, MemReserve: max(plan.Mem, DefaultMem), Log: log, Root: plan.Rootfs, Writable: !plan.Readonly, Net: net,
 		KillOrphans: true, MaxTasks: plan.MaxTasks, Hostname: plan.Hostname, Sandbox: box,
 		Cwd: plan.Process.Cwd, Rlimits: Rlimits(&plan.Process), Mounts: plan.Mounts,
-		MaskedPaths: plan.MaskedPaths, ReadonlyPaths: plan.ReadonlyPaths,
+		MaskedPaths: plan.MaskedPaths, ReadonlyPaths: plan.ReadonlyPaths, MakeMountParents: true,
 		Ready: func(g *vmm.Guest) error {
 			srv.mu.Lock()
 			srv.guest = g

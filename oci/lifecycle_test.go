@@ -728,3 +728,58 @@ func TestGuardedPathsRun(t *testing.T) {
 		t.Errorf("create with a masked symlink loop: status %d, stderr %q, log %q", st, errs, r2.lastError())
 	}
 }
+
+// A mount whose parent directories the image lacks gets them, as runc
+// makes them (in the mount that holds them: here the rootfs); a symlink
+// on the way is not followed out of the rootfs: the mount is refused and
+// nothing is made where the link leads.
+func TestMountParents(t *testing.T) {
+	r := newRig(t)
+	vol := filepath.Join(filepath.Dir(r.root), "vol")
+	os.Mkdir(vol, 0o777)
+	os.WriteFile(filepath.Join(vol, "v"), []byte("volume\n"), 0o644)
+	r.config([]string{"sh", "-c", "cat /new/a/b/v; ls -A /new/a; echo t > /deep/x/y/t && cat /deep/x/y/t"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/new/a/b", Type: "bind", Source: vol, Options: []string{"rbind", "ro", "mode=755"}},
+			specs.Mount{Destination: "/deep/x/y", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}})
+	})
+	out := filepath.Join(filepath.Dir(r.root), "out")
+	f, _ := os.Create(out)
+	cmd := exec.Command(os.Args[0], "--root", r.root, "--log", r.log, "--log-format", "json", "create", "--bundle", r.bundle, "p")
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("create: %v: %s", err, r.lastError())
+	}
+	f.Close()
+	defer r.kshim("", "delete", "--force", "p")
+	r.must("start", "p")
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(out)
+		if string(b) == "volume\nb\nt\n" {
+			break
+		}
+		if i == 400 {
+			t.Fatalf("guest output %q", b)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	for _, d := range []string{"new/a", "deep/x"} {
+		if st, err := os.Stat(filepath.Join(r.bundle, "rootfs", d)); err != nil || !st.IsDir() {
+			t.Errorf("rootfs/%s: %v", d, err)
+		}
+	}
+
+	r2 := newRig(t)
+	outside := t.TempDir()
+	os.Symlink(outside, filepath.Join(r2.bundle, "rootfs", "evil"))
+	r2.config([]string{"true"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/evil/x/y", Type: "tmpfs", Source: "tmpfs"})
+	})
+	if _, errs, st := r2.kshim("", "create", "--bundle", r2.bundle, "bad"); st == 0 {
+		r2.kshim("", "delete", "--force", "bad")
+		t.Errorf("create through a symlink out of the rootfs: status 0, stderr %q", errs)
+	}
+	if _, err := os.Lstat(filepath.Join(outside, "x")); err == nil {
+		t.Errorf("a directory was made where the rootfs's symlink leads")
+	}
+}

@@ -84,6 +84,9 @@ type Config struct {
 	// MaskedPaths and ReadonlyPaths: an OCI config's linux.maskedPaths
 	// and linux.readonlyPaths (syscalls/fs/fsguard.go).
 	MaskedPaths, ReadonlyPaths []string
+	// MakeMountParents: create the mounts' missing parent directories
+	// first, as runc does (the OCI runtime; syscalls/fs/fsmkpoint.go).
+	MakeMountParents bool
 }
 
 // Result is how the guest ended.
@@ -230,7 +233,7 @@ func launch(c Config) (*Result, error) {
 	// The process first: its root is where the program's interpreter
 	// is looked up.
 	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1,
-		MaskedPaths: c.MaskedPaths, ReadonlyPaths: c.ReadonlyPaths}
+		MaskedPaths: c.MaskedPaths, ReadonlyPaths: c.ReadonlyPaths, MakeParents: c.MakeMountParents}
 	if c.Sandbox != nil && c.Sandbox.User != nil {
 		// A tmpfs belongs to the guest's identity, as a container's to its root.
 		files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID

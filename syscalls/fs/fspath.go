@@ -78,6 +78,9 @@ type Files struct {
 	// MaskedPaths and ReadonlyPaths are an OCI config's guest paths to
 	// hide and to make read-only, after Mounts (fsguard.go).
 	MaskedPaths, ReadonlyPaths []string
+	// MakeParents: create a mount's missing parent directories first,
+	// as runc does (the OCI runtime only: fsmkpoint.go).
+	MakeParents bool
 }
 
 // Task is a task's file side: the guest memory file I/O copies to and
@@ -175,6 +178,9 @@ func (p *Task) SetFiles(c Files) error {
 	}
 	p.FS = fs
 	if fs.ns != nil {
+		if c.MakeParents {
+			fs.makeParents()
+		}
 		if err := p.checkMountPoints(); err != nil {
 			return err
 		}

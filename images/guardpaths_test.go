@@ -60,7 +60,7 @@ var guardFlags = []string{"--readonly-path", "/ro-dir", "--readonly-path", "/ro-
 var guardOps = []string{
 	// A masked file is /dev/null: empty, writes go nowhere.
 	"read:/masked-file", "kind:/masked-file", "append:/masked-file", "otrunc:/masked-file", "read:/masked-file",
-	"mmapw:/masked-file", "read:/masked-dir/../masked-file", "readat:/masked-dir:../masked-file",
+	"mmapw:/masked-file", "chmod:/masked-file", "truncate:/masked-file", "read:/masked-dir/../masked-file", "readat:/masked-dir:../masked-file",
 	// A masked directory is empty and read-only.
 	"list:/masked-dir", "kind:/masked-dir", "read:/masked-dir/secret", "read:/masked-dir/sub/secret",
 	"create:/masked-dir/x", "mkdir:/masked-dir/d", "statfs:/masked-dir", "cd:/masked-dir", "read:../masked-dir/secret", "cd:/",
@@ -157,7 +157,9 @@ exec chroot --userspec="$ID" --groups="${ID#*:}" "$R" /fs_escape "$@"`
 	}
 }
 
-// TestGuardPathsHold: kshim only. Linux lets a directory above a mount be
+// TestGuardPathsHold: kshim only. A masked file is the host's /dev/null,
+// which no guest identity changes (runc's container has a /dev/null of
+// its own). Linux lets a directory above a mount be
 // renamed (the mount moves with it); kshim's mount table is by path and
 // follows no rename, so it refuses (EBUSY) for a directory above a masked
 // or read-only path: fail closed. /proc/self/fd and /proc/self/cwd stay in
@@ -198,6 +200,18 @@ func TestGuardPathsHold(t *testing.T) {
 		"read:/a/b/m/f": "ENOENT", "append:/a/b/ro/f": "EROFS", "readat:/a/b/ro:f": `"deep ro"`,
 		"readlink:/proc/self/cwd": `"/a/b/ro"`, "append:/proc/self/cwd/f": "EROFS", "read:/proc/self/cwd/../m/f": "ENOENT",
 	})
+	// As uid 0 too, the host's /dev/null behind a masked file never
+	// changes.
+	var before syscall.Stat_t
+	if err := syscall.Stat("/dev/null", &before); err != nil {
+		t.Fatal(err)
+	}
+	out0 := runEscape(t, tmp, append([]string{"--user", "0:0"}, flags...), "chmod:/masked-file", "truncate:/masked-file", "read:/masked-file")
+	expect(t, out0, map[string]string{"chmod:/masked-file": "EPERM", "truncate:/masked-file": "EINVAL", "read:/masked-file": `""`})
+	var after syscall.Stat_t
+	if err := syscall.Stat("/dev/null", &after); err != nil || after.Mode != before.Mode || after.Uid != before.Uid {
+		t.Errorf("the host's /dev/null changed: mode %o -> %o, uid %d -> %d", before.Mode, after.Mode, before.Uid, after.Uid)
+	}
 	// runc's container lists each: the read-only binds ro, the masks'
 	// /dev/null (rw, as bound) and read-only tmpfs.
 	r := run(append(append([]string{kshim, "run"}, flags...), prog, "cat:/proc/self/mountinfo"), baseEnv, "")

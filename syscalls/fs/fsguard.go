@@ -20,6 +20,9 @@
 //     rename, so what is guarded would show at the new name). Lookups
 //     through ".." and /proc/self/fd stay in the mount the walk records
 //     (fsmount.go), which decides EROFS and EXDEV.
+//   - A masked file's files are devices (Origin FromDevice, walked): the
+//     host's /dev/null never changes (chmod, chown, utimes, xattrs are
+//     EPERM), whatever identity the guest runs as.
 //   - A read-only bind's host side is an O_PATH fd of the very file the
 //     walk found (in the root, a bind mount or a tmpfs), inside a tree
 //     the sandbox already grants; it adds no Landlock rule (MountRules).
@@ -163,7 +166,7 @@ func (hm *HostMount) openNull() error {
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
 		return fmt.Errorf("the host's /dev/null is not the null device")
 	}
-	hm.hostRoot = "/dev/null"
+	hm.hostRoot, hm.null = "/dev/null", true
 	hm.info = hostInfo(fd, hm.hostRoot)
 	return nil
 }

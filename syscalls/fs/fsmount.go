@@ -68,6 +68,9 @@ type HostMount struct {
 	// granted: the host side is inside what the sandbox grants already
 	// (a read-only path's file, /dev/null for a mask: fsguard.go).
 	granted bool
+	// null: a masked file's host /dev/null (fsguard.go); what the walk
+	// finds there is a device (walked).
+	null bool
 }
 
 // mountNS is the guest's mount table with the mounts' host sides, shared
@@ -970,6 +973,12 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 	if hm != nil && hm.NoDev && flags&unix.O_PATH == 0 && stErr == nil &&
 		(st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {
 		return fail(unix.EACCES) // may_open on a nodev mount
+	}
+	if hm != nil && hm.null {
+		// A masked file: the host's /dev/null, a device the guest
+		// never changes (chmod, chown, utimes, xattrs: EPERM), as
+		// kshim's own /dev/null (fsguard.go).
+		return Resolved{FD: fd, Guest: m.Dest, Origin: FromDevice}, nil
 	}
 	return Resolved{FD: fd, Guest: m.Guest(rel), Origin: FromRoot, Mnt: hm}, nil
 }

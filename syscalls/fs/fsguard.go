@@ -23,9 +23,12 @@
 //   - A masked file's files are devices (Origin FromDevice, walked): the
 //     host's /dev/null never changes (chmod, chown, utimes, xattrs are
 //     EPERM), whatever identity the guest runs as.
-//   - A read-only bind's host side is an O_PATH fd of the very file the
-//     walk found (in the root, a bind mount or a tmpfs), inside a tree
-//     the sandbox already grants; it adds no Landlock rule (MountRules).
+//   - A read-only bind's host side is a detached read-only host mount of
+//     the very file the walk found (readOnlyClone), which the sandbox
+//     grants read-only by kshim's fd of it (MountRules, as a tmpfs); where
+//     the host cannot make one (a file of a detached tmpfs), an O_PATH fd
+//     of that file, inside a tree the sandbox grants already (no rule of
+//     its own), and kshim's checks alone make it read-only.
 package fs
 
 import (
@@ -112,21 +115,32 @@ func (p *Task) guardPath(c Files, g string, mask bool) error {
 	default:
 		m.Kind, m.ReadOnly, m.Recursive = mount.Bind, true, true
 		m.Spec = mount.Spec{Type: "bind", Source: dest, Destination: dest, Options: []string{"rbind", "ro"}}
-		if hm.fd, err = unix.FcntlInt(uintptr(r.FD), unix.F_DUPFD_CLOEXEC, 0); err != nil {
-			return fail(err)
-		}
 		hm.dir = st.Mode&unix.S_IFMT == unix.S_IFDIR
-		if hm.hostRoot, err = HostPathOf(hm.fd); err != nil {
+		hostPath, err := HostPathOf(r.FD)
+		if err != nil {
 			return fail(err)
 		}
-		m.Source = hm.hostRoot
-		hm.info = hostInfo(hm.fd, hm.hostRoot)
+		m.Source = hostPath
+		hm.info = hostInfo(r.FD, hostPath)
 		if r.Mnt != nil && r.Mnt.Kind == mount.Tmpfs {
 			// A directory of a tmpfs: its file system, its root there.
 			hm.info.Source, hm.info.FSType, hm.info.SuperOpts = r.Mnt.info.Source, "tmpfs", ""
-			if rel, ok := relTo(hm.hostRoot, r.Mnt.hostRoot); ok {
+			if rel, ok := relTo(hostPath, r.Mnt.hostRoot); ok {
 				hm.info.FSRoot = path.Join("/", rel)
 			}
+		}
+		if hm.fd = readOnlyClone(r.FD, m); hm.fd >= 0 {
+			// The host refuses writes too; the sandbox grants its root
+			// by kshim's fd, as a tmpfs's.
+			hm.granted, hm.clone = false, true
+			if hm.hostRoot, err = HostPathOf(hm.fd); err != nil {
+				hm.hostRoot = "/"
+			}
+		} else {
+			if hm.fd, err = unix.FcntlInt(uintptr(r.FD), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+				return fail(err)
+			}
+			hm.hostRoot = hostPath
 		}
 	}
 	if mask {
@@ -150,6 +164,33 @@ func (p *Task) guardPath(c Files, g string, mask bool) error {
 	}
 	ns.hosts[m] = hm
 	return nil
+}
+
+// readOnlyClone is a detached read-only host mount of file fd (open_tree
+// OPEN_TREE_CLONE, then mount_setattr; root only, and only of a mount of
+// kshim's mount namespace), with m's nosuid, nodev and noexec: the
+// read-only path's host side, so that the host refuses a write kshim's
+// checks let through. -1 when the host cannot make one: then kshim's
+// checks alone hold it, as any read-only bind.
+func readOnlyClone(fd int, m *mount.Mount) int {
+	tfd, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return -1
+	}
+	attr := uint64(unix.MOUNT_ATTR_RDONLY)
+	for _, a := range []struct {
+		on  bool
+		bit uint64
+	}{{m.NoSuid, unix.MOUNT_ATTR_NOSUID}, {m.NoDev, unix.MOUNT_ATTR_NODEV}, {m.NoExec, unix.MOUNT_ATTR_NOEXEC}} {
+		if a.on {
+			attr |= a.bit
+		}
+	}
+	if err := unix.MountSetattr(tfd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: attr}); err != nil {
+		unix.Close(tfd)
+		return -1
+	}
+	return tfd
 }
 
 // openNull opens the host's /dev/null as a masked file's host side.

@@ -71,6 +71,9 @@ type HostMount struct {
 	// null: a masked file's host /dev/null (fsguard.go); what the walk
 	// finds there is a device (walked).
 	null bool
+	// clone: a read-only path's detached read-only host mount
+	// (fsguard.go), granted by kshim's fd of it.
+	clone bool
 }
 
 // mountNS is the guest's mount table with the mounts' host sides, shared
@@ -436,6 +439,11 @@ func (p *Task) MountRules() []MountRule {
 		case mount.Bind:
 			if hm.granted {
 				continue // a file of a tree granted already, or /dev/null (fsguard.go)
+			}
+			if hm.clone {
+				// A read-only path's detached read-only mount (fsguard.go).
+				out = append(out, MountRule{Path: "/proc/self/fd/" + abi.Itoa(hm.fd), Dir: hm.dir})
+				continue
 			}
 			out = append(out, MountRule{Path: hm.hostRoot, Writable: !m.ReadOnly, Dir: hm.dir})
 		case mount.Tmpfs:

@@ -32,7 +32,7 @@ func guardTree(t *testing.T, prog string) (tmp, root string) {
 			t.Fatal(err)
 		}
 	}
-	for _, d := range []string{"etc", "proc", "masked-dir/sub", "ro-dir/sub", "other"} {
+	for _, d := range []string{"etc", "proc", "masked-dir/sub", "ro-dir/sub", "ro-dir/t", "other"} {
 		must(os.MkdirAll(filepath.Join(root, d), 0o755))
 	}
 	for name, text := range map[string]string{
@@ -51,9 +51,10 @@ func guardTree(t *testing.T, prog string) (tmp, root string) {
 	return tmp, root
 }
 
-// guardFlags are kshim's flags for guardTree: runc applies the read-only
-// paths first, then the masks; /nope is not there (left alone).
-var guardFlags = []string{"--readonly-path", "/ro-dir", "--readonly-path", "/ro-file", "--readonly-path", "/nope",
+// guardFlags are kshim's flags for guardTree: a tmpfs below a read-only
+// path; runc applies the read-only paths first, then the masks; /nope is
+// not there (left alone).
+var guardFlags = []string{"--tmpfs", "/ro-dir/t:size=1m", "--readonly-path", "/ro-dir", "--readonly-path", "/ro-file", "--readonly-path", "/nope",
 	"--masked-path", "/masked-file", "--masked-path", "/masked-dir", "--masked-path", "/lnk",
 	"--masked-path", "/masked-dir/sub", "--masked-path", "/nope/x"}
 
@@ -80,6 +81,9 @@ var guardOps = []string{
 	"chmod:/ro-dir/sub", "chmod:/ro-dir/sub/file", "mmapw:/ro-dir/data", "access:/ro-dir/sub/file",
 	"statfs:/ro-dir", "statfs:/ro-dir/sub/file", "cd:/ro-dir/sub", "create:../x", "append:file", "cd:/",
 	"readat:/ro-dir/sub:../data", "fifo:/ro-dir/fifo", "list:/ro-dir",
+	// A mount below a read-only path stays as it was (runc's recursive
+	// bind carries it; only the top is remounted read-only).
+	"create:/ro-dir/t/x", "read:/ro-dir/t/x", "statfs:/ro-dir/t", "rename:/ro-dir/t/x:/ro-dir/x", "rmdir:/ro-dir/t",
 	// The root around them stays writable.
 	"mmapw:/other/data", "create:/other/new", "statfs:/other", "list:/",
 }
@@ -109,6 +113,7 @@ func TestGuardPathsDiff(t *testing.T) {
 R=$1 ID=$2 PATH=$3:$4:$PATH; shift 4
 mount --make-rprivate /
 mount --bind "$R" "$R"
+mount -t tmpfs -o size=1m tmpfs "$R/ro-dir/t"
 for p in ro-dir ro-file; do mount --rbind "$R/$p" "$R/$p"; mount -o remount,bind,ro "$R/$p"; done
 mount --bind /dev/null "$R/masked-file"
 mount -t tmpfs -o ro tmpfs "$R/masked-dir"

@@ -173,7 +173,9 @@ func (p *Task) guardPath(c Files, g string, mask bool) error {
 // checks let through. -1 when the host cannot make one: then kshim's
 // checks alone hold it, as any read-only bind.
 func readOnlyClone(fd int, m *mount.Mount) int {
-	tfd, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	// Recursive: the host's mounts below it are in the guest's view
+	// (kshim's binds see them), and read-only with it.
+	tfd, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
 	if err != nil {
 		return -1
 	}
@@ -186,7 +188,7 @@ func readOnlyClone(fd int, m *mount.Mount) int {
 			attr |= a.bit
 		}
 	}
-	if err := unix.MountSetattr(tfd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: attr}); err != nil {
+	if err := unix.MountSetattr(tfd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: attr}); err != nil {
 		unix.Close(tfd)
 		return -1
 	}

@@ -670,6 +670,15 @@ func TestNetnsPath(t *testing.T) {
 	}
 }
 
+// The masked and read-only paths Docker (and containerd) put in every
+// container's config.
+var (
+	engineMasked = []string{"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+		"/sys/devices/virtual/powercap"}
+	engineReadonly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
 // linux.maskedPaths and readonlyPaths reach the container's mount table
 // (syscalls/fs/fsguard.go): a masked file reads empty, a masked directory
 // is empty, a read-only file refuses a write, for the first process and
@@ -685,8 +694,12 @@ func TestGuardedPathsRun(t *testing.T) {
 		}
 	}
 	r.config([]string{"sh", "-c", "cat /secret /sdir/f; echo more > /rofile || echo refused; cat /rofile; while :; do sleep 1; done"}, func(s *specs.Spec) {
-		s.Linux.MaskedPaths = []string{"/secret", "/sdir", "/proc/kcore", "/nothere"}
-		s.Linux.ReadonlyPaths = []string{"/rofile", "/proc/sys"}
+		// With Docker's and containerd's defaults, all of kshim's own
+		// /proc and /sys, which has none of them: were one added there,
+		// create would refuse every such container (fsguard.go) and this
+		// test says so.
+		s.Linux.MaskedPaths = append([]string{"/secret", "/sdir", "/nothere"}, engineMasked...)
+		s.Linux.ReadonlyPaths = append([]string{"/rofile"}, engineReadonly...)
 	})
 	out := filepath.Join(filepath.Dir(r.root), "out")
 	f, _ := os.Create(out)

@@ -3,7 +3,8 @@
 // resolution that stays inside the root (fspath.go), opening, looking at
 // and changing files (fsopen.go, fsstat.go, fsmutate.go), waiting for fds
 // (fspoll.go), the guest's mounts and the walk across them (fsmount.go,
-// with the table in package mount below), pipe buffers and what they are
+// with the table in package mount below; an OCI config's masked and
+// read-only paths, fsguard.go, and its mount points, fsmkpoint.go), pipe buffers and what they are
 // charged to (pipebuf.go), the
 // guest-wide limits (limits.go: Sandbox), the guest's pseudo-terminals
 // from kshim's private devpts instance (pty.go), the host side of reads and

@@ -27,7 +27,8 @@
  *   kind:PATH (file type, and a device's numbers), otrunc:PATH
  *   (open O_WRONLY|O_TRUNC), mmapw:PATH (open O_RDWR, map it shared
  *   and writable, write a byte through the mapping), cat:PATH (the
- *   whole file as it is, after the line "cat:PATH ->")
+ *   whole file as it is, after the line "cat:PATH ->"), umount:PATH
+ *   (umount2 with MNT_DETACH)
  * images/mount_test.go runs it natively (in a mount namespace) and under
  * kshim with the same mounts. */
 #define _GNU_SOURCE
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/statvfs.h>
@@ -309,6 +311,8 @@ int main(int argc, char **argv)
 			while ((n = read(fd, buf, sizeof buf)) > 0)
 				fwrite(buf, 1, n, stdout);
 			close(fd);
+		} else if (strcmp(op, "umount") == 0) {
+			result(what, umount2(arg, MNT_DETACH));
 		} else if (strcmp(op, "chmod") == 0) {
 			result(what, chmod(arg, 0600));
 		} else if (strcmp(op, "kind") == 0) {

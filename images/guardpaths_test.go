@@ -167,7 +167,8 @@ exec chroot --userspec="$ID" --groups="${ID#*:}" "$R" /fs_escape "$@"`
 // its own). Linux lets a directory above a mount be
 // renamed (the mount moves with it); kshim's mount table is by path and
 // follows no rename, so it refuses (EBUSY) for a directory above a masked
-// or read-only path: fail closed. /proc/self/fd and /proc/self/cwd stay in
+// or read-only path: fail closed. The guest has no umount (nor mount).
+// /proc/self/fd and /proc/self/cwd stay in
 // the mount. mountinfo lists the paths as runc's container does. A
 // symlink loop, a relative path or a path of kshim's own /proc refuse to
 // start, a missing one is left alone.
@@ -194,7 +195,7 @@ func TestGuardPathsHold(t *testing.T) {
 	flags := append([]string{"--rw", "--root", root, "--readonly-path", "/a/b/ro", "--masked-path", "/a/b/m"}, guardFlags...)
 	ops := []string{
 		"rename:/a:/z", "rename:/a/b:/a/c", "rename:/etc:/etc2", "rename:/ro-dir:/r2", "rename:/other:/o2",
-		"mkdir:/y", "rename:/y:/a", "rmdir:/a/b",
+		"mkdir:/y", "rename:/y:/a", "rmdir:/a/b", "umount:/masked-file", "umount:/ro-dir",
 		"read:/a/b/m/f", "append:/a/b/ro/f", "readat:/a/b/ro:f", "cd:/a/b/ro", "readlink:/proc/self/cwd",
 		"append:/proc/self/cwd/f", "read:/proc/self/cwd/../m/f", "cd:/",
 	}
@@ -202,6 +203,7 @@ func TestGuardPathsHold(t *testing.T) {
 	expect(t, out, map[string]string{
 		"rename:/a:/z": "EBUSY", "rename:/a/b:/a/c": "EBUSY", "rename:/etc:/etc2": "EBUSY", "rename:/ro-dir:/r2": "EBUSY",
 		"rename:/other:/o2": "ok", "mkdir:/y": "ok", "rename:/y:/a": "ENOTEMPTY", "rmdir:/a/b": "ENOTEMPTY",
+		"umount:/masked-file": "ENOSYS", "umount:/ro-dir": "ENOSYS", // no mount table changes at all
 		"read:/a/b/m/f": "ENOENT", "append:/a/b/ro/f": "EROFS", "readat:/a/b/ro:f": `"deep ro"`,
 		"readlink:/proc/self/cwd": `"/a/b/ro"`, "append:/proc/self/cwd/f": "EROFS", "read:/proc/self/cwd/../m/f": "ENOENT",
 	})

@@ -67,8 +67,8 @@ func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r R
 	case err != nil || r.FD < 0:
 		return r, true, err // a node of kshim's /proc opens at install, with the guest's flags
 	}
-	var st unix.Stat_t
-	if unix.Fstat(r.FD, &st) != nil {
+	st := r.Stat // the lookup's look at r.FD (lookStat), when it made one
+	if !r.StatOK && unix.Fstat(r.FD, &st) != nil {
 		r.Close()
 		return Resolved{FD: -1}, false, nil
 	}
@@ -84,7 +84,7 @@ func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r R
 	if err != nil {
 		return Resolved{FD: -1}, true, err
 	}
-	r.FD = fd
+	r.FD, r.StatOK = fd, false // another open of it, a writer later
 	return r, true, nil
 }
 

@@ -360,6 +360,11 @@ type Resolved struct {
 	Grant  int
 	// Mnt is the mount a FromRoot file is in (nil: the root; fsmount.go).
 	Mnt *HostMount
+	// Stat is the host's stat of FD when StatOK, taken as the lookup
+	// checked what it resolved (lookStat), for the call that made the
+	// lookup (stat itself, open's look at the file type).
+	Stat   unix.Stat_t
+	StatOK bool
 }
 
 func (r *Resolved) Close() {
@@ -468,6 +473,69 @@ func OnProc(fd int) bool {
 	return unix.Fstatfs(fd, &sf) != nil || sf.Type == unix.PROC_SUPER_MAGIC
 }
 
+// fsTypes maps a host mount's unique ID (statx's STATX_MNT_ID_UNIQUE,
+// Linux 6.8) to its file system's magic (statfs's f_type). The host
+// never reuses a unique mount ID, and a mount's file system never
+// changes, so an entry stays true for as long as kshim runs: this spares
+// the fstatfs of every lookup without trusting anything stale. The lock
+// is a leaf: nothing is taken while it is held.
+var fsTypes struct {
+	sync.Mutex
+	m map[uint64]int64
+}
+
+// lookStat is a lookup's one look at the file it resolved, host fd fd:
+// its stat (ok false when the host would not tell) and its file system's
+// magic, PROC_SUPER_MAGIC when that cannot be told (so it counts as a
+// procfs and is refused). One statx gives both when the host names the
+// mount (fsTypes), else fstat and fstatfs.
+func lookStat(fd int) (st unix.Stat_t, ok bool, typ int64) {
+	var x unix.Statx_t
+	const want = unix.STATX_BASIC_STATS | unix.STATX_MNT_ID_UNIQUE
+	err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, want, &x)
+	if err == nil && x.Mask&unix.STATX_BASIC_STATS == unix.STATX_BASIC_STATS {
+		st, ok = statOfStatx(&x), true
+	} else {
+		ok = unix.Fstat(fd, &st) == nil
+	}
+	if err == nil && x.Mask&unix.STATX_MNT_ID_UNIQUE != 0 {
+		fsTypes.Lock()
+		t, known := fsTypes.m[x.Mnt_id]
+		fsTypes.Unlock()
+		if known {
+			return st, ok, t
+		}
+	}
+	var sf unix.Statfs_t
+	if unix.Fstatfs(fd, &sf) != nil {
+		return st, ok, unix.PROC_SUPER_MAGIC
+	}
+	if err == nil && x.Mask&unix.STATX_MNT_ID_UNIQUE != 0 {
+		fsTypes.Lock()
+		if fsTypes.m == nil {
+			fsTypes.m = map[uint64]int64{}
+		}
+		fsTypes.m[x.Mnt_id] = sf.Type
+		fsTypes.Unlock()
+	}
+	return st, ok, sf.Type
+}
+
+// statOfStatx is the stat(2) the host gives for the file statx x
+// describes (both are the kernel's one getattr; cp_new_stat encodes the
+// device numbers as Mkdev does for Linux's 12-bit majors).
+func statOfStatx(x *unix.Statx_t) unix.Stat_t {
+	ts := func(t unix.StatxTimestamp) unix.Timespec {
+		return unix.Timespec{Sec: t.Sec, Nsec: int64(t.Nsec)}
+	}
+	return unix.Stat_t{
+		Dev: unix.Mkdev(x.Dev_major, x.Dev_minor), Ino: x.Ino, Nlink: uint64(x.Nlink),
+		Mode: uint32(x.Mode), Uid: x.Uid, Gid: x.Gid, Rdev: unix.Mkdev(x.Rdev_major, x.Rdev_minor),
+		Size: int64(x.Size), Blksize: int64(x.Blksize), Blocks: int64(x.Blocks),
+		Atim: ts(x.Atime), Mtim: ts(x.Mtime), Ctim: ts(x.Ctime),
+	}
+}
+
 // resolvedInRoot makes the result of a lookup in the root of host fd fd
 // (taking it), or, when the host's resolution ended in its procfs, looks
 // up the host's name for that file in kshim's /proc instead, kshim's own
@@ -475,13 +543,9 @@ func OnProc(fd int) bool {
 // resolution refuses magic links, and kshim's /proc holds no symlink into
 // the root's procfs, so this never leads back here for the same path.
 func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Resolved, error) {
-	// One look at the file system says which of the host's it is (a
-	// file whose file system cannot be told counts as a procfs).
-	var sf unix.Statfs_t
-	typ := int64(unix.PROC_SUPER_MAGIC)
-	if unix.Fstatfs(fd, &sf) == nil {
-		typ = sf.Type
-	}
+	// One look at the file and its file system says which of the host's
+	// it is (a file whose file system cannot be told counts as a procfs).
+	st, stOK, typ := lookStat(fd)
 	switch typ {
 	case unix.SYSFS_MAGIC:
 		// The host's sysfs (the root's /sys, reached by a symlink):
@@ -506,13 +570,13 @@ func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Res
 		return openPts(g, strings.TrimPrefix(strings.TrimPrefix(g, "/dev/pts"), "/"), false, flags, mode)
 	case unix.PROC_SUPER_MAGIC:
 	default:
-		if isHostPtmx(fd) {
+		if stOK && hostPtmxStat(&st) {
 			// The host's /dev/ptmx by another name (a relative path
 			// from /dev, a symlink): the guest's (pty.go).
 			unix.Close(fd)
 			return openPts("/dev/ptmx", "ptmx", false, flags, mode)
 		}
-		return Resolved{FD: fd, Guest: guest, Origin: FromRoot}, nil
+		return Resolved{FD: fd, Guest: guest, Origin: FromRoot, Stat: st, StatOK: stOK}, nil
 	}
 	hp, err := HostPathOf(fd)
 	unix.Close(fd)

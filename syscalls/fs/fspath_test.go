@@ -1,8 +1,12 @@
 package fs
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestInProc(t *testing.T) {
@@ -41,5 +45,71 @@ func TestToGuest(t *testing.T) {
 	fs.RootHost = "/"
 	if got, ok := fs.ToGuest("/etc"); !ok || got != "/etc" {
 		t.Errorf("toGuest with root / = %q, %v", got, ok)
+	}
+}
+
+// TestLookStat: the one look a lookup takes (statx, and the file system
+// from the mount's unique ID once known) gives exactly the host's fstat
+// and fstatfs, for each kind of file, the second time too (from
+// fsTypes); a procfs file is one, known or not.
+func TestLookStat(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("data"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(filepath.Join(dir, "p"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{filepath.Join(dir, "f"), dir, filepath.Join(dir, "l"),
+		filepath.Join(dir, "p"), "/dev/null", "/proc/self/status", "/proc", "/sys/kernel"} {
+		fd, err := unix.Open(name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want unix.Stat_t
+		var sf unix.Statfs_t
+		if err := unix.Fstat(fd, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Fstatfs(fd, &sf); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			st, ok, typ := lookStat(fd)
+			if !ok || st != want || typ != sf.Type {
+				t.Errorf("%s (look %d): %+v, %v, %#x; want %+v, %#x", name, i, st, ok, typ, want, sf.Type)
+			}
+		}
+		unix.Close(fd)
+	}
+	// Closed fd: nothing told, so a procfs (refused) and no stat.
+	if _, ok, typ := lookStat(-1); ok || typ != unix.PROC_SUPER_MAGIC {
+		t.Errorf("lookStat(-1) = %v, %#x; want no stat, a procfs", ok, typ)
+	}
+}
+
+// TestSymlinkAt: only the named entry is read, never followed through.
+func TestSymlinkAt(t *testing.T) {
+	dir := t.TempDir()
+	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(d)
+	for _, err := range []error{os.Symlink("/etc", filepath.Join(dir, "l")), os.WriteFile(filepath.Join(dir, "f"), nil, 0o644)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := symlinkAt(d, "l"); err != nil || got != "/etc" {
+		t.Errorf("symlinkAt(l) = %q, %v", got, err)
+	}
+	for name, want := range map[string]error{"f": unix.EINVAL, "nope": unix.ENOENT} {
+		if got, err := symlinkAt(d, name); err != want {
+			t.Errorf("symlinkAt(%s) = %q, %v; want %v", name, got, err, want)
+		}
 	}
 }

@@ -66,9 +66,11 @@ func (p *Task) Fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, erro
 		return 0, err
 	}
 	defer r.Close()
-	st, err := p.StatOf(r.FD, r.Node)
-	if err != nil {
-		return 0, err
+	st := r.Stat // the lookup's own look at the file, when it made one
+	if !r.StatOK {
+		if st, err = p.StatOf(r.FD, r.Node); err != nil {
+			return 0, err
+		}
 	}
 	_, err = p.MM.CopyOut(buf, StatBytes(&st))
 	return 0, err
@@ -190,9 +192,11 @@ func (p *Task) Readlinkat(dirfd int, pathAddr, buf, size uint64) (uint64, error)
 			return 0, err
 		}
 	} else {
-		var st unix.Stat_t
-		if err := unix.Fstat(r.FD, &st); err != nil {
-			return 0, err
+		st := r.Stat // the lookup's own look, when it made one
+		if !r.StatOK {
+			if err := unix.Fstat(r.FD, &st); err != nil {
+				return 0, err
+			}
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
 			return 0, notLink

@@ -220,7 +220,9 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool
 	}
 	n = min(n, fs.MaxRW)
 	done := uint64(0)
-	buf := make([]byte, min(n, fs.IoChunk))
+	sb := fs.Scratch(int(min(n, fs.IoChunk)))
+	defer fs.PutScratch(sb)
+	buf := *sb
 	for done < n {
 		chunk := buf[:min(n-done, fs.IoChunk)]
 		c, err := p.MM.CopyIn(addr+done, chunk)
@@ -284,7 +286,9 @@ func readInto(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool)
 			return 0, err
 		}
 	}
-	buf := make([]byte, w)
+	sb := fs.Scratch(int(w))
+	defer fs.PutScratch(sb)
+	buf := *sb
 	r, err := fs.HostRead(h, buf, off)
 	if err != nil {
 		return 0, err

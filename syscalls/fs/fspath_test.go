@@ -113,3 +113,15 @@ func TestSymlinkAt(t *testing.T) {
 		}
 	}
 }
+
+// TestScratch: a scratch buffer is as long as asked, whatever was
+// returned before, and one too small is never handed out.
+func TestScratch(t *testing.T) {
+	for _, n := range []int{10, scratchMin, 100 << 10, 5, IoChunk, 1} {
+		b := Scratch(n)
+		if len(*b) != n || cap(*b) < n {
+			t.Errorf("Scratch(%d): len %d cap %d", n, len(*b), cap(*b))
+		}
+		PutScratch(b)
+	}
+}

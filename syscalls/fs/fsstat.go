@@ -61,6 +61,19 @@ func (p *Task) Fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, erro
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT|AtStatxSyncType) != 0 {
 		return 0, unix.EINVAL
 	}
+	if e, ok, err := p.EmptyPathEntry(dirfd, path, flags); ok {
+		// fstat as glibc makes it: the fd's own host fd, held for
+		// this call, with no dup for a lookup.
+		if err != nil {
+			return 0, err
+		}
+		st, err := p.StatOf(e.Host, e.File.Node)
+		if err != nil {
+			return 0, err
+		}
+		_, err = p.MM.CopyOut(buf, StatBytes(&st))
+		return 0, err
+	}
 	r, err := p.LookupFD(dirfd, path, flags&unix.AT_EMPTY_PATH != 0, LookFlags(flags))
 	if err != nil {
 		return 0, err
@@ -74,6 +87,19 @@ func (p *Task) Fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, erro
 	}
 	_, err = p.MM.CopyOut(buf, StatBytes(&st))
 	return 0, err
+}
+
+// EmptyPathEntry says whether (dirfd, path) with *at flags names guest fd
+// dirfd itself (AT_EMPTY_PATH, an empty path, not AT_FDCWD), and gives
+// its entry, held until the syscall returns (EBADF: no such fd). Calls
+// that only look at the fd's file use its own host fd then, as LookupFD's
+// dup of it would be the same file.
+func (p *Task) EmptyPathEntry(dirfd int, path string, flags int) (FDEntry, bool, error) {
+	if path != "" || flags&unix.AT_EMPTY_PATH == 0 || dirfd == unix.AT_FDCWD {
+		return FDEntry{}, false, nil
+	}
+	e, err := p.Entry(uint64(uint32(dirfd)))
+	return e, true, err
 }
 
 // StatxOf converts a generated stat (a /proc node's) to statx.

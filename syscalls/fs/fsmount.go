@@ -80,6 +80,10 @@ type mountNS struct {
 	mem   Charger
 	mu    sync.Mutex // the tmpfs charges
 	tmpfs []*HostMount
+	// above holds "/" and the guest paths of the directories some mount
+	// point is below: below any other directory of the walk, every name
+	// is a plain entry of the mount being walked (run).
+	above map[string]bool
 }
 
 // maxSymlinks is Linux's MAXSYMLINKS.
@@ -91,9 +95,12 @@ func (fs *fsContext) setupMounts(c Files) error {
 	if err != nil {
 		return err
 	}
-	ns := &mountNS{table: t, hosts: map[*mount.Mount]*HostMount{}, mem: c.Mem}
+	ns := &mountNS{table: t, hosts: map[*mount.Mount]*HostMount{}, mem: c.Mem, above: map[string]bool{"/": true}}
 	ns.refs.Store(1)
 	for _, m := range t.Mounts()[1:] {
+		for d := path.Dir(m.Dest); d != "/"; d = path.Dir(d) {
+			ns.above[d] = true
+		}
 		hm := &HostMount{Mount: m, fd: -1}
 		switch m.Kind {
 		case mount.Bind:
@@ -946,7 +953,7 @@ func hostMode(flags int, mode uint32) uint32 {
 // /dev (kshim's own files there). It returns 0 for fewer than two, or
 // when c itself is no such name, and the rel the run leads to.
 func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (int, string) {
-	k := 0
+	k, plain := 0, -1 // plain: the first name below a directory ns.above lacks
 	for i := -1; i < len(rest); i++ {
 		name := c
 		if i >= 0 {
@@ -955,15 +962,27 @@ func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (i
 		if name == "" || name == "." || name == ".." {
 			break
 		}
+		if plain >= 0 {
+			// Nothing of the table's or kshim's is below: a plain entry.
+			k++
+			continue
+		}
 		nm, nrel := fs.ns.table.Child(m, rel, name)
 		g := nm.Guest(nrel)
 		if nm != m || g == "/proc" || g == "/sys" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
 			break
 		}
 		k, rel = k+1, nrel
+		if !fs.ns.above[g] {
+			plain = i + 1
+		}
 	}
 	if k < 2 {
 		return 0, ""
+	}
+	if plain >= 0 && plain < k-1 {
+		// The names after the one that led below, as Child would join them.
+		rel += "/" + strings.Join(rest[plain:k-1], "/")
 	}
 	return k, rel
 }

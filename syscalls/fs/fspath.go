@@ -422,6 +422,9 @@ func devLink(g string) (Resolved, bool) {
 // are ENOTDIR, "/dev/fd/." the directory, "/dev/fd/.." /proc/PID).
 // Earlier components are taken lexically, as path.Clean would.
 func throughDevLink(abs string) (link string, target, rest []string, ok bool) {
+	if !strings.Contains(abs, "dev") {
+		return "", nil, nil, false // no "dev" component: the common case, without splitting
+	}
 	comps := strings.Split(abs, "/")
 	var dirs []string
 	for i, c := range comps {
@@ -811,6 +814,9 @@ func inProc(abs string) ([]string, bool) { return inTop(abs, "proc") }
 
 // inTop is inProc for top-level directory name (proc, sys).
 func inTop(abs, name string) ([]string, bool) {
+	if !strings.Contains(abs, name) {
+		return nil, false // no such component: the common case, without splitting
+	}
 	comps := strings.Split(abs, "/")
 	depth := 0
 	for i, c := range comps {

@@ -4,9 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs/mount"
 )
 
 func TestInProc(t *testing.T) {
@@ -123,5 +126,72 @@ func TestScratch(t *testing.T) {
 			t.Errorf("Scratch(%d): len %d cap %d", n, len(*b), cap(*b))
 		}
 		PutScratch(b)
+	}
+}
+
+// TestRunPlain: run's shortcut below a directory no mount point is under
+// takes the same names to the same place as looking at each name.
+func TestRunPlain(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"root", "h"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := filepath.Join(dir, "h")
+	fs, err := newFS(filepath.Join(dir, "root"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	if err := fs.setupMounts(Files{Mounts: []mount.Spec{
+		{Type: "bind", Source: h, Destination: "/a/b/m"}, {Type: "bind", Source: h, Destination: "/x"},
+		{Type: "bind", Source: h, Destination: "/x/y/z"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	// ref is run looking at every name.
+	ref := func(m *mount.Mount, rel string, rest []string, c string) (int, string) {
+		k := 0
+		for i := -1; i < len(rest); i++ {
+			name := c
+			if i >= 0 {
+				name = rest[i]
+			}
+			if name == "" || name == "." || name == ".." {
+				break
+			}
+			nm, nrel := fs.ns.table.Child(m, rel, name)
+			g := nm.Guest(nrel)
+			if nm != m || g == "/proc" || g == "/sys" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
+				break
+			}
+			k, rel = k+1, nrel
+		}
+		if k < 2 {
+			return 0, ""
+		}
+		return k, rel
+	}
+	x := fs.ns.table.At("/x")
+	for _, c := range []struct {
+		m    *mount.Mount
+		rel  string
+		path string
+	}{
+		{fs.ns.table.Root(), "", "usr/lib/python3/os.py"}, {fs.ns.table.Root(), "", "a/b/c/d/e"},
+		{fs.ns.table.Root(), "", "a/b/m/d"}, {fs.ns.table.Root(), "", "a/c/m/d/e"},
+		{fs.ns.table.Root(), "usr", "lib/x/../y"}, {fs.ns.table.Root(), "", "etc/proc/sys/dev/x"},
+		{fs.ns.table.Root(), "", "proc/self"}, {fs.ns.table.Root(), "", "dev/shm/x"},
+		{fs.ns.table.Root(), "", "a/q/r/s//t"}, {fs.ns.table.Root(), "", "a/q/r/./t"},
+		{x, "", "y/w/v"}, {x, "", "y/z/w"}, {x, "", "q/y/z/w"}, {x, "y", "q/r/s"},
+		{fs.ns.table.Root(), "", "a"}, {fs.ns.table.Root(), "", "a/b"},
+	} {
+		comps := strings.Split(c.path, "/")
+		k, rel := fs.run(c.m, c.rel, comps[1:], comps[0])
+		wk, wrel := ref(c.m, c.rel, comps[1:], comps[0])
+		if k != wk || rel != wrel {
+			t.Errorf("run(%s, %q, %q) = %d, %q; want %d, %q", c.m.Dest, c.rel, c.path, k, rel, wk, wrel)
+		}
 	}
 }

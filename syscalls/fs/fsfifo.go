@@ -67,8 +67,10 @@ func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r R
 	case err != nil || r.FD < 0:
 		return r, true, err // a node of kshim's /proc opens at install, with the guest's flags
 	}
-	st := r.Stat // the lookup's look at r.FD (lookStat), when it made one
-	if !r.StatOK && unix.Fstat(r.FD, &st) != nil {
+	var st unix.Stat_t
+	if r.Stat != nil {
+		st = *r.Stat // the lookup's look at r.FD (lookStat)
+	} else if unix.Fstat(r.FD, &st) != nil {
 		r.Close()
 		return Resolved{FD: -1}, false, nil
 	}
@@ -84,7 +86,7 @@ func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r R
 	if err != nil {
 		return Resolved{FD: -1}, true, err
 	}
-	r.FD, r.StatOK = fd, false // another open of it, a writer later
+	r.FD, r.Stat = fd, nil // another open of it, a writer later
 	return r, true, nil
 }
 

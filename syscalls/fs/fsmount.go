@@ -1026,7 +1026,11 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 		(st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {
 		return fail(unix.EACCES) // may_open on a nodev mount
 	}
-	return Resolved{FD: fd, Guest: m.Guest(rel), Origin: FromRoot, Mnt: hm, Stat: st, StatOK: stOK}, nil
+	r := Resolved{FD: fd, Guest: m.Guest(rel), Origin: FromRoot, Mnt: hm}
+	if stOK {
+		r.Stat = &st
+	}
+	return r, nil
 }
 
 // openMountRoot opens the root of mount hm, whose O_PATH fd is cur (a

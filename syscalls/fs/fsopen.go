@@ -110,7 +110,7 @@ func (p *Task) install(r Resolved, flags int, cloexec bool) (uint64, error) {
 		return p.NewFD(h, cloexec, f)
 	}
 	f := &OpenFile{Kind: KindHost, Path: r.Guest, Origin: r.Origin, Grant: r.Grant, Mnt: r.Mnt}
-	if r.StatOK {
+	if r.Stat != nil {
 		f.Type = r.Stat.Mode & unix.S_IFMT
 	}
 	return p.NewFD(r.FD, cloexec, f)

@@ -360,11 +360,11 @@ type Resolved struct {
 	Grant  int
 	// Mnt is the mount a FromRoot file is in (nil: the root; fsmount.go).
 	Mnt *HostMount
-	// Stat is the host's stat of FD when StatOK, taken as the lookup
-	// checked what it resolved (lookStat), for the call that made the
-	// lookup (stat itself, open's look at the file type).
-	Stat   unix.Stat_t
-	StatOK bool
+	// Stat is the host's stat of FD (nil: not taken), taken as the
+	// lookup checked what it resolved (lookStat), for the call that made
+	// the lookup (stat itself, open's look at the file type). A pointer:
+	// Resolved is returned by value down deep call chains.
+	Stat *unix.Stat_t
 }
 
 func (r *Resolved) Close() {
@@ -579,7 +579,11 @@ func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Res
 			unix.Close(fd)
 			return openPts("/dev/ptmx", "ptmx", false, flags, mode)
 		}
-		return Resolved{FD: fd, Guest: guest, Origin: FromRoot, Stat: st, StatOK: stOK}, nil
+		r := Resolved{FD: fd, Guest: guest, Origin: FromRoot}
+		if stOK {
+			r.Stat = &st
+		}
+		return r, nil
 	}
 	hp, err := HostPathOf(fd)
 	unix.Close(fd)

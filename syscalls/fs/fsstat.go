@@ -79,11 +79,11 @@ func (p *Task) Fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, erro
 		return 0, err
 	}
 	defer r.Close()
-	st := r.Stat // the lookup's own look at the file, when it made one
-	if !r.StatOK {
-		if st, err = p.StatOf(r.FD, r.Node); err != nil {
-			return 0, err
-		}
+	var st unix.Stat_t
+	if r.Stat != nil {
+		st = *r.Stat // the lookup's own look at the file
+	} else if st, err = p.StatOf(r.FD, r.Node); err != nil {
+		return 0, err
 	}
 	_, err = p.MM.CopyOut(buf, StatBytes(&st))
 	return 0, err
@@ -218,11 +218,11 @@ func (p *Task) Readlinkat(dirfd int, pathAddr, buf, size uint64) (uint64, error)
 			return 0, err
 		}
 	} else {
-		st := r.Stat // the lookup's own look, when it made one
-		if !r.StatOK {
-			if err := unix.Fstat(r.FD, &st); err != nil {
-				return 0, err
-			}
+		var st unix.Stat_t
+		if r.Stat != nil {
+			st = *r.Stat // the lookup's own look
+		} else if err := unix.Fstat(r.FD, &st); err != nil {
+			return 0, err
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
 			return 0, notLink

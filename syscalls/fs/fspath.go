@@ -120,7 +120,8 @@ type fsContext struct {
 	Root             int // O_PATH|O_DIRECTORY, owned
 	rootDev, rootIno uint64
 	RootHost         string     // root's host path as the host kernel prints it
-	Cwd              int        // O_PATH|O_DIRECTORY, owned
+	Cwd              int        // O_PATH|O_DIRECTORY, owned by cwdRef
+	cwdRef           *hostRef   // Cwd's references: the context's and its lookups' (heldCwd)
 	CwdPath          string     // cwd's guest path as last named, if the host cannot tell
 	CwdNode          *ProcNode  // when set, the cwd is this /proc directory instead
 	CwdMnt           *HostMount // the mount the cwd is in (nil: the root)
@@ -203,6 +204,7 @@ func newFS(root string, writable bool) (*fsContext, error) {
 		}
 		fs.CwdPath = "/"
 	}
+	fs.cwdRef = newHostRef(fs.Cwd)
 	return fs, nil
 }
 
@@ -213,10 +215,12 @@ func (fs *fsContext) Close() {
 	if fs.Root >= 0 {
 		unix.Close(fs.Root)
 	}
-	if fs.Cwd >= 0 {
+	if fs.cwdRef != nil {
+		fs.cwdRef.put(nil) // closes Cwd once no lookup holds it
+	} else if fs.Cwd >= 0 {
 		unix.Close(fs.Cwd)
 	}
-	fs.Root, fs.Cwd = -1, -1
+	fs.Root, fs.Cwd, fs.cwdRef = -1, -1, nil
 	fs.ns.release()
 	fs.ns = nil
 }
@@ -276,8 +280,10 @@ func (fs *fsContext) GuestPath(h int, fallback string) (string, error) {
 // (Clone), and to read another process's
 // (CwdOf: its /proc/PID/cwd), so that reader never uses a cwd fd the
 // owner has closed, whose number the host may have given to another of
-// kshim's files. One lock for every fsContext: chdir is rare. Nothing is
-// taken while it is held.
+// kshim's files; a lookup of the task's own from its cwd takes a
+// reference on the cwd's fd instead (heldCwd: no dup), and chdir closes
+// the old fd at its last reference. One lock for every fsContext: chdir
+// is rare. Nothing is taken while it is held.
 var cwdMu sync.Mutex
 
 // Cwd is a cwd as another process reads it: a host fd of its own (owned
@@ -324,6 +330,32 @@ func CwdOf(q *Task) (Cwd, error) {
 		return Cwd{FD: -1}, err
 	}
 	return Cwd{FD: h, Mnt: fs.CwdMnt, Path: fs.CwdPath}, nil
+}
+
+// heldCwd is CwdOf for a lookup of q's own from its cwd: the cwd's own
+// host fd, held (release it with put) instead of a dup, so that a sibling
+// thread's chdir meanwhile closes it only after this lookup.
+func heldCwd(q *Task) (Cwd, *hostRef, error) {
+	cwdMu.Lock()
+	defer cwdMu.Unlock()
+	fs := q.FS
+	if fs == nil || fs.Cwd < 0 && fs.CwdNode == nil {
+		return Cwd{FD: -1}, nil, unix.ENOENT
+	}
+	if fs.CwdNode != nil {
+		return Cwd{FD: -1, Node: fs.CwdNode}, nil, nil
+	}
+	ref := fs.cwdRef
+	if ref == nil || ref.fd != fs.Cwd {
+		// Not reached (every context's cwd has its ref): a dup of its own.
+		h, err := unix.FcntlInt(uintptr(fs.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return Cwd{FD: -1}, nil, err
+		}
+		return Cwd{FD: h, Mnt: fs.CwdMnt, Path: fs.CwdPath}, newHostRef(h), nil
+	}
+	ref.refs.Add(1)
+	return Cwd{FD: fs.Cwd, Mnt: fs.CwdMnt, Path: fs.CwdPath}, ref, nil
 }
 
 // Getcwd is the guest's cwd path (ENOENT once removed or moved out).
@@ -687,14 +719,14 @@ func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved,
 		}
 		return p.LookupAt(e, path, flags, mode)
 	}
-	c, err := CwdOf(p)
+	c, ref, err := heldCwd(p)
 	if err != nil {
 		return Resolved{FD: -1}, err
 	}
 	if c.Node != nil {
 		return p.LookupAbs(c.Node.Path+"/"+path, flags, mode)
 	}
-	defer unix.Close(c.FD)
+	defer ref.put(nil)
 	return p.LookupFrom(c.FD, c.Mnt, c.Path, path, flags, mode)
 }
 
@@ -963,9 +995,11 @@ func (fs *fsContext) Clone() (*fsContext, error) {
 		}
 	}
 	cwdMu.Lock() // a thread sharing fs may chdir meanwhile
-	c.Cwd, c.CwdPath, c.CwdNode, c.CwdMnt = fs.Cwd, fs.CwdPath, fs.CwdNode, fs.CwdMnt
+	c.Cwd, c.CwdPath, c.CwdNode, c.CwdMnt, c.cwdRef = fs.Cwd, fs.CwdPath, fs.CwdNode, fs.CwdMnt, nil
 	if c.Cwd >= 0 {
-		c.Cwd, err = unix.FcntlInt(uintptr(c.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+		if c.Cwd, err = unix.FcntlInt(uintptr(c.Cwd), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			c.cwdRef = newHostRef(c.Cwd)
+		}
 	}
 	cwdMu.Unlock()
 	if err != nil {

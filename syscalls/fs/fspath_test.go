@@ -195,3 +195,57 @@ func TestRunPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldCwd: a lookup from the cwd holds the cwd's own host fd, which a
+// chdir meanwhile (a sibling thread's) closes only after that lookup.
+func TestHeldCwd(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs, err := newFS(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Task{FS: fs}
+	defer fs.Close()
+	var root unix.Stat_t
+	if err := unix.Stat(dir, &root); err != nil {
+		t.Fatal(err)
+	}
+	c, ref, err := heldCwd(p)
+	if err != nil || c.FD != fs.Cwd {
+		t.Fatalf("heldCwd = %+v, %v; want the cwd's own fd %d", c, err, fs.Cwd)
+	}
+	fd, err := unix.Open(filepath.Join(dir, "a"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetCwd(Resolved{FD: fd, Guest: "/a", Origin: FromRoot}); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(c.FD, &st); err != nil || st.Ino != root.Ino {
+		t.Errorf("held cwd after chdir: %v, ino %d; want the old cwd (ino %d) still open", err, st.Ino, root.Ino)
+	}
+	ref.put(nil)
+	if err := unix.Fstat(c.FD, &st); err != unix.EBADF {
+		t.Errorf("old cwd after its last lookup: %v, want closed (EBADF)", err)
+	}
+	// The new cwd is held the same way; closing the context while a
+	// lookup holds it leaves it open until that lookup's put.
+	c, ref, err = heldCwd(p)
+	if err != nil || c.FD != fd {
+		t.Fatalf("heldCwd after chdir = %+v, %v; want fd %d", c, err, fd)
+	}
+	fs.Close()
+	if err := unix.Fstat(c.FD, &st); err != nil {
+		t.Errorf("held cwd after the context closed: %v", err)
+	}
+	ref.put(nil)
+	if err := unix.Fstat(c.FD, &st); err != unix.EBADF {
+		t.Errorf("cwd after its last holder: %v, want closed", err)
+	}
+}

@@ -310,8 +310,12 @@ func (p *Task) SetCwd(r Resolved) error {
 		return err
 	}
 	cwdMu.Lock()
-	unix.Close(p.FS.Cwd)
+	old := p.FS.cwdRef
 	p.FS.Cwd, p.FS.CwdPath, p.FS.CwdNode, p.FS.CwdMnt = r.FD, r.Guest, nil, r.Mnt
+	p.FS.cwdRef = newHostRef(r.FD)
 	cwdMu.Unlock()
+	if old != nil {
+		old.put(nil) // closed once no lookup from it holds it (heldCwd)
+	}
 	return nil
 }

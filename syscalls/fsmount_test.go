@@ -397,12 +397,22 @@ func BenchmarkLookupMounts(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, "root/a/b/c/d/f"), nil, 0o644); err != nil {
 		b.Fatal(err)
 	}
+	// Links as on a merged-/usr system: /lib -> usr/lib, lib.so -> lib.so.1.
+	if err := os.Symlink("a/b", filepath.Join(dir, "root/l")); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Symlink("f", filepath.Join(dir, "root/a/b/c/d/fl")); err != nil {
+		b.Fatal(err)
+	}
+	bind := []mount.Spec{{Type: "bind", Source: dir, Destination: "/mnt"}}
 	for _, c := range []struct {
 		name   string
 		mounts []mount.Spec
+		path   string
 	}{
-		{"none", nil},
-		{"walk", []mount.Spec{{Type: "bind", Source: dir, Destination: "/mnt"}}},
+		{"none", nil, "/a/b/c/d/f"},
+		{"walk", bind, "/a/b/c/d/f"},
+		{"walk-links", bind, "/l/c/d/fl"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			p := bareProcess()
@@ -411,7 +421,7 @@ func BenchmarkLookupMounts(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := 0; i < b.N; i++ {
-				r, err := p.Lookup(unix.AT_FDCWD, "/a/b/c/d/f", unix.O_PATH, 0)
+				r, err := p.Lookup(unix.AT_FDCWD, c.path, unix.O_PATH, 0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -507,5 +517,75 @@ func TestMountID(t *testing.T) {
 		if !ok || strconv.FormatUint(id, 10) != ids[mp] {
 			t.Errorf("%s: mount ID %d, %v; mountinfo says %s for %s", path, id, ok, ids[mp], mp)
 		}
+	}
+}
+
+// TestWalkSymlinkRuns: a run of names the walk hands to the host at once
+// meets a symlink (ELOOP) first, last or in the middle, through a
+// directory link or to a file, and the walk finds it with its shortcuts
+// (the run's other names opened as a directory, the link read by its one
+// name): every result is the guest's, as a component-at-a-time walk
+// gives it. Links never climb out of the root, a link into a mount
+// crosses into the mount (not into what the root holds under its mount
+// point), one into /proc reaches kshim's, and with O_NOFOLLOW the last
+// link is the link itself.
+func TestWalkSymlinkRuns(t *testing.T) {
+	dir, specs := mountFixture(t)
+	p := func(s string) string { return filepath.Join(dir, "root", s) }
+	for _, err := range []error{
+		os.MkdirAll(p("usr/lib/x/y"), 0o755), os.MkdirAll(p("mnt/ro"), 0o755),
+		os.WriteFile(p("usr/lib/x/y/f.so.1.2"), []byte("lib"), 0o644),
+		os.WriteFile(p("mnt/ro/data"), []byte("hidden"), 0o644), // under the mount point
+		os.Symlink("usr/lib", p("lib")),                         // first name of a run
+		os.Symlink("f.so.1.2", p("usr/lib/x/y/f.so.1")),         // last name of a run
+		os.Symlink("x", p("usr/lib/xl")),                        // in the middle
+		os.Symlink("../../../../../..", p("usr/lib/x/up")),      // climbs past the root
+		os.Symlink("/mnt/ro", p("usr/lib/x/toro")),              // into a mount
+		os.Symlink("/proc/self", p("usr/lib/x/me")),             // into kshim's /proc
+		os.Symlink("y/nope", p("usr/lib/x/dangling")),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	proc := testProcess(t, fs.Files{Root: filepath.Join(dir, "root"), Mounts: specs})
+	for path, want := range map[string]string{
+		"/lib/x/y/f.so.1": "lib", "/usr/lib/x/y/f.so.1": "lib", "/usr/lib/xl/y/f.so.1": "lib",
+		"/lib/xl/y/f.so.1.2": "lib", "/usr/lib/x/up/etc/passwd": "inside",
+		"/usr/lib/x/up/usr/lib/xl/y/f.so.1": "lib", "/usr/lib/x/toro/data": "hdata",
+		"/usr/lib/x/toro/sub/../data": "hdata", "usr/lib/xl/y/f.so.1": "lib",
+	} {
+		if got, err := readPath(t, proc, unix.AT_FDCWD, path); err != nil || got != want {
+			t.Errorf("read %s = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	for path, want := range map[string]error{
+		"/usr/lib/x/dangling": unix.ENOENT, "/usr/lib/x/y/f.so.1/": unix.ENOTDIR,
+		"/usr/lib/x/up/secret": unix.ENOENT, "/usr/lib/x/y/f.so.1/z": unix.ENOTDIR,
+		"/usr/lib/x/up/mnt/ro/loop1": unix.ELOOP,
+	} {
+		if _, err := readPath(t, proc, unix.AT_FDCWD, path); err != want {
+			t.Errorf("read %s: %v, want %v", path, err, want)
+		}
+	}
+	// kshim's /proc through a link in a run.
+	if r, err := proc.Lookup(unix.AT_FDCWD, "/usr/lib/x/me/status", unix.O_RDONLY, 0); err != nil || r.Node == nil {
+		t.Errorf("/usr/lib/x/me/status: %+v, %v; want kshim's /proc/self/status", r, err)
+	} else {
+		r.Close()
+	}
+	// O_NOFOLLOW: the run's last link is the link itself, and the stat
+	// the lookup hands on is the host's fstat of what it opened.
+	r, err := proc.Lookup(unix.AT_FDCWD, "/lib/x/y/f.so.1", unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(r.FD, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		t.Errorf("lstat /lib/x/y/f.so.1: mode %o, %v; want the link", st.Mode, err)
+	}
+	if r.Stat == nil || *r.Stat != st {
+		t.Errorf("lookup's stat %+v, fstat %+v", r.Stat, st)
 	}
 }

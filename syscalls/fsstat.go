@@ -50,11 +50,22 @@ func sysStatx(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT|fs.AtStatxSyncType) != 0 {
 		return 0, unix.EINVAL
 	}
-	r, err := p.LookupFD(dirfd, path, flags&unix.AT_EMPTY_PATH != 0, fs.LookFlags(flags))
-	if err != nil {
-		return 0, err
+	var r fs.Resolved
+	if e, ok, err := p.EmptyPathEntry(dirfd, path, flags); ok {
+		if err != nil {
+			return 0, err
+		}
+		// The fd itself: its own host fd (held for this call), not a dup.
+		r = fs.Resolved{FD: e.Host, Node: e.File.Node, Guest: e.File.Path, Origin: e.File.Origin, Mnt: e.File.Mnt}
+		if r.Node != nil {
+			r.FD = -1
+		}
+	} else {
+		if r, err = p.LookupFD(dirfd, path, flags&unix.AT_EMPTY_PATH != 0, fs.LookFlags(flags)); err != nil {
+			return 0, err
+		}
+		defer r.Close()
 	}
-	defer r.Close()
 	var stx unix.Statx_t
 	if r.Node != nil {
 		stx = fs.StatxOf(p.Owner.ProcStat(r.Node))
@@ -146,12 +157,13 @@ func sysGetdents64(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if n == 0 && count > 0 {
 		return 0, unix.EFAULT
 	}
-	b := make([]byte, n)
-	got, err := unix.Getdents(e.Host, b)
+	sb := fs.Scratch(int(n))
+	defer fs.PutScratch(sb)
+	got, err := unix.Getdents(e.Host, *sb)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := p.MM.CopyOut(buf, b[:got]); err != nil {
+	if _, err := p.MM.CopyOut(buf, (*sb)[:got]); err != nil {
 		return 0, err
 	}
 	return uint64(got), nil

@@ -58,6 +58,15 @@ func ioFD(p *kernel.Process, fd uint64, write bool) (int, error) {
 // ioFile is ioFD with the fd's read state when it is a /proc file read
 // through ProcSeq (nil otherwise), from the same entry.
 func ioFile(p *kernel.Process, fd uint64, write bool) (int, *fs.ProcSeq, error) {
+	h, f, err := ioEntry(p, fd, write)
+	if err != nil {
+		return -1, nil, err
+	}
+	return h, f.Seq, nil
+}
+
+// ioEntry is ioFile with the fd's whole OpenFile.
+func ioEntry(p *kernel.Process, fd uint64, write bool) (int, *fs.OpenFile, error) {
 	e, err := p.Entry(fd)
 	if err != nil {
 		return -1, nil, err
@@ -79,7 +88,7 @@ func ioFile(p *kernel.Process, fd uint64, write bool) (int, *fs.ProcSeq, error) 
 			return -1, nil, unix.EISDIR
 		}
 	}
-	return e.Host, e.File.Seq, nil
+	return e.Host, e.File, nil
 }
 
 // seqRead runs read, a read of count bytes from host fd h at off (-1: its
@@ -160,24 +169,28 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 			return n, err
 		}
 	}
-	h, seq, err := ioFile(p, a[0], write)
+	h, f, err := ioEntry(p, a[0], write)
 	if err != nil {
 		return 0, err
 	}
-	if !positional && net.IsSocket(h) {
+	// A file whose type the open saw (fs.OpenFile.Type) needs no look
+	// to tell it is no socket, nor, for a regular file, directory or
+	// block device, that it never waits (WaitReady's rule).
+	settled := f.Type == unix.S_IFREG || f.Type == unix.S_IFDIR || f.Type == unix.S_IFBLK
+	if !positional && !settled && net.IsSocket(h) {
 		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
 	}
 	if err := ttyJobCheck(p, a[0], h, write); err != nil {
 		return 0, err
 	}
 	if write {
-		n, err := writeFrom(p, h, a[1], a[2], off)
+		n, err := writeFrom(p, h, a[1], a[2], off, !settled)
 		if n > 0 && !positional {
 			ptyWrote(p, a[0], h, []fs.Iovec{{Base: a[1], Len: n}}, n)
 		}
 		return n, err
 	}
-	return seqRead(p, seq, h, off, a[2], func() (uint64, error) { return readInto(p, h, a[1], a[2], off) })
+	return seqRead(p, f.Seq, h, off, a[2], func() (uint64, error) { return readInto(p, h, a[1], a[2], off, !settled) })
 }
 
 func sysRead(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -195,7 +208,8 @@ func sysPwrite(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 // writeFrom writes n guest bytes at addr to host fd h, in chunks. A fault
 // after some bytes were written returns the count written, as Linux does.
-func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, error) {
+// mayWait false: h is a file that never blocks (WaitReady need not look).
+func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool) (uint64, error) {
 	if n == 0 || !fs.AccessOK(addr, n) {
 		// A zero-length write still reports the fd's own errors (EBADF
 		// for a read-only fd), which Linux checks before the buffer.
@@ -206,7 +220,9 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, err
 	}
 	n = min(n, fs.MaxRW)
 	done := uint64(0)
-	buf := make([]byte, min(n, fs.IoChunk))
+	sb := fs.Scratch(int(min(n, fs.IoChunk)))
+	defer fs.PutScratch(sb)
+	buf := *sb
 	for done < n {
 		chunk := buf[:min(n-done, fs.IoChunk)]
 		c, err := p.MM.CopyIn(addr+done, chunk)
@@ -222,11 +238,13 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, err
 		pos := off
 		if off >= 0 {
 			pos = off + int64(done)
-		} else if err := p.WaitReady(h, unix.POLLOUT); err != nil {
-			if done > 0 {
-				return done, nil // a signal after a partial write
+		} else if mayWait {
+			if err := p.WaitReady(h, unix.POLLOUT); err != nil {
+				if done > 0 {
+					return done, nil // a signal after a partial write
+				}
+				return 0, err
 			}
-			return 0, err
 		}
 		w, werr := fs.HostWrite(h, chunk[:c], pos)
 		if werr != nil {
@@ -245,7 +263,8 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, err
 
 // readInto reads up to n bytes from host fd h into guest memory at addr.
 // One host read, like one Linux read: short reads are the caller's concern.
-func readInto(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, error) {
+// mayWait false: h is a file that never blocks (WaitReady need not look).
+func readInto(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool) (uint64, error) {
 	w := uint64(0)
 	if n > 0 && fs.AccessOK(addr, n) {
 		w = writablePrefix(p, addr, min(n, fs.IoChunk))
@@ -261,13 +280,15 @@ func readInto(p *kernel.Process, h int, addr, n uint64, off int64) (uint64, erro
 	if w < n && fs.PipeFaults(h, w) {
 		return 0, unix.EFAULT
 	}
-	if off < 0 {
+	if off < 0 && mayWait {
 		// A pipe or terminal may block: wait where a signal can end it.
 		if err := p.WaitReady(h, unix.POLLIN); err != nil {
 			return 0, err
 		}
 	}
-	buf := make([]byte, w)
+	sb := fs.Scratch(int(w))
+	defer fs.PutScratch(sb)
+	buf := *sb
 	r, err := fs.HostRead(h, buf, off)
 	if err != nil {
 		return 0, err

@@ -25,5 +25,6 @@
 // FDTable.mu and cwdMu (another process's /proc/PID, kernel's Peek);
 // nothing is taken with cwdMu held; a table's release may call
 // Sandbox.PtyGen (kernel's leaf lock for pty generations, pty.go) with
-// FDTable.mu held.
+// FDTable.mu held. fsTypes (fspath.go: the host mounts' file system
+// types) is a leaf lock too.
 package fs

@@ -83,6 +83,9 @@ type OpenFile struct {
 	Grant int
 	// Mnt is the mount a FromRoot file is in (nil: the root; fsmount.go).
 	Mnt *HostMount
+	// Type is the host file's S_IFMT when the open looked at it (0: not
+	// known). What an open file description is never changes type.
+	Type uint32
 	// PathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
 	// for. The host checks its own fds; these are for the other kinds.
 	PathOnly bool

@@ -68,7 +68,9 @@ func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r R
 		return r, true, err // a node of kshim's /proc opens at install, with the guest's flags
 	}
 	var st unix.Stat_t
-	if unix.Fstat(r.FD, &st) != nil {
+	if r.Stat != nil {
+		st = *r.Stat // the lookup's look at r.FD (lookStat)
+	} else if unix.Fstat(r.FD, &st) != nil {
 		r.Close()
 		return Resolved{FD: -1}, false, nil
 	}
@@ -84,7 +86,7 @@ func (p *Task) openNonblock(dirfd int, path string, flags int, mode uint32) (r R
 	if err != nil {
 		return Resolved{FD: -1}, true, err
 	}
-	r.FD = fd
+	r.FD, r.Stat = fd, nil // another open of it, a writer later
 	return r, true, nil
 }
 

@@ -10,8 +10,11 @@
 //     openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS (and no magic links)
 //     on names that are no mount point, never "..", from a directory fd of
 //     the mount being walked (a run of such names at once: a symlink among
-//     them is ELOOP, and the walk goes on a component at a time), or
-//     RESOLVE_IN_ROOT from a mount's root fd for a path kshim walked before: so no host call reaches outside the
+//     them is ELOOP, and the walk goes on a component at a time up to it,
+//     or opens the run less its last name when that last is the link), or
+//     RESOLVE_IN_ROOT from a mount's root fd for a path kshim walked before,
+//     or readlinkat of one such name in such a directory fd (which
+//     follows nothing): so no host call reaches outside the
 //     mount's host directory, whatever the guest's paths, symlinks, or
 //     renames racing with the walk. ".." and symlinks are kshim's: ".."
 //     from a mount's root leads to its mount point's parent, an absolute
@@ -86,6 +89,10 @@ type mountNS struct {
 	mem   Charger
 	mu    sync.Mutex // the tmpfs charges
 	tmpfs []*HostMount
+	// above holds "/" and the guest paths of the directories some mount
+	// point is below: below any other directory of the walk, every name
+	// is a plain entry of the mount being walked (run).
+	above map[string]bool
 }
 
 // maxSymlinks is Linux's MAXSYMLINKS.
@@ -97,9 +104,12 @@ func (fs *fsContext) setupMounts(c Files) error {
 	if err != nil {
 		return err
 	}
-	ns := &mountNS{table: t, hosts: map[*mount.Mount]*HostMount{}, mem: c.Mem}
+	ns := &mountNS{table: t, hosts: map[*mount.Mount]*HostMount{}, mem: c.Mem, above: map[string]bool{"/": true}}
 	ns.refs.Store(1)
 	for _, m := range t.Mounts()[1:] {
+		for d := path.Dir(m.Dest); d != "/"; d = path.Dir(d) {
+			ns.above[d] = true
+		}
 		hm := &HostMount{Mount: m, fd: -1}
 		switch m.Kind {
 		case mount.Bind:
@@ -695,8 +705,13 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 	}
 	comps := strings.Split(pth, "/")
 	links := 0
+	// After a run meets a symlink (ELOOP), single tells how many names the
+	// walk takes one at a time, where it is; linkHint says the next name
+	// is most likely it (the run's other names opened as a directory).
+	single, linkHint := 0, false
 	// follow splices symlink target in front of rest.
 	follow := func(target string, rest []string) ([]string, error) {
+		single, linkHint = 0, false
 		if links++; links > maxSymlinks {
 			return nil, unix.ELOOP
 		}
@@ -739,8 +754,15 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 			continue
 		}
 		// A run of plain names inside m goes to the host in one call; a
-		// symlink in it (ELOOP) sends the walk one component at a time.
-		if k, nrel := p.FS.run(m, rel, comps, c); k > 0 {
+		// symlink in it (ELOOP) sends the walk one component at a time
+		// up to it: when all the run's names but the last open as a
+		// directory, that last one is the link, else each name is looked
+		// at in turn.
+		hint := linkHint
+		linkHint = false
+		if single > 0 {
+			single--
+		} else if k, nrel := p.FS.run(m, rel, comps, c); k > 0 {
 			tail, final := comps[k-1:], true
 			for _, r := range tail {
 				if r != "" {
@@ -771,6 +793,23 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 				if err != unix.ELOOP {
 					return fail(err)
 				}
+			}
+			// The names before the run's last, as a directory (a run
+			// walked before: kshim's checks of each still hold).
+			dir := strings.Join(append([]string{c}, comps[:k-2]...), "/")
+			fd, err := Openat2(cur, dir, unix.O_PATH|unix.O_DIRECTORY, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+			if err != nil {
+				// c, taken below, and the k-2 names after it; a link
+				// that early is most often the first (/lib -> usr/lib).
+				single, hint = k-2, true
+			} else {
+				drel := rel
+				for _, n := range append([]string{c}, comps[:k-2]...) {
+					_, drel = t.Child(m, drel, n)
+				}
+				move(m, drel, fd, true)
+				comps, linkHint = comps[k-2:], true
+				continue
 			}
 		}
 		nm, nrel := t.Child(m, rel, c)
@@ -835,42 +874,57 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 			continue
 		}
 		if !last {
-			fd, err := Openat2(cur, c, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
-			if err != nil {
-				return fail(err)
+			// A directory opens; a symlink is ELOOP (RESOLVE_NO_SYMLINKS
+			// refuses it before O_DIRECTORY is looked at) and is read by
+			// its one name in cur; anything else is ENOTDIR.
+			if hint {
+				if target, err := symlinkAt(cur, c); err == nil {
+					if comps, err = follow(target, rest); err != nil {
+						return fail(err)
+					}
+					continue
+				}
 			}
-			var st unix.Stat_t
-			if err := unix.Fstat(fd, &st); err != nil {
-				unix.Close(fd)
-				return fail(err)
-			}
-			switch st.Mode & unix.S_IFMT {
-			case unix.S_IFLNK:
-				target, err := readlinkFD(fd)
-				unix.Close(fd)
+			fd, err := Openat2(cur, c, unix.O_PATH|unix.O_DIRECTORY, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
+			switch err {
+			case nil:
+				move(m, nrel, fd, true)
+				continue
+			case unix.ELOOP:
+				target, err := symlinkAt(cur, c)
+				if err == unix.EINVAL {
+					// No longer a symlink (replaced meanwhile): look
+					// again, as a link followed (bounded by maxSymlinks).
+					target, err = c, nil
+				}
+				if err == nil {
+					comps, err = follow(target, rest)
+				}
 				if err != nil {
 					return fail(err)
 				}
-				if comps, err = follow(target, rest); err != nil {
-					return fail(err)
-				}
-			case unix.S_IFDIR:
-				move(m, nrel, fd, true)
-			default:
-				unix.Close(fd)
-				return fail(unix.ENOTDIR)
+				continue
 			}
-			continue
+			return fail(err)
 		}
 		// The last component, opened by the host in its directory.
 		name := c
 		if trailing {
 			name += "/"
 		}
+		followLast := trailing || flags&unix.O_NOFOLLOW == 0 && flags&(unix.O_CREAT|unix.O_EXCL) != unix.O_CREAT|unix.O_EXCL
+		if hint && followLast {
+			if target, err := symlinkAt(cur, c); err == nil {
+				if comps, err = follow(target, rest); err != nil {
+					return fail(err)
+				}
+				continue
+			}
+		}
 		hf := p.FS.roFlags(m, flags)
 		fd, err := Openat2(cur, name, hf, hostMode(hf, mode), unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
-		if err == unix.ELOOP && (trailing || flags&unix.O_NOFOLLOW == 0 && flags&(unix.O_CREAT|unix.O_EXCL) != unix.O_CREAT|unix.O_EXCL) {
-			if target, ok := symlinkAt(cur, c); ok {
+		if err == unix.ELOOP && followLast {
+			if target, lerr := symlinkAt(cur, c); lerr == nil {
 				if comps, err = follow(target, rest); err != nil {
 					return fail(err)
 				}
@@ -916,7 +970,7 @@ func hostMode(flags int, mode uint32) uint32 {
 // /dev (kshim's own files there). It returns 0 for fewer than two, or
 // when c itself is no such name, and the rel the run leads to.
 func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (int, string) {
-	k := 0
+	k, plain := 0, -1 // plain: the first name below a directory ns.above lacks
 	for i := -1; i < len(rest); i++ {
 		name := c
 		if i >= 0 {
@@ -925,24 +979,37 @@ func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (i
 		if name == "" || name == "." || name == ".." {
 			break
 		}
+		if plain >= 0 {
+			// Nothing of the table's or kshim's is below: a plain entry.
+			k++
+			continue
+		}
 		nm, nrel := fs.ns.table.Child(m, rel, name)
 		g := nm.Guest(nrel)
 		if nm != m || g == "/proc" || g == "/sys" || g == "/dev" || strings.HasPrefix(g, "/dev/") {
 			break
 		}
 		k, rel = k+1, nrel
+		if !fs.ns.above[g] {
+			plain = i + 1
+		}
 	}
 	if k < 2 {
 		return 0, ""
+	}
+	if plain >= 0 && plain < k-1 {
+		// The names after the one that led below, as Child would join them.
+		rel += "/" + strings.Join(rest[plain:k-1], "/")
 	}
 	return k, rel
 }
 
 // walked makes the result of a walk that ended at rel in mount m: on a
 // read-only mount only FIFOs, sockets and devices open for writing. It
-// looks once at the file system and once at the file (a lookup's every
-// check below needs no more; each host call costs a guest path call
-// ~1-3 us here, and stat-heavy programs make hundreds of them).
+// looks once at the file and its file system (lookStat: one statx once
+// the mount's file system is known; a lookup's every check below needs
+// no more; each host call costs a guest path call ~1-3 us here, and
+// stat-heavy programs make hundreds of them), and hands that stat on.
 func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, error) {
 	_, hm := p.FS.hostOf(m)
 	fail := func(err error) (Resolved, error) {
@@ -950,15 +1017,9 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 		return Resolved{FD: -1}, err
 	}
 	// A file whose file system cannot be told counts as a procfs.
-	var sf unix.Statfs_t
-	typ := int64(unix.PROC_SUPER_MAGIC)
-	if unix.Fstatfs(fd, &sf) == nil {
-		typ = sf.Type
-	}
-	var st unix.Stat_t
-	stErr := unix.Fstat(fd, &st)
+	st, stOK, typ := lookStat(fd)
 	if p.FS.RO(hm) && WriteIntent(flags) && flags&unix.O_PATH == 0 {
-		if stErr != nil {
+		if !stOK {
 			return fail(unix.EROFS)
 		}
 		switch st.Mode & unix.S_IFMT {
@@ -969,26 +1030,30 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 			}
 		}
 	}
-	if typ == unix.PROC_SUPER_MAGIC || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stErr) {
+	if typ == unix.PROC_SUPER_MAGIC || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stOK) {
 		// A procfs or the host's terminals below a bind mount's host
 		// directory: never the guest's.
 		return fail(unix.EACCES)
 	}
-	if stErr == nil && hostPtmxStat(&st) {
+	if stOK && hostPtmxStat(&st) {
 		unix.Close(fd) // the host's /dev/ptmx node: the guest's (pty.go)
 		return openPts("/dev/ptmx", "ptmx", false, flags, 0)
 	}
-	if hm != nil && hm.NoDev && flags&unix.O_PATH == 0 && stErr == nil &&
+	if hm != nil && hm.NoDev && flags&unix.O_PATH == 0 && stOK &&
 		(st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {
 		return fail(unix.EACCES) // may_open on a nodev mount
 	}
+	r := Resolved{FD: fd, Guest: m.Guest(rel), Origin: FromRoot, Mnt: hm}
 	if hm != nil && hm.null {
 		// A masked file: the host's /dev/null, a device the guest
 		// never changes (chmod, chown, utimes, xattrs: EPERM), as
 		// kshim's own /dev/null (fsguard.go).
-		return Resolved{FD: fd, Guest: m.Dest, Origin: FromDevice}, nil
+		r = Resolved{FD: fd, Guest: m.Dest, Origin: FromDevice}
 	}
-	return Resolved{FD: fd, Guest: m.Guest(rel), Origin: FromRoot, Mnt: hm}, nil
+	if stOK {
+		r.Stat = &st
+	}
+	return r, nil
 }
 
 // openMountRoot opens the root of mount hm, whose O_PATH fd is cur (a
@@ -1023,29 +1088,22 @@ func (p *Task) openMountRoot(cur int, hm *HostMount, trailing bool, flags int) (
 	return p.walked(fd, hm.Mount, "", flags)
 }
 
-// symlinkAt reads name in directory fd dir if it is a symlink.
-func symlinkAt(dir int, name string) (string, bool) {
-	fd, err := Openat2(dir, name, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
-	if err != nil {
-		return "", false
+// symlinkAt reads entry name (one component: no "/", ".", "..") of
+// directory fd dir if it is a symlink: readlinkat follows nothing of a
+// single name, so it reads only that entry of dir. EINVAL when it is no
+// symlink.
+func symlinkAt(dir int, name string) (string, error) {
+	var buf [unix.PathMax]byte
+	for {
+		n, err := unix.Readlinkat(dir, name, buf[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
 	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
-		return "", false
-	}
-	t, err := readlinkFD(fd)
-	return t, err == nil
-}
-
-// readlinkFD reads the symlink O_PATH fd fd is.
-func readlinkFD(fd int) (string, error) {
-	buf := make([]byte, unix.PathMax)
-	n, err := unix.Readlinkat(fd, "", buf)
-	if err != nil {
-		return "", err
-	}
-	return string(buf[:n]), nil
 }
 
 // ProcMounts is /proc/PID/mounts (info: mountinfo): the root, the mounts

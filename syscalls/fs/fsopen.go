@@ -109,7 +109,11 @@ func (p *Task) install(r Resolved, flags int, cloexec bool) (uint64, error) {
 		}
 		return p.NewFD(h, cloexec, f)
 	}
-	return p.NewFD(r.FD, cloexec, &OpenFile{Kind: KindHost, Path: r.Guest, Origin: r.Origin, Grant: r.Grant, Mnt: r.Mnt})
+	f := &OpenFile{Kind: KindHost, Path: r.Guest, Origin: r.Origin, Grant: r.Grant, Mnt: r.Mnt}
+	if r.Stat != nil {
+		f.Type = r.Stat.Mode & unix.S_IFMT
+	}
+	return p.NewFD(r.FD, cloexec, f)
 }
 
 // OpenReadOnly opens with write intent under a read-only root: look first

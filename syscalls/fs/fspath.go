@@ -126,7 +126,8 @@ type fsContext struct {
 	Root             int // O_PATH|O_DIRECTORY, owned
 	rootDev, rootIno uint64
 	RootHost         string     // root's host path as the host kernel prints it
-	Cwd              int        // O_PATH|O_DIRECTORY, owned
+	Cwd              int        // O_PATH|O_DIRECTORY, owned by cwdRef
+	cwdRef           *hostRef   // Cwd's references: the context's and its lookups' (heldCwd)
 	CwdPath          string     // cwd's guest path as last named, if the host cannot tell
 	CwdNode          *ProcNode  // when set, the cwd is this /proc directory instead
 	CwdMnt           *HostMount // the mount the cwd is in (nil: the root)
@@ -226,6 +227,7 @@ func newFS(root string, writable bool) (*fsContext, error) {
 		}
 		fs.CwdPath = "/"
 	}
+	fs.cwdRef = newHostRef(fs.Cwd)
 	return fs, nil
 }
 
@@ -236,10 +238,12 @@ func (fs *fsContext) Close() {
 	if fs.Root >= 0 {
 		unix.Close(fs.Root)
 	}
-	if fs.Cwd >= 0 {
+	if fs.cwdRef != nil {
+		fs.cwdRef.put(nil) // closes Cwd once no lookup holds it
+	} else if fs.Cwd >= 0 {
 		unix.Close(fs.Cwd)
 	}
-	fs.Root, fs.Cwd = -1, -1
+	fs.Root, fs.Cwd, fs.cwdRef = -1, -1, nil
 	fs.ns.release()
 	fs.ns = nil
 }
@@ -299,8 +303,10 @@ func (fs *fsContext) GuestPath(h int, fallback string) (string, error) {
 // (Clone), and to read another process's
 // (CwdOf: its /proc/PID/cwd), so that reader never uses a cwd fd the
 // owner has closed, whose number the host may have given to another of
-// kshim's files. One lock for every fsContext: chdir is rare. Nothing is
-// taken while it is held.
+// kshim's files; a lookup of the task's own from its cwd takes a
+// reference on the cwd's fd instead (heldCwd: no dup), and chdir closes
+// the old fd at its last reference. One lock for every fsContext: chdir
+// is rare. Nothing is taken while it is held.
 var cwdMu sync.Mutex
 
 // Cwd is a cwd as another process reads it: a host fd of its own (owned
@@ -349,6 +355,32 @@ func CwdOf(q *Task) (Cwd, error) {
 	return Cwd{FD: h, Mnt: fs.CwdMnt, Path: fs.CwdPath}, nil
 }
 
+// heldCwd is CwdOf for a lookup of q's own from its cwd: the cwd's own
+// host fd, held (release it with put) instead of a dup, so that a sibling
+// thread's chdir meanwhile closes it only after this lookup.
+func heldCwd(q *Task) (Cwd, *hostRef, error) {
+	cwdMu.Lock()
+	defer cwdMu.Unlock()
+	fs := q.FS
+	if fs == nil || fs.Cwd < 0 && fs.CwdNode == nil {
+		return Cwd{FD: -1}, nil, unix.ENOENT
+	}
+	if fs.CwdNode != nil {
+		return Cwd{FD: -1, Node: fs.CwdNode}, nil, nil
+	}
+	ref := fs.cwdRef
+	if ref == nil || ref.fd != fs.Cwd {
+		// Not reached (every context's cwd has its ref): a dup of its own.
+		h, err := unix.FcntlInt(uintptr(fs.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return Cwd{FD: -1}, nil, err
+		}
+		return Cwd{FD: h, Mnt: fs.CwdMnt, Path: fs.CwdPath}, newHostRef(h), nil
+	}
+	ref.refs.Add(1)
+	return Cwd{FD: fs.Cwd, Mnt: fs.CwdMnt, Path: fs.CwdPath}, ref, nil
+}
+
 // Getcwd is the guest's cwd path (ENOENT once removed or moved out).
 func (p *Task) Getcwd() (string, error) {
 	c, err := CwdOf(p)
@@ -383,6 +415,11 @@ type Resolved struct {
 	Grant  int
 	// Mnt is the mount a FromRoot file is in (nil: the root; fsmount.go).
 	Mnt *HostMount
+	// Stat is the host's stat of FD (nil: not taken), taken as the
+	// lookup checked what it resolved (lookStat), for the call that made
+	// the lookup (stat itself, open's look at the file type). A pointer:
+	// Resolved is returned by value down deep call chains.
+	Stat *unix.Stat_t
 }
 
 func (r *Resolved) Close() {
@@ -440,6 +477,9 @@ func devLink(g string) (Resolved, bool) {
 // are ENOTDIR, "/dev/fd/." the directory, "/dev/fd/.." /proc/PID).
 // Earlier components are taken lexically, as path.Clean would.
 func throughDevLink(abs string) (link string, target, rest []string, ok bool) {
+	if !strings.Contains(abs, "dev") {
+		return "", nil, nil, false // no "dev" component: the common case, without splitting
+	}
 	comps := strings.Split(abs, "/")
 	var dirs []string
 	for i, c := range comps {
@@ -491,6 +531,69 @@ func OnProc(fd int) bool {
 	return unix.Fstatfs(fd, &sf) != nil || sf.Type == unix.PROC_SUPER_MAGIC
 }
 
+// fsTypes maps a host mount's unique ID (statx's STATX_MNT_ID_UNIQUE,
+// Linux 6.8) to its file system's magic (statfs's f_type). The host
+// never reuses a unique mount ID, and a mount's file system never
+// changes, so an entry stays true for as long as kshim runs: this spares
+// the fstatfs of every lookup without trusting anything stale. The lock
+// is a leaf: nothing is taken while it is held.
+var fsTypes struct {
+	sync.Mutex
+	m map[uint64]int64
+}
+
+// lookStat is a lookup's one look at the file it resolved, host fd fd:
+// its stat (ok false when the host would not tell) and its file system's
+// magic, PROC_SUPER_MAGIC when that cannot be told (so it counts as a
+// procfs and is refused). One statx gives both when the host names the
+// mount (fsTypes), else fstat and fstatfs.
+func lookStat(fd int) (st unix.Stat_t, ok bool, typ int64) {
+	var x unix.Statx_t
+	const want = unix.STATX_BASIC_STATS | unix.STATX_MNT_ID_UNIQUE
+	err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, want, &x)
+	if err == nil && x.Mask&unix.STATX_BASIC_STATS == unix.STATX_BASIC_STATS {
+		st, ok = statOfStatx(&x), true
+	} else {
+		ok = unix.Fstat(fd, &st) == nil
+	}
+	if err == nil && x.Mask&unix.STATX_MNT_ID_UNIQUE != 0 {
+		fsTypes.Lock()
+		t, known := fsTypes.m[x.Mnt_id]
+		fsTypes.Unlock()
+		if known {
+			return st, ok, t
+		}
+	}
+	var sf unix.Statfs_t
+	if unix.Fstatfs(fd, &sf) != nil {
+		return st, ok, unix.PROC_SUPER_MAGIC
+	}
+	if err == nil && x.Mask&unix.STATX_MNT_ID_UNIQUE != 0 {
+		fsTypes.Lock()
+		if fsTypes.m == nil {
+			fsTypes.m = map[uint64]int64{}
+		}
+		fsTypes.m[x.Mnt_id] = sf.Type
+		fsTypes.Unlock()
+	}
+	return st, ok, sf.Type
+}
+
+// statOfStatx is the stat(2) the host gives for the file statx x
+// describes (both are the kernel's one getattr; cp_new_stat encodes the
+// device numbers as Mkdev does for Linux's 12-bit majors).
+func statOfStatx(x *unix.Statx_t) unix.Stat_t {
+	ts := func(t unix.StatxTimestamp) unix.Timespec {
+		return unix.Timespec{Sec: t.Sec, Nsec: int64(t.Nsec)}
+	}
+	return unix.Stat_t{
+		Dev: unix.Mkdev(x.Dev_major, x.Dev_minor), Ino: x.Ino, Nlink: uint64(x.Nlink),
+		Mode: uint32(x.Mode), Uid: x.Uid, Gid: x.Gid, Rdev: unix.Mkdev(x.Rdev_major, x.Rdev_minor),
+		Size: int64(x.Size), Blksize: int64(x.Blksize), Blocks: int64(x.Blocks),
+		Atim: ts(x.Atime), Mtim: ts(x.Mtime), Ctim: ts(x.Ctime),
+	}
+}
+
 // resolvedInRoot makes the result of a lookup in the root of host fd fd
 // (taking it), or, when the host's resolution ended in its procfs, looks
 // up the host's name for that file in kshim's /proc instead, kshim's own
@@ -498,13 +601,9 @@ func OnProc(fd int) bool {
 // resolution refuses magic links, and kshim's /proc holds no symlink into
 // the root's procfs, so this never leads back here for the same path.
 func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Resolved, error) {
-	// One look at the file system says which of the host's it is (a
-	// file whose file system cannot be told counts as a procfs).
-	var sf unix.Statfs_t
-	typ := int64(unix.PROC_SUPER_MAGIC)
-	if unix.Fstatfs(fd, &sf) == nil {
-		typ = sf.Type
-	}
+	// One look at the file and its file system says which of the host's
+	// it is (a file whose file system cannot be told counts as a procfs).
+	st, stOK, typ := lookStat(fd)
 	switch typ {
 	case unix.SYSFS_MAGIC:
 		// The host's sysfs (the root's /sys, reached by a symlink):
@@ -529,13 +628,17 @@ func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Res
 		return openPts(g, strings.TrimPrefix(strings.TrimPrefix(g, "/dev/pts"), "/"), false, flags, mode)
 	case unix.PROC_SUPER_MAGIC:
 	default:
-		if isHostPtmx(fd) {
+		if stOK && hostPtmxStat(&st) {
 			// The host's /dev/ptmx by another name (a relative path
 			// from /dev, a symlink): the guest's (pty.go).
 			unix.Close(fd)
 			return openPts("/dev/ptmx", "ptmx", false, flags, mode)
 		}
-		return Resolved{FD: fd, Guest: guest, Origin: FromRoot}, nil
+		r := Resolved{FD: fd, Guest: guest, Origin: FromRoot}
+		if stOK {
+			r.Stat = &st
+		}
+		return r, nil
 	}
 	hp, err := HostPathOf(fd)
 	unix.Close(fd)
@@ -639,14 +742,14 @@ func (p *Task) Lookup(dirfd int, path string, flags int, mode uint32) (Resolved,
 		}
 		return p.LookupAt(e, path, flags, mode)
 	}
-	c, err := CwdOf(p)
+	c, ref, err := heldCwd(p)
 	if err != nil {
 		return Resolved{FD: -1}, err
 	}
 	if c.Node != nil {
 		return p.LookupAbs(c.Node.Path+"/"+path, flags, mode)
 	}
-	defer unix.Close(c.FD)
+	defer ref.put(nil)
 	return p.LookupFrom(c.FD, c.Mnt, c.Path, path, flags, mode)
 }
 
@@ -770,6 +873,9 @@ func inProc(abs string) ([]string, bool) { return inTop(abs, "proc") }
 
 // inTop is inProc for top-level directory name (proc, sys).
 func inTop(abs, name string) ([]string, bool) {
+	if !strings.Contains(abs, name) {
+		return nil, false // no such component: the common case, without splitting
+	}
 	comps := strings.Split(abs, "/")
 	depth := 0
 	for i, c := range comps {
@@ -912,9 +1018,11 @@ func (fs *fsContext) Clone() (*fsContext, error) {
 		}
 	}
 	cwdMu.Lock() // a thread sharing fs may chdir meanwhile
-	c.Cwd, c.CwdPath, c.CwdNode, c.CwdMnt = fs.Cwd, fs.CwdPath, fs.CwdNode, fs.CwdMnt
+	c.Cwd, c.CwdPath, c.CwdNode, c.CwdMnt, c.cwdRef = fs.Cwd, fs.CwdPath, fs.CwdNode, fs.CwdMnt, nil
 	if c.Cwd >= 0 {
-		c.Cwd, err = unix.FcntlInt(uintptr(c.Cwd), unix.F_DUPFD_CLOEXEC, 0)
+		if c.Cwd, err = unix.FcntlInt(uintptr(c.Cwd), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			c.cwdRef = newHostRef(c.Cwd)
+		}
 	}
 	cwdMu.Unlock()
 	if err != nil {

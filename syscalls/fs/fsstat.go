@@ -61,17 +61,45 @@ func (p *Task) Fstatat(dirfd int, pathAddr, buf uint64, flags int) (uint64, erro
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT|AtStatxSyncType) != 0 {
 		return 0, unix.EINVAL
 	}
+	if e, ok, err := p.EmptyPathEntry(dirfd, path, flags); ok {
+		// fstat as glibc makes it: the fd's own host fd, held for
+		// this call, with no dup for a lookup.
+		if err != nil {
+			return 0, err
+		}
+		st, err := p.StatOf(e.Host, e.File.Node)
+		if err != nil {
+			return 0, err
+		}
+		_, err = p.MM.CopyOut(buf, StatBytes(&st))
+		return 0, err
+	}
 	r, err := p.LookupFD(dirfd, path, flags&unix.AT_EMPTY_PATH != 0, LookFlags(flags))
 	if err != nil {
 		return 0, err
 	}
 	defer r.Close()
-	st, err := p.StatOf(r.FD, r.Node)
-	if err != nil {
+	var st unix.Stat_t
+	if r.Stat != nil {
+		st = *r.Stat // the lookup's own look at the file
+	} else if st, err = p.StatOf(r.FD, r.Node); err != nil {
 		return 0, err
 	}
 	_, err = p.MM.CopyOut(buf, StatBytes(&st))
 	return 0, err
+}
+
+// EmptyPathEntry says whether (dirfd, path) with *at flags names guest fd
+// dirfd itself (AT_EMPTY_PATH, an empty path, not AT_FDCWD), and gives
+// its entry, held until the syscall returns (EBADF: no such fd). Calls
+// that only look at the fd's file use its own host fd then, as LookupFD's
+// dup of it would be the same file.
+func (p *Task) EmptyPathEntry(dirfd int, path string, flags int) (FDEntry, bool, error) {
+	if path != "" || flags&unix.AT_EMPTY_PATH == 0 || dirfd == unix.AT_FDCWD {
+		return FDEntry{}, false, nil
+	}
+	e, err := p.Entry(uint64(uint32(dirfd)))
+	return e, true, err
 }
 
 // StatxOf converts a generated stat (a /proc node's) to statx.
@@ -191,7 +219,9 @@ func (p *Task) Readlinkat(dirfd int, pathAddr, buf, size uint64) (uint64, error)
 		}
 	} else {
 		var st unix.Stat_t
-		if err := unix.Fstat(r.FD, &st); err != nil {
+		if r.Stat != nil {
+			st = *r.Stat // the lookup's own look
+		} else if err := unix.Fstat(r.FD, &st); err != nil {
 			return 0, err
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
@@ -280,8 +310,12 @@ func (p *Task) SetCwd(r Resolved) error {
 		return err
 	}
 	cwdMu.Lock()
-	unix.Close(p.FS.Cwd)
+	old := p.FS.cwdRef
 	p.FS.Cwd, p.FS.CwdPath, p.FS.CwdNode, p.FS.CwdMnt = r.FD, r.Guest, nil, r.Mnt
+	p.FS.cwdRef = newHostRef(r.FD)
 	cwdMu.Unlock()
+	if old != nil {
+		old.put(nil) // closed once no lookup from it holds it (heldCwd)
+	}
 	return nil
 }

@@ -6,6 +6,7 @@ package fs
 
 import (
 	"errors"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +25,32 @@ const (
 	// MaxRW is Linux's MAX_RW_COUNT: larger counts are cut to it.
 	MaxRW = 0x7ffff000
 )
+
+// Scratch is a VMM-side buffer of n bytes (at most IoChunk) for one host
+// read or write step, its bytes left from earlier use (callers copy to the
+// guest only what the host call wrote, or fill it first); PutScratch
+// returns it. Reusing it spares the host's page faults on a fresh Go
+// allocation at every call (a 32 KiB getdents buffer is 8 of them, a
+// 1 MiB read 256), which cost more than the call itself.
+func Scratch(n int) *[]byte {
+	if b, ok := scratch.Get().(*[]byte); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	} else if ok {
+		scratch.Put(b)
+	}
+	b := make([]byte, n, max(n, scratchMin))
+	return &b
+}
+
+// PutScratch gives back a buffer from Scratch.
+func PutScratch(b *[]byte) { scratch.Put(b) }
+
+var scratch sync.Pool
+
+// scratchMin is the least a scratch buffer holds: glibc's getdents
+// buffer, and most reads of small files.
+const scratchMin = 32 << 10
 
 func ToErrno(err error) unix.Errno {
 	var e unix.Errno

@@ -134,7 +134,7 @@ func (sb *Sandbox) lockedRef(f *OpenFile, h int, force bool) error {
 		return nil
 	}
 	if !f.counted {
-		if f.Kind == KindHost {
+		if f.Kind == KindHost && (f.Type == 0 || f.Type == unix.S_IFIFO) {
 			c, err := sb.lockedPipeFor(h, force)
 			if err != nil {
 				return err

@@ -321,27 +321,21 @@ func openPts(clean, name string, trailing bool, flags int, mode uint32) (Resolve
 	return Resolved{FD: fd, Guest: clean, Origin: FromDevice}, nil
 }
 
-// isHostPtmx says whether host fd fd is a ptmx node (5:2) other than the
-// guest instance's: the host's /dev/ptmx reached by another path than
+// hostPtmxStat says whether the host file whose fstat is st is a ptmx
+// node (5:2) other than the guest instance's: the host's /dev/ptmx reached by another path than
 // "/dev/ptmx" (relative from /dev, a symlink, a bind mount). Opening it
 // would allocate from the host's devpts, whose ptys the guest must not
 // hold (they count against the host's kernel.pty.max and are visible
 // there); the lookup is redirected to the guest's instance instead. The
 // host open that found it made a pty its close at once frees.
-func isHostPtmx(fd int) bool {
-	var st unix.Stat_t
-	return unix.Fstat(fd, &st) == nil && hostPtmxStat(&st)
-}
-
-// hostPtmxStat is isHostPtmx for a file whose fstat is st.
 func hostPtmxStat(st *unix.Stat_t) bool {
 	return st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(5, 2) && (pts.fd < 0 || st.Dev != pts.dev)
 }
 
-// hostPtsStat says whether a file on a devpts whose fstat is st (stErr
-// its error) is on one other than the guest's.
-func hostPtsStat(st *unix.Stat_t, stErr error) bool {
-	return pts.fd < 0 || stErr != nil || st.Dev != pts.dev
+// hostPtsStat says whether a file on a devpts whose fstat is st (ok
+// false: the host would not tell) is on one other than the guest's.
+func hostPtsStat(st *unix.Stat_t, ok bool) bool {
+	return pts.fd < 0 || !ok || st.Dev != pts.dev
 }
 
 // Pty says whether host fd h is one of the guest's terminals: its index

@@ -89,10 +89,6 @@ type mountNS struct {
 	mem   Charger
 	mu    sync.Mutex // the tmpfs charges
 	tmpfs []*HostMount
-	// above holds "/" and the guest paths of the directories some mount
-	// point is below: below any other directory of the walk, every name
-	// is a plain entry of the mount being walked (run).
-	above map[string]bool
 }
 
 // maxSymlinks is Linux's MAXSYMLINKS.
@@ -104,12 +100,9 @@ func (fs *fsContext) setupMounts(c Files) error {
 	if err != nil {
 		return err
 	}
-	ns := &mountNS{table: t, hosts: map[*mount.Mount]*HostMount{}, mem: c.Mem, above: map[string]bool{"/": true}}
+	ns := &mountNS{table: t, hosts: map[*mount.Mount]*HostMount{}, mem: c.Mem}
 	ns.refs.Store(1)
 	for _, m := range t.Mounts()[1:] {
-		for d := path.Dir(m.Dest); d != "/"; d = path.Dir(d) {
-			ns.above[d] = true
-		}
 		hm := &HostMount{Mount: m, fd: -1}
 		switch m.Kind {
 		case mount.Bind:
@@ -970,7 +963,7 @@ func hostMode(flags int, mode uint32) uint32 {
 // /dev (kshim's own files there). It returns 0 for fewer than two, or
 // when c itself is no such name, and the rel the run leads to.
 func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (int, string) {
-	k, plain := 0, -1 // plain: the first name below a directory ns.above lacks
+	k, plain := 0, -1 // plain: the first name below a directory not table.Above
 	for i := -1; i < len(rest); i++ {
 		name := c
 		if i >= 0 {
@@ -990,7 +983,7 @@ func (fs *fsContext) run(m *mount.Mount, rel string, rest []string, c string) (i
 			break
 		}
 		k, rel = k+1, nrel
-		if !fs.ns.above[g] {
+		if !fs.ns.table.Above(g) {
 			plain = i + 1
 		}
 	}

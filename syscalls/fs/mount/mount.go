@@ -326,7 +326,24 @@ func under(p, dir string) bool {
 type Table struct {
 	mounts []*Mount // [0] is the root
 	byDest map[string]*Mount
+	// above holds "/" and every directory some mount point is (or was)
+	// below, kept by every change of the table (add): below any other
+	// directory every name is a plain entry of the mount walked there.
+	above map[string]bool
 }
+
+// add enters m in the table's indexes (not in mounts).
+func (t *Table) add(m *Mount) {
+	t.byDest[m.Dest] = m
+	for d := path.Dir(m.Dest); d != "/"; d = path.Dir(d) {
+		t.above[d] = true
+	}
+}
+
+// Above says whether guest directory g is "/" or has a mount point (or
+// had one: a covered mount leaves its directories here) somewhere below
+// it. A walk below any other directory meets no mount point.
+func (t *Table) Above(g string) bool { return t.above[g] }
 
 // FirstID is the root mount's ID (Linux numbers a namespace's mounts from
 // wherever its counter is; any positive numbers do).
@@ -349,7 +366,7 @@ func NewTable(writable bool, specs []Spec) (*Table, error) {
 // FromMounts makes the table of a root and parsed mounts.
 func FromMounts(writable bool, ms []Mount) (*Table, error) {
 	root := &Mount{Kind: Root, Dest: "/", ReadOnly: !writable, Atime: "relatime", ID: FirstID, Parent: FirstID - 1, UID: -1, GID: -1}
-	t := &Table{mounts: []*Mount{root}, byDest: map[string]*Mount{"/": root}}
+	t := &Table{mounts: []*Mount{root}, byDest: map[string]*Mount{"/": root}, above: map[string]bool{"/": true}}
 	for i := range ms {
 		m := ms[i]
 		for _, o := range t.mounts[1:] {
@@ -361,7 +378,7 @@ func FromMounts(writable bool, ms []Mount) (*Table, error) {
 		parent, _ := t.Find(m.Dest)
 		m.Parent = parent.ID
 		t.mounts = append(t.mounts, &m)
-		t.byDest[m.Dest] = &m
+		t.add(&m)
 	}
 	return t, nil
 }
@@ -472,7 +489,7 @@ func (t *Table) Cover(m *Mount) error {
 		keep = append(keep, o)
 	}
 	t.mounts = append(keep, m)
-	t.byDest[m.Dest] = m
+	t.add(m)
 	t.renumber()
 	return nil
 }
@@ -498,7 +515,7 @@ func (t *Table) Insert(m *Mount) (*Mount, error) {
 		}
 	}
 	t.mounts = append(t.mounts[:i], append([]*Mount{m}, t.mounts[i:]...)...)
-	t.byDest[m.Dest] = m
+	t.add(m)
 	t.renumber()
 	return m, nil
 }

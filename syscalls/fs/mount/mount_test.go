@@ -261,3 +261,32 @@ func TestGuarded(t *testing.T) {
 		}
 	}
 }
+
+// Above follows every change of the table: a walk's shortcut (fs's run)
+// skips the mount checks below directories it lacks, so a masked or
+// read-only path added after the config's mounts must enter it too.
+func TestAboveFollowsChanges(t *testing.T) {
+	tb, err := FromMounts(true, []Mount{{Kind: Tmpfs, Dest: "/dev/shm"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"/", "/dev"} {
+		if !tb.Above(d) {
+			t.Errorf("Above(%q) = false with a mount at /dev/shm", d)
+		}
+	}
+	if tb.Above("/etc") || tb.Above("/dev/shm") {
+		t.Errorf("Above: /etc %v, /dev/shm %v; want false", tb.Above("/etc"), tb.Above("/dev/shm"))
+	}
+	if err := tb.Cover(&Mount{Kind: Bind, Dest: "/etc/secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.Insert(&Mount{Kind: Bind, Dest: "/usr/share/ro/file"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"/etc", "/usr", "/usr/share", "/usr/share/ro"} {
+		if !tb.Above(d) {
+			t.Errorf("Above(%q) = false after a guarded mount below it", d)
+		}
+	}
+}

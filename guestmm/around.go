@@ -73,7 +73,7 @@ type anonRun struct{ end, n uint64 }
 // anonAround maps zero frames, old, around page (a demand-zero fault) and
 // returns how many it mapped:
 //   - a streaming program (the page below was used) gets the policy's
-//     run upwards;
+//     run of zero pages upwards (anonAhead: priced with their frames);
 //   - a fault that lands just past a recent run (within four runs' length
 //     of its end: an allocator carving a heap or an arena upwards, using
 //     a page here and there) gets twice that run, up to four times
@@ -89,7 +89,7 @@ func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
 	n := uint64(minAround)
 	slot := -1
 	if mm.usedBelow(v, page) {
-		n = uint64(mm.Tune.around(true))
+		n = uint64(mm.Tune.anonAhead(mm.mem.FrameNS()))
 	} else if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
 		slot = i
 		n = min(2*mm.runs[i].n, 4*minAround, uint64(mm.Tune.around(true)))

@@ -59,6 +59,66 @@ func TestPolicySizes(t *testing.T) {
 	}
 }
 
+// TestPolicyAnonAhead: a zero page mapped ahead of a streaming program is
+// priced with its frame, so the run is four faults' worth of entries and
+// frames together, not of entries alone.
+func TestPolicyAnonAhead(t *testing.T) {
+	var none *Tuning
+	for _, c := range []struct {
+		name    string
+		t       *Tuning
+		frameNS float64
+		want    int
+	}{
+		{"nil", none, 2500, 4 * minAround},
+		{"unmeasured", NewTuning(), 2500, 4 * minAround},
+		{"no frame cost", slowExits(), 0, maxAround}, // as around(true)
+		{"shadow paging", slowExits(), 2500, 128},    // 400000/2700 = 148
+		{"dear frames", slowExits(), 12_000, 32},     // 400000/12200 = 32
+		{"EPT", fastExits(), 2500, minAround},        // 8000/2700 = 2
+		{"EPT, no frame cost", fastExits(), 0, 32},   // 8000/200 = 40
+	} {
+		if got := c.t.anonAhead(c.frameNS); got != c.want {
+			t.Errorf("%s: anonAhead(%v) = %d, want %d", c.name, c.frameNS, got, c.want)
+		}
+	}
+}
+
+// TestAnonStreamingPricesFrames: a demand-zero fault just above a used
+// page maps the run anonAhead gives for the memory's measured frame cost,
+// not the file streaming run (512 pages here): what a fresh frame costs
+// the host is measured when the allocator makes frames resident.
+func TestAnonStreamingPricesFrames(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	p := mustMmap(t, mm, anon(1024*PageSize, rw))
+	if res, _, n := mm.HandleFaultPages(p, Write); res != Resolved || n != minAround {
+		t.Fatalf("first fault: %v mapping %d pages, want %d", res, n, minAround)
+	}
+	// The guest uses the run's last page (the processor sets the bit).
+	last := p + (minAround-1)*PageSize
+	pte, ok := mm.pt.Lookup(last)
+	if !ok {
+		t.Fatal("the run's last page is not mapped")
+	}
+	if err := mm.pt.Map(last, ept.Frame(pte), pte&^ept.Frame(pte)&^ept.PTEPresent|ept.PTEAccessed); err != nil {
+		t.Fatal(err)
+	}
+	frame := mm.mem.FrameNS()
+	if frame <= 0 {
+		t.Skip("no MADV_POPULATE_WRITE on this host: no frame cost measured")
+	}
+	want := mm.Tune.anonAhead(frame)
+	if want >= mm.Tune.around(true) {
+		t.Fatalf("frame cost %v ns: anonAhead %d not below the streaming run %d", frame, want, mm.Tune.around(true))
+	}
+	res, kind, n := mm.HandleFaultPages(p+minAround*PageSize, Write)
+	if res != Resolved || kind != KindDemandZero || n != want {
+		t.Errorf("streaming fault: %v %v mapping %d pages, want demand-zero mapping %d", res, kind, n, want)
+	}
+}
+
 func TestPolicyEagerFork(t *testing.T) {
 	mem, err := ept.NewMemory(64 << 20)
 	if err != nil {

@@ -73,7 +73,9 @@ type anonRun struct{ end, n uint64 }
 // anonAround maps zero frames, old, around page (a demand-zero fault) and
 // returns how many it mapped:
 //   - a streaming program (the page below was used) gets the policy's
-//     run of zero pages upwards (anonAhead: priced with their frames);
+//     run of zero pages upwards (anonAhead: priced with their frames),
+//     and when the fault is just past a recent run (the stream goes on),
+//     twice that run, up to the streaming run for entries;
 //   - a fault that lands just past a recent run (within four runs' length
 //     of its end: an allocator carving a heap or an arena upwards, using
 //     a page here and there) gets twice that run, up to four times
@@ -90,6 +92,12 @@ func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
 	slot := -1
 	if mm.usedBelow(v, page) {
 		n = uint64(mm.Tune.anonAhead(mm.mem.FrameNS()))
+		if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
+			// The stream goes on past a run it was given: twice that
+			// run, up to the streaming run for entries alone.
+			slot = i
+			n = min(max(n, 2*mm.runs[i].n), uint64(mm.Tune.around(true)))
+		}
 	} else if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
 		slot = i
 		n = min(2*mm.runs[i].n, 4*minAround, uint64(mm.Tune.around(true)))

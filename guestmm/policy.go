@@ -11,8 +11,11 @@
 //     the last resume: a minimum over many faults converges to the round
 //     trip itself), seeded by the platform probe's exit at start-up;
 //   - the VMM's cost per page mapped ahead (a slow average over file
-//     fault-arounds, which only write entries: anonymous ones also
-//     allocate memory the program would make the host allocate anyway);
+//     fault-arounds, which only write entries);
+//   - the host's cost of making a frame resident (ept.Memory.FrameNS,
+//     the least per page over its populates), which a zero page mapped
+//     ahead adds to its entry: a page the program never uses is memory
+//     the host would not have allocated (anonAhead);
 //   - the VMM's cost per page an eager fork copied.
 //
 // Speculative pages (not known to be needed) may cost at most a quarter of

@@ -85,12 +85,12 @@ func TestPolicyAnonAhead(t *testing.T) {
 }
 
 // TestAnonStreamingPricesFrames: a demand-zero fault just above a used
-// page maps the run anonAhead gives for the memory's measured frame cost,
-// not the file streaming run (512 pages here): what a fresh frame costs
-// the host is measured when the allocator makes frames resident. A stream
-// that goes on past the run it was given gets twice that run each time,
-// up to the streaming run, so a program writing a large buffer through
-// takes about as few faults as before.
+// page, with unused ones below it, maps the run anonAhead gives for the
+// memory's measured frame cost, not the file streaming run (512 pages
+// here): what a fresh frame costs the host is measured when the allocator
+// makes frames resident. A stream that goes on past the run it was given
+// gets twice that run each time, up to the streaming run; one whose
+// pages below were all used gets the streaming run at once.
 func TestAnonStreamingPricesFrames(t *testing.T) {
 	mm := newTestMM(t)
 	mm.Tune = slowExits()
@@ -136,6 +136,18 @@ func TestAnonStreamingPricesFrames(t *testing.T) {
 	}
 	if prev != stream {
 		t.Errorf("a long stream's run is %d pages, want the streaming run %d", prev, stream)
+	}
+	// A program that used every page of the run below (writing a buffer
+	// through) gets the streaming run at once: its pages will be used.
+	q := mustMmap(t, mm, anon(4096*PageSize, rw))
+	if _, _, n := mm.HandleFaultPages(q, Write); n != minAround {
+		t.Fatalf("first fault: mapping %d pages, want %d", n, minAround)
+	}
+	for i := uint64(1); i < minAround; i++ {
+		use(q + i*PageSize)
+	}
+	if res, kind, n := mm.HandleFaultPages(q+minAround*PageSize, Write); res != Resolved || kind != KindDemandZero || n != stream {
+		t.Errorf("dense streaming fault: %v %v mapping %d pages, want demand-zero mapping %d", res, kind, n, stream)
 	}
 }
 

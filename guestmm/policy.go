@@ -204,10 +204,10 @@ func (t *Tuning) around(streaming bool) int {
 // µs for the entry, and about a third of that again when it is freed (not
 // counted). Priced as an entry, a walk up a pymalloc arena mapped the
 // whole 1 MiB arena (230 pages python3 -c pass never used); priced with
-// its frame, 32-64 pages here, and no more faults. A stream that goes on
-// doubles its run at each fault (anonAround) up to around(true), so a
-// program writing 64 MiB through took 37 faults (33 before, 257 without
-// the doubling). Without a measured fault, 4*minAround.
+// its frame, 32-64 pages here, and no more faults. Pages that will be
+// used are no waste: anonAround gives a stream that goes on twice its
+// last run, and one that used every page below around(true) at once.
+// Without a measured fault, 4*minAround.
 func (t *Tuning) anonAhead(frameNS float64) int {
 	f := t.FaultNS()
 	if f == 0 {

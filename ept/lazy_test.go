@@ -66,3 +66,46 @@ func TestAllocLazy(t *testing.T) {
 		}
 	}
 }
+
+// TestPopulateChunk: a never-used frame handed out by Alloc makes its
+// chunk resident, and no more (what is made resident and never handed
+// out is paid at the populate and again when the memfd is freed); the
+// cost a page is measured for the fault-around policy (FrameNS).
+func TestPopulateChunk(t *testing.T) {
+	m, err := NewMemory(4 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.FrameNS() != 0 {
+		t.Fatalf("FrameNS = %v before any frame was made resident", m.FrameNS())
+	}
+	pa, err := m.Alloc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unix.Madvise(m.host[m.size-PageSize:], unix.MADV_POPULATE_WRITE) != nil {
+		t.Skip("no MADV_POPULATE_WRITE on this host")
+	}
+	for f := pa; f < pa+prefaultChunk; f += PageSize {
+		if !resident(t, m, f) {
+			t.Fatalf("frame %#x of the chunk not resident", f)
+		}
+	}
+	if resident(t, m, pa+prefaultChunk) {
+		t.Errorf("frame %#x past the chunk made resident", pa+prefaultChunk)
+	}
+	if m.FrameNS() <= 0 {
+		t.Errorf("FrameNS = %v after a chunk was made resident", m.FrameNS())
+	}
+	// The rest of the chunk is handed out without another populate; the
+	// next chunk starts at the first frame past it.
+	for f := pa + PageSize; f <= pa+prefaultChunk; f += PageSize {
+		if got, err := m.Alloc(); err != nil || got != f {
+			t.Fatalf("Alloc = %#x, %v; want %#x", got, err, f)
+		}
+	}
+	if !resident(t, m, pa+2*prefaultChunk-PageSize) || resident(t, m, pa+2*prefaultChunk) {
+		t.Error("the next chunk is not exactly the chunk after the first")
+	}
+}

@@ -73,7 +73,12 @@ type anonRun struct{ end, n uint64 }
 // anonAround maps zero frames, old, around page (a demand-zero fault) and
 // returns how many it mapped:
 //   - a streaming program (the page below was used) gets the policy's
-//     run upwards;
+//     run of zero pages upwards (anonAhead: priced with their frames),
+//     and when the fault is just past a recent run (the stream goes on),
+//     twice that run, up to the streaming run for entries, which it gets
+//     at once when each of the minAround pages below was used (a buffer
+//     written through: its pages ahead will be used, their frames are
+//     no waste);
 //   - a fault that lands just past a recent run (within four runs' length
 //     of its end: an allocator carving a heap or an arena upwards, using
 //     a page here and there) gets twice that run, up to four times
@@ -89,7 +94,16 @@ func (mm *MM) anonAround(v *VMA, page uint64, write bool) int {
 	n := uint64(minAround)
 	slot := -1
 	if mm.usedBelow(v, page) {
-		n = uint64(mm.Tune.around(true))
+		n = uint64(mm.Tune.anonAhead(mm.mem.FrameNS()))
+		if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
+			// The stream goes on past a run it was given: twice that
+			// run, up to the streaming run for entries alone.
+			slot = i
+			n = min(max(n, 2*mm.runs[i].n), uint64(mm.Tune.around(true)))
+		}
+		if mm.Tune != nil && mm.denseBelow(v, page) {
+			n = uint64(mm.Tune.around(true))
+		}
 	} else if i := mm.followedRun(page); i >= 0 && mm.Tune != nil {
 		slot = i
 		n = min(2*mm.runs[i].n, 4*minAround, uint64(mm.Tune.around(true)))
@@ -218,6 +232,21 @@ func (mm *MM) mapZeroAhead(v *VMA, p uint64, write bool) (bool, error) {
 	}
 	_, err := mm.populatePage(v, p, write, false)
 	return err == nil, err
+}
+
+// denseBelow reports whether each of the minAround pages below page, in
+// v, is mapped and was used: a program writing memory through, whose
+// pages ahead will be used too, so that their frames are no waste.
+func (mm *MM) denseBelow(v *VMA, page uint64) bool {
+	if page-v.Start < minAround*PageSize {
+		return false
+	}
+	for p := page - minAround*PageSize; p < page; p += PageSize {
+		if !mm.used(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // used reports whether page is mapped and was used.

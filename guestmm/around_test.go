@@ -59,6 +59,98 @@ func TestPolicySizes(t *testing.T) {
 	}
 }
 
+// TestPolicyAnonAhead: a zero page mapped ahead of a streaming program is
+// priced with its frame, so the run is four faults' worth of entries and
+// frames together, not of entries alone.
+func TestPolicyAnonAhead(t *testing.T) {
+	var none *Tuning
+	for _, c := range []struct {
+		name    string
+		t       *Tuning
+		frameNS float64
+		want    int
+	}{
+		{"nil", none, 2500, 4 * minAround},
+		{"unmeasured", NewTuning(), 2500, 4 * minAround},
+		{"no frame cost", slowExits(), 0, maxAround}, // as around(true)
+		{"shadow paging", slowExits(), 2500, 128},    // 400000/2700 = 148
+		{"dear frames", slowExits(), 12_000, 32},     // 400000/12200 = 32
+		{"EPT", fastExits(), 2500, minAround},        // 8000/2700 = 2
+		{"EPT, no frame cost", fastExits(), 0, 32},   // 8000/200 = 40
+	} {
+		if got := c.t.anonAhead(c.frameNS); got != c.want {
+			t.Errorf("%s: anonAhead(%v) = %d, want %d", c.name, c.frameNS, got, c.want)
+		}
+	}
+}
+
+// TestAnonStreamingPricesFrames: a demand-zero fault just above a used
+// page, with unused ones below it, maps the run anonAhead gives for the
+// memory's measured frame cost, not the file streaming run (512 pages
+// here): what a fresh frame costs the host is measured when the allocator
+// makes frames resident. A stream that goes on past the run it was given
+// gets twice that run each time, up to the streaming run; one whose
+// pages below were all used gets the streaming run at once.
+func TestAnonStreamingPricesFrames(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	p := mustMmap(t, mm, anon(4096*PageSize, rw))
+	// use marks the page at a used, as the processor does on an access.
+	use := func(a uint64) {
+		t.Helper()
+		pte, ok := mm.pt.Lookup(a)
+		if !ok {
+			t.Fatalf("page %#x is not mapped", a)
+		}
+		if err := mm.pt.Map(a, ept.Frame(pte), pte&^ept.Frame(pte)&^ept.PTEPresent|ept.PTEAccessed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, _, n := mm.HandleFaultPages(p, Write); res != Resolved || n != minAround {
+		t.Fatalf("first fault: %v mapping %d pages, want %d", res, n, minAround)
+	}
+	frame := mm.mem.FrameNS()
+	if frame <= 0 {
+		t.Skip("no MADV_POPULATE_WRITE on this host: no frame cost measured")
+	}
+	stream := mm.Tune.around(true)
+	if a := mm.Tune.anonAhead(frame); a >= stream {
+		t.Fatalf("frame cost %v ns: anonAhead %d not below the streaming run %d", frame, a, stream)
+	}
+	// The frame cost is the least measured so far, so it may fall while
+	// the test runs (and anonAhead grow): each run is at least twice the
+	// one before, as a stream that goes on gets.
+	next, prev := p+minAround*PageSize, minAround
+	for i := 0; i < 6; i++ {
+		use(next - PageSize)
+		res, kind, n := mm.HandleFaultPages(next, Write)
+		if res != Resolved || kind != KindDemandZero || n < min(2*prev, stream) || n > stream {
+			t.Fatalf("streaming fault %d: %v %v mapping %d pages, want demand-zero mapping %d to %d", i, res, kind, n, min(2*prev, stream), stream)
+		}
+		if i == 0 && n >= stream {
+			t.Errorf("first streaming fault mapped %d pages: the streaming run for entries alone", n)
+		}
+		next += uint64(n) * PageSize
+		prev = n
+	}
+	if prev != stream {
+		t.Errorf("a long stream's run is %d pages, want the streaming run %d", prev, stream)
+	}
+	// A program that used every page of the run below (writing a buffer
+	// through) gets the streaming run at once: its pages will be used.
+	q := mustMmap(t, mm, anon(4096*PageSize, rw))
+	if _, _, n := mm.HandleFaultPages(q, Write); n != minAround {
+		t.Fatalf("first fault: mapping %d pages, want %d", n, minAround)
+	}
+	for i := uint64(1); i < minAround; i++ {
+		use(q + i*PageSize)
+	}
+	if res, kind, n := mm.HandleFaultPages(q+minAround*PageSize, Write); res != Resolved || kind != KindDemandZero || n != stream {
+		t.Errorf("dense streaming fault: %v %v mapping %d pages, want demand-zero mapping %d", res, kind, n, stream)
+	}
+}
+
 func TestPolicyEagerFork(t *testing.T) {
 	mem, err := ept.NewMemory(64 << 20)
 	if err != nil {

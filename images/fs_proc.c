@@ -129,6 +129,9 @@ static void maps_of(const char *maps, const void *addr, const char *path, const 
 }
 
 static int data_word = 42; /* initialised: in the file-backed data segment */
+/* Zero: the bss, whose pages past the data segment's last file page are
+ * anonymous memory that maps names no file. */
+static char bss_tail[4 * 4096];
 
 static int has_line_prefix(const char *text, const char *prefix)
 {
@@ -193,6 +196,7 @@ int main(int argc, char **argv)
 	/* The program's segments are mappings of its file (load_elf_binary). */
 	maps_of(maps, (void *)main, real, "main's code");
 	maps_of(maps, &data_word, real, "initialised data");
+	maps_of(maps, &bss_tail[sizeof bss_tail - 1], real, "the bss's last page");
 
 	fd = open("/proc/self/maps", O_RDONLY);
 	char first[128] = {0}, again[128] = {0};

@@ -63,6 +63,7 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 				nv.Obj = o
 			} else {
 				nv.Obj = newObject(false, v.Obj.file, v.Obj.filePg)
+				nv.Obj.like, nv.Obj.likePg = v.Obj.like, v.Obj.likePg
 				clones[v.Obj] = nv.Obj
 			}
 			if eager {

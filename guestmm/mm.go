@@ -94,6 +94,32 @@ type VMA struct {
 
 func (v *VMA) pages() uint64 { return (v.End - v.Start) / PageSize }
 
+// FileView is what /proc/PID/maps shows of a VMA's file (Linux's
+// show_map_vma): Off, the file offset of Start in bytes (vm_pgoff <<
+// PAGE_SHIFT), and ID, the host file's device and inode.
+type FileView struct {
+	Off uint64
+	ID  ept.FileID
+}
+
+// View is v's FileView, false for memory Linux shows as anonymous
+// (offset 0, device 00:00, inode 0): private anonymous memory. A file
+// mapping shows its file; shared anonymous memory its host memfd (as
+// Linux shows the shmem file behind it, pgoff 0 at the mapping's start);
+// memory filled from a file (MmapArgs.Like) that file. Call it only under
+// the MM's lock (EachVMA's callback): it reads v's object.
+func (v *VMA) View() (FileView, bool) {
+	switch o := v.Obj; {
+	case o == nil:
+		return FileView{}, false
+	case o.file != nil:
+		return FileView{Off: (o.filePg + v.Off) * PageSize, ID: o.file.ID()}, true
+	case o.like != nil:
+		return FileView{Off: (o.likePg + v.Off) * PageSize, ID: *o.like}, true
+	}
+	return FileView{}, false
+}
+
 func (v *VMA) objPage(addr uint64) uint64 { return v.Off + (addr-v.Start)/PageSize }
 
 func lessVMA(a, b *VMA) bool { return a.Start < b.Start }

@@ -43,6 +43,13 @@ type Object struct {
 	share  bool
 	file   *ept.MappedFile
 	filePg uint64 // file page of object page 0
+	// like is, for anonymous memory filled from a file (the loader's copy
+	// of a program's .data: MmapArgs.Like), the file it stands for in
+	// /proc/PID/maps, and likePg the file page of object page 0 (it may
+	// wrap: anonymous page indexes start at anonBase). Fork clones and
+	// detach carry it on.
+	like   *ept.FileID
+	likePg uint64
 }
 
 func newObject(shared bool, f *ept.MappedFile, filePg uint64) *Object {
@@ -268,6 +275,8 @@ func (o *Object) detach(idx, n uint64) (*Object, uint64) {
 	off := uint64(0)
 	if o.file == nil {
 		c.filePg, off = 0, anonBase
+		// Page anonBase of c is page idx of o: the same file page.
+		c.like, c.likePg = o.like, o.likePg+idx-anonBase
 	}
 	move := func(i, pa uint64) {
 		c.pages[off+i] = pa

@@ -25,6 +25,11 @@ type MmapArgs struct {
 	// EPERM, and mprotect adding it later EACCES (Linux clears
 	// VM_MAYEXEC).
 	NoExec bool
+	// Like, with MAP_ANONYMOUS|MAP_PRIVATE, makes the memory stand for
+	// pages of that host file from file offset Off in /proc/PID/maps
+	// (VMA.View): the loader's copy of a program's .data, which the guest
+	// sees as the file mapping Linux makes there.
+	Like *ept.FileID
 }
 
 // knownMapFlags are the flags MAP_SHARED_VALIDATE accepts (Linux's
@@ -157,7 +162,16 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 	if err := mm.unmapRange(addr, addr+length); err != nil {
 		return 0, err
 	}
-	mm.attach(v, file, a.Off/PageSize)
+	if a.Like != nil && flags == Anonymous {
+		// An object of its own (never joined to a neighbour's: attach
+		// joins only objects without one), whose page anonBase is file
+		// page Off.
+		v.Obj, v.Off = newObject(false, nil, 0), anonBase
+		id := *a.Like
+		v.Obj.like, v.Obj.likePg = &id, a.Off/PageSize-anonBase
+	} else {
+		mm.attach(v, file, a.Off/PageSize)
+	}
 	mm.insert(v)
 	if flags&Locked != 0 || a.Flags&unix.MAP_POPULATE != 0 && a.Flags&unix.MAP_NONBLOCK == 0 {
 		// Best effort, as in Linux: mmap succeeds even if populating stops.
@@ -209,7 +223,7 @@ func (mm *MM) attach(v *VMA, f *ept.MappedFile, filePg uint64) {
 		// memory there). Object page indexes may run "below zero"; they
 		// are only ever compared and subtracted, so wrapping is harmless.
 		joinable := func(n *VMA) bool {
-			return n != nil && n.Obj.refs == 1 && n.Obj.file == nil && !n.Obj.share &&
+			return n != nil && n.Obj.refs == 1 && n.Obj.file == nil && !n.Obj.share && n.Obj.like == nil &&
 				n.Prot == v.Prot && n.Flags == v.Flags && n.Name == v.Name
 		}
 		if prev := mm.find(v.Start - 1); v.Start > 0 && joinable(prev) && prev.End == v.Start {

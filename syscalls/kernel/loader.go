@@ -391,7 +391,7 @@ func mapInterp(mm *guestmm.MM, in *interpFile) (uint64, error) {
 			prev = max(prev, pageUp(base+s.Vaddr+s.Memsz))
 		}
 	}
-	if err := mapSegments(mm, img, base, in.fd, in.name, "", in.file, false); err != nil { // loadmap.go
+	if err := mapSegments(mm, img, base, in.fd, in.name, "", in.file, false, nil); err != nil { // loadmap.go
 		return 0, err
 	}
 	return base, nil

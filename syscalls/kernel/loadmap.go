@@ -21,7 +21,9 @@
 //     mapping would show later changes to the file; the copy does not, as
 //     kshim's program loading never did.) The interpreter's are small and
 //     stay file mappings. The copy is named by the file's guest path (or
-//     not at all): /proc/self/maps never shows a host path. Its bss past
+//     not at all): /proc/self/maps never shows a host path, and shows the
+//     file's device, inode and the segment's offset, as for the file
+//     mapping Linux makes (guestmm's MmapArgs.Like). Its bss past
 //     the last file page is unnamed anonymous memory, as for a mapped
 //     segment (and as Linux shows it).
 //   - A program whose segments cannot be mapped from its file (file offset
@@ -36,6 +38,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/boot"
+	"kshim/ept"
 	"kshim/guestmm"
 	"kshim/syscalls/fs"
 )
@@ -58,10 +61,14 @@ func (p *Process) loadProgram(mm *guestmm.MM, r io.ReaderAt, img *boot.Image) er
 	}
 	host := fs.HostPath(fd)
 	guest, ok := p.FS.ToGuest(host)
+	var like *ept.FileID
+	var st unix.Stat_t
 	if !ok {
 		guest = ""
+	} else if unix.Fstat(fd, &st) == nil {
+		like = &ept.FileID{Dev: st.Dev, Ino: st.Ino}
 	}
-	return mapSegments(mm, img, 0, fd, host, guest, nil, true)
+	return mapSegments(mm, img, 0, fd, host, guest, nil, true, like)
 }
 
 // mappable reports whether every segment with file contents can be a
@@ -79,13 +86,13 @@ func mappable(img *boot.Image) bool {
 // mapSegments maps img's segments at base from the host file fd (host
 // path name, file the caller's record for /proc/self/maps: fs.MapsName);
 // with copyWritable, writable segments are anonymous memory filled from
-// the file, named guestName.
-func mapSegments(mm *guestmm.MM, img *boot.Image, base uint64, fd int, name, guestName string, file *fs.OpenFile, copyWritable bool) error {
+// the file, named guestName, standing for file like's pages (nil: none).
+func mapSegments(mm *guestmm.MM, img *boot.Image, base uint64, fd int, name, guestName string, file *fs.OpenFile, copyWritable bool, like *ept.FileID) error {
 	for _, s := range img.Segments {
 		va := base + s.Vaddr
 		zeroStart := pageDown(va)
 		if s.Filesz > 0 && copyWritable && s.Prot&unix.PROT_WRITE != 0 {
-			if err := copySegment(mm, s, va, fd, guestName); err != nil {
+			if err := copySegment(mm, s, va, fd, guestName, like); err != nil {
 				return err
 			}
 			continue
@@ -125,15 +132,17 @@ func mapSegments(mm *guestmm.MM, img *boot.Image, base uint64, fd int, name, gue
 // copySegment makes the writable segment s at va anonymous memory (named
 // name) holding what its file mapping would: the file's bytes from the
 // start of the segment's first page to its end of file contents, zeros
-// after (padzero). The bss past the last file page is unnamed anonymous
+// after (padzero). /proc/PID/maps shows it as that file mapping: file
+// like's device and inode, the segment's file offset (MmapArgs.Like). The bss past the last file page is unnamed anonymous
 // memory, as mapSegments (and Linux) map it: a mapping of its own, whose
 // first fault is not taken for a walk up from the copied pages below it
 // (which the loader wrote, not the program: python3 had 37 bss pages
 // mapped, 3 of them used; 21 now).
-func copySegment(mm *guestmm.MM, s boot.Segment, va uint64, fd int, name string) error {
+func copySegment(mm *guestmm.MM, s boot.Segment, va uint64, fd int, name string, like *ept.FileID) error {
 	start, end := pageDown(va), pageUp(va+s.Filesz)
 	if _, err := mm.Mmap(guestmm.MmapArgs{Addr: start, Len: end - start, Prot: s.Prot,
-		Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED, FD: -1, Name: name}); err != nil {
+		Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED, FD: -1, Name: name,
+		Off: pageDown(s.Offset), Like: like}); err != nil {
 		return err
 	}
 	if bss := pageUp(va + s.Memsz); bss > end {

@@ -952,10 +952,15 @@ func guestCPUInfo(b []byte, host []int) []byte {
 // ProcMaps is /proc/self/maps in Linux's format (show_map_vma): the
 // header padded to 73 columns before a name, "0 " ending unnamed lines.
 // A file's name is the guest's (fs.MapsName: through its mounts, never the
-// host's path). guestmm does not export a file mapping's device, inode or
-// the file offset of its object's page 0, so file mappings show 00:00 0
-// and an offset counted from where the mapping's object starts (right for
-// mappings at file offset 0) until it does.
+// host's path). The offset, device and inode are the VMA's FileView
+// (guestmm): the file offset of the mapping's start and the host file's
+// st_dev and st_ino, which are what the guest's own stat of the file
+// shows (kshim's stat passes the host's through). Shared anonymous memory
+// shows its host memfd's, as Linux shows its shmem file's; the loader's
+// copy of a program's .data shows the program file's (loadmap.go). A
+// mapping whose file the guest cannot name (outside its root) shows no
+// name, and then no offset, device or inode either, as private anonymous
+// memory: nothing of a file the guest cannot see.
 func ProcMaps(p *kernel.Process) ([]byte, error) {
 	var b strings.Builder
 	p.MM.EachVMA(func(v *guestmm.VMA, fileFD int) {
@@ -972,10 +977,8 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		if v.Flags&guestmm.Shared != 0 {
 			perm[3] = 's'
 		}
-		off := uint64(0)
 		name := v.Name
 		if v.Flags&guestmm.Anonymous == 0 {
-			off = v.Off * guestmm.PageSize
 			f, _ := v.File.(*fs.OpenFile)
 			if fileFD >= 0 && f != nil {
 				name = p.FS.MapsName(fileFD, f)
@@ -985,7 +988,12 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 				name = "" // never the host's name for it
 			}
 		}
-		line := fmt.Sprintf("%08x-%08x %s %08x 00:00 0 ", v.Start, v.End, perm, off)
+		view, ok := v.View()
+		if !ok || name == "" {
+			view = guestmm.FileView{}
+		}
+		line := fmt.Sprintf("%08x-%08x %s %08x %02x:%02x %d ", v.Start, v.End, perm, view.Off,
+			unix.Major(view.ID.Dev), unix.Minor(view.ID.Dev), view.ID.Ino)
 		if name != "" {
 			line += strings.Repeat(" ", max(0, 72-len(line))) + " " + name
 		}

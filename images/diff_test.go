@@ -231,6 +231,9 @@ var programs = []prog{
 	{bin: "pty"},
 	{bin: "fs_splice", kshimArgs: []string{"--rw"}}, // copy_file_range, splice, tee (transfer.go)
 	{bin: "memfd"}, // memfd_create (tmpfile.go)
+	// /proc/self/maps's offset, device and inode of file, memfd, shared
+	// anonymous and copied .data mappings (proc/fsproc.go ProcMaps).
+	{bin: "proc_maps_file"},
 	{bin: "fifo_open", kshimArgs: []string{"--rw"}}, // a signal ends a blocking FIFO open (fsfifo.go)
 	// Status flags after opens first made with O_NONBLOCK added, and FIFO rendezvous (fsfifo.go openNonblock).
 	{bin: "open_flags", kshimArgs: []string{"--rw"}},

@@ -9,9 +9,15 @@ package images
 
 import (
 	"debug/elf"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // mapsScript prints, in address order, each maps line naming a file:
@@ -89,5 +95,80 @@ func TestProcMapsDynamic(t *testing.T) {
 	}
 	if checked < 2 {
 		t.Errorf("libc.so.6 and the program not both in maps:\n%s", got.stdout)
+	}
+}
+
+// TestProcMapsHidden runs proc_maps_file from outside the guest's root,
+// whose file the guest cannot name or stat: its segments show no name,
+// offset, device or inode (as anonymous memory), nothing of the host file;
+// a copy inside the root shows its guest name, its segments' offsets and
+// the copy's device and inode (the host's, which the guest's stat gives).
+func TestProcMapsHidden(t *testing.T) {
+	kshim, dir := paths(t)
+	prog := filepath.Join(dir, "proc_maps_file")
+	requireFile(t, kshim)
+	requireFile(t, prog)
+	root := guestTempDir(t)
+	for _, d := range []string{"proc", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(root, "prog")
+	if err := os.WriteFile(inside, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The lines of the program's segments: the first ones, below the heap
+	// (a static non-PIE program).
+	segments := func(out []byte) []string {
+		var segs []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "00") && !strings.Contains(l, "[") {
+				segs = append(segs, strings.SplitN(l, " ", 2)[1])
+			}
+		}
+		return segs
+	}
+	out := run([]string{kshim, "run", "--root", root, prog, "dump"}, baseEnv, "")
+	if out.exit != 0 || out.err != nil {
+		t.Fatalf("outside the root: %s\n%s", out.status(), out.stderr)
+	}
+	segs := segments(out.stdout)
+	if len(segs) == 0 {
+		t.Fatalf("no segment lines:\n%s", out.stdout)
+	}
+	for _, s := range segs {
+		if f := strings.Fields(s); len(f) != 4 || f[1] != "00000000" || f[2] != "00:00" || f[3] != "0" {
+			t.Errorf("a segment of a program outside the root shows %q, want no offset, device, inode or name", s)
+		}
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(inside, &st); err != nil {
+		t.Fatal(err)
+	}
+	devino := fmt.Sprintf("%02x:%02x %d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	out = run([]string{kshim, "run", "--root", root, inside, "dump"}, baseEnv, "")
+	if out.exit != 0 || out.err != nil {
+		t.Fatalf("inside the root: %s\n%s", out.status(), out.stderr)
+	}
+	segs = segments(out.stdout)
+	offs := map[string]bool{}
+	for _, s := range segs {
+		f := strings.Fields(s)
+		if len(f) == 4 && f[1]+" "+f[2]+" "+f[3] == "00000000 00:00 0" {
+			continue // the bss past the last file page: anonymous
+		}
+		if len(f) != 5 || f[2]+" "+f[3] != devino || f[4] != "/prog" {
+			t.Errorf("a segment of /prog shows %q, want %s /prog", s, devino)
+			continue
+		}
+		offs[f[1]] = true
+	}
+	if len(segs) < 3 || len(offs) < 3 {
+		t.Errorf("want the segments' distinct offsets, got:\n%s", strings.Join(segs, "\n"))
 	}
 }

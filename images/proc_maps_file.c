@@ -7,11 +7,12 @@
  * copies .data at load), a private mapping of the program file at a
  * non-zero offset split by mprotect and moved by mremap, a memfd mapped
  * at an offset, shared anonymous memory (Linux's "/dev/zero (deleted)",
- * a shmem file) and private anonymous memory (offset 0, 00:00 0); a fork
- * child's view; /proc/self/task/TID/maps the same text. Prints facts only
- * (no addresses, no device or inode numbers): offsets, permissions,
- * names and whether dev:inode equal the file's fstat. With "dump", prints
- * /proc/self/maps as it is. */
+ * a shmem file), a private mapping of /dev/zero (Linux keeps the file:
+ * its name, device, inode and offset) and private anonymous memory
+ * (offset 0, 00:00 0); a fork child's view; /proc/self/task/TID/maps the
+ * same text. Prints facts only (no addresses, no device or inode
+ * numbers): offsets, permissions, names and whether dev:inode equal the
+ * file's fstat. With "dump", prints /proc/self/maps as it is. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <inttypes.h>
@@ -133,6 +134,11 @@ int main(int argc, char **argv)
 	char *sh = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	rc("mmap shared anonymous", sh == MAP_FAILED ? -1 : 0);
 	rc("mprotect its second page", mprotect(sh + PG, PG, PROT_READ));
+	struct stat zst;
+	int zfd = open("/dev/zero", O_RDWR);
+	rc("open /dev/zero", zfd < 0 || fstat(zfd, &zst) < 0 ? -1 : 0);
+	char *z = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, zfd, 2 * PG);
+	rc("mmap /dev/zero private at offset 8192", z == MAP_FAILED ? -1 : 0);
 	char *an = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	rc("mmap private anonymous", an == MAP_FAILED ? -1 : 0);
 	an[0] = 1;
@@ -154,6 +160,7 @@ int main(int argc, char **argv)
 	show_at("memfd page 2", m, &mst);
 	show_at("shared anon", sh, NULL);
 	show_at("shared anon page 2", sh + PG, NULL);
+	show_at("private /dev/zero", z, &zst);
 	show_at("private anon", an, NULL);
 	struct line a, b;
 	if (at(sh, &a) && at(sh + PG, &b))

@@ -4,6 +4,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"kshim/ept"
 	"kshim/guestmm"
 	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
@@ -53,7 +54,13 @@ func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		}
 		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 5) {
 			// /dev/zero: anonymous memory (shared /dev/zero is shared
-			// anonymous memory, as in Linux).
+			// anonymous memory, as in Linux). A private one keeps
+			// /dev/zero as its file in /proc/PID/maps, as Linux's
+			// vm_file: its name, device, inode and offset.
+			if m.Flags&(unix.MAP_SHARED|unix.MAP_PRIVATE) == unix.MAP_PRIVATE {
+				m.Name = p.FS.MapsName(h, e.File)
+				m.Like = &ept.FileID{Dev: st.Dev, Ino: st.Ino}
+			}
 			m.Flags |= unix.MAP_ANONYMOUS
 			return p.MM.Mmap(m)
 		}

@@ -679,6 +679,36 @@ var (
 	engineReadonly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
 )
 
+// startUntil creates container id from the rig's bundle with its output
+// in a file, starts it, and returns the output once done says it is
+// complete (failing the test after ~10 s).
+func (r *rig) startUntil(id string, done func(string) bool) string {
+	r.t.Helper()
+	out := filepath.Join(filepath.Dir(r.root), "out-"+id)
+	f, err := os.Create(out)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "--root", r.root, "--log", r.log, "--log-format", "json", "create", "--bundle", r.bundle, id)
+	cmd.Stdout, cmd.Stderr = f, f
+	err = cmd.Run()
+	f.Close()
+	if err != nil {
+		r.t.Fatalf("create: %v: %s", err, r.lastError())
+	}
+	r.must("start", id)
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(out)
+		if done(string(b)) {
+			return string(b)
+		}
+		if i == 400 {
+			r.t.Fatalf("guest output %q", b)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // linux.maskedPaths and readonlyPaths reach the container's mount table
 // (syscalls/fs/fsguard.go): a masked file reads empty, a masked directory
 // is empty, a read-only file refuses a write, for the first process and
@@ -701,28 +731,10 @@ func TestGuardedPathsRun(t *testing.T) {
 		s.Linux.MaskedPaths = append([]string{"/secret", "/sdir", "/nothere"}, engineMasked...)
 		s.Linux.ReadonlyPaths = append([]string{"/rofile"}, engineReadonly...)
 	})
-	out := filepath.Join(filepath.Dir(r.root), "out")
-	f, _ := os.Create(out)
-	cmd := exec.Command(os.Args[0], "--root", r.root, "--log", r.log, "--log-format", "json", "create", "--bundle", r.bundle, "g")
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("create: %v: %s", err, r.lastError())
-	}
-	f.Close()
 	defer r.kshim("", "delete", "--force", "g")
-	r.must("start", "g")
-	for i := 0; ; i++ {
-		b, _ := os.ReadFile(out)
-		if strings.Contains(string(b), "immutable") {
-			if strings.Contains(string(b), "SECRET") || !strings.Contains(string(b), "refused") || strings.Contains(string(b), "more") {
-				t.Errorf("guest output %q", b)
-			}
-			break
-		}
-		if i == 400 {
-			t.Fatalf("guest output %q", b)
-		}
-		time.Sleep(25 * time.Millisecond)
+	b := r.startUntil("g", func(b string) bool { return strings.Contains(b, "immutable") })
+	if strings.Contains(b, "SECRET") || !strings.Contains(b, "refused") || strings.Contains(b, "more") {
+		t.Errorf("guest output %q", b)
 	}
 	o, errs, st := r.kshim("", "exec", "g", "sh", "-c", "cat /secret; ls -A /sdir; echo x > /rofile || echo refused")
 	if st != 0 || o != "refused\n" {
@@ -756,26 +768,8 @@ func TestMountParents(t *testing.T) {
 			specs.Mount{Destination: "/new/a/b", Type: "bind", Source: vol, Options: []string{"rbind", "ro", "mode=755"}},
 			specs.Mount{Destination: "/deep/x/y", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}})
 	})
-	out := filepath.Join(filepath.Dir(r.root), "out")
-	f, _ := os.Create(out)
-	cmd := exec.Command(os.Args[0], "--root", r.root, "--log", r.log, "--log-format", "json", "create", "--bundle", r.bundle, "p")
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("create: %v: %s", err, r.lastError())
-	}
-	f.Close()
 	defer r.kshim("", "delete", "--force", "p")
-	r.must("start", "p")
-	for i := 0; ; i++ {
-		b, _ := os.ReadFile(out)
-		if string(b) == "volume\nb\nt\n" {
-			break
-		}
-		if i == 400 {
-			t.Fatalf("guest output %q", b)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	r.startUntil("p", func(b string) bool { return b == "volume\nb\nt\n" })
 	for _, d := range []string{"new/a", "deep/x"} {
 		if st, err := os.Stat(filepath.Join(r.bundle, "rootfs", d)); err != nil || !st.IsDir() {
 			t.Errorf("rootfs/%s: %v", d, err)

@@ -246,8 +246,34 @@ func launch(c Config) (*Result, error) {
 		}
 	}
 
-	m, err := NewMachine(max(c.MemSize, c.MemReserve))
+	// The process: its root is where the program's interpreter is
+	// looked up. Its files (the root, mounts, devpts, /dev/shm: host
+	// calls on kshim's own files; ~0.5 ms) are set on a goroutine of
+	// their own from the moment the guest memory exists (a tmpfs's
+	// default size is half of it), while this one makes the VM, the
+	// first vCPU and the address space, and so is Landlock's ruleset,
+	// which names them. Not beside the probe, which must wait for Finish
+	// (below). Should the machine fail after, the goroutine only reads
+	// the closed memory's size.
+	var fset *filesSetting
+	m, err := newMachine(max(c.MemSize, c.MemReserve), func(mem *ept.Memory) error {
+		if c.MemReserve > c.MemSize {
+			if err := mem.SetLimit(c.MemSize); err != nil {
+				return fmt.Errorf("guest memory size %d too small: %w", c.MemSize, err)
+			}
+		}
+		files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: mem, OwnerUID: -1, OwnerGID: -1}
+		if c.Sandbox != nil && c.Sandbox.User != nil {
+			// A tmpfs belongs to the guest's identity, as a container's to its root.
+			files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID
+		}
+		fset = setFiles(c, exe, files, confine)
+		return nil
+	})
 	if err != nil {
+		if fset != nil {
+			fset.drop()
+		}
 		return nil, err
 	}
 	c.Stats.Mark(PhaseMachineMade)
@@ -256,30 +282,12 @@ func launch(c Config) (*Result, error) {
 		maxTasks = fs.DefaultMaxTasks
 	}
 	m.SetMaxVCPUs(maxTasks) // spare vCPUs (spare.go) within the task limit
-	if c.MemReserve > c.MemSize {
-		if err := m.Mem.SetLimit(c.MemSize); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("guest memory size %d too small: %w", c.MemSize, err)
-		}
-	}
 	closeMachine := true
 	defer func() {
 		if closeMachine {
 			m.Close()
 		}
 	}()
-	// The process: its root is where the program's interpreter is
-	// looked up. Its files (the root, mounts, devpts, /dev/shm: host
-	// calls on kshim's own files, nothing of the VM's; ~0.5 ms) are set
-	// on another goroutine while this one makes the first vCPU and the
-	// address space, and so is Landlock's ruleset, which names them. Not
-	// beside the probe, which must wait for Finish (below).
-	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1}
-	if c.Sandbox != nil && c.Sandbox.User != nil {
-		// A tmpfs belongs to the guest's identity, as a container's to its root.
-		files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID
-	}
-	fset := setFiles(c, exe, files, confine)
 	defer fset.drop() // an error return before the join below
 	c0, err := m.NewVCPU()
 	if err != nil {

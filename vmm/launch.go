@@ -274,6 +274,11 @@ func launch(c Config) (*Result, error) {
 		if fset != nil {
 			fset.drop()
 		}
+		if c.MemReserve > c.MemSize && errors.Is(err, ept.ErrNoMemory) {
+			// The limit, set before the machine took its own pages,
+			// leaves it none.
+			return nil, fmt.Errorf("guest memory size %d too small: %w", c.MemSize, err)
+		}
 		return nil, err
 	}
 	c.Stats.Mark(PhaseMachineMade)

@@ -23,7 +23,11 @@
 //
 // Invariants:
 //   - Apply (or Begin, then Finish) runs once, Finish before any guest
-//     instruction and before the guest's image is loaded; every later
+//     instruction and before the guest's image is loaded. Between them
+//     Prepare may build Landlock's ruleset on another goroutine (it
+//     opens the rules' paths and confines nothing); it returns before
+//     Finish starts, which enforces that ruleset only when made for the
+//     same files, and closes it otherwise. Every later
 //     thread inherits all four layers (they are per-thread kernel state
 //     copied at clone, or synced by the kernel: setresuid/setgroups by the
 //     Go runtime's AllThreadsSyscall, capabilities and prctls through psx
@@ -32,6 +36,12 @@
 //     Only the bounding and ambient sets and no_new_privs come before
 //     set-up ends (Begin), since they matter to nothing but a later
 //     execve.
+//   - A thread the kernel adds to kshim's thread group is no Go thread,
+//     so the identity's all-threads calls miss it: KVM's NX huge page
+//     recovery worker, made at a VM's first KVM_RUN, keeps the identity
+//     of the thread that ran it (seen as uid 0 with every capability when
+//     the probe ran before Finish). So no vCPU runs before Finish
+//     (vmm/launch.go probes after it).
 //   - The order is forced: capabilities can be dropped only while kshim
 //     still has CAP_SETPCAP/CAP_SETUID (before the uid changes), and the
 //     seccomp filter comes last because it refuses the calls the other
@@ -44,6 +54,7 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -120,6 +131,16 @@ func DefaultUser() *Identity {
 type Pending struct {
 	keep uint64
 	err  error // Begin's
+	// ll is Landlock's ruleset as Prepare built it for the Config in
+	// ll.c (nil: not prepared); Finish takes it.
+	ll *preparedRuleset
+}
+
+type preparedRuleset struct {
+	c     Config
+	fd    int
+	flags uint32
+	err   error
 }
 
 // Begin confines the calling process for c with the part that may come
@@ -147,10 +168,44 @@ func Begin(c Config) *Pending {
 // once.
 func Apply(c Config) (*Report, error) { return Begin(c).Finish(c) }
 
+// Prepare builds Landlock's ruleset for c ahead of Finish, on any
+// goroutine, so that its path opens (~0.2 ms) overlap other set-up: it
+// confines nothing yet. It must return before Finish is called (launch
+// joins it first), and may run only while kshim still has its start-up
+// identity, as Finish's own build does. Finish uses it when its Config
+// names the same files (Root, Writable, Mounts, Exe), else builds anew.
+func (p *Pending) Prepare(c Config) {
+	if cgoEnabled || p.err != nil {
+		return
+	}
+	// Things the Go runtime and logrus would otherwise open lazily,
+	// after Landlock: the local time zone (logrus stamps each line).
+	_ = time.Now().Local().String()
+	r := &preparedRuleset{c: c}
+	r.fd, r.flags, r.err = landlockRuleset(landlockRules(c))
+	p.ll = r
+}
+
+// sameFiles says whether a and b make the same Landlock rules.
+func sameFiles(a, b Config) bool {
+	return a.Root == b.Root && a.Writable == b.Writable && a.Exe == b.Exe && slices.Equal(a.Mounts, b.Mounts)
+}
+
 // Finish confines the calling process, after Begin, with the rest of the
 // layers for the rest of its life. c is Begin's Config with the
 // set-up's results (Root, Mounts, Exe) filled in.
 func (p *Pending) Finish(c Config) (*Report, error) {
+	pre := p.ll
+	p.ll = nil
+	if pre != nil && pre.err == nil && !sameFiles(pre.c, c) {
+		if pre.fd >= 0 {
+			unix.Close(pre.fd)
+		}
+		pre = nil // built anew below, for c
+	}
+	if pre != nil && pre.err != nil {
+		pre = nil // built anew below: its error, or a ruleset after all
+	}
 	if cgoEnabled {
 		// The layers are made and tested for the Go runtime's own
 		// threads and all-threads calls; glibc's threads need calls
@@ -162,15 +217,23 @@ func (p *Pending) Finish(c Config) (*Report, error) {
 		return nil, fmt.Errorf("sandbox: %w", p.err)
 	}
 	if k := keptCaps(c.User, c.FileCaps); k != p.keep {
+		if pre != nil && pre.fd >= 0 {
+			unix.Close(pre.fd)
+		}
 		return nil, fmt.Errorf("sandbox: Finish for another identity than Begin's (capabilities %#x, begun with %#x)", k, p.keep)
 	}
-	// Things the Go runtime and logrus would otherwise open lazily, after
-	// Landlock: the local time zone (logrus stamps each line).
-	_ = time.Now().Local().String()
-
-	llfd, llflags, err := landlockRuleset(landlockRules(c))
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: landlock: %w", err)
+	var llfd int
+	var llflags uint32
+	if pre != nil {
+		llfd, llflags = pre.fd, pre.flags
+	} else {
+		// Things the Go runtime and logrus would otherwise open lazily,
+		// after Landlock: the local time zone (logrus stamps each line).
+		_ = time.Now().Local().String()
+		var err error
+		if llfd, llflags, err = landlockRuleset(landlockRules(c)); err != nil {
+			return nil, fmt.Errorf("sandbox: landlock: %w", err)
+		}
 	}
 	rep := &Report{}
 	if err := switchIdentity(c.User, c.Groups, p.keep, rep); err != nil {

@@ -70,6 +70,8 @@ func TestMain(m *testing.M) {
 		beginChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"))
 	case "begin-churn":
 		beginChurnChild()
+	case "prepare":
+		prepareChild(os.Getenv("KSHIM_SANDBOX_TEST_DIR"), os.Getenv("KSHIM_SANDBOX_TEST_PREPARE"))
 	}
 	os.Exit(0)
 }
@@ -688,5 +690,95 @@ func TestBeginThreadsMadeMeanwhile(t *testing.T) {
 		if threads < 8 {
 			t.Errorf("round %d: %d status lines (%s threads made during Begin)", round, threads, res["made"])
 		}
+	}
+}
+
+// openFDs counts the process's open fds (by fcntl: /proc/self/fd is out
+// of Landlock's reach once it is in force).
+func openFDs() int {
+	n := 0
+	for fd := 0; fd < 1024; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// prepareChild runs Begin, Prepare on another goroutine for the root
+// named by prepared ("root": DIR/root, as Finish then; "dir": DIR, which
+// also holds secret.txt), then Finish for DIR/root, and reports what the
+// confined process can open and whether an fd was left behind.
+func prepareChild(dir, prepared string) {
+	c := Config{Root: filepath.Join(dir, "root"), User: &Nobody}
+	p := Begin(c)
+	report("begin", p.err)
+	pc := c
+	if prepared == "dir" {
+		pc.Root = dir
+	}
+	fds := openFDs()
+	done := make(chan struct{})
+	go func() {
+		p.Prepare(pc)
+		close(done)
+	}()
+	<-done
+	fmt.Println("prepared", p.ll != nil && p.ll.err == nil && (LandlockABI() == 0 || p.ll.fd >= 0))
+	rep, err := p.Finish(c)
+	report("finish", err)
+	if err != nil {
+		return
+	}
+	fmt.Println("landlock", rep.LandlockABI)
+	fmt.Println("fds-left", openFDs()-fds)
+	f, err := os.Open(filepath.Join(dir, "root", "in.txt"))
+	if err == nil {
+		f.Close()
+	}
+	report("allowed:root-file", err)
+	_, err = os.Open(filepath.Join(dir, "secret.txt"))
+	report("outside-file", err)
+}
+
+// TestPrepare: Landlock's ruleset built ahead by Prepare (on another
+// goroutine, as launch does it while the probe runs) is the one Finish
+// enforces when it names the same files, and is dropped (closed) for a
+// ruleset of Finish's own when it does not: a ruleset prepared for a
+// wider root must never be what confines kshim.
+func TestPrepare(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (to cut the bounding set and switch identity)")
+	}
+	if cgoEnabled {
+		t.Skip("Begin and Finish refuse cgo builds (TestApply checks)")
+	}
+	if LandlockABI() == 0 {
+		t.Skip("no Landlock on this kernel")
+	}
+	dir, bin := applyTree(t)
+	for _, prepared := range []string{"root", "dir"} {
+		t.Run(prepared, func(t *testing.T) {
+			cmd := exec.Command(bin, "-test.run=^$")
+			cmd.Env = append(os.Environ(), sandboxChild+"=prepare", "KSHIM_SANDBOX_TEST_DIR="+dir, "KSHIM_SANDBOX_TEST_PREPARE="+prepared)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("child: %v\n%s", err, out)
+			}
+			for _, w := range []string{"begin ok", "prepared true", "finish ok", fmt.Sprintf("landlock %d", LandlockABI()),
+				"fds-left 0", "allowed:root-file ok", "outside-file EACCES"} {
+				if !strings.Contains(string(out), w+"\n") {
+					t.Errorf("want %q in:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// TestGeneratedAllowedCalls: the count the report gives (generated with
+// the filter, so that no start works it out) is the allowlist's.
+func TestGeneratedAllowedCalls(t *testing.T) {
+	if n := AllowedCalls(); filterAllowedCalls != n {
+		t.Errorf("filter_gen.go says %d syscalls allowed, the allowlist has %d: run `go generate ./sandbox`", filterAllowedCalls, n)
 	}
 }

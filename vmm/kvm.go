@@ -11,7 +11,9 @@
 //
 // Invariants: a CPU is used by one goroutine, locked to its OS thread (KVM
 // requires vCPU ioctls from the thread that runs it for good performance and
-// signal delivery).
+// signal delivery). The supported CPUID table is read by a goroutine Open
+// starts; it is read only through Hypervisor.supported, which waits for
+// it, and Close waits for it before closing /dev/kvm.
 package vmm
 
 import (
@@ -63,11 +65,17 @@ type Hypervisor struct {
 	fd       uintptr
 	runSize  int
 	syncRegs bool
-	cpuid    *kvm.CPUID
-	// cpuidRaw is cpuid as struct kvm_cpuid2, encoded once: gokvm's
+	// cpuid is KVM_GET_SUPPORTED_CPUID's table, read by a goroutine Open
+	// starts (on PVM each leaf is a CPUID trap to the outer hypervisor:
+	// ~0.4 ms, which then overlaps the VM's and its memory's creation);
+	// cpuidRaw is the same as struct kvm_cpuid2, encoded once: gokvm's
 	// SetCPUID2 encodes it (with reflection) at every call, ~60 µs of
-	// each new vCPU.
-	cpuidRaw []byte
+	// each new vCPU. Read them only through supported, which waits for
+	// cpuidDone (closed once both, or cpuidErr, are set).
+	cpuid     *kvm.CPUID
+	cpuidRaw  []byte
+	cpuidErr  error
+	cpuidDone chan struct{}
 }
 
 // Open opens /dev/kvm and checks the API.
@@ -96,21 +104,39 @@ func Open() (*Hypervisor, error) {
 	if v, err := kvm.CheckExtension(h.fd, capSyncRegs); err == nil && v&(syncRegs|syncSregs) == syncRegs|syncSregs {
 		h.syncRegs = true
 	}
-	cpuid := &kvm.CPUID{Nent: 256, Entries: make([]kvm.CPUIDEntry2, 256)}
-	if err := kvm.GetSupportedCPUID(h.fd, cpuid); err != nil {
-		h.Close()
-		return nil, fmt.Errorf("%w: KVM_GET_SUPPORTED_CPUID: %v", ErrNoKVM, err)
-	}
-	h.cpuid = cpuid
-	if h.cpuidRaw, err = cpuid.Bytes(); err != nil {
-		h.Close()
-		return nil, fmt.Errorf("%w: encoding the CPUID table: %v", ErrNoKVM, err)
-	}
+	h.cpuidDone = make(chan struct{})
+	go func() {
+		defer close(h.cpuidDone)
+		cpuid := &kvm.CPUID{Nent: 256, Entries: make([]kvm.CPUIDEntry2, 256)}
+		if err := retryEINTR(func() error { return kvm.GetSupportedCPUID(h.fd, cpuid) }); err != nil {
+			h.cpuidErr = fmt.Errorf("%w: KVM_GET_SUPPORTED_CPUID: %v", ErrNoKVM, err)
+			return
+		}
+		raw, err := cpuid.Bytes()
+		if err != nil {
+			h.cpuidErr = fmt.Errorf("%w: encoding the CPUID table: %v", ErrNoKVM, err)
+			return
+		}
+		h.cpuid, h.cpuidRaw = cpuid, raw
+	}()
 	return h, nil
 }
 
-// Close closes /dev/kvm.
-func (h *Hypervisor) Close() error { return unix.Close(int(h.fd)) }
+// supported returns the supported CPUID table (and its kvm_cpuid2
+// encoding), waiting for Open's goroutine to have read it.
+func (h *Hypervisor) supported() (*kvm.CPUID, []byte, error) {
+	<-h.cpuidDone
+	return h.cpuid, h.cpuidRaw, h.cpuidErr
+}
+
+// Close closes /dev/kvm, once Open's goroutine is done with it (the fd
+// number must not be reused under its ioctl).
+func (h *Hypervisor) Close() error {
+	if h.cpuidDone != nil {
+		<-h.cpuidDone
+	}
+	return unix.Close(int(h.fd))
+}
 
 // VM is one KVM virtual machine.
 type VM struct {
@@ -194,7 +220,12 @@ func (vm *VM) NewCPU(id int) (*CPU, error) {
 	} else {
 		c.regs = &c.local
 	}
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, fd, ioctlSetCPUID2, uintptr(unsafe.Pointer(&vm.h.cpuidRaw[0]))); e != 0 {
+	_, raw, err := vm.h.supported()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, fd, ioctlSetCPUID2, uintptr(unsafe.Pointer(&raw[0]))); e != 0 {
 		c.Close()
 		return nil, fmt.Errorf("KVM_SET_CPUID2: %w", e)
 	}
@@ -378,7 +409,11 @@ func (c *CPU) Describe() string {
 
 // hwcap returns AT_HWCAP for x86-64: CPUID.1:EDX as the guest sees it.
 func (h *Hypervisor) hwcap() uint64 {
-	for _, e := range h.cpuid.Entries[:h.cpuid.Nent] {
+	cpuid, _, err := h.supported()
+	if err != nil {
+		return 0
+	}
+	for _, e := range cpuid.Entries[:cpuid.Nent] {
 		if e.Function == 1 {
 			return uint64(e.Edx)
 		}

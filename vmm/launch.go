@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -162,6 +163,67 @@ func Launch(c Config) (*Result, error) {
 	return res, err
 }
 
+// filesSetting is the first process being made on its own goroutine
+// (setFiles): its files set, and Landlock's ruleset prepared for them.
+type filesSetting struct {
+	done  chan struct{}
+	p     *kernel.Process
+	err   error
+	taken bool
+}
+
+// setFiles starts making the first process with files. It gets its
+// memory and vCPU state (MM, Arch; NewProcessFiles only stores them)
+// once wait has returned it.
+func setFiles(c Config, exe string, files fs.Files, confine *sandbox.Pending) *filesSetting {
+	s := &filesSetting{done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		s.p, s.err = kernel.NewProcessFiles(nil, nil, exe, c.Log, proc.FS{}, files)
+		if s.err == nil && confine != nil {
+			// It opens the paths the rules name; it confines nothing
+			// until Finish, which comes after wait.
+			confine.Prepare(sandboxConfig(c, exe, s.p))
+		}
+	}()
+	return s
+}
+
+// wait returns the process (closed, with the error, when setting its
+// files failed); it is the caller's from then on.
+func (s *filesSetting) wait() (*kernel.Process, error) {
+	<-s.done
+	s.taken = true
+	if s.err != nil {
+		s.p.Close()
+		return nil, s.err
+	}
+	return s.p, nil
+}
+
+// drop waits for the goroutine and closes the process unless wait has
+// handed it over.
+func (s *filesSetting) drop() {
+	if s.taken {
+		return
+	}
+	<-s.done
+	s.taken = true
+	s.p.Close()
+}
+
+// sandboxConfig is c.Sandbox with the set-up's results filled in: the
+// root, the program, the first process's mounts.
+func sandboxConfig(c Config, exe string, p *kernel.Process) sandbox.Config {
+	sc := *c.Sandbox
+	sc.Root, sc.Writable, sc.Exe = c.Root, c.Writable, exe
+	sc.Mounts = slices.Clone(sc.Mounts) // each call its own
+	for _, r := range p.MountRules() {
+		sc.Mounts = append(sc.Mounts, sandbox.MountRule{Path: r.Path, Writable: r.Writable, Dir: r.Dir})
+	}
+	return sc
+}
+
 func launch(c Config) (*Result, error) {
 	f, img, err := openProgram(c.Path)
 	if err != nil {
@@ -190,8 +252,40 @@ func launch(c Config) (*Result, error) {
 		}
 	}
 
-	m, err := NewMachine(max(c.MemSize, c.MemReserve))
+	// The process: its root is where the program's interpreter is
+	// looked up. Its files (the root, mounts, devpts, /dev/shm: host
+	// calls on kshim's own files; ~0.5 ms) are set on a goroutine of
+	// their own from the moment the guest memory exists (a tmpfs's
+	// default size is half of it), while this one makes the VM, the
+	// first vCPU and the address space, and so is Landlock's ruleset,
+	// which names them. Not beside the probe, which must wait for Finish
+	// (below). Should the machine fail after, the goroutine only reads
+	// the closed memory's size.
+	var fset *filesSetting
+	m, err := newMachine(max(c.MemSize, c.MemReserve), func(mem *ept.Memory) error {
+		if c.MemReserve > c.MemSize {
+			if err := mem.SetLimit(c.MemSize); err != nil {
+				return fmt.Errorf("guest memory size %d too small: %w", c.MemSize, err)
+			}
+		}
+		files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: mem, OwnerUID: -1, OwnerGID: -1,
+			MaskedPaths: c.MaskedPaths, ReadonlyPaths: c.ReadonlyPaths, MakeParents: c.MakeMountParents}
+		if c.Sandbox != nil && c.Sandbox.User != nil {
+			// A tmpfs belongs to the guest's identity, as a container's to its root.
+			files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID
+		}
+		fset = setFiles(c, exe, files, confine)
+		return nil
+	})
 	if err != nil {
+		if fset != nil {
+			fset.drop()
+		}
+		if c.MemReserve > c.MemSize && errors.Is(err, ept.ErrNoMemory) {
+			// The limit, set before the machine took its own pages,
+			// leaves it none.
+			return nil, fmt.Errorf("guest memory size %d too small: %w", c.MemSize, err)
+		}
 		return nil, err
 	}
 	c.Stats.Mark(PhaseMachineMade)
@@ -200,18 +294,13 @@ func launch(c Config) (*Result, error) {
 		maxTasks = fs.DefaultMaxTasks
 	}
 	m.SetMaxVCPUs(maxTasks) // spare vCPUs (spare.go) within the task limit
-	if c.MemReserve > c.MemSize {
-		if err := m.Mem.SetLimit(c.MemSize); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("guest memory size %d too small: %w", c.MemSize, err)
-		}
-	}
 	closeMachine := true
 	defer func() {
 		if closeMachine {
 			m.Close()
 		}
 	}()
+	defer fset.drop() // an error return before the join below
 	c0, err := m.NewVCPU()
 	if err != nil {
 		return nil, err
@@ -230,24 +319,15 @@ func launch(c Config) (*Result, error) {
 	}
 	m.setupVDSO(c0)
 	c.Stats.Mark(PhaseVCPUMade)
-	// The process first: its root is where the program's interpreter
-	// is looked up.
-	files := fs.Files{Root: c.Root, Writable: c.Writable, Mounts: c.Mounts, Mem: m.Mem, OwnerUID: -1, OwnerGID: -1,
-		MaskedPaths: c.MaskedPaths, ReadonlyPaths: c.ReadonlyPaths, MakeParents: c.MakeMountParents}
-	if c.Sandbox != nil && c.Sandbox.User != nil {
-		// A tmpfs belongs to the guest's identity, as a container's to its root.
-		files.OwnerUID, files.OwnerGID = c.Sandbox.User.UID, c.Sandbox.User.GID
-	}
-	p, err := kernel.NewProcessFiles(mm, c0.Arch(), exe, c.Log, proc.FS{}, files)
-	p.PhysMem = m.Mem
+	p, err := fset.wait()
 	if err != nil {
-		p.Close()
 		var errno unix.Errno
 		if errors.As(err, &errno) {
 			return nil, fmt.Errorf("--root %s: %v", c.Root, describeErrno(err))
 		}
 		return nil, err
 	}
+	p.MM, p.Arch, p.PhysMem = mm, c0.Arch(), m.Mem
 	c.Stats.Mark(PhaseFilesSet)
 	sb := fs.NewSandbox(fs.Limits{MaxTasks: c.MaxTasks, MaxFDs: c.MaxFDs, Mem: m.Mem})
 	if c.Hostname != "" {
@@ -269,13 +349,8 @@ func launch(c Config) (*Result, error) {
 	// here on kshim runs confined, before it loads the guest's image, so
 	// the image's AT_UID/AT_GID are the identity the guest will see.
 	if c.Sandbox != nil {
-		sc := *c.Sandbox
-		sc.Root, sc.Writable, sc.Exe = c.Root, c.Writable, exe
-		for _, r := range p.MountRules() {
-			sc.Mounts = append(sc.Mounts, sandbox.MountRule{Path: r.Path, Writable: r.Writable, Dir: r.Dir})
-		}
 		t0 := time.Now()
-		rep, err := confine.Finish(sc)
+		rep, err := confine.Finish(sandboxConfig(c, exe, p))
 		if err != nil {
 			p.Close()
 			return nil, err
@@ -284,7 +359,9 @@ func launch(c Config) (*Result, error) {
 		c.Stats.Mark(PhaseSandboxFinished)
 	}
 	// Probe before loading: its exit is the policy's first measure of an
-	// exit's cost, which decides how much the loader maps ahead.
+	// exit's cost, which decides how much the loader maps ahead. After
+	// Finish: the first KVM_RUN starts KVM's worker thread in kshim with
+	// this thread's identity (sandbox's invariants).
 	if err := c0.ensureProbed(pt); err != nil {
 		p.Close()
 		return nil, err

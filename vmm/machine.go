@@ -180,26 +180,38 @@ type VCPU struct {
 }
 
 // NewMachine creates a VM with memSize bytes of guest-physical memory.
-func NewMachine(memSize uint64) (*Machine, error) {
+func NewMachine(memSize uint64) (*Machine, error) { return newMachine(memSize, nil) }
+
+// newMachine is NewMachine, calling memReady (when not nil) with the
+// guest memory as soon as it exists, before the VM is made: launch then
+// starts the first process's files, which need the memory only for its
+// size (a tmpfs's default). When newMachine fails after memReady, the
+// memory given to it is closed.
+func newMachine(memSize uint64, memReady func(*ept.Memory) error) (*Machine, error) {
 	h, err := Open()
 	if err != nil {
 		return nil, err
 	}
 	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning()}
 	m.spare.done = sync.NewCond(&m.mu)
-	if err := m.init(memSize); err != nil {
+	if err := m.init(memSize, memReady); err != nil {
 		m.Close()
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Machine) init(memSize uint64) error {
+func (m *Machine) init(memSize uint64, memReady func(*ept.Memory) error) error {
 	var err error
-	if m.vm, err = m.h.NewVM(); err != nil {
+	if m.Mem, err = ept.NewMemory(memSize); err != nil {
 		return err
 	}
-	if m.Mem, err = ept.NewMemory(memSize); err != nil {
+	if memReady != nil {
+		if err := memReady(m.Mem); err != nil {
+			return err
+		}
+	}
+	if m.vm, err = m.h.NewVM(); err != nil {
 		return err
 	}
 	// RAM is registered piece by piece as it is used (ept/memory.go).

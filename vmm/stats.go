@@ -130,7 +130,7 @@ const (
 	PhaseSandboxBegun    = "sandbox_begun"    // sandbox.Begin: bounding and ambient sets, no_new_privs
 	PhaseMachineMade     = "machine_made"     // the VM, its memory and shared shim pages
 	PhaseVCPUMade        = "vcpu_made"        // the first vCPU, its kernel half, the address space, the vDSO
-	PhaseFilesSet        = "files_set"        // the first process, its root, mounts, devpts, /dev/shm
+	PhaseFilesSet        = "files_set"        // the first process, its root, mounts, devpts, /dev/shm (made beside vcpu_made: the wait for it)
 	PhaseNetworkReady    = "network_ready"    // the guest's network namespace
 	PhaseSandboxFinished = "sandbox_finished" // identity, Landlock, seccomp
 	PhaseProbed          = "probed"           // the platform probe (syscall path, page-table protocol)

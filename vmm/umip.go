@@ -25,7 +25,11 @@ const (
 // hasUMIP reports whether the supported CPUID offers UMIP (leaf 7, ECX
 // bit 2).
 func (h *Hypervisor) hasUMIP() bool {
-	for _, e := range h.cpuid.Entries[:h.cpuid.Nent] {
+	cpuid, _, err := h.supported()
+	if err != nil {
+		return false
+	}
+	for _, e := range cpuid.Entries[:cpuid.Nent] {
 		if e.Function == 7 && e.Index == 0 {
 			return e.Ecx&(1<<2) != 0
 		}

@@ -15,6 +15,7 @@ import (
 	"log"
 	"os"
 
+	"kshim/sandbox"
 	"kshim/sandbox/policy"
 )
 
@@ -64,7 +65,9 @@ func main() {
 	}
 	fmt.Fprint(&buf, "}\n\n")
 	fmt.Fprint(&buf, "// filterPidAt are the instructions that compare with kshim's pid.\n")
-	fmt.Fprintf(&buf, "var filterPidAt = %#v\n", at)
+	fmt.Fprintf(&buf, "var filterPidAt = %#v\n\n", at)
+	fmt.Fprint(&buf, "// filterAllowedCalls is AllowedCalls() for this program (the report's\n// count, not worked out at every start).\n")
+	fmt.Fprintf(&buf, "const filterAllowedCalls = %d\n", sandbox.AllowedCalls())
 	src, err := format.Source(buf.Bytes())
 	if err != nil {
 		log.Fatal(err)

@@ -141,6 +141,7 @@ func NetworkOf(p *kernel.Process) *Network {
 // the thread (in the new namespace, chrooted) ends with the goroutine.
 func (n *Network) worker() {
 	runtime.LockOSThread()
+	optmemMax() // in the host's namespace, before the sandbox
 	errc := n.errc
 	flags := unix.CLONE_FS
 	if n.mode != NetHost && n.mode != NetJoined {

@@ -16,6 +16,7 @@
 package net
 
 import (
+	"sync"
 	"time"
 	"unsafe"
 
@@ -294,7 +295,12 @@ func CloseAll(fds []int) {
 	}
 }
 
-var optmemMax = func() int {
+// optmemMax is the host's net.core.optmem_max (Linux's limit on a
+// message's control data), read once: by the network's worker as kshim
+// starts (PrepareNetwork: before the sandbox, beside the machine's
+// set-up, instead of in every kshim command's package init), else at
+// first use.
+var optmemMax = sync.OnceValue(func() int {
 	b, err := readHostFile("/proc/sys/net/core/optmem_max")
 	if err != nil {
 		return optmemMaxFallback
@@ -307,7 +313,7 @@ var optmemMax = func() int {
 		v = 10*v + int(c-'0')
 	}
 	return max(v, 1)
-}()
+})
 
 func cmsgAlign(n int) int { return (n + 7) &^ 7 }
 
@@ -320,7 +326,7 @@ func ControlIn(p *kernel.Process, addr, n uint64) ([]byte, []int, error) {
 	if n == 0 {
 		return nil, nil, nil
 	}
-	if n > 1<<31-1 || n > uint64(optmemMax) {
+	if n > 1<<31-1 || n > uint64(optmemMax()) {
 		return nil, nil, unix.ENOBUFS
 	}
 	b := make([]byte, n)

@@ -649,6 +649,12 @@ func beginChurnChild() {
 				return
 			default:
 			}
+			if n == maxChurn {
+				// A slow Begin (a loaded host) would otherwise reach the
+				// Go runtime's 10000-thread limit, which ends the child.
+				<-stop
+				return
+			}
 			holdThread(block)
 			n++
 		}
@@ -661,6 +667,9 @@ func beginChurnChild() {
 	threadStatus(openStatus(), "begun", "CapBnd", "NoNewPrivs")
 	close(block)
 }
+
+// maxChurn bounds the threads beginChurnChild holds.
+const maxChurn = 3000
 
 // TestBeginThreadsMadeMeanwhile: threads made while Begin cuts the
 // others (cloned from threads cut or not yet) all end up cut.

@@ -25,6 +25,10 @@ type MmapArgs struct {
 	// EPERM, and mprotect adding it later EACCES (Linux clears
 	// VM_MAYEXEC).
 	NoExec bool
+	// ReadOnly: the mapping may never be made writable (a SysV segment
+	// attached SHM_RDONLY: Linux opens its file read-only), so
+	// mprotect adding PROT_WRITE is EACCES.
+	ReadOnly bool
 }
 
 // knownMapFlags are the flags MAP_SHARED_VALIDATE accepts (Linux's
@@ -142,6 +146,9 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		}
 		if a.NoExec {
 			flags |= NoExec
+		}
+		if a.ReadOnly {
+			flags |= NoWrite
 		}
 	}
 	if a.Flags&unix.MAP_GROWSDOWN != 0 {

@@ -139,6 +139,9 @@ var programs = []prog{
 	// The drops while other processes' threads run and check their memory, fork from
 	// threaded processes, vfork+exec, MAP_SHARED anonymous and /dev/shm pages.
 	{bin: "mm_reclaim_mt", args: []string{"80", "3"}, kshimArgs: []string{"--mem", "12M"}},
+	// System V shared memory (syscalls/ipc): keys, permissions, attachments
+	// shared with a fork child, deferred destroy, exec and exit detaching.
+	{bin: "sysv_shm"},
 
 	// Processes and threads.
 	{bin: "proc_fork"},

@@ -20,6 +20,11 @@ func init() {
 	table = map[uint64]handler{
 		unix.SYS_CAPGET: sysCapget, // caps.go
 		unix.SYS_CAPSET: sysCapset, // caps.go
+		// System V IPC (sysvipc.go).
+		unix.SYS_SHMGET: sysShmget,
+		unix.SYS_SHMAT:  sysShmat,
+		unix.SYS_SHMDT:  sysShmdt,
+		unix.SYS_SHMCTL: sysShmctl,
 		// signalfd.go
 		unix.SYS_SIGNALFD4: sysSignalfd4,
 		unix.SYS_SIGNALFD:  sysSignalfd,

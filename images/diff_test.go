@@ -142,6 +142,9 @@ var programs = []prog{
 	// System V shared memory (syscalls/ipc): keys, permissions, attachments
 	// shared with a fork child, deferred destroy, exec and exit detaching.
 	{bin: "sysv_shm"},
+	// System V semaphores: waiters in other processes woken by semop,
+	// IPC_RMID (EIDRM) and signals (EINTR), SEM_UNDO at exit.
+	{bin: "sysv_sem"},
 
 	// Processes and threads.
 	{bin: "proc_fork"},

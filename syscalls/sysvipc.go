@@ -25,3 +25,19 @@ func sysShmdt(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 func sysShmctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return ipcNS(p).Shmctl(p, int32(a[0]), int32(a[1]), a[2])
 }
+
+func sysSemget(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return ipcNS(p).Semget(p, int32(a[0]), int32(a[1]), int32(a[2]))
+}
+
+func sysSemop(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return 0, ipcNS(p).Semtimedop(p, int32(a[0]), a[1], uint32(a[2]), 0)
+}
+
+func sysSemtimedop(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return 0, ipcNS(p).Semtimedop(p, int32(a[0]), a[1], uint32(a[2]), a[3])
+}
+
+func sysSemctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return ipcNS(p).Semctl(p, int32(a[0]), int32(a[1]), int32(a[2]), a[3])
+}

@@ -21,10 +21,14 @@ func init() {
 		unix.SYS_CAPGET: sysCapget, // caps.go
 		unix.SYS_CAPSET: sysCapset, // caps.go
 		// System V IPC (sysvipc.go).
-		unix.SYS_SHMGET: sysShmget,
-		unix.SYS_SHMAT:  sysShmat,
-		unix.SYS_SHMDT:  sysShmdt,
-		unix.SYS_SHMCTL: sysShmctl,
+		unix.SYS_SHMGET:     sysShmget,
+		unix.SYS_SHMAT:      sysShmat,
+		unix.SYS_SHMDT:      sysShmdt,
+		unix.SYS_SHMCTL:     sysShmctl,
+		unix.SYS_SEMGET:     sysSemget,
+		unix.SYS_SEMOP:      sysSemop,
+		unix.SYS_SEMTIMEDOP: sysSemtimedop,
+		unix.SYS_SEMCTL:     sysSemctl,
 		// signalfd.go
 		unix.SYS_SIGNALFD4: sysSignalfd4,
 		unix.SYS_SIGNALFD:  sysSignalfd,

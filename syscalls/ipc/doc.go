@@ -1,5 +1,6 @@
 // Package ipc is the guest's System V IPC namespace (Linux's ipc/): shared
-// memory segments (shm.go), with one namespace per kshim VM that every
+// memory segments (shm.go) and semaphore sets (sem.go, whose head has
+// their own invariants), with one namespace per kshim VM that every
 // guest process shares, as processes in one Linux IPC namespace do.
 //
 // A segment's memory is a host memfd of its size, which every attachment
@@ -29,7 +30,8 @@
 //   - Every guest-supplied id, key, size, flag and address is checked
 //     as Linux does, with its errno; nothing here panics on guest input.
 //
-// Lock order: NS.mu before guestmm.MM's lock (shmat maps under NS.mu)
+// Lock order: NS.mu before guestmm.MM's lock (shmat maps under NS.mu;
+// semop and semctl copy guest memory only before taking NS.mu or under it)
 // and before kernel.Kernel.Mu (the attach count lists the address spaces
 // under it, then visits them after releasing it). Nothing takes NS.mu
 // with an MM's lock or Kernel.Mu held.

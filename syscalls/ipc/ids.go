@@ -177,12 +177,13 @@ type NS struct {
 	mu  sync.Mutex
 	k   *kernel.Kernel
 	shm shmState
+	sem semState
 }
 
 var (
 	nsMu sync.Mutex
 	// orphanNS serves processes outside a process table (unit tests).
-	orphanNS = func() *NS { ns := &NS{}; ns.shm.init(); return ns }()
+	orphanNS = func() *NS { ns := &NS{}; ns.shm.init(); ns.sem.init(); return ns }()
 )
 
 // Of returns k's namespace, made at first use.
@@ -197,6 +198,7 @@ func Of(k *kernel.Kernel) *NS {
 	}
 	ns := &NS{k: k}
 	ns.shm.init()
+	ns.sem.init()
 	k.IPC = ns
 	return ns
 }

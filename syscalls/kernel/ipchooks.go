@@ -4,7 +4,13 @@
 // open and close hooks update a segment's times and last pid.
 package kernel
 
-import "kshim/guestmm"
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"kshim/guestmm"
+)
 
 // MMHook, when set (by syscalls/ipc at init), is called with an address
 // space fork has just made (made true, pid the parent's) or one whose last
@@ -30,5 +36,34 @@ func (k *Kernel) EachMM(f func(mm *guestmm.MM)) {
 		}
 		seen[t.MM] = true
 		f(t.MM)
+	}
+}
+
+// ExitHook, when set (by syscalls/ipc at init), is called with the pid of
+// a process whose last thread has ended, with no lock of this package
+// held: its SEM_UNDO adjustments are applied then, as Linux's exit_sem.
+var ExitHook func(k *Kernel, pid int)
+
+// WaitWoken blocks until woken is closed (nil), deadline passes (none
+// when zero: ETIMEDOUT) or a signal interrupts p (EINTR); the caller
+// checks under its own lock whether it was woken meanwhile.
+func (p *Process) WaitWoken(woken <-chan struct{}, deadline time.Time) error {
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		if p.Interrupted() {
+			return unix.EINTR
+		}
+		select {
+		case <-woken:
+			return nil
+		case <-timeout:
+			return unix.ETIMEDOUT
+		case <-p.intr():
+		}
 	}
 }

@@ -546,6 +546,9 @@ func (p *Process) exit() {
 		l.leader.Proc.task = p.Proc.task
 		p = l.leader
 	}
+	if ExitHook != nil {
+		ExitHook(p.Proc.K, p.Pid) // ipchooks.go
+	}
 	k := p.Proc.K
 	leave := false
 	if k != nil {

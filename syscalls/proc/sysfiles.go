@@ -108,13 +108,19 @@ func procVmstat(p *kernel.Process) ([]byte, error) {
 func procSysvipcDir() *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc/sysvipc", Mode: procDirMode,
-		Names: func(fs.FileOwner) []string { return []string{"shm"} },
+		Names: func(fs.FileOwner) []string { return []string{"sem", "shm"} },
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
-			if name != "shm" {
+			var gen func(*ipc.NS) []byte
+			switch name {
+			case "shm":
+				gen = (*ipc.NS).ProcShm
+			case "sem":
+				gen = (*ipc.NS).ProcSem
+			default:
 				return nil
 			}
-			return &fs.ProcNode{Path: "/proc/sysvipc/shm", Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) {
-				return ipc.Of(o.(*kernel.Process).Proc.K).ProcShm(), nil
+			return &fs.ProcNode{Path: "/proc/sysvipc/" + name, Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) {
+				return gen(ipc.Of(o.(*kernel.Process).Proc.K)), nil
 			}}
 		},
 	}

@@ -145,6 +145,9 @@ var programs = []prog{
 	// System V semaphores: waiters in other processes woken by semop,
 	// IPC_RMID (EIDRM) and signals (EINTR), SEM_UNDO at exit.
 	{bin: "sysv_sem"},
+	// System V message queues: by type, a full queue, waiters woken by a
+	// send, a receive, IPC_RMID (EIDRM) and a signal (EINTR).
+	{bin: "sysv_msg"},
 
 	// Processes and threads.
 	{bin: "proc_fork"},

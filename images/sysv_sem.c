@@ -231,8 +231,9 @@ int main(void)
 		_exit(0);
 	}
 	printf("GETNCNT reaches 1: %d\n", wait_count(id, 0, GETNCNT, 1));
-	rc("IPC_RMID", semctl(id, 0, IPC_RMID));
+	r = semctl(id, 0, IPC_RMID); /* printed after the child's line */
 	waitpid(c, NULL, 0);
+	rc("IPC_RMID", r);
 	rc("GETVAL removed", semctl(id, 0, GETVAL));
 	rc("semop removed", op(id, 0, 1, 0));
 

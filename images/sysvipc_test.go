@@ -60,7 +60,8 @@ func TestSysVIpcmk(t *testing.T) {
 	}
 	script := "ipcmk -M 4096 && ipcmk -M 100 -p 0640 && ipcs -m && ipcs -m -u && ipcs -m -l && " +
 		"ipcrm -m 0 && ipcs -m && ipcs -m -i 1 | grep -v _time && " +
-		"ipcmk -S 3 -p 0660 && ipcs -s && ipcs -s -u && ipcs -s -l && ipcs -s -i 0 | grep -v time && ipcrm -s 0 && ipcs -s"
+		"ipcmk -S 3 -p 0660 && ipcs -s && ipcs -s -u && ipcs -s -l && ipcs -s -i 0 | grep -v time && ipcrm -s 0 && ipcs -s && " +
+		"ipcmk -Q -p 0620 && ipcs -q && ipcs -q -u && ipcs -q -l && ipcs -q -i 0 | grep -v time && ipcrm -q 0 && ipcs"
 	native := ipcPids.ReplaceAllString(ipcKeys.ReplaceAllString(runNativeIPC(t, script), "KEY "), "cpid=PID")
 	got := ipcPids.ReplaceAllString(ipcKeys.ReplaceAllString(runKshimIPC(t, kshim, script), "KEY "), "cpid=PID")
 	if got != native {

@@ -10,7 +10,7 @@
 //	net          sockets, the guest's network namespace, peer credentials
 //	proc         kshim's own /proc, generated from the process table
 //	ipc          System V IPC: the guest's IPC namespace (shared memory,
-//	             semaphores)
+//	             semaphores, message queues)
 //	kernel       processes and the process table, threads, signals, futexes,
 //	             timers, job control, task limits, the OOM killer, UTS names,
 //	             exec and the program loader

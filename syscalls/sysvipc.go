@@ -41,3 +41,19 @@ func sysSemtimedop(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 func sysSemctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return ipcNS(p).Semctl(p, int32(a[0]), int32(a[1]), int32(a[2]), a[3])
 }
+
+func sysMsgget(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return ipcNS(p).Msgget(p, int32(a[0]), int32(a[1]))
+}
+
+func sysMsgsnd(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return 0, ipcNS(p).Msgsnd(p, int32(a[0]), a[1], a[2], int32(a[3]))
+}
+
+func sysMsgrcv(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return ipcNS(p).Msgrcv(p, int32(a[0]), a[1], a[2], int64(a[3]), int32(a[4]))
+}
+
+func sysMsgctl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	return ipcNS(p).Msgctl(p, int32(a[0]), int32(a[1]), a[2])
+}

@@ -29,6 +29,10 @@ func init() {
 		unix.SYS_SEMOP:      sysSemop,
 		unix.SYS_SEMTIMEDOP: sysSemtimedop,
 		unix.SYS_SEMCTL:     sysSemctl,
+		unix.SYS_MSGGET:     sysMsgget,
+		unix.SYS_MSGSND:     sysMsgsnd,
+		unix.SYS_MSGRCV:     sysMsgrcv,
+		unix.SYS_MSGCTL:     sysMsgctl,
 		// signalfd.go
 		unix.SYS_SIGNALFD4: sysSignalfd4,
 		unix.SYS_SIGNALFD:  sysSignalfd,

@@ -1,7 +1,9 @@
 // Package ipc is the guest's System V IPC namespace (Linux's ipc/): shared
-// memory segments (shm.go) and semaphore sets (sem.go, whose head has
-// their own invariants), with one namespace per kshim VM that every
-// guest process shares, as processes in one Linux IPC namespace do.
+// memory segments (shm.go), semaphore sets (sem.go) and message queues
+// (msg.go), one namespace per kshim VM that every guest process shares,
+// as processes in one Linux IPC namespace do. sem.go and msg.go have
+// their own invariants at their heads; those below are shared memory's
+// and the id table's.
 //
 // A segment's memory is a host memfd of its size, which every attachment
 // maps MAP_SHARED through guestmm (the file-window path shared anonymous

@@ -178,12 +178,13 @@ type NS struct {
 	k   *kernel.Kernel
 	shm shmState
 	sem semState
+	msg msgState
 }
 
 var (
 	nsMu sync.Mutex
 	// orphanNS serves processes outside a process table (unit tests).
-	orphanNS = func() *NS { ns := &NS{}; ns.shm.init(); ns.sem.init(); return ns }()
+	orphanNS = func() *NS { ns := &NS{}; ns.shm.init(); ns.sem.init(); ns.msg.init(); return ns }()
 )
 
 // Of returns k's namespace, made at first use.
@@ -199,8 +200,12 @@ func Of(k *kernel.Kernel) *NS {
 	ns := &NS{k: k}
 	ns.shm.init()
 	ns.sem.init()
+	ns.msg.init()
 	k.IPC = ns
 	return ns
 }
 
 func now() int64 { return time.Now().Unix() }
+
+// zeroTime is no deadline.
+var zeroTime time.Time

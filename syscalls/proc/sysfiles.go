@@ -108,7 +108,7 @@ func procVmstat(p *kernel.Process) ([]byte, error) {
 func procSysvipcDir() *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc/sysvipc", Mode: procDirMode,
-		Names: func(fs.FileOwner) []string { return []string{"sem", "shm"} },
+		Names: func(fs.FileOwner) []string { return []string{"msg", "sem", "shm"} },
 		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
 			var gen func(*ipc.NS) []byte
 			switch name {
@@ -116,6 +116,8 @@ func procSysvipcDir() *fs.ProcNode {
 				gen = (*ipc.NS).ProcShm
 			case "sem":
 				gen = (*ipc.NS).ProcSem
+			case "msg":
+				gen = (*ipc.NS).ProcMsg
 			default:
 				return nil
 			}

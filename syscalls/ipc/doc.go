@@ -32,8 +32,12 @@
 //   - Every guest-supplied id, key, size, flag and address is checked
 //     as Linux does, with its errno; nothing here panics on guest input.
 //
-// Lock order: NS.mu before guestmm.MM's lock (shmat maps under NS.mu;
-// semop and semctl copy guest memory only before taking NS.mu or under it)
+// Guest memory is copied only without NS.mu (before taking it, or the
+// ctl calls' results after: copyResult), since a copy may wait for the
+// OOM killer, whose victim's exit takes NS.mu.
+//
+// Lock order: NS.mu before guestmm.MM's lock (shmat maps and shmdt unmaps
+// under NS.mu)
 // and before kernel.Kernel.Mu (the attach count lists the address spaces
 // under it, then visits them after releasing it). Nothing takes NS.mu
 // with an MM's lock or Kernel.Mu held.

@@ -305,6 +305,14 @@ func (ns *NS) Msgctl(p *kernel.Process, id, cmd int32, buf uint64) (uint64, erro
 			return 0, unix.EFAULT
 		}
 	}
+	ret, out, err := ns.msgctl(p, id, cmd, in)
+	return copyResult(p, buf, ret, out, err)
+}
+
+func (ns *NS) msgctl(p *kernel.Process, id, cmd int32, in []byte) (uint64, []byte, error) {
+	if id < 0 || cmd < 0 {
+		return 0, nil, unix.EINVAL
+	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	c := CredOf(p)
@@ -319,27 +327,24 @@ func (ns *NS) Msgctl(p *kernel.Process, id, cmd int32, buf uint64) (uint64, erro
 			abi.Put32(b[4*i:], v)
 		}
 		b[28], b[29] = msgSeg&0xff, msgSeg>>8
-		if _, err := p.MM.CopyOut(buf, b); err != nil {
-			return 0, unix.EFAULT
-		}
-		return uint64(max(0, ns.msg.t.maxIdx())), nil
+		return uint64(max(0, ns.msg.t.maxIdx())), b, nil
 	case ipcStat, msgStat, msgStatAny:
 		var q *Queue
 		ret := uint64(0)
 		if cmd == ipcStat {
 			var err error
 			if q, err = ns.msg.t.check(id); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		} else {
 			var ok bool
 			if q, ok = ns.msg.t.byIdx[int(id)]; !ok {
-				return 0, unix.EINVAL
+				return 0, nil, unix.EINVAL
 			}
 			ret = uint64(q.ID)
 		}
 		if cmd != msgStatAny && !c.allowed(&q.Perm, 0o444) {
-			return 0, unix.EACCES
+			return 0, nil, unix.EACCES
 		}
 		b := make([]byte, msqidDsSize)
 		putPerm(b, &q.Perm)
@@ -351,38 +356,35 @@ func (ns *NS) Msgctl(p *kernel.Process, id, cmd int32, buf uint64) (uint64, erro
 		abi.Put64(b[88:], q.qbytes)
 		abi.Put32(b[96:], uint32(q.lspid))
 		abi.Put32(b[100:], uint32(q.lrpid))
-		if _, err := p.MM.CopyOut(buf, b); err != nil {
-			return 0, unix.EFAULT
-		}
-		return ret, nil
+		return ret, b, nil
 	case ipcSet, ipcRMID:
 		q, err := ns.msg.t.check(id)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if !c.owns(&q.Perm) {
-			return 0, unix.EPERM
+			return 0, nil, unix.EPERM
 		}
 		if cmd == ipcRMID {
 			ns.freeQueue(q)
-			return 0, nil
+			return 0, nil, nil
 		}
 		qbytes := abi.Le64(in[88:])
 		if qbytes > msgMNB && !kernel.HostCapable(unix.CAP_SYS_RESOURCE) {
-			return 0, unix.EPERM
+			return 0, nil, unix.EPERM
 		}
 		uid, gid := abi.Le32(in[4:]), abi.Le32(in[8:])
 		if uid == 0xffffffff || gid == 0xffffffff {
-			return 0, unix.EINVAL
+			return 0, nil, unix.EINVAL
 		}
 		q.qbytes = qbytes
 		q.UID, q.GID = uid, gid
 		q.Mode = q.Mode&^permBits | (uint32(in[20])|uint32(in[21])<<8)&permBits
 		q.ctime = now()
 		q.signal()
-		return 0, nil
+		return 0, nil, nil
 	}
-	return 0, unix.EINVAL
+	return 0, nil, unix.EINVAL
 }
 
 // ProcMsg is /proc/sysvipc/msg, in Linux's format.

@@ -440,16 +440,42 @@ func (ns *NS) Semctl(p *kernel.Process, id, num, cmd int32, arg uint64) (uint64,
 	if id < 0 {
 		return 0, unix.EINVAL
 	}
-	if cmd == setVal {
-		if v := int32(arg); v > semVMX || v < 0 {
-			return 0, unix.ERANGE
-		}
-	}
-	var setBuf []byte
-	if cmd == ipcSet {
+	var setBuf, all []byte
+	switch cmd {
+	case ipcSet:
 		setBuf = make([]byte, semidDsSize)
 		if _, err := p.MM.CopyIn(arg, setBuf); err != nil {
 			return 0, unix.EFAULT
+		}
+	case setAll:
+		// The values are read before NS.mu, for as many semaphores as
+		// the set has now; semctl checks the count again under it.
+		ns.mu.Lock()
+		a, err := ns.sem.t.check(id)
+		n := 0
+		if err == nil {
+			n = len(a.sems)
+		}
+		ns.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		all = make([]byte, 2*n)
+		if _, err := p.MM.CopyIn(arg, all); err != nil {
+			return 0, unix.EFAULT
+		}
+	}
+	ret, out, err := ns.semctl(p, id, num, cmd, arg, setBuf, all)
+	return copyResult(p, arg, ret, out, err)
+}
+
+func (ns *NS) semctl(p *kernel.Process, id, num, cmd int32, arg uint64, setBuf, all []byte) (uint64, []byte, error) {
+	if id < 0 {
+		return 0, nil, unix.EINVAL
+	}
+	if cmd == setVal {
+		if v := int32(arg); v > semVMX || v < 0 {
+			return 0, nil, unix.ERANGE
 		}
 	}
 	ns.mu.Lock()
@@ -465,51 +491,45 @@ func (ns *NS) Semctl(p *kernel.Process, id, num, cmd int32, arg uint64) (uint64,
 		for i, v := range []uint32{semMNS, semMNI, semMNS, semMNS, semMSL, semOPM, semOPM, usz, semVMX, aem} {
 			abi.Put32(b[4*i:], v)
 		}
-		if _, err := p.MM.CopyOut(arg, b); err != nil {
-			return 0, unix.EFAULT
-		}
-		return uint64(max(0, ns.sem.t.maxIdx())), nil
+		return uint64(max(0, ns.sem.t.maxIdx())), b, nil
 	case ipcStat, semStat, semAny:
 		var a *SemArray
 		ret := uint64(0)
 		if cmd == ipcStat {
 			var err error
 			if a, err = ns.sem.t.check(id); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		} else {
 			var ok bool
 			if a, ok = ns.sem.t.byIdx[int(id)]; !ok {
-				return 0, unix.EINVAL
+				return 0, nil, unix.EINVAL
 			}
 			ret = uint64(a.ID)
 		}
 		if cmd != semAny && !c.allowed(&a.Perm, 0o444) {
-			return 0, unix.EACCES
+			return 0, nil, unix.EACCES
 		}
 		b := make([]byte, semidDsSize)
 		putPerm(b, &a.Perm)
 		abi.Put64(b[48:], uint64(a.otime))
 		abi.Put64(b[64:], uint64(a.ctime))
 		abi.Put64(b[80:], uint64(len(a.sems)))
-		if _, err := p.MM.CopyOut(arg, b); err != nil {
-			return 0, unix.EFAULT
-		}
-		return ret, nil
+		return ret, b, nil
 	case getAll, setAll, getVal, getPID, getNCnt, getZCnt, setVal:
 		a, err := ns.sem.t.check(id)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if cmd == setVal && (num < 0 || int(num) >= len(a.sems)) {
-			return 0, unix.EINVAL
+			return 0, nil, unix.EINVAL
 		}
 		acc := uint32(0o444)
 		if cmd == setAll || cmd == setVal {
 			acc = 0o222
 		}
 		if !c.allowed(&a.Perm, acc) {
-			return 0, unix.EACCES
+			return 0, nil, unix.EACCES
 		}
 		switch cmd {
 		case getAll:
@@ -517,18 +537,15 @@ func (ns *NS) Semctl(p *kernel.Process, id, num, cmd int32, arg uint64) (uint64,
 			for i, s := range a.sems {
 				binary.LittleEndian.PutUint16(b[2*i:], uint16(s.val))
 			}
-			if _, err := p.MM.CopyOut(arg, b); err != nil {
-				return 0, unix.EFAULT
-			}
-			return 0, nil
+			return 0, b, nil
 		case setAll:
-			b := make([]byte, 2*len(a.sems))
-			if _, err := p.MM.CopyIn(arg, b); err != nil {
-				return 0, unix.EFAULT
+			b := all
+			if len(b) != 2*len(a.sems) {
+				return 0, nil, unix.EIDRM // another set since the copy
 			}
 			for i := range a.sems {
 				if binary.LittleEndian.Uint16(b[2*i:]) > semVMX {
-					return 0, unix.ERANGE
+					return 0, nil, unix.ERANGE
 				}
 			}
 			for i := range a.sems {
@@ -537,49 +554,49 @@ func (ns *NS) Semctl(p *kernel.Process, id, num, cmd int32, arg uint64) (uint64,
 			ns.clearUndo(a, -1)
 			a.ctime = now()
 			ns.updateQueue(a)
-			return 0, nil
+			return 0, nil, nil
 		case setVal:
 			ns.clearUndo(a, int(num))
 			a.sems[num] = semaphore{val: int(int32(arg)), pid: p.Pid}
 			a.ctime = now()
 			ns.updateQueue(a)
-			return 0, nil
+			return 0, nil, nil
 		}
 		if num < 0 || int(num) >= len(a.sems) {
-			return 0, unix.EINVAL
+			return 0, nil, unix.EINVAL
 		}
 		switch cmd {
 		case getVal:
-			return uint64(a.sems[num].val), nil
+			return uint64(a.sems[num].val), nil, nil
 		case getPID:
-			return uint64(a.sems[num].pid), nil
+			return uint64(a.sems[num].pid), nil, nil
 		case getNCnt:
-			return uint64(a.count(int(num), false)), nil
+			return uint64(a.count(int(num), false)), nil, nil
 		default:
-			return uint64(a.count(int(num), true)), nil
+			return uint64(a.count(int(num), true)), nil, nil
 		}
 	case ipcSet, ipcRMID:
 		a, err := ns.sem.t.check(id)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if !c.owns(&a.Perm) {
-			return 0, unix.EPERM
+			return 0, nil, unix.EPERM
 		}
 		if cmd == ipcRMID {
 			ns.freeArray(a)
-			return 0, nil
+			return 0, nil, nil
 		}
 		uid, gid := abi.Le32(setBuf[4:]), abi.Le32(setBuf[8:])
 		if uid == 0xffffffff || gid == 0xffffffff {
-			return 0, unix.EINVAL
+			return 0, nil, unix.EINVAL
 		}
 		a.UID, a.GID = uid, gid
 		a.Mode = a.Mode&^permBits | uint32(binary.LittleEndian.Uint16(setBuf[20:]))&permBits
 		a.ctime = now()
-		return 0, nil
+		return 0, nil, nil
 	}
-	return 0, unix.EINVAL
+	return 0, nil, unix.EINVAL
 }
 
 // ProcSem is /proc/sysvipc/sem, in Linux's format.

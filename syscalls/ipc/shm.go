@@ -343,6 +343,35 @@ func (ns *NS) Shmctl(p *kernel.Process, id int32, cmd int32, buf uint64) (uint64
 	if cmd < 0 || id < 0 {
 		return 0, unix.EINVAL
 	}
+	var in []byte
+	if cmd == ipcSet {
+		in = make([]byte, shmidDsSize)
+		if _, err := p.MM.CopyIn(buf, in); err != nil {
+			return 0, unix.EFAULT
+		}
+	}
+	ret, out, err := ns.shmctl(p, id, cmd, in)
+	return copyResult(p, buf, ret, out, err)
+}
+
+// copyResult copies a ctl call's result to the guest, after NS.mu is
+// released: a copy into guest memory may wait for the OOM killer, whose
+// victim's exit takes NS.mu (kernel/oom.go: the killer runs with no lock
+// held).
+func copyResult(p *kernel.Process, buf, ret uint64, out []byte, err error) (uint64, error) {
+	if err != nil || out == nil {
+		return ret, err
+	}
+	if _, err := p.MM.CopyOut(buf, out); err != nil {
+		return 0, unix.EFAULT
+	}
+	return ret, nil
+}
+
+func (ns *NS) shmctl(p *kernel.Process, id int32, cmd int32, in []byte) (uint64, []byte, error) {
+	if cmd < 0 || id < 0 {
+		return 0, nil, unix.EINVAL
+	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	n := ns.collectShm(nil)
@@ -355,10 +384,7 @@ func (ns *NS) Shmctl(p *kernel.Process, id int32, cmd int32, buf uint64) (uint64
 		abi.Put64(b[16:], shmMNI)
 		abi.Put64(b[24:], shmMNI)
 		abi.Put64(b[32:], shmAll)
-		if _, err := p.MM.CopyOut(buf, b); err != nil {
-			return 0, unix.EFAULT
-		}
-		return uint64(max(0, ns.shm.t.maxIdx())), nil
+		return uint64(max(0, ns.shm.t.maxIdx())), b, nil
 	case shmInfo:
 		b := make([]byte, shmInfoSize)
 		abi.Put32(b[0:], uint32(len(ns.shm.t.byIdx)))
@@ -368,27 +394,24 @@ func (ns *NS) Shmctl(p *kernel.Process, id int32, cmd int32, buf uint64) (uint64
 			rss += g.rss() / guestmm.PageSize
 		}
 		abi.Put64(b[16:], rss)
-		if _, err := p.MM.CopyOut(buf, b); err != nil {
-			return 0, unix.EFAULT
-		}
-		return uint64(max(0, ns.shm.t.maxIdx())), nil
+		return uint64(max(0, ns.shm.t.maxIdx())), b, nil
 	case ipcStat, shmStatCmd, shmStatAny:
 		var g *Segment
 		ret := uint64(0)
 		if cmd == ipcStat {
 			var err error
 			if g, err = ns.shm.t.check(id); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		} else {
 			var ok bool
 			if g, ok = ns.shm.t.byIdx[int(id)]; !ok {
-				return 0, unix.EINVAL
+				return 0, nil, unix.EINVAL
 			}
 			ret = uint64(g.ID)
 		}
 		if cmd != shmStatAny && !c.allowed(&g.Perm, 0o444) {
-			return 0, unix.EACCES
+			return 0, nil, unix.EACCES
 		}
 		if n == nil {
 			n = ns.counts()
@@ -402,61 +425,51 @@ func (ns *NS) Shmctl(p *kernel.Process, id int32, cmd int32, buf uint64) (uint64
 		abi.Put32(b[80:], uint32(g.cpid))
 		abi.Put32(b[84:], uint32(g.lpid))
 		abi.Put64(b[88:], uint64(n[g]))
-		if _, err := p.MM.CopyOut(buf, b); err != nil {
-			return 0, unix.EFAULT
-		}
-		return ret, nil
+		return ret, b, nil
 	case ipcSet, ipcRMID:
-		var in []byte
-		if cmd == ipcSet {
-			in = make([]byte, shmidDsSize)
-			if _, err := p.MM.CopyIn(buf, in); err != nil {
-				return 0, unix.EFAULT
-			}
-		}
 		g, err := ns.shm.t.check(id)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if !c.owns(&g.Perm) {
-			return 0, unix.EPERM
+			return 0, nil, unix.EPERM
 		}
 		if cmd == ipcSet {
 			uid, gid := abi.Le32(in[4:]), abi.Le32(in[8:])
 			if uid == 0xffffffff || gid == 0xffffffff {
-				return 0, unix.EINVAL
+				return 0, nil, unix.EINVAL
 			}
 			g.UID, g.GID = uid, gid
 			g.Mode = g.Mode&^permBits | uint32(binary.LittleEndian.Uint16(in[20:]))&permBits
 			g.ctime = now()
-			return 0, nil
+			return 0, nil, nil
 		}
 		if n == nil {
 			n = ns.counts()
 		}
 		if n[g] == 0 {
 			ns.destroySeg(g)
-			return 0, nil
+			return 0, nil, nil
 		}
 		g.Mode |= shmDest
 		g.Key = IPCPrivate
-		return 0, nil
+		return 0, nil, nil
 	case shmLock, shmUnlock:
 		g, err := ns.shm.t.check(id)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if !kernel.HostCapable(unix.CAP_IPC_LOCK) && !(c.UID == g.UID || c.UID == g.CUID) {
-			return 0, unix.EPERM
+			return 0, nil, unix.EPERM
 		}
 		if cmd == shmLock {
 			g.Mode |= shmLocked
 		} else {
 			g.Mode &^= shmLocked
 		}
-		return 0, nil
+		return 0, nil, nil
 	}
-	return 0, unix.EINVAL
+	return 0, nil, unix.EINVAL
 }
 
 // rss is the segment's resident bytes: its memfd's pages.

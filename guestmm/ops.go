@@ -30,6 +30,10 @@ type MmapArgs struct {
 	// (VMA.View): the loader's copy of a program's .data, which the guest
 	// sees as the file mapping Linux makes there.
 	Like *ept.FileID
+	// ReadOnly: the mapping may never be made writable (a SysV segment
+	// attached SHM_RDONLY: Linux opens its file read-only), so
+	// mprotect adding PROT_WRITE is EACCES.
+	ReadOnly bool
 }
 
 // knownMapFlags are the flags MAP_SHARED_VALIDATE accepts (Linux's
@@ -147,6 +151,9 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		}
 		if a.NoExec {
 			flags |= NoExec
+		}
+		if a.ReadOnly {
+			flags |= NoWrite
 		}
 	}
 	if a.Flags&unix.MAP_GROWSDOWN != 0 {

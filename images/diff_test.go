@@ -144,6 +144,15 @@ var programs = []prog{
 	// The drops while other processes' threads run and check their memory, fork from
 	// threaded processes, vfork+exec, MAP_SHARED anonymous and /dev/shm pages.
 	{bin: "mm_reclaim_mt", args: []string{"80", "3"}, kshimArgs: []string{"--mem", "12M"}},
+	// System V shared memory (syscalls/ipc): keys, permissions, attachments
+	// shared with a fork child, deferred destroy, exec and exit detaching.
+	{bin: "sysv_shm"},
+	// System V semaphores: waiters in other processes woken by semop,
+	// IPC_RMID (EIDRM) and signals (EINTR), SEM_UNDO at exit.
+	{bin: "sysv_sem"},
+	// System V message queues: by type, a full queue, waiters woken by a
+	// send, a receive, IPC_RMID (EIDRM) and a signal (EINTR).
+	{bin: "sysv_msg"},
 
 	// Processes and threads.
 	{bin: "proc_fork"},

@@ -9,6 +9,8 @@
 //	syscalls     the table (table.go) and the handlers, one file per family
 //	net          sockets, the guest's network namespace, peer credentials
 //	proc         kshim's own /proc, generated from the process table
+//	ipc          System V IPC: the guest's IPC namespace (shared memory,
+//	             semaphores, message queues)
 //	kernel       processes and the process table, threads, signals, futexes,
 //	             timers, job control, task limits, the OOM killer, UTS names,
 //	             exec and the program loader

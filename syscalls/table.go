@@ -20,6 +20,19 @@ func init() {
 	table = map[uint64]handler{
 		unix.SYS_CAPGET: sysCapget, // caps.go
 		unix.SYS_CAPSET: sysCapset, // caps.go
+		// System V IPC (sysvipc.go).
+		unix.SYS_SHMGET:     sysShmget,
+		unix.SYS_SHMAT:      sysShmat,
+		unix.SYS_SHMDT:      sysShmdt,
+		unix.SYS_SHMCTL:     sysShmctl,
+		unix.SYS_SEMGET:     sysSemget,
+		unix.SYS_SEMOP:      sysSemop,
+		unix.SYS_SEMTIMEDOP: sysSemtimedop,
+		unix.SYS_SEMCTL:     sysSemctl,
+		unix.SYS_MSGGET:     sysMsgget,
+		unix.SYS_MSGSND:     sysMsgsnd,
+		unix.SYS_MSGRCV:     sysMsgrcv,
+		unix.SYS_MSGCTL:     sysMsgctl,
 		// signalfd.go
 		unix.SYS_SIGNALFD4: sysSignalfd4,
 		unix.SYS_SIGNALFD:  sysSignalfd,

@@ -218,7 +218,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	p.MM = mm
 	p.Exe, p.ExeHostPath = guestPath, exeHost
 	p.Proc.K.Mu.Unlock()
-	dropMM(old, t) // a vfork child's parent goes on using it
+	dropMM(old, t, p.Pid) // a vfork child's parent goes on using it
 	p.Files.CloseOnExec()
 	p.Timers().stopTimers(false) // POSIX timers go; ITIMER_REAL stays
 	p.resetSignalsForExec()

@@ -95,6 +95,7 @@ type Kernel struct {
 	futex futexTable
 
 	Sb  *fs.Sandbox // limits.go: the guest's limits (nil: none)
+	IPC any         // the guest's System V IPC namespace (syscalls/ipc.Of)
 	oom oomState    // oom.go (used only with sb)
 
 	// IRETSelectors: user mode is entered as on a VMX/SVM host, where
@@ -405,9 +406,10 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 			t.Release()
 			return 0, unix.ENOMEM
 		}
+		mmHook(cmm, p.Pid, true) // ipchooks.go
 	}
 	undo := func() { // before the child is in the table
-		dropMM(cmm, t)
+		dropMM(cmm, t, p.Pid)
 		t.Release()
 	}
 	files, err := p.Files.Clone()
@@ -509,9 +511,10 @@ func (p *Process) waitVfork(done <-chan struct{}) {
 // dropMM ends a process's use of mm (exit, execve, a clone undone): the
 // last user destroys it and frees its tables; while another process still
 // runs on it (a CLONE_VM relative) only task t's root in its tables goes.
-func dropMM(mm *guestmm.MM, t Task) {
+func dropMM(mm *guestmm.MM, t Task, pid int) {
 	pt := mm.PageTable()
 	if mm.Unshare() {
+		mmHook(mm, pid, false) // ipchooks.go
 		mm.Destroy()
 		pt.Free()
 		return
@@ -543,6 +546,9 @@ func (p *Process) exit() {
 		l.leader.Proc.task = p.Proc.task
 		p = l.leader
 	}
+	if ExitHook != nil {
+		ExitHook(p.Proc.K, p.Pid) // ipchooks.go
+	}
 	k := p.Proc.K
 	leave := false
 	if k != nil {
@@ -557,7 +563,7 @@ func (p *Process) exit() {
 	p.Proc.Group.timers.stopTimers(true)
 	p.Proc.Group.flushShared() // sigqueue.go: the count of queued siginfos
 	if !leave {
-		dropMM(p.MM, p.Proc.task)
+		dropMM(p.MM, p.Proc.task, p.Pid)
 	}
 	p.Close()
 	if k == nil {

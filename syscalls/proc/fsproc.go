@@ -77,7 +77,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
 		Names: func(o fs.FileOwner) []string {
-			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "thread-self", "uptime", "vmstat"}
+			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "sysvipc", "thread-self", "uptime", "vmstat"}
 			for _, q := range guestPIDs(o.(*kernel.Process)) { // pid.go
 				names = append(names, abi.Itoa(q))
 			}
@@ -109,6 +109,8 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 				return hostSysFile(name) // sysfiles.go
 			case "net":
 				return procNetDir(p) // sysfiles.go
+			case "sysvipc":
+				return procSysvipcDir() // sysfiles.go
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Splice: true, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			case "vmstat":
@@ -980,7 +982,9 @@ func ProcMaps(p *kernel.Process) ([]byte, error) {
 		name := v.Name
 		if v.Flags&guestmm.Anonymous == 0 {
 			f, _ := v.File.(*fs.OpenFile)
-			if fileFD >= 0 && f != nil {
+			if s, ok := v.File.(interface{ MapsName() string }); ok {
+				name = s.MapsName() // a SysV segment (syscalls/ipc)
+			} else if fileFD >= 0 && f != nil {
 				name = p.FS.MapsName(fileFD, f)
 			} else if g, ok := p.FS.ToGuest(name); ok {
 				name = g

@@ -29,6 +29,7 @@ import (
 
 	"kshim/guestmm"
 	"kshim/syscalls/fs"
+	"kshim/syscalls/ipc"
 	"kshim/syscalls/kernel"
 	"kshim/syscalls/net"
 )
@@ -102,6 +103,31 @@ func procVmstat(p *kernel.Process) ([]byte, error) {
 // through the network (net/procnet.go). Linux's /proc/net is a link to
 // self/net; the guest's processes share one namespace, so a directory
 // serves the same names.
+// procSysvipcDir is /proc/sysvipc: the guest's IPC namespace's objects
+// (syscalls/ipc), which ipcs reads.
+func procSysvipcDir() *fs.ProcNode {
+	return &fs.ProcNode{
+		Path: "/proc/sysvipc", Mode: procDirMode,
+		Names: func(fs.FileOwner) []string { return []string{"msg", "sem", "shm"} },
+		Child: func(o fs.FileOwner, name string) *fs.ProcNode {
+			var gen func(*ipc.NS) []byte
+			switch name {
+			case "shm":
+				gen = (*ipc.NS).ProcShm
+			case "sem":
+				gen = (*ipc.NS).ProcSem
+			case "msg":
+				gen = (*ipc.NS).ProcMsg
+			default:
+				return nil
+			}
+			return &fs.ProcNode{Path: "/proc/sysvipc/" + name, Mode: procFileMode, Gen: func(o fs.FileOwner) ([]byte, error) {
+				return gen(ipc.Of(o.(*kernel.Process).Proc.K)), nil
+			}}
+		},
+	}
+}
+
 func procNetDir(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc/net", Mode: procDirMode,

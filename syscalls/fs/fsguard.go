@@ -20,6 +20,10 @@
 //     rename, so what is guarded would show at the new name). Lookups
 //     through ".." and /proc/self/fd stay in the mount the walk records
 //     (fsmount.go), which decides EROFS and EXDEV.
+//   - Nothing found by a host path skips the table (fspath.go): the
+//     VMM's cwd is looked up again by its guest path (cwdThroughMounts),
+//     FindInRoot refuses a name at or below a mount point, and
+//     /proc/PID/exe is reopened by its guest path (kernel's OpenExeAt).
 //   - A masked file's files are devices (Origin FromDevice, walked): the
 //     host's /dev/null never changes (chmod, chown, utimes, xattrs are
 //     EPERM), whatever identity the guest runs as.

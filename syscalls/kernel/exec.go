@@ -304,12 +304,44 @@ func (p *Process) execDone() {
 // are: with --rw the guest may since have put a symlink on that path,
 // which the host would follow out of the root.
 func (p *Process) OpenExe(flags int, mode uint32) (int, error) {
-	return p.OpenExeAt(p.ExeHost(), flags, mode)
+	return p.OpenExeAt(p.ExeHost(), p.ExeGuest(), flags, mode)
 }
 
-// OpenExeAt is OpenExe for a program whose host name is host (another
-// process's, for its /proc/PID/exe), resolved in p's root.
-func (p *Process) OpenExeAt(host string, flags int, mode uint32) (int, error) {
+// ExeGuest is the guest path of the running program when it was found in
+// the guest's tree (execve, an interpreter; the first program given by a
+// host path inside the root), else "".
+func (p *Process) ExeGuest() string {
+	if p.ExeHostPath != "" {
+		return p.Exe
+	}
+	if g, ok := p.FS.ToGuest(p.Exe); ok {
+		return g
+	}
+	return ""
+}
+
+// OpenExeAt is OpenExe for a program whose host name is host and guest
+// path guest (ExeGuest; another process's, for its /proc/PID/exe),
+// resolved in p's root. With mounts it is looked up again by its guest
+// path through them: the host's name for a file of a tmpfs or of a
+// read-only path's clone is relative to that detached mount, and a name
+// of the root's host directory may be what a mask hides; resolved from
+// the root it would open whatever the root holds at that name (a masked
+// secret, a host file).
+func (p *Process) OpenExeAt(host, guest string, flags int, mode uint32) (int, error) {
+	if p.FS.Mounted() && p.FS.Root >= 0 {
+		if guest == "" || guest[0] != '/' {
+			return -1, unix.EACCES
+		}
+		r, err := p.LookupAbs(guest, flags, mode)
+		if err != nil {
+			return -1, err
+		}
+		if r.FD < 0 {
+			return -1, unix.EACCES // kshim's /proc or a device of its own
+		}
+		return r.FD, nil
+	}
 	if g, ok := p.FS.ToGuest(host); ok && p.FS.Root >= 0 {
 		fd, err := fs.Openat2(p.FS.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
 		if err == nil && fs.OnProc(fd) {

@@ -28,6 +28,7 @@
  *   exeas:PATH       copy this program to PATH (making its directories),
  *                    run it there: it prints what /proc/self/exe reads
  *                    ("ELF" when it is itself)
+ *   bind:PATH        bind a unix socket at PATH
  *   ls:PATH          the sorted names in a directory
  *   race:SECS        threads swap a directory and a symlink into the
  *                    masked and read-only paths while others open through
@@ -46,7 +47,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -433,6 +436,13 @@ int main(int argc, char **argv)
 			}
 			int st;
 			waitpid(pid, &st, 0);
+		} else if (strcmp(op, "bind") == 0) {
+			int s = socket(AF_UNIX, SOCK_STREAM, 0);
+			struct sockaddr_un a = {.sun_family = AF_UNIX};
+			snprintf(a.sun_path, sizeof a.sun_path, "%s", arg);
+			result(what, s < 0 ? -1 : bind(s, (struct sockaddr *)&a, sizeof a));
+			if (s >= 0)
+				close(s);
 		} else if (strcmp(op, "ls") == 0) {
 			list(what, arg);
 		} else if (strcmp(op, "race") == 0) {

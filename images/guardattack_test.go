@@ -60,6 +60,11 @@ func guardUnchanged(t *testing.T, root string) {
 			t.Errorf("%s's mode is now %o", name, m)
 		}
 	}
+	// The root's directory under the tmpfs at /ro-dir/t (the guest
+	// writes only to the tmpfs).
+	if ents, err := os.ReadDir(filepath.Join(root, "ro-dir/t")); err != nil || len(ents) > 0 {
+		t.Errorf("ro-dir/t below the tmpfs holds %v (%v)", ents, err)
+	}
 	for _, name := range []string{"ro-dir/tf", "ro-dir/tf2", "masked-dir/x", "ro-dir/new"} {
 		if _, err := os.Lstat(filepath.Join(root, name)); err == nil {
 			t.Errorf("%s was created", name)
@@ -95,6 +100,9 @@ func guardAttackOps(root string) []string {
 		// path that mirrors the root's host name for a masked file.
 		"exeas:/ro-dir/t" + root + "/masked-dir/secret", "exeas:/ro-dir/t" + root + "/etc/secret2",
 		"rd:/masked-dir/secret",
+		// A unix socket's node in a tmpfs below a read-only path: in
+		// the tmpfs, not in the root's directory under it.
+		"bind:/ro-dir/t/s", "bind:/ro-dir/s", "bind:/masked-dir/s", "ls:/ro-dir/t",
 	}
 }
 

@@ -327,10 +327,14 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 		_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(h), uintptr(BufPtr(hs)), uintptr(len(hs)))
 		return ErrnoErr(e)
 	}
-	if n.pinnedBind || !cwdOK {
+	if n.pinnedBind || !cwdOK || p.FS.Mounted() {
 		// Through the parent kshim resolved, from the worker (its own
 		// cwd and umask): the node is where the file rules say; the
-		// kernel records the last component only as the name.
+		// kernel records the last component only as the name. With
+		// mounts always: the worker's chroot knows none, so the path
+		// would reach the root's directory under a mount (a tmpfs's
+		// mount point, one below a read-only path) and make the node
+		// there, on the host, out of the guest's view.
 		umask, dir, name := int(p.FS.Umask()), pd.FD, pd.Name
 		hs := hostSunPath(name)
 		if derr := n.do(func() {

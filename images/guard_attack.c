@@ -28,6 +28,8 @@
  *   exeas:PATH       copy this program to PATH (making its directories),
  *                    run it there: it prints what /proc/self/exe reads
  *                    ("ELF" when it is itself)
+ *   reowr:PATH       open O_RDONLY, reopen /proc/self/fd/N O_WRONLY|O_APPEND
+ *                    and write; reotrunc:PATH the same with O_TRUNC
  *   bind:PATH        bind a unix socket at PATH
  *   ls:PATH          the sorted names in a directory
  *   race:SECS        threads swap a directory and a symlink into the
@@ -436,6 +438,16 @@ int main(int argc, char **argv)
 			}
 			int st;
 			waitpid(pid, &st, 0);
+		} else if (strcmp(op, "reowr") == 0 || strcmp(op, "reotrunc") == 0) {
+			int fd = open(arg, O_RDONLY);
+			char p[64];
+			snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+			int w = fd < 0 ? -1 : open(p, op[3] == 'w' ? O_WRONLY | O_APPEND : O_WRONLY | O_TRUNC);
+			result(what, w < 0 ? -1 : op[3] == 'w' ? write(w, "X", 1) : 0);
+			if (w >= 0)
+				close(w);
+			if (fd >= 0)
+				close(fd);
 		} else if (strcmp(op, "bind") == 0) {
 			int s = socket(AF_UNIX, SOCK_STREAM, 0);
 			struct sockaddr_un a = {.sun_family = AF_UNIX};

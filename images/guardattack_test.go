@@ -95,7 +95,7 @@ func guardAttackOps(root string) []string {
 		"cfr:/other/data:/ro-file", "sendfile:/other/data:/ro-dir/data", "splice:/other/data:/ro-dir/sub/file",
 		"setxattr:/ro-file", "setxattr:/ro-dir/data", "setxattr:/ro-dir", "utimes:/ro-dir/data", "utimes:/ro-dir",
 		"chown:/ro-file", "chown:/ro-dir/sub", "trunc:/ro-dir/data", "trunc:/ro-file", "falloc:/ro-dir/data",
-		"mmapro:/ro-dir/data", "ls:/ro-dir",
+		"mmapro:/ro-dir/data", "reowr:/ro-dir/data", "reotrunc:/ro-file", "reotrunc:/ro-dir/sub/file", "ls:/ro-dir",
 		// The running program's /proc/self/exe, run from a tmpfs at a
 		// path that mirrors the root's host name for a masked file.
 		"exeas:/ro-dir/t" + root + "/masked-dir/secret", "exeas:/ro-dir/t" + root + "/etc/secret2",

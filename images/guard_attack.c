@@ -32,6 +32,11 @@
  *                    and write; reotrunc:PATH the same with O_TRUNC
  *   bind:PATH        bind a unix socket at PATH
  *   ls:PATH          the sorted names in a directory
+ *   cwdrace:SECS     a thread chdirs (and fchdirs) between the masked,
+ *                    read-only and other directories while two read names
+ *                    relative to the cwd and another churns fds: prints
+ *                    "ok", or the first text that is no file's of the
+ *                    directories it could have been read from
  *   race:SECS        threads swap a directory and a symlink into the
  *                    masked and read-only paths while others open through
  *                    them: prints whatever they read that is not a
@@ -298,6 +303,85 @@ static void race(const char *op, double secs)
 	fprintf(stderr, "race: %ld opens\n", atomic_load(&opens));
 }
 
+/* cwdrace: chdir races with lookups from the cwd (the cwd's host fd is
+ * held by reference while a lookup uses it, closed at the last one) and
+ * with fd churn that would reuse a closed number. */
+static atomic_int odd;
+static char oddtext[128];
+
+static void *chdirer(void *arg)
+{
+	(void)arg;
+	int d = open("/masked-dir", O_RDONLY | O_DIRECTORY);
+	while (!atomic_load(&stop)) {
+		chdir("/other");
+		chdir("/etc");
+		if (d >= 0)
+			fchdir(d);
+		chdir("/ro-dir/sub");
+	}
+	if (d >= 0)
+		close(d);
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		int fds[8];
+		for (int i = 0; i < 8; i++)
+			fds[i] = open(i & 1 ? "/masked-dir" : "/etc", O_RDONLY | O_DIRECTORY);
+		for (int i = 0; i < 8; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+	return NULL;
+}
+
+static void *cwdreader(void *arg)
+{
+	(void)arg;
+	/* Each name is in one directory only: its text, or ENOENT. */
+	static const struct {
+		const char *name, *text;
+	} names[] = {{"data", "other data\n"}, {"hosts", "hosts\n"}, {"file", "RO below\n"}, {"secret", ""}, {"secret2", ""}};
+	char buf[128];
+	int i = 0;
+	while (!atomic_load(&stop)) {
+		int k = i++ % 5;
+		int fd = open(names[k].name, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		if (strcmp(buf, names[k].text) != 0 && atomic_fetch_add(&odd, 1) == 0)
+			snprintf(oddtext, sizeof oddtext, "%s=%.60s", names[k].name, buf);
+	}
+	return NULL;
+}
+
+static void cwdrace(const char *op, double secs)
+{
+	pthread_t t[4];
+	atomic_store(&stop, 0);
+	pthread_create(&t[0], NULL, chdirer, NULL);
+	pthread_create(&t[1], NULL, churner, NULL);
+	pthread_create(&t[2], NULL, cwdreader, NULL);
+	pthread_create(&t[3], NULL, cwdreader, NULL);
+	struct timespec ts = {(time_t)secs, (long)((secs - (time_t)secs) * 1e9)};
+	nanosleep(&ts, NULL);
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	chdir("/");
+	for (char *c = oddtext; *c; c++)
+		if (*c == '\n')
+			*c = '|';
+	printf("%s -> %s%s\n", op, atomic_load(&odd) ? "ODD " : "ok", oddtext);
+}
+
 static void two(const char *op, const char *src, const char *dst, int how)
 {
 	int in = open(src, O_RDONLY), out = open(dst, O_RDWR);
@@ -457,6 +541,8 @@ int main(int argc, char **argv)
 				close(s);
 		} else if (strcmp(op, "ls") == 0) {
 			list(what, arg);
+		} else if (strcmp(op, "cwdrace") == 0) {
+			cwdrace(what, atof(arg));
 		} else if (strcmp(op, "race") == 0) {
 			race(what, atof(arg));
 		} else {

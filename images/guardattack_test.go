@@ -141,7 +141,10 @@ func TestGuardAttackDiff(t *testing.T) {
 // TestGuardAttackRace: two threads swap a directory and symlinks into the
 // masked and read-only paths (rename, RENAME_EXCHANGE, unlink) while two
 // others open through them, for a bounded time; nothing masked is read,
-// nothing read-only written, natively and under kshim.
+// nothing read-only written, natively and under kshim. Then chdir and
+// fchdir race with lookups from the cwd (kshim holds the cwd's host fd by
+// reference: fs.heldCwd) and with fd churn: every name reads as one of
+// the directories' own files.
 func TestGuardAttackRace(t *testing.T) {
 	tools := guardTools(t)
 	kshim, _ := paths(t)
@@ -149,15 +152,16 @@ func TestGuardAttackRace(t *testing.T) {
 	if testing.Short() {
 		secs = "0.5"
 	}
-	want := "race:" + secs + " -> read: none wrote: none\n"
+	want := "race:" + secs + " -> read: none wrote: none\ncwdrace:" + secs + " -> ok\n"
+	ops := []string{"race:" + secs, "cwdrace:" + secs}
 	_, root := guardAttackTree(t)
-	native := runGuardedNative(t, tools, root, "/guard_attack", []string{"race:" + secs})
+	native := runGuardedNative(t, tools, root, "/guard_attack", ops)
 	if native.timedOut || native.err != nil || native.exit != 0 || string(native.stdout) != want {
 		t.Fatalf("native: %s\nstdout:\n%s\nstderr:\n%s", native.status(), clip(native.stdout), clip(native.stderr))
 	}
 	_, root2 := guardAttackTree(t)
 	argv := append([]string{kshim, "run", "--rw", "--root", root2}, guardFlags...)
-	got := run(append(argv, filepath.Join(root2, "guard_attack"), "race:"+secs), baseEnv, "")
+	got := run(append(append(argv, filepath.Join(root2, "guard_attack")), ops...), baseEnv, "")
 	if got.timedOut || got.err != nil || got.exit != 0 {
 		t.Fatalf("kshim: %s\nstdout:\n%s\nstderr:\n%s", got.status(), clip(got.stdout), clip(got.stderr))
 	}

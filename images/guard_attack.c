@@ -27,7 +27,7 @@
  *   mmapro:PATH      open O_RDONLY, mmap MAP_SHARED PROT_WRITE
  *   exeas:PATH       copy this program to PATH (making its directories),
  *                    run it there: it prints what /proc/self/exe reads
- *                    ("ELF" when it is itself)
+ *                    ("ELF" when it is itself), and opening it for writing
  *   reowr:PATH       open O_RDONLY, reopen /proc/self/fd/N O_WRONLY|O_APPEND
  *                    and write; reotrunc:PATH the same with O_TRUNC
  *   bind:PATH        bind a unix socket at PATH
@@ -152,6 +152,12 @@ static int exe_child(void)
 			fd = -1;
 		}
 	}
+	if (fd >= 0)
+		close(fd);
+	/* For writing: the permission check on the running file, then
+	 * ETXTBSY. */
+	fd = open("/proc/self/exe", O_WRONLY);
+	result("exe w", fd);
 	if (fd >= 0)
 		close(fd);
 	return 0;

@@ -99,6 +99,7 @@ func guardAttackOps(root string) []string {
 		// The running program's /proc/self/exe, run from a tmpfs at a
 		// path that mirrors the root's host name for a masked file.
 		"exeas:/ro-dir/t" + root + "/masked-dir/secret", "exeas:/ro-dir/t" + root + "/etc/secret2",
+		"exeas:/ro-dir/t/nowhere/prog",
 		"rd:/masked-dir/secret",
 		// A unix socket's node in a tmpfs below a read-only path: in
 		// the tmpfs, not in the root's directory under it.

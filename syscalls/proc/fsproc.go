@@ -564,8 +564,16 @@ func followExe(p *kernel.Process, host, g, eg, rest string, flags int, mode uint
 	}
 	if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		// The permission check comes first (may_open before
-		// deny_write_access), with kshim's identity, the guest's.
-		if err := unix.Faccessat2(unix.AT_FDCWD, host, unix.W_OK, unix.AT_EACCESS); err != nil {
+		// deny_write_access), with kshim's identity, the guest's, on
+		// the file the open would reach (not by the host's name for
+		// it, which with mounts may name another file: OpenExeAt).
+		fd, err := p.OpenExeAt(host, eg, unix.O_PATH, 0)
+		if err != nil {
+			return fs.Resolved{FD: -1}, err
+		}
+		err = unix.Faccessat2(fd, "", unix.W_OK, unix.AT_EMPTY_PATH|unix.AT_EACCESS)
+		unix.Close(fd)
+		if err != nil {
 			return fs.Resolved{FD: -1}, err
 		}
 		return fs.Resolved{FD: -1}, unix.ETXTBSY // the program is running

@@ -31,6 +31,7 @@
  *   reowr:PATH       open O_RDONLY, reopen /proc/self/fd/N O_WRONLY|O_APPEND
  *                    and write; reotrunc:PATH the same with O_TRUNC
  *   bind:PATH        bind a unix socket at PATH
+ *   reexec:-         run /proc/self/exe as exeas runs its copy
  *   ls:PATH          the sorted names in a directory
  *   cwdrace:SECS     a thread chdirs (and fchdirs) between the masked,
  *                    read-only and other directories while two read names
@@ -545,6 +546,17 @@ int main(int argc, char **argv)
 			result(what, s < 0 ? -1 : bind(s, (struct sockaddr *)&a, sizeof a));
 			if (s >= 0)
 				close(s);
+		} else if (strcmp(op, "reexec") == 0) {
+			fflush(stdout);
+			pid_t pid = fork();
+			if (pid == 0) {
+				char *av[] = {"guard_attack", "--exe-child", NULL};
+				execv("/proc/self/exe", av);
+				printf("%s -> execv: %s\n", what, ename(errno));
+				_exit(1);
+			}
+			int st;
+			waitpid(pid, &st, 0);
 		} else if (strcmp(op, "ls") == 0) {
 			list(what, arg);
 		} else if (strcmp(op, "cwdrace") == 0) {

@@ -4,8 +4,9 @@
 // with the paths mounted as runc mounts them, and under kshim, byte for
 // byte, and nothing guarded read or changed. TestGuardAttackRace: renames
 // and symlink swaps racing with opens through them (kshim and native).
-// TestGuardAttackCwd: a VMM started inside a masked or read-only
-// directory. TestGuardAttackHanded: a directory handed in as fd 0 below
+// TestGuardAttackReexec: /proc/self/exe re-run. TestGuardAttackCwd: a
+// VMM started inside a masked or read-only directory.
+// TestGuardAttackHanded: a directory handed in as fd 0 below
 // one.
 package images
 
@@ -171,6 +172,31 @@ func TestGuardAttackRace(t *testing.T) {
 	}
 	t.Logf("native: %skshim: %s", native.stderr, got.stderr)
 	guardUnchanged(t, root2)
+}
+
+// TestGuardAttackReexec: a program re-run through /proc/self/exe finds
+// itself there again, with the guest's mounts, whether it was started
+// by a host path outside the root or inside it (kernel's OpenExeAt reopens
+// one found in the root by its guest path, through the mounts).
+func TestGuardAttackReexec(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a masked directory is a tmpfs: needs root")
+	}
+	kshim, dir := paths(t)
+	_, root := guardAttackTree(t)
+	// Write permission first: the build's copy is root's, the tree's
+	// the guest's.
+	for prog, w := range map[string]string{filepath.Join(dir, "guard_attack"): "EACCES", filepath.Join(root, "guard_attack"): "ETXTBSY"} {
+		want := "exe -> ELF\nexe w -> " + w + "\nrd:/masked-dir/secret -> ENOENT\n"
+		argv := append([]string{kshim, "run", "--rw", "--root", root}, guardFlags...)
+		r := run(append(argv, prog, "reexec:-", "rd:/masked-dir/secret"), baseEnv, "")
+		if r.timedOut || r.err != nil || r.exit != 0 {
+			t.Fatalf("%s: %s\n%s", prog, r.status(), clip(r.stderr))
+		}
+		if got := string(r.stdout); got != want {
+			t.Errorf("%s:\n%s", prog, got)
+		}
+	}
 }
 
 // TestGuardAttackCwd: a VMM started in a directory that a mask hides or

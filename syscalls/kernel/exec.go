@@ -118,6 +118,10 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	}
 	defer res.Close()
 	guestPath := res.Guest
+	// Re-running the program itself (/proc/self/exe, opened by
+	// followExe or below; /proc/PID/exe of another process running
+	// the same file).
+	sameExe := res.Origin == fs.FromExe && p.isOwnExe(res.FD)
 	if res.FD < 0 {
 		if res.Node == nil || !strings.HasSuffix(res.Node.Path, "/exe") {
 			return 0, unix.EACCES
@@ -127,7 +131,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		if err != nil {
 			return 0, unix.ENOENT
 		}
-		res.FD, guestPath = fd, p.Exe
+		res.FD, guestPath, sameExe = fd, p.Exe, true
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(res.FD, &st); err != nil {
@@ -211,6 +215,12 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	exeHost := ""
 	if h, err := fs.HostPathOf(res.FD); err == nil {
 		exeHost = h
+	}
+	if sameExe {
+		// The same program: its names stay as they were (the first
+		// program's host path, outside the root, gets no guest path:
+		// ExeGuest).
+		guestPath, exeHost = p.Exe, p.ExeHostPath
 	}
 	// FileShrunk and /proc/PID read other processes' MM and names under it.
 	p.Proc.K.Mu.Lock()
@@ -307,6 +317,17 @@ func (p *Process) OpenExe(flags int, mode uint32) (int, error) {
 	return p.OpenExeAt(p.ExeHost(), p.ExeGuest(), flags, mode)
 }
 
+// isOwnExe says whether host fd h is the file p runs.
+func (p *Process) isOwnExe(h int) bool {
+	fd, err := p.OpenExe(unix.O_PATH, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var a, b unix.Stat_t
+	return unix.Fstat(fd, &a) == nil && unix.Fstat(h, &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino
+}
+
 // ExeGuest is the guest path of the running program when it was found in
 // the guest's tree (execve, an interpreter; the first program given by a
 // host path inside the root), else "".
@@ -329,10 +350,9 @@ func (p *Process) ExeGuest() string {
 // the root it would open whatever the root holds at that name (a masked
 // secret, a host file).
 func (p *Process) OpenExeAt(host, guest string, flags int, mode uint32) (int, error) {
-	if p.FS.Mounted() && p.FS.Root >= 0 {
-		if guest == "" || guest[0] != '/' {
-			return -1, unix.EACCES
-		}
+	if p.FS.Mounted() && p.FS.Root >= 0 && guest != "" {
+		// (No guest path: the first program, given by a host path
+		// outside the root, is opened by that path below.)
 		r, err := p.LookupAbs(guest, flags, mode)
 		if err != nil {
 			return -1, err

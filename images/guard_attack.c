@@ -38,6 +38,9 @@
  *                    relative to the cwd and another churns fds: prints
  *                    "ok", or the first text that is no file's of the
  *                    directories it could have been read from
+ *   scratch:SECS     short reads and getdents64 into zeroed 1 MiB buffers
+ *                    while another thread reads 1 MiB calls: "ok" when
+ *                    nothing past what a call returned changed
  *   race:SECS        threads swap a directory and a symlink into the
  *                    masked and read-only paths while others open through
  *                    them: prints whatever they read that is not a
@@ -55,6 +58,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -389,6 +393,72 @@ static void cwdrace(const char *op, double secs)
 	printf("%s -> %s%s\n", op, atomic_load(&odd) ? "ODD " : "ok", oddtext);
 }
 
+/* scratch: a thread reads a 1 MiB file of 'A's while another makes
+ * short reads and getdents64 into zeroed 1 MiB buffers: nothing past
+ * what each call returned may change (kshim's pooled VMM-side buffers
+ * carry the last call's bytes). */
+static atomic_int scratch_bad;
+
+static void *bigreader(void *arg)
+{
+	static char buf[1 << 20];
+	int fd = open((const char *)arg, O_RDONLY);
+	while (fd >= 0 && !atomic_load(&stop))
+		if (pread(fd, buf, sizeof buf, 0) < 0)
+			break;
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static int zero_from(const char *b, size_t from, size_t len)
+{
+	for (size_t i = from; i < len; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static void scratch(const char *op, double secs)
+{
+	static char buf[1 << 20];
+	const char *big = "/other/big";
+	int w = open(big, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	memset(buf, 'A', sizeof buf);
+	if (w < 0 || write(w, buf, sizeof buf) != (ssize_t)sizeof buf) {
+		result(op, -1);
+		return;
+	}
+	close(w);
+	atomic_store(&stop, 0);
+	pthread_t t;
+	pthread_create(&t, NULL, bigreader, (void *)big);
+	int small = open("/other/data", O_RDONLY), dir = open("/masked-dir", O_RDONLY | O_DIRECTORY);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long rounds = 0;
+	do {
+		memset(buf, 0, sizeof buf);
+		ssize_t n = pread(small, buf, sizeof buf, 0);
+		if (n < 0 || !zero_from(buf, n, sizeof buf))
+			atomic_fetch_add(&scratch_bad, 1);
+		memset(buf, 0, 65536);
+		lseek(dir, 0, SEEK_SET);
+		n = syscall(SYS_getdents64, dir, buf, 65536);
+		if (n < 0 || !zero_from(buf, n, 65536))
+			atomic_fetch_add(&scratch_bad, 1);
+		rounds++;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	close(small);
+	close(dir);
+	unlink(big);
+	printf("%s -> %s\n", op, atomic_load(&scratch_bad) ? "bytes past a call's result changed" : "ok");
+	fprintf(stderr, "scratch: %ld rounds\n", rounds);
+}
+
 static void two(const char *op, const char *src, const char *dst, int how)
 {
 	int in = open(src, O_RDONLY), out = open(dst, O_RDWR);
@@ -559,6 +629,8 @@ int main(int argc, char **argv)
 			waitpid(pid, &st, 0);
 		} else if (strcmp(op, "ls") == 0) {
 			list(what, arg);
+		} else if (strcmp(op, "scratch") == 0) {
+			scratch(what, atof(arg));
 		} else if (strcmp(op, "cwdrace") == 0) {
 			cwdrace(what, atof(arg));
 		} else if (strcmp(op, "race") == 0) {

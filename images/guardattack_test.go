@@ -146,7 +146,9 @@ func TestGuardAttackDiff(t *testing.T) {
 // nothing read-only written, natively and under kshim. Then chdir and
 // fchdir race with lookups from the cwd (kshim holds the cwd's host fd by
 // reference: fs.heldCwd) and with fd churn: every name reads as one of
-// the directories' own files.
+// the directories' own files. Then short reads and getdents64 race with
+// 1 MiB reads of another thread: kshim's pooled buffers (fs.Scratch)
+// bring nothing of one call into another's result.
 func TestGuardAttackRace(t *testing.T) {
 	tools := guardTools(t)
 	kshim, _ := paths(t)
@@ -154,8 +156,8 @@ func TestGuardAttackRace(t *testing.T) {
 	if testing.Short() {
 		secs = "0.5"
 	}
-	want := "race:" + secs + " -> read: none wrote: none\ncwdrace:" + secs + " -> ok\n"
-	ops := []string{"race:" + secs, "cwdrace:" + secs}
+	want := "race:" + secs + " -> read: none wrote: none\ncwdrace:" + secs + " -> ok\nscratch:" + secs + " -> ok\n"
+	ops := []string{"race:" + secs, "cwdrace:" + secs, "scratch:" + secs}
 	_, root := guardAttackTree(t)
 	native := runGuardedNative(t, tools, root, "/guard_attack", ops)
 	if native.timedOut || native.err != nil || native.exit != 0 || string(native.stdout) != want {

@@ -6,7 +6,7 @@
 // and symlink swaps racing with opens through them (kshim and native).
 // TestGuardAttackReexec: /proc/self/exe re-run. TestGuardAttackCwd: a
 // VMM started inside a masked or read-only directory.
-// TestGuardAttackHanded: a directory handed in as fd 0 below
+// TestGuardAttackMountRename: renaming above a mount. TestGuardAttackHanded: a directory handed in as fd 0 below
 // one.
 package images
 
@@ -219,6 +219,30 @@ func TestGuardAttackCwd(t *testing.T) {
 	out = runEscape(t, filepath.Join(root, "masked-dir", "sub"), flags, "read:secret", "readlink:/proc/self/cwd")
 	expect(t, out, map[string]string{"read:secret": "ENOENT", "readlink:/proc/self/cwd": `"/"`})
 	guardUnchanged(t, root)
+}
+
+// TestGuardAttackMountRename: a directory above a tmpfs (or any mount)
+// is not renamed (EBUSY): kshim's table is by path, so the tmpfs would
+// stay at the old name and the root's own files it hides show at the new
+// one. Linux moves the mount with the directory; both hide them.
+func TestGuardAttackMountRename(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a tmpfs: needs root")
+	}
+	_, root := guardAttackTree(t)
+	if err := os.MkdirAll(filepath.Join(root, "data/cache/deep"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "data/cache/deep/old"), []byte("SECRET under the tmpfs\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chownTree(t, root)
+	flags := []string{"--rw", "--root", root, "--tmpfs", "/data/cache", "--tmpfs", "/other/t"}
+	out := runEscape(t, root, flags, "list:/data/cache", "rename:/data:/data2", "rename:/other:/o2",
+		"list:/data2/cache", "read:/data2/cache/deep/old", "read:/data/cache/deep/old", "rename:/data/cache:/data/c2", "rename:/etc:/e2")
+	expect(t, out, map[string]string{"list:/data/cache": ". ..", "rename:/data:/data2": "EBUSY", "rename:/other:/o2": "EBUSY",
+		"list:/data2/cache": "ENOENT", "read:/data2/cache/deep/old": "ENOENT", "read:/data/cache/deep/old": "ENOENT",
+		"rename:/data/cache:/data/c2": "EBUSY", "rename:/etc:/e2": "ok"})
 }
 
 // TestGuardAttackHanded: a directory handed in as fd 0 is used only where

@@ -50,9 +50,10 @@
  * fork and vfork children exit at once; execve only of a missing path.
  *
  * Exit status: 0 when done, 3 from the watchdog, 4 if its own memory
- * changed under it (see check_guards), 100 if setup failed, 101 if run
- * natively. A task may also die of a signal the fuzzing
- * caused (a fault that cannot be caught), which is fine: the test only
+ * changed under it (see check_guards), 5 if it read a masked path's
+ * secret (see leak_check), 100 if setup failed, 101 if run natively. A
+ * task may also die of a signal the fuzzing caused (a fault that cannot
+ * be caught), which is fine: the test only
  * judges kshim. Nothing is printed after setup: fds 0-2 become pipes so
  * fuzzed writes go nowhere. */
 #define _GNU_SOURCE
@@ -135,6 +136,7 @@ static long raw6(long n, long a, long b, long c, long d, long e, long f)
 #define raw1(n, a) raw6(n, (long)(a), 0, 0, 0, 0, 0)
 #define raw2(n, a, b) raw6(n, (long)(a), (long)(b), 0, 0, 0, 0)
 #define raw3(n, a, b, c) raw6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define raw4(n, a, b, c, d) raw6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 /* A clone-like call whose child exits at once without touching memory
  * (its stack pointer may be anything): only registers are used after the
@@ -645,6 +647,10 @@ static const char *const fixed_paths[] = {
 	"/proc", "/proc/self", "/proc/self/maps", "/proc/self/fd", "/proc/1/status", "/proc/self/status",
 	"/proc/cpuinfo", "/proc/meminfo", "/proc/self/mem", "/proc/sys/kernel",
 	"/dev", "/dev/sda", "/dev/kvm", "/etc/passwd", "../../../../etc/passwd", "/tmp", "new", "new2", "dir/new", "x/../../y", "./././.",
+	/* The masked and read-only paths the test sets (see leak_check). */
+	"masked", "mdir", "mdir/secret", "mdir/..", "mdir/../masked", "/mdir/./secret", "//mdir//secret", "ro", "ro/",
+	"rodir", "rodir/f", "rodir/new", "rodir/../ro", "/proc/self/root/mdir/secret", "/proc/self/cwd/masked",
+	"/proc/self/root/rodir/f", "link_mdir/secret", "link_ro",
 };
 
 /* The host devices kshim opens by exact path whatever the root holds:
@@ -1992,6 +1998,135 @@ static void check_guards(struct task *t, const char *after)
 	raw1(SYS_exit_group, 4);
 }
 
+/* The test fills its masked paths (kshim run --masked-path) with a
+ * secret that begins with the bytes of leak_needle (each stored plus one,
+ * so that the program's own file, which the fuzzer may read through
+ * /proc/self/exe, does not hold them). After a call that returned
+ * something, the task's scratch memory, where its buffers point, must not
+ * hold it: exit status 5, after a line naming the call and the ring. */
+static const char leak_needle_enc[] = {'G', 'V', '[', '[', 'T', 'F', 'D', 'S', 'F', 'U', '.', 'y', 0};
+static char leak_needle[sizeof leak_needle_enc];
+
+static void leak_check(struct task *t, long nr)
+{
+	if (!leak_needle[0])
+		for (size_t i = 0; i + 1 < sizeof leak_needle_enc; i++)
+			leak_needle[i] = leak_needle_enc[i] - 1;
+	if (!memmem(t->scratch, SCRATCH_LEN, leak_needle, sizeof leak_needle_enc - 1))
+		return;
+	char b[160];
+	snprintf(b, sizeof b, "fuzz_syscalls: %s read a masked path's secret (syscall %ld)\n", t->name, nr);
+	say(b);
+	dump_ring(t);
+	raw1(SYS_exit_group, 5);
+}
+
+/* Paths at and around the masked and read-only paths, for fuzz_guarded. */
+static const char *const guarded_paths[] = {
+	"masked", "/masked", "mdir", "mdir/secret", "/mdir/./secret", "mdir/../masked", "/proc/self/root/mdir/secret",
+	"/proc/self/cwd/masked", "link_mdir/secret", "mdir/", "ro", "/ro", "rodir", "rodir/f", "rodir/new",
+	"rodir/../ro", "/proc/self/root/rodir/f", "link_ro", "rodir/f/", "//rodir//f", "file", "dir", "new",
+};
+
+/* fuzz_guarded: what random numbers rarely make against the masked and
+ * read-only paths: open one with random flags, then read it into scratch
+ * (leak_check), list it, write, truncate, allocate, change its mode,
+ * times or xattrs, copy into it, map it shared and writable, reopen it
+ * through /proc/self/fd; or rename, link, unlink, symlink between two. */
+static void fuzz_guarded(struct task *t)
+{
+	struct rng *r = &t->r;
+	const unsigned np = sizeof guarded_paths / sizeof guarded_paths[0];
+	const char *p = guarded_paths[below(r, np)], *q = guarded_paths[below(r, np)];
+	static const int accs[] = {O_RDONLY, O_WRONLY, O_RDWR, O_PATH, O_RDONLY | O_DIRECTORY, O_WRONLY | O_TRUNC,
+				   O_RDWR | O_APPEND, O_WRONLY | O_CREAT, O_RDWR | O_TMPFILE, O_RDONLY | O_NOFOLLOW};
+	long ret;
+	if (chance(r, 25)) {
+		int k = (int)below(r, 6);
+		trace(t, "guarded %d %s %s", k, p, q);
+		switch (k) {
+		case 0:
+			ret = raw6(SYS_renameat2, AT_FDCWD, (long)p, AT_FDCWD, (long)q, below(r, 3), 0);
+			break;
+		case 1:
+			ret = raw6(SYS_linkat, AT_FDCWD, (long)p, AT_FDCWD, (long)q, chance(r, 50) ? AT_SYMLINK_FOLLOW : 0, 0);
+			break;
+		case 2:
+			ret = raw3(SYS_unlinkat, AT_FDCWD, p, chance(r, 30) ? AT_REMOVEDIR : 0);
+			break;
+		case 3:
+			ret = raw3(SYS_symlinkat, q, AT_FDCWD, p);
+			break;
+		case 4:
+			ret = raw3(SYS_fchmodat, AT_FDCWD, p, 0777);
+			break;
+		default:
+			ret = raw6(SYS_utimensat, AT_FDCWD, (long)p, 0, 0, 0, 0);
+		}
+		(void)ret;
+		return;
+	}
+	int acc = accs[below(r, sizeof accs / sizeof accs[0])];
+	int k = (int)below(r, 12);
+	trace(t, "guarded open %s %#x, %d", p, acc, k);
+	long fd = raw4(SYS_openat, AT_FDCWD, p, acc | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	char *buf = t->scratch + below(r, 64) * 1024;
+	switch (k) {
+	case 0:
+	case 1:
+		ret = raw3(SYS_read, fd, buf, 4096);
+		break;
+	case 2:
+		ret = raw4(SYS_pread64, fd, buf, 4096, below(r, 8));
+		break;
+	case 3:
+		ret = raw3(SYS_getdents64, fd, buf, 4096);
+		break;
+	case 4:
+		ret = raw3(SYS_write, fd, "written\n", 8);
+		break;
+	case 5:
+		ret = raw2(SYS_ftruncate, fd, below(r, 3) * 4096);
+		break;
+	case 6:
+		ret = raw4(SYS_fallocate, fd, 0, 0, 8192);
+		break;
+	case 7:
+		ret = raw2(SYS_fchmod, fd, 0777);
+		if (ret < 0)
+			ret = raw6(SYS_fsetxattr, fd, (long)"user.k", (long)"v", 1, 0, 0);
+		break;
+	case 8: {
+		long in = t->nfds ? t->fds[below(r, t->nfds)] : 0;
+		ret = raw6(chance(r, 50) ? SYS_copy_file_range : SYS_sendfile, chance(r, 50) ? in : fd,
+			   chance(r, 50) ? fd : in, 0, 4096, 0, 0);
+		if (ret > 0 && chance(r, 50))
+			ret = raw4(SYS_pread64, fd, buf, 4096, 0);
+		break;
+	}
+	case 9: {
+		long m = raw6(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m >= 0 && (u64)m < (1ul << 47))
+			raw2(SYS_munmap, m, 4096);
+		ret = 0;
+		break;
+	}
+	default: {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%ld%s", fd, chance(r, 50) ? "" : "/secret");
+		long fd2 = raw4(SYS_openat, AT_FDCWD, path, (chance(r, 50) ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC, 0);
+		ret = fd2 < 0 ? fd2 : raw3(SYS_read, fd2, buf, 4096);
+		if (fd2 >= 0)
+			raw1(SYS_close, fd2);
+	}
+	}
+	raw1(SYS_close, fd);
+	if (ret > 0)
+		leak_check(t, SYS_read);
+}
+
 /* --- the loop ------------------------------------------------------------ */
 
 static void fuzz_loop(struct task *t, long calls)
@@ -2014,8 +2149,10 @@ static void fuzz_loop(struct task *t, long calls)
 			check_guards(t, "an instruction");
 			continue;
 		}
-		if (op < 18) {
-			if (op < 12)
+		if (op < 20) {
+			if (op >= 18)
+				fuzz_guarded(t);
+			else if (op < 12)
 				fuzz_net(t);
 			else if (op < 16)
 				fuzz_timer(t);
@@ -2107,6 +2244,8 @@ static void fuzz_loop(struct task *t, long calls)
 			t->armed = 0;
 			t->calls++;
 			after(t, nr, a, kinds, ret);
+			if (ret > 0)
+				leak_check(t, nr);
 		} else {
 			t->faults++;
 		}
@@ -2171,8 +2310,8 @@ static void refuse_native(void)
 
 static void setup_fds(struct task *t)
 {
-	static const char *const opens[] = {"/", ".", "/proc/self/maps", "file", "dir", "big", "/proc/self/status",
-					    "/dev/null", "/dev/zero", "/dev/urandom"};
+	static const char *const opens[] = {"/", ".", "/proc/self/maps", "file", "dir", "big", "/proc/self/status", "masked",
+					    "mdir", "ro", "rodir", "rodir/f", "/dev/null", "/dev/zero", "/dev/urandom"};
 	int p[2];
 	/* The host's devices only when paths at them are fuzzed too. */
 	unsigned n = sizeof opens / sizeof opens[0] - (excluded("path:dev") ? 3 : 0);

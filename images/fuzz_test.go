@@ -10,7 +10,11 @@ package images
 // the host outside the scratch root: a canary file next to the root keeps
 // its contents and times, so does the guest's executable (a copy next to
 // the root), kshim's cwd (outside the root) stays empty, and without --rw
-// the root itself is unchanged.
+// the root itself is unchanged. As root, the run masks two paths of the
+// root (a file and a directory holding fuzzSecret) and makes two
+// read-only, and its path pool names them: the guest must never read the
+// secret (it checks its buffers: exit status 5) and the read-only ones
+// never change, --rw or not.
 //
 // Knobs (environment):
 //
@@ -134,6 +138,8 @@ func TestFuzzSyscalls(t *testing.T) {
 			case r.exit == 3:
 				watchdogs++
 				t.Logf("%s: the guest's watchdog ended it (a call blocked): %s", name, shellQuote(r.argv))
+			case r.exit == 5:
+				fails.add("the guest read a masked path's secret", fmt.Sprintf("  seed %d (%s)\n%s", seed, name, describeRun(r)))
 			case r.exit == 4:
 				fails.add("the guest's own memory changed under it (a call wrote or unmapped what it was not given)",
 					fmt.Sprintf("  seed %d (%s)\n%s", seed, name, describeRun(r)))
@@ -180,7 +186,30 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 			t.Fatal(err)
 		}
 	}
-	links := map[string]string{"link_out": canary, "link_up": "../..", "link_loop": "link_loop"}
+	// Masked and read-only paths (as root: a masked directory is a
+	// tmpfs), with a secret behind the masks that the guest must never
+	// read (its leak_check: exit status 5) and read-only files that
+	// must not change, --rw or not. Without them the same names hold
+	// nothing secret.
+	guard := os.Geteuid() == 0
+	secret := "not secret: no masks\n"
+	if guard {
+		secret = fuzzSecret
+	}
+	for _, d := range []string{"mdir", "rodir"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(root, d), 0o777)
+	}
+	for n, c := range map[string]string{"masked": secret, "mdir/secret": secret, "ro": "read-only\n", "rodir/f": "read-only in dir\n"} {
+		if err := os.WriteFile(filepath.Join(root, n), []byte(c), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(root, n), 0o666)
+	}
+	links := map[string]string{"link_out": canary, "link_up": "../..", "link_loop": "link_loop",
+		"link_mdir": "/mdir", "link_ro": "rodir/f"}
 	for n, target := range links {
 		if err := os.Symlink(target, filepath.Join(root, n)); err != nil {
 			t.Fatal(err)
@@ -207,6 +236,9 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 	if rw {
 		argv = append(argv, "--rw")
 	}
+	if guard {
+		argv = append(argv, "--masked-path", "/masked", "--masked-path", "/mdir", "--readonly-path", "/ro", "--readonly-path", "/rodir")
+	}
 	argv = append(argv, prog, strconv.Itoa(seed), strconv.Itoa(calls), strconv.Itoa(secs), canary, exclude)
 	r := runKshim(argv, cwd, t.TempDir(), name, time.Duration(secs+60)*time.Second)
 
@@ -216,7 +248,7 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 		if p == "cwd" {
 			continue // its mtime follows its entries, checked one by one
 		}
-		if rw && (p == "root" || strings.HasPrefix(p, "root/")) {
+		if rw && (p == "root" || strings.HasPrefix(p, "root/")) && !(guard && fuzzGuarded(p)) {
 			continue
 		}
 		if a, ok := after[p]; !ok {
@@ -226,7 +258,7 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 		}
 	}
 	for p := range after {
-		if _, ok := before[p]; !ok && !(rw && strings.HasPrefix(p, "root/")) {
+		if _, ok := before[p]; !ok && !(rw && strings.HasPrefix(p, "root/") && !(guard && fuzzGuarded(p))) {
 			diffs = append(diffs, "created "+p)
 		}
 	}
@@ -242,6 +274,22 @@ func fuzzOnce(t *testing.T, kshim, prog string, seed, calls, secs int, rw bool, 
 		return nil
 	})
 	return r, strings.Join(diffs, "; ")
+}
+
+// fuzzSecret is what the masked paths hold in a fuzz run: its start is
+// the needle fuzz_syscalls.c's leak_check looks for.
+const fuzzSecret = "FUZZSECRET-x: behind a mask\n"
+
+// fuzzGuarded says whether snapshot path p (relative to the run's base)
+// is a masked or read-only path of the run or below one: unchanged
+// whatever --rw says.
+func fuzzGuarded(p string) bool {
+	for _, g := range []string{"root/masked", "root/mdir", "root/ro", "root/rodir"} {
+		if p == g || strings.HasPrefix(p, g+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot describes every file under base (relative path -> type, mode,

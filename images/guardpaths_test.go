@@ -54,7 +54,7 @@ func guardTree(t *testing.T, prog string) (tmp, root string) {
 // guardFlags are kshim's flags for guardTree: a tmpfs below a read-only
 // path; runc applies the read-only paths first, then the masks; /nope is
 // not there (left alone).
-var guardFlags = []string{"--tmpfs", "/ro-dir/t:size=1m", "--readonly-path", "/ro-dir", "--readonly-path", "/ro-file", "--readonly-path", "/nope",
+var guardFlags = []string{"--tmpfs", "/ro-dir/t:size=4m", "--readonly-path", "/ro-dir", "--readonly-path", "/ro-file", "--readonly-path", "/nope",
 	"--masked-path", "/masked-file", "--masked-path", "/masked-dir", "--masked-path", "/lnk",
 	"--masked-path", "/masked-dir/sub", "--masked-path", "/nope/x"}
 
@@ -88,7 +88,35 @@ var guardOps = []string{
 	"mmapw:/other/data", "create:/other/new", "statfs:/other", "list:/",
 }
 
-func TestGuardPathsDiff(t *testing.T) {
+// runGuardedNative runs guest program prog (a path in guardTree's root)
+// with args natively as the guest identity, chrooted in root with
+// guardTree's mounts made as runc makes them: runc's readonlyPath and
+// maskPath, by hand (the symlink followed as mount(2) follows it; the
+// masked directory's subdirectory is gone under the tmpfs, as /nope is
+// not there: both left alone). tools has unshare, mount and chroot.
+func runGuardedNative(t *testing.T, tools map[string]string, root, prog string, args []string) result {
+	t.Helper()
+	uid, gid := guestID()
+	script := `set -e
+R=$1 ID=$2 PATH=$3:$4:$PATH PROG=$5; shift 5
+mount --make-rprivate /
+mount --bind "$R" "$R"
+mount -t tmpfs -o size=4m tmpfs "$R/ro-dir/t"
+for p in ro-dir ro-file; do mount --rbind "$R/$p" "$R/$p"; mount -o remount,bind,ro "$R/$p"; done
+mount --bind /dev/null "$R/masked-file"
+mount -t tmpfs -o ro tmpfs "$R/masked-dir"
+mount --bind /dev/null "$R/etc/secret2"
+mount -t proc proc "$R/proc"
+exec chroot --userspec="$ID" --groups="${ID#*:}" "$R" "$PROG" "$@"`
+	id := strconv.Itoa(uid) + ":" + strconv.Itoa(gid)
+	argv := append([]string{tools["unshare"], "-m", "sh", "-c", script, "sh", root, id,
+		filepath.Dir(tools["mount"]), filepath.Dir(tools["chroot"]), prog}, args...)
+	return run(argv, baseEnv, "")
+}
+
+// guardTools finds the native side's tools (skips without them or root).
+func guardTools(t *testing.T) map[string]string {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: native mounts in a mount namespace, and a tmpfs for kshim")
 	}
@@ -100,30 +128,17 @@ func TestGuardPathsDiff(t *testing.T) {
 		}
 		tools[tool] = p
 	}
+	return tools
+}
+
+func TestGuardPathsDiff(t *testing.T) {
+	tools := guardTools(t)
 	kshim, dir := paths(t)
 	requireFile(t, kshim)
 	prog := filepath.Join(dir, "fs_escape")
 	requireFile(t, prog)
 	_, root := guardTree(t, prog)
-	uid, gid := guestID()
-	// runc's readonlyPath and maskPath, by hand (the symlink followed as
-	// mount(2) follows it; the masked directory's subdirectory is gone
-	// under the tmpfs, as /nope is not there: both left alone).
-	script := `set -e
-R=$1 ID=$2 PATH=$3:$4:$PATH; shift 4
-mount --make-rprivate /
-mount --bind "$R" "$R"
-mount -t tmpfs -o size=1m tmpfs "$R/ro-dir/t"
-for p in ro-dir ro-file; do mount --rbind "$R/$p" "$R/$p"; mount -o remount,bind,ro "$R/$p"; done
-mount --bind /dev/null "$R/masked-file"
-mount -t tmpfs -o ro tmpfs "$R/masked-dir"
-mount --bind /dev/null "$R/etc/secret2"
-mount -t proc proc "$R/proc"
-exec chroot --userspec="$ID" --groups="${ID#*:}" "$R" /fs_escape "$@"`
-	id := strconv.Itoa(uid) + ":" + strconv.Itoa(gid)
-	argv := append([]string{tools["unshare"], "-m", "sh", "-c", script, "sh", root, id,
-		filepath.Dir(tools["mount"]), filepath.Dir(tools["chroot"])}, guardOps...)
-	native := run(argv, baseEnv, "")
+	native := runGuardedNative(t, tools, root, "/fs_escape", guardOps)
 	if native.timedOut || native.err != nil || native.exit != 0 {
 		t.Fatalf("native: %s\nstdout:\n%s\nstderr:\n%s", native.status(), clip(native.stdout), clip(native.stderr))
 	}

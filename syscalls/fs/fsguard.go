@@ -16,10 +16,15 @@
 //     container is not created, rather than run unguarded.
 //   - The mounts are Guarded: the guest cannot take them away (it has no
 //     mount or umount), unlink or rename them (mount points: EBUSY), nor
-//     rename a directory above them (Guards: EBUSY; the table follows no
-//     rename, so what is guarded would show at the new name). Lookups
+//     rename a directory above them or any mount (Guards: EBUSY; the
+//     table follows no rename, so what is guarded, or what a tmpfs
+//     hides, would show at the new name). Lookups
 //     through ".." and /proc/self/fd stay in the mount the walk records
 //     (fsmount.go), which decides EROFS and EXDEV.
+//   - Nothing found by a host path skips the table (fspath.go): the
+//     VMM's cwd is looked up again by its guest path (cwdThroughMounts),
+//     FindInRoot refuses a name at or below a mount point, and
+//     /proc/PID/exe is reopened by its guest path (kernel's OpenExeAt).
 //   - A masked file's files are devices (Origin FromDevice, walked): the
 //     host's /dev/null never changes (chmod, chown, utimes, xattrs are
 //     EPERM), whatever identity the guest runs as.
@@ -236,7 +241,8 @@ func (ns *mountNS) dropHidden() {
 }
 
 // guards says whether directory d's entry is above a masked or read-only
-// path (see the invariants): rename must not move it.
+// path, or any other mount (see the invariants): rename must not move
+// it.
 func (fs *fsContext) guards(d *parentDir) bool {
 	if fs.ns == nil || d.Node != nil || d.Special() || d.FD < 0 {
 		return false

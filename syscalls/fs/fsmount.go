@@ -523,6 +523,11 @@ func (fs *fsContext) removeMountPoint(d *parentDir, rmdir bool) error {
 	return unix.EBUSY
 }
 
+// Mounted says whether the guest has mounts (or masked or read-only
+// paths): then paths are walked through them, and a host path names
+// nothing the guest could reach by it.
+func (fs *fsContext) Mounted() bool { return fs != nil && fs.ns != nil }
+
 // hostOf is the host root fd and the mount of table mount m.
 func (fs *fsContext) hostOf(m *mount.Mount) (int, *HostMount) {
 	if m.Kind == mount.Root {

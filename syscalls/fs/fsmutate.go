@@ -179,7 +179,7 @@ func (p *Task) Renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 	case p.FS.mountPoint(&from) || p.FS.mountPoint(&to):
 		return 0, unix.EBUSY
 	case p.FS.guards(&from) || flags&unix.RENAME_EXCHANGE != 0 && p.FS.guards(&to):
-		return 0, unix.EBUSY // a directory above a masked or read-only path (fsguard.go)
+		return 0, unix.EBUSY // a directory above a mount: masked, read-only or any (fsguard.go)
 	}
 	if from.Slash || to.Slash && flags&unix.RENAME_EXCHANGE == 0 {
 		// A trailing "/" requires a directory to be renamed.

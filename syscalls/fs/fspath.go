@@ -197,7 +197,42 @@ func (p *Task) SetFiles(c Files) error {
 			fs.ns = nil
 		}
 	}
+	if fs.ns != nil && fs.CwdPath != "/" {
+		p.cwdThroughMounts()
+	}
 	return nil
+}
+
+// cwdThroughMounts makes the cwd newFS found (the VMM's own, by the
+// host's name for it, which knows no mount) the directory the guest finds
+// at that path through its mounts, as a container's process chdirs after
+// its mounts: else a VMM started inside a masked directory would give the
+// guest what the mask hides, or inside a read-only path a writable cwd.
+// The root when the path leads nowhere now (below a masked directory), as
+// for a VMM cwd outside the root.
+func (p *Task) cwdThroughMounts() {
+	fs := p.FS
+	r, err := p.LookupAbs(fs.CwdPath, unix.O_PATH|unix.O_DIRECTORY, 0)
+	fd, g, mnt := -1, "/", (*HostMount)(nil)
+	switch {
+	case err == nil && r.Node == nil && r.Origin == FromRoot:
+		fd, g, mnt = r.FD, r.Guest, r.Mnt
+	case err == nil:
+		r.Close()
+	}
+	if fd < 0 {
+		if fd, err = unix.FcntlInt(uintptr(fs.Root), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			return // the VMM's own stays; not reached
+		}
+	}
+	cwdMu.Lock()
+	old := fs.cwdRef
+	fs.Cwd, fs.CwdPath, fs.CwdNode, fs.CwdMnt = fd, g, nil, mnt
+	fs.cwdRef = newHostRef(fd)
+	cwdMu.Unlock()
+	if old != nil {
+		old.put(nil)
+	}
 }
 
 func newFS(root string, writable bool) (*fsContext, error) {
@@ -672,8 +707,10 @@ func sameObject(a, b int) bool {
 // FindInRoot finds host object h, which the guest holds but did not
 // resolve in the root, in the root tree: the host's name for it, less the
 // root's, resolved from the root, must be the very same inode on the same
-// mount (not a namesake, not a bind mount of it elsewhere). It returns an
-// O_PATH fd of it there (owned by the caller) and its guest path.
+// mount (not a namesake, not a bind mount of it elsewhere), and a name of
+// the root mount (none of the guest's mounts is at or above it). It
+// returns an O_PATH fd of it there (owned by the caller) and its guest
+// path.
 func (fs *fsContext) FindInRoot(h int) (int, string, bool) {
 	if fs.Root < 0 {
 		return -1, "", false
@@ -685,6 +722,15 @@ func (fs *fsContext) FindInRoot(h int) (int, string, bool) {
 	g, ok := fs.ToGuest(hp)
 	if !ok {
 		return -1, "", false
+	}
+	if fs.ns != nil {
+		// The host's resolution below knows no mount: a name at or
+		// below a mount point is what the mount hides (a masked
+		// path's secret, a read-only path's writable self), which the
+		// guest never reaches by that name.
+		if m, _ := fs.ns.table.Find(path.Clean(g)); m.Kind != mount.Root {
+			return -1, "", false
+		}
 	}
 	fd, err := Openat2(fs.Root, g, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_IN_ROOT)
 	if err != nil {

@@ -118,6 +118,10 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	}
 	defer res.Close()
 	guestPath := res.Guest
+	// Re-running the program itself (/proc/self/exe, opened by
+	// followExe or below; /proc/PID/exe of another process running
+	// the same file).
+	sameExe := res.Origin == fs.FromExe && p.isOwnExe(res.FD)
 	if res.FD < 0 {
 		if res.Node == nil || !strings.HasSuffix(res.Node.Path, "/exe") {
 			return 0, unix.EACCES
@@ -127,7 +131,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 		if err != nil {
 			return 0, unix.ENOENT
 		}
-		res.FD, guestPath = fd, p.Exe
+		res.FD, guestPath, sameExe = fd, p.Exe, true
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(res.FD, &st); err != nil {
@@ -211,6 +215,12 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	exeHost := ""
 	if h, err := fs.HostPathOf(res.FD); err == nil {
 		exeHost = h
+	}
+	if sameExe {
+		// The same program: its names stay as they were (the first
+		// program's host path, outside the root, gets no guest path:
+		// ExeGuest).
+		guestPath, exeHost = p.Exe, p.ExeHostPath
 	}
 	// FileShrunk and /proc/PID read other processes' MM and names under it.
 	p.Proc.K.Mu.Lock()
@@ -304,12 +314,54 @@ func (p *Process) execDone() {
 // are: with --rw the guest may since have put a symlink on that path,
 // which the host would follow out of the root.
 func (p *Process) OpenExe(flags int, mode uint32) (int, error) {
-	return p.OpenExeAt(p.ExeHost(), flags, mode)
+	return p.OpenExeAt(p.ExeHost(), p.ExeGuest(), flags, mode)
 }
 
-// OpenExeAt is OpenExe for a program whose host name is host (another
-// process's, for its /proc/PID/exe), resolved in p's root.
-func (p *Process) OpenExeAt(host string, flags int, mode uint32) (int, error) {
+// isOwnExe says whether host fd h is the file p runs.
+func (p *Process) isOwnExe(h int) bool {
+	fd, err := p.OpenExe(unix.O_PATH, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var a, b unix.Stat_t
+	return unix.Fstat(fd, &a) == nil && unix.Fstat(h, &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// ExeGuest is the guest path of the running program when it was found in
+// the guest's tree (execve, an interpreter; the first program given by a
+// host path inside the root), else "".
+func (p *Process) ExeGuest() string {
+	if p.ExeHostPath != "" {
+		return p.Exe
+	}
+	if g, ok := p.FS.ToGuest(p.Exe); ok {
+		return g
+	}
+	return ""
+}
+
+// OpenExeAt is OpenExe for a program whose host name is host and guest
+// path guest (ExeGuest; another process's, for its /proc/PID/exe),
+// resolved in p's root. With mounts it is looked up again by its guest
+// path through them: the host's name for a file of a tmpfs or of a
+// read-only path's clone is relative to that detached mount, and a name
+// of the root's host directory may be what a mask hides; resolved from
+// the root it would open whatever the root holds at that name (a masked
+// secret, a host file).
+func (p *Process) OpenExeAt(host, guest string, flags int, mode uint32) (int, error) {
+	if p.FS.Mounted() && p.FS.Root >= 0 && guest != "" {
+		// (No guest path: the first program, given by a host path
+		// outside the root, is opened by that path below.)
+		r, err := p.LookupAbs(guest, flags, mode)
+		if err != nil {
+			return -1, err
+		}
+		if r.FD < 0 {
+			return -1, unix.EACCES // kshim's /proc or a device of its own
+		}
+		return r.FD, nil
+	}
 	if g, ok := p.FS.ToGuest(host); ok && p.FS.Root >= 0 {
 		fd, err := fs.Openat2(p.FS.Root, g, flags, mode, unix.RESOLVE_IN_ROOT)
 		if err == nil && fs.OnProc(fd) {

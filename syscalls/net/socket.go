@@ -314,7 +314,7 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 			defer unix.Close(cwd)
 		}
 		_, gerr := p.FS.GuestPathIn(c.FD, c.Mnt, c.Path)
-		cwdOK = c.Node == nil && gerr == nil
+		cwdOK = c.Node == nil && gerr == nil && c.Mnt == nil
 	}
 	if n == nil {
 		// No network (unit tests): through the parent's host name, on
@@ -327,10 +327,17 @@ func BindUnix(p *kernel.Process, h int, sa []byte, path string) error {
 		_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(h), uintptr(BufPtr(hs)), uintptr(len(hs)))
 		return ErrnoErr(e)
 	}
-	if n.pinnedBind || !cwdOK {
+	if n.pinnedBind || !cwdOK || pd.Mnt != nil {
 		// Through the parent kshim resolved, from the worker (its own
 		// cwd and umask): the node is where the file rules say; the
-		// kernel records the last component only as the name.
+		// kernel records the last component only as the name. Also
+		// for a parent in a mount, or a cwd in one: the worker's
+		// chroot knows no mount, so the path would reach the root's
+		// directory under the mount point (a tmpfs's, one below a
+		// read-only path) and make the node there, on the host, out
+		// of the guest's view. (A parent of the root's own is where
+		// the path leads the worker too, unless a rename races with
+		// this call.)
 		umask, dir, name := int(p.FS.Umask()), pd.FD, pd.Name
 		hs := hostSunPath(name)
 		if derr := n.do(func() {

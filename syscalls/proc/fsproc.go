@@ -236,12 +236,15 @@ func pidChild(v view, dir, name string) *fs.ProcNode {
 				return g, err
 			},
 			Follow: func(o fs.FileOwner, rest string, flags int, mode uint32) (fs.Resolved, error) {
-				var host, g string
-				err := v.peek(o, func(t *kernel.Process) error { host, g = t.ExeHost(), exeGuestPath(t); return nil })
+				var host, g, eg string
+				err := v.peek(o, func(t *kernel.Process) error {
+					host, g, eg = t.ExeHost(), exeGuestPath(t), t.ExeGuest()
+					return nil
+				})
 				if err != nil {
 					return fs.Resolved{FD: -1}, err
 				}
-				return followExe(o.(*kernel.Process), host, g, rest, flags, mode)
+				return followExe(o.(*kernel.Process), host, g, eg, rest, flags, mode)
 			}}
 	case "cwd":
 		return &fs.ProcNode{Path: dir + "/cwd", Mode: procLinkMode,
@@ -554,21 +557,30 @@ func exeGuestPath(p *kernel.Process) string {
 	return p.Exe
 }
 
-// followExe opens the program whose host name is host (guest name g)
-// for reader p: its own, or another process's.
-func followExe(p *kernel.Process, host, g, rest string, flags int, mode uint32) (fs.Resolved, error) {
+// followExe opens the program whose host name is host (guest name g; eg
+// its path in the guest's tree, if found there: kernel's ExeGuest) for
+// reader p: its own, or another process's.
+func followExe(p *kernel.Process, host, g, eg, rest string, flags int, mode uint32) (fs.Resolved, error) {
 	if rest != "" {
 		return fs.Resolved{FD: -1}, unix.ENOTDIR
 	}
 	if fs.WriteIntent(flags) && flags&unix.O_PATH == 0 {
 		// The permission check comes first (may_open before
-		// deny_write_access), with kshim's identity, the guest's.
-		if err := unix.Faccessat2(unix.AT_FDCWD, host, unix.W_OK, unix.AT_EACCESS); err != nil {
+		// deny_write_access), with kshim's identity, the guest's, on
+		// the file the open would reach (not by the host's name for
+		// it, which with mounts may name another file: OpenExeAt).
+		fd, err := p.OpenExeAt(host, eg, unix.O_PATH, 0)
+		if err != nil {
+			return fs.Resolved{FD: -1}, err
+		}
+		err = unix.Faccessat2(fd, "", unix.W_OK, unix.AT_EMPTY_PATH|unix.AT_EACCESS)
+		unix.Close(fd)
+		if err != nil {
 			return fs.Resolved{FD: -1}, err
 		}
 		return fs.Resolved{FD: -1}, unix.ETXTBSY // the program is running
 	}
-	fd, err := p.OpenExeAt(host, flags|fs.Noctty(flags), mode)
+	fd, err := p.OpenExeAt(host, eg, flags|fs.Noctty(flags), mode)
 	if err != nil {
 		return fs.Resolved{FD: -1}, err
 	}

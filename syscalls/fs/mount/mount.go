@@ -77,8 +77,8 @@ type Mount struct {
 	DevptsOpts map[string]uint64
 	// Guarded: a masked or read-only path of the OCI config (Cover,
 	// Insert), which hides or protects what the guest's tree holds
-	// there. The table follows no rename, so no directory above it may
-	// be renamed (Guards).
+	// there. The table follows no rename, so no directory above it (nor
+	// above any mount) may be renamed (Guards).
 	Guarded bool
 }
 
@@ -544,12 +544,13 @@ func (t *Table) renumber() {
 	}
 }
 
-// Guards says whether clean guest path p is a directory above a Guarded
-// mount, which must not be renamed: the mount would stay at its old path
-// and what it guards would show at the new one.
+// Guards says whether clean guest path p is a directory above a mount
+// (a Guarded one or any other), which must not be renamed: the mount
+// would stay at its old path, and what it hides (a masked path's secret,
+// the root's own files under a tmpfs) would show at the new one.
 func (t *Table) Guards(p string) bool {
 	for _, m := range t.mounts[1:] {
-		if m.Guarded && m.Dest != p && under(m.Dest, p) {
+		if m.Dest != p && under(m.Dest, p) {
 			return true
 		}
 	}

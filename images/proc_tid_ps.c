@@ -94,6 +94,8 @@ static void run(const char *what, char *const argv[], int statecol, int restcol)
 	int st;
 	waitpid(c, &st, 0);
 	wait_status(what, st);
+	/* In thread order: top sorts by %CPU, which varies from run to run. */
+	char rows[NT + 1][256] = {{0}};
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		long id = strtol(line, NULL, 10);
 		for (int i = 0; i <= NT; i++) {
@@ -101,10 +103,12 @@ static void run(const char *what, char *const argv[], int statecol, int restcol)
 				continue;
 			char state[16], tmp[8];
 			field(line, statecol, state, sizeof state);
-			printf("%s thread %d: %s %s\n", what, i, i == 0 ? "-" : state,
-			       field(line, restcol, tmp, sizeof tmp));
+			snprintf(rows[i], sizeof rows[i], "%s thread %d: %s %s\n", what, i, i == 0 ? "-" : state,
+				 field(line, restcol, tmp, sizeof tmp));
 		}
 	}
+	for (int i = 0; i <= NT; i++)
+		fputs(rows[i], stdout);
 }
 
 int main(void)

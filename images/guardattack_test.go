@@ -122,20 +122,7 @@ func TestGuardAttackDiff(t *testing.T) {
 	kargs := append([]string{kshim, "run", "--rw", "--root", root2}, guardFlags...)
 	kargs = append(kargs, filepath.Join(root2, "guard_attack"))
 	got := run(append(kargs, guardAttackOps(root2)...), baseEnv, "")
-	if got.timedOut || got.err != nil || got.exit != 0 {
-		t.Fatalf("kshim: %s\nstdout:\n%s\nstderr:\n%s", got.status(), clip(got.stdout), clip(got.stderr))
-	}
-	if os.Getenv("GUARD_SHOW") != "" {
-		t.Logf("native:\n%s\nkshim:\n%s", native.stdout, got.stdout)
-	}
-	if !bytes.Equal(native.stdout, got.stdout) {
-		t.Errorf("kshim differs from native:\n%s", lineDiff(string(native.stdout), string(got.stdout)))
-	}
-	for _, out := range [][]byte{native.stdout, got.stdout} {
-		if bytes.Contains(out, []byte("SECRET")) {
-			t.Errorf("a masked file was read:\n%s", out)
-		}
-	}
+	compareGuarded(t, native, got)
 	guardUnchanged(t, root)
 	guardUnchanged(t, root2)
 }

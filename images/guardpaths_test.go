@@ -88,6 +88,26 @@ var guardOps = []string{
 	"mmapw:/other/data", "create:/other/new", "statfs:/other", "list:/",
 }
 
+// compareGuarded fails t unless kshim's run got ended well with the
+// native run's output, byte for byte, and neither read a secret.
+func compareGuarded(t *testing.T, native, got result) {
+	t.Helper()
+	if got.timedOut || got.err != nil || got.exit != 0 {
+		t.Fatalf("kshim: %s\nstdout:\n%s\nstderr:\n%s", got.status(), clip(got.stdout), clip(got.stderr))
+	}
+	if os.Getenv("GUARD_SHOW") != "" {
+		t.Logf("native:\n%s\nkshim:\n%s", native.stdout, got.stdout)
+	}
+	if !bytes.Equal(native.stdout, got.stdout) {
+		t.Errorf("kshim differs from native:\n%s", lineDiff(string(native.stdout), string(got.stdout)))
+	}
+	for _, out := range [][]byte{native.stdout, got.stdout} {
+		if bytes.Contains(out, []byte("SECRET")) {
+			t.Errorf("a masked file was read:\n%s", out)
+		}
+	}
+}
+
 // runGuardedNative runs guest program prog (a path in guardTree's root)
 // with args natively as the guest identity, chrooted in root with
 // guardTree's mounts made as runc makes them: runc's readonlyPath and
@@ -146,20 +166,7 @@ func TestGuardPathsDiff(t *testing.T) {
 	_, root2 := guardTree(t, prog)
 	kargs := append([]string{kshim, "run", "--rw", "--root", root2}, guardFlags...)
 	got := run(append(append(kargs, filepath.Join(root2, "fs_escape")), guardOps...), baseEnv, "")
-	if got.timedOut || got.err != nil || got.exit != 0 {
-		t.Fatalf("kshim: %s\nstdout:\n%s\nstderr:\n%s", got.status(), clip(got.stdout), clip(got.stderr))
-	}
-	if os.Getenv("GUARD_SHOW") != "" {
-		t.Logf("native:\n%s\nkshim:\n%s", native.stdout, got.stdout)
-	}
-	if !bytes.Equal(native.stdout, got.stdout) {
-		t.Errorf("kshim differs from native:\n%s", lineDiff(string(native.stdout), string(got.stdout)))
-	}
-	for _, out := range [][]byte{native.stdout, got.stdout} {
-		if bytes.Contains(out, []byte("SECRET")) {
-			t.Errorf("a masked file was read:\n%s", out)
-		}
-	}
+	compareGuarded(t, native, got)
 	// Nothing guarded changed in kshim's tree.
 	for name, want := range map[string]string{"masked-file": "SECRET file\n", "masked-dir/secret": "SECRET in dir\n",
 		"etc/secret2": "SECRET linked\n", "ro-file": "immutable\n", "ro-dir/data": "RO data\n", "ro-dir/sub/file": "RO below\n"} {

@@ -93,30 +93,11 @@ func (p *Process) FutexWait(addr uint64, private bool, val, bitset uint32, deadl
 	k.futex.q[key] = append(k.futex.q[key], w)
 	k.fmu.Unlock()
 
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		timeout = t.C
+	err = p.WaitWoken(w.woken, deadline)
+	if err != nil && !k.futexCancel(w) {
+		return nil // woken meanwhile
 	}
-	for {
-		if p.Interrupted() {
-			if k.futexCancel(w) {
-				return unix.EINTR
-			}
-			return nil // woken meanwhile
-		}
-		select {
-		case <-w.woken:
-			return nil
-		case <-timeout:
-			if k.futexCancel(w) {
-				return unix.ETIMEDOUT
-			}
-			return nil
-		case <-p.intr():
-		}
-	}
+	return err
 }
 
 // futexCancel takes w off its queue; false if a waker got there first.

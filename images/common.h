@@ -45,6 +45,15 @@ static inline void show(const char *what, long r)
 	printf("%s -> %s\n", what, r == 0 ? "0" : ename(errno));
 }
 
+/* Prints "what -> ok" when r >= 0, else "what -> ERRNO". */
+static inline void okay(const char *what, long r)
+{
+	if (r < 0)
+		printf("%s -> %s\n", what, ename(errno));
+	else
+		printf("%s -> ok\n", what);
+}
+
 /* Prints "what -> N" (the call's result) when r >= 0, else "what -> ERRNO". */
 static inline void rc(const char *what, long r)
 {

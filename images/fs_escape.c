@@ -49,14 +49,6 @@
 
 #include "common.h"
 
-static void result(const char *op, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", op, ename(errno));
-	else
-		printf("%s -> ok\n", op);
-}
-
 static void first_line(const char *op, int fd)
 {
 	if (fd < 0) {
@@ -175,23 +167,23 @@ int main(int argc, char **argv)
 				printf("%s -> cwd %s\n", what, getcwd(buf, sizeof buf) ? buf : ename(errno));
 		} else if (strcmp(op, "create") == 0) {
 			int fd = open(arg, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-			result(what, fd < 0 ? -1 : write(fd, "guest\n", 6));
+			okay(what, fd < 0 ? -1 : write(fd, "guest\n", 6));
 			close(fd);
 		} else if (strcmp(op, "mkdir") == 0) {
-			result(what, mkdir(arg, 0755));
+			okay(what, mkdir(arg, 0755));
 		} else if (strcmp(op, "symlink") == 0 && arg2) {
-			result(what, symlink(arg, arg2));
+			okay(what, symlink(arg, arg2));
 		} else if (strcmp(op, "link") == 0 && arg2) {
-			result(what, link(arg, arg2));
+			okay(what, link(arg, arg2));
 		} else if (strcmp(op, "rename") == 0 && arg2) {
-			result(what, rename(arg, arg2));
+			okay(what, rename(arg, arg2));
 		} else if (strcmp(op, "unlink") == 0) {
-			result(what, unlink(arg));
+			okay(what, unlink(arg));
 		} else if (strcmp(op, "rmdir") == 0) {
-			result(what, rmdir(arg));
+			okay(what, rmdir(arg));
 		} else if (strcmp(op, "append") == 0) {
 			int fd = open(arg, O_WRONLY | O_APPEND);
-			result(what, fd < 0 ? -1 : write(fd, "more\n", 5));
+			okay(what, fd < 0 ? -1 : write(fd, "more\n", 5));
 			close(fd);
 		} else if (strcmp(op, "copy") == 0 && arg2) {
 			int in = open(arg, O_RDONLY), out = in < 0 ? -1 : open(arg2, O_CREAT | O_WRONLY | O_TRUNC, 0755);
@@ -202,13 +194,13 @@ int main(int argc, char **argv)
 					n = -1;
 					break;
 				}
-			result(what, in < 0 || out < 0 || n < 0 ? -1 : 0);
+			okay(what, in < 0 || out < 0 || n < 0 ? -1 : 0);
 			close(in);
 			close(out);
 		} else if (strcmp(op, "exec") == 0) {
 			int pfd[2];
 			if (pipe2(pfd, O_CLOEXEC) < 0) {
-				result(what, -1);
+				okay(what, -1);
 				continue;
 			}
 			fflush(stdout);
@@ -233,13 +225,13 @@ int main(int argc, char **argv)
 		} else if (strcmp(op, "mmapx") == 0) {
 			int fd = open(arg, O_RDONLY);
 			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
-			result(what, m == MAP_FAILED ? -1 : 0);
+			okay(what, m == MAP_FAILED ? -1 : 0);
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "map") == 0) {
 			int fd = open(arg, O_RDONLY);
 			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
-			result(what, m == MAP_FAILED ? -1 : 0);
+			okay(what, m == MAP_FAILED ? -1 : 0);
 			if (fd >= 0)
 				close(fd);
 			if (m != MAP_FAILED && nkept < 16)
@@ -278,7 +270,7 @@ int main(int argc, char **argv)
 			if (m == MAP_FAILED) {
 				printf("%s -> mmap: %s\n", what, ename(errno));
 			} else {
-				result(what, mprotect(m, 4096, PROT_READ | PROT_EXEC));
+				okay(what, mprotect(m, 4096, PROT_READ | PROT_EXEC));
 				munmap(m, 4096);
 			}
 			if (fd >= 0)
@@ -297,7 +289,7 @@ int main(int argc, char **argv)
 			printf("%s -> %ld KiB, %s\n", what, total >> 10, n < 0 ? ename(errno) : "no error");
 			close(fd);
 		} else if (strcmp(op, "truncate") == 0) {
-			result(what, truncate(arg, 1));
+			okay(what, truncate(arg, 1));
 		} else if (strcmp(op, "cat") == 0) {
 			int fd = open(arg, O_RDONLY);
 			if (fd < 0) {
@@ -312,9 +304,9 @@ int main(int argc, char **argv)
 				fwrite(buf, 1, n, stdout);
 			close(fd);
 		} else if (strcmp(op, "umount") == 0) {
-			result(what, umount2(arg, MNT_DETACH));
+			okay(what, umount2(arg, MNT_DETACH));
 		} else if (strcmp(op, "chmod") == 0) {
-			result(what, chmod(arg, 0600));
+			okay(what, chmod(arg, 0600));
 		} else if (strcmp(op, "kind") == 0) {
 			struct stat st;
 			if (lstat(arg, &st) < 0)
@@ -326,7 +318,7 @@ int main(int argc, char **argv)
 				       S_ISDIR(st.st_mode) ? 0L : (long)st.st_size);
 		} else if (strcmp(op, "otrunc") == 0) {
 			int fd = open(arg, O_WRONLY | O_TRUNC);
-			result(what, fd);
+			okay(what, fd);
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "mmapw") == 0) {
@@ -345,7 +337,7 @@ int main(int argc, char **argv)
 			}
 			close(fd);
 		} else if (strcmp(op, "access") == 0) {
-			result(what, access(arg, W_OK));
+			okay(what, access(arg, W_OK));
 		} else if (strcmp(op, "statfs") == 0) {
 			struct statfs sf;
 			if (statfs(arg, &sf) < 0) {

@@ -69,14 +69,6 @@
 
 #include "common.h"
 
-static void result(const char *op, long r)
-{
-	if (r < 0)
-		printf("%s -> %s\n", op, ename(errno));
-	else
-		printf("%s -> ok\n", op);
-}
-
 /* Prints the file at fd whole (up to 4 KiB), newlines as "|". */
 static void showfd(const char *op, int fd)
 {
@@ -162,7 +154,7 @@ static int exe_child(void)
 	/* For writing: the permission check on the running file, then
 	 * ETXTBSY. */
 	fd = open("/proc/self/exe", O_WRONLY);
-	result("exe w", fd);
+	okay("exe w", fd);
 	if (fd >= 0)
 		close(fd);
 	return 0;
@@ -426,7 +418,7 @@ static void scratch(const char *op, double secs)
 	int w = open(big, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	memset(buf, 'A', sizeof buf);
 	if (w < 0 || write(w, buf, sizeof buf) != (ssize_t)sizeof buf) {
-		result(op, -1);
+		okay(op, -1);
 		return;
 	}
 	close(w);
@@ -486,7 +478,7 @@ static void two(const char *op, const char *src, const char *dst, int how)
 			close(p[1]);
 		}
 	}
-	result(op, r);
+	okay(op, r);
 	close(in);
 	close(out);
 }
@@ -524,40 +516,40 @@ int main(int argc, char **argv)
 				close(d);
 		} else if (strcmp(op, "wr") == 0) {
 			int fd = open(arg, O_WRONLY | O_APPEND);
-			result(what, fd < 0 ? -1 : write(fd, "X", 1));
+			okay(what, fd < 0 ? -1 : write(fd, "X", 1));
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "wrat") == 0 && arg2) {
 			int d = open(arg, O_PATH | O_DIRECTORY);
 			int fd = d < 0 ? -1 : openat(d, arg2, O_WRONLY | O_APPEND);
-			result(what, fd < 0 ? -1 : write(fd, "X", 1));
+			okay(what, fd < 0 ? -1 : write(fd, "X", 1));
 			if (fd >= 0)
 				close(fd);
 			if (d >= 0)
 				close(d);
 		} else if (strcmp(op, "fd0wr") == 0) {
 			int fd = openat(0, arg, O_WRONLY | O_APPEND);
-			result(what, fd < 0 ? -1 : write(fd, "X", 1));
+			okay(what, fd < 0 ? -1 : write(fd, "X", 1));
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "fd0rd") == 0) {
 			showfd(what, openat(0, arg, O_RDONLY));
 		} else if (strcmp(op, "fd0mk") == 0) {
 			int fd = openat(0, arg, O_CREAT | O_EXCL | O_WRONLY, 0644);
-			result(what, fd);
+			okay(what, fd);
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "fd0chmod") == 0) {
-			result(what, fchmod(0, 0700));
+			okay(what, fchmod(0, 0700));
 		} else if (strcmp(op, "tmpfile") == 0 && arg2) {
 			int fd = open(arg, O_TMPFILE | O_WRONLY, 0644);
 			if (fd < 0) {
-				result(what, -1);
+				okay(what, -1);
 				continue;
 			}
 			char p[64];
 			snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-			result(what, linkat(AT_FDCWD, p, AT_FDCWD, arg2, AT_SYMLINK_FOLLOW));
+			okay(what, linkat(AT_FDCWD, p, AT_FDCWD, arg2, AT_SYMLINK_FOLLOW));
 			close(fd);
 		} else if (strcmp(op, "cfr") == 0 && arg2) {
 			two(what, arg, arg2, 0);
@@ -566,28 +558,28 @@ int main(int argc, char **argv)
 		} else if (strcmp(op, "splice") == 0 && arg2) {
 			two(what, arg, arg2, 2);
 		} else if (strcmp(op, "setxattr") == 0) {
-			result(what, setxattr(arg, "user.k", "v", 1, 0));
+			okay(what, setxattr(arg, "user.k", "v", 1, 0));
 		} else if (strcmp(op, "utimes") == 0) {
-			result(what, utimensat(AT_FDCWD, arg, NULL, 0));
+			okay(what, utimensat(AT_FDCWD, arg, NULL, 0));
 		} else if (strcmp(op, "chown") == 0) {
 			struct stat st;
-			result(what, stat(arg, &st) < 0 ? -1 : chown(arg, st.st_uid, st.st_gid));
+			okay(what, stat(arg, &st) < 0 ? -1 : chown(arg, st.st_uid, st.st_gid));
 		} else if (strcmp(op, "trunc") == 0) {
-			result(what, truncate(arg, 0));
+			okay(what, truncate(arg, 0));
 		} else if (strcmp(op, "falloc") == 0) {
 			int fd = open(arg, O_RDWR);
-			result(what, fd < 0 ? -1 : fallocate(fd, 0, 0, 8192));
+			okay(what, fd < 0 ? -1 : fallocate(fd, 0, 0, 8192));
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "mmapro") == 0) {
 			int fd = open(arg, O_RDONLY);
 			void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			result(what, m == MAP_FAILED ? -1 : 0);
+			okay(what, m == MAP_FAILED ? -1 : 0);
 			if (fd >= 0)
 				close(fd);
 		} else if (strcmp(op, "exeas") == 0) {
 			if (copy_self(arg) < 0) {
-				result(what, -1);
+				okay(what, -1);
 				continue;
 			}
 			pid_t pid = fork();
@@ -604,7 +596,7 @@ int main(int argc, char **argv)
 			char p[64];
 			snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
 			int w = fd < 0 ? -1 : open(p, op[3] == 'w' ? O_WRONLY | O_APPEND : O_WRONLY | O_TRUNC);
-			result(what, w < 0 ? -1 : op[3] == 'w' ? write(w, "X", 1) : 0);
+			okay(what, w < 0 ? -1 : op[3] == 'w' ? write(w, "X", 1) : 0);
 			if (w >= 0)
 				close(w);
 			if (fd >= 0)
@@ -613,7 +605,7 @@ int main(int argc, char **argv)
 			int s = socket(AF_UNIX, SOCK_STREAM, 0);
 			struct sockaddr_un a = {.sun_family = AF_UNIX};
 			snprintf(a.sun_path, sizeof a.sun_path, "%s", arg);
-			result(what, s < 0 ? -1 : bind(s, (struct sockaddr *)&a, sizeof a));
+			okay(what, s < 0 ? -1 : bind(s, (struct sockaddr *)&a, sizeof a));
 			if (s >= 0)
 				close(s);
 		} else if (strcmp(op, "reexec") == 0) {

@@ -109,6 +109,31 @@ func (t *table[T]) check(id int32) (T, error) {
 	return o, nil
 }
 
+// stat finds the object of an IPC_STAT (byID: id is an identifier,
+// checked as check does; the call returns 0) or of a *_STAT or
+// *_STAT_ANY (id is an index; the call returns the object's identifier),
+// and checks the caller may read it unless any (*_STAT_ANY).
+func (t *table[T]) stat(c Cred, id int32, byID, any bool) (T, uint64, error) {
+	var zero T
+	o, ret := zero, uint64(0)
+	if byID {
+		var err error
+		if o, err = t.check(id); err != nil {
+			return zero, 0, err
+		}
+	} else {
+		var ok bool
+		if o, ok = t.byIdx[int(id)]; !ok {
+			return zero, 0, unix.EINVAL
+		}
+		ret = uint64(t.perm(o).ID)
+	}
+	if !any && !c.allowed(t.perm(o), 0o444) {
+		return zero, 0, unix.EACCES
+	}
+	return o, ret, nil
+}
+
 // maxIdx is ipc_get_maxidx: the highest index in use, -1 if none.
 func (t *table[T]) maxIdx() int {
 	m := -1

@@ -329,22 +329,9 @@ func (ns *NS) msgctl(p *kernel.Process, id, cmd int32, in []byte) (uint64, []byt
 		b[28], b[29] = msgSeg&0xff, msgSeg>>8
 		return uint64(max(0, ns.msg.t.maxIdx())), b, nil
 	case ipcStat, msgStat, msgStatAny:
-		var q *Queue
-		ret := uint64(0)
-		if cmd == ipcStat {
-			var err error
-			if q, err = ns.msg.t.check(id); err != nil {
-				return 0, nil, err
-			}
-		} else {
-			var ok bool
-			if q, ok = ns.msg.t.byIdx[int(id)]; !ok {
-				return 0, nil, unix.EINVAL
-			}
-			ret = uint64(q.ID)
-		}
-		if cmd != msgStatAny && !c.allowed(&q.Perm, 0o444) {
-			return 0, nil, unix.EACCES
+		q, ret, err := ns.msg.t.stat(c, id, cmd == ipcStat, cmd == msgStatAny)
+		if err != nil {
+			return 0, nil, err
 		}
 		b := make([]byte, msqidDsSize)
 		putPerm(b, &q.Perm)

@@ -493,22 +493,9 @@ func (ns *NS) semctl(p *kernel.Process, id, num, cmd int32, arg uint64, setBuf, 
 		}
 		return uint64(max(0, ns.sem.t.maxIdx())), b, nil
 	case ipcStat, semStat, semAny:
-		var a *SemArray
-		ret := uint64(0)
-		if cmd == ipcStat {
-			var err error
-			if a, err = ns.sem.t.check(id); err != nil {
-				return 0, nil, err
-			}
-		} else {
-			var ok bool
-			if a, ok = ns.sem.t.byIdx[int(id)]; !ok {
-				return 0, nil, unix.EINVAL
-			}
-			ret = uint64(a.ID)
-		}
-		if cmd != semAny && !c.allowed(&a.Perm, 0o444) {
-			return 0, nil, unix.EACCES
+		a, ret, err := ns.sem.t.stat(c, id, cmd == ipcStat, cmd == semAny)
+		if err != nil {
+			return 0, nil, err
 		}
 		b := make([]byte, semidDsSize)
 		putPerm(b, &a.Perm)

@@ -396,22 +396,9 @@ func (ns *NS) shmctl(p *kernel.Process, id int32, cmd int32, in []byte) (uint64,
 		abi.Put64(b[16:], rss)
 		return uint64(max(0, ns.shm.t.maxIdx())), b, nil
 	case ipcStat, shmStatCmd, shmStatAny:
-		var g *Segment
-		ret := uint64(0)
-		if cmd == ipcStat {
-			var err error
-			if g, err = ns.shm.t.check(id); err != nil {
-				return 0, nil, err
-			}
-		} else {
-			var ok bool
-			if g, ok = ns.shm.t.byIdx[int(id)]; !ok {
-				return 0, nil, unix.EINVAL
-			}
-			ret = uint64(g.ID)
-		}
-		if cmd != shmStatAny && !c.allowed(&g.Perm, 0o444) {
-			return 0, nil, unix.EACCES
+		g, ret, err := ns.shm.t.stat(c, id, cmd == ipcStat, cmd == shmStatAny)
+		if err != nil {
+			return 0, nil, err
 		}
 		if n == nil {
 			n = ns.counts()

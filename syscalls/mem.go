@@ -68,6 +68,7 @@ func sysMmap(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 			return 0, unix.ENODEV
 		}
 		m.FD = h
+		m.FDID, m.FDFlags = &ept.FileID{Dev: st.Dev, Ino: st.Ino}, fl
 		m.File = e.File // /proc/PID/maps names it by this, when read
 		if e.File == nil {
 			// Only a mapping with no open file to name it by keeps a

@@ -337,6 +337,9 @@ func (m *Memory) register(end uint64) error {
 // at every run (more than a static hello's guest used).
 const prefaultChunk = 64 << 10
 
+// zeroChunk is what populate writes into never-used frames.
+var zeroChunk [prefaultChunk]byte
+
 // Alloc returns a zeroed frame with one reference for guest data: a
 // recently freed resident one first, then one given back to the host
 // earlier, then a never-used one (made resident a chunk at a time, ahead of
@@ -408,9 +411,23 @@ func (m *Memory) alloc(ahead bool) (uint64, error) {
 // populate makes the never-used frames [pa, end) resident (best effort:
 // MADV_POPULATE_WRITE needs Linux 5.14) and keeps the least that cost a
 // page (FrameNS): a preempted call only ever costs more. m.mu held.
+//
+// Where a read fault leaves a memfd page writable (probeRefault), the
+// frames are written into the memfd (zeros: what a never-used frame
+// holds anyway) and then mapped by a read populate: the write makes the
+// pages without the per-page write-fault path, and the read maps 16 at
+// a time (fault-around). Measured here: ~2.6 µs a page against ~3.2 µs
+// by MADV_POPULATE_WRITE (medians of 40 interleaved rounds of 64
+// chunks), with the VMM's and KVM's later writes taking no host fault
+// either way.
 func (m *Memory) populate(pa, end uint64) {
 	t0 := time.Now()
-	if unix.Madvise(m.host[pa:end], unix.MADV_POPULATE_WRITE) != nil {
+	if m.refault == unix.MADV_POPULATE_READ && end-pa <= uint64(len(zeroChunk)) {
+		if n, err := unix.Pwrite(m.fd, zeroChunk[:end-pa], int64(pa)); err != nil || uint64(n) != end-pa ||
+			unix.Madvise(m.host[pa:end], unix.MADV_POPULATE_READ) != nil {
+			return
+		}
+	} else if unix.Madvise(m.host[pa:end], unix.MADV_POPULATE_WRITE) != nil {
 		return
 	}
 	n := int64((end - pa) / PageSize)

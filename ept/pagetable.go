@@ -331,6 +331,15 @@ func (pt *PageTable) read(e uint64) uint64 {
 
 // set writes entry e (guest-physical) for linear address va.
 func (pt *PageTable) set(e, va, v uint64) error {
+	if pt.read(e) == v {
+		return nil
+	}
+	return pt.setOn(pt.queue(), e, va, v)
+}
+
+// setOn is set with the calling thread's flush queue q (queue) already
+// found: a loop over many entries looks it up once.
+func (pt *PageTable) setOn(q *FlushQueue, e, va, v uint64) error {
 	old := pt.read(e)
 	if old == v {
 		return nil
@@ -342,7 +351,6 @@ func (pt *PageTable) set(e, va, v uint64) error {
 	// a not-present entry. When other vCPUs may be walking the tables, the
 	// write is a compare-and-swap against the still-unused value: if a
 	// walk set the bit first, the change is queued like any other.
-	q := pt.queue()
 	multi := pt.nroots.Load() > 1
 	queue := old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || q.queued(e)
 	if !queue && multi {
@@ -413,6 +421,45 @@ func (pt *PageTable) Map(va, pa, flags uint64) error {
 		return fmt.Errorf("%w: %#x lies in a huge page", ErrBadAddress, va)
 	}
 	return pt.set(e, va, pa|flags|PTEPresent)
+}
+
+// MapRun maps each of the n pages from va that no present entry maps to
+// the frame at the same offset from pa (consecutive frames: a file
+// window's), as Map would, and leaves present entries alone; it returns
+// how many it mapped. It walks the tables once per page table, not once
+// per page (a loader's segment or a library's text mapped ahead is
+// hundreds of pages).
+func (pt *PageTable) MapRun(va, pa uint64, n int, flags uint64) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	end := va + uint64(n)*PageSize
+	if va%PageSize != 0 || pa%PageSize != 0 || !canonical(va) || end < va || !canonical(end-1) {
+		return 0, fmt.Errorf("%w: map run %#x+%d -> %#x", ErrBadAddress, va, n, pa)
+	}
+	q := pt.queue()
+	done := 0
+	for va < end {
+		e, ok, err := pt.walk(va, 0, true)
+		if err != nil {
+			return done, err
+		}
+		if !ok {
+			return done, fmt.Errorf("%w: %#x lies in a huge page", ErrBadAddress, va)
+		}
+		// The entries of this page table from va's on.
+		k := min((end-va)/PageSize, 512-index(va, 0))
+		for j := uint64(0); j < k; j, e, va, pa = j+1, e+8, va+PageSize, pa+PageSize {
+			if pt.read(e)&PTEPresent != 0 {
+				continue
+			}
+			if err := pt.setOn(q, e, va, pa|flags|PTEPresent); err != nil {
+				return done, err
+			}
+			done++
+		}
+	}
+	return done, nil
 }
 
 // MapHuge maps the 2 MiB page at va to pa.

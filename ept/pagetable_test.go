@@ -384,3 +384,42 @@ func TestFlushQueuePages(t *testing.T) {
 		t.Fatalf("lengths %d and %d, want %d", one.Len(), split.Len(), n*recordSlots)
 	}
 }
+
+// TestMapRun: a run maps each page not yet present to the frame at its
+// offset, across a page-table boundary (one walk per table), leaves a
+// present entry alone, and queues nothing for not-present entries.
+func TestMapRun(t *testing.T) {
+	mem, q, pt := newPT(t)
+	const va = 0x7f0000200000 - 3*PageSize // three pages below a 2 MiB boundary
+	const pa = 0x40000000                  // a window's frames need not be RAM's
+	keep, _ := mem.Alloc()
+	if err := pt.Map(va+PageSize, keep, PTEUser); err != nil {
+		t.Fatal(err)
+	}
+	n, err := pt.MapRun(va, pa, 6, PTEUser|PTENoExec)
+	if err != nil || n != 5 {
+		t.Fatalf("MapRun = %d, %v; want 5 pages mapped", n, err)
+	}
+	for i := uint64(0); i < 6; i++ {
+		pte, ok := walkByHand(mem, pt.Root(), va+i*PageSize)
+		want := pa + i*PageSize
+		if i == 1 {
+			want = keep
+		}
+		if !ok || Frame(pte) != want {
+			t.Errorf("page %d: pte %#x ok %v, want frame %#x", i, pte, ok, want)
+		}
+		if i != 1 && (pte&PTENoExec == 0 || pte&PTEUser == 0 || pte&PTEWritable != 0) {
+			t.Errorf("page %d: pte %#x, want user, no-exec, read-only", i, pte)
+		}
+	}
+	if _, ok := walkByHand(mem, pt.Root(), va+6*PageSize); ok {
+		t.Error("MapRun mapped past its run")
+	}
+	if q.Pending() {
+		t.Error("mapping not-present entries queued a guest write")
+	}
+	if _, err := pt.MapRun(va+1, pa, 1, 0); err == nil {
+		t.Error("MapRun took a misaligned address")
+	}
+}

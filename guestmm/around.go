@@ -291,38 +291,73 @@ func (mm *MM) fileAround(v *VMA, page uint64) int {
 		return 0
 	}
 	t0 := nanotime()
-	done := 0
-	for p := lo; p < hi; {
-		// File page of address p: fpg + (p-page)/PageSize, p may be below page.
-		fp := uint64(int64(fpg) + (int64(p)-int64(page))/PageSize)
-		pa, _, whi, err := o.file.Window(fp)
-		if err != nil {
-			break
-		}
-		end := min(hi, p+(whi-fp)*PageSize)
-		for ; p < end; p, pa = p+PageSize, pa+PageSize {
-			if p == page {
-				continue
-			}
-			if !o.share && o.has(v.objPage(p)) {
-				continue // a private copy: its own fault maps it
-			}
-			if _, ok := mm.pt.Lookup(p); ok {
-				continue
-			}
-			f := mm.leafFlags(v, pa)
-			if !streaming {
-				f &^= ept.PTEAccessed
-			}
-			if err := mm.pt.Map(p, pa, f); err != nil {
-				hi = p // stop both loops
-				break
-			}
-			done++
-		}
-	}
+	done, _ := mm.mapFileRun(v, lo, hi, page, streaming, false)
 	mm.Tune.observePages(nanotime()-t0, done)
 	return done
+}
+
+// noPage is no page address (mapFileRun's skip when nothing is skipped).
+const noPage = ^uint64(0)
+
+// mapFileRun maps the pages of [lo, hi) of v (a VMA of a file object,
+// every page before end of file) that nothing maps yet to the file's
+// pages through its windows, old unless accessed, read-only for a
+// private mapping (leafFlags), and returns how many it mapped; an error
+// (a window that cannot be opened, out of memory for a page table) ends
+// it. Page skip (a fault's own page, mapped by the fault; noPage: none)
+// is left alone. A page a private mapping holds a copy of is never mapped
+// to the file: with copies (Populate) the copy is mapped, as a fault
+// would, else (fileAround) it is left to its own fault. The run may span windows (opening one is a
+// host mmap, ept/filemap.go); within one its frames are consecutive, so
+// the entries go in per page table (ept's MapRun).
+func (mm *MM) mapFileRun(v *VMA, lo, hi, skip uint64, accessed, copies bool) (int, error) {
+	o := v.Obj
+	f := pteFlags(v.Prot)
+	if !o.share {
+		f &^= ept.PTEWritable | ept.PTEDirty // window pages: leafFlags
+	}
+	if !accessed {
+		f &^= ept.PTEAccessed
+	}
+	held := !o.share && len(o.pages) > 0
+	done := 0
+	for p := lo; p < hi; {
+		fp := o.filePg + v.objPage(p)
+		pa, _, whi, err := o.file.Window(fp)
+		if err != nil {
+			return done, err
+		}
+		end := min(hi, p+(whi-fp)*PageSize)
+		for p < end {
+			// The run up to the next page to leave to someone else.
+			q := p
+			for q < end && q != skip && !(held && o.has(v.objPage(q))) {
+				q += PageSize
+			}
+			k, err := mm.pt.MapRun(p, pa, int((q-p)/PageSize), f)
+			done += k
+			if err != nil {
+				return done, err
+			}
+			pa += q - p
+			p = q
+			if p == end {
+				break
+			}
+			if p != skip && copies {
+				// A private copy: mapped as a fault would, old,
+				// unless present already.
+				if _, ok := mm.pt.Lookup(p); !ok {
+					if _, err := mm.populatePage(v, p, false, accessed); err != nil {
+						return done, err
+					}
+					done++
+				}
+			}
+			p, pa = p+PageSize, pa+PageSize
+		}
+	}
+	return done, nil
 }
 
 // cowAround, after a copy-on-write fault at page whose page below was
@@ -424,6 +459,21 @@ func (mm *MM) lockedPopulate(start, end uint64) int {
 			continue
 		}
 		eof := v.Obj.endPage()
+		if v.Obj.file != nil {
+			// File pages: through the windows, a run at a time.
+			lo, hi := max(v.Start, start), min(v.End, end)
+			if first := v.objPage(lo); first >= eof {
+				continue
+			} else if eof-first < (hi-lo)/PageSize {
+				hi = lo + (eof-first)*PageSize
+			}
+			k, err := mm.mapFileRun(v, lo, hi, noPage, false, true)
+			n += k
+			if err != nil {
+				return n
+			}
+			continue
+		}
 		for p := max(v.Start, start); p < min(v.End, end); p += PageSize {
 			if v.objPage(p) >= eof {
 				break

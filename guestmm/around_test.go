@@ -536,6 +536,48 @@ func TestPopulate(t *testing.T) {
 	mm.Populate(UserTop-PageSize, 1<<40) // wraps past the user half: ignored
 }
 
+// TestPopulatePrivateCopy: Populate over a private file mapping maps the
+// file pages through the window, a run at a time, but a page the mapping
+// holds a copy of is mapped to that copy (as its fault would), never to
+// the file, and entries already present stay as they are.
+func TestPopulatePrivateCopy(t *testing.T) {
+	mm, p, _ := fileMM(t, 40, 64, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	write(t, mm, p+3*PageSize, "copy")
+	copyPTE, _ := mm.pt.Lookup(p + 3*PageSize)
+	if _, _, err := mm.pt.Unmap(p + 3*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	write(t, mm, p+5*PageSize, "kept") // a copy still mapped
+	keptPTE, _ := mm.pt.Lookup(p + 5*PageSize)
+	mm.Populate(p, 64*PageSize)
+	for i := uint64(0); i < 64; i++ {
+		pte, ok := mm.pt.Lookup(p + i*PageSize)
+		switch {
+		case i == 3:
+			if !ok || ept.Frame(pte) != ept.Frame(copyPTE) || pte&ept.PTEAccessed != 0 {
+				t.Errorf("page 3 (a private copy): %#x %v; want the copy %#x, old", pte, ok, ept.Frame(copyPTE))
+			}
+		case i == 5:
+			if pte != keptPTE {
+				t.Errorf("page 5 (mapped): %#x, want it unchanged %#x", pte, keptPTE)
+			}
+		case i <= 40:
+			if !ok || !mm.mem.IsWindow(ept.Frame(pte)) || pte&(ept.PTEWritable|ept.PTEAccessed) != 0 {
+				t.Errorf("file page %d: %#x %v; want the window, read-only, old", i, pte, ok)
+			} else if got := read(t, mm, p+i*PageSize, 1)[0]; got != byte('a'+i%26) {
+				t.Errorf("file page %d reads %q", i, got)
+			}
+		default:
+			if ok {
+				t.Errorf("page %d past EOF mapped: %#x", i, pte)
+			}
+		}
+	}
+	if got := string(read(t, mm, p+3*PageSize, 4)); got != "copy" {
+		t.Errorf("page 3 reads %q, want the copy's", got)
+	}
+}
+
 // TestLoadAndBrkPopulate: with a measured policy, a small ELF segment
 // (MapAnon) and small brk growth are mapped at once, old; large ones are
 // left to faults.

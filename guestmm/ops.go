@@ -34,6 +34,11 @@ type MmapArgs struct {
 	// attached SHM_RDONLY: Linux opens its file read-only), so
 	// mprotect adding PROT_WRITE is EACCES.
 	ReadOnly bool
+	// FDID and FDFlags, when FDID is set, are FD's file (fstat) and
+	// status flags (F_GETFL) as the caller just read them (mmap's
+	// checks), so the mapping does not ask the host again.
+	FDID    *ept.FileID
+	FDFlags int
 }
 
 // knownMapFlags are the flags MAP_SHARED_VALIDATE accepts (Linux's
@@ -142,7 +147,12 @@ func (mm *MM) lockedMmap(a MmapArgs) (uint64, error) {
 		flags |= Anonymous
 	default:
 		var err error
-		if file, err = mm.mem.MapFile(a.FD); err != nil {
+		if a.FDID != nil {
+			file, err = mm.mem.MapFileOf(a.FD, *a.FDID, a.FDFlags)
+		} else {
+			file, err = mm.mem.MapFile(a.FD)
+		}
+		if err != nil {
 			return 0, err
 		}
 		defer file.Release() // the object takes its own reference

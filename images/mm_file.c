@@ -158,6 +158,26 @@ int main(void)
 	printf("private untouched_page_follows_file=%d\n", pv[3 * PG + 4] == 'Z');
 	printf("private written_page_does_not=%d\n", pv[PG + 50] == pat(PG + 50));
 
+	/* --- Small files mapped, read and unmapped one after another (git
+	 * reading loose objects): each unmapped mapping faults, although
+	 * its pages were just read, and each new one reads its own file. */
+	for (int i = 0; i < 3; i++) {
+		char spath[] = "/tmp/kshim-mmsmall-XXXXXX";
+		int sfd = mkstemp(spath);
+		char want[16];
+		int n = snprintf(want, sizeof want, "small file %d", i);
+		if (sfd < 0 || write(sfd, want, n) != n)
+			return 16;
+		unlink(spath);
+		int flags = i == 1 ? MAP_SHARED : MAP_PRIVATE;
+		char *sp = mmap(NULL, PG, PROT_READ, flags, sfd, 0);
+		close(sfd);
+		int same = sp != MAP_FAILED && memcmp(sp, want, n) == 0 && memcmp(sp, want, n) == 0;
+		munmap(sp, PG);
+		printf("small %d content_ok=%d after_munmap read: %s\n", i, same,
+		       fault_name(try_read(sp, &c)));
+	}
+
 	munmap(pv, FSIZE);
 	munmap(sh, FSIZE);
 	close(fd);

@@ -3,6 +3,7 @@ package kernel
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,5 +48,33 @@ func TestActionsConcurrent(t *testing.T) {
 	wg.Wait()
 	if bad != 0 {
 		t.Errorf("%d of %d reads saw a disposition half written", bad, rounds)
+	}
+}
+
+// TestPostBeforeFirstWait: a signal posted after a sleeper checked for
+// pending signals, but before it first took its wake-up channel, still
+// wakes it. The channel was made on a waiter's first use only, so such a
+// post poked nothing and the sleeper slept to its deadline: a thread in
+// nanosleep missed the SIGKILL of another thread's execve (de_thread) and
+// the execve hung (exec_threads_main, ~1 run in 50 on a loaded host).
+func TestPostBeforeFirstWait(t *testing.T) {
+	p := &Process{}
+	p.Sig.Act = new(Actions)
+	if p.Interrupted() {
+		t.Fatal("a new process has a signal pending")
+	}
+	sig := int(unix.SIGUSR1)
+	if err := p.send(sig, Siginfo{Signo: int32(sig)}, false); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	woke := make(chan struct{})
+	go func() {
+		p.AwaitPost(time.Now().Add(time.Hour))
+		close(woke)
+	}()
+	select {
+	case <-woke:
+	case <-time.After(20 * time.Second):
+		t.Fatal("AwaitPost slept through a signal posted before its first wait")
 	}
 }

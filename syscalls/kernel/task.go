@@ -144,7 +144,7 @@ type procState struct {
 	first      bool       // the process kshim started
 	SigMu      sync.Mutex // guards sig.pending and sig.info against posters
 	Group      *threadGroup
-	intrCh     chan struct{} // poked by post, for waits that must notice signals
+	intrCh     chan struct{} // poked by post, for waits that must notice signals (made by the first of either)
 	mmGone     bool          // exit is releasing the memory manager (FileShrunk skips it)
 	wakeFD     int           // an eventfd post writes, for host polls (0: none yet)
 }
@@ -697,16 +697,19 @@ func (p *Process) Pdeathsig() int {
 }
 
 // pokeIntr wakes a wait of p's that must notice a signal (futex, sleeps,
-// and host calls that block: WaitReady).
+// and host calls that block: WaitReady). It makes the channel when no
+// wait has yet: a waiter checks for signals before it takes the channel
+// (intr), so a post between the two must leave its token there.
 func (p *Process) pokeIntr() {
 	p.Proc.SigMu.Lock()
+	if p.Proc.intrCh == nil {
+		p.Proc.intrCh = make(chan struct{}, 1)
+	}
 	ch, efd := p.Proc.intrCh, p.Proc.wakeFD
 	p.Proc.SigMu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 	if efd > 0 {
 		var one = [8]byte{1}

@@ -241,6 +241,7 @@ func (m *Machine) init(memSize uint64, memReady func(*ept.Memory) error) error {
 // a new one with its own shim pages (on a KVM vCPU made ahead when there
 // is one: spare.go). Release gives it back.
 func (m *Machine) NewVCPU() (*VCPU, error) {
+	defer m.fitProcs() // procs.go; after the unlock below
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if n := len(m.idle); n > 0 {

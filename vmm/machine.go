@@ -127,6 +127,9 @@ type Machine struct {
 	all        []*VCPU
 	nextID     int
 	spare      spares // KVM vCPUs made ahead (spare.go); guarded by mu
+	// taskThreads are the host threads tasks started on (task.go: they
+	// are reused, not one made per task); guarded by mu.
+	taskThreads map[int32]bool
 
 	// tune is the measured fault-around policy its address spaces share
 	// (guestmm/policy.go); stats, when set, collects `run --stats`.
@@ -192,7 +195,7 @@ func newMachine(memSize uint64, memReady func(*ept.Memory) error) (*Machine, err
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning()}
+	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning(), taskThreads: map[int32]bool{}}
 	m.spare.done = sync.NewCond(&m.mu)
 	if err := m.init(memSize, memReady); err != nil {
 		m.Close()

@@ -45,13 +45,24 @@ func (c *VCPU) Start(p *kernel.Process, r *kernel.Regs, fpu []byte) error {
 	// makes the first KVM_RUN return at once.
 	go func() {
 		runtime.LockOSThread()
-		atomic.StoreInt32(&c.tid, int32(unix.Gettid()))
+		tid := int32(unix.Gettid())
+		atomic.StoreInt32(&c.tid, tid)
+		c.m.mu.Lock()
+		c.m.taskThreads[tid] = true
+		c.m.mu.Unlock()
 		var st Stats
 		if err := c.Run(p, &st); err != nil {
 			p.Fail(err)
 		}
 		atomic.StoreInt32(&c.tid, 0)
 		p.Finish()
+		// The thread goes back to the Go runtime's pool, not away: the
+		// next task's goroutine (a pipeline's next fork, a spawn loop)
+		// then finds a thread instead of having one made, which from a
+		// locked thread takes a hop through the runtime's template
+		// thread. Nothing of the task stays on it: its CPU clock and
+		// usage are read against the base taken at its start (CPUStart).
+		runtime.UnlockOSThread()
 	}()
 	return nil
 }

@@ -15,38 +15,43 @@ func TestFitProcs(t *testing.T) {
 	defer func(f bool) { procs.fixed = f }(procs.fixed)
 	procs.fixed = false
 
+	fit := func(m *Machine) { // fitProcs, waiting for the change
+		if n := m.procsWanted(); n > 0 {
+			setProcs(n)
+		}
+	}
 	runtime.GOMAXPROCS(2)
 	m := &Machine{}
 	m.all = make([]*VCPU, 1)
-	m.fitProcs()
+	fit(m)
 	if n := runtime.GOMAXPROCS(0); n != 2 {
 		t.Fatalf("one task: GOMAXPROCS %d, want 2 (unchanged)", n)
 	}
 	m.all = make([]*VCPU, 2)
-	m.fitProcs()
+	fit(m)
 	if n := runtime.GOMAXPROCS(0); n != 8 {
 		t.Fatalf("two tasks: GOMAXPROCS %d, want 8", n)
 	}
 	m.all = make([]*VCPU, 9)
 	m.idle = make([]*VCPU, 5) // 4 running
-	m.fitProcs()
+	fit(m)
 	if n := runtime.GOMAXPROCS(0); n != 8 {
 		t.Fatalf("four running tasks: GOMAXPROCS %d, want 8 (never lowered)", n)
 	}
 	m.idle = nil
-	m.fitProcs()
+	fit(m)
 	if n := runtime.GOMAXPROCS(0); n != 32 {
 		t.Fatalf("nine tasks: GOMAXPROCS %d, want 32", n)
 	}
 	m.all = make([]*VCPU, 500)
-	m.fitProcs()
+	fit(m)
 	if n := runtime.GOMAXPROCS(0); n != maxProcs {
 		t.Fatalf("500 tasks: GOMAXPROCS %d, want the bound %d", n, maxProcs)
 	}
 
 	runtime.GOMAXPROCS(2)
 	procs.fixed = true // GOMAXPROCS in kshim's environment
-	m.fitProcs()
+	fit(m)
 	if n := runtime.GOMAXPROCS(0); n != 2 {
 		t.Fatalf("user's GOMAXPROCS: changed to %d", n)
 	}

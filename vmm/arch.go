@@ -13,7 +13,12 @@ import (
 
 // Arch implements kernel.Arch for a vCPU.
 type Arch struct {
-	c              *VCPU
+	c *VCPU
+	// fsBase and gsBase are the MSRs' values while a task runs (its
+	// start writes both: loadBases; the program cannot write them
+	// itself, CR4.FSGSBASE being clear), so setting one to the value it
+	// has makes no host call (execve's resets, a clone's TLS when the
+	// same).
 	fsBase, gsBase uint64
 }
 
@@ -23,6 +28,9 @@ func (c *VCPU) Arch() kernel.Arch { return c.arch }
 // SetFSBase sets FS.base (an MSR write, not KVM_SET_SREGS, which would
 // reset the shadow MMU).
 func (a *Arch) SetFSBase(v uint64) error {
+	if v == a.fsBase {
+		return nil // the MSR holds it (loadBases, or the last set)
+	}
 	if err := a.c.CPU.SetMSRs(map[uint32]uint64{msrFSBase: v}); err != nil {
 		return err
 	}
@@ -32,6 +40,9 @@ func (a *Arch) SetFSBase(v uint64) error {
 
 // SetGSBase sets GS.base.
 func (a *Arch) SetGSBase(v uint64) error {
+	if v == a.gsBase {
+		return nil
+	}
 	if err := a.c.CPU.SetMSRs(map[uint32]uint64{msrGSBase: v}); err != nil {
 		return err
 	}

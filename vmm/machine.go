@@ -469,6 +469,12 @@ func segment(sel uint16, code bool) kvm.Segment {
 // load loads the processor state: long mode with the given page tables,
 // CPL 0 at the boot stub, whose iretq enters user mode at rip with rsp.
 func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
+	return c.loadBases(pt, rip, rsp, 0, 0)
+}
+
+// loadBases is load with FS.base fs and GS.base gs, in the same
+// KVM_SET_MSRS (a task's start: one host call less, ~30 µs on PVM).
+func (c *VCPU) loadBases(pt PageTables, rip, rsp, fs, gs uint64) error {
 	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("KVM_GET_SREGS: %w", err)
@@ -508,12 +514,13 @@ func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
 		msrLSTAR:        boot.SyscallEntry,
 		msrCSTAR:        0,
 		msrSFMASK:       sfmask,
-		msrFSBase:       0,
-		msrGSBase:       0,
+		msrFSBase:       fs,
+		msrGSBase:       gs,
 		msrKernelGSBase: 0,
 	}); err != nil {
 		return err
 	}
+	c.arch.fsBase, c.arch.gsBase = fs, gs
 	r, err := c.CPU.Regs()
 	if err != nil {
 		return err

@@ -72,7 +72,8 @@ func (c *VCPU) Start(p *kernel.Process, r *kernel.Regs, fpu []byte) error {
 func (c *VCPU) enter(pt PageTables, r *kernel.Regs, fpu []byte) error {
 	c.Flush.Reset()
 	c.CPU.SetImmediateExit(false)
-	if err := c.load(pt, r.RIP, r.RSP); err != nil {
+	a := c.arch
+	if err := c.loadBases(pt, r.RIP, r.RSP, a.fsBase, a.gsBase); err != nil {
 		return err
 	}
 	kr, err := c.CPU.Regs()
@@ -86,10 +87,6 @@ func (c *VCPU) enter(pt PageTables, r *kernel.Regs, fpu []byte) error {
 	kr.RIP, kr.RSP, kr.RFLAGS = bootRIP, bootRSP, bootFlags
 	putU64(c.ist1[len(c.ist1)-40+16:], r.RFLAGS&userFlagsMask|UserFlags)
 	c.CPU.MarkDirty()
-	a := c.arch
-	if err := c.CPU.SetMSRs(map[uint32]uint64{msrFSBase: a.fsBase, msrGSBase: a.gsBase}); err != nil {
-		return err
-	}
 	if fpu != nil {
 		return a.RestoreFPU(fpu)
 	}

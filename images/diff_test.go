@@ -108,6 +108,20 @@ var programs = []prog{
 	{name: "stdin_empty", bin: "stdin"},
 	{bin: "signal"},
 	{bin: "signal_fpu"},
+	// A new task's AVX registers: its creator's, not its vCPU's last task's (vmm/arch.go).
+	{bin: "fpu_fork", unlessHost: func() string {
+		kshim, prog := "../bin/kshim", "../build/images/fpu_fork"
+		if env := os.Getenv("KSHIM_BIN"); env != "" {
+			kshim = env
+		}
+		native, _ := exec.Command(prog, "probe").Output()
+		guest, _ := exec.Command(kshim, "run", prog, "probe").Output()
+		if !bytes.Equal(native, guest) {
+			// VMX/SVM: the guest's CR4 has no OSXSAVE, so no AVX.
+			return fmt.Sprintf("AVX natively %q, in kshim's guests %q", native, guest)
+		}
+		return ""
+	}},
 	{bin: "sig_wait"},
 	{bin: "sig_rw_ready"},
 	{bin: "sig_process"},    // kill(getpid()) from a thread that blocks it

@@ -58,8 +58,14 @@ func (a *Arch) GSBase() uint64 { return a.gsBase }
 
 // The FPU state travels as KVM's xsave image (KVM_GET/SET_XSAVE), whose
 // first 512 bytes are the fxsave layout the signal frame uses. KVM_GET_FPU
-// and KVM_SET_FPU would be simpler but leave MXCSR out. The guest runs
-// without CR4.OSXSAVE, so the legacy area is the whole user-visible state.
+// and KVM_SET_FPU would be simpler but leave MXCSR out. The guest's CR4
+// has no OSXSAVE, but on PVM user code runs under the host's CR4 and has
+// AVX (glibc's string functions use it): the upper halves of the ymm
+// registers, and whatever else XCR0 enables, are user-visible state too.
+// A new task gets its creator's whole image (SaveAllFPU, RestoreFPU);
+// before, a fork child or thread kept what its vCPU's last task left
+// there, another process's registers (images/fpu_fork.c). Signal frames
+// and their rt_sigreturn still carry only the fxsave area.
 const (
 	ioctlGetXSAVE = 0x9000aea4 // _IOR(KVMIO, 0xa4, struct kvm_xsave)
 	ioctlSetXSAVE = 0x5000aea5 // _IOW(KVMIO, 0xa5, struct kvm_xsave)
@@ -98,9 +104,24 @@ func (a *Arch) SaveFPU() ([]byte, error) {
 	return b, nil
 }
 
+// SaveAllFPU returns the whole xsave image (kernel.FullFPU): what a new
+// task gets from the one that made it.
+func (a *Arch) SaveAllFPU() ([]byte, error) {
+	x := new([xsaveSize]byte)
+	if err := a.xsave(ioctlGetXSAVE, x); err != nil {
+		return nil, err
+	}
+	return x[:], nil
+}
+
 // RestoreFPU loads an fxsave image; a reserved MXCSR bit is refused as the
-// CPU would (#GP), so a forged frame cannot break the vCPU.
+// CPU would (#GP), so a forged frame cannot break the vCPU. An image of
+// xsaveSize bytes is a whole one SaveAllFPU made (the VMM's own, never
+// the guest's: a signal frame's is 512 bytes) and is loaded as it is.
 func (a *Arch) RestoreFPU(b []byte) error {
+	if len(b) == xsaveSize {
+		return a.xsave(ioctlSetXSAVE, (*[xsaveSize]byte)(b))
+	}
 	if len(b) < 512 {
 		return fmt.Errorf("short FPU image")
 	}

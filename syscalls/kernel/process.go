@@ -52,6 +52,13 @@ type Arch interface {
 	ResetFPU() error
 }
 
+// FullFPU is an Arch that can give a new task the whole FPU state of the
+// task that made it (the AVX registers besides the fxsave area), as
+// Linux's fpu_clone does; RestoreFPU takes what SaveAllFPU returns.
+type FullFPU interface {
+	SaveAllFPU() ([]byte, error)
+}
+
 // Process is one guest process.
 type Process struct {
 	fs.Task // memory, fd table, root and cwd (fs*.go)

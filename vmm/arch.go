@@ -18,8 +18,11 @@ type Arch struct {
 	// start writes both: loadBases; the program cannot write them
 	// itself, CR4.FSGSBASE being clear), so setting one to the value it
 	// has makes no host call (execve's resets, a clone's TLS when the
-	// same).
+	// same). Until a task's state is loaded (unloaded: a new or released
+	// vCPU) a set only records the value, which loadBases then writes
+	// with the rest: a clone's child gets its parent's FS base that way.
 	fsBase, gsBase uint64
+	unloaded       bool
 }
 
 // Arch returns the vCPU's kernel.Arch.
@@ -28,8 +31,9 @@ func (c *VCPU) Arch() kernel.Arch { return c.arch }
 // SetFSBase sets FS.base (an MSR write, not KVM_SET_SREGS, which would
 // reset the shadow MMU).
 func (a *Arch) SetFSBase(v uint64) error {
-	if v == a.fsBase {
-		return nil // the MSR holds it (loadBases, or the last set)
+	if v == a.fsBase || a.unloaded {
+		a.fsBase = v // the MSR holds it, or loadBases will write it
+		return nil
 	}
 	if err := a.c.CPU.SetMSRs(map[uint32]uint64{msrFSBase: v}); err != nil {
 		return err
@@ -40,7 +44,8 @@ func (a *Arch) SetFSBase(v uint64) error {
 
 // SetGSBase sets GS.base.
 func (a *Arch) SetGSBase(v uint64) error {
-	if v == a.gsBase {
+	if v == a.gsBase || a.unloaded {
+		a.gsBase = v
 		return nil
 	}
 	if err := a.c.CPU.SetMSRs(map[uint32]uint64{msrGSBase: v}); err != nil {

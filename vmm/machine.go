@@ -325,7 +325,7 @@ func (m *Machine) newVCPU(cpu *CPU, id int) (*VCPU, error) {
 	c.Flush.SetInvalidate(m.invalMem(), m.invalMax)
 	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
 	c.ists = c.area(boot.IST1Bottom, boot.IST2Top-boot.IST1Bottom)
-	c.arch = &Arch{c: c}
+	c.arch = &Arch{c: c, unloaded: true}
 	c.roots = map[*ept.PageTable]*ept.Root{}
 	if err := c.buildKernelHalf(); err != nil {
 		c.freePages()
@@ -351,7 +351,7 @@ func (c *VCPU) freePages() {
 // Release returns an exited task's vCPU for reuse.
 func (c *VCPU) Release() {
 	c.leaveSpace()
-	c.arch.fsBase, c.arch.gsBase = 0, 0
+	c.arch.fsBase, c.arch.gsBase, c.arch.unloaded = 0, 0, true
 	clear(c.roots) // the roots went with their page tables (ept.PageTable.Free)
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
@@ -520,7 +520,7 @@ func (c *VCPU) loadBases(pt PageTables, rip, rsp, fs, gs uint64) error {
 	}); err != nil {
 		return err
 	}
-	c.arch.fsBase, c.arch.gsBase = fs, gs
+	c.arch.fsBase, c.arch.gsBase, c.arch.unloaded = fs, gs, false
 	r, err := c.CPU.Regs()
 	if err != nil {
 		return err

@@ -148,8 +148,26 @@ func (a *Arch) RestoreFPU(b []byte) error {
 	return a.xsave(ioctlSetXSAVE, &x)
 }
 
+// InitFPU gives the vCPU the initial state of every FPU component, the
+// AVX registers included (kernel.FullFPU), as Linux's execve does
+// (fpu_flush_thread): the image names only x87 and SSE as present
+// (xstate_bv), so KVM loads every other component in its initial state.
+// No KVM_GET_XSAVE first: nothing of the old state is kept (XRSTOR does
+// not load MXCSR_MASK, which SaveFPU fills in when it reads 0).
+func (a *Arch) InitFPU() error {
+	var x [xsaveSize]byte
+	le := binary.LittleEndian
+	le.PutUint16(x[0:], 0x037f)
+	le.PutUint32(x[fxMXCSR:], 0x1f80)
+	le.PutUint64(x[xstateBV:], xfeatureFPSSE)
+	return a.xsave(ioctlSetXSAVE, &x)
+}
+
 // ResetFPU gives the vCPU the initial FPU state (FNINIT control word,
 // default MXCSR, zero registers), as Linux does before a signal handler.
+// The other components (AVX) keep their state: the signal frame carries
+// only the fxsave area, so a handler that started with them cleared
+// would leave the interrupted code without them.
 func (a *Arch) ResetFPU() error {
 	var x [xsaveSize]byte
 	if err := a.xsave(ioctlGetXSAVE, &x); err != nil {

@@ -54,9 +54,12 @@ type Arch interface {
 
 // FullFPU is an Arch that can give a new task the whole FPU state of the
 // task that made it (the AVX registers besides the fxsave area), as
-// Linux's fpu_clone does; RestoreFPU takes what SaveAllFPU returns.
+// Linux's fpu_clone does (RestoreFPU takes what SaveAllFPU returns), and
+// a new image the initial state of all of it.
 type FullFPU interface {
 	SaveAllFPU() ([]byte, error)
+	// InitFPU loads the initial state of every component (execve).
+	InitFPU() error
 }
 
 // Process is one guest process.

@@ -77,7 +77,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
 		Names: func(o fs.FileOwner) []string {
-			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "sysvipc", "thread-self", "uptime", "vmstat"}
+			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "sys", "sysvipc", "thread-self", "uptime", "vmstat"}
 			for _, q := range guestPIDs(o.(*kernel.Process)) { // pid.go
 				names = append(names, abi.Itoa(q))
 			}
@@ -111,6 +111,8 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 				return procNetDir(p) // sysfiles.go
 			case "sysvipc":
 				return procSysvipcDir() // sysfiles.go
+			case "sys":
+				return procSysDir() // sysfiles.go
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Splice: true, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			case "vmstat":

@@ -37,7 +37,8 @@
 //     host paths (MountRules).
 //   - /proc and the served devices are kshim's whatever is mounted: the
 //     table refuses mounts there, and the walk hands them over when it
-//     reaches them (by a symlink too).
+//     reaches them (by a symlink too). A mount of type mqueue has no host
+//     side either: the walk hands the names below it to LookupMqueue.
 package fs
 
 import (
@@ -114,6 +115,10 @@ func (fs *fsContext) setupMounts(c Files) error {
 			hm.dir = true
 		case mount.Sysfs:
 			hm.info = sysInfo
+			hm.dir = true
+		case mount.Mqueue:
+			// Served by the walk (LookupMqueue), no host side.
+			hm.info = mount.Info{Source: "mqueue", FSType: "mqueue", FSRoot: "/"}
 			hm.dir = true
 		case mount.Devpts:
 			// Listed as the instance the walk serves there (pty.go).
@@ -858,6 +863,10 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		}
 		if g == "/dev/fd" && !link {
 			return p.Owner.LookupProc(append([]string{"self", "fd"}, rest...), flags, mode)
+		}
+		if nm != m && nm.Kind == mount.Mqueue {
+			// The IPC namespace's message queues (ipc/mqfs.go).
+			return p.Owner.LookupMqueue(nm.Dest, rest, flags, mode)
 		}
 		if nm != m {
 			// Into the root of the mount at g.

@@ -103,6 +103,9 @@ type FileOwner interface {
 	LookupProc(comps []string, flags int, mode uint32) (Resolved, error)
 	// LookupSys looks up the components after "/sys" in kshim's /sys.
 	LookupSys(comps []string, flags int, mode uint32) (Resolved, error)
+	// LookupMqueue looks up comps in the mqueue file system mounted at
+	// dest (the IPC namespace's POSIX message queues).
+	LookupMqueue(dest string, comps []string, flags int, mode uint32) (Resolved, error)
 	ProcStat(n *ProcNode) unix.Stat_t
 	OpenNode(n *ProcNode, flags int) (int, *OpenFile, error)
 	ProcDirents(n *ProcNode) []ProcDirent

@@ -130,12 +130,15 @@ type mqState struct {
 	count  int               // live queues, linked or not (mq_queues_count)
 	bytes  map[uint32]uint64 // RLIMIT_MSGQUEUE use per uid
 	ino    uint64
+	// dirTime: the mqueue directory's times (a queue made or unlinked).
+	dirTime time.Time
 }
 
 func (s *mqState) init() {
 	s.byName = map[string]*MQueue{}
 	s.bytes = map[uint32]uint64{}
 	s.ino = 2 // the mqueue file system's root is 1
+	s.dirTime = time.Now()
 }
 
 // Readable and Writable: the description's access mode allows it.
@@ -359,6 +362,7 @@ func (ns *NS) mqCreate(p *kernel.Process, c Cred, name string, mode uint32, attr
 	ns.mq.bytes[c.UID] += bytes
 	ns.mq.count++
 	ns.mq.byName[name] = q
+	ns.mq.dirTime = t
 	return q, nil
 }
 
@@ -366,20 +370,34 @@ func (ns *NS) mqCreate(p *kernel.Process, c Cred, name string, mode uint32, attr
 // opens count has it already (always close-on-exec, as Linux's
 // do_mq_open). Without NS.mu: q.efd lives while q.opens counts it.
 func (ns *NS) mqInstall(p *kernel.Process, q *MQueue, oflag int) (uint64, error) {
+	h, of, err := ns.mqDescription(q, oflag)
+	if err != nil {
+		return 0, err
+	}
+	return p.NewFD(h, true, of)
+}
+
+// mqDescription is a new open description of q (counted in q.opens
+// already): a dup of its eventfd and the OpenFile, not yet installed.
+func (ns *NS) mqDescription(q *MQueue, oflag int) (int, *fs.OpenFile, error) {
 	h, err := unix.FcntlInt(uintptr(q.efd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		return 0, unix.EMFILE
+		return -1, nil, unix.EMFILE
 	}
 	f := &MqFile{Q: q, acc: oflag & unix.O_ACCMODE,
-		flags: oflag &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC | unix.O_NONBLOCK)}
+		flags: oflag &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC | unix.O_NONBLOCK | unix.O_CLOEXEC)}
 	f.nonblock.Store(oflag&unix.O_NONBLOCK != 0)
 	acc := f.acc
 	if acc == unix.O_ACCMODE {
 		acc = -1 // neither read nor write
 	}
 	of := &fs.OpenFile{Kind: fs.KindHost, Path: "/" + q.name, Acc: acc, Mqueue: f}
+	// Its stat (fstat, statx with AT_EMPTY_PATH) is the queue file's,
+	// not the eventfd's.
+	of.Node = &fs.ProcNode{Path: of.Path, Mode: unix.S_IFREG | q.Mode,
+		StatOf: func(fs.FileOwner) unix.Stat_t { return ns.MqStat(q) }}
 	of.Closed = func() { ns.mqClosed(q) }
-	return p.NewFD(h, true, of)
+	return h, of, nil
 }
 
 // mqClosed is the last close of one description of q.
@@ -430,6 +448,7 @@ func (ns *NS) mqUnlink(c Cred, name string) error {
 	}
 	delete(ns.mq.byName, name)
 	q.name = ""
+	ns.mq.dirTime = time.Now()
 	if q.opens == 0 {
 		ns.mqFree(q)
 	}

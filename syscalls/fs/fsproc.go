@@ -60,6 +60,10 @@ type ProcNode struct {
 	StatOf func(p FileOwner) unix.Stat_t
 	Open   func(p FileOwner, flags int) (int, *OpenFile, error)
 	Remove func(p FileOwner, name string, dir bool) error
+	// ReadOnly: no write changes it or anything below it (/proc/sys),
+	// so an OCI config's readonlyPaths entry for it holds already
+	// (fsguard.go).
+	ReadOnly bool
 }
 
 func (n *ProcNode) IsDir() bool  { return n.Mode&unix.S_IFMT == unix.S_IFDIR }

@@ -488,11 +488,7 @@ func mqDeadline(p *kernel.Process, addr uint64) (time.Time, error) {
 	if sec < 0 || nsec < 0 || nsec >= 1e9 {
 		return zeroTime, unix.EINVAL
 	}
-	d := time.Unix(sec, nsec)
-	if d.IsZero() {
-		d = d.Add(1) // zeroTime means no deadline; the epoch is past anyway
-	}
-	return d, nil
+	return time.Unix(sec, nsec), nil // never zeroTime (year 1): a deadline
 }
 
 // mqWait waits, without NS.mu, for a change of q or the deadline.

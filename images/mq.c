@@ -438,6 +438,24 @@ static void notify(void)
 	show("notify signo 0", mq_notify(q, &wrong));
 	show("unregister", mq_notify(q, NULL));
 	show("notify bad pointer", syscall(SYS_mq_notify, q, bad));
+	/* A close of any descriptor of the queue by the owner ends its
+	 * registration; another process's close does not. */
+	show("notify", mq_notify(q, &ev));
+	c = fork();
+	if (c == 0) {
+		close(q);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	show("notify after a child's close", mq_notify(q, &ev));
+	mqd_t d = dup(q);
+	close(d);
+	c = fork();
+	if (c == 0) {
+		show("child: notify after the owner closed a dup", mq_notify(q, &ev));
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
 	/* A registration ends with its process. */
 	c = fork();
 	if (c == 0) {
@@ -610,9 +628,39 @@ static void procsys(void)
 	}
 }
 
-int main(void)
+/* After execve: the registration made before it ended with the exec's
+ * close of the (close-on-exec) descriptor. */
+static int after_exec(void)
+{
+	mqd_t q = mq_open("/exec", O_RDWR);
+	okay("after exec: open", q);
+	struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+	pid_t c = fork();
+	if (c == 0) {
+		show("after exec: child: notify", mq_notify(q, &ev));
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	mq_close(q);
+	mq_unlink("/exec");
+	return 0;
+}
+
+static void exec_self(void)
+{
+	struct mq_attr a = attr(2, 16);
+	mqd_t q = mq_open("/exec", O_RDWR | O_CREAT, 0600, &a);
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+	show("notify before exec", mq_notify(q, &ev));
+	execl("/proc/self/exe", "mq", "after-exec", (char *)NULL);
+	printf("execl -> %s\n", ename(errno));
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "after-exec"))
+		return after_exec();
 	names();
 	create();
 	perms();
@@ -625,5 +673,6 @@ int main(void)
 	readiness();
 	limits();
 	procsys();
+	exec_self();
 	return 0;
 }

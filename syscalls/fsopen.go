@@ -54,6 +54,7 @@ func sysCreat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysClose(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	mqFlush(p, a[0]) // mqueue.go
 	return 0, p.Files.Close(fs.FDArg(a[0]))
 }
 

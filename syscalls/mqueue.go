@@ -6,6 +6,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"kshim/syscalls/fs"
 	"kshim/syscalls/ipc"
 	"kshim/syscalls/kernel"
 )
@@ -32,6 +33,24 @@ func sysMqNotify(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 func sysMqGetsetattr(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return 0, ipcNS(p).MqGetsetattr(p, uint64(uint32(a[0])), a[1], a[2])
+}
+
+// mqFlush is a close(2) of guest fd fd by p: when it is a queue
+// descriptor, p's notification registration on the queue ends.
+func mqFlush(p *kernel.Process, fd uint64) {
+	if e, ok := p.Files.Get(fs.FDArg(fd)); ok {
+		if f := ipc.MqFileOf(e.File); f != nil {
+			ipcNS(p).MqFlush(f, p.Pid)
+		}
+	}
+}
+
+// mqExeced ends the notification registrations of p's process when its
+// execve succeeded (fs.ErrNoReturn: ipc.MqExeced).
+func mqExeced(p *kernel.Process, err error) {
+	if err == fs.ErrNoReturn {
+		ipcNS(p).MqExeced(p.Pid)
+	}
 }
 
 // mqueueRW serves read, write, pread64 and pwrite64 of a queue

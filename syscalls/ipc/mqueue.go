@@ -32,8 +32,9 @@
 //     the wait with kernel.ErrRestart (Linux's -ERESTARTSYS), the
 //     absolute CLOCK_REALTIME timeout with ETIMEDOUT.
 //   - A notification registration belongs to a process (tgid); it ends
-//     when sent, when its owner unregisters, or when the owner is found
-//     gone (checked whenever the registration is looked at).
+//     when sent, when its owner unregisters, closes a descriptor of the
+//     queue (close(2): MqFlush) or execs (MqExeced), or when the owner is
+//     found gone (checked whenever the registration is looked at).
 //   - Every name, pointer, length, priority, attr and sigevent from the
 //     guest is checked as Linux does, with its errno; guest memory is
 //     copied only without NS.mu, except the notify owner's post, which
@@ -128,6 +129,7 @@ type MqFile struct {
 type mqState struct {
 	byName map[string]*MQueue
 	count  int               // live queues, linked or not (mq_queues_count)
+	all    map[*MQueue]bool  // those queues
 	bytes  map[uint32]uint64 // RLIMIT_MSGQUEUE use per uid
 	ino    uint64
 	// dirTime: the mqueue directory's times (a queue made or unlinked).
@@ -136,6 +138,7 @@ type mqState struct {
 
 func (s *mqState) init() {
 	s.byName = map[string]*MQueue{}
+	s.all = map[*MQueue]bool{}
 	s.bytes = map[uint32]uint64{}
 	s.ino = 2 // the mqueue file system's root is 1
 	s.dirTime = time.Now()
@@ -361,6 +364,7 @@ func (ns *NS) mqCreate(p *kernel.Process, c Cred, name string, mode uint32, attr
 	ns.mq.ino++
 	ns.mq.bytes[c.UID] += bytes
 	ns.mq.count++
+	ns.mq.all[q] = true
 	ns.mq.byName[name] = q
 	ns.mq.dirTime = t
 	return q, nil
@@ -423,6 +427,7 @@ func (ns *NS) mqFree(q *MQueue) {
 		delete(ns.mq.bytes, q.ruid)
 	}
 	ns.mq.count--
+	delete(ns.mq.all, q)
 	q.signal()
 }
 
@@ -640,6 +645,29 @@ func (ns *NS) MqTimedreceive(p *kernel.Process, mqd, uptr, ulen, uprio, utimeout
 func (ns *NS) ownerGone(q *MQueue) {
 	if q.owner != 0 && ns.k != nil && !ns.k.Alive(q.owner) {
 		q.owner = 0
+	}
+}
+
+// MqFlush is a close of a descriptor of f's queue by process pid
+// (mqueue_flush_file): the registration ends if pid owns it.
+func (ns *NS) MqFlush(f *MqFile, pid int) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if f.Q.owner == pid {
+		f.Q.owner = 0
+	}
+}
+
+// MqExeced ends the registrations process pid owns: it has exec'd, which
+// closed its queue descriptors (they are close-on-exec but for open(2)'s)
+// and after which Linux sends it no notification (self_exec_id).
+func (ns *NS) MqExeced(pid int) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	for q := range ns.mq.all {
+		if q.owner == pid {
+			q.owner = 0
+		}
 	}
 }
 

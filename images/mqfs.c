@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include "common.h"
 
 static const char *dir;
@@ -162,6 +163,12 @@ int main(int argc, char **argv)
 	show("mq_unlink /c", mq_unlink("/c"));
 	list("after unlinks");
 	st("dir", dir);
+	struct statfs sf;
+	if (statfs(dir, &sf) == 0)
+		printf("statfs dir: type %lx bsize %ld namelen %ld flags %lx\n", (long)sf.f_type, (long)sf.f_bsize,
+		       (long)sf.f_namelen, (long)sf.f_flags);
+	if (fstatfs(qa, &sf) == 0)
+		printf("fstatfs /a: type %lx\n", (long)sf.f_type);
 	/* The mount as /proc/self/mountinfo lists it. */
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	char l[1024];

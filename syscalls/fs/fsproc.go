@@ -60,6 +60,9 @@ type ProcNode struct {
 	StatOf func(p FileOwner) unix.Stat_t
 	Open   func(p FileOwner, flags int) (int, *OpenFile, error)
 	Remove func(p FileOwner, name string, dir bool) error
+	// Magic is its file system's statfs type when not procfs's or
+	// sysfs's (the mqueue file system's).
+	Magic int64
 	// ReadOnly: no write changes it or anything below it (/proc/sys),
 	// so an OCI config's readonlyPaths entry for it holds already
 	// (fsguard.go).

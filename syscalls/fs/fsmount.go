@@ -38,7 +38,9 @@
 //   - /proc and the served devices are kshim's whatever is mounted: the
 //     table refuses mounts there, and the walk hands them over when it
 //     reaches them (by a symlink too). A mount of type mqueue has no host
-//     side either: the walk hands the names below it to LookupMqueue.
+//     side either: the walk hands the names below it to LookupMqueue. A
+//     host mqueue file system the walk reaches is EACCES, and a creating
+//     open there is refused before the host call (inHostMqueue).
 package fs
 
 import (
@@ -779,6 +781,9 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 					name += "/"
 				}
 				hf := p.FS.roFlags(m, flags)
+				if ok, err := inHostMqueue(cur, name, hf, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS); ok {
+					return fail(err) // no host queue made
+				}
 				fd, err := Openat2(cur, name, hf, hostMode(hf, mode), unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
 				if err == nil {
 					return p.walked(fd, m, nrel, flags)
@@ -929,6 +934,9 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 			}
 		}
 		hf := p.FS.roFlags(m, flags)
+		if ok, err := inHostMqueue(cur, name, hf, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS); ok {
+			return fail(err) // no host queue made
+		}
 		fd, err := Openat2(cur, name, hf, hostMode(hf, mode), unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
 		if err == unix.ELOOP && followLast {
 			if target, lerr := symlinkAt(cur, c); lerr == nil {
@@ -1037,9 +1045,9 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 			}
 		}
 	}
-	if typ == unix.PROC_SUPER_MAGIC || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stOK) {
-		// A procfs or the host's terminals below a bind mount's host
-		// directory: never the guest's.
+	if typ == unix.PROC_SUPER_MAGIC || typ == mqueueMagic || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stOK) {
+		// A procfs, the host's message queues or its terminals below a
+		// bind mount's host directory: never the guest's.
 		return fail(unix.EACCES)
 	}
 	if stOK && hostPtmxStat(&st) {

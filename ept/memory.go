@@ -29,16 +29,20 @@
 //     can reach any more are retired (a whole address space, or a
 //     vCPU's root after it left), so no shadow of them is made after
 //     they are retired, and one flush of every shadow makes the frames
-//     retired before it as good as never used.
+//     retired before it as good as never used. A retired frame's host
+//     memory goes back to the host (hole-punched) in batches: up to
+//     RetiredResident of them stay resident (retiredResident) until then,
+//     counted with the warm frames against the limit.
 //   - Guest-physical addresses at and above WindowBase are not RAM: they
 //     are windows onto host files (filemap.go), never allocated or freed
 //     here.
 //   - Host memory held for the guest stays within the limit (the size
-//     until SetLimit lowers it): resident RAM frames (used + warm) plus
-//     what the personality charged for buffers it holds for the guest in
-//     the host kernel (pipes: Charge) never exceed it. Alloc refuses a
-//     frame that would need new host memory beyond it; Charge and
-//     SetLimit give warm frames back to the host to make room.
+//     until SetLimit lowers it): resident RAM frames (used + warm +
+//     retired frames not yet given back) plus what the personality
+//     charged for buffers it holds for the guest in the host kernel
+//     (pipes: Charge) never exceed it. Alloc refuses a frame that would
+//     need new host memory beyond it; Charge and SetLimit give retired
+//     and warm frames back to the host to make room.
 //   - Memory is shared by every task of the VM (fork shares frames), so its
 //     allocator, reference counts and file windows are guarded by mu, a
 //     leaf lock (taken last: after any guestmm lock). The bytes of a frame
@@ -78,8 +82,10 @@ type Memory struct {
 	free []uint64
 	warm []uint64
 	// retired holds freed frames that were page tables (AllocTable),
-	// until reclaimTables makes them free frames again.
-	retired []uint64
+	// until reclaimTables makes them free frames again; retiredResident
+	// those of them still resident (not hole-punched yet: punchRetired).
+	retired         []uint64
+	retiredResident []uint64
 	// reclaims counts the shadow flushes that reclaimed retired frames.
 	reclaims int
 	wasTable []bool // by frame number, below next
@@ -221,9 +227,12 @@ func (m *Memory) SetLimit(n uint64) error {
 	return nil
 }
 
-// trimWarm gives warm frames back to the host until used, warm and
-// charged pages fit the limit. m.mu held.
+// trimWarm gives retired and warm frames back to the host until used,
+// warm, resident retired and charged pages fit the limit. m.mu held.
 func (m *Memory) trimWarm() {
+	if len(m.retiredResident) > 0 && m.used+uint64(len(m.warm)+len(m.retiredResident))+m.charged > m.limit/PageSize {
+		m.punchRetired()
+	}
 	for len(m.warm) > 0 && m.used+uint64(len(m.warm))+m.charged > m.limit/PageSize {
 		pa := m.warm[len(m.warm)-1]
 		m.warm = m.warm[:len(m.warm)-1]
@@ -283,6 +292,16 @@ func (m *Memory) Uncharge(n uint64) {
 	}
 	m.charged -= pages
 }
+
+// RetiredResident bounds the retired page-table frames kept resident
+// before they go back to the host in one batch (punchRetired): 4 MiB.
+// Each hole punch is a host call that also reaches KVM's MMU notifier,
+// ~20 µs here, and a process's tables are ~10-20 frames: the busybox
+// pipeline's ends and execs punched 63 of them one by one (~1.4 ms of
+// its ~35 ms of CPU), on the exit and execve paths its parent waits for.
+// Short runs now give none back (the machine's close frees them), long
+// ones a batch per 1024 retired frames.
+const RetiredResident = 1024
 
 // WarmFrames bounds the freed frames kept resident (zeroed at reuse)
 // instead of being given back to the host: 32 MiB. A frame the host must
@@ -385,6 +404,9 @@ func (m *Memory) alloc(ahead bool) (uint64, error) {
 		// No warm frame: any other needs new host memory, beyond the
 		// budget once charges are counted.
 		return 0, ErrNoMemory
+	} else if m.used+m.charged+uint64(len(m.retiredResident)) >= m.limit/PageSize && m.punchRetired() {
+		// Room made: retried below with the retired frames given back.
+		return m.alloc(ahead)
 	} else if len(m.free) > 0 || (m.next+PageSize > m.size && m.reclaimTables()) {
 		pa, m.free = m.free[len(m.free)-1], m.free[:len(m.free)-1]
 	} else {
@@ -472,6 +494,7 @@ func (m *Memory) reclaimTables() bool {
 	if err := m.files.dropShadows(m.host); err != nil {
 		return false // stay out of memory, as without retired frames
 	}
+	m.punchRetired() // free frames read as zero and hold no host memory
 	m.reclaims++
 	for _, pa := range m.retired {
 		m.wasTable[pa/PageSize] = false
@@ -502,6 +525,9 @@ func (m *Memory) AllocRun(n int) (uint64, error) {
 	size := uint64(n) * PageSize
 	if m.next+size > m.size {
 		return m.allocFreedRun(n)
+	}
+	if (m.used+uint64(len(m.warm)+len(m.retiredResident))+m.charged)*PageSize+size > m.limit {
+		m.punchRetired()
 	}
 	if (m.used+uint64(len(m.warm))+m.charged)*PageSize+size > m.limit {
 		return 0, ErrNoMemory
@@ -614,9 +640,13 @@ func (m *Memory) free1(pa uint64) {
 	}
 	m.used--
 	if m.wasTable[pa/PageSize] {
-		// Never handed out again, so its memory can go back to the host.
-		_ = unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(pa), PageSize)
+		// Not handed out again before reclaimTables, so its memory can
+		// go back to the host: with others, later (RetiredResident).
 		m.retired = append(m.retired, pa)
+		m.retiredResident = append(m.retiredResident, pa)
+		if len(m.retiredResident) >= RetiredResident {
+			m.punchRetired()
+		}
 		return
 	}
 	if len(m.warm) < WarmFrames {
@@ -629,6 +659,30 @@ func (m *Memory) free1(pa uint64) {
 		clear(m.host[pa : pa+PageSize])
 	}
 	m.free = append(m.free, pa)
+}
+
+// punchRetired gives the resident retired frames back to the host, a hole
+// punch per run of consecutive frames (they then read as zero, as free
+// frames must), and reports whether there were any. m.mu held.
+func (m *Memory) punchRetired() bool {
+	fs := m.retiredResident
+	if len(fs) == 0 {
+		return false
+	}
+	slices.Sort(fs)
+	for i := 0; i < len(fs); {
+		j := i + 1
+		for j < len(fs) && fs[j] == fs[j-1]+PageSize {
+			j++
+		}
+		start, end := fs[i], fs[j-1]+PageSize
+		if err := unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(start), int64(end-start)); err != nil {
+			clear(m.host[start:end]) // zero, if still resident
+		}
+		i = j
+	}
+	m.retiredResident = fs[:0]
+	return true
 }
 
 // Page returns the VMM's view of the page at pa: a RAM frame, or a page of

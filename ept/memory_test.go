@@ -346,3 +346,82 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
+
+// TestRetiredBatched: retired page-table frames stay resident until
+// RetiredResident of them have gathered, then all go back to the host at
+// once; before that, a frame that needs new host memory past the limit
+// gives them back first, so resident frames never exceed the limit.
+func TestRetiredBatched(t *testing.T) {
+	const pages = 2 * RetiredResident
+	m, err := NewMemory(pages * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	table := func() uint64 {
+		t.Helper()
+		pa, err := m.AllocTable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Page(pa)[8] = 0x27 // an entry: the frame is resident now
+		return pa
+	}
+	var tables []uint64
+	for i := 0; i < RetiredResident-1; i++ {
+		tables = append(tables, table())
+	}
+	for _, pa := range tables {
+		m.FreeTable(pa)
+	}
+	for _, pa := range tables {
+		if !resident(t, m, pa) {
+			t.Fatalf("retired frame %#x given back before %d gathered", pa, RetiredResident)
+		}
+	}
+	last := table()
+	m.FreeTable(last)
+	for _, pa := range append(tables, last) {
+		if resident(t, m, pa) {
+			t.Fatalf("retired frame %#x still resident with %d retired", pa, RetiredResident)
+		}
+	}
+
+	// Below the bound, with a limit: 8 retired frames resident, and the
+	// guest's frames up to the limit.
+	m2, err := NewMemory(64 * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if err := m2.SetLimit(16 * PageSize); err != nil {
+		t.Fatal(err)
+	}
+	var t2 []uint64
+	for i := 0; i < 8; i++ {
+		pa, err := m2.AllocTable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m2.Page(pa)[8] = 0x27
+		t2 = append(t2, pa)
+	}
+	for _, pa := range t2 {
+		m2.FreeTable(pa)
+	}
+	for i := 0; i < 16; i++ {
+		pa, err := m2.Alloc()
+		if err != nil {
+			t.Fatalf("frame %d of 16 under the limit: %v", i, err)
+		}
+		m2.Page(pa)[0] = 1
+		if n := m2.used + uint64(len(m2.warm)+len(m2.retiredResident)) + m2.charged; n > 16 {
+			t.Fatalf("%d frames resident by the count after frame %d, limit 16", n, i)
+		}
+	}
+	for _, pa := range t2 {
+		if resident(t, m2, pa) {
+			t.Fatalf("retired frame %#x still resident with the guest at its limit", pa)
+		}
+	}
+}

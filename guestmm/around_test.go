@@ -420,10 +420,24 @@ func TestEagerForkCopies(t *testing.T) {
 	if _, err := mm.MapSpecial(0x7000000, Special{Frames: []uint64{vvar}, Prot: unix.PROT_READ, Name: "[vvar]"}); err != nil {
 		t.Fatal(err)
 	}
+	// Pages 1-15 were mapped ahead and never used (old): page 3 holds
+	// data the VMM wrote, the others are zero.
+	write(t, mm, p+3*PageSize, "data")
 	used := mm.mem.Used()
 	c := forkChild(t, mm)
-	if grew := (mm.mem.Used() - used) / PageSize; grew != 16+uint64(c.pt.Tables()) {
-		t.Errorf("fork took %d frames, want 16 copies and %d tables", grew, c.pt.Tables())
+	if grew := (mm.mem.Used() - used) / PageSize; grew != 2+uint64(c.pt.Tables()) {
+		t.Errorf("fork took %d frames, want 2 copies (the used page, the one with data) and %d tables", grew, c.pt.Tables())
+	}
+	// An untouched zero page is left to the child's own demand-zero
+	// fault: not mapped there, and zero when read.
+	if cpte, ok := c.pt.Lookup(p + PageSize); ok {
+		t.Errorf("child maps untouched zero page 1: %#x", cpte)
+	}
+	if got := read(t, c, p+PageSize, 4); string(got) != "\x00\x00\x00\x00" {
+		t.Errorf("child reads %q from untouched page 1", got)
+	}
+	if got := string(read(t, c, p+3*PageSize, 4)); got != "data" {
+		t.Errorf("child reads %q from page 3, want its copy of %q", got, "data")
 	}
 	if pte, ok := c.pt.Lookup(0x7000000); !ok || ept.Frame(pte) != vvar {
 		t.Errorf("child's [vvar] entry %#x %v, want the VMM's frame %#x", pte, ok, vvar)
@@ -433,13 +447,44 @@ func TestEagerForkCopies(t *testing.T) {
 	if pte&ept.PTEWritable == 0 || cpte&ept.PTEWritable == 0 || ept.Frame(pte) == ept.Frame(cpte) {
 		t.Fatalf("parent %#x child %#x: want both writable, different frames", pte, cpte)
 	}
-	if cold, _ := c.pt.Lookup(p + PageSize); cold&ept.PTEAccessed != 0 || before&ept.PTEAccessed != 0 {
+	if cold, _ := c.pt.Lookup(p + 5*PageSize); cold&ept.PTEAccessed != 0 || before&ept.PTEAccessed != 0 {
 		t.Errorf("an untouched page is accessed: parent %#x child %#x", before, cold)
 	}
 	write(t, mm, p, "PARENT")
 	write(t, c, p, "child!")
 	if a, b := string(read(t, mm, p, 6)), string(read(t, c, p, 6)); a != "PARENT" || b != "child!" {
 		t.Errorf("parent reads %q, child %q", a, b)
+	}
+	c.Destroy()
+}
+
+// TestEagerForkSharedTables: a fork from tables another vCPU runs (a
+// thread, a vfork child) copies every page: that vCPU could write an
+// untouched page while the fork runs.
+func TestEagerForkSharedTables(t *testing.T) {
+	mm := newTestMM(t)
+	mm.Tune = slowExits()
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	p := mustMmap(t, mm, anon(32*PageSize, rw))
+	if res, _ := mm.HandleFault(p, Write); res != Resolved {
+		t.Fatal(res)
+	}
+	for i := 0; i < 2; i++ {
+		k, err := ept.NewPageTable(mm.mem, ept.NewFlushQueue(make([]byte, 1<<20)), 0xffff888000000000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mm.pt.Attach(k.Root()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	used := mm.mem.Used()
+	c := forkChild(t, mm)
+	if grew := (mm.mem.Used() - used) / PageSize; grew != 16+uint64(c.pt.Tables()) {
+		t.Errorf("fork took %d frames, want 16 copies and %d tables", grew, c.pt.Tables())
+	}
+	if _, ok := c.pt.Lookup(p + PageSize); !ok {
+		t.Error("child has no copy of an untouched page of shared tables")
 	}
 	c.Destroy()
 }

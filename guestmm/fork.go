@@ -38,6 +38,10 @@ func (mm *MM) Fork(pt *ept.PageTable) (*MM, error) {
 func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 	defer mm.after()
 	eager := mm.Tune.eagerFork(mm.privatePages(), mm.mem)
+	// Alone on its tables (no other thread or vfork child runs on them
+	// while this fork runs), an eager fork leaves out what it need not
+	// copy (untouchedZero).
+	alone := mm.pt.Attached() <= 1
 	t0 := nanotime()
 	copied := 0
 	c := New(mm.mem, pt)
@@ -46,6 +50,7 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 	clones := map[*Object]*Object{}
 	var err error
 	mm.vmas.Ascend(func(v *VMA) bool {
+		var skip map[uint64]bool // untouchedZero's pages of v
 		if v.Flags&DontFork != 0 {
 			return true
 		}
@@ -68,7 +73,10 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 			}
 			if eager {
 				var n int
-				n, err = v.Obj.copyInto(nv.Obj, mm.mem, v.Off, v.objPage(v.End))
+				if alone && v.Obj.file == nil {
+					skip = mm.untouchedZero(v)
+				}
+				n, err = v.Obj.copyInto(nv.Obj, mm.mem, v.Off, v.objPage(v.End), skip)
 				copied += n
 			} else {
 				v.Obj.cloneInto(nv.Obj, mm.mem, v.Off, v.objPage(v.End))
@@ -83,6 +91,9 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 			// as they are, the child maps its frames (or, for a private
 			// file page never copied, the same window page read-only).
 			err = mm.pt.Range(v.Start, v.End, func(va, pte uint64) error {
+				if skip[v.objPage(va)] {
+					return nil // the child's own demand-zero page, if it ever touches it
+				}
 				pa := ept.Frame(pte)
 				if npa, ok := nv.Obj.pages[nv.objPage(va)]; ok {
 					pa = npa
@@ -118,6 +129,40 @@ func (mm *MM) lockedFork(pt *ept.PageTable) (*MM, error) {
 		mm.Tune.observeCopy(nanotime()-t0, copied)
 	}
 	return c, nil
+}
+
+// untouchedZero returns the pages of v, an anonymous private mapping,
+// that an eager fork need not copy: mapped ahead (fault-around, a small
+// mmap's or the stack's pages mapped at once) and never used since (the
+// entry's accessed bit clear), held by this process alone, and all zero.
+// Left out of the child, such a page is a demand-zero fault there if the
+// child ever touches it, which gives it the same zero page; a child that
+// execs at once (most of a shell's) never does. On Linux neither side
+// would have the page: the child's mincore and RSS now say so as well.
+// Measured on the busybox pipeline's shell: 35 of the 55 pages each fork
+// copied, ~3-6 µs each (a new frame made resident, the copy). The caller
+// runs alone on the tables (no guest code changes a page meanwhile).
+func (mm *MM) untouchedZero(v *VMA) map[uint64]bool {
+	var skip map[uint64]bool
+	ram := mm.mem.WindowBase()
+	_ = mm.pt.Range(v.Start, v.End, func(va, pte uint64) error {
+		pa := ept.Frame(pte)
+		idx := v.objPage(va)
+		if pte&ept.PTEAccessed != 0 || pa >= ram || v.Obj.pages[idx] != pa || mm.mem.Refs(pa) != 1 {
+			return nil
+		}
+		for _, b := range mm.mem.Page(pa) {
+			if b != 0 {
+				return nil
+			}
+		}
+		if skip == nil {
+			skip = map[uint64]bool{}
+		}
+		skip[idx] = true
+		return nil
+	})
+	return skip
 }
 
 // privatePages returns how many frames the private objects of the map

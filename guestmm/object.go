@@ -106,10 +106,13 @@ func (o *Object) cloneInto(c *Object, mem *ept.Memory, lo, hi uint64) {
 // not own alone (shared with a fork relative, or the VMM's: the vDSO's
 // data page, which the VMM keeps updating) is shared as cloneInto shares
 // it, not copied. On running out of memory it stops; c holds what was
-// copied, so unref frees it.
-func (o *Object) copyInto(c *Object, mem *ept.Memory, lo, hi uint64) (int, error) {
+// copied, so unref frees it. Pages in skip are left out of c.
+func (o *Object) copyInto(c *Object, mem *ept.Memory, lo, hi uint64, skip map[uint64]bool) (int, error) {
 	n := 0
 	add := func(idx, pa uint64) error {
+		if skip[idx] {
+			return nil
+		}
 		if mem.Refs(pa) != 1 {
 			mem.Ref(pa)
 			c.pages[idx] = pa

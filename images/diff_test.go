@@ -56,6 +56,11 @@ type prog struct {
 	// unlessHost, when set, says why this host is no oracle for the row
 	// ("" when it is): the row is skipped.
 	unlessHost func() string
+	// privateIPC: the native run gets an IPC namespace of its own
+	// (CLONE_NEWIPC, root only: else the row is skipped), as a kshim
+	// guest has, so its POSIX message queues and their limits are a
+	// fresh namespace's.
+	privateIPC bool
 }
 
 // knownGaps are the rows kshim does not match yet, with what is missing.
@@ -108,6 +113,20 @@ var programs = []prog{
 	{name: "stdin_empty", bin: "stdin"},
 	{bin: "signal"},
 	{bin: "signal_fpu"},
+	// A new task's AVX registers: its creator's, not its vCPU's last task's (vmm/arch.go).
+	{bin: "fpu_fork", unlessHost: func() string {
+		kshim, prog := "../bin/kshim", "../build/images/fpu_fork"
+		if env := os.Getenv("KSHIM_BIN"); env != "" {
+			kshim = env
+		}
+		native, _ := exec.Command(prog, "probe").Output()
+		guest, _ := exec.Command(kshim, "run", prog, "probe").Output()
+		if !bytes.Equal(native, guest) {
+			// VMX/SVM: the guest's CR4 has no OSXSAVE, so no AVX.
+			return fmt.Sprintf("AVX natively %q, in kshim's guests %q", native, guest)
+		}
+		return ""
+	}},
 	{bin: "sig_wait"},
 	{bin: "sig_rw_ready"},
 	{bin: "sig_process"},    // kill(getpid()) from a thread that blocks it
@@ -153,6 +172,10 @@ var programs = []prog{
 	// System V message queues: by type, a full queue, waiters woken by a
 	// send, a receive, IPC_RMID (EIDRM) and a signal (EINTR).
 	{bin: "sysv_msg"},
+	// POSIX message queues (syscalls/ipc/mqueue.go): names, modes, attrs,
+	// errors, priorities, timeouts, signals, notification, the fd's
+	// read, poll and epoll, fork and dup, RLIMIT_MSGQUEUE, queues_max.
+	{bin: "mq", privateIPC: true},
 
 	// Processes and threads.
 	{bin: "proc_fork"},
@@ -309,8 +332,30 @@ func runNative(argv []string, env []string, stdin string) result {
 	return runAs(argv, env, stdin, guestCred())
 }
 
+// runNativeRow is runNative for row p, in its own IPC namespace when the
+// row asks (skipped without root, who alone can make one).
+func runNativeRow(t *testing.T, p prog, argv []string) result {
+	t.Helper()
+	if !p.privateIPC {
+		return runNative(argv, envFor(p), p.stdin)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("a private IPC namespace for the native run needs root")
+	}
+	return runAttr(argv, envFor(p), p.stdin, &syscall.SysProcAttr{Credential: guestCred(), Unshareflags: syscall.CLONE_NEWIPC})
+}
+
 // runAs is run with credentials cred (nil: the test's own).
 func runAs(argv []string, env []string, stdin string, cred *syscall.Credential) result {
+	var attr *syscall.SysProcAttr
+	if cred != nil {
+		attr = &syscall.SysProcAttr{Credential: cred}
+	}
+	return runAttr(argv, env, stdin, attr)
+}
+
+// runAttr is run with the process attributes attr (nil: none).
+func runAttr(argv []string, env []string, stdin string, attr *syscall.SysProcAttr) result {
 	disableCores.Do(func() {
 		// Native runs of segv/abort must not leave core files behind.
 		var rl syscall.Rlimit
@@ -323,9 +368,7 @@ func runAs(argv []string, env []string, stdin string, cred *syscall.Credential) 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
-	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	}
+	cmd.SysProcAttr = attr
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -433,11 +476,11 @@ func TestNativeDeterministic(t *testing.T) {
 	for _, p := range programs {
 		t.Run(p.testName(), func(t *testing.T) {
 			argv := append([]string{filepath.Join(dir, p.bin)}, p.args...)
-			a := runNative(argv, envFor(p), p.stdin)
+			a := runNativeRow(t, p, argv)
 			if !checkExpected(t, p, a) {
 				return
 			}
-			b := runNative(argv, envFor(p), p.stdin)
+			b := runNativeRow(t, p, argv)
 			compare(t, "second native run", a, b, p.sig != 0)
 		})
 	}
@@ -456,7 +499,7 @@ func TestDifferential(t *testing.T) {
 				}
 			}
 			path := filepath.Join(dir, p.bin)
-			native := runNative(append([]string{path}, p.args...), envFor(p), p.stdin)
+			native := runNativeRow(t, p, append([]string{path}, p.args...))
 			if !checkExpected(t, p, native) {
 				return
 			}

@@ -250,11 +250,10 @@ func Rlimits(pr *specs.Process) map[int]unix.Rlimit {
 
 // skippedMount says whether m is one of the file systems engines mount
 // into every container that have nothing to show in a kshim guest: it has
-// no cgroup file system or POSIX message queues (its /sys is kshim's own,
-// a mount of the table). Its devpts at /dev/pts is a mount of the table.
+// no cgroup file system (its /sys is kshim's own, a mount of the table).
+// Its devpts at /dev/pts and mqueue at /dev/mqueue are mounts of the table.
 func skippedMount(m specs.Mount) bool {
 	switch {
-	case m.Destination == "/dev/mqueue" && m.Type == "mqueue":
 	case m.Destination == "/sys/fs/cgroup" && (m.Type == "cgroup" || m.Type == "cgroup2"):
 	default:
 		return false
@@ -262,7 +261,8 @@ func skippedMount(m specs.Mount) bool {
 	return true
 }
 
-// checkMount passes a mount to kshim's mount table (bind, tmpfs, proc),
+// checkMount passes a mount to kshim's mount table (bind, tmpfs, proc,
+// sysfs, devpts, mqueue),
 // checked now so that a bad one is refused at create; the defaults above
 // are left out.
 func checkMount(bundle string, m specs.Mount, warn func(string)) (*mount.Spec, error) {

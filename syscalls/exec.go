@@ -14,12 +14,16 @@ import (
 )
 
 func sysExecve(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {
-	return p.Execve(unix.AT_FDCWD, a[0], a[1], a[2], 0, r)
+	ret, err := p.Execve(unix.AT_FDCWD, a[0], a[1], a[2], 0, r)
+	mqExeced(p, err) // mqueue.go
+	return ret, err
 }
 
 func sysExecveat(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {
 	if a[4]&^uint64(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
 		return 0, unix.EINVAL
 	}
-	return p.Execve(fs.DirfdArg(a[0]), a[1], a[2], a[3], int(a[4]), r)
+	ret, err := p.Execve(fs.DirfdArg(a[0]), a[1], a[2], a[3], int(a[4]), r)
+	mqExeced(p, err) // mqueue.go
+	return ret, err
 }

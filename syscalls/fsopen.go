@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/syscalls/fs"
+	"kshim/syscalls/ipc"
 	"kshim/syscalls/kernel"
 )
 
@@ -53,6 +54,7 @@ func sysCreat(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 }
 
 func sysClose(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
+	mqFlush(p, a[0]) // mqueue.go
 	return 0, p.Files.Close(fs.FDArg(a[0]))
 }
 
@@ -114,12 +116,19 @@ func sysFcntl(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	case unix.F_SETFD:
 		return 0, p.Files.SetCloexec(fs.FDArg(a[0]), arg&unix.FD_CLOEXEC != 0)
 	case unix.F_GETFL:
+		if f := ipc.MqFileOf(e.File); f != nil {
+			return uint64(f.Flags()), nil // the description's, not the eventfd's
+		}
 		if virtual {
 			return uint64(fs.VirtualFlags(e.File)), nil
 		}
 		fl, err := unix.FcntlInt(uintptr(e.Host), unix.F_GETFL, 0)
 		return uint64(fl), err
 	case unix.F_SETFL:
+		if f := ipc.MqFileOf(e.File); f != nil {
+			f.SetFlags(int(int32(arg)))
+			return 0, nil
+		}
 		if virtual {
 			if e.File.PathOnly {
 				return 0, unix.EBADF

@@ -21,6 +21,7 @@ import (
 	"kshim/guestmm"
 	"kshim/syscalls/abi"
 	"kshim/syscalls/fs"
+	"kshim/syscalls/ipc"
 	"kshim/syscalls/kernel"
 	"kshim/syscalls/net"
 )
@@ -71,9 +72,10 @@ func ioEntry(p *kernel.Process, fd uint64, write bool) (int, *fs.OpenFile, error
 	if err != nil {
 		return -1, nil, err
 	}
-	if e.File.Pidfd != nil || e.File.Signalfd != nil {
+	if e.File.Pidfd != nil || e.File.Signalfd != nil || e.File.Mqueue != nil {
 		// A pidfd has no read or write; a signalfd no write, and its
-		// read is kshim's (rw, signalfd.go), not the host eventfd's.
+		// read is kshim's (rw, signalfd.go), not the host eventfd's; a
+		// message queue's read and write are kshim's (rw, mqueue.go).
 		return -1, nil, unix.EINVAL
 	}
 	if f := e.File; f.Node != nil {
@@ -168,6 +170,9 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 		if n, ok, err := signalfdRead(p, a[0], a[1], a[2], positional); ok {
 			return n, err
 		}
+	}
+	if n, ok, err := mqueueRW(p, a, write, positional); ok {
+		return n, err
 	}
 	h, f, err := ioEntry(p, a[0], write)
 	if err != nil {
@@ -481,6 +486,10 @@ func sysLseek(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 		return 0, err
 	}
 	off, whence := int64(a[1]), int(int32(a[2]))
+	if f := ipc.MqFileOf(e.File); f != nil {
+		r, err := ipc.MqSeek(f, off, whence)
+		return uint64(r), err
+	}
 	switch e.File.Kind {
 	case fs.KindProcDir:
 		// Positions are entry indexes; only rewinding and telling make

@@ -33,6 +33,13 @@ func init() {
 		unix.SYS_MSGSND:     sysMsgsnd,
 		unix.SYS_MSGRCV:     sysMsgrcv,
 		unix.SYS_MSGCTL:     sysMsgctl,
+		// POSIX message queues (mqueue.go).
+		unix.SYS_MQ_OPEN:         sysMqOpen,
+		unix.SYS_MQ_UNLINK:       sysMqUnlink,
+		unix.SYS_MQ_TIMEDSEND:    sysMqTimedsend,
+		unix.SYS_MQ_TIMEDRECEIVE: sysMqTimedreceive,
+		unix.SYS_MQ_NOTIFY:       sysMqNotify,
+		unix.SYS_MQ_GETSETATTR:   sysMqGetsetattr,
 		// signalfd.go
 		unix.SYS_SIGNALFD4: sysSignalfd4,
 		unix.SYS_SIGNALFD:  sysSignalfd,

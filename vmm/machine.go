@@ -127,6 +127,9 @@ type Machine struct {
 	all        []*VCPU
 	nextID     int
 	spare      spares // KVM vCPUs made ahead (spare.go); guarded by mu
+	// taskThreads are the host threads tasks started on (task.go: they
+	// are reused, not one made per task); guarded by mu.
+	taskThreads map[int32]bool
 
 	// tune is the measured fault-around policy its address spaces share
 	// (guestmm/policy.go); stats, when set, collects `run --stats`.
@@ -192,7 +195,7 @@ func newMachine(memSize uint64, memReady func(*ept.Memory) error) (*Machine, err
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning()}
+	m := &Machine{h: h, shared: map[uint64]uint64{}, tune: guestmm.NewTuning(), taskThreads: map[int32]bool{}}
 	m.spare.done = sync.NewCond(&m.mu)
 	if err := m.init(memSize, memReady); err != nil {
 		m.Close()
@@ -241,6 +244,7 @@ func (m *Machine) init(memSize uint64, memReady func(*ept.Memory) error) error {
 // a new one with its own shim pages (on a KVM vCPU made ahead when there
 // is one: spare.go). Release gives it back.
 func (m *Machine) NewVCPU() (*VCPU, error) {
+	defer m.fitProcs() // procs.go; after the unlock below
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if n := len(m.idle); n > 0 {
@@ -321,7 +325,7 @@ func (m *Machine) newVCPU(cpu *CPU, id int) (*VCPU, error) {
 	c.Flush.SetInvalidate(m.invalMem(), m.invalMax)
 	c.ist1 = c.area(boot.IST1Bottom, boot.IST1Top-boot.IST1Bottom)
 	c.ists = c.area(boot.IST1Bottom, boot.IST2Top-boot.IST1Bottom)
-	c.arch = &Arch{c: c}
+	c.arch = &Arch{c: c, unloaded: true}
 	c.roots = map[*ept.PageTable]*ept.Root{}
 	if err := c.buildKernelHalf(); err != nil {
 		c.freePages()
@@ -347,7 +351,7 @@ func (c *VCPU) freePages() {
 // Release returns an exited task's vCPU for reuse.
 func (c *VCPU) Release() {
 	c.leaveSpace()
-	c.arch.fsBase, c.arch.gsBase = 0, 0
+	c.arch.fsBase, c.arch.gsBase, c.arch.unloaded = 0, 0, true
 	clear(c.roots) // the roots went with their page tables (ept.PageTable.Free)
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
@@ -465,6 +469,12 @@ func segment(sel uint16, code bool) kvm.Segment {
 // load loads the processor state: long mode with the given page tables,
 // CPL 0 at the boot stub, whose iretq enters user mode at rip with rsp.
 func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
+	return c.loadBases(pt, rip, rsp, 0, 0)
+}
+
+// loadBases is load with FS.base fs and GS.base gs, in the same
+// KVM_SET_MSRS (a task's start: one host call less, ~30 µs on PVM).
+func (c *VCPU) loadBases(pt PageTables, rip, rsp, fs, gs uint64) error {
 	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("KVM_GET_SREGS: %w", err)
@@ -504,12 +514,13 @@ func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
 		msrLSTAR:        boot.SyscallEntry,
 		msrCSTAR:        0,
 		msrSFMASK:       sfmask,
-		msrFSBase:       0,
-		msrGSBase:       0,
+		msrFSBase:       fs,
+		msrGSBase:       gs,
 		msrKernelGSBase: 0,
 	}); err != nil {
 		return err
 	}
+	c.arch.fsBase, c.arch.gsBase, c.arch.unloaded = fs, gs, false
 	r, err := c.CPU.Regs()
 	if err != nil {
 		return err

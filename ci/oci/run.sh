@@ -97,6 +97,12 @@ out=$(RUN --rm --mount "type=bind,src=$T/cvol,dst=/data,options=rbind:rw" --moun
 if [ "$out" = "$(printf 't\n1')" ] && [ "$(cat "$T/cvol/f" 2>/dev/null)" = "via bind" ]; then ok "ctr run --mount bind and tmpfs"
 else bad "ctr run --mount bind and tmpfs" "$out / $(cat "$T/cvol/f" 2>&1)"; fi
 
+# 2d. ctr's default spec mounts an mqueue file system at /dev/mqueue (kshim's:
+# syscalls/ipc/mqfs.go); busybox has no mq_open, but a file made there with
+# O_CREAT is a queue, whose read is its QSIZE line.
+out=$(RUN --rm "$IMG" t-mq sh -c 'grep -c " /dev/mqueue .* - mqueue mqueue " /proc/self/mountinfo && : > /dev/mqueue/q && cat /dev/mqueue/q' 2>&1)
+[ "$out" = "$(printf '1\nQSIZE:0          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     ')" ] && ok "ctr run: /dev/mqueue" || bad "ctr run: /dev/mqueue" "$out"
+
 # 3. detached, exec, ps, pause/resume, kill, delete
 RUN -d "$IMG" t-bg sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.1; done' >/dev/null 2>&1
 N=$T/state/io.containerd.runtime.v2.task/default/t-bg/rootfs/tmp/n

@@ -41,6 +41,7 @@ commands:
         The guest sees DIR (default /) as its root, read-only unless --rw;
         --mount type=bind,source=H,destination=G[,readonly], -v H:G[:ro] and
         --tmpfs G[:size=N,mode=M] mount host paths and tmpfs (pages charged to --mem) into it,
+        --mount type=mqueue,destination=G the POSIX message queues' file system,
         and the guest has a tmpfs of its own at /dev/shm unless --no-shm;
         --masked-path G hides G (a file reads as /dev/null, a directory is
         empty and read-only) and --readonly-path G makes it read-only, over

@@ -4,6 +4,7 @@
 //
 //	--mount type=bind,source=H,destination=G[,readonly]   (docker run --mount)
 //	--mount type=tmpfs,destination=G[,tmpfs-size=N][,tmpfs-mode=M]
+//	--mount type=mqueue,destination=G                      (kshim's: the mqueue file system)
 //	-v H:G[:ro|rw]  --volume H:G[:OPTS]                    (docker run -v)
 //	--tmpfs G[:OPTS]                                       (docker run --tmpfs)
 //
@@ -53,7 +54,7 @@ func (f mountFlag) Set(v string) error {
 func addMountFlags(fs *flag.FlagSet) *mountFlags {
 	m := &mountFlags{}
 	fs.Var(mountFlag{m, parseMountFlag, "--mount"}, "mount",
-		"mount into the guest: type=bind,source=HOST,destination=GUEST[,readonly] or type=tmpfs,destination=GUEST[,tmpfs-size=N][,tmpfs-mode=M]; repeatable")
+		"mount into the guest: type=bind,source=HOST,destination=GUEST[,readonly] or type=tmpfs,destination=GUEST[,tmpfs-size=N][,tmpfs-mode=M] or type=mqueue,destination=GUEST; repeatable")
 	vol := mountFlag{m, parseVolume, "--volume"}
 	fs.Var(vol, "volume", "bind-mount HOST:GUEST[:ro] (as docker -v); repeatable")
 	fs.Var(mountFlag{m, parseVolume, "-v"}, "v", "short for --volume")
@@ -112,8 +113,8 @@ func parseMountFlag(v string) (mount.Spec, error) {
 		k, val, has := strings.Cut(kv, "=")
 		switch k {
 		case "type":
-			if val != "bind" && val != "tmpfs" {
-				return s, fmt.Errorf("type %q (bind or tmpfs)", val)
+			if val != "bind" && val != "tmpfs" && val != "mqueue" {
+				return s, fmt.Errorf("type %q (bind, tmpfs or mqueue)", val)
 			}
 			s.Type = val
 		case "source", "src":
@@ -141,7 +142,7 @@ func parseMountFlag(v string) (mount.Spec, error) {
 		}
 	}
 	if s.Type == "" {
-		return s, fmt.Errorf("no type= (bind or tmpfs)")
+		return s, fmt.Errorf("no type= (bind, tmpfs or mqueue)")
 	}
 	if s.Type == "bind" {
 		s.Options = append(s.Options, "rbind")

@@ -16,6 +16,10 @@
 //     below the limit the caller passes (the guest's RLIMIT_NOFILE);
 //     otherwise EMFILE and nothing changes.
 //   - The guest never sees a host fd number.
+//   - An OpenFile with a Closed hook counts the entries made for it
+//     (install, InstallAt, Clone); the last one's host fd close runs the
+//     hook once (a POSIX message queue's release). An fd that reaches the
+//     guest another way (SCM_RIGHTS) is a new OpenFile without it.
 //   - With a Sandbox attached (limits.go), every entry is counted there
 //     from install to close, and holds a reference on its pipe's charge
 //     (pipebuf.go): all entries are made by install, InstallAt and Clone
@@ -107,6 +111,37 @@ type OpenFile struct {
 	// Signalfd is a signalfd's state (kernel's *Signalfd, signalfd.go),
 	// else nil.
 	Signalfd any
+	// Mqueue is a POSIX message queue descriptor's state (ipc's
+	// *MqFile, mqueue.go), else nil.
+	Mqueue any
+	// Closed, when set at open, runs once the last host fd of the
+	// description's guest entries has closed (Linux's release of a
+	// struct file): entries counts them (install, InstallAt, Clone).
+	Closed  func()
+	entries atomic.Int32
+}
+
+// held counts one more guest entry of f (Closed's count).
+func (f *OpenFile) held() {
+	if f.Closed != nil {
+		f.entries.Add(1)
+	}
+}
+
+// closer is what runs when one entry's host fd of f has closed: then,
+// after also (a pty master's hangup), Closed for the last.
+func (f *OpenFile) closer(also func()) func() {
+	if f.Closed == nil {
+		return also
+	}
+	return func() {
+		if also != nil {
+			also()
+		}
+		if f.entries.Add(-1) == 0 {
+			f.Closed()
+		}
+	}
 }
 
 type FDEntry struct {
@@ -201,6 +236,7 @@ func (t *FDTable) Install(e FDEntry, min, limit int) (int, error) {
 				}
 			}
 			e.ref = newHostRef(e.Host)
+			e.File.held()
 			t.fds[fd] = &e
 			return fd, nil
 		}
@@ -243,7 +279,7 @@ func (t *FDTable) release(e *FDEntry) error {
 	}
 	var err error
 	if e.ref != nil {
-		err = e.ref.put(hangup) // run when the host fd really closes
+		err = e.ref.put(e.File.closer(hangup)) // run when the host fd really closes
 	} else {
 		err = unix.Close(e.Host)
 		if hangup != nil {
@@ -276,6 +312,7 @@ func (t *FDTable) InstallAt(fd int, e FDEntry) error {
 		}
 	}
 	e.ref = newHostRef(e.Host)
+	e.File.held()
 	t.fds[fd] = &e
 	t.mu.Unlock()
 	if old != nil {
@@ -434,6 +471,7 @@ func (t *FDTable) Clone() (*FDTable, error) {
 			c.Sb.mu.Unlock()
 		}
 		c.fds[fd] = &FDEntry{Host: h, Cloexec: e.Cloexec, File: e.File, ref: newHostRef(h)}
+		e.File.held()
 	}
 	return c, nil
 }

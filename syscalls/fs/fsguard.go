@@ -13,7 +13,9 @@
 //     that is not there (ENOENT) is left alone, as runc leaves it; any
 //     other error, a path of kshim's own files (its /proc, /sys, devpts,
 //     the devices it serves), or a relative path fails the set-up: the
-//     container is not created, rather than run unguarded.
+//     container is not created, rather than run unguarded. A read-only
+//     path of kshim's own that no write changes (ProcNode.ReadOnly:
+//     /proc/sys) holds already and is left alone.
 //   - The mounts are Guarded: the guest cannot take them away (it has no
 //     mount or umount), unlink or rename them (mount points: EBUSY), nor
 //     rename a directory above them or any mount (Guards: EBUSY; the
@@ -77,6 +79,9 @@ func (p *Task) guardPath(c Files, g string, mask bool) error {
 		return fmt.Errorf("%s: %s: %v", what, g, err)
 	}
 	defer r.Close()
+	if !mask && r.Node != nil && r.Node.ReadOnly {
+		return nil // nothing there takes a write (kshim's /proc/sys)
+	}
 	if r.Node != nil || r.Origin != FromRoot || r.Guest == "" || r.Guest[0] != '/' {
 		return fmt.Errorf("%s: %s is kshim's own (its /proc, /sys, devpts or a device it serves): kshim cannot guard it", what, g)
 	}

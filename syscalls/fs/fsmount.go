@@ -37,7 +37,10 @@
 //     host paths (MountRules).
 //   - /proc and the served devices are kshim's whatever is mounted: the
 //     table refuses mounts there, and the walk hands them over when it
-//     reaches them (by a symlink too).
+//     reaches them (by a symlink too). A mount of type mqueue has no host
+//     side either: the walk hands the names below it to LookupMqueue. A
+//     host mqueue file system the walk reaches is EACCES, and a creating
+//     open there is refused before the host call (inHostMqueue).
 package fs
 
 import (
@@ -114,6 +117,10 @@ func (fs *fsContext) setupMounts(c Files) error {
 			hm.dir = true
 		case mount.Sysfs:
 			hm.info = sysInfo
+			hm.dir = true
+		case mount.Mqueue:
+			// Served by the walk (LookupMqueue), no host side.
+			hm.info = mount.Info{Source: "mqueue", FSType: "mqueue", FSRoot: "/"}
 			hm.dir = true
 		case mount.Devpts:
 			// Listed as the instance the walk serves there (pty.go).
@@ -774,6 +781,9 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 					name += "/"
 				}
 				hf := p.FS.roFlags(m, flags)
+				if ok, err := inHostMqueue(cur, name, hf, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS); ok {
+					return fail(err) // no host queue made
+				}
 				fd, err := Openat2(cur, name, hf, hostMode(hf, mode), unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
 				if err == nil {
 					return p.walked(fd, m, nrel, flags)
@@ -859,6 +869,10 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 		if g == "/dev/fd" && !link {
 			return p.Owner.LookupProc(append([]string{"self", "fd"}, rest...), flags, mode)
 		}
+		if nm != m && nm.Kind == mount.Mqueue {
+			// The IPC namespace's message queues (ipc/mqfs.go).
+			return p.Owner.LookupMqueue(nm.Dest, rest, flags, mode)
+		}
 		if nm != m {
 			// Into the root of the mount at g.
 			base, hm := p.FS.hostOf(nm)
@@ -920,6 +934,9 @@ func (p *Task) walk(m *mount.Mount, rel string, cur int, pth string, flags int, 
 			}
 		}
 		hf := p.FS.roFlags(m, flags)
+		if ok, err := inHostMqueue(cur, name, hf, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS); ok {
+			return fail(err) // no host queue made
+		}
 		fd, err := Openat2(cur, name, hf, hostMode(hf, mode), unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS)
 		if err == unix.ELOOP && followLast {
 			if target, lerr := symlinkAt(cur, c); lerr == nil {
@@ -1028,9 +1045,9 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 			}
 		}
 	}
-	if typ == unix.PROC_SUPER_MAGIC || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stOK) {
-		// A procfs or the host's terminals below a bind mount's host
-		// directory: never the guest's.
+	if typ == unix.PROC_SUPER_MAGIC || typ == mqueueMagic || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stOK) {
+		// A procfs, the host's message queues or its terminals below a
+		// bind mount's host directory: never the guest's.
 		return fail(unix.EACCES)
 	}
 	if stOK && hostPtmxStat(&st) {

@@ -50,6 +50,9 @@ func (p *Task) create(d *parentDir, dir bool) error {
 		if d.Node.IsDir() && d.Node.Child(p.Owner, d.Name) != nil {
 			return unix.EEXIST
 		}
+		if d.Node.Remove != nil {
+			return unix.EPERM // the mqueue file system: no mkdir, mknod, symlink, link
+		}
 		return unix.ENOENT
 	}
 	if d.Special() {
@@ -121,6 +124,9 @@ func (p *Task) Unlinkat(dirfd int, pathAddr uint64, flags int) (uint64, error) {
 		if !d.Node.IsDir() || d.Node.Child(p.Owner, d.Name) == nil {
 			return 0, unix.ENOENT
 		}
+		if d.Node.Remove != nil {
+			return 0, d.Node.Remove(p.Owner, d.Name, rmdir) // a message queue
+		}
 		return 0, unix.EPERM
 	case p.FS.RO(d.Mnt):
 		return 0, unix.EROFS
@@ -162,8 +168,11 @@ func (p *Task) Renameat2(olddir int, oldAddr uint64, newdir int, newAddr uint64,
 		if !from.Node.IsDir() || !to.Node.IsDir() {
 			return 0, unix.ENOTDIR // a /proc file as a path's directory
 		}
-		if from.Node.Child(p.Owner, from.Name) == nil || to.Node.Child(p.Owner, to.Name) == nil {
-			return 0, unix.ENOENT // procfs looks both up first
+		if from.Node.Child(p.Owner, from.Name) == nil {
+			return 0, unix.ENOENT
+		}
+		if to.Node.Remove == nil && to.Node.Child(p.Owner, to.Name) == nil {
+			return 0, unix.ENOENT // procfs looks both up first; mqueue takes new names
 		}
 		return 0, unix.EPERM
 	case from.Node != nil || to.Node != nil || from.Mnt != to.Mnt:

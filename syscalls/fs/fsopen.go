@@ -133,6 +133,8 @@ func (p *Task) OpenReadOnly(dirfd int, path string, flags int, mode uint32) (Res
 		switch {
 		case perr != nil:
 			return fail(perr)
+		case d.Node != nil && d.Node.Remove != nil:
+			return p.Lookup(dirfd, path, flags, mode) // the mqueue file system makes a queue
 		case d.Node != nil:
 			return fail(unix.ENOENT)
 		case d.Slash:

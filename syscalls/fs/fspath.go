@@ -103,6 +103,9 @@ type FileOwner interface {
 	LookupProc(comps []string, flags int, mode uint32) (Resolved, error)
 	// LookupSys looks up the components after "/sys" in kshim's /sys.
 	LookupSys(comps []string, flags int, mode uint32) (Resolved, error)
+	// LookupMqueue looks up comps in the mqueue file system mounted at
+	// dest (the IPC namespace's POSIX message queues).
+	LookupMqueue(dest string, comps []string, flags int, mode uint32) (Resolved, error)
 	ProcStat(n *ProcNode) unix.Stat_t
 	OpenNode(n *ProcNode, flags int) (int, *OpenFile, error)
 	ProcDirents(n *ProcNode) []ProcDirent
@@ -577,6 +580,30 @@ var fsTypes struct {
 	m map[uint64]int64
 }
 
+// mqueueMagic is the mqueue file system's (MQUEUE_MAGIC): a host one is
+// never the guest's (it has its own: ipc/mqfs.go).
+const mqueueMagic = 0x19800202
+
+// inHostMqueue keeps an open that may create (O_CREAT) from making a
+// queue in a host mqueue file system the root holds (the host's
+// /dev/mqueue): EACCES (ok) when rel's directory, resolved from base as
+// the open would, is one. One more lookup per creating open, none for
+// the others.
+func inHostMqueue(base int, rel string, flags int, how uint64) (bool, error) {
+	if flags&unix.O_CREAT == 0 {
+		return false, nil
+	}
+	d, err := Openat2(base, path.Dir(path.Clean(rel)), unix.O_PATH|unix.O_DIRECTORY, 0, how)
+	if err != nil {
+		return false, nil // the open itself reports it
+	}
+	defer unix.Close(d)
+	if _, _, typ := lookStat(d); typ != mqueueMagic {
+		return false, nil
+	}
+	return true, unix.EACCES
+}
+
 // lookStat is a lookup's one look at the file it resolved, host fd fd:
 // its stat (ok false when the host would not tell) and its file system's
 // magic, PROC_SUPER_MAGIC when that cannot be told (so it counts as a
@@ -661,6 +688,12 @@ func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Res
 			return Resolved{FD: -1}, unix.EACCES // a devpts mounted elsewhere
 		}
 		return openPts(g, strings.TrimPrefix(strings.TrimPrefix(g, "/dev/pts"), "/"), false, flags, mode)
+	case mqueueMagic:
+		// The host's message queues (its /dev/mqueue in the root):
+		// never the guest's, which has its own (a mount of type
+		// mqueue, ipc/mqfs.go).
+		unix.Close(fd)
+		return Resolved{FD: -1}, unix.EACCES
 	case unix.PROC_SUPER_MAGIC:
 	default:
 		if stOK && hostPtmxStat(&st) {
@@ -816,6 +849,9 @@ func (p *Task) LookupFrom(base int, hm *HostMount, basePath, rel string, flags i
 	if st.Dev == p.FS.rootDev && st.Ino == p.FS.rootIno {
 		return p.LookupAbs("/"+rel, flags, mode)
 	}
+	if ok, err := inHostMqueue(base, rel, flags, unix.RESOLVE_BENEATH); ok {
+		return Resolved{FD: -1}, err
+	}
 	fd, err := Openat2(base, rel, flags, mode, unix.RESOLVE_BENEATH)
 	if err == unix.EXDEV {
 		// The path leaves base: resolve it from the root instead, which
@@ -863,6 +899,9 @@ func (p *Task) LookupAbs(abs string, flags int, mode uint32) (Resolved, error) {
 	}
 	if p.FS.ns != nil {
 		return p.walkAbs(abs, flags, mode)
+	}
+	if ok, err := inHostMqueue(p.FS.Root, abs, flags, unix.RESOLVE_IN_ROOT); ok {
+		return Resolved{FD: -1}, err
 	}
 	fd, err := Openat2(p.FS.Root, abs, flags, mode, unix.RESOLVE_IN_ROOT)
 	if err != nil {

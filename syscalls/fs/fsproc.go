@@ -51,6 +51,22 @@ type ProcNode struct {
 	// not the reader's own (nil); its stat and access follow that
 	// process (proc/pid.go).
 	Of FileOwner
+	// The mqueue file system's nodes (ipc/mqfs.go) are no generated
+	// files: StatOf is a queue's stat; Open opens its queue (a queue
+	// descriptor) instead of a text; Remove, on its directory, unlinks
+	// the entry name (nil: EPERM, as /proc's); a directory with Remove
+	// also takes new names (open's O_CREAT makes a queue; mkdir, mknod,
+	// symlink and link are EPERM).
+	StatOf func(p FileOwner) unix.Stat_t
+	Open   func(p FileOwner, flags int) (int, *OpenFile, error)
+	Remove func(p FileOwner, name string, dir bool) error
+	// Magic is its file system's statfs type when not procfs's or
+	// sysfs's (the mqueue file system's).
+	Magic int64
+	// ReadOnly: no write changes it or anything below it (/proc/sys),
+	// so an OCI config's readonlyPaths entry for it holds already
+	// (fsguard.go).
+	ReadOnly bool
 }
 
 func (n *ProcNode) IsDir() bool  { return n.Mode&unix.S_IFMT == unix.S_IFDIR }

@@ -118,6 +118,9 @@ func StatfsBytes(sf *unix.Statfs_t) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(sf)), unsafe.Sizeof(*sf))
 }
 
+// stValid is ST_VALID: f_flags is filled in (Linux sets it always).
+const stValid = 0x20
+
 // StatfsOf is statfs of a resolved path or open file: a read-only root
 // says ST_RDONLY, and /proc is a procfs.
 func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin, mnt *HostMount) (unix.Statfs_t, error) {
@@ -126,6 +129,13 @@ func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin, mnt *HostMoun
 		typ, flags := int64(unix.PROC_SUPER_MAGIC), int64(0)
 		if node.Sys() {
 			typ, flags = unix.SYSFS_MAGIC, unix.ST_RDONLY
+		}
+		if node.Magic != 0 {
+			// simple_statfs: the type, a page, NAME_MAX; the flags
+			// ST_VALID and relatime (the mount's own options are
+			// not known here).
+			return unix.Statfs_t{Type: node.Magic, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
+				Namelen: 255, Flags: stValid | unix.ST_RELATIME}, nil
 		}
 		sf = unix.Statfs_t{Type: typ, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
 			Namelen: 255, Flags: flags | unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME}

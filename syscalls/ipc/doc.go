@@ -1,9 +1,10 @@
 // Package ipc is the guest's System V IPC namespace (Linux's ipc/): shared
 // memory segments (shm.go), semaphore sets (sem.go) and message queues
 // (msg.go), one namespace per kshim VM that every guest process shares,
-// as processes in one Linux IPC namespace do. sem.go and msg.go have
-// their own invariants at their heads; those below are shared memory's
-// and the id table's.
+// as processes in one Linux IPC namespace do; and the namespace's POSIX
+// message queues (mqueue.go) with their file system's view (mqfs.go).
+// sem.go, msg.go, mqueue.go and mqfs.go have their own invariants at
+// their heads; those below are shared memory's and the id table's.
 //
 // A segment's memory is a host memfd of its size, which every attachment
 // maps MAP_SHARED through guestmm (the file-window path shared anonymous
@@ -40,5 +41,8 @@
 // under NS.mu)
 // and before kernel.Kernel.Mu (the attach count lists the address spaces
 // under it, then visits them after releasing it). Nothing takes NS.mu
-// with an MM's lock or Kernel.Mu held.
+// with an MM's lock or Kernel.Mu held. An fd table's lock comes before
+// NS.mu: a queue descriptor's last close (mqueue.go's mqClosed) may run
+// with it held (FDTable.CloseAll), so nothing here takes an fd table's
+// lock with NS.mu held (a queue descriptor is installed without it).
 package ipc

@@ -204,12 +204,20 @@ type NS struct {
 	shm shmState
 	sem semState
 	msg msgState
+	mq  mqState
 }
 
 var (
 	nsMu sync.Mutex
 	// orphanNS serves processes outside a process table (unit tests).
-	orphanNS = func() *NS { ns := &NS{}; ns.shm.init(); ns.sem.init(); ns.msg.init(); return ns }()
+	orphanNS = func() *NS {
+		ns := &NS{}
+		ns.shm.init()
+		ns.sem.init()
+		ns.msg.init()
+		ns.mq.init()
+		return ns
+	}()
 )
 
 // Of returns k's namespace, made at first use.
@@ -226,6 +234,7 @@ func Of(k *kernel.Kernel) *NS {
 	ns.shm.init()
 	ns.sem.init()
 	ns.msg.init()
+	ns.mq.init()
 	k.IPC = ns
 	return ns
 }

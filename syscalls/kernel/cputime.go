@@ -239,9 +239,12 @@ func (t *Process) taskCPU() (total, user int64) {
 		return total, min(a.user.Load(), total)
 	}
 	// The thread runs until after CPUStop has set ended, so its clock
-	// reads; should it not, the user time is all that is known.
+	// reads; should it not, the user time is all that is known. Once the
+	// task has ended its thread may run another task (vmm keeps its
+	// threads), so a clock read then is not the task's: ended, set after
+	// the final total, says so.
 	var ts unix.Timespec
-	if tid := a.tid.Load(); tid != 0 && unix.ClockGettime(makeThreadClock(int(tid), cpuclockSched), &ts) == nil {
+	if tid := a.tid.Load(); tid != 0 && unix.ClockGettime(makeThreadClock(int(tid), cpuclockSched), &ts) == nil && !a.ended.Load() {
 		total = max(ts.Nano()-start, 0)
 		return total, min(a.userNow(ts.Nano()), total)
 	}

@@ -238,7 +238,11 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	p.Attrs.KeepCaps = false            // SECBIT_KEEP_CAPS ends at execve
 	_ = p.Arch.SetFSBase(0)
 	_ = p.Arch.SetGSBase(0)
-	_ = p.Arch.ResetFPU()
+	if f, ok := p.Arch.(FullFPU); ok {
+		_ = f.InitFPU() // the AVX registers too (fpu_flush_thread)
+	} else {
+		_ = p.Arch.ResetFPU()
+	}
 	*r = Regs{RIP: im.Entry, RSP: im.SP, RFLAGS: 0x202}
 	p.execDone()
 	return 0, fs.ErrNoReturn

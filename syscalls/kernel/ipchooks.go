@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/guestmm"
+	"kshim/syscalls/abi"
 )
 
 // MMHook, when set (by syscalls/ipc at init), is called with an address
@@ -66,4 +67,28 @@ func (p *Process) WaitWoken(woken <-chan struct{}, deadline time.Time) error {
 		case <-p.intr():
 		}
 	}
+}
+
+// Alive says whether pid is a live process of k (a POSIX message
+// queue's notification owner: its registration ends with it).
+func (k *Kernel) Alive(pid int) bool {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	l := k.Procs[pid]
+	return l != nil && !l.Proc.zombie
+}
+
+// PostMesgq sends sig with siginfo raw (128 bytes) to process pid, as a
+// POSIX message queue's notification: from the kernel, so kill's
+// permission check does not apply (Linux's __do_notify). False when pid
+// is no live process.
+func (k *Kernel) PostMesgq(pid, sig int, raw []byte) bool {
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	l := k.Procs[pid]
+	if l == nil || l.Proc.zombie {
+		return false
+	}
+	_ = l.postGroup(sig, Siginfo{Signo: int32(sig), Code: int32(abi.Le32(raw[8:])), Raw: raw, FromKill: true})
+	return true
 }

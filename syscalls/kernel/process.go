@@ -52,6 +52,16 @@ type Arch interface {
 	ResetFPU() error
 }
 
+// FullFPU is an Arch that can give a new task the whole FPU state of the
+// task that made it (the AVX registers besides the fxsave area), as
+// Linux's fpu_clone does (RestoreFPU takes what SaveAllFPU returns), and
+// a new image the initial state of all of it.
+type FullFPU interface {
+	SaveAllFPU() ([]byte, error)
+	// InitFPU loads the initial state of every component (execve).
+	InitFPU() error
+}
+
 // Process is one guest process.
 type Process struct {
 	fs.Task // memory, fd table, root and cwd (fs*.go)
@@ -121,6 +131,8 @@ type ProcFS interface {
 	Lookup(p *Process, comps []string, flags int, mode uint32) (fs.Resolved, error)
 	// LookupSys is Lookup in kshim's /sys (its nodes work as /proc's).
 	LookupSys(p *Process, comps []string, flags int, mode uint32) (fs.Resolved, error)
+	// LookupMqueue is Lookup in the mqueue file system mounted at dest.
+	LookupMqueue(p *Process, dest string, comps []string, flags int, mode uint32) (fs.Resolved, error)
 	Stat(p *Process, n *fs.ProcNode) unix.Stat_t
 	Open(p *Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, error)
 	Dirents(p *Process, n *fs.ProcNode) []fs.ProcDirent
@@ -169,6 +181,11 @@ func (p *Process) LookupProc(comps []string, flags int, mode uint32) (fs.Resolve
 // LookupSys looks up the components after "/sys" in kshim's /sys.
 func (p *Process) LookupSys(comps []string, flags int, mode uint32) (fs.Resolved, error) {
 	return p.ProcFS.LookupSys(p, comps, flags, mode)
+}
+
+// LookupMqueue looks up comps in the mqueue file system mounted at dest.
+func (p *Process) LookupMqueue(dest string, comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	return p.ProcFS.LookupMqueue(p, dest, comps, flags, mode)
 }
 
 // ProcStat is the stat of a /proc node.

@@ -161,7 +161,11 @@ func (p *Process) childStart(c *Process, r *Regs, flags, stack, tls uint64) (Reg
 	if flags&cloneSettls != 0 {
 		_ = c.Arch.SetFSBase(tls)
 	}
-	fpu, err := p.Arch.SaveFPU()
+	save := p.Arch.SaveFPU
+	if f, ok := p.Arch.(FullFPU); ok {
+		save = f.SaveAllFPU // the ymm registers too (fpu_clone)
+	}
+	fpu, err := save()
 	if err != nil {
 		fpu = nil
 	}

@@ -44,6 +44,7 @@ import (
 	"kshim/guestmm"
 	"kshim/syscalls/abi"
 	"kshim/syscalls/fs"
+	"kshim/syscalls/ipc"
 	"kshim/syscalls/kernel"
 )
 
@@ -56,6 +57,10 @@ func (FS) Lookup(p *kernel.Process, comps []string, flags int, mode uint32) (fs.
 
 func (FS) LookupSys(p *kernel.Process, comps []string, flags int, mode uint32) (fs.Resolved, error) {
 	return lookupTree(p, sysRoot(), comps, flags, mode)
+}
+
+func (FS) LookupMqueue(p *kernel.Process, dest string, comps []string, flags int, mode uint32) (fs.Resolved, error) {
+	return ipc.Of(p.Proc.K).MqLookup(p, dest, comps, flags, mode) // ipc/mqfs.go
 }
 
 func (FS) Stat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t { return procStat(p, n) }
@@ -77,7 +82,7 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 	return &fs.ProcNode{
 		Path: "/proc", Mode: procDirMode,
 		Names: func(o fs.FileOwner) []string {
-			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "sysvipc", "thread-self", "uptime", "vmstat"}
+			names := []string{"cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "stat", "sys", "sysvipc", "thread-self", "uptime", "vmstat"}
 			for _, q := range guestPIDs(o.(*kernel.Process)) { // pid.go
 				names = append(names, abi.Itoa(q))
 			}
@@ -111,6 +116,8 @@ func procRoot(p *kernel.Process) *fs.ProcNode {
 				return procNetDir(p) // sysfiles.go
 			case "sysvipc":
 				return procSysvipcDir() // sysfiles.go
+			case "sys":
+				return procSysDir() // sysfiles.go
 			case "meminfo":
 				return &fs.ProcNode{Path: "/proc/meminfo", Mode: procFileMode, Splice: true, Gen: func(o fs.FileOwner) ([]byte, error) { return procMeminfo(o.(*kernel.Process)) }}
 			case "vmstat":
@@ -699,6 +706,9 @@ func fdDisplay(p *kernel.Process, e fs.FDEntry) (string, error) {
 // procStat is the stat of a /proc node: sizes 0 (64 for fd links) and the
 // process's start time, as Linux's procfs reports them.
 func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
+	if n.StatOf != nil {
+		return n.StatOf(p)
+	}
 	st := unix.Stat_t{
 		Ino: fs.ProcIno(n.Path), Nlink: 1, Mode: n.Mode,
 		Uid: uint32(unix.Geteuid()), Gid: uint32(unix.Getegid()), Blksize: 1024,
@@ -761,6 +771,9 @@ func procStat(p *kernel.Process, n *fs.ProcNode) unix.Stat_t {
 // of the root, which no host I/O call accepts) that the handlers recognise
 // by kind.
 func openNode(p *kernel.Process, n *fs.ProcNode, flags int) (int, *fs.OpenFile, error) {
+	if n.Open != nil && flags&unix.O_PATH == 0 {
+		return n.Open(p, flags)
+	}
 	f := &fs.OpenFile{Path: n.Path, Node: n, PathOnly: flags&unix.O_PATH != 0, Acc: flags & unix.O_ACCMODE}
 	if flags&unix.O_PATH == 0 && !n.IsLink() {
 		// Root's (task_dump_owner): the guest's identity has the

@@ -99,6 +99,40 @@ func procVmstat(p *kernel.Process) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
+// procSysDir is /proc/sys, of which kshim has fs/mqueue: the POSIX
+// message queue limits of the guest's IPC namespace (ipc/mqueue.go),
+// Linux's defaults, which the guest cannot change (no file takes a
+// write: EINVAL; the tree is ReadOnly for an OCI config's readonlyPaths).
+func procSysDir() *fs.ProcNode {
+	mq := map[string]int{"msg_default": ipc.MqMsgDefault, "msg_max": ipc.MqMsgMax,
+		"msgsize_default": ipc.MqMsgsizeDefault, "msgsize_max": ipc.MqMsgsizeMax, "queues_max": ipc.MqQueuesMax}
+	mqDir := &fs.ProcNode{
+		Path: "/proc/sys/fs/mqueue", Mode: procDirMode, ReadOnly: true,
+		Names: func(fs.FileOwner) []string {
+			return []string{"msg_default", "msg_max", "msgsize_default", "msgsize_max", "queues_max"}
+		},
+		Child: func(_ fs.FileOwner, name string) *fs.ProcNode {
+			v, ok := mq[name]
+			if !ok {
+				return nil
+			}
+			return &fs.ProcNode{Path: "/proc/sys/fs/mqueue/" + name, Mode: procFileMode | 0o200, ReadOnly: true,
+				Gen: func(fs.FileOwner) ([]byte, error) { return []byte(strconv.Itoa(v) + "\n"), nil }}
+		},
+	}
+	one := func(path, name string, child *fs.ProcNode) *fs.ProcNode {
+		return &fs.ProcNode{Path: path, Mode: procDirMode, ReadOnly: true,
+			Names: func(fs.FileOwner) []string { return []string{name} },
+			Child: func(_ fs.FileOwner, n string) *fs.ProcNode {
+				if n == name {
+					return child
+				}
+				return nil
+			}}
+	}
+	return one("/proc/sys", "fs", one("/proc/sys/fs", "mqueue", mqDir))
+}
+
 // procNetDir is /proc/net: the guest's network namespace's files, read
 // through the network (net/procnet.go). Linux's /proc/net is a link to
 // self/net; the guest's processes share one namespace, so a directory

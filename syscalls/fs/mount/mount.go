@@ -44,10 +44,11 @@ const (
 	Proc               // kshim's /proc
 	Sysfs              // kshim's /sys
 	Devpts             // the guest's devpts instance (fs/pty.go), at /dev/pts
+	Mqueue             // the IPC namespace's POSIX message queues (ipc/mqfs.go)
 )
 
 func (k Kind) String() string {
-	return [...]string{"root", "bind", "tmpfs", "proc", "sysfs", "devpts"}[k]
+	return [...]string{"root", "bind", "tmpfs", "proc", "sysfs", "devpts", "mqueue"}[k]
 }
 
 // Mount is one parsed mount.
@@ -129,8 +130,10 @@ func Parse(s Spec) (Mount, error) {
 		m.Kind = Sysfs
 	case "devpts":
 		m.Kind = Devpts
+	case "mqueue":
+		m.Kind = Mqueue
 	default:
-		return fail("type %q is not supported (bind, tmpfs, proc, sysfs, devpts are)", s.Type)
+		return fail("type %q is not supported (bind, tmpfs, proc, sysfs, devpts, mqueue are)", s.Type)
 	}
 	switch m.Kind {
 	case Bind:

@@ -26,6 +26,8 @@ func TestParse(t *testing.T) {
 			Mount{Kind: Sysfs, Dest: "/sys", NoSuid: true, NoExec: true, NoDev: true, ReadOnly: true}},
 		{Spec{Type: "devpts", Source: "devpts", Destination: "/dev/pts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
 			Mount{Kind: Devpts, Dest: "/dev/pts", NoSuid: true, NoExec: true, DevptsOpts: map[string]uint64{"ptmxmode": 0o666, "mode": 0o620, "gid": 5}}},
+		{Spec{Type: "mqueue", Source: "mqueue", Destination: "/dev/mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+			Mount{Kind: Mqueue, Dest: "/dev/mqueue", NoSuid: true, NoExec: true, NoDev: true}},
 	}
 	for _, c := range good {
 		m, err := Parse(c.s)
@@ -69,6 +71,8 @@ func TestParse(t *testing.T) {
 		{Spec{Type: "devpts", Destination: "/dev/pts", Options: []string{"mode=888"}}, "not a number"},
 		{Spec{Type: "devpts", Destination: "/dev/pts", Options: []string{"size=1m"}}, "unknown devpts option"},
 		{Spec{Type: "tmpfs", Destination: "/y", Options: []string{"newinstance"}}, `unknown option "newinstance"`},
+		{Spec{Type: "mqueue", Destination: "/dev/mqueue", Options: []string{"size=1m"}}, "take no key=value"},
+		{Spec{Type: "mqueue", Destination: "/proc/mq"}, "kshim's own"},
 	}
 	for _, c := range bad {
 		_, err := Parse(c.s)

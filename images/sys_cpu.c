@@ -68,6 +68,12 @@ int main(void)
 	struct statfs sf;
 	if (statfs(CPU, &sf) == 0)
 		printf("statfs type %#lx\n", (unsigned long)sf.f_type);
+	/* Linux sets ST_VALID in every statfs (the other flags are the
+	 * mount's, which differ between the host's mounts and kshim's). */
+	const char *fsys[] = {"/", "/proc", "/proc/self", "/sys", CPU};
+	for (unsigned i = 0; i < sizeof fsys / sizeof *fsys; i++)
+		if (statfs(fsys[i], &sf) == 0)
+			printf("statfs %s: ST_VALID %s\n", fsys[i], sf.f_flags & 0x20 /* ST_VALID */ ? "yes" : "no");
 	FILE *ci = fopen("/proc/cpuinfo", "r");
 	char line[256];
 	int procs = 0;

@@ -138,7 +138,7 @@ func (p *Task) StatfsOf(fd int, node *ProcNode, origin fileOrigin, mnt *HostMoun
 				Namelen: 255, Flags: stValid | unix.ST_RELATIME}, nil
 		}
 		sf = unix.Statfs_t{Type: typ, Bsize: guestmm.PageSize, Frsize: guestmm.PageSize,
-			Namelen: 255, Flags: flags | unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME}
+			Namelen: 255, Flags: flags | stValid | unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME}
 		return sf, nil
 	}
 	if err := unix.Fstatfs(fd, &sf); err != nil {

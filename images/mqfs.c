@@ -13,6 +13,7 @@
 #include <mqueue.h>
 #include <grp.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include "common.h"
@@ -184,5 +185,52 @@ int main(int argc, char **argv)
 	mq_unlink("/a");
 	mq_unlink("/p");
 	list("at the end");
+
+	/* An open(2) of a queue file with no fd free (EMFILE) leaves no
+	 * description behind: once unlinked, the queue is gone and no longer
+	 * counts against queues_max (as many queues can be made after as
+	 * before). */
+	struct mq_attr tiny = {.mq_maxmsg = 1, .mq_msgsize = 1};
+	int room = 0;
+	char nm[32];
+	for (; room < 2000; room++) {
+		snprintf(nm, sizeof nm, "/f%d", room);
+		mqd_t q = mq_open(nm, O_RDONLY | O_CREAT | O_EXCL, 0600, &tiny);
+		if (q < 0) {
+			printf("queues made before: %d, then %s\n", room, ename(errno));
+			break;
+		}
+		mq_close(q);
+	}
+	for (int i = 0; i < room; i++) {
+		snprintf(nm, sizeof nm, "/f%d", i);
+		mq_unlink(nm);
+	}
+	mqd_t qm = mq_open("/m", O_RDONLY | O_CREAT | O_EXCL, 0600, &tiny);
+	okay("mq_open /m", qm);
+	mq_close(qm);
+	struct rlimit nofile;
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	int next = open("/dev/null", O_RDONLY);
+	close(next);
+	struct rlimit none = {.rlim_cur = next, .rlim_max = nofile.rlim_max};
+	setrlimit(RLIMIT_NOFILE, &none);
+	show("open m with no fd free", open(at("m"), O_RDONLY));
+	setrlimit(RLIMIT_NOFILE, &nofile);
+	show("unlink m", unlink(at("m")));
+	int after = 0;
+	for (; after < 2000; after++) {
+		snprintf(nm, sizeof nm, "/f%d", after);
+		mqd_t q = mq_open(nm, O_RDONLY | O_CREAT | O_EXCL, 0600, &tiny);
+		if (q < 0) {
+			printf("queues made after: %d, then %s\n", after, ename(errno));
+			break;
+		}
+		mq_close(q);
+	}
+	for (int i = 0; i < after; i++) {
+		snprintf(nm, sizeof nm, "/f%d", i);
+		mq_unlink(nm);
+	}
 	return 0;
 }

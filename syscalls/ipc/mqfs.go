@@ -177,9 +177,10 @@ func (ns *NS) mqFileNode(dest, name string) *fs.ProcNode {
 				ns.mu.Unlock()
 				return -1, nil, unix.EACCES
 			}
-			// Counted now; an install that then fails (EMFILE) leaves
-			// the count up, so an unlinked queue so opened stays until
-			// kshim ends (bounded by the namespace's queue limit).
+			// Counted now; an install that then fails (another thread
+			// took the free fd the open checked for) leaves the count
+			// up, so an unlinked queue so opened stays until kshim ends
+			// (bounded by the namespace's queue limit).
 			q.opens++
 			ns.mu.Unlock()
 			h, of, err := ns.mqDescription(q, flags)

@@ -182,10 +182,6 @@ int main(int argc, char **argv)
 	}
 	if (f)
 		fclose(f);
-	mq_unlink("/a");
-	mq_unlink("/p");
-	list("at the end");
-
 	/* An open(2) of a queue file with no fd free (EMFILE) leaves no
 	 * description behind: once unlinked, the queue is gone and no longer
 	 * counts against queues_max (as many queues can be made after as
@@ -232,5 +228,8 @@ int main(int argc, char **argv)
 		snprintf(nm, sizeof nm, "/f%d", i);
 		mq_unlink(nm);
 	}
+	mq_unlink("/a");
+	mq_unlink("/p");
+	list("at the end");
 	return 0;
 }

@@ -17,6 +17,11 @@
  *   - with FP_XSTATE_MAGIC2 corrupted only the fxsave area is restored:
  *     an xmm register changed in the frame comes back, upper halves are
  *     reset to zero.
+ *   - in a child each: a frame whose xfeatures or xstate_bv leave AVX
+ *     out, or whose xstate_size is too small, resets the upper halves;
+ *     one XRSTOR refuses (a reserved header byte or MXCSR bit, the image
+ *     not 64-byte aligned, an xstate_bv bit outside XCR0) is SIGSEGV;
+ *   - a frame too big for a MINSIGSTKSZ alternate stack is SIGSEGV.
  * Facts that depend on the CPU are printed relative to CPUID/XGETBV.
  * Without AVX it says so and checks nothing; `sig_avx probe` only says
  * whether it has AVX. */
@@ -26,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -38,7 +44,7 @@ static unsigned char junk[32] __attribute__((aligned(32)));
 static unsigned char entry0[32] __attribute__((aligned(32)));
 static unsigned avx_off; /* CPUID(0xD, 2).EBX: the AVX component's offset */
 static unsigned xcr0;
-static int mode;         /* 0 clobber, 1 edit the frame, 2 corrupt magic2 */
+static int mode;         /* which check the handler makes (main) */
 
 static int have_avx(void)
 {
@@ -98,9 +104,28 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 		printf("upper halves in the frame: %d of 16\n", saved);
 	} else if (mode == 1) {
 		memset(fp + avx_off + 16 * 3, 0x77, 16);
-	} else {
+	} else if (mode == 2) {
 		*(unsigned *)(fp + xsize) ^= 1;
 		memset(fp + 160 + 16 * 5, 0x66, 16); /* xmm5 in the fxsave area */
+	} else if (mode == 3) {
+		*(unsigned long long *)(fp + 472) = 3; /* xfeatures: x87 and SSE */
+	} else if (mode == 4) {
+		fp[512] &= ~4; /* xstate_bv without AVX */
+	} else if (mode == 5) {
+		sw[4] = 512; /* xstate_size below the XSAVE header's end */
+		memset(fp + 160 + 16 * 5, 0x66, 16);
+	} else if (mode == 6) {
+		fp[528] = 1; /* a reserved XSAVE header byte */
+	} else if (mode == 7) {
+		*(unsigned *)(fp + 24) |= 1u << 20; /* a reserved MXCSR bit */
+	} else if (mode == 8) {
+		memmove(fp + 32, fp, xsize + 4); /* the image misaligned for XRSTOR */
+		uc->uc_mcontext.fpregs = (void *)(fp + 32);
+	} else if (mode == 9) {
+		int bit = 2;
+		while (xcr0 & (1u << bit))
+			bit++;
+		*(unsigned long long *)(fp + 512) |= 1ull << bit; /* beyond XCR0 */
 	}
 	/* Clobber every ymm register, and let libc use them too. */
 	memset(junk, 0xee, sizeof junk);
@@ -168,5 +193,56 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 16; i++)
 		zero += same(i, 1, z);
 	printf("bad magic2: upper halves reset: %d of 16\n", zero);
+
+	static const char *const what[] = {
+		[3] = "xfeatures x87|SSE", [4] = "xstate_bv without AVX", [5] = "xstate_size 512",
+		[6] = "reserved header byte", [7] = "reserved MXCSR bit", [8] = "image 32 bytes off",
+		[9] = "xstate_bv beyond XCR0"};
+	for (mode = 3; mode <= 9; mode++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			run();
+			int zero = 0, low = 0;
+			for (int i = 0; i < 16; i++) {
+				zero += same(i, 1, z);
+				low += same(i, 0, in[i]) || (mode == 5 && i == 5 && same(i, 0, six));
+			}
+			printf("%s: returned, lower halves kept %d, upper halves reset %d, xmm5 from the frame: %s\n",
+			       what[mode], low, zero, same(5, 0, six) ? "yes" : "no");
+			fflush(stdout);
+			_exit(0);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		if (WIFSIGNALED(st))
+			printf("%s: killed by %s\n", what[mode], strsignal(WTERMSIG(st)));
+	}
+
+	/* A handler on an alternate stack of MINSIGSTKSZ (2048) bytes: the
+	 * frame fits or it does not (SIGSEGV), as its layout says (the image
+	 * 64-byte aligned below the top, then the 440-byte rt_sigframe with
+	 * the handler's rsp+8 16-byte aligned). */
+	static unsigned char alt[2048] __attribute__((aligned(64)));
+	unsigned long top = (unsigned long)alt + sizeof alt;
+	__cpuid_count(0xd, 0, a, b, c, d);
+	unsigned long fpa = (top - (b + 4)) & ~63ul, frame = ((fpa - 440) & ~15ul) - 8;
+	int fits = frame > (unsigned long)alt;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
+		sigaltstack(&ss, NULL);
+		struct sigaction sa2 = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+		sigaction(SIGUSR1, &sa2, NULL);
+		mode = 10;
+		run();
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	int segv = WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+	printf("MINSIGSTKSZ alternate stack: %s as the layout says\n",
+	       segv == !fits ? "outcome" : "NOT the outcome");
 	return 0;
 }

@@ -232,24 +232,32 @@ func restoreFrameFPU(p *kernel.Process, fp uint64) error {
 		}
 		return p.Arch.RestoreFPU(fpu)
 	}
-	if fp&63 != 0 {
-		return unix.EFAULT // XRSTOR's #GP
-	}
 	fx := make([]byte, kernel.FpSize)
 	if _, err := p.MM.CopyIn(fp, fx); err != nil {
 		return err
 	}
+	// The legacy fallback is FXRSTOR's (16-byte alignment), the image
+	// XRSTOR's (64).
+	fxOnly := func() error {
+		if fp&15 != 0 {
+			return unix.EFAULT
+		}
+		return xf.RestoreXFrame(fx, 3)
+	}
 	sw := fx[kernel.FxSwOff:]
 	xsize, ext := uint64(abi.Le32(sw[16:])), uint64(abi.Le32(sw[4:]))
 	if abi.Le32(sw) != kernel.FpMagic1 || xsize < kernel.XstateMin || xsize > uint64(size) || xsize > ext {
-		return xf.RestoreXFrame(fx, 3)
+		return fxOnly()
 	}
 	img := make([]byte, xsize+kernel.FpMagic2Sz)
 	if _, err := p.MM.CopyIn(fp, img); err != nil {
 		return err
 	}
 	if abi.Le32(img[xsize:]) != kernel.FpMagic2 {
-		return xf.RestoreXFrame(fx, 3)
+		return fxOnly()
+	}
+	if fp&63 != 0 {
+		return unix.EFAULT
 	}
 	return xf.RestoreXFrame(img[:xsize], abi.Le64(sw[8:]))
 }

@@ -21,6 +21,7 @@
  *     out, or whose xstate_size is too small, resets the upper halves;
  *     one XRSTOR refuses (a reserved header byte or MXCSR bit, the image
  *     not 64-byte aligned, an xstate_bv bit outside XCR0) is SIGSEGV;
+ *   - DAZ set in the frame's MXCSR comes back (where the CPU has it);
  *   - a frame too big for a MINSIGSTKSZ alternate stack is SIGSEGV.
  * Facts that depend on the CPU are printed relative to CPUID/XGETBV.
  * Without AVX it says so and checks nothing; `sig_avx probe` only says
@@ -44,6 +45,7 @@ static unsigned char junk[32] __attribute__((aligned(32)));
 static unsigned char entry0[32] __attribute__((aligned(32)));
 static unsigned avx_off; /* CPUID(0xD, 2).EBX: the AVX component's offset */
 static unsigned xcr0;
+static int daz_allowed;
 static int mode;         /* which check the handler makes (main) */
 
 static int have_avx(void)
@@ -121,6 +123,9 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	} else if (mode == 8) {
 		memmove(fp + 32, fp, xsize + 4); /* the image misaligned for XRSTOR */
 		uc->uc_mcontext.fpregs = (void *)(fp + 32);
+	} else if (mode == 10) {
+		*(unsigned *)(fp + 24) |= *(unsigned *)(fp + 28) & 0x40; /* DAZ, where MXCSR_MASK has it */
+		daz_allowed = (*(unsigned *)(fp + 28) & 0x40) != 0;
 	} else if (mode == 9) {
 		int bit = 2;
 		while (xcr0 & (1u << bit))
@@ -219,6 +224,16 @@ int main(int argc, char **argv)
 			printf("%s: killed by %s\n", what[mode], strsignal(WTERMSIG(st)));
 	}
 
+	/* DAZ set in the frame's MXCSR (glibc's -ffast-math start-up sets it,
+	 * and every frame then holds it) comes back. */
+	mode = 10;
+	run();
+	unsigned mx;
+	__asm__ volatile("stmxcsr %0" : "=m"(mx));
+	printf("MXCSR DAZ from the frame: %s\n", (mx & 0x40) && daz_allowed ? "yes" : daz_allowed ? "no" : "no DAZ");
+	mx &= ~0x40u;
+	__asm__ volatile("ldmxcsr %0" ::"m"(mx));
+
 	/* A handler on an alternate stack of MINSIGSTKSZ (2048) bytes: the
 	 * frame fits or it does not (SIGSEGV), as its layout says (the image
 	 * 64-byte aligned below the top, then the 440-byte rt_sigframe with
@@ -235,7 +250,7 @@ int main(int argc, char **argv)
 		sigaltstack(&ss, NULL);
 		struct sigaction sa2 = {.sa_sigaction = handler, .sa_flags = SA_SIGINFO | SA_ONSTACK};
 		sigaction(SIGUSR1, &sa2, NULL);
-		mode = 10;
+		mode = 11;
 		run();
 		_exit(0);
 	}

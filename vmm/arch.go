@@ -267,17 +267,16 @@ func (a *Arch) SaveXFrame() ([]byte, error) {
 // requested-feature mask rfbm would, and every other component in its
 // initial state (Linux's sigreturn: init_bv). What XRSTOR refuses with
 // #GP is refused here too (the caller's SIGSEGV): an xstate_bv bit user
-// code has not got, a compacted or nonzero reserved header, a reserved
-// MXCSR bit. rfbm 3 with an image of 512 bytes is the fxsave-only
-// fallback (a frame without valid magic).
+// code has not got, a compacted or nonzero reserved header, and a
+// reserved MXCSR bit, which KVM_SET_XSAVE refuses itself (EINVAL) with
+// the host's MXCSR mask: DAZ and AMD's MM bit are allowed where the CPU
+// has them, as XRSTOR does. rfbm 3 with an image of 512 bytes is the
+// fxsave-only fallback (a frame without valid magic).
 func (a *Arch) RestoreXFrame(img []byte, rfbm uint64) error {
 	features, size := a.XFrame()
 	le := binary.LittleEndian
 	if len(img) < 512 {
 		return fmt.Errorf("short FPU image")
-	}
-	if mxcsr := le.Uint32(img[fxMXCSR:]); mxcsr&^0xffbf != 0 {
-		return fmt.Errorf("reserved MXCSR bits in %#x", mxcsr)
 	}
 	var x [xsaveSize]byte
 	rfbm &= features | xfeatureFPSSE

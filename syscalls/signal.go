@@ -169,13 +169,12 @@ func sysRtSigreturn(p *kernel.Process, r *kernel.Regs, _ *args) (uint64, error) 
 	*r = n
 	segFault, segErr := p.ReturnSegments(buf) // the IRET's checks, kernel/signal.go
 	if fp := abi.Le64(m[kernel.ScFPState:]); fp != 0 {
-		fpu := make([]byte, kernel.FpSize)
-		if _, err := p.MM.CopyIn(fp, fpu); err != nil {
-			return p.BadFrame(r, "unreadable FPU state", err)
-		}
-		if err := p.Arch.RestoreFPU(fpu); err != nil {
+		if err := restoreFrameFPU(p, fp); err != nil {
+			resetFPU(p) // fpu__restore_sig's failure path
 			return p.BadFrame(r, "bad FPU state", err)
 		}
+	} else {
+		resetFPU(p) // no FPU state: the initial one, as Linux
 	}
 	// restore_altstack: errors other than reading the frame are ignored.
 	_ = p.SetAltstack(buf[kernel.UcStackOff:kernel.UcStackOff+24], r.RSP)
@@ -193,4 +192,72 @@ func sysRtSigpending(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 	abi.Put64(b, p.Pending()) // its own and the process's, that it blocks
 	_, err := p.MM.CopyOut(a[0], b[:a[1]])
 	return 0, err
+}
+
+// resetFPU loads the initial FPU state: every component where frames are
+// XSAVE images (Linux's fpu__clear_user_states).
+func resetFPU(p *kernel.Process) {
+	if xf, ok := p.Arch.(kernel.XFrameFPU); ok {
+		if f, _ := xf.XFrame(); f != 0 {
+			_ = xf.InitFPU()
+			return
+		}
+	}
+	_ = p.Arch.ResetFPU()
+}
+
+// restoreFrameFPU loads the FPU state of an rt_sigreturn frame at fp as
+// Linux's __fpu_restore_sig does. With XSAVE frames: the software bytes
+// must carry FP_XSTATE_MAGIC1 and an xstate_size between the fxsave area
+// with the XSAVE header and the frame size this CPU has, no larger than
+// extended_size, and FP_XSTATE_MAGIC2 must follow the image; else only
+// the fxsave area is loaded (the legacy fallback) and every other
+// component is reset. The image loads the components xfeatures names
+// (the others reset); what XRSTOR or FXRSTOR would refuse (misalignment,
+// a bad header, reserved MXCSR bits) and unreadable memory are errors.
+func restoreFrameFPU(p *kernel.Process, fp uint64) error {
+	xf, ok := p.Arch.(kernel.XFrameFPU)
+	var features uint64
+	var size int
+	if ok {
+		features, size = xf.XFrame()
+	}
+	if features == 0 {
+		if fp&15 != 0 {
+			return unix.EFAULT // FXRSTOR's #GP
+		}
+		fpu := make([]byte, kernel.FpSize)
+		if _, err := p.MM.CopyIn(fp, fpu); err != nil {
+			return err
+		}
+		return p.Arch.RestoreFPU(fpu)
+	}
+	fx := make([]byte, kernel.FpSize)
+	if _, err := p.MM.CopyIn(fp, fx); err != nil {
+		return err
+	}
+	// The legacy fallback is FXRSTOR's (16-byte alignment), the image
+	// XRSTOR's (64).
+	fxOnly := func() error {
+		if fp&15 != 0 {
+			return unix.EFAULT
+		}
+		return xf.RestoreXFrame(fx, 3)
+	}
+	sw := fx[kernel.FxSwOff:]
+	xsize, ext := uint64(abi.Le32(sw[16:])), uint64(abi.Le32(sw[4:]))
+	if abi.Le32(sw) != kernel.FpMagic1 || xsize < kernel.XstateMin || xsize > uint64(size) || xsize > ext {
+		return fxOnly()
+	}
+	img := make([]byte, xsize+kernel.FpMagic2Sz)
+	if _, err := p.MM.CopyIn(fp, img); err != nil {
+		return err
+	}
+	if abi.Le32(img[xsize:]) != kernel.FpMagic2 {
+		return fxOnly()
+	}
+	if fp&63 != 0 {
+		return unix.EFAULT
+	}
+	return xf.RestoreXFrame(img[:xsize], abi.Le64(sw[8:]))
 }

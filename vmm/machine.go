@@ -136,6 +136,11 @@ type Machine struct {
 	tune  *guestmm.Tuning
 	stats *RunStats
 	frz   freezer // guest.go: pause/resume
+	// xframeOnce computes XFrame's signal-frame layout once the syscall
+	// path is probed: the components and their image size.
+	xframeOnce sync.Once
+	xfeatures  uint64
+	xsize      int
 }
 
 // VCPU is one vCPU and what is its own: the per-vCPU shim pages, the flush

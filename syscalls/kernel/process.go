@@ -62,6 +62,18 @@ type FullFPU interface {
 	InitFPU() error
 }
 
+// XFrameFPU is a FullFPU whose signal frames carry the XSAVE state
+// (signal.go): XFrame gives the components and the image size (0, 0:
+// fxsave-only frames), SaveXFrame the image, RestoreXFrame loads a
+// frame's image (512 bytes: fxsave only) with the requested components,
+// the others in their initial state.
+type XFrameFPU interface {
+	FullFPU
+	XFrame() (features uint64, size int)
+	SaveXFrame() ([]byte, error)
+	RestoreXFrame(img []byte, rfbm uint64) error
+}
+
 // Process is one guest process.
 type Process struct {
 	fs.Task // memory, fd table, root and cwd (fs*.go)

@@ -2,8 +2,9 @@
 //
 // Delivery builds Linux's x86-64 rt_sigframe on the user stack (or the
 // alternate stack): return address (sa_restorer), ucontext with the
-// interrupted registers in sigcontext, siginfo, and the FPU state (fxsave
-// format) the handler may clobber. rt_sigreturn reads it all back, trusting
+// interrupted registers in sigcontext, siginfo, and the FPU state (an
+// XSAVE image with UC_FP_XSTATE where user code has AVX and more, else
+// the fxsave area) the handler may clobber. rt_sigreturn reads it all back, trusting
 // nothing in it: the registers the handler can forge are only user state.
 //
 // Invariant: a thread's mask changes only on its own goroutine and always
@@ -379,7 +380,17 @@ const (
 	infoOff    = ucOff + 304
 	FrameSize  = infoOff + 128
 	FpSize     = 512
-	ucFPXstate = 0 // no UC_FP_XSTATE: plain fxsave image
+	// UC_FP_XSTATE: the FPU state is an XSAVE image, its layout in the
+	// fxsave area's software-reserved bytes (struct _fpx_sw_bytes at
+	// FxSwOff), FP_XSTATE_MAGIC2 after it.
+	ucFPXstate = 0x1
+	FxSwOff    = 464
+	FpMagic1   = 0x46505853
+	FpMagic2   = 0x46505845
+	FpMagic2Sz = 4
+	// XstateMin is the smallest xstate_size rt_sigreturn takes: the fxsave
+	// area and the XSAVE header.
+	XstateMin = 576
 	// uc_flags bits (UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS).
 	ucSigcontextSS    = 0x2
 	ucStrictRestoreSS = 0x4
@@ -409,18 +420,49 @@ func SigcontextRegs(r *Regs) []*uint64 {
 func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) error {
 	sp := r.RSP - redZone
 	onAlt := p.Sig.AltOn && r.RSP-p.Sig.AltSP < p.Sig.AltSize
-	if act.Flags&saOnstack != 0 && p.Sig.AltOn && !onAlt {
+	entering := act.Flags&saOnstack != 0 && p.Sig.AltOn && !onAlt
+	if entering {
 		sp = p.Sig.AltSP + p.Sig.AltSize
 	}
-	fp := (sp - FpSize) &^ 63
+	// The FPU state: an XSAVE image where user code has more than x87
+	// and SSE (Linux's use_xsave()), else the fxsave area alone; 64-byte
+	// aligned below the stack pointer (fpu__alloc_mathframe).
+	xf, _ := p.Arch.(XFrameFPU)
+	var features uint64
+	var fpu []byte
+	var err error
+	if xf != nil {
+		features, _ = xf.XFrame()
+	}
+	if features != 0 {
+		fpu, err = xf.SaveXFrame()
+	} else {
+		fpu, err = p.Arch.SaveFPU()
+	}
+	if err != nil {
+		return err
+	}
+	mathSize := uint64(len(fpu))
+	if features != 0 {
+		mathSize += FpMagic2Sz
+	}
+	fp := (sp - mathSize) &^ 63
 	frame := ((fp - FrameSize) &^ 15) - 8 // handler entry: (rsp+8) % 16 == 0
-	buf := make([]byte, fp+FpSize-frame)
+	// A frame that does not fit on the alternate stack it was put on is
+	// Linux's SIGSEGV (get_sigframe), not a write below the stack.
+	if (onAlt || entering) && (frame <= p.Sig.AltSP || frame-p.Sig.AltSP > p.Sig.AltSize) {
+		return unix.EFAULT
+	}
+	buf := make([]byte, fp+mathSize-frame)
 	abi.Put64(buf, act.Restorer)
-	// uc_flags as Linux's frame_uc_flags (without UC_FP_XSTATE: the FPU
-	// state is a plain fxsave image): the saved SS is meaningful, and is
-	// restored strictly when the interrupted code ran in 64-bit mode.
+	// uc_flags as Linux's frame_uc_flags: the saved SS is meaningful, and
+	// is restored strictly when the interrupted code ran in 64-bit mode;
+	// UC_FP_XSTATE with an XSAVE image.
 	segs := uint64(userCS) | uint64(userSS)<<48
 	flags := uint64(ucSigcontextSS | ucStrictRestoreSS)
+	if features != 0 {
+		flags |= ucFPXstate
+	}
 	if p.Sig.badSegs != 0 {
 		segs, p.Sig.badSegs = p.Sig.badSegs, 0
 		if uint16(segs) != userCS {
@@ -460,17 +502,29 @@ func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) erro
 	abi.Put64(m[ScFPState:], fp)
 	abi.Put64(buf[UcMaskOff:], oldMask)
 	info.Encode(buf[infoOff : infoOff+128])
-	fpu, err := p.Arch.SaveFPU()
-	if err != nil {
-		return err
-	}
 	copy(buf[fp-frame:], fpu)
+	if features != 0 {
+		// struct _fpx_sw_bytes (save_xstate_epilog): magic1,
+		// extended_size (the image and magic2), xfeatures, xstate_size.
+		sw := buf[fp-frame+FxSwOff:]
+		abi.Put32(sw, FpMagic1)
+		abi.Put32(sw[4:], uint32(mathSize))
+		abi.Put64(sw[8:], features)
+		abi.Put32(sw[16:], uint32(len(fpu)))
+		abi.Put32(buf[fp-frame+uint64(len(fpu)):], FpMagic2)
+	}
 	if _, err := p.MM.CopyOut(frame, buf); err != nil {
 		return err
 	}
-	// The handler starts with a clean FPU (Linux's fpu__clear_user_states);
+	// The handler starts with a clean FPU (Linux's fpu__clear_user_states:
+	// every component of an XSAVE frame, which saved them all);
 	// rt_sigreturn restores the interrupted state from the frame.
-	if err := p.Arch.ResetFPU(); err != nil {
+	if features != 0 {
+		err = xf.InitFPU()
+	} else {
+		err = p.Arch.ResetFPU()
+	}
+	if err != nil {
 		return err
 	}
 	p.Sig.RestoreMask = false // the frame holds the mask to go back to

@@ -261,6 +261,7 @@ func sysTimerGetoverrun(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, err
 	if err != nil {
 		return 0, err
 	}
+	g.Settle()
 	return uint64(g.LastOver), nil
 }
 

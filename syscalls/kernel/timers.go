@@ -59,7 +59,7 @@ type GTimer struct {
 	t        *time.Timer
 	gen      uint64 // bumps on every arm/disarm: a stale callback does nothing
 	overrun  int    // expiries merged into the pending signal
-	LastOver int    // overrun of the last signal posted (timer_getoverrun)
+	LastOver int    // overrun of the last signal taken (settle; timer_getoverrun)
 	info     []byte // the siginfo posted last, while it may still be pending
 	drop     *atomic.Bool
 	gone     *atomic.Bool // set once that siginfo has left its queue
@@ -122,6 +122,17 @@ func (s *timerSet) Arm(p *Process, g *GTimer, d, interval time.Duration) {
 	g.due = time.Now().Add(d)
 	gen := g.gen
 	g.t = time.AfterFunc(d, func() { s.fire(p, g, gen) })
+}
+
+// Settle makes LastOver the overrun of the last signal g posted if it has
+// been taken (timer_getoverrun: Linux sets it_overrun_last when the
+// signal is delivered, not while expiries merge into a pending one). A
+// taken siginfo is no longer written (postExpiry merges only into one not
+// gone). tmu held.
+func (g *GTimer) Settle() {
+	if g.info != nil && g.gone != nil && g.gone.Load() && (g.drop == nil || !g.drop.Load()) {
+		g.LastOver = int(binary.LittleEndian.Uint32(g.info[20:]))
+	}
 }
 
 // Remaining is how long until g next expires (0: disarmed). tmu held
@@ -188,11 +199,11 @@ func (p *Process) postExpiry(g *GTimer) {
 	if g.info != nil && g.gone != nil && !g.gone.Load() {
 		g.overrun = min(g.overrun+1, maxOverrun)
 		binary.LittleEndian.PutUint32(g.info[20:], uint32(g.overrun))
-		g.LastOver = g.overrun
 		lock.Unlock()
 		return
 	}
 	lock.Unlock()
+	g.Settle() // the signal before this one may have been taken
 	info := make([]byte, 128)
 	binary.LittleEndian.PutUint32(info[8:], siTimerCode)
 	binary.LittleEndian.PutUint32(info[16:], uint32(g.ID))
@@ -203,7 +214,7 @@ func (p *Process) postExpiry(g *GTimer) {
 		info = make([]byte, 128)
 		binary.LittleEndian.PutUint32(info[8:], 0x80) // SI_KERNEL
 	}
-	g.LastOver, g.overrun, g.info, g.drop = g.overrun, 0, info, nil
+	g.overrun, g.info, g.drop = 0, info, nil
 	g.gone = new(atomic.Bool)
 	si := Siginfo{Signo: int32(g.Signo), Raw: info, Gone: g.gone}
 	if g.ID >= 0 {
@@ -327,6 +338,7 @@ func (s *timerSet) PosixTimer(id uint64) (*GTimer, error) {
 // a timer re-armed or deleted before its signal is taken drops it then.
 // Kernel.Mu and tmu held.
 func (p *Process) DropPending(g *GTimer) {
+	g.Settle() // a signal taken before keeps its count
 	if g.drop != nil {
 		g.drop.Store(true) // it stays pending (sigpending shows it) but is never taken
 	}

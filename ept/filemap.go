@@ -27,7 +27,8 @@
 //     up to 1 GiB: KVM's per-page metadata for a slot's whole size cost
 //     ~0.6 ms at start for a 1 GiB one here), the windows g of [a.first,
 //     a.first+a.n), as KVM slot ramSlots+k (RAM's pieces come first:
-//     memory.go); its windows are all read-only or all writable (the
+//     memory.go), never over APICPage (the windows an arena skips for
+//     it are in none); its windows are all read-only or all writable (the
 //     slot's flag). An arena's slot lives as long as the Memory (the
 //     VM, which goes first, takes it along: closeAll); a free
 //     window's range is the reservation (no host page).
@@ -75,6 +76,25 @@ const arenaWindows = 512
 // arenaSize is the number of windows of arena k: 32 (64 MiB) for the first,
 // doubling up to arenaWindows.
 func arenaSize(k int) int { return arenaWindows >> max(4-k, 0) }
+
+// APICPage is the guest-physical page of the local APIC (its default
+// base). When the vCPUs have KVM's local APIC (vmm's splitIRQChip), KVM
+// may keep a memory slot of its own there (VMX's APIC access page with
+// FlexPriority, AVIC's), and a slot of kshim's over it would fail: vmm
+// gives the vCPUs one only when RAM ends below it, and no arena covers it
+// (clearOfAPIC).
+const APICPage = 0xfee00000
+
+// clearOfAPIC returns g, or when the windows [g, g+n) would cover
+// APICPage, the first window past it: the windows between are in no
+// arena, so nothing hands them out.
+func (w *fileWindows) clearOfAPIC(g, n int) int {
+	lo := w.base + uint64(g)*WindowChunk
+	if lo <= APICPage && APICPage < lo+uint64(n)*WindowChunk {
+		return int((APICPage + WindowChunk - w.base) / WindowChunk)
+	}
+	return g
+}
 
 // SlotFunc registers (size > 0) or deletes (size == 0) KVM memory slot
 // slot at gpa over the VMM's memory at host.
@@ -160,7 +180,7 @@ func (w *fileWindows) dropShadows(host []byte) error {
 		return nil
 	}
 	slot := uint32(ramSlots + len(w.arenas))
-	gpa := w.base + uint64(len(w.slots))*WindowChunk
+	gpa := w.base + uint64(w.clearOfAPIC(len(w.slots), 1))*WindowChunk
 	if err := w.setSlot(slot, gpa, PageSize, uintptrOf(host), true); err != nil {
 		return err
 	}
@@ -221,8 +241,9 @@ func (w *fileWindows) freeWindow(writable bool) (int, error) {
 			}
 		}
 	}
-	k, first := len(w.arenas), len(w.slots)
+	k := len(w.arenas)
 	n := arenaSize(k)
+	first := w.clearOfAPIC(len(w.slots), n)
 	size := uintptr(n * WindowChunk)
 	p, err := reserve(nil, size)
 	if err != nil {
@@ -237,7 +258,7 @@ func (w *fileWindows) freeWindow(writable bool) (int, error) {
 		}
 	}
 	w.arenas = append(w.arenas, a)
-	w.slots = append(w.slots, make([]*window, n)...)
+	w.slots = append(w.slots, make([]*window, first+n-len(w.slots))...)
 	return first, nil
 }
 

@@ -310,3 +310,68 @@ func TestCloseEndsWindows(t *testing.T) {
 		t.Errorf("%d mapped files after Close", m.MappedFiles())
 	}
 }
+
+// TestArenaClearOfAPIC: an arena whose windows would cover the local
+// APIC's page (KVM may hold a slot of its own there) starts past it, and
+// windows in no arena are never handed out; an arena below it, and the
+// one-page slot dropShadows makes where the next arena would go, stay put.
+func TestArenaClearOfAPIC(t *testing.T) {
+	m, err := NewMemory(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	type call struct{ gpa, size uint64 }
+	var calls []call
+	if err := m.SetSlotFunc(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		if slot >= ramSlots {
+			calls = append(calls, call{gpa, size})
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := &m.files
+	below := int((APICPage - w.base) / WindowChunk) // the window at the APIC page
+	n := arenaSize(0)
+	// The windows before the arena are taken (as if by earlier arenas):
+	// the first arena then ends right below the page.
+	w.slots = make([]*window, below-n)
+	g, err := w.freeWindow(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g != below-n || calls[0].gpa+calls[0].size != APICPage {
+		t.Fatalf("arena below the APIC page: window %d, slot %+v; want window %d ending at %#x", g, calls[0], below-n, APICPage)
+	}
+	if err := w.dropShadows(m.host); err != nil {
+		t.Fatal(err)
+	}
+	if c := calls[1]; c.gpa != APICPage+WindowChunk || c.size != PageSize {
+		t.Errorf("dropShadows' slot %+v at the APIC page, want it at %#x", c, APICPage+WindowChunk)
+	}
+	// Every window of the first arena in use: the next one would start
+	// at the page, and starts past it.
+	for i := g; i < g+n; i++ {
+		w.slots[i] = &window{idx: i}
+	}
+	g, err = w.freeWindow(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := calls[len(calls)-1]
+	if a.gpa <= APICPage || w.base+uint64(g)*WindowChunk != a.gpa || a.gpa != APICPage+WindowChunk {
+		t.Fatalf("arena over the APIC page: window %d, slot at %#x; want both at %#x", g, a.gpa, APICPage+WindowChunk)
+	}
+	for _, ar := range w.arenas {
+		if ar.first < g && ar.first+ar.n > below {
+			t.Errorf("arena of windows [%d, %d) holds the APIC page's window %d", ar.first, ar.first+ar.n, below)
+		}
+	}
+	for i := g; i < g+arenaSize(1); i++ {
+		w.slots[i] = &window{idx: i}
+	}
+	if g2, err := w.freeWindow(false); err != nil || w.base+uint64(g2)*WindowChunk <= APICPage {
+		t.Errorf("third arena's window %d (%v), want one past the APIC page", g2, err)
+	}
+}

@@ -211,7 +211,9 @@ func (m *Machine) init(memSize uint64, memReady func(*ept.Memory) error) error {
 			return err
 		}
 	}
-	if m.vm, err = m.h.NewVM(); err != nil {
+	// KVM's local APIC for the vCPUs (kvm.go's splitIRQChip) only when
+	// RAM ends below its page: its slots could not cover the page.
+	if m.vm, err = m.h.NewVM(memSize <= ept.APICPage); err != nil {
 		return err
 	}
 	// RAM is registered piece by piece as it is used (ept/memory.go).

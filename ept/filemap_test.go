@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -373,5 +374,66 @@ func TestArenaClearOfAPIC(t *testing.T) {
 	}
 	if g2, err := w.freeWindow(false); err != nil || w.base+uint64(g2)*WindowChunk <= APICPage {
 		t.Errorf("third arena's window %d (%v), want one past the APIC page", g2, err)
+	}
+}
+
+// TestStartSlots: StartSlots registers RAM's first piece on a goroutine
+// (SlotsReady waits for it and returns its error, as ErrNoMemory), while
+// frames of that piece are handed out meanwhile without a call of their
+// own; a later piece is registered when first used, as with SetSlotFunc.
+func TestStartSlots(t *testing.T) {
+	m, err := NewMemory(2 * ramPiece0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var calls []slotCall
+	m.StartSlots(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		if slot == 0 {
+			<-release // the first piece's registration is slow
+		}
+		mu.Lock()
+		calls = append(calls, slotCall{slot, gpa, size, uint64(host), readonly})
+		mu.Unlock()
+		return nil
+	})
+	pa, err := m.Alloc() // while the registration waits
+	if err != nil || pa >= ramPiece0 {
+		t.Fatalf("frame %#x (%v) during the first registration", pa, err)
+	}
+	mu.Lock()
+	n := len(calls)
+	mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d slot calls before the first one returned", n)
+	}
+	close(release)
+	if err := m.SlotsReady(); err != nil {
+		t.Fatal(err)
+	}
+	want := []slotCall{{0, 0, ramPiece0, uint64(m.HostAddr()), false}}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Fatalf("slot calls %+v, want %+v", calls, want)
+	}
+	if _, err := m.AllocRun(ramPiece0/PageSize - 1); err != nil { // to the piece's end
+		t.Fatal(err)
+	}
+	if _, err := m.Alloc(); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || calls[1].slot != 1 {
+		t.Fatalf("slot calls %+v, want the second piece's registered when first used", calls)
+	}
+
+	bad, err := NewMemory(ramPiece0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	bad.StartSlots(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error { return unix.ENOMEM })
+	if err := bad.SlotsReady(); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("SlotsReady: %v, want ErrNoMemory", err)
 	}
 }

@@ -237,10 +237,31 @@ type CPU struct {
 	// unmapped).
 	runMu  sync.RWMutex
 	closed bool
+	// cpuidSet: KVM_SET_CPUID2 is done (setCPUID; before its first load).
+	cpuidSet bool
 }
 
-// NewCPU creates vCPU id.
+// NewCPU creates vCPU id with its CPUID table set.
 func (vm *VM) NewCPU(id int) (*CPU, error) {
+	c, err := vm.newCPU(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.setCPUID(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newCPU creates vCPU id without its CPUID table: setCPUID sets it at
+// the vCPU's first load (machine.go), or for the first vCPU right before
+// the sandbox's Finish (launch.go: the table's read is an ioctl the
+// sandbox refuses). The first vCPU's wait for Open's goroutine
+// (KVM_GET_SUPPORTED_CPUID, each leaf a CPUID trap to the outer
+// hypervisor on PVM: ~1.5-2 ms of wall on a busy host, ~0.5 ms of CPU)
+// is then no longer in its making, but where the read is mostly done.
+func (vm *VM) newCPU(id int) (*CPU, error) {
 	var fd uintptr
 	err := retryEINTR(func() (err error) { fd, err = kvm.CreateVCPU(vm.fd, id); return })
 	if err != nil {
@@ -258,15 +279,6 @@ func (vm *VM) NewCPU(id int) (*CPU, error) {
 	} else {
 		c.regs = &c.local
 	}
-	_, raw, err := vm.h.supported()
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, fd, ioctlSetCPUID2, uintptr(unsafe.Pointer(&raw[0]))); e != 0 {
-		c.Close()
-		return nil, fmt.Errorf("KVM_SET_CPUID2: %w", e)
-	}
 	if vm.lapic && id != 0 {
 		// An AP (any vCPU but the bootstrap one, id 0) with a local APIC
 		// waits for INIT/SIPI in KVM_RUN until made runnable.
@@ -277,6 +289,23 @@ func (vm *VM) NewCPU(id int) (*CPU, error) {
 		}
 	}
 	return c, nil
+}
+
+// setCPUID gives the vCPU the supported CPUID table (KVM_SET_CPUID2),
+// waiting for Open's goroutine to have read it; once.
+func (c *CPU) setCPUID() error {
+	if c.cpuidSet {
+		return nil
+	}
+	_, raw, err := c.vm.h.supported()
+	if err != nil {
+		return err
+	}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, c.fd, ioctlSetCPUID2, uintptr(unsafe.Pointer(&raw[0]))); e != 0 {
+		return fmt.Errorf("KVM_SET_CPUID2: %w", e)
+	}
+	c.cpuidSet = true
+	return nil
 }
 
 // Close releases the vCPU.

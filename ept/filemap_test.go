@@ -413,17 +413,25 @@ func TestStartSlots(t *testing.T) {
 	if err := m.SlotsReady(); err != nil {
 		t.Fatal(err)
 	}
-	want := []slotCall{{0, 0, ramPiece0, uint64(m.HostAddr()), false}}
+	a := m.files.arenas[0]
+	want := []slotCall{{0, 0, ramPiece0, uint64(m.HostAddr()), false},
+		{ramSlots, m.files.base, uint64(arenaSize(0)) * WindowChunk, uint64(uintptrOf(a.host)), true}}
 	if fmt.Sprint(calls) != fmt.Sprint(want) {
-		t.Fatalf("slot calls %+v, want %+v", calls, want)
+		t.Fatalf("slot calls %+v, want RAM's first piece and the first read-only arena: %+v", calls, want)
 	}
+	// A read-only file's window goes into that arena: no slot call.
+	mf := mapNewFile(t, m, filepath.Join(t.TempDir(), "f"), []byte("file"), os.O_RDONLY)
+	if pa, err := mf.Frame(0); err != nil || pa < m.files.base || string(m.Page(pa)[:4]) != "file" {
+		t.Fatalf("window frame %#x (%v)", pa, err)
+	}
+	mf.Release()
 	if _, err := m.AllocRun(ramPiece0/PageSize - 1); err != nil { // to the piece's end
 		t.Fatal(err)
 	}
 	if _, err := m.Alloc(); err != nil {
 		t.Fatal(err)
 	}
-	if len(calls) != 2 || calls[1].slot != 1 {
+	if len(calls) != 3 || calls[2].slot != 1 {
 		t.Fatalf("slot calls %+v, want the second piece's registered when first used", calls)
 	}
 

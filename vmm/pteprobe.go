@@ -25,10 +25,9 @@
 // resumes the guest with no flush at all. Only if every trial then sees
 // the new frame do the queues collect old frames instead of guest writes
 // (FlushQueue.SetInvalidate); otherwise the guest writes, as before. Two
-// stale trials decide it there (six guest entries in all: trial 1's page
-// is read beside trial 0's in trial 0's runs, so trial 1 starts at its
-// edit), three visible ones elsewhere (seven entries); the flush trials'
-// times size the invalidation's limit.
+// stale trials decide it there (eight guest entries in all, five more
+// than the stale first trial alone took), three visible ones elsewhere;
+// the flush trials' times size the invalidation's limit.
 //
 // Invariants: the probe leaves no trace: its address space, frames and
 // queued records are gone when it returns, and it runs before any program
@@ -52,13 +51,10 @@ const (
 	pteProbeTrials = 3
 )
 
-// pteProbeLoop: mov rax, [rbx]; mov rdi, rax; mov rsi, [rdx]; mov eax,
-// 39; syscall; jmp loop. RBX (which the VMM sets) names the trial's page;
-// RDI carries what it read to the syscall exit. RDX names a page read
-// too: the next trial's while trial 0 runs, so that its translation is
-// used (read three or four times) before that trial starts, which then
-// needs no reads of its own first; else the trial's own.
-var pteProbeLoop = []byte{0x48, 0x8b, 0x03, 0x48, 0x89, 0xc7, 0x48, 0x8b, 0x32, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xee}
+// pteProbeLoop: mov rax, [rbx]; mov rdi, rax; mov eax, 39; syscall; jmp
+// loop. RBX (which the VMM sets) names the trial's page; RDI carries what
+// it read to the syscall exit.
+var pteProbeLoop = []byte{0x48, 0x8b, 0x03, 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf1}
 
 // HostWrites reports the protocol the probe picked: true when the VMM's
 // own edits of present entries are seen after a guest invlpg.
@@ -221,7 +217,6 @@ func (c *VCPU) pteTrials(plainT, changedT func(int64)) (visible, inv bool, err e
 	// set, through the flush when flush is set) until its next syscall
 	// exit, and returns what it read.
 	started := false
-	var rdx uint64 // the page read beside the trial's (pteProbeLoop)
 	run := func(rbx uint64, flush bool) (uint64, error) {
 		if !started {
 			if err := c.load(c.rootFor(pt), pteProbeCode, 0); err != nil {
@@ -239,7 +234,7 @@ func (c *VCPU) pteTrials(plainT, changedT func(int64)) (visible, inv bool, err e
 			r.RIP, r.RFLAGS = r.RCX, r.R11
 			c.m.path.resume(c, r, flush)
 		}
-		r.RBX, r.RDX = rbx, rdx
+		r.RBX = rbx
 		c.CPU.MarkDirty()
 		for tries := 0; ; tries++ {
 			err := c.CPU.Run()
@@ -260,44 +255,26 @@ func (c *VCPU) pteTrials(plainT, changedT func(int64)) (visible, inv bool, err e
 		}
 		return r.RDI, nil
 	}
-	// mapOld maps trial i's page to a fresh frame holding its old value,
-	// and returns the frame.
-	mapOld := func(i uint64) (uint64, error) {
-		f, err := alloc(1000 + 2*i)
-		if err != nil {
-			return 0, err
-		}
-		return f, pt.Map(pteProbeData+i*ept.PageSize, f, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty)
-	}
-	var nextOld uint64 // trial 1's old frame, mapped and read during trial 0
 	for i := uint64(0); i < pteProbeTrials; i++ {
 		if i == 2 && !visible {
 			break // two stale trials tell the protocols apart: fewer exits at start-up
 		}
 		va := pteProbeData + i*ept.PageSize
 		oldV, newV := 1000+2*i, 1001+2*i
-		oldF, err := nextOld, error(nil)
-		if i != 1 {
-			if oldF, err = mapOld(i); err != nil {
-				return false, false, err
-			}
-		}
-		rdx = va
-		if i == 0 {
-			// Trial 1's page is read in each of trial 0's runs.
-			if nextOld, err = mapOld(1); err != nil {
-				return false, false, err
-			}
-			rdx = va + ept.PageSize
+		oldF, err := alloc(oldV)
+		if err != nil {
+			return false, false, err
 		}
 		newF, err := alloc(newV)
 		if err != nil {
 			return false, false, err
 		}
+		if err := pt.Map(va, oldF, ept.PTEUser|ept.PTEWritable|ept.PTENoExec|ept.PTEDirty); err != nil {
+			return false, false, err
+		}
 		// The guest reads the page (the translation is now used: cached
-		// by the TLB or a shadow MMU), twice to be sure it is; trial 1's
-		// page was, in trial 0's runs.
-		for j := 0; j < 2 && i != 1; j++ {
+		// by the TLB or a shadow MMU), twice to be sure it is.
+		for j := 0; j < 2; j++ {
 			t0 := nanotime()
 			if got, err := run(va, false); err != nil || got != oldV {
 				return false, false, errOr(err, "trial %d: guest read %d, want %d", i, got, oldV)

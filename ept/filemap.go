@@ -27,10 +27,13 @@
 //     up to 1 GiB: KVM's per-page metadata for a slot's whole size cost
 //     ~0.6 ms at start for a 1 GiB one here), the windows g of [a.first,
 //     a.first+a.n), as KVM slot ramSlots+k (RAM's pieces come first:
-//     memory.go); its windows are all read-only or all writable (the
+//     memory.go), never over APICPage (the windows an arena skips for
+//     it are in none); its windows are all read-only or all writable (the
 //     slot's flag). An arena's slot lives as long as the Memory (the
 //     VM, which goes first, takes it along: closeAll); a free
-//     window's range is the reservation (no host page).
+//     window's range is the reservation (no host page). StartSlots adds
+//     the first, read-only arena before its slot is registered (on its
+//     goroutine): no vCPU runs before SlotsReady.
 //   - One MappedFile per host file and access mode: every mapping of the
 //     file shares its windows, so windows in use grow with the distinct
 //     file ranges mapped, not with the number of mmap calls.
@@ -76,6 +79,25 @@ const arenaWindows = 512
 // doubling up to arenaWindows.
 func arenaSize(k int) int { return arenaWindows >> max(4-k, 0) }
 
+// APICPage is the guest-physical page of the local APIC (its default
+// base). When the vCPUs have KVM's local APIC (vmm's splitIRQChip), KVM
+// may keep a memory slot of its own there (VMX's APIC access page with
+// FlexPriority, AVIC's), and a slot of kshim's over it would fail: vmm
+// gives the vCPUs one only when RAM ends below it, and no arena covers it
+// (clearOfAPIC).
+const APICPage = 0xfee00000
+
+// clearOfAPIC returns g, or when the windows [g, g+n) would cover
+// APICPage, the first window past it: the windows between are in no
+// arena, so nothing hands them out.
+func (w *fileWindows) clearOfAPIC(g, n int) int {
+	lo := w.base + uint64(g)*WindowChunk
+	if lo <= APICPage && APICPage < lo+uint64(n)*WindowChunk {
+		return int((APICPage + WindowChunk - w.base) / WindowChunk)
+	}
+	return g
+}
+
 // SlotFunc registers (size > 0) or deletes (size == 0) KVM memory slot
 // slot at gpa over the VMM's memory at host.
 type SlotFunc func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error
@@ -97,6 +119,8 @@ type arena struct {
 	host     []byte // the reserved range, n*WindowChunk
 	first, n int
 	writable bool
+	slot     uint32 // its KVM slot, at guest-physical gpa
+	gpa      uint64
 }
 
 type fileWindows struct {
@@ -142,6 +166,72 @@ func (m *Memory) SetSlotFunc(f SlotFunc) error {
 	return m.register(max(m.next, 1))
 }
 
+// StartSlots is SetSlotFunc with that first registration, and the first
+// read-only file arena's, made on a goroutine, which SlotsReady waits for: a slot's creation waits for the
+// hypervisor's SRCU grace period, whose work items must get a CPU (~0.05
+// ms on an idle host, 0.35-0.65 ms in kshim's start-up, with its other
+// threads busy), and the VMM's set-up goes on meanwhile, using the
+// memory (the RAM counts as registered: no vCPU can reach it before
+// SlotsReady). A later piece is registered as SetSlotFunc's are. The
+// caller calls SlotsReady, and succeeds, before any vCPU runs, and
+// before it closes what f's calls use.
+func (m *Memory) StartSlots(f SlotFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files.setSlot = f
+	type piece struct {
+		slot       uint32
+		start, end uint64
+	}
+	var ps []piece
+	for end := min(max(m.next, 1), m.size); m.registered < end; {
+		slot, start, pend := ramPiece(m.registered, m.size)
+		ps = append(ps, piece{slot, start, pend})
+		m.registered = pend
+	}
+	// The first read-only file arena too: every program's image is read
+	// through a window (~0.1 ms of its load here, slot and all, after
+	// Finish, when the main thread runs alone). Its windows may be handed
+	// out meanwhile: the guest reaches none before SlotsReady.
+	var ar *arena
+	if len(m.files.arenas) == 0 {
+		if a, err := m.files.newArena(false); err == nil {
+			m.files.addArena(a)
+			ar = a
+		}
+	}
+	done := make(chan struct{})
+	m.slotsDone = done
+	host := uintptrOf(m.host) // Close waits for the goroutine
+	go func() {
+		defer close(done)
+		for _, p := range ps {
+			if err := f(p.slot, p.start, p.end-p.start, host+uintptr(p.start), false); err != nil {
+				m.slotsErr = fmt.Errorf("%w: registering guest memory [%#x, %#x): %v", ErrNoMemory, p.start, p.end, err)
+				return
+			}
+		}
+		if ar != nil {
+			if err := ar.register(f); err != nil {
+				m.slotsErr = fmt.Errorf("%w: registering the file windows' first arena: %v", ErrNoMemory, err)
+			}
+		}
+	}()
+}
+
+// SlotsReady waits for StartSlots' registration and returns its error (nil
+// without StartSlots).
+func (m *Memory) SlotsReady() error {
+	m.mu.Lock()
+	done := m.slotsDone
+	m.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	<-done
+	return m.slotsErr
+}
+
 // dropShadows makes the hypervisor drop every shadow page it holds for
 // the VM (reclaimTables): it registers a one-page slot where the next
 // arena would go (a slot number and guest-physical range nothing else
@@ -160,7 +250,7 @@ func (w *fileWindows) dropShadows(host []byte) error {
 		return nil
 	}
 	slot := uint32(ramSlots + len(w.arenas))
-	gpa := w.base + uint64(len(w.slots))*WindowChunk
+	gpa := w.base + uint64(w.clearOfAPIC(len(w.slots), 1))*WindowChunk
 	if err := w.setSlot(slot, gpa, PageSize, uintptrOf(host), true); err != nil {
 		return err
 	}
@@ -221,24 +311,45 @@ func (w *fileWindows) freeWindow(writable bool) (int, error) {
 			}
 		}
 	}
-	k, first := len(w.arenas), len(w.slots)
-	n := arenaSize(k)
-	size := uintptr(n * WindowChunk)
-	p, err := reserve(nil, size)
+	a, err := w.newArena(writable)
 	if err != nil {
-		return 0, fmt.Errorf("%w: reserving a file window arena: %v", ErrNoMemory, err)
+		return 0, err
 	}
-	a := &arena{host: unsafe.Slice((*byte)(p), size), first: first, n: n, writable: writable}
 	if w.setSlot != nil {
-		if err := w.setSlot(uint32(ramSlots+k), w.base+uint64(first)*WindowChunk, uint64(size), uintptr(p), !writable); err != nil {
+		if err := a.register(w.setSlot); err != nil {
 			unix.Munmap(a.host)
 			// Out of memory slots is the guest running out of memory.
 			return 0, fmt.Errorf("%w: %v", ErrNoMemory, err)
 		}
 	}
+	w.addArena(a)
+	return a.first, nil
+}
+
+// newArena reserves the next arena's host range (arena k = len(arenas),
+// placed after the windows so far); addArena then adds it, once its slot
+// is registered, or is being (StartSlots).
+func (w *fileWindows) newArena(writable bool) (*arena, error) {
+	k := len(w.arenas)
+	n := arenaSize(k)
+	first := w.clearOfAPIC(len(w.slots), n)
+	size := uintptr(n * WindowChunk)
+	p, err := reserve(nil, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reserving a file window arena: %v", ErrNoMemory, err)
+	}
+	return &arena{host: unsafe.Slice((*byte)(p), size), first: first, n: n, writable: writable,
+		slot: uint32(ramSlots + k), gpa: w.base + uint64(first)*WindowChunk}, nil
+}
+
+func (w *fileWindows) addArena(a *arena) {
 	w.arenas = append(w.arenas, a)
-	w.slots = append(w.slots, make([]*window, n)...)
-	return first, nil
+	w.slots = append(w.slots, make([]*window, a.first+a.n-len(w.slots))...)
+}
+
+// register makes the arena's KVM slot.
+func (a *arena) register(setSlot SlotFunc) error {
+	return setSlot(a.slot, a.gpa, uint64(len(a.host)), uintptrOf(a.host), !a.writable)
 }
 
 // arenaOf returns the arena holding window g.

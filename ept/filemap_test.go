@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -308,5 +309,139 @@ func TestCloseEndsWindows(t *testing.T) {
 	}
 	if m.MappedFiles() != 0 {
 		t.Errorf("%d mapped files after Close", m.MappedFiles())
+	}
+}
+
+// TestArenaClearOfAPIC: an arena whose windows would cover the local
+// APIC's page (KVM may hold a slot of its own there) starts past it, and
+// windows in no arena are never handed out; an arena below it, and the
+// one-page slot dropShadows makes where the next arena would go, stay put.
+func TestArenaClearOfAPIC(t *testing.T) {
+	m, err := NewMemory(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	type call struct{ gpa, size uint64 }
+	var calls []call
+	if err := m.SetSlotFunc(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		if slot >= ramSlots {
+			calls = append(calls, call{gpa, size})
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := &m.files
+	below := int((APICPage - w.base) / WindowChunk) // the window at the APIC page
+	n := arenaSize(0)
+	// The windows before the arena are taken (as if by earlier arenas):
+	// the first arena then ends right below the page.
+	w.slots = make([]*window, below-n)
+	g, err := w.freeWindow(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g != below-n || calls[0].gpa+calls[0].size != APICPage {
+		t.Fatalf("arena below the APIC page: window %d, slot %+v; want window %d ending at %#x", g, calls[0], below-n, APICPage)
+	}
+	if err := w.dropShadows(m.host); err != nil {
+		t.Fatal(err)
+	}
+	if c := calls[1]; c.gpa != APICPage+WindowChunk || c.size != PageSize {
+		t.Errorf("dropShadows' slot %+v at the APIC page, want it at %#x", c, APICPage+WindowChunk)
+	}
+	// Every window of the first arena in use: the next one would start
+	// at the page, and starts past it.
+	for i := g; i < g+n; i++ {
+		w.slots[i] = &window{idx: i}
+	}
+	g, err = w.freeWindow(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := calls[len(calls)-1]
+	if a.gpa <= APICPage || w.base+uint64(g)*WindowChunk != a.gpa || a.gpa != APICPage+WindowChunk {
+		t.Fatalf("arena over the APIC page: window %d, slot at %#x; want both at %#x", g, a.gpa, APICPage+WindowChunk)
+	}
+	for _, ar := range w.arenas {
+		if ar.first < g && ar.first+ar.n > below {
+			t.Errorf("arena of windows [%d, %d) holds the APIC page's window %d", ar.first, ar.first+ar.n, below)
+		}
+	}
+	for i := g; i < g+arenaSize(1); i++ {
+		w.slots[i] = &window{idx: i}
+	}
+	if g2, err := w.freeWindow(false); err != nil || w.base+uint64(g2)*WindowChunk <= APICPage {
+		t.Errorf("third arena's window %d (%v), want one past the APIC page", g2, err)
+	}
+}
+
+// TestStartSlots: StartSlots registers RAM's first piece on a goroutine
+// (SlotsReady waits for it and returns its error, as ErrNoMemory), while
+// frames of that piece are handed out meanwhile without a call of their
+// own; a later piece is registered when first used, as with SetSlotFunc.
+func TestStartSlots(t *testing.T) {
+	m, err := NewMemory(2 * ramPiece0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var calls []slotCall
+	m.StartSlots(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error {
+		if slot == 0 {
+			<-release // the first piece's registration is slow
+		}
+		mu.Lock()
+		calls = append(calls, slotCall{slot, gpa, size, uint64(host), readonly})
+		mu.Unlock()
+		return nil
+	})
+	pa, err := m.Alloc() // while the registration waits
+	if err != nil || pa >= ramPiece0 {
+		t.Fatalf("frame %#x (%v) during the first registration", pa, err)
+	}
+	mu.Lock()
+	n := len(calls)
+	mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d slot calls before the first one returned", n)
+	}
+	close(release)
+	if err := m.SlotsReady(); err != nil {
+		t.Fatal(err)
+	}
+	a := m.files.arenas[0]
+	want := []slotCall{{0, 0, ramPiece0, uint64(m.HostAddr()), false},
+		{ramSlots, m.files.base, uint64(arenaSize(0)) * WindowChunk, uint64(uintptrOf(a.host)), true}}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Fatalf("slot calls %+v, want RAM's first piece and the first read-only arena: %+v", calls, want)
+	}
+	// A read-only file's window goes into that arena: no slot call.
+	mf := mapNewFile(t, m, filepath.Join(t.TempDir(), "f"), []byte("file"), os.O_RDONLY)
+	if pa, err := mf.Frame(0); err != nil || pa < m.files.base || string(m.Page(pa)[:4]) != "file" {
+		t.Fatalf("window frame %#x (%v)", pa, err)
+	}
+	mf.Release()
+	if _, err := m.AllocRun(ramPiece0/PageSize - 1); err != nil { // to the piece's end
+		t.Fatal(err)
+	}
+	if _, err := m.Alloc(); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 3 || calls[2].slot != 1 {
+		t.Fatalf("slot calls %+v, want the second piece's registered when first used", calls)
+	}
+
+	bad, err := NewMemory(ramPiece0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	bad.StartSlots(func(slot uint32, gpa, size uint64, host uintptr, readonly bool) error { return unix.ENOMEM })
+	if err := bad.SlotsReady(); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("SlotsReady: %v, want ErrNoMemory", err)
 	}
 }

@@ -11,7 +11,9 @@
 //     allocates, zeroes and frees with the slot (~0.6 ms at start for the
 //     default 1 GiB here), and most guests use a few MiB. The guest never
 //     touches a frame not handed out, so an unregistered piece is never
-//     reached. The host kernel fills the memfd lazily; a frame the guest
+//     reached; with StartSlots the first piece's registration may still
+//     be under way while its frames are handed out, and no vCPU runs
+//     before SlotsReady has returned nil. The host kernel fills the memfd lazily; a frame the guest
 //     never touched costs no host memory.
 //   - A frame has a reference count: 1 from Alloc, +1 for every further
 //     owner (Ref; fork shares private pages copy-on-write). Free drops one
@@ -95,8 +97,11 @@ type Memory struct {
 	// guest outside guest-physical memory (Charge).
 	charged uint64
 	// registered is the end of the RAM registered with the hypervisor
-	// (register): whole pieces, at least up to next.
+	// (register): whole pieces, at least up to next; StartSlots' once
+	// slotsDone is closed (slotsErr nil).
 	registered uint64
+	slotsDone  chan struct{}
+	slotsErr   error
 	// populated is the end of the never-used frames made resident ahead
 	// (alloc: a prefaultChunk from the first frame at or past it).
 	populated uint64
@@ -179,6 +184,7 @@ func storeByte(b *byte) { *b = 0 }
 
 // Close releases the memory. The Memory must not be used afterwards.
 func (m *Memory) Close() error {
+	m.SlotsReady() // StartSlots' goroutine is done with the mapping
 	m.files.closeAll()
 	var err error
 	if m.host != nil {

@@ -110,7 +110,8 @@ var netIoctls = []uint64{
 // kvmIoctls are the KVM requests kshim makes after set-up (vmm/kvm.go,
 // vmm/arch.go, vmm/vdso.go and gokvm's calls from there). The set-up
 // only ones (KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION,
-// KVM_GET_VCPU_MMAP_SIZE, KVM_GET_SUPPORTED_CPUID) are not listed.
+// KVM_GET_VCPU_MMAP_SIZE, KVM_GET_SUPPORTED_CPUID, KVM_ENABLE_CAP) are
+// not listed.
 var kvmIoctls = []uint64{
 	0xae41,     // KVM_CREATE_VCPU (a vCPU per new guest task)
 	0x4020ae46, // KVM_SET_USER_MEMORY_REGION (file windows)
@@ -122,6 +123,7 @@ var kvmIoctls = []uint64{
 	0xc008ae88, // KVM_GET_MSRS
 	0x4008ae89, // KVM_SET_MSRS
 	0x4008ae90, // KVM_SET_CPUID2
+	0x4004ae99, // KVM_SET_MP_STATE (a new vCPU with a local APIC: vmm/kvm.go)
 	0xaea3,     // KVM_GET_TSC_KHZ
 	0x9000aea4, // KVM_GET_XSAVE
 	0x5000aea5, // KVM_SET_XSAVE

@@ -349,6 +349,14 @@ func launch(c Config) (*Result, error) {
 	// here on kshim runs confined, before it loads the guest's image, so
 	// the image's AT_UID/AT_GID are the identity the guest will see.
 	if c.Sandbox != nil {
+		// The first vCPU's CPUID table, which it otherwise gets at its
+		// first load, now: Open's goroutine reads it with an ioctl the
+		// sandbox refuses, and the vCPU waits for it here, not when made
+		// (kvm.go's newCPU).
+		if err := c0.CPU.setCPUID(); err != nil {
+			p.Close()
+			return nil, err
+		}
 		t0 := time.Now()
 		rep, err := confine.Finish(sandboxConfig(c, exe, p))
 		if err != nil {

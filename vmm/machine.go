@@ -219,13 +219,14 @@ func (m *Machine) init(memSize uint64, memReady func(*ept.Memory) error) error {
 			return err
 		}
 	}
-	if m.vm, err = m.h.NewVM(); err != nil {
+	// KVM's local APIC for the vCPUs (kvm.go's splitIRQChip) only when
+	// RAM ends below its page: its slots could not cover the page.
+	if m.vm, err = m.h.NewVM(memSize <= ept.APICPage); err != nil {
 		return err
 	}
-	// RAM is registered piece by piece as it is used (ept/memory.go).
-	if err := m.Mem.SetSlotFunc(m.vm.SetSlot); err != nil {
-		return err
-	}
+	// RAM is registered piece by piece as it is used (ept/memory.go);
+	// its first piece on a goroutine, which load waits for (StartSlots).
+	m.Mem.StartSlots(m.vm.SetSlot)
 	for _, p := range shimPages {
 		if p.perCPU {
 			continue
@@ -337,7 +338,8 @@ func (m *Machine) newVCPU(cpu *CPU, id int) (*VCPU, error) {
 		return nil, err
 	}
 	if c.CPU = cpu; cpu == nil {
-		if c.CPU, err = m.vm.NewCPU(id); err != nil {
+		// Its CPUID table at its first load (kvm.go's newCPU).
+		if c.CPU, err = m.vm.newCPU(id); err != nil {
 			c.freePages()
 			return nil, err
 		}
@@ -381,6 +383,9 @@ func (m *Machine) Close() {
 		<-m.vdso.done // it writes the vvar page: not after the memory goes
 	}
 	m.stopSpares() // before the VM: the goroutine may be making one on it
+	if m.Mem != nil {
+		m.Mem.SlotsReady() // StartSlots' goroutine is done with the VM's fd
+	}
 	for _, c := range m.all {
 		c.CPU.Close()
 	}
@@ -480,6 +485,15 @@ func (c *VCPU) load(pt PageTables, rip, rsp uint64) error {
 // loadBases is load with FS.base fs and GS.base gs, in the same
 // KVM_SET_MSRS (a task's start: one host call less, ~30 µs on PVM).
 func (c *VCPU) loadBases(pt PageTables, rip, rsp, fs, gs uint64) error {
+	// Before any state: KVM checks CR4 (UMIP below) and more against the
+	// vCPU's CPUID, and takes a new table only before the first KVM_RUN.
+	if err := c.CPU.setCPUID(); err != nil {
+		return err
+	}
+	// Nor does a vCPU run before RAM's first slot is there (StartSlots).
+	if err := c.m.Mem.SlotsReady(); err != nil {
+		return err
+	}
 	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("KVM_GET_SREGS: %w", err)

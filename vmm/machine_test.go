@@ -3,6 +3,10 @@ package vmm
 import (
 	"errors"
 	"testing"
+	"unsafe"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
 
 	"kshim/boot"
 	"kshim/ept"
@@ -362,5 +366,57 @@ func testRunOfPresentChanges(t *testing.T, pick func(*VCPU)) {
 	vec, _, cr2, _ := runToException(t, m)
 	if vec != 14 || cr2 != 0x600000 {
 		t.Fatalf("got vector %d cr2 %#x; want #PF at 0x600000 after the run of unmaps", vec, cr2)
+	}
+}
+
+// TestLocalAPIC: the vCPUs get KVM's local APIC where KVM offers the
+// split irqchip (kvm.go's splitIRQChip) and RAM ends below the APIC's
+// page, and then a vCPU other than the first runs too (KVM starts it
+// waiting for INIT/SIPI; NewCPU makes it runnable); with RAM over the
+// page they get none.
+func TestLocalAPIC(t *testing.T) {
+	mach, err := NewMachine(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mach.Close()
+	offered, err := kvm.CheckExtension(mach.vm.fd, capSplitIRQChip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mach.vm.lapic != (offered > 0) {
+		t.Fatalf("local APIC %v, KVM offers the split irqchip: %v", mach.vm.lapic, offered > 0)
+	}
+	var cs []*VCPU
+	for i := 0; i < 2; i++ {
+		c, err := mach.NewVCPU()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	// KVM_GET_MP_STATE (_IOR(KVMIO, 0x98, struct kvm_mp_state)): the
+	// second vCPU is runnable, and the probe runs on it.
+	var st uint32 = 99
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, cs[1].CPU.fd, 0x8004ae98, uintptr(unsafe.Pointer(&st))); e != 0 {
+		t.Fatal(e)
+	}
+	if st != mpStateRunnable {
+		t.Fatalf("second vCPU's MP state %d, want runnable (%d)", st, mpStateRunnable)
+	}
+	pt, err := cs[1].NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs[1].ensureProbed(pt); err != nil {
+		t.Fatalf("second vCPU: %v", err)
+	}
+	big, err := NewMachine(ept.APICPage + 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.Close()
+	if big.vm.lapic {
+		t.Errorf("local APIC with RAM over its page")
 	}
 }

@@ -159,10 +159,11 @@ func (p *Task) SetFiles(c Files) error {
 	if root == "" {
 		root = "/"
 	}
-	SetupPts() // before kshim confines itself (pty.go)
+	mi := &mountinfo{} // one read of the host's for both
+	setupPts(mi)       // before kshim confines itself (pty.go)
 	fs, err := newFS(root, c.Writable)
 	if err == nil {
-		fs.rootInfo = hostInfo(fs.Root, fs.RootHost)
+		fs.rootInfo = hostInfoFrom(fs.Root, fs.RootHost, mi)
 	}
 	guard := len(c.MaskedPaths)+len(c.ReadonlyPaths) > 0
 	if err == nil && (len(c.Mounts) > 0 || guard) {

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -247,5 +248,46 @@ func TestHeldCwd(t *testing.T) {
 	ref.put(nil)
 	if err := unix.Fstat(c.FD, &st); err != unix.EBADF {
 		t.Errorf("cwd after its last holder: %v, want closed", err)
+	}
+}
+
+// TestHostInfoDetached: for a tmpfs kshim mounts and attaches nowhere
+// (fsmount), what the device alone gives (hostInfoFrom with no
+// mountinfo, as makeTmpfs asks) is what a lookup in the host's mountinfo
+// gives, which never lists it; and a mountinfo reader shared by several
+// lookups reads the file once, giving each the same answer as its own read.
+func TestHostInfoDetached(t *testing.T) {
+	sfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		t.Skipf("fsopen: %v (needs privilege)", err)
+	}
+	defer unix.Close(sfd)
+	if err := unix.FsconfigCreate(sfd); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Fsmount(sfd, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	full, dev := hostInfo(fd, "/"), hostInfoFrom(fd, "/", nil)
+	if full != dev || dev.Major == 0 && dev.Minor == 0 {
+		t.Fatalf("detached tmpfs: device only %+v, through mountinfo %+v", dev, full)
+	}
+	root, err := unix.Open("/", unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(root)
+	mi := &mountinfo{}
+	if pts := hostPtsOptionsFrom(mi); fmt.Sprint(pts) != fmt.Sprint(hostPtsOptions()) {
+		t.Errorf("devpts options through the shared read %v, own read %v", pts, hostPtsOptions())
+	}
+	if shared := hostInfoFrom(root, "/", mi); shared != hostInfo(root, "/") || shared.FSType == "none" {
+		t.Fatalf("root through the shared read %+v, own read %+v", shared, hostInfo(root, "/"))
+	}
+	mi.data = nil // read once: the lookups now find nothing
+	if again := hostInfoFrom(root, "/", mi); again.FSType != "none" {
+		t.Errorf("the shared reader read mountinfo again: %+v", again)
 	}
 }

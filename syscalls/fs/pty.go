@@ -29,7 +29,6 @@
 package fs
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,10 +66,13 @@ var pts = ptsState{fd: -1}
 
 // SetupPts makes the guest's devpts instance, once per kshim (every
 // process of the guest shares it). Without privilege there is none.
-func SetupPts() {
+func SetupPts() { setupPts(&mountinfo{}) }
+
+// setupPts is SetupPts reading the host's mountinfo through mi.
+func setupPts(mi *mountinfo) {
 	pts.once.Do(func() {
 		pts.handed = handedTerminals()
-		fd, err := makeDevpts()
+		fd, err := makeDevpts(mi)
 		if err != nil {
 			pts.err = err
 			return
@@ -98,14 +100,14 @@ func PtsRule() string {
 // /dev/pts options for the slaves' mode and group (so the guest's stat of
 // them reads as Linux's there) and ptmxmode 0666 (kshim opens it after
 // dropping to the guest's identity).
-func makeDevpts() (int, error) {
+func makeDevpts(mi *mountinfo) (int, error) {
 	sfd, err := unix.Fsopen("devpts", unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return -1, err
 	}
 	defer unix.Close(sfd)
 	opts := [][2]string{{"ptmxmode", "0666"}, {"max", strconv.Itoa(PtyMax)}}
-	pts.hostOpts = hostPtsOptions()
+	pts.hostOpts = hostPtsOptionsFrom(mi)
 	for _, o := range pts.hostOpts {
 		if o[0] == "ptmxmode" {
 			m, _ := strconv.ParseUint(o[1], 8, 32)
@@ -184,8 +186,10 @@ func DevptsDiffers(asked map[string]uint64) string {
 
 // hostPtsOptions are the mode=, gid= and ptmxmode= options of the host's
 // /dev/pts.
-func hostPtsOptions() [][2]string {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+func hostPtsOptions() [][2]string { return hostPtsOptionsFrom(&mountinfo{}) }
+
+func hostPtsOptionsFrom(mi *mountinfo) [][2]string {
+	b, err := mi.read()
 	if err != nil {
 		return nil
 	}

@@ -15,6 +15,7 @@ package syscalls
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -178,24 +179,26 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// A file whose type the open saw (fs.OpenFile.Type) needs no look
-	// to tell it is no socket, nor, for a regular file, directory or
-	// block device, that it never waits (WaitReady's rule).
-	settled := f.Type == unix.S_IFREG || f.Type == unix.S_IFDIR || f.Type == unix.S_IFBLK
-	if !positional && !settled && net.IsSocket(h) {
+	// A file whose type the open saw (fs.OpenFile.Type: a path's open,
+	// a pipe, a handed-in fd) needs no look to tell it is no socket,
+	// nor, for a regular file, directory or block device, that it never
+	// waits (WaitReady's rule).
+	typ := f.Type
+	settled := typ == unix.S_IFREG || typ == unix.S_IFDIR || typ == unix.S_IFBLK
+	if !positional && !settled && typ != unix.S_IFIFO && typ != unix.S_IFCHR && net.IsSocket(h) {
 		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
 	}
 	if err := ttyJobCheck(p, a[0], h, write); err != nil {
 		return 0, err
 	}
 	if write {
-		n, err := writeFrom(p, h, a[1], a[2], off, !settled)
+		n, err := writeFrom(p, h, a[1], a[2], off, typ)
 		if n > 0 && !positional {
 			ptyWrote(p, a[0], h, []fs.Iovec{{Base: a[1], Len: n}}, n)
 		}
 		return n, err
 	}
-	return seqRead(p, f.Seq, h, off, a[2], func() (uint64, error) { return readInto(p, h, a[1], a[2], off, !settled) })
+	return seqRead(p, f.Seq, h, off, a[2], func() (uint64, error) { return readInto(p, h, a[1], a[2], off, typ) })
 }
 
 func sysRead(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -211,10 +214,46 @@ func sysPwrite(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return rw(p, a, true, true)
 }
 
+// pipeNoNowait is set when the host refused RWF_NOWAIT on a pipe
+// (EOPNOTSUPP: kernels before pipes took FMODE_NOWAIT); learnt per run.
+var pipeNoNowait atomic.Bool
+
+// nowaitRW is one read or write of b on pipe h (typ S_IFIFO) that the host
+// does without waiting (RWF_NOWAIT, which leaves the description's own
+// O_NONBLOCK, perhaps shared with kshim's caller, alone). ok false: not
+// tried or it would wait (EAGAIN: no data, no room even for an atomic
+// write), so the caller waits (WaitReady) and makes its usual call. A pipe
+// that needs no waiting thus costs one host call, not an fstat, F_GETFL
+// and poll before it.
+func nowaitRW(h int, typ uint32, b []byte, write bool) (n int, err error, ok bool) {
+	if typ != unix.S_IFIFO || pipeNoNowait.Load() {
+		return 0, nil, false
+	}
+	if write {
+		n, err = unix.Pwritev2(h, [][]byte{b}, -1, unix.RWF_NOWAIT)
+	} else {
+		n, err = unix.Preadv2(h, [][]byte{b}, -1, unix.RWF_NOWAIT)
+	}
+	switch err {
+	case unix.EOPNOTSUPP:
+		pipeNoNowait.Store(true)
+		return 0, nil, false
+	case unix.EAGAIN, unix.EINTR:
+		return 0, nil, false
+	}
+	return n, err, true
+}
+
+// mayWait: whether a file of type typ (0: not known) may block.
+func mayWait(typ uint32) bool {
+	return typ != unix.S_IFREG && typ != unix.S_IFDIR && typ != unix.S_IFBLK
+}
+
 // writeFrom writes n guest bytes at addr to host fd h, in chunks. A fault
 // after some bytes were written returns the count written, as Linux does.
-// mayWait false: h is a file that never blocks (WaitReady need not look).
-func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool) (uint64, error) {
+// typ is h's S_IFMT when known (0 otherwise): a file that never blocks
+// needs no WaitReady, a pipe first tries its write without waiting.
+func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (uint64, error) {
 	if n == 0 || !fs.AccessOK(addr, n) {
 		// A zero-length write still reports the fd's own errors (EBADF
 		// for a read-only fd), which Linux checks before the buffer.
@@ -241,22 +280,38 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool
 			return 0, err
 		}
 		pos := off
+		w := 0 // of chunk[:c], written
 		if off >= 0 {
 			pos = off + int64(done)
-		} else if mayWait {
-			if err := p.WaitReady(h, unix.POLLOUT); err != nil {
+		} else if mayWait(typ) {
+			nw, werr, ok := nowaitRW(h, typ, chunk[:c], true)
+			if ok && werr != nil {
 				if done > 0 {
-					return done, nil // a signal after a partial write
+					return done, nil
 				}
-				return 0, err
+				return 0, werr
+			}
+			// Short of room for all of it: the rest waits as a
+			// blocking pipe write does, where a signal can end it.
+			w = nw
+			if w < c {
+				if err := p.WaitReadyType(h, unix.POLLOUT, typ); err != nil {
+					if done+uint64(w) > 0 {
+						return done + uint64(w), nil // a signal after a partial write
+					}
+					return 0, err
+				}
 			}
 		}
-		w, werr := fs.HostWrite(h, chunk[:c], pos)
-		if werr != nil {
-			if done > 0 {
-				return done, nil
+		if w < c {
+			hw, werr := fs.HostWrite(h, chunk[w:c], pos)
+			if werr != nil {
+				if done+uint64(w) > 0 {
+					return done + uint64(w), nil
+				}
+				return 0, werr
 			}
-			return 0, werr
+			w += hw
 		}
 		done += uint64(w)
 		if w < c || err != nil {
@@ -268,8 +323,9 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool
 
 // readInto reads up to n bytes from host fd h into guest memory at addr.
 // One host read, like one Linux read: short reads are the caller's concern.
-// mayWait false: h is a file that never blocks (WaitReady need not look).
-func readInto(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool) (uint64, error) {
+// typ is h's S_IFMT when known (0 otherwise): a file that never blocks
+// needs no WaitReady, a pipe first tries its read without waiting.
+func readInto(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (uint64, error) {
 	w := uint64(0)
 	if n > 0 && fs.AccessOK(addr, n) {
 		w = writablePrefix(p, addr, min(n, fs.IoChunk))
@@ -285,16 +341,22 @@ func readInto(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool)
 	if w < n && fs.PipeFaults(h, w) {
 		return 0, unix.EFAULT
 	}
-	if off < 0 && mayWait {
-		// A pipe or terminal may block: wait where a signal can end it.
-		if err := p.WaitReady(h, unix.POLLIN); err != nil {
-			return 0, err
-		}
-	}
 	sb := fs.Scratch(int(w))
 	defer fs.PutScratch(sb)
 	buf := *sb
-	r, err := fs.HostRead(h, buf, off)
+	r, err, done := 0, error(nil), false
+	if off < 0 && mayWait(typ) {
+		// A pipe or terminal may block: wait where a signal can end it
+		// (unless a pipe's read needs no wait).
+		if r, err, done = nowaitRW(h, typ, buf, false); !done {
+			if err := p.WaitReadyType(h, unix.POLLIN, typ); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if !done {
+		r, err = fs.HostRead(h, buf, off)
+	}
 	if err != nil {
 		return 0, err
 	}

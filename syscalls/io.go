@@ -184,8 +184,7 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	// nor, for a regular file, directory or block device, that it never
 	// waits (WaitReady's rule).
 	typ := f.Type
-	settled := typ == unix.S_IFREG || typ == unix.S_IFDIR || typ == unix.S_IFBLK
-	if !positional && !settled && typ != unix.S_IFIFO && typ != unix.S_IFCHR && net.IsSocket(h) {
+	if !positional && !knownNoSocket(typ) && net.IsSocket(h) {
 		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
 	}
 	if err := ttyJobCheck(p, a[0], h, write); err != nil {
@@ -243,6 +242,9 @@ func nowaitRW(h int, typ uint32, b []byte, write bool) (n int, err error, ok boo
 	}
 	return n, err, true
 }
+
+// knownNoSocket: a file of type typ (0: not known) is surely no socket.
+func knownNoSocket(typ uint32) bool { return typ != 0 && typ != unix.S_IFSOCK }
 
 // mayWait: whether a file of type typ (0: not known) may block.
 func mayWait(typ uint32) bool {
@@ -421,10 +423,11 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 			return procWrite(p, n, iov)
 		}
 	}
-	h, seq, err := ioFile(p, a[0], write)
+	h, f, err := ioEntry(p, a[0], write)
 	if err != nil {
 		return 0, err
 	}
+	seq := f.Seq
 	iov, err := iovecs(p, a[1], a[2])
 	if err != nil {
 		if merr := fs.CheckMode(h, write); merr != nil {
@@ -432,7 +435,7 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 		}
 		return 0, err
 	}
-	if !positional && net.IsSocket(h) {
+	if !positional && !knownNoSocket(f.Type) && net.IsSocket(h) {
 		return sockRW(p, h, iov, write, true) // sockmsg.go
 	}
 	if write {

@@ -18,7 +18,11 @@
  *   5. A blocking read of an empty pipe interrupted by a signal: EINTR.
  *   6. With no reader: EPIPE (SIGPIPE ignored), before and after a write
  *      that would not fit.
- * Uses: pipe, read, write, fcntl, fork, alarm, setitimer, rt_sigaction.
+ *   7. readv and writev wait as read and write do: a readv of an empty
+ *      pipe and a writev past the room are interrupted by a signal (EINTR,
+ *      the part written), and a writev with room is whole.
+ * Uses: pipe, read, write, readv, writev, fcntl, fork, setitimer,
+ * rt_sigaction.
  * Prints the counts, which are the same on any x86-64 Linux. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +164,33 @@ int main(void)
 	arm();
 	w = read(p[0], in, 10);
 	printf("interrupted read: %zd %s, hits %d\n", w, w < 0 ? strerror(errno) : "", (int)hits);
+
+	/* 7: readv, writev */
+	{
+		int q[2];
+		struct iovec v[2] = {{in, 5}, {in + 5, 5}};
+		if (pipe(q) != 0)
+			return 6;
+		handler(0);
+		hits = 0;
+		arm();
+		w = readv(q[0], v, 2);
+		printf("interrupted readv: %zd %s, hits %d\n", w, w < 0 ? strerror(errno) : "", (int)hits);
+		struct iovec o[2] = {{out, 7}, {out + 7, 9}};
+		w = writev(q[1], o, 2);
+		printf("writev with room: %zd, readv: %zd\n", w, readv(q[0], v, 2));
+		close(q[0]);
+		close(q[1]);
+		nearly_full(q);
+		struct iovec ob[2] = {{out, BIG / 2}, {out + BIG / 2, BIG / 2}};
+		hits = 0;
+		arm();
+		w = writev(q[1], ob, 2);
+		printf("interrupted writev: %zd (%s), hits %d, pipe holds %ld\n", w, w < 0 ? strerror(errno) : "ok",
+		       (int)hits, drain(q[0]));
+		close(q[0]);
+		close(q[1]);
+	}
 
 	/* 6: EPIPE */
 	signal(SIGPIPE, SIG_IGN);

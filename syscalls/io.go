@@ -239,8 +239,10 @@ func nowaitRW(h int, typ uint32, b []byte, write bool) (n int, err error, ok boo
 		return 0, nil, false
 	case unix.EAGAIN, unix.EINTR:
 		return 0, nil, false
+	case nil:
+		return n, nil, true
 	}
-	return n, err, true
+	return 0, err, true // n is -1
 }
 
 // knownNoSocket: a file of type typ (0: not known) is surely no socket.
@@ -249,6 +251,38 @@ func knownNoSocket(typ uint32) bool { return typ != 0 && typ != unix.S_IFSOCK }
 // mayWait: whether a file of type typ (0: not known) may block.
 func mayWait(typ uint32) bool {
 	return typ != unix.S_IFREG && typ != unix.S_IFDIR && typ != unix.S_IFBLK
+}
+
+// streamWrite is one write of b (not empty) to non-positional h, which
+// may wait: as a blocking write, the part that fits goes now (a pipe
+// without waiting), the rest after WaitReady, where a signal ends it
+// (ErrRestart with w the part written: the caller returns that part).
+func streamWrite(p *kernel.Process, h int, b []byte, typ uint32) (w int, err error) {
+	w, err, ok := nowaitRW(h, typ, b, true)
+	if ok && (err != nil || w == len(b)) {
+		return w, err
+	}
+	if err := p.WaitReadyType(h, unix.POLLOUT, typ); err != nil {
+		return w, err
+	}
+	hw, err := fs.HostWrite(h, b[w:], -1)
+	if err != nil {
+		return w, err
+	}
+	return w + hw, nil
+}
+
+// streamRead is one read into b from non-positional h, which may wait:
+// a pipe's read that need not wait goes at once, else it waits in
+// WaitReady, where a signal ends it (ErrRestart).
+func streamRead(p *kernel.Process, h int, b []byte, typ uint32) (int, error) {
+	if r, err, ok := nowaitRW(h, typ, b, false); ok {
+		return r, err
+	}
+	if err := p.WaitReadyType(h, unix.POLLIN, typ); err != nil {
+		return 0, err
+	}
+	return fs.HostRead(h, b, -1)
 }
 
 // writeFrom writes n guest bytes at addr to host fd h, in chunks. A fault
@@ -281,39 +315,21 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) 
 			}
 			return 0, err
 		}
-		pos := off
-		w := 0 // of chunk[:c], written
+		var w int
+		var werr error
 		if off >= 0 {
-			pos = off + int64(done)
+			w, werr = fs.HostWrite(h, chunk[:c], off+int64(done))
 		} else if mayWait(typ) {
-			nw, werr, ok := nowaitRW(h, typ, chunk[:c], true)
-			if ok && werr != nil {
-				if done > 0 {
-					return done, nil
-				}
-				return 0, werr
-			}
-			// Short of room for all of it: the rest waits as a
-			// blocking pipe write does, where a signal can end it.
-			w = nw
-			if w < c {
-				if err := p.WaitReadyType(h, unix.POLLOUT, typ); err != nil {
-					if done+uint64(w) > 0 {
-						return done + uint64(w), nil // a signal after a partial write
-					}
-					return 0, err
-				}
-			}
+			w, werr = streamWrite(p, h, chunk[:c], typ)
+		} else {
+			w, werr = fs.HostWrite(h, chunk[:c], -1)
 		}
-		if w < c {
-			hw, werr := fs.HostWrite(h, chunk[w:c], pos)
-			if werr != nil {
-				if done+uint64(w) > 0 {
-					return done + uint64(w), nil
-				}
-				return 0, werr
+		if werr != nil {
+			w = max(w, 0) // a failed host write's count is -1
+			if done+uint64(w) > 0 {
+				return done + uint64(w), nil // a signal or error after a partial write
 			}
-			w += hw
+			return 0, werr
 		}
 		done += uint64(w)
 		if w < c || err != nil {
@@ -346,17 +362,11 @@ func readInto(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (
 	sb := fs.Scratch(int(w))
 	defer fs.PutScratch(sb)
 	buf := *sb
-	r, err, done := 0, error(nil), false
+	var r int
+	var err error
 	if off < 0 && mayWait(typ) {
-		// A pipe or terminal may block: wait where a signal can end it
-		// (unless a pipe's read needs no wait).
-		if r, err, done = nowaitRW(h, typ, buf, false); !done {
-			if err := p.WaitReadyType(h, unix.POLLIN, typ); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if !done {
+		r, err = streamRead(p, h, buf, typ) // a pipe or terminal may block
+	} else {
 		r, err = fs.HostRead(h, buf, off)
 	}
 	if err != nil {
@@ -442,7 +452,7 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 		if err := ttyJobCheck(p, a[0], h, true); err != nil {
 			return 0, err
 		}
-		n, err := writev(p, h, iov, off, flags)
+		n, err := writev(p, h, iov, off, flags, f.Type)
 		if n > 0 && !positional {
 			ptyWrote(p, a[0], h, iov, n)
 		}
@@ -451,7 +461,7 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 	if err := ttyJobCheck(p, a[0], h, false); err != nil {
 		return 0, err
 	}
-	return seqRead(p, seq, h, off, fs.IovLen(iov), func() (uint64, error) { return readv(p, h, iov, off, flags) })
+	return seqRead(p, seq, h, off, fs.IovLen(iov), func() (uint64, error) { return readv(p, h, iov, off, flags, f.Type) })
 }
 
 func sysReadv(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -475,7 +485,9 @@ func sysPwritev2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 // writev gathers the iovecs into one buffer so the write is one host
 // write (pipes keep writev atomicity for small writes).
-func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint64, error) {
+// A stream write (off < 0, no RWF_ flags) waits as write does (streamWrite:
+// a signal ends the wait); typ is h's S_IFMT when known.
+func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int, typ uint32) (uint64, error) {
 	var buf []byte
 	var fault error
 	for _, v := range iov {
@@ -502,13 +514,21 @@ func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uin
 		}
 		return 0, fault
 	}
+	if off < 0 && flags == 0 && mayWait(typ) {
+		w, err := streamWrite(p, h, buf, typ)
+		if err != nil && w > 0 {
+			return uint64(w), nil
+		}
+		return uint64(w), err
+	}
 	w, err := fs.HostWritev(h, buf, off, flags)
 	return uint64(w), err
 }
 
 // readv reads into the writable prefix of the iovecs with one host read
-// and scatters the data.
-func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint64, error) {
+// and scatters the data. A stream read (off < 0, no RWF_ flags) waits as
+// read does (streamRead); typ is h's S_IFMT when known.
+func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int, typ uint32) (uint64, error) {
 	total := uint64(writableIov(p, iov)) // sockmsg.go
 	want := fs.IovLen(iov)
 	if total > 0 && total < want && fs.PipeFaults(h, total) {
@@ -524,7 +544,13 @@ func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint
 		return 0, err
 	}
 	buf := make([]byte, total)
-	r, err := fs.HostReadv(h, buf, off, flags)
+	var r int
+	var err error
+	if off < 0 && flags == 0 && mayWait(typ) {
+		r, err = streamRead(p, h, buf, typ)
+	} else {
+		r, err = fs.HostReadv(h, buf, off, flags)
+	}
 	if err != nil {
 		return 0, err
 	}

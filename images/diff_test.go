@@ -120,6 +120,7 @@ var programs = []prog{
 	{bin: "sig_avx", unlessHost: sameAVX("sig_avx")},
 	{bin: "sig_wait"},
 	{bin: "sig_rw_ready"},
+	{bin: "pipe_partial"},   // partial, interrupted, O_NONBLOCK and EPIPE pipe writes and reads (io.go nowaitRW)
 	{bin: "sig_process"},    // kill(getpid()) from a thread that blocks it
 	{bin: "sig_queue"},      // realtime signals queued, process signals shared, RLIMIT_SIGPENDING (kernel/sigqueue.go)
 	{bin: "sched_affinity"}, // the mask set reads back, inherited (thread.go)

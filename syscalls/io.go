@@ -15,6 +15,7 @@ package syscalls
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -178,24 +179,25 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// A file whose type the open saw (fs.OpenFile.Type) needs no look
-	// to tell it is no socket, nor, for a regular file, directory or
-	// block device, that it never waits (WaitReady's rule).
-	settled := f.Type == unix.S_IFREG || f.Type == unix.S_IFDIR || f.Type == unix.S_IFBLK
-	if !positional && !settled && net.IsSocket(h) {
+	// A file whose type the open saw (fs.OpenFile.Type: a path's open,
+	// a pipe, a handed-in fd) needs no look to tell it is no socket,
+	// nor, for a regular file, directory or block device, that it never
+	// waits (WaitReady's rule).
+	typ := f.Type
+	if !positional && !knownNoSocket(typ) && net.IsSocket(h) {
 		return sockRW(p, h, []fs.Iovec{{Base: a[1], Len: min(a[2], fs.MaxRW)}}, write, false) // sockmsg.go
 	}
 	if err := ttyJobCheck(p, a[0], h, write); err != nil {
 		return 0, err
 	}
 	if write {
-		n, err := writeFrom(p, h, a[1], a[2], off, !settled)
+		n, err := writeFrom(p, h, a[1], a[2], off, typ)
 		if n > 0 && !positional {
 			ptyWrote(p, a[0], h, []fs.Iovec{{Base: a[1], Len: n}}, n)
 		}
 		return n, err
 	}
-	return seqRead(p, f.Seq, h, off, a[2], func() (uint64, error) { return readInto(p, h, a[1], a[2], off, !settled) })
+	return seqRead(p, f.Seq, h, off, a[2], func() (uint64, error) { return readInto(p, h, a[1], a[2], off, typ) })
 }
 
 func sysRead(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -211,10 +213,83 @@ func sysPwrite(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return rw(p, a, true, true)
 }
 
+// pipeNoNowait is set when the host refused RWF_NOWAIT on a pipe
+// (EOPNOTSUPP: kernels before pipes took FMODE_NOWAIT); learnt per run.
+var pipeNoNowait atomic.Bool
+
+// nowaitRW is one read or write of b on pipe h (typ S_IFIFO) that the host
+// does without waiting (RWF_NOWAIT, which leaves the description's own
+// O_NONBLOCK, perhaps shared with kshim's caller, alone). ok false: not
+// tried or it would wait (EAGAIN: no data, no room even for an atomic
+// write), so the caller waits (WaitReady) and makes its usual call. A pipe
+// that needs no waiting thus costs one host call, not an fstat, F_GETFL
+// and poll before it.
+func nowaitRW(h int, typ uint32, b []byte, write bool) (n int, err error, ok bool) {
+	if typ != unix.S_IFIFO || pipeNoNowait.Load() {
+		return 0, nil, false
+	}
+	if write {
+		n, err = unix.Pwritev2(h, [][]byte{b}, -1, unix.RWF_NOWAIT)
+	} else {
+		n, err = unix.Preadv2(h, [][]byte{b}, -1, unix.RWF_NOWAIT)
+	}
+	switch err {
+	case unix.EOPNOTSUPP:
+		pipeNoNowait.Store(true)
+		return 0, nil, false
+	case unix.EAGAIN, unix.EINTR:
+		return 0, nil, false
+	case nil:
+		return n, nil, true
+	}
+	return 0, err, true // n is -1
+}
+
+// knownNoSocket: a file of type typ (0: not known) is surely no socket.
+func knownNoSocket(typ uint32) bool { return typ != 0 && typ != unix.S_IFSOCK }
+
+// mayWait: whether a file of type typ (0: not known) may block.
+func mayWait(typ uint32) bool {
+	return typ != unix.S_IFREG && typ != unix.S_IFDIR && typ != unix.S_IFBLK
+}
+
+// streamWrite is one write of b (not empty) to non-positional h, which
+// may wait: as a blocking write, the part that fits goes now (a pipe
+// without waiting), the rest after WaitReady, where a signal ends it
+// (ErrRestart with w the part written: the caller returns that part).
+func streamWrite(p *kernel.Process, h int, b []byte, typ uint32) (w int, err error) {
+	w, err, ok := nowaitRW(h, typ, b, true)
+	if ok && (err != nil || w == len(b)) {
+		return w, err
+	}
+	if err := p.WaitReadyType(h, unix.POLLOUT, typ); err != nil {
+		return w, err
+	}
+	hw, err := fs.HostWrite(h, b[w:], -1)
+	if err != nil {
+		return w, err
+	}
+	return w + hw, nil
+}
+
+// streamRead is one read into b from non-positional h, which may wait:
+// a pipe's read that need not wait goes at once, else it waits in
+// WaitReady, where a signal ends it (ErrRestart).
+func streamRead(p *kernel.Process, h int, b []byte, typ uint32) (int, error) {
+	if r, err, ok := nowaitRW(h, typ, b, false); ok {
+		return r, err
+	}
+	if err := p.WaitReadyType(h, unix.POLLIN, typ); err != nil {
+		return 0, err
+	}
+	return fs.HostRead(h, b, -1)
+}
+
 // writeFrom writes n guest bytes at addr to host fd h, in chunks. A fault
 // after some bytes were written returns the count written, as Linux does.
-// mayWait false: h is a file that never blocks (WaitReady need not look).
-func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool) (uint64, error) {
+// typ is h's S_IFMT when known (0 otherwise): a file that never blocks
+// needs no WaitReady, a pipe first tries its write without waiting.
+func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (uint64, error) {
 	if n == 0 || !fs.AccessOK(addr, n) {
 		// A zero-length write still reports the fd's own errors (EBADF
 		// for a read-only fd), which Linux checks before the buffer.
@@ -240,21 +315,19 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool
 			}
 			return 0, err
 		}
-		pos := off
+		var w int
+		var werr error
 		if off >= 0 {
-			pos = off + int64(done)
-		} else if mayWait {
-			if err := p.WaitReady(h, unix.POLLOUT); err != nil {
-				if done > 0 {
-					return done, nil // a signal after a partial write
-				}
-				return 0, err
-			}
+			w, werr = fs.HostWrite(h, chunk[:c], off+int64(done))
+		} else if mayWait(typ) {
+			w, werr = streamWrite(p, h, chunk[:c], typ)
+		} else {
+			w, werr = fs.HostWrite(h, chunk[:c], -1)
 		}
-		w, werr := fs.HostWrite(h, chunk[:c], pos)
 		if werr != nil {
-			if done > 0 {
-				return done, nil
+			w = max(w, 0) // a failed host write's count is -1
+			if done+uint64(w) > 0 {
+				return done + uint64(w), nil // a signal or error after a partial write
 			}
 			return 0, werr
 		}
@@ -268,8 +341,9 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool
 
 // readInto reads up to n bytes from host fd h into guest memory at addr.
 // One host read, like one Linux read: short reads are the caller's concern.
-// mayWait false: h is a file that never blocks (WaitReady need not look).
-func readInto(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool) (uint64, error) {
+// typ is h's S_IFMT when known (0 otherwise): a file that never blocks
+// needs no WaitReady, a pipe first tries its read without waiting.
+func readInto(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (uint64, error) {
 	w := uint64(0)
 	if n > 0 && fs.AccessOK(addr, n) {
 		w = writablePrefix(p, addr, min(n, fs.IoChunk))
@@ -285,16 +359,16 @@ func readInto(p *kernel.Process, h int, addr, n uint64, off int64, mayWait bool)
 	if w < n && fs.PipeFaults(h, w) {
 		return 0, unix.EFAULT
 	}
-	if off < 0 && mayWait {
-		// A pipe or terminal may block: wait where a signal can end it.
-		if err := p.WaitReady(h, unix.POLLIN); err != nil {
-			return 0, err
-		}
-	}
 	sb := fs.Scratch(int(w))
 	defer fs.PutScratch(sb)
 	buf := *sb
-	r, err := fs.HostRead(h, buf, off)
+	var r int
+	var err error
+	if off < 0 && mayWait(typ) {
+		r, err = streamRead(p, h, buf, typ) // a pipe or terminal may block
+	} else {
+		r, err = fs.HostRead(h, buf, off)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -359,10 +433,11 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 			return procWrite(p, n, iov)
 		}
 	}
-	h, seq, err := ioFile(p, a[0], write)
+	h, f, err := ioEntry(p, a[0], write)
 	if err != nil {
 		return 0, err
 	}
+	seq := f.Seq
 	iov, err := iovecs(p, a[1], a[2])
 	if err != nil {
 		if merr := fs.CheckMode(h, write); merr != nil {
@@ -370,14 +445,14 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 		}
 		return 0, err
 	}
-	if !positional && net.IsSocket(h) {
+	if !positional && !knownNoSocket(f.Type) && net.IsSocket(h) {
 		return sockRW(p, h, iov, write, true) // sockmsg.go
 	}
 	if write {
 		if err := ttyJobCheck(p, a[0], h, true); err != nil {
 			return 0, err
 		}
-		n, err := writev(p, h, iov, off, flags)
+		n, err := writev(p, h, iov, off, flags, f.Type)
 		if n > 0 && !positional {
 			ptyWrote(p, a[0], h, iov, n)
 		}
@@ -386,7 +461,7 @@ func rwv(p *kernel.Process, a *args, write, positional, v2 bool) (uint64, error)
 	if err := ttyJobCheck(p, a[0], h, false); err != nil {
 		return 0, err
 	}
-	return seqRead(p, seq, h, off, fs.IovLen(iov), func() (uint64, error) { return readv(p, h, iov, off, flags) })
+	return seqRead(p, seq, h, off, fs.IovLen(iov), func() (uint64, error) { return readv(p, h, iov, off, flags, f.Type) })
 }
 
 func sysReadv(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
@@ -410,7 +485,9 @@ func sysPwritev2(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 
 // writev gathers the iovecs into one buffer so the write is one host
 // write (pipes keep writev atomicity for small writes).
-func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint64, error) {
+// A stream write (off < 0, no RWF_ flags) waits as write does (streamWrite:
+// a signal ends the wait); typ is h's S_IFMT when known.
+func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int, typ uint32) (uint64, error) {
 	var buf []byte
 	var fault error
 	for _, v := range iov {
@@ -437,13 +514,21 @@ func writev(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uin
 		}
 		return 0, fault
 	}
+	if off < 0 && flags == 0 && mayWait(typ) {
+		w, err := streamWrite(p, h, buf, typ)
+		if err != nil && w > 0 {
+			return uint64(w), nil
+		}
+		return uint64(w), err
+	}
 	w, err := fs.HostWritev(h, buf, off, flags)
 	return uint64(w), err
 }
 
 // readv reads into the writable prefix of the iovecs with one host read
-// and scatters the data.
-func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint64, error) {
+// and scatters the data. A stream read (off < 0, no RWF_ flags) waits as
+// read does (streamRead); typ is h's S_IFMT when known.
+func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int, typ uint32) (uint64, error) {
 	total := uint64(writableIov(p, iov)) // sockmsg.go
 	want := fs.IovLen(iov)
 	if total > 0 && total < want && fs.PipeFaults(h, total) {
@@ -459,7 +544,13 @@ func readv(p *kernel.Process, h int, iov []fs.Iovec, off int64, flags int) (uint
 		return 0, err
 	}
 	buf := make([]byte, total)
-	r, err := fs.HostReadv(h, buf, off, flags)
+	var r int
+	var err error
+	if off < 0 && flags == 0 && mayWait(typ) {
+		r, err = streamRead(p, h, buf, typ)
+	} else {
+		r, err = fs.HostReadv(h, buf, off, flags)
+	}
 	if err != nil {
 		return 0, err
 	}

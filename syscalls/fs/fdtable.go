@@ -87,8 +87,9 @@ type OpenFile struct {
 	Grant int
 	// Mnt is the mount a FromRoot file is in (nil: the root; fsmount.go).
 	Mnt *HostMount
-	// Type is the host file's S_IFMT when the open looked at it (0: not
-	// known). What an open file description is never changes type.
+	// Type is the host file's S_IFMT when the open looked at it, or made
+	// it (pipe2), or it was handed in (fds 0-2); 0: not known. What an
+	// open file description is never changes type.
 	Type uint32
 	// PathOnly: opened with O_PATH; acc: the O_ACCMODE the guest asked
 	// for. The host checks its own fds; these are for the other kinds.
@@ -557,7 +558,13 @@ func NewStdioTableFrom(from [3]int) *FDTable {
 		if fl&unix.O_PATH != 0 {
 			grant = -1 // no access at all
 		}
-		t.InstallAt(fd, FDEntry{Host: h, File: &OpenFile{Kind: KindHost, Path: stdioNames[fd], Origin: FromHost, Grant: grant}})
+		// Its type, once: reads and writes then need no look (io.go).
+		var st unix.Stat_t
+		typ := uint32(0)
+		if unix.Fstat(h, &st) == nil {
+			typ = st.Mode & unix.S_IFMT
+		}
+		t.InstallAt(fd, FDEntry{Host: h, File: &OpenFile{Kind: KindHost, Path: stdioNames[fd], Origin: FromHost, Grant: grant, Type: typ}})
 	}
 	return t
 }

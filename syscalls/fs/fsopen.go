@@ -273,12 +273,12 @@ func (p *Task) Pipe2(addr uint64, flags int) (uint64, error) {
 	}
 	defer done()
 	cloexec := flags&unix.O_CLOEXEC != 0
-	r, err := p.NewFD(hp[0], cloexec, &OpenFile{Kind: KindHost})
+	r, err := p.NewFD(hp[0], cloexec, &OpenFile{Kind: KindHost, Type: unix.S_IFIFO})
 	if err != nil {
 		unix.Close(hp[1])
 		return 0, err
 	}
-	w, err := p.NewFD(hp[1], cloexec, &OpenFile{Kind: KindHost})
+	w, err := p.NewFD(hp[1], cloexec, &OpenFile{Kind: KindHost, Type: unix.S_IFIFO})
 	if err != nil {
 		p.Files.Close(int(r))
 		return 0, err

@@ -781,16 +781,29 @@ func (p *Process) Restartable() bool {
 // pipe, a terminal, a socket) wait here first, so a signal from another
 // task is not held up behind them. Regular files, directories and
 // non-blocking fds return at once.
-func (p *Process) WaitReady(h int, events int16) error {
+func (p *Process) WaitReady(h int, events int16) error { return p.WaitReadyType(h, events, 0) }
+
+// WaitReadyType is WaitReady for a host fd whose S_IFMT the caller knows
+// (typ, from the open description; 0: not known, look): an open file
+// description never changes type, so the look would tell nothing new.
+func (p *Process) WaitReadyType(h int, events int16, typ uint32) error {
 	if p.Proc.K == nil {
 		return nil
 	}
-	var st unix.Stat_t
-	if unix.Fstat(h, &st) != nil {
-		return nil // let the call itself report it
+	if typ == 0 {
+		var st unix.Stat_t
+		if unix.Fstat(h, &st) != nil {
+			return nil // let the call itself report it
+		}
+		typ = st.Mode & unix.S_IFMT
 	}
-	switch st.Mode & unix.S_IFMT {
+	switch typ {
 	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFBLK:
+		return nil
+	}
+	// Ready now (or an error poll reports: the call tells it): no
+	// need to know the flags, whatever they are the call goes ahead.
+	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(h), Events: events}}, 0); n > 0 {
 		return nil
 	}
 	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
 )
 
@@ -132,6 +133,32 @@ func (t *table[T]) stat(c Cred, id int32, byID, any bool) (T, uint64, error) {
 		return zero, 0, unix.EACCES
 	}
 	return o, ret, nil
+}
+
+// charge is a message queue's (System V or POSIX) memory charged to the
+// guest's budget: its use in bytes, charged in whole pages.
+type charge struct {
+	usage, charged uint64
+	charger        fs.Charger
+}
+
+// recharge brings the charge to the use, in pages; false if the budget
+// has no room for more.
+func (c *charge) recharge() bool {
+	if c.charger == nil {
+		return true
+	}
+	need := (c.usage + 4095) &^ 4095
+	switch {
+	case need > c.charged:
+		if c.charger.Charge(need-c.charged) != nil {
+			return false
+		}
+	case need < c.charged:
+		c.charger.Uncharge(c.charged - need)
+	}
+	c.charged = need
+	return true
 }
 
 // maxIdx is ipc_get_maxidx: the highest index in use, -1 if none.

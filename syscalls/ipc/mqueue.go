@@ -111,9 +111,7 @@ type MQueue struct {
 	opens         int    // open descriptions
 	rbytes        uint64 // charged to ruid's RLIMIT_MSGQUEUE
 	ruid          uint32
-	usage         uint64
-	charged       uint64
-	charger       fs.Charger
+	charge        // queued bytes against --mem
 }
 
 // MqFile is one open description of a queue (fs.OpenFile.Mqueue).
@@ -188,25 +186,6 @@ func (q *MQueue) ready() {
 		_, _ = unix.Write(q.efd, b[:])
 	}
 	q.level = want
-}
-
-// recharge brings q's memory charge to its use, in pages; false if the
-// budget has no room.
-func (q *MQueue) recharge() bool {
-	if q.charger == nil {
-		return true
-	}
-	need := (q.usage + 4095) &^ 4095
-	switch {
-	case need > q.charged:
-		if q.charger.Charge(need-q.charged) != nil {
-			return false
-		}
-	case need < q.charged:
-		q.charger.Uncharge(q.charged - need)
-	}
-	q.charged = need
-	return true
 }
 
 // mqName reads a queue name argument: getname's EFAULT, ENAMETOOLONG and
@@ -360,7 +339,7 @@ func (ns *NS) mqCreate(p *kernel.Process, c Cred, name string, mode uint32, attr
 	t := time.Now()
 	q := &MQueue{name: name, Ino: ns.mq.ino, Mode: mode, UID: c.UID, GID: c.GID,
 		Atime: t, Mtime: t, Ctime: t, maxmsg: maxmsg, msgsize: msgsize,
-		changed: make(chan struct{}), efd: efd, rbytes: bytes, ruid: c.UID, charger: chargerOf(p)}
+		changed: make(chan struct{}), efd: efd, rbytes: bytes, ruid: c.UID, charge: charge{charger: chargerOf(p)}}
 	ns.mq.ino++
 	ns.mq.bytes[c.UID] += bytes
 	ns.mq.count++

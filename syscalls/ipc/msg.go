@@ -23,7 +23,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/syscalls/abi"
-	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
 )
 
@@ -63,8 +62,7 @@ type Queue struct {
 	stime, rtime   int64
 	changed        chan struct{}
 	removed        bool
-	usage, charged uint64
-	charger        fs.Charger
+	charge
 }
 
 type msgState struct {
@@ -80,25 +78,6 @@ func (s *msgState) init() {
 func (q *Queue) signal() {
 	close(q.changed)
 	q.changed = make(chan struct{})
-}
-
-// recharge brings q's charge to its use, in pages; false if the budget
-// has no room for more.
-func (q *Queue) recharge() bool {
-	if q.charger == nil {
-		return true
-	}
-	need := (q.usage + 4095) &^ 4095
-	switch {
-	case need > q.charged:
-		if q.charger.Charge(need-q.charged) != nil {
-			return false
-		}
-	case need < q.charged:
-		q.charger.Uncharge(q.charged - need)
-	}
-	q.charged = need
-	return true
 }
 
 // Msgget is msgget(2).
@@ -120,7 +99,7 @@ func (ns *NS) Msgget(p *kernel.Process, key int32, flg int32) (uint64, error) {
 			return 0, unix.ENOENT
 		}
 	}
-	q := &Queue{qbytes: msgMNB, changed: make(chan struct{}), charger: chargerOf(p)}
+	q := &Queue{qbytes: msgMNB, changed: make(chan struct{}), charge: charge{charger: chargerOf(p)}}
 	q.Perm = Perm{Key: key, UID: c.UID, GID: c.GID, CUID: c.UID, CGID: c.GID,
 		Mode: uint32(flg) & permBits, ctime: now()}
 	if !ns.msg.t.add(q) {

@@ -17,6 +17,7 @@
 #error "define _GNU_SOURCE before the first #include (strerrorname_np needs it)"
 #endif
 
+#include <cpuid.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -227,6 +228,21 @@ static inline void wait_status(const char *what, int st)
 		printf("%s: killed by %s\n", what, sigabbrev_np(WTERMSIG(st)));
 	else
 		printf("%s: status %#x\n", what, st);
+}
+
+/* have_avx says whether user code may use AVX: the CPU has it and the
+ * kernel enabled its state (XCR0's XMM and YMM bits); *xcr0, when not
+ * NULL, gets XCR0's low word. */
+static inline int have_avx(unsigned *xcr0)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX))
+		return 0;
+	unsigned lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if (xcr0)
+		*xcr0 = lo;
+	return (lo & 6) == 6;
 }
 
 #endif /* KSHIM_IMAGES_COMMON_H */

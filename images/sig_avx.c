@@ -36,6 +36,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAGIC1 0x46505853u
 #define MAGIC2 0x46505845u
 
@@ -47,17 +49,6 @@ static unsigned avx_off; /* CPUID(0xD, 2).EBX: the AVX component's offset */
 static unsigned xcr0;
 static int daz_allowed;
 static int mode;         /* which check the handler makes (main) */
-
-static int have_avx(void)
-{
-	unsigned a, b, c, d;
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX))
-		return 0;
-	unsigned lo, hi;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	xcr0 = lo;
-	return (lo & 6) == 6;
-}
 
 #define LOAD(N) "vmovdqu " #N "*32(%[in]), %%ymm" #N "\n\t"
 #define STORE(N) "vmovdqu %%ymm" #N ", " #N "*32(%[out])\n\t"
@@ -156,7 +147,7 @@ static int same(int i, int upper, const unsigned char *want)
 
 int main(int argc, char **argv)
 {
-	int avx = have_avx();
+	int avx = have_avx(&xcr0);
 	if (argc > 1 && strcmp(argv[1], "probe") == 0) {
 		printf("%s\n", avx ? "AVX" : "no AVX"); /* diff_test.go: does the guest have it? */
 		return 0;

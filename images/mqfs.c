@@ -93,6 +93,27 @@ static void getattr(const char *what, mqd_t q)
 	printf("%s: maxmsg=%ld msgsize=%ld curmsgs=%ld\n", what, a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs);
 }
 
+/* count_queues makes tiny queues until the namespace refuses one, prints
+ * how many and why, and removes them. */
+static void count_queues(const char *what, struct mq_attr *a)
+{
+	char nm[32];
+	int n = 0;
+	for (; n < 2000; n++) {
+		snprintf(nm, sizeof nm, "/f%d", n);
+		mqd_t q = mq_open(nm, O_RDONLY | O_CREAT | O_EXCL, 0600, a);
+		if (q < 0) {
+			printf("%s: %d, then %s\n", what, n, ename(errno));
+			break;
+		}
+		mq_close(q);
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(nm, sizeof nm, "/f%d", i);
+		mq_unlink(nm);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -187,21 +208,7 @@ int main(int argc, char **argv)
 	 * counts against queues_max (as many queues can be made after as
 	 * before). */
 	struct mq_attr tiny = {.mq_maxmsg = 1, .mq_msgsize = 1};
-	int room = 0;
-	char nm[32];
-	for (; room < 2000; room++) {
-		snprintf(nm, sizeof nm, "/f%d", room);
-		mqd_t q = mq_open(nm, O_RDONLY | O_CREAT | O_EXCL, 0600, &tiny);
-		if (q < 0) {
-			printf("queues made before: %d, then %s\n", room, ename(errno));
-			break;
-		}
-		mq_close(q);
-	}
-	for (int i = 0; i < room; i++) {
-		snprintf(nm, sizeof nm, "/f%d", i);
-		mq_unlink(nm);
-	}
+	count_queues("queues made before", &tiny);
 	mqd_t qm = mq_open("/m", O_RDONLY | O_CREAT | O_EXCL, 0600, &tiny);
 	okay("mq_open /m", qm);
 	mq_close(qm);
@@ -214,20 +221,7 @@ int main(int argc, char **argv)
 	show("open m with no fd free", open(at("m"), O_RDONLY));
 	setrlimit(RLIMIT_NOFILE, &nofile);
 	show("unlink m", unlink(at("m")));
-	int after = 0;
-	for (; after < 2000; after++) {
-		snprintf(nm, sizeof nm, "/f%d", after);
-		mqd_t q = mq_open(nm, O_RDONLY | O_CREAT | O_EXCL, 0600, &tiny);
-		if (q < 0) {
-			printf("queues made after: %d, then %s\n", after, ename(errno));
-			break;
-		}
-		mq_close(q);
-	}
-	for (int i = 0; i < after; i++) {
-		snprintf(nm, sizeof nm, "/f%d", i);
-		mq_unlink(nm);
-	}
+	count_queues("queues made after", &tiny);
 	mq_unlink("/a");
 	mq_unlink("/p");
 	list("at the end");

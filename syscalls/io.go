@@ -73,6 +73,11 @@ func ioEntry(p *kernel.Process, fd uint64, write bool) (int, *fs.OpenFile, error
 	if err != nil {
 		return -1, nil, err
 	}
+	return ioCheck(e, write)
+}
+
+// ioCheck is ioEntry of an entry already looked up.
+func ioCheck(e fs.FDEntry, write bool) (int, *fs.OpenFile, error) {
 	if e.File.Pidfd != nil || e.File.Signalfd != nil || e.File.Mqueue != nil {
 		// A pidfd has no read or write; a signalfd no write, and its
 		// read is kshim's (rw, signalfd.go), not the host eventfd's; a
@@ -113,7 +118,11 @@ func procWriter(p *kernel.Process, fd uint64, positional bool) (*fs.ProcNode, bo
 	if err != nil {
 		return nil, false, nil
 	}
-	f := e.File
+	return procWriterOf(e.File, positional)
+}
+
+// procWriterOf is procWriter of an open file already looked up.
+func procWriterOf(f *fs.OpenFile, positional bool) (*fs.ProcNode, bool, error) {
 	switch {
 	case f.Node == nil || f.PathOnly || f.Acc == unix.O_RDONLY || f.Kind != fs.KindProc:
 		return nil, false, nil
@@ -159,8 +168,14 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 			return 0, unix.EINVAL
 		}
 	}
+	// One look-up serves the kinds kshim reads and writes itself and
+	// the host fd's checks.
+	e, err := p.Entry(a[0])
+	if err != nil {
+		return 0, err
+	}
 	if write {
-		if n, ok, err := procWriter(p, a[0], positional); ok {
+		if n, ok, err := procWriterOf(e.File, positional); ok {
 			if err != nil {
 				return 0, err
 			}
@@ -168,14 +183,14 @@ func rw(p *kernel.Process, a *args, write, positional bool) (uint64, error) {
 		}
 	}
 	if !write {
-		if n, ok, err := signalfdRead(p, a[0], a[1], a[2], positional); ok {
+		if n, ok, err := signalfdRead(p, e, a[1], a[2], positional); ok {
 			return n, err
 		}
 	}
-	if n, ok, err := mqueueRW(p, a, write, positional); ok {
+	if n, ok, err := mqueueRW(p, e, a, write, positional); ok {
 		return n, err
 	}
-	h, f, err := ioEntry(p, a[0], write)
+	h, f, err := ioCheck(e, write)
 	if err != nil {
 		return 0, err
 	}

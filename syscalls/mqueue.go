@@ -54,13 +54,9 @@ func mqExeced(p *kernel.Process, err error) {
 }
 
 // mqueueRW serves read, write, pread64 and pwrite64 of a queue
-// descriptor (ok): reads give its text (ipc.MqRead); it has no write
+// descriptor (entry e; ok): reads give its text (ipc.MqRead); it has no write
 // (EBADF without write access, else EINVAL, vfs_write's order).
-func mqueueRW(p *kernel.Process, a *args, write, positional bool) (uint64, bool, error) {
-	e, err := p.Entry(a[0])
-	if err != nil {
-		return 0, false, nil // rw reports it
-	}
+func mqueueRW(p *kernel.Process, e fs.FDEntry, a *args, write, positional bool) (uint64, bool, error) {
 	f := ipc.MqFileOf(e.File)
 	if f == nil {
 		return 0, false, nil

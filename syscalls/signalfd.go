@@ -6,6 +6,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"kshim/syscalls/fs"
 	"kshim/syscalls/kernel"
 )
 
@@ -17,13 +18,9 @@ func sysSignalfd(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	return p.Signalfd4([6]uint64{a[0], a[1], a[2], 0})
 }
 
-// signalfdRead serves read(fd, addr, n) when fd is a signalfd (ok);
+// signalfdRead serves read(fd, addr, n) when fd's entry e is a signalfd (ok);
 // pread is ESPIPE, as for any fd without FMODE_PREAD.
-func signalfdRead(p *kernel.Process, fd, addr, n uint64, positional bool) (uint64, bool, error) {
-	e, err := p.Entry(fd)
-	if err != nil {
-		return 0, false, nil // read reports it
-	}
+func signalfdRead(p *kernel.Process, e fs.FDEntry, addr, n uint64, positional bool) (uint64, bool, error) {
 	s, ok := e.File.Signalfd.(*kernel.Signalfd)
 	if !ok {
 		return 0, false, nil

@@ -82,6 +82,9 @@ const (
 	fxMXCSRMask   = 28
 	xstateBV      = 512 // XSAVE header: which components the image holds
 	xfeatureFPSSE = 3
+	fcwInit       = 0x037f // FNINIT's x87 control word
+	mxcsrInit     = 0x1f80 // MXCSR at reset
+	mxcsrMaskDflt = 0xffbf // the architectural default MXCSR_MASK
 )
 
 func (a *Arch) xsave(op uintptr, b *[xsaveSize]byte) error {
@@ -96,20 +99,28 @@ func (a *Arch) xsave(op uintptr, b *[xsaveSize]byte) error {
 
 // SaveFPU returns the x87/SSE state as an fxsave image.
 func (a *Arch) SaveFPU() ([]byte, error) {
-	var x [xsaveSize]byte
-	if err := a.xsave(ioctlGetXSAVE, &x); err != nil {
+	x, err := a.saveFrameImage()
+	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 512)
-	copy(b, x[:512])
-	le := binary.LittleEndian
-	if le.Uint32(b[fxMXCSRMask:]) == 0 {
-		le.PutUint32(b[fxMXCSRMask:], 0xffbf) // the architectural default mask
+	return append([]byte(nil), x[:512]...), nil
+}
+
+// saveFrameImage reads the vCPU's xsave image with its fxsave area as a
+// signal frame shows it: MXCSR_MASK filled in where KVM reads 0, and the
+// software-available bytes 464..511 cleared (the frame's own, where
+// Linux puts its magic only for xsave frames).
+func (a *Arch) saveFrameImage() (*[xsaveSize]byte, error) {
+	x := new([xsaveSize]byte)
+	if err := a.xsave(ioctlGetXSAVE, x); err != nil {
+		return nil, err
 	}
-	// Bytes 464..511 are software-available; Linux leaves its magic there
-	// only for xsave frames, which these are not.
-	clear(b[464:])
-	return b, nil
+	le := binary.LittleEndian
+	if le.Uint32(x[fxMXCSRMask:]) == 0 {
+		le.PutUint32(x[fxMXCSRMask:], mxcsrMaskDflt)
+	}
+	clear(x[464:512])
+	return x, nil
 }
 
 // SaveAllFPU returns the whole xsave image (kernel.FullFPU): what a new
@@ -140,7 +151,7 @@ func (a *Arch) RestoreFPU(b []byte) error {
 	le := binary.LittleEndian
 	mask := le.Uint32(x[fxMXCSRMask:])
 	if mask == 0 {
-		mask = 0xffbf
+		mask = mxcsrMaskDflt
 	}
 	if mxcsr := le.Uint32(b[fxMXCSR:]); mxcsr&^mask != 0 {
 		return fmt.Errorf("reserved MXCSR bits in %#x", mxcsr)
@@ -160,8 +171,8 @@ func (a *Arch) RestoreFPU(b []byte) error {
 func (a *Arch) InitFPU() error {
 	var x [xsaveSize]byte
 	le := binary.LittleEndian
-	le.PutUint16(x[0:], 0x037f)
-	le.PutUint32(x[fxMXCSR:], 0x1f80)
+	le.PutUint16(x[0:], fcwInit)
+	le.PutUint32(x[fxMXCSR:], mxcsrInit)
 	le.PutUint64(x[xstateBV:], xfeatureFPSSE)
 	return a.xsave(ioctlSetXSAVE, &x)
 }
@@ -179,8 +190,8 @@ func (a *Arch) ResetFPU() error {
 	le := binary.LittleEndian
 	mask := le.Uint32(x[fxMXCSRMask:])
 	clear(x[:464])
-	le.PutUint16(x[0:], 0x037f)
-	le.PutUint32(x[fxMXCSR:], 0x1f80)
+	le.PutUint16(x[0:], fcwInit)
+	le.PutUint32(x[fxMXCSR:], mxcsrInit)
 	le.PutUint32(x[fxMXCSRMask:], mask)
 	le.PutUint64(x[xstateBV:], le.Uint64(x[xstateBV:])|xfeatureFPSSE)
 	return a.xsave(ioctlSetXSAVE, &x)
@@ -248,16 +259,12 @@ func (m *Machine) xframeLayout() (uint64, int) {
 // restored). The software-reserved bytes are the caller's.
 func (a *Arch) SaveXFrame() ([]byte, error) {
 	features, size := a.XFrame()
-	x := new([xsaveSize]byte)
-	if err := a.xsave(ioctlGetXSAVE, x); err != nil {
+	x, err := a.saveFrameImage()
+	if err != nil {
 		return nil, err
 	}
 	b := x[:size]
 	le := binary.LittleEndian
-	if le.Uint32(b[fxMXCSRMask:]) == 0 {
-		le.PutUint32(b[fxMXCSRMask:], 0xffbf)
-	}
-	clear(b[464:512])
 	le.PutUint64(b[xstateBV:], le.Uint64(b[xstateBV:])&features|xfeatureFPSSE)
 	clear(b[xstateBV+8 : 576]) // xcomp_bv and the reserved header bytes
 	return b, nil
@@ -303,13 +310,13 @@ func (a *Arch) RestoreXFrame(img []byte, rfbm uint64) error {
 	if bv&1 == 0 {
 		clear(x[:fxMXCSR])
 		clear(x[32:160])
-		le.PutUint16(x[0:], 0x037f)
+		le.PutUint16(x[0:], fcwInit)
 	}
 	if bv&2 == 0 {
 		clear(x[160:464])
 	}
 	if rfbm&6 == 0 {
-		le.PutUint32(x[fxMXCSR:], 0x1f80)
+		le.PutUint32(x[fxMXCSR:], mxcsrInit)
 	}
 	le.PutUint32(x[fxMXCSRMask:], 0)
 	// Components outside xstate_bv: zero in the image, loaded in their

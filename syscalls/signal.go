@@ -170,11 +170,11 @@ func sysRtSigreturn(p *kernel.Process, r *kernel.Regs, _ *args) (uint64, error) 
 	segFault, segErr := p.ReturnSegments(buf) // the IRET's checks, kernel/signal.go
 	if fp := abi.Le64(m[kernel.ScFPState:]); fp != 0 {
 		if err := restoreFrameFPU(p, fp); err != nil {
-			resetFPU(p) // fpu__restore_sig's failure path
+			_ = p.ClearFPU() // fpu__restore_sig's failure path
 			return p.BadFrame(r, "bad FPU state", err)
 		}
 	} else {
-		resetFPU(p) // no FPU state: the initial one, as Linux
+		_ = p.ClearFPU() // no FPU state: the initial one, as Linux
 	}
 	// restore_altstack: errors other than reading the frame are ignored.
 	_ = p.SetAltstack(buf[kernel.UcStackOff:kernel.UcStackOff+24], r.RSP)
@@ -192,18 +192,6 @@ func sysRtSigpending(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error)
 	abi.Put64(b, p.Pending()) // its own and the process's, that it blocks
 	_, err := p.MM.CopyOut(a[0], b[:a[1]])
 	return 0, err
-}
-
-// resetFPU loads the initial FPU state: every component where frames are
-// XSAVE images (Linux's fpu__clear_user_states).
-func resetFPU(p *kernel.Process) {
-	if xf, ok := p.Arch.(kernel.XFrameFPU); ok {
-		if f, _ := xf.XFrame(); f != 0 {
-			_ = xf.InitFPU()
-			return
-		}
-	}
-	_ = p.Arch.ResetFPU()
 }
 
 // restoreFrameFPU loads the FPU state of an rt_sigreturn frame at fp as

@@ -417,6 +417,19 @@ func SigcontextRegs(r *Regs) []*uint64 {
 		&r.RDI, &r.RSI, &r.RBP, &r.RBX, &r.RDX, &r.RAX, &r.RCX, &r.RSP, &r.RIP, &r.RFLAGS}
 }
 
+// ClearFPU loads the initial FPU state, as Linux's fpu__clear_user_states
+// does for a signal handler and a sigreturn without (or with a bad) FPU
+// state: every component where frames carry XSAVE images (which save
+// them all), else x87 and SSE alone (the only state the frame saved).
+func (p *Process) ClearFPU() error {
+	if xf, ok := p.Arch.(XFrameFPU); ok {
+		if f, _ := xf.XFrame(); f != 0 {
+			return xf.InitFPU()
+		}
+	}
+	return p.Arch.ResetFPU()
+}
+
 func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) error {
 	sp := r.RSP - redZone
 	onAlt := p.Sig.AltOn && r.RSP-p.Sig.AltSP < p.Sig.AltSize
@@ -516,15 +529,9 @@ func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) erro
 	if _, err := p.MM.CopyOut(frame, buf); err != nil {
 		return err
 	}
-	// The handler starts with a clean FPU (Linux's fpu__clear_user_states:
-	// every component of an XSAVE frame, which saved them all);
-	// rt_sigreturn restores the interrupted state from the frame.
-	if features != 0 {
-		err = xf.InitFPU()
-	} else {
-		err = p.Arch.ResetFPU()
-	}
-	if err != nil {
+	// The handler starts with a clean FPU; rt_sigreturn restores the
+	// interrupted state from the frame.
+	if err := p.ClearFPU(); err != nil {
 		return err
 	}
 	p.Sig.RestoreMask = false // the frame holds the mask to go back to

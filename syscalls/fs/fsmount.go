@@ -1073,7 +1073,7 @@ func (p *Task) walked(fd int, m *mount.Mount, rel string, flags int) (Resolved, 
 			}
 		}
 	}
-	if typ == unix.PROC_SUPER_MAGIC || typ == mqueueMagic || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stOK) {
+	if typ == unix.PROC_SUPER_MAGIC || typ == MqueueMagic || typ == unix.DEVPTS_SUPER_MAGIC && hostPtsStat(&st, stOK) {
 		// A procfs, the host's message queues or its terminals below a
 		// bind mount's host directory: never the guest's.
 		return fail(unix.EACCES)

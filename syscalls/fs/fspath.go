@@ -581,9 +581,10 @@ var fsTypes struct {
 	m map[uint64]int64
 }
 
-// mqueueMagic is the mqueue file system's (MQUEUE_MAGIC): a host one is
-// never the guest's (it has its own: ipc/mqfs.go).
-const mqueueMagic = 0x19800202
+// MqueueMagic is the mqueue file system's (MQUEUE_MAGIC; x/sys/unix has
+// none): kshim's (ipc/mqfs.go) reports it, and a host one is never the
+// guest's.
+const MqueueMagic = 0x19800202
 
 // inHostMqueue keeps an open that may create (O_CREAT) from making a
 // queue in a host mqueue file system the root holds (the host's
@@ -599,7 +600,7 @@ func inHostMqueue(base int, rel string, flags int, how uint64) (bool, error) {
 		return false, nil // the open itself reports it
 	}
 	defer unix.Close(d)
-	if _, _, typ := lookStat(d); typ != mqueueMagic {
+	if _, _, typ := lookStat(d); typ != MqueueMagic {
 		return false, nil
 	}
 	return true, unix.EACCES
@@ -689,7 +690,7 @@ func (p *Task) resolvedInRoot(fd int, guest string, flags int, mode uint32) (Res
 			return Resolved{FD: -1}, unix.EACCES // a devpts mounted elsewhere
 		}
 		return openPts(g, strings.TrimPrefix(strings.TrimPrefix(g, "/dev/pts"), "/"), false, flags, mode)
-	case mqueueMagic:
+	case MqueueMagic:
 		// The host's message queues (its /dev/mqueue in the root):
 		// never the guest's, which has its own (a mount of type
 		// mqueue, ipc/mqfs.go).

@@ -32,8 +32,7 @@ import (
 )
 
 const (
-	mqueueMagic  = 0x19800202 // MQUEUE_MAGIC
-	mqDirentSize = 20         // DIRENT_SIZE
+	mqDirentSize = 20 // DIRENT_SIZE
 	mqRootIno    = 1
 )
 
@@ -106,7 +105,7 @@ func (ns *NS) MqLookup(p *kernel.Process, dest string, comps []string, flags int
 // mqDirNode is the file system's directory.
 func (ns *NS) mqDirNode(dest string) *fs.ProcNode {
 	return &fs.ProcNode{
-		Path: dest, Mode: unix.S_IFDIR | 0o1777, Magic: mqueueMagic,
+		Path: dest, Mode: unix.S_IFDIR | 0o1777, Magic: fs.MqueueMagic,
 		Names: func(fs.FileOwner) []string {
 			ns.mu.Lock()
 			defer ns.mu.Unlock()
@@ -155,7 +154,7 @@ func (ns *NS) mqFileNode(dest, name string) *fs.ProcNode {
 	}
 	ns.mu.Unlock()
 	return &fs.ProcNode{
-		Path: path.Join(dest, name), Mode: unix.S_IFREG | mode, Magic: mqueueMagic,
+		Path: path.Join(dest, name), Mode: unix.S_IFREG | mode, Magic: fs.MqueueMagic,
 		StatOf: func(fs.FileOwner) unix.Stat_t {
 			if q == nil {
 				return unix.Stat_t{Mode: unix.S_IFREG}

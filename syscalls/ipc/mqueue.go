@@ -377,7 +377,7 @@ func (ns *NS) mqDescription(q *MQueue, oflag int) (int, *fs.OpenFile, error) {
 	of := &fs.OpenFile{Kind: fs.KindHost, Path: "/" + q.name, Acc: acc, Mqueue: f}
 	// Its stat (fstat, statx with AT_EMPTY_PATH) is the queue file's,
 	// not the eventfd's.
-	of.Node = &fs.ProcNode{Path: of.Path, Mode: unix.S_IFREG | q.Mode, Magic: mqueueMagic,
+	of.Node = &fs.ProcNode{Path: of.Path, Mode: unix.S_IFREG | q.Mode, Magic: fs.MqueueMagic,
 		StatOf: func(fs.FileOwner) unix.Stat_t { return ns.MqStat(q) }}
 	of.Closed = func() { ns.mqClosed(q) }
 	return h, of, nil

@@ -49,6 +49,13 @@ const (
 	// gets a fault.
 	FlushToken = IST2Bottom
 
+	// FastArea is a per-vCPU page user code may read and write (U bit,
+	// no execute): the fast syscall path's request and reply (FastSeq
+	// and below; vmm/fast.go). Only the ufast stub means to use it, but
+	// a program can touch it too, so nothing in it is trusted: it moves
+	// syscall arguments, which are the program's anyway.
+	FastArea = IST2Top
+
 	// DirectMap maps all guest-physical memory, supervisor-only, NX, so
 	// guest code can write page-table pages by physical address.
 	DirectMap = 0xffff888000000000
@@ -85,6 +92,17 @@ const (
 	BootEntry       = KernelText + stubKboot
 	vectorsEntry    = KernelText + stubKvectors
 	UserDrain       = UserText + stubUdrain
+	// FastEntry is LSTAR where the fast syscall path is on (vmm/fast.go);
+	// FastWait and FastDone are its two exits (`out` to PortSyscall):
+	// the guest stopped waiting for the reply, or the reply asks for the
+	// VMM's return (a signal, a flush, a changed register, or a call the
+	// server left to the VMM). FastPosted is the first instruction after
+	// the request is posted; FastEnd ends the stub.
+	FastEntry  = UserText + stubUfast
+	FastPosted = UserText + stubUfastposted
+	FastWait   = UserText + stubUfastwait
+	FastDone   = UserText + stubUfastdone
+	FastEnd    = UserText + stubUfastend
 	// ExceptionResume is the instruction after the exception stub's exit
 	// (`out`), where it goes on once the VMM has handled the exception.
 	ExceptionResume = KernelText + stubKexcresume
@@ -119,6 +137,27 @@ const (
 func Stubs() (kernel, user []byte) {
 	return append([]byte(nil), kernelStubs[:]...), append([]byte(nil), userStubs[:]...)
 }
+
+// The fast area's fields (byte offsets). The guest writes the first cache
+// lines, the VMM the later ones, so neither side's stores bounce the
+// other's line while it waits.
+const (
+	FastSeq    = 0x00  // guest: request number, incremented to post
+	FastNR     = 0x08  // guest: RAX at the syscall
+	FastArgs   = 0x10  // guest: RDI, RSI, RDX, R10, R8, R9
+	FastRCX    = 0x40  // guest: the user's RIP (RCX)
+	FastR11    = 0x48  // guest: the user's RFLAGS (R11)
+	FastRSP    = 0x50  // guest: RSP
+	FastBudget = 0x58  // guest: spins left before it gives up
+	FastVia    = 0x60  // guest: 1 when ufast goes on to usyscall's exit
+	FastDoneAt = 0x80  // VMM: the request number answered
+	FastResult = 0x88  // VMM: RAX to return
+	FastFlag   = 0x90  // VMM: 0 return, else exit at FastDone
+	FastAwake  = 0xc0  // VMM: nonzero while a server takes requests
+	FastSpins  = 0xc8  // VMM: the spin budget the guest starts from
+	FastBitmap = 0x100 // VMM: bit n set: syscall n may be posted (n < FastCalls)
+	FastCalls  = 512
+)
 
 // VDSO returns a copy of kshim's vDSO image (vdso/vdso.c): a shared object
 // the guest finds through AT_SYSINFO_EHDR. Its data page (vvar) must be

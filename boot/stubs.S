@@ -26,6 +26,24 @@
 #define FLUSH_AREA 0xffffffff80010000 /* layout.go: FlushArea */
 #define UFLUSH_FIRST 0xffffffff80001010 /* layout.go: UserText + 0x10 */
 #define FLUSH_TOKEN 0xffffffff80064000 /* layout.go: FlushToken */
+#define FAST_AREA 0xffffffff80068000 /* layout.go: FastArea and its fields */
+#define FA_SEQ    FAST_AREA+0x00
+#define FA_NR     FAST_AREA+0x08
+#define FA_ARGS   FAST_AREA+0x10
+#define FA_RCX    FAST_AREA+0x40
+#define FA_R11    FAST_AREA+0x48
+#define FA_RSP    FAST_AREA+0x50
+#define FA_BUDGET FAST_AREA+0x58
+#define FA_VIA    FAST_AREA+0x60
+#define FA_DONE   FAST_AREA+0x80
+#define FA_RESULT FAST_AREA+0x88
+#define FA_FLAG   FAST_AREA+0x90
+#define FA_AWAKE  FAST_AREA+0xc0
+#define FA_SPINS  FAST_AREA+0xc8
+#define FA_BITMAP FAST_AREA+0x100
+/* RFLAGS bits ufast cannot give back at CPL 3 without a stack (popfq):
+ * TF, DF, NT, AC. A syscall made with any of them set takes the exit. */
+#define FAST_SLOWFLAGS 0x44500
 
 	.intel_syntax noprefix
 	.code64
@@ -340,4 +358,87 @@ udrain:
 uprobe:
 	syscall
 	ud2
+
+/* ufast: LSTAR where the fast syscall path is on (PVM, where an exit costs
+ * tens of µs and this stub runs at CPL 3; vmm/fast.go). A syscall the
+ * VMM's server may take is posted in this vCPU's fast area and the stub
+ * waits for the reply without leaving the guest; anything else, or no
+ * server awake, goes to usyscall's exit as before. Registers as Linux
+ * leaves them: RAX the result, RCX and R11 as `syscall` set them, the
+ * arithmetic flags given back from R11 with sahf and OF by hand (IF
+ * cannot be set at CPL 3; the VMM treats user code as running with it).
+ * The reply is read after FA_DONE matches: x86 keeps loads in order, and
+ * the VMM writes FA_RESULT and FA_FLAG before FA_DONE. Nothing here is
+ * trusted by the VMM: a program can jump anywhere in it, and its two
+ * exits are checked against what the server recorded. */
+	.balign 16
+	.globl ufast
+ufast:
+	cmp byte ptr [FA_AWAKE], 0
+	je ufastslow
+	bt rcx, 63		/* a syscall instruction in the shim's pages */
+	jc ufastslow
+	cmp rax, 511
+	ja ufastslow
+	bt qword ptr [FA_BITMAP], rax
+	jnc ufastslow
+	test r11d, FAST_SLOWFLAGS
+	jnz ufastslow
+	mov [FA_NR], rax
+	mov [FA_ARGS], rdi
+	mov [FA_ARGS+8], rsi
+	mov [FA_ARGS+16], rdx
+	mov [FA_ARGS+24], r10
+	mov [FA_ARGS+32], r8
+	mov [FA_ARGS+40], r9
+	mov [FA_RCX], rcx
+	mov [FA_R11], r11
+	mov [FA_RSP], rsp
+	mov rax, [FA_SPINS]
+	mov [FA_BUDGET], rax
+	mov rax, [FA_SEQ]
+	inc rax
+	mov [FA_SEQ], rax
+	.globl ufastposted
+ufastposted:
+1:
+	pause
+	cmp [FA_DONE], rax
+	je 2f
+	dec qword ptr [FA_BUDGET]
+	jnz 1b
+	/* No reply in time: the VMM takes over (RAX is the request). */
+	.globl ufastwait
+ufastwait:
+	out PORT_SYSCALL, al
+	ud2
+2:
+	cmp qword ptr [FA_FLAG], 0
+	jne ufastdone
+	mov eax, r11d
+	shl eax, 8		/* AH: the user's SF ZF AF PF CF */
+	test r11d, 0x800
+	jz 3f
+	mov al, 0x7f
+	add al, 1		/* OF set, AH untouched */
+	jmp 4f
+3:
+	test eax, eax		/* OF clear */
+4:
+	sahf
+	mov rax, [FA_RESULT]
+	jmp rcx
+	/* The reply asks for the VMM's return (RAX is the request). */
+	.globl ufastdone
+ufastdone:
+	out PORT_SYSCALL, al
+	ud2
+	/* The exit as before, marked as reached from here: user code the
+	 * fast path returned to runs with IF clear, so the VMM cannot tell a
+	 * jump to usyscall from a syscall by IF alone (vmm/run.go). */
+ufastslow:
+	mov byte ptr [FA_VIA], 1
+	jmp usyscall
+	.globl ufastend
+ufastend:
 

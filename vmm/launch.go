@@ -59,7 +59,9 @@ type Config struct {
 	// NoASLR starts the guest with personality ADDR_NO_RANDOMIZE (as
 	// `setarch -R`): fixed addresses, also for the images it execs.
 	NoASLR bool
-	Stats  *RunStats // optional: collects `run --stats` (stats.go)
+	// FastSyscalls chooses the fast syscall path (fast.go): auto, on, off.
+	FastSyscalls FastMode
+	Stats        *RunStats // optional: collects `run --stats` (stats.go)
 	// LinuxFaultAround maps ahead only as much as Linux would instead of
 	// the measured policy (guestmm/policy.go): `kshim faultlat
 	// --fault-around=linux`, to time single faults.
@@ -294,6 +296,7 @@ func launch(c Config) (*Result, error) {
 		maxTasks = fs.DefaultMaxTasks
 	}
 	m.SetMaxVCPUs(maxTasks) // spare vCPUs (spare.go) within the task limit
+	m.fastMode = c.FastSyscalls
 	closeMachine := true
 	defer func() {
 		if closeMachine {

@@ -87,6 +87,7 @@ var shimPages = []shimPage{
 	{boot.TSSAddr, boot.TSSPages, ept.PTENoExec, true},
 	{boot.FlushArea, boot.FlushAreaSize / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
 	{boot.IST1Bottom, (boot.IST2Top - boot.IST1Bottom) / ept.PageSize, ept.PTENoExec | ept.PTEWritable, true},
+	{boot.FastArea, 1, ept.PTEUser | ept.PTENoExec | ept.PTEWritable, true},
 }
 
 // Machine is a VM: its guest-physical memory, the shim pages every vCPU
@@ -136,6 +137,10 @@ type Machine struct {
 	tune  *guestmm.Tuning
 	stats *RunStats
 	frz   freezer // guest.go: pause/resume
+	// fast is the fast syscall path's server (fast.go), nil where it is
+	// not used; fastMode, the user's choice.
+	fast     *fastServer
+	fastMode FastMode
 	// xframeOnce computes XFrame's signal-frame layout once the syscall
 	// path is probed: the components and their image size.
 	xframeOnce sync.Once
@@ -184,6 +189,7 @@ type VCPU struct {
 	trail      [trailLen]exitRec
 	trailN     int
 	entryRIP   uint64      // where the last KVM_RUN entered (sync registers only)
+	fast       *fastSlot   // fast.go: its fast area, once the machine uses the fast path
 	kernelSnap []tableSnap // the kernel half's tables as built (diag.go)
 }
 
@@ -383,6 +389,7 @@ func (m *Machine) Close() {
 		<-m.vdso.done // it writes the vvar page: not after the memory goes
 	}
 	m.stopSpares() // before the VM: the goroutine may be making one on it
+	m.stopFast()   // it reads the vCPUs' fast areas
 	if m.Mem != nil {
 		m.Mem.SlotsReady() // StartSlots' goroutine is done with the VM's fd
 	}
@@ -530,7 +537,7 @@ func (c *VCPU) loadBases(pt PageTables, rip, rsp, fs, gs uint64) error {
 	atomic.StoreUint64(&c.cr3, s.CR3)
 	if err := c.CPU.SetMSRs(map[uint32]uint64{
 		msrSTAR:         boot.STAR,
-		msrLSTAR:        boot.SyscallEntry,
+		msrLSTAR:        c.lstar(),
 		msrCSTAR:        0,
 		msrSFMASK:       sfmask,
 		msrFSBase:       fs,

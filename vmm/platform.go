@@ -208,7 +208,11 @@ func (c *VCPU) ensureProbed(pt *ept.PageTable) error {
 	if err := c.load(c.rootFor(pt), boot.ProbeEntry, 0); err != nil {
 		return err
 	}
-	return c.probe()
+	if err := c.probe(); err != nil {
+		return err
+	}
+	c.m.startFast()
+	return nil
 }
 
 // Probe boots an empty address space just to run the platform probe and

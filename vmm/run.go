@@ -29,10 +29,11 @@ import (
 var _ [unsafe.Sizeof(kvm.Regs{}) - unsafe.Sizeof(kernel.Regs{})]struct{}
 var _ [unsafe.Sizeof(kernel.Regs{}) - unsafe.Sizeof(kvm.Regs{})]struct{}
 
-// Stats counts exits by kind.
+// Stats counts exits by kind (FastSyscalls: the calls the fast path's
+// server ran, without an exit; fast.go).
 type Stats struct {
-	Syscalls, PageFaults, Exceptions uint64
-	Latency                          *LatencyRecorder // optional (latency.go): VMM time per exit
+	Syscalls, PageFaults, Exceptions, FastSyscalls uint64
+	Latency                                        *LatencyRecorder // optional (latency.go): VMM time per exit
 	// task holds the detailed counters while the machine collects
 	// RunStats (stats.go); nil otherwise.
 	task *taskStats
@@ -58,10 +59,13 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 		c.acct = nil
 		p.CPUStop()
 	}()
+	c.fastBegin(p)
+	defer c.fastEnd()
 	if rs := c.m.stats; rs != nil && st.task == nil {
 		st.task = &taskStats{}
 		t0, w0, d0 := nanotime(), c.Flush.Writes(), c.drains
 		defer func() {
+			c.fastTake(st)
 			t := st.task
 			t.vmmNS = uint64(nanotime()-t0) - t.guestNS
 			rs.merge(t, c.Flush.Writes()-w0, c.drains-d0)
@@ -108,6 +112,13 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 			switch {
 			case c.fromUser():
 				err = c.userPortIO(p, port, size)
+			case port == boot.PortSyscall && c.atFastExit():
+				var nr uint64
+				var ran bool
+				nr, ran, err = c.fastExit(p, st)
+				if ran && st.task != nil {
+					st.task.syscall(nr, nanotime()-t0)
+				}
 			case port == boot.PortSyscall:
 				st.Syscalls++
 				t := st.Latency.begin(ClassSyscall)
@@ -184,6 +195,7 @@ func (c *VCPU) userPortIO(p *kernel.Process, port uint16, size int) error {
 		return err
 	}
 	u := *(*kernel.Regs)(unsafe.Pointer(r)) // as the instruction found them
+	u.RFLAGS = userFlags(u.RFLAGS)
 	if c.m.ioAfter {
 		u.RIP = c.ioStart(p, r.RIP, port, size)
 	}
@@ -239,13 +251,16 @@ func (c *VCPU) syscall(p *kernel.Process) error {
 	if r.RIP != boot.SyscallEntry && r.RIP != boot.SyscallEntry+2 && r.RIP != boot.UserDrain+2 && r.RIP != boot.UserDrain+4 {
 		return fmt.Errorf("syscall exit from unexpected rip %#x", r.RIP)
 	}
-	if r.RFLAGS&flagIF != 0 || r.RCX-boot.UserText < 4096 {
-		return c.strayEntry(p, r)
+	if by := c.bySyscall(r); !by || r.RCX-boot.UserText < 4096 {
+		return c.strayEntry(p, r, by)
 	}
 	u := (*kernel.Regs)(unsafe.Pointer(r))
 	// The user's view: syscall left RIP in RCX and RFLAGS in R11.
-	u.RIP, u.RFLAGS = r.RCX, r.R11
+	u.RIP, u.RFLAGS = r.RCX, userFlags(r.R11)
 	c.Flush.Applied()
+	if c.fast != nil {
+		c.fastWake(u.RAX)
+	}
 	syscalls.Syscall(p, u)
 	p.DeliverPending(u)
 	p.EnterUser(u)
@@ -263,16 +278,35 @@ func (c *VCPU) syscall(p *kernel.Process) error {
 // reached by a jump into the user stub page, not by `syscall`.
 const flagIF = 0x200
 
+// bySyscall reports whether the syscall port's exit was reached by a
+// `syscall` instruction (IF clear) rather than a jump. Where the fast
+// path is on, user code it returned to runs with IF clear (CPL 3 cannot
+// set it), so the exit must also be ufast's way on (its mark, which the
+// VMM takes: boot.FastVia); a program can set the mark itself, which
+// only makes its jump a syscall.
+func (c *VCPU) bySyscall(r *kvm.Regs) bool {
+	if r.RFLAGS&flagIF != 0 {
+		return false
+	}
+	if sl := c.fast; sl != nil {
+		if sl.area[boot.FastVia] == 0 {
+			return false
+		}
+		sl.area[boot.FastVia] = 0
+	}
+	return true
+}
+
 // strayEntry handles a program that jumped into the user stub page and
 // ran its `out` (or udrain's), or the probe stub's `syscall` (RCX then
 // points into the page): natively that page is kernel memory, so the
 // jump faults there, SIGSEGV SEGV_MAPERR at the address. Nothing of the
 // stub's work is done: no syscall, and its registers are the program's.
-func (c *VCPU) strayEntry(p *kernel.Process, r *kvm.Regs) error {
+func (c *VCPU) strayEntry(p *kernel.Process, r *kvm.Regs, bySyscall bool) error {
 	u := *(*kernel.Regs)(unsafe.Pointer(r))
 	switch {
-	case r.RFLAGS&flagIF == 0: // a syscall instruction in the page
-		u.RIP, u.RFLAGS, u.RCX, u.R11 = r.RCX-2, r.R11, 0, 0
+	case bySyscall: // a syscall instruction in the page
+		u.RIP, u.RFLAGS, u.RCX, u.R11 = r.RCX-2, userFlags(r.R11), 0, 0
 	case r.RIP == boot.UserDrain+4:
 		u.RIP = boot.UserDrain // where the jump that reached it landed, at best
 	default:
@@ -318,7 +352,7 @@ func (c *VCPU) exception(p *kernel.Process, st *Stats) error {
 	}
 	c.Flush.Applied()
 	u := kernel.Regs(*(*kernel.Regs)(unsafe.Pointer(r)))
-	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), getU64(f[frRFLAGS:]), getU64(f[frRSP:])
+	u.RAX, u.RIP, u.RFLAGS, u.RSP = getU64(f[frRAX:]), getU64(f[frRIP:]), userFlags(getU64(f[frRFLAGS:])), getU64(f[frRSP:])
 	var info kernel.Siginfo
 	var fatal string
 	if done, addr := c.umip(p, vec, code, &u); done {
@@ -571,10 +605,16 @@ func (c *VCPU) runGuest() error {
 	if c.CPU.sync {
 		c.entryRIP = c.CPU.regs.RIP
 	}
+	if user {
+		c.fastOpen()
+	}
 	t := nanotime()
 	atomic.StoreInt32(&c.inRun, 1)
 	err := c.CPU.Run()
 	atomic.StoreInt32(&c.inRun, 0)
+	if user {
+		c.fastClose()
+	}
 	c.runNS = nanotime() - t
 	if user {
 		c.acct.Ran(c.runNS)

@@ -67,6 +67,8 @@ type taskStats struct {
 	otherExc   nsCount
 	exits      uint64
 	interrupts uint64
+	fast       uint64 // calls the fast path's server ran (no exit)
+	fastWaits  uint64 // guests that stopped waiting for the server (exits)
 	flushRuns  uint64 // resumes through the guest's flush (kflush)
 	guestNS    uint64
 	vmmNS      uint64
@@ -189,6 +191,8 @@ func (s *RunStats) merge(t *taskStats, writes, drains uint64) {
 	s.t.otherExc.ns += t.otherExc.ns
 	s.t.exits += t.exits
 	s.t.interrupts += t.interrupts
+	s.t.fast += t.fast
+	s.t.fastWaits += t.fastWaits
 	s.t.flushRuns += t.flushRuns
 	s.t.guestNS += t.guestNS
 	s.t.vmmNS += t.vmmNS
@@ -260,10 +264,16 @@ func syscallName(nr uint64) string {
 
 // StatsReport is RunStats in a form for people and JSON.
 type StatsReport struct {
-	WallNS      uint64          `json:"wall_ns"`
-	GuestNS     uint64          `json:"guest_ns"` // inside KVM_RUN: guest code, hypervisor work and transitions
-	VMMNS       uint64          `json:"vmm_ns"`   // in the exit loop and the handlers
-	Exits       uint64          `json:"exits"`    // KVM_RUN returns
+	WallNS  uint64 `json:"wall_ns"`
+	GuestNS uint64 `json:"guest_ns"` // inside KVM_RUN: guest code, hypervisor work and transitions
+	VMMNS   uint64 `json:"vmm_ns"`   // in the exit loop and the handlers
+	Exits   uint64 `json:"exits"`    // KVM_RUN returns
+	// FastSyscalls are the calls the fast path's server ran without an
+	// exit (fast.go); Syscalls counts them too.
+	FastSyscalls uint64 `json:"fast_syscalls"`
+	// FastWaits are the posted calls whose guest stopped waiting for the
+	// server and exited (the server was busy or not running).
+	FastWaits   uint64          `json:"fast_waits"`
 	Interrupts  uint64          `json:"interrupts"`
 	Syscalls    []SyscallStat   `json:"syscalls"`
 	Faults      []FaultStat     `json:"faults"`
@@ -333,7 +343,7 @@ func (s *RunStats) Report() StatsReport {
 		end = time.Now()
 	}
 	r := StatsReport{WallNS: uint64(end.Sub(s.start)), GuestNS: s.t.guestNS, VMMNS: s.t.vmmNS,
-		Exits: s.t.exits, Interrupts: s.t.interrupts,
+		Exits: s.t.exits, Interrupts: s.t.interrupts, FastSyscalls: s.t.fast, FastWaits: s.t.fastWaits,
 		Exceptions: ExceptionStat{Count: s.t.otherExc.n, VMMNS: s.t.otherExc.ns},
 		Flushes:    FlushStat{Runs: s.t.flushRuns, Entries: s.flushWrites, Drains: s.drains},
 		Syscalls:   []SyscallStat{}, Faults: []FaultStat{}, Phases: []PhaseStat{}}
@@ -403,7 +413,10 @@ func (r StatsReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "kshim stats: wall %s; in the guest (KVM_RUN) %s, in the VMM %s\n", dur(r.WallNS), dur(r.GuestNS), dur(r.VMMNS))
 	fmt.Fprintf(&b, "exits: %d (%d syscalls, %d page faults, %d other exceptions, %d interrupts)\n",
-		r.Exits, nsys, nfault, r.Exceptions.Count, r.Interrupts)
+		r.Exits, nsys-r.FastSyscalls, nfault, r.Exceptions.Count, r.Interrupts)
+	if r.FastSyscalls > 0 {
+		fmt.Fprintf(&b, "fast syscalls: %d, without an exit (the syscall table below counts them too); %d posted waited too long and exited\n", r.FastSyscalls, r.FastWaits)
+	}
 	fmt.Fprintf(&b, "flushes: %d guest flushes of %d page-table entries, %d drains, %d shadow drops reclaiming page-table frames\n",
 		r.Flushes.Runs, r.Flushes.Entries, r.Flushes.Drains, r.Flushes.Reclaims)
 	fa := r.FaultAround
@@ -429,4 +442,16 @@ func (r StatsReport) WriteText(w io.Writer) error {
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// fastCall counts n calls of nr the fast path's server ran (fast.go).
+func (t *taskStats) fastCall(nr, n, ns uint64) {
+	t.fast += n
+	nr = uint64(uint32(nr))
+	if nr < uint64(len(t.sys)) {
+		t.sys[nr].n += n
+		t.sys[nr].ns += ns
+		return
+	}
+	t.other(nr, n, ns)
 }

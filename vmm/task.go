@@ -172,6 +172,7 @@ func (c *VCPU) interrupted(p *kernel.Process) error {
 	}
 	c.Flush.Applied()
 	u := (*kernel.Regs)(unsafe.Pointer(r))
+	u.RFLAGS = userFlags(u.RFLAGS)
 	c.inExit = true // building the frame may change memory: drain must work
 	p.DeliverPending(u)
 	p.EnterUser(u)

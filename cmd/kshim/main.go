@@ -156,6 +156,7 @@ func cmdRun(args []string) int {
 	fs.Var(&stats, "stats", "at exit, print run statistics to stderr (--stats=json for JSON)")
 	netFlag := fs.String("net", "private", "guest network: private (own namespace, loopback only), none (no IP sockets), host")
 	mounts := addMountFlags(fs)
+	fastFlag := fs.String("fast-syscalls", "auto", "answer simple syscalls without a VMM exit, from a host thread watching the guest (auto: where exits are costly, PVM; on; off)")
 	noShm := fs.Bool("no-shm", false, "no tmpfs of its own at /dev/shm (by default the guest gets one, as Linux has, when kshim runs as root)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
@@ -202,6 +203,11 @@ func cmdRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "kshim: --net: %v\n", err)
 		return 2
 	}
+	fastMode, ok := vmm.ParseFastMode(*fastFlag)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "kshim: --fast-syscalls: %q is not auto, on or off\n", *fastFlag)
+		return 2
+	}
 	mountSpecs, err := mounts.result()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kshim: %v\n", err)
@@ -237,7 +243,7 @@ func cmdRun(args []string) int {
 	}
 	res, err := vmm.Launch(vmm.Config{
 		Path: path, Argv: fs.Args(), Env: env, MemSize: size,
-		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode,
+		CheckInvariants: *check, Log: log, Root: *root, Writable: *rw, Sandbox: box, NoASLR: *noASLR, Stats: rs, Net: netMode, FastSyscalls: fastMode,
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs, MaskedPaths: masked, ReadonlyPaths: roPaths,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 		ExitAfter: true, // cmdRun's caller exits with the guest's status

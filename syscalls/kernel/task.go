@@ -1041,3 +1041,17 @@ func (k *Kernel) ProcOrSelf(p *Process, arg uint64) *Process {
 	}
 	return p
 }
+
+// ReturnWork reports whether p's return to user code has work that only
+// the VMM's return does (DeliverPending): a signal it does not block
+// (taken even when ignored), a group stop, a mask to restore, an exit.
+// The fast syscall path asks it after each call it ran (vmm/fast.go).
+func (p *Process) ReturnWork() bool {
+	if p.Exited || p.Sig.RestoreMask {
+		return true
+	}
+	if g := p.Proc.Group; g != nil && g.stopped.Load() {
+		return true
+	}
+	return p.ready() != 0
+}

@@ -1,0 +1,76 @@
+// fast.go: which calls the fast syscall path's server may run (vmm/fast.go).
+//
+// The server runs a call on its own host thread while the task's vCPU
+// waits in the guest, so a call qualifies only if its handler
+//   - cannot block (no wait for another task, a pipe, a terminal, a lock
+//     or a signal): the vCPU would spin, and a signal could not interrupt
+//     it;
+//   - reads no register but the arguments, RIP, RFLAGS and RSP, and
+//     changes none but RAX (the server checks and exits when one changed);
+//   - changes no page-table entry but through CopyOut (a copy-on-write
+//     break, which the server's exit applies), and no vCPU state (FS/GS
+//     bases, the FPU).
+//
+// Every other call takes the exit, as before. A call that changes signal
+// state (rt_sigprocmask unblocking a pending signal, say) is fine: the
+// server asks for the exit whenever a signal is ready.
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"kshim/syscalls/fs"
+	"kshim/syscalls/kernel"
+)
+
+// fastCalls are the numbers the guest may post at all (the stub's bitmap).
+var fastCalls = map[uint64]bool{
+	unix.SYS_NEWFSTATAT: true, unix.SYS_FSTAT: true, unix.SYS_STAT: true, unix.SYS_LSTAT: true,
+	unix.SYS_STATX: true, unix.SYS_ACCESS: true, unix.SYS_FACCESSAT: true, unix.SYS_FACCESSAT2: true,
+	unix.SYS_READLINK: true, unix.SYS_READLINKAT: true, unix.SYS_GETCWD: true,
+	unix.SYS_LSEEK: true, unix.SYS_CLOSE: true, unix.SYS_DUP: true, unix.SYS_DUP2: true, unix.SYS_DUP3: true,
+	unix.SYS_FCNTL: true, unix.SYS_IOCTL: true, unix.SYS_GETDENTS64: true,
+	unix.SYS_PREAD64: true, unix.SYS_PREADV: true,
+	unix.SYS_RT_SIGACTION: true, unix.SYS_RT_SIGPROCMASK: true,
+	unix.SYS_GETPID: true, unix.SYS_GETPPID: true, unix.SYS_GETTID: true,
+	unix.SYS_GETUID: true, unix.SYS_GETEUID: true, unix.SYS_GETGID: true, unix.SYS_GETEGID: true,
+	unix.SYS_GETRESUID: true, unix.SYS_GETRESGID: true, unix.SYS_GETGROUPS: true,
+	unix.SYS_GETPGRP: true, unix.SYS_GETPGID: true, unix.SYS_GETSID: true,
+	unix.SYS_UNAME: true, unix.SYS_SYSINFO: true, unix.SYS_UMASK: true,
+	unix.SYS_GETRLIMIT: true, unix.SYS_PRLIMIT64: true, unix.SYS_GETRANDOM: true,
+	unix.SYS_CLOCK_GETTIME: true, unix.SYS_CLOCK_GETRES: true, unix.SYS_GETTIMEOFDAY: true, unix.SYS_TIME: true,
+	unix.SYS_SCHED_GETAFFINITY: true, unix.SYS_GETPRIORITY: true, unix.SYS_CAPGET: true,
+	unix.SYS_SET_ROBUST_LIST: true, unix.SYS_SET_TID_ADDRESS: true,
+}
+
+// Fast reports whether the guest may post call nr to the server.
+func Fast(nr uint64) bool { return fastCalls[nr] && table[nr] != nil }
+
+// FastArgs reports whether the server may run call nr with these first
+// arguments for p: the calls whose handler blocks for some arguments only.
+func FastArgs(p *kernel.Process, nr, a0, a1, a2 uint64) bool {
+	_, _ = p, a0
+	if !Fast(nr) {
+		return false
+	}
+	switch nr {
+	case unix.SYS_FCNTL:
+		// Record locks may wait; so may an F_SETFL that makes a
+		// terminal blocking (nothing waits, but kshim's own files
+		// switch modes): only the plain reads and fd flags.
+		switch int(a1) {
+		case unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+			return true
+		}
+		return false
+	case unix.SYS_IOCTL:
+		// Reading a terminal's settings and size, and the fd flags;
+		// setting them may wait for output to drain (TCSETSW).
+		switch uint32(a1) {
+		case unix.TCGETS, unix.TIOCGWINSZ, fs.Fioclex, fs.Fionclex:
+			return true
+		}
+		return false
+	}
+	return true
+}

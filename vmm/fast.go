@@ -1,0 +1,534 @@
+// fast.go: the fast syscall path. On PVM an exit to the VMM costs ~26 µs
+// (the hypervisor's vcpu_load/vcpu_put trap to the outer hypervisor, and
+// the `out` is emulated), while a guest `syscall` that stays in the guest
+// costs ~1.4 µs, and a round trip through shared memory to a host thread
+// that is already looking costs little more. So where the probe finds the
+// cpl3-direct path, LSTAR is boot.FastEntry (stubs.S ufast): a syscall
+// the server may take is written to the vCPU's fast area (boot.FastArea,
+// a user page) and the guest spins on the reply, never leaving KVM_RUN;
+// one host thread (fastServer) watches the open areas, runs the call with
+// the personality's own handler, and writes the result. Anything it may
+// not take, or no server awake, exits as before.
+//
+// Ownership of a task (the only thing that makes this safe):
+//   - A slot is closed, open or busy (fastSlot.state). The vCPU's goroutine
+//     opens it right before KVM_RUN, for a task of a single-member address
+//     space, and closes it right after (CAS open -> closed, waiting while
+//     busy). The server takes a request only by CAS open -> busy and gives
+//     it back open. So the task's state (kernel.Process, its MM, its flush
+//     queue) has one owner at a time, and the CASes order their accesses.
+//   - What the guest writes in the area is read once into a copy (its
+//     arguments are untrusted as any syscall's). What the server did is
+//     recorded on the host side (served, flag, regs): an exit from the
+//     stub is checked against that, never against the area.
+//   - A call may run on the server only if its handler cannot block, reads
+//     no register but the arguments, RIP, RFLAGS and RSP, and changes none
+//     but RAX, or the reply makes the guest exit so the VMM returns as
+//     from any syscall (syscalls.Fast; the server compares the registers).
+//     A present page-table entry it changes (a copy-on-write break in a
+//     CopyOut) is queued in the vCPU's own flush queue, as the only member
+//     of its address space; the reply then asks for the exit, so the
+//     queue is applied before user code runs (the guest is in the stub,
+//     which touches only the shim's pages, meanwhile).
+//   - Pending signals, a group stop, a queued flush: the reply asks for the
+//     exit and the VMM delivers them (kernel.Process.ReturnWork).
+//
+// Lock order: none held across the hand-off; the server takes the locks a
+// handler takes, as the task's goroutine would.
+package vmm
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/bobuhiro11/gokvm/kvm"
+
+	"kshim/boot"
+	"kshim/syscalls"
+	"kshim/syscalls/kernel"
+)
+
+// FastMode chooses the fast syscall path: FastAuto uses it where the
+// probe finds the cpl3-direct path (PVM) and the host has a CPU to spare
+// for the server; FastOff never; FastOn wherever the path allows.
+type FastMode int
+
+const (
+	FastAuto FastMode = iota
+	FastOff
+	FastOn
+)
+
+// ParseFastMode reads auto, on or off.
+func ParseFastMode(s string) (FastMode, bool) {
+	switch s {
+	case "auto", "":
+		return FastAuto, true
+	case "on":
+		return FastOn, true
+	case "off":
+		return FastOff, true
+	}
+	return FastAuto, false
+}
+
+const (
+	slotClosed int32 = iota
+	slotOpen
+	slotBusy
+)
+
+// What the server did with the request it took.
+const (
+	fastReturned = iota // the guest returned to user code with the result
+	fastExit            // ran; the guest exits at FastDone for the return
+	fastLeft            // not run: the VMM runs it at the guest's exit
+)
+
+// fastSlot is one vCPU's fast area and the host's record of it.
+type fastSlot struct {
+	c     *VCPU
+	area  []byte
+	state atomic.Int32
+	// Owned by the vCPU's goroutine while closed, by the server while
+	// busy: the task, whether it may use the server (its address space
+	// has no other member), and the last request taken with its outcome.
+	p        *kernel.Process
+	eligible bool
+	served   uint64
+	nr       uint64
+	flag     int
+	regs     kernel.Regs
+	// calls and ns count what the server ran, for `run --stats`; taken by
+	// the vCPU's goroutine (fastTake).
+	calls map[uint64]*nsCount
+	n     uint64
+}
+
+// fastServer is the host thread that answers posted requests.
+type fastServer struct {
+	slots atomic.Pointer[[]*fastSlot]
+	mu    sync.Mutex // slot registration
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	awake atomic.Bool
+	// idleNS is how long it watches with nothing posted before it sleeps;
+	// spins, the guest's budget of pause loops before it gives up.
+	idleNS int64
+	spins  uint64
+}
+
+// fastIdle: how long the server keeps watching after the last request. A
+// request it catches saves an exit (~26 µs here); python3's start-up posts
+// one every ~80 µs on average, in bursts.
+const fastIdle = 300 * time.Microsecond
+
+// fastWait: how long the guest spins for a reply before it exits: about
+// two exits' worth here, so a server the host has preempted costs at most
+// that much more than the exit would have (a call the server is still
+// running is then waited for by the VMM: fastClose).
+const fastWait = 50 * time.Microsecond
+
+// startFast decides, once the path is probed, whether this machine uses
+// the fast path, and starts its server.
+func (m *Machine) startFast() {
+	if m.fastMode == FastOff || m.fast != nil {
+		return
+	}
+	if _, ok := m.path.(cpl3Path); !ok {
+		return // VMX/SVM: an exit costs a few µs, the stub runs at CPL 0
+	}
+	if m.fastMode == FastAuto && runtime.NumCPU() < 2 {
+		return // the server would take the guest's only CPU
+	}
+	s := &fastServer{
+		wake:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+		idleNS: int64(fastIdle),
+	}
+	s.spins = uint64(fastWait) / uint64(pauseNS())
+	s.slots.Store(&[]*fastSlot{})
+	m.fast = s
+	go s.run()
+}
+
+// pauseNS measures one turn of the guest's wait loop (a pause and a
+// compare), which the host runs at the same speed.
+func pauseNS() int64 {
+	const n = 20000
+	t := nanotime()
+	for i := 0; i < n; i++ {
+		cpuPause()
+	}
+	ns := (nanotime() - t) / n
+	if ns < 1 {
+		ns = 1
+	}
+	return ns
+}
+
+// cpuPause is the PAUSE instruction (pause_amd64.s).
+func cpuPause()
+
+func (m *Machine) stopFast() {
+	if s := m.fast; s != nil {
+		close(s.stop)
+		<-s.done
+	}
+}
+
+// fastSlotFor registers c's area with the server (once per vCPU).
+func (c *VCPU) fastSlotFor() *fastSlot {
+	s := c.m.fast
+	if s == nil {
+		return nil
+	}
+	if c.fast != nil {
+		return c.fast
+	}
+	sl := &fastSlot{c: c, area: c.page(boot.FastArea)}
+	putU64(sl.area[boot.FastSpins:], s.spins)
+	for nr := uint64(0); nr < boot.FastCalls; nr++ {
+		if syscalls.Fast(nr) {
+			sl.area[boot.FastBitmap+nr/8] |= 1 << (nr % 8)
+		}
+	}
+	sl.served = getU64(sl.area[boot.FastSeq:])
+	s.mu.Lock()
+	list := append(append([]*fastSlot(nil), *s.slots.Load()...), sl)
+	s.slots.Store(&list)
+	s.mu.Unlock()
+	c.fast = sl
+	return sl
+}
+
+// fastOpen lends the task to the server for one KVM_RUN.
+func (c *VCPU) fastOpen() {
+	sl := c.fast
+	if sl == nil || sl.p == nil {
+		return
+	}
+	sl.eligible = c.space == nil || c.space.n.Load() < 2
+	awake := uint8(0)
+	if sl.eligible && c.m.fast.awake.Load() {
+		awake = 1
+	}
+	sl.area[boot.FastAwake] = awake
+	sl.state.Store(slotOpen)
+}
+
+// fastClose takes the task back after KVM_RUN: at once, unless the server
+// is running a call for it, which cannot block.
+func (c *VCPU) fastClose() {
+	sl := c.fast
+	if sl == nil {
+		return
+	}
+	for !sl.state.CompareAndSwap(slotOpen, slotClosed) {
+		if sl.state.Load() == slotClosed {
+			return
+		}
+		cpuPause()
+	}
+}
+
+// fastBegin and fastEnd bracket a task's run on c.
+func (c *VCPU) fastBegin(p *kernel.Process) {
+	if sl := c.fastSlotFor(); sl != nil {
+		sl.p = p
+	}
+}
+
+func (c *VCPU) fastEnd() {
+	if sl := c.fast; sl != nil {
+		c.fastClose()
+		sl.p = nil
+		clear(sl.calls)
+		sl.n = 0
+		sl.area[boot.FastAwake] = 0
+	}
+}
+
+// fastTake moves the server's counts of c's calls into st.
+func (c *VCPU) fastTake(st *Stats) {
+	sl := c.fast
+	if sl == nil || sl.n == 0 {
+		return
+	}
+	if st.task != nil {
+		for nr, k := range sl.calls {
+			st.task.fastCall(nr, k.n, k.ns)
+		}
+	}
+	st.FastSyscalls += sl.n
+	clear(sl.calls)
+	sl.n = 0
+}
+
+// fastWake asks the server to watch again: a call it could have taken
+// came by the exit (the guest found no server awake).
+func (c *VCPU) fastWake(nr uint64) {
+	s := c.m.fast
+	if s == nil || s.awake.Load() || !syscalls.Fast(nr) {
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *fastServer) run() {
+	defer close(s.done)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.wake:
+		}
+		s.setAwake(true)
+		last := nanotime()
+		for turn := 0; ; turn++ {
+			took := false
+			for _, sl := range *s.slots.Load() {
+				if sl.try() {
+					took = true
+				}
+			}
+			if took {
+				last = nanotime()
+				continue
+			}
+			if turn%64 == 0 {
+				if nanotime()-last > s.idleNS {
+					break
+				}
+				select {
+				case <-s.stop:
+					s.setAwake(false)
+					return
+				default:
+				}
+			}
+			cpuPause()
+		}
+		s.setAwake(false)
+		// A request posted while it was going to sleep: take it now
+		// rather than let the guest wait out its budget.
+		for _, sl := range *s.slots.Load() {
+			sl.try()
+		}
+	}
+}
+
+// setAwake tells the guests whether to post. The flag is a hint: a
+// guest that posts to a server gone to sleep exits when its budget runs
+// out, and the VMM then runs the call.
+func (s *fastServer) setAwake(on bool) {
+	s.awake.Store(on)
+	v := uint8(0)
+	if on {
+		v = 1
+	}
+	for _, sl := range *s.slots.Load() {
+		if !on || sl.state.Load() != slotClosed {
+			// An open slot was lent by a goroutine that has set its own
+			// flag from eligible; a server's wake-up sets it for those
+			// only (closed slots set theirs at the next open).
+			if !on || sl.eligibleHint() {
+				sl.area[boot.FastAwake] = v
+			}
+		}
+	}
+}
+
+// eligibleHint reads eligible without owning the slot: only to decide
+// whether to raise the area's flag, which the guest reads as a hint.
+func (sl *fastSlot) eligibleHint() bool {
+	if !sl.state.CompareAndSwap(slotOpen, slotBusy) {
+		return false
+	}
+	e := sl.eligible
+	sl.state.Store(slotOpen)
+	return e
+}
+
+func (sl *fastSlot) seq() uint64 {
+	return atomic.LoadUint64((*uint64)(unsafe.Pointer(&sl.area[boot.FastSeq])))
+}
+
+// try takes and serves the slot's request, if one is posted.
+func (sl *fastSlot) try() bool {
+	if sl.state.Load() != slotOpen || sl.seq() == atomic.LoadUint64(&sl.served) {
+		return false
+	}
+	if !sl.state.CompareAndSwap(slotOpen, slotBusy) {
+		return false
+	}
+	seq := sl.seq()
+	if seq == sl.served {
+		sl.state.Store(slotOpen)
+		return false
+	}
+	sl.serve(seq)
+	sl.state.Store(slotOpen)
+	return true
+}
+
+// serve runs request seq (the server owns the slot).
+func (sl *fastSlot) serve(seq uint64) {
+	a := sl.area
+	u := kernel.Regs{
+		RAX: getU64(a[boot.FastNR:]),
+		RDI: getU64(a[boot.FastArgs:]),
+		RSI: getU64(a[boot.FastArgs+8:]),
+		RDX: getU64(a[boot.FastArgs+16:]),
+		R10: getU64(a[boot.FastArgs+24:]),
+		R8:  getU64(a[boot.FastArgs+32:]),
+		R9:  getU64(a[boot.FastArgs+40:]),
+		RCX: getU64(a[boot.FastRCX:]),
+		R11: getU64(a[boot.FastR11:]),
+		RSP: getU64(a[boot.FastRSP:]),
+	}
+	u.RIP, u.RFLAGS = u.RCX, userFlags(u.R11)
+	atomic.StoreUint64(&sl.served, seq)
+	sl.nr = u.RAX
+	p := sl.p
+	switch {
+	case !sl.eligible || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX):
+		sl.flag = fastLeft
+	default:
+		t := nanotime()
+		before := u
+		syscalls.Syscall(p, &u)
+		ns := uint64(nanotime() - t)
+		before.RAX = u.RAX
+		sl.flag = fastReturned
+		if u != before || p.ReturnWork() || sl.c.Flush.Pending() {
+			sl.flag = fastExit
+		}
+		sl.n++
+		if sl.c.m.stats != nil {
+			if sl.calls == nil {
+				sl.calls = map[uint64]*nsCount{}
+			}
+			k := sl.calls[sl.nr]
+			if k == nil {
+				k = &nsCount{}
+				sl.calls[sl.nr] = k
+			}
+			k.n++
+			k.ns += ns
+		}
+	}
+	sl.regs = u
+	putU64(a[boot.FastResult:], u.RAX)
+	flag := uint64(0)
+	if sl.flag != fastReturned {
+		flag = 1
+	}
+	putU64(a[boot.FastFlag:], flag)
+	atomic.StoreUint64((*uint64)(unsafe.Pointer(&a[boot.FastDoneAt])), seq)
+}
+
+// userFlags is RFLAGS as user code has it: IF is always set there (a
+// fast return leaves it clear in the guest, where CPL 3 cannot set it, but
+// user code runs as if it were).
+func userFlags(f uint64) uint64 { return f | flagIF }
+
+// fastExit handles the stub's exits (the vCPU's goroutine owns the slot
+// again): at FastWait the guest stopped waiting, at FastDone the reply
+// asked for the VMM's return. RAX is the request the guest waited for.
+// It returns the number of a call it ran itself (ran).
+func (c *VCPU) fastExit(p *kernel.Process, st *Stats) (nr uint64, ran bool, err error) {
+	r, err := c.CPU.Regs()
+	if err != nil {
+		return 0, false, err
+	}
+	_, waited := fastRIP(r.RIP)
+	if waited && st.task != nil {
+		st.task.fastWaits++
+	}
+	sl := c.fast
+	u := (*kernel.Regs)(unsafe.Pointer(r))
+	seq := r.RAX
+	c.Flush.Applied()
+	switch {
+	case sl == nil || seq == 0:
+		return 0, false, c.fastStray(p, r)
+	case seq == sl.served && sl.flag != fastLeft:
+		// Run by the server: return as from any syscall with what the
+		// call left (a restart's RIP and RAX included).
+		ran := sl.regs
+		u.RAX, u.RIP, u.RFLAGS = ran.RAX, ran.RIP, userFlags(r.R11)
+	case seq == sl.served || waited:
+		// Left to the VMM, or never taken (the server is kept from
+		// taking it now: served moves past it). The number is the one
+		// the guest posted; the arguments are still in its registers.
+		nr = sl.nr
+		if seq != sl.served {
+			nr = getU64(sl.area[boot.FastNR:])
+			atomic.StoreUint64(&sl.served, sl.seq())
+		}
+		u.RAX, u.RIP, u.RFLAGS = nr, r.RCX, userFlags(r.R11)
+		st.Syscalls++
+		ran = true
+		syscalls.Syscall(p, u)
+		c.fastWake(nr)
+	default:
+		// FastDone with no reply of the server's behind it: a jump.
+		return 0, false, c.fastStray(p, r)
+	}
+	p.DeliverPending(u)
+	p.EnterUser(u)
+	if p.Exited {
+		return nr, ran, nil
+	}
+	c.m.path.resume(c, r, c.Flush.Pending())
+	c.CPU.MarkDirty()
+	return nr, ran, nil
+}
+
+// atFastExit reports whether the syscall port's exit came from ufast.
+func (c *VCPU) atFastExit() bool {
+	r, err := c.CPU.Regs()
+	if err != nil {
+		return false
+	}
+	ok, _ := fastRIP(r.RIP)
+	return ok
+}
+
+// fastStray: a program jumped to one of ufast's exits. Natively the stub
+// page is kernel memory: the fault a jump there gives (strayEntry's, at
+// the syscall entry: where the jump landed is not known).
+func (c *VCPU) fastStray(p *kernel.Process, r *kvm.Regs) error {
+	return c.strayEntry(p, r, false)
+}
+
+// lstar is c's syscall entry: ufast where the machine uses the fast path.
+func (c *VCPU) lstar() uint64 {
+	if c.fastSlotFor() != nil {
+		return boot.FastEntry
+	}
+	return boot.SyscallEntry
+}
+
+// fastRIP reports whether an exit at rip is one of ufast's (at the `out`,
+// or past it where the host reports that); waited, whether at FastWait.
+func fastRIP(rip uint64) (ok, waited bool) {
+	switch rip {
+	case boot.FastWait, boot.FastWait + 2:
+		return true, true
+	case boot.FastDone, boot.FastDone + 2:
+		return true, false
+	}
+	return false, false
+}

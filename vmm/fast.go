@@ -116,8 +116,18 @@ type fastServer struct {
 	stop  chan struct{}
 	done  chan struct{}
 	awake atomic.Bool
+	// open counts the open slots: vCPUs running user code, each a busy
+	// host thread. The server watches only while they leave a CPU free.
+	open atomic.Int32
+	// lastSlow is when the last call the server could have taken came by
+	// the exit (fastWake).
+	lastSlow atomic.Int64
+	// posters counts the open slots whose task may post (eligible).
+	posters atomic.Int32
+	ncpu    int32
 	// idleNS is how long it watches with nothing posted before it sleeps;
-	// spins, the guest's budget of pause loops before it gives up.
+	// spins, the guest's budget of pause loops before it gives up
+	// (measured by the server before it first wakes).
 	idleNS int64
 	spins  uint64
 }
@@ -126,6 +136,15 @@ type fastServer struct {
 // request it catches saves an exit (~26 µs here); python3's start-up posts
 // one every ~80 µs on average, in bursts.
 const fastIdle = 300 * time.Microsecond
+
+// fastNoneOpen: how long the server watches while no vCPU runs user code:
+// longer than most exits take (a page fault's ~5 µs of VMM work), shorter
+// than an exec or a fork.
+const fastNoneOpen = int64(30 * time.Microsecond)
+
+// fastWakeGap: a call the server could have taken wakes it when the last
+// such call came by the exit less than this before (two exits' worth).
+const fastWakeGap = int64(60 * time.Microsecond)
 
 // fastWait: how long the guest spins for a reply before it exits: about
 // two exits' worth here, so a server the host has preempted costs at most
@@ -150,8 +169,8 @@ func (m *Machine) startFast() {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		idleNS: int64(fastIdle),
+		ncpu:   int32(runtime.NumCPU()),
 	}
-	s.spins = uint64(fastWait) / uint64(pauseNS())
 	s.slots.Store(&[]*fastSlot{})
 	m.fast = s
 	go s.run()
@@ -160,7 +179,7 @@ func (m *Machine) startFast() {
 // pauseNS measures one turn of the guest's wait loop (a pause and a
 // compare), which the host runs at the same speed.
 func pauseNS() int64 {
-	const n = 20000
+	const n = 2000
 	t := nanotime()
 	for i := 0; i < n; i++ {
 		cpuPause()
@@ -192,7 +211,6 @@ func (c *VCPU) fastSlotFor() *fastSlot {
 		return c.fast
 	}
 	sl := &fastSlot{c: c, area: c.page(boot.FastArea)}
-	putU64(sl.area[boot.FastSpins:], s.spins)
 	for nr := uint64(0); nr < boot.FastCalls; nr++ {
 		if syscalls.Fast(nr) {
 			sl.area[boot.FastBitmap+nr/8] |= 1 << (nr % 8)
@@ -219,6 +237,10 @@ func (c *VCPU) fastOpen() {
 		awake = 1
 	}
 	sl.area[boot.FastAwake] = awake
+	c.m.fast.open.Add(1)
+	if sl.eligible {
+		c.m.fast.posters.Add(1)
+	}
 	sl.state.Store(slotOpen)
 }
 
@@ -234,6 +256,10 @@ func (c *VCPU) fastClose() {
 			return
 		}
 		cpuPause()
+	}
+	c.m.fast.open.Add(-1)
+	if sl.eligible {
+		c.m.fast.posters.Add(-1)
 	}
 }
 
@@ -271,10 +297,19 @@ func (c *VCPU) fastTake(st *Stats) {
 }
 
 // fastWake asks the server to watch again: a call it could have taken
-// came by the exit (the guest found no server awake).
+// came by the exit (the guest found no server awake). Not for a task that
+// shares its address space (a vfork's child): it would not post.
 func (c *VCPU) fastWake(nr uint64) {
 	s := c.m.fast
-	if s == nil || s.awake.Load() || !syscalls.Fast(nr) {
+	if s == nil || s.awake.Load() || c.space != nil && c.space.n.Load() >= 2 {
+		return
+	}
+	// Only while syscalls come close together (any call by the exit
+	// counts): a task that makes one now and then (a short-lived child, a
+	// program between phases) would have the server spin for nothing, on
+	// a CPU kshim's own work wants.
+	now := nanotime()
+	if prev := s.lastSlow.Swap(now); now-prev > fastWakeGap || !syscalls.Fast(nr) || !s.cpuFree(1) {
 		return
 	}
 	select {
@@ -283,10 +318,20 @@ func (c *VCPU) fastWake(nr uint64) {
 	}
 }
 
+// cpuFree reports whether a host CPU is left for the server beside the
+// vCPUs running user code and extra more (a caller about to run again):
+// watching would otherwise take one from a guest.
+func (s *fastServer) cpuFree(extra int32) bool {
+	return s.open.Load()+extra < s.ncpu || s.ncpu < 2
+}
+
 func (s *fastServer) run() {
 	defer close(s.done)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// Off the start-up path: the guests post nothing before the first
+	// wake-up, and the areas get the budget with it (setAwake).
+	s.spins = max(1, uint64(fastWait)/uint64(pauseNS()))
 	for {
 		select {
 		case <-s.stop:
@@ -295,6 +340,7 @@ func (s *fastServer) run() {
 		}
 		s.setAwake(true)
 		last := nanotime()
+		lastOpen := last
 		for turn := 0; ; turn++ {
 			took := false
 			for _, sl := range *s.slots.Load() {
@@ -307,7 +353,15 @@ func (s *fastServer) run() {
 				continue
 			}
 			if turn%64 == 0 {
-				if nanotime()-last > s.idleNS {
+				now := nanotime()
+				if s.posters.Load() > 0 {
+					lastOpen = now
+				}
+				// Nothing posted for a while; no task in user code
+				// (none can post: an exec, a wait, the set-up or the
+				// end, where kshim's own threads want the CPUs); or
+				// no CPU to spare.
+				if now-last > s.idleNS || now-lastOpen > fastNoneOpen || !s.cpuFree(0) {
 					break
 				}
 				select {
@@ -338,6 +392,7 @@ func (s *fastServer) setAwake(on bool) {
 		v = 1
 	}
 	for _, sl := range *s.slots.Load() {
+		putU64(sl.area[boot.FastSpins:], s.spins)
 		if !on || sl.state.Load() != slotClosed {
 			// An open slot was lent by a goroutine that has set its own
 			// flag from eligible; a server's wake-up sets it for those
@@ -522,12 +577,14 @@ func (c *VCPU) lstar() uint64 {
 }
 
 // fastRIP reports whether an exit at rip is one of ufast's (at the `out`,
-// or past it where the host reports that); waited, whether at FastWait.
+// or past it where the host reports that); waited, whether at FastWait
+// or anywhere in the wait before it (a kick: RAX is the request there
+// too).
 func fastRIP(rip uint64) (ok, waited bool) {
-	switch rip {
-	case boot.FastWait, boot.FastWait + 2:
+	switch {
+	case rip >= boot.FastPosted && rip <= boot.FastWait+2:
 		return true, true
-	case boot.FastDone, boot.FastDone + 2:
+	case rip == boot.FastDone, rip == boot.FastDone+2:
 		return true, false
 	}
 	return false, false

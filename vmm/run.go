@@ -85,7 +85,7 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 				if st.task != nil {
 					st.task.interrupts++
 				}
-				if err := c.interrupted(p); err != nil {
+				if err := c.interrupted(p, st); err != nil {
 					return err
 				}
 				continue

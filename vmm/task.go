@@ -140,7 +140,7 @@ func (c *VCPU) Kick() {
 // interrupted handles an EINTR exit of KVM_RUN: deliver what another task
 // posted if the vCPU stopped in user code (in the shim, kick it again
 // shortly: it reaches user code soon, but may not exit from there).
-func (c *VCPU) interrupted(p *kernel.Process) error {
+func (c *VCPU) interrupted(p *kernel.Process, st *Stats) error {
 	c.CPU.SetImmediateExit(false)
 	if !p.SignalPending() {
 		return nil
@@ -162,6 +162,15 @@ func (c *VCPU) interrupted(p *kernel.Process) error {
 		// flush still to do, which resumeAsync arranges again.
 		r.RIP = next
 		c.CPU.MarkDirty()
+	}
+	if ok, waited := fastRIP(r.RIP); ok && waited {
+		// Waiting in ufast for the server's reply: a wait the guest's
+		// own area bounds (its budget), so possibly forever; settled as
+		// if the wait had run out (fast.go).
+		c.inExit = true // the call may run here: drain must work
+		_, _, err := c.fastExit(p, st)
+		c.inExit = false
+		return err
 	}
 	if r.RIP >= boot.UserTop {
 		// In the shim (a flush stub, a fault's way back): no frame can

@@ -35,7 +35,7 @@ func usage(w io.Writer) {
 commands:
   run [--mem SIZE] [--root DIR] [--rw] [--mount SPEC|-v HOST:GUEST[:ro]|--tmpfs GUEST[:OPTS]]... [--masked-path G]... [--readonly-path G]... [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N] [--no-shm]
-      [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
+      [--fast-syscalls auto|on|off] [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status
         (127 when PROG, named without a slash, is not in PATH).
         The guest sees DIR (default /) as its root, read-only unless --rw;
@@ -54,7 +54,9 @@ commands:
         and is killed after --timeout (status 124). kshim confines itself
         once set up (seccomp, Landlock, and as root the identity UID:GID,
         default 65534:65534); --no-sandbox does not; --stats prints run
-        statistics to stderr at exit
+        statistics to stderr at exit; --fast-syscalls: answer simple calls
+        without a VMM exit, from a host thread watching the guest (auto:
+        where exits are costly, the PVM path, with a spare CPU)
   info  probe /dev/kvm and print what kshim would use, confinement included
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]

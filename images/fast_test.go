@@ -1,0 +1,64 @@
+package images
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"kshim/boot"
+)
+
+// TestFastAreaHostile: the fast syscall path's area is a page user code
+// can write (vmm/fast.go). A program that scribbles over it still gets
+// right answers from its syscalls, and one that waits in the fast stub
+// forever (a request nobody posted, a budget that never runs out) is
+// still killed: --timeout ends it with 124.
+func TestFastAreaHostile(t *testing.T) {
+	kshim, prog := image(t, "fast_hostile")
+	r := run([]string{kshim, "run", prog}, baseEnv, "")
+	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || string(r.stdout) != "ok\n" {
+		t.Fatalf("scribbling: %s, stdout %q, want ok\nstderr:\n%s", r.status(), r.stdout, r.stderr)
+	}
+	r = run([]string{kshim, "run", "--timeout", "2", prog, "hang", fmt.Sprintf("%#x", uint64(boot.FastPosted))}, baseEnv, "")
+	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 124 || string(r.stdout) != "spinning\n" {
+		t.Fatalf("a wait that never ends: %s, stdout %q, want status 124\nstderr:\n%s", r.status(), r.stdout, r.stderr)
+	}
+}
+
+// TestFastSyscallsUsed: where kshim takes the cpl3-direct path (PVM) the
+// fast path answers getppid calls without exits, and --fast-syscalls=off
+// turns it off. (That the answers are native's is the differential
+// tests' job: they run with the fast path on.)
+func TestFastSyscallsUsed(t *testing.T) {
+	kshim, prog := image(t, "bench_getppid")
+	info, err := exec.Command(kshim, "info").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kshim info: %v\n%s", err, info)
+	}
+	cpl3 := strings.Contains(string(info), "syscall path: cpl3-direct")
+	for _, mode := range []string{"auto", "off"} {
+		r := run([]string{kshim, "run", "--stats=json", "--fast-syscalls=" + mode, prog, "20000"}, baseEnv, "")
+		if r.timedOut || r.err != nil || r.exit != 0 || !strings.HasPrefix(string(r.stdout), "getppid_ns=") {
+			t.Fatalf("%s: %s, stdout %q\nstderr:\n%s", mode, r.status(), r.stdout, r.stderr)
+		}
+		var st struct {
+			FastSyscalls uint64 `json:"fast_syscalls"`
+		}
+		i := strings.Index(string(r.stderr), "{")
+		if i < 0 || json.Unmarshal(r.stderr[i:], &st) != nil {
+			t.Fatalf("%s: no JSON report on stderr:\n%s", mode, r.stderr)
+		}
+		switch {
+		case mode == "off" && st.FastSyscalls != 0:
+			t.Errorf("--fast-syscalls=off: %d fast syscalls, want 0", st.FastSyscalls)
+		case mode == "auto" && cpl3 && st.FastSyscalls == 0:
+			// How many depends on the host's load (the server watches
+			// only with a CPU to spare): some, at least.
+			t.Errorf("cpl3-direct: none of 100000 getppid calls fast")
+		case mode == "auto" && !cpl3 && st.FastSyscalls != 0:
+			t.Errorf("path without the fast stub: %d fast syscalls, want 0", st.FastSyscalls)
+		}
+	}
+}

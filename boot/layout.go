@@ -7,8 +7,10 @@
 //     (sign-extended 32-bit addresses, so stubs.S can use short immediates)
 //     or in the direct map; both are above the user half, so a program can
 //     never map over them.
-//   - Only the user stub page (read and execute) is reachable from CPL 3
-//     (U bit). Tables, stacks and the flush area are supervisor-only.
+//   - Only the user stub page (read and execute) and the fast area (read
+//     and write, per vCPU: the fast syscall path's requests, nothing the
+//     VMM trusts) are reachable from CPL 3 (U bit). Tables, stacks and
+//     the flush area are supervisor-only.
 //   - Pages that differ between vCPUs (GDT, TSS, flush area, IST1 and
 //     IST2 stacks) sit at the same addresses in every address space, each
 //     vCPU's page tables mapping its own frames; the stub pages and the IDT

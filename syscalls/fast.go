@@ -13,15 +13,23 @@
 //
 // Every other call takes the exit, as before. A call that changes signal
 // state (rt_sigprocmask unblocking a pending signal, say) is fine: the
-// server asks for the exit whenever a signal is ready.
+// server asks for the exit whenever a signal is ready. A call that waits
+// only sometimes (an open of a FIFO, a read of an empty pipe) runs with
+// kernel.Process.NoWait: its wait ends it before it has had any effect,
+// and the server leaves it to the task's thread; FastArgs keeps out the
+// files whose calls could have an effect before they wait.
 package syscalls
 
 import (
 	"golang.org/x/sys/unix"
 
 	"kshim/syscalls/fs"
+	"kshim/syscalls/ipc"
 	"kshim/syscalls/kernel"
 )
+
+// pipeBuf is PIPE_BUF: a pipe write of at most this many bytes is atomic.
+const pipeBuf = 4096
 
 // fastCalls are the numbers the guest may post at all (the stub's bitmap).
 var fastCalls = map[uint64]bool{
@@ -41,6 +49,10 @@ var fastCalls = map[uint64]bool{
 	unix.SYS_CLOCK_GETTIME: true, unix.SYS_CLOCK_GETRES: true, unix.SYS_GETTIMEOFDAY: true, unix.SYS_TIME: true,
 	unix.SYS_SCHED_GETAFFINITY: true, unix.SYS_GETPRIORITY: true, unix.SYS_CAPGET: true,
 	unix.SYS_SET_ROBUST_LIST: true, unix.SYS_SET_TID_ADDRESS: true,
+	// These may wait for some files: FastArgs, and kernel.Process.NoWait
+	// at the wait itself.
+	unix.SYS_OPENAT: true, unix.SYS_OPEN: true, unix.SYS_READ: true, unix.SYS_WRITE: true,
+	unix.SYS_PWRITE64: true,
 }
 
 // Fast reports whether the guest may post call nr to the server.
@@ -49,7 +61,6 @@ func Fast(nr uint64) bool { return fastCalls[nr] && table[nr] != nil }
 // FastArgs reports whether the server may run call nr with these first
 // arguments for p: the calls whose handler blocks for some arguments only.
 func FastArgs(p *kernel.Process, nr, a0, a1, a2 uint64) bool {
-	_, _ = p, a0
 	if !Fast(nr) {
 		return false
 	}
@@ -61,6 +72,27 @@ func FastArgs(p *kernel.Process, nr, a0, a1, a2 uint64) bool {
 		switch int(a1) {
 		case unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
 			return true
+		}
+		return false
+	case unix.SYS_READ, unix.SYS_WRITE, unix.SYS_PWRITE64:
+		// A host file or pipe kshim reads and writes itself (not a
+		// socket, terminal, signalfd, queue or /proc file). A pipe
+		// write of at most PIPE_BUF is atomic: it goes whole without
+		// waiting or waits before writing anything; a larger one may
+		// write a part, then wait.
+		e, err := p.Entry(a0)
+		if err != nil {
+			return true // EBADF, at once
+		}
+		f := e.File
+		if f.Kind != fs.KindHost || f.Signalfd != nil || ipc.MqFileOf(f) != nil {
+			return false
+		}
+		switch f.Type {
+		case unix.S_IFREG:
+			return true
+		case unix.S_IFIFO:
+			return nr == unix.SYS_READ || nr == unix.SYS_WRITE && a2 <= pipeBuf
 		}
 		return false
 	case unix.SYS_IOCTL:

@@ -462,8 +462,17 @@ func (sl *fastSlot) serve(seq uint64) {
 	default:
 		t := nanotime()
 		before := u
+		p.NoWait, p.WouldWait = true, false
 		syscalls.Syscall(p, &u)
+		p.NoWait = false
 		ns := uint64(nanotime() - t)
+		if p.WouldWait {
+			// It would have waited, and stopped before any effect:
+			// the task's thread runs it again (fastExit).
+			u = before
+			sl.flag = fastLeft
+			break
+		}
 		before.RAX = u.RAX
 		sl.flag = fastReturned
 		if u != before || p.ReturnWork() || sl.c.Flush.Pending() {

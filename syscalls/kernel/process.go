@@ -106,8 +106,14 @@ type Process struct {
 	// Syscall): /proc/PID/stat shows such a task sleeping (S), one in the
 	// guest running (R).
 	InSyscall atomic.Bool
-	Sig       signals
-	TidAddr   uint64
+	// NoWait is set while the fast syscall path's server runs a call for
+	// the task (vmm/fast.go): a wait the call would begin ends it at once,
+	// before the call has any effect (ErrWouldWait), and sets WouldWait,
+	// so the server leaves the call to the task's own thread. Both are
+	// owned by whoever runs the task's calls.
+	NoWait, WouldWait bool
+	Sig               signals
+	TidAddr           uint64
 	// Warned: what was logged once (WarnOnce), by a key the caller makes
 	// of a guest-chosen number.
 	Warned map[uint64]bool

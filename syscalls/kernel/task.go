@@ -724,6 +724,9 @@ func (p *Process) WaitOpen(open, release func() (int, error)) (int, error) {
 	if p.Proc.K == nil {
 		return open()
 	}
+	if p.wouldWait() {
+		return -1, ErrWouldWait
+	}
 	type result struct {
 		fd  int
 		err error
@@ -758,6 +761,19 @@ func (p *Process) WaitOpen(open, release func() (int, error)) (int, error) {
 // signal, restarted or failed with EINTR depending on the handler
 // (table.go).
 var ErrRestart = errors.New("interrupted: restart or EINTR")
+
+// ErrWouldWait ends a call that would wait while p.NoWait is set (the
+// fast syscall path: vmm/fast.go), at a point where it has had no effect.
+var ErrWouldWait = errors.New("would wait (fast path)")
+
+// wouldWait reports, for a call about to wait, whether it must not
+// (p.NoWait), and notes it.
+func (p *Process) wouldWait() bool {
+	if p.NoWait {
+		p.WouldWait = true
+	}
+	return p.NoWait
+}
 
 // Restartable reports whether the signal that will be delivered next lets
 // the interrupted syscall restart (SA_RESTART, or no handler runs).
@@ -811,6 +827,9 @@ func (p *Process) WaitReadyType(h int, events int16, typ uint32) error {
 		events == unix.POLLIN && fl&unix.O_ACCMODE == unix.O_WRONLY ||
 		events == unix.POLLOUT && fl&unix.O_ACCMODE == unix.O_RDONLY {
 		return nil // the call itself fails at once (EBADF) or does not block
+	}
+	if p.wouldWait() {
+		return ErrWouldWait
 	}
 	wake := p.WakeFD()
 	if wake < 0 {

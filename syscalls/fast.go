@@ -9,7 +9,10 @@
 //     changes none but RAX (the server checks and exits when one changed);
 //   - changes no page-table entry but through CopyOut (a copy-on-write
 //     break, which the server's exit applies), and no vCPU state (FS/GS
-//     bases, the FPU).
+//     bases, the FPU); and at most fastMaxBuf bytes of buffer, so that
+//     the breaks' records fit the vCPU's flush queue (a full queue is
+//     drained by running the vCPU, which only its own thread may do:
+//     vmm/run.go drain refuses outside an exit).
 //
 // Every other call takes the exit, as before. A call that changes signal
 // state (rt_sigprocmask unblocking a pending signal, say) is fine: the
@@ -31,6 +34,11 @@ import (
 // pipeBuf is PIPE_BUF: a pipe write of at most this many bytes is atomic.
 const pipeBuf = 4096
 
+// fastMaxBuf bounds the buffers of the calls the server runs: 256 pages,
+// whose copy-on-write breaks queue ~260 of the flush queue's ~32000
+// slots (its first page holds 512).
+const fastMaxBuf = 1 << 20
+
 // fastCalls are the numbers the guest may post at all (the stub's bitmap).
 var fastCalls = map[uint64]bool{
 	unix.SYS_NEWFSTATAT: true, unix.SYS_FSTAT: true, unix.SYS_STAT: true, unix.SYS_LSTAT: true,
@@ -38,7 +46,7 @@ var fastCalls = map[uint64]bool{
 	unix.SYS_READLINK: true, unix.SYS_READLINKAT: true, unix.SYS_GETCWD: true,
 	unix.SYS_LSEEK: true, unix.SYS_CLOSE: true, unix.SYS_DUP: true, unix.SYS_DUP2: true, unix.SYS_DUP3: true,
 	unix.SYS_FCNTL: true, unix.SYS_IOCTL: true, unix.SYS_GETDENTS64: true,
-	unix.SYS_PREAD64: true, unix.SYS_PREADV: true,
+	unix.SYS_PREAD64:      true,
 	unix.SYS_RT_SIGACTION: true, unix.SYS_RT_SIGPROCMASK: true,
 	unix.SYS_GETPID: true, unix.SYS_GETPPID: true, unix.SYS_GETTID: true,
 	unix.SYS_GETUID: true, unix.SYS_GETEUID: true, unix.SYS_GETGID: true, unix.SYS_GETEGID: true,
@@ -65,6 +73,12 @@ func FastArgs(p *kernel.Process, nr, a0, a1, a2 uint64) bool {
 		return false
 	}
 	switch nr {
+	case unix.SYS_GETDENTS64:
+		return a2 <= fastMaxBuf
+	case unix.SYS_GETRANDOM:
+		return a1 <= fastMaxBuf
+	case unix.SYS_PREAD64:
+		return a2 <= fastMaxBuf
 	case unix.SYS_FCNTL:
 		// Record locks may wait; so may an F_SETFL that makes a
 		// terminal blocking (nothing waits, but kshim's own files
@@ -75,6 +89,9 @@ func FastArgs(p *kernel.Process, nr, a0, a1, a2 uint64) bool {
 		}
 		return false
 	case unix.SYS_READ, unix.SYS_WRITE, unix.SYS_PWRITE64:
+		if a2 > fastMaxBuf {
+			return false
+		}
 		// A host file or pipe kshim reads and writes itself (not a
 		// socket, terminal, signalfd, queue or /proc file). A pipe
 		// write of at most PIPE_BUF is atomic: it goes whole without

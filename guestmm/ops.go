@@ -432,6 +432,13 @@ func (mm *MM) lockedSetBrkStart(addr uint64) { mm.brkStart, mm.brk = addr, addr 
 
 // Brk implements brk(2): it returns the new break, or the old one when the
 // request cannot be met.
+// BrkEnd returns the program break.
+func (mm *MM) BrkEnd() uint64 {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.brk
+}
+
 func (mm *MM) Brk(addr uint64) uint64 {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()

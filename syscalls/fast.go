@@ -61,6 +61,10 @@ var fastCalls = map[uint64]bool{
 	// at the wait itself.
 	unix.SYS_OPENAT: true, unix.SYS_OPEN: true, unix.SYS_READ: true, unix.SYS_WRITE: true,
 	unix.SYS_PWRITE64: true,
+	// Memory: the page-table entries they change are queued for the
+	// vCPU (the reply makes it exit and apply them), within fastMaxBuf.
+	unix.SYS_MMAP: true, unix.SYS_MUNMAP: true, unix.SYS_MPROTECT: true, unix.SYS_MADVISE: true,
+	unix.SYS_BRK: true,
 }
 
 // Fast reports whether the guest may post call nr to the server.
@@ -68,11 +72,22 @@ func Fast(nr uint64) bool { return fastCalls[nr] && table[nr] != nil }
 
 // FastArgs reports whether the server may run call nr with these first
 // arguments for p: the calls whose handler blocks for some arguments only.
-func FastArgs(p *kernel.Process, nr, a0, a1, a2 uint64) bool {
+func FastArgs(p *kernel.Process, nr, a0, a1, a2, a3 uint64) bool {
 	if !Fast(nr) {
 		return false
 	}
 	switch nr {
+	case unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MADVISE:
+		return a1 <= fastMaxBuf
+	case unix.SYS_MMAP:
+		// A new range changes no present entry; MAP_FIXED replaces
+		// what it covers. Nor may it lock (mlock's populate can wait
+		// for memory).
+		return (a3&unix.MAP_FIXED == 0 || a1 <= fastMaxBuf) && a3&unix.MAP_LOCKED == 0
+	case unix.SYS_BRK:
+		// Growing changes no present entry; shrinking unmaps.
+		end := p.MM.BrkEnd()
+		return a0 >= end || end-a0 <= fastMaxBuf
 	case unix.SYS_GETDENTS64:
 		return a2 <= fastMaxBuf
 	case unix.SYS_GETRANDOM:

@@ -122,6 +122,13 @@ type fastServer struct {
 	// lastSlow is when the last call the server could have taken came by
 	// the exit (fastWake).
 	lastSlow atomic.Int64
+	// A request the server never took before the guest gave up means it
+	// was not running (the host's other work had its CPU): it then sleeps
+	// until backoffUntil, for backoff, which doubles while that repeats
+	// and is reset by a watch without it (starve, run).
+	backoffUntil atomic.Int64
+	backoff      atomic.Int64
+	starved      atomic.Bool
 	// posters counts the open slots whose task may post (eligible).
 	posters atomic.Int32
 	ncpu    int32
@@ -142,15 +149,24 @@ const fastIdle = 300 * time.Microsecond
 // than an exec or a fork.
 const fastNoneOpen = int64(30 * time.Microsecond)
 
+// fastBackoffMin and fastBackoffMax bound how long the server sleeps
+// after it was found not running (starve).
+const (
+	fastBackoffMin = int64(time.Millisecond)
+	fastBackoffMax = int64(64 * time.Millisecond)
+)
+
 // fastWakeGap: a call the server could have taken wakes it when the last
 // such call came by the exit less than this before (two exits' worth).
 const fastWakeGap = int64(60 * time.Microsecond)
 
 // fastWait: how long the guest spins for a reply before it exits: about
-// two exits' worth here, so a server the host has preempted costs at most
-// that much more than the exit would have (a call the server is still
-// running is then waited for by the VMM: fastClose).
-const fastWait = 50 * time.Microsecond
+// four exits' worth here, longer than most calls take on the server (a
+// file mmap, a getdents64), so a server the host has preempted costs at
+// most that much more than the exit would have, and then sleeps (starve;
+// a call the server is still running is waited for by the VMM:
+// fastClose).
+const fastWait = 100 * time.Microsecond
 
 // startFast decides, once the path is probed, whether this machine uses
 // the fast path, and starts its server.
@@ -309,13 +325,23 @@ func (c *VCPU) fastWake(nr uint64) {
 	// program between phases) would have the server spin for nothing, on
 	// a CPU kshim's own work wants.
 	now := nanotime()
-	if prev := s.lastSlow.Swap(now); now-prev > fastWakeGap || !syscalls.Fast(nr) || !s.cpuFree(1) {
+	if prev := s.lastSlow.Swap(now); now-prev > fastWakeGap || !syscalls.Fast(nr) || !s.cpuFree(1) || now < s.backoffUntil.Load() {
 		return
 	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// starve notes a request the server never took before its guest gave up.
+func (s *fastServer) starve() {
+	if s.starved.Swap(true) {
+		return // one per watch
+	}
+	b := min(max(2*s.backoff.Load(), fastBackoffMin), fastBackoffMax)
+	s.backoff.Store(b)
+	s.backoffUntil.Store(nanotime() + b)
 }
 
 // cpuFree reports whether a host CPU is left for the server beside the
@@ -361,7 +387,7 @@ func (s *fastServer) run() {
 				// (none can post: an exec, a wait, the set-up or the
 				// end, where kshim's own threads want the CPUs); or
 				// no CPU to spare.
-				if now-last > s.idleNS || now-lastOpen > fastNoneOpen || !s.cpuFree(0) {
+				if now-last > s.idleNS || now-lastOpen > fastNoneOpen || !s.cpuFree(0) || s.starved.Load() {
 					break
 				}
 				select {
@@ -378,6 +404,9 @@ func (s *fastServer) run() {
 		// rather than let the guest wait out its budget.
 		for _, sl := range *s.slots.Load() {
 			sl.try()
+		}
+		if !s.starved.Swap(false) {
+			s.backoff.Store(0)
 		}
 	}
 }
@@ -457,7 +486,7 @@ func (sl *fastSlot) serve(seq uint64) {
 	sl.nr = u.RAX
 	p := sl.p
 	switch {
-	case !sl.eligible || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX):
+	case !sl.eligible || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX, u.R10):
 		sl.flag = fastLeft
 	default:
 		t := nanotime()
@@ -540,6 +569,9 @@ func (c *VCPU) fastExit(p *kernel.Process, st *Stats) (nr uint64, ran bool, err 
 		if seq != sl.served {
 			nr = getU64(sl.area[boot.FastNR:])
 			atomic.StoreUint64(&sl.served, sl.seq())
+			if c.m.fast.awake.Load() {
+				c.m.fast.starve() // posted to a server that never came
+			}
 		}
 		u.RAX, u.RIP, u.RFLAGS = nr, r.RCX, userFlags(r.R11)
 		st.Syscalls++

@@ -612,13 +612,13 @@ func (c *VCPU) runGuest() error {
 	atomic.StoreInt32(&c.inRun, 1)
 	err := c.CPU.Run()
 	atomic.StoreInt32(&c.inRun, 0)
+	c.runNS = nanotime() - t
+	// Out of the guest before the task is taken back from the server: a
+	// call it runs may wait for the members of the space to leave it.
+	c.leftGuest()
 	if user {
 		c.fastClose()
-	}
-	c.runNS = nanotime() - t
-	if user {
 		c.acct.Ran(c.runNS)
 	}
-	c.leftGuest()
 	return err
 }

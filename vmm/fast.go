@@ -39,12 +39,15 @@ package vmm
 
 import (
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/bobuhiro11/gokvm/kvm"
+	"golang.org/x/sys/unix"
 
 	"kshim/boot"
 	"kshim/syscalls"
@@ -132,6 +135,9 @@ type fastServer struct {
 	// posters counts the open slots whose task may post (eligible).
 	posters atomic.Int32
 	ncpu    int32
+	// loadavg is the host's /proc/loadavg (-1: not readable): its count
+	// of running threads tells whether the host has a CPU to spare.
+	loadavg int
 	// idleNS is how long it watches with nothing posted before it sleeps;
 	// spins, the guest's budget of pause loops before it gives up
 	// (measured by the server before it first wakes).
@@ -144,10 +150,18 @@ type fastServer struct {
 // one every ~80 µs on average, in bursts.
 const fastIdle = 300 * time.Microsecond
 
+// fastLoadEvery: how often a watching server looks at the host's load
+// (~2 µs a look).
+const fastLoadEvery = int64(200 * time.Microsecond)
+
+// fastYieldAfter: idle this long, the server yields its CPU at each look
+// at the clock (sched_yield: at once back when nothing else wants it).
+const fastYieldAfter = int64(10 * time.Microsecond)
+
 // fastNoneOpen: how long the server watches while no vCPU runs user code:
 // longer than most exits take (a page fault's ~5 µs of VMM work), shorter
 // than an exec or a fork.
-const fastNoneOpen = int64(30 * time.Microsecond)
+const fastNoneOpen = int64(10 * time.Microsecond)
 
 // fastBackoffMin and fastBackoffMax bound how long the server sleeps
 // after it was found not running (starve).
@@ -188,6 +202,10 @@ func (m *Machine) startFast() {
 		ncpu:   int32(runtime.NumCPU()),
 	}
 	s.slots.Store(&[]*fastSlot{})
+	s.loadavg = -1
+	if fd, err := unix.Open("/proc/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+		s.loadavg = fd
+	}
 	m.fast = s
 	go s.run()
 }
@@ -214,7 +232,35 @@ func (m *Machine) stopFast() {
 	if s := m.fast; s != nil {
 		close(s.stop)
 		<-s.done
+		if s.loadavg >= 0 {
+			unix.Close(s.loadavg)
+		}
 	}
+}
+
+// hostBusy reports whether the host runs as many threads as it has CPUs
+// besides the server (the fourth field of /proc/loadavg, "running/total",
+// is the scheduler's count now): a task woken from a wait, kshim's own
+// work or another program would then wait for the server's CPU.
+func (s *fastServer) hostBusy() bool {
+	if s.loadavg < 0 {
+		return false
+	}
+	var b [128]byte
+	n, err := unix.Pread(s.loadavg, b[:], 0)
+	if err != nil || n <= 0 {
+		return false
+	}
+	f := strings.Fields(string(b[:n]))
+	if len(f) < 4 {
+		return false
+	}
+	run, _, ok := strings.Cut(f[3], "/")
+	if !ok {
+		return false
+	}
+	r, err := strconv.Atoi(run)
+	return err == nil && int32(r) > s.ncpu
 }
 
 // fastSlotFor registers c's area with the server (once per vCPU).
@@ -364,9 +410,14 @@ func (s *fastServer) run() {
 			return
 		case <-s.wake:
 		}
+		if s.hostBusy() {
+			s.starve()
+			s.starved.Store(false)
+			continue
+		}
 		s.setAwake(true)
 		last := nanotime()
-		lastOpen := last
+		lastOpen, lastLoad := last, last
 		for turn := 0; ; turn++ {
 			took := false
 			for _, sl := range *s.slots.Load() {
@@ -395,6 +446,19 @@ func (s *fastServer) run() {
 					s.setAwake(false)
 					return
 				default:
+				}
+				if now-lastLoad > fastLoadEvery {
+					lastLoad = now
+					if s.hostBusy() {
+						s.starve()
+						break
+					}
+				}
+				if now-last > fastYieldAfter {
+					// Idle a while: let a host thread that wants this
+					// CPU have it (a task woken from a wait, kshim's
+					// own work), rather than wait for its time slice.
+					unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 				}
 			}
 			cpuPause()

@@ -275,6 +275,11 @@ var programs = []prog{
 	{bin: "net_unix", kshimArgs: []string{"--rw"}}, // binds in /tmp
 	{bin: "net_cred", kshimArgs: []string{"--rw"}}, // binds in /tmp
 	{bin: "net_inet"},
+	// A lingering socket's close (and dup2 over one) waits in the host,
+	// where SIGALRM ends it: never on the fast path's server, which no
+	// signal reaches (syscalls/fast.go closeMayWait).
+	{bin: "fast_linger"},
+	{name: "fast_linger_dup2", bin: "fast_linger", args: []string{"dup2"}},
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.
 	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},

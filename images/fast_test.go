@@ -14,12 +14,20 @@ import (
 // can write (vmm/fast.go). A program that scribbles over it still gets
 // right answers from its syscalls, and one that waits in the fast stub
 // forever (a request nobody posted, a budget that never runs out) is
-// still killed: --timeout ends it with 124.
+// still killed: --timeout ends it with 124. The area is the vCPU's, which
+// runs one task after another: the next finds nothing of the last one's
+// calls there, and its jump to the stub's exit with the request number
+// the last one left is a stray jump (SIGSEGV), not the return of that
+// other process's call (its RIP and result).
 func TestFastAreaHostile(t *testing.T) {
 	kshim, prog := image(t, "fast_hostile")
 	r := run([]string{kshim, "run", prog}, baseEnv, "")
 	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || string(r.stdout) != "ok\n" {
 		t.Fatalf("scribbling: %s, stdout %q, want ok\nstderr:\n%s", r.status(), r.stdout, r.stderr)
+	}
+	r = run([]string{kshim, "run", prog, "leak", fmt.Sprintf("%#x", uint64(boot.FastDone))}, baseEnv, "")
+	if want := "another process's arguments: not seen\nreplay: SIGSEGV\n"; r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || string(r.stdout) != want {
+		t.Errorf("the next task on the vCPU: %s, stdout %q, want %q\nstderr:\n%s", r.status(), r.stdout, want, r.stderr)
 	}
 	r = run([]string{kshim, "run", "--timeout", "2", prog, "hang", fmt.Sprintf("%#x", uint64(boot.FastPosted))}, baseEnv, "")
 	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 124 || string(r.stdout) != "spinning\n" {

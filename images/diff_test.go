@@ -280,6 +280,9 @@ var programs = []prog{
 	// signal reaches (syscalls/fast.go closeMayWait).
 	{bin: "fast_linger"},
 	{name: "fast_linger_dup2", bin: "fast_linger", args: []string{"dup2"}},
+	// The fast path's calls after fork (copy-on-write buffers up to 1
+	// MiB), around signals, a group stop, vfork and posix_spawn.
+	{bin: "fast_stress", kshimArgs: []string{"--rw"}}, // files in /tmp
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.
 	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},

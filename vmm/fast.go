@@ -32,7 +32,10 @@
 //     CopyOut) is queued in the vCPU's own flush queue, as the only member
 //     of its address space; the reply then asks for the exit, so the
 //     queue is applied before user code runs (the guest is in the stub,
-//     which touches only the shim's pages, meanwhile).
+//     which touches only the shim's pages, meanwhile). A request taken
+//     while the queue is not empty is left (the guest is applying it, in
+//     kflush: a hostile guest posts before an exit), so the server never
+//     queues while the guest consumes.
 //   - Pending signals, a group stop, a queued flush: the reply asks for the
 //     exit and the VMM delivers them (kernel.Process.ReturnWork).
 //
@@ -483,7 +486,12 @@ func (sl *fastSlot) serve(seq uint64) {
 	sl.nr = u.RAX
 	p := sl.p
 	switch {
-	case !sl.eligible || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX):
+	case !sl.eligible || sl.c.Flush.Pending() || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX):
+		// Pending: the guest has yet to apply its flush queue, so it
+		// is in kflush, not waiting in the stub (a request posted
+		// before an exit and taken at the next entry). A record the
+		// call queued now could be lost to kflush1's plain store of
+		// the count (ept/flush.go): the call is the VMM's.
 		sl.flag = fastLeft
 	default:
 		t := nanotime()

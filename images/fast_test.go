@@ -70,3 +70,17 @@ func TestFastSyscallsUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestFastStubJumps: a program may jump to any byte of the user stub
+// page (ufast and the stubs before it) with registers of its choosing,
+// request numbers of the fast area's included; whatever each such child
+// gets (a fault, a syscall, a return), the VMM goes on: the parent reaps
+// every child and says so.
+func TestFastStubJumps(t *testing.T) {
+	kshim, prog := image(t, "fast_jumps")
+	r := run([]string{kshim, "run", prog, fmt.Sprintf("%#x", uint64(boot.UserText)), fmt.Sprintf("%#x", uint64(boot.FastEnd))}, baseEnv, "")
+	want := fmt.Sprintf("done: %d jumps\n", boot.FastEnd-boot.UserText)
+	if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || string(r.stdout) != want {
+		t.Fatalf("%s, stdout %q, want %q\nstderr:\n%s", r.status(), r.stdout, want, r.stderr)
+	}
+}

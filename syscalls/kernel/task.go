@@ -819,7 +819,10 @@ func (p *Process) WaitReadyType(h int, events int16, typ uint32) error {
 	}
 	// Ready now (or an error poll reports: the call tells it): no
 	// need to know the flags, whatever they are the call goes ahead.
-	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(h), Events: events}}, 0); n > 0 {
+	// Not under NoWait: the blocking call that follows a ready poll
+	// still waits when another reader (writer) of the pipe took the
+	// data (room) in between, which the fast path's server must never.
+	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(h), Events: events}}, 0); n > 0 && !p.NoWait {
 		return nil
 	}
 	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)

@@ -283,6 +283,9 @@ var programs = []prog{
 	// The fast path's calls after fork (copy-on-write buffers up to 1
 	// MiB), around signals, a group stop, vfork and posix_spawn.
 	{bin: "fast_stress", kshimArgs: []string{"--rw"}}, // files in /tmp
+	// A FIFO's reader opens it (fast path awake) while a writer waits in
+	// its open: they meet, the write finds the reader (fs.Open).
+	{bin: "fast_fifo", kshimArgs: []string{"--rw"}}, // in /tmp
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.
 	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},

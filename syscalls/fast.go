@@ -21,7 +21,9 @@
 // only sometimes (an open of a FIFO, a read of an empty pipe) runs with
 // kernel.Process.NoWait: its wait ends it before it has had any effect,
 // and the server leaves it to the task's thread; FastArgs keeps out the
-// files whose calls could have an effect before they wait.
+// files whose calls could have an effect before they wait, and the open of
+// a FIFO for reading stops before it opens anything (fs.Open: the reader
+// it opens first would meet a waiting writer, then go).
 package syscalls
 
 import (

@@ -775,6 +775,14 @@ func (p *Process) wouldWait() bool {
 	return p.NoWait
 }
 
+// RefusesWait reports, for a call that would wait if waits() (asked only
+// under NoWait: it may cost a look), whether it must not, noting it
+// (WouldWait): the fast syscall path's server leaves the call, which has
+// had no effect, to the task's thread (fs's FIFO opens).
+func (p *Process) RefusesWait(waits func() bool) bool {
+	return p.NoWait && waits() && p.wouldWait()
+}
+
 // Restartable reports whether the signal that will be delivered next lets
 // the interrupted syscall restart (SA_RESTART, or no handler runs).
 func (p *Process) Restartable() bool {

@@ -32,7 +32,9 @@
 // frames the changed entries mapped, and Invalidate (at the end of the
 // operation, before the vCPU next runs) drops them, with no guest flush.
 // The VMM only appends between guest runs, and the guest only consumes
-// before it runs user code, so the two never race on one vCPU.
+// before it runs user code, so the two never race on one vCPU. (The fast
+// syscall path's server appends while the vCPU runs, but only when it
+// found the queue empty: the guest was then past its flush. vmm/fast.go)
 package ept
 
 import (

@@ -275,6 +275,17 @@ var programs = []prog{
 	{bin: "net_unix", kshimArgs: []string{"--rw"}}, // binds in /tmp
 	{bin: "net_cred", kshimArgs: []string{"--rw"}}, // binds in /tmp
 	{bin: "net_inet"},
+	// A lingering socket's close (and dup2 over one) waits in the host,
+	// where SIGALRM ends it: never on the fast path's server, which no
+	// signal reaches (syscalls/fast.go closeMayWait).
+	{bin: "fast_linger"},
+	{name: "fast_linger_dup2", bin: "fast_linger", args: []string{"dup2"}},
+	// The fast path's calls after fork (copy-on-write buffers up to 1
+	// MiB), around signals, a group stop, vfork and posix_spawn.
+	{bin: "fast_stress", kshimArgs: []string{"--rw"}}, // files in /tmp
+	// A FIFO's reader opens it (fast path awake) while a writer waits in
+	// its open: they meet, the write finds the reader (fs.Open).
+	{bin: "fast_fifo", kshimArgs: []string{"--rw"}}, // in /tmp
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.
 	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},

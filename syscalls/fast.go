@@ -3,8 +3,9 @@
 // The server runs a call on its own host thread while the task's vCPU
 // waits in the guest, so a call qualifies only if its handler
 //   - cannot block (no wait for another task, a pipe, a terminal, a lock
-//     or a signal): the vCPU would spin, and a signal could not interrupt
-//     it;
+//     or a signal, nor in the host: a socket's lingering close): the vCPU
+//     would spin, and a signal could not interrupt it (no signal reaches
+//     the server's thread);
 //   - reads no register but the arguments, RIP, RFLAGS and RSP, and
 //     changes none but RAX (the server checks and exits when one changed);
 //   - changes no page-table entry but through CopyOut (a copy-on-write
@@ -20,7 +21,9 @@
 // only sometimes (an open of a FIFO, a read of an empty pipe) runs with
 // kernel.Process.NoWait: its wait ends it before it has had any effect,
 // and the server leaves it to the task's thread; FastArgs keeps out the
-// files whose calls could have an effect before they wait.
+// files whose calls could have an effect before they wait, and the open of
+// a FIFO for reading stops before it opens anything (fs.Open: the reader
+// it opens first would meet a waiting writer, then go).
 package syscalls
 
 import (
@@ -127,6 +130,10 @@ func FastArgs(p *kernel.Process, nr, a0, a1, a2, a3 uint64) bool {
 			return nr == unix.SYS_READ || nr == unix.SYS_WRITE && a2 <= pipeBuf
 		}
 		return false
+	case unix.SYS_CLOSE:
+		return !closeMayWait(p, a0)
+	case unix.SYS_DUP2, unix.SYS_DUP3:
+		return !closeMayWait(p, a1) // the fd it replaces is closed
 	case unix.SYS_IOCTL:
 		// Reading a terminal's settings and size, and the fd flags;
 		// setting them may wait for output to drain (TCSETSW).
@@ -135,6 +142,29 @@ func FastArgs(p *kernel.Process, nr, a0, a1, a2, a3 uint64) bool {
 			return true
 		}
 		return false
+	}
+	return true
+}
+
+// closeMayWait reports whether closing guest fd fd of p may wait in the
+// host's close: a socket's last close waits out SO_LINGER (up to the
+// linger time, which only a signal to the closing thread ends: the
+// server's thread gets none), a terminal's may wait for its output to
+// drain. Only the files whose close never waits are closed on the server:
+// a host regular file, directory or pipe, or one of kshim's own (/proc);
+// an fd with no file closes nothing.
+func closeMayWait(p *kernel.Process, fd uint64) bool {
+	e, err := p.Entry(fd)
+	if err != nil {
+		return false
+	}
+	f := e.File
+	if f.Kind != fs.KindHost {
+		return false
+	}
+	switch f.Type {
+	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFIFO:
+		return f.Signalfd != nil || ipc.MqFileOf(f) != nil
 	}
 	return true
 }

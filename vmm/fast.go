@@ -20,7 +20,10 @@
 //   - What the guest writes in the area is read once into a copy (its
 //     arguments are untrusted as any syscall's). What the server did is
 //     recorded on the host side (served, flag, regs): an exit from the
-//     stub is checked against that, never against the area.
+//     stub is checked against that, never against the area, and takes
+//     the record's reply (fastNone after). Each task on the vCPU starts
+//     with the area and the record reset (fastSlot.reset): the page is
+//     user memory of every task the vCPU runs in turn.
 //   - A call may run on the server only if its handler cannot block, reads
 //     no register but the arguments, RIP, RFLAGS and RSP, and changes none
 //     but RAX, or the reply makes the guest exit so the VMM returns as
@@ -29,7 +32,10 @@
 //     CopyOut) is queued in the vCPU's own flush queue, as the only member
 //     of its address space; the reply then asks for the exit, so the
 //     queue is applied before user code runs (the guest is in the stub,
-//     which touches only the shim's pages, meanwhile).
+//     which touches only the shim's pages, meanwhile). A request taken
+//     while the queue is not empty is left (the guest is applying it, in
+//     kflush: a hostile guest posts before an exit), so the server never
+//     queues while the guest consumes.
 //   - Pending signals, a group stop, a queued flush: the reply asks for the
 //     exit and the VMM delivers them (kernel.Process.ReturnWork).
 //
@@ -86,7 +92,8 @@ const (
 
 // What the server did with the request it took.
 const (
-	fastReturned = iota // the guest returned to user code with the result
+	fastNone     = iota // none taken since the task began, or its exit came
+	fastReturned        // the guest returned to user code with the result
 	fastExit            // ran; the guest exits at FastDone for the return
 	fastLeft            // not run: the VMM runs it at the guest's exit
 )
@@ -142,7 +149,7 @@ type fastServer struct {
 	// spins, the guest's budget of pause loops before it gives up
 	// (measured by the server before it first wakes).
 	idleNS int64
-	spins  uint64
+	spins  atomic.Uint64
 }
 
 // fastIdle: how long the server keeps watching after the last request. A
@@ -273,18 +280,39 @@ func (c *VCPU) fastSlotFor() *fastSlot {
 		return c.fast
 	}
 	sl := &fastSlot{c: c, area: c.page(boot.FastArea)}
-	for nr := uint64(0); nr < boot.FastCalls; nr++ {
-		if syscalls.Fast(nr) {
-			sl.area[boot.FastBitmap+nr/8] |= 1 << (nr % 8)
-		}
-	}
-	sl.served = getU64(sl.area[boot.FastSeq:])
+	sl.reset(s.spins.Load())
 	s.mu.Lock()
 	list := append(append([]*fastSlot(nil), *s.slots.Load()...), sl)
 	s.slots.Store(&list)
 	s.mu.Unlock()
 	c.fast = sl
 	return sl
+}
+
+// fastBitmap is the area's bitmap of the calls the guest may post.
+var fastBitmap = func() (b [boot.FastCalls / 8]byte) {
+	for nr := uint64(0); nr < boot.FastCalls; nr++ {
+		if syscalls.Fast(nr) {
+			b[nr/8] |= 1 << (nr % 8)
+		}
+	}
+	return b
+}()
+
+// reset makes the area and the host's record of it a new task's (the
+// slot closed): the page is a user page every task on the vCPU shares
+// in turn, so nothing of the last task's stays there (its last call's
+// arguments and result, its scribbles over the bitmap, the budget or
+// the rest of the page), nor in the record (its last reply must not
+// answer a jump of the next task's to the stub's exit); the bitmap and
+// the measured budget are the VMM's (0 before the server first wakes:
+// its wake-up writes it before any guest may post).
+func (sl *fastSlot) reset(spins uint64) {
+	clear(sl.area)
+	copy(sl.area[boot.FastBitmap:], fastBitmap[:])
+	putU64(sl.area[boot.FastSpins:], spins)
+	atomic.StoreUint64(&sl.served, 0)
+	sl.nr, sl.flag, sl.regs = 0, fastNone, kernel.Regs{}
 }
 
 // fastOpen lends the task to the server for one KVM_RUN.
@@ -328,6 +356,7 @@ func (c *VCPU) fastClose() {
 // fastBegin and fastEnd bracket a task's run on c.
 func (c *VCPU) fastBegin(p *kernel.Process) {
 	if sl := c.fastSlotFor(); sl != nil {
+		sl.reset(c.m.fast.spins.Load())
 		sl.p = p
 	}
 }
@@ -403,7 +432,7 @@ func (s *fastServer) run() {
 	defer runtime.UnlockOSThread()
 	// Off the start-up path: the guests post nothing before the first
 	// wake-up, and the areas get the budget with it (setAwake).
-	s.spins = max(1, uint64(fastWait)/uint64(pauseNS()))
+	s.spins.Store(max(1, uint64(fastWait)/uint64(pauseNS())))
 	for {
 		select {
 		case <-s.stop:
@@ -485,7 +514,7 @@ func (s *fastServer) setAwake(on bool) {
 		v = 1
 	}
 	for _, sl := range *s.slots.Load() {
-		putU64(sl.area[boot.FastSpins:], s.spins)
+		putU64(sl.area[boot.FastSpins:], s.spins.Load())
 		if !on || sl.state.Load() != slotClosed {
 			// An open slot was lent by a goroutine that has set its own
 			// flag from eligible; a server's wake-up sets it for those
@@ -550,7 +579,12 @@ func (sl *fastSlot) serve(seq uint64) {
 	sl.nr = u.RAX
 	p := sl.p
 	switch {
-	case !sl.eligible || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX, u.R10):
+	case !sl.eligible || sl.c.Flush.Pending() || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX, u.R10):
+		// Pending: the guest has yet to apply its flush queue, so it
+		// is in kflush, not waiting in the stub (a request posted
+		// before an exit and taken at the next entry). A record the
+		// call queued now could be lost to kflush1's plain store of
+		// the count (ept/flush.go): the call is the VMM's.
 		sl.flag = fastLeft
 	default:
 		t := nanotime()
@@ -620,12 +654,16 @@ func (c *VCPU) fastExit(p *kernel.Process, st *Stats) (nr uint64, ran bool, err 
 	switch {
 	case sl == nil || seq == 0:
 		return 0, false, c.fastStray(p, r)
-	case seq == sl.served && sl.flag != fastLeft:
+	case seq == sl.served && (sl.flag == fastExit || sl.flag == fastReturned && waited):
 		// Run by the server: return as from any syscall with what the
-		// call left (a restart's RIP and RAX included).
+		// call left (a restart's RIP and RAX included). A reply that
+		// returned to user code comes here only from the wait (a kick
+		// or the budget's end as the reply came); at FastDone it is a
+		// jump, as is a second exit for one reply (fastNone).
 		ran := sl.regs
 		u.RAX, u.RIP, u.RFLAGS = ran.RAX, ran.RIP, userFlags(r.R11)
-	case seq == sl.served || waited:
+		sl.flag = fastNone
+	case seq == sl.served && sl.flag == fastLeft || seq != sl.served && waited:
 		// Left to the VMM, or never taken (the server is kept from
 		// taking it now: served moves past it). The number is the one
 		// the guest posted; the arguments are still in its registers.
@@ -637,6 +675,7 @@ func (c *VCPU) fastExit(p *kernel.Process, st *Stats) (nr uint64, ran bool, err 
 				c.m.fast.starve() // posted to a server that never came
 			}
 		}
+		sl.flag = fastNone
 		u.RAX, u.RIP, u.RFLAGS = nr, r.RCX, userFlags(r.R11)
 		st.Syscalls++
 		ran = true

@@ -20,6 +20,12 @@
 //   - The open is of the very inode resolved (the host's /proc/self/fd
 //     link of the O_PATH fd), with the guest's flags less those that only
 //     matter for a lookup or creation.
+//   - Under the fast syscall path's NoWait (its server, which must not
+//     wait) a FIFO is not opened for reading at all (Open asks first,
+//     FileOwner.RefusesWait): the non-blocking reader would be a partner
+//     a waiting writer meets and then loses, and the task's thread makes
+//     the open again. A path renamed to a FIFO between that look and the
+//     open is still opened so: a program racing its own renames.
 //   - On a signal the waiting open is released by opening the other end
 //     without blocking (a reader always can; a writer can, since the
 //     waiting reader is one); both fds are closed and the call restarts
@@ -132,6 +138,18 @@ func (p *Task) waitReader(h int, flags int) (int, error) {
 	unix.Close(stop[0])
 	unix.Close(stop[1])
 	return fd, err
+}
+
+// isFIFO reports whether (dirfd, path) is a FIFO of the host's, resolved
+// with host flags as openFIFO resolves it.
+func (p *Task) isFIFO(dirfd int, path string, flags int) bool {
+	look, err := p.Lookup(dirfd, path, unix.O_PATH|flags&(unix.O_NOFOLLOW|unix.O_DIRECTORY), 0)
+	if err != nil {
+		return false
+	}
+	defer look.Close()
+	var st unix.Stat_t
+	return look.Node == nil && unix.Fstat(look.FD, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
 }
 
 // openFIFO opens (dirfd, path) with host flags if it is a FIFO whose open

@@ -74,6 +74,14 @@ func (p *Task) Open(dirfd int, pathAddr uint64, flags int, mode uint32) (uint64,
 	var r Resolved
 	ok := false
 	if p.mayBlock(host) {
+		// The fast path's server never opens a FIFO for reading: the
+		// reader openNonblock makes is a partner for a writer waiting
+		// in its open, gone again as the server leaves the open to the
+		// task's thread, whose open then waits for a writer that came
+		// and went (fsfifo.go).
+		if host&unix.O_ACCMODE == unix.O_RDONLY && p.Owner.RefusesWait(func() bool { return p.isFIFO(dirfd, path, host) }) {
+			return 0, unix.EAGAIN // not made: its result is not the call's
+		}
 		// fsfifo.go: one walk when the file is no FIFO whose open
 		// waits, else a wait a signal ends.
 		if r, ok, err = p.openNonblock(dirfd, path, host, mode); !ok {

@@ -116,6 +116,10 @@ type FileOwner interface {
 	// it return) ends it, both fds are closed and the error is the
 	// kernel's restart (fsfifo.go).
 	WaitOpen(open, release func() (int, error)) (int, error)
+	// RefusesWait reports whether a call that would wait if waits()
+	// must not (the fast syscall path's server): it then ends with no
+	// effect, and the task's thread makes it again.
+	RefusesWait(waits func() bool) bool
 	Rlimit(res int) (unix.Rlimit, error)
 	FileShrunk(h int)
 	Sandbox() *Sandbox

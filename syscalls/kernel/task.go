@@ -775,6 +775,14 @@ func (p *Process) wouldWait() bool {
 	return p.NoWait
 }
 
+// RefusesWait reports, for a call that would wait if waits() (asked only
+// under NoWait: it may cost a look), whether it must not, noting it
+// (WouldWait): the fast syscall path's server leaves the call, which has
+// had no effect, to the task's thread (fs's FIFO opens).
+func (p *Process) RefusesWait(waits func() bool) bool {
+	return p.NoWait && waits() && p.wouldWait()
+}
+
 // Restartable reports whether the signal that will be delivered next lets
 // the interrupted syscall restart (SA_RESTART, or no handler runs).
 func (p *Process) Restartable() bool {
@@ -819,7 +827,10 @@ func (p *Process) WaitReadyType(h int, events int16, typ uint32) error {
 	}
 	// Ready now (or an error poll reports: the call tells it): no
 	// need to know the flags, whatever they are the call goes ahead.
-	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(h), Events: events}}, 0); n > 0 {
+	// Not under NoWait: the blocking call that follows a ready poll
+	// still waits when another reader (writer) of the pipe took the
+	// data (room) in between, which the fast path's server must never.
+	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(h), Events: events}}, 0); n > 0 && !p.NoWait {
 		return nil
 	}
 	fl, err := unix.FcntlInt(uintptr(h), unix.F_GETFL, 0)

@@ -62,7 +62,9 @@ import (
 
 // FastMode chooses the fast syscall path: FastAuto uses it where the
 // probe finds the cpl3-direct path (PVM) and the host has a CPU to spare
-// for the server; FastOff never; FastOn wherever the path allows.
+// for the server (now: its load, kshim's running vCPUs); FastOff never;
+// FastOn wherever the path allows, whatever the host's load (the server
+// still sleeps when no call comes).
 type FastMode int
 
 const (
@@ -142,6 +144,8 @@ type fastServer struct {
 	// posters counts the open slots whose task may post (eligible).
 	posters atomic.Int32
 	ncpu    int32
+	// always: FastOn, the host's load and CPUs are not asked.
+	always bool
 	// loadavg is the host's /proc/loadavg (-1: not readable): its count
 	// of running threads tells whether the host has a CPU to spare.
 	loadavg int
@@ -209,6 +213,7 @@ func (m *Machine) startFast() {
 		ncpu:   int32(runtime.NumCPU()),
 	}
 	s.slots.Store(&[]*fastSlot{})
+	s.always = m.fastMode == FastOn
 	s.loadavg = -1
 	if fd, err := unix.Open("/proc/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		s.loadavg = fd
@@ -250,7 +255,7 @@ func (m *Machine) stopFast() {
 // is the scheduler's count now): a task woken from a wait, kshim's own
 // work or another program would then wait for the server's CPU.
 func (s *fastServer) hostBusy() bool {
-	if s.loadavg < 0 {
+	if s.loadavg < 0 || s.always {
 		return false
 	}
 	var b [128]byte
@@ -423,7 +428,7 @@ func (s *fastServer) starve() {
 // vCPUs running user code and extra more (a caller about to run again):
 // watching would otherwise take one from a guest.
 func (s *fastServer) cpuFree(extra int32) bool {
-	return s.open.Load()+extra < s.ncpu || s.ncpu < 2
+	return s.always || s.open.Load()+extra < s.ncpu || s.ncpu < 2
 }
 
 func (s *fastServer) run() {

@@ -56,7 +56,8 @@ commands:
         default 65534:65534); --no-sandbox does not; --stats prints run
         statistics to stderr at exit; --fast-syscalls: answer simple calls
         without a VMM exit, from a host thread watching the guest (auto:
-        where exits are costly, the PVM path, with a spare CPU)
+        where exits are costly, the PVM path, while the host has a CPU to
+        spare; on: whatever the host's load; off)
   info  probe /dev/kvm and print what kshim would use, confinement included
   bench [--json|--markdown] [--peers native,qemu-user,runsc-ptrace|none] [--rounds N]
         [--scale F] [--only NAMES] [--images DIR] [--kshim BIN] [--busybox BIN]
@@ -158,7 +159,7 @@ func cmdRun(args []string) int {
 	fs.Var(&stats, "stats", "at exit, print run statistics to stderr (--stats=json for JSON)")
 	netFlag := fs.String("net", "private", "guest network: private (own namespace, loopback only), none (no IP sockets), host")
 	mounts := addMountFlags(fs)
-	fastFlag := fs.String("fast-syscalls", "auto", "answer simple syscalls without a VMM exit, from a host thread watching the guest (auto: where exits are costly, PVM; on; off)")
+	fastFlag := fs.String("fast-syscalls", "auto", "answer simple syscalls without a VMM exit, from a host thread watching the guest (auto: where exits are costly, PVM, while the host has a CPU to spare; on: whatever the host's load; off)")
 	noShm := fs.Bool("no-shm", false, "no tmpfs of its own at /dev/shm (by default the guest gets one, as Linux has, when kshim runs as root)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {

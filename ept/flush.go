@@ -34,7 +34,9 @@
 // The VMM only appends between guest runs, and the guest only consumes
 // before it runs user code, so the two never race on one vCPU. (The fast
 // syscall path's server appends while the vCPU runs, but only when it
-// found the queue empty: the guest was then past its flush. vmm/fast.go)
+// found the queue empty: the guest was then past its flush. The vCPU may
+// run user code meanwhile, so there every change is an invalidation:
+// SetConcurrent. vmm/fast.go)
 package ept
 
 import (
@@ -42,6 +44,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 const flushHeader = 16
@@ -88,7 +91,22 @@ type FlushQueue struct {
 	// overLimit: the operation went past invalMax, so its further
 	// changes are guest writes too (until the next Invalidate).
 	overLimit bool
+	// concurrent (SetConcurrent): the vCPU runs while the queue is
+	// appended to, so no change may wait for its flush.
+	concurrent atomic.Bool
 }
+
+// SetConcurrent says whether the queue's vCPU runs while entries change
+// (the fast syscall path's server runs a call: vmm/fast.go). The vCPU
+// then applies no record before user code could use a stale translation
+// (a hostile program posts a call by hand and never waits for it), so
+// with frame invalidation every change invalidates, past invalMax too,
+// and PageTable writes an unused entry only by compare-and-swap, as when
+// other vCPUs walk the tables.
+func (q *FlushQueue) SetConcurrent(on bool) { q.concurrent.Store(on) }
+
+// Concurrent reports SetConcurrent's setting.
+func (q *FlushQueue) Concurrent() bool { return q.concurrent.Load() }
 
 // invEntry is a change made by invalidation: its entry (guest-physical,
 // and in the direct map) and linear address, to queue a guest write of it
@@ -253,7 +271,7 @@ func (q *FlushQueue) queuedLocked(e uint64) bool {
 func (q *FlushQueue) push(entryVA, value, va, e, old uint64) (record bool, err error) {
 	q.mu.Lock()
 	if q.inv != nil && old&PTEHuge == 0 && !q.queuedLocked(e) && !q.overLimit {
-		if len(q.inval) < q.invalMax {
+		if len(q.inval) < q.invalMax || q.concurrent.Load() {
 			// The entry holds value once this returns (pagetable.go
 			// makes the VMM's write): what must go is the
 			// translation of the frame it held. An entry with a

@@ -117,6 +117,11 @@ type Memory struct {
 	// refault is the madvise that faults the VMM's view of RAM frames
 	// back in after Invalidate dropped it (probeRefault).
 	refault int
+
+	// holds > 0 (Hold): a frame whose last reference goes is parked,
+	// not handed out again, until the last Unhold.
+	holds  int
+	parked []uint64
 }
 
 // NewMemory creates size bytes (rounded up to a page) of guest-physical memory.
@@ -644,6 +649,41 @@ func (m *Memory) free1(pa uint64) {
 	if m.refs[pa/PageSize]--; m.refs[pa/PageSize] != 0 {
 		return
 	}
+	if m.holds > 0 {
+		m.parked = append(m.parked, pa)
+		return
+	}
+	m.release1(pa)
+}
+
+// Hold parks the frames freed until the matching Unhold, which frees
+// them: the fast syscall path's server (vmm/fast.go) runs a memory call
+// while the task's vCPU runs, which may still hold translations of the
+// frames the call frees until the call's end invalidates them
+// (PageTable.EndOp); no other task may get them before. A frame parked
+// has no reference left and counts as used; a short delay of others'
+// frees costs nothing else.
+func (m *Memory) Hold() {
+	m.mu.Lock()
+	m.holds++
+	m.mu.Unlock()
+}
+
+// Unhold ends a Hold; the last one frees the frames parked.
+func (m *Memory) Unhold() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.holds--; m.holds > 0 {
+		return
+	}
+	for _, pa := range m.parked {
+		m.release1(pa)
+	}
+	m.parked = m.parked[:0]
+}
+
+// release1 makes frame pa, with no reference left, free. m.mu held.
+func (m *Memory) release1(pa uint64) {
 	m.used--
 	if m.wasTable[pa/PageSize] {
 		// Not handed out again before reclaimTables, so its memory can

@@ -353,7 +353,7 @@ func (pt *PageTable) setOn(q *FlushQueue, e, va, v uint64) error {
 	// walk set the bit first, the change is queued like any other.
 	multi := pt.nroots.Load() > 1
 	queue := old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || q.queued(e)
-	if !queue && multi {
+	if !queue && (multi || q.Concurrent()) {
 		if atomic.CompareAndSwapUint64(pt.word(e), old, v) {
 			return nil
 		}

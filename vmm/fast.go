@@ -29,10 +29,12 @@
 //     but RAX, or the reply makes the guest exit so the VMM returns as
 //     from any syscall (syscalls.Fast; the server compares the registers).
 //     A present page-table entry it changes (a copy-on-write break in a
-//     CopyOut) is queued in the vCPU's own flush queue, as the only member
-//     of its address space; the reply then asks for the exit, so the
-//     queue is applied before user code runs (the guest is in the stub,
-//     which touches only the shim's pages, meanwhile). A request taken
+//     CopyOut, an munmap) is made visible before the reply: the vCPU may
+//     run user code meanwhile (a request posted by hand), so the path
+//     needs the frame-invalidation protocol, the call invalidates every
+//     old frame (ept.FlushQueue.SetConcurrent) and the frames it frees
+//     go to no one before that (ept.Memory.Hold). A change still queued
+//     for the guest (a huge page's) makes the reply ask for the exit. A request taken
 //     while the queue is not empty is left (the guest is applying it, in
 //     kflush: a hostile guest posts before an exit), so the server never
 //     queues while the guest consumes.
@@ -201,6 +203,12 @@ func (m *Machine) startFast() {
 	}
 	if _, ok := m.path.(cpl3Path); !ok {
 		return // VMX/SVM: an exit costs a few µs, the stub runs at CPL 0
+	}
+	if !m.invalidate {
+		// The server changes entries while the vCPU runs: only an
+		// invalidation drops the old translations there (a hostile
+		// program need not wait in the stub for its exit's flush).
+		return
 	}
 	if m.fastMode == FastAuto && runtime.NumCPU() < 2 {
 		return // the server would take the guest's only CPU
@@ -595,7 +603,21 @@ func (sl *fastSlot) serve(seq uint64) {
 		t := nanotime()
 		before := u
 		p.NoWait, p.WouldWait = true, false
+		// The vCPU runs meanwhile, maybe user code (a request posted
+		// by hand, not from the stub): every changed entry's old frame
+		// is invalidated before the call returns, and no frame it frees
+		// goes to anyone before that (stale translations of it).
+		q, mem := sl.c.Flush, sl.c.m.Mem
+		q.SetConcurrent(true)
+		mem.Hold()
 		syscalls.Syscall(p, &u)
+		err := q.Invalidate() // changes outside an operation's end too
+		mem.Unhold()
+		q.SetConcurrent(false)
+		if err != nil {
+			// As EndOp: a vCPU must not run on a stale translation.
+			panic("vmm: invalidating the fast path's changed frames: " + err.Error())
+		}
 		p.NoWait = false
 		ns := uint64(nanotime() - t)
 		if p.WouldWait {

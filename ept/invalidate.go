@@ -38,9 +38,14 @@ import (
 // needs nothing: releasing the window re-reserved its range, which dropped
 // its translations already.
 func (m *Memory) Invalidate(frames []uint64) error {
-	slices.Sort(frames)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.invalidateLocked(frames)
+}
+
+// invalidateLocked is Invalidate with m.mu held.
+func (m *Memory) invalidateLocked(frames []uint64) error {
+	slices.Sort(frames)
 	for i := 0; i < len(frames); {
 		start := frames[i]
 		end := start + PageSize

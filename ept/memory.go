@@ -118,9 +118,9 @@ type Memory struct {
 	// back in after Invalidate dropped it (probeRefault).
 	refault int
 
-	// holds > 0 (Hold): a frame whose last reference goes is parked,
-	// not handed out again, until the last Unhold.
-	holds  int
+	// holder (Hold): the host thread whose freed frames are parked, not
+	// handed out again, until Unhold (0: none).
+	holder int
 	parked []uint64
 }
 
@@ -411,6 +411,15 @@ func (m *Memory) alloc(ahead bool) (uint64, error) {
 	if n := len(m.warm); n > 0 {
 		pa, m.warm = m.warm[n-1], m.warm[:n-1]
 		clear(m.host[pa : pa+PageSize]) // returned as it was (free1)
+	} else if len(m.parked) != 0 && m.used+m.charged >= m.limit/PageSize {
+		// The holder's frames, before running out: every entry that
+		// mapped one has changed already (frames are freed after), so
+		// their translations dropped now, they are free.
+		if err := m.invalidateLocked(m.parked); err != nil {
+			return 0, err
+		}
+		m.releaseParked()
+		return m.alloc(ahead)
 	} else if m.used+m.charged >= m.limit/PageSize {
 		// No warm frame: any other needs new host memory, beyond the
 		// budget once charges are counted.
@@ -649,33 +658,37 @@ func (m *Memory) free1(pa uint64) {
 	if m.refs[pa/PageSize]--; m.refs[pa/PageSize] != 0 {
 		return
 	}
-	if m.holds > 0 {
+	if m.holder != 0 && unix.Gettid() == m.holder {
 		m.parked = append(m.parked, pa)
 		return
 	}
 	m.release1(pa)
 }
 
-// Hold parks the frames freed until the matching Unhold, which frees
-// them: the fast syscall path's server (vmm/fast.go) runs a memory call
-// while the task's vCPU runs, which may still hold translations of the
-// frames the call frees until the call's end invalidates them
-// (PageTable.EndOp); no other task may get them before. A frame parked
-// has no reference left and counts as used; a short delay of others'
-// frees costs nothing else.
+// Hold parks the frames the calling host thread frees until Unhold,
+// which frees them: the fast syscall path's server (vmm/fast.go) runs a
+// memory call while the task's vCPU runs, which may still hold
+// translations of the frames the call frees until the call's end
+// invalidates them (PageTable.EndOp); no other task may get them before.
+// A frame parked has no reference left and counts as used; one Hold at a
+// time. Other threads' frees go on (an OOM victim's memory).
 func (m *Memory) Hold() {
 	m.mu.Lock()
-	m.holds++
+	m.holder = unix.Gettid()
 	m.mu.Unlock()
 }
 
-// Unhold ends a Hold; the last one frees the frames parked.
+// Unhold ends the Hold and frees the frames parked.
 func (m *Memory) Unhold() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.holds--; m.holds > 0 {
-		return
-	}
+	m.holder = 0
+	m.releaseParked()
+}
+
+// releaseParked frees the parked frames. m.mu held, and they must be
+// invalidated: by the caller (Unhold: the operation's end did), or here.
+func (m *Memory) releaseParked() {
 	for _, pa := range m.parked {
 		m.release1(pa)
 	}

@@ -130,6 +130,14 @@ int main(int argc, char **argv)
 			__asm__ volatile("pause");
 		if (fa[FA_DONE / 8] == seq)
 			break;
+		/* Taken back (the server takes no number it served), so it
+		 * cannot act on the next try's pages; unless it was being
+		 * served, without an exit since: then it counts. */
+		fa[FA_SEQ / 8] = seq - 1;
+		for (long i = 0; i < 1000000 && fa[FA_DONE / 8] != seq; i++)
+			__asm__ volatile("pause");
+		if (fa[FA_DONE / 8] == seq)
+			break;
 	}
 	if (fa[FA_DONE / 8] != seq) {
 		printf("not served\n");

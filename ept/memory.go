@@ -407,26 +407,33 @@ func (m *Memory) AllocTable() (uint64, error) {
 }
 
 func (m *Memory) alloc(ahead bool) (uint64, error) {
-	var pa uint64
-	if n := len(m.warm); n > 0 {
-		pa, m.warm = m.warm[n-1], m.warm[:n-1]
-		clear(m.host[pa : pa+PageSize]) // returned as it was (free1)
-	} else if len(m.parked) != 0 && m.used+m.charged >= m.limit/PageSize {
-		// The holder's frames, before running out: every entry that
-		// mapped one has changed already (frames are freed after), so
-		// their translations dropped now, they are free.
+	pa, err := m.alloc1(ahead)
+	if errors.Is(err, ErrNoMemory) && len(m.parked) != 0 {
+		// The holder's frames (Hold), before running out: every entry
+		// that mapped one has changed already (frames are freed
+		// after), so with their translations dropped now they are
+		// free.
 		if err := m.invalidateLocked(m.parked); err != nil {
 			return 0, err
 		}
 		m.releaseParked()
-		return m.alloc(ahead)
+		return m.alloc1(ahead)
+	}
+	return pa, err
+}
+
+func (m *Memory) alloc1(ahead bool) (uint64, error) {
+	var pa uint64
+	if n := len(m.warm); n > 0 {
+		pa, m.warm = m.warm[n-1], m.warm[:n-1]
+		clear(m.host[pa : pa+PageSize]) // returned as it was (free1)
 	} else if m.used+m.charged >= m.limit/PageSize {
 		// No warm frame: any other needs new host memory, beyond the
 		// budget once charges are counted.
 		return 0, ErrNoMemory
 	} else if m.used+m.charged+uint64(len(m.retiredResident)) >= m.limit/PageSize && m.punchRetired() {
 		// Room made: retried below with the retired frames given back.
-		return m.alloc(ahead)
+		return m.alloc1(ahead)
 	} else if len(m.free) > 0 || (m.next+PageSize > m.size && m.reclaimTables()) {
 		pa, m.free = m.free[len(m.free)-1], m.free[:len(m.free)-1]
 	} else {

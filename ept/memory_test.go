@@ -2,6 +2,7 @@ package ept
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 )
 
@@ -423,5 +424,57 @@ func TestRetiredBatched(t *testing.T) {
 		if resident(t, m2, pa) {
 			t.Fatalf("retired frame %#x still resident with the guest at its limit", pa)
 		}
+	}
+}
+
+// TestHold: the frames the holding thread frees are handed out to no one
+// until Unhold (the fast path's server: their translations may be live
+// until its call's end); another thread's frees are not parked (an OOM
+// victim's memory); and an allocation that would run out takes the
+// parked frames rather than fail.
+func TestHold(t *testing.T) {
+	const pages = 64
+	m, err := NewMemory(pages * PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	runtime.LockOSThread() // Hold is the thread's
+	defer runtime.UnlockOSThread()
+	var frames []uint64
+	for {
+		pa, err := m.Alloc()
+		if err != nil {
+			break
+		}
+		frames = append(frames, pa)
+	}
+	if len(frames) < 8 {
+		t.Fatalf("%d frames", len(frames))
+	}
+	m.Hold()
+	held, other := frames[0], frames[1]
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // another host thread
+		defer runtime.UnlockOSThread()
+		m.Free(other)
+		close(done)
+	}()
+	<-done
+	m.Free(held) // the newest free frame, the first handed out unparked
+	pa, err := m.Alloc()
+	if err != nil || pa != other {
+		t.Fatalf("allocation with one frame freed by another thread: %#x, %v; want %#x", pa, err, other)
+	}
+	// Nothing else is free: the parked frame is taken, not ErrNoMemory.
+	pa, err = m.Alloc()
+	if err != nil || pa != held {
+		t.Fatalf("allocation with only the parked frame left: %#x, %v; want %#x", pa, err, held)
+	}
+	m.Free(frames[2])
+	m.Unhold()
+	if pa, err := m.Alloc(); err != nil || pa != frames[2] {
+		t.Fatalf("after Unhold: %#x, %v; want the frame parked, %#x", pa, err, frames[2])
 	}
 }

@@ -286,6 +286,10 @@ var programs = []prog{
 	// A FIFO's reader opens it (fast path awake) while a writer waits in
 	// its open: they meet, the write finds the reader (fs.Open).
 	{bin: "fast_fifo", kshimArgs: []string{"--rw"}}, // in /tmp
+	// The memory calls the fast path's server runs, each one's effect
+	// seen by the user code right after it (SIGSEGV, zeros, mincore),
+	// many in a row, and a fork child unmapping copy-on-write pages.
+	{bin: "fast_mm"},
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.
 	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},

@@ -35,9 +35,24 @@ func TestFastAreaHostile(t *testing.T) {
 		// the server are seen by its user code all the same, and the
 		// parent's own copy stays its own. (on: auto may keep the
 		// server asleep while make test loads the host.)
-		r = run([]string{kshim, "run", "--rw", "--fast-syscalls=on", prog, "cow"}, baseEnv, "")
-		if want := "served yes, result 0x100000, old pages 0, file pages 256, parent's writes seen 0\n"; r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || string(r.stdout) != want {
-			t.Errorf("a request posted by hand: %s, stdout %q, want %q\nstderr:\n%s", r.status(), r.stdout, want, r.stderr)
+		// The program's own bursts of getppid (which wake a sleeping
+		// server) may post over its request: then nothing was served,
+		// consistently, and it tries again.
+		want := "served yes, result 0x100000, old pages 0, file pages 256, parent's writes seen 0\n"
+		unserved := "served no, result 0, old pages 256, file pages 0, parent's writes seen 0\n"
+		for try := 1; ; try++ {
+			r = run([]string{kshim, "run", "--rw", "--fast-syscalls=on", prog, "cow"}, baseEnv, "")
+			if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || string(r.stdout) != want && string(r.stdout) != unserved {
+				t.Errorf("a request posted by hand: %s, stdout %q, want %q\nstderr:\n%s", r.status(), r.stdout, want, r.stderr)
+				break
+			}
+			if string(r.stdout) == want {
+				break
+			}
+			if try == 5 {
+				t.Errorf("a request posted by hand: not served in %d tries", try)
+				break
+			}
 		}
 	}
 	r = run([]string{kshim, "run", "--timeout", "2", prog, "hang", fmt.Sprintf("%#x", uint64(boot.FastPosted))}, baseEnv, "")

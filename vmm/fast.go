@@ -47,8 +47,6 @@ package vmm
 
 import (
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,9 +62,9 @@ import (
 
 // FastMode chooses the fast syscall path: FastAuto uses it where the
 // probe finds the cpl3-direct path (PVM) and the host has a CPU to spare
-// for the server (now: its load, kshim's running vCPUs); FastOff never;
-// FastOn wherever the path allows, whatever the host's load (the server
-// still sleeps when no call comes).
+// for the server (beside kshim's vCPUs running user code); FastOff never;
+// FastOn wherever the path allows, whatever the CPUs (the server still
+// sleeps when no call comes).
 type FastMode int
 
 const (
@@ -146,11 +144,8 @@ type fastServer struct {
 	// posters counts the open slots whose task may post (eligible).
 	posters atomic.Int32
 	ncpu    int32
-	// always: FastOn, the host's load and CPUs are not asked.
+	// always: FastOn, the CPUs are not counted.
 	always bool
-	// loadavg is the host's /proc/loadavg (-1: not readable): its count
-	// of running threads tells whether the host has a CPU to spare.
-	loadavg int
 	// idleNS is how long it watches with nothing posted before it sleeps;
 	// spins, the guest's budget of pause loops before it gives up
 	// (measured by the server before it first wakes).
@@ -162,10 +157,6 @@ type fastServer struct {
 // request it catches saves an exit (~26 µs here); python3's start-up posts
 // one every ~80 µs on average, in bursts.
 const fastIdle = 300 * time.Microsecond
-
-// fastLoadEvery: how often a watching server looks at the host's load
-// (~2 µs a look).
-const fastLoadEvery = int64(200 * time.Microsecond)
 
 // fastYieldAfter: idle this long, the server yields its CPU at each look
 // at the clock (sched_yield: at once back when nothing else wants it).
@@ -222,10 +213,6 @@ func (m *Machine) startFast() {
 	}
 	s.slots.Store(&[]*fastSlot{})
 	s.always = m.fastMode == FastOn
-	s.loadavg = -1
-	if fd, err := unix.Open("/proc/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
-		s.loadavg = fd
-	}
 	m.fast = s
 	go s.run()
 }
@@ -252,35 +239,7 @@ func (m *Machine) stopFast() {
 	if s := m.fast; s != nil {
 		close(s.stop)
 		<-s.done
-		if s.loadavg >= 0 {
-			unix.Close(s.loadavg)
-		}
 	}
-}
-
-// hostBusy reports whether the host runs as many threads as it has CPUs
-// besides the server (the fourth field of /proc/loadavg, "running/total",
-// is the scheduler's count now): a task woken from a wait, kshim's own
-// work or another program would then wait for the server's CPU.
-func (s *fastServer) hostBusy() bool {
-	if s.loadavg < 0 || s.always {
-		return false
-	}
-	var b [128]byte
-	n, err := unix.Pread(s.loadavg, b[:], 0)
-	if err != nil || n <= 0 {
-		return false
-	}
-	f := strings.Fields(string(b[:n]))
-	if len(f) < 4 {
-		return false
-	}
-	run, _, ok := strings.Cut(f[3], "/")
-	if !ok {
-		return false
-	}
-	r, err := strconv.Atoi(run)
-	return err == nil && int32(r) > s.ncpu
 }
 
 // fastSlotFor registers c's area with the server (once per vCPU).
@@ -452,14 +411,9 @@ func (s *fastServer) run() {
 			return
 		case <-s.wake:
 		}
-		if s.hostBusy() {
-			s.starve()
-			s.starved.Store(false)
-			continue
-		}
 		s.setAwake(true)
 		last := nanotime()
-		lastOpen, lastLoad := last, last
+		lastOpen := last
 		for turn := 0; ; turn++ {
 			took := false
 			for _, sl := range *s.slots.Load() {
@@ -488,13 +442,6 @@ func (s *fastServer) run() {
 					s.setAwake(false)
 					return
 				default:
-				}
-				if now-lastLoad > fastLoadEvery {
-					lastLoad = now
-					if s.hostBusy() {
-						s.starve()
-						break
-					}
 				}
 				if now-last > fastYieldAfter {
 					// Idle a while: let a host thread that wants this

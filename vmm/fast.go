@@ -659,13 +659,7 @@ func (c *VCPU) fastExit(p *kernel.Process, st *Stats) (nr uint64, ran bool, err 
 		// FastDone with no reply of the server's behind it: a jump.
 		return 0, false, c.fastStray(p, r)
 	}
-	p.DeliverPending(u)
-	p.EnterUser(u)
-	if p.Exited {
-		return nr, ran, nil
-	}
-	c.m.path.resume(c, r, c.Flush.Pending())
-	c.CPU.MarkDirty()
+	c.syscallReturn(p, r)
 	return nr, ran, nil
 }
 

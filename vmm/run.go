@@ -262,14 +262,22 @@ func (c *VCPU) syscall(p *kernel.Process) error {
 		c.fastWake(u.RAX)
 	}
 	syscalls.Syscall(p, u)
+	c.syscallReturn(p, r)
+	return nil
+}
+
+// syscallReturn returns the task to user code after a syscall, with the
+// user's view of the registers in r: pending signals delivered, the state
+// vetted, the probed path's resume (a syscall's exit, or ufast's).
+func (c *VCPU) syscallReturn(p *kernel.Process, r *kvm.Regs) {
+	u := (*kernel.Regs)(unsafe.Pointer(r))
 	p.DeliverPending(u)
 	p.EnterUser(u)
 	if p.Exited {
-		return nil
+		return
 	}
 	c.m.path.resume(c, r, c.Flush.Pending())
 	c.CPU.MarkDirty()
-	return nil
 }
 
 // flagIF is RFLAGS.IF. `syscall` clears it (SFMASK) on every platform,

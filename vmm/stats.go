@@ -204,14 +204,17 @@ func (s *RunStats) merge(t *taskStats, writes, drains uint64) {
 // syscall counts one syscall exit of number nr (RAX) that took ns in the
 // VMM. Linux picks the call by RAX's low 32 bits (syscalls.Syscall), and
 // so does the count: 1<<32|39 ran getpid and is counted as getpid.
-func (t *taskStats) syscall(nr uint64, ns int64) {
+func (t *taskStats) syscall(nr uint64, ns int64) { t.calls(nr, 1, uint64(ns)) }
+
+// calls counts n calls of nr that took ns.
+func (t *taskStats) calls(nr, n, ns uint64) {
 	nr = uint64(uint32(nr))
 	if nr < uint64(len(t.sys)) {
-		t.sys[nr].n++
-		t.sys[nr].ns += uint64(ns)
+		t.sys[nr].n += n
+		t.sys[nr].ns += ns
 		return
 	}
-	t.other(nr, 1, uint64(ns))
+	t.other(nr, n, ns)
 }
 
 // other counts n calls of number nr (past the table) that took ns.
@@ -447,11 +450,5 @@ func (r StatsReport) WriteText(w io.Writer) error {
 // fastCall counts n calls of nr the fast path's server ran (fast.go).
 func (t *taskStats) fastCall(nr, n, ns uint64) {
 	t.fast += n
-	nr = uint64(uint32(nr))
-	if nr < uint64(len(t.sys)) {
-		t.sys[nr].n += n
-		t.sys[nr].ns += ns
-		return
-	}
-	t.other(nr, n, ns)
+	t.calls(nr, n, ns)
 }

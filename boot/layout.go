@@ -16,7 +16,8 @@
 //     vCPU's page tables mapping its own frames; the stub pages and the IDT
 //     are shared.
 //   - The numbers here, stubs.S and vmm/ must agree; tests check the ones
-//     that can drift (FLUSH_AREA, ports).
+//     that can drift (FLUSH_AREA, ports, the fast area's fields, also in
+//     images/fast_area.h: TestLayoutMirrors).
 package boot
 
 // Guest-virtual addresses of the shim's pages.

@@ -27,13 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FAST_AREA 0xffffffff80068000UL
-#define FA_SEQ 0x00
-#define FA_BUDGET 0x58
-#define FA_DONE 0x80
-#define FA_RESULT 0x88
-#define FA_AWAKE 0xc0
-#define FA_SPINS 0xc8
+#include "fast_area.h"
+
 #define SECRET 0x5ec2e75ec2e7ULL
 
 static void on_segv(int sig)
@@ -129,15 +124,8 @@ static int cow(void)
 		for (int i = 0; i < 5000; i++)
 			syscall(SYS_getppid);
 		uint64_t seq = fa[FA_SEQ / 8] + 1;
-		fa[1] = SYS_pread64;
-		fa[2] = fd;
-		fa[3] = (uint64_t)buf;
-		fa[4] = N * 4096;
-		fa[5] = 0;
-		fa[8] = (uint64_t)&&posted; /* RCX: the user's RIP */
-		fa[9] = 0x202;
-		fa[10] = (uint64_t)__builtin_frame_address(0);
-		fa[FA_SEQ / 8] = seq;
+		const uint64_t args[6] = {fd, (uint64_t)buf, N * 4096, 0};
+		fast_post(fa, seq, SYS_pread64, args, (uint64_t)&&posted, (uint64_t)__builtin_frame_address(0));
 	posted:
 		/* Wait in user code; a burst (exits: the request stays) wakes
 		 * a server gone to sleep. */

@@ -16,9 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FAST_AREA 0xffffffff80068000UL
-#define FA_SEQ 0x00
-#define FA_BUDGET 0x58
+#include "fast_area.h"
 
 static void jump(uint64_t target, uint64_t rax, uint64_t r11)
 {

@@ -21,10 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FAST_AREA 0xffffffff80068000UL
-#define FA_SEQ 0x00
-#define FA_DONE 0x80
-#define FA_RESULT 0x88
+#include "fast_area.h"
+
 #define N 256
 
 static volatile int seen;
@@ -114,17 +112,8 @@ int main(int argc, char **argv)
 			syscall(SYS_getppid); /* the server awake */
 		shared[3] = 1; /* mapped here: no fault (an exit) after the post */
 		seq = fa[FA_SEQ / 8] + 1;
-		fa[1] = nr;
-		fa[2] = (uint64_t)buf;
-		fa[3] = a1;
-		fa[4] = a2;
-		fa[5] = a3;
-		fa[6] = a4;
-		fa[7] = 0;
-		fa[8] = (uint64_t)&&posted; /* RCX: the user's RIP */
-		fa[9] = 0x202;
-		fa[10] = (uint64_t)__builtin_frame_address(0);
-		fa[FA_SEQ / 8] = seq;
+		const uint64_t args[6] = {(uint64_t)buf, a1, a2, a3, a4, 0};
+		fast_post(fa, seq, nr, args, (uint64_t)&&posted, (uint64_t)__builtin_frame_address(0));
 	posted:
 		for (long i = 0; i < 1000000 && fa[FA_DONE / 8] != seq; i++)
 			__asm__ volatile("pause");

@@ -75,6 +75,11 @@ $(IMAGES_OUTDIR)/bench_%: $(IMAGES_SRCDIR)/bench_%.c $(IMAGES_SRCDIR)/common.h $
 	@mkdir -p $(@D)
 	$(IMAGES_CC) $(IMAGES_CFLAGS) -o $@ $< $(IMAGES_LDLIBS)
 
+# The programs that write kshim's fast area by hand share its layout.
+$(IMAGES_OUTDIR)/fast_%: $(IMAGES_SRCDIR)/fast_%.c $(IMAGES_SRCDIR)/common.h $(IMAGES_SRCDIR)/fast_area.h
+	@mkdir -p $(@D)
+	$(IMAGES_CC) $(IMAGES_CFLAGS) -o $@ $< $(IMAGES_LDLIBS)
+
 # common.h holds helpers the programs share: a change to it rebuilds them all.
 $(IMAGES_OUTDIR)/%: $(IMAGES_SRCDIR)/%.c $(IMAGES_SRCDIR)/common.h
 	@mkdir -p $(@D)

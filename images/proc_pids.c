@@ -4,7 +4,9 @@
  * syscalls/proc/pid.go): the listing of /proc holds every child's pid;
  * stat, status, cmdline, comm and task/ of a sleeping child with two
  * threads, a stopped one, a zombie, and one that exec'd with its own argv;
- * a reaped child's directory is gone.  Prints facts (state letters, the
+ * a reaped child's directory is gone; one busy in syscalls that never wait
+ * never shows sleeping (S is a wait, not a syscall: programs poll for it
+ * to know a waiter waits).  Prints facts (state letters, the
  * parent relation, names, argument bytes, thread counts), never pids,
  * times or sizes. */
 #define _GNU_SOURCE
@@ -246,6 +248,32 @@ int main(int argc, char **argv)
 	showp("b (stopped)", b, 'T');
 	showp("c (zombie)", z, 'Z');
 	showp("d (exec'd)", d, 'S');
+
+	/* E: busy in calls that never wait (opens and reads of its own
+	 * /proc status, which cost the most of a syscall's handling here):
+	 * running, never sleeping, however often it is looked at. */
+	pid_t e = fork();
+	if (e == 0) {
+		char sb[4096];
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			if (read_whole("/proc/self/status", sb, sizeof sb) < 0)
+				_exit(1);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		return 1;
+	int asleep = 0, looks = 0;
+	for (; looks < 3000; looks++) {
+		char s = stat_state(e);
+		if (s == 'S')
+			asleep++;
+		else if (s != 'R')
+			break;
+	}
+	printf("e (busy in syscalls): looked %d times, sleeping %d\n", looks, asleep);
+	kill(e, SIGKILL);
+	waitpid(e, &st, 0);
 
 	/* The parent's own cmdline is what it was started with. */
 	char buf[4096], path[64];

@@ -327,6 +327,10 @@ func sysFlock(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if a[1]&unix.LOCK_NB == 0 {
+		p.SleepBegin()
+		defer p.SleepEnd()
+	}
 	for {
 		err := unix.Flock(e.Host, int(int32(a[1])))
 		if err == unix.EINTR && !p.Owner.Interrupted() {

@@ -234,10 +234,8 @@ func Syscall(p *kernel.Process, r *kernel.Regs) {
 		r.RAX = negErrno(unix.ENOSYS)
 		return
 	}
-	p.InSyscall.Store(true)
 	ret, err := h(p, r, &a)
 	p.ReleaseHeld() // the host fds the call used (fs/fdtable.go)
-	p.InSyscall.Store(false)
 	if tmpfsChanges[uint32(nr)] {
 		p.TmpfsUsage() // a tmpfs's pages are charged by use (fs/fsmount.go)
 	}
@@ -245,6 +243,10 @@ func Syscall(p *kernel.Process, r *kernel.Regs) {
 		p.Log.WithFields(map[string]any{"tid": p.Tid, "nr": nr, "args": a, "ret": int64(ret), "err": err}).Trace("syscall")
 	}
 	if err == fs.ErrNoReturn {
+		return
+	}
+	if err == kernel.ErrRestartNoIntr {
+		r.RAX, r.RIP = nr, r.RIP-2
 		return
 	}
 	if err == kernel.ErrRestart {

@@ -65,6 +65,11 @@ func (g *Guest) FirstPid() int { return g.first.Pid }
 // host (kernel.Kernel.SignalFromHost).
 func (g *Guest) Signal(pid int, sig unix.Signal) error { return g.k.SignalFromHost(pid, int(sig)) }
 
+// Relay sends sig, which kshim was sent, on to guest process pid, or to
+// process group -pid when pid < -1, with no pid namespace's rule for the
+// first process (kernel.Kernel.RelaySignal).
+func (g *Guest) Relay(pid int, sig unix.Signal) error { return g.k.RelaySignal(pid, int(sig)) }
+
 // Pids lists the guest's live processes.
 func (g *Guest) Pids() []int { return g.k.Pids() }
 

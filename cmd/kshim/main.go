@@ -250,6 +250,7 @@ func cmdRun(args []string) int {
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs, MaskedPaths: masked, ReadonlyPaths: roPaths,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 		ExitAfter: true, // cmdRun's caller exits with the guest's status
+		Ready:     relaySignals(),
 	})
 	// Last on stderr, after kshim's own line for a guest killed by a
 	// signal, a timeout or an error: --stats=json ends stderr with one

@@ -256,6 +256,10 @@ func VirtualFlags(f *OpenFile) int {
 }
 
 func (p *Task) FcntlPtr(h, cmd int, ptr unsafe.Pointer) error {
+	if cmd == unix.F_SETLKW || cmd == unix.F_OFD_SETLKW {
+		p.Owner.SleepBegin()
+		defer p.Owner.SleepEnd()
+	}
 	for {
 		_, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(h), uintptr(cmd), uintptr(ptr))
 		if e == unix.EINTR && !p.Owner.Interrupted() {

@@ -120,6 +120,10 @@ type FileOwner interface {
 	// must not (the fast syscall path's server): it then ends with no
 	// effect, and the task's thread makes it again.
 	RefusesWait(waits func() bool) bool
+	// SleepBegin and SleepEnd bracket a host call that waits (a poll
+	// with a timeout, a lock wait): the task shows sleeping meanwhile.
+	SleepBegin()
+	SleepEnd()
 	Rlimit(res int) (unix.Rlimit, error)
 	FileShrunk(h int)
 	Sandbox() *Sandbox

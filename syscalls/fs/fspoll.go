@@ -56,7 +56,14 @@ func (d Deadline) Left() time.Duration {
 // then it is the guest's EINTR.
 func (p *Task) hostPoll(fds []unix.PollFd, d Deadline) (int, error) {
 	for {
-		n, err := unix.Poll(fds, d.ms())
+		ms := d.ms()
+		if ms != 0 {
+			p.Owner.SleepBegin()
+		}
+		n, err := unix.Poll(fds, ms)
+		if ms != 0 {
+			p.Owner.SleepEnd()
+		}
 		if err == unix.EINTR && !p.Owner.Interrupted() {
 			continue
 		}
@@ -294,8 +301,15 @@ func (p *Task) EpollWait(epfd, events, maxEvents uint64, d Deadline) (uint64, er
 	}
 	buf := make([]byte, EpollEventSize*int(min(max, epollChunk)))
 	for {
+		ms := d.ms()
+		if ms != 0 {
+			p.Owner.SleepBegin()
+		}
 		r, _, e := unix.Syscall6(unix.SYS_EPOLL_WAIT, uintptr(ep.Host), uintptr(unsafe.Pointer(&buf[0])),
-			uintptr(len(buf)/EpollEventSize), uintptr(d.ms()), 0, 0)
+			uintptr(len(buf)/EpollEventSize), uintptr(ms), 0, 0)
+		if ms != 0 {
+			p.Owner.SleepEnd()
+		}
 		if e == unix.EINTR && !p.Owner.Interrupted() {
 			continue
 		}

@@ -55,6 +55,8 @@ func (p *Process) WaitWoken(woken <-chan struct{}, deadline time.Time) error {
 		defer t.Stop()
 		timeout = t.C
 	}
+	p.SleepBegin()
+	defer p.SleepEnd()
 	for {
 		if p.Interrupted() {
 			return unix.EINTR

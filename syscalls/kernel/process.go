@@ -102,10 +102,12 @@ type Process struct {
 	}
 
 	Started time.Time // for the times of generated /proc entries
-	// InSyscall is set while a syscall of this task's runs (the table's
-	// Syscall): /proc/PID/stat shows such a task sleeping (S), one in the
-	// guest running (R).
-	InSyscall atomic.Bool
+	// sleeping counts the waits of this task's under way (SleepBegin):
+	// /proc/PID/stat shows it sleeping (S) only then, running (R) in the
+	// guest or in the rest of a syscall, as Linux does. Programs poll for
+	// S to know a waiter waits before they wake it (sysv_msg), so a task
+	// merely in a syscall must not show it.
+	sleeping atomic.Int32
 	// NoWait is set while the fast syscall path's server runs a call for
 	// the task (vmm/fast.go): a wait the call would begin ends it at once,
 	// before the call has any effect (ErrWouldWait), and sets WouldWait,

@@ -179,7 +179,7 @@ func (self *Process) TaskInfo(q *Process, tid int, mem bool) (ProcInfo, bool) {
 		in.State = 'Z'
 	case g != nil && g.stopped.Load():
 		in.State = 'T'
-	case t == self || !t.InSyscall.Load():
+	case t == self || t.sleeping.Load() == 0:
 		in.State = 'R'
 	default:
 		in.State = 'S'

@@ -80,7 +80,15 @@ func (k *Kernel) WaitExit(p *Process) (int, unix.Signal) {
 // EINVAL for a bad signal. A signal the first process neither handles
 // nor may be spared (SIGKILL, SIGSTOP) is dropped for it, as Linux drops
 // it for a pid namespace's init.
-func (k *Kernel) SignalFromHost(pid, sig int) error {
+func (k *Kernel) SignalFromHost(pid, sig int) error { return k.signalFromOutside(pid, sig, true) }
+
+// RelaySignal sends sig, which kshim itself was sent, on to the guest's
+// process pid, or to every process of group -pid when pid < -1 (kill(2)'s
+// numbering). Where no pid namespace sets the guest apart (`kshim run`),
+// the first process is an ordinary one: a default action applies to it.
+func (k *Kernel) RelaySignal(pid, sig int) error { return k.signalFromOutside(pid, sig, false) }
+
+func (k *Kernel) signalFromOutside(pid, sig int, firstIsInit bool) error {
 	if sig < 0 || sig > Nsig {
 		return unix.EINVAL
 	}
@@ -88,7 +96,7 @@ func (k *Kernel) SignalFromHost(pid, sig int) error {
 	defer k.Mu.Unlock()
 	var targets []*Process
 	for _, t := range k.Procs {
-		if !t.Proc.zombie && (pid == -1 || t.Pid == pid) {
+		if !t.Proc.zombie && (pid == -1 || t.Pid == pid || pid < -1 && t.Proc.Pgid == -pid) {
 			targets = append(targets, t)
 		}
 	}
@@ -100,12 +108,15 @@ func (k *Kernel) SignalFromHost(pid, sig int) error {
 	}
 	info := Siginfo{Signo: int32(sig), Code: SiUser, FromKill: true}
 	for _, t := range targets {
-		if t.Proc.first && sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
+		if firstIsInit && t.Proc.first && sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
 			if h := t.Sig.Act.Get(sig).Handler; h == SigDfl || h == SigIgn {
 				continue
 			}
 		}
 		_ = t.postGroup(sig, info) // the process (sigqueue.go); SI_USER never fails
+		if pid < 0 {
+			delayForForks(t, sig)
+		}
 	}
 	return nil
 }

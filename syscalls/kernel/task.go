@@ -30,6 +30,7 @@ package kernel
 
 import (
 	"errors"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -380,6 +381,26 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&^uint64(known) != 0 {
 		return 0, unix.EINVAL
 	}
+	// A signal pending now is taken before the fork, which then runs
+	// again (Linux's ERESTARTNOINTR); one sent to several processes
+	// while it goes on is the child's too (forks).
+	delayed := new(uint64)
+	k.Mu.Lock()
+	if p.Interrupted() {
+		k.Mu.Unlock()
+		return 0, ErrRestartNoIntr
+	}
+	g := p.Proc.Group
+	if g.forks == nil {
+		g.forks = map[*uint64]bool{}
+	}
+	g.forks[delayed] = true
+	k.Mu.Unlock()
+	defer func() {
+		k.Mu.Lock()
+		delete(g.forks, delayed)
+		k.Mu.Unlock()
+	}()
 	slot, t, err := p.cloneTask(flags, tls)
 	if err != nil {
 		return 0, err
@@ -440,6 +461,15 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.Mu.Lock()
+	if p.killPending() {
+		// Killed meanwhile: no child outlives the fork (Linux's "let
+		// kill terminate clone/fork in the middle").
+		k.Mu.Unlock()
+		fsc.Close()
+		files.CloseAll()
+		undo()
+		return 0, ErrRestartNoIntr
+	}
 	slot.settle()
 	c.Pid = k.allocPID()
 	c.Tid = c.Pid
@@ -456,6 +486,11 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	}
 	k.Procs[c.Pid] = c
 	p.Proc.Group.leader.Proc.children[c] = true
+	for set := *delayed; set != 0; set &= set - 1 {
+		sig := bits.TrailingZeros64(set) + 1
+		c.post(sig, Siginfo{Signo: int32(sig), Code: SiUser})
+	}
+	delete(g.forks, delayed)
 	pidfdH, pidfdErr := -1, error(nil)
 	if flags&unix.CLONE_PIDFD != 0 {
 		pidfdH, pidfdErr = pidfdHost(c, false) // pidfd.go
@@ -496,6 +531,8 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 // then dies on its way out while the child runs on (the memory manager
 // stays while the child uses it: dropMM).
 func (p *Process) waitVfork(done <-chan struct{}) {
+	p.SleepBegin()
+	defer p.SleepEnd()
 	for {
 		select {
 		case <-done:
@@ -736,6 +773,8 @@ func (p *Process) WaitOpen(open, release func() (int, error)) (int, error) {
 		fd, err := open()
 		done <- result{fd, err}
 	}()
+	p.SleepBegin()
+	defer p.SleepEnd()
 	for {
 		select {
 		case r := <-done:
@@ -761,6 +800,22 @@ func (p *Process) WaitOpen(open, release func() (int, error)) (int, error) {
 // signal, restarted or failed with EINTR depending on the handler
 // (table.go).
 var ErrRestart = errors.New("interrupted: restart or EINTR")
+
+// ErrRestartNoIntr ends a call that runs again once the signal that
+// interrupted it was taken, whatever its handler's flags (Linux's
+// ERESTARTNOINTR: fork).
+var ErrRestartNoIntr = errors.New("interrupted: restart")
+
+// delayForForks notes sig, sent to several processes at once (a group, a
+// session, all), for the forks of t's group under way: their children
+// get it too (threadGroup.forks). Kernel.Mu held.
+func delayForForks(t *Process, sig int) {
+	if g := t.Proc.Group; g != nil {
+		for set := range g.forks {
+			*set |= Bit(sig)
+		}
+	}
+}
 
 // ErrWouldWait ends a call that would wait while p.NoWait is set (the
 // fast syscall path: vmm/fast.go), at a point where it has had no effect.
@@ -858,7 +913,10 @@ func (p *Process) WaitReadyType(h int, events int16, typ uint32) error {
 			return ErrRestart
 		}
 		fds := []unix.PollFd{{Fd: int32(h), Events: events}, {Fd: int32(wake), Events: unix.POLLIN}}
-		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+		p.SleepBegin()
+		_, err := unix.Poll(fds, -1)
+		p.SleepEnd()
+		if err != nil && err != unix.EINTR {
 			return nil
 		}
 		if fds[1].Revents != 0 {
@@ -991,7 +1049,9 @@ func (p *Process) WaitChildOpts(pid int, nohang, nowait bool, want WaitWant, use
 		if p.Interrupted() {
 			return 0, 0, ErrRestart
 		}
+		p.SleepBegin()
 		k.cond.Wait()
+		p.SleepEnd()
 	}
 }
 
@@ -1039,6 +1099,9 @@ func (p *Process) KillOthers(pid, sig int) (uint64, error) {
 		info := Siginfo{Signo: int32(sig), Code: SiUser, Pid: uint32(p.Pid), UID: uint32(unix.Getuid()), FromKill: true}
 		for _, t := range targets {
 			_ = t.postGroup(sig, info) // SI_USER never fails
+			if pid <= 0 {
+				delayForForks(t, sig)
+			}
 		}
 	}
 	k.Mu.Unlock()

@@ -55,6 +55,12 @@ type threadGroup struct {
 	// subreaper is PR_SET_CHILD_SUBREAPER: orphaned descendants become
 	// this process's children (Kernel.Mu).
 	subreaper bool
+	// forks holds, for each fork of a process of the group's under way
+	// (Fork), the signals sent meanwhile to several processes at once
+	// that reached the group (delayForForks): the child gets them too, so
+	// a group's signal is either before the fork (the fork restarts after
+	// it) or reaches both. Kernel.Mu guards it.
+	forks map[*uint64]bool
 	// dead is the use of the group's threads that have ended, children
 	// that of its reaped children; maxRSS the largest resident size seen
 	// (kB). cputime.go; Kernel.Mu guards them.
@@ -400,6 +406,8 @@ func (p *Process) SleepUntil(deadline time.Time) (time.Duration, error) {
 // AwaitPost blocks until a signal is posted to p or deadline (none when
 // zero) passes; the caller checks which.
 func (p *Process) AwaitPost(deadline time.Time) {
+	p.SleepBegin()
+	defer p.SleepEnd()
 	if deadline.IsZero() {
 		<-p.intr()
 		return

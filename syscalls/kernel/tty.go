@@ -318,6 +318,7 @@ func (k *Kernel) signalPgrp(pgrp, sig int) {
 	for _, q := range k.Procs {
 		if q.Proc.Pgid == pgrp && !q.Proc.zombie {
 			liveThread(q, sig).post(sig, info)
+			delayForForks(q, sig)
 		}
 	}
 }

@@ -20,9 +20,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// SleepBegin marks p as sleeping (S in /proc/PID/stat) until the matching
+// SleepEnd: every wait of a syscall's that another task or the host ends
+// (a signal, a wake-up, a ready fd, a timeout) is bracketed by the pair,
+// nothing else is.
+func (p *Process) SleepBegin() { p.sleeping.Add(1) }
+
+// SleepEnd ends SleepBegin's mark.
+func (p *Process) SleepEnd() { p.sleeping.Add(-1) }
+
 // WaitSignal blocks until a signal p acts on (not blocked, not ignored) is
 // pending: one that runs a handler or ends the process.
 func (p *Process) WaitSignal() {
+	p.SleepBegin()
+	defer p.SleepEnd()
 	ch := p.intr()
 	for !p.Interrupted() {
 		<-ch

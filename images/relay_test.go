@@ -1,0 +1,63 @@
+package images
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestRunRelaysSignals: the signals a user sends `kshim run` reach its
+// program as they would natively, not kshim. A kill of kshim's pid goes
+// to the first process, whose handler runs; a terminal's SIGINT goes to
+// the guest's processes in kshim's group (the foreground job), so a shell
+// waiting for its child ends with it, and kshim with the shell's status.
+func TestRunRelaysSignals(t *testing.T) {
+	kshim, _ := paths(t)
+	if _, err := os.Stat(busyboxBin); err != nil {
+		t.Skipf("%s: %v (make deps installs busybox-static)", busyboxBin, err)
+	}
+	status := func(err error) (int, syscall.Signal) {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return 0, 0
+		}
+		ws := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			return -1, ws.Signal()
+		}
+		return ws.ExitStatus(), 0
+	}
+
+	g := startGuest(t, kshim, "run", busyboxBin, "sh", "-c",
+		"trap 'echo handled TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done")
+	g.readUntil("ready")
+	if err := syscall.Kill(g.pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	out, err := g.finish()
+	if st, sig := status(err); out != "handled TERM\n" || st != 3 || sig != 0 {
+		t.Errorf("SIGTERM to kshim: stdout %q, status %d, signal %v; want the guest's handler's line and its status 3; stderr:\n%s",
+			out, st, sig, g.stderr.String())
+	}
+
+	// The sleep would hold the shell (and kshim) past the test's timeout.
+	// A test started in the background by a shell ignores SIGINT, and so
+	// would kshim and its guest (an ignored signal stays ignored across
+	// exec, natively too): caught here, it is the default for kshim.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT)
+	defer signal.Reset(syscall.SIGINT)
+	g = startGuest(t, kshim, "run", busyboxBin, "sh", "-c", "echo ready; sleep 1000; echo after")
+	g.readUntil("ready")
+	if err := syscall.Kill(g.pid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	out, err = g.finish()
+	if st, sig := status(err); out != "" || st != 130 || sig != 0 || !strings.Contains(g.stderr.String(), "SIGINT") {
+		t.Errorf("SIGINT to kshim: stdout %q, status %d, signal %v, stderr %q; want no more output, status 130 and kshim's line for the guest's death by SIGINT",
+			out, st, sig, g.stderr.String())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +16,8 @@ import (
 // to the first process, whose handler runs; a terminal's SIGINT goes to
 // the guest's processes in kshim's group (the foreground job), so a shell
 // waiting for its child ends with it, and kshim with the shell's status.
+// A signal kshim was started ignoring (nohup's SIGHUP) the program starts
+// ignoring too, as across an execve, and kshim does not pass it on.
 func TestRunRelaysSignals(t *testing.T) {
 	kshim, _ := paths(t)
 	if _, err := os.Stat(busyboxBin); err != nil {
@@ -59,5 +62,40 @@ func TestRunRelaysSignals(t *testing.T) {
 	if st, sig := status(err); out != "" || st != 130 || sig != 0 || !strings.Contains(g.stderr.String(), "SIGINT") {
 		t.Errorf("SIGINT to kshim: stdout %q, status %d, signal %v, stderr %q; want no more output, status 130 and kshim's line for the guest's death by SIGINT",
 			out, st, sig, g.stderr.String())
+	}
+
+	// Started with SIGHUP ignored, as under nohup.
+	signal.Ignore(syscall.SIGHUP)
+	defer signal.Reset(syscall.SIGHUP)
+	// Only SIGHUP's bit: of the others kshim can tell SIGINT's alone (a
+	// test run may start ignoring more, which the program natively
+	// inherits).
+	hupIgnored := func(status string) string {
+		for _, l := range strings.Split(status, "\n") {
+			if m, ok := strings.CutPrefix(l, "SigIgn:"); ok {
+				if n, err := strconv.ParseUint(strings.TrimSpace(m), 16, 64); err == nil {
+					return strconv.FormatBool(n&1 != 0)
+				}
+			}
+		}
+		return "(no SigIgn line)"
+	}
+	nat, err := exec.Command(busyboxBin, "cat", "/proc/self/status").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = startGuest(t, kshim, "run", busyboxBin, "cat", "/proc/self/status")
+	out, err = g.finish()
+	if err != nil || hupIgnored(out) != "true" || hupIgnored(string(nat)) != "true" {
+		t.Errorf("started ignoring SIGHUP: the program ignores it: %s under kshim (%v), %s natively", hupIgnored(out), err, hupIgnored(string(nat)))
+	}
+	g = startGuest(t, kshim, "run", busyboxBin, "sh", "-c", "echo ready; sleep 0.3; echo after")
+	g.readUntil("ready")
+	if err := syscall.Kill(g.pid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	out, err = g.finish()
+	if out != "after\n" || err != nil {
+		t.Errorf("SIGHUP to kshim started ignoring it: stdout %q, %v; want the guest to go on to its end; stderr:\n%s", out, err, g.stderr.String())
 	}
 }

@@ -75,6 +75,10 @@ type Config struct {
 	Cwd     string
 	Rlimits map[int]unix.Rlimit
 	Ready   func(*Guest) error
+	// Ignored are the signals the first process starts ignoring, as a
+	// program exec'd by kshim's caller would (an ignored signal stays
+	// ignored across execve: nohup's SIGHUP, a background job's SIGINT).
+	Ignored []unix.Signal
 	// ExitAfter: the caller exits once Launch returns (`kshim run`), so
 	// the guest's last process leaves its memory to the machine's close
 	// and that exit (kernel.Kernel.ExitAfter).
@@ -392,6 +396,9 @@ func launch(c Config) (*Result, error) {
 	}
 	if c.Rlimits != nil {
 		p.SetRlimits(c.Rlimits)
+	}
+	for _, sig := range c.Ignored {
+		p.Sig.Act.Swap(int(sig), kernel.Sigaction{Handler: kernel.SigIgn})
 	}
 	prog, argv := f, c.Argv
 	if img == nil {

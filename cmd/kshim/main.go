@@ -239,6 +239,7 @@ func cmdRun(args []string) int {
 			os.Exit(124)
 		})
 	}
+	relay := newRelay()
 	var rs *vmm.RunStats
 	if stats != "" {
 		rs = vmm.NewRunStats()
@@ -250,7 +251,8 @@ func cmdRun(args []string) int {
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs, MaskedPaths: masked, ReadonlyPaths: roPaths,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 		ExitAfter: true, // cmdRun's caller exits with the guest's status
-		Ready:     relaySignals(),
+		Ready:     relay.start,
+		Ignored:   relay.ignored,
 	})
 	// Last on stderr, after kshim's own line for a guest killed by a
 	// signal, a timeout or an error: --stats=json ends stderr with one

@@ -23,27 +23,58 @@ var (
 	firstSignals = []os.Signal{unix.SIGTERM, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM}
 )
 
-// relaySignals takes the relayed signals from now on (none is lost
-// before the guest exists); start passes them to it once it does.
-func relaySignals() (start func(*vmm.Guest) error) {
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, append(groupSignals, firstSignals...)...)
-	return func(g *vmm.Guest) error {
-		go func() {
-			pgrp := unix.Getpgrp() // 1 (kshim as a container's pid 1): -1, every process
-			for s := range sigs {
-				sig := s.(unix.Signal)
-				pid := g.FirstPid()
-				for _, gs := range groupSignals {
-					if gs == sig {
-						pid = -pgrp
-					}
-				}
-				// ESRCH: the guest is ending, or none of its
-				// processes is in the group any more.
-				_ = g.Relay(pid, sig)
-			}
-		}()
+// relay passes the signals on.
+type relay struct {
+	// ignored are the signals kshim was started ignoring: the guest's
+	// first process starts ignoring them too (vmm.Config.Ignored) and
+	// they are not taken, so nohup and a background job's SIGINT keep
+	// their meaning. The Go runtime keeps only SIGHUP's and SIGINT's
+	// inherited SIG_IGN (it handles the others from the start), so
+	// those two are all kshim can tell.
+	ignored []unix.Signal
+	relayed []os.Signal
+}
+
+// newRelay notes what kshim was started ignoring, before anything
+// takes a signal (signal.Notify would end the ignoring).
+func newRelay() *relay {
+	r := &relay{}
+	for _, s := range append(groupSignals, firstSignals...) {
+		if signal.Ignored(s) {
+			r.ignored = append(r.ignored, s.(unix.Signal))
+		} else {
+			r.relayed = append(r.relayed, s)
+		}
+	}
+	return r
+}
+
+// start is Config.Ready's hook: it starts passing the signals on once
+// the guest exists, before its first instruction. Until then a signal
+// ends kshim as it always did: there is nothing to pass it to, and
+// being notified earlier cost start-up a thread (the Go runtime's signal
+// loop blocks one) that every all-threads call of the sandbox's set-up
+// must then signal too.
+func (r *relay) start(g *vmm.Guest) error {
+	if len(r.relayed) == 0 {
 		return nil
 	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, r.relayed...)
+	go func() {
+		pgrp := unix.Getpgrp() // 1 (kshim as a container's pid 1): -1, every process
+		for s := range sigs {
+			sig := s.(unix.Signal)
+			pid := g.FirstPid()
+			for _, gs := range groupSignals {
+				if gs == sig {
+					pid = -pgrp
+				}
+			}
+			// ESRCH: the guest is ending, or none of its
+			// processes is in the group any more.
+			_ = g.Relay(pid, sig)
+		}
+	}()
+	return nil
 }

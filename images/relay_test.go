@@ -5,21 +5,24 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestRunRelaysSignals: the signals a user sends `kshim run` reach its
 // program as they would natively, not kshim. A kill of kshim's pid goes
-// to the first process, whose handler runs; a terminal's SIGINT goes to
+// to the first process, whose handler runs (kshim still there after the
+// guest waited with nothing else to end its wait: images/pause_term.c); a terminal's SIGINT goes to
 // the guest's processes in kshim's group (the foreground job), so a shell
 // waiting for its child ends with it, and kshim with the shell's status.
 // A signal kshim was started ignoring (nohup's SIGHUP) the program starts
 // ignoring too, as across an execve, and kshim does not pass it on.
 func TestRunRelaysSignals(t *testing.T) {
-	kshim, _ := paths(t)
+	kshim, dir := paths(t)
 	if _, err := os.Stat(busyboxBin); err != nil {
 		t.Skipf("%s: %v (make deps installs busybox-static)", busyboxBin, err)
 	}
@@ -35,9 +38,11 @@ func TestRunRelaysSignals(t *testing.T) {
 		return ws.ExitStatus(), 0
 	}
 
-	g := startGuest(t, kshim, "run", busyboxBin, "sh", "-c",
-		"trap 'echo handled TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done")
+	// The guest waits with nothing but a signal to end the wait: kshim
+	// must still be there to pass one on a while later.
+	g := startGuest(t, kshim, "run", filepath.Join(dir, "pause_term"))
 	g.readUntil("ready")
+	time.Sleep(300 * time.Millisecond)
 	if err := syscall.Kill(g.pid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,10 @@
 #define _GNU_SOURCE
 #include <elf.h>
 #include <link.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -14,6 +16,14 @@
 extern const ElfW(Ehdr) __ehdr_start;
 extern void _start(void);
 extern char **environ;
+
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	handled = 1;
+}
 
 static const ElfW(Phdr) *iter_phdr;
 static int iter_phnum = -1;
@@ -116,6 +126,22 @@ int main(int argc, char **argv)
 	 * vectors (the kernel copies them there). */
 	printf("AT_EXECFN_above_auxv=%d\n", (uintptr_t)execfn > (uintptr_t)&av[n]);
 	printf("AT_RANDOM_above_auxv=%d\n", rnd > (uintptr_t)&av[n]);
+
+	/* AT_MINSIGSTKSZ (ARCH_DLINFO: first, or after the vDSO's entry): an
+	 * alternate stack that size holds a signal frame (the figure is the
+	 * kernel's own: not compared). */
+	unsigned long minsig = getauxval(AT_MINSIGSTKSZ);
+	printf("AT_MINSIGSTKSZ_at_least_2048=%d\n", minsig >= 2048);
+	int ms = av[0].a_type == AT_SYSINFO_EHDR ? 1 : 0;
+	printf("AT_MINSIGSTKSZ_first_after_vdso=%d\n", n > ms && av[ms].a_type == AT_MINSIGSTKSZ);
+	if (minsig >= 2048) {
+		stack_t ss = {.ss_sp = malloc(minsig), .ss_size = minsig};
+		struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_ONSTACK};
+		sigaction(SIGUSR1, &sa, NULL);
+		printf("sigaltstack_of_AT_MINSIGSTKSZ=%d\n", sigaltstack(&ss, NULL));
+		raise(SIGUSR1); /* a frame that did not fit: SIGSEGV */
+		printf("frame_fits_AT_MINSIGSTKSZ=%d\n", (int)handled);
+	}
 
 	if (pagesz != 4096)
 		fail = 1;

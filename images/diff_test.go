@@ -118,6 +118,7 @@ var programs = []prog{
 	// Signal frames carry the XSAVE state: UC_FP_XSTATE, the magic values,
 	// the ymm upper halves restored from the frame (kernel/signal.go).
 	{bin: "sig_avx", unlessHost: sameAVX("sig_avx")},
+	{bin: "sig_autodisarm"}, // sigaltstack's SS_AUTODISARM, uc_stack's flags as set (kernel/signal.go)
 	{bin: "sig_wait"},
 	{bin: "sig_rw_ready"},
 	{bin: "pipe_partial"},   // partial, interrupted, O_NONBLOCK and EPIPE pipe writes and reads (io.go nowaitRW)

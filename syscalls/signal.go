@@ -81,18 +81,10 @@ func sysRtSigprocmask(p *kernel.Process, _ *kernel.Regs, a *args) (uint64, error
 }
 
 func sysSigaltstack(p *kernel.Process, r *kernel.Regs, a *args) (uint64, error) {
-	onStack := p.Sig.AltOn && r.RSP-p.Sig.AltSP < p.Sig.AltSize
 	if a[1] != 0 {
 		b := make([]byte, 24)
-		flags := uint64(0)
-		if onStack {
-			flags = kernel.SsOnstack
-		}
-		if !p.Sig.AltOn {
-			flags = kernel.SsDisable
-		}
 		abi.Put64(b, p.Sig.AltSP)
-		abi.Put64(b[8:], flags)
+		abi.Put64(b[8:], p.AltFlags(r.RSP))
 		abi.Put64(b[16:], p.Sig.AltSize)
 		if _, err := p.MM.CopyOut(a[1], b); err != nil {
 			return 0, err

@@ -298,7 +298,7 @@ func shebang(b []byte) (interp, arg string, err error) {
 // alternate stack goes.
 func (p *Process) resetSignalsForExec() {
 	p.Sig.Act.resetForExec() // under its lock: posters read it (ignores)
-	p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn = 0, 0, false
+	p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn, p.Sig.AltSetFlags = 0, 0, false, 0
 }
 
 // execDone lets a vfork parent go on.

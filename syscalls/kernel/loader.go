@@ -210,6 +210,9 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 		Aux:      boot.DefaultAux(img, unix.Getuid(), unix.Getgid(), hwcap, 0),
 	}
 	boot.SetAux(spec.Aux, boot.AT_BASE, base)
+	// First, as Linux's ARCH_DLINFO puts them: the vDSO (below), then the
+	// most a signal frame takes (glibc's sysconf(_SC_MINSIGSTKSZ)).
+	spec.Aux = append([]boot.Aux{{Type: boot.AT_MINSIGSTKSZ, Val: p.MaxSigFrame()}}, spec.Aux...)
 	if vdso != nil && len(vdso.Frames) > 1 {
 		addr, err := mm.MapSpecial(0,
 			guestmm.Special{Frames: vdso.Frames[:1], Prot: unix.PROT_READ, Name: "[vvar]"},
@@ -217,7 +220,6 @@ func (p *Process) LoadImage(mm *guestmm.MM, r io.ReaderAt, img *boot.Image, argv
 		if err != nil {
 			return Image{}, late(err)
 		}
-		// First, as Linux puts it (ARCH_DLINFO).
 		spec.Aux = append([]boot.Aux{{Type: boot.AT_SYSINFO_EHDR, Val: addr + guestmm.PageSize}}, spec.Aux...)
 	}
 	if random {

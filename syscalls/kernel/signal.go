@@ -42,8 +42,9 @@ const (
 	saResethand = 0x80000000
 	saRestorer  = 0x04000000
 
-	SsOnstack = 1
-	SsDisable = 2
+	SsOnstack    = 1
+	SsDisable    = 2
+	SsAutodisarm = 1 << 31
 )
 
 // Actions are a process's signal dispositions: shared by its threads
@@ -151,7 +152,13 @@ type signals struct {
 	AltSP   uint64
 	AltSize uint64
 	AltOn   bool
-	cr2     uint64 // the last fault address, sigcontext's cr2
+	// AltSetFlags are the ss_flags the stack was set with (Linux's
+	// sas_ss_flags; 0 with AltOn false: SS_DISABLE): a frame's uc_stack
+	// holds them as they are, wherever the interrupted code ran. With
+	// SS_AUTODISARM a frame put on the stack disarms it, and the frame's
+	// uc_stack, restored by sigreturn, arms it again.
+	AltSetFlags uint64
+	cr2         uint64 // the last fault address, sigcontext's cr2
 	// badSegs is the cs/gs/fs/ss word of an rt_sigreturn frame whose
 	// segments user code cannot run with, kept for the sigcontext of the
 	// SIGSEGV that follows (0: the usual user segments).
@@ -245,16 +252,45 @@ func (p *Process) blocks(sig int) bool {
 	return p.Sig.Mask&Bit(sig) != 0
 }
 
+// OnAltStack reports whether sp is on p's alternate signal stack, as
+// Linux's on_sig_stack: never with SS_AUTODISARM, whose stack is
+// disarmed while a handler runs on it (so a program that armed it while
+// on it may change it).
+func (p *Process) OnAltStack(sp uint64) bool {
+	return p.Sig.AltOn && p.Sig.AltSetFlags&SsAutodisarm == 0 && sp-p.Sig.AltSP < p.Sig.AltSize
+}
+
+// AltFlags is sigaltstack's old ss_flags for p's alternate stack seen
+// from sp: whether it is disabled or sp on it, and SS_AUTODISARM.
+func (p *Process) AltFlags(sp uint64) uint64 {
+	f := uint64(SsDisable)
+	if p.Sig.AltOn {
+		f = 0
+		if p.OnAltStack(sp) {
+			f = SsOnstack
+		}
+	}
+	return f | p.Sig.AltSetFlags&SsAutodisarm
+}
+
+// altStored is the ss_flags a frame's uc_stack holds (altSetFlags).
+func (p *Process) altStored() uint64 {
+	if !p.Sig.AltOn {
+		return SsDisable | p.Sig.AltSetFlags&SsAutodisarm
+	}
+	return p.Sig.AltSetFlags
+}
+
 // SetAltstack applies a stack_t (ss_sp, ss_flags, ss_size) as Linux's
 // do_sigaltstack does for a thread whose stack pointer is sp.
 func (p *Process) SetAltstack(b []byte, sp uint64) error {
-	if p.Sig.AltOn && sp-p.Sig.AltSP < p.Sig.AltSize {
+	if p.OnAltStack(sp) {
 		return unix.EPERM
 	}
 	ssp, flags, size := abi.Le64(b), uint32(abi.Le64(b[8:])), abi.Le64(b[16:])
 	// SS_AUTODISARM is a modifier; SS_ONSTACK is accepted as 0 for old
 	// programs, as Linux does.
-	switch flags &^ (1 << 31) {
+	switch flags &^ SsAutodisarm {
 	case SsDisable:
 		p.Sig.AltOn, p.Sig.AltSP, p.Sig.AltSize = false, 0, 0
 	case 0, SsOnstack:
@@ -265,6 +301,7 @@ func (p *Process) SetAltstack(b []byte, sp uint64) error {
 	default:
 		return unix.EINVAL
 	}
+	p.Sig.AltSetFlags = uint64(flags)
 	return nil
 }
 
@@ -430,9 +467,28 @@ func (p *Process) ClearFPU() error {
 	return p.Arch.ResetFPU()
 }
 
+// MaxSigFrame is the most stack a signal frame of p's takes from the top
+// of an alternate stack, alignment included, and at least MINSIGSTKSZ
+// (sigaltstack's minimum; fxsave frames are smaller): AT_MINSIGSTKSZ.
+// Linux's figure (get_sigframe_size) is larger by room for a 32-bit
+// frame's legacy FPU area, which 64-bit frames never use; a stack this
+// size holds any frame setupFrame makes. The frame's format is the
+// probed path's (vmm's XFrame), known before any image is loaded.
+func (p *Process) MaxSigFrame() uint64 {
+	math := uint64(FpSize)
+	if xf, ok := p.Arch.(XFrameFPU); ok {
+		if f, size := xf.XFrame(); f != 0 {
+			math = uint64(size) + FpMagic2Sz
+		}
+	}
+	// The image's 64-byte alignment, the frame's to 16 less 8, and one
+	// byte: a frame must start above the stack's base.
+	return max((math+63+FrameSize+15+8+1+15)&^15, 2048)
+}
+
 func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) error {
 	sp := r.RSP - redZone
-	onAlt := p.Sig.AltOn && r.RSP-p.Sig.AltSP < p.Sig.AltSize
+	onAlt := p.OnAltStack(r.RSP)
 	entering := act.Flags&saOnstack != 0 && p.Sig.AltOn && !onAlt
 	if entering {
 		sp = p.Sig.AltSP + p.Sig.AltSize
@@ -485,14 +541,7 @@ func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) erro
 	abi.Put64(buf[ucOff:], flags)
 	// uc_stack
 	abi.Put64(buf[UcStackOff:], p.Sig.AltSP)
-	ssFlags := uint64(SsDisable)
-	if p.Sig.AltOn {
-		ssFlags = 0
-		if onAlt {
-			ssFlags = SsOnstack
-		}
-	}
-	abi.Put64(buf[UcStackOff+8:], ssFlags)
+	abi.Put64(buf[UcStackOff+8:], p.altStored())
 	abi.Put64(buf[UcStackOff+16:], p.Sig.AltSize)
 	m := buf[MctxOff:]
 	for i, v := range SigcontextRegs(r) {
@@ -540,6 +589,11 @@ func (p *Process) setupFrame(sig int, info Siginfo, act Sigaction, r *Regs) erro
 		mask |= Bit(sig)
 	}
 	p.SetMask(mask)
+	if p.Sig.AltSetFlags&SsAutodisarm != 0 {
+		// Linux's signal_delivered: the handler runs with no alternate
+		// stack; the frame's uc_stack arms it again at sigreturn.
+		p.Sig.AltOn, p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltSetFlags = false, 0, 0, 0
+	}
 	r.RSP = frame
 	r.RIP = act.Handler
 	r.RDI = uint64(sig)

@@ -456,7 +456,7 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	if flags&(CloneVM|CloneVfork) != CloneVM {
 		// Linux resets the alternate stack only for CLONE_VM without
 		// CLONE_VFORK (the child would share the parent's).
-		c.Sig.AltSP, c.Sig.AltSize, c.Sig.AltOn = p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn
+		c.Sig.AltSP, c.Sig.AltSize, c.Sig.AltOn, c.Sig.AltSetFlags = p.Sig.AltSP, p.Sig.AltSize, p.Sig.AltOn, p.Sig.AltSetFlags
 	}
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestRunRelaysSignals: the signals a user sends `kshim run` reach its
@@ -97,5 +98,45 @@ func TestRunRelaysSignals(t *testing.T) {
 	out, err = g.finish()
 	if out != "after\n" || err != nil {
 		t.Errorf("SIGHUP to kshim started ignoring it: stdout %q, %v; want the guest to go on to its end; stderr:\n%s", out, err, g.stderr.String())
+	}
+}
+
+// TestRunSignalWithNoTarget: once the first process has ended and kshim
+// waits for the processes it left (--orphans wait), a SIGTERM to kshim
+// has no guest process to go to: kshim takes it itself and ends, as it
+// did before it relayed signals, instead of losing it and running on
+// (a supervisor's stop would have needed a SIGKILL).
+func TestRunSignalWithNoTarget(t *testing.T) {
+	kshim, _ := paths(t)
+	if _, err := os.Stat(busyboxBin); err != nil {
+		t.Skipf("%s: %v (make deps installs busybox-static)", busyboxBin, err)
+	}
+	g := startGuest(t, kshim, "run", busyboxBin, "sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & echo ready")
+	g.readUntil("ready")
+	// The shell may not have ended yet (kshim's own stdout stays open:
+	// no end of file tells): a signal then still reaches it, and ends
+	// it. Send again until kshim ends.
+	done := make(chan error, 1)
+	go func() { done <- g.cmd.Wait() }()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			g.done = true
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+				t.Errorf("kshim with only an orphan left, sent SIGTERM: %v; want its death by SIGTERM; stderr:\n%s", err, g.stderr.String())
+			}
+			return
+		case <-tick.C:
+			_ = syscall.Kill(g.pid(), syscall.SIGTERM)
+		case <-deadline:
+			_ = g.cmd.Process.Kill()
+			<-done
+			g.done = true
+			t.Fatalf("kshim with only an orphan left ran on for 10 s of SIGTERMs; stderr:\n%s", g.stderr.String())
+		}
 	}
 }

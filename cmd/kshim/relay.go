@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"os/signal"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -71,10 +73,28 @@ func (r *relay) start(g *vmm.Guest) error {
 					pid = -pgrp
 				}
 			}
-			// ESRCH: the guest is ending, or none of its
-			// processes is in the group any more.
-			_ = g.Relay(pid, sig)
+			// ESRCH: no guest process is there to take it: the
+			// first process has ended while kshim waits for the
+			// ones it left (--orphans wait), or none is in the
+			// group any more. kshim, which stands for the program,
+			// then takes the signal's default action itself, as
+			// before it relayed any: a kill or a ^C must still end
+			// it (and the guest with it), not be lost.
+			if err := g.Relay(pid, sig); err == unix.ESRCH && sig != unix.SIGWINCH {
+				dieBy(sig)
+			}
 		}
 	}()
 	return nil
+}
+
+// dieBy ends kshim by sig with its default action (the Go runtime's
+// handler would take it otherwise: a goroutine dump for SIGQUIT, nothing
+// for SIGUSR1). Every signal dieBy gets ends a process by default.
+func dieBy(sig unix.Signal) {
+	var dfl [4]uint64 // struct kernel_sigaction: SIG_DFL, no flags, restorer or mask
+	_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+	_ = unix.Kill(os.Getpid(), sig)
+	time.Sleep(time.Second) // the kill is process-wide: no thread blocks it
+	os.Exit(128 + int(sig))
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,9 +19,10 @@ import (
 // the guest's processes in kshim's group (the foreground job), so a shell
 // waiting for its child ends with it, and kshim with the shell's status.
 // A signal kshim was started ignoring (nohup's SIGHUP) the program starts
-// ignoring too, as across an execve, and kshim does not pass it on.
+// ignoring too, as across an execve; kshim passes it on all the same, for
+// a program that handles it.
 func TestRunRelaysSignals(t *testing.T) {
-	kshim, _ := paths(t)
+	kshim, dir := paths(t)
 	if _, err := os.Stat(busyboxBin); err != nil {
 		t.Skipf("%s: %v (make deps installs busybox-static)", busyboxBin, err)
 	}
@@ -98,6 +100,17 @@ func TestRunRelaysSignals(t *testing.T) {
 	out, err = g.finish()
 	if out != "after\n" || err != nil {
 		t.Errorf("SIGHUP to kshim started ignoring it: stdout %q, %v; want the guest to go on to its end; stderr:\n%s", out, err, g.stderr.String())
+	}
+	// A program started ignoring SIGHUP may handle it all the same (a
+	// daemon under nohup that reloads on it): kshim passes it on.
+	g = startGuest(t, kshim, "run", filepath.Join(dir, "sighup_handler"))
+	g.readUntil("ready")
+	if err := syscall.Kill(g.pid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	out, err = g.finish()
+	if out != "handled SIGHUP\n" || err != nil {
+		t.Errorf("SIGHUP to kshim started ignoring it, the program handling it: stdout %q, %v; want its handler's line; stderr:\n%s", out, err, g.stderr.String())
 	}
 }
 

@@ -28,13 +28,14 @@ var (
 // relay passes the signals on.
 type relay struct {
 	// ignored are the signals kshim was started ignoring: the guest's
-	// first process starts ignoring them too (vmm.Config.Ignored) and
-	// they are not taken, so nohup and a background job's SIGINT keep
-	// their meaning. The Go runtime keeps only SIGHUP's and SIGINT's
-	// inherited SIG_IGN (it handles the others from the start), so
-	// those two are all kshim can tell.
+	// first process starts ignoring them too (vmm.Config.Ignored), so
+	// nohup and a background job's SIGINT keep their meaning. They are
+	// still passed on: a program may handle a signal it started
+	// ignoring (a daemon under nohup that reloads on SIGHUP), and one
+	// that still ignores it drops it, natively too. The Go runtime
+	// keeps only SIGHUP's and SIGINT's inherited SIG_IGN (it handles
+	// the others from the start), so those two are all kshim can tell.
 	ignored []unix.Signal
-	relayed []os.Signal
 }
 
 // newRelay notes what kshim was started ignoring, before anything
@@ -44,11 +45,19 @@ func newRelay() *relay {
 	for _, s := range append(groupSignals, firstSignals...) {
 		if signal.Ignored(s) {
 			r.ignored = append(r.ignored, s.(unix.Signal))
-		} else {
-			r.relayed = append(r.relayed, s)
 		}
 	}
 	return r
+}
+
+// startedIgnoring reports whether kshim was started ignoring sig.
+func (r *relay) startedIgnoring(sig unix.Signal) bool {
+	for _, s := range r.ignored {
+		if s == sig {
+			return true
+		}
+	}
+	return false
 }
 
 // start is Config.Ready's hook: it starts passing the signals on once
@@ -58,11 +67,8 @@ func newRelay() *relay {
 // loop blocks one) that every all-threads call of the sandbox's set-up
 // must then signal too.
 func (r *relay) start(g *vmm.Guest) error {
-	if len(r.relayed) == 0 {
-		return nil
-	}
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, r.relayed...)
+	signal.Notify(sigs, append(groupSignals, firstSignals...)...)
 	go func() {
 		pgrp := unix.Getpgrp() // 1 (kshim as a container's pid 1): -1, every process
 		for s := range sigs {
@@ -79,8 +85,9 @@ func (r *relay) start(g *vmm.Guest) error {
 			// group any more. kshim, which stands for the program,
 			// then takes the signal's default action itself, as
 			// before it relayed any: a kill or a ^C must still end
-			// it (and the guest with it), not be lost.
-			if err := g.Relay(pid, sig); err == unix.ESRCH && sig != unix.SIGWINCH {
+			// it (and the guest with it), not be lost. A signal
+			// it was started ignoring it goes on ignoring.
+			if err := g.Relay(pid, sig); err == unix.ESRCH && sig != unix.SIGWINCH && !r.startedIgnoring(sig) {
 				dieBy(sig)
 			}
 		}

@@ -85,8 +85,8 @@ func (r *relay) start(g *vmm.Guest) error {
 			// group any more. kshim, which stands for the program,
 			// then takes the signal's default action itself, as
 			// before it relayed any: a kill or a ^C must still end
-			// it (and the guest with it), not be lost. A signal
-			// it was started ignoring it goes on ignoring.
+			// it (and the guest with it), not be lost. One kshim
+			// was started ignoring stays ignored.
 			if err := g.Relay(pid, sig); err == unix.ESRCH && sig != unix.SIGWINCH && !r.startedIgnoring(sig) {
 				dieBy(sig)
 			}

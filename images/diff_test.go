@@ -174,6 +174,7 @@ var programs = []prog{
 	{bin: "proc_fork"},
 	{bin: "vfork"},          // vfork, posix_spawn, clone(CLONE_VM): the child on the parent's memory (kernel/task.go Fork)
 	{bin: "fork_groupkill"}, // a group's kill during a fork reaches the child too (kernel/task.go Fork)
+	{bin: "fork_fatal"},     // a fatal signal during a fork: no child born after the kill (kernel/task.go Fork)
 	{bin: "exec_argv"},
 	{bin: "thread_basic", exit: 5},
 	// execve ends the other threads first (de_thread), from a non-leader

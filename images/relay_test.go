@@ -20,7 +20,8 @@ import (
 // the guest's processes in kshim's group (the foreground job), so a shell
 // waiting for its child ends with it, and kshim with the shell's status.
 // A signal kshim was started ignoring (nohup's SIGHUP) the program starts
-// ignoring too, as across an execve, and kshim does not pass it on.
+// ignoring too, as across an execve; kshim passes it on all the same, for
+// a program that handles it.
 func TestRunRelaysSignals(t *testing.T) {
 	kshim, dir := paths(t)
 	if _, err := os.Stat(busyboxBin); err != nil {
@@ -102,5 +103,56 @@ func TestRunRelaysSignals(t *testing.T) {
 	out, err = g.finish()
 	if out != "after\n" || err != nil {
 		t.Errorf("SIGHUP to kshim started ignoring it: stdout %q, %v; want the guest to go on to its end; stderr:\n%s", out, err, g.stderr.String())
+	}
+	// A program started ignoring SIGHUP may handle it all the same (a
+	// daemon under nohup that reloads on it): kshim passes it on.
+	g = startGuest(t, kshim, "run", filepath.Join(dir, "sighup_handler"))
+	g.readUntil("ready")
+	if err := syscall.Kill(g.pid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	out, err = g.finish()
+	if out != "handled SIGHUP\n" || err != nil {
+		t.Errorf("SIGHUP to kshim started ignoring it, the program handling it: stdout %q, %v; want its handler's line; stderr:\n%s", out, err, g.stderr.String())
+	}
+}
+
+// TestRunSignalWithNoTarget: once the first process has ended and kshim
+// waits for the processes it left (--orphans wait), a SIGTERM to kshim
+// has no guest process to go to: kshim takes it itself and ends, as it
+// did before it relayed signals, instead of losing it and running on
+// (a supervisor's stop would have needed a SIGKILL).
+func TestRunSignalWithNoTarget(t *testing.T) {
+	kshim, _ := paths(t)
+	if _, err := os.Stat(busyboxBin); err != nil {
+		t.Skipf("%s: %v (make deps installs busybox-static)", busyboxBin, err)
+	}
+	g := startGuest(t, kshim, "run", busyboxBin, "sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & echo ready")
+	g.readUntil("ready")
+	// The shell may not have ended yet (kshim's own stdout stays open:
+	// no end of file tells): a signal then still reaches it, and ends
+	// it. Send again until kshim ends.
+	done := make(chan error, 1)
+	go func() { done <- g.cmd.Wait() }()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			g.done = true
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+				t.Errorf("kshim with only an orphan left, sent SIGTERM: %v; want its death by SIGTERM; stderr:\n%s", err, g.stderr.String())
+			}
+			return
+		case <-tick.C:
+			_ = syscall.Kill(g.pid(), syscall.SIGTERM)
+		case <-deadline:
+			_ = g.cmd.Process.Kill()
+			<-done
+			g.done = true
+			t.Fatalf("kshim with only an orphan left ran on for 10 s of SIGTERMs; stderr:\n%s", g.stderr.String())
+		}
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"os/signal"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -26,13 +28,14 @@ var (
 // relay passes the signals on.
 type relay struct {
 	// ignored are the signals kshim was started ignoring: the guest's
-	// first process starts ignoring them too (vmm.Config.Ignored) and
-	// they are not taken, so nohup and a background job's SIGINT keep
-	// their meaning. The Go runtime keeps only SIGHUP's and SIGINT's
-	// inherited SIG_IGN (it handles the others from the start), so
-	// those two are all kshim can tell.
+	// first process starts ignoring them too (vmm.Config.Ignored), so
+	// nohup and a background job's SIGINT keep their meaning. They are
+	// still passed on: a program may handle a signal it started
+	// ignoring (a daemon under nohup that reloads on SIGHUP), and one
+	// that still ignores it drops it, natively too. The Go runtime
+	// keeps only SIGHUP's and SIGINT's inherited SIG_IGN (it handles
+	// the others from the start), so those two are all kshim can tell.
 	ignored []unix.Signal
-	relayed []os.Signal
 }
 
 // newRelay notes what kshim was started ignoring, before anything
@@ -42,11 +45,19 @@ func newRelay() *relay {
 	for _, s := range append(groupSignals, firstSignals...) {
 		if signal.Ignored(s) {
 			r.ignored = append(r.ignored, s.(unix.Signal))
-		} else {
-			r.relayed = append(r.relayed, s)
 		}
 	}
 	return r
+}
+
+// startedIgnoring reports whether kshim was started ignoring sig.
+func (r *relay) startedIgnoring(sig unix.Signal) bool {
+	for _, s := range r.ignored {
+		if s == sig {
+			return true
+		}
+	}
+	return false
 }
 
 // start is Config.Ready's hook: it starts passing the signals on once
@@ -56,11 +67,8 @@ func newRelay() *relay {
 // loop blocks one) that every all-threads call of the sandbox's set-up
 // must then signal too.
 func (r *relay) start(g *vmm.Guest) error {
-	if len(r.relayed) == 0 {
-		return nil
-	}
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, r.relayed...)
+	signal.Notify(sigs, append(groupSignals, firstSignals...)...)
 	go func() {
 		pgrp := unix.Getpgrp() // 1 (kshim as a container's pid 1): -1, every process
 		for s := range sigs {
@@ -71,10 +79,29 @@ func (r *relay) start(g *vmm.Guest) error {
 					pid = -pgrp
 				}
 			}
-			// ESRCH: the guest is ending, or none of its
-			// processes is in the group any more.
-			_ = g.Relay(pid, sig)
+			// ESRCH: no guest process is there to take it: the
+			// first process has ended while kshim waits for the
+			// ones it left (--orphans wait), or none is in the
+			// group any more. kshim, which stands for the program,
+			// then takes the signal's default action itself, as
+			// before it relayed any: a kill or a ^C must still end
+			// it (and the guest with it), not be lost. One kshim
+			// was started ignoring stays ignored.
+			if err := g.Relay(pid, sig); err == unix.ESRCH && sig != unix.SIGWINCH && !r.startedIgnoring(sig) {
+				dieBy(sig)
+			}
 		}
 	}()
 	return nil
+}
+
+// dieBy ends kshim by sig with its default action (the Go runtime's
+// handler would take it otherwise: a goroutine dump for SIGQUIT, nothing
+// for SIGUSR1). Every signal dieBy gets ends a process by default.
+func dieBy(sig unix.Signal) {
+	var dfl [4]uint64 // struct kernel_sigaction: SIG_DFL, no flags, restorer or mask
+	_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+	_ = unix.Kill(os.Getpid(), sig)
+	time.Sleep(time.Second) // the kill is process-wide: no thread blocks it
+	os.Exit(128 + int(sig))
 }

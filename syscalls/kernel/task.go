@@ -461,9 +461,10 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	cr, fpu := p.childStart(c, r, flags, stack, tls)
 
 	k.Mu.Lock()
-	if p.killPending() {
+	if p.fatalPending() {
 		// Killed meanwhile: no child outlives the fork (Linux's "let
-		// kill terminate clone/fork in the middle").
+		// kill terminate clone/fork in the middle"), whatever signal
+		// ends the process (fatalPending).
 		k.Mu.Unlock()
 		fsc.Close()
 		files.CloseAll()
@@ -973,6 +974,26 @@ func (p *Process) Interrupted() bool {
 		}
 		h := p.Sig.Act.Get(sig).Handler
 		if h != SigIgn && !(h == SigDfl && DefaultIgnored(sig)) {
+			return true
+		}
+	}
+	return false
+}
+
+// fatalPending reports whether p ends as it takes a pending signal:
+// SIGKILL, or one it does not block whose action is the default one that
+// ends the process (not a stop, not ignored). Linux makes such a signal
+// a SIGKILL of the whole group as it is sent (complete_signal), so a
+// fork it meets gives up; kshim acts on it only at delivery, so Fork
+// asks this instead: a child born after kill(2) returned would outlive
+// its parent's death by a signal that natively prevented its birth.
+func (p *Process) fatalPending() bool {
+	if p.killPending() {
+		return true
+	}
+	ready := p.ready() // sigqueue.go
+	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
+		if ready&1 != 0 && !DefaultIgnored(sig) && !isStopSignal(sig) && p.Sig.Act.Get(sig).Handler == SigDfl {
 			return true
 		}
 	}

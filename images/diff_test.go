@@ -121,13 +121,14 @@ var programs = []prog{
 	{bin: "sig_autodisarm"}, // sigaltstack's SS_AUTODISARM, uc_stack's flags as set (kernel/signal.go)
 	{bin: "sig_wait"},
 	{bin: "sig_rw_ready"},
-	{bin: "pipe_partial"},   // partial, interrupted, O_NONBLOCK and EPIPE pipe writes and reads (io.go nowaitRW)
-	{bin: "sig_process"},    // kill(getpid()) from a thread that blocks it
-	{bin: "sig_queue"},      // realtime signals queued, process signals shared, RLIMIT_SIGPENDING (kernel/sigqueue.go)
-	{bin: "sched_affinity"}, // the mask set reads back, inherited (thread.go)
-	{bin: "nproc"},          // RLIMIT_NPROC at fork and clone (kernel/limits.go)
-	{bin: "signalfd"},       // signalfd, signalfd4: reads, poll/epoll, mask update, fork (signalfd.go)
-	{bin: "pidfd"},          // pidfd_open, pidfd_send_signal, waitid(P_PIDFD), CLONE_PIDFD (waitpidfd.go)
+	{bin: "pipe_partial"},                            // partial, interrupted, O_NONBLOCK and EPIPE pipe writes and reads (io.go nowaitRW)
+	{bin: "read_large", kshimArgs: []string{"--rw"}}, // one read of more than kshim's 1 MiB chunk fills the buffer (io.go readInto)
+	{bin: "sig_process"},                             // kill(getpid()) from a thread that blocks it
+	{bin: "sig_queue"},                               // realtime signals queued, process signals shared, RLIMIT_SIGPENDING (kernel/sigqueue.go)
+	{bin: "sched_affinity"},                          // the mask set reads back, inherited (thread.go)
+	{bin: "nproc"},                                   // RLIMIT_NPROC at fork and clone (kernel/limits.go)
+	{bin: "signalfd"},                                // signalfd, signalfd4: reads, poll/epoll, mask update, fork (signalfd.go)
+	{bin: "pidfd"},                                   // pidfd_open, pidfd_send_signal, waitid(P_PIDFD), CLONE_PIDFD (waitpidfd.go)
 	{bin: "sig_badframe"},
 	{bin: "sig_shimrip"}, // RIP above the user half; CS after a #UD that drains
 	{bin: "fuzz_regress"},

@@ -37,16 +37,19 @@ func TestFastAreaHostile(t *testing.T) {
 		// server asleep while make test loads the host.)
 		// The program's own bursts of getppid (which wake a sleeping
 		// server) may post over its request: then nothing was served,
-		// consistently, and it tries again.
+		// consistently, and it tries again; or over its reply (the
+		// server woke and took the request as the burst went on): the
+		// pages are checked all the same, the result is not.
 		want := "served yes, result 0x100000, old pages 0, file pages 256, parent's writes seen 0\n"
 		unserved := "served no, result 0, old pages 256, file pages 0, parent's writes seen 0\n"
+		overwritten := "served no, result 0, old pages 0, file pages 256, parent's writes seen 0\n"
 		for try := 1; ; try++ {
 			r = run([]string{kshim, "run", "--rw", "--fast-syscalls=on", prog, "cow"}, baseEnv, "")
-			if r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || string(r.stdout) != want && string(r.stdout) != unserved {
+			if out := string(r.stdout); r.timedOut || r.err != nil || r.sig != 0 || r.exit != 0 || out != want && out != unserved && out != overwritten {
 				t.Errorf("a request posted by hand: %s, stdout %q, want %q\nstderr:\n%s", r.status(), r.stdout, want, r.stderr)
 				break
 			}
-			if string(r.stdout) == want {
+			if string(r.stdout) == want || string(r.stdout) == overwritten {
 				break
 			}
 			if try == 5 {

@@ -354,11 +354,62 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) 
 	return done, nil
 }
 
-// readInto reads up to n bytes from host fd h into guest memory at addr.
-// One host read, like one Linux read: short reads are the caller's concern.
-// typ is h's S_IFMT when known (0 otherwise): a file that never blocks
-// needs no WaitReady, a pipe first tries its read without waiting.
+// readInto reads up to n bytes from host fd h into guest memory at addr,
+// a chunk (fs.IoChunk) at a time. A file that does not wait (a regular
+// file, a block device) and the memory devices (/dev/zero, urandom) fill
+// the buffer as Linux's read does, up to end of file or a fault, where a
+// read of 16 MiB returned 1 MiB (dd counted partial records); a stream
+// (a pipe, a terminal) is read once, its short reads the caller's
+// concern. typ is h's S_IFMT when known (0 otherwise): a file that never
+// blocks needs no WaitReady, a pipe first tries its read without waiting.
 func readInto(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (uint64, error) {
+	done, memDev := uint64(0), -1
+	for {
+		want := min(n-done, fs.IoChunk)
+		at := off
+		if off >= 0 {
+			at = off + int64(done)
+		}
+		r, err := readChunk(p, h, addr+done, n-done, at, typ)
+		if err != nil {
+			if done > 0 && err != kernel.ErrRestart {
+				return done, nil // a fault after some bytes: their count
+			}
+			return done, err
+		}
+		done += r
+		if done >= n || r == 0 || p.Interrupted() {
+			return done, nil
+		}
+		if memDev < 0 {
+			// A second chunk is wanted: what the file is (its type
+			// may not be known, and a device's kind never is).
+			memDev = 0
+			var st unix.Stat_t
+			if unix.Fstat(h, &st) == nil {
+				typ = st.Mode & unix.S_IFMT
+				if typ == unix.S_IFCHR && unix.Major(st.Rdev) == 1 {
+					memDev = 1
+				}
+			}
+		}
+		if mayWait(typ) {
+			// A memory device's read ends early for any signal on
+			// the reading thread (read_iter_zero,
+			// get_random_bytes_user), and kshim's threads take the Go
+			// runtime's and its own, which the guest never sent.
+			if memDev == 0 {
+				return done, nil // a stream
+			}
+		} else if r < want {
+			return done, nil // end of file, or a fault
+		}
+	}
+}
+
+// readChunk is one host read of up to fs.IoChunk of n bytes into guest
+// memory at addr (readInto).
+func readChunk(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (uint64, error) {
 	w := uint64(0)
 	if n > 0 && fs.AccessOK(addr, n) {
 		w = writablePrefix(p, addr, min(n, fs.IoChunk))

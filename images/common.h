@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PG 4096ul
@@ -243,6 +244,61 @@ static inline int have_avx(unsigned *xcr0)
 	if (xcr0)
 		*xcr0 = lo;
 	return (lo & 6) == 6;
+}
+
+/* fork_churn says "x" on ready, then forks without pause, for ever:
+ * each child waits in pause(), and past 8 of them the oldest is killed
+ * and reaped (a fork always under way, for a signal to race). */
+static inline __attribute__((noreturn)) void fork_churn(int ready)
+{
+	enum { KEEP = 8 };
+	pid_t kids[KEEP];
+	int n = 0;
+	if (write(ready, "x", 1) != 1)
+		_exit(1);
+	for (;;) {
+		pid_t c = fork();
+		if (c == 0) {
+			for (;;)
+				pause();
+		}
+		if (c < 0)
+			continue;
+		if (n == KEEP) {
+			kill(kids[0], SIGKILL);
+			waitpid(kids[0], NULL, 0);
+			for (int i = 1; i < KEEP; i++)
+				kids[i - 1] = kids[i];
+			n--;
+		}
+		kids[n++] = c;
+	}
+}
+
+/* fork_churner starts fork_churn in a process group of its own and
+ * returns its pid once it runs and has forked a while (1-5 ms, varied
+ * by round); -1 on failure. */
+static inline __attribute__((unused)) pid_t fork_churner(int round)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t f = fork();
+	if (f == 0) {
+		close(p[0]);
+		setpgid(0, 0);
+		fork_churn(p[1]);
+	}
+	setpgid(f, f); /* either may run first */
+	close(p[1]);
+	char c;
+	ssize_t n = read(p[0], &c, 1);
+	close(p[0]);
+	if (f < 0 || n != 1)
+		return -1;
+	struct timespec ts = {0, (1 + round % 5) * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return f;
 }
 
 #endif /* KSHIM_IMAGES_COMMON_H */

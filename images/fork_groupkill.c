@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include "common.h"
 
-enum { ROUNDS = 20, KEEP = 8 };
+enum { ROUNDS = 20 };
 
 static volatile sig_atomic_t timed_out;
 
@@ -28,31 +28,6 @@ static void on_alarm(int s)
 {
 	(void)s;
 	timed_out = 1;
-}
-
-static void forker(int ready)
-{
-	pid_t kids[KEEP];
-	int n = 0;
-	if (write(ready, "x", 1) != 1)
-		_exit(1);
-	for (;;) {
-		pid_t c = fork();
-		if (c == 0) {
-			for (;;)
-				pause();
-		}
-		if (c < 0)
-			continue;
-		if (n == KEEP) {
-			kill(kids[0], SIGKILL);
-			waitpid(kids[0], NULL, 0);
-			for (int i = 1; i < KEEP; i++)
-				kids[i - 1] = kids[i];
-			n--;
-		}
-		kids[n++] = c;
-	}
 }
 
 int main(void)
@@ -66,24 +41,9 @@ int main(void)
 	sigaction(SIGALRM, &sa, NULL);
 	int escaped = 0, forker_term = 0;
 	for (int r = 0; r < ROUNDS; r++) {
-		int p[2];
-		if (pipe(p) < 0)
+		pid_t f = fork_churner(r);
+		if (f < 0)
 			return 1;
-		pid_t f = fork();
-		if (f == 0) {
-			close(p[0]);
-			setpgid(0, 0);
-			forker(p[1]);
-		}
-		setpgid(f, f); /* either may run first */
-		close(p[1]);
-		char c;
-		if (read(p[0], &c, 1) != 1)
-			return 1;
-		close(p[0]);
-		/* Let it fork a while: a few forks' time, varied. */
-		struct timespec ts = {0, (1 + r % 5) * 1000 * 1000};
-		nanosleep(&ts, NULL);
 		kill(-f, SIGTERM);
 		timed_out = 0;
 		alarm(5);

@@ -38,16 +38,23 @@ func TestRunRelaysSignals(t *testing.T) {
 		}
 		return ws.ExitStatus(), 0
 	}
+	// signalled runs argv under kshim and sends kshim sig once the
+	// guest printed "ready" and wait passed: the rest of the guest's
+	// stdout and kshim's exit.
+	signalled := func(sig syscall.Signal, wait time.Duration, argv ...string) (*liveGuest, string, error) {
+		g := startGuest(t, append([]string{kshim, "run"}, argv...)...)
+		g.readUntil("ready")
+		time.Sleep(wait)
+		if err := syscall.Kill(g.pid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		out, err := g.finish()
+		return g, out, err
+	}
 
 	// The guest waits with nothing but a signal to end the wait: kshim
 	// must still be there to pass one on a while later.
-	g := startGuest(t, kshim, "run", filepath.Join(dir, "pause_term"))
-	g.readUntil("ready")
-	time.Sleep(300 * time.Millisecond)
-	if err := syscall.Kill(g.pid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	out, err := g.finish()
+	g, out, err := signalled(syscall.SIGTERM, 300*time.Millisecond, filepath.Join(dir, "pause_term"))
 	if st, sig := status(err); out != "handled TERM\n" || st != 3 || sig != 0 {
 		t.Errorf("SIGTERM to kshim: stdout %q, status %d, signal %v; want the guest's handler's line and its status 3; stderr:\n%s",
 			out, st, sig, g.stderr.String())
@@ -59,12 +66,7 @@ func TestRunRelaysSignals(t *testing.T) {
 	// exec, natively too): caught here, it is the default for kshim.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT)
 	defer signal.Reset(syscall.SIGINT)
-	g = startGuest(t, kshim, "run", busyboxBin, "sh", "-c", "echo ready; sleep 1000; echo after")
-	g.readUntil("ready")
-	if err := syscall.Kill(g.pid(), syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	out, err = g.finish()
+	g, out, err = signalled(syscall.SIGINT, 0, busyboxBin, "sh", "-c", "echo ready; sleep 1000; echo after")
 	if st, sig := status(err); out != "" || st != 130 || sig != 0 || !strings.Contains(g.stderr.String(), "SIGINT") {
 		t.Errorf("SIGINT to kshim: stdout %q, status %d, signal %v, stderr %q; want no more output, status 130 and kshim's line for the guest's death by SIGINT",
 			out, st, sig, g.stderr.String())
@@ -95,23 +97,13 @@ func TestRunRelaysSignals(t *testing.T) {
 	if err != nil || hupIgnored(out) != "true" || hupIgnored(string(nat)) != "true" {
 		t.Errorf("started ignoring SIGHUP: the program ignores it: %s under kshim (%v), %s natively", hupIgnored(out), err, hupIgnored(string(nat)))
 	}
-	g = startGuest(t, kshim, "run", busyboxBin, "sh", "-c", "echo ready; sleep 0.3; echo after")
-	g.readUntil("ready")
-	if err := syscall.Kill(g.pid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	out, err = g.finish()
+	g, out, err = signalled(syscall.SIGHUP, 0, busyboxBin, "sh", "-c", "echo ready; sleep 0.3; echo after")
 	if out != "after\n" || err != nil {
 		t.Errorf("SIGHUP to kshim started ignoring it: stdout %q, %v; want the guest to go on to its end; stderr:\n%s", out, err, g.stderr.String())
 	}
 	// A program started ignoring SIGHUP may handle it all the same (a
 	// daemon under nohup that reloads on it): kshim passes it on.
-	g = startGuest(t, kshim, "run", filepath.Join(dir, "sighup_handler"))
-	g.readUntil("ready")
-	if err := syscall.Kill(g.pid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	out, err = g.finish()
+	g, out, err = signalled(syscall.SIGHUP, 0, filepath.Join(dir, "sighup_handler"))
 	if out != "handled SIGHUP\n" || err != nil {
 		t.Errorf("SIGHUP to kshim started ignoring it, the program handling it: stdout %q, %v; want its handler's line; stderr:\n%s", out, err, g.stderr.String())
 	}

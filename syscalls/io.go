@@ -363,7 +363,7 @@ func writeFrom(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) 
 // concern. typ is h's S_IFMT when known (0 otherwise): a file that never
 // blocks needs no WaitReady, a pipe first tries its read without waiting.
 func readInto(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (uint64, error) {
-	done, memDev := uint64(0), -1
+	done, looked, memDev := uint64(0), false, false
 	for {
 		want := min(n-done, fs.IoChunk)
 		at := off
@@ -371,40 +371,38 @@ func readInto(p *kernel.Process, h int, addr, n uint64, off int64, typ uint32) (
 			at = off + int64(done)
 		}
 		r, err := readChunk(p, h, addr+done, n-done, at, typ)
-		if err != nil {
-			if done > 0 && err != kernel.ErrRestart {
-				return done, nil // a fault after some bytes: their count
-			}
-			return done, err
+		if err != nil && done == 0 {
+			return 0, err
 		}
 		done += r
-		if done >= n || r == 0 || p.Interrupted() {
-			return done, nil
+		if err != nil || done >= n || r == 0 || p.Interrupted() {
+			return done, nil // after some bytes, a fault's is their count
 		}
-		if memDev < 0 {
+		if !looked {
 			// A second chunk is wanted: what the file is (its type
 			// may not be known, and a device's kind never is).
-			memDev = 0
-			var st unix.Stat_t
-			if unix.Fstat(h, &st) == nil {
-				typ = st.Mode & unix.S_IFMT
-				if typ == unix.S_IFCHR && unix.Major(st.Rdev) == 1 {
-					memDev = 1
-				}
-			}
+			looked = true
+			typ, memDev = fileKind(h)
 		}
-		if mayWait(typ) {
-			// A memory device's read ends early for any signal on
-			// the reading thread (read_iter_zero,
-			// get_random_bytes_user), and kshim's threads take the Go
-			// runtime's and its own, which the guest never sent.
-			if memDev == 0 {
-				return done, nil // a stream
-			}
-		} else if r < want {
-			return done, nil // end of file, or a fault
+		// A memory device's read ends early for any signal on the
+		// reading thread (read_iter_zero, get_random_bytes_user), and
+		// kshim's threads take the Go runtime's and its own, which the
+		// guest never sent: it goes on after any count.
+		if !memDev && (mayWait(typ) || r < want) {
+			return done, nil // a stream, or end of file, or a fault
 		}
 	}
+}
+
+// fileKind is host fd h's S_IFMT (0: unknown) and whether it is one of
+// the memory devices (major 1: /dev/zero, urandom).
+func fileKind(h int) (typ uint32, memDev bool) {
+	var st unix.Stat_t
+	if unix.Fstat(h, &st) != nil {
+		return 0, false
+	}
+	typ = st.Mode & unix.S_IFMT
+	return typ, typ == unix.S_IFCHR && unix.Major(st.Rdev) == 1
 }
 
 // readChunk is one host read of up to fs.IoChunk of n bytes into guest

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/signal"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -50,16 +51,6 @@ func newRelay() *relay {
 	return r
 }
 
-// startedIgnoring reports whether kshim was started ignoring sig.
-func (r *relay) startedIgnoring(sig unix.Signal) bool {
-	for _, s := range r.ignored {
-		if s == sig {
-			return true
-		}
-	}
-	return false
-}
-
 // start is Config.Ready's hook: it starts passing the signals on once
 // the guest exists, before its first instruction. Until then a signal
 // ends kshim as it always did: there is nothing to pass it to, and
@@ -74,10 +65,8 @@ func (r *relay) start(g *vmm.Guest) error {
 		for s := range sigs {
 			sig := s.(unix.Signal)
 			pid := g.FirstPid()
-			for _, gs := range groupSignals {
-				if gs == sig {
-					pid = -pgrp
-				}
+			if slices.Contains(groupSignals, s) {
+				pid = -pgrp
 			}
 			// ESRCH: no guest process is there to take it: the
 			// first process has ended while kshim waits for the
@@ -87,7 +76,7 @@ func (r *relay) start(g *vmm.Guest) error {
 			// before it relayed any: a kill or a ^C must still end
 			// it (and the guest with it), not be lost. One kshim
 			// was started ignoring stays ignored.
-			if err := g.Relay(pid, sig); err == unix.ESRCH && sig != unix.SIGWINCH && !r.startedIgnoring(sig) {
+			if err := g.Relay(pid, sig); err == unix.ESRCH && sig != unix.SIGWINCH && !slices.Contains(r.ignored, sig) {
 				dieBy(sig)
 			}
 		}

@@ -344,10 +344,7 @@ func (p *Process) sfdWait() error {
 		return unix.ENOMEM
 	}
 	fds := []unix.PollFd{{Fd: int32(wake), Events: unix.POLLIN}}
-	p.SleepBegin()
-	_, err := unix.Poll(fds, -1)
-	p.SleepEnd()
-	if err != nil && err != unix.EINTR {
+	if _, err := p.PollAsleep(fds, -1); err != nil && err != unix.EINTR {
 		return err
 	}
 	var b [8]byte

@@ -491,7 +491,6 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		sig := bits.TrailingZeros64(set) + 1
 		c.post(sig, Siginfo{Signo: int32(sig), Code: SiUser})
 	}
-	delete(g.forks, delayed)
 	pidfdH, pidfdErr := -1, error(nil)
 	if flags&unix.CLONE_PIDFD != 0 {
 		pidfdH, pidfdErr = pidfdHost(c, false) // pidfd.go
@@ -914,10 +913,7 @@ func (p *Process) WaitReadyType(h int, events int16, typ uint32) error {
 			return ErrRestart
 		}
 		fds := []unix.PollFd{{Fd: int32(h), Events: events}, {Fd: int32(wake), Events: unix.POLLIN}}
-		p.SleepBegin()
-		_, err := unix.Poll(fds, -1)
-		p.SleepEnd()
-		if err != nil && err != unix.EINTR {
+		if _, err := p.PollAsleep(fds, -1); err != nil && err != unix.EINTR {
 			return nil
 		}
 		if fds[1].Revents != 0 {

@@ -29,6 +29,13 @@ func (p *Process) SleepBegin() { p.sleeping.Add(1) }
 // SleepEnd ends SleepBegin's mark.
 func (p *Process) SleepEnd() { p.sleeping.Add(-1) }
 
+// PollAsleep is poll(2) on host fds with p shown sleeping meanwhile.
+func (p *Process) PollAsleep(fds []unix.PollFd, timeout int) (int, error) {
+	p.SleepBegin()
+	defer p.SleepEnd()
+	return unix.Poll(fds, timeout)
+}
+
 // WaitSignal blocks until a signal p acts on (not blocked, not ignored) is
 // pending: one that runs a handler or ends the process.
 func (p *Process) WaitSignal() {

@@ -590,10 +590,7 @@ func sockWait(p *kernel.Process, h int, events int16, deadline time.Time) error 
 		if wake < 0 {
 			fds = fds[:1]
 		}
-		p.SleepBegin()
-		_, err := unix.Poll(fds, timeout)
-		p.SleepEnd()
-		if err != nil && err != unix.EINTR {
+		if _, err := p.PollAsleep(fds, timeout); err != nil && err != unix.EINTR {
 			return err
 		}
 		if len(fds) > 1 && fds[1].Revents != 0 {

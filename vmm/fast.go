@@ -295,7 +295,10 @@ func (c *VCPU) fastOpen() {
 	}
 	sl.eligible = c.space == nil || c.space.n.Load() < 2
 	awake := uint8(0)
-	if sl.eligible && c.m.fast.awake.Load() {
+	// Not after a request the server never took (starve): it is not
+	// running, and each post would cost the guest the whole budget
+	// again until the server next looks and goes to sleep.
+	if sl.eligible && c.m.fast.awake.Load() && !c.m.fast.starved.Load() {
 		awake = 1
 	}
 	sl.area[boot.FastAwake] = awake

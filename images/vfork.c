@@ -226,6 +226,32 @@ int main(int argc, char **argv)
 	close(pids[0]);
 	close(pids[1]);
 
+	/* 11b. So does any signal that ends the parent (SIGTERM, default
+	 * action): Linux makes it a SIGKILL of the group as it is sent. */
+	if (pipe(pids) < 0)
+		return 1;
+	par = fork();
+	if (par == 0) {
+		if (vfork() == 0) {
+			pid_t me2 = getpid();
+			write(pids[1], &me2, sizeof me2);
+			for (;;)
+				pause();
+		}
+		_exit(3); /* not reached: killed while waiting */
+	}
+	if (read(pids[0], &vchild, sizeof vchild) != sizeof vchild)
+		return 1;
+	kill(par, SIGTERM);
+	alarm(10);
+	waitpid(par, &st, 0);
+	alarm(0);
+	wait_status("SIGTERM'd vfork parent", st);
+	printf("vfork child still there: %d\n", kill(vchild, 0) == 0);
+	kill(vchild, SIGKILL);
+	close(pids[0]);
+	close(pids[1]);
+
 	/* 12. Many in a row (subprocess's failed Popens). */
 	int ok = 0;
 	for (int i = 0; i < 200; i++) {

@@ -488,8 +488,10 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 	k.Procs[c.Pid] = c
 	p.Proc.Group.leader.Proc.children[c] = true
 	for set := *delayed; set != 0; set &= set - 1 {
+		// Process-wide, as Linux's copy_process sets the child's
+		// shared_pending (ShdPnd in /proc/PID/status).
 		sig := bits.TrailingZeros64(set) + 1
-		c.post(sig, Siginfo{Signo: int32(sig), Code: SiUser})
+		_ = c.postGroup(sig, Siginfo{Signo: int32(sig), Code: SiUser})
 	}
 	pidfdH, pidfdErr := -1, error(nil)
 	if flags&unix.CLONE_PIDFD != 0 {
@@ -527,9 +529,11 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 }
 
 // waitVfork waits for a vfork child's exec or exit (done closed). Only a
-// SIGKILL ends the wait early, as Linux's killable vfork wait: the caller
-// then dies on its way out while the child runs on (the memory manager
-// stays while the child uses it: dropMM).
+// signal that ends the caller ends the wait early (fatalPending: Linux's
+// killable vfork wait, which a fatal signal reaches as the SIGKILL
+// complete_signal makes of it): the caller then dies on its way out
+// while the child runs on (the memory manager stays while the child uses
+// it: dropMM). A signal it handles waits for the child, as natively.
 func (p *Process) waitVfork(done <-chan struct{}) {
 	p.SleepBegin()
 	defer p.SleepEnd()
@@ -538,7 +542,7 @@ func (p *Process) waitVfork(done <-chan struct{}) {
 		case <-done:
 			return
 		case <-p.intr():
-			if p.killPending() {
+			if p.fatalPending() {
 				return
 			}
 		}

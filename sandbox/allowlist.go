@@ -76,6 +76,9 @@ var plainCalls = []string{
 	// The vCPU thread's round-robin interval, the policies' priority
 	// ranges (syscalls/timeset.go).
 	"sched_rr_get_interval", "sched_get_priority_max", "sched_get_priority_min",
+	// The CPU a vCPU thread runs on, which the fast path's server keeps
+	// off (vmm/fast.go moveOff; its own mask only: below).
+	"getcpu",
 
 	// Extended attributes of the guest's files (syscalls/fs/xattr.go): on
 	// its fds, or by the host's /proc/self/fd link of an O_PATH fd
@@ -203,6 +206,8 @@ func Allowlist(pid int) (plain []string, rules []Rule, enosys []string) {
 		cond("mmap", Cond{Arg: 2, Op: BitsNotSet, Value: unix.PROT_EXEC}),
 		cond("mprotect", Cond{Arg: 2, Op: BitsNotSet, Value: unix.PROT_EXEC}),
 		cond("prlimit64", Cond{Arg: 2, Op: Equal, Value: 0}),
+		// The calling thread's own CPU mask (the fast path's server).
+		cond("sched_setaffinity", Cond{Arg: 0, Op: Equal, Value: 0}),
 		// FIFOs, sockets and files, never device nodes (S_IFCHR's bit
 		// is in S_IFBLK too).
 		cond("mknodat", Cond{Arg: 2, Op: BitsNotSet, Value: unix.S_IFCHR}),

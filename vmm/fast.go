@@ -146,6 +146,12 @@ type fastServer struct {
 	ncpu    int32
 	// always: FastOn, the CPUs are not counted.
 	always bool
+	// wakerCPU is the host CPU the vCPU thread that last woke the server
+	// ran on (fastWake); allowed, the CPUs the server's thread may use,
+	// and pinned, the mask it set itself (nil: allowed) (moveOff).
+	wakerCPU atomic.Int32
+	allowed  unix.CPUSet
+	pinned   *unix.CPUSet
 	// idleNS is how long it watches with nothing posted before it sleeps;
 	// spins, the guest's budget of pause loops before it gives up
 	// (measured by the server before it first wakes).
@@ -386,9 +392,44 @@ func (c *VCPU) fastWake(nr uint64) {
 	if prev := s.lastSlow.Swap(now); now-prev > fastWakeGap || !syscalls.Fast(nr) || !s.cpuFree(1) || now < s.backoffUntil.Load() {
 		return
 	}
+	s.wakerCPU.Store(int32(hostCPU()))
 	select {
 	case s.wake <- struct{}{}:
 	default:
+	}
+}
+
+// hostCPU is the host CPU the calling thread runs on (getcpu), -1 when
+// unknown.
+func hostCPU() int {
+	var cpu uint32
+	if _, _, e := unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0); e != 0 {
+		return -1
+	}
+	return int(cpu)
+}
+
+// moveOff keeps the server's thread off the CPU of the vCPU thread that
+// woke it. The host scheduler wakes a thread on its waker's CPU, and
+// there the server shared that CPU with the guest spinning for its reply:
+// every wake-up of a python3 start-up traced placed it so, and each
+// request then waited out the budget (starve) until the host's time
+// slice moved one of them. So the thread's mask leaves that CPU out
+// (migrating it at once) while another is allowed; the vCPU threads
+// keep their own masks, so the host still balances them. The thread
+// never goes back to the Go runtime with the mask (run leaves it locked).
+func (s *fastServer) moveOff() {
+	waker := int(s.wakerCPU.Load())
+	if s.allowed.Count() < 2 || waker < 0 || !s.allowed.IsSet(waker) {
+		return
+	}
+	want := s.allowed
+	want.Clear(waker)
+	if s.pinned != nil && *s.pinned == want {
+		return
+	}
+	if unix.SchedSetaffinity(0, &want) == nil {
+		s.pinned = &want
 	}
 }
 
@@ -411,17 +452,22 @@ func (s *fastServer) cpuFree(extra int32) bool {
 
 func (s *fastServer) run() {
 	defer close(s.done)
+	// Locked for good: the thread ends with the goroutine, taking the
+	// CPU mask moveOff may have set with it.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	// Off the start-up path: the guests post nothing before the first
 	// wake-up, and the areas get the budget with it (setAwake).
 	s.spins.Store(max(1, uint64(fastWait)/uint64(pauseNS())))
+	if unix.SchedGetaffinity(unix.Getpid(), &s.allowed) != nil { // the process's, as started
+		s.allowed.Zero() // never moves
+	}
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-s.wake:
 		}
+		s.moveOff()
 		s.setAwake(true)
 		last := nanotime()
 		lastOpen := last

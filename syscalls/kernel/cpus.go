@@ -12,12 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// HostCPUs are the host CPUs kshim may use (its affinity when first
-// asked, ascending); the guest's CPU i is HostCPUs()[i].
+// HostCPUs are the host CPUs kshim may use (its main thread's affinity
+// when first asked, ascending); the guest's CPU i is HostCPUs()[i]. The
+// main thread's, not the asking thread's: the fast path's server keeps
+// its own thread off a vCPU's CPU (vmm/fast.go moveOff), and a guest's
+// sched_getaffinity may run there.
 var HostCPUs = sync.OnceValue(func() []int {
 	var set unix.CPUSet
 	var out []int
-	if unix.SchedGetaffinity(0, &set) == nil {
+	if unix.SchedGetaffinity(unix.Getpid(), &set) == nil {
 		for i := 0; i < len(set)*64; i++ {
 			if set.IsSet(i) {
 				out = append(out, i)

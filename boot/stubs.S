@@ -352,10 +352,15 @@ udrain:
 	ud2
 	out PORT_SYSCALL, al
 
-/* Start-up probe: one syscall, so the VMM can see at which CPL it arrives. */
+/* Start-up probe: CPUID leaf 1 as user code sees it (EDX is AT_HWCAP:
+ * on PVM user-mode CPUID is not the vCPU's table but the host's), then
+ * one syscall, so the VMM can see at which CPL it arrives; EDX reaches
+ * the VMM in the exit's registers. */
 	.balign 16
 	.globl uprobe
 uprobe:
+	mov eax, 1
+	cpuid
 	syscall
 	ud2
 

@@ -3,6 +3,7 @@
 /* auxv: the auxiliary vector and initial stack layout the loader builds.
  * Prints facts (relations), never raw addresses. */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <elf.h>
 #include <link.h>
 #include <signal.h>
@@ -121,6 +122,11 @@ int main(int argc, char **argv)
 	printf("AT_CLKTCK=%lu\n", getauxval(AT_CLKTCK));
 	printf("AT_HWCAP_nonzero=%d\n", raw_hwcap != 0);
 	printf("AT_HWCAP_has_fpu_tsc_sse2=%d\n", (raw_hwcap & 0x04000011ul) == 0x04000011ul);
+	/* Linux passes CPUID leaf 1's EDX, as the program's own CPUID finds
+	 * it (on PVM that is the host's, HTT included, not the vCPU's table). */
+	unsigned ca, cb, cc, cd;
+	__cpuid(1, ca, cb, cc, cd);
+	printf("AT_HWCAP_eq_cpuid1_edx=%d\n", raw_hwcap == cd);
 
 	/* AT_EXECFN and AT_PLATFORM strings live on the stack above the
 	 * vectors (the kernel copies them there). */

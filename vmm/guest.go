@@ -223,7 +223,7 @@ func (g *Guest) Exec(e ExecConfig) (*Process, error) {
 		}
 		defer prog.Close()
 	}
-	im, err := p.LoadImage(mm, prog, img, argv, e.Env, e.Path, m.h.hwcap(), m.VDSO())
+	im, err := p.LoadImage(mm, prog, img, argv, e.Env, e.Path, m.HWCap(), m.VDSO())
 	if err != nil {
 		return fail(&LoadError{126, fmt.Errorf("%s: cannot execute: %v", e.Path, err)})
 	}

@@ -411,7 +411,7 @@ func launch(c Config) (*Result, error) {
 	}
 	var im kernel.Image
 	if err == nil {
-		im, err = p.LoadImage(mm, prog, img, argv, c.Env, c.Path, m.h.hwcap(), m.VDSO())
+		im, err = p.LoadImage(mm, prog, img, argv, c.Env, c.Path, m.HWCap(), m.VDSO())
 	}
 	if err != nil {
 		p.Close()

@@ -111,6 +111,9 @@ type Machine struct {
 	// ioAfter: an I/O exit reports RIP past the `out` (PVM) rather than
 	// at it (VMX/SVM); found by the probe.
 	ioAfter bool
+	// hwcap: CPUID leaf 1's EDX as the probe's user code found it
+	// (AT_HWCAP; 0 before the probe).
+	hwcap uint64
 	// umip: vCPUs run with CR4.UMIP (umip.go); decided at the first load.
 	umip      bool
 	umipTried bool

@@ -169,6 +169,10 @@ func (c *VCPU) probe() error {
 		return fmt.Errorf("probe: %w", err)
 	}
 	c.m.ioAfter = r.RIP == boot.SyscallEntry+2
+	// What CPUID leaf 1 gave the probe's user code: what a program's own
+	// CPUID finds (the vCPU's table on VMX/SVM; the host's on PVM, where
+	// the table lacked HTT), which Linux passes as AT_HWCAP.
+	c.m.hwcap = r.RDX & 0xffffffff
 	s, err := c.CPU.Sregs()
 	if err != nil {
 		return fmt.Errorf("probe: KVM_GET_SREGS: %w", err)

@@ -31,7 +31,12 @@ import (
 func (m *Machine) NewTask() (kernel.Task, error) { return m.NewVCPU() }
 
 // HWCap implements kernel.Host: AT_HWCAP for new images.
-func (m *Machine) HWCap() uint64 { return m.h.hwcap() }
+func (m *Machine) HWCap() uint64 {
+	if m.hwcap != 0 {
+		return m.hwcap
+	}
+	return m.h.hwcap()
+}
 
 // Start implements kernel.Task: it runs p from registers r (FPU state fpu,
 // an fxsave or whole xsave image, or nil for the initial state) in a new

@@ -61,6 +61,7 @@ func (c *VCPU) Run(p *kernel.Process, st *Stats) error {
 	}()
 	c.fastBegin(p)
 	defer c.fastEnd()
+	c.fastStart() // a program's first run, a fork's child
 	if rs := c.m.stats; rs != nil && st.task == nil {
 		st.task = &taskStats{}
 		t0, w0, d0 := nanotime(), c.Flush.Writes(), c.drains

@@ -125,6 +125,7 @@ func (c *VCPU) Switch(pt *ept.PageTable) error {
 	if tid := atomic.LoadInt32(&c.tid); tid != 0 {
 		pt.SetThread(tid, c.Flush)
 	}
+	c.fastStart() // the new program's loader calls next
 	return nil
 }
 

@@ -7,20 +7,24 @@ package kernel
 
 import (
 	"runtime"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
-// HostCPUs are the host CPUs kshim may use (its main thread's affinity
-// when first asked, ascending); the guest's CPU i is HostCPUs()[i]. The
-// main thread's, not the asking thread's: the fast path's server keeps
-// its own thread off a vCPU's CPU (vmm/fast.go moveOff), and a guest's
-// sched_getaffinity may run there.
-var HostCPUs = sync.OnceValue(func() []int {
+// HostCPUs are the host CPUs kshim may use (its affinity as it started,
+// ascending); the guest's CPU i is HostCPUs()[i].
+func HostCPUs() []int { return hostCPUs }
+
+// hostCPUs is read by the package's initialisation, on the main thread
+// before any goroutine of kshim's runs: the fast path's server changes
+// its own thread's mask (vmm/fast.go moveOff), a guest's
+// sched_getaffinity may run on that thread, and the server's goroutine
+// may be locked to the main thread itself, so no later look at any
+// thread's mask is the process's.
+var hostCPUs = func() []int {
 	var set unix.CPUSet
 	var out []int
-	if unix.SchedGetaffinity(unix.Getpid(), &set) == nil {
+	if unix.SchedGetaffinity(0, &set) == nil {
 		for i := 0; i < len(set)*64; i++ {
 			if set.IsSet(i) {
 				out = append(out, i)
@@ -33,7 +37,7 @@ var HostCPUs = sync.OnceValue(func() []int {
 		}
 	}
 	return out
-})
+}()
 
 // CPUs is the number of CPUs the guest sees.
 func CPUs() int { return len(HostCPUs()) }

@@ -1,7 +1,11 @@
 package vmm
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"kshim/boot"
 	"kshim/syscalls/kernel"
@@ -44,5 +48,46 @@ func TestFastOpenAfterStarve(t *testing.T) {
 	}
 	if n := s.open.Load(); n != 0 {
 		t.Fatalf("%d slots left open", n)
+	}
+}
+
+// The server's thread leaves the CPU of the vCPU thread that woke it:
+// the host places a woken thread on its waker's CPU, where the server
+// would share that CPU with the guest spinning for its reply.
+func TestFastServerMovesOff(t *testing.T) {
+	if len(kernel.HostCPUs()) < 2 {
+		t.Skip("one host CPU: nowhere to move")
+	}
+	done := make(chan error, 1)
+	go func() {
+		// Locked for good: the thread ends with the goroutine, its
+		// changed mask with it (as the server's).
+		runtime.LockOSThread()
+		s := &fastServer{}
+		for _, cpu := range kernel.HostCPUs() {
+			s.allowed.Set(cpu)
+		}
+		for i := 0; i < 20; i++ {
+			here := hostCPU()
+			s.wakerCPU.Store(int32(here))
+			s.moveOff()
+			if now := hostCPU(); now == here {
+				done <- fmt.Errorf("still on CPU %d, the waker's, after moveOff", now)
+				return
+			}
+			var set unix.CPUSet
+			if err := unix.SchedGetaffinity(0, &set); err != nil {
+				done <- err
+				return
+			}
+			if set.IsSet(here) || set.Count() != s.allowed.Count()-1 {
+				done <- fmt.Errorf("mask %v after moving off CPU %d of %d", set, here, s.allowed.Count())
+				return
+			}
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -91,7 +91,7 @@ const (
 	SyscallEntry    = UserText + stubUsyscall
 	UserFlush       = UserText + stubUflush
 	UserFlushSysret = UserText + stubUflushsysret
-	ProbeEntry      = UserText + stubUprobe
+	ProbeEntry      = UserText + stubUprobehw
 	BootEntry       = KernelText + stubKboot
 	vectorsEntry    = KernelText + stubKvectors
 	UserDrain       = UserText + stubUdrain

@@ -352,17 +352,22 @@ udrain:
 	ud2
 	out PORT_SYSCALL, al
 
-/* Start-up probe: CPUID leaf 1 as user code sees it (EDX is AT_HWCAP:
- * on PVM user-mode CPUID is not the vCPU's table but the host's), then
- * one syscall, so the VMM can see at which CPL it arrives; EDX reaches
- * the VMM in the exit's registers. */
+/* Start-up probe, entered at uprobehw: CPUID leaf 1 as user code sees it
+ * (EDX is AT_HWCAP: on PVM user-mode CPUID is not the vCPU's table but
+ * the host's), then one syscall, so the VMM can see at which CPL it
+ * arrives; EDX reaches the VMM in the exit's registers. The syscall comes
+ * first at the 16-byte boundary: a program's jump there meets it at once
+ * (the VMM then faults the jump at its target, as natively). */
 	.balign 16
 	.globl uprobe
 uprobe:
-	mov eax, 1
-	cpuid
 	syscall
 	ud2
+	.globl uprobehw
+uprobehw:
+	mov eax, 1
+	cpuid
+	jmp uprobe
 
 /* ufast: LSTAR where the fast syscall path is on (PVM, where an exit costs
  * tens of µs and this stub runs at CPL 3; vmm/fast.go). A syscall the

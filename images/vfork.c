@@ -50,6 +50,39 @@ static int clone_fn(void *arg)
 	return 6;
 }
 
+/* kill_vfork_parent: a child vforks a grandchild that waits forever;
+ * sig, sent to the child while it waits for the grandchild, must end it
+ * (a wait that sig cannot end would hang: the alarm ends the test). */
+static int kill_vfork_parent(int sig, const char *label)
+{
+	int pids[2], st;
+	if (pipe(pids) < 0)
+		return -1;
+	pid_t par = fork();
+	if (par == 0) {
+		if (vfork() == 0) {
+			pid_t me2 = getpid();
+			write(pids[1], &me2, sizeof me2);
+			for (;;)
+				pause();
+		}
+		_exit(3); /* not reached: killed while waiting */
+	}
+	pid_t vchild;
+	if (read(pids[0], &vchild, sizeof vchild) != sizeof vchild)
+		return -1;
+	kill(par, sig);
+	alarm(10);
+	waitpid(par, &st, 0);
+	alarm(0);
+	wait_status(label, st);
+	printf("vfork child still there: %d\n", kill(vchild, 0) == 0);
+	kill(vchild, SIGKILL);
+	close(pids[0]);
+	close(pids[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "child") == 0) {
@@ -199,58 +232,12 @@ int main(int argc, char **argv)
 
 	/* 11. The vfork wait ends with a SIGKILL of the parent (Linux's wait is
 	 * killable): the parent dies while its child still runs on its
-	 * memory, then the child is killed too. */
-	int pids[2];
-	if (pipe(pids) < 0)
+	 * memory, then the child is killed too. 11b: so does any signal that
+	 * ends the parent (SIGTERM, default action): Linux makes it a SIGKILL
+	 * of the group as it is sent. */
+	if (kill_vfork_parent(SIGKILL, "killed vfork parent") < 0 ||
+	    kill_vfork_parent(SIGTERM, "SIGTERM'd vfork parent") < 0)
 		return 1;
-	pid_t par = fork();
-	if (par == 0) {
-		if (vfork() == 0) {
-			pid_t me2 = getpid();
-			write(pids[1], &me2, sizeof me2);
-			for (;;)
-				pause();
-		}
-		_exit(3); /* not reached: killed while waiting */
-	}
-	pid_t vchild;
-	if (read(pids[0], &vchild, sizeof vchild) != sizeof vchild)
-		return 1;
-	kill(par, SIGKILL);
-	alarm(10); /* a wait that a SIGKILL cannot end would hang here */
-	waitpid(par, &st, 0);
-	alarm(0);
-	wait_status("killed vfork parent", st);
-	printf("vfork child still there: %d\n", kill(vchild, 0) == 0);
-	kill(vchild, SIGKILL);
-	close(pids[0]);
-	close(pids[1]);
-
-	/* 11b. So does any signal that ends the parent (SIGTERM, default
-	 * action): Linux makes it a SIGKILL of the group as it is sent. */
-	if (pipe(pids) < 0)
-		return 1;
-	par = fork();
-	if (par == 0) {
-		if (vfork() == 0) {
-			pid_t me2 = getpid();
-			write(pids[1], &me2, sizeof me2);
-			for (;;)
-				pause();
-		}
-		_exit(3); /* not reached: killed while waiting */
-	}
-	if (read(pids[0], &vchild, sizeof vchild) != sizeof vchild)
-		return 1;
-	kill(par, SIGTERM);
-	alarm(10);
-	waitpid(par, &st, 0);
-	alarm(0);
-	wait_status("SIGTERM'd vfork parent", st);
-	printf("vfork child still there: %d\n", kill(vchild, 0) == 0);
-	kill(vchild, SIGKILL);
-	close(pids[0]);
-	close(pids[1]);
 
 	/* 12. Many in a row (subprocess's failed Popens). */
 	int ok = 0;

@@ -258,6 +258,10 @@ static void udp(void)
 	lb = loop_addr(&sb, port_of(b));
 	la = loop_addr(&sa, port_of(a));
 	r("sendto", sendto(a, "datagram", 8, 0, (struct sockaddr *)&sb, lb));
+	/* Loopback delivers in the sender's softirq, which a slow host
+	 * (QEMU TCG) may defer: wait for the datagram, as for recvmmsg. */
+	struct pollfd pf = {b, POLLIN, 0};
+	poll(&pf, 1, 5000);
 	char buf[64];
 	lf = sizeof from;
 	r("recvfrom", recvfrom(b, buf, sizeof buf, 0, (struct sockaddr *)&from, &lf));
@@ -283,7 +287,6 @@ static void udp(void)
 		rm[i].msg_hdr.msg_iov = &riov[i];
 		rm[i].msg_hdr.msg_iovlen = 1;
 	}
-	struct pollfd pf = {b, POLLIN, 0};
 	poll(&pf, 1, 5000);
 	usleep(20000);
 	r("recvmmsg", recvmmsg(b, rm, 4, MSG_WAITFORONE, NULL));

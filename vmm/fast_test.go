@@ -16,7 +16,7 @@ import (
 // whose server the host had preempted waited out the whole budget
 // (~100 µs each, up to 25 in one python3 start-up).
 func TestFastOpenAfterStarve(t *testing.T) {
-	s := &fastServer{wake: make(chan struct{}, 1), ncpu: 2}
+	s := &fastServer{ncpu: 2}
 	s.slots.Store(&[]*fastSlot{})
 	m := &Machine{fast: s}
 	c := &VCPU{m: m}

@@ -149,11 +149,11 @@ type fastServer struct {
 	// always: FastOn, the CPUs are not counted.
 	always bool
 	// wakerCPU is the host CPU the vCPU thread that last woke the server
-	// ran on (fastWake); allowed, the CPUs the server's thread may use,
-	// and pinned, the mask it set itself (nil: allowed) (moveOff).
+	// ran on (wakeUp); allowed, the CPUs the server's thread may use,
+	// and pinned, the mask it set itself (empty: none yet) (moveOff).
 	wakerCPU atomic.Int32
 	allowed  unix.CPUSet
-	pinned   *unix.CPUSet
+	pinned   unix.CPUSet
 	// idleNS is how long it watches with nothing posted before it sleeps;
 	// spins, the guest's budget of pause loops before it gives up
 	// (measured by the server before it first wakes).
@@ -379,11 +379,10 @@ func (c *VCPU) fastTake(st *Stats) {
 }
 
 // fastWake asks the server to watch again: a call it could have taken
-// came by the exit (the guest found no server awake). Not for a task that
-// shares its address space (a vfork's child): it would not post.
+// came by the exit (the guest found no server awake).
 func (c *VCPU) fastWake(nr uint64) {
-	s := c.m.fast
-	if s == nil || s.awake.Load() || c.space != nil && c.space.n.Load() >= 2 {
+	s := c.fastWaker()
+	if s == nil {
 		return
 	}
 	// Only while syscalls come close together (any call by the exit
@@ -391,10 +390,10 @@ func (c *VCPU) fastWake(nr uint64) {
 	// program between phases) would have the server spin for nothing, on
 	// a CPU kshim's own work wants.
 	now := nanotime()
-	if prev := s.lastSlow.Swap(now); now-prev > fastWakeGap || !syscalls.Fast(nr) || !s.cpuFree(1) || now < s.backoffUntil.Load() {
+	if prev := s.lastSlow.Swap(now); now-prev > fastWakeGap || !syscalls.Fast(nr) {
 		return
 	}
-	s.wakeUp()
+	s.wakeIfFree(now)
 }
 
 // fastStart wakes the server as a program starts (its first run, an
@@ -402,12 +401,28 @@ func (c *VCPU) fastWake(nr uint64) {
 // made 13 calls by the exit, ~1.2 ms, before two came close enough to
 // wake the server).
 func (c *VCPU) fastStart() {
-	s := c.m.fast
-	if s == nil || s.awake.Load() || c.space != nil && c.space.n.Load() >= 2 ||
-		!s.cpuFree(1) || nanotime() < s.backoffUntil.Load() {
-		return
+	if s := c.fastWaker(); s != nil {
+		s.wakeIfFree(nanotime())
 	}
-	s.wakeUp()
+}
+
+// fastWaker is c's machine's server when c's task may wake it: the
+// server sleeps, and the task does not share its address space (a
+// vfork's child: it would not post). Nil otherwise.
+func (c *VCPU) fastWaker() *fastServer {
+	s := c.m.fast
+	if s == nil || s.awake.Load() || c.space != nil && c.space.n.Load() >= 2 {
+		return nil
+	}
+	return s
+}
+
+// wakeIfFree wakes the server unless it would take a CPU a running guest
+// needs (the caller about to run again) or it backs off (starve).
+func (s *fastServer) wakeIfFree(now int64) {
+	if s.cpuFree(1) && now >= s.backoffUntil.Load() {
+		s.wakeUp()
+	}
 }
 
 // wakeUp wakes the server from the calling vCPU thread (moveOff: the CPU
@@ -478,11 +493,11 @@ func (s *fastServer) moveOff() {
 	}
 	want := s.allowed
 	want.Clear(waker)
-	if s.pinned != nil && *s.pinned == want {
+	if s.pinned == want {
 		return
 	}
 	if unix.SchedSetaffinity(0, &want) == nil {
-		s.pinned = &want
+		s.pinned = want
 	}
 }
 

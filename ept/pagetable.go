@@ -80,6 +80,8 @@ type PageTable struct {
 	amu     sync.Mutex // guards roots and threads
 	roots   []*Root
 	nroots  atomic.Int32          // len(roots)
+	away    atomic.Int32          // roots marked Away
+	records atomic.Uint64         // guest-write records ever queued (Away's check)
 	threads map[int32]*FlushQueue // host thread id -> its vCPU's queue
 	only    *FlushQueue           // the one queue in threads, if just one
 	// OnShared, when set, is called before the first write queued while
@@ -119,6 +121,7 @@ func (pt *PageTable) EndOp() {
 type Root struct {
 	pt    *PageTable
 	frame uint64
+	away  bool // under pt.amu
 }
 
 // Root returns the guest-physical address of the top-level table.
@@ -161,6 +164,10 @@ func (r *Root) Detach() {
 		if x == r {
 			pt.roots = append(pt.roots[:i], pt.roots[i+1:]...)
 			pt.nroots.Store(int32(len(pt.roots)))
+			if r.away {
+				r.away = false
+				pt.away.Add(-1)
+			}
 			break
 		}
 	}
@@ -172,6 +179,48 @@ func (r *Root) Detach() {
 
 // Attached returns how many roots are attached.
 func (pt *PageTable) Attached() int { return int(pt.nroots.Load()) }
+
+// Running returns how many attached roots are not Away: the vCPUs that
+// may run guest code on the tables.
+func (pt *PageTable) Running() int { return int(pt.nroots.Load() - pt.away.Load()) }
+
+// Away marks r as the root of a vCPU that runs no guest code until back
+// is called (a vfork parent waiting for its child), whose host thread is
+// tid. Meanwhile the tables count one vCPU less: a change stops no one
+// for it (OnShared) and queues from tid's thread are forgotten, so that
+// the one vCPU left gets the writes of any thread (the fast path's
+// server, vmm/fast.go). A record queued meanwhile (a change its cached
+// translations must drop, which it was not told of) gives it a full
+// flush at back, before it runs user code again. r's vCPU must not
+// change the tables while away; back is called once, from its thread.
+func (r *Root) Away(tid int32) (back func()) {
+	pt := r.pt
+	pt.amu.Lock()
+	q := pt.threads[tid]
+	if r.frame == 0 || r.away || q == nil {
+		pt.amu.Unlock()
+		return func() {}
+	}
+	r.away = true
+	pt.amu.Unlock()
+	gen := pt.records.Load()
+	pt.SetThread(tid, nil)
+	pt.away.Add(1)
+	return func() {
+		pt.SetThread(tid, q)
+		pt.amu.Lock()
+		if r.away { // not already gone with a Detach
+			r.away = false
+			pt.away.Add(-1)
+		}
+		pt.amu.Unlock()
+		// After the count: a record queued from here on sees r's vCPU
+		// as running and flushes it itself (queueWrite).
+		if pt.records.Load() != gen {
+			q.FlushAll()
+		}
+	}
+}
 
 // SetThread routes the writes host thread tid queues to q (nil: forget
 // the thread).
@@ -351,7 +400,7 @@ func (pt *PageTable) setOn(q *FlushQueue, e, va, v uint64) error {
 	// a not-present entry. When other vCPUs may be walking the tables, the
 	// write is a compare-and-swap against the still-unused value: if a
 	// walk set the bit first, the change is queued like any other.
-	multi := pt.nroots.Load() > 1
+	multi := pt.Running() > 1
 	queue := old&PTEPresent != 0 && (old&PTEAccessed != 0 || old&PTEHuge != 0) || q.queued(e)
 	if !queue && (multi || q.Concurrent()) {
 		if atomic.CompareAndSwapUint64(pt.word(e), old, v) {
@@ -374,7 +423,11 @@ func (pt *PageTable) setOn(q *FlushQueue, e, va, v uint64) error {
 // first (OnShared): the record is applied before they run again (EndOp),
 // never after a newer change one of them made, which it would undo.
 func (pt *PageTable) queueWrite(q *FlushQueue, e, va, v, old uint64, multi bool) error {
-	if !pt.shared && pt.OnShared != nil && multi {
+	// The fast path's server (a concurrent queue) stops no one: it
+	// serves a task only while no other vCPU may run guest code on its
+	// tables (vmm/fast.go), and it runs on no vCPU of its own, which a
+	// stop would wait for.
+	if !pt.shared && pt.OnShared != nil && multi && !q.Concurrent() {
 		pt.shared = true
 		pt.OnShared()
 	}
@@ -388,8 +441,10 @@ func (pt *PageTable) queueWrite(q *FlushQueue, e, va, v, old uint64, multi bool)
 		return nil
 	}
 	pt.recorded = true
-	if pt.shared {
-		// The other vCPUs are stopped. The calling vCPU makes the
+	pt.records.Add(1)
+	if pt.shared || multi && q.Concurrent() {
+		// The other vCPUs are stopped (or, for the fast path's
+		// server, run no guest code: an Away root just back). The calling vCPU makes the
 		// write (its guest write is what a shadow MMU sees, and it
 		// happens before the others go on: vmm/space.go); each other
 		// vCPU only has to drop its own cached translations, so it
@@ -573,7 +628,7 @@ func (pt *PageTable) Refresh(va uint64) error {
 	// after another vCPU changed the entry (a fork's write-protection, a
 	// copy-on-write's new frame) would put the old value back, and user
 	// code would write to a frame that is no longer its own.
-	return pt.queueWrite(pt.queue(), e, va, v, v, pt.nroots.Load() > 1)
+	return pt.queueWrite(pt.queue(), e, va, v, v, pt.Running() > 1)
 }
 
 // EntryAddr returns the guest-physical address of va's 4 KiB leaf entry

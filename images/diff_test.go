@@ -294,6 +294,9 @@ var programs = []prog{
 	// seen by the user code right after it (SIGSEGV, zeros, mincore),
 	// many in a row, and a fork child unmapping copy-on-write pages.
 	{bin: "fast_mm"},
+	// A vfork child, served by the fast path while its parent waits,
+	// changes pages the parent used: the parent sees the changes.
+	{bin: "fast_vfork"},
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.
 	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},

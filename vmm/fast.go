@@ -12,8 +12,10 @@
 //
 // Ownership of a task (the only thing that makes this safe):
 //   - A slot is closed, open or busy (fastSlot.state). The vCPU's goroutine
-//     opens it right before KVM_RUN, for a task of a single-member address
-//     space, and closes it right after (CAS open -> closed, waiting while
+//     opens it right before KVM_RUN, for a task whose address space no
+//     other vCPU may run meanwhile (no other member, or only a vfork parent
+//     waiting for it: VCPU.Away; the server then stops no one, which it
+//     could not, ept's queueWrite), and closes it right after (CAS open -> closed, waiting while
 //     busy). The server takes a request only by CAS open -> busy and gives
 //     it back open. So the task's state (kernel.Process, its MM, its flush
 //     queue) has one owner at a time, and the CASes order their accesses.
@@ -309,7 +311,7 @@ func (c *VCPU) fastOpen() {
 	if sl == nil || sl.p == nil {
 		return
 	}
-	sl.eligible = c.space == nil || c.space.n.Load() < 2
+	sl.eligible = c.space == nil || c.space.running() < 2
 	awake := uint8(0)
 	// Not after a request the server never took (starve): it is not
 	// running, and each post would cost the guest the whole budget
@@ -407,11 +409,11 @@ func (c *VCPU) fastStart() {
 }
 
 // fastWaker is c's machine's server when c's task may wake it: the
-// server sleeps, and the task does not share its address space (a
-// vfork's child: it would not post). Nil otherwise.
+// server sleeps, and no other vCPU may run on the task's address space
+// (a thread's: it would not post). Nil otherwise.
 func (c *VCPU) fastWaker() *fastServer {
 	s := c.m.fast
-	if s == nil || s.awake.Load() || c.space != nil && c.space.n.Load() >= 2 {
+	if s == nil || s.awake.Load() || c.space != nil && c.space.running() >= 2 {
 		return nil
 	}
 	return s

@@ -42,6 +42,7 @@ type space struct {
 	cond    *sync.Cond
 	members map[*VCPU]bool
 	n       atomic.Int32 // len(members), read without the lock on the hot path
+	away    atomic.Int32 // members Away (vfork parents waiting)
 	stopper *VCPU        // non-nil while the world is stopped
 }
 
@@ -85,6 +86,32 @@ func (c *VCPU) joinSpace(pt *ept.PageTable) {
 	s.n.Store(int32(len(s.members)))
 	s.mu.Unlock()
 	c.space = s
+}
+
+// running is how many members may run guest code (not Away): the fast
+// path serves a task only while it is the one (fast.go).
+func (s *space) running() int32 { return s.n.Load() - s.away.Load() }
+
+// Away implements kernel.Task: the calling task runs no guest code until
+// back (a vfork parent's wait for its child), so its vCPU stops counting
+// among those its address space's changes must stop, and the child, then
+// alone to run on the tables, may use the fast path (ept.Root.Away).
+func (c *VCPU) Away() (back func()) {
+	s := c.space
+	if s == nil {
+		return func() {}
+	}
+	r := c.roots[s.pt]
+	tid := atomic.LoadInt32(&c.tid)
+	if r == nil || tid == 0 {
+		return func() {}
+	}
+	ptBack := r.Away(tid)
+	s.away.Add(1)
+	return func() {
+		s.away.Add(-1)
+		ptBack()
+	}
 }
 
 // leaveSpace ends c's membership (exit, exec, Release).

@@ -131,6 +131,10 @@ func newLogger(level string) (*logrus.Logger, error) {
 		return nil, fmt.Errorf("bad --log-level %q (panic, fatal, error, warn, info, debug, trace)", level)
 	}
 	log.SetLevel(lv)
+	if lv >= logrus.DebugLevel {
+		// A trace is read as a timeline: exits come microseconds apart.
+		log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})
+	}
 	return log, nil
 }
 

@@ -71,6 +71,10 @@ type Task interface {
 	// Kick makes the task's vCPU leave the guest soon, so a signal posted
 	// by another task is delivered.
 	Kick()
+	// Away tells that the calling task runs no guest code until back is
+	// called (a vfork parent's wait), so the others on its memory need
+	// not stop for it meanwhile.
+	Away() (back func())
 	// Release gives the vCPU back (exit, or a task that never started).
 	Release()
 }
@@ -518,13 +522,22 @@ func (p *Process) Fork(r *Regs, flags, stack, ptid, ctid, tls uint64) (uint64, e
 		c.TidAddr = ctid
 	}
 	vforkDone := c.Proc.vforkDone // the child clears it (under Kernel.Mu) once running
+	back := func() {}
+	if vforkDone != nil && p.Proc.task != nil {
+		// From here until the wait ends the caller runs no guest code:
+		// the child, alone to run on the memory, may use the VMM's fast
+		// path from its first instruction.
+		back = p.Proc.task.Away()
+	}
 	if err := t.Start(c, &cr, fpu); err != nil {
+		back()
 		c.exit()
 		return 0, unix.EAGAIN
 	}
 	if vforkDone != nil {
 		p.waitVfork(vforkDone)
 	}
+	back()
 	return uint64(c.Pid), nil
 }
 

@@ -62,6 +62,10 @@ const (
 	capSplitIRQChip = 121
 	ioctlSetMPState = 0x4004ae99
 	mpStateRunnable = 0
+
+	// KVM_SET_NR_MMU_PAGES on the VM (_IO(KVMIO, 0x44)), its argument
+	// the number.
+	ioctlSetNrMMUPages = 0xae44
 )
 
 // ErrNoKVM wraps every failure to use /dev/kvm itself, so the CLI can
@@ -206,6 +210,14 @@ func (vm *VM) splitIRQChip() error {
 
 // Close destroys the VM.
 func (vm *VM) Close() error { return unix.Close(int(vm.fd)) }
+
+// SetShadowPages sets how many shadow page-table pages KVM may keep for
+// the VM (KVM_SET_NR_MMU_PAGES; only a shadow MMU counts them: PVM, or
+// VMX/SVM without EPT/NPT). A host that refuses keeps its own cap, which
+// only costs speed.
+func (vm *VM) SetShadowPages(n uint64) {
+	_, _, _ = unix.Syscall(unix.SYS_IOCTL, vm.fd, ioctlSetNrMMUPages, uintptr(n))
+}
 
 // SetSlot registers slot (or deletes it when size is 0); a readonly slot
 // makes guest writes exit as MMIO instead of reaching the host memory.

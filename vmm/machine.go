@@ -233,6 +233,7 @@ func (m *Machine) init(memSize uint64, memReady func(*ept.Memory) error) error {
 	if m.vm, err = m.h.NewVM(memSize <= ept.APICPage); err != nil {
 		return err
 	}
+	m.vm.SetShadowPages(shadowPages(memSize))
 	// RAM is registered piece by piece as it is used (ept/memory.go);
 	// its first piece on a goroutine, which load waits for (StartSlots).
 	m.Mem.StartSlots(m.vm.SetSlot)
@@ -253,6 +254,20 @@ func (m *Machine) init(memSize uint64, memReady func(*ept.Memory) error) error {
 	copy(m.Mem.Page(m.shared[boot.UserText]), user)
 	copy(m.Mem.Page(m.shared[boot.IDTAddr]), boot.IDT())
 	return nil
+}
+
+// shadowPages is the cap on KVM's shadow page tables for a guest of
+// memSize: KVM's own default (2% of the slots' pages, at least 64) for
+// all of the guest's RAM and 1 GiB of file windows. KVM computes its
+// default from the slots registered, and kshim registers RAM as the guest
+// uses it (the first 64 MiB at start) and file windows later: the cap
+// was 327-650 pages, and a loop of forks (each child on fresh tables,
+// the shadows of the last ones' kept until the cap) had KVM zap its
+// oldest shadow pages at nearly every fault: fork, exit and wait in a
+// loop 427 -> 386 µs (medians of 10 interleaved runs here). The pages
+// are made only as the guest's tables need them, and charged to kshim.
+func shadowPages(memSize uint64) uint64 {
+	return max(64, (memSize+1<<30)/ept.PageSize*20/1000)
 }
 
 // NewVCPU returns a vCPU for a new task: an idle one if there is one, else

@@ -59,6 +59,9 @@ const (
 // taskStats is one task's counters while its loop runs.
 type taskStats struct {
 	sys [len(syscallNames)]nsCount
+	// sysFast counts the calls of sys the fast path's server ran (all
+	// its numbers are in the table).
+	sysFast [len(syscallNames)]uint64
 	// sysOther counts numbers past the table one by one, at most
 	// maxOtherSyscalls of them; sysRest the calls of any further ones.
 	sysOther   map[uint64]*nsCount
@@ -176,6 +179,7 @@ func (s *RunStats) merge(t *taskStats, writes, drains uint64) {
 	for i := range t.sys {
 		s.t.sys[i].n += t.sys[i].n
 		s.t.sys[i].ns += t.sys[i].ns
+		s.t.sysFast[i] += t.sysFast[i]
 	}
 	for nr, c := range t.sysOther {
 		s.t.other(nr, c.n, c.ns)
@@ -302,6 +306,8 @@ type SyscallStat struct {
 	NR    uint64 `json:"nr"`
 	Count uint64 `json:"count"`
 	VMMNS uint64 `json:"vmm_ns"`
+	// Fast: of Count, the calls the fast path's server ran (no exit).
+	Fast uint64 `json:"fast"`
 }
 
 // FaultStat is one fault class: resolved kinds (guestmm.FaultKind
@@ -361,14 +367,14 @@ func (s *RunStats) Report() StatsReport {
 	}
 	for nr, c := range s.t.sys {
 		if c.n != 0 {
-			r.Syscalls = append(r.Syscalls, SyscallStat{syscallName(uint64(nr)), uint64(nr), c.n, c.ns})
+			r.Syscalls = append(r.Syscalls, SyscallStat{syscallName(uint64(nr)), uint64(nr), c.n, c.ns, s.t.sysFast[nr]})
 		}
 	}
 	for nr, c := range s.t.sysOther {
-		r.Syscalls = append(r.Syscalls, SyscallStat{syscallName(nr), nr, c.n, c.ns})
+		r.Syscalls = append(r.Syscalls, SyscallStat{syscallName(nr), nr, c.n, c.ns, 0})
 	}
 	if c := s.t.sysRest; c.n != 0 {
-		r.Syscalls = append(r.Syscalls, SyscallStat{OtherSyscalls, OtherSyscallsNR, c.n, c.ns})
+		r.Syscalls = append(r.Syscalls, SyscallStat{OtherSyscalls, OtherSyscallsNR, c.n, c.ns, 0})
 	}
 	sort.Slice(r.Syscalls, func(i, j int) bool {
 		a, b := r.Syscalls[i], r.Syscalls[j]
@@ -432,9 +438,16 @@ func (r StatsReport) WriteText(w io.Writer) error {
 	for _, f := range r.Faults {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t\n", f.Class, f.Count, f.Pages, dur(f.VMMNS))
 	}
-	fmt.Fprintln(tw, "syscalls\tcount\t\tVMM time\t")
-	for _, s := range r.Syscalls {
-		fmt.Fprintf(tw, "%s\t%d\t\t%s\t\n", s.Name, s.Count, dur(s.VMMNS))
+	if r.FastSyscalls > 0 {
+		fmt.Fprintln(tw, "syscalls\tcount\tfast\tVMM time\t")
+		for _, s := range r.Syscalls {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t\n", s.Name, s.Count, s.Fast, dur(s.VMMNS))
+		}
+	} else {
+		fmt.Fprintln(tw, "syscalls\tcount\t\tVMM time\t")
+		for _, s := range r.Syscalls {
+			fmt.Fprintf(tw, "%s\t%d\t\t%s\t\n", s.Name, s.Count, dur(s.VMMNS))
+		}
 	}
 	if len(r.Phases) > 0 {
 		fmt.Fprintln(tw, "phases\tsince start\t\ttook\t")
@@ -450,5 +463,8 @@ func (r StatsReport) WriteText(w io.Writer) error {
 // fastCall counts n calls of nr the fast path's server ran (fast.go).
 func (t *taskStats) fastCall(nr, n, ns uint64) {
 	t.fast += n
+	if nr < uint64(len(t.sysFast)) {
+		t.sysFast[nr] += n
+	}
 	t.calls(nr, n, ns)
 }

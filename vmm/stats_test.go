@@ -25,6 +25,7 @@ func TestStatsReport(t *testing.T) {
 	a, b := &taskStats{}, &taskStats{}
 	a.syscall(110, 3000)
 	a.syscall(110, 1000)
+	a.fastCall(110, 2, 300)  // two more the fast path ran
 	b.syscall(1<<32|1, 5000) // the call Linux runs: RAX's low 32 bits
 	b.syscall(9999, 700)
 	a.faults[faultSlot(guestmm.Resolved, guestmm.KindFile)] = struct{ n, pages, ns uint64 }{2, 130, 4000}
@@ -38,7 +39,7 @@ func TestStatsReport(t *testing.T) {
 	if r.Exits != 10 || r.GuestNS != 1.5e6 || r.VMMNS != 2e5 || r.Flushes != (FlushStat{Runs: 2, Entries: 42, Drains: 1}) {
 		t.Errorf("totals %+v", r)
 	}
-	wantSys := []SyscallStat{{"getppid", 110, 2, 4000}, {"write", 1, 1, 5000}, {"syscall_9999", 9999, 1, 700}}
+	wantSys := []SyscallStat{{"getppid", 110, 4, 4300, 2}, {"write", 1, 1, 5000, 0}, {"syscall_9999", 9999, 1, 700, 0}}
 	if len(r.Syscalls) != len(wantSys) {
 		t.Fatalf("syscalls %+v, want %+v", r.Syscalls, wantSys)
 	}
@@ -60,6 +61,7 @@ func TestStatsReport(t *testing.T) {
 		"exits: 10 (4 syscalls, 3 page faults, 1 other exceptions, 0 interrupts)",
 		"flushes: 2 guest flushes of 42 page-table entries, 1 drains, 0 shadow drops reclaiming page-table frames",
 		"getppid", "syscall_9999", "signal",
+		"count  fast", // the fast path ran some: their column
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())

@@ -177,6 +177,7 @@ var programs = []prog{
 	{bin: "fork_groupkill"}, // a group's kill during a fork reaches the child too (kernel/task.go Fork)
 	{bin: "fork_fatal"},     // a fatal signal during a fork: no child born after the kill (kernel/task.go Fork)
 	{bin: "exec_argv"},
+	{bin: "exec_bases"}, // execve's GS.base 0, set in the CR3 switch's KVM_SET_SREGS (vmm/task.go Switch)
 	{bin: "thread_basic", exit: 5},
 	// execve ends the other threads first (de_thread), from a non-leader
 	// thread too, which then takes the pid.

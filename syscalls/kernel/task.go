@@ -62,7 +62,7 @@ type Task interface {
 	// (an fxsave image) in a goroutine of its own, until p exits.
 	Start(p *Process, r *Regs, fpu []byte) error
 	// Switch makes the calling task use page tables pt (execve) when it
-	// next enters the guest.
+	// next enters the guest, with FS.base and GS.base 0.
 	Switch(pt *ept.PageTable) error
 	// Join gives this task a root in pt, another task's address space
 	// (a new thread); Leave drops it (the thread ended).

@@ -597,6 +597,40 @@ func (pt *PageTable) rangeEntries(table uint64, level int, base, start, end uint
 	return nil
 }
 
+// CountPresent returns how many present 4 KiB leaves of [start, end) of
+// the user half map a frame below limit (^0: any): Range's count without
+// a call per entry (an exec's or exit's RSS of a 16 MiB process took
+// ~70 µs through Range).
+func (pt *PageTable) CountPresent(start, end, limit uint64) uint64 {
+	return pt.countEntries(pt.root, 3, 0, start, end, limit)
+}
+
+func (pt *PageTable) countEntries(table uint64, level int, base, start, end, limit uint64) uint64 {
+	span := uint64(1) << (12 + 9*uint(level))
+	tb := pt.mem.Slice(table, PageSize)
+	n := uint64(0)
+	for i := uint64(0); i < 512; i++ {
+		lo := base + i*span
+		if lo+span <= start || (level == 3 && i >= 256) {
+			continue
+		}
+		if lo >= end {
+			break
+		}
+		v := le.Uint64(tb[8*i:])
+		switch {
+		case v&PTEPresent == 0 || level > 0 && v&PTEHuge != 0:
+		case level == 0:
+			if v&pteAddrMask < limit {
+				n++
+			}
+		default:
+			n += pt.countEntries(v&pteAddrMask, level-1, lo, start, end, limit)
+		}
+	}
+	return n
+}
+
 // Protect changes the flags of va's present leaf entry, keeping its frame
 // and its accessed bit.
 func (pt *PageTable) Protect(va, flags uint64) error {

@@ -160,6 +160,38 @@ func TestRangeSkipsAbsentTables(t *testing.T) {
 	}
 }
 
+// TestCountPresent: CountPresent counts what Range visits, within the
+// range and below the frame limit, a leaf table's last entry and a range
+// that starts and ends inside tables included.
+func TestCountPresent(t *testing.T) {
+	mem, _, pt := newPT(t)
+	vas := []uint64{0x1000, 0x2000, 0x1ff000, 0x200000, 0x40000000, 0x7ffffffff000 - PageSize}
+	var frames []uint64
+	for _, va := range vas {
+		pa, _ := mem.Alloc()
+		frames = append(frames, pa)
+		pt.Map(va, pa, PTEUser)
+	}
+	limit := max(frames[2], frames[3]) // some frames below, some not
+	for _, r := range [][2]uint64{{0, 0x7ffffffff000}, {0x2000, 0x200001}, {0x1ff000, 0x40000000}, {0x40001000, 0x7ffffffff000}} {
+		for _, lim := range []uint64{^uint64(0), limit} {
+			want := uint64(0)
+			pt.Range(r[0], r[1], func(_, pte uint64) error {
+				if Frame(pte) < lim {
+					want++
+				}
+				return nil
+			})
+			if got := pt.CountPresent(r[0], r[1], lim); got != want {
+				t.Errorf("CountPresent(%#x, %#x, %#x) = %d, Range counts %d", r[0], r[1], lim, got, want)
+			}
+		}
+	}
+	if got := pt.CountPresent(0, 0x7ffffffff000, ^uint64(0)); got != uint64(len(vas)) {
+		t.Errorf("CountPresent of the user half = %d, want %d", got, len(vas))
+	}
+}
+
 func TestFreedFramesReadZero(t *testing.T) {
 	mem, _, _ := newPT(t)
 	pa, _ := mem.Alloc()

@@ -74,7 +74,5 @@ func (mm *MM) Cmdline() []byte {
 func (mm *MM) Present() uint64 {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	var n uint64
-	_ = mm.pt.Range(0, UserTop, func(uint64, uint64) error { n++; return nil })
-	return n
+	return mm.pt.CountPresent(0, UserTop, ^uint64(0))
 }

@@ -3,8 +3,6 @@
 // largest resident set).
 package guestmm
 
-import "kshim/ept"
-
 // Resident returns the number of pages of guest RAM the address space
 // maps (present user entries whose frame is RAM, not a file window). A
 // frame shared copy-on-write with another process counts in both, as
@@ -12,13 +10,5 @@ import "kshim/ept"
 func (mm *MM) Resident() uint64 {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	var n uint64
-	ram := mm.mem.WindowBase()
-	_ = mm.pt.Range(0, UserTop, func(_, pte uint64) error {
-		if ept.Frame(pte) < ram {
-			n++
-		}
-		return nil
-	})
-	return n
+	return mm.pt.CountPresent(0, UserTop, mm.mem.WindowBase())
 }

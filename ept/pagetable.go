@@ -567,15 +567,9 @@ func (pt *PageTable) UnmapRange(start, end uint64) error {
 // rangeEntries walks as Range does and also gives fn each leaf's entry
 // address.
 func (pt *PageTable) rangeEntries(table uint64, level int, base, start, end uint64, fn func(va, e, v uint64) error) error {
-	span := uint64(1) << (12 + 9*uint(level))
-	for i := uint64(0); i < 512; i++ {
+	from, to, span := entriesIn(level, base, start, end)
+	for i := from; i < to; i++ {
 		lo := base + i*span
-		if lo+span <= start || (level == 3 && i >= 256) {
-			continue
-		}
-		if lo >= end {
-			break
-		}
 		e := table + 8*i
 		v := pt.read(e)
 		if v&PTEPresent == 0 {
@@ -606,17 +600,10 @@ func (pt *PageTable) CountPresent(start, end, limit uint64) uint64 {
 }
 
 func (pt *PageTable) countEntries(table uint64, level int, base, start, end, limit uint64) uint64 {
-	span := uint64(1) << (12 + 9*uint(level))
+	from, to, span := entriesIn(level, base, start, end)
 	tb := pt.mem.Slice(table, PageSize)
 	n := uint64(0)
-	for i := uint64(0); i < 512; i++ {
-		lo := base + i*span
-		if lo+span <= start || (level == 3 && i >= 256) {
-			continue
-		}
-		if lo >= end {
-			break
-		}
+	for i := from; i < to; i++ {
 		v := le.Uint64(tb[8*i:])
 		switch {
 		case v&PTEPresent == 0 || level > 0 && v&PTEHuge != 0:
@@ -625,10 +612,31 @@ func (pt *PageTable) countEntries(table uint64, level int, base, start, end, lim
 				n++
 			}
 		default:
-			n += pt.countEntries(v&pteAddrMask, level-1, lo, start, end, limit)
+			n += pt.countEntries(v&pteAddrMask, level-1, base+i*span, start, end, limit)
 		}
 	}
 	return n
+}
+
+// entriesIn returns the entries [from, to) of a table at level whose
+// first entry maps base that overlap [start, end) within the user half,
+// and the span each maps.
+func entriesIn(level int, base, start, end uint64) (from, to, span uint64) {
+	span = uint64(1) << (12 + 9*uint(level))
+	to = 512
+	if level == 3 {
+		to = 256 // the user half
+	}
+	if start > base {
+		from = min((start-base)/span, to)
+	}
+	if end <= base {
+		return from, from, span
+	}
+	if n := (end - base + span - 1) / span; n < to {
+		to = n
+	}
+	return from, max(from, to), span
 }
 
 // Protect changes the flags of va's present leaf entry, keeping its frame

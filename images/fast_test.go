@@ -109,23 +109,30 @@ func TestFastSyscallsUsed(t *testing.T) {
 		if r.timedOut || r.err != nil || r.exit != 0 || !strings.HasPrefix(string(r.stdout), "getppid_ns=") {
 			t.Fatalf("%s: %s, stdout %q\nstderr:\n%s", mode, r.status(), r.stdout, r.stderr)
 		}
-		var st struct {
-			FastSyscalls uint64 `json:"fast_syscalls"`
-		}
-		i := strings.Index(string(r.stderr), "{")
-		if i < 0 || json.Unmarshal(r.stderr[i:], &st) != nil {
-			t.Fatalf("%s: no JSON report on stderr:\n%s", mode, r.stderr)
-		}
+		fast := fastSyscalls(t, mode, r)
 		switch {
-		case mode == "off" && st.FastSyscalls != 0:
-			t.Errorf("--fast-syscalls=off: %d fast syscalls, want 0", st.FastSyscalls)
-		case mode == "on" && cpl3 && st.FastSyscalls == 0:
+		case mode == "off" && fast != 0:
+			t.Errorf("--fast-syscalls=off: %d fast syscalls, want 0", fast)
+		case mode == "on" && cpl3 && fast == 0:
 			// How many depends on when the server gets a CPU: some.
 			t.Errorf("cpl3-direct, --fast-syscalls=on: none of 10000 getppid calls fast")
-		case mode != "off" && !cpl3 && st.FastSyscalls != 0:
-			t.Errorf("path without the fast stub, %s: %d fast syscalls, want 0", mode, st.FastSyscalls)
+		case mode != "off" && !cpl3 && fast != 0:
+			t.Errorf("path without the fast stub, %s: %d fast syscalls, want 0", mode, fast)
 		}
 	}
+}
+
+// fastSyscalls is the fast_syscalls count of r's --stats=json report.
+func fastSyscalls(t *testing.T, what string, r result) uint64 {
+	t.Helper()
+	var st struct {
+		FastSyscalls uint64 `json:"fast_syscalls"`
+	}
+	i := strings.Index(string(r.stderr), "{")
+	if i < 0 || json.Unmarshal(r.stderr[i:], &st) != nil {
+		t.Fatalf("%s: no JSON report on stderr:\n%s", what, r.stderr)
+	}
+	return st.FastSyscalls
 }
 
 // TestFastVforkChild: a vfork child runs alone on its parent's memory
@@ -145,14 +152,7 @@ func TestFastVforkChild(t *testing.T) {
 		if r.timedOut || r.err != nil || r.exit != 0 || !strings.Contains(string(r.stdout), "child: "+n+" of "+n+" getppid") {
 			t.Fatalf("fast_vfork %s: %s, stdout %q\nstderr:\n%s", n, r.status(), r.stdout, r.stderr)
 		}
-		var st struct {
-			FastSyscalls uint64 `json:"fast_syscalls"`
-		}
-		i := strings.Index(string(r.stderr), "{")
-		if i < 0 || json.Unmarshal(r.stderr[i:], &st) != nil {
-			t.Fatalf("fast_vfork %s: no JSON report on stderr:\n%s", n, r.stderr)
-		}
-		return st.FastSyscalls
+		return fastSyscalls(t, "fast_vfork "+n, r)
 	}
 	none, many := fast("0"), fast("20000")
 	if many <= none {

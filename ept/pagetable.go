@@ -423,10 +423,11 @@ func (pt *PageTable) setOn(q *FlushQueue, e, va, v uint64) error {
 // first (OnShared): the record is applied before they run again (EndOp),
 // never after a newer change one of them made, which it would undo.
 func (pt *PageTable) queueWrite(q *FlushQueue, e, va, v, old uint64, multi bool) error {
-	// The fast path's server (a concurrent queue) stops no one: it
-	// serves a task only while no other vCPU may run guest code on its
-	// tables (vmm/fast.go), and it runs on no vCPU of its own, which a
-	// stop would wait for.
+	// The fast path's server (a concurrent queue) stops the others only
+	// for a record: its frame invalidations drop every vCPU's
+	// translations before its reply (vmm/fast.go), as Linux's shootdown
+	// before the call returns, and stopping the threads of a task at
+	// each of its memory calls would cost each an exit.
 	if !pt.shared && pt.OnShared != nil && multi && !q.Concurrent() {
 		pt.shared = true
 		pt.OnShared()
@@ -442,9 +443,15 @@ func (pt *PageTable) queueWrite(q *FlushQueue, e, va, v, old uint64, multi bool)
 	}
 	pt.recorded = true
 	pt.records.Add(1)
-	if pt.shared || multi && q.Concurrent() {
-		// The other vCPUs are stopped (or, for the fast path's
-		// server, run no guest code: an Away root just back). The calling vCPU makes the
+	if !pt.shared && pt.OnShared != nil && multi {
+		// The server's record (a huge entry's; the user's pages never
+		// are): the others stop now, and reload CR3 before they next
+		// run user code (EndOp's OnSharedEnd).
+		pt.shared = true
+		pt.OnShared()
+	}
+	if pt.shared {
+		// The other vCPUs are stopped. The calling vCPU makes the
 		// write (its guest write is what a shadow MMU sees, and it
 		// happens before the others go on: vmm/space.go); each other
 		// vCPU only has to drop its own cached translations, so it

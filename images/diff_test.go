@@ -298,6 +298,9 @@ var programs = []prog{
 	// A vfork child, served by the fast path while its parent waits,
 	// changes pages the parent used: the parent sees the changes.
 	{bin: "fast_vfork"},
+	// A process's threads served by the fast path side by side, and the
+	// changes one thread's calls make to a page another has in use.
+	{bin: "fast_threads"},
 	// Go's net/http server and client in one guest (epoll, non-blocking
 	// sockets), and a unix socket in /tmp.
 	{bin: "go_nethttp", kshimArgs: []string{"--rw"}},

@@ -161,6 +161,29 @@ func TestFastVforkChild(t *testing.T) {
 	t.Logf("fast syscalls: %d (child making none: %d)", many, none)
 }
 
+// TestFastThreads: a process's threads are served too, each while the
+// others run (vmm/fast.go): with --fast-syscalls=on on the cpl3-direct
+// path, some of fast_threads' workers' calls are answered without an
+// exit, beyond what the program makes with workers that make none.
+func TestFastThreads(t *testing.T) {
+	kshim, prog := image(t, "fast_threads")
+	if !cpl3Direct(t, kshim) {
+		t.Skip("no fast syscall path on this host")
+	}
+	fast := func(n string) uint64 {
+		r := run([]string{kshim, "run", "--stats=json", "--fast-syscalls=on", prog, n}, baseEnv, "")
+		if r.timedOut || r.err != nil || r.exit != 0 || !strings.Contains(string(r.stdout), "thread 2: "+n+" of "+n+" rounds right") {
+			t.Fatalf("fast_threads %s: %s, stdout %q\nstderr:\n%s", n, r.status(), r.stdout, r.stderr)
+		}
+		return fastSyscalls(t, "fast_threads "+n, r)
+	}
+	none, many := fast("0"), fast("500")
+	if many <= none {
+		t.Errorf("fast syscalls: %d with workers making 10500 cheap and memory calls, %d with workers making none: the threads' were never served", many, none)
+	}
+	t.Logf("fast syscalls: %d (workers making none: %d)", many, none)
+}
+
 // TestFastStubJumps: a program may jump to any byte of the user stub
 // page (ufast and the stubs before it) with registers of its choosing,
 // request numbers of the fast area's included; whatever each such child

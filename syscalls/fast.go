@@ -60,6 +60,7 @@ var fastCalls = map[uint64]bool{
 	unix.SYS_CLOCK_GETTIME: true, unix.SYS_CLOCK_GETRES: true, unix.SYS_GETTIMEOFDAY: true, unix.SYS_TIME: true,
 	unix.SYS_SCHED_GETAFFINITY: true, unix.SYS_GETPRIORITY: true, unix.SYS_CAPGET: true,
 	unix.SYS_SET_ROBUST_LIST: true, unix.SYS_SET_TID_ADDRESS: true,
+	unix.SYS_EPOLL_CTL: true, // the host's, with the guest's event copied in (Go adds every file it opens)
 	// These may wait for some files: FastArgs, and kernel.Process.NoWait
 	// at the wait itself.
 	unix.SYS_OPENAT: true, unix.SYS_OPEN: true, unix.SYS_READ: true, unix.SYS_WRITE: true,
@@ -100,10 +101,20 @@ func FastArgs(p *kernel.Process, nr, a0, a1, a2, a3 uint64) bool {
 	case unix.SYS_FCNTL:
 		// Record locks may wait; so may an F_SETFL that makes a
 		// terminal blocking (nothing waits, but kshim's own files
-		// switch modes): only the plain reads and fd flags.
+		// switch modes): the plain reads, the fd flags, and the
+		// status flags of a file, directory or pipe (one host call;
+		// Go sets and clears O_NONBLOCK at every open).
 		switch int(a1) {
 		case unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
 			return true
+		case unix.F_SETFL:
+			e, err := p.Entry(a0)
+			if err != nil {
+				return true // EBADF, at once
+			}
+			f := e.File
+			return f.Kind == fs.KindHost && f.Node == nil && ipc.MqFileOf(f) == nil &&
+				(f.Type == unix.S_IFREG || f.Type == unix.S_IFDIR || f.Type == unix.S_IFIFO)
 		}
 		return false
 	case unix.SYS_READ, unix.SYS_WRITE, unix.SYS_PWRITE64:

@@ -58,6 +58,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/boot"
+	"kshim/ept"
 	"kshim/syscalls"
 	"kshim/syscalls/kernel"
 )
@@ -108,14 +109,16 @@ type fastSlot struct {
 	area  []byte
 	state atomic.Int32
 	// Owned by the vCPU's goroutine while closed, by the server while
-	// busy: the task, whether it may use the server (its address space
-	// has no other member), and the last request taken with its outcome.
-	p        *kernel.Process
-	eligible bool
-	served   uint64
-	nr       uint64
-	flag     int
-	regs     kernel.Regs
+	// busy: the task and the last request taken with its outcome.
+	p *kernel.Process
+	// shared: other vCPUs may run on the task's tables meanwhile (its
+	// threads), so the server routes the tables' queued changes from
+	// its own thread to the task's queue (ept.PageTable.SetThread).
+	shared bool
+	served uint64
+	nr     uint64
+	flag   int
+	regs   kernel.Regs
 	// calls and ns count what the server ran, for `run --stats`; taken by
 	// the vCPU's goroutine (fastTake).
 	calls map[uint64]*nsCount
@@ -145,9 +148,7 @@ type fastServer struct {
 	backoffUntil atomic.Int64
 	backoff      atomic.Int64
 	starved      atomic.Bool
-	// posters counts the open slots whose task may post (eligible).
-	posters atomic.Int32
-	ncpu    int32
+	ncpu         int32
 	// always: FastOn, the CPUs are not counted.
 	always bool
 	// wakerCPU is the host CPU the vCPU thread that last woke the server
@@ -161,6 +162,11 @@ type fastServer struct {
 	// (measured by the server before it first wakes).
 	idleNS int64
 	spins  atomic.Uint64
+	// tid is the server's host thread (set as it starts, before any
+	// slot opens); serving, the vCPU whose task's call it runs (nil
+	// between calls): a stop it makes is that vCPU's (vcpuOfThread).
+	tid     atomic.Int32
+	serving atomic.Pointer[VCPU]
 }
 
 // fastIdle: how long the server keeps watching after the last request. A
@@ -311,19 +317,22 @@ func (c *VCPU) fastOpen() {
 	if sl == nil || sl.p == nil {
 		return
 	}
-	sl.eligible = c.space == nil || c.space.running() < 2
+	// A task whose tables other vCPUs run too (threads) is served as one
+	// alone: the server's changes are frame invalidations, which drop
+	// every vCPU's translations before the reply, as a stop would have
+	// them dropped; it stops no one, and another's stop waits only for
+	// the task's vCPU to leave the guest (leftGuest comes before
+	// fastClose's wait for the server).
+	sl.shared = c.space != nil && c.space.running() >= 2
 	awake := uint8(0)
 	// Not after a request the server never took (starve): it is not
 	// running, and each post would cost the guest the whole budget
 	// again until the server next looks and goes to sleep.
-	if sl.eligible && c.m.fast.awake.Load() && !c.m.fast.starved.Load() {
+	if c.m.fast.awake.Load() && !c.m.fast.starved.Load() {
 		awake = 1
 	}
 	sl.area[boot.FastAwake] = awake
 	c.m.fast.open.Add(1)
-	if sl.eligible {
-		c.m.fast.posters.Add(1)
-	}
 	sl.state.Store(slotOpen)
 }
 
@@ -341,9 +350,6 @@ func (c *VCPU) fastClose() {
 		cpuPause()
 	}
 	c.m.fast.open.Add(-1)
-	if sl.eligible {
-		c.m.fast.posters.Add(-1)
-	}
 }
 
 // fastBegin and fastEnd bracket a task's run on c.
@@ -408,12 +414,10 @@ func (c *VCPU) fastStart() {
 	}
 }
 
-// fastWaker is c's machine's server when c's task may wake it: the
-// server sleeps, and no other vCPU may run on the task's address space
-// (a thread's: it would not post). Nil otherwise.
+// fastWaker is c's machine's server when it sleeps, else nil.
 func (c *VCPU) fastWaker() *fastServer {
 	s := c.m.fast
-	if s == nil || s.awake.Load() || c.space != nil && c.space.running() >= 2 {
+	if s == nil || s.awake.Load() {
 		return nil
 	}
 	return s
@@ -525,6 +529,7 @@ func (s *fastServer) run() {
 	// Locked for good: the thread ends with the goroutine, taking the
 	// CPU mask moveOff may have set with it.
 	runtime.LockOSThread()
+	s.tid.Store(int32(unix.Gettid()))
 	// Off the start-up path: the guests post nothing before the first
 	// wake-up, and the areas get the budget with it (setAwake).
 	s.spins.Store(max(1, uint64(fastWait)/uint64(pauseNS())))
@@ -549,7 +554,7 @@ func (s *fastServer) run() {
 			}
 			if turn%64 == 0 {
 				now := nanotime()
-				if s.posters.Load() > 0 {
+				if s.open.Load() > 0 {
 					lastOpen = now
 				}
 				// Nothing posted for a while; no task in user code
@@ -598,25 +603,10 @@ func (s *fastServer) setAwake(on bool) {
 	for _, sl := range *s.slots.Load() {
 		putU64(sl.area[boot.FastSpins:], s.spins.Load())
 		if !on || sl.state.Load() != slotClosed {
-			// An open slot was lent by a goroutine that has set its own
-			// flag from eligible; a server's wake-up sets it for those
-			// only (closed slots set theirs at the next open).
-			if !on || sl.eligibleHint() {
-				sl.area[boot.FastAwake] = v
-			}
+			// Closed slots set theirs at the next open.
+			sl.area[boot.FastAwake] = v
 		}
 	}
-}
-
-// eligibleHint reads eligible without owning the slot: only to decide
-// whether to raise the area's flag, which the guest reads as a hint.
-func (sl *fastSlot) eligibleHint() bool {
-	if !sl.state.CompareAndSwap(slotOpen, slotBusy) {
-		return false
-	}
-	e := sl.eligible
-	sl.state.Store(slotOpen)
-	return e
 }
 
 func (sl *fastSlot) seq() uint64 {
@@ -661,7 +651,7 @@ func (sl *fastSlot) serve(seq uint64) {
 	sl.nr = u.RAX
 	p := sl.p
 	switch {
-	case !sl.eligible || sl.c.Flush.Pending() || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX, u.R10):
+	case sl.c.Flush.Pending() || !syscalls.FastArgs(p, u.RAX, u.RDI, u.RSI, u.RDX, u.R10):
 		// Pending: the guest has yet to apply its flush queue, so it
 		// is in kflush, not waiting in the stub (a request posted
 		// before an exit and taken at the next entry). A record the
@@ -679,7 +669,20 @@ func (sl *fastSlot) serve(seq uint64) {
 		q, mem := sl.c.Flush, sl.c.m.Mem
 		q.SetConcurrent(true)
 		mem.Hold()
+		var pt *ept.PageTable
+		srv := sl.c.m.fast
+		if sl.shared {
+			// Alone on them the tables give any thread the one queue;
+			// with threads, the server's own is the task's for the call.
+			pt = p.MM.PageTable()
+			pt.SetThread(srv.tid.Load(), q)
+		}
+		srv.serving.Store(sl.c)
 		syscalls.Syscall(p, &u)
+		srv.serving.Store(nil)
+		if pt != nil {
+			pt.SetThread(srv.tid.Load(), nil)
+		}
 		err := q.Invalidate() // changes outside an operation's end too
 		mem.Unhold()
 		q.SetConcurrent(false)

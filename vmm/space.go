@@ -64,9 +64,13 @@ func (m *Machine) spaceFor(pt *ept.PageTable) *space {
 	return s
 }
 
-// vcpuOfThread finds the vCPU the calling host thread runs.
+// vcpuOfThread finds the vCPU the calling host thread runs, or, on the
+// fast path's server, the one whose call it runs.
 func (m *Machine) vcpuOfThread() *VCPU {
 	tid := int32(unix.Gettid())
+	if s := m.fast; s != nil && s.tid.Load() == tid {
+		return s.serving.Load()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.all {

@@ -1150,10 +1150,18 @@ func (p *Process) Ppid() int {
 	}
 	k.Mu.Lock()
 	defer k.Mu.Unlock()
-	if p.Proc.Parent != nil {
-		return p.Proc.Parent.Pid
+	// The process's parent, whichever thread asks: the leader's, which
+	// a reparenting changes (a thread's own copy is its creator's at
+	// clone, and the first process's threads have no parent in the
+	// table: they answered 1).
+	l := p
+	if g := p.Proc.Group; g != nil && g.leader != nil {
+		l = g.leader
 	}
-	if p.Proc.first {
+	if l.Proc.Parent != nil {
+		return l.Proc.Parent.Pid
+	}
+	if l.Proc.first {
 		// The first process's parent is whoever started kshim.
 		return unix.Getppid()
 	}

@@ -84,6 +84,10 @@ type PageTable struct {
 	records atomic.Uint64         // guest-write records ever queued (Away's check)
 	threads map[int32]*FlushQueue // host thread id -> its vCPU's queue
 	only    *FlushQueue           // the one queue in threads, if just one
+	// srvTid's writes go to srvQ (SetServer): the fast path's server
+	// running a call for the task whose queue that is.
+	srvTid int32
+	srvQ   *FlushQueue
 	// OnShared, when set, is called before the first write queued while
 	// more than one root is attached; OnSharedEnd by EndOp after it, at
 	// the end of the memory-manager operation.
@@ -255,12 +259,28 @@ func (pt *PageTable) queue() *FlushQueue {
 	case 0:
 		return pt.q
 	case 1:
-		return pt.only
+		return pt.only // the server's too: it serves that one
 	}
-	if q := pt.threads[int32(unix.Gettid())]; q != nil {
+	tid := int32(unix.Gettid())
+	if pt.srvQ != nil && tid == pt.srvTid {
+		return pt.srvQ
+	}
+	if q := pt.threads[tid]; q != nil {
 		return q
 	}
 	return pt.q
+}
+
+// SetServer routes the writes host thread tid makes to q until it is
+// called again with q nil: the fast path's server (vmm/fast.go) while it
+// runs a call for the task whose queue q is. Unlike SetThread it leaves
+// the tables' own threads as they are, so a lone thread's writes need no
+// look-up, and it holds when another thread comes back meanwhile (a
+// vfork parent's Away ends).
+func (pt *PageTable) SetServer(tid int32, q *FlushQueue) {
+	pt.amu.Lock()
+	pt.srvTid, pt.srvQ = tid, q
+	pt.amu.Unlock()
 }
 
 // NewPageTable creates an empty address space. Queued writes name entries

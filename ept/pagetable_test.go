@@ -1,7 +1,10 @@
 package ept
 
 import (
+	"runtime"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func newPT(t *testing.T) (*Memory, *FlushQueue, *PageTable) {
@@ -453,5 +456,36 @@ func TestMapRun(t *testing.T) {
 	}
 	if _, err := pt.MapRun(va+1, pa, 1, 0); err == nil {
 		t.Error("MapRun took a misaligned address")
+	}
+}
+
+// TestQueueRouting: writes go to the queue of the thread that makes them
+// (SetThread), the lone thread's to any caller, and the server's
+// (SetServer) to the queue it was lent, also once another thread comes
+// back to the tables meanwhile.
+func TestQueueRouting(t *testing.T) {
+	runtime.LockOSThread() // the routing is by host thread
+	defer runtime.UnlockOSThread()
+	_, def, pt := newPT(t)
+	me := int32(unix.Gettid())
+	a, b := NewFlushQueue(make([]byte, 4096)), NewFlushQueue(make([]byte, 4096))
+	if pt.queue() != def {
+		t.Fatalf("no thread: not the tables' own queue")
+	}
+	pt.SetThread(me+1, a)
+	if pt.queue() != a {
+		t.Fatalf("one thread: its queue is not everyone's")
+	}
+	pt.SetServer(me, a) // this thread serves the lone one
+	if pt.queue() != a {
+		t.Fatalf("server, one thread: not the lent queue")
+	}
+	pt.SetThread(me+2, b) // another comes back during the call
+	if pt.queue() != a {
+		t.Fatalf("server, two threads: not the lent queue")
+	}
+	pt.SetServer(0, nil)
+	if pt.queue() != def {
+		t.Fatalf("two threads, neither this one: not the tables' own queue")
 	}
 }

@@ -58,7 +58,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kshim/boot"
-	"kshim/ept"
 	"kshim/syscalls"
 	"kshim/syscalls/kernel"
 )
@@ -110,11 +109,7 @@ type fastSlot struct {
 	state atomic.Int32
 	// Owned by the vCPU's goroutine while closed, by the server while
 	// busy: the task and the last request taken with its outcome.
-	p *kernel.Process
-	// shared: other vCPUs may run on the task's tables meanwhile (its
-	// threads), so the server routes the tables' queued changes from
-	// its own thread to the task's queue (ept.PageTable.SetThread).
-	shared bool
+	p      *kernel.Process
 	served uint64
 	nr     uint64
 	flag   int
@@ -323,7 +318,6 @@ func (c *VCPU) fastOpen() {
 	// them dropped; it stops no one, and another's stop waits only for
 	// the task's vCPU to leave the guest (leftGuest comes before
 	// fastClose's wait for the server).
-	sl.shared = c.space != nil && c.space.running() >= 2
 	awake := uint8(0)
 	// Not after a request the server never took (starve): it is not
 	// running, and each post would cost the guest the whole budget
@@ -669,20 +663,14 @@ func (sl *fastSlot) serve(seq uint64) {
 		q, mem := sl.c.Flush, sl.c.m.Mem
 		q.SetConcurrent(true)
 		mem.Hold()
-		var pt *ept.PageTable
-		srv := sl.c.m.fast
-		if sl.shared {
-			// Alone on them the tables give any thread the one queue;
-			// with threads, the server's own is the task's for the call.
-			pt = p.MM.PageTable()
-			pt.SetThread(srv.tid.Load(), q)
-		}
+		// The tables' writes from the server's thread go to the task's
+		// queue, and a stop it makes is the task's vCPU's.
+		srv, pt := sl.c.m.fast, p.MM.PageTable()
+		pt.SetServer(srv.tid.Load(), q)
 		srv.serving.Store(sl.c)
 		syscalls.Syscall(p, &u)
 		srv.serving.Store(nil)
-		if pt != nil {
-			pt.SetThread(srv.tid.Load(), nil)
-		}
+		pt.SetServer(0, nil)
 		err := q.Invalidate() // changes outside an operation's end too
 		mem.Unhold()
 		q.SetConcurrent(false)

@@ -12,13 +12,12 @@
 //
 // Ownership of a task (the only thing that makes this safe):
 //   - A slot is closed, open or busy (fastSlot.state). The vCPU's goroutine
-//     opens it right before KVM_RUN, for a task whose address space no
-//     other vCPU may run meanwhile (no other member, or only a vfork parent
-//     waiting for it: VCPU.Away; the server then stops no one, which it
-//     could not, ept's queueWrite), and closes it right after (CAS open -> closed, waiting while
-//     busy). The server takes a request only by CAS open -> busy and gives
-//     it back open. So the task's state (kernel.Process, its MM, its flush
-//     queue) has one owner at a time, and the CASes order their accesses.
+//     opens it right before KVM_RUN and closes it right after (CAS open
+//     -> closed, waiting while busy); other vCPUs may run the task's
+//     tables meanwhile (its threads: see fastOpen). The server takes a
+//     request only by CAS open -> busy and gives it back open. So the
+//     task's state (kernel.Process, its MM, its flush queue) has one
+//     owner at a time, and the CASes order their accesses.
 //   - What the guest writes in the area is read once into a copy (its
 //     arguments are untrusted as any syscall's). What the server did is
 //     recorded on the host side (served, flag, regs): an exit from the
@@ -315,9 +314,10 @@ func (c *VCPU) fastOpen() {
 	// A task whose tables other vCPUs run too (threads) is served as one
 	// alone: the server's changes are frame invalidations, which drop
 	// every vCPU's translations before the reply, as a stop would have
-	// them dropped; it stops no one, and another's stop waits only for
-	// the task's vCPU to leave the guest (leftGuest comes before
-	// fastClose's wait for the server).
+	// them dropped; it stops the others only for a record (ept's
+	// queueWrite, as the task's vCPU: vcpuOfThread), and another's stop
+	// waits only for the task's vCPU to leave the guest (leftGuest comes
+	// before fastClose's wait for the server).
 	awake := uint8(0)
 	// Not after a request the server never took (starve): it is not
 	// running, and each post would cost the guest the whole budget

@@ -143,22 +143,7 @@ func fastSyscalls(t *testing.T, what string, r result) uint64 {
 // answers and the memory the parent sees after are native's is the
 // differential row's job.)
 func TestFastVforkChild(t *testing.T) {
-	kshim, prog := image(t, "fast_vfork")
-	if !cpl3Direct(t, kshim) {
-		t.Skip("no fast syscall path on this host")
-	}
-	fast := func(n string) uint64 {
-		r := run([]string{kshim, "run", "--stats=json", "--fast-syscalls=on", prog, n}, baseEnv, "")
-		if r.timedOut || r.err != nil || r.exit != 0 || !strings.Contains(string(r.stdout), "child: "+n+" of "+n+" getppid") {
-			t.Fatalf("fast_vfork %s: %s, stdout %q\nstderr:\n%s", n, r.status(), r.stdout, r.stderr)
-		}
-		return fastSyscalls(t, "fast_vfork "+n, r)
-	}
-	none, many := fast("0"), fast("20000")
-	if many <= none {
-		t.Errorf("fast syscalls: %d with a vfork child making 40000 cheap calls, %d with one making none: the child's were never served", many, none)
-	}
-	t.Logf("fast syscalls: %d (child making none: %d)", many, none)
+	fastServes(t, "fast_vfork", "20000", func(n string) string { return "child: " + n + " of " + n + " getppid" })
 }
 
 // TestFastThreads: a process's threads are served too, each while the
@@ -166,22 +151,29 @@ func TestFastVforkChild(t *testing.T) {
 // path, some of fast_threads' workers' calls are answered without an
 // exit, beyond what the program makes with workers that make none.
 func TestFastThreads(t *testing.T) {
-	kshim, prog := image(t, "fast_threads")
+	fastServes(t, "fast_threads", "500", func(n string) string { return "thread 2: " + n + " of " + n + " rounds right" })
+}
+
+// fastServes runs image name with --fast-syscalls=on, its argument "0"
+// and then many (its calls to serve), each run's stdout holding want(n),
+// and fails unless the second run has more fast syscalls than the first.
+func fastServes(t *testing.T, name, many string, want func(n string) string) {
+	kshim, prog := image(t, name)
 	if !cpl3Direct(t, kshim) {
 		t.Skip("no fast syscall path on this host")
 	}
 	fast := func(n string) uint64 {
 		r := run([]string{kshim, "run", "--stats=json", "--fast-syscalls=on", prog, n}, baseEnv, "")
-		if r.timedOut || r.err != nil || r.exit != 0 || !strings.Contains(string(r.stdout), "thread 2: "+n+" of "+n+" rounds right") {
-			t.Fatalf("fast_threads %s: %s, stdout %q\nstderr:\n%s", n, r.status(), r.stdout, r.stderr)
+		if r.timedOut || r.err != nil || r.exit != 0 || !strings.Contains(string(r.stdout), want(n)) {
+			t.Fatalf("%s %s: %s, stdout %q\nstderr:\n%s", name, n, r.status(), r.stdout, r.stderr)
 		}
-		return fastSyscalls(t, "fast_threads "+n, r)
+		return fastSyscalls(t, name+" "+n, r)
 	}
-	none, many := fast("0"), fast("500")
-	if many <= none {
-		t.Errorf("fast syscalls: %d with workers making 10500 cheap and memory calls, %d with workers making none: the threads' were never served", many, none)
+	none, lots := fast("0"), fast(many)
+	if lots <= none {
+		t.Errorf("%s: %d fast syscalls with argument %s, %d with 0: its calls were never served", name, lots, many, none)
 	}
-	t.Logf("fast syscalls: %d (workers making none: %d)", many, none)
+	t.Logf("%s: %d fast syscalls (with 0: %d)", name, lots, none)
 }
 
 // TestFastStubJumps: a program may jump to any byte of the user stub

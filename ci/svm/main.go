@@ -202,8 +202,13 @@ var allowedSkips = []struct{ suite, test, why string }{
 	{"images", "TestPostgres", "PostgreSQL (initdb, pg_ctl, postgres, psql) is not in the guest's initramfs; make test runs it"},
 	{"images", "TestDifferential/fpu_fork", avxWhy},
 	{"images", "TestDifferential/sig_avx", avxWhy},
-	{"images", "TestFastMemoryHostile", "the fast syscall path runs only on the cpl3-direct path with frame invalidation (PVM); here the stub is never LSTAR; make test runs it"},
+	{"images", "TestFastMemoryHostile", fastWhy},
+	{"images", "TestFastVforkChild", fastWhy},
+	{"images", "TestFastThreads", fastWhy},
 }
+
+// fastWhy: the tests of what the fast syscall path serves.
+const fastWhy = "the fast syscall path runs only on the cpl3-direct path with frame invalidation (PVM); here the stub is never LSTAR; make test runs it"
 
 // avxWhy: QEMU's TCG CPU has AVX, so the guest's native side does, but
 // kshim's guests on SVM do not (their CR4 has no OSXSAVE), and the rows

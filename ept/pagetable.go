@@ -77,7 +77,7 @@ type PageTable struct {
 	// addresses of queued entries are given there.
 	directMap uint64
 
-	amu     sync.Mutex // guards roots and threads
+	amu     sync.Mutex // guards roots, threads and the server's routing
 	roots   []*Root
 	nroots  atomic.Int32          // len(roots)
 	away    atomic.Int32          // roots marked Away

@@ -168,10 +168,7 @@ func (r *Root) Detach() {
 		if x == r {
 			pt.roots = append(pt.roots[:i], pt.roots[i+1:]...)
 			pt.nroots.Store(int32(len(pt.roots)))
-			if r.away {
-				r.away = false
-				pt.away.Add(-1)
-			}
+			r.endAway()
 			break
 		}
 	}
@@ -190,13 +187,13 @@ func (pt *PageTable) Running() int { return int(pt.nroots.Load() - pt.away.Load(
 
 // Away marks r as the root of a vCPU that runs no guest code until back
 // is called (a vfork parent waiting for its child), whose host thread is
-// tid. Meanwhile the tables count one vCPU less: a change stops no one
-// for it (OnShared) and queues from tid's thread are forgotten, so that
-// the one vCPU left gets the writes of any thread (the fast path's
-// server, vmm/fast.go). A record queued meanwhile (a change its cached
-// translations must drop, which it was not told of) gives it a full
-// flush at back, before it runs user code again. r's vCPU must not
-// change the tables while away; back is called once, from its thread.
+// tid. Meanwhile the tables count one vCPU less (Running): a change stops
+// no one for it (OnShared), and tid's queue is out of the thread map, so
+// that a lone vCPU left has its writes routed without a look-up. A
+// record queued meanwhile (a change its cached translations must drop,
+// which it was not told of) gives it a full flush at back, before it
+// runs user code again. r's vCPU must not change the tables while away;
+// back is called once, from its thread.
 func (r *Root) Away(tid int32) (back func()) {
 	pt := r.pt
 	pt.amu.Lock()
@@ -213,16 +210,21 @@ func (r *Root) Away(tid int32) (back func()) {
 	return func() {
 		pt.SetThread(tid, q)
 		pt.amu.Lock()
-		if r.away { // not already gone with a Detach
-			r.away = false
-			pt.away.Add(-1)
-		}
+		r.endAway() // unless a Detach already did
 		pt.amu.Unlock()
 		// After the count: a record queued from here on sees r's vCPU
 		// as running and flushes it itself (queueWrite).
 		if pt.records.Load() != gen {
 			q.FlushAll()
 		}
+	}
+}
+
+// endAway ends r's Away, if it is (pt.amu held).
+func (r *Root) endAway() {
+	if r.away {
+		r.away = false
+		r.pt.away.Add(-1)
 	}
 }
 

@@ -42,7 +42,6 @@ type space struct {
 	cond    *sync.Cond
 	members map[*VCPU]bool
 	n       atomic.Int32 // len(members), read without the lock on the hot path
-	away    atomic.Int32 // members Away (vfork parents waiting)
 	stopper *VCPU        // non-nil while the world is stopped
 }
 
@@ -92,14 +91,9 @@ func (c *VCPU) joinSpace(pt *ept.PageTable) {
 	c.space = s
 }
 
-// running is how many members may run guest code (not Away): the fast
-// path serves a task only while it is the one (fast.go).
-func (s *space) running() int32 { return s.n.Load() - s.away.Load() }
-
 // Away implements kernel.Task: the calling task runs no guest code until
 // back (a vfork parent's wait for its child), so its vCPU stops counting
-// among those its address space's changes must stop, and the child, then
-// alone to run on the tables, may use the fast path (ept.Root.Away).
+// among those its address space's changes must stop (ept.Root.Away).
 func (c *VCPU) Away() (back func()) {
 	s := c.space
 	if s == nil {
@@ -110,12 +104,7 @@ func (c *VCPU) Away() (back func()) {
 	if r == nil || tid == 0 {
 		return func() {}
 	}
-	ptBack := r.Away(tid)
-	s.away.Add(1)
-	return func() {
-		s.away.Add(-1)
-		ptBack()
-	}
+	return r.Away(tid)
 }
 
 // leaveSpace ends c's membership (exit, exec, Release).

@@ -438,16 +438,17 @@ func (r StatsReport) WriteText(w io.Writer) error {
 	for _, f := range r.Faults {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t\n", f.Class, f.Count, f.Pages, dur(f.VMMNS))
 	}
+	fastCol := "" // the fast column, where the fast path ran some
 	if r.FastSyscalls > 0 {
-		fmt.Fprintln(tw, "syscalls\tcount\tfast\tVMM time\t")
-		for _, s := range r.Syscalls {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t\n", s.Name, s.Count, s.Fast, dur(s.VMMNS))
+		fastCol = "fast"
+	}
+	fmt.Fprintf(tw, "syscalls\tcount\t%s\tVMM time\t\n", fastCol)
+	for _, s := range r.Syscalls {
+		fast := ""
+		if r.FastSyscalls > 0 {
+			fast = strconv.FormatUint(s.Fast, 10)
 		}
-	} else {
-		fmt.Fprintln(tw, "syscalls\tcount\t\tVMM time\t")
-		for _, s := range r.Syscalls {
-			fmt.Fprintf(tw, "%s\t%d\t\t%s\t\n", s.Name, s.Count, dur(s.VMMNS))
-		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", s.Name, s.Count, fast, dur(s.VMMNS))
 	}
 	if len(r.Phases) > 0 {
 		fmt.Fprintln(tw, "phases\tsince start\t\ttook\t")

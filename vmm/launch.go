@@ -83,6 +83,11 @@ type Config struct {
 	// the guest's last process leaves its memory to the machine's close
 	// and that exit (kernel.Kernel.ExitAfter).
 	ExitAfter bool
+	// LeaveClose: the caller exits once Launch returns and leaves the
+	// machine's release (the VM, guest memory) to that exit: Launch does
+	// not close it (`kshim run`, whose exit leaves the release to package
+	// teardown's helper, after the caller has the status).
+	LeaveClose bool
 	// MemReserve is the guest-physical memory to reserve when more than
 	// MemSize, so that Guest.SetMemoryLimit can raise the limit up to it
 	// later (`kshim update`). Reserved memory costs no host memory until
@@ -165,7 +170,11 @@ func describeErrno(err error) string {
 // Launch runs the program to completion.
 func Launch(c Config) (*Result, error) {
 	res, err := launch(c)
-	c.Stats.Mark(PhaseTornDown) // launch's deferred closes have run
+	if c.LeaveClose {
+		c.Stats.Mark(PhaseLeftToExit)
+	} else {
+		c.Stats.Mark(PhaseTornDown) // launch's deferred closes have run
+	}
 	return res, err
 }
 
@@ -461,7 +470,7 @@ func launch(c Config) (*Result, error) {
 	defer func() {
 		// A task that would not stop (stuck in a host call) may still
 		// touch guest memory: leave the machine to the process's exit.
-		closeMachine = k.Shutdown()
+		closeMachine = k.Shutdown() && !c.LeaveClose
 	}()
 	res := &Result{Path: m.Path()}
 	res.Stats.Latency = c.Latency

@@ -143,6 +143,7 @@ const (
 	PhaseGuestStarted    = "guest_started"    // the first KVM_RUN of the program: its first instruction
 	PhaseGuestExited     = "guest_exited"     // the guest's processes have ended
 	PhaseTornDown        = "torn_down"        // the machine closed: Launch returns
+	PhaseLeftToExit      = "left_to_exit"     // Launch returns, the machine's release left to the exit (Config.LeaveClose)
 )
 
 // Mark records that the set-up phase name ended now. Nil-safe.

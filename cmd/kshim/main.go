@@ -26,6 +26,7 @@ import (
 	"kshim/oci"
 	sysfs "kshim/syscalls/fs"
 	sysnet "kshim/syscalls/net"
+	"kshim/teardown"
 	"kshim/vmm"
 )
 
@@ -86,7 +87,10 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "run":
-		os.Exit(cmdRun(os.Args[2:]))
+		// Before anything else: the helper that takes over the release
+		// at the exit (package teardown) is made unconfined.
+		teardown.Start()
+		teardown.Exit(cmdRun(os.Args[2:]))
 	case "info":
 		os.Exit(cmdInfo(os.Args[2:]))
 	case "bench":
@@ -255,8 +259,11 @@ func cmdRun(args []string) int {
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs, MaskedPaths: masked, ReadonlyPaths: roPaths,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 		ExitAfter: true, // cmdRun's caller exits with the guest's status
-		Ready:     relay.start,
-		Ignored:   relay.ignored,
+		// and leaves the release to the helper (main's teardown.Exit)
+		// once it runs confined, as it must before guest code runs.
+		LeaveClose: teardown.Confined(),
+		Ready:      relay.start,
+		Ignored:    relay.ignored,
 	})
 	// Last on stderr, after kshim's own line for a guest killed by a
 	// signal, a timeout or an error: --stats=json ends stderr with one

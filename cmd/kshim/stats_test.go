@@ -127,7 +127,7 @@ func TestRunStats(t *testing.T) {
 	// confined, and unprivileged it still drops capabilities).
 	want := []string{vmm.PhaseMain, vmm.PhaseSandboxBegun, vmm.PhaseMachineMade, vmm.PhaseVCPUMade,
 		vmm.PhaseFilesSet, vmm.PhaseNetworkReady, vmm.PhaseSandboxFinished, vmm.PhaseProbed,
-		vmm.PhaseImageLoaded, vmm.PhaseGuestStarted, vmm.PhaseGuestExited, vmm.PhaseTornDown}
+		vmm.PhaseImageLoaded, vmm.PhaseGuestStarted, vmm.PhaseGuestExited, vmm.PhaseLeftToExit}
 	if len(r.Phases) != len(want) {
 		t.Errorf("phases %+v, want %v", r.Phases, want)
 	} else {
@@ -141,7 +141,7 @@ func TestRunStats(t *testing.T) {
 	}
 
 	_, text := run("--stats")
-	for _, want := range []string{"kshim stats: wall ", "exits: ", "flushes: ", "page faults", "syscalls", "exit_group", "phases", vmm.PhaseSandboxBegun, vmm.PhaseTornDown} {
+	for _, want := range []string{"kshim stats: wall ", "exits: ", "flushes: ", "page faults", "syscalls", "exit_group", "phases", vmm.PhaseSandboxBegun, vmm.PhaseLeftToExit} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}

@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package teardown
+
+import "unsafe"
+
+const supported = false
+
+func spawn(stack uintptr, fprog, pfd, all, old unsafe.Pointer, self int64) int64 { return -1 }

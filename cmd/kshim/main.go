@@ -244,7 +244,7 @@ func cmdRun(args []string) int {
 		// (the guest's tasks are kshim's threads and go with it).
 		time.AfterFunc(limit+5*time.Second, func() {
 			fmt.Fprintf(os.Stderr, "kshim: %s: timed out after %v\n", prog, limit)
-			os.Exit(124)
+			teardown.Exit(124)
 		})
 	}
 	relay := newRelay()

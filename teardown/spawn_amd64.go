@@ -1,8 +1,18 @@
 package teardown
 
-import "unsafe"
+import (
+	"unsafe"
 
-const supported = true
+	"golang.org/x/sys/unix"
+)
+
+const (
+	supported = true
+	auditArch = unix.AUDIT_ARCH_X86_64
+)
+
+// Allowed are the helper's calls (its seccomp filter's allowlist).
+var Allowed = []uintptr{unix.SYS_POLL, unix.SYS_GETPPID, unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_RESTART_SYSCALL}
 
 // spawn blocks every signal on this thread, clones the helper
 // (CLONE_VM|CLONE_FILES, no exit signal) on stack, and restores this

@@ -83,9 +83,6 @@ const (
 // (something killed it first).
 const confineWait = time.Second
 
-// Allowed are the helper's calls (its seccomp filter's allowlist).
-var Allowed = []uintptr{unix.SYS_POLL, unix.SYS_GETPPID, unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_RESTART_SYSCALL}
-
 // Start makes the helper and reports its pid (0 when it could not be
 // made: kshim then tears down in its own exit). Call it once, first.
 func Start() int {
@@ -191,17 +188,16 @@ func openFiles() []int {
 }
 
 // helperFilter is the helper's seccomp program: its calls (Allowed) on
-// x86-64, nothing else (the process is killed).
+// its architecture, nothing else (the process is killed).
 func helperFilter() ([]unix.SockFilter, error) {
 	const (
-		archOff  = 4 // struct seccomp_data's arch
-		nrOff    = 0 // and nr
-		auditX86 = 0xc000003e
+		archOff = 4 // struct seccomp_data's arch
+		nrOff   = 0 // and nr
 	)
 	n := uint8(len(Allowed))
 	prog := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: archOff, Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: auditX86, SkipTrue: n + 1},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: auditArch, SkipTrue: n + 1},
 		bpf.LoadAbsolute{Off: nrOff, Size: 4},
 	}
 	for i, nr := range Allowed {

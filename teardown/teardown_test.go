@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	pid := Start()
-	if !Confined() {
+	if Ready() != nil || !Active() {
 		pid = 0
 	}
 	if mode == "tamper" && pid != 0 {

@@ -259,11 +259,16 @@ func cmdRun(args []string) int {
 		KillOrphans: *orphans == "kill", Mounts: mountSpecs, MaskedPaths: masked, ReadonlyPaths: roPaths,
 		MaxTasks: *maxTasks, MaxFDs: *maxFDs, Timeout: limit, Hostname: *hostname,
 		ExitAfter: true, // cmdRun's caller exits with the guest's status
-		// and leaves the release to the helper (main's teardown.Exit)
-		// once it runs confined, as it must before guest code runs.
-		LeaveClose: teardown.Confined(),
-		Ready:      relay.start,
-		Ignored:    relay.ignored,
+		// and leaves the release to the helper (main's teardown.Exit),
+		// which must run confined before guest code does.
+		LeaveClose: teardown.Active(),
+		Ready: func(g *vmm.Guest) error {
+			if err := teardown.Ready(); err != nil {
+				return err
+			}
+			return relay.start(g)
+		},
+		Ignored: relay.ignored,
 	})
 	// Last on stderr, after kshim's own line for a guest killed by a
 	// signal, a timeout or an error: --stats=json ends stderr with one

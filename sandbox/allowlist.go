@@ -132,6 +132,7 @@ var kvmIoctls = []uint64{
 	0x5000aea5, // KVM_SET_XSAVE
 	0x8040ae9f, // KVM_GET_VCPU_EVENTS (before rewriting a vCPU's state)
 	0x4040aea0, // KVM_SET_VCPU_EVENTS (the injected flush request, vmm/platform.go)
+	0xaece,     // KVM_GET_STATS_FD (`run --stats`: KVM's read-only counters, vmm/kvmstats.go)
 }
 
 // ttyIoctls are the requests syscalls/io.go forwards for the guest

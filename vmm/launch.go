@@ -496,6 +496,9 @@ func launch(c Config) (*Result, error) {
 	}
 	res.TimedOut = timedOut.Load()
 	c.Stats.Mark(PhaseGuestExited)
+	if c.Stats != nil {
+		c.Stats.setHypervisor(m.hypervisorCounters()) // kvmstats.go
+	}
 	if err := k.Failure(); err != nil {
 		return nil, err // another task's VMM error ended the guest
 	}

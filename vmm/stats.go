@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"sort"
 	"strconv"
@@ -92,6 +93,9 @@ type RunStats struct {
 	// phases, the set-up's steps as they ended (Mark).
 	procStart time.Time
 	phases    []phase
+	// hv are KVM's counters at the guest's end (kvmstats.go), nil
+	// where the host has none.
+	hv map[string]uint64
 }
 
 type phase struct {
@@ -145,6 +149,13 @@ const (
 	PhaseTornDown        = "torn_down"        // the machine closed: Launch returns
 	PhaseLeftToExit      = "left_to_exit"     // Launch returns, the machine's release left to the exit (Config.LeaveClose)
 )
+
+// setHypervisor records KVM's counters (kvmstats.go).
+func (s *RunStats) setHypervisor(hv map[string]uint64) {
+	s.mu.Lock()
+	s.hv = hv
+	s.mu.Unlock()
+}
 
 // Mark records that the set-up phase name ended now. Nil-safe.
 func (s *RunStats) Mark(name string) { s.MarkAt(name, time.Now()) }
@@ -288,6 +299,11 @@ type StatsReport struct {
 	Exceptions  ExceptionStat   `json:"other_exceptions"`
 	Flushes     FlushStat       `json:"flushes"`
 	FaultAround FaultAroundStat `json:"fault_around"`
+	// Hypervisor are KVM's own counters at the guest's end, summed over
+	// the vCPUs, by KVM's names (HypervisorCounters: what the hypervisor
+	// did without kshim, its page faults above all); absent where the
+	// host has no binary statistics (Linux before 5.14).
+	Hypervisor map[string]uint64 `json:"hypervisor,omitempty"`
 	// Phases are the set-up's and teardown's steps in order, each's end
 	// since the process started (estimated: see procStarted) and its own
 	// length since the previous one's end.
@@ -392,6 +408,9 @@ func (s *RunStats) Report() StatsReport {
 	if s.mem != nil {
 		r.Flushes.Reclaims = uint64(s.mem.Reclaims())
 	}
+	if s.hv != nil {
+		r.Hypervisor = maps.Clone(s.hv)
+	}
 	if s.tune != nil {
 		spec, stream := s.tune.Around()
 		r.FaultAround = FaultAroundStat{FaultNS: s.tune.FaultNS(), PageNS: s.tune.PageNS(), Speculative: spec, Streaming: stream}
@@ -426,6 +445,15 @@ func (r StatsReport) WriteText(w io.Writer) error {
 		r.Exits, nsys-r.FastSyscalls, nfault, r.Exceptions.Count, r.Interrupts)
 	if r.FastSyscalls > 0 {
 		fmt.Fprintf(&b, "fast syscalls: %d, without an exit (the syscall table below counts them too); %d posted waited too long and exited\n", r.FastSyscalls, r.FastWaits)
+	}
+	if len(r.Hypervisor) > 0 {
+		var kv []string
+		for _, name := range HypervisorCounters {
+			if v, ok := r.Hypervisor[name]; ok {
+				kv = append(kv, fmt.Sprintf("%s %d", name, v))
+			}
+		}
+		fmt.Fprintf(&b, "hypervisor (KVM's counters, all vCPUs): %s\n", strings.Join(kv, ", "))
 	}
 	fmt.Fprintf(&b, "flushes: %d guest flushes of %d page-table entries, %d drains, %d shadow drops reclaiming page-table frames\n",
 		r.Flushes.Runs, r.Flushes.Entries, r.Flushes.Drains, r.Flushes.Reclaims)

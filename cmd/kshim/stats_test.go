@@ -8,11 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"kshim/vmm"
 )
@@ -90,9 +93,18 @@ func TestRunStats(t *testing.T) {
 			AtNS int64  `json:"at_ns"`
 			NS   int64  `json:"ns"`
 		} `json:"phases"`
+		Hypervisor map[string]uint64 `json:"hypervisor"`
 	}
 	if err := json.Unmarshal([]byte(errOut), &r); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, errOut)
+	}
+	// KVM's own counters (vmm/kvmstats.go), from Linux 5.14 on: the
+	// guest's 64 fresh pages are faults the hypervisor took, and each is
+	// an exit of its own.
+	if hv := r.Hypervisor; kernelAtLeast(t, 5, 14) {
+		if hv["pf_taken"] == 0 || hv["pf_fixed"] > hv["pf_taken"] || hv["exits"] < hv["pf_taken"] {
+			t.Errorf("hypervisor counters %v: want pf_taken > 0, pf_fixed <= pf_taken <= exits", hv)
+		}
 	}
 	byName := map[string]uint64{}
 	var calls uint64
@@ -141,6 +153,9 @@ func TestRunStats(t *testing.T) {
 	}
 
 	_, text := run("--stats")
+	if kernelAtLeast(t, 5, 14) && !strings.Contains(text, "hypervisor (KVM's counters, all vCPUs): exits ") {
+		t.Errorf("text report lacks KVM's counters:\n%s", text)
+	}
 	for _, want := range []string{"kshim stats: wall ", "exits: ", "flushes: ", "page faults", "syscalls", "exit_group", "phases", vmm.PhaseSandboxBegun, vmm.PhaseLeftToExit} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
@@ -173,4 +188,18 @@ func TestRunStatsAfterKill(t *testing.T) {
 	if err := json.Unmarshal([]byte(s[i:]), &r); err != nil || r.Exits == 0 {
 		t.Fatalf("stderr after the line is not one JSON report (%v, exits %d):\n%s", err, r.Exits, s[i:])
 	}
+}
+
+// kernelAtLeast reports whether the host kernel is at least major.minor.
+func kernelAtLeast(t *testing.T, major, minor int) bool {
+	t.Helper()
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	var ma, mi int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); err != nil {
+		t.Fatalf("kernel release %q: %v", u.Release[:], err)
+	}
+	return ma > major || ma == major && mi >= minor
 }

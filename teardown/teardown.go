@@ -18,8 +18,8 @@
 //     once. So although it keeps the identity kshim started with (root,
 //     capabilities), and its memory is kshim's (which the sandboxed VMM
 //     could write), it can do nothing but wait and exit.
-//   - It is made before anything else (before the sandbox, the VM, any
-//     guest code), from main's first steps.
+//   - It is made before the sandbox, the VM and any guest code (`kshim
+//     run`, once its flags are read; `--teardown inline` makes none).
 //   - It exits once kshim's process has ended: its parent is then no
 //     longer kshim (init or a subreaper adopted it after kshim's last
 //     thread had released its memory and files). It waits in poll on
@@ -27,7 +27,9 @@
 //     second and its parent's pid in registers: whatever a compromised
 //     VMM writes to the memory they share, the helper outlives kshim by
 //     at most the release and a second. Its exit signal is none, so no
-//     wait of kshim's for its children sees it; its new parent reaps it.
+//     wait of kshim's for its children sees it; its new parent (init or
+//     the nearest subreaper) reaps it, as any orphan (a PID 1 that reaps
+//     none keeps it as a zombie: `--teardown inline` makes no helper).
 //   - The files kshim was handed (those open at Start: stdio and any the
 //     caller passed) are closed by Exit before the process ends, as an
 //     exit closes them: whoever reads kshim's output sees its end with

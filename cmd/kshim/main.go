@@ -36,7 +36,7 @@ func usage(w io.Writer) {
 commands:
   run [--mem SIZE] [--root DIR] [--rw] [--mount SPEC|-v HOST:GUEST[:ro]|--tmpfs GUEST[:OPTS]]... [--masked-path G]... [--readonly-path G]... [--net private|none|host] [--no-aslr] [--orphans wait|kill] [--env K=V]... [--clear-env]
       [--hostname NAME] [--timeout DURATION] [--max-tasks N] [--max-fds N] [--no-shm]
-      [--fast-syscalls auto|on|off] [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
+      [--fast-syscalls auto|on|off] [--teardown helper|inline] [--user UID[:GID]] [--no-sandbox] [--log-level LEVEL] [--check-invariants] [--stats[=json]] PROG [ARGS...]
         run an x86-64 Linux program in a microVM; exits with its status
         (127 when PROG, named without a slash, is not in PATH).
         The guest sees DIR (default /) as its root, read-only unless --rw;
@@ -87,9 +87,8 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "run":
-		// Before anything else: the helper that takes over the release
-		// at the exit (package teardown) is made unconfined.
-		teardown.Start()
+		// teardown.Exit: the handed files closed, the release left to
+		// the helper cmdRun may have made (package teardown).
 		teardown.Exit(cmdRun(os.Args[2:]))
 	case "info":
 		os.Exit(cmdInfo(os.Args[2:]))
@@ -168,6 +167,7 @@ func cmdRun(args []string) int {
 	netFlag := fs.String("net", "private", "guest network: private (own namespace, loopback only), none (no IP sockets), host")
 	mounts := addMountFlags(fs)
 	fastFlag := fs.String("fast-syscalls", "auto", "answer simple syscalls without a VMM exit, from a host thread watching the guest (auto: where exits are costly, PVM, while the host has a CPU to spare; on: whatever the host's load; off)")
+	teardownFlag := fs.String("teardown", "helper", "who releases the VM and guest memory at the end: helper (a process made at start that outlives kshim by the release, so that the caller has the exit status first; like any orphan it needs init, or the nearest subreaper, to reap it) or inline (kshim, before it exits)")
 	noShm := fs.Bool("no-shm", false, "no tmpfs of its own at /dev/shm (by default the guest gets one, as Linux has, when kshim runs as root)")
 	fs.Usage = func() { usage(os.Stderr) }
 	if err := fs.Parse(args); err != nil {
@@ -217,6 +217,15 @@ func cmdRun(args []string) int {
 	fastMode, ok := vmm.ParseFastMode(*fastFlag)
 	if !ok {
 		fmt.Fprintf(os.Stderr, "kshim: --fast-syscalls: %q is not auto, on or off\n", *fastFlag)
+		return 2
+	}
+	switch *teardownFlag {
+	case "helper":
+		// Made before the sandbox, the machine and any guest code.
+		teardown.Start()
+	case "inline":
+	default:
+		fmt.Fprintf(os.Stderr, "kshim: --teardown: %q is neither helper nor inline\n", *teardownFlag)
 		return 2
 	}
 	mountSpecs, err := mounts.result()

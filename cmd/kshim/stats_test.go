@@ -203,3 +203,33 @@ func kernelAtLeast(t *testing.T, major, minor int) bool {
 	}
 	return ma > major || ma == major && mi >= minor
 }
+
+// TestTeardownFlag: --teardown inline closes the machine in kshim (the
+// last phase is torn_down), helper (the default) leaves it to the helper
+// (left_to_exit); another value is a usage error.
+func TestTeardownFlag(t *testing.T) {
+	images := benchImages(t)
+	bin := kshimBinary(t)
+	for _, c := range []struct{ flag, last string }{{"--teardown=inline", vmm.PhaseTornDown}, {"--teardown=helper", vmm.PhaseLeftToExit}} {
+		cmd := exec.Command(bin, "run", c.flag, "--stats=json", filepath.Join(images, "hello"))
+		var e bytes.Buffer
+		cmd.Stderr = &e
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("kshim run %s: %v\n%s", c.flag, err, e.String())
+		}
+		var r struct {
+			Phases []struct{ Name string } `json:"phases"`
+		}
+		if err := json.Unmarshal(e.Bytes(), &r); err != nil || len(r.Phases) == 0 {
+			t.Fatalf("%s: bad JSON (%v):\n%s", c.flag, err, e.String())
+		}
+		if got := r.Phases[len(r.Phases)-1].Name; got != c.last {
+			t.Errorf("%s: last phase %q, want %q", c.flag, got, c.last)
+		}
+	}
+	err := exec.Command(bin, "run", "--teardown=later", filepath.Join(images, "hello")).Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("--teardown=later: %v, want exit status 2", err)
+	}
+}

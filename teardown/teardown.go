@@ -87,7 +87,9 @@ const (
 const confineWait = time.Second
 
 // Start makes the helper and reports its pid (0 when it could not be
-// made: kshim then tears down in its own exit). Call it once, first.
+// made: kshim then tears down in its own exit). Call it once, before the
+// sandbox and any guest code, and before kshim opens files of its own
+// (those open now are the ones Exit closes).
 func Start() int {
 	if !supported || helper.Load() != 0 {
 		return int(helper.Load())

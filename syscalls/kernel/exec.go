@@ -236,8 +236,7 @@ func (p *Process) exec(dirfd int, path string, argv, envp []string, flags int, r
 	p.RobustList, p.Rseq = 0, 0
 	p.Attrs.Persona &^= readImpliesExec // Linux's set_personality_64bit
 	p.Attrs.KeepCaps = false            // SECBIT_KEEP_CAPS ends at execve
-	_ = p.Arch.SetFSBase(0)
-	_ = p.Arch.SetGSBase(0)
+	// FS.base and GS.base are 0 already: Switch zeroed them.
 	if f, ok := p.Arch.(FullFPU); ok {
 		_ = f.InitFPU() // the AVX registers too (fpu_flush_thread)
 	} else {
